@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { auditBodyLength, auditSignedHeaders } from '../checks/signed-headers.ts';
+import type { Finding } from '../checks/types.ts';
+import type { ContainerKind } from '../discover/types.ts';
+import type { KeyLookup } from '../keys/types.ts';
+import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
+import { hasBareLf, toCrlf } from '../read/line-endings.ts';
+import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
+import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
+import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
+import { verifyArc, type ArcVerification } from '../verify/arc.ts';
+import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
+
+/** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
+export type Repair = 'crlf' | 'mboxrd-unquote';
+
+export interface MessageAnalysis {
+  /** sha256 of the raw bytes as found, before any repair */
+  sha256: string;
+  size: number;
+  meta: MessageMeta;
+  /** the instant x= expiry was judged at, and where it came from */
+  judgedAt: string | null;
+  judgedAtSource: 'date' | 'signature-t' | 'none';
+  repairs: Repair[];
+  signatures: DkimSignatureResult[];
+  arc: ArcVerification;
+  findings: Finding[];
+  verdict: VerdictDecision;
+}
+
+export interface AnalyzeInput {
+  raw: Buffer;
+  format: ContainerKind;
+}
+
+const NO_ARC: ArcVerification = { result: 'none', reason: null, instances: [], sealerSawDkim: [] };
+
+/**
+ * The whole per-message analysis: a pure function of the message bytes and a key lookup, so
+ * that it gives the same answer in any order, in any worker thread, on any machine.
+ */
+export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Promise<MessageAnalysis> {
+  const sha256 = createHash('sha256').update(input.raw).digest('hex');
+  const variants = repairVariants(input);
+  let best: Attempt | null = null;
+  for (const variant of variants) {
+    const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
+    if (!best || score(attempt) > score(best)) best = attempt;
+    if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
+  }
+  const chosen = best!;
+  const findings = [...chosen.findings];
+  const verdict = decideVerdict({
+    signatures: chosen.signatures,
+    arc: chosen.arc,
+    findings,
+    repairs: chosen.repairs,
+    parseError: chosen.parseError,
+  });
+  return {
+    sha256,
+    size: input.raw.length,
+    meta: chosen.meta,
+    judgedAt: chosen.judgedAt?.toISOString() ?? null,
+    judgedAtSource: chosen.judgedAtSource,
+    repairs: chosen.repairs,
+    signatures: chosen.signatures,
+    arc: chosen.arc,
+    findings: [...findings, ...verdict.findings],
+    verdict,
+  };
+}
+
+interface Variant {
+  bytes: Buffer;
+  repairs: Repair[];
+}
+
+/**
+ * The forms in which a stored message may match what was signed. mboxrd quoting is undone
+ * first because that is what mboxrd writers did; the quoted form is kept as a fallback for
+ * mboxo files, where a `>From ` line may be original.
+ */
+function repairVariants(input: AnalyzeInput): Variant[] {
+  const forms: Variant[] = [{ bytes: input.raw, repairs: [] }];
+  if (input.format === 'mbox' && hasFromQuoting(input.raw)) forms.unshift({ bytes: unquoteMboxrd(input.raw), repairs: ['mboxrd-unquote'] });
+  return forms.map((form) =>
+    hasBareLf(form.bytes) ? { bytes: toCrlf(form.bytes), repairs: [...form.repairs, 'crlf'] } : form,
+  );
+}
+
+interface Attempt {
+  repairs: Repair[];
+  meta: MessageMeta;
+  headers: ParsedHeaders;
+  judgedAt: Date | null;
+  judgedAtSource: MessageAnalysis['judgedAtSource'];
+  signatures: DkimSignatureResult[];
+  arc: ArcVerification;
+  findings: Finding[];
+  parseError: string | null;
+}
+
+async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: KeyLookup): Promise<Attempt> {
+  const headers = parseHeaders(bytes);
+  const meta = readMessageMeta(headers);
+  const parseError = headers.fields.length === 0 ? 'no header fields found' : null;
+  const { at: judgedAt, source: judgedAtSource } = messageTime(headers, meta);
+  if (parseError) {
+    return { repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError };
+  }
+  // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
+  // make the verdict depend on the day of the run.
+  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
+  const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
+  const findings = [...auditSignedHeaders(headers.fields, dkim.signatures), ...auditBodyLength(dkim.signatures)];
+  if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
+    findings.push({
+      code: 'expiry-not-judged',
+      severity: 'info',
+      text: 'The message has no usable Date and its signatures no t=, so signature expiry (x=) could not be judged at the time of sending and was ignored.',
+      evidence: { date: meta.dateHeader },
+    });
+  }
+  // A repair only counts when something it touched was signed; otherwise it is noise.
+  const effectiveRepairs = dkim.signatures.length || arc.instances.length ? repairs : [];
+  return { repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError };
+}
+
+/**
+ * The instant at which the message is judged: its Date, else the earliest signature time.
+ * Never "now": leaked mail is years old and its signatures' x= would all have expired.
+ */
+function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | null; source: MessageAnalysis['judgedAtSource'] } {
+  if (meta.date) return { at: new Date(meta.date), source: 'date' };
+  const times = headers.fields
+    .filter((f) => f.name === 'dkim-signature')
+    .map((f) => /(?:^|;)\s*t\s*=\s*(\d{1,12})/.exec(f.value)?.[1])
+    .filter((t): t is string => t !== undefined)
+    .map((t) => Number(t) * 1000);
+  if (times.length) return { at: new Date(Math.min(...times)), source: 'signature-t' };
+  return { at: null, source: 'none' };
+}
+
+const score = (attempt: Attempt): number => attempt.signatures.filter((s) => s.outcome === 'pass').length;

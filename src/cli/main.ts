@@ -1,0 +1,158 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { KeysFileError } from '../keys/keys-file.ts';
+import { runVerify, UsageError } from '../pipeline/run-verify.ts';
+import { csvHeader, csvLine } from '../report/csv.ts';
+import { toExportRow } from '../report/export-rows.ts';
+import { jsonlLine } from '../report/jsonl.ts';
+import { makeChalk, renderTextSummary } from '../report/text.ts';
+import { openStore, StoreError } from '../store/open-store.ts';
+import { iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
+import type { Verdict } from '../verdict/reasons.ts';
+import { TOOL_VERSION } from '../version.ts';
+
+/** Exit codes, documented in README.md: scripts and CI jobs depend on them. */
+export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3 } as const;
+
+const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
+const DEFAULT_DB = './leakcheck.db';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+};
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('leakcheck')
+    .description('Forensic verification of leaked email dumps: DKIM, ARC and header consistency, message by message.')
+    .version(TOOL_VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('verify')
+    .description('walk a dump, check every message, store the verdicts in SQLite')
+    .argument('<dump>', 'directory holding the dump (never written to)')
+    .option('--db <file>', 'SQLite database to write (never inside the dump)', DEFAULT_DB)
+    .option('--keys <file>', 'JSON key file {"sel._domainkey.dom": ["v=DKIM1; p=..."]} (repeatable)', collect, [])
+    .option('--offline', 'no network at all: keys come only from --keys files and the database cache', false)
+    .option('--jobs <n>', 'messages analysed concurrently', positiveInt)
+    .addOption(new Option('--fail-on <verdict>', 'exit with code 1 if any message has this verdict').choices(['suspicious', 'unverifiable']))
+    .option('--json', 'print the machine-readable summary on stdout', false)
+    .option('--quiet', 'no progress output', false)
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean }) => {
+      let lastProgress = Date.now();
+      await runVerify({
+        dumpRoot: dump,
+        dbPath: opts.db,
+        keyFiles: opts.keys,
+        offline: opts.offline,
+        ...(opts.jobs ? { concurrency: opts.jobs } : {}),
+        commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
+        onProgress: (p) => {
+          const now = Date.now();
+          if (opts.quiet || now - lastProgress < 2000) return;
+          lastProgress = now;
+          process.stderr.write(`… ${p.files} files, ${p.messages} messages\n`);
+        },
+      });
+      const db = openStore(opts.db, { readonly: true });
+      try {
+        const summary = summarize(db);
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else process.stdout.write(renderTextSummary(summary, makeChalk(process.stdout)));
+        if (opts.failOn && summary.verdicts[opts.failOn] > 0) exitCode = EXIT.failOn;
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('write one row per message, as JSON Lines or CSV')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).makeOptionMandatory())
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .option('--out <file>', 'write to this file instead of stdout')
+    .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
+    .action(async (opts: { format: 'jsonl' | 'csv'; db: string; out?: string; verdict?: Verdict }) => {
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        const filter: MessageFilter = { verdict: opts.verdict };
+        if (opts.format === 'csv') await write(out, csvHeader());
+        for (const message of iterateMessages(db, filter)) {
+          const row = toExportRow(message);
+          await write(out, opts.format === 'csv' ? csvLine(row) : jsonlLine(row));
+        }
+      } finally {
+        db.close();
+        await closeOutput(out);
+      }
+    });
+
+  program
+    .command('report')
+    .description('summarise the verdicts stored in the database')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .option('--out <file>', 'write to this file instead of stdout')
+    .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
+    .action(async (opts: { format: 'text' | 'json'; db: string; out?: string; verdict?: Verdict }) => {
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        const summary = summarize(db, { verdict: opts.verdict });
+        const text =
+          opts.format === 'json'
+            ? `${JSON.stringify(summary, null, 2)}\n`
+            : renderTextSummary(summary, makeChalk(out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream)));
+        await write(out, text);
+      } finally {
+        db.close();
+        await closeOutput(out);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError || err instanceof KeysFileError) {
+      process.stderr.write(`leakcheck: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof StoreError) {
+      process.stderr.write(`leakcheck: ${err.message}\n`);
+      return EXIT.runtime;
+    }
+    process.stderr.write(`leakcheck: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.runtime;
+  }
+}
+
+type Output = NodeJS.WritableStream;
+
+async function openOutput(path: string | undefined): Promise<Output> {
+  if (!path) return process.stdout;
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  return stream;
+}
+
+function write(out: Output, text: string): Promise<void> | void {
+  if (!out.write(text)) return new Promise((resolve) => out.once('drain', () => resolve()));
+}
+
+async function closeOutput(out: Output): Promise<void> {
+  if (out === process.stdout) return;
+  await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
+}

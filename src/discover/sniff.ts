@@ -1,0 +1,188 @@
+import { posix } from 'node:path';
+import type { ContainerKind, SkipReason } from './types.ts';
+
+export type SniffResult = { kind: ContainerKind } | { kind: 'skip'; reason: SkipReason; detail: string };
+
+/** How much of a file sniffContainer wants: enough for a long header block (Received chains, ARC sets). */
+export const SNIFF_HEAD_BYTES = 16 * 1024;
+
+const MAGIC: ReadonlyArray<{ bytes: Buffer; detail: string }> = [
+  { bytes: Buffer.from('%PDF'), detail: 'PDF document' },
+  { bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), detail: 'PNG image' },
+  { bytes: Buffer.from([0xff, 0xd8, 0xff]), detail: 'JPEG image' },
+  { bytes: Buffer.from('GIF87a'), detail: 'GIF image' },
+  { bytes: Buffer.from('GIF89a'), detail: 'GIF image' },
+  { bytes: Buffer.from([0x50, 0x4b, 0x03, 0x04]), detail: 'ZIP archive (or an OOXML office document)' },
+  { bytes: Buffer.from([0x50, 0x4b, 0x05, 0x06]), detail: 'ZIP archive (empty)' },
+  {
+    bytes: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+    detail: 'OLE2 compound file (legacy Office document or Outlook .msg; not supported)',
+  },
+  { bytes: Buffer.from('!BDN'), detail: 'Outlook PST/OST mailbox (not supported)' },
+  { bytes: Buffer.from([0x1f, 0x8b]), detail: 'gzip-compressed file (decompress it first)' },
+  { bytes: Buffer.from('BZh'), detail: 'bzip2-compressed file (decompress it first)' },
+  { bytes: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), detail: 'xz-compressed file (decompress it first)' },
+  { bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), detail: '7-Zip archive' },
+  { bytes: Buffer.from('Rar!\x1a\x07'), detail: 'RAR archive' },
+  { bytes: Buffer.from('SQLite format 3\0'), detail: 'SQLite database' },
+  { bytes: Buffer.from('bplist00'), detail: 'binary property list' },
+];
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const UTF16_BOMS = [Buffer.from([0xff, 0xfe]), Buffer.from([0xfe, 0xff])];
+
+/*
+ * When is text an RFC 5322 message? Its first line must be a header field (a field name of
+ * printable ASCII without colon, optional obsolete whitespace, then a colon), and the header
+ * block must name at least one header that only mail carries (STRONG: trace and signature
+ * fields) or at least two distinct ordinary message headers (WEAK). A single "Date:" or
+ * "Subject:" line is common in notes, YAML and HTTP dumps; real messages always carry more.
+ * Lines of the block that are not header fields are tolerated: damaged headers still deserve
+ * verification, and a false "message" only ends up as an unverifiable verdict, visibly.
+ */
+const STRONG_HEADERS = new Set([
+  'received',
+  'return-path',
+  'delivered-to',
+  'message-id',
+  'dkim-signature',
+  'arc-seal',
+  'arc-message-signature',
+  'arc-authentication-results',
+  'authentication-results',
+  'mime-version',
+  'x-original-to',
+  'envelope-to',
+]);
+const WEAK_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'date',
+  'subject',
+  'reply-to',
+  'sender',
+  'in-reply-to',
+  'references',
+]);
+
+const HEADER_FIELD = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
+// "From :" is an (obsolete-syntax) header field, never an mbox separator.
+const MBOX_SEPARATOR = /^From (?![ \t]*:)/;
+const ENVELOPE_TIME = /\d{1,2}:\d{2}/;
+const EMLX_COUNT = /^[ \t]*\d+[ \t]*$/;
+const MAILDIR_PARENTS = new Set(['cur', 'new']);
+
+// Control bytes other than TAB, LF, VT, FF, CR and ESC hardly occur in text.
+const CONTROL_BYTE_LIMIT = 0.1;
+
+function skip(reason: SkipReason, detail: string): SniffResult {
+  return { kind: 'skip', reason, detail };
+}
+
+function startsWith(head: Buffer, prefix: Buffer): boolean {
+  return head.length >= prefix.length && head.subarray(0, prefix.length).equals(prefix);
+}
+
+function isMessageHeaderBlock(lines: readonly string[]): boolean {
+  const first = lines[0];
+  if (first === undefined || !HEADER_FIELD.test(first)) return false;
+  const weak = new Set<string>();
+  for (const line of lines) {
+    const name = HEADER_FIELD.exec(line)?.[1]?.toLowerCase();
+    if (name === undefined) continue;
+    if (STRONG_HEADERS.has(name)) return true;
+    if (WEAK_HEADERS.has(name)) weak.add(name);
+  }
+  return weak.size >= 2;
+}
+
+function messageKind(relPath: string): ContainerKind {
+  const parent = posix.basename(posix.dirname(relPath));
+  return MAILDIR_PARENTS.has(parent) ? 'maildir' : 'eml';
+}
+
+/** Index of the first line that is not blank (LF or CRLF only), in a latin1 string. */
+function skipBlankLines(text: string): number {
+  let i = 0;
+  for (;;) {
+    if (text[i] === '\n') i += 1;
+    else if (text[i] === '\r' && text[i + 1] === '\n') i += 2;
+    else return i;
+  }
+}
+
+/** Index where the paragraph starting at `start` ends (its terminating blank line, or the end). */
+function paragraphEnd(text: string, start: number): number {
+  const match = /\n\r?\n/.exec(text.slice(start));
+  return match === null ? text.length : start + match.index + 1;
+}
+
+function structureOf(lines: readonly string[], relPath: string): ContainerKind | null {
+  const first = lines[0] ?? '';
+  if (MBOX_SEPARATOR.test(first)) {
+    // The separator must lead to a message, or at least look like `From sender date`.
+    return isMessageHeaderBlock(lines.slice(1)) || ENVELOPE_TIME.test(first) ? 'mbox' : null;
+  }
+  if (EMLX_COUNT.test(first)) return isMessageHeaderBlock(lines.slice(1)) ? 'emlx' : null;
+  return isMessageHeaderBlock(lines) ? messageKind(relPath) : null;
+}
+
+function describeText(lines: readonly string[]): string {
+  const first = (lines[0] ?? '').trimStart().toLowerCase();
+  if (first.startsWith('<?xml')) {
+    return lines.some((line) => line.includes('<plist')) ? 'XML property list' : 'XML document';
+  }
+  if (first.startsWith('<!doctype html') || first.startsWith('<html')) return 'HTML document';
+  const header = HEADER_FIELD.exec(lines[0] ?? '')?.[1];
+  if (header !== undefined) {
+    return `text file, not an email (starts like a header, "${header}:", but has no email headers)`;
+  }
+  return 'text file, not an email';
+}
+
+function controlByteRatio(bytes: Buffer): number {
+  let count = 0;
+  for (const byte of bytes) {
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0b && byte !== 0x0c && byte !== 0x0d && byte !== 0x1b) || byte === 0x7f) {
+      count += 1;
+    }
+  }
+  return bytes.length === 0 ? 0 : count / bytes.length;
+}
+
+/**
+ * Decides from the first bytes of a file (see SNIFF_HEAD_BYTES) how it holds messages, or why it
+ * holds none. `relPath` only tells Maildir messages (in `cur/` or `new/`) from loose .eml files;
+ * the extension is never trusted. A leading UTF-8 BOM and leading blank lines are looked past:
+ * editors add them, and the messages behind them still deserve verification.
+ */
+export function sniffContainer(head: Buffer, relPath: string): SniffResult {
+  if (head.length === 0) return skip('empty', 'empty file');
+  const magic = MAGIC.find((entry) => startsWith(head, entry.bytes));
+  if (magic !== undefined) return skip('not-email', magic.detail);
+  if (UTF16_BOMS.some((bom) => startsWith(head, bom))) {
+    return skip('not-email', 'UTF-16 text (mail is stored as 8-bit text; this file was re-encoded)');
+  }
+
+  const body = startsWith(head, UTF8_BOM) ? head.subarray(UTF8_BOM.length) : head;
+  // latin1 keeps one character per byte, so string indexes are byte offsets into `body`.
+  const text = body.toString('latin1');
+  const start = skipBlankLines(text);
+  const end = paragraphEnd(text, start);
+  const lines = text
+    .slice(start, end)
+    .split('\n')
+    .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+
+  const nul = body.indexOf(0);
+  const kind = structureOf(lines, relPath);
+  // A NUL past the first header block does not unmake a message (a raw 8-bit body may hold one);
+  // a NUL inside it means the structure seen is accidental.
+  if (kind !== null && (nul === -1 || nul >= end)) return { kind };
+  if (nul !== -1) return skip('binary', `binary data (NUL byte at offset ${nul + head.length - body.length})`);
+  if (start === text.length) return skip('not-email', 'text file with only blank lines');
+  if (controlByteRatio(body) > CONTROL_BYTE_LIMIT) return skip('binary', 'binary data');
+  return skip('not-email', describeText(lines));
+}

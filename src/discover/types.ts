@@ -1,0 +1,32 @@
+/** A file found under the dump root. Paths use forward slashes, relative to the root. */
+export interface DiscoveredFile {
+  relPath: string;
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** How the bytes of a file hold messages, decided by content, not only by extension. */
+export type ContainerKind = 'eml' | 'maildir' | 'mbox' | 'emlx';
+
+/** Why a file (or directory entry) holds no message for us. Stable codes: stored in the DB. */
+export type SkipReason =
+  | 'empty'
+  | 'not-email'
+  | 'binary'
+  | 'symlink'
+  | 'special-file'
+  | 'unreadable';
+
+export type DiscoveryEntry =
+  | { type: 'container'; file: DiscoveredFile; kind: ContainerKind }
+  | {
+      type: 'skipped';
+      relPath: string;
+      absPath: string;
+      size: number | null;
+      mtimeMs: number | null;
+      reason: SkipReason;
+      /** plain-language detail, e.g. "PDF document" or "symlink to /etc/passwd" */
+      detail: string;
+    };

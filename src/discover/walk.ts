@@ -1,0 +1,187 @@
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import { describeError } from './describe-error.ts';
+import { nameToString, needsEscaping } from './fs-path.ts';
+import { openEvidence, readHead } from './open-evidence.ts';
+import { SNIFF_HEAD_BYTES, sniffContainer } from './sniff.ts';
+import type { DiscoveryEntry, SkipReason } from './types.ts';
+
+/** Where an entry is: raw bytes for fs calls, strings for the report. */
+interface Location {
+  fsPath: Buffer;
+  absPath: string;
+  relPath: string;
+}
+
+interface Child {
+  name: Buffer;
+  display: string;
+  /** escaped name equal to a sibling's real name: its string path would open the sibling */
+  collides: boolean;
+}
+
+interface DirFrame {
+  location: Location;
+  children: Child[];
+  next: number;
+}
+
+const SEP_BYTES = Buffer.from(sep);
+
+type SkippedEntry = Extract<DiscoveryEntry, { type: 'skipped' }>;
+
+function skipped(location: Location, stats: Stats | null, reason: SkipReason, detail: string): SkippedEntry {
+  return {
+    type: 'skipped',
+    relPath: location.relPath === '' ? '.' : location.relPath,
+    absPath: location.absPath,
+    size: stats?.size ?? null,
+    mtimeMs: stats?.mtimeMs ?? null,
+    reason,
+    detail,
+  };
+}
+
+function childLocation(parent: Location, child: Child): Location {
+  const bytesSep = parent.fsPath.at(-1) === SEP_BYTES[0] ? [] : [SEP_BYTES];
+  return {
+    fsPath: Buffer.concat([parent.fsPath, ...bytesSep, child.name]),
+    absPath: join(parent.absPath, child.display),
+    relPath: parent.relPath === '' ? child.display : `${parent.relPath}/${child.display}`,
+  };
+}
+
+/** Children sorted byte-wise by name, so every run walks the same order whatever the locale. */
+async function listChildren(fsPath: Buffer): Promise<Child[]> {
+  const names = await readdir(fsPath, { encoding: 'buffer' });
+  names.sort(Buffer.compare);
+  const children = names.map((name) => ({ name, display: nameToString(name), collides: false }));
+  if (names.some(needsEscaping)) {
+    const realNames = new Set(children.filter((c) => !needsEscaping(c.name)).map((c) => c.display));
+    for (const child of children) {
+      child.collides = needsEscaping(child.name) && realNames.has(child.display);
+    }
+  }
+  return children;
+}
+
+async function enterDirectory(location: Location, stats: Stats): Promise<DirFrame | DiscoveryEntry> {
+  try {
+    return { location, children: await listChildren(location.fsPath), next: 0 };
+  } catch (error) {
+    // A directory's size says nothing about what it holds; its mtime is still worth reporting.
+    const entry = skipped(location, stats, 'unreadable', `directory cannot be listed (${describeError(error)})`);
+    return { ...entry, size: null };
+  }
+}
+
+function specialFileDetail(stats: Stats): string {
+  if (stats.isFIFO()) return 'FIFO (named pipe)';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  return 'special file of unknown type';
+}
+
+async function describeSymlink(location: Location, stats: Stats): Promise<DiscoveryEntry> {
+  // Never followed: the target may lie outside the dump, or loop back into it.
+  try {
+    const target = await readlink(location.fsPath, { encoding: 'buffer' });
+    return skipped(location, null, 'symlink', `symlink to ${nameToString(target)}`);
+  } catch (error) {
+    return skipped(location, null, 'symlink', `symlink (target unreadable: ${describeError(error)})`);
+  }
+}
+
+async function describeRegularFile(location: Location, lstats: Stats): Promise<DiscoveryEntry> {
+  if (lstats.size === 0) return skipped(location, lstats, 'empty', 'empty file');
+  let handle;
+  try {
+    handle = await openEvidence(location.fsPath);
+  } catch (error) {
+    return skipped(location, lstats, 'unreadable', describeError(error));
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      return skipped(location, stats, 'special-file', `${specialFileDetail(stats)} (was a regular file moments before)`);
+    }
+    const sniffed = sniffContainer(await readHead(handle, SNIFF_HEAD_BYTES), location.relPath);
+    if (sniffed.kind === 'skip') return skipped(location, stats, sniffed.reason, sniffed.detail);
+    return {
+      type: 'container',
+      file: { relPath: location.relPath, absPath: location.absPath, size: stats.size, mtimeMs: stats.mtimeMs },
+      kind: sniffed.kind,
+    };
+  } catch (error) {
+    return skipped(location, lstats, 'unreadable', describeError(error));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Any entry but a directory: the stats are from lstat, so symlinks are seen as such. */
+function describeEntry(location: Location, stats: Stats): Promise<DiscoveryEntry> | DiscoveryEntry {
+  if (stats.isSymbolicLink()) return describeSymlink(location, stats);
+  if (stats.isFile()) return describeRegularFile(location, stats);
+  // Never opened: opening a FIFO blocks, reading a device may never end.
+  return skipped(location, stats, 'special-file', specialFileDetail(stats));
+}
+
+/**
+ * Every entry under `root`, depth first, siblings in byte order of their names. Directories
+ * themselves yield nothing unless they cannot be listed; every other entry yields exactly one
+ * DiscoveryEntry. `root` itself is followed if it is a symlink (the user named it), and may be a
+ * single file. A missing root throws: that is a usage error, not a property of the evidence.
+ */
+export async function* walkDump(root: string): AsyncGenerator<DiscoveryEntry> {
+  const absRoot = resolve(root);
+  const rootLocation: Location = { fsPath: Buffer.from(absRoot), absPath: absRoot, relPath: '' };
+  const rootStats = await stat(absRoot);
+  if (!rootStats.isDirectory()) {
+    yield await describeEntry({ ...rootLocation, relPath: basename(absRoot) }, rootStats);
+    return;
+  }
+
+  const first = await enterDirectory(rootLocation, rootStats);
+  if (!('children' in first)) {
+    yield first;
+    return;
+  }
+  // An explicit stack rather than recursive generators: deep trees cost no yield* chain.
+  const stack: DirFrame[] = [first];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as DirFrame;
+    const child = frame.children[frame.next];
+    frame.next += 1;
+    if (child === undefined) {
+      stack.pop();
+      continue;
+    }
+    const location = childLocation(frame.location, child);
+    if (child.collides) {
+      yield skipped(
+        location,
+        null,
+        'unreadable',
+        'name is not valid UTF-8 and its escaped form is also the real name of a sibling, so it cannot be addressed unambiguously',
+      );
+      continue;
+    }
+    let stats: Stats;
+    try {
+      stats = await lstat(location.fsPath);
+    } catch (error) {
+      yield skipped(location, null, 'unreadable', describeError(error));
+      continue;
+    }
+    if (stats.isDirectory()) {
+      const entered = await enterDirectory(location, stats);
+      if ('children' in entered) stack.push(entered);
+      else yield entered;
+      continue;
+    }
+    yield await describeEntry(location, stats);
+  }
+}

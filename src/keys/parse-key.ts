@@ -1,0 +1,77 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+
+/** What a DKIM key record (RFC 6376 section 3.6.1) says, measured independently of the verifier. */
+export interface ParsedKey {
+  /** `p=` present but empty: the domain revoked the key */
+  revoked: boolean;
+  keyType: 'rsa' | 'ed25519' | null;
+  bits: number | null;
+  /** sha256 of the DER SubjectPublicKeyInfo, hex: the key's identity across formats */
+  fingerprint: string | null;
+  /** md5 of the same DER, hex: some operators index published private keys by it */
+  fingerprintMd5: string | null;
+  /** why the key could not be read, when it could not */
+  error: string | null;
+  publicKey: KeyObject | null;
+}
+
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function parseTags(record: string): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const part of record.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    if (name && !tags.has(name)) tags.set(name, part.slice(eq + 1).trim());
+  }
+  return tags;
+}
+
+export function parseKeyRecord(txt: string): ParsedKey {
+  const tags = parseTags(txt);
+  const empty = { revoked: false, keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, publicKey: null };
+  if (!tags.has('p')) return { ...empty, error: 'no p= tag' };
+  const p = (tags.get('p') ?? '').replace(/\s+/g, '');
+  if (p === '') return { ...empty, revoked: true, error: 'key revoked (empty p=)' };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(p)) return { ...empty, error: 'p= is not base64' };
+  const raw = Buffer.from(p, 'base64');
+  const declared = (tags.get('k') ?? 'rsa').toLowerCase();
+  const attempts: Array<() => KeyObject> =
+    raw.length === 32
+      ? [() => createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })]
+      : [
+          () => createPublicKey({ key: raw, format: 'der', type: 'spki' }),
+          () => createPublicKey({ key: raw, format: 'der', type: 'pkcs1' }),
+        ];
+  for (const attempt of attempts) {
+    let key: KeyObject;
+    try {
+      key = attempt();
+    } catch {
+      continue;
+    }
+    const type = key.asymmetricKeyType;
+    if (type !== 'rsa' && type !== 'ed25519') return { ...empty, error: `unsupported key type ${type ?? 'unknown'}` };
+    if (declared !== type) return { ...empty, error: `k=${declared} but the key is ${type}` };
+    const der = key.export({ format: 'der', type: 'spki' });
+    return {
+      revoked: false,
+      keyType: type,
+      bits: type === 'rsa' ? (key.asymmetricKeyDetails?.modulusLength ?? null) : 256,
+      fingerprint: createHash('sha256').update(der).digest('hex'),
+      fingerprintMd5: createHash('md5').update(der).digest('hex'),
+      error: null,
+      publicKey: key,
+    };
+  }
+  return { ...empty, error: 'p= does not hold a public key' };
+}
+
+/**
+ * Keys that cannot be forged: RSA of at least 1024 bits (RFC 8301 section 3.2) or Ed25519.
+ * Anything weaker proves nothing, because a 512-bit RSA key is factored for a few dollars.
+ */
+export const MIN_RSA_BITS = 1024;
+export const isStrongKey = (key: ParsedKey): boolean =>
+  key.keyType === 'ed25519' || (key.keyType === 'rsa' && (key.bits ?? 0) >= MIN_RSA_BITS);

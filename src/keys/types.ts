@@ -1,0 +1,34 @@
+/**
+ * Where a key record came from. Recorded with every signature result, so that a reader can
+ * tell a key fetched today from one imported from an archive or a colleague's file.
+ */
+export type KeySourceKind = 'file' | 'dns' | 'archive';
+
+export interface KeyRecord {
+  /** the TXT record, its strings joined */
+  txt: string;
+  source: KeySourceKind;
+  /** where exactly: the keys file path, the resolver, or the archive's name */
+  origin: string;
+  /** when the record was obtained (ISO 8601), when known */
+  fetchedAt?: string | null;
+  /** the record's known lifetime, when an archive says so (ISO 8601) */
+  firstSeen?: string | null;
+  lastSeen?: string | null;
+}
+
+/**
+ * The answer to "what is the key at <selector>._domainkey.<domain>?". `absent` is a definite
+ * "there is no such record" (NXDOMAIN, no TXT, not in the offline files); `error` is a failed
+ * lookup that might succeed later.
+ */
+export type KeyAnswer =
+  | { status: 'found'; name: string; records: KeyRecord[] }
+  | { status: 'absent'; name: string; detail: string }
+  | { status: 'error'; name: string; code: string; detail: string };
+
+/** The one thing per-message analysis needs from the outside world. */
+export type KeyLookup = (name: string) => Promise<KeyAnswer>;
+
+/** DNS names are case-insensitive and may be written dot-terminated. */
+export const normalizeKeyName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '');

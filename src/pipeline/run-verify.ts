@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import pLimit from 'p-limit';
+import { analyzeMessage } from '../analyze/analyze-message.ts';
+import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
+import { walkDump } from '../discover/walk.ts';
+import { lookupKeyInDns } from '../keys/dns-lookup.ts';
+import { createKeyLookup } from '../keys/key-lookup.ts';
+import { loadKeysFile } from '../keys/keys-file.ts';
+import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
+import { readContainer } from '../read/read-container.ts';
+import { ReadError } from '../read/types.ts';
+import { dnsCacheReader } from '../store/dns-cache.ts';
+import { openStore } from '../store/open-store.ts';
+import { StoreWriter, type FileRecord, type StoredMessage } from '../store/write.ts';
+import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
+
+export interface VerifyOptions {
+  dumpRoot: string;
+  dbPath: string;
+  keyFiles: string[];
+  offline: boolean;
+  /** messages analysed at once */
+  concurrency?: number;
+  commandLine?: string;
+  /** replaces live DNS (tests use it to prove --offline never asks) */
+  liveLookup?: (name: string) => Promise<KeyAnswer>;
+  onProgress?: (progress: VerifyProgress) => void;
+}
+
+export interface VerifyProgress {
+  files: number;
+  messages: number;
+  skipped: number;
+  currentPath: string;
+}
+
+export interface VerifyCounts {
+  files: number;
+  containers: number;
+  skipped: number;
+  errors: number;
+  messages: number;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/**
+ * `leakcheck verify`: walks the dump, reads every message, analyses it and stores the result.
+ * Nothing under the dump root is ever opened for writing.
+ */
+export async function runVerify(options: VerifyOptions): Promise<{ runId: number; counts: VerifyCounts }> {
+  const root = resolve(options.dumpRoot);
+  let rootStat;
+  try {
+    rootStat = statSync(root);
+  } catch {
+    throw new UsageError(`${options.dumpRoot}: no such directory`);
+  }
+  if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);
+  assertOutsideDump(root, options.dbPath);
+
+  const keyFiles = options.keyFiles.map((path) => loadKeysFile(path));
+  const db = openStore(options.dbPath);
+  const writer = new StoreWriter(db);
+  const runId = writer.beginRun({
+    startedAt: new Date().toISOString(),
+    dumpRoot: root,
+    commandLine: options.commandLine ?? process.argv.join(' '),
+    toolVersion: TOOL_VERSION,
+    mailauthVersion: MAILAUTH_VERSION,
+    nodeVersion: NODE_VERSION,
+    sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+    options: { offline: options.offline, concurrency: options.concurrency ?? defaultConcurrency() },
+    keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
+  });
+
+  const lookup = createKeyLookup({
+    files: keyFiles,
+    cached: dnsCacheReader(db),
+    offline: options.offline,
+    live: options.liveLookup ?? ((name) => lookupKeyInDns(name)),
+    onLiveAnswer: (answer) => writer.putDnsAnswer(answer, new Date().toISOString()),
+  });
+
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0 };
+  const limit = pLimit(options.concurrency ?? defaultConcurrency());
+  const pending = new Set<Promise<void>>();
+  const report = (path: string): void =>
+    options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
+
+  let status: 'completed' | 'failed' = 'failed';
+  try {
+    for await (const entry of walkDump(root)) {
+      counts.files++;
+      if (entry.type === 'skipped') {
+        counts.skipped++;
+        writer.saveFile(runId, skippedRecord(entry), []);
+        report(entry.relPath);
+        continue;
+      }
+      counts.containers++;
+      // Files are processed concurrently; a bound on pending files keeps memory flat.
+      const task = processContainer(entry.file, entry.kind, lookup, limit).then(({ record, messages }) => {
+        writer.saveFile(runId, record, messages);
+        counts.messages += messages.length;
+        if (record.status !== 'ok') counts.errors++;
+        report(entry.file.relPath);
+      });
+      pending.add(task);
+      void task.finally(() => pending.delete(task));
+      if (pending.size >= limit.concurrency * 2) await Promise.race(pending);
+    }
+    await Promise.all(pending);
+    status = 'completed';
+  } finally {
+    writer.finishRun(runId, status, counts);
+    db.close();
+  }
+  return { runId, counts };
+}
+
+async function processContainer(
+  file: DiscoveredFile,
+  kind: ContainerKind,
+  lookup: KeyLookup,
+  limit: ReturnType<typeof pLimit>,
+): Promise<{ record: FileRecord; messages: StoredMessage[] }> {
+  const analyses: Array<Promise<StoredMessage>> = [];
+  let readError: ReadError | null = null;
+  try {
+    for await (const message of readContainer(file, kind)) {
+      analyses.push(
+        limit(async () => ({
+          index: message.index,
+          offset: message.offset,
+          format: message.format,
+          envelope: message.envelope ?? null,
+          analysis: await analyzeMessage({ raw: message.raw, format: message.format }, lookup),
+        })),
+      );
+    }
+  } catch (err) {
+    readError = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+  }
+  const messages = await Promise.all(analyses);
+  const sha256 = kind === 'mbox' || kind === 'emlx' || messages.length !== 1 ? await hashFile(file.absPath).catch(() => null) : messages[0]!.analysis.sha256;
+  return {
+    record: {
+      path: file.relPath,
+      kind,
+      status: readError ? (messages.length ? 'partial' : 'error') : 'ok',
+      reason: readError?.code ?? null,
+      detail: readError?.message ?? null,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+      sha256,
+    },
+    messages,
+  };
+}
+
+function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): FileRecord {
+  return {
+    path: entry.relPath,
+    kind: null,
+    status: entry.reason === 'unreadable' ? 'error' : 'skipped',
+    reason: entry.reason,
+    detail: entry.detail,
+    size: entry.size,
+    mtimeMs: entry.mtimeMs,
+    sha256: null,
+  };
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The database must never land inside the evidence. */
+function assertOutsideDump(root: string, dbPath: string): void {
+  const realRoot = realpathSync(root);
+  let dbDir = resolve(dirname(dbPath));
+  try {
+    dbDir = realpathSync(dbDir);
+  } catch {
+    // the directory does not exist yet: better-sqlite3 will say so
+  }
+  const rel = relative(realRoot, dbDir);
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new UsageError(`refusing to write the database ${dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
+  }
+}
+
+const defaultConcurrency = (): number => 8;

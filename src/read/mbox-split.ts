@@ -1,0 +1,211 @@
+import { ReadError, type RawMessage } from './types.ts';
+
+/*
+ * Cuts an mbox, arriving as chunks of any size, into messages. A separator is any line that
+ * begins with exactly "From " (">From " is quoted body text); the first line of the file must be
+ * one, after at most a UTF-8 BOM and blank lines, which editors add and sniffContainer accepts
+ * too. Separators need not follow a blank line: many real writers omit it.
+ *
+ * Memory: the bytes of the current message (as views into the chunks that hold them), one
+ * chunk, and the final copy of the message. The copy is what is yielded, so no RawMessage
+ * shares memory with a stream chunk.
+ */
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SEPARATOR = Buffer.from('From ');
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Envelope lines are short; a longer one is kept truncated rather than grown without bound. */
+const MAX_ENVELOPE_BYTES = 4096;
+
+export interface SplitMboxOptions {
+  /** a message larger than this is skipped, and reported by a ReadError after the last message */
+  maxMessageBytes?: number;
+}
+
+interface PendingMessage {
+  index: number;
+  offset: number;
+  envelope: string;
+  parts: Buffer[];
+  size: number;
+  /** over maxMessageBytes: its parts are dropped, only its size is still counted */
+  dropped: boolean;
+}
+
+/**
+ * The blank line a writer puts before the next separator belongs to the framing, not to the
+ * message. Also applied to the last message (writers end the file the same way); DKIM body
+ * canonicalization ignores trailing empty lines, so this never changes a verification.
+ */
+function withoutFramingBlankLine(raw: Buffer): Buffer {
+  const n = raw.length;
+  if (n >= 4 && raw[n - 4] === CR && raw[n - 3] === LF && raw[n - 2] === CR && raw[n - 1] === LF) {
+    return raw.subarray(0, n - 2);
+  }
+  if (n >= 2 && raw[n - 2] === LF && raw[n - 1] === LF) return raw.subarray(0, n - 1);
+  return raw;
+}
+
+function assemble(message: PendingMessage): RawMessage {
+  const raw = Buffer.alloc(message.size);
+  let written = 0;
+  for (const part of message.parts) written += part.copy(raw, written);
+  return {
+    index: message.index,
+    offset: message.offset,
+    raw: withoutFramingBlankLine(raw),
+    format: 'mbox',
+    envelope: message.envelope,
+  };
+}
+
+function startsWithAt(buffer: Buffer, at: number, prefix: Buffer): boolean {
+  return buffer.length - at >= prefix.length && buffer.subarray(at, at + prefix.length).equals(prefix);
+}
+
+export async function* splitMbox(
+  chunks: AsyncIterable<Buffer>,
+  options: SplitMboxOptions = {},
+): AsyncGenerator<RawMessage> {
+  const maxMessageBytes = options.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+  const source = chunks[Symbol.asyncIterator]();
+  let buf: Buffer = Buffer.alloc(0);
+  /** file offset of buf[0] */
+  let bufOffset = 0;
+  let pos = 0;
+  /** start in buf of the current message's bytes not yet moved to its parts */
+  let keptUpTo = 0;
+  let eof = false;
+  let current: PendingMessage | null = null;
+  let nextIndex = 0;
+  const tooLarge: string[] = [];
+
+  const keep = (): void => {
+    if (current !== null && pos > keptUpTo) {
+      const length = pos - keptUpTo;
+      if (!current.dropped && current.size + length > maxMessageBytes) {
+        current.dropped = true;
+        current.parts = [];
+      }
+      if (!current.dropped) current.parts.push(buf.subarray(keptUpTo, pos));
+      current.size += length;
+    }
+    keptUpTo = pos;
+  };
+
+  /** Reads chunks until `wanted` unconsumed bytes are buffered or the input ends; returns how many are. */
+  const fill = async (wanted: number): Promise<number> => {
+    while (buf.length - pos < wanted && !eof) {
+      keep();
+      const next = await source.next();
+      if (next.done === true) {
+        eof = true;
+        break;
+      }
+      const chunk = next.value;
+      if (chunk.length === 0) continue;
+      const rest = buf.subarray(pos);
+      bufOffset += pos;
+      buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+      pos = 0;
+      keptUpTo = 0;
+    }
+    return buf.length - pos;
+  };
+
+  const finish = (message: PendingMessage): RawMessage | null => {
+    if (!message.dropped) return assemble(message);
+    tooLarge.push(`message ${message.index} at offset ${message.offset} (${message.size} bytes)`);
+    return null;
+  };
+
+  /** Consumes the separator line at `pos` through its LF; returns it without line ending. */
+  const readEnvelope = async (): Promise<string> => {
+    const pieces: Buffer[] = [];
+    let length = 0;
+    let ended = false;
+    while (!ended) {
+      const lf = buf.indexOf(LF, pos);
+      const end = lf === -1 ? buf.length : lf;
+      const take = Math.min(end - pos, MAX_ENVELOPE_BYTES - length);
+      if (take > 0) {
+        pieces.push(Buffer.from(buf.subarray(pos, pos + take)));
+        length += take;
+      }
+      pos = lf === -1 ? end : lf + 1;
+      keptUpTo = pos;
+      ended = lf !== -1 || (await fill(1)) === 0;
+    }
+    const line = Buffer.concat(pieces);
+    const withoutCr = line.at(-1) === CR ? line.subarray(0, -1) : line;
+    return withoutCr.toString('utf8');
+  };
+
+  if ((await fill(UTF8_BOM.length)) >= UTF8_BOM.length && startsWithAt(buf, pos, UTF8_BOM)) {
+    pos += UTF8_BOM.length;
+    keptUpTo = pos;
+  }
+
+  let atLineStart = true;
+  let inPreamble = true;
+  for (;;) {
+    if (atLineStart) {
+      const available = await fill(SEPARATOR.length);
+      if (available === 0) break;
+      if (startsWithAt(buf, pos, SEPARATOR)) {
+        keep();
+        if (current !== null) {
+          const done = finish(current);
+          current = null;
+          if (done !== null) yield done;
+        }
+        inPreamble = false;
+        const envelope = await readEnvelope();
+        current = {
+          index: nextIndex,
+          offset: bufOffset + pos,
+          envelope,
+          parts: [],
+          size: 0,
+          dropped: false,
+        };
+        nextIndex += 1;
+        continue;
+      }
+      if (inPreamble) {
+        const blank = buf[pos] === LF ? 1 : buf[pos] === CR && buf[pos + 1] === LF ? 2 : 0;
+        if (blank === 0) {
+          throw new ReadError(
+            'malformed-mbox',
+            `not an mbox: the first line (at offset ${bufOffset + pos}) is not a "From " separator line`,
+          );
+        }
+        pos += blank;
+        keptUpTo = pos;
+        continue;
+      }
+    }
+    const lf = buf.indexOf(LF, pos);
+    if (lf !== -1) {
+      pos = lf + 1;
+      atLineStart = true;
+    } else {
+      pos = buf.length;
+      atLineStart = false;
+      if ((await fill(1)) === 0) break;
+    }
+  }
+  keep();
+  if (current !== null) {
+    const done = finish(current);
+    current = null;
+    if (done !== null) yield done;
+  }
+  if (tooLarge.length > 0) {
+    throw new ReadError(
+      'too-large',
+      `skipped ${tooLarge.length} message(s) over ${maxMessageBytes} bytes: ${tooLarge.join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { describeError } from '../discover/describe-error.ts';
+import { openEvidence } from '../discover/open-evidence.ts';
+import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
+import { readEmlx } from './emlx.ts';
+import { readMbox } from './mbox.ts';
+import { ReadError, type RawMessage } from './types.ts';
+
+/** Above this, a single message is refused rather than loaded: real mail is far smaller. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/** ENOENT and ENOTDIR: the file (or a directory above it) is gone since discovery. */
+const VANISHED_CODES = new Set(['ENOENT', 'ENOTDIR']);
+
+/**
+ * System failures become ReadErrors so callers record them per container; errors without a code
+ * are bugs, and are left to surface as such.
+ */
+function asReadError(error: unknown): unknown {
+  if (error instanceof ReadError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') return error;
+  const wrapped = VANISHED_CODES.has(code)
+    ? new ReadError('vanished', `file vanished after discovery (${describeError(error)})`)
+    : new ReadError('unreadable', describeError(error));
+  wrapped.cause = error;
+  return wrapped;
+}
+
+/** The whole file, for single-message containers; refused above `maxBytes`. */
+async function readWhole(file: DiscoveredFile, maxBytes: number): Promise<Buffer> {
+  const handle = await openEvidence(file.absPath);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    if (stats.size > maxBytes) {
+      throw new ReadError('too-large', `${stats.size} bytes, over the ${maxBytes}-byte limit for one message`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The messages of one discovered container, in file order. Whatever goes wrong surfaces as a
+ * ReadError, after the messages read before it.
+ */
+export async function* readContainer(
+  file: DiscoveredFile,
+  kind: ContainerKind,
+  maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+): AsyncGenerator<RawMessage> {
+  try {
+    switch (kind) {
+      case 'mbox':
+        yield* readMbox(file.absPath, { maxMessageBytes });
+        return;
+      case 'emlx':
+        yield readEmlx(await readWhole(file, maxMessageBytes));
+        return;
+      case 'eml':
+      case 'maildir':
+        yield { index: 0, offset: 0, raw: await readWhole(file, maxMessageBytes), format: kind };
+        return;
+      default: {
+        const unknown: never = kind;
+        throw new ReadError('unsupported', `no reader for container kind ${String(unknown)}`);
+      }
+    }
+  } catch (error) {
+    throw asReadError(error);
+  }
+}

@@ -1,0 +1,40 @@
+import { stringify } from 'csv-stringify/sync';
+import type { ExportRow } from './export-rows.ts';
+
+export const CSV_COLUMNS = [
+  'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
+  'signing_domains', 'key_sources', 'arc', 'explanation',
+] as const;
+
+/**
+ * Spreadsheets execute a cell that starts with = + - @ (and tab or CR, which some strip first).
+ * Such a cell gets a leading apostrophe, the OWASP-recommended neutraliser, which spreadsheets
+ * hide and which keeps the text readable. docs/export.md says so.
+ */
+export function neutralizeFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function cells(row: ExportRow): string[] {
+  const values: Array<string | number | null> = [
+    row.path,
+    row.index,
+    row.sha256,
+    row.message_id,
+    row.from,
+    row.date,
+    row.subject,
+    row.verdict,
+    row.reasons.join(' '),
+    row.repairs.join(' '),
+    row.signatures.map((s) => `${s.domain ?? '?'}:${s.result}`).join(' '),
+    [...new Set(row.signatures.map((s) => s.key_source).filter(Boolean))].join(' '),
+    row.arc.result,
+    row.explanation,
+  ];
+  return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
+}
+
+/** RFC 4180: CRLF records, quotes doubled, UTF-8. */
+export const csvHeader = (): string => stringify([[...CSV_COLUMNS]], { record_delimiter: 'windows' });
+export const csvLine = (row: ExportRow): string => stringify([cells(row)], { record_delimiter: 'windows', quoted_match: /[",\r\n]/ });

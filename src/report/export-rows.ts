@@ -1,0 +1,63 @@
+import type { MessageRecord } from '../store/queries.ts';
+
+/**
+ * One exported message. Field names are a contract with users' scripts (docs/export.md):
+ * fields are added, never renamed or removed.
+ */
+export interface ExportRow {
+  path: string;
+  index: number;
+  sha256: string;
+  message_id: string | null;
+  from: string | null;
+  date: string | null;
+  subject: string | null;
+  verdict: string;
+  reasons: string[];
+  repairs: string[];
+  explanation: string;
+  signatures: Array<{
+    domain: string | null;
+    selector: string | null;
+    algorithm: string | null;
+    key_bits: number | null;
+    key_type: string | null;
+    key_source: string | null;
+    key_fingerprint: string | null;
+    result: string;
+    reason: string;
+    aligned: boolean;
+  }>;
+  arc: { result: string };
+  findings: Array<{ code: string; severity: string; text: string }>;
+}
+
+export function toExportRow(m: MessageRecord): ExportRow {
+  return {
+    path: m.path,
+    index: m.index,
+    sha256: m.sha256,
+    message_id: m.messageId,
+    from: m.from,
+    date: m.date,
+    subject: m.subject,
+    verdict: m.verdict,
+    reasons: m.reasons,
+    repairs: m.repairs,
+    explanation: m.explanation,
+    signatures: m.signatures.map((s) => ({
+      domain: s.domain,
+      selector: s.selector,
+      algorithm: s.algorithm,
+      key_bits: s.keyBits,
+      key_type: s.keyType,
+      key_source: s.keySource,
+      key_fingerprint: s.keyFingerprint,
+      result: s.outcome === 'pass' ? 'pass' : s.result === 'fail' || s.outcome === 'body-modified' ? 'fail' : s.result,
+      reason: s.outcome,
+      aligned: s.aligned,
+    })),
+    arc: { result: m.arc.result },
+    findings: m.findings.map((f) => ({ code: f.code, severity: f.severity, text: f.text })),
+  };
+}

@@ -1,0 +1,187 @@
+import type { Verdict } from '../verdict/reasons.ts';
+import type { Db } from './open-store.ts';
+
+/** One message with everything known about it, as every report and export reads it. */
+export interface MessageRecord {
+  id: number;
+  path: string;
+  index: number;
+  offset: number;
+  format: string;
+  size: number;
+  sha256: string;
+  messageId: string | null;
+  from: string | null;
+  fromAddress: string | null;
+  date: string | null;
+  dateHeader: string | null;
+  subject: string | null;
+  judgedAt: string | null;
+  repairs: string[];
+  verdict: Verdict;
+  reasons: string[];
+  explanation: string;
+  signatures: SignatureRecord[];
+  arc: { result: string; reason: string | null; instances: unknown[] };
+  findings: Array<{ code: string; severity: string; text: string; evidence: Record<string, unknown> }>;
+}
+
+export interface SignatureRecord {
+  index: number;
+  domain: string | null;
+  selector: string | null;
+  algorithm: string | null;
+  canonicalization: string | null;
+  signedHeaders: string[];
+  bodyLength: number | null;
+  keyType: string | null;
+  keyBits: number | null;
+  keySource: string | null;
+  keyOrigin: string | null;
+  keyFingerprint: string | null;
+  keyLookup: string;
+  result: string;
+  outcome: string;
+  comment: string | null;
+  aligned: boolean;
+  headerSignatureValid: boolean | null;
+}
+
+export interface MessageFilter {
+  verdict?: Verdict | undefined;
+}
+
+interface MessageRow {
+  id: number; path: string; idx: number; byte_offset: number; format: string; size: number; sha256: string;
+  message_id: string | null; from_header: string | null; from_address: string | null; date: string | null;
+  date_header: string | null; subject: string | null; judged_at: string | null; repairs_json: string;
+  verdict: Verdict; reasons_json: string; explanation: string;
+}
+
+/**
+ * Messages in a stable order (path, then position in the container), so that two exports of the
+ * same evidence are byte-identical. Streams: a dump's worth of rows is never held at once.
+ */
+export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<MessageRecord> {
+  const where = filter.verdict ? 'WHERE v.verdict = ?' : '';
+  const rows = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, m.size, m.sha256, m.message_id, m.from_header,
+      m.from_address, m.date, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
+    FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id
+    ${where} ORDER BY f.path, m.idx`);
+  const sigs = db.prepare('SELECT * FROM signatures WHERE message_id = ? ORDER BY sig_index');
+  const arc = db.prepare('SELECT result, reason, instances_json FROM arc_results WHERE message_id = ?');
+  const findings = db.prepare('SELECT code, severity, text, evidence_json FROM findings WHERE message_id = ? ORDER BY id');
+  const args = filter.verdict ? [filter.verdict] : [];
+  // Rows are read up front: better-sqlite3 refuses other statements while an iterator is open.
+  const all = rows.all(...args) as MessageRow[];
+  for (const row of all) {
+    const arcRow = arc.get(row.id) as { result: string; reason: string | null; instances_json: string } | undefined;
+    yield {
+      id: row.id,
+      path: row.path,
+      index: row.idx,
+      offset: row.byte_offset,
+      format: row.format,
+      size: row.size,
+      sha256: row.sha256,
+      messageId: row.message_id,
+      from: row.from_header,
+      fromAddress: row.from_address,
+      date: row.date,
+      dateHeader: row.date_header,
+      subject: row.subject,
+      judgedAt: row.judged_at,
+      repairs: JSON.parse(row.repairs_json) as string[],
+      verdict: row.verdict,
+      reasons: JSON.parse(row.reasons_json) as string[],
+      explanation: row.explanation,
+      signatures: (sigs.all(row.id) as Array<Record<string, unknown>>).map(toSignature),
+      arc: arcRow
+        ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
+        : { result: 'none', reason: null, instances: [] },
+      findings: (findings.all(row.id) as Array<{ code: string; severity: string; text: string; evidence_json: string }>).map((f) => ({
+        code: f.code,
+        severity: f.severity,
+        text: f.text,
+        evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
+      })),
+    };
+  }
+}
+
+function toSignature(row: Record<string, unknown>): SignatureRecord {
+  const str = (key: string): string | null => (row[key] === null || row[key] === undefined ? null : String(row[key]));
+  const num = (key: string): number | null => (row[key] === null || row[key] === undefined ? null : Number(row[key]));
+  return {
+    index: Number(row['sig_index']),
+    domain: str('domain'),
+    selector: str('selector'),
+    algorithm: str('algorithm'),
+    canonicalization: str('canonicalization'),
+    signedHeaders: (str('signed_headers') ?? '').split(':').filter(Boolean),
+    bodyLength: num('body_length'),
+    keyType: str('key_type'),
+    keyBits: num('key_bits'),
+    keySource: str('key_source'),
+    keyOrigin: str('key_origin'),
+    keyFingerprint: str('key_fingerprint'),
+    keyLookup: String(row['key_lookup']),
+    result: String(row['result']),
+    outcome: String(row['outcome']),
+    comment: str('comment'),
+    aligned: row['aligned'] === 1,
+    headerSignatureValid: row['header_signature_valid'] === null ? null : row['header_signature_valid'] === 1,
+  };
+}
+
+export interface DumpSummary {
+  run: { id: number; startedAt: string; finishedAt: string | null; status: string; dumpRoot: string; toolVersion: string } | null;
+  messages: number;
+  verdicts: Record<Verdict, number>;
+  topReasons: Array<{ code: string; count: number }>;
+  files: { total: number; withMessages: number; skipped: number; errors: number; skippedByReason: Array<{ reason: string; count: number }> };
+  suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; reasons: string[]; explanation: string }>;
+}
+
+export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
+  const run = db.prepare(`SELECT id, started_at AS startedAt, finished_at AS finishedAt, status, dump_root AS dumpRoot,
+    tool_version AS toolVersion FROM runs ORDER BY id DESC LIMIT 1`).get() as DumpSummary['run'] | undefined;
+  const where = filter.verdict ? 'WHERE verdict = ?' : '';
+  const args = filter.verdict ? [filter.verdict] : [];
+  const verdicts: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
+  for (const row of db.prepare(`SELECT verdict, count(*) AS n FROM verdicts ${where} GROUP BY verdict`).all(...args) as Array<{ verdict: Verdict; n: number }>) {
+    verdicts[row.verdict] = row.n;
+  }
+  const reasonCounts = new Map<string, number>();
+  for (const row of db.prepare(`SELECT reasons_json FROM verdicts ${where}`).all(...args) as Array<{ reasons_json: string }>) {
+    for (const code of JSON.parse(row.reasons_json) as string[]) reasonCounts.set(code, (reasonCounts.get(code) ?? 0) + 1);
+  }
+  const files = db.prepare(`SELECT count(*) AS total, sum(status IN ('ok','partial')) AS withMessages,
+    sum(status = 'skipped') AS skipped, sum(status IN ('error','partial')) AS errors FROM source_files`).get() as Record<string, number | null>;
+  const skippedByReason = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status IN ('skipped','error','partial')
+    GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
+  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.subject, m.from_header AS "from",
+      v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
+      WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
+    path: String(r['path']),
+    index: Number(r['index']),
+    subject: (r['subject'] as string | null) ?? null,
+    from: (r['from'] as string | null) ?? null,
+    reasons: JSON.parse(String(r['reasons_json'])) as string[],
+    explanation: String(r['explanation']),
+  }));
+  return {
+    run: run ?? null,
+    messages: verdicts.verified + verdicts.unverifiable + verdicts.suspicious,
+    verdicts,
+    topReasons: [...reasonCounts].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+    files: {
+      total: files['total'] ?? 0,
+      withMessages: files['withMessages'] ?? 0,
+      skipped: files['skipped'] ?? 0,
+      errors: files['errors'] ?? 0,
+      skippedByReason: skippedByReason.map((r) => ({ reason: r.reason ?? 'unknown', count: r.count })),
+    },
+    suspicious,
+  };
+}

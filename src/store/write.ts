@@ -1,0 +1,127 @@
+import type { MessageAnalysis } from '../analyze/analyze-message.ts';
+import type { KeyAnswer } from '../keys/types.ts';
+import type { Db } from './open-store.ts';
+
+export interface RunRecord {
+  startedAt: string;
+  dumpRoot: string;
+  commandLine: string;
+  toolVersion: string;
+  mailauthVersion: string;
+  nodeVersion: string;
+  sqliteVersion: string;
+  options: Record<string, unknown>;
+  keyFiles: Array<{ path: string; sha256: string }>;
+}
+
+export interface FileRecord {
+  path: string;
+  kind: string | null;
+  /** ok: every message read; partial: some read before an error; skipped: no message; error: unreadable */
+  status: 'ok' | 'partial' | 'skipped' | 'error';
+  reason: string | null;
+  detail: string | null;
+  size: number | null;
+  mtimeMs: number | null;
+  sha256: string | null;
+}
+
+export interface StoredMessage {
+  index: number;
+  offset: number;
+  format: string;
+  envelope: string | null;
+  analysis: MessageAnalysis;
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+const bool = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
+
+/** All writes to the database go through here, each file's results in one transaction. */
+export class StoreWriter {
+  private readonly db: Db;
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.statements = {
+      insertRun: db.prepare(`INSERT INTO runs (started_at, status, dump_root, command_line, tool_version, mailauth_version,
+        node_version, sqlite_version, options_json, key_files_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`),
+      finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
+      upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id)
+        VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId)
+        ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, status = excluded.status, reason = excluded.reason,
+          detail = excluded.detail, size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
+          message_count = excluded.message_count, run_id = excluded.run_id
+        RETURNING id`),
+      deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
+      insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
+        from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertSignature: db.prepare(`INSERT INTO signatures (message_id, sig_index, domain, selector, algorithm, canonicalization,
+        signed_headers, body_length, sig_timestamp, sig_expiration, identity, key_name, key_type, key_bits, key_source, key_origin,
+        key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
+        body_bytes_signed, body_bytes_total, warnings_json)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
+      insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
+      insertVerdict: db.prepare('INSERT INTO verdicts (message_id, verdict, reasons_json, explanation, proven_by_json) VALUES (?, ?, ?, ?, ?)'),
+      putDns: db.prepare(`INSERT INTO dns_cache (name, status, records_json, detail, fetched_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(name) DO UPDATE SET status = excluded.status, records_json = excluded.records_json,
+          detail = excluded.detail, fetched_at = excluded.fetched_at`),
+    };
+  }
+
+  beginRun(run: RunRecord): number {
+    const info = this.statements.insertRun.run(
+      run.startedAt, run.dumpRoot, run.commandLine, run.toolVersion, run.mailauthVersion, run.nodeVersion,
+      run.sqliteVersion, json(run.options), json(run.keyFiles),
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(runId: number, status: 'completed' | 'interrupted' | 'failed', counts: unknown): void {
+    this.statements.finishRun.run(new Date().toISOString(), status, json(counts), runId);
+  }
+
+  /** Replaces everything known about one source file: re-running updates, never duplicates. */
+  saveFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
+    const save = this.db.transaction(() => {
+      const { id: fileId } = this.statements.upsertFile.get({ ...file, messageCount: messages.length, runId }) as { id: number };
+      this.statements.deleteMessages.run(fileId);
+      for (const message of messages) this.insertMessage(runId, fileId, message);
+    });
+    save();
+  }
+
+  private insertMessage(runId: number, fileId: number, message: StoredMessage): void {
+    const a = message.analysis;
+    const s = this.statements;
+    const info = s.insertMessage.run(
+      fileId, message.index, message.offset, a.size, a.sha256, message.format, message.envelope, a.meta.messageId,
+      a.meta.from, a.meta.fromAddress, a.meta.fromDomain, a.meta.subject, a.meta.dateHeader, a.meta.date,
+      a.judgedAt, a.judgedAtSource, json(a.repairs), runId,
+    );
+    const messageId = Number(info.lastInsertRowid);
+    for (const sig of a.signatures) {
+      const t = sig.tags;
+      const k = sig.key;
+      s.insertSignature.run(
+        messageId, sig.index, t.domain, t.selector, t.algorithm, t.canonicalization, t.signedHeaders.join(':'), t.bodyLength,
+        t.timestamp, t.expiration, t.identity, k?.name ?? null, k?.keyType ?? null, k?.bits ?? null, k?.source ?? null,
+        k?.origin ?? null, k?.fingerprint ?? null, k?.fingerprintMd5 ?? null, k?.txt ?? null, sig.keyLookup, sig.result,
+        sig.outcome, sig.comment, bool(sig.aligned), bool(sig.headerSignatureValid), sig.bodyBytesSigned, sig.bodyBytesTotal,
+        json(sig.warnings),
+      );
+    }
+    s.insertArc.run(messageId, a.arc.result, a.arc.reason, json({ instances: a.arc.instances, sealerSawDkim: a.arc.sealerSawDkim }));
+    for (const f of a.findings) s.insertFinding.run(messageId, f.code, f.severity, f.text, json(f.evidence));
+    s.insertVerdict.run(messageId, a.verdict.verdict, json(a.verdict.reasons), a.verdict.explanation, json(a.verdict.provenBy));
+  }
+
+  putDnsAnswer(answer: KeyAnswer, fetchedAt: string): void {
+    const records = answer.status === 'found' ? answer.records : [];
+    const detail = answer.status === 'found' ? null : answer.detail;
+    this.statements.putDns.run(answer.name, answer.status, json(records), detail, fetchedAt);
+  }
+}

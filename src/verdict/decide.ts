@@ -1,0 +1,177 @@
+import { signatureLabel as label } from '../checks/signed-headers.ts';
+import type { Finding } from '../checks/types.ts';
+import type { ArcVerification } from '../verify/arc.ts';
+import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
+import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
+
+/**
+ * The one place where findings become a verdict. Every rule is named by the reason code it
+ * emits, and docs/verdicts.md describes the same rules in prose.
+ */
+export interface VerdictDecision {
+  verdict: Verdict;
+  /** reason codes, most important first: catalogue codes (reasons.ts) and red-flag finding codes */
+  reasons: string[];
+  /** plain-language explanation, naming the signatures and keys involved */
+  explanation: string;
+  /** the signatures that prove the message, by index */
+  provenBy: number[];
+  /** findings the decision itself adds (e.g. a failure explained by an intermediary) */
+  findings: Finding[];
+}
+
+export interface VerdictInput {
+  signatures: DkimSignatureResult[];
+  arc: ArcVerification;
+  findings: Finding[];
+  repairs: string[];
+  parseError: string | null;
+}
+
+const FAILED: ReadonlySet<SignatureOutcome> = new Set(['body-modified', 'signature-mismatch']);
+
+/** Outcomes that say nothing either way, and the reason each one gives. */
+const UNVERIFIABLE: Partial<Record<SignatureOutcome, ReasonCode>> = {
+  'key-not-found': 'key-not-found',
+  'key-revoked': 'key-revoked',
+  'key-invalid': 'key-invalid',
+  'dns-error': 'dns-error',
+  'unsupported-algorithm': 'unsupported-algorithm',
+  malformed: 'signature-malformed',
+  expired: 'signature-expired',
+  'from-not-signed': 'signature-not-covering-from',
+};
+
+/** A signature that proves the content: it verifies, with a key nobody else can have forged. */
+const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
+  sig.outcome === 'pass' &&
+  sig.key !== null &&
+  sig.key.strong &&
+  sig.tags.signedHeaders.includes('from') &&
+  !findings.some((f) => f.code === 'body-content-after-l' && f.evidence['signature'] === label(sig));
+
+/** A failure with a key to fail against; without a key a mismatch could be a pasted-on header. */
+const failsAgainstKey = (sig: DkimSignatureResult): boolean =>
+  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null;
+
+export function decideVerdict(input: VerdictInput): VerdictDecision {
+  const { signatures, arc } = input;
+  const added: Finding[] = [];
+  if (input.parseError) {
+    return decision('unverifiable', ['message-unparseable'], `The message could not be parsed: ${input.parseError}.`, [], added);
+  }
+
+  const findings = input.findings;
+  const proving = signatures.filter((s) => proves(s, findings));
+  const suspicious: string[] = [];
+  const unverifiable: ReasonCode[] = [];
+  const notes: string[] = [];
+
+  for (const sig of signatures) {
+    if (failsAgainstKey(sig)) {
+      const explainedByArc =
+        arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain);
+      const superseded = proving.find((p) => coversAtLeast(p, sig));
+      if (explainedByArc || superseded) {
+        added.push({
+          code: explainedByArc ? 'dkim-broken-by-intermediary' : 'dkim-fail-superseded',
+          severity: explainedByArc ? 'info' : 'warning',
+          text: explainedByArc
+            ? `The signature by ${sig.tags.domain} no longer matches, but the ARC chain (sealed by ${arc.instances.at(-1)?.sealDomain ?? 'an intermediary'}) records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`
+            : `The signature by ${sig.tags.domain} no longer matches, but a signature by ${superseded!.tags.domain} covers everything it covered and verifies: the message was changed in transit before ${superseded!.tags.domain} signed it.`,
+          evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: explainedByArc ? 'arc' : label(superseded!) },
+        });
+        continue;
+      }
+      suspicious.push(sig.outcome === 'body-modified' ? 'dkim-body-modified' : 'dkim-signature-mismatch');
+      notes.push(describeFailure(sig));
+      continue;
+    }
+    if (sig.outcome === 'pass') {
+      if (sig.key && !sig.key.strong) {
+        unverifiable.push('key-too-weak');
+        notes.push(`The signature by ${sig.tags.domain} verifies, but its key is ${describeKey(sig)}: too weak to prove anything.`);
+      }
+      continue;
+    }
+    if (sig.outcome === 'body-modified' || sig.outcome === 'signature-mismatch') {
+      unverifiable.push(sig.outcome === 'body-modified' ? 'body-hash-mismatch-key-unknown' : keyReason(sig));
+      continue;
+    }
+    const reason = UNVERIFIABLE[sig.outcome];
+    if (reason) unverifiable.push(reason);
+  }
+
+  for (const finding of findings) if (finding.severity === 'red-flag') suspicious.push(finding.code);
+
+  const repairNote = input.repairs.length ? ` Verified after repairing: ${input.repairs.map(describeRepair).join(', ')}.` : '';
+  if (suspicious.length) {
+    const redFlags = findings.filter((f) => f.severity === 'red-flag').map((f) => f.text);
+    return decision('suspicious', unique(suspicious), [...notes, ...redFlags].join(' '), proving.map((s) => s.index), added);
+  }
+  if (proving.length) {
+    return decision(
+      'verified',
+      ['dkim-verified'],
+      proving.map(describeProof).join(' ') + repairNote,
+      proving.map((s) => s.index),
+      added,
+    );
+  }
+  if (!signatures.length) {
+    const reasons: ReasonCode[] = arc.result === 'pass' ? ['unsigned', 'arc-only'] : ['unsigned'];
+    return decision('unverifiable', reasons, reasons.map((r) => REASONS[r].text).join(' '), [], added);
+  }
+  const reasons = unique(unverifiable.length ? unverifiable : ['signature-malformed' as ReasonCode]);
+  if (arc.result === 'pass') reasons.push('arc-only');
+  const text = [...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
+  return decision('unverifiable', reasons, `${text} Unverifiable is not the same as fake.`, [], added);
+}
+
+function decision(verdict: Verdict, reasons: string[], explanation: string, provenBy: number[], findings: Finding[]): VerdictDecision {
+  return { verdict, reasons, explanation: explanation.trim(), provenBy, findings };
+}
+
+/** p covers at least what s covered: every header field s signed, and the whole body. */
+function coversAtLeast(p: DkimSignatureResult, s: DkimSignatureResult): boolean {
+  const mine = new Set(p.tags.signedHeaders);
+  return p.tags.bodyLength === null && s.tags.signedHeaders.every((h) => mine.has(h));
+}
+
+function keyReason(sig: DkimSignatureResult): ReasonCode {
+  if (sig.keyLookup === 'error') return 'dns-error';
+  if (sig.key?.revoked) return 'key-revoked';
+  if (sig.key) return 'key-invalid';
+  return 'key-not-found';
+}
+
+
+function describeKey(sig: DkimSignatureResult): string {
+  const key = sig.key;
+  if (!key) return 'no key';
+  const kind = key.keyType === 'ed25519' ? 'Ed25519' : `RSA ${key.bits ?? '?'}-bit`;
+  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${key.source} ${key.origin}`;
+}
+
+function describeProof(sig: DkimSignatureResult): string {
+  const aligned = sig.aligned ? 'the From domain' : `${sig.tags.domain}, a third party to the From domain (not aligned)`;
+  return `Signature by ${aligned}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
+}
+
+function describeFailure(sig: DkimSignatureResult): string {
+  if (sig.outcome === 'body-modified') {
+    const headers =
+      sig.headerSignatureValid === true
+        ? ' The signed headers still verify, so only the body was changed.'
+        : sig.headerSignatureValid === false
+          ? ' The signed headers do not verify either.'
+          : '';
+    return `The body no longer matches the body hash signed by ${sig.tags.domain} (${describeKey(sig)}).${headers}`;
+  }
+  return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.`;
+}
+
+const describeRepair = (repair: string): string =>
+  repair === 'crlf' ? 'line endings restored to CRLF' : repair === 'mboxrd-unquote' ? 'mbox ">From" quoting undone' : repair;
+
+const unique = <T>(values: T[]): T[] => [...new Set(values)];

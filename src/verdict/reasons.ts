@@ -1,0 +1,101 @@
+/**
+ * The catalogue of reason codes a verdict can give. Codes are a public contract: they appear in
+ * the database, in every export and in users' scripts, so a code is never renamed or reused.
+ * docs/verdicts.md documents each one; a test checks that the two agree.
+ */
+export type Verdict = 'verified' | 'unverifiable' | 'suspicious';
+
+export interface ReasonDefinition {
+  /** the verdict this reason argues for */
+  verdict: Verdict;
+  /** one plain-language sentence for a reader who knows nothing of DKIM */
+  text: string;
+}
+
+export const REASONS = {
+  // --- verified ---
+  'dkim-verified': {
+    verdict: 'verified',
+    text: 'A DKIM signature verifies with a strong key and covers the From header and the whole body: the domain that signed it sent this content.',
+  },
+
+  // --- suspicious ---
+  'dkim-body-modified': {
+    verdict: 'suspicious',
+    text: "The body no longer matches the hash the signature recorded: the text or attachments were changed after the message was signed.",
+  },
+  'dkim-signature-mismatch': {
+    verdict: 'suspicious',
+    text: "The signature does not match the signed headers under the domain's key: a signed header (such as From, Subject or Date) was changed after signing, or the signature was forged.",
+  },
+  'header-injected': {
+    verdict: 'suspicious',
+    text: 'A header that should appear once appears more times than the signature covers: an unsigned copy was added above the signed one, and mail programs show the added one.',
+  },
+  'body-content-after-l': {
+    verdict: 'suspicious',
+    text: 'The signature covers only the first part of the body (l= tag), and content was added after the signed part.',
+  },
+  'red-flag-finding': {
+    verdict: 'suspicious',
+    text: 'A header-consistency check found evidence of tampering or fabrication (see the findings).',
+  },
+
+  // --- unverifiable ---
+  unsigned: {
+    verdict: 'unverifiable',
+    text: 'The message carries no DKIM signature, so nothing can prove or disprove it. Many genuine messages are unsigned.',
+  },
+  'key-not-found': {
+    verdict: 'unverifiable',
+    text: "The signing key could not be found (it was rotated out of DNS or never supplied), so the signature can't be checked. This is not evidence of forgery.",
+  },
+  'key-revoked': {
+    verdict: 'unverifiable',
+    text: 'The domain has revoked the signing key (empty p=), so the signature can no longer be checked.',
+  },
+  'key-too-weak': {
+    verdict: 'unverifiable',
+    text: 'The signing key is an RSA key under 1024 bits, which can be factored cheaply: a matching signature proves nothing, because anyone could have made it.',
+  },
+  'key-invalid': {
+    verdict: 'unverifiable',
+    text: 'The published key record is malformed or of an unknown type, so the signature cannot be checked.',
+  },
+  'unsupported-algorithm': {
+    verdict: 'unverifiable',
+    text: 'The signature uses an algorithm or canonicalization that DKIM verifiers do not support.',
+  },
+  'signature-malformed': {
+    verdict: 'unverifiable',
+    text: 'The DKIM-Signature header is malformed (missing or invalid tags), so it cannot be checked.',
+  },
+  'signature-expired': {
+    verdict: 'unverifiable',
+    text: 'The signature had already expired (x= tag) at the time the message claims to have been sent.',
+  },
+  'signature-not-covering-from': {
+    verdict: 'unverifiable',
+    text: 'The only verifying signature does not cover the From header, so it does not prove who the message is from.',
+  },
+  'dns-error': {
+    verdict: 'unverifiable',
+    text: 'The key lookup failed with a DNS error, so the signature could not be checked. Re-run later or supply the key.',
+  },
+  'body-hash-mismatch-key-unknown': {
+    verdict: 'unverifiable',
+    text: 'The body does not match the hash in the signature, but without the key it cannot be told whether the signature was ever genuine.',
+  },
+  'arc-only': {
+    verdict: 'unverifiable',
+    text: 'Only an ARC chain verifies: an intermediary vouches that it handled this message, but no DKIM signature proves the content.',
+  },
+  'message-unparseable': {
+    verdict: 'unverifiable',
+    text: 'The message could not be parsed as an email, so no signature could be checked.',
+  },
+} as const satisfies Record<string, ReasonDefinition>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+export const reasonText = (code: ReasonCode): string => REASONS[code].text;

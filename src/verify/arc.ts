@@ -1,0 +1,102 @@
+import { arc } from 'mailauth/lib/arc/index.js';
+import type { ARCData, ARCResult } from 'mailauth';
+import { parseTags } from '../keys/parse-key.ts';
+import type { HeaderField } from '../read/headers.ts';
+
+/** One ARC set (RFC 8617): who sealed it, and what the sealer said it saw. */
+export interface ArcInstance {
+  i: number;
+  sealDomain: string | null;
+  sealSelector: string | null;
+  /** cv= of the seal: none for i=1, pass or fail after */
+  cv: string | null;
+  amsDomain: string | null;
+  amsSelector: string | null;
+  /** the sealer's ARC-Authentication-Results, verbatim */
+  authResults: string | null;
+}
+
+export interface ArcVerification {
+  /** the chain validation result (cv) a validator would write: pass, fail or none */
+  result: 'pass' | 'fail' | 'none';
+  reason: string | null;
+  instances: ArcInstance[];
+  /**
+   * DKIM results the newest sealer recorded on arrival (from its ARC-Authentication-Results),
+   * e.g. [{result:'pass', domain:'example.com'}]. Only worth anything when the chain passes.
+   */
+  sealerSawDkim: Array<{ result: string; domain: string | null }>;
+}
+
+/**
+ * The instances are read from the headers ourselves: mailauth drops its parsed chain when the
+ * chain is structurally broken, and a broken chain is exactly the one an examiner wants listed.
+ */
+function readInstances(fields: HeaderField[]): ArcInstance[] {
+  const byInstance = new Map<number, ArcInstance>();
+  const instance = (value: string): ArcInstance | null => {
+    const i = Number(parseTags(value).get('i'));
+    if (!Number.isInteger(i) || i < 1 || i > 1000) return null;
+    let entry = byInstance.get(i);
+    if (!entry) {
+      entry = { i, sealDomain: null, sealSelector: null, cv: null, amsDomain: null, amsSelector: null, authResults: null };
+      byInstance.set(i, entry);
+    }
+    return entry;
+  };
+  for (const field of fields) {
+    if (field.name === 'arc-seal' || field.name === 'arc-message-signature') {
+      const entry = instance(field.value);
+      if (!entry) continue;
+      const tags = parseTags(field.value);
+      if (field.name === 'arc-seal') {
+        entry.sealDomain ??= tags.get('d')?.toLowerCase() ?? null;
+        entry.sealSelector ??= tags.get('s') ?? null;
+        entry.cv ??= tags.get('cv')?.toLowerCase() ?? null;
+      } else {
+        entry.amsDomain ??= tags.get('d')?.toLowerCase() ?? null;
+        entry.amsSelector ??= tags.get('s') ?? null;
+      }
+    } else if (field.name === 'arc-authentication-results') {
+      const match = /^\s*i\s*=\s*(\d+)\s*;/.exec(field.value);
+      const entry = match ? instance(`i=${match[1]}`) : null;
+      if (entry) entry.authResults ??= field.value;
+    }
+  }
+  return [...byInstance.values()].sort((a, b) => a.i - b.i);
+}
+
+export async function verifyArc(
+  arcData: unknown,
+  resolver: (name: string, type: string) => Promise<string[][]>,
+  fields: HeaderField[],
+): Promise<ArcVerification> {
+  const instances = readInstances(fields);
+  let outcome: ARCResult;
+  try {
+    outcome = await arc(arcData as ARCData, { resolver, minBitLength: 1 });
+  } catch (err) {
+    return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
+  }
+  const keyword = outcome.status.result;
+  const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
+  const newest = instances[instances.length - 1];
+  return {
+    result,
+    reason: outcome.status.comment ?? null,
+    instances,
+    sealerSawDkim: newest?.authResults ? dkimResultsIn(newest.authResults) : [],
+  };
+}
+
+/** The dkim= entries of an (ARC-)Authentication-Results value (RFC 8601 resinfo). */
+export function dkimResultsIn(authResults: string): Array<{ result: string; domain: string | null }> {
+  const found: Array<{ result: string; domain: string | null }> = [];
+  for (const part of authResults.replace(/\([^)]*\)/g, ' ').split(';')) {
+    const m = /^\s*dkim\s*=\s*([a-z]+)/i.exec(part);
+    if (!m) continue;
+    const d = /header\.d\s*=\s*([^\s;]+)/i.exec(part)?.[1] ?? /header\.i\s*=\s*[^\s;@]*@([^\s;]+)/i.exec(part)?.[1] ?? null;
+    found.push({ result: m[1]!.toLowerCase(), domain: d ? d.toLowerCase() : null });
+  }
+  return found;
+}

@@ -1,0 +1,301 @@
+import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
+import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
+import type { KeyAnswer, KeyLookup, KeyRecord } from '../keys/types.ts';
+import { normalizeKeyName } from '../keys/types.ts';
+import type { HeaderField } from '../read/headers.ts';
+import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
+
+/**
+ * What became of one DKIM-Signature, in our own words. mailauth's result keywords are
+ * RFC 8601 vocabulary (a body-hash mismatch is "neutral" in its lenient mode, a missing key is
+ * "neutral" too); a forensic verdict needs to tell those apart.
+ */
+export type SignatureOutcome =
+  | 'pass'
+  | 'body-modified'
+  | 'signature-mismatch'
+  | 'key-not-found'
+  | 'key-revoked'
+  | 'key-invalid'
+  | 'dns-error'
+  | 'unsupported-algorithm'
+  | 'malformed'
+  | 'expired'
+  | 'from-not-signed';
+
+/** The key a result was reached with, and where it came from. */
+export interface KeyUsed {
+  name: string;
+  txt: string;
+  source: KeyRecord['source'];
+  origin: string;
+  fetchedAt: string | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  keyType: ParsedKey['keyType'];
+  bits: number | null;
+  fingerprint: string | null;
+  fingerprintMd5: string | null;
+  revoked: boolean;
+  strong: boolean;
+}
+
+export interface DkimSignatureResult {
+  /** position among the message's DKIM-Signature headers, 0 = topmost (newest) */
+  index: number;
+  tags: SignatureTags;
+  /** mailauth's result keyword and comment, kept verbatim for the record */
+  result: string;
+  comment: string | null;
+  outcome: SignatureOutcome;
+  /** the key looked up for this signature; null when none was found */
+  key: KeyUsed | null;
+  /** how the key lookup ended, for signatures that have no key */
+  keyLookup: 'found' | 'absent' | 'error' | 'not-needed';
+  /** d= aligns (relaxed, Public Suffix List) with the From domain */
+  aligned: boolean;
+  /**
+   * For a body-hash mismatch: whether the header signature still verifies under the key.
+   * True means the headers are exactly as signed and only the body changed.
+   */
+  headerSignatureValid: boolean | null;
+  /** canonical body bytes covered by the signature, and in total (differ only with l=) */
+  bodyBytesSigned: number | null;
+  bodyBytesTotal: number | null;
+  warnings: string[];
+}
+
+export interface DkimVerification {
+  signatures: DkimSignatureResult[];
+  /** mailauth's ARC data from the same pass, to hand to arc() */
+  arcData: unknown;
+  /** the candidate-0 resolver, so that ARC reuses the same keys */
+  resolver: (name: string, type: string) => Promise<string[][]>;
+  /** every key answer obtained, by name */
+  answers: Map<string, KeyAnswer>;
+}
+
+export interface VerifyDkimOptions {
+  lookup: KeyLookup;
+  /** the message's own time: x= expiry is judged at it, never at today */
+  curTime: Date | null;
+}
+
+// Low enough that weak keys are still measured; our own policy then refuses to call them proof.
+const MIN_BIT_LENGTH = 1;
+
+/**
+ * Verifies every DKIM-Signature of a message whose line endings are already CRLF.
+ * A selector can have several candidate keys (a selector reused over the years, a key found in
+ * two archives); each is tried, and a signature keeps the first candidate that verifies it.
+ */
+export async function verifyDkim(message: Buffer, fields: HeaderField[], options: VerifyDkimOptions): Promise<DkimVerification> {
+  const answers = new Map<string, KeyAnswer>();
+  const answerFor = async (name: string): Promise<KeyAnswer> => {
+    const key = normalizeKeyName(name);
+    let answer = answers.get(key);
+    if (!answer) {
+      answer = await options.lookup(key);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+  const usedRecord = new Map<string, KeyRecord>();
+  const resolverFor = (candidate: number) => async (name: string, type: string): Promise<string[][]> => {
+    if (type.toUpperCase() !== 'TXT') throw dnsError('ENOTFOUND', `no ${type} records here`);
+    const answer = await answerFor(name);
+    if (answer.status === 'absent') throw dnsError('ENOTFOUND', answer.detail);
+    if (answer.status === 'error') throw dnsError(answer.code, answer.detail);
+    const record = answer.records[Math.min(candidate, answer.records.length - 1)]!;
+    usedRecord.set(`${candidate}:${normalizeKeyName(name)}`, record);
+    return [[record.txt]];
+  };
+
+  const run = (candidate: number): Promise<DKIMVerifyResult> =>
+    dkimVerify(message, {
+      resolver: resolverFor(candidate),
+      minBitLength: MIN_BIT_LENGTH,
+      ...(options.curTime ? { curTime: options.curTime } : {}),
+    });
+
+  const first = await run(0);
+  const headers = fields.filter((f) => f.name === 'dkim-signature');
+  const tagsList = headers.map((f) => readSignatureTags(f.value));
+  let best = matchResults(tagsList, first.results).map((r) => (r ? { result: r, candidate: 0 } : null));
+
+  const candidates = Math.max(0, ...[...answers.values()].map((a) => (a.status === 'found' ? a.records.length : 0)));
+  for (let candidate = 1; candidate < candidates && best.some((b) => b && b.result.status.result !== 'pass'); candidate++) {
+    const again = matchResults(tagsList, (await run(candidate)).results);
+    best = best.map((current, i) => {
+      const other = again[i];
+      return current && other && current.result.status.result !== 'pass' && other.status.result === 'pass'
+        ? { result: other, candidate }
+        : current;
+    });
+  }
+
+  const signatures: DkimSignatureResult[] = [];
+  for (const [index, tags] of tagsList.entries()) {
+    const found = best[index];
+    signatures.push(
+      found
+        ? await describeResult(index, tags, found.result, found.candidate, usedRecord, answerFor)
+        : unprocessed(index, tags),
+    );
+  }
+  return { signatures, arcData: first.arc, resolver: resolverFor(0), answers };
+}
+
+/**
+ * Pairs our headers with mailauth's results. mailauth keeps header order and only leaves out the
+ * signatures it could not process, so a walk in step with b= as the check is exact, even when
+ * an attacker duplicated a signature header.
+ */
+function matchResults(tagsList: SignatureTags[], results: DKIMResult[]): Array<DKIMResult | null> {
+  const real = results.filter((r) => r.status.result !== 'none' || r.signature !== undefined);
+  let at = 0;
+  return tagsList.map((tags) => {
+    const candidate = real[at];
+    if (candidate && (candidate.signature ?? '').replace(/\s+/g, '') === tags.b) {
+      at++;
+      return candidate;
+    }
+    return null;
+  });
+}
+
+async function describeResult(
+  index: number,
+  tags: SignatureTags,
+  result: DKIMResult,
+  candidate: number,
+  usedRecord: Map<string, KeyRecord>,
+  answerFor: (name: string) => Promise<KeyAnswer>,
+): Promise<DkimSignatureResult> {
+  const comment = result.status.comment ?? null;
+  const name = tags.selector && tags.domain ? normalizeKeyName(`${tags.selector}._domainkey.${tags.domain}`) : null;
+  let record = name ? (usedRecord.get(`${candidate}:${name}`) ?? null) : null;
+  let keyLookup: DkimSignatureResult['keyLookup'] = 'not-needed';
+  const bodyModified = comment === 'body hash did not verify';
+  if (name && (record || bodyModified || result.status.result !== 'neutral' || isKeyComment(comment))) {
+    // mailauth checks the body before the key; for a body mismatch we still want the key, to
+    // tell a genuine signature over a changed body from a signature that was never genuine.
+    const answer = await answerFor(name);
+    keyLookup = answer.status;
+    if (!record && answer.status === 'found') record = answer.records[0] ?? null;
+  }
+  const parsed = record ? parseKeyRecord(record.txt) : null;
+  const key: KeyUsed | null =
+    record && parsed && name
+      ? {
+          name,
+          txt: record.txt,
+          source: record.source,
+          origin: record.origin,
+          fetchedAt: record.fetchedAt ?? null,
+          firstSeen: record.firstSeen ?? null,
+          lastSeen: record.lastSeen ?? null,
+          keyType: parsed.keyType,
+          bits: parsed.bits,
+          fingerprint: parsed.fingerprint,
+          fingerprintMd5: parsed.fingerprintMd5,
+          revoked: parsed.revoked,
+          strong: isStrongKey(parsed),
+        }
+      : null;
+
+  let headerSignatureValid: boolean | null = null;
+  if (bodyModified && parsed?.publicKey && result.signingHeaders?.canonicalizedHeader) {
+    headerSignatureValid = verifyHeaderSignature(tags, Buffer.from(result.signingHeaders.canonicalizedHeader, 'base64'), parsed);
+  }
+
+  return {
+    index,
+    tags,
+    result: result.status.result,
+    comment,
+    outcome: classify(result, comment, keyLookup, parsed),
+    key,
+    keyLookup,
+    aligned: Boolean(result.status.aligned),
+    headerSignatureValid,
+    bodyBytesSigned: result.canonBodyLength ?? null,
+    bodyBytesTotal: result.canonBodyLengthTotal ?? null,
+    warnings: [...((result.status as { warnings?: string[] }).warnings ?? [])],
+  };
+}
+
+function unprocessed(index: number, tags: SignatureTags): DkimSignatureResult {
+  const supported = ['rsa-sha256', 'rsa-sha1', 'ed25519-sha256'];
+  const canon = tags.canonicalization.split('/');
+  const malformed = !tags.domain || !tags.selector || !tags.b;
+  const unsupported = !malformed && (!tags.algorithm || !supported.includes(tags.algorithm) || canon.some((c) => !['simple', 'relaxed', ''].includes(c)));
+  return {
+    index,
+    tags,
+    result: 'neutral',
+    comment: unsupported ? 'unknown algorithm or canonicalization' : 'signature could not be processed',
+    outcome: unsupported ? 'unsupported-algorithm' : 'malformed',
+    key: null,
+    keyLookup: 'not-needed',
+    aligned: false,
+    headerSignatureValid: null,
+    bodyBytesSigned: null,
+    bodyBytesTotal: null,
+    warnings: [],
+  };
+}
+
+const KEY_COMMENTS = new Set([
+  'no key',
+  'invalid public key',
+  'unknown key version',
+  'unknown key type',
+  'inappropriate hash algorithm',
+  'key not for email',
+  'inappropriate key algorithm',
+]);
+const isKeyComment = (comment: string | null): boolean => comment !== null && KEY_COMMENTS.has(comment);
+
+function classify(
+  result: DKIMResult,
+  comment: string | null,
+  keyLookup: DkimSignatureResult['keyLookup'],
+  parsed: ParsedKey | null,
+): SignatureOutcome {
+  const keyword = result.status.result;
+  if (keyword === 'pass') return 'pass';
+  if (keyword === 'policy') return 'pass'; // only for keys under minBitLength, which we set to 1
+  if (keyword === 'temperror' || keyLookup === 'error') return 'dns-error';
+  if (comment === 'body hash did not verify') return 'body-modified';
+  if (keyword === 'fail') return 'signature-mismatch';
+  if (comment === 'no key') return 'key-not-found';
+  if (comment === 'expired' || comment === 'invalid expiration') return 'expired';
+  if (comment === 'From field not signed') return 'from-not-signed';
+  if (parsed?.revoked) return 'key-revoked';
+  if (isKeyComment(comment)) return 'key-invalid';
+  if (comment === 'unknown algorithm' || comment === 'unknown canonicalization') return 'unsupported-algorithm';
+  // a crypto library error on a key that parsed (e.g. an Ed25519 key for an rsa- signature)
+  if (parsed && !parsed.error && comment && !/syntax|missing|domain mismatch/.test(comment)) return 'key-invalid';
+  return 'malformed';
+}
+
+function verifyHeaderSignature(tags: SignatureTags, canonicalizedHeader: Buffer, key: ParsedKey): boolean | null {
+  if (!key.publicKey || !tags.b) return null;
+  try {
+    const signature = Buffer.from(tags.b, 'base64');
+    if (key.keyType === 'ed25519') {
+      return cryptoVerify(null, createHash('sha256').update(canonicalizedHeader).digest(), key.publicKey, signature);
+    }
+    const hash = tags.algorithm === 'rsa-sha1' ? 'sha1' : 'sha256';
+    return cryptoVerify(hash, canonicalizedHeader, key.publicKey, signature);
+  } catch {
+    return null;
+  }
+}
+
+function dnsError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
