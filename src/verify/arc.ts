@@ -1,6 +1,6 @@
 import { arc } from 'mailauth/lib/arc/index.js';
 import type { ARCData, ARCResult } from 'mailauth';
-import { parseTags } from '../keys/parse-key.ts';
+import { MIN_RSA_BITS, parseTags } from '../keys/parse-key.ts';
 import type { HeaderField } from '../read/headers.ts';
 
 /** One ARC set (RFC 8617): who sealed it, and what the sealer said it saw. */
@@ -74,7 +74,9 @@ export async function verifyArc(
   const instances = readInstances(fields);
   let outcome: ARCResult;
   try {
-    outcome = await arc(arcData as ARCData, { resolver, minBitLength: 1 });
+    // Unlike DKIM, where we measure weak keys to explain them, a chain sealed with a key under
+    // 1024 bits is simply not valid (RFC 8617 section 5.1.2 defers to RFC 8301).
+    outcome = await arc(arcData as ARCData, { resolver, minBitLength: MIN_RSA_BITS });
   } catch (err) {
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+
+/**
+ * Real signed mail with archived keys, and tampered copies of it (see ../shared/corpus/MANIFEST.md).
+ * The lists follow the MANIFEST's sanity-check table: genuine messages that pass in all three
+ * reference verifiers, the tampered copies that fail in all three, and messages whose key is absent.
+ */
+const GENUINE: Array<[string, string]> = [
+  ['hunter-dkim', 'messages/meeting-for-coffee.eml'],
+  ['hunter-dkim', 'messages/truncated.eml'],
+  ['hunter-dkim', 'messages/timestamped.eml'],
+  ['podesta-driusan', 'messages/podesta-edgar-mitchell.eml'],
+  ['mimekit', 'messages/gmail.msg'],
+  ['mimekit', 'messages/related.msg'],
+  ['mimekit', 'messages/multipart-no-end-boundary.msg'],
+  ['mimekit', 'messages/rfc8463-example.msg'],
+  ['hamcrest-mail', 'messages/message-gmail.txt'],
+  ['hamcrest-mail', 'messages/message-outlook.txt'],
+  ['hamcrest-mail', 'messages/examples-message.txt'],
+  ['ocaml-dkim', 'messages/001.mail'],
+  ['ocaml-dkim', 'messages/002.mail'],
+  ['ocaml-dkim', 'messages/003.mail'],
+  ['ocaml-dkim', 'messages/004.mail'],
+  ['ocaml-dkim', 'messages/005.mail'],
+  ['zk-email', 'messages/email-good.eml'],
+  ['zk-email', 'messages/email-good-large.eml'],
+  ['zk-email', 'messages/email-different-domain.eml'],
+  ['dkimpy', 'messages/test2.message'],
+  ['dkimpy', 'messages/ed25519test2.msg'],
+  ['authheaders', 'messages/test.message_signed'],
+  ['authheaders', 'messages/testcomma.message'],
+  ['rfc-examples', 'rfc8463-appendix-a3.eml'],
+  ['mailauth', 'messages/rfc8463-signed.eml'],
+];
+
+const TAMPERED: Array<[string, string, string]> = [
+  ['mimekit', 'messages/gmail-fail-body.msg', 'dkim-body-modified'],
+  ['mimekit', 'messages/gmail-fail-headers.msg', 'dkim-signature-mismatch'],
+  ['podesta-driusan', 'messages/podesta-edgar-mitchell.byte2048-q.eml', 'dkim-body-modified'],
+  ['zk-email', 'messages/email-body-tampered.eml', 'dkim-body-modified'],
+  ['zk-email', 'messages/email-bodyless.eml', 'dkim-body-modified'],
+  ['zk-email', 'messages/email-invalid-domain.eml', 'dkim-signature-mismatch'],
+  ['authheaders', 'messages/test.message_multi', 'dkim-signature-mismatch'],
+  ['authheaders', 'messages/test.message_multi2', 'dkim-signature-mismatch'],
+  ['authheaders', 'messages/test.message_sub', 'dkim-signature-mismatch'],
+];
+
+const KEY_ABSENT: Array<[string, string]> = [
+  ['zk-email', 'messages/email-invalid-selector.eml'],
+  ['zk-email', 'messages/multi-dkim-sig.eml'],
+  ['authheaders', 'messages/test.message_np1'],
+  ['authheaders', 'messages/test.message_np2'],
+  ['mailauth', 'messages/arc-pass.eml'],
+  ['ocaml-arc', 'messages/003.mail'],
+];
+
+const analyze = (set: string, path: string) => analyzeMessage({ raw: corpusFile(set, path), format: 'eml' }, dnsJsonLookup(set));
+
+describe.skipIf(!HAS_CORPUS)(`real-world corpus${CORPUS_SKIP_NOTE}`, () => {
+  it.each(GENUINE)('%s %s is verified', async (set, path) => {
+    const analysis = await analyze(set, path);
+    expect(analysis.verdict.verdict, analysis.verdict.explanation).toBe('verified');
+    expect(analysis.verdict.reasons).toEqual(['dkim-verified']);
+    expect(analysis.signatures.some((s) => s.outcome === 'pass' && s.key?.fingerprint)).toBe(true);
+  });
+
+  it.each(TAMPERED)('%s %s is suspicious (%s)', async (set, path, reason) => {
+    const analysis = await analyze(set, path);
+    expect(analysis.verdict.verdict).toBe('suspicious');
+    expect(analysis.verdict.reasons).toContain(reason);
+  });
+
+  it.each(KEY_ABSENT)('%s %s is unverifiable for want of a key', async (set, path) => {
+    const analysis = await analyze(set, path);
+    expect(analysis.verdict.verdict).toBe('unverifiable');
+    expect(analysis.verdict.reasons).toContain('key-not-found');
+    expect(analysis.verdict.explanation).toMatch(/not the same as fake/i);
+  });
+
+  it('tells a changed body from changed headers on the Podesta tamper', async () => {
+    const analysis = await analyze('podesta-driusan', 'messages/podesta-edgar-mitchell.byte2048-q.eml');
+    const sig = analysis.signatures[0]!;
+    expect(sig.outcome).toBe('body-modified');
+    // The headers still verify under Gmail's 2012 key: only the body was touched.
+    expect(sig.headerSignatureValid).toBe(true);
+    expect(analysis.repairs).toEqual(['crlf']);
+  });
+
+  it('without the key, the same genuine Podesta message is unverifiable, not suspicious', async () => {
+    const analysis = await analyzeMessage(
+      { raw: corpusFile('podesta-driusan', 'messages/podesta-edgar-mitchell.eml'), format: 'eml' },
+      async (name) => ({ status: 'absent', name, detail: 'rotated out of DNS' }),
+    );
+    expect(analysis.verdict.verdict).toBe('unverifiable');
+    expect(analysis.verdict.reasons).toEqual(['key-not-found']);
+  });
+});

@@ -1,0 +1,37 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KeyAnswer, KeyLookup } from '../../src/keys/types.ts';
+import { normalizeKeyName } from '../../src/keys/types.ts';
+
+/** The shared third-party corpus lives beside the project (../shared/corpus); a user's clone has none. */
+export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus');
+export const HAS_CORPUS = existsSync(join(CORPUS, 'MANIFEST.md'));
+/** Appended to describe() titles, so a skipped run says why in one line. */
+export const CORPUS_SKIP_NOTE = HAS_CORPUS ? '' : ' (skipped: ../shared/corpus is absent)';
+
+export function corpusFile(set: string, path: string): Buffer {
+  return readFileSync(join(CORPUS, set, path));
+}
+
+export function corpusJson<T>(set: string, path: string): T {
+  return JSON.parse(readFileSync(join(CORPUS, set, path), 'utf8')) as T;
+}
+
+/**
+ * A key lookup that answers only from a set's dns.json (names matched case-insensitively),
+ * and counts its calls, as the corpus MANIFEST prescribes: a name not listed is NXDOMAIN.
+ */
+export function dnsJsonLookup(set: string, file = 'dns.json'): KeyLookup & { calls: string[] } {
+  const raw = corpusJson<Record<string, string[] | string>>(set, file);
+  const table = new Map(Object.entries(raw).map(([k, v]) => [normalizeKeyName(k), typeof v === 'string' ? [v] : v]));
+  const calls: string[] = [];
+  const lookup = async (name: string): Promise<KeyAnswer> => {
+    calls.push(name);
+    const records = table.get(normalizeKeyName(name));
+    return records
+      ? { status: 'found', name, records: records.map((txt) => ({ txt, source: 'file', origin: `${set}/${file}` })) }
+      : { status: 'absent', name, detail: 'not in dns.json' };
+  };
+  return Object.assign(lookup, { calls });
+}
