@@ -1,6 +1,23 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources directly through Node's type stripping (Node >= 22.18),
-// so there is no build step whose output could drift from the source that was reviewed.
-import { main } from '../src/cli/main.ts';
+// The CLI runs the TypeScript sources directly through Node's type stripping, so there is no
+// build step whose output could drift from the source that was reviewed. That, and mailauth 7,
+// need Node >= 22.19. An older `node` hands over to the Node 24 that `npm ci` installs into
+// node_modules (the `node` devDependency), so `node bin/leakcheck.js` works on any machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (!existsSync(pinned) || pinned === process.execPath) {
+    process.stderr.write(`leakcheck needs Node >= 22.19 (this is ${process.version}). Run \`npm ci\` to install the pinned Node 24.\n`);
+    process.exit(2);
+  }
+  const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (child.signal) process.kill(process.pid, child.signal);
+  process.exit(child.status ?? 3);
+}
+
+const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

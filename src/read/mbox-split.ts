@@ -6,9 +6,10 @@ import { ReadError, type RawMessage } from './types.ts';
  * one, after at most a UTF-8 BOM and blank lines, which editors add and sniffContainer accepts
  * too. Separators need not follow a blank line: many real writers omit it.
  *
- * Memory: the bytes of the current message (as views into the chunks that hold them), one
- * chunk, and the final copy of the message. The copy is what is yielded, so no RawMessage
- * shares memory with a stream chunk.
+ * Memory: the bytes of the current message (as views into private copies of the chunks that
+ * hold them), one chunk, and the final copy of the message that is yielded. Chunks are copied on
+ * arrival because a source may reuse its buffers; the final copy lets a small message not pin
+ * the whole chunk it came in.
  */
 
 const LF = 0x0a;
@@ -105,9 +106,9 @@ export async function* splitMbox(
       }
       const chunk = next.value;
       if (chunk.length === 0) continue;
-      const rest = buf.subarray(pos);
       bufOffset += pos;
-      buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+      // Always a copy: a source may reuse its chunk buffer once asked for the next one.
+      buf = Buffer.concat([buf.subarray(pos), chunk]);
       pos = 0;
       keptUpTo = 0;
     }

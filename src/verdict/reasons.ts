@@ -36,10 +36,6 @@ export const REASONS = {
     verdict: 'suspicious',
     text: 'The signature covers only the first part of the body (l= tag), and content was added after the signed part.',
   },
-  'red-flag-finding': {
-    verdict: 'suspicious',
-    text: 'A header-consistency check found evidence of tampering or fabrication (see the findings).',
-  },
 
   // --- unverifiable ---
   unsigned: {
