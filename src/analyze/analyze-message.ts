@@ -12,7 +12,7 @@ import { verifyArc, type ArcVerification } from '../verify/arc.ts';
 import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
 
 /** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
-export type Repair = 'crlf' | 'mboxrd-unquote';
+export type Repair = 'crlf' | 'mboxrd-unquote' | 'strip-leading-bytes';
 
 export interface MessageAnalysis {
   /** sha256 of the raw bytes as found, before any repair */
@@ -83,11 +83,23 @@ interface Variant {
  * mboxo files, where a `>From ` line may be original.
  */
 function repairVariants(input: AnalyzeInput): Variant[] {
-  const forms: Variant[] = [{ bytes: input.raw, repairs: [] }];
-  if (input.format === 'mbox' && hasFromQuoting(input.raw)) forms.unshift({ bytes: unquoteMboxrd(input.raw), repairs: ['mboxrd-unquote'] });
+  // A byte-order mark or blank lines before the first header are storage artefacts (editors,
+  // export tools); left in place they would hide the first header from the verifier.
+  const lead = leadingJunk(input.raw);
+  const base: Variant = lead ? { bytes: input.raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: input.raw, repairs: [] };
+  const forms: Variant[] = [base];
+  if (input.format === 'mbox' && hasFromQuoting(base.bytes)) {
+    forms.unshift({ bytes: unquoteMboxrd(base.bytes), repairs: [...base.repairs, 'mboxrd-unquote'] });
+  }
   return forms.map((form) =>
     hasBareLf(form.bytes) ? { bytes: toCrlf(form.bytes), repairs: [...form.repairs, 'crlf'] } : form,
   );
+}
+
+function leadingJunk(raw: Buffer): number {
+  let at = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  while (raw[at] === 0x0d || raw[at] === 0x0a) at++;
+  return at < raw.length ? at : 0;
 }
 
 interface Attempt {

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { describeError } from './describe-error.ts';
 import { nameToString, needsEscaping } from './fs-path.ts';
@@ -132,11 +132,13 @@ function describeEntry(location: Location, stats: Stats): Promise<DiscoveryEntry
 /**
  * Every entry under `root`, depth first, siblings in byte order of their names. Directories
  * themselves yield nothing unless they cannot be listed; every other entry yields exactly one
- * DiscoveryEntry. `root` itself is followed if it is a symlink (the user named it), and may be a
- * single file. A missing root throws: that is a usage error, not a property of the evidence.
+ * DiscoveryEntry. `root` itself is followed if it is a symlink (the user named it; paths then
+ * start from its target), and may be a single file. A missing root throws: that is a usage error, not a property of the evidence.
  */
 export async function* walkDump(root: string): AsyncGenerator<DiscoveryEntry> {
-  const absRoot = resolve(root);
+  // A symlinked root is replaced by its target: readers open with O_NOFOLLOW.
+  const given = resolve(root);
+  const absRoot = (await lstat(given)).isSymbolicLink() ? await realpath(given) : given;
   const rootLocation: Location = { fsPath: Buffer.from(absRoot), absPath: absRoot, relPath: '' };
   const rootStats = await stat(absRoot);
   if (!rootStats.isDirectory()) {

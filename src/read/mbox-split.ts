@@ -69,8 +69,16 @@ export async function* splitMbox(
   chunks: AsyncIterable<Buffer>,
   options: SplitMboxOptions = {},
 ): AsyncGenerator<RawMessage> {
-  const maxMessageBytes = options.maxMessageBytes ?? Number.POSITIVE_INFINITY;
   const source = chunks[Symbol.asyncIterator]();
+  try {
+    yield* splitMessages(source, options.maxMessageBytes ?? Number.POSITIVE_INFINITY);
+  } finally {
+    // Lets the source release what it holds when the consumer stops early.
+    await source.return?.();
+  }
+}
+
+async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: number): AsyncGenerator<RawMessage> {
   let buf: Buffer = Buffer.alloc(0);
   /** file offset of buf[0] */
   let bufOffset = 0;

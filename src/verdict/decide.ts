@@ -171,7 +171,11 @@ function describeFailure(sig: DkimSignatureResult): string {
   return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.`;
 }
 
-const describeRepair = (repair: string): string =>
-  repair === 'crlf' ? 'line endings restored to CRLF' : repair === 'mboxrd-unquote' ? 'mbox ">From" quoting undone' : repair;
+const REPAIR_TEXT: Record<string, string> = {
+  crlf: 'line endings restored to CRLF',
+  'mboxrd-unquote': 'mbox ">From" quoting undone',
+  'strip-leading-bytes': 'a byte-order mark or blank lines before the headers removed',
+};
+const describeRepair = (repair: string): string => REPAIR_TEXT[repair] ?? repair;
 
 const unique = <T>(values: T[]): T[] => [...new Set(values)];

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { readEmlx } from '../../src/read/emlx.ts';
+import { ReadError } from '../../src/read/types.ts';
+
+const MESSAGE = 'From: a@example.org\nSubject: hi\n\nbody\n';
+const PLIST = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n';
+
+function expectReadError(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ReadError);
+    expect((error as ReadError).code).toBe(code);
+    return;
+  }
+  throw new Error('expected a ReadError');
+}
+
+describe('readEmlx', () => {
+  it('cuts out exactly the counted message', () => {
+    const bytes = Buffer.from(`${MESSAGE.length}\n${MESSAGE}${PLIST}`);
+    const message = readEmlx(bytes);
+    expect(message).toMatchObject({ index: 0, offset: String(MESSAGE.length).length + 1, format: 'emlx' });
+    expect(message.raw.toString()).toBe(MESSAGE);
+    expect(bytes.subarray(message.offset, message.offset + message.raw.length).equals(message.raw)).toBe(true);
+  });
+
+  it('accepts a count padded with spaces', () => {
+    const countLine = `${MESSAGE.length}`.padStart(10, ' ');
+    const message = readEmlx(Buffer.from(`${countLine}\n${MESSAGE}${PLIST}`));
+    expect(message.offset).toBe(11);
+    expect(message.raw.toString()).toBe(MESSAGE);
+  });
+
+  it('counts bytes, not characters', () => {
+    const eightBit = Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xc3, 0xa9, 0xff]), Buffer.from('\n\nx\n')]);
+    const bytes = Buffer.concat([Buffer.from(`${eightBit.length}\n`), eightBit, Buffer.from(PLIST)]);
+    expect(readEmlx(bytes).raw.equals(eightBit)).toBe(true);
+  });
+
+  it('reports a count larger than what follows as truncated', () => {
+    expectReadError(() => readEmlx(Buffer.from(`${MESSAGE.length + 1}\n${MESSAGE}`)), 'truncated');
+    expectReadError(() => readEmlx(Buffer.from('500\nFrom: a\n')), 'truncated');
+  });
+
+  it('reports a first line that is not a count as malformed', () => {
+    expectReadError(() => readEmlx(Buffer.from(`From: a\n${MESSAGE}`)), 'malformed-emlx');
+    expectReadError(() => readEmlx(Buffer.from(`12a\n${MESSAGE}`)), 'malformed-emlx');
+    expectReadError(() => readEmlx(Buffer.from('1234')), 'malformed-emlx');
+    expectReadError(() => readEmlx(Buffer.alloc(0)), 'malformed-emlx');
+    expectReadError(() => readEmlx(Buffer.from(`${'9'.repeat(30)}\n${MESSAGE}`)), 'malformed-emlx');
+  });
+});

@@ -1,0 +1,195 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readMbox } from '../../src/read/mbox.ts';
+import { hasFromQuoting } from '../../src/read/mbox-quoting.ts';
+import { splitMbox } from '../../src/read/mbox-split.ts';
+import { ReadError, type RawMessage } from '../../src/read/types.ts';
+import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
+
+const ENV1 = 'From alice@example.org Mon Jan  1 00:00:00 2024';
+const ENV2 = 'From bob@example.org Mon Jan  1 00:00:01 2024';
+const ENV3 = 'From MAILER-DAEMON Mon Jan  1 00:00:02 2024';
+const MSG1 = 'From: alice@example.org\nSubject: one\n\nhello\n>From the quoted line\n>>From twice quoted\n';
+// Message 2 is followed by a separator with no blank line before it, as many writers do.
+const MSG2 = 'From: bob@example.org\nSubject: two\n\nFromage is not a separator\n';
+const MSG3 = 'From: daemon\nSubject: three\n\n\nlast, with a real blank line above\n';
+const MBOX = `${ENV1}\n${MSG1}\n${ENV2}\n${MSG2}${ENV3}\n${MSG3}\n`;
+
+function chunked(data: Buffer, sizes: number[]): AsyncIterable<Buffer> {
+  return (async function* () {
+    let at = 0;
+    let i = 0;
+    while (at < data.length) {
+      const size = sizes[i % sizes.length] as number;
+      // A fresh copy per chunk, which the test then scribbles over: raw must not share it.
+      const chunk = Buffer.from(data.subarray(at, at + size));
+      yield chunk;
+      chunk.fill(0x23);
+      at += size;
+      i += 1;
+    }
+  })();
+}
+
+function summary(messages: RawMessage[]): Array<[number, number, string, string | undefined]> {
+  return messages.map((m) => [m.index, m.offset, m.raw.toString('latin1'), m.envelope]);
+}
+
+function expectSlicesOfFile(file: Buffer, messages: RawMessage[]): void {
+  for (const m of messages) expect(file.subarray(m.offset, m.offset + m.raw.length).equals(m.raw)).toBe(true);
+}
+
+let dir = '';
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+describe('readMbox', () => {
+  it('splits an LF mbox, keeping quoted From lines and dropping the framing blank line', async () => {
+    const path = join(dir, 'inbox');
+    await writeFile(path, MBOX);
+    const messages = await collect(readMbox(path));
+    expect(messages.map((m) => [m.index, m.raw.toString(), m.envelope, m.format])).toEqual([
+      [0, MSG1, ENV1, 'mbox'],
+      [1, MSG2, ENV2, 'mbox'],
+      [2, MSG3, ENV3, 'mbox'],
+    ]);
+    expect(messages.map((m) => m.offset)).toEqual([
+      ENV1.length + 1,
+      ENV1.length + 1 + MSG1.length + 1 + ENV2.length + 1,
+      MBOX.indexOf(ENV3) + ENV3.length + 1,
+    ]);
+    expectSlicesOfFile(await readFile(path), messages);
+    expect(messages.map((m) => hasFromQuoting(m.raw))).toEqual([true, false, false]);
+  });
+
+  it('splits a CRLF mbox and strips CR from the envelope', async () => {
+    const crlf = (s: string): string => s.replaceAll('\n', '\r\n');
+    const path = join(dir, 'crlf.mbox');
+    const content = crlf(`${ENV1}\n${MSG1}\n${ENV2}\n${MSG2}\n`);
+    await writeFile(path, content);
+    const messages = await collect(readMbox(path));
+    expect(messages.map((m) => [m.raw.toString(), m.envelope])).toEqual([
+      [crlf(MSG1), ENV1],
+      [crlf(MSG2), ENV2],
+    ]);
+    expect(messages[1]?.offset).toBe(content.indexOf(ENV2) + ENV2.length + 2);
+    expectSlicesOfFile(await readFile(path), messages);
+  });
+
+  it('gives the same messages whatever the read chunk size', async () => {
+    const path = join(dir, 'inbox');
+    await writeFile(path, MBOX);
+    const reference = summary(await collect(readMbox(path)));
+    for (const highWaterMark of [1, 2, 3, 4, 5, 6, 7, 13, 64]) {
+      expect(summary(await collect(readMbox(path, { highWaterMark })))).toEqual(reference);
+    }
+  });
+
+  it('copes with a separator split at every possible chunk boundary', async () => {
+    const data = Buffer.from(`\uFEFF\r\n${MBOX.replaceAll('\n', '\r\n')}`);
+    const reference = summary(await collect(splitMbox(chunked(data, [data.length]))));
+    expect(reference).toHaveLength(3);
+    for (let cut = 1; cut < data.length; cut += 1) {
+      expect(summary(await collect(splitMbox(chunked(data, [cut, data.length]))))).toEqual(reference);
+    }
+    expect(summary(await collect(splitMbox(chunked(data, [1, 2, 0, 3]))))).toEqual(reference);
+  });
+
+  it('streams a large mbox, with lines longer than a chunk, into exact copies', async () => {
+    const pieces: string[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 2000; i += 1) {
+      const body = i % 250 === 0 ? `${'x'.repeat(200_000)}\n` : `message ${i}\nFrom: inside a body ${i}\n`;
+      const message = `From: n${i}@example.org\nMessage-ID: <${i}@example.org>\n\n${body}`;
+      expected.push(message);
+      pieces.push(`From n${i}@example.org Mon Jan  1 00:00:00 2024\n${message}\n`);
+    }
+    const path = join(dir, 'big.mbox');
+    await writeFile(path, pieces.join(''));
+    const file = await readFile(path);
+    const messages = await collect(readMbox(path, { highWaterMark: 4096 }));
+    // "From: inside" is a header-looking body line, not a separator ("From:" has no space).
+    expect(messages.map((m) => m.raw.toString())).toEqual(expected);
+    expectSlicesOfFile(file, messages);
+    // Each raw owns its memory: no view into a stream chunk or a shared pool.
+    for (const m of messages) expect(m.raw.buffer.byteLength).toBeLessThanOrEqual(m.raw.length + 2);
+  });
+
+  it('accepts a BOM and blank lines before the first separator', async () => {
+    const path = join(dir, 'bom.mbox');
+    await writeFile(path, `\uFEFF\n\n${ENV1}\n${MSG1}`);
+    const [only] = await collect(readMbox(path));
+    expect(only?.raw.toString()).toBe(MSG1);
+    expect(only?.offset).toBe(3 + 2 + ENV1.length + 1);
+  });
+
+  it('refuses a file whose first line is not a separator', async () => {
+    const path = join(dir, 'not.mbox');
+    await writeFile(path, `>${ENV1}\n${MSG1}`);
+    await expect(collect(readMbox(path))).rejects.toMatchObject({ name: 'ReadError', code: 'malformed-mbox' });
+  });
+
+  it('handles an empty file and a last separator without message or line ending', async () => {
+    const empty = join(dir, 'empty');
+    await writeFile(empty, '');
+    expect(await collect(readMbox(empty))).toEqual([]);
+    const tail = join(dir, 'tail');
+    await writeFile(tail, `${ENV1}\n${MSG1}\n${ENV2}`);
+    expect(summary(await collect(readMbox(tail)))).toEqual([
+      [0, ENV1.length + 1, MSG1, ENV1],
+      [1, ENV1.length + 1 + MSG1.length + 1 + ENV2.length, '', ENV2],
+    ]);
+  });
+
+  it('skips a message over maxMessageBytes, yields the others, then reports it', async () => {
+    const big = `From: big\n\n${'y'.repeat(5000)}\n`;
+    const path = join(dir, 'inbox');
+    await writeFile(path, `${ENV1}\n${MSG1}\n${ENV2}\n${big}\n${ENV3}\n${MSG3}`);
+    const seen: RawMessage[] = [];
+    let failure: unknown;
+    try {
+      for await (const m of readMbox(path, { maxMessageBytes: 1000, highWaterMark: 256 })) seen.push(m);
+    } catch (error) {
+      failure = error;
+    }
+    expect(seen.map((m) => [m.index, m.raw.toString()])).toEqual([
+      [0, MSG1],
+      [2, MSG3],
+    ]);
+    expect(failure).toBeInstanceOf(ReadError);
+    expect(failure).toMatchObject({ code: 'too-large' });
+    expect((failure as Error).message).toContain('message 1 at offset');
+  });
+
+  it('releases its source when abandoned early', async () => {
+    let released = false;
+    const source = (async function* () {
+      try {
+        yield Buffer.from(MBOX);
+        yield Buffer.from(`${ENV1}\n${MSG1}`);
+      } finally {
+        released = true;
+      }
+    })();
+    for await (const m of splitMbox(source)) {
+      expect(m.index).toBe(0);
+      break;
+    }
+    expect(released).toBe(true);
+  });
+
+  it('can be abandoned early without error', async () => {
+    const path = join(dir, 'inbox');
+    await writeFile(path, MBOX);
+    for await (const m of readMbox(path, { highWaterMark: 8 })) {
+      expect(m.index).toBe(0);
+      break;
+    }
+    expect(await collect(readMbox(path))).toHaveLength(3);
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ContainerKind, DiscoveredFile } from '../../src/discover/types.ts';
+import { readContainer } from '../../src/read/read-container.ts';
+import { ReadError, type RawMessage } from '../../src/read/types.ts';
+import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
+
+const MESSAGE = 'From: a@example.org\nSubject: hi\n\nbody\n';
+
+let dir = '';
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+async function fileWith(name: string, content: string | Buffer): Promise<DiscoveredFile> {
+  const absPath = join(dir, name);
+  await writeFile(absPath, content);
+  return { relPath: name, absPath, size: Buffer.byteLength(content), mtimeMs: 0 };
+}
+
+async function failure(source: AsyncIterable<RawMessage>): Promise<unknown> {
+  try {
+    await collect(source);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the read to fail');
+}
+
+describe('readContainer', () => {
+  it('reads an eml or a Maildir file whole, as one message', async () => {
+    for (const kind of ['eml', 'maildir'] as const) {
+      const file = await fileWith(`m.${kind}`, `\uFEFF${MESSAGE}`);
+      const messages = await collect(readContainer(file, kind));
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({ index: 0, offset: 0, format: kind });
+      // Evidence as found: even a BOM stays in raw.
+      expect(messages[0]?.raw.toString()).toBe(`\uFEFF${MESSAGE}`);
+      expect(messages[0]?.envelope).toBeUndefined();
+    }
+  });
+
+  it('dispatches emlx and mbox to their readers', async () => {
+    const emlx = await fileWith('1.emlx', `${MESSAGE.length}\n${MESSAGE}<?xml?><plist/>`);
+    expect((await collect(readContainer(emlx, 'emlx'))).map((m) => [m.offset, m.raw.toString(), m.format])).toEqual([
+      [3, MESSAGE, 'emlx'],
+    ]);
+    const mbox = await fileWith('box', `From a Mon Jan  1 00:00:00 2024\n${MESSAGE}\nFrom b Mon Jan  1 00:00:00 2024\n${MESSAGE}`);
+    expect((await collect(readContainer(mbox, 'mbox'))).map((m) => [m.index, m.raw.toString(), m.format])).toEqual([
+      [0, MESSAGE, 'mbox'],
+      [1, MESSAGE, 'mbox'],
+    ]);
+  });
+
+  it('refuses a single-message file over the size limit', async () => {
+    const file = await fileWith('big.eml', MESSAGE);
+    const error = await failure(readContainer(file, 'eml', 10));
+    expect(error).toBeInstanceOf(ReadError);
+    expect(error).toMatchObject({ code: 'too-large' });
+    expect(await failure(readContainer(await fileWith('big.emlx', `${MESSAGE.length}\n${MESSAGE}`), 'emlx', 10))).toMatchObject({
+      code: 'too-large',
+    });
+  });
+
+  it('applies the limit per message inside an mbox', async () => {
+    const mbox = await fileWith('box', `From a Mon Jan  1 00:00:00 2024\n${MESSAGE}\nFrom b Mon Jan  1 00:00:00 2024\nFrom: b\n\n${'z'.repeat(100)}\n`);
+    const seen: RawMessage[] = [];
+    let error: unknown;
+    try {
+      for await (const m of readContainer(mbox, 'mbox', 60)) seen.push(m);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(seen.map((m) => m.index)).toEqual([0]);
+    expect(error).toMatchObject({ name: 'ReadError', code: 'too-large' });
+  });
+
+  it('reports a file that vanished since discovery', async () => {
+    for (const kind of ['eml', 'maildir', 'emlx', 'mbox'] satisfies ContainerKind[]) {
+      const file = await fileWith('gone', MESSAGE);
+      await rm(file.absPath);
+      const error = await failure(readContainer(file, kind));
+      expect(error).toBeInstanceOf(ReadError);
+      expect(error).toMatchObject({ code: 'vanished' });
+      expect((error as Error).cause).toMatchObject({ code: 'ENOENT' });
+    }
+  });
+
+  it('reports a path that is no longer a regular file as unreadable', async () => {
+    await mkdir(join(dir, 'now-a-dir'));
+    const file: DiscoveredFile = { relPath: 'now-a-dir', absPath: join(dir, 'now-a-dir'), size: 1, mtimeMs: 0 };
+    for (const kind of ['eml', 'mbox'] satisfies ContainerKind[]) {
+      expect(await failure(readContainer(file, kind))).toMatchObject({ name: 'ReadError', code: 'unreadable' });
+    }
+  });
+
+  it('passes format errors through unchanged', async () => {
+    const emlx = await fileWith('bad.emlx', `99\n${MESSAGE}`);
+    expect(await failure(readContainer(emlx, 'emlx'))).toMatchObject({ code: 'truncated' });
+    const mbox = await fileWith('bad.mbox', MESSAGE);
+    expect(await failure(readContainer(mbox, 'mbox'))).toMatchObject({ code: 'malformed-mbox' });
+  });
+});
