@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { auditKeyLifetime } from '../checks/key-lifetime.ts';
 import { auditBodyLength, auditSignedHeaders } from '../checks/signed-headers.ts';
+import { auditWeakHash } from '../checks/weak-hash.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
@@ -47,6 +49,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
   for (const variant of variants) {
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
     if (!best || score(attempt) > score(best)) best = attempt;
+    // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
   }
   const chosen = best!;
@@ -126,7 +129,12 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   // make the verdict depend on the day of the run.
   const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
   const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
-  const findings = [...auditSignedHeaders(headers.fields, dkim.signatures), ...auditBodyLength(dkim.signatures)];
+  const findings = [
+    ...auditSignedHeaders(headers.fields, dkim.signatures),
+    ...auditBodyLength(dkim.signatures),
+    ...auditKeyLifetime(dkim.signatures, judgedAt),
+    ...auditWeakHash(dkim.signatures),
+  ];
   if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
     findings.push({
       code: 'expiry-not-judged',
@@ -155,4 +163,13 @@ function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | nu
   return { at: null, source: 'none' };
 }
 
-const score = (attempt: Attempt): number => attempt.signatures.filter((s) => s.outcome === 'pass').length;
+/**
+ * Which repaired form to believe: the one under which the most signatures verify, then the one
+ * with the fewest failures (a repair must never manufacture a mismatch the stored bytes do not
+ * have), then the one with the fewest repairs.
+ */
+const score = (attempt: Attempt): number => {
+  const passes = attempt.signatures.filter((s) => s.outcome === 'pass').length;
+  const failures = attempt.signatures.filter((s) => s.outcome === 'body-modified' || s.outcome === 'signature-mismatch').length;
+  return passes * 1_000_000 - failures * 1_000 - attempt.repairs.length;
+};

@@ -1,6 +1,9 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CompromisedListError } from '../keys/compromised.ts';
+import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
+import { addKeyCommands } from './key-commands.ts';
+import { closeOutput, DEFAULT_DB, openOutput, write } from './output.ts';
 import { runVerify, UsageError } from '../pipeline/run-verify.ts';
 import { csvHeader, csvLine } from '../report/csv.ts';
 import { toExportRow } from '../report/export-rows.ts';
@@ -15,7 +18,6 @@ import { TOOL_VERSION } from '../version.ts';
 export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3 } as const;
 
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
-const DEFAULT_DB = './leakcheck.db';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const positiveInt = (value: string): number => {
@@ -38,18 +40,20 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<dump>', 'directory holding the dump (never written to)')
     .option('--db <file>', 'SQLite database to write (never inside the dump)', DEFAULT_DB)
     .option('--keys <file>', 'JSON key file {"sel._domainkey.dom": ["v=DKIM1; p=..."]} (repeatable)', collect, [])
-    .option('--offline', 'no network at all: keys come only from --keys files and the database cache', false)
+    .option('--offline', 'no network at all: keys come only from --keys files and the key store', false)
+    .option('--compromised <file>', 'fingerprints (sha256 or md5 of the DER public key) of keys whose private half is public')
     .option('--jobs <n>', 'messages analysed concurrently', positiveInt)
     .addOption(new Option('--fail-on <verdict>', 'exit with code 1 if any message has this verdict').choices(['suspicious', 'unverifiable']))
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
-    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean }) => {
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean }) => {
       let lastProgress = Date.now();
       await runVerify({
         dumpRoot: dump,
         dbPath: opts.db,
         keyFiles: opts.keys,
         offline: opts.offline,
+        compromisedFile: opts.compromised ?? null,
         ...(opts.jobs ? { concurrency: opts.jobs } : {}),
         commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
         onProgress: (p) => {
@@ -116,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  addKeyCommands(program);
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -123,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof UsageError || err instanceof KeysFileError) {
+    if (err instanceof UsageError || err instanceof KeysFileError || err instanceof KeyImportError || err instanceof CompromisedListError) {
       process.stderr.write(`leakcheck: ${err.message}\n`);
       return EXIT.usage;
     }
@@ -134,25 +140,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`leakcheck: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.runtime;
   }
-}
-
-type Output = NodeJS.WritableStream;
-
-async function openOutput(path: string | undefined): Promise<Output> {
-  if (!path) return process.stdout;
-  const stream = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  return stream;
-}
-
-function write(out: Output, text: string): Promise<void> | void {
-  if (!out.write(text)) return new Promise((resolve) => out.once('drain', () => resolve()));
-}
-
-async function closeOutput(out: Output): Promise<void> {
-  if (out === process.stdout) return;
-  await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
 }

@@ -1,4 +1,6 @@
+import { isListed, type CompromisedList } from './compromised.ts';
 import { keysFileLookup, type KeysFile } from './keys-file.ts';
+import { parseKeyRecord } from './parse-key.ts';
 import { normalizeKeyName, type KeyAnswer, type KeyLookup } from './types.ts';
 
 export interface KeyLookupOptions {
@@ -10,6 +12,8 @@ export interface KeyLookupOptions {
   live: (name: string) => Promise<KeyAnswer>;
   /** called with every live answer, so that it is stored before it is used */
   onLiveAnswer: (answer: KeyAnswer) => void;
+  /** keys whose private half is public (--compromised) */
+  compromised?: CompromisedList | null;
 }
 
 /**
@@ -20,7 +24,16 @@ export interface KeyLookupOptions {
 export function createKeyLookup(options: KeyLookupOptions): KeyLookup {
   const fromFiles = keysFileLookup(options.files);
   const answers = new Map<string, Promise<KeyAnswer>>();
-  const resolve = async (name: string): Promise<KeyAnswer> => {
+  const markCompromised = (answer: KeyAnswer): KeyAnswer => {
+    const list = options.compromised ?? null;
+    if (!list || answer.status !== 'found') return answer;
+    return {
+      ...answer,
+      records: answer.records.map((r) => (isListed(list, parseKeyRecord(r.txt)) ? { ...r, compromised: `listed in ${list.path}` } : r)),
+    };
+  };
+  const resolve = async (name: string): Promise<KeyAnswer> => markCompromised(await resolveKnown(name));
+  const resolveKnown = async (name: string): Promise<KeyAnswer> => {
     const cached = options.cached(name);
     const records = [...fromFiles(name), ...(cached?.status === 'found' ? cached.records : [])];
     if (records.length) return { status: 'found', name, records };

@@ -15,6 +15,8 @@ export interface KeyRecord {
   /** the record's known lifetime, when an archive says so (ISO 8601) */
   firstSeen?: string | null;
   lastSeen?: string | null;
+  /** set when the key's private half is known to be public: where it is listed */
+  compromised?: string | null;
 }
 
 /**

@@ -8,11 +8,13 @@ import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/
 import { walkDump } from '../discover/walk.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import { createKeyLookup } from '../keys/key-lookup.ts';
-import { loadKeysFile } from '../keys/keys-file.ts';
+import { loadCompromisedList, type CompromisedList } from '../keys/compromised.ts';
+import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { readContainer } from '../read/read-container.ts';
 import { ReadError } from '../read/types.ts';
-import { dnsCacheReader } from '../store/dns-cache.ts';
+import { fileStateChecker } from '../store/incremental.ts';
+import { KeyStore } from '../store/key-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { StoreWriter, type FileRecord, type StoredMessage } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
@@ -22,6 +24,8 @@ export interface VerifyOptions {
   dbPath: string;
   keyFiles: string[];
   offline: boolean;
+  /** fingerprints of keys whose private half is public (--compromised) */
+  compromisedFile?: string | null;
   /** messages analysed at once */
   concurrency?: number;
   commandLine?: string;
@@ -43,6 +47,8 @@ export interface VerifyCounts {
   skipped: number;
   errors: number;
   messages: number;
+  /** containers left as they were: same size and mtime, nothing new that could change a verdict */
+  unchanged: number;
 }
 
 export class UsageError extends Error {
@@ -65,8 +71,12 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
   assertOutsideDump(root, options.dbPath);
 
   const keyFiles = options.keyFiles.map((path) => loadKeysFile(path));
+  const compromised = options.compromisedFile ? loadCompromisedList(options.compromisedFile) : null;
   const db = openStore(options.dbPath);
   const writer = new StoreWriter(db);
+  const keyStore = new KeyStore(db);
+  // --keys files go into the key store first: every key used is then on record with its origin.
+  for (const file of keyFiles) importKeysFile(keyStore, file);
   const runId = writer.beginRun({
     startedAt: new Date().toISOString(),
     dumpRoot: root,
@@ -77,17 +87,21 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
     options: { offline: options.offline, concurrency: options.concurrency ?? defaultConcurrency() },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
+    compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
   });
 
   const lookup = createKeyLookup({
-    files: keyFiles,
-    cached: dnsCacheReader(db),
+    files: [],
+    cached: (name) => keyStore.answerFor(name),
     offline: options.offline,
     live: options.liveLookup ?? ((name) => lookupKeyInDns(name)),
-    onLiveAnswer: (answer) => writer.putDnsAnswer(answer, new Date().toISOString()),
+    onLiveAnswer: (answer) => keyStore.recordLookup(answer, new Date().toISOString()),
+    compromised,
   });
+  const context = analysisContext(compromised);
+  const fileState = fileStateChecker(db, context);
 
-  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0 };
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0 };
   const limit = pLimit(options.concurrency ?? defaultConcurrency());
   const pending = new Set<Promise<void>>();
   const report = (path: string): void =>
@@ -104,9 +118,14 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
         continue;
       }
       counts.containers++;
+      if (fileState(entry.file) === 'unchanged') {
+        counts.unchanged++;
+        report(entry.file.relPath);
+        continue;
+      }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
       const task = processContainer(entry.file, entry.kind, lookup, limit).then(({ record, messages }) => {
-        writer.saveFile(runId, record, messages);
+        writer.saveFile(runId, { ...record, analysisContext: context }, messages);
         counts.messages += messages.length;
         if (record.status !== 'ok') counts.errors++;
         report(entry.file.relPath);
@@ -204,3 +223,16 @@ function assertOutsideDump(root: string, dbPath: string): void {
 }
 
 const defaultConcurrency = (): number => 8;
+
+/** Everything besides the bytes and the keys that a verdict depends on. */
+function analysisContext(compromised: CompromisedList | null): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ tool: TOOL_VERSION, mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null }))
+    .digest('hex');
+}
+
+function importKeysFile(store: KeyStore, file: KeysFile): void {
+  for (const [name, records] of file.records) {
+    for (const record of records) store.addKey({ name, txt: record.txt, source: 'file', origin: file.path, originSha256: file.sha256 });
+  }
+}

@@ -14,10 +14,18 @@ export interface MessageMeta {
   date: string | null;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 const decode = (value: string | null): string | null => {
   if (value === null) return null;
-  // Header bytes were read as latin1; undo that so UTF-8 (RFC 6532) headers come out right.
-  const text = Buffer.from(value, 'latin1').toString('utf8');
+  // Header bytes were read as latin1. UTF-8 (RFC 6532) headers are decoded as such; anything
+  // else was 8-bit legacy text, which latin1 keeps readable.
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    text = value;
+  }
   try {
     return libmime.decodeWords(text);
   } catch {
@@ -25,10 +33,16 @@ const decode = (value: string | null): string | null => {
   }
 };
 
+/**
+ * The address of a From field, read from the field as written: never after RFC 2047 decoding
+ * (an encoded display name can spell `<ceo@example.com>`), and with comments and quoted
+ * display names removed first (they can hold an address too).
+ */
 export function extractAddress(from: string): string | null {
-  const angle = /<\s*([^<>\s]+@[^<>\s]+)\s*>/.exec(from);
+  const visible = from.replace(/"(?:[^"\\]|\\.)*"/g, ' ').replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
+  const angle = /<\s*([^<>\s]+@[^<>\s]+)\s*>/.exec(visible);
   if (angle) return angle[1]!.toLowerCase();
-  const bare = /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/.exec(from.replace(/\([^)]*\)/g, ' '));
+  const bare = /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/.exec(visible);
   return bare ? bare[1]!.toLowerCase() : null;
 }
 
@@ -44,14 +58,29 @@ export function parseMailDate(value: string | null): Date | null {
     .trim()
     // obsolete single-letter military zones carry no reliable offset (RFC 5322 section 4.3)
     .replace(/\s[A-IK-Za-ik-z]$/, ' +0000');
-  if (!/\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}/.test(cleaned)) return null;
-  const time = Date.parse(cleaned);
-  return Number.isNaN(time) ? null : new Date(time);
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})\s+(\d{1,2}:\d{2}(?::\d{2})?)\s*(.*)$/.exec(cleaned);
+  if (!m) return null;
+  const [, day, month, rawYear, time, zone] = m as unknown as [string, string, string, string, string, string];
+  const monthIndex = MONTHS.indexOf(month.toLowerCase());
+  if (monthIndex < 0) return null;
+  // RFC 5322 section 4.3: two-digit years below 50 are 20xx, other two- and three-digit years 19xx.
+  let year = Number(rawYear);
+  if (rawYear.length === 2) year += year < 50 ? 2000 : 1900;
+  else if (rawYear.length === 3) year += 1900;
+  const parsed = Date.parse(`${day} ${month} ${year} ${time} ${zone || '+0000'}`);
+  if (Number.isNaN(parsed)) return null;
+  // Date.parse rolls 31 Feb over into March; an impossible date is not a date.
+  const check = new Date(Date.UTC(year, monthIndex, Number(day)));
+  if (check.getUTCDate() !== Number(day) || check.getUTCMonth() !== monthIndex) return null;
+  return new Date(parsed);
 }
 
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
 export function readMessageMeta(headers: ParsedHeaders): MessageMeta {
-  const from = decode(firstValue(headers, 'from'));
-  const fromAddress = from ? extractAddress(from) : null;
+  const rawFrom = firstValue(headers, 'from');
+  const from = decode(rawFrom);
+  const fromAddress = rawFrom ? extractAddress(rawFrom) : null;
   const dateHeader = firstValue(headers, 'date');
   return {
     messageId: firstValue(headers, 'message-id')?.trim() ?? null,

@@ -131,6 +131,61 @@ export const MIGRATIONS: readonly string[] = [
     fetched_at   TEXT NOT NULL
   );
   `,
+  // 2: the key store. Keys become first-class evidence with provenance; the DNS cache of
+  // version 1 is carried over as `dns` keys and `absent` records, and every live lookup is logged.
+  `
+  CREATE TABLE keys (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL,
+    domain          TEXT NOT NULL,
+    selector        TEXT NOT NULL,
+    provenance      TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    origin          TEXT NOT NULL,
+    origin_sha256   TEXT,
+    txt             TEXT NOT NULL,
+    key_type        TEXT,
+    bits            INTEGER,
+    fingerprint     TEXT,
+    fingerprint_md5 TEXT,
+    parse_error     TEXT,
+    first_seen      TEXT,
+    last_seen       TEXT,
+    fetched_at      TEXT,
+    dns_answer_json TEXT,
+    added_at        TEXT NOT NULL,
+    UNIQUE (name, source, origin, txt)
+  );
+  CREATE INDEX keys_name ON keys(name);
+  CREATE INDEX keys_fingerprint ON keys(fingerprint);
+
+  CREATE TABLE key_lookups (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    looked_up_at TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    detail      TEXT,
+    answer_json TEXT NOT NULL
+  );
+
+  INSERT INTO key_lookups (name, looked_up_at, status, detail, answer_json)
+    SELECT name, fetched_at, status, detail, records_json FROM dns_cache;
+  INSERT OR IGNORE INTO keys (name, domain, selector, provenance, source, origin, txt, fetched_at, dns_answer_json, added_at)
+    SELECT c.name, substr(c.name, instr(c.name, '._domainkey.') + 12), substr(c.name, 1, instr(c.name, '._domainkey.') - 1),
+      CASE WHEN c.status = 'absent' THEN 'absent' ELSE 'dns' END, 'dns', 'system resolver',
+      COALESCE(json_extract(r.value, '$.txt'), ''), c.fetched_at, c.records_json, c.fetched_at
+    FROM dns_cache c LEFT JOIN json_each(c.records_json) r
+    WHERE c.status IN ('found', 'absent') AND instr(c.name, '._domainkey.') > 0;
+  DROP TABLE dns_cache;
+
+  ALTER TABLE source_files ADD COLUMN analyzed_at TEXT;
+  ALTER TABLE source_files ADD COLUMN analysis_context TEXT;
+  ALTER TABLE signatures ADD COLUMN key_provenance TEXT;
+  ALTER TABLE signatures ADD COLUMN key_first_seen TEXT;
+  ALTER TABLE signatures ADD COLUMN key_last_seen TEXT;
+  ALTER TABLE signatures ADD COLUMN key_compromised TEXT;
+  ALTER TABLE runs ADD COLUMN compromised_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

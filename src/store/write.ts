@@ -1,5 +1,4 @@
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
-import type { KeyAnswer } from '../keys/types.ts';
 import type { Db } from './open-store.ts';
 
 export interface RunRecord {
@@ -12,6 +11,7 @@ export interface RunRecord {
   sqliteVersion: string;
   options: Record<string, unknown>;
   keyFiles: Array<{ path: string; sha256: string }>;
+  compromised: { path: string; sha256: string; count: number } | null;
 }
 
 export interface FileRecord {
@@ -24,6 +24,8 @@ export interface FileRecord {
   size: number | null;
   mtimeMs: number | null;
   sha256: string | null;
+  /** what the analysis depended on besides the bytes (tool version, compromised list): a change re-analyses */
+  analysisContext?: string | null;
 }
 
 export interface StoredMessage {
@@ -46,13 +48,15 @@ export class StoreWriter {
     this.db = db;
     this.statements = {
       insertRun: db.prepare(`INSERT INTO runs (started_at, status, dump_root, command_line, tool_version, mailauth_version,
-        node_version, sqlite_version, options_json, key_files_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`),
+        node_version, sqlite_version, options_json, key_files_json, compromised_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
-      upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id)
-        VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId)
+      upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id,
+          analyzed_at, analysis_context)
+        VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId, @analyzedAt, @analysisContext)
         ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, status = excluded.status, reason = excluded.reason,
           detail = excluded.detail, size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
-          message_count = excluded.message_count, run_id = excluded.run_id
+          message_count = excluded.message_count, run_id = excluded.run_id, analyzed_at = excluded.analyzed_at,
+          analysis_context = excluded.analysis_context
         RETURNING id`),
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
@@ -61,21 +65,18 @@ export class StoreWriter {
       insertSignature: db.prepare(`INSERT INTO signatures (message_id, sig_index, domain, selector, algorithm, canonicalization,
         signed_headers, body_length, sig_timestamp, sig_expiration, identity, key_name, key_type, key_bits, key_source, key_origin,
         key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
-        body_bytes_signed, body_bytes_total, warnings_json)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        body_bytes_signed, body_bytes_total, warnings_json, key_provenance, key_first_seen, key_last_seen, key_compromised)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
       insertVerdict: db.prepare('INSERT INTO verdicts (message_id, verdict, reasons_json, explanation, proven_by_json) VALUES (?, ?, ?, ?, ?)'),
-      putDns: db.prepare(`INSERT INTO dns_cache (name, status, records_json, detail, fetched_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT(name) DO UPDATE SET status = excluded.status, records_json = excluded.records_json,
-          detail = excluded.detail, fetched_at = excluded.fetched_at`),
     };
   }
 
   beginRun(run: RunRecord): number {
     const info = this.statements.insertRun.run(
       run.startedAt, run.dumpRoot, run.commandLine, run.toolVersion, run.mailauthVersion, run.nodeVersion,
-      run.sqliteVersion, json(run.options), json(run.keyFiles),
+      run.sqliteVersion, json(run.options), json(run.keyFiles), json(run.compromised),
     );
     return Number(info.lastInsertRowid);
   }
@@ -87,7 +88,13 @@ export class StoreWriter {
   /** Replaces everything known about one source file: re-running updates, never duplicates. */
   saveFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
     const save = this.db.transaction(() => {
-      const { id: fileId } = this.statements.upsertFile.get({ ...file, messageCount: messages.length, runId }) as { id: number };
+      const { id: fileId } = this.statements.upsertFile.get({
+        ...file,
+        analysisContext: file.analysisContext ?? null,
+        analyzedAt: new Date().toISOString(),
+        messageCount: messages.length,
+        runId,
+      }) as { id: number };
       this.statements.deleteMessages.run(fileId);
       for (const message of messages) this.insertMessage(runId, fileId, message);
     });
@@ -108,20 +115,15 @@ export class StoreWriter {
       const k = sig.key;
       s.insertSignature.run(
         messageId, sig.index, t.domain, t.selector, t.algorithm, t.canonicalization, t.signedHeaders.join(':'), t.bodyLength,
-        t.timestamp, t.expiration, t.identity, k?.name ?? null, k?.keyType ?? null, k?.bits ?? null, k?.source ?? null,
+        t.timestamp, t.expiration, t.identity, sig.keyName, k?.keyType ?? null, k?.bits ?? null, k?.source ?? null,
         k?.origin ?? null, k?.fingerprint ?? null, k?.fingerprintMd5 ?? null, k?.txt ?? null, sig.keyLookup, sig.result,
         sig.outcome, sig.comment, bool(sig.aligned), bool(sig.headerSignatureValid), sig.bodyBytesSigned, sig.bodyBytesTotal,
-        json(sig.warnings),
+        json(sig.warnings), k ? (k.revoked ? 'revoked' : k.source) : null, k?.firstSeen ?? null, k?.lastSeen ?? null,
+        k?.compromised ?? null,
       );
     }
     s.insertArc.run(messageId, a.arc.result, a.arc.reason, json({ instances: a.arc.instances, sealerSawDkim: a.arc.sealerSawDkim }));
     for (const f of a.findings) s.insertFinding.run(messageId, f.code, f.severity, f.text, json(f.evidence));
     s.insertVerdict.run(messageId, a.verdict.verdict, json(a.verdict.reasons), a.verdict.explanation, json(a.verdict.provenBy));
-  }
-
-  putDnsAnswer(answer: KeyAnswer, fetchedAt: string): void {
-    const records = answer.status === 'found' ? answer.records : [];
-    const detail = answer.status === 'found' ? null : answer.detail;
-    this.statements.putDns.run(answer.name, answer.status, json(records), detail, fetchedAt);
   }
 }

@@ -1,6 +1,6 @@
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
-import type { ArcVerification } from '../verify/arc.ts';
+import { WELL_KNOWN_ARC_SEALERS, type ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 
@@ -47,6 +47,7 @@ const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
   sig.outcome === 'pass' &&
   sig.key !== null &&
   sig.key.strong &&
+  sig.key.compromised === null &&
   sig.tags.signedHeaders.includes('from') &&
   !findings.some((f) => f.code === 'body-content-after-l' && f.evidence['signature'] === label(sig));
 
@@ -69,18 +70,9 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
 
   for (const sig of signatures) {
     if (failsAgainstKey(sig)) {
-      const explainedByArc =
-        arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain);
-      const superseded = proving.find((p) => coversAtLeast(p, sig));
-      if (explainedByArc || superseded) {
-        added.push({
-          code: explainedByArc ? 'dkim-broken-by-intermediary' : 'dkim-fail-superseded',
-          severity: explainedByArc ? 'info' : 'warning',
-          text: explainedByArc
-            ? `The signature by ${sig.tags.domain} no longer matches, but the ARC chain (sealed by ${arc.instances.at(-1)?.sealDomain ?? 'an intermediary'}) records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`
-            : `The signature by ${sig.tags.domain} no longer matches, but a signature by ${superseded!.tags.domain} covers everything it covered and verifies: the message was changed in transit before ${superseded!.tags.domain} signed it.`,
-          evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: explainedByArc ? 'arc' : label(superseded!) },
-        });
+      const explanation = explainFailure(sig, arc, proving);
+      if (explanation) {
+        added.push(explanation);
         continue;
       }
       suspicious.push(sig.outcome === 'body-modified' ? 'dkim-body-modified' : 'dkim-signature-mismatch');
@@ -91,6 +83,9 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       if (sig.key && !sig.key.strong) {
         unverifiable.push('key-too-weak');
         notes.push(`The signature by ${sig.tags.domain} verifies, but its key is ${describeKey(sig)}: too weak to prove anything.`);
+      } else if (sig.key?.compromised) {
+        unverifiable.push('key-compromised');
+        notes.push(`The signature by ${sig.tags.domain} verifies, but its key (${describeKey(sig)}) is ${sig.key.compromised}: its private half is public.`);
       }
       continue;
     }
@@ -110,9 +105,11 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     return decision('suspicious', unique(suspicious), [...notes, ...redFlags].join(' '), proving.map((s) => s.index), added);
   }
   if (proving.length) {
+    // A proof is as strong as the best signature that makes it.
+    const onlySha1 = proving.every((s) => s.tags.algorithm === 'rsa-sha1');
     return decision(
       'verified',
-      ['dkim-verified'],
+      onlySha1 ? ['dkim-verified', 'rsa-sha1'] : ['dkim-verified'],
       proving.map(describeProof).join(' ') + repairNote,
       proving.map((s) => s.index),
       added,
@@ -122,7 +119,9 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     const reasons: ReasonCode[] = arc.result === 'pass' ? ['unsigned', 'arc-only'] : ['unsigned'];
     return decision('unverifiable', reasons, reasons.map((r) => REASONS[r].text).join(' '), [], added);
   }
-  const reasons = unique(unverifiable.length ? unverifiable : ['signature-malformed' as ReasonCode]);
+  // Every signature was either unprocessable or a failure explained in transit.
+  const explainedOnly = !unverifiable.length && added.length > 0;
+  const reasons = unique(unverifiable.length || explainedOnly ? unverifiable : ['signature-malformed' as ReasonCode]);
   if (arc.result === 'pass') reasons.push('arc-only');
   const text = [...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
   return decision('unverifiable', reasons, `${text} Unverifiable is not the same as fake.`, [], added);
@@ -130,6 +129,41 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
 
 function decision(verdict: Verdict, reasons: string[], explanation: string, provenBy: number[], findings: Finding[]): VerdictDecision {
   return { verdict, reasons, explanation: explanation.trim(), provenBy, findings };
+}
+
+/**
+ * A failed signature is not evidence of tampering when something trustworthy accounts for the
+ * change. Two things do, and only these:
+ * - an ARC chain that validates and whose newest sealer recorded dkim=pass for that domain on
+ *   arrival (a mailing list changed the message). A sealer outside the list of well-known ARC
+ *   sealers is named in a warning, because a forger can seal a chain with keys of its own;
+ * - a proving signature by the From domain itself that covers everything the failed one did
+ *   (the organisation re-signed after changing the message). A third party's signature is not
+ *   enough: anyone can alter a genuine message and sign the result with their own domain.
+ */
+function explainFailure(sig: DkimSignatureResult, arc: ArcVerification, proving: DkimSignatureResult[]): Finding | null {
+  const sealer = arc.instances.at(-1)?.sealDomain ?? null;
+  if (arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain)) {
+    const trusted = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
+    return {
+      code: 'dkim-broken-by-intermediary',
+      severity: trusted ? 'info' : 'warning',
+      text:
+        `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer ?? 'an intermediary'} records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.` +
+        (trusted ? '' : ` ${sealer ?? 'The sealer'} is not a well-known ARC sealer; a forger can seal a chain with keys of its own, so check who it is.`),
+      evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: 'arc', sealer, wellKnownSealer: trusted },
+    };
+  }
+  const superseded = proving.find((p) => p.aligned && coversAtLeast(p, sig));
+  if (superseded) {
+    return {
+      code: 'dkim-fail-superseded',
+      severity: 'warning',
+      text: `The signature by ${sig.tags.domain} no longer matches, but a signature by the From domain ${superseded.tags.domain} covers everything it covered and verifies: the message was changed before ${superseded.tags.domain} signed it again.`,
+      evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: label(superseded) },
+    };
+  }
+  return null;
 }
 
 /** p covers at least what s covered: every header field s signed, and the whole body. */

@@ -19,6 +19,11 @@ export const REASONS = {
     text: 'A DKIM signature verifies with a strong key and covers the From header and the whole body: the domain that signed it sent this content.',
   },
 
+  'rsa-sha1': {
+    verdict: 'verified',
+    text: 'The proving signature uses rsa-sha1, which RFC 8301 retired: SHA-1 collisions are within reach of a well-funded forger, so this proof is weaker than one made with rsa-sha256.',
+  },
+
   // --- suspicious ---
   'dkim-body-modified': {
     verdict: 'suspicious',
@@ -53,6 +58,10 @@ export const REASONS = {
   'key-too-weak': {
     verdict: 'unverifiable',
     text: 'The signing key is an RSA key under 1024 bits, which can be factored cheaply: a matching signature proves nothing, because anyone could have made it.',
+  },
+  'key-compromised': {
+    verdict: 'unverifiable',
+    text: "The signing key's private half is known to be public (it is on the compromised-keys list supplied): anyone could have made this signature, so it proves nothing.",
   },
   'key-invalid': {
     verdict: 'unverifiable',

@@ -40,6 +40,8 @@ export interface KeyUsed {
   fingerprintMd5: string | null;
   revoked: boolean;
   strong: boolean;
+  /** where the key is listed as having a public private half, if it is */
+  compromised: string | null;
 }
 
 export interface DkimSignatureResult {
@@ -50,6 +52,8 @@ export interface DkimSignatureResult {
   result: string;
   comment: string | null;
   outcome: SignatureOutcome;
+  /** `<selector>._domainkey.<domain>`, when d= and s= are present */
+  keyName: string | null;
   /** the key looked up for this signature; null when none was found */
   key: KeyUsed | null;
   /** how the key lookup ended, for signatures that have no key */
@@ -179,12 +183,28 @@ async function describeResult(
   let record = name ? (usedRecord.get(`${candidate}:${name}`) ?? null) : null;
   let keyLookup: DkimSignatureResult['keyLookup'] = 'not-needed';
   const bodyModified = comment === 'body hash did not verify';
+  let headerSignatureValid: boolean | null = null;
   if (name && (record || bodyModified || result.status.result !== 'neutral' || isKeyComment(comment))) {
     // mailauth checks the body before the key; for a body mismatch we still want the key, to
     // tell a genuine signature over a changed body from a signature that was never genuine.
     const answer = await answerFor(name);
     keyLookup = answer.status;
-    if (!record && answer.status === 'found') record = answer.records[0] ?? null;
+    if (!record && answer.status === 'found') {
+      record = answer.records[0] ?? null;
+      const canonicalized = result.signingHeaders?.canonicalizedHeader;
+      if (bodyModified && canonicalized) {
+        // Every candidate key is tried, as for a passing signature; the one that verifies the
+        // headers is the one on record.
+        for (const candidateRecord of answer.records) {
+          const valid = verifyHeaderSignature(tags, Buffer.from(canonicalized, 'base64'), parseKeyRecord(candidateRecord.txt));
+          if (headerSignatureValid === null || valid === true) {
+            headerSignatureValid = valid;
+            record = candidateRecord;
+          }
+          if (valid === true) break;
+        }
+      }
+    }
   }
   const parsed = record ? parseKeyRecord(record.txt) : null;
   const key: KeyUsed | null =
@@ -203,13 +223,9 @@ async function describeResult(
           fingerprintMd5: parsed.fingerprintMd5,
           revoked: parsed.revoked,
           strong: isStrongKey(parsed),
+          compromised: record.compromised ?? null,
         }
       : null;
-
-  let headerSignatureValid: boolean | null = null;
-  if (bodyModified && parsed?.publicKey && result.signingHeaders?.canonicalizedHeader) {
-    headerSignatureValid = verifyHeaderSignature(tags, Buffer.from(result.signingHeaders.canonicalizedHeader, 'base64'), parsed);
-  }
 
   return {
     index,
@@ -217,6 +233,7 @@ async function describeResult(
     result: result.status.result,
     comment,
     outcome: classify(result, comment, keyLookup, parsed),
+    keyName: name,
     key,
     keyLookup,
     aligned: Boolean(result.status.aligned),
@@ -238,6 +255,7 @@ function unprocessed(index: number, tags: SignatureTags): DkimSignatureResult {
     result: 'neutral',
     comment: unsupported ? 'unknown algorithm or canonicalization' : 'signature could not be processed',
     outcome: unsupported ? 'unsupported-algorithm' : 'malformed',
+    keyName: tags.selector && tags.domain ? normalizeKeyName(`${tags.selector}._domainkey.${tags.domain}`) : null,
     key: null,
     keyLookup: 'not-needed',
     aligned: false,

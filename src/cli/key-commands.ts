@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { fetchMissingKeys, importKeyFiles } from '../pipeline/key-commands.ts';
+import { terminalSafe } from '../report/terminal-safe.ts';
+import { KeyStore } from '../store/key-store.ts';
+import { openStore } from '../store/open-store.ts';
+import { closeOutput, DEFAULT_DB, openOutput, write } from './output.ts';
+
+export function addKeyCommands(program: Command): void {
+  const keys = program.command('keys').description('the key store: import, list, fetch and export DKIM keys with their provenance');
+
+  keys
+    .command('import')
+    .description('import keys: our JSON map, a DKIM key-archive JSON list, or zone-file / dig TXT lines')
+    .argument('<files...>', 'key files (format detected from content)')
+    .option('--db <file>', 'database holding the key store', DEFAULT_DB)
+    .action((files: string[], opts: { db: string }) => {
+      const db = openStore(opts.db);
+      try {
+        for (const r of importKeyFiles(db, files)) {
+          process.stdout.write(`${terminalSafe(r.path)}: ${r.format}, ${r.added} key record(s) added, ${r.alreadyKnown} already known` +
+            `${r.ignored.length ? `, ${r.ignored.length} line(s) ignored` : ''} (sha256 ${r.sha256})\n`);
+          for (const i of r.ignored.slice(0, 20)) process.stdout.write(`  ignored ${i.where}: ${terminalSafe(i.why)}\n`);
+        }
+      } finally {
+        db.close();
+      }
+    });
+
+  keys
+    .command('list')
+    .description('list the keys in the store, with provenance and fingerprints')
+    .option('--db <file>', 'database holding the key store', DEFAULT_DB)
+    .option('--domain <domain>', 'only keys of this signing domain')
+    .option('--json', 'one JSON object per key', false)
+    .action((opts: { db: string; domain?: string; json: boolean }) => {
+      const db = openStore(opts.db, { readonly: true });
+      try {
+        for (const k of new KeyStore(db).list(opts.domain)) {
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(k)}\n`);
+            continue;
+          }
+          const what = k.provenance === 'absent' ? 'no record' : k.provenance === 'revoked' ? 'revoked (p= empty)'
+            : k.keyType ? `${k.keyType} ${k.bits ?? '?'}-bit sha256:${k.fingerprint?.slice(0, 16)}…` : `unreadable: ${k.parseError ?? '?'}`;
+          const seen = k.firstSeen || k.lastSeen ? ` seen ${k.firstSeen?.slice(0, 10) ?? '?'}..${k.lastSeen?.slice(0, 10) ?? '?'}` : '';
+          const when = k.fetchedAt ? ` checked ${k.fetchedAt}` : '';
+          process.stdout.write(`${terminalSafe(k.name)}  ${k.provenance}  ${what}  from ${terminalSafe(k.origin)}${seen}${when}\n`);
+        }
+      } finally {
+        db.close();
+      }
+    });
+
+  keys
+    .command('fetch')
+    .description('look up in live DNS every key a signature asked for that the store lacks (reveals the selectors to DNS operators: see docs/keys.md)')
+    .option('--db <file>', 'database holding the key store', DEFAULT_DB)
+    .option('--concurrency <n>', 'parallel DNS queries', (v) => Number(v), 8)
+    .option('--timeout <ms>', 'timeout per query in milliseconds', (v) => Number(v), 5000)
+    .action(async (opts: { db: string; concurrency: number; timeout: number }) => {
+      const db = openStore(opts.db);
+      try {
+        const r = await fetchMissingKeys(db, { concurrency: opts.concurrency, timeoutMs: opts.timeout });
+        process.stdout.write(`asked ${r.asked}: ${r.found} found, ${r.absent} absent, ${r.errors.length} failed\n`);
+        for (const e of r.errors) process.stdout.write(`  ${terminalSafe(e.name)}: ${e.code} ${terminalSafe(e.detail)}\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  keys
+    .command('export')
+    .description('write the key store as our JSON map, so that a colleague can re-run offline')
+    .option('--db <file>', 'database holding the key store', DEFAULT_DB)
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { db: string; out?: string }) => {
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        await write(out, `${JSON.stringify(new KeyStore(db).exportMap(), null, 2)}\n`);
+      } finally {
+        db.close();
+        await closeOutput(out);
+      }
+    });
+}

@@ -1,0 +1,95 @@
+import { isUtf8 } from 'node:buffer';
+import { KeyImportError } from './types.ts';
+
+/** The 1-based line of the first line of `bytes` that is not valid UTF-8, or null when all are. */
+export function firstNonUtf8Line(bytes: Buffer): number | null {
+  if (isUtf8(bytes)) return null;
+  let line = 1;
+  let start = 0;
+  // 0x0a never occurs inside a multi-byte UTF-8 sequence, so lines can be checked one by one.
+  for (;;) {
+    const end = bytes.indexOf(0x0a, start);
+    if (!isUtf8(bytes.subarray(start, end < 0 ? bytes.length : end))) return line;
+    if (end < 0) return line;
+    start = end + 1;
+    line++;
+  }
+}
+
+/** Line and column (1-based) of a UTF-16 offset into text. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Where an "Unexpected token 'x', <context> is not valid JSON" error happened. V8 quotes the
+ * source around the error: all of it when short ("…"), else its start ("…"...), its end
+ * (..."…") or a middle piece (..."…"...), cut 10 characters before the error. Returns null
+ * when the place cannot be known for sure (a short source, or context found twice).
+ */
+function offsetFromContext(text: string, message: string): number | null {
+  const m = /^Unexpected token '.*?', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (!m || m[2] === undefined) return null;
+  const [, leading, context, trailing] = m;
+  let offset: number;
+  if (leading === undefined && trailing === undefined) {
+    // the whole source (short): where in it is unknown
+    return null;
+  } else if (leading === undefined) {
+    if (!text.startsWith(context)) return null;
+    offset = context.length - 10;
+  } else {
+    const at = text.indexOf(context);
+    if (at < 0 || text.lastIndexOf(context) !== at) return null;
+    offset = at + 10;
+  }
+  while (offset < text.length && /\s/.test(text.charAt(offset))) offset++;
+  return offset;
+}
+
+/**
+ * Parses a key file's bytes as JSON. Errors name the line (and column) where the JSON parser
+ * stopped, when it says where; a leading UTF-8 byte-order mark is skipped.
+ */
+export function parseJsonBytes(bytes: Buffer, path: string): unknown {
+  const badLine = firstNonUtf8Line(bytes);
+  if (badLine !== null) throw new KeyImportError(path, `line ${badLine}`, 'not valid UTF-8, so not a JSON key file');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const message = (err as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    // V8 adds "(line L column C)" to some messages; ours replaces it.
+    const bare = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
+    const atEnd = position?.[1] === undefined ? /unexpected end of json input/i.test(message) : Number(position[1]) >= text.length;
+    if (atEnd) {
+      // name the last line that has something on it, not the empty one after the final newline
+      const { line } = lineAndColumn(text, text.trimEnd().length);
+      throw new KeyImportError(path, `line ${line}`, `not valid JSON: the file ends before the JSON does (${bare})`);
+    }
+    if (position?.[1] !== undefined) {
+      const { line, column } = lineAndColumn(text, Number(position[1]));
+      throw new KeyImportError(path, `line ${line}`, `not valid JSON: ${bare} (column ${column})`);
+    }
+    // V8 gives no position for "Unexpected token" errors, only some context around it.
+    const token = /^(Unexpected token '.*?')/.exec(message)?.[1];
+    const offset = token === undefined ? null : offsetFromContext(text, message);
+    if (token !== undefined && offset !== null) {
+      const { line, column } = lineAndColumn(text, offset);
+      throw new KeyImportError(path, `line ${line}`, `not valid JSON: ${token} (column ${column})`);
+    }
+    if (token !== undefined && !text.includes('\n')) throw new KeyImportError(path, 'line 1', `not valid JSON: ${token}`);
+    const short = bare.length > 200 ? `${bare.slice(0, 200)}…` : bare;
+    throw new KeyImportError(path, null, `not valid JSON: ${short}`);
+  }
+}

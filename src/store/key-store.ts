@@ -1,0 +1,204 @@
+import { parseKeyRecord } from '../keys/parse-key.ts';
+import { normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySourceKind } from '../keys/types.ts';
+import type { Db } from './open-store.ts';
+
+/**
+ * Where a key record stands as evidence: a live DNS answer, an archive's record, a file someone
+ * supplied, a record that exists but was revoked (empty p=), or a definite "no such record".
+ */
+export type KeyProvenance = 'dns' | 'archive' | 'file' | 'revoked' | 'absent';
+
+export interface NewKey {
+  name: string;
+  txt: string;
+  source: KeySourceKind;
+  origin: string;
+  originSha256?: string | null;
+  firstSeen?: string | null;
+  lastSeen?: string | null;
+  fetchedAt?: string | null;
+  dnsAnswer?: unknown;
+}
+
+export interface StoredKey {
+  id: number;
+  name: string;
+  domain: string;
+  selector: string;
+  provenance: KeyProvenance;
+  source: KeySourceKind;
+  origin: string;
+  originSha256: string | null;
+  txt: string;
+  keyType: string | null;
+  bits: number | null;
+  fingerprint: string | null;
+  parseError: string | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  fetchedAt: string | null;
+  addedAt: string;
+}
+
+const SOURCE_RANK: Record<KeySourceKind, number> = { file: 0, archive: 1, dns: 2 };
+
+export function splitKeyName(name: string): { domain: string; selector: string } | null {
+  const at = name.indexOf('._domainkey.');
+  if (at <= 0) return null;
+  return { selector: name.slice(0, at), domain: name.slice(at + '._domainkey.'.length) };
+}
+
+/** The key store: every key record leakcheck knows, with where it came from. */
+export class KeyStore {
+  private readonly db: Db;
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.statements = {
+      insert: db.prepare(`INSERT OR IGNORE INTO keys (name, domain, selector, provenance, source, origin, origin_sha256, txt, key_type,
+        bits, fingerprint, fingerprint_md5, parse_error, first_seen, last_seen, fetched_at, dns_answer_json, added_at)
+        VALUES (@name, @domain, @selector, @provenance, @source, @origin, @originSha256, @txt, @keyType, @bits, @fingerprint,
+        @fingerprintMd5, @parseError, @firstSeen, @lastSeen, @fetchedAt, @dnsAnswer, @addedAt)`),
+      byName: db.prepare('SELECT * FROM keys WHERE name = ? ORDER BY id'),
+      log: db.prepare('INSERT INTO key_lookups (name, looked_up_at, status, detail, answer_json) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  /** Adds a key record; returns false when the same record from the same origin is already stored. */
+  addKey(key: NewKey, addedAt = new Date().toISOString()): boolean {
+    const name = normalizeKeyName(key.name);
+    const parts = splitKeyName(name);
+    if (!parts) throw new Error(`${key.name} is not a DKIM key name (<selector>._domainkey.<domain>)`);
+    const parsed = parseKeyRecord(key.txt);
+    const info = this.statements.insert.run({
+      name,
+      ...parts,
+      provenance: parsed.revoked ? 'revoked' : key.source,
+      source: key.source,
+      origin: key.origin,
+      originSha256: key.originSha256 ?? null,
+      txt: key.txt,
+      keyType: parsed.keyType,
+      bits: parsed.bits,
+      fingerprint: parsed.fingerprint,
+      fingerprintMd5: parsed.fingerprintMd5,
+      parseError: parsed.revoked ? null : parsed.error,
+      firstSeen: key.firstSeen ?? null,
+      lastSeen: key.lastSeen ?? null,
+      fetchedAt: key.fetchedAt ?? null,
+      dnsAnswer: key.dnsAnswer === undefined ? null : JSON.stringify(key.dnsAnswer),
+      addedAt,
+    });
+    return info.changes > 0;
+  }
+
+  /** Stores a live lookup: logged always, and kept as key records (or an `absent` record) when definite. */
+  recordLookup(answer: KeyAnswer, at: string): void {
+    const store = this.db.transaction(() => {
+      const detail = answer.status === 'found' ? null : answer.detail;
+      this.statements.log.run(answer.name, at, answer.status, detail, JSON.stringify(answer));
+      const parts = splitKeyName(answer.name);
+      if (!parts) return;
+      if (answer.status === 'found') {
+        for (const record of answer.records) {
+          this.addKey({ name: answer.name, txt: record.txt, source: 'dns', origin: record.origin, fetchedAt: at, dnsAnswer: answer }, at);
+        }
+      } else if (answer.status === 'absent') {
+        this.statements.insert.run({
+          name: answer.name, ...parts, provenance: 'absent', source: 'dns', origin: 'system resolver', originSha256: null, txt: '',
+          keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, parseError: null, firstSeen: null, lastSeen: null,
+          fetchedAt: at, dnsAnswer: JSON.stringify(answer), addedAt: at,
+        });
+      }
+    });
+    store();
+  }
+
+  /**
+   * What the store knows about a name, as a key lookup answers: the distinct keys (the same key
+   * from several origins is one candidate, its known lifetime the union of theirs), usable keys
+   * before revoked records, files before archives before DNS. Null when nothing is known.
+   */
+  answerFor(rawName: string): KeyAnswer | null {
+    const name = normalizeKeyName(rawName);
+    const rows = (this.statements.byName.all(name) as Array<Record<string, unknown>>).map(toStoredKey);
+    if (!rows.length) return null;
+    const keys = rows.filter((r) => r.provenance !== 'absent');
+    if (!keys.length) {
+      const latest = rows[rows.length - 1]!;
+      return { status: 'absent', name, detail: `no key record (DNS checked ${latest.fetchedAt ?? 'earlier'})` };
+    }
+    keys.sort((a, b) => Number(a.provenance === 'revoked') - Number(b.provenance === 'revoked') || SOURCE_RANK[a.source] - SOURCE_RANK[b.source] || a.id - b.id);
+    const distinct = new Map<string, KeyRecord>();
+    for (const key of keys) {
+      const identity = key.fingerprint ?? key.txt.replace(/\s+/g, '');
+      const seen = distinct.get(identity);
+      if (!seen) {
+        distinct.set(identity, {
+          txt: key.txt,
+          source: key.source,
+          origin: key.origin,
+          fetchedAt: key.fetchedAt,
+          firstSeen: key.firstSeen,
+          lastSeen: key.lastSeen,
+        });
+        continue;
+      }
+      seen.firstSeen = minDate(seen.firstSeen ?? null, key.firstSeen);
+      seen.lastSeen = maxDate(seen.lastSeen ?? null, key.lastSeen);
+    }
+    return { status: 'found', name, records: [...distinct.values()] };
+  }
+
+  list(domain?: string): StoredKey[] {
+    const rows = domain
+      ? this.db.prepare('SELECT * FROM keys WHERE domain = ? ORDER BY name, id').all(domain.toLowerCase())
+      : this.db.prepare('SELECT * FROM keys ORDER BY name, id').all();
+    return (rows as Array<Record<string, unknown>>).map(toStoredKey);
+  }
+
+  /** Key names that signatures in the database asked for and no key record answers. */
+  namesWithoutKey(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT s.key_name AS name FROM signatures s
+      WHERE s.key_name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent')
+      ORDER BY s.key_name`).all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /** The JSON map `{name: [txt, ...]}` of every usable and revoked key, for an offline re-run elsewhere. */
+  exportMap(): Record<string, string[]> {
+    const map: Record<string, string[]> = {};
+    for (const key of this.list()) {
+      if (key.provenance === 'absent') continue;
+      const list = (map[key.name] ??= []);
+      if (!list.includes(key.txt)) list.push(key.txt);
+    }
+    return map;
+  }
+}
+
+function toStoredKey(row: Record<string, unknown>): StoredKey {
+  const s = (k: string): string | null => (row[k] === null || row[k] === undefined ? null : String(row[k]));
+  return {
+    id: Number(row['id']),
+    name: String(row['name']),
+    domain: String(row['domain']),
+    selector: String(row['selector']),
+    provenance: String(row['provenance']) as KeyProvenance,
+    source: String(row['source']) as KeySourceKind,
+    origin: String(row['origin']),
+    originSha256: s('origin_sha256'),
+    txt: String(row['txt']),
+    keyType: s('key_type'),
+    bits: row['bits'] === null ? null : Number(row['bits']),
+    fingerprint: s('fingerprint'),
+    parseError: s('parse_error'),
+    firstSeen: s('first_seen'),
+    lastSeen: s('last_seen'),
+    fetchedAt: s('fetched_at'),
+    addedAt: String(row['added_at']),
+  };
+}
+
+const minDate = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a < b ? a : b);
+const maxDate = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a > b ? a : b);

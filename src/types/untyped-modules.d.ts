@@ -1,0 +1,12 @@
+// Modules that ship no types (and have no @types package on the registry mirror): we declare only what we use.
+declare module 'libmime' {
+  /** Decodes RFC 2047 encoded words in a header value. */
+  export function decodeWords(value: string): string;
+  const libmime: { decodeWords(value: string): string };
+  export default libmime;
+}
+
+declare module 'mailauth/lib/arc/trustlist.js' {
+  const trustlist: { trusted: string[] };
+  export default trustlist;
+}

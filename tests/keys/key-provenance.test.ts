@@ -1,0 +1,202 @@
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import dns from 'node:dns';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { fetchMissingKeys } from '../../src/pipeline/key-commands.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+
+const ROTATED = 'inbox/2016-10-04 Server migration.eml';
+const S2048_SIGNED = 'inbox/2017-02-14 Q1 budget.eml';
+
+/** The public half of a committed test key, as DER SPKI. */
+function publicDer(pemFile: string): Buffer {
+  const key = createPrivateKey(readFileSync(join(ROOT, 'fixtures/keys', pemFile)));
+  return createPublicKey(key).export({ type: 'spki', format: 'der' });
+}
+const txtFor = (der: Buffer): string => `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
+
+interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ key_source: string | null; key_fingerprint: string | null; reason: string }> }
+const exportRows = (db: string): Row[] => {
+  const out = runCli(['export', '--format', 'jsonl', '--db', db]);
+  expect(out.status, out.stderr).toBe(0);
+  return out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Row);
+};
+const rowFor = (rows: Row[], path: string): Row => rows.find((r) => r.path === path)!;
+
+describe('keys: provenance, re-verification, forgeable keys', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: string;
+  beforeEach(() => {
+    tmp = tempDir();
+    db = join(tmp.path, 'keys.db');
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('a rotated key supplied by import turns an unverifiable message verified on re-run, re-reading only what waited for it', async () => {
+    const first = await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(rowFor(exportRows(db), ROTATED).reasons).toEqual(['key-not-found']);
+
+    const archive = join(tmp.path, 'archive.json');
+    writeFileSync(archive, JSON.stringify([
+      { domain: 'demo.example', selector: 's2016', value: txtFor(publicDer('s2016._domainkey.demo.example.pem')), firstSeenAt: '2016-01-01T00:00:00Z', lastSeenAt: '2016-12-31T00:00:00Z', source: 'test-archive' },
+    ]));
+    const imported = runCli(['keys', 'import', archive, '--db', db]);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/archive-list, 1 key record\(s\) added/);
+
+    const second = await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    // Only the one container whose signature waited for that key was read again.
+    expect(second.counts.unchanged).toBe(first.counts.containers - 1);
+    const row = rowFor(exportRows(db), ROTATED);
+    expect(row.verdict).toBe('verified');
+    expect(row.signatures[0]!.key_source).toBe('archive');
+    expect(row.signatures[0]!.key_fingerprint).toBe(createHash('sha256').update(publicDer('s2016._domainkey.demo.example.pem')).digest('hex'));
+    expect(row.findings.map((f) => f.code)).not.toContain('key-outside-known-lifetime');
+
+    // A third run has nothing left to do.
+    const third = await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(third.counts.unchanged).toBe(first.counts.containers);
+  });
+
+  it('importing the same file twice changes nothing', () => {
+    expect(runCli(['keys', 'import', DEMO_KEYS, '--db', db]).stdout).toMatch(/json-map, \d+ key record\(s\) added, 0 already known/);
+    const again = runCli(['keys', 'import', DEMO_KEYS, '--db', db]);
+    expect(again.stdout).toMatch(/json-map, 0 key record\(s\) added, \d+ already known/);
+    const store = new Database(db, { readonly: true });
+    const count = (store.prepare('SELECT count(*) AS n FROM keys').get() as { n: number }).n;
+    store.close();
+    expect(count).toBe(Object.keys(JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as object).length);
+  });
+
+  it('a malformed key file is refused with its line, and nothing is imported', () => {
+    const bad = join(tmp.path, 'bad.zone');
+    writeFileSync(bad, 's1._domainkey.example.com. IN TXT "v=DKIM1; k=rsa; p=MIIB\n');
+    const result = runCli(['keys', 'import', DEMO_KEYS, bad, '--db', db]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/bad\.zone.*line 1/);
+    const store = new Database(db, { readonly: true });
+    expect((store.prepare('SELECT count(*) AS n FROM keys').get() as { n: number }).n).toBe(0);
+    store.close();
+  });
+
+  it('lists keys with provenance, and exports a map that re-runs offline to the same verdicts', async () => {
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    const list = runCli(['keys', 'list', '--db', db, '--domain', 'demo.example']);
+    expect(list.stdout).toMatch(/s2048\._domainkey\.demo\.example\s+file\s+rsa 2048-bit sha256:/);
+    expect(list.stdout).not.toMatch(/weak\.example/);
+    expect(runCli(['keys', 'list', '--db', db]).stdout).toMatch(/revoked\._domainkey\.gone\.example\s+revoked/);
+
+    const exported = join(tmp.path, 'exported.json');
+    expect(runCli(['keys', 'export', '--db', db, '--out', exported]).status).toBe(0);
+    const otherDb = join(tmp.path, 'colleague.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: otherDb, keyFiles: [exported], offline: true });
+    const verdicts = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}`);
+    expect(verdicts(exportRows(otherDb))).toEqual(verdicts(exportRows(db)));
+  });
+
+  it('a compromised-key list (sha256 or md5) downgrades a pass to unverifiable', async () => {
+    const der = publicDer('s2048._domainkey.demo.example.pem');
+    for (const [algo, prefix] of [['sha256', 'sha256:'], ['md5', '']] as const) {
+      const list = join(tmp.path, `compromised-${algo}.txt`);
+      writeFileSync(list, `# retired keys published by demo.example\n${prefix}${createHash(algo).update(der).digest('hex')}\n`);
+      const dbPath = join(tmp.path, `${algo}.db`);
+      await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
+      const row = rowFor(exportRows(dbPath), S2048_SIGNED);
+      expect(row.verdict).toBe('unverifiable');
+      expect(row.reasons).toContain('key-compromised');
+      expect(row.signatures[0]!.reason).toBe('pass');
+    }
+  });
+
+  it('warns when a signature verifies with a key outside its known lifetime', async () => {
+    const archive = join(tmp.path, 'archive.json');
+    writeFileSync(archive, JSON.stringify([
+      { domain: 'demo.example', selector: 's2048', value: txtFor(publicDer('s2048._domainkey.demo.example.pem')), firstSeenAt: '2019-06-01', lastSeenAt: '2020-01-01', source: 'late-archive' },
+    ]));
+    expect(runCli(['keys', 'import', archive, '--db', db]).status).toBe(0);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    const row = rowFor(exportRows(db), S2048_SIGNED); // dated 2017-02-14
+    expect(row.verdict).toBe('verified'); // a warning, not proof of forgery
+    const finding = row.findings.find((f) => f.code === 'key-outside-known-lifetime') as { code: string; severity?: string; text?: string };
+    expect(finding).toBeDefined();
+    expect(finding.text).toMatch(/not known to be in use at that date/);
+  });
+
+  it('keys fetch asks only for missing selectors and stores every answer, failures included', async () => {
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    const asked: string[] = [];
+    const store = openStore(db);
+    try {
+      const report = await fetchMissingKeys(store, {
+        lookup: async (name) => {
+          asked.push(name);
+          return { status: 'error', name, code: 'ETIMEOUT', detail: 'simulated timeout' };
+        },
+      });
+      expect(asked).toEqual(['s2016._domainkey.demo.example']);
+      expect(report.errors).toHaveLength(1);
+      const logged = store.prepare('SELECT status, detail FROM key_lookups WHERE name = ?').all('s2016._domainkey.demo.example');
+      expect(logged).toEqual([{ status: 'error', detail: 'simulated timeout' }]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('--offline makes no DNS query', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    tmp.cleanup();
+  });
+
+  it('never calls the resolver, even for keys it does not have', async () => {
+    const spies = [
+      vi.spyOn(dns.promises.Resolver.prototype, 'resolveTxt'),
+      vi.spyOn(dns.promises, 'resolveTxt'),
+      vi.spyOn(dns.promises, 'resolve'),
+      vi.spyOn(dns, 'resolveTxt'),
+    ];
+    const dump = join(tmp.path, 'dump');
+    cpSync(DEMO_DUMP, dump, { recursive: true });
+    const live = vi.fn(async () => {
+      throw new Error('live lookup called in offline mode');
+    });
+    // No --keys: every signature needs a key, and none may be looked up.
+    const { counts } = await runVerify({ dumpRoot: dump, dbPath: join(tmp.path, 'offline.db'), keyFiles: [], offline: true, liveLookup: live });
+    expect(counts.messages).toBeGreaterThan(0);
+    expect(live).not.toHaveBeenCalled();
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    const rows = exportRows(join(tmp.path, 'offline.db'));
+    const signed = rows.filter((r) => r.signatures.length);
+    expect(signed.length).toBeGreaterThan(0);
+    for (const r of signed) expect(r.verdict).not.toBe('verified');
+    expect(rows.some((r) => r.reasons.includes('key-not-found'))).toBe(true);
+    expect(rows.some((r) => r.reasons.includes('dns-error'))).toBe(false);
+  });
+
+  it('without --offline, the live lookup is used and its answers are stored', async () => {
+    const asked: string[] = [];
+    const dbPath = join(tmp.path, 'online.db');
+    await runVerify({
+      dumpRoot: DEMO_DUMP, dbPath, keyFiles: [], offline: false,
+      liveLookup: async (name) => {
+        asked.push(name);
+        return { status: 'absent', name, detail: 'simulated NXDOMAIN' };
+      },
+    });
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked).size).toBe(asked.length); // each selector once per run
+    const store = new Database(dbPath, { readonly: true });
+    const absent = (store.prepare("SELECT count(*) AS n FROM keys WHERE provenance = 'absent'").get() as { n: number }).n;
+    store.close();
+    expect(absent).toBe(asked.length);
+  });
+});

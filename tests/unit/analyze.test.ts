@@ -1,0 +1,589 @@
+import { createHash } from 'node:crypto';
+import { createSeal } from 'mailauth';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import type { ContainerKind } from '../../src/discover/types.ts';
+import type { KeyLookup } from '../../src/keys/types.ts';
+import {
+  DATE_HEADER,
+  SIGN_TIME,
+  ed25519Key,
+  handSignature,
+  plainMessage,
+  rsaKey,
+  signatureFor,
+  signed,
+  tableLookup,
+  type TestKey,
+} from './support/signing.ts';
+
+let rsa2048: TestKey;
+let otherRsa2048: TestKey;
+let rsa512: TestKey;
+let ed: TestKey;
+
+beforeAll(() => {
+  rsa2048 = rsaKey(2048);
+  otherRsa2048 = rsaKey(2048);
+  rsa512 = rsaKey(512);
+  ed = ed25519Key();
+});
+
+const NAME = 'sel1._domainkey.example.com';
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+const analyze = (message: string | Buffer, lookup: KeyLookup, format: ContainerKind = 'eml'): Promise<MessageAnalysis> =>
+  analyzeMessage({ raw: typeof message === 'string' ? Buffer.from(message, 'latin1') : message, format }, lookup);
+
+/** plainMessage() signed by example.com/sel1 with the 2048-bit key, plus a lookup that knows it. */
+async function genuine(overrides: Parameters<typeof plainMessage>[0] = {}): Promise<{ message: string; lookup: ReturnType<typeof tableLookup> }> {
+  const message = await signed(plainMessage(overrides), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+  return { message, lookup: tableLookup({ [NAME]: rsa2048.txt }) };
+}
+
+describe('analyzeMessage: verified', () => {
+  it('verifies a genuine RSA-2048 signature and records where the key came from', async () => {
+    const { message, lookup } = await genuine();
+    const a = await analyze(message, lookup);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.verdict.provenBy).toEqual([0]);
+    expect(a.repairs).toEqual([]);
+    expect(a.signatures).toHaveLength(1);
+    const sig = a.signatures[0]!;
+    expect(sig.outcome).toBe('pass');
+    expect(sig.result).toBe('pass');
+    expect(sig.aligned).toBe(true);
+    expect(sig.keyLookup).toBe('found');
+    expect(sig.tags).toMatchObject({ domain: 'example.com', selector: 'sel1', algorithm: 'rsa-sha256', timestamp: SIGN_TIME.getTime() / 1000 });
+    expect(sig.key).toMatchObject({
+      name: NAME,
+      txt: rsa2048.txt,
+      source: 'file',
+      origin: 'test-keys.json',
+      keyType: 'rsa',
+      bits: 2048,
+      fingerprint: sha256(rsa2048.spki),
+      fingerprintMd5: createHash('md5').update(rsa2048.spki).digest('hex'),
+      revoked: false,
+      strong: true,
+    });
+    expect(a.sha256).toBe(sha256(Buffer.from(message, 'latin1')));
+    expect(a.size).toBe(Buffer.byteLength(message, 'latin1'));
+    expect(a.meta).toMatchObject({ fromAddress: 'alice@example.com', fromDomain: 'example.com', subject: 'Quarterly numbers' });
+    expect(a.judgedAtSource).toBe('date');
+    expect(a.judgedAt).toBe(new Date(DATE_HEADER).toISOString());
+    expect(a.findings).toEqual([]);
+    expect(a.arc.result).toBe('none');
+    expect(lookup.calls.map((c) => c.toLowerCase())).toContain(NAME);
+  });
+
+  it('verifies an Ed25519 signature', async () => {
+    const message = await signed(plainMessage(), { key: ed, domain: 'example.com', selector: 'ed', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ 'ed._domainkey.example.com': ed.txt }));
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.signatures[0]!.tags.algorithm).toBe('ed25519-sha256');
+    expect(a.signatures[0]!.key).toMatchObject({ keyType: 'ed25519', bits: 256, strong: true, fingerprint: sha256(ed.spki) });
+  });
+
+  it('counts a third-party signer (d= not the From domain) as proof, recorded as not aligned', async () => {
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'esp.example.net', selector: 'mta', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ 'mta._domainkey.esp.example.net': rsa2048.txt }));
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.signatures[0]!.aligned).toBe(false);
+    expect(a.verdict.explanation).toContain('not aligned');
+  });
+
+  it('tries every candidate key of a selector and keeps the one that verifies', async () => {
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ [NAME]: [otherRsa2048.txt, rsa2048.txt] }));
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(rsa2048.spki));
+    expect(a.signatures[0]!.key?.txt).toBe(rsa2048.txt);
+  });
+
+  it('with only the wrong candidate key, the signature fails against that key', async () => {
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ [NAME]: otherRsa2048.txt }));
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-signature-mismatch']);
+    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(otherRsa2048.spki));
+  });
+
+  it('gives the same analysis for the same input twice', async () => {
+    const { message } = await genuine();
+    const first = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    const second = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(second).toEqual(first);
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  });
+});
+
+describe('analyzeMessage: tampering', () => {
+  it('a changed body under a genuine signature is suspicious, and the headers still verify', async () => {
+    const { message, lookup } = await genuine();
+    const tampered = message.replace('The numbers are attached', 'The numbers are fabricated');
+    expect(tampered).not.toBe(message);
+    const a = await analyze(tampered, lookup);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    const sig = a.signatures[0]!;
+    expect(sig.outcome).toBe('body-modified');
+    expect(sig.headerSignatureValid).toBe(true);
+    expect(sig.key?.fingerprint).toBe(sha256(rsa2048.spki));
+    expect(sig.keyLookup).toBe('found');
+    expect(a.verdict.explanation).toContain('only the body was changed');
+  });
+
+  it('a changed body and a changed signed header: the header signature does not verify either', async () => {
+    const { message, lookup } = await genuine();
+    const tampered = message.replace('The numbers are attached', 'The numbers are fabricated').replace('Subject: Quarterly numbers', 'Subject: Wire transfer');
+    const a = await analyze(tampered, lookup);
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.signatures[0]!.headerSignatureValid).toBe(false);
+  });
+
+  it('a changed Subject is a signature mismatch', async () => {
+    const { message, lookup } = await genuine();
+    const a = await analyze(message.replace('Subject: Quarterly numbers', 'Subject: Wire transfer'), lookup);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-signature-mismatch']);
+    expect(a.signatures[0]!.outcome).toBe('signature-mismatch');
+    expect(a.signatures[0]!.result).toBe('fail');
+    expect(a.meta.subject).toBe('Wire transfer');
+  });
+
+  it('a second From above the signed one is a header injection', async () => {
+    const { message, lookup } = await genuine();
+    const injected = `From: CEO <ceo@example.com>\r\n${message}`;
+    const a = await analyze(injected, lookup);
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['header-injected']);
+    const finding = a.findings.find((f) => f.code === 'header-injected');
+    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { header: 'from', present: 2, signed: 1, unsignedPositions: [0] } });
+    expect(finding?.evidence['unsignedValues']).toEqual(['CEO <ceo@example.com>']);
+    // what a mail program shows is the injected one
+    expect(a.meta.fromAddress).toBe('ceo@example.com');
+  });
+
+  it('a second Received above a signed one is normal relaying, not suspicious', async () => {
+    const base = plainMessage({ extraHeaders: ['Received: from mx1.example.com by mx2.example.com; Mon, 14 Mar 2016 09:26:51 +0000'] });
+    const sigs = await signatureFor(base, {
+      key: rsa2048,
+      domain: 'example.com',
+      selector: 'sel1',
+      signTime: SIGN_TIME,
+      headerList: 'From:To:Subject:Date:Message-ID:Received',
+    });
+    const relayed = `Received: from mx2.example.com by mx.example.org; Mon, 14 Mar 2016 09:26:55 +0000\r\n${sigs}${base}`;
+    const a = await analyze(relayed, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]!.tags.signedHeaders).toContain('received');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.findings).toEqual([
+      expect.objectContaining({ code: 'header-unsigned-instance', severity: 'info', evidence: expect.objectContaining({ header: 'received', present: 2, signed: 1 }) }),
+    ]);
+  });
+});
+
+describe('analyzeMessage: l= body length', () => {
+  const body = 'Hi Bob,\r\n\r\nThe numbers are attached as promised.\r\n\r\nAlice\r\n';
+
+  it('text appended after the signed length is suspicious', async () => {
+    const message = await signed(plainMessage({ body }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, maxBodyLength: Buffer.byteLength(body),
+    });
+    const appended = `${message}\r\nP.S. Please wire the money to account 12345.\r\n`;
+    const a = await analyze(appended, tableLookup({ [NAME]: rsa2048.txt }));
+    const sig = a.signatures[0]!;
+    expect(sig.outcome).toBe('pass');
+    expect(sig.tags.bodyLength).toBe(Buffer.byteLength(body));
+    expect(sig.bodyBytesSigned).toBe(Buffer.byteLength(body));
+    expect(sig.bodyBytesTotal).toBeGreaterThan(Buffer.byteLength(body));
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['body-content-after-l']);
+    expect(a.verdict.provenBy).toEqual([]);
+    expect(a.findings.find((f) => f.code === 'body-content-after-l')?.evidence).toMatchObject({
+      l: Buffer.byteLength(body),
+      signedBytes: Buffer.byteLength(body),
+    });
+  });
+
+  it('an l= covering the whole body verifies', async () => {
+    const message = await signed(plainMessage({ body }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, maxBodyLength: Buffer.byteLength(body),
+    });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]!.tags.bodyLength).toBe(Buffer.byteLength(body));
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.findings).toEqual([]);
+  });
+});
+
+describe('analyzeMessage: unverifiable', () => {
+  it('a 512-bit key verifies but proves nothing', async () => {
+    const message = await signed(plainMessage(), { key: rsa512, domain: 'example.com', selector: 'weak', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ 'weak._domainkey.example.com': rsa512.txt }));
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.signatures[0]!.key).toMatchObject({ bits: 512, strong: false, keyType: 'rsa' });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['key-too-weak']);
+    expect(a.verdict.provenBy).toEqual([]);
+  });
+
+  it('a revoked key (empty p=)', async () => {
+    const { message } = await genuine();
+    const a = await analyze(message, tableLookup({ [NAME]: 'v=DKIM1; k=rsa; p=' }));
+    expect(a.signatures[0]!.outcome).toBe('key-revoked');
+    expect(a.signatures[0]!.key?.revoked).toBe(true);
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['key-revoked']);
+  });
+
+  it('a key that cannot be found', async () => {
+    const { message } = await genuine();
+    const a = await analyze(message, tableLookup({}));
+    expect(a.signatures[0]!.outcome).toBe('key-not-found');
+    expect(a.signatures[0]!.keyLookup).toBe('absent');
+    expect(a.signatures[0]!.key).toBeNull();
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['key-not-found']);
+  });
+
+  it('a changed body without the key cannot be judged', async () => {
+    const { message } = await genuine();
+    const tampered = message.replace('The numbers are attached', 'The numbers are fabricated');
+    const a = await analyze(tampered, tableLookup({}));
+    expect(a.signatures[0]!.outcome).toBe('body-modified');
+    expect(a.signatures[0]!.keyLookup).toBe('absent');
+    expect(a.signatures[0]!.headerSignatureValid).toBeNull();
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['body-hash-mismatch-key-unknown']);
+  });
+
+  it('a DNS error answer', async () => {
+    const { message } = await genuine();
+    const a = await analyze(message, tableLookup({ [NAME]: { status: 'error', name: NAME, code: 'ESERVFAIL', detail: 'server failure' } }));
+    expect(a.signatures[0]!.outcome).toBe('dns-error');
+    expect(a.signatures[0]!.keyLookup).toBe('error');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['dns-error']);
+  });
+
+  it('an unsigned message', async () => {
+    const lookup = tableLookup({});
+    const a = await analyze(plainMessage(), lookup);
+    expect(a.signatures).toEqual([]);
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['unsigned']);
+    expect(lookup.calls).toEqual([]);
+  });
+
+  it('a signature whose h= leaves out From says nothing about the author', async () => {
+    const base = plainMessage();
+    const lookup = tableLookup({ [NAME]: rsa2048.txt });
+    // the same hand-made signature with From in h= verifies, so the one without From is genuine
+    const control = handSignature(base, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headers: ['from', 'to', 'subject', 'date'] });
+    expect((await analyze(control + base, lookup)).verdict.reasons).toEqual(['dkim-verified']);
+
+    const sig = handSignature(base, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headers: ['to', 'subject', 'date', 'message-id'] });
+    const a = await analyze(sig + base, lookup);
+    expect(a.signatures[0]!.tags.signedHeaders).toEqual(['to', 'subject', 'date', 'message-id']);
+    expect(a.signatures[0]!.outcome).toBe('from-not-signed');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-not-covering-from']);
+  });
+
+  it('an algorithm DKIM does not define is listed, though mailauth leaves it out', async () => {
+    const { message, lookup } = await genuine();
+    const a = await analyze(message.replace('a=rsa-sha256', 'a=rsa-sha512'), lookup);
+    expect(a.signatures).toHaveLength(1);
+    expect(a.signatures[0]).toMatchObject({ outcome: 'unsupported-algorithm', key: null, keyLookup: 'not-needed' });
+    expect(a.verdict.reasons).toEqual(['unsupported-algorithm']);
+  });
+
+  it('a signature without d= is malformed', async () => {
+    const { message, lookup } = await genuine();
+    const a = await analyze(message.replace('d=example.com;', ''), lookup);
+    expect(a.signatures[0]).toMatchObject({ outcome: 'malformed', keyName: null });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-malformed']);
+  });
+
+  it('a key record that holds no key is invalid', async () => {
+    const { message } = await genuine();
+    const a = await analyze(message, tableLookup({ [NAME]: 'v=DKIM1; k=rsa; p=AAAA' }));
+    expect(a.signatures[0]!.outcome).toBe('key-invalid');
+    expect(a.verdict.reasons).toEqual(['key-invalid']);
+  });
+
+  it('an Ed25519 key published for an rsa-sha256 signature is invalid, not a mismatch', async () => {
+    const { message } = await genuine();
+    const a = await analyze(message, tableLookup({ [NAME]: ed.txt }));
+    expect(a.signatures[0]!.outcome).toBe('key-invalid');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['key-invalid']);
+  });
+
+  it('a message with no header fields is unparseable', async () => {
+    const a = await analyze('\r\njust a body\r\n', tableLookup({}));
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['message-unparseable']);
+  });
+});
+
+describe('analyzeMessage: expiry is judged at the message time', () => {
+  const HOUR = 3600_000;
+
+  it('x= already past at the Date is expired', async () => {
+    const message = await signed(plainMessage({ date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + HOUR),
+    });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]!.outcome).toBe('expired');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-expired']);
+  });
+
+  it('x= after the Date but years before today still verifies', async () => {
+    const expires = new Date(SIGN_TIME.getTime() + 7 * 24 * HOUR);
+    expect(expires.getTime()).toBeLessThan(Date.now());
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]!.tags.expiration).toBe(expires.getTime() / 1000);
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('verified');
+  });
+
+  it('without a Date, expiry is judged at the signature t=', async () => {
+    const noDate = plainMessage().replace(`Date: ${DATE_HEADER}\r\n`, '');
+    expect(noDate).not.toContain('Date:');
+    const message = await signed(noDate, {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + HOUR),
+    });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.judgedAtSource).toBe('signature-t');
+    expect(a.judgedAt).toBe(SIGN_TIME.toISOString());
+    expect(a.verdict.verdict).toBe('verified');
+  });
+  it('with neither a Date nor a t=, expiry is not judged, and a finding says so', async () => {
+    const noDate = plainMessage().replace(`Date: ${DATE_HEADER}\r\n`, '');
+    // a signing time before 1970 cannot be written as t=, so mailauth leaves t= out
+    const message = await signed(noDate, {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: new Date(-1000), expires: new Date('2016-03-15T00:00:00Z'),
+    });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]!.tags.timestamp).toBeNull();
+    expect(a.signatures[0]!.tags.expiration).toBe(Date.parse('2016-03-15T00:00:00Z') / 1000);
+    expect(a.judgedAtSource).toBe('none');
+    expect(a.judgedAt).toBeNull();
+    expect(a.findings).toEqual([expect.objectContaining({ code: 'expiry-not-judged', severity: 'info' })]);
+    expect(a.verdict.verdict).toBe('verified');
+  });
+});
+
+describe('analyzeMessage: repairs', () => {
+  it('a copy stored with bare LF verifies after restoring CRLF, and keeps the sha256 of the bytes as found', async () => {
+    const { message, lookup } = await genuine();
+    const lf = Buffer.from(message.replace(/\r\n/g, '\n'), 'latin1');
+    const a = await analyze(lf, lookup);
+    expect(a.repairs).toEqual(['crlf']);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.explanation).toContain('line endings restored to CRLF');
+    expect(a.sha256).toBe(sha256(lf));
+    expect(a.size).toBe(lf.length);
+  });
+
+  it('an mbox message whose signed body had a From line verifies after undoing >From quoting', async () => {
+    const body = 'Hi Bob,\r\n\r\nFrom the desk of Alice: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk');
+    expect(stored).not.toBe(message);
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.repairs).toEqual(['mboxrd-unquote']);
+    expect(a.verdict.verdict).toBe('verified');
+  });
+
+  it('in an LF mbox both repairs are recorded', async () => {
+    const body = 'Hi Bob,\r\n\r\nFrom the desk of Alice: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk').replace(/\r\n/g, '\n');
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.repairs).toEqual(['mboxrd-unquote', 'crlf']);
+    expect(a.verdict.verdict).toBe('verified');
+  });
+
+  it('an original >From line (mboxo) still verifies, through the unrepaired form', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.repairs).toEqual([]);
+    expect(a.verdict.verdict).toBe('verified');
+  });
+
+  it('>From quoting is not undone for a single .eml file', async () => {
+    const body = 'Hi Bob,\r\n\r\nFrom the desk of Alice: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk');
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+    expect(a.repairs).toEqual([]);
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+  });
+
+  it('an unsigned message records no repair', async () => {
+    const a = await analyze(plainMessage().replace(/\r\n/g, '\n'), tableLookup({}));
+    expect(a.repairs).toEqual([]);
+  });
+});
+
+describe('analyzeMessage: several signatures', () => {
+  it("a third party's signature does not excuse a failed author signature: anyone can alter and re-sign", async () => {
+    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    // the list rewrites the Subject, adds a footer and its own headers, then signs
+    const [head, ...rest] = original.split('\r\n\r\n');
+    const listed =
+      `List-Id: <numbers.lists.example.net>\r\n${head!.replace('Subject: Quarterly numbers', 'Subject: [numbers] Quarterly numbers')}\r\n\r\n` +
+      `${rest.join('\r\n\r\n')}--\r\nnumbers mailing list\r\n`;
+    const listSig = await signatureFor(listed, {
+      key: otherRsa2048, domain: 'lists.example.net', selector: 'list', signTime: new Date(SIGN_TIME.getTime() + 60_000),
+    });
+    const a = await analyze(
+      listSig + listed,
+      tableLookup({ [NAME]: rsa2048.txt, 'list._domainkey.lists.example.net': otherRsa2048.txt }),
+    );
+    expect(a.signatures.map((s) => [s.index, s.tags.domain, s.outcome])).toEqual([
+      [0, 'lists.example.net', 'pass'],
+      [1, 'example.com', 'body-modified'],
+    ]);
+    expect(a.signatures[0]!.aligned).toBe(false);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.findings.map((f) => f.code)).not.toContain('dkim-fail-superseded');
+  });
+
+  it('the From domain re-signing after a change supersedes its own failed signature', async () => {
+    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const [head, ...rest] = original.split('\r\n\r\n');
+    const changed = `${head}\r\n\r\n${rest.join('\r\n\r\n')}--\r\nSent through the example.com gateway\r\n`;
+    const gatewaySig = await signatureFor(changed, {
+      key: otherRsa2048, domain: 'example.com', selector: 'gw', signTime: new Date(SIGN_TIME.getTime() + 60_000),
+    });
+    const a = await analyze(gatewaySig + changed, tableLookup({ [NAME]: rsa2048.txt, 'gw._domainkey.example.com': otherRsa2048.txt }));
+    expect(a.signatures.map((s) => [s.index, s.tags.selector, s.outcome])).toEqual([
+      [0, 'gw', 'pass'],
+      [1, 'sel1', 'body-modified'],
+    ]);
+    expect(a.signatures[0]!.aligned).toBe(true);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.verdict.provenBy).toEqual([0]);
+    expect(a.findings).toContainEqual(
+      expect.objectContaining({ code: 'dkim-fail-superseded', severity: 'warning', evidence: expect.objectContaining({ explainedBy: '#1 d=example.com s=gw' }) }),
+    );
+  });
+
+  it('a later signature that covers fewer headers does not excuse a failed one', async () => {
+    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const changed = original.replace('The numbers are attached', 'The numbers are fabricated');
+    const narrowSig = await signatureFor(changed, {
+      key: otherRsa2048, domain: 'relay.example.net', selector: 'r', signTime: SIGN_TIME, headerList: 'From:Date',
+    });
+    const a = await analyze(narrowSig + changed, tableLookup({ [NAME]: rsa2048.txt, 'r._domainkey.relay.example.net': otherRsa2048.txt }));
+    expect(a.signatures.map((s) => s.outcome)).toEqual(['pass', 'body-modified']);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.verdict.provenBy).toEqual([0]);
+  });
+});
+
+describe('analyzeMessage: ARC', () => {
+  /** The author's message, changed by a list (Subject tag, footer) and ARC-sealed by it. */
+  async function listCopy(sealerSaw: string): Promise<string> {
+    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const [head, ...rest] = original.split('\r\n\r\n');
+    const listed =
+      `List-Id: <numbers.lists.example.net>\r\n${head!.replace('Subject: Quarterly numbers', 'Subject: [numbers] Quarterly numbers')}\r\n\r\n` +
+      `${rest.join('\r\n\r\n')}--\r\nnumbers mailing list\r\n`;
+    const seal = await createSeal(Buffer.from(listed, 'latin1'), {
+      seal: {
+        signingDomain: 'lists.example.net',
+        selector: 'arc',
+        privateKey: otherRsa2048.privatePem,
+        cv: 'none',
+        signTime: new Date(SIGN_TIME.getTime() + 60_000),
+        authResults: `mx.lists.example.net; ${sealerSaw}`,
+      },
+    } as Parameters<typeof createSeal>[1]);
+    expect(seal.errors).toEqual([]);
+    return `${seal.headers.join('\r\n')}\r\n${listed}`;
+  }
+  const keys = (): ReturnType<typeof tableLookup> =>
+    tableLookup({ [NAME]: rsa2048.txt, 'arc._domainkey.lists.example.net': otherRsa2048.txt });
+
+  it('a failure the ARC sealer saw pass on arrival is explained, not suspicious; ARC alone does not verify', async () => {
+    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
+    expect(a.signatures[0]!.outcome).toBe('body-modified');
+    expect(a.arc).toMatchObject({ result: 'pass', sealerSawDkim: [{ result: 'pass', domain: 'example.com' }] });
+    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: 'lists.example.net', cv: 'none', amsDomain: 'lists.example.net' })]);
+    // lists.example.net is not a well-known ARC sealer: explained, but with a warning naming it.
+    expect(a.findings).toContainEqual(
+      expect.objectContaining({ code: 'dkim-broken-by-intermediary', severity: 'warning', text: expect.stringMatching(/lists\.example\.net is not a well-known ARC sealer/) }),
+    );
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toContain('arc-only');
+  });
+
+  it('a failure the ARC sealer did not see pass stays suspicious', async () => {
+    const a = await analyze(await listCopy('dkim=fail header.d=example.com header.s=sel1'), keys());
+    expect(a.arc.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+  });
+
+  // Regression: a failure explained by ARC used to fall back to `signature-malformed` (decide.ts).
+  it('a failure explained by ARC is not called a malformed signature', async () => {
+    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
+    expect(a.verdict.reasons).not.toContain('signature-malformed');
+  });
+});
+
+describe('analyzeMessage: regressions', () => {
+  // Regression: when no repaired form verified, the first one tried was kept even if it manufactured a mismatch.
+  it('an mboxo message with an original >From line and an expired signature is not suspicious', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body, date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + 3600_000),
+    });
+    // as a single file, the signature is simply expired
+    expect((await analyze(message, tableLookup({ [NAME]: rsa2048.txt }), 'eml')).verdict.reasons).toEqual(['signature-expired']);
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-expired']);
+    expect(a.repairs).toEqual([]);
+  });
+
+  // Same cause: with the key gone, the reason given is a body-hash mismatch that only the
+  // repair created, instead of key-not-found.
+  it('an mboxo message with an original >From line and no key is key-not-found', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({}), 'mbox');
+    expect(a.verdict.reasons).toEqual(['key-not-found']);
+    expect(a.repairs).toEqual([]);
+  });
+
+  // Regression: for a changed body, only the first candidate key was used to check the header signature.
+  it('for a changed body, the header signature is checked against every candidate key', async () => {
+    const { message } = await genuine();
+    const tampered = message.replace('The numbers are attached', 'The numbers are fabricated');
+    const a = await analyze(tampered, tableLookup({ [NAME]: [otherRsa2048.txt, rsa2048.txt] }));
+    expect(a.signatures[0]!.outcome).toBe('body-modified');
+    expect(a.signatures[0]!.headerSignatureValid).toBe(true);
+    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(rsa2048.spki));
+  });
+});

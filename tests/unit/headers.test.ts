@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import { fieldsNamed, findHeaderEnd, firstValue, parseHeaders } from '../../src/read/headers.ts';
+import { hasBareLf, toCrlf } from '../../src/read/line-endings.ts';
+import { extractAddress, parseMailDate, readMessageMeta } from '../../src/read/message-meta.ts';
+
+const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
+const meta = (headers: string | Buffer) => readMessageMeta(parseHeaders(typeof headers === 'string' ? buf(headers) : headers));
+
+describe('parseHeaders', () => {
+  it('unfolds folded fields and keeps names as written', () => {
+    const h = parseHeaders(buf('Subject: a long\r\n   subject\r\n\tline\r\nX-Mixed-Case :  value  \r\n\r\nbody: not a header\r\n'));
+    expect(h.fields).toEqual([
+      { name: 'subject', rawName: 'Subject', value: 'a long subject line', position: 0 },
+      { name: 'x-mixed-case', rawName: 'X-Mixed-Case', value: 'value', position: 1 },
+    ]);
+    expect(h.hasBody).toBe(true);
+  });
+
+  it('keeps duplicate fields, in order, with their positions', () => {
+    const h = parseHeaders(buf('Received: three\r\nFrom: b@x.example\r\nReceived: two\r\nfrom: a@x.example\r\nReceived: one\r\n\r\n'));
+    expect(h.fields.map((f) => [f.position, f.name, f.value])).toEqual([
+      [0, 'received', 'three'],
+      [1, 'from', 'b@x.example'],
+      [2, 'received', 'two'],
+      [3, 'from', 'a@x.example'],
+      [4, 'received', 'one'],
+    ]);
+    expect(fieldsNamed(h, 'received').map((f) => f.position)).toEqual([0, 2, 4]);
+    expect(fieldsNamed(h, 'from').map((f) => f.rawName)).toEqual(['From', 'from']);
+    expect(firstValue(h, 'from')).toBe('b@x.example');
+    expect(firstValue(h, 'subject')).toBeNull();
+  });
+
+  it('measures the header block including the empty line that ends it', () => {
+    const crlf = buf('A: 1\r\nB: 2\r\n\r\nbody\r\n');
+    expect(parseHeaders(crlf).headerBytes).toBe('A: 1\r\nB: 2\r\n\r\n'.length);
+    const lf = buf('A: 1\nB: 2\n\nbody\n');
+    expect(parseHeaders(lf).headerBytes).toBe('A: 1\nB: 2\n\n'.length);
+    expect(parseHeaders(lf).fields).toEqual(parseHeaders(crlf).fields);
+  });
+
+  it('reads LF and CRLF messages alike, folding included', () => {
+    const crlf = parseHeaders(buf('From: a@x.example\r\nSubject: one\r\n two\r\n\r\nx'));
+    const lf = parseHeaders(buf('From: a@x.example\nSubject: one\n two\n\nx'));
+    expect(lf.fields).toEqual(crlf.fields);
+    expect(lf.fields[1]?.value).toBe('one two');
+  });
+
+  it('a message with no empty line has no body, and all of it is header', () => {
+    const raw = buf('From: a@x.example\r\nSubject: no body');
+    const h = parseHeaders(raw);
+    expect(h.hasBody).toBe(false);
+    expect(h.headerBytes).toBe(raw.length);
+    expect(h.fields.map((f) => f.value)).toEqual(['a@x.example', 'no body']);
+    expect(findHeaderEnd(raw)).toBe(-1);
+  });
+
+  it('a message that starts with an empty line has no header fields', () => {
+    expect(parseHeaders(buf('\r\nFrom: a@x.example\r\n'))).toEqual({ fields: [], headerBytes: 2, hasBody: true });
+    expect(parseHeaders(buf('\nFrom: a@x.example\n'))).toEqual({ fields: [], headerBytes: 1, hasBody: true });
+  });
+
+  it('skips lines that are not fields: an mbox From line, text without a colon, a name with spaces', () => {
+    const h = parseHeaders(buf('From alice@example.org Mon Jan  1 00:00:00 2024\r\nnot a field\r\nBad Name: x\r\nSubject: ok\r\n\r\n'));
+    expect(h.fields.map((f) => [f.name, f.value, f.position])).toEqual([['subject', 'ok', 0]]);
+  });
+
+  it('keeps every 8-bit byte of a header value', () => {
+    const subject = Buffer.from([0x53, 0xe9, 0xff, 0x80, 0x20, 0xc3, 0xa9]);
+    const raw = Buffer.concat([buf('Subject: '), subject, buf('\r\nFrom: a@x.example\r\n\r\nbody')]);
+    const value = parseHeaders(raw).fields[0]!.value;
+    expect(Buffer.from(value, 'latin1').equals(subject)).toBe(true);
+  });
+
+  it('stops at maxFields', () => {
+    const raw = buf(`${Array.from({ length: 10 }, (_, i) => `X-${i}: ${i}`).join('\r\n')}\r\n\r\n`);
+    expect(parseHeaders(raw, 3).fields.map((f) => f.name)).toEqual(['x-0', 'x-1', 'x-2']);
+    expect(parseHeaders(raw).fields).toHaveLength(10);
+  });
+});
+
+describe('hasBareLf / toCrlf', () => {
+  it('leaves a CRLF message alone, returning the very same buffer', () => {
+    const raw = buf('A: 1\r\n\r\nbody\r\n');
+    expect(hasBareLf(raw)).toBe(false);
+    expect(toCrlf(raw)).toBe(raw);
+    const noNewline = buf('no newline at all');
+    expect(toCrlf(noNewline)).toBe(noNewline);
+    expect(toCrlf(Buffer.alloc(0))).toHaveLength(0);
+  });
+
+  it('restores CR before every bare LF and keeps existing CRLFs and lone CRs', () => {
+    const mixed = buf('A: 1\nB: 2\r\n\nline\r\nbare\ncr\ronly\n');
+    expect(hasBareLf(mixed)).toBe(true);
+    expect(toCrlf(mixed).toString('latin1')).toBe('A: 1\r\nB: 2\r\n\r\nline\r\nbare\r\ncr\ronly\r\n');
+  });
+
+  it('handles an LF at the very start and consecutive LFs', () => {
+    expect(hasBareLf(buf('\nx'))).toBe(true);
+    expect(toCrlf(buf('\n\n\nx\n')).toString()).toBe('\r\n\r\n\r\nx\r\n');
+    expect(hasBareLf(toCrlf(buf('\n\n\nx\n')))).toBe(false);
+  });
+
+  it('keeps 8-bit bytes', () => {
+    const raw = Buffer.from([0xe9, 0x0a, 0xff, 0x0d, 0x0a, 0x80, 0x0a]);
+    expect([...toCrlf(raw)]).toEqual([0xe9, 0x0d, 0x0a, 0xff, 0x0d, 0x0a, 0x80, 0x0d, 0x0a]);
+  });
+});
+
+describe('readMessageMeta', () => {
+  it('reads the fields a report lists', () => {
+    const m = meta(
+      'From: "Alice Example" <Alice@Example.COM>\r\nSubject: Quarterly numbers\r\nDate: Mon, 14 Mar 2016 09:26:50 +0100\r\nMessage-ID: <1234@example.com>\r\n\r\nbody',
+    );
+    expect(m).toEqual({
+      messageId: '<1234@example.com>',
+      from: '"Alice Example" <Alice@Example.COM>',
+      fromAddress: 'alice@example.com',
+      fromDomain: 'example.com',
+      subject: 'Quarterly numbers',
+      dateHeader: 'Mon, 14 Mar 2016 09:26:50 +0100',
+      date: '2016-03-14T08:26:50.000Z',
+    });
+  });
+
+  it('decodes RFC 2047 encoded words in Subject and From', () => {
+    const m = meta(
+      'From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.fr>\r\nSubject: =?UTF-8?B?w4ljaMOpYW5jaWVy?= =?UTF-8?Q?_r=C3=A9vis=C3=A9?=\r\n\r\n',
+    );
+    expect(m.from).toBe('André <andre@example.fr>');
+    expect(m.fromAddress).toBe('andre@example.fr');
+    expect(m.subject).toBe('Échéancier révisé');
+  });
+
+  it('reads raw UTF-8 header bytes (RFC 6532) as UTF-8', () => {
+    const raw = Buffer.concat([buf('Subject: '), Buffer.from('Prévisions 2016 ✓', 'utf8'), buf('\r\n\r\n')]);
+    expect(meta(raw).subject).toBe('Prévisions 2016 ✓');
+  });
+
+  it('uses the topmost instance of a repeated field', () => {
+    expect(meta('From: ceo@example.com\r\nFrom: alice@example.com\r\n\r\n').fromAddress).toBe('ceo@example.com');
+  });
+
+  it('gives nulls for a message without those fields', () => {
+    expect(meta('X-Other: 1\r\n\r\n')).toEqual({
+      messageId: null,
+      from: null,
+      fromAddress: null,
+      fromDomain: null,
+      subject: null,
+      dateHeader: null,
+      date: null,
+    });
+  });
+
+  it('keeps an unparseable Date verbatim and gives no instant', () => {
+    const m = meta('Date: sometime last week\r\n\r\n');
+    expect(m.dateHeader).toBe('sometime last week');
+    expect(m.date).toBeNull();
+  });
+
+  it('takes the address from the header, not from an encoded word in the display name', () => {
+    // "=3Cceo=40example.com=3E" decodes to "<ceo@example.com>", but it is display-name text
+    // (RFC 2047 section 6.2: decoded text is never parsed as address syntax)
+    const m = meta('From: =?utf-8?q?=3Cceo=40example.com=3E?= <mallory@evil.example>\r\n\r\n');
+    expect(m.fromAddress).toBe('mallory@evil.example');
+    expect(m.fromDomain).toBe('evil.example');
+  });
+});
+
+describe('parseMailDate', () => {
+  const iso = (value: string): string | null => parseMailDate(value)?.toISOString() ?? null;
+
+  it('parses RFC 5322 dates with numeric zones', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 +0000')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 -0500')).toBe('2016-03-14T14:26:50.000Z');
+    expect(iso('14 Mar 2016 09:26 +0530')).toBe('2016-03-14T03:56:00.000Z');
+    expect(iso('Mon,  4 Jan 2016 00:00:00 +0000')).toBe('2016-01-04T00:00:00.000Z');
+  });
+
+  it('ignores comments', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 -0500 (EST)')).toBe('2016-03-14T14:26:50.000Z');
+    expect(iso('Mon (Monday), 14 Mar 2016 09:26:50 +0000 (UTC)')).toBe('2016-03-14T09:26:50.000Z');
+  });
+
+  it('reads the obsolete named zones with their offsets', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 GMT')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 UT')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 EST')).toBe('2016-03-14T14:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 EDT')).toBe('2016-03-14T13:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 PDT')).toBe('2016-03-14T16:26:50.000Z');
+  });
+
+  it('reads the obsolete military zones as +0000 (RFC 5322 section 4.3)', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 A')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 z')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 Y')).toBe('2016-03-14T09:26:50.000Z');
+  });
+
+  it('reads two-digit years as RFC 5322 says: 00-49 are 20xx, 50-99 are 19xx', () => {
+    expect(iso('Mon, 14 Mar 16 09:26:50 +0000')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Sun, 14 Mar 99 09:26:50 +0000')).toBe('1999-03-14T09:26:50.000Z');
+  });
+
+  it('reads three-digit years by adding 1900 (RFC 5322 section 4.3)', () => {
+    expect(iso('Tue, 14 Mar 116 09:26:50 +0000')).toBe('2016-03-14T09:26:50.000Z');
+  });
+
+  it('gives null for garbage rather than a guess', () => {
+    for (const value of ['', 'garbage', 'yesterday 10:00', '2016-03-14T09:26:50Z', 'Mon, 14 Mar 2016', 'Mon, 14 Xyz 2016 09:26:50 +0000', 'Mon, 14 Mar 2016 25:26:50 +0000']) {
+      expect(parseMailDate(value), value).toBeNull();
+    }
+    expect(parseMailDate(null)).toBeNull();
+  });
+});
+
+describe('extractAddress', () => {
+  it('takes the angle address, lower-cased', () => {
+    expect(extractAddress('Alice <Alice@Example.COM>')).toBe('alice@example.com');
+    expect(extractAddress('"bob@evil.example" <alice@example.com>')).toBe('alice@example.com');
+    expect(extractAddress('< alice@example.com >')).toBe('alice@example.com');
+  });
+
+  it('takes a bare address, ignoring comments', () => {
+    expect(extractAddress('alice@example.com')).toBe('alice@example.com');
+    expect(extractAddress('alice@example.com (Alice Example)')).toBe('alice@example.com');
+    expect(extractAddress('(mallory@evil.example) alice@example.com')).toBe('alice@example.com');
+  });
+
+  it('gives null when there is no address', () => {
+    expect(extractAddress('undisclosed-recipients:;')).toBeNull();
+    expect(extractAddress('Alice Example')).toBeNull();
+    expect(extractAddress('')).toBeNull();
+  });
+
+  it('never takes an address from inside a comment', () => {
+    expect(extractAddress('alice@example.com (Alice <mallory@evil.example>)')).toBe('alice@example.com');
+  });
+});

@@ -1,0 +1,336 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import { openStore, StoreError, type Db } from '../../src/store/open-store.ts';
+import { iterateMessages, summarize } from '../../src/store/queries.ts';
+import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.ts';
+import { StoreWriter, type FileRecord, type RunRecord, type StoredMessage } from '../../src/store/write.ts';
+import { SIGN_TIME, plainMessage, rsaKey, signed, tableLookup } from './support/signing.ts';
+
+let dir = '';
+let counter = 0;
+const dbPath = (): string => join(dir, `store-${++counter}.db`);
+const open: Db[] = [];
+const track = (db: Db): Db => {
+  open.push(db);
+  return db;
+};
+
+let verified: MessageAnalysis;
+let suspicious: MessageAnalysis;
+let unsigned: MessageAnalysis;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'leakcheck-store-'));
+  const key = rsaKey(1024);
+  const lookup = tableLookup({ 'sel1._domainkey.example.com': key.txt });
+  const message = await signed(plainMessage(), { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+  verified = await analyzeMessage({ raw: Buffer.from(message), format: 'eml' }, lookup);
+  suspicious = await analyzeMessage({ raw: Buffer.from(`From: CEO <ceo@example.com>\r\n${message}`), format: 'eml' }, lookup);
+  unsigned = await analyzeMessage({ raw: Buffer.from(plainMessage({ subject: 'unsigned' })), format: 'mbox' }, lookup);
+  expect([verified.verdict.verdict, suspicious.verdict.verdict, unsigned.verdict.verdict]).toEqual(['verified', 'suspicious', 'unverifiable']);
+});
+
+afterEach(() => {
+  while (open.length) open.pop()!.close();
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const RUN: RunRecord = {
+  startedAt: '2024-01-01T00:00:00.000Z',
+  dumpRoot: '/evidence/dump',
+  commandLine: 'leakcheck verify /evidence/dump',
+  toolVersion: '0.1.0',
+  mailauthVersion: '7.1.0',
+  nodeVersion: process.version,
+  sqliteVersion: '3',
+  options: { offline: true },
+  keyFiles: [{ path: 'keys.json', sha256: 'ab'.repeat(32) }],
+  compromised: null,
+};
+
+const fileRecord = (path: string, overrides: Partial<FileRecord> = {}): FileRecord => ({
+  path,
+  kind: 'eml',
+  status: 'ok',
+  reason: null,
+  detail: null,
+  size: 100,
+  mtimeMs: 1,
+  sha256: 'cd'.repeat(32),
+  ...overrides,
+});
+
+const stored = (index: number, analysis: MessageAnalysis, format = 'eml'): StoredMessage => ({
+  index,
+  offset: index * 1000,
+  format,
+  envelope: format === 'mbox' ? 'From alice@example.com Mon Mar 14 09:26:50 2016' : null,
+  analysis,
+});
+
+const count = (db: Db, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('openStore', () => {
+  it('creates the schema and marks the database as ours', () => {
+    const path = dbPath();
+    const db = track(openStore(path));
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+    expect(APPLICATION_ID).toBe(0x4c4b4348);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
+    expect(tables).toEqual(expect.arrayContaining(['arc_results', 'findings', 'messages', 'runs', 'signatures', 'source_files', 'verdicts']));
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('opens its own database again, read-write and read-only', () => {
+    const path = dbPath();
+    openStore(path).close();
+    const again = track(openStore(path));
+    expect(again.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const ro = track(openStore(path, { readonly: true }));
+    expect(ro.readonly).toBe(true);
+  });
+
+  it('treats an empty file as a new database', () => {
+    const path = dbPath();
+    writeFileSync(path, '');
+    const db = track(openStore(path));
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+  });
+
+  it('refuses a file that is not SQLite, without changing a byte of it', () => {
+    for (const content of ['{"not": "a database"}\n', 'SQLite format 2\0 and more bytes here', 'short']) {
+      const path = dbPath();
+      writeFileSync(path, content);
+      expect(() => openStore(path)).toThrow(StoreError);
+      expect(() => openStore(path)).toThrow('is not a SQLite database');
+      expect(readFileSync(path, 'latin1')).toBe(content);
+    }
+    // and no journal or WAL file appeared beside it
+    expect(readdirSync(dir).filter((f) => /-(wal|shm|journal)$/.test(f))).toEqual([]);
+  });
+
+  it('refuses a SQLite database created by something else, without touching it', () => {
+    const path = dbPath();
+    const foreign = new Database(path);
+    foreign.exec('CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES (\'alice\');');
+    foreign.close();
+    const before = readFileSync(path);
+    expect(() => openStore(path)).toThrow(StoreError);
+    expect(() => openStore(path)).toThrow('leakcheck did not create');
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'contacts' }]);
+    expect(check.pragma('user_version', { simple: true })).toBe(0);
+    check.close();
+  });
+
+  it('refuses a database with a newer schema than this version knows', () => {
+    const path = dbPath();
+    openStore(path).close();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openStore(path)).toThrow(StoreError);
+    expect(() => openStore(path)).toThrow(`schema version ${SCHEMA_VERSION + 1}`);
+    expect(() => openStore(path, { readonly: true })).toThrow(StoreError);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
+    check.close();
+  });
+
+  it('read-only, refuses a database that does not exist and does not create it', () => {
+    const path = dbPath();
+    expect(() => openStore(path, { readonly: true })).toThrow(StoreError);
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('StoreWriter', () => {
+  it('records a run and finishes it', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    expect(db.prepare('SELECT status, finished_at FROM runs WHERE id = ?').get(runId)).toEqual({ status: 'running', finished_at: null });
+    writer.finishRun(runId, 'completed', { messages: 3 });
+    const row = db.prepare('SELECT status, counts_json, options_json, key_files_json FROM runs WHERE id = ?').get(runId) as Record<string, string>;
+    expect(row['status']).toBe('completed');
+    expect(JSON.parse(row['counts_json']!)).toEqual({ messages: 3 });
+    expect(JSON.parse(row['options_json']!)).toEqual(RUN.options);
+    expect(JSON.parse(row['key_files_json']!)).toEqual(RUN.keyFiles);
+  });
+
+  it('saving the same file twice replaces its rows instead of duplicating them', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    writer.saveFile(runId, fileRecord('inbox.mbox', { kind: 'mbox' }), [stored(0, verified, 'mbox'), stored(1, suspicious, 'mbox')]);
+    const tables = ['source_files', 'messages', 'signatures', 'arc_results', 'findings', 'verdicts'];
+    const first = Object.fromEntries(tables.map((t) => [t, count(db, t)]));
+    expect(first).toEqual({ source_files: 1, messages: 2, signatures: 2, arc_results: 2, findings: 1, verdicts: 2 });
+    const fileId = (db.prepare('SELECT id FROM source_files').get() as { id: number }).id;
+
+    writer.saveFile(runId, fileRecord('inbox.mbox', { kind: 'mbox' }), [stored(0, verified, 'mbox'), stored(1, suspicious, 'mbox')]);
+    expect(Object.fromEntries(tables.map((t) => [t, count(db, t)]))).toEqual(first);
+
+    // a re-run that finds fewer messages leaves no orphan rows behind
+    const run2 = writer.beginRun(RUN);
+    writer.saveFile(run2, fileRecord('inbox.mbox', { kind: 'mbox', size: 50 }), [stored(0, unsigned, 'mbox')]);
+    expect(Object.fromEntries(tables.map((t) => [t, count(db, t)]))).toEqual({
+      source_files: 1, messages: 1, signatures: 0, arc_results: 1, findings: 0, verdicts: 1,
+    });
+    expect(db.prepare('SELECT id, size, message_count, run_id FROM source_files').get()).toEqual({ id: fileId, size: 50, message_count: 1, run_id: run2 });
+  });
+
+  it('stores what a signature result says, key provenance included', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    writer.saveFile(runId, fileRecord('a.eml'), [stored(0, verified)]);
+    const sig = verified.signatures[0]!;
+    const row = db.prepare('SELECT * FROM signatures').get() as Record<string, unknown>;
+    expect(row).toMatchObject({
+      sig_index: 0,
+      domain: 'example.com',
+      selector: 'sel1',
+      algorithm: 'rsa-sha256',
+      signed_headers: sig.tags.signedHeaders.join(':'),
+      key_name: 'sel1._domainkey.example.com',
+      key_type: 'rsa',
+      key_bits: 1024,
+      key_source: 'file',
+      key_origin: 'test-keys.json',
+      key_fingerprint: sig.key!.fingerprint,
+      key_record: sig.key!.txt,
+      key_lookup: 'found',
+      result: 'pass',
+      outcome: 'pass',
+      aligned: 1,
+      header_signature_valid: null,
+    });
+    expect(db.prepare('SELECT sha256, size, judged_at_source, repairs_json FROM messages').get()).toEqual({
+      sha256: verified.sha256,
+      size: verified.size,
+      judged_at_source: 'date',
+      repairs_json: '[]',
+    });
+  });
+});
+
+describe('queries', () => {
+  function populated(): Db {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    // saved out of order, and messages within a file out of order
+    writer.saveFile(runId, fileRecord('b/inbox.mbox', { kind: 'mbox' }), [stored(2, unsigned, 'mbox'), stored(0, verified, 'mbox'), stored(1, suspicious, 'mbox')]);
+    writer.saveFile(runId, fileRecord('a/one.eml'), [stored(0, suspicious)]);
+    writer.saveFile(runId, fileRecord('a/photo.jpg', { kind: null, status: 'skipped', reason: 'binary', detail: 'JPEG image' }), []);
+    writer.saveFile(runId, fileRecord('a/video.mp4', { kind: null, status: 'skipped', reason: 'binary', detail: 'MP4' }), []);
+    writer.saveFile(runId, fileRecord('c/broken.mbox', { kind: 'mbox', status: 'partial', reason: 'truncated', detail: 'cut' }), [stored(0, verified, 'mbox')]);
+    writer.saveFile(runId, fileRecord('c/locked.eml', { kind: null, status: 'error', reason: 'unreadable', detail: 'EACCES' }), []);
+    writer.finishRun(runId, 'completed', {});
+    return db;
+  }
+
+  it('iterateMessages lists messages by path, then position in the file', () => {
+    const db = populated();
+    const rows = [...iterateMessages(db)];
+    expect(rows.map((r) => [r.path, r.index, r.verdict])).toEqual([
+      ['a/one.eml', 0, 'suspicious'],
+      ['b/inbox.mbox', 0, 'verified'],
+      ['b/inbox.mbox', 1, 'suspicious'],
+      ['b/inbox.mbox', 2, 'unverifiable'],
+      ['c/broken.mbox', 0, 'verified'],
+    ]);
+  });
+
+  it('iterateMessages gives back what was stored', () => {
+    const db = populated();
+    const row = [...iterateMessages(db)].find((r) => r.path === 'b/inbox.mbox' && r.index === 1)!;
+    expect(row).toMatchObject({
+      offset: 1000,
+      format: 'mbox',
+      size: suspicious.size,
+      sha256: suspicious.sha256,
+      fromAddress: 'ceo@example.com',
+      subject: 'Quarterly numbers',
+      repairs: [],
+      verdict: 'suspicious',
+      reasons: ['header-injected'],
+      explanation: suspicious.verdict.explanation,
+      arc: { result: 'none', reason: null, instances: [] },
+    });
+    expect(row.signatures).toEqual([
+      expect.objectContaining({ index: 0, domain: 'example.com', outcome: 'pass', aligned: true, headerSignatureValid: null, keyBits: 1024 }),
+    ]);
+    expect(row.findings).toEqual([
+      expect.objectContaining({ code: 'header-injected', severity: 'red-flag', evidence: expect.objectContaining({ header: 'from', present: 2, signed: 1 }) }),
+    ]);
+  });
+
+  it('iterateMessages filters by verdict', () => {
+    const db = populated();
+    expect([...iterateMessages(db, { verdict: 'suspicious' })].map((r) => [r.path, r.index])).toEqual([
+      ['a/one.eml', 0],
+      ['b/inbox.mbox', 1],
+    ]);
+    expect([...iterateMessages(db, { verdict: 'unverifiable' })].map((r) => r.subject)).toEqual(['unsigned']);
+  });
+
+  it('summarize counts verdicts, reasons and files', () => {
+    const db = populated();
+    const s = summarize(db);
+    expect(s.messages).toBe(5);
+    expect(s.verdicts).toEqual({ verified: 2, unverifiable: 1, suspicious: 2 });
+    expect(s.topReasons).toEqual([
+      { code: 'dkim-verified', count: 2 },
+      { code: 'header-injected', count: 2 },
+      { code: 'unsigned', count: 1 },
+    ]);
+    expect(s.files).toEqual({
+      total: 6,
+      withMessages: 3,
+      skipped: 2,
+      errors: 2,
+      skippedByReason: [
+        { reason: 'binary', count: 2 },
+        { reason: 'truncated', count: 1 },
+        { reason: 'unreadable', count: 1 },
+      ],
+    });
+    expect(s.suspicious.map((m) => [m.path, m.index, m.reasons])).toEqual([
+      ['a/one.eml', 0, ['header-injected']],
+      ['b/inbox.mbox', 1, ['header-injected']],
+    ]);
+    expect(s.run).toMatchObject({ status: 'completed', dumpRoot: '/evidence/dump', toolVersion: '0.1.0' });
+  });
+
+  it('summarize with a verdict filter counts only that verdict', () => {
+    const db = populated();
+    const s = summarize(db, { verdict: 'verified' });
+    expect(s.messages).toBe(2);
+    expect(s.verdicts).toEqual({ verified: 2, unverifiable: 0, suspicious: 0 });
+    expect(s.topReasons).toEqual([{ code: 'dkim-verified', count: 2 }]);
+    expect(s.suspicious).toEqual([]);
+  });
+
+  it('summarize of an empty database', () => {
+    const db = track(openStore(dbPath()));
+    expect(summarize(db)).toEqual({
+      run: null,
+      messages: 0,
+      verdicts: { verified: 0, unverifiable: 0, suspicious: 0 },
+      topReasons: [],
+      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [] },
+      suspicious: [],
+    });
+  });
+});

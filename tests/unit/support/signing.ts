@@ -1,0 +1,160 @@
+/**
+ * Test inputs built from scratch: key pairs made with node:crypto, messages signed with
+ * mailauth's own signer, and key lookups answering from an in-memory table.
+ */
+import { createHash, createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { dkimSign } from 'mailauth';
+import type { DKIMSignOptions } from 'mailauth';
+import type { KeyAnswer, KeyLookup, KeyRecord } from '../../../src/keys/types.ts';
+import { normalizeKeyName } from '../../../src/keys/types.ts';
+
+export interface TestKey {
+  kind: 'rsa' | 'ed25519';
+  privatePem: string;
+  publicKey: KeyObject;
+  /** DER SubjectPublicKeyInfo of the public key */
+  spki: Buffer;
+  /** the DKIM TXT record publishing the public key */
+  txt: string;
+}
+
+export function rsaKey(bits: number): TestKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return {
+    kind: 'rsa',
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey,
+    spki,
+    txt: `v=DKIM1; k=rsa; p=${spki.toString('base64')}`,
+  };
+}
+
+export function ed25519Key(): TestKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return {
+    kind: 'ed25519',
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey,
+    spki,
+    txt: `v=DKIM1; k=ed25519; p=${spki.subarray(spki.length - 32).toString('base64')}`,
+  };
+}
+
+export interface SignSpec {
+  key: TestKey;
+  domain: string;
+  selector: string;
+  signTime: Date;
+  headerList?: string;
+  expires?: Date;
+  maxBodyLength?: number;
+  canonicalization?: string;
+}
+
+/** The DKIM-Signature header(s) mailauth makes for `message`, CRLF-terminated. */
+export async function signatureFor(message: string | Buffer, spec: SignSpec): Promise<string> {
+  const entry: DKIMSignOptions = { signingDomain: spec.domain, selector: spec.selector, privateKey: spec.key.privatePem };
+  if (spec.headerList) entry.headerList = spec.headerList;
+  if (spec.maxBodyLength !== undefined) entry.maxBodyLength = spec.maxBodyLength;
+  if (spec.canonicalization) entry.canonicalization = spec.canonicalization;
+  const options: DKIMSignOptions = { ...entry, signTime: spec.signTime, signatureData: [entry] };
+  if (spec.expires) options.expires = spec.expires;
+  const res = await dkimSign(typeof message === 'string' ? Buffer.from(message, 'latin1') : message, options);
+  if (res.errors.length || !res.signatures) {
+    throw new Error(`signing failed: ${res.errors.map((e) => e.err.message).join('; ')}`);
+  }
+  return res.signatures;
+}
+
+/** `message` with a signature by `spec` prepended. */
+export async function signed(message: string, spec: SignSpec): Promise<string> {
+  return (await signatureFor(message, spec)) + message;
+}
+
+export type LookupTable = Record<string, string | string[] | KeyAnswer>;
+
+/**
+ * A key lookup answering from a table of TXT records (or full answers), names matched
+ * case-insensitively; a name not in the table is absent. Records every name asked.
+ */
+export function tableLookup(table: LookupTable, origin = 'test-keys.json'): KeyLookup & { calls: string[] } {
+  const entries = new Map(Object.entries(table).map(([k, v]) => [normalizeKeyName(k), v]));
+  const calls: string[] = [];
+  const lookup = async (name: string): Promise<KeyAnswer> => {
+    calls.push(name);
+    const value = entries.get(normalizeKeyName(name));
+    if (value === undefined) return { status: 'absent', name, detail: 'not in the test table' };
+    if (typeof value === 'object' && !Array.isArray(value)) return value;
+    const records: KeyRecord[] = (typeof value === 'string' ? [value] : value).map((txt) => ({ txt, source: 'file', origin }));
+    return { status: 'found', name, records };
+  };
+  return Object.assign(lookup, { calls });
+}
+
+export const SIGN_TIME = new Date('2016-03-14T09:26:53Z');
+/** RFC 5322 form of SIGN_TIME, a few seconds earlier, as a Date header. */
+export const DATE_HEADER = 'Mon, 14 Mar 2016 09:26:50 +0000';
+
+/** A plain CRLF message from alice@example.com. */
+export function plainMessage(overrides: { from?: string; subject?: string; body?: string; extraHeaders?: string[]; date?: string } = {}): string {
+  const headers = [
+    `From: ${overrides.from ?? 'Alice Example <alice@example.com>'}`,
+    'To: Bob <bob@example.org>',
+    `Subject: ${overrides.subject ?? 'Quarterly numbers'}`,
+    `Date: ${overrides.date ?? DATE_HEADER}`,
+    'Message-ID: <20160314092650.1234@example.com>',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=us-ascii',
+    ...(overrides.extraHeaders ?? []),
+  ];
+  const body = overrides.body ?? 'Hi Bob,\r\n\r\nThe numbers are attached as promised.\r\n\r\nAlice\r\n';
+  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * A DKIM-Signature (relaxed/relaxed, rsa-sha256) made by hand with node:crypto, for what
+ * mailauth's signer refuses to make, such as an h= without From. `headers` lists the fields to
+ * sign, bottom-most instance first as RFC 6376 section 5.4.2 prescribes.
+ */
+export function handSignature(
+  message: string,
+  spec: { key: TestKey; domain: string; selector: string; headers: string[]; signTime: Date },
+): string {
+  const split = message.indexOf('\r\n\r\n');
+  const headerBlock = message.slice(0, split);
+  const body = message.slice(split + 4);
+  const fields = headerBlock.split(/\r\n(?![ \t])/).map((raw) => {
+    const colon = raw.indexOf(':');
+    return { name: raw.slice(0, colon).trim().toLowerCase(), raw };
+  });
+  const relaxedField = (raw: string): string => {
+    const colon = raw.indexOf(':');
+    const name = raw.slice(0, colon).trim().toLowerCase();
+    const value = raw.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+    return `${name}:${value}`;
+  };
+  let canonBody = body
+    .split('\r\n')
+    .map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
+    .join('\r\n')
+    .replace(/(\r\n)*$/, '');
+  if (canonBody !== '') canonBody += '\r\n';
+  const bh = createHash('sha256').update(Buffer.from(canonBody, 'latin1')).digest('base64');
+  const used = new Map<string, number>();
+  const lines: string[] = [];
+  for (const name of spec.headers) {
+    const lower = name.toLowerCase();
+    const instances = fields.filter((f) => f.name === lower);
+    const n = used.get(lower) ?? 0;
+    used.set(lower, n + 1);
+    const field = instances[instances.length - 1 - n];
+    if (field) lines.push(relaxedField(field.raw));
+  }
+  const t = Math.floor(spec.signTime.getTime() / 1000);
+  const unsigned = `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${spec.domain}; s=${spec.selector}; t=${t}; h=${spec.headers.join(':')}; bh=${bh}; b=`;
+  const data = [...lines, relaxedField(unsigned)].join('\r\n');
+  const b = cryptoSign('sha256', Buffer.from(data, 'latin1'), createPrivateKey(spec.key.privatePem)).toString('base64');
+  return `${unsigned}${b}\r\n`;
+}
