@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { auditKeyLifetime } from '../checks/key-lifetime.ts';
-import { auditBodyLength, auditSignedHeaders } from '../checks/signed-headers.ts';
-import { auditWeakHash } from '../checks/weak-hash.ts';
+import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
@@ -129,12 +127,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   // make the verdict depend on the day of the run.
   const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
   const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
-  const findings = [
-    ...auditSignedHeaders(headers.fields, dkim.signatures),
-    ...auditBodyLength(dkim.signatures),
-    ...auditKeyLifetime(dkim.signatures, judgedAt),
-    ...auditWeakHash(dkim.signatures),
-  ];
+  const findings = runMessageChecks({ bytes, headers, meta, signatures: dkim.signatures, arc, judgedAt });
   if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
     findings.push({
       code: 'expiry-not-judged',

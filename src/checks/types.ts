@@ -1,3 +1,8 @@
+import type { ParsedHeaders } from '../read/headers.ts';
+import type { MessageMeta } from '../read/message-meta.ts';
+import type { ArcVerification } from '../verify/arc.ts';
+import type { DkimSignatureResult } from '../verify/dkim.ts';
+
 /**
  * A finding is one observation about a message, with its evidence. Only a red flag can make a
  * message suspicious; warnings and info are shown to the examiner but never decide a verdict.
@@ -13,3 +18,17 @@ export interface Finding {
   /** the values compared: header values, counts, times, signature ids */
   evidence: Record<string, unknown>;
 }
+
+/** Everything a per-message check may look at. Checks are pure functions of this. */
+export interface MessageCheckContext {
+  /** the message bytes as verified (CRLF line endings, repairs applied) */
+  bytes: Buffer;
+  headers: ParsedHeaders;
+  meta: MessageMeta;
+  signatures: DkimSignatureResult[];
+  arc: ArcVerification;
+  /** the message's own time (Date, else earliest t=), or null */
+  judgedAt: Date | null;
+}
+
+export type MessageCheck = (context: MessageCheckContext) => Finding[];
