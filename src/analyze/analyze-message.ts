@@ -7,6 +7,7 @@ import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
 import { hasBareLf, toCrlf } from '../read/line-endings.ts';
 import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
+import { readMessageTraits, type MessageTraits } from '../read/message-traits.ts';
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
 import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
@@ -27,6 +28,8 @@ export interface MessageAnalysis {
   arc: ArcVerification;
   findings: Finding[];
   verdict: VerdictDecision;
+  /** what the cross-dump checks compare */
+  traits: MessageTraits;
 }
 
 export interface AnalyzeInput {
@@ -70,6 +73,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     arc: chosen.arc,
     findings: [...findings, ...verdict.findings],
     verdict,
+    traits: readMessageTraits(chosen.bytes, chosen.headers),
   };
 }
 
@@ -104,6 +108,7 @@ function leadingJunk(raw: Buffer): number {
 }
 
 interface Attempt {
+  bytes: Buffer;
   repairs: Repair[];
   meta: MessageMeta;
   headers: ParsedHeaders;
@@ -121,7 +126,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   const parseError = headers.fields.length === 0 ? 'no header fields found' : null;
   const { at: judgedAt, source: judgedAtSource } = messageTime(headers, meta);
   if (parseError) {
-    return { repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError };
+    return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError };
   }
   // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
   // make the verdict depend on the day of the run.
@@ -138,7 +143,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   }
   // A repair only counts when something it touched was signed; otherwise it is noise.
   const effectiveRepairs = dkim.signatures.length || arc.instances.length ? repairs : [];
-  return { repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError };
+  return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError };
 }
 
 /**

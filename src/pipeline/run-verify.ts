@@ -13,6 +13,7 @@ import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { readContainer } from '../read/read-container.ts';
 import { ReadError } from '../read/types.ts';
+import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore } from '../store/open-store.ts';
@@ -135,6 +136,8 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
       if (pending.size >= limit.concurrency * 2) await Promise.race(pending);
     }
     await Promise.all(pending);
+    // Messages compared with each other: only once all are stored.
+    runDumpPass(db);
     status = 'completed';
   } finally {
     writer.finishRun(runId, status, counts);

@@ -186,6 +186,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE signatures ADD COLUMN key_compromised TEXT;
   ALTER TABLE runs ADD COLUMN compromised_json TEXT;
   `,
+  // 3: what the cross-dump checks compare (normalised content hashes, thread links, sender
+  // habits), findings that come from comparing messages, and the per-message verdict kept apart
+  // from the final one so that the cross-dump pass can be re-run.
+  `
+  ALTER TABLE messages ADD COLUMN body_sha256 TEXT;
+  ALTER TABLE messages ADD COLUMN visible_sha256 TEXT;
+  ALTER TABLE messages ADD COLUMN in_reply_to TEXT;
+  ALTER TABLE messages ADD COLUMN references_json TEXT;
+  ALTER TABLE messages ADD COLUMN date_offset_min INTEGER;
+  ALTER TABLE messages ADD COLUMN mailer TEXT;
+  CREATE INDEX messages_from ON messages(from_address);
+  ALTER TABLE findings ADD COLUMN scope TEXT NOT NULL DEFAULT 'message';
+  ALTER TABLE verdicts ADD COLUMN message_verdict TEXT;
+  ALTER TABLE verdicts ADD COLUMN message_reasons_json TEXT;
+  ALTER TABLE verdicts ADD COLUMN message_explanation TEXT;
+  UPDATE verdicts SET message_verdict = verdict, message_reasons_json = reasons_json, message_explanation = explanation;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

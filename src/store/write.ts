@@ -60,8 +60,9 @@ export class StoreWriter {
         RETURNING id`),
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
-        from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,
+        body_sha256, visible_sha256, in_reply_to, references_json, date_offset_min, mailer)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertSignature: db.prepare(`INSERT INTO signatures (message_id, sig_index, domain, selector, algorithm, canonicalization,
         signed_headers, body_length, sig_timestamp, sig_expiration, identity, key_name, key_type, key_bits, key_source, key_origin,
         key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
@@ -69,7 +70,9 @@ export class StoreWriter {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
-      insertVerdict: db.prepare('INSERT INTO verdicts (message_id, verdict, reasons_json, explanation, proven_by_json) VALUES (?, ?, ?, ?, ?)'),
+      // The message's own verdict is kept beside the final one, which the cross-dump pass may raise.
+      insertVerdict: db.prepare(`INSERT INTO verdicts (message_id, verdict, reasons_json, explanation, proven_by_json, message_verdict,
+        message_reasons_json, message_explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     };
   }
 
@@ -107,7 +110,8 @@ export class StoreWriter {
     const info = s.insertMessage.run(
       fileId, message.index, message.offset, a.size, a.sha256, message.format, message.envelope, a.meta.messageId,
       a.meta.from, a.meta.fromAddress, a.meta.fromDomain, a.meta.subject, a.meta.dateHeader, a.meta.date,
-      a.judgedAt, a.judgedAtSource, json(a.repairs), runId,
+      a.judgedAt, a.judgedAtSource, json(a.repairs), runId, a.traits.bodySha256, a.traits.visibleSha256, a.traits.inReplyTo,
+      json(a.traits.references), a.traits.dateOffsetMinutes, a.traits.mailer,
     );
     const messageId = Number(info.lastInsertRowid);
     for (const sig of a.signatures) {
@@ -124,6 +128,7 @@ export class StoreWriter {
     }
     s.insertArc.run(messageId, a.arc.result, a.arc.reason, json({ instances: a.arc.instances, sealerSawDkim: a.arc.sealerSawDkim }));
     for (const f of a.findings) s.insertFinding.run(messageId, f.code, f.severity, f.text, json(f.evidence));
-    s.insertVerdict.run(messageId, a.verdict.verdict, json(a.verdict.reasons), a.verdict.explanation, json(a.verdict.provenBy));
+    const v = a.verdict;
+    s.insertVerdict.run(messageId, v.verdict, json(v.reasons), v.explanation, json(v.provenBy), v.verdict, json(v.reasons), v.explanation);
   }
 }

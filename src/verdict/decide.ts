@@ -213,3 +213,19 @@ const REPAIR_TEXT: Record<string, string> = {
 const describeRepair = (repair: string): string => REPAIR_TEXT[repair] ?? repair;
 
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
+
+/**
+ * The final verdict, once the message has been compared with the rest of the dump: a red flag
+ * from a cross-dump check makes an otherwise unsuspicious message suspicious. A verified message
+ * stays verified: what is signed is proven, and the cross-dump checks flag its unproven twin.
+ */
+export function applyDumpFindings(
+  own: { verdict: Verdict; reasons: string[]; explanation: string },
+  dumpFindings: Finding[],
+): { verdict: Verdict; reasons: string[]; explanation: string } {
+  const redFlags = dumpFindings.filter((f) => f.severity === 'red-flag');
+  if (!redFlags.length || own.verdict === 'verified') return own;
+  const reasons = unique([...redFlags.map((f) => f.code), ...(own.verdict === 'suspicious' ? own.reasons : [])]);
+  const explanation = [...redFlags.map((f) => f.text), own.verdict === 'suspicious' ? own.explanation : ''].filter(Boolean).join(' ');
+  return { verdict: 'suspicious', reasons, explanation };
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
+
+/**
+ * What the cross-dump checks compare between messages: content fingerprints that survive the
+ * differences between copies of one message (each mailbox adds its own Received headers), thread
+ * links, and the sender's habits.
+ */
+export interface MessageTraits {
+  /** sha256 of the body with line-end whitespace and trailing blank lines normalised away */
+  bodySha256: string | null;
+  /** sha256 of the headers a reader sees: From, To, Cc, Subject, Date */
+  visibleSha256: string;
+  inReplyTo: string | null;
+  references: string[];
+  /** the Date header's UTC offset in minutes */
+  dateOffsetMinutes: number | null;
+  /** X-Mailer or User-Agent */
+  mailer: string | null;
+}
+
+const VISIBLE = ['from', 'to', 'cc', 'subject', 'date'];
+const MSG_ID = /<[^<>\s]{1,998}>/g;
+
+export function messageIds(value: string | null): string[] {
+  return value ? [...value.matchAll(MSG_ID)].map((m) => m[0]) : [];
+}
+
+export function readMessageTraits(bytes: Buffer, headers: ParsedHeaders): MessageTraits {
+  const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
+  const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
+  const mailer = firstValue(headers, 'x-mailer') ?? firstValue(headers, 'user-agent');
+  return {
+    bodySha256: headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes)) : null,
+    visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
+    inReplyTo: messageIds(firstValue(headers, 'in-reply-to'))[0] ?? null,
+    references: messageIds(firstValue(headers, 'references')).slice(0, 200),
+    dateOffsetMinutes: offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : null,
+    mailer: mailer ? mailer.slice(0, 200) : null,
+  };
+}
+
+function normalisedBodyHash(body: Buffer): string {
+  const hash = createHash('sha256');
+  let pendingBlank = 0;
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf(0x0a, start);
+    if (end < 0) end = body.length;
+    let lineEnd = end;
+    while (lineEnd > start && (body[lineEnd - 1] === 0x0d || body[lineEnd - 1] === 0x20 || body[lineEnd - 1] === 0x09)) lineEnd--;
+    if (lineEnd === start) pendingBlank++;
+    else {
+      for (; pendingBlank > 0; pendingBlank--) hash.update('\n');
+      hash.update(body.subarray(start, lineEnd));
+      hash.update('\n');
+    }
+    start = end + 1;
+  }
+  return hash.digest('hex');
+}

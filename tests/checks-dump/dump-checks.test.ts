@@ -1,0 +1,138 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { conflictingCopies } from '../../src/checks/dump/conflicting-copies.ts';
+import { dateAfterDump } from '../../src/checks/dump/future-date.ts';
+import { selectorTimeline } from '../../src/checks/dump/selector-timeline.ts';
+import { senderProfile } from '../../src/checks/dump/sender-profile.ts';
+import { threadOrder } from '../../src/checks/dump/threads.ts';
+import type { DumpMessage } from '../../src/checks/dump/types.ts';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+
+let nextId = 1;
+function message(over: Partial<DumpMessage> = {}): DumpMessage {
+  const id = nextId++;
+  return {
+    id,
+    where: `m${id}.eml`,
+    sha256: `sha${id}`,
+    messageId: `<m${id}@example.com>`,
+    fromAddress: 'alice@example.com',
+    date: '2017-03-01T10:00:00.000Z',
+    dateOffsetMinutes: 60,
+    mailer: null,
+    bodySha256: 'body',
+    visibleSha256: 'visible',
+    inReplyTo: null,
+    references: [],
+    verdict: 'unverifiable',
+    signatures: [],
+    ...over,
+  };
+}
+const codes = (findings: Array<{ messageId: number; finding: { code: string; severity: string } }>) =>
+  findings.map((f) => `${f.messageId}:${f.finding.code}:${f.finding.severity}`);
+
+describe('conflicting copies (same Message-ID, different content)', () => {
+  it('flags the unverified copy that differs from a verified twin, naming the twin', () => {
+    const genuine = message({ messageId: '<x@example.com>', verdict: 'verified' });
+    const altered = message({ messageId: '<x@example.com>', bodySha256: 'other body' });
+    const findings = conflictingCopies([genuine, altered]);
+    expect(codes(findings)).toEqual([`${altered.id}:conflicting-copy:red-flag`]);
+    expect(findings[0]!.finding.text).toContain(genuine.where);
+    expect(findings[0]!.finding.text).toMatch(/body/);
+  });
+
+  it('warns on both copies when neither is verified', () => {
+    const a = message({ messageId: '<y@example.com>' });
+    const b = message({ messageId: '<y@example.com>', visibleSha256: 'other subject' });
+    expect(codes(conflictingCopies([a, b]))).toEqual([`${a.id}:divergent-copies:warning`, `${b.id}:divergent-copies:warning`]);
+  });
+
+  it('says nothing about identical copies (the same mail in inbox and archive)', () => {
+    const a = message({ messageId: '<z@example.com>', verdict: 'verified' });
+    const b = message({ messageId: '<z@example.com>' });
+    expect(conflictingCopies([a, b])).toEqual([]);
+  });
+});
+
+describe('thread order', () => {
+  it('flags a reply dated before its parent; the unverified one carries the flag', () => {
+    const parent = message({ date: '2017-03-02T10:00:00.000Z' });
+    const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });
+    expect(codes(threadOrder([parent, reply]))).toEqual([`${reply.id}:reply-before-parent:red-flag`]);
+    const provenReply = { ...reply, verdict: 'verified' as const };
+    expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
+  });
+
+  it('tolerates clock skew of a few minutes, and reports a missing parent as info', () => {
+    const parent = message({ date: '2017-03-01T10:10:00.000Z' });
+    const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });
+    expect(threadOrder([parent, reply])).toEqual([]);
+    const orphan = message({ inReplyTo: '<gone@example.com>' });
+    expect(codes(threadOrder([orphan]))).toEqual([`${orphan.id}:thread-parent-missing:info`]);
+  });
+});
+
+describe('sender profile', () => {
+  it('warns on a message whose time zone is outside a strong habit, and tolerates DST', () => {
+    const usual = Array.from({ length: 12 }, (_, i) => message({ fromAddress: 'bob@example.com', dateOffsetMinutes: i % 3 === 0 ? 120 : 60 }));
+    const odd = message({ fromAddress: 'bob@example.com', dateOffsetMinutes: -300 });
+    const findings = senderProfile([...usual, odd]);
+    expect(codes(findings)).toEqual([`${odd.id}:sender-profile-outlier:warning`]);
+    expect(findings[0]!.finding.evidence).toMatchObject({ attribute: 'timezone', value: '-0500' });
+  });
+
+  it('says nothing for senders with few messages or no strong habit', () => {
+    const few = Array.from({ length: 5 }, () => message({ fromAddress: 'carol@example.com' }));
+    const mixed = Array.from({ length: 12 }, (_, i) => message({ fromAddress: 'dan@example.com', dateOffsetMinutes: (i % 6) * 60 }));
+    expect(senderProfile([...few, message({ fromAddress: 'carol@example.com', dateOffsetMinutes: -300 }), ...mixed])).toEqual([]);
+  });
+});
+
+describe('selector timeline', () => {
+  it('warns when an unverifiable message claims a selector far outside its proven span', () => {
+    const sig = (outcome: string) => [{ domain: 'example.com', selector: 's1', outcome }];
+    const proven = [message({ date: '2017-01-01T00:00:00Z', verdict: 'verified', signatures: sig('pass') }), message({ date: '2017-06-01T00:00:00Z', verdict: 'verified', signatures: sig('pass') })];
+    const far = message({ date: '2019-06-01T00:00:00.000Z', signatures: sig('key-not-found') });
+    const near = message({ date: '2017-08-01T00:00:00.000Z', signatures: sig('key-not-found') });
+    expect(codes(selectorTimeline([...proven, far, near]))).toEqual([`${far.id}:selector-outside-timeline:warning`]);
+  });
+});
+
+describe('date after the dump', () => {
+  it('warns on an unverified message dated long after the latest verified one', () => {
+    const proven = message({ date: '2017-03-01T00:00:00Z', verdict: 'verified' });
+    const late = message({ date: '2018-03-01T00:00:00.000Z' });
+    const ok = message({ date: '2017-03-10T00:00:00.000Z' });
+    expect(codes(dateAfterDump([proven, late, ok]))).toEqual([`${late.id}:date-after-dump:warning`]);
+  });
+});
+
+describe('cross-dump pass in a real run', () => {
+  it('an altered copy of a verified message is suspicious, naming its verified twin; its own verdict is kept', async () => {
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(join(dump, 'sent'), { recursive: true });
+      const genuinePath = join(DEMO_DUMP, 'inbox/2017-02-14 Q1 budget.eml');
+      copyFileSync(genuinePath, join(dump, 'original.eml'));
+      // The forger's copy: same Message-ID, signature stripped, one figure changed.
+      const forged = readFileSync(genuinePath, 'latin1').replace(/^DKIM-Signature:[^\n]*\n(?:[ \t][^\n]*\n)*/m, '');
+      const changed = forged.replace(/(\r?\n\r?\n[\s\S]*?)(\d)/, (_, before: string, digit: string) => `${before}${(Number(digit) + 1) % 10}`);
+      expect(changed).not.toBe(forged);
+      writeFileSync(join(dump, 'sent/copy.eml'), changed, 'latin1');
+      const db = join(tmp.path, 'x.db');
+      await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; text: string }> });
+      const copy = rows.find((r) => r.path === 'sent/copy.eml')!;
+      expect(copy.verdict).toBe('suspicious');
+      expect(copy.reasons).toEqual(['conflicting-copy']);
+      expect(copy.findings.find((f) => f.code === 'conflicting-copy')!.text).toContain('original.eml');
+      expect(rows.find((r) => r.path === 'original.eml')!.verdict).toBe('verified');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
