@@ -9,8 +9,12 @@ import { csvHeader, csvLine } from '../report/csv.ts';
 import { toExportRow } from '../report/export-rows.ts';
 import { jsonlLine } from '../report/jsonl.ts';
 import { makeChalk, renderTextSummary } from '../report/text.ts';
+import { renderMarkdownSummary } from '../report/markdown.ts';
+import { createProgress } from '../report/progress.ts';
+import { renderCandidates, renderShow } from '../report/show.ts';
+import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
-import { iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
+import { findMessageIds, iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -47,22 +51,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
     .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean }) => {
-      let lastProgress = Date.now();
-      await runVerify({
-        dumpRoot: dump,
-        dbPath: opts.db,
-        keyFiles: opts.keys,
-        offline: opts.offline,
-        compromisedFile: opts.compromised ?? null,
-        ...(opts.jobs ? { concurrency: opts.jobs } : {}),
-        commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
-        onProgress: (p) => {
-          const now = Date.now();
-          if (opts.quiet || now - lastProgress < 2000) return;
-          lastProgress = now;
-          process.stderr.write(`… ${p.files} files, ${p.messages} messages\n`);
-        },
-      });
+      let totalFiles: number | null = null;
+      if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
+      const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
+      try {
+        await runVerify({
+          dumpRoot: dump,
+          dbPath: opts.db,
+          keyFiles: opts.keys,
+          offline: opts.offline,
+          compromisedFile: opts.compromised ?? null,
+          ...(opts.jobs ? { concurrency: opts.jobs } : {}),
+          commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
+          onProgress: (p) => progress.update(p),
+        });
+      } finally {
+        progress.stop();
+      }
       const db = openStore(opts.db, { readonly: true });
       try {
         const summary = summarize(db);
@@ -100,11 +105,11 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('report')
     .description('summarise the verdicts stored in the database')
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'md', 'json']).default('text'))
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
-    .action(async (opts: { format: 'text' | 'json'; db: string; out?: string; verdict?: Verdict }) => {
+    .action(async (opts: { format: 'text' | 'md' | 'json'; db: string; out?: string; verdict?: Verdict }) => {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
@@ -112,11 +117,41 @@ export async function main(argv: string[]): Promise<number> {
         const text =
           opts.format === 'json'
             ? `${JSON.stringify(summary, null, 2)}\n`
-            : renderTextSummary(summary, makeChalk(out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream)));
+            : opts.format === 'md'
+              ? renderMarkdownSummary(summary)
+              : renderTextSummary(summary, makeChalk(out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream)));
         await write(out, text);
       } finally {
         db.close();
         await closeOutput(out);
+      }
+    });
+
+  program
+    .command('show')
+    .description('the full evidence for one message')
+    .argument('<message>', 'a Message-ID, a path relative to the dump root (path#index inside an mbox), or the sha256 of the message')
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .option('--json', 'the stored record as JSON', false)
+    .action((argument: string, opts: { db: string; json: boolean }) => {
+      const db = openStore(opts.db, { readonly: true });
+      try {
+        const ids = findMessageIds(db, argument);
+        const found = [...iterateMessages(db, { ids })];
+        if (!found.length) {
+          process.stderr.write(`leakcheck: no message matches ${JSON.stringify(argument)}\n`);
+          exitCode = EXIT.usage;
+          return;
+        }
+        if (found.length > 1) {
+          process.stdout.write(renderCandidates(found));
+          exitCode = EXIT.usage;
+          return;
+        }
+        const message = found[0]!;
+        process.stdout.write(opts.json ? `${JSON.stringify(message, null, 2)}\n` : renderShow(message, makeChalk(process.stdout)));
+      } finally {
+        db.close();
       }
     });
 

@@ -45,10 +45,22 @@ export interface SignatureRecord {
   comment: string | null;
   aligned: boolean;
   headerSignatureValid: boolean | null;
+  timestamp: number | null;
+  expiration: number | null;
+  identity: string | null;
+  keyName: string | null;
+  keyProvenance: string | null;
+  keyFirstSeen: string | null;
+  keyLastSeen: string | null;
+  keyCompromised: string | null;
+  bodyBytesSigned: number | null;
+  bodyBytesTotal: number | null;
 }
 
 export interface MessageFilter {
   verdict?: Verdict | undefined;
+  /** only these database ids */
+  ids?: number[] | undefined;
 }
 
 interface MessageRow {
@@ -63,7 +75,17 @@ interface MessageRow {
  * same evidence are byte-identical. Streams: a dump's worth of rows is never held at once.
  */
 export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<MessageRecord> {
-  const where = filter.verdict ? 'WHERE v.verdict = ?' : '';
+  const conditions: string[] = [];
+  const args: Array<string | number> = [];
+  if (filter.verdict) {
+    conditions.push('v.verdict = ?');
+    args.push(filter.verdict);
+  }
+  if (filter.ids) {
+    conditions.push(`m.id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`);
+    args.push(...filter.ids);
+  }
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
   const rows = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, m.size, m.sha256, m.message_id, m.from_header,
       m.from_address, m.date, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
     FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id
@@ -71,7 +93,6 @@ export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<
   const sigs = db.prepare('SELECT * FROM signatures WHERE message_id = ? ORDER BY sig_index');
   const arc = db.prepare('SELECT result, reason, instances_json FROM arc_results WHERE message_id = ?');
   const findings = db.prepare('SELECT code, severity, text, evidence_json FROM findings WHERE message_id = ? ORDER BY id');
-  const args = filter.verdict ? [filter.verdict] : [];
   // Rows are read up front: better-sqlite3 refuses other statements while an iterator is open.
   const all = rows.all(...args) as MessageRow[];
   for (const row of all) {
@@ -109,6 +130,31 @@ export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<
   }
 }
 
+/**
+ * The messages a user means by one argument of `leakcheck show`: a sha256 of the raw bytes, a
+ * path relative to the dump root (optionally `path#index` inside an mbox), or a Message-ID with
+ * or without its angle brackets. Several results mean the argument is ambiguous.
+ */
+export function findMessageIds(db: Db, argument: string): number[] {
+  const ids = (sql: string, ...params: Array<string | number>): number[] =>
+    (db.prepare(sql).all(...params) as Array<{ id: number }>).map((r) => r.id);
+  const arg = argument.trim();
+  if (/^[0-9a-f]{64}$/i.test(arg)) {
+    const bySha = ids('SELECT id FROM messages WHERE sha256 = ? ORDER BY id', arg.toLowerCase());
+    if (bySha.length) return bySha;
+  }
+  const pathJoin = 'SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id';
+  const byPath = ids(`${pathJoin} WHERE f.path = ? ORDER BY m.idx`, arg);
+  if (byPath.length) return byPath;
+  const indexed = /^(.*)#(\d+)$/.exec(arg);
+  if (indexed) {
+    const byIndex = ids(`${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2]));
+    if (byIndex.length) return byIndex;
+  }
+  const bare = arg.replace(/^<|>$/g, '');
+  return ids(`${pathJoin} WHERE m.message_id = ? OR m.message_id = ? ORDER BY f.path, m.idx`, `<${bare}>`, bare);
+}
+
 function toSignature(row: Record<string, unknown>): SignatureRecord {
   const str = (key: string): string | null => (row[key] === null || row[key] === undefined ? null : String(row[key]));
   const num = (key: string): number | null => (row[key] === null || row[key] === undefined ? null : Number(row[key]));
@@ -131,6 +177,16 @@ function toSignature(row: Record<string, unknown>): SignatureRecord {
     comment: str('comment'),
     aligned: row['aligned'] === 1,
     headerSignatureValid: row['header_signature_valid'] === null ? null : row['header_signature_valid'] === 1,
+    timestamp: num('sig_timestamp'),
+    expiration: num('sig_expiration'),
+    identity: str('identity'),
+    keyName: str('key_name'),
+    keyProvenance: str('key_provenance'),
+    keyFirstSeen: str('key_first_seen'),
+    keyLastSeen: str('key_last_seen'),
+    keyCompromised: str('key_compromised'),
+    bodyBytesSigned: num('body_bytes_signed'),
+    bodyBytesTotal: num('body_bytes_total'),
   };
 }
 

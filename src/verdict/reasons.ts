@@ -81,7 +81,7 @@ export const REASONS = {
   },
   'signature-not-covering-from': {
     verdict: 'unverifiable',
-    text: 'The only verifying signature does not cover the From header, so it does not prove who the message is from.',
+    text: "The signature's h= tag leaves out the From header, so it says nothing about who the message is from; verifiers ignore such signatures (RFC 6376 section 6.1.1).",
   },
   'dns-error': {
     verdict: 'unverifiable',

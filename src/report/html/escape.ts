@@ -1,0 +1,64 @@
+/**
+ * The one escaping function of the HTML report. Every piece of text that reaches the page goes
+ * through it, in element content and in (always double-quoted) attribute values alike, so that
+ * text from a message can never become markup, however it was crafted.
+ *
+ * Beyond the five HTML-significant characters it makes invisible tricks visible:
+ * - bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the implicit
+ *   direction marks (U+200E, U+200F, U+061C), which can make "gpj.exe" read as "exe.jpg" or
+ *   reorder a sender's address, become a visible `[U+202E]`;
+ * - control characters (C0 other than tab and line feed, DEL, C1) become `\xNN`, as in the
+ *   terminal report.
+ */
+export function escapeHtml(text: string | number | null | undefined): string {
+  if (text === null || text === undefined) return '';
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+}
+
+function escapeChar(c: string): string {
+  switch (c) {
+    case '&':
+      return '&amp;';
+    case '<':
+      return '&lt;';
+    case '>':
+      return '&gt;';
+    case '"':
+      return '&quot;';
+    case "'":
+      return '&#39;';
+    default: {
+      const code = c.charCodeAt(0);
+      if (code >= 0x200 /* direction controls */) return `[U+${code.toString(16).toUpperCase().padStart(4, '0')}]`;
+      return `\\x${code.toString(16).padStart(2, '0')}`;
+    }
+  }
+}
+
+/** Shortens text (after which it must still be escaped) to at most `max` characters. */
+export function clip(text: string | null | undefined, max: number): string {
+  if (!text) return '';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** 70000 → "70,000": fixed, so that the page does not depend on the machine's locale. */
+export function formatInt(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+export function percent(n: number, total: number): string {
+  if (total === 0) return '0%';
+  const p = (n / total) * 100;
+  if (n > 0 && p < 0.1) return '<0.1%';
+  return `${p.toFixed(1).replace(/\.0$/, '')}%`;
+}
+
+/** An ISO instant as "2018-03-12 15:20 UTC"-style text (without the zone), or null. */
+export function formatInstant(iso: string | null | undefined): string | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return null;
+  const s = new Date(t).toISOString();
+  return `${s.slice(0, 10)} ${s.slice(11, 16)}`;
+}

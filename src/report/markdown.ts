@@ -1,0 +1,41 @@
+import type { DumpSummary } from '../store/queries.ts';
+import { REASONS } from '../verdict/reasons.ts';
+
+/**
+ * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
+ * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
+ */
+export function markdownSafe(text: string | null | undefined, max = 200): string {
+  if (!text) return '';
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
+  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
+  return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+export function renderMarkdownSummary(summary: DumpSummary): string {
+  const out: string[] = [];
+  out.push('# leakcheck report', '');
+  if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
+  out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}.`, '');
+  out.push('| verdict | messages | meaning |', '|---|---:|---|');
+  out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature with a strong key covers what the reader sees |`);
+  out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak). **Not the same as fake.** |`);
+  out.push(`| ⚠️ suspicious | ${summary.verdicts.suspicious} | evidence of tampering or fabrication |`, '');
+  if (summary.topReasons.length) {
+    out.push('## Most frequent reasons', '', '| reason | messages | meaning |', '|---|---:|---|');
+    for (const r of summary.topReasons.slice(0, 12)) {
+      out.push(`| \`${r.code}\` | ${r.count} | ${((REASONS as Record<string, { text: string }>)[r.code]?.text ?? 'see docs/checks.md').replace(/\|/g, '\\|')} |`);
+    }
+    out.push('');
+  }
+  if (summary.suspicious.length) {
+    out.push(`## Suspicious messages (${summary.suspicious.length})`, '', '| message | from | subject | reasons |', '|---|---|---|---|');
+    for (const s of summary.suspicious.slice(0, 500)) {
+      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(s.from, 80)} | ${markdownSafe(s.subject, 100)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
+    }
+    if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}

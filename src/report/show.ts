@@ -1,0 +1,88 @@
+import type { ChalkInstance } from 'chalk';
+import type { MessageRecord, SignatureRecord } from '../store/queries.ts';
+import { terminalSafe } from './terminal-safe.ts';
+
+/**
+ * An RFC 8601 Authentication-Results line for the message as leakcheck judged it, so that an
+ * examiner can compare it with the one the receiving server wrote at the time.
+ */
+export function authenticationResults(m: MessageRecord): string {
+  const parts = m.signatures.map((s) => {
+    const result = s.outcome === 'pass' ? 'pass' : s.outcome === 'body-modified' || s.outcome === 'signature-mismatch' ? 'fail' : s.result === 'temperror' ? 'temperror' : s.outcome === 'key-not-found' ? 'neutral' : 'permerror';
+    const why = s.outcome === 'pass' ? '' : ` (${s.outcome})`;
+    return `dkim=${result}${why} header.d=${s.domain ?? '?'} header.s=${s.selector ?? '?'} header.a=${s.algorithm ?? '?'}`;
+  });
+  if (!parts.length) parts.push('dkim=none');
+  parts.push(`arc=${m.arc.result}`);
+  return `Authentication-Results: leakcheck; ${parts.join(';\n\t')}`;
+}
+
+export function renderShow(m: MessageRecord, c: ChalkInstance): string {
+  const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
+  const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
+  const out: string[] = [];
+  out.push(c.bold(`${t(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
+  out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${t(m.from)}`, `  Subject     ${t(m.subject)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
+  if (m.repairs.length) out.push(`  repairs     ${m.repairs.join(', ')}`);
+  out.push('', colour(`Verdict: ${m.verdict}`) + c.dim(`  (${m.reasons.join(', ')})`), wrap(t(m.explanation, 4000), 2));
+  out.push('', c.bold(`Signatures (${m.signatures.length})`));
+  for (const s of m.signatures) out.push(...renderSignature(s, c, t));
+  out.push('', c.bold(`ARC: ${m.arc.result}`) + (m.arc.reason ? c.dim(`  ${t(m.arc.reason)}`) : ''));
+  for (const i of m.arc.instances as Array<Record<string, unknown>>) {
+    out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
+    if (i['authResults']) out.push(c.dim(`        ${t(i['authResults'], 300)}`));
+  }
+  out.push('', c.bold(`Findings (${m.findings.length})`));
+  for (const f of m.findings) {
+    const sev = f.severity === 'red-flag' ? c.red('red-flag') : f.severity === 'warning' ? c.yellow('warning ') : c.dim('info    ');
+    out.push(`  ${sev} ${f.code}: ${wrap(t(f.text, 2000), 4).trimStart()}`);
+  }
+  out.push('', c.dim(authenticationResults(m)), '');
+  return out.join('\n');
+}
+
+function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string): string[] {
+  const ok = s.outcome === 'pass';
+  const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}`;
+  const lines = [head];
+  lines.push(`     h=${t(s.signedHeaders.join(':'), 400)}`);
+  const tags = [
+    s.bodyLength !== null ? `l=${s.bodyLength}` : '',
+    s.timestamp !== null ? `t=${s.timestamp} (${new Date(s.timestamp * 1000).toISOString()})` : '',
+    s.expiration !== null ? `x=${s.expiration} (${new Date(s.expiration * 1000).toISOString()})` : '',
+    s.identity ? `i=${t(s.identity)}` : '',
+  ].filter(Boolean);
+  if (tags.length) lines.push(`     ${tags.join('  ')}`);
+  lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; aligned with From: ${s.aligned ? 'yes' : 'no'}`);
+  if (s.headerSignatureValid !== null) lines.push(`     header signature ${s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either'}`);
+  if (s.keyFingerprint) {
+    lines.push(`     key ${t(s.keyName)}: ${s.keyType ?? '?'} ${s.keyBits ?? '?'}-bit, ${t(s.keyProvenance ?? s.keySource)} from ${t(s.keyOrigin)}`);
+    lines.push(`     key sha256 ${s.keyFingerprint}`);
+    if (s.keyFirstSeen || s.keyLastSeen) lines.push(`     key seen ${t(s.keyFirstSeen ?? '?')} .. ${t(s.keyLastSeen ?? '?')}`);
+    if (s.keyCompromised) lines.push(c.red(`     key compromised: ${t(s.keyCompromised)}`));
+  } else {
+    lines.push(`     key ${t(s.keyName)}: ${s.keyLookup === 'not-needed' ? 'not looked up' : s.keyLookup === 'error' ? 'lookup failed' : 'not found'}`);
+  }
+  return lines;
+}
+
+function wrap(text: string, indent: number, width = 100): string {
+  const pad = ' '.repeat(indent);
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && line.length + w.length + 1 > width - indent) {
+      lines.push(pad + line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(pad + line);
+  return lines.join('\n');
+}
+
+export function renderCandidates(candidates: MessageRecord[]): string {
+  const lines = [`${candidates.length} messages match; name one by its path (path#index for mbox) or sha256:`];
+  for (const m of candidates) lines.push(`  ${m.sha256}  ${terminalSafe(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${terminalSafe(m.subject, 60)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+
+describe('reports, show, exit codes and colours on the demo dump', () => {
+  const tmp = tempDir();
+  const db = join(tmp.path, 'demo.db');
+  beforeAll(() => {
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(verify.status, verify.stderr).toBe(0);
+  });
+  afterAll(() => tmp.cleanup());
+
+  const rows = () =>
+    runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; index: number; sha256: string; message_id: string; verdict: string });
+
+  it('show finds a message by path, by path#index, by sha256 and by Message-ID', () => {
+    const all = rows();
+    const eml = all.find((r) => r.path === 'inbox/2019-01-08 Payment instructions.eml')!;
+    const mbox = all.find((r) => r.path === 'archive/2017.mbox' && r.index === 1)!;
+    for (const argument of [eml.path, eml.sha256, eml.message_id, eml.message_id.replace(/^<|>$/g, '')]) {
+      const shown = runCli(['show', argument, '--db', db]);
+      expect(shown.status, argument).toBe(0);
+      expect(shown.stdout).toContain('Verdict: suspicious');
+      expect(shown.stdout).toContain('header-injected');
+      expect(shown.stdout).toMatch(/^Authentication-Results: leakcheck; dkim=pass header\.d=demo\.example/m);
+      expect(shown.stdout).toMatch(/key sha256 [0-9a-f]{64}/);
+    }
+    const byIndex = runCli(['show', `${mbox.path}#1`, '--db', db]);
+    expect(byIndex.status).toBe(0);
+    expect(byIndex.stdout).toContain('repairs     mboxrd-unquote');
+  });
+
+  it('show lists the candidates when the argument is ambiguous, and exits 2', () => {
+    const ambiguous = runCli(['show', 'archive/2017.mbox', '--db', db]);
+    expect(ambiguous.status).toBe(2);
+    expect(ambiguous.stdout).toMatch(/4 messages match/);
+    expect(ambiguous.stdout.match(/archive\/2017\.mbox#\d/g)).toHaveLength(4);
+    expect(runCli(['show', '<nobody@nowhere>', '--db', db]).status).toBe(2);
+  });
+
+  it('report --format md is a CI-ready summary with the suspicious messages as a table, escaped', () => {
+    const md = runCli(['report', '--format', 'md', '--db', db]);
+    expect(md.status).toBe(0);
+    expect(md.stdout).toMatch(/\| ⚠️ suspicious \| 4 \|/);
+    expect(md.stdout).toContain('## Suspicious messages (4)');
+    expect(md.stdout).toContain('Not the same as fake');
+    expect(md.stdout).not.toMatch(/<script/i);
+  });
+
+  it('report --format json and verify --json give the machine-readable summary on stdout', () => {
+    const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { verdicts: Record<string, number>; run: { id: number } };
+    expect(json.verdicts).toEqual({ verified: 12, unverifiable: 7, suspicious: 4 });
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--json']);
+    expect(verify.status).toBe(0);
+    expect((JSON.parse(verify.stdout) as { verdicts: Record<string, number> }).verdicts).toEqual(json.verdicts);
+  });
+
+  it('--verdict filters reports', () => {
+    const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db, '--verdict', 'verified']).stdout) as { verdicts: Record<string, number>; suspicious: unknown[] };
+    expect(json.verdicts).toEqual({ verified: 12, unverifiable: 0, suspicious: 0 });
+    expect(json.suspicious).toEqual([]);
+  });
+
+  it('--fail-on unverifiable exits 1; without it, 0; a broken database exits 3', () => {
+    expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'unverifiable']).status).toBe(1);
+    expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+    expect(runCli(['report', '--db', join(tmp.path, 'missing.db')]).status).toBe(3);
+  });
+
+  it('colours only when asked: FORCE_COLOR gives ANSI codes, NO_COLOR wins over it, pipes get none', () => {
+    const ansi = /\u001b\[/;
+    expect(runCli(['report', '--db', db], { env: { FORCE_COLOR: '1', NO_COLOR: '' } }).stdout).toMatch(ansi);
+    expect(runCli(['report', '--db', db], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toMatch(ansi);
+    expect(runCli(['report', '--db', db]).stdout).not.toMatch(ansi);
+  });
+
+  it('without a terminal, progress goes to stderr as plain lines and never to stdout', () => {
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--json']);
+    expect(() => JSON.parse(verify.stdout)).not.toThrow();
+    expect(verify.stderr).not.toMatch(/\u001b\[/);
+  });
+});
