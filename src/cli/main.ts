@@ -9,17 +9,19 @@ import { csvHeader, csvLine } from '../report/csv.ts';
 import { toExportRow } from '../report/export-rows.ts';
 import { jsonlLine } from '../report/jsonl.ts';
 import { makeChalk, renderTextSummary } from '../report/text.ts';
+import { buildManifest } from '../report/manifest.ts';
 import { renderMarkdownSummary } from '../report/markdown.ts';
 import { createProgress } from '../report/progress.ts';
 import { renderCandidates, renderShow } from '../report/show.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
+import { RunLockedError } from '../store/run-lock.ts';
 import { findMessageIds, iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 /** Exit codes, documented in README.md: scripts and CI jobs depend on them. */
-export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3 } as const;
+export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 } as const;
 
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 
@@ -54,8 +56,17 @@ export async function main(argv: string[]): Promise<number> {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
+      // Ctrl-C finishes the files in progress, keeps everything done, and says how to resume.
+      const controller = new AbortController();
+      const onInterrupt = (): void => {
+        process.stderr.write('\nleakcheck: stopping after the files in progress (Ctrl-C again to quit at once)…\n');
+        controller.abort();
+        process.once('SIGINT', () => process.exit(EXIT.interrupted));
+      };
+      process.once('SIGINT', onInterrupt);
+      let result;
       try {
-        await runVerify({
+        result = await runVerify({
           dumpRoot: dump,
           dbPath: opts.db,
           keyFiles: opts.keys,
@@ -64,9 +75,19 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.jobs ? { concurrency: opts.jobs } : {}),
           commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
           onProgress: (p) => progress.update(p),
+          signal: controller.signal,
         });
       } finally {
+        process.removeListener('SIGINT', onInterrupt);
         progress.stop();
+      }
+      if (result.interrupted) {
+        process.stderr.write(
+          `leakcheck: interrupted after ${result.counts.files} files. Everything finished is saved in ${opts.db}; ` +
+            'run the same command again to resume.\n',
+        );
+        exitCode = EXIT.interrupted;
+        return;
       }
       const db = openStore(opts.db, { readonly: true });
       try {
@@ -155,6 +176,22 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  program
+    .command('manifest')
+    .description('every file and message with its sha256, verdict and reasons, and what produced them: for a third party to re-run and compare')
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { db: string; out?: string }) => {
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        await write(out, `${JSON.stringify(buildManifest(db), null, 2)}\n`);
+      } finally {
+        db.close();
+        await closeOutput(out);
+      }
+    });
+
   addKeyCommands(program);
 
   try {
@@ -168,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`leakcheck: ${err.message}\n`);
       return EXIT.usage;
     }
-    if (err instanceof StoreError) {
+    if (err instanceof StoreError || err instanceof RunLockedError) {
       process.stderr.write(`leakcheck: ${err.message}\n`);
       return EXIT.runtime;
     }

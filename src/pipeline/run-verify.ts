@@ -16,7 +16,8 @@ import { ReadError } from '../read/types.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
-import { openStore } from '../store/open-store.ts';
+import { openStore, type Db } from '../store/open-store.ts';
+import { acquireRunLock } from '../store/run-lock.ts';
 import { StoreWriter, type FileRecord, type StoredMessage } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
 
@@ -33,6 +34,8 @@ export interface VerifyOptions {
   /** replaces live DNS (tests use it to prove --offline never asks) */
   liveLookup?: (name: string) => Promise<KeyAnswer>;
   onProgress?: (progress: VerifyProgress) => void;
+  /** Ctrl-C: stop taking new files, keep everything finished, mark the run interrupted */
+  signal?: AbortSignal;
 }
 
 export interface VerifyProgress {
@@ -50,6 +53,17 @@ export interface VerifyCounts {
   messages: number;
   /** containers left as they were: same size and mtime, nothing new that could change a verdict */
   unchanged: number;
+  /** containers that changed since the last run (re-verified; the change is recorded) */
+  changed: number;
+  /** files recorded before that are no longer in the dump */
+  removed: number;
+}
+
+export interface VerifyResult {
+  runId: number;
+  counts: VerifyCounts;
+  /** stopped by the signal before the end: a re-run of the same command resumes */
+  interrupted: boolean;
 }
 
 export class UsageError extends Error {
@@ -60,7 +74,7 @@ export class UsageError extends Error {
  * `leakcheck verify`: walks the dump, reads every message, analyses it and stores the result.
  * Nothing under the dump root is ever opened for writing.
  */
-export async function runVerify(options: VerifyOptions): Promise<{ runId: number; counts: VerifyCounts }> {
+export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const root = resolve(options.dumpRoot);
   let rootStat;
   try {
@@ -74,7 +88,30 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
   const keyFiles = options.keyFiles.map((path) => loadKeysFile(path));
   const compromised = options.compromisedFile ? loadCompromisedList(options.compromisedFile) : null;
   const db = openStore(options.dbPath);
+  let releaseLock: () => void;
+  try {
+    releaseLock = acquireRunLock(options.dbPath);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  try {
+    return await verifyLocked(options, root, db, keyFiles, compromised);
+  } finally {
+    db.close();
+    releaseLock();
+  }
+}
+
+async function verifyLocked(
+  options: VerifyOptions,
+  root: string,
+  db: Db,
+  keyFiles: KeysFile[],
+  compromised: CompromisedList | null,
+): Promise<VerifyResult> {
   const writer = new StoreWriter(db);
+  writer.markStaleRunsInterrupted();
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
@@ -102,48 +139,73 @@ export async function runVerify(options: VerifyOptions): Promise<{ runId: number
   const context = analysisContext(compromised);
   const fileState = fileStateChecker(db, context);
 
-  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0 };
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, removed: 0 };
   const limit = pLimit(options.concurrency ?? defaultConcurrency());
   const pending = new Set<Promise<void>>();
+  const seen = new Set<string>();
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
-  let status: 'completed' | 'failed' = 'failed';
+  let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   try {
     for await (const entry of walkDump(root)) {
+      if (options.signal?.aborted) break;
       counts.files++;
       if (entry.type === 'skipped') {
+        seen.add(entry.relPath);
         counts.skipped++;
-        writer.saveFile(runId, skippedRecord(entry), []);
+        writer.queueFile(runId, skippedRecord(entry), []);
         report(entry.relPath);
         continue;
       }
+      const file = entry.file;
+      seen.add(file.relPath);
       counts.containers++;
-      if (fileState(entry.file) === 'unchanged') {
+      let { state, previous } = fileState(file);
+      if (state === 'confirm-by-hash') {
+        state = previous?.sha256 && (await hashFile(file.absPath).catch(() => null)) === previous.sha256 ? 'unchanged' : 'changed';
+      }
+      if (state === 'unchanged') {
         counts.unchanged++;
-        report(entry.file.relPath);
+        report(file.relPath);
         continue;
       }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
-      const task = processContainer(entry.file, entry.kind, lookup, limit).then(({ record, messages }) => {
-        writer.saveFile(runId, { ...record, analysisContext: context }, messages);
+      const task = processContainer(file, entry.kind, lookup, limit).then(({ record, messages }) => {
+        if (state === 'changed' && previous) {
+          counts.changed++;
+          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 } });
+        }
+        writer.queueFile(runId, { ...record, analysisContext: context }, messages);
         counts.messages += messages.length;
         if (record.status !== 'ok') counts.errors++;
-        report(entry.file.relPath);
+        report(file.relPath);
       });
       pending.add(task);
       void task.finally(() => pending.delete(task));
       if (pending.size >= limit.concurrency * 2) await Promise.race(pending);
     }
     await Promise.all(pending);
-    // Messages compared with each other: only once all are stored.
-    runDumpPass(db);
-    status = 'completed';
+    writer.flush();
+    if (options.signal?.aborted) {
+      status = 'interrupted';
+    } else {
+      // Only a complete walk knows which files are gone.
+      counts.removed = writer.removeMissing(runId, seen);
+      // Messages compared with each other: only once all are stored.
+      runDumpPass(db);
+      status = 'completed';
+    }
   } finally {
-    writer.finishRun(runId, status, counts);
-    db.close();
+    // Whatever happened, what was analysed is kept: a re-run resumes from it.
+    await Promise.allSettled(pending);
+    try {
+      writer.flush();
+    } finally {
+      writer.finishRun(runId, status, counts);
+    }
   }
-  return { runId, counts };
+  return { runId, counts, interrupted: status === 'interrupted' };
 }
 
 async function processContainer(
@@ -152,7 +214,7 @@ async function processContainer(
   lookup: KeyLookup,
   limit: ReturnType<typeof pLimit>,
 ): Promise<{ record: FileRecord; messages: StoredMessage[] }> {
-  const analyses: Array<Promise<StoredMessage>> = [];
+  const analyses: Array<Promise<StoredMessage | Error>> = [];
   let readError: ReadError | null = null;
   try {
     for await (const message of readContainer(file, kind)) {
@@ -163,13 +225,19 @@ async function processContainer(
           format: message.format,
           envelope: message.envelope ?? null,
           analysis: await analyzeMessage({ raw: message.raw, format: message.format }, lookup),
-        })),
+        })).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
       );
     }
   } catch (err) {
     readError = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   }
-  const messages = await Promise.all(analyses);
+  const results = await Promise.all(analyses);
+  // A message the analysis could not handle is a bug to report, never a reason to stop the run.
+  const failed = results.filter((r): r is Error => r instanceof Error);
+  if (failed.length && !readError) {
+    readError = new ReadError('analysis-failed', `${failed.length} message(s) could not be analysed: ${failed[0]!.message}`);
+  }
+  const messages = results.filter((r): r is StoredMessage => !(r instanceof Error));
   const sha256 = kind === 'mbox' || kind === 'emlx' || messages.length !== 1 ? await hashFile(file.absPath).catch(() => null) : messages[0]!.analysis.sha256;
   return {
     record: {

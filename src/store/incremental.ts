@@ -6,23 +6,39 @@ import type { Db } from './open-store.ts';
  * cannot have moved is not re-read: a re-run after importing a few keys touches only the
  * messages that were waiting for them.
  */
-export type FileState = 'new' | 'changed' | 'retry' | 'new-context' | 'new-keys' | 'unchanged';
+export type FileState = 'new' | 'changed' | 'retry' | 'new-context' | 'new-keys' | 'unchanged' | 'confirm-by-hash';
 
-export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile) => FileState {
-  const byPath = db.prepare('SELECT id, size, mtime_ms, status, analyzed_at, analysis_context FROM source_files WHERE path = ?');
+export interface PreviousFile {
+  size: number | null;
+  mtimeMs: number | null;
+  sha256: string | null;
+}
+
+/** A file modified within this long of its analysis may have changed without its mtime showing it. */
+const RACY_MS = 2_000;
+
+export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile) => { state: FileState; previous: PreviousFile | null } {
+  const byPath = db.prepare('SELECT id, size, mtime_ms, sha256, status, analyzed_at, analysis_context FROM source_files WHERE path = ?');
   // A signature that did not verify, whose key name has gained a usable key record since.
   const waitingForKeys = db.prepare(`SELECT 1 FROM messages m JOIN signatures s ON s.message_id = m.id
     WHERE m.file_id = ? AND s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
       SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?) LIMIT 1`);
   return (file) => {
     const row = byPath.get(file.relPath) as
-      | { id: number; size: number | null; mtime_ms: number | null; status: string; analyzed_at: string | null; analysis_context: string | null }
+      | { id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; analyzed_at: string | null; analysis_context: string | null }
       | undefined;
-    if (!row) return 'new';
-    if (row.size !== file.size || row.mtime_ms !== file.mtimeMs) return 'changed';
-    if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
-    if (row.analysis_context !== context) return 'new-context';
-    if (waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
-    return 'unchanged';
+    if (!row) return { state: 'new', previous: null };
+    const previous = { size: row.size, mtimeMs: row.mtime_ms, sha256: row.sha256 };
+    const state = ((): FileState => {
+      if (row.size !== file.size || row.mtime_ms !== file.mtimeMs) return 'changed';
+      if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
+      if (row.analysis_context !== context) return 'new-context';
+      if (waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
+      // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
+      // "racily clean" case), so its hash decides.
+      if (file.mtimeMs >= Date.parse(row.analyzed_at) - RACY_MS) return 'confirm-by-hash';
+      return 'unchanged';
+    })();
+    return { state, previous };
   };
 }

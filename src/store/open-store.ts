@@ -49,6 +49,10 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
     return db;
   } catch (err) {
     db.close();
+    if (err instanceof StoreError) throw err;
+    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('SQLITE_')) {
+      throw new StoreError(`${path}: the database is damaged or is not a leakcheck database (${(err as Error).message}); refusing to write to it.`);
+    }
     throw err;
   }
 }

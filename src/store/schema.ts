@@ -203,6 +203,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE verdicts ADD COLUMN message_explanation TEXT;
   UPDATE verdicts SET message_verdict = verdict, message_reasons_json = reasons_json, message_explanation = explanation;
   `,
+  // 4: the chain of custody across runs: a file that changed or disappeared between runs is
+  // recorded, with what was known of it before.
+  `
+  CREATE TABLE file_changes (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    path       TEXT NOT NULL,
+    change     TEXT NOT NULL,
+    old_size   INTEGER,
+    old_mtime_ms REAL,
+    old_sha256 TEXT,
+    new_size   INTEGER,
+    new_mtime_ms REAL,
+    new_sha256 TEXT,
+    noticed_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,6 +28,13 @@ export interface FileRecord {
   analysisContext?: string | null;
 }
 
+export interface FileChange {
+  path: string;
+  change: 'changed' | 'removed';
+  old: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
+  new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
+}
+
 export interface StoredMessage {
   index: number;
   offset: number;
@@ -68,6 +75,8 @@ export class StoreWriter {
         key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
         body_bytes_signed, body_bytes_total, warnings_json, key_provenance, key_first_seen, key_last_seen, key_compromised)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertChange: db.prepare(`INSERT INTO file_changes (run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size,
+        new_mtime_ms, new_sha256, noticed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
       // The message's own verdict is kept beside the final one, which the cross-dump pass may raise.
@@ -84,8 +93,59 @@ export class StoreWriter {
     return Number(info.lastInsertRowid);
   }
 
+  /** Runs still marked running belong to processes that died (the run lock is ours now). */
+  markStaleRunsInterrupted(): void {
+    this.db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = 'running'").run();
+  }
+
   finishRun(runId: number, status: 'completed' | 'interrupted' | 'failed', counts: unknown): void {
     this.statements.finishRun.run(new Date().toISOString(), status, json(counts), runId);
+  }
+
+  private queued: Array<{ runId: number; file: FileRecord; messages: StoredMessage[] }> = [];
+  private queuedMessages = 0;
+
+  /**
+   * Queues one file's results; they are committed with others in one transaction (a batch),
+   * which keeps a 70,000-file run from paying for 70,000 commits. A batch is all or nothing, so
+   * a run killed at any moment leaves whole files only, and a re-run redoes the lost batch.
+   */
+  queueFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
+    this.queued.push({ runId, file, messages });
+    this.queuedMessages += messages.length;
+    if (this.queued.length >= 256 || this.queuedMessages >= 2_000) this.flush();
+  }
+
+  flush(): void {
+    if (!this.queued.length) return;
+    const batch = this.queued;
+    this.queued = [];
+    this.queuedMessages = 0;
+    this.db.transaction(() => {
+      for (const item of batch) this.saveFile(item.runId, item.file, item.messages);
+    })();
+  }
+
+  recordChange(runId: number, change: FileChange): void {
+    this.statements.insertChange.run(
+      runId, change.path, change.change, change.old?.size ?? null, change.old?.mtimeMs ?? null, change.old?.sha256 ?? null,
+      change.new?.size ?? null, change.new?.mtimeMs ?? null, change.new?.sha256 ?? null, new Date().toISOString(),
+    );
+  }
+
+  /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */
+  removeMissing(runId: number, seen: ReadonlySet<string>): number {
+    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256 FROM source_files').all() as Array<{
+      id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null;
+    }>;
+    const gone = known.filter((f) => !seen.has(f.path));
+    this.db.transaction(() => {
+      for (const f of gone) {
+        this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
+        this.db.prepare('DELETE FROM source_files WHERE id = ?').run(f.id);
+      }
+    })();
+    return gone.length;
   }
 
   /** Replaces everything known about one source file: re-running updates, never duplicates. */

@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { RunLockedError } from '../../src/store/run-lock.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+
+/** A dump big enough that a run takes a few seconds: the demo dump, many times over. */
+function buildDump(dir: string, copies: number): void {
+  for (let i = 0; i < copies; i++) cpSync(DEMO_DUMP, join(dir, `box-${String(i).padStart(3, '0')}`), { recursive: true });
+}
+
+/** The same pseudo-random integers every run, so that a failure can be replayed. */
+function seededIntegers(seed: number, count: number, min: number, max: number): number[] {
+  let x = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return min + (x % (max - min));
+  });
+}
+
+function startVerify(dump: string, db: string, extra: string[] = []): { child: ReturnType<typeof spawn>; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', ...extra], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.resume();
+  const done = new Promise<{ status: number | null; signal: string | null; stderr: string }>((resolve) =>
+    child.on('exit', (status, signal) => resolve({ status, signal, stderr })),
+  );
+  return { child, done };
+}
+
+/** Files committed so far by a run in progress (WAL lets us read while it writes). */
+function committedFiles(db: string): number {
+  if (!existsSync(db)) return 0;
+  try {
+    const store = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      return (store.prepare('SELECT count(*) AS n FROM source_files').get() as { n: number }).n;
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+const exportOf = (db: string): string => runCli(['export', '--format', 'jsonl', '--db', db]).stdout;
+const manifestOf = (db: string): string => runCli(['manifest', '--db', db]).stdout;
+const rowCounts = (db: string): Record<string, number> => {
+  const store = new Database(db, { readonly: true });
+  try {
+    const tables = ['source_files', 'messages', 'signatures', 'arc_results', 'findings', 'verdicts'];
+    return Object.fromEntries(tables.map((t) => [t, (store.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+  } finally {
+    store.close();
+  }
+};
+
+describe('reliability: kill and resume, interruption, locking, chain of custody', () => {
+  const tmp = tempDir();
+  const dump = join(tmp.path, 'dump');
+  const cleanDb = join(tmp.path, 'clean.db');
+  beforeAll(async () => {
+    buildDump(dump, 12);
+    await runVerify({ dumpRoot: dump, dbPath: cleanDb, keyFiles: [DEMO_KEYS], offline: true });
+  }, 120_000);
+  afterAll(() => tmp.cleanup());
+
+  it('SIGKILL at several random points, then a re-run: the database equals a clean run', async () => {
+    const db = join(tmp.path, 'killed.db');
+    let killedMidRun = 0;
+    // Kill points are chosen by progress, not by time, so that every kill lands mid-run on any
+    // machine: once at least `target` files are committed, the process is killed.
+    for (const target of seededIntegers(20261121, 4, 1, 300)) {
+      const run = startVerify(dump, db);
+      let exited = false;
+      void run.done.then(() => (exited = true));
+      while (!exited && committedFiles(db) < target) await new Promise((r) => setTimeout(r, 5));
+      run.child.kill('SIGKILL');
+      const { signal } = await run.done;
+      if (signal === 'SIGKILL') killedMidRun++;
+    }
+    expect(killedMidRun).toBeGreaterThan(0);
+    const resumed = startVerify(dump, db);
+    const { status, stderr } = await resumed.done;
+    expect(status, stderr).toBe(0);
+    expect(rowCounts(db)).toEqual(rowCounts(cleanDb));
+    expect(exportOf(db)).toBe(exportOf(cleanDb));
+    expect(manifestOf(db)).toBe(manifestOf(cleanDb));
+    const store = new Database(db, { readonly: true });
+    const statuses = (store.prepare('SELECT status FROM runs ORDER BY id').all() as Array<{ status: string }>).map((r) => r.status);
+    store.close();
+    // Killed runs are recorded as interrupted (a run killed before it had recorded itself leaves
+    // no row); none is left "running"; the last one completed.
+    expect(statuses.at(-1)).toBe('completed');
+    expect(statuses.filter((s) => s === 'running')).toEqual([]);
+    const interrupted = statuses.filter((s) => s === 'interrupted').length;
+    expect(interrupted).toBeGreaterThan(0);
+    expect(interrupted).toBeLessThanOrEqual(killedMidRun);
+  }, 120_000);
+
+  it('Ctrl-C stops cleanly, says how to resume, and the re-run completes', async () => {
+    const db = join(tmp.path, 'sigint.db');
+    const run = startVerify(dump, db);
+    // As soon as the run holds its lock, it is under way.
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(`${db}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    run.child.kill('SIGINT');
+    const { status, stderr } = await run.done;
+    expect(status).toBe(130);
+    expect(stderr).toMatch(/run the same command again to resume/);
+    const store = new Database(db, { readonly: true });
+    expect((store.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string }).status).toBe('interrupted');
+    store.close();
+    expect((await startVerify(dump, db).done).status).toBe(0);
+    expect(exportOf(db)).toBe(exportOf(cleanDb));
+  }, 120_000);
+
+  it('a second verify on the same database is refused while the first runs; the first is unharmed', async () => {
+    const db = join(tmp.path, 'busy.db');
+    const first = startVerify(dump, db);
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(`${db}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await expect(runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(RunLockedError);
+    expect((await first.done).status).toBe(0);
+    expect(exportOf(db)).toBe(exportOf(cleanDb));
+    expect(existsSync(`${db}.lock`)).toBe(false);
+  }, 120_000);
+
+  it('the CLI refuses a database locked by a live process with exit code 3 and names it', () => {
+    const db = join(tmp.path, 'held.db');
+    writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-11-21T00:00:00Z' }));
+    const second = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(second.status).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`another leakcheck verify \\(pid ${process.pid}`));
+    rmSync(`${db}.lock`);
+  });
+
+  it('a lock left by a dead process does not block the next run', () => {
+    const db = join(tmp.path, 'stale.db');
+    writeFileSync(`${db}.lock`, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: '2020-01-01' }));
+    const run = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+  });
+
+  it('re-running on an unchanged dump re-reads nothing; a changed file is re-verified and the change recorded; a removed one too', async () => {
+    const small = join(tmp.path, 'small');
+    cpSync(DEMO_DUMP, small, { recursive: true });
+    const db = join(tmp.path, 'incremental.db');
+    const first = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    // Make every file "old", so that none is racily clean and the size/mtime rule decides.
+    const store = new Database(db);
+    store.prepare("UPDATE source_files SET analyzed_at = '2099-01-01T00:00:00.000Z'").run();
+    store.close();
+    const again = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(again.counts.unchanged).toBe(first.counts.containers);
+    expect(again.counts.messages).toBe(0);
+
+    const changedPath = 'inbox/2017-02-14 Q1 budget.eml';
+    appendFileSync(join(small, changedPath), 'Appended after the leak.\r\n');
+    rmSync(join(small, 'notes.txt'));
+    const third = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(third.counts.changed).toBe(1);
+    expect(third.counts.removed).toBe(1);
+    const check = new Database(db, { readonly: true });
+    const changes = check.prepare('SELECT path, change, old_sha256 IS NOT NULL AS hadHash, new_sha256 IS NOT NULL AS hasHash FROM file_changes ORDER BY path').all();
+    expect(changes).toEqual([
+      { path: changedPath, change: 'changed', hadHash: 1, hasHash: 1 },
+      { path: 'notes.txt', change: 'removed', hadHash: 0, hasHash: 0 },
+    ]);
+    expect(check.prepare("SELECT count(*) AS n FROM source_files WHERE path = 'notes.txt'").get()).toEqual({ n: 0 });
+    check.close();
+    const row = exportOf(db).trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string }).find((r) => r.path === changedPath)!;
+    expect(row.verdict).toBe('suspicious'); // the appended text broke the body hash
+  }, 60_000);
+
+  it('a damaged database, or one from a newer leakcheck, is refused and left untouched', () => {
+    const damaged = join(tmp.path, 'damaged.db');
+    writeFileSync(damaged, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0xa5)]));
+    const before = readFileSync(damaged);
+    const result = runCli(['verify', DEMO_DUMP, '--offline', '--db', damaged, '--quiet']);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(/damaged|not a leakcheck database/);
+    expect(readFileSync(damaged).equals(before)).toBe(true);
+
+    const newer = join(tmp.path, 'newer.db');
+    expect(runCli(['verify', DEMO_DUMP, '--offline', '--db', newer, '--quiet']).status).toBe(0);
+    const store = new Database(newer);
+    store.pragma('user_version = 99');
+    store.close();
+    const refused = runCli(['verify', DEMO_DUMP, '--offline', '--db', newer, '--quiet']);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(/schema version 99, newer than this leakcheck/);
+  });
+
+  it('two runs on the same evidence give byte-identical exports and manifests, whatever the time zone and locale', async () => {
+    const a = join(tmp.path, 'a.db');
+    const b = join(tmp.path, 'b.db');
+    expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', a, '--quiet'], { env: { TZ: 'UTC', LANG: 'C' } }).status).toBe(0);
+    expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', b, '--quiet'], { env: { TZ: 'Pacific/Chatham', LANG: 'de_DE.UTF-8' } }).status).toBe(0);
+    const manifest = manifestOf(a);
+    expect(manifest).toBe(manifestOf(b));
+    for (const format of ['jsonl', 'csv']) {
+      expect(runCli(['export', '--format', format, '--db', a]).stdout).toBe(runCli(['export', '--format', format, '--db', b]).stdout);
+    }
+    const parsed = JSON.parse(manifest) as { produced_by: { tool_version: string; key_files: Array<{ sha256: string }> }; files: Array<{ path: string; sha256: string | null; messages: Array<{ verdict: string }> }> };
+    expect(parsed.produced_by.key_files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(parsed.files.find((f) => f.path === 'scan-0042.pdf')).toMatchObject({ sha256: null });
+    expect(parsed.files.find((f) => f.path === 'archive/2017.mbox')!.messages).toHaveLength(4);
+  });
+});
