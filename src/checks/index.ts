@@ -1,6 +1,12 @@
+import { describeBodyTail } from './body-tail.ts';
+import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
+import { auditProviderFingerprints } from './provider-fingerprints.ts';
 import { auditBodyLength, auditSignedHeaders } from './signed-headers.ts';
+import { auditStructure } from './structure.ts';
+import { auditTimeline } from './timeline.ts';
 import type { Finding, MessageCheck, MessageCheckContext } from './types.ts';
+import { auditVisibleHeaders } from './visible-headers.ts';
 import { auditWeakHash } from './weak-hash.ts';
 
 /**
@@ -10,10 +16,26 @@ import { auditWeakHash } from './weak-hash.ts';
 export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   (c) => auditSignedHeaders(c.headers.fields, c.signatures),
   (c) => auditBodyLength(c.signatures),
+  describeBodyTail,
+  auditVisibleHeaders,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditWeakHash(c.signatures),
+  auditTimeline,
+  auditStructure,
+  auditGmailBoundary,
+  auditProviderFingerprints,
 ];
 
+/**
+ * Runs every check. A check that throws (a bug met on hostile input) contributes no finding
+ * rather than failing the message: a check that cannot decide says nothing.
+ */
 export function runMessageChecks(context: MessageCheckContext): Finding[] {
-  return MESSAGE_CHECKS.flatMap((check) => check(context));
+  return MESSAGE_CHECKS.flatMap((check) => {
+    try {
+      return check(context);
+    } catch {
+      return [];
+    }
+  });
 }

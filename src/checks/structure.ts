@@ -1,0 +1,87 @@
+import { readAddressList } from './address-syntax.ts';
+import { MAX_VALUE_CHARS, escapeControls } from './check-support.ts';
+import type { Finding, MessageCheck } from './types.ts';
+
+/** Fields RFC 5322 section 3.6 allows at most once. */
+export const SINGLETONS = [
+  'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject', 'date',
+] as const;
+
+const ADDRESS_FIELDS = ['from', 'sender', 'reply-to', 'to', 'cc'] as const;
+
+const DISPLAY: Record<string, string> = {
+  from: 'From', sender: 'Sender', 'reply-to': 'Reply-To', to: 'To', cc: 'Cc', bcc: 'Bcc', 'message-id': 'Message-ID',
+  'in-reply-to': 'In-Reply-To', references: 'References', subject: 'Subject', date: 'Date',
+};
+
+/**
+ * RFC 5322 structure: singleton fields present more than once, a missing From or Date, and
+ * address fields no parser can read. All warnings: mail programs disagree on which duplicate
+ * they show, which is what header injection exploits, but the red flag for that is
+ * `header-injected` (an unsigned duplicate beside a signed copy); a duplicate it already
+ * reports is not reported again here.
+ */
+export const auditStructure: MessageCheck = ({ headers, signatures }) => {
+  const fields = headers.fields;
+  if (fields.length === 0) return [];
+  const findings: Finding[] = [];
+  const byName = new Map<string, typeof fields>();
+  for (const f of fields) {
+    const list = byName.get(f.name);
+    if (list) list.push(f);
+    else byName.set(f.name, [f]);
+  }
+
+  for (const name of SINGLETONS) {
+    const present = byName.get(name) ?? [];
+    if (present.length < 2) continue;
+    const signedCounts = signatures.filter((s) => s.outcome === 'pass').map((s) => s.tags.signedHeaders.filter((h) => h === name).length);
+    // header-injected (signed-headers.ts) already reports this duplicate, as a red flag: say it once.
+    if (signedCounts.some((n) => n > 0 && n < present.length)) continue;
+    findings.push({
+      code: 'duplicate-singleton-header',
+      severity: 'warning',
+      text: `The message has ${present.length} ${DISPLAY[name]} headers where RFC 5322 allows one; mail programs differ in which one they show.`,
+      evidence: {
+        header: DISPLAY[name],
+        count: present.length,
+        values: present.slice(0, 10).map((f) => f.value.slice(0, 500)),
+        positions: present.slice(0, 10).map((f) => f.position),
+      },
+    });
+  }
+
+  const missing = (['from', 'date'] as const).filter((name) => !byName.has(name));
+  if (missing.length) {
+    const names = missing.map((n) => DISPLAY[n]);
+    findings.push({
+      code: 'required-header-missing',
+      severity: 'warning',
+      text: `The message has no ${names.join(' and no ')} header, which RFC 5322 requires of every message; drafts and some exports lack them, forgeries assembled by hand too.`,
+      evidence: { missing: names },
+    });
+  }
+
+  for (const name of ADDRESS_FIELDS) {
+    for (const field of (byName.get(name) ?? []).slice(0, 10)) {
+      const value = field.value;
+      if (value.length > MAX_VALUE_CHARS) continue; // cannot judge a cut list fairly
+      if (value.trim() === '' && name !== 'from' && name !== 'sender') continue; // empty To/Cc: common, harmless
+      const reading = value.trim() === '' ? null : readAddressList(value);
+      let problem = reading ? reading.problem : 'the field is empty';
+      if (reading && !problem && (name === 'sender' || name === 'from')) {
+        const count = reading.addresses.length;
+        if (name === 'sender' && count > 1) problem = `Sender must name one mailbox, and names ${count}`;
+        if (name === 'from' && count > 1 && !byName.has('sender')) problem = `From names ${count} mailboxes, which RFC 5322 allows only with a Sender header, and there is none`;
+      }
+      if (!problem) continue;
+      findings.push({
+        code: 'malformed-address',
+        severity: 'warning',
+        text: `The ${DISPLAY[name]} header cannot be read as RFC 5322 addresses (${escapeControls(problem, 200)}); mail programs may show it differently.`,
+        evidence: { header: DISPLAY[name], value: value.slice(0, 500), position: field.position, problem },
+      });
+    }
+  }
+  return findings;
+};

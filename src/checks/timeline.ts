@@ -1,0 +1,270 @@
+import { parseTags } from '../keys/parse-key.ts';
+import type { HeaderField } from '../read/headers.ts';
+import { parseMailDate } from '../read/message-meta.ts';
+import type { DkimSignatureResult } from '../verify/dkim.ts';
+import { HOUR, MINUTE, escapeControls, formatDuration, headerAttested, iso, receivedTime, zoneOffsetMinutes } from './check-support.ts';
+import { signatureLabel } from './signed-headers.ts';
+import type { Finding, MessageCheck } from './types.ts';
+
+/**
+ * Tolerances, in one place (documented in docs/checks.md):
+ * - SKEW: clocks of different machines disagree by seconds to minutes; 15 minutes absorbs that
+ *   and ordinary queueing, so anything beyond is worth an examiner's look (warning).
+ * - ZONE_RANGE: UTC offsets run from -12:00 to +14:00, so a machine whose wall clock is right
+ *   but whose time zone is set wrong is off by at most 26 h. Beyond that no time-zone mistake
+ *   explains a difference.
+ * - ZONE_STEP / ZONE_SLACK: a wrong time-zone setting shifts a time by a multiple of 30 minutes;
+ *   a difference within 5 minutes of such a multiple (and within ZONE_RANGE) is treated as one.
+ */
+export const SKEW_TOLERANCE_MS = 15 * MINUTE;
+export const ZONE_RANGE_MS = 26 * HOUR;
+const ZONE_STEP_MS = 30 * MINUTE;
+const ZONE_SLACK_MS = 5 * MINUTE;
+const MAX_STAMPS = 200;
+/** Stamps before this are clocks that were never set (1970, 1980), not times: they are left out. */
+const UNSET_CLOCK_BEFORE = Date.UTC(1995, 0, 1);
+
+/** A time recorded in the header by a server: a Received hop or an ARC seal. */
+interface Stamp {
+  source: string;
+  position: number;
+  time: Date;
+  by: string | null;
+  /** the time as written: what follows the Received field's last ';', or the ARC seal's t= */
+  stamp: string;
+}
+
+/** Whether a difference looks like a time-zone setting error rather than a changed time. */
+export function zoneLike(diffMs: number): boolean {
+  const abs = Math.abs(diffMs);
+  if (abs > ZONE_RANGE_MS) return false;
+  const off = abs % ZONE_STEP_MS;
+  return Math.min(off, ZONE_STEP_MS - off) <= ZONE_SLACK_MS;
+}
+
+/**
+ * The message's times side by side: its Date, every Received hop, ARC seal times and DKIM t=.
+ * Received fields are prepended by each server, so read bottom-up their times increase.
+ */
+export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
+  const fields = headers.fields;
+  if (fields.length === 0) return [];
+  const findings: Finding[] = [];
+  const stamps = serverStamps(fields);
+  const dateField = fields.find((f) => f.name === 'date');
+  const dateValue = dateField?.value.slice(0, 300) ?? null;
+  const date = dateField ? parseMailDate(dateField.value.slice(0, 300)) : null;
+
+  if (dateField && !date) {
+    findings.push({
+      code: 'date-unparseable',
+      severity: 'warning',
+      text: `The Date header "${escapeControls(dateValue!, 80)}" is not a date a mail program would write, so the time the message claims cannot be compared with anything.`,
+      evidence: { date: dateValue },
+    });
+  }
+  if (dateField && date) {
+    const zone = zoneFinding(dateField.value.slice(0, 300));
+    if (zone) findings.push(zone);
+    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'));
+    if (delivered) findings.push(delivered);
+    findings.push(...signatureTimes(date, dateValue!, fields, signatures));
+  }
+  const backwards = hopsBackwards(stamps);
+  if (backwards) findings.push(backwards);
+  return findings;
+};
+
+/** Received hops and ARC-Seal t=, bottom-most first. */
+function serverStamps(fields: HeaderField[]): Stamp[] {
+  const stamps: Stamp[] = [];
+  let received = 0;
+  const total = fields.filter((f) => f.name === 'received').length;
+  for (const field of fields) {
+    if (stamps.length >= MAX_STAMPS) break;
+    if (field.name === 'received') {
+      received++;
+      const value = field.value.length > 4096 ? field.value.slice(-4096) : field.value;
+      const time = receivedTime(value);
+      if (!time || time.getTime() < UNSET_CLOCK_BEFORE) continue;
+      const hop = total - received + 1;
+      const stamp = value.slice(value.lastIndexOf(';') + 1).trim().slice(0, 100);
+      stamps.push({ source: `Received hop ${hop} of ${total} (counted from the bottom)`, position: field.position, time, by: byHost(value), stamp });
+    } else if (field.name === 'arc-seal') {
+      const tags = parseTags(field.value.slice(0, 8192));
+      const t = tags.get('t');
+      if (!t || !/^\d{1,12}$/.test(t)) continue;
+      const time = new Date(Number(t) * 1000);
+      if (time.getTime() < UNSET_CLOCK_BEFORE) continue;
+      stamps.push({ source: `ARC-Seal i=${tags.get('i') ?? '?'} t=${t}`, position: field.position, time, by: tags.get('d') ?? null, stamp: `t=${t}` });
+    }
+  }
+  return stamps.sort((a, b) => b.position - a.position);
+}
+
+const byHost = (value: string): string | null => /\bby\s+([^\s;()]{1,100})/i.exec(value.slice(0, 1024))?.[1] ?? null;
+
+const stampEvidence = (s: Stamp) => ({ source: s.source, by: s.by, stamp: s.stamp, time: iso(s.time) });
+
+/**
+ * The first recorded delivery (the bottom-most server stamp) earlier than the Date: the
+ * message was delivered before it was written. A red flag unless a verifying signature covers
+ * the Date (then the Date is as the sender's system wrote it, and its clock was wrong) or the
+ * difference looks like a wrong time-zone setting.
+ */
+function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], dateSigned: boolean): Finding | null {
+  const first = stamps[0];
+  if (!first) return null;
+  const diff = date.getTime() - first.time.getTime();
+  if (diff <= SKEW_TOLERANCE_MS) return null;
+  const zone = zoneLike(diff);
+  const red = !dateSigned && !zone;
+  const where = `${first.source}${first.by ? `, by ${escapeControls(first.by, 100)}` : ''}, at ${iso(first.time)}`;
+  const why = red
+    ? 'it was delivered before it was written, as when the Date was changed after sending'
+    : dateSigned
+      ? 'a verifying signature covers the Date, so it is as the sender\'s system wrote it: that machine\'s clock was probably wrong'
+      : `it was delivered before it was written; a difference this close to a whole number of half-hours is what a wrong time-zone setting on the sender's computer gives, but it is also what an edited hour gives`;
+  return {
+    code: 'delivered-before-written',
+    severity: red ? 'red-flag' : 'warning',
+    text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where}): ${why}.`,
+    evidence: {
+      date: dateValue,
+      dateTime: iso(date),
+      firstDelivery: stampEvidence(first),
+      differenceSeconds: Math.round(diff / 1000),
+      toleranceMinutes: SKEW_TOLERANCE_MS / MINUTE,
+      dateSigned,
+      timeZoneLike: zone,
+    },
+  };
+}
+
+/**
+ * Server stamps that run backwards, read bottom-up. Servers keep their clocks synchronised;
+ * a step back beyond the skew tolerance is a warning, and beyond any time-zone mistake
+ * (26 h) a red flag: the Received fields were not written in the order they claim.
+ */
+function hopsBackwards(stamps: Stamp[]): Finding | null {
+  let latest: Stamp | null = null;
+  let worst: { earlier: Stamp; later: Stamp; step: number } | null = null;
+  for (const stamp of stamps) {
+    if (latest && latest.time.getTime() - stamp.time.getTime() > (worst?.step ?? 0)) {
+      worst = { earlier: latest, later: stamp, step: latest.time.getTime() - stamp.time.getTime() };
+    }
+    if (!latest || stamp.time > latest.time) latest = stamp;
+  }
+  if (!worst || worst.step <= SKEW_TOLERANCE_MS) return null;
+  const red = worst.step > ZONE_RANGE_MS;
+  return {
+    code: 'received-hops-backwards',
+    severity: red ? 'red-flag' : 'warning',
+    text: `The message's server time stamps run backwards: ${worst.later.source} (${iso(worst.later.time)}) is ${formatDuration(worst.step)} earlier than ${worst.earlier.source} below it (${iso(worst.earlier.time)}), ${
+      red ? 'more than any clock or time-zone error explains, so these Received fields were not written in the order they claim' : 'more than clock skew between servers explains'
+    }.`,
+    evidence: {
+      earlierInPath: stampEvidence(worst.earlier),
+      laterInPath: stampEvidence(worst.later),
+      stepBackSeconds: Math.round(worst.step / 1000),
+      toleranceMinutes: SKEW_TOLERANCE_MS / MINUTE,
+      redFlagBeyondHours: ZONE_RANGE_MS / HOUR,
+      stamps: stamps.slice(0, 30).map(stampEvidence),
+    },
+  };
+}
+
+/**
+ * DKIM t= against the Date. The author's domain (aligned d=) signs when the message leaves
+ * the author's system, seconds after the Date; a third party (a list, a forwarder, an ESP)
+ * may legitimately sign much later. A Resent-Date that matches t= explains a re-sent message.
+ */
+function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[]): Finding[] {
+  const findings: Finding[] = [];
+  const dateSigned = headerAttested(fields, signatures, 'date');
+  const resent = fields
+    .filter((f) => f.name === 'resent-date')
+    .slice(0, 20)
+    .map((f) => parseMailDate(f.value.slice(0, 300)))
+    .filter((d): d is Date => d !== null);
+  for (const sig of signatures) {
+    if (sig.tags.timestamp === null || sig.outcome === 'malformed') continue;
+    const signedAt = new Date(sig.tags.timestamp * 1000);
+    const diff = signedAt.getTime() - date.getTime();
+    const limit = sig.aligned ? SKEW_TOLERANCE_MS : ZONE_RANGE_MS;
+    if (Math.abs(diff) <= limit) continue;
+    if (resent.some((r) => Math.abs(signedAt.getTime() - r.getTime()) <= ZONE_RANGE_MS)) continue;
+    const red = sig.aligned && sig.outcome === 'pass' && !dateSigned && Math.abs(diff) > ZONE_RANGE_MS;
+    const later = diff > 0;
+    const direction = `${formatDuration(diff)} ${later ? 'after' : 'before'}`;
+    let why: string;
+    if (red) {
+      why = 'the signature verifies but does not cover the Date, so the Date shown is unsigned and contradicts the signing time, as when a Date is changed after signing';
+    } else if (!sig.aligned) {
+      why = later
+        ? `${sig.tags.domain ?? 'the signer'} is not the author's domain, and intermediaries such as lists and bulk senders can sign long after a message is written`
+        : `${sig.tags.domain ?? 'the signer'} signed it before the time the message says it was written: a wrong clock on the author's machine, or an edited Date, explains it`;
+    } else {
+      const attested = sig.outcome === 'pass' && dateSigned;
+      why = later
+        ? `it was signed when it left the author's system, so it left long after it was written: a message held in an outbox or re-sent explains it, and so does ${attested ? 'a Date set back by its sender (the signature covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`
+        : `it was signed before it was written: a wrong clock on the author's machine explains it, and so does ${attested ? 'a Date set forward by its sender (the signature covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`;
+    }
+    findings.push({
+      code: 'signature-time-far-from-date',
+      severity: red ? 'red-flag' : 'warning',
+      text: `The signature by ${sig.tags.domain ?? '?'} was made at ${iso(signedAt)}, ${direction} the message's Date (${iso(date)}): ${why}.`,
+      evidence: {
+        signature: signatureLabel(sig),
+        t: sig.tags.timestamp,
+        signedAt: iso(signedAt),
+        date: dateValue,
+        dateTime: iso(date),
+        differenceSeconds: Math.round(diff / 1000),
+        toleranceMinutes: limit / MINUTE,
+        redFlagBeyondHours: ZONE_RANGE_MS / HOUR,
+        aligned: sig.aligned,
+        outcome: sig.outcome,
+        dateSigned,
+      },
+    });
+  }
+  return findings;
+}
+
+/** Common zone names in Date comments and the offsets they stand for (some are ambiguous). */
+const ZONE_NAMES: Record<string, number[]> = {
+  UT: [0], UTC: [0], GMT: [0], Z: [0], WET: [0], WEST: [60], BST: [60, 360],
+  CET: [60], CEST: [120], MET: [60], MEST: [120], EET: [120], EEST: [180],
+  EST: [-300, 600, 660], EDT: [-240, 660], CST: [-360, 480, -300], CDT: [-300, -240],
+  MST: [-420], MDT: [-360], PST: [-480, 480], PDT: [-420], AKST: [-540], AKDT: [-480], HST: [-600],
+  JST: [540], KST: [540], HKT: [480], SGT: [480], AWST: [480], ACST: [570], ACDT: [630],
+  AEST: [600], AEDT: [660], NZST: [720], NZDT: [780],
+};
+
+/**
+ * A Date whose numeric zone no place uses, or whose zone comment names another zone than its
+ * offset ("-0400 (PST)"): hand-edited dates often change one and not the other. Info only:
+ * software has written odd zones too. The Date's zone is not compared with the servers'
+ * zones: providers stamp their own zone (Gmail Pacific time, Microsoft UTC), whatever the
+ * sender's, and travellers' devices change zone.
+ */
+function zoneFinding(dateValue: string): Finding | null {
+  const offset = zoneOffsetMinutes(dateValue);
+  if (offset === null) return null;
+  const impossible = Math.abs(offset) > 14 * 60 || offset % 15 !== 0;
+  const comment = /\(\s*([A-Za-z]{1,5})\s*\)\s*$/.exec(dateValue)?.[1]?.toUpperCase() ?? null;
+  const expected = comment ? ZONE_NAMES[comment] : undefined;
+  const contradicts = expected !== undefined && !expected.includes(offset);
+  if (!impossible && !contradicts) return null;
+  const shown = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return {
+    code: 'date-zone-inconsistent',
+    severity: 'info',
+    text: impossible
+      ? `The Date's time zone ${shown} is not one any place uses, which suggests the Date was typed by hand.`
+      : `The Date gives the offset ${shown} but names the zone ${comment}, which is a different offset: one of the two was changed, or the sending software was misconfigured.`,
+    evidence: { date: dateValue, offsetMinutes: offset, zoneComment: comment, commentOffsetsMinutes: expected ?? null },
+  };
+}
+

@@ -1,0 +1,44 @@
+import { signatureLabel } from './signed-headers.ts';
+import type { Finding, MessageCheck } from './types.ts';
+
+/** The headers a mail program shows a reader, besides From (which every passing signature covers). */
+export const VISIBLE_HEADERS = ['subject', 'to', 'cc', 'reply-to', 'date'] as const;
+
+const DISPLAY: Record<string, string> = { subject: 'Subject', to: 'To', cc: 'Cc', 'reply-to': 'Reply-To', date: 'Date', from: 'From' };
+
+/**
+ * Which visible headers present in the message no verifying signature covers. A signature
+ * proves only what its h= lists: an unsigned Subject or Date could have been changed without
+ * breaking it. Reported only when some signature verifies (otherwise nothing is covered).
+ */
+export const auditVisibleHeaders: MessageCheck = ({ headers, signatures }) => {
+  const passing = signatures.filter((s) => s.outcome === 'pass');
+  if (passing.length === 0) return [];
+  const covered = new Set(passing.flatMap((s) => s.tags.signedHeaders));
+  const present = new Set(headers.fields.map((f) => f.name));
+  const unsigned = VISIBLE_HEADERS.filter((h) => present.has(h) && !covered.has(h));
+  if (unsigned.length === 0) return [];
+  const bodyFullyCovered = passing.some((s) => s.tags.bodyLength === null || (s.bodyBytesTotal ?? 0) <= (s.bodyBytesSigned ?? 0));
+  const coveredVisible = ['from', ...VISIBLE_HEADERS].filter((h) => present.has(h) && covered.has(h));
+  const names = unsigned.map((h) => DISPLAY[h]!);
+  const verifiedPart = [bodyFullyCovered ? 'the body' : null, ...coveredVisible.map((h) => DISPLAY[h]!)].filter(Boolean);
+  const finding: Finding = {
+    code: 'visible-headers-unsigned',
+    severity: 'info',
+    text: `${capitalise(listing(verifiedPart as string[]))} ${verifiedPart.length === 1 ? 'is' : 'are'} verified, but no verifying signature covers ${listing(names)}: ${names.length === 1 ? 'it' : 'they'} could have been changed without breaking the signature.`,
+    evidence: {
+      headers: names,
+      coveredHeaders: coveredVisible.map((h) => DISPLAY[h]!),
+      bodyFullyCovered,
+      signatures: passing.map(signatureLabel),
+    },
+  };
+  return [finding];
+};
+
+function listing(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+
+/**
+ * Genuine mail must not get red flags from the header forensics. The first list is the GENUINE
+ * list of tests/conformance/real-world.test.ts (verified messages, test vectors included); the
+ * second adds the other unaltered real messages of the shared corpus, whose keys are not all
+ * available (so they are not verified), but which are what real Gmail, Outlook, iCloud, GitHub,
+ * mailing-list and bulk mail look like.
+ */
+const GENUINE: Array<[string, string]> = [
+  ['hunter-dkim', 'messages/meeting-for-coffee.eml'],
+  ['hunter-dkim', 'messages/truncated.eml'],
+  ['hunter-dkim', 'messages/timestamped.eml'],
+  ['podesta-driusan', 'messages/podesta-edgar-mitchell.eml'],
+  ['mimekit', 'messages/gmail.msg'],
+  ['mimekit', 'messages/related.msg'],
+  ['mimekit', 'messages/multipart-no-end-boundary.msg'],
+  ['mimekit', 'messages/rfc8463-example.msg'],
+  ['hamcrest-mail', 'messages/message-gmail.txt'],
+  ['hamcrest-mail', 'messages/message-outlook.txt'],
+  ['hamcrest-mail', 'messages/examples-message.txt'],
+  ['ocaml-dkim', 'messages/001.mail'],
+  ['ocaml-dkim', 'messages/002.mail'],
+  ['ocaml-dkim', 'messages/003.mail'],
+  ['ocaml-dkim', 'messages/004.mail'],
+  ['ocaml-dkim', 'messages/005.mail'],
+  ['zk-email', 'messages/email-good.eml'],
+  ['zk-email', 'messages/email-good-large.eml'],
+  ['zk-email', 'messages/email-different-domain.eml'],
+  ['dkimpy', 'messages/test2.message'],
+  ['dkimpy', 'messages/ed25519test2.msg'],
+  ['authheaders', 'messages/test.message_signed'],
+  ['authheaders', 'messages/testcomma.message'],
+  ['rfc-examples', 'rfc8463-appendix-a3.eml'],
+  ['mailauth', 'messages/rfc8463-signed.eml'],
+];
+
+const OTHER_REAL: Array<[string, string]> = [
+  ['zk-email', 'messages/multi-dkim-sig.eml'],
+  ['mailauth', 'messages/arc-pass.eml'],
+  ['mailauth', 'messages/arc-pass2.eml'],
+  ['mailauth', 'messages/authtest.eml'],
+  ['mailauth', 'messages/bimi.eml'],
+  ['mailauth', 'messages/message3.eml'],
+  ['mailauth', 'messages/zbimi.eml'],
+  ['mailauth', 'messages/zproov.eml'],
+  ...['001', '002', '003', '004', '005', '006', '007', '008'].map((n): [string, string] => ['ocaml-arc', `messages/${n}.mail`]),
+];
+
+const analyze = (set: string, path: string) => analyzeMessage({ raw: corpusFile(set, path), format: 'eml' }, dnsJsonLookup(set));
+
+describe.skipIf(!HAS_CORPUS)(`genuine corpus mail gets no red flag${CORPUS_SKIP_NOTE}`, () => {
+  it.each([...GENUINE, ...OTHER_REAL])('%s %s', async (set, path) => {
+    const analysis = await analyze(set, path);
+    const redFlags = analysis.findings.filter((f) => f.severity === 'red-flag');
+    expect(redFlags, redFlags.map((f) => f.text).join('\n')).toEqual([]);
+    expect(analysis.verdict.verdict).not.toBe('suspicious');
+  });
+
+  it('the verified ones stay verified', async () => {
+    for (const [set, path] of GENUINE) expect((await analyze(set, path)).verdict.verdict, `${set} ${path}`).toBe('verified');
+  });
+
+  it('test vectors signed years after their Date get a warning, not a red flag', async () => {
+    const analysis = await analyze('mailauth', 'messages/rfc8463-signed.eml');
+    const late = analysis.findings.filter((f) => f.code === 'signature-time-far-from-date');
+    expect(late.length).toBe(2);
+    expect(late.every((f) => f.severity === 'warning' && f.evidence['dateSigned'] === true)).toBe(true);
+  });
+
+  it("Gmail's boundaries in the corpus decode to within a minute of their Date", async () => {
+    for (const [set, path] of [['hamcrest-mail', 'messages/message-gmail.txt'], ['mailauth', 'messages/zproov.eml'], ['podesta-driusan', 'messages/podesta-edgar-mitchell.eml']] as const) {
+      const analysis = await analyze(set, path);
+      expect(analysis.findings.map((f) => f.code), `${set} ${path}`).not.toContain('gmail-boundary-time-mismatch');
+    }
+  });
+});

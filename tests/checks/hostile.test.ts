@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { describeBodyTail } from '../../src/checks/body-tail.ts';
+import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
+import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
+import { auditProviderFingerprints } from '../../src/checks/provider-fingerprints.ts';
+import { auditStructure } from '../../src/checks/structure.ts';
+import { auditTimeline } from '../../src/checks/timeline.ts';
+import type { MessageCheck } from '../../src/checks/types.ts';
+import { auditVisibleHeaders } from '../../src/checks/visible-headers.ts';
+import { context, fakeSignature, headersWith, message } from './support.ts';
+
+const NEW_CHECKS: Array<[string, MessageCheck]> = [
+  ['visible headers', auditVisibleHeaders],
+  ['body tail', describeBodyTail],
+  ['timeline', auditTimeline],
+  ['structure', auditStructure],
+  ['gmail boundary', auditGmailBoundary],
+  ['provider fingerprints', auditProviderFingerprints],
+];
+
+const MB = 1024 * 1024;
+
+/** Messages built to make a careless parser throw or take quadratic time. */
+const HOSTILE: Array<[string, () => string]> = [
+  ['a 1 MB From of spaces', () => message(headersWith({ From: `a${' '.repeat(MB)}b` }))],
+  ['a 1 MB To of unclosed parentheses', () => message(headersWith({ To: '('.repeat(MB) }))],
+  ['a 1 MB To of quotes and backslashes', () => message(headersWith({ To: '"\\'.repeat(MB / 2) }))],
+  ['60 KB of mailbox-less commas and spaces', () => message(headersWith({ To: ' , @ . '.repeat(8_000) }))],
+  ['a 60 KB addr-spec of spaces and dots', () => message(headersWith({ To: `x${' . '.repeat(20_000)}@y` }))],
+  ['garbage dates', () => message(headersWith({ Date: '99 Foo 99999 99:99:99 +9999 (((' }, ['Received: ;;;; 32 Feb 2016 25:61:00 +0000', 'Received: by x; 9999-99-99 99:99:99 +9999']))],
+  ['20,000 Received headers', () => message(headersWith({}, Array.from({ length: 20_000 }, (_, i) => `Received: by h${i}; Mon, 14 Mar 2016 ${String(i % 24).padStart(2, '0')}:00:00 +0000`)))],
+  ['a 1 MB Received header', () => message(headersWith({}, [`Received: from ${'x'.repeat(MB)}; Mon, 14 Mar 2016 09:00:00 +0000`]))],
+  ['a 1 MB boundary parameter', () => message(headersWith({ 'Content-Type': `multipart/mixed; boundary="${'0'.repeat(MB)}"` }))],
+  ['a 1 MB Message-ID and X-Mailer', () => message(headersWith({ 'Message-ID': `<${'a'.repeat(MB)}@mail.gmail.com>` }, [`X-Mailer: ${'Apple Mail '.repeat(MB / 11)}`]))],
+  ['ARC-Seal with garbage t=', () => message(headersWith({}, ['ARC-Seal: i=1; t=99999999999999999999; d=x', 'ARC-Seal: i=x; t=-5; d=', 'ARC-Seal: ;;;==;']))],
+];
+
+describe('hostile input', () => {
+  it.each(HOSTILE)('%s: every check finishes quickly and never throws', (_, build) => {
+    const raw = build();
+    const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; l=3; t=99999999999; h=from:to:subject', bodyBytesSigned: 3, bodyBytesTotal: 30 });
+    const ctx = context(raw, [sig]);
+    for (const [name, check] of NEW_CHECKS) {
+      const started = performance.now();
+      expect(() => check(ctx), name).not.toThrow();
+      expect(performance.now() - started, name).toBeLessThan(1500);
+    }
+  });
+
+  it('a body tail of 10 MB with boundary look-alikes is described from a bounded scan', () => {
+    const tail = '--b1x\r\n'.repeat(1_500_000);
+    const raw = message(headersWith({ 'Content-Type': 'multipart/mixed; boundary="b1"' }), `--b1\r\n\r\nok\r\n--b1--\r\n${tail}`);
+    const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; l=20; h=from', bodyBytesSigned: 20, bodyBytesTotal: 20 + tail.length });
+    const started = performance.now();
+    const [finding] = describeBodyTail(context(raw, [sig]));
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(finding?.evidence).toMatchObject({ unsignedLines: 1_500_000, scannedBytes: 64 * 1024, addsMimeParts: false });
+  });
+
+  it('a message with no header fields gets no finding from the new checks', () => {
+    const ctx = context(Buffer.from('\r\n\r\njust a body\r\n'));
+    for (const [, check] of NEW_CHECKS) expect(check(ctx)).toEqual([]);
+  });
+
+  it('the registry runs every check, including the new ones', () => {
+    expect(MESSAGE_CHECKS.length).toBe(10);
+    for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
+    const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
+    expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);
+  });
+});

@@ -1,0 +1,207 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
+import { receivedTime } from '../../src/checks/check-support.ts';
+import { auditTimeline, zoneLike } from '../../src/checks/timeline.ts';
+import type { Finding } from '../../src/checks/types.ts';
+import { handSignature, rsaKey, tableLookup, type TestKey } from '../unit/support/signing.ts';
+import { context, fakeSignature, headersWith, message, unix } from './support.ts';
+
+const only = (findings: Finding[], code: string): Finding[] => findings.filter((f) => f.code === code);
+const run = (headers: string[], sigs: Parameters<typeof context>[1] = []) => auditTimeline(context(message(headers), sigs));
+
+// A realistic Gmail path: the author's Date, Gmail's HTTP hop, then the receiving server.
+const GMAIL_PATH = [
+  'Received: from mail-pl1-f178.google.com (mail-pl1-f178.google.com [209.85.214.178]) by mx.example.org (Postfix) with ESMTPS id 446789FF9D for <bob@example.org>; Mon, 14 Mar 2016 10:27:02 +0100 (CET)',
+  'Received: by mail-pl1-f178.google.com with SMTP id q16so4527699plr.10 for <bob@example.org>; Mon, 14 Mar 2016 02:26:59 -0700 (PDT)',
+  'Received: by 10.204.233.201 with HTTP; Mon, 14 Mar 2016 02:26:50 -0700 (PDT)',
+];
+
+describe('timeline: the Date itself', () => {
+  it('date-unparseable: a Date that is not a date is a warning', () => {
+    const findings = run(headersWith({ Date: 'yesterday afternoon' }));
+    expect(findings).toEqual([
+      expect.objectContaining({ code: 'date-unparseable', severity: 'warning', evidence: { date: 'yesterday afternoon' } }),
+    ]);
+  });
+
+  it('date-zone-inconsistent: an offset no place uses, or one its comment contradicts (info)', () => {
+    const odd = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 09:26:50 +0137' })), 'date-zone-inconsistent');
+    expect(odd).toEqual([expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ offsetMinutes: 97 }) })]);
+    const contradicted = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 05:26:50 -0400 (PST)' })), 'date-zone-inconsistent');
+    expect(contradicted).toEqual([
+      expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ zoneComment: 'PST', commentOffsetsMinutes: [-480, 480] }) }),
+    ]);
+    expect(contradicted[0]!.text).toContain('-0400 but names the zone PST');
+  });
+
+  it('accepts real zones and comments, ambiguous names included', () => {
+    for (const date of ['Fri, 11 Jul 2003 21:00:37 -0700 (PDT)', 'Fri, 29 Apr 2022 12:15:54 +0800 (CST)', 'Sun,  8 Dec 2019 10:42:21 +0100 (CET)', 'Thu, 1 Jan 2015 05:45:00 +0545', 'Mon, 14 Mar 2016 09:26:50 GMT']) {
+      expect(run(headersWith({ Date: date })), date).toEqual([]);
+    }
+  });
+});
+
+describe('timeline: delivered-before-written', () => {
+  it('a Date hours after the first delivery, not a whole number of half-hours, is a red flag', () => {
+    const findings = run(headersWith({ Date: 'Mon, 14 Mar 2016 15:17:00 +0000' }, GMAIL_PATH));
+    const [finding] = only(findings, 'delivered-before-written');
+    expect(finding).toMatchObject({
+      severity: 'red-flag',
+      evidence: {
+        date: 'Mon, 14 Mar 2016 15:17:00 +0000',
+        dateTime: '2016-03-14T15:17:00.000Z',
+        firstDelivery: { source: 'Received hop 1 of 3 (counted from the bottom)', by: '10.204.233.201', stamp: 'Mon, 14 Mar 2016 02:26:50 -0700 (PDT)', time: '2016-03-14T09:26:50.000Z' },
+        differenceSeconds: 5 * 3600 + 50 * 60 + 10,
+        toleranceMinutes: 15,
+        dateSigned: false,
+        timeZoneLike: false,
+      },
+    });
+    expect(finding!.text).toContain('5 h 50 min later than the message\'s first recorded delivery');
+  });
+
+  it('a Date moved days later is a red flag too (really analysed: the message becomes suspicious)', async () => {
+    const raw = message(headersWith({ Date: 'Thu, 17 Mar 2016 11:02:13 +0000' }, GMAIL_PATH));
+    const a = await analyzeMessage({ raw: Buffer.from(raw, 'latin1'), format: 'eml' }, tableLookup({}));
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('delivered-before-written');
+  });
+
+  it('a difference of whole hours looks like a wrong time zone: a warning that says both', () => {
+    const [finding] = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 14:26:52 +0000' }, GMAIL_PATH)), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { timeZoneLike: true, differenceSeconds: 5 * 3600 + 2 } });
+    expect(finding!.text).toContain('wrong time-zone setting');
+    expect(finding!.text).toContain('edited hour');
+  });
+
+  it('a Date a verifying signature covers is as the sender wrote it: a warning', () => {
+    const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date' });
+    const [finding] = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 15:17:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true } });
+  });
+
+  it('an ARC seal is a delivery too', () => {
+    const headers = headersWith({ Date: 'Wed, 16 Mar 2016 10:00:00 +0000' }, ['ARC-Seal: i=1; a=rsa-sha256; t=1457947610; cv=none; d=google.com; s=arc-20160816; b=xyz']);
+    const [finding] = only(run(headers), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { firstDelivery: { source: 'ARC-Seal i=1 t=1457947610', by: 'google.com' } } });
+  });
+
+  it('says nothing within 15 minutes of clock skew, or when the Date is earlier than the delivery', () => {
+    expect(run(headersWith({ Date: 'Mon, 14 Mar 2016 09:40:00 +0000' }, GMAIL_PATH))).toEqual([]);
+    expect(run(headersWith({}, GMAIL_PATH))).toEqual([]);
+    // written on Friday, sent from an outbox on Monday: no finding
+    expect(run(headersWith({ Date: 'Fri, 11 Mar 2016 17:02:00 +0000' }, GMAIL_PATH))).toEqual([]);
+  });
+});
+
+describe('timeline: received-hops-backwards', () => {
+  const hop = (by: string, date: string) => `Received: from relay.example (relay.example [192.0.2.1]) by ${by} with ESMTP id 1; ${date}`;
+
+  it('a hop earlier than the one below it by hours is a warning, by days a red flag', () => {
+    const hours = run(headersWith({}, [hop('mx.example.org', 'Mon, 14 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]));
+    expect(only(hours, 'received-hops-backwards')).toEqual([
+      expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ stepBackSeconds: 2 * 3600 + 17 * 60, toleranceMinutes: 15, redFlagBeyondHours: 26 }) }),
+    ]);
+    const days = run(headersWith({}, [hop('mx.example.org', 'Thu, 10 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]));
+    const [finding] = only(days, 'received-hops-backwards');
+    expect(finding).toMatchObject({
+      severity: 'red-flag',
+      evidence: { earlierInPath: { by: 'relay.example', time: '2016-03-14T09:27:00.000Z' }, laterInPath: { by: 'mx.example.org', time: '2016-03-10T07:10:00.000Z' } },
+    });
+  });
+
+  it('tolerates a few minutes of skew between servers, and ignores clocks never set', () => {
+    const skew = [hop('mx.example.org', 'Mon, 14 Mar 2016 09:25:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')];
+    expect(run(headersWith({}, skew))).toEqual([]);
+    const unset = [hop('mx.example.org', 'Thu, 01 Jan 1970 00:00:10 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')];
+    expect(run(headersWith({}, unset))).toEqual([]);
+  });
+
+  it('reads the ISO-like stamps some MTAs write', () => {
+    expect(receivedTime('by filter0103p1las1.sendgrid.net with SMTP id x 2016-11-09 20:10:27.258036245 +0000 UTC')).toBeNull(); // no ';'
+    expect(receivedTime('by filter0103p1las1.sendgrid.net with SMTP id x; 2016-11-09 20:10:27.258036245 +0000 UTC')?.toISOString()).toBe('2016-11-09T20:10:27.258Z');
+    expect(receivedTime('by tot-qpr-mailcore2 with JS-mailcore (0.1) id BWMj14; 2015-10-29 11:38:32.817089-04:00')?.toISOString()).toBe('2015-10-29T15:38:32.817Z');
+    expect(receivedTime('from localhost')).toBeNull();
+    expect(receivedTime('by x; 2016-11-09 20:10:27')).toBeNull(); // no zone: not a time
+  });
+});
+
+describe('timeline: signature-time-far-from-date', () => {
+  const DATE = 'Mon, 14 Mar 2016 09:26:50 +0000';
+  const t = (iso: string) => unix(iso);
+
+  it("the author's verifying signature, not covering the Date, days away from it: a red flag", () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-03-20T12:00:00Z')}; h=from:subject:to` });
+    const [finding] = only(run(headersWith({ Date: DATE }), [sig]), 'signature-time-far-from-date');
+    expect(finding).toMatchObject({
+      severity: 'red-flag',
+      evidence: {
+        signature: '#1 d=example.com s=a',
+        signedAt: '2016-03-20T12:00:00.000Z',
+        dateTime: '2016-03-14T09:26:50.000Z',
+        differenceSeconds: 6 * 86400 + 2 * 3600 + 33 * 60 + 10,
+        toleranceMinutes: 15,
+        aligned: true,
+        outcome: 'pass',
+        dateSigned: false,
+      },
+    });
+  });
+
+  it('is really a red flag end to end: a hand-made signature without date, on a re-dated message', async () => {
+    const key: TestKey = rsaKey(2048);
+    const raw = message(headersWith({ Date: 'Wed, 02 Mar 2016 08:00:00 +0000' }));
+    const signature = handSignature(raw, { key, domain: 'example.com', selector: 'sel1', headers: ['from', 'to', 'subject'], signTime: new Date('2016-03-14T09:26:53Z') });
+    const a = await analyzeMessage({ raw: Buffer.from(signature + raw, 'latin1'), format: 'eml' }, tableLookup({ 'sel1._domainkey.example.com': key.txt }));
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['signature-time-far-from-date']);
+  });
+
+  it('when a verifying signature covers the Date, days apart is a warning (sender-written: outbox, re-sent, or backdated)', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2018-06-10T13:38:29Z')}; h=from:subject:date` });
+    const [finding] = only(run(headersWith({ Date: 'Fri, 11 Jul 2003 21:00:37 -0700 (PDT)' }), [sig]), 'signature-time-far-from-date');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true } });
+    expect(finding!.text).toContain('a Date set back by its sender');
+  });
+
+  it("the author's signature hours away is a warning; without a key it is never a red flag", () => {
+    const hours = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-03-14T12:00:00Z')}; h=from` });
+    expect(only(run(headersWith({ Date: DATE }), [hours]), 'signature-time-far-from-date')).toEqual([expect.objectContaining({ severity: 'warning' })]);
+    const noKey = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-04-14T12:00:00Z')}; h=from`, outcome: 'key-not-found' });
+    expect(only(run(headersWith({ Date: DATE }), [noKey]), 'signature-time-far-from-date')).toEqual([expect.objectContaining({ severity: 'warning' })]);
+    const before = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-03-14T08:00:00Z')}; h=from:date` });
+    expect(only(run(headersWith({ Date: DATE }), [before]), 'signature-time-far-from-date')[0]!.text).toContain('signed before it was written');
+  });
+
+  it('a third party may sign a day later (lists, bulk senders); beyond 26 h it is a warning', () => {
+    const list = fakeSignature({ tags: `v=1; d=lists.example.org; s=a; t=${t('2016-03-15T08:00:00Z')}; h=from`, aligned: false });
+    expect(run(headersWith({ Date: DATE }), [list])).toEqual([]);
+    const late = fakeSignature({ tags: `v=1; d=lists.example.org; s=a; t=${t('2016-03-19T08:00:00Z')}; h=from`, aligned: false });
+    expect(only(run(headersWith({ Date: DATE }), [late]), 'signature-time-far-from-date')).toEqual([
+      expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ aligned: false, toleranceMinutes: 26 * 60 }) }),
+    ]);
+  });
+
+  it('a Resent-Date that matches t= explains a re-sent message', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-05-01T10:00:05Z')}; h=from` });
+    const headers = headersWith({ Date: DATE }, ['Resent-Date: Sun, 1 May 2016 10:00:00 +0000', 'Resent-From: alice@example.com']);
+    expect(run(headers, [sig])).toEqual([]);
+  });
+
+  it("says nothing for the author's signature seconds after the Date", () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-03-14T09:26:53Z')}; h=from:date` });
+    expect(run(headersWith({ Date: DATE }, GMAIL_PATH), [sig])).toEqual([]);
+  });
+});
+
+describe('timeline: zone-like differences', () => {
+  it('recognises whole half-hours within 5 minutes, up to 26 h', () => {
+    const min = 60_000;
+    expect(zoneLike(60 * min)).toBe(true);
+    expect(zoneLike(5 * 60 * min + 4 * min)).toBe(true);
+    expect(zoneLike(-(9 * 60 + 30) * min)).toBe(true);
+    expect(zoneLike(5 * 60 * min + 12 * min)).toBe(false);
+    expect(zoneLike(27 * 60 * min)).toBe(false);
+  });
+});
