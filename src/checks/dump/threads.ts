@@ -44,7 +44,12 @@ export const threadOrder: DumpCheck = (messages) => {
       for (const m of flagged) {
         findings.push({
           messageId: m.id,
-          finding: { code: 'reply-before-parent', severity: bothVerified ? 'warning' : 'red-flag', text, evidence },
+          finding: {
+            code: 'reply-before-parent',
+            severity: bothVerified ? 'warning' : 'red-flag',
+            text,
+            evidence,
+          },
         });
       }
     }
