@@ -9,6 +9,7 @@ import { csvHeader, csvLine } from '../report/csv.ts';
 import { toExportRow } from '../report/export-rows.ts';
 import { jsonlLine } from '../report/jsonl.ts';
 import { makeChalk, renderTextSummary } from '../report/text.ts';
+import { renderHtmlReport } from '../report/html/render-html.ts';
 import { buildManifest } from '../report/manifest.ts';
 import { renderMarkdownSummary } from '../report/markdown.ts';
 import { createProgress } from '../report/progress.ts';
@@ -26,9 +27,9 @@ export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 }
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const positiveInt = (value: string): number => {
+const wholeNumber = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
 };
 
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keys <file>', 'JSON key file {"sel._domainkey.dom": ["v=DKIM1; p=..."]} (repeatable)', collect, [])
     .option('--offline', 'no network at all: keys come only from --keys files and the key store', false)
     .option('--compromised <file>', 'fingerprints (sha256 or md5 of the DER public key) of keys whose private half is public')
-    .option('--jobs <n>', 'messages analysed concurrently', positiveInt)
+    .option('--jobs <n>', 'worker threads analysing messages (default: one per core; 0: the main thread only)', wholeNumber)
     .addOption(new Option('--fail-on <verdict>', 'exit with code 1 if any message has this verdict').choices(['suspicious', 'unverifiable']))
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
@@ -72,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
           keyFiles: opts.keys,
           offline: opts.offline,
           compromisedFile: opts.compromised ?? null,
-          ...(opts.jobs ? { concurrency: opts.jobs } : {}),
+          ...(opts.jobs !== undefined ? { concurrency: opts.jobs } : {}),
           commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
           onProgress: (p) => progress.update(p),
           signal: controller.signal,
@@ -126,17 +127,19 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('report')
     .description('summarise the verdicts stored in the database')
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'md', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'md', 'json', 'html']).default('text'))
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
-    .action(async (opts: { format: 'text' | 'md' | 'json'; db: string; out?: string; verdict?: Verdict }) => {
+    .action(async (opts: { format: 'text' | 'md' | 'json' | 'html'; db: string; out?: string; verdict?: Verdict }) => {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
         const summary = summarize(db, { verdict: opts.verdict });
         const text =
-          opts.format === 'json'
+          opts.format === 'html'
+            ? renderHtmlReport(db, { verdict: opts.verdict })
+            : opts.format === 'json'
             ? `${JSON.stringify(summary, null, 2)}\n`
             : opts.format === 'md'
               ? renderMarkdownSummary(summary)

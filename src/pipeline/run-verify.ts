@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
-import pLimit from 'p-limit';
-import { analyzeMessage } from '../analyze/analyze-message.ts';
 import { openEvidence } from '../discover/open-evidence.ts';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
@@ -10,7 +8,8 @@ import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import { createKeyLookup } from '../keys/key-lookup.ts';
 import { loadCompromisedList, type CompromisedList } from '../keys/compromised.ts';
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
-import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
+import type { KeyAnswer } from '../keys/types.ts';
+import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
 import { readContainer } from '../read/read-container.ts';
 import { ReadError } from '../read/types.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
@@ -28,7 +27,7 @@ export interface VerifyOptions {
   offline: boolean;
   /** fingerprints of keys whose private half is public (--compromised) */
   compromisedFile?: string | null;
-  /** messages analysed at once */
+  /** worker threads analysing messages (--jobs); 0 analyses on the main thread */
   concurrency?: number;
   commandLine?: string;
   /** replaces live DNS (tests use it to prove --offline never asks) */
@@ -123,7 +122,7 @@ async function verifyLocked(
     mailauthVersion: MAILAUTH_VERSION,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-    options: { offline: options.offline, concurrency: options.concurrency ?? defaultConcurrency() },
+    options: { offline: options.offline, workers: options.concurrency ?? defaultWorkers() },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
     compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
   });
@@ -140,7 +139,10 @@ async function verifyLocked(
   const fileState = fileStateChecker(db, context);
 
   const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, removed: 0 };
-  const limit = pLimit(options.concurrency ?? defaultConcurrency());
+  const workers = options.concurrency ?? defaultWorkers();
+  const analyzer = createAnalyzer(lookup, { workers });
+  // Files in progress at once: enough to keep every worker fed while others are being read.
+  const maxPendingFiles = Math.max(4, workers * 4);
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
   const report = (path: string): void =>
@@ -171,7 +173,7 @@ async function verifyLocked(
         continue;
       }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
-      const task = processContainer(file, entry.kind, lookup, limit).then(({ record, messages }) => {
+      const task = processContainer(file, entry.kind, analyzer).then(({ record, messages }) => {
         if (state === 'changed' && previous) {
           counts.changed++;
           writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 } });
@@ -183,7 +185,7 @@ async function verifyLocked(
       });
       pending.add(task);
       void task.finally(() => pending.delete(task));
-      if (pending.size >= limit.concurrency * 2) await Promise.race(pending);
+      if (pending.size >= maxPendingFiles) await Promise.race(pending);
     }
     await Promise.all(pending);
     writer.flush();
@@ -199,6 +201,7 @@ async function verifyLocked(
   } finally {
     // Whatever happened, what was analysed is kept: a re-run resumes from it.
     await Promise.allSettled(pending);
+    await analyzer.close();
     try {
       writer.flush();
     } finally {
@@ -211,21 +214,23 @@ async function verifyLocked(
 async function processContainer(
   file: DiscoveredFile,
   kind: ContainerKind,
-  lookup: KeyLookup,
-  limit: ReturnType<typeof pLimit>,
+  analyzer: Analyzer,
 ): Promise<{ record: FileRecord; messages: StoredMessage[] }> {
   const analyses: Array<Promise<StoredMessage | Error>> = [];
   let readError: ReadError | null = null;
   try {
     for await (const message of readContainer(file, kind)) {
+      const { result } = await analyzer.submit(message.raw, message.format);
       analyses.push(
-        limit(async () => ({
-          index: message.index,
-          offset: message.offset,
-          format: message.format,
-          envelope: message.envelope ?? null,
-          analysis: await analyzeMessage({ raw: message.raw, format: message.format }, lookup),
-        })).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+        result
+          .then((analysis) => ({
+            index: message.index,
+            offset: message.offset,
+            format: message.format,
+            envelope: message.envelope ?? null,
+            analysis,
+          }))
+          .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
       );
     }
   } catch (err) {
@@ -293,7 +298,6 @@ function assertOutsideDump(root: string, dbPath: string): void {
   }
 }
 
-const defaultConcurrency = (): number => 8;
 
 /** Everything besides the bytes and the keys that a verdict depends on. */
 function analysisContext(compromised: CompromisedList | null): string {

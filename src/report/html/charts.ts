@@ -15,11 +15,9 @@ function n(value: number): string {
 
 export function verdictChart(counts: Record<Verdict, number>): string {
   const total = counts.verified + counts.unverifiable + counts.suspicious;
-  const labelW = 112;
-  const trackW = 330;
-  const rowH = 38;
-  const width = 560;
-  const height = VERDICTS.length * rowH + 6;
+  const width = 360;
+  const rowH = 58;
+  const height = VERDICTS.length * rowH;
   const title = `Verdicts: ${VERDICTS.map((v) => `${formatInt(counts[v])} ${v}`).join(', ')}`;
   const out: string[] = [];
   out.push(
@@ -27,15 +25,16 @@ export function verdictChart(counts: Record<Verdict, number>): string {
     `<title id="verdict-chart-title">${escapeHtml(title)}</title>`,
   );
   VERDICTS.forEach((verdict, i) => {
-    const y = 4 + i * rowH;
+    const y = i * rowH;
     const count = counts[verdict];
-    const w = total === 0 || count === 0 ? 0 : Math.max(2, (count / total) * trackW);
+    // Bars are shares of all messages, so the three together fill one track.
+    const w = total === 0 || count === 0 ? 0 : Math.max(2, (count / total) * width);
     out.push(
       `<g class="row-${verdict}">`,
-      `<text class="label" x="0" y="${n(y + 20)}">${escapeHtml(verdict)}</text>`,
-      `<rect class="track" x="${labelW}" y="${n(y + 6)}" width="${trackW}" height="20" rx="3"></rect>`,
-      `<rect class="bar bar-${verdict}" data-verdict="${verdict}" data-count="${count}" x="${labelW}" y="${n(y + 6)}" width="${n(w)}" height="20" rx="3"><title>${escapeHtml(`${formatInt(count)} ${verdict} (${percent(count, total)})`)}</title></rect>`,
-      `<text class="value" x="${labelW + trackW + 12}" y="${n(y + 20)}">${escapeHtml(`${formatInt(count)}  ·  ${percent(count, total)}`)}</text>`,
+      `<text class="label" x="0" y="${y + 17}">${escapeHtml(verdict)}</text>`,
+      `<text class="value" x="${width}" y="${y + 17}" text-anchor="end">${escapeHtml(`${formatInt(count)} · ${percent(count, total)}`)}</text>`,
+      `<rect class="track" x="0" y="${y + 26}" width="${width}" height="20" rx="3"></rect>`,
+      `<rect class="bar bar-${verdict}" data-verdict="${verdict}" data-count="${count}" x="0" y="${y + 26}" width="${n(w)}" height="20" rx="3"><title>${escapeHtml(`${formatInt(count)} ${verdict} (${percent(count, total)})`)}</title></rect>`,
       '</g>',
     );
   });
@@ -66,13 +65,16 @@ export function buildTimeline(dated: Array<{ time: number; verdict: Verdict }>, 
   let hi = times[times.length - 1]!;
   let clipped = false;
   // A few messages with absurd dates (1970, 2099) must not flatten the chart of everything else:
-  // beyond 20 years of months, the drawn range is the 1st to the 99th percentile.
+  // beyond 20 years of months, points far outside the 1st–99th percentile range (by more than
+  // that range's own width, or a year) are left out, and the page says how many.
   if (monthIndex(hi) - monthIndex(lo) + 1 > MAX_MONTHS) {
     const pLo = times[Math.floor((times.length - 1) * 0.01)]!;
     const pHi = times[Math.ceil((times.length - 1) * 0.99)]!;
-    if (pLo > lo || pHi < hi) {
-      lo = pLo;
-      hi = pHi;
+    const margin = Math.max(pHi - pLo, 365 * DAY);
+    const kept = times.filter((t) => t >= pLo - margin && t <= pHi + margin);
+    if (kept.length < times.length) {
+      lo = kept[0]!;
+      hi = kept[kept.length - 1]!;
       clipped = true;
     }
   }
@@ -127,8 +129,8 @@ function niceStep(max: number): number {
 }
 
 export function timelineChart(timeline: Timeline): string {
-  const width = 960;
-  const height = 280;
+  const width = 800;
+  const height = 260;
   const left = 48;
   const right = 12;
   const top = 14;
@@ -146,7 +148,7 @@ export function timelineChart(timeline: Timeline): string {
     out.push(`<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">No message has a usable date.</text>`, '</svg>');
     return out.join('\n');
   }
-  const max = Math.max(1, ...timeline.buckets.map((b) => b.counts.verified + b.counts.unverifiable + b.counts.suspicious));
+  const max = timeline.buckets.reduce((m, b) => Math.max(m, b.counts.verified + b.counts.unverifiable + b.counts.suspicious), 1);
   const step = niceStep(max);
   const yMax = Math.ceil(max / step) * step;
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;

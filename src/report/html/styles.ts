@@ -55,7 +55,7 @@ nav.sections a:hover { color: var(--text); }
 
 main { max-width: 1240px; margin: 0 auto; padding: 1.4rem 1.5rem 3rem; }
 section.block { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 1.3rem 1.4rem 1.4rem; margin-bottom: 1.3rem; scroll-margin-top: 3rem; }
-.lede { color: var(--muted); max-width: 75ch; }
+.lede { color: var(--muted); max-width: 75ch; margin-bottom: 1rem; }
 .note { color: var(--muted); font-size: 0.88rem; }
 .filter-note { background: #ddf4ff; border: 1px solid #a8d4f5; border-radius: 6px; padding: 0.5rem 0.8rem; margin-bottom: 1rem; }
 
@@ -74,6 +74,7 @@ section.block { background: var(--panel); border: 1px solid var(--line); border-
 .callout { border: 1px solid #e7c75f; border-left: 6px solid var(--unverifiable-fill); background: #fffbe6; border-radius: 6px; padding: 0.9rem 1.1rem; margin: 0 0 1.2rem; }
 .callout h3 { font-size: 1.08rem; margin-bottom: 0.3rem; color: #5c3b00; }
 .callout p { margin: 0; max-width: 90ch; }
+.callout:last-child { margin-bottom: 0; }
 
 .badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; border: 1px solid transparent; white-space: nowrap; line-height: 1.5; }
 .badge.verified { background: var(--verified-tint); color: var(--verified-ink); border-color: #aceebb; }
@@ -83,12 +84,12 @@ section.block { background: var(--panel); border: 1px solid var(--line); border-
 .sev.red-flag { color: var(--suspicious-ink); background: var(--suspicious-tint); border-color: #ffcecb; }
 .sev.warning { color: var(--unverifiable-ink); background: var(--unverifiable-tint); border-color: #eed888; }
 
-.grid-2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2.2fr); gap: 1.5rem 2rem; align-items: start; }
+.grid-2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2.3fr); gap: 1.5rem 2rem; align-items: start; }
 @media (max-width: 900px) { .grid-2 { grid-template-columns: minmax(0, 1fr); } }
 .chart { display: block; max-width: 100%; height: auto; font-family: var(--sans); }
 .chart text { fill: var(--muted); font-size: 12px; }
-.chart .label { fill: var(--text); font-size: 14px; font-weight: 600; }
-.chart .value { fill: var(--text); font-size: 13px; font-variant-numeric: tabular-nums; }
+.chart .label { fill: var(--text); font-size: 15px; font-weight: 600; }
+.chart .value { fill: var(--text); font-size: 14px; font-variant-numeric: tabular-nums; }
 .chart .track { fill: #eef1f4; }
 .chart .grid { stroke: var(--line-soft); stroke-width: 1; }
 .chart .baseline { stroke: var(--faint); stroke-width: 1; }
@@ -113,16 +114,16 @@ td.fail-count { color: var(--suspicious-ink); font-weight: 600; }
 td.pass-count { color: var(--verified-ink); }
 .table-wrap { overflow-x: auto; }
 .scroll { max-height: 72vh; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }
-.scroll table.data thead th { position: sticky; top: 0; z-index: 1; }
 .reasons td:first-child { white-space: nowrap; }
 
-#message-table { table-layout: fixed; min-width: 900px; }
-#message-table col.c-date { width: 9.5rem; }
-#message-table col.c-from { width: 21%; }
-#message-table col.c-verdict { width: 8.2rem; }
-#message-table col.c-reason { width: 13rem; }
-#message-table col.c-file { width: 17%; }
-#message-table td { overflow-wrap: anywhere; }
+#message-table { display: block; min-width: 920px; }
+#message-table thead { display: block; position: sticky; top: 0; z-index: 1; }
+#message-table tbody { display: block; content-visibility: auto; contain-intrinsic-size: auto 23000px; }
+#message-table tr { display: grid; grid-template-columns: 9rem minmax(0, 1.5fr) minmax(0, 1.8fr) 8.2rem 12rem minmax(0, 1.3fr); }
+#message-table th, #message-table td { display: block; min-width: 0; }
+#message-table td { overflow-wrap: break-word; }
+#message-table td.f { overflow-wrap: anywhere; }
+#message-table td.empty { grid-column: 1 / -1; color: var(--muted); }
 #message-table td.d { white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--muted); }
 #message-table td.f { color: var(--muted); font-family: var(--mono); font-size: 0.78rem; }
 #message-table th button { font: inherit; color: inherit; text-transform: inherit; letter-spacing: inherit; background: none; border: 0; padding: 0; cursor: pointer; }
@@ -136,11 +137,14 @@ td.pass-count { color: var(--verified-ink); }
 .controls input, .controls select { font: inherit; font-size: 0.92rem; color: var(--text); padding: 0.38rem 0.6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); }
 .controls input { width: min(26rem, 80vw); }
 .controls input:focus, .controls select:focus { outline: 2px solid var(--accent); outline-offset: 0; border-color: var(--accent); }
+.controls button { font: inherit; font-size: 0.85rem; color: var(--text); padding: 0.3rem 0.8rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); cursor: pointer; }
+.controls button:hover { background: var(--line-soft); }
+.controls button:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
 .controls output { margin-left: auto; font-size: 0.85rem; color: var(--muted); font-variant-numeric: tabular-nums; }
 
 .detail-group { margin-top: 1.4rem; }
 .detail-group > h3 { display: flex; gap: 0.6rem; align-items: center; }
-details.msg { border: 1px solid var(--line); border-left-width: 4px; border-radius: 6px; margin: 0 0 0.55rem; background: var(--panel); scroll-margin-top: 3rem; }
+details.msg { content-visibility: auto; contain-intrinsic-size: auto 64px; border: 1px solid var(--line); border-left-width: 4px; border-radius: 6px; margin: 0 0 0.55rem; background: var(--panel); scroll-margin-top: 3rem; }
 details.msg.verified { border-left-color: var(--verified-fill); }
 details.msg.unverifiable { border-left-color: var(--unverifiable-fill); }
 details.msg.suspicious { border-left-color: var(--suspicious-fill); }

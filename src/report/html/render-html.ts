@@ -1,0 +1,581 @@
+/**
+ * `leakcheck report --format html`: one self-contained HTML file for a newsroom. It loads
+ * nothing (no fonts, scripts, images or styles from anywhere: a Content-Security-Policy with
+ * `default-src 'none'` enforces it), works without JavaScript, and is the same bytes for the
+ * same database (messages in path order; no clock unless `generatedAt` is given).
+ *
+ * Every piece of message-derived text goes through `escapeHtml` (escape.ts), in element
+ * content and attribute values alike.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../../store/open-store.ts';
+import { iterateMessages, summarize } from '../../store/queries.ts';
+import type { DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
+import { REASONS } from '../../verdict/reasons.ts';
+import type { Verdict } from '../../verdict/reasons.ts';
+import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
+import { CLIENT_SCRIPT } from './client-script.ts';
+import { clip, escapeHtml, formatInstant, formatInt, percent } from './escape.ts';
+import { STYLES } from './styles.ts';
+
+export interface HtmlReportOptions {
+  /** only messages with this verdict (`--verdict`) */
+  verdict?: Verdict | undefined;
+  /** shown on the page when given; omitted, the page carries no clock time of its own */
+  generatedAt?: string | undefined;
+  /** how many messages of each verdict get a detail section (the table always lists all) */
+  detailLimits?: Partial<Record<Verdict, number>> | undefined;
+}
+
+/**
+ * Detail sections cost a few kilobytes each; a dump of 70,000 messages must still open in a
+ * browser. Every message is in the table whatever these limits.
+ */
+export const DEFAULT_DETAIL_LIMITS: Readonly<Record<Verdict, number>> = { suspicious: 2000, unverifiable: 1000, verified: 200 };
+
+/** Rows of the signing-domain table, most used first. */
+const DOMAIN_ROWS_LIMIT = 500;
+
+const sha256Base64 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('base64');
+
+/** The page's policy: nothing may be loaded; only this stylesheet and this script may run. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `style-src 'sha256-${sha256Base64(STYLES)}'`,
+  `script-src 'sha256-${sha256Base64(CLIENT_SCRIPT)}'`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const MEANING: Record<Verdict, { means: string; not: string }> = {
+  verified: {
+    means: 'Cryptographically proven: a valid DKIM signature, made with a key nobody else can have forged, covers the From header and the whole body.',
+    not: 'That the content is true, or that the person named in From wrote it: it proves that the signing domain sent these bytes.',
+  },
+  unverifiable: {
+    means: 'No proof either way: the message is unsigned, its signing key is gone or too weak, or its signature cannot be evaluated.',
+    not: 'That the message is fake. Most genuine mail in a real dump ends up here, because signing keys are rotated out of DNS within months.',
+  },
+  suspicious: {
+    means: 'Evidence of tampering or fabrication: a signature that no longer matches, an injected header, or content appended past the signed part.',
+    not: 'That the whole message was fabricated: a single changed byte is enough. Read the explanation of each message.',
+  },
+};
+
+const REPAIRS: Record<string, string> = {
+  crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
+  'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
+  'mboxrd-unquote': 'mbox ">From " quoting undone',
+};
+
+const FAILED_OUTCOMES = new Set(['body-modified', 'signature-mismatch']);
+
+interface DomainStats {
+  domain: string;
+  selector: string;
+  messages: number;
+  lastMessage: number;
+  signatures: number;
+  pass: number;
+  fail: number;
+  other: Map<string, number>;
+  thirdParty: number;
+  keys: Map<string, { text: string; hasKey: boolean; lookup: string }>;
+}
+
+export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): string {
+  const filter = { verdict: options.verdict };
+  const summary = summarize(db, filter);
+  const whole = options.verdict ? summarize(db) : summary;
+  const limits: Record<Verdict, number> = { ...DEFAULT_DETAIL_LIMITS, ...options.detailLimits };
+
+  const rows: string[] = [];
+  const details: Record<Verdict, string[]> = { suspicious: [], unverifiable: [], verified: [] };
+  const seen: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
+  const dated: Array<{ time: number; verdict: Verdict }> = [];
+  let undated = 0;
+  const domains = new Map<string, DomainStats>();
+
+  let n = 0;
+  for (const m of iterateMessages(db, filter)) {
+    n++;
+    const anchor = `msg-${n}`;
+    // A verdict is one of three by construction; anything else (a hand-edited database) is listed, not detailed.
+    const known = VERDICTS.includes(m.verdict);
+    if (known) seen[m.verdict]++;
+    const detailed = known && seen[m.verdict] <= limits[m.verdict];
+    if (detailed) details[m.verdict].push(messageDetail(m, anchor));
+    rows.push(messageRow(m, detailed ? anchor : null));
+    const time = m.date ? Date.parse(m.date) : Number.NaN;
+    if (Number.isNaN(time)) undated++;
+    else if (known) dated.push({ time, verdict: m.verdict });
+    for (const sig of m.signatures) addSignature(domains, m.id, sig);
+  }
+
+  const timeline = buildTimeline(dated, undated);
+  const dumpRoot = summary.run?.dumpRoot ?? '';
+  const dumpName = dumpRoot.split(/[\\/]/).filter(Boolean).pop() ?? '';
+
+  const out: string[] = [];
+  out.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CONTENT_SECURITY_POLICY)}">`,
+    '<meta name="referrer" content="no-referrer">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta name="generator" content="leakcheck${summary.run ? ` ${escapeHtml(summary.run.toolVersion)}` : ''}">`,
+    `<title>${escapeHtml(`leakcheck report${dumpName ? `: ${dumpName}` : ''}`)}</title>`,
+    `<style>${STYLES}</style>`,
+    '</head>',
+    '<body>',
+  );
+  out.push(masthead(summary, options.generatedAt));
+  out.push(
+    '<nav class="sections" aria-label="Sections"><ul>',
+    '<li><a href="#summary">Summary</a></li>',
+    '<li><a href="#charts">Charts</a></li>',
+    '<li><a href="#reasons">Reasons</a></li>',
+    '<li><a href="#domains">Signing domains</a></li>',
+    '<li><a href="#messages">Messages</a></li>',
+    '<li><a href="#details">Details</a></li>',
+    '</ul></nav>',
+    '<main>',
+  );
+  out.push(summarySection(summary, whole, options.verdict));
+  out.push(chartsSection(summary, timeline));
+  out.push(reasonsSection(summary));
+  out.push(domainSection(domains));
+  messagesSection(out, rows, summary.messages);
+  out.push(detailsSection(details, seen, limits));
+  out.push(
+    '</main>',
+    '<footer>',
+    '<p>This page is self-contained: it loads nothing from the network, and its policy forbids it to. Every message is listed in the table; the complete record of every message (signatures, keys, ARC, findings) is in <code>leakcheck export --format jsonl</code>. Verdicts, reasons and their wording are documented in <code>docs/verdicts.md</code>.</p>',
+    '</footer>',
+    `<script>${CLIENT_SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  );
+  return out.join('\n');
+}
+
+function masthead(summary: DumpSummary, generatedAt: string | undefined): string {
+  const meta: string[] = [];
+  if (summary.run) {
+    meta.push(`<span class="path">${escapeHtml(summary.run.dumpRoot)}</span>`);
+    meta.push(`<span>run #${summary.run.id}, ${escapeHtml(summary.run.status)}${summary.run.startedAt ? `, ${escapeHtml(formatInstant(summary.run.startedAt) ?? summary.run.startedAt)} UTC` : ''}</span>`);
+    meta.push(`<span>leakcheck ${escapeHtml(summary.run.toolVersion)}</span>`);
+  }
+  if (generatedAt) meta.push(`<span>report generated ${escapeHtml(generatedAt)}</span>`);
+  return [
+    '<header class="masthead"><div class="inner">',
+    '<h1><span class="tool">leakcheck</span>Verification report</h1>',
+    `<div class="meta">${meta.join('')}</div>`,
+    '</div></header>',
+  ].join('\n');
+}
+
+function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdict | undefined): string {
+  const out: string[] = ['<section class="block" id="summary" aria-labelledby="summary-h">', '<h2 id="summary-h">Summary</h2>'];
+  if (verdict) {
+    out.push(
+      `<p class="filter-note">This report is limited to <strong>${escapeHtml(verdict)}</strong> messages (<code>--verdict ${escapeHtml(verdict)}</code>). The whole database holds ${VERDICTS.map((v) => `${formatInt(whole.verdicts[v])} ${v}`).join(', ')}.</p>`,
+    );
+  }
+  const skipped = summary.files.skippedByReason.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ');
+  out.push(
+    `<p class="lede">${formatInt(summary.messages)} message${summary.messages === 1 ? '' : 's'} from ${formatInt(summary.files.withMessages)} file${summary.files.withMessages === 1 ? '' : 's'}, each checked for DKIM and ARC signatures and header consistency.` +
+      (summary.files.skipped ? ` ${formatInt(summary.files.skipped)} file${summary.files.skipped === 1 ? ' was' : 's were'} skipped as not email${skipped ? ` (${skipped})` : ''}.` : '') +
+      (summary.files.errors ? ` <strong>${formatInt(summary.files.errors)} file${summary.files.errors === 1 ? '' : 's'} could not be read completely.</strong>` : '') +
+      '</p>',
+  );
+  out.push('<div class="cards">');
+  for (const v of VERDICTS) {
+    out.push(
+      `<div class="card ${v}" id="card-${v}">`,
+      `<div><span class="count">${formatInt(summary.verdicts[v])}</span><span class="share">${escapeHtml(percent(summary.verdicts[v], summary.messages))}</span></div>`,
+      `<div class="name"><span class="badge ${v}">${v}</span></div>`,
+      `<p class="means">${escapeHtml(MEANING[v].means)}</p>`,
+      `<p class="not"><strong>Does not mean:</strong> ${escapeHtml(MEANING[v].not)}</p>`,
+      '</div>',
+    );
+  }
+  out.push('</div>');
+  out.push(
+    '<div class="callout" id="not-fake" role="note">',
+    '<h3>Unverifiable is not fake.</h3>',
+    '<p>An unverifiable message has simply not been proven either way. Most genuine mail in a real dump is unverifiable, because it was never signed or its signing key has since been rotated out of DNS. Only a <strong>suspicious</strong> verdict is evidence of tampering, and only a <strong>verified</strong> one is proof.</p>',
+    '</div>',
+  );
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function reasonsSection(summary: DumpSummary): string {
+  const out: string[] = [
+    '<section class="block" id="reasons" aria-labelledby="reasons-h">',
+    '<h2 id="reasons-h">Reasons given</h2>',
+    '<p class="lede">Each verdict names its reasons; a message can have several. Codes are documented in <code>docs/verdicts.md</code>.</p>',
+  ];
+  if (!summary.topReasons.length) out.push('<p class="note">No message in this report.</p>');
+  if (summary.topReasons.length) {
+    out.push(
+      '<div class="table-wrap"><table class="data reasons"><thead><tr><th scope="col">Reason</th><th scope="col">Argues for</th><th class="num" scope="col">Messages</th><th scope="col">What it means</th></tr></thead><tbody>',
+    );
+    for (const r of summary.topReasons) {
+      const def = (REASONS as Record<string, { verdict: Verdict; text: string } | undefined>)[r.code];
+      out.push(
+        `<tr><td><code>${escapeHtml(r.code)}</code></td><td>${def ? `<span class="badge ${def.verdict}">${def.verdict}</span>` : ''}</td><td class="num">${formatInt(r.count)}</td><td>${escapeHtml(def?.text ?? 'A finding of the header checks: see docs/checks.md.')}</td></tr>`,
+      );
+    }
+    out.push('</tbody></table></div>');
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function chartsSection(summary: DumpSummary, timeline: ReturnType<typeof buildTimeline>): string {
+  const notes: string[] = [];
+  if (timeline.undated) notes.push(`${formatInt(timeline.undated)} message${timeline.undated === 1 ? ' has' : 's have'} no usable Date and ${timeline.undated === 1 ? 'is' : 'are'} not drawn.`);
+  if (timeline.outside && timeline.outsideRange) {
+    notes.push(`${formatInt(timeline.outside)} message${timeline.outside === 1 ? ' is' : 's are'} dated far from all the others, outside ${timeline.outsideRange.from} – ${timeline.outsideRange.to}, and not drawn.`);
+  }
+  const legend = `<ul class="legend">${VERDICTS.map((v) => `<li class="${v}">${v}</li>`).join('')}</ul>`;
+  const out: string[] = [
+    '<section class="block" id="charts" aria-labelledby="charts-h">',
+    '<h2 id="charts-h">Charts</h2>',
+    '<div class="grid-2">',
+  ];
+  out.push(
+    '<div>',
+    '<h3>Verdicts</h3>',
+    verdictChart(summary.verdicts),
+    '</div>',
+    '<div>',
+    `<h3>Messages per ${timeline.granularity}, by verdict</h3>`,
+    timelineChart(timeline),
+    legend,
+    `<p class="note">Dates are the messages' own Date headers, in UTC. ${notes.map(escapeHtml).join(' ')}</p>`,
+  );
+  if (timeline.buckets.length) {
+    out.push(
+      `<details class="numbers"><summary class="note">The numbers behind the timeline</summary><div class="table-wrap"><table class="data"><thead><tr><th scope="col">${timeline.granularity === 'week' ? 'Week of' : timeline.granularity === 'month' ? 'Month' : 'Year'}</th>${VERDICTS.map((v) => `<th class="num" scope="col">${v}</th>`).join('')}</tr></thead><tbody>`,
+    );
+    for (const b of timeline.buckets) {
+      if (b.counts.verified + b.counts.unverifiable + b.counts.suspicious === 0) continue;
+      out.push(`<tr><td>${escapeHtml(b.label)}</td>${VERDICTS.map((v) => `<td class="num${b.counts[v] ? '' : ' zero'}">${formatInt(b.counts[v])}</td>`).join('')}</tr>`);
+    }
+    out.push('</tbody></table></div></details>');
+  }
+  out.push('</div>', '</div>');
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function addSignature(domains: Map<string, DomainStats>, messageId: number, sig: SignatureRecord): void {
+  const domain = sig.domain ?? '(none)';
+  const selector = sig.selector ?? '(none)';
+  const key = `${domain}\u0000${selector}`;
+  let stats = domains.get(key);
+  if (!stats) {
+    stats = { domain, selector, messages: 0, lastMessage: -1, signatures: 0, pass: 0, fail: 0, other: new Map(), thirdParty: 0, keys: new Map() };
+    domains.set(key, stats);
+  }
+  if (stats.lastMessage !== messageId) {
+    stats.messages++;
+    stats.lastMessage = messageId;
+  }
+  stats.signatures++;
+  if (sig.outcome === 'pass') stats.pass++;
+  else if (FAILED_OUTCOMES.has(sig.outcome)) stats.fail++;
+  else stats.other.set(sig.outcome, (stats.other.get(sig.outcome) ?? 0) + 1);
+  if (!sig.aligned) stats.thirdParty++;
+  const keyId = [sig.keySource, sig.keyOrigin, sig.keyType, sig.keyBits, sig.keyFingerprint, sig.keySource || sig.keyFingerprint ? '' : sig.keyLookup].join('\u0000');
+  if (!stats.keys.has(keyId) && stats.keys.size < 8) {
+    stats.keys.set(keyId, { text: keyDescription(sig), hasKey: Boolean(sig.keySource || sig.keyFingerprint), lookup: sig.keyLookup });
+  }
+}
+
+/** Distinct keys, without "not looked up" beside keys that were (a From-less signature needs none). */
+function keyList(keys: Map<string, { text: string; hasKey: boolean; lookup: string }>): string {
+  const all = [...keys.values()];
+  const withKey = all.some((k) => k.hasKey);
+  return all.filter((k) => !(withKey && !k.hasKey && k.lookup === 'not-needed')).map((k) => k.text).join('<br>');
+}
+
+/** The key a signature was checked with, where it came from, and its fingerprint. */
+function keyDescription(sig: SignatureRecord): string {
+  const parts: string[] = [];
+  const kind = keyKind(sig);
+  if (kind) parts.push(`<strong>${escapeHtml(kind)}</strong>`);
+  if (sig.keySource) parts.push(`${escapeHtml(sig.keySource)}${sig.keyOrigin ? ` <span class="mono">${escapeHtml(clip(sig.keyOrigin, 80))}</span>` : ''}`);
+  if (sig.keyFingerprint) parts.push(`<span class="mono" title="sha256:${escapeHtml(sig.keyFingerprint)}">sha256:${escapeHtml(sig.keyFingerprint.slice(0, 16))}…</span>`);
+  if (!sig.keySource && !sig.keyFingerprint) parts.push(`<span class="note">${escapeHtml(lookupText(sig.keyLookup))}</span>`);
+  else if (sig.outcome === 'key-revoked') parts.push('<span class="note">revoked (empty p=)</span>');
+  return parts.join(' · ');
+}
+
+function keyKind(sig: SignatureRecord): string | null {
+  if (!sig.keyType) return null;
+  const type = sig.keyType === 'ed25519' ? 'Ed25519' : sig.keyType.toUpperCase();
+  if (!sig.keyBits || sig.keyType === 'ed25519') return type;
+  // Under 1024 bits an RSA key is factored cheaply: a signature with it proves nothing (key-too-weak).
+  return `${type} ${sig.keyBits}-bit${sig.keyType === 'rsa' && sig.keyBits < 1024 ? ', too weak to prove anything' : ''}`;
+}
+
+function lookupText(lookup: string): string {
+  switch (lookup) {
+    case 'absent':
+      return 'no key found';
+    case 'not-needed':
+      return 'key not looked up';
+    case 'found':
+      return 'key found';
+    default:
+      return `key lookup: ${lookup}`;
+  }
+}
+
+function domainSection(domains: Map<string, DomainStats>): string {
+  const all = [...domains.values()].sort(
+    (a, b) => b.signatures - a.signatures || (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.selector < b.selector ? -1 : a.selector > b.selector ? 1 : 0),
+  );
+  const shown = all.slice(0, DOMAIN_ROWS_LIMIT);
+  const out: string[] = [
+    '<section class="block" id="domains" aria-labelledby="domains-h">',
+    '<h2 id="domains-h">Signing domains and keys</h2>',
+    '<p class="lede">Every DKIM signature names the domain that made it (<code>d=</code>) and a selector (<code>s=</code>) for its key. A <em>third-party</em> signature is made by a domain other than the From domain, such as a mailing list or an email service: it can still prove the content. <em>Fail</em> means the body or the signed headers no longer match; <em>not checked</em> means there was no usable key or signature to check.</p>',
+  ];
+  if (!all.length) {
+    out.push('<p class="note">No message in this report carries a DKIM signature.</p>', '</section>');
+    return out.join('\n');
+  }
+  out.push(
+    '<div class="table-wrap"><table class="data" id="domain-table"><thead><tr>',
+    '<th scope="col">Domain</th><th scope="col">Selector</th><th scope="col">Keys (source, fingerprint)</th><th class="num" scope="col">Messages</th><th class="num" scope="col">Signatures</th><th class="num" scope="col">Pass</th><th class="num" scope="col">Fail</th><th class="num" scope="col">Not checked</th>',
+    '</tr></thead><tbody>',
+  );
+  for (const d of shown) {
+    const other = [...d.other].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const otherCount = other.reduce((s, [, c]) => s + c, 0);
+    out.push(
+      '<tr>',
+      `<td><span class="mono">${escapeHtml(d.domain)}</span>${d.thirdParty ? `<span class="sub">${d.thirdParty === d.signatures ? 'third party' : `third party in ${formatInt(d.thirdParty)} of ${formatInt(d.signatures)}`}</span>` : ''}</td>`,
+      `<td class="mono">${escapeHtml(d.selector)}</td>`,
+      `<td>${keyList(d.keys)}</td>`,
+      `<td class="num">${formatInt(d.messages)}</td>`,
+      `<td class="num">${formatInt(d.signatures)}</td>`,
+      `<td class="num ${d.pass ? 'pass-count' : 'zero'}">${formatInt(d.pass)}</td>`,
+      `<td class="num ${d.fail ? 'fail-count' : 'zero'}">${formatInt(d.fail)}</td>`,
+      `<td class="num${otherCount ? '' : ' zero'}">${formatInt(otherCount)}${other.length ? `<span class="sub">${other.map(([o, c]) => `${escapeHtml(o)}${other.length > 1 || c > 1 ? ` ×${formatInt(c)}` : ''}`).join(', ')}</span>` : ''}</td>`,
+      '</tr>',
+    );
+  }
+  out.push('</tbody></table></div>');
+  if (all.length > shown.length) out.push(`<p class="note">The ${formatInt(shown.length)} most used of ${formatInt(all.length)} domain and selector pairs are shown.</p>`);
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function location(m: MessageRecord): string {
+  return m.format === 'mbox' || m.index > 0 ? `${m.path}#${m.index}` : m.path;
+}
+
+function messageRow(m: MessageRecord, anchor: string | null): string {
+  const date = formatInstant(m.date);
+  const subject = m.subject ? escapeHtml(clip(m.subject, 300)) : '<em class="note">(no subject)</em>';
+  const reason = m.reasons[0];
+  return (
+    `<tr data-verdict="${escapeHtml(m.verdict)}">` +
+    (date ? `<td class="d">${date}</td>` : '<td class="d" data-sort="">—</td>') +
+    (m.from ? `<td>${escapeHtml(clip(m.from, 200))}</td>` : '<td data-sort="">—</td>') +
+    `<td${m.subject ? '' : ' data-sort=""'}>${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</td>` +
+    `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span></td>` +
+    `<td>${reason ? `<code>${escapeHtml(reason)}</code>` : ''}</td>` +
+    `<td class="f">${escapeHtml(clip(location(m), 200))}</td>` +
+    '</tr>'
+  );
+}
+
+/**
+ * Rows go in bodies of ROWS_PER_BODY: the stylesheet lays each body out only when it scrolls
+ * into view (`content-visibility: auto`), which is what keeps 70,000 rows usable. A browser
+ * lays out one plain table of that size for tens of seconds.
+ */
+export const ROWS_PER_BODY = 500;
+
+function messagesSection(out: string[], rows: string[], total: number): void {
+  out.push(
+    '<section class="block" id="messages" aria-labelledby="messages-h">',
+    '<h2 id="messages-h">Messages</h2>',
+    `<p class="lede">All ${formatInt(total)} message${total === 1 ? '' : 's'}, in file order. Dates are in UTC. A subject links to the message's details where they are included below.</p>`,
+    '<div class="controls" id="table-controls" hidden>',
+    '<label for="message-filter">Filter</label><input type="search" id="message-filter" placeholder="Words in date, sender, subject, reason or file" autocomplete="off" spellcheck="false">',
+    '<label for="verdict-filter">Verdict</label><select id="verdict-filter"><option value="">All verdicts</option>' + VERDICTS.map((v) => `<option value="${v}">${v}</option>`).join('') + '</select>',
+    `<output id="visible-count" aria-live="polite">Showing all ${formatInt(total)} messages</output>`,
+    '</div>',
+    `<div class="scroll"><table class="data" id="message-table" data-rows-per-body="${ROWS_PER_BODY}">`,
+    '<thead><tr>' +
+      ['Date (UTC)', 'From', 'Subject', 'Verdict', 'Main reason', 'File'].map((h) => `<th scope="col" aria-sort="none"><button type="button">${h}</button></th>`).join('') +
+      '</tr></thead>',
+  );
+  // Rows go straight into the page's array: the largest part of the page is concatenated once.
+  if (!rows.length) out.push('<tbody><tr><td class="empty">No messages.</td></tr></tbody>');
+  for (let i = 0; i < rows.length; i++) {
+    if (i % ROWS_PER_BODY === 0) out.push(i ? '</tbody>\n<tbody>' : '<tbody>');
+    out.push(rows[i]!);
+  }
+  if (rows.length) out.push('</tbody>');
+  out.push('</table></div>', '</section>');
+}
+
+function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict, number>, limits: Record<Verdict, number>): string {
+  const parts: string[] = [];
+  let omitted = 0;
+  for (const v of ['suspicious', 'unverifiable', 'verified'] as const) {
+    if (!seen[v]) continue;
+    if (details[v].length === seen[v]) parts.push(`all ${formatInt(seen[v])} ${v}`);
+    else if (details[v].length === 0) parts.push(`none of the ${formatInt(seen[v])} ${v}`);
+    else parts.push(`the first ${formatInt(details[v].length)} of ${formatInt(seen[v])} ${v}`);
+    omitted += seen[v] - details[v].length;
+  }
+  const out: string[] = [
+    '<section class="block" id="details" aria-labelledby="details-h">',
+    '<h2 id="details-h">Message details</h2>',
+    `<p class="lede">Details are included for ${parts.length ? joinList(parts) : 'no'} message${seen.verified + seen.unverifiable + seen.suspicious === 1 ? '' : 's'}, in file order.` +
+      (omitted
+        ? ` To stay usable, the page holds at most ${formatInt(limits.suspicious)} suspicious, ${formatInt(limits.unverifiable)} unverifiable and ${formatInt(limits.verified)} verified detail sections: <strong>${formatInt(omitted)} message${omitted === 1 ? ' has' : 's have'} none here</strong>. Every message is in the table above, and <code>leakcheck export --format jsonl</code> has the full record of each.`
+        : '') +
+      '</p>',
+    '<p id="detail-toggles" class="controls" hidden><button type="button" id="expand-all">Open all</button><button type="button" id="collapse-all">Close all</button></p>',
+  ];
+  for (const v of ['suspicious', 'unverifiable', 'verified'] as const) {
+    if (!details[v].length) continue;
+    out.push(`<div class="detail-group" id="details-${v}">`, `<h3><span class="badge ${v}">${v}</span> ${formatInt(details[v].length)}${details[v].length < seen[v] ? ` of ${formatInt(seen[v])}` : ''}</h3>`);
+    for (const d of details[v]) out.push(d);
+    out.push('</div>');
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function joinList(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function messageDetail(m: MessageRecord, anchor: string): string {
+  const out: string[] = [];
+  const date = formatInstant(m.date);
+  out.push(
+    `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
+    `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(clip(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
+      `<span class="meta">${escapeHtml(clip(m.from, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${escapeHtml(clip(location(m), 200))}</span></span></summary>`,
+    '<div class="content">',
+    `<p class="explanation">${escapeHtml(m.explanation)}</p>`,
+  );
+
+  out.push('<h4>Reasons</h4><ul class="plain">');
+  for (const code of m.reasons) {
+    const def = (REASONS as Record<string, { text: string } | undefined>)[code];
+    out.push(`<li><code>${escapeHtml(code)}</code>${def ? `: ${escapeHtml(def.text)}` : ''}</li>`);
+  }
+  if (!m.reasons.length) out.push('<li class="note">none recorded</li>');
+  out.push('</ul>');
+
+  out.push(
+    '<h4>Headers, as recorded</h4>',
+    `<pre class="headers">${[
+      ['From', m.from],
+      ['Date', m.dateHeader],
+      ['Subject', m.subject],
+      ['Message-ID', m.messageId],
+    ]
+      .map(([name, value]) => `${name}: ${value === null || value === undefined ? '(absent)' : escapeHtml(clip(value, 2000))}`)
+      .join('\n')}</pre>`,
+    '<p class="note">From and Subject are decoded from RFC 2047. To and Cc are not kept in the database: open the file for them.</p>',
+  );
+
+  out.push(`<h4>DKIM signatures (${m.signatures.length})</h4>`);
+  if (!m.signatures.length) out.push('<p class="note">The message carries no DKIM-Signature header.</p>');
+  for (const sig of m.signatures) out.push(signatureDetail(sig));
+
+  out.push('<h4>ARC</h4>', `<p>Chain result: <strong>${escapeHtml(m.arc.result)}</strong>${m.arc.reason ? ` <span class="note">(${escapeHtml(m.arc.reason)})</span>` : ''}</p>`);
+  if (m.arc.instances.length) {
+    out.push('<ul class="plain">');
+    for (const instance of m.arc.instances) out.push(`<li>${renderValue(instance, 0)}</li>`);
+    out.push('</ul>');
+  }
+
+  out.push(`<h4>Findings (${m.findings.length})</h4>`);
+  if (!m.findings.length) out.push('<p class="note">None.</p>');
+  for (const f of m.findings) {
+    out.push(
+      `<div class="finding"><span class="sev ${escapeHtml(f.severity)}">${escapeHtml(f.severity)}</span> <code>${escapeHtml(f.code)}</code>: ${escapeHtml(f.text)}` +
+        (Object.keys(f.evidence).length ? `<div class="evidence">${renderValue(f.evidence, 0)}</div>` : '') +
+        '</div>',
+    );
+  }
+
+  out.push('<h4>Repairs</h4>');
+  if (!m.repairs.length) out.push('<p class="note">None: the bytes were checked as found.</p>');
+  else out.push(`<ul class="plain">${m.repairs.map((r) => `<li><code>${escapeHtml(r)}</code>${REPAIRS[r] ? `: ${escapeHtml(REPAIRS[r])}` : ''}</li>`).join('')}</ul>`);
+
+  out.push(
+    '<h4>Evidence</h4>',
+    '<dl class="kv">',
+    `<dt>File</dt><dd class="mono">${escapeHtml(m.path)}</dd>`,
+    `<dt>Position</dt><dd>message #${m.index} in the ${escapeHtml(m.format)} file, at byte ${formatInt(m.offset)}, ${formatInt(m.size)} bytes</dd>`,
+    `<dt>sha256</dt><dd class="mono">${escapeHtml(m.sha256)}</dd>`,
+    `<dt>Judged at</dt><dd>${m.judgedAt ? `${escapeHtml(m.judgedAt)} <span class="note">(the message's own time, at which signature expiry is judged)</span>` : 'not judged'}</dd>`,
+    '</dl>',
+    '</div>',
+    '</details>',
+  );
+  return out.join('\n');
+}
+
+function signatureDetail(sig: SignatureRecord): string {
+  const outcomeClass = sig.outcome === 'pass' ? 'pass' : FAILED_OUTCOMES.has(sig.outcome) ? 'fail' : 'other';
+  const rows: Array<[string, string]> = [];
+  rows.push(['Algorithm', escapeHtml([sig.algorithm ?? '(none)', sig.canonicalization].filter(Boolean).join(', '))]);
+  rows.push([
+    'Result',
+    `mailauth: ${escapeHtml(sig.result)}${sig.comment ? ` (${escapeHtml(sig.comment)})` : ''}` +
+      (sig.headerSignatureValid === null ? '' : `; signed headers alone: ${sig.headerSignatureValid ? 'verify' : 'do not verify'}`),
+  ]);
+  rows.push(['Signed headers', sig.signedHeaders.length ? `<span class="mono">${escapeHtml(sig.signedHeaders.join(', '))}</span>` : '(none)']);
+  if (sig.bodyLength !== null) rows.push(['Body length (l=)', formatInt(sig.bodyLength)]);
+  rows.push(['Key', escapeHtml(keyKind(sig) ?? lookupText(sig.keyLookup))]);
+  rows.push(['Key source', sig.keySource ? `${escapeHtml(sig.keySource)}${sig.keyOrigin ? ` <span class="mono">${escapeHtml(sig.keyOrigin)}</span>` : ''}` : '(none)']);
+  rows.push(['Key fingerprint', sig.keyFingerprint ? `<span class="mono">sha256:${escapeHtml(sig.keyFingerprint)}</span>` : '(none)']);
+  rows.push(['Key lookup', escapeHtml(sig.keyLookup)]);
+  return [
+    '<div class="sig">',
+    `<div class="sig-head"><strong>#${sig.index + 1}</strong> <span>d=<span class="mono">${escapeHtml(sig.domain ?? '(none)')}</span></span> <span>s=<span class="mono">${escapeHtml(sig.selector ?? '(none)')}</span></span>` +
+      ` <span class="outcome ${outcomeClass}">${escapeHtml(sig.outcome)}</span> <span class="note">${sig.aligned ? 'aligned with the From domain' : 'third party (not the From domain)'}</span></div>`,
+    `<dl class="kv">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`,
+    '</div>',
+  ].join('\n');
+}
+
+/** Evidence and ARC instances are free-form JSON: rendered as nested key/value lists, escaped. */
+function renderValue(value: unknown, depth: number): string {
+  if (value === null || value === undefined) return '<span class="note">null</span>';
+  if (typeof value === 'string') return escapeHtml(clip(value, 2000));
+  if (typeof value === 'number' || typeof value === 'boolean') return escapeHtml(String(value));
+  if (depth >= 4) return escapeHtml(clip(JSON.stringify(value), 500));
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return value.map((v) => renderValue(v, depth + 1)).join(', ') || '<span class="note">(empty)</span>';
+    return `<ul class="plain">${value.slice(0, 50).map((v) => `<li>${renderValue(v, depth + 1)}</li>`).join('')}</ul>`;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).slice(0, 50);
+    return `<dl class="kv">${entries.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${renderValue(v, depth + 1)}</dd>`).join('')}</dl>`;
+  }
+  return escapeHtml(String(value));
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtmlReport } from '../../src/report/html/render-html.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { summarize } from '../../src/store/queries.ts';
+import { demoDatabase, FORMULA_SUBJECT_START, SCRIPT_SUBJECT } from './demo-db.ts';
+
+let demo: ReturnType<typeof demoDatabase>;
+let html: string;
+/** what the database holds: the report is checked against it, the verifier elsewhere */
+let counts: { verified: number; unverifiable: number; suspicious: number };
+let total: number;
+
+beforeAll(() => {
+  demo = demoDatabase();
+  html = renderHtmlReport(demo.db, {});
+  counts = summarize(demo.db).verdicts;
+  total = counts.verified + counts.unverifiable + counts.suspicious;
+});
+afterAll(() => demo?.cleanup());
+
+/** The page with the bodies of its one <style> and one <script> taken out, and those bodies. */
+function split(page: string): { markup: string; style: string; script: string } {
+  const style = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '';
+  const script = /<script>([\s\S]*?)<\/script>/.exec(page)?.[1] ?? '';
+  return { markup: page.replace(style, '').replace(script, ''), style, script };
+}
+
+/** Every start tag of the page. Message text can never contribute one: its `<` is escaped. */
+function tags(markup: string): string[] {
+  return [...markup.matchAll(/<[a-zA-Z][^>]*>/g)].map((m) => m[0]);
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('base64');
+
+describe('HTML report of the demo dump', () => {
+  it('has every section: summary, charts, reasons, domains, messages, details', () => {
+    for (const id of ['summary', 'charts', 'verdict-chart', 'timeline-chart', 'reasons', 'domains', 'domain-table', 'messages', 'message-table', 'details']) {
+      expect(html, id).toContain(`id="${id}"`);
+    }
+    expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
+    expect(html).toContain('<meta charset="utf-8">');
+  });
+
+  it('counts every verdict, says what each means, and that unverifiable is not fake', () => {
+    for (const verdict of ['verified', 'unverifiable', 'suspicious'] as const) {
+      expect(counts[verdict], `the demo dump has ${verdict} messages`).toBeGreaterThan(0);
+      const card = new RegExp(`<div class="card ${verdict}" id="card-${verdict}">\\n<div><span class="count">${counts[verdict]}</span>`);
+      expect(html).toMatch(card);
+    }
+    expect(html).toContain('<h3>Unverifiable is not fake.</h3>');
+    expect(html).toContain('<strong>Does not mean:</strong> That the message is fake.');
+  });
+
+  it('lists every message in the table and gives each a detail section', () => {
+    expect(html.match(/<tr data-verdict="/g)).toHaveLength(total);
+    expect(html.match(/<tr data-verdict="suspicious">/g)).toHaveLength(counts.suspicious);
+    expect(html.match(/<details class="msg /g)).toHaveLength(total);
+    expect(html).toContain(
+      `Details are included for all ${counts.suspicious} suspicious, all ${counts.unverifiable} unverifiable and all ${counts.verified} verified messages`,
+    );
+  });
+
+  it('shows key provenance, ARC instances, findings, repairs and evidence in the details', () => {
+    expect(html).toContain('sha256:9cbbcad842047c92a9ed9f4a8991d5cf661ec08acd566e0cf2d8f509bf2aaaef');
+    expect(html).toMatch(/<dt>Key source<\/dt><dd>file <span class="mono">[^<]*fixtures\/demo-keys\.json<\/span><\/dd>/);
+    expect(html).toContain('<dt>Key</dt><dd>RSA 2048-bit</dd>');
+    expect(html).toContain('<dt>sealDomain</dt><dd>lists.example</dd>');
+    expect(html).toContain('<span class="sev red-flag">red-flag</span> <code>header-injected</code>');
+    expect(html).toContain('<code>mboxrd-unquote</code>: mbox &quot;&gt;From &quot; quoting undone');
+    expect(html).toContain('archive/2017.mbox#1');
+    expect(html).toContain('Message-ID: &lt;20190108081531.7731.sam@demo.example&gt;');
+  });
+
+  it('shows the hostile subject only escaped, and carries exactly one script: its own', () => {
+    expect(html).toContain('Contact form: &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain(SCRIPT_SUBJECT);
+    expect(html).not.toMatch(/<script>alert/i);
+    expect(html.match(/<script/gi)).toHaveLength(1);
+    expect(html).toContain(`${FORMULA_SUBJECT_START.replaceAll('"', '&quot;')}`);
+  });
+
+  it('references nothing outside itself', () => {
+    const { markup, style, script } = split(html);
+    const all = tags(markup);
+    expect(all.length).toBeGreaterThan(100);
+    for (const tag of all) {
+      // Only in-page anchors: no src, srcset, action, poster, data, xlink:href, and no href but "#…".
+      expect(tag, tag).not.toMatch(/\s(src|srcset|action|formaction|poster|data|background|ping|manifest|xlink:href|codebase|longdesc)\s*=/i);
+      for (const href of tag.matchAll(/\shref\s*=\s*"([^"]*)"/gi)) expect(href[1], tag).toMatch(/^#[\w-]+$/);
+      expect(tag, tag).not.toMatch(/https?:|\/\/|url\(/i);
+      expect(tag, tag).not.toMatch(/\sstyle\s*=/i); // the policy would refuse inline style attributes
+      expect(tag, tag).not.toMatch(/\son[a-z]+\s*=/i); // nor event-handler attributes
+    }
+    expect(markup).not.toMatch(/<(link|img|iframe|object|embed|base|image|use|audio|video|source|form)\b/i);
+    expect(style).not.toMatch(/url\(|@import|@font-face|https?:/i);
+    expect(script).not.toMatch(/fetch\(|XMLHttpRequest|import\(|https?:|WebSocket|EventSource|sendBeacon|\.src\b|innerHTML|eval\(/);
+  });
+
+  it('sets a Content-Security-Policy that allows only its own style and script, by hash', () => {
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1]?.replaceAll('&#39;', "'");
+    expect(csp).toBeDefined();
+    const directives = new Map(csp!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.get('img-src')).toEqual(['data:']);
+    const { style, script } = split(html);
+    expect(directives.get('style-src')).toEqual([`'sha256-${sha256(style)}'`]);
+    expect(directives.get('script-src')).toEqual([`'sha256-${sha256(script)}'`]);
+    // The policy comes before anything it governs.
+    expect(html.indexOf('Content-Security-Policy')).toBeLessThan(html.indexOf('<style>'));
+  });
+
+  it('is the same bytes for the same database, and carries a time only when given one', () => {
+    expect(renderHtmlReport(demo.db, {})).toBe(html);
+    expect(html).not.toContain('report generated');
+    const stamped = renderHtmlReport(demo.db, { generatedAt: '2024-05-01T10:00:00Z' });
+    expect(stamped).toContain('report generated 2024-05-01T10:00:00Z');
+  });
+
+  it('keeps to one verdict with --verdict, and says so', () => {
+    const page = renderHtmlReport(demo.db, { verdict: 'suspicious' });
+    expect(page.match(/<tr data-verdict="/g)).toHaveLength(counts.suspicious);
+    expect(page).not.toMatch(/<tr data-verdict="(verified|unverifiable)"/);
+    expect(page).toContain('This report is limited to <strong>suspicious</strong> messages');
+    expect(page).toContain(`The whole database holds ${counts.verified} verified, ${counts.unverifiable} unverifiable, ${counts.suspicious} suspicious.`);
+  });
+
+  it('caps the detail sections, says so, and still lists every message', () => {
+    const page = renderHtmlReport(demo.db, { detailLimits: { verified: 2, unverifiable: 0 } });
+    expect(page.match(/<tr data-verdict="/g)).toHaveLength(total);
+    expect(page.match(/<details class="msg /g)).toHaveLength(counts.suspicious + 2);
+    expect(page).toContain(`all ${counts.suspicious} suspicious, none of the ${counts.unverifiable} unverifiable and the first 2 of ${counts.verified} verified`);
+    expect(page).toContain(`<strong>${total - counts.suspicious - 2} messages have none here</strong>`);
+    // A row without a detail section has no link to one.
+    expect(page.match(/<a href="#msg-\d+">/g)).toHaveLength(counts.suspicious + 2);
+  });
+});
+
+describe('HTML report of a database holding hostile text everywhere', () => {
+  it('escapes every field, in text and in attributes, and shows bidi overrides instead of obeying them', () => {
+    const copy = join(demo.dir, 'hostile.db');
+    demo.db.prepare('VACUUM INTO ?').run(copy);
+    const raw = new Database(copy);
+    const evil = '"><img src=x onerror=alert(1)><svg onload=alert(2)>\u202Egpj.exe\u2066\u0007';
+    raw.prepare('UPDATE messages SET from_header = ?, subject = ?, message_id = ?, date_header = ?').run(evil, evil, evil, evil);
+    raw.prepare("UPDATE source_files SET path = path || ?").run(evil);
+    raw.prepare('UPDATE signatures SET domain = ?, selector = ?, key_origin = ?, comment = ?').run(evil, evil, evil, evil);
+    raw.prepare('UPDATE findings SET text = ?, evidence_json = ?').run(evil, JSON.stringify({ [evil]: [evil, { nested: evil }] }));
+    raw.prepare('UPDATE verdicts SET explanation = ?, reasons_json = ?').run(evil, JSON.stringify([evil]));
+    raw.prepare('UPDATE arc_results SET reason = ?, instances_json = ?').run(evil, JSON.stringify({ instances: [{ sealDomain: evil }] }));
+    raw.prepare('UPDATE runs SET dump_root = ?, status = ?').run(evil, evil);
+    raw.prepare("UPDATE verdicts SET verdict = ? WHERE message_id = (SELECT min(message_id) FROM verdicts)").run(evil);
+    raw.close();
+    const db = openStore(copy, { readonly: true });
+    try {
+      const page = renderHtmlReport(db, {});
+      const { markup } = split(page);
+      expect(markup).not.toMatch(/<img|<svg onload/i);
+      expect(page).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u0007]/);
+      expect(page).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;svg onload=alert(2)&gt;[U+202E]gpj.exe[U+2066]\\x07');
+      for (const tag of tags(markup)) {
+        // Attribute values are always double-quoted, with any quote inside escaped: what is left
+        // outside quotes is the element and its attribute names, none of which text can add.
+        const names = tag.replace(/"[^"]*"/g, '""');
+        expect(names, tag).not.toMatch(/\son[a-z]+\s*=|\ssrc\s*=|\sstyle\s*=/i);
+        expect(names, tag).toMatch(/^<[a-z0-9-]+(\s[a-zA-Z][a-zA-Z0-9:-]*(="")?)*>$/);
+      }
+      expect(page.match(/<script/gi)).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('HTML report of an empty database', () => {
+  it('renders without messages', () => {
+    const path = join(demo.dir, 'empty.db');
+    demo.db.prepare('VACUUM INTO ?').run(path);
+    const raw = new Database(path);
+    raw.exec('DELETE FROM verdicts; DELETE FROM findings; DELETE FROM arc_results; DELETE FROM signatures; DELETE FROM messages;');
+    raw.close();
+    const db = openStore(path, { readonly: true });
+    try {
+      const page = renderHtmlReport(db, {});
+      expect(page).toContain('No message has a usable date.');
+      expect(page).toContain('No messages.');
+      expect(page).not.toContain('<tr data-verdict=');
+    } finally {
+      db.close();
+    }
+  });
+});
