@@ -28,7 +28,22 @@ export function parseTags(record: string): Map<string, string> {
   return tags;
 }
 
+// The same few keys sign thousands of messages: parsing (DER import, export, two hashes) is done
+// once per distinct record. Bounded, so that a hostile dump of unique records cannot grow it.
+const parsedKeys = new Map<string, ParsedKey>();
+const PARSED_KEYS_MAX = 10_000;
+
 export function parseKeyRecord(txt: string): ParsedKey {
+  let parsed = parsedKeys.get(txt);
+  if (!parsed) {
+    parsed = parseKeyRecordUncached(txt);
+    if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
+    parsedKeys.set(txt, parsed);
+  }
+  return parsed;
+}
+
+function parseKeyRecordUncached(txt: string): ParsedKey {
   const tags = parseTags(txt);
   const empty = { revoked: false, keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, publicKey: null };
   if (!tags.has('p')) return { ...empty, error: 'no p= tag' };

@@ -10,3 +10,8 @@ declare module 'mailauth/lib/arc/trustlist.js' {
   const trustlist: { trusted: string[] };
   export default trustlist;
 }
+
+declare module 'mailauth/lib/dkim/message-parser.js' {
+  const messageParser: { MessageParser: unknown };
+  export default messageParser;
+}

@@ -5,7 +5,10 @@ import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.t
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../keys/types.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
+import { installMailauthFastPaths } from './mailauth-fast-paths.ts';
 import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
+
+installMailauthFastPaths();
 
 /**
  * What became of one DKIM-Signature, in our own words. mailauth's result keywords are
