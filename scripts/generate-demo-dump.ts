@@ -14,6 +14,12 @@
  *   - nothing reads the clock, the environment or a random source; the "random" bytes of the
  *     junk file come from a SHA-256 chain.
  *
+ * Besides message files, the dump holds messages forwarded inside other messages (message/rfc822
+ * parts, labelled `<parent>#attachment-N`), a zip export (entries labelled `<zip>!<entry>`, the
+ * zip itself labelled as a container) and loose documents, some byte-identical to attachments of
+ * the messages; every non-email file is labelled twice: skipped (ExpectedSkip) and as a document
+ * (ExpectedDocument).
+ *
  * The keys are TEST KEYS. A signature made with them proves nothing about anything real.
  */
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
@@ -32,9 +38,14 @@ export type ExpectedVerdict = 'verified' | 'unverifiable' | 'suspicious';
 export type ExpectedRepair = 'crlf' | 'mboxrd-unquote';
 
 export interface ExpectedMessage {
-  /** relative to demo-dump/, forward slashes */
+  /**
+   * relative to demo-dump/, forward slashes. A message that is not a file of its own has a path
+   * built from the one holding it: `<parent path>#attachment-<N>` for a forwarded message
+   * (message/rfc822 part), N the 1-based position of the part among the parent's attachment-like
+   * parts (text body parts do not count); `<zip path>!<entry name>` for a message inside a zip.
+   */
   path: string;
-  /** 0 for single-message files, the position inside an mbox */
+  /** 0 for single-message files, embedded messages and zip entries; the position inside an mbox */
   index: number;
   verdict: ExpectedVerdict;
   /** reason codes (src/verdict/reasons.ts) that must be among the verdict's reasons */
@@ -51,12 +62,45 @@ export interface ExpectedSkip {
   reason: 'empty' | 'not-email' | 'binary';
 }
 
-export type ExpectedEntry = ExpectedMessage | ExpectedSkip;
+/**
+ * A file of the dump that is not an email (every skipped file, which also has its ExpectedSkip
+ * entry), judged as a loose document against the attachments of the dump's messages.
+ */
+export interface ExpectedDocument {
+  path: string;
+  document: true;
+  /**
+   * verified-by-email: byte for byte identical (decoded) to an attachment of a verified message;
+   * seen-in-unverified-email: identical only to attachments of messages that are not verified;
+   * no-email-match: identical to no attachment.
+   */
+  status: 'verified-by-email' | 'seen-in-unverified-email' | 'no-email-match';
+  /** same normalised file name as an attachment of a verified message, but different content */
+  nameConflict: boolean;
+}
+
+/** A file that is not an email itself but holds messages (a zip archive); no ExpectedSkip entry. */
+export interface ExpectedContainer {
+  path: string;
+  container: 'zip';
+}
+
+export type ExpectedEntry = ExpectedMessage | ExpectedSkip | ExpectedDocument | ExpectedContainer;
+
+/** Separator between a zip archive's path and an entry name in a message path. */
+export const ZIP_ENTRY_SEPARATOR = '!';
+
+/** The path of the N-th (1-based) attachment-like part of the message at `parentPath`. */
+export const attachmentPath = (parentPath: string, partIndex: number): string => `${parentPath}#attachment-${partIndex}`;
 
 /** One message as the generator made it, for tests that want to check it without re-parsing containers. */
 export interface DemoMessage {
   path: string;
   index: number;
+  /** the file of the dump that holds the message (for embedded and zip messages, not `path`) */
+  file: string;
+  /** how the message sits in `file`: a file of its own (or an mbox/emlx), forwarded inside another message, or a zip entry */
+  holder: 'file' | 'attachment' | 'zip';
   /** the message as signed: CRLF line endings, no mboxrd quoting */
   signedForm: Buffer;
   /** the moment the message claims to have been written (its Date header) */
@@ -280,52 +324,102 @@ function tinyPdf(text: string): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
+interface ZipEntrySpec {
+  name: string;
+  data: Buffer;
+  /**
+   * 0: stored. 8: deflated, written here as deflate STORED blocks (RFC 1951 BTYPE=00), so the
+   * archive exercises an unzipper's inflate path without depending on any zlib version.
+   */
+  method?: 0 | 8;
+}
+
+/** MS-DOS time and date fields of a zip header (local time as written by the archiver; no zone). */
+function dosDateTime(year: number, month: number, day: number, hour: number, minute: number, second = 0): { time: number; date: number } {
+  return { time: (hour << 11) | (minute << 5) | (second >> 1), date: ((year - 1980) << 9) | (month << 5) | day };
+}
+
+/** Raw deflate stream made of stored blocks only (at most 65,535 bytes each), the last one final. */
+function deflateStoredBlocks(data: Buffer): Buffer {
+  const blocks: Buffer[] = [];
+  let pos = 0;
+  do {
+    const chunk = data.subarray(pos, pos + 0xffff);
+    pos += chunk.length;
+    const header = Buffer.alloc(5);
+    header[0] = pos >= data.length ? 1 : 0; // BFINAL, BTYPE=00
+    header.writeUInt16LE(chunk.length, 1);
+    header.writeUInt16LE(~chunk.length & 0xffff, 3);
+    blocks.push(header, chunk);
+  } while (pos < data.length);
+  return Buffer.concat(blocks);
+}
+
+/**
+ * A ZIP archive written byte by byte: one local header per entry (version 2.0, no flags, no
+ * extra fields, no data descriptor), the central directory, and the end record. Every entry gets
+ * the same DOS time stamp; names are ASCII.
+ */
+function zipArchive(entries: ZipEntrySpec[], when: { time: number; date: number }): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name, 'latin1');
+    if (/[^\x20-\x7e]/.test(e.name)) throw new Error(`zip entry name not ASCII: ${e.name}`);
+    const method = e.method ?? 0;
+    const stored = method === 8 ? deflateStoredBlocks(e.data) : e.data;
+    const crc = crc32(e.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0, 6);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt16LE(when.time, 10);
+    local.writeUInt16LE(when.date, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(stored.length, 18);
+    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt16LE(when.time, 12);
+    central.writeUInt16LE(when.date, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(stored.length, 20);
+    central.writeUInt32LE(e.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    // extra, comment, disk, internal attrs, external attrs: all 0
+    central.writeUInt32LE(offset, 42);
+    const localPart = Buffer.concat([local, name, stored]);
+    locals.push(localPart);
+    centrals.push(central, name);
+    offset += localPart.length;
+  }
+  const centralPart = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(centralPart.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, centralPart, end]);
+}
+
 /** A ZIP archive holding one stored file, shaped like the start of an Office document. */
 function tinyDocxLikeZip(): Buffer {
-  const name = Buffer.from('[Content_Types].xml', 'latin1');
   const data = Buffer.from(
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
       '<Default Extension="xml" ContentType="application/xml"/></Types>\n',
     'latin1',
   );
-  const crc = crc32(data);
-  const dosTime = (9 << 11) | (30 << 5); // 09:30:00
-  const dosDate = ((2018 - 1980) << 9) | (10 << 5) | 2; // 2018-10-02
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(0, 6);
-  local.writeUInt16LE(0, 8); // stored
-  local.writeUInt16LE(dosTime, 10);
-  local.writeUInt16LE(dosDate, 12);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  local.writeUInt16LE(0, 28);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0, 8);
-  central.writeUInt16LE(0, 10);
-  central.writeUInt16LE(dosTime, 12);
-  central.writeUInt16LE(dosDate, 14);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  // extra, comment, disk, internal attrs, external attrs, offset of local header: all 0
-  const localPart = Buffer.concat([local, name, data]);
-  const centralPart = Buffer.concat([central, name]);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(centralPart.length, 12);
-  end.writeUInt32LE(localPart.length, 16);
-  return Buffer.concat([localPart, centralPart, end]);
+  return zipArchive([{ name: '[Content_Types].xml', data }], dosDateTime(2018, 10, 2, 9, 30));
 }
 
 /** Pseudo-random junk from a SHA-256 chain, with NUL bytes guaranteed. */
@@ -578,6 +672,15 @@ interface Built {
   note: string;
 }
 
+/** The decoded CSV attachment of inbox/2017-02-14 Q1 budget.eml; the same bytes lie loose in documents/. */
+const BUDGET_Q1_CSV = Buffer.from(
+  'line,item,q1_eur\r\n1,Cloud hosting,18400\r\n2,Contractors,52000\r\n3,Travel,7300\r\n4,Hardware refresh,21950\r\n',
+  'latin1',
+);
+
+/** The decoded PDF attachment of inbox/2017-05-02 Contract draft v3.eml; the same bytes lie loose in documents/. */
+const CONTRACT_DRAFT_V3_PDF = tinyPdf('Contract draft v3');
+
 const TEXT_PLAIN = ['Content-Type: text/plain; charset="us-ascii"', 'Content-Transfer-Encoding: 7bit'];
 
 const sub = (server: string, client: string, software = 'Postfix') => ({ client, server, software, rcpt: MAILBOX, delay: 1 });
@@ -609,10 +712,7 @@ async function buildCases(ring: KeyRing): Promise<{ singles: Map<string, Built>;
 
   // --- A: RSA-2048 relaxed/relaxed, aligned, multipart with a base64 CSV attachment ----------
   {
-    const csv = Buffer.from(
-      'line,item,q1_eur\r\n1,Cloud hosting,18400\r\n2,Contractors,52000\r\n3,Travel,7300\r\n4,Hardware refresh,21950\r\n',
-      'latin1',
-    );
+    const csv = BUDGET_Q1_CSV;
     const boundary = '----=_Part_8841_1487063523.1487063523001';
     const draft: Draft = {
       date: '2017-02-14T10:12:03+01:00',
@@ -670,7 +770,7 @@ async function buildCases(ring: KeyRing): Promise<{ singles: Map<string, Built>;
 
   // --- C: simple/simple, multipart with a small PDF attachment --------------------------------
   {
-    const pdf = tinyPdf('Contract draft v3');
+    const pdf = CONTRACT_DRAFT_V3_PDF;
     const boundary = 'Apple-Mail=_6B1E02D4-77A1-4C35-9F0B-2D8E5A4C1F10';
     const draft: Draft = {
       date: '2017-05-02T17:05:44+02:00',
@@ -1385,6 +1485,384 @@ async function buildMaildir(ring: KeyRing): Promise<Map<string, Built>> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Loose documents, forwarded messages and a zip export
+// ---------------------------------------------------------------------------------------------
+
+/** A spreadsheet-shaped zip (two stored XML parts): the attachment of the unsigned donor list. */
+const DONORS_2018_XLSX = zipArchive(
+  [
+    {
+      name: '[Content_Types].xml',
+      data: Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+          '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+          '<Default Extension="xml" ContentType="application/xml"/></Types>\n',
+        'latin1',
+      ),
+    },
+    {
+      name: 'xl/sharedStrings.xml',
+      data: Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+          '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4">' +
+          '<si><t>donor</t></si><si><t>2018_eur</t></si><si><t>Northwind Trust</t></si><si><t>K. Albers</t></si></sst>\n',
+        'latin1',
+      ),
+    },
+  ],
+  dosDateTime(2018, 5, 14, 8, 52, 10),
+);
+
+/** Same name as the contract attachment of a verified message, one figure changed. */
+const ALTERED_CONTRACT_PDF = tinyPdf('Contract draft v4');
+
+/** Decoded attachments of the dump's messages (the generator's own record; the test re-reads them from the messages). */
+const KNOWN_ATTACHMENTS: ReadonlyArray<{ name: string; content: Buffer; ofVerifiedMessage: boolean }> = [
+  { name: 'budget-q1.csv', content: BUDGET_Q1_CSV, ofVerifiedMessage: true },
+  { name: 'contract-draft-v3.pdf', content: CONTRACT_DRAFT_V3_PDF, ofVerifiedMessage: true },
+  { name: 'donors-2018.xlsx', content: DONORS_2018_XLSX, ofVerifiedMessage: false },
+];
+
+/** The document label of a non-email file, from KNOWN_ATTACHMENTS. */
+function documentLabel(p: string, content: Buffer): ExpectedDocument {
+  const name = p.slice(p.lastIndexOf('/') + 1).normalize('NFC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const same = KNOWN_ATTACHMENTS.filter((a) => a.content.equals(content));
+  const status: ExpectedDocument['status'] = same.some((a) => a.ofVerifiedMessage)
+    ? 'verified-by-email'
+    : same.length
+      ? 'seen-in-unverified-email'
+      : 'no-email-match';
+  const nameConflict = KNOWN_ATTACHMENTS.some((a) => a.ofVerifiedMessage && a.name === name && !a.content.equals(content));
+  return { path: p, document: true, status, nameConflict };
+}
+
+/** Delivery of a message into someone else's mailbox (the copy a forwarder later attaches). */
+function deliverTo(
+  message: string,
+  o: { mailbox: string; returnPath: string; relay: string; relayIp: string; mx: string; mxIp: string; imap: string; at: Date; seed: string },
+): string {
+  const withHops = addHops(
+    message,
+    [
+      { from: o.relay, fromIp: o.relayIp, by: o.mx, software: 'Postfix', protocol: 'ESMTPS', rcpt: o.mailbox, at: o.at },
+      { from: o.mx, fromIp: o.mxIp, by: o.imap, software: 'Dovecot', protocol: 'LMTP', rcpt: o.mailbox, at: addSeconds(o.at, 1) },
+    ],
+    o.seed,
+  );
+  return `Return-Path: <${o.returnPath}>\r\nDelivered-To: ${o.mailbox}\r\n${withHops}`;
+}
+
+const PARTNER_MAILBOX = (local: string) => ({
+  mailbox: `${local}@partner.example`,
+  mx: 'mx.partner.example',
+  mxIp: '203.0.113.91',
+  imap: 'imap.partner.example',
+});
+
+/** A "forward as attachment": a text part, then the original message verbatim as message/rfc822 (7bit). */
+function forwardBody(boundary: string, text: string, original: string): string {
+  if (original.includes(boundary)) throw new Error('boundary occurs in the forwarded message');
+  if (!original.endsWith('\r\n')) throw new Error('forwarded message must end with CRLF');
+  return (
+    `This is a multi-part message in MIME format.\n--${boundary}\n` +
+    'Content-Type: text/plain; charset=utf-8; format=flowed\nContent-Transfer-Encoding: 7bit\n\n' +
+    `${text}\n--${boundary}\n` +
+    'Content-Type: message/rfc822\nContent-Disposition: attachment; filename="original.eml"\nContent-Transfer-Encoding: 7bit\n\n' +
+    // the CRLF before the closing delimiter belongs to the delimiter: the part's content is `original` exactly
+    `${original}\n--${boundary}--\n`
+  );
+}
+
+interface AttachmentCases {
+  /** new message files of the dump */
+  singles: Map<string, Built>;
+  /** forwarded messages: their path (`<parent>#attachment-N`) → the message and its parent file */
+  embedded: Map<string, { parent: string; built: Built }>;
+  zip: { path: string; entries: Array<{ name: string; method: 0 | 8; content: Buffer; built?: Built }> };
+}
+
+async function buildAttachmentCases(ring: KeyRing): Promise<AttachmentCases> {
+  const singles = new Map<string, Built>();
+  const embedded = new Map<string, { parent: string; built: Built }>();
+
+  // --- T: unsigned internal message whose .xlsx attachment also lies loose ----------------------
+  {
+    const boundary = '------------0A1B2C3D4E5F60718293A4B5';
+    const draft: Draft = {
+      date: '2018-05-14T09:03:27+02:00',
+      from: 'Nora Lind <nora.lind@harbor.example>',
+      to: 'Jordan Reyes <jordan@harbor.example>',
+      subject: 'Donor list 2018',
+      messageId: '<7c2e9a41-5b3d-4f60-8e12-0d9c4b7a6e53@harbor.example>',
+      extra: ['User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:52.0) Gecko/20100101 Thunderbird/52.7.0'],
+      mimeHeaders: [`Content-Type: multipart/mixed;\r\n boundary="${boundary}"`],
+      body:
+        `This is a multi-part message in MIME format.\n--${boundary}\n` +
+        'Content-Type: text/plain; charset=utf-8; format=flowed\nContent-Transfer-Encoding: 7bit\n\n' +
+        'Jordan,\n\nthe donor list for 2018 as promised. Please do not circulate it.\n\nNora\n\n' +
+        `--${boundary}\n` +
+        'Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;\n name="donors-2018.xlsx"\n' +
+        'Content-Transfer-Encoding: base64\nContent-Disposition: attachment;\n filename="donors-2018.xlsx"\n\n' +
+        `${base64Lines(DONORS_2018_XLSX)}\n--${boundary}--\n`,
+      submission: sub('smtp.harbor.example', '10.1.2.77'),
+    };
+    const message = compose(draft);
+    const date = instant(draft.date);
+    const delivered = addHops(
+      message,
+      [
+        {
+          from: 'smtp.harbor.example',
+          fromIp: '10.1.0.25',
+          by: 'imap.harbor.example',
+          software: 'Postfix',
+          protocol: 'ESMTP',
+          rcpt: MAILBOX,
+          at: addSeconds(date, 3),
+        },
+      ],
+      draft.messageId,
+    );
+    const stored = `Return-Path: <nora.lind@harbor.example>\r\nDelivered-To: ${MAILBOX}\r\n${delivered}`;
+    singles.set('inbox/2018-05-14 Donor list.eml', {
+      signedForm: stored,
+      stored,
+      date,
+      verdict: 'unverifiable',
+      reasons: ['unsigned'],
+      repairs: [],
+      note: 'Internal harbor.example message, never signed, with a base64 .xlsx attachment (donors-2018.xlsx). The same bytes lie loose as documents/donors-2018.xlsx: seen in an email, but one that proves nothing.',
+    });
+  }
+
+  // --- U: unsigned forward carrying a genuine signed message as message/rfc822 ------------------
+  {
+    const original: Draft = {
+      date: '2018-09-28T17:12:40+02:00',
+      from: 'Maria Keller <maria.keller@demo.example>',
+      to: 'board@demo.example',
+      cc: 'Lena Fischer <lena.fischer@partner.example>',
+      subject: 'Board minutes 2018-09 (approved)',
+      messageId: '<CAF7d2kq=Ap9r0v3d+board2018-09@mail.demo.example>',
+      mimeHeaders: TEXT_PLAIN,
+      body:
+        'Dear all,\n\nthe minutes of the September meeting were approved today without changes.\n\n' +
+        '1. Budget 2019: approved as proposed.\n2. Harbor partnership: letter of intent to be signed in October.\n\nMaria\n',
+      submission: { client: '10.20.1.9', server: 'smtp.demo.example', software: 'Postfix', rcpt: 'board@demo.example', delay: 1 },
+    };
+    const date = instant(original.date);
+    const message = compose(original);
+    const signedForm = (await dkim(ring, message, { domain: 'demo.example', selector: 's2048', signTime: addSeconds(date, 2) })) + message;
+    const lenCopy = deliverTo(signedForm, {
+      ...PARTNER_MAILBOX('lena.fischer'),
+      returnPath: 'maria.keller@demo.example',
+      relay: 'smtp.demo.example',
+      relayIp: '192.0.2.10',
+      at: addSeconds(date, 6),
+      seed: original.messageId,
+    });
+
+    const fwd: Draft = {
+      date: '2018-10-02T10:21:09+02:00',
+      from: 'Lena Fischer <lena.fischer@partner.example>',
+      to: 'Jordan Reyes <jordan@harbor.example>',
+      subject: 'Fwd: Board minutes 2018-09 (approved)',
+      messageId: '<5bb32a15.7f3e.lena.fischer@partner.example>',
+      extra: ['User-Agent: Mozilla/5.0 (Macintosh; Intel Mac OS X 10.13; rv:60.0) Gecko/20100101 Thunderbird/60.2.1'],
+      mimeHeaders: ['Content-Type: multipart/mixed;\r\n boundary="------------F0D1E2C3B4A5968778695A4B"'],
+      body: forwardBody(
+        '------------F0D1E2C3B4A5968778695A4B',
+        'Jordan,\n\nfor your files: the approved September minutes, as Maria sent them.\n\nLena\n',
+        lenCopy,
+      ),
+      submission: { client: '203.0.113.150', server: 'smtp.partner.example', software: 'Postfix', rcpt: MAILBOX, delay: 1 },
+    };
+    const outer = compose(fwd);
+    const fwdDate = instant(fwd.date);
+    const parent = 'inbox/2018-10-02 Fwd- Board minutes.eml';
+    singles.set(parent, {
+      signedForm: outer,
+      stored: deliver(outer, {
+        returnPath: 'lena.fischer@partner.example',
+        relay: 'smtp.partner.example',
+        relayIp: '203.0.113.90',
+        at: addSeconds(fwdDate, 5),
+        seed: fwd.messageId,
+      }),
+      date: fwdDate,
+      verdict: 'unverifiable',
+      reasons: ['unsigned'],
+      repairs: [],
+      note: 'Unsigned forward from partner.example. Its attachment original.eml (message/rfc822, 7bit) is a genuine signed demo.example message, verified on its own as #attachment-1.',
+    });
+    embedded.set(attachmentPath(parent, 1), {
+      parent,
+      built: {
+        signedForm,
+        stored: lenCopy,
+        date,
+        verdict: 'verified',
+        reasons: ['dkim-verified'],
+        repairs: [],
+        note: 'Forwarded as an attachment (message/rfc822, byte for byte as it reached the forwarder\'s mailbox): genuine RSA-2048 demo.example signature, aligned with From. The unsigned forward around it proves nothing; this message proves itself.',
+      },
+    });
+  }
+
+  // --- V: unsigned forward carrying a signed message whose body was changed ---------------------
+  {
+    const original: Draft = {
+      date: '2018-09-25T14:05:11+02:00',
+      from: 'Accounts Receivable <ar@demo.example>',
+      to: 'Owen Price <owen.price@partner.example>',
+      subject: 'Invoice 5102 - payment details',
+      messageId: '<000a01d454c7$1f2e3d40$5d6c7b80$@demo.example>',
+      extra: ['X-Mailer: Microsoft Outlook 16.0'],
+      mimeHeaders: TEXT_PLAIN,
+      body:
+        'Dear Owen,\n\nplease find our invoice 5102 for EUR 8,750.00, due on 25 October.\nPayment to:\n\n' +
+        '  IBAN DE89 3704 0044 0532 0130 00\n\nKind regards,\nAccounts Receivable\n',
+      submission: {
+        client: '10.20.8.45',
+        server: 'smtp.demo.example',
+        software: 'Microsoft SMTP Server',
+        rcpt: 'owen.price@partner.example',
+        delay: 1,
+      },
+    };
+    const date = instant(original.date);
+    const message = compose(original);
+    const signedForm = (await dkim(ring, message, { domain: 'demo.example', selector: 's2048', signTime: addSeconds(date, 2) })) + message;
+    const owenCopy = deliverTo(signedForm, {
+      ...PARTNER_MAILBOX('owen.price'),
+      returnPath: 'ar@demo.example',
+      relay: 'smtp.demo.example',
+      relayIp: '192.0.2.10',
+      at: addSeconds(date, 6),
+      seed: original.messageId,
+    });
+    const tampered = owenCopy.replace('IBAN DE89 3704 0044 0532 0130 00', 'IBAN GB29 NWBK 6016 1331 9268 19');
+    if (tampered === owenCopy) throw new Error('V: tampering did not apply');
+
+    const fwd: Draft = {
+      date: '2018-10-03T11:48:30+02:00',
+      from: 'Owen Price <owen.price@partner.example>',
+      to: 'Jordan Reyes <jordan@harbor.example>',
+      subject: 'Fwd: Invoice 5102 - payment details',
+      messageId: '<5bb4900e.1c22.owen.price@partner.example>',
+      extra: ['User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:60.0) Gecko/20100101 Thunderbird/60.2.1'],
+      mimeHeaders: ['Content-Type: multipart/mixed;\r\n boundary="------------3E4D5C6B7A8990A1B2C3D4E5"'],
+      body: forwardBody(
+        '------------3E4D5C6B7A8990A1B2C3D4E5',
+        'Jordan,\n\nis this the account we pay demo.example into? Original attached.\n\nOwen\n',
+        tampered,
+      ),
+      submission: { client: '203.0.113.151', server: 'smtp.partner.example', software: 'Postfix', rcpt: MAILBOX, delay: 1 },
+    };
+    const outer = compose(fwd);
+    const fwdDate = instant(fwd.date);
+    const parent = 'inbox/2018-10-03 Fwd- Invoice.eml';
+    singles.set(parent, {
+      signedForm: outer,
+      stored: deliver(outer, {
+        returnPath: 'owen.price@partner.example',
+        relay: 'smtp.partner.example',
+        relayIp: '203.0.113.90',
+        at: addSeconds(fwdDate, 4),
+        seed: fwd.messageId,
+      }),
+      date: fwdDate,
+      verdict: 'unverifiable',
+      reasons: ['unsigned'],
+      repairs: [],
+      note: 'Unsigned forward from partner.example. Its attachment original.eml (message/rfc822, 7bit) carries a demo.example signature that no longer matches the body: see #attachment-1.',
+    });
+    embedded.set(attachmentPath(parent, 1), {
+      parent,
+      built: {
+        signedForm,
+        stored: tampered,
+        date,
+        verdict: 'suspicious',
+        reasons: ['dkim-body-modified'],
+        repairs: [],
+        note: 'Forwarded as an attachment (message/rfc822): genuine demo.example signature, but the IBAN in the body was changed after signing, so the body hash no longer matches.',
+      },
+    });
+  }
+
+  // --- W: a zip export holding two messages and a readme ------------------------------------------
+  const zipEntries: AttachmentCases['zip']['entries'] = [];
+  {
+    const draft: Draft = {
+      date: '2019-05-20T09:14:02+02:00',
+      from: 'Travel Desk <travel@demo.example>',
+      to: 'Jordan Reyes <jordan@harbor.example>',
+      subject: 'Travel plan: Lisbon workshop 3-5 June',
+      messageId: '<travel.20190520.0914.6120@demo.example>',
+      mimeHeaders: TEXT_PLAIN,
+      body:
+        'Hello Jordan,\n\nyour travel plan for the Lisbon workshop:\n\n  3 June  AMS 07:55 -> LIS 10:10\n' +
+        '  5 June  LIS 19:05 -> AMS 23:15\n  Hotel: 2 nights near the venue, breakfast included\n\nTravel Desk\n',
+      submission: sub('smtp.demo.example', '10.20.6.3'),
+    };
+    const m = await demoExampleMail(ring, draft, { domain: 'demo.example', selector: 's2048' }, 'travel@demo.example');
+    zipEntries.push({
+      name: 'export/2019-05-20 Travel plan.eml',
+      method: 0,
+      content: Buffer.from(m.delivered, 'latin1'),
+      built: {
+        signedForm: m.signedForm,
+        stored: m.delivered,
+        date: m.date,
+        verdict: 'verified',
+        reasons: ['dkim-verified'],
+        repairs: [],
+        note: 'Entry of a zip export (stored, method 0): genuine RSA-2048 demo.example signature, aligned with From.',
+      },
+    });
+  }
+  {
+    const draft: Draft = {
+      date: '2019-05-21T15:40:37+02:00',
+      from: 'Finance <finance@demo.example>',
+      to: 'Jordan Reyes <jordan@harbor.example>',
+      subject: 'Expense claim EC-2019-0412 approved',
+      messageId: '<finance.20190521.1540.0077@demo.example>',
+      mimeHeaders: TEXT_PLAIN,
+      body:
+        'Hello Jordan,\n\nyour expense claim EC-2019-0412 is approved: EUR 412.60, paid with the\n' +
+        'June salary run.\n\nFinance\n',
+      submission: sub('smtp.demo.example', '10.20.8.12'),
+    };
+    const m = await demoExampleMail(ring, draft, { domain: 'demo.example', selector: 's2048' }, 'finance@demo.example');
+    const tampered = m.delivered.replace('approved: EUR 412.60, paid', 'approved: EUR 4,126.00, paid');
+    if (tampered === m.delivered) throw new Error('W: tampering did not apply');
+    zipEntries.push({
+      name: 'export/2019-05-21 Reimbursement.eml',
+      method: 8,
+      content: Buffer.from(tampered, 'latin1'),
+      built: {
+        signedForm: m.signedForm,
+        stored: tampered,
+        date: m.date,
+        verdict: 'suspicious',
+        reasons: ['dkim-body-modified'],
+        repairs: [],
+        note: 'Entry of a zip export (deflated, method 8): genuine demo.example signature, but the amount in the body was changed from EUR 412.60 to EUR 4,126.00 after signing.',
+      },
+    });
+  }
+  zipEntries.push({
+    name: 'export/readme.txt',
+    method: 0,
+    content: Buffer.from('Mailbox export, 2 messages\r\nexported 2019-06-01 12:00 with MailExport 3.2\r\n', 'latin1'),
+  });
+
+  return { singles, embedded, zip: { path: 'exports/mailbox-export.zip', entries: zipEntries } };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Assembly
 // ---------------------------------------------------------------------------------------------
 
@@ -1403,10 +1881,10 @@ export async function buildDemoDump(): Promise<DemoDump> {
   const messages: DemoMessage[] = [];
   const expected: ExpectedEntry[] = [];
 
-  const record = (p: string, index: number, b: Built): void => {
+  const record = (p: string, index: number, b: Built, file = p, holder: DemoMessage['holder'] = 'file'): void => {
     const exp: ExpectedMessage = { path: p, index, verdict: b.verdict, reasons: b.reasons, repairs: b.repairs, note: b.note };
     expected.push(exp);
-    messages.push({ path: p, index, signedForm: Buffer.from(b.signedForm, 'latin1'), date: b.date, expected: exp });
+    messages.push({ path: p, index, file, holder, signedForm: Buffer.from(b.signedForm, 'latin1'), date: b.date, expected: exp });
   };
 
   const { singles, mbox, emlxMessage } = await buildCases(ring);
@@ -1442,10 +1920,32 @@ export async function buildDemoDump(): Promise<DemoDump> {
     record(p, 0, emlxMessage);
   }
 
-  // files that hold no message
+  // messages with attachments, forwarded messages, and a zip export
+  {
+    const cases = await buildAttachmentCases(ring);
+    for (const [p, b] of cases.singles) {
+      files.set(p, Buffer.from(b.stored, 'latin1'));
+      record(p, 0, b);
+    }
+    for (const [p, { parent, built }] of cases.embedded) record(p, 0, built, parent, 'attachment');
+    const zipPath = cases.zip.path;
+    files.set(
+      zipPath,
+      zipArchive(
+        cases.zip.entries.map((e) => ({ name: e.name, data: e.content, method: e.method })),
+        dosDateTime(2019, 6, 1, 12, 0),
+      ),
+    );
+    expected.push({ path: zipPath, container: 'zip' });
+    for (const e of cases.zip.entries) if (e.built) record(`${zipPath}${ZIP_ENTRY_SEPARATOR}${e.name}`, 0, e.built, zipPath, 'zip');
+  }
+
+  // files that hold no message: each is also a loose document, matched against the attachments
+  const documents: ExpectedDocument[] = [];
   const skip = (p: string, content: Buffer, reason: ExpectedSkip['reason']): void => {
     files.set(p, content);
     expected.push({ path: p, skipped: true, reason });
+    documents.push(documentLabel(p, content));
   };
   skip('notes.txt', Buffer.from(NOTES_TXT, 'latin1'), 'not-email');
   skip('scan-0042.pdf', tinyPdf('Scan 0042'), 'not-email');
@@ -1453,6 +1953,12 @@ export async function buildDemoDump(): Promise<DemoDump> {
   skip('inbox/Untitled.eml', Buffer.alloc(0), 'empty');
   skip('Q3 forecast.docx', tinyDocxLikeZip(), 'not-email');
   skip('broken.eml', junkBytes('leakcheck demo dump: broken.eml', 384), 'binary');
+  skip('documents/budget-q1.csv', BUDGET_Q1_CSV, 'not-email');
+  skip('documents/contract-draft-v3.pdf', CONTRACT_DRAFT_V3_PDF, 'not-email');
+  skip('downloads/contract-draft-v3.pdf', ALTERED_CONTRACT_PDF, 'not-email');
+  skip('documents/donors-2018.xlsx', DONORS_2018_XLSX, 'not-email');
+  // after every ExpectedSkip, so that on a shared path the skip entry comes first
+  expected.push(...documents);
 
   expected.sort((a, b) => cmp(a.path, b.path) || ('index' in a && 'index' in b ? a.index - b.index : 0));
   messages.sort((a, b) => cmp(a.path, b.path) || a.index - b.index);

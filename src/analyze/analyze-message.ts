@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { inventoryParts } from '../attachments/inventory.ts';
+import { partsWithinSignedLength } from '../attachments/layout.ts';
+import type { MimePartRecord } from '../attachments/types.ts';
 import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
@@ -30,6 +33,22 @@ export interface MessageAnalysis {
   verdict: VerdictDecision;
   /** what the cross-dump checks compare */
   traits: MessageTraits;
+  /** the message's MIME parts (attachments, inline parts, forwarded messages) */
+  parts: AttachmentRecord[];
+  /** why the part inventory stopped early, if it did */
+  partsError: string | null;
+  /** forwarded messages (message/rfc822 parts), to be verified as messages in their own right */
+  embedded: Array<{ partIndex: number; raw: Buffer }>;
+}
+
+/**
+ * One MIME part, and what the message's verdict proves about it: `verified-content` when the
+ * message is verified and the proving signature covers the part (its body hash covers every
+ * byte of it: the whole body, or, with l=, a part that closes inside the signed length) and
+ * signs Content-Type (which names the boundaries).
+ */
+export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
+  strength: 'verified-content' | 'not-covered' | 'unverified';
 }
 
 export interface AnalyzeInput {
@@ -62,6 +81,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     repairs: chosen.repairs,
     parseError: chosen.parseError,
   });
+  const inventory = await inventoryAttachments(chosen, verdict);
   return {
     sha256,
     size: input.raw.length,
@@ -74,6 +94,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     findings: [...findings, ...verdict.findings],
     verdict,
     traits: readMessageTraits(chosen.bytes, chosen.headers),
+    ...inventory,
   };
 }
 
@@ -99,6 +120,34 @@ function repairVariants(input: AnalyzeInput): Variant[] {
   return forms.map((form) =>
     hasBareLf(form.bytes) ? { bytes: toCrlf(form.bytes), repairs: [...form.repairs, 'crlf'] } : form,
   );
+}
+
+/**
+ * The attachment inventory, for messages that can have attachments: a full MIME parse costs
+ * more than the whole DKIM check of a text message, and a single text part has none.
+ */
+async function inventoryAttachments(
+  attempt: Attempt,
+  verdict: VerdictDecision,
+): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'>> {
+  const contentType = (attempt.headers.fields.find((f) => f.name === 'content-type')?.value ?? 'text/plain').toLowerCase();
+  const disposition = attempt.headers.fields.find((f) => f.name === 'content-disposition')?.value ?? '';
+  if (contentType.startsWith('text/') && !/attachment|filename/i.test(disposition)) return { parts: [], partsError: null, embedded: [] };
+  const inventory = await inventoryParts(attempt.bytes);
+  const proving = verdict.verdict === 'verified' ? attempt.signatures[verdict.provenBy[0] ?? -1] : undefined;
+  let covered = new Set<number>();
+  if (proving && (proving.tags.signedHeaders.includes('content-type') || !contentType.startsWith('multipart/'))) {
+    const canon = proving.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
+    covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, proving.tags.bodyLength === null ? null : (proving.bodyBytesSigned ?? 0), canon);
+  }
+  return {
+    parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
+      ...part,
+      strength: !proving ? 'unverified' : covered.has(part.partIndex) ? 'verified-content' : 'not-covered',
+    })),
+    partsError: inventory.error,
+    embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
+  };
 }
 
 function leadingJunk(raw: Buffer): number {

@@ -11,6 +11,8 @@ import { jsonlLine } from '../report/jsonl.ts';
 import { makeChalk, renderTextSummary } from '../report/text.ts';
 import { renderHtmlReport } from '../report/html/render-html.ts';
 import { buildManifest } from '../report/manifest.ts';
+import { documentCsvHeader, documentCsvLine, documentJsonl, renderDocumentsText } from '../report/documents.ts';
+import { listDocuments, type DocumentStatus } from '../store/documents-pass.ts';
 import { renderMarkdownSummary } from '../report/markdown.ts';
 import { createProgress } from '../report/progress.ts';
 import { renderCandidates, renderShow } from '../report/show.ts';
@@ -176,6 +178,29 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(opts.json ? `${JSON.stringify(message, null, 2)}\n` : renderShow(message, makeChalk(process.stdout)));
       } finally {
         db.close();
+      }
+    });
+
+  program
+    .command('documents')
+    .description('loose documents of the dump, matched to the attachments of its emails')
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .addOption(new Option('--status <status>', 'only documents with this status').choices(['verified-by-email', 'seen-in-unverified-email', 'no-email-match']))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'csv', 'jsonl']).default('text'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { db: string; status?: DocumentStatus; format: 'text' | 'csv' | 'jsonl'; out?: string }) => {
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        const documents = listDocuments(db, opts.status);
+        if (opts.format === 'text') await write(out, renderDocumentsText(documents));
+        else {
+          if (opts.format === 'csv') await write(out, documentCsvHeader());
+          for (const d of documents) await write(out, opts.format === 'csv' ? documentCsvLine(d) : documentJsonl(d));
+        }
+      } finally {
+        db.close();
+        await closeOutput(out);
       }
     });
 

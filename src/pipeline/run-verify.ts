@@ -10,8 +10,11 @@ import { loadCompromisedList, type CompromisedList } from '../keys/compromised.t
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
+import { attachmentPath } from '../attachments/inventory.ts';
 import { readContainer } from '../read/read-container.ts';
-import { ReadError } from '../read/types.ts';
+import { ReadError, type RawMessage } from '../read/types.ts';
+import { readZipEmails } from '../read/zip.ts';
+import { runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
@@ -153,14 +156,19 @@ async function verifyLocked(
     for await (const entry of walkDump(root)) {
       if (options.signal?.aborted) break;
       counts.files++;
-      if (entry.type === 'skipped') {
+      const isZip = entry.type === 'skipped' && entry.reason === 'not-email' && /\.zip$/i.test(entry.relPath) && /zip/i.test(entry.detail);
+      if (entry.type === 'skipped' && !isZip) {
         seen.add(entry.relPath);
         counts.skipped++;
-        writer.queueFile(runId, skippedRecord(entry), []);
+        // A loose document gets its sha256, so that it can be matched to the attachments.
+        const record = skippedRecord(entry);
+        if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await hashFile(entry.absPath).catch(() => null);
+        writer.queueFile(runId, record, []);
         report(entry.relPath);
         continue;
       }
-      const file = entry.file;
+      const file: DiscoveredFile =
+        entry.type === 'container' ? entry.file : { relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 };
       seen.add(file.relPath);
       counts.containers++;
       let { state, previous } = fileState(file);
@@ -173,14 +181,19 @@ async function verifyLocked(
         continue;
       }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
-      const task = processContainer(file, entry.kind, analyzer).then(({ record, messages }) => {
-        if (state === 'changed' && previous) {
+      const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer) : processZip(file, analyzer);
+      const task = work.then((processed) => {
+        const [own] = processed;
+        if (state === 'changed' && previous && own) {
           counts.changed++;
-          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 } });
+          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: own.record.size, mtimeMs: own.record.mtimeMs, sha256: own.record.sha256 } });
         }
-        writer.queueFile(runId, { ...record, analysisContext: context }, messages);
-        counts.messages += messages.length;
-        if (record.status !== 'ok') counts.errors++;
+        // the file first, then what was found inside it: children need their parent's row
+        for (const { record, messages } of processed) {
+          writer.queueFile(runId, { ...record, analysisContext: context }, messages);
+          counts.messages += messages.length;
+          if (record.status !== 'ok') counts.errors++;
+        }
         report(file.relPath);
       });
       pending.add(task);
@@ -194,8 +207,9 @@ async function verifyLocked(
     } else {
       // Only a complete walk knows which files are gone.
       counts.removed = writer.removeMissing(runId, seen);
-      // Messages compared with each other: only once all are stored.
+      // Messages compared with each other, and documents with attachments: only once all are stored.
       runDumpPass(db);
+      runDocumentsPass(db);
       status = 'completed';
     }
   } finally {
@@ -211,53 +225,157 @@ async function verifyLocked(
   return { runId, counts, interrupted: status === 'interrupted' };
 }
 
-async function processContainer(
-  file: DiscoveredFile,
-  kind: ContainerKind,
-  analyzer: Analyzer,
-): Promise<{ record: FileRecord; messages: StoredMessage[] }> {
+interface ProcessedFile {
+  record: FileRecord;
+  messages: StoredMessage[];
+}
+
+/** Messages inside messages inside messages: deeper nesting is recorded, not followed. */
+const MAX_EMBEDDED_DEPTH = 3;
+
+/**
+ * Analyses every message of a stream, in order, through the pool. A read error stops the
+ * stream but keeps what came before it; a message the analysis cannot handle is recorded as an
+ * error of its file and never stops the run.
+ */
+async function analyzeStream(source: AsyncIterable<RawMessage>, analyzer: Analyzer): Promise<{ messages: StoredMessage[]; error: ReadError | null }> {
   const analyses: Array<Promise<StoredMessage | Error>> = [];
-  let readError: ReadError | null = null;
+  let error: ReadError | null = null;
   try {
-    for await (const message of readContainer(file, kind)) {
+    for await (const message of source) {
       const { result } = await analyzer.submit(message.raw, message.format);
       analyses.push(
         result
-          .then((analysis) => ({
-            index: message.index,
-            offset: message.offset,
-            format: message.format,
-            envelope: message.envelope ?? null,
-            analysis,
-          }))
+          .then((analysis) => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis }))
           .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
       );
     }
   } catch (err) {
-    readError = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   }
   const results = await Promise.all(analyses);
-  // A message the analysis could not handle is a bug to report, never a reason to stop the run.
   const failed = results.filter((r): r is Error => r instanceof Error);
-  if (failed.length && !readError) {
-    readError = new ReadError('analysis-failed', `${failed.length} message(s) could not be analysed: ${failed[0]!.message}`);
-  }
-  const messages = results.filter((r): r is StoredMessage => !(r instanceof Error));
-  const sha256 = kind === 'mbox' || kind === 'emlx' || messages.length !== 1 ? await hashFile(file.absPath).catch(() => null) : messages[0]!.analysis.sha256;
-  return {
-    record: {
-      path: file.relPath,
-      kind,
-      status: readError ? (messages.length ? 'partial' : 'error') : 'ok',
-      reason: readError?.code ?? null,
-      detail: readError?.message ?? null,
-      size: file.size,
-      mtimeMs: file.mtimeMs,
-      sha256,
-    },
-    messages,
-  };
+  if (failed.length && !error) error = new ReadError('analysis-failed', `${failed.length} message(s) could not be analysed: ${failed[0]!.message}`);
+  return { messages: results.filter((r): r is StoredMessage => !(r instanceof Error)), error };
 }
+
+/**
+ * Forwarded messages (message/rfc822 parts) keep their original signatures: each is verified as
+ * a message in its own right, as a file of its own (`parent.eml#attachment-2`) linked to the
+ * message that carried it.
+ */
+async function processEmbedded(parentPath: string, parentLabel: string, parent: StoredMessage, analyzer: Analyzer, depth: number): Promise<ProcessedFile[]> {
+  const out: ProcessedFile[] = [];
+  for (const part of parent.analysis.embedded) {
+    const path = attachmentPath(parentLabel, part.partIndex);
+    const nested = depth >= MAX_EMBEDDED_DEPTH;
+    const { messages, error } = nested
+      ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
+      : await analyzeStream(oneMessage(part.raw), analyzer);
+    out.push({
+      record: {
+        path,
+        kind: 'embedded',
+        status: error ? 'error' : 'ok',
+        reason: error?.code ?? null,
+        detail: error?.message ?? null,
+        size: part.raw.length,
+        mtimeMs: null,
+        sha256: messages[0]?.analysis.sha256 ?? null,
+        parent: { path: parentPath, messageIndex: parent.index },
+      },
+      messages,
+    });
+    for (const m of messages) out.push(...(await processEmbedded(path, path, m, analyzer, depth + 1)));
+  }
+  parent.analysis.embedded = []; // the bytes are not needed any more: let them go
+  return out;
+}
+
+async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
+  yield { index: 0, offset: 0, raw, format: 'eml' };
+}
+
+async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer): Promise<ProcessedFile[]> {
+  const { messages, error } = await analyzeStream(readContainer(file, kind), analyzer);
+  const sha256 = kind === 'mbox' || kind === 'emlx' || messages.length !== 1 ? await hashFile(file.absPath).catch(() => null) : messages[0]!.analysis.sha256;
+  const children: ProcessedFile[] = [];
+  for (const m of messages) {
+    children.push(...(await processEmbedded(file.relPath, kind === 'mbox' ? `${file.relPath}#${m.index}` : file.relPath, m, analyzer, 1)));
+  }
+  return [
+    {
+      record: {
+        path: file.relPath,
+        kind,
+        status: error ? (messages.length ? 'partial' : 'error') : 'ok',
+        reason: error?.code ?? null,
+        detail: error?.message ?? null,
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        sha256,
+      },
+      messages,
+    },
+    ...children,
+  ];
+}
+
+/**
+ * A zip archive is opened (streamed, never extracted) and every email in it is verified as a
+ * file of its own, `archive.zip!inner/path.eml`. The archive's other entries are left alone.
+ */
+async function processZip(file: DiscoveredFile, analyzer: Analyzer): Promise<ProcessedFile[]> {
+  const children: ProcessedFile[] = [];
+  const notes: string[] = [];
+  let error: ReadError | null = null;
+  try {
+    for await (const item of readZipEmails(file.absPath)) {
+      if (!('raw' in item)) {
+        if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
+        continue;
+      }
+      const path = `${file.relPath}!${item.safeName}`;
+      const { messages, error: entryError } = await analyzeStream(oneMessage(item.raw), analyzer);
+      children.push({
+        record: {
+          path,
+          kind: 'zip-entry',
+          status: entryError ? 'error' : 'ok',
+          reason: entryError?.code ?? null,
+          detail: entryError?.message ?? null,
+          size: item.raw.length,
+          mtimeMs: null,
+          sha256: messages[0]?.analysis.sha256 ?? null,
+          parent: { path: file.relPath, messageIndex: null },
+        },
+        messages,
+      });
+      for (const m of messages) children.push(...(await processEmbedded(path, path, m, analyzer, 1)));
+    }
+  } catch (err) {
+    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+  }
+  return [
+    {
+      record: {
+        path: file.relPath,
+        kind: 'zip',
+        status: error ? (children.length ? 'partial' : 'error') : 'ok',
+        reason: error?.code ?? (notes.length ? 'zip-limits' : null),
+        detail: error?.message ?? (notes.length ? notes.join('; ') : `${children.length} email(s) inside`),
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        sha256: await hashFile(file.absPath).catch(() => null),
+      },
+      messages: [],
+    },
+    ...children,
+  ];
+}
+
+/** Skipped files that are documents (as opposed to links, devices and unreadable entries). */
+const DOCUMENT_REASONS = new Set(['not-email', 'binary', 'empty']);
 
 function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): FileRecord {
   return {

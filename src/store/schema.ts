@@ -220,6 +220,42 @@ export const MIGRATIONS: readonly string[] = [
     noticed_at TEXT NOT NULL
   );
   `,
+  // 5: documents and attachments. Messages found inside other messages (message/rfc822) and
+  // inside zip archives get source_files rows of their own, children of the file that holds them.
+  `
+  ALTER TABLE source_files ADD COLUMN parent_file_id INTEGER REFERENCES source_files(id) ON DELETE CASCADE;
+  CREATE INDEX source_files_parent ON source_files(parent_file_id);
+  ALTER TABLE messages ADD COLUMN parent_message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL;
+  ALTER TABLE messages ADD COLUMN parts_error TEXT;
+  CREATE TABLE attachments (
+    id                INTEGER PRIMARY KEY,
+    message_id        INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    part_index        INTEGER NOT NULL,
+    part_id           TEXT,
+    content_type      TEXT NOT NULL,
+    filename          TEXT,
+    normalized_name   TEXT,
+    size              INTEGER NOT NULL,
+    sha256            TEXT NOT NULL,
+    disposition       TEXT,
+    transfer_encoding TEXT,
+    is_message        INTEGER NOT NULL,
+    too_large         INTEGER NOT NULL,
+    strength          TEXT NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id);
+  CREATE INDEX attachments_sha256 ON attachments(sha256);
+  CREATE INDEX attachments_name ON attachments(normalized_name);
+  CREATE TABLE documents (
+    file_id             INTEGER PRIMARY KEY REFERENCES source_files(id) ON DELETE CASCADE,
+    sha256              TEXT NOT NULL,
+    size                INTEGER,
+    normalized_name     TEXT,
+    status              TEXT NOT NULL,
+    matches_json        TEXT NOT NULL,
+    name_conflicts_json TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

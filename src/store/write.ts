@@ -26,6 +26,8 @@ export interface FileRecord {
   sha256: string | null;
   /** what the analysis depended on besides the bytes (tool version, compromised list): a change re-analyses */
   analysisContext?: string | null;
+  /** for a message found inside another file (a forwarded message, a zip entry): where */
+  parent?: { path: string; messageIndex: number | null } | null;
 }
 
 export interface FileChange {
@@ -65,11 +67,17 @@ export class StoreWriter {
           message_count = excluded.message_count, run_id = excluded.run_id, analyzed_at = excluded.analyzed_at,
           analysis_context = excluded.analysis_context
         RETURNING id`),
+      deleteChildren: db.prepare('DELETE FROM source_files WHERE parent_file_id = ?'),
+      setParent: db.prepare('UPDATE source_files SET parent_file_id = (SELECT id FROM source_files WHERE path = ?) WHERE id = ?'),
+      parentMessage: db.prepare('SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.path = ? AND m.idx = ?'),
+      setParentMessage: db.prepare('UPDATE messages SET parent_message_id = ? WHERE file_id = ?'),
+      insertAttachment: db.prepare(`INSERT INTO attachments (message_id, part_index, part_id, content_type, filename, normalized_name, size,
+        sha256, disposition, transfer_encoding, is_message, too_large, strength) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
         from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,
-        body_sha256, visible_sha256, in_reply_to, references_json, date_offset_min, mailer)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        body_sha256, visible_sha256, in_reply_to, references_json, date_offset_min, mailer, parts_error)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertSignature: db.prepare(`INSERT INTO signatures (message_id, sig_index, domain, selector, algorithm, canonicalization,
         signed_headers, body_length, sig_timestamp, sig_expiration, identity, key_name, key_type, key_bits, key_source, key_origin,
         key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
@@ -135,10 +143,11 @@ export class StoreWriter {
 
   /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */
   removeMissing(runId: number, seen: ReadonlySet<string>): number {
-    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256 FROM source_files').all() as Array<{
-      id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null;
+    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256, parent_file_id IS NOT NULL AS child FROM source_files').all() as Array<{
+      id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null; child: number;
     }>;
-    const gone = known.filter((f) => !seen.has(f.path));
+    // Files found inside other files leave with their parent (ON DELETE CASCADE).
+    const gone = known.filter((f) => !seen.has(f.path) && !f.child);
     this.db.transaction(() => {
       for (const f of gone) {
         this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
@@ -158,8 +167,17 @@ export class StoreWriter {
         messageCount: messages.length,
         runId,
       }) as { id: number };
+      // What this file held last time (its messages, and the files found inside it) is replaced.
       this.statements.deleteMessages.run(fileId);
+      this.statements.deleteChildren.run(fileId);
       for (const message of messages) this.insertMessage(runId, fileId, message);
+      if (file.parent) {
+        this.statements.setParent.run(file.parent.path, fileId);
+        if (file.parent.messageIndex !== null) {
+          const parent = this.statements.parentMessage.get(file.parent.path, file.parent.messageIndex) as { id: number } | undefined;
+          if (parent) this.statements.setParentMessage.run(parent.id, fileId);
+        }
+      }
     });
     save();
   }
@@ -171,7 +189,7 @@ export class StoreWriter {
       fileId, message.index, message.offset, a.size, a.sha256, message.format, message.envelope, a.meta.messageId,
       a.meta.from, a.meta.fromAddress, a.meta.fromDomain, a.meta.subject, a.meta.dateHeader, a.meta.date,
       a.judgedAt, a.judgedAtSource, json(a.repairs), runId, a.traits.bodySha256, a.traits.visibleSha256, a.traits.inReplyTo,
-      json(a.traits.references), a.traits.dateOffsetMinutes, a.traits.mailer,
+      json(a.traits.references), a.traits.dateOffsetMinutes, a.traits.mailer, a.partsError,
     );
     const messageId = Number(info.lastInsertRowid);
     for (const sig of a.signatures) {
@@ -187,6 +205,10 @@ export class StoreWriter {
       );
     }
     s.insertArc.run(messageId, a.arc.result, a.arc.reason, json({ instances: a.arc.instances, sealerSawDkim: a.arc.sealerSawDkim }));
+    for (const p of a.parts) {
+      s.insertAttachment.run(messageId, p.partIndex, p.partId, p.contentType, p.filename, p.normalizedName, p.size, p.sha256, p.disposition,
+        p.transferEncoding, p.isMessage ? 1 : 0, p.tooLarge ? 1 : 0, p.strength);
+    }
     for (const f of a.findings) s.insertFinding.run(messageId, f.code, f.severity, f.text, json(f.evidence));
     const v = a.verdict;
     s.insertVerdict.run(messageId, v.verdict, json(v.reasons), v.explanation, json(v.provenBy), v.verdict, json(v.reasons), v.explanation);

@@ -13,11 +13,16 @@ interface Label {
   repairs?: string[];
   skipped?: boolean;
   reason?: string;
+  document?: boolean;
+  status?: string;
+  nameConflict?: boolean;
+  container?: string;
 }
 
 const labels = JSON.parse(readFileSync(join(ROOT, 'fixtures/demo-expected.json'), 'utf8')) as Label[];
-const messageLabels = labels.filter((l) => !l.skipped);
+const messageLabels = labels.filter((l) => l.verdict !== undefined);
 const skippedLabels = labels.filter((l) => l.skipped);
+const documentLabels = labels.filter((l) => l.document);
 
 describe('leakcheck verify on the demo dump (end to end, offline)', () => {
   const tmp = tempDir();
@@ -70,6 +75,34 @@ describe('leakcheck verify on the demo dump (end to end, offline)', () => {
     }
   });
 
+  it('matches every loose document to the attachments of the emails, with name conflicts flagged', () => {
+    const out = runCli(['documents', '--format', 'jsonl', '--db', db]);
+    expect(out.status, out.stderr).toBe(0);
+    const documents = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: string; sha256: string; name_conflicts: unknown[]; matching_messages: Array<{ message: string }> });
+    expect(documents.map((d) => d.path).sort()).toEqual(documentLabels.map((l) => l.path).sort());
+    for (const label of documentLabels) {
+      const doc = documents.find((d) => d.path === label.path)!;
+      expect(doc.status, label.path).toBe(label.status);
+      expect(doc.name_conflicts.length > 0, label.path).toBe(Boolean(label.nameConflict));
+    }
+    const proven = documents.find((d) => d.path === 'documents/budget-q1.csv')!;
+    expect(proven.matching_messages.map((m) => m.message)).toContain('inbox/2017-02-14 Q1 budget.eml');
+    const text = runCli(['documents', '--db', db, '--status', 'no-email-match']).stdout;
+    expect(text).toMatch(/a document with this name was sent in a verified email, with different content/);
+  });
+
+  it('verifies forwarded messages and emails inside zip archives as messages of their own, linked to their parent', () => {
+    const store = new Database(db, { readonly: true });
+    try {
+      const embedded = store.prepare(`SELECT f.path, f.kind, p.path AS parent, m.parent_message_id IS NOT NULL AS linked FROM source_files f
+        JOIN source_files p ON p.id = f.parent_file_id JOIN messages m ON m.file_id = f.id ORDER BY f.path`).all() as Array<{ path: string; kind: string; parent: string; linked: number }>;
+      expect(embedded.filter((e) => e.kind === 'embedded').every((e) => e.linked === 1 && e.path.startsWith(`${e.parent}#attachment-`))).toBe(true);
+      expect(embedded.filter((e) => e.kind === 'zip-entry').map((e) => e.parent)).toContain('exports/mailbox-export.zip');
+    } finally {
+      store.close();
+    }
+  });
+
   it('records key provenance for every signature that found a key', () => {
     for (const row of rows) {
       for (const sig of row['signatures'] as Array<Record<string, unknown>>) {
@@ -103,6 +136,7 @@ describe('leakcheck verify on the demo dump (end to end, offline)', () => {
       const counts = store.prepare('SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM verdicts) AS verdicts, (SELECT count(*) FROM source_files) AS files').get() as Record<string, number>;
       expect(counts['messages']).toBe(messageLabels.length);
       expect(counts['verdicts']).toBe(messageLabels.length);
+      // every file, and every message found inside one (path#attachment-N, archive.zip!entry), has its own row
       expect(counts['files']).toBe(new Set(labels.map((l) => l.path)).size);
     } finally {
       store.close();

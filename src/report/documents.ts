@@ -1,0 +1,43 @@
+import { stringify } from 'csv-stringify/sync';
+import type { DocumentRecord } from '../store/documents-pass.ts';
+import { neutralizeFormula } from './csv.ts';
+import { terminalSafe } from './terminal-safe.ts';
+
+/** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts. */
+export const documentJsonl = (d: DocumentRecord): string =>
+  `${JSON.stringify({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts })}\n`;
+
+export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict'] as const;
+
+export const documentCsvHeader = (): string => stringify([[...DOCUMENT_CSV_COLUMNS]], { record_delimiter: 'windows' });
+
+export function documentCsvLine(d: DocumentRecord): string {
+  const cells = [
+    d.path,
+    d.sha256,
+    d.size === null ? '' : String(d.size),
+    d.status,
+    d.matches.map((m) => `${m.message} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
+    d.nameConflicts.map((c) => `${c.message}: ${c.filename ?? '?'} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
+  ];
+  return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
+}
+
+export function renderDocumentsText(documents: DocumentRecord[]): string {
+  const lines: string[] = [];
+  const count = (s: string): number => documents.filter((d) => d.status === s).length;
+  lines.push(`${documents.length} loose document(s): ${count('verified-by-email')} verified-by-email, ${count('seen-in-unverified-email')} seen-in-unverified-email, ${count('no-email-match')} no-email-match`);
+  for (const d of documents) {
+    lines.push('', `${terminalSafe(d.path)}  ${d.status}${d.nameConflicts.length ? '  RED FLAG: name conflict' : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
+    for (const m of d.matches) {
+      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''})`);
+    }
+    for (const c of d.nameConflicts) {
+      lines.push(
+        `  ! a document with this name was sent in a verified email, with different content: ${terminalSafe(c.filename ?? '')} in ${terminalSafe(c.message)}` +
+          ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

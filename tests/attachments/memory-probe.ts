@@ -1,0 +1,92 @@
+/**
+ * Runs one memory-hungry case in a process of its own and prints what it measured as JSON on
+ * the last line of stdout, so that the test's own heap does not blur the numbers.
+ *
+ *   node --expose-gc tests/attachments/memory-probe.ts inventory <attachmentBytes>
+ *   node --expose-gc tests/attachments/memory-probe.ts layout <attachmentBytes>
+ *   node --expose-gc tests/attachments/memory-probe.ts zip <archivePath> [limitsJson]
+ *
+ * rss is sampled every few milliseconds while the case runs; `peakGrowth` is the highest sample
+ * (or the kernel's maxrss, whichever is higher) minus the rss measured just before the case.
+ */
+import { inventoryParts } from '../../src/attachments/inventory.ts';
+import { partsWithinSignedLength } from '../../src/attachments/layout.ts';
+import { readZipEmails } from '../../src/read/zip.ts';
+import { buildBigMessage } from './big-message.ts';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+async function measure<T>(run: () => Promise<T>): Promise<{ result: T; baseline: number; peak: number; ms: number }> {
+  gc();
+  gc();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 2);
+  const started = performance.now();
+  const result = await run();
+  const ms = performance.now() - started;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+  return { result, baseline, peak, ms };
+}
+
+const [mode, arg, extra] = process.argv.slice(2);
+const mib = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
+
+if (mode === 'inventory' || mode === 'layout') {
+  const big = buildBigMessage(Number(arg));
+  const messageBytes = big.message.length;
+  const { result, baseline, peak, ms } = await measure(async () => {
+    if (mode === 'inventory') {
+      const inventory = await inventoryParts(big.message);
+      return { error: inventory.error, parts: inventory.parts.map((p) => ({ partId: p.partId, size: p.size, sha256: p.sha256 })) };
+    }
+    const parts = [{ partIndex: 1, partId: '2' }];
+    const covered = await partsWithinSignedLength(big.message, parts, messageBytes, 'relaxed');
+    return { covered: [...covered] };
+  });
+  console.log(
+    JSON.stringify({
+      mode,
+      messageBytes,
+      expectedSha256: big.sha256,
+      attachmentBytes: big.attachmentBytes,
+      result,
+      baselineMiB: mib(baseline),
+      peakMiB: mib(peak),
+      peakGrowth: peak - baseline,
+      peakGrowthMiB: mib(peak - baseline),
+      ms: Math.round(ms),
+    }),
+  );
+} else if (mode === 'zip') {
+  const limits = extra ? (JSON.parse(extra) as Record<string, number | boolean>) : {};
+  const { result, baseline, peak, ms } = await measure(async () => {
+    const items: unknown[] = [];
+    let thrown: string | null = null;
+    try {
+      for await (const item of readZipEmails(arg!, limits)) {
+        items.push('raw' in item ? { entryName: item.entryName, rawBytes: item.raw.length } : item);
+      }
+    } catch (err) {
+      thrown = err instanceof Error ? err.message : String(err);
+    }
+    return { items, thrown };
+  });
+  console.log(
+    JSON.stringify({
+      mode,
+      result,
+      baselineMiB: mib(baseline),
+      peakMiB: mib(peak),
+      peakGrowth: peak - baseline,
+      peakGrowthMiB: mib(peak - baseline),
+      ms: Math.round(ms),
+    }),
+  );
+} else {
+  console.error('usage: memory-probe.ts inventory|layout <bytes> | zip <path> [limitsJson]');
+  process.exit(2);
+}

@@ -1,0 +1,119 @@
+/**
+ * Memory stays bounded: each case runs in a process of its own (memory-probe.ts) that samples
+ * its rss while the case runs.
+ *
+ * The bound, 64 MiB of growth over the rss before the case, is below one decoded copy of the
+ * 100 MB attachment (95 MiB) and below half a copy of the 130 MiB message: an implementation
+ * that buffered the attachment, or copied the message (mailsplit's ChunkedPassthrough copies
+ * whatever it is given in one write), or inflated a bomb into memory, fails it. Measured on the
+ * development machine: 20-26 MiB for the inventory, 2 MiB for the layout scan, and under 1 MiB
+ * for archives whose bomb is refused or cut off.
+ *
+ * Streaming a whole 1 GiB entry through inflate and sha256 settles at about 50 MiB: inflate's
+ * 16 KiB output buffers waiting for the garbage collector. It does not grow with the entry (the
+ * same 49-53 MiB for 256 MiB, 1 GiB and 3 GiB entries), so that case gets a bound of 128 MiB,
+ * an eighth of the entry.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crlf, headers } from './support.ts';
+import { buildZip, deflatedZeros } from './zip-writer.ts';
+
+const run = promisify(execFile);
+const probe = fileURLToPath(new URL('./memory-probe.ts', import.meta.url));
+const BOUND = 64 * 1024 * 1024;
+const STREAM_BOUND = 128 * 1024 * 1024;
+const GIB = 1024 * 1024 * 1024;
+
+interface Measured {
+  peakGrowth: number;
+  peakGrowthMiB: number;
+  ms: number;
+  [key: string]: unknown;
+}
+
+async function measure(...args: string[]): Promise<Measured> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', probe, ...args], { maxBuffer: 16 * 1024 * 1024, timeout: 240_000 });
+  const last = stdout.trim().split('\n').at(-1)!;
+  const measured = JSON.parse(last) as Measured;
+  console.log(`${args[0]}: peak rss growth ${measured.peakGrowthMiB} MiB in ${measured.ms} ms`);
+  return measured;
+}
+
+describe('memory stays bounded', { timeout: 240_000 }, () => {
+  it('inventories a message with a 100 MB attachment without holding it', async () => {
+    const measured = (await measure('inventory', String(100_000_000))) as Measured & {
+      messageBytes: number;
+      expectedSha256: string;
+      result: { error: string | null; parts: Array<{ partId: string; size: number; sha256: string }> };
+    };
+    expect(measured.messageBytes).toBeGreaterThan(136_000_000);
+    expect(measured.result.error).toBeNull();
+    expect(measured.result.parts).toEqual([{ partId: '2', size: 100_000_000, sha256: measured.expectedSha256 }]);
+    expect(measured.peakGrowth).toBeLessThan(BOUND);
+  });
+
+  it('scans the layout of the same message for l= coverage without copying it', async () => {
+    const measured = (await measure('layout', String(100_000_000))) as Measured & { result: { covered: number[] } };
+    expect(measured.result.covered).toEqual([1]);
+    expect(measured.peakGrowth).toBeLessThan(BOUND);
+  });
+
+  describe('zip bombs', () => {
+    let dir = '';
+    let liar = '';
+    let honest = '';
+    let zerosSha256 = '';
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'leakcheck-bomb-'));
+      const { compressed, crc, sha256 } = await deflatedZeros(GIB);
+      zerosSha256 = sha256;
+      const email = crlf(...headers('text/plain'), 'after the bomb', '');
+      liar = join(dir, 'liar.zip');
+      writeFileSync(
+        liar,
+        buildZip([
+          { name: 'bomb.eml', compressed, declaredSize: 4096, crc },
+          { name: 'after.eml', data: email },
+        ]),
+      );
+      honest = join(dir, 'honest.zip');
+      writeFileSync(
+        honest,
+        buildZip([
+          { name: 'zeros.bin', compressed, declaredSize: GIB, crc },
+          { name: 'after.eml', data: email },
+        ]),
+      );
+    }, 120_000);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a 1 GiB bomb lying about its size is cut off at the lie', async () => {
+      const measured = (await measure('zip', liar)) as Measured & { result: { items: Array<Record<string, unknown>>; thrown: string | null } };
+      expect(measured.result.thrown).toBeNull();
+      expect(measured.result.items[0]).toMatchObject({ entryName: 'bomb.eml', skipped: expect.stringMatching(/^zip bomb suspected/) });
+      expect(measured.result.items[1]).toMatchObject({ entryName: 'after.eml', rawBytes: expect.any(Number) });
+      expect(measured.peakGrowth).toBeLessThan(BOUND);
+    });
+
+    it('a 1 GiB entry let through the ratio guard is streamed, never held', async () => {
+      const limits = JSON.stringify({ maxRatio: 1_000_000, hashOthers: true, maxTotalBytes: 2 * GIB });
+      const measured = (await measure('zip', honest, limits)) as Measured & { result: { items: Array<Record<string, unknown>> } };
+      expect(measured.result.items[0]).toMatchObject({ entryName: 'zeros.bin', skipped: 'not an email message', size: GIB, sha256: zerosSha256 });
+      expect(measured.result.items[1]).toMatchObject({ entryName: 'after.eml' });
+      expect(measured.peakGrowth).toBeLessThan(STREAM_BOUND);
+    });
+
+    it('with the default limits the same entry is refused before inflating', async () => {
+      const measured = (await measure('zip', honest)) as Measured & { result: { items: Array<Record<string, unknown>> } };
+      expect(measured.result.items[0]).toMatchObject({ skipped: expect.stringMatching(/^zip bomb suspected: declares 1073741824 bytes/) });
+      expect(measured.ms).toBeLessThan(1000);
+      expect(measured.peakGrowth).toBeLessThan(BOUND);
+    });
+  });
+});
