@@ -182,7 +182,11 @@ async function describeResult(
   answerFor: (name: string) => Promise<KeyAnswer>,
 ): Promise<DkimSignatureResult> {
   const comment = result.status.comment ?? null;
-  const name = tags.selector && tags.domain ? normalizeKeyName(`${tags.selector}._domainkey.${tags.domain}`) : null;
+  // The key name is the one mailauth actually used. A tag list can name d= twice, and the key
+  // fetched for one d= must never be reported as the key of the other.
+  const domain = result.signingDomain ?? tags.domain;
+  const selector = result.selector ?? tags.selector;
+  const name = selector && domain ? normalizeKeyName(`${selector}._domainkey.${domain}`) : null;
   let record = name ? (usedRecord.get(`${candidate}:${name}`) ?? null) : null;
   let keyLookup: DkimSignatureResult['keyLookup'] = 'not-needed';
   const bodyModified = comment === 'body hash did not verify';
@@ -230,12 +234,19 @@ async function describeResult(
         }
       : null;
 
+  const warnings = [...((result.status as { warnings?: string[] }).warnings ?? [])];
+  // An invalid tag list (a repeated tag, an l= that is not 1*76DIGIT, …) is a PERMFAIL in
+  // RFC 6376 section 3.2 and 6.1.1. mailauth's lenient mode verifies it anyway, reading it its own
+  // way (the last d=, l=0x10 as 16): such a signature can be made to say what an attacker wants,
+  // so it is never proof.
+  const invalidTagList = tags.duplicateTags.length > 0 || warnings.includes('tag-syntax');
+  const outcome = invalidTagList && classify(result, comment, keyLookup, parsed) === 'pass' ? 'malformed' : classify(result, comment, keyLookup, parsed);
   return {
     index,
-    tags,
+    tags: result.canonBodyLengthLimited && typeof result.canonBodyLengthLimit === 'number' ? { ...tags, bodyLength: result.canonBodyLengthLimit } : tags,
     result: result.status.result,
-    comment,
-    outcome: classify(result, comment, keyLookup, parsed),
+    comment: invalidTagList && outcome === 'malformed' ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}` : comment,
+    outcome,
     keyName: name,
     key,
     keyLookup,
@@ -243,7 +254,7 @@ async function describeResult(
     headerSignatureValid,
     bodyBytesSigned: result.canonBodyLength ?? null,
     bodyBytesTotal: result.canonBodyLengthTotal ?? null,
-    warnings: [...((result.status as { warnings?: string[] }).warnings ?? [])],
+    warnings,
   };
 }
 

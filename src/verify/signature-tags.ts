@@ -22,6 +22,8 @@ export interface SignatureTags {
   /** b= without whitespace: the link to mailauth's result for this header */
   b: string;
   bh: string | null;
+  /** tag names that appear more than once: RFC 6376 section 3.2 makes the whole list invalid */
+  duplicateTags: string[];
 }
 
 const seconds = (value: string | undefined): number | null =>
@@ -29,6 +31,16 @@ const seconds = (value: string | undefined): number | null =>
 
 export function readSignatureTags(headerValue: string): SignatureTags {
   const tags = parseTags(headerValue);
+  const seen = new Set<string>();
+  const duplicateTags = new Set<string>();
+  for (const part of headerValue.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    if (!name) continue;
+    if (seen.has(name)) duplicateTags.add(name);
+    seen.add(name);
+  }
   const h = tags.get('h');
   const l = tags.get('l');
   return {
@@ -44,5 +56,6 @@ export function readSignatureTags(headerValue: string): SignatureTags {
     identity: tags.get('i') ?? null,
     b: (tags.get('b') ?? '').replace(/\s+/g, ''),
     bh: tags.get('bh')?.replace(/\s+/g, '') ?? null,
+    duplicateTags: [...duplicateTags],
   };
 }
