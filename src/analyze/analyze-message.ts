@@ -172,7 +172,14 @@ interface Attempt {
 async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: KeyLookup): Promise<Attempt> {
   const headers = parseHeaders(bytes);
   const meta = readMessageMeta(headers);
-  const parseError = headers.fields.length === 0 ? 'no header fields found' : null;
+  // A header block too large to read whole could hide a forged header past the part that was
+  // read: such a message is never called verified.
+  const parseError =
+    headers.fields.length === 0
+      ? 'no header fields found'
+      : headers.truncated
+        ? `more than ${headers.fields.length} header fields; a header past them could not be checked`
+        : null;
   const { at: judgedAt, source: judgedAtSource } = messageTime(headers, meta);
   if (parseError) {
     return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError };

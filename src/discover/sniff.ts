@@ -129,6 +129,21 @@ function structureOf(lines: readonly string[], relPath: string): ContainerKind |
   return isMessageHeaderBlock(lines) ? messageKind(relPath) : null;
 }
 
+/**
+ * A head cut off inside its first paragraph: a header block longer than the head (10,000
+ * fields, a 1 MB header line, a 1 MB mbox separator). Decided by shape, since the telling
+ * headers may lie beyond the head: every complete line is a header field or a continuation.
+ */
+function hugeHeaderKind(lines: readonly string[], relPath: string): ContainerKind | null {
+  const first = lines[0] ?? '';
+  const complete = lines.slice(0, -1);
+  if (MBOX_SEPARATOR.test(first)) return complete.length === 0 || complete.slice(1).every(isHeaderLine) ? 'mbox' : null;
+  if (!HEADER_FIELD.test(first)) return null;
+  return complete.every(isHeaderLine) ? messageKind(relPath) : null;
+}
+
+const isHeaderLine = (line: string): boolean => HEADER_FIELD.test(line) || line.startsWith(' ') || line.startsWith('\t');
+
 function describeText(lines: readonly string[]): string {
   const first = (lines[0] ?? '').trimStart().toLowerCase();
   if (first.startsWith('<?xml')) {
@@ -177,7 +192,7 @@ export function sniffContainer(head: Buffer, relPath: string): SniffResult {
     .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 
   const nul = body.indexOf(0);
-  const kind = structureOf(lines, relPath);
+  const kind = structureOf(lines, relPath) ?? (head.length >= SNIFF_HEAD_BYTES && end === text.length ? hugeHeaderKind(lines, relPath) : null);
   // A NUL past the first header block does not unmake a message (a raw 8-bit body may hold one);
   // a NUL inside it means the structure seen is accidental.
   if (kind !== null && (nul === -1 || nul >= end)) return { kind };

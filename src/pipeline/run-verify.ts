@@ -181,18 +181,27 @@ async function verifyLocked(
         continue;
       }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
-      const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer) : processZip(file, analyzer);
-      const task = work.then((processed) => {
-        const [own] = processed;
-        if (state === 'changed' && previous && own) {
-          counts.changed++;
-          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: own.record.size, mtimeMs: own.record.mtimeMs, sha256: own.record.sha256 } });
-        }
-        // the file first, then what was found inside it: children need their parent's row
-        for (const { record, messages } of processed) {
+      const sink: FileSink = {
+        file: ({ record, messages }) => {
           writer.queueFile(runId, { ...record, analysisContext: context }, messages);
           counts.messages += messages.length;
           if (record.status !== 'ok') counts.errors++;
+        },
+        begin: (record) => writer.beginFile(runId, record),
+        append: (path, messages) => {
+          writer.appendMessages(runId, path, messages);
+          counts.messages += messages.length;
+        },
+        finish: (record) => {
+          writer.finishFile({ ...record, analysisContext: context });
+          if (record.status !== 'ok') counts.errors++;
+        },
+      };
+      const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer, sink) : processZip(file, analyzer, sink);
+      const task = work.then((own) => {
+        if (state === 'changed' && previous) {
+          counts.changed++;
+          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: own.size, mtimeMs: own.mtimeMs, sha256: own.sha256 } });
         }
         report(file.relPath);
       });
@@ -238,9 +247,25 @@ const MAX_EMBEDDED_DEPTH = 3;
  * stream but keeps what came before it; a message the analysis cannot handle is recorded as an
  * error of its file and never stops the run.
  */
-async function analyzeStream(source: AsyncIterable<RawMessage>, analyzer: Analyzer): Promise<{ messages: StoredMessage[]; error: ReadError | null }> {
-  const analyses: Array<Promise<StoredMessage | Error>> = [];
+async function analyzeStream(
+  source: AsyncIterable<RawMessage>,
+  analyzer: Analyzer,
+  onBatch?: (messages: StoredMessage[]) => Promise<void>,
+): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
+  let analyses: Array<Promise<StoredMessage | Error>> = [];
+  const kept: StoredMessage[] = [];
   let error: ReadError | null = null;
+  let failed = 0;
+  let firstFailure = '';
+  // Analyses are handed on in batches, in order: a 2 GB mbox never holds more than a batch.
+  const drain = async (): Promise<void> => {
+    const results = await Promise.all(analyses);
+    analyses = [];
+    const ok = results.filter((r): r is StoredMessage => !(r instanceof Error));
+    for (const r of results) if (r instanceof Error) (failed++, (firstFailure ||= r.message));
+    if (onBatch) await onBatch(ok);
+    else kept.push(...ok);
+  };
   try {
     for await (const message of source) {
       const { result } = await analyzer.submit(message.raw, message.format);
@@ -249,14 +274,25 @@ async function analyzeStream(source: AsyncIterable<RawMessage>, analyzer: Analyz
           .then((analysis) => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis }))
           .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
       );
+      if (onBatch && analyses.length >= STREAM_BATCH) await drain();
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   }
-  const results = await Promise.all(analyses);
-  const failed = results.filter((r): r is Error => r instanceof Error);
-  if (failed.length && !error) error = new ReadError('analysis-failed', `${failed.length} message(s) could not be analysed: ${failed[0]!.message}`);
-  return { messages: results.filter((r): r is StoredMessage => !(r instanceof Error)), error };
+  await drain();
+  // A message the analysis could not handle is recorded as an error of its file, never a reason to stop the run.
+  if (failed && !error) error = new ReadError('analysis-failed', `${failed} message(s) could not be analysed: ${firstFailure}`);
+  return { messages: kept, error, failed };
+}
+
+const STREAM_BATCH = 256;
+
+/** Where processed files go: the run's batched writer, in order (a file before what it holds). */
+interface FileSink {
+  file(processed: ProcessedFile): void;
+  begin(record: FileRecord): void;
+  append(path: string, messages: StoredMessage[]): void;
+  finish(record: FileRecord): void;
 }
 
 /**
@@ -296,38 +332,41 @@ async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
   yield { index: 0, offset: 0, raw, format: 'eml' };
 }
 
-async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer): Promise<ProcessedFile[]> {
-  const { messages, error } = await analyzeStream(readContainer(file, kind), analyzer);
-  const sha256 = kind === 'mbox' || kind === 'emlx' || messages.length !== 1 ? await hashFile(file.absPath).catch(() => null) : messages[0]!.analysis.sha256;
-  const children: ProcessedFile[] = [];
-  for (const m of messages) {
-    children.push(...(await processEmbedded(file.relPath, kind === 'mbox' ? `${file.relPath}#${m.index}` : file.relPath, m, analyzer, 1)));
-  }
-  return [
-    {
-      record: {
-        path: file.relPath,
-        kind,
-        status: error ? (messages.length ? 'partial' : 'error') : 'ok',
-        reason: error?.code ?? null,
-        detail: error?.message ?? null,
-        size: file.size,
-        mtimeMs: file.mtimeMs,
-        sha256,
-      },
-      messages,
-    },
-    ...children,
-  ];
+async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
+  const record: FileRecord = { path: file.relPath, kind, status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
+  let count = 0;
+  let single: StoredMessage | null = null;
+  sink.begin(record);
+  const { error } = await analyzeStream(readContainer(file, kind), analyzer, async (messages) => {
+    count += messages.length;
+    if (count === 1 && messages.length === 1) single = messages[0]!;
+    sink.append(file.relPath, messages);
+    for (const m of messages) {
+      for (const child of await processEmbedded(file.relPath, kind === 'mbox' ? `${file.relPath}#${m.index}` : file.relPath, m, analyzer, 1)) sink.file(child);
+    }
+  });
+  const one = single as StoredMessage | null;
+  const sha256 = kind === 'mbox' || kind === 'emlx' || count !== 1 || !one ? await hashFile(file.absPath).catch(() => null) : one.analysis.sha256;
+  const final: FileRecord = {
+    ...record,
+    status: error ? (count ? 'partial' : 'error') : 'ok',
+    reason: error?.code ?? null,
+    detail: error?.message ?? null,
+    sha256,
+  };
+  sink.finish(final);
+  return final;
 }
 
 /**
  * A zip archive is opened (streamed, never extracted) and every email in it is verified as a
  * file of its own, `archive.zip!inner/path.eml`. The archive's other entries are left alone.
  */
-async function processZip(file: DiscoveredFile, analyzer: Analyzer): Promise<ProcessedFile[]> {
-  const children: ProcessedFile[] = [];
+async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
+  const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
+  sink.begin(record);
   const notes: string[] = [];
+  let emails = 0;
   let error: ReadError | null = null;
   try {
     for await (const item of readZipEmails(file.absPath)) {
@@ -335,9 +374,10 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer): Promise<Pro
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
         continue;
       }
+      emails++;
       const path = `${file.relPath}!${item.safeName}`;
       const { messages, error: entryError } = await analyzeStream(oneMessage(item.raw), analyzer);
-      children.push({
+      sink.file({
         record: {
           path,
           kind: 'zip-entry',
@@ -351,27 +391,20 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer): Promise<Pro
         },
         messages,
       });
-      for (const m of messages) children.push(...(await processEmbedded(path, path, m, analyzer, 1)));
+      for (const m of messages) for (const child of await processEmbedded(path, path, m, analyzer, 1)) sink.file(child);
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   }
-  return [
-    {
-      record: {
-        path: file.relPath,
-        kind: 'zip',
-        status: error ? (children.length ? 'partial' : 'error') : 'ok',
-        reason: error?.code ?? (notes.length ? 'zip-limits' : null),
-        detail: error?.message ?? (notes.length ? notes.join('; ') : `${children.length} email(s) inside`),
-        size: file.size,
-        mtimeMs: file.mtimeMs,
-        sha256: await hashFile(file.absPath).catch(() => null),
-      },
-      messages: [],
-    },
-    ...children,
-  ];
+  const final: FileRecord = {
+    ...record,
+    status: error ? (emails ? 'partial' : 'error') : 'ok',
+    reason: error?.code ?? (notes.length ? 'zip-limits' : null),
+    detail: error?.message ?? (notes.length ? notes.join('; ') : `${emails} email(s) inside`),
+    sha256: await hashFile(file.absPath).catch(() => null),
+  };
+  sink.finish(final);
+  return final;
 }
 
 /** Skipped files that are documents (as opposed to links, devices and unreadable entries). */

@@ -21,6 +21,11 @@ export interface PoolOptions {
   maxBytesInFlight?: number;
   /** messages queued per worker, so that a worker never waits for the next one */
   perWorker?: number;
+  /**
+   * A message still being analysed after this long is given up (its worker is replaced): some
+   * hostile inputs make parsers in mailauth take quadratic time, and one must not stall a run.
+   */
+  timeoutMs?: number;
 }
 
 export const defaultWorkers = (): number => availableParallelism();
@@ -33,10 +38,12 @@ export const defaultWorkers = (): number => availableParallelism();
 export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyzer {
   if (options.workers <= 0) return inProcess(lookup, options.perWorker ?? 8);
   const maxBytes = options.maxBytesInFlight ?? 256 * 1024 * 1024;
-  const perWorker = options.perWorker ?? 4;
+  // One message per worker at a time: a message that has to be given up takes nothing else with it.
+  const perWorker = options.perWorker ?? 1;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   interface Slot { worker: Worker; busy: number }
   const slots: Slot[] = [];
-  const tasks = new Map<number, { resolve: (a: MessageAnalysis) => void; reject: (e: Error) => void; bytes: number; slot: Slot }>();
+  const tasks = new Map<number, { resolve: (a: MessageAnalysis) => void; reject: (e: Error) => void; bytes: number; slot: Slot; timer: NodeJS.Timeout }>();
   const waiters: Array<() => void> = [];
   let nextTask = 0;
   let bytesInFlight = 0;
@@ -47,36 +54,53 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     for (const w of wake) w();
   };
 
-  for (let i = 0; i < options.workers; i++) {
+  const settle = (id: number, outcome: { analysis?: MessageAnalysis; error?: Error }): void => {
+    const task = tasks.get(id);
+    if (!task) return;
+    tasks.delete(id);
+    clearTimeout(task.timer);
+    task.slot.busy--;
+    bytesInFlight -= task.bytes;
+    if (outcome.error) task.reject(outcome.error);
+    else task.resolve(outcome.analysis!);
+    release();
+  };
+
+  const startWorker = (slot: Slot): void => {
     const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url));
-    const slot: Slot = { worker, busy: 0 };
+    slot.worker = worker;
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'key') {
-        lookup(message.name).then((answer) =>
-          worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker),
-        );
+        lookup(message.name).then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
         return;
       }
-      const task = tasks.get(message.id);
-      if (!task) return;
-      tasks.delete(message.id);
-      task.slot.busy--;
-      bytesInFlight -= task.bytes;
-      if (message.type === 'result') task.resolve(message.analysis as MessageAnalysis);
-      else task.reject(new Error(message.message));
-      release();
+      if (message.type === 'result') settle(message.id, { analysis: message.analysis as MessageAnalysis });
+      else settle(message.id, { error: new Error(message.message) });
     });
     worker.on('error', (err) => {
-      // A worker that dies takes its tasks with it: fail them, so the run records the error.
-      for (const [id, task] of tasks) {
-        if (task.slot !== slot) continue;
-        tasks.delete(id);
-        bytesInFlight -= task.bytes;
-        task.reject(err);
-      }
-      slot.busy = Number.POSITIVE_INFINITY;
-      release();
+      // A worker that dies takes its task with it: fail it, so the run records the error.
+      for (const [id, task] of tasks) if (task.slot === slot) settle(id, { error: err });
+      if (!closed) startWorker(slot);
     });
+  };
+
+  /** Gives up a message that takes too long: its worker is stopped and a fresh one takes its place. */
+  const giveUp = (id: number): void => {
+    const task = tasks.get(id);
+    if (!task) return;
+    const { slot } = task;
+    settle(id, { error: new Error(`analysis timed out after ${timeoutMs / 1000} s (a message built to make parsers slow?)`) });
+    const old = slot.worker;
+    old.removeAllListeners('message');
+    old.removeAllListeners('error');
+    old.on('error', () => undefined);
+    void old.terminate();
+    if (!closed) startWorker(slot);
+  };
+
+  for (let i = 0; i < options.workers; i++) {
+    const slot = { busy: 0 } as Slot;
+    startWorker(slot);
     slots.push(slot);
   }
 
@@ -99,7 +123,9 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const id = ++nextTask;
       slot.busy++;
       bytesInFlight += raw.length;
-      const result = new Promise<MessageAnalysis>((resolve, reject) => tasks.set(id, { resolve, reject, bytes: raw.length, slot: slot! }));
+      const result = new Promise<MessageAnalysis>((resolve, reject) =>
+        tasks.set(id, { resolve, reject, bytes: raw.length, slot: slot!, timer: setTimeout(() => giveUp(id), timeoutMs) }),
+      );
       // A buffer of its own is handed over without a copy; a view into a larger one (Node's
       // small-buffer pool, an mbox chunk) is copied first, since that memory is not ours to give.
       const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;

@@ -20,6 +20,8 @@ export interface ParsedHeaders {
   headerBytes: number;
   /** false when the message has no empty line separating headers from a body */
   hasBody: boolean;
+  /** more header fields than `maxFields`: the rest were not read */
+  truncated: boolean;
 }
 
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
@@ -43,11 +45,14 @@ export function findHeaderEnd(raw: Buffer): number {
  * Reads the header block. Header bytes are decoded as latin1 so that every byte survives the
  * round trip (8-bit headers are common in old mail); callers decode RFC 2047 words themselves.
  */
-export function parseHeaders(raw: Buffer, maxFields = 20_000): ParsedHeaders {
+export const MAX_HEADER_FIELDS = 100_000;
+
+export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): ParsedHeaders {
   const end = findHeaderEnd(raw);
   const block = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
   const lines = block.split(/\r?\n/);
   const fields: HeaderField[] = [];
+  let truncated = false;
   let current: { rawName: string; parts: string[] } | null = null;
   const flush = (): void => {
     if (!current) return;
@@ -62,14 +67,17 @@ export function parseHeaders(raw: Buffer, maxFields = 20_000): ParsedHeaders {
       continue;
     }
     flush();
-    if (fields.length >= maxFields) break;
+    if (fields.length >= maxFields) {
+      truncated = true;
+      break;
+    }
     const colon = line.indexOf(':');
     const rawName = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
     if (!rawName || !FIELD_NAME.test(rawName)) continue; // not a field: mbox junk, continuation without a field
     current = { rawName, parts: [line.slice(colon + 1).trim()] };
   }
   flush();
-  return { fields, headerBytes: end < 0 ? raw.length : end, hasBody: end >= 0 };
+  return { fields, headerBytes: end < 0 ? raw.length : end, hasBody: end >= 0, truncated };
 }
 
 export const fieldsNamed = (headers: ParsedHeaders, name: string): HeaderField[] =>

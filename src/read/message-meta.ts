@@ -38,7 +38,9 @@ const decode = (value: string | null): string | null => {
  * (an encoded display name can spell `<ceo@example.com>`), and with comments and quoted
  * display names removed first (they can hold an address too).
  */
-export function extractAddress(from: string): string | null {
+export function extractAddress(fromValue: string): string | null {
+  // Real From fields are short; the regexes below must not meet a hostile 1 MB one whole.
+  const from = fromValue.length > 8192 ? fromValue.slice(0, 8192) : fromValue;
   const visible = from.replace(/"(?:[^"\\]|\\.)*"/g, ' ').replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
   const angle = /<\s*([^<>\s]+@[^<>\s]+)\s*>/.exec(visible);
   if (angle) return angle[1]!.toLowerCase();
@@ -51,7 +53,7 @@ export function extractAddress(from: string): string | null {
  * guess: an unparseable Date is itself a finding.
  */
 export function parseMailDate(value: string | null): Date | null {
-  if (!value) return null;
+  if (!value || value.length > 1024) return null; // no real Date is that long
   const cleaned = value
     .replace(/\([^)]*\)/g, ' ')
     .replace(/\s+/g, ' ')

@@ -18,7 +18,7 @@ export interface FileRecord {
   path: string;
   kind: string | null;
   /** ok: every message read; partial: some read before an error; skipped: no message; error: unreadable */
-  status: 'ok' | 'partial' | 'skipped' | 'error';
+  status: 'ok' | 'partial' | 'skipped' | 'error' | 'in-progress';
   reason: string | null;
   detail: string | null;
   size: number | null;
@@ -110,7 +110,7 @@ export class StoreWriter {
     this.statements.finishRun.run(new Date().toISOString(), status, json(counts), runId);
   }
 
-  private queued: Array<{ runId: number; file: FileRecord; messages: StoredMessage[] }> = [];
+  private queued: Array<() => void> = [];
   private queuedMessages = 0;
 
   /**
@@ -119,8 +119,37 @@ export class StoreWriter {
    * a run killed at any moment leaves whole files only, and a re-run redoes the lost batch.
    */
   queueFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
-    this.queued.push({ runId, file, messages });
-    this.queuedMessages += messages.length;
+    this.enqueue(() => this.saveFile(runId, file, messages), messages.length);
+  }
+
+  /**
+   * A container with many messages (a 2 GB mbox) is written as it is read, so that its analyses
+   * never pile up in memory: `beginFile` marks it in progress and drops what it held before,
+   * `appendMessages` adds messages, `finishFile` records how reading ended. A run killed in
+   * between leaves it "in-progress", which the next run reads again from the start.
+   */
+  beginFile(runId: number, file: FileRecord): void {
+    this.enqueue(() => this.saveFile(runId, { ...file, status: 'in-progress' as FileRecord['status'] }, []), 0);
+  }
+
+  appendMessages(runId: number, path: string, messages: StoredMessage[]): void {
+    this.enqueue(() => {
+      const fileId = (this.db.prepare('SELECT id FROM source_files WHERE path = ?').get(path) as { id: number }).id;
+      for (const message of messages) this.insertMessage(runId, fileId, message);
+      this.db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?').run(messages.length, fileId);
+    }, messages.length);
+  }
+
+  finishFile(file: FileRecord): void {
+    this.enqueue(() => {
+      this.db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?
+        WHERE path = ?`).run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
+    }, 0);
+  }
+
+  private enqueue(op: () => void, messages: number): void {
+    this.queued.push(op);
+    this.queuedMessages += messages;
     if (this.queued.length >= 256 || this.queuedMessages >= 2_000) this.flush();
   }
 
@@ -130,7 +159,7 @@ export class StoreWriter {
     this.queued = [];
     this.queuedMessages = 0;
     this.db.transaction(() => {
-      for (const item of batch) this.saveFile(item.runId, item.file, item.messages);
+      for (const op of batch) op();
     })();
   }
 

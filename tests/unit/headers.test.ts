@@ -56,8 +56,8 @@ describe('parseHeaders', () => {
   });
 
   it('a message that starts with an empty line has no header fields', () => {
-    expect(parseHeaders(buf('\r\nFrom: a@x.example\r\n'))).toEqual({ fields: [], headerBytes: 2, hasBody: true });
-    expect(parseHeaders(buf('\nFrom: a@x.example\n'))).toEqual({ fields: [], headerBytes: 1, hasBody: true });
+    expect(parseHeaders(buf('\r\nFrom: a@x.example\r\n'))).toEqual({ fields: [], headerBytes: 2, hasBody: true, truncated: false });
+    expect(parseHeaders(buf('\nFrom: a@x.example\n'))).toEqual({ fields: [], headerBytes: 1, hasBody: true, truncated: false });
   });
 
   it('skips lines that are not fields: an mbox From line, text without a colon, a name with spaces', () => {
