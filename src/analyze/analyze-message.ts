@@ -12,6 +12,7 @@ import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits } from '../read/message-traits.ts';
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
+import { REASONS } from '../verdict/reasons.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
 import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
 
@@ -227,3 +228,41 @@ const score = (attempt: Attempt): number => {
   const failures = attempt.signatures.filter((s) => s.outcome === 'body-modified' || s.outcome === 'signature-mismatch').length;
   return passes * 1_000_000 - failures * 1_000 - attempt.repairs.length;
 };
+
+/**
+ * The record of a message the analysis could not finish (a parser made to take hours, a bug):
+ * it is still in the evidence, with its sha256 and its headers as far as they can be read, and
+ * with an explicit verdict that nothing was proven.
+ */
+export function failedAnalysis(raw: Buffer, why: string): MessageAnalysis {
+  const headers = parseHeaders(raw);
+  const meta = readMessageMeta(headers);
+  const finding: Finding = {
+    code: 'analysis-failed',
+    severity: 'warning',
+    text: `The message could not be analysed: ${why}. No signature or header check was completed.`,
+    evidence: { error: why },
+  };
+  return {
+    sha256: createHash('sha256').update(raw).digest('hex'),
+    size: raw.length,
+    meta,
+    judgedAt: null,
+    judgedAtSource: 'none',
+    repairs: [],
+    signatures: [],
+    arc: NO_ARC,
+    findings: [finding],
+    verdict: {
+      verdict: 'unverifiable',
+      reasons: ['analysis-failed'],
+      explanation: `${REASONS['analysis-failed'].text} (${why})`,
+      provenBy: [],
+      findings: [],
+    },
+    traits: readMessageTraits(raw, headers),
+    parts: [],
+    partsError: null,
+    embedded: [],
+  };
+}

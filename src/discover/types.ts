@@ -16,7 +16,8 @@ export type SkipReason =
   | 'binary'
   | 'symlink'
   | 'special-file'
-  | 'unreadable';
+  | 'unreadable'
+  | 'vanished';
 
 export type DiscoveryEntry =
   | { type: 'container'; file: DiscoveredFile; kind: ContainerKind }

@@ -163,8 +163,10 @@ export async function* walkDump(root: string): AsyncGenerator<DiscoveryEntry> {
     }
     const location = childLocation(frame.location, child);
     if (child.collides) {
+      // Its escaped path is its sibling's real path: it is recorded under a path of its own,
+      // marked, so that neither entry's row replaces the other's.
       yield skipped(
-        location,
+        { ...location, relPath: `${location.relPath}#invalid-utf8-name` },
         null,
         'unreadable',
         'name is not valid UTF-8 and its escaped form is also the real name of a sibling, so it cannot be addressed unambiguously',
@@ -175,7 +177,9 @@ export async function* walkDump(root: string): AsyncGenerator<DiscoveryEntry> {
     try {
       stats = await lstat(location.fsPath);
     } catch (error) {
-      yield skipped(location, null, 'unreadable', describeError(error));
+      // Gone between the listing and now: the same word the readers use for it.
+      const gone = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      yield skipped(location, null, gone ? 'vanished' : 'unreadable', describeError(error));
       continue;
     }
     if (stats.isDirectory()) {

@@ -10,6 +10,7 @@ import { loadCompromisedList, type CompromisedList } from '../keys/compromised.t
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
+import { failedAnalysis, type MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
 import { readContainer } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
@@ -269,10 +270,19 @@ async function analyzeStream(
   try {
     for await (const message of source) {
       const { result } = await analyzer.submit(message.raw, message.format);
+      const stored = (analysis: MessageAnalysis): StoredMessage => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis });
       analyses.push(
-        result
-          .then((analysis) => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis }))
-          .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+        result.then(stored).catch((err: unknown) => {
+          // Recorded, judged unverifiable, and counted against its file: never lost, never fatal.
+          const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+          failed++;
+          firstFailure ||= why;
+          try {
+            return stored(failedAnalysis(message.raw, why));
+          } catch (inner) {
+            return inner instanceof Error ? inner : new Error(String(inner));
+          }
+        }),
       );
       if (onBatch && analyses.length >= STREAM_BATCH) await drain();
     }
@@ -414,7 +424,7 @@ function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Fil
   return {
     path: entry.relPath,
     kind: null,
-    status: entry.reason === 'unreadable' ? 'error' : 'skipped',
+    status: entry.reason === 'unreadable' || entry.reason === 'vanished' ? 'error' : 'skipped',
     reason: entry.reason,
     detail: entry.detail,
     size: entry.size,

@@ -95,6 +95,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'Only an ARC chain verifies: an intermediary vouches that it handled this message, but no DKIM signature proves the content.',
   },
+  'analysis-failed': {
+    verdict: 'unverifiable',
+    text: 'The message could not be analysed (it took too long, as messages built to slow parsers down do, or it broke a parser), so nothing about it was checked.',
+  },
   'message-unparseable': {
     verdict: 'unverifiable',
     text: 'The message could not be parsed as an email, so no signature could be checked.',

@@ -1,0 +1,99 @@
+/**
+ * Malformed DKIM-Signature tag lists, written by an attacker rather than by a broken signer.
+ * RFC 6376 section 3.2: a tag list with a duplicate tag name is invalid as a whole; section 3.5:
+ * l= is 1*76DIGIT. Where leakcheck's own reading of the tags (src/verify/signature-tags.ts)
+ * and mailauth's differ, the verdict can describe a signature other than the one that was
+ * checked; these tests pin down that no such difference yields "verified" or a record that
+ * names a key that did not make the signature.
+ *
+ * The attacker here owns evil.example and publishes a key for it (in live DNS, which a run
+ * without --offline asks; here, a lookup table that also holds the genuine demo keys).
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import { offlineFileLookup } from '../../src/fuzz/cases.ts';
+import type { KeyAnswer, KeyLookup } from '../../src/keys/types.ts';
+import { DEMO_KEYS } from '../helpers/cli.ts';
+import { demoMessage, demoPrivateKey, handSign } from './sign.ts';
+
+const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ATTACKER_PEM = attacker.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const ATTACKER_TXT = `v=DKIM1; k=rsa; p=${attacker.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+const demoKeys = offlineFileLookup(DEMO_KEYS);
+const lookup: KeyLookup = async (name): Promise<KeyAnswer> =>
+  name.toLowerCase() === 's2048._domainkey.evil.example'
+    ? { status: 'found', name, records: [{ txt: ATTACKER_TXT, source: 'dns', origin: 'attacker-controlled DNS' }] }
+    : demoKeys(name);
+
+const SIGNED = ['from', 'to', 'subject', 'date', 'message-id'];
+const HEAD = 'v=1; a=rsa-sha256; c=relaxed/relaxed';
+const analyze = (text: string): Promise<MessageAnalysis> => analyzeMessage({ raw: Buffer.from(text, 'latin1'), format: 'eml' }, lookup);
+const summary = (a: MessageAnalysis): string =>
+  `${a.verdict.verdict} (${a.verdict.reasons.join(', ')}); signature: ${JSON.stringify(a.signatures.map((s) => ({ outcome: s.outcome, d: s.tags.domain, key: s.keyName, origin: s.key?.origin, signed: s.bodyBytesSigned, total: s.bodyBytesTotal })))}`;
+
+describe('DKIM tag lists built to mislead', () => {
+  it('control: the hand signer makes a signature that verifies', async () => {
+    const genuine = handSign(demoMessage({ id: 'control' }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+    const a = await analyze(genuine);
+    expect(a.verdict.verdict, summary(a)).toBe('verified');
+  });
+
+  it('control: the attacker\'s own-domain signature is checked with the attacker\'s key and said to be not aligned', async () => {
+    const own = handSign(demoMessage({ id: 'own-domain' }), { privateKeyPem: ATTACKER_PEM, tags: `${HEAD}; d=evil.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+    const a = await analyze(own);
+    // docs/verdicts.md: a passing third-party signature counts, and is recorded as not aligned
+    expect(a.signatures[0]).toMatchObject({ outcome: 'pass', aligned: false, keyName: 's2048._domainkey.evil.example' });
+    expect(a.signatures[0]?.key?.origin).toBe('attacker-controlled DNS');
+  });
+
+  it('a second d= does not make the record name demo.example and its genuine key for a signature made with the attacker\'s key', async () => {
+    const forged = handSign(demoMessage({ id: 'dup-d' }), {
+      privateKeyPem: ATTACKER_PEM,
+      tags: `${HEAD}; d=demo.example; s=s2048; d=evil.example; h=${SIGNED.join(':')}`,
+      headers: SIGNED,
+    });
+    const a = await analyze(forged);
+    const sig = a.signatures[0]!;
+    // Whatever the verdict, the record must not attribute the signature to a key that did not make it.
+    if (sig.outcome === 'pass') expect(sig.key?.origin, `forged message judged ${summary(a)}`).toBe('attacker-controlled DNS');
+    // RFC 6376 3.2: the tag list is invalid, so this is no proof at all.
+    expect(a.verdict.verdict, `forged message judged ${summary(a)}`).not.toBe('verified');
+  });
+
+  it.each([
+    ['d=', 'd=demo.example'],
+    ['s=', 's=s2048'],
+    ['a=', 'a=rsa-sha256'],
+  ])('a tag list repeating %s (same value) is invalid, never proof', async (_, repeat) => {
+    const text = handSign(demoMessage({ id: `dup-${repeat.slice(0, 1)}` }), {
+      privateKeyPem: demoPrivateKey(),
+      tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}; ${repeat}`,
+      headers: SIGNED,
+    });
+    const a = await analyze(text);
+    expect(a.verdict.verdict, summary(a)).not.toBe('verified');
+  });
+
+  it.each(['0x10', '1e1', '16.0', '+16', '16e0'])('l=%s (not 1*76DIGIT, yet a number to mailauth) with text appended is never verified', async (l) => {
+    const body = demoMessage({ id: `l-${l}` });
+    const signed = handSign(body, { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; l=${l}; h=${SIGNED.join(':')}`, headers: SIGNED, bodyLength: Number(l) });
+    const a = await analyze(`${signed}PLEASE WIRE THE RETAINER TO ACCOUNT 666 INSTEAD.\r\n`);
+    expect(a.verdict.verdict, `appended text judged ${summary(a)}`).not.toBe('verified');
+  });
+
+  it('control: l=16 (valid) with text appended is suspicious (content after l=)', async () => {
+    const signed = handSign(demoMessage({ id: 'l-valid' }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; l=16; h=${SIGNED.join(':')}`, headers: SIGNED, bodyLength: 16 });
+    const a = await analyze(`${signed}PLEASE WIRE THE RETAINER TO ACCOUNT 666 INSTEAD.\r\n`);
+    expect(a.verdict.verdict, summary(a)).toBe('suspicious');
+  });
+
+  it.each(['99999999999999999999', '9'.repeat(76)])('an absurd l=%s is handled: no throw, and a verified message has its whole body signed', async (l) => {
+    const signed = handSign(demoMessage({ id: `l-absurd-${l.length}` }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; l=${l}; h=${SIGNED.join(':')}`, headers: SIGNED });
+    const a = await analyze(signed);
+    expect(['verified', 'unverifiable', 'suspicious']).toContain(a.verdict.verdict);
+    if (a.verdict.verdict === 'verified') {
+      for (const index of a.verdict.provenBy) expect(a.signatures[index]!.bodyBytesSigned).toBe(a.signatures[index]!.bodyBytesTotal);
+    }
+  });
+});
