@@ -144,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
             : opts.format === 'json'
             ? `${JSON.stringify(summary, null, 2)}\n`
             : opts.format === 'md'
-              ? renderMarkdownSummary(summary)
+              ? renderMarkdownSummary(summary, listDocuments(db))
               : renderTextSummary(summary, makeChalk(out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream)));
         await write(out, text);
       } finally {

@@ -1,4 +1,5 @@
 import type { DumpSummary } from '../store/queries.ts';
+import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 
 /**
@@ -13,7 +14,7 @@ export function markdownSafe(text: string | null | undefined, max = 200): string
   return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-export function renderMarkdownSummary(summary: DumpSummary): string {
+export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
   const out: string[] = [];
   out.push('# leakcheck report', '');
   if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
@@ -36,6 +37,19 @@ export function renderMarkdownSummary(summary: DumpSummary): string {
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
     out.push('');
+  }
+  if (documents.length) {
+    const count = (status: string): number => documents.filter((d) => d.status === status).length;
+    out.push('## Documents', '', `${documents.length} loose documents: **${count('verified-by-email')} verified-by-email** (identical to an attachment a verified email covers), ${count('seen-in-unverified-email')} seen only in unverified email, ${count('no-email-match')} with no email match.`, '');
+    const conflicts = documents.filter((d) => d.nameConflicts.length);
+    if (conflicts.length) {
+      out.push('| document | red flag |', '|---|---|');
+      for (const d of conflicts.slice(0, 200)) {
+        const c = d.nameConflicts[0]!;
+        out.push(`| ${markdownSafe(d.path, 120)} | a document with this name was sent in a verified email (${markdownSafe(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
+      }
+      out.push('');
+    }
   }
   return `${out.join('\n')}\n`;
 }

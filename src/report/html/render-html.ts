@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
+import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
 import { iterateMessages, summarize } from '../../store/queries.ts';
 import type { DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
@@ -140,6 +141,7 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
     '<li><a href="#reasons">Reasons</a></li>',
     '<li><a href="#domains">Signing domains</a></li>',
     '<li><a href="#messages">Messages</a></li>',
+    '<li><a href="#documents">Documents</a></li>',
     '<li><a href="#details">Details</a></li>',
     '</ul></nav>',
     '<main>',
@@ -149,6 +151,7 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
   out.push(reasonsSection(summary));
   out.push(domainSection(domains));
   messagesSection(out, rows, summary.messages);
+  out.push(documentsSection(listDocuments(db)));
   out.push(detailsSection(details, seen, limits));
   out.push(
     '</main>',
@@ -458,6 +461,31 @@ function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict
     out.push(`<div class="detail-group" id="details-${v}">`, `<h3><span class="badge ${v}">${v}</span> ${formatInt(details[v].length)}${details[v].length < seen[v] ? ` of ${formatInt(seen[v])}` : ''}</h3>`);
     for (const d of details[v]) out.push(d);
     out.push('</div>');
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+/** Loose documents of the dump, matched to the attachments of its emails (docs/documents.md). */
+function documentsSection(documents: DocumentRecord[]): string {
+  const count = (status: string): number => documents.filter((d) => d.status === status).length;
+  const out = [
+    '<section class="block" id="documents" aria-labelledby="documents-h">',
+    '<h2 id="documents-h">Documents</h2>',
+    `<p>${formatInt(documents.length)} loose document${documents.length === 1 ? '' : 's'} in the dump: <strong>${formatInt(count('verified-by-email'))} verified-by-email</strong> (identical to an attachment a verified email's signature covers: these bytes existed when it was signed, which says nothing of who wrote them), ${formatInt(count('seen-in-unverified-email'))} seen only in unverified email, ${formatInt(count('no-email-match'))} with no email match.</p>`,
+  ];
+  if (documents.length) {
+    out.push('<table class="plain"><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Carried by</th><th scope="col">sha256</th></tr></thead><tbody>');
+    for (const d of documents.slice(0, 5000)) {
+      const carriers = d.matches.map((m) => `${escapeHtml(m.message)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''})`);
+      const conflicts = d.nameConflicts.map(
+        (c) => `<strong class="flag">Red flag:</strong> a document with this name was sent in a verified email (${escapeHtml(c.message)}), with different content: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+      );
+      out.push(
+        `<tr><td>${escapeHtml(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
+      );
+    }
+    out.push('</tbody></table>');
   }
   out.push('</section>');
   return out.join('\n');
