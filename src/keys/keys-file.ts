@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { normalizeKeyName, type KeyLookup, type KeyRecord } from './types.ts';
+import { normalizeKeyName, type KeyRecord } from './types.ts';
 
 /** A `--keys FILE` as loaded: its records, and its hash for the chain-of-custody record. */
 export interface KeysFile {
@@ -47,6 +47,3 @@ export function loadKeysFile(path: string): KeysFile {
 export function keysFileLookup(files: KeysFile[]): (name: string) => KeyRecord[] {
   return (name) => files.flatMap((f) => f.records.get(normalizeKeyName(name)) ?? []);
 }
-
-export const offlineAbsent = (name: string): ReturnType<KeyLookup> =>
-  Promise.resolve({ status: 'absent', name, detail: 'not in the supplied key files or the key cache (offline: no DNS query made)' });

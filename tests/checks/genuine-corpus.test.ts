@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
-import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+import { CORPUS_SKIP_NOTE, GENUINE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
 
 /**
  * Genuine mail must not get red flags from the header forensics. The first list is the GENUINE
@@ -9,33 +9,6 @@ import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../help
  * available (so they are not verified), but which are what real Gmail, Outlook, iCloud, GitHub,
  * mailing-list and bulk mail look like.
  */
-const GENUINE: Array<[string, string]> = [
-  ['hunter-dkim', 'messages/meeting-for-coffee.eml'],
-  ['hunter-dkim', 'messages/truncated.eml'],
-  ['hunter-dkim', 'messages/timestamped.eml'],
-  ['podesta-driusan', 'messages/podesta-edgar-mitchell.eml'],
-  ['mimekit', 'messages/gmail.msg'],
-  ['mimekit', 'messages/related.msg'],
-  ['mimekit', 'messages/multipart-no-end-boundary.msg'],
-  ['mimekit', 'messages/rfc8463-example.msg'],
-  ['hamcrest-mail', 'messages/message-gmail.txt'],
-  ['hamcrest-mail', 'messages/message-outlook.txt'],
-  ['hamcrest-mail', 'messages/examples-message.txt'],
-  ['ocaml-dkim', 'messages/001.mail'],
-  ['ocaml-dkim', 'messages/002.mail'],
-  ['ocaml-dkim', 'messages/003.mail'],
-  ['ocaml-dkim', 'messages/004.mail'],
-  ['ocaml-dkim', 'messages/005.mail'],
-  ['zk-email', 'messages/email-good.eml'],
-  ['zk-email', 'messages/email-good-large.eml'],
-  ['zk-email', 'messages/email-different-domain.eml'],
-  ['dkimpy', 'messages/test2.message'],
-  ['dkimpy', 'messages/ed25519test2.msg'],
-  ['authheaders', 'messages/test.message_signed'],
-  ['authheaders', 'messages/testcomma.message'],
-  ['rfc-examples', 'rfc8463-appendix-a3.eml'],
-  ['mailauth', 'messages/rfc8463-signed.eml'],
-];
 
 const OTHER_REAL: Array<[string, string]> = [
   ['zk-email', 'messages/multi-dkim-sig.eml'],

@@ -35,3 +35,35 @@ export function dnsJsonLookup(set: string, file = 'dns.json'): KeyLookup & { cal
   };
   return Object.assign(lookup, { calls });
 }
+
+/**
+ * Genuine real-world messages that pass in all three reference verifiers (the MANIFEST's
+ * sanity-check table): they must be verified, and must get no red flag from the forensics.
+ */
+export const GENUINE: Array<[string, string]> = [
+  ['hunter-dkim', 'messages/meeting-for-coffee.eml'],
+  ['hunter-dkim', 'messages/truncated.eml'],
+  ['hunter-dkim', 'messages/timestamped.eml'],
+  ['podesta-driusan', 'messages/podesta-edgar-mitchell.eml'],
+  ['mimekit', 'messages/gmail.msg'],
+  ['mimekit', 'messages/related.msg'],
+  ['mimekit', 'messages/multipart-no-end-boundary.msg'],
+  ['mimekit', 'messages/rfc8463-example.msg'],
+  ['hamcrest-mail', 'messages/message-gmail.txt'],
+  ['hamcrest-mail', 'messages/message-outlook.txt'],
+  ['hamcrest-mail', 'messages/examples-message.txt'],
+  ['ocaml-dkim', 'messages/001.mail'],
+  ['ocaml-dkim', 'messages/002.mail'],
+  ['ocaml-dkim', 'messages/003.mail'],
+  ['ocaml-dkim', 'messages/004.mail'],
+  ['ocaml-dkim', 'messages/005.mail'],
+  ['zk-email', 'messages/email-good.eml'],
+  ['zk-email', 'messages/email-good-large.eml'],
+  ['zk-email', 'messages/email-different-domain.eml'],
+  ['dkimpy', 'messages/test2.message'],
+  ['dkimpy', 'messages/ed25519test2.msg'],
+  ['authheaders', 'messages/test.message_signed'],
+  ['authheaders', 'messages/testcomma.message'],
+  ['rfc-examples', 'rfc8463-appendix-a3.eml'],
+  ['mailauth', 'messages/rfc8463-signed.eml'],
+];
