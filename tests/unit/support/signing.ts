@@ -2,11 +2,12 @@
  * Test inputs built from scratch: key pairs made with node:crypto, messages signed with
  * mailauth's own signer, and key lookups answering from an in-memory table.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import type { DKIMSignOptions } from 'mailauth';
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../../../src/keys/types.ts';
 import { normalizeKeyName } from '../../../src/keys/types.ts';
+import { handSignatureHeader } from '../../helpers/hand-sign.ts';
 
 export interface TestKey {
   kind: 'rsa' | 'ed25519';
@@ -122,39 +123,10 @@ export function handSignature(
   message: string,
   spec: { key: TestKey; domain: string; selector: string; headers: string[]; signTime: Date },
 ): string {
-  const split = message.indexOf('\r\n\r\n');
-  const headerBlock = message.slice(0, split);
-  const body = message.slice(split + 4);
-  const fields = headerBlock.split(/\r\n(?![ \t])/).map((raw) => {
-    const colon = raw.indexOf(':');
-    return { name: raw.slice(0, colon).trim().toLowerCase(), raw };
-  });
-  const relaxedField = (raw: string): string => {
-    const colon = raw.indexOf(':');
-    const name = raw.slice(0, colon).trim().toLowerCase();
-    const value = raw.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
-    return `${name}:${value}`;
-  };
-  let canonBody = body
-    .split('\r\n')
-    .map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
-    .join('\r\n')
-    .replace(/(\r\n)*$/, '');
-  if (canonBody !== '') canonBody += '\r\n';
-  const bh = createHash('sha256').update(Buffer.from(canonBody, 'latin1')).digest('base64');
-  const used = new Map<string, number>();
-  const lines: string[] = [];
-  for (const name of spec.headers) {
-    const lower = name.toLowerCase();
-    const instances = fields.filter((f) => f.name === lower);
-    const n = used.get(lower) ?? 0;
-    used.set(lower, n + 1);
-    const field = instances[instances.length - 1 - n];
-    if (field) lines.push(relaxedField(field.raw));
-  }
   const t = Math.floor(spec.signTime.getTime() / 1000);
-  const unsigned = `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=${spec.domain}; s=${spec.selector}; t=${t}; h=${spec.headers.join(':')}; bh=${bh}; b=`;
-  const data = [...lines, relaxedField(unsigned)].join('\r\n');
-  const b = cryptoSign('sha256', Buffer.from(data, 'latin1'), createPrivateKey(spec.key.privatePem)).toString('base64');
-  return `${unsigned}${b}\r\n`;
+  return handSignatureHeader(message, {
+    privateKeyPem: spec.key.privatePem,
+    tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${spec.domain}; s=${spec.selector}; t=${t}; h=${spec.headers.join(':')}`,
+    headers: spec.headers,
+  });
 }
