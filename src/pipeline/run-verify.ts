@@ -15,7 +15,7 @@ import { attachmentPath } from '../attachments/inventory.ts';
 import { readContainer } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { readZipEmails } from '../read/zip.ts';
-import { runDocumentsPass } from '../store/documents-pass.ts';
+import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
@@ -416,9 +416,6 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
   sink.finish(final);
   return final;
 }
-
-/** Skipped files that are documents (as opposed to links, devices and unreadable entries). */
-const DOCUMENT_REASONS = new Set(['not-email', 'binary', 'empty']);
 
 function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): FileRecord {
   return {

@@ -25,12 +25,13 @@ export interface NameConflict extends DocumentMatch {
   attachmentSize: number;
 }
 
-/** Files the walk skipped as not email, and that are documents (not links or devices). */
-const DOCUMENT_REASONS = "('not-email', 'binary', 'empty')";
+/** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
+export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
+const DOCUMENT_REASONS_SQL = `(${[...DOCUMENT_REASONS].map((r) => `'${r}'`).join(', ')})`;
 
 export function runDocumentsPass(db: Db): { documents: number; verified: number; conflicts: number } {
   const documents = db.prepare(`SELECT id, path, size, sha256 FROM source_files
-    WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS} AND sha256 IS NOT NULL AND parent_file_id IS NULL ORDER BY path`).all() as Array<{
+    WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL ORDER BY path`).all() as Array<{
     id: number; path: string; size: number | null; sha256: string;
   }>;
   const attachmentRows = db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
