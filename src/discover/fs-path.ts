@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { sep } from 'node:path';
 
 /*
@@ -65,9 +65,9 @@ export function decodeEscapedName(name: string): Buffer {
   return Buffer.concat(pieces);
 }
 
-async function exists(path: Buffer): Promise<boolean> {
+function exists(path: Buffer): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch {
     return false;
@@ -80,13 +80,18 @@ async function exists(path: Buffer): Promise<boolean> {
  * walkDump refuses escaped names that collide with a literal sibling, so the choice is exact.
  */
 export async function toFsPath(path: string): Promise<string | Buffer> {
+  return toFsPathSync(path);
+}
+
+/** toFsPath, synchronously (an lstat per escaped segment, nothing else). */
+export function toFsPathSync(path: string): string | Buffer {
   if (!ESCAPE.test(path)) return path;
   const segments = path.split(sep);
   let prefix = Buffer.from(segments[0] ?? '', 'utf8');
   for (const segment of segments.slice(1)) {
     const literal = Buffer.from(segment, 'utf8');
     let chosen: Buffer = literal;
-    if (ESCAPE.test(segment) && !(await exists(Buffer.concat([prefix, SEP_BYTES, literal])))) {
+    if (ESCAPE.test(segment) && !exists(Buffer.concat([prefix, SEP_BYTES, literal]))) {
       chosen = decodeEscapedName(segment);
     }
     prefix = Buffer.concat([prefix, SEP_BYTES, chosen]);

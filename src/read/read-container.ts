@@ -1,5 +1,5 @@
 import { describeError } from '../discover/describe-error.ts';
-import { openEvidence } from '../discover/open-evidence.ts';
+import { closeEvidenceSync, openEvidenceSync, readToEndSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import { readEmlx } from './emlx.ts';
 import { readMbox } from './mbox.ts';
@@ -26,18 +26,21 @@ function asReadError(error: unknown): unknown {
   return wrapped;
 }
 
-/** The whole file, for single-message containers; refused above `maxBytes`. */
-async function readWhole(file: DiscoveredFile, maxBytes: number): Promise<Buffer> {
-  const handle = await openEvidence(file.absPath);
+/**
+ * The whole file, for single-message containers; refused above `maxBytes`. Synchronous, like
+ * the walk: one open, fstat, read and close, while the workers analyse the messages read before.
+ */
+function readWhole(file: DiscoveredFile, maxBytes: number): Buffer {
+  const fd = openEvidenceSync(file.absPath);
   try {
-    const stats = await handle.stat();
+    const stats = statEvidenceSync(fd);
     if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
     if (stats.size > maxBytes) {
       throw new ReadError('too-large', `${stats.size} bytes, over the ${maxBytes}-byte limit for one message`);
     }
-    return await handle.readFile();
+    return readToEndSync(fd, stats.size);
   } finally {
-    await handle.close();
+    closeEvidenceSync(fd);
   }
 }
 
@@ -56,11 +59,11 @@ export async function* readContainer(
         yield* readMbox(file.absPath, { maxMessageBytes });
         return;
       case 'emlx':
-        yield readEmlx(await readWhole(file, maxMessageBytes));
+        yield readEmlx(readWhole(file, maxMessageBytes));
         return;
       case 'eml':
       case 'maildir':
-        yield { index: 0, offset: 0, raw: await readWhole(file, maxMessageBytes), format: kind };
+        yield { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes), format: kind };
         return;
       default: {
         const unknown: never = kind;

@@ -1,14 +1,24 @@
+import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
 
 /**
- * Speed-ups of mailauth internals that keep its exact semantics. Profiling `verify` on the bench
- * mix showed mailauth's byte-by-byte scan for bare line feeds (`ensureLinebreaks`) at 15% of all
- * CPU time; this version finds line feeds with Buffer#indexOf (memchr) and yields exactly the
- * same chunks. tests/verify/fast-paths.test.ts checks it against the original on every message
- * of the shared corpus and on crafted edge cases, and the conformance suites run with it.
+ * Speed-ups of mailauth internals that keep its exact semantics, found by profiling `verify` on
+ * the bench mix (docs/performance.md):
+ *
+ * - `ensureLinebreaks`, a byte-by-byte scan for bare line feeds (15% of all CPU): this version
+ *   finds line feeds with Buffer#indexOf (memchr) and yields exactly the same chunks.
+ * - relaxed body canonicalization, a byte-by-byte loop (6%): a run of complete lines with no tab,
+ *   no double space, no space before a line end and no bare line feed is its own canonical form,
+ *   and is hashed in one call; anything else goes through mailauth's loop.
+ * - the key of every signature was imported afresh for every message (createPublicKey, export,
+ *   record validation: 5%): imports are now kept across messages, keyed by the exact record.
+ *
+ * tests/verify/fast-paths.test.ts checks each against the original on every message of the
+ * shared corpus and on crafted edge cases, and the conformance suites run with them installed.
  */
 type Parser = { lastByte?: number };
 const MessageParser = (messageParserModule as unknown as { MessageParser: { prototype: Record<string, unknown> } }).MessageParser;
+const require = createRequire(import.meta.url);
 
 export const originalEnsureLinebreaks = MessageParser.prototype['ensureLinebreaks'] as (this: Parser, input: Buffer) => Generator<Buffer>;
 
@@ -31,9 +41,111 @@ export function* fastEnsureLinebreaks(this: Parser, input: Buffer): Generator<Bu
   else if (pos < input.length) yield input.subarray(pos);
 }
 
+/** The state of mailauth's RelaxedHash that its update() reads and writes. */
+export interface RelaxedHashState {
+  remainder: Buffer | false;
+  byteLength: number;
+  _pushBodyHash(chunk: Buffer): void;
+}
+type RelaxedUpdate = (this: RelaxedHashState, chunk: Buffer | null, final?: boolean) => void;
+const RelaxedHash = (require('mailauth/lib/dkim/body/relaxed.js') as { RelaxedHash: { prototype: Record<string, unknown> } }).RelaxedHash;
+export const originalRelaxedUpdate = RelaxedHash.prototype['update'] as RelaxedUpdate;
+
+/**
+ * True when mailauth's loop would find nothing to fix in `lines` (complete lines, ending in LF):
+ * it rewrites a line on a tab, on a space after a space, on a space before CRLF, and on an LF
+ * that is not preceded by CR within the chunk (an LF at its very start included).
+ */
+export function isRelaxedCanonical(lines: Buffer): boolean {
+  if (lines.indexOf(0x09) >= 0 || lines.indexOf('  ', 0, 'latin1') >= 0 || lines.indexOf(' \r\n', 0, 'latin1') >= 0) return false;
+  let lf = lines.indexOf(0x0a);
+  while (lf >= 0) {
+    if (lf === 0 || lines[lf - 1] !== 0x0d) return false;
+    lf = lines.indexOf(0x0a, lf + 1);
+  }
+  return true;
+}
+
+export function fastRelaxedUpdate(this: RelaxedHashState, chunk: Buffer | null, final?: boolean): void {
+  if (!chunk || !chunk.length) return originalRelaxedUpdate.call(this, chunk, final);
+  // mailauth prepends the unfinished line of the previous chunk, and so does this
+  const whole = this.remainder && this.remainder.length ? Buffer.concat([this.remainder, chunk]) : chunk;
+  const end = whole.lastIndexOf(0x0a) + 1;
+  if (end === 0 || !isRelaxedCanonical(whole.subarray(0, end))) return originalRelaxedUpdate.call(this, chunk, final);
+  this.remainder = false;
+  this._pushBodyHash(whole.subarray(0, end));
+  // The unfinished last line, and the end of the body, are left to mailauth (byteLength counts
+  // what update() was given: the original adds the tail's length itself).
+  const tail = whole.subarray(end);
+  this.byteLength += chunk.length - tail.length;
+  return originalRelaxedUpdate.call(this, tail, final);
+}
+
+/** What mailauth's per-message key cache (tools.createKeyCache) offers its verifier. */
+interface KeyCache {
+  resolver: (name: string, type: string) => Promise<unknown>;
+  get(type: string, name: string, minBitLength: number | undefined, options?: { strict?: boolean; hashAlgo?: string }): Promise<KeyImport>;
+}
+interface KeyImport {
+  warnings?: string[];
+  flags?: string[];
+  [field: string]: unknown;
+}
+
+/** Imports kept across messages; a dump has few distinct keys, but a hostile one may have many. */
+const MAX_KEPT_IMPORTS = 2048;
+const keptImports = new Map<string, Promise<KeyImport>>();
+export const keyImportStats = { imports: 0, reused: 0 };
+
+/**
+ * mailauth's getPublicKey is a pure function of its arguments and of the TXT record the resolver
+ * gives; the result is reused when all of them are the same. Failures are not kept (rare, and an
+ * error object is better not shared). Each caller gets its own copy of the arrays in the result.
+ */
+function crossMessageKeyCache(perMessage: KeyCache): KeyCache {
+  return {
+    resolver: perMessage.resolver,
+    async get(type, name, minBitLength, options) {
+      let records: unknown;
+      try {
+        records = await perMessage.resolver(name, 'TXT');
+      } catch {
+        return perMessage.get(type, name, minBitLength, options);
+      }
+      const key = JSON.stringify([type, name, minBitLength ?? null, !!options?.strict, options?.hashAlgo ?? null, records]);
+      let imported = keptImports.get(key);
+      if (imported) {
+        keyImportStats.reused++;
+      } else {
+        keyImportStats.imports++;
+        imported = perMessage.get(type, name, minBitLength, options);
+        if (keptImports.size >= MAX_KEPT_IMPORTS) keptImports.delete(keptImports.keys().next().value!);
+        keptImports.set(key, imported);
+        imported.catch(() => keptImports.delete(key));
+      }
+      const result = await imported;
+      return { ...result, ...(result.warnings ? { warnings: [...result.warnings] } : {}), ...(result.flags ? { flags: [...result.flags] } : {}) };
+    },
+  };
+}
+
 let installed = false;
 export function installMailauthFastPaths(): void {
   if (installed) return;
   installed = true;
   MessageParser.prototype['ensureLinebreaks'] = fastEnsureLinebreaks;
+  RelaxedHash.prototype['update'] = fastRelaxedUpdate;
+  // The verifier builds its per-message cache in its constructor (`this.keyCache = ...`) and
+  // hands it to the ARC check too: an accessor on the prototype wraps it as it is assigned.
+  const DkimVerifier = (require('mailauth/lib/dkim/dkim-verifier.js') as { DkimVerifier: { prototype: object } }).DkimVerifier;
+  const slot = new WeakMap<object, KeyCache>();
+  Object.defineProperty(DkimVerifier.prototype, 'keyCache', {
+    configurable: true,
+    get(this: object) {
+      return slot.get(this);
+    },
+    set(this: object, cache: KeyCache) {
+      slot.set(this, crossMessageKeyCache(cache));
+    },
+  });
 }
