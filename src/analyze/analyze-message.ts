@@ -7,7 +7,7 @@ import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
 import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
-import { hasBareLf, toCrlf } from '../read/line-endings.ts';
+import { toCrlf } from '../read/line-endings.ts';
 import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits } from '../read/message-traits.ts';
@@ -118,9 +118,10 @@ function repairVariants(input: AnalyzeInput): Variant[] {
   if (input.format === 'mbox' && hasFromQuoting(base.bytes)) {
     forms.unshift({ bytes: unquoteMboxrd(base.bytes), repairs: [...base.repairs, 'mboxrd-unquote'] });
   }
-  return forms.map((form) =>
-    hasBareLf(form.bytes) ? { bytes: toCrlf(form.bytes), repairs: [...form.repairs, 'crlf'] } : form,
-  );
+  return forms.map((form) => {
+    const bytes = toCrlf(form.bytes);
+    return bytes === form.bytes ? form : { bytes, repairs: [...form.repairs, 'crlf'] };
+  });
 }
 
 /**

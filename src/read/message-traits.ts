@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
+import { isKnownCrlfOnly } from './line-endings.ts';
 
 /**
  * What the cross-dump checks compare between messages: content fingerprints that survive the
@@ -58,7 +59,7 @@ export function normalisedBodyHash(body: Buffer): string {
     trimmed.indexOf(' \r\n') < 0 &&
     trimmed.indexOf('\t\r\n') < 0 &&
     trimmed.indexOf('\r\r\n') < 0 &&
-    isCrlfOnly(trimmed);
+    ((isKnownCrlfOnly(trimmed) && trimmed[0] !== 0x0a) || isCrlfOnly(trimmed));
   return clean ? createHash('sha256').update(trimmed).update('\r\n').digest('hex') : slowNormalisedBodyHash(body);
 }
 

@@ -1,4 +1,5 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
 import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
@@ -120,8 +121,11 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     return [[record.txt]];
   };
 
+  // Handed over as one chunk rather than mailauth's 64 KB slices: every line of the body then
+  // reaches the canonicalization fast paths inside the known CRLF-only range (no slice boundary
+  // cuts a line), and a 10 MB message costs one event-loop turn instead of 160.
   const run = (candidate: number): Promise<DKIMVerifyResult> =>
-    dkimVerify(message, {
+    dkimVerify(message.length ? Readable.from([message], { objectMode: false }) : message, {
       resolver: resolverFor(candidate),
       minBitLength: MIN_BIT_LENGTH,
       ...(options.curTime ? { curTime: options.curTime } : {}),

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
+import { isKnownCrlfOnly } from '../read/line-endings.ts';
 
 /**
  * Speed-ups of mailauth internals that keep its exact semantics, found by profiling `verify` on
@@ -25,6 +26,12 @@ export const originalEnsureLinebreaks = MessageParser.prototype['ensureLinebreak
 const CRLF = Buffer.from('\r\n');
 
 export function* fastEnsureLinebreaks(this: Parser, input: Buffer): Generator<Buffer> {
+  if (input.length && input[0] !== 0x0a && isKnownCrlfOnly(input)) {
+    // no bare LF in it: the original yields it whole
+    this.lastByte = input[input.length - 1];
+    yield input;
+    return;
+  }
   let pos = 0;
   let lf = input.indexOf(0x0a);
   while (lf >= 0) {
@@ -58,6 +65,7 @@ export const originalRelaxedUpdate = RelaxedHash.prototype['update'] as RelaxedU
  */
 export function isRelaxedCanonical(lines: Buffer): boolean {
   if (lines.indexOf(0x09) >= 0 || lines.indexOf('  ', 0, 'latin1') >= 0 || lines.indexOf(' \r\n', 0, 'latin1') >= 0) return false;
+  if (lines[0] !== 0x0a && isKnownCrlfOnly(lines)) return true;
   let lf = lines.indexOf(0x0a);
   while (lf >= 0) {
     if (lf === 0 || lines[lf - 1] !== 0x0d) return false;

@@ -11,6 +11,7 @@ import {
   originalRelaxedUpdate,
 } from '../../src/verify/mailauth-fast-paths.ts';
 import { verifyDkim } from '../../src/verify/dkim.ts';
+import { isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup } from '../unit/support/signing.ts';
 import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
 
@@ -54,10 +55,12 @@ describe('mailauth fast path: ensureLinebreaks', () => {
     const files = corpusFiles();
     expect(files.length).toBeGreaterThan(300);
     for (const file of files) {
-      const bytes = readFileSync(file);
-      for (const size of [64 * 1024, 1000]) {
-        expect(Buffer.concat(run(fastEnsureLinebreaks, chunked(bytes, size))).equals(Buffer.concat(run(originalEnsureLinebreaks, chunked(bytes, size)))), file).toBe(true);
-        expect(run(fastEnsureLinebreaks, chunked(bytes, size)).length, file).toBe(run(originalEnsureLinebreaks, chunked(bytes, size)).length);
+      // as read (nothing known about its line ends), and as repaired (known CRLF-only, see toCrlf)
+      for (const bytes of [readFileSync(file), toCrlf(readFileSync(file))]) {
+        for (const size of [64 * 1024, 1000, bytes.length || 1]) {
+          expect(Buffer.concat(run(fastEnsureLinebreaks, chunked(bytes, size))).equals(Buffer.concat(run(originalEnsureLinebreaks, chunked(bytes, size)))), file).toBe(true);
+          expect(run(fastEnsureLinebreaks, chunked(bytes, size)).length, file).toBe(run(originalEnsureLinebreaks, chunked(bytes, size)).length);
+        }
       }
     }
   });
@@ -123,13 +126,14 @@ describe('mailauth fast path: relaxed body canonicalization', () => {
   it.skipIf(!HAS_CORPUS)(`hashes every body of the shared corpus exactly as mailauth${CORPUS_SKIP_NOTE}`, () => {
     const files = corpusFiles();
     for (const file of files) {
-      const bytes = readFileSync(file);
-      const split = bytes.indexOf('\r\n\r\n');
-      const body = split >= 0 ? bytes.subarray(split + 4) : bytes;
-      for (const size of [64 * 1024, 997]) {
-        expect(relaxedRun(fastRelaxedUpdate, chunked(body, size)), file).toEqual(relaxedRun(originalRelaxedUpdate, chunked(body, size)));
+      for (const bytes of [readFileSync(file), toCrlf(readFileSync(file))]) {
+        const split = bytes.indexOf('\r\n\r\n');
+        const body = split >= 0 ? bytes.subarray(split + 4) : bytes;
+        for (const size of [64 * 1024, 997, body.length || 1]) {
+          expect(relaxedRun(fastRelaxedUpdate, chunked(body, size)), file).toEqual(relaxedRun(originalRelaxedUpdate, chunked(body, size)));
+        }
+        expect(relaxedRun(fastRelaxedUpdate, [body], 500), file).toEqual(relaxedRun(originalRelaxedUpdate, [body], 500));
       }
-      expect(relaxedRun(fastRelaxedUpdate, [body], 500), file).toEqual(relaxedRun(originalRelaxedUpdate, [body], 500));
     }
   });
 });
@@ -169,5 +173,22 @@ describe('mailauth fast path: keys imported once across messages', () => {
     const withSecond = await verifyDkim(message, fields, { lookup: tableLookup({ 'rot._domainkey.example.net': second.txt }), curTime: SIGN_TIME });
     expect(withFirst.signatures[0]!.outcome).toBe('pass');
     expect(withSecond.signatures[0]!.outcome).toBe('signature-mismatch');
+  });
+});
+
+describe('CRLF-only ranges', () => {
+  it('are known for what toCrlf returns and views into it, and for nothing else', () => {
+    const clean = Buffer.from('a: b\r\n\r\nline\r\nline\r\n');
+    expect(isKnownCrlfOnly(clean)).toBe(false);
+    expect(toCrlf(clean)).toBe(clean);
+    expect(isKnownCrlfOnly(clean)).toBe(true);
+    expect(isKnownCrlfOnly(clean.subarray(3, 12))).toBe(true);
+    const repaired = toCrlf(Buffer.from('a: b\n\nline\n'));
+    expect(repaired.toString()).toBe('a: b\r\n\r\nline\r\n');
+    expect(isKnownCrlfOnly(repaired)).toBe(true);
+    // a copy, or a buffer that merely looks clean, is not known
+    expect(isKnownCrlfOnly(Buffer.from(repaired))).toBe(false);
+    const pooled = Buffer.from('x\ny\n');
+    expect(isKnownCrlfOnly(pooled)).toBe(false);
   });
 });
