@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { dkimSign, type DKIMSignOptions } from 'mailauth';
 
@@ -8,6 +8,9 @@ import { dkimSign, type DKIMSignOptions } from 'mailauth';
  * text, some base64 attachments of 100 KB–10 MB, about 180 KB a message on average), signed by the
  * project's test keys: RSA 2048 and 1024 and Ed25519, relaxed and simple canonicalization, one or
  * two signatures each. The same size and seed give the same bytes, so runs are comparable.
+ *
+ * For the memory target (peak RSS ≤ 300 MB) it also writes two single-file inputs: one signed
+ * message of about 50 MB, and an mbox of about 1 GB made of the same mix, streamed to disk.
  */
 export interface BenchDump {
   dir: string;
@@ -53,20 +56,51 @@ function publicTxt(file: string): string {
   return key.asymmetricKeyType === 'ed25519' ? `v=DKIM1; k=ed25519; p=${der.subarray(12).toString('base64')}` : `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
 }
 
-export async function generateBenchDump(root: string, count: number, seed = 2017): Promise<BenchDump> {
-  const dir = join(root, `mix-${count}-${seed}`);
+type Signer = (typeof SIGNERS)[number] & { privateKey: string };
+
+const loadSigners = (): Signer[] => SIGNERS.map((s) => ({ ...s, privateKey: readFileSync(new URL(s.file, KEYS_DIR), 'utf8') }));
+
+/** Rewritten on every call: cheap, and a changed fixture key can never leave a stale copy. */
+function writeKeysFile(root: string): string {
   const keysFile = join(root, 'bench-keys.json');
-  // Beside the dump, not in it: the dump holds messages only.
-  const doneMarker = `${dir}.complete.json`;
   writeFileSync(keysFile, `${JSON.stringify(Object.fromEntries(SIGNERS.map((s) => [`${s.selector}._domainkey.${s.domain}`, [publicTxt(s.file)]])), null, 2)}\n`);
-  if (existsSync(doneMarker)) return { dir, keysFile, ...(JSON.parse(readFileSync(doneMarker, 'utf8')) as { messages: number; bytes: number }) };
+  return keysFile;
+}
+
+type Counts = Pick<BenchDump, 'messages' | 'bytes'>;
+
+/**
+ * The input `name` under `root`, from the cache when the marker beside it (not in it: an input holds
+ * messages only) says it was finished; otherwise `generate` fills a fresh directory, so an
+ * interrupted generation is redone.
+ */
+async function cachedInput(root: string, name: string, generate: (dir: string) => Promise<Counts>): Promise<BenchDump> {
+  const dir = join(root, name);
+  const keysFile = writeKeysFile(root);
+  const doneMarker = `${dir}.complete.json`;
+  if (existsSync(doneMarker)) return { dir, keysFile, ...(JSON.parse(readFileSync(doneMarker, 'utf8')) as Counts) };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const counts = await generate(dir);
+  writeFileSync(doneMarker, JSON.stringify(counts));
+  return { dir, keysFile, ...counts };
+}
+
+interface BenchMessage {
+  raw: Buffer;
+  sender: string;
+  date: Date;
+}
+
+/**
+ * The bench mix, one message after another, without end. The dump, the mbox and every size draw
+ * from the same sequence, so the first N messages of any of them are the same bytes.
+ */
+async function* benchMessages(seed: number): AsyncGenerator<BenchMessage> {
   const random = prng(seed);
-  const keys = SIGNERS.map((s) => ({ ...s, privateKey: readFileSync(new URL(s.file, KEYS_DIR), 'utf8') }));
-  let bytes = 0;
+  const keys = loadSigners();
   const base = Date.UTC(2016, 0, 1);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; ; i++) {
     const date = new Date(base + Math.floor(random() * 3 * 365 * 86_400_000));
     const signer = keys[Math.floor(random() * keys.length)]!;
     const hasAttachment = random() < 0.055;
@@ -88,9 +122,10 @@ export async function generateBenchDump(root: string, count: number, seed = 2017
       contentType = 'text/plain; charset=utf-8';
       body = `${bodyText}\r\n`;
     }
+    const sender = `staff${i % 97}@${signer.domain}`;
     const headers = [
       `Received: from mail.${signer.domain} (mail.${signer.domain} [192.0.2.${i % 250}]) by mx.example.org; ${date.toUTCString().replace('GMT', '+0000')}`,
-      `From: Staff ${i % 97} <staff${i % 97}@${signer.domain}>`,
+      `From: Staff ${i % 97} <${sender}>`,
       `To: Desk <desk@example.org>`,
       `Subject: ${text(random, 30).split('\r\n')[0]} #${i}`,
       `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
@@ -108,12 +143,140 @@ export async function generateBenchDump(root: string, count: number, seed = 2017
     }
     const signed = await dkimSign(Buffer.from(unsigned), { ...entry, signTime: new Date(date.getTime() + 1000), signatureData });
     if (signed.errors.length) throw new Error(`signing message ${i}: ${signed.errors[0]!.err.message}`);
-    const message = Buffer.concat([Buffer.from(signed.signatures), Buffer.from(unsigned)]);
-    const sub = join(dir, `box-${String(Math.floor(i / 500)).padStart(3, '0')}`);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(sub, `${String(i).padStart(6, '0')}.eml`), message);
-    bytes += message.length;
+    yield { raw: Buffer.concat([Buffer.from(signed.signatures), Buffer.from(unsigned)]), sender, date };
   }
-  writeFileSync(doneMarker, JSON.stringify({ messages: count, bytes }));
-  return { dir, keysFile, messages: count, bytes };
+}
+
+export async function generateBenchDump(root: string, count: number, seed = 2017): Promise<BenchDump> {
+  return cachedInput(root, `mix-${count}-${seed}`, async (dir) => {
+    let bytes = 0;
+    let i = 0;
+    if (count > 0) {
+      for await (const message of benchMessages(seed)) {
+        const sub = join(dir, `box-${String(Math.floor(i / 500)).padStart(3, '0')}`);
+        mkdirSync(sub, { recursive: true });
+        writeFileSync(join(sub, `${String(i).padStart(6, '0')}.eml`), message.raw);
+        bytes += message.raw.length;
+        // Stopping here rather than at the top spares generating one message that is never used.
+        if (++i === count) break;
+      }
+    }
+    return { messages: count, bytes };
+  });
+}
+
+/** Incompressible, deterministic bytes (AES-CTR keystream), as a real attachment would be. */
+function pseudoRandomBytes(seed: number, size: number): Buffer {
+  const key = createHash('sha256').update(`leakcheck-bench:${seed}`).digest();
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
+}
+
+/** Base64 in 76-character lines, each ending in CRLF (RFC 2045). */
+function base64Lines(payload: Buffer): Buffer {
+  const b64 = Buffer.from(payload.toString('base64'), 'latin1');
+  const lines = Math.ceil(b64.length / 76);
+  const out = Buffer.alloc(b64.length + 2 * lines);
+  let at = 0;
+  for (let off = 0; off < b64.length; off += 76) {
+    at += b64.copy(out, at, off, Math.min(off + 76, b64.length));
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
+  }
+  return out;
+}
+
+/**
+ * One signed message of about `megabytes` MB (10^6 bytes), nearly all of it a base64 attachment:
+ * the single large message of the memory target. Signed twice (RSA 2048 relaxed, Ed25519
+ * simple) so that both body canonicalizations run over the whole 50 MB.
+ */
+export async function generateMemoryMessage(root: string, megabytes: number, seed = 2017): Promise<BenchDump> {
+  return cachedInput(root, `memory-message-${megabytes}mb-${seed}`, async (dir) => {
+    const random = prng(seed);
+    const keys = loadSigners();
+    const rsa = keys.find((k) => k.selector === 's2048')!;
+    const ed = keys.find((k) => k.selector === 'ed1')!;
+    const boundary = `----=_Part_big_${seed}`;
+    const date = new Date(Date.UTC(2017, 5, 1, 9, 30));
+    const head = [
+      `Received: from mail.${rsa.domain} (mail.${rsa.domain} [192.0.2.1]) by mx.example.org; ${date.toUTCString().replace('GMT', '+0000')}`,
+      `From: Archive <archive@${rsa.domain}>`,
+      'To: Desk <desk@example.org>',
+      `Subject: full export, ${megabytes} MB`,
+      `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
+      `Message-ID: <bench.big.${megabytes}.${seed}@${rsa.domain}>`,
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/mixed; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      text(random, 4_000),
+      `--${boundary}`,
+      `Content-Type: application/octet-stream; name="export-${megabytes}mb.bin"`,
+      'Content-Transfer-Encoding: base64',
+      `Content-Disposition: attachment; filename="export-${megabytes}mb.bin"`,
+      '',
+      '',
+    ].join('\r\n');
+    const tail = `--${boundary}--\r\n`;
+    // 57 raw bytes make one 78-byte line; the headers and signatures take the remaining few KB.
+    const rawBytes = Math.max(57, Math.floor((megabytes * 1e6 - head.length - tail.length - 2_000) / 78) * 57);
+    const unsigned = Buffer.concat([Buffer.from(head), base64Lines(pseudoRandomBytes(seed, rawBytes)), Buffer.from(tail)]);
+    const signatureData: DKIMSignOptions[] = [
+      { signingDomain: rsa.domain, selector: rsa.selector, privateKey: rsa.privateKey, canonicalization: 'relaxed/relaxed' },
+      { signingDomain: ed.domain, selector: ed.selector, privateKey: ed.privateKey, canonicalization: 'simple/simple' },
+    ];
+    const signed = await dkimSign(unsigned, { ...signatureData[0]!, signTime: new Date(date.getTime() + 1000), signatureData });
+    if (signed.errors.length) throw new Error(`signing the ${megabytes} MB message: ${signed.errors[0]!.err.message}`);
+    const message = Buffer.concat([Buffer.from(signed.signatures), unsigned]);
+    writeFileSync(join(dir, 'message.eml'), message);
+    return { messages: 1, bytes: message.length };
+  });
+}
+
+/** `Sat Jan  2 03:04:05 2016`, the asctime form of mbox separator lines. */
+function asctime(date: Date): string {
+  // toUTCString(): `Sat, 02 Jan 2016 03:04:05 GMT`
+  const [weekday, day, month, year, time] = date.toUTCString().split(' ') as [string, string, string, string, string];
+  return `${weekday.slice(0, 3)} ${month} ${day.replace(/^0/, ' ')} ${time} ${year}`;
+}
+
+/** mboxrd quoting: one more `>` before every line matching `>*From `, which the reader removes. */
+function mboxrdQuote(raw: Buffer): Buffer {
+  if (raw.indexOf('\nFrom ') === -1 && raw.indexOf('\n>') === -1) return raw;
+  return Buffer.from(raw.toString('latin1').replace(/\n(>*From )/g, '\n>$1'), 'latin1');
+}
+
+/**
+ * An mbox of at least `megabytes` MB (10^6 bytes) of bench-mix messages, the large container of
+ * the memory target. Written one message at a time, so generating 1 GB holds one message in
+ * memory, never the file. Lines end in CRLF, separators included, so that every message is the
+ * same bytes as in the dump and verifies without repairs.
+ */
+export async function generateMemoryMbox(root: string, megabytes: number, seed = 2017): Promise<BenchDump> {
+  return cachedInput(root, `memory-mbox-${megabytes}mb-${seed}`, async (dir) => {
+    const file = join(dir, 'bench.mbox');
+    // Renamed into place when complete, so the dump directory never holds half an mbox.
+    const partial = `${dir}.partial`;
+    const fd = openSync(partial, 'w');
+    let bytes = 0;
+    let messages = 0;
+    try {
+      for await (const message of benchMessages(seed)) {
+        for (const piece of [Buffer.from(`From ${message.sender} ${asctime(message.date)}\r\n`), mboxrdQuote(message.raw), Buffer.from('\r\n')]) {
+          // writeSync may write less than asked; a short mbox would be a silent wrong measurement.
+          for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at);
+          bytes += piece.length;
+        }
+        messages++;
+        if (bytes >= megabytes * 1e6) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(partial, file);
+    return { messages, bytes };
+  });
 }

@@ -3,23 +3,66 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateBenchDump, type BenchDump } from './generate-bench-dump.ts';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
+import { generateBenchDump, generateMemoryMbox, generateMemoryMessage, type BenchDump } from './generate-bench-dump.ts';
+import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
 
-/**
- * `npm run bench`: leakcheck's full pipeline against its peers, in the same invocation, on the
- * same files and keys. Every contender runs as its own process under /usr/bin/time, which gives
- * wall time and peak RSS the same way for all.
- *
- *   npm run bench                        # 2,000 and 20,000 messages, 3 repeats each
- *   npm run bench -- --sizes 2000 --repeat 5
- *   npm run bench -- --smoke             # 40 messages, once: proves the harness works (CI)
- */
+const USAGE = `npm run bench -- [options]
+
+leakcheck's full pipeline against its peers, in the same invocation, on the same files and keys.
+Every contender runs as its own process(es) under /usr/bin/time (wall time and peak RSS).
+
+With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs.
+
+  --sizes N[,N...]        message counts of the mix dumps (memory runs only if asked for)
+  --repeat N              runs of each contender on each dump (default 3; medians reported)
+  --memory                the memory runs, once each: leakcheck verify on one large message and
+                          on one large mbox (peak RSS target ≤ 300 MB); alone, only those
+  --memory-message-mb N   size of the single message (default 50; implies --memory)
+  --memory-mbox-mb N      size of the mbox (default 1000, i.e. 1 GB; implies --memory)
+  --no-memory             no memory runs, even in the default full run
+  --no-peers              leakcheck and the mailauth loop only (no dkimpy, no OpenDKIM)
+  --opendkim-processes N  concurrent opendkim -t processes (default: one per core, ${availableParallelism()} here)
+  --work-dir DIR          where generated inputs are cached (default: $TMPDIR/leakcheck-bench)
+  --smoke                 40 messages once, a 2 MB message and a 5 MB mbox: proves the
+                          harness works (npm test); results go to bench/results/smoke-*.json
+  -h, --help              this text
+
+MB is 10^6 bytes throughout.`;
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Debian's python3-dkim lives in the system Python, which may not be the python3 on PATH. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/** The issue's memory target, for every run including the large message and the large mbox. */
+const RSS_TARGET_MB = 300;
+
+interface Options {
+  sizes: number[];
+  repeat: number;
+  smoke: boolean;
+  workDir: string;
+  peers: boolean;
+  memory: { messageMb: number; mboxMb: number } | null;
+  opendkimProcesses: number;
+}
+
+interface RunResult {
+  seconds: number;
+  peakRssMb: number;
+  checked: unknown;
+  detail?: Record<string, unknown>;
+}
+
+interface Contender {
+  name: string;
+  version: string | null;
+  run: () => Promise<RunResult>;
+}
 
 interface Measurement {
   contender: string;
+  version: string | null;
   size: number;
   repeat: number;
   seconds: number;
@@ -27,20 +70,84 @@ interface Measurement {
   messagesPerSecond: number;
   megabytesPerSecond: number;
   checked: unknown;
+  detail?: Record<string, unknown>;
 }
 
-function parseArgs(argv: string[]): { sizes: number[]; repeat: number; smoke: boolean; workDir: string; peers: boolean } {
-  const get = (flag: string): string | undefined => {
-    const at = argv.indexOf(flag);
-    return at >= 0 ? argv[at + 1] : undefined;
+/** The flags of USAGE: every value is a string here, checked and converted by parseOptions. */
+const FLAGS = {
+  sizes: { type: 'string' },
+  repeat: { type: 'string' },
+  'memory-message-mb': { type: 'string' },
+  'memory-mbox-mb': { type: 'string' },
+  'opendkim-processes': { type: 'string' },
+  'work-dir': { type: 'string' },
+  smoke: { type: 'boolean' },
+  memory: { type: 'boolean' },
+  'no-memory': { type: 'boolean' },
+  'no-peers': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
+
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function positive(flag: string, value: string, integer = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) usageError(`${flag} wants a positive ${integer ? 'integer' : 'number'}, not "${value}"`);
+  return n;
+}
+
+/** What parseArgs refused, in bench's words; anything but a parseArgs error is rethrown. */
+function refusal(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_') || typeof message !== 'string') throw error;
+  // Node names the culprit in quotes: "Unknown option '--size'", "Option '--sizes <value>' argument missing".
+  const culprit = /'([^']*)'/.exec(message)?.[1]?.split(' ')[0];
+  if (culprit === undefined) return message.split('\n')[0]!;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = culprit.replace(/^--/, '');
+    // a value starting with "-" is refused as ambiguous too: --sizes=-1 gets it through to the check
+    return Object.hasOwn(FLAGS, name) && FLAGS[name as keyof typeof FLAGS].type === 'string' ? `${culprit} wants a value` : `${culprit} takes no value`;
+  }
+  // ERR_PARSE_ARGS_UNKNOWN_OPTION, and ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: bench takes no operands
+  return `unknown option ${culprit}`;
+}
+
+/** The flags given, by util.parseArgs in strict mode; what it refuses is a usage error (exit 2). */
+function readFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    usageError(refusal(error));
+  }
+}
+
+function parseOptions(argv: string[]): Options {
+  const values = readFlags(argv);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const smoke = values.smoke === true;
+  const memoryAsked = values.memory === true || values['memory-message-mb'] !== undefined || values['memory-mbox-mb'] !== undefined;
+  const sizesGiven = values.sizes;
+  // A bare --memory means only the memory runs; --sizes alone means only those dumps.
+  const sizes = smoke ? [40] : sizesGiven !== undefined ? sizesGiven.split(',').map((s) => positive('--sizes', s, true)) : memoryAsked ? [] : [2000, 20000];
+  const memoryOn = !values['no-memory'] && (smoke || memoryAsked || sizesGiven === undefined);
+  const mb = (flag: 'memory-message-mb' | 'memory-mbox-mb', fallback: number): number => {
+    const value = values[flag];
+    return value === undefined ? fallback : positive(`--${flag}`, value);
   };
-  const smoke = argv.includes('--smoke');
   return {
     smoke,
-    sizes: smoke ? [40] : (get('--sizes') ?? '2000,20000').split(',').map(Number),
-    repeat: smoke ? 1 : Number(get('--repeat') ?? 3),
-    workDir: get('--work-dir') ?? join(tmpdir(), 'leakcheck-bench'),
-    peers: !argv.includes('--no-peers'),
+    sizes,
+    repeat: smoke ? 1 : positive('--repeat', values.repeat ?? '3', true),
+    workDir: values['work-dir'] ?? join(tmpdir(), 'leakcheck-bench'),
+    peers: !values['no-peers'],
+    memory: memoryOn ? { messageMb: mb('memory-message-mb', smoke ? 2 : 50), mboxMb: mb('memory-mbox-mb', smoke ? 5 : 1000) } : null,
+    opendkimProcesses: positive('--opendkim-processes', values['opendkim-processes'] ?? String(availableParallelism()), true),
   };
 }
 
@@ -57,36 +164,105 @@ function timed(command: string, args: string[]): { seconds: number; peakRssMb: n
   return { seconds, peakRssMb: time ? Number(time[2]) / 1024 : Number.NaN, stdout: child.stdout };
 }
 
-function contenders(dump: BenchDump, work: string, peers: boolean): Array<{ name: string; run: () => { seconds: number; peakRssMb: number; checked: unknown } }> {
+interface VerifySummary {
+  messages: number;
+  verdicts: Record<string, number>;
+  files: { total: number; withMessages: number; skipped: number; errors: number };
+}
+
+/** `leakcheck verify` on a fresh database, removed afterwards. */
+function runLeakcheck(dump: BenchDump, work: string): { seconds: number; peakRssMb: number; summary: VerifySummary } {
+  const db = join(work, `bench-${process.hrtime.bigint()}.db`);
+  try {
+    const r = timed(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json']);
+    return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary: JSON.parse(r.stdout) as VerifySummary };
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+  }
+}
+
+function dkimpyVersion(): string | null {
+  // importlib.metadata knows the distribution (dkimpy), not the module (dkim), which has no __version__
+  const probe = spawnSync(PYTHON, ['-c', 'import dkim, importlib.metadata as m\ntry: print(m.version("dkimpy"))\nexcept Exception: print("unknown")'], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : null;
+}
+
+interface Peers {
+  /** dkimpy's version, or why it is not run */
+  dkimpy: { version: string } | { skip: string };
+  opendkim: OpenDkimInstall | string;
+}
+
+/** Looked up once a run: the external peers, when installed, with their versions. */
+function findPeers(options: Options): Peers {
+  if (!options.peers) return { dkimpy: { skip: '--no-peers' }, opendkim: '--no-peers' };
+  const dkimpy = dkimpyVersion();
+  const peers: Peers = {
+    dkimpy: dkimpy === null ? { skip: `${PYTHON} cannot import dkim (Debian: apt-get install python3-dkim)` } : { version: dkimpy },
+    opendkim: findOpenDkim(),
+  };
+  if ('skip' in peers.dkimpy) process.stderr.write(`bench: dkimpy peer skipped: ${peers.dkimpy.skip}\n`);
+  if (typeof peers.opendkim === 'string') process.stderr.write(`bench: OpenDKIM peer skipped: ${peers.opendkim}\n`);
+  return peers;
+}
+
+function contenders(dump: BenchDump, work: string, options: Options, peers: Peers): Contender[] {
   const node = process.execPath;
-  const list: Array<{ name: string; run: () => { seconds: number; peakRssMb: number; checked: unknown } }> = [
+  const list: Contender[] = [
     {
       name: 'leakcheck verify (full pipeline)',
-      run: () => {
-        const db = join(work, `bench-${process.hrtime.bigint()}.db`);
-        const r = timed(node, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json']);
-        const summary = JSON.parse(r.stdout) as { verdicts: Record<string, number> };
-        rmSync(db, { force: true });
-        rmSync(`${db}-wal`, { force: true });
-        rmSync(`${db}-shm`, { force: true });
-        return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: summary.verdicts };
+      version: TOOL_VERSION,
+      run: async () => {
+        const r = runLeakcheck(dump, work);
+        return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: r.summary.verdicts };
       },
     },
     {
       name: 'mailauth dkimVerify, sequential loop',
-      run: () => {
+      version: MAILAUTH_VERSION,
+      run: async () => {
         const r = timed(node, [join(ROOT, 'bench/peers/mailauth-loop.ts'), dump.dir, dump.keysFile]);
         return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: JSON.parse(r.stdout) };
       },
     },
   ];
-  const python = spawnSync(PYTHON, ['-c', 'import dkim'], { encoding: 'utf8' });
-  if (peers && python.status === 0) {
+  if ('version' in peers.dkimpy) {
     list.push({
       name: 'dkimpy (python3-dkim), loop',
-      run: () => {
+      version: peers.dkimpy.version,
+      run: async () => {
         const r = timed(PYTHON, [join(ROOT, 'bench/peers/dkimpy-loop.py'), dump.dir, dump.keysFile]);
         return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: JSON.parse(r.stdout) };
+      },
+    });
+  }
+  const opendkim = peers.opendkim;
+  if (typeof opendkim !== 'string') {
+    const processes = options.opendkimProcesses;
+    list.push({
+      name: `OpenDKIM opendkim -t, ${processes} process${processes === 1 ? '' : 'es'}`,
+      version: opendkim.packageVersion ? `${opendkim.version} (Debian ${opendkim.packageVersion})` : opendkim.version,
+      run: async () => {
+        const lane = mkdtempSync(join(work, 'opendkim-'));
+        try {
+          const r = await runOpenDkim(opendkim, dump.dir, dump.keysFile, lane, processes);
+          const c = r.checked;
+          process.stderr.write(
+            `bench: OpenDKIM: ${c.passes} pass, ${c.failed} fail, ${c.unsigned} not signed, ${c.unsupported} unsupported of ${c.messages}` +
+              `${Object.keys(c.failures).length ? ` (${Object.entries(c.failures).map(([why, n]) => `${n}× ${why}`).join('; ')})` : ''}\n`,
+          );
+          if (c.passes + c.failed + c.unsigned + c.unsupported !== c.messages || c.other > 0) {
+            process.stderr.write(`bench: OpenDKIM reported ${c.passes + c.failed + c.unsigned + c.unsupported} results and ${c.other} unrecognised lines for ${c.messages} files\n`);
+          }
+          return {
+            seconds: r.seconds,
+            peakRssMb: r.peakRssMb,
+            checked: c,
+            detail: { processes: r.processes, invocations: r.invocations, perProcessPeakRssMb: r.perProcessPeakRssMb, peakRss: 'sum over concurrent processes' },
+          };
+        } finally {
+          rmSync(lane, { recursive: true, force: true });
+        }
       },
     });
   }
@@ -99,22 +275,90 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** "2000/2000": the messages a contender counts as verified, whatever its own words for it. */
+function verifiedShare(checked: unknown): string {
+  const c = checked as Record<string, unknown>;
+  if (typeof c.passes === 'number' && typeof c.messages === 'number') return `${c.passes}/${c.messages}`;
+  // leakcheck's verdict counts: verified out of all verdicts
+  const counts = Object.values(c).filter((v): v is number => typeof v === 'number');
+  if (typeof c.verified === 'number') return `${c.verified}/${counts.reduce((a, b) => a + b, 0)}`;
+  return '?';
+}
+
+interface MemoryMeasurement {
+  input: string;
+  dir: string;
+  messages: number;
+  bytes: number;
+  seconds: number;
+  messagesPerSecond: number;
+  megabytesPerSecond: number;
+  peakRssMb: number;
+  withinRssTarget: boolean;
+  checked: Record<string, number>;
+  files: VerifySummary['files'];
+}
+
+/** leakcheck alone, once each: the target is leakcheck's, and the peers read one message a file, not mboxes. */
+async function memoryRuns(options: Options, work: string): Promise<MemoryMeasurement[]> {
+  if (!options.memory) return [];
+  const inputs: Array<{ what: string; kind: string; make: () => Promise<BenchDump> }> = [
+    { what: `one ${options.memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, options.memory!.messageMb) },
+    { what: `an mbox of ${options.memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, options.memory!.mboxMb) },
+  ];
+  const out: MemoryMeasurement[] = [];
+  for (const { what, kind, make } of inputs) {
+    process.stderr.write(`bench: generating ${what} (cached in ${options.workDir})…\n`);
+    const dump = await make();
+    // the mbox ends with the message that takes it past the size asked for
+    const input = `one ${(dump.bytes / 1e6).toFixed(0)} MB ${kind}`;
+    const r = runLeakcheck(dump, work);
+    if (r.summary.messages !== dump.messages) process.stderr.write(`bench: leakcheck found ${r.summary.messages} messages in ${input}, which holds ${dump.messages}\n`);
+    out.push({
+      input,
+      dir: dump.dir,
+      messages: dump.messages,
+      bytes: dump.bytes,
+      seconds: r.seconds,
+      messagesPerSecond: dump.messages / r.seconds,
+      megabytesPerSecond: dump.bytes / 1e6 / r.seconds,
+      peakRssMb: r.peakRssMb,
+      withinRssTarget: r.peakRssMb <= RSS_TARGET_MB,
+      checked: r.summary.verdicts,
+      files: r.summary.files,
+    });
+    process.stderr.write(`bench: ${input}: ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOptions(process.argv.slice(2));
   mkdirSync(args.workDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'leakcheck-bench-run-'));
   const measurements: Measurement[] = [];
+  const peers = findPeers(args);
+  const versions: Record<string, string | null> = {
+    leakcheck: TOOL_VERSION,
+    node: process.version,
+    mailauth: MAILAUTH_VERSION,
+    dkimpy: 'version' in peers.dkimpy ? peers.dkimpy.version : null,
+    opendkim: typeof peers.opendkim === 'string' ? null : peers.opendkim.version,
+    opendkimDebianPackage: typeof peers.opendkim === 'string' ? null : peers.opendkim.packageVersion,
+  };
+  let memory: MemoryMeasurement[] = [];
   try {
     for (const size of args.sizes) {
       process.stderr.write(`bench: generating ${size} messages (cached in ${args.workDir})…\n`);
       const dump = await generateBenchDump(args.workDir, size);
       const mb = dump.bytes / 1e6;
       process.stderr.write(`bench: ${dump.messages} messages, ${mb.toFixed(1)} MB (${(dump.bytes / dump.messages / 1024).toFixed(0)} KB average)\n`);
-      for (const contender of contenders(dump, work, args.peers)) {
+      for (const contender of contenders(dump, work, args, peers)) {
         for (let repeat = 1; repeat <= args.repeat; repeat++) {
-          const r = contender.run();
+          const r = await contender.run();
           measurements.push({
             contender: contender.name,
+            version: contender.version,
             size,
             repeat,
             seconds: r.seconds,
@@ -122,11 +366,13 @@ async function main(): Promise<void> {
             messagesPerSecond: dump.messages / r.seconds,
             megabytesPerSecond: mb / r.seconds,
             checked: r.checked,
+            ...(r.detail ? { detail: r.detail } : {}),
           });
           process.stderr.write(`bench: ${contender.name} #${repeat}: ${(dump.messages / r.seconds).toFixed(0)} msg/s\n`);
         }
       }
     }
+    memory = await memoryRuns(args, work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -137,30 +383,51 @@ async function main(): Promise<void> {
     return {
       size: Number(size),
       contender,
+      version: runs[0]!.version,
       runs: runs.length,
       messagesPerSecond: median(runs.map((r) => r.messagesPerSecond)),
       megabytesPerSecond: median(runs.map((r) => r.megabytesPerSecond)),
       peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
       checked: runs[0]!.checked,
+      ...(runs[0]!.detail ? { detail: runs[0]!.detail } : {}),
     };
   });
-  const lines = ['', '| messages | contender | msg/s (median) | MB/s | peak RSS MB | leakcheck ÷ this |', '|---:|---|---:|---:|---:|---:|'];
-  for (const row of rows) {
-    const ours = rows.find((r) => r.size === row.size && r.contender.startsWith('leakcheck'))!;
-    lines.push(`| ${row.size} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× |`);
+  const lines: string[] = [];
+  if (rows.length) {
+    lines.push('', '| messages | contender | msg/s (median) | MB/s | peak RSS MB | leakcheck ÷ this | verified |', '|---:|---|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const ours = rows.find((r) => r.size === row.size && r.contender.startsWith('leakcheck'))!;
+      lines.push(
+        `| ${row.size} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× | ${verifiedShare(row.checked)} |`,
+      );
+    }
+  }
+  if (memory.length) {
+    lines.push('', `| memory run (leakcheck verify) | messages | MB | seconds | msg/s | MB/s | peak RSS MB | ≤ ${RSS_TARGET_MB} MB | verdicts |`, '|---|---:|---:|---:|---:|---:|---:|---|---|');
+    for (const m of memory) {
+      const verdicts = Object.entries(m.checked).map(([verdict, n]) => `${verdict} ${n}`).join(', ');
+      lines.push(
+        `| ${m.input} | ${m.messages} | ${(m.bytes / 1e6).toFixed(1)} | ${m.seconds.toFixed(1)} | ${m.messagesPerSecond.toFixed(1)} | ${m.megabytesPerSecond.toFixed(1)} | ${m.peakRssMb.toFixed(0)} | ${m.withinRssTarget ? 'yes' : '**no**'} | ${verdicts} |`,
+      );
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
   const result = {
     when: new Date().toISOString(),
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    versions,
     smoke: args.smoke,
     repeat: args.repeat,
+    sizes: args.sizes,
+    rssTargetMb: RSS_TARGET_MB,
     rows,
     measurements,
+    memory,
   };
   const resultsDir = join(ROOT, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${args.smoke ? 'smoke' : 'bench'}-${result.when.replace(/[:.]/g, '-')}.json`);
+  const kind = args.smoke ? 'smoke' : args.sizes.length === 0 ? 'memory' : 'bench';
+  const file = join(resultsDir, `${kind}-${result.when.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stderr.write(`bench: results written to ${file}\n`);
 }

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
+import { listFiles } from './list-files.ts';
 
 /**
  * The baseline: mailauth's dkimVerify in a sequential in-process loop, keys from the same JSON
@@ -15,15 +15,7 @@ const resolver = async (name: string): Promise<string[][]> => {
   if (!txt) throw Object.assign(new Error('NXDOMAIN'), { code: 'ENOTFOUND' });
   return txt.map((t) => [t]);
 };
-const files: string[] = [];
-const walk = (d: string): void => {
-  for (const name of readdirSync(d).sort()) {
-    const path = join(d, name);
-    if (statSync(path).isDirectory()) walk(path);
-    else files.push(path);
-  }
-};
-walk(dir);
+const files = listFiles(dir);
 let passes = 0;
 for (const file of files) {
   const result = await dkimVerify(await readFile(file), { resolver, minBitLength: 1024 });

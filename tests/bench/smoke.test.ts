@@ -13,15 +13,41 @@ describe('npm run bench -- --smoke', () => {
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/\| 40 \| leakcheck verify \(full pipeline\) \| \d+/);
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
+      expect(run.stdout).toMatch(/\| one 2 MB message \| 1 \| 2\.0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
+      expect(run.stdout).toMatch(/\| one \d+ MB mbox \| \d+ \|/);
       // every generated message is signed with a test key, and leakcheck verifies them all
       const results = /results written to (.*\.json)/.exec(run.stderr)?.[1];
       expect(results).toBeDefined();
-      const rows = (JSON.parse(readFileSync(results!, 'utf8')) as { rows: Array<{ contender: string; checked: Record<string, number> }> }).rows;
+      const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
+        versions: Record<string, string | null>;
+        rows: Array<{ contender: string; checked: Record<string, number> }>;
+        memory: Array<{ input: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> }>;
+      };
+      const rows = parsed.rows;
       expect(rows.find((r) => r.contender.startsWith('leakcheck'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
+      expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
+      // the memory runs: one large message, one mbox of bench-mix messages, all verified
+      expect(parsed.memory).toHaveLength(2);
+      const [message, mbox] = parsed.memory as [(typeof parsed.memory)[number], (typeof parsed.memory)[number]];
+      expect(message).toMatchObject({ messages: 1, checked: { verified: 1 } });
+      expect(message.bytes).toBeGreaterThan(1.9e6);
+      expect(mbox.bytes).toBeGreaterThanOrEqual(5e6);
+      expect(mbox.messages).toBeGreaterThan(10);
+      expect(mbox.checked).toMatchObject({ verified: mbox.messages, suspicious: 0 });
+      for (const m of parsed.memory) expect(m.peakRssMb).toBeGreaterThan(0);
       rmSync(results!, { force: true });
     } finally {
       tmp.cleanup();
     }
   }, 120_000);
+
+  it('says how to use it, and refuses an option it does not know', () => {
+    const help = spawnSync(process.execPath, [join(ROOT, 'bench/run-bench.ts'), '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--memory-mbox-mb');
+    const typo = spawnSync(process.execPath, [join(ROOT, 'bench/run-bench.ts'), '--size', '200'], { cwd: ROOT, encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('unknown option --size');
+  });
 });
