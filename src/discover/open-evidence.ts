@@ -58,12 +58,14 @@ export function openEvidenceSync(path: string | Buffer): number {
   return openSync(fsPath, BASE_FLAGS);
 }
 
-/** Reads up to `length` bytes from the start of an open file (fewer only at end of file). */
-export function readHeadSync(fd: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
+/** Reads up to `length` bytes from `position` (default the start) of an open file (fewer only at end of file). */
+export function readHeadSync(fd: number, length: number, position = 0): Buffer {
+  // Memory of its own (never Node's shared pool for small buffers): the bytes can be moved to
+  // a worker thread without taking anything else along.
+  const buffer = Buffer.from(new ArrayBuffer(length));
   let filled = 0;
   while (filled < length) {
-    const bytesRead = readSync(fd, buffer, filled, length - filled, filled);
+    const bytesRead = readSync(fd, buffer, filled, length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
@@ -82,7 +84,13 @@ export function readToEndSync(fd: number, expectedSize: number): Buffer {
   for (;;) {
     const more = Buffer.allocUnsafe(1024 * 1024);
     const bytesRead = readSync(fd, more, 0, more.length, position);
-    if (bytesRead === 0) return Buffer.concat(chunks);
+    if (bytesRead === 0) {
+      // into memory of its own, like the first read (Buffer.concat may use the shared pool)
+      const whole = Buffer.from(new ArrayBuffer(position));
+      let at = 0;
+      for (const chunk of chunks) at += chunk.copy(whole, at);
+      return whole;
+    }
     chunks.push(more.subarray(0, bytesRead));
     position += bytesRead;
   }

@@ -10,9 +10,9 @@ import { loadCompromisedList, type CompromisedList } from '../keys/compromised.t
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
-import { failedAnalysis, type MessageAnalysis } from '../analyze/analyze-message.ts';
+import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
-import { readContainer } from '../read/read-container.ts';
+import { readContainer, rereadRange } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { readZipEmails } from '../read/zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
@@ -252,6 +252,7 @@ async function analyzeStream(
   source: AsyncIterable<RawMessage>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
+  reread?: (offset: number, length: number) => Buffer,
 ): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
   let analyses: Array<Promise<StoredMessage | Error>> = [];
   const kept: StoredMessage[] = [];
@@ -269,16 +270,19 @@ async function analyzeStream(
   };
   try {
     for await (const message of source) {
-      const { result } = await analyzer.submit(message.raw, message.format);
+      const size = message.raw.length;
+      const moved = !!(message.movable && reread);
+      const { result } = await analyzer.submit(message.raw, message.format, moved);
       const stored = (analysis: MessageAnalysis): StoredMessage => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis });
       analyses.push(
-        result.then(stored).catch((err: unknown) => {
+        result.then(stored).catch(async (err: unknown) => {
           // Recorded, judged unverifiable, and counted against its file: never lost, never fatal.
           const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
           failed++;
           firstFailure ||= why;
           try {
-            return stored(failedAnalysis(message.raw, why));
+            const { failedAnalysis } = await import('../analyze/analyze-message.ts');
+            return stored(failedAnalysis(moved ? reread!(message.offset, size) : message.raw, why));
           } catch (inner) {
             return inner instanceof Error ? inner : new Error(String(inner));
           }
@@ -347,6 +351,7 @@ async function processContainer(file: DiscoveredFile, kind: ContainerKind, analy
   let count = 0;
   let single: StoredMessage | null = null;
   sink.begin(record);
+  const reread = (offset: number, length: number): Buffer => rereadRange(file, offset, length);
   const { error } = await analyzeStream(readContainer(file, kind), analyzer, async (messages) => {
     count += messages.length;
     if (count === 1 && messages.length === 1) single = messages[0]!;
@@ -354,7 +359,7 @@ async function processContainer(file: DiscoveredFile, kind: ContainerKind, analy
     for (const m of messages) {
       for (const child of await processEmbedded(file.relPath, kind === 'mbox' ? `${file.relPath}#${m.index}` : file.relPath, m, analyzer, 1)) sink.file(child);
     }
-  });
+  }, reread);
   const one = single as StoredMessage | null;
   const sha256 = kind === 'mbox' || kind === 'emlx' || count !== 1 || !one ? await hashFile(file.absPath).catch(() => null) : one.analysis.sha256;
   const final: FileRecord = {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { analyzeMessage, type MessageAnalysis } from '../analyze/analyze-message.ts';
+import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
 import type { FromWorker, ToWorker } from './analysis-worker.ts';
@@ -10,7 +10,7 @@ export interface Analyzer {
    * Waits until the pool can take the message (that wait is the back-pressure that keeps a
    * 2 GB mbox from being read faster than it is analysed), then returns its pending result.
    */
-  submit(raw: Buffer, format: ContainerKind): Promise<{ result: Promise<MessageAnalysis> }>;
+  submit(raw: Buffer, format: ContainerKind, movable?: boolean): Promise<{ result: Promise<MessageAnalysis> }>;
   close(): Promise<void>;
 }
 
@@ -119,7 +119,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   return {
-    async submit(raw, format) {
+    async submit(raw, format, movable = false) {
       if (closed) throw new Error('analyzer closed');
       let slot = freeSlot(raw.length);
       while (!slot) {
@@ -132,9 +132,14 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const result = new Promise<MessageAnalysis>((resolve, reject) =>
         tasks.set(id, { resolve, reject, bytes: raw.length, slot: slot!, timer: setTimeout(() => giveUp(id), timeoutFor(raw.length)) }),
       );
-      // Copied, not transferred: if the analysis has to be given up, the bytes are still here to
-      // record the message (failedAnalysis). One memcpy is cheap next to hashing them.
-      slot.worker.postMessage({ type: 'analyze', id, raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), format } satisfies ToWorker);
+      // Moved when the caller can read the bytes again to record a failed analysis (a file of the
+      // dump), so that a 50 MB message is not held twice; copied otherwise.
+      const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (movable && raw.buffer instanceof ArrayBuffer) {
+        slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker, [raw.buffer]);
+      } else {
+        slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker);
+      }
       return { result };
     },
     async close() {
@@ -152,6 +157,9 @@ function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
     async submit(raw, format) {
       while (running >= concurrency) await new Promise<void>((resolve) => waiters.push(resolve));
       running++;
+      // Loaded here, not at the top: with workers, the main thread never needs mailauth and
+      // the parsers (40 MB of memory per thread that loads them).
+      const { analyzeMessage } = await import('../analyze/analyze-message.ts');
       const result = analyzeMessage({ raw, format }, lookup).finally(() => {
         running--;
         waiters.shift()?.();

@@ -1,5 +1,5 @@
 import { describeError } from '../discover/describe-error.ts';
-import { closeEvidenceSync, openEvidenceSync, readToEndSync, statEvidenceSync } from '../discover/open-evidence.ts';
+import { closeEvidenceSync, openEvidenceSync, readHeadSync, readToEndSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import { readEmlx } from './emlx.ts';
 import { readMbox } from './mbox.ts';
@@ -59,11 +59,11 @@ export async function* readContainer(
         yield* readMbox(file.absPath, { maxMessageBytes });
         return;
       case 'emlx':
-        yield readEmlx(readWhole(file, maxMessageBytes));
+        yield { ...readEmlx(readWhole(file, maxMessageBytes)), movable: true };
         return;
       case 'eml':
       case 'maildir':
-        yield { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes), format: kind };
+        yield { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes), format: kind, movable: true };
         return;
       default: {
         const unknown: never = kind;
@@ -72,5 +72,15 @@ export async function* readContainer(
     }
   } catch (error) {
     throw asReadError(error);
+  }
+}
+
+/** The `length` bytes at `offset` of a container file, read again (to record a message whose analysis failed). */
+export function rereadRange(file: DiscoveredFile, offset: number, length: number): Buffer {
+  const fd = openEvidenceSync(file.absPath);
+  try {
+    return readHeadSync(fd, length, offset);
+  } finally {
+    closeEvidenceSync(fd);
   }
 }
