@@ -8,6 +8,8 @@ import { isKnownCrlfOnly } from '../read/line-endings.ts';
  *
  * - `ensureLinebreaks`, a byte-by-byte scan for bare line feeds (15% of all CPU): this version
  *   finds line feeds with Buffer#indexOf (memchr) and yields exactly the same chunks.
+ * - the search for the end of the header, byte by byte with an array allocated per byte: two
+ *   memchr searches find the same end.
  * - relaxed body canonicalization, a byte-by-byte loop (6%): a run of complete lines with no tab,
  *   no double space, no space before a line end and no bare line feed is its own canonical form,
  *   and is hashed in one call; anything else goes through mailauth's loop.
@@ -46,6 +48,50 @@ export function* fastEnsureLinebreaks(this: Parser, input: Buffer): Generator<Bu
   if (input.length) this.lastByte = input[input.length - 1];
   if (pos === 0) yield input;
   else if (pos < input.length) yield input.subarray(pos);
+}
+
+/** The state of mailauth's MessageParser that the header scan of processChunk reads and writes. */
+export interface HeaderScanState {
+  state: 'header' | 'body';
+  headerBytes: number;
+  stateBytes: number[];
+  emitHeaders(chunk?: Buffer): Promise<void>;
+  nextChunk(chunk: Buffer): Promise<void>;
+}
+type ProcessChunk = (this: HeaderScanState, chunk: Buffer) => Promise<void>;
+export const originalProcessChunk = MessageParser.prototype['processChunk'] as ProcessChunk;
+
+/**
+ * Where mailauth's byte-by-byte scan ends the header section of a message whose first chunk is
+ * `chunk`: at the first LF that follows an LF, or an LF and a CR, or that is the first line of
+ * the message (an empty header). -1 when the header does not end in this chunk.
+ */
+export function headerEndInFirstChunk(chunk: Buffer): number {
+  if (chunk[0] === 0x0a) return 0;
+  if (chunk[0] === 0x0d && chunk[1] === 0x0a) return 1;
+  const lfLf = chunk.indexOf('\n\n', 0, 'latin1');
+  const lfCrLf = chunk.indexOf('\n\r\n', 0, 'latin1');
+  const ends = [lfLf < 0 ? -1 : lfLf + 1, lfCrLf < 0 ? -1 : lfCrLf + 2].filter((end) => end >= 0);
+  return ends.length ? Math.min(...ends) : -1;
+}
+
+/**
+ * The original keeps the last four bytes in a fresh array for every header byte (3,000 arrays for
+ * a 3 KB header); for the first chunk of a message this finds the same end with two memchr
+ * searches, and leaves every other case to the original.
+ */
+export async function fastProcessChunk(this: HeaderScanState, chunk: Buffer): Promise<void> {
+  if (this.state !== 'header' || this.headerBytes !== 0 || !chunk || !chunk.length) return originalProcessChunk.call(this, chunk);
+  const end = headerEndInFirstChunk(chunk);
+  if (end < 0) return originalProcessChunk.call(this, chunk);
+  this.headerBytes = end + 1;
+  this.stateBytes = [...chunk.subarray(Math.max(0, end - 3), end + 1)];
+  if (end === chunk.length - 1) {
+    await this.emitHeaders(chunk);
+    return;
+  }
+  await this.emitHeaders(chunk.subarray(0, end + 1));
+  await this.nextChunk(chunk.subarray(end + 1));
 }
 
 /** The state of mailauth's RelaxedHash that its update() reads and writes. */
@@ -142,6 +188,7 @@ export function installMailauthFastPaths(): void {
   if (installed) return;
   installed = true;
   MessageParser.prototype['ensureLinebreaks'] = fastEnsureLinebreaks;
+  MessageParser.prototype['processChunk'] = fastProcessChunk;
   RelaxedHash.prototype['update'] = fastRelaxedUpdate;
   // The verifier builds its per-message cache in its constructor (`this.keyCache = ...`) and
   // hands it to the ARC check too: an accessor on the prototype wraps it as it is assigned.

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import {
   fastEnsureLinebreaks,
+  fastProcessChunk,
+  originalProcessChunk,
   fastRelaxedUpdate,
   installMailauthFastPaths,
   keyImportStats,
@@ -190,5 +192,40 @@ describe('CRLF-only ranges', () => {
     expect(isKnownCrlfOnly(Buffer.from(repaired))).toBe(false);
     const pooled = Buffer.from('x\ny\n');
     expect(isKnownCrlfOnly(pooled)).toBe(false);
+  });
+});
+
+describe('mailauth fast path: the end of the header', () => {
+  /** Runs processChunk (the original or the fast one) on `chunks`; returns what it handed on. */
+  async function scan(processChunk: typeof fastProcessChunk, chunks: Buffer[]) {
+    const seen: string[] = [];
+    const parser = {
+      state: 'header' as 'header' | 'body',
+      headerBytes: 0,
+      stateBytes: [] as number[],
+      headerChunks: [] as Buffer[],
+      async emitHeaders(chunk?: Buffer) {
+        this.state = 'body';
+        if (chunk) this.headerChunks.push(chunk);
+        seen.push(`H:${Buffer.concat(this.headerChunks).toString('latin1')}`);
+      },
+      async nextChunk(chunk: Buffer) {
+        seen.push(`B:${chunk.toString('latin1')}`);
+      },
+    };
+    for (const chunk of chunks) await processChunk.call(parser, chunk);
+    return { seen, state: parser.state, headerBytes: parser.headerBytes };
+  }
+
+  it('ends the header where mailauth does, on 5,000 random messages split at random places', async () => {
+    const alphabet = ['a', ':', ' ', '\r', '\n', '\r\n', '\r\n', '\n\n', '\n\r\n', 'x: y\r\n'];
+    let seed = 5;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 16) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''), 'latin1');
+      const cut = Math.floor(random() * (bytes.length + 1));
+      const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)].filter((c) => c.length);
+      expect(await scan(fastProcessChunk, chunks), JSON.stringify(bytes.toString('latin1'))).toEqual(await scan(originalProcessChunk, chunks));
+    }
   });
 });
