@@ -46,18 +46,88 @@ export interface SplitterStream extends NodeJS.ReadWriteStream {
 
 type SplitterConstructor = new (options?: Record<string, unknown>) => SplitterStream;
 
-let splitterClass: SplitterConstructor | null = null;
+/** One raw header line of a MIME node, as mailsplit's Headers lists it. */
+export interface MailsplitHeaderLine {
+  /** lower-case name */
+  key: string;
+  /** the whole line, folds kept, as a binary (latin1) string */
+  line: string;
+}
+
+/**
+ * The subset of mailsplit's MimeNode the fast inventory uses: the node is built and its header
+ * parsed by mailsplit's own code, so that type, disposition, file name, transfer encoding,
+ * boundary and part number come out exactly as the splitter inside mailparser makes them.
+ */
+export interface MailsplitMimeNode {
+  root: boolean;
+  parentNode: MailsplitMimeNode | false;
+  contentType: string | false;
+  encoding: string | false;
+  disposition: string | false;
+  filename: string | false;
+  multipart: string | false;
+  partNr: Array<number | string> | false;
+  _boundary: Buffer | false;
+  _parentBoundary: Buffer | false;
+  headers: { getList(): MailsplitHeaderLine[] } | false;
+  addHeaderChunk(line: Buffer): void;
+  parseHeaders(): void;
+}
+
+export type MimeNodeConstructor = new (parent: MailsplitMimeNode | false, config?: Record<string, unknown>) => MailsplitMimeNode;
+
+/** The libmime calls mailparser makes on part headers. */
+export interface MailparserLibmime {
+  decodeHeader(line: string): { key: string; value: string } | undefined;
+  parseHeaderValue(value: string, options?: Record<string, unknown>): { value: string | false; params: Record<string, string> };
+  decodeWords(value: string): string;
+  detectMimeType(filename: string): string | false | undefined;
+}
+
+export interface MimeLibraries {
+  Splitter: SplitterConstructor;
+  MimeNode: MimeNodeConstructor;
+  /** libbase64's decode(), the function mailsplit's base64 Decoder stream calls */
+  decodeBase64: (text: string) => Buffer;
+  /** libqp's decode(), which mailsplit's quoted-printable Decoder stream applies to a whole part */
+  decodeQuotedPrintable: (encoded: Buffer) => Buffer;
+  /** the libmime that mailparser itself imports */
+  libmime: MailparserLibmime;
+}
+
+let libraries: MimeLibraries | null = null;
+
+/**
+ * mailsplit, its decoders and libmime, each loaded from where mailparser (or mailsplit) loads
+ * it: the very same copies of the code that parse the message for the inventory, whatever
+ * versions npm resolved (mailsplit keeps its own libbase64 and libqp).
+ */
+export function loadMimeLibraries(): MimeLibraries {
+  if (!libraries) {
+    const here = createRequire(import.meta.url);
+    const mailparserPath = here.resolve('mailparser');
+    const fromMailparser = createRequire(mailparserPath);
+    const mailsplitPath = fromMailparser.resolve('@zone-eu/mailsplit');
+    const mailsplit = fromMailparser(mailsplitPath) as { Splitter: SplitterConstructor; MimeNode: MimeNodeConstructor };
+    const fromMailsplit = createRequire(mailsplitPath);
+    const libbase64 = fromMailsplit('libbase64') as { decode: (text: string) => Buffer };
+    const libqp = fromMailsplit('libqp') as { decode: (encoded: Buffer) => Buffer };
+    libraries = {
+      Splitter: mailsplit.Splitter,
+      MimeNode: mailsplit.MimeNode,
+      decodeBase64: libbase64.decode,
+      decodeQuotedPrintable: libqp.decode,
+      libmime: fromMailparser('libmime') as MailparserLibmime,
+    };
+  }
+  return libraries;
+}
 
 /**
  * mailsplit's Splitter, loaded from where mailparser loads it: the very same copy of the code
  * that splits the message for the inventory, whatever version npm resolved.
  */
 export function loadSplitter(): SplitterConstructor {
-  if (!splitterClass) {
-    const here = createRequire(import.meta.url);
-    const fromMailparser = createRequire(here.resolve('mailparser'));
-    const mailsplit = fromMailparser('@zone-eu/mailsplit') as { Splitter: SplitterConstructor };
-    splitterClass = mailsplit.Splitter;
-  }
-  return splitterClass;
+  return loadMimeLibraries().Splitter;
 }

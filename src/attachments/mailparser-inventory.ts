@@ -1,0 +1,204 @@
+/**
+ * The attachment inventory read with mailparser's streaming MailParser: the reference
+ * implementation, which `inventoryParts` falls back to whenever the fast path (fast-inventory.ts)
+ * is not sure to read a message exactly as this does. See inventory.ts for what is listed.
+ *
+ * Every attachment-like part's content is hashed as it streams out of mailparser's decoder and
+ * never held whole: the message is fed to the parser in 64 KiB slices, so an attachment costs a
+ * few decoder buffers whatever its size; only embedded messages are kept, up to
+ * `maxEmbeddedBytes` each. The text parts are the exception: mailparser buffers them (as
+ * strings) to build the message text.
+ */
+import { createHash } from 'node:crypto';
+import { MailParser } from 'mailparser';
+import type { AttachmentStream, MessageText } from 'mailparser';
+import { SPLITTER_OPTIONS, WRITE_CHUNK } from './parser-config.ts';
+import type { MimePartRecord, PartInventory } from './types.ts';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_EMBEDDED_BYTES,
+  DEFAULT_MAX_PARTS,
+  normalizeDisposition,
+  normalizeFileName,
+  normalizeTransferEncoding,
+} from './inventory-options.ts';
+import type { InventoryOptions } from './inventory-options.ts';
+
+function headerValue(attachment: AttachmentStream, key: string): unknown {
+  try {
+    return attachment.headers.get(key);
+  } catch {
+    return undefined;
+  }
+}
+
+function declaredContentType(attachment: AttachmentStream): string {
+  const value = headerValue(attachment, 'content-type');
+  const declared =
+    value && typeof value === 'object' && 'value' in value && typeof value.value === 'string' ? value.value : null;
+  const type = (declared ?? attachment.contentType ?? '').toLowerCase().trim();
+  return type === '' ? 'application/octet-stream' : type;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/**
+ * Lists the attachment-like and inline parts of `message` (see inventory.ts for which).
+ * Never throws on a malformed message: a parser error, or a limit reached, ends the inventory and
+ * is reported in `error`, with the parts read before it in `parts`.
+ */
+export async function inventoryPartsWithMailparser(message: Buffer, options: InventoryOptions = {}): Promise<PartInventory> {
+  const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxEmbedded = options.maxEmbeddedBytes ?? DEFAULT_MAX_EMBEDDED_BYTES;
+
+  const parts: MimePartRecord[] = [];
+  let error: string | null = null;
+  let finished = false;
+  let failed = false;
+  let seen = 0;
+  // the part being read: at the end of the message mailparser ends without waiting for it
+  let pending: Promise<void> | null = null;
+
+  const parser = new MailParser({
+    ...SPLITTER_OPTIONS,
+    // hashing is done here, as sha256; mailparser still counts the size
+    checksumAlgo: false,
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+  });
+
+  let settle: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    settle = () => {
+      if (finished) return;
+      finished = true;
+      resolve();
+    };
+  });
+  const fail = (reason: string): void => {
+    if (finished) return;
+    failed = true;
+    error ??= reason;
+    settle();
+    parser.destroy();
+  };
+  const end = (): void => {
+    if (finished || !pending) return settle();
+    // the decoder has ended, so the content stream ends too; wait for it, but not forever
+    const timer = setTimeout(() => fail('the last part did not finish after the end of the message'), 10_000);
+    void pending.then(() => {
+      clearTimeout(timer);
+      settle();
+    });
+  };
+
+  const consume = async (attachment: AttachmentStream): Promise<void> => {
+    const index = ++seen;
+    const partId = typeof attachment.partId === 'string' && attachment.partId !== '' ? attachment.partId : null;
+    const depth = partId === null ? 0 : partId.split('.').length;
+    if (index > maxParts) {
+      fail(`inventory stopped: more than ${maxParts} parts`);
+      attachment.release?.();
+      return;
+    }
+    if (depth > maxDepth) {
+      fail(`inventory stopped: a part is nested ${depth} levels deep, deeper than ${maxDepth} levels`);
+      attachment.release?.();
+      return;
+    }
+    const contentType = declaredContentType(attachment);
+    const isMessage = contentType === 'message/rfc822';
+    const hash = createHash('sha256');
+    let size = 0;
+    let kept: Buffer[] | null = isMessage ? [] : null;
+    try {
+      for await (const chunk of attachment.content as AsyncIterable<Buffer | string>) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        hash.update(bytes);
+        size += bytes.length;
+        if (kept) {
+          if (size > maxEmbedded) kept = null;
+          else kept.push(bytes);
+        }
+      }
+    } catch (err) {
+      attachment.release?.();
+      fail(`part ${partId ?? index} could not be decoded: ${describe(err)}`);
+      return;
+    }
+    if (failed) {
+      // the parser failed while the content was streaming: the part may be cut off
+      attachment.release?.();
+      return;
+    }
+    const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
+    const record: MimePartRecord = {
+      partIndex: parts.length + 1,
+      partId,
+      contentType,
+      filename,
+      normalizedName: normalizeFileName(filename),
+      size,
+      sha256: hash.digest('hex'),
+      disposition: normalizeDisposition(attachment.contentDisposition),
+      transferEncoding: normalizeTransferEncoding(headerValue(attachment, 'content-transfer-encoding')),
+      contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
+      isMessage,
+    };
+    if (isMessage) {
+      if (kept) record.embedded = Buffer.concat(kept, size);
+      else record.tooLarge = true;
+    }
+    parts.push(record);
+    attachment.release?.();
+  };
+
+  parser.on('data', (data: AttachmentStream | MessageText) => {
+    if (data.type !== 'attachment') return;
+    if (finished) {
+      data.release?.();
+      return;
+    }
+    pending = consume(data).catch((err: unknown) => fail(describe(err)));
+  });
+  parser.on('error', (err: unknown) => fail(describe(err)));
+  parser.on('end', end);
+  parser.on('close', () => {
+    // destroyed without an end: keep what was read
+    if (!finished && !parser.readableEnded) fail('parser closed before the end of the message');
+  });
+
+  // A drain that never comes (the parser failed) must not hold the writer: race it with `done`.
+  const drained = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const onDrain = (): void => {
+        parser.off('drain', onDrain);
+        resolve();
+      };
+      parser.on('drain', onDrain);
+      void done.then(() => {
+        parser.off('drain', onDrain);
+        resolve();
+      });
+    });
+
+  try {
+    for (let pos = 0; pos < message.length && !finished; pos += WRITE_CHUNK) {
+      if (!parser.write(message.subarray(pos, pos + WRITE_CHUNK))) await drained();
+    }
+    if (!finished) parser.end();
+  } catch (err) {
+    fail(describe(err));
+  }
+  await done;
+  return { parts, error };
+}

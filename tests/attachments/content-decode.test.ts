@@ -1,0 +1,132 @@
+/**
+ * The fast path's decoders against the decoder streams mailsplit uses (libbase64's and libqp's
+ * Decoder, from mailsplit's own dependencies), on awkward encoded content: the fast path reads
+ * chunks of its own choosing and decodes clean ones natively, so it is checked here with tiny
+ * chunks, which put chunk ends everywhere, against the streams fed in slices of random size.
+ */
+import { createRequire } from 'node:module';
+import type { Transform } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { decodeBase64, decodeQuotedPrintable } from '../../src/attachments/content-decode.ts';
+import { loadMimeLibraries } from '../../src/attachments/parser-config.ts';
+import { seededRandom } from './equivalence-messages.ts';
+import type { Random } from './equivalence-messages.ts';
+
+type DecoderClass = new () => Transform;
+
+function mailsplitDecoders(): { Base64Decoder: DecoderClass; QpDecoder: DecoderClass } {
+  const here = createRequire(import.meta.url);
+  const fromMailparser = createRequire(here.resolve('mailparser'));
+  const fromMailsplit = createRequire(fromMailparser.resolve('@zone-eu/mailsplit'));
+  return {
+    Base64Decoder: (fromMailsplit('libbase64') as { Decoder: DecoderClass }).Decoder,
+    QpDecoder: (fromMailsplit('libqp') as { Decoder: DecoderClass }).Decoder,
+  };
+}
+
+async function throughStream(Decoder: DecoderClass, input: Buffer, random: Random): Promise<Buffer> {
+  const decoder = new Decoder();
+  const out: Buffer[] = [];
+  decoder.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    decoder.on('end', resolve);
+    decoder.on('error', reject);
+  });
+  for (let pos = 0; pos < input.length; ) {
+    const size = 1 + random(random(4) === 0 ? 4000 : 200);
+    decoder.write(input.subarray(pos, pos + size));
+    pos += size;
+  }
+  decoder.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+function collect(run: (sink: (bytes: Buffer) => void) => void): Buffer {
+  const out: Buffer[] = [];
+  // the sink may be handed a reused buffer: copy, as the inventory does
+  run((bytes) => out.push(Buffer.from(bytes)));
+  return Buffer.concat(out);
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Base64-ish content: mostly regular lines, with padding, junk, masked high bytes and odd line breaks mixed in. */
+function awkwardBase64(random: Random): Buffer {
+  const bytes: number[] = [];
+  const width = [76, 64, 72, 4, 0, 74, 57][random(7)]!;
+  const lineBreak = random(2) === 0 ? [0x0d, 0x0a] : [0x0a];
+  const length = random(3000);
+  const oddness = random(3) === 0 ? 0 : 1 + random(12);
+  let column = 0;
+  for (let i = 0; i < length; i++) {
+    if (oddness && random(120) < oddness) {
+      const odd = [[0x3d], [0x3d, 0x3d], [0x20], [0x09], [0x2d], [0x5f], [0x21], [0xc1], [0xbd], [0x8a], [0xad], [0xdf], [0x0d], [0x0a], [0x0d, 0x0a]][random(15)]!;
+      bytes.push(...odd);
+    }
+    bytes.push(ALPHABET.charCodeAt(random(64)));
+    if (width && ++column === width) {
+      bytes.push(...lineBreak);
+      column = 0;
+    }
+  }
+  if (random(3) === 0) bytes.push(0x3d);
+  if (random(4) === 0) bytes.push(0x3d);
+  return Buffer.from(bytes);
+}
+
+/** Quoted-printable-ish content: soft line breaks (some followed by whitespace), escapes, bare CRs, trailing whitespace. */
+function awkwardQuotedPrintable(random: Random): Buffer {
+  const pieces = ['abc', 'Zo', '=3D', '=C3=A9', '=', '=\r\n', '=\n', '= \r\n', '=\t\n', '\r\n', '\n', ' ', '\t', '  \r\n', '\r', '=4', '=G1', '=\r\r\n', '==', 'x= ', '\xe9'];
+  let text = '';
+  for (let n = random(400); n > 0; n--) text += pieces[random(pieces.length)];
+  return Buffer.from(text, 'latin1');
+}
+
+describe('base64 decoding matches libbase64', () => {
+  const { Base64Decoder } = mailsplitDecoders();
+  const { decodeBase64: libbase64Decode } = loadMimeLibraries();
+
+  it('on awkward content, with chunk ends everywhere', async () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const random = seededRandom(seed);
+      const input = awkwardBase64(random);
+      const expected = await throughStream(Base64Decoder, input, random);
+      const chunk = 4 + random(300);
+      const got = collect((sink) => decodeBase64(input, 0, input.length, libbase64Decode, sink, chunk));
+      expect(got.toString('hex'), `seed ${seed}, chunks of ${chunk}`).toBe(expected.toString('hex'));
+      const whole = collect((sink) => decodeBase64(input, 0, input.length, libbase64Decode, sink));
+      expect(whole.toString('hex'), `seed ${seed}, one chunk`).toBe(expected.toString('hex'));
+    }
+  });
+
+  it('on a large regular attachment, across the real chunk size', async () => {
+    const random = seededRandom(7);
+    const data = Buffer.alloc(2_500_003);
+    for (let i = 0; i < data.length; i += 997) data[i] = random(256);
+    const lines = data.toString('base64').match(/.{1,76}/g)!;
+    const input = Buffer.from(lines.join('\r\n'), 'latin1');
+    const got = collect((sink) => decodeBase64(input, 0, input.length, libbase64Decode, sink));
+    expect(got.equals(data)).toBe(true);
+    // one long line, no line breaks at all
+    const oneLine = Buffer.from(data.toString('base64'), 'latin1');
+    expect(collect((sink) => decodeBase64(oneLine, 0, oneLine.length, libbase64Decode, sink)).equals(data)).toBe(true);
+    expect((await throughStream(Base64Decoder, input, random)).equals(data)).toBe(true);
+  });
+});
+
+describe('quoted-printable decoding matches libqp', () => {
+  const { QpDecoder } = mailsplitDecoders();
+  const { decodeQuotedPrintable: libqpDecode } = loadMimeLibraries();
+
+  it('on awkward content, cut at many hard line breaks', async () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const random = seededRandom(seed);
+      const input = awkwardQuotedPrintable(random);
+      const expected = await throughStream(QpDecoder, input, random);
+      const chunk = 1 + random(100);
+      const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, libqpDecode, sink, chunk));
+      expect(got.toString('hex'), `seed ${seed}, chunks of ${chunk}`).toBe(expected.toString('hex'));
+    }
+  });
+});
