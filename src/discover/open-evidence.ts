@@ -77,8 +77,10 @@ export function readHeadSync(fd: number, length: number, position = 0): Buffer {
  * first read; a file that grew since is still read to its end, as a stream read would.
  */
 export function readToEndSync(fd: number, expectedSize: number): Buffer {
-  const first = readHeadSync(fd, expectedSize + 1);
-  if (first.length <= expectedSize) return first;
+  const first = readHeadSync(fd, expectedSize);
+  // Exactly the size seen, in memory of its own (so it can be moved to a worker whole); one more
+  // byte read past it tells a file that grew since.
+  if (first.length < expectedSize || readSync(fd, Buffer.alloc(1), 0, 1, expectedSize) === 0) return first;
   const chunks = [first];
   let position = first.length;
   for (;;) {

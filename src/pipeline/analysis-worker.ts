@@ -12,12 +12,13 @@ export type ToWorker =
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 export type FromWorker =
+  | { type: 'started'; id: number }
   | { type: 'result'; id: number; analysis: unknown }
   | { type: 'error'; id: number; message: string }
   | { type: 'key'; id: number; name: string };
 
+if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('analysis-worker.ts must run in a worker thread');
 
 const waiting = new Map<number, (answer: KeyAnswer) => void>();
 const known = new Map<string, Promise<KeyAnswer>>();
@@ -42,9 +43,27 @@ port.on('message', (message: ToWorker) => {
     waiting.delete(message.id);
     return;
   }
-  const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
-  analyzeMessage({ raw, format: message.format }, lookup).then(
-    (analysis) => port.postMessage({ type: 'result', id: message.id, analysis } satisfies FromWorker),
-    (err: unknown) => port.postMessage({ type: 'error', id: message.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker),
-  );
+  queue.push(message);
+  if (queue.length === 1) void runQueue();
 });
+
+/**
+ * Messages are analysed one after the other, each announced as started: the main thread's time
+ * limit counts from then, so a message is never given up for the time spent waiting behind
+ * another, and a message given up takes only itself along (the rest are handed to a new worker).
+ */
+const queue: Array<Extract<ToWorker, { type: 'analyze' }>> = [];
+async function runQueue(): Promise<void> {
+  while (queue.length) {
+    const message = queue[0]!;
+    port.postMessage({ type: 'started', id: message.id } satisfies FromWorker);
+    const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+    try {
+      const analysis = await analyzeMessage({ raw, format: message.format }, lookup);
+      port.postMessage({ type: 'result', id: message.id, analysis } satisfies FromWorker);
+    } catch (err) {
+      port.postMessage({ type: 'error', id: message.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker);
+    }
+    queue.shift();
+  }
+}

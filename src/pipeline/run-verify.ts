@@ -272,7 +272,8 @@ async function analyzeStream(
     for await (const message of source) {
       const size = message.raw.length;
       const moved = !!(message.movable && reread);
-      const { result } = await analyzer.submit(message.raw, message.format, moved);
+      const again = moved ? (): Buffer => reread!(message.offset, size) : undefined;
+      const { result } = await analyzer.submit(message.raw, message.format, again);
       const stored = (analysis: MessageAnalysis): StoredMessage => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis });
       analyses.push(
         result.then(stored).catch(async (err: unknown) => {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
-import type { KeyLookup } from '../keys/types.ts';
+import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import type { FromWorker, ToWorker } from './analysis-worker.ts';
 
 export interface Analyzer {
@@ -10,7 +10,7 @@ export interface Analyzer {
    * Waits until the pool can take the message (that wait is the back-pressure that keeps a
    * 2 GB mbox from being read faster than it is analysed), then returns its pending result.
    */
-  submit(raw: Buffer, format: ContainerKind, movable?: boolean): Promise<{ result: Promise<MessageAnalysis> }>;
+  submit(raw: Buffer, format: ContainerKind, reread?: () => Buffer): Promise<{ result: Promise<MessageAnalysis> }>;
   close(): Promise<void>;
 }
 
@@ -19,7 +19,10 @@ export interface PoolOptions {
   workers: number;
   /** bytes of messages handed to workers and not yet analysed: what bounds memory */
   maxBytesInFlight?: number;
-  /** messages queued per worker, so that a worker never waits for the next one */
+  /**
+   * messages handed to each worker at once: it analyses them one after the other, and the next
+   * one is there as soon as it finishes, even while the main thread is busy writing a batch
+   */
   perWorker?: number;
   /**
    * A message still being analysed after this long is given up (its worker is replaced): some
@@ -38,14 +41,25 @@ export const defaultWorkers = (): number => availableParallelism();
 export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyzer {
   if (options.workers <= 0) return inProcess(lookup, options.perWorker ?? 8);
   const maxBytes = options.maxBytesInFlight ?? 256 * 1024 * 1024;
-  // One message per worker at a time: a message that has to be given up takes nothing else with it.
-  const perWorker = options.perWorker ?? 1;
+  const perWorker = options.perWorker ?? 2;
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
   interface Slot { worker: Worker; busy: number }
+  interface Task {
+    resolve: (a: MessageAnalysis) => void;
+    reject: (e: Error) => void;
+    bytes: number;
+    slot: Slot;
+    /** set once the worker has started on it: the time limit counts from then */
+    timer: NodeJS.Timeout | null;
+    format: ContainerKind;
+    /** the bytes, to hand over again if its worker is replaced before finishing it */
+    again: () => Buffer;
+    moved: boolean;
+  }
   const slots: Slot[] = [];
-  const tasks = new Map<number, { resolve: (a: MessageAnalysis) => void; reject: (e: Error) => void; bytes: number; slot: Slot; timer: NodeJS.Timeout }>();
+  const tasks = new Map<number, Task>();
   const waiters: Array<() => void> = [];
   let nextTask = 0;
   let bytesInFlight = 0;
@@ -60,7 +74,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const task = tasks.get(id);
     if (!task) return;
     tasks.delete(id);
-    clearTimeout(task.timer);
+    if (task.timer) clearTimeout(task.timer);
     task.slot.busy--;
     bytesInFlight -= task.bytes;
     if (outcome.error) task.reject(outcome.error);
@@ -77,17 +91,54 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     slot.worker = worker;
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'key') {
-        lookup(message.name).then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
+        // A lookup that fails is still an answer: the worker must never wait for one forever.
+        lookup(message.name)
+          .catch((err: unknown): KeyAnswer => ({ status: 'error', name: message.name, code: 'ELOOKUP', detail: err instanceof Error ? err.message : String(err) }))
+          .then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
+        return;
+      }
+      if (message.type === 'started') {
+        const task = tasks.get(message.id);
+        if (task) task.timer = setTimeout(() => giveUp(message.id), timeoutFor(task.bytes));
         return;
       }
       if (message.type === 'result') settle(message.id, { analysis: message.analysis as MessageAnalysis });
       else settle(message.id, { error: new Error(message.message) });
     });
     worker.on('error', (err) => {
-      // A worker that dies takes its task with it: fail it, so the run records the error.
-      for (const [id, task] of tasks) if (task.slot === slot) settle(id, { error: err });
-      if (!closed) startWorker(slot);
+      // A worker that dies takes the task it was on with it: fail that one, so the run records
+      // the error; the ones waiting behind it go to the fresh worker.
+      // (A worker that died before starting anything, one that cannot even load, fails them all:
+      // every crash must settle something, or the run would go round in circles.)
+      const own = [...tasks].filter(([, task]) => task.slot === slot);
+      const started = own.filter(([, task]) => task.timer);
+      for (const [id] of started.length ? started : own) settle(id, { error: err });
+      replace(slot);
     });
+  };
+
+  const post = (id: number, task: Task, raw: Buffer): void => {
+    const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    const message = { type: 'analyze', id, raw: view, format: task.format } satisfies ToWorker;
+    // Only memory the message has to itself is moved (never Node's shared pool of small buffers).
+    if (task.moved && raw.buffer instanceof ArrayBuffer && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) {
+      task.slot.worker.postMessage(message, [raw.buffer]);
+    }
+    else task.slot.worker.postMessage(message);
+  };
+
+  /** A fresh worker in the slot, given the tasks the old one had not started. */
+  const replace = (slot: Slot): void => {
+    if (closed) return;
+    startWorker(slot);
+    for (const [id, task] of tasks) {
+      if (task.slot !== slot) continue;
+      try {
+        post(id, task, task.again());
+      } catch (err) {
+        settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
   };
 
   /** Gives up a message that takes too long: its worker is stopped and a fresh one takes its place. */
@@ -101,7 +152,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     old.removeAllListeners('error');
     old.on('error', () => undefined);
     void old.terminate();
-    if (!closed) startWorker(slot);
+    replace(slot);
   };
 
   for (let i = 0; i < options.workers; i++) {
@@ -119,7 +170,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   return {
-    async submit(raw, format, movable = false) {
+    async submit(raw, format, reread) {
       if (closed) throw new Error('analyzer closed');
       let slot = freeSlot(raw.length);
       while (!slot) {
@@ -129,17 +180,16 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const id = ++nextTask;
       slot.busy++;
       bytesInFlight += raw.length;
-      const result = new Promise<MessageAnalysis>((resolve, reject) =>
-        tasks.set(id, { resolve, reject, bytes: raw.length, slot: slot!, timer: setTimeout(() => giveUp(id), timeoutFor(raw.length)) }),
-      );
-      // Moved when the caller can read the bytes again to record a failed analysis (a file of the
-      // dump), so that a 50 MB message is not held twice; copied otherwise.
-      const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (movable && raw.buffer instanceof ArrayBuffer) {
-        slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker, [raw.buffer]);
-      } else {
-        slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker);
-      }
+      // Moved when the caller can read the bytes again (a file of the dump), so that a 50 MB
+      // message is not held twice; copied otherwise, and kept here to be handed over again.
+      const moved = !!reread;
+      const again = reread ?? ((): Buffer => raw);
+      let task!: Task;
+      const result = new Promise<MessageAnalysis>((resolve, reject) => {
+        task = { resolve, reject, bytes: raw.length, slot: slot!, timer: null, format, again, moved };
+        tasks.set(id, task);
+      });
+      post(id, task, raw);
       return { result };
     },
     async close() {

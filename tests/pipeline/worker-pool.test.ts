@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadKeysFile } from '../../src/keys/keys-file.ts';
+import { createKeyLookup } from '../../src/keys/key-lookup.ts';
+import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const DEMO = join(ROOT, 'fixtures/demo-dump');
+const genuine = readFileSync(join(DEMO, 'inbox/2017-02-14 Q1 budget.eml'));
+/** mailauth's header parser joins every folded line with concat + splice: 40,000 folds take seconds. */
+const slow = Buffer.concat([Buffer.from(`Subject: x${'\r\n y'.repeat(40_000)}\r\n`, 'latin1'), genuine]);
+
+const lookup = createKeyLookup({
+  files: [loadKeysFile(join(ROOT, 'fixtures/demo-keys.json'))],
+  cached: () => null,
+  offline: true,
+  live: () => Promise.reject(new Error('offline')),
+  onLiveAnswer: () => undefined,
+});
+/** A copy in memory of its own, as the readers of the dump make them: the pool may move it. */
+const ownCopy = (bytes: Buffer): Buffer => {
+  const copy = Buffer.from(new ArrayBuffer(bytes.length));
+  bytes.copy(copy);
+  return copy;
+};
+let analyzer: Analyzer | null = null;
+afterEach(async () => {
+  await analyzer?.close();
+  analyzer = null;
+});
+
+describe('worker pool', () => {
+  it('gives up a message past its time limit, and still analyses the messages queued behind it on the same worker', async () => {
+    analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 3, timeoutMs: 1_000 });
+    const first = await analyzer.submit(Buffer.from(slow), 'eml');
+    const second = await analyzer.submit(Buffer.from(genuine), 'eml');
+    let reread = 0;
+    const moved = ownCopy(genuine);
+    const third = await analyzer.submit(moved, 'eml', () => (reread++, Buffer.from(genuine)));
+    await expect(first.result).rejects.toThrow(/timed out/);
+    expect((await second.result).verdict.verdict).toBe('verified');
+    expect((await third.result).verdict.verdict).toBe('verified');
+    // moved to the worker, not copied; handed over again from `reread` once its worker was replaced
+    expect(moved.length).toBe(0);
+    expect(reread).toBe(1);
+  }, 30_000);
+
+  it('counts the time limit from when a message is started, not from when it was queued', async () => {
+    analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 4, timeoutMs: 2_500 });
+    // Each takes well under the limit, together well over it.
+    const pending = await Promise.all(Array.from({ length: 4 }, async () => (await analyzer!.submit(Buffer.from(genuine), 'eml')).result));
+    for (const analysis of pending) expect(analysis.verdict.verdict).toBe('verified');
+  }, 30_000);
+});
