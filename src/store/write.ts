@@ -74,6 +74,10 @@ export class StoreWriter {
       insertAttachment: db.prepare(`INSERT INTO attachments (message_id, part_index, part_id, content_type, filename, normalized_name, size,
         sha256, disposition, transfer_encoding, is_message, too_large, strength) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
+      fileIdByPath: db.prepare('SELECT id FROM source_files WHERE path = ?'),
+      addMessageCount: db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?'),
+      finishFile: db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?
+        WHERE path = ?`),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
         from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,
         body_sha256, visible_sha256, in_reply_to, references_json, date_offset_min, mailer, parts_error)
@@ -134,16 +138,15 @@ export class StoreWriter {
 
   appendMessages(runId: number, path: string, messages: StoredMessage[]): void {
     this.enqueue(() => {
-      const fileId = (this.db.prepare('SELECT id FROM source_files WHERE path = ?').get(path) as { id: number }).id;
+      const fileId = (this.statements.fileIdByPath.get(path) as { id: number }).id;
       for (const message of messages) this.insertMessage(runId, fileId, message);
-      this.db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?').run(messages.length, fileId);
+      this.statements.addMessageCount.run(messages.length, fileId);
     }, messages.length);
   }
 
   finishFile(file: FileRecord): void {
     this.enqueue(() => {
-      this.db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?
-        WHERE path = ?`).run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
+      this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
     }, 0);
   }
 

@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
 import { isKnownCrlfOnly } from '../read/line-endings.ts';
@@ -178,9 +179,31 @@ function crossMessageKeyCache(perMessage: KeyCache): KeyCache {
         imported.catch(() => keptImports.delete(key));
       }
       const result = await imported;
-      return { ...result, ...(result.warnings ? { warnings: [...result.warnings] } : {}), ...(result.flags ? { flags: [...result.flags] } : {}) };
+      return {
+        ...result,
+        ...(typeof result['publicKey'] === 'string' ? { publicKey: keyObjectFor(result['publicKey']) } : {}),
+        ...(result.warnings ? { warnings: [...result.warnings] } : {}),
+        ...(result.flags ? { flags: [...result.flags] } : {}),
+      };
     },
   };
+}
+
+/**
+ * mailauth hands crypto.verify the key as PEM text, which OpenSSL parses again for every
+ * signature (half the cost of an RSA verification). The parsed key is kept instead; its
+ * toString() still gives the PEM, which is what mailauth reports as the result's publicKey.
+ */
+const parsedKeys = new Map<string, KeyObject>();
+function keyObjectFor(pem: string): KeyObject {
+  let key = parsedKeys.get(pem);
+  if (!key) {
+    key = createPublicKey(pem);
+    Object.defineProperty(key, 'toString', { value: () => pem });
+    if (parsedKeys.size >= MAX_KEPT_IMPORTS) parsedKeys.delete(parsedKeys.keys().next().value!);
+    parsedKeys.set(pem, key);
+  }
+  return key;
 }
 
 let installed = false;

@@ -163,6 +163,19 @@ describe('mailauth fast path: keys imported once across messages', () => {
     expect(keyImportStats.reused - before.reused).toBe(9);
   });
 
+  it("still reports the key in mailauth's own result as PEM text", async () => {
+    installMailauthFastPaths();
+    const key = rsaKey(1024);
+    const message = Buffer.from(await signed(plainMessage(), { key, domain: 'example.org', selector: 'pem', signTime: SIGN_TIME }), 'latin1');
+    const { dkimVerify } = await import('mailauth');
+    const resolver = async (): Promise<string[][]> => [[key.txt]];
+    for (let i = 0; i < 2; i++) {
+      const result = (await dkimVerify(message, { resolver, curTime: SIGN_TIME })).results[0]!;
+      expect(result.status.result).toBe('pass');
+      expect(result.publicKey).toBe(key.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    }
+  });
+
   it('imports again when the record behind a name changes', async () => {
     installMailauthFastPaths();
     const first = rsaKey(1024);
