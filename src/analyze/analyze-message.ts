@@ -10,7 +10,7 @@ import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
 import { toCrlf } from '../read/line-endings.ts';
 import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
-import { readMessageTraits, type MessageTraits } from '../read/message-traits.ts';
+import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
@@ -94,7 +94,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     arc: chosen.arc,
     findings: [...findings, ...verdict.findings],
     verdict,
-    traits: readMessageTraits(chosen.bytes, chosen.headers),
+    traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes),
     ...inventory,
   };
 }
@@ -169,6 +169,8 @@ interface Attempt {
   arc: ArcVerification;
   findings: Finding[];
   parseError: string | null;
+  /** sha256 body hashes the verifier computed over the whole body */
+  bodyHashes: VerifierBodyHash[];
 }
 
 async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: KeyLookup): Promise<Attempt> {
@@ -184,7 +186,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
         : null;
   const { at: judgedAt, source: judgedAtSource } = messageTime(headers, meta);
   if (parseError) {
-    return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError };
+    return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError, bodyHashes: [] };
   }
   // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
   // make the verdict depend on the day of the run.
@@ -201,7 +203,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   }
   // A repair only counts when something it touched was signed; otherwise it is noise.
   const effectiveRepairs = dkim.signatures.length || arc.instances.length ? repairs : [];
-  return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError };
+  return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
 }
 
 /**

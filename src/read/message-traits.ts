@@ -27,12 +27,22 @@ export function messageIds(value: string | null): string[] {
   return value ? [...value.matchAll(MSG_ID)].map((m) => m[0]) : [];
 }
 
-export function readMessageTraits(bytes: Buffer, headers: ParsedHeaders): MessageTraits {
+/**
+ * A DKIM body hash the verifier already computed over the whole body (sha256, no l=), hex, with
+ * the length of the body it read: when the body is clean enough that its canonical form is its
+ * normalised form, the fingerprint is that very hash and the body is not hashed again.
+ */
+export interface VerifierBodyHash {
+  sha256: string;
+  bodyLength: number;
+}
+
+export function readMessageTraits(bytes: Buffer, headers: ParsedHeaders, verifierHashes: readonly VerifierBodyHash[] = []): MessageTraits {
   const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
   const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
   const mailer = firstValue(headers, 'x-mailer') ?? firstValue(headers, 'user-agent');
   return {
-    bodySha256: headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes)) : null,
+    bodySha256: headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes), verifierHashes) : null,
     visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
     inReplyTo: messageIds(firstValue(headers, 'in-reply-to'))[0] ?? null,
     references: messageIds(firstValue(headers, 'references')).slice(0, 200),
@@ -46,7 +56,7 @@ export function readMessageTraits(bytes: Buffer, headers: ParsedHeaders): Messag
  * Most bodies have no whitespace before a line end: those are hashed in one call, without
  * walking their lines (a 10 MB attachment has 130,000 of them).
  */
-export function normalisedBodyHash(body: Buffer): string {
+export function normalisedBodyHash(body: Buffer, verifierHashes: readonly VerifierBodyHash[] = []): string {
   let end = body.length;
   while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d)) end--;
   const trimmed = body.subarray(0, end);
@@ -60,7 +70,19 @@ export function normalisedBodyHash(body: Buffer): string {
     trimmed.indexOf('\t\r\n') < 0 &&
     trimmed.indexOf('\r\r\n') < 0 &&
     ((isKnownCrlfOnly(trimmed) && trimmed[0] !== 0x0a) || isCrlfOnly(trimmed));
-  return clean ? createHash('sha256').update(trimmed).update('\r\n').digest('hex') : slowNormalisedBodyHash(body);
+  if (!clean) return slowNormalisedBodyHash(body);
+  // Both DKIM canonicalizations of such a body are its normalised form too, when what was cut
+  // off the end is whole CRLF pairs (a lone CR is content to DKIM) and no line has a tab or a
+  // run of spaces (relaxed would collapse them): the same bytes, so the same sha256.
+  const reused = verifierHashes.find((h) => h.bodyLength === body.length);
+  if (reused && endsInCrlfPairs(body, end) && body.indexOf(0x09) < 0 && body.indexOf('  ') < 0) return reused.sha256;
+  return createHash('sha256').update(trimmed).update('\r\n').digest('hex');
+}
+
+function endsInCrlfPairs(body: Buffer, from: number): boolean {
+  if ((body.length - from) % 2) return false;
+  for (let i = from; i < body.length; i += 2) if (body[i] !== 0x0d || body[i + 1] !== 0x0a) return false;
+  return true;
 }
 
 function isCrlfOnly(buffer: Buffer): boolean {

@@ -6,6 +6,7 @@ import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.t
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../keys/types.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
+import type { VerifierBodyHash } from '../read/message-traits.ts';
 import { installMailauthFastPaths } from './mailauth-fast-paths.ts';
 import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
 
@@ -83,6 +84,8 @@ export interface DkimVerification {
   resolver: (name: string, type: string) => Promise<string[][]>;
   /** every key answer obtained, by name */
   answers: Map<string, KeyAnswer>;
+  /** the sha256 body hashes mailauth computed over the whole body (no l=), for reuse */
+  bodyHashes: VerifierBodyHash[];
 }
 
 export interface VerifyDkimOptions {
@@ -156,7 +159,20 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
         : unprocessed(index, tags),
     );
   }
-  return { signatures, arcData: first.arc, resolver: resolverFor(0), answers };
+  return { signatures, arcData: first.arc, resolver: resolverFor(0), answers, bodyHashes: wholeBodyHashes(first.results) };
+}
+
+/** The sha256 body hashes of a verification that cover the whole body, with the body length read. */
+function wholeBodyHashes(results: DKIMResult[]): VerifierBodyHash[] {
+  const out: VerifierBodyHash[] = [];
+  for (const r of results) {
+    const { bodyHash, sourceBodyLength, canonBodyLengthLimited, algo } = r as DKIMResult & { algo?: string };
+    if (typeof bodyHash !== 'string' || typeof sourceBodyLength !== 'number' || canonBodyLengthLimited !== false) continue;
+    if (!/-sha256$/i.test(algo ?? '')) continue;
+    const hex = Buffer.from(bodyHash, 'base64').toString('hex');
+    if (hex.length === 64) out.push({ sha256: hex, bodyLength: sourceBodyLength });
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,64 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseHeaders } from '../../src/read/headers.ts';
+import { toCrlf } from '../../src/read/line-endings.ts';
+import { normalisedBodyHash } from '../../src/read/message-traits.ts';
+import { verifyDkim } from '../../src/verify/dkim.ts';
+import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
+import { ed25519Key, plainMessage, rsaKey, SIGN_TIME, signatureFor, tableLookup } from '../unit/support/signing.ts';
+
+/*
+ * The body fingerprint reuses a DKIM body hash mailauth already computed when the body's
+ * canonical form is its normalised form. Whether it reused or hashed, the fingerprint must be
+ * the same: checked on every message of the shared corpus and on bodies built to sit on the
+ * edges (tabs, runs of spaces, trailing whitespace, lone CRs, blank lines at the end).
+ */
+const noKeys = tableLookup({});
+
+async function bothWays(message: Buffer): Promise<{ reused: string; hashed: string; offered: number }> {
+  const bytes = toCrlf(message);
+  const headers = parseHeaders(bytes);
+  const body = bytes.subarray(headers.headerBytes);
+  const dkim = await verifyDkim(bytes, headers.fields, { lookup: noKeys, curTime: SIGN_TIME });
+  return { reused: normalisedBodyHash(body, dkim.bodyHashes), hashed: normalisedBodyHash(body), offered: dkim.bodyHashes.length };
+}
+
+describe('body fingerprint: a DKIM body hash is reused only where it is the same bytes', () => {
+  it('on signed bodies built from the characters that matter, both canonicalizations', async () => {
+    const pieces = ['word', ' ', '  ', '\t', '\r', '\r\n', '\r\n', '\r\n', 'QUJD'];
+    let seed = 3;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const keys = [rsaKey(1024), ed25519Key()];
+    let reusedCount = 0;
+    for (let i = 0; i < 300; i++) {
+      const body = Array.from({ length: 1 + Math.floor(random() * 20) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      const message = plainMessage({ body });
+      const canonicalization = random() < 0.5 ? 'relaxed/simple' : 'relaxed/relaxed';
+      const signature = await signatureFor(message, { key: keys[i % 2]!, domain: 'example.com', selector: 's', signTime: SIGN_TIME, canonicalization });
+      const { reused, hashed, offered } = await bothWays(Buffer.from(signature + message, 'latin1'));
+      expect(reused, JSON.stringify(body)).toBe(hashed);
+      if (offered) reusedCount++;
+    }
+    expect(reusedCount).toBe(300);
+  });
+
+  it.skipIf(!HAS_CORPUS)(`on every message of the shared corpus${CORPUS_SKIP_NOTE}`, async () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.(eml|msg|txt)$/i.test(name)) files.push(path);
+      }
+    };
+    walk(CORPUS);
+    let offered = 0;
+    for (const file of files) {
+      const result = await bothWays(readFileSync(file));
+      expect(result.reused, file).toBe(result.hashed);
+      if (result.offered) offered++;
+    }
+    expect(offered).toBeGreaterThan(50);
+  });
+});
