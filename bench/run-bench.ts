@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,13 @@ With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs
 MB is 10^6 bytes throughout.`;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The Node flags on the first line of bin/leakcheck.js (`#!/usr/bin/env -S node FLAGS`), which
+ * running it as a program (npx leakcheck) applies: the bench runs it with this Node and the same.
+ */
+const LEAKCHECK_NODE_FLAGS = (/^#!\S*env -S node((?: --[\w-]+(?:=\S+)?)*)\s*$/m.exec(readFileSync(join(ROOT, 'bin/leakcheck.js'), 'utf8').split('\n')[0]!)?.[1] ?? '')
+  .split(' ')
+  .filter(Boolean);
 /** Debian's python3-dkim lives in the system Python, which may not be the python3 on PATH. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** The issue's memory target, for every run including the large message and the large mbox. */
@@ -174,7 +181,7 @@ interface VerifySummary {
 function runLeakcheck(dump: BenchDump, work: string): { seconds: number; peakRssMb: number; summary: VerifySummary } {
   const db = join(work, `bench-${process.hrtime.bigint()}.db`);
   try {
-    const r = timed(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json']);
+    const r = timed(process.execPath, [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json']);
     return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary: JSON.parse(r.stdout) as VerifySummary };
   } finally {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });

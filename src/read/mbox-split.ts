@@ -58,6 +58,8 @@ function assemble(message: PendingMessage): RawMessage {
     raw: withoutFramingBlankLine(raw),
     format: 'mbox',
     envelope: message.envelope,
+    // assembled into memory of its own, which nothing else refers to
+    movable: true,
   };
 }
 
