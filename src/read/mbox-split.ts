@@ -15,6 +15,7 @@ import { ReadError, type RawMessage } from './types.ts';
 const LF = 0x0a;
 const CR = 0x0d;
 const SEPARATOR = Buffer.from('From ');
+const NEWLINE_SEPARATOR = Buffer.from('\nFrom ');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** Envelope lines are short; a longer one is kept truncated rather than grown without bound. */
 const MAX_ENVELOPE_BYTES = 4096;
@@ -162,7 +163,8 @@ async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: nu
   let inPreamble = true;
   for (;;) {
     if (atLineStart) {
-      const available = await fill(SEPARATOR.length);
+      // awaited only when the buffer runs short: an await per line was most of a 1 GB mbox's time
+      const available = buf.length - pos >= SEPARATOR.length ? buf.length - pos : await fill(SEPARATOR.length);
       if (available === 0) break;
       if (startsWithAt(buf, pos, SEPARATOR)) {
         keep();
@@ -197,15 +199,24 @@ async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: nu
         continue;
       }
     }
-    const lf = buf.indexOf(LF, pos);
-    if (lf !== -1) {
-      pos = lf + 1;
+    // Not a separator here: on to the next line that begins with "From ", found in one search
+    // rather than line by line (no line in between can be a separator), or else to the last line
+    // start in the buffer, whose first bytes may still be arriving.
+    const next = buf.indexOf(NEWLINE_SEPARATOR, pos);
+    if (next !== -1) {
+      pos = next + 1;
       atLineStart = true;
-    } else {
-      pos = buf.length;
-      atLineStart = false;
-      if ((await fill(1)) === 0) break;
+      continue;
     }
+    const lastLf = buf.lastIndexOf(LF);
+    if (lastLf >= pos) {
+      pos = lastLf + 1;
+      atLineStart = true;
+      continue;
+    }
+    pos = buf.length;
+    atLineStart = false;
+    if ((await fill(1)) === 0) break;
   }
   keep();
   if (current !== null) {
