@@ -4,9 +4,12 @@
  * fast path is expected to take a message, that is asserted too, so that the test cannot pass by
  * always falling back; where it must not be sure, that is asserted as well.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBenchDump } from '../../bench/generate-bench-dump.ts';
+import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
 import { fastInventory } from '../../src/attachments/fast-inventory.ts';
 import { inventoryParts } from '../../src/attachments/inventory.ts';
 import type { InventoryOptions } from '../../src/attachments/inventory-options.ts';
@@ -14,9 +17,7 @@ import { inventoryPartsWithMailparser } from '../../src/attachments/mailparser-i
 import { mangle, randomMessage, seededRandom } from './equivalence-messages.ts';
 import { base64Lines, compose, crlf, headers } from './support.ts';
 
-const CORPUS = '/work/shared/corpus';
 const DEMO_DUMP = new URL('../../fixtures/demo-dump', import.meta.url).pathname;
-const BENCH_DUMP = '/tmp/leakcheck-bench/mix-2000-2017';
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -53,7 +54,7 @@ async function compareAll(paths: readonly string[]): Promise<{ compared: number;
   return { compared: paths.length, fast, listed };
 }
 
-describe.skipIf(!existsSync(CORPUS))(`equivalence on the shared corpus (skipped when ${CORPUS} is absent)`, () => {
+describe.skipIf(!HAS_CORPUS)(`equivalence on the shared corpus${CORPUS_SKIP_NOTE}`, () => {
   it('every message file gives the same inventory, most through the fast path', { timeout: 120_000 }, async () => {
     const paths = filesUnder(CORPUS).filter((path) => /\.(eml|msg|txt)$/i.test(path));
     const counts = await compareAll(paths);
@@ -74,11 +75,18 @@ describe('equivalence on the demo dump', () => {
   });
 });
 
-describe.skipIf(!existsSync(BENCH_DUMP))(`equivalence on a sample of the bench dump (skipped when ${BENCH_DUMP} is absent)`, () => {
-  it('200 messages spread over the dump give the same inventory, all through the fast path', { timeout: 120_000 }, async () => {
-    const all = filesUnder(BENCH_DUMP).filter((path) => path.endsWith('.eml'));
-    const step = Math.max(1, Math.floor(all.length / 200));
-    const paths = all.filter((_, i) => i % step === 0).slice(0, 200);
+describe('equivalence on the bench mix', () => {
+  // The first 200 messages of the deterministic bench mix (npm run bench), made here.
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'leakcheck-equivalence-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('200 messages give the same inventory, all through the fast path', { timeout: 120_000 }, async () => {
+    const dump = await generateBenchDump(root, 200);
+    const paths = filesUnder(dump.dir).filter((path) => path.endsWith('.eml'));
+    expect(paths).toHaveLength(200);
     const counts = await compareAll(paths);
     console.log(`bench sample: ${counts.compared} messages compared, ${counts.fast} through the fast path, ${counts.listed} parts listed by it`);
     expect(counts.fast).toBe(counts.compared);
