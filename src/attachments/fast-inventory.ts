@@ -24,9 +24,7 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
-  normalizeDisposition,
-  normalizeFileName,
-  normalizeTransferEncoding,
+  partRecord,
 } from './inventory-options.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 import { walkMime } from './mime-walk.ts';
@@ -153,23 +151,19 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       }
     });
 
-    const record: MimePartRecord = {
+    const record = partRecord({
       partIndex: parts.length + 1,
       partId,
       contentType,
       filename,
-      normalizedName: normalizeFileName(filename),
       size,
       sha256: hash.digest('hex'),
-      disposition: normalizeDisposition(node.disposition || undefined),
-      transferEncoding: normalizeTransferEncoding(mailparserHeader(libmime, lines, 'content-transfer-encoding')),
+      disposition: node.disposition || undefined,
+      transferEncoding: mailparserHeader(libmime, lines, 'content-transfer-encoding'),
       contentId: cid !== '' ? cid : null,
       isMessage,
-    };
-    if (isMessage) {
-      if (kept) record.embedded = kept.length === 1 ? kept[0]! : Buffer.concat(kept, size);
-      else record.tooLarge = true;
-    }
+      embedded: kept && (kept.length === 1 ? kept[0]! : Buffer.concat(kept, size)),
+    });
     parts.push(record);
   }
   return { parts, error: null };

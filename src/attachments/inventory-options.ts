@@ -4,6 +4,8 @@
  * in exactly the same words.
  */
 
+import type { MimePartRecord } from './types.ts';
+
 export interface InventoryOptions {
   /** the inventory stops (with an error) after this many parts; default 1000 */
   maxParts?: number;
@@ -35,4 +37,42 @@ export function normalizeTransferEncoding(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const encoding = value.replace(/\([^)]*\)/g, '').trim().toLowerCase();
   return encoding === '' ? null : encoding;
+}
+
+/** What both implementations know of a part, before it is put in the words of MimePartRecord. */
+export interface PartFacts {
+  partIndex: number;
+  partId: string | null;
+  contentType: string;
+  filename: string | null;
+  size: number;
+  sha256: string;
+  disposition: string | undefined;
+  transferEncoding: unknown;
+  contentId: string | null;
+  isMessage: boolean;
+  /** message/rfc822 parts: the embedded message, or null when it was over the size cap */
+  embedded?: Buffer | null;
+}
+
+/** The one place where a part's facts become its record, so that both paths describe it alike. */
+export function partRecord(facts: PartFacts): MimePartRecord {
+  const record: MimePartRecord = {
+    partIndex: facts.partIndex,
+    partId: facts.partId,
+    contentType: facts.contentType,
+    filename: facts.filename,
+    normalizedName: normalizeFileName(facts.filename),
+    size: facts.size,
+    sha256: facts.sha256,
+    disposition: normalizeDisposition(facts.disposition),
+    transferEncoding: normalizeTransferEncoding(facts.transferEncoding),
+    contentId: facts.contentId,
+    isMessage: facts.isMessage,
+  };
+  if (facts.isMessage) {
+    if (facts.embedded) record.embedded = facts.embedded;
+    else record.tooLarge = true;
+  }
+  return record;
 }

@@ -18,9 +18,7 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
-  normalizeDisposition,
-  normalizeFileName,
-  normalizeTransferEncoding,
+  partRecord,
 } from './inventory-options.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 
@@ -141,23 +139,19 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       return;
     }
     const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
-    const record: MimePartRecord = {
+    const record = partRecord({
       partIndex: parts.length + 1,
       partId,
       contentType,
       filename,
-      normalizedName: normalizeFileName(filename),
       size,
       sha256: hash.digest('hex'),
-      disposition: normalizeDisposition(attachment.contentDisposition),
-      transferEncoding: normalizeTransferEncoding(headerValue(attachment, 'content-transfer-encoding')),
+      disposition: attachment.contentDisposition,
+      transferEncoding: headerValue(attachment, 'content-transfer-encoding'),
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
       isMessage,
-    };
-    if (isMessage) {
-      if (kept) record.embedded = Buffer.concat(kept, size);
-      else record.tooLarge = true;
-    }
+      embedded: kept && Buffer.concat(kept, size),
+    });
     parts.push(record);
     attachment.release?.();
   };
