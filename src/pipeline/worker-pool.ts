@@ -120,11 +120,18 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const post = (id: number, task: Task, raw: Buffer): void => {
     const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     const message = { type: 'analyze', id, raw: view, format: task.format } satisfies ToWorker;
-    // Only memory the message has to itself is moved (never Node's shared pool of small buffers).
-    if (task.moved && raw.buffer instanceof ArrayBuffer && raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength) {
-      task.slot.worker.postMessage(message, [raw.buffer]);
+    // The caller vouches that nothing else uses the memory behind `raw` (its whole ArrayBuffer
+    // moves, even when `raw` is a view of part of it). Node refuses to move its shared pool of
+    // small buffers (DataCloneError): such a message is copied.
+    if (task.moved && raw.buffer instanceof ArrayBuffer) {
+      try {
+        task.slot.worker.postMessage(message, [raw.buffer]);
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'DataCloneError') throw err;
+      }
     }
-    else task.slot.worker.postMessage(message);
+    task.slot.worker.postMessage(message);
   };
 
   /** A fresh worker in the slot, given the tasks the old one had not started. */

@@ -46,6 +46,22 @@ describe('worker pool', () => {
     expect(reread).toBe(1);
   }, 30_000);
 
+  it("moves a view of memory of its own whole, and copies a buffer from Node's shared pool", async () => {
+    analyzer = createAnalyzer(lookup, { workers: 1 });
+    // an mbox message: a view of a little less than its buffer (the framing blank line cut off)
+    const framed = ownCopy(Buffer.concat([genuine, Buffer.from('\r\n')]));
+    const view = framed.subarray(0, genuine.length);
+    const moved = await analyzer.submit(view, 'eml', () => Buffer.from(genuine));
+    expect(view.length).toBe(0);
+    // a small buffer from the pool cannot be moved: it is copied, and stays readable here
+    const pooled = Buffer.from('From: a@example.com\r\nSubject: small\r\n\r\nhi\r\n');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    const copied = await analyzer.submit(pooled, 'eml', () => Buffer.from(pooled));
+    expect(pooled.length).toBeGreaterThan(0);
+    expect((await moved.result).verdict.verdict).toBe('verified');
+    expect((await copied.result).size).toBe(pooled.length);
+  }, 30_000);
+
   it('counts the time limit from when a message is started, not from when it was queued', async () => {
     analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 4, timeoutMs: 2_500 });
     // Each takes well under the limit, together well over it.
