@@ -1,6 +1,7 @@
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
-import { WELL_KNOWN_ARC_SEALERS, type ArcVerification } from '../verify/arc.ts';
+import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
+import type { ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 

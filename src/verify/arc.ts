@@ -1,14 +1,7 @@
 import { arc } from 'mailauth/lib/arc/index.js';
-import trustlist from 'mailauth/lib/arc/trustlist.js';
 import type { ARCData, ARCResult } from 'mailauth';
 import { MIN_RSA_BITS, parseTags } from '../keys/parse-key.ts';
 import type { HeaderField } from '../read/headers.ts';
-
-/**
- * ARC sealers whose seals are widely relied on: mailauth's trust list (Google, Microsoft and the
- * ARC community sealer list). RFC 8617 leaves trust in a sealer to the receiver.
- */
-export const WELL_KNOWN_ARC_SEALERS: ReadonlySet<string> = new Set(trustlist.trusted);
 
 /** One ARC set (RFC 8617): who sealed it, and what the sealer said it saw. */
 export interface ArcInstance {
