@@ -70,8 +70,10 @@ export const originalProcessChunk = MessageParser.prototype['processChunk'] as P
 export function headerEndInFirstChunk(chunk: Buffer): number {
   if (chunk[0] === 0x0a) return 0;
   if (chunk[0] === 0x0d && chunk[1] === 0x0a) return 1;
-  const lfLf = chunk.indexOf('\n\n', 0, 'latin1');
+  // The CRLF end first: an LF LF that ends the header must come before it, so the second search
+  // stops there instead of running through a 10 MB body that (being CRLF) has none.
   const lfCrLf = chunk.indexOf('\n\r\n', 0, 'latin1');
+  const lfLf = (lfCrLf < 0 ? chunk : chunk.subarray(0, lfCrLf + 1)).indexOf('\n\n', 0, 'latin1');
   const ends = [lfLf < 0 ? -1 : lfLf + 1, lfCrLf < 0 ? -1 : lfCrLf + 2].filter((end) => end >= 0);
   return ends.length ? Math.min(...ends) : -1;
 }
