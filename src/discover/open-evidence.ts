@@ -58,25 +58,45 @@ export function openEvidenceSync(path: string | Buffer): number {
   return openSync(fsPath, BASE_FLAGS);
 }
 
-/** Reads up to `length` bytes from `position` (default the start) of an open file (fewer only at end of file). */
-export function readHeadSync(fd: number, length: number, position = 0): Buffer {
-  // Memory of its own (never Node's shared pool for small buffers): the bytes can be moved to
-  // a worker thread without taking anything else along.
-  const buffer = Buffer.from(new ArrayBuffer(length));
+/**
+ * Memory to read a file into, reused from one file to the next (see ReusableBuffer). What `take`
+ * returns stays valid until the next call.
+ */
+export interface ReadTarget {
+  take(size: number): Buffer;
+}
+
+/** Fills `buffer` from `position` of an open file; fewer bytes only at end of file. */
+function fillSync(fd: number, buffer: Buffer, position: number): number {
   let filled = 0;
-  while (filled < length) {
-    const bytesRead = readSync(fd, buffer, filled, length - filled, position + filled);
+  while (filled < buffer.length) {
+    const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return buffer.subarray(0, filled);
+  return filled;
+}
+
+/** Reads up to `length` bytes from `position` (default the start) of an open file (fewer only at end of file). */
+export function readHeadSync(fd: number, length: number, position = 0, into?: ReadTarget): Buffer {
+  // Memory of its own (never Node's shared pool for small buffers): the bytes can be moved to
+  // a worker thread without taking anything else along. Left uninitialised: only the bytes read
+  // are ever visible through the view returned.
+  const buffer = into ? into.take(length) : Buffer.allocUnsafeSlow(length);
+  return buffer.subarray(0, fillSync(fd, buffer, position));
 }
 
 /**
  * Everything from the start of an open file to its end. `expectedSize` (from fstat) sizes the
  * first read; a file that grew since is still read to its end, as a stream read would.
  */
-export function readToEndSync(fd: number, expectedSize: number): Buffer {
+export function readToEndSync(fd: number, expectedSize: number, into?: ReadTarget): Buffer {
+  if (into) {
+    // One byte of room past the size seen: a file that grew since fills it.
+    const room = into.take(expectedSize + 1);
+    const filled = fillSync(fd, room, 0);
+    if (filled <= expectedSize) return room.subarray(0, filled);
+  }
   const first = readHeadSync(fd, expectedSize);
   // Exactly the size seen, in memory of its own (so it can be moved to a worker whole); one more
   // byte read past it tells a file that grew since.
@@ -88,7 +108,7 @@ export function readToEndSync(fd: number, expectedSize: number): Buffer {
     const bytesRead = readSync(fd, more, 0, more.length, position);
     if (bytesRead === 0) {
       // into memory of its own, like the first read (Buffer.concat may use the shared pool)
-      const whole = Buffer.from(new ArrayBuffer(position));
+      const whole = Buffer.allocUnsafeSlow(position);
       let at = 0;
       for (const chunk of chunks) at += chunk.copy(whole, at);
       return whole;

@@ -5,6 +5,7 @@ import { describeError } from './describe-error.ts';
 import { nameToString, needsEscaping } from './fs-path.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from './open-evidence.ts';
 import { SNIFF_HEAD_BYTES, sniffContainer } from './sniff.ts';
+import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import type { DiscoveryEntry, SkipReason } from './types.ts';
 
 /** Where an entry is: raw bytes for fs calls, strings for the report. */
@@ -100,6 +101,9 @@ async function describeSymlink(location: Location, stats: Stats): Promise<Discov
   }
 }
 
+/** The first bytes of each file are read into the same memory: the sniffer keeps nothing of them. */
+const sniffBuffer = new ReusableBuffer(SNIFF_HEAD_BYTES);
+
 function describeRegularFile(location: Location, lstats: Stats): DiscoveryEntry {
   if (lstats.size === 0) return skipped(location, lstats, 'empty', 'empty file');
   let fd: number;
@@ -113,7 +117,7 @@ function describeRegularFile(location: Location, lstats: Stats): DiscoveryEntry 
     if (!stats.isFile()) {
       return skipped(location, stats, 'special-file', `${specialFileDetail(stats)} (was a regular file moments before)`);
     }
-    const sniffed = sniffContainer(readHeadSync(fd, SNIFF_HEAD_BYTES), location.relPath);
+    const sniffed = sniffContainer(readHeadSync(fd, SNIFF_HEAD_BYTES, 0, sniffBuffer), location.relPath);
     if (sniffed.kind === 'skip') return skipped(location, stats, sniffed.reason, sniffed.detail);
     return {
       type: 'container',

@@ -2,19 +2,26 @@ import { parentPort } from 'node:worker_threads';
 import { analyzeMessage } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
+import { readSingleMessage, type SingleMessageKind } from '../read/read-container.ts';
+import { ReusableBuffer } from '../read/reusable-buffer.ts';
+import { ReadError, type RawMessage } from '../read/types.ts';
+import { postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
 
 /**
- * A worker thread that runs the per-message analysis. It owns no state but a key cache: keys
- * are asked of the main thread, which resolves each name once for the whole run.
+ * A worker thread that runs the per-message analysis. It owns no state but a key cache (keys
+ * are asked of the main thread, which resolves each name once for the whole run) and the memory
+ * it reads files into.
  */
 export type ToWorker =
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
+  | { type: 'analyze-file'; id: number; absPath: string; kind: SingleMessageKind; maxBytes: number }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 export type FromWorker =
   | { type: 'started'; id: number }
-  | { type: 'result'; id: number; analysis: unknown }
+  | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw' | 'movable'> }
   | { type: 'error'; id: number; message: string }
+  | { type: 'read-error'; id: number; code: string; message: string }
   | { type: 'key'; id: number; name: string };
 
 if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
@@ -48,22 +55,44 @@ port.on('message', (message: ToWorker) => {
 });
 
 /**
+ * Files are read into this one buffer, a message at a time. It is safe to reuse because the
+ * queue below analyses one message at a time, and the analysis it posts is a copy (postMessage
+ * clones it before the next file is read).
+ */
+const readBuffer = new ReusableBuffer();
+
+/**
  * Messages are analysed one after the other, each announced as started: the main thread's time
  * limit counts from then, so a message is never given up for the time spent waiting behind
  * another, and a message given up takes only itself along (the rest are handed to a new worker).
  */
-const queue: Array<Extract<ToWorker, { type: 'analyze' }>> = [];
+const queue: Array<Exclude<ToWorker, { type: 'key-answer' }>> = [];
 async function runQueue(): Promise<void> {
   while (queue.length) {
-    const message = queue[0]!;
-    port.postMessage({ type: 'started', id: message.id } satisfies FromWorker);
-    const raw = Buffer.from(message.raw.buffer, message.raw.byteOffset, message.raw.byteLength);
+    const task = queue[0]!;
+    port.postMessage({ type: 'started', id: task.id } satisfies FromWorker);
     try {
-      const analysis = await analyzeMessage({ raw, format: message.format }, lookup);
-      port.postMessage({ type: 'result', id: message.id, analysis } satisfies FromWorker);
+      port.postMessage(await runTask(task));
     } catch (err) {
-      port.postMessage({ type: 'error', id: message.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker);
+      port.postMessage({ type: 'error', id: task.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker);
     }
     queue.shift();
   }
+}
+
+async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<FromWorker> {
+  if (task.type === 'analyze') {
+    const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+    return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup)) };
+  }
+  let read: RawMessage;
+  try {
+    read = readSingleMessage({ absPath: task.absPath }, task.kind, task.maxBytes, readBuffer);
+  } catch (err) {
+    // A file that cannot be read is a fact about the evidence, not a failed analysis.
+    if (err instanceof ReadError) return { type: 'read-error', id: task.id, code: err.code, message: err.message };
+    throw err;
+  }
+  const { index, offset, format, raw } = read;
+  return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format }, lookup)), message: { index, offset, format } };
 }

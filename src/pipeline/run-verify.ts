@@ -12,7 +12,7 @@ import type { KeyAnswer } from '../keys/types.ts';
 import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
-import { readContainer, rereadRange } from '../read/read-container.ts';
+import { isSingleMessageKind, readContainer, readSingleMessage, rereadRange, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { readZipEmails } from '../read/zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
@@ -246,12 +246,22 @@ interface ProcessedFile {
 const MAX_EMBEDDED_DEPTH = 3;
 
 /**
+ * What a stream of messages holds: messages already read (an mbox, a zip entry, a forwarded
+ * message), or a single-message file that the analysing thread reads itself.
+ */
+type StreamItem = RawMessage | SingleFile;
+interface SingleFile {
+  file: DiscoveredFile;
+  kind: SingleMessageKind;
+}
+
+/**
  * Analyses every message of a stream, in order, through the pool. A read error stops the
  * stream but keeps what came before it; a message the analysis cannot handle is recorded as an
  * error of its file and never stops the run.
  */
 async function analyzeStream(
-  source: AsyncIterable<RawMessage>,
+  source: AsyncIterable<StreamItem>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
   reread?: (offset: number, length: number) => Buffer,
@@ -266,36 +276,56 @@ async function analyzeStream(
     const results = await Promise.all(analyses);
     analyses = [];
     const ok = results.filter((r): r is StoredMessage => !(r instanceof Error));
-    for (const r of results) if (r instanceof Error) (failed++, (firstFailure ||= r.message));
+    for (const r of results) {
+      // a file its worker could not read: the stream's read error, as if read here
+      if (r instanceof ReadError) error ??= r;
+      else if (r instanceof Error) (failed++, (firstFailure ||= r.message));
+    }
     if (onBatch) await onBatch(ok);
     else kept.push(...ok);
   };
+  /** Recorded, judged unverifiable, and counted against its file: never lost, never fatal. */
+  const recordFailure = async (err: unknown, again: () => RawMessage): Promise<StoredMessage | Error> => {
+    const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    failed++;
+    firstFailure ||= why;
+    try {
+      const { failedAnalysis } = await import('../analyze/analyze-message.ts');
+      const { index, offset, format, envelope, raw } = again();
+      return { index, offset, format, envelope: envelope ?? null, analysis: failedAnalysis(raw, why) };
+    } catch (inner) {
+      return inner instanceof Error ? inner : new Error(String(inner));
+    }
+  };
   try {
-    for await (const message of source) {
-      const { index, offset, format, raw } = message;
-      const envelope = message.envelope ?? null;
-      const size = raw.length;
-      // When the bytes can be read again from the file, nothing below keeps them once they are
-      // handed over: a batch of 256 mbox messages waiting for their results would otherwise
-      // hold all of them (a few of 10 MB make hundreds of MB).
-      const again = reread ? (): Buffer => reread(offset, size) : undefined;
-      const { result } = await analyzer.submit(raw, format, message.movable ? again : undefined);
-      const failureBytes = again ?? ((bytes: Buffer) => (): Buffer => bytes)(raw);
-      const stored = (analysis: MessageAnalysis): StoredMessage => ({ index, offset, format, envelope, analysis });
-      analyses.push(
-        result.then(stored).catch(async (err: unknown) => {
-          // Recorded, judged unverifiable, and counted against its file: never lost, never fatal.
-          const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-          failed++;
-          firstFailure ||= why;
-          try {
-            const { failedAnalysis } = await import('../analyze/analyze-message.ts');
-            return stored(failedAnalysis(failureBytes(), why));
-          } catch (inner) {
-            return inner instanceof Error ? inner : new Error(String(inner));
-          }
-        }),
-      );
+    for await (const item of source) {
+      if ('file' in item) {
+        const { file, kind } = item;
+        const { result } = await analyzer.submitFile(file, kind);
+        analyses.push(
+          result.then(
+            ({ message, analysis }): StoredMessage => ({ ...message, envelope: null, analysis }),
+            (err: unknown) => (err instanceof ReadError ? err : recordFailure(err, () => readSingleMessage(file, kind))),
+          ),
+        );
+      } else {
+        const message = item;
+        const size = message.raw.length;
+        // When the bytes can be read again from the file, nothing below keeps them once they are
+        // handed over: a batch of 256 mbox messages waiting for their results would otherwise
+        // hold all of them (a few of 10 MB make hundreds of MB).
+        const again = reread ? (): Buffer => reread(message.offset, size) : undefined;
+        const { result } = await analyzer.submit(message.raw, message.format, message.movable ? again : undefined);
+        const failureBytes = again ?? ((bytes: Buffer) => (): Buffer => bytes)(message.raw);
+        const { index, offset, format } = message;
+        const envelope = message.envelope ?? null;
+        analyses.push(
+          result.then(
+            (analysis): StoredMessage => ({ index, offset, format, envelope, analysis }),
+            (err: unknown) => recordFailure(err, () => ({ index, offset, format, envelope: envelope ?? undefined, raw: failureBytes() })),
+          ),
+        );
+      }
       if (onBatch && analyses.length >= STREAM_BATCH) await drain();
     }
   } catch (err) {
@@ -354,13 +384,19 @@ async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
   yield { index: 0, offset: 0, raw, format: 'eml' };
 }
 
+async function* oneFile(file: SingleFile): AsyncGenerator<SingleFile> {
+  yield file;
+}
+
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind, status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   let count = 0;
   let single: StoredMessage | null = null;
   sink.begin(record);
   const reread = (offset: number, length: number): Buffer => rereadRange(file, offset, length);
-  const { error } = await analyzeStream(readContainer(file, kind), analyzer, async (messages) => {
+  // A single-message file is read by the worker that analyses it: its bytes never come here.
+  const source = isSingleMessageKind(kind) ? oneFile({ file, kind }) : readContainer(file, kind);
+  const { error } = await analyzeStream(source, analyzer, async (messages) => {
     count += messages.length;
     if (count === 1 && messages.length === 1) single = messages[0]!;
     sink.append(file.relPath, messages);

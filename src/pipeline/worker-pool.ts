@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
-import type { ContainerKind } from '../discover/types.ts';
+import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, readSingleMessage, type SingleMessageKind } from '../read/read-container.ts';
+import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, ToWorker } from './analysis-worker.ts';
+import { receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
   /**
@@ -11,7 +14,21 @@ export interface Analyzer {
    * 2 GB mbox from being read faster than it is analysed), then returns its pending result.
    */
   submit(raw: Buffer, format: ContainerKind, reread?: () => Buffer): Promise<{ result: Promise<MessageAnalysis> }>;
+  /**
+   * The one message of a single-message file, read by the thread that analyses it, into memory
+   * it reuses: the bytes never pass through the main thread. A file that cannot be read rejects
+   * with its ReadError; a message that cannot be analysed, with any other error.
+   */
+  submitFile(file: FileToRead, kind: SingleMessageKind): Promise<{ result: Promise<FileAnalysis> }>;
   close(): Promise<void>;
+}
+
+export type FileToRead = Pick<DiscoveredFile, 'absPath' | 'size'>;
+
+/** Where the message lies in its file, and its analysis. */
+export interface FileAnalysis {
+  message: Omit<RawMessage, 'raw' | 'movable'>;
+  analysis: MessageAnalysis;
 }
 
 export interface PoolOptions {
@@ -47,16 +64,17 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
   interface Slot { worker: Worker; busy: number }
   interface Task {
-    resolve: (a: MessageAnalysis) => void;
+    resolve: (done: Extract<FromWorker, { type: 'result' }>) => void;
     reject: (e: Error) => void;
+    /** bytes held on the main thread for it: what the in-flight budget counts */
     bytes: number;
+    /** bytes the worker analyses: what the time limit is set for */
+    size: number;
     slot: Slot;
     /** set once the worker has started on it: the time limit counts from then */
     timer: NodeJS.Timeout | null;
-    format: ContainerKind;
-    /** the bytes, to hand over again if its worker is replaced before finishing it */
-    again: () => Buffer;
-    moved: boolean;
+    /** hands the task to its slot's worker: again, to a fresh worker, if the old one is replaced */
+    send: (id: number) => void;
   }
   const slots: Slot[] = [];
   const tasks = new Map<number, Task>();
@@ -70,7 +88,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     for (const w of wake) w();
   };
 
-  const settle = (id: number, outcome: { analysis?: MessageAnalysis; error?: Error }): void => {
+  const settle = (id: number, outcome: { done?: Extract<FromWorker, { type: 'result' }>; error?: Error }): void => {
     const task = tasks.get(id);
     if (!task) return;
     tasks.delete(id);
@@ -78,7 +96,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     task.slot.busy--;
     bytesInFlight -= task.bytes;
     if (outcome.error) task.reject(outcome.error);
-    else task.resolve(outcome.analysis!);
+    else task.resolve(outcome.done!);
     release();
   };
 
@@ -99,10 +117,11 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       }
       if (message.type === 'started') {
         const task = tasks.get(message.id);
-        if (task) task.timer = setTimeout(() => giveUp(message.id), timeoutFor(task.bytes));
+        if (task) task.timer = setTimeout(() => giveUp(message.id), timeoutFor(task.size));
         return;
       }
-      if (message.type === 'result') settle(message.id, { analysis: message.analysis as MessageAnalysis });
+      if (message.type === 'result') settle(message.id, { done: message });
+      else if (message.type === 'read-error') settle(message.id, { error: new ReadError(message.code, message.message) });
       else settle(message.id, { error: new Error(message.message) });
     });
     worker.on('error', (err) => {
@@ -117,21 +136,21 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     });
   };
 
-  const post = (id: number, task: Task, raw: Buffer): void => {
+  const postBytes = (id: number, slot: Slot, raw: Buffer, format: ContainerKind, moved: boolean): void => {
     const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    const message = { type: 'analyze', id, raw: view, format: task.format } satisfies ToWorker;
+    const message = { type: 'analyze', id, raw: view, format } satisfies ToWorker;
     // The caller vouches that nothing else uses the memory behind `raw` (its whole ArrayBuffer
     // moves, even when `raw` is a view of part of it). Node refuses to move its shared pool of
     // small buffers (DataCloneError): such a message is copied.
-    if (task.moved && raw.buffer instanceof ArrayBuffer) {
+    if (moved && raw.buffer instanceof ArrayBuffer) {
       try {
-        task.slot.worker.postMessage(message, [raw.buffer]);
+        slot.worker.postMessage(message, [raw.buffer]);
         return;
       } catch (err) {
         if ((err as Error).name !== 'DataCloneError') throw err;
       }
     }
-    task.slot.worker.postMessage(message);
+    slot.worker.postMessage(message);
   };
 
   /** A fresh worker in the slot, given the tasks the old one had not started. */
@@ -141,7 +160,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     for (const [id, task] of tasks) {
       if (task.slot !== slot) continue;
       try {
-        post(id, task, task.again());
+        task.send(id);
       } catch (err) {
         settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
       }
@@ -153,7 +172,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const task = tasks.get(id);
     if (!task) return;
     const { slot } = task;
-    settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.bytes) / 1000} s`) });
+    settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.size) / 1000} s`) });
     const old = slot.worker;
     old.removeAllListeners('message');
     old.removeAllListeners('error');
@@ -176,28 +195,42 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     return open;
   };
 
+  /** Waits for room in the pool, then hands the task over; its result is the worker's answer. */
+  const enqueue = async (bytes: number, size: number, send: (id: number, slot: Slot, again: boolean) => void): Promise<{ done: Promise<Extract<FromWorker, { type: 'result' }>> }> => {
+    if (closed) throw new Error('analyzer closed');
+    let slot = freeSlot(bytes);
+    while (!slot) {
+      await new Promise<void>((resolve) => waiters.push(resolve));
+      slot = freeSlot(bytes);
+    }
+    const id = ++nextTask;
+    slot.busy++;
+    bytesInFlight += bytes;
+    let sent = 0;
+    let task!: Task;
+    const result = new Promise<Extract<FromWorker, { type: 'result' }>>((resolve, reject) => {
+      task = { resolve, reject, bytes, size, slot: slot!, timer: null, send: (taskId) => send(taskId, task.slot, sent++ > 0) };
+      tasks.set(id, task);
+    });
+    task.send(id);
+    return { done: result };
+  };
+
   return {
     async submit(raw, format, reread) {
-      if (closed) throw new Error('analyzer closed');
-      let slot = freeSlot(raw.length);
-      while (!slot) {
-        await new Promise<void>((resolve) => waiters.push(resolve));
-        slot = freeSlot(raw.length);
-      }
-      const id = ++nextTask;
-      slot.busy++;
-      bytesInFlight += raw.length;
       // Moved when the caller can read the bytes again (a file of the dump), so that a 50 MB
       // message is not held twice; copied otherwise, and kept here to be handed over again.
       const moved = !!reread;
       const again = reread ?? ((): Buffer => raw);
-      let task!: Task;
-      const result = new Promise<MessageAnalysis>((resolve, reject) => {
-        task = { resolve, reject, bytes: raw.length, slot: slot!, timer: null, format, again, moved };
-        tasks.set(id, task);
-      });
-      post(id, task, raw);
-      return { result };
+      const { done } = await enqueue(raw.length, raw.length, (id, slot, isAgain) => postBytes(id, slot, isAgain ? again() : raw, format, moved));
+      return { result: done.then((answer) => receiveAnalysis(answer.analysis)) };
+    },
+    async submitFile(file, kind) {
+      // Nothing is held here: the worker reads the file when it starts on it.
+      const { done } = await enqueue(0, file.size, (id, slot) =>
+        slot.worker.postMessage({ type: 'analyze-file', id, absPath: file.absPath, kind, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
+      );
+      return { result: done.then((answer) => ({ message: answer.message!, analysis: receiveAnalysis(answer.analysis) })) };
     },
     async close() {
       closed = true;
@@ -210,19 +243,26 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
   let running = 0;
   const waiters: Array<() => void> = [];
+  const run = async <T>(work: (analyze: typeof import('../analyze/analyze-message.ts').analyzeMessage) => Promise<T>): Promise<{ result: Promise<T> }> => {
+    while (running >= concurrency) await new Promise<void>((resolve) => waiters.push(resolve));
+    running++;
+    // Loaded here, not at the top: with workers, the main thread never needs mailauth and
+    // the parsers (40 MB of memory per thread that loads them).
+    const { analyzeMessage } = await import('../analyze/analyze-message.ts');
+    const result = work(analyzeMessage).finally(() => {
+      running--;
+      waiters.shift()?.();
+    });
+    return { result };
+  };
   return {
-    async submit(raw, format) {
-      while (running >= concurrency) await new Promise<void>((resolve) => waiters.push(resolve));
-      running++;
-      // Loaded here, not at the top: with workers, the main thread never needs mailauth and
-      // the parsers (40 MB of memory per thread that loads them).
-      const { analyzeMessage } = await import('../analyze/analyze-message.ts');
-      const result = analyzeMessage({ raw, format }, lookup).finally(() => {
-        running--;
-        waiters.shift()?.();
-      });
-      return { result };
-    },
+    submit: (raw, format) => run((analyze) => analyze({ raw, format }, lookup)),
+    submitFile: (file, kind) =>
+      run(async (analyze) => {
+        // Memory of its own: several messages are in progress at once here.
+        const { index, offset, format, raw } = readSingleMessage(file, kind);
+        return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup) };
+      }),
     close: async () => undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { describeError } from '../discover/describe-error.ts';
-import { closeEvidenceSync, openEvidenceSync, readHeadSync, readToEndSync, statEvidenceSync } from '../discover/open-evidence.ts';
+import { closeEvidenceSync, openEvidenceSync, readHeadSync, readToEndSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import { readEmlx } from './emlx.ts';
 import { readMbox } from './mbox.ts';
@@ -30,7 +30,7 @@ function asReadError(error: unknown): unknown {
  * The whole file, for single-message containers; refused above `maxBytes`. Synchronous, like
  * the walk: one open, fstat, read and close, while the workers analyse the messages read before.
  */
-function readWhole(file: DiscoveredFile, maxBytes: number): Buffer {
+function readWhole(file: Pick<DiscoveredFile, 'absPath'>, maxBytes: number, into?: ReadTarget): Buffer {
   const fd = openEvidenceSync(file.absPath);
   try {
     const stats = statEvidenceSync(fd);
@@ -38,9 +38,42 @@ function readWhole(file: DiscoveredFile, maxBytes: number): Buffer {
     if (stats.size > maxBytes) {
       throw new ReadError('too-large', `${stats.size} bytes, over the ${maxBytes}-byte limit for one message`);
     }
-    return readToEndSync(fd, stats.size);
+    return readToEndSync(fd, stats.size, into);
   } finally {
     closeEvidenceSync(fd);
+  }
+}
+
+/** Containers that hold exactly one message: read whole, in one go. */
+export type SingleMessageKind = Exclude<ContainerKind, 'mbox'>;
+
+export const isSingleMessageKind = (kind: ContainerKind): kind is SingleMessageKind => kind !== 'mbox';
+
+/**
+ * The message of a single-message container. With `into`, the bytes are read into that reused
+ * memory (a worker thread reads the files it analyses this way) and are valid until its next use.
+ * Whatever goes wrong surfaces as a ReadError.
+ */
+export function readSingleMessage(
+  file: Pick<DiscoveredFile, 'absPath'>,
+  kind: SingleMessageKind,
+  maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+  into?: ReadTarget,
+): RawMessage {
+  try {
+    switch (kind) {
+      case 'emlx':
+        return { ...readEmlx(readWhole(file, maxMessageBytes, into)), movable: !into };
+      case 'eml':
+      case 'maildir':
+        return { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes, into), format: kind, movable: !into };
+      default: {
+        const unknown: never = kind;
+        throw new ReadError('unsupported', `no reader for container kind ${String(unknown)}`);
+      }
+    }
+  } catch (error) {
+    throw asReadError(error);
   }
 }
 
@@ -53,23 +86,12 @@ export async function* readContainer(
   kind: ContainerKind,
   maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
 ): AsyncGenerator<RawMessage> {
+  if (isSingleMessageKind(kind)) {
+    yield readSingleMessage(file, kind, maxMessageBytes);
+    return;
+  }
   try {
-    switch (kind) {
-      case 'mbox':
-        yield* readMbox(file.absPath, { maxMessageBytes });
-        return;
-      case 'emlx':
-        yield { ...readEmlx(readWhole(file, maxMessageBytes)), movable: true };
-        return;
-      case 'eml':
-      case 'maildir':
-        yield { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes), format: kind, movable: true };
-        return;
-      default: {
-        const unknown: never = kind;
-        throw new ReadError('unsupported', `no reader for container kind ${String(unknown)}`);
-      }
-    }
+    yield* readMbox(file.absPath, { maxMessageBytes });
   } catch (error) {
     throw asReadError(error);
   }

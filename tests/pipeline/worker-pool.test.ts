@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKeysFile } from '../../src/keys/keys-file.ts';
@@ -67,5 +68,55 @@ describe('worker pool', () => {
     // Each takes well under the limit, together well over it.
     const pending = await Promise.all(Array.from({ length: 4 }, async () => (await analyzer!.submit(Buffer.from(genuine), 'eml')).result));
     for (const analysis of pending) expect(analysis.verdict.verdict).toBe('verified');
+  }, 30_000);
+});
+
+describe('worker pool, files read by the workers', () => {
+  const file = (relPath: string): { absPath: string; size: number } => {
+    const absPath = join(DEMO, relPath);
+    return { absPath, size: statSync(absPath).size };
+  };
+
+  it('gives the same analysis as the bytes handed over, and where the message lies in its file', async () => {
+    analyzer = createAnalyzer(lookup, { workers: 2 });
+    const inline = createAnalyzer(lookup, { workers: 0 });
+    try {
+      for (const relPath of ['inbox/2017-02-14 Q1 budget.eml', 'inbox/2018-10-03 Fwd- Invoice.eml']) {
+        const fromFile = await (await analyzer.submitFile(file(relPath), 'eml')).result;
+        const fromBytes = await (await analyzer.submit(readFileSync(join(DEMO, relPath)), 'eml')).result;
+        const onMainThread = await (await inline.submitFile(file(relPath), 'eml')).result;
+        expect(fromFile.message).toEqual({ index: 0, offset: 0, format: 'eml' });
+        expect(fromFile.analysis).toEqual(fromBytes);
+        // the JSON crossing drops nothing the store or the run reads
+        expect(JSON.parse(JSON.stringify(onMainThread.analysis))).toEqual(JSON.parse(JSON.stringify(fromFile.analysis)));
+        for (const part of fromFile.analysis.embedded) expect(Buffer.isBuffer(part.raw)).toBe(true);
+      }
+      const forwarded = await (await analyzer.submitFile(file('inbox/2018-10-03 Fwd- Invoice.eml'), 'eml')).result;
+      expect(forwarded.analysis.embedded.length).toBeGreaterThan(0);
+    } finally {
+      await inline.close();
+    }
+  }, 30_000);
+
+  it('rejects with the read error of a file it cannot read, and goes on with the next', async () => {
+    analyzer = createAnalyzer(lookup, { workers: 1 });
+    const gone = await analyzer.submitFile({ absPath: join(DEMO, 'no such file.eml'), size: 10 }, 'eml');
+    const next = await analyzer.submitFile(file('inbox/2017-02-14 Q1 budget.eml'), 'eml');
+    await expect(gone.result).rejects.toMatchObject({ name: 'ReadError', code: 'vanished' });
+    expect((await next.result).analysis.verdict.verdict).toBe('verified');
+  }, 30_000);
+
+  it('gives up a file past its time limit like any message, and hands on the file queued behind it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakcheck-pool-'));
+    try {
+      writeFileSync(join(dir, 'slow.eml'), slow);
+      analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 2, timeoutMs: 1_000 });
+      const first = await analyzer.submitFile({ absPath: join(dir, 'slow.eml'), size: slow.length }, 'eml');
+      const second = await analyzer.submitFile(file('inbox/2017-02-14 Q1 budget.eml'), 'eml');
+      await expect(first.result).rejects.toThrow(/timed out/);
+      expect((await second.result).analysis.verdict.verdict).toBe('verified');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });

@@ -2,7 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerKind, DiscoveredFile } from '../../src/discover/types.ts';
-import { readContainer } from '../../src/read/read-container.ts';
+import { readContainer, readSingleMessage } from '../../src/read/read-container.ts';
+import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
 import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
 
@@ -103,5 +104,46 @@ describe('readContainer', () => {
     expect(await failure(readContainer(emlx, 'emlx'))).toMatchObject({ code: 'truncated' });
     const mbox = await fileWith('bad.mbox', MESSAGE);
     expect(await failure(readContainer(mbox, 'mbox'))).toMatchObject({ code: 'malformed-mbox' });
+  });
+});
+
+describe('readSingleMessage into reused memory', () => {
+  it('reads the same message as into fresh memory, and the next read replaces it', async () => {
+    const into = new ReusableBuffer();
+    const eml = await fileWith('a.eml', MESSAGE);
+    const emlx = await fileWith('1.emlx', `${MESSAGE.length}\n${MESSAGE}<?xml?><plist/>`);
+    const first = readSingleMessage(eml, 'eml', undefined, into);
+    expect(first).toMatchObject({ index: 0, offset: 0, format: 'eml', movable: false });
+    expect(first.raw.toString()).toBe(MESSAGE);
+    expect(readSingleMessage(eml, 'eml')).toMatchObject({ raw: first.raw, movable: true });
+    const second = readSingleMessage(emlx, 'emlx', undefined, into);
+    expect([second.offset, second.raw.toString(), second.format]).toEqual([3, MESSAGE, 'emlx']);
+    // one memory for both: the first message's bytes are gone once the second is read
+    expect(second.raw.buffer).toBe(first.raw.buffer);
+  });
+
+  it('reports the same read errors', async () => {
+    const into = new ReusableBuffer();
+    const big = await fileWith('big.eml', MESSAGE);
+    expect(() => readSingleMessage(big, 'eml', 10, into)).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => readSingleMessage({ absPath: join(dir, 'gone.eml') }, 'eml', undefined, into)).toThrow(expect.objectContaining({ code: 'vanished' }));
+    const truncated = await fileWith('t.emlx', `${MESSAGE.length + 5}\n${MESSAGE}`);
+    expect(() => readSingleMessage(truncated, 'emlx', undefined, into)).toThrow(expect.objectContaining({ code: 'truncated' }));
+  });
+});
+
+describe('ReusableBuffer', () => {
+  it('grows to the largest size asked for, and gives a message over its limit memory of its own', () => {
+    const reusable = new ReusableBuffer(1024 * 1024);
+    const small = reusable.take(10);
+    expect(small.length).toBe(10);
+    const larger = reusable.take(300 * 1024);
+    expect(larger.length).toBe(300 * 1024);
+    expect(reusable.take(5).buffer).toBe(larger.buffer);
+    const huge = reusable.take(2 * 1024 * 1024);
+    expect(huge.buffer).not.toBe(larger.buffer);
+    expect(huge.buffer.byteLength).toBe(2 * 1024 * 1024);
+    // the kept memory is still the one it had
+    expect(reusable.take(5).buffer).toBe(larger.buffer);
   });
 });
