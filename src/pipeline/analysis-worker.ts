@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
@@ -6,6 +6,7 @@ import { readSingleMessage, type SingleMessageKind } from '../read/read-containe
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
+import { progressWriter } from './worker-progress.ts';
 
 /**
  * A worker thread that runs the per-message analysis. It owns no state but a key cache (keys
@@ -17,8 +18,10 @@ export type ToWorker =
   | { type: 'analyze-file'; id: number; absPath: string; kind: SingleMessageKind; maxBytes: number }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
+/** What a worker is started with: the memory it reports the message in progress to. */
+export type AnalysisWorkerData = SharedArrayBuffer;
+
 export type FromWorker =
-  | { type: 'started'; id: number }
   | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw' | 'movable'> }
   | { type: 'error'; id: number; message: string }
   | { type: 'read-error'; id: number; code: string; message: string }
@@ -26,6 +29,7 @@ export type FromWorker =
 
 if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
 const port = parentPort;
+const progress = progressWriter(workerData as AnalysisWorkerData);
 
 const waiting = new Map<number, (answer: KeyAnswer) => void>();
 const known = new Map<string, Promise<KeyAnswer>>();
@@ -62,20 +66,23 @@ port.on('message', (message: ToWorker) => {
 const readBuffer = new ReusableBuffer();
 
 /**
- * Messages are analysed one after the other, each announced as started: the main thread's time
- * limit counts from then, so a message is never given up for the time spent waiting behind
+ * Messages are analysed one after the other, each marked as started in the shared progress: the
+ * main thread's time limit counts from then, so a message is never given up for the time spent waiting behind
  * another, and a message given up takes only itself along (the rest are handed to a new worker).
  */
 const queue: Array<Exclude<ToWorker, { type: 'key-answer' }>> = [];
 async function runQueue(): Promise<void> {
   while (queue.length) {
     const task = queue[0]!;
-    port.postMessage({ type: 'started', id: task.id } satisfies FromWorker);
+    progress.start(task.id);
+    let answer: FromWorker;
     try {
-      port.postMessage(await runTask(task));
+      answer = await runTask(task);
     } catch (err) {
-      port.postMessage({ type: 'error', id: task.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FromWorker);
+      answer = { type: 'error', id: task.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     }
+    progress.end();
+    port.postMessage(answer);
     queue.shift();
   }
 }

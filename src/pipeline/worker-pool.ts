@@ -5,7 +5,8 @@ import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readSingleMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import type { FromWorker, ToWorker } from './analysis-worker.ts';
+import type { AnalysisWorkerData, FromWorker, ToWorker } from './analysis-worker.ts';
+import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
 import { receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
@@ -50,6 +51,9 @@ export interface PoolOptions {
 
 export const defaultWorkers = (): number => availableParallelism();
 
+/** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
+const WATCHDOG_MS = 100;
+
 /**
  * Runs analyzeMessage on a pool of worker threads, one per core by default. The main thread
  * keeps the key lookup (so each selector is resolved once per run, however many workers ask)
@@ -62,7 +66,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
-  interface Slot { worker: Worker; busy: number }
+  interface Slot { worker: Worker; busy: number; progress: WorkerProgress }
   interface Task {
     resolve: (done: Extract<FromWorker, { type: 'result' }>) => void;
     reject: (e: Error) => void;
@@ -71,8 +75,6 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     /** bytes the worker analyses: what the time limit is set for */
     size: number;
     slot: Slot;
-    /** set once the worker has started on it: the time limit counts from then */
-    timer: NodeJS.Timeout | null;
     /** hands the task to its slot's worker: again, to a fresh worker, if the old one is replaced */
     send: (id: number) => void;
   }
@@ -92,7 +94,6 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const task = tasks.get(id);
     if (!task) return;
     tasks.delete(id);
-    if (task.timer) clearTimeout(task.timer);
     task.slot.busy--;
     bytesInFlight -= task.bytes;
     if (outcome.error) task.reject(outcome.error);
@@ -103,21 +104,19 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const startWorker = (slot: Slot): void => {
     // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
     // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS).
+    const progress = createWorkerProgress();
     const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 16 },
+      workerData: progress.shared satisfies AnalysisWorkerData,
     });
     slot.worker = worker;
+    slot.progress = progress;
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'key') {
         // A lookup that fails is still an answer: the worker must never wait for one forever.
         lookup(message.name)
           .catch((err: unknown): KeyAnswer => ({ status: 'error', name: message.name, code: 'ELOOKUP', detail: err instanceof Error ? err.message : String(err) }))
           .then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
-        return;
-      }
-      if (message.type === 'started') {
-        const task = tasks.get(message.id);
-        if (task) task.timer = setTimeout(() => giveUp(message.id), timeoutFor(task.size));
         return;
       }
       if (message.type === 'result') settle(message.id, { done: message });
@@ -130,7 +129,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       // (A worker that died before starting anything, one that cannot even load, fails them all:
       // every crash must settle something, or the run would go round in circles.)
       const own = [...tasks].filter(([, task]) => task.slot === slot);
-      const started = own.filter(([, task]) => task.timer);
+      const current = slot.progress.current()?.id;
+      const started = own.filter(([id]) => id === current);
       for (const [id] of started.length ? started : own) settle(id, { error: err });
       replace(slot);
     });
@@ -181,6 +181,18 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     replace(slot);
   };
 
+  // The time limit counts from when a worker starts on a message, which it writes to memory
+  // shared with this thread: a look a few times a second costs less than a message per message.
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const slot of slots) {
+      const current = slot.progress.current();
+      const task = current && tasks.get(current.id);
+      if (task && task.slot === slot && now - current.since > timeoutFor(task.size)) giveUp(current.id);
+    }
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
   for (let i = 0; i < options.workers; i++) {
     const slot = { busy: 0 } as Slot;
     startWorker(slot);
@@ -209,7 +221,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     let sent = 0;
     let task!: Task;
     const result = new Promise<Extract<FromWorker, { type: 'result' }>>((resolve, reject) => {
-      task = { resolve, reject, bytes, size, slot: slot!, timer: null, send: (taskId) => send(taskId, task.slot, sent++ > 0) };
+      task = { resolve, reject, bytes, size, slot: slot!, send: (taskId) => send(taskId, task.slot, sent++ > 0) };
       tasks.set(id, task);
     });
     task.send(id);
@@ -234,6 +246,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     },
     async close() {
       closed = true;
+      clearInterval(watchdog);
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };

@@ -23,6 +23,9 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
   const waitingForKeys = db.prepare(`SELECT 1 FROM messages m JOIN signatures s ON s.message_id = m.id
     WHERE m.file_id = ? AND s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
       SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?) LIMIT 1`);
+  // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
+  // every path once, so a file written during this run is never looked up again.)
+  if (!db.prepare('SELECT 1 FROM source_files LIMIT 1').get()) return () => ({ state: 'new', previous: null });
   return (file) => {
     const row = byPath.get(file.relPath) as
       | { id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; analyzed_at: string | null; analysis_context: string | null }
