@@ -62,12 +62,14 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
   const trimmed = body.subarray(0, end);
   // Each line is already its own normalised form when every line ends in CRLF with no space,
   // tab or extra CR before it, and the last line ends in neither.
+  // One memchr for a tab answers two questions below (a multi-byte search is several times slower).
+  const hasTab = body.indexOf(0x09) >= 0;
   const clean =
     end > 0 &&
     body[end - 1] !== 0x20 &&
     body[end - 1] !== 0x09 &&
     trimmed.indexOf(' \r\n') < 0 &&
-    trimmed.indexOf('\t\r\n') < 0 &&
+    (!hasTab || trimmed.indexOf('\t\r\n') < 0) &&
     trimmed.indexOf('\r\r\n') < 0 &&
     ((isKnownCrlfOnly(trimmed) && trimmed[0] !== 0x0a) || isCrlfOnly(trimmed));
   if (!clean) return slowNormalisedBodyHash(body);
@@ -75,7 +77,7 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
   // off the end is whole CRLF pairs (a lone CR is content to DKIM) and no line has a tab or a
   // run of spaces (relaxed would collapse them): the same bytes, so the same sha256.
   const reused = verifierHashes.find((h) => h.bodyLength === body.length);
-  if (reused && endsInCrlfPairs(body, end) && body.indexOf(0x09) < 0 && body.indexOf('  ') < 0) return reused.sha256;
+  if (reused && endsInCrlfPairs(body, end) && !hasTab && body.indexOf('  ') < 0) return reused.sha256;
   return createHash('sha256').update(trimmed).update('\r\n').digest('hex');
 }
 
