@@ -36,7 +36,8 @@ const CRLF = Buffer.from('\r\n');
  * A message is scanned for line feeds once, by toCrlf; the canonicalization fast paths and the
  * body fingerprint then ask here instead of scanning every line of a 10 MB attachment again
  * (three such scans were 5% of a worker's time). Keyed by the memory the bytes live in, so a
- * view into a recorded range is known too; messages are never modified once read.
+ * view into a recorded range is known too. Bytes are never modified once read; memory that is
+ * reused for other bytes is forgotten first (forgetLineEndings).
  */
 const crlfOnly = new WeakMap<ArrayBufferLike, Array<[start: number, end: number]>>();
 
@@ -47,6 +48,14 @@ function markCrlfOnly(bytes: Buffer): Buffer {
   ranges.push([bytes.byteOffset, bytes.byteOffset + bytes.length]);
   crlfOnly.set(bytes.buffer, ranges);
   return bytes;
+}
+
+/**
+ * Memory about to hold other bytes (a reused read buffer): what was known of the old ones must
+ * not be taken for the new.
+ */
+export function forgetLineEndings(memory: ArrayBufferLike): void {
+  crlfOnly.delete(memory);
 }
 
 /**

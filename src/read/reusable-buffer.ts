@@ -1,4 +1,5 @@
 import type { ReadTarget } from '../discover/open-evidence.ts';
+import { forgetLineEndings } from './line-endings.ts';
 
 /** Messages up to this size are read into the reused buffer; larger ones get memory of their own. */
 const DEFAULT_MAX_KEPT = 16 * 1024 * 1024;
@@ -12,7 +13,8 @@ const MIN_SIZE = 256 * 1024;
  * a larger message gets memory of its own, let go after it.
  *
  * What `take` returns is valid until the next `take`: the caller must be done with the bytes
- * (or have copied what it keeps) before it reads the next message.
+ * (or have copied what it keeps) before it reads the next message. Facts recorded about the
+ * memory (which ranges are known CRLF-only, see line-endings.ts) are forgotten at each `take`.
  */
 export class ReusableBuffer implements ReadTarget {
   #buffer: Buffer | null = null;
@@ -29,6 +31,8 @@ export class ReusableBuffer implements ReadTarget {
       const grown = Math.max(MIN_SIZE, size, 2 * (this.#buffer?.length ?? 0));
       this.#buffer = Buffer.allocUnsafeSlow(Math.min(this.maxKept, grown));
     }
+    // New bytes go where the old ones were: nothing learnt about the old may stick to them.
+    forgetLineEndings(this.#buffer.buffer);
     return this.#buffer.subarray(0, size);
   }
 }

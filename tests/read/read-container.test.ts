@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerKind, DiscoveredFile } from '../../src/discover/types.ts';
 import { readContainer, readSingleMessage } from '../../src/read/read-container.ts';
+import { isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
 import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
@@ -145,5 +146,20 @@ describe('ReusableBuffer', () => {
     expect(huge.buffer.byteLength).toBe(2 * 1024 * 1024);
     // the kept memory is still the one it had
     expect(reusable.take(5).buffer).toBe(larger.buffer);
+  });
+});
+
+describe('ReusableBuffer and what is known of its bytes', () => {
+  it('forgets that the previous message was CRLF-only when the next one is read in its place', () => {
+    const reusable = new ReusableBuffer();
+    const crlf = reusable.take(8);
+    crlf.write('a\r\nb\r\nc\r\n'.slice(0, 8), 'latin1');
+    expect(toCrlf(crlf)).toBe(crlf);
+    expect(isKnownCrlfOnly(crlf)).toBe(true);
+    const bare = reusable.take(8);
+    bare.write('a\nb\nc\nd\n', 'latin1');
+    expect(bare.buffer).toBe(crlf.buffer);
+    expect(isKnownCrlfOnly(bare)).toBe(false);
+    expect(toCrlf(bare).toString('latin1')).toBe('a\r\nb\r\nc\r\nd\r\n');
   });
 });
