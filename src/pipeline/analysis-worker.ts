@@ -60,15 +60,16 @@ port.on('message', (message: ToWorker) => {
 
 /**
  * Files are read into this one buffer, a message at a time. It is safe to reuse because the
- * queue below analyses one message at a time, and the analysis it posts is a copy (postMessage
- * clones it before the next file is read).
+ * queue below analyses one message at a time, and what leaves the analysis is made of copies:
+ * JSON text, and forwarded messages the inventory copied out, all posted before the next read.
  */
 const readBuffer = new ReusableBuffer();
 
 /**
  * Messages are analysed one after the other, each marked as started in the shared progress: the
- * main thread's time limit counts from then, so a message is never given up for the time spent waiting behind
- * another, and a message given up takes only itself along (the rest are handed to a new worker).
+ * main thread's time limit counts from then, so a message is never given up for the time spent
+ * waiting behind another, and a message given up takes only itself along (the rest are handed to
+ * a new worker).
  */
 const queue: Array<Exclude<ToWorker, { type: 'key-answer' }>> = [];
 async function runQueue(): Promise<void> {
