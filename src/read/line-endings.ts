@@ -1,11 +1,26 @@
 /** True when some line ends in a bare LF: DKIM is defined over CRLF, so such a copy needs repair. */
 export function hasBareLf(raw: Buffer): boolean {
+  return scanLineEnds(raw).bareLf;
+}
+
+/**
+ * One pass over the line feeds: whether some line ends in a bare LF, and (when none does)
+ * whether every CRLF follows something other than a space, a tab or another CR. The second
+ * answer costs a byte read per line here; the fast paths would otherwise search the body for
+ * " \r\n", "\t\r\n" and "\r\r\n" once more each.
+ */
+function scanLineEnds(raw: Buffer): { bareLf: boolean; cleanEnds: boolean } {
+  let cleanEnds = true;
   let at = raw.indexOf(0x0a);
   while (at >= 0) {
-    if (at === 0 || raw[at - 1] !== 0x0d) return true;
+    if (at === 0 || raw[at - 1] !== 0x0d) return { bareLf: true, cleanEnds: false };
+    if (at >= 2) {
+      const before = raw[at - 2];
+      if (before === 0x20 || before === 0x09 || before === 0x0d) cleanEnds = false;
+    }
     at = raw.indexOf(0x0a, at + 1);
   }
-  return false;
+  return { bareLf: false, cleanEnds };
 }
 
 /**
@@ -14,7 +29,8 @@ export function hasBareLf(raw: Buffer): boolean {
  * itself when it had no bare LF) is recorded as CRLF-only, see isKnownCrlfOnly.
  */
 export function toCrlf(raw: Buffer): Buffer {
-  if (!hasBareLf(raw)) return markCrlfOnly(raw);
+  const scan = scanLineEnds(raw);
+  if (!scan.bareLf) return markCrlfOnly(raw, scan.cleanEnds);
   const parts: Buffer[] = [];
   let start = 0;
   let at = raw.indexOf(0x0a);
@@ -26,7 +42,7 @@ export function toCrlf(raw: Buffer): Buffer {
     at = raw.indexOf(0x0a, at + 1);
   }
   parts.push(raw.subarray(start));
-  return markCrlfOnly(Buffer.concat(parts));
+  return markCrlfOnly(Buffer.concat(parts), false);
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -39,15 +55,29 @@ const CRLF = Buffer.from('\r\n');
  * view into a recorded range is known too. Bytes are never modified once read; memory that is
  * reused for other bytes is forgotten first (forgetLineEndings).
  */
-const crlfOnly = new WeakMap<ArrayBufferLike, Array<[start: number, end: number]>>();
+const crlfOnly = new WeakMap<ArrayBufferLike, KnownRange[]>();
 
-function markCrlfOnly(bytes: Buffer): Buffer {
+interface KnownRange {
+  start: number;
+  end: number;
+  /** no LF in the range follows CR CR, space CR or tab CR (see scanLineEnds) */
+  cleanEnds: boolean;
+}
+
+function markCrlfOnly(bytes: Buffer, cleanEnds: boolean): Buffer {
   const ranges = crlfOnly.get(bytes.buffer) ?? [];
   // A pooled slab holds many small buffers; a few ranges are plenty to remember.
   if (ranges.length >= 8) ranges.shift();
-  ranges.push([bytes.byteOffset, bytes.byteOffset + bytes.length]);
+  ranges.push({ start: bytes.byteOffset, end: bytes.byteOffset + bytes.length, cleanEnds });
   crlfOnly.set(bytes.buffer, ranges);
   return bytes;
+}
+
+/** The recorded ranges that hold all of `view`. */
+function rangesHolding(view: Buffer): KnownRange[] {
+  const start = view.byteOffset;
+  const end = start + view.length;
+  return (crlfOnly.get(view.buffer) ?? []).filter((range) => start >= range.start && end <= range.end);
 }
 
 /**
@@ -64,9 +94,14 @@ export function forgetLineEndings(memory: ArrayBufferLike): void {
  * False means "not known", not "has bare LFs".
  */
 export function isKnownCrlfOnly(view: Buffer): boolean {
-  const ranges = crlfOnly.get(view.buffer);
-  if (!ranges) return false;
-  const start = view.byteOffset;
-  const end = start + view.length;
-  return ranges.some(([s, e]) => start >= s && end <= e);
+  return rangesHolding(view).length > 0;
+}
+
+/**
+ * True when `view` lies inside a range toCrlf passed whole and found no line ending in
+ * " \r\n", "\t\r\n" or "\r\r\n": then `view` holds none of the three either. False means
+ * "not known".
+ */
+export function isKnownCleanLineEnds(view: Buffer): boolean {
+  return rangesHolding(view).some((range) => range.cleanEnds);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
-import { isKnownCrlfOnly } from './line-endings.ts';
+import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
 
 /**
  * What the cross-dump checks compare between messages: content fingerprints that survive the
@@ -68,9 +68,8 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
     end > 0 &&
     body[end - 1] !== 0x20 &&
     body[end - 1] !== 0x09 &&
-    trimmed.indexOf(' \r\n') < 0 &&
-    (!hasTab || trimmed.indexOf('\t\r\n') < 0) &&
-    trimmed.indexOf('\r\r\n') < 0 &&
+    (isKnownCleanLineEnds(trimmed) ||
+      (trimmed.indexOf(' \r\n') < 0 && (!hasTab || trimmed.indexOf('\t\r\n') < 0) && trimmed.indexOf('\r\r\n') < 0)) &&
     ((isKnownCrlfOnly(trimmed) && trimmed[0] !== 0x0a) || isCrlfOnly(trimmed));
   if (!clean) return slowNormalisedBodyHash(body);
   // Both DKIM canonicalizations of such a body are its normalised form too, when what was cut

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
-import { isKnownCrlfOnly } from '../read/line-endings.ts';
+import { isKnownCleanLineEnds, isKnownCrlfOnly } from '../read/line-endings.ts';
 
 /**
  * Speed-ups of mailauth internals that keep its exact semantics, found by profiling `verify` on
@@ -113,7 +113,8 @@ export const originalRelaxedUpdate = RelaxedHash.prototype['update'] as RelaxedU
  * that is not preceded by CR within the chunk (an LF at its very start included).
  */
 export function isRelaxedCanonical(lines: Buffer): boolean {
-  if (lines.indexOf(0x09) >= 0 || lines.indexOf('  ', 0, 'latin1') >= 0 || lines.indexOf(' \r\n', 0, 'latin1') >= 0) return false;
+  if (lines.indexOf(0x09) >= 0 || lines.indexOf('  ', 0, 'latin1') >= 0) return false;
+  if (!isKnownCleanLineEnds(lines) && lines.indexOf(' \r\n', 0, 'latin1') >= 0) return false;
   if (lines[0] !== 0x0a && isKnownCrlfOnly(lines)) return true;
   let lf = lines.indexOf(0x0a);
   while (lf >= 0) {

@@ -13,7 +13,7 @@ import {
   originalRelaxedUpdate,
 } from '../../src/verify/mailauth-fast-paths.ts';
 import { verifyDkim } from '../../src/verify/dkim.ts';
-import { isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
+import { isKnownCleanLineEnds, isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup } from '../unit/support/signing.ts';
 import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
 
@@ -79,6 +79,43 @@ describe('normalised body hash: the one-call fast path equals the line-by-line d
       expect(normalisedBodyHash(body), JSON.stringify(body.toString('latin1'))).toBe(slowNormalisedBodyHash(body));
     }
   });
+
+  it('on the same random bodies inside messages toCrlf has scanned, where what it learnt of their line ends is used', async () => {
+    const { normalisedBodyHash, slowNormalisedBodyHash } = await import('../../src/read/message-traits.ts');
+    const alphabet = ['a', 'b', ' ', '\t', '\r', '\n', '\r\n', '\r\n', '\r\n', 'xyz'];
+    let seed = 11;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let known = 0;
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({ length: Math.floor(random() * 24) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      // toCrlf twice: a rewritten copy is then scanned too, and its line ends become known
+      const message = toCrlf(toCrlf(Buffer.from(`X: y\r\n\r\n${text}`, 'latin1')));
+      const body = message.subarray(message.indexOf('\r\n\r\n') + 4);
+      if (isKnownCleanLineEnds(body)) known++;
+      expect(normalisedBodyHash(body), JSON.stringify(body.toString('latin1'))).toBe(slowNormalisedBodyHash(body));
+    }
+    expect(known).toBeGreaterThan(500);
+  });
+});
+
+describe('line ends known from the line-feed scan', () => {
+  it('are clean only where no line ends in a space, a tab or a CR before its CRLF', () => {
+    const clean = toCrlf(Buffer.from('a: b\r\n\r\nline\r\n\r\nother line\r\n', 'latin1'));
+    expect(isKnownCleanLineEnds(clean)).toBe(true);
+    expect(isKnownCleanLineEnds(clean.subarray(6))).toBe(true);
+    for (const end of [' \r\n', '\t\r\n', '\r\r\n']) {
+      const unclean = toCrlf(Buffer.from(`a: b\r\n\r\nline${end}next\r\n`, 'latin1'));
+      expect(isKnownCrlfOnly(unclean)).toBe(true);
+      expect(isKnownCleanLineEnds(unclean), JSON.stringify(end)).toBe(false);
+      // a view without the offending line end is still not known clean: nothing is known of parts
+      expect(isKnownCleanLineEnds(unclean.subarray(0, 6))).toBe(false);
+    }
+    // a copy toCrlf had to rewrite is CRLF-only, but was not scanned for the rest
+    const rewritten = toCrlf(Buffer.from('a: b\n\nline\n', 'latin1'));
+    expect(isKnownCrlfOnly(rewritten)).toBe(true);
+    expect(isKnownCleanLineEnds(rewritten)).toBe(false);
+    expect(isKnownCleanLineEnds(Buffer.from('plain\r\n'))).toBe(false);
+  });
 });
 
 interface RelaxedHashLike {
@@ -111,7 +148,8 @@ describe('mailauth fast path: relaxed body canonicalization', () => {
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let i = 0; i < 4000; i++) {
       const text = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
-      const bytes = Buffer.from(text, 'latin1');
+      // as read, and (every other body) as scanned by toCrlf, whose knowledge the fast path uses
+      const bytes = i % 2 ? Buffer.from(text, 'latin1') : toCrlf(toCrlf(Buffer.from(text, 'latin1')));
       const cuts = [0, ...Array.from({ length: Math.floor(random() * 4) }, () => Math.floor(random() * (bytes.length + 1))).sort((a, b) => a - b), bytes.length];
       const chunks = cuts.slice(1).map((end, k) => bytes.subarray(cuts[k]!, end));
       const l = random() < 0.3 ? Math.floor(random() * 30) : undefined;
