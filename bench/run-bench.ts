@@ -16,7 +16,8 @@ Every contender runs as its own process(es) under /usr/bin/time (wall time and p
 With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs.
 
   --sizes N[,N...]        message counts of the mix dumps (memory runs only if asked for)
-  --repeat N              runs of each contender on each dump (default 3; medians reported)
+  --repeat N              rounds on each dump, every contender once a round (default 3;
+                          medians reported)
   --memory                the memory runs, once each: leakcheck verify on one large message and
                           on one large mbox (peak RSS target ≤ 300 MB); alone, only those
   --memory-message-mb N   size of the single message (default 50; implies --memory)
@@ -360,8 +361,11 @@ async function main(): Promise<void> {
       const dump = await generateBenchDump(args.workDir, size);
       const mb = dump.bytes / 1e6;
       process.stderr.write(`bench: ${dump.messages} messages, ${mb.toFixed(1)} MB (${(dump.bytes / dump.messages / 1024).toFixed(0)} KB average)\n`);
-      for (const contender of contenders(dump, work, args, peers)) {
-        for (let repeat = 1; repeat <= args.repeat; repeat++) {
+      // Rounds of every contender in turn, not every run of one contender then the next: this
+      // machine's speed drifts by 10-15 % over minutes, and a drift then hits all of them alike.
+      const field = contenders(dump, work, args, peers);
+      for (let repeat = 1; repeat <= args.repeat; repeat++) {
+        for (const contender of field) {
           const r = await contender.run();
           measurements.push({
             contender: contender.name,
