@@ -261,7 +261,7 @@ interface SingleFile {
  * error of its file and never stops the run.
  */
 async function analyzeStream(
-  source: AsyncIterable<StreamItem>,
+  source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
   reread?: (offset: number, length: number) => Buffer,
@@ -317,12 +317,11 @@ async function analyzeStream(
         const again = reread ? (): Buffer => reread(message.offset, size) : undefined;
         const { result } = await analyzer.submit(message.raw, message.format, message.movable ? again : undefined);
         const failureBytes = again ?? ((bytes: Buffer) => (): Buffer => bytes)(message.raw);
-        const { index, offset, format } = message;
-        const envelope = message.envelope ?? null;
+        const { index, offset, format, envelope } = message;
         analyses.push(
           result.then(
-            (analysis): StoredMessage => ({ index, offset, format, envelope, analysis }),
-            (err: unknown) => recordFailure(err, () => ({ index, offset, format, envelope: envelope ?? undefined, raw: failureBytes() })),
+            (analysis): StoredMessage => ({ index, offset, format, envelope: envelope ?? null, analysis }),
+            (err: unknown) => recordFailure(err, () => ({ index, offset, format, envelope, raw: failureBytes() })),
           ),
         );
       }
@@ -384,10 +383,6 @@ async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
   yield { index: 0, offset: 0, raw, format: 'eml' };
 }
 
-async function* oneFile(file: SingleFile): AsyncGenerator<SingleFile> {
-  yield file;
-}
-
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind, status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   let count = 0;
@@ -395,7 +390,7 @@ async function processContainer(file: DiscoveredFile, kind: ContainerKind, analy
   sink.begin(record);
   const reread = (offset: number, length: number): Buffer => rereadRange(file, offset, length);
   // A single-message file is read by the worker that analyses it: its bytes never come here.
-  const source = isSingleMessageKind(kind) ? oneFile({ file, kind }) : readContainer(file, kind);
+  const source = isSingleMessageKind(kind) ? [{ file, kind }] : readContainer(file, kind);
   const { error } = await analyzeStream(source, analyzer, async (messages) => {
     count += messages.length;
     if (count === 1 && messages.length === 1) single = messages[0]!;

@@ -24,6 +24,9 @@ export interface Analyzer {
   close(): Promise<void>;
 }
 
+/** A worker's answer for a message it analysed. */
+type WorkerResult = Extract<FromWorker, { type: 'result' }>;
+
 export type FileToRead = Pick<DiscoveredFile, 'absPath' | 'size'>;
 
 /** Where the message lies in its file, and its analysis. */
@@ -68,7 +71,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
   interface Slot { worker: Worker; busy: number; progress: WorkerProgress }
   interface Task {
-    resolve: (done: Extract<FromWorker, { type: 'result' }>) => void;
+    resolve: (done: WorkerResult) => void;
     reject: (e: Error) => void;
     /** bytes held on the main thread for it: what the in-flight budget counts */
     bytes: number;
@@ -90,7 +93,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     for (const w of wake) w();
   };
 
-  const settle = (id: number, outcome: { done?: Extract<FromWorker, { type: 'result' }>; error?: Error }): void => {
+  const settle = (id: number, outcome: { done?: WorkerResult; error?: Error }): void => {
     const task = tasks.get(id);
     if (!task) return;
     tasks.delete(id);
@@ -208,7 +211,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   /** Waits for room in the pool, then hands the task over; its result is the worker's answer. */
-  const enqueue = async (bytes: number, size: number, send: (id: number, slot: Slot, again: boolean) => void): Promise<{ done: Promise<Extract<FromWorker, { type: 'result' }>> }> => {
+  const enqueue = async (bytes: number, size: number, send: (id: number, slot: Slot, again: boolean) => void): Promise<{ done: Promise<WorkerResult> }> => {
     if (closed) throw new Error('analyzer closed');
     let slot = freeSlot(bytes);
     while (!slot) {
@@ -220,7 +223,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     bytesInFlight += bytes;
     let sent = 0;
     let task!: Task;
-    const result = new Promise<Extract<FromWorker, { type: 'result' }>>((resolve, reject) => {
+    const result = new Promise<WorkerResult>((resolve, reject) => {
       task = { resolve, reject, bytes, size, slot: slot!, send: (taskId) => send(taskId, task.slot, sent++ > 0) };
       tasks.set(id, task);
     });
