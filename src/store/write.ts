@@ -189,29 +189,36 @@ export class StoreWriter {
     return gone.length;
   }
 
-  /** Replaces everything known about one source file: re-running updates, never duplicates. */
+  /**
+   * Replaces everything known about one source file: re-running updates, never duplicates. Called
+   * alone, it is a transaction of its own. Inside a batch it is part of the batch's transaction,
+   * without a savepoint: a savepoint has SQLite copy aside every page the inserts change, which
+   * cost a run of 2,000 single-message files 6 % of its time (0.18 s) for a rollback nothing asks for.
+   */
   saveFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
-    const save = this.db.transaction(() => {
-      const { id: fileId } = this.statements.upsertFile.get({
-        ...file,
-        analysisContext: file.analysisContext ?? null,
-        analyzedAt: new Date().toISOString(),
-        messageCount: messages.length,
-        runId,
-      }) as { id: number };
-      // What this file held last time (its messages, and the files found inside it) is replaced.
-      this.statements.deleteMessages.run(fileId);
-      this.statements.deleteChildren.run(fileId);
-      for (const message of messages) this.insertMessage(runId, fileId, message);
-      if (file.parent) {
-        this.statements.setParent.run(file.parent.path, fileId);
-        if (file.parent.messageIndex !== null) {
-          const parent = this.statements.parentMessage.get(file.parent.path, file.parent.messageIndex) as { id: number } | undefined;
-          if (parent) this.statements.setParentMessage.run(parent.id, fileId);
-        }
+    if (this.db.inTransaction) this.replaceFile(runId, file, messages);
+    else this.db.transaction(() => this.replaceFile(runId, file, messages))();
+  }
+
+  private replaceFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
+    const { id: fileId } = this.statements.upsertFile.get({
+      ...file,
+      analysisContext: file.analysisContext ?? null,
+      analyzedAt: new Date().toISOString(),
+      messageCount: messages.length,
+      runId,
+    }) as { id: number };
+    // What this file held last time (its messages, and the files found inside it) is replaced.
+    this.statements.deleteMessages.run(fileId);
+    this.statements.deleteChildren.run(fileId);
+    for (const message of messages) this.insertMessage(runId, fileId, message);
+    if (file.parent) {
+      this.statements.setParent.run(file.parent.path, fileId);
+      if (file.parent.messageIndex !== null) {
+        const parent = this.statements.parentMessage.get(file.parent.path, file.parent.messageIndex) as { id: number } | undefined;
+        if (parent) this.statements.setParentMessage.run(parent.id, fileId);
       }
-    });
-    save();
+    }
   }
 
   private insertMessage(runId: number, fileId: number, message: StoredMessage): void {
