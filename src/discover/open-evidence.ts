@@ -79,9 +79,9 @@ function fillSync(fd: number, buffer: Buffer, position: number): number {
 
 /** Reads up to `length` bytes from `position` (default the start) of an open file (fewer only at end of file). */
 export function readHeadSync(fd: number, length: number, position = 0, into?: ReadTarget): Buffer {
-  // Memory of its own (never Node's shared pool for small buffers): the bytes can be moved to
-  // a worker thread without taking anything else along. Left uninitialised: only the bytes read
-  // are ever visible through the view returned.
+  // Memory of its own (never Node's shared pool for small buffers): a message kept for as long
+  // as its analysis pins nothing else. Left uninitialised: only the bytes read are ever visible
+  // through the view returned.
   const buffer = into ? into.take(length) : Buffer.allocUnsafeSlow(length);
   return buffer.subarray(0, fillSync(fd, buffer, position));
 }
@@ -98,8 +98,8 @@ export function readToEndSync(fd: number, expectedSize: number, into?: ReadTarge
     if (filled <= expectedSize) return room.subarray(0, filled);
   }
   const first = readHeadSync(fd, expectedSize);
-  // Exactly the size seen, in memory of its own (so it can be moved to a worker whole); one more
-  // byte read past it tells a file that grew since.
+  // Exactly the size seen, in memory of its own; one more byte read past it tells a file that
+  // grew since.
   if (first.length < expectedSize || readSync(fd, Buffer.alloc(1), 0, 1, expectedSize) === 0) return first;
   const chunks = [first];
   let position = first.length;

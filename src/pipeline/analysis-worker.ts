@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
-import { readSingleMessage, type SingleMessageKind } from '../read/read-container.ts';
+import { readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
@@ -15,14 +15,14 @@ import { progressWriter } from './worker-progress.ts';
  */
 export type ToWorker =
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
-  | { type: 'analyze-file'; id: number; absPath: string; kind: SingleMessageKind; maxBytes: number }
+  | { type: 'analyze-file'; id: number; location: MessageLocation; maxBytes: number }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 /** What a worker is started with: the memory it reports the message in progress to. */
 export type AnalysisWorkerData = SharedArrayBuffer;
 
 export type FromWorker =
-  | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw' | 'movable'> }
+  | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw'> }
   | { type: 'error'; id: number; message: string }
   | { type: 'read-error'; id: number; code: string; message: string }
   | { type: 'key'; id: number; name: string };
@@ -95,7 +95,7 @@ async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise
   }
   let read: RawMessage;
   try {
-    read = readSingleMessage({ absPath: task.absPath }, task.kind, task.maxBytes, readBuffer);
+    read = readMessageAt(task.location, task.maxBytes, readBuffer);
   } catch (err) {
     // A file that cannot be read is a fact about the evidence, not a failed analysis.
     if (err instanceof ReadError) return { type: 'read-error', id: task.id, code: err.code, message: err.message };

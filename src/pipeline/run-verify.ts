@@ -12,7 +12,7 @@ import type { KeyAnswer } from '../keys/types.ts';
 import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
-import { isSingleMessageKind, readContainer, readSingleMessage, rereadRange, type SingleMessageKind } from '../read/read-container.ts';
+import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { readZipEmails } from '../read/zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
@@ -246,14 +246,11 @@ interface ProcessedFile {
 const MAX_EMBEDDED_DEPTH = 3;
 
 /**
- * What a stream of messages holds: messages already read (an mbox, a zip entry, a forwarded
- * message), or a single-message file that the analysing thread reads itself.
+ * What a stream of messages holds: messages already in memory (a zip entry, a forwarded
+ * message), or messages the analysing thread reads itself where they lie (a single-message
+ * file, a message of an mbox).
  */
-type StreamItem = RawMessage | SingleFile;
-interface SingleFile {
-  file: DiscoveredFile;
-  kind: SingleMessageKind;
-}
+type StreamItem = RawMessage | LocatedMessage;
 
 /**
  * Analyses every message of a stream, in order, through the pool. A read error stops the
@@ -264,7 +261,6 @@ async function analyzeStream(
   source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
-  reread?: (offset: number, length: number) => Buffer,
 ): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
   let analyses: Array<Promise<StoredMessage | Error>> = [];
   const kept: StoredMessage[] = [];
@@ -299,29 +295,23 @@ async function analyzeStream(
   };
   try {
     for await (const item of source) {
-      if ('file' in item) {
-        const { file, kind } = item;
-        const { result } = await analyzer.submitFile(file, kind);
+      if ('location' in item) {
+        const { location, size } = item;
+        const envelope = location.kind === 'mbox' ? location.range.envelope : null;
+        const { result } = await analyzer.submitAt(location, size);
         analyses.push(
           result.then(
-            ({ message, analysis }): StoredMessage => ({ ...message, envelope: null, analysis }),
-            (err: unknown) => (err instanceof ReadError ? err : recordFailure(err, () => readSingleMessage(file, kind))),
+            ({ message, analysis }): StoredMessage => ({ ...message, envelope, analysis }),
+            (err: unknown) => (err instanceof ReadError ? err : recordFailure(err, () => readMessageAt(location))),
           ),
         );
       } else {
-        const message = item;
-        const size = message.raw.length;
-        // When the bytes can be read again from the file, nothing below keeps them once they are
-        // handed over: a batch of 256 mbox messages waiting for their results would otherwise
-        // hold all of them (a few of 10 MB make hundreds of MB).
-        const again = reread ? (): Buffer => reread(message.offset, size) : undefined;
-        const { result } = await analyzer.submit(message.raw, message.format, message.movable ? again : undefined);
-        const failureBytes = again ?? ((bytes: Buffer) => (): Buffer => bytes)(message.raw);
-        const { index, offset, format, envelope } = message;
+        const { index, offset, format, envelope, raw } = item;
+        const { result } = await analyzer.submit(raw, format);
         analyses.push(
           result.then(
             (analysis): StoredMessage => ({ index, offset, format, envelope: envelope ?? null, analysis }),
-            (err: unknown) => recordFailure(err, () => ({ index, offset, format, envelope, raw: failureBytes() })),
+            (err: unknown) => recordFailure(err, () => item),
           ),
         );
       }
@@ -394,7 +384,7 @@ async function processContainer(file: DiscoveredFile, kind: ContainerKind, analy
  * and just as whole if the run is killed (a batch is all or nothing).
  */
 async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessageKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
-  const { messages, error } = await analyzeStream([{ file, kind }], analyzer);
+  const { messages, error } = await analyzeStream([{ location: { absPath: file.absPath, kind }, size: file.size }], analyzer);
   const one = messages.length === 1 ? messages[0]! : null;
   // An emlx file holds more than the message (its length line and Apple's property list).
   const sha256 = kind === 'emlx' || !one ? await hashFile(file.absPath).catch(() => null) : one.analysis.sha256;
@@ -413,25 +403,30 @@ async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessag
   return record;
 }
 
-/** An mbox is written as it is read, a batch of messages at a time: a 2 GB mbox never sits whole in memory. */
+/**
+ * An mbox is scanned on this thread for where its messages lie, and each message is read by the
+ * worker that analyses it: its bytes never come here. Results are written as they come, a batch
+ * at a time, so a 2 GB mbox never sits in memory, whole or as its analyses.
+ */
 async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'mbox', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   let count = 0;
   sink.begin(record);
-  const reread = (offset: number, length: number): Buffer => rereadRange(file, offset, length);
-  const { error } = await analyzeStream(readContainer(file, 'mbox'), analyzer, async (messages) => {
+  const located = locateMboxMessages(file);
+  const { error } = await analyzeStream(located.messages, analyzer, async (messages) => {
     count += messages.length;
     sink.append(file.relPath, messages);
     for (const m of messages) {
       for (const child of await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, 1)) sink.file(child);
     }
-  }, reread);
+  });
   const final: FileRecord = {
     ...record,
     status: error ? (count ? 'partial' : 'error') : 'ok',
     reason: error?.code ?? null,
     detail: error?.message ?? null,
-    sha256: await hashFile(file.absPath).catch(() => null),
+    // hashed as the scan read it, unless the scan stopped short of the end
+    sha256: located.sha256() ?? (await hashFile(file.absPath).catch(() => null)),
   };
   sink.finish(final);
   return final;

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
-import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
+import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, readSingleMessage, type SingleMessageKind } from '../read/read-container.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { AnalysisWorkerData, FromWorker, ToWorker } from './analysis-worker.ts';
 import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
@@ -11,27 +11,27 @@ import { receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
   /**
-   * Waits until the pool can take the message (that wait is the back-pressure that keeps a
-   * 2 GB mbox from being read faster than it is analysed), then returns its pending result.
+   * A message already in memory (a zip entry, a forwarded message): copied to the worker, and
+   * kept here until its result. Waits until the pool can take it (that wait is the back-pressure
+   * that keeps the bytes in flight bounded), then returns its pending result.
    */
-  submit(raw: Buffer, format: ContainerKind, reread?: () => Buffer): Promise<{ result: Promise<MessageAnalysis> }>;
+  submit(raw: Buffer, format: ContainerKind): Promise<{ result: Promise<MessageAnalysis> }>;
   /**
-   * The one message of a single-message file, read by the thread that analyses it, into memory
-   * it reuses: the bytes never pass through the main thread. A file that cannot be read rejects
-   * with its ReadError; a message that cannot be analysed, with any other error.
+   * A message the analysing thread reads itself, into memory it reuses: the one message of a
+   * single-message file, or one message of a scanned mbox. Its bytes never pass through the
+   * main thread. A message that cannot be read rejects with its ReadError; one that cannot be
+   * analysed, with any other error.
    */
-  submitFile(file: FileToRead, kind: SingleMessageKind): Promise<{ result: Promise<FileAnalysis> }>;
+  submitAt(location: MessageLocation, size: number): Promise<{ result: Promise<FileAnalysis> }>;
   close(): Promise<void>;
 }
 
 /** A worker's answer for a message it analysed. */
 type WorkerResult = Extract<FromWorker, { type: 'result' }>;
 
-export type FileToRead = Pick<DiscoveredFile, 'absPath' | 'size'>;
-
 /** Where the message lies in its file, and its analysis. */
 export interface FileAnalysis {
-  message: Omit<RawMessage, 'raw' | 'movable'>;
+  message: Omit<RawMessage, 'raw'>;
   analysis: MessageAnalysis;
 }
 
@@ -79,7 +79,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     size: number;
     slot: Slot;
     /** hands the task to its slot's worker: again, to a fresh worker, if the old one is replaced */
-    send: (id: number) => void;
+    send: (id: number, slot: Slot) => void;
   }
   const slots: Slot[] = [];
   const tasks = new Map<number, Task>();
@@ -139,23 +139,6 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     });
   };
 
-  const postBytes = (id: number, slot: Slot, raw: Buffer, format: ContainerKind, moved: boolean): void => {
-    const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    const message = { type: 'analyze', id, raw: view, format } satisfies ToWorker;
-    // The caller vouches that nothing else uses the memory behind `raw` (its whole ArrayBuffer
-    // moves, even when `raw` is a view of part of it). Node refuses to move its shared pool of
-    // small buffers (DataCloneError): such a message is copied.
-    if (moved && raw.buffer instanceof ArrayBuffer) {
-      try {
-        slot.worker.postMessage(message, [raw.buffer]);
-        return;
-      } catch (err) {
-        if ((err as Error).name !== 'DataCloneError') throw err;
-      }
-    }
-    slot.worker.postMessage(message);
-  };
-
   /** A fresh worker in the slot, given the tasks the old one had not started. */
   const replace = (slot: Slot): void => {
     if (closed) return;
@@ -163,7 +146,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     for (const [id, task] of tasks) {
       if (task.slot !== slot) continue;
       try {
-        task.send(id);
+        task.send(id, slot);
       } catch (err) {
         settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
       }
@@ -211,7 +194,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   /** Waits for room in the pool, then hands the task over; its result is the worker's answer. */
-  const enqueue = async (bytes: number, size: number, send: (id: number, slot: Slot, again: boolean) => void): Promise<{ done: Promise<WorkerResult> }> => {
+  const enqueue = async (bytes: number, size: number, send: Task['send']): Promise<{ done: Promise<WorkerResult> }> => {
     if (closed) throw new Error('analyzer closed');
     let slot = freeSlot(bytes);
     while (!slot) {
@@ -221,29 +204,24 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const id = ++nextTask;
     slot.busy++;
     bytesInFlight += bytes;
-    let sent = 0;
-    let task!: Task;
+    const open = slot;
     const result = new Promise<WorkerResult>((resolve, reject) => {
-      task = { resolve, reject, bytes, size, slot: slot!, send: (taskId) => send(taskId, task.slot, sent++ > 0) };
-      tasks.set(id, task);
+      tasks.set(id, { resolve, reject, bytes, size, slot: open, send });
     });
-    task.send(id);
+    send(id, open);
     return { done: result };
   };
 
   return {
-    async submit(raw, format, reread) {
-      // Moved when the caller can read the bytes again (a file of the dump), so that a 50 MB
-      // message is not held twice; copied otherwise, and kept here to be handed over again.
-      const moved = !!reread;
-      const again = reread ?? ((): Buffer => raw);
-      const { done } = await enqueue(raw.length, raw.length, (id, slot, isAgain) => postBytes(id, slot, isAgain ? again() : raw, format, moved));
+    async submit(raw, format) {
+      const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      const { done } = await enqueue(raw.length, raw.length, (id, slot) => slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker));
       return { result: done.then((answer) => receiveAnalysis(answer.analysis)) };
     },
-    async submitFile(file, kind) {
-      // Nothing is held here: the worker reads the file when it starts on it.
-      const { done } = await enqueue(0, file.size, (id, slot) =>
-        slot.worker.postMessage({ type: 'analyze-file', id, absPath: file.absPath, kind, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
+    async submitAt(location, size) {
+      // Nothing is held here: the worker reads the message when it starts on it.
+      const { done } = await enqueue(0, size, (id, slot) =>
+        slot.worker.postMessage({ type: 'analyze-file', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
       );
       return { result: done.then((answer) => ({ message: answer.message!, analysis: receiveAnalysis(answer.analysis) })) };
     },
@@ -273,10 +251,10 @@ function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
   };
   return {
     submit: (raw, format) => run((analyze) => analyze({ raw, format }, lookup)),
-    submitFile: (file, kind) =>
+    submitAt: (location) =>
       run(async (analyze) => {
         // Memory of its own: several messages are in progress at once here.
-        const { index, offset, format, raw } = readSingleMessage(file, kind);
+        const { index, offset, format, raw } = readMessageAt(location);
         return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup) };
       }),
     close: async () => undefined,

@@ -6,10 +6,17 @@ import { ReadError, type RawMessage } from './types.ts';
  * one, after at most a UTF-8 BOM and blank lines, which editors add and sniffContainer accepts
  * too. Separators need not follow a blank line: many real writers omit it.
  *
- * Memory: the bytes of the current message (as views into private copies of the chunks that
- * hold them), one chunk, and the final copy of the message that is yielded. Chunks are copied on
- * arrival because a source may reuse its buffers; the final copy lets a small message not pin
- * the whole chunk it came in.
+ * Two ways out: splitMbox yields each message's bytes; splitMboxRanges yields only where each
+ * message lies in the file, for a reader that reads the bytes itself (the worker threads do).
+ *
+ * Memory, bytes: the bytes of the current message (as views into private copies of the chunks
+ * that hold them), one chunk, and the final copy of the message that is yielded. Chunks are
+ * copied on arrival because a source may reuse its buffers; the final copy lets a small message
+ * not pin the whole chunk it came in.
+ *
+ * Memory, ranges: one buffer, reused, holding the chunk being scanned and the unfinished line
+ * before it. Nothing of a message is kept, so a 2 GB mbox is scanned in the same few MB, with no
+ * fresh memory per chunk for the garbage collector to find.
  */
 
 const LF = 0x0a;
@@ -25,12 +32,22 @@ export interface SplitMboxOptions {
   maxMessageBytes?: number;
 }
 
-interface PendingMessage {
+/**
+ * Where one message of an mbox lies: `size` bytes from `offset`, the byte after its separator
+ * line, up to the next separator. The message is those bytes less the framing blank line (see
+ * messageFromRange).
+ */
+export interface MboxRange {
   index: number;
   offset: number;
-  envelope: string;
-  parts: Buffer[];
   size: number;
+  /** the `From ` separator line, without its line ending */
+  envelope: string;
+}
+
+interface PendingMessage extends MboxRange {
+  /** views of the message's bytes, when they are kept */
+  parts: Buffer[];
   /** over maxMessageBytes: its parts are dropped, only its size is still counted */
   dropped: boolean;
 }
@@ -49,40 +66,45 @@ function withoutFramingBlankLine(raw: Buffer): Buffer {
   return raw;
 }
 
+/** The message of a range, from the `range.size` bytes found at `range.offset`. */
+export function messageFromRange(range: MboxRange, bytes: Buffer): RawMessage {
+  return { index: range.index, offset: range.offset, raw: withoutFramingBlankLine(bytes), format: 'mbox', envelope: range.envelope };
+}
+
 function assemble(message: PendingMessage): RawMessage {
   const raw = Buffer.alloc(message.size);
   let written = 0;
   for (const part of message.parts) written += part.copy(raw, written);
-  return {
-    index: message.index,
-    offset: message.offset,
-    raw: withoutFramingBlankLine(raw),
-    format: 'mbox',
-    envelope: message.envelope,
-    // assembled into memory of its own, which nothing else refers to
-    movable: true,
-  };
+  return messageFromRange(message, raw);
 }
 
 function startsWithAt(buffer: Buffer, at: number, prefix: Buffer): boolean {
   return buffer.length - at >= prefix.length && buffer.subarray(at, at + prefix.length).equals(prefix);
 }
 
-export async function* splitMbox(
-  chunks: AsyncIterable<Buffer>,
-  options: SplitMboxOptions = {},
-): AsyncGenerator<RawMessage> {
+export async function* splitMbox(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions = {}): AsyncGenerator<RawMessage> {
+  for await (const message of splitMessages(chunks, options, true)) yield assemble(message);
+}
+
+/** The same cut, yielding where each message lies instead of its bytes. */
+export async function* splitMboxRanges(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions = {}): AsyncGenerator<MboxRange> {
+  for await (const { index, offset, size, envelope } of splitMessages(chunks, options, false)) yield { index, offset, size, envelope };
+}
+
+async function* splitMessages(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions, keepBytes: boolean): AsyncGenerator<PendingMessage> {
   const source = chunks[Symbol.asyncIterator]();
   try {
-    yield* splitMessages(source, options.maxMessageBytes ?? Number.POSITIVE_INFINITY);
+    yield* cut(source, options.maxMessageBytes ?? Number.POSITIVE_INFINITY, keepBytes);
   } finally {
     // Lets the source release what it holds when the consumer stops early.
     await source.return?.();
   }
 }
 
-async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: number): AsyncGenerator<RawMessage> {
+async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keepBytes: boolean): AsyncGenerator<PendingMessage> {
   let buf: Buffer = Buffer.alloc(0);
+  /** without kept bytes, every chunk goes into this one buffer, after the unscanned rest of the one before */
+  let scratch: Buffer = Buffer.alloc(0);
   /** file offset of buf[0] */
   let bufOffset = 0;
   let pos = 0;
@@ -100,7 +122,7 @@ async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: nu
         current.dropped = true;
         current.parts = [];
       }
-      if (!current.dropped) current.parts.push(buf.subarray(keptUpTo, pos));
+      if (!current.dropped && keepBytes) current.parts.push(buf.subarray(keptUpTo, pos));
       current.size += length;
     }
     keptUpTo = pos;
@@ -119,15 +141,29 @@ async function* splitMessages(source: AsyncIterator<Buffer>, maxMessageBytes: nu
       if (chunk.length === 0) continue;
       bufOffset += pos;
       // Always a copy: a source may reuse its chunk buffer once asked for the next one.
-      buf = Buffer.concat([buf.subarray(pos), chunk]);
+      if (keepBytes) {
+        buf = Buffer.concat([buf.subarray(pos), chunk]);
+      } else {
+        // Nothing refers to the bytes already scanned: the rest moves to the front.
+        const rest = buf.length - pos;
+        if (scratch.length < rest + chunk.length) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(rest + chunk.length, 2 * scratch.length));
+          buf.copy(grown, 0, pos);
+          scratch = grown;
+        } else {
+          buf.copy(scratch, 0, pos);
+        }
+        chunk.copy(scratch, rest);
+        buf = scratch.subarray(0, rest + chunk.length);
+      }
       pos = 0;
       keptUpTo = 0;
     }
     return buf.length - pos;
   };
 
-  const finish = (message: PendingMessage): RawMessage | null => {
-    if (!message.dropped) return assemble(message);
+  const finish = (message: PendingMessage): PendingMessage | null => {
+    if (!message.dropped) return message;
     tooLarge.push(`message ${message.index} at offset ${message.offset} (${message.size} bytes)`);
     return null;
   };

@@ -2,7 +2,8 @@ import { describeError } from '../discover/describe-error.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, readToEndSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import { readEmlx } from './emlx.ts';
-import { readMbox } from './mbox.ts';
+import { readMbox, scanMbox, type FileIdentity, type MboxScan } from './mbox.ts';
+import { messageFromRange, type MboxRange } from './mbox-split.ts';
 import { ReadError, type RawMessage } from './types.ts';
 
 /** Above this, a single message is refused rather than loaded: real mail is far smaller. */
@@ -63,10 +64,10 @@ export function readSingleMessage(
   try {
     switch (kind) {
       case 'emlx':
-        return { ...readEmlx(readWhole(file, maxMessageBytes, into)), movable: !into };
+        return readEmlx(readWhole(file, maxMessageBytes, into));
       case 'eml':
       case 'maildir':
-        return { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes, into), format: kind, movable: !into };
+        return { index: 0, offset: 0, raw: readWhole(file, maxMessageBytes, into), format: kind };
       default: {
         const unknown: never = kind;
         throw new ReadError('unsupported', `no reader for container kind ${String(unknown)}`);
@@ -97,12 +98,77 @@ export async function* readContainer(
   }
 }
 
-/** The `length` bytes at `offset` of a container file, read again (to record a message whose analysis failed). */
-export function rereadRange(file: DiscoveredFile, offset: number, length: number): Buffer {
-  const fd = openEvidenceSync(file.absPath);
+/**
+ * Where one message's bytes are, for the thread that analyses it to read them itself: a whole
+ * single-message file, or the range of one message in an mbox that the main thread scanned.
+ */
+export type MessageLocation =
+  | { absPath: string; kind: SingleMessageKind }
+  | { absPath: string; kind: 'mbox'; range: MboxRange; identity: FileIdentity };
+
+/**
+ * The message at a location. With `into`, read into that reused memory, valid until its next
+ * use. Whatever goes wrong surfaces as a ReadError.
+ */
+export function readMessageAt(location: MessageLocation, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES, into?: ReadTarget): RawMessage {
+  if (location.kind !== 'mbox') return readSingleMessage(location, location.kind, maxMessageBytes, into);
   try {
-    return readHeadSync(fd, length, offset);
+    return readMboxMessage(location, into);
+  } catch (error) {
+    throw asReadError(error);
+  }
+}
+
+/**
+ * An mbox message is read at the range the scan found, and only from the file the scan saw: its
+ * size and modification time must not have changed since, or the range may cut another message
+ * (the scan's sha256 would not be of these bytes either).
+ */
+function readMboxMessage({ absPath, range, identity }: Extract<MessageLocation, { kind: 'mbox' }>, into?: ReadTarget): RawMessage {
+  const fd = openEvidenceSync(absPath);
+  try {
+    const stats = statEvidenceSync(fd);
+    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    if (stats.size !== identity.size || stats.mtimeMs !== identity.mtimeMs) {
+      throw new ReadError(
+        'changed',
+        `the file changed while its messages were being read: ${identity.size} bytes when scanned, ${stats.size} now, modified ${new Date(stats.mtimeMs).toISOString()}`,
+      );
+    }
+    return messageFromRange(range, readHeadSync(fd, range.size, range.offset, into));
   } finally {
     closeEvidenceSync(fd);
   }
+}
+
+/** A message to be read where it lies, and its size (what the analysis' time limit is set for). */
+export interface LocatedMessage {
+  location: MessageLocation;
+  size: number;
+}
+
+export interface LocatedMboxMessages {
+  messages: AsyncGenerator<LocatedMessage>;
+  /** the sha256 of the whole file, once `messages` has been read to its end; null before */
+  sha256(): string | null;
+}
+
+/**
+ * The messages of an mbox, located by one scan of the file (see scanMbox) for the threads that
+ * read them. Whatever goes wrong surfaces as a ReadError, after the messages located before it.
+ */
+export function locateMboxMessages(file: Pick<DiscoveredFile, 'absPath'>, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES): LocatedMboxMessages {
+  let scan: MboxScan | null = null;
+  async function* messages(): AsyncGenerator<LocatedMessage> {
+    try {
+      const opened = await scanMbox(file.absPath, { maxMessageBytes });
+      scan = opened;
+      for await (const range of opened.ranges) {
+        yield { location: { absPath: file.absPath, kind: 'mbox', range, identity: opened.identity }, size: range.size };
+      }
+    } catch (error) {
+      throw asReadError(error);
+    }
+  }
+  return { messages: messages(), sha256: () => scan?.sha256() ?? null };
 }

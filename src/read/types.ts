@@ -15,12 +15,6 @@ export interface RawMessage {
   format: ContainerKind;
   /** mbox only: the `From ` separator line, without its line ending */
   envelope?: string;
-  /**
-   * `raw` lies in memory of its own that nothing else refers to, so it may be handed to a worker
-   * thread (moved, not copied); if the analysis then fails, the bytes are read again from
-   * `offset` in the container file to record the message.
-   */
-  movable?: boolean;
 }
 
 /** A container that could not be read completely; what was read before the problem still counts. */

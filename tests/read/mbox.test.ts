@@ -1,9 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readMbox } from '../../src/read/mbox.ts';
+import { createHash } from 'node:crypto';
+import { readMbox, scanMbox } from '../../src/read/mbox.ts';
 import { hasFromQuoting } from '../../src/read/mbox-quoting.ts';
-import { splitMbox } from '../../src/read/mbox-split.ts';
+import { messageFromRange, splitMbox, splitMboxRanges, type MboxRange } from '../../src/read/mbox-split.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
 import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
 
@@ -191,5 +192,77 @@ describe('readMbox', () => {
       break;
     }
     expect(await collect(readMbox(path))).toHaveLength(3);
+  });
+});
+
+/** The messages at the ranges, read from the file as the workers read them. */
+function atRanges(file: Buffer, ranges: MboxRange[]): RawMessage[] {
+  return ranges.map((range) => messageFromRange(range, file.subarray(range.offset, range.offset + range.size)));
+}
+
+function bigMbox(): string {
+  const pieces: string[] = [];
+  for (let i = 0; i < 300; i += 1) {
+    const body = i % 50 === 0 ? `${'x'.repeat(200_000)}\n` : `message ${i}\nFrom: inside a body ${i}\n`;
+    pieces.push(`From n${i}@example.org Mon Jan  1 00:00:00 2024\nFrom: n${i}@example.org\n\n${body}\n`);
+  }
+  return pieces.join('');
+}
+
+describe('scanMbox', () => {
+  it('locates exactly the messages readMbox reads, whatever the chunk size, and hashes the whole file', async () => {
+    const contents = {
+      lf: MBOX,
+      crlfWithBom: `\uFEFF\r\n${MBOX.replaceAll('\n', '\r\n')}`,
+      tail: `${ENV1}\n${MSG1}\n${ENV2}`,
+      empty: '',
+      big: bigMbox(),
+    };
+    for (const [name, content] of Object.entries(contents)) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      const file = await readFile(path);
+      const reference = summary(await collect(readMbox(path)));
+      // (byte-sized chunks for the small ones only: each chunk is a trip to the thread pool)
+      for (const highWaterMark of name === 'big' ? [4096, 65_536, undefined] : [1, 2, 3, 7, 13, 64, 4096, undefined]) {
+        const scan = await scanMbox(path, highWaterMark === undefined ? {} : { highWaterMark });
+        expect(scan.identity.size).toBe(file.length);
+        expect(scan.sha256()).toBeNull();
+        const ranges = await collect(scan.ranges);
+        expect(summary(atRanges(file, ranges)), `${name}, chunks of ${highWaterMark}`).toEqual(reference);
+        expect(scan.sha256()).toBe(createHash('sha256').update(file).digest('hex'));
+      }
+    }
+  });
+
+  it('cuts the same ranges from chunks that are scribbled over once handed on, split at every boundary', async () => {
+    const data = Buffer.from(`\uFEFF\r\n${MBOX.replaceAll('\n', '\r\n')}`);
+    const reference = summary(await collect(splitMbox(chunked(data, [data.length]))));
+    for (let cut = 1; cut < data.length; cut += 1) {
+      expect(summary(atRanges(data, await collect(splitMboxRanges(chunked(data, [cut, data.length])))))).toEqual(reference);
+    }
+    expect(summary(atRanges(data, await collect(splitMboxRanges(chunked(data, [1, 2, 0, 3])))))).toEqual(reference);
+  });
+
+  it('skips a message over maxMessageBytes like readMbox, and leaves the hash unreported when it stops short', async () => {
+    const path = join(dir, 'inbox');
+    await writeFile(path, `${ENV1}\n${MSG1}\n${ENV2}\n${`From: big\n\n${'y'.repeat(5000)}\n`}\n${ENV3}\n${MSG3}`);
+    const scan = await scanMbox(path, { maxMessageBytes: 1000, highWaterMark: 256 });
+    const seen: MboxRange[] = [];
+    await expect(
+      (async () => {
+        for await (const range of scan.ranges) seen.push(range);
+      })(),
+    ).rejects.toMatchObject({ code: 'too-large' });
+    expect(seen.map((r) => r.index)).toEqual([0, 2]);
+    // every byte was read before the report: the hash is the file's
+    expect(scan.sha256()).toBe(createHash('sha256').update(await readFile(path)).digest('hex'));
+
+    const early = await scanMbox(path, { highWaterMark: 8 });
+    for await (const range of early.ranges) {
+      expect(range.index).toBe(0);
+      break;
+    }
+    expect(early.sha256()).toBeNull();
   });
 });

@@ -1,8 +1,9 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerKind, DiscoveredFile } from '../../src/discover/types.ts';
-import { readContainer, readSingleMessage } from '../../src/read/read-container.ts';
+import { locateMboxMessages, readContainer, readMessageAt, readSingleMessage } from '../../src/read/read-container.ts';
 import { isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
@@ -114,9 +115,9 @@ describe('readSingleMessage into reused memory', () => {
     const eml = await fileWith('a.eml', MESSAGE);
     const emlx = await fileWith('1.emlx', `${MESSAGE.length}\n${MESSAGE}<?xml?><plist/>`);
     const first = readSingleMessage(eml, 'eml', undefined, into);
-    expect(first).toMatchObject({ index: 0, offset: 0, format: 'eml', movable: false });
+    expect(first).toMatchObject({ index: 0, offset: 0, format: 'eml' });
     expect(first.raw.toString()).toBe(MESSAGE);
-    expect(readSingleMessage(eml, 'eml')).toMatchObject({ raw: first.raw, movable: true });
+    expect(readSingleMessage(eml, 'eml').raw).toEqual(first.raw);
     const second = readSingleMessage(emlx, 'emlx', undefined, into);
     expect([second.offset, second.raw.toString(), second.format]).toEqual([3, MESSAGE, 'emlx']);
     // one memory for both: the first message's bytes are gone once the second is read
@@ -161,5 +162,38 @@ describe('ReusableBuffer and what is known of its bytes', () => {
     expect(bare.buffer).toBe(crlf.buffer);
     expect(isKnownCrlfOnly(bare)).toBe(false);
     expect(toCrlf(bare).toString('latin1')).toBe('a\r\nb\r\nc\r\nd\r\n');
+  });
+});
+
+describe('mbox messages read where the scan located them', () => {
+  const ENVELOPE = 'From a@example.org Mon Jan  1 00:00:00 2024';
+  const mboxText = `${ENVELOPE}\n${MESSAGE}\n${ENVELOPE}\n${MESSAGE.replace('hi', 'again')}`;
+
+  it('reads the messages readContainer reads, into reused memory too, and hashes the file as it scans', async () => {
+    const mbox = await fileWith('inbox.mbox', mboxText);
+    const located = locateMboxMessages(mbox);
+    const found = await collect(located.messages);
+    const into = new ReusableBuffer();
+    const summary = (m: RawMessage): unknown[] => [m.index, m.offset, m.raw.toString(), m.envelope, m.format];
+    const expected = (await collect(readContainer(mbox, 'mbox'))).map(summary);
+    expect(found.map(({ location }) => summary(readMessageAt(location)))).toEqual(expected);
+    expect(found.map(({ location }) => summary(readMessageAt(location, undefined, into)))).toEqual(expected);
+    expect(found.map(({ size }) => size)).toEqual([MESSAGE.length + 1, MESSAGE.length + 3]);
+    expect(located.sha256()).toBe(createHash('sha256').update(await readFile(mbox.absPath)).digest('hex'));
+  });
+
+  it('refuses to read a message of a file that changed since the scan', async () => {
+    const mbox = await fileWith('inbox.mbox', mboxText);
+    const [first] = await collect(locateMboxMessages(mbox).messages);
+    await appendFile(mbox.absPath, `\n${ENVELOPE}\n${MESSAGE}`);
+    expect(() => readMessageAt(first!.location)).toThrow(ReadError);
+    expect(() => readMessageAt(first!.location)).toThrow(/changed while its messages were being read/);
+  });
+
+  it('surfaces a vanished or malformed mbox as a read error', async () => {
+    const gone = { relPath: 'gone.mbox', absPath: join(dir, 'gone.mbox'), size: 1, mtimeMs: 0 };
+    await expect(collect(locateMboxMessages(gone).messages)).rejects.toMatchObject({ name: 'ReadError', code: 'vanished' });
+    const bad = await fileWith('bad.mbox', MESSAGE);
+    await expect(collect(locateMboxMessages(bad).messages)).rejects.toMatchObject({ name: 'ReadError', code: 'malformed-mbox' });
   });
 });
