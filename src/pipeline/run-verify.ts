@@ -283,13 +283,15 @@ async function analyzeStream(
   /** Recorded, judged unverifiable, and counted against its file: never lost, never fatal. */
   const recordFailure = async (err: unknown, again: () => RawMessage): Promise<StoredMessage | Error> => {
     const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-    failed++;
     firstFailure ||= why;
     try {
       const { failedAnalysis } = await import('../analyze/analyze-message.ts');
       const { index, offset, format, envelope, raw } = again();
-      return { index, offset, format, envelope: envelope ?? null, analysis: failedAnalysis(raw, why) };
+      const recorded = { index, offset, format, envelope: envelope ?? null, analysis: failedAnalysis(raw, why) };
+      failed++;
+      return recorded;
     } catch (inner) {
+      // Not recorded after all: counted where the results are gathered (see drain), once.
       return inner instanceof Error ? inner : new Error(String(inner));
     }
   };
