@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import type { AnalysisWorkerData, FromWorker, ToWorker } from './analysis-worker.ts';
-import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
+import type { FromWorker, ToWorker } from './analysis-worker.ts';
+import { discardPrestartedThreads, startAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
+import type { WorkerProgress } from './worker-progress.ts';
 import { receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
@@ -63,7 +64,10 @@ const WATCHDOG_MS = 100;
  * and bounds the bytes in flight, so that a dump of any size is analysed in bounded memory.
  */
 export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyzer {
-  if (options.workers <= 0) return inProcess(lookup, options.perWorker ?? 8);
+  if (options.workers <= 0) {
+    discardPrestartedThreads();
+    return inProcess(lookup, options.perWorker ?? 8);
+  }
   const maxBytes = options.maxBytesInFlight ?? 256 * 1024 * 1024;
   const perWorker = options.perWorker ?? 2;
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
@@ -105,13 +109,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   const startWorker = (slot: Slot): void => {
-    // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
-    // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS).
-    const progress = createWorkerProgress();
-    const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 16 },
-      workerData: progress.shared satisfies AnalysisWorkerData,
-    });
+    const { worker, progress } = takePrestartedThread() ?? startAnalysisThread();
     slot.worker = worker;
     slot.progress = progress;
     worker.on('message', (message: FromWorker) => {
@@ -184,6 +182,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     startWorker(slot);
     slots.push(slot);
   }
+  discardPrestartedThreads();
 
   const freeSlot = (bytes: number): Slot | null => {
     const open = slots.filter((s) => s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];

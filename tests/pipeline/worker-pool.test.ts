@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKeysFile } from '../../src/keys/keys-file.ts';
 import { createKeyLookup } from '../../src/keys/key-lookup.ts';
+import { availableParallelism } from 'node:os';
+import { discardPrestartedThreads, prestartAnalysisThreads, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
 import type { MessageLocation } from '../../src/read/read-container.ts';
 
@@ -103,5 +105,39 @@ describe('worker pool, files read by the workers', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 30_000);
+});
+
+describe('analysis threads started before the pool', () => {
+  afterEach(() => discardPrestartedThreads());
+
+  it('reads --jobs from the arguments of verify as the CLI will, else one thread per core', () => {
+    expect(threadsForArguments(['dump', '--jobs', '3'])).toBe(3);
+    expect(threadsForArguments(['--jobs=0', 'dump'])).toBe(0);
+    expect(threadsForArguments(['dump', '--jobs', 'many'])).toBe(availableParallelism());
+    expect(threadsForArguments(['dump', '--', '--jobs', '1'])).toBe(availableParallelism());
+    expect(threadsForArguments(['dump'])).toBe(availableParallelism());
+  });
+
+  it('are taken over by the pool, which stops the ones it does not need', async () => {
+    const [first, second] = prestartAnalysisThreads(2);
+    const surplusStopped = new Promise((resolve) => second!.worker.once('exit', resolve));
+    let answers = 0;
+    first!.worker.on('message', () => answers++);
+    analyzer = createAnalyzer(lookup, { workers: 1 });
+    expect(takePrestartedThread()).toBeNull();
+    await surplusStopped;
+    const { result } = await analyzer.submit(Buffer.from(genuine), 'eml');
+    expect((await result).verdict.verdict).toBe('verified');
+    // the analysis came from the first thread started ahead: the pool took it over
+    expect(answers).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('are never handed a message once they have died', async () => {
+    const [doomed, alive] = prestartAnalysisThreads(2);
+    await doomed!.worker.terminate();
+    const taken = takePrestartedThread();
+    expect(taken?.worker).toBe(alive!.worker);
+    await taken!.worker.terminate();
   }, 30_000);
 });

@@ -1,0 +1,95 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AnalysisWorkerData } from './analysis-worker.ts';
+import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
+
+/** A worker thread running analysis-worker.ts, and the memory it reports its progress in. */
+export interface AnalysisThread {
+  worker: Worker;
+  progress: WorkerProgress;
+}
+
+export function startAnalysisThread(): AnalysisThread {
+  const progress = createWorkerProgress();
+  // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
+  // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS).
+  const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 16 },
+    workerData: progress.shared satisfies AnalysisWorkerData,
+  });
+  return { worker, progress };
+}
+
+interface Prestarted extends AnalysisThread {
+  dead: boolean;
+  forget(): void;
+}
+
+const prestarted: Prestarted[] = [];
+
+/**
+ * Starts analysis threads before the pool that will use them exists. A thread needs about 0.3 s
+ * to load mailauth and the analysis code; `leakcheck verify` starts them first thing, so that
+ * they load while the main thread loads the CLI, opens the store and reads the key files
+ * (0.1 s and more), instead of after. Until a pool takes them over they keep nothing alive: a
+ * run that ends early (a usage error, --help) exits as if they did not exist.
+ */
+export function prestartAnalysisThreads(count: number): readonly AnalysisThread[] {
+  const started: AnalysisThread[] = [];
+  for (let i = 0; i < count; i++) {
+    const thread = startAnalysisThread();
+    const entry: Prestarted = {
+      ...thread,
+      dead: false,
+      forget: () => {
+        thread.worker.off('error', onEnd);
+        thread.worker.off('exit', onEnd);
+      },
+    };
+    // A thread that fails to load before it is taken over must not be handed a message: it
+    // would never answer. (And an 'error' nobody listens to would end the process.)
+    const onEnd = (): void => {
+      entry.dead = true;
+    };
+    thread.worker.on('error', onEnd);
+    thread.worker.on('exit', onEnd);
+    thread.worker.unref();
+    prestarted.push(entry);
+    started.push(thread);
+  }
+  return started;
+}
+
+/** A thread started ahead and still alive, for a pool to take over; null when none is left. */
+export function takePrestartedThread(): AnalysisThread | null {
+  for (let entry = prestarted.shift(); entry; entry = prestarted.shift()) {
+    entry.forget();
+    if (entry.dead) continue;
+    entry.worker.ref();
+    return { worker: entry.worker, progress: entry.progress };
+  }
+  return null;
+}
+
+/** Stops the threads started ahead that no pool took over (a run with fewer workers than started). */
+export function discardPrestartedThreads(): void {
+  for (const entry of prestarted.splice(0)) {
+    entry.forget();
+    void entry.worker.terminate();
+  }
+}
+
+/**
+ * How many analysis threads the arguments of `leakcheck verify` ask for: `--jobs N` or
+ * `--jobs=N`, else one per core. Only a guess made before the CLI reads its arguments: when it
+ * is wrong (an argument commander reads differently), the pool starts or stops threads to match.
+ */
+export function threadsForArguments(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    const value = arg === '--jobs' ? args[i + 1] : arg.startsWith('--jobs=') ? arg.slice('--jobs='.length) : undefined;
+    if (value !== undefined && /^\d+$/.test(value)) return Number(value);
+  }
+  return availableParallelism();
+}
