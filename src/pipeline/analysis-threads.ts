@@ -79,6 +79,9 @@ export function discardPrestartedThreads(): void {
   }
 }
 
+/** One analysis thread per core, unless --jobs says otherwise. */
+export const defaultThreadCount = (): number => availableParallelism();
+
 /**
  * How many analysis threads the arguments of `leakcheck verify` ask for: `--jobs N` or
  * `--jobs=N`, else one per core. Only a guess made before the CLI reads its arguments: when it
@@ -91,5 +94,5 @@ export function threadsForArguments(args: readonly string[]): number {
     const value = arg === '--jobs' ? args[i + 1] : arg.startsWith('--jobs=') ? arg.slice('--jobs='.length) : undefined;
     if (value !== undefined && /^\d+$/.test(value)) return Number(value);
   }
-  return availableParallelism();
+  return defaultThreadCount();
 }

@@ -9,7 +9,8 @@ import { createKeyLookup } from '../keys/key-lookup.ts';
 import { loadCompromisedList, type CompromisedList } from '../keys/compromised.ts';
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
-import { createAnalyzer, defaultWorkers, type Analyzer } from './worker-pool.ts';
+import { defaultThreadCount } from './analysis-threads.ts';
+import { createAnalyzer, type Analyzer } from './worker-pool.ts';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
@@ -126,7 +127,7 @@ async function verifyLocked(
     mailauthVersion: MAILAUTH_VERSION,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-    options: { offline: options.offline, workers: options.concurrency ?? defaultWorkers() },
+    options: { offline: options.offline, workers: options.concurrency ?? defaultThreadCount() },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
     compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
   });
@@ -143,7 +144,7 @@ async function verifyLocked(
   const fileState = fileStateChecker(db, context);
 
   const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, removed: 0 };
-  const workers = options.concurrency ?? defaultWorkers();
+  const workers = options.concurrency ?? defaultThreadCount();
   const analyzer = createAnalyzer(lookup, { workers });
   // Files in progress at once: enough to keep every worker fed while others are being read.
   const maxPendingFiles = Math.max(4, workers * 4);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { openEvidence } from '../discover/open-evidence.ts';
@@ -10,6 +10,9 @@ export interface MboxReadOptions extends SplitMboxOptions {
   highWaterMark?: number;
 }
 
+/** Chunks are large: each read is a trip to the thread pool, and the splitter copies each chunk once. */
+const CHUNK_BYTES = 1024 * 1024;
+
 /**
  * Streams the messages of an mbox file (see splitMbox for the format rules), never holding more
  * than the current message and one chunk. `absPath` is a DiscoveredFile.absPath.
@@ -17,16 +20,7 @@ export interface MboxReadOptions extends SplitMboxOptions {
 export async function* readMbox(absPath: string, options: MboxReadOptions = {}): AsyncGenerator<RawMessage> {
   const { handle } = await openMbox(absPath);
   try {
-    // autoClose off: the handle is closed below, also when the consumer stops early.
-    const stream = handle.createReadStream({
-      autoClose: false,
-      ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-    });
-    try {
-      yield* splitMbox(stream, options);
-    } finally {
-      stream.destroy();
-    }
+    yield* splitMbox(chunksOf(handle, options.highWaterMark ?? CHUNK_BYTES), options);
   } finally {
     await handle.close();
   }
@@ -46,9 +40,6 @@ export interface MboxScan {
   sha256(): string | null;
 }
 
-/** Chunks of the scan: large, since the bytes are only looked at once, and each read is a trip to the thread pool. */
-const SCAN_CHUNK = 1024 * 1024;
-
 /**
  * Where each message of an mbox lies, for readers that read the bytes themselves (the worker
  * threads, see messageFromRange). The file is read once, through one reused buffer, and hashed
@@ -59,28 +50,33 @@ export async function scanMbox(absPath: string, options: MboxReadOptions = {}): 
   const { handle, stats } = await openMbox(absPath);
   const hash = createHash('sha256');
   let digest: string | null = null;
-  async function* chunks(): AsyncGenerator<Buffer> {
-    const buffer = Buffer.allocUnsafeSlow(options.highWaterMark ?? SCAN_CHUNK);
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      position += bytesRead;
-      // valid until the next one is asked for: the splitter copies it first
-      yield chunk;
-    }
-    digest = hash.digest('hex');
-  }
   async function* ranges(): AsyncGenerator<MboxRange> {
     try {
-      yield* splitMboxRanges(chunks(), options);
+      yield* splitMboxRanges(chunksOf(handle, options.highWaterMark ?? CHUNK_BYTES, hash, (hex) => (digest = hex)), options);
     } finally {
       await handle.close();
     }
   }
   return { identity: { size: stats.size, mtimeMs: stats.mtimeMs }, ranges: ranges(), sha256: () => digest };
+}
+
+/**
+ * The file from its start, in chunks read into one buffer: each chunk is valid until the next is
+ * asked for (the splitter copies it first). With `hash`, every byte read goes into it, and
+ * `onEnd` gets its digest once the end of the file is reached.
+ */
+async function* chunksOf(handle: FileHandle, chunkBytes: number, hash?: Hash, onEnd?: (hex: string) => void): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafeSlow(chunkBytes);
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) break;
+    const chunk = buffer.subarray(0, bytesRead);
+    hash?.update(chunk);
+    position += bytesRead;
+    yield chunk;
+  }
+  if (hash) onEnd?.(hash.digest('hex'));
 }
 
 async function openMbox(absPath: string): Promise<{ handle: FileHandle; stats: Stats }> {
