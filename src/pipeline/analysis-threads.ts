@@ -22,6 +22,7 @@ export function startAnalysisThread(): AnalysisThread {
 
 interface Prestarted extends AnalysisThread {
   dead: boolean;
+  /** drops the listeners that watch it until it is taken over */
   forget(): void;
 }
 
@@ -38,22 +39,13 @@ export function prestartAnalysisThreads(count: number): readonly AnalysisThread[
   const started: AnalysisThread[] = [];
   for (let i = 0; i < count; i++) {
     const thread = startAnalysisThread();
-    const entry: Prestarted = {
-      ...thread,
-      dead: false,
-      forget: () => {
-        thread.worker.off('error', onEnd);
-        thread.worker.off('exit', onEnd);
-      },
-    };
     // A thread that fails to load before it is taken over must not be handed a message: it
     // would never answer. (And an 'error' nobody listens to would end the process.)
     const onEnd = (): void => {
       entry.dead = true;
     };
-    thread.worker.on('error', onEnd);
-    thread.worker.on('exit', onEnd);
-    thread.worker.unref();
+    const entry: Prestarted = { ...thread, dead: false, forget: () => thread.worker.off('error', onEnd).off('exit', onEnd) };
+    thread.worker.on('error', onEnd).on('exit', onEnd).unref();
     prestarted.push(entry);
     started.push(thread);
   }
