@@ -15,7 +15,7 @@ import { progressWriter } from './worker-progress.ts';
  */
 export type ToWorker =
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
-  | { type: 'analyze-file'; id: number; location: MessageLocation; maxBytes: number }
+  | { type: 'analyze-at'; id: number; location: MessageLocation; maxBytes: number }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 /** What a worker is started with: the memory it reports the message in progress to. */

@@ -52,7 +52,6 @@ export interface PoolOptions {
   timeoutMs?: number;
 }
 
-
 /** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
 const WATCHDOG_MS = 100;
 
@@ -218,7 +217,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     async submitAt(location, size) {
       // Nothing is held here: the worker reads the message when it starts on it.
       const { done } = await enqueue(0, size, (id, slot) =>
-        slot.worker.postMessage({ type: 'analyze-file', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
+        slot.worker.postMessage({ type: 'analyze-at', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
       );
       return { result: done.then((answer) => ({ message: answer.message!, analysis: receiveAnalysis(answer.analysis) })) };
     },
