@@ -91,12 +91,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
 
   const keyFiles = options.keyFiles.map((path) => loadKeysFile(path));
   const compromised = options.compromisedFile ? loadCompromisedList(options.compromisedFile) : null;
-  const db = openStore(options.dbPath);
-  let releaseLock: () => void;
+  // The lock comes first: a run that is refused must not open, let alone migrate, a database
+  // another run is writing.
+  const releaseLock = acquireRunLock(options.dbPath);
+  let db: Db;
   try {
-    releaseLock = acquireRunLock(options.dbPath);
+    db = openStore(options.dbPath);
   } catch (err) {
-    db.close();
+    releaseLock();
     throw err;
   }
   try {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 export class RunLockedError extends Error {
@@ -6,8 +6,16 @@ export class RunLockedError extends Error {
 }
 
 /**
- * One `verify` at a time per database. The lock is a file beside the database, created
- * exclusively and holding the owner's pid and host. A lock left by a process that no longer
+ * A lock file that cannot be read is taken for one being written for this long: it may belong to
+ * a run that created it but has not written its pid yet (only possible where hard links are not
+ * supported, see `createLockFile`), and older than this it is a crash's leftover.
+ */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
+/**
+ * One `verify` at a time per database. The lock is a file beside the database, holding the
+ * owner's pid and host, and it is taken before the database is opened, so that a refused run
+ * never touches it (not even to create its schema). A lock left by a process that no longer
  * exists (killed with SIGKILL, a crash, a reboot) is taken over, so a killed run never blocks its
  * own resumption. Readers (report, export, show) need no lock: SQLite's WAL lets them read a
  * consistent snapshot while a run writes.
@@ -17,9 +25,7 @@ export function acquireRunLock(dbPath: string): () => void {
   const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, me);
-      closeSync(fd);
+      createLockFile(path, me);
       let released = false;
       return () => {
         if (released) return;
@@ -31,7 +37,8 @@ export function acquireRunLock(dbPath: string): () => void {
         }
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new RunLockedError(`cannot create the lock ${path}: ${whyNot(code, err as Error)}.`);
       const owner = readOwner(path);
       if (owner && owner.host === hostname() && isAlive(owner.pid)) {
         throw new RunLockedError(
@@ -41,7 +48,8 @@ export function acquireRunLock(dbPath: string): () => void {
       if (owner && owner.host !== hostname()) {
         throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${owner.host} (pid ${owner.pid}); remove ${path} if that run is gone.`);
       }
-      // stale: its owner is dead
+      if (!owner && ageMs(path) < UNREADABLE_LOCK_GRACE_MS) break;
+      // stale: its owner is dead, or it has been unreadable for too long to be one being written
       try {
         unlinkSync(path);
       } catch {
@@ -52,12 +60,52 @@ export function acquireRunLock(dbPath: string): () => void {
   throw new RunLockedError(`could not lock ${dbPath}: another run is starting at the same time.`);
 }
 
+/**
+ * Creates the lock with its content already in it: the owner is written to a file of our own,
+ * which is then hard-linked to the lock's name (the link fails if the lock exists). A lock made
+ * by create-then-write is empty for a moment, and a second run reading it then would take it for
+ * stale and remove a live run's lock.
+ */
+function createLockFile(path: string, content: string): void {
+  const draft = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  writeFileSync(draft, content, { flag: 'wx' });
+  try {
+    linkSync(draft, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    // a filesystem without hard links: exclusive create, then write (see UNREADABLE_LOCK_GRACE_MS)
+    const fd = openSync(path, 'wx');
+    try {
+      writeSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    unlinkSync(draft);
+  }
+}
+
+function whyNot(code: string | undefined, err: Error): string {
+  if (code === 'ENOENT') return 'its folder does not exist';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'that folder cannot be written';
+  return code ?? err.message;
+}
+
 function readOwner(path: string): { pid: number; host: string; since: string } | null {
   try {
     const owner = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string };
     return typeof owner.pid === 'number' ? owner : null;
   } catch {
     return null;
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Infinity; // gone already
   }
 }
 

@@ -128,6 +128,7 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const first = startVerify(dump, db);
     const deadline = Date.now() + 10_000;
     while (!existsSync(`${db}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(`${db}.lock`), 'the first run took its lock within 10 s').toBe(true);
     await expect(runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(RunLockedError);
     expect((await first.done).status).toBe(0);
     expect(exportOf(db)).toBe(exportOf(cleanDb));
