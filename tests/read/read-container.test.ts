@@ -135,18 +135,21 @@ describe('readSingleMessage into reused memory', () => {
 });
 
 describe('ReusableBuffer', () => {
-  it('grows to the largest size asked for, and gives a message over its limit memory of its own', () => {
+  it('reads every message up to its limit into the same memory, and gives a larger one memory of its own', () => {
     const reusable = new ReusableBuffer(1024 * 1024);
     const small = reusable.take(10);
     expect(small.length).toBe(10);
     const larger = reusable.take(300 * 1024);
     expect(larger.length).toBe(300 * 1024);
-    expect(reusable.take(5).buffer).toBe(larger.buffer);
+    expect(larger.buffer).toBe(small.buffer);
+    const atLimit = reusable.take(1024 * 1024);
+    expect(atLimit.length).toBe(1024 * 1024);
+    expect(atLimit.buffer).toBe(small.buffer);
     const huge = reusable.take(2 * 1024 * 1024);
-    expect(huge.buffer).not.toBe(larger.buffer);
+    expect(huge.buffer).not.toBe(small.buffer);
     expect(huge.buffer.byteLength).toBe(2 * 1024 * 1024);
     // the kept memory is still the one it had
-    expect(reusable.take(5).buffer).toBe(larger.buffer);
+    expect(reusable.take(5).buffer).toBe(small.buffer);
   });
 });
 
