@@ -1,3 +1,5 @@
+// before mailauth: see joi-stand-in.ts
+import './joi-stand-in.ts';
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';

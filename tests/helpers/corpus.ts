@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KeyAnswer, KeyLookup } from '../../src/keys/types.ts';
@@ -9,6 +9,20 @@ export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../..
 export const HAS_CORPUS = existsSync(join(CORPUS, 'MANIFEST.md'));
 /** Appended to describe() titles, so a skipped run says why in one line. */
 export const CORPUS_SKIP_NOTE = HAS_CORPUS ? '' : ' (skipped: ../shared/corpus is absent)';
+
+/** Every file of the shared corpus, recursively, or those whose name `accept` takes. */
+export function corpusFiles(accept: (name: string) => boolean = () => true): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (accept(name)) files.push(path);
+    }
+  };
+  walk(CORPUS);
+  return files;
+}
 
 export function corpusFile(set: string, path: string): Buffer {
   return readFileSync(join(CORPUS, set, path));

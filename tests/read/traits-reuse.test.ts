@@ -1,11 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseHeaders } from '../../src/read/headers.ts';
 import { toCrlf } from '../../src/read/line-endings.ts';
 import { normalisedBodyHash } from '../../src/read/message-traits.ts';
 import { verifyDkim } from '../../src/verify/dkim.ts';
-import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 import { ed25519Key, plainMessage, rsaKey, SIGN_TIME, signatureFor, tableLookup } from '../unit/support/signing.ts';
 
 /*
@@ -44,15 +43,7 @@ describe('body fingerprint: a DKIM body hash is reused only where it is the same
   });
 
   it.skipIf(!HAS_CORPUS)(`on every message of the shared corpus${CORPUS_SKIP_NOTE}`, async () => {
-    const files: string[] = [];
-    const walk = (dir: string): void => {
-      for (const name of readdirSync(dir)) {
-        const path = join(dir, name);
-        if (statSync(path).isDirectory()) walk(path);
-        else if (/\.(eml|msg|txt)$/i.test(name)) files.push(path);
-      }
-    };
-    walk(CORPUS);
+    const files = corpusFiles((name) => /\.(eml|msg|txt)$/i.test(name));
     let offered = 0;
     for (const file of files) {
       const result = await bothWays(readFileSync(file));

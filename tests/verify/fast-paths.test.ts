@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import {
@@ -15,21 +14,7 @@ import {
 import { verifyDkim } from '../../src/verify/dkim.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup } from '../unit/support/signing.ts';
-import { CORPUS, CORPUS_SKIP_NOTE, HAS_CORPUS } from '../helpers/corpus.ts';
-
-/** Every file of the shared corpus, recursively. */
-function corpusFiles(): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push(path);
-    }
-  };
-  walk(CORPUS);
-  return files;
-}
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
 /** Feeds chunks through a line-break fixer the way mailauth's parser does, with its state. */
 function run(fix: typeof originalEnsureLinebreaks, chunks: Buffer[]): Buffer[] {
