@@ -189,6 +189,57 @@ describe('StoreWriter', () => {
     expect(db.prepare('SELECT id, size, message_count, run_id FROM source_files').get()).toEqual({ id: fileId, size: 50, message_count: 1, run_id: run2 });
   });
 
+  it('writes queued files at once, and commits them 256 files to a batch, all or nothing', () => {
+    const path = dbPath();
+    const db = track(openStore(path));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    // Another connection sees only committed batches: what a run killed now would leave.
+    const other = new Database(path, { readonly: true });
+    const committed = (): number => (other.prepare('SELECT count(*) AS n FROM source_files').get() as { n: number }).n;
+    try {
+      for (let i = 0; i < 255; i++) writer.queueFile(runId, fileRecord(`f${i}.eml`), [stored(0, verified)]);
+      // Written already (this connection sees them), but not committed: no analysis waits in memory.
+      expect(count(db, 'messages')).toBe(255);
+      expect(db.inTransaction).toBe(true);
+      expect(committed()).toBe(0);
+      writer.queueFile(runId, fileRecord('f255.eml'), [stored(0, verified)]);
+      expect(db.inTransaction).toBe(false);
+      expect(committed()).toBe(256);
+
+      writer.queueFile(runId, fileRecord('g0.eml'), [stored(0, suspicious)]);
+      writer.queueFile(runId, fileRecord('g1.eml'), [stored(0, unsigned)]);
+      // A write that fails (here, messages for a file never begun) takes its whole batch back.
+      expect(() => writer.appendMessages(runId, 'never-begun.mbox', [stored(0, verified, 'mbox')])).toThrow();
+      expect(db.inTransaction).toBe(false);
+      expect(count(db, 'source_files')).toBe(256);
+      // The writer goes on with a batch of its own.
+      writer.queueFile(runId, fileRecord('h0.eml'), [stored(0, verified)]);
+      expect(committed()).toBe(256);
+      writer.flush();
+      expect(committed()).toBe(257);
+      expect(db.prepare("SELECT count(*) AS n FROM source_files WHERE path LIKE 'g%'").get()).toEqual({ n: 0 });
+      writer.flush();
+      expect(db.inTransaction).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('commits a batch at 2,000 messages, whatever the number of files', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    writer.beginFile(runId, fileRecord('big.mbox', { kind: 'mbox' }));
+    writer.appendMessages(runId, 'big.mbox', Array.from({ length: 1_999 }, (_, i) => stored(i, unsigned, 'mbox')));
+    expect(db.inTransaction).toBe(true);
+    writer.appendMessages(runId, 'big.mbox', [stored(1_999, unsigned, 'mbox')]);
+    expect(db.inTransaction).toBe(false);
+    writer.finishFile(fileRecord('big.mbox', { kind: 'mbox' }));
+    writer.flush();
+    expect(db.prepare('SELECT status, message_count FROM source_files').get()).toEqual({ status: 'ok', message_count: 2_000 });
+  });
+
   it('stores what a signature result says, key provenance included', () => {
     const db = track(openStore(dbPath()));
     const writer = new StoreWriter(db);
