@@ -167,7 +167,9 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
 /**
  * What mailauth's writeToStream asks of a stream it is given (`on('error')`, then `pipe(verifier)`),
  * handing the verifier the whole message as its one write. A Readable.from([message]) did the
- * same through an async iterator and the pipe machinery, for every message.
+ * same through an async iterator and the pipe machinery, for every message (0.19 s of CPU on
+ * 2,000 messages). Should a mailauth update ask more of its input, nothing would reach the
+ * verifier and every conformance test would fail, not pass quietly.
  */
 function oneChunkSource(message: Buffer): Readable {
   const source = {
