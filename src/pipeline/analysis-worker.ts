@@ -5,7 +5,7 @@ import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import { postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
+import { ANSWER_BATCH, postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
 import { progressWriter } from './worker-progress.ts';
 
 /**
@@ -21,11 +21,14 @@ export type ToWorker =
 /** What a worker is started with: the memory it reports the message in progress to. */
 export type AnalysisWorkerData = SharedArrayBuffer;
 
-export type FromWorker =
+/** What became of one message handed to a worker. */
+export type TaskAnswer =
   | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw'> }
   | { type: 'error'; id: number; message: string }
-  | { type: 'read-error'; id: number; code: string; message: string }
-  | { type: 'key'; id: number; name: string };
+  | { type: 'read-error'; id: number; code: string; message: string };
+
+export type FromWorker = { type: 'answers'; answers: TaskAnswer[] } | { type: 'key'; id: number; name: string };
+
 
 if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
 const port = parentPort;
@@ -60,8 +63,9 @@ port.on('message', (message: ToWorker) => {
 
 /**
  * Files are read into this one buffer, a message at a time. It is safe to reuse because the
- * queue below analyses one message at a time, and what leaves the analysis is made of copies:
- * JSON text, and forwarded messages the inventory copied out, all posted before the next read.
+ * queue below analyses one message at a time, and what leaves the analysis is made of copies
+ * (JSON text, and forwarded messages the inventory copied out), which may wait for their batch
+ * while the next message is read.
  */
 const readBuffer = new ReusableBuffer();
 
@@ -72,23 +76,25 @@ const readBuffer = new ReusableBuffer();
  * a new worker).
  */
 const queue: Array<Exclude<ToWorker, { type: 'key-answer' }>> = [];
+const answers: TaskAnswer[] = [];
 async function runQueue(): Promise<void> {
   while (queue.length) {
     const task = queue[0]!;
     progress.start(task.id);
-    let answer: FromWorker;
+    let answer: TaskAnswer;
     try {
       answer = await runTask(task);
     } catch (err) {
       answer = { type: 'error', id: task.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     }
     progress.end();
-    port.postMessage(answer);
+    answers.push(answer);
     queue.shift();
+    if (answers.length >= ANSWER_BATCH || !queue.length) port.postMessage({ type: 'answers', answers: answers.splice(0) } satisfies FromWorker);
   }
 }
 
-async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<FromWorker> {
+async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<TaskAnswer> {
   if (task.type === 'analyze') {
     const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
     return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup)) };

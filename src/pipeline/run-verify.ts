@@ -10,7 +10,7 @@ import { loadCompromisedList, type CompromisedList } from '../keys/compromised.t
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
-import { createAnalyzer, type Analyzer } from './worker-pool.ts';
+import { createAnalyzer, TASKS_PER_WORKER, type Analyzer } from './worker-pool.ts';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
@@ -148,8 +148,8 @@ async function verifyLocked(
   const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, removed: 0 };
   const workers = options.concurrency ?? defaultThreadCount();
   const analyzer = createAnalyzer(lookup, { workers });
-  // Files in progress at once: enough to keep every worker fed while others are being read.
-  const maxPendingFiles = Math.max(4, workers * 4);
+  // Files in progress at once: enough to keep every worker's hands full while others are being read.
+  const maxPendingFiles = Math.max(4, workers * (TASKS_PER_WORKER + 2));
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
   const report = (path: string): void =>

@@ -4,10 +4,10 @@ import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import type { FromWorker, ToWorker } from './analysis-worker.ts';
+import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
 import type { WorkerProgress } from './worker-progress.ts';
-import { receiveAnalysis } from './posted-analysis.ts';
+import { ANSWER_BATCH, receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
   /**
@@ -27,7 +27,7 @@ export interface Analyzer {
 }
 
 /** A worker's answer for a message it analysed. */
-type WorkerResult = Extract<FromWorker, { type: 'result' }>;
+type WorkerResult = Extract<TaskAnswer, { type: 'result' }>;
 
 /** Where the message lies in its file, and its analysis. */
 export interface FileAnalysis {
@@ -42,7 +42,8 @@ export interface PoolOptions {
   maxBytesInFlight?: number;
   /**
    * messages handed to each worker at once: it analyses them one after the other, and the next
-   * one is there as soon as it finishes, even while the main thread is busy writing a batch
+   * one is there as soon as it finishes, even while the main thread is busy writing a batch or
+   * the worker's answers wait for their batch (TASKS_PER_WORKER by default)
    */
   perWorker?: number;
   /**
@@ -51,6 +52,12 @@ export interface PoolOptions {
    */
   timeoutMs?: number;
 }
+
+/**
+ * Messages in a worker's hands at once: two batches of answers (ANSWER_BATCH), so that while one
+ * batch goes back to the main thread, the worker has the next one to work on.
+ */
+export const TASKS_PER_WORKER = 2 * ANSWER_BATCH;
 
 /** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
 const WATCHDOG_MS = 100;
@@ -66,7 +73,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     return inProcess(lookup, options.perWorker ?? 8);
   }
   const maxBytes = options.maxBytesInFlight ?? 256 * 1024 * 1024;
-  const perWorker = options.perWorker ?? 2;
+  const perWorker = options.perWorker ?? TASKS_PER_WORKER;
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
@@ -117,9 +124,11 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
           .then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
         return;
       }
-      if (message.type === 'result') settle(message.id, { done: message });
-      else if (message.type === 'read-error') settle(message.id, { error: new ReadError(message.code, message.message) });
-      else settle(message.id, { error: new Error(message.message) });
+      for (const answer of message.answers) {
+        if (answer.type === 'result') settle(answer.id, { done: answer });
+        else if (answer.type === 'read-error') settle(answer.id, { error: new ReadError(answer.code, answer.message) });
+        else settle(answer.id, { error: new Error(answer.message) });
+      }
     });
     worker.on('error', (err) => {
       // A worker that dies takes the task it was on with it: fail that one, so the run records

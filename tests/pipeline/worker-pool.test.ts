@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadKeysFile } from '../../src/keys/keys-file.ts';
 import { createKeyLookup } from '../../src/keys/key-lookup.ts';
 import { availableParallelism } from 'node:os';
-import { discardPrestartedThreads, prestartAnalysisThreads, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
+import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
+import type { FromWorker, ToWorker } from '../../src/pipeline/analysis-worker.ts';
+import { ANSWER_BATCH } from '../../src/pipeline/posted-analysis.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
 import type { MessageLocation } from '../../src/read/read-container.ts';
 
@@ -57,6 +59,33 @@ describe('worker pool', () => {
     // Each takes well under the limit, together well over it.
     const pending = await Promise.all(Array.from({ length: 4 }, async () => (await analyzer!.submit(Buffer.from(genuine), 'eml')).result));
     for (const analysis of pending) expect(analysis.verdict.verdict).toBe('verified');
+  }, 30_000);
+
+  it('posts its answers in batches of at most ANSWER_BATCH, and the last ones as soon as its queue is empty', async () => {
+    const { worker } = startAnalysisThread();
+    try {
+      const ids = Array.from({ length: 2 * ANSWER_BATCH + 3 }, (_, i) => i + 1);
+      const batches: number[][] = [];
+      const answered = new Promise<void>((resolve) => {
+        worker.on('message', (message: FromWorker) => {
+          if (message.type === 'key') {
+            void lookup(message.name).then((answer) => worker.postMessage({ type: 'key-answer', id: message.id, answer } satisfies ToWorker));
+            return;
+          }
+          expect(message.answers.every((a) => a.type === 'result')).toBe(true);
+          batches.push(message.answers.map((a) => a.id));
+          if (batches.flat().length === ids.length) resolve();
+        });
+      });
+      for (const id of ids) worker.postMessage({ type: 'analyze', id, raw: new Uint8Array(genuine), format: 'eml' } satisfies ToWorker);
+      await answered;
+      expect(batches.flat()).toEqual(ids);
+      expect(Math.max(...batches.map((b) => b.length))).toBe(ANSWER_BATCH);
+      // one wake-up of the main thread per batch, not per message
+      expect(batches.length).toBeLessThanOrEqual(Math.ceil(ids.length / 2));
+    } finally {
+      await worker.terminate();
+    }
   }, 30_000);
 });
 
