@@ -5,17 +5,8 @@ import { KeysFileError } from '../keys/keys-file.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { closeOutput, DEFAULT_DB, openOutput, write } from './output.ts';
 import { runVerify, UsageError } from '../pipeline/run-verify.ts';
-import { csvHeader, csvLine } from '../report/csv.ts';
-import { toExportRow } from '../report/export-rows.ts';
-import { jsonlLine } from '../report/jsonl.ts';
-import { makeChalk, renderTextSummary } from '../report/text.ts';
-import { renderHtmlReport } from '../report/html/render-html.ts';
-import { buildManifest } from '../report/manifest.ts';
-import { documentCsvHeader, documentCsvLine, documentJsonl, renderDocumentsText } from '../report/documents.ts';
-import { listDocuments, type DocumentStatus } from '../store/documents-pass.ts';
-import { renderMarkdownSummary } from '../report/markdown.ts';
+import type { DocumentStatus } from '../store/documents-pass.ts';
 import { createProgress } from '../report/progress.ts';
-import { renderCandidates, renderShow } from '../report/show.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
@@ -34,6 +25,12 @@ const wholeNumber = (value: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
   return n;
 };
+
+/** The text summary. Each command loads the report code it uses when it runs: `verify` starts sooner. */
+async function textSummary(summary: ReturnType<typeof summarize>, stream: NodeJS.WriteStream): Promise<string> {
+  const { makeChalk, renderTextSummary } = await import('../report/text.ts');
+  return renderTextSummary(summary, makeChalk(stream));
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -96,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const summary = summarize(db);
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else process.stdout.write(renderTextSummary(summary, makeChalk(process.stdout)));
+        else process.stdout.write(await textSummary(summary, process.stdout));
         if (opts.failOn && summary.verdicts[opts.failOn] > 0) exitCode = EXIT.failOn;
       } finally {
         db.close();
@@ -111,6 +108,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
     .action(async (opts: { format: 'jsonl' | 'csv'; db: string; out?: string; verdict?: Verdict }) => {
+      const [{ csvHeader, csvLine }, { toExportRow }, { jsonlLine }] = await Promise.all([
+        import('../report/csv.ts'),
+        import('../report/export-rows.ts'),
+        import('../report/jsonl.ts'),
+      ]);
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
@@ -140,12 +142,12 @@ export async function main(argv: string[]): Promise<number> {
         const summary = summarize(db, { verdict: opts.verdict });
         const text =
           opts.format === 'html'
-            ? renderHtmlReport(db, { verdict: opts.verdict })
+            ? (await import('../report/html/render-html.ts')).renderHtmlReport(db, { verdict: opts.verdict })
             : opts.format === 'json'
             ? `${JSON.stringify(summary, null, 2)}\n`
             : opts.format === 'md'
-              ? renderMarkdownSummary(summary, listDocuments(db))
-              : renderTextSummary(summary, makeChalk(out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream)));
+              ? (await import('../report/markdown.ts')).renderMarkdownSummary(summary, (await import('../store/documents-pass.ts')).listDocuments(db))
+              : await textSummary(summary, out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream));
         await write(out, text);
       } finally {
         db.close();
@@ -159,7 +161,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<message>', 'a Message-ID, a path relative to the dump root (path#index inside an mbox), or the sha256 of the message')
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--json', 'the stored record as JSON', false)
-    .action((argument: string, opts: { db: string; json: boolean }) => {
+    .action(async (argument: string, opts: { db: string; json: boolean }) => {
+      const [{ renderCandidates, renderShow }, { makeChalk }] = await Promise.all([import('../report/show.ts'), import('../report/text.ts')]);
       const db = openStore(opts.db, { readonly: true });
       try {
         const ids = findMessageIds(db, argument);
@@ -189,6 +192,10 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'csv', 'jsonl']).default('text'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { db: string; status?: DocumentStatus; format: 'text' | 'csv' | 'jsonl'; out?: string }) => {
+      const [{ documentCsvHeader, documentCsvLine, documentJsonl, renderDocumentsText }, { listDocuments }] = await Promise.all([
+        import('../report/documents.ts'),
+        import('../store/documents-pass.ts'),
+      ]);
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
@@ -213,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
+        const { buildManifest } = await import('../report/manifest.ts');
         await write(out, `${JSON.stringify(buildManifest(db), null, 2)}\n`);
       } finally {
         db.close();
