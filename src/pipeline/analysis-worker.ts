@@ -67,7 +67,7 @@ port.on('message', (message: ToWorker) => {
  * (JSON text, and forwarded messages the inventory copied out), which may wait for their batch
  * while the next message is read.
  */
-const readBuffer = new ReusableBuffer();
+const readBuffer = new ReusableBuffer(undefined, { scannable: true });
 
 /**
  * Messages are analysed one after the other, each marked as started in the shared progress: the

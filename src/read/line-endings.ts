@@ -1,3 +1,5 @@
+import { LINE_SCAN, scanLineFeeds } from './line-scan.ts';
+
 /** True when some line ends in a bare LF: DKIM is defined over CRLF, so such a copy needs repair. */
 export function hasBareLf(raw: Buffer): boolean {
   return scanLineEnds(raw).bareLf;
@@ -10,6 +12,8 @@ export function hasBareLf(raw: Buffer): boolean {
  * " \r\n", "\t\r\n" and "\r\r\n" once more each.
  */
 function scanLineEnds(raw: Buffer): { bareLf: boolean; cleanEnds: boolean } {
+  const scanned = scanLineFeeds(raw);
+  if (scanned !== null) return { bareLf: scanned === LINE_SCAN.bareLf, cleanEnds: scanned === LINE_SCAN.clean };
   let cleanEnds = true;
   let at = raw.indexOf(0x0a);
   while (at >= 0) {

@@ -15,3 +15,19 @@ declare module 'mailauth/lib/dkim/message-parser.js' {
   const messageParser: { MessageParser: unknown };
   export default messageParser;
 }
+
+// WebAssembly is a global of Node, but its types live in TypeScript's DOM library, which this
+// project does not load: what line-scan.ts uses of it.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
+    readonly buffer: ArrayBuffer;
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+}

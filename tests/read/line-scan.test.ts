@@ -1,0 +1,110 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import wabtFactory from 'wabt';
+import { mulberry32 } from '../../src/fuzz/mutate.ts';
+import { forgetLineEndings, hasBareLf, isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
+import { LINE_SCAN, LINE_SCAN_WASM, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
+import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** The definition, a byte at a time: what scanLineEnds in line-endings.ts answers. */
+function byDefinition(bytes: Uint8Array): LineScan {
+  let afterBlank = false;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== LF) continue;
+    if (i === 0 || bytes[i - 1] !== CR) return LINE_SCAN.bareLf;
+    if (i >= 2 && (bytes[i - 2] === 0x20 || bytes[i - 2] === 0x09 || bytes[i - 2] === CR)) afterBlank = true;
+  }
+  return afterBlank ? LINE_SCAN.crlfAfterBlankOrCr : LINE_SCAN.clean;
+}
+
+/** Bytes made mostly of what the scan looks at, often with every LF made a CRLF. */
+function randomCase(next: () => number): Buffer {
+  const alphabet = [LF, CR, 0x20, 0x09, 0x41, 0x42, 0x3d];
+  const length = Math.floor(next() * (next() < 0.2 ? 600 : 90));
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = alphabet[Math.floor(next() * (next() < 0.5 ? 2 : alphabet.length))]!;
+  return next() < 0.6 ? Buffer.from(bytes.toString('latin1').replace(/\r*\n/g, '\r\n'), 'latin1') : bytes;
+}
+
+describe('line-feed scan in WebAssembly', () => {
+  it('is what wabt compiles line-scan.wat to', async () => {
+    const wabt = await wabtFactory();
+    const source = readFileSync(join(ROOT, 'src/read/line-scan.wat'), 'utf8');
+    const module = wabt.parseWat('line-scan.wat', source, { simd: true });
+    try {
+      expect(Buffer.from(module.toBinary({}).buffer).toString('base64')).toBe(LINE_SCAN_WASM);
+    } finally {
+      module.destroy();
+    }
+  });
+
+  it('scans memory it handed out, and leaves any other memory to JavaScript', () => {
+    const memory = scannableMemory(100_000)!;
+    expect(memory.length).toBe(100_000);
+    memory.write('a\r\nb\r\n', 10, 'latin1');
+    expect(scanLineFeeds(memory.subarray(10, 16))).toBe(LINE_SCAN.clean);
+    expect(scanLineFeeds(Buffer.from(memory.subarray(10, 16)))).toBeNull();
+    // a worker's read buffer is such memory
+    const read = new ReusableBuffer(1 << 20, { scannable: true }).take(64);
+    expect(scanLineFeeds(read)).not.toBeNull();
+    expect(scanLineFeeds(new ReusableBuffer(1 << 20).take(64))).toBeNull();
+  });
+
+  it('answers as the definition on 40,000 generated cases, at every alignment and at both ends of its memory', () => {
+    const memory = scannableMemory(64 * 1024)!;
+    const next = mulberry32(8);
+    for (let n = 0; n < 40_000; n++) {
+      const bytes = randomCase(next);
+      const at = n % 3 === 0 ? 0 : n % 3 === 1 ? memory.length - bytes.length : Math.floor(next() * 64);
+      // garbage around the view: the scan must not look past either end
+      memory.fill(n % 2 ? LF : 0x20, Math.max(0, at - 32), Math.min(memory.length, at + bytes.length + 32));
+      bytes.copy(memory, at);
+      const view = memory.subarray(at, at + bytes.length);
+      const scanned = scanLineFeeds(view);
+      if (scanned !== byDefinition(bytes)) expect({ bytes: bytes.toString('latin1'), at, scanned }).toEqual({ bytes: bytes.toString('latin1'), at, scanned: byDefinition(bytes) });
+    }
+  });
+
+  it('gives toCrlf and its fast paths the same answers as the scan in JavaScript, on every demo-dump file', () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else files.push(path);
+      }
+    };
+    walk(join(ROOT, 'fixtures/demo-dump'));
+    expect(sameAnswers(files)).toBe(files.length);
+  });
+
+  it.skipIf(!HAS_CORPUS)(`gives the same answers as the scan in JavaScript on every file of the shared corpus${CORPUS_SKIP_NOTE}`, () => {
+    const files = corpusFiles();
+    expect(files.length).toBeGreaterThan(400);
+    expect(sameAnswers(files)).toBe(files.length);
+  });
+});
+
+/** Each file scanned in place in scannable memory and as a plain copy: how many agree on everything. */
+function sameAnswers(files: string[]): number {
+  const buffer = new ReusableBuffer(32 * 1024 * 1024, { scannable: true });
+  let same = 0;
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const view = buffer.take(bytes.length);
+    bytes.copy(view);
+    expect(scanLineFeeds(view)).toBe(byDefinition(bytes));
+    const plain = Buffer.from(bytes);
+    const inPlace = { bareLf: hasBareLf(view), clean: isKnownCleanLineEnds(toCrlf(view)) };
+    forgetLineEndings(view.buffer);
+    const copied = { bareLf: hasBareLf(plain), clean: isKnownCleanLineEnds(toCrlf(plain)) };
+    if (inPlace.bareLf === copied.bareLf && inPlace.clean === copied.clean) same++;
+  }
+  return same;
+}
