@@ -29,7 +29,6 @@ export type TaskAnswer =
 
 export type FromWorker = { type: 'answers'; answers: TaskAnswer[] } | { type: 'key'; id: number; name: string };
 
-
 if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
 const port = parentPort;
 const progress = progressWriter(workerData as AnalysisWorkerData);

@@ -18,7 +18,6 @@ export const receiveAnalysis = ({ json, embedded }: PostedAnalysis): MessageAnal
   embedded: embedded.map(({ partIndex, raw }) => ({ partIndex, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) })),
 });
 
-
 /**
  * A worker posts its answers a few at a time. Every message it posts wakes the main thread (a
  * write to its event fd, and a switch to it): on the bench mix that cost the worker 24 µs a
