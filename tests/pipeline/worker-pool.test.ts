@@ -42,6 +42,17 @@ describe('worker pool', () => {
     expect((await third.result).verdict.verdict).toBe('verified');
   }, 30_000);
 
+  it('analyses again, on the fresh worker, the answers a given-up worker had not posted yet', async () => {
+    analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 4, timeoutMs: 1_000 });
+    // The first two finish and wait for their batch while the third runs past its limit.
+    const first = await analyzer.submit(Buffer.from(genuine), 'eml');
+    const second = await analyzer.submit(Buffer.from(genuine), 'eml');
+    const slowOne = await analyzer.submit(Buffer.from(slow), 'eml');
+    const fourth = await analyzer.submit(Buffer.from(genuine), 'eml');
+    await expect(slowOne.result).rejects.toThrow(/timed out/);
+    for (const { result } of [first, second, fourth]) expect((await result).verdict.verdict).toBe('verified');
+  }, 30_000);
+
   it("analyses exactly the bytes of a view, copied: the caller's memory stays as it was", async () => {
     analyzer = createAnalyzer(lookup, { workers: 1 });
     // a forwarded message is a view into the message that carried it
