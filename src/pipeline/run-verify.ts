@@ -186,10 +186,12 @@ async function verifyLocked(
       }
       // Files are processed concurrently; a bound on pending files keeps memory flat.
       const sink: FileSink = {
-        file: ({ record, messages }) => {
-          writer.queueFile(runId, { ...record, analysisContext: context }, messages);
-          counts.messages += messages.length;
-          if (record.status !== 'ok') counts.errors++;
+        files: (processed) => {
+          writer.queueFiles(runId, processed.map(({ record, messages }) => ({ record: { ...record, analysisContext: context }, messages })));
+          for (const { record, messages } of processed) {
+            counts.messages += messages.length;
+            if (record.status !== 'ok') counts.errors++;
+          }
         },
         begin: (record) => writer.beginFile(runId, record),
         append: (path, messages) => {
@@ -335,7 +337,8 @@ const STREAM_BATCH = 256;
 
 /** Where processed files go: the run's batched writer, in order (a file before what it holds). */
 interface FileSink {
-  file(processed: ProcessedFile): void;
+  /** a file with the forwarded messages found inside it, committed together (never one without the others) */
+  files(processed: ProcessedFile[]): void;
   begin(record: FileRecord): void;
   append(path: string, messages: StoredMessage[]): void;
   finish(record: FileRecord): void;
@@ -403,8 +406,9 @@ async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessag
     mtimeMs: file.mtimeMs,
     sha256,
   };
-  sink.file({ record, messages });
-  for (const m of messages) for (const child of await processEmbedded(file.relPath, file.relPath, m, analyzer, 1)) sink.file(child);
+  const children: ProcessedFile[] = [];
+  for (const m of messages) children.push(...(await processEmbedded(file.relPath, file.relPath, m, analyzer, 1)));
+  sink.files([{ record, messages }, ...children]);
   return record;
 }
 
@@ -421,9 +425,8 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
   const { error } = await analyzeStream(located.messages, analyzer, async (messages) => {
     count += messages.length;
     sink.append(file.relPath, messages);
-    for (const m of messages) {
-      for (const child of await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, 1)) sink.file(child);
-    }
+    // (the mbox stays in progress until it is finished: a re-run reads it again whatever was committed)
+    for (const m of messages) sink.files(await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, 1));
   });
   const final: FileRecord = {
     ...record,
@@ -456,7 +459,7 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
       emails++;
       const path = `${file.relPath}!${item.safeName}`;
       const { messages, error: entryError } = await analyzeStream(oneMessage(item.raw), analyzer);
-      sink.file({
+      const entry: ProcessedFile = {
         record: {
           path,
           kind: 'zip-entry',
@@ -469,8 +472,10 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
           parent: { path: file.relPath, messageIndex: null },
         },
         messages,
-      });
-      for (const m of messages) for (const child of await processEmbedded(path, path, m, analyzer, 1)) sink.file(child);
+      };
+      const children: ProcessedFile[] = [];
+      for (const m of messages) children.push(...(await processEmbedded(path, path, m, analyzer, 1)));
+      sink.files([entry, ...children]);
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);

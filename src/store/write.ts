@@ -127,7 +127,22 @@ export class StoreWriter {
    * only, and a re-run redoes the lost batch.
    */
   queueFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
-    this.inBatch(() => this.saveFile(runId, file, messages), messages.length);
+    this.queueFiles(runId, [{ record: file, messages }]);
+  }
+
+  /**
+   * Writes files that must be committed together: a message file and the forwarded messages
+   * found inside it. A re-run skips a file whose row says it was analysed, so a file committed
+   * in one batch and its children in the next would, if the run died in between, leave the
+   * children out of the database for good.
+   */
+  queueFiles(runId: number, files: ReadonlyArray<{ record: FileRecord; messages: StoredMessage[] }>): void {
+    if (files.length === 0) return;
+    let messages = 0;
+    for (const f of files) messages += f.messages.length;
+    this.inBatch(() => {
+      for (const f of files) this.saveFile(runId, f.record, f.messages);
+    }, messages, files.length);
   }
 
   /**
@@ -137,7 +152,7 @@ export class StoreWriter {
    * between leaves it "in-progress", which the next run reads again from the start.
    */
   beginFile(runId: number, file: FileRecord): void {
-    this.inBatch(() => this.saveFile(runId, { ...file, status: 'in-progress' as FileRecord['status'] }, []), 0);
+    this.inBatch(() => this.saveFile(runId, { ...file, status: 'in-progress' as FileRecord['status'] }, []), 0, 1);
   }
 
   appendMessages(runId: number, path: string, messages: StoredMessage[]): void {
@@ -145,13 +160,13 @@ export class StoreWriter {
       const fileId = (this.statements.fileIdByPath.get(path) as { id: number }).id;
       for (const message of messages) this.insertMessage(runId, fileId, message);
       this.statements.addMessageCount.run(messages.length, fileId);
-    }, messages.length);
+    }, messages.length, 1);
   }
 
   finishFile(file: FileRecord): void {
     this.inBatch(() => {
       this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
-    }, 0);
+    }, 0, 1);
   }
 
   /**
@@ -160,7 +175,7 @@ export class StoreWriter {
    * thread's young generation, and copying them out of it was a quarter of that thread's time.
    * A write that fails takes its whole batch back with it, as a failed commit would.
    */
-  private inBatch(write: () => void, messages: number): void {
+  private inBatch(write: () => void, messages: number, files: number): void {
     if (!this.batch) {
       this.statements.begin.run();
       this.batch = { files: 0, messages: 0 };
@@ -171,7 +186,7 @@ export class StoreWriter {
       this.abandonBatch();
       throw err;
     }
-    this.batch.files++;
+    this.batch.files += files;
     this.batch.messages += messages;
     if (this.batch.files >= 256 || this.batch.messages >= 2_000) this.flush();
   }

@@ -78,7 +78,7 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     let killedMidRun = 0;
     // Kill points are chosen by progress, not by time, so that every kill lands mid-run on any
     // machine: once at least `target` files are committed, the process is killed.
-    for (const target of seededIntegers(20261121, 4, 1, 300)) {
+    for (const target of seededIntegers(20261121, 6, 1, 300)) {
       const run = startVerify(dump, db);
       let exited = false;
       void run.done.then(() => (exited = true));

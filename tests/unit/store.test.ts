@@ -226,6 +226,35 @@ describe('StoreWriter', () => {
     }
   });
 
+  it('commits a file and the forwarded messages found in it together, even where a batch ends between them', () => {
+    // A re-run skips a file recorded as analysed: had the batch ended between the parent and its
+    // child, a run killed before the next commit would have lost the child for good.
+    const path = dbPath();
+    const db = track(openStore(path));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    const other = new Database(path, { readonly: true });
+    const committedPaths = (): string[] => (other.prepare('SELECT path FROM source_files ORDER BY path').pluck().all() as string[]);
+    try {
+      for (let i = 0; i < 255; i++) writer.queueFile(runId, fileRecord(`a${String(i).padStart(3, '0')}.eml`), [stored(0, unsigned)]);
+      expect(committedPaths()).toEqual([]);
+      writer.queueFiles(runId, [
+        { record: fileRecord('fwd.eml'), messages: [stored(0, verified)] },
+        { record: fileRecord('fwd.eml#attachment-1', { kind: 'embedded', parent: { path: 'fwd.eml', messageIndex: 0 } }), messages: [stored(0, suspicious)] },
+      ]);
+      expect(db.inTransaction).toBe(false);
+      const committed = committedPaths();
+      expect(committed).toHaveLength(257);
+      expect(committed.slice(-2)).toEqual(['fwd.eml', 'fwd.eml#attachment-1']);
+      expect(db.prepare("SELECT p.path FROM source_files c JOIN source_files p ON p.id = c.parent_file_id WHERE c.path = 'fwd.eml#attachment-1'").pluck().get()).toBe('fwd.eml');
+      // Nothing to write is no batch.
+      writer.queueFiles(runId, []);
+      expect(db.inTransaction).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+
   it('commits a batch at 2,000 messages, whatever the number of files', () => {
     const db = track(openStore(dbPath()));
     const writer = new StoreWriter(db);
