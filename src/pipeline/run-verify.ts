@@ -22,7 +22,7 @@ import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
-import { StoreWriter, type FileRecord, type StoredMessage } from '../store/write.ts';
+import { StoreWriter, type FileChange, type FileRecord, type StoredMessage } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
 
 export interface VerifyOptions {
@@ -184,10 +184,16 @@ async function verifyLocked(
         report(file.relPath);
         continue;
       }
+      // A changed file's change is recorded with its new rows, in the same batch.
+      const changeTo = (now: FileRecord): FileChange | null =>
+        state === 'changed' && previous && now.path === file.relPath
+          ? { path: file.relPath, change: 'changed', old: previous, new: { size: now.size, mtimeMs: now.mtimeMs, sha256: now.sha256 } }
+          : null;
       // Files are processed concurrently; a bound on pending files keeps memory flat.
       const sink: FileSink = {
         files: (processed) => {
-          writer.queueFiles(runId, processed.map(({ record, messages }) => ({ record: { ...record, analysisContext: context }, messages })));
+          const change = processed.length ? changeTo(processed[0]!.record) : null;
+          writer.queueFiles(runId, processed.map(({ record, messages }) => ({ record: { ...record, analysisContext: context }, messages })), change);
           for (const { record, messages } of processed) {
             counts.messages += messages.length;
             if (record.status !== 'ok') counts.errors++;
@@ -199,16 +205,14 @@ async function verifyLocked(
           counts.messages += messages.length;
         },
         finish: (record) => {
-          writer.finishFile({ ...record, analysisContext: context });
+          const change = changeTo(record);
+          writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
           if (record.status !== 'ok') counts.errors++;
         },
       };
       const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer, sink) : processZip(file, analyzer, sink);
-      const task = work.then((own) => {
-        if (state === 'changed' && previous) {
-          counts.changed++;
-          writer.recordChange(runId, { path: file.relPath, change: 'changed', old: previous, new: { size: own.size, mtimeMs: own.mtimeMs, sha256: own.sha256 } });
-        }
+      const task = work.then(() => {
+        if (state === 'changed' && previous) counts.changed++;
         report(file.relPath);
       });
       pending.add(task);

@@ -136,12 +136,15 @@ export class StoreWriter {
    * in one batch and its children in the next would, if the run died in between, leave the
    * children out of the database for good.
    */
-  queueFiles(runId: number, files: ReadonlyArray<{ record: FileRecord; messages: StoredMessage[] }>): void {
+  queueFiles(runId: number, files: ReadonlyArray<{ record: FileRecord; messages: StoredMessage[] }>, change: FileChange | null = null): void {
     if (files.length === 0) return;
     let messages = 0;
     for (const f of files) messages += f.messages.length;
     this.inBatch(() => {
       for (const f of files) this.saveFile(runId, f.record, f.messages);
+      // in the same batch as the file's new rows: once those are committed, a re-run sees the
+      // file as unchanged, and a change recorded only afterwards would be lost with a killed run
+      if (change) this.recordChange(runId, change);
     }, messages, files.length);
   }
 
@@ -163,9 +166,10 @@ export class StoreWriter {
     }, messages.length, 1);
   }
 
-  finishFile(file: FileRecord): void {
+  finishFile(file: FileRecord, changed: { runId: number; change: FileChange } | null = null): void {
     this.inBatch(() => {
       this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
+      if (changed) this.recordChange(changed.runId, changed.change);
     }, 0, 1);
   }
 

@@ -226,9 +226,10 @@ describe('StoreWriter', () => {
     }
   });
 
-  it('commits a file and the forwarded messages found in it together, even where a batch ends between them', () => {
+  it('commits a file, the forwarded messages found in it and its recorded change together, even where a batch ends between them', () => {
     // A re-run skips a file recorded as analysed: had the batch ended between the parent and its
-    // child, a run killed before the next commit would have lost the child for good.
+    // child (or the record that it changed), a run killed before the next commit would have lost
+    // the child (or the change) for good.
     const path = dbPath();
     const db = track(openStore(path));
     const writer = new StoreWriter(db);
@@ -241,12 +242,13 @@ describe('StoreWriter', () => {
       writer.queueFiles(runId, [
         { record: fileRecord('fwd.eml'), messages: [stored(0, verified)] },
         { record: fileRecord('fwd.eml#attachment-1', { kind: 'embedded', parent: { path: 'fwd.eml', messageIndex: 0 } }), messages: [stored(0, suspicious)] },
-      ]);
+      ], { path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) } });
       expect(db.inTransaction).toBe(false);
       const committed = committedPaths();
       expect(committed).toHaveLength(257);
       expect(committed.slice(-2)).toEqual(['fwd.eml', 'fwd.eml#attachment-1']);
       expect(db.prepare("SELECT p.path FROM source_files c JOIN source_files p ON p.id = c.parent_file_id WHERE c.path = 'fwd.eml#attachment-1'").pluck().get()).toBe('fwd.eml');
+      expect(other.prepare('SELECT path, change, old_size, new_size FROM file_changes').all()).toEqual([{ path: 'fwd.eml', change: 'changed', old_size: 90, new_size: 100 }]);
       // Nothing to write is no batch.
       writer.queueFiles(runId, []);
       expect(db.inTransaction).toBe(false);
