@@ -381,6 +381,14 @@ async function processEmbedded(parentPath: string, parentLabel: string, parent: 
   return out;
 }
 
+/** A file followed by the forwarded messages found in its messages: what is written together. */
+async function withEmbedded(file: ProcessedFile, analyzer: Analyzer): Promise<ProcessedFile[]> {
+  const { path } = file.record;
+  const out = [file];
+  for (const m of file.messages) out.push(...(await processEmbedded(path, path, m, analyzer, 1)));
+  return out;
+}
+
 async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
   yield { index: 0, offset: 0, raw, format: 'eml' };
 }
@@ -410,9 +418,7 @@ async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessag
     mtimeMs: file.mtimeMs,
     sha256,
   };
-  const children: ProcessedFile[] = [];
-  for (const m of messages) children.push(...(await processEmbedded(file.relPath, file.relPath, m, analyzer, 1)));
-  sink.files([{ record, messages }, ...children]);
+  sink.files(await withEmbedded({ record, messages }, analyzer));
   return record;
 }
 
@@ -477,9 +483,7 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
         },
         messages,
       };
-      const children: ProcessedFile[] = [];
-      for (const m of messages) children.push(...(await processEmbedded(path, path, m, analyzer, 1)));
-      sink.files([entry, ...children]);
+      sink.files(await withEmbedded(entry, analyzer));
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
