@@ -57,11 +57,13 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     filename: a.filename,
     strength: a.strength,
   });
+  // Appended in place: a list copied on every append made the pass quadratic in the copies of
+  // one attachment (30,000 copies of one message in an mbox: 44 s, instead of milliseconds).
   const bySha = new Map<string, typeof attachmentRows>();
   const verifiedByName = new Map<string, typeof attachmentRows>();
   for (const a of attachmentRows) {
-    bySha.set(a.sha256, [...(bySha.get(a.sha256) ?? []), a]);
-    if (a.strength === 'verified-content' && a.normalized_name) verifiedByName.set(a.normalized_name, [...(verifiedByName.get(a.normalized_name) ?? []), a]);
+    appendTo(bySha, a.sha256, a);
+    if (a.strength === 'verified-content' && a.normalized_name) appendTo(verifiedByName, a.normalized_name, a);
   }
   const insert = db.prepare('INSERT INTO documents (file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let verified = 0;
@@ -87,6 +89,12 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     }
   })();
   return { documents: documents.length, verified, conflicts };
+}
+
+function appendTo<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
 }
 
 export interface DocumentRecord {

@@ -9,11 +9,12 @@ export const conflictingCopies: DumpCheck = (messages) => {
   const findings: DumpFinding[] = [];
   for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
     if (copies.length < 2) continue;
-    const differs = (a: DumpMessage, b: DumpMessage): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
     const verified = copies.filter((c) => c.verdict === 'verified');
+    const verifiedTwin = firstDiffering(verified);
+    const otherCopy = firstDiffering(copies);
     for (const copy of copies) {
       if (copy.verdict === 'verified') continue;
-      const twin = verified.find((v) => differs(v, copy));
+      const twin = verifiedTwin(copy);
       if (twin) {
         findings.push({
           messageId: copy.id,
@@ -27,7 +28,7 @@ export const conflictingCopies: DumpCheck = (messages) => {
         continue;
       }
       if (verified.length) continue; // identical to a verified copy: nothing to say here
-      const other = copies.find((c) => c !== copy && differs(c, copy));
+      const other = otherCopy(copy);
       if (other) {
         findings.push({
           messageId: copy.id,
@@ -43,6 +44,22 @@ export const conflictingCopies: DumpCheck = (messages) => {
   }
   return findings;
 };
+
+const differs = (a: DumpMessage, b: DumpMessage): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
+
+/**
+ * For a list of copies, the first one that differs from a given copy, found without walking the
+ * list for each copy: a search per copy made the check quadratic in the copies of one message
+ * (2.6 s for 30,000 identical unverified copies, minutes for a few hundred thousand). A copy
+ * that does not differ from the list's first differs from exactly the copies that differ from
+ * that first one, so the first of those, found once, is its answer.
+ */
+function firstDiffering(list: readonly DumpMessage[]): (copy: DumpMessage) => DumpMessage | undefined {
+  const head = list[0];
+  if (!head) return () => undefined;
+  const otherThanHead = list.find((c) => differs(c, head));
+  return (copy) => (differs(head, copy) ? head : otherThanHead);
+}
 
 const whatDiffers = (a: DumpMessage, b: DumpMessage): string =>
   [a.bodySha256 !== b.bodySha256 ? 'body' : '', a.visibleSha256 !== b.visibleSha256 ? 'visible headers (From, To, Cc, Subject, Date)' : '']
