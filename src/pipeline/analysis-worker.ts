@@ -3,6 +3,7 @@ import { analyzeMessage } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { readMessageAt, type MessageLocation } from '../read/read-container.ts';
+import { useLineScanModule } from '../read/line-scan.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { ANSWER_BATCH, postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
@@ -18,8 +19,14 @@ export type ToWorker =
   | { type: 'analyze-at'; id: number; location: MessageLocation; maxBytes: number }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
-/** What a worker is started with: the memory it reports the message in progress to. */
-export type AnalysisWorkerData = SharedArrayBuffer;
+/**
+ * What a worker is started with: the memory it reports the message in progress to, and the
+ * line-feed scanner compiled once for the process (null where WebAssembly is unavailable).
+ */
+export interface AnalysisWorkerData {
+  progress: SharedArrayBuffer;
+  lineScan: WebAssembly.Module | null;
+}
 
 /** What became of one message handed to a worker. */
 export type TaskAnswer =
@@ -31,7 +38,9 @@ export type FromWorker = { type: 'answers'; answers: TaskAnswer[] } | { type: 'k
 
 if (!parentPort) throw new Error('analysis-worker.ts must run in a worker thread');
 const port = parentPort;
-const progress = progressWriter(workerData as AnalysisWorkerData);
+const started = workerData as AnalysisWorkerData;
+const progress = progressWriter(started.progress);
+useLineScanModule(started.lineScan);
 
 const waiting = new Map<number, (answer: KeyAnswer) => void>();
 const known = new Map<string, Promise<KeyAnswer>>();

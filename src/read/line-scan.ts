@@ -27,7 +27,15 @@ const WASM_PAGE = 64 * 1024;
 
 let compiled: WebAssembly.Module | null | undefined;
 
-function lineScanModule(): WebAssembly.Module | null {
+/**
+ * The compiled scanner, compiled once per process: the main thread compiles it and hands it to
+ * every analysis thread (`useLineScanModule`), which then shares its code instead of compiling
+ * and freeing its own. Threads that compile and free WebAssembly code as they start and stop
+ * can trip a V8 check on its registry of code pages (`jit_page.has_value()`; nodejs/node#64500).
+ * A test process that starts and stops many pools died of it once, and of a bare SIGSEGV twice,
+ * in 6 CI runs on 2026-12-04; that the SIGSEGVs are the same fault is not proven.
+ */
+export function lineScanModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   try {
     compiled = new WebAssembly.Module(Buffer.from(LINE_SCAN_WASM, 'base64'));
@@ -35,6 +43,11 @@ function lineScanModule(): WebAssembly.Module | null {
     compiled = null;
   }
   return compiled;
+}
+
+/** Takes the scanner another thread compiled (see lineScanModule). */
+export function useLineScanModule(module: WebAssembly.Module | null): void {
+  compiled ??= module;
 }
 
 /** The scanner of each memory this module handed out, by the memory's ArrayBuffer. */
