@@ -15,7 +15,7 @@ import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import { readZipEmails } from '../read/zip.ts';
+import { locateZipEntries, type LocatedZipEntry } from '../read/zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
@@ -451,53 +451,92 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
 }
 
 /**
- * A zip archive is opened (streamed, never extracted) and every email in it is verified as a
- * file of its own, `archive.zip!inner/path.eml`. The archive's other entries are left alone.
+ * A zip archive is never extracted: this thread reads its central directory, and each entry is
+ * read and inflated where it lies by the thread that analyses it, several at once, as the
+ * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
+ * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
+ * too large) are recorded as such; directories and entries that are not emails are left alone.
  */
 async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   sink.begin(record);
+  // the archive's own sha256, read alongside its entries
+  const archiveSha256 = hashFile(file.absPath).catch(() => null);
   const notes: string[] = [];
   let emails = 0;
   let error: ReadError | null = null;
+  const entryRecord = (safeName: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
+    path: `${file.relPath}!${safeName}`,
+    kind: 'zip-entry',
+    mtimeMs: null,
+    parent: { path: file.relPath, messageIndex: null },
+    ...fields,
+  });
+  const refusal = (safeName: string, code: string, detail: string, size: number | null): ProcessedFile => ({
+    record: entryRecord(safeName, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail, size, sha256: null }),
+    messages: [],
+  });
+  const analyzeEntry = async ({ safeName, location }: LocatedZipEntry): Promise<void> => {
+    const { messages, error: entryError } = await analyzeStream(
+      [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
+      analyzer,
+    );
+    if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
+    emails++;
+    if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
+      sink.files([refusal(safeName, entryError.code, entryError.message, location.size)]);
+      return;
+    }
+    const entry: ProcessedFile = {
+      record: entryRecord(safeName, {
+        status: entryError ? 'error' : 'ok',
+        reason: entryError?.code ?? null,
+        detail: entryError?.message ?? null,
+        size: location.size,
+        sha256: messages[0]?.analysis.sha256 ?? null,
+      }),
+      messages,
+    };
+    sink.files(await withEmbedded(entry, analyzer));
+  };
+  const pending = new Set<Promise<void>>();
   try {
-    for await (const item of readZipEmails(file.absPath)) {
-      if (!('raw' in item)) {
+    for await (const item of locateZipEntries(file.absPath)) {
+      if ('skipped' in item) {
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
+        else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(item.safeName, item.code, item.skipped, null)]);
         continue;
       }
-      emails++;
-      const path = `${file.relPath}!${item.safeName}`;
-      const { messages, error: entryError } = await analyzeStream(oneMessage(item.raw), analyzer);
-      const entry: ProcessedFile = {
-        record: {
-          path,
-          kind: 'zip-entry',
-          status: entryError ? 'error' : 'ok',
-          reason: entryError?.code ?? null,
-          detail: entryError?.message ?? null,
-          size: item.raw.length,
-          mtimeMs: null,
-          sha256: messages[0]?.analysis.sha256 ?? null,
-          parent: { path: file.relPath, messageIndex: null },
-        },
-        messages,
-      };
-      sink.files(await withEmbedded(entry, analyzer));
+      const task = analyzeEntry(item);
+      pending.add(task);
+      void task.finally(() => pending.delete(task));
+      if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+  } finally {
+    await Promise.all(pending);
   }
   const final: FileRecord = {
     ...record,
     status: error ? (emails ? 'partial' : 'error') : 'ok',
     reason: error?.code ?? (notes.length ? 'zip-limits' : null),
     detail: error?.message ?? (notes.length ? notes.join('; ') : `${emails} email(s) inside`),
-    sha256: await hashFile(file.absPath).catch(() => null),
+    sha256: await archiveSha256,
   };
   sink.finish(final);
   return final;
 }
+
+/** Entries of an archive that are no business of a mail verifier: not recorded. */
+const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
+/** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
+const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry']);
+/**
+ * Entries of one archive in progress at once: enough to keep every worker busy (each holds only
+ * the entry it is on; nothing of them waits here but their analyses).
+ */
+const MAX_PENDING_ENTRIES = 32;
 
 function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): FileRecord {
   return {

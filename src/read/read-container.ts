@@ -5,6 +5,8 @@ import { readEmlx } from './emlx.ts';
 import { readMbox, scanMbox, type FileIdentity, type MboxScan } from './mbox.ts';
 import { messageFromRange, type MboxRange } from './mbox-split.ts';
 import { ReadError, type RawMessage } from './types.ts';
+import { readZipEntryAt } from './zip-entry.ts';
+import type { ZipEntryLocation } from './zip.ts';
 
 /** Above this, a single message is refused rather than loaded: real mail is far smaller. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -100,19 +102,23 @@ export async function* readContainer(
 
 /**
  * Where one message's bytes are, for the thread that analyses it to read them itself: a whole
- * single-message file, or the range of one message in an mbox that the main thread scanned.
+ * single-message file, the range of one message in an mbox that the main thread scanned, or an
+ * entry of a zip archive whose central directory the main thread read.
  */
 export type MessageLocation =
   | { absPath: string; kind: SingleMessageKind }
-  | { absPath: string; kind: 'mbox'; range: MboxRange; identity: FileIdentity };
+  | { absPath: string; kind: 'mbox'; range: MboxRange; identity: FileIdentity }
+  | { absPath: string; kind: 'zip-entry'; entry: ZipEntryLocation };
 
 /**
  * The message at a location. With `into`, read into that reused memory, valid until its next
  * use. Whatever goes wrong surfaces as a ReadError.
  */
 export function readMessageAt(location: MessageLocation, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES, into?: ReadTarget): RawMessage {
-  if (location.kind !== 'mbox') return readSingleMessage(location, location.kind, maxMessageBytes, into);
+  if (location.kind !== 'mbox' && location.kind !== 'zip-entry') return readSingleMessage(location, location.kind, maxMessageBytes, into);
   try {
+    // (a zip entry has its archive's own limit on its size, in its location)
+    if (location.kind === 'zip-entry') return { index: 0, offset: 0, raw: readZipEntryAt(location.absPath, location.entry, into), format: 'eml' };
     return readMboxMessage(location, into);
   } catch (error) {
     throw asReadError(error);

@@ -1,22 +1,25 @@
 /**
- * The email messages inside a zip archive of the dump, read with yauzl straight from the
- * archive, in memory: nothing is ever extracted to disk, and the archive is opened read-only
- * through openEvidence like every other file of the dump.
+ * The email messages inside a zip archive of the dump, read in memory: nothing is ever extracted
+ * to disk, and the archive is opened read-only through openEvidence like every other file of the
+ * dump. Two readers share the central directory's guards (judgeEntry): readZipEmails streams
+ * every entry through yauzl on the calling thread; locateZipEntries only lists where the entries
+ * lie, for `verify`'s analysing threads to read and inflate each one themselves (zip-entry.ts).
  *
  * An archive is hostile input. The guards:
  * - entry names are never used as paths; `safeName` is a printable, traversal-free form of the
  *   name for reports (see sanitizeEntryName);
- * - sizes are counted as the data is inflated, not taken from the headers, and the stream is
- *   aborted the moment a limit is crossed: per entry (`maxEntryBytes`), per archive
- *   (`maxTotalBytes`, which then stops the archive), and by compression ratio (`maxRatio`, for
- *   entries past `ratioMinBytes`: zip bombs); yauzl's validateEntrySizes also refuses an entry
- *   that inflates to more, or less, than its header declares;
+ * - no entry may inflate to more, or less, than its header declares (readZipEmails: yauzl's
+ *   validateEntrySizes, the stream aborted the moment it is crossed; readZipEntryAt: zlib stops
+ *   a byte past it), so the limits are crossed by declared sizes or not at all: per entry
+ *   (`maxEntryBytes`), per archive (`maxTotalBytes`, which then stops the archive), and by
+ *   compression ratio (`maxRatio`, for entries past `ratioMinBytes`: zip bombs);
  * - declared sizes and ratios refuse an entry before any of it is inflated;
  * - at most `maxEntries` entries are looked at;
  * - encrypted entries, unknown compression methods and entries sharing their data with an
  *   earlier entry (overlapping-entry bombs) are skipped;
  * - every message read is checked against the CRC-32 of its entry.
- * Memory stays within about one entry (`maxEntryBytes`) plus yauzl's and zlib's buffers.
+ * Memory stays within about one entry (`maxEntryBytes`) plus yauzl's and zlib's buffers, per
+ * thread reading entries.
  */
 import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -26,6 +29,9 @@ import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
+import { SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
+
+export { sniffsAsMessage };
 
 export interface ZipLimits {
   /** entries looked at before the archive is given up (a marker is yielded); default 10,000 */
@@ -70,6 +76,8 @@ export interface ZipSkipped {
   entryName: string;
   safeName: string;
   skipped: string;
+  /** what kind of refusal, for the database (`source_files.reason`) */
+  code: ZipSkipCode;
   /** set on the last item when the archive was given up (too many entries, too many bytes) */
   stopped?: true;
   /** with `hashOthers`: inflated size and sha256 of an entry that is not a message */
@@ -79,7 +87,21 @@ export interface ZipSkipped {
 
 export type ZipItem = ZipEmail | ZipSkipped;
 
-const SNIFF_BYTES = 4096;
+/**
+ * Why an entry was not read as a message. `directory` and `not-email` are the normal case of an
+ * archive's other entries; every other code is a refusal worth recording against the archive.
+ */
+export type ZipSkipCode =
+  | 'directory'
+  | 'not-email'
+  | 'empty'
+  | 'encrypted'
+  | 'unsupported-compression'
+  | 'zip-bomb'
+  | 'too-large'
+  | 'corrupt-entry'
+  | 'zip-limits';
+
 
 /**
  * A form of an entry name that is safe to show and to embed in a path string such as
@@ -98,13 +120,6 @@ export function sanitizeEntryName(name: string, index = 0): string {
   const first = segments[0];
   if (first !== undefined && /^[A-Za-z]:/.test(first)) segments[0] = `${first[0]}%3A${first.slice(2)}`;
   return segments.length === 0 ? `entry-${index}` : segments.join('/');
-}
-
-/** True when `head` (the first bytes of a file) looks like an RFC 5322 message. */
-export function sniffsAsMessage(head: Buffer): boolean {
-  const text = head.subarray(0, SNIFF_BYTES).toString('latin1');
-  if (!/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(text)) return false;
-  return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
 }
 
 function describe(err: unknown): string {
@@ -218,29 +233,83 @@ function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
   });
 }
 
-/** Why reading an entry stopped early. */
-type Abort = { kind: 'skip'; reason: string } | { kind: 'stop'; reason: string };
+/** Limits with their defaults filled in. */
+type ResolvedLimits = Required<Omit<ZipLimits, 'hashOthers'>>;
+
+function resolveLimits(limits: ZipLimits): ResolvedLimits {
+  return {
+    maxEntries: limits.maxEntries ?? ZIP_DEFAULTS.maxEntries,
+    maxEntryBytes: limits.maxEntryBytes ?? ZIP_DEFAULTS.maxEntryBytes,
+    maxTotalBytes: limits.maxTotalBytes ?? ZIP_DEFAULTS.maxTotalBytes,
+    maxRatio: limits.maxRatio ?? ZIP_DEFAULTS.maxRatio,
+    ratioMinBytes: limits.ratioMinBytes ?? ZIP_DEFAULTS.ratioMinBytes,
+  };
+}
+
+/** What the guards remember from one entry of an archive to the next. */
+interface DirectoryState {
+  /** inflated bytes counted against `maxTotalBytes` */
+  total: number;
+  /** local header offsets already read: an entry pointing at one again is an overlap bomb */
+  dataOffsets: Set<number>;
+}
+
+/** The most an entry may inflate to before it counts as a bomb by ratio. */
+const ratioLimitOf = (entry: Entry, limits: ResolvedLimits): number => Math.max(limits.ratioMinBytes, entry.compressedSize * limits.maxRatio);
+
+const isNamedMessage = (entryName: string): boolean => /\.eml$/i.test(entryName);
+
+type Refusal = Pick<ZipSkipped, 'skipped' | 'code' | 'stopped'>;
 
 /**
- * The messages in the zip archive at `absPath`, in central directory order, with a `skipped`
- * item for every other entry (see the module comment for the guards). A corrupt archive throws a
- * ReadError with code 'corrupt-zip', after the items read before the damage; system errors
- * opening the file are thrown as they are.
+ * The central directory's verdict on an entry, before any of its data is read: why it is not
+ * read, or null to read it. Both readers of archives apply these same guards.
  */
-export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): AsyncGenerator<ZipItem> {
-  const maxEntries = limits.maxEntries ?? ZIP_DEFAULTS.maxEntries;
-  const maxEntryBytes = limits.maxEntryBytes ?? ZIP_DEFAULTS.maxEntryBytes;
-  const maxTotalBytes = limits.maxTotalBytes ?? ZIP_DEFAULTS.maxTotalBytes;
-  const maxRatio = limits.maxRatio ?? ZIP_DEFAULTS.maxRatio;
-  const ratioMinBytes = limits.ratioMinBytes ?? ZIP_DEFAULTS.ratioMinBytes;
-  const hashOthers = limits.hashOthers ?? false;
+function judgeEntry(entry: Entry, index: number, entryName: string, limits: ResolvedLimits, state: DirectoryState): Refusal | null {
+  if (index >= limits.maxEntries) return { skipped: `archive given up: more than ${limits.maxEntries} entries`, code: 'zip-limits', stopped: true };
+  if (entryName.endsWith('/') || entryName.endsWith('\\')) return { skipped: 'directory', code: 'directory' };
+  if (entry.isEncrypted()) return { skipped: 'encrypted', code: 'encrypted' };
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    return { skipped: `unsupported compression method ${entry.compressionMethod}`, code: 'unsupported-compression' };
+  }
+  if (state.dataOffsets.has(entry.relativeOffsetOfLocalHeader)) {
+    return { skipped: 'zip bomb suspected: entry shares its data with an earlier entry', code: 'zip-bomb' };
+  }
+  state.dataOffsets.add(entry.relativeOffsetOfLocalHeader);
+  const declared = entry.uncompressedSize;
+  if (declared > ratioLimitOf(entry, limits)) {
+    return { skipped: `zip bomb suspected: declares ${declared} bytes from ${entry.compressedSize} compressed (limit ${limits.maxRatio}:1)`, code: 'zip-bomb' };
+  }
+  if (isNamedMessage(entryName) && declared > limits.maxEntryBytes) {
+    return { skipped: `too large: declares ${declared} bytes, over the ${limits.maxEntryBytes}-byte limit`, code: 'too-large' };
+  }
+  if (state.total + declared > limits.maxTotalBytes) {
+    return { skipped: `archive given up: it inflates to more than ${limits.maxTotalBytes} bytes`, code: 'zip-limits', stopped: true };
+  }
+  return null;
+}
 
+/** One entry of the central directory, with its names. */
+interface DirectoryEntry {
+  zip: ZipFile;
+  entry: Entry;
+  index: number;
+  entryName: string;
+  safeName: string;
+}
+
+/**
+ * The entries of the archive at `absPath`, in central directory order, then the archive closed.
+ * A corrupt archive throws a ReadError with code 'corrupt-zip', after the entries read before
+ * the damage; system errors opening the file are thrown as they are.
+ */
+async function* zipDirectory(absPath: string, onOpen?: (identity: { size: number; mtimeMs: number }) => void): AsyncGenerator<DirectoryEntry> {
   const handle = await openEvidence(absPath);
   let zip: ZipFile | null = null;
-  let stream: Readable | null = null;
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    onOpen?.({ size: stats.size, mtimeMs: stats.mtimeMs });
     try {
       zip = await openZip(handle, stats.size);
     } catch (err) {
@@ -248,9 +317,6 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
     }
     // a late error (closing) must not go unhandled; entry errors are taken through nextEntry
     zip.on('error', () => {});
-
-    let total = 0;
-    const dataOffsets = new Set<number>();
     for (let index = 0; ; index++) {
       let entry: Entry | null;
       try {
@@ -259,56 +325,51 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
         throw new ReadError('corrupt-zip', `corrupt zip central directory after ${index} entries: ${describe(err)}`);
       }
       if (entry === null) return;
-
       const entryName = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
-      const safeName = sanitizeEntryName(entryName, index);
+      yield { zip, entry, index, entryName, safeName: sanitizeEntryName(entryName, index) };
+    }
+  } finally {
+    zip?.close();
+    await handle.close();
+  }
+}
+
+/** Why reading an entry stopped early. */
+type Abort = { kind: 'skip'; reason: string; code: ZipSkipCode } | { kind: 'stop'; reason: string };
+
+/**
+ * The messages in the zip archive at `absPath`, in central directory order, with a `skipped`
+ * item for every other entry (see the module comment for the guards), each read here, on the
+ * calling thread. A corrupt archive throws a ReadError with code 'corrupt-zip', after the items
+ * read before the damage; system errors opening the file are thrown as they are.
+ * (`verify` reads its archives with locateZipEntries instead: the analysing threads inflate.)
+ */
+export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): AsyncGenerator<ZipItem> {
+  const resolved = resolveLimits(limits);
+  const { maxEntryBytes, maxTotalBytes, maxRatio } = resolved;
+  const hashOthers = limits.hashOthers ?? false;
+  const state: DirectoryState = { total: 0, dataOffsets: new Set() };
+  let stream: Readable | null = null;
+  try {
+    for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath)) {
       const item = { index, entryName, safeName };
-      const skip = (skipped: string): ZipSkipped => ({ ...item, skipped });
-      const stop = (skipped: string): ZipSkipped => ({ ...item, skipped, stopped: true });
+      const skip = (skipped: string, code: ZipSkipCode): ZipSkipped => ({ ...item, skipped, code });
+      const stop = (skipped: string): ZipSkipped => ({ ...item, skipped, code: 'zip-limits', stopped: true });
 
-      if (index >= maxEntries) {
-        yield stop(`archive given up: more than ${maxEntries} entries`);
-        return;
-      }
-      if (entryName.endsWith('/') || entryName.endsWith('\\')) {
-        yield skip('directory');
+      const refused = judgeEntry(entry, index, entryName, resolved, state);
+      if (refused) {
+        yield { ...item, ...refused };
+        if (refused.stopped) return;
         continue;
       }
-      if (entry.isEncrypted()) {
-        yield skip('encrypted');
-        continue;
-      }
-      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-        yield skip(`unsupported compression method ${entry.compressionMethod}`);
-        continue;
-      }
-      if (dataOffsets.has(entry.relativeOffsetOfLocalHeader)) {
-        yield skip('zip bomb suspected: entry shares its data with an earlier entry');
-        continue;
-      }
-      dataOffsets.add(entry.relativeOffsetOfLocalHeader);
-
       const declared = entry.uncompressedSize;
-      const compressed = entry.compressedSize;
-      const ratioLimit = Math.max(ratioMinBytes, compressed * maxRatio);
-      if (declared > ratioLimit) {
-        yield skip(`zip bomb suspected: declares ${declared} bytes from ${compressed} compressed (limit ${maxRatio}:1)`);
-        continue;
-      }
-      const named = /\.eml$/i.test(entryName);
-      if (named && declared > maxEntryBytes) {
-        yield skip(`too large: declares ${declared} bytes, over the ${maxEntryBytes}-byte limit`);
-        continue;
-      }
-      if (total + declared > maxTotalBytes) {
-        yield stop(`archive given up: it inflates to more than ${maxTotalBytes} bytes`);
-        return;
-      }
+      const ratioLimit = ratioLimitOf(entry, resolved);
+      const named = isNamedMessage(entryName);
 
       try {
         stream = await openStream(zip, entry);
       } catch (err) {
-        yield skip(`unreadable entry: ${describe(err)}`);
+        yield skip(`unreadable entry: ${describe(err)}`, 'corrupt-entry');
         continue;
       }
 
@@ -327,15 +388,15 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           filled += chunk.length;
-          total += chunk.length;
-          if (total > maxTotalBytes) {
+          state.total += chunk.length;
+          if (state.total > maxTotalBytes) {
             abort = { kind: 'stop', reason: `archive given up: it inflates to more than ${maxTotalBytes} bytes` };
           } else if (filled > declared) {
-            abort = { kind: 'skip', reason: `zip bomb suspected: inflates to more than the ${declared} bytes it declares` };
+            abort = { kind: 'skip', reason: `zip bomb suspected: inflates to more than the ${declared} bytes it declares`, code: 'zip-bomb' };
           } else if (filled > ratioLimit) {
-            abort = { kind: 'skip', reason: `zip bomb suspected: inflates beyond ${maxRatio}:1` };
+            abort = { kind: 'skip', reason: `zip bomb suspected: inflates beyond ${maxRatio}:1`, code: 'zip-bomb' };
           } else if (isMessage && filled > maxEntryBytes) {
-            abort = { kind: 'skip', reason: `too large: over the ${maxEntryBytes}-byte limit` };
+            abort = { kind: 'skip', reason: `too large: over the ${maxEntryBytes}-byte limit`, code: 'too-large' };
           }
           if (abort) break;
           crc = crc32(chunk, crc);
@@ -357,7 +418,7 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
           decided = true;
           if (sniffsAsMessage(start)) {
             if (declared > maxEntryBytes) {
-              abort = { kind: 'skip', reason: `too large: declares ${declared} bytes, over the ${maxEntryBytes}-byte limit` };
+              abort = { kind: 'skip', reason: `too large: declares ${declared} bytes, over the ${maxEntryBytes}-byte limit`, code: 'too-large' };
               break;
             }
             isMessage = true;
@@ -366,15 +427,15 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
           } else if (hashOthers) {
             hash = createHash('sha256').update(start);
           } else {
-            abort = { kind: 'skip', reason: 'not an email message' };
+            abort = { kind: 'skip', reason: 'not an email message', code: 'not-email' };
             break;
           }
         }
       } catch (err) {
         const message = describe(err);
         abort = /too many bytes in the stream/.test(message)
-          ? { kind: 'skip', reason: `zip bomb suspected: inflates to more than the ${declared} bytes it declares` }
-          : { kind: 'skip', reason: `corrupt entry: ${message}` };
+          ? { kind: 'skip', reason: `zip bomb suspected: inflates to more than the ${declared} bytes it declares`, code: 'zip-bomb' }
+          : { kind: 'skip', reason: `corrupt entry: ${message}`, code: 'corrupt-entry' };
       } finally {
         // breaking out of the loop destroyed the stream already; make sure of it
         stream.destroy();
@@ -386,29 +447,102 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
         return;
       }
       if (abort) {
-        yield skip(abort.reason);
+        yield skip(abort.reason, abort.code);
         continue;
       }
       if (filled !== declared) {
-        yield skip(`corrupt entry: inflates to ${filled} bytes, ${declared} declared`);
+        yield skip(`corrupt entry: inflates to ${filled} bytes, ${declared} declared`, 'corrupt-entry');
         continue;
       }
       if (crc >>> 0 !== entry.crc32 >>> 0) {
-        yield skip('corrupt entry: CRC-32 mismatch');
+        yield skip('corrupt entry: CRC-32 mismatch', 'corrupt-entry');
         continue;
       }
       if (!decided) {
         // only an empty entry ends before the sniff decides
-        yield hashOthers ? { ...skip('empty'), size: 0, sha256: createHash('sha256').digest('hex') } : skip('empty');
+        yield hashOthers ? { ...skip('empty', 'empty'), size: 0, sha256: createHash('sha256').digest('hex') } : skip('empty', 'empty');
       } else if (isMessage && buffer) {
         yield { ...item, raw: buffer };
       } else if (hash) {
-        yield { ...skip('not an email message'), size: filled, sha256: hash.digest('hex') };
+        yield { ...skip('not an email message', 'not-email'), size: filled, sha256: hash.digest('hex') };
       }
     }
   } finally {
     stream?.destroy();
-    zip?.close();
-    await handle.close();
+  }
+}
+
+/**
+ * Where an entry's data lies in its archive, for the thread that analyses it to read and inflate
+ * it itself (see readZipEntryAt): its bytes never pass through the main thread.
+ */
+export interface ZipEntryLocation {
+  /** the archive as it was when its central directory was read: a changed archive is not read */
+  identity: { size: number; mtimeMs: number };
+  /** offset of the entry's (compressed) data, past its local header */
+  dataStart: number;
+  compressedSize: number;
+  /** the inflated size the archive declares: the entry must inflate to exactly this */
+  size: number;
+  method: 0 | 8;
+  crc32: number;
+  /** named `.eml`: read as a message whatever its content; any other entry only if it sniffs as one */
+  named: boolean;
+  maxEntryBytes: number;
+}
+
+export interface LocatedZipEntry {
+  index: number;
+  entryName: string;
+  safeName: string;
+  location: ZipEntryLocation;
+}
+
+/**
+ * The entries of the zip archive at `absPath` that may be messages, located for the threads
+ * that read them, and a `skipped` item for every other entry, in central directory order. The
+ * central directory's guards are readZipEmails' (judgeEntry); the rest are applied where the
+ * entry is inflated, by readZipEntryAt: the same outcome for every entry, as a test checks.
+ *
+ * The archive's total is counted as the entries declare, which bounds what they may inflate to
+ * (an entry that inflates to more is refused as soon as it does). An entry not named `.eml` and
+ * too large to be a message is counted only for the head that is inflated to tell what it is.
+ * Errors are readZipEmails'.
+ */
+export async function* locateZipEntries(absPath: string, limits: ZipLimits = {}): AsyncGenerator<LocatedZipEntry | ZipSkipped> {
+  const resolved = resolveLimits(limits);
+  const state: DirectoryState = { total: 0, dataOffsets: new Set() };
+  let identity = { size: 0, mtimeMs: 0 };
+  for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath, (seen) => (identity = seen))) {
+    const item = { index, entryName, safeName };
+    const refused = judgeEntry(entry, index, entryName, resolved, state);
+    if (refused) {
+      yield { ...item, ...refused };
+      if (refused.stopped) return;
+      continue;
+    }
+    let dataStart: number;
+    try {
+      ({ fileDataStart: dataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true }));
+    } catch (err) {
+      yield { ...item, skipped: `unreadable entry: ${describe(err)}`, code: 'corrupt-entry' };
+      continue;
+    }
+    const named = isNamedMessage(entryName);
+    const declared = entry.uncompressedSize;
+    state.total += named || declared <= resolved.maxEntryBytes ? declared : Math.min(declared, SNIFF_BYTES);
+    yield {
+      ...item,
+      location: {
+        identity,
+        dataStart,
+        compressedSize: entry.compressedSize,
+        size: declared,
+        method: entry.compressionMethod as 0 | 8,
+        crc32: entry.crc32,
+        named,
+        maxEntryBytes: resolved.maxEntryBytes,
+      },
+    };
   }
 }

@@ -2,10 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readZipEmails, sanitizeEntryName, sniffsAsMessage, type ZipItem, type ZipSkipped } from '../../src/read/zip.ts';
+import { locateZipEntries, readZipEmails, sanitizeEntryName, sniffsAsMessage, type ZipItem, type ZipLimits, type ZipSkipped } from '../../src/read/zip.ts';
+import { readZipEntryAt } from '../../src/read/zip-entry.ts';
+import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError } from '../../src/read/types.ts';
 import { crlf, headers, sha256 } from './support.ts';
 import { buildZip, deflatedZeros, type ZipEntrySpec } from './zip-writer.ts';
+import { readResults, runCliMeasured } from '../hostile/support.ts';
+import { mkdirSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'leakcheck-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -224,5 +228,193 @@ describe('readZipEmails', () => {
     }
     // nothing left open: reading it again works
     expect((await collect(path)).items).toHaveLength(3);
+  });
+});
+
+/**
+ * What became of each entry: its bytes' sha256, or why it was skipped. `stopped` marks where the
+ * archive was given up.
+ */
+type Outcome = [index: number, outcome: string];
+
+async function outcomesOfReadZipEmails(path: string, limits?: ZipLimits): Promise<Outcome[]> {
+  const { items, thrown } = await collect(path, limits);
+  const out: Outcome[] = items.map((i) => [i.index, 'raw' in i ? `message ${sha256(i.raw)}` : `${i.stopped ? 'stopped ' : ''}${i.code}`]);
+  if (thrown) out.push([-1, `throws ${(thrown as ReadError).code}`]);
+  return out;
+}
+
+/** The path `verify` takes: the central directory here, each entry read where it lies, as a worker does. */
+async function outcomesOfLocated(path: string, limits?: ZipLimits, into?: ReusableBuffer): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  try {
+    for await (const item of locateZipEntries(path, limits)) {
+      if ('skipped' in item) {
+        out.push([item.index, `${item.stopped ? 'stopped ' : ''}${item.code}`]);
+        continue;
+      }
+      try {
+        out.push([item.index, `message ${sha256(readZipEntryAt(path, item.location, into))}`]);
+      } catch (err) {
+        if (!(err instanceof ReadError)) throw err;
+        out.push([item.index, err.code]);
+      }
+    }
+  } catch (err) {
+    out.push([-1, `throws ${(err as ReadError).code}`]);
+  }
+  return out;
+}
+
+describe('locateZipEntries and readZipEntryAt (how verify reads archives: each entry inflated by its worker)', () => {
+  const big = Buffer.concat([email(1), Buffer.alloc(3 * 1024 * 1024, 0x41)]);
+  const noisy = Buffer.from(Array.from({ length: 2 * 1024 * 1024 }, (_, i) => (i * 7919) % 251));
+  const hostile: Array<{ name: string; entries: () => Promise<ZipEntrySpec[]>; limits?: ZipLimits; damage?: number }> = [
+    {
+      name: 'messages stored and deflated, named or not, among other entries',
+      entries: async () => [
+        { name: 'inbox/1.eml', data: email(1) },
+        { name: 'inbox/', data: Buffer.alloc(0), method: 0 },
+        { name: 'inbox/2.EML', data: email(2), method: 0 },
+        { name: 'report.pdf', data: pdf },
+        { name: 'stored.pdf', data: pdf, method: 0 },
+        { name: 'export/00017', data: email(17) },
+        { name: 'export/00018', data: email(18), method: 0 },
+        { name: 'notes.txt', data: Buffer.from('Subject: not really\nthis is a note with a colon: yes\n') },
+        { name: 'empty.txt', data: Buffer.alloc(0) },
+        { name: 'empty.eml', data: Buffer.alloc(0), method: 0 },
+        { name: 'noise.bin', data: noisy },
+        { name: '../../evil.eml', data: email(3) },
+      ],
+    },
+    {
+      name: 'bombs: declared, lying, sharing data',
+      entries: async () => {
+        const declared = await deflatedZeros(64 * 1024 * 1024);
+        const liar = await deflatedZeros(32 * 1024 * 1024);
+        return [
+          { name: 'before.eml', data: email(1) },
+          { name: 'bomb.eml', compressed: declared.compressed, declaredSize: 64 * 1024 * 1024, crc: declared.crc },
+          { name: 'liar.eml', compressed: liar.compressed, declaredSize: 1000, crc: liar.crc },
+          { name: 'liar.bin', compressed: liar.compressed, declaredSize: 1000, crc: liar.crc },
+          { name: 'copy.eml', data: email(1), shareWith: 0 },
+          { name: 'after.eml', data: email(2) },
+        ];
+      },
+    },
+    {
+      name: 'encrypted, unknown methods, CRC failures, entries inflating to less than declared',
+      entries: async () => [
+        { name: 'secret.eml', data: email(1), flags: 1, method: 0, compressed: Buffer.concat([Buffer.alloc(12), email(1)]) },
+        { name: 'bzip.eml', data: email(2), method: 12 as 8 },
+        { name: 'crc.eml', data: email(4), crc: 1234 },
+        { name: 'crc-stored', data: email(5), crc: 99, method: 0 },
+        { name: 'short.eml', data: email(6), declaredSize: email(6).length + 10 },
+        { name: 'garbage.eml', compressed: Buffer.from('this is not deflate data at all'), declaredSize: 100, crc: 0 },
+        { name: 'good.eml', data: email(7) },
+      ],
+    },
+    {
+      name: 'the size, ratio and entry-count limits',
+      entries: async () => [
+        { name: 'big.eml', data: big },
+        { name: 'big-unnamed', data: big },
+        { name: 'ratio.bin', data: Buffer.alloc(2 * 1024 * 1024) },
+        { name: 'ok.eml', data: email(2) },
+        { name: 'noise.bin', data: noisy, method: 0 },
+        { name: 'late.eml', data: email(3) },
+      ],
+      limits: { maxEntryBytes: 1024 * 1024, maxRatio: 100_000, maxEntries: 5 },
+    },
+    {
+      name: 'a damaged central directory',
+      entries: async () => [1, 2, 3, 4].map((n) => ({ name: `${n}.eml`, data: email(n) })),
+      damage: 2,
+    },
+  ];
+
+  for (const { name, entries, limits, damage } of hostile) {
+    it(`gives every entry the outcome readZipEmails gives it: ${name}`, async () => {
+      const path = writeZip(await entries(), damage === undefined ? undefined : { damageCentralDirectoryAfter: damage });
+      const before = readFileSync(path);
+      const expected = await outcomesOfReadZipEmails(path, limits);
+      // the cases cover what they say (not every entry skipped for one dull reason)
+      expect(new Set(expected.map(([, o]) => o.split(' ')[0])).size).toBeGreaterThan(1);
+      expect(await outcomesOfLocated(path, limits)).toEqual(expected);
+      // and in a worker's reused memory, one entry after the other
+      expect(await outcomesOfLocated(path, limits, new ReusableBuffer(8 * 1024 * 1024, { scannable: true }))).toEqual(expected);
+      expect(readFileSync(path).equals(before)).toBe(true);
+    });
+  }
+
+  it('inflates no more of a lying bomb than it declares, nor more than a head of an entry that is no message', async () => {
+    const { compressed, crc } = await deflatedZeros(256 * 1024 * 1024);
+    const path = writeZip([
+      { name: 'liar.eml', compressed, declaredSize: 1000, crc },
+      { name: 'zeros.bin', compressed, declaredSize: 256 * 1024 * 1024, crc },
+    ]);
+    const located = [];
+    for await (const item of locateZipEntries(path, { maxRatio: 1_000_000 })) located.push(item);
+    const rssBefore = process.memoryUsage().rss;
+    const codes = located.map((item) => {
+      if ('skipped' in item) return item.code;
+      try {
+        readZipEntryAt(path, item.location);
+        return 'read';
+      } catch (err) {
+        return (err as ReadError).code;
+      }
+    });
+    expect(codes).toEqual(['zip-bomb', 'not-email']);
+    // 256 MiB of zeros were never inflated whole
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('counts what the entries declare against the archive total, and refuses an archive changed since its listing', async () => {
+    const path = writeZip([1, 2, 3].map((n) => ({ name: `${n}.eml`, data: Buffer.concat([email(n), Buffer.alloc(1024 * 1024, 0x41)]) })));
+    const outcomes = await outcomesOfLocated(path, { maxTotalBytes: 2.5 * 1024 * 1024, maxRatio: 100_000 });
+    expect(outcomes.map(([, o]) => o.split(' ')[0])).toEqual(['message', 'message', 'stopped']);
+
+    const located = [];
+    for await (const item of locateZipEntries(path, { maxRatio: 100_000 })) located.push(item);
+    const first = located[0]!;
+    if ('skipped' in first) throw new Error('expected a located entry');
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from('appended')]));
+    expect(() => readZipEntryAt(path, first.location)).toThrow(expect.objectContaining({ code: 'changed' }));
+  });
+});
+
+describe('leakcheck verify on an archive', () => {
+  it('verifies its emails and records every entry a guard refused, each with its reason; other entries are left alone', async () => {
+    const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024);
+    const dump = join(dir, 'dump-with-zip');
+    mkdirSync(dump);
+    const entries: ZipEntrySpec[] = [
+      { name: 'mail/1.eml', data: email(1) },
+      { name: 'mail/crc.eml', data: email(2), crc: 1234 },
+      { name: 'mail/secret.eml', data: email(3), flags: 1, method: 0, compressed: Buffer.concat([Buffer.alloc(12), email(3)]) },
+      { name: 'mail/bomb.eml', compressed, declaredSize: 64 * 1024 * 1024, crc },
+      { name: 'report.pdf', data: pdf },
+      { name: 'mail/', data: Buffer.alloc(0), method: 0 },
+      ...Array.from({ length: 40 }, (_, i) => ({ name: `bulk/${i}`, data: email(100 + i), method: (i % 2 ? 0 : 8) as 0 | 8 })),
+    ];
+    writeFileSync(join(dump, 'export.zip'), buildZip(entries));
+    const db = join(dir, 'dump-with-zip.db');
+    const run = runCliMeasured(['verify', dump, '--offline', '--db', db, '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+    const { files, messages } = readResults(db);
+    const row = (path: string) => files.find((f) => f.path === `export.zip!${path}`);
+    expect(files.find((f) => f.path === 'export.zip')).toMatchObject({ kind: 'zip', status: 'ok', detail: '42 email(s) inside' });
+    // (42: the 40 bulk entries, 1.eml, and crc.eml, read as an email and refused; the central directory refused the other two)
+    expect(row('mail/1.eml')).toMatchObject({ kind: 'zip-entry', status: 'ok', message_count: 1 });
+    expect(row('mail/crc.eml')).toMatchObject({ status: 'error', reason: 'corrupt-entry', detail: 'corrupt entry: CRC-32 mismatch', message_count: 0 });
+    expect(row('mail/secret.eml')).toMatchObject({ status: 'skipped', reason: 'encrypted' });
+    expect(row('mail/bomb.eml')).toMatchObject({ status: 'skipped', reason: 'zip-bomb' });
+    expect(row('report.pdf')).toBeUndefined();
+    expect(row('mail/')).toBeUndefined();
+    // every bulk entry, stored or deflated, is a message of its own
+    const bulk = messages.filter((m) => m.path.startsWith('export.zip!bulk/'));
+    expect(bulk).toHaveLength(40);
+    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(44);
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * One zip entry read and inflated by the thread that analyses it, from where its data lies in
+ * the archive (located by locateZipEntries, in zip.ts): the main thread only reads the central
+ * directory. Synchronous, like the worker's other reads, and without yauzl, so that the worker
+ * never loads it.
+ *
+ * The guards that need the data are applied here, with the outcomes readZipEmails gives (a test
+ * compares the two on hostile archives):
+ * - an entry inflates to no more than it declares: zlib stops at that size (`maxOutputLength`),
+ *   so a lying bomb costs what its declared size does, and the central directory already refused
+ *   declared sizes over the ratio and size limits;
+ * - it inflates to exactly what it declares, and matches its CRC-32;
+ * - an entry not named `.eml` is a message only if its first bytes look like one, and only its
+ *   head is inflated to tell;
+ * - the archive must be the one whose central directory was read (size and modification time).
+ */
+import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib';
+import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
+import { ReusableBuffer } from './reusable-buffer.ts';
+import { ReadError } from './types.ts';
+import type { ZipEntryLocation } from './zip.ts';
+
+/** The head of an entry that tells whether it is a message. */
+export const SNIFF_BYTES = 4096;
+
+/** True when `head` (the first bytes of a file) looks like an RFC 5322 message. */
+export function sniffsAsMessage(head: Buffer): boolean {
+  const text = head.subarray(0, SNIFF_BYTES).toString('latin1');
+  if (!/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(text)) return false;
+  return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
+}
+
+/** Compressed bytes are read into this, one entry after the other (its thread reads one at a time). */
+const compressedBuffer = new ReusableBuffer();
+
+/**
+ * Compressed bytes inflated to tell what an entry is, growing until the head is long enough: a
+ * kilobyte of deflate data inflates to at most about a megabyte, whatever the entry claims.
+ */
+const SNIFF_INPUT_STEPS = [1024, 4096, 16 * 1024, 64 * 1024];
+
+const corrupt = (why: string): ReadError => new ReadError('corrupt-entry', `corrupt entry: ${why}`);
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The entry's bytes, inflated and checked. With `into`, a message is returned in that reused
+ * memory, valid until its next use. Every refusal is a ReadError whose code is readZipEmails'
+ * (ZipSkipCode): `not-email`, `empty`, `too-large`, `zip-bomb`, `corrupt-entry`; and `changed`
+ * or `unreadable` for an archive that is not the one located any more.
+ */
+export function readZipEntryAt(absPath: string, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
+  const fd = openEvidenceSync(absPath);
+  try {
+    const stats = statEvidenceSync(fd);
+    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    if (stats.size !== entry.identity.size || stats.mtimeMs !== entry.identity.mtimeMs) {
+      throw new ReadError('changed', `the archive changed while its entries were being read: ${entry.identity.size} bytes when listed, ${stats.size} now`);
+    }
+    const raw = entry.method === 0 ? readStored(fd, entry, into) : readDeflated(fd, entry, into);
+    if (crc32(raw) >>> 0 !== entry.crc32 >>> 0) throw corrupt('CRC-32 mismatch');
+    return raw;
+  } finally {
+    closeEvidenceSync(fd);
+  }
+}
+
+/** Refuses an entry not named `.eml` whose head does not look like a message, or that is too large to be one. */
+function judgeHead(entry: ZipEntryLocation, head: Buffer): void {
+  if (entry.named) return;
+  if (entry.size === 0) throw new ReadError('empty', 'empty');
+  if (!sniffsAsMessage(head)) throw new ReadError('not-email', 'not an email message');
+  if (entry.size > entry.maxEntryBytes) {
+    throw new ReadError('too-large', `too large: declares ${entry.size} bytes, over the ${entry.maxEntryBytes}-byte limit`);
+  }
+}
+
+function readStored(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
+  // (the central directory already refused a stored entry whose two sizes differ)
+  if (!entry.named) judgeHead(entry, readHeadSync(fd, Math.min(entry.size, SNIFF_BYTES), entry.dataStart));
+  const raw = readHeadSync(fd, entry.size, entry.dataStart, into);
+  if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
+  return raw;
+}
+
+function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
+  const compressed = readHeadSync(fd, entry.compressedSize, entry.dataStart, compressedBuffer);
+  if (compressed.length !== entry.compressedSize) throw corrupt('unexpected end of file');
+  if (!entry.named) {
+    const head = inflateHead(compressed, Math.min(entry.size, SNIFF_BYTES));
+    // a head already past the declared size is a lie found before the content is judged
+    if (head.length > entry.size) throw bomb(entry);
+    judgeHead(entry, head);
+  }
+  let raw: Buffer;
+  try {
+    // One byte of room past the declared size tells an entry that inflates to more.
+    raw = inflateRawSync(compressed, { maxOutputLength: entry.size + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bomb(entry);
+    throw corrupt(describe(err));
+  }
+  if (raw.length > entry.size) throw bomb(entry);
+  if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
+  if (!into) return raw;
+  // into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts)
+  const target = into.take(raw.length);
+  raw.copy(target);
+  return target;
+}
+
+const bomb = (entry: ZipEntryLocation): ReadError =>
+  new ReadError('zip-bomb', `zip bomb suspected: inflates to more than the ${entry.size} bytes it declares`);
+
+/** At least `wanted` bytes inflated from the start of `compressed` (fewer only if it holds fewer). */
+function inflateHead(compressed: Buffer, wanted: number): Buffer {
+  let head = Buffer.alloc(0);
+  for (const step of SNIFF_INPUT_STEPS) {
+    const input = compressed.subarray(0, Math.min(step, compressed.length));
+    try {
+      // a cut stream: inflate what there is, without asking for its end
+      head = inflateRawSync(input, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch (err) {
+      throw corrupt(describe(err));
+    }
+    if (head.length >= wanted || input.length === compressed.length) return head;
+  }
+  return head;
+}
