@@ -34,11 +34,14 @@ import { SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
 export { sniffsAsMessage };
 
 export interface ZipLimits {
-  /** entries looked at before the archive is given up (a marker is yielded); default 10,000 */
+  /** entries looked at before the archive is given up (a marker is yielded); default 1,000,000 */
   maxEntries?: number;
   /** largest message read, in inflated bytes; default 64 MiB */
   maxEntryBytes?: number;
-  /** inflated bytes read from the whole archive before it is given up (a marker is yielded); default 1 GiB */
+  /**
+   * inflated bytes read from the whole archive before it is given up (a marker is yielded);
+   * default 20 times the archive's size, and at least 1 GiB
+   */
   maxTotalBytes?: number;
   /** largest inflated/compressed ratio for an entry larger than `ratioMinBytes`; default 200 */
   maxRatio?: number;
@@ -52,9 +55,14 @@ export interface ZipLimits {
 }
 
 export const ZIP_DEFAULTS = {
-  maxEntries: 10_000,
+  // A mailbox exported as a zip holds an entry per message: the 2017 MacronLeaks dump alone was
+  // over 20,000 emails. Entries cost only their central directory record until they are read.
+  maxEntries: 1_000_000,
   maxEntryBytes: 64 * 1024 * 1024,
+  /** the floor of the default total (see resolveLimits) */
   maxTotalBytes: 1024 * 1024 * 1024,
+  /** the default total in bytes inflated per byte of archive: mail compresses 2-5 times, bombs far more */
+  maxTotalPerArchiveByte: 20,
   maxRatio: 200,
   ratioMinBytes: 1024 * 1024,
 } as const;
@@ -236,11 +244,16 @@ function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
 /** Limits with their defaults filled in. */
 type ResolvedLimits = Required<Omit<ZipLimits, 'hashOthers'>>;
 
-function resolveLimits(limits: ZipLimits): ResolvedLimits {
+/**
+ * The limits for an archive of `archiveBytes`. The total scales with the archive: a fixed 1 GiB
+ * gave up on any real mailbox export past that size. Bombs stay bounded: each entry by its own
+ * ratio and size limits, and the whole archive by this multiple of the bytes it takes on disk.
+ */
+function resolveLimits(limits: ZipLimits, archiveBytes: number): ResolvedLimits {
   return {
     maxEntries: limits.maxEntries ?? ZIP_DEFAULTS.maxEntries,
     maxEntryBytes: limits.maxEntryBytes ?? ZIP_DEFAULTS.maxEntryBytes,
-    maxTotalBytes: limits.maxTotalBytes ?? ZIP_DEFAULTS.maxTotalBytes,
+    maxTotalBytes: limits.maxTotalBytes ?? Math.max(ZIP_DEFAULTS.maxTotalBytes, archiveBytes * ZIP_DEFAULTS.maxTotalPerArchiveByte),
     maxRatio: limits.maxRatio ?? ZIP_DEFAULTS.maxRatio,
     ratioMinBytes: limits.ratioMinBytes ?? ZIP_DEFAULTS.ratioMinBytes,
   };
@@ -345,13 +358,13 @@ type Abort = { kind: 'skip'; reason: string; code: ZipSkipCode } | { kind: 'stop
  * (`verify` reads its archives with locateZipEntries instead: the analysing threads inflate.)
  */
 export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): AsyncGenerator<ZipItem> {
-  const resolved = resolveLimits(limits);
-  const { maxEntryBytes, maxTotalBytes, maxRatio } = resolved;
+  let resolved = resolveLimits(limits, 0);
   const hashOthers = limits.hashOthers ?? false;
   const state: DirectoryState = { total: 0, dataOffsets: new Set() };
   let stream: Readable | null = null;
   try {
-    for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath)) {
+    for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath, ({ size }) => (resolved = resolveLimits(limits, size)))) {
+      const { maxEntryBytes, maxTotalBytes, maxRatio } = resolved;
       const item = { index, entryName, safeName };
       const skip = (skipped: string, code: ZipSkipCode): ZipSkipped => ({ ...item, skipped, code });
       const stop = (skipped: string): ZipSkipped => ({ ...item, skipped, code: 'zip-limits', stopped: true });
@@ -510,10 +523,14 @@ export interface LocatedZipEntry {
  * Errors are readZipEmails'.
  */
 export async function* locateZipEntries(absPath: string, limits: ZipLimits = {}): AsyncGenerator<LocatedZipEntry | ZipSkipped> {
-  const resolved = resolveLimits(limits);
+  let resolved = resolveLimits(limits, 0);
   const state: DirectoryState = { total: 0, dataOffsets: new Set() };
   let identity = { size: 0, mtimeMs: 0 };
-  for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath, (seen) => (identity = seen))) {
+  const onOpen = (seen: typeof identity): void => {
+    identity = seen;
+    resolved = resolveLimits(limits, seen.size);
+  };
+  for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath, onOpen)) {
     const item = { index, entryName, safeName };
     const refused = judgeEntry(entry, index, entryName, resolved, state);
     if (refused) {

@@ -370,6 +370,17 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
   });
 
+  it('reads a mailbox export of more than 10,000 messages whole with the default limits', async () => {
+    const message = email(1);
+    const path = writeZip(Array.from({ length: 12_000 }, (_, i) => ({ name: `export/${i}.eml`, data: message, method: 0 as const })));
+    let located = 0;
+    for await (const item of locateZipEntries(path)) {
+      if ('skipped' in item) throw new Error(`entry ${item.index}: ${item.skipped}`);
+      located++;
+    }
+    expect(located).toBe(12_000);
+  });
+
   it('counts what the entries declare against the archive total, and refuses an archive changed since its listing', async () => {
     const path = writeZip([1, 2, 3].map((n) => ({ name: `${n}.eml`, data: Buffer.concat([email(n), Buffer.alloc(1024 * 1024, 0x41)]) })));
     const outcomes = await outcomesOfLocated(path, { maxTotalBytes: 2.5 * 1024 * 1024, maxRatio: 100_000 });
