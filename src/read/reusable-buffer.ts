@@ -3,7 +3,7 @@ import { forgetLineEndings } from './line-endings.ts';
 import { scannableMemory } from './line-scan.ts';
 
 /** Messages up to this size are read into the reused buffer; larger ones get memory of their own. */
-const DEFAULT_MAX_KEPT = 16 * 1024 * 1024;
+export const DEFAULT_MAX_KEPT = 16 * 1024 * 1024;
 
 /**
  * One buffer that every message a thread reads goes into, one after the other. Fresh memory for

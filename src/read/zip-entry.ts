@@ -16,7 +16,7 @@
  */
 import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
-import { ReusableBuffer } from './reusable-buffer.ts';
+import { DEFAULT_MAX_KEPT, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
 import type { ZipEntryLocation } from './zip.ts';
 
@@ -101,8 +101,9 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   }
   if (raw.length > entry.size) throw bomb(entry);
   if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
-  if (!into) return raw;
-  // into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts)
+  // Into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts);
+  // an entry too large for it would only be copied into fresh memory again.
+  if (!into || raw.length > DEFAULT_MAX_KEPT) return raw;
   const target = into.take(raw.length);
   raw.copy(target);
   return target;
