@@ -465,18 +465,29 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
   const notes: string[] = [];
   let emails = 0;
   let error: ReadError | null = null;
-  const entryRecord = (safeName: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
-    path: `${file.relPath}!${safeName}`,
+  // A zip may hold two entries of one name (tools then disagree on which one is "the" file: a
+  // way to show different readers different mail), or names that are made safe alike. Each
+  // gets a row of its own: the first by its name, the others by their place in the archive.
+  const firstWithName = new Map<string, number>();
+  const labelOf = ({ safeName, index }: { safeName: string; index: number }): { label: string; sameNameAs: number | null } => {
+    const first = firstWithName.get(safeName);
+    if (first === undefined) firstWithName.set(safeName, index);
+    return first === undefined ? { label: safeName, sameNameAs: null } : { label: `${safeName}#entry-${index}`, sameNameAs: first };
+  };
+  const sameNameNote = (sameNameAs: number | null): string | null =>
+    sameNameAs === null ? null : `another entry of the archive (entry ${sameNameAs}) has the same name`;
+  const entryRecord = (label: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
+    path: `${file.relPath}!${label}`,
     kind: 'zip-entry',
     mtimeMs: null,
     parent: { path: file.relPath, messageIndex: null },
     ...fields,
   });
-  const refusal = (safeName: string, code: string, detail: string, size: number | null): ProcessedFile => ({
-    record: entryRecord(safeName, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail, size, sha256: null }),
+  const refusal = (label: string, code: string, detail: string, size: number | null): ProcessedFile => ({
+    record: entryRecord(label, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail, size, sha256: null }),
     messages: [],
   });
-  const analyzeEntry = async ({ safeName, location }: LocatedZipEntry): Promise<void> => {
+  const analyzeEntry = async ({ location }: LocatedZipEntry, { label, sameNameAs }: ReturnType<typeof labelOf>): Promise<void> => {
     const { messages, error: entryError } = await analyzeStream(
       [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
       analyzer,
@@ -484,14 +495,14 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
     if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
     emails++;
     if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
-      sink.files([refusal(safeName, entryError.code, entryError.message, location.size)]);
+      sink.files([refusal(label, entryError.code, [entryError.message, sameNameNote(sameNameAs)].filter(Boolean).join('; '), location.size)]);
       return;
     }
     const entry: ProcessedFile = {
-      record: entryRecord(safeName, {
+      record: entryRecord(label, {
         status: entryError ? 'error' : 'ok',
         reason: entryError?.code ?? null,
-        detail: entryError?.message ?? null,
+        detail: [entryError?.message ?? null, sameNameNote(sameNameAs)].filter(Boolean).join('; ') || null,
         size: location.size,
         sha256: messages[0]?.analysis.sha256 ?? null,
       }),
@@ -504,10 +515,13 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
     for await (const item of locateZipEntries(file.absPath)) {
       if ('skipped' in item) {
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
-        else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(item.safeName, item.code, item.skipped, null)]);
+        else if (!NOT_MESSAGES.has(item.code)) {
+          const { label, sameNameAs } = labelOf(item);
+          sink.files([refusal(label, item.code, [item.skipped, sameNameNote(sameNameAs)].filter(Boolean).join('; '), null)]);
+        }
         continue;
       }
-      const task = analyzeEntry(item);
+      const task = analyzeEntry(item, labelOf(item));
       pending.add(task);
       void task.finally(() => pending.delete(task));
       if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);

@@ -408,6 +408,11 @@ describe('leakcheck verify on an archive', () => {
       { name: 'report.pdf', data: pdf },
       { name: 'mail/', data: Buffer.alloc(0), method: 0 },
       ...Array.from({ length: 40 }, (_, i) => ({ name: `bulk/${i}`, data: email(100 + i), method: (i % 2 ? 0 : 8) as 0 | 8 })),
+      // two entries of one name (readers disagree on which is "the" file), two names made safe alike
+      { name: 'same.eml', data: email(200) },
+      { name: 'same.eml', data: email(201) },
+      { name: 'dir/x.eml', data: email(202) },
+      { name: 'dir\\x.eml', data: email(203) },
     ];
     writeFileSync(join(dump, 'export.zip'), buildZip(entries));
     const db = join(dir, 'dump-with-zip.db');
@@ -415,8 +420,8 @@ describe('leakcheck verify on an archive', () => {
     expect(run.status, run.stderr).toBe(0);
     const { files, messages } = readResults(db);
     const row = (path: string) => files.find((f) => f.path === `export.zip!${path}`);
-    expect(files.find((f) => f.path === 'export.zip')).toMatchObject({ kind: 'zip', status: 'ok', detail: '42 email(s) inside' });
-    // (42: the 40 bulk entries, 1.eml, and crc.eml, read as an email and refused; the central directory refused the other two)
+    expect(files.find((f) => f.path === 'export.zip')).toMatchObject({ kind: 'zip', status: 'ok', detail: '46 email(s) inside' });
+    // (46: the 40 bulk entries, the four of shared names, 1.eml, and crc.eml, read as an email and refused; the central directory refused the other two)
     expect(row('mail/1.eml')).toMatchObject({ kind: 'zip-entry', status: 'ok', message_count: 1 });
     expect(row('mail/crc.eml')).toMatchObject({ status: 'error', reason: 'corrupt-entry', detail: 'corrupt entry: CRC-32 mismatch', message_count: 0 });
     expect(row('mail/secret.eml')).toMatchObject({ status: 'skipped', reason: 'encrypted' });
@@ -426,6 +431,11 @@ describe('leakcheck verify on an archive', () => {
     // every bulk entry, stored or deflated, is a message of its own
     const bulk = messages.filter((m) => m.path.startsWith('export.zip!bulk/'));
     expect(bulk).toHaveLength(40);
-    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(44);
+    // nothing overwrites anything: every entry of a shared name has its row and its message
+    expect(row('same.eml')).toMatchObject({ status: 'ok', message_count: 1, detail: null });
+    expect(row('same.eml#entry-47')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 46) has the same name' });
+    expect(row('dir/x.eml#entry-49')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 48) has the same name' });
+    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(48);
+    expect(messages.filter((m) => m.path.startsWith('export.zip!'))).toHaveLength(45);
   });
 });
