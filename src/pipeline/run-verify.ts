@@ -16,6 +16,7 @@ import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { locateZipEntries, type LocatedZipEntry } from '../read/zip.ts';
+import { DerivedPaths, type DerivedPath } from './derived-paths.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
@@ -152,6 +153,7 @@ async function verifyLocked(
   const maxPendingFiles = Math.max(4, workers * (TASKS_PER_WORKER + 2));
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
+  const derivedPaths = new DerivedPaths(root);
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
@@ -204,6 +206,7 @@ async function verifyLocked(
           writer.appendMessages(runId, path, messages);
           counts.messages += messages.length;
         },
+        paths: derivedPaths,
         finish: (record) => {
           const change = changeTo(record);
           writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
@@ -346,6 +349,8 @@ interface FileSink {
   begin(record: FileRecord): void;
   append(path: string, messages: StoredMessage[]): void;
   finish(record: FileRecord): void;
+  /** the paths of rows that stand for no file of the dump (forwarded messages, zip entries) */
+  paths: DerivedPaths;
 }
 
 /**
@@ -353,10 +358,17 @@ interface FileSink {
  * a message in its own right, as a file of its own (`parent.eml#attachment-2`) linked to the
  * message that carried it.
  */
-async function processEmbedded(parentPath: string, parentLabel: string, parent: StoredMessage, analyzer: Analyzer, depth: number): Promise<ProcessedFile[]> {
+async function processEmbedded(
+  parentPath: string,
+  parentLabel: string,
+  parent: StoredMessage,
+  analyzer: Analyzer,
+  paths: DerivedPaths,
+  depth: number,
+): Promise<ProcessedFile[]> {
   const out: ProcessedFile[] = [];
   for (const part of parent.analysis.embedded) {
-    const path = attachmentPath(parentLabel, part.partIndex);
+    const { path, note } = paths.claim(attachmentPath(parentLabel, part.partIndex));
     const nested = depth >= MAX_EMBEDDED_DEPTH;
     const { messages, error } = nested
       ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
@@ -367,7 +379,7 @@ async function processEmbedded(parentPath: string, parentLabel: string, parent: 
         kind: 'embedded',
         status: error ? 'error' : 'ok',
         reason: error?.code ?? null,
-        detail: error?.message ?? null,
+        detail: joinNotes(error?.message, note),
         size: part.raw.length,
         mtimeMs: null,
         sha256: messages[0]?.analysis.sha256 ?? null,
@@ -375,17 +387,17 @@ async function processEmbedded(parentPath: string, parentLabel: string, parent: 
       },
       messages,
     });
-    for (const m of messages) out.push(...(await processEmbedded(path, path, m, analyzer, depth + 1)));
+    for (const m of messages) out.push(...(await processEmbedded(path, path, m, analyzer, paths, depth + 1)));
   }
   parent.analysis.embedded = []; // the bytes are not needed any more: let them go
   return out;
 }
 
 /** A file followed by the forwarded messages found in its messages: what is written together. */
-async function withEmbedded(file: ProcessedFile, analyzer: Analyzer): Promise<ProcessedFile[]> {
+async function withEmbedded(file: ProcessedFile, analyzer: Analyzer, paths: DerivedPaths): Promise<ProcessedFile[]> {
   const { path } = file.record;
   const out = [file];
-  for (const m of file.messages) out.push(...(await processEmbedded(path, path, m, analyzer, 1)));
+  for (const m of file.messages) out.push(...(await processEmbedded(path, path, m, analyzer, paths, 1)));
   return out;
 }
 
@@ -418,7 +430,7 @@ async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessag
     mtimeMs: file.mtimeMs,
     sha256,
   };
-  sink.files(await withEmbedded({ record, messages }, analyzer));
+  sink.files(await withEmbedded({ record, messages }, analyzer, sink.paths));
   return record;
 }
 
@@ -436,7 +448,7 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
     count += messages.length;
     sink.append(file.relPath, messages);
     // (the mbox stays in progress until it is finished: a re-run reads it again whatever was committed)
-    for (const m of messages) sink.files(await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, 1));
+    for (const m of messages) sink.files(await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, sink.paths, 1));
   });
   const final: FileRecord = {
     ...record,
@@ -469,25 +481,25 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
   // way to show different readers different mail), or names that are made safe alike. Each
   // gets a row of its own: the first by its name, the others by their place in the archive.
   const firstWithName = new Map<string, number>();
-  const labelOf = ({ safeName, index }: { safeName: string; index: number }): { label: string; sameNameAs: number | null } => {
+  const pathOf = ({ safeName, index }: { safeName: string; index: number }): DerivedPath => {
     const first = firstWithName.get(safeName);
     if (first === undefined) firstWithName.set(safeName, index);
-    return first === undefined ? { label: safeName, sameNameAs: null } : { label: `${safeName}#entry-${index}`, sameNameAs: first };
+    const label = first === undefined ? safeName : `${safeName}#entry-${index}`;
+    const { path, note } = sink.paths.claim(`${file.relPath}!${label}`);
+    return { path, note: joinNotes(first === undefined ? null : `another entry of the archive (entry ${first}) has the same name`, note) };
   };
-  const sameNameNote = (sameNameAs: number | null): string | null =>
-    sameNameAs === null ? null : `another entry of the archive (entry ${sameNameAs}) has the same name`;
-  const entryRecord = (label: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
-    path: `${file.relPath}!${label}`,
+  const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
+    path,
     kind: 'zip-entry',
     mtimeMs: null,
     parent: { path: file.relPath, messageIndex: null },
     ...fields,
   });
-  const refusal = (label: string, code: string, detail: string, size: number | null): ProcessedFile => ({
-    record: entryRecord(label, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail, size, sha256: null }),
+  const refusal = ({ path, note }: DerivedPath, code: string, detail: string, size: number | null): ProcessedFile => ({
+    record: entryRecord(path, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail: joinNotes(detail, note), size, sha256: null }),
     messages: [],
   });
-  const analyzeEntry = async ({ location }: LocatedZipEntry, { label, sameNameAs }: ReturnType<typeof labelOf>): Promise<void> => {
+  const analyzeEntry = async ({ location }: LocatedZipEntry, derived: DerivedPath): Promise<void> => {
     const { messages, error: entryError } = await analyzeStream(
       [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
       analyzer,
@@ -495,33 +507,30 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
     if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
     emails++;
     if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
-      sink.files([refusal(label, entryError.code, [entryError.message, sameNameNote(sameNameAs)].filter(Boolean).join('; '), location.size)]);
+      sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
       return;
     }
     const entry: ProcessedFile = {
-      record: entryRecord(label, {
+      record: entryRecord(derived.path, {
         status: entryError ? 'error' : 'ok',
         reason: entryError?.code ?? null,
-        detail: [entryError?.message ?? null, sameNameNote(sameNameAs)].filter(Boolean).join('; ') || null,
+        detail: joinNotes(entryError?.message, derived.note),
         size: location.size,
         sha256: messages[0]?.analysis.sha256 ?? null,
       }),
       messages,
     };
-    sink.files(await withEmbedded(entry, analyzer));
+    sink.files(await withEmbedded(entry, analyzer, sink.paths));
   };
   const pending = new Set<Promise<void>>();
   try {
     for await (const item of locateZipEntries(file.absPath)) {
       if ('skipped' in item) {
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
-        else if (!NOT_MESSAGES.has(item.code)) {
-          const { label, sameNameAs } = labelOf(item);
-          sink.files([refusal(label, item.code, [item.skipped, sameNameNote(sameNameAs)].filter(Boolean).join('; '), null)]);
-        }
+        else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
         continue;
       }
-      const task = analyzeEntry(item, labelOf(item));
+      const task = analyzeEntry(item, pathOf(item));
       pending.add(task);
       void task.finally(() => pending.delete(task));
       if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);
@@ -541,6 +550,9 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
   sink.finish(final);
   return final;
 }
+
+/** The details of a row, each said once, `; `-separated; null when there are none. */
+const joinNotes = (...notes: Array<string | null | undefined>): string | null => notes.filter(Boolean).join('; ') || null;
 
 /** Entries of an archive that are no business of a mail verifier: not recorded. */
 const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
