@@ -15,7 +15,9 @@ import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
-import { locateZipEntries, type LocatedZipEntry } from '../read/zip.ts';
+import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
+import { MBOX_ENTRY, zipEntryChunks } from '../read/zip-entry.ts';
+import { splitMbox } from '../read/mbox-split.ts';
 import { DerivedPaths, type DerivedPath } from './derived-paths.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
@@ -505,6 +507,12 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
       analyzer,
     );
     if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
+    if (!messages.length && entryError?.code === MBOX_ENTRY) {
+      // (not `emails += await …`, which would read `emails` before the wait and lose the entries counted meanwhile)
+      const held = await analyzeMboxEntry(location, derived);
+      emails += held;
+      return;
+    }
     emails++;
     if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
       sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
@@ -521,6 +529,35 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
       messages,
     };
     sink.files(await withEmbedded(entry, analyzer, sink.paths));
+  };
+  /**
+   * An mbox inside the archive (a Google Takeout export is one): inflated here as a stream and cut
+   * into messages, which go to the workers as they come, the entry's row written in batches like
+   * a loose mbox's. Returns how many messages it held.
+   */
+  const analyzeMboxEntry = async (location: ZipEntryLocation, { path, note }: DerivedPath): Promise<number> => {
+    const entry = entryRecord(path, { status: 'ok', reason: null, detail: note, size: location.size, sha256: null });
+    sink.begin(entry);
+    const hash = createHash('sha256');
+    async function* hashed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of chunks) yield (hash.update(chunk), chunk);
+    }
+    let count = 0;
+    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
+    const { error: entryError } = await analyzeStream(messages, analyzer, async (batch) => {
+      count += batch.length;
+      sink.append(path, batch);
+      for (const m of batch) sink.files(await processEmbedded(path, `${path}#${m.index}`, m, analyzer, sink.paths, 1));
+    });
+    sink.finish({
+      ...entry,
+      status: entryError ? (count ? 'partial' : 'error') : 'ok',
+      reason: entryError?.code ?? null,
+      detail: joinNotes(entryError?.message, note),
+      // the bytes of the mbox as inflated, when all of them were
+      sha256: entryError ? null : hash.digest('hex'),
+    });
+    return count;
   };
   const pending = new Set<Promise<void>>();
   try {

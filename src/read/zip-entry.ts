@@ -14,8 +14,10 @@
  *   head is inflated to tell;
  * - the archive must be the one whose central directory was read (size and modification time).
  */
-import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib';
-import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
+import { pipeline, type Readable } from 'node:stream';
+import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
+import { sniffContainer } from '../discover/sniff.ts';
 import { DEFAULT_MAX_KEPT, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
 import type { ZipEntryLocation } from './zip.ts';
@@ -64,10 +66,27 @@ export function readZipEntryAt(absPath: string, entry: ZipEntryLocation, into?: 
   }
 }
 
-/** Refuses an entry not named `.eml` whose head does not look like a message, or that is too large to be one. */
+/**
+ * True when `head` is the start of an mbox: its messages are cut out of the stream of the entry
+ * (zipEntryChunks), as a loose mbox's are, rather than read as one message. Google Takeout
+ * exports mail this way.
+ */
+export function isMboxHead(head: Buffer): boolean {
+  return sniffContainer(head.subarray(0, SNIFF_BYTES), '').kind === 'mbox';
+}
+
+/** The refusal of an mbox entry as one message: readers of archives read it as a stream instead. */
+export const MBOX_ENTRY = 'mbox-entry';
+export const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
+
+/**
+ * Refuses an entry not named `.eml` whose head does not look like a message, or that is too
+ * large to be one; an mbox is refused with MBOX_ENTRY.
+ */
 function judgeHead(entry: ZipEntryLocation, head: Buffer): void {
   if (entry.named) return;
   if (entry.size === 0) throw new ReadError('empty', 'empty');
+  if (isMboxHead(head)) throw new ReadError(MBOX_ENTRY, MBOX_ENTRY_REASON);
   if (!sniffsAsMessage(head)) throw new ReadError('not-email', 'not an email message');
   if (entry.size > entry.maxEntryBytes) {
     throw new ReadError('too-large', `too large: declares ${entry.size} bytes, over the ${entry.maxEntryBytes}-byte limit`);
@@ -126,4 +145,43 @@ function inflateHead(compressed: Buffer, wanted: number): Buffer {
     if (head.length >= wanted || input.length === compressed.length) return head;
   }
   return head;
+}
+
+/**
+ * The bytes of an entry, inflated as a stream (an mbox entry of any size, read without holding
+ * it): the same checks as readZipEntryAt, the size as the bytes come (an entry that inflates past
+ * what it declares stops there), the CRC-32 and the exact size at the end.
+ */
+export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation): AsyncGenerator<Buffer> {
+  const handle = await openEvidence(absPath);
+  let source: Readable | null = null;
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    if (stats.size !== entry.identity.size || stats.mtimeMs !== entry.identity.mtimeMs) {
+      throw new ReadError('changed', `the archive changed while its entries were being read: ${entry.identity.size} bytes when listed, ${stats.size} now`);
+    }
+    let inflated = 0;
+    let crc = 0;
+    if (entry.compressedSize > 0) {
+      const raw = handle.createReadStream({ start: entry.dataStart, end: entry.dataStart + entry.compressedSize - 1, autoClose: false, highWaterMark: 256 * 1024 });
+      // (pipeline hands a read error on to the inflater, which the loop below then throws)
+      source = entry.method === 0 ? raw : pipeline(raw, createInflateRaw(), () => undefined);
+      try {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          inflated += chunk.length;
+          if (inflated > entry.size) throw bomb(entry);
+          crc = crc32(chunk, crc);
+          yield chunk;
+        }
+      } catch (err) {
+        throw err instanceof ReadError ? err : corrupt(describe(err));
+      }
+    }
+    if (inflated !== entry.size) throw corrupt(`inflates to ${inflated} bytes, ${entry.size} declared`);
+    if (crc >>> 0 !== entry.crc32 >>> 0) throw corrupt('CRC-32 mismatch');
+  } finally {
+    source?.destroy();
+    await handle.close();
+  }
 }

@@ -29,7 +29,7 @@ import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
-import { SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
+import { isMboxHead, MBOX_ENTRY, MBOX_ENTRY_REASON, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
 
 export { sniffsAsMessage };
 
@@ -108,7 +108,9 @@ export type ZipSkipCode =
   | 'zip-bomb'
   | 'too-large'
   | 'corrupt-entry'
-  | 'zip-limits';
+  | 'zip-limits'
+  /** an mbox: not one message, but a stream of them (see zipEntryChunks) */
+  | 'mbox-entry';
 
 
 /**
@@ -429,6 +431,10 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
           const start = Buffer.concat(head, headLength);
           head.length = 0;
           decided = true;
+          if (isMboxHead(start)) {
+            abort = { kind: 'skip', reason: MBOX_ENTRY_REASON, code: MBOX_ENTRY };
+            break;
+          }
           if (sniffsAsMessage(start)) {
             if (declared > maxEntryBytes) {
               abort = { kind: 'skip', reason: `too large: declares ${declared} bytes, over the ${maxEntryBytes}-byte limit`, code: 'too-large' };

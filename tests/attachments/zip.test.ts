@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { locateZipEntries, readZipEmails, sanitizeEntryName, sniffsAsMessage, type ZipItem, type ZipLimits, type ZipSkipped } from '../../src/read/zip.ts';
-import { readZipEntryAt } from '../../src/read/zip-entry.ts';
+import { readZipEntryAt, zipEntryChunks } from '../../src/read/zip-entry.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError } from '../../src/read/types.ts';
 import { crlf, headers, sha256 } from './support.ts';
 import { buildZip, deflatedZeros, type ZipEntrySpec } from './zip-writer.ts';
 import { readResults, runCliMeasured } from '../hostile/support.ts';
+import { ROOT } from '../helpers/cli.ts';
 import { mkdirSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'leakcheck-zip-'));
@@ -266,6 +267,19 @@ async function outcomesOfLocated(path: string, limits?: ZipLimits, into?: Reusab
   return out;
 }
 
+const mbox = Buffer.concat([1, 2, 3].map((n) => Buffer.concat([Buffer.from(`From sender${n}@example.com Thu Jan 12 14:45:18 2017\n`), email(n), Buffer.from('\n')])));
+
+/** Every byte zipEntryChunks yields for the entry, or the code it throws, with what it yielded before. */
+async function streamEntry(path: string, location: Parameters<typeof zipEntryChunks>[1]): Promise<{ bytes: Buffer; code: string | null }> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of zipEntryChunks(path, location)) chunks.push(chunk);
+    return { bytes: Buffer.concat(chunks), code: null };
+  } catch (err) {
+    return { bytes: Buffer.concat(chunks), code: (err as ReadError).code };
+  }
+}
+
 describe('locateZipEntries and readZipEntryAt (how verify reads archives: each entry inflated by its worker)', () => {
   const big = Buffer.concat([email(1), Buffer.alloc(3 * 1024 * 1024, 0x41)]);
   const noisy = Buffer.from(Array.from({ length: 2 * 1024 * 1024 }, (_, i) => (i * 7919) % 251));
@@ -285,6 +299,8 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
         { name: 'empty.eml', data: Buffer.alloc(0), method: 0 },
         { name: 'noise.bin', data: noisy },
         { name: '../../evil.eml', data: email(3) },
+        { name: 'Takeout/Mail/Inbox.mbox', data: mbox },
+        { name: 'stored.mbox', data: mbox, method: 0 },
       ],
     },
     {
@@ -381,6 +397,31 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
     expect(located).toBe(12_000);
   });
 
+  it('streams an entry whole (an mbox of any size), with the same checks as a read of it at once', async () => {
+    const { compressed, crc } = await deflatedZeros(8 * 1024 * 1024);
+    const path = writeZip([
+      { name: 'a.mbox', data: mbox },
+      { name: 'b.mbox', data: mbox, method: 0 },
+      { name: 'liar.mbox', compressed, declaredSize: 100_000, crc },
+      { name: 'crc.mbox', data: mbox, crc: 42 },
+      { name: 'short.mbox', data: mbox, declaredSize: mbox.length + 1 },
+    ]);
+    const outcomes = [];
+    for await (const item of locateZipEntries(path, { maxRatio: 1_000_000 })) {
+      if ('skipped' in item) throw new Error(item.skipped);
+      const { bytes, code } = await streamEntry(path, item.location);
+      outcomes.push([item.entryName, code ?? sha256(bytes), bytes.length <= item.location.size]);
+    }
+    expect(outcomes).toEqual([
+      ['a.mbox', sha256(mbox), true],
+      ['b.mbox', sha256(mbox), true],
+      // stopped as soon as it passed what it declared
+      ['liar.mbox', 'zip-bomb', true],
+      ['crc.mbox', 'corrupt-entry', true],
+      ['short.mbox', 'corrupt-entry', true],
+    ]);
+  });
+
   it('counts what the entries declare against the archive total, and refuses an archive changed since its listing', async () => {
     const path = writeZip([1, 2, 3].map((n) => ({ name: `${n}.eml`, data: Buffer.concat([email(n), Buffer.alloc(1024 * 1024, 0x41)]) })));
     const outcomes = await outcomesOfLocated(path, { maxTotalBytes: 2.5 * 1024 * 1024, maxRatio: 100_000 });
@@ -396,6 +437,31 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
 });
 
 describe('leakcheck verify on an archive', () => {
+  it('verifies the messages of an mbox inside it (a Google Takeout export) as it verifies the same mbox loose', () => {
+    const demoMbox = readFileSync(join(ROOT, 'fixtures', 'demo-dump', 'archive', '2017.mbox'));
+    const keys = join(ROOT, 'fixtures', 'demo-keys.json');
+    const loose = join(dir, 'loose-mbox');
+    const zipped = join(dir, 'zipped-mbox');
+    mkdirSync(loose);
+    mkdirSync(zipped);
+    writeFileSync(join(loose, 'All mail.mbox'), demoMbox);
+    writeFileSync(join(zipped, 'takeout.zip'), buildZip([{ name: 'Takeout/Mail/All mail.mbox', data: demoMbox }]));
+    const verdicts = (dump: string): { files: ReturnType<typeof readResults>['files']; verdicts: unknown[] } => {
+      const db = `${dump}.db`;
+      const run = runCliMeasured(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
+      expect(run.status, run.stderr).toBe(0);
+      const { files, messages } = readResults(db);
+      return { files, verdicts: messages.map((m) => [m.idx, m.verdict, m.reasons_json, m.size]) };
+    };
+    const fromLoose = verdicts(loose);
+    const fromZip = verdicts(zipped);
+    expect(fromZip.verdicts).toHaveLength(4);
+    expect(fromZip.verdicts).toEqual(fromLoose.verdicts);
+    expect(fromZip.files.find((f) => f.path === 'takeout.zip!Takeout/Mail/All mail.mbox')).toMatchObject({ kind: 'zip-entry', status: 'ok', message_count: 4 });
+    expect(fromZip.files.find((f) => f.path === 'takeout.zip')).toMatchObject({ status: 'ok', detail: '4 email(s) inside' });
+  });
+
+
   it('verifies its emails and records every entry a guard refused, each with its reason; other entries are left alone', async () => {
     const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024);
     const dump = join(dir, 'dump-with-zip');
