@@ -16,7 +16,7 @@ import { attachmentPath } from '../attachments/inventory.ts';
 import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
-import { MBOX_ENTRY, zipEntryChunks } from '../read/zip-entry.ts';
+import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
 import { splitMbox } from '../read/mbox-split.ts';
 import { DerivedPaths, type DerivedPath } from './derived-paths.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
@@ -520,7 +520,8 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
       emails += held;
       return;
     }
-    emails++;
+    // (a nested archive is recorded, but is not an email)
+    if (entryError?.code !== NESTED_ARCHIVE) emails++;
     if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
       sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
       return;
@@ -603,7 +604,7 @@ const joinNotes = (...notes: Array<string | null | undefined>): string | null =>
 /** Entries of an archive that are no business of a mail verifier: not recorded. */
 const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
 /** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
-const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry']);
+const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', NESTED_ARCHIVE]);
 /**
  * Entries of one archive in progress at once: enough to keep every worker busy (each holds only
  * the entry it is on; nothing of them waits here but their analyses).

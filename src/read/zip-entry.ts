@@ -75,18 +75,27 @@ export function isMboxHead(head: Buffer): boolean {
   return sniffContainer(head.subarray(0, SNIFF_BYTES), '').kind === 'mbox';
 }
 
+/** A zip inside the archive: not opened (archives inside archives multiply every guard), but recorded. */
+export const NESTED_ARCHIVE = 'nested-archive';
+export const NESTED_ARCHIVE_REASON = 'a zip archive inside the archive: not opened; extract the outer archive to verify what it holds';
+const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+
+/** The kind of an entry's head that is no message but must not go unrecorded: a nested archive. */
+export const isNestedArchiveHead = (head: Buffer): boolean => head.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC);
+
 /** The refusal of an mbox entry as one message: readers of archives read it as a stream instead. */
 export const MBOX_ENTRY = 'mbox-entry';
 export const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
 
 /**
  * Refuses an entry not named `.eml` whose head does not look like a message, or that is too
- * large to be one; an mbox is refused with MBOX_ENTRY.
+ * large to be one; an mbox is refused with MBOX_ENTRY, a zip with NESTED_ARCHIVE.
  */
 function judgeHead(entry: ZipEntryLocation, head: Buffer): void {
   if (entry.named) return;
   if (entry.size === 0) throw new ReadError('empty', 'empty');
   if (isMboxHead(head)) throw new ReadError(MBOX_ENTRY, MBOX_ENTRY_REASON);
+  if (isNestedArchiveHead(head)) throw new ReadError(NESTED_ARCHIVE, NESTED_ARCHIVE_REASON);
   if (!sniffsAsMessage(head)) throw new ReadError('not-email', 'not an email message');
   if (entry.size > entry.maxEntryBytes) {
     throw new ReadError('too-large', `too large: declares ${entry.size} bytes, over the ${entry.maxEntryBytes}-byte limit`);

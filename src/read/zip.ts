@@ -29,7 +29,16 @@ import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
-import { isMboxHead, MBOX_ENTRY, MBOX_ENTRY_REASON, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
+import {
+  isMboxHead,
+  isNestedArchiveHead,
+  MBOX_ENTRY,
+  MBOX_ENTRY_REASON,
+  NESTED_ARCHIVE,
+  NESTED_ARCHIVE_REASON,
+  SNIFF_BYTES,
+  sniffsAsMessage,
+} from './zip-entry.ts';
 
 export { sniffsAsMessage };
 
@@ -110,7 +119,9 @@ export type ZipSkipCode =
   | 'corrupt-entry'
   | 'zip-limits'
   /** an mbox: not one message, but a stream of them (see zipEntryChunks) */
-  | 'mbox-entry';
+  | 'mbox-entry'
+  /** a zip inside the archive, not opened */
+  | 'nested-archive';
 
 
 /**
@@ -433,6 +444,10 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
           decided = true;
           if (isMboxHead(start)) {
             abort = { kind: 'skip', reason: MBOX_ENTRY_REASON, code: MBOX_ENTRY };
+            break;
+          }
+          if (isNestedArchiveHead(start)) {
+            abort = { kind: 'skip', reason: NESTED_ARCHIVE_REASON, code: NESTED_ARCHIVE };
             break;
           }
           if (sniffsAsMessage(start)) {

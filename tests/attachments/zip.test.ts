@@ -301,6 +301,8 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
         { name: '../../evil.eml', data: email(3) },
         { name: 'Takeout/Mail/Inbox.mbox', data: mbox },
         { name: 'stored.mbox', data: mbox, method: 0 },
+        { name: 'inner.zip', data: buildZip([{ name: 'x.eml', data: email(4) }]), method: 0 },
+        { name: 'inner-deflated.zip', data: buildZip([{ name: 'x.eml', data: email(5) }]) },
       ],
     },
     {
@@ -479,6 +481,7 @@ describe('leakcheck verify on an archive', () => {
       { name: 'same.eml', data: email(201) },
       { name: 'dir/x.eml', data: email(202) },
       { name: 'dir\\x.eml', data: email(203) },
+      { name: 'older/export.zip', data: buildZip([{ name: 'x.eml', data: email(4) }]) },
     ];
     writeFileSync(join(dump, 'export.zip'), buildZip(entries));
     const db = join(dir, 'dump-with-zip.db');
@@ -494,6 +497,8 @@ describe('leakcheck verify on an archive', () => {
     expect(row('mail/bomb.eml')).toMatchObject({ status: 'skipped', reason: 'zip-bomb' });
     expect(row('report.pdf')).toBeUndefined();
     expect(row('mail/')).toBeUndefined();
+    // an archive inside the archive is not opened, but it does not go unrecorded
+    expect(row('older/export.zip')).toMatchObject({ status: 'skipped', reason: 'nested-archive', message_count: 0 });
     // every bulk entry, stored or deflated, is a message of its own
     const bulk = messages.filter((m) => m.path.startsWith('export.zip!bulk/'));
     expect(bulk).toHaveLength(40);
@@ -501,7 +506,7 @@ describe('leakcheck verify on an archive', () => {
     expect(row('same.eml')).toMatchObject({ status: 'ok', message_count: 1, detail: null });
     expect(row('same.eml#entry-47')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 46) has the same name' });
     expect(row('dir/x.eml#entry-49')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 48) has the same name' });
-    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(48);
+    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(49);
     expect(messages.filter((m) => m.path.startsWith('export.zip!'))).toHaveLength(45);
   });
 });
