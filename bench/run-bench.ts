@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
+import { packZip } from './pack-zip.ts';
 import { generateBenchDump, generateMemoryMbox, generateMemoryMessage, type BenchDump } from './generate-bench-dump.ts';
 import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
 
@@ -23,6 +24,9 @@ With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs
   --memory-message-mb N   size of the single message (default 50; implies --memory)
   --memory-mbox-mb N      size of the mbox (default 1000, i.e. 1 GB; implies --memory)
   --no-memory             no memory runs, even in the default full run
+  --no-archives           no archive runs; otherwise, after the memory runs: the first mix dump
+                          packed in one zip, stored and deflated, and (with the memory runs) the
+                          large mbox deflated in a zip, as Google Takeout exports mail
   --no-peers              leakcheck and the mailauth loop only (no dkimpy, no OpenDKIM)
   --opendkim-processes N  concurrent opendkim -t processes (default: one per core, ${availableParallelism()} here)
   --work-dir DIR          where generated inputs are cached (default: $TMPDIR/leakcheck-bench)
@@ -52,6 +56,7 @@ interface Options {
   workDir: string;
   peers: boolean;
   memory: { messageMb: number; mboxMb: number } | null;
+  archives: boolean;
   opendkimProcesses: number;
 }
 
@@ -92,6 +97,7 @@ const FLAGS = {
   smoke: { type: 'boolean' },
   memory: { type: 'boolean' },
   'no-memory': { type: 'boolean' },
+  'no-archives': { type: 'boolean' },
   'no-peers': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
@@ -155,6 +161,7 @@ function parseOptions(argv: string[]): Options {
     workDir: values['work-dir'] ?? join(tmpdir(), 'leakcheck-bench'),
     peers: !values['no-peers'],
     memory: memoryOn ? { messageMb: mb('memory-message-mb', smoke ? 2 : 50), mboxMb: mb('memory-mbox-mb', smoke ? 5 : 1000) } : null,
+    archives: !values['no-archives'],
     opendkimProcesses: positive('--opendkim-processes', values['opendkim-processes'] ?? String(availableParallelism()), true),
   };
 }
@@ -307,13 +314,33 @@ interface MemoryMeasurement {
   files: VerifySummary['files'];
 }
 
-/** leakcheck alone, once each: the target is leakcheck's, and the peers read one message a file, not mboxes. */
-async function memoryRuns(options: Options, work: string): Promise<MemoryMeasurement[]> {
-  if (!options.memory) return [];
-  const inputs: Array<{ what: string; kind: string; make: () => Promise<BenchDump> }> = [
-    { what: `one ${options.memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, options.memory!.messageMb) },
-    { what: `an mbox of ${options.memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, options.memory!.mboxMb) },
-  ];
+/**
+ * leakcheck alone, once each, on one input: the large message and the large mbox (the target is
+ * leakcheck's, and the peers read one message a file, not mboxes), then the archives: `mix`, the
+ * first mix dump, packed in a zip, and the large mbox deflated in one.
+ */
+async function singleInputRuns(options: Options, work: string, mix: BenchDump | null): Promise<MemoryMeasurement[]> {
+  const inputs: Array<{ what: string; kind: string; make: () => Promise<BenchDump> }> = [];
+  const memory = options.memory;
+  if (memory) {
+    inputs.push(
+      { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
+      { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
+    );
+  }
+  if (options.archives && mix) {
+    inputs.push(
+      { what: `the ${mix.messages}-message mix in one stored zip`, kind: `mix of ${mix.messages} messages in a stored zip`, make: async () => packZip(mix, 0) },
+      { what: `the ${mix.messages}-message mix in one deflated zip`, kind: `mix of ${mix.messages} messages in a deflated zip`, make: async () => packZip(mix, 8) },
+    );
+  }
+  if (options.archives && memory) {
+    inputs.push({
+      what: `an mbox of ${memory.mboxMb} MB or more, deflated in a zip`,
+      kind: 'mbox deflated in a zip (as Google Takeout exports mail)',
+      make: async () => packZip(await generateMemoryMbox(options.workDir, memory.mboxMb), 8),
+    });
+  }
   const out: MemoryMeasurement[] = [];
   for (const { what, kind, make } of inputs) {
     process.stderr.write(`bench: generating ${what} (cached in ${options.workDir})…\n`);
@@ -383,7 +410,8 @@ async function main(): Promise<void> {
         }
       }
     }
-    memory = await memoryRuns(args, work);
+    const firstSize = args.sizes[0];
+    memory = await singleInputRuns(args, work, firstSize === undefined ? null : await generateBenchDump(args.workDir, firstSize));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -414,7 +442,7 @@ async function main(): Promise<void> {
     }
   }
   if (memory.length) {
-    lines.push('', `| memory run (leakcheck verify) | messages | MB | seconds | msg/s | MB/s | peak RSS MB | ≤ ${RSS_TARGET_MB} MB | verdicts |`, '|---|---:|---:|---:|---:|---:|---:|---|---|');
+    lines.push('', `| one input (leakcheck verify; MB of messages) | messages | MB | seconds | msg/s | MB/s | peak RSS MB | ≤ ${RSS_TARGET_MB} MB | verdicts |`, '|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const m of memory) {
       const verdicts = Object.entries(m.checked).map(([verdict, n]) => `${verdict} ${n}`).join(', ');
       lines.push(

@@ -15,21 +15,28 @@ describe('npm run bench -- --smoke', () => {
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
       expect(run.stdout).toMatch(/\| one 2 MB message \| 1 \| 2\.0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
       expect(run.stdout).toMatch(/\| one \d+ MB mbox \| \d+ \|/);
+      expect(run.stdout).toMatch(/\| one \d+ MB mbox deflated in a zip \(as Google Takeout exports mail\) \| \d+ \|/);
       // every generated message is signed with a test key, and leakcheck verifies them all
       const results = /results written to (.*\.json)/.exec(run.stderr)?.[1];
       expect(results).toBeDefined();
+      type Run = { input: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
         rows: Array<{ contender: string; checked: Record<string, number> }>;
-        memory: Array<{ input: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> }>;
+        memory: Run[];
       };
       const rows = parsed.rows;
       expect(rows.find((r) => r.contender.startsWith('leakcheck'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
-      // the memory runs: one large message, one mbox of bench-mix messages, all verified
-      expect(parsed.memory).toHaveLength(2);
-      const [message, mbox] = parsed.memory as [(typeof parsed.memory)[number], (typeof parsed.memory)[number]];
+      // the memory runs: one large message, one mbox of bench-mix messages, all verified; then
+      // the archives: the 40 messages in a stored and in a deflated zip, the mbox deflated in one
+      expect(parsed.memory).toHaveLength(5);
+      const [message, mbox, stored, deflated, takeout] = [0, 1, 2, 3, 4].map((i) => parsed.memory[i]!) as [Run, Run, Run, Run, Run];
+      for (const zipped of [stored, deflated]) expect(zipped).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
+      expect(stored.input).toMatch(/stored zip/);
+      expect(deflated.input).toMatch(/deflated zip/);
+      expect(takeout).toMatchObject({ messages: mbox.messages, bytes: mbox.bytes, checked: { verified: mbox.messages, suspicious: 0 } });
       expect(message).toMatchObject({ messages: 1, checked: { verified: 1 } });
       expect(message.bytes).toBeGreaterThan(1.9e6);
       expect(mbox.bytes).toBeGreaterThanOrEqual(5e6);
