@@ -91,6 +91,19 @@ describe('readMbox', () => {
     }
   });
 
+  it('gives every message memory of its own, which the reader of an mbox in a zip frees once analysed', async () => {
+    const messages = await collect(splitMbox(chunked(Buffer.from(MBOX), [1, 5, 64])));
+    expect(messages).toHaveLength(3);
+    const buffers = messages.map((m) => m.raw.buffer);
+    expect(new Set(buffers).size).toBe(messages.length);
+    // at most the framing line ending beyond the message: nothing else lives in that memory
+    for (const m of messages) expect(m.raw.buffer.byteLength - m.raw.byteLength).toBeLessThanOrEqual(2);
+    // and freeing one leaves the others whole
+    const before = messages.map((m) => m.raw.toString('latin1'));
+    (messages[0]!.raw.buffer as ArrayBuffer).transfer(0);
+    expect(messages.slice(1).map((m) => m.raw.toString('latin1'))).toEqual(before.slice(1));
+  });
+
   it('copes with a separator split at every possible chunk boundary', async () => {
     const data = Buffer.from(`\uFEFF\r\n${MBOX.replaceAll('\n', '\r\n')}`);
     const reference = summary(await collect(splitMbox(chunked(data, [data.length]))));
