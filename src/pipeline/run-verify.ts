@@ -548,7 +548,10 @@ async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSi
     sink.begin(entry);
     const hash = createHash('sha256');
     async function* hashed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) yield (hash.update(chunk), chunk);
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        yield chunk;
+      }
     }
     let count = 0;
     const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
