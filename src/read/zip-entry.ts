@@ -16,6 +16,7 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+import type { Stats } from 'node:fs';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import { sniffContainer } from '../discover/sniff.ts';
 import { DEFAULT_MAX_KEPT, ReusableBuffer } from './reusable-buffer.ts';
@@ -53,16 +54,20 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
 export function readZipEntryAt(absPath: string, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
   const fd = openEvidenceSync(absPath);
   try {
-    const stats = statEvidenceSync(fd);
-    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
-    if (stats.size !== entry.identity.size || stats.mtimeMs !== entry.identity.mtimeMs) {
-      throw new ReadError('changed', `the archive changed while its entries were being read: ${entry.identity.size} bytes when listed, ${stats.size} now`);
-    }
+    assertListedArchive(statEvidenceSync(fd), entry);
     const raw = entry.method === 0 ? readStored(fd, entry, into) : readDeflated(fd, entry, into);
     if (crc32(raw) >>> 0 !== entry.crc32 >>> 0) throw corrupt('CRC-32 mismatch');
     return raw;
   } finally {
     closeEvidenceSync(fd);
+  }
+}
+
+/** The archive must be the one whose central directory located the entry, or the offsets mean nothing. */
+function assertListedArchive(stats: Stats, entry: ZipEntryLocation): void {
+  if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+  if (stats.size !== entry.identity.size || stats.mtimeMs !== entry.identity.mtimeMs) {
+    throw new ReadError('changed', `the archive changed while its entries were being read: ${entry.identity.size} bytes when listed, ${stats.size} now`);
   }
 }
 
@@ -111,14 +116,17 @@ function readStored(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buf
 }
 
 function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
-  const compressed = readHeadSync(fd, entry.compressedSize, entry.dataStart, compressedBuffer);
-  if (compressed.length !== entry.compressedSize) throw corrupt('unexpected end of file');
   if (!entry.named) {
-    const head = inflateHead(compressed, Math.min(entry.size, SNIFF_BYTES));
+    // Only the head is read to tell what the entry is: an mbox of gigabytes, or a large document,
+    // is not a message, and its compressed bytes must not be read into memory to learn that.
+    const prefix = readHeadSync(fd, Math.min(entry.compressedSize, SNIFF_INPUT_STEPS.at(-1)!), entry.dataStart);
+    const head = inflateHead(prefix, Math.min(entry.size, SNIFF_BYTES));
     // a head already past the declared size is a lie found before the content is judged
     if (head.length > entry.size) throw bomb(entry);
     judgeHead(entry, head);
   }
+  const compressed = readHeadSync(fd, entry.compressedSize, entry.dataStart, compressedBuffer);
+  if (compressed.length !== entry.compressedSize) throw corrupt('unexpected end of file');
   let raw: Buffer;
   try {
     // One byte of room past the declared size tells an entry that inflates to more.
@@ -165,11 +173,7 @@ export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation):
   const handle = await openEvidence(absPath);
   let source: Readable | null = null;
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
-    if (stats.size !== entry.identity.size || stats.mtimeMs !== entry.identity.mtimeMs) {
-      throw new ReadError('changed', `the archive changed while its entries were being read: ${entry.identity.size} bytes when listed, ${stats.size} now`);
-    }
+    assertListedArchive(await handle.stat(), entry);
     let inflated = 0;
     let crc = 0;
     if (entry.compressedSize > 0) {

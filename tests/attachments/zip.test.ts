@@ -11,6 +11,7 @@ import { buildZip, deflatedZeros, type ZipEntrySpec } from './zip-writer.ts';
 import { readResults, runCliMeasured } from '../hostile/support.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { mkdirSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 
 const dir = mkdtempSync(join(tmpdir(), 'leakcheck-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -422,6 +423,21 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
       ['crc.mbox', 'corrupt-entry', true],
       ['short.mbox', 'corrupt-entry', true],
     ]);
+  });
+
+  it('reads only the head of a large deflated entry that is no message (not all its compressed bytes)', async () => {
+    const video = Buffer.alloc(48 * 1024 * 1024, 0x5a);
+    // stored deflate blocks: as large compressed as inflated, like a real video or an encrypted file
+    const path = writeZip([{ name: 'video.bin', data: video, compressed: deflateRawSync(video, { level: 0 }) }]);
+    const located = [];
+    for await (const item of locateZipEntries(path)) located.push(item);
+    const entry = located[0]!;
+    if ('skipped' in entry) throw new Error(entry.skipped);
+    expect(entry.location.compressedSize).toBeGreaterThan(video.length);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => readZipEntryAt(path, entry.location)).toThrow(expect.objectContaining({ code: 'not-email' }));
+    // what the read took is what is still held once it is done: nothing of 48 MB
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
   });
 
   it('counts what the entries declare against the archive total, and refuses an archive changed since its listing', async () => {
