@@ -73,12 +73,5 @@ const evidence = (copy: DumpMessage, other: DumpMessage): Record<string, unknown
 });
 
 export function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return [...groups.values()];
+  return [...Map.groupBy(items, key).values()];
 }
