@@ -8,32 +8,25 @@
 
 const GT = 0x3e;
 const LF = 0x0a;
-const FROM_SPACE = Buffer.from('From ');
+const QUOTED_FROM = Buffer.from('>From ');
 
-/** Index of the first ">" to drop if the line starting at `start` matches /^>+From /, else -1. */
-function quotedFromAt(raw: Buffer, start: number): number {
-  let i = start;
-  while (raw[i] === GT) i += 1;
-  if (i === start) return -1;
-  return raw.subarray(i, i + FROM_SPACE.length).equals(FROM_SPACE) ? start : -1;
-}
-
-function* lineStarts(raw: Buffer): Generator<number> {
-  let start = 0;
-  while (start < raw.length) {
-    yield start;
-    const lf = raw.indexOf(LF, start);
-    if (lf === -1) return;
-    start = lf + 1;
+/**
+ * Where each line matching /^>+From / starts, in order. Every such line holds ">From " where its
+ * run of ">" ends, so the search is for that (one native search over the message, where a walk
+ * line by line made a call per line: 0.4 s of the workers' time on a 1 GB mbox), and an
+ * occurrence counts when only ">" stand between it and the start of its line.
+ */
+function* quotedFromLines(raw: Buffer): Generator<number> {
+  for (let at = raw.indexOf(QUOTED_FROM); at !== -1; at = raw.indexOf(QUOTED_FROM, at + 1)) {
+    let start = at;
+    while (start > 0 && raw[start - 1] === GT) start -= 1;
+    if (start === 0 || raw[start - 1] === LF) yield start;
   }
 }
 
 /** Whether any line of the message matches /^>+From / (mbox quoting may have altered it). */
 export function hasFromQuoting(raw: Buffer): boolean {
-  for (const start of lineStarts(raw)) {
-    if (quotedFromAt(raw, start) !== -1) return true;
-  }
-  return false;
+  return !quotedFromLines(raw).next().done;
 }
 
 /**
@@ -41,11 +34,7 @@ export function hasFromQuoting(raw: Buffer): boolean {
  * nothing else. Returns `raw` itself when no line is quoted.
  */
 export function unquoteMboxrd(raw: Buffer): Buffer {
-  const drops: number[] = [];
-  for (const start of lineStarts(raw)) {
-    const drop = quotedFromAt(raw, start);
-    if (drop !== -1) drops.push(drop);
-  }
+  const drops = [...quotedFromLines(raw)];
   if (drops.length === 0) return raw;
   const out = Buffer.alloc(raw.length - drops.length);
   let written = 0;

@@ -37,3 +37,41 @@ describe('unquoteMboxrd', () => {
     expect(unquoteMboxrd(input)).toBe(input);
   });
 });
+
+/** The definition, line by line: the reference the searching implementation must match. */
+function quotedLineStartsByDefinition(raw: Buffer): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < raw.length; ) {
+    let i = start;
+    while (raw[i] === 0x3e) i += 1;
+    if (i > start && raw.subarray(i, i + 5).toString('latin1') === 'From ') out.push(start);
+    const lf = raw.indexOf(0x0a, start);
+    if (lf === -1) break;
+    start = lf + 1;
+  }
+  return out;
+}
+
+describe('the quoted-line search against its definition', () => {
+  it('agrees on 20,000 random messages made of the pieces that matter', () => {
+    const pieces = ['>', '>>', 'From ', 'From', 'from ', ' ', '\n', '\r\n', 'x', '>From ', '\n>From ', 'F', 'rom ', '\u00e9'];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    let quoted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const raw = Buffer.from(Array.from({ length: random(40) }, () => pieces[random(pieces.length)]).join(''), 'latin1');
+      const starts = quotedLineStartsByDefinition(raw);
+      if (starts.length) quoted++;
+      expect(hasFromQuoting(raw)).toBe(starts.length > 0);
+      // unquoting drops exactly the first ">" of exactly those lines
+      const expected = Buffer.concat(starts.map((s, i) => raw.subarray(i ? starts[i - 1]! + 1 : 0, s)).concat(raw.subarray(starts.length ? starts.at(-1)! + 1 : 0)));
+      expect(unquoteMboxrd(raw).equals(expected)).toBe(true);
+    }
+    // both answers were exercised many times
+    expect(quoted).toBeGreaterThan(2_000);
+    expect(quoted).toBeLessThan(18_000);
+  });
+});
