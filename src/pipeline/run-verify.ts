@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
-import { openEvidence } from '../discover/open-evidence.ts';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
@@ -11,21 +10,17 @@ import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
 import { createAnalyzer, TASKS_PER_WORKER, type Analyzer } from './worker-pool.ts';
-import type { MessageAnalysis } from '../analyze/analyze-message.ts';
-import { attachmentPath } from '../attachments/inventory.ts';
-import { isSingleMessageKind, locateMboxMessages, readMessageAt, type LocatedMessage, type SingleMessageKind } from '../read/read-container.ts';
-import { ReadError, type RawMessage } from '../read/types.ts';
-import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
-import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
-import { splitMbox } from '../read/mbox-split.ts';
-import { DerivedPaths, type DerivedPath } from './derived-paths.ts';
+import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
+import { DerivedPaths } from './derived-paths.ts';
+import { analyzeStream, hashFile, processEmbedded, withEmbedded, type FileSink } from './message-stream.ts';
+import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { fileStateChecker } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
-import { StoreWriter, type FileChange, type FileRecord, type StoredMessage } from '../store/write.ts';
+import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
 
 export interface VerifyOptions {
@@ -251,169 +246,6 @@ async function verifyLocked(
   return { runId, counts, interrupted: status === 'interrupted' };
 }
 
-interface ProcessedFile {
-  record: FileRecord;
-  messages: StoredMessage[];
-}
-
-/** Messages inside messages inside messages: deeper nesting is recorded, not followed. */
-const MAX_EMBEDDED_DEPTH = 3;
-
-/**
- * What a stream of messages holds: messages already in memory (a zip entry, a forwarded
- * message), or messages the analysing thread reads itself where they lie (a single-message
- * file, a message of an mbox).
- */
-type StreamItem = RawMessage | LocatedMessage;
-
-/**
- * Analyses every message of a stream, in order, through the pool. A read error stops the
- * stream but keeps what came before it; a message the analysis cannot handle is recorded as an
- * error of its file and never stops the run.
- */
-async function analyzeStream(
-  source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
-  analyzer: Analyzer,
-  onBatch?: (messages: StoredMessage[]) => Promise<void>,
-  options: { ownsMessageMemory?: boolean } = {},
-): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
-  let analyses: Array<Promise<StoredMessage | Error>> = [];
-  const kept: StoredMessage[] = [];
-  let error: ReadError | null = null;
-  let failed = 0;
-  let firstFailure = '';
-  // Analyses are handed on in batches, in order: a 2 GB mbox never holds more than a batch.
-  const drain = async (): Promise<void> => {
-    const results = await Promise.all(analyses);
-    analyses = [];
-    const ok = results.filter((r): r is StoredMessage => !(r instanceof Error));
-    for (const r of results) {
-      // a file its worker could not read: the stream's read error, as if read here
-      if (r instanceof ReadError) error ??= r;
-      else if (r instanceof Error) (failed++, (firstFailure ||= r.message));
-    }
-    if (onBatch) await onBatch(ok);
-    else kept.push(...ok);
-  };
-  /** Recorded, judged unverifiable, and counted against its file: never lost, never fatal. */
-  const recordFailure = async (err: unknown, again: () => RawMessage): Promise<StoredMessage | Error> => {
-    const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-    firstFailure ||= why;
-    try {
-      const { failedAnalysis } = await import('../analyze/analyze-message.ts');
-      const { index, offset, format, envelope, raw } = again();
-      const recorded = { index, offset, format, envelope: envelope ?? null, analysis: failedAnalysis(raw, why) };
-      failed++;
-      return recorded;
-    } catch (inner) {
-      // Not recorded after all: counted where the results are gathered (see drain), once.
-      return inner instanceof Error ? inner : new Error(String(inner));
-    }
-  };
-  try {
-    for await (const item of source) {
-      if ('location' in item) {
-        const { location, size } = item;
-        const envelope = location.kind === 'mbox' ? location.range.envelope : null;
-        const { result } = await analyzer.submitAt(location, size);
-        analyses.push(
-          result.then(
-            ({ message, analysis }): StoredMessage => ({ ...message, envelope, analysis }),
-            (err: unknown) => (err instanceof ReadError ? err : recordFailure(err, () => readMessageAt(location))),
-          ),
-        );
-      } else {
-        const { index, offset, format, envelope, raw } = item;
-        const { result } = await analyzer.submit(raw, format);
-        analyses.push(
-          result.then(
-            (analysis): StoredMessage => {
-              // Memory of the stream's own (ownsMessageMemory): given back now that the worker
-              // is done with its copy, rather than when a collection finds it (kept until then in
-              // case the analysis fails, whose record needs the bytes).
-              if (options.ownsMessageMemory) (raw.buffer as ArrayBuffer).transfer(0);
-              return { index, offset, format, envelope: envelope ?? null, analysis };
-            },
-            (err: unknown) => recordFailure(err, () => item),
-          ),
-        );
-      }
-      if (onBatch && analyses.length >= STREAM_BATCH) await drain();
-    }
-  } catch (err) {
-    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
-  }
-  await drain();
-  // A message the analysis could not handle is recorded as an error of its file, never a reason to stop the run.
-  if (failed && !error) error = new ReadError('analysis-failed', `${failed} message(s) could not be analysed: ${firstFailure}`);
-  return { messages: kept, error, failed };
-}
-
-const STREAM_BATCH = 256;
-
-/** Where processed files go: the run's batched writer, in order (a file before what it holds). */
-interface FileSink {
-  /** a file with the forwarded messages found inside it, committed together (never one without the others) */
-  files(processed: ProcessedFile[]): void;
-  begin(record: FileRecord): void;
-  append(path: string, messages: StoredMessage[]): void;
-  finish(record: FileRecord): void;
-  /** the paths of rows that stand for no file of the dump (forwarded messages, zip entries) */
-  paths: DerivedPaths;
-}
-
-/**
- * Forwarded messages (message/rfc822 parts) keep their original signatures: each is verified as
- * a message in its own right, as a file of its own (`parent.eml#attachment-2`) linked to the
- * message that carried it.
- */
-async function processEmbedded(
-  parentPath: string,
-  parentLabel: string,
-  parent: StoredMessage,
-  analyzer: Analyzer,
-  paths: DerivedPaths,
-  depth: number,
-): Promise<ProcessedFile[]> {
-  const out: ProcessedFile[] = [];
-  for (const part of parent.analysis.embedded) {
-    const { path, note } = paths.claim(attachmentPath(parentLabel, part.partIndex));
-    const nested = depth >= MAX_EMBEDDED_DEPTH;
-    const { messages, error } = nested
-      ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
-      : await analyzeStream(oneMessage(part.raw), analyzer);
-    out.push({
-      record: {
-        path,
-        kind: 'embedded',
-        status: error ? 'error' : 'ok',
-        reason: error?.code ?? null,
-        detail: joinNotes(error?.message, note),
-        size: part.raw.length,
-        mtimeMs: null,
-        sha256: messages[0]?.analysis.sha256 ?? null,
-        parent: { path: parentPath, messageIndex: parent.index },
-      },
-      messages,
-    });
-    for (const m of messages) out.push(...(await processEmbedded(path, path, m, analyzer, paths, depth + 1)));
-  }
-  parent.analysis.embedded = []; // the bytes are not needed any more: let them go
-  return out;
-}
-
-/** A file followed by the forwarded messages found in its messages: what is written together. */
-async function withEmbedded(file: ProcessedFile, analyzer: Analyzer, paths: DerivedPaths): Promise<ProcessedFile[]> {
-  const { path } = file.record;
-  const out = [file];
-  for (const m of file.messages) out.push(...(await processEmbedded(path, path, m, analyzer, paths, 1)));
-  return out;
-}
-
-async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
-  yield { index: 0, offset: 0, raw, format: 'eml' };
-}
-
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   return isSingleMessageKind(kind) ? processSingleMessageFile(file, kind, analyzer, sink) : processMbox(file, analyzer, sink);
 }
@@ -471,149 +303,6 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
   return final;
 }
 
-/**
- * A zip archive is never extracted: this thread reads its central directory, and each entry is
- * read and inflated where it lies by the thread that analyses it, several at once, as the
- * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
- * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
- * too large) are recorded as such; directories and entries that are not emails are left alone.
- */
-async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
-  const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
-  sink.begin(record);
-  // the archive's own sha256, read alongside its entries
-  const archiveSha256 = hashFile(file.absPath).catch(() => null);
-  const notes: string[] = [];
-  let emails = 0;
-  let error: ReadError | null = null;
-  // A zip may hold two entries of one name (tools then disagree on which one is "the" file: a
-  // way to show different readers different mail), or names that are made safe alike. Each
-  // gets a row of its own: the first by its name, the others by their place in the archive.
-  const firstWithName = new Map<string, number>();
-  const pathOf = ({ safeName, index }: { safeName: string; index: number }): DerivedPath => {
-    const first = firstWithName.get(safeName);
-    if (first === undefined) firstWithName.set(safeName, index);
-    const label = first === undefined ? safeName : `${safeName}#entry-${index}`;
-    const { path, note } = sink.paths.claim(`${file.relPath}!${label}`);
-    return { path, note: joinNotes(first === undefined ? null : `another entry of the archive (entry ${first}) has the same name`, note) };
-  };
-  const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
-    path,
-    kind: 'zip-entry',
-    mtimeMs: null,
-    parent: { path: file.relPath, messageIndex: null },
-    ...fields,
-  });
-  const refusal = ({ path, note }: DerivedPath, code: string, detail: string, size: number | null): ProcessedFile => ({
-    record: entryRecord(path, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail: joinNotes(detail, note), size, sha256: null }),
-    messages: [],
-  });
-  const analyzeEntry = async ({ location }: LocatedZipEntry, derived: DerivedPath): Promise<void> => {
-    const { messages, error: entryError } = await analyzeStream(
-      [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
-      analyzer,
-    );
-    if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
-    if (!messages.length && entryError?.code === MBOX_ENTRY) {
-      // (not `emails += await …`, which would read `emails` before the wait and lose the entries counted meanwhile)
-      const held = await analyzeMboxEntry(location, derived);
-      emails += held;
-      return;
-    }
-    // (a nested archive is recorded, but is not an email)
-    if (entryError?.code !== NESTED_ARCHIVE) emails++;
-    if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
-      sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
-      return;
-    }
-    const entry: ProcessedFile = {
-      record: entryRecord(derived.path, {
-        status: entryError ? 'error' : 'ok',
-        reason: entryError?.code ?? null,
-        detail: joinNotes(entryError?.message, derived.note),
-        size: location.size,
-        sha256: messages[0]?.analysis.sha256 ?? null,
-      }),
-      messages,
-    };
-    sink.files(await withEmbedded(entry, analyzer, sink.paths));
-  };
-  /**
-   * An mbox inside the archive (a Google Takeout export is one): inflated here as a stream and cut
-   * into messages, which go to the workers as they come, the entry's row written in batches like
-   * a loose mbox's. Returns how many messages it held.
-   */
-  const analyzeMboxEntry = async (location: ZipEntryLocation, { path, note }: DerivedPath): Promise<number> => {
-    const entry = entryRecord(path, { status: 'ok', reason: null, detail: note, size: location.size, sha256: null });
-    sink.begin(entry);
-    const hash = createHash('sha256');
-    async function* hashed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    }
-    let count = 0;
-    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
-    const onBatch = async (batch: StoredMessage[]): Promise<void> => {
-      count += batch.length;
-      sink.append(path, batch);
-      for (const m of batch) sink.files(await processEmbedded(path, `${path}#${m.index}`, m, analyzer, sink.paths, 1));
-    };
-    // (splitMbox gives every message memory of its own)
-    const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { ownsMessageMemory: true });
-    sink.finish({
-      ...entry,
-      status: entryError ? (count ? 'partial' : 'error') : 'ok',
-      reason: entryError?.code ?? null,
-      detail: joinNotes(entryError?.message, note),
-      // the bytes of the mbox as inflated, when all of them were
-      sha256: entryError ? null : hash.digest('hex'),
-    });
-    return count;
-  };
-  const pending = new Set<Promise<void>>();
-  try {
-    for await (const item of locateZipEntries(file.absPath)) {
-      if ('skipped' in item) {
-        if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
-        else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
-        continue;
-      }
-      const task = analyzeEntry(item, pathOf(item));
-      pending.add(task);
-      void task.finally(() => pending.delete(task));
-      if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);
-    }
-  } catch (err) {
-    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
-  } finally {
-    await Promise.all(pending);
-  }
-  const final: FileRecord = {
-    ...record,
-    status: error ? (emails ? 'partial' : 'error') : 'ok',
-    reason: error?.code ?? (notes.length ? 'zip-limits' : null),
-    detail: error?.message ?? (notes.length ? notes.join('; ') : `${emails} email(s) inside`),
-    sha256: await archiveSha256,
-  };
-  sink.finish(final);
-  return final;
-}
-
-/** The details of a row, each said once, `; `-separated; null when there are none. */
-const joinNotes = (...notes: Array<string | null | undefined>): string | null => notes.filter(Boolean).join('; ') || null;
-
-/** Entries of an archive that are no business of a mail verifier: not recorded. */
-const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
-/** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
-const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', NESTED_ARCHIVE]);
-/**
- * Entries of one archive in progress at once: enough to keep every worker busy (each holds only
- * the entry it is on; nothing of them waits here but their analyses).
- */
-const MAX_PENDING_ENTRIES = 32;
-
 function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): FileRecord {
   return {
     path: entry.relPath,
@@ -625,17 +314,6 @@ function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Fil
     mtimeMs: entry.mtimeMs,
     sha256: null,
   };
-}
-
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await openEvidence(path);
-  try {
-    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
 }
 
 /** The database must never land inside the evidence. */

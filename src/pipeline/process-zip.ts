@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { DiscoveredFile } from '../discover/types.ts';
+import { splitMbox } from '../read/mbox-split.ts';
+import { ReadError } from '../read/types.ts';
+import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
+import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
+import type { FileRecord, StoredMessage } from '../store/write.ts';
+import type { DerivedPath } from './derived-paths.ts';
+import { analyzeStream, hashFile, joinNotes, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
+import type { Analyzer } from './worker-pool.ts';
+
+/**
+ * A zip archive is never extracted: this thread reads its central directory, and each entry is
+ * read and inflated where it lies by the thread that analyses it, several at once, as the
+ * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
+ * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
+ * too large) are recorded as such; directories and entries that are not emails are left alone.
+ */
+export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
+  const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
+  sink.begin(record);
+  // the archive's own sha256, read alongside its entries
+  const archiveSha256 = hashFile(file.absPath).catch(() => null);
+  const notes: string[] = [];
+  let emails = 0;
+  let error: ReadError | null = null;
+  // A zip may hold two entries of one name (tools then disagree on which one is "the" file: a
+  // way to show different readers different mail), or names that are made safe alike. Each
+  // gets a row of its own: the first by its name, the others by their place in the archive.
+  const firstWithName = new Map<string, number>();
+  const pathOf = ({ safeName, index }: { safeName: string; index: number }): DerivedPath => {
+    const first = firstWithName.get(safeName);
+    if (first === undefined) firstWithName.set(safeName, index);
+    const label = first === undefined ? safeName : `${safeName}#entry-${index}`;
+    const { path, note } = sink.paths.claim(`${file.relPath}!${label}`);
+    return { path, note: joinNotes(first === undefined ? null : `another entry of the archive (entry ${first}) has the same name`, note) };
+  };
+  const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
+    path,
+    kind: 'zip-entry',
+    mtimeMs: null,
+    parent: { path: file.relPath, messageIndex: null },
+    ...fields,
+  });
+  const refusal = ({ path, note }: DerivedPath, code: string, detail: string, size: number | null): ProcessedFile => ({
+    record: entryRecord(path, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail: joinNotes(detail, note), size, sha256: null }),
+    messages: [],
+  });
+  const analyzeEntry = async ({ location }: LocatedZipEntry, derived: DerivedPath): Promise<void> => {
+    const { messages, error: entryError } = await analyzeStream(
+      [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
+      analyzer,
+    );
+    if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
+    if (!messages.length && entryError?.code === MBOX_ENTRY) {
+      // (not `emails += await …`, which would read `emails` before the wait and lose the entries counted meanwhile)
+      const held = await analyzeMboxEntry(location, derived);
+      emails += held;
+      return;
+    }
+    // (a nested archive is recorded, but is not an email)
+    if (entryError?.code !== NESTED_ARCHIVE) emails++;
+    if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
+      sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
+      return;
+    }
+    const entry: ProcessedFile = {
+      record: entryRecord(derived.path, {
+        status: entryError ? 'error' : 'ok',
+        reason: entryError?.code ?? null,
+        detail: joinNotes(entryError?.message, derived.note),
+        size: location.size,
+        sha256: messages[0]?.analysis.sha256 ?? null,
+      }),
+      messages,
+    };
+    sink.files(await withEmbedded(entry, analyzer, sink.paths));
+  };
+  /**
+   * An mbox inside the archive (a Google Takeout export is one): inflated here as a stream and cut
+   * into messages, which go to the workers as they come, the entry's row written in batches like
+   * a loose mbox's. Returns how many messages it held.
+   */
+  const analyzeMboxEntry = async (location: ZipEntryLocation, { path, note }: DerivedPath): Promise<number> => {
+    const entry = entryRecord(path, { status: 'ok', reason: null, detail: note, size: location.size, sha256: null });
+    sink.begin(entry);
+    const hash = createHash('sha256');
+    async function* hashed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    let count = 0;
+    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
+    const onBatch = async (batch: StoredMessage[]): Promise<void> => {
+      count += batch.length;
+      sink.append(path, batch);
+      for (const m of batch) sink.files(await processEmbedded(path, `${path}#${m.index}`, m, analyzer, sink.paths, 1));
+    };
+    // (splitMbox gives every message memory of its own)
+    const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { ownsMessageMemory: true });
+    sink.finish({
+      ...entry,
+      status: entryError ? (count ? 'partial' : 'error') : 'ok',
+      reason: entryError?.code ?? null,
+      detail: joinNotes(entryError?.message, note),
+      // the bytes of the mbox as inflated, when all of them were
+      sha256: entryError ? null : hash.digest('hex'),
+    });
+    return count;
+  };
+  const pending = new Set<Promise<void>>();
+  try {
+    for await (const item of locateZipEntries(file.absPath)) {
+      if ('skipped' in item) {
+        if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
+        else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
+        continue;
+      }
+      const task = analyzeEntry(item, pathOf(item));
+      pending.add(task);
+      void task.finally(() => pending.delete(task));
+      if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);
+    }
+  } catch (err) {
+    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+  } finally {
+    await Promise.all(pending);
+  }
+  const final: FileRecord = {
+    ...record,
+    status: error ? (emails ? 'partial' : 'error') : 'ok',
+    reason: error?.code ?? (notes.length ? 'zip-limits' : null),
+    detail: error?.message ?? (notes.length ? notes.join('; ') : `${emails} email(s) inside`),
+    sha256: await archiveSha256,
+  };
+  sink.finish(final);
+  return final;
+}
+
+/** Entries of an archive that are no business of a mail verifier: not recorded. */
+const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
+/** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
+const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', NESTED_ARCHIVE]);
+/**
+ * Entries of one archive in progress at once: enough to keep every worker busy (each holds only
+ * the entry it is on; nothing of them waits here but their analyses).
+ */
+const MAX_PENDING_ENTRIES = 32;
