@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { zipCentralRecord, zipEndRecord, zipLocalHeader } from '../scripts/zip-records.ts';
 import type { BenchDump } from './generate-bench-dump.ts';
 
 /**
@@ -17,6 +18,7 @@ export function packZip(source: BenchDump, method: 0 | 8): BenchDump {
   const marker = `${dir}.complete.json`;
   const identity = createHash('sha256')
     .update(readFileSync(fileURLToPath(import.meta.url)))
+    .update(readFileSync(fileURLToPath(new URL('../scripts/zip-records.ts', import.meta.url))))
     .update(readFileSync(`${source.dir}.complete.json`))
     .digest('hex');
   const cached = { dir, keysFile: source.keysFile, messages: source.messages, bytes: source.bytes };
@@ -55,44 +57,13 @@ function writeZip(files: string[], base: string, out: string, method: 0 | 8): vo
       const body = method === 8 ? deflateRawSync(data, { level: 1 }) : data;
       if (offset + body.length > 0xffffffff || data.length > 0xffffffff) throw new Error('over 4 GiB: more than a plain zip holds');
       const name = Buffer.from(relative(base, path).split(sep).join('/'), 'utf8');
-      const crc = crc32(data);
-      const header = (signature: number, size: number): Buffer => {
-        const h = Buffer.alloc(size);
-        h.writeUInt32LE(signature, 0);
-        return h;
-      };
-      const local = header(0x04034b50, 30);
-      local.writeUInt16LE(20, 4); // version needed
-      local.writeUInt16LE(0x0800, 6); // names in UTF-8
-      local.writeUInt16LE(method, 8);
-      local.writeUInt16LE(0x21, 12); // 1980-01-01
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(body.length, 18);
-      local.writeUInt32LE(data.length, 22);
-      local.writeUInt16LE(name.length, 26);
-      const record = header(0x02014b50, 46);
-      record.writeUInt16LE(20, 4); // made by
-      record.writeUInt16LE(20, 6);
-      record.writeUInt16LE(0x0800, 8);
-      record.writeUInt16LE(method, 10);
-      record.writeUInt16LE(0x21, 14);
-      record.writeUInt32LE(crc, 16);
-      record.writeUInt32LE(body.length, 20);
-      record.writeUInt32LE(data.length, 24);
-      record.writeUInt16LE(name.length, 28);
-      record.writeUInt32LE(offset, 42);
-      central.push(record, name);
-      put(local);
-      put(name);
+      const fields = { flags: 0x0800, method, dosTime: 0, dosDate: 0x21, crc32: crc32(data), compressedSize: body.length, size: data.length, name };
+      central.push(zipCentralRecord({ ...fields, madeBy: 20, externalAttributes: 0, localHeaderOffset: offset }));
+      put(zipLocalHeader(fields));
       put(body);
     }
     const directory = Buffer.concat(central);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(files.length, 8);
-    end.writeUInt16LE(files.length, 10);
-    end.writeUInt32LE(directory.length, 12);
-    end.writeUInt32LE(offset, 16);
+    const end = zipEndRecord(files.length, directory.length, offset);
     put(directory);
     put(end);
   } finally {

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSeal, dkimSign } from 'mailauth';
 import type { DKIMSignOptions } from 'mailauth';
+import { zipCentralRecord, zipEndRecord, zipLocalHeader } from './zip-records.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Output model
@@ -369,45 +370,14 @@ function zipArchive(entries: ZipEntrySpec[], when: { time: number; date: number 
     if (/[^\x20-\x7e]/.test(e.name)) throw new Error(`zip entry name not ASCII: ${e.name}`);
     const method = e.method ?? 0;
     const stored = method === 8 ? deflateStoredBlocks(e.data) : e.data;
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(when.time, 10);
-    local.writeUInt16LE(when.date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(stored.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(when.time, 12);
-    central.writeUInt16LE(when.date, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(stored.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    // extra, comment, disk, internal attrs, external attrs: all 0
-    central.writeUInt32LE(offset, 42);
-    const localPart = Buffer.concat([local, name, stored]);
+    const fields = { flags: 0, method, dosTime: when.time, dosDate: when.date, crc32: crc32(e.data), compressedSize: stored.length, size: e.data.length, name };
+    const localPart = Buffer.concat([zipLocalHeader(fields), stored]);
     locals.push(localPart);
-    centrals.push(central, name);
+    centrals.push(zipCentralRecord({ ...fields, madeBy: 20, externalAttributes: 0, localHeaderOffset: offset }));
     offset += localPart.length;
   }
   const centralPart = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralPart.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const end = zipEndRecord(entries.length, centralPart.length, offset);
   return Buffer.concat([...locals, centralPart, end]);
 }
 

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, createDeflateRaw } from 'node:zlib';
+import { zipCentralRecord, zipEndRecord, zipLocalHeader } from '../../scripts/zip-records.ts';
 
 export interface ZipEntrySpec {
   /** stored as UTF-8 with the language-encoding flag */
@@ -42,45 +43,18 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
     const size = spec.declaredSize ?? data.length;
     const crc = spec.crc ?? crc32(data);
     const flags = 0x800 | (spec.flags ?? 0);
+    const fields = { flags, method, dosTime: 0, dosDate: 0x21, crc32: crc, compressedSize: compressed.length, size, name };
     let localOffset = offset;
     if (spec.shareWith !== undefined) {
       localOffset = localOffsets[spec.shareWith]!;
     } else {
-      const local = Buffer.alloc(30);
-      local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4);
-      local.writeUInt16LE(flags, 6);
-      local.writeUInt16LE(method, 8);
-      local.writeUInt16LE(0, 10);
-      local.writeUInt16LE(0x21, 12);
-      local.writeUInt32LE(crc >>> 0, 14);
-      local.writeUInt32LE(compressed.length, 18);
-      local.writeUInt32LE(size, 22);
-      local.writeUInt16LE(name.length, 26);
-      local.writeUInt16LE(0, 28);
-      locals.push(local, name, compressed);
-      offset += local.length + name.length + compressed.length;
+      const local = zipLocalHeader(fields);
+      locals.push(local, compressed);
+      offset += local.length + compressed.length;
     }
     localOffsets.push(localOffset);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(0x031e, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(flags, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(0, 12);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc >>> 0, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt16LE(0, 30);
-    central.writeUInt16LE(0, 32);
-    central.writeUInt16LE(0, 34);
-    central.writeUInt16LE(0, 36);
-    central.writeUInt32LE(0o100644 * 0x10000, 38);
-    central.writeUInt32LE(localOffset, 42);
-    centrals.push(Buffer.concat([central, name]));
+    // made by Unix 3.0, a regular file of mode 0644
+    centrals.push(zipCentralRecord({ ...fields, madeBy: 0x031e, externalAttributes: 0o100644 * 0x10000, localHeaderOffset: localOffset }));
   }
   let centralDirectory = Buffer.concat(centrals);
   if (options.damageCentralDirectoryAfter !== undefined) {
@@ -89,15 +63,7 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
     centralDirectory = Buffer.from(centralDirectory);
     centralDirectory.writeUInt32LE(0xdeadbeef, keep);
   }
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(0, 4);
-  end.writeUInt16LE(0, 6);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(centralDirectory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  end.writeUInt16LE(0, 20);
+  const end = zipEndRecord(entries.length, centralDirectory.length, offset);
   return Buffer.concat([...locals, centralDirectory, end]);
 }
 
