@@ -20,19 +20,27 @@ export interface ZipEntryFields {
   name: Buffer;
 }
 
+/**
+ * The fields both headers hold, in the same order (APPNOTE 4.3.7 and 4.3.12): from "version
+ * needed to extract" to the name's length, at `at` in the header.
+ */
+function writeSharedFields(h: Buffer, at: number, f: ZipEntryFields): void {
+  h.writeUInt16LE(20, at); // version needed to extract: 2.0
+  h.writeUInt16LE(f.flags, at + 2);
+  h.writeUInt16LE(f.method, at + 4);
+  h.writeUInt16LE(f.dosTime, at + 6);
+  h.writeUInt16LE(f.dosDate, at + 8);
+  h.writeUInt32LE(f.crc32 >>> 0, at + 10);
+  h.writeUInt32LE(f.compressedSize, at + 14);
+  h.writeUInt32LE(f.size, at + 18);
+  h.writeUInt16LE(f.name.length, at + 22);
+}
+
 /** The local file header, name included; the entry's data follows it. */
 export function zipLocalHeader(f: ZipEntryFields): Buffer {
   const h = Buffer.alloc(30);
   h.writeUInt32LE(0x04034b50, 0);
-  h.writeUInt16LE(20, 4); // version needed to extract: 2.0
-  h.writeUInt16LE(f.flags, 6);
-  h.writeUInt16LE(f.method, 8);
-  h.writeUInt16LE(f.dosTime, 10);
-  h.writeUInt16LE(f.dosDate, 12);
-  h.writeUInt32LE(f.crc32 >>> 0, 14);
-  h.writeUInt32LE(f.compressedSize, 18);
-  h.writeUInt32LE(f.size, 22);
-  h.writeUInt16LE(f.name.length, 26);
+  writeSharedFields(h, 4, f);
   return Buffer.concat([h, f.name]);
 }
 
@@ -41,15 +49,7 @@ export function zipCentralRecord(f: ZipEntryFields & { madeBy: number; externalA
   const h = Buffer.alloc(46);
   h.writeUInt32LE(0x02014b50, 0);
   h.writeUInt16LE(f.madeBy, 4);
-  h.writeUInt16LE(20, 6);
-  h.writeUInt16LE(f.flags, 8);
-  h.writeUInt16LE(f.method, 10);
-  h.writeUInt16LE(f.dosTime, 12);
-  h.writeUInt16LE(f.dosDate, 14);
-  h.writeUInt32LE(f.crc32 >>> 0, 16);
-  h.writeUInt32LE(f.compressedSize, 20);
-  h.writeUInt32LE(f.size, 24);
-  h.writeUInt16LE(f.name.length, 28);
+  writeSharedFields(h, 6, f);
   // extra and comment lengths, disk number and internal attributes: 0
   h.writeUInt32LE(f.externalAttributes >>> 0, 38);
   h.writeUInt32LE(f.localHeaderOffset, 42);
