@@ -76,21 +76,21 @@ function assertListedArchive(stats: Stats, entry: ZipEntryLocation): void {
  * (zipEntryChunks), as a loose mbox's are, rather than read as one message. Google Takeout
  * exports mail this way.
  */
-export function isMboxHead(head: Buffer): boolean {
+function isMboxHead(head: Buffer): boolean {
   return sniffContainer(head.subarray(0, SNIFF_BYTES), '').kind === 'mbox';
 }
 
 /** A zip inside the archive: not opened (archives inside archives multiply every guard), but recorded. */
 export const NESTED_ARCHIVE = 'nested-archive';
-export const NESTED_ARCHIVE_REASON = 'a zip archive inside the archive: not opened; extract the outer archive to verify what it holds';
+const NESTED_ARCHIVE_REASON = 'a zip archive inside the archive: not opened; extract the outer archive to verify what it holds';
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 
 /** The kind of an entry's head that is no message but must not go unrecorded: a nested archive. */
-export const isNestedArchiveHead = (head: Buffer): boolean => head.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC);
+const isNestedArchiveHead = (head: Buffer): boolean => head.subarray(0, ZIP_MAGIC.length).equals(ZIP_MAGIC);
 
 /** The refusal of an mbox entry as one message: readers of archives read it as a stream instead. */
 export const MBOX_ENTRY = 'mbox-entry';
-export const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
+const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
 
 /**
  * Refuses an entry not named `.eml` whose head does not look like a message, or that is too
@@ -99,12 +99,24 @@ export const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
 function judgeHead(entry: ZipEntryLocation, head: Buffer): void {
   if (entry.named) return;
   if (entry.size === 0) throw new ReadError('empty', 'empty');
-  if (isMboxHead(head)) throw new ReadError(MBOX_ENTRY, MBOX_ENTRY_REASON);
-  if (isNestedArchiveHead(head)) throw new ReadError(NESTED_ARCHIVE, NESTED_ARCHIVE_REASON);
-  if (!sniffsAsMessage(head)) throw new ReadError('not-email', 'not an email message');
-  if (entry.size > entry.maxEntryBytes) {
-    throw new ReadError('too-large', `too large: declares ${entry.size} bytes, over the ${entry.maxEntryBytes}-byte limit`);
-  }
+  const refusal = refusalOfHead(head, entry.size, entry.maxEntryBytes);
+  if (refusal) throw new ReadError(refusal.code, refusal.reason);
+}
+
+/**
+ * Why an entry not named `.eml`, of `size` bytes, whose first bytes are `head`, is not read as a
+ * message; null when it is one. Both readers of archives ask this, in this order.
+ */
+export function refusalOfHead(
+  head: Buffer,
+  size: number,
+  maxEntryBytes: number,
+): { code: typeof MBOX_ENTRY | typeof NESTED_ARCHIVE | 'not-email' | 'too-large'; reason: string } | null {
+  if (isMboxHead(head)) return { code: MBOX_ENTRY, reason: MBOX_ENTRY_REASON };
+  if (isNestedArchiveHead(head)) return { code: NESTED_ARCHIVE, reason: NESTED_ARCHIVE_REASON };
+  if (!sniffsAsMessage(head)) return { code: 'not-email', reason: 'not an email message' };
+  if (size > maxEntryBytes) return { code: 'too-large', reason: `too large: declares ${size} bytes, over the ${maxEntryBytes}-byte limit` };
+  return null;
 }
 
 function readStored(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {

@@ -29,16 +29,7 @@ import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
-import {
-  isMboxHead,
-  isNestedArchiveHead,
-  MBOX_ENTRY,
-  MBOX_ENTRY_REASON,
-  NESTED_ARCHIVE,
-  NESTED_ARCHIVE_REASON,
-  SNIFF_BYTES,
-  sniffsAsMessage,
-} from './zip-entry.ts';
+import { refusalOfHead, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
 
 export { sniffsAsMessage };
 
@@ -442,27 +433,16 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
           const start = Buffer.concat(head, headLength);
           head.length = 0;
           decided = true;
-          if (isMboxHead(start)) {
-            abort = { kind: 'skip', reason: MBOX_ENTRY_REASON, code: MBOX_ENTRY };
+          const refusal = refusalOfHead(start, declared, maxEntryBytes);
+          if (refusal?.code === 'not-email' && hashOthers) {
+            hash = createHash('sha256').update(start);
+          } else if (refusal) {
+            abort = { kind: 'skip', reason: refusal.reason, code: refusal.code };
             break;
-          }
-          if (isNestedArchiveHead(start)) {
-            abort = { kind: 'skip', reason: NESTED_ARCHIVE_REASON, code: NESTED_ARCHIVE };
-            break;
-          }
-          if (sniffsAsMessage(start)) {
-            if (declared > maxEntryBytes) {
-              abort = { kind: 'skip', reason: `too large: declares ${declared} bytes, over the ${maxEntryBytes}-byte limit`, code: 'too-large' };
-              break;
-            }
+          } else {
             isMessage = true;
             buffer = Buffer.alloc(declared);
             start.copy(buffer, 0);
-          } else if (hashOthers) {
-            hash = createHash('sha256').update(start);
-          } else {
-            abort = { kind: 'skip', reason: 'not an email message', code: 'not-email' };
-            break;
           }
         }
       } catch (err) {
