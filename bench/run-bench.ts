@@ -12,7 +12,9 @@ import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendki
 const USAGE = `npm run bench -- [options]
 
 leakcheck's full pipeline against its peers, in the same invocation, on the same files and keys.
-Every contender runs as its own process(es) under /usr/bin/time (wall time and peak RSS).
+Every contender runs as its own process(es) under /usr/bin/time (wall time and peak RSS). The row
+"leakcheck analysis alone" is leakcheck's per-message analysis by itself, on the threads a verify
+starts, with no walk and no store: the ceiling the full pipeline runs under.
 
 With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs.
 
@@ -44,6 +46,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LEAKCHECK_NODE_FLAGS = (/^#!\S*env -S node((?: --[\w-]+(?:=\S+)?)*)\s*$/m.exec(readFileSync(join(ROOT, 'bin/leakcheck.js'), 'utf8').split('\n')[0]!)?.[1] ?? '')
   .split(' ')
   .filter(Boolean);
+/** The analysis threads a verify starts by default: one per core. */
+const THREADS = availableParallelism();
 /** Debian's python3-dkim lives in the system Python, which may not be the python3 on PATH. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** The issue's memory target, for every run including the large message and the large mbox. */
@@ -167,12 +171,11 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** Runs a command under /usr/bin/time; returns wall seconds, peak RSS and stdout. */
-function timed(command: string, args: string[]): { seconds: number; peakRssMb: number; stdout: string } {
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; peakRssMb: number; stdout: string } {
   const hasTime = existsSync('/usr/bin/time');
   const started = process.hrtime.bigint();
-  const child = hasTime
-    ? spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd: ROOT })
-    : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd: ROOT });
+  const options = { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, cwd: ROOT, env } as const;
+  const child = hasTime ? spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...args], options) : spawnSync(command, args, options);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${child.status}): ${child.stderr.slice(-2000)}`);
   const time = /__TIME__ ([\d.]+) (\d+)/.exec(child.stderr);
@@ -230,6 +233,19 @@ function contenders(dump: BenchDump, work: string, options: Options, peers: Peer
       run: async () => {
         const r = runLeakcheck(dump, work);
         return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: r.summary.verdicts };
+      },
+    },
+    {
+      // the ceiling: what verify would take if its pipeline cost nothing (bench/analysis-alone.ts)
+      name: `leakcheck analysis alone, ${THREADS} threads (no walk, no store)`,
+      version: TOOL_VERSION,
+      run: async () => {
+        const r = timed(node, [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bench/analysis-alone.ts'), dump.dir, dump.keysFile, String(THREADS)], {
+          ...process.env,
+          // the compile cache bin/leakcheck.js turns on, in the same place
+          NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'leakcheck-compile-cache'),
+        });
+        return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: JSON.parse(r.stdout) };
       },
     },
     {
@@ -294,6 +310,8 @@ const median = (values: number[]): number => {
 function verifiedShare(checked: unknown): string {
   const c = checked as Record<string, unknown>;
   if (typeof c.passes === 'number' && typeof c.messages === 'number') return `${c.passes}/${c.messages}`;
+  // the analysis alone: verified verdicts out of the messages analysed
+  if (typeof c.verified === 'number' && typeof c.messages === 'number') return `${c.verified}/${c.messages}`;
   // leakcheck's verdict counts: verified out of all verdicts
   const counts = Object.values(c).filter((v): v is number => typeof v === 'number');
   if (typeof c.verified === 'number') return `${c.verified}/${counts.reduce((a, b) => a + b, 0)}`;
@@ -435,7 +453,7 @@ async function main(): Promise<void> {
   if (rows.length) {
     lines.push('', '| messages | contender | msg/s (median) | MB/s | peak RSS MB | leakcheck ÷ this | verified |', '|---:|---|---:|---:|---:|---:|---:|');
     for (const row of rows) {
-      const ours = rows.find((r) => r.size === row.size && r.contender.startsWith('leakcheck'))!;
+      const ours = rows.find((r) => r.size === row.size && r.contender.startsWith('leakcheck verify'))!;
       lines.push(
         `| ${row.size} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× | ${verifiedShare(row.checked)} |`,
       );

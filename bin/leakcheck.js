@@ -51,15 +51,9 @@ if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
 // loads the CLI's: the pool takes them over. `--jobs` is read here ahead of the CLI; a guess the
 // CLI reads differently only costs threads started or stopped again.
 if (process.argv[2] === 'verify') {
-  const { prestartAnalysisThreads, threadsForArguments } = await import('../src/pipeline/analysis-threads.ts');
+  const { prestartAnalysisThreads, threadsForArguments, tuneCollectorForThreads } = await import('../src/pipeline/analysis-threads.ts');
   const threads = threadsForArguments(process.argv.slice(3));
-  // With a thread on every core, V8's parallel scavenge hands its helper tasks to cores that are
-  // all busy, and each young-generation collection waits for them: one thread per collection is
-  // faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired
-  // A/B over 12 rounds, faster in 11). V8 reads the flag at each collection, so setting it now
-  // covers this thread too. With idle cores (fewer --jobs), the helpers have somewhere to run.
-  const { availableParallelism } = await import('node:os');
-  if (threads >= availableParallelism()) (await import('node:v8')).setFlagsFromString('--no-parallel-scavenge');
+  tuneCollectorForThreads(threads);
   prestartAnalysisThreads(threads);
 }
 

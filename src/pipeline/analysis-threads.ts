@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { lineScanModule } from '../read/line-scan.ts';
 import type { AnalysisWorkerData } from './analysis-worker.ts';
@@ -19,10 +20,25 @@ export function startAnalysisThread(): AnalysisThread {
   // worker's own limit), so that a pool started without it (the tests) runs as the CLI does.
   // Larger is not faster: 16 MB semi-spaces cost 0.08 s and 44 MB of RSS on 2,000 messages.
   const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), {
-    resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 12 },
+    resourceLimits: ANALYSIS_THREAD_LIMITS,
     workerData: { progress: progress.shared, lineScan: lineScanModule() } satisfies AnalysisWorkerData,
   });
   return { worker, progress };
+}
+
+/** The heap limits of an analysis thread (see startAnalysisThread). */
+export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 12 } as const;
+
+/**
+ * With a thread on every core, V8's parallel scavenge hands its helper tasks to cores that are
+ * all busy, and each young-generation collection waits for them: one thread per collection is
+ * faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired A/B
+ * over 12 rounds, faster in 11). V8 reads the flag at each collection, so setting it before the
+ * threads start covers the calling thread too. With idle cores (fewer threads), the helpers have
+ * somewhere to run.
+ */
+export function tuneCollectorForThreads(threads: number): void {
+  if (threads >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge');
 }
 
 interface Prestarted extends AnalysisThread {

@@ -12,6 +12,7 @@ describe('npm run bench -- --smoke', () => {
       const run = spawnSync(process.execPath, [join(ROOT, 'bench/run-bench.ts'), '--smoke', '--no-peers', '--work-dir', tmp.path], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/\| 40 \| leakcheck verify \(full pipeline\) \| \d+/);
+      expect(run.stdout).toMatch(/\| 40 \| leakcheck analysis alone, \d+ threads \(no walk, no store\) \| \d+ \| [\d.]+ \| \d+ \| [\d.]+× \| 40\/40 \|/);
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
       expect(run.stdout).toMatch(/\| one 2 MB message \| 1 \| 2\.0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
       expect(run.stdout).toMatch(/\| one \d+ MB mbox \| \d+ \|/);
@@ -26,8 +27,9 @@ describe('npm run bench -- --smoke', () => {
         memory: Run[];
       };
       const rows = parsed.rows;
-      expect(rows.find((r) => r.contender.startsWith('leakcheck'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
+      expect(rows.find((r) => r.contender.startsWith('leakcheck verify'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
+      expect(rows.find((r) => r.contender.startsWith('leakcheck analysis alone'))!.checked).toEqual({ messages: 40, verified: 40 });
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
       // the memory runs: one large message, one mbox of bench-mix messages, all verified; then
       // the archives: the 40 messages in a stored and in a deflated zip, the mbox deflated in one
