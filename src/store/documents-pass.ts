@@ -29,65 +29,73 @@ export interface NameConflict extends DocumentMatch {
 export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
 const DOCUMENT_REASONS_SQL = `(${[...DOCUMENT_REASONS].map((r) => `'${r}'`).join(', ')})`;
 
+/** Documents settled per query: memory holds one page of them and the matches of one at a time. */
+const DOCUMENT_PAGE = 500;
+
+/**
+ * Matches every loose document with the attachments of the same bytes, and names the verified
+ * attachments of the same name but other bytes. Each document looks its matches up through the
+ * attachments' indexes (by sha256, by normalised name): reading every attachment and every
+ * passing signature of the dump into memory first made this pass grow with the dump (58 MB for
+ * 140,000 messages), and cost that even for a dump without a single loose document.
+ */
 export function runDocumentsPass(db: Db): { documents: number; verified: number; conflicts: number } {
-  const documents = db.prepare(`SELECT id, path, size, sha256 FROM source_files
-    WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL ORDER BY path`).all() as Array<{
-    id: number; path: string; size: number | null; sha256: string;
-  }>;
-  const attachmentRows = db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
+  const documentsAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files
+    WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
+    ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  const attachments = (where: string) =>
+    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
     FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id
-    ORDER BY f.path, m.idx, a.part_index`).all() as Array<{
+    WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
+  const withBytes = attachments('a.sha256 = ?');
+  const verifiedNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content'");
+  const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
+  type AttachmentRow = {
     sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; verdict: string;
     message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number;
-  }>;
-  const signers = new Map<number, string[]>();
-  for (const row of db.prepare("SELECT message_id, domain FROM signatures WHERE outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index").all() as Array<{ message_id: number; domain: string }>) {
-    const list = signers.get(row.message_id) ?? [];
-    if (!list.includes(row.domain)) list.push(row.domain);
-    signers.set(row.message_id, list);
-  }
-  const match = (a: (typeof attachmentRows)[number]): DocumentMatch => ({
+  };
+  const signersOf = (mid: number): string[] => [...new Set((passingDomains.all(mid) as Array<{ domain: string }>).map((r) => r.domain))];
+  const match = (a: AttachmentRow): DocumentMatch => ({
     message: a.kind === 'mbox' ? `${a.path}#${a.idx}` : a.path,
     messageId: a.message_id,
     date: a.date,
     from: a.from_header,
-    signers: signers.get(a.mid) ?? [],
+    signers: signersOf(a.mid),
     verdict: a.verdict,
     filename: a.filename,
     strength: a.strength,
   });
-  // Grouped in one pass (Map.groupBy appends in place): a list copied on every append made the
-  // pass quadratic in the copies of one attachment (30,000 copies of one message in an mbox: 44 s).
-  const bySha = Map.groupBy(attachmentRows, (a) => a.sha256);
-  const verifiedByName = Map.groupBy(
-    attachmentRows.filter((a) => a.strength === 'verified-content' && a.normalized_name),
-    (a) => a.normalized_name!,
-  );
   const insert = db.prepare('INSERT INTO documents (file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let documents = 0;
   let verified = 0;
   let conflicts = 0;
   db.transaction(() => {
     db.prepare('DELETE FROM documents').run();
-    for (const doc of documents) {
-      const name = normalizeFileName(doc.path.split('/').pop() ?? '');
-      const matches = bySha.get(doc.sha256) ?? [];
-      const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
-        ? 'verified-by-email'
-        : matches.length
-          ? 'seen-in-unverified-email'
-          : 'no-email-match';
-      const conflicting = (name ? (verifiedByName.get(name) ?? []) : []).filter((a) => a.sha256 !== doc.sha256);
-      if (status === 'verified-by-email') verified++;
-      if (conflicting.length) conflicts++;
-      insert.run(
-        doc.id, doc.sha256, doc.size, name, status,
-        JSON.stringify(matches.map(match)),
-        JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
-      );
+    for (let after = '', page: Array<{ id: number; path: string; size: number | null; sha256: string }>; ; after = page.at(-1)!.path) {
+      page = documentsAfter.all(after) as typeof page;
+      if (!page.length) break;
+      for (const doc of page) {
+        documents++;
+        const name = normalizeFileName(doc.path.split('/').pop() ?? '');
+        const matches = withBytes.all(doc.sha256) as AttachmentRow[];
+        const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
+          ? 'verified-by-email'
+          : matches.length
+            ? 'seen-in-unverified-email'
+            : 'no-email-match';
+        const conflicting = (name ? (verifiedNamed.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
+        if (status === 'verified-by-email') verified++;
+        if (conflicting.length) conflicts++;
+        insert.run(
+          doc.id, doc.sha256, doc.size, name, status,
+          JSON.stringify(matches.map(match)),
+          JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
+        );
+      }
     }
   })();
-  return { documents: documents.length, verified, conflicts };
+  return { documents, verified, conflicts };
 }
 
 export interface DocumentRecord {

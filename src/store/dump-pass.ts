@@ -1,5 +1,10 @@
-import { runDumpChecks } from '../checks/dump/index.ts';
-import type { DumpMessage } from '../checks/dump/types.ts';
+import Database from 'better-sqlite3';
+import { conflictingCopies } from '../checks/dump/conflicting-copies.ts';
+import { DumpDates } from '../checks/dump/future-date.ts';
+import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
+import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
+import { parentIds, replyFindings } from '../checks/dump/threads.ts';
+import type { DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import { applyDumpFindings } from '../verdict/decide.ts';
 import type { Verdict } from '../verdict/reasons.ts';
@@ -9,64 +14,213 @@ import type { Db } from './open-store.ts';
  * The second pass: compares every message with the others and settles the final verdicts.
  * It is recomputed whole on every run, from each message's own verdict, so that adding or
  * removing one message is reflected everywhere it matters.
+ *
+ * Memory does not grow with the dump. Loading every message at once cost about 3 KB a message
+ * (225 MB for 70,000, the size of dump issue 8 names), so the messages are read as streams in
+ * the order each check needs, through a second, read-only connection (one connection cannot
+ * write while it reads a stream), and each finding is written as it is found. The streams come
+ * from one copy of what the checks see, made in the dump's order into a temporary table on disk
+ * (never in the dump) and indexed by Message-ID and by sender, so that no stream sorts:
+ * - copies of one message: read grouped by Message-ID, one group held at a time;
+ * - threads: the replies in pages, each page's parents looked up by Message-ID;
+ * - sender habits: counted sender by sender (only the counts are kept), then each message
+ *   compared with its sender's;
+ * - selector spans and the dump's latest dates: gathered in a first pass, then each message
+ *   compared with them.
+ * What stays in memory is one group of copies of the same message, one page of replies, and
+ * small tallies per sender and per selector. The findings are the ones the checks give over the
+ * whole list of messages (src/checks/dump), in the same order for each message.
  */
 export function runDumpPass(db: Db): { findings: number; raised: number } {
-  const messages = loadDumpMessages(db);
-  const found = runDumpChecks(messages);
-  const byMessage = new Map<number, Finding[]>();
-  for (const { messageId, finding } of found) {
-    const list = byMessage.get(messageId);
-    if (list) list.push(finding);
-    else byMessage.set(messageId, [finding]);
+  const reader = new Database(db.name, { readonly: true, fileMustExist: true });
+  try {
+    reader.pragma('busy_timeout = 5000');
+    // on disk, in the system's temporary directory: in memory it would grow with the dump
+    reader.pragma('temp_store = FILE');
+    reader.exec(`CREATE TEMP TABLE dump AS ${MESSAGES} ORDER BY ${DUMP_ORDER};
+      CREATE INDEX temp.dump_message_id ON dump(message_id);
+      CREATE INDEX temp.dump_sender ON dump(from_address);`);
+    const insert = db.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, ?, ?, ?, 'dump')");
+    let findings = 0;
+    const write = (found: readonly DumpFinding[]): void => {
+      for (const { messageId, finding: f } of found) insert.run(messageId, f.code, f.severity, f.text, JSON.stringify(f.evidence));
+      findings += found.length;
+    };
+    let raised = 0;
+    db.transaction(() => {
+      db.prepare("DELETE FROM findings WHERE scope = 'dump'").run();
+      // in the order of DUMP_CHECKS, which is the order of each message's findings
+      findCopies(reader, write);
+      findThreads(reader, db, write);
+      findSenderOutliers(reader, write);
+      findDateOutliers(reader, write);
+      raised = settleVerdicts(db);
+    })();
+    return { findings, raised };
+  } finally {
+    reader.close();
   }
-  let raised = 0;
-  const insert = db.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, ?, ?, ?, 'dump')");
-  const own = db.prepare('SELECT message_id, message_verdict, message_reasons_json, message_explanation FROM verdicts');
-  const update = db.prepare('UPDATE verdicts SET verdict = ?, reasons_json = ?, explanation = ? WHERE message_id = ?');
-  db.transaction(() => {
-    db.prepare("DELETE FROM findings WHERE scope = 'dump'").run();
-    for (const [messageId, findings] of byMessage) {
-      for (const f of findings) insert.run(messageId, f.code, f.severity, f.text, JSON.stringify(f.evidence));
-    }
-    for (const row of own.all() as Array<{ message_id: number; message_verdict: Verdict; message_reasons_json: string; message_explanation: string }>) {
-      const base = { verdict: row.message_verdict, reasons: JSON.parse(row.message_reasons_json) as string[], explanation: row.message_explanation };
-      const final = applyDumpFindings(base, byMessage.get(row.message_id) ?? []);
-      if (final.verdict !== base.verdict) raised++;
-      update.run(final.verdict, JSON.stringify(final.reasons), final.explanation, row.message_id);
-    }
-  })();
-  return { findings: found.length, raised };
 }
 
-function loadDumpMessages(db: Db): DumpMessage[] {
-  const signatures = new Map<number, DumpMessage['signatures']>();
-  for (const s of db.prepare('SELECT message_id, domain, selector, outcome FROM signatures WHERE domain IS NOT NULL AND selector IS NOT NULL').all() as Array<{
-    message_id: number; domain: string; selector: string; outcome: string;
-  }>) {
-    const list = signatures.get(s.message_id) ?? [];
-    list.push({ domain: s.domain, selector: s.selector.toLowerCase(), outcome: s.outcome });
-    signatures.set(s.message_id, list);
+/** What a check sees of a message, and the order of the dump (path, then place in the file). */
+const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.message_id, m.from_address, m.date, m.date_offset_min,
+  m.mailer, m.body_sha256, m.visible_sha256, m.in_reply_to, m.references_json, v.message_verdict,
+  (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
+    WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL) AS signatures_json`;
+export const MESSAGES = `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id`;
+export const DUMP_ORDER = 'f.path, m.idx';
+
+export interface MessageRow {
+  id: number;
+  path: string;
+  kind: string | null;
+  idx: number;
+  sha256: string;
+  message_id: string | null;
+  from_address: string | null;
+  date: string | null;
+  date_offset_min: number | null;
+  mailer: string | null;
+  body_sha256: string | null;
+  visible_sha256: string | null;
+  in_reply_to: string | null;
+  references_json: string | null;
+  message_verdict: Verdict;
+  signatures_json: string;
+}
+
+export function toDumpMessage(r: MessageRow): DumpMessage {
+  return {
+    id: r.id,
+    where: r.kind === 'mbox' ? `${r.path}#${r.idx}` : r.path,
+    sha256: r.sha256,
+    messageId: r.message_id,
+    fromAddress: r.from_address,
+    date: r.date,
+    dateOffsetMinutes: r.date_offset_min,
+    mailer: r.mailer,
+    bodySha256: r.body_sha256,
+    visibleSha256: r.visible_sha256,
+    inReplyTo: r.in_reply_to,
+    references: r.references_json ? (JSON.parse(r.references_json) as string[]) : [],
+    verdict: r.message_verdict,
+    signatures: (JSON.parse(r.signatures_json) as Array<[string, string, string]>).map(([domain, selector, outcome]) => ({
+      domain,
+      selector: selector.toLowerCase(),
+      outcome,
+    })),
+  };
+}
+
+/** The temporary copy, in the dump's order (its rowid) unless ordered by an indexed column first. */
+function* streamMessages(reader: Db, where: string, orderBy = 'rowid'): Generator<DumpMessage> {
+  for (const row of reader.prepare(`SELECT * FROM temp.dump ${where} ORDER BY ${orderBy}`).iterate() as IterableIterator<MessageRow>) yield toDumpMessage(row);
+}
+
+/** Consecutive messages with the same key, as arrays: the stream must be ordered by the key. */
+function* runsOf(messages: Iterable<DumpMessage>, key: (m: DumpMessage) => string): Generator<DumpMessage[]> {
+  let run: DumpMessage[] = [];
+  for (const m of messages) {
+    if (run.length && key(run[0]!) !== key(m)) {
+      yield run;
+      run = [];
+    }
+    run.push(m);
   }
-  const rows = db.prepare(`SELECT m.id, f.path, f.kind, m.idx, m.sha256, m.message_id, m.from_address, m.date, m.date_offset_min,
-      m.mailer, m.body_sha256, m.visible_sha256, m.in_reply_to, m.references_json, v.message_verdict
-    FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>;
-  return rows.map((r) => {
-    const str = (k: string): string | null => (r[k] === null || r[k] === undefined ? null : String(r[k]));
-    return {
-      id: Number(r['id']),
-      where: r['kind'] === 'mbox' ? `${String(r['path'])}#${Number(r['idx'])}` : String(r['path']),
-      sha256: String(r['sha256']),
-      messageId: str('message_id'),
-      fromAddress: str('from_address'),
-      date: str('date'),
-      dateOffsetMinutes: r['date_offset_min'] === null ? null : Number(r['date_offset_min']),
-      mailer: str('mailer'),
-      bodySha256: str('body_sha256'),
-      visibleSha256: str('visible_sha256'),
-      inReplyTo: str('in_reply_to'),
-      references: r['references_json'] ? (JSON.parse(String(r['references_json'])) as string[]) : [],
-      verdict: r['message_verdict'] as Verdict,
-      signatures: signatures.get(Number(r['id'])) ?? [],
-    };
-  });
+  if (run.length) yield run;
+}
+
+function findCopies(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
+  const copies = streamMessages(reader, 'WHERE message_id IS NOT NULL', 'message_id, rowid');
+  for (const group of runsOf(copies, (m) => m.messageId!)) if (group.length > 1) write(conflictingCopies(group));
+}
+
+/** Replies handled per page: the page's parents are looked up in one query. */
+const REPLY_PAGE = 512;
+
+function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) => void): void {
+  // (read on the writing connection, which is free while the reader streams the replies)
+  const parentsQuery = db.prepare(`${MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
+  const handle = (page: DumpMessage[]): void => {
+    const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
+    const firstWithId = new Map<string, DumpMessage>();
+    for (const row of parentsQuery.all(JSON.stringify(wanted)) as MessageRow[]) {
+      if (!firstWithId.has(row.message_id!)) firstWithId.set(row.message_id!, toDumpMessage(row));
+    }
+    for (const reply of page) write(replyFindings(reply, (id) => firstWithId.get(id)));
+  };
+  let page: DumpMessage[] = [];
+  const replies = streamMessages(reader, "WHERE in_reply_to IS NOT NULL OR (references_json IS NOT NULL AND references_json <> '[]')");
+  for (const reply of replies) {
+    page.push(reply);
+    if (page.length >= REPLY_PAGE) {
+      handle(page);
+      page = [];
+    }
+  }
+  if (page.length) handle(page);
+}
+
+function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
+  const bySender = (): Generator<DumpMessage[]> => runsOf(streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid'), (m) => m.fromAddress!);
+  // First pass: each sender's habits, from counts; only senders with a strong habit are kept.
+  const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
+  for (const sent of bySender()) {
+    const tally = new SenderTally();
+    for (const m of sent) tally.add(m);
+    const habits = tally.habits();
+    if (habits) habitsOf.set(sent[0]!.fromAddress!, habits);
+  }
+  if (!habitsOf.size) return;
+  for (const m of streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid')) {
+    const habits = habitsOf.get(m.fromAddress!);
+    if (habits) write(profileOutliers(m, habits));
+  }
+}
+
+/** Selector spans and the dump's latest dates: both gathered in one pass, then asked in another. */
+function findDateOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
+  const spans = new SelectorSpans();
+  const dates = new DumpDates();
+  for (const m of streamMessages(reader, '')) {
+    spans.add(m);
+    dates.add(m);
+  }
+  for (const m of streamMessages(reader, '')) write([...spans.outliers(m), ...dates.lateFindings(m)]);
+}
+
+/** Messages whose verdict is settled per query: their red flags are read together. */
+const VERDICT_PAGE = 500;
+
+/**
+ * Every message gets back the verdict it earned on its own; then those with red flags from the
+ * comparison (only an unverified message can be raised) are settled, a page at a time. Returns
+ * how many verdicts the comparison changed.
+ */
+function settleVerdicts(db: Db): number {
+  db.prepare('UPDATE verdicts SET verdict = message_verdict, reasons_json = message_reasons_json, explanation = message_explanation').run();
+  const flaggedAfter = db.prepare(`SELECT DISTINCT f.message_id FROM findings f JOIN verdicts v ON v.message_id = f.message_id
+    WHERE f.scope = 'dump' AND f.severity = 'red-flag' AND v.message_verdict <> 'verified' AND f.message_id > ? ORDER BY f.message_id LIMIT ${VERDICT_PAGE}`);
+  const flagsOf = db.prepare(`SELECT f.message_id, f.code, f.severity, f.text, v.message_verdict, v.message_reasons_json, v.message_explanation
+    FROM findings f JOIN verdicts v ON v.message_id = f.message_id
+    WHERE f.scope = 'dump' AND f.message_id IN (SELECT value FROM json_each(?)) ORDER BY f.message_id, f.id`);
+  const update = db.prepare('UPDATE verdicts SET verdict = ?, reasons_json = ?, explanation = ? WHERE message_id = ?');
+  let raised = 0;
+  let after = 0;
+  for (;;) {
+    const ids = (flaggedAfter.all(after) as Array<{ message_id: number }>).map((r) => r.message_id);
+    if (!ids.length) return raised;
+    after = ids.at(-1)!;
+    const rows = flagsOf.all(JSON.stringify(ids)) as Array<{
+      message_id: number; code: string; severity: Finding['severity']; text: string;
+      message_verdict: Verdict; message_reasons_json: string; message_explanation: string;
+    }>;
+    for (const [messageId, own] of Map.groupBy(rows, (r) => r.message_id)) {
+      const first = own[0]!;
+      const base = { verdict: first.message_verdict, reasons: JSON.parse(first.message_reasons_json) as string[], explanation: first.message_explanation };
+      const final = applyDumpFindings(base, own.map((r) => ({ code: r.code, severity: r.severity, text: r.text, evidence: {} })));
+      if (final.verdict !== base.verdict) raised++;
+      update.run(final.verdict, JSON.stringify(final.reasons), final.explanation, messageId);
+    }
+  }
 }

@@ -157,6 +157,13 @@ describe('date after the dump', () => {
     const ok = message({ date: '2017-03-10T00:00:00.000Z' });
     expect(codes(dateAfterDump([proven, late, ok]))).toEqual([`${late.id}:date-after-dump:warning`]);
   });
+
+  it('takes a dump of any size: 200,000 verified dates (spread into Math.max, they overflowed the stack)', () => {
+    const start = Date.parse('2017-01-01T00:00:00Z');
+    const proven = Array.from({ length: 200_000 }, (_, i) => message({ date: new Date(start + i * 60_000).toISOString(), verdict: 'verified' }));
+    const late = message({ date: '2018-06-01T00:00:00.000Z' });
+    expect(codes(dateAfterDump([...proven, late]))).toEqual([`${late.id}:date-after-dump:warning`]);
+  });
 });
 
 describe('cross-dump pass in a real run', () => {

@@ -1,4 +1,4 @@
-import { DAY_MS, type DumpCheck } from './types.ts';
+import { DAY_MS, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 export const FUTURE_SLACK_DAYS = 30;
 
@@ -8,22 +8,46 @@ export const FUTURE_SLACK_DAYS = 30;
  * else the latest date of the other messages.
  */
 export const dateAfterDump: DumpCheck = (messages) => {
-  const dated = messages.filter((m) => m.date).map((m) => ({ m, t: Date.parse(m.date!) }));
-  if (dated.length < 2) return [];
-  const verified = dated.filter((d) => d.m.verdict === 'verified');
-  const latestVerified = verified.length ? Math.max(...verified.map((d) => d.t)) : null;
-  const sorted = dated.map((d) => d.t).sort((a, b) => b - a);
-  return dated.flatMap(({ m, t }) => {
+  const reference = new DumpDates();
+  for (const m of messages) reference.add(m);
+  return messages.flatMap((m) => reference.lateFindings(m));
+};
+
+/**
+ * What the check compares each message with, gathered one message at a time (a first pass over
+ * the dump): the latest verified date, and the two latest dates of all, so that a message can be
+ * compared with the latest other than itself. Then asked about each message (a second pass).
+ */
+export class DumpDates {
+  #dated = 0;
+  #latestVerified: number | null = null;
+  /** the two largest dates, counted with repeats: top[0] >= top[1] */
+  readonly #top: number[] = [];
+
+  add(m: DumpMessage): void {
+    if (!m.date) return;
+    const t = Date.parse(m.date);
+    this.#dated++;
+    if (m.verdict === 'verified') this.#latestVerified = this.#latestVerified === null ? t : Math.max(this.#latestVerified, t);
+    this.#top.push(t);
+    this.#top.sort((a, b) => b - a);
+    if (this.#top.length > 2) this.#top.pop();
+  }
+
+  lateFindings(m: DumpMessage): DumpFinding[] {
+    if (this.#dated < 2 || !m.date) return [];
     if (m.verdict === 'verified') return []; // a signed Date is the sender's own, proven claim
+    const t = Date.parse(m.date);
+    const latestVerified = this.#latestVerified;
     // the latest other message: the top date, or the runner-up when this message is the top
-    const latest = latestVerified ?? (t === sorted[0] ? sorted[1]! : sorted[0]!);
+    const latest = latestVerified ?? (t === this.#top[0] ? this.#top[1]! : this.#top[0]!);
     if (t <= latest + FUTURE_SLACK_DAYS * DAY_MS) return [];
     return [{
       messageId: m.id,
       finding: {
         code: 'date-after-dump',
-        severity: 'warning' as const,
-        text: `Dated ${m.date!.slice(0, 10)}, more than ${FUTURE_SLACK_DAYS} days after the latest ${latestVerified !== null ? 'verified ' : ''}message of the dump (${new Date(latest).toISOString().slice(0, 10)}).`,
+        severity: 'warning',
+        text: `Dated ${m.date.slice(0, 10)}, more than ${FUTURE_SLACK_DAYS} days after the latest ${latestVerified !== null ? 'verified ' : ''}message of the dump (${new Date(latest).toISOString().slice(0, 10)}).`,
         evidence: {
           date: m.date,
           latestReference: new Date(latest).toISOString(),
@@ -32,5 +56,5 @@ export const dateAfterDump: DumpCheck = (messages) => {
         },
       },
     }];
-  });
-};
+  }
+}

@@ -1,4 +1,4 @@
-import { DAY_MS, type DumpCheck, type DumpFinding } from './types.ts';
+import { DAY_MS, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** Selectors live for months to years; only a claim well outside the proven span is worth a look. */
 export const SELECTOR_SLACK_DAYS = 180;
@@ -9,15 +9,26 @@ export const SELECTOR_SLACK_DAYS = 180;
  * as this dump proves, was not in use then.
  */
 export const selectorTimeline: DumpCheck = (messages) => {
-  const spans = new Map<string, { first: number; last: number; count: number }>();
-  for (const m of messages) {
-    if (!m.date) continue;
+  const spans = new SelectorSpans();
+  for (const m of messages) spans.add(m);
+  return messages.flatMap((m) => spans.outliers(m));
+};
+
+/**
+ * The spans, gathered one message at a time (a first pass over the dump), then asked about each
+ * message (a second): memory for one entry per selector, never for the messages.
+ */
+export class SelectorSpans {
+  readonly #spans = new Map<string, { first: number; last: number; count: number }>();
+
+  add(m: DumpMessage): void {
+    if (!m.date) return;
     const t = Date.parse(m.date);
     for (const s of m.signatures) {
       if (s.outcome !== 'pass') continue;
       const key = `${s.selector}._domainkey.${s.domain}`;
-      const span = spans.get(key);
-      if (!span) spans.set(key, { first: t, last: t, count: 1 });
+      const span = this.#spans.get(key);
+      if (!span) this.#spans.set(key, { first: t, last: t, count: 1 });
       else {
         span.first = Math.min(span.first, t);
         span.last = Math.max(span.last, t);
@@ -25,14 +36,15 @@ export const selectorTimeline: DumpCheck = (messages) => {
       }
     }
   }
-  const findings: DumpFinding[] = [];
-  for (const m of messages) {
-    if (m.verdict !== 'unverifiable' || !m.date) continue;
+
+  outliers(m: DumpMessage): DumpFinding[] {
+    if (m.verdict !== 'unverifiable' || !m.date) return [];
     const t = Date.parse(m.date);
+    const findings: DumpFinding[] = [];
     for (const s of m.signatures) {
       if (s.outcome === 'pass') continue;
       const key = `${s.selector}._domainkey.${s.domain}`;
-      const span = spans.get(key);
+      const span = this.#spans.get(key);
       if (!span) continue;
       const outside = t < span.first - SELECTOR_SLACK_DAYS * DAY_MS || t > span.last + SELECTOR_SLACK_DAYS * DAY_MS;
       if (!outside) continue;
@@ -46,8 +58,8 @@ export const selectorTimeline: DumpCheck = (messages) => {
         },
       });
     }
+    return findings;
   }
-  return findings;
-};
+}
 
 const iso = (t: number): string => new Date(t).toISOString().slice(0, 10);
