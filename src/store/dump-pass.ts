@@ -162,17 +162,17 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
 }
 
 function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  const bySender = (): Generator<DumpMessage[]> => runsOf(streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid'), (m) => m.fromAddress!);
+  const bySender = (): Generator<DumpMessage> => streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid');
   // First pass: each sender's habits, from counts; only senders with a strong habit are kept.
   const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
-  for (const sent of bySender()) {
+  for (const sent of runsOf(bySender(), (m) => m.fromAddress!)) {
     const tally = new SenderTally();
     for (const m of sent) tally.add(m);
     const habits = tally.habits();
     if (habits) habitsOf.set(sent[0]!.fromAddress!, habits);
   }
   if (!habitsOf.size) return;
-  for (const m of streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid')) {
+  for (const m of bySender()) {
     const habits = habitsOf.get(m.fromAddress!);
     if (habits) write(profileOutliers(m, habits));
   }

@@ -5,7 +5,11 @@ import { senderProfile } from './sender-profile.ts';
 import { threadOrder } from './threads.ts';
 import type { DumpCheck, DumpFinding, DumpMessage } from './types.ts';
 
-/** The checks that compare messages with each other, run after every message has been read. */
+/**
+ * The checks that compare messages with each other, over a whole list of messages: what they
+ * mean. A run does not hold the whole list: src/store/dump-pass.ts streams the messages through
+ * the same checks, in this order, and is tested against runDumpChecks to find exactly this.
+ */
 export const DUMP_CHECKS: ReadonlyArray<DumpCheck> = [conflictingCopies, threadOrder, senderProfile, selectorTimeline, dateAfterDump];
 
 export function runDumpChecks(messages: readonly DumpMessage[]): DumpFinding[] {
