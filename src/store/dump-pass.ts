@@ -142,6 +142,7 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
   // (read on the writing connection, which is free while the reader streams the replies)
   const parentsQuery = db.prepare(`${MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
   const handle = (page: DumpMessage[]): void => {
+    // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
     const firstWithId = new Map<string, DumpMessage>();
     for (const row of parentsQuery.all(JSON.stringify(wanted)) as MessageRow[]) {
@@ -165,12 +166,22 @@ function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) =
   const bySender = (): Generator<DumpMessage> => streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid');
   // First pass: each sender's habits, from counts; only senders with a strong habit are kept.
   const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
-  for (const sent of runsOf(bySender(), (m) => m.fromAddress!)) {
-    const tally = new SenderTally();
-    for (const m of sent) tally.add(m);
+  // (counted as the stream passes: a sender's messages, most of a dump for its owner's sent mail, are never held)
+  let sender: string | null = null;
+  let tally = new SenderTally();
+  const settle = (): void => {
     const habits = tally.habits();
-    if (habits) habitsOf.set(sent[0]!.fromAddress!, habits);
+    if (sender !== null && habits) habitsOf.set(sender, habits);
+  };
+  for (const m of bySender()) {
+    if (m.fromAddress !== sender) {
+      settle();
+      sender = m.fromAddress;
+      tally = new SenderTally();
+    }
+    tally.add(m);
   }
+  settle();
   if (!habitsOf.size) return;
   for (const m of bySender()) {
     const habits = habitsOf.get(m.fromAddress!);
