@@ -21,6 +21,8 @@ export type SkipReason =
 
 export type DiscoveryEntry =
   | { type: 'container'; file: DiscoveredFile; kind: ContainerKind }
+  /** a regular file the caller chose to leave unopened (see WalkOptions.leaveUnopened); size and mtime from lstat */
+  | { type: 'unopened'; file: DiscoveredFile }
   | {
       type: 'skipped';
       relPath: string;

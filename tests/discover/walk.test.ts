@@ -1,21 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, lstat, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DiscoveryEntry } from '../../src/discover/types.ts';
+import type { DiscoveredFile, DiscoveryEntry } from '../../src/discover/types.ts';
+import { walkDump } from '../../src/discover/walk.ts';
 import { readContainer } from '../../src/read/read-container.ts';
 import { collect, isRoot, makeTempDir, removeTempDir, walk, walkAsNobody } from './temp-dump.ts';
 
 const MESSAGE = 'Return-Path: <a@example.org>\nFrom: a@example.org\nSubject: hi\n\nbody\n';
 const MBOX = `From a@example.org Mon Jan  1 00:00:00 2024\n${MESSAGE}\nFrom b@example.org Mon Jan  1 00:00:01 2024\n${MESSAGE}\n`;
 
+const relPathOf = (e: DiscoveryEntry): string => (e.type === 'skipped' ? e.relPath : e.file.relPath);
+
 function byPath(entries: DiscoveryEntry[]): Map<string, DiscoveryEntry> {
-  return new Map(entries.map((e) => [e.type === 'container' ? e.file.relPath : e.relPath, e]));
+  return new Map(entries.map((e) => [relPathOf(e), e]));
 }
 
 function relPaths(entries: DiscoveryEntry[]): string[] {
-  return entries.map((e) => (e.type === 'container' ? e.file.relPath : e.relPath));
+  return entries.map(relPathOf);
 }
 
 const hasMkfifo = spawnSync('mkfifo', ['--version']).error === undefined;
@@ -78,6 +81,40 @@ describe('walkDump: classification', () => {
 
   it('rejects a root that does not exist', async () => {
     await expect(walk(join(dump, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('walkDump: files the caller leaves unopened', () => {
+  it('asks about each non-empty regular file, from its lstat, and neither opens nor sniffs the ones it is told to leave', async () => {
+    await writeFile(join(dump, 'kept.eml'), MESSAGE);
+    // a PDF under a mail name: sniffed, it would be skipped as not email
+    await writeFile(join(dump, 'swapped.eml'), '%PDF-1.4\n');
+    await writeFile(join(dump, 'other.eml'), MESSAGE);
+    await writeFile(join(dump, 'empty.eml'), '');
+    await mkdir(join(dump, 'dir'));
+    await symlink(join(dump, 'kept.eml'), join(dump, 'link.eml'));
+    const asked: DiscoveredFile[] = [];
+    const entries = byPath(
+      await collect(
+        walkDump(dump, {
+          leaveUnopened: (file) => {
+            asked.push(file);
+            return file.relPath !== 'other.eml';
+          },
+        }),
+      ),
+    );
+    // never asked about an empty file, a directory or a symlink: those are described as before
+    expect(asked.map((f) => f.relPath)).toEqual(['kept.eml', 'other.eml', 'swapped.eml']);
+    const swapped = await stat(join(dump, 'swapped.eml'));
+    expect(asked[2]).toEqual({ relPath: 'swapped.eml', absPath: join(dump, 'swapped.eml'), size: 9, mtimeMs: swapped.mtimeMs });
+    expect(entries.get('swapped.eml')).toEqual({ type: 'unopened', file: asked[2] });
+    expect(entries.get('kept.eml')).toMatchObject({ type: 'unopened', file: { relPath: 'kept.eml' } });
+    expect(entries.get('other.eml')).toMatchObject({ type: 'container', kind: 'eml' });
+    expect(entries.get('empty.eml')).toMatchObject({ type: 'skipped', reason: 'empty' });
+    expect(entries.get('link.eml')).toMatchObject({ type: 'skipped', reason: 'symlink' });
+    // left unopened when told so, sniffed otherwise
+    expect((await walk(dump)).find((e) => relPathOf(e) === 'swapped.eml')).toMatchObject({ type: 'skipped', reason: 'not-email' });
   });
 });
 

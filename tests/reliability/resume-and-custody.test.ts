@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -155,6 +155,9 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const small = join(tmp.path, 'small');
     cpSync(DEMO_DUMP, small, { recursive: true });
     const db = join(tmp.path, 'incremental.db');
+    // (a whole-second mtime, so that it can be put back exactly)
+    const vouched = join(small, 'inbox/2018-03-12 Weekly status.eml');
+    utimesSync(vouched, 1_500_000_000, 1_500_000_000);
     const first = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     // Make every file "old", so that none is racily clean and the size/mtime rule decides.
     const store = new Database(db);
@@ -163,6 +166,21 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const again = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     expect(again.counts.unchanged).toBe(first.counts.containers);
     expect(again.counts.messages).toBe(0);
+    // Not even opened: swapped for a PDF of the same size and mtime, the file is still taken for
+    // the message analysed before. Sniffed, it would have become a skipped "PDF document". (That
+    // is the trust a re-run puts in size and mtime, as documented; a fresh database reads all.)
+    const size = statSync(vouched).size;
+    writeFileSync(vouched, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(size - 9, 0x20)]));
+    utimesSync(vouched, 1_500_000_000, 1_500_000_000);
+    const unopened = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(unopened.counts.unchanged).toBe(first.counts.containers);
+    const kept = new Database(db, { readonly: true });
+    expect(kept.prepare("SELECT kind, status, message_count FROM source_files WHERE path = 'inbox/2018-03-12 Weekly status.eml'").get()).toEqual({
+      kind: 'eml',
+      status: 'ok',
+      message_count: 1,
+    });
+    kept.close();
 
     const changedPath = 'inbox/2017-02-14 Q1 budget.eml';
     appendFileSync(join(small, changedPath), 'Appended after the leak.\r\n');
