@@ -19,6 +19,11 @@ const RACY_MS = 2_000;
 
 export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile) => { state: FileState; previous: PreviousFile | null } {
   const byPath = db.prepare('SELECT id, size, mtime_ms, sha256, status, analyzed_at, analysis_context FROM source_files WHERE path = ?');
+  // Asked first: on a re-run where no key came since a file's analysis (the usual case), this
+  // one seek answers for the file, and the join below is not made (20 µs a file, 1.4 s of a
+  // re-run over 70,000 unchanged files). Asked per file, not once per run: a key fetched during
+  // the run counts for the files walked after it, as it does for the join.
+  const keyAddedSince = db.prepare("SELECT 1 FROM keys WHERE added_at >= ? AND provenance != 'absent' LIMIT 1");
   // A signature that did not verify, whose key name has gained a usable key record since.
   const waitingForKeys = db.prepare(`SELECT 1 FROM messages m JOIN signatures s ON s.message_id = m.id
     WHERE m.file_id = ? AND s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
@@ -36,7 +41,7 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
       if (row.size !== file.size || row.mtime_ms !== file.mtimeMs) return 'changed';
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';
-      if (waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
+      if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
       // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
       // "racily clean" case), so its hash decides.
       if (file.mtimeMs >= Date.parse(row.analyzed_at) - RACY_MS) return 'confirm-by-hash';
