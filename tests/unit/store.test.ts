@@ -358,6 +358,40 @@ describe('queries', () => {
     ]);
   });
 
+  it('iterateMessages reads by pages: any page size gives the same records in the same order, filtered or not', () => {
+    const db = populated();
+    const ids = [...iterateMessages(db)].map((r) => r.id).filter((_, i) => i !== 2);
+    for (const filter of [{}, { verdict: 'suspicious' as const }, { verdict: 'verified' as const }, { ids }]) {
+      const whole = [...iterateMessages(db, filter)];
+      expect(whole.length).toBeGreaterThan(0);
+      // pages of 1 and 2 end inside the three-message mbox, between its messages
+      for (const pageSize of [1, 2, 3, 4]) expect([...iterateMessages(db, filter, pageSize)]).toEqual(whole);
+    }
+  });
+
+  it('iterateMessages reads one state of the database, whatever is committed while it reads', () => {
+    const db = populated();
+    const reading = iterateMessages(db, {}, 1);
+    const first = reading.next();
+    expect(first.value).toMatchObject({ path: 'a/one.eml' });
+    // another connection, as a verify running meanwhile would be
+    const other = track(openStore(db.name));
+    const writer = new StoreWriter(other);
+    const runId = writer.beginRun(RUN);
+    writer.saveFile(runId, fileRecord('z/late.eml'), [stored(0, verified)]);
+    other.prepare("UPDATE verdicts SET verdict = 'unverifiable'").run();
+    const rest = [...{ [Symbol.iterator]: () => reading }];
+    expect(rest.map((r) => [r.path, r.index, r.verdict])).toEqual([
+      ['b/inbox.mbox', 0, 'verified'],
+      ['b/inbox.mbox', 1, 'suspicious'],
+      ['b/inbox.mbox', 2, 'unverifiable'],
+      ['c/broken.mbox', 0, 'verified'],
+    ]);
+    expect(db.inTransaction).toBe(false);
+    // a new reading sees the commits
+    expect([...iterateMessages(db)].map((r) => r.verdict)).toEqual(Array(6).fill('unverifiable'));
+  });
+
   it('iterateMessages filters by verdict', () => {
     const db = populated();
     expect([...iterateMessages(db, { verdict: 'suspicious' })].map((r) => [r.path, r.index])).toEqual([
