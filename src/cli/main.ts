@@ -220,8 +220,8 @@ export async function main(argv: string[]): Promise<number> {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
-        const { buildManifest } = await import('../report/manifest.ts');
-        await write(out, `${JSON.stringify(buildManifest(db), null, 2)}\n`);
+        const { manifestText } = await import('../report/manifest.ts');
+        for (const piece of manifestText(db)) await write(out, piece);
       } finally {
         db.close();
         await closeOutput(out);

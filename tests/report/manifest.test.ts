@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestText } from '../../src/report/manifest.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { demoDatabase } from './demo-db.ts';
+
+let demo: ReturnType<typeof demoDatabase>;
+beforeAll(() => {
+  demo = demoDatabase();
+});
+afterAll(() => demo.cleanup());
+
+const text = (db: Parameters<typeof manifestText>[0], pageSize?: number): string => [...manifestText(db, pageSize)].join('');
+
+describe('the manifest, written as it is read', () => {
+  it('is exactly JSON.stringify of itself with two-space indents, whatever the page of files read at once', () => {
+    const whole = text(demo.db);
+    const parsed = JSON.parse(whole) as { counts: { files: number; messages: number }; files: Array<{ path: string; messages: unknown[] }> };
+    expect(whole).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(parsed.files.length).toBe(parsed.counts.files);
+    expect(parsed.files.reduce((n, f) => n + f.messages.length, 0)).toBe(parsed.counts.messages);
+    expect(parsed.files.map((f) => f.path)).toEqual(parsed.files.map((f) => f.path).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    for (const pageSize of [1, 2, 3, 7]) expect(text(demo.db, pageSize)).toBe(whole);
+    // it read inside a transaction of its own, and closed it
+    expect(demo.db.inTransaction).toBe(false);
+  });
+
+  it('of a database with no file yet, is the same JSON with an empty list', () => {
+    const dir = tempDir('leakcheck-manifest-');
+    try {
+      const db = openStore(join(dir.path, 'empty.db'));
+      const empty = text(db);
+      expect(empty).toBe(`${JSON.stringify(JSON.parse(empty), null, 2)}\n`);
+      expect(JSON.parse(empty)).toMatchObject({ manifest_version: 1, produced_by: null, counts: { files: 0, messages: 0 }, files: [] });
+      db.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('counts a verdict of a hand-edited database after the three, in the order the messages were stored, as it always did', async () => {
+    const dir = tempDir('leakcheck-manifest-');
+    try {
+      const path = join(dir.path, 'edited.db');
+      await demo.db.backup(path);
+      const raw = new Database(path);
+      const ids = raw.prepare('SELECT id FROM messages ORDER BY file_id, idx').pluck().all() as number[];
+      raw.prepare("UPDATE verdicts SET verdict = 'forged?' WHERE message_id = ?").run(ids[5]);
+      raw.prepare("UPDATE verdicts SET verdict = 'another' WHERE message_id = ?").run(ids[3]);
+      raw.close();
+      const db = openStore(path, { readonly: true });
+      const edited = JSON.parse(text(db)) as { counts: { verdicts: Record<string, number> } };
+      db.close();
+      expect(Object.keys(edited.counts.verdicts)).toEqual(['verified', 'unverifiable', 'suspicious', 'another', 'forged?']);
+      expect(edited.counts.verdicts['forged?']).toBe(1);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
