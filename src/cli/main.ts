@@ -139,11 +139,15 @@ export async function main(argv: string[]): Promise<number> {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
+        if (opts.format === 'html') {
+          // written as it is made: the table of a large dump is tens of megabytes
+          const { htmlReportPieces } = await import('../report/html/render-html.ts');
+          for (const piece of htmlReportPieces(db, { verdict: opts.verdict })) await write(out, piece);
+          return;
+        }
         const summary = summarize(db, { verdict: opts.verdict });
         const text =
-          opts.format === 'html'
-            ? (await import('../report/html/render-html.ts')).renderHtmlReport(db, { verdict: opts.verdict })
-            : opts.format === 'json'
+          opts.format === 'json'
             ? `${JSON.stringify(summary, null, 2)}\n`
             : opts.format === 'md'
               ? (await import('../report/markdown.ts')).renderMarkdownSummary(summary, (await import('../store/documents-pass.ts')).listDocuments(db))

@@ -1,4 +1,5 @@
 import type { Db } from '../store/open-store.ts';
+import { inReadSnapshot } from '../store/read-snapshot.ts';
 
 /** Files read per query: what manifestText holds at once, with their messages. */
 const FILE_PAGE = 500;
@@ -21,14 +22,8 @@ interface MessageRow {
  * 295 MB, and it grows with the dump. Files are read a page at a time (by path, from the path
  * index), each page's messages in one query, all inside one read transaction.
  */
-export function* manifestText(db: Db, pageSize = FILE_PAGE): Generator<string> {
-  const snapshot = !db.inTransaction;
-  if (snapshot) db.exec('BEGIN');
-  try {
-    yield* manifestPieces(db, Math.max(1, Math.floor(pageSize)));
-  } finally {
-    if (snapshot && db.inTransaction) db.exec('COMMIT');
-  }
+export function manifestText(db: Db, pageSize = FILE_PAGE): Generator<string> {
+  return inReadSnapshot(db, () => manifestPieces(db, Math.max(1, Math.floor(pageSize))));
 }
 
 function* manifestPieces(db: Db, pageSize: number): Generator<string> {

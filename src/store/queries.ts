@@ -1,5 +1,6 @@
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
+import { inReadSnapshot } from './read-snapshot.ts';
 
 /** One message with everything known about it, as every report and export reads it. */
 export interface MessageRecord {
@@ -88,7 +89,7 @@ const SIGNATURE_COLUMNS = `message_id, sig_index, domain, selector, algorithm, c
  * 38. The pages are read inside one read transaction, so a verify committing meanwhile cannot
  * give an export half of one state and half of another.
  */
-export function* iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageRecord> {
+export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageRecord> {
   const conditions: string[] = [];
   const args: Array<string | number> = [];
   if (filter.verdict) {
@@ -109,9 +110,7 @@ export function* iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = 
   const sigs = db.prepare(`SELECT ${SIGNATURE_COLUMNS} FROM signatures WHERE ${inPage} ORDER BY message_id, sig_index`);
   const arcs = db.prepare(`SELECT message_id, result, reason, instances_json FROM arc_results WHERE ${inPage}`);
   const findings = db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`);
-  const snapshot = !db.inTransaction;
-  if (snapshot) db.exec('BEGIN');
-  try {
+  return inReadSnapshot(db, function* () {
     let after = { path: '', idx: -1 };
     for (;;) {
       const rows = page.all(after.path, after.path, after.idx, ...args) as MessageRow[];
@@ -156,9 +155,7 @@ export function* iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = 
       const last = rows[rows.length - 1]!;
       after = { path: last.path, idx: last.idx };
     }
-  } finally {
-    if (snapshot && db.inTransaction) db.exec('COMMIT');
-  }
+  });
 }
 
 /** Rows of a page's query by the message they belong to, in the query's order. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtmlReport } from '../../src/report/html/render-html.ts';
+import { htmlReportPieces, renderHtmlReport } from '../../src/report/html/render-html.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { summarize } from '../../src/store/queries.ts';
 import { demoDatabase, FORMULA_SUBJECT_START, SCRIPT_SUBJECT } from './demo-db.ts';
@@ -117,6 +117,29 @@ describe('HTML report of the demo dump', () => {
     expect(html).not.toContain('report generated');
     const stamped = renderHtmlReport(demo.db, { generatedAt: '2024-05-01T10:00:00Z' });
     expect(stamped).toContain('report generated 2024-05-01T10:00:00Z');
+  });
+
+  it('comes in pieces that make the same page, all of one state of the database, whatever is committed while it is written', () => {
+    const pieces = htmlReportPieces(demo.db, { pieceChars: 1 });
+    // the first piece comes once the first pass over the messages is done, before the table's rows
+    const first = pieces.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toContain('id="messages-h"');
+    expect(first.value).not.toContain('<tr data-verdict="');
+    const other = new Database(demo.path);
+    const saved = other.prepare('SELECT message_id, verdict FROM verdicts').all() as Array<{ message_id: number; verdict: string }>;
+    try {
+      other.prepare("UPDATE verdicts SET verdict = 'suspicious'").run();
+      const rest = [...{ [Symbol.iterator]: () => pieces }];
+      expect(rest.length).toBeGreaterThan(total);
+      expect(first.value + rest.join('')).toBe(html);
+      expect(demo.db.inTransaction).toBe(false);
+      expect(renderHtmlReport(demo.db, {})).not.toBe(html);
+    } finally {
+      const restore = other.prepare('UPDATE verdicts SET verdict = ? WHERE message_id = ?');
+      other.transaction(() => saved.forEach((v) => restore.run(v.verdict, v.message_id)))();
+      other.close();
+    }
   });
 
   it('keeps to one verdict with --verdict, and says so', () => {

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
 import { iterateMessages, summarize } from '../../store/queries.ts';
+import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
@@ -26,6 +27,8 @@ export interface HtmlReportOptions {
   generatedAt?: string | undefined;
   /** how many messages of each verdict get a detail section (the table always lists all) */
   detailLimits?: Partial<Record<Verdict, number>> | undefined;
+  /** the size of the pieces htmlReportPieces hands on (about 64 KB; smaller in tests) */
+  pieceChars?: number | undefined;
 }
 
 /**
@@ -85,32 +88,82 @@ interface DomainStats {
   keys: Map<string, { text: string; hasKey: boolean; lookup: string }>;
 }
 
+/** The whole page as one string (tests, and pages small enough to hold). */
 export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): string {
+  return [...htmlReportPieces(db, options)].join('');
+}
+
+/**
+ * The page in pieces of about 64 KB, to be written as they come: the table of messages is most
+ * of the page, and held whole (with the page it went into) it took a 70,000-message report to
+ * 329 MB. The messages are read twice, inside one read transaction so that both passes see the
+ * same database: once for what the sections above the table need (counts, the timeline, the
+ * signing domains, the details kept for the end), then for the table's rows, written as they
+ * are made.
+ */
+export function htmlReportPieces(db: Db, options: HtmlReportOptions = {}): Generator<string> {
+  return inReadSnapshot(db, () => pagePieces(db, options));
+}
+
+/** Lines of the page, handed on in pieces of about `pieceChars`: joined, they are the page. */
+class PageWriter {
+  #lines: string[] = [];
+  #chars = 0;
+  #started = false;
+  readonly #pieceChars: number;
+
+  constructor(pieceChars: number) {
+    this.#pieceChars = pieceChars;
+  }
+
+  add(...lines: string[]): void {
+    for (const line of lines) {
+      this.#lines.push(line);
+      this.#chars += line.length;
+    }
+  }
+
+  get full(): boolean {
+    return this.#chars >= this.#pieceChars;
+  }
+
+  /** What was added since the last piece, or null if nothing was. */
+  take(): string | null {
+    if (this.#lines.length === 0) return null;
+    const piece = (this.#started ? '\n' : '') + this.#lines.join('\n');
+    this.#started = true;
+    this.#lines = [];
+    this.#chars = 0;
+    return piece;
+  }
+}
+
+const PIECE_CHARS = 64 * 1024;
+
+function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   const filter = { verdict: options.verdict };
   const summary = summarize(db, filter);
   const whole = options.verdict ? summarize(db) : summary;
   const limits: Record<Verdict, number> = { ...DEFAULT_DETAIL_LIMITS, ...options.detailLimits };
+  // A verdict is one of three by construction; anything else (a hand-edited database) is listed, not detailed.
+  const detailedAs = (m: MessageRecord, seen: Record<Verdict, number>): boolean => {
+    if (!VERDICTS.includes(m.verdict)) return false;
+    seen[m.verdict]++;
+    return seen[m.verdict] <= limits[m.verdict];
+  };
 
-  const rows: string[] = [];
   const details: Record<Verdict, string[]> = { suspicious: [], unverifiable: [], verified: [] };
   const seen: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
   const dated: Array<{ time: number; verdict: Verdict }> = [];
   let undated = 0;
   const domains = new Map<string, DomainStats>();
-
   let n = 0;
   for (const m of iterateMessages(db, filter)) {
     n++;
-    const anchor = `msg-${n}`;
-    // A verdict is one of three by construction; anything else (a hand-edited database) is listed, not detailed.
-    const known = VERDICTS.includes(m.verdict);
-    if (known) seen[m.verdict]++;
-    const detailed = known && seen[m.verdict] <= limits[m.verdict];
-    if (detailed) details[m.verdict].push(messageDetail(m, anchor));
-    rows.push(messageRow(m, detailed ? anchor : null));
+    if (detailedAs(m, seen)) details[m.verdict].push(messageDetail(m, `msg-${n}`));
     const time = m.date ? Date.parse(m.date) : Number.NaN;
     if (Number.isNaN(time)) undated++;
-    else if (known) dated.push({ time, verdict: m.verdict });
+    else if (VERDICTS.includes(m.verdict)) dated.push({ time, verdict: m.verdict });
     for (const sig of m.signatures) addSignature(domains, m.id, sig);
   }
 
@@ -118,8 +171,8 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
   const dumpRoot = summary.run?.dumpRoot ?? '';
   const dumpName = dumpRoot.split(/[\\/]/).filter(Boolean).pop() ?? '';
 
-  const out: string[] = [];
-  out.push(
+  const out = new PageWriter(options.pieceChars ?? PIECE_CHARS);
+  out.add(
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -133,8 +186,8 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
     '</head>',
     '<body>',
   );
-  out.push(masthead(summary, options.generatedAt));
-  out.push(
+  out.add(masthead(summary, options.generatedAt));
+  out.add(
     '<nav class="sections" aria-label="Sections"><ul>',
     '<li><a href="#summary">Summary</a></li>',
     '<li><a href="#charts">Charts</a></li>',
@@ -146,14 +199,27 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
     '</ul></nav>',
     '<main>',
   );
-  out.push(summarySection(summary, whole, options.verdict));
-  out.push(chartsSection(summary, timeline));
-  out.push(reasonsSection(summary));
-  out.push(domainSection(domains));
-  messagesSection(out, rows, summary.messages);
-  out.push(documentsSection(listDocuments(db)));
-  out.push(detailsSection(details, seen, limits));
-  out.push(
+  out.add(summarySection(summary, whole, options.verdict));
+  out.add(chartsSection(summary, timeline));
+  out.add(reasonsSection(summary));
+  out.add(domainSection(domains));
+  messagesHead(out, summary.messages);
+  if (out.full) yield out.take()!;
+  // The second pass: the rows, in bodies of ROWS_PER_BODY, handed on as the pieces fill.
+  const again: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
+  let rows = 0;
+  for (const m of iterateMessages(db, filter)) {
+    if (rows % ROWS_PER_BODY === 0) out.add(rows ? '</tbody>\n<tbody>' : '<tbody>');
+    rows++;
+    out.add(messageRow(m, detailedAs(m, again) ? `msg-${rows}` : null));
+    if (out.full) yield out.take()!;
+  }
+  out.add(rows ? '</tbody>' : '<tbody><tr><td class="empty">No messages.</td></tr></tbody>');
+  out.add('</table></div>', '</section>');
+  out.add(documentsSection(listDocuments(db)));
+  if (out.full) yield out.take()!;
+  out.add(detailsSection(details, seen, limits));
+  out.add(
     '</main>',
     '<footer>',
     '<p>This page is self-contained: it loads nothing from the network, and its policy forbids it to. Every message is listed in the table; the complete record of every message (signatures, keys, ARC, findings) is in <code>leakcheck export --format jsonl</code>. Verdicts, reasons and their wording are documented in <code>docs/verdicts.md</code>.</p>',
@@ -163,7 +229,8 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
     '</html>',
     '',
   );
-  return out.join('\n');
+  const last = out.take();
+  if (last !== null) yield last;
 }
 
 function masthead(summary: DumpSummary, generatedAt: string | undefined): string {
@@ -411,8 +478,8 @@ function messageRow(m: MessageRecord, anchor: string | null): string {
  */
 export const ROWS_PER_BODY = 500;
 
-function messagesSection(out: string[], rows: string[], total: number): void {
-  out.push(
+function messagesHead(out: PageWriter, total: number): void {
+  out.add(
     '<section class="block" id="messages" aria-labelledby="messages-h">',
     '<h2 id="messages-h">Messages</h2>',
     `<p class="lede">All ${formatInt(total)} message${total === 1 ? '' : 's'}, in file order. Dates are in UTC. A subject links to the message's details where they are included below.</p>`,
@@ -426,14 +493,6 @@ function messagesSection(out: string[], rows: string[], total: number): void {
       ['Date (UTC)', 'From', 'Subject', 'Verdict', 'Main reason', 'File'].map((h) => `<th scope="col" aria-sort="none"><button type="button">${h}</button></th>`).join('') +
       '</tr></thead>',
   );
-  // Rows go straight into the page's array: the largest part of the page is concatenated once.
-  if (!rows.length) out.push('<tbody><tr><td class="empty">No messages.</td></tr></tbody>');
-  for (let i = 0; i < rows.length; i++) {
-    if (i % ROWS_PER_BODY === 0) out.push(i ? '</tbody>\n<tbody>' : '<tbody>');
-    out.push(rows[i]!);
-  }
-  if (rows.length) out.push('</tbody>');
-  out.push('</table></div>', '</section>');
 }
 
 function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict, number>, limits: Record<Verdict, number>): string {
