@@ -21,8 +21,8 @@ export type SkipReason =
 
 export type DiscoveryEntry =
   | { type: 'container'; file: DiscoveredFile; kind: ContainerKind }
-  /** a regular file the caller chose to leave unopened (see WalkOptions.leaveUnopened); size and mtime from lstat */
-  | { type: 'unopened'; file: DiscoveredFile }
+  /** a regular file the caller chose to leave unopened, and why (see WalkOptions.leaveUnopened); size and mtime from lstat */
+  | { type: 'unopened'; file: DiscoveredFile; because: string }
   | {
       type: 'skipped';
       relPath: string;

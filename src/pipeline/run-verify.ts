@@ -156,16 +156,24 @@ async function verifyLocked(
 
   let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   try {
-    // A file whose size and mtime match its analysed record is not opened at all: the state
-    // check below would find it unchanged after the walk had read its first bytes for nothing.
-    const leaveUnopened = (file: DiscoveredFile): boolean => fileState(file).state === 'unchanged';
+    // A file whose size and mtime match its record is not opened at all: the state check below
+    // would find a message file unchanged after the walk had read its first bytes for nothing,
+    // and a file that held no message (a loose document) would be sniffed and hashed again.
+    const leaveUnopened = (file: DiscoveredFile): string | null => {
+      const { state } = fileState(file);
+      return state === 'unchanged' || state === 'unchanged-skipped' ? state : null;
+    };
     for await (const entry of walkDump(root, { leaveUnopened })) {
       if (options.signal?.aborted) break;
       counts.files++;
       if (entry.type === 'unopened') {
         seen.add(entry.file.relPath);
-        counts.containers++;
-        counts.unchanged++;
+        if (entry.because === 'unchanged-skipped') {
+          counts.skipped++;
+        } else {
+          counts.containers++;
+          counts.unchanged++;
+        }
         report(entry.file.relPath);
         continue;
       }
@@ -174,7 +182,8 @@ async function verifyLocked(
         seen.add(entry.relPath);
         counts.skipped++;
         // A loose document gets its sha256, so that it can be matched to the attachments.
-        const record = skippedRecord(entry);
+        // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
+        const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
         if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await hashFile(entry.absPath).catch(() => null);
         writer.queueFile(runId, record, []);
         report(entry.relPath);

@@ -6,7 +6,7 @@ import type { Db } from './open-store.ts';
  * cannot have moved is not re-read: a re-run after importing a few keys touches only the
  * messages that were waiting for them.
  */
-export type FileState = 'new' | 'changed' | 'retry' | 'new-context' | 'new-keys' | 'unchanged' | 'confirm-by-hash';
+export type FileState = 'new' | 'changed' | 'retry' | 'new-context' | 'new-keys' | 'unchanged' | 'confirm-by-hash' | 'unchanged-skipped';
 
 export interface PreviousFile {
   size: number | null;
@@ -37,14 +37,21 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
       | undefined;
     if (!row) return { state: 'new', previous: null };
     const previous = { size: row.size, mtimeMs: row.mtime_ms, sha256: row.sha256 };
+    const racy = (analyzedAt: string): boolean => file.mtimeMs >= Date.parse(analyzedAt) - RACY_MS;
     const state = ((): FileState => {
       if (row.size !== file.size || row.mtime_ms !== file.mtimeMs) return 'changed';
+      // A file that held no message (a loose document, a picture, notes): the same trust in
+      // size and mtime keeps its kind and its sha256, unless this leakcheck might sniff it
+      // differently or it was written in the moment it was looked at.
+      if (row.status === 'skipped') {
+        return row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) ? 'unchanged-skipped' : 'retry';
+      }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';
       if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
       // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
       // "racily clean" case), so its hash decides.
-      if (file.mtimeMs >= Date.parse(row.analyzed_at) - RACY_MS) return 'confirm-by-hash';
+      if (racy(row.analyzed_at)) return 'confirm-by-hash';
       return 'unchanged';
     })();
     return { state, previous };

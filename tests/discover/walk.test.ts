@@ -99,7 +99,7 @@ describe('walkDump: files the caller leaves unopened', () => {
         walkDump(dump, {
           leaveUnopened: (file) => {
             asked.push(file);
-            return file.relPath !== 'other.eml';
+            return file.relPath === 'other.eml' ? null : 'told so';
           },
         }),
       ),
@@ -108,7 +108,7 @@ describe('walkDump: files the caller leaves unopened', () => {
     expect(asked.map((f) => f.relPath)).toEqual(['kept.eml', 'other.eml', 'swapped.eml']);
     const swapped = await stat(join(dump, 'swapped.eml'));
     expect(asked[2]).toEqual({ relPath: 'swapped.eml', absPath: join(dump, 'swapped.eml'), size: 9, mtimeMs: swapped.mtimeMs });
-    expect(entries.get('swapped.eml')).toEqual({ type: 'unopened', file: asked[2] });
+    expect(entries.get('swapped.eml')).toEqual({ type: 'unopened', file: asked[2], because: 'told so' });
     expect(entries.get('kept.eml')).toMatchObject({ type: 'unopened', file: { relPath: 'kept.eml' } });
     expect(entries.get('other.eml')).toMatchObject({ type: 'container', kind: 'eml' });
     expect(entries.get('empty.eml')).toMatchObject({ type: 'skipped', reason: 'empty' });

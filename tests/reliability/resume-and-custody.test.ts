@@ -157,7 +157,8 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const db = join(tmp.path, 'incremental.db');
     // (a whole-second mtime, so that it can be put back exactly)
     const vouched = join(small, 'inbox/2018-03-12 Weekly status.eml');
-    utimesSync(vouched, 1_500_000_000, 1_500_000_000);
+    const document = join(small, 'scan-0042.pdf');
+    for (const file of [vouched, document]) utimesSync(file, 1_500_000_000, 1_500_000_000);
     const first = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     // Make every file "old", so that none is racily clean and the size/mtime rule decides.
     const store = new Database(db);
@@ -165,15 +166,28 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     store.close();
     const again = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     expect(again.counts.unchanged).toBe(first.counts.containers);
+    expect(again.counts.skipped).toBe(first.counts.skipped);
     expect(again.counts.messages).toBe(0);
     // Not even opened: swapped for a PDF of the same size and mtime, the file is still taken for
     // the message analysed before. Sniffed, it would have become a skipped "PDF document". (That
     // is the trust a re-run puts in size and mtime, as documented; a fresh database reads all.)
+    // So is a loose document's: neither sniffed nor hashed again.
     const size = statSync(vouched).size;
     writeFileSync(vouched, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(size - 9, 0x20)]));
-    utimesSync(vouched, 1_500_000_000, 1_500_000_000);
+    const documentHash = (): unknown => {
+      const store = new Database(db, { readonly: true });
+      try {
+        return store.prepare("SELECT status, reason, sha256 FROM source_files WHERE path = 'scan-0042.pdf'").get();
+      } finally {
+        store.close();
+      }
+    };
+    const hashed = documentHash();
+    writeFileSync(document, Buffer.alloc(statSync(document).size, 0x41));
+    for (const file of [vouched, document]) utimesSync(file, 1_500_000_000, 1_500_000_000);
     const unopened = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     expect(unopened.counts.unchanged).toBe(first.counts.containers);
+    expect(unopened.counts.skipped).toBe(first.counts.skipped);
     const kept = new Database(db, { readonly: true });
     expect(kept.prepare("SELECT kind, status, message_count FROM source_files WHERE path = 'inbox/2018-03-12 Weekly status.eml'").get()).toEqual({
       kind: 'eml',
@@ -181,6 +195,8 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
       message_count: 1,
     });
     kept.close();
+    expect(documentHash()).toEqual(hashed);
+    expect(hashed).toMatchObject({ status: 'skipped', reason: 'not-email', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const changedPath = 'inbox/2017-02-14 Q1 budget.eml';
     appendFileSync(join(small, changedPath), 'Appended after the leak.\r\n');
