@@ -18,7 +18,7 @@ export interface PreviousFile {
 const RACY_MS = 2_000;
 
 export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile) => { state: FileState; previous: PreviousFile | null } {
-  const byPath = db.prepare('SELECT id, size, mtime_ms, sha256, status, analyzed_at, analysis_context FROM source_files WHERE path = ?');
+  const byPath = db.prepare('SELECT id, size, mtime_ms, sha256, status, reason, analyzed_at, analysis_context FROM source_files WHERE path = ?');
   // Asked first: on a re-run where no key came since a file's analysis (the usual case), this
   // one seek answers for the file, and the join below is not made (20 µs a file, 1.4 s of a
   // re-run over 70,000 unchanged files). Asked per file, not once per run: a key fetched during
@@ -33,18 +33,20 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
   if (!db.prepare('SELECT 1 FROM source_files LIMIT 1').get()) return () => ({ state: 'new', previous: null });
   return (file) => {
     const row = byPath.get(file.relPath) as
-      | { id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; analyzed_at: string | null; analysis_context: string | null }
+      | { id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; reason: string | null; analyzed_at: string | null; analysis_context: string | null }
       | undefined;
     if (!row) return { state: 'new', previous: null };
     const previous = { size: row.size, mtimeMs: row.mtime_ms, sha256: row.sha256 };
     const racy = (analyzedAt: string): boolean => file.mtimeMs >= Date.parse(analyzedAt) - RACY_MS;
     const state = ((): FileState => {
       if (row.size !== file.size || row.mtime_ms !== file.mtimeMs) return 'changed';
-      // A file that held no message (a loose document, a picture, notes): the same trust in
-      // size and mtime keeps its kind and its sha256, unless this leakcheck might sniff it
-      // differently or it was written in the moment it was looked at.
+      // A regular file that held no message (a loose document, a picture, notes): the same trust
+      // in size and mtime keeps its kind and its sha256, unless this leakcheck might sniff it
+      // differently or it was written in the moment it was looked at. (Only what sniffing a
+      // regular file concluded: a symlink or a device recorded before is looked at again.)
       if (row.status === 'skipped') {
-        return row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) ? 'unchanged-skipped' : 'retry';
+        const sniffed = row.reason === 'not-email' || row.reason === 'binary';
+        return sniffed && row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) ? 'unchanged-skipped' : 'retry';
       }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';

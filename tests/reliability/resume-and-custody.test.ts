@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, lutimesSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -215,6 +215,28 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const row = exportOf(db).trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string }).find((r) => r.path === changedPath)!;
     expect(row.verdict).toBe('suspicious'); // the appended text broke the body hash
   }, 60_000);
+
+  it('a re-run looks again at a path recorded as a symlink, even when a regular file there has its size and mtime', async () => {
+    const dir = join(tmp.path, 'swap');
+    mkdirSync(dir);
+    const message = readFileSync(join(DEMO_DUMP, 'inbox/2018-03-12 Weekly status.eml'));
+    // a dangling link whose lstat size (the length of its target) is the message's size: the
+    // worst case (a symlink's row records no size, and the state check trusts only what sniffing
+    // a regular file concluded, so either would send the file to be read)
+    symlinkSync('x'.repeat(message.length), join(dir, 'swapped.eml'));
+    lutimesSync(join(dir, 'swapped.eml'), 1_500_000_000, 1_500_000_000);
+    const db = join(tmp.path, 'swap.db');
+    const first = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(first.counts).toMatchObject({ skipped: 1, messages: 0 });
+    const store = new Database(db);
+    store.prepare("UPDATE source_files SET analyzed_at = '2099-01-01T00:00:00.000Z'").run();
+    store.close();
+    rmSync(join(dir, 'swapped.eml'));
+    writeFileSync(join(dir, 'swapped.eml'), message);
+    utimesSync(join(dir, 'swapped.eml'), 1_500_000_000, 1_500_000_000);
+    const again = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(again.counts).toMatchObject({ skipped: 0, containers: 1, messages: 1 });
+  });
 
   it('a damaged database, or one from a newer leakcheck, is refused and left untouched', () => {
     const damaged = join(tmp.path, 'damaged.db');
