@@ -222,11 +222,11 @@ export class StoreWriter {
 
   /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */
   removeMissing(runId: number, seen: ReadonlySet<string>): number {
-    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256, parent_file_id IS NOT NULL AS child FROM source_files').all() as Array<{
-      id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null; child: number;
-    }>;
-    // Files found inside other files leave with their parent (ON DELETE CASCADE).
-    const gone = known.filter((f) => !seen.has(f.path) && !f.child);
+    // Streamed, only the missing kept: every file's row at once was 15 MB at 70,000 files. Files
+    // found inside other files leave with their parent (ON DELETE CASCADE).
+    const gone: Array<{ id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null }> = [];
+    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256 FROM source_files WHERE parent_file_id IS NULL');
+    for (const f of known.iterate() as Iterable<(typeof gone)[number]>) if (!seen.has(f.path)) gone.push(f);
     this.db.transaction(() => {
       for (const f of gone) {
         this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
