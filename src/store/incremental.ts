@@ -2,9 +2,10 @@ import type { DiscoveredFile } from '../discover/types.ts';
 import type { Db } from './open-store.ts';
 
 /**
- * Why a container is (or is not) analysed again on a re-run. Unchanged evidence whose verdicts
- * cannot have moved is not re-read: a re-run after importing a few keys touches only the
- * messages that were waiting for them.
+ * Why a file is (or is not) read again on a re-run. Unchanged evidence whose verdicts cannot have
+ * moved is not re-read: a re-run after importing a few keys touches only the messages that were
+ * waiting for them. `unchanged-skipped` is the same for a file that held no message (a loose
+ * document keeps its sha256).
  */
 export type FileState = 'new' | 'changed' | 'retry' | 'new-context' | 'new-keys' | 'unchanged' | 'confirm-by-hash' | 'unchanged-skipped';
 
