@@ -107,7 +107,7 @@ const sniffBuffer = new ReusableBuffer(SNIFF_HEAD_BYTES);
 /** How the walk treats the files it finds. */
 export interface WalkOptions {
   /**
-   * Asked about each non-empty regular file, from its lstat, before the file is opened: a reason
+   * Asked about each regular file, from its lstat, before the file is opened: a reason
    * leaves it unopened and unsniffed (an `unopened` entry that carries the reason), null opens
    * it. A re-run uses it for the files whose size and mtime match their record: those are not
    * read again, not even their first bytes (on a 70,000-file dump, opening and sniffing them
@@ -117,10 +117,10 @@ export interface WalkOptions {
 }
 
 function describeRegularFile(location: Location, lstats: Stats, options: WalkOptions): DiscoveryEntry {
-  if (lstats.size === 0) return skipped(location, lstats, 'empty', 'empty file');
   const seen: DiscoveredFile = { relPath: location.relPath, absPath: location.absPath, size: lstats.size, mtimeMs: lstats.mtimeMs };
   const because = options.leaveUnopened?.(seen) ?? null;
   if (because !== null) return { type: 'unopened', file: seen, because };
+  if (lstats.size === 0) return skipped(location, lstats, 'empty', 'empty file');
   let fd: number;
   try {
     fd = openEvidenceSync(location.fsPath);

@@ -66,6 +66,12 @@ export interface VerifyResult {
   counts: VerifyCounts;
   /** stopped by the signal before the end: a re-run of the same command resumes */
   interrupted: boolean;
+  /**
+   * The passes over the whole dump (messages compared with each other, documents with
+   * attachments): `ran`, or `kept` when this run stored nothing and removed nothing after a run
+   * that completed them, so that what they found then still holds (null: interrupted before them).
+   */
+  dumpPasses: 'ran' | 'kept' | null;
 }
 
 export class UsageError extends Error {
@@ -116,6 +122,7 @@ async function verifyLocked(
 ): Promise<VerifyResult> {
   const writer = new StoreWriter(db);
   writer.markStaleRunsInterrupted();
+  const lastRun = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string } | undefined;
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
@@ -155,6 +162,7 @@ async function verifyLocked(
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
   let status: 'completed' | 'failed' | 'interrupted' = 'failed';
+  let dumpPasses: VerifyResult['dumpPasses'] = null;
   try {
     // A file whose size and mtime match its record is not opened at all: the state check below
     // would find a message file unchanged after the walk had read its first bytes for nothing,
@@ -247,9 +255,17 @@ async function verifyLocked(
     } else {
       // Only a complete walk knows which files are gone.
       counts.removed = writer.removeMissing(runId, seen);
-      // Messages compared with each other, and documents with attachments: only once all are stored.
-      runDumpPass(db);
-      runDocumentsPass(db);
+      // Messages compared with each other, and documents with attachments: only once all are
+      // stored. They are recomputed whole from what is stored, so a run that stored nothing
+      // after one that completed them would find the same again (1.7 s of a 3.8 s re-run over
+      // 70,000 unchanged messages): their findings and verdicts are kept as they are.
+      if (writer.writes === 0 && counts.removed === 0 && lastRun?.status === 'completed') {
+        dumpPasses = 'kept';
+      } else {
+        runDumpPass(db);
+        runDocumentsPass(db);
+        dumpPasses = 'ran';
+      }
       status = 'completed';
     }
   } finally {
@@ -259,10 +275,10 @@ async function verifyLocked(
     try {
       writer.flush();
     } finally {
-      writer.finishRun(runId, status, counts);
+      writer.finishRun(runId, status, { ...counts, dumpPasses });
     }
   }
-  return { runId, counts, interrupted: status === 'interrupted' };
+  return { runId, counts, interrupted: status === 'interrupted', dumpPasses };
 }
 
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {

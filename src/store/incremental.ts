@@ -44,9 +44,9 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
       // A regular file that held no message (a loose document, a picture, notes): the same trust
       // in size and mtime keeps its kind and its sha256, unless this leakcheck might sniff it
       // differently or it was written in the moment it was looked at. (Only what sniffing a
-      // regular file concluded: a symlink or a device recorded before is looked at again.)
+      // regular file concluded from it: a symlink or a device recorded before is looked at again.)
       if (row.status === 'skipped') {
-        const sniffed = row.reason === 'not-email' || row.reason === 'binary';
+        const sniffed = row.reason === 'not-email' || row.reason === 'binary' || row.reason === 'empty';
         return sniffed && row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) ? 'unchanged-skipped' : 'retry';
       }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';

@@ -120,6 +120,9 @@ export class StoreWriter {
   /** Files and messages written since the open batch began; null when no batch is open. */
   private batch: { files: number; messages: number } | null = null;
 
+  /** Writes of files and messages made through this writer (a run that made none changed no verdict's input). */
+  writes = 0;
+
   /**
    * Writes one file's results into the open batch: files are committed together, in one
    * transaction per 256 files or 2,000 messages, which keeps a 70,000-file run from paying for
@@ -190,6 +193,7 @@ export class StoreWriter {
       this.abandonBatch();
       throw err;
     }
+    this.writes++;
     this.batch.files += files;
     this.batch.messages += messages;
     if (this.batch.files >= 256 || this.batch.messages >= 2_000) this.flush();

@@ -85,7 +85,7 @@ describe('walkDump: classification', () => {
 });
 
 describe('walkDump: files the caller leaves unopened', () => {
-  it('asks about each non-empty regular file, from its lstat, and neither opens nor sniffs the ones it is told to leave', async () => {
+  it('asks about each regular file, from its lstat, and neither opens nor sniffs the ones it is told to leave', async () => {
     await writeFile(join(dump, 'kept.eml'), MESSAGE);
     // a PDF under a mail name: sniffed, it would be skipped as not email
     await writeFile(join(dump, 'swapped.eml'), '%PDF-1.4\n');
@@ -99,16 +99,16 @@ describe('walkDump: files the caller leaves unopened', () => {
         walkDump(dump, {
           leaveUnopened: (file) => {
             asked.push(file);
-            return file.relPath === 'other.eml' ? null : 'told so';
+            return file.relPath === 'other.eml' || file.relPath === 'empty.eml' ? null : 'told so';
           },
         }),
       ),
     );
-    // never asked about an empty file, a directory or a symlink: those are described as before
-    expect(asked.map((f) => f.relPath)).toEqual(['kept.eml', 'other.eml', 'swapped.eml']);
+    // never asked about a directory or a symlink: those are described as before
+    expect(asked.map((f) => f.relPath)).toEqual(['empty.eml', 'kept.eml', 'other.eml', 'swapped.eml']);
     const swapped = await stat(join(dump, 'swapped.eml'));
-    expect(asked[2]).toEqual({ relPath: 'swapped.eml', absPath: join(dump, 'swapped.eml'), size: 9, mtimeMs: swapped.mtimeMs });
-    expect(entries.get('swapped.eml')).toEqual({ type: 'unopened', file: asked[2], because: 'told so' });
+    expect(asked[3]).toEqual({ relPath: 'swapped.eml', absPath: join(dump, 'swapped.eml'), size: 9, mtimeMs: swapped.mtimeMs });
+    expect(entries.get('swapped.eml')).toEqual({ type: 'unopened', file: asked[3], because: 'told so' });
     expect(entries.get('kept.eml')).toMatchObject({ type: 'unopened', file: { relPath: 'kept.eml' } });
     expect(entries.get('other.eml')).toMatchObject({ type: 'container', kind: 'eml' });
     expect(entries.get('empty.eml')).toMatchObject({ type: 'skipped', reason: 'empty' });

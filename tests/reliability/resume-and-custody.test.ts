@@ -160,6 +160,7 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const document = join(small, 'scan-0042.pdf');
     for (const file of [vouched, document]) utimesSync(file, 1_500_000_000, 1_500_000_000);
     const first = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    const firstExport = exportOf(db);
     // Make every file "old", so that none is racily clean and the size/mtime rule decides.
     const store = new Database(db);
     store.prepare("UPDATE source_files SET analyzed_at = '2099-01-01T00:00:00.000Z'").run();
@@ -168,6 +169,10 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(again.counts.unchanged).toBe(first.counts.containers);
     expect(again.counts.skipped).toBe(first.counts.skipped);
     expect(again.counts.messages).toBe(0);
+    // Nothing stored: the passes over the dump would find what the first run's found.
+    expect(first.dumpPasses).toBe('ran');
+    expect(again.dumpPasses).toBe('kept');
+    expect(exportOf(db)).toBe(firstExport);
     // Not even opened: swapped for a PDF of the same size and mtime, the file is still taken for
     // the message analysed before. Sniffed, it would have become a skipped "PDF document". (That
     // is the trust a re-run puts in size and mtime, as documented; a fresh database reads all.)
@@ -204,6 +209,14 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const third = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     expect(third.counts.changed).toBe(1);
     expect(third.counts.removed).toBe(1);
+    expect(third.dumpPasses).toBe('ran');
+    // after a run that did not complete them, they run again even if this one stores nothing
+    const stopped = new Database(db);
+    stopped.prepare("UPDATE runs SET status = 'interrupted' WHERE id = ?").run(third.runId);
+    stopped.close();
+    const afterStop = await runVerify({ dumpRoot: small, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(afterStop.counts.messages).toBe(0);
+    expect(afterStop.dumpPasses).toBe('ran');
     const check = new Database(db, { readonly: true });
     const changes = check.prepare('SELECT path, change, old_sha256 IS NOT NULL AS hadHash, new_sha256 IS NOT NULL AS hasHash FROM file_changes ORDER BY path').all();
     expect(changes).toEqual([
