@@ -1,4 +1,5 @@
 import type { Db } from '../store/open-store.ts';
+import { groupRows } from '../store/queries.ts';
 import { inReadSnapshot } from '../store/read-snapshot.ts';
 
 /** Files read per query: what manifestText holds at once, with their messages. */
@@ -76,12 +77,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
   for (;;) {
     const rows = page.all(after) as FileRow[];
     if (rows.length === 0) break;
-    const byFile = new Map<number, MessageRow[]>();
-    for (const m of messagesOf.all(JSON.stringify(rows.map((f) => f.id))) as MessageRow[]) {
-      const list = byFile.get(m.file_id);
-      if (list) list.push(m);
-      else byFile.set(m.file_id, [m]);
-    }
+    const byFile = groupRows(messagesOf.all(JSON.stringify(rows.map((f) => f.id))) as MessageRow[], (m) => m.file_id);
     let text = '';
     for (const f of rows) {
       const entry = {

@@ -116,8 +116,8 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
       const rows = page.all(after.path, after.path, after.idx, ...args) as MessageRow[];
       if (rows.length === 0) return;
       const ids = JSON.stringify(rows.map((r) => r.id));
-      const sigsOf = groupBy(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>);
-      const findingsOf = groupBy(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>);
+      const sigsOf = groupRows(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>, (r) => r.message_id);
+      const findingsOf = groupRows(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>, (r) => r.message_id);
       const arcOf = new Map((arcs.all(ids) as Array<{ message_id: number; result: string; reason: string | null; instances_json: string }>).map((a) => [a.message_id, a]));
       for (const row of rows) {
         const arcRow = arcOf.get(row.id);
@@ -158,16 +158,16 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
   });
 }
 
-/** Rows of a page's query by the message they belong to, in the query's order. */
-function groupBy<T extends { message_id: unknown }>(rows: T[]): Map<number, T[]> {
-  const byMessage = new Map<number, T[]>();
+/** Rows of a page's query by the row they belong to (a message, a file), in the query's order. */
+export function groupRows<T>(rows: readonly T[], owner: (row: T) => number): Map<number, T[]> {
+  const byOwner = new Map<number, T[]>();
   for (const row of rows) {
-    const id = Number(row.message_id);
-    const group = byMessage.get(id);
+    const id = owner(row);
+    const group = byOwner.get(id);
     if (group) group.push(row);
-    else byMessage.set(id, [row]);
+    else byOwner.set(id, [row]);
   }
-  return byMessage;
+  return byOwner;
 }
 
 /**

@@ -120,8 +120,12 @@ export class StoreWriter {
   /** Files and messages written since the open batch began; null when no batch is open. */
   private batch: { files: number; messages: number } | null = null;
 
+  #writes = 0;
+
   /** Writes of files and messages made through this writer (a run that made none changed no verdict's input). */
-  writes = 0;
+  get writes(): number {
+    return this.#writes;
+  }
 
   /**
    * Writes one file's results into the open batch: files are committed together, in one
@@ -193,7 +197,7 @@ export class StoreWriter {
       this.abandonBatch();
       throw err;
     }
-    this.writes++;
+    this.#writes++;
     this.batch.files += files;
     this.batch.messages += messages;
     if (this.batch.files >= 256 || this.batch.messages >= 2_000) this.flush();
