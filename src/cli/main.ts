@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--fail-on <verdict>', 'exit with code 1 if any message has this verdict').choices(['suspicious', 'unverifiable']))
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
-    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean }) => {
+    .option('--rehash', 'read every file again and compare its sha256 with the record, even if its size and mtime match (a custody check)', false)
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean; rehash: boolean }) => {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
@@ -76,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
           commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
           onProgress: (p) => progress.update(p),
           signal: controller.signal,
+          rehash: opts.rehash,
         });
       } finally {
         process.removeListener('SIGINT', onInterrupt);

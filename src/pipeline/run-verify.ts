@@ -16,7 +16,7 @@ import { analyzeStream, hashFile, processEmbedded, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { fileStateChecker } from '../store/incremental.ts';
+import { changeSince, fileStateChecker, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -38,6 +38,8 @@ export interface VerifyOptions {
   onProgress?: (progress: VerifyProgress) => void;
   /** Ctrl-C: stop taking new files, keep everything finished, mark the run interrupted */
   signal?: AbortSignal;
+  /** --rehash: read every recorded file again and compare its sha256, whatever its size and mtime say */
+  rehash?: boolean;
 }
 
 export interface VerifyProgress {
@@ -55,8 +57,10 @@ export interface VerifyCounts {
   messages: number;
   /** containers left as they were: same size and mtime, nothing new that could change a verdict */
   unchanged: number;
-  /** containers that changed since the last run (re-verified; the change is recorded) */
+  /** files found different from their record: size, mtime or sha256 (re-verified; the change is recorded in file_changes) */
   changed: number;
+  /** files read again and hashed (--rehash, or written around their analysis) whose sha256 matched their record */
+  confirmed: number;
   /** files recorded before that are no longer in the dump */
   removed: number;
 }
@@ -134,7 +138,7 @@ async function verifyLocked(
     mailauthVersion: MAILAUTH_VERSION,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-    options: { offline: options.offline, workers: options.concurrency ?? defaultThreadCount() },
+    options: { offline: options.offline, workers: options.concurrency ?? defaultThreadCount(), rehash: options.rehash === true },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
     compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
   });
@@ -148,9 +152,9 @@ async function verifyLocked(
     compromised,
   });
   const context = analysisContext(compromised);
-  const fileState = fileStateChecker(db, context);
+  const fileState = fileStateChecker(db, context, { rehash: options.rehash === true });
 
-  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, removed: 0 };
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0 };
   const workers = options.concurrency ?? defaultThreadCount();
   const analyzer = createAnalyzer(lookup, { workers });
   // Files in progress at once: enough to keep every worker's hands full while others are being read.
@@ -193,7 +197,13 @@ async function verifyLocked(
         // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
         const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
         if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await hashFile(entry.absPath).catch(() => null);
-        writer.queueFile(runId, record, []);
+        // A file that was something else before (a message, another document) is a change of
+        // the evidence like any other, whatever it has become.
+        const { previous } = fileState({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
+        const change = changeSince(entry.relPath, previous, custodyOf(record));
+        if (change) counts.changed++;
+        else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
+        writer.queueFiles(runId, [{ record, messages: [] }], change);
         report(entry.relPath);
         continue;
       }
@@ -204,17 +214,23 @@ async function verifyLocked(
       let { state, previous } = fileState(file);
       if (state === 'confirm-by-hash') {
         state = previous?.sha256 && (await hashFile(file.absPath).catch(() => null)) === previous.sha256 ? 'unchanged' : 'changed';
+        if (state === 'unchanged') counts.confirmed++;
       }
       if (state === 'unchanged') {
         counts.unchanged++;
         report(file.relPath);
         continue;
       }
-      // A changed file's change is recorded with its new rows, in the same batch.
-      const changeTo = (now: FileRecord): FileChange | null =>
-        state === 'changed' && previous && now.path === file.relPath
-          ? { path: file.relPath, change: 'changed', old: previous, new: { size: now.size, mtimeMs: now.mtimeMs, sha256: now.sha256 } }
-          : null;
+      // A changed file's change is recorded with its new rows, in the same batch. So is one read
+      // again for another reason (a key, a new leakcheck) that turns out to have changed too.
+      const changeTo = (now: FileRecord): FileChange | null => {
+        if (!previous || now.path !== file.relPath) return null;
+        const change =
+          changeSince(file.relPath, previous, custodyOf(now)) ??
+          (state === 'changed' ? { path: file.relPath, change: 'changed', old: previous, new: custodyOf(now) } : null);
+        if (change) counts.changed++;
+        return change;
+      };
       // Files are processed concurrently; a bound on pending files keeps memory flat.
       const sink: FileSink = {
         files: (processed) => {
@@ -238,10 +254,7 @@ async function verifyLocked(
         },
       };
       const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer, sink) : processZip(file, analyzer, sink);
-      const task = work.then(() => {
-        if (state === 'changed' && previous) counts.changed++;
-        report(file.relPath);
-      });
+      const task = work.then(() => report(file.relPath));
       pending.add(task);
       void task.finally(() => pending.delete(task));
       if (pending.size >= maxPendingFiles) await Promise.race(pending);
@@ -280,6 +293,8 @@ async function verifyLocked(
   }
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses };
 }
+
+const custodyOf = (record: FileRecord): PreviousFile => ({ size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 });
 
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   return isSingleMessageKind(kind) ? processSingleMessageFile(file, kind, analyzer, sink) : processMbox(file, analyzer, sink);

@@ -1,4 +1,4 @@
-import type { DumpSummary } from '../store/queries.ts';
+import type { CustodySummary, DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 
@@ -23,6 +23,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature with a strong key covers what the reader sees |`);
   out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak). **Not the same as fake.** |`);
   out.push(`| ⚠️ suspicious | ${summary.verdicts.suspicious} | evidence of tampering or fabrication |`, '');
+  out.push(...custodyMarkdown(summary.custody));
   if (summary.topReasons.length) {
     out.push('## Most frequent reasons', '', '| reason | messages | meaning |', '|---|---:|---|');
     for (const r of summary.topReasons.slice(0, 12)) {
@@ -52,4 +53,27 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Files found different from an earlier run's record (`file_changes`), newest first. */
+function custodyMarkdown(custody: CustodySummary): string[] {
+  const run = custody.lastRun;
+  if (!custody.changed && !custody.removed && !run?.rehash) return [];
+  const out = ['## Chain of custody', ''];
+  if (run?.rehash) {
+    out.push(`Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${run.changed} changed, ${run.removed} removed.`, '');
+  }
+  if (custody.changed || custody.removed) {
+    out.push(`**${custody.changed} file changes and ${custody.removed} removals** recorded across runs. A verdict is about the bytes analysed when it was given.`, '');
+    out.push('| run | change | file | size | sha256 |', '|---:|---|---|---|---|');
+    for (const c of custody.recent) {
+      const size = c.new ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${c.old.size ?? '?'}`;
+      const hash = c.new ? `\`${c.old.sha256?.slice(0, 16) ?? '?'}\` → \`${c.new.sha256?.slice(0, 16) ?? '?'}\`` : `\`${c.old.sha256?.slice(0, 16) ?? '?'}\``;
+      out.push(`| ${c.runId} | ${c.change} | ${markdownSafe(c.path, 120)} | ${size} | ${hash} |`);
+    }
+    const more = custody.changed + custody.removed - custody.recent.length;
+    if (more > 0) out.push('', `…and ${more} older: the \`file_changes\` table of the database.`);
+    out.push('');
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { DumpSummary } from '../store/queries.ts';
+import type { CustodyChange, CustodySummary, DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { terminalSafe } from './terminal-safe.ts';
 
@@ -28,6 +28,7 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   const skipped = summary.files.skippedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
   lines.push(`  ${'not email'.padEnd(13)} ${String(summary.files.skipped).padStart(7)}   ${c.dim(skipped ? `files skipped: ${skipped}` : 'files skipped')}`);
   if (summary.files.errors) lines.push(`  ${c.red('read errors'.padEnd(13))} ${String(summary.files.errors).padStart(7)}   ${c.dim('files that could not be read completely')}`);
+  lines.push(...custodyLines(summary.custody, c));
   if (summary.topReasons.length) {
     lines.push('', c.bold('Most frequent reasons'));
     for (const r of summary.topReasons.slice(0, 8)) {
@@ -46,4 +47,41 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   }
   lines.push('', c.dim('Unverifiable means "cannot be proven either way", not "fake".'));
   return `${lines.join('\n')}\n`;
+}
+
+/** How many of the latest changes the terminal lists (the JSON summary and the reports list more). */
+const CHANGES_SHOWN = 10;
+
+/**
+ * The evidence found different from what an earlier run recorded. Said up front: a verdict is
+ * about the bytes analysed, and a reader must know if those are no longer the bytes on disk.
+ */
+function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
+  const lines: string[] = [];
+  const run = custody.lastRun;
+  if (!custody.changed && !custody.removed && !run?.rehash) return lines;
+  lines.push('', c.bold('Chain of custody'));
+  if (run?.rehash) {
+    const found = run.changed + run.removed;
+    lines.push(
+      `  run #${run.id} re-read every file (--rehash): ${run.confirmed} matched the sha256 on record` +
+        (found ? `, ${c.red(`${run.changed} changed, ${run.removed} removed`)}` : ', none changed or removed'),
+    );
+  }
+  if (custody.changed || custody.removed) {
+    lines.push(`  ${c.red(`${custody.changed} file change(s) and ${custody.removed} removal(s)`)} recorded across runs, newest first:`);
+    for (const change of custody.recent.slice(0, CHANGES_SHOWN)) lines.push(`    ${describeChange(change)}`);
+    const more = custody.changed + custody.removed - Math.min(custody.recent.length, CHANGES_SHOWN);
+    if (more > 0) lines.push(c.dim(`    … and ${more} more: the file_changes table, or report --format json`));
+  }
+  return lines;
+}
+
+const shortHash = (sha256: string | null): string => (sha256 ? `${sha256.slice(0, 12)}…` : '?');
+
+export function describeChange(change: CustodyChange): string {
+  const where = `${change.change.padEnd(8)} ${terminalSafe(change.path, 80)}  (run #${change.runId})`;
+  if (!change.new) return `${where}  was ${change.old.size ?? '?'} bytes, sha256 ${shortHash(change.old.sha256)}`;
+  const size = change.old.size === change.new.size ? `${change.new.size ?? '?'} bytes, same size` : `${change.old.size ?? '?'} → ${change.new.size ?? '?'} bytes`;
+  return `${where}  ${size}, sha256 ${shortHash(change.old.sha256)} → ${shortHash(change.new.sha256)}`;
 }

@@ -1,5 +1,6 @@
 import type { DiscoveredFile } from '../discover/types.ts';
 import type { Db } from './open-store.ts';
+import type { FileChange } from './write.ts';
 
 /**
  * Why a file is (or is not) read again on a re-run. Unchanged evidence whose verdicts cannot have
@@ -18,7 +19,19 @@ export interface PreviousFile {
 /** A file modified within this long of its analysis may have changed without its mtime showing it. */
 const RACY_MS = 2_000;
 
-export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile) => { state: FileState; previous: PreviousFile | null } {
+export interface FileStateOptions {
+  /**
+   * `verify --rehash`: size and mtime vouch for nothing. Every recorded file is read again and
+   * its sha256 compared with the record; the analysis is kept only if the bytes are the same.
+   */
+  rehash?: boolean;
+}
+
+export function fileStateChecker(
+  db: Db,
+  context: string,
+  options: FileStateOptions = {},
+): (file: DiscoveredFile) => { state: FileState; previous: PreviousFile | null } {
   const byPath = db.prepare('SELECT id, size, mtime_ms, sha256, status, reason, analyzed_at, analysis_context FROM source_files WHERE path = ?');
   // Asked first: on a re-run where no key came since a file's analysis (the usual case), this
   // one seek answers for the file, and the join below is not made (20 µs a file, 1.4 s of a
@@ -47,16 +60,28 @@ export function fileStateChecker(db: Db, context: string): (file: DiscoveredFile
       // regular file concluded from it: a symlink or a device recorded before is looked at again.)
       if (row.status === 'skipped') {
         const sniffed = row.reason === 'not-email' || row.reason === 'binary' || row.reason === 'empty';
-        return sniffed && row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) ? 'unchanged-skipped' : 'retry';
+        return sniffed && row.analyzed_at && row.analysis_context === context && !racy(row.analyzed_at) && !options.rehash ? 'unchanged-skipped' : 'retry';
       }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';
       if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
       // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
       // "racily clean" case), so its hash decides.
-      if (racy(row.analyzed_at)) return 'confirm-by-hash';
+      if (racy(row.analyzed_at) || options.rehash) return 'confirm-by-hash';
       return 'unchanged';
     })();
     return { state, previous };
   };
+}
+
+/**
+ * What a re-read found different from a file's record, as a chain-of-custody entry: its size, its
+ * mtime, or its bytes (when both readings have a sha256). Whatever the file has become (a message
+ * file now a PDF, a document now a link), a difference is recorded.
+ */
+export function changeSince(path: string, previous: PreviousFile | null, now: PreviousFile): FileChange | null {
+  if (!previous) return null;
+  const bytesDiffer = previous.sha256 !== null && now.sha256 !== null && previous.sha256 !== now.sha256;
+  if (previous.size === now.size && previous.mtimeMs === now.mtimeMs && !bytesDiffer) return null;
+  return { path, change: 'changed', old: previous, new: now };
 }

@@ -237,6 +237,63 @@ export interface DumpSummary {
   topReasons: Array<{ code: string; count: number }>;
   files: { total: number; withMessages: number; skipped: number; errors: number; skippedByReason: Array<{ reason: string; count: number }> };
   suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; reasons: string[]; explanation: string }>;
+  custody: CustodySummary;
+}
+
+/**
+ * The chain of custody across runs (`file_changes`): how often the dump was found different from
+ * what an earlier run recorded, the latest changes, and what the last run re-read to check.
+ */
+export interface CustodySummary {
+  /** changes recorded over every run: files changed, files removed */
+  changed: number;
+  removed: number;
+  /** the last run's own findings: changes, and files re-read whose sha256 matched (`--rehash`) */
+  lastRun: { id: number; changed: number; removed: number; confirmed: number; rehash: boolean } | null;
+  /** the most recent changes, newest first (all of them: the `file_changes` table) */
+  recent: CustodyChange[];
+}
+
+export interface CustodyChange {
+  runId: number;
+  path: string;
+  change: 'changed' | 'removed';
+  old: { size: number | null; sha256: string | null };
+  new: { size: number | null; sha256: string | null } | null;
+  noticedAt: string;
+}
+
+/** As many changes as a summary lists; the database keeps all. */
+export const RECENT_CHANGES = 50;
+
+export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
+  const totals = db.prepare(`SELECT sum(change = 'changed') AS changed, sum(change = 'removed') AS removed FROM file_changes`).get() as Record<string, number | null>;
+  const run = db.prepare('SELECT id, options_json, counts_json FROM runs ORDER BY id DESC LIMIT 1').get() as
+    | { id: number; options_json: string | null; counts_json: string | null }
+    | undefined;
+  let lastRun: CustodySummary['lastRun'] = null;
+  if (run) {
+    const counts = (run.counts_json ? JSON.parse(run.counts_json) : {}) as Record<string, unknown>;
+    const options = (run.options_json ? JSON.parse(run.options_json) : {}) as Record<string, unknown>;
+    const inRun = db.prepare(`SELECT sum(change = 'changed') AS changed, sum(change = 'removed') AS removed FROM file_changes WHERE run_id = ?`).get(run.id) as Record<string, number | null>;
+    lastRun = {
+      id: run.id,
+      changed: inRun['changed'] ?? 0,
+      removed: inRun['removed'] ?? 0,
+      confirmed: typeof counts['confirmed'] === 'number' ? counts['confirmed'] : 0,
+      rehash: options['rehash'] === true,
+    };
+  }
+  const recent = (db.prepare(`SELECT run_id, path, change, old_size, old_sha256, new_size, new_sha256, noticed_at FROM file_changes
+    ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map((r): CustodyChange => ({
+    runId: Number(r['run_id']),
+    path: String(r['path']),
+    change: r['change'] === 'removed' ? 'removed' : 'changed',
+    old: { size: (r['old_size'] as number | null) ?? null, sha256: (r['old_sha256'] as string | null) ?? null },
+    new: r['change'] === 'removed' ? null : { size: (r['new_size'] as number | null) ?? null, sha256: (r['new_sha256'] as string | null) ?? null },
+    noticedAt: String(r['noticed_at']),
+  }));
+  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, lastRun, recent };
 }
 
 export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
@@ -279,5 +336,6 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
       skippedByReason: skippedByReason.map((r) => ({ reason: r.reason ?? 'unknown', count: r.count })),
     },
     suspicious,
+    custody: custodySummary(db),
   };
 }

@@ -229,6 +229,87 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(row.verdict).toBe('suspicious'); // the appended text broke the body hash
   }, 60_000);
 
+  it('--rehash reads every file again: a swap that kept size and mtime is found, recorded and re-verified; a document replaced is recorded without it', async () => {
+    const dir = join(tmp.path, 'rehash');
+    cpSync(DEMO_DUMP, dir, { recursive: true });
+    // a loose document whose name is markup: it reaches the reports as the path of a change
+    const hostile = '<img src=x onerror=alert(1)>.txt';
+    writeFileSync(join(dir, hostile), 'meeting notes, first draft\n');
+    const db = join(tmp.path, 'rehash.db');
+    const vouchedPath = 'inbox/2018-09-03 New VPN settings.eml';
+    const vouched = join(dir, vouchedPath);
+    const document = join(dir, 'scan-0042.pdf');
+    for (const file of [vouched, document, join(dir, hostile)]) utimesSync(file, 1_500_000_000, 1_500_000_000);
+    const first = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    const firstExport = exportOf(db);
+    const verdictOf = (path: string): string | undefined =>
+      exportOf(db).trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string }).find((r) => r.path === path)?.verdict;
+    expect(verdictOf(vouchedPath)).toBe('verified');
+    const aged = new Database(db);
+    aged.prepare("UPDATE source_files SET analyzed_at = '2099-01-01T00:00:00.000Z'").run();
+    aged.close();
+    const changes = (): unknown[] => {
+      const store = new Database(db, { readonly: true });
+      try {
+        return store.prepare('SELECT run_id AS runId, path, change, old_size AS oldSize, new_size AS newSize, old_sha256 != new_sha256 AS bytesDiffer FROM file_changes ORDER BY id').all();
+      } finally {
+        store.close();
+      }
+    };
+
+    // Nothing changed: every file is read and matches its record; nothing is re-analysed.
+    const confirmed = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true, rehash: true });
+    expect(confirmed.counts).toMatchObject({ files: first.counts.files, confirmed: first.counts.files, changed: 0, removed: 0, messages: 0 });
+    expect(changes()).toEqual([]);
+    expect(exportOf(db)).toBe(firstExport);
+
+    // The message's body edited and the PDF's bytes replaced, sizes and mtimes put back; the
+    // notes rewritten at another size.
+    const message = readFileSync(vouched);
+    // one letter of the body upper-cased
+    const body = message.indexOf('\n\n') >= 0 ? message.indexOf('\n\n') : message.indexOf('\r\n\r\n');
+    const at = message.findIndex((byte, i) => i > body && byte >= 0x61 && byte <= 0x7a);
+    expect(body).toBeGreaterThan(0);
+    message[at] = message[at]! - 0x20;
+    writeFileSync(vouched, message);
+    writeFileSync(document, Buffer.alloc(statSync(document).size, 0x42));
+    writeFileSync(join(dir, hostile), 'meeting notes, second draft, edited\n');
+    for (const file of [vouched, document, join(dir, hostile)]) utimesSync(file, 1_500_000_000, 1_500_000_000);
+
+    // Without --rehash only what size and mtime show is seen: the document now another size.
+    const plain = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(plain.counts).toMatchObject({ changed: 1, messages: 0 });
+    expect(changes()).toEqual([{ runId: plain.runId, path: hostile, change: 'changed', oldSize: 27, newSize: 36, bytesDiffer: 1 }]);
+    expect(exportOf(db)).toBe(firstExport);
+
+    // With it, the CLI finds both swaps, records them and re-verifies the message.
+    const cli = runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--rehash']);
+    expect(cli.status, cli.stderr).toBe(0);
+    const size = { message: message.length, document: statSync(document).size };
+    const rehashRun = plain.runId + 1;
+    const byPath = (a: unknown, b: unknown): number => ((a as { path: string }).path < (b as { path: string }).path ? -1 : 1);
+    expect(changes().slice(1).sort(byPath)).toEqual([
+      { runId: rehashRun, path: 'scan-0042.pdf', change: 'changed', oldSize: size.document, newSize: size.document, bytesDiffer: 1 },
+      { runId: rehashRun, path: vouchedPath, change: 'changed', oldSize: size.message, newSize: size.message, bytesDiffer: 1 },
+    ].sort(byPath));
+    expect(verdictOf(vouchedPath)).toBe('suspicious'); // the body no longer matches its signature
+    expect(cli.stdout).toMatch(new RegExp(`run #${rehashRun} re-read every file \\(--rehash\\): ${first.counts.files - 2} matched the sha256 on record, 2 changed, 0 removed`));
+    expect(cli.stdout).toContain(`changed  ${vouchedPath}  (run #${rehashRun})  ${size.message} bytes, same size`);
+
+    // The summary and the reports say so, the hostile name made inert.
+    const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { custody: { changed: number; removed: number; lastRun: unknown; recent: Array<{ path: string }> } };
+    expect(json.custody).toMatchObject({ changed: 3, removed: 0, lastRun: { id: rehashRun, changed: 2, removed: 0, confirmed: first.counts.files - 2, rehash: true } });
+    expect(json.custody.recent.map((c) => c.path)).toContain(hostile);
+    const markdown = runCli(['report', '--format', 'md', '--db', db]).stdout;
+    expect(markdown).toContain('## Chain of custody');
+    expect(markdown).toContain('**3 file changes and 0 removals**');
+    expect(markdown).not.toContain('<img');
+    const html = runCli(['report', '--format', 'html', '--db', db]).stdout;
+    expect(html).toContain('<section class="block" id="custody"');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.txt');
+    expect(html).not.toContain('<img src=x');
+  }, 60_000);
+
   it('a re-run looks again at a path recorded as a symlink, even when a regular file there has its size and mtime', async () => {
     const dir = join(tmp.path, 'swap');
     mkdirSync(dir);

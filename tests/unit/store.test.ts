@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import { openStore, StoreError, type Db } from '../../src/store/open-store.ts';
-import { iterateMessages, summarize } from '../../src/store/queries.ts';
+import { custodySummary, iterateMessages, summarize } from '../../src/store/queries.ts';
+import { changeSince } from '../../src/store/incremental.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { StoreWriter, type FileRecord, type RunRecord, type StoredMessage } from '../../src/store/write.ts';
 import { SIGN_TIME, plainMessage, rsaKey, signed, tableLookup } from './support/signing.ts';
@@ -438,6 +439,39 @@ describe('queries', () => {
     expect(s.suspicious).toEqual([]);
   });
 
+  it('custody: changes over every run, the last run\'s own, newest first and limited', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const sha = (c: string): string => c.repeat(64);
+    const first = writer.beginRun(RUN);
+    writer.recordChange(first, { path: 'a.eml', change: 'changed', old: { size: 1, mtimeMs: 1, sha256: sha('a') }, new: { size: 2, mtimeMs: 2, sha256: sha('b') } });
+    writer.recordChange(first, { path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: 1, sha256: sha('c') }, new: null });
+    writer.finishRun(first, 'completed', { changed: 1, removed: 1 });
+    const second = writer.beginRun({ ...RUN, options: { rehash: true } });
+    writer.recordChange(second, { path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') } });
+    writer.finishRun(second, 'completed', { changed: 1, confirmed: 7 });
+    expect(custodySummary(db, 2)).toEqual({
+      changed: 2,
+      removed: 1,
+      lastRun: { id: second, changed: 1, removed: 0, confirmed: 7, rehash: true },
+      recent: [
+        { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, sha256: sha('d') }, new: { size: 3, sha256: sha('e') }, noticedAt: expect.any(String) },
+        { runId: first, path: 'gone.pdf', change: 'removed', old: { size: 5, sha256: sha('c') }, new: null, noticedAt: expect.any(String) },
+      ],
+    });
+    expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['b.eml', 'gone.pdf', 'a.eml']);
+  });
+
+  it('a change is a different size, mtime or sha256; a reading without a sha256 cannot differ in bytes', () => {
+    const before = { size: 10, mtimeMs: 1_000, sha256: 'a'.repeat(64) };
+    expect(changeSince('x', null, before)).toBeNull();
+    expect(changeSince('x', before, { ...before })).toBeNull();
+    expect(changeSince('x', before, { ...before, sha256: null })).toBeNull();
+    for (const now of [{ ...before, size: 11 }, { ...before, mtimeMs: 2_000 }, { ...before, sha256: 'b'.repeat(64) }, { size: null, mtimeMs: null, sha256: null }]) {
+      expect(changeSince('x', before, now)).toEqual({ path: 'x', change: 'changed', old: before, new: now });
+    }
+  });
+
   it('summarize of an empty database', () => {
     const db = track(openStore(dbPath()));
     expect(summarize(db)).toEqual({
@@ -447,6 +481,7 @@ describe('queries', () => {
       topReasons: [],
       files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [] },
       suspicious: [],
+      custody: { changed: 0, removed: 0, lastRun: null, recent: [] },
     });
   });
 });

@@ -12,7 +12,7 @@ import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
 import { iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
-import type { DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
+import type { CustodySummary, DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
@@ -191,6 +191,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
     '<nav class="sections" aria-label="Sections"><ul>',
     '<li><a href="#summary">Summary</a></li>',
     '<li><a href="#charts">Charts</a></li>',
+    ...(hasCustody(summary.custody) ? ['<li><a href="#custody">Chain of custody</a></li>'] : []),
     '<li><a href="#reasons">Reasons</a></li>',
     '<li><a href="#domains">Signing domains</a></li>',
     '<li><a href="#messages">Messages</a></li>',
@@ -201,6 +202,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   );
   out.add(summarySection(summary, whole, options.verdict));
   out.add(chartsSection(summary, timeline));
+  if (hasCustody(summary.custody)) out.add(custodySection(summary.custody));
   out.add(reasonsSection(summary));
   out.add(domainSection(domains));
   messagesHead(out, summary.messages);
@@ -281,6 +283,42 @@ function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdi
     '<p>An unverifiable message has simply not been proven either way. Most genuine mail in a real dump is unverifiable, because it was never signed or its signing key has since been rotated out of DNS. Only a <strong>suspicious</strong> verdict is evidence of tampering, and only a <strong>verified</strong> one is proof.</p>',
     '</div>',
   );
+  out.push('</section>');
+  return out.join('\n');
+}
+
+const hasCustody = (custody: CustodySummary): boolean => custody.changed + custody.removed > 0 || custody.lastRun?.rehash === true;
+
+/** Files found different from an earlier run's record: a verdict is about the bytes it was given. */
+function custodySection(custody: CustodySummary): string {
+  const out: string[] = ['<section class="block" id="custody" aria-labelledby="custody-h">', '<h2 id="custody-h">Chain of custody</h2>'];
+  const run = custody.lastRun;
+  if (run?.rehash) {
+    out.push(
+      `<p class="lede">Run #${run.id} re-read every file (<code>--rehash</code>): ${formatInt(run.confirmed)} matched the sha256 on record; ` +
+        `${formatInt(run.changed)} changed, ${formatInt(run.removed)} removed.</p>`,
+    );
+  }
+  if (custody.changed + custody.removed > 0) {
+    out.push(
+      '<div class="callout" role="note">',
+      `<h3>${formatInt(custody.changed)} file change${custody.changed === 1 ? '' : 's'} and ${formatInt(custody.removed)} removal${custody.removed === 1 ? '' : 's'} recorded across runs.</h3>`,
+      '<p>The dump on disk was found different from what an earlier run had analysed. Changed files were analysed again; the verdicts in this report are about the bytes as they were last read.</p>',
+      '</div>',
+      '<div class="table-wrap"><table class="data custody"><thead><tr><th class="num" scope="col">Run</th><th scope="col">Change</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">sha256 before → after</th></tr></thead><tbody>',
+    );
+    for (const c of custody.recent) {
+      const bytes = (size: number | null): string => (size === null ? '?' : formatInt(size));
+      const size = c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes(c.old.size);
+      const hash = c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml(c.old.sha256 ?? '?');
+      out.push(
+        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${escapeHtml(clip(c.path, 160))}</td><td>${size}</td><td><code>${hash}</code></td></tr>`,
+      );
+    }
+    out.push('</tbody></table></div>');
+    const more = custody.changed + custody.removed - custody.recent.length;
+    if (more > 0) out.push(`<p class="note">…and ${formatInt(more)} older: the <code>file_changes</code> table of the database.</p>`);
+  }
   out.push('</section>');
   return out.join('\n');
 }
