@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
-import { readMessageAt, type MessageLocation } from '../read/read-container.ts';
+import { hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { useLineScanModule } from '../read/line-scan.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
@@ -17,6 +17,7 @@ import { progressWriter } from './worker-progress.ts';
 export type ToWorker =
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
   | { type: 'analyze-at'; id: number; location: MessageLocation; maxBytes: number }
+  | { type: 'hash'; id: number; absPath: string }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 /**
@@ -31,6 +32,7 @@ export interface AnalysisWorkerData {
 /** What became of one message handed to a worker. */
 export type TaskAnswer =
   | { type: 'result'; id: number; analysis: PostedAnalysis; message?: Omit<RawMessage, 'raw'> }
+  | { type: 'hashed'; id: number; sha256: string }
   | { type: 'error'; id: number; message: string }
   | { type: 'read-error'; id: number; code: string; message: string };
 
@@ -102,7 +104,19 @@ async function runQueue(): Promise<void> {
   }
 }
 
+/** Files hashed whole (`verify --rehash`) are read through this, a chunk at a time. */
+let hashChunk: Buffer | null = null;
+
 async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<TaskAnswer> {
+  if (task.type === 'hash') {
+    hashChunk ??= Buffer.allocUnsafe(1024 * 1024);
+    try {
+      return { type: 'hashed', id: task.id, sha256: hashFileSync(task.absPath, hashChunk) };
+    } catch (err) {
+      if (err instanceof ReadError) return { type: 'read-error', id: task.id, code: err.code, message: err.message };
+      throw err;
+    }
+  }
   if (task.type === 'analyze') {
     const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
     try {

@@ -16,7 +16,7 @@ import { analyzeStream, hashFile, processEmbedded, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { changeSince, fileStateChecker, type PreviousFile } from '../store/incremental.ts';
+import { changeSince, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -165,6 +165,75 @@ async function verifyLocked(
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
+  /** Files are processed concurrently; a bound on pending files keeps memory flat. */
+  const inFlight = async (task: Promise<void>): Promise<void> => {
+    pending.add(task);
+    void task.finally(() => pending.delete(task));
+    if (pending.size >= maxPendingFiles) await Promise.race(pending);
+  };
+  /** A file that holds no message: its record, and a loose document's sha256. */
+  const recordSkipped = async (entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Promise<void> => {
+    // A loose document gets its sha256, so that it can be matched to the attachments.
+    // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
+    const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
+    if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0);
+    // A file that was something else before (a message, another document) is a change of the
+    // evidence like any other, whatever it has become.
+    const { previous } = fileState({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
+    const change = changeSince(entry.relPath, previous, custodyOf(record));
+    if (change) counts.changed++;
+    else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
+    writer.queueFiles(runId, [{ record, messages: [] }], change);
+  };
+
+  /** A file of messages (or a zip): confirmed by its sha256 where asked, else analysed and stored. */
+  const verifyFile = async (file: DiscoveredFile, kind: ContainerKind | 'zip', firstState: FileState, previous: PreviousFile | null): Promise<void> => {
+    let state = firstState;
+    if (state === 'confirm-by-hash') {
+      const sha256 = previous?.sha256 ? await sha256Of(analyzer, file.absPath, file.size) : null;
+      state = sha256 !== null && sha256 === previous?.sha256 ? 'unchanged' : 'changed';
+      if (state === 'unchanged') {
+        counts.confirmed++;
+        counts.unchanged++;
+        report(file.relPath);
+        return;
+      }
+    }
+    // A changed file's change is recorded with its new rows, in the same batch. So is one read
+    // again for another reason (a key, a new leakcheck) that turns out to have changed too.
+    const changeTo = (now: FileRecord): FileChange | null => {
+      if (!previous || now.path !== file.relPath) return null;
+      const change =
+        changeSince(file.relPath, previous, custodyOf(now)) ??
+        (state === 'changed' ? { path: file.relPath, change: 'changed', old: previous, new: custodyOf(now) } : null);
+      if (change) counts.changed++;
+      return change;
+    };
+    const sink: FileSink = {
+      files: (processed) => {
+        const change = processed.length ? changeTo(processed[0]!.record) : null;
+        writer.queueFiles(runId, processed.map(({ record, messages }) => ({ record: { ...record, analysisContext: context }, messages })), change);
+        for (const { record, messages } of processed) {
+          counts.messages += messages.length;
+          if (record.status !== 'ok') counts.errors++;
+        }
+      },
+      begin: (record) => writer.beginFile(runId, record),
+      append: (path, messages) => {
+        writer.appendMessages(runId, path, messages);
+        counts.messages += messages.length;
+      },
+      paths: derivedPaths,
+      finish: (record) => {
+        const change = changeTo(record);
+        writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
+        if (record.status !== 'ok') counts.errors++;
+      },
+    };
+    await (kind === 'zip' ? processZip(file, analyzer, sink) : processContainer(file, kind, analyzer, sink));
+    report(file.relPath);
+  };
+
   let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   let dumpPasses: VerifyResult['dumpPasses'] = null;
   try {
@@ -193,71 +262,21 @@ async function verifyLocked(
       if (entry.type === 'skipped' && !isZip) {
         seen.add(entry.relPath);
         counts.skipped++;
-        // A loose document gets its sha256, so that it can be matched to the attachments.
-        // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
-        const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
-        if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await hashFile(entry.absPath).catch(() => null);
-        // A file that was something else before (a message, another document) is a change of
-        // the evidence like any other, whatever it has become.
-        const { previous } = fileState({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
-        const change = changeSince(entry.relPath, previous, custodyOf(record));
-        if (change) counts.changed++;
-        else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
-        writer.queueFiles(runId, [{ record, messages: [] }], change);
         report(entry.relPath);
+        await inFlight(recordSkipped(entry));
         continue;
       }
       const file: DiscoveredFile =
         entry.type === 'container' ? entry.file : { relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 };
       seen.add(file.relPath);
       counts.containers++;
-      let { state, previous } = fileState(file);
-      if (state === 'confirm-by-hash') {
-        state = previous?.sha256 && (await hashFile(file.absPath).catch(() => null)) === previous.sha256 ? 'unchanged' : 'changed';
-        if (state === 'unchanged') counts.confirmed++;
-      }
+      const { state, previous } = fileState(file);
       if (state === 'unchanged') {
         counts.unchanged++;
         report(file.relPath);
         continue;
       }
-      // A changed file's change is recorded with its new rows, in the same batch. So is one read
-      // again for another reason (a key, a new leakcheck) that turns out to have changed too.
-      const changeTo = (now: FileRecord): FileChange | null => {
-        if (!previous || now.path !== file.relPath) return null;
-        const change =
-          changeSince(file.relPath, previous, custodyOf(now)) ??
-          (state === 'changed' ? { path: file.relPath, change: 'changed', old: previous, new: custodyOf(now) } : null);
-        if (change) counts.changed++;
-        return change;
-      };
-      // Files are processed concurrently; a bound on pending files keeps memory flat.
-      const sink: FileSink = {
-        files: (processed) => {
-          const change = processed.length ? changeTo(processed[0]!.record) : null;
-          writer.queueFiles(runId, processed.map(({ record, messages }) => ({ record: { ...record, analysisContext: context }, messages })), change);
-          for (const { record, messages } of processed) {
-            counts.messages += messages.length;
-            if (record.status !== 'ok') counts.errors++;
-          }
-        },
-        begin: (record) => writer.beginFile(runId, record),
-        append: (path, messages) => {
-          writer.appendMessages(runId, path, messages);
-          counts.messages += messages.length;
-        },
-        paths: derivedPaths,
-        finish: (record) => {
-          const change = changeTo(record);
-          writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
-          if (record.status !== 'ok') counts.errors++;
-        },
-      };
-      const work = entry.type === 'container' ? processContainer(file, entry.kind, analyzer, sink) : processZip(file, analyzer, sink);
-      const task = work.then(() => report(file.relPath));
-      pending.add(task);
-      void task.finally(() => pending.delete(task));
-      if (pending.size >= maxPendingFiles) await Promise.race(pending);
+      await inFlight(verifyFile(file, entry.type === 'container' ? entry.kind : 'zip', state, previous));
     }
     await Promise.all(pending);
     writer.flush();
@@ -294,6 +313,12 @@ async function verifyLocked(
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses };
 }
 
+/** A whole file's sha256, hashed by an analysing thread (null: it could not be read). */
+async function sha256Of(analyzer: Analyzer, absPath: string, size: number): Promise<string | null> {
+  const { result } = await analyzer.hashAt(absPath, size);
+  return result.catch(() => null);
+}
+
 const custodyOf = (record: FileRecord): PreviousFile => ({ size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 });
 
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
@@ -310,7 +335,7 @@ async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessag
   const { messages, error } = await analyzeStream([{ location: { absPath: file.absPath, kind }, size: file.size }], analyzer);
   const one = messages.length === 1 ? messages[0]! : null;
   // An emlx file holds more than the message (its length line and Apple's property list).
-  const sha256 = kind === 'emlx' || !one ? await hashFile(file.absPath).catch(() => null) : one.analysis.sha256;
+  const sha256 = kind === 'emlx' || !one ? await sha256Of(analyzer, file.absPath, file.size) : one.analysis.sha256;
   const record: FileRecord = {
     path: file.relPath,
     kind,

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, readMessageAt, type MessageLocation } from '../read/read-container.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
@@ -23,11 +23,22 @@ export interface Analyzer {
    * analysed, with any other error.
    */
   submitAt(location: MessageLocation, size: number): Promise<{ result: Promise<FileAnalysis> }>;
+  /**
+   * The sha256 of a whole file (`verify --rehash`), read and hashed by an analysing thread, so
+   * that re-reading a dump runs on every core. Rejects with a ReadError if it cannot be read.
+   */
+  hashAt(absPath: string, size: number): Promise<{ result: Promise<string> }>;
   close(): Promise<void>;
 }
 
-/** A worker's answer for a message it analysed. */
-type WorkerResult = Extract<TaskAnswer, { type: 'result' }>;
+/** A worker's answer for a task it did: a message analysed, a file hashed. */
+type WorkerResult = Extract<TaskAnswer, { type: 'result' | 'hashed' }>;
+
+/** Each kind of task gets back its own kind of answer; anything else is a bug. */
+function answerOf<T extends WorkerResult['type']>(type: T, answer: WorkerResult): Extract<WorkerResult, { type: T }> {
+  if (answer.type !== type) throw new Error(`a worker answered a ${type} task with ${answer.type}`);
+  return answer as Extract<WorkerResult, { type: T }>;
+}
 
 /** Where the message lies in its file, and its analysis. */
 export interface FileAnalysis {
@@ -125,7 +136,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         return;
       }
       for (const answer of message.answers) {
-        if (answer.type === 'result') settle(answer.id, { done: answer });
+        if (answer.type === 'result' || answer.type === 'hashed') settle(answer.id, { done: answer });
         else if (answer.type === 'read-error') settle(answer.id, { error: new ReadError(answer.code, answer.message) });
         else settle(answer.id, { error: new Error(answer.message) });
       }
@@ -230,14 +241,23 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         const copy = new Uint8Array(raw);
         slot.worker.postMessage({ type: 'analyze', id, raw: copy, format } satisfies ToWorker, [copy.buffer]);
       });
-      return { result: done.then((answer) => receiveAnalysis(answer.analysis)) };
+      return { result: done.then((answer) => receiveAnalysis(answerOf('result', answer).analysis)) };
     },
     async submitAt(location, size) {
       // Nothing is held here: the worker reads the message when it starts on it.
       const { done } = await enqueue(0, size, (id, slot) =>
         slot.worker.postMessage({ type: 'analyze-at', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
       );
-      return { result: done.then((answer) => ({ message: answer.message!, analysis: receiveAnalysis(answer.analysis) })) };
+      return {
+        result: done.then((answer) => {
+          const { message, analysis } = answerOf('result', answer);
+          return { message: message!, analysis: receiveAnalysis(analysis) };
+        }),
+      };
+    },
+    async hashAt(absPath, size) {
+      const { done } = await enqueue(0, size, (id, slot) => slot.worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
+      return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
     async close() {
       closed = true;
@@ -271,6 +291,10 @@ function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
         const { index, offset, format, raw } = readMessageAt(location);
         return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup) };
       }),
+    hashAt: async (absPath) => {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      return { result: Promise.resolve().then(() => hashFileSync(absPath, chunk)) };
+    },
     close: async () => undefined,
   };
 }

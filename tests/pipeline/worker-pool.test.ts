@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,36 @@ describe('worker pool, files read by the workers', () => {
     const next = await analyzer.submitAt(file('inbox/2017-02-14 Q1 budget.eml'), size('inbox/2017-02-14 Q1 budget.eml'));
     await expect(gone.result).rejects.toMatchObject({ name: 'ReadError', code: 'vanished' });
     expect((await next.result).analysis.verdict.verdict).toBe('verified');
+  }, 30_000);
+
+  it('hashes whole files on a worker or on the main thread alike: any size, the chunk reused; an unreadable file is a read error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakcheck-pool-'));
+    const inline = createAnalyzer(lookup, { workers: 0 });
+    analyzer = createAnalyzer(lookup, { workers: 1, perWorker: 3 });
+    try {
+      // Over the 1 MiB chunk, and not a multiple of it; then a small file read through the
+      // same chunk: a stale tail from the large one would change its hash.
+      const large = Buffer.alloc(2.5 * 1024 * 1024 + 17);
+      for (let i = 0; i < large.length; i++) large[i] = (i * 31 + (i >> 11)) & 0xff;
+      writeFileSync(join(dir, 'large.bin'), large);
+      writeFileSync(join(dir, 'empty.bin'), '');
+      const cases: Array<[string, Buffer]> = [['large.bin', large], ['inbox/2017-02-14 Q1 budget.eml', genuine], ['empty.bin', Buffer.alloc(0)]];
+      for (const pool of [analyzer, inline]) {
+        const pendingHashes = [];
+        for (const [name, bytes] of cases) {
+          const absPath = name.endsWith('.eml') ? join(DEMO, name) : join(dir, name);
+          pendingHashes.push({ bytes, hashed: (await pool.hashAt(absPath, bytes.length)).result });
+        }
+        for (const { bytes, hashed } of pendingHashes) expect(await hashed).toBe(createHash('sha256').update(bytes).digest('hex'));
+        await expect((await pool.hashAt(join(dir, 'gone.bin'), 10)).result).rejects.toMatchObject({ name: 'ReadError', code: 'vanished' });
+        await expect((await pool.hashAt(dir, 10)).result).rejects.toMatchObject({ name: 'ReadError', code: 'unreadable' });
+      }
+      // and the worker still analyses after all that
+      expect((await (await analyzer.submitAt(file('inbox/2017-02-14 Q1 budget.eml'), genuine.length)).result).analysis.verdict.verdict).toBe('verified');
+    } finally {
+      await inline.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('gives up a file past its time limit like any message, and hands on the file queued behind it', async () => {
