@@ -14,7 +14,7 @@ describe('npm run bench -- --smoke', () => {
       expect(run.stdout).toMatch(/\| 40 \| leakcheck verify \(full pipeline\) \| \d+/);
       expect(run.stdout).toMatch(/\| 40 \| leakcheck analysis alone, \d+ threads \(no walk, no store\) \| \d+ \| [\d.]+ \| \d+ \| [\d.]+× \| 40\/40 \|/);
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
-      expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| \d+ \| 40 \| kept \|/);
+      expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| \d+ \| 40 \| kept \| [\d.]+ s \| \d+ \| 40 \|/);
       expect(run.stdout).toMatch(/\| one 2 MB message \| 1 \| 2\.0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
       expect(run.stdout).toMatch(/\| one \d+ MB mbox \| \d+ \|/);
       expect(run.stdout).toMatch(/\| one \d+ MB mbox deflated in a zip \(as Google Takeout exports mail\) \| \d+ \|/);
@@ -25,12 +25,14 @@ describe('npm run bench -- --smoke', () => {
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
         rows: Array<{ contender: string; checked: Record<string, number> }>;
-        reruns: Array<{ size: number; seconds: number; counts: Record<string, unknown> }>;
+        reruns: Array<{ size: number; seconds: number; counts: Record<string, unknown>; rehash: { counts: Record<string, unknown> } }>;
         memory: Run[];
       };
       // the re-run on the unchanged dump opened no message file and kept the passes over the dump
       expect(parsed.reruns).toHaveLength(1);
       expect(parsed.reruns[0]).toMatchObject({ size: 40, counts: { files: 40, unchanged: 40, messages: 0, dumpPasses: 'kept' } });
+      // and --rehash read all 40 again, found them as recorded, and re-analysed none
+      expect(parsed.reruns[0]!.rehash.counts).toMatchObject({ files: 40, confirmed: 40, changed: 0, messages: 0, dumpPasses: 'kept' });
       const rows = parsed.rows;
       expect(rows.find((r) => r.contender.startsWith('leakcheck verify'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
