@@ -90,6 +90,55 @@ const SIGNATURE_COLUMNS = `message_id, sig_index, domain, selector, algorithm, c
  * give an export half of one state and half of another.
  */
 export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageRecord> {
+  // the ids of a page go in as one JSON array: one statement whatever the page's size
+  const inPage = 'message_id IN (SELECT value FROM json_each(?))';
+  const sigs = db.prepare(`SELECT ${SIGNATURE_COLUMNS} FROM signatures WHERE ${inPage} ORDER BY message_id, sig_index`);
+  const arcs = db.prepare(`SELECT message_id, result, reason, instances_json FROM arc_results WHERE ${inPage}`);
+  const findings = db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`);
+  const pages = messagePages(db, filter, pageSize);
+  return inReadSnapshot(db, function* () {
+    for (const rows of pages()) {
+      const ids = JSON.stringify(rows.map((r) => r.id));
+      const sigsOf = groupRows(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>, (r) => r.message_id);
+      const findingsOf = groupRows(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>, (r) => r.message_id);
+      const arcOf = new Map((arcs.all(ids) as Array<{ message_id: number; result: string; reason: string | null; instances_json: string }>).map((a) => [a.message_id, a]));
+      for (const row of rows) {
+        const arcRow = arcOf.get(row.id);
+        yield {
+          ...toListing(row),
+          signatures: (sigsOf.get(row.id) ?? []).map(toSignature),
+          arc: arcRow
+            ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
+            : { result: 'none', reason: null, instances: [] },
+          findings: (findingsOf.get(row.id) ?? []).map((f) => ({
+            code: f.code,
+            severity: f.severity,
+            text: f.text,
+            evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
+          })),
+        };
+      }
+    }
+  });
+}
+
+/** A message as a list shows it: its own row and verdict, without signatures, ARC or findings. */
+export type MessageListing = Omit<MessageRecord, 'signatures' | 'arc' | 'findings'>;
+
+/**
+ * The same messages in the same order as iterateMessages, without their evidence: for a list
+ * that shows a line a message (the HTML report's table), a third of the reading. A type of its
+ * own, so that no caller can mistake a listing for a message with no signatures.
+ */
+export function iterateMessageListings(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageListing> {
+  const pages = messagePages(db, filter, pageSize);
+  return inReadSnapshot(db, function* () {
+    for (const rows of pages()) for (const row of rows) yield toListing(row);
+  });
+}
+
+/** The message rows matching `filter`, a page at a time, each page after the last row of the one before. */
+function messagePages(db: Db, filter: MessageFilter, pageSize: number): () => Generator<MessageRow[]> {
   const conditions: string[] = [];
   const args: Array<string | number> = [];
   if (filter.verdict) {
@@ -105,57 +154,39 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
     FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
     WHERE f.path >= ? AND (f.path > ? OR m.idx > ?) ${conditions.map((c) => `AND ${c}`).join(' ')}
     ORDER BY f.path, m.idx LIMIT ${Math.max(1, Math.floor(pageSize))}`);
-  // the ids of a page go in as one JSON array: one statement whatever the page's size
-  const inPage = 'message_id IN (SELECT value FROM json_each(?))';
-  const sigs = db.prepare(`SELECT ${SIGNATURE_COLUMNS} FROM signatures WHERE ${inPage} ORDER BY message_id, sig_index`);
-  const arcs = db.prepare(`SELECT message_id, result, reason, instances_json FROM arc_results WHERE ${inPage}`);
-  const findings = db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`);
-  return inReadSnapshot(db, function* () {
+  return function* () {
     let after = { path: '', idx: -1 };
     for (;;) {
       const rows = page.all(after.path, after.path, after.idx, ...args) as MessageRow[];
       if (rows.length === 0) return;
-      const ids = JSON.stringify(rows.map((r) => r.id));
-      const sigsOf = groupRows(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>, (r) => r.message_id);
-      const findingsOf = groupRows(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>, (r) => r.message_id);
-      const arcOf = new Map((arcs.all(ids) as Array<{ message_id: number; result: string; reason: string | null; instances_json: string }>).map((a) => [a.message_id, a]));
-      for (const row of rows) {
-        const arcRow = arcOf.get(row.id);
-        yield {
-          id: row.id,
-          path: row.path,
-          index: row.idx,
-          offset: row.byte_offset,
-          format: row.format,
-          size: row.size,
-          sha256: row.sha256,
-          messageId: row.message_id,
-          from: row.from_header,
-          fromAddress: row.from_address,
-          date: row.date,
-          dateHeader: row.date_header,
-          subject: row.subject,
-          judgedAt: row.judged_at,
-          repairs: JSON.parse(row.repairs_json) as string[],
-          verdict: row.verdict,
-          reasons: JSON.parse(row.reasons_json) as string[],
-          explanation: row.explanation,
-          signatures: (sigsOf.get(row.id) ?? []).map(toSignature),
-          arc: arcRow
-            ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
-            : { result: 'none', reason: null, instances: [] },
-          findings: (findingsOf.get(row.id) ?? []).map((f) => ({
-            code: f.code,
-            severity: f.severity,
-            text: f.text,
-            evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
-          })),
-        };
-      }
+      yield rows;
       const last = rows[rows.length - 1]!;
       after = { path: last.path, idx: last.idx };
     }
-  });
+  };
+}
+
+function toListing(row: MessageRow): MessageListing {
+  return {
+    id: row.id,
+    path: row.path,
+    index: row.idx,
+    offset: row.byte_offset,
+    format: row.format,
+    size: row.size,
+    sha256: row.sha256,
+    messageId: row.message_id,
+    from: row.from_header,
+    fromAddress: row.from_address,
+    date: row.date,
+    dateHeader: row.date_header,
+    subject: row.subject,
+    judgedAt: row.judged_at,
+    repairs: JSON.parse(row.repairs_json) as string[],
+    verdict: row.verdict,
+    reasons: JSON.parse(row.reasons_json) as string[],
+    explanation: row.explanation,
+  };
 }
 
 /** Rows of a page's query by the row they belong to (a message, a file), in the query's order. */

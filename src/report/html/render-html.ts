@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
-import { iterateMessages, summarize } from '../../store/queries.ts';
+import { iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
-import type { CustodySummary, DumpSummary, MessageRecord, SignatureRecord } from '../../store/queries.ts';
+import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
@@ -146,7 +146,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   const whole = options.verdict ? summarize(db) : summary;
   const limits: Record<Verdict, number> = { ...DEFAULT_DETAIL_LIMITS, ...options.detailLimits };
   // A verdict is one of three by construction; anything else (a hand-edited database) is listed, not detailed.
-  const detailedAs = (m: MessageRecord, seen: Record<Verdict, number>): boolean => {
+  const detailedAs = (m: MessageListing, seen: Record<Verdict, number>): boolean => {
     if (!VERDICTS.includes(m.verdict)) return false;
     seen[m.verdict]++;
     return seen[m.verdict] <= limits[m.verdict];
@@ -210,7 +210,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   // The second pass: the rows, in bodies of ROWS_PER_BODY, handed on as the pieces fill.
   const again: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
   let rows = 0;
-  for (const m of iterateMessages(db, filter)) {
+  for (const m of iterateMessageListings(db, filter)) {
     if (rows % ROWS_PER_BODY === 0) out.add(rows ? '</tbody>\n<tbody>' : '<tbody>');
     rows++;
     out.add(messageRow(m, detailedAs(m, again) ? `msg-${rows}` : null));
@@ -489,11 +489,11 @@ function domainSection(domains: Map<string, DomainStats>): string {
   return out.join('\n');
 }
 
-function location(m: MessageRecord): string {
+function location(m: MessageListing): string {
   return m.format === 'mbox' || m.index > 0 ? `${m.path}#${m.index}` : m.path;
 }
 
-function messageRow(m: MessageRecord, anchor: string | null): string {
+function messageRow(m: MessageListing, anchor: string | null): string {
   const date = formatInstant(m.date);
   const subject = m.subject ? escapeHtml(clip(m.subject, 300)) : '<em class="note">(no subject)</em>';
   const reason = m.reasons[0];
