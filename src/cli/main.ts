@@ -10,7 +10,7 @@ import { createProgress } from '../report/progress.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
-import { findMessageIds, iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
+import { fileChangesOf, findMessageIds, iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -184,7 +184,8 @@ export async function main(argv: string[]): Promise<number> {
           return;
         }
         const message = found[0]!;
-        process.stdout.write(opts.json ? `${JSON.stringify(message, null, 2)}\n` : renderShow(message, makeChalk(process.stdout)));
+        const fileChanges = fileChangesOf(db, message.id);
+        process.stdout.write(opts.json ? `${JSON.stringify({ ...message, fileChanges }, null, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges));
       } finally {
         db.close();
       }

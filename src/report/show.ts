@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
-import type { MessageRecord, SignatureRecord } from '../store/queries.ts';
+import type { CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { terminalSafe } from './terminal-safe.ts';
+import { describeChange } from './text.ts';
 
 /**
  * An RFC 8601 Authentication-Results line for the message as leakcheck judged it, so that an
@@ -17,13 +18,15 @@ export function authenticationResults(m: MessageRecord): string {
   return `Authentication-Results: leakcheck; ${parts.join(';\n\t')}`;
 }
 
-export function renderShow(m: MessageRecord, c: ChalkInstance): string {
+export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = []): string {
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
   out.push(c.bold(`${t(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
   out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${t(m.from)}`, `  Subject     ${t(m.subject)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
   if (m.repairs.length) out.push(`  repairs     ${m.repairs.join(', ')}`);
+  // Before the verdict: it is about the bytes last read, and the reader must know they changed.
+  for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));
   out.push('', colour(`Verdict: ${m.verdict}`) + c.dim(`  (${m.reasons.join(', ')})`), wrap(t(m.explanation, 4000), 2));
   out.push('', c.bold(`Signatures (${m.signatures.length})`));
   for (const s of m.signatures) out.push(...renderSignature(s, c, t));

@@ -315,16 +315,33 @@ export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
       rehash: options['rehash'] === true,
     };
   }
-  const recent = (db.prepare(`SELECT run_id, path, change, old_size, old_sha256, new_size, new_sha256, noticed_at FROM file_changes
-    ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map((r): CustodyChange => ({
+  const recent = (db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map(toCustodyChange);
+  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, lastRun, recent };
+}
+
+/**
+ * The changes recorded for the file a message was read from, or for the file holding that one (a
+ * zip, a message that forwarded it), oldest first: the message's own chain of custody.
+ */
+export function fileChangesOf(db: Db, messageId: number): CustodyChange[] {
+  return (db.prepare(`WITH RECURSIVE holder(id, parent) AS (
+      SELECT f.id, f.parent_file_id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE m.id = ?
+      UNION SELECT f.id, f.parent_file_id FROM source_files f JOIN holder h ON f.id = h.parent)
+    SELECT ${CHANGE_COLUMNS} FROM file_changes WHERE path IN (SELECT path FROM source_files WHERE id IN (SELECT id FROM holder))
+    ORDER BY id`).all(messageId) as Array<Record<string, unknown>>).map(toCustodyChange);
+}
+
+const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_sha256, new_size, new_sha256, noticed_at';
+
+function toCustodyChange(r: Record<string, unknown>): CustodyChange {
+  return {
     runId: Number(r['run_id']),
     path: String(r['path']),
     change: r['change'] === 'removed' ? 'removed' : 'changed',
     old: { size: (r['old_size'] as number | null) ?? null, sha256: (r['old_sha256'] as string | null) ?? null },
     new: r['change'] === 'removed' ? null : { size: (r['new_size'] as number | null) ?? null, sha256: (r['new_sha256'] as string | null) ?? null },
     noticedAt: String(r['noticed_at']),
-  }));
-  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, lastRun, recent };
+  };
 }
 
 export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {

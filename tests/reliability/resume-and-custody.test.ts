@@ -296,6 +296,11 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(cli.stdout).toMatch(new RegExp(`run #${rehashRun} re-read every file \\(--rehash\\): ${first.counts.files - 2} matched the sha256 on record, 2 changed, 0 removed`));
     expect(cli.stdout).toContain(`changed  ${vouchedPath}  (run #${rehashRun})  ${size.message} bytes, same size`);
 
+    // So does the message's own record.
+    const show = runCli(['show', vouchedPath, '--db', db]);
+    expect(show.stdout).toContain(`custody     changed  ${vouchedPath}  (run #${rehashRun})`);
+    const shown = JSON.parse(runCli(['show', vouchedPath, '--db', db, '--json']).stdout) as { fileChanges: Array<{ runId: number; change: string }> };
+    expect(shown.fileChanges).toEqual([expect.objectContaining({ runId: rehashRun, change: 'changed' })]);
     // The summary and the reports say so, the hostile name made inert.
     const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { custody: { changed: number; removed: number; lastRun: unknown; recent: Array<{ path: string }> } };
     expect(json.custody).toMatchObject({ changed: 3, removed: 0, lastRun: { id: rehashRun, changed: 2, removed: 0, confirmed: first.counts.files - 2, rehash: true } });

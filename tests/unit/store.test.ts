@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import { openStore, StoreError, type Db } from '../../src/store/open-store.ts';
-import { custodySummary, iterateMessageListings, iterateMessages, summarize } from '../../src/store/queries.ts';
+import { custodySummary, fileChangesOf, iterateMessageListings, iterateMessages, summarize } from '../../src/store/queries.ts';
 import { changeSince } from '../../src/store/incremental.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { StoreWriter, type FileRecord, type RunRecord, type StoredMessage } from '../../src/store/write.ts';
@@ -469,6 +469,23 @@ describe('queries', () => {
       ],
     });
     expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['b.eml', 'gone.pdf', 'a.eml']);
+  });
+
+  it("a message's chain of custody: the changes of its file and of the files holding it", () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    writer.queueFiles(runId, [
+      { record: fileRecord('fwd.eml'), messages: [stored(0, verified)] },
+      { record: fileRecord('fwd.eml#attachment-1', { kind: 'embedded', parent: { path: 'fwd.eml', messageIndex: 0 } }), messages: [stored(0, suspicious)] },
+      { record: fileRecord('other.eml'), messages: [stored(0, unsigned)] },
+    ], { path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) } });
+    writer.flush();
+    const idOf = (path: string): number => db.prepare('SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.path = ?').pluck().get(path) as number;
+    const expected = [{ runId, path: 'fwd.eml', change: 'changed', old: { size: 90, sha256: 'ab'.repeat(32) }, new: { size: 100, sha256: 'cd'.repeat(32) }, noticedAt: expect.any(String) }];
+    expect(fileChangesOf(db, idOf('fwd.eml'))).toEqual(expected);
+    expect(fileChangesOf(db, idOf('fwd.eml#attachment-1'))).toEqual(expected);
+    expect(fileChangesOf(db, idOf('other.eml'))).toEqual([]);
   });
 
   it('a change is a different size, mtime or sha256; a reading without a sha256 cannot differ in bytes', () => {
