@@ -4,9 +4,7 @@
  * them (`processEmbedded`), and where the results go (`FileSink`). run-verify.ts drives it for
  * loose files and mboxes, process-zip.ts for archives.
  */
-import { createHash } from 'node:crypto';
 import { attachmentPath } from '../attachments/inventory.ts';
-import { openEvidence } from '../discover/open-evidence.ts';
 import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
@@ -179,14 +177,9 @@ export async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
 /** The details of a row, each said once, `; `-separated; null when there are none. */
 export const joinNotes = (...notes: Array<string | null | undefined>): string | null => notes.filter(Boolean).join('; ') || null;
 
-/** The sha256 of a whole file of the dump, read through openEvidence. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await openEvidence(path);
-  try {
-    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
+/** A whole file's sha256, hashed by an analysing thread (null: it could not be read). */
+export async function sha256Of(analyzer: Analyzer, absPath: string, size: number): Promise<string | null> {
+  const { result } = await analyzer.hashAt(absPath, size);
+  return result.catch(() => null);
 }
+

@@ -6,7 +6,7 @@ import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts
 import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { DerivedPath } from './derived-paths.ts';
-import { analyzeStream, hashFile, joinNotes, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
+import { analyzeStream, joinNotes, sha256Of, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
 import type { Analyzer } from './worker-pool.ts';
 
 /**
@@ -19,8 +19,9 @@ import type { Analyzer } from './worker-pool.ts';
 export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   sink.begin(record);
-  // the archive's own sha256, read alongside its entries
-  const archiveSha256 = hashFile(file.absPath).catch(() => null);
+  // The archive's own sha256, read alongside its entries by an analysing thread: this one
+  // inflates and cuts an mbox inside the archive, and is the slower path there.
+  const archiveSha256 = sha256Of(analyzer, file.absPath, file.size);
   const notes: string[] = [];
   let emails = 0;
   let error: ReadError | null = null;

@@ -12,7 +12,7 @@ import { defaultThreadCount } from './analysis-threads.ts';
 import { createAnalyzer, TASKS_PER_WORKER, type Analyzer } from './worker-pool.ts';
 import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
 import { DerivedPaths } from './derived-paths.ts';
-import { analyzeStream, hashFile, processEmbedded, withEmbedded, type FileSink } from './message-stream.ts';
+import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
@@ -313,12 +313,6 @@ async function verifyLocked(
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses };
 }
 
-/** A whole file's sha256, hashed by an analysing thread (null: it could not be read). */
-async function sha256Of(analyzer: Analyzer, absPath: string, size: number): Promise<string | null> {
-  const { result } = await analyzer.hashAt(absPath, size);
-  return result.catch(() => null);
-}
-
 const custodyOf = (record: FileRecord): PreviousFile => ({ size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 });
 
 async function processContainer(file: DiscoveredFile, kind: ContainerKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
@@ -372,7 +366,7 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
     reason: error?.code ?? null,
     detail: error?.message ?? null,
     // hashed as the scan read it, unless the scan stopped short of the end
-    sha256: located.sha256() ?? (await hashFile(file.absPath).catch(() => null)),
+    sha256: located.sha256() ?? (await sha256Of(analyzer, file.absPath, file.size)),
   };
   sink.finish(final);
   return final;
