@@ -20,6 +20,14 @@ export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 }
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** What `verify --fail-on` can fail a CI job on: a verdict, or evidence that changed since the last run. */
+const FAIL_ON = ['suspicious', 'unverifiable', 'changed'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+const failOnList = (value: string, previous: FailOn[] = []): FailOn[] => {
+  if (!(FAIL_ON as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${FAIL_ON.join(', ')}.`);
+  return [...previous, value as FailOn];
+};
+
 const wholeNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
@@ -49,11 +57,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--offline', 'no network at all: keys come only from --keys files and the key store', false)
     .option('--compromised <file>', 'fingerprints (sha256 or md5 of the DER public key) of keys whose private half is public')
     .option('--jobs <n>', 'worker threads analysing messages (default: one per core; 0: the main thread only)', wholeNumber)
-    .addOption(new Option('--fail-on <verdict>', 'exit with code 1 if any message has this verdict').choices(['suspicious', 'unverifiable']))
+    .option(
+      '--fail-on <what>',
+      `exit with code 1 if any message has this verdict (suspicious, unverifiable), or if this run found files changed or removed since the last (changed); repeatable`,
+      failOnList,
+    )
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
     .option('--rehash', 'read every file again and compare its sha256 with the record, even if its size and mtime match (a custody check)', false)
-    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: Verdict; json: boolean; quiet: boolean; rehash: boolean }) => {
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean }) => {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
@@ -96,7 +108,9 @@ export async function main(argv: string[]): Promise<number> {
         const summary = summarize(db);
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         else process.stdout.write(await textSummary(summary, process.stdout));
-        if (opts.failOn && summary.verdicts[opts.failOn] > 0) exitCode = EXIT.failOn;
+        const found = (what: FailOn): boolean =>
+          what === 'changed' ? (summary.custody.lastRun?.changed ?? 0) + (summary.custody.lastRun?.removed ?? 0) > 0 : summary.verdicts[what] > 0;
+        if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {
         db.close();
       }

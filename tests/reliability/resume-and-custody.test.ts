@@ -283,8 +283,9 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(exportOf(db)).toBe(firstExport);
 
     // With it, the CLI finds both swaps, records them and re-verifies the message.
-    const cli = runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--rehash']);
-    expect(cli.status, cli.stderr).toBe(0);
+    // (--fail-on changed: a CI job's custody check fails when the evidence changed)
+    const cli = runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--rehash', '--fail-on', 'changed']);
+    expect(cli.status, cli.stderr).toBe(1);
     const size = { message: message.length, document: statSync(document).size };
     const rehashRun = plain.runId + 1;
     const byPath = (a: unknown, b: unknown): number => ((a as { path: string }).path < (b as { path: string }).path ? -1 : 1);
@@ -313,6 +314,11 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(html).toContain('<section class="block" id="custody"');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.txt');
     expect(html).not.toContain('<img src=x');
+
+    // The next run finds nothing new: --fail-on changed passes, and --fail-on repeats.
+    expect(runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--rehash', '--fail-on', 'changed']).status).toBe(0);
+    expect(runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'changed', '--fail-on', 'suspicious']).status).toBe(1);
+    expect(runCli(['verify', dir, '--offline', '--db', db, '--quiet', '--fail-on', 'tampered']).status).toBe(2);
   }, 60_000);
 
   it('a re-run looks again at a path recorded as a symlink, even when a regular file there has its size and mtime', async () => {
