@@ -18,8 +18,9 @@ Every contender runs as its own process(es) under /usr/bin/time (wall time and p
 starts, with no walk and no store: the ceiling the full pipeline runs under.
 
 With no options: 2,000 and 20,000 messages, 3 repeats each, then the memory runs. After the
-rounds on each dump, one re-run: leakcheck verify again on the database of a first run, the dump
-unchanged (what a newsroom's second look, or a CI job, costs).
+rounds on each dump, the re-runs: leakcheck verify again on the database of a first run, the dump
+unchanged (what a newsroom's second look, or a CI job, costs), then once more with --rehash (the
+custody check: every file read and hashed again).
 
   --sizes N[,N...]        message counts of the mix dumps (memory runs only if asked for)
   --repeat N              rounds on each dump, every contender once a round (default 3;
