@@ -10,7 +10,7 @@ import { createProgress } from '../report/progress.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
-import { fileChangesOf, findMessageIds, iterateMessages, summarize, type MessageFilter } from '../store/queries.ts';
+import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -225,6 +225,28 @@ export async function main(argv: string[]): Promise<number> {
         else {
           if (opts.format === 'csv') await write(out, documentCsvHeader());
           for (const d of documents) await write(out, opts.format === 'csv' ? documentCsvLine(d) : documentJsonl(d));
+        }
+      } finally {
+        db.close();
+        await closeOutput(out);
+      }
+    });
+
+  program
+    .command('custody')
+    .description('the chain of custody: every run on the database, and every file of the dump the runs found changed or removed')
+    .option('--db <file>', 'database to read', DEFAULT_DB)
+    .addOption(new Option('--format <format>', 'output format (csv and jsonl: one row per change)').choices(['text', 'csv', 'jsonl']).default('text'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (opts: { db: string; format: 'text' | 'csv' | 'jsonl'; out?: string }) => {
+      const { custodyCsvHeader, custodyCsvLine, custodyJsonl, renderCustodyText } = await import('../report/custody.ts');
+      const db = openStore(opts.db, { readonly: true });
+      const out = await openOutput(opts.out);
+      try {
+        if (opts.format === 'text') await write(out, renderCustodyText(listRuns(db), iterateFileChanges(db)));
+        else {
+          if (opts.format === 'csv') await write(out, custodyCsvHeader());
+          for (const change of iterateFileChanges(db)) await write(out, opts.format === 'csv' ? custodyCsvLine(change) : custodyJsonl(change));
         }
       } finally {
         db.close();

@@ -72,7 +72,7 @@ function custodyMarkdown(custody: CustodySummary): string[] {
       out.push(`| ${c.runId} | ${c.change} | ${markdownSafe(c.path, 120)} | ${size} | ${hash} |`);
     }
     const more = custody.changed + custody.removed - custody.recent.length;
-    if (more > 0) out.push('', `…and ${more} older: the \`file_changes\` table of the database.`);
+    if (more > 0) out.push('', `…and ${more} older: \`leakcheck custody\` lists them all.`);
     out.push('');
   }
   return out;

@@ -72,7 +72,7 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
     lines.push(`  ${c.red(`${custody.changed} file change(s) and ${custody.removed} removal(s)`)} recorded across runs, newest first:`);
     for (const change of custody.recent.slice(0, CHANGES_SHOWN)) lines.push(`    ${describeChange(change)}`);
     const more = custody.changed + custody.removed - Math.min(custody.recent.length, CHANGES_SHOWN);
-    if (more > 0) lines.push(c.dim(`    … and ${more} more: the file_changes table, or report --format json`));
+    if (more > 0) lines.push(c.dim(`    … and ${more} more: leakcheck custody`));
   }
   return lines;
 }

@@ -289,8 +289,8 @@ export interface CustodyChange {
   runId: number;
   path: string;
   change: 'changed' | 'removed';
-  old: { size: number | null; sha256: string | null };
-  new: { size: number | null; sha256: string | null } | null;
+  old: { size: number | null; mtimeMs: number | null; sha256: string | null };
+  new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
   noticedAt: string;
 }
 
@@ -331,15 +331,52 @@ export function fileChangesOf(db: Db, messageId: number): CustodyChange[] {
     ORDER BY id`).all(messageId) as Array<Record<string, unknown>>).map(toCustodyChange);
 }
 
-const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_sha256, new_size, new_sha256, noticed_at';
+/** Every change recorded, oldest first: the whole chain of custody (`leakcheck custody`). */
+export function* iterateFileChanges(db: Db): Generator<CustodyChange> {
+  for (const row of db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id`).iterate() as Iterable<Record<string, unknown>>) yield toCustodyChange(row);
+}
+
+/** A run as the chain of custody shows it: when, by what, with which options, and what it counted. */
+export interface RunRecordSummary {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  toolVersion: string;
+  commandLine: string;
+  options: Record<string, unknown>;
+  counts: Record<string, unknown> | null;
+}
+
+export function listRuns(db: Db): RunRecordSummary[] {
+  return (db.prepare(`SELECT id, started_at, finished_at, status, tool_version, command_line, options_json, counts_json FROM runs ORDER BY id`).all() as Array<Record<string, unknown>>).map(
+    (r) => ({
+      id: Number(r['id']),
+      startedAt: String(r['started_at']),
+      finishedAt: (r['finished_at'] as string | null) ?? null,
+      status: String(r['status']),
+      toolVersion: String(r['tool_version']),
+      commandLine: String(r['command_line']),
+      options: JSON.parse(String(r['options_json'] ?? '{}')) as Record<string, unknown>,
+      counts: r['counts_json'] ? (JSON.parse(String(r['counts_json'])) as Record<string, unknown>) : null,
+    }),
+  );
+}
+
+const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size, new_mtime_ms, new_sha256, noticed_at';
 
 function toCustodyChange(r: Record<string, unknown>): CustodyChange {
+  const reading = (side: 'old' | 'new'): CustodyChange['old'] => ({
+    size: (r[`${side}_size`] as number | null) ?? null,
+    mtimeMs: (r[`${side}_mtime_ms`] as number | null) ?? null,
+    sha256: (r[`${side}_sha256`] as string | null) ?? null,
+  });
   return {
     runId: Number(r['run_id']),
     path: String(r['path']),
     change: r['change'] === 'removed' ? 'removed' : 'changed',
-    old: { size: (r['old_size'] as number | null) ?? null, sha256: (r['old_sha256'] as string | null) ?? null },
-    new: r['change'] === 'removed' ? null : { size: (r['new_size'] as number | null) ?? null, sha256: (r['new_sha256'] as string | null) ?? null },
+    old: reading('old'),
+    new: r['change'] === 'removed' ? null : reading('new'),
     noticedAt: String(r['noticed_at']),
   };
 }

@@ -315,6 +315,17 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;.txt');
     expect(html).not.toContain('<img src=x');
 
+    // All of it, for a spreadsheet: one row per change, oldest first.
+    const custody = runCli(['custody', '--db', db, '--format', 'csv']);
+    expect(custody.status, custody.stderr).toBe(0);
+    const lines = custody.stdout.trim().split('\r\n');
+    expect(lines[0]).toBe('run_id,noticed_at,path,change,old_size,old_mtime,old_sha256,new_size,new_mtime,new_sha256');
+    const listed = lines.slice(1).map((l) => l.split(',')).map(([run, , path, change]) => `${run} ${path} ${change}`);
+    expect(listed[0]).toBe(`${plain.runId} ${hostile} changed`);
+    // (within a run, changes are recorded in the order their files finish)
+    expect(listed.slice(1).sort()).toEqual([`${rehashRun} ${vouchedPath} changed`, `${rehashRun} scan-0042.pdf changed`].sort());
+    expect(runCli(['custody', '--db', db]).stdout).toMatch(new RegExp(`#${rehashRun} .* --rehash: ${first.counts.files - 2} matched their sha256; 2 changed, 0 removed`));
+
     // The next run finds nothing new: --fail-on changed passes, and --fail-on repeats.
     expect(runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--rehash', '--fail-on', 'changed']).status).toBe(0);
     expect(runCli(['verify', dir, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'changed', '--fail-on', 'suspicious']).status).toBe(1);

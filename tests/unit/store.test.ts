@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import { openStore, StoreError, type Db } from '../../src/store/open-store.ts';
-import { custodySummary, fileChangesOf, iterateMessageListings, iterateMessages, summarize } from '../../src/store/queries.ts';
+import { custodySummary, fileChangesOf, iterateFileChanges, iterateMessageListings, listRuns, iterateMessages, summarize } from '../../src/store/queries.ts';
 import { changeSince } from '../../src/store/incremental.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { StoreWriter, type FileRecord, type RunRecord, type StoredMessage } from '../../src/store/write.ts';
@@ -464,11 +464,13 @@ describe('queries', () => {
       removed: 1,
       lastRun: { id: second, changed: 1, removed: 0, confirmed: 7, rehash: true },
       recent: [
-        { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, sha256: sha('d') }, new: { size: 3, sha256: sha('e') }, noticedAt: expect.any(String) },
-        { runId: first, path: 'gone.pdf', change: 'removed', old: { size: 5, sha256: sha('c') }, new: null, noticedAt: expect.any(String) },
+        { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') }, noticedAt: expect.any(String) },
+        { runId: first, path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: 1, sha256: sha('c') }, new: null, noticedAt: expect.any(String) },
       ],
     });
     expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['b.eml', 'gone.pdf', 'a.eml']);
+    expect([...iterateFileChanges(db)].map((c) => [c.runId, c.path, c.change])).toEqual([[first, 'a.eml', 'changed'], [first, 'gone.pdf', 'removed'], [second, 'b.eml', 'changed']]);
+    expect(listRuns(db).map((r) => [r.id, r.status, r.options['rehash'] ?? false, r.counts?.['confirmed'] ?? null])).toEqual([[first, 'completed', false, null], [second, 'completed', true, 7]]);
   });
 
   it("a message's chain of custody: the changes of its file and of the files holding it", () => {
@@ -482,7 +484,7 @@ describe('queries', () => {
     ], { path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) } });
     writer.flush();
     const idOf = (path: string): number => db.prepare('SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.path = ?').pluck().get(path) as number;
-    const expected = [{ runId, path: 'fwd.eml', change: 'changed', old: { size: 90, sha256: 'ab'.repeat(32) }, new: { size: 100, sha256: 'cd'.repeat(32) }, noticedAt: expect.any(String) }];
+    const expected = [{ runId, path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) }, noticedAt: expect.any(String) }];
     expect(fileChangesOf(db, idOf('fwd.eml'))).toEqual(expected);
     expect(fileChangesOf(db, idOf('fwd.eml#attachment-1'))).toEqual(expected);
     expect(fileChangesOf(db, idOf('other.eml'))).toEqual([]);

@@ -317,7 +317,7 @@ function custodySection(custody: CustodySummary): string {
     }
     out.push('</tbody></table></div>');
     const more = custody.changed + custody.removed - custody.recent.length;
-    if (more > 0) out.push(`<p class="note">…and ${formatInt(more)} older: the <code>file_changes</code> table of the database.</p>`);
+    if (more > 0) out.push(`<p class="note">…and ${formatInt(more)} older: <code>leakcheck custody</code> lists them all.</p>`);
   }
   out.push('</section>');
   return out.join('\n');

@@ -1,0 +1,53 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { CUSTODY_CSV_COLUMNS, custodyCsvHeader, custodyCsvLine, custodyJsonl, renderCustodyText } from '../../src/report/custody.ts';
+import type { CustodyChange, RunRecordSummary } from '../../src/store/queries.ts';
+
+const sha = (c: string): string => c.repeat(64);
+/** A path as hostile as a dump can make one: a formula, a comma, a quote, a line break and a terminal escape. */
+const hostile = '=HYPERLINK("http://x","y"),\r\n\u001b[2Jevil.txt';
+const changes: CustodyChange[] = [
+  { runId: 2, path: hostile, change: 'changed', old: { size: 10, mtimeMs: 1_500_000_000_000, sha256: sha('a') }, new: { size: 12, mtimeMs: 1_500_000_001_500, sha256: sha('b') }, noticedAt: '2026-12-04T10:00:00.000Z' },
+  { runId: 3, path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: null, sha256: sha('c') }, new: null, noticedAt: '2026-12-04T11:00:00.000Z' },
+];
+const runs: RunRecordSummary[] = [
+  { id: 1, startedAt: '2026-12-04T09:00:00.000Z', finishedAt: '2026-12-04T09:01:00.000Z', status: 'completed', toolVersion: '0.1.0', commandLine: 'leakcheck verify d', options: {}, counts: { files: 3, messages: 1 } },
+  { id: 3, startedAt: '2026-12-04T11:00:00.000Z', finishedAt: null, status: 'interrupted', toolVersion: '0.1.0', commandLine: 'leakcheck verify d --rehash', options: { rehash: true }, counts: { files: 2, messages: 0, confirmed: 1, changed: 0, removed: 1 } },
+];
+
+describe('leakcheck custody', () => {
+  it('writes one CSV row per change that a spreadsheet reads back exactly, the formula made inert', () => {
+    const csv = custodyCsvHeader() + changes.map(custodyCsvLine).join('');
+    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0]!)).toEqual([...CUSTODY_CSV_COLUMNS]);
+    expect(rows).toEqual([
+      {
+        run_id: '2', noticed_at: '2026-12-04T10:00:00.000Z', path: `'${hostile}`, change: 'changed',
+        old_size: '10', old_mtime: '2017-07-14T02:40:00.000Z', old_sha256: sha('a'),
+        new_size: '12', new_mtime: '2017-07-14T02:40:01.500Z', new_sha256: sha('b'),
+      },
+      { run_id: '3', noticed_at: '2026-12-04T11:00:00.000Z', path: 'gone.pdf', change: 'removed', old_size: '5', old_mtime: '', old_sha256: sha('c'), new_size: '', new_mtime: '', new_sha256: '' },
+    ]);
+  });
+
+  it('writes the same fields as JSON Lines, the path as it is', () => {
+    const lines = changes.map(custodyJsonl);
+    expect(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(parsed[0]!)).toEqual([...CUSTODY_CSV_COLUMNS]);
+    expect(parsed[0]).toMatchObject({ path: hostile, old_size: 10, new_size: 12 });
+    expect(parsed[1]).toMatchObject({ change: 'removed', new_size: null, new_sha256: null, old_mtime: null });
+  });
+
+  it('lists the runs and the changes for a terminal, with no control character of the path let through', () => {
+    const text = renderCustodyText(runs, changes);
+    expect(text).toContain('#1  2026-12-04T09:00:00.000Z  completed');
+    expect(text).toContain('3 files, 1 message analysed');
+    expect(text).toContain('--rehash: 1 matched their sha256; 0 changed, 1 removed');
+    expect(text).toContain('Changes to the dump (2), oldest first');
+    expect(text).toMatch(/changed .*\(run #2\)  10 → 12 bytes, sha256 aaaaaaaaaaaa… → bbbbbbbbbbbb…/);
+    expect(text).toContain('removed  gone.pdf  (run #3)  was 5 bytes');
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(renderCustodyText(runs, [])).toContain('No file of the dump was found changed or removed by any run.');
+  });
+});
