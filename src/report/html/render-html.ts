@@ -312,7 +312,7 @@ function custodySection(custody: CustodySummary): string {
       const size = c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes(c.old.size);
       const hash = c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml(c.old.sha256 ?? '?');
       out.push(
-        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${escapeHtml(clip(c.path, 160))}</td><td>${size}</td><td><code>${hash}</code></td></tr>`,
+        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${escapeHtml(clip(c.path, 160))}</td><td class="size">${size}</td><td><code>${hash}</code></td></tr>`,
       );
     }
     out.push('</tbody></table></div>');

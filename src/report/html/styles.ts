@@ -107,6 +107,7 @@ table.data { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
 table.data th, table.data td { text-align: left; vertical-align: top; padding: 0.42rem 0.6rem; border-bottom: 1px solid var(--line-soft); }
 table.data thead th { font-size: 0.76rem; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; background: #f6f8fa; border-bottom: 1px solid var(--line); white-space: nowrap; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.custody td.size { white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.data tbody tr:hover { background: #f6f8fa; }
 table.data .sub { display: block; color: var(--muted); font-size: 0.8rem; }
 td.zero { color: var(--faint); }
