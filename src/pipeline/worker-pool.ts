@@ -270,6 +270,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 /** The same contract on the main thread (--jobs 0): for debugging, and for profiling one thread. */
 function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
   let running = 0;
+  let hashChunk: Buffer | null = null;
   const waiters: Array<() => void> = [];
   const run = async <T>(work: (analyze: typeof import('../analyze/analyze-message.ts').analyzeMessage) => Promise<T>): Promise<{ result: Promise<T> }> => {
     while (running >= concurrency) await new Promise<void>((resolve) => waiters.push(resolve));
@@ -291,10 +292,8 @@ function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
         const { index, offset, format, raw } = readMessageAt(location);
         return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup) };
       }),
-    hashAt: async (absPath) => {
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      return { result: Promise.resolve().then(() => hashFileSync(absPath, chunk)) };
-    },
+    // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
+    hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),
     close: async () => undefined,
   };
 }

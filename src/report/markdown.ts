@@ -1,4 +1,4 @@
-import type { CustodySummary, DumpSummary } from '../store/queries.ts';
+import { hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 
@@ -58,7 +58,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
 /** Files found different from an earlier run's record (`file_changes`), newest first. */
 function custodyMarkdown(custody: CustodySummary): string[] {
   const run = custody.lastRun;
-  if (!custody.changed && !custody.removed && !run?.rehash) return [];
+  if (!hasCustodyToShow(custody)) return [];
   const out = ['## Chain of custody', ''];
   if (run?.rehash) {
     out.push(`Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${run.changed} changed, ${run.removed} removed.`, '');

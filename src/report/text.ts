@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { CustodyChange, CustodySummary, DumpSummary } from '../store/queries.ts';
+import { hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { terminalSafe } from './terminal-safe.ts';
 
@@ -59,7 +59,7 @@ const CHANGES_SHOWN = 10;
 function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
   const lines: string[] = [];
   const run = custody.lastRun;
-  if (!custody.changed && !custody.removed && !run?.rehash) return lines;
+  if (!hasCustodyToShow(custody)) return lines;
   lines.push('', c.bold('Chain of custody'));
   if (run?.rehash) {
     const found = run.changed + run.removed;

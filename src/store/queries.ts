@@ -294,6 +294,9 @@ export interface CustodyChange {
   noticedAt: string;
 }
 
+/** Whether a summary has a chain of custody to show: changes recorded, or a last run that checked (`--rehash`). */
+export const hasCustodyToShow = (custody: CustodySummary): boolean => custody.changed + custody.removed > 0 || custody.lastRun?.rehash === true;
+
 /** As many changes as a summary lists; the database keeps all. */
 export const RECENT_CHANGES = 50;
 

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
-import { iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
+import { hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
@@ -191,7 +191,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
     '<nav class="sections" aria-label="Sections"><ul>',
     '<li><a href="#summary">Summary</a></li>',
     '<li><a href="#charts">Charts</a></li>',
-    ...(hasCustody(summary.custody) ? ['<li><a href="#custody">Chain of custody</a></li>'] : []),
+    ...(hasCustodyToShow(summary.custody) ? ['<li><a href="#custody">Chain of custody</a></li>'] : []),
     '<li><a href="#reasons">Reasons</a></li>',
     '<li><a href="#domains">Signing domains</a></li>',
     '<li><a href="#messages">Messages</a></li>',
@@ -202,7 +202,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   );
   out.add(summarySection(summary, whole, options.verdict));
   out.add(chartsSection(summary, timeline));
-  if (hasCustody(summary.custody)) out.add(custodySection(summary.custody));
+  if (hasCustodyToShow(summary.custody)) out.add(custodySection(summary.custody));
   out.add(reasonsSection(summary));
   out.add(domainSection(domains));
   messagesHead(out, summary.messages);
@@ -286,8 +286,6 @@ function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdi
   out.push('</section>');
   return out.join('\n');
 }
-
-const hasCustody = (custody: CustodySummary): boolean => custody.changed + custody.removed > 0 || custody.lastRun?.rehash === true;
 
 /** Files found different from an earlier run's record: a verdict is about the bytes it was given. */
 function custodySection(custody: CustodySummary): string {
