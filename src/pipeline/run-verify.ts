@@ -171,15 +171,25 @@ async function verifyLocked(
     void task.finally(() => pending.delete(task));
     if (pending.size >= maxPendingFiles) await Promise.race(pending);
   };
+  // The walk asks about each regular file, from lstat, just before it yields it: the loop takes
+  // that answer when the file it got (from fstat) has the same size and mtime, rather than look
+  // the file up again (a query by path, and the seek for keys added since).
+  let asked: { file: DiscoveredFile; answer: ReturnType<typeof fileState> } | null = null;
+  const stateOf = (file: DiscoveredFile): ReturnType<typeof fileState> => {
+    const last = asked;
+    asked = null;
+    const same = last !== null && last.file.relPath === file.relPath && last.file.size === file.size && last.file.mtimeMs === file.mtimeMs;
+    return same ? last.answer : fileState(file);
+  };
+
   /** A file that holds no message: its record, and a loose document's sha256. */
-  const recordSkipped = async (entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Promise<void> => {
+  const recordSkipped = async (entry: Extract<DiscoveryEntry, { type: 'skipped' }>, previous: PreviousFile | null): Promise<void> => {
     // A loose document gets its sha256, so that it can be matched to the attachments.
     // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
     const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
     if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0);
     // A file that was something else before (a message, another document) is a change of the
     // evidence like any other, whatever it has become.
-    const { previous } = fileState({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
     const change = changeSince(entry.relPath, previous, custodyOf(record));
     if (change) counts.changed++;
     else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
@@ -241,8 +251,9 @@ async function verifyLocked(
     // would find a message file unchanged after the walk had read its first bytes for nothing,
     // and a file that held no message (a loose document) would be sniffed and hashed again.
     const leaveUnopened = (file: DiscoveredFile): string | null => {
-      const { state } = fileState(file);
-      return state === 'unchanged' || state === 'unchanged-skipped' ? state : null;
+      const answer = fileState(file);
+      asked = { file, answer };
+      return answer.state === 'unchanged' || answer.state === 'unchanged-skipped' ? answer.state : null;
     };
     for await (const entry of walkDump(root, { leaveUnopened })) {
       if (options.signal?.aborted) break;
@@ -263,14 +274,15 @@ async function verifyLocked(
         seen.add(entry.relPath);
         counts.skipped++;
         report(entry.relPath);
-        await inFlight(recordSkipped(entry));
+        const { previous } = stateOf({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
+        await inFlight(recordSkipped(entry, previous));
         continue;
       }
       const file: DiscoveredFile =
         entry.type === 'container' ? entry.file : { relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 };
       seen.add(file.relPath);
       counts.containers++;
-      const { state, previous } = fileState(file);
+      const { state, previous } = stateOf(file);
       if (state === 'unchanged') {
         counts.unchanged++;
         report(file.relPath);

@@ -332,6 +332,31 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(runCli(['verify', dir, '--offline', '--db', db, '--quiet', '--fail-on', 'tampered']).status).toBe(2);
   }, 60_000);
 
+  it('a re-run of an unchanged dump records no change, links and empty files among messages included', async () => {
+    // Each file's state comes from its own record: a link or an empty file walked right after a
+    // message must not be compared with the message's record.
+    const dir = join(tmp.path, 'mixed');
+    mkdirSync(dir);
+    const message = readFileSync(join(DEMO_DUMP, 'inbox/2018-03-12 Weekly status.eml'));
+    for (const name of ['a.eml', 'c.eml', 'e.eml']) writeFileSync(join(dir, name), message);
+    symlinkSync('a.eml', join(dir, 'b-link.eml'));
+    writeFileSync(join(dir, 'd-empty.eml'), '');
+    writeFileSync(join(dir, 'f-notes.txt'), 'notes\n');
+    const db = join(tmp.path, 'mixed.db');
+    const first = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    expect(first.counts).toMatchObject({ files: 6, containers: 3, skipped: 3 });
+    const aged = new Database(db);
+    aged.prepare("UPDATE source_files SET analyzed_at = '2099-01-01T00:00:00.000Z'").run();
+    aged.close();
+    for (const rehash of [false, true]) {
+      const again = await runVerify({ dumpRoot: dir, dbPath: db, keyFiles: [DEMO_KEYS], offline: true, rehash });
+      expect(again.counts).toMatchObject({ files: 6, changed: 0, removed: 0, messages: 0 });
+    }
+    const store = new Database(db, { readonly: true });
+    expect(store.prepare('SELECT count(*) AS n FROM file_changes').get()).toEqual({ n: 0 });
+    store.close();
+  });
+
   it('a re-run looks again at a path recorded as a symlink, even when a regular file there has its size and mtime', async () => {
     const dir = join(tmp.path, 'swap');
     mkdirSync(dir);
