@@ -68,6 +68,15 @@ function readInstances(fields: HeaderField[]): ArcInstance[] {
   return [...byInstance.values()].sort((a, b) => a.i - b.i);
 }
 
+/**
+ * mailauth's lenient mode validates a chain that breaks the syntax rules of RFC 8617 and RFC 6376
+ * section 3.2, and names what it let through. A chain that a strict validator rejects is not
+ * valid: an ARC-Seal with a repeated tag, a tag name in the wrong case, an empty or malformed
+ * tag, or an instance that is not 1 to 50, could be read differently by another validator, and
+ * a chain that passes lends weight to a failed DKIM signature (`dkim-broken-by-intermediary`).
+ */
+const INVALID_CHAIN_WARNINGS = new Set(['arc-tag-syntax', 'arc-instance-syntax']);
+
 export async function verifyArc(
   arcData: unknown,
   resolver: (name: string, type: string) => Promise<string[][]>,
@@ -83,8 +92,17 @@ export async function verifyArc(
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }
   const keyword = outcome.status.result;
-  const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
   const newest = instances[instances.length - 1];
+  const invalidSyntax = (outcome.warnings ?? []).filter((warning) => INVALID_CHAIN_WARNINGS.has(warning));
+  if (keyword === 'pass' && invalidSyntax.length) {
+    return {
+      result: 'fail',
+      reason: `invalid ARC header syntax (${invalidSyntax.join(', ')}) that RFC 8617 rejects and only mailauth's lenient mode accepts`,
+      instances,
+      sealerSawDkim: [],
+    };
+  }
+  const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
   return {
     result,
     reason: outcome.status.comment ?? null,

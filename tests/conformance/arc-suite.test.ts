@@ -15,10 +15,6 @@ interface ArcCase {
  * list never outlives the deviation.
  */
 export const ARC_DEVIATIONS: Record<string, string> = {
-  as_format_tags_sc: "mailauth's lenient mode accepts an ARC-Seal with an unknown tag written with a semicolon inside (its own harness skips this case)",
-  as_format_tags_key_case: 'mailauth reads tag names case-insensitively in lenient mode (its own harness skips this case)',
-  as_format_tags_dup: 'mailauth keeps the first of two duplicate tags instead of failing the seal (its own harness skips this case)',
-  as_format_inv_tag_key: 'mailauth ignores an invalid tag name in lenient mode (its own harness skips this case)',
   ams_fields_h_empty: 'mailauth 7.1 fails an AMS whose h= is empty (4.13 passed it); the suite expects Pass',
 };
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, sign as cryptoSign } from 'node:crypto';
 import { createSeal } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
@@ -549,6 +549,51 @@ describe('analyzeMessage: ARC', () => {
   it('a failure explained by ARC is not called a malformed signature', async () => {
     const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
     expect(a.verdict.reasons).not.toContain('signature-malformed');
+  });
+
+  /**
+   * The list copy with its ARC-Seal replaced by one whose tag list is `tags`, signed by hand with
+   * the list's key (RFC 8617 section 5.1.1: relaxed AAR, AMS, then the seal with an empty b=), so
+   * that the seal is cryptographically valid whatever its syntax.
+   */
+  async function resealed(tags: string): Promise<string> {
+    const copy = await listCopy('dkim=pass header.d=example.com header.s=sel1');
+    const end = copy.indexOf('\r\n\r\n');
+    const fields = copy.slice(0, end).split(/\r\n(?![ \t])/);
+    const relaxed = (field: string): string => {
+      const colon = field.indexOf(':');
+      return `${field.slice(0, colon).trim().toLowerCase()}:${field.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim()}`;
+    };
+    const named = (name: string): string => fields.find((f) => f.toLowerCase().startsWith(`${name}:`))!;
+    const unsigned = `ARC-Seal: ${tags}; b=`;
+    const signedData = [relaxed(named('arc-authentication-results')), relaxed(named('arc-message-signature')), relaxed(unsigned)].join('\r\n');
+    const b = cryptoSign('sha256', Buffer.from(signedData, 'latin1'), otherRsa2048.privatePem).toString('base64');
+    const rest = fields.filter((f) => !f.toLowerCase().startsWith('arc-seal:'));
+    return [`${unsigned}${b}`, ...rest].join('\r\n') + copy.slice(end);
+  }
+  const sealTime = Math.floor(SIGN_TIME.getTime() / 1000) + 60;
+
+  it('a hand-made seal with a valid tag list passes (the control for the cases below)', async () => {
+    const a = await analyze(await resealed(`i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc`), keys());
+    expect(a.arc.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('unverifiable');
+  });
+
+  // mailauth's lenient mode validates these chains; RFC 6376 section 3.2 makes each tag list
+  // invalid, and an invalid chain must not explain away a failed signature.
+  it.each([
+    ['a repeated tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc; s=arc`],
+    ['a tag name in upper case', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; S=arc`],
+    ['an empty tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc;; x=1`],
+    ['a tag name that is not a name', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc; _=`],
+  ])('a seal with %s fails the chain, and the failed signature stays suspicious', async (_what, tags) => {
+    const a = await analyze(await resealed(tags), keys());
+    expect(a.arc.result).toBe('fail');
+    expect(a.arc.reason).toMatch(/arc-tag-syntax.*RFC 8617 rejects/);
+    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: 'lists.example.net' })]);
+    expect(a.findings.map((f) => f.code)).not.toContain('dkim-broken-by-intermediary');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
   });
 });
 
