@@ -1,6 +1,7 @@
 import { describeBodyTail } from './body-tail.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
+import { auditLenientAcceptance } from './lenient-acceptance.ts';
 import { auditProviderFingerprints } from './provider-fingerprints.ts';
 import { auditBodyLength, auditSignedHeaders } from './signed-headers.ts';
 import { auditStructure } from './structure.ts';
@@ -20,6 +21,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditVisibleHeaders,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditWeakHash(c.signatures),
+  (c) => auditLenientAcceptance(c.signatures),
   auditTimeline,
   auditStructure,
   auditGmailBoundary,

@@ -103,9 +103,16 @@ export async function verifyArc(
     };
   }
   const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
+  const cDefault = keyword === 'pass' && (outcome.warnings ?? []).includes('ams-c-default');
   return {
     result,
-    reason: outcome.status.comment ?? null,
+    reason:
+      [
+        outcome.status.comment,
+        cDefault && 'passes as most validators read it, but an ARC-Message-Signature has no c= and verifies only as relaxed/relaxed, where RFC 6376 defaults to simple/simple (ams-c-default)',
+      ]
+        .filter(Boolean)
+        .join('; ') || null,
     instances,
     sealerSawDkim: newest?.authResults ? dkimResultsIn(newest.authResults) : [],
   };

@@ -29,8 +29,12 @@ const relaxedBody = (body: string): string => {
  * `v=1; a=rsa-sha256; c=relaxed/relaxed; d=demo.example; s=s2048; l=99999999999999999999; h=from:to:subject`.
  * The body hash covers the first `bodyLength` canonical bytes when given, else the whole body.
  * `headers` are the fields to sign (bottom-most instance first, RFC 6376 section 5.4.2).
+ * `fieldName` makes it an ARC-Message-Signature instead (the same syntax, RFC 8617 section 4.1.2).
  */
-export function handSignatureHeader(message: string, spec: { privateKeyPem: string; tags: string; headers: string[]; bodyLength?: number }): string {
+export function handSignatureHeader(
+  message: string,
+  spec: { privateKeyPem: string; tags: string; headers: string[]; bodyLength?: number; fieldName?: 'DKIM-Signature' | 'ARC-Message-Signature' },
+): string {
   const split = message.indexOf('\r\n\r\n');
   const fields = message
     .slice(0, split)
@@ -49,8 +53,29 @@ export function handSignatureHeader(message: string, spec: { privateKeyPem: stri
     const field = instances[instances.length - 1 - n];
     if (field) lines.push(relaxedField(field.raw));
   }
-  const unsigned = `DKIM-Signature: ${spec.tags}; bh=${bh}; b=`;
+  const unsigned = `${spec.fieldName ?? 'DKIM-Signature'}: ${spec.tags}; bh=${bh}; b=`;
   const data = [...lines, relaxedField(unsigned)].join('\r\n');
   const b = cryptoSign('sha256', Buffer.from(data, 'latin1'), createPrivateKey(spec.privateKeyPem)).toString('base64');
   return `${unsigned}${b}\r\n`;
+}
+
+/**
+ * `message` (which carries one ARC set, i=1) with its ARC-Seal replaced by one whose tag list is
+ * `tags`, exactly as written, signed with `privateKeyPem` (RFC 8617 section 5.1.1: the relaxed
+ * ARC-Authentication-Results and ARC-Message-Signature, then the seal with an empty b=). The
+ * seal is cryptographically valid whatever its syntax, which mailauth's sealer would refuse.
+ */
+export function handResealed(message: string, spec: { privateKeyPem: string; tags: string }): string {
+  const end = message.indexOf('\r\n\r\n');
+  const fields = message.slice(0, end).split(/\r\n(?![ \t])/);
+  const named = (name: string): string => {
+    const field = fields.find((f) => f.toLowerCase().startsWith(`${name}:`));
+    if (!field) throw new Error(`no ${name} to reseal`);
+    return field;
+  };
+  const unsigned = `ARC-Seal: ${spec.tags}; b=`;
+  const data = [relaxedField(named('arc-authentication-results')), relaxedField(named('arc-message-signature')), relaxedField(unsigned)].join('\r\n');
+  const b = cryptoSign('sha256', Buffer.from(data, 'latin1'), createPrivateKey(spec.privateKeyPem)).toString('base64');
+  const rest = fields.filter((f) => !f.toLowerCase().startsWith('arc-seal:'));
+  return [`${unsigned}${b}`, ...rest].join('\r\n') + message.slice(end);
 }

@@ -1,9 +1,10 @@
-import { createHash, sign as cryptoSign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createSeal } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { ContainerKind } from '../../src/discover/types.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
+import { handResealed, handSignatureHeader } from '../helpers/hand-sign.ts';
 import {
   DATE_HEADER,
   SIGN_TIME,
@@ -284,6 +285,27 @@ describe('analyzeMessage: unverifiable', () => {
     expect(lookup.calls).toEqual([]);
   });
 
+  it('a signature verified only by a lenient reading of RFC 6376 says which, and stays verified', async () => {
+    const base = plainMessage();
+    const lookup = tableLookup({ [NAME]: rsa2048.txt });
+    const t = Math.floor(SIGN_TIME.getTime() / 1000);
+    const headers = ['from', 'to', 'subject', 'date'];
+    const sign = (tags: string): string => handSignatureHeader(base, { privateKeyPem: rsa2048.privatePem, tags: `${tags}; h=${headers.join(':')}`, headers });
+    const strict = await analyze(sign(`v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${t}`) + base, lookup);
+    expect(strict.verdict.reasons).toEqual(['dkim-verified']);
+    expect(strict.findings.map((f) => f.code)).not.toContain('signature-read-leniently');
+
+    // an i= outside d=, a query method that is not dns/txt, and no v= at all
+    const a = await analyze(sign(`a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${t}; i=alice@elsewhere.example; q=dns/other`) + base, lookup);
+    expect(a.verdict.verdict).toBe('verified');
+    const finding = a.findings.find((f) => f.code === 'signature-read-leniently');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { signature: expect.stringContaining('example.com') } });
+    expect([...(finding!.evidence['lenientReadings'] as string[])].sort()).toEqual(['identity-domain', 'missing-v', 'query-method']);
+    expect(finding!.text).toMatch(/i= is not an address in the d= domain.*/);
+    expect(finding!.text).toMatch(/no v= tag/);
+    expect(finding!.text).toMatch(/no dns\/txt query method/);
+  });
+
   it('a signature whose h= leaves out From says nothing about the author', async () => {
     const base = plainMessage();
     const lookup = tableLookup({ [NAME]: rsa2048.txt });
@@ -551,32 +573,34 @@ describe('analyzeMessage: ARC', () => {
     expect(a.verdict.reasons).not.toContain('signature-malformed');
   });
 
-  /**
-   * The list copy with its ARC-Seal replaced by one whose tag list is `tags`, signed by hand with
-   * the list's key (RFC 8617 section 5.1.1: relaxed AAR, AMS, then the seal with an empty b=), so
-   * that the seal is cryptographically valid whatever its syntax.
-   */
-  async function resealed(tags: string): Promise<string> {
-    const copy = await listCopy('dkim=pass header.d=example.com header.s=sel1');
-    const end = copy.indexOf('\r\n\r\n');
-    const fields = copy.slice(0, end).split(/\r\n(?![ \t])/);
-    const relaxed = (field: string): string => {
-      const colon = field.indexOf(':');
-      return `${field.slice(0, colon).trim().toLowerCase()}:${field.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim()}`;
-    };
-    const named = (name: string): string => fields.find((f) => f.toLowerCase().startsWith(`${name}:`))!;
-    const unsigned = `ARC-Seal: ${tags}; b=`;
-    const signedData = [relaxed(named('arc-authentication-results')), relaxed(named('arc-message-signature')), relaxed(unsigned)].join('\r\n');
-    const b = cryptoSign('sha256', Buffer.from(signedData, 'latin1'), otherRsa2048.privatePem).toString('base64');
-    const rest = fields.filter((f) => !f.toLowerCase().startsWith('arc-seal:'));
-    return [`${unsigned}${b}`, ...rest].join('\r\n') + copy.slice(end);
-  }
+  /** The list copy with its ARC-Seal replaced by a hand-signed one whose tag list is `tags`. */
+  const resealed = async (tags: string): Promise<string> =>
+    handResealed(await listCopy('dkim=pass header.d=example.com header.s=sel1'), { privateKeyPem: otherRsa2048.privatePem, tags });
   const sealTime = Math.floor(SIGN_TIME.getTime() / 1000) + 60;
 
   it('a hand-made seal with a valid tag list passes (the control for the cases below)', async () => {
     const a = await analyze(await resealed(`i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc`), keys());
     expect(a.arc.result).toBe('pass');
     expect(a.verdict.verdict).toBe('unverifiable');
+  });
+
+  it('a chain whose ARC-Message-Signature has no c= passes only as relaxed/relaxed, and says so', async () => {
+    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const aar = 'ARC-Authentication-Results: i=1; mx.lists.example.net; dkim=pass header.d=example.com header.s=sel1\r\n';
+    const headers = ['from', 'to', 'subject', 'date'];
+    const setWith = (c: string): string => {
+      const ams = handSignatureHeader(original, {
+        privateKeyPem: otherRsa2048.privatePem, headers, fieldName: 'ARC-Message-Signature',
+        tags: `i=1; a=rsa-sha256; ${c}d=lists.example.net; s=arc; t=${sealTime}; h=${headers.join(':')}`,
+      });
+      return handResealed(aar + ams + original, { privateKeyPem: otherRsa2048.privatePem, tags: `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc` });
+    };
+    const declared = await analyze(setWith('c=relaxed/relaxed; '), keys());
+    expect(declared.arc.result).toBe('pass');
+    expect(declared.arc.reason).not.toMatch(/ams-c-default/);
+    const implied = await analyze(setWith(''), keys());
+    expect(implied.arc.result).toBe('pass');
+    expect(implied.arc.reason).toMatch(/no c= and verifies only as relaxed\/relaxed.*\(ams-c-default\)/);
   });
 
   // mailauth's lenient mode validates these chains; RFC 6376 section 3.2 makes each tag list

@@ -1,0 +1,48 @@
+import type { DkimSignatureResult } from '../verify/dkim.ts';
+import { signatureLabel } from './signed-headers.ts';
+import type { Finding } from './types.ts';
+
+/**
+ * What mailauth's lenient mode accepted in a signature or its key record that a strict reading of
+ * RFC 6376 rejects, in plain words. mailauth names each such acceptance in the result's warnings;
+ * leakcheck verifies leniently, as deployed verifiers do, so that old and sloppy but genuine
+ * signers still verify, and says so. `tag-syntax` is absent: a signature that needs it is never
+ * proof (`malformed`, src/verify/dkim.ts); so is `rsa-sha1`, which has its own finding.
+ */
+const LENIENT_READINGS: Record<string, string> = {
+  'invalid-v': 'its v= is not 1, which RFC 6376 makes a permanent failure',
+  'query-method': 'its q= names no dns/txt query method',
+  'identity-domain': 'its i= is not an address in the d= domain or one of its subdomains',
+  'invalid-expiration': 'its x= is the same second as its t=, where RFC 6376 requires a later one',
+  'key-syntax': 'its key record breaks the tag-list syntax of RFC 6376',
+  'key-v-syntax': "its key record's v= is not exactly DKIM1 in first place",
+  'key-type-inferred': 'its key record declares no k= for a key that is not RSA (k= defaults to rsa)',
+};
+const NOT_REPORTED_HERE = new Set(['tag-syntax', 'rsa-sha1']);
+
+export function describeLenientReading(warning: string): string {
+  const missing = /^missing-([a-z]+)$/.exec(warning);
+  if (missing) return `it has no ${missing[1]}= tag, which RFC 6376 requires`;
+  return LENIENT_READINGS[warning] ?? `mailauth noted "${warning}"`;
+}
+
+/**
+ * A verifying signature whose proof rests on a lenient reading. A warning, not a red flag: the
+ * signature is still the key holder's, over the bytes it covers, and nobody else could have
+ * made it; but a strict verifier would report it as failed, and the examiner should know before
+ * quoting the verification.
+ */
+export function auditLenientAcceptance(signatures: DkimSignatureResult[]): Finding[] {
+  return signatures.flatMap((sig) => {
+    const readings = sig.outcome === 'pass' ? sig.warnings.filter((w) => !NOT_REPORTED_HERE.has(w)) : [];
+    if (!readings.length) return [];
+    return [
+      {
+        code: 'signature-read-leniently',
+        severity: 'warning' as const,
+        text: `The signature by ${sig.tags.domain} verifies as most verifiers read it, but a strict reading of RFC 6376 rejects it: ${readings.map(describeLenientReading).join('; ')}.`,
+        evidence: { signature: signatureLabel(sig), lenientReadings: readings },
+      },
+    ];
+  });
+}
