@@ -38,7 +38,9 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   out.push('', c.bold(`Findings (${m.findings.length})`));
   for (const f of m.findings) {
     const sev = f.severity === 'red-flag' ? c.red('red-flag') : f.severity === 'warning' ? c.yellow('warning ') : c.dim('info    ');
-    out.push(`  ${sev} ${f.code}: ${wrap(t(f.text, 2000), 4).trimStart()}`);
+    // the first line of the text follows "  warning  code: " (the severity is 8 columns wide)
+    const lead = 2 + 8 + 1 + f.code.length + 2;
+    out.push(`  ${sev} ${t(f.code, 80)}: ${wrap(t(f.text, 2000), 4, 100, lead).trimStart()}`);
   }
   out.push('', c.dim(authenticationResults(m)), '');
   return out.join('\n');
@@ -69,13 +71,14 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
   return lines;
 }
 
-function wrap(text: string, indent: number, width = 100): string {
+/** `text` in lines of at most `width` columns, indented; the first starts at column `firstColumn`. */
+function wrap(text: string, indent: number, width = 100, firstColumn = indent): string {
   const pad = ' '.repeat(indent);
   const words = text.split(' ');
   const lines: string[] = [];
   let line = '';
   for (const w of words) {
-    if (line && line.length + w.length + 1 > width - indent) {
+    if (line && line.length + w.length + 1 > width - (lines.length ? indent : firstColumn)) {
       lines.push(pad + line);
       line = w;
     } else line = line ? `${line} ${w}` : w;

@@ -35,6 +35,10 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
       expect(shown.stdout).toMatch(/^Authentication-Results: leakcheck; dkim=pass header\.d=demo\.example/m);
       expect(shown.stdout).toMatch(/key sha256 [0-9a-f]{64}/);
     }
+    // the evidence is wrapped to 100 columns, the first line of each finding included
+    const findingLines = runCli(['show', eml.path, '--db', db]).stdout.split('\n').filter((line) => /^ {2}(red-flag|warning |info {4}) /.test(line));
+    expect(findingLines.length).toBeGreaterThan(0);
+    for (const line of findingLines) expect(line.length, line).toBeLessThanOrEqual(100);
     const byIndex = runCli(['show', `${mbox.path}#1`, '--db', db]);
     expect(byIndex.status).toBe(0);
     expect(byIndex.stdout).toContain('repairs     mboxrd-unquote');
