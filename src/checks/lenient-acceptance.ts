@@ -40,7 +40,7 @@ export function auditLenientAcceptance(signatures: DkimSignatureResult[]): Findi
       {
         code: 'signature-read-leniently',
         severity: 'warning' as const,
-        text: `The signature by ${sig.tags.domain} verifies as most verifiers read it, but a strict reading of RFC 6376 rejects it: ${readings.map(describeLenientReading).join('; ')}.`,
+        text: `The signature by ${sig.tags.domain} verifies only under a lenient reading, as many deployed verifiers allow; a strict reading of RFC 6376 rejects it: ${readings.map(describeLenientReading).join('; ')}.`,
         evidence: { signature: signatureLabel(sig), lenientReadings: readings },
       },
     ];

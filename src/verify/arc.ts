@@ -109,7 +109,7 @@ export async function verifyArc(
     reason:
       [
         outcome.status.comment,
-        cDefault && 'passes as most validators read it, but an ARC-Message-Signature has no c= and verifies only as relaxed/relaxed, where RFC 6376 defaults to simple/simple (ams-c-default)',
+        cDefault && 'passes only under a lenient reading: an ARC-Message-Signature has no c= and verifies only as relaxed/relaxed, where RFC 6376 defaults to simple/simple (ams-c-default)',
       ]
         .filter(Boolean)
         .join('; ') || null,

@@ -14,7 +14,7 @@ describe('signature-read-leniently', () => {
     expect(rest).toEqual([]);
     expect(finding).toMatchObject({ code: 'signature-read-leniently', severity: 'warning', evidence: { lenientReadings: ['identity-domain', 'key-v-syntax'] } });
     expect(finding!.text).toBe(
-      "The signature by example.com verifies as most verifiers read it, but a strict reading of RFC 6376 rejects it: its i= is not an address in the d= domain or one of its subdomains; its key record's v= is not exactly DKIM1 in first place.",
+      "The signature by example.com verifies only under a lenient reading, as many deployed verifiers allow; a strict reading of RFC 6376 rejects it: its i= is not an address in the d= domain or one of its subdomains; its key record's v= is not exactly DKIM1 in first place.",
     );
   });
 

@@ -306,6 +306,24 @@ describe('analyzeMessage: unverifiable', () => {
     expect(finding!.text).toMatch(/no dns\/txt query method/);
   });
 
+  it('a signature with no h= is never proof: mailauth verifies it against a header list of its own', async () => {
+    const base = plainMessage();
+    const lookup = tableLookup({ [NAME]: rsa2048.txt });
+    const t = Math.floor(SIGN_TIME.getTime() / 1000);
+    // mailauth's default list (tools.js), as far as this message has the fields, bottom-most first
+    const defaults = ['from', 'subject', 'date', 'message-id', 'to', 'mime-version', 'content-type'];
+    const present = defaults.filter((name) => new RegExp(`^${name}:`, 'im').test(base.slice(0, base.indexOf('\r\n\r\n'))));
+    const sig = handSignatureHeader(base, { privateKeyPem: rsa2048.privatePem, tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${t}`, headers: present });
+    // with a From injected above the signed one, which mail programs would show
+    for (const message of [sig + base, `${sig}From: Mallory <ceo@example.com>\r\n${base}`]) {
+      const a = await analyze(message, lookup);
+      expect(a.signatures[0]!.result).toBe('pass');
+      expect(a.verdict.verdict).toBe('unverifiable');
+      expect(a.verdict.reasons).toEqual(['signature-malformed']);
+      expect(a.findings.find((f) => f.code === 'signature-read-leniently')?.evidence['lenientReadings']).toEqual(['missing-h']);
+    }
+  });
+
   it('a signature whose h= leaves out From says nothing about the author', async () => {
     const base = plainMessage();
     const lookup = tableLookup({ [NAME]: rsa2048.txt });
