@@ -53,7 +53,38 @@ export function auditSignedHeaders(fields: HeaderField[], signatures: DkimSignat
       );
     }
   }
+  findings.push(...auditUnsignedContentFields(fields, signatures));
   return dedupe(findings);
+}
+
+/**
+ * Content-Type and Content-Transfer-Encoding decide how the signed body bytes are shown: which
+ * part is the text, where parts begin, how they decode. Many signers leave them out of h=
+ * (Gmail does), so a copy added to a verified message changes what the reader sees without
+ * breaking the signature, and mail programs differ in which copy they use. One copy unsigned is
+ * normal; two, when no verifying signature covers the field, are a red flag.
+ */
+function auditUnsignedContentFields(fields: HeaderField[], signatures: DkimSignatureResult[]): Finding[] {
+  const proving = signatures.filter((s) => s.outcome === 'pass');
+  if (!proving.length) return [];
+  return ['content-type', 'content-transfer-encoding'].flatMap((name) => {
+    const present = fields.filter((f) => f.name === name);
+    if (present.length < 2 || proving.some((s) => s.tags.signedHeaders.includes(name))) return [];
+    return [
+      {
+        code: 'content-header-ambiguous',
+        severity: 'red-flag' as const,
+        text: `The message has ${present.length} ${displayName(name)} headers and no verifying signature covers any of them: one was added after signing, and the copy a mail program uses decides how the signed body is shown.`,
+        evidence: {
+          header: name,
+          present: present.length,
+          signatures: proving.map(signatureLabel),
+          values: present.slice(0, 10).map((f) => f.value.slice(0, 500)),
+          positions: present.slice(0, 10).map((f) => f.position),
+        },
+      },
+    ];
+  });
 }
 
 /** Content after the signed length (l=) is what an attacker appends to a genuine message. */

@@ -21,10 +21,22 @@ const DISPLAY: Record<string, string> = {
  * `header-injected` (an unsigned duplicate beside a signed copy); a duplicate it already
  * reports is not reported again here.
  */
-export const auditStructure: MessageCheck = ({ headers, signatures }) => {
+export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => {
   const fields = headers.fields;
   if (fields.length === 0) return [];
   const findings: Finding[] = [];
+  const bareCr = bareCarriageReturnIn(bytes.subarray(0, headers.headerBytes));
+  if (bareCr >= 0) {
+    const verifying = signatures.some((s) => s.outcome === 'pass');
+    findings.push({
+      code: 'header-bare-cr',
+      severity: verifying ? 'red-flag' : 'warning',
+      text:
+        'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.' +
+        (verifying ? ' No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.' : ''),
+      evidence: { byteOffset: bareCr },
+    });
+  }
   const byName = new Map<string, typeof fields>();
   for (const f of fields) {
     const list = byName.get(f.name);
@@ -85,3 +97,9 @@ export const auditStructure: MessageCheck = ({ headers, signatures }) => {
   }
   return findings;
 };
+
+/** The offset of the first CR in `head` that is not followed by LF, or -1. */
+function bareCarriageReturnIn(head: Buffer): number {
+  for (let cr = head.indexOf(0x0d); cr >= 0; cr = head.indexOf(0x0d, cr + 1)) if (head[cr + 1] !== 0x0a) return cr;
+  return -1;
+}

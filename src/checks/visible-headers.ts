@@ -1,10 +1,14 @@
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
-/** The headers a mail program shows a reader, besides From (which every passing signature covers). */
-export const VISIBLE_HEADERS = ['subject', 'to', 'cc', 'reply-to', 'date'] as const;
+/**
+ * The headers a mail program shows a reader, besides From (which every passing signature
+ * covers). Sender is shown too, where it differs from From: Outlook writes "Sender on behalf of
+ * From".
+ */
+export const VISIBLE_HEADERS = ['subject', 'to', 'cc', 'reply-to', 'date', 'sender'] as const;
 
-const DISPLAY: Record<string, string> = { subject: 'Subject', to: 'To', cc: 'Cc', 'reply-to': 'Reply-To', date: 'Date', from: 'From' };
+const DISPLAY: Record<string, string> = { subject: 'Subject', to: 'To', cc: 'Cc', 'reply-to': 'Reply-To', date: 'Date', sender: 'Sender', from: 'From' };
 
 /**
  * Which visible headers present in the message no verifying signature covers. A signature

@@ -50,31 +50,44 @@ export const MAX_HEADER_FIELDS = 100_000;
 export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): ParsedHeaders {
   const end = findHeaderEnd(raw);
   const block = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
-  const lines = block.split(/\r?\n/);
+  // A CR alone ends a line too: some readers (Python's email package) break lines there, and
+  // counting the fields they would see only makes the checks stricter.
+  const lines = block.split(/\r?\n|\r/);
   const fields: HeaderField[] = [];
   let truncated = false;
-  let current: { rawName: string; parts: string[] } | null = null;
+  // Physical lines joined into logical ones first (RFC 5322 unfolding), whether or not the first
+  // of them reads as a field: "From\r\n : x" unfolds to the obsolete "From : x", which mailauth
+  // and mail programs read as a From field, and a reader that dropped the bare "From" line and
+  // then its orphaned continuation would miss an injected header.
+  let current: string[] | null = null;
   const flush = (): void => {
     if (!current) return;
-    const value = current.parts.join(' ').replace(/[ \t]+/g, ' ').trim();
-    fields.push({ name: current.rawName.toLowerCase(), rawName: current.rawName, value, position: fields.length });
+    const text = current.join('');
     current = null;
+    const colon = text.indexOf(':');
+    // Lenient about what surrounds the name, because some reader is: a first line indented, or
+    // a name followed by a vertical tab, form feed or no-break space before its colon (which
+    // JavaScript's trim, and so mailparser, removes). Counting too many fields only ever makes
+    // a check stricter. (A CR there has ended the line above; any CR alone in a header is a
+    // finding of its own, header-bare-cr.)
+    const rawName = colon > 0 ? text.slice(0, colon).trim() : '';
+    if (!rawName || !FIELD_NAME.test(rawName)) return; // not a field: mbox junk, a line without a name
+    if (fields.length >= maxFields) {
+      truncated = true;
+      return;
+    }
+    const value = text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
+    fields.push({ name: rawName.toLowerCase(), rawName, value, position: fields.length });
   };
   for (const line of lines) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && current) {
-      current.parts.push(line.trim());
+      current.push(line);
       continue;
     }
     flush();
-    if (fields.length >= maxFields) {
-      truncated = true;
-      break;
-    }
-    const colon = line.indexOf(':');
-    const rawName = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
-    if (!rawName || !FIELD_NAME.test(rawName)) continue; // not a field: mbox junk, continuation without a field
-    current = { rawName, parts: [line.slice(colon + 1).trim()] };
+    if (truncated) break;
+    current = [line];
   }
   flush();
   return { fields, headerBytes: end < 0 ? raw.length : end, hasBody: end >= 0, truncated };

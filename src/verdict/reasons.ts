@@ -37,6 +37,18 @@ export const REASONS = {
     verdict: 'suspicious',
     text: 'A header that should appear once appears more times than the signature covers: an unsigned copy was added above the signed one, and mail programs show the added one.',
   },
+  'content-header-ambiguous': {
+    verdict: 'suspicious',
+    text: 'Content-Type or Content-Transfer-Encoding appears twice and no signature covers it: one copy was added after signing, and it changes how mail programs show the signed body.',
+  },
+  'part-header-end-ambiguous': {
+    verdict: 'suspicious',
+    text: "A MIME part's headers end with a line of spaces, which a relaxed signature cannot tell from an empty line: mail programs hide the text after it, so signed text may have been hidden after signing.",
+  },
+  'header-bare-cr': {
+    verdict: 'suspicious',
+    text: 'A header of a signed message holds a carriage return that does not end a line: programs disagree on where such a line ends, so some show headers or body text the signature does not cover.',
+  },
   'body-content-after-l': {
     verdict: 'suspicious',
     text: 'The signature covers only the first part of the body (l= tag), and content was added after the signed part.',

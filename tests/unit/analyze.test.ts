@@ -639,6 +639,77 @@ describe('analyzeMessage: ARC', () => {
   });
 });
 
+/**
+ * Messages a mail program shows with a sender or text the signature does not cover, found by
+ * trying to forge a verified message (docs/checks.md, "How header fields are counted"). Each
+ * came out verified before. The signature is checked to still verify, so that each test shows
+ * the checks, not a broken signature, catching the change.
+ */
+describe('analyzeMessage: what the reader sees', () => {
+  const lookup = (): ReturnType<typeof tableLookup> => tableLookup({ [NAME]: rsa2048.txt });
+  const insertAbove = (message: string, field: string, lines: string): string => message.replace(`\r\n${field}:`, `\r\n${lines}${field}:`);
+
+  it.each([
+    ['a From folded between its name and the colon', 'From\r\n : Mallory <ceo@evil.example>\r\n'],
+    // below an unsigned header: right under the DKIM-Signature, mailauth reads the line as part of it
+    ['a From with a vertical tab before the colon', 'X-Mailer: x\r\nFrom\x0b: Mallory <ceo@evil.example>\r\n'],
+  ])('%s, added above the signed From, is an injected From', async (_what, injected) => {
+    const { message } = await genuine();
+    const a = await analyze(insertAbove(message, 'From', injected), lookup());
+    expect(a.signatures[0]!.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('header-injected');
+    expect(a.meta.fromAddress).toBe('ceo@evil.example');
+  });
+
+  it('a first header line indented with a space is a field, and an injected From', async () => {
+    const { message } = await genuine();
+    const a = await analyze(` From: Mallory <ceo@evil.example>\r\n${message}`, lookup());
+    expect(a.signatures[0]!.result).toBe('pass');
+    expect(a.verdict.reasons).toContain('header-injected');
+  });
+
+  it('a bare CR in an unsigned header is a red flag (Python reads the From after it)', async () => {
+    const { message } = await genuine();
+    const a = await analyze(`X-Note: a\rFrom: Mallory <ceo@evil.example>\r\n${message}`, lookup());
+    expect(a.signatures[0]!.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(expect.arrayContaining(['header-bare-cr', 'header-injected']));
+  });
+
+  it('a second Content-Type, where no signature covers Content-Type, is a red flag; one is not', async () => {
+    const inner = 'Content-Type: text/plain\r\n\r\nBob, wire the money to Mallory.\r\n';
+    const body = `--FWD\r\nContent-Type: text/plain\r\n\r\nForwarding this.\r\n--FWD\r\nContent-Type: message/rfc822\r\n\r\nFrom: m@evil.example\r\nContent-Type: multipart/mixed; boundary="EVIL"\r\n\r\n--EVIL\r\n${inner}--EVIL--\r\n--FWD--\r\n`;
+    const base = plainMessage({ body }).replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="FWD"');
+    // signed as Gmail signs: no Content-Type in h=
+    const sig = handSignature(base, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headers: ['mime-version', 'from', 'date', 'message-id', 'subject', 'to'] });
+    expect((await analyze(sig + base, lookup())).verdict.verdict).toBe('verified');
+    const a = await analyze(insertAbove(sig + base, 'From', 'Content-Type: multipart/mixed; boundary="EVIL"\r\n'), lookup());
+    expect(a.signatures[0]!.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['content-header-ambiguous']);
+  });
+
+  it("a blank line ending a part's headers turned into a space hides signed text: a red flag under a relaxed signature", async () => {
+    const body = '--OUTER\r\nContent-Type: text/plain\r\n\r\nI approve the transfer.\r\n--OUTER\r\nContent-Type: text/plain\r\n\r\nCONDITION: only after the audit clears.\r\n--OUTER--\r\n';
+    const base = plainMessage({ body }).replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="OUTER"');
+    const message = await signed(base, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    expect((await analyze(message, lookup())).verdict.verdict).toBe('verified');
+    const hidden = message.replace('text/plain\r\n\r\nCONDITION', 'text/plain\r\n \r\nCONDITION');
+    const a = await analyze(hidden, lookup());
+    expect(a.signatures[0]!.result).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['part-header-end-ambiguous']);
+  });
+
+  it('an unsigned Sender is named among the visible headers no signature covers', async () => {
+    const { message } = await genuine();
+    const a = await analyze(`Sender: Mallory <m@evil.example>\r\n${message}`, lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.findings.find((f) => f.code === 'visible-headers-unsigned')?.evidence['headers']).toContain('Sender');
+  });
+});
+
 describe('analyzeMessage: regressions', () => {
   // Regression: when no repaired form verified, the first one tried was kept even if it manufactured a mismatch.
   it('an mboxo message with an original >From line and an expired signature is not suspicious', async () => {

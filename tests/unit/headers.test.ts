@@ -214,6 +214,39 @@ describe('parseMailDate', () => {
   });
 });
 
+describe('parseHeaders counts every field some reader sees (a field missed is an injection unseen)', () => {
+  const names = (head: string): string[] => parseHeaders(buf(`${head}\r\n\r\nbody\r\n`)).fields.map((f) => `${f.name}=${f.value}`);
+
+  it('a fold between the name and the colon is the obsolete "From : x", a From field', () => {
+    expect(names('X-A: 1\r\nFrom\r\n : Mallory <m@evil.example>\r\nFrom: Alice <a@example.com>')).toEqual([
+      'x-a=1', 'from=Mallory <m@evil.example>', 'from=Alice <a@example.com>',
+    ]);
+  });
+
+  it('a first line that starts with a space is a field, not a continuation of nothing', () => {
+    expect(names(' From: Mallory <m@evil.example>\r\nFrom: Alice <a@example.com>')).toEqual(['from=Mallory <m@evil.example>', 'from=Alice <a@example.com>']);
+  });
+
+  // (A CR there ends the line, see below; the header-bare-cr check flags any CR alone.)
+  it('a vertical tab, form feed or no-break space before the colon still names the field', () => {
+    for (const junk of ['\x0b', '\x0c', '\xa0']) {
+      expect(names(`X-A: 1\r\nFrom${junk}: Mallory\r\nFrom: Alice`), JSON.stringify(junk)).toEqual(['x-a=1', 'from=Mallory', 'from=Alice']);
+    }
+  });
+
+  it('a CR alone ends a line, as it does for Python', () => {
+    expect(names('X-A: a\rFrom: Mallory\r\nFrom: Alice')).toEqual(['x-a=a', 'from=Mallory', 'from=Alice']);
+  });
+
+  it('what is not a field stays out: a line without a name, an orphan fold, NUL in a name', () => {
+    expect(names('no colon here\r\nFrom\x00: Mallory\r\n: empty name\r\nFrom: Alice')).toEqual(['from=Alice']);
+  });
+
+  it('ordinary folding reads as before', () => {
+    expect(names('Subject: a\r\n  b\r\n\tc\r\nTo: x')).toEqual(['subject=a b c', 'to=x']);
+  });
+});
+
 describe('extractAddress', () => {
   it('takes the angle address, lower-cased', () => {
     expect(extractAddress('Alice <Alice@Example.COM>')).toBe('alice@example.com');
