@@ -2,7 +2,7 @@ import { describeBodyTail } from './body-tail.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditLenientAcceptance } from './lenient-acceptance.ts';
-import { auditPartHeaderEnds } from './part-headers.ts';
+import { auditPartHeaderEnds, auditUnsignedBoundary } from './part-headers.ts';
 import { auditProviderFingerprints } from './provider-fingerprints.ts';
 import { auditBodyLength, auditSignedHeaders } from './signed-headers.ts';
 import { auditStructure } from './structure.ts';
@@ -26,6 +26,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditTimeline,
   auditStructure,
   auditPartHeaderEnds,
+  auditUnsignedBoundary,
   auditGmailBoundary,
   auditProviderFingerprints,
 ];

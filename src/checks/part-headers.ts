@@ -1,3 +1,4 @@
+import { firstValue } from '../read/headers.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
@@ -70,4 +71,48 @@ function* delimiterCandidates(body: Buffer): Generator<number> {
 const nextLine = (body: Buffer, from: number): number => {
   const lf = body.indexOf(0x0a, from);
   return lf < 0 ? -1 : lf + 1;
+};
+
+const MAX_PREAMBLE_SCAN = 64 * 1024;
+const PART_HEADER_LINE = /^content-[a-z-]*[ \t]*:/i;
+
+/**
+ * Content-Type is left out of h= by many signers (Gmail among them), and it names the boundary
+ * that cuts the body into parts. Replacing it with one that names a boundary found deeper in the
+ * body (a forwarded message's own parts) makes mail programs show that inner part as the
+ * message's own text, and the signature still verifies: nothing is added, so nothing can be
+ * counted. What shows it is the body itself: before the first delimiter of the boundary the
+ * Content-Type names, a genuine body has at most a line of preamble, never a delimiter followed
+ * by a part's own Content- header. Red flag when no verifying signature covers Content-Type.
+ */
+export const auditUnsignedBoundary: MessageCheck = ({ bytes, headers, signatures }) => {
+  const proving = signatures.filter((s) => s.outcome === 'pass');
+  if (!headers.hasBody || !proving.length || proving.some((s) => s.tags.signedHeaders.includes('content-type'))) return [];
+  const contentType = firstValue(headers, 'content-type');
+  if (!contentType || !/^\s*multipart\//i.test(contentType)) return [];
+  const match = /;\s*boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))/i.exec(contentType);
+  const boundary = match?.[1] ?? match?.[2];
+  if (!boundary) return [];
+  const body = bytes.subarray(headers.headerBytes, headers.headerBytes + MAX_PREAMBLE_SCAN);
+  const own = `--${boundary}`;
+  const ownLine = body.indexOf(`\n${own}`, 0, 'latin1');
+  // where the first delimiter of the named boundary starts, or -1 when the body never uses it
+  const firstOwn = body.subarray(0, own.length).toString('latin1') === own ? 0 : ownLine < 0 ? -1 : ownLine + 1;
+  const preamble = firstOwn < 0 ? body : body.subarray(0, firstOwn);
+  for (const start of delimiterCandidates(preamble)) {
+    const lineEnd = nextLine(preamble, start);
+    if (lineEnd < 0) break;
+    const after = preamble.subarray(lineEnd, Math.min(preamble.length, lineEnd + 200)).toString('latin1');
+    if (!PART_HEADER_LINE.test(after)) continue;
+    const delimiter = preamble.subarray(start, lineEnd).toString('latin1').trimEnd().slice(0, 202);
+    return [
+      {
+        code: 'boundary-not-the-body',
+        severity: 'red-flag',
+        text: `The Content-Type names the boundary "${boundary}", but the body ${firstOwn < 0 ? 'never uses it, and starts' : 'starts'} its parts with another one (${delimiter}): mail programs show the parts the Content-Type names, which are not the message's own. No verifying signature covers Content-Type, so it may have been replaced after signing.`,
+        evidence: { declaredBoundary: boundary, delimiterFound: delimiter, byteOffset: headers.headerBytes + start, signatures: proving.map(signatureLabel) },
+      },
+    ];
+  }
+  return [];
 };

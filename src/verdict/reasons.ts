@@ -45,6 +45,10 @@ export const REASONS = {
     verdict: 'suspicious',
     text: "A MIME part's headers end with a line of spaces, which a relaxed signature cannot tell from an empty line: mail programs hide the text after it, so signed text may have been hidden after signing.",
   },
+  'boundary-not-the-body': {
+    verdict: 'suspicious',
+    text: "The unsigned Content-Type names a MIME boundary that is not the one the body's parts begin with: mail programs show parts other than the message's own, as a replaced Content-Type makes them.",
+  },
   'header-bare-cr': {
     verdict: 'suspicious',
     text: 'A header of a signed message holds a carriage return that does not end a line: programs disagree on where such a line ends, so some show headers or body text the signature does not cover.',

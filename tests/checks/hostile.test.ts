@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeBodyTail } from '../../src/checks/body-tail.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
+import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
 import { auditProviderFingerprints } from '../../src/checks/provider-fingerprints.ts';
 import { auditStructure } from '../../src/checks/structure.ts';
@@ -16,6 +17,8 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['structure', auditStructure],
   ['gmail boundary', auditGmailBoundary],
   ['provider fingerprints', auditProviderFingerprints],
+  ['part header ends', auditPartHeaderEnds],
+  ['unsigned boundary', auditUnsignedBoundary],
 ];
 
 const MB = 1024 * 1024;
@@ -57,13 +60,26 @@ describe('hostile input', () => {
     expect(finding?.evidence).toMatchObject({ unsignedLines: 1_500_000, scannedBytes: 64 * 1024, addsMimeParts: false });
   });
 
+  it('10 MB of delimiters, part headers and lines of spaces are scanned within bounds', () => {
+    const body = '--b\r\nContent-Type: text/plain\r\n \r\n'.repeat(300_000);
+    const raw = message(headersWith({ 'Content-Type': 'multipart/mixed; boundary="a"' }), body);
+    const ctx = context(raw, [fakeSignature({ tags: 'v=1; d=example.com; s=a; c=relaxed/relaxed; h=from' })]);
+    const started = performance.now();
+    const [ends] = auditPartHeaderEnds(ctx);
+    const [boundary] = auditUnsignedBoundary(ctx);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(ends).toMatchObject({ code: 'part-header-end-ambiguous', severity: 'red-flag' });
+    expect((ends!.evidence['byteOffsets'] as number[]).length).toBe(10);
+    expect(boundary).toMatchObject({ code: 'boundary-not-the-body', evidence: { declaredBoundary: 'a', delimiterFound: '--b' } });
+  });
+
   it('a message with no header fields gets no finding from the new checks', () => {
     const ctx = context(Buffer.from('\r\n\r\njust a body\r\n'));
     for (const [, check] of NEW_CHECKS) expect(check(ctx)).toEqual([]);
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(12);
+    expect(MESSAGE_CHECKS.length).toBe(13);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);

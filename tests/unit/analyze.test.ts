@@ -687,7 +687,25 @@ describe('analyzeMessage: what the reader sees', () => {
     const a = await analyze(insertAbove(sig + base, 'From', 'Content-Type: multipart/mixed; boundary="EVIL"\r\n'), lookup());
     expect(a.signatures[0]!.result).toBe('pass');
     expect(a.verdict.verdict).toBe('suspicious');
-    expect(a.verdict.reasons).toEqual(['content-header-ambiguous']);
+    // the first Content-Type, the one added, also names a boundary the body does not start with
+    expect(a.verdict.reasons).toEqual(['content-header-ambiguous', 'boundary-not-the-body']);
+  });
+
+  it('a Content-Type replaced, where no signature covers it, with one naming an inner boundary is a red flag', async () => {
+    const inner = 'Content-Type: text/plain\r\n\r\nBob, wire the money to Mallory.\r\n';
+    const body = `This is a multi-part message in MIME format.\r\n--FWD\r\nContent-Type: text/plain\r\n\r\nForwarding this.\r\n--FWD\r\nContent-Type: message/rfc822\r\n\r\nFrom: m@evil.example\r\nContent-Type: multipart/mixed; boundary="EVIL"\r\n\r\n--EVIL\r\n${inner}--EVIL--\r\n--FWD--\r\n`;
+    const base = plainMessage({ body }).replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="FWD"');
+    const sig = handSignature(base, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headers: ['mime-version', 'from', 'date', 'message-id', 'subject', 'to'] });
+    // the genuine message, with a preamble and a multipart nested in a part, raises nothing
+    const genuineCopy = await analyze(sig + base, lookup());
+    expect(genuineCopy.verdict.verdict).toBe('verified');
+    expect(genuineCopy.findings.map((f) => f.code)).not.toContain('boundary-not-the-body');
+    for (const replaced of ['multipart/mixed; boundary="EVIL"', 'multipart/mixed; boundary=NOWHERE']) {
+      const a = await analyze(sig + base.replace('multipart/mixed; boundary="FWD"', replaced), lookup());
+      expect(a.signatures[0]!.result, replaced).toBe('pass');
+      expect(a.verdict.reasons, replaced).toEqual(['boundary-not-the-body']);
+      expect(a.findings.find((f) => f.code === 'boundary-not-the-body')?.evidence, replaced).toMatchObject({ delimiterFound: '--FWD' });
+    }
   });
 
   it("a blank line ending a part's headers turned into a space hides signed text: a red flag under a relaxed signature", async () => {
