@@ -1,5 +1,6 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
+import './linear-trim-stand-in.ts';
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
