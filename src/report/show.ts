@@ -11,7 +11,8 @@ export function authenticationResults(m: MessageRecord): string {
   const parts = m.signatures.map((s) => {
     const result = s.outcome === 'pass' ? 'pass' : s.outcome === 'body-modified' || s.outcome === 'signature-mismatch' ? 'fail' : s.result === 'temperror' ? 'temperror' : s.outcome === 'key-not-found' ? 'neutral' : 'permerror';
     const why = s.outcome === 'pass' ? '' : ` (${s.outcome})`;
-    return `dkim=${result}${why} header.d=${s.domain ?? '?'} header.s=${s.selector ?? '?'} header.a=${s.algorithm ?? '?'}`;
+    // d=, s= and a= are the message's own text: a selector of escape sequences could redraw the verdict
+    return `dkim=${result}${why} header.d=${terminalSafe(s.domain ?? '?', 255)} header.s=${terminalSafe(s.selector ?? '?', 255)} header.a=${terminalSafe(s.algorithm ?? '?', 64)}`;
   });
   if (!parts.length) parts.push('dkim=none');
   parts.push(`arc=${m.arc.result}`);

@@ -1,10 +1,19 @@
 /**
  * Text from a message must not drive the terminal: an escape sequence in a Subject could
- * rewrite the screen or hide a line. Control characters become visible \xNN escapes.
+ * rewrite the screen or hide a line, and a bidirectional override or an invisible character
+ * could make one name read as another. Control characters become visible `\xNN` escapes, the
+ * bidirectional and invisible formatting characters `\uNNNN` ones, and a backslash is doubled,
+ * so that a literal "\x1b" in a Subject cannot pass for an escaped ESC.
  */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
 export function terminalSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
-  // eslint-disable-next-line no-control-regex
-  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const safe = text.replace(UNSAFE, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
