@@ -1,10 +1,11 @@
 import { ReadError, type RawMessage } from './types.ts';
 
 /*
- * Cuts an mbox, arriving as chunks of any size, into messages. A separator is any line that
- * begins with exactly "From " (">From " is quoted body text); the first line of the file must be
- * one, after at most a UTF-8 BOM and blank lines, which editors add and sniffContainer accepts
- * too. Separators need not follow a blank line: many real writers omit it.
+ * Cuts an mbox, arriving as chunks of any size, into messages. A separator is a line that begins
+ * with exactly "From " (">From " is quoted body text) and either carries a date or is followed by
+ * a header line (see isSeparatorLine); the first line of the file must be one, after at most a
+ * UTF-8 BOM and blank lines, which editors add and sniffContainer accepts too. Separators need
+ * not follow a blank line: many real writers omit it.
  *
  * Two ways out: splitMbox yields each message's bytes; splitMboxRanges yields only where each
  * message lies in the file, for a reader that reads the bytes itself (the worker threads do).
@@ -26,6 +27,12 @@ const NEWLINE_SEPARATOR = Buffer.from('\nFrom ');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** Envelope lines are short; a longer one is kept truncated rather than grown without bound. */
 const MAX_ENVELOPE_BYTES = 4096;
+/** How much of the line after a "From " line is looked at, to see whether it is a header. */
+const LOOKAHEAD_BYTES = 256;
+/** "From sender date": a time and a four-digit year somewhere after the sender, as mutt asks. */
+const ENVELOPE_WITH_DATE = /^From \S*[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b/;
+const OBSOLETE_FROM_HEADER = /^From[ \t]*:/;
+const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
 export interface SplitMboxOptions {
   /** a message larger than this is skipped, and reported by a ReadError after the last message */
@@ -190,6 +197,26 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     return withoutCr.toString('utf8');
   };
 
+  /**
+   * Whether the line at `pos`, which begins with "From ", separates messages, judged from that
+   * line and the next without consuming either. Writers of mboxo do not quote a body line that
+   * begins with "From ", and a reader that cut at every such line would turn a genuine signed
+   * message into a "modified" one and its tail into a message of its own. mutt cuts only at a
+   * line that carries a date; leakcheck also cuts where a header line follows, for writers that
+   * put no date. "From :" is an obsolete-syntax From header, never a separator.
+   */
+  const isSeparatorLine = async (): Promise<boolean> => {
+    let lf = buf.indexOf(LF, pos);
+    while ((lf === -1 || buf.length - lf - 1 < LOOKAHEAD_BYTES) && buf.length - pos < MAX_ENVELOPE_BYTES + LOOKAHEAD_BYTES && !eof) {
+      await fill(buf.length - pos + 1);
+      lf = buf.indexOf(LF, pos);
+    }
+    const line = buf.subarray(pos, lf === -1 ? Math.min(buf.length, pos + MAX_ENVELOPE_BYTES) : lf).toString('latin1');
+    if (OBSOLETE_FROM_HEADER.test(line)) return false;
+    if (ENVELOPE_WITH_DATE.test(line)) return true;
+    return lf !== -1 && HEADER_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
+  };
+
   if ((await fill(UTF8_BOM.length)) >= UTF8_BOM.length && startsWithAt(buf, pos, UTF8_BOM)) {
     pos += UTF8_BOM.length;
     keptUpTo = pos;
@@ -202,7 +229,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       // awaited only when the buffer runs short: an await per line was most of a 1 GB mbox's time
       const available = buf.length - pos >= SEPARATOR.length ? buf.length - pos : await fill(SEPARATOR.length);
       if (available === 0) break;
-      if (startsWithAt(buf, pos, SEPARATOR)) {
+      if (startsWithAt(buf, pos, SEPARATOR) && (inPreamble || (await isSeparatorLine()))) {
         keep();
         if (current !== null) {
           const done = finish(current);

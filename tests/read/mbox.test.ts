@@ -222,6 +222,28 @@ function bigMbox(): string {
   return pieces.join('');
 }
 
+describe('which "From " lines separate messages', () => {
+  // An mboxo writer leaves a body line that begins with "From " unquoted.
+  const BODY_FROM = 'From: alice@example.org\nSubject: budget\n\nHi,\nFrom now on the budget is frozen.\nAlice\n';
+  const DATELESS = 'From bob@example.org\n';
+  const cases: Array<[string, string, string[]]> = [
+    ['a body line that begins with "From " and carries no date', `${ENV1}\n${BODY_FROM}\n${ENV2}\n${MSG2}`, [BODY_FROM, MSG2]],
+    ['an obsolete-syntax "From :" header', `${ENV1}\nFrom : alice@example.org\nSubject: x\n\nbody\n`, ['From : alice@example.org\nSubject: x\n\nbody\n']],
+    ['a dateless separator followed by a header line', `${ENV1}\n${MSG1}\n${DATELESS}${MSG2}`, [MSG1, MSG2]],
+    ['a separator with a date and a Takeout-style zone', `${ENV1}\n${MSG1}\nFrom 1573820957045329411@xxx Fri Aug 02 17:51:47 +0000 2019\n${MSG2}`, [MSG1, MSG2]],
+    ['a Thunderbird separator', `From - Mon Jan 01 00:00:00 2018\n${MSG1}\nFrom - Tue Jan 02 00:00:00 2018\n${MSG2}`, [MSG1, MSG2]],
+  ];
+  it.each(cases)('%s', async (_what, mbox, expected) => {
+    const data = Buffer.from(mbox, 'latin1');
+    for (const size of [1, 2, 5, 64, 100_000]) {
+      const messages = await collect(splitMbox(chunked(data, [size])));
+      expect(messages.map((m) => m.raw.toString('latin1')), `chunks of ${size}`).toEqual(expected);
+      const ranges = await collect(splitMboxRanges(chunked(data, [size])));
+      expect(summary(atRanges(data, ranges)), `ranges, chunks of ${size}`).toEqual(summary(messages));
+    }
+  });
+});
+
 describe('scanMbox', () => {
   it('locates exactly the messages readMbox reads, whatever the chunk size, and hashes the whole file', async () => {
     const contents = {
