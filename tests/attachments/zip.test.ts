@@ -83,6 +83,10 @@ describe('readZipEmails', () => {
     expect(items.map((i) => ('raw' in i ? 'email' : i.skipped))).toEqual(['email', 'not an email message', 'email']);
     expect(sniffsAsMessage(email(1))).toBe(true);
     expect(sniffsAsMessage(Buffer.from('%PDF-1.4\nFrom: nobody'))).toBe(false);
+    // a byte-order mark or blank lines first, as a loose file may have them (strip-leading-bytes)
+    expect(sniffsAsMessage(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), email(1)]))).toBe(true);
+    expect(sniffsAsMessage(Buffer.concat([Buffer.from('\r\n\n'), email(1)]))).toBe(true);
+    expect(sniffsAsMessage(Buffer.from('\r\n%PDF-1.4\nFrom: nobody'))).toBe(false);
   });
 
   it('sanitises hostile names and never writes anything to disk', async () => {
