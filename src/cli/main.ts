@@ -11,6 +11,7 @@ import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
+import { jsonText } from '../report/json-text.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 
@@ -106,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       const db = openStore(opts.db, { readonly: true });
       try {
         const summary = summarize(db);
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        if (opts.json) process.stdout.write(`${jsonText(summary, 2)}\n`);
         else process.stdout.write(await textSummary(summary, process.stdout));
         const found = (what: FailOn): boolean =>
           what === 'changed' ? (summary.custody.lastRun?.changed ?? 0) + (summary.custody.lastRun?.removed ?? 0) > 0 : summary.verdicts[what] > 0;
@@ -164,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
         const summary = summarize(db, { verdict: opts.verdict });
         const text =
           opts.format === 'json'
-            ? `${JSON.stringify(summary, null, 2)}\n`
+            ? `${jsonText(summary, 2)}\n`
             : opts.format === 'md'
               ? (await import('../report/markdown.ts')).renderMarkdownSummary(summary, (await import('../store/documents-pass.ts')).listDocuments(db))
               : await textSummary(summary, out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream));
@@ -199,7 +200,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         const message = found[0]!;
         const fileChanges = fileChangesOf(db, message.id);
-        process.stdout.write(opts.json ? `${JSON.stringify({ ...message, fileChanges }, null, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges));
+        process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges));
       } finally {
         db.close();
       }

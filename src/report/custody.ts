@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { CustodyChange, RunRecordSummary } from '../store/queries.ts';
 import { neutralizeFormula } from './csv.ts';
+import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 
@@ -38,7 +39,7 @@ export function custodyCsvLine(change: CustodyChange): string {
   return stringify([CUSTODY_CSV_COLUMNS.map((k) => neutralizeFormula(values[k] === null ? '' : String(values[k])))], { record_delimiter: 'windows' });
 }
 
-export const custodyJsonl = (change: CustodyChange): string => `${JSON.stringify(row(change))}\n`;
+export const custodyJsonl = (change: CustodyChange): string => `${jsonText(row(change))}\n`;
 
 /** What a run did to the chain of custody, in a line. */
 function runLine(run: RunRecordSummary): string {

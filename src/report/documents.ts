@@ -1,11 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { neutralizeFormula } from './csv.ts';
+import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
 
 /** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts. */
 export const documentJsonl = (d: DocumentRecord): string =>
-  `${JSON.stringify({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts })}\n`;
+  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts })}\n`;
 
 export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict'] as const;
 

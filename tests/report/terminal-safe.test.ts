@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../src/store/queries.ts';
+import { jsonText } from '../../src/report/json-text.ts';
+import { jsonlLine } from '../../src/report/jsonl.ts';
+import type { ExportRow } from '../../src/report/export-rows.ts';
 import { authenticationResults } from '../../src/report/show.ts';
 import { terminalSafe } from '../../src/report/terminal-safe.ts';
 
@@ -34,5 +37,18 @@ describe("show's Authentication-Results line", () => {
     const line = authenticationResults(record);
     expect(line).not.toMatch(/\u001b/);
     expect(line).toContain('header.s=\\x1b[3A\\x1b[2K\\x1b[32mVerdict: verified\\x1b[0m');
+  });
+});
+
+describe('JSON output', () => {
+  const hostile = { subject: 'pay\u009b31m now\u202e\u200b\u007f\u2028', path: 'a\u001b]8;;x\u0007b' };
+
+  it('writes DEL, C1 controls and bidirectional and invisible characters as \\u escapes, the value unchanged', () => {
+    for (const text of [jsonText(hostile), jsonText(hostile, 2), jsonlLine(hostile as unknown as ExportRow)]) {
+      // eslint-disable-next-line no-control-regex
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u2028\u202e]/);
+      expect(JSON.parse(text)).toEqual(hostile);
+    }
+    expect(jsonText(hostile)).toContain('pay\\u009b31m now\\u202e\\u200b\\u007f\\u2028');
   });
 });
