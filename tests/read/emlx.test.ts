@@ -25,6 +25,21 @@ describe('readEmlx', () => {
     expect(bytes.subarray(message.offset, message.offset + message.raw.length).equals(message.raw)).toBe(true);
   });
 
+  it('cuts before a plist after blank lines, and for a file that ends with the message', () => {
+    for (const tail of ['', '\n\n', `\r\n${PLIST}`, '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN">\n<plist/>']) {
+      expect(readEmlx(Buffer.from(`${MESSAGE.length}\n${MESSAGE}${tail}`)).format, JSON.stringify(tail)).toBe('emlx');
+    }
+  });
+
+  // Text after the count is hidden by it from Apple Mail, and shown by a reader that takes the
+  // file for a plain message: the whole file is then the message, and its signature judges it.
+  it('gives the whole file as a plain message when the counted bytes are followed by anything but the plist', () => {
+    const bytes = Buffer.from(`${MESSAGE.length}\n${MESSAGE}P.S. please wire 50,000 EUR today.\n${PLIST}`);
+    const message = readEmlx(bytes);
+    expect(message).toMatchObject({ index: 0, offset: 0, format: 'eml' });
+    expect(message.raw.equals(bytes)).toBe(true);
+  });
+
   it('accepts a count padded with spaces', () => {
     const countLine = `${MESSAGE.length}`.padStart(10, ' ');
     const message = readEmlx(Buffer.from(`${countLine}\n${MESSAGE}${PLIST}`));
