@@ -7,7 +7,7 @@ import { readEmlx } from './emlx.ts';
 import { readMbox, scanMbox, type FileIdentity, type MboxScan } from './mbox.ts';
 import { messageFromRange, type MboxRange } from './mbox-split.ts';
 import { ReadError, type RawMessage } from './types.ts';
-import { readZipEntryAt } from './zip-entry.ts';
+import { isEmlxEntry, readZipEntryAt } from './zip-entry.ts';
 import type { ZipEntryLocation } from './zip.ts';
 
 /** Above this, a single message is refused rather than loaded: real mail is far smaller. */
@@ -120,7 +120,11 @@ export function readMessageAt(location: MessageLocation, maxMessageBytes: number
   if (location.kind !== 'mbox' && location.kind !== 'zip-entry') return readSingleMessage(location, location.kind, maxMessageBytes, into);
   try {
     // (a zip entry has its archive's own limit on its size, in its location)
-    if (location.kind === 'zip-entry') return { index: 0, offset: 0, raw: readZipEntryAt(location.absPath, location.entry, into), format: 'eml' };
+    if (location.kind === 'zip-entry') {
+      const raw = readZipEntryAt(location.absPath, location.entry, into);
+      // an .emlx entry is read as the loose file would be: the counted message, without Mail's plist
+      return isEmlxEntry(raw) ? readEmlx(raw) : { index: 0, offset: 0, raw, format: 'eml' };
+    }
     return readMboxMessage(location, into);
   } catch (error) {
     throw asReadError(error);

@@ -26,13 +26,19 @@ import type { ZipEntryLocation } from './zip.ts';
 /** The head of an entry that tells whether it is a message. */
 export const SNIFF_BYTES = 4096;
 
+/** The byte count that starts an Apple Mail .emlx file (an export of Mail's folders, zipped). */
+const EMLX_COUNT_LINE = /^[ \t]*\d{1,12}[ \t]*\r?\n/;
+
+/** Whether an entry's bytes are an .emlx file: a byte count on the first line, then a message. */
+export const isEmlxEntry = (raw: Buffer): boolean => EMLX_COUNT_LINE.test(raw.subarray(0, 32).toString('latin1'));
+
 /**
  * True when `head` (the first bytes of a file) looks like an RFC 5322 message, after at most a
  * UTF-8 byte-order mark and blank lines: editors and export tools add them, the analysis removes
  * them (the `strip-leading-bytes` repair), and a loose file that has them is read as a message too.
  */
 export function sniffsAsMessage(head: Buffer): boolean {
-  const text = head.subarray(0, SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '');
+  const text = head.subarray(0, SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '').replace(EMLX_COUNT_LINE, '');
   if (!/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(text)) return false;
   return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
 }

@@ -459,6 +459,37 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
 });
 
 describe('leakcheck verify on an archive', () => {
+  // Both vanished as "not email" before: an entry's first line had to be a header.
+  it('reads an Apple Mail .emlx entry and an entry with a byte-order mark as the same loose files are read', () => {
+    const keys = join(ROOT, 'fixtures', 'demo-keys.json');
+    const message = readFileSync(join(ROOT, 'fixtures', 'demo-dump', 'inbox', '2017-02-14 Q1 budget.eml'));
+    const plist = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n');
+    const entries = [
+      { name: 'INBOX.mbox/Messages/1.emlx', data: Buffer.concat([Buffer.from(`${message.length}\n`), message, plist]) },
+      { name: 'export/bom.txt', data: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), message]) },
+    ];
+    const loose = join(dir, 'loose-emlx');
+    const zipped = join(dir, 'zipped-emlx');
+    for (const { name, data } of entries) {
+      mkdirSync(join(loose, name, '..'), { recursive: true });
+      writeFileSync(join(loose, name), data);
+    }
+    mkdirSync(zipped);
+    writeFileSync(join(zipped, 'mail.zip'), buildZip(entries));
+    const verdicts = (dump: string): unknown[] => {
+      const run = runCliMeasured(['verify', dump, '--keys', keys, '--offline', '--db', `${dump}.db`, '--quiet']);
+      expect(run.status, run.stderr).toBe(0);
+      return readResults(`${dump}.db`).messages.map((m) => [m.verdict, m.reasons_json, m.size]);
+    };
+    const fromZip = verdicts(zipped);
+    expect(fromZip).toEqual(verdicts(loose));
+    expect(fromZip).toEqual([
+      ['verified', '["dkim-verified"]', message.length],
+      ['verified', '["dkim-verified"]', message.length + 3],
+    ]);
+  });
+
+
   it('verifies the messages of an mbox inside it (a Google Takeout export) as it verifies the same mbox loose', () => {
     const demoMbox = readFileSync(join(ROOT, 'fixtures', 'demo-dump', 'archive', '2017.mbox'));
     const keys = join(ROOT, 'fixtures', 'demo-keys.json');
