@@ -1,11 +1,10 @@
-import { firstValue } from '../read/headers.ts';
+import { FIELD_LINE, firstValue } from '../read/headers.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
 const MAX_DELIMITERS = 2_000;
 const MAX_PART_HEADER_LINES = 100;
 const MAX_LINE = 4_096;
-const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 const CONTINUATION = /^[ \t]+\S/;
 const BLANK_WITH_SPACES = /^[ \t]+$/;
 
@@ -55,7 +54,7 @@ function blankLineEndingPartHeaders(body: Buffer, start: number): number | null 
     const line = body.subarray(lineStart, end < 0 ? body.length : end).toString('latin1').replace(/\r?\n$/, '');
     if (line === '') return null;
     if (BLANK_WITH_SPACES.test(line)) return headerLines > 0 ? lineStart : null;
-    if (!HEADER_LINE.test(line) && !(headerLines > 0 && CONTINUATION.test(line))) return null;
+    if (!FIELD_LINE.test(line) && !(headerLines > 0 && CONTINUATION.test(line))) return null;
     headerLines++;
     lineStart = end;
   }

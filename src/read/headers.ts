@@ -25,6 +25,8 @@ export interface ParsedHeaders {
 }
 
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+/** A line that begins a header field: a field name, optional blanks (the obsolete syntax), a colon. */
+export const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
 /** Finds the end of the header block: the index just past the first empty line, or -1. */
 export function findHeaderEnd(raw: Buffer): number {

@@ -1,3 +1,4 @@
+import { FIELD_LINE } from './headers.ts';
 import { ReadError, type RawMessage } from './types.ts';
 
 /*
@@ -32,7 +33,6 @@ const LOOKAHEAD_BYTES = 256;
 /** "From sender date": a time and a four-digit year somewhere after the sender, as mutt asks. */
 const ENVELOPE_WITH_DATE = /^From \S*[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b/;
 const OBSOLETE_FROM_HEADER = /^From[ \t]*:/;
-const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
 export interface SplitMboxOptions {
   /** a message larger than this is skipped, and reported by a ReadError after the last message */
@@ -211,10 +211,11 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       await fill(buf.length - pos + 1);
       lf = buf.indexOf(LF, pos);
     }
-    const line = buf.subarray(pos, lf === -1 ? Math.min(buf.length, pos + MAX_ENVELOPE_BYTES) : lf).toString('latin1');
+    // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
+    const line = buf.subarray(pos, Math.min(lf === -1 ? buf.length : lf, pos + LOOKAHEAD_BYTES)).toString('latin1');
     if (OBSOLETE_FROM_HEADER.test(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
-    return lf !== -1 && HEADER_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
+    return lf !== -1 && FIELD_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
   };
 
   if ((await fill(UTF8_BOM.length)) >= UTF8_BOM.length && startsWithAt(buf, pos, UTF8_BOM)) {

@@ -19,6 +19,7 @@ import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } f
 import type { Stats } from 'node:fs';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import { sniffContainer } from '../discover/sniff.ts';
+import { FIELD_LINE } from './headers.ts';
 import { DEFAULT_MAX_KEPT, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
 import type { ZipEntryLocation } from './zip.ts';
@@ -39,7 +40,7 @@ export const isEmlxEntry = (raw: Buffer): boolean => EMLX_COUNT_LINE.test(raw.su
  */
 export function sniffsAsMessage(head: Buffer): boolean {
   const text = head.subarray(0, SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '').replace(EMLX_COUNT_LINE, '');
-  if (!/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(text)) return false;
+  if (!FIELD_LINE.test(text)) return false;
   return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
 }
 
