@@ -1,3 +1,4 @@
+import { jsonText } from './json-text.ts';
 import type { Db } from '../store/open-store.ts';
 import { groupRows } from '../store/queries.ts';
 import { inReadSnapshot } from '../store/read-snapshot.ts';
@@ -18,8 +19,8 @@ interface MessageRow {
  * leakcheck on the same evidence with the same keys can compare manifests byte for byte. When
  * each run happened is in the database's `runs` table.
  *
- * Written as it is read, in pieces whose concatenation is exactly `JSON.stringify(manifest, null,
- * 2)` and a newline: built whole, the manifest of a 70,000-message dump took the process to
+ * Written as it is read, in pieces whose concatenation is exactly `jsonText(manifest, 2)`
+ * (JSON.stringify, with the characters a terminal acts on escaped) and a newline: built whole, the manifest of a 70,000-message dump took the process to
  * 295 MB, and it grows with the dump. Files are read a page at a time (by path, from the path
  * index), each page's messages in one query, all inside one read transaction.
  */
@@ -62,7 +63,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
   // `files` is the last member: the head's own text, reopened, then the files one by one, each
   // indented as JSON.stringify would indent it at that depth (a newline inside a JSON string is
   // always escaped, so every raw newline is layout)
-  const headText = JSON.stringify(head, null, 2);
+  const headText = jsonText(head, 2);
   yield `${headText.slice(0, -2)},\n  "files": `;
   if (files === 0) {
     yield '[]\n}\n';
@@ -98,7 +99,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           repairs: JSON.parse(m.repairs_json) as string[],
         })),
       };
-      text += `${first ? '' : ','}\n    ${JSON.stringify(entry, null, 2).replaceAll('\n', '\n    ')}`;
+      text += `${first ? '' : ','}\n    ${jsonText(entry, 2).replaceAll('\n', '\n    ')}`;
       first = false;
     }
     yield text;

@@ -8,7 +8,7 @@ import { REASONS } from '../verdict/reasons.ts';
  */
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, ' ');
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
   return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

@@ -6,7 +6,8 @@
  * so that a literal "\x1b" in a Subject cannot pass for an escaped ESC.
  */
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+// (Not U+200C and U+200D, the zero-width (non-)joiners: Persian and Indic text and emoji need them.)
+const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 export function terminalSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';

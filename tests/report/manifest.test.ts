@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonText } from '../../src/report/json-text.ts';
 import { manifestText } from '../../src/report/manifest.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -15,10 +16,10 @@ afterAll(() => demo.cleanup());
 const text = (db: Parameters<typeof manifestText>[0], pageSize?: number): string => [...manifestText(db, pageSize)].join('');
 
 describe('the manifest, written as it is read', () => {
-  it('is exactly JSON.stringify of itself with two-space indents, whatever the page of files read at once', () => {
+  it('is exactly jsonText (JSON.stringify, terminal-active characters escaped) of itself with two-space indents, whatever the page of files read at once', () => {
     const whole = text(demo.db);
     const parsed = JSON.parse(whole) as { counts: { files: number; messages: number }; files: Array<{ path: string; messages: unknown[] }> };
-    expect(whole).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(whole).toBe(`${jsonText(parsed, 2)}\n`);
     expect(parsed.files.length).toBe(parsed.counts.files);
     expect(parsed.files.reduce((n, f) => n + f.messages.length, 0)).toBe(parsed.counts.messages);
     expect(parsed.files.map((f) => f.path)).toEqual(parsed.files.map((f) => f.path).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
@@ -32,7 +33,7 @@ describe('the manifest, written as it is read', () => {
     try {
       const db = openStore(join(dir.path, 'empty.db'));
       const empty = text(db);
-      expect(empty).toBe(`${JSON.stringify(JSON.parse(empty), null, 2)}\n`);
+      expect(empty).toBe(`${jsonText(JSON.parse(empty), 2)}\n`);
       expect(JSON.parse(empty)).toMatchObject({ manifest_version: 1, produced_by: null, counts: { files: 0, messages: 0 }, files: [] });
       db.close();
     } finally {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../../src/store/queries.ts';
+import { escapeHtml } from '../../src/report/html/escape.ts';
 import { jsonText } from '../../src/report/json-text.ts';
+import { markdownSafe } from '../../src/report/markdown.ts';
 import { jsonlLine } from '../../src/report/jsonl.ts';
 import type { ExportRow } from '../../src/report/export-rows.ts';
 import { authenticationResults } from '../../src/report/show.ts';
@@ -21,8 +23,18 @@ describe('terminalSafe', () => {
     expect(terminalSafe('\u001b')).not.toBe(terminalSafe('\\x1b'));
   });
 
-  it('leaves ordinary text, accents and non-Latin scripts alone', () => {
+  it('leaves ordinary text, accents, non-Latin scripts and the joiners they need alone', () => {
     expect(terminalSafe('Réunion — 東京 ✓')).toBe('Réunion — 東京 ✓');
+    // a zero-width non-joiner in Persian, a zero-width joiner inside an emoji sequence
+    expect(terminalSafe('می\u200cخواهم 👨\u200d👩\u200d👧')).toBe('می\u200cخواهم 👨\u200d👩\u200d👧');
+  });
+});
+
+describe('the HTML and Markdown reports', () => {
+  it('show a name split by an invisible character as split', () => {
+    expect(escapeHtml('pay\u200bpal\ufeff\u2060\u2028')).toBe('pay[U+200B]pal[U+FEFF][U+2060][U+2028]');
+    expect(markdownSafe('pay\u200bpal\ufeff')).toBe('pay pal ');
+    expect(escapeHtml('👨\u200d👩')).toBe('👨\u200d👩');
   });
 });
 

@@ -6,14 +6,16 @@
  * Beyond the five HTML-significant characters it makes invisible tricks visible:
  * - bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the implicit
  *   direction marks (U+200E, U+200F, U+061C), which can make "gpj.exe" read as "exe.jpg" or
- *   reorder a sender's address, become a visible `[U+202E]`;
+ *   reorder a sender's address, become a visible `[U+202E]`, as do the invisible characters that
+ *   can split a name unseen (U+200B, U+2060–U+2064, U+FEFF) and the line and paragraph separators
+ *   (the zero-width (non-)joiners stay: Persian and Indic text and emoji need them);
  * - control characters (C0 other than tab and line feed, DEL, C1) become `\xNN`, as in the
  *   terminal report.
  */
 export function escapeHtml(text: string | number | null | undefined): string {
   if (text === null || text === undefined) return '';
   // eslint-disable-next-line no-control-regex
-  return String(text).replace(/[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+  return String(text).replace(/[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g, escapeChar);
 }
 
 function escapeChar(c: string): string {
