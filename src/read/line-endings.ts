@@ -33,6 +33,9 @@ function scanLineEnds(raw: Buffer): { bareLf: boolean; cleanEnds: boolean } {
  * itself when it had no bare LF) is recorded as CRLF-only, see isKnownCrlfOnly.
  */
 export function toCrlf(raw: Buffer): Buffer {
+  // Classic Mac OS stored mail with a CR alone at each line end, and no LF anywhere: every CR is
+  // a line end there. (A message with any LF keeps its lone CRs as the content they are.)
+  if (raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) >= 0) return toCrlf(Buffer.from(raw.toString('latin1').replaceAll('\r', '\r\n'), 'latin1'));
   const scan = scanLineEnds(raw);
   if (!scan.bareLf) return markCrlfOnly(raw, scan.cleanEnds);
   const parts: Buffer[] = [];

@@ -439,6 +439,15 @@ describe('analyzeMessage: repairs', () => {
     expect(a.size).toBe(lf.length);
   });
 
+  it('a copy stored with classic Mac line ends (CR alone) verifies after restoring CRLF', async () => {
+    const { message, lookup } = await genuine();
+    const cr = Buffer.from(message.replace(/\r\n/g, '\r'), 'latin1');
+    const a = await analyze(cr, lookup);
+    expect(a.repairs).toEqual(['crlf']);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.sha256).toBe(sha256(cr));
+  });
+
   it('an mbox message whose signed body had a From line verifies after undoing >From quoting', async () => {
     const body = 'Hi Bob,\r\n\r\nFrom the desk of Alice: the numbers are attached.\r\n';
     const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });

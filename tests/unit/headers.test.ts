@@ -214,6 +214,13 @@ describe('parseMailDate', () => {
   });
 });
 
+describe('toCrlf and classic Mac line ends', () => {
+  it('makes every CR a CRLF in a message with no LF at all, and leaves lone CRs alone where LFs exist', () => {
+    expect(toCrlf(buf('From: a\rSubject: b\r\rbody\r')).toString('latin1')).toBe('From: a\r\nSubject: b\r\n\r\nbody\r\n');
+    expect(toCrlf(buf('From: a\r\nX: 1\r2\r\n\r\nbody\n')).toString('latin1')).toBe('From: a\r\nX: 1\r2\r\n\r\nbody\r\n');
+  });
+});
+
 describe('parseHeaders counts every field some reader sees (a field missed is an injection unseen)', () => {
   const names = (head: string): string[] => parseHeaders(buf(`${head}\r\n\r\nbody\r\n`)).fields.map((f) => `${f.name}=${f.value}`);
 
