@@ -1,3 +1,5 @@
+import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
+
 /**
  * JSON.stringify escapes C0 control characters but writes DEL, the C1 controls (U+009B is a
  * complete escape-sequence introducer for many terminals) and the bidirectional and invisible
@@ -5,8 +7,8 @@
  * jsonl | less`, `show --json`), so these are written as \u escapes too: the same JSON value, every
  * character kept, nothing a terminal acts on.
  */
-// eslint-disable-next-line no-control-regex
-const TERMINAL_ACTIVE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+// (the joiners too: escaping keeps the value, so JSON can afford it)
+const TERMINAL_ACTIVE = new RegExp(String.raw`[\u007f-\u009f${HIDDEN_CHARACTERS}\u200c\u200d]`, 'g');
 
 export function jsonText(value: unknown, space?: number): string {
   return JSON.stringify(value, null, space).replace(TERMINAL_ACTIVE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -1,14 +1,17 @@
 import { hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
+import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
 
 /**
  * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
  * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
  */
+const MARKDOWN_HIDDEN = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, ' ');
+  const flat = text.replace(MARKDOWN_HIDDEN, ' ');
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
   return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

@@ -1,3 +1,5 @@
+import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
+
 /**
  * Text from a message must not drive the terminal: an escape sequence in a Subject could
  * rewrite the screen or hide a line, and a bidirectional override or an invisible character
@@ -5,9 +7,7 @@
  * bidirectional and invisible formatting characters `\uNNNN` ones, and a backslash is doubled,
  * so that a literal "\x1b" in a Subject cannot pass for an escaped ESC.
  */
-// eslint-disable-next-line no-control-regex
-// (Not U+200C and U+200D, the zero-width (non-)joiners: Persian and Indic text and emoji need them.)
-const UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const UNSAFE = new RegExp(String.raw`[\\\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
 
 export function terminalSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';

@@ -1,3 +1,5 @@
+import { HIDDEN_CHARACTERS } from '../hidden-characters.ts';
+
 /**
  * The one escaping function of the HTML report. Every piece of text that reaches the page goes
  * through it, in element content and in (always double-quoted) attribute values alike, so that
@@ -12,10 +14,11 @@
  * - control characters (C0 other than tab and line feed, DEL, C1) become `\xNN`, as in the
  *   terminal report.
  */
+const HTML_UNSAFE = new RegExp(String.raw`[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+
 export function escapeHtml(text: string | number | null | undefined): string {
   if (text === null || text === undefined) return '';
-  // eslint-disable-next-line no-control-regex
-  return String(text).replace(/[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g, escapeChar);
+  return String(text).replace(HTML_UNSAFE, escapeChar);
 }
 
 function escapeChar(c: string): string {
