@@ -7,17 +7,15 @@ import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
 import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
-import { toCrlf } from '../read/line-endings.ts';
-import { hasFromQuoting, unquoteMboxrd } from '../read/mbox-quoting.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
 import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
+import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
 
-/** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
-export type Repair = 'crlf' | 'mboxrd-unquote' | 'strip-leading-bytes';
+export type { Repair };
 
 export interface MessageAnalysis {
   /** sha256 of the raw bytes as found, before any repair */
@@ -65,16 +63,17 @@ const NO_ARC: ArcVerification = { result: 'none', reason: null, instances: [], s
  */
 export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Promise<MessageAnalysis> {
   const sha256 = createHash('sha256').update(input.raw).digest('hex');
-  const variants = repairVariants(input);
-  let best: Attempt | null = null;
-  for (const variant of variants) {
+  let best: { attempt: Attempt; variant: RepairVariant } | null = null;
+  for (const variant of repairVariants(input.raw, input.format)) {
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
-    if (!best || score(attempt) > score(best)) best = attempt;
+    if (!best || score(attempt) > score(best.attempt)) best = { attempt, variant };
     // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
   }
-  const chosen = best!;
+  const chosen = best!.attempt;
   const findings = [...chosen.findings];
+  const quoting = best!.variant.quoting;
+  if (quoting) findings.push(mixedQuotingFinding(quoting));
   const verdict = decideVerdict({
     signatures: chosen.signatures,
     arc: chosen.arc,
@@ -97,31 +96,6 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes),
     ...inventory,
   };
-}
-
-interface Variant {
-  bytes: Buffer;
-  repairs: Repair[];
-}
-
-/**
- * The forms in which a stored message may match what was signed. mboxrd quoting is undone
- * first because that is what mboxrd writers did; the quoted form is kept as a fallback for
- * mboxo files, where a `>From ` line may be original.
- */
-function repairVariants(input: AnalyzeInput): Variant[] {
-  // A byte-order mark or blank lines before the first header are storage artefacts (editors,
-  // export tools); left in place they would hide the first header from the verifier.
-  const lead = leadingJunk(input.raw);
-  const base: Variant = lead ? { bytes: input.raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: input.raw, repairs: [] };
-  const forms: Variant[] = [base];
-  if (input.format === 'mbox' && hasFromQuoting(base.bytes)) {
-    forms.unshift({ bytes: unquoteMboxrd(base.bytes), repairs: [...base.repairs, 'mboxrd-unquote'] });
-  }
-  return forms.map((form) => {
-    const bytes = toCrlf(form.bytes);
-    return bytes === form.bytes ? form : { bytes, repairs: [...form.repairs, 'crlf'] };
-  });
 }
 
 /**
@@ -152,10 +126,18 @@ async function inventoryAttachments(
   };
 }
 
-function leadingJunk(raw: Buffer): number {
-  let at = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
-  while (raw[at] === 0x0d || raw[at] === 0x0a) at++;
-  return at < raw.length ? at : 0;
+/** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */
+function mixedQuotingFinding(quoting: NonNullable<RepairVariant['quoting']>): Finding {
+  const list = (lines: number[]) => lines.join(', ');
+  return {
+    code: 'mbox-quoting-mixed',
+    severity: 'info',
+    text:
+      `The signature verifies only with the ">" of mbox quoting removed from line${quoting.unquotedLines.length > 1 ? 's' : ''} ${list(quoting.unquotedLines)} of the message as found ` +
+      `and kept on line${quoting.keptLines.length > 1 ? 's' : ''} ${list(quoting.keptLines)}: an mboxo writer quoted the message's "From " lines ` +
+      'and left its own ">From " lines as they were.',
+    evidence: { unquotedLines: quoting.unquotedLines, keptLines: quoting.keptLines },
+  };
 }
 
 interface Attempt {

@@ -2,7 +2,8 @@
  * mbox writers protect body lines that begin with "From " by prefixing ">". mboxo quotes only
  * "From " itself, so ">From " is ambiguous there; mboxrd also quotes lines that already begin
  * with ">...From ", which makes the quoting reversible. Whether a message needs unquoting
- * cannot be known from the mbox alone: the verifier tries both and records which one verified.
+ * cannot be known from the mbox alone: the verifier tries both, and for a few lines each mix of
+ * them (src/analyze/repair-variants.ts), and records which one verified.
  * Everything works on bytes: messages may be 8-bit, and a UTF-8 round trip would alter them.
  */
 
@@ -29,17 +30,29 @@ export function hasFromQuoting(raw: Buffer): boolean {
   return !quotedFromLines(raw).next().done;
 }
 
+/** Where each line matching /^>+From / starts, in order. */
+export function quotedFromLineStarts(raw: Buffer): number[] {
+  return [...quotedFromLines(raw)];
+}
+
 /**
  * Undoes mboxrd quoting: removes one ">" from every line matching /^>+From /, and changes
  * nothing else. Returns `raw` itself when no line is quoted.
  */
 export function unquoteMboxrd(raw: Buffer): Buffer {
-  const drops = [...quotedFromLines(raw)];
-  if (drops.length === 0) return raw;
-  const out = Buffer.alloc(raw.length - drops.length);
+  return unquoteLinesAt(raw, quotedFromLineStarts(raw));
+}
+
+/**
+ * Removes the first byte (a ">") of each line starting at `starts` (ascending, each from
+ * quotedFromLineStarts), and changes nothing else. Returns `raw` itself for no line.
+ */
+export function unquoteLinesAt(raw: Buffer, starts: readonly number[]): Buffer {
+  if (starts.length === 0) return raw;
+  const out = Buffer.alloc(raw.length - starts.length);
   let written = 0;
   let from = 0;
-  for (const drop of drops) {
+  for (const drop of starts) {
     written += raw.copy(out, written, from, drop);
     from = drop + 1;
   }

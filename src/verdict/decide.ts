@@ -209,6 +209,7 @@ function describeFailure(sig: DkimSignatureResult): string {
 const REPAIR_TEXT: Record<string, string> = {
   crlf: 'line endings restored to CRLF',
   'mboxrd-unquote': 'mbox ">From" quoting undone',
+  'mbox-unquote-some': 'mbox ">From" quoting undone on some lines only (see mbox-quoting-mixed)',
   'strip-leading-bytes': 'a byte-order mark or blank lines before the headers removed',
 };
 const describeRepair = (repair: string): string => REPAIR_TEXT[repair] ?? repair;

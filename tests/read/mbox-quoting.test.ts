@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasFromQuoting, unquoteMboxrd } from '../../src/read/mbox-quoting.ts';
+import { hasFromQuoting, quotedFromLineStarts, unquoteLinesAt, unquoteMboxrd } from '../../src/read/mbox-quoting.ts';
 
 describe('hasFromQuoting', () => {
   it('finds >From at the start of any line, however deeply quoted', () => {
@@ -30,6 +30,15 @@ describe('unquoteMboxrd', () => {
       Buffer.from([0x80, 0xc3, 0x0a, 0x3e, 0x46]),
     ]);
     expect(unquoteMboxrd(input).equals(expected)).toBe(true);
+  });
+
+  it('unquotes only the lines asked for (an mboxo message with both kinds of line)', () => {
+    const input = Buffer.from('Subject: x\n\n>From a\n>From b\n>>From c\n');
+    const starts = quotedFromLineStarts(input);
+    expect(starts).toEqual([12, 20, 28]);
+    expect(unquoteLinesAt(input, [starts[1]!]).toString()).toBe('Subject: x\n\n>From a\nFrom b\n>>From c\n');
+    expect(unquoteLinesAt(input, [starts[0]!, starts[2]!]).toString()).toBe('Subject: x\n\nFrom a\n>From b\n>From c\n');
+    expect(unquoteLinesAt(input, [])).toBe(input);
   });
 
   it('returns the input itself when nothing is quoted', () => {

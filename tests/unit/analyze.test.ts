@@ -475,13 +475,75 @@ describe('analyzeMessage: repairs', () => {
     expect(a.verdict.verdict).toBe('verified');
   });
 
-  it('>From quoting is not undone for a single .eml file', async () => {
+  it('a single .eml file cut from an mbox with its >From quoting left in is verified, and says so', async () => {
     const body = 'Hi Bob,\r\n\r\nFrom the desk of Alice: the numbers are attached.\r\n';
     const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk');
     const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+    expect(a.repairs).toEqual(['mboxrd-unquote']);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.explanation).toContain('mbox ">From" quoting undone');
+  });
+
+  it('a single .eml file with a >From line of its own is verified as found, with no repair', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
     expect(a.repairs).toEqual([]);
+    expect(a.verdict.verdict).toBe('verified');
+  });
+
+  it('an .eml whose >From line was added after signing is still body-modified: neither reading matches', async () => {
+    const body = 'Hi Bob,\r\n\r\nThe numbers are attached.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('The numbers are attached.', 'The numbers are attached.\r\n>From now on, wire the money to the new account.');
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
     expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.repairs).toEqual([]);
+  });
+
+  // An mboxo writer quotes "From " lines and leaves the author's own ">From " lines alone, so
+  // neither "unquote every line" nor "unquote none" gives back what was signed.
+  it('an mboxo message with both a quoted From line and a >From line of its own verifies, naming the lines', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers.\r\nFrom the desk of Alice.\r\n>From the archive again.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk');
+    const storedLines = stored.split('\r\n');
+    const deskLine = storedLines.findIndex((l) => l.startsWith('>From the desk')) + 1;
+    const archiveLines = storedLines.flatMap((l, i) => (l.startsWith('>From the archive') ? [i + 1] : []));
+    for (const format of ['mbox', 'eml'] as const) {
+      const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), format);
+      expect(a.verdict.verdict, format).toBe('verified');
+      expect(a.repairs).toEqual(['mbox-unquote-some']);
+      expect(a.verdict.explanation).toContain('quoting undone on some lines only');
+      const finding = a.findings.find((f) => f.code === 'mbox-quoting-mixed');
+      expect(finding?.severity).toBe('info');
+      expect(finding?.evidence).toEqual({ unquotedLines: [deskLine], keptLines: archiveLines });
+      expect(finding?.text).toContain(`line ${deskLine} of the message as found`);
+    }
+  });
+
+  it('no mix of the quoted lines excuses a changed body', async () => {
+    const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers.\r\nFrom the desk of Alice.\r\nTotal: 1,200.\r\n';
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk').replace('1,200', '9,200');
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.findings.map((f) => f.code)).not.toContain('mbox-quoting-mixed');
+  });
+
+  it('past four quoted lines, the mixes are not tried', async () => {
+    const own = '>From the archive.\r\n'.repeat(4);
+    const body = `Hi Bob,\r\n\r\n${own}From the desk of Alice.\r\n`;
+    const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const stored = message.replace('\r\nFrom the desk', '\r\n>From the desk');
+    const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    // one fewer of its own, and the mix is found
+    const fewer = await signed(plainMessage({ body: body.replace('>From the archive.\r\n', '') }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const b = await analyze(fewer.replace('\r\nFrom the desk', '\r\n>From the desk'), tableLookup({ [NAME]: rsa2048.txt }), 'mbox');
+    expect(b.verdict.verdict).toBe('verified');
+    expect(b.repairs).toEqual(['mbox-unquote-some']);
   });
 
   it('an unsigned message records no repair', async () => {

@@ -71,6 +71,7 @@ const REPAIRS: Record<string, string> = {
   crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
   'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
   'mboxrd-unquote': 'mbox ">From " quoting undone',
+  'mbox-unquote-some': 'mbox ">From " quoting undone on some lines, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
 };
 
 const FAILED_OUTCOMES = new Set(['body-modified', 'signature-mismatch']);

@@ -1,0 +1,91 @@
+import type { ContainerKind } from '../discover/types.ts';
+import { toCrlf } from '../read/line-endings.ts';
+import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
+
+/** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
+export type Repair = 'crlf' | 'mboxrd-unquote' | 'mbox-unquote-some' | 'strip-leading-bytes';
+
+/** One form in which a stored message may match what was signed. */
+export interface RepairVariant {
+  bytes: Buffer;
+  repairs: Repair[];
+  /** for `mbox-unquote-some`: the 1-based lines, as found, whose `>` was removed, and those left quoted */
+  quoting?: { unquotedLines: number[]; keptLines: number[] };
+}
+
+/**
+ * The most `>From ` lines whose quoting is tried line by line (every subset: 2^n − 2 more
+ * verifications, only for a message whose signature failed under both the all and the none
+ * reading). Four lines is 14 more tries; a message with more stays as the two readings judge it.
+ */
+export const MAX_LINES_TRIED_ONE_BY_ONE = 4;
+
+/**
+ * The forms in which a stored message may match what was signed, in the order they are tried;
+ * the caller stops at the first one under which no signature fails, so later forms are built
+ * only when needed.
+ *
+ * `>From ` quoting: mbox writers quote body lines that begin with "From ". In an mbox, undoing
+ * it on every line comes first, because that is what mboxrd writers did; the form as found
+ * follows, for mboxo files, where a `>From ` line may be the author's own. Any other file (an
+ * .eml, a Maildir file) is tried as found first, then unquoted: tools that cut messages out of an
+ * mbox often leave the quoting in. An mboxo message can hold both kinds of line, a `From ` line the
+ * writer quoted and a `>From ` line of the author's; for up to MAX_LINES_TRIED_ONE_BY_ONE quoted
+ * lines, each mix is tried. Every form differs from the message as found only by a `>` at the
+ * start of those lines, which is what the reader sees either way.
+ */
+export function* repairVariants(raw: Buffer, format: ContainerKind): Generator<RepairVariant> {
+  // A byte-order mark or blank lines before the first header are storage artefacts (editors,
+  // export tools); left in place they would hide the first header from the verifier.
+  const lead = leadingJunk(raw);
+  const asFound: RepairVariant = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
+  const unquoted = (starts: number[]): RepairVariant => ({ bytes: unquoteLinesAt(asFound.bytes, starts), repairs: [...asFound.repairs, 'mboxrd-unquote'] });
+  let quoted: number[];
+  if (format === 'mbox') {
+    quoted = quotedFromLineStarts(asFound.bytes);
+    if (quoted.length) yield withCrlf(unquoted(quoted));
+    yield withCrlf(asFound);
+  } else {
+    yield withCrlf(asFound);
+    // Looked for only once the message as found has failed: it is a pass over every byte.
+    quoted = quotedFromLineStarts(asFound.bytes);
+    if (quoted.length) yield withCrlf(unquoted(quoted));
+  }
+  if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
+  const lines = lineNumbersAt(raw, quoted.map((start) => start + lead));
+  for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
+    const chosen = quoted.filter((_, i) => mask & (1 << i));
+    yield withCrlf({
+      bytes: unquoteLinesAt(asFound.bytes, chosen),
+      repairs: [...asFound.repairs, 'mbox-unquote-some'],
+      quoting: {
+        unquotedLines: lines.filter((_, i) => mask & (1 << i)),
+        keptLines: lines.filter((_, i) => !(mask & (1 << i))),
+      },
+    });
+  }
+}
+
+function withCrlf(form: RepairVariant): RepairVariant {
+  const bytes = toCrlf(form.bytes);
+  return bytes === form.bytes ? form : { ...form, bytes, repairs: [...form.repairs, 'crlf'] };
+}
+
+function leadingJunk(raw: Buffer): number {
+  let at = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  while (raw[at] === 0x0d || raw[at] === 0x0a) at++;
+  return at < raw.length ? at : 0;
+}
+
+/** The 1-based line number of each offset (ascending), counting LFs before it. */
+function lineNumbersAt(raw: Buffer, offsets: number[]): number[] {
+  let line = 1;
+  let from = 0;
+  return offsets.map((offset) => {
+    for (let lf = raw.indexOf(0x0a, from); lf !== -1 && lf < offset; lf = raw.indexOf(0x0a, lf + 1)) {
+      line += 1;
+      from = lf + 1;
+    }
+    return line;
+  });
+}
