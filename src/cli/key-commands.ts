@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { fetchMissingKeys, importKeyFiles } from '../pipeline/key-commands.ts';
+import { jsonText } from '../report/json-text.ts';
 import { terminalSafe } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore } from '../store/open-store.ts';
@@ -37,7 +38,7 @@ export function addKeyCommands(program: Command): void {
       try {
         for (const k of new KeyStore(db).list(opts.domain)) {
           if (opts.json) {
-            process.stdout.write(`${JSON.stringify(k)}\n`);
+            process.stdout.write(`${jsonText(k)}\n`);
             continue;
           }
           const what = k.provenance === 'absent' ? 'no record' : k.provenance === 'revoked' ? 'revoked (p= empty)'
@@ -77,7 +78,8 @@ export function addKeyCommands(program: Command): void {
       const db = openStore(opts.db, { readonly: true });
       const out = await openOutput(opts.out);
       try {
-        await write(out, `${JSON.stringify(new KeyStore(db).exportMap(), null, 2)}\n`);
+        // Key names come from the dump's signatures (d=, s=): escaped like every other JSON output.
+        await write(out, `${jsonText(new KeyStore(db).exportMap(), 2)}\n`);
       } finally {
         db.close();
         await closeOutput(out);

@@ -83,6 +83,21 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     store.close();
   });
 
+  it('keys list --json and keys export escape what a terminal acts on, keeping the value', () => {
+    // a selector as a hostile signature could name it: a CSI (U+009B) and a right-to-left override
+    const name = 's\u009b2j\u202e1._domainkey.example.com';
+    const map = join(tmp.path, 'hostile.json');
+    writeFileSync(map, JSON.stringify({ [name]: 'v=DKIM1; k=rsa; p=' }));
+    expect(runCli(['keys', 'import', map, '--db', db]).status).toBe(0);
+    const list = runCli(['keys', 'list', '--db', db, '--json']);
+    expect(list.stdout).not.toMatch(/[\u009b\u202e]/);
+    expect(list.stdout).toContain('s\\u009b2j\\u202e1');
+    expect(list.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { name: string }).name)).toContain(name);
+    const exported = runCli(['keys', 'export', '--db', db]);
+    expect(exported.stdout).not.toMatch(/[\u009b\u202e]/);
+    expect(Object.keys(JSON.parse(exported.stdout) as object)).toContain(name);
+  });
+
   it('lists keys with provenance, and exports a map that re-runs offline to the same verdicts', async () => {
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     const list = runCli(['keys', 'list', '--db', db, '--domain', 'demo.example']);
