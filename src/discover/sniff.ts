@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { startsLikeSeparator } from '../read/mbox-split.ts';
 import type { ContainerKind, SkipReason } from './types.ts';
 
 export type SniffResult = { kind: ContainerKind } | { kind: 'skip'; reason: SkipReason; detail: string };
@@ -68,8 +69,6 @@ const WEAK_HEADERS = new Set([
 ]);
 
 const HEADER_FIELD = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
-// "From :" is an (obsolete-syntax) header field, never an mbox separator.
-const MBOX_SEPARATOR = /^From (?![ \t]*:)/;
 const ENVELOPE_TIME = /\d{1,2}:\d{2}/;
 const EMLX_COUNT = /^[ \t]*\d+[ \t]*$/;
 const MAILDIR_PARENTS = new Set(['cur', 'new']);
@@ -121,7 +120,7 @@ function paragraphEnd(text: string, start: number): number {
 
 function structureOf(lines: readonly string[], relPath: string): ContainerKind | null {
   const first = lines[0] ?? '';
-  if (MBOX_SEPARATOR.test(first)) {
+  if (startsLikeSeparator(first)) {
     // The separator must lead to a message, or at least look like `From sender date`.
     return isMessageHeaderBlock(lines.slice(1)) || ENVELOPE_TIME.test(first) ? 'mbox' : null;
   }
@@ -137,7 +136,7 @@ function structureOf(lines: readonly string[], relPath: string): ContainerKind |
 function hugeHeaderKind(lines: readonly string[], relPath: string): ContainerKind | null {
   const first = lines[0] ?? '';
   const complete = lines.slice(0, -1);
-  if (MBOX_SEPARATOR.test(first)) return complete.length === 0 || complete.slice(1).every(isHeaderLine) ? 'mbox' : null;
+  if (startsLikeSeparator(first)) return complete.length === 0 || complete.slice(1).every(isHeaderLine) ? 'mbox' : null;
   if (!HEADER_FIELD.test(first)) return null;
   return complete.every(isHeaderLine) ? messageKind(relPath) : null;
 }

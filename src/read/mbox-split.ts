@@ -34,6 +34,12 @@ const LOOKAHEAD_BYTES = 256;
 const ENVELOPE_WITH_DATE = /^From \S*[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b/;
 const OBSOLETE_FROM_HEADER = /^From[ \t]*:/;
 
+/**
+ * Whether a line begins as an mbox separator can: "From ", but not "From :", an obsolete-syntax
+ * From header. The sniff judges a file's first line by it, the splitter every later one.
+ */
+export const startsLikeSeparator = (line: string): boolean => line.startsWith('From ') && !OBSOLETE_FROM_HEADER.test(line);
+
 export interface SplitMboxOptions {
   /** a message larger than this is skipped, and reported by a ReadError after the last message */
   maxMessageBytes?: number;
@@ -213,7 +219,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     }
     // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
     const line = buf.subarray(pos, Math.min(lf === -1 ? buf.length : lf, pos + LOOKAHEAD_BYTES)).toString('latin1');
-    if (OBSOLETE_FROM_HEADER.test(line)) return false;
+    if (!startsLikeSeparator(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
     return lf !== -1 && FIELD_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
   };
