@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { emlxCountLine } from '../read/emlx.ts';
 import { startsLikeSeparator } from '../read/mbox-split.ts';
 import type { ContainerKind, SkipReason } from './types.ts';
 
@@ -70,7 +71,6 @@ const WEAK_HEADERS = new Set([
 
 const HEADER_FIELD = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 const ENVELOPE_TIME = /\d{1,2}:\d{2}/;
-const EMLX_COUNT = /^[ \t]*\d+[ \t]*$/;
 const MAILDIR_PARENTS = new Set(['cur', 'new']);
 
 // Control bytes other than TAB, LF, VT, FF, CR and ESC hardly occur in text.
@@ -118,13 +118,13 @@ function paragraphEnd(text: string, start: number): number {
   return match === null ? text.length : start + match.index + 1;
 }
 
-function structureOf(lines: readonly string[], relPath: string): ContainerKind | null {
+function structureOf(head: Buffer, lines: readonly string[], relPath: string): ContainerKind | null {
   const first = lines[0] ?? '';
   if (startsLikeSeparator(first)) {
     // The separator must lead to a message, or at least look like `From sender date`.
     return isMessageHeaderBlock(lines.slice(1)) || ENVELOPE_TIME.test(first) ? 'mbox' : null;
   }
-  if (EMLX_COUNT.test(first)) return isMessageHeaderBlock(lines.slice(1)) ? 'emlx' : null;
+  if (emlxCountLine(head) !== null) return isMessageHeaderBlock(lines.slice(1)) ? 'emlx' : null;
   return isMessageHeaderBlock(lines) ? messageKind(relPath) : null;
 }
 
@@ -191,7 +191,7 @@ export function sniffContainer(head: Buffer, relPath: string): SniffResult {
     .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 
   const nul = body.indexOf(0);
-  const kind = structureOf(lines, relPath) ?? (head.length >= SNIFF_HEAD_BYTES && end === text.length ? hugeHeaderKind(lines, relPath) : null);
+  const kind = structureOf(head, lines, relPath) ?? (head.length >= SNIFF_HEAD_BYTES && end === text.length ? hugeHeaderKind(lines, relPath) : null);
   // A NUL past the first header block does not unmake a message (a raw 8-bit body may hold one);
   // a NUL inside it means the structure seen is accidental.
   if (kind !== null && (nul === -1 || nul >= end)) return { kind };

@@ -3,6 +3,27 @@ import { ReadError, type RawMessage } from './types.ts';
 /** The count line is a few digits; a longer first line is not an emlx header, however it ends. */
 const MAX_COUNT_LINE = 64;
 const COUNT_LINE = /^[ \t]*(\d+)[ \t]*\r?$/;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The byte count that starts an Apple Mail .emlx file, as written, and where the message after it
+ * starts; null when the file does not start with one. A UTF-8 byte-order mark and blank lines
+ * before it are looked past, as they are before a message's first header: the sniff, the
+ * reader and the zip reader all judge a file by this one function.
+ */
+export function emlxCountLine(bytes: Buffer): { countText: string; messageStart: number } | null {
+  let at = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (;;) {
+    if (bytes[at] === LF) at += 1;
+    else if (bytes[at] === CR && bytes[at + 1] === LF) at += 2;
+    else break;
+  }
+  const lf = bytes.subarray(at, at + MAX_COUNT_LINE + 1).indexOf(LF);
+  if (lf === -1) return null;
+  const countText = COUNT_LINE.exec(bytes.toString('latin1', at, at + lf))?.[1];
+  return countText === undefined ? null : { countText, messageStart: at + lf + 1 };
+}
 
 /**
  * Cuts the message out of an Apple Mail .emlx file: a line with the decimal byte count of the
@@ -11,17 +32,13 @@ const COUNT_LINE = /^[ \t]*(\d+)[ \t]*\r?$/;
  * follows the counted bytes, the whole file is given as a plain message (format `eml`).
  */
 export function readEmlx(bytes: Buffer): RawMessage {
-  const lf = bytes.subarray(0, MAX_COUNT_LINE + 1).indexOf(0x0a);
-  if (lf === -1) throw new ReadError('malformed-emlx', 'not an emlx file: no byte-count line at the start');
-  const countText = COUNT_LINE.exec(bytes.toString('latin1', 0, lf))?.[1];
-  if (countText === undefined) {
-    throw new ReadError('malformed-emlx', 'not an emlx file: the first line is not a byte count');
-  }
+  const countLine = emlxCountLine(bytes);
+  if (countLine === null) throw new ReadError('malformed-emlx', 'not an emlx file: the first line is not a byte count');
+  const { countText, messageStart: offset } = countLine;
   const count = Number(countText);
   if (!Number.isSafeInteger(count)) {
     throw new ReadError('malformed-emlx', `not an emlx file: byte count ${countText} is not a usable number`);
   }
-  const offset = lf + 1;
   const available = bytes.length - offset;
   if (count > available) {
     throw new ReadError('truncated', `emlx declares a ${count}-byte message but only ${available} bytes follow`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sniffContainer } from '../../src/discover/sniff.ts';
 import { readEmlx } from '../../src/read/emlx.ts';
 import { ReadError } from '../../src/read/types.ts';
 
@@ -44,6 +45,16 @@ describe('readEmlx', () => {
     const countLine = `${MESSAGE.length}`.padStart(10, ' ');
     const message = readEmlx(Buffer.from(`${countLine}\n${MESSAGE}${PLIST}`));
     expect(message.offset).toBe(11);
+    expect(message.raw.toString()).toBe(MESSAGE);
+  });
+
+  // The sniff looks past a byte-order mark and blank lines before the count, as before a
+  // message's first header; the reader used to refuse what the sniff had called an emlx.
+  it('reads past a byte-order mark and blank lines before the count, as the sniff does', () => {
+    const bytes = Buffer.from(`\ufeff\r\n\n${MESSAGE.length}\n${MESSAGE}${PLIST}`);
+    expect(sniffContainer(bytes, 'Messages/1.emlx')).toEqual({ kind: 'emlx' });
+    const message = readEmlx(bytes);
+    expect(message).toMatchObject({ offset: 3 + 3 + String(MESSAGE.length).length + 1, format: 'emlx' });
     expect(message.raw.toString()).toBe(MESSAGE);
   });
 
