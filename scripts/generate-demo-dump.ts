@@ -1240,10 +1240,10 @@ async function buildCases(ring: KeyRing): Promise<{ singles: Map<string, Built>;
       signedForm: sealed,
       stored: delivered,
       date,
-      verdict: 'verified',
-      reasons: ['dkim-verified'],
+      verdict: 'suspicious',
+      reasons: ['dkim-body-modified'],
       repairs: [],
-      note: 'Mailing-list copy. The author\'s demo.example signature fails (the list tagged the Subject and appended a footer), which is explained by the list: it ARC-sealed the message (i=1, cv=none) with ARC-Authentication-Results dkim=pass header.d=demo.example, and DKIM-signed it as lists.example. The lists.example signature passes and covers From (not aligned with From).',
+      note: 'Mailing-list copy. The author\'s demo.example signature fails: the list tagged the Subject and appended a footer. The list ARC-sealed the message (i=1, cv=none) with ARC-Authentication-Results dkim=pass header.d=demo.example, but lists.example is not a well-known ARC sealer, and anyone can seal a chain that claims so: the claim is reported (arc-sealer-not-trusted) and explains nothing. The lists.example DKIM signature passes but is not aligned with From. The message was changed after signing.',
     });
   }
 
@@ -1335,9 +1335,10 @@ async function buildCases(ring: KeyRing): Promise<{ singles: Map<string, Built>;
       signedForm: m.signedForm,
       stored: m.delivered,
       date: m.date,
-      ...genuine(
-        'Third-party ESP: signed d=mailer.example while From is billing@demo.example. The signature verifies and covers From, so the sending service vouches for the content even though it is not aligned with the From domain.',
-      ),
+      verdict: 'unverifiable',
+      reasons: ['signature-not-aligned'],
+      repairs: [],
+      note: 'Third-party ESP: signed d=mailer.example while From is billing@demo.example. The signature verifies and covers From, but mailer.example is not the From domain: it proves that the sending service sent these bytes, not that demo.example did (anyone can sign mail with any From with a domain of their own).',
     });
   }
 

@@ -179,7 +179,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
     findings.push({
       code: 'expiry-not-judged',
       severity: 'info',
-      text: 'The message has no usable Date and its signatures no t=, so signature expiry (x=) could not be judged at the time of sending and was ignored.',
+      text: 'The message has no time its signatures vouch for (a Date they sign, or a t= tag), so signature expiry (x=) could not be judged at the time of sending and was ignored.',
       evidence: { date: meta.dateHeader },
     });
   }
@@ -192,11 +192,18 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
  * The instant at which the message is judged: its Date, else the earliest signature time.
  * Never "now": leaked mail is years old and its signatures' x= would all have expired.
  */
+/**
+ * The time signature expiry (x=) is judged at: the Date header, when every signature with an x=
+ * signs Date (h=); else the earliest signature t=, which b= covers. An unsigned Date is anyone's
+ * to edit, and would decide whether a signature had expired.
+ */
 function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | null; source: MessageAnalysis['judgedAtSource'] } {
-  if (meta.date) return { at: new Date(meta.date), source: 'date' };
-  const times = headers.fields
-    .filter((f) => f.name === 'dkim-signature')
-    .map((f) => /(?:^|;)\s*t\s*=\s*(\d{1,12})/.exec(f.value)?.[1])
+  const signatures = headers.fields.filter((f) => f.name === 'dkim-signature').map((f) => f.value);
+  const tag = (value: string, name: string): string | undefined => new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*([^;]*)`).exec(value)?.[1];
+  const signsDate = (value: string): boolean => (tag(value, 'h') ?? '').split(':').some((h) => h.trim().toLowerCase() === 'date');
+  if (meta.date && signatures.every((value) => tag(value, 'x') === undefined || signsDate(value))) return { at: new Date(meta.date), source: 'date' };
+  const times = signatures
+    .map((value) => /^\s*(\d{1,12})\s*$/.exec(tag(value, 't') ?? '')?.[1])
     .filter((t): t is string => t !== undefined)
     .map((t) => Number(t) * 1000);
   if (times.length) return { at: new Date(Math.min(...times)), source: 'signature-t' };

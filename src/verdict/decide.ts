@@ -43,9 +43,14 @@ const UNVERIFIABLE: Partial<Record<SignatureOutcome, ReasonCode>> = {
   'from-not-signed': 'signature-not-covering-from',
 };
 
-/** A signature that proves the content: it verifies, with a key nobody else can have forged. */
+/**
+ * A signature that proves the content: it verifies, with a key nobody else can have forged, by
+ * the From domain. A third party's signature proves only that the third party sent the bytes:
+ * a forger can put any From on a message and sign it with a domain of their own.
+ */
 const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
   sig.outcome === 'pass' &&
+  sig.aligned &&
   sig.key !== null &&
   sig.key.strong &&
   sig.key.compromised === null &&
@@ -68,16 +73,18 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const suspicious: string[] = [];
   const unverifiable: ReasonCode[] = [];
   const notes: string[] = [];
+  /** what makes the message suspicious, told before anything else */
+  const failureNotes: string[] = [];
 
   for (const sig of signatures) {
     if (failsAgainstKey(sig)) {
-      const explanation = explainFailure(sig, arc, proving);
+      const explanation = explainFailure(sig, arc, proving, added);
       if (explanation) {
         added.push(explanation);
         continue;
       }
       suspicious.push(sig.outcome === 'body-modified' ? 'dkim-body-modified' : 'dkim-signature-mismatch');
-      notes.push(describeFailure(sig));
+      failureNotes.push(describeFailure(sig));
       continue;
     }
     if (sig.outcome === 'pass') {
@@ -87,6 +94,12 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       } else if (sig.key?.compromised) {
         unverifiable.push('key-compromised');
         notes.push(`The signature by ${sig.tags.domain} verifies, but its key (${describeKey(sig)}) is ${sig.key.compromised}: its private half is public.`);
+      } else if (!sig.aligned) {
+        unverifiable.push('signature-not-aligned');
+        notes.push(
+          `The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}, but ${sig.tags.domain} is not the From domain: ` +
+            `it proves that ${sig.tags.domain} sent these bytes, not that the From domain did.`,
+        );
       }
       continue;
     }
@@ -103,7 +116,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const repairNote = input.repairs.length ? ` Verified after repairing: ${input.repairs.map(describeRepair).join(', ')}.` : '';
   if (suspicious.length) {
     const redFlags = findings.filter((f) => f.severity === 'red-flag').map((f) => f.text);
-    return decision('suspicious', unique(suspicious), [...notes, ...redFlags].join(' '), proving.map((s) => s.index), added);
+    return decision('suspicious', unique(suspicious), [...failureNotes, ...redFlags, ...notes].join(' '), proving.map((s) => s.index), added);
   }
   if (proving.length) {
     // A proof is as strong as the best signature that makes it.
@@ -135,25 +148,34 @@ function decision(verdict: Verdict, reasons: string[], explanation: string, prov
 /**
  * A failed signature is not evidence of tampering when something trustworthy accounts for the
  * change. Two things do, and only these:
- * - an ARC chain that validates and whose newest sealer recorded dkim=pass for that domain on
- *   arrival (a mailing list changed the message). A sealer outside the list of well-known ARC
- *   sealers is named in a warning, because a forger can seal a chain with keys of its own;
+ * - an ARC chain that validates and whose newest sealer, a well-known ARC sealer, recorded
+ *   dkim=pass for that domain on arrival (a mailing list changed the message). Any other
+ *   sealer's record explains nothing: a forger can seal a chain with keys of its own and have it
+ *   say anything, so the claim is only noted (`arc-sealer-not-trusted`, pushed to `added`);
  * - a proving signature by the From domain itself that covers everything the failed one did
  *   (the organisation re-signed after changing the message). A third party's signature is not
  *   enough: anyone can alter a genuine message and sign the result with their own domain.
  */
-function explainFailure(sig: DkimSignatureResult, arc: ArcVerification, proving: DkimSignatureResult[]): Finding | null {
+function explainFailure(sig: DkimSignatureResult, arc: ArcVerification, proving: DkimSignatureResult[], added: Finding[]): Finding | null {
   const sealer = arc.instances.at(-1)?.sealDomain ?? null;
   if (arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain)) {
-    const trusted = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
-    return {
-      code: 'dkim-broken-by-intermediary',
-      severity: trusted ? 'info' : 'warning',
+    const evidence = { signature: label(sig), outcome: sig.outcome, sealer };
+    if (sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer)) {
+      return {
+        code: 'dkim-broken-by-intermediary',
+        severity: 'info',
+        text: `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, a well-known ARC sealer, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`,
+        evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: true },
+      };
+    }
+    added.push({
+      code: 'arc-sealer-not-trusted',
+      severity: 'warning',
       text:
-        `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer ?? 'an intermediary'} records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.` +
-        (trusted ? '' : ` ${sealer ?? 'The sealer'} is not a well-known ARC sealer; a forger can seal a chain with keys of its own, so check who it is.`),
-      evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: 'arc', sealer, wellKnownSealer: trusted },
-    };
+        `The signature by ${sig.tags.domain} no longer matches. An ARC chain sealed by ${sealer ?? 'an unnamed sealer'} claims it passed on arrival there, but ${sealer ?? 'that sealer'} is not a well-known ARC sealer: ` +
+        'anyone can seal a chain with keys of their own and have it claim anything, so the claim does not account for the change.',
+      evidence: { ...evidence, wellKnownSealer: false },
+    });
   }
   const superseded = proving.find((p) => p.aligned && coversAtLeast(p, sig));
   if (superseded) {
@@ -189,8 +211,7 @@ function describeKey(sig: DkimSignatureResult): string {
 }
 
 function describeProof(sig: DkimSignatureResult): string {
-  const aligned = sig.aligned ? 'the From domain' : `${sig.tags.domain}, a third party to the From domain (not aligned)`;
-  return `Signature by ${aligned}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
+  return `Signature by the From domain ${sig.tags.domain}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
 }
 
 function describeFailure(sig: DkimSignatureResult): string {

@@ -103,6 +103,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'The key lookup failed with a DNS error, so the signature could not be checked. Re-run later or supply the key.',
   },
+  'signature-not-aligned': {
+    verdict: 'unverifiable',
+    text: "A signature verifies, but by a domain that is not the From domain's: it proves that this domain sent these bytes, not that the From domain did. Anyone can sign a message bearing any From with a domain of their own.",
+  },
   'body-hash-mismatch-key-unknown': {
     verdict: 'unverifiable',
     text: 'The body does not match the hash in the signature, but without the key it cannot be told whether the signature was ever genuine.',

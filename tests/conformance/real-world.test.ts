@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
-import { CORPUS_SKIP_NOTE, GENUINE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+import { CORPUS_SKIP_NOTE, GENUINE, GENUINE_THIRD_PARTY, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
 
 /**
  * Real signed mail with archived keys, and tampered copies of it (see ../shared/corpus/MANIFEST.md).
@@ -32,6 +32,16 @@ const KEY_ABSENT: Array<[string, string]> = [
 const analyze = (set: string, path: string) => analyzeMessage({ raw: corpusFile(set, path), format: 'eml' }, dnsJsonLookup(set));
 
 describe.skipIf(!HAS_CORPUS)(`real-world corpus${CORPUS_SKIP_NOTE}`, () => {
+  // The signature is genuine and passes, but it is a third party's: it proves what that domain
+  // sent, not that the From domain sent it.
+  it.each(GENUINE_THIRD_PARTY)('%s %s passes, by a third party: unverifiable, signature-not-aligned', async (set, path) => {
+    const analysis = await analyze(set, path);
+    expect(analysis.verdict.verdict).toBe('unverifiable');
+    expect(analysis.verdict.reasons).toEqual(['signature-not-aligned']);
+    expect(analysis.signatures.some((s) => s.outcome === 'pass' && !s.aligned && s.key?.fingerprint)).toBe(true);
+    expect(analysis.verdict.explanation).toMatch(/is not the From domain/);
+  });
+
   it.each(GENUINE)('%s %s is verified', async (set, path) => {
     const analysis = await analyze(set, path);
     expect(analysis.verdict.verdict, analysis.verdict.explanation).toBe('verified');

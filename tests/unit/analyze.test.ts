@@ -88,13 +88,25 @@ describe('analyzeMessage: verified', () => {
     expect(a.signatures[0]!.key).toMatchObject({ keyType: 'ed25519', bits: 256, strong: true, fingerprint: sha256(ed.spki) });
   });
 
-  it('counts a third-party signer (d= not the From domain) as proof, recorded as not aligned', async () => {
+  // A forger can put any From on a message and sign it with a domain of their own.
+  it('a third-party signer (d= not the From domain) proves nothing about the From: unverifiable, signature-not-aligned', async () => {
     const message = await signed(plainMessage(), { key: rsa2048, domain: 'esp.example.net', selector: 'mta', signTime: SIGN_TIME });
     const a = await analyze(message, tableLookup({ 'mta._domainkey.esp.example.net': rsa2048.txt }));
-    expect(a.verdict.verdict).toBe('verified');
-    expect(a.verdict.reasons).toEqual(['dkim-verified']);
+    expect(a.signatures[0]!.outcome).toBe('pass');
     expect(a.signatures[0]!.aligned).toBe(false);
-    expect(a.verdict.explanation).toContain('not aligned');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-not-aligned']);
+    expect(a.verdict.provenBy).toEqual([]);
+    expect(a.verdict.explanation).toContain('esp.example.net is not the From domain');
+  });
+
+  it('a signature by a subdomain of the From domain, or by its parent, is aligned (relaxed alignment) and proves', async () => {
+    for (const domain of ['mail.example.com']) {
+      const message = await signed(plainMessage(), { key: rsa2048, domain, selector: 'sel1', signTime: SIGN_TIME });
+      const a = await analyze(message, tableLookup({ [`sel1._domainkey.${domain}`]: rsa2048.txt }));
+      expect(a.signatures[0]!.aligned, domain).toBe(true);
+      expect(a.verdict.verdict, domain).toBe('verified');
+    }
   });
 
   it('tries every candidate key of a selector and keeps the one that verifies', async () => {
@@ -390,6 +402,23 @@ describe('analyzeMessage: expiry is judged at the message time', () => {
     expect(a.verdict.reasons).toEqual(['signature-expired']);
   });
 
+  // An unsigned Date is anyone's to edit: it must not decide whether a signature had expired.
+  it('a Date the signature does not cover is not the time expiry is judged at: the signed t= is', async () => {
+    const options = {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + HOUR), headerList: 'From:To:Subject:Message-ID',
+    };
+    const message = await signed(plainMessage({ date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), options);
+    const edited = message.replace('Tue, 15 Mar 2016 09:26:50 +0000', new Date(SIGN_TIME.getTime() + 60_000).toUTCString().replace('GMT', '+0000'));
+    expect(edited).not.toBe(message);
+    const [a, b] = [await analyze(message, tableLookup({ [NAME]: rsa2048.txt })), await analyze(edited, tableLookup({ [NAME]: rsa2048.txt }))];
+    for (const x of [a, b]) {
+      expect(x.judgedAtSource).toBe('signature-t');
+      expect(x.judgedAt).toBe(SIGN_TIME.toISOString());
+    }
+    expect(a.signatures[0]!.outcome).toBe(b.signatures[0]!.outcome);
+    expect(a.verdict.reasons).toEqual(b.verdict.reasons);
+  });
+
   it('x= after the Date but years before today still verifies', async () => {
     const expires = new Date(SIGN_TIME.getTime() + 7 * 24 * HOUR);
     expect(expires.getTime()).toBeLessThan(Date.now());
@@ -608,13 +637,17 @@ describe('analyzeMessage: several signatures', () => {
     expect(a.signatures.map((s) => s.outcome)).toEqual(['pass', 'body-modified']);
     expect(a.verdict.verdict).toBe('suspicious');
     expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
-    expect(a.verdict.provenBy).toEqual([0]);
+    // the relay's signature passes, but it is not the From domain's: it proves nothing here
+    expect(a.verdict.provenBy).toEqual([]);
   });
 });
 
 describe('analyzeMessage: ARC', () => {
+  const LIST_SEALER = 'lists.example.net';
+  /** on mailauth's trust list; the tests hold its key, as they hold every key */
+  const WELL_KNOWN_SEALER = 'googlegroups.com';
   /** The author's message, changed by a list (Subject tag, footer) and ARC-sealed by it. */
-  async function listCopy(sealerSaw: string): Promise<string> {
+  async function listCopy(sealerSaw: string, sealer = LIST_SEALER): Promise<string> {
     const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const [head, ...rest] = original.split('\r\n\r\n');
     const listed =
@@ -622,7 +655,7 @@ describe('analyzeMessage: ARC', () => {
       `${rest.join('\r\n\r\n')}--\r\nnumbers mailing list\r\n`;
     const seal = await createSeal(Buffer.from(listed, 'latin1'), {
       seal: {
-        signingDomain: 'lists.example.net',
+        signingDomain: sealer,
         selector: 'arc',
         privateKey: otherRsa2048.privatePem,
         cv: 'none',
@@ -634,19 +667,38 @@ describe('analyzeMessage: ARC', () => {
     return `${seal.headers.join('\r\n')}\r\n${listed}`;
   }
   const keys = (): ReturnType<typeof tableLookup> =>
-    tableLookup({ [NAME]: rsa2048.txt, 'arc._domainkey.lists.example.net': otherRsa2048.txt });
+    tableLookup({ [NAME]: rsa2048.txt, 'arc._domainkey.lists.example.net': otherRsa2048.txt, 'arc._domainkey.googlegroups.com': otherRsa2048.txt });
 
-  it('a failure the ARC sealer saw pass on arrival is explained, not suspicious; ARC alone does not verify', async () => {
-    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
+  it('a failure a well-known ARC sealer saw pass on arrival is explained, not suspicious; ARC alone does not verify', async () => {
+    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1', WELL_KNOWN_SEALER), keys());
     expect(a.signatures[0]!.outcome).toBe('body-modified');
     expect(a.arc).toMatchObject({ result: 'pass', sealerSawDkim: [{ result: 'pass', domain: 'example.com' }] });
-    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: 'lists.example.net', cv: 'none', amsDomain: 'lists.example.net' })]);
-    // lists.example.net is not a well-known ARC sealer: explained, but with a warning naming it.
-    expect(a.findings).toContainEqual(
-      expect.objectContaining({ code: 'dkim-broken-by-intermediary', severity: 'warning', text: expect.stringMatching(/lists\.example\.net is not a well-known ARC sealer/) }),
-    );
+    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: WELL_KNOWN_SEALER, cv: 'none', amsDomain: WELL_KNOWN_SEALER })]);
+    expect(a.findings).toContainEqual(expect.objectContaining({ code: 'dkim-broken-by-intermediary', severity: 'info' }));
     expect(a.verdict.verdict).toBe('unverifiable');
     expect(a.verdict.reasons).toContain('arc-only');
+  });
+
+  // Anyone can seal a chain with keys of their own and have it say the signature passed: a
+  // forger's own seal must not turn evidence of tampering into "no proof either way".
+  it('a failure that a sealer outside the well-known list claims passed on arrival stays suspicious, and the claim is noted', async () => {
+    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
+    expect(a.arc).toMatchObject({ result: 'pass', sealerSawDkim: [{ result: 'pass', domain: 'example.com' }] });
+    expect(a.findings.map((f) => f.code)).not.toContain('dkim-broken-by-intermediary');
+    expect(a.findings).toContainEqual(
+      expect.objectContaining({ code: 'arc-sealer-not-trusted', severity: 'warning', text: expect.stringMatching(/lists\.example\.net is not a well-known ARC sealer/) }),
+    );
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+  });
+
+  it('a forger who seals an altered message and signs it with a domain of their own gets suspicious, not verified', async () => {
+    const listed = await listCopy('dkim=pass header.d=example.com header.s=sel1');
+    const own = await signatureFor(listed, { key: otherRsa2048, domain: 'lists.example.net', selector: 'own', signTime: SIGN_TIME });
+    const a = await analyze(own + listed, tableLookup({ [NAME]: rsa2048.txt, 'arc._domainkey.lists.example.net': otherRsa2048.txt, 'own._domainkey.lists.example.net': otherRsa2048.txt }));
+    expect(a.signatures.map((s) => s.outcome)).toEqual(['pass', 'body-modified']);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
   });
 
   it('a failure the ARC sealer did not see pass stays suspicious', async () => {
@@ -658,18 +710,19 @@ describe('analyzeMessage: ARC', () => {
 
   // Regression: a failure explained by ARC used to fall back to `signature-malformed` (decide.ts).
   it('a failure explained by ARC is not called a malformed signature', async () => {
-    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1'), keys());
+    const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1', WELL_KNOWN_SEALER), keys());
     expect(a.verdict.reasons).not.toContain('signature-malformed');
   });
 
   /** The list copy with its ARC-Seal replaced by a hand-signed one whose tag list is `tags`. */
   const resealed = async (tags: string): Promise<string> =>
-    handResealed(await listCopy('dkim=pass header.d=example.com header.s=sel1'), { privateKeyPem: otherRsa2048.privatePem, tags });
+    handResealed(await listCopy('dkim=pass header.d=example.com header.s=sel1', WELL_KNOWN_SEALER), { privateKeyPem: otherRsa2048.privatePem, tags });
   const sealTime = Math.floor(SIGN_TIME.getTime() / 1000) + 60;
 
   it('a hand-made seal with a valid tag list passes (the control for the cases below)', async () => {
-    const a = await analyze(await resealed(`i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc`), keys());
+    const a = await analyze(await resealed(`i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=${WELL_KNOWN_SEALER}; s=arc`), keys());
     expect(a.arc.result).toBe('pass');
+    expect(a.findings.map((f) => f.code)).toContain('dkim-broken-by-intermediary');
     expect(a.verdict.verdict).toBe('unverifiable');
   });
 
@@ -695,15 +748,15 @@ describe('analyzeMessage: ARC', () => {
   // mailauth's lenient mode validates these chains; RFC 6376 section 3.2 makes each tag list
   // invalid, and an invalid chain must not explain away a failed signature.
   it.each([
-    ['a repeated tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc; s=arc`],
-    ['a tag name in upper case', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; S=arc`],
-    ['an empty tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc;; x=1`],
-    ['a tag name that is not a name', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=arc; _=`],
+    ['a repeated tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=${WELL_KNOWN_SEALER}; s=arc; s=arc`],
+    ['a tag name in upper case', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=${WELL_KNOWN_SEALER}; S=arc`],
+    ['an empty tag', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=${WELL_KNOWN_SEALER}; s=arc;; x=1`],
+    ['a tag name that is not a name', `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=${WELL_KNOWN_SEALER}; s=arc; _=`],
   ])('a seal with %s fails the chain, and the failed signature stays suspicious', async (_what, tags) => {
     const a = await analyze(await resealed(tags), keys());
     expect(a.arc.result).toBe('fail');
     expect(a.arc.reason).toMatch(/arc-tag-syntax.*RFC 8617 rejects/);
-    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: 'lists.example.net' })]);
+    expect(a.arc.instances).toEqual([expect.objectContaining({ i: 1, sealDomain: WELL_KNOWN_SEALER })]);
     expect(a.findings.map((f) => f.code)).not.toContain('dkim-broken-by-intermediary');
     expect(a.verdict.verdict).toBe('suspicious');
     expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
