@@ -62,23 +62,29 @@ export function auditSignedHeaders(fields: HeaderField[], signatures: DkimSignat
  * part is the text, where parts begin, how they decode. Many signers leave them out of h=
  * (Gmail does), so a copy added to a verified message changes what the reader sees without
  * breaking the signature, and mail programs differ in which copy they use. One copy unsigned is
- * normal; two, when no verifying signature covers the field, are a red flag.
+ * normal; two, when no verifying signature aligned with the From domain covers the field, are a
+ * red flag. A signature by another domain does not count: a forger who adds a copy can sign both
+ * copies with a domain of their own (h= naming the field twice), and then no count is off.
  */
 function auditUnsignedContentFields(fields: HeaderField[], signatures: DkimSignatureResult[]): Finding[] {
   const proving = signatures.filter((s) => s.outcome === 'pass');
   if (!proving.length) return [];
   return ['content-type', 'content-transfer-encoding'].flatMap((name) => {
     const present = fields.filter((f) => f.name === name);
-    if (present.length < 2 || proving.some((s) => s.tags.signedHeaders.includes(name))) return [];
+    if (present.length < 2 || proving.some((s) => s.aligned && s.tags.signedHeaders.includes(name))) return [];
+    const coveredByUnaligned = proving.filter((s) => s.tags.signedHeaders.includes(name)).map(signatureLabel);
     return [
       {
         code: 'content-header-ambiguous',
         severity: 'red-flag' as const,
-        text: `The message has ${present.length} ${displayName(name)} headers and no verifying signature covers any of them: one was added after signing, and the copy a mail program uses decides how the signed body is shown.`,
+        text:
+          `The message has ${present.length} ${displayName(name)} headers and no verifying signature by the From domain covers them: one was added after signing, and the copy a mail program uses decides how the signed body is shown.` +
+          (coveredByUnaligned.length ? ` ${coveredByUnaligned.join(', ')} covers them, but a signature by another domain proves nothing about what the From domain sent.` : ''),
         evidence: {
           header: name,
           present: present.length,
           signatures: proving.map(signatureLabel),
+          coveredByUnaligned,
           values: present.slice(0, 10).map((f) => f.value.slice(0, 500)),
           positions: present.slice(0, 10).map((f) => f.position),
         },

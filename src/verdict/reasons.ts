@@ -39,7 +39,7 @@ export const REASONS = {
   },
   'content-header-ambiguous': {
     verdict: 'suspicious',
-    text: 'Content-Type or Content-Transfer-Encoding appears twice and no signature covers it: one copy was added after signing, and it changes how mail programs show the signed body.',
+    text: 'Content-Type or Content-Transfer-Encoding appears twice and no signature by the From domain covers it: one copy was added after signing, and it changes how mail programs show the signed body.',
   },
   'part-header-end-ambiguous': {
     verdict: 'suspicious',
@@ -47,7 +47,7 @@ export const REASONS = {
   },
   'boundary-not-the-body': {
     verdict: 'suspicious',
-    text: "The unsigned Content-Type names a MIME boundary that is not the one the body's parts begin with: mail programs show parts other than the message's own, as a replaced Content-Type makes them.",
+    text: "The Content-Type, which the From domain's signature does not cover, names a MIME boundary that is not the one the body's parts begin with, or one that mail programs read differently: they show parts other than the message's own, as a replaced Content-Type makes them.",
   },
   'header-bare-cr': {
     verdict: 'suspicious',
