@@ -96,17 +96,33 @@ function auditUnsignedContentFields(fields: HeaderField[], signatures: DkimSigna
 /** Content after the signed length (l=) is what an attacker appends to a genuine message. */
 export function auditBodyLength(signatures: DkimSignatureResult[]): Finding[] {
   const findings: Finding[] = [];
+  // A second signature by the From domain over the whole body (an application signs with l=,
+  // the outbound server again without) covers what the first leaves out: then the unsigned tail
+  // is only a fact about the first signature, not content nobody signed.
+  const wholeBody = signatures.find(
+    (s) => s.outcome === 'pass' && s.aligned && s.tags.bodyLength === null && s.key?.strong === true && s.key.compromised === null && s.tags.signedHeaders.includes('from'),
+  );
   for (const sig of signatures) {
     if (sig.outcome !== 'pass' || sig.tags.bodyLength === null) continue;
     const signed = sig.bodyBytesSigned ?? 0;
     const total = sig.bodyBytesTotal ?? 0;
     if (total <= signed) continue;
-    findings.push({
-      code: 'body-content-after-l',
-      severity: 'red-flag',
-      text: `The signature by ${sig.tags.domain} covers only the first ${signed} bytes of the body (l=${sig.tags.bodyLength}); ${total - signed} more bytes follow that nobody signed.`,
-      evidence: { signature: signatureLabel(sig), l: sig.tags.bodyLength, signedBytes: signed, totalBytes: total, unsignedBytes: total - signed },
-    });
+    const evidence = { signature: signatureLabel(sig), l: sig.tags.bodyLength, signedBytes: signed, totalBytes: total, unsignedBytes: total - signed };
+    findings.push(
+      wholeBody
+        ? {
+            code: 'body-content-after-l',
+            severity: 'info',
+            text: `The signature by ${sig.tags.domain} covers only the first ${signed} bytes of the body (l=${sig.tags.bodyLength}); the ${total - signed} bytes after them are covered by ${signatureLabel(wholeBody)}, a signature by the From domain over the whole body.`,
+            evidence: { ...evidence, coveredBy: signatureLabel(wholeBody) },
+          }
+        : {
+            code: 'body-content-after-l',
+            severity: 'red-flag',
+            text: `The signature by ${sig.tags.domain} covers only the first ${signed} bytes of the body (l=${sig.tags.bodyLength}); ${total - signed} more bytes follow that nobody signed.`,
+            evidence,
+          },
+    );
   }
   return findings;
 }

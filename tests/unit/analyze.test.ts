@@ -226,6 +226,29 @@ describe('analyzeMessage: l= body length', () => {
     });
   });
 
+  // An application signs with l=, the outbound server appends its footer and signs the whole
+  // body again: the footer is signed, by the From domain.
+  it('content past l= that another signature by the From domain covers is not a red flag', async () => {
+    const message = await signed(plainMessage({ body }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, maxBodyLength: Buffer.byteLength(body),
+    });
+    const footed = `${message}--\r\nSent from the example.com gateway\r\n`;
+    const outbound = await signatureFor(footed, { key: otherRsa2048, domain: 'example.com', selector: 'mta', signTime: SIGN_TIME });
+    const keys = { [NAME]: rsa2048.txt, 'mta._domainkey.example.com': otherRsa2048.txt };
+    const a = await analyze(outbound + footed, tableLookup(keys));
+    expect(a.signatures.map((s) => s.outcome)).toEqual(['pass', 'pass']);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.provenBy).toEqual([0]);
+    expect(a.findings).toContainEqual(
+      expect.objectContaining({ code: 'body-content-after-l', severity: 'info', evidence: expect.objectContaining({ coveredBy: '#1 d=example.com s=mta' }) }),
+    );
+    // a third party's whole-body signature does not cover it: anyone can append and sign
+    const relayed = await signatureFor(footed, { key: otherRsa2048, domain: 'relay.example.net', selector: 'r', signTime: SIGN_TIME });
+    const b = await analyze(relayed + footed, tableLookup({ ...keys, 'r._domainkey.relay.example.net': otherRsa2048.txt }));
+    expect(b.verdict.verdict).toBe('suspicious');
+    expect(b.verdict.reasons).toEqual(['body-content-after-l']);
+  });
+
   it('an l= covering the whole body verifies', async () => {
     const message = await signed(plainMessage({ body }), {
       key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, maxBodyLength: Buffer.byteLength(body),
