@@ -1,6 +1,7 @@
 import { describeBodyTail } from './body-tail.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
+import { auditKeyTestingMode } from './key-testing-mode.ts';
 import { auditLenientAcceptance } from './lenient-acceptance.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from './part-headers.ts';
 import { auditProviderFingerprints } from './provider-fingerprints.ts';
@@ -21,6 +22,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   describeBodyTail,
   auditVisibleHeaders,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
+  (c) => auditKeyTestingMode(c.signatures),
   (c) => auditWeakHash(c.signatures),
   (c) => auditLenientAcceptance(c.signatures),
   auditTimeline,

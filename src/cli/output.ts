@@ -4,6 +4,24 @@ export const DEFAULT_DB = './leakcheck.db';
 
 export type Output = NodeJS.WritableStream;
 
+/**
+ * The exit status when the reader of stdout went away before the output was complete
+ * (`leakcheck export … | head`): 141, what a shell reports for cat, grep or git ended by SIGPIPE
+ * (128 + 13). Node ignores SIGPIPE, so a write fails with EPIPE instead. Not 0: the command did not
+ * finish, and 0 would turn a `verify --fail-on` failure into a success whenever the summary found
+ * no reader.
+ */
+export const EXIT_STDOUT_CLOSED = 141;
+
+// Listened for as the CLI loads, because every command writes to stdout (some through write()
+// below, some directly), and an 'error' event nobody listens for ends the process with a stack
+// trace. Nothing is lost by stopping: what stdout carries is read from the database, which is
+// written before anything is printed.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT_STDOUT_CLOSED);
+});
+
 export async function openOutput(path: string | undefined): Promise<Output> {
   if (!path) return process.stdout;
   const stream = createWriteStream(path);

@@ -28,6 +28,25 @@ export function parseTags(record: string): Map<string, string> {
   return tags;
 }
 
+/**
+ * Tag names (lower case) that a tag list gives more than once. RFC 6376 section 3.2 makes such a
+ * list invalid as a whole. Compared without case because mailauth's lenient mode folds tag names
+ * to lower case and keeps the last of them: `p=…; P=…` is a repeated p= to the verifier.
+ */
+export function repeatedTagNames(record: string): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const part of record.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    if (!name) continue;
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  return [...repeated];
+}
+
 // The same few keys sign thousands of messages: parsing (DER import, export, two hashes) is done
 // once per distinct record. Bounded, so that a hostile dump of unique records cannot grow it.
 const parsedKeys = new Map<string, ParsedKey>();
@@ -46,12 +65,22 @@ export function parseKeyRecord(txt: string): ParsedKey {
 function parseKeyRecordUncached(txt: string): ParsedKey {
   const tags = parseTags(txt);
   const empty = { revoked: false, keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, publicKey: null };
+  // Checked before anything is read: we would measure the first p= and mailauth verifies with the
+  // last, so a record with two keys in it could be described as the one and prove with the other.
+  const repeated = repeatedTagNames(txt);
+  if (repeated.length) {
+    const names = repeated.map((name) => `${name}=`).join(', ');
+    return { ...empty, error: `${names} ${repeated.length > 1 ? 'appear' : 'appears'} more than once, which makes the record invalid (RFC 6376 section 3.2)` };
+  }
   if (!tags.has('p')) return { ...empty, error: 'no p= tag' };
   const p = (tags.get('p') ?? '').replace(/\s+/g, '');
   if (p === '') return { ...empty, revoked: true, error: 'key revoked (empty p=)' };
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(p)) return { ...empty, error: 'p= is not base64' };
   const raw = Buffer.from(p, 'base64');
-  const declared = (tags.get('k') ?? 'rsa').toLowerCase();
+  // k= defaults to rsa (RFC 6376 section 3.6.1), but mailauth's lenient mode verifies with a
+  // record that leaves k= out (or empty) whatever type its key is, as it verifies the signature:
+  // the key is then measured for what it is. A k= that is given must match the key.
+  const declared = (tags.get('k') ?? '').trim().toLowerCase();
   const attempts: Array<() => KeyObject> =
     raw.length === 32
       ? [() => createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })]
@@ -68,7 +97,7 @@ function parseKeyRecordUncached(txt: string): ParsedKey {
     }
     const type = key.asymmetricKeyType;
     if (type !== 'rsa' && type !== 'ed25519') return { ...empty, error: `unsupported key type ${type ?? 'unknown'}` };
-    if (declared !== type) return { ...empty, error: `k=${declared} but the key is ${type}` };
+    if (declared && declared !== type) return { ...empty, error: `k=${declared} but the key is ${type}` };
     const der = key.export({ format: 'der', type: 'spki' });
     return {
       revoked: false,

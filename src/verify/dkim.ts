@@ -1,7 +1,7 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
 import './linear-trim-stand-in.ts';
-import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
@@ -77,6 +77,11 @@ export interface DkimSignatureResult {
   bodyBytesSigned: number | null;
   bodyBytesTotal: number | null;
   warnings: string[];
+  /**
+   * The key record mailauth verified with has the flag t=y: the domain was testing DKIM
+   * (RFC 6376 section 3.6.1). Optional, as results made without a verifier leave it out.
+   */
+  testing?: boolean;
 }
 
 export interface DkimVerification {
@@ -255,6 +260,9 @@ async function describeResult(
     }
   }
   const parsed = record ? parseKeyRecord(record.txt) : null;
+  const unusable = parsed ? unusableKey(parsed, result) : null;
+  // A key not measured as the one that verified is recorded unmeasured, never as another key.
+  const measured = unusable ? null : parsed;
   const key: KeyUsed | null =
     record && parsed && name
       ? {
@@ -265,12 +273,12 @@ async function describeResult(
           fetchedAt: record.fetchedAt ?? null,
           firstSeen: record.firstSeen ?? null,
           lastSeen: record.lastSeen ?? null,
-          keyType: parsed.keyType,
-          bits: parsed.bits,
-          fingerprint: parsed.fingerprint,
-          fingerprintMd5: parsed.fingerprintMd5,
+          keyType: measured?.keyType ?? null,
+          bits: measured?.bits ?? null,
+          fingerprint: measured?.fingerprint ?? null,
+          fingerprintMd5: measured?.fingerprintMd5 ?? null,
           revoked: parsed.revoked,
-          strong: isStrongKey(parsed),
+          strong: measured ? isStrongKey(measured) : false,
           compromised: record.compromised ?? null,
         }
       : null;
@@ -281,12 +289,19 @@ async function describeResult(
   // way (the last d=, l=0x10 as 16): such a signature can be made to say what an attacker wants,
   // so it is never proof.
   const invalidTagList = tags.duplicateTags.length > 0 || warnings.includes('tag-syntax');
-  const outcome = invalidTagList && classify(result, comment, keyLookup, parsed) === 'pass' ? 'malformed' : classify(result, comment, keyLookup, parsed);
+  const classified = classify(result, comment, keyLookup, parsed);
+  const outcome: SignatureOutcome = invalidTagList && classified === 'pass' ? 'malformed' : unusable ? 'key-invalid' : classified;
+  const mailauthSaid = `mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}`;
   return {
     index,
     tags: result.canonBodyLengthLimited && typeof result.canonBodyLengthLimit === 'number' ? { ...tags, bodyLength: result.canonBodyLengthLimit } : tags,
     result: result.status.result,
-    comment: invalidTagList && outcome === 'malformed' ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}` : comment,
+    comment:
+      invalidTagList && outcome === 'malformed'
+        ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; ${mailauthSaid}`
+        : outcome === 'key-invalid' && unusable
+          ? `key record rejected: ${unusable}${comment ? `; mailauth: ${comment}` : ''}`
+          : comment,
     outcome,
     keyName: name,
     key,
@@ -296,7 +311,43 @@ async function describeResult(
     bodyBytesSigned: result.canonBodyLength ?? null,
     bodyBytesTotal: result.canonBodyLengthTotal ?? null,
     warnings,
+    testing: result.status.testing === true,
   };
+}
+
+/**
+ * Why the key record mailauth verified a signature with is no key to rely on, or null. mailauth's
+ * lenient mode reads records RFC 6376 rejects (a repeated tag, of which it keeps the last), and the
+ * key measured here (type, bits, fingerprint, the compromised list) must be the key that verified:
+ * a record we cannot read, or a key that is not the one mailauth used, never proves.
+ */
+function unusableKey(parsed: ParsedKey, result: DKIMResult): string | null {
+  // mailauth read no key from the record: its own outcome (no key, invalid key, …) stands
+  if (!result.publicKey || parsed.revoked) return null;
+  if (parsed.error) return parsed.error;
+  if (parsed.fingerprint !== fingerprintOfPem(result.publicKey)) return 'the key mailauth verified with is not the key measured from the record';
+  return null;
+}
+
+// mailauth hands back the key it used as PEM: the same few keys for thousands of signatures, so
+// each is read once. Bounded, so that a hostile dump of unique keys cannot grow it.
+const pemFingerprints = new Map<string, string | null>();
+const PEM_FINGERPRINTS_MAX = 10_000;
+
+/** sha256 of the DER SubjectPublicKeyInfo of a PEM public key, as parseKeyRecord measures it. */
+function fingerprintOfPem(pem: string): string | null {
+  let fingerprint = pemFingerprints.get(pem);
+  if (fingerprint === undefined) {
+    try {
+      const der = createPublicKey(pem).export({ format: 'der', type: 'spki' });
+      fingerprint = createHash('sha256').update(der).digest('hex');
+    } catch {
+      fingerprint = null;
+    }
+    if (pemFingerprints.size >= PEM_FINGERPRINTS_MAX) pemFingerprints.clear();
+    pemFingerprints.set(pem, fingerprint);
+  }
+  return fingerprint;
 }
 
 function unprocessed(index: number, tags: SignatureTags): DkimSignatureResult {
@@ -318,6 +369,7 @@ function unprocessed(index: number, tags: SignatureTags): DkimSignatureResult {
     bodyBytesSigned: null,
     bodyBytesTotal: null,
     warnings: [],
+    testing: false,
   };
 }
 

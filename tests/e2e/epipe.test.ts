@@ -1,0 +1,75 @@
+/**
+ * `leakcheck export … | head`: when the reader of stdout goes away, every command that writes to
+ * stdout ends quietly with 141 (what a shell reports for a program ended by SIGPIPE), never with
+ * a stack trace. Red-team finding 09.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+
+const STDOUT_CLOSED = 141;
+
+/**
+ * Runs the CLI with stdout a pipe whose reader is closed at once: the command's first write to
+ * stdout fails with EPIPE. The CLI takes far longer to start than the pipe takes to close.
+ */
+function runWithReaderGone(args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
+describe('a closed stdout ends a command quietly', () => {
+  const tmp = tempDir();
+  const db = join(tmp.path, 'demo.db');
+
+  beforeAll(() => {
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(verify.status, verify.stderr).toBe(0);
+  });
+  afterAll(() => tmp.cleanup());
+
+  const Q1_BUDGET = 'inbox/2017-02-14 Q1 budget.eml';
+  it.each([
+    ['export', '--format', 'jsonl'],
+    ['export', '--format', 'csv'],
+    ['report'],
+    ['report', '--format', 'json'],
+    ['report', '--format', 'md'],
+    ['report', '--format', 'html'],
+    ['show', Q1_BUDGET],
+    ['show', '--json', Q1_BUDGET],
+    ['keys', 'list'],
+    ['keys', 'list', '--json'],
+    ['keys', 'export'],
+    ['manifest'],
+    ['custody'],
+    ['documents'],
+  ].map((args) => [args.join(' '), args] as const))('%s', async (_, args) => {
+    const result = await runWithReaderGone([...args, '--db', db]);
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(STDOUT_CLOSED);
+  });
+
+  it('verify, whose summary finds no reader, has stored its run before it ends', async () => {
+    const fresh = join(tmp.path, 'fresh.db');
+    const result = await runWithReaderGone(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', fresh, '--quiet']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(STDOUT_CLOSED);
+    const exported = runCli(['export', '--format', 'jsonl', '--db', fresh]);
+    const reference = runCli(['export', '--format', 'jsonl', '--db', db]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(reference.stdout.trim().split('\n').length);
+  });
+});
