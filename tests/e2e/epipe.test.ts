@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
 
 const STDOUT_CLOSED = 141;
 
@@ -30,14 +30,7 @@ function runWithReaderGone(args: string[]): Promise<{ status: number | null; sig
 }
 
 describe('a closed stdout ends a command quietly', () => {
-  const tmp = tempDir();
-  const db = join(tmp.path, 'demo.db');
-
-  beforeAll(() => {
-    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
-  });
-  afterAll(() => tmp.cleanup());
+  const { db, dir } = verifiedDemoDatabase();
 
   const Q1_BUDGET = 'inbox/2017-02-14 Q1 budget.eml';
   it.each([
@@ -63,7 +56,7 @@ describe('a closed stdout ends a command quietly', () => {
   });
 
   it('verify, whose summary finds no reader, has stored its run before it ends', async () => {
-    const fresh = join(tmp.path, 'fresh.db');
+    const fresh = join(dir, 'fresh.db');
     const result = await runWithReaderGone(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', fresh, '--quiet']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(STDOUT_CLOSED);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
 
 /** What the demo dump's labels say the counts are. */
 const LABELS = JSON.parse(readFileSync(join(ROOT, 'fixtures/demo-expected.json'), 'utf8')) as Array<{ verdict?: string }>;
@@ -12,13 +12,7 @@ const COUNTS = {
 };
 
 describe('reports, show, exit codes and colours on the demo dump', () => {
-  const tmp = tempDir();
-  const db = join(tmp.path, 'demo.db');
-  beforeAll(() => {
-    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
-  });
-  afterAll(() => tmp.cleanup());
+  const { db, dir } = verifiedDemoDatabase();
 
   const rows = () =>
     runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; index: number; sha256: string; message_id: string; verdict: string });
@@ -78,7 +72,7 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
   it('--fail-on unverifiable exits 1; without it, 0; a broken database exits 3', () => {
     expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'unverifiable']).status).toBe(1);
     expect(runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
-    expect(runCli(['report', '--db', join(tmp.path, 'missing.db')]).status).toBe(3);
+    expect(runCli(['report', '--db', join(dir, 'missing.db')]).status).toBe(3);
   });
 
   it('colours only when asked: FORCE_COLOR gives ANSI codes, NO_COLOR wins over it, pipes get none', () => {

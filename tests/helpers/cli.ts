@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_DUMP = join(ROOT, 'fixtures/demo-dump');
@@ -28,4 +29,19 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 export function tempDir(prefix = 'leakcheck-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A database of the demo dump (`db`), verified offline before the tests of the calling describe
+ * block, in a temporary directory (`dir`, for the block's other files) removed after them.
+ */
+export function verifiedDemoDatabase(): { db: string; dir: string } {
+  const tmp = tempDir();
+  const db = join(tmp.path, 'demo.db');
+  beforeAll(() => {
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(verify.status, verify.stderr).toBe(0);
+  });
+  afterAll(() => tmp.cleanup());
+  return { db, dir: tmp.path };
 }
