@@ -3,7 +3,7 @@ import type { DiscoveredFile } from '../discover/types.ts';
 import { splitMbox } from '../read/mbox-split.ts';
 import { ReadError } from '../read/types.ts';
 import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
-import { locateZipEntries, type LocatedZipEntry, type ZipEntryLocation } from '../read/zip.ts';
+import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type LocatedZipEntry, type UnlistedBytes, type ZipEntryLocation } from '../read/zip.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { DerivedPath } from './derived-paths.ts';
 import { analyzeStream, joinNotes, sha256Of, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
@@ -15,6 +15,8 @@ import type { Analyzer } from './worker-pool.ts';
  * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
  * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
  * too large) are recorded as such; directories and entries that are not emails are left alone.
+ * Bytes of the archive that no listed entry accounts for are recorded on the archive's row
+ * (reason `unlisted-bytes`): they may be entries that other tools read.
  */
 export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
@@ -25,16 +27,15 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
   const notes: string[] = [];
   let emails = 0;
   let error: ReadError | null = null;
-  // A zip may hold two entries of one name (tools then disagree on which one is "the" file: a
-  // way to show different readers different mail), or names that are made safe alike. Each
-  // gets a row of its own: the first by its name, the others by their place in the archive.
-  const firstWithName = new Map<string, number>();
+  // A zip may hold two entries of one name (tools then disagree on which one is "the" file:
+  // `unzip -o` keeps the last, others the first; a way to show different readers different
+  // mail), or names that are made safe alike. No entry of such a name takes the name alone,
+  // each is told by its place in the archive, and each row names the others.
+  const sharedNames = await entriesSharingNames(file.absPath);
   const pathOf = ({ safeName, index }: { safeName: string; index: number }): DerivedPath => {
-    const first = firstWithName.get(safeName);
-    if (first === undefined) firstWithName.set(safeName, index);
-    const label = first === undefined ? safeName : `${safeName}#entry-${index}`;
-    const { path, note } = sink.paths.claim(`${file.relPath}!${label}`);
-    return { path, note: joinNotes(first === undefined ? null : `another entry of the archive (entry ${first}) has the same name`, note) };
+    const withName = sharedNames.get(safeName);
+    const { path, note } = sink.paths.claim(`${file.relPath}!${withName ? `${safeName}#entry-${index}` : safeName}`);
+    return { path, note: joinNotes(withName && othersWithName(withName, index), note) };
   };
   const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
     path,
@@ -112,8 +113,15 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     return count;
   };
   const pending = new Set<Promise<void>>();
+  let unlisted: UnlistedBytes | null = null;
+  const listing = locateZipEntries(file.absPath);
   try {
-    for await (const item of locateZipEntries(file.absPath)) {
+    for (let next = await listing.next(); ; next = await listing.next()) {
+      if (next.done) {
+        unlisted = next.value;
+        break;
+      }
+      const item = next.value;
       if ('skipped' in item) {
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
         else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
@@ -127,17 +135,38 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   } finally {
+    // (a listing left before its end still holds the archive open)
+    await listing.return(null);
     await Promise.all(pending);
   }
   const final: FileRecord = {
     ...record,
     status: error ? (emails ? 'partial' : 'error') : 'ok',
-    reason: error?.code ?? (notes.length ? 'zip-limits' : null),
-    detail: error?.message ?? (notes.length ? notes.join('; ') : `${emails} email(s) inside`),
+    reason: error?.code ?? (notes.length ? 'zip-limits' : unlisted ? UNLISTED_BYTES : null),
+    detail: error?.message ?? (notes.length ? notes.join('; ') : joinNotes(`${emails} email(s) inside`, unlisted && describeUnlistedBytes(unlisted))),
     sha256: await archiveSha256,
   };
   sink.finish(final);
   return final;
+}
+
+/** The reason on an archive's row when some of its bytes are in no entry its central directory lists. */
+const UNLISTED_BYTES = 'unlisted-bytes';
+
+/** How many of the other entries of a shared name a row names. */
+const OTHERS_NAMED = 10;
+
+/** The note on the row of entry `index`, one of the entries `withName` (central directory order) sharing its name. */
+function othersWithName(withName: number[], index: number): string {
+  const others: number[] = [];
+  for (const other of withName) {
+    if (other !== index) others.push(other);
+    if (others.length === OTHERS_NAMED) break;
+  }
+  const count = withName.length - 1;
+  if (count === 1) return `another entry of the archive (entry ${others[0]}) has the same name`;
+  const more = count > others.length ? `, and ${count - others.length} more` : '';
+  return `${count} other entries of the archive (entries ${others.join(', ')}${more}) have the same name`;
 }
 
 /** Entries of an archive that are no business of a mail verifier: not recorded. */

@@ -1,6 +1,7 @@
 /**
  * A tiny zip writer for tests, able to write the archives a real writer refuses to: lying sizes,
- * hostile names, encrypted flags, entries sharing their data, a damaged central directory.
+ * hostile names, encrypted flags, entries sharing their data, a damaged central directory, bytes
+ * that the central directory does not list.
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, createDeflateRaw } from 'node:zlib';
@@ -23,11 +24,58 @@ export interface ZipEntrySpec {
   flags?: number;
   /** make this central directory entry point at the local header of entry number `shareWith` */
   shareWith?: number;
+  /** bytes written just before this entry's local header, which the central directory does not list */
+  unlistedBefore?: Buffer;
+  /**
+   * written as streaming writers do (general purpose bit 3): the local header's CRC-32 and sizes
+   * zero, a data descriptor after the data, with or without its optional signature
+   */
+  descriptor?: 'with-signature' | 'without-signature';
 }
 
 export interface ZipBuildOptions {
   /** cut the archive's central directory after this many entries' worth of bytes, keeping the end record */
   damageCentralDirectoryAfter?: number;
+  /** bytes between the central directory and the end records, which nothing lists */
+  unlistedAfterCentralDirectory?: Buffer;
+  /** the archive comment, at the end of the end record */
+  comment?: Buffer;
+  /** write the zip64 end record and its locator before the end record, as zip64 writers do */
+  zip64EndRecords?: boolean;
+  /** bytes the zip64 end record holds as its extensible data sector, its size counting them */
+  zip64ExtensibleData?: Buffer;
+  /** list the entries in the central directory in the reverse of their order in the file */
+  reverseCentralDirectory?: boolean;
+}
+
+/** A data descriptor (APPNOTE 4.3.9) with 4-byte sizes. */
+function dataDescriptor(withSignature: boolean, crc: number, compressedSize: number, size: number): Buffer {
+  const fields = Buffer.alloc(12);
+  fields.writeUInt32LE(crc >>> 0, 0);
+  fields.writeUInt32LE(compressedSize, 4);
+  fields.writeUInt32LE(size, 8);
+  return withSignature ? Buffer.concat([Buffer.from('PK\x07\x08', 'latin1'), fields]) : fields;
+}
+
+/**
+ * The zip64 end of central directory record, to be written at `recordOffset`, and its locator
+ * (APPNOTE 4.3.14-15), for a central directory at `offset`.
+ */
+function zip64EndRecords(entries: number, centralDirectoryBytes: number, offset: number, recordOffset: number, extensibleData: Buffer): Buffer {
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(BigInt(56 - 12 + extensibleData.length), 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(entries), 24);
+  record.writeBigUInt64LE(BigInt(entries), 32);
+  record.writeBigUInt64LE(BigInt(centralDirectoryBytes), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(recordOffset), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([record, extensibleData, locator]);
 }
 
 export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {}): Buffer {
@@ -48,14 +96,23 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
     if (spec.shareWith !== undefined) {
       localOffset = localOffsets[spec.shareWith]!;
     } else {
-      const local = zipLocalHeader(fields);
-      locals.push(local, compressed);
-      offset += local.length + compressed.length;
+      if (spec.unlistedBefore) {
+        locals.push(spec.unlistedBefore);
+        offset += spec.unlistedBefore.length;
+        localOffset = offset;
+      }
+      const streamed = spec.descriptor !== undefined;
+      const local = zipLocalHeader(streamed ? { ...fields, flags: flags | 0x8, crc32: 0, compressedSize: 0, size: 0 } : fields);
+      const descriptor = streamed ? dataDescriptor(spec.descriptor === 'with-signature', crc, compressed.length, size) : Buffer.alloc(0);
+      locals.push(local, compressed, descriptor);
+      offset += local.length + compressed.length + descriptor.length;
     }
     localOffsets.push(localOffset);
+    const centralFlags = spec.descriptor === undefined ? flags : flags | 0x8;
     // made by Unix 3.0, a regular file of mode 0644
-    centrals.push(zipCentralRecord({ ...fields, madeBy: 0x031e, externalAttributes: 0o100644 * 0x10000, localHeaderOffset: localOffset }));
+    centrals.push(zipCentralRecord({ ...fields, flags: centralFlags, madeBy: 0x031e, externalAttributes: 0o100644 * 0x10000, localHeaderOffset: localOffset }));
   }
+  if (options.reverseCentralDirectory) centrals.reverse();
   let centralDirectory = Buffer.concat(centrals);
   if (options.damageCentralDirectoryAfter !== undefined) {
     const keep = centrals.slice(0, options.damageCentralDirectoryAfter).reduce((n, c) => n + c.length, 0);
@@ -63,8 +120,14 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
     centralDirectory = Buffer.from(centralDirectory);
     centralDirectory.writeUInt32LE(0xdeadbeef, keep);
   }
+  const afterDirectory = options.unlistedAfterCentralDirectory ?? Buffer.alloc(0);
+  const zip64 = options.zip64EndRecords
+    ? zip64EndRecords(entries.length, centralDirectory.length, offset, offset + centralDirectory.length + afterDirectory.length, options.zip64ExtensibleData ?? Buffer.alloc(0))
+    : Buffer.alloc(0);
+  const comment = options.comment ?? Buffer.alloc(0);
   const end = zipEndRecord(entries.length, centralDirectory.length, offset);
-  return Buffer.concat([...locals, centralDirectory, end]);
+  end.writeUInt16LE(comment.length, 20);
+  return Buffer.concat([...locals, centralDirectory, afterDirectory, zip64, end, comment]);
 }
 
 /**

@@ -313,11 +313,12 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
     {
       name: 'bombs: declared, lying, sharing data',
       entries: async () => {
-        const declared = await deflatedZeros(64 * 1024 * 1024);
+        // (a byte past the 64 MiB an entry may hold: up to that, an entry is no bomb whatever its ratio)
+        const declared = await deflatedZeros(64 * 1024 * 1024 + 1);
         const liar = await deflatedZeros(32 * 1024 * 1024);
         return [
           { name: 'before.eml', data: email(1) },
-          { name: 'bomb.eml', compressed: declared.compressed, declaredSize: 64 * 1024 * 1024, crc: declared.crc },
+          { name: 'bomb.eml', compressed: declared.compressed, declaredSize: 64 * 1024 * 1024 + 1, crc: declared.crc },
           { name: 'liar.eml', compressed: liar.compressed, declaredSize: 1000, crc: liar.crc },
           { name: 'liar.bin', compressed: liar.compressed, declaredSize: 1000, crc: liar.crc },
           { name: 'copy.eml', data: email(1), shareWith: 0 },
@@ -516,14 +517,14 @@ describe('leakcheck verify on an archive', () => {
 
 
   it('verifies its emails and records every entry a guard refused, each with its reason; other entries are left alone', async () => {
-    const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024);
+    const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024 + 1);
     const dump = join(dir, 'dump-with-zip');
     mkdirSync(dump);
     const entries: ZipEntrySpec[] = [
       { name: 'mail/1.eml', data: email(1) },
       { name: 'mail/crc.eml', data: email(2), crc: 1234 },
       { name: 'mail/secret.eml', data: email(3), flags: 1, method: 0, compressed: Buffer.concat([Buffer.alloc(12), email(3)]) },
-      { name: 'mail/bomb.eml', compressed, declaredSize: 64 * 1024 * 1024, crc },
+      { name: 'mail/bomb.eml', compressed, declaredSize: 64 * 1024 * 1024 + 1, crc },
       { name: 'report.pdf', data: pdf },
       { name: 'mail/', data: Buffer.alloc(0), method: 0 },
       ...Array.from({ length: 40 }, (_, i) => ({ name: `bulk/${i}`, data: email(100 + i), method: (i % 2 ? 0 : 8) as 0 | 8 })),
@@ -553,9 +554,13 @@ describe('leakcheck verify on an archive', () => {
     // every bulk entry, stored or deflated, is a message of its own
     const bulk = messages.filter((m) => m.path.startsWith('export.zip!bulk/'));
     expect(bulk).toHaveLength(40);
-    // nothing overwrites anything: every entry of a shared name has its row and its message
-    expect(row('same.eml')).toMatchObject({ status: 'ok', message_count: 1, detail: null });
+    // nothing overwrites anything: every entry of a shared name has its row and its message, and
+    // none passes as the only one of its name (`unzip -o` keeps the last, other tools the first)
+    expect(row('same.eml')).toBeUndefined();
+    expect(row('same.eml#entry-46')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 47) has the same name' });
     expect(row('same.eml#entry-47')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 46) has the same name' });
+    expect(row('dir/x.eml')).toBeUndefined();
+    expect(row('dir/x.eml#entry-48')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 49) has the same name' });
     expect(row('dir/x.eml#entry-49')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 48) has the same name' });
     expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(49);
     expect(messages.filter((m) => m.path.startsWith('export.zip!'))).toHaveLength(45);
