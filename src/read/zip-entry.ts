@@ -19,6 +19,7 @@ import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } f
 import type { Stats } from 'node:fs';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import { sniffContainer } from '../discover/sniff.ts';
+import { emlxCountLine } from './emlx.ts';
 import { FIELD_LINE } from './headers.ts';
 import { DEFAULT_MAX_KEPT, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
@@ -27,11 +28,8 @@ import type { ZipEntryLocation } from './zip.ts';
 /** The head of an entry that tells whether it is a message. */
 export const SNIFF_BYTES = 4096;
 
-/** The byte count that starts an Apple Mail .emlx file (an export of Mail's folders, zipped). */
-const EMLX_COUNT_LINE = /^[ \t]*\d{1,12}[ \t]*\r?\n/;
-
-/** Whether an entry's bytes are an .emlx file: a byte count on the first line, then a message. */
-export const isEmlxEntry = (raw: Buffer): boolean => EMLX_COUNT_LINE.test(raw.subarray(0, 32).toString('latin1'));
+/** Whether an entry's bytes are an .emlx file (an export of Mail's folders, zipped): a byte count on the first line, then a message. */
+export const isEmlxEntry = (raw: Buffer): boolean => emlxCountLine(raw) !== null;
 
 /**
  * True when `head` (the first bytes of a file) looks like an RFC 5322 message, after at most a
@@ -39,7 +37,8 @@ export const isEmlxEntry = (raw: Buffer): boolean => EMLX_COUNT_LINE.test(raw.su
  * them (the `strip-leading-bytes` repair), and a loose file that has them is read as a message too.
  */
 export function sniffsAsMessage(head: Buffer): boolean {
-  const text = head.subarray(0, SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '').replace(EMLX_COUNT_LINE, '');
+  const start = emlxCountLine(head)?.messageStart ?? 0;
+  const text = head.subarray(start, start + SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '');
   if (!FIELD_LINE.test(text)) return false;
   return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sniffContainer } from '../../src/discover/sniff.ts';
 import { readEmlx } from '../../src/read/emlx.ts';
+import { isEmlxEntry, sniffsAsMessage } from '../../src/read/zip-entry.ts';
 import { ReadError } from '../../src/read/types.ts';
 
 const MESSAGE = 'From: a@example.org\nSubject: hi\n\nbody\n';
@@ -53,6 +54,9 @@ describe('readEmlx', () => {
   it('reads past a byte-order mark and blank lines before the count, as the sniff does', () => {
     const bytes = Buffer.from(`\ufeff\r\n\n${MESSAGE.length}\n${MESSAGE}${PLIST}`);
     expect(sniffContainer(bytes, 'Messages/1.emlx')).toEqual({ kind: 'emlx' });
+    // and inside a zip, where the entry was taken for a plain message and read with its count line
+    expect(isEmlxEntry(bytes)).toBe(true);
+    expect(sniffsAsMessage(bytes)).toBe(true);
     const message = readEmlx(bytes);
     expect(message).toMatchObject({ offset: 3 + 3 + String(MESSAGE.length).length + 1, format: 'emlx' });
     expect(message.raw.toString()).toBe(MESSAGE);
