@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { inventoryParts } from '../attachments/inventory.ts';
+import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { partsWithinSignedLength } from '../attachments/layout.ts';
 import type { MimePartRecord } from '../attachments/types.ts';
 import { runMessageChecks } from '../checks/index.ts';
@@ -108,7 +109,7 @@ async function inventoryAttachments(
 ): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'>> {
   const contentType = (attempt.headers.fields.find((f) => f.name === 'content-type')?.value ?? 'text/plain').toLowerCase();
   const disposition = attempt.headers.fields.find((f) => f.name === 'content-disposition')?.value ?? '';
-  if (contentType.startsWith('text/') && !/attachment|filename/i.test(disposition)) return { parts: [], partsError: null, embedded: [] };
+  if (isPlainTextMessage(contentType, disposition)) return { parts: [], partsError: null, embedded: [] };
   const inventory = await inventoryParts(attempt.bytes);
   const proving = verdict.verdict === 'verified' ? attempt.signatures[verdict.provenBy[0] ?? -1] : undefined;
   let covered = new Set<number>();
@@ -252,7 +253,8 @@ export function failedAnalysis(raw: Buffer, why: string): MessageAnalysis {
       provenBy: [],
       findings: [],
     },
-    traits: readMessageTraits(raw, headers),
+    // (on the main thread, for a message that defeated the analysis: no MIME walk for the text)
+    traits: readMessageTraits(raw, headers, [], { readerText: false }),
     parts: [],
     partsError: null,
     embedded: [],

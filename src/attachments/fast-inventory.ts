@@ -34,7 +34,7 @@ import type { MailparserLibmime, MailsplitHeaderLine, MimeLibraries } from './pa
 import type { MimePartRecord, PartInventory } from './types.ts';
 
 /** mailparser's textTypes (keepDeliveryStatus is not set): parts it reads as the message text. */
-const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'message/delivery-status'];
+export const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'message/delivery-status'];
 
 /** mailparser buffers message text as one string; far below where building it could fail. */
 const MAX_TEXT_BYTES = 32 * 1024 * 1024;

@@ -76,3 +76,11 @@ export function partRecord(facts: PartFacts): MimePartRecord {
   }
   return record;
 }
+
+/**
+ * Whether a message is one text part with no attachment, judged from its top-level headers: the
+ * attachment inventory skips it (a full MIME parse costs more than the whole DKIM check of a text
+ * message), and the reader's text is then the whole body.
+ */
+export const isPlainTextMessage = (contentType: string, disposition: string): boolean =>
+  contentType.toLowerCase().startsWith('text/') && !/attachment|filename/i.test(disposition);

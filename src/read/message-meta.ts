@@ -16,8 +16,10 @@ export interface MessageMeta {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const decode = (value: string | null): string | null => {
-  if (value === null) return null;
+const decode = (value: string | null): string | null => (value === null ? null : decodeHeaderText(value));
+
+/** A header value as a reader sees it: UTF-8 (RFC 6532) read as such, encoded words (RFC 2047) decoded. */
+export function decodeHeaderText(value: string): string {
   // Header bytes were read as latin1. UTF-8 (RFC 6532) headers are decoded as such; anything
   // else was 8-bit legacy text, which latin1 keeps readable.
   let text: string;
@@ -31,7 +33,7 @@ const decode = (value: string | null): string | null => {
   } catch {
     return text;
   }
-};
+}
 
 /**
  * The address of a From field, read from the field as written: never after RFC 2047 decoding

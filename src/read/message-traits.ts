@@ -1,5 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
+import { TextDecoder } from 'node:util';
+import { decodeBase64, decodeQuotedPrintable } from '../attachments/content-decode.ts';
+import { TEXT_TYPES } from '../attachments/fast-inventory.ts';
+import { isPlainTextMessage } from '../attachments/inventory-options.ts';
+import { walkMime } from '../attachments/mime-walk.ts';
+import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
+import { decodeHeaderText } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
 
 /**
@@ -12,6 +19,19 @@ export interface MessageTraits {
   bodySha256: string | null;
   /** sha256 of the headers a reader sees: From, To, Cc, Subject, Date */
   visibleSha256: string;
+  /**
+   * sha256 of the text a reader sees: every part read as message text, decoded from its transfer
+   * encoding and charset and normalised as bodySha256 is, in order and with the multiparts around
+   * it; the other parts (attachments, which the inventory lists with the sha256 of their decoded
+   * content) stand as a mark of their place. Two copies stored in different transfer encodings
+   * (a Sent copy quoted-printable, the received one 8bit) have the same. null when it cannot be
+   * read with certainty (a MIME shape the walk is not sure of, an unknown encoding or charset).
+   */
+  textSha256: string | null;
+  /** each visible header (all its instances), RFC 2047 decoded and whitespace collapsed, as sha256 */
+  visibleFields: VisibleFields;
+  /** the mailing list the copy came through, as its List-Id (RFC 2919) names it */
+  mailingList: string | null;
   inReplyTo: string | null;
   references: string[];
   /** the Date header's UTC offset in minutes */
@@ -20,7 +40,9 @@ export interface MessageTraits {
   mailer: string | null;
 }
 
-const VISIBLE = ['from', 'to', 'cc', 'subject', 'date'];
+const VISIBLE = ['from', 'to', 'cc', 'subject', 'date'] as const;
+export type VisibleField = (typeof VISIBLE)[number];
+export type VisibleFields = Record<VisibleField, string>;
 const MSG_ID = /<[^<>\s]{1,998}>/g;
 
 export function messageIds(value: string | null): string[] {
@@ -37,13 +59,24 @@ export interface VerifierBodyHash {
   bodyLength: number;
 }
 
-export function readMessageTraits(bytes: Buffer, headers: ParsedHeaders, verifierHashes: readonly VerifierBodyHash[] = []): MessageTraits {
+export function readMessageTraits(
+  bytes: Buffer,
+  headers: ParsedHeaders,
+  verifierHashes: readonly VerifierBodyHash[] = [],
+  { readerText = true }: { readerText?: boolean } = {},
+): MessageTraits {
   const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
   const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
   const mailer = firstValue(headers, 'x-mailer') ?? firstValue(headers, 'user-agent');
+  const bodySha256 = headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes), verifierHashes) : null;
   return {
-    bodySha256: headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes), verifierHashes) : null,
+    bodySha256,
     visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
+    textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256),
+    visibleFields: Object.fromEntries(
+      VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readableHeaderValue(f.value)).join('\u0000'))]),
+    ) as VisibleFields,
+    mailingList: mailingListOf(headers),
     inReplyTo: messageIds(firstValue(headers, 'in-reply-to'))[0] ?? null,
     references: messageIds(firstValue(headers, 'references')).slice(0, 200),
     dateOffsetMinutes: offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : null,
@@ -113,4 +146,130 @@ export function slowNormalisedBodyHash(body: Buffer): string {
     start = end + 1;
   }
   return hash.digest('hex');
+}
+
+/** (one call: createHash costs a few microseconds a time, six times a message) */
+const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
+
+/**
+ * A header value as a reader sees it (message-meta.ts reads From and Subject so), whitespace runs
+ * (folding) collapsed: a copy whose Subject was encoded otherwise (a Sent copy written by the
+ * client, the received one re-encoded by a server) compares equal.
+ */
+const readableHeaderValue = (value: string): string => decodeHeaderText(value).replace(/\s+/g, ' ').trim();
+
+/**
+ * The mailing list a copy came through, by its List-Id (RFC 2919), lower-case: what list
+ * software (mailman, Sympa, Google Groups, …) adds to every copy it distributes, and what a
+ * signer can sign. List-Post and List-Unsubscribe alone do not count: bulk senders add them to
+ * every copy they send.
+ */
+function mailingListOf(headers: ParsedHeaders): string | null {
+  const listId = firstValue(headers, 'list-id');
+  if (!listId) return null;
+  return (/<([^<>]{1,255})>/.exec(listId)?.[1] ?? listId).trim().toLowerCase().slice(0, 255) || null;
+}
+
+/** Transfer encodings that leave the bytes as they are. */
+const PASSED_THROUGH = new Set(['', '7bit', '8bit', 'binary']);
+/** Charsets whose bytes are taken as they are: UTF-8, and ASCII, which is a part of it. */
+const AS_IS_CHARSETS = new Set(['', 'utf-8', 'utf8', 'us-ascii', 'ascii']);
+
+/**
+ * The fingerprint of the text a reader sees (MessageTraits.textSha256). What it leaves out is
+ * exactly what the attachment inventory lists, so that the two together cover every part:
+ * - a message the inventory does not read (analyze-message.ts: a text type without a
+ *   disposition of attachment or a file name) is all text;
+ * - in any other, a part is text when mailparser reads it as message text (fast-inventory.ts:
+ *   text/plain, text/html or message/delivery-status, inline), and its place is marked otherwise.
+ * The common case, one text part in 7bit or 8bit UTF-8 or ASCII, is its body fingerprint and
+ * costs nothing more; other single parts are decoded (they are small); a multipart is walked
+ * with the inventory's own walk (mime-walk.ts), which says when it is not sure.
+ */
+function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: string): string | null {
+  const contentType = firstValue(headers, 'content-type') ?? 'text/plain';
+  const readWhole = isPlainTextMessage(contentType, firstValue(headers, 'content-disposition') ?? '');
+  if (readWhole) {
+    const type = contentType.split(';')[0]!.trim().toLowerCase();
+    const encoding = (firstValue(headers, 'content-transfer-encoding') ?? '').replace(/\([^)]*\)/g, '').trim().toLowerCase();
+    const charset = /charset/i.test(contentType) ? charsetOf(contentType) : '';
+    if (charset !== null && PASSED_THROUGH.has(encoding) && AS_IS_CHARSETS.has(charset)) return sha256(textLine('', type, bodySha256));
+    const text = charset === null ? null : decodedText(bytes, headers.headerBytes, bytes.length, encoding, charset);
+    return text === null ? null : sha256(textLine('', type, normalisedBodyHash(text)));
+  }
+  const leaves = walkMime(bytes, loadMimeLibraries().MimeNode);
+  if (!leaves) return null;
+  const lines: string[] = [];
+  for (const leaf of leaves) {
+    const node = leaf.node as MailsplitMimeNode & { charset?: string | false };
+    const type = node.contentType || (node.root ? 'text/plain' : false);
+    if (type === false) return null; // the fast inventory is not sure of such a part either
+    const path = ancestorsOf(node);
+    if (!readAsText(node, type)) {
+      lines.push(`${path}\t#part`);
+      continue;
+    }
+    const text = decodedText(bytes, leaf.contentStart, leaf.contentEnd, node.encoding || '', (node.charset || '').trim().toLowerCase());
+    if (text === null) return null;
+    lines.push(textLine(path, type, normalisedBodyHash(text)));
+  }
+  return sha256(lines.join('\n'));
+}
+
+const textLine = (path: string, type: string, hash: string): string => `${path}\t${type}\t${hash}`;
+
+/** The multipart types around a part, outermost first: the same texts laid out otherwise read otherwise. */
+function ancestorsOf(node: MailsplitMimeNode): string {
+  const types: string[] = [];
+  for (let p = node.parentNode; p; p = p.parentNode) types.unshift(p.contentType || '');
+  return types.join('>');
+}
+
+/** createNode in mailparser's mail-parser.js, as listedLeaves in fast-inventory.ts reads it: inline text is message text. */
+function readAsText(node: MailsplitMimeNode, type: string): boolean {
+  if (!TEXT_TYPES.includes(type)) return false;
+  const disposition = node.disposition || '';
+  return disposition === '' || disposition === 'inline';
+}
+
+/** The charset parameter, lower-case ('' without one); null when it cannot be read with certainty. */
+function charsetOf(contentType: string): string | null {
+  try {
+    const charset = loadMimeLibraries().libmime.parseHeaderValue(contentType).params['charset'];
+    return typeof charset === 'string' ? charset.trim().toLowerCase() : '';
+  } catch {
+    return null;
+  }
+}
+
+const decoders = new Map<string, TextDecoder | null>();
+
+/**
+ * [start, end) of `message` decoded from its transfer encoding (by mailsplit's own decoders, as
+ * the inventory does) and from its charset to UTF-8; null for an encoding or charset that is not
+ * known, which is then no reading at all.
+ */
+function decodedText(message: Buffer, start: number, end: number, encoding: string, charset: string): Buffer | null {
+  const chunks: Buffer[] = [];
+  const keep = (bytes: Buffer): void => {
+    // the decoders hand out views of a buffer they reuse
+    chunks.push(Buffer.from(bytes));
+  };
+  if (encoding === 'base64') decodeBase64(message, start, end, loadMimeLibraries().decodeBase64, keep);
+  else if (encoding === 'quoted-printable') decodeQuotedPrintable(message, start, end, loadMimeLibraries().decodeQuotedPrintable, keep);
+  else if (PASSED_THROUGH.has(encoding)) chunks.push(message.subarray(start, end));
+  else return null;
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  if (AS_IS_CHARSETS.has(charset)) return bytes;
+  let decoder = decoders.get(charset);
+  if (decoder === undefined) {
+    try {
+      decoder = new TextDecoder(charset);
+    } catch {
+      decoder = null;
+    }
+    decoders.set(charset, decoder);
+  }
+  if (decoder === null) return null;
+  return decoder.encoding === 'utf-8' ? bytes : Buffer.from(decoder.decode(bytes), 'utf8');
 }

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
-import { conflictingCopies } from '../checks/dump/conflicting-copies.ts';
+import { hash } from 'node:crypto';
+import { conflictingCopies, verifiedCopiesDiffer } from '../checks/dump/conflicting-copies.ts';
 import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
 import { parentIds, replyFindings } from '../checks/dump/threads.ts';
 import type { DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
+import type { VisibleFields } from '../read/message-traits.ts';
 import { applyDumpFindings } from '../verdict/decide.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
@@ -64,9 +66,15 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
 
 /** What a check sees of a message, and the order of the dump (path, then place in the file). */
 const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.message_id, m.from_address, m.date, m.date_offset_min,
-  m.mailer, m.body_sha256, m.visible_sha256, m.in_reply_to, m.references_json, v.message_verdict,
+  m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.visible_fields_json, m.subject, m.mailing_list, m.in_reply_to,
+  m.references_json, v.message_verdict,
   (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
-    WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL) AS signatures_json`;
+    WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL) AS signatures_json,
+  CASE WHEN v.message_verdict = 'verified' THEN (SELECT json_group_array(json_array(s.domain, s.selector, s.aligned, s.signed_headers)) FROM signatures s
+    WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL AND s.sig_index IN (SELECT value FROM json_each(v.proven_by_json)))
+    ELSE '[]' END AS proofs_json,
+  CASE WHEN m.parts_error IS NULL THEN (SELECT json_group_array(json_array(a.content_type, a.disposition, a.filename, a.sha256) ORDER BY a.part_index)
+    FROM attachments a WHERE a.message_id = m.id) END AS parts_json`;
 export const MESSAGES = `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id`;
 export const DUMP_ORDER = 'f.path, m.idx';
 
@@ -83,11 +91,20 @@ export interface MessageRow {
   mailer: string | null;
   body_sha256: string | null;
   visible_sha256: string | null;
+  text_sha256: string | null;
+  visible_fields_json: string | null;
+  subject: string | null;
+  mailing_list: string | null;
   in_reply_to: string | null;
   references_json: string | null;
   message_verdict: Verdict;
   signatures_json: string;
+  proofs_json: string;
+  parts_json: string | null;
 }
+
+/** (most messages have no attachment: their parts are hashed once, not once a message and stream) */
+const NO_PARTS = hash('sha256', '[]', 'hex');
 
 export function toDumpMessage(r: MessageRow): DumpMessage {
   return {
@@ -101,6 +118,11 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
     mailer: r.mailer,
     bodySha256: r.body_sha256,
     visibleSha256: r.visible_sha256,
+    textSha256: r.text_sha256,
+    partsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : hash('sha256', r.parts_json, 'hex'),
+    visibleFields: r.visible_fields_json ? (JSON.parse(r.visible_fields_json) as VisibleFields) : null,
+    subject: r.subject,
+    mailingList: r.mailing_list,
     inReplyTo: r.in_reply_to,
     references: r.references_json ? (JSON.parse(r.references_json) as string[]) : [],
     verdict: r.message_verdict,
@@ -108,6 +130,12 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
       domain,
       selector: selector.toLowerCase(),
       outcome,
+    })),
+    proofs: (JSON.parse(r.proofs_json) as Array<[string, string, number, string]>).map(([domain, selector, aligned, signedHeaders]) => ({
+      domain,
+      selector: selector.toLowerCase(),
+      aligned: aligned === 1,
+      signedHeaders: signedHeaders.split(':').map((h) => h.trim().toLowerCase()).filter(Boolean),
     })),
   };
 }
@@ -132,7 +160,8 @@ function* runsOf(messages: Iterable<DumpMessage>, key: (m: DumpMessage) => strin
 
 function findCopies(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
   const copies = streamMessages(reader, 'WHERE message_id IS NOT NULL', 'message_id, rowid');
-  for (const group of runsOf(copies, (m) => m.messageId!)) if (group.length > 1) write(conflictingCopies(group));
+  // (each check's findings are for copies the other leaves alone: unverified ones, verified ones)
+  for (const group of runsOf(copies, (m) => m.messageId!)) if (group.length > 1) write([...conflictingCopies(group), ...verifiedCopiesDiffer(group)]);
 }
 
 /** Replies handled per page: the page's parents are looked up in one query. */

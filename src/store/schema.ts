@@ -261,6 +261,17 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX keys_added_at ON keys(added_at);
   `,
+  // 7: what the copies of one message are compared on, as a reader sees them: the text decoded
+  // from its transfer encoding and charset, each visible header decoded, and the mailing list a
+  // copy came through. Analyses stored before have none of it, and the comparison would fall
+  // back to raw bytes for them (a Sent copy stored quoted-printable then looks altered), so
+  // every file is read again on the next run, as after an upgrade of leakcheck.
+  `
+  ALTER TABLE messages ADD COLUMN text_sha256 TEXT;
+  ALTER TABLE messages ADD COLUMN visible_fields_json TEXT;
+  ALTER TABLE messages ADD COLUMN mailing_list TEXT;
+  UPDATE source_files SET analysis_context = NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

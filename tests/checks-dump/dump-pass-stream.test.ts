@@ -52,10 +52,16 @@ function syntheticDump(seed: number, files: number): void {
       const messageId = rand() < 0.05 ? null : pick(ids);
       const analysis: MessageAnalysis = structuredClone(template);
       analysis.meta = { ...analysis.meta, messageId, fromAddress: rand() < 0.05 ? null : pick(senders), date: rand() < 0.05 ? null : new Date(when).toISOString() };
+      const body = rand() < 0.3 ? pick(['a', 'b']) : 'same-body';
+      const visible = rand() < 0.2 ? pick(['x', 'y']) : 'same-visible';
       analysis.traits = {
         ...analysis.traits,
-        bodySha256: rand() < 0.3 ? pick(['a', 'b']) : 'same-body',
-        visibleSha256: rand() < 0.2 ? pick(['x', 'y']) : 'same-visible',
+        bodySha256: body,
+        visibleSha256: visible,
+        // read decoded or not (then compared raw); a subject that differs, or a tag a list added
+        textSha256: rand() < 0.2 ? null : `text-${body}`,
+        visibleFields: { ...analysis.traits.visibleFields, subject: visible },
+        mailingList: rand() < 0.1 ? 'team.example.com' : null,
         inReplyTo: rand() < 0.4 ? (rand() < 0.2 ? '<not-in-the-dump@example.com>' : pick(ids)) : null,
         references: rand() < 0.3 ? [pick(ids), pick(ids)] : [],
         dateOffsetMinutes: rand() < 0.1 ? null : rand() < 0.05 ? 300 : pick([60, 60, 60, 120]),
@@ -108,7 +114,10 @@ describe('the dump pass, streamed', () => {
     }
     // every check fires on this dump, so that each streamed path is compared
     const codes = new Set([...expected.values()].flat().map((f) => (JSON.parse(f) as string[])[0]));
-    expect([...codes].sort()).toEqual(['conflicting-copy', 'date-after-dump', 'divergent-copies', 'reply-before-parent', 'selector-outside-timeline', 'sender-profile-outlier', 'thread-parent-missing']);
+    expect([...codes].sort()).toEqual([
+      'conflicting-copy', 'copy-changed-by-list', 'date-after-dump', 'divergent-copies', 'reply-before-parent', 'selector-outside-timeline',
+      'sender-profile-outlier', 'thread-parent-missing', 'verified-copies-differ',
+    ]);
 
     for (let run = 0; run < 2; run++) {
       // (twice: the pass is recomputed whole, never added to)

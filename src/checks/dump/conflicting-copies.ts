@@ -1,58 +1,328 @@
-import type { DumpCheck, DumpFinding, DumpMessage } from './types.ts';
+import type { VisibleField } from '../../read/message-traits.ts';
+import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /**
- * Copies of one message (same Message-ID) whose body or visible headers differ. A forger who
- * edits a leaked message leaves the original's Message-ID on the fake; when the original is
- * also in the dump and verified, the fake stands next to its proven twin.
+ * Copies of one message (same Message-ID) that a reader would see differently. A forger who
+ * edits a leaked message leaves the original's Message-ID on the fake; when the original is also
+ * in the dump and proven by its From domain, the fake stands next to its proven twin.
+ *
+ * Copies of one genuine message differ too, and none of that is evidence:
+ * - in bytes a reader never sees: the sender's Sent copy is stored quoted-printable and the
+ *   received one 8bit, a Subject is encoded or folded otherwise. Copies are compared as a reader
+ *   sees them (decoded text, decoded headers, attachments by decoded content) wherever both were
+ *   read so; on raw bytes only where one was not;
+ * - by what a mailing list does to the copy it distributes: a tag in the Subject, a footer, From
+ *   rewritten to the list's address. A warning then says which copy the list changed, provided
+ *   that the list is vouched for by something a forger cannot add (listVouchedFor);
+ * - in a header the proven copy's signature does not sign: its value there is proven by nothing.
+ * A copy proven only by a domain other than its From domain is no twin at all (fromDomainProofs),
+ * and a twin accuses only a copy whose From domain is the one that signed it (witnessesAgainst):
+ * otherwise anyone could accuse a genuine message with a "copy" of their own, its From changed
+ * to a domain they own and signed there. Such differences get a warning.
  */
 export const conflictingCopies: DumpCheck = (messages) => {
   const findings: DumpFinding[] = [];
   for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
     if (copies.length < 2) continue;
-    const verified = copies.filter((c) => c.verdict === 'verified');
-    const verifiedTwin = firstDiffering(verified);
+    const provenContents = distinctContents(copies.filter((c) => fromDomainProofs(c).length > 0));
     const otherCopy = firstDiffering(copies);
     for (const copy of copies) {
-      if (copy.verdict === 'verified') continue;
-      const twin = verifiedTwin(copy);
-      if (twin) {
-        findings.push({
-          messageId: copy.id,
-          finding: {
-            code: 'conflicting-copy',
-            severity: 'red-flag',
-            text: `Another copy of this message (same Message-ID) is cryptographically verified and differs from this one in its ${whatDiffers(twin, copy)}: this copy was altered. Verified twin: ${twin.where}.`,
-            evidence: evidence(copy, twin),
-          },
-        });
+      if (copy.verdict === 'verified') continue; // verifiedCopiesDiffer compares those
+      if (provenContents.length) {
+        const judged = againstProven(copy, provenContents);
+        if (judged) findings.push(judged);
         continue;
       }
-      if (verified.length) continue; // identical to a verified copy: nothing to say here
       const other = otherCopy(copy);
-      if (other) {
-        findings.push({
-          messageId: copy.id,
-          finding: {
-            code: 'divergent-copies',
-            severity: 'warning',
-            text: `Another copy of this message (same Message-ID) differs in its ${whatDiffers(other, copy)}, and neither copy can be verified: at least one of them was changed. Other copy: ${other.where}.`,
-            evidence: evidence(copy, other),
-          },
-        });
-      }
+      const judged = other && unprovenPair(copy, other);
+      if (judged) findings.push(judged);
     }
   }
   return findings;
 };
 
-const differs = (a: DumpMessage, b: DumpMessage): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
+/**
+ * Verified copies of one message that differ. Each proof holds for the bytes it signs, so the
+ * signers sent both versions, or a proof is not what it seems (a leaked key, a signer that signs
+ * whatever it is given); which version is the message as sent is not settled by either proof,
+ * however strong. A warning on each, naming the other. When a mailing list accounts for the
+ * differences (a list that re-signs what it changed), only the list's copy gets a warning.
+ */
+export const verifiedCopiesDiffer: DumpCheck = (messages) => {
+  const findings: DumpFinding[] = [];
+  for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
+    const verified = copies.filter((c) => c.verdict === 'verified');
+    if (verified.length < 2) continue;
+    const otherCopy = firstDiffering(verified);
+    for (const copy of verified) {
+      const other = otherCopy(copy);
+      const aspects = other ? differences(copy, other) : [];
+      if (!other || !aspects.length) continue;
+      const list = vouchedListCopyOf(copy, other);
+      if (list && aspects.every((a) => listMakes(a, list, list === copy ? other : copy))) {
+        if (list === copy) findings.push(changedByList(copy, other, aspects));
+        continue;
+      }
+      findings.push({
+        messageId: copy.id,
+        finding: {
+          code: 'verified-copies-differ',
+          severity: 'warning',
+          text:
+            `Another copy of this message (same Message-ID) is verified too and differs from this one in its ${describe(aspects)}. ` +
+            `Both proofs hold for the bytes they sign: ${bothSigners(copy, other)}, or one proof is not what it seems. ` +
+            `Neither proof, however strong, tells which version is the message as sent. Other copy: ${other.where}.`,
+          evidence: evidence(copy, other, aspects),
+        },
+      });
+    }
+  }
+  return findings;
+};
+
+/** What a reader sees that differs between two copies: the body, a visible header, or (`headers`) one of them, unknown which. */
+export type Aspect = 'body' | VisibleField | 'headers';
+
+const VISIBLE_FIELDS: readonly VisibleField[] = ['from', 'to', 'cc', 'subject', 'date'];
+const FIELD_NAMES: Record<Aspect, string> = {
+  body: 'body',
+  from: 'From',
+  to: 'To',
+  cc: 'Cc',
+  subject: 'Subject',
+  date: 'Date',
+  headers: 'visible headers (From, To, Cc, Subject, Date)',
+};
+
+/**
+ * What differs between two copies, as a reader sees them. Decoded where both copies were read
+ * so (text parts decoded from transfer encoding and charset, attachments by decoded content,
+ * headers RFC 2047 decoded), else on the normalised raw bytes.
+ */
+export function differences(a: DumpMessage, b: DumpMessage): Aspect[] {
+  const aspects: Aspect[] = [];
+  const decoded = a.textSha256 !== null && b.textSha256 !== null && a.partsSha256 !== null && b.partsSha256 !== null;
+  if (decoded ? a.textSha256 !== b.textSha256 || a.partsSha256 !== b.partsSha256 : a.bodySha256 !== b.bodySha256) aspects.push('body');
+  if (a.visibleFields && b.visibleFields) {
+    for (const field of VISIBLE_FIELDS) if (a.visibleFields[field] !== b.visibleFields[field]) aspects.push(field);
+  } else if (a.visibleSha256 !== b.visibleSha256) aspects.push('headers');
+  return aspects;
+}
+
+const differs = (a: DumpMessage, b: DumpMessage): boolean => differences(a, b).length > 0;
+
+/**
+ * Proven copies compared with each unproven one: one of each distinct content, at most this
+ * many. Only the From domain's key makes a proven copy, so real dumps have one or two; the
+ * bound keeps a domain that signed thousands of versions from making the check quadratic.
+ */
+const MAX_PROVEN_CONTENTS = 16;
+
+function distinctContents(proven: readonly DumpMessage[]): DumpMessage[] {
+  const distinct: DumpMessage[] = [];
+  for (const copy of proven) {
+    if (distinct.length >= MAX_PROVEN_CONTENTS) break;
+    if (distinct.every((d) => differs(d, copy))) distinct.push(copy);
+  }
+  return distinct;
+}
+
+/** How an unproven copy stands against one proven copy that differs from it. */
+interface Judgement {
+  twin: DumpMessage;
+  aspects: Aspect[];
+  /** differences the twin's proof signs and no mailing list accounts for: this copy was altered */
+  evidence: Aspect[];
+  /** the copy of the two that came through a mailing list the other did not */
+  list: DumpMessage | null;
+  /** differences that list accounts for */
+  byList: Aspect[];
+  /** differences no proof of the twin that speaks for this copy's From domain signs */
+  unsigned: Aspect[];
+  /** the twin's proofs by this copy's From domain (none: the twin says nothing about this copy) */
+  witnesses: DumpProof[];
+}
+
+function judge(copy: DumpMessage, twin: DumpMessage): Judgement | null {
+  const aspects = differences(copy, twin);
+  if (!aspects.length) return null;
+  const list = vouchedListCopyOf(copy, twin);
+  const byList = list ? aspects.filter((a) => listMakes(a, list, list === copy ? twin : copy)) : [];
+  const witnesses = witnessesAgainst(twin, copy);
+  const unsigned = aspects.filter((a) => !byList.includes(a) && !signs(witnesses, a));
+  const evidence = aspects.filter((a) => !byList.includes(a) && !unsigned.includes(a));
+  return { twin, aspects, evidence, list, byList, unsigned, witnesses };
+}
+
+/**
+ * The one finding for an unproven copy against the proven ones: none when it reads exactly as
+ * one of them (it is then as good as that one; how the proven copies differ among themselves is
+ * verifiedCopiesDiffer's to say); else a red flag if any proven copy gives evidence, else the
+ * warning that a list accounts for the differences, else the warning that no proof settles them.
+ */
+function againstProven(copy: DumpMessage, provenContents: readonly DumpMessage[]): DumpFinding | null {
+  const judgements: Judgement[] = [];
+  for (const twin of provenContents) {
+    const judged = judge(copy, twin);
+    if (!judged) return null;
+    judgements.push(judged);
+  }
+  const altered = judgements.find((j) => j.evidence.length);
+  if (altered) {
+    const { twin, aspects, evidence: proven } = altered;
+    return {
+      messageId: copy.id,
+      finding: {
+        code: 'conflicting-copy',
+        severity: 'red-flag',
+        text:
+          `Another copy of this message (same Message-ID) is cryptographically verified by ${signers(twin)}, the From domain of both copies, ` +
+          `and differs from this one in its ${describe(proven)}, which that signature signs: this copy was altered. Verified twin: ${twin.where}.`,
+        evidence: evidence(copy, twin, aspects),
+      },
+    };
+  }
+  const byList = judgements.find((j) => j.list && j.byList.length);
+  if (byList) return changedByList(copy, byList.twin, byList.aspects);
+  const { twin, aspects, unsigned, witnesses } = judgements[0]!;
+  const why = witnesses.length
+    ? `which its signature (${signers(twin)}) does not sign: what that copy shows there is proven by nothing`
+    : `but its proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
+  return {
+    messageId: copy.id,
+    finding: {
+      code: 'divergent-copies',
+      severity: 'warning',
+      text:
+        `Another copy of this message (same Message-ID) is verified and differs from this one in its ${describe(unsigned)}, ${why}; ` +
+        `which of the two is genuine cannot be told. Other copy: ${twin.where}.`,
+      evidence: evidence(copy, twin, aspects),
+    },
+  };
+}
+
+/** Two copies, neither proven by its From domain. */
+function unprovenPair(copy: DumpMessage, other: DumpMessage): DumpFinding | null {
+  const aspects = differences(copy, other);
+  if (!aspects.length) return null;
+  const list = vouchedListCopyOf(copy, other);
+  if (list && aspects.every((a) => listMakes(a, list, list === copy ? other : copy))) return changedByList(copy, other, aspects);
+  return {
+    messageId: copy.id,
+    finding: {
+      code: 'divergent-copies',
+      severity: 'warning',
+      text: `Another copy of this message (same Message-ID) differs in its ${describe(aspects)}, and neither copy can be verified: at least one of them was changed. Other copy: ${other.where}.`,
+      evidence: evidence(copy, other, aspects),
+    },
+  };
+}
+
+/** The warning, on `copy`, that a mailing list changed one of the two copies, naming which. */
+function changedByList(copy: DumpMessage, other: DumpMessage, aspects: Aspect[]): DumpFinding {
+  const list = vouchedListCopyOf(copy, other)!;
+  const shown = describe(aspects);
+  const text =
+    list === copy
+      ? `This copy came through the mailing list ${list.mailingList} and differs in its ${shown} from another copy of the message (same Message-ID) that did not: ` +
+        `the list changed this copy, as lists do (a tag in the Subject, a footer, From rewritten to the list's address). Other copy: ${other.where}.`
+      : `Another copy of this message (same Message-ID) came through the mailing list ${list.mailingList} and differs from this one in its ${shown}: ` +
+        `the list changed that copy, as lists do (a tag in the Subject, a footer, From rewritten to the list's address), and nothing shows that this one was altered. Other copy: ${other.where}.`;
+  return {
+    messageId: copy.id,
+    finding: { code: 'copy-changed-by-list', severity: 'warning', text, evidence: { ...evidence(copy, other, aspects), changedByList: list.mailingList, listCopy: list.where } },
+  };
+}
+
+/**
+ * The copy of the two that came through a mailing list the other did not (not two lists: each
+ * then changed its own), when that list is vouched for (listVouchedFor).
+ */
+function vouchedListCopyOf(a: DumpMessage, b: DumpMessage): DumpMessage | null {
+  const aByList = a.mailingList !== null && a.mailingList !== b.mailingList;
+  const bByList = b.mailingList !== null && b.mailingList !== a.mailingList;
+  if (aByList === bByList) return null;
+  const [list, other] = aByList ? [a, b] : [b, a];
+  return listVouchedFor(list, other) ? list : null;
+}
+
+/**
+ * Whether the List-Id of `listCopy` can be believed, so that its differences from `other` may
+ * be put down to the list. Anyone can add a List-Id to a copy they altered, or to a proven copy
+ * (an unsigned header leaves it verified), to have its differences excused; so:
+ * - a copy proven by its From domain: that proof signs List-Id (the domain itself sent it
+ *   through the list);
+ * - a copy not proven, beside a proven one: it still carries the proven copy's own signature
+ *   (same domain and selector), broken, as lists leave it, and is not suspicious for that. With
+ *   the key at hand, a broken signature is evidence of tampering unless a well-known ARC sealer
+ *   records that it passed on arrival (docs/verdicts.md, rule 3): the list is vouched for by
+ *   someone a forger cannot be;
+ * - neither proven: only a choice between two warnings is at stake, and the List-Id is taken as
+ *   it is.
+ */
+function listVouchedFor(listCopy: DumpMessage, other: DumpMessage): boolean {
+  if (fromDomainProofs(listCopy).length) return fromDomainProofs(listCopy).some((p) => p.signedHeaders.includes('list-id'));
+  const proofs = fromDomainProofs(other);
+  if (!proofs.length) return true;
+  return (
+    listCopy.verdict !== 'suspicious' &&
+    listCopy.signatures.some(
+      (s) =>
+        (s.outcome === 'body-modified' || s.outcome === 'signature-mismatch') &&
+        proofs.some((p) => p.domain.toLowerCase() === s.domain.toLowerCase() && p.selector === s.selector),
+    )
+  );
+}
+
+/**
+ * Whether a list that distributed `listCopy` makes the difference from `other`: it adds to the
+ * body (a footer, a header, a part), tags the Subject ("[team] …"), and rewrites From to an
+ * address of its own (DMARC mitigation). It changes no To, Cc or Date, and no Subject but by a
+ * tag: a difference there is still evidence.
+ */
+function listMakes(aspect: Aspect, listCopy: DumpMessage, other: DumpMessage): boolean {
+  switch (aspect) {
+    case 'body':
+      return true;
+    case 'subject':
+      return listCopy.subject !== null && other.subject !== null && subjectTaggedBy(listCopy.subject, other.subject);
+    case 'from': {
+      const domain = domainOf(listCopy.fromAddress);
+      return domain !== null && domain !== domainOf(other.fromAddress) && listIsAt(listCopy.mailingList!, domain);
+    }
+    default:
+      return false;
+  }
+}
+
+/** `tagged` is `plain` with bracketed tags added ("[team] Budget", "Re: [team] Budget"), and nothing else changed. */
+function subjectTaggedBy(tagged: string, plain: string): boolean {
+  const added = tagged.replace(/\[[^[\]]{1,100}\]/g, (tag) => (plain.includes(tag) ? tag : ' '));
+  const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
+  return added !== tagged && squash(added) === squash(plain);
+}
+
+/** A list id (RFC 2919: team.lists.example) under `domain`. */
+const listIsAt = (list: string, domain: string): boolean => list === domain || list.endsWith(`.${domain}`);
+
+const domainOf = (address: string | null): string | null => address?.split('@')[1] ?? null;
+
+/**
+ * Whether proofs sign the aspect: the whole body (a proof covers all of it), a header when an h=
+ * names it, and headers not known one by one (a copy stored before they were) as a whole.
+ */
+function signs(proofs: readonly DumpProof[], aspect: Aspect): boolean {
+  if (aspect === 'body' || aspect === 'headers') return proofs.length > 0;
+  return proofs.some((p) => p.signedHeaders.includes(aspect));
+}
 
 /**
  * For a list of copies, the first one that differs from a given copy, found without walking the
  * list for each copy: a search per copy made the check quadratic in the copies of one message
  * (2.6 s for 30,000 identical unverified copies, minutes for a few hundred thousand). A copy
  * that does not differ from the list's first differs from exactly the copies that differ from
- * that first one, so the first of those, found once, is its answer.
+ * that first one, so the first of those, found once, is its answer. (Not quite when some copies
+ * were read decoded and others only raw, so the caller checks the answer.)
  */
 function firstDiffering(list: readonly DumpMessage[]): (copy: DumpMessage) => DumpMessage | undefined {
   const head = list[0];
@@ -61,15 +331,39 @@ function firstDiffering(list: readonly DumpMessage[]): (copy: DumpMessage) => Du
   return (copy) => (differs(head, copy) ? head : otherThanHead);
 }
 
-const whatDiffers = (a: DumpMessage, b: DumpMessage): string =>
-  [a.bodySha256 !== b.bodySha256 ? 'body' : '', a.visibleSha256 !== b.visibleSha256 ? 'visible headers (From, To, Cc, Subject, Date)' : '']
-    .filter(Boolean)
-    .join(' and ');
+const describe = (aspects: readonly Aspect[]): string => {
+  const names = aspects.map((a) => FIELD_NAMES[a]);
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+};
 
-const evidence = (copy: DumpMessage, other: DumpMessage): Record<string, unknown> => ({
+/** The domains whose proofs speak for the message's From, as `d=` tags; a verified copy's other proofs when it has none. */
+function signers(m: DumpMessage): string {
+  const own = fromDomainProofs(m);
+  const proofs = own.length ? own : m.proofs;
+  return [...new Set(proofs.map((p) => `d=${p.domain}${p.aligned ? '' : ' (not the From domain)'}`))].join(', ') || 'no signature';
+}
+
+function bothSigners(a: DumpMessage, b: DumpMessage): string {
+  const [x, y] = [signers(a), signers(b)];
+  return x === y ? `${x} signed both versions` : `${x} signed one version and ${y} the other`;
+}
+
+const evidence = (copy: DumpMessage, other: DumpMessage, aspects: readonly Aspect[]): Record<string, unknown> => ({
   messageIdHeader: copy.messageId,
-  thisCopy: { where: copy.where, sha256: copy.sha256, bodySha256: copy.bodySha256, visibleSha256: copy.visibleSha256 },
-  otherCopy: { where: other.where, sha256: other.sha256, verdict: other.verdict, bodySha256: other.bodySha256, visibleSha256: other.visibleSha256 },
+  differsIn: aspects,
+  thisCopy: describeCopy(copy),
+  otherCopy: { ...describeCopy(other), verdict: other.verdict },
+});
+
+const describeCopy = (m: DumpMessage): Record<string, unknown> => ({
+  where: m.where,
+  sha256: m.sha256,
+  bodySha256: m.bodySha256,
+  visibleSha256: m.visibleSha256,
+  textSha256: m.textSha256,
+  partsSha256: m.partsSha256,
+  mailingList: m.mailingList,
+  proofs: m.proofs.map((p) => ({ domain: p.domain, alignedWithFrom: p.aligned })),
 });
 
 export function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {

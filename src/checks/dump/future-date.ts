@@ -1,11 +1,13 @@
-import { DAY_MS, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { DAY_MS, dateProven, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 export const FUTURE_SLACK_DAYS = 30;
 
 /**
  * A message dated well after everything else in the dump was dated after the mailbox was taken,
- * or carries a false Date. The reference is the latest verified (proven) date when there is one,
- * else the latest date of the other messages.
+ * or carries a false Date. The reference is the latest proven Date (signed by a proof aligned
+ * with the message's From domain: dateProven) when there is one, else the latest date of the
+ * other messages. A Date signed only by another domain proves nothing of the kind: a forger
+ * signing with a domain of their own could move the reference, or shield a message, at will.
  */
 export const dateAfterDump: DumpCheck = (messages) => {
   const reference = new DumpDates();
@@ -28,7 +30,7 @@ export class DumpDates {
     if (!m.date) return;
     const t = Date.parse(m.date);
     this.#dated++;
-    if (m.verdict === 'verified') this.#latestVerified = this.#latestVerified === null ? t : Math.max(this.#latestVerified, t);
+    if (dateProven(m)) this.#latestVerified = this.#latestVerified === null ? t : Math.max(this.#latestVerified, t);
     this.#top.push(t);
     this.#top.sort((a, b) => b - a);
     if (this.#top.length > 2) this.#top.pop();
@@ -36,7 +38,7 @@ export class DumpDates {
 
   lateFindings(m: DumpMessage): DumpFinding[] {
     if (this.#dated < 2 || !m.date) return [];
-    if (m.verdict === 'verified') return []; // a signed Date is the sender's own, proven claim
+    if (dateProven(m)) return []; // a Date its From domain signed is the sender's own, proven claim
     const t = Date.parse(m.date);
     const latestVerified = this.#latestVerified;
     // the latest other message: the top date, or the runner-up when this message is the top

@@ -1,4 +1,4 @@
-import { conflictingCopies } from './conflicting-copies.ts';
+import { conflictingCopies, verifiedCopiesDiffer } from './conflicting-copies.ts';
 import { dateAfterDump } from './future-date.ts';
 import { selectorTimeline } from './selector-timeline.ts';
 import { senderProfile } from './sender-profile.ts';
@@ -10,7 +10,7 @@ import type { DumpCheck, DumpFinding, DumpMessage } from './types.ts';
  * mean. A run does not hold the whole list: src/store/dump-pass.ts streams the messages through
  * the same checks, in this order, and is tested against runDumpChecks to find exactly this.
  */
-export const DUMP_CHECKS: ReadonlyArray<DumpCheck> = [conflictingCopies, threadOrder, senderProfile, selectorTimeline, dateAfterDump];
+export const DUMP_CHECKS: ReadonlyArray<DumpCheck> = [conflictingCopies, verifiedCopiesDiffer, threadOrder, senderProfile, selectorTimeline, dateAfterDump];
 
 export function runDumpChecks(messages: readonly DumpMessage[]): DumpFinding[] {
   return DUMP_CHECKS.flatMap((check) => check(messages));

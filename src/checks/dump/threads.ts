@@ -1,4 +1,4 @@
-import type { DumpCheck, DumpFinding, DumpMessage } from './types.ts';
+import { dateProven, witnessesAgainst, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -10,8 +10,12 @@ export function parentIds(reply: DumpMessage): string[] {
 
 /**
  * A reply cannot be older than the message it answers. When the parent is in the dump and
- * dated after its reply, one of the two dates is false; the unverified one carries the flag
- * (a verified Date is signed and proven).
+ * dated after its reply, one of the two dates is false. A reply makes its parent suspicious only
+ * when its Date is signed by the parent's own From domain (witnessesAgainst): a forger can write
+ * a "reply" from a domain of their own, sign it there, and date it as they please, so a Date
+ * signed by any other domain, however well proven, proves nothing about the parent's, and both
+ * get a warning. Both Dates proven: a warning on both (a clock was wrong). Otherwise the reply
+ * carries the flag, a red flag unless it is verified.
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage>();
@@ -46,21 +50,38 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
     if (!parent.date) continue;
     const lead = Date.parse(parent.date) - Date.parse(reply.date);
     if (lead <= THREAD_TOLERANCE_MS) continue;
+    const replyProven = dateProven(reply);
+    const parentProven = dateProven(parent);
+    const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date'));
     const evidence = {
-      reply: { where: reply.where, date: reply.date, verdict: reply.verdict },
-      parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict },
+      reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
+      parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
       leadMinutes: Math.round(lead / 60_000),
       toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
     };
-    const text = `${reply.where} replies to ${parent.where}, which is dated ${Math.round(lead / 60_000)} minutes after it: a reply cannot come before its parent.`;
-    const bothVerified = reply.verdict === 'verified' && parent.verdict === 'verified';
-    const flagged = bothVerified ? [reply, parent] : reply.verdict === 'verified' ? [parent] : [reply];
-    for (const m of flagged) {
+    const text =
+      `${reply.where} replies to ${parent.where}, which is dated ${Math.round(lead / 60_000)} minutes after it: a reply cannot come before its parent. ` +
+      (replyProven && parentProven
+        ? "Both Dates are signed by their From domains: a sender's clock was wrong."
+        : replyWitness
+          ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain; the parent's is not signed by it.`
+          : replyProven
+            ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+            : parentProven
+              ? "The parent's Date is signed by its From domain; the reply's is not."
+              : 'Neither Date is signed by its From domain.');
+    // who carries it, and whether it may be a red flag (never on a verified message)
+    const flagged: Array<[DumpMessage, boolean]> =
+      replyProven && parentProven ? [[reply, false], [parent, false]]
+      : replyWitness ? [[parent, true]]
+      : replyProven ? [[reply, false], [parent, false]]
+      : [[reply, true]];
+    for (const [m, mayBeRed] of flagged) {
       findings.push({
         messageId: m.id,
         finding: {
           code: 'reply-before-parent',
-          severity: bothVerified ? 'warning' : 'red-flag',
+          severity: mayBeRed && m.verdict !== 'verified' ? 'red-flag' : 'warning',
           text,
           evidence,
         },
@@ -69,3 +90,6 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
   }
   return findings;
 }
+
+const fromDomainProofDomains = (m: DumpMessage): string =>
+  [...new Set(m.proofs.filter((p) => p.aligned).map((p) => `d=${p.domain}`))].join(', ');

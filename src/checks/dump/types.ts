@@ -1,3 +1,4 @@
+import type { VisibleFields } from '../../read/message-traits.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import type { Finding } from '../types.ts';
 
@@ -15,13 +16,74 @@ export interface DumpMessage {
   mailer: string | null;
   bodySha256: string | null;
   visibleSha256: string | null;
+  /** the decoded text parts (MessageTraits.textSha256); null when not read with certainty */
+  textSha256: string | null;
+  /**
+   * the attachments as the inventory listed them (type, disposition, name, sha256 of the decoded
+   * content, in order), as one sha256; null when the inventory stopped early
+   */
+  partsSha256: string | null;
+  /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
+  visibleFields: VisibleFields | null;
+  /** the Subject, RFC 2047 decoded */
+  subject: string | null;
+  /** the mailing list the copy came through (MessageTraits.mailingList) */
+  mailingList: string | null;
   inReplyTo: string | null;
   references: string[];
   /** the verdict the message earned on its own, before comparing it with the others */
   verdict: Verdict;
   /** selectors of DKIM signatures, with what became of them */
   signatures: Array<{ domain: string; selector: string; outcome: string }>;
+  /**
+   * the signatures that prove a verified message (the verdict's `proven_by`; none for any
+   * other): signing domain and selector, whether it is aligned with the From domain, and the
+   * headers it signs (lower-case)
+   */
+  proofs: DumpProof[];
 }
+
+export interface DumpProof {
+  domain: string;
+  selector: string;
+  aligned: boolean;
+  signedHeaders: string[];
+}
+
+/**
+ * The proofs that speak for the From domain: those of a verified message that are aligned with
+ * it. A signature by another domain proves only that this other domain sent the bytes; a forger
+ * can sign whatever they like with a domain of their own, so it never makes a copy the proven
+ * twin of another, nor a Date a proven one.
+ */
+export const fromDomainProofs = (m: DumpMessage): DumpProof[] => (m.verdict === 'verified' ? m.proofs.filter((p) => p.aligned) : []);
+
+/** The message's Date is the From domain's own signed claim: a proof aligned with From signs it. */
+export const dateProven = (m: DumpMessage): boolean => fromDomainProofs(m).some((p) => p.signedHeaders.includes('date'));
+
+/**
+ * The proofs of `m` that may bear witness against `accused`: those by `m`'s From domain that is
+ * also the accused message's From domain. A proof aligned with its own From domain shows what
+ * that domain sent; it says nothing of what another domain sent. Without this, anyone could
+ * accuse a genuine message with a message of their own, signed by a domain they own and put in
+ * its From (a "reply" dated before it, a "copy" under its Message-ID).
+ */
+export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
+  const domain = accused.fromAddress?.split('@')[1];
+  return domain ? fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain)) : [];
+};
+
+/**
+ * The signing domain is the From domain, or one above or below it (d=example.com for
+ * mail.example.com, or the reverse): relaxed alignment as far as it can be told without the
+ * public suffix list, which would also align two subdomains of one organisation (then a warning
+ * is given where a red flag could have been).
+ */
+const sameDomainOrSubdomain = (a: string, b: string): boolean => {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);
+};
 
 export interface DumpFinding {
   messageId: number;

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { conflictingCopies, verifiedCopiesDiffer } from '../../src/checks/dump/conflicting-copies.ts';
+import { dateAfterDump } from '../../src/checks/dump/future-date.ts';
+import { threadOrder } from '../../src/checks/dump/threads.ts';
+import type { DumpMessage, DumpProof } from '../../src/checks/dump/types.ts';
+import { parseHeaders } from '../../src/read/headers.ts';
+import { readMessageTraits, type MessageTraits } from '../../src/read/message-traits.ts';
+
+/*
+ * What the cross-dump checks compare copies on (message-traits.ts), and who may accuse whom
+ * (src/checks/dump): the rules on DumpMessages as the store gives them.
+ */
+
+function traits(message: string): MessageTraits {
+  const bytes = Buffer.from(message, 'latin1');
+  return readMessageTraits(bytes, parseHeaders(bytes));
+}
+
+const HEAD = 'From: Carol <carol@partner.example>\r\nTo: Dan <dan@corp.example>\r\nSubject: Contract\r\nDate: Wed, 15 Feb 2017 11:00:00 +0100\r\nMessage-ID: <b1@partner.example>\r\nMIME-Version: 1.0\r\n';
+const text = (contentType: string, encoding: string, body: string): string =>
+  `${HEAD}Content-Type: ${contentType}\r\n${encoding ? `Content-Transfer-Encoding: ${encoding}\r\n` : ''}\r\n${body}`;
+/** "Le tarif est de 10 000 €, payé à la signature." in UTF-8 bytes (a latin1 string) */
+const UTF8 = Buffer.from('Le tarif est de 10 000 \u20ac, pay\u00e9 \u00e0 la signature.\r\n', 'utf8').toString('latin1');
+const HEX = /^[0-9a-f]{64}$/;
+
+describe('the text a reader sees (MessageTraits.textSha256)', () => {
+  const received = traits(text('text/plain; charset=utf-8', '8bit', UTF8));
+
+  it('is the same for the same text in 8bit, quoted-printable (soft line breaks), base64, and another charset', () => {
+    expect(received.textSha256).toMatch(HEX);
+    const qp = traits(text('text/plain; charset="UTF-8"', 'quoted-printable', 'Le tarif est de 10 000 =E2=82=AC, pay=C3=A9 =\r\n=C3=A0 la signature.\r\n'));
+    const b64 = traits(text('text/plain; charset=utf-8', 'base64', `${Buffer.from(UTF8, 'latin1').toString('base64')}\r\n`));
+    const cp1252 = traits(text('text/plain; charset=windows-1252', 'quoted-printable', 'Le tarif est de 10 000 =80, pay=E9 =E0 la signature.\r\n'));
+    for (const copy of [qp, b64, cp1252]) {
+      expect(copy.bodySha256).not.toBe(received.bodySha256);
+      expect(copy.textSha256).toBe(received.textSha256);
+    }
+  });
+
+  it('differs when a word, the text type, or the layout of the parts differs', () => {
+    expect(traits(text('text/plain; charset=utf-8', '8bit', UTF8.replace('10 000', '90 000'))).textSha256).not.toBe(received.textSha256);
+    expect(traits(text('text/html; charset=utf-8', '8bit', UTF8)).textSha256).not.toBe(received.textSha256);
+    const parts = (kind: string): string =>
+      `${HEAD}Content-Type: multipart/${kind}; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPlain.\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>Rich.</p>\r\n--b--\r\n`;
+    const mixed = traits(parts('mixed'));
+    expect(mixed.textSha256).toMatch(HEX);
+    // a mail program shows both texts of a mixed, one of an alternative
+    expect(traits(parts('alternative')).textSha256).not.toBe(mixed.textSha256);
+  });
+
+  it('is not read (null) for a transfer encoding or a charset it does not know', () => {
+    expect(traits(text('text/plain; charset=utf-8', 'x-uuencode', 'begin 644 x\r\n')).textSha256).toBeNull();
+    expect(traits(text('text/plain; charset=x-unknown-charset', 'quoted-printable', 'a=E9\r\n')).textSha256).toBeNull();
+  });
+});
+
+describe('the visible headers, decoded (MessageTraits.visibleFields), and the mailing list', () => {
+  it('a Subject in quoted-printable words, in base64 words, or folded is the same Subject', () => {
+    const withSubject = (subject: string): MessageTraits => traits(`From: a@example.com\r\nSubject: ${subject}\r\n\r\nx\r\n`);
+    const q = withSubject('=?UTF-8?Q?Contrat_sign=C3=A9?=');
+    const b = withSubject(`=?UTF-8?B?${Buffer.from('Contrat signé').toString('base64')}?=`);
+    const folded = withSubject('Contrat\r\n sign\xc3\xa9');
+    expect(q.visibleFields.subject).toMatch(HEX);
+    expect(b.visibleFields).toEqual(q.visibleFields);
+    expect(folded.visibleFields).toEqual(q.visibleFields);
+    expect(b.visibleSha256).not.toBe(q.visibleSha256);
+    expect(withSubject('Contrat annul\xc3\xa9').visibleFields.subject).not.toBe(q.visibleFields.subject);
+  });
+
+  it('the list a copy came through, by its List-Id; List-Post or List-Unsubscribe alone (bulk senders add them) is not a list', () => {
+    const list = (...headers: string[]): string | null => traits(`From: a@example.com\r\n${headers.join('\r\n')}\r\n\r\nx\r\n`).mailingList;
+    expect(list('List-Id: Team list <Team.Lists.Example>')).toBe('team.lists.example');
+    expect(list('List-Post: <mailto:team@lists.example>', 'List-Unsubscribe: <mailto:leave@news.example>')).toBeNull();
+  });
+});
+
+let nextId = 1;
+const proof = (domain: string, aligned = true, signedHeaders = ['from', 'to', 'cc', 'subject', 'date', 'list-id']): DumpProof => ({ domain, selector: 's1', aligned, signedHeaders });
+function message(over: Partial<DumpMessage> = {}): DumpMessage {
+  const id = nextId++;
+  return {
+    id,
+    where: `m${id}.eml`,
+    sha256: `sha${id}`,
+    messageId: '<x@corp.example>',
+    fromAddress: 'alice@corp.example',
+    date: '2017-03-01T10:00:00.000Z',
+    dateOffsetMinutes: 60,
+    mailer: null,
+    bodySha256: 'body',
+    visibleSha256: 'visible',
+    textSha256: 'text',
+    partsSha256: 'parts',
+    visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's', date: 'd' },
+    subject: 'Budget',
+    mailingList: null,
+    inReplyTo: null,
+    references: [],
+    verdict: 'unverifiable',
+    signatures: [],
+    proofs: [],
+    ...over,
+  };
+}
+const codes = (findings: Array<{ messageId: number; finding: { code: string; severity: string } }>): string[] =>
+  findings.map((f) => `${f.messageId}:${f.finding.code}:${f.finding.severity}`);
+const verifiedBy = (domain: string, aligned = true, over: Partial<DumpMessage> = {}): DumpMessage => message({ verdict: 'verified', proofs: [proof(domain, aligned)], ...over });
+
+describe('a proven twin: proven by its From domain, which is the accused copy\'s', () => {
+  it('a copy verified only by a signature of another domain than its From is no twin', () => {
+    const thirdParty = verifiedBy('lists.example', false);
+    const copy = message({ bodySha256: 'other', textSha256: 'other' });
+    expect(codes(conflictingCopies([thirdParty, copy]))).toEqual([`${copy.id}:divergent-copies:warning`]);
+  });
+
+  it("a copy of a forger's own, its From changed to their domain and signed there, does not accuse the genuine one", () => {
+    const forged = verifiedBy('evil.example', true, { fromAddress: 'alice@evil.example', bodySha256: 'other', textSha256: 'other', visibleFields: { from: 'f2', to: 't', cc: 'c', subject: 's', date: 'd' } });
+    const genuine = message();
+    const findings = conflictingCopies([forged, genuine]);
+    expect(codes(findings)).toEqual([`${genuine.id}:divergent-copies:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/not by this copy's From domain \(corp\.example\)/);
+  });
+
+  it('copies that read the same are not compared on their bytes; a copy not read so is', () => {
+    const proven = verifiedBy('corp.example');
+    const sentCopy = message({ bodySha256: 'quoted-printable bytes', visibleSha256: 'encoded otherwise' });
+    expect(conflictingCopies([proven, sentCopy])).toEqual([]);
+    // not read (an unusual MIME shape), or its inventory stopped early: its bytes decide
+    const unread = message({ bodySha256: 'quoted-printable bytes', textSha256: null });
+    const partial = message({ bodySha256: 'quoted-printable bytes', partsSha256: null });
+    expect(codes(conflictingCopies([proven, unread, partial]))).toEqual([`${unread.id}:conflicting-copy:red-flag`, `${partial.id}:conflicting-copy:red-flag`]);
+  });
+
+  it('a copy that reads exactly as one proven copy is not accused by another that differs (that is for the two proven copies)', () => {
+    const first = verifiedBy('corp.example', true, { textSha256: 'v1' });
+    const second = verifiedBy('corp.example', true, { textSha256: 'v2' });
+    const copyOfSecond = message({ textSha256: 'v2' });
+    expect(codes(conflictingCopies([first, second, copyOfSecond]))).toEqual([]);
+    expect(codes(verifiedCopiesDiffer([first, second, copyOfSecond]))).toEqual([`${first.id}:verified-copies-differ:warning`, `${second.id}:verified-copies-differ:warning`]);
+  });
+});
+
+describe('a List-Id excuses differences only when something a forger cannot add vouches for it', () => {
+  const tagged = { mailingList: 'all.corp.example', subject: '[all] Budget', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } };
+
+  it('a proven list copy whose proof signs List-Id: the direct copy gets a warning; when its proof does not sign it, a red flag', () => {
+    const direct = message();
+    expect(codes(conflictingCopies([verifiedBy('corp.example', true, tagged), direct]))).toEqual([`${direct.id}:copy-changed-by-list:warning`]);
+    // (a List-Id added to a proven copy after signing leaves it verified)
+    const unsignedListId = message({ verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'cc', 'subject', 'date'])], ...tagged });
+    expect(codes(conflictingCopies([unsignedListId, direct]))).toEqual([`${direct.id}:conflicting-copy:red-flag`]);
+  });
+
+  it('an unproven list copy beside a proven one: excused only if it still carries that copy\'s signature, broken, and is not suspicious for it', () => {
+    const proven = verifiedBy('corp.example');
+    // a forger's altered copy, its signature stripped and a List-Id added
+    const forged = message(tagged);
+    // a list copy whose author signature the footer broke, which a well-known ARC sealer vouched for
+    const viaList = message({ ...tagged, signatures: [{ domain: 'corp.example', selector: 's1', outcome: 'body-modified' }] });
+    // the same broken signature, unexplained: suspicious on its own
+    const brokenUnexplained = message({ ...tagged, verdict: 'suspicious', signatures: [{ domain: 'corp.example', selector: 's1', outcome: 'body-modified' }] });
+    // a signature of the same domain under another selector, whose key nobody has
+    const otherSelector = message({ ...tagged, signatures: [{ domain: 'corp.example', selector: 'gone', outcome: 'body-modified' }] });
+    expect(codes(conflictingCopies([proven, forged, viaList, brokenUnexplained, otherSelector]))).toEqual([
+      `${forged.id}:conflicting-copy:red-flag`,
+      `${viaList.id}:copy-changed-by-list:warning`,
+      `${brokenUnexplained.id}:conflicting-copy:red-flag`,
+      `${otherSelector.id}:conflicting-copy:red-flag`,
+    ]);
+  });
+});
+
+describe('verified copies that differ', () => {
+  it('a warning on each, however their proofs compare (one by the From domain, one by a third party: neither decides)', () => {
+    const a = verifiedBy('corp.example', true, { where: 'inbox/a.eml' });
+    const b = verifiedBy('esp.example', false, { where: 'sent/b.eml', visibleFields: { from: 'f', to: 't2', cc: 'c', subject: 's', date: 'd' } });
+    const findings = verifiedCopiesDiffer([a, b]);
+    expect(codes(findings)).toEqual([`${a.id}:verified-copies-differ:warning`, `${b.id}:verified-copies-differ:warning`]);
+    expect(findings[0]!.finding.text).toContain('sent/b.eml');
+    expect(findings[1]!.finding.text).toContain('inbox/a.eml');
+    expect(findings[0]!.finding.text).toMatch(/in its To/);
+  });
+
+  it('when a list accounts for the difference, only the list\'s copy gets a warning, saying so', () => {
+    const direct = verifiedBy('corp.example');
+    const listed = verifiedBy('corp.example', true, { mailingList: 'all.corp.example', subject: '[all] Budget', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    const findings = verifiedCopiesDiffer([direct, listed]);
+    expect(codes(findings)).toEqual([`${listed.id}:copy-changed-by-list:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/^This copy came through the mailing list all\.corp\.example/);
+  });
+});
+
+describe('a reply accuses its parent only with a Date signed by the parent\'s own domain', () => {
+  const parent = (over: Partial<DumpMessage> = {}): DumpMessage => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
+  const reply = (over: Partial<DumpMessage> = {}): DumpMessage => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
+
+  it("a reply verified only by a signature of another domain than its From: nothing against the parent", () => {
+    const p = parent();
+    const r = reply({ fromAddress: 'frank@corp.example', verdict: 'verified', proofs: [proof('evil.example', false)] });
+    expect(codes(threadOrder([p, r]))).toEqual([`${r.id}:reply-before-parent:warning`]);
+  });
+
+  it("a reply proven by its own From domain, another than the parent's: a warning on both", () => {
+    const p = parent();
+    const r = reply({ fromAddress: 'frank@evil.example', verdict: 'verified', proofs: [proof('evil.example')] });
+    expect(codes(threadOrder([p, r]))).toEqual([`${r.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
+  });
+
+  it("a reply proven by the parent's domain (or one above it), whose signature signs Date: a red flag on the parent", () => {
+    const p = parent({ fromAddress: 'gina@mail.corp.example' });
+    const r = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example')] });
+    expect(codes(threadOrder([p, r]))).toEqual([`${p.id}:reply-before-parent:red-flag`]);
+    // a signature that does not sign Date proves no Date
+    const undated = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'subject'])] });
+    expect(codes(threadOrder([p, undated]))).toEqual([`${undated.id}:reply-before-parent:warning`]);
+  });
+});
+
+describe('the latest proven date of the dump', () => {
+  it('a message verified only by another domain than its From neither moves the reference nor escapes the check', () => {
+    const proven = verifiedBy('corp.example', true, { date: '2017-03-01T00:00:00.000Z' });
+    const thirdParty = verifiedBy('esp.example', false, { date: '2019-01-01T00:00:00.000Z' });
+    const late = message({ date: '2018-03-01T00:00:00.000Z' });
+    expect(codes(dateAfterDump([proven, thirdParty, late]))).toEqual([`${thirdParty.id}:date-after-dump:warning`, `${late.id}:date-after-dump:warning`]);
+  });
+});
