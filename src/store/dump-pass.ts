@@ -159,7 +159,12 @@ function* runsOf(messages: Iterable<DumpMessage>, key: (m: DumpMessage) => strin
 }
 
 function findCopies(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  const copies = streamMessages(reader, 'WHERE message_id IS NOT NULL', 'message_id, rowid');
+  // only Message-IDs held by more than one message: a message alone has no copy to compare with
+  const copies = streamMessages(
+    reader,
+    'WHERE message_id IN (SELECT message_id FROM temp.dump WHERE message_id IS NOT NULL GROUP BY message_id HAVING count(*) > 1)',
+    'message_id, rowid',
+  );
   // (each check's findings are for copies the other leaves alone: unverified ones, verified ones)
   for (const group of runsOf(copies, (m) => m.messageId!)) if (group.length > 1) write([...conflictingCopies(group), ...verifiedCopiesDiffer(group)]);
 }
