@@ -1,4 +1,4 @@
-import { parseTags } from '../keys/parse-key.ts';
+import { parseTags, repeatedTagNames } from '../keys/parse-key.ts';
 
 /**
  * The tags of a DKIM-Signature as we read them ourselves. mailauth's lenient mode leaves out
@@ -31,16 +31,7 @@ const seconds = (value: string | undefined): number | null =>
 
 export function readSignatureTags(headerValue: string): SignatureTags {
   const tags = parseTags(headerValue);
-  const seen = new Set<string>();
-  const duplicateTags = new Set<string>();
-  for (const part of headerValue.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim().toLowerCase();
-    if (!name) continue;
-    if (seen.has(name)) duplicateTags.add(name);
-    seen.add(name);
-  }
+  const duplicateTags = repeatedTagNames(headerValue);
   const h = tags.get('h');
   const l = tags.get('l');
   return {
@@ -56,6 +47,6 @@ export function readSignatureTags(headerValue: string): SignatureTags {
     identity: tags.get('i') ?? null,
     b: (tags.get('b') ?? '').replace(/\s+/g, ''),
     bh: tags.get('bh')?.replace(/\s+/g, '') ?? null,
-    duplicateTags: [...duplicateTags],
+    duplicateTags,
   };
 }
