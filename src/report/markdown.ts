@@ -23,8 +23,8 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
   out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}.`, '');
   out.push('| verdict | messages | meaning |', '|---|---:|---|');
-  out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature with a strong key covers what the reader sees |`);
-  out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak). **Not the same as fake.** |`);
+  out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees |`);
+  out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak, signed only by a third party). **Not the same as fake.** |`);
   out.push(`| ⚠️ suspicious | ${summary.verdicts.suspicious} | evidence of tampering or fabrication |`, '');
   out.push(...custodyMarkdown(summary.custody));
   if (summary.topReasons.length) {

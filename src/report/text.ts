@@ -11,8 +11,8 @@ export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
 }
 
 const MEANING: Record<Verdict, string> = {
-  verified: 'cryptographically proven: a valid signature with a strong key covers what the reader sees',
-  unverifiable: 'no proof either way (unsigned, key gone, key too weak). Not the same as fake',
+  verified: 'cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees',
+  unverifiable: 'no proof either way (unsigned, key gone, key too weak, signed only by a third party). Not the same as fake',
   suspicious: 'evidence of tampering or fabrication',
 };
 

@@ -54,11 +54,11 @@ export const CONTENT_SECURITY_POLICY = [
 
 const MEANING: Record<Verdict, { means: string; not: string }> = {
   verified: {
-    means: 'Cryptographically proven: a valid DKIM signature, made with a key nobody else can have forged, covers the From header and the whole body.',
+    means: 'Cryptographically proven: a valid DKIM signature by the From domain, made with a key nobody else can have forged, covers the From header and the whole body.',
     not: 'That the content is true, or that the person named in From wrote it: it proves that the signing domain sent these bytes.',
   },
   unverifiable: {
-    means: 'No proof either way: the message is unsigned, its signing key is gone or too weak, or its signature cannot be evaluated.',
+    means: 'No proof either way: the message is unsigned, its signing key is gone or too weak, it is signed only by a third party, or its signature cannot be evaluated.',
     not: 'That the message is fake. Most genuine mail in a real dump ends up here, because signing keys are rotated out of DNS within months.',
   },
   suspicious: {
