@@ -56,13 +56,33 @@ export interface AnalyzeInput {
   format: ContainerKind;
 }
 
+/**
+ * What the user decides for a whole run, beyond the bytes and the keys: the same for every
+ * message, and part of the run's analysis context (a change re-analyses every file).
+ */
+export interface AnalysisOptions {
+  /** ARC sealers vouched for beside the well-known ones (domains, lower case, no trailing dot) */
+  trustedArcSealers: readonly string[];
+}
+
+export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = { trustedArcSealers: [] };
+
+/** The same set for every message of a run: options objects are few, messages many. */
+const sealerSets = new WeakMap<AnalysisOptions, ReadonlySet<string>>();
+const trustedSealersOf = (options: AnalysisOptions): ReadonlySet<string> => {
+  let set = sealerSets.get(options);
+  if (!set) sealerSets.set(options, (set = new Set(options.trustedArcSealers)));
+  return set;
+};
+
 const NO_ARC: ArcVerification = { result: 'none', reason: null, instances: [], sealerSawDkim: [] };
 
 /**
  * The whole per-message analysis: a pure function of the message bytes and a key lookup, so
- * that it gives the same answer in any order, in any worker thread, on any machine.
+ * that it gives the same answer in any order, in any worker thread, on any machine (with the
+ * same options).
  */
-export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Promise<MessageAnalysis> {
+export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, options: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS): Promise<MessageAnalysis> {
   const sha256 = createHash('sha256').update(input.raw).digest('hex');
   let best: { attempt: Attempt; variant: RepairVariant } | null = null;
   for (const variant of repairVariants(input.raw, input.format)) {
@@ -81,6 +101,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup): Pr
     findings,
     repairs: chosen.repairs,
     parseError: chosen.parseError,
+    trustedArcSealers: trustedSealersOf(options),
   });
   const inventory = await inventoryAttachments(chosen, verdict);
   return {

@@ -14,6 +14,7 @@ import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, lis
 import { jsonText } from '../report/json-text.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
+import { trustedSealerList } from '../verify/arc-sealers.ts';
 
 /** Exit codes, documented in README.md: scripts and CI jobs depend on them. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 } as const;
@@ -27,6 +28,14 @@ type FailOn = (typeof FAIL_ON)[number];
 const failOnList = (value: string, previous: FailOn[] = []): FailOn[] => {
   if (!(FAIL_ON as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${FAIL_ON.join(', ')}.`);
   return [...previous, value as FailOn];
+};
+
+const sealerList = (value: string, previous: string[] = []): string[] => {
+  try {
+    return [...previous, ...trustedSealerList([value])];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--trust-arc-sealer: /, ''));
+  }
 };
 
 const wholeNumber = (value: string): number => {
@@ -57,6 +66,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keys <file>', 'JSON key file {"sel._domainkey.dom": ["v=DKIM1; p=..."]} (repeatable)', collect, [])
     .option('--offline', 'no network at all: keys come only from --keys files and the key store', false)
     .option('--compromised <file>', 'fingerprints (sha256 or md5 of the DER public key) of keys whose private half is public')
+    .option(
+      '--trust-arc-sealer <domain>',
+      'an ARC sealer you vouch for (e.g. the list server the mailbox was subscribed through): its record that a signature passed on arrival explains a later failure, as a well-known sealer\'s does; repeatable',
+      sealerList,
+    )
     .option('--jobs <n>', 'worker threads analysing messages (default: one per core; 0: the main thread only)', wholeNumber)
     .option(
       '--fail-on <what>',
@@ -66,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
     .option('--rehash', 'read every file again and compare its sha256 with the record, even if its size and mtime match (a custody check)', false)
-    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean }) => {
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; trustArcSealer?: string[]; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean }) => {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
@@ -86,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
           keyFiles: opts.keys,
           offline: opts.offline,
           compromisedFile: opts.compromised ?? null,
+          trustedArcSealers: opts.trustArcSealer ?? [],
           ...(opts.jobs !== undefined ? { concurrency: opts.jobs } : {}),
           commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
           onProgress: (p) => progress.update(p),

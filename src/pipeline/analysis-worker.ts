@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeMessage } from '../analyze/analyze-message.ts';
+import { analyzeMessage, DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
@@ -15,6 +15,7 @@ import { progressWriter } from './worker-progress.ts';
  * it reads files into.
  */
 export type ToWorker =
+  | { type: 'configure'; options: AnalysisOptions }
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
   | { type: 'analyze-at'; id: number; location: MessageLocation; maxBytes: number }
   | { type: 'hash'; id: number; absPath: string }
@@ -61,7 +62,18 @@ const lookup: KeyLookup = (name) => {
   return answer;
 };
 
+/**
+ * The run's options arrive in the first message, not in workerData: the threads are started
+ * before the command line is read (analysis-threads.ts). A port delivers in order, so they are
+ * in place before the first message to analyse.
+ */
+let analysisOptions: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS;
+
 port.on('message', (message: ToWorker) => {
+  if (message.type === 'configure') {
+    analysisOptions = message.options;
+    return;
+  }
   if (message.type === 'key-answer') {
     waiting.get(message.id)?.(message.answer);
     waiting.delete(message.id);
@@ -85,7 +97,8 @@ const readBuffer = new ReusableBuffer(undefined, { scannable: true });
  * waiting behind another, and a message given up takes only itself along (the rest are handed to
  * a new worker).
  */
-const queue: Array<Exclude<ToWorker, { type: 'key-answer' }>> = [];
+type Task = Exclude<ToWorker, { type: 'key-answer' | 'configure' }>;
+const queue: Task[] = [];
 const answers: TaskAnswer[] = [];
 async function runQueue(): Promise<void> {
   while (queue.length) {
@@ -107,7 +120,7 @@ async function runQueue(): Promise<void> {
 /** Files hashed whole (`verify --rehash`) are read through this, a chunk at a time. */
 let hashChunk: Buffer | null = null;
 
-async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise<TaskAnswer> {
+async function runTask(task: Task): Promise<TaskAnswer> {
   if (task.type === 'hash') {
     hashChunk ??= Buffer.allocUnsafe(1024 * 1024);
     try {
@@ -120,7 +133,7 @@ async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise
   if (task.type === 'analyze') {
     const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
     try {
-      return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup)) };
+      return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format: task.format }, lookup, analysisOptions)) };
     } finally {
       // The message came as a copy of its own, and nothing of the analysis points into it (see
       // readBuffer): its memory goes back now, not when a collection finds it. Left to the
@@ -137,5 +150,5 @@ async function runTask(task: Exclude<ToWorker, { type: 'key-answer' }>): Promise
     throw err;
   }
   const { index, offset, format, raw } = read;
-  return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format }, lookup)), message: { index, offset, format } };
+  return { type: 'result', id: task.id, analysis: postAnalysis(await analyzeMessage({ raw, format }, lookup, analysisOptions)), message: { index, offset, format } };
 }

@@ -22,6 +22,8 @@ import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
 import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
+import { trustedSealerList } from '../verify/arc-sealers.ts';
+import type { AnalysisOptions } from '../analyze/analyze-message.ts';
 
 export interface VerifyOptions {
   dumpRoot: string;
@@ -32,6 +34,8 @@ export interface VerifyOptions {
   compromisedFile?: string | null;
   /** worker threads analysing messages (--jobs); 0 analyses on the main thread */
   concurrency?: number;
+  /** ARC sealers the user vouches for (--trust-arc-sealer), beside the well-known ones */
+  trustedArcSealers?: string[];
   commandLine?: string;
   /** replaces live DNS (tests use it to prove --offline never asks) */
   liveLookup?: (name: string) => Promise<KeyAnswer>;
@@ -126,6 +130,7 @@ async function verifyLocked(
 ): Promise<VerifyResult> {
   const writer = new StoreWriter(db);
   writer.markStaleRunsInterrupted();
+  const analysis: AnalysisOptions = { trustedArcSealers: trustedSealerList(options.trustedArcSealers ?? []) };
   const lastRun = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string } | undefined;
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
@@ -138,7 +143,12 @@ async function verifyLocked(
     mailauthVersion: MAILAUTH_VERSION,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-    options: { offline: options.offline, workers: options.concurrency ?? defaultThreadCount(), rehash: options.rehash === true },
+    options: {
+      offline: options.offline,
+      workers: options.concurrency ?? defaultThreadCount(),
+      rehash: options.rehash === true,
+      ...(analysis.trustedArcSealers.length ? { trustedArcSealers: analysis.trustedArcSealers } : {}),
+    },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
     compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
   });
@@ -151,12 +161,12 @@ async function verifyLocked(
     onLiveAnswer: (answer) => keyStore.recordLookup(answer, new Date().toISOString()),
     compromised,
   });
-  const context = analysisContext(compromised);
+  const context = analysisContext(compromised, analysis);
   const fileState = fileStateChecker(db, context, { rehash: options.rehash === true });
 
   const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0 };
   const workers = options.concurrency ?? defaultThreadCount();
-  const analyzer = createAnalyzer(lookup, { workers });
+  const analyzer = createAnalyzer(lookup, { workers, analysis });
   // Files in progress at once: enough to keep every worker's hands full while others are being read.
   const maxPendingFiles = Math.max(4, workers * (TASKS_PER_WORKER + 2));
   const pending = new Set<Promise<void>>();
@@ -413,11 +423,14 @@ function assertOutsideDump(root: string, dbPath: string): void {
 }
 
 
-/** Everything besides the bytes and the keys that a verdict depends on. */
-function analysisContext(compromised: CompromisedList | null): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ tool: TOOL_VERSION, mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null }))
-    .digest('hex');
+/**
+ * Everything besides the bytes and the keys that a verdict depends on. Options left at their
+ * defaults add nothing, so that a database verified before an option existed is not read again.
+ */
+function analysisContext(compromised: CompromisedList | null, analysis: AnalysisOptions): string {
+  const context: Record<string, unknown> = { tool: TOOL_VERSION, mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null };
+  if (analysis.trustedArcSealers.length) context['trustedArcSealers'] = analysis.trustedArcSealers;
+  return createHash('sha256').update(JSON.stringify(context)).digest('hex');
 }
 
 function importKeysFile(store: KeyStore, file: KeysFile): void {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { MessageAnalysis } from '../analyze/analyze-message.ts';
+import type { AnalysisOptions, MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
@@ -49,6 +49,8 @@ export interface FileAnalysis {
 export interface PoolOptions {
   /** worker threads; 0 analyses on the main thread */
   workers: number;
+  /** the run's analysis options (the defaults if not given) */
+  analysis?: AnalysisOptions;
   /** bytes of messages handed to workers and not yet analysed: what bounds memory */
   maxBytesInFlight?: number;
   /**
@@ -81,7 +83,7 @@ const WATCHDOG_MS = 100;
 export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyzer {
   if (options.workers <= 0) {
     discardPrestartedThreads();
-    return inProcess(lookup, options.perWorker ?? 8);
+    return inProcess(lookup, options.perWorker ?? 8, options.analysis);
   }
   const maxBytes = options.maxBytesInFlight ?? 256 * 1024 * 1024;
   const perWorker = options.perWorker ?? TASKS_PER_WORKER;
@@ -127,6 +129,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const { worker, progress } = takePrestartedThread() ?? startAnalysisThread();
     slot.worker = worker;
     slot.progress = progress;
+    if (options.analysis) worker.postMessage({ type: 'configure', options: options.analysis } satisfies ToWorker);
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'key') {
         // A lookup that fails is still an answer: the worker must never wait for one forever.
@@ -268,7 +271,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 }
 
 /** The same contract on the main thread (--jobs 0): for debugging, and for profiling one thread. */
-function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
+function inProcess(lookup: KeyLookup, concurrency: number, options?: AnalysisOptions): Analyzer {
   let running = 0;
   let hashChunk: Buffer | null = null;
   const waiters: Array<() => void> = [];
@@ -285,12 +288,12 @@ function inProcess(lookup: KeyLookup, concurrency: number): Analyzer {
     return { result };
   };
   return {
-    submit: (raw, format) => run((analyze) => analyze({ raw, format }, lookup)),
+    submit: (raw, format) => run((analyze) => analyze({ raw, format }, lookup, options)),
     submitAt: (location) =>
       run(async (analyze) => {
         // Memory of its own: several messages are in progress at once here.
         const { index, offset, format, raw } = readMessageAt(location);
-        return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup) };
+        return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup, options) };
       }),
     // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
     hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),

@@ -27,7 +27,14 @@ export interface VerdictInput {
   findings: Finding[];
   repairs: string[];
   parseError: string | null;
+  /**
+   * ARC sealers the user vouches for (`verify --trust-arc-sealer`), beside the well-known ones:
+   * a newsroom that knows the list server a mailbox was subscribed through can say so.
+   */
+  trustedArcSealers?: ReadonlySet<string>;
 }
+
+const NO_SEALERS: ReadonlySet<string> = new Set();
 
 const FAILED: ReadonlySet<SignatureOutcome> = new Set(['body-modified', 'signature-mismatch']);
 
@@ -78,7 +85,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
 
   for (const sig of signatures) {
     if (failsAgainstKey(sig)) {
-      const explanation = explainFailure(sig, arc, proving, added);
+      const explanation = explainFailure(sig, arc, proving, added, input.trustedArcSealers);
       if (explanation) {
         added.push(explanation);
         continue;
@@ -137,7 +144,10 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const explainedOnly = !unverifiable.length && added.length > 0;
   const reasons = unique(unverifiable.length || explainedOnly ? unverifiable : ['signature-malformed' as ReasonCode]);
   if (arc.result === 'pass') reasons.push('arc-only');
-  const text = [...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
+  // A failure explained in transit is told first: otherwise the text would not say why a
+  // failed signature did not make the message suspicious.
+  const explained = added.filter((f) => f.severity === 'info').map((f) => f.text);
+  const text = [...explained, ...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
   return decision('unverifiable', reasons, `${text} Unverifiable is not the same as fake.`, [], added);
 }
 
@@ -148,24 +158,33 @@ function decision(verdict: Verdict, reasons: string[], explanation: string, prov
 /**
  * A failed signature is not evidence of tampering when something trustworthy accounts for the
  * change. Two things do, and only these:
- * - an ARC chain that validates and whose newest sealer, a well-known ARC sealer, recorded
- *   dkim=pass for that domain on arrival (a mailing list changed the message). Any other
- *   sealer's record explains nothing: a forger can seal a chain with keys of its own and have it
- *   say anything, so the claim is only noted (`arc-sealer-not-trusted`, pushed to `added`);
+ * - an ARC chain that validates and whose newest sealer recorded dkim=pass for that domain on
+ *   arrival (a mailing list changed the message), when that sealer is a well-known ARC sealer or
+ *   one the user named as trusted. Any other sealer's record explains nothing: a forger can seal
+ *   a chain with keys of its own and have it say anything, so the claim is only noted
+ *   (`arc-sealer-not-trusted`, pushed to `added`);
  * - a proving signature by the From domain itself that covers everything the failed one did
  *   (the organisation re-signed after changing the message). A third party's signature is not
  *   enough: anyone can alter a genuine message and sign the result with their own domain.
  */
-function explainFailure(sig: DkimSignatureResult, arc: ArcVerification, proving: DkimSignatureResult[], added: Finding[]): Finding | null {
+function explainFailure(
+  sig: DkimSignatureResult,
+  arc: ArcVerification,
+  proving: DkimSignatureResult[],
+  added: Finding[],
+  userTrusted: ReadonlySet<string> = NO_SEALERS,
+): Finding | null {
   const sealer = arc.instances.at(-1)?.sealDomain ?? null;
   if (arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain)) {
     const evidence = { signature: label(sig), outcome: sig.outcome, sealer };
-    if (sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer)) {
+    const wellKnown = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
+    if (sealer !== null && (wellKnown || userTrusted.has(sealer))) {
+      const who = wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
       return {
         code: 'dkim-broken-by-intermediary',
         severity: 'info',
-        text: `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, a well-known ARC sealer, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`,
-        evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: true },
+        text: `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, ${who}, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`,
+        evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }) },
       };
     }
     added.push({
@@ -173,7 +192,8 @@ function explainFailure(sig: DkimSignatureResult, arc: ArcVerification, proving:
       severity: 'warning',
       text:
         `The signature by ${sig.tags.domain} no longer matches. An ARC chain sealed by ${sealer ?? 'an unnamed sealer'} claims it passed on arrival there, but ${sealer ?? 'that sealer'} is not a well-known ARC sealer: ` +
-        'anyone can seal a chain with keys of their own and have it claim anything, so the claim does not account for the change.',
+        'anyone can seal a chain with keys of their own and have it claim anything, so the claim does not account for the change.' +
+        (sealer !== null ? ` If you know ${sealer} relayed this mailbox's mail, name it with --trust-arc-sealer.` : ''),
       evidence: { ...evidence, wellKnownSealer: false },
     });
   }

@@ -8,3 +8,19 @@ import trustlist from 'mailauth/lib/arc/trustlist.js';
  * main thread, which must not load mailauth (a tenth of a second a process).
  */
 export const WELL_KNOWN_ARC_SEALERS: ReadonlySet<string> = new Set(trustlist.trusted);
+
+/**
+ * The sealers a user names (`verify --trust-arc-sealer`), as the ARC code compares them: lower
+ * case, no trailing dot, sorted and without repeats (the list is part of a run's record and of
+ * its analysis context, so the same sealers must always give the same list).
+ */
+export function trustedSealerList(domains: readonly string[]): string[] {
+  const list = domains.map((d) => d.trim().toLowerCase().replace(/\.$/, ''));
+  for (const domain of list) {
+    if (!DOMAIN.test(domain)) throw new RangeError(`--trust-arc-sealer: ${JSON.stringify(domain)} is not a domain name`);
+  }
+  return [...new Set(list)].sort();
+}
+
+/** Labels of letters, digits and hyphens (punycode for IDNs), at least two of them. */
+const DOMAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;

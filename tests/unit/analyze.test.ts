@@ -724,6 +724,28 @@ describe('analyzeMessage: ARC', () => {
     expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
   });
 
+  // A newsroom that knows the list server a mailbox was subscribed through can vouch for it.
+  const trusting = (sealers: string[]) => (message: string) =>
+    analyzeMessage({ raw: Buffer.from(message, 'latin1'), format: 'eml' }, keys(), { trustedArcSealers: sealers });
+
+  it('a sealer the user trusts (--trust-arc-sealer) explains a failure it saw pass, and the explanation says who vouched', async () => {
+    const a = await trusting(['lists.example.net'])(await listCopy('dkim=pass header.d=example.com header.s=sel1'));
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.findings.map((f) => f.code)).not.toContain('arc-sealer-not-trusted');
+    const explained = a.findings.find((f) => f.code === 'dkim-broken-by-intermediary');
+    expect(explained).toMatchObject({ severity: 'info', evidence: { sealer: 'lists.example.net', wellKnownSealer: false, trustedBy: 'user' } });
+    expect(explained!.text).toMatch(/trusted on this run's command line \(--trust-arc-sealer\)/);
+    expect(a.verdict.explanation.startsWith(explained!.text)).toBe(true);
+  });
+
+  it('trusting a sealer changes nothing for a failure it did not see pass, or for another sealer', async () => {
+    const sawFail = await trusting(['lists.example.net'])(await listCopy('dkim=fail header.d=example.com header.s=sel1'));
+    expect(sawFail.verdict.verdict).toBe('suspicious');
+    const other = await trusting(['other.example.org'])(await listCopy('dkim=pass header.d=example.com header.s=sel1'));
+    expect(other.verdict.verdict).toBe('suspicious');
+    expect(other.findings.find((f) => f.code === 'arc-sealer-not-trusted')!.text).toMatch(/name it with --trust-arc-sealer/);
+  });
+
   it('a failure the ARC sealer did not see pass stays suspicious', async () => {
     const a = await analyze(await listCopy('dkim=fail header.d=example.com header.s=sel1'), keys());
     expect(a.arc.result).toBe('pass');
