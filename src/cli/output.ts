@@ -22,6 +22,14 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(EXIT_STDOUT_CLOSED);
 });
 
+// stderr carries progress and messages for a person watching. A reader of it that goes away
+// (`verify 2> >(head -1)`) must not stop a run hours long, or lose its exit status: stderr is
+// given up on, and the command goes on. (After the first EPIPE the stream is destroyed, and
+// Node drops later writes.)
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 export async function openOutput(path: string | undefined): Promise<Output> {
   if (!path) return process.stdout;
   const stream = createWriteStream(path);

@@ -14,18 +14,22 @@ const STDOUT_CLOSED = 141;
  * Runs the CLI with stdout a pipe whose reader is closed at once: the command's first write to
  * stdout fails with EPIPE. The CLI takes far longer to start than the pipe takes to close.
  */
-function runWithReaderGone(args: string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runWithReaderGone(
+  args: string[],
+  gone: 'stdout' | 'stderr' = 'stdout',
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.destroy();
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child[gone].destroy();
+  const kept = { stdout: '', stderr: '' };
+  const other = gone === 'stdout' ? 'stderr' : 'stdout';
+  child[other].setEncoding('utf8').on('data', (chunk: string) => (kept[other] += chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (status, signal) => resolve({ status, signal, stderr }));
+    child.once('close', (status, signal) => resolve({ status, signal, ...kept }));
   });
 }
 
@@ -64,5 +68,17 @@ describe('a closed stdout ends a command quietly', () => {
     const reference = runCli(['export', '--format', 'jsonl', '--db', db]);
     expect(exported.status, exported.stderr).toBe(0);
     expect(exported.stdout.trim().split('\n')).toHaveLength(reference.stdout.trim().split('\n').length);
+  });
+
+  // Progress and errors go to stderr: a command must not die of a stack trace, or lose its exit
+  // status, because nobody reads it any more. (A verify of the demo dump writes nothing there
+  // when stderr is not a terminal, so these are errors, the commands that do write to it.)
+  it.each([
+    ['a bad option value', ['verify', DEMO_DUMP, '--jobs', 'many']],
+    ['a dump that does not exist', ['verify', join(ROOT, 'no-such-dump'), '--offline', '--db', join(dir, 'none.db')]],
+  ])('%s, whose error finds no reader on stderr, still exits 2', async (_, args) => {
+    const result = await runWithReaderGone(args, 'stderr');
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(2);
   });
 });
