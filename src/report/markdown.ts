@@ -21,7 +21,11 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   const out: string[] = [];
   out.push('# leakcheck report', '');
   if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
-  out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}.`, '');
+  const notedArchives = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
+  const noted = notedArchives
+    ? `; ${notedArchives} archive${notedArchives === 1 ? ' has' : 's have'} parts that were not read (${summary.files.readWithNotes.map((r) => `${r.count} ${r.reason}`).join(', ')})`
+    : '';
+  out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}${noted}.`, '');
   out.push('| verdict | messages | meaning |', '|---|---:|---|');
   out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees |`);
   out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak, signed only by a third party). **Not the same as fake.** |`);

@@ -27,6 +27,11 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   }
   const skipped = summary.files.skippedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
   lines.push(`  ${'not email'.padEnd(13)} ${String(summary.files.skipped).padStart(7)}   ${c.dim(skipped ? `files skipped: ${skipped}` : 'files skipped')}`);
+  if (summary.files.readWithNotes.length) {
+    const noted = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
+    const which = summary.files.readWithNotes.map((r) => `${r.count} ${r.reason}`).join(', ');
+    lines.push(`  ${c.yellow('not all read'.padEnd(13))} ${String(noted).padStart(7)}   ${c.dim(`archives with parts not read (${which}): see their rows in \`leakcheck manifest\``)}`);
+  }
   if (summary.files.errors) lines.push(`  ${c.red('read errors'.padEnd(13))} ${String(summary.files.errors).padStart(7)}   ${c.dim('files that could not be read completely')}`);
   lines.push(...custodyLines(summary.custody, c));
   if (summary.topReasons.length) {

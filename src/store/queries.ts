@@ -266,7 +266,19 @@ export interface DumpSummary {
   messages: number;
   verdicts: Record<Verdict, number>;
   topReasons: Array<{ code: string; count: number }>;
-  files: { total: number; withMessages: number; skipped: number; errors: number; skippedByReason: Array<{ reason: string; count: number }> };
+  files: {
+    total: number;
+    withMessages: number;
+    skipped: number;
+    errors: number;
+    skippedByReason: Array<{ reason: string; count: number }>;
+    /**
+     * Files read without error that still hold something unread: archives a limit stopped
+     * (`zip-limits`), or with bytes no listed entry covers (`unlisted-bytes`). Their messages
+     * are counted; what was not read must be said too.
+     */
+    readWithNotes: Array<{ reason: string; count: number }>;
+  };
   suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; reasons: string[]; explanation: string }>;
   custody: CustodySummary;
 }
@@ -401,6 +413,8 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     sum(status = 'skipped') AS skipped, sum(status IN ('error','partial')) AS errors FROM source_files`).get() as Record<string, number | null>;
   const skippedByReason = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status IN ('skipped','error','partial')
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
+  const readWithNotes = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status = 'ok' AND reason IS NOT NULL
+    GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
   const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.subject, m.from_header AS "from",
       v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
       WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
@@ -422,6 +436,7 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
       skipped: files['skipped'] ?? 0,
       errors: files['errors'] ?? 0,
       skippedByReason: skippedByReason.map((r) => ({ reason: r.reason ?? 'unknown', count: r.count })),
+      readWithNotes,
     },
     suspicious,
     custody: custodySummary(db),

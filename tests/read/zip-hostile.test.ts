@@ -302,6 +302,15 @@ describe('bytes of an archive that its central directory does not list', () => {
     expect(messages.filter((m) => m.path.startsWith('hidden.zip!')).map((m) => m.path)).toEqual(['hidden.zip!a.eml', 'hidden.zip!b.eml']);
     expect(row('plain.zip')).toMatchObject({ status: 'ok', reason: null, detail: '1 email(s) inside' });
     expect(row('appended.zip')).toMatchObject({ status: 'error', reason: 'corrupt-zip' });
+
+    // The summaries count the archive: a reader of the report alone must learn that something
+    // in the dump was not read.
+    const db = `${dump}.db`;
+    const summary = runCliMeasured(['report', '--format', 'json', '--db', db]);
+    expect(JSON.parse(summary.stdout).files.readWithNotes).toEqual([{ reason: 'unlisted-bytes', count: 1 }]);
+    expect(runCliMeasured(['report', '--db', db]).stdout).toMatch(/not all read\s+1\s+archives with parts not read \(1 unlisted-bytes\)/);
+    expect(runCliMeasured(['report', '--format', 'md', '--db', db]).stdout).toMatch(/1 archive has parts that were not read \(1 unlisted-bytes\)/);
+    expect(runCliMeasured(['report', '--format', 'html', '--db', db]).stdout).toMatch(/1 archive has parts that were not read \(1 unlisted-bytes\)/);
   });
 });
 

@@ -431,6 +431,7 @@ describe('queries', () => {
         { reason: 'truncated', count: 1 },
         { reason: 'unreadable', count: 1 },
       ],
+      readWithNotes: [],
     });
     expect(s.suspicious.map((m) => [m.path, m.index, m.reasons])).toEqual([
       ['a/one.eml', 0, ['header-injected']],
@@ -507,7 +508,7 @@ describe('queries', () => {
       messages: 0,
       verdicts: { verified: 0, unverifiable: 0, suspicious: 0 },
       topReasons: [],
-      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [] },
+      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], readWithNotes: [] },
       suspicious: [],
       custody: { changed: 0, removed: 0, lastRun: null, recent: [] },
     });

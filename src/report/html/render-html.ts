@@ -260,10 +260,13 @@ function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdi
     );
   }
   const skipped = summary.files.skippedByReason.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ');
+  const notedArchives = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
+  const noted = summary.files.readWithNotes.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ');
   out.push(
     `<p class="lede">${formatInt(summary.messages)} message${summary.messages === 1 ? '' : 's'} from ${formatInt(summary.files.withMessages)} file${summary.files.withMessages === 1 ? '' : 's'}, each checked for DKIM and ARC signatures and header consistency.` +
       (summary.files.skipped ? ` ${formatInt(summary.files.skipped)} file${summary.files.skipped === 1 ? ' was' : 's were'} skipped as not email${skipped ? ` (${skipped})` : ''}.` : '') +
       (summary.files.errors ? ` <strong>${formatInt(summary.files.errors)} file${summary.files.errors === 1 ? '' : 's'} could not be read completely.</strong>` : '') +
+      (notedArchives ? ` <strong>${formatInt(notedArchives)} archive${notedArchives === 1 ? ' has' : 's have'} parts that were not read (${noted}).</strong>` : '') +
       '</p>',
   );
   out.push('<div class="cards">');
