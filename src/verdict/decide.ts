@@ -4,6 +4,7 @@ import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
+import { describeRepair } from './repairs.ts';
 
 /**
  * The one place where findings become a verdict. Every rule is named by the reason code it
@@ -247,13 +248,6 @@ function describeFailure(sig: DkimSignatureResult): string {
   return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.`;
 }
 
-const REPAIR_TEXT: Record<string, string> = {
-  crlf: 'line endings restored to CRLF',
-  'mboxrd-unquote': 'mbox ">From" quoting undone',
-  'mbox-unquote-some': 'mbox ">From" quoting undone on some lines only (see mbox-quoting-mixed)',
-  'strip-leading-bytes': 'a byte-order mark or blank lines before the headers removed',
-};
-const describeRepair = (repair: string): string => REPAIR_TEXT[repair] ?? repair;
 
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
 

@@ -35,7 +35,7 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
     for (const line of findingLines) expect(line.length, line).toBeLessThanOrEqual(100);
     const byIndex = runCli(['show', `${mbox.path}#1`, '--db', db]);
     expect(byIndex.status).toBe(0);
-    expect(byIndex.stdout).toContain('repairs     mboxrd-unquote');
+    expect(byIndex.stdout).toContain('repairs     mboxrd-unquote: mbox ">From " quoting undone');
   });
 
   it('show lists the candidates when the argument is ambiguous, and exits 2', () => {

@@ -534,7 +534,7 @@ describe('analyzeMessage: repairs', () => {
     const a = await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
     expect(a.repairs).toEqual(['mboxrd-unquote']);
     expect(a.verdict.verdict).toBe('verified');
-    expect(a.verdict.explanation).toContain('mbox ">From" quoting undone');
+    expect(a.verdict.explanation).toContain('mbox ">From " quoting undone');
   });
 
   it('a single .eml file with a >From line of its own is verified as found, with no repair', async () => {

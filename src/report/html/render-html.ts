@@ -19,6 +19,7 @@ import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.t
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { clip, escapeHtml, formatInstant, formatInt, percent } from './escape.ts';
 import { STYLES } from './styles.ts';
+import { describeRepair } from '../../verdict/repairs.ts';
 
 export interface HtmlReportOptions {
   /** only messages with this verdict (`--verdict`) */
@@ -65,13 +66,6 @@ const MEANING: Record<Verdict, { means: string; not: string }> = {
     means: 'Evidence of tampering or fabrication: a signature that no longer matches, an injected header, or content appended past the signed part.',
     not: 'That the whole message was fabricated: a single changed byte is enough. Read the explanation of each message.',
   },
-};
-
-const REPAIRS: Record<string, string> = {
-  crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
-  'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
-  'mboxrd-unquote': 'mbox ">From " quoting undone',
-  'mbox-unquote-some': 'mbox ">From " quoting undone on some lines, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
 };
 
 const FAILED_OUTCOMES = new Set(['body-modified', 'signature-mismatch']);
@@ -650,7 +644,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
 
   out.push('<h4>Repairs</h4>');
   if (!m.repairs.length) out.push('<p class="note">None: the bytes were checked as found.</p>');
-  else out.push(`<ul class="plain">${m.repairs.map((r) => `<li><code>${escapeHtml(r)}</code>${REPAIRS[r] ? `: ${escapeHtml(REPAIRS[r])}` : ''}</li>`).join('')}</ul>`);
+  else out.push(`<ul class="plain">${m.repairs.map((r) => `<li><code>${escapeHtml(r)}</code>${describeRepair(r) !== r ? `: ${escapeHtml(describeRepair(r))}` : ''}</li>`).join('')}</ul>`);
 
   out.push(
     '<h4>Evidence</h4>',

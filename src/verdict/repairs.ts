@@ -1,0 +1,15 @@
+import type { Repair } from '../analyze/repair-variants.ts';
+
+/**
+ * What each repair did to the stored bytes, in words: the one text that the verdict's explanation
+ * and every report give (docs/verdicts.md, "Repairs", says the same at length).
+ */
+export const REPAIR_TEXT: Readonly<Record<Repair, string>> = {
+  crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
+  'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
+  'mboxrd-unquote': 'mbox ">From " quoting undone',
+  'mbox-unquote-some': 'mbox ">From " quoting undone on some lines only, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
+};
+
+/** A repair in words; a code from a newer leakcheck, read from its database, as it is. */
+export const describeRepair = (repair: string): string => (REPAIR_TEXT as Record<string, string>)[repair] ?? repair;
