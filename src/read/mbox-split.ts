@@ -8,6 +8,10 @@ import { ReadError, type RawMessage } from './types.ts';
  * UTF-8 BOM and blank lines, which editors add and sniffContainer accepts too. Separators need
  * not follow a blank line: many real writers omit it.
  *
+ * Lines end in LF (or CRLF), or, in a file whose first separator line ends in a CR alone, in CR:
+ * classic Mac OS mail programs (Eudora, Mac OS 9 and before) wrote mailboxes so. Cut at LF, such
+ * a file would be one "line", and its messages would vanish into one empty message.
+ *
  * Two ways out: splitMbox yields each message's bytes; splitMboxRanges yields only where each
  * message lies in the file, for a reader that reads the bytes itself (the worker threads do).
  *
@@ -25,6 +29,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SEPARATOR = Buffer.from('From ');
 const NEWLINE_SEPARATOR = Buffer.from('\nFrom ');
+const CR_SEPARATOR = Buffer.from('\rFrom ');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** Envelope lines are short; a longer one is kept truncated rather than grown without bound. */
 const MAX_ENVELOPE_BYTES = 4096;
@@ -56,6 +61,8 @@ export interface MboxRange {
   size: number;
   /** the `From ` separator line, without its line ending */
   envelope: string;
+  /** set when the mbox's lines end in CR alone (see the top of this file) */
+  lineEnding?: 'cr';
 }
 
 interface PendingMessage extends MboxRange {
@@ -70,8 +77,9 @@ interface PendingMessage extends MboxRange {
  * message. Also applied to the last message (writers end the file the same way); DKIM body
  * canonicalization ignores trailing empty lines, so this never changes a verification.
  */
-function withoutFramingBlankLine(raw: Buffer): Buffer {
+function withoutFramingBlankLine(raw: Buffer, crOnly: boolean): Buffer {
   const n = raw.length;
+  if (crOnly) return n >= 2 && raw[n - 2] === CR && raw[n - 1] === CR ? raw.subarray(0, n - 1) : raw;
   if (n >= 4 && raw[n - 4] === CR && raw[n - 3] === LF && raw[n - 2] === CR && raw[n - 1] === LF) {
     return raw.subarray(0, n - 2);
   }
@@ -81,7 +89,7 @@ function withoutFramingBlankLine(raw: Buffer): Buffer {
 
 /** The message of a range, from the `range.size` bytes found at `range.offset`. */
 export function messageFromRange(range: MboxRange, bytes: Buffer): RawMessage {
-  return { index: range.index, offset: range.offset, raw: withoutFramingBlankLine(bytes), format: 'mbox', envelope: range.envelope };
+  return { index: range.index, offset: range.offset, raw: withoutFramingBlankLine(bytes, range.lineEnding === 'cr'), format: 'mbox', envelope: range.envelope };
 }
 
 function assemble(message: PendingMessage): RawMessage {
@@ -101,7 +109,9 @@ export async function* splitMbox(chunks: AsyncIterable<Buffer>, options: SplitMb
 
 /** The same cut, yielding where each message lies instead of its bytes. */
 export async function* splitMboxRanges(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions = {}): AsyncGenerator<MboxRange> {
-  for await (const { index, offset, size, envelope } of splitMessages(chunks, options, false)) yield { index, offset, size, envelope };
+  for await (const { index, offset, size, envelope, lineEnding } of splitMessages(chunks, options, false)) {
+    yield lineEnding ? { index, offset, size, envelope, lineEnding } : { index, offset, size, envelope };
+  }
 }
 
 async function* splitMessages(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions, keepBytes: boolean): AsyncGenerator<PendingMessage> {
@@ -127,6 +137,9 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
   let current: PendingMessage | null = null;
   let nextIndex = 0;
   const tooLarge: string[] = [];
+  /** the line end: LF (CRLF included), or CR for a classic Mac OS mailbox, decided at the first separator */
+  let eol = LF;
+  let lineSeparator = NEWLINE_SEPARATOR;
 
   const keep = (): void => {
     if (current !== null && pos > keptUpTo) {
@@ -187,7 +200,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     let length = 0;
     let ended = false;
     while (!ended) {
-      const lf = buf.indexOf(LF, pos);
+      const lf = buf.indexOf(eol, pos);
       const end = lf === -1 ? buf.length : lf;
       const take = Math.min(end - pos, MAX_ENVELOPE_BYTES - length);
       if (take > 0) {
@@ -212,16 +225,24 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
    * put no date. "From :" is an obsolete-syntax From header, never a separator.
    */
   const isSeparatorLine = async (): Promise<boolean> => {
-    let lf = buf.indexOf(LF, pos);
+    let lf = buf.indexOf(eol, pos);
     while ((lf === -1 || buf.length - lf - 1 < LOOKAHEAD_BYTES) && buf.length - pos < MAX_ENVELOPE_BYTES + LOOKAHEAD_BYTES && !eof) {
       await fill(buf.length - pos + 1);
-      lf = buf.indexOf(LF, pos);
+      lf = buf.indexOf(eol, pos);
     }
     // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
     const line = buf.subarray(pos, Math.min(lf === -1 ? buf.length : lf, pos + LOOKAHEAD_BYTES)).toString('latin1');
     if (!startsLikeSeparator(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
     return lf !== -1 && FIELD_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
+  };
+
+  /** Whether the separator line at `pos` ends in a CR that no LF follows: a classic Mac OS mailbox. */
+  const endsInCrAlone = async (): Promise<boolean> => {
+    await fill(MAX_ENVELOPE_BYTES + 1);
+    const lf = buf.indexOf(LF, pos);
+    const cr = buf.indexOf(CR, pos);
+    return cr !== -1 && (lf === -1 || cr < lf) && buf[cr + 1] !== LF;
   };
 
   if ((await fill(UTF8_BOM.length)) >= UTF8_BOM.length && startsWithAt(buf, pos, UTF8_BOM)) {
@@ -237,6 +258,10 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       const available = buf.length - pos >= SEPARATOR.length ? buf.length - pos : await fill(SEPARATOR.length);
       if (available === 0) break;
       if (startsWithAt(buf, pos, SEPARATOR) && (inPreamble || (await isSeparatorLine()))) {
+        if (inPreamble && (await endsInCrAlone())) {
+          eol = CR;
+          lineSeparator = CR_SEPARATOR;
+        }
         keep();
         if (current !== null) {
           const done = finish(current);
@@ -249,6 +274,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
           index: nextIndex,
           offset: bufOffset + pos,
           envelope,
+          ...(eol === CR ? { lineEnding: 'cr' as const } : {}),
           parts: [],
           size: 0,
           dropped: false,
@@ -257,7 +283,8 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
         continue;
       }
       if (inPreamble) {
-        const blank = buf[pos] === LF ? 1 : buf[pos] === CR && buf[pos + 1] === LF ? 2 : 0;
+        // (a CR alone is a blank line of a classic Mac OS mailbox)
+        const blank = buf[pos] === LF ? 1 : buf[pos] === CR ? (buf[pos + 1] === LF ? 2 : 1) : 0;
         if (blank === 0) {
           throw new ReadError(
             'malformed-mbox',
@@ -272,13 +299,13 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     // Not a separator here: on to the next line that begins with "From ", found in one search
     // rather than line by line (no line in between can be a separator), or else to the last line
     // start in the buffer, whose first bytes may still be arriving.
-    const next = buf.indexOf(NEWLINE_SEPARATOR, pos);
+    const next = buf.indexOf(lineSeparator, pos);
     if (next !== -1) {
       pos = next + 1;
       atLineStart = true;
       continue;
     }
-    const lastLf = buf.lastIndexOf(LF);
+    const lastLf = buf.lastIndexOf(eol);
     if (lastLf >= pos) {
       pos = lastLf + 1;
       atLineStart = true;

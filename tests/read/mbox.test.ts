@@ -114,6 +114,25 @@ describe('readMbox', () => {
     expect(summary(await collect(splitMbox(chunked(data, [1, 2, 0, 3]))))).toEqual(reference);
   });
 
+  // Classic Mac OS mail programs (Eudora, Mac OS 9) ended lines in CR alone. Cut at LF, such a
+  // file was one line: its messages vanished into a single empty one.
+  it('splits a CR-only mbox (classic Mac OS) as the same file with LF, at every chunk boundary', async () => {
+    const lf = Buffer.from(`\n${MBOX}`);
+    const cr = Buffer.from(`\r${MBOX.replaceAll('\n', '\r')}`);
+    const asCr = (messages: ReturnType<typeof summary>) => messages.map(([i, offset, raw, envelope]) => [i, offset, raw.replaceAll('\n', '\r'), envelope]);
+    const reference = asCr(summary(await collect(splitMbox(chunked(lf, [lf.length])))));
+    expect(reference).toHaveLength(3);
+    for (let cut = 1; cut < cr.length; cut += 1) {
+      expect(summary(await collect(splitMbox(chunked(cr, [cut, cr.length]))))).toEqual(reference);
+      expect(summary(atRanges(cr, await collect(splitMboxRanges(chunked(cr, [cut, cr.length])))))).toEqual(reference);
+    }
+    const ranges = await collect(splitMboxRanges(chunked(cr, [cr.length])));
+    expect(ranges.map((r) => r.lineEnding)).toEqual(['cr', 'cr', 'cr']);
+    // an LF or CRLF file is not taken for one, even with a CR alone inside a line
+    const crInside = Buffer.from(MBOX.replace('hello', 'hel\rlo').replaceAll('\n', '\r\n'));
+    expect((await collect(splitMboxRanges(chunked(crInside, [crInside.length])))).map((r) => r.lineEnding)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('streams a large mbox, with lines longer than a chunk, into exact copies', async () => {
     const pieces: string[] = [];
     const expected: string[] = [];
@@ -249,6 +268,7 @@ describe('scanMbox', () => {
     const contents = {
       lf: MBOX,
       crlfWithBom: `\uFEFF\r\n${MBOX.replaceAll('\n', '\r\n')}`,
+      crOnly: MBOX.replaceAll('\n', '\r'),
       tail: `${ENV1}\n${MSG1}\n${ENV2}`,
       empty: '',
       big: bigMbox(),
