@@ -5,7 +5,7 @@ import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
 import { parentIds, replyFindings } from '../checks/dump/threads.ts';
-import type { DumpFinding, DumpMessage } from '../checks/dump/types.ts';
+import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
 import { applyDumpFindings } from '../verdict/decide.ts';
@@ -25,10 +25,9 @@ import type { Db } from './open-store.ts';
  * (never in the dump) and indexed by Message-ID and by sender, so that no stream sorts:
  * - copies of one message: read grouped by Message-ID, one group held at a time;
  * - threads: the replies in pages, each page's parents looked up by Message-ID;
- * - sender habits: counted sender by sender (only the counts are kept), then each message
- *   compared with its sender's;
- * - selector spans and the dump's latest dates: gathered in a first pass, then each message
- *   compared with them.
+ * - sender habits, selector spans and the dump's latest dates: gathered in one pass ordered by
+ *   sender (of the habits, only the counts are kept, sender by sender), then each message
+ *   compared with them in a second.
  * What stays in memory is one group of copies of the same message, one page of replies, and
  * small tallies per sender and per selector. The findings are the ones the checks give over the
  * whole list of messages (src/checks/dump), in the same order for each message.
@@ -39,7 +38,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
     reader.pragma('busy_timeout = 5000');
     // on disk, in the system's temporary directory: in memory it would grow with the dump
     reader.pragma('temp_store = FILE');
-    reader.exec(`CREATE TEMP TABLE dump AS ${MESSAGES} ORDER BY ${DUMP_ORDER};
+    reader.exec(`CREATE TEMP TABLE dump AS ${DUMP_MESSAGES} ORDER BY ${DUMP_ORDER};
       CREATE INDEX temp.dump_message_id ON dump(message_id);
       CREATE INDEX temp.dump_sender ON dump(from_address);`);
     const insert = db.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, ?, ?, ?, 'dump')");
@@ -54,8 +53,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
       // in the order of DUMP_CHECKS, which is the order of each message's findings
       findCopies(reader, write);
       findThreads(reader, db, write);
-      findSenderOutliers(reader, write);
-      findDateOutliers(reader, write);
+      findSenderAndDateOutliers(reader, write);
       raised = settleVerdicts(db);
     })();
     return { findings, raised };
@@ -64,18 +62,27 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
   }
 }
 
-/** What a check sees of a message, and the order of the dump (path, then place in the file). */
+/**
+ * What a check sees of a message, and the order of the dump (path, then place in the file). The
+ * temporary copy holds these; what only the copies checks compare (COPY_COLUMNS) is read for
+ * the messages that share a Message-ID, from the tables themselves: most of a dump has no copy,
+ * and the attachments' list took a fifth of the pass to gather for every message.
+ */
 const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.message_id, m.from_address, m.date, m.date_offset_min,
-  m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.visible_fields_json, m.subject, m.mailing_list, m.in_reply_to,
+  m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.subject, m.mailing_list, m.in_reply_to,
   m.references_json, v.message_verdict,
   (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
     WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL) AS signatures_json,
   CASE WHEN v.message_verdict = 'verified' THEN (SELECT json_group_array(json_array(s.domain, s.selector, s.aligned, s.signed_headers)) FROM signatures s
     WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL AND s.sig_index IN (SELECT value FROM json_each(v.proven_by_json)))
-    ELSE '[]' END AS proofs_json,
+    ELSE '[]' END AS proofs_json`;
+const COPY_COLUMNS = `m.visible_fields_json,
   CASE WHEN m.parts_error IS NULL THEN (SELECT json_group_array(json_array(a.content_type, a.disposition, a.filename, a.sha256) ORDER BY a.part_index)
     FROM attachments a WHERE a.message_id = m.id) END AS parts_json`;
-export const MESSAGES = `SELECT ${MESSAGE_COLUMNS} FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id`;
+const FROM_TABLES = 'FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id';
+const DUMP_MESSAGES = `SELECT ${MESSAGE_COLUMNS} ${FROM_TABLES}`;
+/** Every message, with everything any check reads (CopyRow): what the checks over a whole list are tested on. */
+export const MESSAGES = `SELECT ${MESSAGE_COLUMNS}, ${COPY_COLUMNS} ${FROM_TABLES}`;
 export const DUMP_ORDER = 'f.path, m.idx';
 
 export interface MessageRow {
@@ -92,7 +99,6 @@ export interface MessageRow {
   body_sha256: string | null;
   visible_sha256: string | null;
   text_sha256: string | null;
-  visible_fields_json: string | null;
   subject: string | null;
   mailing_list: string | null;
   in_reply_to: string | null;
@@ -100,6 +106,10 @@ export interface MessageRow {
   message_verdict: Verdict;
   signatures_json: string;
   proofs_json: string;
+}
+
+export interface CopyRow extends MessageRow {
+  visible_fields_json: string | null;
   parts_json: string | null;
 }
 
@@ -119,8 +129,6 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
     bodySha256: r.body_sha256,
     visibleSha256: r.visible_sha256,
     textSha256: r.text_sha256,
-    partsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : hash('sha256', r.parts_json, 'hex'),
-    visibleFields: r.visible_fields_json ? (JSON.parse(r.visible_fields_json) as VisibleFields) : null,
     subject: r.subject,
     mailingList: r.mailing_list,
     inReplyTo: r.in_reply_to,
@@ -140,14 +148,22 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
   };
 }
 
+export function toDumpCopy(r: CopyRow): DumpCopy {
+  return {
+    ...toDumpMessage(r),
+    partsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : hash('sha256', r.parts_json, 'hex'),
+    visibleFields: r.visible_fields_json ? (JSON.parse(r.visible_fields_json) as VisibleFields) : null,
+  };
+}
+
 /** The temporary copy, in the dump's order (its rowid) unless ordered by an indexed column first. */
 function* streamMessages(reader: Db, where: string, orderBy = 'rowid'): Generator<DumpMessage> {
   for (const row of reader.prepare(`SELECT * FROM temp.dump ${where} ORDER BY ${orderBy}`).iterate() as IterableIterator<MessageRow>) yield toDumpMessage(row);
 }
 
 /** Consecutive messages with the same key, as arrays: the stream must be ordered by the key. */
-function* runsOf(messages: Iterable<DumpMessage>, key: (m: DumpMessage) => string): Generator<DumpMessage[]> {
-  let run: DumpMessage[] = [];
+function* runsOf<M extends DumpMessage>(messages: Iterable<M>, key: (m: M) => string): Generator<M[]> {
+  let run: M[] = [];
   for (const m of messages) {
     if (run.length && key(run[0]!) !== key(m)) {
       yield run;
@@ -160,11 +176,13 @@ function* runsOf(messages: Iterable<DumpMessage>, key: (m: DumpMessage) => strin
 
 function findCopies(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
   // only Message-IDs held by more than one message: a message alone has no copy to compare with
-  const copies = streamMessages(
-    reader,
-    'WHERE message_id IN (SELECT message_id FROM temp.dump WHERE message_id IS NOT NULL GROUP BY message_id HAVING count(*) > 1)',
-    'message_id, rowid',
-  );
+  // (what only these checks compare is read from the tables, for these messages alone)
+  const query = reader.prepare(`SELECT d.*, ${COPY_COLUMNS} FROM temp.dump d JOIN messages m ON m.id = d.id
+    WHERE d.message_id IN (SELECT message_id FROM temp.dump WHERE message_id IS NOT NULL GROUP BY message_id HAVING count(*) > 1)
+    ORDER BY d.message_id, d.rowid`);
+  const copies = (function* (): Generator<DumpCopy> {
+    for (const row of query.iterate() as IterableIterator<CopyRow>) yield toDumpCopy(row);
+  })();
   // (each check's findings are for copies the other leaves alone: unverified ones, verified ones)
   for (const group of runsOf(copies, (m) => m.messageId!)) if (group.length > 1) write([...conflictingCopies(group), ...verifiedCopiesDiffer(group)]);
 }
@@ -174,7 +192,7 @@ const REPLY_PAGE = 512;
 
 function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) => void): void {
   // (read on the writing connection, which is free while the reader streams the replies)
-  const parentsQuery = db.prepare(`${MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
+  const parentsQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
@@ -196,11 +214,19 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
   if (page.length) handle(page);
 }
 
-function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  const bySender = (): Generator<DumpMessage> => streamMessages(reader, 'WHERE from_address IS NOT NULL', 'from_address, rowid');
-  // First pass: each sender's habits, from counts; only senders with a strong habit are kept.
+/**
+ * Sender habits, selector spans and the dump's latest dates, in two passes over the dump ordered
+ * by sender: the first counts each sender's habits (only the counts are kept, sender by sender;
+ * a sender's messages, most of a dump for its owner's sent mail, are never held) and gathers the
+ * spans and dates, which do not depend on the order; the second compares each message with
+ * them. (Apart, the three took four passes.) Each message's findings keep the order of
+ * DUMP_CHECKS: sender, selector, date.
+ */
+function findSenderAndDateOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
+  const bySender = (): Generator<DumpMessage> => streamMessages(reader, '', 'from_address, rowid');
   const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
-  // (counted as the stream passes: a sender's messages, most of a dump for its owner's sent mail, are never held)
+  const spans = new SelectorSpans();
+  const dates = new DumpDates();
   let sender: string | null = null;
   let tally = new SenderTally();
   const settle = (): void => {
@@ -208,6 +234,9 @@ function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) =
     if (sender !== null && habits) habitsOf.set(sender, habits);
   };
   for (const m of bySender()) {
+    spans.add(m);
+    dates.add(m);
+    if (m.fromAddress === null) continue;
     if (m.fromAddress !== sender) {
       settle();
       sender = m.fromAddress;
@@ -216,22 +245,10 @@ function findSenderOutliers(reader: Db, write: (found: readonly DumpFinding[]) =
     tally.add(m);
   }
   settle();
-  if (!habitsOf.size) return;
   for (const m of bySender()) {
-    const habits = habitsOf.get(m.fromAddress!);
-    if (habits) write(profileOutliers(m, habits));
+    const habits = m.fromAddress === null ? undefined : habitsOf.get(m.fromAddress);
+    write([...(habits ? profileOutliers(m, habits) : []), ...spans.outliers(m), ...dates.lateFindings(m)]);
   }
-}
-
-/** Selector spans and the dump's latest dates: both gathered in one pass, then asked in another. */
-function findDateOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  const spans = new SelectorSpans();
-  const dates = new DumpDates();
-  for (const m of streamMessages(reader, '')) {
-    spans.add(m);
-    dates.add(m);
-  }
-  for (const m of streamMessages(reader, '')) write([...spans.outliers(m), ...dates.lateFindings(m)]);
 }
 
 /** Messages whose verdict is settled per query: their red flags are read together. */

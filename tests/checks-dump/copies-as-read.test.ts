@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { conflictingCopies, verifiedCopiesDiffer } from '../../src/checks/dump/conflicting-copies.ts';
 import { dateAfterDump } from '../../src/checks/dump/future-date.ts';
 import { threadOrder } from '../../src/checks/dump/threads.ts';
-import type { DumpMessage, DumpProof } from '../../src/checks/dump/types.ts';
+import type { DumpCopy, DumpProof } from '../../src/checks/dump/types.ts';
 import { parseHeaders } from '../../src/read/headers.ts';
 import { readMessageTraits, type MessageTraits } from '../../src/read/message-traits.ts';
 
 /*
  * What the cross-dump checks compare copies on (message-traits.ts), and who may accuse whom
- * (src/checks/dump): the rules on DumpMessages as the store gives them.
+ * (src/checks/dump): the rules on messages as the store gives them (DumpCopy).
  */
 
 function traits(message: string): MessageTraits {
@@ -76,7 +76,7 @@ describe('the visible headers, decoded (MessageTraits.visibleFields), and the ma
 
 let nextId = 1;
 const proof = (domain: string, aligned = true, signedHeaders = ['from', 'to', 'cc', 'subject', 'date', 'list-id']): DumpProof => ({ domain, selector: 's1', aligned, signedHeaders });
-function message(over: Partial<DumpMessage> = {}): DumpMessage {
+function message(over: Partial<DumpCopy> = {}): DumpCopy {
   const id = nextId++;
   return {
     id,
@@ -104,7 +104,7 @@ function message(over: Partial<DumpMessage> = {}): DumpMessage {
 }
 const codes = (findings: Array<{ messageId: number; finding: { code: string; severity: string } }>): string[] =>
   findings.map((f) => `${f.messageId}:${f.finding.code}:${f.finding.severity}`);
-const verifiedBy = (domain: string, aligned = true, over: Partial<DumpMessage> = {}): DumpMessage => message({ verdict: 'verified', proofs: [proof(domain, aligned)], ...over });
+const verifiedBy = (domain: string, aligned = true, over: Partial<DumpCopy> = {}): DumpCopy => message({ verdict: 'verified', proofs: [proof(domain, aligned)], ...over });
 
 describe('a proven twin: proven by its From domain, which is the accused copy\'s', () => {
   it('a copy verified only by a signature of another domain than its From is no twin', () => {
@@ -191,8 +191,8 @@ describe('verified copies that differ', () => {
 });
 
 describe('a reply accuses its parent only with a Date signed by the parent\'s own domain', () => {
-  const parent = (over: Partial<DumpMessage> = {}): DumpMessage => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
-  const reply = (over: Partial<DumpMessage> = {}): DumpMessage => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
+  const parent = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
+  const reply = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
 
   it("a reply verified only by a signature of another domain than its From: nothing against the parent", () => {
     const p = parent();

@@ -6,14 +6,14 @@ import { dateAfterDump } from '../../src/checks/dump/future-date.ts';
 import { selectorTimeline } from '../../src/checks/dump/selector-timeline.ts';
 import { senderProfile } from '../../src/checks/dump/sender-profile.ts';
 import { threadOrder } from '../../src/checks/dump/threads.ts';
-import type { DumpMessage } from '../../src/checks/dump/types.ts';
+import type { DumpCopy } from '../../src/checks/dump/types.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 
 let nextId = 1;
 /** A proof by the From domain that signs every visible header: what a verified message of these tests has. */
 const FROM_DOMAIN_PROOF = { domain: 'example.com', selector: 's1', aligned: true, signedHeaders: ['from', 'to', 'cc', 'subject', 'date', 'message-id'] };
-function message(over: Partial<DumpMessage> = {}): DumpMessage {
+function message(over: Partial<DumpCopy> = {}): DumpCopy {
   const id = nextId++;
   return {
     id,
@@ -68,10 +68,10 @@ describe('conflicting copies (same Message-ID, different content)', () => {
     // The definition: for each unverified copy, the first verified copy that differs from it,
     // else (with no verified copy at all) the first copy that differs from it. The check finds
     // these without a search per copy; 3,000 random dumps of small groups must agree with it.
-    const differs = (a: DumpMessage, b: DumpMessage): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
-    const expected = (messages: DumpMessage[]): Array<[number, string, number]> => {
+    const differs = (a: DumpCopy, b: DumpCopy): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
+    const expected = (messages: DumpCopy[]): Array<[number, string, number]> => {
       const out: Array<[number, string, number]> = [];
-      const groups = new Map<string, DumpMessage[]>();
+      const groups = new Map<string, DumpCopy[]>();
       for (const m of messages) if (m.messageId) groups.set(m.messageId, [...(groups.get(m.messageId) ?? []), m]);
       for (const copies of groups.values()) {
         if (copies.length < 2) continue;

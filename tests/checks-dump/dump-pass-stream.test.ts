@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import { runDumpChecks } from '../../src/checks/dump/index.ts';
-import type { DumpMessage } from '../../src/checks/dump/types.ts';
+import type { DumpCopy } from '../../src/checks/dump/types.ts';
 import { createKeyLookup } from '../../src/keys/key-lookup.ts';
 import { loadKeysFile } from '../../src/keys/keys-file.ts';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
-import { DUMP_ORDER, MESSAGES, runDumpPass, toDumpMessage, type MessageRow } from '../../src/store/dump-pass.ts';
+import { DUMP_ORDER, MESSAGES, runDumpPass, toDumpCopy, type CopyRow } from '../../src/store/dump-pass.ts';
 import { openStore, type Db } from '../../src/store/open-store.ts';
 import { StoreWriter } from '../../src/store/write.ts';
 import type { Verdict } from '../../src/verdict/reasons.ts';
@@ -86,8 +86,8 @@ function syntheticDump(seed: number, files: number): void {
 }
 
 /** The messages as the pass used to load them: all at once, in the dump's order. */
-function loadAll(): DumpMessage[] {
-  return (db.prepare(`${MESSAGES} ORDER BY ${DUMP_ORDER}`).all() as MessageRow[]).map(toDumpMessage);
+function loadAll(): DumpCopy[] {
+  return (db.prepare(`${MESSAGES} ORDER BY ${DUMP_ORDER}`).all() as CopyRow[]).map(toDumpCopy);
 }
 
 beforeAll(async () => {

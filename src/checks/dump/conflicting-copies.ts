@@ -1,5 +1,5 @@
 import type { VisibleField } from '../../read/message-traits.ts';
-import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
+import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -20,7 +20,7 @@ import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpFinding, t
  * otherwise anyone could accuse a genuine message with a "copy" of their own, its From changed
  * to a domain they own and signed there. Such differences get a warning.
  */
-export const conflictingCopies: DumpCheck = (messages) => {
+export const conflictingCopies: DumpCheck<DumpCopy> = (messages) => {
   const findings: DumpFinding[] = [];
   for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
     if (copies.length < 2) continue;
@@ -48,7 +48,7 @@ export const conflictingCopies: DumpCheck = (messages) => {
  * however strong. A warning on each, naming the other. When a mailing list accounts for the
  * differences (a list that re-signs what it changed), only the list's copy gets a warning.
  */
-export const verifiedCopiesDiffer: DumpCheck = (messages) => {
+export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
   const findings: DumpFinding[] = [];
   for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
     const verified = copies.filter((c) => c.verdict === 'verified');
@@ -99,7 +99,7 @@ const FIELD_NAMES: Record<Aspect, string> = {
  * so (text parts decoded from transfer encoding and charset, attachments by decoded content,
  * headers RFC 2047 decoded), else on the normalised raw bytes.
  */
-export function differences(a: DumpMessage, b: DumpMessage): Aspect[] {
+export function differences(a: DumpCopy, b: DumpCopy): Aspect[] {
   const aspects: Aspect[] = [];
   const decoded = a.textSha256 !== null && b.textSha256 !== null && a.partsSha256 !== null && b.partsSha256 !== null;
   if (decoded ? a.textSha256 !== b.textSha256 || a.partsSha256 !== b.partsSha256 : a.bodySha256 !== b.bodySha256) aspects.push('body');
@@ -109,7 +109,7 @@ export function differences(a: DumpMessage, b: DumpMessage): Aspect[] {
   return aspects;
 }
 
-const differs = (a: DumpMessage, b: DumpMessage): boolean => differences(a, b).length > 0;
+const differs = (a: DumpCopy, b: DumpCopy): boolean => differences(a, b).length > 0;
 
 /**
  * Proven copies compared with each unproven one: one of each distinct content, at most this
@@ -118,8 +118,8 @@ const differs = (a: DumpMessage, b: DumpMessage): boolean => differences(a, b).l
  */
 const MAX_PROVEN_CONTENTS = 16;
 
-function distinctContents(proven: readonly DumpMessage[]): DumpMessage[] {
-  const distinct: DumpMessage[] = [];
+function distinctContents(proven: readonly DumpCopy[]): DumpCopy[] {
+  const distinct: DumpCopy[] = [];
   for (const copy of proven) {
     if (distinct.length >= MAX_PROVEN_CONTENTS) break;
     if (distinct.every((d) => differs(d, copy))) distinct.push(copy);
@@ -129,12 +129,12 @@ function distinctContents(proven: readonly DumpMessage[]): DumpMessage[] {
 
 /** How an unproven copy stands against one proven copy that differs from it. */
 interface Judgement {
-  twin: DumpMessage;
+  twin: DumpCopy;
   aspects: Aspect[];
   /** differences the twin's proof signs and no mailing list accounts for: this copy was altered */
   evidence: Aspect[];
   /** the copy of the two that came through a mailing list the other did not */
-  list: DumpMessage | null;
+  list: DumpCopy | null;
   /** differences that list accounts for */
   byList: Aspect[];
   /** differences no proof of the twin that speaks for this copy's From domain signs */
@@ -143,7 +143,7 @@ interface Judgement {
   witnesses: DumpProof[];
 }
 
-function judge(copy: DumpMessage, twin: DumpMessage): Judgement | null {
+function judge(copy: DumpCopy, twin: DumpCopy): Judgement | null {
   const aspects = differences(copy, twin);
   if (!aspects.length) return null;
   const list = vouchedListCopyOf(copy, twin);
@@ -160,7 +160,7 @@ function judge(copy: DumpMessage, twin: DumpMessage): Judgement | null {
  * verifiedCopiesDiffer's to say); else a red flag if any proven copy gives evidence, else the
  * warning that a list accounts for the differences, else the warning that no proof settles them.
  */
-function againstProven(copy: DumpMessage, provenContents: readonly DumpMessage[]): DumpFinding | null {
+function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): DumpFinding | null {
   const judgements: Judgement[] = [];
   for (const twin of provenContents) {
     const judged = judge(copy, twin);
@@ -202,7 +202,7 @@ function againstProven(copy: DumpMessage, provenContents: readonly DumpMessage[]
 }
 
 /** Two copies, neither proven by its From domain. */
-function unprovenPair(copy: DumpMessage, other: DumpMessage): DumpFinding | null {
+function unprovenPair(copy: DumpCopy, other: DumpCopy): DumpFinding | null {
   const aspects = differences(copy, other);
   if (!aspects.length) return null;
   const list = vouchedListCopyOf(copy, other);
@@ -219,7 +219,7 @@ function unprovenPair(copy: DumpMessage, other: DumpMessage): DumpFinding | null
 }
 
 /** The warning, on `copy`, that a mailing list changed one of the two copies, naming which. */
-function changedByList(copy: DumpMessage, other: DumpMessage, aspects: Aspect[]): DumpFinding {
+function changedByList(copy: DumpCopy, other: DumpCopy, aspects: Aspect[]): DumpFinding {
   const list = vouchedListCopyOf(copy, other)!;
   const shown = describe(aspects);
   const text =
@@ -238,7 +238,7 @@ function changedByList(copy: DumpMessage, other: DumpMessage, aspects: Aspect[])
  * The copy of the two that came through a mailing list the other did not (not two lists: each
  * then changed its own), when that list is vouched for (listVouchedFor).
  */
-function vouchedListCopyOf(a: DumpMessage, b: DumpMessage): DumpMessage | null {
+function vouchedListCopyOf(a: DumpCopy, b: DumpCopy): DumpCopy | null {
   const aByList = a.mailingList !== null && a.mailingList !== b.mailingList;
   const bByList = b.mailingList !== null && b.mailingList !== a.mailingList;
   if (aByList === bByList) return null;
@@ -260,7 +260,7 @@ function vouchedListCopyOf(a: DumpMessage, b: DumpMessage): DumpMessage | null {
  * - neither proven: only a choice between two warnings is at stake, and the List-Id is taken as
  *   it is.
  */
-function listVouchedFor(listCopy: DumpMessage, other: DumpMessage): boolean {
+function listVouchedFor(listCopy: DumpCopy, other: DumpCopy): boolean {
   if (fromDomainProofs(listCopy).length) return fromDomainProofs(listCopy).some((p) => p.signedHeaders.includes('list-id'));
   const proofs = fromDomainProofs(other);
   if (!proofs.length) return true;
@@ -280,7 +280,7 @@ function listVouchedFor(listCopy: DumpMessage, other: DumpMessage): boolean {
  * address of its own (DMARC mitigation). It changes no To, Cc or Date, and no Subject but by a
  * tag: a difference there is still evidence.
  */
-function listMakes(aspect: Aspect, listCopy: DumpMessage, other: DumpMessage): boolean {
+function listMakes(aspect: Aspect, listCopy: DumpCopy, other: DumpCopy): boolean {
   switch (aspect) {
     case 'body':
       return true;
@@ -324,7 +324,7 @@ function signs(proofs: readonly DumpProof[], aspect: Aspect): boolean {
  * that first one, so the first of those, found once, is its answer. (Not quite when some copies
  * were read decoded and others only raw, so the caller checks the answer.)
  */
-function firstDiffering(list: readonly DumpMessage[]): (copy: DumpMessage) => DumpMessage | undefined {
+function firstDiffering(list: readonly DumpCopy[]): (copy: DumpCopy) => DumpCopy | undefined {
   const head = list[0];
   if (!head) return () => undefined;
   const otherThanHead = list.find((c) => differs(c, head));
@@ -337,25 +337,25 @@ const describe = (aspects: readonly Aspect[]): string => {
 };
 
 /** The domains whose proofs speak for the message's From, as `d=` tags; a verified copy's other proofs when it has none. */
-function signers(m: DumpMessage): string {
+function signers(m: DumpCopy): string {
   const own = fromDomainProofs(m);
   const proofs = own.length ? own : m.proofs;
   return [...new Set(proofs.map((p) => `d=${p.domain}${p.aligned ? '' : ' (not the From domain)'}`))].join(', ') || 'no signature';
 }
 
-function bothSigners(a: DumpMessage, b: DumpMessage): string {
+function bothSigners(a: DumpCopy, b: DumpCopy): string {
   const [x, y] = [signers(a), signers(b)];
   return x === y ? `${x} signed both versions` : `${x} signed one version and ${y} the other`;
 }
 
-const evidence = (copy: DumpMessage, other: DumpMessage, aspects: readonly Aspect[]): Record<string, unknown> => ({
+const evidence = (copy: DumpCopy, other: DumpCopy, aspects: readonly Aspect[]): Record<string, unknown> => ({
   messageIdHeader: copy.messageId,
   differsIn: aspects,
   thisCopy: describeCopy(copy),
   otherCopy: { ...describeCopy(other), verdict: other.verdict },
 });
 
-const describeCopy = (m: DumpMessage): Record<string, unknown> => ({
+const describeCopy = (m: DumpCopy): Record<string, unknown> => ({
   where: m.where,
   sha256: m.sha256,
   bodySha256: m.bodySha256,

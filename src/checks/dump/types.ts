@@ -18,13 +18,6 @@ export interface DumpMessage {
   visibleSha256: string | null;
   /** the decoded text parts (MessageTraits.textSha256); null when not read with certainty */
   textSha256: string | null;
-  /**
-   * the attachments as the inventory listed them (type, disposition, name, sha256 of the decoded
-   * content, in order), as one sha256; null when the inventory stopped early
-   */
-  partsSha256: string | null;
-  /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
-  visibleFields: VisibleFields | null;
   /** the Subject, RFC 2047 decoded */
   subject: string | null;
   /** the mailing list the copy came through (MessageTraits.mailingList) */
@@ -41,6 +34,21 @@ export interface DumpMessage {
    * headers it signs (lower-case)
    */
   proofs: DumpProof[];
+}
+
+/**
+ * A message as the copies checks see it: with what only they compare, and what costs most to
+ * gather (the attachments, from a table of their own). The dump pass reads it only for messages
+ * that share their Message-ID with another.
+ */
+export interface DumpCopy extends DumpMessage {
+  /**
+   * the attachments as the inventory listed them (type, disposition, name, sha256 of the decoded
+   * content, in order), as one sha256; null when the inventory stopped early
+   */
+  partsSha256: string | null;
+  /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
+  visibleFields: VisibleFields | null;
 }
 
 export interface DumpProof {
@@ -90,6 +98,6 @@ export interface DumpFinding {
   finding: Finding;
 }
 
-export type DumpCheck = (messages: readonly DumpMessage[]) => DumpFinding[];
+export type DumpCheck<M extends DumpMessage = DumpMessage> = (messages: readonly M[]) => DumpFinding[];
 
 export const DAY_MS = 86_400_000;
