@@ -194,10 +194,10 @@ describe('a reply accuses its parent only with a Date signed by the parent\'s ow
   const parent = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
   const reply = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
 
-  it("a reply verified only by a signature of another domain than its From: nothing against the parent", () => {
+  it("a reply verified only by a signature of another domain than its From: no red flag on the parent, a warning on both", () => {
     const p = parent();
     const r = reply({ fromAddress: 'frank@corp.example', verdict: 'verified', proofs: [proof('evil.example', false)] });
-    expect(codes(threadOrder([p, r]))).toEqual([`${r.id}:reply-before-parent:warning`]);
+    expect(codes(threadOrder([p, r]))).toEqual([`${r.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
   });
 
   it("a reply proven by its own From domain, another than the parent's: a warning on both", () => {
@@ -212,7 +212,7 @@ describe('a reply accuses its parent only with a Date signed by the parent\'s ow
     expect(codes(threadOrder([p, r]))).toEqual([`${p.id}:reply-before-parent:red-flag`]);
     // a signature that does not sign Date proves no Date
     const undated = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'subject'])] });
-    expect(codes(threadOrder([p, undated]))).toEqual([`${undated.id}:reply-before-parent:warning`]);
+    expect(codes(threadOrder([p, undated]))).toEqual([`${undated.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
   });
 });
 

@@ -116,10 +116,15 @@ describe('conflicting copies (same Message-ID, different content)', () => {
 });
 
 describe('thread order', () => {
-  it('flags a reply dated before its parent; the unverified one carries the flag', () => {
+  it('flags a reply dated before its parent: a red flag where one Date is proven and the other not, a warning on both where neither is', () => {
     const parent = message({ date: '2017-03-02T10:00:00.000Z' });
     const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });
-    expect(codes(threadOrder([parent, reply]))).toEqual([`${reply.id}:reply-before-parent:red-flag`]);
+    // Nothing tells which Date is false: a forger could have planted a later-dated "parent"
+    // under the Message-ID a genuine reply answers.
+    expect(codes(threadOrder([parent, reply]))).toEqual([`${reply.id}:reply-before-parent:warning`, `${parent.id}:reply-before-parent:warning`]);
+    expect(threadOrder([parent, reply])[0]!.finding.text).toMatch(/which of the two is false cannot be told/);
+    const provenParent = { ...parent, verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    expect(codes(threadOrder([provenParent, reply]))).toEqual([`${reply.id}:reply-before-parent:red-flag`]);
     const provenReply = { ...reply, verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
     expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
   });

@@ -14,8 +14,11 @@ export function parentIds(reply: DumpMessage): string[] {
  * when its Date is signed by the parent's own From domain (witnessesAgainst): a forger can write
  * a "reply" from a domain of their own, sign it there, and date it as they please, so a Date
  * signed by any other domain, however well proven, proves nothing about the parent's, and both
- * get a warning. Both Dates proven: a warning on both (a clock was wrong). Otherwise the reply
- * carries the flag, a red flag unless it is verified.
+ * get a warning. Both Dates proven: a warning on both (a clock was wrong). Neither proven: a
+ * warning on both, since nothing tells which Date is false (a forger who plants an unsigned,
+ * later-dated "parent" under the Message-ID a genuine reply answers must not make the reply
+ * suspicious). Otherwise, the parent's Date alone proven, the reply carries the flag, a red flag
+ * unless it is verified.
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage>();
@@ -69,12 +72,12 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
             ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
             : parentProven
               ? "The parent's Date is signed by its From domain; the reply's is not."
-              : 'Neither Date is signed by its From domain.');
+              : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
     // who carries it, and whether it may be a red flag (never on a verified message)
     const flagged: Array<[DumpMessage, boolean]> =
       replyProven && parentProven ? [[reply, false], [parent, false]]
       : replyWitness ? [[parent, true]]
-      : replyProven ? [[reply, false], [parent, false]]
+      : replyProven || !parentProven ? [[reply, false], [parent, false]]
       : [[reply, true]];
     for (const [m, mayBeRed] of flagged) {
       findings.push({
