@@ -12,6 +12,13 @@ export interface HeaderField {
   value: string;
   /** position among the header fields, 0 = topmost */
   position: number;
+  /**
+   * set when the name was read leniently: whitespace before it, or a character other than a
+   * space or tab between it and the colon (a no-break space, a vertical tab), which this reader
+   * trims and mailauth does not accept. Such a field counts for the checks (stricter), but is
+   * never paired with a result mailauth computed for another field (dkim.ts, matchResults).
+   */
+  looseName?: true;
 }
 
 export interface ParsedHeaders {
@@ -79,7 +86,9 @@ export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): Parsed
       return;
     }
     const value = text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
-    fields.push({ name: rawName.toLowerCase(), rawName, value, position: fields.length });
+    const field: HeaderField = { name: rawName.toLowerCase(), rawName, value, position: fields.length };
+    if (text.slice(0, colon).replace(/[ \t]+$/, '') !== rawName) field.looseName = true;
+    fields.push(field);
   };
   for (const line of lines) {
     if (line === '') continue;

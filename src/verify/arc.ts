@@ -1,6 +1,6 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
-import './linear-trim-stand-in.ts';
+import './mailauth-patches.ts';
 import { arc } from 'mailauth/lib/arc/index.js';
 import type { ARCData, ARCResult } from 'mailauth';
 import { MIN_RSA_BITS, parseTags } from '../keys/parse-key.ts';

@@ -1,6 +1,6 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
-import './linear-trim-stand-in.ts';
+import './mailauth-patches.ts';
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
@@ -145,11 +145,11 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   const first = await run(0);
   const headers = fields.filter((f) => f.name === 'dkim-signature');
   const tagsList = headers.map((f) => readSignatureTags(f.value));
-  let best = matchResults(tagsList, first.results).map((r) => (r ? { result: r, candidate: 0 } : null));
+  let best = matchResults(headers, tagsList, first.results).map((r) => (r ? { result: r, candidate: 0 } : null));
 
   const candidates = Math.max(0, ...[...answers.values()].map((a) => (a.status === 'found' ? a.records.length : 0)));
   for (let candidate = 1; candidate < candidates && best.some((b) => b && b.result.status.result !== 'pass'); candidate++) {
-    const again = matchResults(tagsList, (await run(candidate)).results);
+    const again = matchResults(headers, tagsList, (await run(candidate)).results);
     best = best.map((current, i) => {
       const other = again[i];
       return current && other && current.result.status.result !== 'pass' && other.status.result === 'pass'
@@ -202,21 +202,37 @@ function wholeBodyHashes(results: DKIMResult[]): VerifierBodyHash[] {
 }
 
 /**
- * Pairs our headers with mailauth's results. mailauth keeps header order and only leaves out the
- * signatures it could not process, so a walk in step with b= as the check is exact, even when
- * an attacker duplicated a signature header.
+ * Pairs mailauth's results with the DKIM-Signature fields they were computed for. mailauth
+ * reports its signatures in header order and leaves out those it could not process, so the
+ * pairing walks both lists in step; a field pairs with a result only when it is the very field
+ * the result names (`leakcheckHeaderLine`, see mailauth-patches.ts): its name and unfolded
+ * value, read as headers.ts reads them. Pairing by `b=` alone let a decoy copy of a genuine
+ * signature, with the same `b=` and a tag mailauth skips, placed above it, take the genuine
+ * result, and every check then read the decoy's `h=` (red team, round 4). A field this reader
+ * accepts and mailauth does not (looseName) pairs with nothing. Without the patch (another
+ * mailauth version, which the tests reject) the pairing falls back to `b=`.
  */
-function matchResults(tagsList: SignatureTags[], results: DKIMResult[]): Array<DKIMResult | null> {
+function matchResults(fields: HeaderField[], tagsList: SignatureTags[], results: DKIMResult[]): Array<DKIMResult | null> {
   const real = results.filter((r) => r.status.result !== 'none' || r.signature !== undefined);
   let at = 0;
-  return tagsList.map((tags) => {
+  return tagsList.map((tags, i) => {
     const candidate = real[at];
-    if (candidate && (candidate.signature ?? '').replace(/\s+/g, '') === tags.b) {
+    if (candidate && isResultFor(candidate, fields[i]!, tags)) {
       at++;
       return candidate;
     }
     return null;
   });
+}
+
+function isResultFor(result: DKIMResult, field: HeaderField, tags: SignatureTags): boolean {
+  if ((result.signature ?? '').replace(/\s+/g, '') !== tags.b) return false;
+  const line = (result as DKIMResult & { leakcheckHeaderLine?: unknown }).leakcheckHeaderLine;
+  if (typeof line !== 'string') return true;
+  if (field.looseName) return false;
+  const text = line.split(/\r?\n|\r/).join('');
+  const colon = text.indexOf(':');
+  return colon > 0 && text.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase() === field.name && text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim() === field.value;
 }
 
 async function describeResult(

@@ -1,6 +1,6 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
-import './linear-trim-stand-in.ts';
+import './mailauth-patches.ts';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';

@@ -97,3 +97,36 @@ describe('DKIM tag lists built to mislead', () => {
     }
   });
 });
+
+// Red team, round 4: mailauth's results were paired with the signature fields by b= alone. A
+// decoy copy of the genuine signature (same b=, one tag mailauth skips), put above it together
+// with an injected Subject, took the genuine "pass", and the checks read the decoy's h=, which
+// claims Subject twice: the injected Subject passed as signed.
+describe('a decoy copy of a genuine signature', () => {
+  const genuine = (): string =>
+    handSign(demoMessage({ id: 'decoy' }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+  const INJECTED = 'Subject: URGENT: wire the money today';
+  /** the genuine message with the injected Subject on top, and above it the genuine signature changed by `edit`, its b= kept */
+  const withDecoy = (edit: (field: string) => string, nameSuffix = ''): string => {
+    const message = genuine();
+    const signature = message.slice(0, message.indexOf('\r\nFrom:'));
+    const decoy = edit(signature.replace(/h=[^;]*/, 'h=from:to:subject:subject:date:message-id')).replace(/^DKIM-Signature:/, `DKIM-Signature${nameSuffix}:`);
+    return `X-Mailer: x\r\n${decoy}\r\n${INJECTED}\r\n${message}`;
+  };
+
+  it.each([
+    ['an algorithm mailauth does not know', (f: string) => f.replace('a=rsa-sha256', 'a=rsa-sha512'), ''],
+    ['a canonicalization mailauth does not know', (f: string) => f.replace('c=relaxed/relaxed', 'c=bogus/relaxed'), ''],
+    ['no d=', (f: string) => f.replace('d=demo.example; ', ''), ''],
+    ['no s=', (f: string) => f.replace('s=s2048; ', ''), ''],
+    ['a no-break space after its name, which mailauth does not read as a field', (f: string) => f, '\u00a0'],
+  ])('with %s: the genuine signature keeps its result, and the injected Subject is found', async (_, edit, suffix) => {
+    const a = await analyze(withDecoy(edit, suffix));
+    const passing = a.signatures.filter((s) => s.outcome === 'pass');
+    expect(passing, summary(a)).toHaveLength(1);
+    expect(passing[0]!.tags.signedHeaders, summary(a)).toEqual(SIGNED);
+    expect(a.verdict.verdict, summary(a)).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('header-injected');
+  });
+});
+

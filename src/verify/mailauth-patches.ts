@@ -1,0 +1,157 @@
+import Module, { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Small changes to mailauth's source, made as its files load: imported before mailauth, this
+ * module compiles the files named below with each listed text replaced, and nothing else in
+ * them changed. Where a text to replace is not found (another mailauth version) or a file is
+ * already loaded, that file is left as it is, and tests/verify/mailauth-patches.test.ts fails:
+ * it checks that every patch was made. Each patch says why it exists:
+ *
+ * - `linear-trim` (two files): mailauth trims the folding whitespace around every tag of a
+ *   DKIM-Signature or ARC header, and around every name of h=, with `/^[ \t\r\n]+|[ \t\r\n]+$/g`.
+ *   V8 tries the second alternative from every position of a run of whitespace and fails at the
+ *   end of each: quadratic time. One megabyte of spaces inside a signature kept an analysis
+ *   thread busy past its time limit (the fuzzer found it: seed 1204, case 1090, over 60 s for
+ *   one message). Replaced by a linear trim that gives the same result.
+ * - `linear-unfold`: mailauth joins the lines of a folded header field bottom-up, one
+ *   `concat` and one `splice` of the whole list of lines for each continuation line: quadratic
+ *   in the lines of the header block. A 360 KB header of 30,000 short folds (red team, round 4)
+ *   took longer than a message's time limit, so an altered message carrying one came out
+ *   `analysis-failed` (unverifiable) instead of `dkim-body-modified` (suspicious). Replaced by
+ *   one pass that makes the same rows.
+ * - `result-header-line`: each DKIM result carries the header line it was computed for
+ *   (`leakcheckHeaderLine`). leakcheck paired results with its own reading of the header fields
+ *   by `b=` alone; a decoy copy of a genuine signature (same `b=`, a tag mailauth cannot
+ *   process, placed above it) then took the genuine signature's "pass", and the checks read the
+ *   decoy's `h=` (red team, round 4). See matchResults in dkim.ts.
+ */
+
+/**
+ * What `value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')` gives, in linear time. Self-contained,
+ * because its own source text is what the patched files are given (below): one implementation,
+ * the one the tests compare with the regular expression.
+ */
+export function trimFoldingWhitespace(value: string): string {
+  const fws = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+  let start = 0;
+  let end = value.length;
+  while (start < end && fws(value.charCodeAt(start))) start++;
+  while (end > start && fws(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+/**
+ * mailauth's backward fold-joining loop, in one forward-built pass: a line joins the field
+ * above when startsField, given the line and the first line that joined it, says it starts
+ * none (the test is mailauth's own, called with what it would have been given), and the first
+ * line always starts a row. Self-contained, like trimFoldingWhitespace: its source is appended
+ * to the patched file.
+ */
+export function joinFoldedRows(rows: string[][], startsField: (row: string[]) => boolean): string[][] {
+  const out: string[][] = [];
+  /** lines that joined the line above them, bottom-up */
+  let joined: string[] = [];
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const line = rows[i]![0]!;
+    if (i > 0 && !startsField(joined.length ? [line, joined[joined.length - 1]!] : [line])) {
+      joined.push(line);
+      continue;
+    }
+    joined.reverse();
+    out.push([line, ...joined]);
+    joined = [];
+  }
+  return out.reverse();
+}
+
+// Appended to patched files. A function declaration is hoisted, so 'use strict' stays the first
+// statement. (Node's type stripping leaves the functions' source as plain JavaScript.)
+const LINEAR_TRIM_SOURCE = `\nfunction __leakcheckLinearTrim(value) {\n    return (${trimFoldingWhitespace.toString()})(value);\n}\n`;
+const JOIN_FOLDS_SOURCE = `\nfunction __leakcheckJoinFoldedRows(rows, startsField) {\n    return (${joinFoldedRows.toString()})(rows, startsField);\n}\n`;
+
+interface Patch {
+  name: string;
+  from: string;
+  to: string;
+  /** helper source appended to the file */
+  append?: string;
+}
+
+const PATCHES: ReadonlyArray<{ file: string; patches: Patch[] }> = [
+  {
+    file: 'mailauth/lib/parse-dkim-headers.js',
+    patches: [
+      {
+        name: 'linear-trim',
+        // used only as `segment.replace(FWS_EDGES, '')`, which calls the object's Symbol.replace
+        from: 'const FWS_EDGES = /^[ \\t\\r\\n]+|[ \\t\\r\\n]+$/g;',
+        to: 'const FWS_EDGES = { [Symbol.replace]: value => __leakcheckLinearTrim(value) };',
+        append: LINEAR_TRIM_SOURCE,
+      },
+    ],
+  },
+  // in the order the files require each other (tools.js requires parse-dkim-headers.js, the
+  // verifier tools.js): a file already loaded is not patched
+  {
+    file: 'mailauth/lib/tools.js',
+    patches: [
+      {
+        name: 'linear-unfold',
+        from: `    for (let i = rows.length - 1; i > 0; i--) {
+        if (!startsField(rows[i])) {
+            rows[i - 1] = rows[i - 1].concat(rows[i]);
+            rows.splice(i, 1);
+        }
+    }
+`,
+        to: '    rows = __leakcheckJoinFoldedRows(rows, startsField);\n',
+        append: JOIN_FOLDS_SOURCE,
+      },
+    ],
+  },
+  {
+    file: 'mailauth/lib/dkim/dkim-verifier.js',
+    patches: [
+      {
+        name: 'linear-trim',
+        from: ".map(name => name.replace(/^[ \\t\\r\\n]+|[ \\t\\r\\n]+$/g, '').toLowerCase())",
+        to: '.map(name => __leakcheckLinearTrim(name).toLowerCase())',
+        append: LINEAR_TRIM_SOURCE,
+      },
+      {
+        name: 'result-header-line',
+        from: '            signature: signatureHeader.parsed?.b?.value,\n',
+        to: '            signature: signatureHeader.parsed?.b?.value,\n            leakcheckHeaderLine: Buffer.isBuffer(signatureHeader.original) ? signatureHeader.original.toString(\'binary\') : signatureHeader.original,\n',
+      },
+    ],
+  },
+];
+
+const require = createRequire(import.meta.url);
+type InternalModule = Module & { _compile(source: string, filename: string): void };
+const nodeModulePaths = (Module as unknown as { _nodeModulePaths(from: string): string[] })._nodeModulePaths;
+
+/** The patches made, as `file: name` (what the test checks). */
+export const mailauthPatched: string[] = [];
+
+for (const { file, patches } of PATCHES) {
+  const path = require.resolve(file);
+  if (require.cache[path]) continue;
+  let source = readFileSync(path, 'utf8');
+  // all of a file's patches, or none: a half-patched file would be a version nobody tested
+  if (!patches.every((p) => source.split(p.from).length === 2)) continue;
+  const appended = new Set<string>();
+  for (const p of patches) {
+    source = source.replace(p.from, () => p.to);
+    if (p.append) appended.add(p.append);
+  }
+  const module = new Module(path) as InternalModule;
+  module.filename = path;
+  module.paths = nodeModulePaths(dirname(path));
+  module._compile(source + [...appended].join(''), path);
+  module.loaded = true;
+  require.cache[path] = module;
+  for (const p of patches) mailauthPatched.push(`${file}: ${p.name}`);
+}
