@@ -13,6 +13,7 @@ import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '..
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
+import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
 import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
 
@@ -196,7 +197,9 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   // make the verdict depend on the day of the run.
   const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
   const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
-  const findings = runMessageChecks({ bytes, headers, meta, signatures: dkim.signatures, arc, judgedAt });
+  // a signature speaks for the message only if it speaks for every author the From field names
+  const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields), headers.fields.find((f) => f.name === 'from')?.value ?? null);
+  const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];
   if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
     findings.push({
       code: 'expiry-not-judged',
@@ -207,7 +210,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   }
   // A repair only counts when something it touched was signed; otherwise it is noise.
   const effectiveRepairs = dkim.signatures.length || arc.instances.length ? repairs : [];
-  return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures: dkim.signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
+  return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
 }
 
 /**

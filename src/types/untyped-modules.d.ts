@@ -11,6 +11,11 @@ declare module 'mailauth/lib/arc/trustlist.js' {
   export default trustlist;
 }
 
+declare module 'mailauth/lib/tools.js' {
+  /** Relaxed (or strict) DMARC alignment of fromDomain with one of domains: the aligned one, or false. */
+  export function getAlignment(fromDomain: string, domains: string[], strict?: boolean): { domain: string } | false;
+}
+
 declare module 'mailauth/lib/dkim/message-parser.js' {
   const messageParser: { MessageParser: unknown };
   export default messageParser;

@@ -104,6 +104,11 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         notes.push(`The signature by ${sig.tags.domain} verifies, but its key (${describeKey(sig)}) is ${sig.key.compromised}: its private half is public.`);
       } else if (!sig.aligned) {
         unverifiable.push('signature-not-aligned');
+        const authorUnproven = findings.find((f) => f.code === 'author-not-proven' && f.evidence['signature'] === label(sig));
+        if (authorUnproven) {
+          notes.push(`The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}. ${authorUnproven.text}`);
+          continue;
+        }
         notes.push(
           `The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}, but ${sig.tags.domain} is not the From domain: ` +
             `it proves that ${sig.tags.domain} sent these bytes, not that the From domain did.`,

@@ -130,3 +130,47 @@ describe('a decoy copy of a genuine signature', () => {
   });
 });
 
+// Red team, round 4 (01, 04): mailauth aligns a signature with the first mailbox of the first
+// From field, as its parser reads it. A forger signing with a domain of their own named the CEO
+// as well, or wrote a From that parsers read differently: verified, "by the From domain".
+describe('a From field that names more than the signer', () => {
+  const fromVariants: Array<[string, string[]]> = [
+    ['two mailboxes', ['From: Assistant <assistant@evil.example>, CEO <ceo@demo.example>']],
+    ['two From fields, both signed', ['From: Assistant <assistant@evil.example>', 'From: CEO <ceo@demo.example>']],
+    ['a group', ['From: Board: assistant@evil.example, CEO <ceo@demo.example>;']],
+    ['nested angle brackets', ['From: <ceo@demo.example <assistant@evil.example>>']],
+    ['two addresses joined by a colon', ['From: ceo@demo.example:assistant@evil.example']],
+    ['an unclosed angle bracket', ['From: CEO ceo@demo.example <assistant@evil.example']],
+  ];
+  const forged = (fromFields: string[]): string => {
+    const body = demoMessage({ id: 'authors' }).replace(/^From: [^\r]*\r\n/, `${fromFields.join('\r\n')}\r\n`);
+    const signed = [...fromFields.map(() => 'from'), ...SIGNED.filter((h) => h !== 'from')];
+    return handSign(body, { privateKeyPem: ATTACKER_PEM, tags: `${HEAD}; d=evil.example; s=s2048; h=${signed.join(':')}`, headers: signed });
+  };
+
+  it('control: the forger signing for its own address alone is aligned, and verified', async () => {
+    const a = await analyze(forged(['From: Assistant <assistant@evil.example>']));
+    expect(a.verdict.verdict, summary(a)).toBe('verified');
+  });
+
+  it.each(fromVariants)('%s: the signature speaks for no certain author, and the message is not verified', async (_, fromFields) => {
+    const a = await analyze(forged(fromFields));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'pass', aligned: false });
+    expect(a.verdict.verdict, summary(a)).toBe('unverifiable');
+    expect(a.verdict.reasons).toContain('signature-not-aligned');
+    const finding = a.findings.find((f) => f.code === 'author-not-proven');
+    expect(finding, summary(a)).toMatchObject({ severity: 'warning' });
+    expect(a.verdict.explanation).toContain(finding!.text);
+  });
+
+  it('a From with two addresses of the signing organisation stays verified', async () => {
+    const own = handSign(demoMessage({ id: 'two-own' }).replace(/^From: [^\r]*/, 'From: Alice <alice@demo.example>, Bob <bob@mail.demo.example>'), {
+      privateKeyPem: demoPrivateKey(),
+      tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`,
+      headers: SIGNED,
+    });
+    const a = await analyze(own);
+    expect(a.verdict.verdict, summary(a)).toBe('verified');
+  });
+});
+

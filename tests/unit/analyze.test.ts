@@ -350,11 +350,12 @@ describe('analyzeMessage: unverifiable', () => {
     const present = defaults.filter((name) => new RegExp(`^${name}:`, 'im').test(base.slice(0, base.indexOf('\r\n\r\n'))));
     const sig = handSignatureHeader(base, { privateKeyPem: rsa2048.privatePem, tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${t}`, headers: present });
     // with a From injected above the signed one, which mail programs would show
-    for (const message of [sig + base, `${sig}From: Mallory <ceo@example.com>\r\n${base}`]) {
+    // (there, two From fields: no certain author either, see src/verify/authors.ts)
+    for (const [message, reasons] of [[sig + base, ['signature-malformed']], [`${sig}From: Mallory <ceo@example.com>\r\n${base}`, ['signature-not-aligned']]] as const) {
       const a = await analyze(message, lookup);
       expect(a.signatures[0]!.result).toBe('pass');
       expect(a.verdict.verdict).toBe('unverifiable');
-      expect(a.verdict.reasons).toEqual(['signature-malformed']);
+      expect(a.verdict.reasons).toEqual(reasons);
       expect(a.findings.find((f) => f.code === 'signature-read-leniently')?.evidence['lenientReadings']).toEqual(['missing-h']);
     }
   });

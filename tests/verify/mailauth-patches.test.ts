@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.ts';
 // the analysis first, as in every entry point: the stand-in must load before mailauth does
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { joinFoldedRows, mailauthPatched, trimFoldingWhitespace } from '../../src/verify/mailauth-patches.ts';
@@ -88,3 +91,26 @@ describe("mailauth's header unfolding, made linear", () => {
     expect(analysis.signatures).toHaveLength(1);
   });
 });
+
+// vitest loads modules its own way; Node's own loader is what users run, and there an ESM import
+// of a mailauth file links it before the patches run (authors.ts once did so, and tools.js went
+// unpatched). So the patches are checked in the real CLI too.
+describe('the patches in the CLI as users run it', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('a message with a header of 30,000 folds is analysed in a worker thread, not given up', () => {
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(dump);
+    const folds = Array.from({ length: 30_000 }, (_, i) => ` fold ${i}`).join('\r\n');
+    const message = ['DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel1; h=from:to; bh=abc; b=abc', `X-Spam-Report:${folds}`, 'From: a@example.com', 'To: b@example.com', '', 'body', ''];
+    writeFileSync(join(dump, 'folded.eml'), message.join('\r\n'));
+    const db = join(tmp.path, 'x.db');
+    const verify = runCli(['verify', dump, '--offline', '--db', db, '--quiet', '--jobs', '1']);
+    expect(verify.status, verify.stderr).toBe(0);
+    const [row] = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { reasons: string[]; signatures: unknown[] });
+    expect(row!.reasons).not.toContain('analysis-failed');
+    expect(row!.signatures).toHaveLength(1);
+  });
+});
+
