@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
@@ -101,8 +101,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);
   assertOutsideDump(root, options.dbPath);
 
-  const keyFiles = options.keyFiles.map((path) => loadKeysFile(path));
-  const compromised = options.compromisedFile ? loadCompromisedList(options.compromisedFile) : null;
+  const keyFiles = options.keyFiles.map((path) => readOptionFile('--keys', path, loadKeysFile));
+  const compromised = options.compromisedFile ? readOptionFile('--compromised', options.compromisedFile, loadCompromisedList) : null;
   // The lock comes first: a run that is refused must not open, let alone migrate, a database
   // another run is writing.
   const releaseLock = acquireRunLock(options.dbPath);
@@ -410,18 +410,65 @@ function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Fil
 /** The database must never land inside the evidence. */
 function assertOutsideDump(root: string, dbPath: string): void {
   const realRoot = realpathSync(root);
-  let dbDir = resolve(dirname(dbPath));
-  try {
-    dbDir = realpathSync(dbDir);
-  } catch {
-    // the directory does not exist yet: better-sqlite3 will say so
-  }
-  const rel = relative(realRoot, dbDir);
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-    throw new UsageError(`refusing to write the database ${dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
+  // The database's own name is followed too, dangling or not: SQLite follows a symlink named as
+  // the database and creates the file, and its -wal and -shm beside it, where the link points.
+  // The lock file is made beside the name given, so its name is checked the same way.
+  for (const path of [dbPath, `${dbPath}.lock`]) {
+    const rel = relative(realRoot, dirname(followLinks(path)));
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+      throw new UsageError(`refusing to write the database ${dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
+    }
   }
 }
 
+/** Symlinks a path may pass through before it is taken for a loop (Linux's own limit). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Where the kernel would take `path`, component by component: every symlink is replaced by its
+ * target, the last component's too, even when the target does not exist (realpath gives up on a
+ * dangling link; opening it for writing would create the target). A component that does not
+ * exist, or that cannot be read as a link, is kept as it is. `..` is taken after the link
+ * before it is followed, as the kernel does, not lexically.
+ */
+function followLinks(path: string): string {
+  const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
+  let resolved = '/';
+  let rest = absolute.split('/');
+  let hops = 0;
+  for (let name = rest.shift(); name !== undefined; name = rest.shift()) {
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      resolved = dirname(resolved);
+      continue;
+    }
+    const candidate = resolved === '/' ? `/${name}` : `${resolved}/${name}`;
+    let target: string;
+    try {
+      target = readlinkSync(candidate);
+    } catch {
+      resolved = candidate; // not a symlink, or not there (yet)
+      continue;
+    }
+    hops += 1;
+    if (hops > MAX_LINK_HOPS) throw new UsageError(`--db ${path}: too many levels of symbolic links`);
+    rest = [...target.split('/'), ...rest];
+    if (isAbsolute(target)) resolved = '/';
+  }
+  return resolved;
+}
+
+/** A file named on the command line, loaded; one that cannot be read is a usage error, not a crash. */
+function readOptionFile<T>(flag: string, path: string, load: (path: string) => T): T {
+  try {
+    return load(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw err;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
+    throw new UsageError(`${flag} ${path}: cannot read it (${why})`);
+  }
+}
 
 /**
  * Everything besides the bytes and the keys that a verdict depends on. Options left at their

@@ -1,0 +1,75 @@
+/*
+ * Where `verify --db` may write, and how a file named on the command line that cannot be read is
+ * reported (red team round 4, 11).
+ */
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.ts';
+
+const tmp = tempDir('leakcheck-dbpath-');
+const dump = join(tmp.path, 'dump');
+afterAll(() => tmp.cleanup());
+beforeAll(() => {
+  mkdirSync(dump);
+  writeFileSync(join(dump, 'a.eml'), 'From: a@b.example\r\nSubject: x\r\n\r\nhi\r\n');
+});
+
+function verify(db: string, ...more: string[]): ReturnType<typeof runCli> {
+  return runCli(['verify', dump, '--offline', '--db', db, '--quiet', ...more]);
+}
+
+describe('verify --db that leads into the dump through its own name', () => {
+  const cases: Array<[string, () => string]> = [
+    ['a dangling symlink whose target is inside the dump', () => link('dangling.db', join(dump, 'case.db'))],
+    ['a symlink to a symlink to a file inside the dump', () => link('twice.db', link('once.db', join(dump, 'twice-target.db')))],
+    ['a relative symlink climbing back into the dump', () => link('relative.db', 'dump/sub/../rel.db')],
+    ['a name whose .lock would be made inside the dump', () => (link('locked.db.lock', join(dump, 'x.lock')), join(tmp.path, 'locked.db'))],
+  ];
+  function link(name: string, target: string): string {
+    const path = join(tmp.path, name);
+    symlinkSync(target, path);
+    return path;
+  }
+
+  for (const [what, make] of cases) {
+    it(`is refused with exit 2 and nothing is created: ${what}`, () => {
+      const run = verify(make());
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/inside the dump/);
+      expect(readdirSync(dump)).toEqual(['a.eml']);
+    });
+  }
+
+  it('a symlink to a place outside the dump is still accepted, and the database is made there', () => {
+    mkdirSync(join(tmp.path, 'case'));
+    const run = verify(link('outside.db', join(tmp.path, 'case', 'real.db')));
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(tmp.path, 'case'))).toContain('real.db');
+    expect(readdirSync(dump)).toEqual(['a.eml']);
+  });
+
+  it('a loop of symlinks is a usage error, not a crash', () => {
+    link('loop-a.db', join(tmp.path, 'loop-b.db'));
+    const run = verify(link('loop-b.db', join(tmp.path, 'loop-a.db')));
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).not.toMatch(/unexpected error/);
+  });
+});
+
+describe('a --keys or --compromised file that cannot be read', () => {
+  for (const [flag, path, why] of [
+    ['--keys', join(tmp.path, 'missing.json'), 'no such file'],
+    ['--keys', tmp.path, 'is a directory'],
+    ['--compromised', join(tmp.path, 'missing.txt'), 'no such file'],
+  ] as const) {
+    it(`${flag} ${why}: usage error (exit 2) that names it, no stack trace, no database`, () => {
+      const db = join(tmp.path, `never-${flag.slice(2)}-${why.replace(/ /g, '-')}.db`);
+      const run = verify(db, flag, path);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`${flag} ${path}: cannot read it (${why})`);
+      expect(run.stderr).not.toMatch(/unexpected error|\n\s+at /);
+      expect(readdirSync(tmp.path)).not.toContain(db.slice(tmp.path.length + 1));
+    });
+  }
+});
