@@ -37,6 +37,20 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
       evidence: { byteOffset: bareCr },
     });
   }
+  const stray = strayHeaderLine(bytes.subarray(0, headers.headerBytes));
+  if (stray) {
+    const verifying = signatures.some((s) => s.outcome === 'pass');
+    findings.push({
+      code: 'header-line-not-a-field',
+      severity: verifying ? 'red-flag' : 'warning',
+      text:
+        `Line ${stray.line} of the header is neither a header field nor the continuation of one. DKIM verifiers join such a line to the field above it; ` +
+        'mail programs, and leakcheck\'s own reading of the headers, drop it or end the header there. What was signed and what a reader sees then differ: ' +
+        'a signed value can be cut short, or a signed field hidden so that a forged one above it passes for it.' +
+        (verifying ? ' No signer writes such a line.' : ''),
+      evidence: { line: stray.line, text: escapeControls(stray.text.slice(0, 200)) },
+    });
+  }
   const byName = new Map<string, typeof fields>();
   for (const f of fields) {
     const list = byName.get(f.name);
@@ -103,3 +117,25 @@ function bareCarriageReturnIn(head: Buffer): number {
   for (let cr = head.indexOf(0x0d); cr >= 0; cr = head.indexOf(0x0d, cr + 1)) if (head[cr + 1] !== 0x0a) return cr;
   return -1;
 }
+
+/**
+ * A field starts with a name and a colon (mailauth's own test, tools.js FIELD_START, which
+ * allows whitespace before the colon); a continuation with a space or a tab.
+ */
+const FIELD_START = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/**
+ * The first line after the first that is neither, with its 1-based number. (The first line is
+ * left alone: an mbox envelope left at the top of a file is no field either, and nothing is
+ * joined to it.) Lines end at LF; a CR alone is header-bare-cr's.
+ */
+function strayHeaderLine(head: Buffer): { line: number; text: string } | null {
+  const lines = head.toString('latin1').split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+    if (line === '' || line[0] === ' ' || line[0] === '\t' || FIELD_START.test(line)) continue;
+    return { line: i + 1, text: line };
+  }
+  return null;
+}
+
