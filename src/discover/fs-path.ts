@@ -1,13 +1,16 @@
 import { isUtf8 } from 'node:buffer';
-import { lstatSync } from 'node:fs';
 import { sep } from 'node:path';
 
 /*
  * POSIX file names are bytes, but DiscoveredFile paths are strings. Node encodes string paths as
- * UTF-8, so a name that is not valid UTF-8 has no string that opens it. Such names are shown
- * with each invalid byte (and, in those names only, each backslash, so that the escaping can be
- * undone without ambiguity) written as `\xNN`; toFsPath turns that string back into the exact
- * bytes. Valid names are never altered, whatever they contain.
+ * UTF-8, so a name that is not valid UTF-8 has no string that opens it. Such a name is written
+ * with each invalid byte as `\xNN` (two upper-case hex digits), and so is each backslash in it,
+ * as `\x5C`. A valid name that contains the text of an escape (`\x` and two upper-case hex
+ * digits) is escaped the same way, its backslashes as `\x5C`, so that no two names ever give
+ * the same text: `\xFF.eml` is the name of one byte 0xFF, `\x5CxFF.eml` the name of the four
+ * characters. Every other valid name is its own text, whatever it contains (a backslash not
+ * followed by such digits included). In a path text, every `\xNN` therefore stands for the
+ * byte NN and toFsPath decodes it without asking the file system.
  */
 
 const ESCAPE = /\\x([0-9A-F]{2})/;
@@ -28,9 +31,9 @@ function escapeByte(byte: number): string {
   return `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
-/** A directory entry name as a display string: unchanged if valid UTF-8, `\xNN`-escaped otherwise. */
+/** A directory entry name as its path text: itself if valid UTF-8 and free of escape text, `\xNN`-escaped otherwise. */
 export function nameToString(name: Buffer): string {
-  if (isUtf8(name)) return name.toString('utf8');
+  if (!needsEscaping(name)) return name.toString('utf8');
   let out = '';
   let i = 0;
   while (i < name.length) {
@@ -47,9 +50,18 @@ export function nameToString(name: Buffer): string {
   return out;
 }
 
-/** True when nameToString had to escape this name (so the string alone cannot open it). */
+/** True when nameToString escapes this name: it is not UTF-8, or it holds the text of an escape. */
 export function needsEscaping(name: Buffer): boolean {
-  return !isUtf8(name);
+  return !isUtf8(name) || ESCAPE.test(name.toString('latin1'));
+}
+
+/** An absolute path given as a string (the dump root) as path text: a segment holding escape text gets its backslashes escaped. */
+export function pathToText(path: string): string {
+  if (!ESCAPE.test(path)) return path;
+  return path
+    .split(sep)
+    .map((segment) => (ESCAPE.test(segment) ? segment.replaceAll('\\', escapeByte(BACKSLASH)) : segment))
+    .join(sep);
 }
 
 /** Inverse of nameToString for an escaped name. */
@@ -65,36 +77,13 @@ export function decodeEscapedName(name: string): Buffer {
   return Buffer.concat(pieces);
 }
 
-function exists(path: Buffer): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The path to hand to fs for a path string produced by walkDump. A segment that looks escaped is
- * taken literally if such a name exists (a valid name may really contain `\x41`), else decoded;
- * walkDump refuses escaped names that collide with a literal sibling, so the choice is exact.
- */
+/** The path to hand to fs for a path text made by walkDump (its root through pathToText): every `\xNN` is the byte NN. */
 export async function toFsPath(path: string): Promise<string | Buffer> {
   return toFsPathSync(path);
 }
 
-/** toFsPath, synchronously (an lstat per escaped segment, nothing else). */
+/** toFsPath, synchronously (no system call). */
 export function toFsPathSync(path: string): string | Buffer {
   if (!ESCAPE.test(path)) return path;
-  const segments = path.split(sep);
-  let prefix = Buffer.from(segments[0] ?? '', 'utf8');
-  for (const segment of segments.slice(1)) {
-    const literal = Buffer.from(segment, 'utf8');
-    let chosen: Buffer = literal;
-    if (ESCAPE.test(segment) && !exists(Buffer.concat([prefix, SEP_BYTES, literal]))) {
-      chosen = decodeEscapedName(segment);
-    }
-    prefix = Buffer.concat([prefix, SEP_BYTES, chosen]);
-  }
-  return prefix;
+  return Buffer.concat(path.split(sep).flatMap((segment, i) => [...(i > 0 ? [SEP_BYTES] : []), ESCAPE.test(segment) ? decodeEscapedName(segment) : Buffer.from(segment, 'utf8')]));
 }

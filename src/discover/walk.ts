@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { describeError } from './describe-error.ts';
-import { nameToString, needsEscaping } from './fs-path.ts';
+import { nameToString, pathToText } from './fs-path.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from './open-evidence.ts';
 import { SNIFF_HEAD_BYTES, sniffContainer } from './sniff.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
@@ -17,9 +17,8 @@ interface Location {
 
 interface Child {
   name: Buffer;
+  /** the name as path text (fs-path.ts): one text per name, so no two children share one */
   display: string;
-  /** escaped name equal to a sibling's real name: its string path would open the sibling */
-  collides: boolean;
 }
 
 interface DirFrame {
@@ -63,14 +62,7 @@ function childLocation(parent: Location, child: Child): Location {
 function listChildren(fsPath: Buffer): Child[] {
   const names = readdirSync(fsPath, { encoding: 'buffer' });
   names.sort(Buffer.compare);
-  const children = names.map((name) => ({ name, display: nameToString(name), collides: false }));
-  if (names.some(needsEscaping)) {
-    const realNames = new Set(children.filter((c) => !needsEscaping(c.name)).map((c) => c.display));
-    for (const child of children) {
-      child.collides = needsEscaping(child.name) && realNames.has(child.display);
-    }
-  }
-  return children;
+  return names.map((name) => ({ name, display: nameToString(name) }));
 }
 
 function enterDirectory(location: Location, stats: Stats): DirFrame | DiscoveryEntry {
@@ -164,10 +156,11 @@ export async function* walkDump(root: string, options: WalkOptions = {}): AsyncG
   // A symlinked root is replaced by its target: readers open with O_NOFOLLOW.
   const given = resolve(root);
   const absRoot = (await lstat(given)).isSymbolicLink() ? await realpath(given) : given;
-  const rootLocation: Location = { fsPath: Buffer.from(absRoot), absPath: absRoot, relPath: '' };
+  // absPath is path text all along (readers decode it with toFsPath), the root's part included.
+  const rootLocation: Location = { fsPath: Buffer.from(absRoot), absPath: pathToText(absRoot), relPath: '' };
   const rootStats = await stat(absRoot);
   if (!rootStats.isDirectory()) {
-    yield await describeEntry({ ...rootLocation, relPath: basename(absRoot) }, rootStats, options);
+    yield await describeEntry({ ...rootLocation, relPath: basename(rootLocation.absPath) }, rootStats, options);
     return;
   }
 
@@ -187,17 +180,6 @@ export async function* walkDump(root: string, options: WalkOptions = {}): AsyncG
       continue;
     }
     const location = childLocation(frame.location, child);
-    if (child.collides) {
-      // Its escaped path is its sibling's real path: it is recorded under a path of its own,
-      // marked, so that neither entry's row replaces the other's.
-      yield skipped(
-        { ...location, relPath: `${location.relPath}#invalid-utf8-name` },
-        null,
-        'unreadable',
-        'name is not valid UTF-8 and its escaped form is also the real name of a sibling, so it cannot be addressed unambiguously',
-      );
-      continue;
-    }
     let stats: Stats;
     try {
       stats = lstatSync(location.fsPath);

@@ -1,12 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeEscapedName, nameToString, needsEscaping, toFsPath } from '../../src/discover/fs-path.ts';
+import { decodeEscapedName, nameToString, needsEscaping, pathToText, toFsPath } from '../../src/discover/fs-path.ts';
 import { makeTempDir, removeTempDir } from './temp-dump.ts';
 
 describe('nameToString / decodeEscapedName', () => {
   it('leaves valid UTF-8 names alone, backslashes included', () => {
-    for (const name of ['plain.eml', 'été.mbox', 'a\\x41b', 'tab\there', '日本語']) {
+    for (const name of ['plain.eml', 'été.mbox', 'a\\b', 'a\\x4', 'a\\xff', 'a\\x4G', 'tab\there', '日本語']) {
       expect(nameToString(Buffer.from(name))).toBe(name);
       expect(needsEscaping(Buffer.from(name))).toBe(false);
     }
@@ -20,17 +20,47 @@ describe('nameToString / decodeEscapedName', () => {
     expect(nameToString(Buffer.concat([Buffer.from('é'), Buffer.from([0xc3])]))).toBe('é\\xC3');
   });
 
-  it('round-trips any invalid name through the escaped form', () => {
+  it('escapes a valid name that holds the text of an escape, its backslashes as \\x5C', () => {
+    expect(nameToString(Buffer.from('\\xFF.eml'))).toBe('\\x5CxFF.eml');
+    expect(nameToString(Buffer.from('a\\b\\x41é'))).toBe('a\\x5Cb\\x5Cx41é');
+    expect(needsEscaping(Buffer.from('R\\xE9sum\\xE9.eml'))).toBe(true);
+  });
+
+  it('gives two different names two different texts (red team round 4, 06)', () => {
+    const byte = Buffer.from([0xff, 0x2e, 0x65, 0x6d, 0x6c]);
+    const text = Buffer.from('\\xFF.eml');
+    expect(nameToString(byte)).not.toBe(nameToString(text));
+    expect(decodeEscapedName(nameToString(byte)).equals(byte)).toBe(true);
+    expect(decodeEscapedName(nameToString(text)).equals(text)).toBe(true);
+  });
+
+  it('round-trips every escaped name, and gives each name a text of its own', () => {
     let seed = 7;
     const random = (): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed;
+      // Math.imul: a plain product passes 2^53 and loses the low bits the sequence lives on
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed >>> 8;
     };
-    for (let n = 0; n < 500; n += 1) {
-      const name = Buffer.from(Array.from({ length: 1 + (random() % 12) }, () => 1 + (random() % 255)));
-      if (!needsEscaping(name)) continue;
-      expect(decodeEscapedName(nameToString(name)).equals(name)).toBe(true);
+    const texts = new Map<string, Buffer>();
+    let holdingEscapeText = 0;
+    for (let n = 0; n < 20_000; n += 1) {
+      // bytes drawn often from the text of escapes, so that valid names holding one come up
+      const alphabet = [0x5c, 0x78, 0x41, 0x46, 0x30, 0x39, 0xff, 0xc3, 0xa9, 0x61];
+      const name = Buffer.from(Array.from({ length: 1 + (random() % 12) }, () => (random() % 3 === 0 ? 1 + (random() % 255) : (alphabet[random() % alphabet.length] as number))));
+      const text = nameToString(name);
+      if (/\\x[0-9A-F]{2}/.test(name.toString('latin1'))) holdingEscapeText += 1;
+      if (!needsEscaping(name)) {
+        expect(text).toBe(name.toString('utf8'));
+        expect(/\\x[0-9A-F]{2}/.test(text)).toBe(false);
+      } else {
+        expect(decodeEscapedName(text).equals(name)).toBe(true);
+      }
+      // one text, one name
+      const seen = texts.get(text);
+      if (seen) expect(seen.equals(name)).toBe(true);
+      texts.set(text, name);
     }
+    expect(holdingEscapeText).toBeGreaterThan(20);
   });
 });
 
@@ -55,8 +85,19 @@ describe('toFsPath', () => {
     expect(await readFile(fsPath, 'utf8')).toBe('bytes');
   });
 
-  it('prefers a file whose real name contains the escape text', async () => {
+  it('opens each of two files whose names differ by escape text: the byte 0xFF, and the four characters', async () => {
     await writeFile(join(dir, 'a\\xFF'), 'literal');
-    expect(await readFile(await toFsPath(join(dir, 'a\\xFF')), 'utf8')).toBe('literal');
+    await writeFile(Buffer.concat([Buffer.from(dir), Buffer.from('/a\xff', 'latin1')]), 'byte');
+    expect(await readFile(await toFsPath(join(dir, 'a\\x5CxFF')), 'utf8')).toBe('literal');
+    expect(await readFile(await toFsPath(join(dir, 'a\\xFF')), 'utf8')).toBe('byte');
+  });
+
+  it('decodes a root given through pathToText, whatever its segments hold', async () => {
+    const root = join(dir, 'case \\x41 \\b');
+    await mkdir(root);
+    await writeFile(join(root, 'm.eml'), 'in root');
+    expect(pathToText(root)).toBe(join(dir, 'case \\x5Cx41 \\x5Cb'));
+    expect(pathToText('/plain/a\\b')).toBe('/plain/a\\b');
+    expect(await readFile(await toFsPath(join(pathToText(root), 'm.eml')), 'utf8')).toBe('in root');
   });
 });

@@ -250,13 +250,17 @@ describe('walkDump: file names that are not UTF-8', () => {
     expect(bodies).toEqual([MESSAGE, 'From: a\nTo: b\n\nother body\n']);
   });
 
-  it('refuses an escaped name that a sibling really has, rather than reading the sibling', async () => {
-    await writeFile(join(dump, 'a\\xFF'), MESSAGE);
-    await writeFile(Buffer.concat([Buffer.from(dump), Buffer.from('/a\xff', 'latin1')]), MESSAGE);
+  it('reads both a name of bytes and a sibling whose real name is its old escaped text (red team round 4, 06)', async () => {
+    await writeFile(join(dump, 'a\\xFF'), 'From: a\nTo: b\n\nthe four characters\n');
+    await writeFile(Buffer.concat([Buffer.from(dump), Buffer.from('/a\xff', 'latin1')]), 'From: a\nTo: b\n\nthe byte\n');
     const entries = await walk(dump);
-    expect(entries).toHaveLength(2);
-    expect(entries.filter((e) => e.type === 'container')).toHaveLength(1);
-    expect(entries.find((e) => e.type === 'skipped')).toMatchObject({ relPath: 'a\\xFF#invalid-utf8-name', reason: 'unreadable' });
+    expect(relPaths(entries)).toEqual(['a\\x5CxFF', 'a\\xFF']);
+    const bodies: string[] = [];
+    for (const entry of entries) {
+      if (entry.type !== 'container') throw new Error(`unexpected ${JSON.stringify(entry)}`);
+      for await (const message of readContainer(entry.file, entry.kind)) bodies.push(message.raw.toString());
+    }
+    expect(bodies).toEqual(['From: a\nTo: b\n\nthe four characters\n', 'From: a\nTo: b\n\nthe byte\n']);
   });
 });
 

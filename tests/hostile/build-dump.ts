@@ -234,10 +234,12 @@ export async function buildHostileDump(root: string): Promise<HostileDump> {
   mkdirSync(latin1Dir);
   writeFileSync(Buffer.concat([latin1Dir, Buffer.from('/inner.eml')]), genuine);
   want({ path: 'd\\xE9j\\xE0/inner.eml', what: 'a message in a directory whose name is Latin-1', status: 'ok', kind: 'eml', messages: 1, verdicts: ['verified'] });
-  // Two entries whose display paths are equal: `c<0xFF>.eml` escapes to the literal name of its sibling.
+  // `c<0xFF>.eml` escapes to `c\xFF.eml`, the literal name of its sibling, which is therefore
+  // escaped too (`c\x5CxFF.eml`): two files, two paths, both read (src/discover/fs-path.ts).
   put(Buffer.from([0x63, 0xff, 0x2e, 0x65, 0x6d, 0x6c]), genuine);
   put('c\\xFF.eml', genuine);
-  want({ path: 'c\\xFF.eml', what: 'a valid name that spells the escaped form of a sibling\'s invalid name', status: 'ok', kind: 'eml', messages: 1, verdicts: ['verified'] });
+  want({ path: 'c\\x5CxFF.eml', what: 'a valid name that spells the escaped form of a sibling\'s invalid name', status: 'ok', kind: 'eml', messages: 1, verdicts: ['verified'] });
+  want({ path: 'c\\xFF.eml', what: 'an invalid name whose escaped form is a sibling\'s real name', status: 'ok', kind: 'eml', messages: 1, verdicts: ['verified'] });
   mkdirSync(join(root, 'x.eml'));
   put('x.eml/inner.eml', genuine);
   want({ path: 'x.eml/inner.eml', what: 'a message inside a directory named x.eml', status: 'ok', kind: 'eml', messages: 1, verdicts: ['verified'] });
