@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { toFsPath, toFsPathSync } from './fs-path.ts';
+import { withShortPath, withShortPathAsync } from './long-path.ts';
 
 /*
  * Every file under the dump is opened through here, so the evidence rules hold in one place:
@@ -16,7 +17,11 @@ const NOATIME = constants.O_NOATIME ?? 0;
 
 /** Opens a file of the dump for reading; `path` is a walkDump absPath (escaped names allowed) or raw bytes. */
 export async function openEvidence(path: string | Buffer): Promise<FileHandle> {
-  const fsPath = typeof path === 'string' ? await toFsPath(path) : path;
+  // A path past PATH_MAX is reached through a directory descriptor (long-path.ts).
+  return withShortPathAsync(typeof path === 'string' ? await toFsPath(path) : path, openReachable);
+}
+
+async function openReachable(fsPath: string | Buffer): Promise<FileHandle> {
   if (NOATIME !== 0) {
     try {
       return await open(fsPath, BASE_FLAGS | NOATIME);
@@ -47,7 +52,10 @@ export async function readHead(handle: FileHandle, length: number): Promise<Buff
  * keep analysing in the meantime. The caller closes the descriptor.
  */
 export function openEvidenceSync(path: string | Buffer): number {
-  const fsPath = typeof path === 'string' ? toFsPathSync(path) : path;
+  return withShortPath(typeof path === 'string' ? toFsPathSync(path) : path, openReachableSync);
+}
+
+function openReachableSync(fsPath: string | Buffer): number {
   if (NOATIME !== 0) {
     try {
       return openSync(fsPath, BASE_FLAGS | NOATIME);

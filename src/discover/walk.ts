@@ -3,6 +3,7 @@ import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { describeError } from './describe-error.ts';
 import { nameToString, pathToText } from './fs-path.ts';
+import { withShortPath, withShortPathAsync } from './long-path.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from './open-evidence.ts';
 import { SNIFF_HEAD_BYTES, sniffContainer } from './sniff.ts';
 import { ReusableBuffer } from '../read/reusable-buffer.ts';
@@ -60,7 +61,7 @@ function childLocation(parent: Location, child: Child): Location {
 
 /** Children sorted byte-wise by name, so every run walks the same order whatever the locale. */
 function listChildren(fsPath: Buffer): Child[] {
-  const names = readdirSync(fsPath, { encoding: 'buffer' });
+  const names = withShortPath(fsPath, (path) => readdirSync(path, { encoding: 'buffer' }));
   names.sort(Buffer.compare);
   return names.map((name) => ({ name, display: nameToString(name) }));
 }
@@ -86,7 +87,7 @@ function specialFileDetail(stats: Stats): string {
 async function describeSymlink(location: Location, stats: Stats): Promise<DiscoveryEntry> {
   // Never followed: the target may lie outside the dump, or loop back into it.
   try {
-    const target = await readlink(location.fsPath, { encoding: 'buffer' });
+    const target = await withShortPathAsync(location.fsPath, (path) => readlink(path, { encoding: 'buffer' }));
     return skipped(location, null, 'symlink', `symlink to ${nameToString(target)}`);
   } catch (error) {
     return skipped(location, null, 'symlink', `symlink (target unreadable: ${describeError(error)})`);
@@ -182,7 +183,7 @@ export async function* walkDump(root: string, options: WalkOptions = {}): AsyncG
     const location = childLocation(frame.location, child);
     let stats: Stats;
     try {
-      stats = lstatSync(location.fsPath);
+      stats = withShortPath(location.fsPath, (path) => lstatSync(path));
     } catch (error) {
       // Gone between the listing and now: the same word the readers use for it.
       const gone = (error as NodeJS.ErrnoException).code === 'ENOENT';
