@@ -65,9 +65,13 @@ const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
   sig.tags.signedHeaders.includes('from') &&
   !findings.some((f) => f.code === 'body-content-after-l' && f.evidence['signature'] === label(sig));
 
-/** A failure with a key to fail against; without a key a mismatch could be a pasted-on header. */
+/**
+ * A failure with a key to fail against; without a key a mismatch could be a pasted-on header,
+ * and against a key that did not make the signature (signedByKey false: the selector's key was
+ * replaced since) it could be a genuine message.
+ */
 const failsAgainstKey = (sig: DkimSignatureResult): boolean =>
-  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null;
+  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null && sig.signedByKey !== false;
 
 export function decideVerdict(input: VerdictInput): VerdictDecision {
   const { signatures, arc } = input;
@@ -117,6 +121,13 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       continue;
     }
     if (sig.outcome === 'body-modified' || sig.outcome === 'signature-mismatch') {
+      if (sig.signedByKey === false) {
+        unverifiable.push('key-not-signer');
+        notes.push(
+          `The signature by ${sig.tags.domain} was checked against the key on record for selector ${sig.tags.selector} (${describeKey(sig)}), which did not make it.`,
+        );
+        continue;
+      }
       unverifiable.push(sig.outcome === 'body-modified' ? 'body-hash-mismatch-key-unknown' : keyReason(sig));
       continue;
     }

@@ -107,6 +107,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "A signature verifies, but by a domain that is not the From domain's: it proves that this domain sent these bytes, not that the From domain did. Anyone can sign a message bearing any From with a domain of their own.",
   },
+  'key-not-signer': {
+    verdict: 'unverifiable',
+    text: "The signature does not verify with the key published under its selector, and that key is not the one that made it (the signature does not decode under it): the selector's key was replaced after the message was sent. The key that signed is needed to tell anything; a key archive may hold it.",
+  },
   'body-hash-mismatch-key-unknown': {
     verdict: 'unverifiable',
     text: 'The body does not match the hash in the signature, but without the key it cannot be told whether the signature was ever genuine.',

@@ -1,7 +1,7 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
 import './mailauth-patches.ts';
-import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { constants as cryptoConstants, createHash, createPublicKey, publicDecrypt, verify as cryptoVerify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
@@ -73,6 +73,14 @@ export interface DkimSignatureResult {
    * True means the headers are exactly as signed and only the body changed.
    */
   headerSignatureValid: boolean | null;
+  /**
+   * For a signature that fails against an RSA key: whether the key made it at all, read from the
+   * signature itself (see madeWithKey). False means the record now published under the selector
+   * is not the key that signed (a selector whose key was replaced since, as Microsoft 365 and
+   * cPanel reuse selector names), so the failure says nothing about the content. Null when not
+   * asked or not knowable (Ed25519 signatures carry no such structure).
+   */
+  signedByKey?: boolean | null;
   /** canonical body bytes covered by the signature, and in total (differ only with l=) */
   bodyBytesSigned: number | null;
   bodyBytesTotal: number | null;
@@ -308,6 +316,8 @@ async function describeResult(
   const classified = classify(result, comment, keyLookup, parsed);
   const outcome: SignatureOutcome = invalidTagList && classified === 'pass' ? 'malformed' : unusable ? 'key-invalid' : classified;
   const mailauthSaid = `mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}`;
+  const askSigner = outcome === 'signature-mismatch' || (outcome === 'body-modified' && headerSignatureValid !== true);
+  const signedByKey = askSigner && measured ? madeWithKey(tags, measured) : null;
   return {
     index,
     tags: result.canonBodyLengthLimited && typeof result.canonBodyLengthLimit === 'number' ? { ...tags, bodyLength: result.canonBodyLengthLimit } : tags,
@@ -324,6 +334,7 @@ async function describeResult(
     keyLookup,
     aligned: Boolean(result.status.aligned),
     headerSignatureValid,
+    ...(signedByKey !== null ? { signedByKey } : {}),
     bodyBytesSigned: result.canonBodyLength ?? null,
     bodyBytesTotal: result.canonBodyLengthTotal ?? null,
     warnings,
@@ -435,6 +446,38 @@ function verifyHeaderSignature(tags: SignatureTags, canonicalizedHeader: Buffer,
   } catch {
     return null;
   }
+}
+
+/** DigestInfo prefixes of EMSA-PKCS1-v1_5 (RFC 8017 section 9.2, note 1: with and without the NULL parameters). */
+const DIGEST_INFO: Record<'sha1' | 'sha256', Buffer[]> = {
+  sha256: [Buffer.from('3031300d060960864801650304020105000420', 'hex'), Buffer.from('302f300b0609608648016503040201' + '0420', 'hex')],
+  sha1: [Buffer.from('3021300906052b0e03021a05000414', 'hex'), Buffer.from('301f300706052b0e03021a' + '0414', 'hex')],
+};
+
+/**
+ * Whether an RSA signature was made with this key, whatever it signed. Raised to the public
+ * exponent, a signature made with the key gives back its encoding: 00 01 FF…FF 00, the hash
+ * algorithm's DigestInfo, then the hash of what was signed. Under any other key it gives
+ * numbers without that structure (the chance of it by accident is below 2^-400). So a signature
+ * that fails against the key it was made with proves that what it signed was changed; one that
+ * fails against another key proves nothing, however well that key is known.
+ */
+export function madeWithKey(tags: SignatureTags, key: ParsedKey): boolean | null {
+  if (!key.publicKey || key.keyType !== 'rsa' || !tags.b) return null;
+  const hash = tags.algorithm === 'rsa-sha1' ? 'sha1' : 'sha256';
+  let m: Buffer;
+  try {
+    m = publicDecrypt({ key: key.publicKey, padding: cryptoConstants.RSA_NO_PADDING }, Buffer.from(tags.b, 'base64'));
+  } catch {
+    return false; // not even a number this key can have made (wrong length, or not below its modulus)
+  }
+  const hashBytes = hash === 'sha1' ? 20 : 32;
+  return DIGEST_INFO[hash].some((info) => {
+    const padding = m.length - 3 - info.length - hashBytes;
+    if (padding < 8 || m[0] !== 0x00 || m[1] !== 0x01 || m[2 + padding] !== 0x00) return false;
+    for (let i = 2; i < 2 + padding; i++) if (m[i] !== 0xff) return false;
+    return m.subarray(3 + padding, 3 + padding + info.length).equals(info);
+  });
 }
 
 function dnsError(code: string, message: string): Error {

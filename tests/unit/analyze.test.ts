@@ -118,12 +118,26 @@ describe('analyzeMessage: verified', () => {
     expect(a.signatures[0]!.key?.txt).toBe(rsa2048.txt);
   });
 
-  it('with only the wrong candidate key, the signature fails against that key', async () => {
+  // Red team, round 4 (02): selectors are reused, and the key a selector holds today is often
+  // not the one that signed years ago. A genuine message was called forged.
+  it('with only a key that did not make the signature (a selector given a new key since), the message is unverifiable, not suspicious', async () => {
     const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const a = await analyze(message, tableLookup({ [NAME]: otherRsa2048.txt }));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'signature-mismatch', signedByKey: false });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['key-not-signer']);
+    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(otherRsa2048.spki));
+    // with its Subject changed too: without the signer's key, nothing is proven either way
+    const altered = await analyze(message.replace('Quarterly', 'Quarterly revised'), tableLookup({ [NAME]: otherRsa2048.txt }));
+    expect(altered.verdict.verdict).toBe('unverifiable');
+  });
+
+  it('a header changed under the key that made the signature is still evidence of tampering', async () => {
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const a = await analyze(message.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)'), tableLookup({ [NAME]: rsa2048.txt }));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'signature-mismatch', signedByKey: true });
     expect(a.verdict.verdict).toBe('suspicious');
     expect(a.verdict.reasons).toEqual(['dkim-signature-mismatch']);
-    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(otherRsa2048.spki));
   });
 
   it('gives the same analysis for the same input twice', async () => {
