@@ -1,4 +1,5 @@
 import { describeBodyTail } from './body-tail.ts';
+import { auditUnsignedContentType } from './content-type-unsigned.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
@@ -29,6 +30,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditStructure,
   auditPartHeaderEnds,
   auditUnsignedBoundary,
+  auditUnsignedContentType,
   auditGmailBoundary,
   auditProviderFingerprints,
 ];

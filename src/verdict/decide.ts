@@ -63,7 +63,10 @@ const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
   sig.key.strong &&
   sig.key.compromised === null &&
   sig.tags.signedHeaders.includes('from') &&
-  !findings.some((f) => f.code === 'body-content-after-l' && f.evidence['signature'] === label(sig));
+  !findings.some((f) => NOT_PROOF_OF_WHAT_IS_SHOWN.has(f.code) && f.evidence['signature'] === label(sig));
+
+/** Findings that stop a signature proving the message: it does not cover what the reader sees. */
+const NOT_PROOF_OF_WHAT_IS_SHOWN: ReadonlySet<string> = new Set(['body-content-after-l', 'content-type-not-signed']);
 
 /**
  * A failure with a key to fail against; without a key a mismatch could be a pasted-on header,
@@ -117,6 +120,12 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
           `The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}, but ${sig.tags.domain} is not the From domain: ` +
             `it proves that ${sig.tags.domain} sent these bytes, not that the From domain did.`,
         );
+      } else {
+        const unshown = findings.find((f) => f.code === 'content-type-not-signed' && f.evidence['signature'] === label(sig));
+        if (unshown) {
+          unverifiable.push('content-type-not-signed');
+          notes.push(`The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}. ${unshown.text}`);
+        }
       }
       continue;
     }

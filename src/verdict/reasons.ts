@@ -107,6 +107,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "A signature verifies, but by a domain that is not the From domain's: it proves that this domain sent these bytes, not that the From domain did. Anyone can sign a message bearing any From with a domain of their own.",
   },
+  'content-type-not-signed': {
+    verdict: 'unverifiable',
+    text: "A signature by the From domain verifies, but not over the Content-Type, which declares something other than plain text: the body's bytes are genuine, how a mail program shows them (as HTML, in which character set) is not proven.",
+  },
   'key-not-signer': {
     verdict: 'unverifiable',
     text: "The signature does not verify with the key published under its selector, and that key is not the one that made it (the signature does not decode under it): the selector's key was replaced after the message was sent. The key that signed is needed to tell anything; a key archive may hold it.",

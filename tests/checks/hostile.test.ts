@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeBodyTail } from '../../src/checks/body-tail.ts';
+import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
@@ -19,6 +20,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['provider fingerprints', auditProviderFingerprints],
   ['part header ends', auditPartHeaderEnds],
   ['unsigned boundary', auditUnsignedBoundary],
+  ['unsigned content type', auditUnsignedContentType],
 ];
 
 const MB = 1024 * 1024;
@@ -79,7 +81,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(14);
+    expect(MESSAGE_CHECKS.length).toBe(15);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);
