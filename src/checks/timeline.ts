@@ -15,11 +15,17 @@ import type { Finding, MessageCheck } from './types.ts';
  *   explains a difference.
  * - ZONE_STEP / ZONE_SLACK: a wrong time-zone setting shifts a time by a multiple of 30 minutes;
  *   a difference within 5 minutes of such a multiple (and within ZONE_RANGE) is treated as one.
+ * - SENDER_CLOCK_RANGE: a Date is written by the sender's own computer, whose clock nothing
+ *   synchronised: PCs ran fast or slow by tens of minutes, on top of any time-zone error. With
+ *   an error of up to 15 minutes either way, every difference lies within 15 minutes of a whole
+ *   number of half-hours, so below ZONE_RANGE no difference between a Date and a server's stamp
+ *   tells an edit from a wrong clock. Such a clock explains up to ZONE_RANGE plus an hour (27 h).
  */
 export const SKEW_TOLERANCE_MS = 15 * MINUTE;
 export const ZONE_RANGE_MS = 26 * HOUR;
 const ZONE_STEP_MS = 30 * MINUTE;
 const ZONE_SLACK_MS = 5 * MINUTE;
+export const SENDER_CLOCK_RANGE_MS = ZONE_RANGE_MS + HOUR;
 const MAX_STAMPS = 200;
 /** Stamps before this are clocks that were never set (1970, 1980), not times: they are left out. */
 const UNSET_CLOCK_BEFORE = Date.UTC(1995, 0, 1);
@@ -66,7 +72,7 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
   if (dateField && date) {
     const zone = zoneFinding(dateField.value.slice(0, 300));
     if (zone) findings.push(zone);
-    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'));
+    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), dateProven(fields, signatures));
     if (delivered) findings.push(delivered);
     findings.push(...signatureTimes(date, dateValue!, fields, signatures));
   }
@@ -107,38 +113,74 @@ const byHost = (value: string): string | null => /\bby\s+([^\s;()]{1,100})/i.exe
 const stampEvidence = (s: Stamp) => ({ source: s.source, by: s.by, stamp: s.stamp, time: iso(s.time) });
 
 /**
- * The first recorded delivery (the bottom-most server stamp) earlier than the Date: the
- * message was delivered before it was written. A red flag unless a verifying signature covers
- * the Date (then the Date is as the sender's system wrote it, and its clock was wrong) or the
- * difference looks like a wrong time-zone setting.
+ * The Date later than the first recorded delivery (the bottom-most server stamp) by more than
+ * the skew tolerance: the message was delivered before it was written. What a Date moved later
+ * after sending looks like; but an unsigned Date is only what the sender's computer's clock said,
+ * and such clocks were often tens of minutes fast, or set to the wrong time zone.
+ *
+ * The rule (docs/checks.md):
+ * - a **red flag** only when the author's domain does not prove the Date (a verifying
+ *   signature aligned with From, with a strong key, covering every Date field) and the Date is
+ *   later than **every** server stamp, the receiving provider's top one included, by more than
+ *   SENDER_CLOCK_RANGE (27 h): no wrong clock or time-zone setting on the sender's computer
+ *   explains that, nor one relay's wrong clock, since the other stamps would then agree with
+ *   the Date. Received fields are unsigned, and anyone can add one; requiring every stamp to
+ *   contradict the Date means an added stamp can never make a genuine message suspicious.
+ * - otherwise a **warning**: within 27 h a fast clock or a wrong zone gives any difference, and
+ *   so does an edited Date, which this check alone cannot tell apart. A Date the author's domain
+ *   proves is as the sender's system wrote it (its clock, or the stamps, were wrong); a
+ *   signature by another domain proves nothing about the Date (a forger signs with their own).
  */
-function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], dateSigned: boolean): Finding | null {
+function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], dateSigned: boolean, proven: boolean): Finding | null {
   const first = stamps[0];
   if (!first) return null;
   const diff = date.getTime() - first.time.getTime();
   if (diff <= SKEW_TOLERANCE_MS) return null;
+  const latest = stamps.reduce((a, b) => (b.time > a.time ? b : a));
+  const diffLatest = date.getTime() - latest.time.getTime();
   const zone = zoneLike(diff);
-  const red = !dateSigned && !zone;
-  const where = `${first.source}${first.by ? `, by ${escapeControls(first.by, 100)}` : ''}, at ${iso(first.time)}`;
-  const why = red
-    ? 'it was delivered before it was written, as when the Date was changed after sending'
-    : dateSigned
-      ? 'a verifying signature covers the Date, so it is as the sender\'s system wrote it: that machine\'s clock was probably wrong'
-      : `it was delivered before it was written; a difference this close to a whole number of half-hours is what a wrong time-zone setting on the sender's computer gives, but it is also what an edited hour gives`;
+  const beyondClock = diffLatest > SENDER_CLOCK_RANGE_MS;
+  const red = !proven && beyondClock;
+  const where = (s: Stamp) => `${s.source}${s.by ? `, by ${escapeControls(s.by, 100)}` : ''}, at ${iso(s.time)}`;
+  let why: string;
+  if (red) {
+    why = `it was delivered before it was written${latest === first ? '' : `, and every later server stamp is more than ${SENDER_CLOCK_RANGE_MS / HOUR} h before the Date too`}: more than a wrong clock or time-zone setting on the sender's computer explains, as when the Date was changed after sending`;
+  } else if (proven) {
+    why = "a verifying signature by the author's domain covers the Date, so it is as the sender's system wrote it: that machine's clock (or a server's) was probably wrong";
+  } else if (diff > SENDER_CLOCK_RANGE_MS) {
+    why = `a server stamp higher in the chain (${where(latest)}) is within ${SENDER_CLOCK_RANGE_MS / HOUR} h of the Date, so a relay at the bottom of the chain with a wrong clock explains it, and so does a Date edited after sending`;
+  } else if (zone) {
+    why = "it was delivered before it was written; a difference this close to a whole number of half-hours is what a wrong time-zone setting on the sender's computer gives, but it is also what an edited hour gives";
+  } else {
+    why = `it was delivered before it was written, but the Date is written by the sender's own computer, whose clock could run tens of minutes fast or be set to the wrong time zone (up to ${SENDER_CLOCK_RANGE_MS / HOUR} h together); a Date edited after sending looks the same, so this is for the examiner to weigh, not evidence of tampering`;
+  }
   return {
     code: 'delivered-before-written',
     severity: red ? 'red-flag' : 'warning',
-    text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where}): ${why}.`,
+    text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where(first)}): ${why}.`,
     evidence: {
       date: dateValue,
       dateTime: iso(date),
       firstDelivery: stampEvidence(first),
+      latestDelivery: stampEvidence(latest),
       differenceSeconds: Math.round(diff / 1000),
+      differenceFromLatestSeconds: Math.round(diffLatest / 1000),
       toleranceMinutes: SKEW_TOLERANCE_MS / MINUTE,
+      redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / HOUR,
       dateSigned,
+      dateProven: proven,
       timeZoneLike: zone,
     },
   };
+}
+
+/**
+ * The author's domain proves the Date: a verifying signature aligned with From, whose key is
+ * not known to be weak, signs every Date field (an unsigned copy above a signed one is not
+ * proven). A third party's signature proves nothing about the Date.
+ */
+function dateProven(fields: HeaderField[], signatures: DkimSignatureResult[]): boolean {
+  return headerAttested(fields, signatures.filter((sig) => sig.aligned && !(sig.key && !sig.key.strong)), 'date');
 }
 
 /**

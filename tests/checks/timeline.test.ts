@@ -42,22 +42,26 @@ describe('timeline: the Date itself', () => {
 });
 
 describe('timeline: delivered-before-written', () => {
-  it('a Date hours after the first delivery, not a whole number of half-hours, is a red flag', () => {
-    const findings = run(headersWith({ Date: 'Mon, 14 Mar 2016 15:17:00 +0000' }, GMAIL_PATH));
+  it('a Date days after every delivery, not proven by the author\'s domain, is a red flag', () => {
+    const findings = run(headersWith({ Date: 'Wed, 16 Mar 2016 15:17:00 +0000' }, GMAIL_PATH));
     const [finding] = only(findings, 'delivered-before-written');
     expect(finding).toMatchObject({
       severity: 'red-flag',
       evidence: {
-        date: 'Mon, 14 Mar 2016 15:17:00 +0000',
-        dateTime: '2016-03-14T15:17:00.000Z',
+        date: 'Wed, 16 Mar 2016 15:17:00 +0000',
+        dateTime: '2016-03-16T15:17:00.000Z',
         firstDelivery: { source: 'Received hop 1 of 3 (counted from the bottom)', by: '10.204.233.201', stamp: 'Mon, 14 Mar 2016 02:26:50 -0700 (PDT)', time: '2016-03-14T09:26:50.000Z' },
-        differenceSeconds: 5 * 3600 + 50 * 60 + 10,
+        latestDelivery: { source: 'Received hop 3 of 3 (counted from the bottom)', by: 'mx.example.org', time: '2016-03-14T09:27:02.000Z' },
+        differenceSeconds: 2 * 86400 + 5 * 3600 + 50 * 60 + 10,
         toleranceMinutes: 15,
+        redFlagBeyondHours: 27,
         dateSigned: false,
+        dateProven: false,
         timeZoneLike: false,
       },
     });
-    expect(finding!.text).toContain('5 h 50 min later than the message\'s first recorded delivery');
+    expect(finding!.text).toContain("2 days 5 h later than the message's first recorded delivery");
+    expect(finding!.text).toContain('as when the Date was changed after sending');
   });
 
   it('a Date moved days later is a red flag too (really analysed: the message becomes suspicious)', async () => {
@@ -67,6 +71,38 @@ describe('timeline: delivered-before-written', () => {
     expect(a.verdict.reasons).toContain('delivered-before-written');
   });
 
+  // red team 4, finding 08: the sender's PC clock ran fast; the Date is the sender's, the stamp the provider's
+  const clockFast = (minutes: number) => [
+    'Received: from [192.168.1.20] (dsl-1.isp.example [198.51.100.7])\r\n\tby mail.bank.example (Postfix) with ESMTP id 4F2A1\r\n\tfor <cfo@bank.example>; Mon, 4 Mar 2019 10:00:05 +0000 (UTC)',
+    'From: CEO <ceo@bank.example>',
+    'To: cfo@bank.example',
+    'Subject: Budget',
+    `Date: Mon, 4 Mar 2019 10:${String(minutes).padStart(2, '0')}:00 +0000`,
+    `Message-ID: <c${minutes}@bank.example>`,
+    'User-Agent: Mozilla/5.0 Thunderbird/2.0',
+  ];
+
+  it('an unsigned Date 19 or 40 minutes fast (a PC clock) is a warning, and the message stays unverifiable', async () => {
+    for (const minutes of [10, 19, 40]) {
+      const a = await analyzeMessage({ raw: Buffer.from(message(clockFast(minutes), 'The budget is 100.\r\n'), 'latin1'), format: 'eml' }, tableLookup({}));
+      expect(a.verdict.verdict, `${minutes} min`).toBe('unverifiable');
+      expect(a.verdict.reasons, `${minutes} min`).toEqual(['unsigned']);
+      const found = only(a.findings, 'delivered-before-written');
+      if (minutes === 10) expect(found).toEqual([]);
+      else {
+        expect(found, `${minutes} min`).toEqual([expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ timeZoneLike: false, dateProven: false }) })]);
+        expect(found[0]!.text).toContain('clock could run tens of minutes fast');
+      }
+    }
+  });
+
+  it('hours fast, not a whole number of half-hours, is still only a warning (a fast clock plus a wrong zone)', () => {
+    const [finding] = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 15:17:00 +0000' }, GMAIL_PATH)), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { timeZoneLike: false, differenceSeconds: 5 * 3600 + 50 * 60 + 10 } });
+    const day = only(run(headersWith({ Date: 'Tue, 15 Mar 2016 12:10:00 +0000' }, GMAIL_PATH)), 'delivered-before-written');
+    expect(day).toEqual([expect.objectContaining({ severity: 'warning' })]);
+  });
+
   it('a difference of whole hours looks like a wrong time zone: a warning that says both', () => {
     const [finding] = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 14:26:52 +0000' }, GMAIL_PATH)), 'delivered-before-written');
     expect(finding).toMatchObject({ severity: 'warning', evidence: { timeZoneLike: true, differenceSeconds: 5 * 3600 + 2 } });
@@ -74,10 +110,26 @@ describe('timeline: delivered-before-written', () => {
     expect(finding!.text).toContain('edited hour');
   });
 
-  it('a Date a verifying signature covers is as the sender wrote it: a warning', () => {
+  it("a Date the author's verifying signature covers is as the sender wrote it: a warning, even days apart", () => {
     const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date' });
-    const [finding] = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 15:17:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-before-written');
-    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true } });
+    const [finding] = only(run(headersWith({ Date: 'Thu, 17 Mar 2016 15:17:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true, dateProven: true } });
+  });
+
+  it("a third party's signature over the Date proves nothing about it: days apart, still a red flag", () => {
+    const sig = fakeSignature({ tags: 'v=1; d=forger.example; s=a; h=from:subject:date', aligned: false });
+    const [finding] = only(run(headersWith({ Date: 'Thu, 17 Mar 2016 15:17:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { dateSigned: true, dateProven: false } });
+  });
+
+  it('a relay with a wrong clock at the bottom: a later stamp agrees with the Date, so a warning', () => {
+    const path = [
+      'Received: from relay.corp.example (relay.corp.example [192.0.2.1]) by mx.example.org (Postfix) with ESMTP id 1; Mon, 14 Mar 2016 09:27:02 +0000',
+      'Received: from pc.corp.example by relay.corp.example with SMTP id 2; Fri, 11 Mar 2016 09:26:55 +0000',
+    ];
+    const [finding] = only(run(headersWith({}, path)), 'delivered-before-written');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { firstDelivery: { by: 'relay.corp.example' }, latestDelivery: { by: 'mx.example.org' } } });
+    expect(finding!.text).toContain('a relay at the bottom of the chain with a wrong clock');
   });
 
   it('an ARC seal is a delivery too', () => {
