@@ -37,6 +37,18 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
       evidence: { byteOffset: bareCr },
     });
   }
+  const nul = bytes.subarray(0, headers.headerBytes).indexOf(0);
+  if (nul >= 0) {
+    const verifying = signatures.some((s) => s.outcome === 'pass');
+    findings.push({
+      code: 'header-nul',
+      severity: verifying ? 'red-flag' : 'warning',
+      text:
+        'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.' +
+        (verifying ? ' No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.' : ''),
+      evidence: { byteOffset: nul },
+    });
+  }
   const stray = strayHeaderLine(bytes.subarray(0, headers.headerBytes));
   if (stray) {
     const verifying = signatures.some((s) => s.outcome === 'pass');
