@@ -50,4 +50,12 @@ describe('a header line that is neither a field nor a continuation', () => {
     const a = await analyze(`From alice@demo.example Tue Feb 14 10:12:03 2017\r\n${await genuine()}`);
     expect(a.findings.map((f) => f.code)).not.toContain('header-line-not-a-field');
   });
+
+  // Red team, round 4 (14): the same family, a byte readers disagree on.
+  it('a NUL byte in an unsigned header of a signed message is a red flag (header-nul)', async () => {
+    const a = await analyze(`X-Mailer: Outlook 16.0\0\r\n${await genuine()}`);
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.findings.find((f) => f.code === 'header-nul')).toMatchObject({ severity: 'red-flag' });
+    expect(a.verdict.verdict).toBe('suspicious');
+  });
 });
