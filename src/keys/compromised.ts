@@ -40,3 +40,16 @@ export function isListed(list: CompromisedList | null, key: ParsedKey): boolean 
   if (!list) return false;
   return (key.fingerprint !== null && list.fingerprints.has(key.fingerprint)) || (key.fingerprintMd5 !== null && list.fingerprints.has(key.fingerprintMd5));
 }
+
+/**
+ * One list made of several: the fingerprints every list given to this database so far named
+ * (the key store keeps them). Its sha256 is of the sorted fingerprints, so the same knowledge
+ * gives the same analysis context however it was gathered.
+ */
+export function mergedCompromisedList(fingerprints: ReadonlyMap<string, string>): CompromisedList | null {
+  if (!fingerprints.size) return null;
+  const sorted = [...fingerprints.keys()].sort();
+  const paths = [...new Set(fingerprints.values())].sort();
+  return { path: paths.join(', '), sha256: createHash('sha256').update(sorted.join('\n')).digest('hex'), fingerprints: new Set(sorted) };
+}
+

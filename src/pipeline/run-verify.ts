@@ -5,7 +5,7 @@ import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/
 import { walkDump } from '../discover/walk.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import { createKeyLookup } from '../keys/key-lookup.ts';
-import { loadCompromisedList, type CompromisedList } from '../keys/compromised.ts';
+import { loadCompromisedList, mergedCompromisedList, type CompromisedList } from '../keys/compromised.ts';
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
@@ -126,7 +126,7 @@ async function verifyLocked(
   root: string,
   db: Db,
   keyFiles: KeysFile[],
-  compromised: CompromisedList | null,
+  given: CompromisedList | null,
 ): Promise<VerifyResult> {
   const writer = new StoreWriter(db);
   writer.markStaleRunsInterrupted();
@@ -135,8 +135,12 @@ async function verifyLocked(
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
+  const startedAt = new Date().toISOString();
+  // A key known to be forgeable stays so: the run applies every list ever given to this database.
+  if (given) keyStore.recordCompromised({ ...given, path: resolve(given.path) }, startedAt);
+  const compromised = mergedCompromisedList(keyStore.compromisedFingerprints());
   const runId = writer.beginRun({
-    startedAt: new Date().toISOString(),
+    startedAt,
     dumpRoot: root,
     commandLine: options.commandLine ?? process.argv.join(' '),
     toolVersion: TOOL_VERSION,
@@ -150,7 +154,15 @@ async function verifyLocked(
       ...(analysis.trustedArcSealers.length ? { trustedArcSealers: analysis.trustedArcSealers } : {}),
     },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
-    compromised: compromised ? { path: resolve(compromised.path), sha256: compromised.sha256, count: compromised.fingerprints.size } : null,
+    compromised:
+      given || compromised
+        ? {
+            path: given ? resolve(given.path) : null,
+            sha256: given?.sha256 ?? null,
+            count: given?.fingerprints.size ?? 0,
+            knownInStore: compromised?.fingerprints.size ?? 0,
+          }
+        : null,
   });
 
   const lookup = createKeyLookup({

@@ -1,5 +1,6 @@
 import { parseKeyRecord } from '../keys/parse-key.ts';
 import { normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySourceKind } from '../keys/types.ts';
+import type { CompromisedList } from '../keys/compromised.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -50,6 +51,20 @@ export function splitKeyName(name: string): { domain: string; selector: string }
 
 /** The key store: every key record leakcheck knows, with where it came from. */
 export class KeyStore {
+  /** Records the fingerprints of a --compromised list: they stay compromised for every later run. */
+  recordCompromised(list: CompromisedList, at: string): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO compromised_keys (fingerprint, list_path, list_sha256, added_at) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const fingerprint of list.fingerprints) insert.run(fingerprint, list.path, list.sha256, at);
+    })();
+  }
+
+  /** Every fingerprint a --compromised list ever named here, with the list it first came from. */
+  compromisedFingerprints(): Map<string, string> {
+    const rows = this.db.prepare('SELECT fingerprint, list_path FROM compromised_keys').all() as Array<{ fingerprint: string; list_path: string }>;
+    return new Map(rows.map((r) => [r.fingerprint, r.list_path]));
+  }
+
   private readonly db: Db;
   private readonly statements;
 

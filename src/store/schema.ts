@@ -272,6 +272,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN mailing_list TEXT;
   UPDATE source_files SET analysis_context = NULL;
   `,
+  // 8: keys known to be forgeable stay known. A run with --compromised records the list's
+  // fingerprints here, and every later run treats them as compromised too: before, a plain re-run
+  // without the flag silently turned their messages back to "verified".
+  `
+  CREATE TABLE compromised_keys (
+    fingerprint TEXT PRIMARY KEY,
+    list_path   TEXT NOT NULL,
+    list_sha256 TEXT NOT NULL,
+    added_at    TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

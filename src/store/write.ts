@@ -11,7 +11,12 @@ export interface RunRecord {
   sqliteVersion: string;
   options: Record<string, unknown>;
   keyFiles: Array<{ path: string; sha256: string }>;
-  compromised: { path: string; sha256: string; count: number } | null;
+  /**
+   * the --compromised list given to this run (path, sha256, fingerprints), and how many
+   * fingerprints the key store holds from every list given so far (knownInStore), which is what
+   * the run applied
+   */
+  compromised: { path: string | null; sha256: string | null; count: number; knownInStore: number } | null;
 }
 
 export interface FileRecord {

@@ -127,6 +127,26 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     }
   });
 
+  // Red team, round 4 (09): a plain re-run without the flag turned the message back to verified.
+  it('a key once listed as compromised stays so for every later run on the database, and the run record says how many are known', async () => {
+    const der = publicDer('s2048._domainkey.demo.example.pem');
+    const list = join(tmp.path, 'compromised-once.txt');
+    writeFileSync(list, `${createHash('sha256').update(der).digest('hex')}\n`);
+    const dbPath = join(tmp.path, 'remembered.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true });
+    const row = rowFor(exportRows(dbPath), S2048_SIGNED);
+    expect(row.verdict).toBe('unverifiable');
+    expect(row.reasons).toContain('key-compromised');
+    const store = new Database(dbPath, { readonly: true });
+    const runs = (store.prepare('SELECT compromised_json FROM runs ORDER BY id').all() as Array<{ compromised_json: string }>).map((r) => JSON.parse(r.compromised_json));
+    store.close();
+    expect(runs).toEqual([
+      { path: list, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), count: 1, knownInStore: 1 },
+      { path: null, sha256: null, count: 0, knownInStore: 1 },
+    ]);
+  });
+
   it('warns when a signature verifies with a key outside its known lifetime', async () => {
     const archive = join(tmp.path, 'archive.json');
     writeFileSync(archive, JSON.stringify([
