@@ -38,6 +38,13 @@ const LOOKAHEAD_BYTES = 256;
 /** "From sender date": a time and a four-digit year somewhere after the sender, as mutt asks. */
 const ENVELOPE_WITH_DATE = /^From \S*[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b/;
 const OBSOLETE_FROM_HEADER = /^From[ \t]*:/;
+/** How far into a message its header block is looked for a Content-Length (mboxcl), and how far ahead a length may point. */
+const MAX_LENGTH_HEADER_BYTES = 64 * 1024;
+const MAX_LENGTH_LOOKAHEAD = 16 * 1024 * 1024;
+const CONTENT_LENGTH = /^content-length:[ \t]*(\d{1,12})[ \t]*\r?$/im;
+const LF_BLANK_LINE = Buffer.from('\n\n');
+const CRLF_BLANK_LINE = Buffer.from('\n\r\n');
+const CR_BLANK_LINE = Buffer.from('\r\r');
 
 /**
  * Whether a line begins as an mbox separator can: "From ", but not "From :", an obsolete-syntax
@@ -237,6 +244,57 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     return lf !== -1 && FIELD_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
   };
 
+  /**
+   * mboxcl and mboxcl2 mailboxes (SVR4 and Solaris mail, some mailx and Pine builds) give each
+   * message a Content-Length, and do not quote body lines that begin with "From ": the length,
+   * not the line, ends the message. A genuine message quoting "From the minutes of Monday's
+   * board meeting" was cut there, and came out modified, with a phantom message made of its tail
+   * (red team, round 4). As mutt and procmail do, the length is honoured when it lands exactly on
+   * the next separator line (or the end of the file); a length that does not is ignored, and the
+   * lines decide as everywhere else.
+   */
+  let declaredEnd: number | null = null;
+  let declaredLengthHolds: boolean | null = null;
+
+  /** Where the current message's Content-Length says its body ends (a file offset), read from its header block at `pos`. */
+  const readDeclaredEnd = async (): Promise<number | null> => {
+    await fill(MAX_LENGTH_HEADER_BYTES);
+    // a message that begins with an empty line has no header block, so no length of its own
+    if (buf[pos] === eol || (buf[pos] === CR && buf[pos + 1] === LF)) return null;
+    const limit = Math.min(buf.length, pos + MAX_LENGTH_HEADER_BYTES);
+    const blank = eol === CR ? buf.indexOf(CR_BLANK_LINE, pos) : buf.indexOf(LF_BLANK_LINE, pos);
+    const blankCrlf = eol === CR ? -1 : buf.indexOf(CRLF_BLANK_LINE, pos);
+    const ends = [blank === -1 ? -1 : blank + 2, blankCrlf === -1 ? -1 : blankCrlf + 3].filter((e) => e !== -1 && e <= limit);
+    if (!ends.length) return null;
+    const headerEnd = Math.min(...ends);
+    const header = buf.subarray(pos, headerEnd).toString('latin1');
+    // (a block of header fields holds no separator line: one that does is not a header block)
+    if (header.includes(eol === CR ? '\rFrom ' : '\nFrom ')) return null;
+    const length = CONTENT_LENGTH.exec(header)?.[1];
+    return length === undefined ? null : bufOffset + headerEnd + Number(length);
+  };
+
+  /** Whether the "From " line at `pos` lies inside a body whose Content-Length holds. */
+  const insideDeclaredBody = async (): Promise<boolean> => {
+    if (declaredEnd === null || bufOffset + pos >= declaredEnd) return false;
+    declaredLengthHolds ??= await lengthHolds(declaredEnd);
+    return declaredLengthHolds;
+  };
+
+  /** Whether the next separator line (after at most one line end), or the end of the file, is at `end`. */
+  const lengthHolds = async (end: number): Promise<boolean> => {
+    const ahead = end - (bufOffset + pos);
+    if (ahead > MAX_LENGTH_LOOKAHEAD) return false;
+    await fill(ahead + SEPARATOR.length + 2);
+    let at = end - bufOffset;
+    if (at > buf.length) return false;
+    if (at === buf.length) return eof;
+    if (eol === CR ? buf[at] === CR : buf[at] === LF) at += 1;
+    else if (buf[at] === CR && buf[at + 1] === LF) at += 2;
+    if (at === buf.length) return eof;
+    return startsWithAt(buf, at, SEPARATOR);
+  };
+
   /** Whether the separator line at `pos` ends in a CR that no LF follows: a classic Mac OS mailbox. */
   const endsInCrAlone = async (): Promise<boolean> => {
     await fill(MAX_ENVELOPE_BYTES + 1);
@@ -257,7 +315,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       // awaited only when the buffer runs short: an await per line was most of a 1 GB mbox's time
       const available = buf.length - pos >= SEPARATOR.length ? buf.length - pos : await fill(SEPARATOR.length);
       if (available === 0) break;
-      if (startsWithAt(buf, pos, SEPARATOR) && (inPreamble || (await isSeparatorLine()))) {
+      if (startsWithAt(buf, pos, SEPARATOR) && (inPreamble || ((await isSeparatorLine()) && !(await insideDeclaredBody())))) {
         if (inPreamble && (await endsInCrAlone())) {
           eol = CR;
           lineSeparator = CR_SEPARATOR;
@@ -280,6 +338,8 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
           dropped: false,
         };
         nextIndex += 1;
+        declaredEnd = await readDeclaredEnd();
+        declaredLengthHolds = null;
         continue;
       }
       if (inPreamble) {

@@ -133,6 +133,28 @@ describe('readMbox', () => {
     expect((await collect(splitMboxRanges(chunked(crInside, [crInside.length])))).map((r) => r.lineEnding)).toEqual([undefined, undefined, undefined]);
   });
 
+  // mboxcl2 (SVR4/Solaris mail): an exact Content-Length, and body lines beginning "From " left
+  // unquoted. Red team, round 4: a genuine message was cut at such a line.
+  it('honours a Content-Length that lands on the next separator, at every chunk boundary, and ignores one that does not', async () => {
+    const body1 = 'Below, as promised.\n\nFrom the minutes of Monday\'s board meeting\nAttendees: A. Smith\nFrom Monday the office opens at 8:30, as decided in 2019.\n';
+    const msg1 = `From: ceo@example.org\nSubject: minutes\nContent-Length: ${body1.length}\n\n${body1}`;
+    const msg2 = 'From: ceo@example.org\nSubject: two\nContent-Length: 4\n\nbye\n';
+    for (const ending of ['\n', '\r\n']) {
+      const withEnding = (text: string) => text.replaceAll('\n', ending);
+      const first = withEnding(msg1).replace(/Content-Length: \d+/, `Content-Length: ${withEnding(body1).length}`);
+      const data = Buffer.from(`${withEnding(`${ENV1}\n`)}${first}${withEnding(`\n${ENV2}\n${msg2}\n`)}`);
+      const reference = summary(await collect(splitMbox(chunked(data, [data.length]))));
+      expect(reference.map(([i, , raw]) => [i, raw])).toEqual([[0, first], [1, withEnding(msg2)]]);
+      for (let cut = 1; cut < data.length; cut += 7) {
+        expect(summary(await collect(splitMbox(chunked(data, [cut, data.length]))))).toEqual(reference);
+        expect(summary(atRanges(data, await collect(splitMboxRanges(chunked(data, [cut, data.length])))))).toEqual(reference);
+      }
+    }
+    // a length that lands nowhere in particular is ignored: the lines decide, as in any mbox
+    const wrong = Buffer.from(`${ENV1}\n${msg1.replace(`Content-Length: ${body1.length}`, 'Content-Length: 10')}\n${ENV2}\n${msg2}\n`);
+    expect(await collect(splitMboxRanges(chunked(wrong, [wrong.length])))).toHaveLength(4);
+  });
+
   it('streams a large mbox, with lines longer than a chunk, into exact copies', async () => {
     const pieces: string[] = [];
     const expected: string[] = [];
@@ -313,7 +335,10 @@ describe('scanMbox', () => {
     // every byte was read before the report: the hash is the file's
     expect(scan.sha256()).toBe(createHash('sha256').update(await readFile(path)).digest('hex'));
 
-    const early = await scanMbox(path, { highWaterMark: 8 });
+    // (a file longer than what is read ahead at a message's start: its header block, up to 64 KB)
+    const long = join(dir, 'long');
+    await writeFile(long, `${ENV1}\n${MSG1}\n${ENV2}\n${`From: big\n\n${'y\n'.repeat(100_000)}`}`);
+    const early = await scanMbox(long, { highWaterMark: 8 });
     for await (const range of early.ranges) {
       expect(range.index).toBe(0);
       break;
