@@ -1,6 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { toFsPathSync } from '../discover/fs-path.ts';
+import { pathToText, toFsPathSync } from '../discover/fs-path.ts';
+import { shortPath } from '../discover/long-path.ts';
 
 /** A path given to a row that stands for no file of the dump, and why it is not the one asked for. */
 export interface DerivedPath {
@@ -23,7 +24,8 @@ export class DerivedPaths {
   readonly #given = new Set<string>();
 
   constructor(root: string) {
-    this.#root = root;
+    // as the walk writes it: the root's own name may hold text that reads as an escape
+    this.#root = pathToText(root);
   }
 
   claim(wanted: string): DerivedPath {
@@ -38,11 +40,15 @@ export class DerivedPaths {
   }
 
   #isFileOfDump(relPath: string): boolean {
+    // (through shortPath: a file deep in the dump may lie past PATH_MAX)
+    const { path, release } = shortPath(toFsPathSync(join(this.#root, relPath)));
     try {
-      lstatSync(toFsPathSync(join(this.#root, relPath)));
+      lstatSync(path);
       return true;
     } catch {
       return false;
+    } finally {
+      release();
     }
   }
 }

@@ -31,6 +31,15 @@ describe('DerivedPaths', () => {
     expect(paths.claim('a/y.eml#attachment-1')).toEqual({ path: 'a/y.eml#attachment-1#derived-2', note: 'another row already has the path a/y.eml#attachment-1' });
     expect(paths.claim('a/x.eml#attachment-1')).toEqual({ path: 'a/x.eml#attachment-1#derived-3', note: 'a file of the dump is named a/x.eml#attachment-1' });
   });
+
+  // The root's own name is read as the walk writes paths (docs/discovery.md, "Paths as text"):
+  // a root named with text that reads as an escape must not be decoded into another directory.
+  it('finds the files of a dump whose directory name holds escape-like text', () => {
+    const root = join(dir, 'case \\x41');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'x.eml#attachment-1'), 'a file of the dump');
+    expect(new DerivedPaths(root).claim('x.eml#attachment-1')).toEqual({ path: 'x.eml#attachment-1#derived-2', note: 'a file of the dump is named x.eml#attachment-1' });
+  });
 });
 
 describe('leakcheck verify on a dump with files named like the rows of forwarded and zipped messages', () => {
