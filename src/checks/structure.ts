@@ -25,43 +25,51 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
   const fields = headers.fields;
   if (fields.length === 0) return [];
   const findings: Finding[] = [];
-  const bareCr = bareCarriageReturnIn(bytes.subarray(0, headers.headerBytes));
+  const head = bytes.subarray(0, headers.headerBytes);
+  // Bytes and lines that readers of the header disagree on. No signer writes them, so beside a
+  // verifying signature they are a red flag: added to an unsigned header, they make different
+  // programs see different messages while the signature still verifies.
+  const verifying = signatures.some((s) => s.outcome === 'pass');
+  const disagreement = (code: string, text: string, whenSigned: string, evidence: Record<string, unknown>): Finding => ({
+    code,
+    severity: verifying ? 'red-flag' : 'warning',
+    text: verifying ? `${text} ${whenSigned}` : text,
+    evidence,
+  });
+  const bareCr = bareCarriageReturnIn(head);
   if (bareCr >= 0) {
-    const verifying = signatures.some((s) => s.outcome === 'pass');
-    findings.push({
-      code: 'header-bare-cr',
-      severity: verifying ? 'red-flag' : 'warning',
-      text:
-        'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.' +
-        (verifying ? ' No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.' : ''),
-      evidence: { byteOffset: bareCr },
-    });
+    findings.push(
+      disagreement(
+        'header-bare-cr',
+        'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.',
+        'No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.',
+        { byteOffset: bareCr },
+      ),
+    );
   }
-  const nul = bytes.subarray(0, headers.headerBytes).indexOf(0);
+  const nul = head.indexOf(0);
   if (nul >= 0) {
-    const verifying = signatures.some((s) => s.outcome === 'pass');
-    findings.push({
-      code: 'header-nul',
-      severity: verifying ? 'red-flag' : 'warning',
-      text:
-        'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.' +
-        (verifying ? ' No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.' : ''),
-      evidence: { byteOffset: nul },
-    });
+    findings.push(
+      disagreement(
+        'header-nul',
+        'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.',
+        'No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.',
+        { byteOffset: nul },
+      ),
+    );
   }
-  const stray = strayHeaderLine(bytes.subarray(0, headers.headerBytes));
+  const stray = strayHeaderLine(head);
   if (stray) {
-    const verifying = signatures.some((s) => s.outcome === 'pass');
-    findings.push({
-      code: 'header-line-not-a-field',
-      severity: verifying ? 'red-flag' : 'warning',
-      text:
+    findings.push(
+      disagreement(
+        'header-line-not-a-field',
         `Line ${stray.line} of the header is neither a header field nor the continuation of one. DKIM verifiers join such a line to the field above it; ` +
-        'mail programs, and leakcheck\'s own reading of the headers, drop it or end the header there. What was signed and what a reader sees then differ: ' +
-        'a signed value can be cut short, or a signed field hidden so that a forged one above it passes for it.' +
-        (verifying ? ' No signer writes such a line.' : ''),
-      evidence: { line: stray.line, text: escapeControls(stray.text.slice(0, 200)) },
-    });
+          "mail programs, and leakcheck's own reading of the headers, drop it or end the header there. What was signed and what a reader sees then differ: " +
+          'a signed value can be cut short, or a signed field hidden so that a forged one above it passes for it.',
+        'No signer writes such a line.',
+        { line: stray.line, text: escapeControls(stray.text.slice(0, 200)) },
+      ),
+    );
   }
   const byName = new Map<string, typeof fields>();
   for (const f of fields) {
