@@ -30,7 +30,8 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
   // verifying signature they are a red flag: added to an unsigned header, they make different
   // programs see different messages while the signature still verifies.
   const verifying = signatures.some((s) => s.outcome === 'pass');
-  const disagreement = (code: string, text: string, whenSigned: string, evidence: Record<string, unknown>): Finding => ({
+  // (each code is written as `code:`, where tests/unit/reasons-doc.test.ts finds the codes to check the docs for)
+  const disagreement = ({ code, text, whenSigned, evidence }: { code: string; text: string; whenSigned: string; evidence: Record<string, unknown> }): Finding => ({
     code,
     severity: verifying ? 'red-flag' : 'warning',
     text: verifying ? `${text} ${whenSigned}` : text,
@@ -39,36 +40,37 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
   const bareCr = bareCarriageReturnIn(head);
   if (bareCr >= 0) {
     findings.push(
-      disagreement(
-        'header-bare-cr',
-        'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.',
-        'No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.',
-        { byteOffset: bareCr },
-      ),
+      disagreement({
+        code: 'header-bare-cr',
+        text: 'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.',
+        whenSigned: 'No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.',
+        evidence: { byteOffset: bareCr },
+      }),
     );
   }
   const nul = head.indexOf(0);
   if (nul >= 0) {
     findings.push(
-      disagreement(
-        'header-nul',
-        'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.',
-        'No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.',
-        { byteOffset: nul },
-      ),
+      disagreement({
+        code: 'header-nul',
+        text: 'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.',
+        whenSigned: 'No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.',
+        evidence: { byteOffset: nul },
+      }),
     );
   }
   const stray = strayHeaderLine(head);
   if (stray) {
     findings.push(
-      disagreement(
-        'header-line-not-a-field',
-        `Line ${stray.line} of the header is neither a header field nor the continuation of one. DKIM verifiers join such a line to the field above it; ` +
+      disagreement({
+        code: 'header-line-not-a-field',
+        text:
+          `Line ${stray.line} of the header is neither a header field nor the continuation of one. DKIM verifiers join such a line to the field above it; ` +
           "mail programs, and leakcheck's own reading of the headers, drop it or end the header there. What was signed and what a reader sees then differ: " +
           'a signed value can be cut short, or a signed field hidden so that a forged one above it passes for it.',
-        'No signer writes such a line.',
-        { line: stray.line, text: escapeControls(stray.text.slice(0, 200)) },
-      ),
+        whenSigned: 'No signer writes such a line.',
+        evidence: { line: stray.line, text: escapeControls(stray.text.slice(0, 200)) },
+      }),
     );
   }
   const byName = new Map<string, typeof fields>();
