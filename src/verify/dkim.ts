@@ -261,6 +261,8 @@ async function describeResult(
   let keyLookup: DkimSignatureResult['keyLookup'] = 'not-needed';
   const bodyModified = comment === 'body hash did not verify';
   let headerSignatureValid: boolean | null = null;
+  /** the record is the candidate key that made the failed signature, not the one mailauth last tried */
+  let signerChosen = false;
   if (name && (record || bodyModified || result.status.result !== 'neutral' || isKeyComment(comment))) {
     // mailauth checks the body before the key; for a body mismatch we still want the key, to
     // tell a genuine signature over a changed body from a signature that was never genuine.
@@ -282,9 +284,19 @@ async function describeResult(
         }
       }
     }
+    // With several candidate keys for the selector, a signature that fails is judged against the
+    // one that made it, when one did (madeWithKey): a failure against it is evidence of
+    // tampering, a failure against the others says nothing.
+    if (answer.status === 'found' && answer.records.length > 1 && result.status.result !== 'pass' && headerSignatureValid !== true) {
+      const signer = answer.records.find((r) => madeWithKey(tags, parseKeyRecord(r.txt)) === true);
+      if (signer && signer !== record) {
+        record = signer;
+        signerChosen = true;
+      }
+    }
   }
   const parsed = record ? parseKeyRecord(record.txt) : null;
-  const unusable = parsed ? unusableKey(parsed, result) : null;
+  const unusable = parsed ? unusableKey(parsed, signerChosen ? null : result) : null;
   // A key not measured as the one that verified is recorded unmeasured, never as another key.
   const measured = unusable ? null : parsed;
   const key: KeyUsed | null =
@@ -348,7 +360,9 @@ async function describeResult(
  * key measured here (type, bits, fingerprint, the compromised list) must be the key that verified:
  * a record we cannot read, or a key that is not the one mailauth used, never proves.
  */
-function unusableKey(parsed: ParsedKey, result: DKIMResult): string | null {
+function unusableKey(parsed: ParsedKey, result: DKIMResult | null): string | null {
+  // a candidate chosen because it made the failed signature: mailauth's last key is another
+  if (result === null) return parsed.error;
   // mailauth read no key from the record: its own outcome (no key, invalid key, …) stands
   if (!result.publicKey || parsed.revoked) return null;
   if (parsed.error) return parsed.error;

@@ -132,6 +132,15 @@ describe('analyzeMessage: verified', () => {
     expect(altered.verdict.verdict).toBe('unverifiable');
   });
 
+  it('with several candidate keys, a failure is judged against the one that made the signature', async () => {
+    const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const changed = message.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)');
+    const a = await analyze(changed, tableLookup({ [NAME]: [otherRsa2048.txt, rsa2048.txt] }));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'signature-mismatch', signedByKey: true });
+    expect(a.signatures[0]!.key?.fingerprint).toBe(sha256(rsa2048.spki));
+    expect(a.verdict.verdict).toBe('suspicious');
+  });
+
   it('a header changed under the key that made the signature is still evidence of tampering', async () => {
     const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const a = await analyze(message.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)'), tableLookup({ [NAME]: rsa2048.txt }));
