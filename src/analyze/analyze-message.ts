@@ -198,7 +198,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
   const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
   // a signature speaks for the message only if it speaks for every author the From field names
-  const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields), headers.fields.find((f) => f.name === 'from')?.value ?? null);
+  const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));
   const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];
   if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
     findings.push({

@@ -63,10 +63,14 @@ const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
   sig.key.strong &&
   sig.key.compromised === null &&
   sig.tags.signedHeaders.includes('from') &&
-  !findings.some((f) => NOT_PROOF_OF_WHAT_IS_SHOWN.has(f.code) && f.evidence['signature'] === label(sig));
+  !NOT_PROOF_OF_WHAT_IS_SHOWN.some((code) => findingOn(findings, code, sig));
+
+/** The finding of this code that a check made about this signature (its evidence names it). */
+const findingOn = (findings: Finding[], code: string, sig: DkimSignatureResult): Finding | undefined =>
+  findings.find((f) => f.code === code && f.evidence['signature'] === label(sig));
 
 /** Findings that stop a signature proving the message: it does not cover what the reader sees. */
-const NOT_PROOF_OF_WHAT_IS_SHOWN: ReadonlySet<string> = new Set(['body-content-after-l', 'content-type-not-signed']);
+const NOT_PROOF_OF_WHAT_IS_SHOWN: readonly string[] = ['body-content-after-l', 'content-type-not-signed'];
 
 /**
  * A failure with a key to fail against; without a key a mismatch could be a pasted-on header,
@@ -111,7 +115,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         notes.push(`The signature by ${sig.tags.domain} verifies, but its key (${describeKey(sig)}) is ${sig.key.compromised}: its private half is public.`);
       } else if (!sig.aligned) {
         unverifiable.push('signature-not-aligned');
-        const authorUnproven = findings.find((f) => f.code === 'author-not-proven' && f.evidence['signature'] === label(sig));
+        const authorUnproven = findingOn(findings, 'author-not-proven', sig);
         if (authorUnproven) {
           notes.push(`The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}. ${authorUnproven.text}`);
           continue;
@@ -121,7 +125,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
             `it proves that ${sig.tags.domain} sent these bytes, not that the From domain did.`,
         );
       } else {
-        const unshown = findings.find((f) => f.code === 'content-type-not-signed' && f.evidence['signature'] === label(sig));
+        const unshown = findingOn(findings, 'content-type-not-signed', sig);
         if (unshown) {
           unverifiable.push('content-type-not-signed');
           notes.push(`The signature by ${sig.tags.domain} (selector ${sig.tags.selector}) verifies with ${describeKey(sig)}. ${unshown.text}`);

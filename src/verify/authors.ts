@@ -18,6 +18,8 @@ const { getAlignment } = createRequire(import.meta.url)('mailauth/lib/tools.js')
  * cannot be told with certainty.
  */
 export interface Authors {
+  /** the (first) From field's value, for evidence */
+  fromValue: string | null;
   domains: string[];
   /** why the authors are not certain (several From fields, a field readers read differently), or null */
   problem: string | null;
@@ -36,22 +38,23 @@ export interface Authors {
  */
 export function readAuthors(fields: readonly HeaderField[]): Authors {
   const from = fields.filter((f) => f.name === 'from');
-  if (from.length === 0) return { domains: [], problem: 'no From field' };
-  if (from.length > 1) return { domains: [], problem: `${from.length} From fields` };
-  const value = from[0]!.value;
-  const reading = readAddressList(value);
-  if (reading.problem) return { domains: [], problem: reading.problem };
-  if (!reading.addresses.length) return { domains: [], problem: 'no address' };
-  const lenient = extractAddress(value);
-  if (lenient !== reading.addresses[0]) return { domains: [], problem: `read as ${reading.addresses[0]} by one reader and as ${lenient ?? 'no address'} by another` };
-  return { domains: [...new Set(reading.addresses.map((a) => a.slice(a.lastIndexOf('@') + 1).replace(/\.$/, '')))], problem: null };
+  const fromValue = from[0]?.value ?? null;
+  const uncertain = (problem: string): Authors => ({ fromValue, domains: [], problem });
+  if (fromValue === null) return uncertain('no From field');
+  if (from.length > 1) return uncertain(`${from.length} From fields`);
+  const reading = readAddressList(fromValue);
+  if (reading.problem) return uncertain(reading.problem);
+  if (!reading.addresses.length) return uncertain('no address');
+  const lenient = extractAddress(fromValue);
+  if (lenient !== reading.addresses[0]) return uncertain(`read as ${reading.addresses[0]} by one reader and as ${lenient ?? 'no address'} by another`);
+  return { fromValue, domains: [...new Set(reading.addresses.map((a) => a.slice(a.lastIndexOf('@') + 1).replace(/\.$/, '')))], problem: null };
 }
 
 /**
  * Signatures mailauth found aligned with the first author, checked against all of them. A
  * signature that does not speak for every author loses its alignment, and a finding says why.
  */
-export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Authors, fromValue: string | null): { signatures: DkimSignatureResult[]; findings: Finding[] } {
+export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Authors): { signatures: DkimSignatureResult[]; findings: Finding[] } {
   const findings: Finding[] = [];
   const out = signatures.map((sig) => {
     if (!sig.aligned || !sig.tags.domain) return sig;
@@ -67,7 +70,7 @@ export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Aut
           ? `the From field cannot be read as certain authors (${authors.problem})`
           : `the From field also names ${others.join(', ')}, for which ${d} does not speak`) +
         ': it proves nothing about who wrote the message.',
-      evidence: { signature: signatureLabel(sig), from: fromValue?.slice(0, 300) ?? null, problem: authors.problem, unalignedAuthorDomains: others },
+      evidence: { signature: signatureLabel(sig), from: authors.fromValue?.slice(0, 300) ?? null, problem: authors.problem, unalignedAuthorDomains: others },
     });
     return { ...sig, aligned: false };
   });
