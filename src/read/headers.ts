@@ -79,7 +79,8 @@ export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): Parsed
     // JavaScript's trim, and so mailparser, removes). Counting too many fields only ever makes
     // a check stricter. (A CR there has ended the line above; any CR alone in a header is a
     // finding of its own, header-bare-cr.)
-    const rawName = colon > 0 ? text.slice(0, colon).trim() : '';
+    const head = colon > 0 ? text.slice(0, colon) : '';
+    const rawName = head.trim();
     if (!rawName || !FIELD_NAME.test(rawName)) return; // not a field: mbox junk, a line without a name
     if (fields.length >= maxFields) {
       truncated = true;
@@ -87,7 +88,8 @@ export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): Parsed
     }
     const value = text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
     const field: HeaderField = { name: rawName.toLowerCase(), rawName, value, position: fields.length };
-    if (text.slice(0, colon).replace(/[ \t]+$/, '') !== rawName) field.looseName = true;
+    // (a name trim left as it was has no blanks to strip either)
+    if (head !== rawName && head.replace(/[ \t]+$/, '') !== rawName) field.looseName = true;
     fields.push(field);
   };
   for (const line of lines) {
