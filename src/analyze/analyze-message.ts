@@ -213,18 +213,19 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
 }
 
-/**
- * The instant at which the message is judged: its Date, else the earliest signature time.
- * Never "now": leaked mail is years old and its signatures' x= would all have expired.
- */
+const tagPattern = (name: string): RegExp => new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*([^;]*)`);
+/** compiled once: a pattern built per call cost 3 µs a message */
+const TIME_TAGS = { h: tagPattern('h'), x: tagPattern('x'), t: tagPattern('t') } as const;
+
 /**
  * The time signature expiry (x=) is judged at: the Date header, when every signature with an x=
  * signs Date (h=); else the earliest signature t=, which b= covers. An unsigned Date is anyone's
- * to edit, and would decide whether a signature had expired.
+ * to edit, and would decide whether a signature had expired. Never "now": leaked mail is years
+ * old and its signatures' x= would all have expired.
  */
 function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | null; source: MessageAnalysis['judgedAtSource'] } {
   const signatures = headers.fields.filter((f) => f.name === 'dkim-signature').map((f) => f.value);
-  const tag = (value: string, name: string): string | undefined => new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*([^;]*)`).exec(value)?.[1];
+  const tag = (value: string, name: 'h' | 'x' | 't'): string | undefined => TIME_TAGS[name].exec(value)?.[1];
   const signsDate = (value: string): boolean => (tag(value, 'h') ?? '').split(':').some((h) => h.trim().toLowerCase() === 'date');
   if (meta.date && signatures.every((value) => tag(value, 'x') === undefined || signsDate(value))) return { at: new Date(meta.date), source: 'date' };
   const times = signatures
