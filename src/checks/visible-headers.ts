@@ -11,30 +11,42 @@ export const VISIBLE_HEADERS = ['subject', 'to', 'cc', 'reply-to', 'date', 'send
 const DISPLAY: Record<string, string> = { subject: 'Subject', to: 'To', cc: 'Cc', 'reply-to': 'Reply-To', date: 'Date', sender: 'Sender', from: 'From' };
 
 /**
- * Which visible headers present in the message no verifying signature covers. A signature
- * proves only what its h= lists: an unsigned Subject or Date could have been changed without
- * breaking it. Reported only when some signature verifies (otherwise nothing is covered).
+ * Which visible headers present in the message no verifying signature by the From domain covers.
+ * A signature proves only what its h= lists: an unsigned Subject or Date could have been changed
+ * without breaking it. A signature by another domain covers nothing here: a forger who adds a Cc
+ * or a Reply-To can sign it with a domain of their own, and such a signature says nothing about
+ * what the From domain sent. Reported only when a signature by the From domain verifies
+ * (otherwise nothing is proven, and the verdict says so).
  */
 export const auditVisibleHeaders: MessageCheck = ({ headers, signatures }) => {
   const passing = signatures.filter((s) => s.outcome === 'pass');
-  if (passing.length === 0) return [];
-  const covered = new Set(passing.flatMap((s) => s.tags.signedHeaders));
+  const proving = passing.filter((s) => s.aligned);
+  if (proving.length === 0) return [];
+  const covered = new Set(proving.flatMap((s) => s.tags.signedHeaders));
   const present = new Set(headers.fields.map((f) => f.name));
   const unsigned = VISIBLE_HEADERS.filter((h) => present.has(h) && !covered.has(h));
   if (unsigned.length === 0) return [];
-  const bodyFullyCovered = passing.some((s) => s.tags.bodyLength === null || (s.bodyBytesTotal ?? 0) <= (s.bodyBytesSigned ?? 0));
+  const others = passing.filter((s) => !s.aligned);
+  const signedByOthers = unsigned.filter((h) => others.some((s) => s.tags.signedHeaders.includes(h))).map((h) => DISPLAY[h]!);
+  const bodyFullyCovered = proving.some((s) => s.tags.bodyLength === null || (s.bodyBytesTotal ?? 0) <= (s.bodyBytesSigned ?? 0));
   const coveredVisible = ['from', ...VISIBLE_HEADERS].filter((h) => present.has(h) && covered.has(h));
   const names = unsigned.map((h) => DISPLAY[h]!);
   const verifiedPart = [bodyFullyCovered ? 'the body' : null, ...coveredVisible.map((h) => DISPLAY[h]!)].filter(Boolean);
   const finding: Finding = {
     code: 'visible-headers-unsigned',
     severity: 'info',
-    text: `${capitalise(listing(verifiedPart as string[]))} ${verifiedPart.length === 1 ? 'is' : 'are'} verified, but no verifying signature covers ${listing(names)}: ${names.length === 1 ? 'it' : 'they'} could have been changed without breaking the signature.`,
+    text:
+      `${capitalise(listing(verifiedPart as string[]))} ${verifiedPart.length === 1 ? 'is' : 'are'} verified, but no verifying signature by the From domain covers ${listing(names)}: ${names.length === 1 ? 'it' : 'they'} could have been changed without breaking the signature.` +
+      (signedByOthers.length
+        ? ` ${listing(signedByOthers)} ${signedByOthers.length === 1 ? 'is' : 'are'} signed only by ${listing([...new Set(others.map((s) => s.tags.domain ?? '?'))])}, which does not speak for the From domain (anyone can add a header and sign it with a domain of their own).`
+        : ''),
     evidence: {
       headers: names,
       coveredHeaders: coveredVisible.map((h) => DISPLAY[h]!),
       bodyFullyCovered,
-      signatures: passing.map(signatureLabel),
+      signatures: proving.map(signatureLabel),
+      signedOnlyByOtherDomains: signedByOthers,
+      otherSignatures: others.map(signatureLabel),
     },
   };
   return [finding];

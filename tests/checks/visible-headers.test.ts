@@ -21,7 +21,7 @@ describe('visible-headers-unsigned', () => {
       severity: 'info',
       evidence: { headers: ['Subject'], coveredHeaders: ['From', 'To', 'Date'], bodyFullyCovered: true, signatures: ['#1 d=example.com s=sel1'] },
     });
-    expect(finding!.text).toBe('The body, From, To and Date are verified, but no verifying signature covers Subject: it could have been changed without breaking the signature.');
+    expect(finding!.text).toBe('The body, From, To and Date are verified, but no verifying signature by the From domain covers Subject: it could have been changed without breaking the signature.');
   });
 
   it('lists Cc and Reply-To too, in reading order', () => {
@@ -31,13 +31,37 @@ describe('visible-headers-unsigned', () => {
     expect(finding?.evidence['headers']).toEqual(['To', 'Cc', 'Reply-To', 'Date']);
   });
 
-  it('counts a header covered by any of several verifying signatures', () => {
+  it('counts a header covered by any of several verifying signatures by the From domain', () => {
     const raw = message(headersWith());
     const sigs = [
       fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject', index: 0 }),
-      fakeSignature({ tags: 'v=1; d=esp.example; s=b; h=from:to:date', index: 1, aligned: false }),
+      fakeSignature({ tags: 'v=1; d=example.com; s=b; h=from:to:date', index: 1 }),
     ];
     expect(auditVisibleHeaders(context(raw, sigs))).toEqual([]);
+  });
+
+  // Red team 5 (03): a forger adds Cc and Reply-To to a genuine message whose signer leaves them
+  // out of h=, and signs them with a domain of their own; that signature silenced the finding.
+  it('a header signed only by another domain counts as unsigned, and the finding says who signed it', () => {
+    const raw = message(headersWith({}, ['Cc: Regulator <tips@regulator.example>', 'Reply-To: ceo.private@evil.example']));
+    const sigs = [
+      fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date', index: 0 }),
+      fakeSignature({ tags: 'v=1; d=evil.example; s=b; h=from:to:cc:reply-to', index: 1, aligned: false }),
+    ];
+    const [finding] = auditVisibleHeaders(context(raw, sigs));
+    expect(finding?.evidence).toMatchObject({
+      headers: ['To', 'Cc', 'Reply-To'],
+      signatures: ['#1 d=example.com s=a'],
+      signedOnlyByOtherDomains: ['To', 'Cc', 'Reply-To'],
+      otherSignatures: ['#2 d=evil.example s=b'],
+    });
+    expect(finding!.text).toContain('To, Cc and Reply-To are signed only by evil.example, which does not speak for the From domain');
+  });
+
+  it('says nothing when only another domain\'s signature verifies: nothing is proven to cover', () => {
+    const raw = message(headersWith());
+    const sig = fakeSignature({ tags: 'v=1; d=esp.example; s=b; h=from', aligned: false });
+    expect(auditVisibleHeaders(context(raw, [sig]))).toEqual([]);
   });
 
   it('says nothing when every visible header is signed (mailauth default header list)', async () => {
