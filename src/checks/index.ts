@@ -1,5 +1,6 @@
 import { describeBodyTail } from './body-tail.ts';
 import { auditUnsignedContentType } from './content-type-unsigned.ts';
+import { auditDisplayNameAddress } from './display-name.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
@@ -22,6 +23,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   (c) => auditBodyLength(c.signatures),
   describeBodyTail,
   auditVisibleHeaders,
+  auditDisplayNameAddress,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditKeyTestingMode(c.signatures),
   (c) => auditWeakHash(c.signatures),

@@ -3,7 +3,7 @@ import type { ExportRow } from './export-rows.ts';
 
 export const CSV_COLUMNS = [
   'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
-  'signing_domains', 'key_sources', 'arc', 'explanation',
+  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address',
 ] as const;
 
 /**
@@ -31,6 +31,8 @@ function cells(row: ExportRow): string[] {
     [...new Set(row.signatures.map((s) => s.key_source).filter(Boolean))].join(' '),
     row.arc.result,
     row.explanation,
+    // last: the columns before it keep their places for scripts that read them by position
+    row.from_address,
   ];
   return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
 }

@@ -10,6 +10,8 @@ export interface ExportRow {
   sha256: string;
   message_id: string | null;
   from: string | null;
+  /** the From address as read from the field as written (never from a decoded display name) */
+  from_address: string | null;
   date: string | null;
   subject: string | null;
   verdict: string;
@@ -39,6 +41,7 @@ export function toExportRow(m: MessageRecord): ExportRow {
     sha256: m.sha256,
     message_id: m.messageId,
     from: m.from,
+    from_address: m.fromAddress,
     date: m.date,
     subject: m.subject,
     verdict: m.verdict,

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
+import { shownFrom } from './shown-from.ts';
 import { terminalSafe } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
@@ -25,7 +26,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
   out.push(c.bold(`${t(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
-  out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${t(m.from)}`, `  Subject     ${t(m.subject)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
+  out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, (text) => terminalSafe(text, Number.MAX_SAFE_INTEGER))}`, `  Subject     ${t(m.subject)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.
   for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));

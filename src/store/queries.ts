@@ -279,7 +279,7 @@ export interface DumpSummary {
      */
     readWithNotes: Array<{ reason: string; count: number }>;
   };
-  suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; reasons: string[]; explanation: string }>;
+  suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
   custody: CustodySummary;
 }
 
@@ -415,13 +415,14 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
   const readWithNotes = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status = 'ok' AND reason IS NOT NULL
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
-  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.subject, m.from_header AS "from",
+  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.subject, m.from_header AS "from", m.from_address,
       v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
       WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
     path: String(r['path']),
     index: Number(r['index']),
     subject: (r['subject'] as string | null) ?? null,
     from: (r['from'] as string | null) ?? null,
+    fromAddress: (r['from_address'] as string | null) ?? null,
     reasons: JSON.parse(String(r['reasons_json'])) as string[],
     explanation: String(r['explanation']),
   }));

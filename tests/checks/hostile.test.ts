@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeBodyTail } from '../../src/checks/body-tail.ts';
 import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned.ts';
+import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
@@ -21,6 +22,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['part header ends', auditPartHeaderEnds],
   ['unsigned boundary', auditUnsignedBoundary],
   ['unsigned content type', auditUnsignedContentType],
+  ['display name address', auditDisplayNameAddress],
 ];
 
 const MB = 1024 * 1024;
@@ -28,6 +30,7 @@ const MB = 1024 * 1024;
 /** Messages built to make a careless parser throw or take quadratic time. */
 const HOSTILE: Array<[string, () => string]> = [
   ['a 1 MB From of spaces', () => message(headersWith({ From: `a${' '.repeat(MB)}b` }))],
+  ['a 1 MB display name of letters, then an @', () => message(headersWith({ From: `${'a'.repeat(MB)}@ <x@example.com>` }))],
   ['a 1 MB To of unclosed parentheses', () => message(headersWith({ To: '('.repeat(MB) }))],
   ['a 1 MB To of quotes and backslashes', () => message(headersWith({ To: '"\\'.repeat(MB / 2) }))],
   ['60 KB of mailbox-less commas and spaces', () => message(headersWith({ To: ' , @ . '.repeat(8_000) }))],
@@ -81,7 +84,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(15);
+    expect(MESSAGE_CHECKS.length).toBe(16);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);

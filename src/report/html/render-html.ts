@@ -19,6 +19,7 @@ import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.t
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { clip, escapeHtml, formatInstant, formatInt, percent } from './escape.ts';
 import { STYLES } from './styles.ts';
+import { shownFrom } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
 
 export interface HtmlReportOptions {
@@ -496,7 +497,7 @@ function messageRow(m: MessageListing, anchor: string | null): string {
   return (
     `<tr data-verdict="${escapeHtml(m.verdict)}">` +
     (date ? `<td class="d">${date}</td>` : '<td class="d" data-sort="">—</td>') +
-    (m.from ? `<td>${escapeHtml(clip(m.from, 200))}</td>` : '<td data-sort="">—</td>') +
+    (m.from || m.fromAddress ? `<td>${escapeHtml(shownFrom(m.from, m.fromAddress, 200))}</td>` : '<td data-sort="">—</td>') +
     `<td${m.subject ? '' : ' data-sort=""'}>${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</td>` +
     `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span></td>` +
     `<td>${reason ? `<code>${escapeHtml(reason)}</code>` : ''}</td>` +
@@ -595,7 +596,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(
     `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
     `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(clip(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
-      `<span class="meta">${escapeHtml(clip(m.from, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${escapeHtml(clip(location(m), 200))}</span></span></summary>`,
+      `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${escapeHtml(clip(location(m), 200))}</span></span></summary>`,
     '<div class="content">',
     `<p class="explanation">${escapeHtml(m.explanation)}</p>`,
   );
@@ -611,7 +612,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(
     '<h4>Headers, as recorded</h4>',
     `<pre class="headers">${[
-      ['From', m.from],
+      ['From', m.from === null ? null : shownFrom(m.from, m.fromAddress, 2000)],
       ['Date', m.dateHeader],
       ['Subject', m.subject],
       ['Message-ID', m.messageId],
