@@ -121,6 +121,24 @@ describe('a proven twin: proven by its From domain, which is the accused copy\'s
     expect(findings[0]!.finding.text).toMatch(/not by this copy's From domain \(corp\.example\)/);
   });
 
+  // Red team 5 (02): any user of a public mail provider gets mail genuinely signed by it.
+  it("on a public mail provider, another user's verified copy under the Message-ID does not accuse a genuine one", () => {
+    const planted = verifiedBy('gmail.com', true, { messageId: '<a1@mail.gmail.com>', fromAddress: 'mallory@gmail.com', textSha256: 'other', visibleFields: { from: 'f2', to: 't', cc: 'c', subject: 's', date: 'd' } });
+    const genuine = message({ messageId: '<a1@mail.gmail.com>', fromAddress: 'alice@gmail.com' });
+    const findings = conflictingCopies([planted, genuine]);
+    expect(codes(findings)).toEqual([`${genuine.id}:divergent-copies:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/is by gmail\.com, a public mail provider, and the two copies are from different addresses/);
+    // from the same address, the provider's proof is the author's, and it accuses
+    const sameAuthor = message({ messageId: '<a1@mail.gmail.com>', fromAddress: 'mallory@gmail.com' });
+    expect(codes(conflictingCopies([planted, sameAuthor]))).toEqual([`${sameAuthor.id}:conflicting-copy:red-flag`]);
+  });
+
+  it('on an organisation\'s own domain, a colleague\'s proven copy still accuses', () => {
+    const proven = verifiedBy('corp.example', true, { fromAddress: 'bob@corp.example', textSha256: 'other' });
+    const copy = message({ fromAddress: 'alice@corp.example' });
+    expect(codes(conflictingCopies([proven, copy]))).toEqual([`${copy.id}:conflicting-copy:red-flag`]);
+  });
+
   it('copies that read the same are not compared on their bytes; a copy not read so is', () => {
     const proven = verifiedBy('corp.example');
     const sentCopy = message({ bodySha256: 'quoted-printable bytes', visibleSha256: 'encoded otherwise' });
@@ -213,6 +231,19 @@ describe('a reply accuses its parent only with a Date signed by the parent\'s ow
     // a signature that does not sign Date proves no Date
     const undated = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'subject'])] });
     expect(codes(threadOrder([p, undated]))).toEqual([`${undated.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
+  });
+
+  // Red team 5 (02): a "reply" from another user of a public mail provider, dated before a user's
+  // genuine message, is signed by the parent's domain, and proves nothing about the parent.
+  it('a reply by another user of a public mail provider: a warning on both, saying why', () => {
+    const p = parent({ fromAddress: 'bob@gmail.com' });
+    const r = reply({ fromAddress: 'mallory@gmail.com', verdict: 'verified', proofs: [proof('gmail.com')] });
+    const findings = threadOrder([p, r]);
+    expect(codes(findings)).toEqual([`${r.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/gmail\.com is a public mail provider and the two are from different addresses/);
+    // the same user answering their own message: the provider's proof is theirs
+    const own = reply({ fromAddress: 'bob@gmail.com', verdict: 'verified', proofs: [proof('gmail.com')] });
+    expect(codes(threadOrder([p, own]))).toEqual([`${p.id}:reply-before-parent:red-flag`]);
   });
 });
 

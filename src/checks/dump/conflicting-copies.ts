@@ -1,5 +1,5 @@
 import type { VisibleField } from '../../read/message-traits.ts';
-import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof } from './types.ts';
+import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -16,7 +16,8 @@ import { fromDomainProofs, witnessesAgainst, type DumpCheck, type DumpCopy, type
  *   that the list is vouched for by something a forger cannot add (listVouchedFor);
  * - in a header the proven copy's signature does not sign: its value there is proven by nothing.
  * A copy proven only by a domain other than its From domain is no twin at all (fromDomainProofs),
- * and a twin accuses only a copy whose From domain is the one that signed it (witnessesAgainst):
+ * and a twin accuses only a copy whose From domain is the one that signed it, and on a public
+ * mail provider only a copy from the twin's own address (witnessesAgainst):
  * otherwise anyone could accuse a genuine message with a "copy" of their own, its From changed
  * to a domain they own and signed there. Such differences get a warning.
  */
@@ -185,9 +186,12 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
   const byList = judgements.find((j) => j.list && j.byList.length);
   if (byList) return changedByList(copy, byList.twin, byList.aspects);
   const { twin, aspects, unsigned, witnesses } = judgements[0]!;
+  const sharedProvider = witnessRefusedAsSharedProvider(twin, copy);
   const why = witnesses.length
     ? `which its signature (${signers(twin)}) does not sign: what that copy shows there is proven by nothing`
-    : `but its proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
+    : sharedProvider
+      ? `but its proof (${signers(twin)}) is by ${sharedProvider}, a public mail provider, and the two copies are from different addresses: any of its users gets mail signed by it, so that proof says nothing about this copy`
+      : `but its proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
   return {
     messageId: copy.id,
     finding: {

@@ -1,4 +1,4 @@
-import { dateProven, witnessesAgainst, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { dateProven, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -11,7 +11,8 @@ export function parentIds(reply: DumpMessage): string[] {
 /**
  * A reply cannot be older than the message it answers. When the parent is in the dump and
  * dated after its reply, one of the two dates is false. A reply makes its parent suspicious only
- * when its Date is signed by the parent's own From domain (witnessesAgainst): a forger can write
+ * when its Date is signed by the parent's own From domain, and on a public mail provider only
+ * when it is from the parent's own address (witnessesAgainst): a forger can write
  * a "reply" from a domain of their own, sign it there, and date it as they please, so a Date
  * signed by any other domain, however well proven, proves nothing about the parent's, and both
  * get a warning. Both Dates proven: a warning on both (a clock was wrong). Neither proven: a
@@ -56,6 +57,7 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
     const replyProven = dateProven(reply);
     const parentProven = dateProven(parent);
     const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date'));
+    const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
     const evidence = {
       reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
       parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
@@ -68,6 +70,8 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
         ? "Both Dates are signed by their From domains: a sender's clock was wrong."
         : replyWitness
           ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain; the parent's is not signed by it.`
+          : replyProven && sharedProvider
+            ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
           : replyProven
             ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
             : parentProven

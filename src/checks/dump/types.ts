@@ -1,6 +1,7 @@
 import type { VisibleFields } from '../../read/message-traits.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import type { Finding } from '../types.ts';
+import { isPublicMailProvider } from './public-mail-providers.ts';
 
 /** One message as the cross-dump checks see it: a compact projection of its stored analysis. */
 export interface DumpMessage {
@@ -74,11 +75,25 @@ export const dateProven = (m: DumpMessage): boolean => fromDomainProofs(m).some(
  * also the accused message's From domain. A proof aligned with its own From domain shows what
  * that domain sent; it says nothing of what another domain sent. Without this, anyone could
  * accuse a genuine message with a message of their own, signed by a domain they own and put in
- * its From (a "reply" dated before it, a "copy" under its Message-ID).
+ * its From (a "reply" dated before it, a "copy" under its Message-ID). On a public mail provider
+ * (gmail.com, outlook.com, ...) the same domain is not enough: any of its users gets mail
+ * genuinely signed by it, and could plant such a message against another user (red team 5,
+ * finding 02). There, only a message from the same address bears witness.
  */
 export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
   const domain = accused.fromAddress?.split('@')[1];
-  return domain ? fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain)) : [];
+  if (!domain || (m.fromAddress !== accused.fromAddress && isPublicMailProvider(domain))) return [];
+  return fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain));
+};
+
+/**
+ * The shared provider whose signature on `m` would have borne witness against `accused`, from
+ * another of its users, had the provider been any other domain; null otherwise. For the texts.
+ */
+export const witnessRefusedAsSharedProvider = (m: DumpMessage, accused: DumpMessage): string | null => {
+  const domain = accused.fromAddress?.split('@')[1];
+  if (!domain || m.fromAddress === accused.fromAddress || !isPublicMailProvider(domain)) return null;
+  return fromDomainProofs(m).some((p) => sameDomainOrSubdomain(p.domain, domain)) ? domain : null;
 };
 
 /**
