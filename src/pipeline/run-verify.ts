@@ -21,7 +21,7 @@ import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
 import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
-import { MAILAUTH_VERSION, NODE_VERSION, TOOL_VERSION } from '../version.ts';
+import { MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
 import type { AnalysisOptions } from '../analyze/analyze-message.ts';
 
@@ -143,7 +143,7 @@ async function verifyLocked(
     startedAt,
     dumpRoot: root,
     commandLine: options.commandLine ?? process.argv.join(' '),
-    toolVersion: TOOL_VERSION,
+    toolVersion: runToolVersion(),
     mailauthVersion: MAILAUTH_VERSION,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
@@ -487,7 +487,7 @@ function readOptionFile<T>(flag: string, path: string, load: (path: string) => T
  * defaults add nothing, so that a database verified before an option existed is not read again.
  */
 function analysisContext(compromised: CompromisedList | null, analysis: AnalysisOptions): string {
-  const context: Record<string, unknown> = { tool: TOOL_VERSION, mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null };
+  const context: Record<string, unknown> = { tool: runToolVersion(), mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null };
   if (analysis.trustedArcSealers.length) context['trustedArcSealers'] = analysis.trustedArcSealers;
   return createHash('sha256').update(JSON.stringify(context)).digest('hex');
 }
