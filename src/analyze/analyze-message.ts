@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { inventoryParts } from '../attachments/inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { partsWithinSignedLength } from '../attachments/layout.ts';
+import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
 import type { MimePartRecord } from '../attachments/types.ts';
 import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
@@ -10,7 +11,7 @@ import type { KeyLookup } from '../keys/types.ts';
 import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
-import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
+import { decideVerdict, type VerdictDecision, type VerdictInput } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { verifyArc, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
@@ -103,6 +104,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
     repairs: chosen.repairs,
     parseError: chosen.parseError,
     trustedArcSealers: trustedSealersOf(options),
+    storedApart: await storedApartOf(chosen),
   });
   const inventory = await inventoryAttachments(chosen, verdict);
   return {
@@ -147,6 +149,19 @@ async function inventoryAttachments(
     partsError: inventory.error,
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
   };
+}
+
+/**
+ * The parts Apple Mail kept outside the file (a .partial.emlx), and the signatures whose body
+ * hash failed over them; looked for only when a body hash failed.
+ */
+async function storedApartOf(attempt: Attempt): Promise<VerdictInput['storedApart']> {
+  const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified');
+  if (!failed.length) return undefined;
+  const storedApart = await partsStoredApart(attempt.bytes);
+  if (!storedApart) return undefined;
+  const signatures = new Set(failed.filter((s) => signedBodyReachesStoredApart(attempt.bytes, storedApart, s)).map((s) => s.index));
+  return signatures.size ? { parts: storedApart.parts, signatures } : undefined;
 }
 
 /** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */

@@ -50,6 +50,9 @@ export interface LeafLayout {
    * part is never closed (the message ends inside it) or the delimiter could not be located
    */
   closedAt: number | null;
+  /** the part's declared media type, lower-case, and its file name, decoded; null when absent */
+  contentType: string | null;
+  filename: string | null;
 }
 
 export interface MimeLayout {
@@ -118,7 +121,14 @@ export async function mimeLayout(message: Buffer): Promise<MimeLayout> {
             node._parentBoundary && Array.isArray(node.partNr)
               ? node.partNr.filter((nr) => typeof nr === 'number').join('.') || null
               : null;
-          const leaf: LeafLayout = { partId, headerStart, contentStart, closedAt: null };
+          const leaf: LeafLayout = {
+            partId,
+            headerStart,
+            contentStart,
+            closedAt: null,
+            contentType: node.contentType || null,
+            filename: node.filename || null,
+          };
           leaves.push(leaf);
           open = leaf;
         }

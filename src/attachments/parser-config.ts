@@ -28,6 +28,9 @@ export interface SplitterNode {
   _parentBoundary: Buffer | false;
   _headersLines: Buffer[];
   _headerlen: number;
+  /** declared media type, lower-case, and the file name, decoded; false when absent */
+  contentType: string | false;
+  filename: string | false;
 }
 
 export interface SplitterChunk {

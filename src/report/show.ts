@@ -32,7 +32,9 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));
   out.push('', colour(`Verdict: ${m.verdict}`) + c.dim(`  (${m.reasons.join(', ')})`), wrap(t(m.explanation, 4000), 2));
   out.push('', c.bold(`Signatures (${m.signatures.length})`));
-  for (const s of m.signatures) out.push(...renderSignature(s, c, t));
+  // a body hash that fails over content Apple Mail kept apart says nothing about the body
+  const storedApart = new Set(m.findings.filter((f) => f.code === 'body-stored-apart').map((f) => String(f.evidence['signature'])));
+  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(`#${s.index + 1} d=${s.domain ?? '?'} s=${s.selector ?? '?'}`)));
   out.push('', c.bold(`ARC: ${m.arc.result}`) + (m.arc.reason ? c.dim(`  ${t(m.arc.reason)}`) : ''));
   for (const i of m.arc.instances as Array<Record<string, unknown>>) {
     out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
@@ -49,7 +51,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   return out.join('\n');
 }
 
-function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string): string[] {
+function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart = false): string[] {
   const ok = s.outcome === 'pass';
   const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}`;
   const lines = [head];
@@ -62,7 +64,10 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
   ].filter(Boolean);
   if (tags.length) lines.push(`     ${tags.join('  ')}`);
   lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; aligned with From: ${s.aligned ? 'yes' : 'no'}`);
-  if (s.headerSignatureValid !== null) lines.push(`     header signature ${s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either'}`);
+  if (s.headerSignatureValid !== null) {
+    const headers = s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either';
+    lines.push(`     header signature ${bodyStoredApart && s.headerSignatureValid ? 'still verifies; the body is not all in the file (body-stored-apart)' : headers}`);
+  }
   if (s.keyFingerprint) {
     lines.push(`     key ${t(s.keyName)}: ${s.keyType ?? '?'} ${s.keyBits ?? '?'}-bit, ${t(s.keyProvenance ?? s.keySource)} from ${t(s.keyOrigin)}`);
     lines.push(`     key sha256 ${s.keyFingerprint}`);

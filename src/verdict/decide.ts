@@ -1,3 +1,4 @@
+import type { StoredApartPart } from '../attachments/stored-apart.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
@@ -33,6 +34,12 @@ export interface VerdictInput {
    * a newsroom that knows the list server a mailbox was subscribed through can say so.
    */
   trustedArcSealers?: ReadonlySet<string>;
+  /**
+   * Parts of the body Apple Mail kept outside the message file (a `.partial.emlx`), and the
+   * signatures (by index) whose signed body reaches them: for those, a body-hash mismatch is what
+   * the missing bytes make, and says nothing about a change.
+   */
+  storedApart?: { parts: readonly StoredApartPart[]; signatures: ReadonlySet<number> };
 }
 
 const NO_SEALERS: ReadonlySet<string> = new Set();
@@ -101,6 +108,22 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       if (explanation) {
         added.push(explanation);
         continue;
+      }
+      if (sig.outcome === 'body-modified' && input.storedApart?.signatures.has(sig.index)) {
+        const storedApart = storedApartFinding(sig, input.storedApart.parts);
+        added.push(storedApart);
+        // The missing bytes account for the body hash, and for nothing else: signed headers that
+        // do not verify under the key that made the signature are still evidence of a change.
+        if (sig.headerSignatureValid === true) {
+          unverifiable.push('body-stored-apart');
+          notes.push(storedApart.text);
+          continue;
+        }
+        if (sig.headerSignatureValid === false) {
+          suspicious.push('dkim-signature-mismatch');
+          failureNotes.push(`${describeFailure({ ...sig, outcome: 'signature-mismatch' })} ${storedApart.text}`);
+          continue;
+        }
       }
       suspicious.push(sig.outcome === 'body-modified' ? 'dkim-body-modified' : 'dkim-signature-mismatch');
       failureNotes.push(describeFailure(sig));
@@ -277,6 +300,31 @@ function describeFailure(sig: DkimSignatureResult): string {
   return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.`;
 }
 
+/**
+ * Why a body hash cannot be checked: Apple Mail took the content of these parts out of the file.
+ * The text names the parts and where Mail files their content; the evidence lists them.
+ */
+function storedApartFinding(sig: DkimSignatureResult, parts: readonly StoredApartPart[]): Finding {
+  const named = parts.map((p) => {
+    const what = [p.filename, p.contentType, `X-Apple-Content-Length ${p.appleContentLength}`].filter((x): x is string => x !== null).join(', ');
+    return `part ${p.partId} (${what})`;
+  });
+  const places = parts.map((p) => `Attachments/N/${p.partId}/${p.filename ?? '…'} or N.${p.partId}.emlxpart`);
+  const headers = sig.headerSignatureValid === true ? `The signed headers verify with ${describeKey(sig)}, but the` : 'The';
+  return {
+    code: 'body-stored-apart',
+    severity: 'warning',
+    text:
+      `Apple Mail kept the content of ${named.join('; ')} outside this file, as it does in a .partial.emlx: the part is empty here. ` +
+      `${headers} body hash signed by ${sig.tags.domain} covers that content, so it cannot be checked from this file. ` +
+      `Mail keeps such content beside the message, in the mailbox's ${places.join('; ')} (N being the number in the file's name); leakcheck does not put it back.`,
+    evidence: {
+      signature: label(sig),
+      headerSignatureValid: sig.headerSignatureValid,
+      parts: parts.map((p) => ({ partId: p.partId, filename: p.filename, contentType: p.contentType, appleContentLength: p.appleContentLength })),
+    },
+  };
+}
 
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
 

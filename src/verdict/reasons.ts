@@ -119,6 +119,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'The body does not match the hash in the signature, but without the key it cannot be told whether the signature was ever genuine.',
   },
+  'body-stored-apart': {
+    verdict: 'unverifiable',
+    text: "Apple Mail kept an attachment of this message outside the message file (a .partial.emlx), so the body the signature hashed is not all here and its body hash cannot be checked. The signed headers do verify. This is not evidence of a change.",
+  },
   'arc-only': {
     verdict: 'unverifiable',
     text: 'Only an ARC chain verifies: an intermediary vouches that it handled this message, but no DKIM signature proves the content.',
