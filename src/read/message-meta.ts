@@ -20,18 +20,26 @@ const decode = (value: string | null): string | null => (value === null ? null :
 
 /** A header value as a reader sees it: UTF-8 (RFC 6532) read as such, encoded words (RFC 2047) decoded. */
 export function decodeHeaderText(value: string): string {
-  // Header bytes were read as latin1. UTF-8 (RFC 6532) headers are decoded as such; anything
-  // else was 8-bit legacy text, which latin1 keeps readable.
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(value, 'latin1'));
-  } catch {
-    text = value;
-  }
+  const text = readUtf8(value).text;
   try {
     return libmime.decodeWords(text);
   } catch {
     return text;
+  }
+}
+
+/**
+ * A header value (its bytes read as latin1) as text: UTF-8 (RFC 6532) decoded as such when the
+ * bytes are valid UTF-8 (`utf8` true; ASCII is), else left as latin1, which keeps 8-bit legacy
+ * text readable (`utf8` false). Decoding changes no ASCII character, so address syntax reads the
+ * same either way.
+ */
+export function readUtf8(value: string): { text: string; utf8: boolean } {
+  if (!/[^\x00-\x7f]/.test(value)) return { text: value, utf8: true };
+  try {
+    return { text: utf8.decode(Buffer.from(value, 'latin1')), utf8: true };
+  } catch {
+    return { text: value, utf8: false };
   }
 }
 
@@ -84,7 +92,8 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 export function readMessageMeta(headers: ParsedHeaders): MessageMeta {
   const rawFrom = firstValue(headers, 'from');
   const from = decode(rawFrom);
-  const fromAddress = rawFrom ? extractAddress(rawFrom) : null;
+  // the address as a reader sees it: a UTF-8 (RFC 6532) address decoded, never mojibake
+  const fromAddress = rawFrom ? extractAddress(readUtf8(rawFrom).text) : null;
   const dateHeader = firstValue(headers, 'date');
   return {
     messageId: firstValue(headers, 'message-id')?.trim() ?? null,

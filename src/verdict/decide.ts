@@ -4,6 +4,7 @@ import type { Finding } from '../checks/types.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
+import { showSigningDomain } from '../verify/domain-names.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 import { describeRepair } from './repairs.ts';
 
@@ -284,7 +285,8 @@ function describeKey(sig: DkimSignatureResult): string {
 }
 
 function describeProof(sig: DkimSignatureResult): string {
-  return `Signature by the From domain ${sig.tags.domain}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
+  // an IDN signer shown as the reader's From shows it, beside the A-label d= names
+  return `Signature by the From domain ${sig.tags.domain ? showSigningDomain(sig.tags.domain) : sig.tags.domain}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
 }
 
 function describeFailure(sig: DkimSignatureResult): string {

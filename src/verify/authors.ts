@@ -6,12 +6,19 @@ import { readAddressList } from '../checks/address-syntax.ts';
 import type { Finding } from '../checks/types.ts';
 import { signatureLabel } from '../checks/signed-headers.ts';
 import type { HeaderField } from '../read/headers.ts';
-import { extractAddress } from '../read/message-meta.ts';
+import { extractAddress, readUtf8 } from '../read/message-meta.ts';
+import { readDomain, readSigningDomain, showDomain, type ReadDomain } from './domain-names.ts';
 import type { DkimSignatureResult } from './dkim.ts';
 
 // Required, not imported: an ESM import of a CommonJS file puts it in require's cache when the
 // module graph is linked, before mailauth-patches.ts runs, and tools.js would go unpatched.
 const { getAlignment } = createRequire(import.meta.url)('mailauth/lib/tools.js') as typeof import('mailauth/lib/tools.js');
+
+/** Whether the author domain is aligned with the signing domain: the one rule (see ReadDomain in domain-names.ts). */
+export function domainsAligned(author: ReadDomain, signer: ReadDomain): boolean {
+  if (author.problem !== null || signer.problem !== null || !author.aLabel || !signer.aLabel) return false;
+  return Boolean(getAlignment(author.aLabel, [signer.aLabel]));
+}
 
 /**
  * Who the message says wrote it: the domains of every mailbox of its From field, or why that
@@ -20,7 +27,7 @@ const { getAlignment } = createRequire(import.meta.url)('mailauth/lib/tools.js')
 export interface Authors {
   /** the (first) From field's value, for evidence */
   fromValue: string | null;
-  domains: string[];
+  domains: ReadDomain[];
   /** why the authors are not certain (several From fields, a field readers read differently), or null */
   problem: string | null;
 }
@@ -34,7 +41,8 @@ export interface Authors {
  * by RFC 5322 readers). DMARC treats several author domains as all having to align (RFC 7489,
  * section 6.6.1). So the authors are certain only when there is one From field, which the
  * strict reader (address-syntax.ts) and the lenient one (message-meta.ts) read alike, and a
- * signature speaks for them only when every one of their domains is aligned with it.
+ * signature speaks for them only when every one of their domains is aligned with it. The field
+ * is read as UTF-8 when its bytes are (RFC 6532), as readers show it; see ReadDomain.
  */
 export function readAuthors(fields: readonly HeaderField[]): Authors {
   const from = fields.filter((f) => f.name === 'from');
@@ -42,37 +50,70 @@ export function readAuthors(fields: readonly HeaderField[]): Authors {
   const uncertain = (problem: string): Authors => ({ fromValue, domains: [], problem });
   if (fromValue === null) return uncertain('no From field');
   if (from.length > 1) return uncertain(`${from.length} From fields`);
-  const reading = readAddressList(fromValue);
+  const { text, utf8 } = readUtf8(fromValue);
+  const reading = readAddressList(text);
   if (reading.problem) return uncertain(reading.problem);
   if (!reading.addresses.length) return uncertain('no address');
-  const lenient = extractAddress(fromValue);
+  const lenient = extractAddress(text);
   if (lenient !== reading.addresses[0]) return uncertain(`read as ${reading.addresses[0]} by one reader and as ${lenient ?? 'no address'} by another`);
-  return { fromValue, domains: [...new Set(reading.addresses.map((a) => a.slice(a.lastIndexOf('@') + 1).replace(/\.$/, '')))], problem: null };
+  const domains = [...new Set(reading.addresses.map((a) => a.slice(a.lastIndexOf('@') + 1).replace(/\.$/, '')))];
+  return { fromValue, domains: domains.map((domain) => readDomain(domain, utf8)), problem: null };
 }
 
 /**
- * Signatures mailauth found aligned with the first author, checked against all of them. A
- * signature that does not speak for every author loses its alignment, and a finding says why.
+ * Whether each signature is aligned with the From domain, decided here for every signature by
+ * one rule (ReadDomain): it is when the authors are certain and every author domain is aligned
+ * with its d=. mailauth's own `aligned` (its reading of the first From mailbox, its own IDN
+ * conversion, which maps `。` to `.` and would let mapped names through) only tells which
+ * signatures claimed alignment, so that a finding says why they lost it.
+ *
+ * Findings: `author-not-proven` for a signature aligned with some author (or by mailauth) that
+ * does not speak for all of them; `author-domain-not-shown-name` for a From domain that names
+ * no one domain, or a domain other than the one shown (see ReadDomain).
  */
 export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Authors): { signatures: DkimSignatureResult[]; findings: Finding[] } {
   const findings: Finding[] = [];
   const out = signatures.map((sig) => {
-    if (!sig.aligned || !sig.tags.domain) return sig;
-    const d = sig.tags.domain.toLowerCase();
-    const others = authors.domains.filter((domain) => !getAlignment(domain, [d]));
-    if (authors.problem === null && others.length === 0) return sig;
+    if (!sig.tags.domain) return sig.aligned ? { ...sig, aligned: false } : sig;
+    const signer = readSigningDomain(sig.tags.domain);
+    const d = showDomain(signer);
+    const alignedWith = authors.domains.map((domain) => domainsAligned(domain, signer));
+    const aligned = authors.problem === null && authors.domains.length > 0 && alignedWith.every(Boolean);
+    // mapped domains are the A-label's they would be if shown as such: the claim a finding answers
+    const claimed = sig.aligned || authors.domains.some((domain) => domain.aLabel !== null && signer.aLabel !== null && Boolean(getAlignment(domain.aLabel, [signer.aLabel])));
+    if (aligned || !claimed) return sig.aligned === aligned ? sig : { ...sig, aligned };
+    const others = authors.domains.filter((_, i) => !alignedWith[i]);
+    const unproven = others.map(showDomain);
     findings.push({
       code: 'author-not-proven',
       severity: 'warning',
       text:
-        `The signature by ${d} is aligned with the first address of the From field, but ` +
         (authors.problem !== null
-          ? `the From field cannot be read as certain authors (${authors.problem})`
-          : `the From field also names ${others.join(', ')}, for which ${d} does not speak`) +
+          ? `The signature by ${d} is aligned with the first address of the From field, but the From field cannot be read as certain authors (${authors.problem})`
+          : others.length < authors.domains.length
+            ? `The signature by ${d} is aligned with the first address of the From field, but the From field also names ${unproven.join(', ')}, for which ${d} does not speak`
+            : `The signature by ${d} would be aligned with the From field only as IDNA maps it: the From field names ${unproven.join(', ')}, for which ${d} does not speak`) +
         ': it proves nothing about who wrote the message.',
-      evidence: { signature: signatureLabel(sig), from: authors.fromValue?.slice(0, 300) ?? null, problem: authors.problem, unalignedAuthorDomains: others },
+      evidence: {
+        signature: signatureLabel(sig),
+        from: authors.fromValue?.slice(0, 300) ?? null,
+        problem: authors.problem,
+        unalignedAuthorDomains: others.map((o) => o.written),
+        unalignedAuthorALabels: others.map((o) => o.aLabel),
+      },
     });
     return { ...sig, aligned: false };
   });
+  const unshown = authors.domains.filter((domain) => domain.problem === 'mapped' || domain.problem === 'not-utf8');
+  if (unshown.length) {
+    findings.push({
+      code: 'author-domain-not-shown-name',
+      severity: 'warning',
+      text:
+        `The From field's domain ${unshown.map(showDomain).join(', ')} is not a domain name as written: ` +
+        'a mail program shows it as written, so no signature is taken to speak for it, not even one by the domain it may be read as.',
+      evidence: { from: authors.fromValue?.slice(0, 300) ?? null, domains: unshown.map((o) => ({ written: o.written, aLabel: o.aLabel, problem: o.problem })) },
+    });
+  }
   return { signatures: out, findings };
 }

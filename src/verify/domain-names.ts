@@ -1,0 +1,79 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
+import { escapeControls } from '../checks/check-support.ts';
+import { readUtf8 } from '../read/message-meta.ts';
+
+/**
+ * A domain of the From field (or a d=), as a reader sees it and as DNS names it.
+ *
+ * The rule, and why (this is where leakcheck decides alignment, for every signature):
+ * - The field's bytes are read as UTF-8 (RFC 6532) when they are valid UTF-8. When they are
+ *   not, a domain with 8-bit bytes names no one domain (mail programs guess a charset, each its
+ *   own), and is never aligned: no reading of such bytes is "repaired" into alignment.
+ * - DNS, and so d= (RFC 6376 requires the A-label there), names a domain by its A-label:
+ *   `domainToASCII` (UTS #46, as browsers do) gives it. An empty result is no valid domain
+ *   name, and is never aligned.
+ * - UTS #46 maps more than it converts: fullwidth and other compatibility letters
+ *   (`ｅｘａｍｐｌｅ.com` → `example.com`), ideographic full stops, soft hyphens, ... A mail
+ *   program shows the From domain as written, so a signature by example.com under a From that
+ *   reads `ｅｘａｍｐｌｅ.com` would prove a name the reader never saw. A forensic verdict
+ *   proves what is shown: a domain counts only when each of its labels, as written, is its
+ *   A-label or its U-label (`domainToUnicode` of the A-label), up to letter case and Unicode
+ *   canonical equivalence (NFC), which DNS and Unicode treat as the same text and which mailauth
+ *   applies too. Anything else mapped is `mapped`: never aligned, and a finding says why.
+ * - Aligned is then DMARC relaxed alignment of the A-labels (mailauth's getAlignment: the same
+ *   Organizational Domain, Public Suffix List), which reads A-labels as it reads U-labels.
+ */
+export interface ReadDomain {
+  /** as written (lower-cased), UTF-8 decoded when its field's bytes are valid UTF-8 */
+  written: string;
+  /** the A-label form (what DNS and d= name), or null when there is none (see problem) */
+  aLabel: string | null;
+  /** the U-label form of aLabel, for showing, or null */
+  uLabel: string | null;
+  /** why it can never be aligned, or null when it can */
+  problem: 'not-utf8' | 'invalid' | 'mapped' | null;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Reads a domain (see ReadDomain) from text already decoded as far as it can be: `utf8` tells whether its bytes were valid UTF-8. */
+export function readDomain(domain: string, utf8: boolean): ReadDomain {
+  const written = domain.toLowerCase().replace(/\.$/, '');
+  if (NON_ASCII.test(written) && !utf8) return { written, aLabel: null, uLabel: null, problem: 'not-utf8' };
+  const aLabel = domainToASCII(written);
+  if (!aLabel) return { written, aLabel: null, uLabel: null, problem: 'invalid' };
+  const uLabel = domainToUnicode(aLabel);
+  const labels = written.split('.');
+  const aLabels = aLabel.split('.');
+  const uLabels = uLabel.split('.');
+  const same = labels.length === aLabels.length && labels.every((label, i) => label === aLabels[i] || label.normalize('NFC') === uLabels[i]);
+  return { written, aLabel, uLabel, problem: same ? null : 'mapped' };
+}
+
+/** A signature's d= as a domain: tag values were read as latin1, and are UTF-8 decoded the same way. */
+export function readSigningDomain(d: string): ReadDomain {
+  const { text, utf8 } = readUtf8(d);
+  return readDomain(text, utf8);
+}
+
+/** A domain for texts: as written, with its A-label beside a U-label ("münchen.example (xn--mnchen-3ya.example)"). */
+export function showDomain(domain: ReadDomain): string {
+  const written = escapeControls(domain.written, 255);
+  switch (domain.problem) {
+    case 'not-utf8':
+      return `${written} (8-bit bytes that are not UTF-8: no one domain name)`;
+    case 'invalid':
+      return `${written} (not a valid domain name)`;
+    case 'mapped':
+      return `${written} (which IDNA maps to ${domain.aLabel}${domain.uLabel !== domain.aLabel ? `, ${domain.uLabel}` : ''}, a name it does not show)`;
+    default:
+      return domain.aLabel !== domain.written ? `${written} (${domain.aLabel})` : written;
+  }
+}
+
+/** A signing domain for texts: its U-label with the A-label beside it when it is an IDN ("münchen.example (xn--mnchen-3ya.example)"). */
+export function showSigningDomain(d: string): string {
+  const signer = readSigningDomain(d);
+  if (signer.problem !== null || !signer.uLabel || signer.uLabel === signer.aLabel) return showDomain(signer);
+  return `${escapeControls(signer.uLabel, 255)} (${signer.aLabel})`;
+}
