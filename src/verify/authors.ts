@@ -63,9 +63,10 @@ export function readAuthors(fields: readonly HeaderField[]): Authors {
 /**
  * Whether each signature is aligned with the From domain, decided here for every signature by
  * one rule (ReadDomain): it is when the authors are certain and every author domain is aligned
- * with its d=. mailauth's own `aligned` (its reading of the first From mailbox, its own IDN
- * conversion, which maps `。` to `.` and would let mapped names through) only tells which
- * signatures claimed alignment, so that a finding says why they lost it.
+ * with its d=, and mailauth (its reading of the first From mailbox) agrees, unless a From domain
+ * is written in Unicode, which mailauth reads as latin1 bytes. mailauth's own `aligned` alone
+ * (its own IDN conversion maps `。` to `.` and would let mapped names through) never aligns a
+ * signature: it tells which signatures claimed alignment, so that a finding says why they lost it.
  *
  * Findings: `author-not-proven` for a signature aligned with some author (or by mailauth) that
  * does not speak for all of them; `author-domain-not-shown-name` for a From domain that names
@@ -78,7 +79,10 @@ export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Aut
     const signer = readSigningDomain(sig.tags.domain);
     const d = showDomain(signer);
     const alignedWith = authors.domains.map((domain) => domainsAligned(domain, signer));
-    const aligned = authors.problem === null && authors.domains.length > 0 && alignedWith.every(Boolean);
+    // mailauth's reading must agree too, as a third reader, except for a From domain written in
+    // Unicode, which mailauth reads byte by byte (latin1) and so never aligns
+    const unicodeAuthor = authors.domains.some((domain) => domain.written !== domain.aLabel);
+    const aligned = authors.problem === null && authors.domains.length > 0 && alignedWith.every(Boolean) && (sig.aligned || unicodeAuthor);
     // mapped domains are the A-label's they would be if shown as such: the claim a finding answers
     const claimed = sig.aligned || authors.domains.some((domain) => domain.aLabel !== null && signer.aLabel !== null && Boolean(getAlignment(domain.aLabel, [signer.aLabel])));
     if (aligned || !claimed) return sig.aligned === aligned ? sig : { ...sig, aligned };
