@@ -5,6 +5,7 @@ import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
 import { auditLenientAcceptance } from './lenient-acceptance.ts';
+import { auditLookalikeDomain } from './lookalike-domain.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from './part-headers.ts';
 import { auditProviderFingerprints } from './provider-fingerprints.ts';
 import { auditBodyLength, auditSignedHeaders } from './signed-headers.ts';
@@ -24,6 +25,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   describeBodyTail,
   auditVisibleHeaders,
   auditDisplayNameAddress,
+  auditLookalikeDomain,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditKeyTestingMode(c.signatures),
   (c) => auditWeakHash(c.signatures),

@@ -3,6 +3,7 @@ import { describeBodyTail } from '../../src/checks/body-tail.ts';
 import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned.ts';
 import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
+import { auditLookalikeDomain } from '../../src/checks/lookalike-domain.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
 import { auditProviderFingerprints } from '../../src/checks/provider-fingerprints.ts';
@@ -23,6 +24,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['unsigned boundary', auditUnsignedBoundary],
   ['unsigned content type', auditUnsignedContentType],
   ['display name address', auditDisplayNameAddress],
+  ['lookalike domain', auditLookalikeDomain],
 ];
 
 const MB = 1024 * 1024;
@@ -84,7 +86,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(16);
+    expect(MESSAGE_CHECKS.length).toBe(17);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);
