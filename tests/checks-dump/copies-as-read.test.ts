@@ -139,6 +139,21 @@ describe('a proven twin: proven by its From domain, which is the accused copy\'s
     expect(codes(conflictingCopies([proven, copy]))).toEqual([`${copy.id}:conflicting-copy:red-flag`]);
   });
 
+  // Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart)
+  it('a copy whose attachment content Apple Mail kept apart: a warning, unless its text, read, differs', () => {
+    const whole = verifiedBy('corp.example', true, { partsSha256: 'with the pdf' });
+    const sameText = message({ partsStoredApart: true, partsSha256: 'pdf emptied', bodySha256: 'other' });
+    const unreadText = message({ partsStoredApart: true, textSha256: null, bodySha256: 'other' });
+    const changedText = message({ partsStoredApart: true, textSha256: 'pay now', bodySha256: 'other' });
+    const changedSubject = message({ partsStoredApart: true, partsSha256: 'pdf emptied', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    expect(codes(conflictingCopies([whole, sameText, unreadText, changedText, changedSubject]))).toEqual([
+      `${sameText.id}:copy-parts-stored-apart:warning`,
+      `${unreadText.id}:copy-parts-stored-apart:warning`,
+      `${changedText.id}:conflicting-copy:red-flag`,
+      `${changedSubject.id}:conflicting-copy:red-flag`,
+    ]);
+  });
+
   it('copies that read the same are not compared on their bytes; a copy not read so is', () => {
     const proven = verifiedBy('corp.example');
     const sentCopy = message({ bodySha256: 'quoted-printable bytes', visibleSha256: 'encoded otherwise' });

@@ -143,4 +143,35 @@ describe('partial emlx: a body stored apart', () => {
       dir.cleanup();
     }
   });
+
+  // A whole copy of the same message elsewhere in the dump (the Sent copy, another mailbox) made
+  // the partial one suspicious: its attachment decodes to nothing, so the copies "differed".
+  it('the CLI: a whole verified copy elsewhere does not make the partial copy suspicious; a changed Subject still does', async () => {
+    const dir = tempDir();
+    try {
+      const inbox = join(dir.path, 'dump/Mail/V6/INBOX.mbox/Messages');
+      const sent = join(dir.path, 'dump/Mail/V6/Sent.mbox/Messages');
+      mkdirSync(inbox, { recursive: true });
+      mkdirSync(sent, { recursive: true });
+      const genuine = await sign(message());
+      writeFileSync(join(inbox, '123.partial.emlx'), emlx(partial(genuine)));
+      writeFileSync(join(sent, '200.emlx'), emlx(genuine));
+      // a partial copy whose Subject was changed (its headers no longer verify either)
+      writeFileSync(join(inbox, '124.partial.emlx'), emlx(partial(genuine).replace('Subject: Q3 figures attached', 'Subject: Q3 figures: pay now')));
+      writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+      const db = join(dir.path, 'case.db');
+      const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
+      expect(run.stderr).toBe('');
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; severity: string }> });
+      const byName = (name: string) => rows.find((r) => r.path.endsWith(name))!;
+      expect(byName('200.emlx').verdict).toBe('verified');
+      const kept = byName('123.partial.emlx');
+      expect(kept).toMatchObject({ verdict: 'unverifiable', reasons: ['body-stored-apart'] });
+      expect(kept.findings).toContainEqual(expect.objectContaining({ code: 'copy-parts-stored-apart', severity: 'warning' }));
+      expect(byName('124.partial.emlx')).toMatchObject({ verdict: 'suspicious' });
+      expect(byName('124.partial.emlx').reasons).toContain('conflicting-copy');
+    } finally {
+      dir.cleanup();
+    }
+  });
 });

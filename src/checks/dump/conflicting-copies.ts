@@ -168,6 +168,8 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
     if (!judged) return null;
     judgements.push(judged);
   }
+  const storedApart = judgements.find((j) => explainedByStoredApart(copy, j));
+  if (storedApart) return partsStoredApartFinding(copy, storedApart.twin);
   const altered = judgements.find((j) => j.evidence.length);
   if (altered) {
     const { twin, aspects, evidence: proven } = altered;
@@ -218,6 +220,38 @@ function unprovenPair(copy: DumpCopy, other: DumpCopy): DumpFinding | null {
       severity: 'warning',
       text: `Another copy of this message (same Message-ID) differs in its ${describe(aspects)}, and neither copy can be verified: at least one of them was changed. Other copy: ${other.where}.`,
       evidence: evidence(copy, other, aspects),
+    },
+  };
+}
+
+/**
+ * Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart): such a
+ * copy's body differs from any whole copy's. When the visible headers read exactly as the
+ * proven twin's and only the body differs, that is no evidence of an alteration: a warning says
+ * what could not be compared. Where the copy's text could be read (textSha256) and differs from
+ * the twin's, the text was changed, and that is judged as usual. (An emptied part followed at
+ * once by its delimiter is a shape the MIME walk is not sure of, so a partial copy's text is
+ * often unread: then the body as a whole could not be compared.)
+ */
+const explainedByStoredApart = (copy: DumpCopy, judgement: Judgement): boolean =>
+  copy.partsStoredApart === true &&
+  judgement.aspects.length === 1 &&
+  judgement.aspects[0] === 'body' &&
+  (copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+
+function partsStoredApartFinding(copy: DumpCopy, twin: DumpCopy): DumpFinding {
+  return {
+    messageId: copy.id,
+    finding: {
+      code: 'copy-parts-stored-apart',
+      severity: 'warning',
+      text:
+        `Another copy of this message (same Message-ID) is verified by ${signers(twin)}. This copy's visible headers read exactly as that one's; ` +
+        (copy.textSha256 !== null && copy.textSha256 === twin.textSha256
+          ? 'so does its text, and its attachments differ because Apple Mail kept their content outside this file, so they cannot be compared. '
+          : 'its body differs because Apple Mail kept an attachment\'s content outside this file, so the two bodies cannot be compared. ') +
+        `Verified copy: ${twin.where}.`,
+      evidence: evidence(copy, twin, ['body']),
     },
   };
 }

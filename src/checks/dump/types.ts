@@ -50,6 +50,8 @@ export interface DumpCopy extends DumpMessage {
   partsSha256: string | null;
   /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
   visibleFields: VisibleFields | null;
+  /** an attachment's content is not in the file: Apple Mail kept it apart (body-stored-apart) */
+  partsStoredApart?: boolean;
 }
 
 export interface DumpProof {
