@@ -1,5 +1,7 @@
 import { BLANK_LOOKING } from '../read/blank-characters.ts';
 import { firstValue } from '../read/headers.ts';
+import { readUtf8 } from '../read/message-meta.ts';
+import { escapeControls } from './check-support.ts';
 import { readAddressList } from './address-syntax.ts';
 import type { MessageCheck } from './types.ts';
 
@@ -21,7 +23,8 @@ const MAX_READ = 2_048;
 export const auditDisplayNameAddress: MessageCheck = ({ headers, meta }) => {
   const raw = firstValue(headers, 'from');
   if (!raw || !meta.from || !meta.from.includes('@')) return [];
-  const own = new Set(readAddressList(raw).addresses);
+  // the field's own mailboxes as the reader sees them (UTF-8 decoded), like meta.from
+  const own = new Set(readAddressList(readUtf8(raw).text).addresses);
   if (meta.fromAddress) own.add(meta.fromAddress);
   const others = [...new Set([...meta.from.slice(0, MAX_READ).matchAll(ADDRESS_LIKE)].map((m) => m[0].toLowerCase()))].filter((a) => !own.has(a));
   if (!others.length) return [];
@@ -31,7 +34,7 @@ export const auditDisplayNameAddress: MessageCheck = ({ headers, meta }) => {
       code: 'display-name-address',
       severity: 'warning',
       text:
-        `The From field's display name reads as ${shown.length === 1 ? 'the address' : 'the addresses'} ${shown.join(', ')}, but the message is from ${meta.fromAddress ?? 'an address that cannot be read'}: ` +
+        `The From field's display name reads as ${shown.length === 1 ? 'the address' : 'the addresses'} ${shown.map((a) => escapeControls(a)).join(', ')}, but the message is from ${meta.fromAddress === null ? 'an address that cannot be read' : escapeControls(meta.fromAddress)}: ` +
         'a mail program that shows the name alone shows an address the message is not from, and any signature proves only the real one.',
       evidence: { displayedAddresses: shown, fromAddress: meta.fromAddress },
     },

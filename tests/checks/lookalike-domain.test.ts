@@ -22,6 +22,11 @@ describe('from-domain-lookalike', () => {
     expect(findingFor('<x@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444>')?.severity).toBe('info');
   });
 
+  it('says nothing of a From whose bytes are not UTF-8 (author-domain-not-shown-name speaks for it)', () => {
+    const latin1 = Buffer.from(message(headersWith({ From: 'Amt <amt@m\u00fcnchen.example>' })), 'latin1');
+    expect(auditLookalikeDomain(context(latin1))).toEqual([]);
+  });
+
   it('says nothing of an ASCII domain', () => {
     expect(findingFor('Alice <alice@bank.example>')).toBeUndefined();
   });
