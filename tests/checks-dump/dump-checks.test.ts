@@ -129,6 +129,29 @@ describe('thread order', () => {
     expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
   });
 
+  // A forger plants a message of their own, signed by their own domain, under the Message-ID a
+  // genuine unsigned reply answers, dated after it: the reply must not become suspicious.
+  it('a proven parent accuses the reply only when its Message-ID is shown to be its own', () => {
+    const reply = message({ inReplyTo: '<b7@corp.example>', date: '2017-03-01T10:00:00.000Z' });
+    const parentBy = (fromAddress: string, domain: string, messageId: string, signedHeaders = ['from', 'date', 'message-id']) =>
+      message({ messageId, fromAddress, date: '2017-03-02T10:00:00.000Z', verdict: 'verified', proofs: [{ domain, selector: 's1', aligned: true, signedHeaders }] });
+    const planted = parentBy('mallory@evil.example', 'evil.example', '<b7@corp.example>');
+    const findings = threadOrder([planted, reply]);
+    expect(codes(findings)).toEqual([`${reply.id}:reply-before-parent:warning`, `${planted.id}:reply-before-parent:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/its Message-ID is not shown to be its own/);
+    // the Message-ID unsigned, or in a public provider's domain: the same
+    expect(codes(threadOrder([parentBy('bob@corp.example', 'corp.example', '<b7@corp.example>', ['from', 'date']), reply]))).toEqual([
+      `${reply.id}:reply-before-parent:warning`,
+      expect.stringMatching(/:reply-before-parent:warning$/),
+    ]);
+    const gmailReply = message({ inReplyTo: '<CA+x@mail.gmail.com>', date: '2017-03-01T10:00:00.000Z' });
+    expect(codes(threadOrder([parentBy('bob@gmail.com', 'gmail.com', '<CA+x@mail.gmail.com>'), gmailReply]))[0]).toBe(`${gmailReply.id}:reply-before-parent:warning`);
+    // signed by the domain of its Message-ID (or one above it): the reply carries the red flag
+    const own = parentBy('bob@corp.example', 'corp.example', '<b7@mx.corp.example>');
+    const replyToOwn = message({ inReplyTo: '<b7@mx.corp.example>', date: '2017-03-01T10:00:00.000Z' });
+    expect(codes(threadOrder([own, replyToOwn]))).toEqual([`${replyToOwn.id}:reply-before-parent:red-flag`]);
+  });
+
   it('tolerates clock skew of a few minutes, and reports a missing parent as info', () => {
     const parent = message({ date: '2017-03-01T10:10:00.000Z' });
     const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });

@@ -1,4 +1,5 @@
-import { dateProven, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { isPublicMailProvider } from './public-mail-providers.ts';
+import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -19,7 +20,8 @@ export function parentIds(reply: DumpMessage): string[] {
  * warning on both, since nothing tells which Date is false (a forger who plants an unsigned,
  * later-dated "parent" under the Message-ID a genuine reply answers must not make the reply
  * suspicious). Otherwise, the parent's Date alone proven, the reply carries the flag, a red flag
- * unless it is verified.
+ * unless it is verified, and only when the parent's Message-ID is shown to be its own
+ * (ownsItsMessageId); else a warning on both.
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage>();
@@ -58,6 +60,7 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
     const parentProven = dateProven(parent);
     const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date'));
     const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
+    const parentOwnsId = ownsItsMessageId(parent);
     const evidence = {
       reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
       parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
@@ -74,14 +77,16 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
             ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
           : replyProven
             ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
-            : parentProven
+            : parentProven && parentOwnsId
               ? "The parent's Date is signed by its From domain; the reply's is not."
+              : parentProven
+                ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
               : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
     // who carries it, and whether it may be a red flag (never on a verified message)
     const flagged: Array<[DumpMessage, boolean]> =
       replyProven && parentProven ? [[reply, false], [parent, false]]
       : replyWitness ? [[parent, true]]
-      : replyProven || !parentProven ? [[reply, false], [parent, false]]
+      : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
       : [[reply, true]];
     for (const [m, mayBeRed] of flagged) {
       findings.push({
@@ -96,6 +101,25 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
     }
   }
   return findings;
+}
+
+/**
+ * Whether a message's Message-ID is shown to be its own: a proof by its From domain signs the
+ * Message-ID, whose domain part (after the @) is that signing domain or one above or below it,
+ * and the domain is not a public mail provider's. Only then does the message, as a parent, bear
+ * witness against an unproven reply dated before it: a forger with a domain of their own (or an
+ * account at a provider) can send a message under the Message-ID a genuine reply answers, dated
+ * later, and would otherwise make the reply suspicious. A forger cannot sign a Message-ID in
+ * another organisation's domain with their own key and have it pass as that domain's.
+ */
+function ownsItsMessageId(m: DumpMessage): boolean {
+  const id = m.messageId?.trim().replace(/^<|>$/g, '');
+  const at = id?.lastIndexOf('@') ?? -1;
+  if (!id || at < 0) return false;
+  const idDomain = id.slice(at + 1).toLowerCase();
+  return fromDomainProofs(m).some(
+    (p) => p.signedHeaders.includes('message-id') && sameDomainOrSubdomain(p.domain, idDomain) && !isPublicMailProvider(p.domain),
+  );
 }
 
 const fromDomainProofDomains = (m: DumpMessage): string =>

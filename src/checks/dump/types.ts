@@ -104,7 +104,7 @@ export const witnessRefusedAsSharedProvider = (m: DumpMessage, accused: DumpMess
  * public suffix list, which would also align two subdomains of one organisation (then a warning
  * is given where a red flag could have been).
  */
-const sameDomainOrSubdomain = (a: string, b: string): boolean => {
+export const sameDomainOrSubdomain = (a: string, b: string): boolean => {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
   return x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);
