@@ -84,8 +84,14 @@ export const dateProven = (m: DumpMessage): boolean => fromDomainProofs(m).some(
  */
 export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
   const domain = accused.fromAddress?.split('@')[1];
-  if (!domain || (m.fromAddress !== accused.fromAddress && isPublicMailProvider(domain))) return [];
+  if (!domain || sharedProviderOfAnotherUser(m, accused)) return [];
   return fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain));
+};
+
+/** The accused message's From domain when it is a public mail provider and `m` is from another of its addresses: the rule above. */
+const sharedProviderOfAnotherUser = (m: DumpMessage, accused: DumpMessage): string | null => {
+  const domain = accused.fromAddress?.split('@')[1];
+  return domain && m.fromAddress !== accused.fromAddress && isPublicMailProvider(domain) ? domain : null;
 };
 
 /**
@@ -93,9 +99,8 @@ export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProo
  * another of its users, had the provider been any other domain; null otherwise. For the texts.
  */
 export const witnessRefusedAsSharedProvider = (m: DumpMessage, accused: DumpMessage): string | null => {
-  const domain = accused.fromAddress?.split('@')[1];
-  if (!domain || m.fromAddress === accused.fromAddress || !isPublicMailProvider(domain)) return null;
-  return fromDomainProofs(m).some((p) => sameDomainOrSubdomain(p.domain, domain)) ? domain : null;
+  const domain = sharedProviderOfAnotherUser(m, accused);
+  return domain && fromDomainProofs(m).some((p) => sameDomainOrSubdomain(p.domain, domain)) ? domain : null;
 };
 
 /**
