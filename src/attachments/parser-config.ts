@@ -97,6 +97,8 @@ export interface MimeLibraries {
   decodeQuotedPrintable: (encoded: Buffer) => Buffer;
   /** the libmime that mailparser itself imports */
   libmime: MailparserLibmime;
+  /** he's decode(), with which mailparser reads HTML entities */
+  decodeHtmlEntities: (html: string) => string;
 }
 
 let libraries: MimeLibraries | null = null;
@@ -122,6 +124,7 @@ export function loadMimeLibraries(): MimeLibraries {
       decodeBase64: libbase64.decode,
       decodeQuotedPrintable: libqp.decode,
       libmime: fromMailparser('libmime') as MailparserLibmime,
+      decodeHtmlEntities: (fromMailparser('he') as { decode: (html: string) => string }).decode,
     };
   }
   return libraries;

@@ -109,7 +109,7 @@ export const REASONS = {
   },
   'content-type-not-signed': {
     verdict: 'unverifiable',
-    text: "A signature by the From domain verifies, but not over the Content-Type, which declares something other than plain text: the body's bytes are genuine, how a mail program shows them (as HTML, in which character set) is not proven.",
+    text: "A signature by the From domain verifies, but not over the Content-Type, which declares something other than plain text, or a multipart subtype under which some of the parts would not be shown: the body's bytes are genuine, how a mail program shows them (as HTML, in which character set, which parts) is not proven.",
   },
   'key-not-signer': {
     verdict: 'unverifiable',

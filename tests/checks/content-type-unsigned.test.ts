@@ -47,3 +47,83 @@ describe('an unsigned Content-Type of a single-part message', () => {
     expect(a.verdict.verdict).toBe('verified');
   });
 });
+
+/**
+ * Red team, round 6 (A-02): the subtype of an unsigned multipart Content-Type decides which
+ * signed parts a reader sees. A genuine multipart/mixed "Do NOT pay … below is their request",
+ * followed by the request in HTML, changed to multipart/alternative shows only the request.
+ */
+describe('an unsigned multipart Content-Type', () => {
+  const NEGATION = 'Do NOT pay invoice 4471. Below is the request they sent us; it is a fraud and Legal has been told.';
+  const REQUEST = 'Please pay invoice 4471 (EUR 48,000) to IBAN XX00 1234 today. -- CEO';
+  const part = (contentType: string, text: string, extra: string[] = []): string => [`Content-Type: ${contentType}`, ...extra, '', text, ''].join('\r\n');
+  const multipart = (boundary: string, parts: string[]): string => `${parts.map((p) => `--${boundary}\r\n${p}`).join('')}--${boundary}--\r\n`;
+  const signedMultipart = (contentType: string, body: string, signed = ['from', 'to', 'subject', 'date', 'message-id']): string =>
+    handSign(demoMessage({ id: 'mp', contentHeaders: [`Content-Type: ${contentType}`], body }), {
+      privateKeyPem: demoPrivateKey(),
+      tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=demo.example; s=s2048; h=${signed.join(':')}`,
+      headers: signed,
+    });
+  const fraud = multipart('B1', [part('text/plain; charset=utf-8', NEGATION), part('text/html; charset=utf-8', `<p>${REQUEST}</p>`)]);
+  const notProven = (a: MessageAnalysis): string => {
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['content-type-not-signed']);
+    return a.findings.find((f) => f.code === 'content-type-not-signed')!.text;
+  };
+  const verified = (a: MessageAnalysis): void => {
+    expect(a.findings.map((f) => f.code)).not.toContain('content-type-not-signed');
+    expect(a.verdict.verdict).toBe('verified');
+  };
+
+  it('multipart/mixed shows every part: verified', async () => {
+    verified(await analyze(signedMultipart('multipart/mixed; boundary="B1"', fraud)));
+  });
+
+  it('the same parts under multipart/alternative: only the request shows, so the signature does not prove what is seen', async () => {
+    const text = notProven(await analyze(signedMultipart('multipart/alternative; boundary="B1"', fraud)));
+    expect(text).toMatch(/multipart\/alternative.*only its last part, text\/html.*text\/plain part before it says other things/);
+  });
+
+  it('a plain part that says more than the HTML shown after it is not a version of it', async () => {
+    const more = multipart('B1', [part('text/plain; charset=utf-8', `${NEGATION}\r\n\r\n${REQUEST}`), part('text/html; charset=utf-8', `<p>${REQUEST}</p>`)]);
+    notProven(await analyze(signedMultipart('multipart/alternative; boundary="B1"', more)));
+  });
+
+  it('multipart/alternative under a signature that covers Content-Type is verified', async () => {
+    verified(await analyze(signedMultipart('multipart/alternative; boundary="B1"', fraud, ['from', 'to', 'subject', 'date', 'message-id', 'content-type'])));
+  });
+
+  it('a genuine alternative (the same words, HTML entities, a link spelt out in the plain part, the HTML in a related part) is verified', async () => {
+    const html = '<html><head><style>p{color:red}</style></head><body><p>Caf&eacute; at <a href="https://harbor.example/map">the harbor</a> on Friday &ndash; Alice</p></body></html>';
+    const related = multipart('R1', [part('text/html; charset=utf-8', html), part('image/png; name="map.png"', 'iVBORw0KGgo=', ['Content-Transfer-Encoding: base64', 'Content-ID: <map@demo>'])]);
+    const body = multipart('A1', [
+      part('text/plain; charset=utf-8', 'Caf=C3=A9 at the harbor <https://harbor.example/map> on Friday =E2=80=93 Alice', ['Content-Transfer-Encoding: quoted-printable']),
+      part('multipart/related; boundary="R1"; type="text/html"', related),
+    ]);
+    verified(await analyze(signedMultipart('multipart/alternative; boundary="A1"', body)));
+  });
+
+  it('multipart/related shows its root only: a text part after it is hidden', async () => {
+    notProven(await analyze(signedMultipart('multipart/related; boundary="B1"', fraud)));
+    const images = multipart('B1', [part('text/html; charset=utf-8', `<p>${REQUEST}</p>`), part('image/png', 'iVBORw0KGgo=', ['Content-Transfer-Encoding: base64'])]);
+    verified(await analyze(signedMultipart('multipart/related; boundary="B1"', images)));
+  });
+
+  it('multipart/related whose start parameter names another root than the first part', async () => {
+    const parts = multipart('B1', [part('text/html; charset=utf-8', `<p>${NEGATION}</p>`, ['Content-ID: <one@demo>']), part('text/html; charset=utf-8', `<p>${REQUEST}</p>`, ['Content-ID: <two@demo>'])]);
+    expect(notProven(await analyze(signedMultipart('multipart/related; boundary="B1"; start="<two@demo>"', parts)))).toContain('part 2 of 2');
+  });
+
+  it('multipart/digest reads parts without a Content-Type as messages', async () => {
+    const untyped = multipart('B1', [`\r\n${NEGATION}\r\n`, `\r\n${REQUEST}\r\n`]);
+    verified(await analyze(signedMultipart('multipart/mixed; boundary="B1"', untyped)));
+    expect(notProven(await analyze(signedMultipart('multipart/digest; boundary="B1"', untyped)))).toContain('2 parts without a Content-Type');
+  });
+
+  it('multipart/signed hides its second part unless that is a signature', async () => {
+    notProven(await analyze(signedMultipart('multipart/signed; boundary="B1"; protocol="application/pgp-signature"', fraud)));
+    const pgp = multipart('B1', [part('text/plain; charset=utf-8', NEGATION), part('application/pgp-signature', '-----BEGIN PGP SIGNATURE-----\r\n\r\niQEz\r\n-----END PGP SIGNATURE-----')]);
+    verified(await analyze(signedMultipart('multipart/signed; boundary="B1"; protocol="application/pgp-signature"', pgp)));
+  });
+});

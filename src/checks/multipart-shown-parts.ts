@@ -1,0 +1,205 @@
+import { loadMimeLibraries } from '../attachments/parser-config.ts';
+import { firstValue, parseHeaders } from '../read/headers.ts';
+import { readMultipartBoundary } from './part-headers.ts';
+
+/**
+ * Which of a multipart message's parts a mail program shows is decided by the subtype of the
+ * top-level Content-Type, and many signers (Gmail among them) leave that header out of h=.
+ * multipart/mixed shows every part; changed to multipart/alternative, the same signed parts
+ * show one of them, the last: a genuine "Do NOT pay invoice 4471, below is their request"
+ * followed by the quoted request in HTML shows only the request, as the signer's own verified
+ * words (red team, round 6). Changed to multipart/related, only the root part shows; to
+ * multipart/digest, parts without a Content-Type become messages; to multipart/signed, the
+ * second part is taken for a signature and hidden.
+ *
+ * So the declared subtype is held against the parts it governs, and this says what does not fit
+ * a genuine message of that subtype (null when everything does, or the subtype shows every
+ * part). The test for an alternative is that its text/plain and text/html parts say the same
+ * thing: mail programs make one from the other, so their words agree, apart from link targets.
+ * A genuine alternative whose two parts differ (a newsletter's "view this in a browser" plain
+ * part) is reported too: under its unsigned Content-Type the signature does not prove which of
+ * the two texts the sender meant a reader to see instead of the other.
+ */
+export function multipartShownPartsProblem(message: Buffer, bodyStart: number, contentType: string): string | null {
+  const read = readMultipartBoundary(contentType);
+  // an unreadable or misplaced boundary is the boundary checks' (part-headers.ts)
+  if (!read || read.boundary === null) return null;
+  const subtype = read.type.slice('multipart/'.length);
+  const parts = childParts(message, bodyStart, message.length, read.boundary, subtype === 'digest' ? 'message/rfc822' : 'text/plain');
+  if (parts === null) return null;
+  const declared = `multipart/${subtype}`;
+  switch (subtype) {
+    case 'alternative':
+      return alternativeProblem(message, parts, declared);
+    case 'related':
+      return relatedProblem(parts, contentType, declared);
+    case 'digest': {
+      const untyped = parts.filter((p) => !p.typeDeclared).length;
+      return untyped
+        ? `declares ${declared}, under which ${untyped === 1 ? 'a part' : `${untyped} parts`} without a Content-Type of ${untyped === 1 ? 'its' : 'their'} own ${untyped === 1 ? 'is' : 'are'} read as a forwarded message instead of as text`
+        : null;
+    }
+    case 'signed': {
+      const [, second, ...more] = parts;
+      return second && !more.length && SIGNATURE_TYPES.test(second.type)
+        ? null
+        : `declares ${declared}, under which a mail program shows the first part and takes the second for a signature, but the parts are ${parts.map((p) => p.type).join(', ')}`;
+    }
+    default:
+      // mixed, parallel, report, encrypted and unknown subtypes (read as mixed) show every part
+      return null;
+  }
+}
+
+const SIGNATURE_TYPES = /^application\/(?:pgp-signature|(?:x-)?pkcs7-signature)$/;
+/** No genuine alternative or related has more; past it the message is not read. */
+const MAX_PARTS = 50;
+const MAX_PART_HEADER_BYTES = 16 * 1024;
+/** Enough of a text part to compare its words; a mail body is rarely longer. */
+const MAX_TEXT_BYTES = 256 * 1024;
+/**
+ * Of the words of the part a mail program hides, at least this share must be in the part it
+ * shows. Alternatives made one from the other agree on nearly all; the red team's two texts
+ * shared a quarter. What the shown part has beyond the hidden one (a forum's avatar names, a
+ * link preview) is signed text shown, and does not count against it.
+ */
+const MIN_SHARED_WORDS = 0.75;
+
+interface ChildPart {
+  type: string;
+  typeDeclared: boolean;
+  contentType: string | null;
+  contentId: string | null;
+  encoding: string | null;
+  contentStart: number;
+  contentEnd: number;
+}
+
+/**
+ * The direct children of a multipart body between `start` and `end`: the parts between its
+ * delimiter lines. Null when the body has no delimiter of the boundary, more than MAX_PARTS
+ * parts, or a part header that does not end; the boundary checks speak for such bodies.
+ */
+function childParts(message: Buffer, start: number, end: number, boundary: string, defaultType: string): ChildPart[] | null {
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  const starts: number[] = [];
+  let closed = false;
+  for (let at = message.indexOf(delimiter, start); at >= 0 && at < end; at = message.indexOf(delimiter, at + 1)) {
+    if (at !== start && message[at - 1] !== 0x0a) continue;
+    const after = at + delimiter.length;
+    if (message[after] === 0x2d && message[after + 1] === 0x2d) {
+      starts.push(at);
+      closed = true;
+      break;
+    }
+    // only transport padding may follow the boundary on its line
+    const lineEnd = message.indexOf(0x0a, after);
+    if (lineEnd < 0 || lineEnd >= end || !/^[ \t\r]*$/.test(message.toString('latin1', after, lineEnd))) continue;
+    starts.push(at);
+    if (starts.length > MAX_PARTS + 1) return null;
+  }
+  if (!closed && starts.length) starts.push(end);
+  const parts: ChildPart[] = [];
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const headerStart = message.indexOf(0x0a, starts[i]!) + 1;
+    const next = starts[i + 1]!;
+    // the line break before a delimiter belongs to the delimiter
+    const contentEnd = next > 0 && message[next - 1] === 0x0a ? (message[next - 2] === 0x0d ? next - 2 : next - 1) : next;
+    const partHeaders = parseHeaders(message.subarray(headerStart, Math.min(contentEnd, headerStart + MAX_PART_HEADER_BYTES)));
+    if (partHeaders.hasBody === false && contentEnd - headerStart > MAX_PART_HEADER_BYTES) return null;
+    const contentType = firstValue(partHeaders, 'content-type');
+    const type = contentType ? (contentType.split(';')[0] ?? '').trim().toLowerCase() : '';
+    parts.push({
+      type: type || defaultType,
+      typeDeclared: Boolean(type),
+      contentType,
+      contentId: firstValue(partHeaders, 'content-id')?.trim() ?? null,
+      encoding: firstValue(partHeaders, 'content-transfer-encoding')?.trim().toLowerCase() ?? null,
+      contentStart: Math.min(headerStart + partHeaders.headerBytes, contentEnd),
+      contentEnd,
+    });
+  }
+  return parts.length ? parts : null;
+}
+
+function alternativeProblem(message: Buffer, parts: ChildPart[], declared: string): string | null {
+  const texts: Array<{ type: 'text/plain' | 'text/html'; words: string[] }> = [];
+  for (const part of parts) {
+    // Apple Mail and Outlook put the HTML in a related part with its images
+    const leaf = part.type === 'multipart/related' ? relatedRoot(message, part) : part;
+    if (leaf && (leaf.type === 'text/plain' || leaf.type === 'text/html')) texts.push({ type: leaf.type, words: words(partText(message, leaf), leaf.type === 'text/html') });
+  }
+  const plain = texts.filter((t) => t.type === 'text/plain').length;
+  const html = texts.length - plain;
+  if (plain > 1 || html > 1) {
+    return `declares ${declared}, under which a mail program shows only one of its parts, but it holds ${plain} text/plain and ${html} text/html parts, which are not versions of one text`;
+  }
+  // RFC 2046 section 5.1.4: the last part a program can show is the one shown
+  const shown = texts[texts.length - 1];
+  const hidden = texts[texts.length - 2];
+  if (!shown || !hidden) return null;
+  const share = sharedWordShare(hidden.words, shown.words);
+  if (share >= MIN_SHARED_WORDS) return null;
+  return (
+    `declares ${declared}, under which a mail program shows only its last part, ${shown.type}, but the ${hidden.type} part before it says other things ` +
+    `(${Math.round(share * 100)} % of its words are in the part shown): the two may be parts that were both shown before the header was changed`
+  );
+}
+
+function relatedProblem(parts: ChildPart[], contentType: string, declared: string): string | null {
+  const start = loadMimeLibraries().libmime.parseHeaderValue(contentType).params['start'];
+  const rootIndex = start === undefined ? 0 : parts.findIndex((p) => p.contentId === start.trim());
+  if (rootIndex < 0) return `declares ${declared} with a start parameter (${start!.slice(0, 200)}) that names none of its parts, so which part a mail program shows is anyone's guess`;
+  if (rootIndex > 0) return `declares ${declared} with a start parameter that makes part ${rootIndex + 1} of ${parts.length} the one a mail program shows, instead of the first`;
+  const hiddenTexts = parts.slice(1).filter((p) => p.type === 'text/plain' || p.type === 'text/html').length;
+  return hiddenTexts
+    ? `declares ${declared}, under which a mail program shows only the first part and uses the others as its images, but ${hiddenTexts === 1 ? 'another part is' : `${hiddenTexts} other parts are`} text that would not be shown`
+    : null;
+}
+
+/** The root (first) part of a multipart/related child, read one level down. */
+function relatedRoot(message: Buffer, part: ChildPart): ChildPart | null {
+  const read = part.contentType ? readMultipartBoundary(part.contentType) : null;
+  if (!read || read.boundary === null) return null;
+  return childParts(message, part.contentStart, part.contentEnd, read.boundary, 'text/plain')?.[0] ?? null;
+}
+
+function partText(message: Buffer, part: ChildPart): string {
+  const raw = message.subarray(part.contentStart, Math.min(part.contentEnd, part.contentStart + MAX_TEXT_BYTES));
+  const { decodeBase64, decodeQuotedPrintable, libmime } = loadMimeLibraries();
+  const bytes = part.encoding === 'base64' ? decodeBase64(raw.toString('latin1')) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable(raw) : raw;
+  const charset = part.contentType ? libmime.parseHeaderValue(part.contentType).params['charset'] : undefined;
+  try {
+    return new TextDecoder(charset?.trim() || 'utf-8').decode(bytes);
+  } catch {
+    // an unknown charset: the words of its ASCII letters still compare
+    return bytes.toString('latin1');
+  }
+}
+
+const NOT_SHOWN_HTML = /<(script|style|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>|<!--[\s\S]*?-->/gi;
+const TAG = /<[^>]*>/g;
+/** Link targets: a plain part spells them out, its HTML twin keeps them in attributes. */
+const LINK = /\b(?:https?|mailto|ftp):[^\s<>"]*|\bwww\.[^\s<>"]+|\[\d+\]/gi;
+const WORD = /[\p{L}\p{N}]+/gu;
+
+function words(text: string, html: boolean): string[] {
+  const shown = html ? loadMimeLibraries().decodeHtmlEntities(text.replace(NOT_SHOWN_HTML, ' ').replace(TAG, ' ')) : text;
+  return shown.replace(LINK, ' ').normalize('NFKC').toLowerCase().match(WORD) ?? [];
+}
+
+/** The share of `hidden`'s words (counted with repeats) that `shown` has too. */
+function sharedWordShare(hidden: string[], shown: string[]): number {
+  if (!hidden.length) return 1;
+  const counts = new Map<string, number>();
+  for (const w of shown) counts.set(w, (counts.get(w) ?? 0) + 1);
+  let shared = 0;
+  for (const w of hidden) {
+    const left = counts.get(w) ?? 0;
+    if (left > 0) {
+      shared++;
+      counts.set(w, left - 1);
+    }
+  }
+  return shared / hidden.length;
+}
