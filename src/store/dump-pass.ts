@@ -4,7 +4,7 @@ import { conflictingCopies, verifiedCopiesDiffer } from '../checks/dump/conflict
 import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
-import { parentIds, replyFindings } from '../checks/dump/threads.ts';
+import { addParentCopy, parentIds, replyFindings } from '../checks/dump/threads.ts';
 import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
@@ -199,11 +199,9 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
-    const firstWithId = new Map<string, DumpMessage>();
-    for (const row of parentsQuery.all(JSON.stringify(wanted)) as MessageRow[]) {
-      if (!firstWithId.has(row.message_id!)) firstWithId.set(row.message_id!, toDumpMessage(row));
-    }
-    for (const reply of page) write(replyFindings(reply, (id) => firstWithId.get(id)));
+    const withId = new Map<string, DumpMessage[]>();
+    for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) addParentCopy(withId, row.message_id!, toDumpMessage(row));
+    for (const reply of page) write(replyFindings(reply, (id) => withId.get(id) ?? []));
   };
   let page: DumpMessage[] = [];
   const replies = streamMessages(reader, "WHERE in_reply_to IS NOT NULL OR (references_json IS NOT NULL AND references_json <> '[]')");

@@ -75,7 +75,7 @@ describe('the visible headers, decoded (MessageTraits.visibleFields), and the ma
 });
 
 let nextId = 1;
-const proof = (domain: string, aligned = true, signedHeaders = ['from', 'to', 'cc', 'subject', 'date', 'list-id']): DumpProof => ({ domain, selector: 's1', aligned, signedHeaders });
+const proof = (domain: string, aligned = true, signedHeaders = ['from', 'to', 'cc', 'subject', 'date', 'message-id', 'list-id']): DumpProof => ({ domain, selector: 's1', aligned, signedHeaders });
 function message(over: Partial<DumpCopy> = {}): DumpCopy {
   const id = nextId++;
   return {
@@ -180,7 +180,7 @@ describe('a List-Id excuses differences only when something a forger cannot add 
     const direct = message();
     expect(codes(conflictingCopies([verifiedBy('corp.example', true, tagged), direct]))).toEqual([`${direct.id}:copy-changed-by-list:warning`]);
     // (a List-Id added to a proven copy after signing leaves it verified)
-    const unsignedListId = message({ verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'cc', 'subject', 'date'])], ...tagged });
+    const unsignedListId = message({ verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'cc', 'subject', 'date', 'message-id'])], ...tagged });
     expect(codes(conflictingCopies([unsignedListId, direct]))).toEqual([`${direct.id}:conflicting-copy:red-flag`]);
   });
 
@@ -224,6 +224,8 @@ describe('verified copies that differ', () => {
 });
 
 describe('a reply accuses its parent only with a Date signed by the parent\'s own domain', () => {
+  /** what a reply's proof must sign to accuse: its Date, and the In-Reply-To that names the parent */
+  const THREAD_SIGNED = ['from', 'to', 'subject', 'date', 'in-reply-to'];
   const parent = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
   const reply = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
 
@@ -241,7 +243,7 @@ describe('a reply accuses its parent only with a Date signed by the parent\'s ow
 
   it("a reply proven by the parent's domain (or one above it), whose signature signs Date: a red flag on the parent", () => {
     const p = parent({ fromAddress: 'gina@mail.corp.example' });
-    const r = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example')] });
+    const r = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example', true, THREAD_SIGNED)] });
     expect(codes(threadOrder([p, r]))).toEqual([`${p.id}:reply-before-parent:red-flag`]);
     // a signature that does not sign Date proves no Date
     const undated = reply({ fromAddress: 'hal@corp.example', verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'subject'])] });
@@ -257,7 +259,7 @@ describe('a reply accuses its parent only with a Date signed by the parent\'s ow
     expect(codes(findings)).toEqual([`${r.id}:reply-before-parent:warning`, `${p.id}:reply-before-parent:warning`]);
     expect(findings[0]!.finding.text).toMatch(/gmail\.com is a public mail provider and the two are from different addresses/);
     // the same user answering their own message: the provider's proof is theirs
-    const own = reply({ fromAddress: 'bob@gmail.com', verdict: 'verified', proofs: [proof('gmail.com')] });
+    const own = reply({ fromAddress: 'bob@gmail.com', verdict: 'verified', proofs: [proof('gmail.com', true, THREAD_SIGNED)] });
     expect(codes(threadOrder([p, own]))).toEqual([`${p.id}:reply-before-parent:red-flag`]);
   });
 });

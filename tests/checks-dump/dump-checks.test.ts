@@ -125,8 +125,35 @@ describe('thread order', () => {
     expect(threadOrder([parent, reply])[0]!.finding.text).toMatch(/which of the two is false cannot be told/);
     const provenParent = { ...parent, verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
     expect(codes(threadOrder([provenParent, reply]))).toEqual([`${reply.id}:reply-before-parent:red-flag`]);
-    const provenReply = { ...reply, verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    const provenReply = { ...reply, verdict: 'verified' as const, proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'in-reply-to'] }] };
     expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
+  });
+
+  // Red team 6, C-04: any verified message of the domain, with an unsigned In-Reply-To (or
+  // References) added, would "answer" a genuine message dated after it and accuse it.
+  it('a proven reply accuses its parent only when its proof signs the header that names the parent', () => {
+    const parent = message({ date: '2017-03-02T10:00:00.000Z' });
+    const replayed = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [FROM_DOMAIN_PROOF] });
+    const findings = threadOrder([parent, replayed]);
+    expect(codes(findings)).toEqual([`${replayed.id}:reply-before-parent:warning`, `${parent.id}:reply-before-parent:warning`]);
+    expect(findings[0]!.finding.text).toMatch(/In-Reply-To or References header that makes it a reply to this message is not/);
+    const byReferences = message({ references: [parent.messageId!], date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'in-reply-to'] }] });
+    expect(codes(threadOrder([parent, byReferences]))).toEqual([`${byReferences.id}:reply-before-parent:warning`, `${parent.id}:reply-before-parent:warning`]);
+    const signedReferences = { ...byReferences, proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'references'] }] };
+    expect(codes(threadOrder([parent, signedReferences]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
+  });
+
+  // Red team 6, C-01: an unsigned message planted under the parent's Message-ID, first in path
+  // order, hid the proven parent from the forged reply.
+  it('every message under the parent Message-ID counts, not the first: a planted decoy does not hide the proven parent', () => {
+    const parentId = '<p1@example.com>';
+    const decoy = message({ messageId: parentId, fromAddress: 'x@evil.example', date: '2016-01-01T10:00:00.000Z' });
+    const parent = message({ messageId: parentId, date: '2017-03-02T10:00:00.000Z', verdict: 'verified' });
+    const forged = message({ inReplyTo: parentId, date: '2017-03-01T10:00:00.000Z' });
+    expect(codes(threadOrder([decoy, parent, forged]))).toEqual([`${forged.id}:reply-before-parent:red-flag`]);
+    // a later-dated unproven copy too: the reply carries one finding, the gravest
+    const laterDecoy = { ...decoy, id: nextId++, date: '2017-03-05T10:00:00.000Z' };
+    expect(codes(threadOrder([laterDecoy, parent, forged]))).toEqual([`${forged.id}:reply-before-parent:red-flag`, `${laterDecoy.id}:reply-before-parent:warning`]);
   });
 
   // A forger plants a message of their own, signed by their own domain, under the Message-ID a

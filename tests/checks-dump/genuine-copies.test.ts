@@ -173,6 +173,22 @@ async function buildDump(): Promise<void> {
   files['C3/gina/INBOX/memo.eml'] = await corpRotated(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c3@corp.example>', body: 'See the memo.\r\n' }));
   files['C3/gina/INBOX/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c3-reply@corp.example>', extra: ['In-Reply-To: <c3@corp.example>'], body: 'Read it.\r\n' }));
 
+  // C4 (must still be caught; red team 6, C-01). C3's forged reply, with a decoy planted under
+  // the parent's Message-ID at a path that sorts first: an unsigned message of the forger's own.
+  files['C4/0-archive/decoy.eml'] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c4@corp.example>', body: 'hi\r\n' });
+  files['C4/gina/INBOX/memo.eml'] = await corp(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c4@corp.example>', body: 'See the memo.\r\n' }));
+  files['C4/gina/INBOX/reply.eml'] = mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
+
+  // C5 (red team 6, C-04). An older verified message of the domain, its signature not covering
+  // In-Reply-To, with one added on top that names a genuine (key gone) message dated after it.
+  files['C5/ivy/INBOX/plan.eml'] = await corpRotated(mail({ from: 'Ivy <ivy@corp.example>', subject: 'Plan', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c5@corp.example>', body: 'The plan.\r\n' }));
+  files['C5/ivy/INBOX/replayed.eml'] = `In-Reply-To: <c5@corp.example>\r\n${await corp(mail({ from: 'Hal <hal@corp.example>', subject: 'Lunch', date: 'Fri, 17 Feb 2017 12:00:00 +0100', id: '<c5-old@corp.example>', body: 'Lunch?\r\n' }), 'from:to:subject:date:message-id')}`;
+
+  // E1 (red team 6, C-05). A verified message of the domain whose signature does not cover
+  // Message-ID, given the Message-ID of a genuine (key gone) message.
+  files['E1/ivy/INBOX/terms.eml'] = await corpRotated(mail({ from: 'Ivy <ivy@corp.example>', subject: 'Terms', date: 'Sat, 18 Feb 2017 10:00:00 +0100', id: '<e1@corp.example>', body: 'The terms stand.\r\n' }));
+  files['E1/bob/INBOX/terms.eml'] = await corp(mail({ from: 'Ivy <ivy@corp.example>', subject: 'Terms', date: 'Sat, 18 Feb 2017 10:00:00 +0100', id: '<e1@corp.example>', body: 'The terms are void.\r\n' }), 'from:to:subject:date');
+
   // D1. Two copies, both verified by corp.example, that say different things.
   const d1 = { from: 'Ivy <ivy@corp.example>', subject: 'Payment', date: 'Fri, 17 Feb 2017 10:00:00 +0100', id: '<d1@corp.example>' };
   files['D1/ivy/Sent/payment.eml'] = await corp(mail({ ...d1, body: 'Approved: 10,000 EUR.\r\n' }));
@@ -218,6 +234,15 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => tmp.cleanup());
+
+describe('E: a verified copy accuses only under a Message-ID its proof signs', () => {
+  it('a verified message whose signature does not cover Message-ID, given a genuine message\'s, does not make it suspicious', () => {
+    expect(row('E1/bob/INBOX/terms.eml').verdict).toBe('verified');
+    expect(row('E1/ivy/INBOX/terms.eml').verdict).toBe('unverifiable');
+    expect(dumpFindings('E1/ivy/INBOX/terms.eml')).toEqual(['divergent-copies:warning']);
+    expect(row('E1/ivy/INBOX/terms.eml').findings[0]!.text).toMatch(/does not sign the Message-ID/);
+  });
+});
 
 describe('A: a copy a mailing list changed does not make the direct copy altered', () => {
   it('a list that rewrote From and signed as itself: the direct copy is not accused, and the warning names the list copy', () => {
@@ -283,6 +308,19 @@ describe('B: copies are compared as a reader sees them', () => {
 });
 
 describe('C: a reply accuses its parent only with a Date signed by the parent\'s own domain', () => {
+  it('a decoy planted under the proven parent\'s Message-ID, first in path order, does not hide the parent from a forged reply', () => {
+    expect(row('C4/gina/INBOX/memo.eml').verdict).toBe('verified');
+    expect(row('C4/gina/INBOX/reply.eml').verdict).toBe('suspicious');
+    expect(dumpFindings('C4/gina/INBOX/reply.eml')).toEqual(['reply-before-parent:red-flag']);
+  });
+
+  it('a verified message with an unsigned In-Reply-To added does not make the genuine message it names suspicious', () => {
+    expect(row('C5/ivy/INBOX/replayed.eml').verdict).toBe('verified');
+    expect(row('C5/ivy/INBOX/plan.eml').verdict).toBe('unverifiable');
+    expect(dumpFindings('C5/ivy/INBOX/plan.eml')).toEqual(['reply-before-parent:warning']);
+    expect(row('C5/ivy/INBOX/plan.eml').findings[0]!.text).toMatch(/In-Reply-To or References header that makes it a reply to this message is not/);
+  });
+
   it("a reply written from the forger's own domain and signed there, dated before a genuine message, does not make it suspicious", () => {
     expect(row('C1/erin/INBOX/reply.eml').verdict).toBe('verified');
     const parent = row('C1/erin/INBOX/offer.eml');

@@ -149,7 +149,10 @@ function judge(copy: DumpCopy, twin: DumpCopy): Judgement | null {
   if (!aspects.length) return null;
   const list = vouchedListCopyOf(copy, twin);
   const byList = list ? aspects.filter((a) => listMakes(a, list, list === copy ? twin : copy)) : [];
-  const witnesses = witnessesAgainst(twin, copy);
+  // A proof that does not sign the Message-ID does not show that the twin is this message: any
+  // verified message of the domain, given this one's Message-ID, would pass for its proven copy
+  // and accuse a genuine message (red team 6, C-05).
+  const witnesses = witnessesAgainst(twin, copy).filter((p) => p.signedHeaders.includes('message-id'));
   const unsigned = aspects.filter((a) => !byList.includes(a) && !signs(witnesses, a));
   const evidence = aspects.filter((a) => !byList.includes(a) && !unsigned.includes(a));
   return { twin, aspects, evidence, list, byList, unsigned, witnesses };
@@ -191,6 +194,8 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
   const sharedProvider = witnessRefusedAsSharedProvider(twin, copy);
   const why = witnesses.length
     ? `which its signature (${signers(twin)}) does not sign: what that copy shows there is proven by nothing`
+    : witnessesAgainst(twin, copy).length
+      ? `but its signature (${signers(twin)}) does not sign the Message-ID, so it does not show that the two are one message: the Message-ID of any message can be put on another message the domain signed`
     : sharedProvider
       ? `but its proof (${signers(twin)}) is by ${sharedProvider}, a public mail provider, and the two copies are from different addresses: any of its users gets mail signed by it, so that proof says nothing about this copy`
       : `but its proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;

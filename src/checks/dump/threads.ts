@@ -1,5 +1,5 @@
 import { isPublicMailProvider } from './public-mail-providers.ts';
-import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -24,23 +24,42 @@ export function parentIds(reply: DumpMessage): string[] {
  * (ownsItsMessageId); else a warning on both.
  */
 export const threadOrder: DumpCheck = (messages) => {
-  const byMessageId = new Map<string, DumpMessage>();
-  for (const m of messages) if (m.messageId && !byMessageId.has(m.messageId)) byMessageId.set(m.messageId, m);
-  return messages.flatMap((reply) => replyFindings(reply, (id) => byMessageId.get(id)));
+  const byMessageId = new Map<string, DumpMessage[]>();
+  for (const m of messages) if (m.messageId) addParentCopy(byMessageId, m.messageId, m);
+  return messages.flatMap((reply) => replyFindings(reply, (id) => byMessageId.get(id) ?? []));
 };
 
 /**
- * What one message says about its thread, given the dump's first message (in path order) for
- * each Message-ID: findings for the reply, and for a parent dated after it. The dump pass calls
- * it reply by reply, looking the parents up in the database, so that no map of the whole dump is
- * held in memory.
+ * Unverified messages kept per parent Message-ID (verified ones are all kept: only they can
+ * accuse, and only the domain's key makes them). Real dumps hold a few copies of a message; the
+ * bound keeps a planted thousand from making the thread check quadratic, and cannot hide a
+ * proven parent.
  */
-export function replyFindings(reply: DumpMessage, firstWithId: (messageId: string) => DumpMessage | undefined): DumpFinding[] {
+const MAX_PARENT_COPIES = 16;
+
+/** Adds `m` to the messages under `messageId` that replies are compared with, in path order. */
+export function addParentCopy<M extends DumpMessage>(byMessageId: Map<string, M[]>, messageId: string, m: M): void {
+  const copies = byMessageId.get(messageId);
+  if (!copies) byMessageId.set(messageId, [m]);
+  else if (copies.length < MAX_PARENT_COPIES || m.verdict === 'verified') copies.push(m);
+}
+
+const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
+
+/**
+ * What one message says about its thread, given every message in the dump (in path order) with
+ * each Message-ID it answers: findings for the reply, and for each copy of a parent dated after
+ * it. Every copy counts, not the first: a forger who plants an unsigned message under the
+ * parent's Message-ID, in a path that sorts first, must not hide the proven parent from its
+ * forged reply (red team 6, C-01). The reply carries one finding per parent Message-ID, the
+ * gravest. The dump pass calls it reply by reply, looking the parents up in the database, so that
+ * no map of the whole dump is held in memory.
+ */
+export function replyFindings(reply: DumpMessage, withId: (messageId: string) => readonly DumpMessage[]): DumpFinding[] {
   const parents = parentIds(reply);
   if (!parents.length) return [];
   const findings: DumpFinding[] = [];
-  const present = parents.map(firstWithId).filter((p): p is DumpMessage => p !== undefined);
-  if (reply.inReplyTo && !firstWithId(reply.inReplyTo)) {
+  if (reply.inReplyTo && !withId(reply.inReplyTo).length) {
     findings.push({
       messageId: reply.id,
       finding: {
@@ -52,56 +71,79 @@ export function replyFindings(reply: DumpMessage, firstWithId: (messageId: strin
     });
   }
   if (!reply.date) return findings;
-  for (const parent of present) {
-    if (!parent.date) continue;
-    const lead = Date.parse(parent.date) - Date.parse(reply.date);
-    if (lead <= THREAD_TOLERANCE_MS) continue;
-    const replyProven = dateProven(reply);
-    const parentProven = dateProven(parent);
-    const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date'));
-    const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
-    const parentOwnsId = ownsItsMessageId(parent);
-    const evidence = {
-      reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
-      parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
-      leadMinutes: Math.round(lead / 60_000),
-      toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
-    };
-    const text =
-      `${reply.where} replies to ${parent.where}, which is dated ${Math.round(lead / 60_000)} minutes after it: a reply cannot come before its parent. ` +
-      (replyProven && parentProven
-        ? "Both Dates are signed by their From domains: a sender's clock was wrong."
-        : replyWitness
-          ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain; the parent's is not signed by it.`
-          : replyProven && sharedProvider
-            ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
-          : replyProven
-            ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
-            : parentProven && parentOwnsId
-              ? "The parent's Date is signed by its From domain; the reply's is not."
-              : parentProven
-                ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
-              : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
-    // who carries it, and whether it may be a red flag (never on a verified message)
-    const flagged: Array<[DumpMessage, boolean]> =
-      replyProven && parentProven ? [[reply, false], [parent, false]]
-      : replyWitness ? [[parent, true]]
-      : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
-      : [[reply, true]];
-    for (const [m, mayBeRed] of flagged) {
-      findings.push({
-        messageId: m.id,
-        finding: {
-          code: 'reply-before-parent',
-          severity: mayBeRed && m.verdict !== 'verified' ? 'red-flag' : 'warning',
-          text,
-          evidence,
-        },
-      });
+  for (const parentId of parents) {
+    let onReply: DumpFinding | null = null;
+    const onParents: DumpFinding[] = [];
+    for (const parent of withId(parentId)) {
+      if (parent.id === reply.id) continue;
+      for (const found of parentFindings(reply, parent, parentId)) {
+        if (found.messageId !== reply.id) onParents.push(found);
+        else if (!onReply || SEVERITY_RANK[found.finding.severity] > SEVERITY_RANK[onReply.finding.severity]) onReply = found;
+      }
     }
+    if (onReply) findings.push(onReply);
+    findings.push(...onParents);
   }
   return findings;
 }
+
+/** The findings for a reply and one message under the Message-ID it answers, when that message is dated after it. */
+function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): DumpFinding[] {
+  if (!parent.date || !reply.date) return [];
+  const lead = Date.parse(parent.date) - Date.parse(reply.date);
+  if (lead <= THREAD_TOLERANCE_MS) return [];
+  const replyProven = dateProven(reply);
+  const parentProven = dateProven(parent);
+  // The reply accuses only if its proof signs its Date and the header that names the parent:
+  // any verified message of the domain, with an unsigned In-Reply-To added, would otherwise
+  // "answer" a genuine message dated after it (red team 6, C-04).
+  const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date') && namesParentSigned(reply, parentId, p));
+  const threadUnsigned = !replyWitness && witnessesAgainst(reply, parent).some((p) => p.signedHeaders.includes('date'));
+  const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
+  const parentOwnsId = ownsItsMessageId(parent);
+  const evidence = {
+    reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
+    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
+    leadMinutes: Math.round(lead / 60_000),
+    toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
+  };
+  const text =
+    `${reply.where} replies to ${parent.where}, which is dated ${Math.round(lead / 60_000)} minutes after it: a reply cannot come before its parent. ` +
+    (replyProven && parentProven
+      ? "Both Dates are signed by their From domains: a sender's clock was wrong."
+      : replyWitness
+        ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain, and so is the header that names the parent; the parent's Date is not signed by it.`
+        : threadUnsigned
+          ? `The reply's Date is signed by the parent's own domain, but the In-Reply-To or References header that makes it a reply to this message is not: it may have been added to another message of the domain, so which of the two is false cannot be told.`
+        : replyProven && sharedProvider
+          ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+        : replyProven
+          ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+          : parentProven && parentOwnsId
+            ? "The parent's Date is signed by its From domain; the reply's is not."
+            : parentProven
+              ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
+            : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
+  // who carries it, and whether it may be a red flag (never on a verified message)
+  const flagged: Array<[DumpMessage, boolean]> =
+    replyProven && parentProven ? [[reply, false], [parent, false]]
+    : replyWitness ? [[parent, true]]
+    : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
+    : [[reply, true]];
+  return flagged.map(([m, mayBeRed]) => ({
+    messageId: m.id,
+    finding: {
+      code: 'reply-before-parent',
+      severity: mayBeRed && m.verdict !== 'verified' ? 'red-flag' : 'warning',
+      text,
+      evidence,
+    },
+  }));
+}
+
+/** The proof signs a header of the reply that names `parentId`: In-Reply-To, or References. */
+const namesParentSigned = (reply: DumpMessage, parentId: string, proof: DumpProof): boolean =>
+  (reply.inReplyTo === parentId && proof.signedHeaders.includes('in-reply-to')) || (reply.references.includes(parentId) && proof.signedHeaders.includes('references'));
 
 /**
  * Whether a message's Message-ID is shown to be its own: a proof by its From domain signs the
