@@ -48,6 +48,9 @@ function readInstances(fields: HeaderField[]): ArcInstance[] {
     return entry;
   };
   for (const field of fields) {
+    // a name read only after trimming odd characters (`ARC-Seal<U+00A0>:`) is no ARC header
+    // field to mailauth, which never validated it
+    if (field.looseName) continue;
     if (field.name === 'arc-seal' || field.name === 'arc-message-signature') {
       const entry = instance(field.value);
       if (!entry) continue;
@@ -93,7 +96,6 @@ export async function verifyArc(
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }
   const keyword = outcome.status.result;
-  const newest = instances[instances.length - 1];
   const invalidSyntax = (outcome.warnings ?? []).filter((warning) => INVALID_CHAIN_WARNINGS.has(warning));
   if (keyword === 'pass' && invalidSyntax.length) {
     return {
@@ -104,6 +106,16 @@ export async function verifyArc(
     };
   }
   const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
+  // A chain that passes is described by the sets mailauth validated, never by our own reading of
+  // the header fields: a decoy field that mailauth does not read as ARC, or reads otherwise,
+  // must not name the sealer (a forger's chain passed off as sealed by google.com, red team 6,
+  // B-01) nor say what it saw on arrival.
+  const validated = result === 'pass' ? validatedInstances(arcData) : null;
+  if (result === 'pass' && !validated) {
+    return { result: 'fail', reason: 'the chain passed, but the sets the validator checked could not be read', instances, sealerSawDkim: [] };
+  }
+  const described = validated ?? instances;
+  const newestDescribed = described[described.length - 1];
   const cDefault = keyword === 'pass' && (outcome.warnings ?? []).includes('ams-c-default');
   return {
     result,
@@ -114,9 +126,44 @@ export async function verifyArc(
       ]
         .filter(Boolean)
         .join('; ') || null,
-    instances,
-    sealerSawDkim: newest?.authResults ? dkimResultsIn(newest.authResults) : [],
+    instances: described,
+    sealerSawDkim: newestDescribed?.authResults ? dkimResultsIn(newestDescribed.authResults) : [],
   };
+}
+
+interface ChainEntryField {
+  parsed?: Record<string, { value?: unknown } | undefined>;
+  original?: Buffer | string;
+}
+
+/** The ARC sets mailauth validated (its parsed chain), as instances; null when they cannot be read. */
+function validatedInstances(arcData: unknown): ArcInstance[] | null {
+  const chain = (arcData as { chain?: unknown } | null)?.chain;
+  if (!Array.isArray(chain) || !chain.length) return null;
+  const tag = (field: ChainEntryField | undefined, name: string): string | null => {
+    const value = field?.parsed?.[name]?.value;
+    return typeof value === 'string' ? value : null;
+  };
+  const instances: ArcInstance[] = [];
+  for (const entry of chain as Array<Record<string, unknown>>) {
+    const seal = entry['arc-seal'] as ChainEntryField | undefined;
+    const ams = entry['arc-message-signature'] as ChainEntryField | undefined;
+    const aar = (entry['arc-authentication-results'] as ChainEntryField | undefined)?.original;
+    const i = Number(entry['i']);
+    if (!Number.isInteger(i) || !seal || !ams) return null;
+    const aarLine = aar === undefined ? null : Buffer.isBuffer(aar) ? aar.toString('latin1') : String(aar);
+    instances.push({
+      i,
+      sealDomain: tag(seal, 'd')?.toLowerCase() ?? null,
+      sealSelector: tag(seal, 's'),
+      cv: tag(seal, 'cv')?.toLowerCase() ?? null,
+      amsDomain: tag(ams, 'd')?.toLowerCase() ?? null,
+      amsSelector: tag(ams, 's'),
+      // unfolded and trimmed, as the header reader gives a value
+      authResults: aarLine === null ? null : aarLine.slice(aarLine.indexOf(':') + 1).replace(/\r?\n/g, '').trim(),
+    });
+  }
+  return instances.sort((a, b) => a.i - b.i);
 }
 
 /** The dkim= entries of an (ARC-)Authentication-Results value (RFC 8601 resinfo). */
