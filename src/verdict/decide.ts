@@ -85,8 +85,23 @@ const NOT_PROOF_OF_WHAT_IS_SHOWN: readonly string[] = ['body-content-after-l', '
  * and against a key that did not make the signature (signedByKey false: the selector's key was
  * replaced since) it could be a genuine message.
  */
-const failsAgainstKey = (sig: DkimSignatureResult): boolean =>
-  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null && sig.signedByKey !== false;
+const failsAgainstKey = (sig: DkimSignatureResult, all: readonly DkimSignatureResult[]): boolean =>
+  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null && sig.signedByKey !== false && !keyLikelyReplaced(sig, all);
+
+/**
+ * An Ed25519 signature carries no structure that tells the key that made it from another, so a
+ * failure against the key on record is evidence of tampering, unless the message itself shows
+ * that the domain replaced its keys since: another signature of the same domain, over the same
+ * message, was made with a key other than the one now on record for its selector (an RSA
+ * signature that is key-not-signer). Domains that sign with both algorithms rotate both; the
+ * genuine message checked against today's keys would otherwise be called forged (red team 6,
+ * B-03). The cost: a message altered after its Ed25519 key and its RSA key were both replaced
+ * is unverifiable, not suspicious.
+ */
+const keyLikelyReplaced = (sig: DkimSignatureResult, all: readonly DkimSignatureResult[]): boolean =>
+  sig.signedByKey == null &&
+  sig.key?.keyType === 'ed25519' &&
+  all.some((other) => other !== sig && other.signedByKey === false && other.tags.domain?.toLowerCase() === sig.tags.domain?.toLowerCase());
 
 export function decideVerdict(input: VerdictInput): VerdictDecision {
   const { signatures, arc } = input;
@@ -104,7 +119,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const failureNotes: string[] = [];
 
   for (const sig of signatures) {
-    if (failsAgainstKey(sig)) {
+    if (failsAgainstKey(sig, signatures)) {
       const explanation = explainFailure(sig, arc, proving, added, input.trustedArcSealers);
       if (explanation) {
         added.push(explanation);
@@ -158,6 +173,14 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       continue;
     }
     if (sig.outcome === 'body-modified' || sig.outcome === 'signature-mismatch') {
+      if (keyLikelyReplaced(sig, signatures)) {
+        unverifiable.push('key-likely-replaced');
+        notes.push(
+          `The Ed25519 signature by ${sig.tags.domain} does not verify with the key on record for selector ${sig.tags.selector} (${describeKey(sig)}), ` +
+            `and another signature of ${sig.tags.domain} on this message was made with a key other than the one on record for its selector: the domain has replaced its keys since, so this key may not be the one that signed.`,
+        );
+        continue;
+      }
       if (sig.signedByKey === false) {
         unverifiable.push('key-not-signer');
         notes.push(

@@ -111,6 +111,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "A signature by the From domain verifies, but not over the Content-Type, which declares something other than plain text, or a multipart subtype under which some of the parts would not be shown: the body's bytes are genuine, how a mail program shows them (as HTML, in which character set, which parts) is not proven.",
   },
+  'key-likely-replaced': {
+    verdict: 'unverifiable',
+    text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message was made with a key other than the one now on record for its selector: the domain has replaced its keys since the message was sent, so the Ed25519 key on record may not be the one that signed. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
+  },
   'key-not-signer': {
     verdict: 'unverifiable',
     text: "The signature does not verify with the key published under its selector, and that key is not the one that made it (the signature does not decode under it): the selector's key was replaced after the message was sent. The key that signed is needed to tell anything; a key archive may hold it.",

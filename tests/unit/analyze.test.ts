@@ -132,6 +132,30 @@ describe('analyzeMessage: verified', () => {
     expect(altered.verdict.verdict).toBe('unverifiable');
   });
 
+  // Red team 6 (B-03): signed with RSA and Ed25519, checked against the keys both selectors hold
+  // today. The RSA signature shows the rotation (key-not-signer); the Ed25519 one cannot, and
+  // was taken for a forgery.
+  it('an Ed25519 failure beside an RSA signature of the same domain that a replaced key did not make: unverifiable, not suspicious', async () => {
+    const otherEd = ed25519Key();
+    const both = async (message: string): Promise<string> =>
+      (await signatureFor(message, { key: ed, domain: 'example.com', selector: 'ed1', signTime: SIGN_TIME })) + (await signed(message, { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }));
+    const message = await both(plainMessage());
+    const today = tableLookup({ [NAME]: otherRsa2048.txt, 'ed1._domainkey.example.com': otherEd.txt });
+    const a = await analyze(message, today);
+    expect(a.signatures.map((s) => [s.tags.algorithm, s.outcome, s.signedByKey ?? null])).toEqual([
+      ['ed25519-sha256', 'signature-mismatch', null],
+      ['rsa-sha256', 'signature-mismatch', false],
+    ]);
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect([...a.verdict.reasons].sort()).toEqual(['key-likely-replaced', 'key-not-signer']);
+    expect(a.verdict.explanation).toMatch(/has replaced its keys since/);
+    // the Ed25519 failure alone, or beside an RSA signature its key did make, stays evidence
+    const edOnly = await analyze(await signed(plainMessage(), { key: ed, domain: 'example.com', selector: 'ed1', signTime: SIGN_TIME }), today);
+    expect(edOnly.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-signature-mismatch'] });
+    const altered = await analyze(message.replace('Quarterly', 'Quarterly revised'), tableLookup({ [NAME]: rsa2048.txt, 'ed1._domainkey.example.com': otherEd.txt }));
+    expect(altered.verdict.verdict).toBe('suspicious');
+  });
+
   it('with several candidate keys, a failure is judged against the one that made the signature', async () => {
     const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const changed = message.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)');
