@@ -2,7 +2,7 @@ import { hasCustodyToShow, type CustodySummary, type DumpSummary } from '../stor
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
-import { shownFrom } from './shown-from.ts';
+import { shownFrom, shownText } from './shown-from.ts';
 
 /**
  * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
@@ -42,7 +42,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   if (summary.suspicious.length) {
     out.push(`## Suspicious messages (${summary.suspicious.length})`, '', '| message | from | subject | reasons |', '|---|---|---|---|');
     for (const s of summary.suspicious.slice(0, 500)) {
-      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), 1000)} | ${markdownSafe(s.subject, 100)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
+      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
     out.push('');
