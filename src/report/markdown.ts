@@ -9,13 +9,23 @@ import { shownFrom, shownText } from './shown-from.ts';
  * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
  */
 const MARKDOWN_HIDDEN = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+/**
+ * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
+ * the "." of "www.". Escaping them as entities is not enough: GitHub's cmark-gfm and comrak join
+ * the text around an entity before they look for addresses, so `ceo&#64;bank&#46;example` still
+ * became a mailto link there. An empty HTML comment is not text, so the renderer reads the text
+ * on either side of it apart, and no link can span it; it renders as nothing.
+ */
+const AUTOLINK_START = /@|:(?=\S)|(?<=www)\./gi;
+const LINK_BREAK = '<!-- -->';
 
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
   const flat = text.replace(MARKDOWN_HIDDEN, ' ');
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
-  return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const escaped = cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return escaped.replace(AUTOLINK_START, (ch) => `${LINK_BREAK}${ch}`);
 }
 
 export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {

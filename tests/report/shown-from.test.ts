@@ -58,7 +58,7 @@ describe('shownFrom: the From address keeps its domain whole in every report (A-
   it('reaches every output with the domain: HTML and Markdown escape what shownFrom gives them', () => {
     const address = `${paddedLocal('\u00ad')}@evil.example`;
     expect(escapeHtml(shownFrom(`CEO <${address}>`, address, 200))).toContain(' [330 invisible characters] @evil.example&gt;');
-    expect(markdownSafe(shownFrom(`CEO <${address}>`, address, 80), Infinity)).toContain(' &#91;330 invisible characters&#93; @evil.example&#62;');
+    expect(markdownSafe(shownFrom(`CEO <${address}>`, address, 80), Infinity)).toContain(' &#91;330 invisible characters&#93; <!-- -->@evil.example&#62;');
   });
 
   it('counts padding in the name that the field writes before its address, and keeps a bare address whole', () => {
