@@ -1,4 +1,4 @@
-import { BLANK_LOOKING } from '../read/blank-characters.ts';
+import { BLANK_LOOKING, INVISIBLE } from '../read/blank-characters.ts';
 import { firstValue } from '../read/headers.ts';
 import { readUtf8 } from '../read/message-meta.ts';
 import { escapeControls } from './check-support.ts';
@@ -6,11 +6,46 @@ import { readAddressList } from './address-syntax.ts';
 import type { MessageCheck } from './types.ts';
 
 /** Something a reader takes for an address: local part, @, a dotted domain; blanks end it. */
-const ADDRESS_CHAR = String.raw`[^${BLANK_LOOKING}<>"'(),;:@[\]\\]`;
-const ADDRESS_LIKE = new RegExp(`${ADDRESS_CHAR}+@${ADDRESS_CHAR}+\\.${ADDRESS_CHAR}{2,}`, 'gu');
+const ADDRESS_CHAR_CLASS = String.raw`[^${BLANK_LOOKING}<>"'(),;:@[\]\\]`;
+const ADDRESS_LIKE = new RegExp(`${ADDRESS_CHAR_CLASS}+@${ADDRESS_CHAR_CLASS}+\\.${ADDRESS_CHAR_CLASS}{2,}`, 'gu');
 const MAX_SHOWN = 10;
 /** Far longer than any display name; the pattern is quadratic on a long run without an @. */
 const MAX_READ = 2_048;
+const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
+/** NFKC leaves the ideographic full stop (and maps the halfwidth one to it); IDNA and readers take it for "." */
+const IDEOGRAPHIC_FULL_STOP = /\u3002/g;
+const REGEXP_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
+const MAX_OWN_SOUGHT = 100;
+
+/** Invisible characters gone: a reader sees the text without them. */
+const visible = (text: string): string => text.replace(INVISIBLE_CHARACTERS, '');
+
+/**
+ * Visible text as a reader takes it: compatibility forms folded (NFKC: "﹫" and "＠" read as "@",
+ * "．" and "․" as "."), the ideographic full stop read as ".". Cut again after folding: NFKC can
+ * lengthen text many times over.
+ */
+const folded = (text: string): string => text.normalize('NFKC').replace(IDEOGRAPHIC_FULL_STOP, '.').slice(0, MAX_READ);
+
+/**
+ * The field without its own mailboxes, each where it stands whole (not inside a longer address:
+ * a name reading "x@evil.example.bank.example" beside <x@evil.example> stays). A local part can
+ * hold "﹫" too, and once folded would read as a second address that the name never spelt
+ * (from-address-disguised is the finding for that). Only mailboxes the text holds are looked for,
+ * and at most MAX_OWN_SOUGHT of them: a field can list thousands.
+ */
+function withoutOwnMailboxes(text: string, own: Iterable<string>): string {
+  const lower = text.toLowerCase();
+  let rest = text;
+  let sought = 0;
+  for (const address of own) {
+    if (!address || !lower.includes(address)) continue;
+    if (++sought > MAX_OWN_SOUGHT) break;
+    const whole = new RegExp(`(?<!${ADDRESS_CHAR_CLASS})${address.replace(REGEXP_SYNTAX, '\\$&')}(?!${ADDRESS_CHAR_CLASS})`, 'giu');
+    rest = rest.replace(whole, ' ');
+  }
+  return rest;
+}
 
 /**
  * The display name of the From field spells an address that is not one of the field's own:
@@ -26,7 +61,10 @@ export const auditDisplayNameAddress: MessageCheck = ({ headers, meta }) => {
   // the field's own mailboxes as the reader sees them (UTF-8 decoded), like meta.from
   const own = new Set(readAddressList(readUtf8(raw).text).addresses);
   if (meta.fromAddress) own.add(meta.fromAddress);
-  const others = [...new Set([...meta.from.slice(0, MAX_READ).matchAll(ADDRESS_LIKE)].map((m) => m[0].toLowerCase()))].filter((a) => !own.has(a));
+  const ownVisible = [...own].map(visible);
+  const ownAsRead = new Set(ownVisible.map(folded));
+  const name = folded(withoutOwnMailboxes(visible(meta.from).slice(0, MAX_READ), ownVisible));
+  const others = [...new Set([...name.matchAll(ADDRESS_LIKE)].map((m) => m[0].toLowerCase()))].filter((a) => !ownAsRead.has(a));
   if (!others.length) return [];
   const shown = others.slice(0, MAX_SHOWN);
   return [

@@ -1,6 +1,7 @@
 import { describeBodyTail } from './body-tail.ts';
 import { auditUnsignedContentType } from './content-type-unsigned.ts';
 import { auditDisplayNameAddress } from './display-name.ts';
+import { auditFromAddressDisguised } from './from-address-disguised.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
@@ -25,6 +26,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   describeBodyTail,
   auditVisibleHeaders,
   auditDisplayNameAddress,
+  auditFromAddressDisguised,
   auditLookalikeDomain,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditKeyTestingMode(c.signatures),

@@ -4,3 +4,34 @@
  * (so no trim and no `\s` removes them). The body of a regular-expression character class.
  */
 export const BLANK_LOOKING = String.raw`\s\u00a0\u115f\u1160\u1680\u2000-\u200a\u202f\u205f\u2800\u3000\u3164\uffa0`;
+
+/**
+ * Characters that draw nothing at all: the soft hyphen, the combining grapheme joiner, the
+ * Mongolian vowel separator, the zero-width spaces and joiners, the direction marks and controls
+ * (which draw nothing but reorder what follows), the word joiner and invisible operators, the
+ * byte-order mark, and the tag characters. Padding made of them hides text as well as blanks do,
+ * and no reader sees them in an address. The body of a regular-expression character class that
+ * needs the `u` flag (the tags are beyond U+FFFF).
+ */
+export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}`;
+
+const UNSEEN_RUN = new RegExp(`[${BLANK_LOOKING}${INVISIBLE}]{2,}`, 'gu');
+const ORDINARY_BLANK = /^[ \t]$/;
+const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
+
+/**
+ * Text with each run of blank-looking or invisible characters replaced by its count:
+ * "[300 blank characters]", "[330 invisible characters]". Padding pushes what follows it out of
+ * view wherever a report cuts text; counted, the padding stays in the evidence (never silently
+ * dropped) and what follows stays in view. A run with one unusual character at most is a space,
+ * or kept as it is when that character is invisible, so that the output's escaper still shows it.
+ */
+export function collapseUnseenRuns(text: string): string {
+  return text.replace(UNSEEN_RUN, (run) => {
+    const unusual = [...run].filter((ch) => !ORDINARY_BLANK.test(ch));
+    const invisible = unusual.filter((ch) => INVISIBLE_CHARACTER.test(ch)).length;
+    if (unusual.length < 2) return invisible ? run : ' ';
+    const kind = invisible === 0 ? 'blank' : invisible === unusual.length ? 'invisible' : 'blank or invisible';
+    return ` [${unusual.length} ${kind} characters] `;
+  });
+}

@@ -2,20 +2,30 @@ import { hasCustodyToShow, type CustodySummary, type DumpSummary } from '../stor
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
-import { shownFrom } from './shown-from.ts';
+import { shownFrom, shownText } from './shown-from.ts';
 
 /**
  * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
  * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
  */
 const MARKDOWN_HIDDEN = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+/**
+ * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
+ * the "." of "www.". Escaping them as entities is not enough: GitHub's cmark-gfm and comrak join
+ * the text around an entity before they look for addresses, so `ceo&#64;bank&#46;example` still
+ * became a mailto link there. An empty HTML comment is not text, so the renderer reads the text
+ * on either side of it apart, and no link can span it; it renders as nothing.
+ */
+const AUTOLINK_START = /@|:(?=\S)|(?<=www)\./gi;
+const LINK_BREAK = '<!-- -->';
 
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
   const flat = text.replace(MARKDOWN_HIDDEN, ' ');
   const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
-  return cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const escaped = cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return escaped.replace(AUTOLINK_START, (ch) => `${LINK_BREAK}${ch}`);
 }
 
 export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
@@ -42,7 +52,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   if (summary.suspicious.length) {
     out.push(`## Suspicious messages (${summary.suspicious.length})`, '', '| message | from | subject | reasons |', '|---|---|---|---|');
     for (const s of summary.suspicious.slice(0, 500)) {
-      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), 1000)} | ${markdownSafe(s.subject, 100)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
+      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
     out.push('');

@@ -3,6 +3,8 @@ import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { context, headersWith, message } from './support.ts';
 
 const findingFor = (from: string) => auditDisplayNameAddress(context(message(headersWith({ From: from }))))[0];
+/** The name written as an RFC 2047 encoded word, as the red team's repro writes it. */
+const encoded = (name: string): string => `=?utf-8?b?${Buffer.from(name, 'utf8').toString('base64')}?=`;
 
 describe('display-name-address', () => {
   it('a display name that spells another address is a warning naming both', () => {
@@ -27,5 +29,32 @@ describe('display-name-address', () => {
   it('the other authors of a From naming several are not display names', () => {
     expect(findingFor('Alice <alice@example.com>, Bob <bob@example.org>')).toBeUndefined();
     expect(findingFor('Alice <alice@example.com>, "carol@example.net" <bob@example.org>')?.evidence['displayedAddresses']).toEqual(['carol@example.net']);
+  });
+
+  // Red team 6, A-03: each of these reads as ceo@bank.example and got no finding.
+  it.each([
+    ['a small commercial at', 'ceo\ufe6bbank.example'],
+    ['a fullwidth at', 'ceo\uff20bank.example'],
+    ['a one dot leader', 'ceo@bank\u2024example'],
+    ['a fullwidth full stop', 'ceo@bank\uff0eexample'],
+    ['an ideographic full stop', 'ceo@bank\u3002example'],
+    ['a halfwidth ideographic full stop', 'ceo@bank\uff61example'],
+    ['a byte-order mark before the dot', 'ceo@bank\ufeff.example'],
+    ['a soft hyphen and a word joiner', 'c\u00adeo@bank\u2060.example'],
+    ['tag characters', 'ceo@bank.\u{e0041}\u{e0042}example'],
+  ])('reads a name as a reader does: %s still spells the address', (_, written) => {
+    const finding = findingFor(`${encoded(`CEO ${written}`)} <x@evil.example>`);
+    expect(finding?.evidence).toEqual({ displayedAddresses: ['ceo@bank.example'], fromAddress: 'x@evil.example' });
+    expect(finding?.text).toContain('reads as the address ceo@bank.example, but the message is from x@evil.example');
+  });
+
+  it('a name that folds to the From address is not another address; one that only begins with it is', () => {
+    expect(findingFor(`${encoded('alice\uff20example\uff0ecom')} <alice@example.com>`)).toBeUndefined();
+    expect(findingFor('"x@evil.example.bank.example" <x@evil.example>')?.evidence['displayedAddresses']).toEqual(['x@evil.example.bank.example']);
+  });
+
+  it('a "﹫" in the address itself is not a display name (from-address-disguised says so)', () => {
+    const from = `CEO <ceo\ufe6bbank.example${'\u00ad'.repeat(330)}@evil.example>`;
+    expect(auditDisplayNameAddress(context(Buffer.from(message(headersWith({ From: from })), 'utf8')))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeBodyTail } from '../../src/checks/body-tail.ts';
 import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned.ts';
 import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
+import { auditFromAddressDisguised } from '../../src/checks/from-address-disguised.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
 import { auditLookalikeDomain } from '../../src/checks/lookalike-domain.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
@@ -24,6 +25,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['unsigned boundary', auditUnsignedBoundary],
   ['unsigned content type', auditUnsignedContentType],
   ['display name address', auditDisplayNameAddress],
+  ['from address disguised', auditFromAddressDisguised],
   ['lookalike domain', auditLookalikeDomain],
 ];
 
@@ -42,6 +44,8 @@ const HOSTILE: Array<[string, () => string]> = [
   ['a 1 MB Received header', () => message(headersWith({}, [`Received: from ${'x'.repeat(MB)}; Mon, 14 Mar 2016 09:00:00 +0000`]))],
   ['a 1 MB boundary parameter', () => message(headersWith({ 'Content-Type': `multipart/mixed; boundary="${'0'.repeat(MB)}"` }))],
   ['a 1 MB Message-ID and X-Mailer', () => message(headersWith({ 'Message-ID': `<${'a'.repeat(MB)}@mail.gmail.com>` }, [`X-Mailer: ${'Apple Mail '.repeat(MB / 11)}`]))],
+  ['a From address padded with 1 MB of soft hyphens', () => message(headersWith({ From: `CEO <ceo\u00ad${'\u00ad'.repeat(MB)}@evil.example>` }))],
+  ['a From of 5,000 mailboxes, each named by its own address', () => message(headersWith({ From: Array.from({ length: 5_000 }, (_, i) => `"u${i}@x.example" <u${i}@x.example>`).join(', ') }))],
   ['ARC-Seal with garbage t=', () => message(headersWith({}, ['ARC-Seal: i=1; t=99999999999999999999; d=x', 'ARC-Seal: i=x; t=-5; d=', 'ARC-Seal: ;;;==;']))],
 ];
 
@@ -86,7 +90,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(17);
+    expect(MESSAGE_CHECKS.length).toBe(18);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);

@@ -38,6 +38,31 @@ describe('the HTML and Markdown reports', () => {
   });
 });
 
+// Red team 6, A-04: rendered as GitHub-flavoured Markdown, a Subject or name holding a bare URL, a
+// www. name or an address became a link. No GFM renderer is a dependency of the project, so the
+// text is checked for what every extended autolink needs contiguous in one text node: "www.",
+// a scheme's ":" followed by more, an "@" with an address character on each side. An HTML
+// comment splits text nodes, and no autolink spans two (checked once by hand with cmark-gfm
+// 0.29.0.gfm.6, comrak 0.48 and marked 15: no <a> in any; entities alone left ceo&#64;bank&#46;example
+// a mailto link in the first two, which join the text around an entity before they look).
+describe('the Markdown report makes no link of message text', () => {
+  const AUTOLINK_NEEDS = [/www\./i, /[a-z][a-z0-9+.-]*:[^\s<]/i, /[a-z0-9._+-]@[a-z0-9_-]/i];
+
+  it.each([
+    ['a URL', 'Your mailbox is full: re-validate at https://bank-login.evil.example/validate?u=cfo', 'https<!-- -->://bank-login.evil.example/validate?u=cfo'],
+    ['a www. name', 'IT Desk www.bank-login.evil.example <it@bank.example>', 'IT Desk www<!-- -->.bank-login.evil.example &#60;it<!-- -->@bank.example&#62;'],
+    ['an address and a mailto:', 'WWW.evil.example ceo@bank.example mailto:ceo@bank.example', 'WWW<!-- -->.evil.example ceo<!-- -->@bank.example mailto<!-- -->:ceo<!-- -->@bank.example'],
+  ])('%s', (_, text, shown) => {
+    const safe = markdownSafe(text, 1000);
+    expect(safe).toContain(shown);
+    for (const needed of AUTOLINK_NEEDS) expect(safe).not.toMatch(needed);
+  });
+
+  it('leaves a colon before a space, and every other character, as it was', () => {
+    expect(markdownSafe('Re: Fwd: minutes, dump/x.eml')).toBe('Re: Fwd: minutes, dump/x.eml');
+  });
+});
+
 describe("show's Authentication-Results line", () => {
   // Found by trying to forge the display: an s= of cursor movements redrew "Verdict: unverifiable" as "verified".
   it('escapes the d=, s= and a= a message wrote', () => {

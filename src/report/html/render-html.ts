@@ -19,7 +19,7 @@ import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.t
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { clip, escapeHtml, formatInstant, formatInt, percent } from './escape.ts';
 import { STYLES } from './styles.ts';
-import { shownFrom } from '../shown-from.ts';
+import { shownFrom, shownText } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
 
 export interface HtmlReportOptions {
@@ -492,7 +492,7 @@ function location(m: MessageListing): string {
 
 function messageRow(m: MessageListing, anchor: string | null): string {
   const date = formatInstant(m.date);
-  const subject = m.subject ? escapeHtml(clip(m.subject, 300)) : '<em class="note">(no subject)</em>';
+  const subject = m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em class="note">(no subject)</em>';
   const reason = m.reasons[0];
   return (
     `<tr data-verdict="${escapeHtml(m.verdict)}">` +
@@ -595,7 +595,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   const date = formatInstant(m.date);
   out.push(
     `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
-    `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(clip(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
+    `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
       `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${escapeHtml(clip(location(m), 200))}</span></span></summary>`,
     '<div class="content">',
     `<p class="explanation">${escapeHtml(m.explanation)}</p>`,
@@ -611,13 +611,14 @@ function messageDetail(m: MessageRecord, anchor: string): string {
 
   out.push(
     '<h4>Headers, as recorded</h4>',
+    // From and Subject come already cut, the From's domain whole and padding counted; a second cut could undo both
     `<pre class="headers">${[
       ['From', m.from === null ? null : shownFrom(m.from, m.fromAddress, 2000)],
-      ['Date', m.dateHeader],
-      ['Subject', m.subject],
-      ['Message-ID', m.messageId],
+      ['Date', m.dateHeader === null ? null : clip(m.dateHeader, 2000)],
+      ['Subject', m.subject === null ? null : shownText(m.subject, 2000)],
+      ['Message-ID', m.messageId === null ? null : clip(m.messageId, 2000)],
     ]
-      .map(([name, value]) => `${name}: ${value === null || value === undefined ? '(absent)' : escapeHtml(clip(value, 2000))}`)
+      .map(([name, value]) => `${name}: ${value === null ? '(absent)' : escapeHtml(value)}`)
       .join('\n')}</pre>`,
     '<p class="note">From and Subject are decoded from RFC 2047. To and Cc are not kept in the database: open the file for them.</p>',
   );

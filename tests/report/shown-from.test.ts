@@ -1,0 +1,91 @@
+/**
+ * Red team 6, A-01 and A-05: padding in a From address's local part cut the domain (what the
+ * signature speaks for) out of every report, and padding in a Subject cut its signed end.
+ */
+import { describe, expect, it } from 'vitest';
+import { collapseUnseenRuns } from '../../src/read/blank-characters.ts';
+import { escapeHtml } from '../../src/report/html/escape.ts';
+import { markdownSafe } from '../../src/report/markdown.ts';
+import { shownFrom, shownText } from '../../src/report/shown-from.ts';
+import { terminalSafe } from '../../src/report/terminal-safe.ts';
+
+const SMALL_AT = '\ufe6b';
+const paddedLocal = (pad: string): string => `ceo${SMALL_AT}bank.example${pad.repeat(330)}`;
+const escapeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE_INTEGER);
+
+describe('collapseUnseenRuns', () => {
+  it('counts invisible runs as it counts blank ones, by characters (tags are two UTF-16 units each)', () => {
+    expect(collapseUnseenRuns(`a${'\u00ad'.repeat(330)}b`)).toBe('a [330 invisible characters] b');
+    expect(collapseUnseenRuns(`a${'\u3164'.repeat(300)}b`)).toBe('a [300 blank characters] b');
+    expect(collapseUnseenRuns(`a${'\u{e0041}'.repeat(12)}b`)).toBe('a [12 invisible characters] b');
+    expect(collapseUnseenRuns(`a\u200b\u2060\ufeff\u034f\u180e${'\u00a0'.repeat(3)}b`)).toBe('a [8 blank or invisible characters] b');
+  });
+
+  it('leaves ordinary spacing, a lone blank and a lone invisible character (which outputs escape) as they read', () => {
+    expect(collapseUnseenRuns('Quarterly   numbers')).toBe('Quarterly numbers');
+    expect(collapseUnseenRuns('a \u00a0b')).toBe('a b');
+    expect(collapseUnseenRuns('pay \u200bpal')).toBe('pay \u200bpal');
+    expect(collapseUnseenRuns('pay\u200bpal')).toBe('pay\u200bpal');
+  });
+});
+
+describe('shownFrom: the From address keeps its domain whole in every report (A-01)', () => {
+  it.each([
+    ['soft hyphens', '\u00ad', 'invisible'],
+    ['Hangul fillers', '\u3164', 'blank'],
+  ])('a local part padded with 330 %s shows its count and "@evil.example"', (_, pad, kind) => {
+    const address = `${paddedLocal(pad)}@evil.example`;
+    const expected = `CEO <ceo${SMALL_AT}bank.example [330 ${kind} characters] @evil.example>`;
+    for (const max of [80, 200, 300, 2000]) expect(shownFrom(`CEO <${address}>`, address, max)).toBe(expected);
+    expect(shownFrom(`CEO <${address}>`, address, 300, escapeUncut)).toBe(expected);
+  });
+
+  it('cuts a long local part, with an ellipsis before the "@", and never the domain', () => {
+    const address = `${'a'.repeat(500)}@evil.example`;
+    const shown = shownFrom(`CEO <${address}>`, address, 200);
+    expect(shown).toBe(`CEO <${'a'.repeat(127)}…@evil.example>`);
+    const longDomain = `x@${'d'.repeat(600)}.example`;
+    expect(shownFrom(`CEO <${longDomain}>`, longDomain, 80).endsWith(`@${'d'.repeat(600)}.example>`)).toBe(true);
+  });
+
+  it('escapes before it cuts the local part: escapes cannot push the domain out either', () => {
+    const address = `${'\u202e'.repeat(1)}ceo${'\u0007'.repeat(200)}@evil.example`;
+    const shown = shownFrom(address, address, 100, escapeUncut);
+    expect(shown.endsWith('…@evil.example')).toBe(true);
+    expect(shown).not.toMatch(/[\u0007\u202e]/);
+  });
+
+  it('reaches every output with the domain: HTML and Markdown escape what shownFrom gives them', () => {
+    const address = `${paddedLocal('\u00ad')}@evil.example`;
+    expect(escapeHtml(shownFrom(`CEO <${address}>`, address, 200))).toContain(' [330 invisible characters] @evil.example&gt;');
+    expect(markdownSafe(shownFrom(`CEO <${address}>`, address, 80), Infinity)).toContain(' &#91;330 invisible characters&#93; <!-- -->@evil.example&#62;');
+  });
+
+  it('counts padding in the name that the field writes before its address, and keeps a bare address whole', () => {
+    const from = `CEO ceo@bank.example${'\u00a0'.repeat(300)} <x@evil.example>`;
+    expect(shownFrom(from, 'x@evil.example', 200)).toBe('CEO ceo@bank.example [300 blank characters] <x@evil.example>');
+    expect(shownFrom(`${'\u00a0'.repeat(300)}<x@evil.example>`, 'x@evil.example', 200)).toBe('[300 blank characters] <x@evil.example>');
+    expect(shownFrom(' X@Evil.Example ', 'x@evil.example', 200)).toBe('x@evil.example');
+    expect(shownFrom('<x@evil.example>', 'x@evil.example', 200)).toBe('<x@evil.example>');
+  });
+});
+
+describe('shownText: a padded Subject keeps its end in view (A-05)', () => {
+  const tail = ' only after legal review, do NOT send yet';
+
+  it.each([
+    ['Hangul fillers', '\u3164', 'blank'],
+    ['soft hyphens', '\u00ad', 'invisible'],
+  ])('counts 300 %s, and shows the text after them', (_, pad, kind) => {
+    const subject = `Transfer 2.4M approved${pad.repeat(300)}${tail}`;
+    const expected = `Transfer 2.4M approved [300 ${kind} characters] ${tail.trimStart()}`;
+    expect(shownText(subject, 300)).toBe(expected);
+    expect(shownText(subject, 300, escapeUncut)).toBe(expected);
+    expect(shownText(subject, 100)).toBe(expected);
+  });
+
+  it('says where it cuts', () => {
+    expect(shownText('x'.repeat(400), 300)).toBe(`${'x'.repeat(299)}…`);
+    expect(shownText(null, 300)).toBe('');
+  });
+});
