@@ -8,7 +8,7 @@ import { attachmentPath } from '../attachments/inventory.ts';
 import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
-import type { DerivedPaths } from './derived-paths.ts';
+import type { PathClaims } from './derived-paths.ts';
 import type { Analyzer } from './worker-pool.ts';
 
 export interface ProcessedFile {
@@ -119,7 +119,7 @@ export interface FileSink {
   append(path: string, messages: StoredMessage[]): void;
   finish(record: FileRecord): void;
   /** the paths of rows that stand for no file of the dump (forwarded messages, zip entries) */
-  paths: DerivedPaths;
+  paths: PathClaims;
 }
 
 /**
@@ -132,7 +132,7 @@ export async function processEmbedded(
   parentLabel: string,
   parent: StoredMessage,
   analyzer: Analyzer,
-  paths: DerivedPaths,
+  paths: PathClaims,
   depth: number,
 ): Promise<ProcessedFile[]> {
   const out: ProcessedFile[] = [];
@@ -163,7 +163,7 @@ export async function processEmbedded(
 }
 
 /** A file followed by the forwarded messages found in its messages: what is written together. */
-export async function withEmbedded(file: ProcessedFile, analyzer: Analyzer, paths: DerivedPaths): Promise<ProcessedFile[]> {
+export async function withEmbedded(file: ProcessedFile, analyzer: Analyzer, paths: PathClaims): Promise<ProcessedFile[]> {
   const { path } = file.record;
   const out = [file];
   for (const m of file.messages) out.push(...(await processEmbedded(path, path, m, analyzer, paths, 1)));

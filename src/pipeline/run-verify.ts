@@ -16,7 +16,7 @@ import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { changeSince, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
+import { changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -183,7 +183,10 @@ async function verifyLocked(
   const maxPendingFiles = Math.max(4, workers * (TASKS_PER_WORKER + 2));
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
-  const derivedPaths = new DerivedPaths(root);
+  const derivedPaths = new DerivedPaths(root, fileHoldingRow(db));
+  // Before the walk, whose order must not matter: a file that holds such a row may come before
+  // the file of the dump that now has the row's path, or after it.
+  writer.rereadFilesHolding(displacedDerivedRows(db, (path) => derivedPaths.wouldMove(path)));
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
@@ -255,7 +258,7 @@ async function verifyLocked(
         writer.appendMessages(runId, path, messages);
         counts.messages += messages.length;
       },
-      paths: derivedPaths,
+      paths: derivedPaths.forFile(file.relPath),
       finish: (record) => {
         const change = changeTo(record);
         writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
@@ -320,12 +323,12 @@ async function verifyLocked(
       status = 'interrupted';
     } else {
       // Only a complete walk knows which files are gone.
-      counts.removed = writer.removeMissing(runId, seen);
+      writer.removeMissing(runId, seen);
       // Messages compared with each other, and documents with attachments: only once all are
       // stored. They are recomputed whole from what is stored, so a run that stored nothing
       // after one that completed them would find the same again (1.7 s of a 3.8 s re-run over
       // 70,000 unchanged messages): their findings and verdicts are kept as they are.
-      if (writer.writes === 0 && counts.removed === 0 && lastRun?.status === 'completed') {
+      if (writer.writes === 0 && writer.removed === 0 && lastRun?.status === 'completed') {
         dumpPasses = 'kept';
       } else {
         runDumpPass(db);
@@ -341,6 +344,8 @@ async function verifyLocked(
     try {
       writer.flush();
     } finally {
+      // (a file found gone when a row took its path is recorded even by a run that stops early)
+      counts.removed = writer.removed;
       writer.finishRun(runId, status, { ...counts, dumpPasses });
     }
   }

@@ -76,6 +76,14 @@ export class StoreWriter {
           analysis_context = excluded.analysis_context
         RETURNING id`),
       deleteChildren: db.prepare('DELETE FROM source_files WHERE parent_file_id = ?'),
+      rowAtPath: db.prepare('SELECT id, parent_file_id AS parentId, size, mtime_ms AS mtimeMs, sha256 FROM source_files WHERE path = ?'),
+      deleteFile: db.prepare('DELETE FROM source_files WHERE id = ?'),
+      // The file of the dump that holds a row (a forwarded message's, an archive entry's), through
+      // every row between: its analysis is forgotten, so that the next look at it reads it again.
+      forgetRootAnalysis: db.prepare(`WITH RECURSIVE up(id, parent) AS (
+          SELECT id, parent_file_id FROM source_files WHERE id = ?
+          UNION ALL SELECT f.id, f.parent_file_id FROM source_files f JOIN up ON f.id = up.parent)
+        UPDATE source_files SET analyzed_at = NULL WHERE id IN (SELECT id FROM up WHERE parent IS NULL)`),
       setParent: db.prepare('UPDATE source_files SET parent_file_id = (SELECT id FROM source_files WHERE path = ?) WHERE id = ?'),
       parentMessage: db.prepare('SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.path = ? AND m.idx = ?'),
       setParentMessage: db.prepare('UPDATE messages SET parent_message_id = ? WHERE file_id = ?'),
@@ -123,10 +131,28 @@ export class StoreWriter {
     this.statements.finishRun.run(new Date().toISOString(), status, json(counts), runId);
   }
 
+  /**
+   * Has the files holding these rows (found inside them) read again by the next look at them: in
+   * this run's walk, or, if this run stops first, the next run's. Forgotten in one transaction
+   * before the walk, so that no row is ever deleted while its file still counts as analysed.
+   */
+  rereadFilesHolding(rowIds: readonly number[]): void {
+    if (rowIds.length === 0) return;
+    this.db.transaction(() => {
+      for (const id of rowIds) this.statements.forgetRootAnalysis.run(id);
+    })();
+  }
+
   /** Files and messages written since the open batch began; null when no batch is open. */
   private batch: { files: number; messages: number } | null = null;
 
   #writes = 0;
+  #removed = 0;
+
+  /** Files of the dump recorded as removed through this writer (their rows gone with them). */
+  get removed(): number {
+    return this.#removed;
+  }
 
   /** Writes of files and messages made through this writer (a run that made none changed no verdict's input). */
   get writes(): number {
@@ -235,7 +261,7 @@ export class StoreWriter {
   }
 
   /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */
-  removeMissing(runId: number, seen: ReadonlySet<string>): number {
+  removeMissing(runId: number, seen: ReadonlySet<string>): void {
     // Streamed, only the missing kept: every file's row at once was 15 MB at 70,000 files. Files
     // found inside other files leave with their parent (ON DELETE CASCADE).
     const gone: Array<{ id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null }> = [];
@@ -247,7 +273,7 @@ export class StoreWriter {
         this.db.prepare('DELETE FROM source_files WHERE id = ?').run(f.id);
       }
     })();
-    return gone.length;
+    this.#removed += gone.length;
   }
 
   /**
@@ -262,6 +288,7 @@ export class StoreWriter {
   }
 
   private replaceFile(runId: number, file: FileRecord, messages: StoredMessage[]): void {
+    this.clearPathOfOthers(runId, file);
     const { id: fileId } = this.statements.upsertFile.get({
       ...file,
       analysisContext: file.analysisContext ?? null,
@@ -280,6 +307,35 @@ export class StoreWriter {
         if (parent) this.statements.setParentMessage.run(parent.id, fileId);
       }
     }
+  }
+
+  /**
+   * A path held by another row is freed before the upsert, which would otherwise take that row
+   * over, keeping its id and parent: a file of the dump and a row found inside a file
+   * (`a.eml#attachment-1`) share one space of paths (`#` and `!` are legal in names).
+   * - A file of the dump where such a row is: the row steps aside, and the file holding it is read
+   *   again, which puts the row where a fresh run would (`…#derived-2`). Normally done before the
+   *   walk (`rereadFilesHolding`); this is for a file that appeared during the run.
+   * - Such a row where a file of the dump was recorded: the row's path was given because no file
+   *   of the dump has it now (`DerivedPaths.claim`), so the file is gone, and recorded so, here,
+   *   since the walk's removal of missing files only looks at files' own rows.
+   * - Such a row where another was: the rows the file being written held were deleted with its
+   *   own, and a path a row of another file of the dump holds is not given, so that file is gone,
+   *   and its rows go with it.
+   */
+  private clearPathOfOthers(runId: number, file: FileRecord): void {
+    const held = this.statements.rowAtPath.get(file.path) as
+      | { id: number; parentId: number | null; size: number | null; mtimeMs: number | null; sha256: string | null }
+      | undefined;
+    if (!held) return;
+    if (held.parentId === null) {
+      if (!file.parent) return; // the same file written again
+      this.recordChange(runId, { path: file.path, change: 'removed', old: { size: held.size, mtimeMs: held.mtimeMs, sha256: held.sha256 }, new: null });
+      this.#removed++;
+    } else if (!file.parent) {
+      this.statements.forgetRootAnalysis.run(held.id);
+    }
+    this.statements.deleteFile.run(held.id);
   }
 
   private insertMessage(runId: number, fileId: number, message: StoredMessage): void {

@@ -258,6 +258,42 @@ describe('StoreWriter', () => {
     }
   });
 
+  it('a file of the dump and a row found inside a file never take over each other\'s row, whoever is written second', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const run1 = writer.beginRun(RUN);
+    const forwarded = fileRecord('fwd.eml#attachment-1', { kind: 'embedded', size: 706, parent: { path: 'fwd.eml', messageIndex: 0 } });
+    writer.queueFiles(run1, [{ record: fileRecord('fwd.eml'), messages: [stored(0, unsigned)] }, { record: forwarded, messages: [stored(0, verified)] }]);
+    writer.flush();
+    const row = (path: string): unknown =>
+      db.prepare('SELECT f.kind, p.path AS parent, f.message_count, f.run_id FROM source_files f LEFT JOIN source_files p ON p.id = f.parent_file_id WHERE f.path = ?').get(path);
+    const analyzedAt = (path: string): unknown => db.prepare('SELECT analyzed_at FROM source_files WHERE path = ?').pluck().get(path);
+    expect(analyzedAt('fwd.eml')).not.toBeNull();
+
+    // A file of the dump that appears at the row's path (during a run, after the walk's check): the
+    // row steps aside, and the file holding it is to be read again, which gives the row a new path.
+    const run2 = writer.beginRun(RUN);
+    writer.saveFile(run2, fileRecord('fwd.eml#attachment-1', { size: 142 }), [stored(0, unsigned)]);
+    expect(row('fwd.eml#attachment-1')).toEqual({ kind: 'eml', parent: null, message_count: 1, run_id: run2 });
+    expect(analyzedAt('fwd.eml')).toBeNull();
+    expect(count(db, 'file_changes')).toBe(0);
+
+    // A row given the path of a file recorded before (given it because that file is gone): the
+    // file is recorded as removed, and the row is the parent's own, not the file's changed.
+    const run3 = writer.beginRun(RUN);
+    writer.saveFile(run3, fileRecord('fwd.eml'), [stored(0, unsigned)]);
+    writer.saveFile(run3, forwarded, [stored(0, verified)]);
+    expect(row('fwd.eml#attachment-1')).toEqual({ kind: 'embedded', parent: 'fwd.eml', message_count: 1, run_id: run3 });
+    expect(db.prepare('SELECT run_id, path, change, old_size, new_size FROM file_changes').all()).toEqual([
+      { run_id: run3, path: 'fwd.eml#attachment-1', change: 'removed', old_size: 142, new_size: null },
+    ]);
+    expect(writer.removed).toBe(1);
+    // and a file that goes takes the rows found inside it along, recorded once, as the file's removal
+    writer.removeMissing(run3, new Set());
+    expect(count(db, 'source_files')).toBe(0);
+    expect(writer.removed).toBe(2);
+  });
+
   it('commits a batch at 2,000 messages, whatever the number of files', () => {
     const db = track(openStore(dbPath()));
     const writer = new StoreWriter(db);
