@@ -65,7 +65,7 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
     findings.push({
       code: 'date-unparseable',
       severity: 'warning',
-      text: `The Date header "${escapeControls(dateValue!, 80)}" is not a date a mail program would write, so the time the message claims cannot be compared with anything.`,
+      text: `The Date header "${escapeControls(dateValue!, 80)}" is not a date a mail program would write (a day, a time and a time zone leakcheck can read), so the time the message claims cannot be compared with anything.`,
       evidence: { date: dateValue },
     });
   }

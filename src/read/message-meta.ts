@@ -59,35 +59,89 @@ export function extractAddress(fromValue: string): string | null {
 }
 
 /**
- * Parses an RFC 5322 date (and the obsolete forms real mail uses). Returns null rather than a
- * guess: an unparseable Date is itself a finding.
+ * Parses an RFC 5322 date (and the obsolete forms real mail uses) into an instant. Returns null
+ * rather than a guess: an unparseable Date is itself a finding (`date-unparseable`).
+ *
+ * The instant is built with Date.UTC from the zone read here, never with Date.parse: for zone
+ * text it does not know (`PM`, `0100`, a stray `.`), Date.parse falls back to the host's local
+ * zone, and the same dump then gave other verdicts on a machine in Tokyo (red team 6, C-02).
+ *
+ * A date whose zone is missing or cannot be read is null, not a time in some assumed zone. Such
+ * a time is only known to within the 26 hours the world's zones span, and reading it as +0000
+ * would put a reply 5 hours before its parent for a New York sender: the thread check compares
+ * Dates to 15 minutes, so a guessed zone could make a genuine message suspicious (or hide a
+ * back-dated one). RFC 5322 makes the zone mandatory, so no mail program that follows it writes
+ * such a Date. The military letters are the exception the RFC itself rules on (section 4.3:
+ * they carry no reliable offset, read them as -0000), so they read as +0000, as before.
  */
 export function parseMailDate(value: string | null): Date | null {
   if (!value || value.length > 1024) return null; // no real Date is that long
-  const cleaned = value
-    .replace(/\([^)]*\)/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    // obsolete single-letter military zones carry no reliable offset (RFC 5322 section 4.3)
-    .replace(/\s[A-IK-Za-ik-z]$/, ' +0000');
-  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})\s+(\d{1,2}:\d{2}(?::\d{2})?)\s*(.*)$/.exec(cleaned);
+  // A comment left open runs to the end of the value: it says nothing about the time either.
+  const uncommented = value.includes('(') ? value.replace(COMMENT, ' ') : value;
+  const m = MAIL_DATE.exec(uncommented.replace(WHITESPACE_RUN, ' ').trim());
   if (!m) return null;
-  const [, day, month, rawYear, time, zone] = m as unknown as [string, string, string, string, string, string];
+  const [, day, month, rawYear, rawHour, rawMinute, rawSecond, meridiem, zoneText] = m as unknown as [
+    string, string, string, string, string, string, string | undefined, string | undefined, string,
+  ];
   const monthIndex = MONTHS.indexOf(month.toLowerCase());
   if (monthIndex < 0) return null;
+  const zoneMinutes = zoneOffset(zoneText);
+  if (zoneMinutes === null) return null;
+  let hour = Number(rawHour);
+  const minute = Number(rawMinute);
+  const second = rawSecond === undefined ? 0 : Number(rawSecond);
+  if (meridiem !== undefined) {
+    // a 12-hour clock, as some localized mailers write it: 12 AM is midnight, 12 PM noon
+    const pm = meridiem.toLowerCase() === 'pm';
+    if (hour > 12 || (hour === 0 && pm)) return null;
+    hour = (hour % 12) + (pm ? 12 : 0);
+  }
+  if (hour > 23 || minute > 59 || second > 60) return null;
   // RFC 5322 section 4.3: two-digit years below 50 are 20xx, other two- and three-digit years 19xx.
+  // A four-digit year below 100 (`0019`) follows the two-digit rule, as Date.parse read it before.
   let year = Number(rawYear);
-  if (rawYear.length === 2) year += year < 50 ? 2000 : 1900;
-  else if (rawYear.length === 3) year += 1900;
-  const parsed = Date.parse(`${day} ${month} ${year} ${time} ${zone || '+0000'}`);
-  if (Number.isNaN(parsed)) return null;
-  // Date.parse rolls 31 Feb over into March; an impossible date is not a date.
-  const check = new Date(Date.UTC(year, monthIndex, Number(day)));
+  if (rawYear.length === 3) year += 1900;
+  else if (year < 100) year += year < 50 ? 2000 : 1900;
+  // 60 is a leap second (RFC 5322 section 3.3), read as the second before it: POSIX time has no 60th.
+  const wallClock = Date.UTC(year, monthIndex, Number(day), hour, minute, Math.min(second, 59));
+  const check = new Date(wallClock);
+  // Date.UTC rolls 31 Feb over into March; an impossible date is not a date.
   if (check.getUTCDate() !== Number(day) || check.getUTCMonth() !== monthIndex) return null;
-  return new Date(parsed);
+  return new Date(wallClock - zoneMinutes * 60_000);
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+const COMMENT = /\([^)]*(?:\)|$)/g;
+const WHITESPACE_RUN = /\s+/g;
+// day month year hour:minute[:second[.fraction]] [AM|PM] zone; the day of the week is skipped
+const MAIL_DATE = /(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)? ?(?:([AaPp][Mm])(?![A-Za-z]) ?)?(.*)$/;
+
+/**
+ * The zones a Date may name, all of them unambiguous: a single military letter (except J, which
+ * names no zone); a numeric offset, `+0100`, `+01:00` or `+1`, alone or after UT, UTC or GMT
+ * (`GMT+0100`); or a name. A name after a numeric offset (`-0700 PDT`, `+0800 CST`) is read as
+ * the label mailers meant it to be: the offset is the zone RFC 5322 defines, and CST also names
+ * China's +0800. A three-digit offset (`+100`) is not read: 1:00 and 10:00 are both possible.
+ */
+const ZONE =
+  /^(?:([A-IK-Z])|(?:(?:UTC?|GMT) ?)?([+-])(?:(\d{2})(\d{2})|(\d{1,2})(?::(\d{2}))?)(?: (?:UTC?|GMT|Z|[ECMP][SD]T))?|(UTC?|GMT|Z|[ECMP][SD]T))$/i;
+
+const NAMED_ZONES: Readonly<Record<string, number>> = {
+  ut: 0, utc: 0, gmt: 0, z: 0,
+  est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420,
+};
+
+/** Minutes east of UTC that `text` (what follows the time) names, or null when it names no zone. */
+function zoneOffset(text: string): number | null {
+  const m = ZONE.exec(text);
+  if (!m) return null;
+  const [, military, sign, hh, mm, shortHours, shortMinutes, name] = m;
+  if (military !== undefined) return 0;
+  if (name !== undefined) return NAMED_ZONES[name.toLowerCase()]!;
+  const minutes = Number(hh ?? shortHours) * 60 + Number(mm ?? shortMinutes ?? 0);
+  return sign === '-' ? -minutes : minutes;
+}
 
 export function readMessageMeta(headers: ParsedHeaders): MessageMeta {
   const rawFrom = firstValue(headers, 'from');

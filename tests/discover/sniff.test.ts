@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sniffContainer } from '../../src/discover/sniff.ts';
+import { buildZip } from '../attachments/zip-writer.ts';
 
 const MESSAGE = 'Return-Path: <alice@example.org>\nFrom: Alice <alice@example.org>\nTo: bob@example.com\nSubject: hi\n\nbody\n';
 
@@ -64,6 +65,18 @@ describe('sniffContainer: messages', () => {
     });
   });
 
+  // Red team 6, C-06: an unsigned field on top whose name starts with a file signature took an
+  // altered copy out of the verdicts as a PDF, GIF, bzip2 file, plist or PST.
+  it('reads a header block as mail whatever file signature its first field name starts with', () => {
+    for (const name of ['%PDF-1.7', '%PDF', 'GIF89a', 'GIF87a', 'BZh', 'BZh91AY&SY', 'bplist00', '!BDN']) {
+      expect(sniff(`${name}: 1\n${MESSAGE}`, 'x.eml'), name).toEqual({ kind: 'eml' });
+      expect(sniff(`${name}: 1\r\n${MESSAGE.replaceAll('\n', '\r\n')}`, 'Maildir/cur/1.host:2,S'), name).toEqual({ kind: 'maildir' });
+    }
+    // a header block too long for the head, recognised by its shape alone
+    const fields = Array.from({ length: 2000 }, (_, i) => `X-Field-${i}: ${'v'.repeat(20)}`).join('\n');
+    expect(sniff(`%PDF-1.7: 1\n${fields}`.slice(0, 16 * 1024))).toEqual({ kind: 'eml' });
+  });
+
   it('recognises an emlx by its byte-count line, padded or not', () => {
     expect(sniff(`1234\n${MESSAGE}`, 'Messages/1.emlx')).toEqual({ kind: 'emlx' });
     expect(sniff(`   97  \n${MESSAGE}`, 'Messages/2.partial.emlx')).toEqual({ kind: 'emlx' });
@@ -87,6 +100,35 @@ describe('sniffContainer: everything else', () => {
     const ole2 = sniff(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]), 'mail.msg');
     expect(ole2).toMatchObject({ kind: 'skip', reason: 'not-email' });
     expect(ole2.kind === 'skip' && ole2.detail).toMatch(/OLE2.*Outlook \.msg/);
+  });
+
+  // The signatures that are text could start a field name (see the C-06 test above); real files
+  // must still be named, even when what follows the signature contains a colon or mail's fields.
+  it('still names real files whose signature is text, mail-like bytes after it included', () => {
+    const cases: Array<[Buffer, string]> = [
+      [Buffer.from('%PDF-1.7\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj\r\n<< /Type /Catalog /Pages 2 0 R >>\r\nendobj\r\n', 'latin1'), 'PDF document'],
+      [Buffer.from('%PDF-1.4\nFrom: a@b\nMessage-ID: <1@b>\n\n', 'latin1'), 'PDF document'],
+      // a GIF 58 pixels wide: its width's low byte is a colon
+      [Buffer.from('GIF89a:\x00\x10\x00\xf7\x00\x00\n\x00\x00\n', 'latin1'), 'GIF image'],
+      [Buffer.from('GIF87a\x01\x00\x01\x00\x80\x00\x00', 'latin1'), 'GIF image'],
+      [Buffer.from('BZh91AY&SY:\x8e\x0f\x9d\x00\x00\x01\x81\x80\n', 'latin1'), 'bzip2-compressed file (decompress it first)'],
+      [Buffer.from('bplist00\xd1\x01\x02Received:\x00\x08\x0b', 'latin1'), 'binary property list'],
+      [Buffer.from('!BDN\x8c\x2a\x0e\x01SM\x17\x00\x01\x01', 'latin1'), 'Outlook PST/OST mailbox (not supported)'],
+    ];
+    for (const [head, detail] of cases) {
+      expect(sniff(head, 'x.eml'), detail).toEqual({ kind: 'skip', reason: 'not-email', detail });
+    }
+  });
+
+  // Zips are opened and their entries verified, so neither may pass for the other. A zip's
+  // signature starts with a byte no field name holds: a stored message right after the local
+  // header does not make the archive mail, and a message behind those four bytes is not mail to
+  // any reader (its first line is no field), as with any other first line that is none.
+  it('keeps a zip a zip, a stored message at its start included, and reads no mail behind a zip signature', () => {
+    const zip = buildZip([{ name: 'm.eml', data: Buffer.from(MESSAGE), method: 0 }]);
+    expect(zip.toString('latin1')).toContain(MESSAGE);
+    expect(sniff(zip, 'export.zip')).toEqual({ kind: 'skip', reason: 'not-email', detail: 'ZIP archive (or an OOXML office document)' });
+    expect(sniff(`PK\x03\x04: 1\n${MESSAGE}`, 'x.eml')).toEqual({ kind: 'skip', reason: 'not-email', detail: 'ZIP archive (or an OOXML office document)' });
   });
 
   it('reports an empty head as empty', () => {

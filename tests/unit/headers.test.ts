@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { fieldsNamed, findHeaderEnd, firstValue, parseHeaders } from '../../src/read/headers.ts';
 import { hasBareLf, toCrlf } from '../../src/read/line-endings.ts';
 import { extractAddress, parseMailDate, readMessageMeta } from '../../src/read/message-meta.ts';
+import { ROOT } from '../helpers/cli.ts';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
 const meta = (headers: string | Buffer) => readMessageMeta(parseHeaders(typeof headers === 'string' ? buf(headers) : headers));
@@ -211,6 +213,79 @@ describe('parseMailDate', () => {
       expect(parseMailDate(value), value).toBeNull();
     }
     expect(parseMailDate(null)).toBeNull();
+  });
+
+  // Red team 6, C-02: zone text Date.parse does not know was read in the host's time zone, and a
+  // genuine reply "12:30:00 PM" became suspicious in Tokyo only.
+  it('gives the same instants whatever the time zone of the machine it runs on', () => {
+    const values = [
+      'Thu, 10 Jan 2019 12:30:00 PM', 'Thu, 10 Jan 2019 12:30:00 AM', 'Thu, 10 Jan 2019 12:30:00 0100',
+      'Thu, 10 Jan 2019 12:30:00 .', 'Thu, 10 Jan 2019 12:30:00 ,', 'Thu, 10 Jan 2019 12:30:00 @',
+      'Thu, 10 Jan 2019 12:30:00 /', 'Thu, 10 Jan 2019 12:30:00 Jan', 'Thu, 10 Jan 2019 12:30:00 2020',
+      'Thu, 10 Jan 2019 12:30:00 (x', 'Thu, 10 Jan 2019 12:30:00', 'Thu, 10 Jan 2019 12:30:00 +0100',
+      'Thu, 10 Jan 2019 12:30:00 GMT+0100', 'Thu, 10 Jan 2019 12:30:00 PDT', 'Thu, 10 Jan 2019 02:30:00 PM -0500',
+    ];
+    const stamps = ['by mx.example.com; Thu, 10 Jan 2019 12:30:00 PM', 'by mx.example.com; Thu, 10 Jan 2019 12:30:00 -0800'];
+    const script = `
+      import { parseMailDate } from ${JSON.stringify(`${ROOT}/src/read/message-meta.ts`)};
+      import { receivedTime } from ${JSON.stringify(`${ROOT}/src/checks/check-support.ts`)};
+      const show = (d) => d?.toISOString() ?? null;
+      console.log(JSON.stringify([...${JSON.stringify(values)}.map((v) => show(parseMailDate(v))), ...${JSON.stringify(stamps)}.map((v) => show(receivedTime(v)))]));`;
+    const readIn = (tz: string): unknown => {
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TZ: tz } });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stdout);
+    };
+    const expected = [
+      null, null, null, null, null, null, null, null, null, null, null,
+      '2019-01-10T11:30:00.000Z', '2019-01-10T11:30:00.000Z', '2019-01-10T19:30:00.000Z', '2019-01-10T19:30:00.000Z',
+      null, '2019-01-10T20:30:00.000Z',
+    ];
+    const inUtc = readIn('UTC');
+    for (const tz of ['Asia/Tokyo', 'America/Los_Angeles', 'Pacific/Chatham']) expect(readIn(tz), tz).toEqual(inUtc);
+    expect(inUtc).toEqual(expected);
+  });
+
+  it('reads a date without a time zone, or with one it cannot read, as no date: its instant is unknown to 26 hours', () => {
+    for (const value of [
+      'Mon, 14 Mar 2016 09:26:50', 'Mon, 14 Mar 2016 09:26:50 PM', 'Mon, 14 Mar 2016 09:26:50 0100',
+      'Mon, 14 Mar 2016 09:26:50 +100', 'Mon, 14 Mar 2016 09:26:50 CET', 'Mon, 14 Mar 2016 09:26:50 +0000 foo',
+      'Mon, 14 Mar 2016 09:26:50 J', 'Mon, 14 Mar 2016 09:26:50 (UTC', 'Mon, 14 Mar 2016 09:26:50 EST+0100',
+    ]) {
+      expect(parseMailDate(value), value).toBeNull();
+    }
+  });
+
+  it('keeps the meaning of the unambiguous zones beyond RFC 5322 that real mail writes', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 GMT+0100')).toBe('2016-03-14T08:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 UTC-05:30')).toBe('2016-03-14T14:56:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 +01:00')).toBe('2016-03-14T08:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 GMT-5')).toBe('2016-03-14T14:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 utc')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 Z')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50+0200')).toBe('2016-03-14T07:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50.123 +0000')).toBe('2016-03-14T09:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 +0000 (UTC')).toBe('2016-03-14T09:26:50.000Z');
+  });
+
+  it('reads a zone name after the numeric offset as its label: the offset counts (CST is also China\'s)', () => {
+    expect(iso('Mon, 14 Mar 2016 09:26:50 -0700 PDT')).toBe('2016-03-14T16:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 +0800 CST')).toBe('2016-03-14T01:26:50.000Z');
+    expect(iso('Mon, 14 Mar 2016 09:26:50 +0100 GMT')).toBe('2016-03-14T08:26:50.000Z');
+  });
+
+  it('reads AM and PM as a 12-hour clock when a zone follows', () => {
+    expect(iso('Tue, 5 Mar 2013 3:45:12 PM +0100')).toBe('2013-03-05T14:45:12.000Z');
+    expect(iso('Tue, 5 Mar 2013 12:05:00 AM +0000')).toBe('2013-03-05T00:05:00.000Z');
+    expect(iso('Tue, 5 Mar 2013 12:05:00 pm GMT')).toBe('2013-03-05T12:05:00.000Z');
+    expect(parseMailDate('Tue, 5 Mar 2013 13:05:00 PM +0000')).toBeNull();
+  });
+
+  it('reads a leap second as the second before it, and refuses times that are none', () => {
+    expect(iso('Sat, 31 Dec 2016 23:59:60 +0000')).toBe('2016-12-31T23:59:59.000Z');
+    for (const value of ['Mon, 14 Mar 2016 24:00:00 +0000', 'Mon, 14 Mar 2016 09:60:00 +0000', 'Mon, 14 Mar 2016 09:26:61 +0000']) {
+      expect(parseMailDate(value), value).toBeNull();
+    }
   });
 });
 
