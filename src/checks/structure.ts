@@ -1,3 +1,4 @@
+import { readUtf8 } from '../read/message-meta.ts';
 import { readAddressList } from './address-syntax.ts';
 import { MAX_VALUE_CHARS, escapeControls } from './check-support.ts';
 import type { Finding, MessageCheck } from './types.ts';
@@ -115,7 +116,8 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
       const value = field.value;
       if (value.length > MAX_VALUE_CHARS) continue; // cannot judge a cut list fairly
       if (value.trim() === '' && name !== 'from' && name !== 'sender') continue; // empty To/Cc: common, harmless
-      const reading = value.trim() === '' ? null : readAddressList(value);
+      // read as a mail program reads it: UTF-8 (RFC 6532) as such, or a "voilà" is bytes, one of them 0xA0, which reads as a blank
+      const reading = value.trim() === '' ? null : readAddressList(readUtf8(value).text);
       let problem = reading ? reading.problem : 'the field is empty';
       if (reading && !problem && (name === 'sender' || name === 'from')) {
         const count = reading.addresses.length;

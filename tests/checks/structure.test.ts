@@ -71,6 +71,13 @@ describe('malformed-address', () => {
     expect(String(finding?.evidence['problem'])).toMatch(problem);
   });
 
+  // Red team 6: read as latin1, the UTF-8 of "à" (C3 A0) ends in a no-break space, which split
+  // the local part, and a genuine RFC 6532 address got a warning with mojibake in it.
+  it('a UTF-8 address (RFC 6532) is read as UTF-8', () => {
+    const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+    expect(only(run(headersWith({ From: utf8('Jean Làmbert <jean.làmbert@exemple.example>'), To: utf8('Voilà Dupré <voilàdupré@exemple.example>') })), 'malformed-address')).toEqual([]);
+  });
+
   it('From with two mailboxes needs a Sender', () => {
     const two = 'Alice <alice@example.com>, Mallory <mallory@example.net>';
     expect(only(run(headersWith({ From: two })), 'malformed-address')[0]?.evidence['problem']).toMatch(/only with a Sender/);
