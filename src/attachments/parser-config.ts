@@ -99,6 +99,8 @@ export interface MimeLibraries {
   libmime: MailparserLibmime;
   /** he's decode(), with which mailparser reads HTML entities */
   decodeHtmlEntities: (html: string) => string;
+  /** whether libmime can decode text in `charset` (else it reads the bytes as UTF-8 instead, silently) */
+  canDecodeCharset: (charset: string) => boolean;
 }
 
 let libraries: MimeLibraries | null = null;
@@ -125,9 +127,25 @@ export function loadMimeLibraries(): MimeLibraries {
       decodeQuotedPrintable: libqp.decode,
       libmime: fromMailparser('libmime') as MailparserLibmime,
       decodeHtmlEntities: (fromMailparser('he') as { decode: (html: string) => string }).decode,
+      canDecodeCharset: charsetTest(fromMailparser.resolve('libmime')),
     };
   }
   return libraries;
+}
+
+/**
+ * libmime's own test of a charset, from its charset.js: ASCII and UTF-8 names, the Japanese
+ * encodings it hands to encoding-japanese, and whatever its iconv-lite knows, after its own
+ * alias table (normalizeCharset).
+ */
+function charsetTest(libmimePath: string): (charset: string) => boolean {
+  const fromLibmime = createRequire(libmimePath);
+  const iconv = fromLibmime('iconv-lite') as { encodingExists: (name: string) => boolean };
+  const libmime = fromLibmime(libmimePath) as { normalizeCharset: (name: string) => string };
+  return (charset) => {
+    const name = libmime.normalizeCharset(charset || 'UTF-8');
+    return /^(us-)?ascii|utf-8|7bit$/i.test(name) || /^jis|^iso-?2022-?jp|^EUCJP/i.test(name) || iconv.encodingExists(name);
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { auditUnsignedContentType } from './content-type-unsigned.ts';
 import { auditDisplayNameAddress } from './display-name.ts';
 import { auditFromAddressDisguised } from './from-address-disguised.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
+import { auditHeaderCharset } from './header-charset.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
 import { auditLenientAcceptance } from './lenient-acceptance.ts';
@@ -27,6 +28,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditVisibleHeaders,
   auditDisplayNameAddress,
   auditFromAddressDisguised,
+  auditHeaderCharset,
   auditLookalikeDomain,
   (c) => auditKeyLifetime(c.signatures, c.judgedAt),
   (c) => auditKeyTestingMode(c.signatures),

@@ -177,14 +177,37 @@ function partText(message: Buffer, part: ChildPart): string {
   }
 }
 
-const NOT_SHOWN_HTML = /<(script|style|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>|<!--[\s\S]*?-->/gi;
+const NOT_SHOWN_OPENER = /<(script|style|head|title)\b|<!--/gi;
 const TAG = /<[^>]*>/g;
+
+/**
+ * The HTML without what a mail program does not show: comments, and the content of script,
+ * style, head and title elements (an unclosed one runs to the end). One pass: each opener's end
+ * is found with indexOf from there on, never by a pattern that a thousand unclosed openers
+ * would make quadratic.
+ */
+function withoutUnshown(html: string): string {
+  const lower = html.toLowerCase();
+  let out = '';
+  let from = 0;
+  NOT_SHOWN_OPENER.lastIndex = 0;
+  for (let m = NOT_SHOWN_OPENER.exec(html); m; m = NOT_SHOWN_OPENER.exec(html)) {
+    if (m.index < from) continue;
+    const close = m[1] ? `</${m[1].toLowerCase()}` : '-->';
+    const end = lower.indexOf(close, m.index + m[0].length);
+    out += `${html.slice(from, m.index)} `;
+    if (end < 0) return out;
+    from = end + close.length;
+    NOT_SHOWN_OPENER.lastIndex = from;
+  }
+  return out + html.slice(from);
+}
 /** Link targets: a plain part spells them out, its HTML twin keeps them in attributes. */
 const LINK = /\b(?:https?|mailto|ftp):[^\s<>"]*|\bwww\.[^\s<>"]+|\[\d+\]/gi;
 const WORD = /[\p{L}\p{N}]+/gu;
 
 function words(text: string, html: boolean): string[] {
-  const shown = html ? loadMimeLibraries().decodeHtmlEntities(text.replace(NOT_SHOWN_HTML, ' ').replace(TAG, ' ')) : text;
+  const shown = html ? loadMimeLibraries().decodeHtmlEntities(withoutUnshown(text).replace(TAG, ' ')) : text;
   return shown.replace(LINK, ' ').normalize('NFKC').toLowerCase().match(WORD) ?? [];
 }
 

@@ -4,6 +4,7 @@ import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned
 import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { auditFromAddressDisguised } from '../../src/checks/from-address-disguised.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
+import { auditHeaderCharset } from '../../src/checks/header-charset.ts';
 import { auditLookalikeDomain } from '../../src/checks/lookalike-domain.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
@@ -27,6 +28,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['display name address', auditDisplayNameAddress],
   ['from address disguised', auditFromAddressDisguised],
   ['lookalike domain', auditLookalikeDomain],
+  ['header charset', auditHeaderCharset],
 ];
 
 const MB = 1024 * 1024;
@@ -46,6 +48,10 @@ const HOSTILE: Array<[string, () => string]> = [
   ['a 1 MB Message-ID and X-Mailer', () => message(headersWith({ 'Message-ID': `<${'a'.repeat(MB)}@mail.gmail.com>` }, [`X-Mailer: ${'Apple Mail '.repeat(MB / 11)}`]))],
   ['a From address padded with 1 MB of soft hyphens', () => message(headersWith({ From: `CEO <ceo\u00ad${'\u00ad'.repeat(MB)}@evil.example>` }))],
   ['a From of 5,000 mailboxes, each named by its own address', () => message(headersWith({ From: Array.from({ length: 5_000 }, (_, i) => `"u${i}@x.example" <u${i}@x.example>`).join(', ') }))],
+  ['a 1 MB Subject of encoded words in a character set nobody knows', () => message(headersWith({ Subject: '=?x-none?B?QUJD?= '.repeat(MB / 18) }))],
+  ['multipart/alternative with 100,000 parts', () => message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), '--a\r\nContent-Type: text/plain\r\n\r\nx\r\n'.repeat(100_000))],
+  ['multipart/alternative whose HTML is 2 MB of unclosed script, style and comment openers', () =>
+    message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), `--a\r\nContent-Type: text/plain\r\n\r\nhello\r\n--a\r\nContent-Type: text/html\r\n\r\n${'<script><style x><!--<b>'.repeat(MB / 12)}\r\n--a--\r\n`)],
   ['ARC-Seal with garbage t=', () => message(headersWith({}, ['ARC-Seal: i=1; t=99999999999999999999; d=x', 'ARC-Seal: i=x; t=-5; d=', 'ARC-Seal: ;;;==;']))],
 ];
 
@@ -90,7 +96,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(18);
+    expect(MESSAGE_CHECKS.length).toBe(19);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);
