@@ -1,3 +1,4 @@
+import { parseTags } from '../keys/parse-key.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding } from './types.ts';
@@ -20,7 +21,27 @@ const LENIENT_READINGS: Record<string, string> = {
 };
 const NOT_REPORTED_HERE = new Set(['tag-syntax', 'rsa-sha1']);
 
-export function describeLenientReading(warning: string): string {
+/**
+ * mailauth names two different rules `identity-domain`: an i= outside d= and its subdomains
+ * (RFC 6376 section 6.1.1), and an i= in a subdomain of d= under a key flagged t=s (section
+ * 3.6.1), which allows d= itself only. Which one was broken is read from the i= domain and the
+ * t= flags of the key record the signature verified with, so the finding names the rule that
+ * was actually broken.
+ */
+function identityDomainReading(sig: DkimSignatureResult): string {
+  const d = (sig.tags.domain ?? '').toLowerCase().replace(/\.$/, '');
+  const identity = sig.tags.identity ?? '';
+  const at = identity.lastIndexOf('@');
+  const iDomain = at >= 0 ? identity.slice(at + 1).trim().toLowerCase().replace(/\.$/, '') : '';
+  const flags = (parseTags(sig.key?.txt ?? '').get('t') ?? '').split(':').map((f) => f.trim().toLowerCase());
+  if (d && iDomain.endsWith(`.${d}`) && flags.includes('s')) {
+    return `its i= is in ${iDomain}, a subdomain of d=, where its key record's flag t=s allows only the d= domain itself`;
+  }
+  return LENIENT_READINGS['identity-domain']!;
+}
+
+export function describeLenientReading(warning: string, sig?: DkimSignatureResult): string {
+  if (warning === 'identity-domain' && sig) return identityDomainReading(sig);
   const missing = /^missing-([a-z]+)$/.exec(warning);
   if (missing) return `it has no ${missing[1]}= tag, which RFC 6376 requires`;
   return LENIENT_READINGS[warning] ?? `mailauth noted "${warning}"`;
@@ -40,7 +61,7 @@ export function auditLenientAcceptance(signatures: DkimSignatureResult[]): Findi
       {
         code: 'signature-read-leniently',
         severity: 'warning' as const,
-        text: `The signature by ${sig.tags.domain} verifies only under a lenient reading, as many deployed verifiers allow; a strict reading of RFC 6376 rejects it: ${readings.map(describeLenientReading).join('; ')}.`,
+        text: `The signature by ${sig.tags.domain} verifies only under a lenient reading, as many deployed verifiers allow; a strict reading of RFC 6376 rejects it: ${readings.map((w) => describeLenientReading(w, sig)).join('; ')}.`,
         evidence: { signature: signatureLabel(sig), lenientReadings: readings },
       },
     ];

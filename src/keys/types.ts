@@ -17,6 +17,20 @@ export interface KeyRecord {
   lastSeen?: string | null;
   /** set when the key's private half is known to be public: where it is listed */
   compromised?: string | null;
+  /**
+   * Every record of the store that holds this same key (by fingerprint) with first/last-seen
+   * dates, this one included, each with its own origin: the key's known lifetime, which other
+   * records of the key (another archive, or one with other tags) may know better than this one.
+   */
+  seenWithDates?: KeySighting[];
+}
+
+/** A source that saw a key in use over a span of time. */
+export interface KeySighting {
+  source: KeySourceKind;
+  origin: string;
+  firstSeen: string | null;
+  lastSeen: string | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { parseKeyRecord } from '../keys/parse-key.ts';
-import { normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySourceKind } from '../keys/types.ts';
+import { normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySighting, type KeySourceKind } from '../keys/types.ts';
 import type { CompromisedList } from '../keys/compromised.ts';
 import type { Db } from './open-store.ts';
 
@@ -131,9 +131,13 @@ export class KeyStore {
   }
 
   /**
-   * What the store knows about a name, as a key lookup answers: the distinct keys (the same key
-   * from several origins is one candidate, its known lifetime the union of theirs), usable keys
-   * before revoked records, files before archives before DNS. Null when nothing is known.
+   * What the store knows about a name, as a key lookup answers: usable keys before revoked records,
+   * files before archives before DNS. Only records with the same text are one candidate (the
+   * highest-ranked one speaks for it, with its own origin and dates): two records of one key that
+   * differ in anything (h=, s=, t=, or a tag mailauth reads otherwise) can allow different
+   * signatures, so each is a candidate of its own, and verifyDkim applies the strictest of them.
+   * Every candidate also carries where its key (by fingerprint) was seen with dates, each with its
+   * own origin, for the key-lifetime check. Null when nothing is known.
    */
   answerFor(rawName: string): KeyAnswer | null {
     const name = normalizeKeyName(rawName);
@@ -145,23 +149,26 @@ export class KeyStore {
       return { status: 'absent', name, detail: `no key record (DNS checked ${latest.fetchedAt ?? 'earlier'})` };
     }
     keys.sort((a, b) => Number(a.provenance === 'revoked') - Number(b.provenance === 'revoked') || SOURCE_RANK[a.source] - SOURCE_RANK[b.source] || a.id - b.id);
+    const sightings = new Map<string, KeySighting[]>();
+    for (const key of keys) {
+      if (!key.fingerprint || (!key.firstSeen && !key.lastSeen)) continue;
+      const list = sightings.get(key.fingerprint) ?? [];
+      list.push({ source: key.source, origin: key.origin, firstSeen: key.firstSeen, lastSeen: key.lastSeen });
+      sightings.set(key.fingerprint, list);
+    }
     const distinct = new Map<string, KeyRecord>();
     for (const key of keys) {
-      const identity = key.fingerprint ?? key.txt.replace(/\s+/g, '');
-      const seen = distinct.get(identity);
-      if (!seen) {
-        distinct.set(identity, {
-          txt: key.txt,
-          source: key.source,
-          origin: key.origin,
-          fetchedAt: key.fetchedAt,
-          firstSeen: key.firstSeen,
-          lastSeen: key.lastSeen,
-        });
-        continue;
-      }
-      seen.firstSeen = minDate(seen.firstSeen ?? null, key.firstSeen);
-      seen.lastSeen = maxDate(seen.lastSeen ?? null, key.lastSeen);
+      if (distinct.has(key.txt)) continue;
+      const seen = key.fingerprint ? sightings.get(key.fingerprint) : undefined;
+      distinct.set(key.txt, {
+        txt: key.txt,
+        source: key.source,
+        origin: key.origin,
+        fetchedAt: key.fetchedAt,
+        firstSeen: key.firstSeen,
+        lastSeen: key.lastSeen,
+        ...(seen ? { seenWithDates: seen } : {}),
+      });
     }
     return { status: 'found', name, records: [...distinct.values()] };
   }
@@ -214,6 +221,3 @@ function toStoredKey(row: Record<string, unknown>): StoredKey {
     addedAt: String(row['added_at']),
   };
 }
-
-const minDate = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a < b ? a : b);
-const maxDate = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a > b ? a : b);

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
 import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
-import type { KeyAnswer, KeyLookup, KeyRecord } from '../keys/types.ts';
+import type { KeyAnswer, KeyLookup, KeyRecord, KeySighting } from '../keys/types.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
 import type { VerifierBodyHash } from '../read/message-traits.ts';
@@ -50,6 +50,8 @@ export interface KeyUsed {
   strong: boolean;
   /** where the key is listed as having a public private half, if it is */
   compromised: string | null;
+  /** every source that saw this key with dates, each with its own (see KeyRecord) */
+  seenWithDates?: KeySighting[];
 }
 
 export interface DkimSignatureResult {
@@ -116,7 +118,8 @@ const MIN_BIT_LENGTH = 1;
 /**
  * Verifies every DKIM-Signature of a message whose line endings are already CRLF.
  * A selector can have several candidate keys (a selector reused over the years, a key found in
- * two archives); each is tried, and a signature keeps the first candidate that verifies it.
+ * two archives); each is tried, and a signature keeps the first candidate that verifies it,
+ * unless another record of the same key is stricter (strictestRecordOfKey).
  */
 export async function verifyDkim(message: Buffer, fields: HeaderField[], options: VerifyDkimOptions): Promise<DkimVerification> {
   const answers = new Map<string, KeyAnswer>();
@@ -153,11 +156,20 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   const first = await run(0);
   const headers = fields.filter((f) => f.name === 'dkim-signature');
   const tagsList = headers.map((f) => readSignatureTags(f.value));
-  let best = matchResults(headers, tagsList, first.results).map((r) => (r ? { result: r, candidate: 0 } : null));
+  const runs = new Map<number, Array<DKIMResult | null>>([[0, matchResults(headers, tagsList, first.results)]]);
+  const resultsOf = async (candidate: number): Promise<Array<DKIMResult | null>> => {
+    let results = runs.get(candidate);
+    if (!results) {
+      results = matchResults(headers, tagsList, (await run(candidate)).results);
+      runs.set(candidate, results);
+    }
+    return results;
+  };
+  let best: Array<Chosen | null> = runs.get(0)!.map((r) => (r ? { result: r, candidate: 0 } : null));
 
   const candidates = Math.max(0, ...[...answers.values()].map((a) => (a.status === 'found' ? a.records.length : 0)));
   for (let candidate = 1; candidate < candidates && best.some((b) => b && b.result.status.result !== 'pass'); candidate++) {
-    const again = matchResults(headers, tagsList, (await run(candidate)).results);
+    const again = await resultsOf(candidate);
     best = best.map((current, i) => {
       const other = again[i];
       return current && other && current.result.status.result !== 'pass' && other.status.result === 'pass'
@@ -165,17 +177,77 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
         : current;
     });
   }
+  for (const [i, chosen] of best.entries()) {
+    if (chosen?.result.status.result === 'pass') best[i] = await strictestRecordOfKey(i, chosen, answers, resultsOf);
+  }
 
   const signatures: DkimSignatureResult[] = [];
   for (const [index, tags] of tagsList.entries()) {
     const found = best[index];
     signatures.push(
       found
-        ? await describeResult(index, tags, found.result, found.candidate, usedRecord, answerFor)
+        ? await describeResult(index, tags, found, usedRecord, answerFor)
         : unprocessed(index, tags),
     );
   }
   return { signatures, arcData: first.arc, resolver: resolverFor(0), answers, bodyHashes: wholeBodyHashes(first.results) };
+}
+
+/** The result a signature keeps, the candidate it was reached with, and a laxer record of its key set aside. */
+interface Chosen {
+  result: DKIMResult;
+  candidate: number;
+  laxer?: KeyRecord;
+}
+
+/**
+ * mailauth comments for a key record that forbids the signature: its h= leaves out the hash
+ * algorithm, its s= leaves out email, or its v= or k= is not one this key may be used under.
+ */
+const RESTRICTION_COMMENTS = new Set(['inappropriate hash algorithm', 'key not for email', 'unknown key version', 'unknown key type', 'inappropriate key algorithm']);
+
+/** The key name a result was reached for: the one mailauth used (a tag list can name d= twice). */
+const resultKeyName = (result: DKIMResult): string | null =>
+  result.selector && result.signingDomain ? normalizeKeyName(`${result.selector}._domainkey.${result.signingDomain}`) : null;
+
+/**
+ * A signature that verifies with one record of a key, checked against every other record of the
+ * same key (same fingerprint) that the selector has: another archive, a colleague's file, a
+ * record with other tags. Which of them the domain published when the message was signed is not
+ * known, so the verification must hold under each; otherwise a record without the domain's h=,
+ * s= or t= (a file that copied the key alone, say) would silently lift the restrictions the
+ * domain set. A record of the key that forbids the signature (RESTRICTION_COMMENTS) wins, and
+ * the laxer record is named with it; among records that all allow it, the one under which the
+ * signature draws the most caveats (t=y testing, lenient readings such as a t=s breach) is the
+ * one on record. A record that fails for another reason (one mailauth reads as no key at all) is
+ * a broken copy, not a restriction, and hides nothing.
+ */
+async function strictestRecordOfKey(
+  index: number,
+  chosen: Chosen,
+  answers: Map<string, KeyAnswer>,
+  resultsOf: (candidate: number) => Promise<Array<DKIMResult | null>>,
+): Promise<Chosen> {
+  const name = resultKeyName(chosen.result);
+  const answer = name ? answers.get(name) : undefined;
+  if (!answer || answer.status !== 'found' || answer.records.length < 2) return chosen;
+  const at = (candidate: number): number => Math.min(candidate, answer.records.length - 1);
+  const used = answer.records[at(chosen.candidate)]!;
+  const fingerprint = parseKeyRecord(used.txt).fingerprint;
+  if (!fingerprint) return chosen;
+  const caveats = (r: DKIMResult): number => Number(r.status.testing === true) + ((r.status as { warnings?: string[] }).warnings?.length ?? 0);
+  let strictest = chosen;
+  for (const [candidate, record] of answer.records.entries()) {
+    if (candidate === at(chosen.candidate) || parseKeyRecord(record.txt).fingerprint !== fingerprint) continue;
+    const other = (await resultsOf(candidate))[index];
+    if (!other || resultKeyName(other) !== name) continue;
+    if (other.status.result !== 'pass') {
+      if (RESTRICTION_COMMENTS.has(other.status.comment ?? '')) return { result: other, candidate, laxer: used };
+    } else if (caveats(other) > caveats(strictest.result)) {
+      strictest = { result: other, candidate, laxer: used };
+    }
+  }
+  return strictest;
 }
 
 /**
@@ -246,8 +318,7 @@ function isResultFor(result: DKIMResult, field: HeaderField, tags: SignatureTags
 async function describeResult(
   index: number,
   tags: SignatureTags,
-  result: DKIMResult,
-  candidate: number,
+  { result, candidate, laxer }: Chosen,
   usedRecord: Map<string, KeyRecord>,
   answerFor: (name: string) => Promise<KeyAnswer>,
 ): Promise<DkimSignatureResult> {
@@ -287,7 +358,12 @@ async function describeResult(
     // With several candidate keys for the selector, a signature that fails is judged against the
     // one that made it, when one did (madeWithKey): a failure against it is evidence of
     // tampering, a failure against the others says nothing.
-    if (answer.status === 'found' && answer.records.length > 1 && result.status.result !== 'pass' && headerSignatureValid !== true) {
+    // A record whose own key made the signature stays: another record of the same key (one with
+    // fewer restrictions, see strictestRecordOfKey) must not take its place.
+    if (
+      answer.status === 'found' && answer.records.length > 1 && result.status.result !== 'pass' && headerSignatureValid !== true &&
+      !(record && madeWithKey(tags, parseKeyRecord(record.txt)) === true)
+    ) {
       const signer = answer.records.find((r) => madeWithKey(tags, parseKeyRecord(r.txt)) === true);
       if (signer && signer !== record) {
         record = signer;
@@ -316,6 +392,7 @@ async function describeResult(
           revoked: parsed.revoked,
           strong: measured ? isStrongKey(measured) : false,
           compromised: record.compromised ?? null,
+          ...(record.seenWithDates ? { seenWithDates: record.seenWithDates } : {}),
         }
       : null;
 
@@ -330,16 +407,21 @@ async function describeResult(
   const mailauthSaid = `mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}`;
   const askSigner = outcome === 'signature-mismatch' || (outcome === 'body-modified' && headerSignatureValid !== true);
   const signedByKey = askSigner && measured ? madeWithKey(tags, measured) : null;
+  const said =
+    invalidTagList && outcome === 'malformed'
+      ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; ${mailauthSaid}`
+      : outcome === 'key-invalid' && unusable
+        ? `key record rejected: ${unusable}${comment ? `; mailauth: ${comment}` : ''}`
+        : comment;
+  // The examiner is told that another record of this key would have allowed more, and where it is.
+  const conflict = laxer
+    ? `the same key is also on record (${laxer.source} from ${laxer.origin}) with a laxer record; the strictest record of the key applies`
+    : null;
   return {
     index,
     tags: result.canonBodyLengthLimited && typeof result.canonBodyLengthLimit === 'number' ? { ...tags, bodyLength: result.canonBodyLengthLimit } : tags,
     result: result.status.result,
-    comment:
-      invalidTagList && outcome === 'malformed'
-        ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; ${mailauthSaid}`
-        : outcome === 'key-invalid' && unusable
-          ? `key record rejected: ${unusable}${comment ? `; mailauth: ${comment}` : ''}`
-          : comment,
+    comment: said && conflict ? `${said}; ${conflict}` : (said ?? conflict),
     outcome,
     keyName: name,
     key,

@@ -18,6 +18,22 @@ describe('signature-read-leniently', () => {
     );
   });
 
+  it('tells an i= in a subdomain under a t=s key from an i= outside d=, though mailauth names both identity-domain', () => {
+    const under = (identity: string, keyTxt: string): DkimSignatureResult => ({
+      ...fakeSignature({ tags: `v=1; a=rsa-sha256; d=bank.example; s=sel1; h=from; i=${identity}` }),
+      key: { txt: keyTxt } as DkimSignatureResult['key'],
+      warnings: ['identity-domain'],
+    });
+    const text = (sig: DkimSignatureResult): string => auditLenientAcceptance([sig])[0]!.text;
+    const tS = "its i= is in mail.bank.example, a subdomain of d=, where its key record's flag t=s allows only the d= domain itself";
+    expect(text(under('@mail.bank.example', 'v=DKIM1; k=rsa; t=s; p=AAAA'))).toContain(tS);
+    expect(text(under('cfo@Mail.Bank.Example.', 'v=DKIM1; k=rsa; t = y : S ; p=AAAA'))).toContain(tS);
+    // outside d= altogether: the t=s flag is not what is broken
+    expect(text(under('@evil.example', 'v=DKIM1; k=rsa; t=s; p=AAAA'))).toContain('its i= is not an address in the d= domain or one of its subdomains');
+    // a name that merely ends like d= is not a subdomain of it
+    expect(text(under('@notbank.example', 'v=DKIM1; k=rsa; t=s; p=AAAA'))).toContain('its i= is not an address in the d= domain');
+  });
+
   it('says nothing of a signature that does not verify: its leniency proved nothing', () => {
     expect(auditLenientAcceptance([withWarnings(['missing-v'], 'body-modified'), withWarnings(['query-method'], 'key-not-found')])).toEqual([]);
   });

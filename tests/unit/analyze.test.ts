@@ -388,6 +388,29 @@ describe('analyzeMessage: unverifiable', () => {
     expect(finding!.text).toMatch(/no dns\/txt query method/);
   });
 
+  // Red team 6, B-04: mailauth calls both rules identity-domain, and the t=s case was explained as an i= outside d=.
+  it('an i= in a subdomain of d= under a key flagged t=s is explained as the t=s rule, not as an i= outside d=', async () => {
+    const base = plainMessage();
+    const t = Math.floor(SIGN_TIME.getTime() / 1000);
+    const headers = ['from', 'to', 'subject', 'date'];
+    const message = handSignatureHeader(base, {
+      privateKeyPem: rsa2048.privatePem,
+      tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${t}; i=@mail.example.com; h=${headers.join(':')}`,
+      headers,
+    }) + base;
+    for (const flags of ['s', 'y:s']) {
+      const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt.replace('; p=', `; t=${flags}; p=`) }));
+      expect(a.verdict.verdict).toBe('verified');
+      const finding = a.findings.find((f) => f.code === 'signature-read-leniently');
+      expect(finding!.evidence['lenientReadings']).toEqual(['identity-domain']);
+      expect(finding!.text).toContain("its i= is in mail.example.com, a subdomain of d=, where its key record's flag t=s allows only the d= domain itself");
+      expect(finding!.text).not.toMatch(/not an address in the d= domain/);
+    }
+    // the same i= under a key without t=s breaks no rule at all
+    const plain = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
+    expect(plain.findings.map((f) => f.code)).not.toContain('signature-read-leniently');
+  });
+
   it('a signature with no h= is never proof: mailauth verifies it against a header list of its own', async () => {
     const base = plainMessage();
     const lookup = tableLookup({ [NAME]: rsa2048.txt });
