@@ -16,6 +16,7 @@ const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
 const IDEOGRAPHIC_FULL_STOP = /\u3002/g;
 const REGEXP_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
 const MAX_OWN_SOUGHT = 100;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Invisible characters gone: a reader sees the text without them. */
 const visible = (text: string): string => text.replace(INVISIBLE_CHARACTERS, '');
@@ -58,6 +59,9 @@ function withoutOwnMailboxes(text: string, own: Iterable<string>): string {
 export const auditDisplayNameAddress: MessageCheck = ({ headers, meta }) => {
   const raw = firstValue(headers, 'from');
   if (!raw || !meta.from || !meta.from.includes('@')) return [];
+  // ASCII with one "@": nothing folds into another "@", so the one there is the address's own
+  // (most mail; the reading below compiles a pattern for each of the field's addresses)
+  if (meta.from.indexOf('@') === meta.from.lastIndexOf('@') && !NON_ASCII.test(meta.from)) return [];
   // the field's own mailboxes as the reader sees them (UTF-8 decoded), like meta.from
   const own = new Set(readAddressList(readUtf8(raw).text).addresses);
   if (meta.fromAddress) own.add(meta.fromAddress);

@@ -4,6 +4,7 @@ import type { MessageCheck } from './types.ts';
 
 const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
+const PLAIN_LOCAL_PART = /^[\x21-\x3f\x41-\x7e]*$/;
 
 const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -23,6 +24,8 @@ export const auditFromAddressDisguised: MessageCheck = ({ meta }) => {
   const at = address.lastIndexOf('@');
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
+  // printable ASCII without blanks or "@": nothing here is unseen or reads as "@" (most mail)
+  if (PLAIN_LOCAL_PART.test(local)) return [];
   let blankLooking = 0;
   let invisible = 0;
   const readAsAt = new Set<string>();

@@ -6,6 +6,18 @@ import type { Finding, MessageCheck } from './types.ts';
 const SHOWN_HEADERS: Readonly<Record<string, string>> = { from: 'From', sender: 'Sender', 'reply-to': 'Reply-To', to: 'To', cc: 'Cc', subject: 'Subject' };
 const ENCODED_WORD = /=\?([^?\s*]{1,64})(?:\*[^?\s]*)?\?[bBqQ]\?[^?\s]*\?=/g;
 const MAX_SHOWN = 10;
+/** (a message names few sets, a dump the same few over and over: each is asked about once) */
+const DECODABLE = new Map<string, boolean>();
+const MAX_REMEMBERED = 1_000;
+function decodable(charset: string): boolean {
+  const key = charset.toLowerCase();
+  let known = DECODABLE.get(key);
+  if (known === undefined) {
+    known = loadMimeLibraries().canDecodeCharset(charset);
+    if (DECODABLE.size < MAX_REMEMBERED) DECODABLE.set(key, known);
+  }
+  return known;
+}
 
 /**
  * An RFC 2047 encoded word in a shown header, in a character set that leakcheck's decoder
@@ -23,7 +35,7 @@ export const auditHeaderCharset: MessageCheck = ({ headers }) => {
     const shown = SHOWN_HEADERS[field.name];
     if (!shown || !field.value.includes('=?')) continue;
     for (const [, charset] of field.value.slice(0, 8192).matchAll(ENCODED_WORD)) {
-      if (loadMimeLibraries().canDecodeCharset(charset!)) continue;
+      if (decodable(charset!)) continue;
       const sets = unknown.get(shown) ?? new Set<string>();
       sets.add(charset!.toLowerCase());
       unknown.set(shown, sets);
