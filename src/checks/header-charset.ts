@@ -3,7 +3,7 @@ import { escapeControls } from './check-support.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
 /** The headers a reader is shown, where an encoded word decides what they read. */
-const SHOWN_HEADERS: Readonly<Record<string, string>> = { from: 'From', sender: 'Sender', 'reply-to': 'Reply-To', to: 'To', cc: 'Cc', subject: 'Subject' };
+const SHOWN_HEADERS: ReadonlyMap<string, string> = new Map([['from', 'From'], ['sender', 'Sender'], ['reply-to', 'Reply-To'], ['to', 'To'], ['cc', 'Cc'], ['subject', 'Subject']]);
 const ENCODED_WORD = /=\?([^?\s*]{1,64})(?:\*[^?\s]*)?\?[bBqQ]\?[^?\s]*\?=/g;
 const MAX_SHOWN = 10;
 /** (a message names few sets, a dump the same few over and over: each is asked about once) */
@@ -32,7 +32,8 @@ function decodable(charset: string): boolean {
 export const auditHeaderCharset: MessageCheck = ({ headers }) => {
   const unknown = new Map<string, Set<string>>();
   for (const field of headers.fields) {
-    const shown = SHOWN_HEADERS[field.name];
+    // (a Map: a field named "constructor" must not find Object's)
+    const shown = SHOWN_HEADERS.get(field.name);
     if (!shown || !field.value.includes('=?')) continue;
     for (const [, charset] of field.value.slice(0, 8192).matchAll(ENCODED_WORD)) {
       if (decodable(charset!)) continue;

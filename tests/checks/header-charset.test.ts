@@ -31,7 +31,7 @@ describe('header-charset-unknown', () => {
   });
 
   it('headers a reader is not shown, and text that only looks like an encoded word, are left alone', () => {
-    const raw = message(headersWith({ Subject: 'a =?ibm037 word, and =?ibm037?X?abc?=' }, ['X-Note: =?ibm037?B?QUJD?=']));
+    const raw = message(headersWith({ Subject: 'a =?ibm037 word, and =?ibm037?X?abc?=' }, ['X-Note: =?ibm037?B?QUJD?=', 'Constructor: =?ibm037?B?QUJD?=', '__proto__: =?ibm037?B?QUJD?=']));
     expect(auditHeaderCharset(context(raw))).toEqual([]);
   });
 });
