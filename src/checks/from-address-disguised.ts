@@ -1,9 +1,7 @@
-import { BLANK_LOOKING, collapseUnseenRuns, INVISIBLE } from '../read/blank-characters.ts';
+import { BLANK_CHARACTER, collapseUnseenRuns, INVISIBLE_CHARACTER } from '../read/blank-characters.ts';
 import { escapeControls } from './check-support.ts';
 import type { MessageCheck } from './types.ts';
 
-const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
-const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 const PLAIN_LOCAL_PART = /^[\x21-\x3f\x41-\x7e]*$/;
 
 const codePoint = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

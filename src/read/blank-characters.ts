@@ -17,7 +17,9 @@ export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-
 
 const UNSEEN_RUN = new RegExp(`[${BLANK_LOOKING}${INVISIBLE}]{2,}`, 'gu');
 const ORDINARY_BLANK = /^[ \t]$/;
-const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
+/** One character of each kind (`u` flag: a tag character is one code point, two UTF-16 units). */
+export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
+export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 
 /**
  * Text with each run of blank-looking or invisible characters replaced by its count:
