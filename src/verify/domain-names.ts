@@ -11,7 +11,7 @@ import { readUtf8 } from '../read/message-meta.ts';
  *   own), and is never aligned: no reading of such bytes is "repaired" into alignment.
  * - DNS, and so d= (RFC 6376 requires the A-label there), names a domain by its A-label:
  *   `domainToASCII` (UTS #46, as browsers do) gives it. An empty result is no valid domain
- *   name, and is never aligned.
+ *   name, and is never aligned; nor is one with an xn-- label that does not decode.
  * - UTS #46 maps more than it converts: fullwidth and other compatibility letters
  *   (`ｅｘａｍｐｌｅ.com` → `example.com`), ideographic full stops, soft hyphens, ... A mail
  *   program shows the From domain as written, so a signature by example.com under a From that
@@ -46,6 +46,12 @@ export function readDomain(domain: string, utf8: boolean): ReadDomain {
   const labels = written.split('.');
   const aLabels = aLabel.split('.');
   const uLabels = uLabel.split('.');
+  // An xn-- label that does not decode is no A-label. Node 22 says so (domainToASCII gives "")
+  // and Node 24 hands the label back unchanged, so the test is made here, or the same From
+  // would be aligned on one supported Node and not on the other.
+  if (aLabels.some((label, i) => label.startsWith('xn--') && (!uLabels[i] || uLabels[i] === label))) {
+    return { written, aLabel: null, uLabel: null, problem: 'invalid' };
+  }
   const same = labels.length === aLabels.length && labels.every((label, i) => label === aLabels[i] || label.normalize('NFC') === uLabels[i]);
   return { written, aLabel, uLabel, problem: same ? null : 'mapped' };
 }
