@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DerivedPaths } from '../../src/pipeline/derived-paths.ts';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { readResults, runCliMeasured, type FileRow } from './support.ts';
 
@@ -122,18 +123,19 @@ describe('re-running with files named like the rows of forwarded and zipped mess
       copyFileSync(join(DEMO, FORWARDED), join(dump, path));
     }
   };
-  const verify = (dump: string, db: string): void => {
-    const run = runCliMeasured(['verify', dump, '--keys', join(ROOT, 'fixtures', 'demo-keys.json'), '--offline', '--db', db, '--quiet']);
-    expect(run.status, run.stderr).toBe(0);
+  // In process, on the main thread: the scenarios are about the store, and a CLI run per
+  // verification (fifteen of them) took most of this file's time.
+  const verify = async (dump: string, db: string): Promise<void> => {
+    await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [join(ROOT, 'fixtures', 'demo-keys.json')], offline: true, concurrency: 0 });
   };
   /**
    * Verifies the dump as it is now on `db`, and on a fresh database: the two must hold the same
    * rows, messages and verdicts. Returns the re-run's rows.
    */
-  const rerunAsFresh = (dump: string, db: string): FileRow[] => {
-    verify(dump, db);
+  const rerunAsFresh = async (dump: string, db: string): Promise<FileRow[]> => {
+    await verify(dump, db);
     const freshDb = join(dir, `fresh-${++runs}.db`);
-    verify(dump, freshDb);
+    await verify(dump, freshDb);
     const rerun = readResults(db);
     const fresh = readResults(freshDb);
     expect(rerun.files).toEqual(fresh.files);
@@ -151,12 +153,12 @@ describe('re-running with files named like the rows of forwarded and zipped mess
     }
   };
 
-  it('a file that appears under the path of a row found in an unchanged file leaves that row where a fresh run puts it', () => {
+  it('a file that appears under the path of a row found in an unchanged file leaves that row where a fresh run puts it', async () => {
     const dump = makeDump([FORWARDED, ZIP], []);
     const db = join(dir, 'appears.db');
-    verify(dump, db);
+    await verify(dump, db);
     plant(dump, PLANTED);
-    const byPath = new Map(rerunAsFresh(dump, db).map((f) => [f.path, f]));
+    const byPath = new Map((await rerunAsFresh(dump, db)).map((f) => [f.path, f]));
     for (const path of PLANTED) {
       expect(byPath.get(path)).toMatchObject({ kind: 'eml', message_count: 1 });
       expect(byPath.get(`${path}#derived-2`)).toMatchObject({ message_count: 1, detail: `a file of the dump is named ${path}` });
@@ -165,26 +167,26 @@ describe('re-running with files named like the rows of forwarded and zipped mess
     expect(custody(db)).toEqual([]);
   });
 
-  it('a file that had pushed such a row aside and is gone gives the row its own path back', () => {
+  it('a file that had pushed such a row aside and is gone gives the row its own path back', async () => {
     const dump = makeDump([FORWARDED, ZIP], PLANTED);
     const db = join(dir, 'goes.db');
-    verify(dump, db);
+    await verify(dump, db);
     for (const path of PLANTED) rmSync(join(dump, path));
-    expect(rerunAsFresh(dump, db).map((f) => f.path)).toEqual(expect.arrayContaining(PLANTED));
+    expect((await rerunAsFresh(dump, db)).map((f) => f.path)).toEqual(expect.arrayContaining(PLANTED));
     expect(custody(db)).toEqual(removed(PLANTED));
   });
 
-  it('a file that is gone while a new file would find a row at its path is recorded as removed', () => {
+  it('a file that is gone while a new file would find a row at its path is recorded as removed', async () => {
     const dump = makeDump([], PLANTED);
     const db = join(dir, 'replaced.db');
-    verify(dump, db);
+    await verify(dump, db);
     for (const path of PLANTED) rmSync(join(dump, path));
     for (const path of [FORWARDED, ZIP]) copyFileSync(join(DEMO, path), join(dump, path));
-    expect(rerunAsFresh(dump, db).map((f) => f.path)).toEqual(expect.arrayContaining(PLANTED));
+    expect((await rerunAsFresh(dump, db)).map((f) => f.path)).toEqual(expect.arrayContaining(PLANTED));
     expect(custody(db)).toEqual(removed(PLANTED));
   });
 
-  it('a file read again never takes the path of a row found in a file that is not: the forwarded messages of both stay', () => {
+  it('a file read again never takes the path of a row found in a file that is not: the forwarded messages of both stay', async () => {
     // The first message of `box.mbox` and the file `box.mbox#0` both forward a message, which both
     // would call `box.mbox#0#attachment-1`. One of them gets `…#derived-2`; reading the other
     // again must not give it the path the first one's row keeps.
@@ -194,20 +196,20 @@ describe('re-running with files named like the rows of forwarded and zipped mess
     writeFileSync(join(dump, 'box.mbox'), Buffer.concat([Buffer.from('From board@example.com Tue Oct  2 09:00:00 2018\r\n'), forwarding]));
     writeFileSync(join(dump, 'box.mbox#0'), forwarding);
     const db = join(dir, 'two-holders.db');
-    verify(dump, db);
+    await verify(dump, db);
     for (const [n, path] of ['box.mbox', 'box.mbox#0'].entries()) {
       utimesSync(join(dump, path), 1_500_000_000 + n, 1_500_000_000 + n);
-      expect(rerunAsFresh(dump, db).map((f) => f.path)).toEqual(['box.mbox', 'box.mbox#0', 'box.mbox#0#attachment-1', 'box.mbox#0#attachment-1#derived-2']);
+      expect((await rerunAsFresh(dump, db)).map((f) => f.path)).toEqual(['box.mbox', 'box.mbox#0', 'box.mbox#0#attachment-1', 'box.mbox#0#attachment-1#derived-2']);
     }
   });
 
-  it('a file that takes the path of a row whose parent is gone is a file of its own, and the parent is recorded as removed', () => {
+  it('a file that takes the path of a row whose parent is gone is a file of its own, and the parent is recorded as removed', async () => {
     const dump = makeDump([FORWARDED, ZIP], []);
     const db = join(dir, 'orphaned.db');
-    verify(dump, db);
+    await verify(dump, db);
     for (const path of [FORWARDED, ZIP]) rmSync(join(dump, path));
     plant(dump, PLANTED);
-    expect(rerunAsFresh(dump, db).filter((f) => PLANTED.includes(f.path))).toMatchObject([{ kind: 'eml' }, { kind: 'eml' }]);
+    expect((await rerunAsFresh(dump, db)).filter((f) => PLANTED.includes(f.path))).toMatchObject([{ kind: 'eml' }, { kind: 'eml' }]);
     expect(custody(db)).toEqual(removed([FORWARDED, ZIP]));
   });
 });
