@@ -104,6 +104,40 @@ describe('an unsigned multipart Content-Type', () => {
     verified(await analyze(signedMultipart('multipart/alternative; boundary="A1"', body)));
   });
 
+  // Red team 7 (01): compared as a bag of words, a short hidden note passed, its common words
+  // all somewhere in the longer request.
+  it('a short hidden note whose words all occur in the part shown, in another order, is not a version of it', async () => {
+    const note = 'Do not pay this. It is not from me.';
+    const request = '<p>Hi, this is from me: please pay invoice 4471 (EUR 48,000) to IBAN XX00 1234. Do not call me, it is urgent, and pay this today.</p>';
+    const parts = multipart('B1', [part('text/plain; charset=utf-8', note), part('text/html; charset=utf-8', request)]);
+    verified(await analyze(signedMultipart('multipart/mixed; boundary="B1"', parts)));
+    expect(notProven(await analyze(signedMultipart('multipart/alternative; boundary="B1"', parts)))).toMatch(/word pairs are in the part shown/);
+  });
+
+  // Red team 7 (02): the part shown was not a text part, and nothing was compared.
+  it.each([
+    ['an image', part('image/png', 'iVBORw0KGgo=', ['Content-Transfer-Encoding: base64'])],
+    ['a nested alternative', part('multipart/alternative; boundary="N1"', multipart('N1', [part('text/plain', REQUEST), part('text/html', `<p>${REQUEST}</p>`)]))],
+    ['a forwarded message', part('message/rfc822', `From: x@harbor.example\r\nSubject: invoice\r\n\r\n${REQUEST}`)],
+    ['text/enriched', part('text/enriched', REQUEST)],
+  ])('under multipart/alternative, a note before %s shown last is hidden', async (_, last) => {
+    const parts = multipart('B1', [part('text/plain; charset=utf-8', NEGATION), last]);
+    verified(await analyze(signedMultipart('multipart/mixed; boundary="B1"', parts)));
+    notProven(await analyze(signedMultipart('multipart/alternative; boundary="B1"', parts)));
+  });
+
+  // Red team 7 (03, 04): genuine Gmail alternatives made unverifiable: a Japanese plain part
+  // wrapped in the middle of clauses, and images written "[image: alt]" in the plain part.
+  it('a Japanese plain part wrapped mid-clause, and images as "[image: alt]", are versions of their HTML', async () => {
+    const japanese = 'お世話になっております。来週の会議の資料を添付いたしましたので、ご確認のほどよろしくお願いいたします。ご不明な点がございましたら、お気軽にお問い合わせください。';
+    const wrapped = japanese.match(/.{1,38}/gu)!.join('\r\n');
+    const body = multipart('J1', [
+      part('text/plain; charset=utf-8', Buffer.from(`${wrapped}\r\n\r\n[image: Harbor logo]\r\n[image: Facebook] [image: LinkedIn]`, 'utf8').toString('latin1')),
+      part('text/html; charset=utf-8', Buffer.from(`<div dir="ltr"><b>${japanese.slice(0, 12)}</b>${japanese.slice(12)}<br><br><img src="cid:logo" alt="Harbor logo"><br><a href="https://facebook.example"><img alt="Facebook" src="x"></a> <img src='y' alt='LinkedIn'></div>`, 'utf8').toString('latin1')),
+    ]);
+    verified(await analyze(signedMultipart('multipart/alternative; boundary="J1"', body)));
+  });
+
   it('multipart/related shows its root only: a text part after it is hidden', async () => {
     notProven(await analyze(signedMultipart('multipart/related; boundary="B1"', fraud)));
     const images = multipart('B1', [part('text/html; charset=utf-8', `<p>${REQUEST}</p>`), part('image/png', 'iVBORw0KGgo=', ['Content-Transfer-Encoding: base64'])]);

@@ -52,6 +52,8 @@ const HOSTILE: Array<[string, () => string]> = [
   ['multipart/alternative with 100,000 parts', () => message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), '--a\r\nContent-Type: text/plain\r\n\r\nx\r\n'.repeat(100_000))],
   ['multipart/alternative whose HTML is 2 MB of unclosed script, style and comment openers', () =>
     message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), `--a\r\nContent-Type: text/plain\r\n\r\nhello\r\n--a\r\nContent-Type: text/html\r\n\r\n${'<script><style x><!--<b>'.repeat(MB / 12)}\r\n--a--\r\n`)],
+  ['multipart/alternative whose HTML is 256 KB of "<"', () =>
+    message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), `--a\r\nContent-Type: text/plain\r\n\r\nhello\r\n--a\r\nContent-Type: text/html\r\n\r\n${'<'.repeat(256 * 1024)}\r\n--a--\r\n`)],
   ['ARC-Seal with garbage t=', () => message(headersWith({}, ['ARC-Seal: i=1; t=99999999999999999999; d=x', 'ARC-Seal: i=x; t=-5; d=', 'ARC-Seal: ;;;==;']))],
 ];
 
