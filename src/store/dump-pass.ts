@@ -4,7 +4,7 @@ import { conflictingCopies, verifiedCopiesDiffer } from '../checks/dump/conflict
 import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
-import { addParentCopy, parentIds, replyFindings } from '../checks/dump/threads.ts';
+import { MAX_PARENT_COPIES, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
 import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
@@ -196,12 +196,36 @@ const REPLY_PAGE = 512;
 function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) => void): void {
   // (read on the writing connection, which is free while the reader streams the replies)
   const parentsQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
+  const allCopiesQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.message_id = ? ORDER BY ${DUMP_ORDER}`);
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
-    const withId = new Map<string, DumpMessage[]>();
-    for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) addParentCopy(withId, row.message_id!, toDumpMessage(row));
-    for (const reply of page) write(replyFindings(reply, (id) => withId.get(id) ?? []));
+    // the copies kept for replies that cannot accuse, and the Message-IDs that had more
+    const kept = new Map<string, DumpMessage[]>();
+    const unverifiedOf = new Map<string, number>();
+    const overflowing = new Set<string>();
+    for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) {
+      const id = row.message_id!;
+      const copies = kept.get(id) ?? [];
+      kept.set(id, copies);
+      if (row.message_verdict !== 'verified') {
+        const unverified = (unverifiedOf.get(id) ?? 0) + 1;
+        unverifiedOf.set(id, unverified);
+        if (unverified > MAX_PARENT_COPIES) {
+          overflowing.add(id);
+          continue;
+        }
+      }
+      copies.push(toDumpMessage(row));
+    }
+    // a reply that can accuse is compared with every copy, streamed from the database
+    const everyCopy = function* (id: string): Generator<DumpMessage> {
+      for (const row of allCopiesQuery.iterate(id) as IterableIterator<MessageRow>) yield toDumpMessage(row);
+    };
+    for (const reply of page) {
+      const accuses = mayAccuseParents(reply);
+      write(replyFindings(reply, (id) => (accuses && overflowing.has(id) ? everyCopy(id) : (kept.get(id) ?? []))));
+    }
   };
   let page: DumpMessage[] = [];
   const replies = streamMessages(reader, "WHERE in_reply_to IS NOT NULL OR (references_json IS NOT NULL AND references_json <> '[]')");

@@ -179,6 +179,16 @@ describe('thread order', () => {
     expect(codes(threadOrder([own, replyToOwn]))).toEqual([`${replyToOwn.id}:reply-before-parent:red-flag`]);
   });
 
+  // Red team 7 (05): 16 unverified decoys first in path order pushed the forged parent past the
+  // copies a reply is compared with.
+  it('a reply that can accuse is compared with every copy under the parent Message-ID, however many decoys come first', () => {
+    const parentId = '<p2@example.com>';
+    const decoys = Array.from({ length: 20 }, () => message({ messageId: parentId, fromAddress: 'x@evil.example', date: '2016-01-01T10:00:00.000Z' }));
+    const forgedParent = message({ messageId: parentId, date: '2017-03-02T10:00:00.000Z' });
+    const reply = message({ inReplyTo: parentId, date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'in-reply-to'] }] });
+    expect(codes(threadOrder([...decoys, forgedParent, reply]))).toEqual([`${forgedParent.id}:reply-before-parent:red-flag`]);
+  });
+
   it('tolerates clock skew of a few minutes, and reports a missing parent as info', () => {
     const parent = message({ date: '2017-03-01T10:10:00.000Z' });
     const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });

@@ -179,6 +179,15 @@ async function buildDump(): Promise<void> {
   files['C4/gina/INBOX/memo.eml'] = await corp(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c4@corp.example>', body: 'See the memo.\r\n' }));
   files['C4/gina/INBOX/reply.eml'] = mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
 
+  // C6 (must still be caught; red team 7, 05). A verified reply (its signature covers Date and
+  // In-Reply-To) answers a forged, unsigned "parent" dated after it; 17 unsigned decoys under the
+  // parent's Message-ID, first in path order, once pushed the forgery past the copies compared.
+  for (let i = 0; i < 17; i++) {
+    files[`C6/0-archive/${String(i).padStart(4, '0')}.eml`] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c6@corp.example>', body: `hi ${i}\r\n` });
+  }
+  files['C6/hal/INBOX/memo.eml'] = mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c6@corp.example>', body: 'Forged memo.\r\n' });
+  files['C6/hal/Sent/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c6-reply@corp.example>', extra: ['In-Reply-To: <c6@corp.example>'], body: 'Read it.\r\n' }));
+
   // C5 (red team 6, C-04). An older verified message of the domain, its signature not covering
   // In-Reply-To, with one added on top that names a genuine (key gone) message dated after it.
   files['C5/ivy/INBOX/plan.eml'] = await corpRotated(mail({ from: 'Ivy <ivy@corp.example>', subject: 'Plan', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c5@corp.example>', body: 'The plan.\r\n' }));
@@ -312,6 +321,12 @@ describe('C: a reply accuses its parent only with a Date signed by the parent\'s
     expect(row('C4/gina/INBOX/memo.eml').verdict).toBe('verified');
     expect(row('C4/gina/INBOX/reply.eml').verdict).toBe('suspicious');
     expect(dumpFindings('C4/gina/INBOX/reply.eml')).toEqual(['reply-before-parent:red-flag']);
+  });
+
+  it('decoys past the number of copies compared do not hide a forged parent from the verified reply that accuses it', () => {
+    expect(row('C6/hal/Sent/reply.eml').verdict).toBe('verified');
+    expect(row('C6/hal/INBOX/memo.eml').verdict).toBe('suspicious');
+    expect(dumpFindings('C6/hal/INBOX/memo.eml')).toContain('reply-before-parent:red-flag');
   });
 
   it('a verified message with an unsigned In-Reply-To added does not make the genuine message it names suspicious', () => {

@@ -25,23 +25,42 @@ export function parentIds(reply: DumpMessage): string[] {
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage[]>();
-  for (const m of messages) if (m.messageId) addParentCopy(byMessageId, m.messageId, m);
-  return messages.flatMap((reply) => replyFindings(reply, (id) => byMessageId.get(id) ?? []));
+  for (const m of messages) {
+    if (!m.messageId) continue;
+    const copies = byMessageId.get(m.messageId);
+    if (copies) copies.push(m);
+    else byMessageId.set(m.messageId, [m]);
+  }
+  const kept = new Map([...byMessageId].map(([id, copies]) => [id, keptParentCopies(copies)]));
+  return messages.flatMap((reply) => {
+    const copies = mayAccuseParents(reply) ? byMessageId : kept;
+    return replyFindings(reply, (id) => copies.get(id) ?? []);
+  });
 };
 
 /**
- * Unverified messages kept per parent Message-ID (verified ones are all kept: only they can
- * accuse, and only the domain's key makes them). Real dumps hold a few copies of a message; the
- * bound keeps a planted thousand from making the thread check quadratic, and cannot hide a
- * proven parent.
+ * Unverified messages compared per parent Message-ID with a reply that cannot accuse them
+ * (verified ones are all kept: only they can accuse, and only the domain's key makes them). Real
+ * dumps hold a few copies of a message; the bound keeps a planted thousand from making the thread
+ * check quadratic. A reply that can accuse (mayAccuseParents) is compared with every copy: decoys
+ * planted first in path order must not push a forged parent out of its reach (red team 7).
  */
-const MAX_PARENT_COPIES = 16;
+export const MAX_PARENT_COPIES = 16;
 
-/** Adds `m` to the messages under `messageId` that replies are compared with, in path order. */
-export function addParentCopy<M extends DumpMessage>(byMessageId: Map<string, M[]>, messageId: string, m: M): void {
-  const copies = byMessageId.get(messageId);
-  if (!copies) byMessageId.set(messageId, [m]);
-  else if (copies.length < MAX_PARENT_COPIES || m.verdict === 'verified') copies.push(m);
+/** The copies, in path order, that a reply that cannot accuse is compared with (see MAX_PARENT_COPIES). */
+function keptParentCopies<M extends DumpMessage>(copies: readonly M[]): M[] {
+  let unverified = 0;
+  return copies.filter((m) => m.verdict === 'verified' || ++unverified <= MAX_PARENT_COPIES);
+}
+
+/** A reply whose proof by its From domain signs its Date and a header that names parents: it may accuse a parent dated after it. */
+export const mayAccuseParents = (reply: DumpMessage): boolean =>
+  fromDomainProofs(reply).some((p) => p.signedHeaders.includes('date') && (p.signedHeaders.includes('in-reply-to') || p.signedHeaders.includes('references')));
+
+/** (a for-of left early closes what it reads, a database query among them) */
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
 }
 
 const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
@@ -55,11 +74,11 @@ const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
  * gravest. The dump pass calls it reply by reply, looking the parents up in the database, so that
  * no map of the whole dump is held in memory.
  */
-export function replyFindings(reply: DumpMessage, withId: (messageId: string) => readonly DumpMessage[]): DumpFinding[] {
+export function replyFindings(reply: DumpMessage, withId: (messageId: string) => Iterable<DumpMessage>): DumpFinding[] {
   const parents = parentIds(reply);
   if (!parents.length) return [];
   const findings: DumpFinding[] = [];
-  if (reply.inReplyTo && !withId(reply.inReplyTo).length) {
+  if (reply.inReplyTo && isEmpty(withId(reply.inReplyTo))) {
     findings.push({
       messageId: reply.id,
       finding: {
