@@ -9,10 +9,13 @@ class PlainSummary implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
+      // A file whose setup failed (a beforeAll that threw) marks its tests skipped: they count as
+      // failed here, or the line would read "0 failed" for a red run.
+      const broken = module.state() === 'failed' || module.errors().length > 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed++;
-        else if (state === 'failed') counts.failed++;
+        else if (state === 'failed' || broken) counts.failed++;
         else counts.skipped++;
       }
     }
