@@ -177,7 +177,8 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         unverifiable.push('key-likely-replaced');
         notes.push(
           `The Ed25519 signature by ${sig.tags.domain} does not verify with the key on record for selector ${sig.tags.selector} (${describeKey(sig)}), ` +
-            `and another signature of ${sig.tags.domain} on this message was made with a key other than the one on record for its selector: the domain has replaced its keys since, so this key may not be the one that signed.`,
+            `and another signature of ${sig.tags.domain} on this message does not decode under the key on record for its selector: either the domain has replaced its keys since the message was sent, ` +
+            'or that other signature is not the domain\'s (anyone can add one). Either way this key may not be the one that signed, and the failure proves nothing.',
         );
         continue;
       }
@@ -189,6 +190,14 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         continue;
       }
       unverifiable.push(sig.outcome === 'body-modified' ? 'body-hash-mismatch-key-unknown' : keyReason(sig));
+      continue;
+    }
+    if (sig.outcome === 'key-invalid' && sig.laxerRecord) {
+      unverifiable.push('key-records-disagree');
+      notes.push(
+        `Records of the key for selector ${sig.tags.selector} of ${sig.tags.domain} disagree: the one used (${describeKey(sig)}) does not allow this signature (${sig.comment ?? 'rejected'}), ` +
+          `while the same key is also on record (${sig.laxerRecord.source} from ${sig.laxerRecord.origin}) with a record that would. Which of them the domain published when the message was sent is not known.`,
+      );
       continue;
     }
     const reason = UNVERIFIABLE[sig.outcome];

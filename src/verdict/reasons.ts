@@ -81,7 +81,11 @@ export const REASONS = {
   },
   'key-invalid': {
     verdict: 'unverifiable',
-    text: 'The published key record is malformed or of an unknown type, so the signature cannot be checked.',
+    text: 'The published key record is malformed, of an unknown type, or does not allow this signature (its h=, s=, v= or k= tags), so the signature cannot be checked.',
+  },
+  'key-records-disagree': {
+    verdict: 'unverifiable',
+    text: 'Two records of the signing key, from different sources, disagree on what it may sign: the stricter one forbids this signature, the other would allow it. Which of them the domain published when the message was sent is not known, so the stricter one applies and nothing is proven.',
   },
   'unsupported-algorithm': {
     verdict: 'unverifiable',
@@ -113,7 +117,7 @@ export const REASONS = {
   },
   'key-likely-replaced': {
     verdict: 'unverifiable',
-    text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message was made with a key other than the one now on record for its selector: the domain has replaced its keys since the message was sent, so the Ed25519 key on record may not be the one that signed. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
+    text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message does not decode under the key on record for its selector: either the domain has replaced its keys since the message was sent (then the Ed25519 key on record may not be the one that signed), or that other signature is not the domain's. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
   },
   'key-not-signer': {
     verdict: 'unverifiable',

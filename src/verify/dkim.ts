@@ -92,6 +92,11 @@ export interface DkimSignatureResult {
    * (RFC 6376 section 3.6.1). Optional, as results made without a verifier leave it out.
    */
   testing?: boolean;
+  /**
+   * another record of the same key (same fingerprint), from another source, that would have
+   * allowed what the record used forbids (strictestRecordOfKey): the sources disagree
+   */
+  laxerRecord?: { source: string; origin: string };
 }
 
 export interface DkimVerification {
@@ -433,6 +438,7 @@ async function describeResult(
     bodyBytesTotal: result.canonBodyLengthTotal ?? null,
     warnings,
     testing: result.status.testing === true,
+    ...(laxer && outcome === 'key-invalid' ? { laxerRecord: { source: laxer.source, origin: laxer.origin } } : {}),
   };
 }
 

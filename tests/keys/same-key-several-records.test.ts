@@ -56,8 +56,11 @@ describe('several records of one key', () => {
 
     const a = await analyze(fromFile(`v=DKIM1; k=rsa; p=${p()}`));
     expect(a.verdict.verdict).toBe('unverifiable');
-    expect(a.verdict.reasons).toEqual(['key-invalid']);
+    // red team 7 (07): said as two sources that disagree, not as a malformed record
+    expect(a.verdict.reasons).toEqual(['key-records-disagree']);
+    expect(a.verdict.explanation).toMatch(new RegExp(`disagree: .*also on record \\(file from ${FILE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`));
     const sig = a.signatures[0]!;
+    expect(sig.laxerRecord).toEqual({ source: 'file', origin: FILE });
     expect(sig.comment).toBe(`inappropriate hash algorithm; the same key is also on record (file from ${FILE}) with a laxer record; the strictest record of the key applies`);
     // the record on record is the one that decided, with its own origin and dates
     expect(sig.key).toMatchObject({ txt: restricted, source: 'archive', origin: ARCHIVE, firstSeen: '2015-01-01', lastSeen: '2017-01-01' });
