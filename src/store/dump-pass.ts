@@ -4,7 +4,7 @@ import { conflictingCopies, verifiedCopiesDiffer } from '../checks/dump/conflict
 import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
-import { MAX_PARENT_COPIES, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
+import { BoundedParentCopies, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
 import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
@@ -200,23 +200,12 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
-    // the copies kept for replies that cannot accuse, and the Message-IDs that had more
-    const kept = new Map<string, DumpMessage[]>();
-    const unverifiedOf = new Map<string, number>();
-    const overflowing = new Set<string>();
+    // the copies kept for replies that cannot accuse, and whether a Message-ID had more
+    const kept = new Map<string, BoundedParentCopies>();
     for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) {
-      const id = row.message_id!;
-      const copies = kept.get(id) ?? [];
-      kept.set(id, copies);
-      if (row.message_verdict !== 'verified') {
-        const unverified = (unverifiedOf.get(id) ?? 0) + 1;
-        unverifiedOf.set(id, unverified);
-        if (unverified > MAX_PARENT_COPIES) {
-          overflowing.add(id);
-          continue;
-        }
-      }
-      copies.push(toDumpMessage(row));
+      let copies = kept.get(row.message_id!);
+      if (!copies) kept.set(row.message_id!, (copies = new BoundedParentCopies()));
+      copies.add(toDumpMessage(row));
     }
     // a reply that can accuse is compared with every copy, streamed from the database
     const everyCopy = function* (id: string): Generator<DumpMessage> {
@@ -224,7 +213,10 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
     };
     for (const reply of page) {
       const accuses = mayAccuseParents(reply);
-      write(replyFindings(reply, (id) => (accuses && overflowing.has(id) ? everyCopy(id) : (kept.get(id) ?? []))));
+      write(replyFindings(reply, (id) => {
+        const copies = kept.get(id);
+        return accuses && copies?.overflowing ? everyCopy(id) : (copies?.copies ?? []);
+      }));
     }
   };
   let page: DumpMessage[] = [];

@@ -31,7 +31,12 @@ export const threadOrder: DumpCheck = (messages) => {
     if (copies) copies.push(m);
     else byMessageId.set(m.messageId, [m]);
   }
-  const kept = new Map([...byMessageId].map(([id, copies]) => [id, keptParentCopies(copies)]));
+  const kept = new Map<string, DumpMessage[]>();
+  for (const [id, copies] of byMessageId) {
+    const bounded = new BoundedParentCopies();
+    for (const m of copies) bounded.add(m);
+    kept.set(id, bounded.copies);
+  }
   return messages.flatMap((reply) => {
     const copies = mayAccuseParents(reply) ? byMessageId : kept;
     return replyFindings(reply, (id) => copies.get(id) ?? []);
@@ -45,12 +50,19 @@ export const threadOrder: DumpCheck = (messages) => {
  * check quadratic. A reply that can accuse (mayAccuseParents) is compared with every copy: decoys
  * planted first in path order must not push a forged parent out of its reach (red team 7).
  */
-export const MAX_PARENT_COPIES = 16;
+const MAX_PARENT_COPIES = 16;
 
-/** The copies, in path order, that a reply that cannot accuse is compared with (see MAX_PARENT_COPIES). */
-function keptParentCopies<M extends DumpMessage>(copies: readonly M[]): M[] {
-  let unverified = 0;
-  return copies.filter((m) => m.verdict === 'verified' || ++unverified <= MAX_PARENT_COPIES);
+/** The copies under one Message-ID, added in path order, that a reply which cannot accuse is compared with. */
+export class BoundedParentCopies {
+  readonly copies: DumpMessage[] = [];
+  /** some copy was left out: a reply that can accuse must read them all elsewhere */
+  overflowing = false;
+  #unverified = 0;
+
+  add(m: DumpMessage): void {
+    if (m.verdict !== 'verified' && ++this.#unverified > MAX_PARENT_COPIES) this.overflowing = true;
+    else this.copies.push(m);
+  }
 }
 
 /** A reply whose proof by its From domain signs its Date and a header that names parents: it may accuse a parent dated after it. */
