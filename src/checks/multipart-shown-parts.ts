@@ -14,17 +14,20 @@ import { readMultipartBoundary } from './part-headers.ts';
  *
  * So the declared subtype is held against the parts it governs, and this says what does not fit
  * a genuine message of that subtype (null when everything does, or the subtype shows every
- * part). The test for an alternative is that its text/plain and text/html parts say the same
- * thing: mail programs make one from the other, so their words agree, apart from link targets.
- * A genuine alternative whose two parts differ (a newsletter's "view this in a browser" plain
- * part) is reported too: under its unsigned Content-Type the signature does not prove which of
- * the two texts the sender meant a reader to see instead of the other.
+ * part). The test for an alternative is that every text part before the part shown (the last, of
+ * whatever type) says the same thing as the part shown: mail programs make one from the other,
+ * so their word pairs agree, apart from link targets (alternativeProblem). A genuine alternative
+ * whose parts differ (a newsletter's "view this in a browser" plain part) is reported too: under
+ * its unsigned Content-Type the signature does not prove which text the sender meant a reader to
+ * see instead of the other.
  */
 export function multipartShownPartsProblem(message: Buffer, bodyStart: number, contentType: string): string | null {
   const read = readMultipartBoundary(contentType);
   // an unreadable or misplaced boundary is the boundary checks' (part-headers.ts)
   if (!read || read.boundary === null) return null;
   const subtype = read.type.slice('multipart/'.length);
+  // mixed, parallel, report, encrypted and unknown subtypes (read as mixed) show every part: their parts are not read
+  if (!SUBTYPES_THAT_HIDE.has(subtype)) return null;
   const parts = childParts(message, bodyStart, message.length, read.boundary, subtype === 'digest' ? 'message/rfc822' : 'text/plain');
   if (parts === null) return null;
   const declared = `multipart/${subtype}`;
@@ -46,10 +49,11 @@ export function multipartShownPartsProblem(message: Buffer, bodyStart: number, c
         : `declares ${declared}, under which a mail program shows the first part and takes the second for a signature, but the parts are ${parts.map((p) => p.type).join(', ')}`;
     }
     default:
-      // mixed, parallel, report, encrypted and unknown subtypes (read as mixed) show every part
       return null;
   }
 }
+
+const SUBTYPES_THAT_HIDE: ReadonlySet<string> = new Set(['alternative', 'related', 'digest', 'signed']);
 
 const SIGNATURE_TYPES = /^application\/(?:pgp-signature|(?:x-)?pkcs7-signature)$/;
 /** No genuine alternative or related has more; past it the message is not read. */
