@@ -90,13 +90,14 @@ const failsAgainstKey = (sig: DkimSignatureResult, all: readonly DkimSignatureRe
 
 /**
  * An Ed25519 signature carries no structure that tells the key that made it from another, so a
- * failure against the key on record is evidence of tampering, unless the message itself shows
- * that the domain replaced its keys since: another signature of the same domain, over the same
- * message, was made with a key other than the one now on record for its selector (an RSA
- * signature that is key-not-signer). Domains that sign with both algorithms rotate both; the
- * genuine message checked against today's keys would otherwise be called forged (red team 6,
- * B-03). The cost: a message altered after its Ed25519 key and its RSA key were both replaced
- * is unverifiable, not suspicious.
+ * failure against the key on record is evidence of tampering, unless another signature of the
+ * same domain on the message was made with a key other than the one now on record for its
+ * selector (an RSA signature that is key-not-signer): the domain replaced its keys since, or that
+ * signature is not the domain's. Domains that sign with both algorithms rotate both; the genuine
+ * message checked against today's keys would otherwise be called forged (red team 6, B-03). The
+ * cost: a forger who adds a junk signature of the domain to an altered Ed25519-signed message
+ * gets unverifiable, not suspicious (red team 7, 06), which is what stripping the signatures
+ * gets them too; the note says the sibling may not be the domain's.
  */
 const keyLikelyReplaced = (sig: DkimSignatureResult, all: readonly DkimSignatureResult[]): boolean =>
   sig.signedByKey == null &&
