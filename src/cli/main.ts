@@ -22,8 +22,12 @@ export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 }
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-/** What `verify --fail-on` can fail a CI job on: a verdict, or evidence that changed since the last run. */
-const FAIL_ON = ['suspicious', 'unverifiable', 'changed'] as const;
+/**
+ * What `verify --fail-on` can fail a CI job on: a verdict, evidence that changed or went since the
+ * last run (changed), or files that joined the dump after a walk of it completed (added: kept
+ * apart, for a dump that grows by design, such as a leak published in instalments).
+ */
+const FAIL_ON = ['suspicious', 'unverifiable', 'changed', 'added'] as const;
 type FailOn = (typeof FAIL_ON)[number];
 const failOnList = (value: string, previous: FailOn[] = []): FailOn[] => {
   if (!(FAIL_ON as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${FAIL_ON.join(', ')}.`);
@@ -74,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--jobs <n>', 'worker threads analysing messages (default: one per core; 0: the main thread only)', wholeNumber)
     .option(
       '--fail-on <what>',
-      `exit with code 1 if any message has this verdict (suspicious, unverifiable), or if this run found files changed or removed since the last (changed); repeatable`,
+      `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last (changed), or files added to the dump after a walk of it completed (added); repeatable`,
       failOnList,
     )
     .option('--json', 'print the machine-readable summary on stdout', false)
@@ -124,8 +128,9 @@ export async function main(argv: string[]): Promise<number> {
         const summary = summarize(db);
         if (opts.json) process.stdout.write(`${jsonText(summary, 2)}\n`);
         else process.stdout.write(await textSummary(summary, process.stdout));
+        const lastRun = summary.custody.lastRun;
         const found = (what: FailOn): boolean =>
-          what === 'changed' ? (summary.custody.lastRun?.changed ?? 0) + (summary.custody.lastRun?.removed ?? 0) > 0 : summary.verdicts[what] > 0;
+          what === 'changed' ? (lastRun?.changed ?? 0) + (lastRun?.removed ?? 0) > 0 : what === 'added' ? (lastRun?.added ?? 0) > 0 : summary.verdicts[what] > 0;
         if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {
         db.close();
@@ -250,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('custody')
-    .description('the chain of custody: every run on the database, and every file of the dump the runs found changed or removed')
+    .description('the chain of custody: every run on the database, and every file of the dump the runs found changed, removed or added')
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .addOption(new Option('--format <format>', 'output format (csv and jsonl: one row per change)').choices(['text', 'csv', 'jsonl']).default('text'))
     .option('--out <file>', 'write to this file instead of stdout')

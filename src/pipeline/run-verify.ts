@@ -16,7 +16,7 @@ import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
+import { addedSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, hasCompletedWalk, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -67,6 +67,8 @@ export interface VerifyCounts {
   confirmed: number;
   /** files recorded before that are no longer in the dump */
   removed: number;
+  /** files with no record, found after a completed walk of the dump had not found them (recorded in file_changes) */
+  added: number;
 }
 
 export interface VerifyResult {
@@ -132,6 +134,8 @@ async function verifyLocked(
   writer.markStaleRunsInterrupted();
   const analysis: AnalysisOptions = { trustedArcSealers: trustedSealerList(options.trustedArcSealers ?? []) };
   const lastRun = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string } | undefined;
+  // (asked before this run is on record: a file is added only if a walk before this one completed)
+  const sinceCompletedWalk = hasCompletedWalk(db, root);
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
@@ -176,7 +180,11 @@ async function verifyLocked(
   const context = analysisContext(compromised, analysis);
   const fileState = fileStateChecker(db, context, { rehash: options.rehash === true });
 
-  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0 };
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0, added: 0 };
+  const countChange = (change: FileChange): void => {
+    if (change.change === 'added') counts.added++;
+    else counts.changed++;
+  };
   const workers = options.concurrency ?? defaultThreadCount();
   const analyzer = createAnalyzer(lookup, { workers, analysis });
   // Files in progress at once: enough to keep every worker's hands full while others are being read.
@@ -214,9 +222,10 @@ async function verifyLocked(
     const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
     if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0);
     // A file that was something else before (a message, another document) is a change of the
-    // evidence like any other, whatever it has become.
-    const change = changeSince(entry.relPath, previous, custodyOf(record));
-    if (change) counts.changed++;
+    // evidence like any other, whatever it has become; a document that joined the dump after a
+    // walk of it completed is an addition to the evidence like a message file.
+    const change = changeSince(entry.relPath, previous, custodyOf(record)) ?? addedSince(entry.relPath, previous, custodyOf(record), sinceCompletedWalk);
+    if (change) countChange(change);
     else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
     writer.queueFiles(runId, [{ record, messages: [] }], change);
   };
@@ -235,13 +244,16 @@ async function verifyLocked(
       }
     }
     // A changed file's change is recorded with its new rows, in the same batch. So is one read
-    // again for another reason (a key, a new leakcheck) that turns out to have changed too.
+    // again for another reason (a key, a new leakcheck) that turns out to have changed too, and
+    // a file that a completed walk of the dump did not find: whatever it holds, it was not part
+    // of the evidence as first analysed.
     const changeTo = (now: FileRecord): FileChange | null => {
-      if (!previous || now.path !== file.relPath) return null;
-      const change =
-        changeSince(file.relPath, previous, custodyOf(now)) ??
-        (state === 'changed' ? { path: file.relPath, change: 'changed', old: previous, new: custodyOf(now) } : null);
-      if (change) counts.changed++;
+      if (now.path !== file.relPath) return null;
+      const change = previous
+        ? (changeSince(file.relPath, previous, custodyOf(now)) ??
+          (state === 'changed' ? { path: file.relPath, change: 'changed' as const, old: previous, new: custodyOf(now) } : null))
+        : addedSince(file.relPath, previous, custodyOf(now), sinceCompletedWalk);
+      if (change) countChange(change);
       return change;
     };
     const sink: FileSink = {

@@ -23,9 +23,9 @@ function row(c: CustodyChange): Record<(typeof CUSTODY_CSV_COLUMNS)[number], str
     noticed_at: c.noticedAt,
     path: c.path,
     change: c.change,
-    old_size: c.old.size,
-    old_mtime: instant(c.old.mtimeMs) || null,
-    old_sha256: c.old.sha256,
+    old_size: c.old?.size ?? null,
+    old_mtime: instant(c.old?.mtimeMs) || null,
+    old_sha256: c.old?.sha256 ?? null,
     new_size: c.new?.size ?? null,
     new_mtime: instant(c.new?.mtimeMs) || null,
     new_sha256: c.new?.sha256 ?? null,
@@ -48,7 +48,7 @@ function runLine(run: RunRecordSummary): string {
   const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
   const parts = [`${plural(n('files'), 'file')}, ${plural(n('messages'), 'message')} analysed`];
   if (run.options['rehash'] === true) parts.push(`--rehash: ${n('confirmed')} matched their sha256`);
-  if (n('changed') || n('removed')) parts.push(`${n('changed')} changed, ${n('removed')} removed`);
+  if (n('changed') || n('removed') || n('added')) parts.push(`${n('changed')} changed, ${n('removed')} removed${n('added') ? `, ${n('added')} added` : ''}`);
   return `  #${run.id}  ${run.startedAt}  ${run.status.padEnd(11)}  leakcheck ${terminalSafe(run.toolVersion, 20)}  ${parts.join('; ')}`;
 }
 
@@ -57,6 +57,6 @@ export function renderCustodyText(runs: RunRecordSummary[], changes: Iterable<Cu
   const listed: string[] = [];
   for (const change of changes) listed.push(`  ${describeChange(change)}  noticed ${terminalSafe(change.noticedAt, 40)}`);
   if (listed.length) lines.push(`Changes to the dump (${listed.length}), oldest first`, ...listed);
-  else lines.push('No file of the dump was found changed or removed by any run.');
+  else lines.push('No file of the dump was found changed, removed or added by any run.');
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import { hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
+import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
@@ -79,17 +79,26 @@ function custodyMarkdown(custody: CustodySummary): string[] {
   if (!hasCustodyToShow(custody)) return [];
   const out = ['## Chain of custody', ''];
   if (run?.rehash) {
-    out.push(`Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${run.changed} changed, ${run.removed} removed.`, '');
+    out.push(
+      `Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${run.changed} changed, ${run.removed} removed${run.added ? `, ${run.added} added` : ''}.`,
+      '',
+    );
   }
-  if (custody.changed || custody.removed) {
-    out.push(`**${custody.changed} file changes and ${custody.removed} removals** recorded across runs. A verdict is about the bytes analysed when it was given.`, '');
+  const recorded = changesRecorded(custody);
+  if (recorded) {
+    const counted = custody.added
+      ? `${custody.changed} file changes, ${custody.removed} removals and ${custody.added} additions`
+      : `${custody.changed} file changes and ${custody.removed} removals`;
+    out.push(`**${counted}** recorded across runs. A verdict is about the bytes analysed when it was given.`, '');
     out.push('| run | change | file | size | sha256 |', '|---:|---|---|---|---|');
+    const hash = (reading: { sha256: string | null } | null): string => `\`${reading?.sha256?.slice(0, 16) ?? '?'}\``;
     for (const c of custody.recent) {
-      const size = c.new ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${c.old.size ?? '?'}`;
-      const hash = c.new ? `\`${c.old.sha256?.slice(0, 16) ?? '?'}\` → \`${c.new.sha256?.slice(0, 16) ?? '?'}\`` : `\`${c.old.sha256?.slice(0, 16) ?? '?'}\``;
-      out.push(`| ${c.runId} | ${c.change} | ${markdownSafe(c.path, 120)} | ${size} | ${hash} |`);
+      // one reading for a file removed or added, the two for a file changed
+      const size = c.old && c.new ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${(c.old ?? c.new)?.size ?? '?'}`;
+      const hashes = c.old && c.new ? `${hash(c.old)} → ${hash(c.new)}` : hash(c.old ?? c.new);
+      out.push(`| ${c.runId} | ${c.change} | ${markdownSafe(c.path, 120)} | ${size} | ${hashes} |`);
     }
-    const more = custody.changed + custody.removed - custody.recent.length;
+    const more = recorded - custody.recent.length;
     if (more > 0) out.push('', `…and ${more} older: \`leakcheck custody\` lists them all.`);
     out.push('');
   }

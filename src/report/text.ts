@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import { hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
+import { changesRecorded, hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { terminalSafe } from './terminal-safe.ts';
 
@@ -70,13 +70,15 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
     const found = run.changed + run.removed;
     lines.push(
       `  run #${run.id} re-read every file (--rehash): ${run.confirmed} matched the sha256 on record` +
-        (found ? `, ${c.red(`${run.changed} changed, ${run.removed} removed`)}` : ', none changed or removed'),
+        (found ? `, ${c.red(`${run.changed} changed, ${run.removed} removed`)}` : ', none changed or removed') +
+        (run.added ? `; ${c.red(`${run.added} added`)}` : ''),
     );
   }
-  if (custody.changed || custody.removed) {
-    lines.push(`  ${c.red(`${custody.changed} file change(s) and ${custody.removed} removal(s)`)} recorded across runs, newest first:`);
+  const recorded = changesRecorded(custody);
+  if (recorded) {
+    lines.push(`  ${c.red(changeCounts(custody))} recorded across runs, newest first:`);
     for (const change of custody.recent.slice(0, CHANGES_SHOWN)) lines.push(`    ${describeChange(change)}`);
-    const more = custody.changed + custody.removed - Math.min(custody.recent.length, CHANGES_SHOWN);
+    const more = recorded - Math.min(custody.recent.length, CHANGES_SHOWN);
     if (more > 0) lines.push(c.dim(`    … and ${more} more: leakcheck custody`));
   }
   return lines;
@@ -84,9 +86,17 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
 
 const shortHash = (sha256: string | null): string => (sha256 ? `${sha256.slice(0, 12)}…` : '?');
 
+/** "2 file change(s), 1 removal(s) and 3 addition(s)": the kinds a summary counts, in words. */
+export function changeCounts(counts: { changed: number; removed: number; added: number }): string {
+  const kinds = [`${counts.changed} file change(s)`, `${counts.removed} removal(s)`];
+  if (counts.added) kinds.push(`${counts.added} addition(s)`);
+  return `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!}`;
+}
+
 export function describeChange(change: CustodyChange): string {
   const where = `${change.change.padEnd(8)} ${terminalSafe(change.path, 80)}  (run #${change.runId})`;
-  if (!change.new) return `${where}  was ${change.old.size ?? '?'} bytes, sha256 ${shortHash(change.old.sha256)}`;
+  if (!change.new) return `${where}  was ${change.old?.size ?? '?'} bytes, sha256 ${shortHash(change.old?.sha256 ?? null)}`;
+  if (!change.old) return `${where}  ${change.new.size ?? '?'} bytes, sha256 ${shortHash(change.new.sha256)}, not in the dump when a walk of it completed`;
   const size = change.old.size === change.new.size ? `${change.new.size ?? '?'} bytes, same size` : `${change.old.size ?? '?'} → ${change.new.size ?? '?'} bytes`;
   return `${where}  ${size}, sha256 ${shortHash(change.old.sha256)} → ${shortHash(change.new.sha256)}`;
 }

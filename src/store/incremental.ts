@@ -100,6 +100,20 @@ export function fileHoldingRow(db: Db): (path: string) => string | null {
 }
 
 /**
+ * A file of the dump with no record, when the database holds a completed walk of this dump
+ * (`sinceCompletedWalk`): it was not there then, so it joined the evidence afterwards, and the
+ * chain of custody says so. Without such a walk (a first run, or one resumed before any run
+ * completed) nothing tells a file added from a file not reached yet, and nothing is recorded.
+ */
+export function addedSince(path: string, previous: PreviousFile | null, now: PreviousFile, sinceCompletedWalk: boolean): FileChange | null {
+  return previous === null && sinceCompletedWalk ? { path, change: 'added', old: null, new: now } : null;
+}
+
+/** Whether a run of this database completed a walk of the dump at `root`. */
+export const hasCompletedWalk = (db: Db, root: string): boolean =>
+  db.prepare(`SELECT 1 FROM runs WHERE status = 'completed' AND dump_root = ? LIMIT 1`).get(root) !== undefined;
+
+/**
  * What a re-read found different from a file's record, as a chain-of-custody entry: its size, its
  * mtime, or its bytes (when both readings have a sha256). Whatever the file has become (a message
  * file now a PDF, a document now a link), a difference is recorded.

@@ -288,11 +288,12 @@ export interface DumpSummary {
  * what an earlier run recorded, the latest changes, and what the last run re-read to check.
  */
 export interface CustodySummary {
-  /** changes recorded over every run: files changed, files removed */
+  /** changes recorded over every run: files changed, files removed, files added after a completed walk */
   changed: number;
   removed: number;
+  added: number;
   /** the last run's own findings: changes, and files re-read whose sha256 matched (`--rehash`) */
-  lastRun: { id: number; changed: number; removed: number; confirmed: number; rehash: boolean } | null;
+  lastRun: { id: number; changed: number; removed: number; added: number; confirmed: number; rehash: boolean } | null;
   /** the most recent changes, newest first (all of them: the `file_changes` table) */
   recent: CustodyChange[];
 }
@@ -300,20 +301,25 @@ export interface CustodySummary {
 export interface CustodyChange {
   runId: number;
   path: string;
-  change: 'changed' | 'removed';
-  old: { size: number | null; mtimeMs: number | null; sha256: string | null };
+  change: 'added' | 'changed' | 'removed';
+  /** null for a file added */
+  old: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
+  /** null for a file removed */
   new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
   noticedAt: string;
 }
 
 /** Whether a summary has a chain of custody to show: changes recorded, or a last run that checked (`--rehash`). */
-export const hasCustodyToShow = (custody: CustodySummary): boolean => custody.changed + custody.removed > 0 || custody.lastRun?.rehash === true;
+export const hasCustodyToShow = (custody: CustodySummary): boolean => changesRecorded(custody) > 0 || custody.lastRun?.rehash === true;
+
+/** Every change a summary counts, of each kind. */
+export const changesRecorded = (counts: { changed: number; removed: number; added: number }): number => counts.changed + counts.removed + counts.added;
 
 /** As many changes as a summary lists; the database keeps all. */
 export const RECENT_CHANGES = 50;
 
 export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
-  const totals = db.prepare(`SELECT sum(change = 'changed') AS changed, sum(change = 'removed') AS removed FROM file_changes`).get() as Record<string, number | null>;
+  const totals = db.prepare(`SELECT ${CHANGE_COUNTS} FROM file_changes`).get() as Record<string, number | null>;
   const run = db.prepare('SELECT id, options_json, counts_json FROM runs ORDER BY id DESC LIMIT 1').get() as
     | { id: number; options_json: string | null; counts_json: string | null }
     | undefined;
@@ -321,17 +327,18 @@ export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
   if (run) {
     const counts = (run.counts_json ? JSON.parse(run.counts_json) : {}) as Record<string, unknown>;
     const options = (run.options_json ? JSON.parse(run.options_json) : {}) as Record<string, unknown>;
-    const inRun = db.prepare(`SELECT sum(change = 'changed') AS changed, sum(change = 'removed') AS removed FROM file_changes WHERE run_id = ?`).get(run.id) as Record<string, number | null>;
+    const inRun = db.prepare(`SELECT ${CHANGE_COUNTS} FROM file_changes WHERE run_id = ?`).get(run.id) as Record<string, number | null>;
     lastRun = {
       id: run.id,
       changed: inRun['changed'] ?? 0,
       removed: inRun['removed'] ?? 0,
+      added: inRun['added'] ?? 0,
       confirmed: typeof counts['confirmed'] === 'number' ? counts['confirmed'] : 0,
       rehash: options['rehash'] === true,
     };
   }
   const recent = (db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map(toCustodyChange);
-  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, lastRun, recent };
+  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, added: totals['added'] ?? 0, lastRun, recent };
 }
 
 /**
@@ -379,6 +386,7 @@ export function listRuns(db: Db): RunRecordSummary[] {
 }
 
 const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size, new_mtime_ms, new_sha256, noticed_at';
+const CHANGE_COUNTS = `sum(change = 'changed') AS changed, sum(change = 'removed') AS removed, sum(change = 'added') AS added`;
 
 function toCustodyChange(r: Record<string, unknown>): CustodyChange {
   const reading = (side: 'old' | 'new'): CustodyChange['old'] => ({
@@ -389,8 +397,8 @@ function toCustodyChange(r: Record<string, unknown>): CustodyChange {
   return {
     runId: Number(r['run_id']),
     path: String(r['path']),
-    change: r['change'] === 'removed' ? 'removed' : 'changed',
-    old: reading('old'),
+    change: r['change'] === 'removed' || r['change'] === 'added' ? r['change'] : 'changed',
+    old: r['change'] === 'added' ? null : reading('old'),
     new: r['change'] === 'removed' ? null : reading('new'),
     noticedAt: String(r['noticed_at']),
   };

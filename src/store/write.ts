@@ -37,7 +37,8 @@ export interface FileRecord {
 
 export interface FileChange {
   path: string;
-  change: 'changed' | 'removed';
+  /** added: a file of the dump that a completed walk of it did not find (old is null); removed: new is null */
+  change: 'added' | 'changed' | 'removed';
   old: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
   new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
 }

@@ -9,10 +9,11 @@ const hostile = '=HYPERLINK("http://x","y"),\r\n\u001b[2Jevil.txt';
 const changes: CustodyChange[] = [
   { runId: 2, path: hostile, change: 'changed', old: { size: 10, mtimeMs: 1_500_000_000_000, sha256: sha('a') }, new: { size: 12, mtimeMs: 1_500_000_001_500, sha256: sha('b') }, noticedAt: '2026-12-04T10:00:00.000Z' },
   { runId: 3, path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: null, sha256: sha('c') }, new: null, noticedAt: '2026-12-04T11:00:00.000Z' },
+  { runId: 3, path: 'late.eml', change: 'added', old: null, new: { size: 7, mtimeMs: 1_500_000_000_000, sha256: sha('d') }, noticedAt: '2026-12-04T11:00:01.000Z' },
 ];
 const runs: RunRecordSummary[] = [
   { id: 1, startedAt: '2026-12-04T09:00:00.000Z', finishedAt: '2026-12-04T09:01:00.000Z', status: 'completed', toolVersion: '0.1.0', commandLine: 'leakcheck verify d', options: {}, counts: { files: 3, messages: 1 } },
-  { id: 3, startedAt: '2026-12-04T11:00:00.000Z', finishedAt: null, status: 'interrupted', toolVersion: '0.1.0', commandLine: 'leakcheck verify d --rehash', options: { rehash: true }, counts: { files: 2, messages: 0, confirmed: 1, changed: 0, removed: 1 } },
+  { id: 3, startedAt: '2026-12-04T11:00:00.000Z', finishedAt: null, status: 'interrupted', toolVersion: '0.1.0', commandLine: 'leakcheck verify d --rehash', options: { rehash: true }, counts: { files: 2, messages: 0, confirmed: 1, changed: 0, removed: 1, added: 1 } },
 ];
 
 describe('leakcheck custody', () => {
@@ -27,6 +28,10 @@ describe('leakcheck custody', () => {
         new_size: '12', new_mtime: '2017-07-14T02:40:01.500Z', new_sha256: sha('b'),
       },
       { run_id: '3', noticed_at: '2026-12-04T11:00:00.000Z', path: 'gone.pdf', change: 'removed', old_size: '5', old_mtime: '', old_sha256: sha('c'), new_size: '', new_mtime: '', new_sha256: '' },
+      {
+        run_id: '3', noticed_at: '2026-12-04T11:00:01.000Z', path: 'late.eml', change: 'added',
+        old_size: '', old_mtime: '', old_sha256: '', new_size: '7', new_mtime: '2017-07-14T02:40:00.000Z', new_sha256: sha('d'),
+      },
     ]);
   });
 
@@ -37,17 +42,19 @@ describe('leakcheck custody', () => {
     expect(Object.keys(parsed[0]!)).toEqual([...CUSTODY_CSV_COLUMNS]);
     expect(parsed[0]).toMatchObject({ path: hostile, old_size: 10, new_size: 12 });
     expect(parsed[1]).toMatchObject({ change: 'removed', new_size: null, new_sha256: null, old_mtime: null });
+    expect(parsed[2]).toMatchObject({ change: 'added', old_size: null, old_sha256: null, old_mtime: null, new_size: 7 });
   });
 
   it('lists the runs and the changes for a terminal, with no control character of the path let through', () => {
     const text = renderCustodyText(runs, changes);
     expect(text).toContain('#1  2026-12-04T09:00:00.000Z  completed');
     expect(text).toContain('3 files, 1 message analysed');
-    expect(text).toContain('--rehash: 1 matched their sha256; 0 changed, 1 removed');
-    expect(text).toContain('Changes to the dump (2), oldest first');
+    expect(text).toContain('--rehash: 1 matched their sha256; 0 changed, 1 removed, 1 added');
+    expect(text).toContain('Changes to the dump (3), oldest first');
     expect(text).toMatch(/changed .*\(run #2\)  10 → 12 bytes, sha256 aaaaaaaaaaaa… → bbbbbbbbbbbb…/);
     expect(text).toContain('removed  gone.pdf  (run #3)  was 5 bytes');
+    expect(text).toContain('added    late.eml  (run #3)  7 bytes, sha256 dddddddddddd…, not in the dump when a walk of it completed');
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
-    expect(renderCustodyText(runs, [])).toContain('No file of the dump was found changed or removed by any run.');
+    expect(renderCustodyText(runs, [])).toContain('No file of the dump was found changed, removed or added by any run.');
   });
 });

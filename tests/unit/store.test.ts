@@ -497,18 +497,26 @@ describe('queries', () => {
     writer.finishRun(first, 'completed', { changed: 1, removed: 1 });
     const second = writer.beginRun({ ...RUN, options: { rehash: true } });
     writer.recordChange(second, { path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') } });
-    writer.finishRun(second, 'completed', { changed: 1, confirmed: 7 });
-    expect(custodySummary(db, 2)).toEqual({
+    writer.recordChange(second, { path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') } });
+    writer.finishRun(second, 'completed', { changed: 1, confirmed: 7, added: 1 });
+    expect(custodySummary(db, 3)).toEqual({
       changed: 2,
       removed: 1,
-      lastRun: { id: second, changed: 1, removed: 0, confirmed: 7, rehash: true },
+      added: 1,
+      lastRun: { id: second, changed: 1, removed: 0, added: 1, confirmed: 7, rehash: true },
       recent: [
+        { runId: second, path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') }, noticedAt: expect.any(String) },
         { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') }, noticedAt: expect.any(String) },
         { runId: first, path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: 1, sha256: sha('c') }, new: null, noticedAt: expect.any(String) },
       ],
     });
-    expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['b.eml', 'gone.pdf', 'a.eml']);
-    expect([...iterateFileChanges(db)].map((c) => [c.runId, c.path, c.change])).toEqual([[first, 'a.eml', 'changed'], [first, 'gone.pdf', 'removed'], [second, 'b.eml', 'changed']]);
+    expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['new.eml', 'b.eml', 'gone.pdf', 'a.eml']);
+    expect([...iterateFileChanges(db)].map((c) => [c.runId, c.path, c.change])).toEqual([
+      [first, 'a.eml', 'changed'],
+      [first, 'gone.pdf', 'removed'],
+      [second, 'b.eml', 'changed'],
+      [second, 'new.eml', 'added'],
+    ]);
     expect(listRuns(db).map((r) => [r.id, r.status, r.options['rehash'] ?? false, r.counts?.['confirmed'] ?? null])).toEqual([[first, 'completed', false, null], [second, 'completed', true, 7]]);
   });
 
@@ -548,7 +556,7 @@ describe('queries', () => {
       topReasons: [],
       files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], readWithNotes: [] },
       suspicious: [],
-      custody: { changed: 0, removed: 0, lastRun: null, recent: [] },
+      custody: { changed: 0, removed: 0, added: 0, lastRun: null, recent: [] },
     });
   });
 });

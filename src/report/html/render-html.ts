@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
-import { hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
+import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { REASONS } from '../../verdict/reasons.ts';
@@ -293,27 +293,32 @@ function custodySection(custody: CustodySummary): string {
   if (run?.rehash) {
     out.push(
       `<p class="lede">Run #${run.id} re-read every file (<code>--rehash</code>): ${formatInt(run.confirmed)} matched the sha256 on record; ` +
-        `${formatInt(run.changed)} changed, ${formatInt(run.removed)} removed.</p>`,
+        `${formatInt(run.changed)} changed, ${formatInt(run.removed)} removed${run.added ? `, ${formatInt(run.added)} added` : ''}.</p>`,
     );
   }
-  if (custody.changed + custody.removed > 0) {
+  const recorded = changesRecorded(custody);
+  if (recorded > 0) {
+    const counted = (n: number, noun: string): string => `${formatInt(n)} ${noun}${n === 1 ? '' : 's'}`;
+    const kinds = [counted(custody.changed, 'file change'), counted(custody.removed, 'removal')];
+    if (custody.added) kinds.push(counted(custody.added, 'addition'));
     out.push(
       '<div class="callout" role="note">',
-      `<h3>${formatInt(custody.changed)} file change${custody.changed === 1 ? '' : 's'} and ${formatInt(custody.removed)} removal${custody.removed === 1 ? '' : 's'} recorded across runs.</h3>`,
-      '<p>The dump on disk was found different from what an earlier run had analysed. Changed files were analysed again; the verdicts in this report are about the bytes as they were last read.</p>',
+      `<h3>${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!} recorded across runs.</h3>`,
+      '<p>The dump on disk was found different from what an earlier run had analysed. Changed and added files were analysed; the verdicts in this report are about the bytes as they were last read. An added file was not in the dump when a walk of it completed: it joined the evidence afterwards.</p>',
       '</div>',
       '<div class="table-wrap"><table class="data custody"><thead><tr><th class="num" scope="col">Run</th><th scope="col">Change</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">sha256 before → after</th></tr></thead><tbody>',
     );
     for (const c of custody.recent) {
       const bytes = (size: number | null): string => (size === null ? '?' : formatInt(size));
-      const size = c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes(c.old.size);
-      const hash = c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml(c.old.sha256 ?? '?');
+      // one reading for a file removed or added, the two for a file changed
+      const size = c.old && c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes((c.old ?? c.new)?.size ?? null);
+      const hash = c.old && c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml((c.old ?? c.new)?.sha256 ?? '?');
       out.push(
         `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${escapeHtml(clip(c.path, 160))}</td><td class="size">${size}</td><td><code>${hash}</code></td></tr>`,
       );
     }
     out.push('</tbody></table></div>');
-    const more = custody.changed + custody.removed - custody.recent.length;
+    const more = recorded - custody.recent.length;
     if (more > 0) out.push(`<p class="note">…and ${formatInt(more)} older: <code>leakcheck custody</code> lists them all.</p>`);
   }
   out.push('</section>');
