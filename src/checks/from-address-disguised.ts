@@ -1,4 +1,4 @@
-import { BLANK_CHARACTER, collapseUnseenRuns, INVISIBLE_CHARACTER } from '../read/blank-characters.ts';
+import { BLANK_CHARACTER, collapseUnseenRuns, INVISIBLE_CHARACTER, VARIATION_SELECTOR } from '../read/blank-characters.ts';
 import { escapeControls } from './check-support.ts';
 import type { MessageCheck } from './types.ts';
 
@@ -29,7 +29,8 @@ export const auditFromAddressDisguised: MessageCheck = ({ meta }) => {
   const readAsAt = new Set<string>();
   for (const ch of local) {
     if (BLANK_CHARACTER.test(ch)) blankLooking++;
-    else if (INVISIBLE_CHARACTER.test(ch)) invisible++;
+    // (a variation selector too: no address needs one, and `a` with one reads as `a`)
+    else if (INVISIBLE_CHARACTER.test(ch) || VARIATION_SELECTOR.test(ch)) invisible++;
     else if (ch.normalize('NFKC').includes('@')) readAsAt.add(codePoint(ch));
   }
   if (!blankLooking && !invisible && !readAsAt.size) return [];

@@ -25,6 +25,14 @@ describe('from-address-disguised', () => {
     expect(finding?.text).not.toContain(pad);
   });
 
+  it('a local part padded with variation selectors: counted as invisible, and counted in the text', () => {
+    const finding = findingFor(`CEO <ceo\ufe6bbank.example${'\ufe0f'.repeat(330)}@evil.example>`);
+    expect(finding?.evidence).toMatchObject({ domain: 'evil.example', readAsAt: ['U+FE6B'], blankLooking: 0, invisible: 330 });
+    expect(finding?.text).toContain('holds, before its "@", 330 invisible characters and a character that reads as "@" (U+FE6B)');
+    expect(finding?.text).toContain('[329 invisible characters]');
+    expect(findingFor('<ceo\ufe00@evil.example>')?.evidence).toMatchObject({ invisible: 1 });
+  });
+
   it('a fullwidth "＠", or one invisible character, is enough', () => {
     expect(findingFor('CEO <ceo\uff20bank.example@evil.example>')?.evidence).toMatchObject({ readAsAt: ['U+FF20'], blankLooking: 0, invisible: 0 });
     expect(findingFor('<ceo\u200b@evil.example>')?.evidence).toMatchObject({ readAsAt: [], invisible: 1 });

@@ -27,6 +27,21 @@ describe('collapseUnseenRuns', () => {
     expect(collapseUnseenRuns('pay \u200bpal')).toBe('pay \u200bpal');
     expect(collapseUnseenRuns('pay\u200bpal')).toBe('pay\u200bpal');
   });
+
+  it('counts a run of variation selectors as padding, except one that picks the form of the character before it', () => {
+    // after "a", the first selects a's form (it draws nothing); the other 329 have nothing to select
+    expect(collapseUnseenRuns(`a${'\ufe0f'.repeat(330)}b`)).toBe('a\ufe0f [329 invisible characters] b');
+    expect(collapseUnseenRuns(`${'\ufe00'.repeat(5)}x`)).toBe(' [5 invisible characters] x');
+    expect(collapseUnseenRuns(`x${'\u{e0100}'.repeat(20)}`)).toBe('x\u{e0100} [19 invisible characters] ');
+    expect(collapseUnseenRuns(`a\u00ad\ufe0f\u00ad\ufe0f\u00ad\ufe0fb`)).toBe('a [6 invisible characters] b');
+    expect(collapseUnseenRuns(`\u2764\ufe0f${'\u00ad'.repeat(300)}b`)).toBe('\u2764\ufe0f [300 invisible characters] b');
+  });
+
+  it('leaves emoji as they are: a variation selector with a zero-width joiner after it, or a space', () => {
+    for (const text of ['\u2764\ufe0f\u200d\u{1f525} hot', 'the \u{1f3f3}\ufe0f\u200d\u{1f308} flag', 'I \u2764\ufe0f you', '\u{1f3f3}\ufe0f\u200d\u26a7\ufe0f', 'keycap 1\ufe0f\u20e3']) {
+      expect(collapseUnseenRuns(text)).toBe(text);
+    }
+  });
 });
 
 describe('shownFrom: the From address keeps its domain whole in every report (A-01)', () => {
