@@ -128,9 +128,10 @@ export async function main(argv: string[]): Promise<number> {
         const summary = summarize(db);
         if (opts.json) process.stdout.write(`${jsonText(summary, 2)}\n`);
         else process.stdout.write(await textSummary(summary, process.stdout));
-        const lastRun = summary.custody.lastRun;
+        // (over the walk this run finished: a change an interrupted run found is not found again by its resumption)
+        const walk = summary.custody.lastRun?.walk;
         const found = (what: FailOn): boolean =>
-          what === 'changed' ? (lastRun?.changed ?? 0) + (lastRun?.removed ?? 0) > 0 : what === 'added' ? (lastRun?.added ?? 0) > 0 : summary.verdicts[what] > 0;
+          what === 'changed' ? (walk?.changed ?? 0) + (walk?.removed ?? 0) > 0 : what === 'added' ? (walk?.added ?? 0) > 0 : summary.verdicts[what] > 0;
         if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {
         db.close();

@@ -16,7 +16,7 @@ import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { addedSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, hasCompletedWalk, type FileState, type PreviousFile } from '../store/incremental.ts';
+import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -135,7 +135,7 @@ async function verifyLocked(
   const analysis: AnalysisOptions = { trustedArcSealers: trustedSealerList(options.trustedArcSealers ?? []) };
   const lastRun = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string } | undefined;
   // (asked before this run is on record: a file is added only if a walk before this one completed)
-  const sinceCompletedWalk = hasCompletedWalk(db, root);
+  const addedSince = additionsSince(db, root);
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
@@ -224,7 +224,7 @@ async function verifyLocked(
     // A file that was something else before (a message, another document) is a change of the
     // evidence like any other, whatever it has become; a document that joined the dump after a
     // walk of it completed is an addition to the evidence like a message file.
-    const change = changeSince(entry.relPath, previous, custodyOf(record)) ?? addedSince(entry.relPath, previous, custodyOf(record), sinceCompletedWalk);
+    const change = changeSince(entry.relPath, previous, custodyOf(record)) ?? addedSince(entry.relPath, previous, custodyOf(record));
     if (change) countChange(change);
     else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
     writer.queueFiles(runId, [{ record, messages: [] }], change);
@@ -252,7 +252,7 @@ async function verifyLocked(
       const change = previous
         ? (changeSince(file.relPath, previous, custodyOf(now)) ??
           (state === 'changed' ? { path: file.relPath, change: 'changed' as const, old: previous, new: custodyOf(now) } : null))
-        : addedSince(file.relPath, previous, custodyOf(now), sinceCompletedWalk);
+        : addedSince(file.relPath, previous, custodyOf(now));
       if (change) countChange(change);
       return change;
     };

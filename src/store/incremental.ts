@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { DiscoveredFile } from '../discover/types.ts';
 import type { Db } from './open-store.ts';
 import type { FileChange } from './write.ts';
@@ -99,19 +100,47 @@ export function fileHoldingRow(db: Db): (path: string) => string | null {
   return (path) => (holder.get(path) as string | undefined) ?? null;
 }
 
+/** Whether a file with no record joined the dump since the last completed walk: its custody entry, or null. */
+export type AdditionCheck = (path: string, previous: PreviousFile | null, now: PreviousFile) => FileChange | null;
+
 /**
- * A file of the dump with no record, when the database holds a completed walk of this dump
- * (`sinceCompletedWalk`): it was not there then, so it joined the evidence afterwards, and the
- * chain of custody says so. Without such a walk (a first run, or one resumed before any run
- * completed) nothing tells a file added from a file not reached yet, and nothing is recorded.
+ * A file of the dump with no record is an addition when the last run to complete a walk of the
+ * dump walked this same folder (`root`, or another name for it) and could have seen the file:
+ * it was not there then, so it joined the evidence afterwards, and the chain of custody says so.
+ * Nothing is recorded:
+ * - before any walk completed (a first run, or one resumed before any run completed): nothing
+ *   tells a file added from a file not reached yet;
+ * - when the last completed walk was of another folder (a sub-folder checked on its own, another
+ *   dump): it removed this folder's records, and the files it did not walk are not new;
+ * - for a file below a directory that walk could not list (or look at): it may have been there.
+ * A dump moved or renamed since its last completed walk gets no additions recorded until a walk
+ * of it at its new place completes: a missed addition is a gap in the record, a file of the
+ * original evidence called an addition would discredit it.
  */
-export function addedSince(path: string, previous: PreviousFile | null, now: PreviousFile, sinceCompletedWalk: boolean): FileChange | null {
-  return previous === null && sinceCompletedWalk ? { path, change: 'added', old: null, new: now } : null;
+export function additionsSince(db: Db, root: string): AdditionCheck {
+  const last = db.prepare(`SELECT dump_root AS root FROM runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1`).get() as { root: string } | undefined;
+  if (!last || !sameFolder(last.root, root)) return () => null;
+  const unseenBelow = db.prepare(`SELECT 1 FROM source_files WHERE path = ? AND status = 'error' AND parent_file_id IS NULL`).pluck();
+  const underUnseenDirectory = (path: string): boolean => {
+    for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
+      if (unseenBelow.get(path.slice(0, slash)) !== undefined) return true;
+    }
+    return false;
+  };
+  return (path, previous, now) => (previous === null && !underUnseenDirectory(path) ? { path, change: 'added', old: null, new: now } : null);
 }
 
-/** Whether a run of this database completed a walk of the dump at `root`. */
-export const hasCompletedWalk = (db: Db, root: string): boolean =>
-  db.prepare(`SELECT 1 FROM runs WHERE status = 'completed' AND dump_root = ? LIMIT 1`).get(root) !== undefined;
+/** The same folder, through any symlinks in either name (a name that no longer resolves only matches itself). */
+function sameFolder(a: string, b: string): boolean {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  return a === b || real(a) === real(b);
+}
 
 /**
  * What a re-read found different from a file's record, as a chain-of-custody entry: its size, its

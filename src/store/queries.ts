@@ -293,7 +293,20 @@ export interface CustodySummary {
   removed: number;
   added: number;
   /** the last run's own findings: changes, and files re-read whose sha256 matched (`--rehash`) */
-  lastRun: { id: number; changed: number; removed: number; added: number; confirmed: number; rehash: boolean } | null;
+  lastRun: {
+    id: number;
+    changed: number;
+    removed: number;
+    added: number;
+    confirmed: number;
+    rehash: boolean;
+    /**
+     * The changes of the walk the last run finished: its own, and those of the runs interrupted
+     * since the last completed one, which it resumed (runs `fromRun` to `id`). A change found by
+     * an interrupted run is not found again by the run that resumes it: its file's record is new.
+     */
+    walk: { fromRun: number; changed: number; removed: number; added: number };
+  } | null;
   /** the most recent changes, newest first (all of them: the `file_changes` table) */
   recent: CustodyChange[];
 }
@@ -328,6 +341,8 @@ export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
     const counts = (run.counts_json ? JSON.parse(run.counts_json) : {}) as Record<string, unknown>;
     const options = (run.options_json ? JSON.parse(run.options_json) : {}) as Record<string, unknown>;
     const inRun = db.prepare(`SELECT ${CHANGE_COUNTS} FROM file_changes WHERE run_id = ?`).get(run.id) as Record<string, number | null>;
+    const fromRun = db.prepare(`SELECT min(id) FROM runs WHERE id > (SELECT coalesce(max(id), 0) FROM runs WHERE status = 'completed' AND id < ?)`).pluck().get(run.id) as number;
+    const inWalk = db.prepare(`SELECT ${CHANGE_COUNTS} FROM file_changes WHERE run_id BETWEEN ? AND ?`).get(fromRun, run.id) as Record<string, number | null>;
     lastRun = {
       id: run.id,
       changed: inRun['changed'] ?? 0,
@@ -335,6 +350,7 @@ export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
       added: inRun['added'] ?? 0,
       confirmed: typeof counts['confirmed'] === 'number' ? counts['confirmed'] : 0,
       rehash: options['rehash'] === true,
+      walk: { fromRun, changed: inWalk['changed'] ?? 0, removed: inWalk['removed'] ?? 0, added: inWalk['added'] ?? 0 },
     };
   }
   const recent = (db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map(toCustodyChange);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { canRunAsNobody, NOBODY, runCliMeasured } from '../hostile/support.ts';
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -132,6 +133,81 @@ describe('chain of custody: files that join the dump after a completed walk are 
     expect(second.counts.added).toBe(0);
     expect(second.counts.removed).toBeGreaterThan(0);
     expect(new Set(changesIn(db).map((r) => r.change))).toEqual(new Set(['removed']));
+  }, 60_000);
+
+  it('a sub-folder verified on its own in between is no baseline: the whole dump walked again records no file of it as added (red team 8, 01)', async () => {
+    const dump = join(tmp.path, 'sub-folder');
+    cpSync(DEMO_DUMP, dump, { recursive: true });
+    const db = join(tmp.path, 'sub-folder.db');
+    await verify(dump, db);
+    await verify(join(dump, 'inbox'), db); // its records replace the whole dump's
+    const whole = await verify(dump, db);
+    expect(whole.counts.added).toBe(0);
+    expect(changesIn(db).filter((r) => r.change === 'added')).toEqual([]);
+  }, 60_000);
+
+  it('the same folder by another name (a symlink) is the same baseline (red team 8, 02)', async () => {
+    const real = join(tmp.path, 'real');
+    cpSync(join(DEMO_DUMP, 'inbox'), real, { recursive: true });
+    symlinkSync(real, join(tmp.path, 'case-42'));
+    const db = join(tmp.path, 'symlinked.db');
+    await verify(join(tmp.path, 'case-42'), db);
+    cpSync(join(real, '2018-03-12 Weekly status.eml'), join(real, 'planted.eml'));
+    expect((await verify(real, db)).counts.added).toBe(1);
+    expect(changesIn(db).map((r) => [r.path, r.change])).toEqual([['planted.eml', 'added']]);
+  }, 60_000);
+
+  it.skipIf(!canRunAsNobody())('files below a directory the last walk could not list are not additions once it can be (red team 8, 03)', () => {
+    const base = join(tmp.path, 'locked-base');
+    mkdirSync(base);
+    chmodSync(tmp.path, 0o755);
+    chmodSync(base, 0o777);
+    const dump = join(base, 'dump');
+    cpSync(join(DEMO_DUMP, 'inbox'), join(dump, 'inbox'), { recursive: true });
+    cpSync(join(DEMO_DUMP, 'sent'), join(dump, 'sent'), { recursive: true });
+    chmodSync(join(dump, 'sent'), 0o000);
+    const db = join(base, 'locked.db');
+    const args = ['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet'];
+    expect(runCliMeasured(args, { asUser: NOBODY }).status).toBe(0);
+    chmodSync(join(dump, 'sent'), 0o755);
+    const again = runCliMeasured([...args, '--fail-on', 'added'], { asUser: NOBODY });
+    expect(again.status).toBe(0);
+    // the directory's error record goes; its files are recorded, not as additions
+    expect(changesIn(db).map((r) => [r.path, r.change])).toEqual([['sent', 'removed']]);
+  }, 60_000);
+
+  it('a change or an addition found by an interrupted run fails the run that resumes it (--fail-on), as it fails an uninterrupted one (red team 8, 04)', async () => {
+    const dump = join(tmp.path, 'resumed-after');
+    cpSync(DEMO_DUMP, dump, { recursive: true });
+    const db = join(tmp.path, 'resumed-after.db');
+    await verify(dump, db);
+    // both first in the walk's order, so that the interrupted run reaches them
+    const changed = join(dump, '2016-06-01 Offsite logistics.eml');
+    appendFileSync(changed, 'Appended after the leak.\r\n');
+    cpSync(join(DEMO_DUMP, 'inbox/2018-03-12 Weekly status.eml'), join(dump, '0-planted.eml'));
+    const stop = new AbortController();
+    const reached = new Set<string>();
+    const interrupted = await runVerify({
+      dumpRoot: dump,
+      dbPath: db,
+      keyFiles: [DEMO_KEYS],
+      offline: true,
+      signal: stop.signal,
+      onProgress: ({ currentPath }) => {
+        reached.add(currentPath);
+        if (reached.has('0-planted.eml') && reached.has('2016-06-01 Offsite logistics.eml')) stop.abort();
+      },
+    });
+    expect(interrupted.interrupted).toBe(true);
+    expect(interrupted.counts).toMatchObject({ added: 1, changed: 1 });
+    const args = ['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--json'];
+    const resumed = runCli([...args, '--fail-on', 'added']);
+    expect(resumed.status).toBe(1);
+    const custody = (JSON.parse(resumed.stdout) as { custody: { lastRun: Record<string, unknown> } }).custody.lastRun;
+    // the resuming run found nothing itself; the walk it finished did
+    expect(custody).toMatchObject({ added: 0, changed: 0, walk: { fromRun: interrupted.runId, added: 1, changed: 1, removed: 0 } });
+    // the next run, a walk of its own, finds nothing
+    expect(runCli([...args, '--fail-on', 'added', '--fail-on', 'changed']).status).toBe(0);
   }, 60_000);
 
   it('verify --fail-on added fails a run that found files added; --fail-on changed does not', async () => {

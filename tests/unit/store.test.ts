@@ -503,7 +503,7 @@ describe('queries', () => {
       changed: 2,
       removed: 1,
       added: 1,
-      lastRun: { id: second, changed: 1, removed: 0, added: 1, confirmed: 7, rehash: true },
+      lastRun: { id: second, changed: 1, removed: 0, added: 1, confirmed: 7, rehash: true, walk: { fromRun: second, changed: 1, removed: 0, added: 1 } },
       recent: [
         { runId: second, path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') }, noticedAt: expect.any(String) },
         { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') }, noticedAt: expect.any(String) },
