@@ -44,7 +44,7 @@ export const auditFromAddressDisguised: MessageCheck = ({ meta }) => {
       code: 'from-address-disguised',
       severity: 'warning',
       text:
-        `The From address ${escapeControls(collapseUnseenRuns(local), 200)}@${escapeControls(domain, 1000)} holds, before its "@", ${holds.join(' and ')}: ` +
+        `The From address ${escapeControls(collapseUnseenRuns(local, true), 200)}@${escapeControls(domain, 1000)} holds, before its "@", ${holds.join(' and ')}: ` +
         `a reader can take it for another address, or not see its domain. The message is from the domain ${escapeControls(domain, 1000)}, and that is all a signature by it proves.`,
       evidence: { fromAddress: address, domain, blankLooking, invisible, readAsAt: [...readAsAt] },
     },

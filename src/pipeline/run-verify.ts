@@ -256,6 +256,7 @@ async function verifyLocked(
       if (change) countChange(change);
       return change;
     };
+    let begun: number | null = null;
     const sink: FileSink = {
       files: (processed) => {
         const change = processed.length ? changeTo(processed[0]!.record) : null;
@@ -265,15 +266,22 @@ async function verifyLocked(
           if (record.status !== 'ok') counts.errors++;
         }
       },
-      begin: (record) => writer.beginFile(runId, record),
+      // A file written as it is read (an mbox, a zip) has its change recorded as it begins, and
+      // completed with its sha256 at the end (see StoreWriter.beginFile).
+      begin: (record) => {
+        const change = changeTo(record);
+        const id = writer.beginFile(runId, record, change);
+        if (record.path === file.relPath) begun = id;
+      },
       append: (path, messages) => {
         writer.appendMessages(runId, path, messages);
         counts.messages += messages.length;
       },
       paths: derivedPaths.forFile(file.relPath),
       finish: (record) => {
-        const change = changeTo(record);
-        writer.finishFile({ ...record, analysisContext: context }, change && { runId, change });
+        const completes = record.path === file.relPath ? begun : null;
+        const change = completes === null ? changeTo(record) : null;
+        writer.finishFile({ ...record, analysisContext: context }, change && { runId, change }, completes);
         if (record.status !== 'ok') counts.errors++;
       },
     };

@@ -16,15 +16,17 @@ export const BLANK_LOOKING = String.raw`\s\u00a0\u115f\u1160\u1680\u2000-\u200a\
 export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}`;
 
 /**
- * The variation selectors: each picks a form of the character before it (the emoji form of "❤"
- * in "❤️"), and draws nothing. Kept apart from INVISIBLE because one after a visible character is
- * part of ordinary text, emoji above all; one after another unseen character has nothing to
- * pick, and is padding like the others.
+ * The variation selectors (Unicode's Variation_Selector property: the Mongolian free ones, the
+ * standard and the ideographic ones): each picks a form of the character before it (the emoji
+ * form of "❤" in "❤️"), and draws nothing. Kept apart from INVISIBLE because one after a visible
+ * character is part of ordinary text, emoji above all; one after another unseen character has
+ * nothing to pick, and is padding like the others.
  */
-const VARIATION_SELECTORS = String.raw`\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
+const VARIATION_SELECTORS = String.raw`\u180b-\u180d\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
 
 const UNSEEN_RUN = new RegExp(`[${BLANK_LOOKING}${INVISIBLE}${VARIATION_SELECTORS}]{2,}`, 'gu');
 const ORDINARY_BLANK = /^[ \t]$/;
+const ORDINARY_BLANKS = /[ \t]+/g;
 /** One character of each kind (`u` flag: a tag character is one code point, two UTF-16 units). */
 export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
@@ -35,17 +37,21 @@ export const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
  * "[300 blank characters]", "[330 invisible characters]". Padding pushes what follows it out of
  * view wherever a report cuts text; counted, the padding stays in the evidence (never silently
  * dropped) and what follows stays in view. A run with one unusual character at most is a space,
- * or kept as it is when that character is invisible, so that the output's escaper still shows it.
+ * and keeps that character when it is invisible, so that the output's escaper still shows it
+ * (the ordinary blanks around it still collapse: 300 spaces and a U+200B hid what followed).
  * A variation selector that opens a run after a visible character belongs to that character
- * (the emoji "❤️‍🔥" holds U+FE0F then a zero-width joiner): it stays, and is not counted.
+ * (the emoji "❤️‍🔥" holds U+FE0F then a zero-width joiner): it stays, and is not counted. Not in
+ * an address (`inAddress`): a selector there only makes another address that reads the same.
  */
-export function collapseUnseenRuns(text: string): string {
+export function collapseUnseenRuns(text: string, inAddress = false): string {
   return text.replace(UNSEEN_RUN, (run: string, offset: number) => {
     const chars = [...run];
-    const attached = offset > 0 && VARIATION_SELECTOR.test(chars[0]!) ? chars.shift()! : '';
+    const attached = !inAddress && offset > 0 && VARIATION_SELECTOR.test(chars[0]!) ? chars.shift()! : '';
+    // a selector and one character after it: no run but for the selector (`葛󠄀　葉` stays as it is)
+    if (chars.length < 2) return run;
     const unusual = chars.filter((ch) => !ORDINARY_BLANK.test(ch));
     const invisible = unusual.filter((ch) => !BLANK_CHARACTER.test(ch)).length;
-    if (unusual.length < 2) return invisible ? run : `${attached} `;
+    if (unusual.length < 2) return invisible ? `${attached}${chars.join('').replace(ORDINARY_BLANKS, ' ')}` : `${attached} `;
     const kind = invisible === 0 ? 'blank' : invisible === unusual.length ? 'invisible' : 'blank or invisible';
     return `${attached} [${unusual.length} ${kind} characters] `;
   });

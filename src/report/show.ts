@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
-import { terminalSafe } from './terminal-safe.ts';
+import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
 
@@ -21,15 +21,13 @@ export function authenticationResults(m: MessageRecord): string {
   return `Authentication-Results: leakcheck; ${parts.join(';\n\t')}`;
 }
 
-/** The terminal's escapes without its cut: shownFrom and shownText cut, after escaping. */
-const escapeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE_INTEGER);
 
 export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = []): string {
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
   out.push(c.bold(`${t(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
-  out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, escapeUncut)}`, `  Subject     ${shownText(m.subject, 300, escapeUncut)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
+  out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, terminalSafeUncut)}`, `  Subject     ${shownText(m.subject, 300, terminalSafeUncut)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.
   for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));
@@ -100,6 +98,6 @@ function wrap(text: string, indent: number, width = 100, firstColumn = indent): 
 
 export function renderCandidates(candidates: MessageRecord[]): string {
   const lines = [`${candidates.length} messages match; name one by its path (path#index for mbox) or sha256:`];
-  for (const m of candidates) lines.push(`  ${m.sha256}  ${terminalSafe(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${shownText(m.subject, 60, escapeUncut)}`);
+  for (const m of candidates) lines.push(`  ${m.sha256}  ${terminalSafe(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
   return `${lines.join('\n')}\n`;
 }

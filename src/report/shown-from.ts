@@ -50,8 +50,8 @@ function nameBeside(field: string, address: string): string | null {
 
 function shownAddress(address: string, safe: (text: string) => string): string {
   const at = address.lastIndexOf('@');
-  if (at < 0) return cut(safe(collapseUnseenRuns(address)), MAX_LOCAL_PART);
-  return `${cut(safe(collapseUnseenRuns(address.slice(0, at))), MAX_LOCAL_PART)}@${safe(address.slice(at + 1))}`;
+  if (at < 0) return cut(safe(collapseUnseenRuns(address, true)), MAX_LOCAL_PART);
+  return `${cut(safe(collapseUnseenRuns(address.slice(0, at), true)), MAX_LOCAL_PART)}@${safe(address.slice(at + 1))}`;
 }
 
 // Only ASCII blanks are trimmed: String.trim also removes no-break and other Unicode spaces, and

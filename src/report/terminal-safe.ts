@@ -18,3 +18,6 @@ export function terminalSafe(text: string | null | undefined, max = 200): string
   });
   return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
 }
+
+/** The same escapes without the cut, for text that is cut after escaping (shownText, shownFrom). */
+export const terminalSafeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE_INTEGER);

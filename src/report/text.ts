@@ -1,7 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { changesRecorded, hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
-import { terminalSafe } from './terminal-safe.ts';
+import { shownText } from './shown-from.ts';
+import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 
 /** Colour only for a terminal that wants it: NO_COLOR (any value) and pipes get plain text. */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -45,7 +46,8 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
     lines.push('', c.red.bold(`Suspicious messages (${summary.suspicious.length})`));
     for (const s of summary.suspicious.slice(0, 50)) {
       const where = s.index > 0 || /\.mbox$|mbox/i.test(s.path) ? `${s.path}#${s.index}` : s.path;
-      lines.push(`  ${c.red('!')} ${terminalSafe(where, 80)}  ${c.dim(terminalSafe(s.subject, 60))}`);
+      // (padding counted, as in every report: a run of blanks or invisible characters cut the rest from view)
+      lines.push(`  ${c.red('!')} ${terminalSafe(where, 80)}  ${c.dim(shownText(s.subject, 60, terminalSafeUncut))}`);
       lines.push(`      ${s.reasons.join(', ')}: ${terminalSafe(s.explanation, 300)}`);
     }
     if (summary.suspicious.length > 50) lines.push(c.dim(`  … and ${summary.suspicious.length - 50} more: leakcheck export --verdict suspicious`));

@@ -107,6 +107,7 @@ export class StoreWriter {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertChange: db.prepare(`INSERT INTO file_changes (run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size,
         new_mtime_ms, new_sha256, noticed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      completeChange: db.prepare('UPDATE file_changes SET new_size = ?, new_mtime_ms = ?, new_sha256 = ? WHERE id = ?'),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
       // The message's own verdict is kept beside the final one, which the cross-dump pass may raise.
@@ -193,9 +194,20 @@ export class StoreWriter {
    * never pile up in memory: `beginFile` marks it in progress and drops what it held before,
    * `appendMessages` adds messages, `finishFile` records how reading ended. A run killed in
    * between leaves it "in-progress", which the next run reads again from the start.
+   *
+   * A change of the file (or its addition to the dump) is recorded here, with the row that
+   * replaces the record it is a change from: recorded only at the end, it was lost with a run
+   * killed in between, whose successor finds the in-progress row and nothing to compare it with
+   * (red team 8, 08). Its sha256 is not known yet: `finishFile` completes it. Returns the
+   * change's id, for that.
    */
-  beginFile(runId: number, file: FileRecord): void {
-    this.inBatch(() => this.saveFile(runId, { ...file, status: 'in-progress' as FileRecord['status'] }, []), 0, 1);
+  beginFile(runId: number, file: FileRecord, change: FileChange | null = null): number | null {
+    let changeId: number | null = null;
+    this.inBatch(() => {
+      this.saveFile(runId, { ...file, status: 'in-progress' as FileRecord['status'] }, []);
+      if (change) changeId = this.recordChange(runId, change);
+    }, 0, 1);
+    return changeId;
   }
 
   appendMessages(runId: number, path: string, messages: StoredMessage[]): void {
@@ -206,10 +218,12 @@ export class StoreWriter {
     }, messages.length, 1);
   }
 
-  finishFile(file: FileRecord, changed: { runId: number; change: FileChange } | null = null): void {
+  /** `begun`: the change `beginFile` recorded, given its new size, mtime and sha256 here; else `changed` is recorded now. */
+  finishFile(file: FileRecord, changed: { runId: number; change: FileChange } | null = null, begun: number | null = null): void {
     this.inBatch(() => {
       this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
-      if (changed) this.recordChange(changed.runId, changed.change);
+      if (begun !== null) this.statements.completeChange.run(file.size, file.mtimeMs, file.sha256, begun);
+      else if (changed) this.recordChange(changed.runId, changed.change);
     }, 0, 1);
   }
 
@@ -254,11 +268,11 @@ export class StoreWriter {
     if (this.db.inTransaction) this.statements.rollback.run();
   }
 
-  recordChange(runId: number, change: FileChange): void {
-    this.statements.insertChange.run(
+  recordChange(runId: number, change: FileChange): number {
+    return Number(this.statements.insertChange.run(
       runId, change.path, change.change, change.old?.size ?? null, change.old?.mtimeMs ?? null, change.old?.sha256 ?? null,
       change.new?.size ?? null, change.new?.mtimeMs ?? null, change.new?.sha256 ?? null, new Date().toISOString(),
-    );
+    ).lastInsertRowid);
   }
 
   /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */

@@ -29,7 +29,7 @@ describe('from-address-disguised', () => {
     const finding = findingFor(`CEO <ceo\ufe6bbank.example${'\ufe0f'.repeat(330)}@evil.example>`);
     expect(finding?.evidence).toMatchObject({ domain: 'evil.example', readAsAt: ['U+FE6B'], blankLooking: 0, invisible: 330 });
     expect(finding?.text).toContain('holds, before its "@", 330 invisible characters and a character that reads as "@" (U+FE6B)');
-    expect(finding?.text).toContain('[329 invisible characters]');
+    expect(finding?.text).toContain('ceo\ufe6bbank.example [330 invisible characters] @evil.example');
     expect(findingFor('<ceo\ufe00@evil.example>')?.evidence).toMatchObject({ invisible: 1 });
   });
 

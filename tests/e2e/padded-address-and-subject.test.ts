@@ -85,6 +85,11 @@ describe('what the reader is shown of a padded From address and Subject', () => 
     }
   });
 
+  it('the text report (and verify\'s summary) lists a padded Subject with the padding counted and what follows it in view (red team 8, 07)', () => {
+    const text = runCli(['report', '--db', db]).stdout;
+    for (const [, , kind] of PADDINGS) expect(text).toMatch(new RegExp(`Transfer 2\\.4M approved \\[300 ${kind} characters\\] only`));
+  });
+
   it('the Markdown report lists a padded Subject to its end, and no message text as a link', () => {
     const md = runCli(['report', '--format', 'md', '--db', db]).stdout;
     for (const [name, , kind] of PADDINGS) {

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
-import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 import { canRunAsNobody, NOBODY, runCliMeasured } from '../hostile/support.ts';
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -208,6 +209,65 @@ describe('chain of custody: files that join the dump after a completed walk are 
     expect(custody).toMatchObject({ added: 0, changed: 0, walk: { fromRun: interrupted.runId, added: 1, changed: 1, removed: 0 } });
     // the next run, a walk of its own, finds nothing
     expect(runCli([...args, '--fail-on', 'added', '--fail-on', 'changed']).status).toBe(0);
+  }, 60_000);
+
+  it('an mbox added, and one changed, whose reading is killed: both changes are on record, and fail the run that resumes (red team 8, 08)', async () => {
+    const dump = join(tmp.path, 'killed');
+    mkdirSync(dump);
+    const mbox = readFileSync(join(DEMO_DUMP, 'archive/2017.mbox'));
+    // 2,400 messages each: the first batch is committed (at 2,000 messages of the two) long before the end
+    const big = Buffer.concat(Array.from({ length: 600 }, () => mbox));
+    writeFileSync(join(dump, 'big.mbox'), big);
+    const db = join(tmp.path, 'killed.db');
+    await verify(dump, db);
+    appendFileSync(join(dump, 'big.mbox'), mbox);
+    writeFileSync(join(dump, '0-planted.mbox'), big);
+    const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const inProgress = (): number => {
+      try {
+        const store = new Database(db, { readonly: true, fileMustExist: true });
+        try {
+          return (store.prepare("SELECT count(*) AS n FROM source_files WHERE status = 'in-progress'").get() as { n: number }).n;
+        } finally {
+          store.close();
+        }
+      } catch {
+        return 0; // busy
+      }
+    };
+    const deadline = Date.now() + 30_000;
+    while (inProgress() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    await exited;
+    expect(inProgress()).toBe(2);
+    // what the killed run left: both changes, their sha256 not yet known
+    expect(changesIn(db).map((r) => [r.path, r.change, r.new_sha256])).toEqual([
+      ['0-planted.mbox', 'added', null],
+      ['big.mbox', 'changed', null],
+    ]);
+    const resumed = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--json', '--fail-on', 'added', '--fail-on', 'changed']);
+    expect(resumed.status).toBe(1);
+    expect((JSON.parse(resumed.stdout) as { custody: { lastRun: { walk: object } } }).custody.lastRun.walk).toMatchObject({ added: 1, changed: 1 });
+    expect(changesIn(db).map((r) => [r.path, r.change])).toEqual([
+      ['0-planted.mbox', 'added'],
+      ['big.mbox', 'changed'],
+    ]);
+  }, 90_000);
+
+  it('an mbox changed, read to the end: its change has its new sha256', async () => {
+    const dump = join(tmp.path, 'mbox-changed');
+    mkdirSync(dump);
+    cpSync(join(DEMO_DUMP, 'archive/2017.mbox'), join(dump, 'box.mbox'));
+    const db = join(tmp.path, 'mbox-changed.db');
+    await verify(dump, db);
+    appendFileSync(join(dump, 'box.mbox'), readFileSync(join(DEMO_DUMP, 'archive/2017.mbox')));
+    cpSync(join(DEMO_DUMP, 'archive/2017.mbox'), join(dump, 'new.mbox'));
+    expect((await verify(dump, db)).counts).toMatchObject({ added: 1, changed: 1 });
+    expect(changesIn(db).map((r) => [r.path, r.change, r.new_size, r.new_sha256]).sort()).toEqual([
+      ['box.mbox', 'changed', statSync(join(dump, 'box.mbox')).size, sha256(join(dump, 'box.mbox'))],
+      ['new.mbox', 'added', statSync(join(dump, 'new.mbox')).size, sha256(join(dump, 'new.mbox'))],
+    ]);
   }, 60_000);
 
   it('verify --fail-on added fails a run that found files added; --fail-on changed does not', async () => {

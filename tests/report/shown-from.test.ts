@@ -35,6 +35,20 @@ describe('collapseUnseenRuns', () => {
     expect(collapseUnseenRuns(`x${'\u{e0100}'.repeat(20)}`)).toBe('x\u{e0100} [19 invisible characters] ');
     expect(collapseUnseenRuns(`a\u00ad\ufe0f\u00ad\ufe0f\u00ad\ufe0fb`)).toBe('a [6 invisible characters] b');
     expect(collapseUnseenRuns(`\u2764\ufe0f${'\u00ad'.repeat(300)}b`)).toBe('\u2764\ufe0f [300 invisible characters] b');
+    // the Mongolian free variation selectors are variation selectors too (red team 8, 06)
+    expect(collapseUnseenRuns(`x${'\u180b'.repeat(300)}y`)).toBe('x\u180b [299 invisible characters] y');
+    // in an address no selector picks a form: every one is counted
+    expect(collapseUnseenRuns(`a${'\ufe0f'.repeat(40)}`, true)).toBe('a [40 invisible characters] ');
+  });
+
+  it('ordinary blanks around a single invisible character still collapse (red team 8, 05: 300 spaces and one U+FE0F or U+200B hid what followed)', () => {
+    expect(collapseUnseenRuns(`Invoice paid${' '.repeat(300)}\ufe0fHIDDEN`)).toBe('Invoice paid \ufe0fHIDDEN');
+    expect(collapseUnseenRuns(`Invoice paid${' '.repeat(300)}\u200b${'\t'.repeat(40)}HIDDEN`)).toBe('Invoice paid \u200b HIDDEN');
+    expect(collapseUnseenRuns(`Invoice paid${'\t'.repeat(300)}\ufe0e HIDDEN`)).toBe('Invoice paid \ufe0e HIDDEN');
+  });
+
+  it('a selector with one character after it is no run: the text stays as it is', () => {
+    for (const text of ['\u845b\u{e0100}\u3000\u8449', 'x\ufe0f\u00a0y']) expect(collapseUnseenRuns(text)).toBe(text);
   });
 
   it('leaves emoji as they are: a variation selector with a zero-width joiner after it, or a space', () => {
