@@ -267,11 +267,16 @@ async function verifyLocked(
         }
       },
       // A file written as it is read (an mbox, a zip) has its change recorded as it begins, and
-      // completed with its sha256 at the end (see StoreWriter.beginFile).
+      // completed with its sha256 at the end (see StoreWriter.beginFile). One whose change, if
+      // any, only its sha256 can show (read again for a key, a new leakcheck, with its size and
+      // mtime as recorded) keeps the recorded sha256 in its in-progress row: a run killed before
+      // the end would otherwise leave the next one nothing to compare the bytes with.
       begin: (record) => {
         const change = changeTo(record);
-        const id = writer.beginFile(runId, record, change);
-        if (record.path === file.relPath) begun = id;
+        const own = record.path === file.relPath;
+        const kept = own && !change && previous?.sha256 && record.sha256 === null ? { ...record, sha256: previous.sha256 } : record;
+        const id = writer.beginFile(runId, kept, change);
+        if (own) begun = id;
       },
       append: (path, messages) => {
         writer.appendMessages(runId, path, messages);

@@ -6,14 +6,18 @@
 export const BLANK_LOOKING = String.raw`\s\u00a0\u115f\u1160\u1680\u2000-\u200a\u202f\u205f\u2800\u3000\u3164\uffa0`;
 
 /**
- * Characters that draw nothing at all: the soft hyphen, the combining grapheme joiner, the
- * Mongolian vowel separator, the zero-width spaces and joiners, the direction marks and controls
- * (which draw nothing but reorder what follows), the word joiner and invisible operators, the
- * byte-order mark, and the tag characters. Padding made of them hides text as well as blanks do,
- * and no reader sees them in an address. The body of a regular-expression character class that
- * needs the `u` flag (the tags are beyond U+FFFF).
+ * Characters that draw nothing at all: Unicode's Default_Ignorable_Code_Point set but for the
+ * blank-looking fillers (BLANK_LOOKING) and the variation selectors (below). The soft hyphen, the
+ * combining grapheme joiner, the Khmer inherent vowels, the Mongolian vowel separator, the
+ * zero-width spaces and joiners, the direction marks and controls (which draw nothing but
+ * reorder what follows), the word joiner, the invisible operators and the deprecated format
+ * characters, the byte-order mark, the musical and shorthand format controls, the tag
+ * characters, and the code points reserved as ignorable (U+2065, U+FFF0–FFF8, U+E0080–E0FFF:
+ * a font draws nothing for them; red team 9 padded Subjects with each). Padding made of them
+ * hides text as well as blanks do, and no reader sees them in an address. The body of a
+ * regular-expression character class that needs the `u` flag (some are beyond U+FFFF).
  */
-export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}`;
+export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff0-\ufff8\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e00ff}\u{e01f0}-\u{e0fff}`;
 
 /**
  * The variation selectors (Unicode's Variation_Selector property: the Mongolian free ones, the

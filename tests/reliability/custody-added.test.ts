@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,20 @@ function changesIn(db: string): ChangeRow[] {
     return store.prepare('SELECT run_id, path, change, old_size, old_sha256, new_size, new_sha256 FROM file_changes ORDER BY id').all() as ChangeRow[];
   } finally {
     store.close();
+  }
+}
+
+/** A count from the database of a run in progress, as far as it has committed (WAL lets it be read); 0 while it cannot be. */
+function countInRunningDb(db: string, sql: string): number {
+  try {
+    const store = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      return store.prepare(sql).pluck().get() as number;
+    } finally {
+      store.close();
+    }
+  } catch {
+    return 0; // not created yet, or busy
   }
 }
 
@@ -224,18 +238,7 @@ describe('chain of custody: files that join the dump after a completed walk are 
     writeFileSync(join(dump, '0-planted.mbox'), big);
     const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet'], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const inProgress = (): number => {
-      try {
-        const store = new Database(db, { readonly: true, fileMustExist: true });
-        try {
-          return (store.prepare("SELECT count(*) AS n FROM source_files WHERE status = 'in-progress'").get() as { n: number }).n;
-        } finally {
-          store.close();
-        }
-      } catch {
-        return 0; // busy
-      }
-    };
+    const inProgress = (): number => countInRunningDb(db, "SELECT count(*) FROM source_files WHERE status = 'in-progress'");
     const deadline = Date.now() + 30_000;
     while (inProgress() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGKILL');
@@ -253,6 +256,40 @@ describe('chain of custody: files that join the dump after a completed walk are 
       ['0-planted.mbox', 'added'],
       ['big.mbox', 'changed'],
     ]);
+  }, 90_000);
+
+  it('an mbox whose bytes changed under the same size and mtime, read again for another reason and killed: the change is found by the next run (red team 9, 02)', async () => {
+    const dump = join(tmp.path, 'killed-same-size');
+    mkdirSync(dump);
+    const mbox = readFileSync(join(DEMO_DUMP, 'archive/2017.mbox'));
+    const path = join(dump, 'big.mbox');
+    writeFileSync(path, Buffer.concat(Array.from({ length: 1200 }, () => mbox)));
+    utimesSync(path, 1_500_000_000, 1_500_000_000);
+    const db = join(tmp.path, 'killed-same-size.db');
+    await verify(dump, db);
+    const before = sha256(path);
+    // one byte of the last message's body, the size and the mtime kept
+    const bytes = readFileSync(path);
+    const at = bytes.lastIndexOf('the ');
+    bytes[at] = 'T'.charCodeAt(0);
+    writeFileSync(path, bytes);
+    utimesSync(path, 1_500_000_000, 1_500_000_000);
+    // a new list of compromised keys: every file is read again, whatever its size and mtime
+    const compromised = join(tmp.path, 'compromised.txt');
+    writeFileSync(compromised, `${'0'.repeat(64)}\n`);
+    const args = ['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--compromised', compromised];
+    const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), ...args], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const committed = (): number => countInRunningDb(db, "SELECT count(*) FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.status = 'in-progress'");
+    const deadline = Date.now() + 30_000;
+    while (committed() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    await exited;
+    expect(committed()).toBeGreaterThan(0);
+    expect(changesIn(db)).toEqual([]); // nothing could tell yet
+    const resumed = runCli([...args, '--json', '--fail-on', 'changed']);
+    expect(resumed.status).toBe(1);
+    expect(changesIn(db).map((r) => [r.path, r.change, r.old_sha256, r.new_sha256])).toEqual([['big.mbox', 'changed', before, sha256(path)]]);
   }, 90_000);
 
   it('an mbox changed, read to the end: its change has its new sha256', async () => {

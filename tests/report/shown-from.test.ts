@@ -47,6 +47,17 @@ describe('collapseUnseenRuns', () => {
     expect(collapseUnseenRuns(`Invoice paid${'\t'.repeat(300)}\ufe0e HIDDEN`)).toBe('Invoice paid \ufe0e HIDDEN');
   });
 
+  it('every character Unicode lets a font draw as nothing (Default_Ignorable_Code_Point) is counted as padding (red team 9, 01)', () => {
+    const uncounted: string[] = [];
+    const ignorable = /^\p{Default_Ignorable_Code_Point}$/u;
+    for (let cp = 0; cp < 0x110000; cp++) {
+      if (cp >= 0xd800 && cp < 0xe000) continue;
+      const ch = String.fromCodePoint(cp);
+      if (ignorable.test(ch) && !/ \[\d+ (blank|invisible|blank or invisible) characters\] b$/.test(collapseUnseenRuns(`a${ch.repeat(3)}b`))) uncounted.push(cp.toString(16));
+    }
+    expect(uncounted).toEqual([]);
+  });
+
   it('a selector with one character after it is no run: the text stays as it is', () => {
     for (const text of ['\u845b\u{e0100}\u3000\u8449', 'x\ufe0f\u00a0y']) expect(collapseUnseenRuns(text)).toBe(text);
   });
