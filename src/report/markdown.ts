@@ -1,3 +1,4 @@
+import { cutText } from './cut-text.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
@@ -22,7 +23,7 @@ const LINK_BREAK = '<!-- -->';
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
   const flat = text.replace(MARKDOWN_HIDDEN, ' ');
-  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  const cut = cutText(flat, max);
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
   const escaped = cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return escaped.replace(AUTOLINK_START, (ch) => `${LINK_BREAK}${ch}`);

@@ -1,3 +1,4 @@
+import { cutText } from './cut-text.ts';
 import { collapseUnseenRuns } from '../read/blank-characters.ts';
 
 /**
@@ -16,7 +17,7 @@ const asIs = (text: string): string => text;
  * is measured, so that escapes cannot push the end out either.
  */
 export function shownText(text: string | null | undefined, max: number, safe: (text: string) => string = asIs): string {
-  return cut(safe(trimOrdinaryEnd(collapseUnseenRuns(text ?? '')).replace(ORDINARY_BLANKS_AT_START, '')), max);
+  return cutText(safe(trimOrdinaryEnd(collapseUnseenRuns(text ?? '')).replace(ORDINARY_BLANKS_AT_START, '')), max);
 }
 
 /**
@@ -50,8 +51,8 @@ function nameBeside(field: string, address: string): string | null {
 
 function shownAddress(address: string, safe: (text: string) => string): string {
   const at = address.lastIndexOf('@');
-  if (at < 0) return cut(safe(collapseUnseenRuns(address, true)), MAX_LOCAL_PART);
-  return `${cut(safe(collapseUnseenRuns(address.slice(0, at), true)), MAX_LOCAL_PART)}@${safe(address.slice(at + 1))}`;
+  if (at < 0) return cutText(safe(collapseUnseenRuns(address, true)), MAX_LOCAL_PART);
+  return `${cutText(safe(collapseUnseenRuns(address.slice(0, at), true)), MAX_LOCAL_PART)}@${safe(address.slice(at + 1))}`;
 }
 
 // Only ASCII blanks are trimmed: String.trim also removes no-break and other Unicode spaces, and
@@ -64,4 +65,3 @@ function trimOrdinaryEnd(text: string): string {
   return text.slice(0, end);
 }
 
-const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

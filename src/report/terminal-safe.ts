@@ -1,3 +1,4 @@
+import { cutText } from './cut-text.ts';
 import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
 
 /**
@@ -16,7 +17,7 @@ export function terminalSafe(text: string | null | undefined, max = 200): string
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
-  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+  return cutText(safe, max);
 }
 
 /** The same escapes without the cut, for text that is cut after escaping (shownText, shownFrom). */

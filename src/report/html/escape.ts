@@ -1,3 +1,4 @@
+import { cutText } from '../cut-text.ts';
 import { HIDDEN_CHARACTERS } from '../hidden-characters.ts';
 
 /**
@@ -44,7 +45,7 @@ function escapeChar(c: string): string {
 /** Shortens text (after which it must still be escaped) to at most `max` characters. */
 export function clip(text: string | null | undefined, max: number): string {
   if (!text) return '';
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return cutText(text, max);
 }
 
 /** 70000 → "70,000": fixed, so that the page does not depend on the machine's locale. */
