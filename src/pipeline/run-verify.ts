@@ -276,7 +276,8 @@ async function verifyLocked(
         const own = record.path === file.relPath;
         const kept = own && !change && previous?.sha256 && record.sha256 === null ? { ...record, sha256: previous.sha256 } : record;
         const id = writer.beginFile(runId, kept, change);
-        if (own) begun = id;
+        // (a change a killed run began, with nothing new since, is completed by this reading)
+        if (own) begun = id ?? (previous && previous.sha256 === null ? writer.unfinishedChange(file.relPath, record.size, record.mtimeMs) : null);
       },
       append: (path, messages) => {
         writer.appendMessages(runId, path, messages);

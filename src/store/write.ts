@@ -108,6 +108,8 @@ export class StoreWriter {
       insertChange: db.prepare(`INSERT INTO file_changes (run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size,
         new_mtime_ms, new_sha256, noticed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       completeChange: db.prepare('UPDATE file_changes SET new_size = ?, new_mtime_ms = ?, new_sha256 = ? WHERE id = ?'),
+      unfinishedChange: db.prepare(`SELECT id FROM file_changes WHERE path = ? AND change != 'removed' AND new_sha256 IS NULL
+        AND new_size IS ? AND new_mtime_ms IS ? ORDER BY id DESC LIMIT 1`).pluck(),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
       // The message's own verdict is kept beside the final one, which the cross-dump pass may raise.
@@ -216,6 +218,14 @@ export class StoreWriter {
       for (const message of messages) this.insertMessage(runId, fileId, message);
       this.statements.addMessageCount.run(messages.length, fileId);
     }, messages.length, 1);
+  }
+
+  /**
+   * The change a killed run began for this file (`beginFile`) and never completed, if the file
+   * still has the size and mtime it recorded: the run reading it again completes it.
+   */
+  unfinishedChange(path: string, size: number | null, mtimeMs: number | null): number | null {
+    return (this.statements.unfinishedChange.get(path, size, mtimeMs) as number | undefined) ?? null;
   }
 
   /** `begun`: the change `beginFile` recorded, given its new size, mtime and sha256 here; else `changed` is recorded now. */
