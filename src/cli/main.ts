@@ -12,6 +12,7 @@ import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
+import { terminalSafe } from '../report/terminal-safe.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
@@ -114,6 +115,13 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         process.removeListener('SIGINT', onInterrupt);
         progress.stop();
+      }
+      if (result.otherRoot) {
+        process.stderr.write(
+          `leakcheck: warning: ${opts.db} last completed a walk of another folder, ${terminalSafe(result.otherRoot, 500)}. ` +
+            'Files are matched to their records by their path inside the dump, so the chain of custody compares the files here with the ones there: ' +
+            'right for the same dump moved or renamed; for another dump, or a part of this one, use another --db.\n',
+        );
       }
       if (result.interrupted) {
         process.stderr.write(

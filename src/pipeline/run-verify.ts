@@ -16,7 +16,7 @@ import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, type FileState, type PreviousFile } from '../store/incremental.ts';
+import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
@@ -82,6 +82,12 @@ export interface VerifyResult {
    * that completed them, so that what they found then still holds (null: interrupted before them).
    */
   dumpPasses: 'ran' | 'kept' | null;
+  /**
+   * The folder the database's last completed run walked, when it is not this one (another dump,
+   * a sub-folder, or this dump before it moved): files are matched to their records by their
+   * path inside the dump, so the chain of custody compares this folder's files with that one's.
+   */
+  otherRoot: string | null;
 }
 
 export class UsageError extends Error {
@@ -135,7 +141,8 @@ async function verifyLocked(
   const analysis: AnalysisOptions = { trustedArcSealers: trustedSealerList(options.trustedArcSealers ?? []) };
   const lastRun = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string } | undefined;
   // (asked before this run is on record: a file is added only if a walk before this one completed)
-  const addedSince = additionsSince(db, root);
+  const lastWalk = lastCompletedWalk(db, root);
+  const addedSince = additionsSince(db, lastWalk);
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
@@ -375,7 +382,7 @@ async function verifyLocked(
       writer.finishRun(runId, status, { ...counts, dumpPasses });
     }
   }
-  return { runId, counts, interrupted: status === 'interrupted', dumpPasses };
+  return { runId, counts, interrupted: status === 'interrupted', dumpPasses, otherRoot: lastWalk && !lastWalk.sameFolder ? lastWalk.root : null };
 }
 
 const custodyOf = (record: FileRecord): PreviousFile => ({ size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 });

@@ -117,9 +117,8 @@ export type AdditionCheck = (path: string, previous: PreviousFile | null, now: P
  * of it at its new place completes: a missed addition is a gap in the record, a file of the
  * original evidence called an addition would discredit it.
  */
-export function additionsSince(db: Db, root: string): AdditionCheck {
-  const last = db.prepare(`SELECT dump_root AS root FROM runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1`).get() as { root: string } | undefined;
-  if (!last || !sameFolder(last.root, root)) return () => null;
+export function additionsSince(db: Db, lastWalk: LastWalk | null): AdditionCheck {
+  if (!lastWalk?.sameFolder) return () => null;
   const unseenBelow = db.prepare(`SELECT 1 FROM source_files WHERE path = ? AND status = 'error' AND parent_file_id IS NULL`).pluck();
   const underUnseenDirectory = (path: string): boolean => {
     for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
@@ -128,6 +127,17 @@ export function additionsSince(db: Db, root: string): AdditionCheck {
     return false;
   };
   return (path, previous, now) => (previous === null && !underUnseenDirectory(path) ? { path, change: 'added', old: null, new: now } : null);
+}
+
+/** The folder the last completed run walked, and whether it is the one at `root`. */
+export interface LastWalk {
+  root: string;
+  sameFolder: boolean;
+}
+
+export function lastCompletedWalk(db: Db, root: string): LastWalk | null {
+  const last = db.prepare(`SELECT dump_root AS root FROM runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1`).get() as { root: string } | undefined;
+  return last ? { root: last.root, sameFolder: sameFolder(last.root, root) } : null;
 }
 
 /** The same folder, through any symlinks in either name (a name that no longer resolves only matches itself). */

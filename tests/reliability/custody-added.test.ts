@@ -161,6 +161,24 @@ describe('chain of custody: files that join the dump after a completed walk are 
     expect(changesIn(db).filter((r) => r.change === 'added')).toEqual([]);
   }, 60_000);
 
+  it('verify warns when the database last walked another folder, naming it, and not for the same folder by another name', () => {
+    const one = join(tmp.path, 'warn-one');
+    const two = join(tmp.path, 'warn-two');
+    cpSync(join(DEMO_DUMP, 'inbox'), one, { recursive: true });
+    cpSync(join(DEMO_DUMP, 'sent'), two, { recursive: true });
+    symlinkSync(one, join(tmp.path, 'warn-link'));
+    const db = join(tmp.path, 'warn.db');
+    const run = (dump: string) => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
+    expect(run(one).stderr).not.toMatch(/warning/);
+    expect(run(join(tmp.path, 'warn-link')).stderr).not.toMatch(/warning/);
+    const other = run(two);
+    expect(other.status).toBe(0);
+    // (the last walk was through the link: its name is the one on record)
+    expect(other.stderr).toContain(`leakcheck: warning: ${db} last completed a walk of another folder, ${join(tmp.path, 'warn-link')}.`);
+    expect(other.stderr).toMatch(/for another dump, or a part of this one, use another --db/);
+    expect(run(two).stderr).not.toMatch(/warning/);
+  }, 60_000);
+
   it('the same folder by another name (a symlink) is the same baseline (red team 8, 02)', async () => {
     const real = join(tmp.path, 'real');
     cpSync(join(DEMO_DUMP, 'inbox'), real, { recursive: true });
