@@ -1,8 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
-import type { CustodyChange, RunRecordSummary } from '../store/queries.ts';
+import { changesRecorded, type CustodyChange, type RunRecordSummary } from '../store/queries.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
+import { changeTally } from './change-counts.ts';
 import { describeChange } from './text.ts';
 
 /**
@@ -48,7 +49,8 @@ function runLine(run: RunRecordSummary): string {
   const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
   const parts = [`${plural(n('files'), 'file')}, ${plural(n('messages'), 'message')} analysed`];
   if (run.options['rehash'] === true) parts.push(`--rehash: ${n('confirmed')} matched their sha256`);
-  if (n('changed') || n('removed') || n('added')) parts.push(`${n('changed')} changed, ${n('removed')} removed${n('added') ? `, ${n('added')} added` : ''}`);
+  const found = { changed: n('changed'), removed: n('removed'), added: n('added') };
+  if (changesRecorded(found)) parts.push(changeTally(found));
   return `  #${run.id}  ${run.startedAt}  ${run.status.padEnd(11)}  leakcheck ${terminalSafe(run.toolVersion, 20)}  ${parts.join('; ')}`;
 }
 

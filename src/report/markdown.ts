@@ -1,3 +1,4 @@
+import { changeCounts, changeTally } from './change-counts.ts';
 import { cutText } from './cut-text.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
@@ -81,16 +82,13 @@ function custodyMarkdown(custody: CustodySummary): string[] {
   const out = ['## Chain of custody', ''];
   if (run?.rehash) {
     out.push(
-      `Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${run.changed} changed, ${run.removed} removed${run.added ? `, ${run.added} added` : ''}.`,
+      `Run #${run.id} re-read every file (\`--rehash\`): ${run.confirmed} matched the sha256 on record; ${changeTally(run)}.`,
       '',
     );
   }
   const recorded = changesRecorded(custody);
   if (recorded) {
-    const counted = custody.added
-      ? `${custody.changed} file changes, ${custody.removed} removals and ${custody.added} additions`
-      : `${custody.changed} file changes and ${custody.removed} removals`;
-    out.push(`**${counted}** recorded across runs. A verdict is about the bytes analysed when it was given.`, '');
+    out.push(`**${changeCounts(custody, (n, kind) => `${n} ${kind}s`)}** recorded across runs. A verdict is about the bytes analysed when it was given.`, '');
     out.push('| run | change | file | size | sha256 |', '|---:|---|---|---|---|');
     const hash = (reading: { sha256: string | null } | null): string => `\`${reading?.sha256?.slice(0, 16) ?? '?'}\``;
     for (const c of custody.recent) {

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { changesRecorded, hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
+import { changeCounts } from './change-counts.ts';
 import { shownText } from './shown-from.ts';
 import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 
@@ -87,13 +88,6 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
 }
 
 const shortHash = (sha256: string | null): string => (sha256 ? `${sha256.slice(0, 12)}…` : '?');
-
-/** "2 file change(s), 1 removal(s) and 3 addition(s)": the kinds a summary counts, in words. */
-export function changeCounts(counts: { changed: number; removed: number; added: number }): string {
-  const kinds = [`${counts.changed} file change(s)`, `${counts.removed} removal(s)`];
-  if (counts.added) kinds.push(`${counts.added} addition(s)`);
-  return `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!}`;
-}
 
 export function describeChange(change: CustodyChange): string {
   const where = `${change.change.padEnd(8)} ${terminalSafe(change.path, 80)}  (run #${change.runId})`;

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
+import { changeCounts, changeTally } from '../change-counts.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
@@ -293,17 +294,14 @@ function custodySection(custody: CustodySummary): string {
   if (run?.rehash) {
     out.push(
       `<p class="lede">Run #${run.id} re-read every file (<code>--rehash</code>): ${formatInt(run.confirmed)} matched the sha256 on record; ` +
-        `${formatInt(run.changed)} changed, ${formatInt(run.removed)} removed${run.added ? `, ${formatInt(run.added)} added` : ''}.</p>`,
+        `${changeTally(run, formatInt)}.</p>`,
     );
   }
   const recorded = changesRecorded(custody);
   if (recorded > 0) {
-    const counted = (n: number, noun: string): string => `${formatInt(n)} ${noun}${n === 1 ? '' : 's'}`;
-    const kinds = [counted(custody.changed, 'file change'), counted(custody.removed, 'removal')];
-    if (custody.added) kinds.push(counted(custody.added, 'addition'));
     out.push(
       '<div class="callout" role="note">',
-      `<h3>${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!} recorded across runs.</h3>`,
+      `<h3>${changeCounts(custody, (n, kind) => `${formatInt(n)} ${kind}${n === 1 ? '' : 's'}`)} recorded across runs.</h3>`,
       '<p>The dump on disk was found different from what an earlier run had analysed. Changed and added files were analysed; the verdicts in this report are about the bytes as they were last read. An added file was not in the dump when a walk of it completed: it joined the evidence afterwards.</p>',
       '</div>',
       '<div class="table-wrap"><table class="data custody"><thead><tr><th class="num" scope="col">Run</th><th scope="col">Change</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">sha256 before → after</th></tr></thead><tbody>',
