@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { inventoryParts } from '../attachments/inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
-import { partsWithinSignedLength } from '../attachments/layout.ts';
+import { partsWithinSignedLength, partsWithUnpinnedWhitespace } from '../attachments/layout.ts';
+import { paddedDelimiterLine } from '../attachments/padded-delimiters.ts';
 import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
 import type { MimePartRecord } from '../attachments/types.ts';
 import { runMessageChecks } from '../checks/index.ts';
@@ -46,11 +47,14 @@ export interface MessageAnalysis {
 /**
  * One MIME part, and what the message's verdict proves about it: `verified-content` when the
  * message is verified and the proving signature covers the part (its body hash covers every
- * byte of it: the whole body, or, with l=, a part that closes inside the signed length) and
- * signs Content-Type (which names the boundaries).
+ * byte of it: the whole body, or, with l=, a part that closes inside the signed length), signs
+ * Content-Type (which names the boundaries), and pins its decoded bytes exactly;
+ * `covered-except-whitespace` when it covers the part but whitespace in it could differ from
+ * what was signed (a part that is not base64, under relaxed canonicalization or left open at
+ * the end of the body: see partsWithUnpinnedWhitespace).
  */
 export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
-  strength: 'verified-content' | 'not-covered' | 'unverified';
+  strength: 'verified-content' | 'covered-except-whitespace' | 'not-covered' | 'unverified';
 }
 
 export interface AnalyzeInput {
@@ -116,10 +120,10 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
     repairs: chosen.repairs,
     signatures: chosen.signatures,
     arc: chosen.arc,
-    findings: [...findings, ...verdict.findings],
     verdict,
     traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes),
     ...inventory,
+    findings: [...findings, ...verdict.findings, ...inventory.findings],
   };
 }
 
@@ -130,24 +134,45 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
 async function inventoryAttachments(
   attempt: Attempt,
   verdict: VerdictDecision,
-): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'>> {
+): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'> & { findings: Finding[] }> {
   const contentType = (attempt.headers.fields.find((f) => f.name === 'content-type')?.value ?? 'text/plain').toLowerCase();
   const disposition = attempt.headers.fields.find((f) => f.name === 'content-disposition')?.value ?? '';
-  if (isPlainTextMessage(contentType, disposition)) return { parts: [], partsError: null, embedded: [] };
+  if (isPlainTextMessage(contentType, disposition)) return { parts: [], partsError: null, embedded: [], findings: [] };
   const inventory = await inventoryParts(attempt.bytes);
   const proving = verdict.verdict === 'verified' ? attempt.signatures[verdict.provenBy[0] ?? -1] : undefined;
   let covered = new Set<number>();
+  let unpinned = new Set<number>();
+  let findings: Finding[] = [];
   if (proving && (proving.tags.signedHeaders.includes('content-type') || !contentType.startsWith('multipart/'))) {
     const canon = proving.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
     covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, proving.tags.bodyLength === null ? null : (proving.bodyBytesSigned ?? 0), canon);
+    const padded = covered.size && contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;
+    if (padded) {
+      // the parts listed are not the parts a mail program saves: none is what the signer sent
+      covered = new Set();
+      findings = [paddedDelimiterFinding(padded)];
+    }
+    unpinned = await partsWithUnpinnedWhitespace(attempt.bytes, inventory.parts.filter((p) => covered.has(p.partIndex)), canon);
   }
   return {
     parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
       ...part,
-      strength: !proving ? 'unverified' : covered.has(part.partIndex) ? 'verified-content' : 'not-covered',
+      strength: !proving ? 'unverified' : !covered.has(part.partIndex) ? 'not-covered' : unpinned.has(part.partIndex) ? 'covered-except-whitespace' : 'verified-content',
     })),
     partsError: inventory.error,
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
+    findings,
+  };
+}
+
+function paddedDelimiterFinding(padded: { line: number; text: string }): Finding {
+  return {
+    code: 'mime-delimiter-padded',
+    severity: 'info',
+    text:
+      `Line ${padded.line} is a MIME delimiter followed by spaces or tabs (transport padding): mail programs read it as a delimiter, leakcheck's MIME parser as content, ` +
+      'so the attachments listed may not be the files a mail program saves, and none of them counts as verified content. Relaxed canonicalization lets such padding be added after signing.',
+    evidence: { line: padded.line, delimiter: padded.text },
   };
 }
 

@@ -230,12 +230,7 @@ export async function partsWithinSignedLength(
   if (!(signedBodyBytes > 0) || parts.length === 0) return covered;
 
   const layout = await mimeLayout(message);
-  const byPartId = new Map<string, LeafLayout | null>();
-  for (const leaf of layout.leaves) {
-    if (leaf.partId === null) continue;
-    // a part number seen twice is not trusted for either part
-    byPartId.set(leaf.partId, byPartId.has(leaf.partId) ? null : leaf);
-  }
+  const byPartId = leavesByPartId(layout);
   const ends: number[] = [];
   for (const leaf of byPartId.values()) if (leaf?.closedAt != null) ends.push(leaf.closedAt);
   const canonical = canonicalBodyOffsets(message, layout.bodyStart, ends, bodyCanonicalization, signedBodyBytes);
@@ -248,4 +243,41 @@ export async function partsWithinSignedLength(
     if (end !== undefined && end <= signedBodyBytes) covered.add(part.partIndex);
   }
   return covered;
+}
+
+/** The leaves of a layout by part number; a part number seen twice is not trusted for either part (null). */
+function leavesByPartId(layout: MimeLayout): Map<string, LeafLayout | null> {
+  const byPartId = new Map<string, LeafLayout | null>();
+  for (const leaf of layout.leaves) {
+    if (leaf.partId !== null) byPartId.set(leaf.partId, byPartId.has(leaf.partId) ? null : leaf);
+  }
+  return byPartId;
+}
+
+/**
+ * Which of `parts`, covered by a signature, have decoded bytes that the signature does not pin
+ * exactly, whitespace only being free to differ from what was signed (red team 10, findings 01
+ * and 02). Base64 parts are pinned: decoders skip the whitespace that canonicalization lets
+ * change. Other parts (7bit, 8bit, quoted-printable, binary) are not pinned:
+ * - with relaxed body canonicalization, runs of spaces and tabs inside a line may be longer or
+ *   shorter, and whitespace at line ends may come or go;
+ * - with simple, a part that no delimiter closes (the body of a single-part message, or the last
+ *   part of a multipart that is never closed) runs to the end of the body, where empty lines may
+ *   be added or taken away (both canonicalizations ignore them). A closed part's line breaks are
+ *   fixed by the delimiter after them.
+ */
+export async function partsWithUnpinnedWhitespace(
+  message: Buffer,
+  parts: ReadonlyArray<Pick<MimePartRecord, 'partIndex' | 'partId' | 'transferEncoding'>>,
+  bodyCanonicalization: BodyCanonicalization,
+): Promise<Set<number>> {
+  const textual = parts.filter((p) => p.transferEncoding?.trim() !== 'base64');
+  if (bodyCanonicalization === 'relaxed' || textual.length === 0) return new Set(textual.map((p) => p.partIndex));
+  const unpinned = new Set(textual.filter((p) => p.partId === null).map((p) => p.partIndex));
+  const inMultipart = textual.filter((p) => p.partId !== null);
+  if (inMultipart.length) {
+    const byPartId = leavesByPartId(await mimeLayout(message));
+    for (const part of inMultipart) if (byPartId.get(part.partId!)?.closedAt == null) unpinned.add(part.partIndex);
+  }
+  return unpinned;
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { DocumentRecord } from '../store/documents-pass.ts';
+import type { DocumentMatch, DocumentRecord } from '../store/documents-pass.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
@@ -31,7 +31,7 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
   for (const d of documents) {
     lines.push('', `${terminalSafe(d.path)}  ${d.status}${d.nameConflicts.length ? '  RED FLAG: name conflict' : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
     for (const m of d.matches) {
-      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''})`);
+      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}${coverageNote(m)})`);
     }
     for (const c of d.nameConflicts) {
       lines.push(
@@ -41,4 +41,12 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a match with a verified message does not prove the document's bytes. */
+function coverageNote(m: DocumentMatch): string {
+  if (m.verdict !== 'verified') return '';
+  if (m.strength === 'covered-except-whitespace') return '; its signature does not fix the whitespace of this attachment';
+  if (m.strength === 'not-covered') return '; its signature does not cover this attachment';
+  return '';
 }
