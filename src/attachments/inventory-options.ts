@@ -4,6 +4,7 @@
  * in exactly the same words.
  */
 
+import { BLANK_LOOKING, withoutInvisible } from '../read/blank-characters.ts';
 import type { MimePartRecord } from './types.ts';
 
 export interface InventoryOptions {
@@ -19,12 +20,21 @@ export const DEFAULT_MAX_PARTS = 1000;
 export const DEFAULT_MAX_DEPTH = 100;
 export const DEFAULT_MAX_EMBEDDED_BYTES = 64 * 1024 * 1024;
 
-/** Lower-case, Unicode NFC, whitespace runs collapsed to one space, trimmed; null when nothing is left. */
+/**
+ * A file name as a reader takes it, to tell when two files are given as the same one: invisible
+ * characters gone, compatibility forms folded (NFKC: fullwidth "ｃｏｎｔｒａｃｔ．ｐｄｆ" reads as
+ * "contract.pdf"), blank-looking characters read as spaces, lower-case, whitespace runs
+ * collapsed to one space, trimmed; null when nothing is left. A zero-width space or fullwidth
+ * letters kept a forged loose document from the name-conflict red flag (red team 10, finding
+ * 14). Letters of other scripts that look alike (Cyrillic "а" for Latin "a") stay apart.
+ */
 export function normalizeFileName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
-  const normalized = name.normalize('NFC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const normalized = withoutInvisible(name).normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim();
   return normalized === '' ? null : normalized;
 }
+
+const BLANK_LOOKING_CHARACTERS = new RegExp(`[${BLANK_LOOKING}]`, 'gu');
 
 /** Content-Disposition as recorded: any value other than inline counts as attachment (RFC 2183 section 2.8). */
 export function normalizeDisposition(value: string | undefined): 'attachment' | 'inline' | null {

@@ -20,7 +20,7 @@ export interface MimePartRecord {
   contentType: string;
   /** file name, RFC 2231 and RFC 2047 decoded (from Content-Disposition filename, else Content-Type name) */
   filename: string | null;
-  /** `filename` Unicode NFC, lower-case, whitespace runs collapsed to one space, trimmed; null if empty */
+  /** `filename` as a reader takes it (normalizeFileName: invisible characters dropped, NFKC, lower-case, blanks collapsed); null if empty */
   normalizedName: string | null;
   /** decoded size in bytes */
   size: number;

@@ -1,4 +1,4 @@
-import { BLANK_LOOKING, INVISIBLE } from '../read/blank-characters.ts';
+import { BLANK_LOOKING, withoutInvisible } from '../read/blank-characters.ts';
 import { firstValue } from '../read/headers.ts';
 import { readUtf8 } from '../read/message-meta.ts';
 import { escapeControls } from './check-support.ts';
@@ -11,15 +11,12 @@ const ADDRESS_LIKE = new RegExp(`${ADDRESS_CHAR_CLASS}+@${ADDRESS_CHAR_CLASS}+\\
 const MAX_SHOWN = 10;
 /** Far longer than any display name; the pattern is quadratic on a long run without an @. */
 const MAX_READ = 2_048;
-const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
 /** NFKC leaves the ideographic full stop (and maps the halfwidth one to it); IDNA and readers take it for "." */
 const IDEOGRAPHIC_FULL_STOP = /\u3002/g;
 const REGEXP_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
 const MAX_OWN_SOUGHT = 100;
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Invisible characters gone: a reader sees the text without them. */
-const visible = (text: string): string => text.replace(INVISIBLE_CHARACTERS, '');
 
 /**
  * Visible text as a reader takes it: compatibility forms folded (NFKC: "﹫" and "＠" read as "@",
@@ -65,9 +62,9 @@ export const auditDisplayNameAddress: MessageCheck = ({ headers, meta }) => {
   // the field's own mailboxes as the reader sees them (UTF-8 decoded), like meta.from
   const own = new Set(readAddressList(readUtf8(raw).text).addresses);
   if (meta.fromAddress) own.add(meta.fromAddress);
-  const ownVisible = [...own].map(visible);
+  const ownVisible = [...own].map(withoutInvisible);
   const ownAsRead = new Set(ownVisible.map(folded));
-  const name = folded(withoutOwnMailboxes(visible(meta.from).slice(0, MAX_READ), ownVisible));
+  const name = folded(withoutOwnMailboxes(withoutInvisible(meta.from).slice(0, MAX_READ), ownVisible));
   const others = [...new Set([...name.matchAll(ADDRESS_LIKE)].map((m) => m[0].toLowerCase()))].filter((a) => !ownAsRead.has(a));
   if (!others.length) return [];
   const shown = others.slice(0, MAX_SHOWN);

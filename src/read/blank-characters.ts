@@ -36,6 +36,10 @@ export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 export const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
 
+const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
+/** Invisible characters gone: a reader sees the text without them. */
+export const withoutInvisible = (text: string): string => text.replace(INVISIBLE_CHARACTERS, '');
+
 /**
  * Text with each run of blank-looking or invisible characters replaced by its count:
  * "[300 blank characters]", "[330 invisible characters]". Padding pushes what follows it out of

@@ -104,6 +104,13 @@ describe('inventoryParts on hand-written mail', () => {
   it('normalizes names to NFC, lower case and single spaces', () => {
     expect(normalizeFileName('  Cafe\u0301\tMENU.PDF ')).toBe('café menu.pdf');
     expect(normalizeFileName('   ')).toBeNull();
+    // as a reader takes it (red team 10, 14): a zero-width space, fullwidth letters, a no-break space
+    expect(normalizeFileName('con\u200btract.pdf')).toBe('contract.pdf');
+    expect(normalizeFileName('ｃｏｎｔｒａｃｔ．ＰＤＦ')).toBe('contract.pdf');
+    expect(normalizeFileName('board\u00a0minutes.docx')).toBe('board minutes.docx');
+    expect(normalizeFileName('\u200b\u2060')).toBeNull();
+    // another script's look-alike letter is another name
+    expect(normalizeFileName('contr\u0430ct.pdf')).not.toBe('contract.pdf');
     expect(normalizeFileName(null)).toBeNull();
   });
 

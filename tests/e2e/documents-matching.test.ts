@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.ts';
+import { DATE_HEADER, rsaKey, SIGN_TIME, signed, type TestKey } from '../unit/support/signing.ts';
+
+/**
+ * Loose documents matched to the attachments of a verified email (red team 10, findings 03 and
+ * 14): an empty file matches every empty part and so proves nothing, and a forged document named
+ * so that a reader takes it for the genuine one (a zero-width space, fullwidth letters) is a
+ * name conflict like one spelt the same.
+ */
+
+let key: TestKey;
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const CONTRACT = Buffer.from('%PDF-1.4\n% the signed contract\n%%EOF\n');
+
+interface DocumentRow {
+  path: string;
+  status: string;
+  name_conflicts: Array<{ filename: string }>;
+}
+
+let rows: DocumentRow[];
+
+beforeAll(async () => {
+  key = rsaKey(2048);
+  const dump = join(tmp.path, 'dump');
+  mkdirSync(join(dump, 'docs'), { recursive: true });
+  const message = [
+    'From: Alice <alice@example.com>',
+    'To: bob@example.org',
+    'Subject: contract',
+    `Date: ${DATE_HEADER}`,
+    'Message-ID: <contract@example.com>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    'The contract, and an empty placeholder.',
+    '--b',
+    'Content-Type: application/pdf',
+    'Content-Disposition: attachment; filename="contract.pdf"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    CONTRACT.toString('base64'),
+    '--b',
+    'Content-Type: application/octet-stream',
+    'Content-Disposition: attachment; filename="empty.bin"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    '',
+    '--b--',
+    '',
+  ].join('\r\n');
+  writeFileSync(join(dump, 'mail.eml'), await signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
+  writeFileSync(join(dump, 'docs/confession.docx'), '');
+  writeFileSync(join(dump, 'docs/contract.pdf'), CONTRACT);
+  writeFileSync(join(dump, 'docs/con\u200btract.pdf'), Buffer.concat([CONTRACT, Buffer.from('% and one more clause\n')]));
+  writeFileSync(join(dump, 'docs/\uff43\uff4f\uff4e\uff54\uff52\uff41\uff43\uff54.pdf'), Buffer.from('%PDF-1.4\n% a forged contract\n%%EOF\n'));
+  const keys = join(tmp.path, 'keys.json');
+  writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
+  const db = join(tmp.path, 'x.db');
+  const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
+  expect(verify.status, verify.stderr).toBe(0);
+  rows = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as DocumentRow);
+});
+
+describe('documents: what a match proves', () => {
+  it('an empty file is never matched, though a verified email carries an empty part', () => {
+    expect(rows.find((r) => r.path === 'docs/confession.docx')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+  });
+
+  it('the genuine document is verified by the email', () => {
+    expect(rows.find((r) => r.path === 'docs/contract.pdf')).toMatchObject({ status: 'verified-by-email', name_conflicts: [] });
+  });
+
+  it('a name with a zero-width space or in fullwidth letters is the same name to a reader: a name conflict', () => {
+    const named = rows.filter((r) => r.path !== 'docs/contract.pdf' && r.path !== 'docs/confession.docx');
+    expect(named).toHaveLength(2);
+    for (const row of named) {
+      expect(row.status, row.path).toBe('no-email-match');
+      expect(row.name_conflicts.map((c) => c.filename), row.path).toEqual(['contract.pdf']);
+    }
+  });
+});
