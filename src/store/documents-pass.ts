@@ -43,6 +43,13 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   const documentsAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files
     WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  // Files read as mail (a memo that begins with To: and From: lines, a saved .eml) or as a zip of
+  // mail are documents too when an email carried their bytes (red team 10, findings 03 and 12):
+  // listed only then, or every message file of the dump would be a document of its own.
+  const carriedFilesAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files f
+    WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
+      AND EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256)
+    ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   const attachments = (where: string) =>
     db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
@@ -70,31 +77,38 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   let documents = 0;
   let verified = 0;
   let conflicts = 0;
+  type FileRow = { id: number; path: string; size: number | null; sha256: string };
+  const settle = (doc: FileRow, nameConflicts: boolean): void => {
+    documents++;
+    const name = normalizeFileName(doc.path.split('/').pop() ?? '');
+    // An empty file proves nothing by matching: every empty part of every email has its bytes.
+    const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
+    const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
+      ? 'verified-by-email'
+      : matches.length
+        ? 'seen-in-unverified-email'
+        : 'no-email-match';
+    const conflicting = (nameConflicts && name ? (verifiedNamed.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
+    if (status === 'verified-by-email') verified++;
+    if (conflicting.length) conflicts++;
+    insert.run(
+      doc.id, doc.sha256, doc.size, name, status,
+      JSON.stringify(matches.map(match)),
+      JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
+    );
+  };
+  const eachPage = (query: typeof documentsAfter, each: (doc: FileRow) => void): void => {
+    for (let after = '', page: FileRow[]; ; after = page.at(-1)!.path) {
+      page = query.all(after) as FileRow[];
+      if (!page.length) break;
+      for (const doc of page) each(doc);
+    }
+  };
   db.transaction(() => {
     db.prepare('DELETE FROM documents').run();
-    for (let after = '', page: Array<{ id: number; path: string; size: number | null; sha256: string }>; ; after = page.at(-1)!.path) {
-      page = documentsAfter.all(after) as typeof page;
-      if (!page.length) break;
-      for (const doc of page) {
-        documents++;
-        const name = normalizeFileName(doc.path.split('/').pop() ?? '');
-        // An empty file proves nothing by matching: every empty part of every email has its bytes.
-        const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
-        const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
-          ? 'verified-by-email'
-          : matches.length
-            ? 'seen-in-unverified-email'
-            : 'no-email-match';
-        const conflicting = (name ? (verifiedNamed.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
-        if (status === 'verified-by-email') verified++;
-        if (conflicting.length) conflicts++;
-        insert.run(
-          doc.id, doc.sha256, doc.size, name, status,
-          JSON.stringify(matches.map(match)),
-          JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
-        );
-      }
-    }
+    eachPage(documentsAfter, (doc) => settle(doc, true));
+    // no name conflicts for mail files: forwarded messages are named alike ("message.eml")
+    eachPage(carriedFilesAfter, (doc) => settle(doc, false));
   })();
   return { documents, verified, conflicts };
 }

@@ -16,6 +16,10 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const CONTRACT = Buffer.from('%PDF-1.4\n% the signed contract\n%%EOF\n');
+/** A memo that reads as a message: leakcheck takes the loose copy for an unsigned email. */
+const MEMO = Buffer.from('To: All staff\r\nFrom: The board\r\nSubject: Restructuring\r\n\r\nThe Lyon office closes in March.\r\n');
+/** An empty zip archive (its end record alone): leakcheck opens a loose copy for emails. */
+const PHOTOS_ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.alloc(18)]);
 
 interface DocumentRow {
   path: string;
@@ -49,6 +53,18 @@ beforeAll(async () => {
     '',
     CONTRACT.toString('base64'),
     '--b',
+    'Content-Type: text/plain',
+    'Content-Disposition: attachment; filename="memo.txt"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    MEMO.toString('base64'),
+    '--b',
+    'Content-Type: application/zip',
+    'Content-Disposition: attachment; filename="photos.zip"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    PHOTOS_ZIP.toString('base64'),
+    '--b',
     'Content-Type: application/octet-stream',
     'Content-Disposition: attachment; filename="empty.bin"',
     'Content-Transfer-Encoding: base64',
@@ -59,6 +75,9 @@ beforeAll(async () => {
   ].join('\r\n');
   writeFileSync(join(dump, 'mail.eml'), await signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
   writeFileSync(join(dump, 'docs/confession.docx'), '');
+  writeFileSync(join(dump, 'docs/memo.txt'), MEMO);
+  writeFileSync(join(dump, 'docs/photos.zip'), PHOTOS_ZIP);
+  writeFileSync(join(dump, 'docs/unrelated.zip'), PHOTOS_ZIP.subarray(0, 21));
   writeFileSync(join(dump, 'docs/contract.pdf'), CONTRACT);
   writeFileSync(join(dump, 'docs/con\u200btract.pdf'), Buffer.concat([CONTRACT, Buffer.from('% and one more clause\n')]));
   writeFileSync(join(dump, 'docs/\uff43\uff4f\uff4e\uff54\uff52\uff41\uff43\uff54.pdf'), Buffer.from('%PDF-1.4\n% a forged contract\n%%EOF\n'));
@@ -79,8 +98,15 @@ describe('documents: what a match proves', () => {
     expect(rows.find((r) => r.path === 'docs/contract.pdf')).toMatchObject({ status: 'verified-by-email', name_conflicts: [] });
   });
 
+  it('a file read as a message, or as a zip of mail, is a document when a verified email carried its bytes, and not otherwise', () => {
+    expect(rows.find((r) => r.path === 'docs/memo.txt')).toMatchObject({ status: 'verified-by-email', name_conflicts: [] });
+    expect(rows.find((r) => r.path === 'docs/photos.zip')).toMatchObject({ status: 'verified-by-email', name_conflicts: [] });
+    expect(rows.find((r) => r.path === 'docs/unrelated.zip')).toBeUndefined();
+    expect(rows.find((r) => r.path === 'mail.eml')).toBeUndefined();
+  });
+
   it('a name with a zero-width space or in fullwidth letters is the same name to a reader: a name conflict', () => {
-    const named = rows.filter((r) => r.path !== 'docs/contract.pdf' && r.path !== 'docs/confession.docx');
+    const named = rows.filter((r) => r.path.endsWith('.pdf') && r.path !== 'docs/contract.pdf');
     expect(named).toHaveLength(2);
     for (const row of named) {
       expect(row.status, row.path).toBe('no-email-match');
