@@ -1,16 +1,10 @@
 import { changeCounts, changeTally } from './change-counts.ts';
-import { cutText } from './cut-text.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
-import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
+import { terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
 
-/**
- * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
- * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
- */
-const MARKDOWN_HIDDEN = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
 /**
  * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
  * the "." of "www.". Escaping them as entities is not enough: GitHub's cmark-gfm and comrak join
@@ -21,10 +15,16 @@ const MARKDOWN_HIDDEN = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${HIDDE
 const AUTOLINK_START = /@|:(?=\S)|(?<=www)\./gi;
 const LINK_BREAK = '<!-- -->';
 
+/**
+ * Text from a message, made inert in Markdown: no HTML, no links, no table breaks, no emphasis.
+ * CI job pages render Markdown to HTML, so everything that could become markup is escaped.
+ * Control and invisible characters are shown with the terminal report's `\xNN` and `\uNNNN`
+ * escapes: blanked, they made a path the report names one that does not exist, and two names
+ * that differ by a control character read the same (red team 10, finding 13).
+ */
 export function markdownSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
-  const flat = text.replace(MARKDOWN_HIDDEN, ' ');
-  const cut = cutText(flat, max);
+  const cut = terminalSafe(text, max);
   // Inside a table cell only these can start markup; # + - . ! matter at a line start only.
   const escaped = cut.replace(/[\\`*_{}[\]()|<>~&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   return escaped.replace(AUTOLINK_START, (ch) => `${LINK_BREAK}${ch}`);

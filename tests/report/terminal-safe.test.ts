@@ -33,7 +33,10 @@ describe('terminalSafe', () => {
 describe('the HTML and Markdown reports', () => {
   it('show a name split by an invisible character as split', () => {
     expect(escapeHtml('pay\u200bpal\ufeff\u2060\u2028')).toBe('pay[U+200B]pal[U+FEFF][U+2060][U+2028]');
-    expect(markdownSafe('pay\u200bpal\ufeff')).toBe('pay pal ');
+    // the terminal report's escapes, their backslash an entity (red team 10, 13: blanks made a path that does not exist)
+    expect(markdownSafe('pay\u200bpal\ufeff')).toBe('pay&#92;u200bpal&#92;ufeff');
+    expect(markdownSafe('docs/\u001b[2J\n/contract.pdf')).toBe('docs/&#92;x1b&#91;2J&#92;x0a/contract.pdf');
+    expect(markdownSafe('a\\x1b')).toBe('a&#92;&#92;x1b');
     expect(escapeHtml('👨\u200d👩')).toBe('👨\u200d👩');
   });
 });
