@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { DocumentMatch, DocumentRecord } from '../store/documents-pass.ts';
+import type { DocumentRecord } from '../store/documents-pass.ts';
+import { coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
@@ -41,12 +42,4 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
     }
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Why a match with a verified message does not prove the document's bytes. */
-function coverageNote(m: DocumentMatch): string {
-  if (m.verdict !== 'verified') return '';
-  if (m.strength === 'covered-except-whitespace') return '; its signature does not fix the whitespace of this attachment';
-  if (m.strength === 'not-covered') return '; its signature does not cover this attachment';
-  return '';
 }

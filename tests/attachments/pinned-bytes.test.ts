@@ -171,5 +171,7 @@ describe('loose documents against attachments whose bytes are not pinned (the CL
     const text = runCli(['documents', '--db', db]).stdout;
     expect(text).toContain('its signature does not fix the whitespace of this attachment');
     expect(text).not.toContain('RED FLAG');
+    const html = runCli(['report', '--format', 'html', '--db', db]).stdout;
+    expect(html).toContain('signed by example.com, 2016-03-14; its signature does not fix the whitespace of this attachment)');
   });
 });
