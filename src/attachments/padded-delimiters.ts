@@ -51,9 +51,14 @@ function nextDashedLine(message: Buffer, from: number): number {
   return at === -1 ? -1 : at + 1;
 }
 
+/**
+ * Whether `message` names `boundary` in a boundary parameter: `boundary=`, quoted or not, or the
+ * RFC 2231 `boundary*=` (after its charset and language) and `boundary*0=`. A boundary spelt in
+ * segments (`boundary*0="b"; boundary*1="1"`) is not recognised: a line it delimits is missed.
+ */
 function declaresBoundary(message: string, boundary: string): boolean {
   const escaped = boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`\\bboundary\\s*=\\s*(?:"${escaped}"|${escaped}(?=[\\s;]|$))`, 'im').test(message);
+  return new RegExp(`\\bboundary(?:\\*0?\\*?)?\\s*=\\s*"?(?:[\\w-]*'[\\w-]*')?${escaped}(?=["\\s;]|$)`, 'im').test(message);
 }
 
 function lineNumber(message: Buffer, offset: number): number {

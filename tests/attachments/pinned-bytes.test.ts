@@ -137,6 +137,15 @@ describe('delimiters with transport padding', () => {
     // a boundary of regular-expression characters is matched as text
     expect(find(['--a.b+ ', 'x', '--a.b+--'], '"a.b+"')).toBe('--a.b+ ');
     expect(find(['--axb+ ', 'x', '--a.b+--'], '"a.b+"')).toBeNull();
+    // RFC 2231 spellings of the parameter
+    const declaredAs = (parameter: string): string | null => {
+      const message = Buffer.from(lines(`Content-Type: multipart/mixed; ${parameter}`, '', '--b1 ', 'x', '--b1--', ''), 'latin1');
+      return paddedDelimiterLine(message, message.indexOf('\r\n\r\n') + 4)?.text ?? null;
+    };
+    expect(declaredAs("boundary*=''b1")).toBe('--b1 ');
+    expect(declaredAs("boundary*0*=us-ascii'en'b1")).toBe('--b1 ');
+    expect(declaredAs('BOUNDARY = "b1"')).toBe('--b1 ');
+    expect(declaredAs('boundary="b12"')).toBeNull();
   });
 });
 
