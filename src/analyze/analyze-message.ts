@@ -143,7 +143,11 @@ async function inventoryAttachments(
   let covered = new Set<number>();
   let unpinned = new Set<number>();
   let findings: Finding[] = [];
-  if (proving && (proving.tags.signedHeaders.includes('content-type') || !contentType.startsWith('multipart/'))) {
+  // What the bytes decode to hangs on headers: a multipart's Content-Type names its boundaries, a
+  // single part's Content-Transfer-Encoding says how its body decodes (base64, quoted-printable,
+  // as is). A part's own headers lie in the body, under the body hash.
+  const structureSigned = proving?.tags.signedHeaders.includes(contentType.startsWith('multipart/') ? 'content-type' : 'content-transfer-encoding');
+  if (proving && structureSigned) {
     const canon = proving.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
     covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, proving.tags.bodyLength === null ? null : (proving.bodyBytesSigned ?? 0), canon);
     const padded = covered.size && contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;

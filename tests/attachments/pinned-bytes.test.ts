@@ -46,8 +46,8 @@ const textPart = ['Content-Type: text/plain', '', 'Ledger and contract attached.
 const tsvPart = ['Content-Type: text/tab-separated-values; name="ledger.tsv"', 'Content-Disposition: attachment; filename="ledger.tsv"', 'Content-Transfer-Encoding: 7bit', '', TSV];
 const pdfPart = (name = 'contract.pdf') => ['Content-Type: application/pdf', `Content-Disposition: attachment; filename="${name}"`, 'Content-Transfer-Encoding: base64', '', PDF];
 
-const sign = (message: string, canonicalization: string): Promise<string> =>
-  signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization, headerList: 'from:to:subject:date:message-id:content-type' });
+const sign = (message: string, canonicalization: string, headerList = 'from:to:subject:date:message-id:content-type:content-transfer-encoding'): Promise<string> =>
+  signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization, headerList });
 
 const analyze = (message: string): Promise<MessageAnalysis> =>
   analyzeMessage({ raw: Buffer.from(message, 'latin1'), format: 'eml' }, tableLookup({ 'sel1._domainkey.example.com': key.txt }));
@@ -83,7 +83,7 @@ describe('which covered parts a signature pins byte for byte', () => {
     expect(strengths(a)).toEqual({ 'contract.pdf': 'verified-content', 'ledger.tsv': 'covered-except-whitespace' });
 
     const single = await sign(
-      lines('From: Alice <alice@example.com>', 'Subject: pay', `Date: ${DATE_HEADER}`, 'Content-Type: text/csv; name="pay.csv"', 'Content-Disposition: attachment; filename="pay.csv"', '', 'to,amount', 'Bob,20', ''),
+      lines('From: Alice <alice@example.com>', 'Subject: pay', `Date: ${DATE_HEADER}`, 'Content-Type: text/csv; name="pay.csv"', 'Content-Disposition: attachment; filename="pay.csv"', 'Content-Transfer-Encoding: 7bit', '', 'to,amount', 'Bob,20', ''),
       'simple/simple',
     );
     const b = await analyze(`${single}\r\n\r\n\r\n`);
@@ -95,6 +95,20 @@ describe('which covered parts a signature pins byte for byte', () => {
       'simple/simple',
     );
     expect(strengths(await analyze(singlePdf))).toEqual({ 'c.pdf': 'verified-content' });
+  });
+
+  it('a single-part message: its Content-Transfer-Encoding must be signed, or the same signed body decodes to other bytes', async () => {
+    const message = lines('From: Alice <alice@example.com>', 'Subject: pdf', `Date: ${DATE_HEADER}`, 'Content-Type: application/pdf; name="c.pdf"', 'Content-Transfer-Encoding: base64', '', PDF, '');
+    const unsigned = await sign(message, 'simple/simple', 'from:subject:date:content-type');
+    expect(strengths(await analyze(unsigned))).toEqual({ 'c.pdf': 'not-covered' });
+    const swapped = await analyze(unsigned.replace('Content-Transfer-Encoding: base64', 'Content-Transfer-Encoding: 7bit'));
+    expect(swapped.verdict.verdict).toBe('verified');
+    expect(strengths(swapped)).toEqual({ 'c.pdf': 'not-covered' });
+    expect(swapped.parts[0]!.sha256).not.toBe((await analyze(unsigned)).parts[0]!.sha256);
+    // absent and so not in h=: anyone may add one ("base64" over a 7bit body)
+    const absent = await sign(message.replace('Content-Transfer-Encoding: base64\r\n', ''), 'simple/simple');
+    expect(absent.slice(0, absent.indexOf('\r\nFrom:'))).not.toMatch(/transfer-encoding/i);
+    expect(strengths(await analyze(absent))).toEqual({ 'c.pdf': 'not-covered' });
   });
 
   it('partsWithUnpinnedWhitespace reads the declared encoding in any case, and only base64 counts as pinned', async () => {
