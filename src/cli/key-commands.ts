@@ -71,18 +71,43 @@ export function addKeyCommands(program: Command): void {
 
   keys
     .command('export')
-    .description('write the key store as our JSON map, so that a colleague can re-run offline')
+    .description('write the key store as our JSON map, so that a colleague can re-run offline; the compromised fingerprints and archive dates it cannot carry go beside it')
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
-    .action(async (opts: { db: string; out?: string }) => {
+    .option('--compromised-out <file>', 'also write the compromised key fingerprints, for the colleague\'s verify --compromised')
+    .option('--archive-out <file>', 'also write the archive records as a key-archive list with their first/last-seen dates, for keys import')
+    .action(async (opts: { db: string; out?: string; compromisedOut?: string; archiveOut?: string }) => {
       const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
       try {
+        const bundle = new KeyStore(db).exportBundle();
         // Key names come from the dump's signatures (d=, s=): escaped like every other JSON output.
-        await write(out, `${jsonText(new KeyStore(db).exportMap(), 2)}\n`);
+        await writeWhole(opts.out, `${jsonText(bundle.map, 2)}\n`);
+        if (opts.compromisedOut) {
+          const header = '# key fingerprints (sha256 or md5 of the DER public key) listed as compromised, exported by leakcheck keys export\n';
+          await writeWhole(opts.compromisedOut, header + bundle.compromised.map((f) => `${f}\n`).join(''));
+        }
+        if (opts.archiveOut) await writeWhole(opts.archiveOut, `${jsonText(bundle.archive, 2)}\n`);
+        // What the map does not carry is said, never dropped in silence.
+        if (bundle.compromised.length && !opts.compromisedOut) {
+          process.stderr.write(
+            `leakcheck: WARNING: this database knows ${bundle.compromised.length} compromised key fingerprint(s), which the map cannot mark: a re-run with the map alone ` +
+              'takes signatures made with those keys for proof. Write them with --compromised-out FILE and pass them to verify --compromised FILE.\n',
+          );
+        }
+        if (bundle.archive.length && !opts.archiveOut) {
+          process.stderr.write(`leakcheck: the map does not carry the first/last-seen dates and archive names of ${bundle.archive.length} archive record(s): write them with --archive-out FILE, for keys import FILE\n`);
+        }
       } finally {
         db.close();
-        await closeOutput(out);
       }
     });
+}
+
+async function writeWhole(path: string | undefined, text: string): Promise<void> {
+  const out = await openOutput(path);
+  try {
+    await write(out, text);
+  } finally {
+    await closeOutput(out);
+  }
 }

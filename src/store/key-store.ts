@@ -41,6 +41,16 @@ export interface StoredKey {
   addedAt: string;
 }
 
+/** One entry of a key-archive list, the shape `keys import` reads with first-seen and last-seen dates. */
+export interface ArchiveEntry {
+  domain: string;
+  selector: string;
+  value: string;
+  firstSeenAt: string | null;
+  lastSeenAt: string | null;
+  source: string;
+}
+
 const SOURCE_RANK: Record<KeySourceKind, number> = { file: 0, archive: 1, dns: 2 };
 
 export function splitKeyName(name: string): { domain: string; selector: string } | null {
@@ -188,14 +198,29 @@ export class KeyStore {
   }
 
   /** The JSON map `{name: [txt, ...]}` of every usable and revoked key, for an offline re-run elsewhere. */
-  exportMap(): Record<string, string[]> {
+  /**
+   * What a colleague needs to re-run offline to the same verdicts (red team 10, finding 06):
+   * - `map`: every key record as our JSON map, what `verify --keys` and `keys import` read;
+   * - `compromised`: every fingerprint a --compromised list named here, which the map cannot
+   *   mark (`verify --compromised` reads them back). The records of those keys stay in the map:
+   *   a signature that fails with such a key is still evidence of tampering, and without the key
+   *   a re-run would call it unverifiable;
+   * - `archive`: the records an archive gave, as a key-archive list with their first-seen and
+   *   last-seen dates and their archive's name, which the map cannot carry either (`keys import`
+   *   reads them back as archive records).
+   */
+  exportBundle(): { map: Record<string, string[]>; compromised: string[]; archive: ArchiveEntry[] } {
     const map: Record<string, string[]> = {};
+    const archive: ArchiveEntry[] = [];
     for (const key of this.list()) {
       if (key.provenance === 'absent') continue;
-      const list = (map[key.name] ??= []);
-      if (!list.includes(key.txt)) list.push(key.txt);
+      const records = (map[key.name] ??= []);
+      if (!records.includes(key.txt)) records.push(key.txt);
+      if (key.source === 'archive') {
+        archive.push({ domain: key.domain, selector: key.selector, value: key.txt, firstSeenAt: key.firstSeen, lastSeenAt: key.lastSeen, source: key.origin });
+      }
     }
-    return map;
+    return { map, compromised: [...this.compromisedFingerprints().keys()].sort(), archive };
   }
 }
 

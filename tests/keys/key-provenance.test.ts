@@ -147,6 +147,42 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     ]);
   });
 
+  // Red team 10 (06): the compromised list and the archive dates stayed behind in the database, so
+  // a colleague re-running with the exported map got messages signed with a forgeable key verified.
+  it('keys export hands over what the verdicts depend on: the compromised list and the archive dates beside the map, and warns when they are left behind', async () => {
+    const der = publicDer('s2048._domainkey.demo.example.pem');
+    const list = join(tmp.path, 'compromised.txt');
+    writeFileSync(list, `${createHash('sha256').update(der).digest('hex')}\n`);
+    const archive = join(tmp.path, 'archive.json');
+    writeFileSync(archive, JSON.stringify([
+      { domain: 'news.example', selector: 's1024', value: txtFor(publicDer('s1024._domainkey.news.example.pem')), firstSeenAt: '2019-06-01', lastSeenAt: '2020-01-01', source: 'late-archive' },
+    ]));
+    expect(runCli(['keys', 'import', archive, '--db', db]).status).toBe(0);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
+    const original = exportRows(db);
+    expect(rowFor(original, S2048_SIGNED).reasons).toContain('key-compromised');
+    expect(original.some((r) => r.findings.some((f) => f.code === 'key-outside-known-lifetime'))).toBe(true);
+
+    const map = join(tmp.path, 'map.json');
+    const plain = runCli(['keys', 'export', '--db', db, '--out', map]);
+    expect(plain.status).toBe(0);
+    // the map cannot mark a key compromised, nor carry archive dates: never left unsaid
+    expect(plain.stderr).toMatch(/WARNING: this database knows 1 compromised key fingerprint\(s\).*takes signatures made with those keys for proof.*--compromised-out/s);
+    expect(plain.stderr).toMatch(/first\/last-seen dates and archive names of 1 archive record\(s\).*--archive-out/);
+
+    // the whole hand-over: the same verdicts, reasons and findings
+    const compromised = join(tmp.path, 'compromised-out.txt');
+    const archived = join(tmp.path, 'archive-out.json');
+    const full = runCli(['keys', 'export', '--db', db, '--out', map, '--compromised-out', compromised, '--archive-out', archived]);
+    expect(full.status).toBe(0);
+    expect(full.stderr).toBe('');
+    const colleague = join(tmp.path, 'colleague.db');
+    expect(runCli(['keys', 'import', archived, '--db', colleague]).status).toBe(0);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: colleague, keyFiles: [map], offline: true, compromisedFile: compromised });
+    const summary = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}:${r.findings.map((f) => f.code).sort().join(',')}`);
+    expect(summary(exportRows(colleague))).toEqual(summary(original));
+  });
+
   it('warns when a signature verifies with a key outside its known lifetime', async () => {
     const archive = join(tmp.path, 'archive.json');
     writeFileSync(archive, JSON.stringify([
