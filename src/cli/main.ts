@@ -12,7 +12,7 @@ import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
-import { terminalSafe } from '../report/terminal-safe.ts';
+import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
@@ -310,12 +310,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // the messages quote key files, lists and paths: hostile text
     if (err instanceof UsageError || err instanceof KeysFileError || err instanceof KeyImportError || err instanceof CompromisedListError) {
-      process.stderr.write(`leakcheck: ${err.message}\n`);
+      process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.usage;
     }
     if (err instanceof StoreError || err instanceof RunLockedError) {
-      process.stderr.write(`leakcheck: ${err.message}\n`);
+      process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.runtime;
     }
     process.stderr.write(`leakcheck: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

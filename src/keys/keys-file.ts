@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { repeatedMemberName, repeatedNameRefusal } from './import/json-text.ts';
 import { normalizeKeyName, type KeyRecord } from './types.ts';
 
 /** A `--keys FILE` as loaded: its records, and its hash for the chain-of-custody record. */
@@ -25,6 +26,11 @@ export function loadKeysFile(path: string): KeysFile {
     data = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new KeysFileError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const repeated = repeatedMemberName(bytes.toString('utf8'));
+  if (repeated) {
+    // JSON.parse keeps the last of the two (red team 10, finding 07; see parseJsonBytes)
+    throw new KeysFileError(`${path}: ${repeatedNameRefusal(repeated.name)}`);
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     throw new KeysFileError(`${path}: expected a JSON object mapping "<selector>._domainkey.<domain>" to TXT records`);

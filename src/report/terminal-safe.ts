@@ -22,3 +22,15 @@ export function terminalSafe(text: string | null | undefined, max = 200): string
 
 /** The same escapes without the cut, for text that is cut after escaping (shownText, shownFrom). */
 export const terminalSafeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE_INTEGER);
+
+const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+
+/**
+ * One of leakcheck's own messages (an error naming a key file's entry, a line of a list) made
+ * safe for the terminal: the characters a terminal acts on as `\uNNNN` escapes, the rest as it
+ * is. Unlike terminalSafe it leaves backslashes alone, since such messages already quote the
+ * hostile text with JSON.stringify, whose escapes must stay readable (red team 10, finding 13: a
+ * key file's entry name printed U+202E and the 8-bit CSI U+009B raw).
+ */
+export const terminalSafeMessage = (text: string): string =>
+  text.replace(ACTIVE_IN_MESSAGE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

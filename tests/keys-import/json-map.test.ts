@@ -114,3 +114,21 @@ describe('json-map: errors name the file and the entry', () => {
     expectImportError(write('bad.json', content), where, detail);
   });
 });
+
+// Red team 10 (07): JSON.parse keeps the last of two members of one name, so a strict record
+// followed by a lax copy of the same key was imported as the lax one, in silence.
+describe('json-map: a name repeated in one object refuses the file', () => {
+  const strict = `${RSA_TXT}; h=sha1`;
+  it.each([
+    ['our map', `{\n  "s1._domainkey.example.com": ["${strict}"],\n  "s1._domainkey.example.com": ["${RSA_TXT}"]\n}\n`, 'line 3', 's1._domainkey.example.com'],
+    ['the same name in another spelling of JSON', `{"s1._domainkey.example.com": "${RSA_TXT}",\n"s1._domainkey.example.co\\u006d": "${ED_TXT}"}`, 'line 2', 's1._domainkey.example.com'],
+    ['the corpus keyring', `{"keys": {"s1._domainkey.example.com": {"txt": ["${RSA_TXT}"], "txt": []}}}`, 'line 1', 'txt'],
+  ])('%s', (_what, text, where, name) => {
+    expectImportError(write('dup.json', Buffer.from(text)), where, new RegExp(`^the name "${name.replace(/\./g, '\\.')}" appears twice in one object`));
+  });
+
+  it('names that differ, in separate objects, or as values are not repeats', () => {
+    const f = write('fine.json', Buffer.from(`{"a._domainkey.example.com": ["${RSA_TXT}", "${RSA_TXT}"], "b._domainkey.example.com": "${ED_TXT}", "c._domainkey.example.com": ["x\\"a._domainkey.example.com\\""]}`));
+    expect(parse(f).keys.map((k) => k.name)).toEqual(['a._domainkey.example.com', 'b._domainkey.example.com']);
+  });
+});

@@ -183,6 +183,25 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     expect(summary(exportRows(colleague))).toEqual(summary(original));
   });
 
+  it('a key file that repeats a name is refused by verify --keys and keys import; a hostile name in a refusal reaches the terminal escaped (red team 10, 07 and 13)', () => {
+    const txt = txtFor(publicDer('s2048._domainkey.demo.example.pem'));
+    const dup = join(tmp.path, 'dup.json');
+    writeFileSync(dup, `{"s2048._domainkey.demo.example": ["${txt}; h=sha1"],\n "s2048._domainkey.demo.example": ["${txt}"]}`);
+    for (const args of [['verify', DEMO_DUMP, '--keys', dup, '--offline', '--quiet'], ['keys', 'import', dup]]) {
+      const refused = runCli([...args, '--db', db]);
+      expect(refused.status, args[0]).toBe(2);
+      expect(refused.stderr, args[0]).toMatch(/the name "s2048\._domainkey\.demo\.example" appears twice in one object/);
+    }
+    expect(runCli(['keys', 'list', '--db', db]).stdout).not.toMatch(/s2048/);
+
+    const hostile = join(tmp.path, 'hostile.json');
+    writeFileSync(hostile, '{"evil\\u202e\\u009b2J\\u001b[31m.example": ["v=DKIM1; p="]}');
+    const refused = runCli(['keys', 'import', hostile, '--db', db]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('"evil\\u202e\\u009b2J\\u001b[31m.example"');
+    expect(refused.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it('warns when a signature verifies with a key outside its known lifetime', async () => {
     const archive = join(tmp.path, 'archive.json');
     writeFileSync(archive, JSON.stringify([

@@ -64,8 +64,9 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
   if (badLine !== null) throw new KeyImportError(path, `line ${badLine}`, 'not valid UTF-8, so not a JSON key file');
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let data: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    data = JSON.parse(text) as unknown;
   } catch (err) {
     const message = (err as Error).message;
     const position = /at position (\d+)/.exec(message);
@@ -92,4 +93,64 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
     const short = bare.length > 200 ? `${bare.slice(0, 200)}…` : bare;
     throw new KeyImportError(path, null, `not valid JSON: ${short}`);
   }
+  const repeated = repeatedMemberName(text);
+  if (repeated) {
+    // JSON.parse keeps the last of the two: a strict record read first, then a lax copy of the
+    // same key, imported as the lax one alone (red team 10, finding 07)
+    throw new KeyImportError(
+      path,
+      `line ${lineAndColumn(text, repeated.offset).line}`,
+      repeatedNameRefusal(repeated.name),
+    );
+  }
+  return data;
 }
+
+/** Why a file that repeats a member name is refused. */
+export const repeatedNameRefusal = (name: string): string =>
+  `the name ${JSON.stringify(name)} appears twice in one object: JSON readers keep only one of the two (which one differs), so the file is refused; list every record of a name under it once`;
+
+/**
+ * The first member name that an object of `text` (valid JSON) repeats, and where; null when no
+ * object repeats one.
+ */
+export function repeatedMemberName(text: string): { name: string; offset: number } | null {
+  // one set of names per open object; null for an open array
+  const open: Array<Set<string> | null> = [];
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== QUOTE) end += text.charCodeAt(end) === BACKSLASH ? 2 : 1;
+      const names = open.at(-1);
+      if (names && expectName) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        if (names.has(name)) return { name, offset: i };
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (c === OPEN_BRACE) {
+      open.push(new Set());
+      expectName = true;
+    } else if (c === OPEN_BRACKET) {
+      open.push(null);
+      expectName = false;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      open.pop();
+      expectName = false;
+    } else if (c === COMMA) {
+      expectName = open.at(-1) != null;
+    }
+  }
+  return null;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
