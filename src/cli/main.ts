@@ -218,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
         const ids = findMessageIds(db, argument);
         const found = [...iterateMessages(db, { ids })];
         if (!found.length) {
-          process.stderr.write(`leakcheck: no message matches ${JSON.stringify(argument)}\n`);
+          process.stderr.write(`leakcheck: no message matches ${terminalSafeMessage(JSON.stringify(argument))}\n`);
           exitCode = EXIT.usage;
           return;
         }

@@ -26,7 +26,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
-  out.push(c.bold(`${t(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
+  out.push(c.bold(`${shownPath(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
   out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, terminalSafeUncut)}`, `  Subject     ${shownText(m.subject, 300, terminalSafeUncut)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.
@@ -98,6 +98,15 @@ function wrap(text: string, indent: number, width = 100, firstColumn = indent): 
 
 export function renderCandidates(candidates: MessageRecord[]): string {
   const lines = [`${candidates.length} messages match; name one by its path (path#index for mbox) or sha256:`];
-  for (const m of candidates) lines.push(`  ${m.sha256}  ${terminalSafe(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
+  for (const m of candidates) lines.push(`  ${m.sha256}  ${shownPath(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A path as `show` prints it: escaped, and quoted when blanks begin or end it, so that
+ * "invoice.eml " is never read as "invoice.eml" (red team 10, finding 05).
+ */
+function shownPath(path: string): string {
+  const safe = terminalSafe(path, 300);
+  return /^\s|\s$/.test(path) ? `"${safe}"` : safe;
 }

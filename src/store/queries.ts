@@ -209,21 +209,23 @@ export function groupRows<T>(rows: readonly T[], owner: (row: T) => number): Map
 export function findMessageIds(db: Db, argument: string): number[] {
   const ids = (sql: string, ...params: Array<string | number>): number[] =>
     (db.prepare(sql).all(...params) as Array<{ id: number }>).map((r) => r.id);
-  const arg = argument.trim();
-  if (/^[0-9a-f]{64}$/i.test(arg)) {
-    const bySha = ids('SELECT id FROM messages WHERE sha256 = ? ORDER BY id', arg.toLowerCase());
-    if (bySha.length) return bySha;
-  }
   const pathJoin = 'SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id';
-  const byPath = ids(`${pathJoin} WHERE f.path = ? ORDER BY m.idx`, arg);
-  if (byPath.length) return byPath;
-  const indexed = /^(.*)#(\d+)$/.exec(arg);
-  if (indexed) {
-    const byIndex = ids(`${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2]));
-    if (byIndex.length) return byIndex;
-  }
-  const bare = arg.replace(/^<|>$/g, '');
-  return ids(`${pathJoin} WHERE m.message_id = ? OR m.message_id = ? ORDER BY f.path, m.idx`, `<${bare}>`, bare);
+  // Every reading of the argument counts, and a path is read exactly as given: a file named
+  // "invoice.eml " once showed the evidence of "invoice.eml", and a file named like a
+  // Message-ID hid the message that has it (red team 10, finding 05). The caller lists the
+  // candidates when there are several.
+  const found = new Set<number>();
+  const add = (list: number[]): void => list.forEach((id) => found.add(id));
+  if (/^[0-9a-f]{64}$/i.test(argument.trim())) add(ids('SELECT id FROM messages WHERE sha256 = ?', argument.trim().toLowerCase()));
+  add(ids(`${pathJoin} WHERE f.path = ?`, argument));
+  const indexed = /^(.*)#(\d+)$/.exec(argument);
+  if (indexed) add(ids(`${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2])));
+  // a Message-ID has no blanks around it: those are the shell's, or a copy-paste's
+  const bare = argument.trim().replace(/^<|>$/g, '');
+  if (bare) add(ids(`${pathJoin} WHERE m.message_id = ? OR m.message_id = ?`, `<${bare}>`, bare));
+  if (found.size <= 1) return [...found];
+  const placeholders = [...found].map(() => '?').join(', ');
+  return ids(`${pathJoin} WHERE m.id IN (${placeholders}) ORDER BY f.path, m.idx`, ...found);
 }
 
 function toSignature(row: Record<string, unknown>): SignatureRecord {
