@@ -24,6 +24,38 @@ interface MessageRow {
  * 295 MB, and it grows with the dump. Files are read a page at a time (by path, from the path
  * index), each page's messages in one query, all inside one read transaction.
  */
+/**
+ * A run's options without the machine's own facts: the number of analysis threads (`--jobs`, or
+ * the cores) changes no verdict, and made the manifests of the same results differ from one
+ * machine to another (red team 10, finding 09).
+ */
+function machineFree(options: Record<string, unknown>): Record<string, unknown> {
+  const { workers: _workers, ...rest } = options;
+  return rest;
+}
+
+/**
+ * What the verdicts rest on beside the bytes: every key a signature was checked with (its name,
+ * fingerprint, where it came from, the dates an archive saw it, whether it is listed as
+ * compromised), and every fingerprint the database knows as compromised. Taken from the stored
+ * results, not from the last run's options: keys brought by `keys import`, by an earlier run or
+ * by DNS, and a compromised list given once, all count (red team 10, finding 09: the manifest
+ * said `"key_files": []` while its verdicts needed keys of the store). Origins are file names,
+ * not paths, which differ from machine to machine.
+ */
+function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; compromised: string[] } {
+  const used = db.prepare(`SELECT DISTINCT key_name AS name, key_fingerprint AS fingerprint, key_type AS type, key_bits AS bits,
+      coalesce(key_provenance, key_source) AS provenance, key_origin AS origin, key_first_seen AS first_seen, key_last_seen AS last_seen,
+      key_compromised IS NOT NULL AS compromised
+    FROM signatures WHERE key_fingerprint IS NOT NULL OR key_provenance = 'revoked'`).all() as Array<Record<string, unknown>>;
+  const rows = [...new Map(used.map((k) => {
+    const row = { ...k, origin: typeof k['origin'] === 'string' ? k['origin'].split('/').pop() : k['origin'], compromised: k['compromised'] === 1 };
+    return [JSON.stringify(row), row] as const;
+  })).values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const compromised = (db.prepare('SELECT fingerprint FROM compromised_keys ORDER BY fingerprint').all() as Array<{ fingerprint: string }>).map((r) => r.fingerprint);
+  return { used: rows, compromised };
+}
+
 export function manifestText(db: Db, pageSize = FILE_PAGE): Generator<string> {
   return inReadSnapshot(db, () => manifestPieces(db, Math.max(1, Math.floor(pageSize))));
 }
@@ -52,13 +84,14 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           mailauth_version: run['mailauth_version'],
           node_version: run['node_version'],
           sqlite_version: run['sqlite_version'],
-          options: JSON.parse(run['options_json']!) as unknown,
+          options: machineFree(JSON.parse(run['options_json']!) as Record<string, unknown>),
           key_files: keyFiles.map((k) => ({ name: k.path.split('/').pop(), sha256: k.sha256 })).sort((a, b) => a.sha256.localeCompare(b.sha256)),
           compromised_list: run['compromised_json'] ? (JSON.parse(run['compromised_json']) as { sha256: string } | null)?.sha256 ?? null : null,
         }
       : null,
     dump_root: run?.['dump_root'] ?? null,
     counts: { files, messages, verdicts },
+    keys: keysBehindVerdicts(db),
   };
   // `files` is the last member: the head's own text, reopened, then the files one by one, each
   // indented as JSON.stringify would indent it at that depth (a newline inside a JSON string is

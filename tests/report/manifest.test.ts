@@ -1,10 +1,12 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonText } from '../../src/report/json-text.ts';
 import { manifestText } from '../../src/report/manifest.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoDatabase } from './demo-db.ts';
 
 let demo: ReturnType<typeof demoDatabase>;
@@ -59,5 +61,50 @@ describe('the manifest, written as it is read', () => {
     } finally {
       dir.cleanup();
     }
+  });
+});
+
+// Red team 10 (09): the manifest took its provenance from the last run's options alone: after a
+// plain re-run, or with keys from `keys import`, it named no key file and no compromised list,
+// while its verdicts rested on both; and the thread count made manifests differ between machines.
+describe('the manifest says what the verdicts rest on', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('the same keys reached by --keys or by keys import, on any number of threads: the same keys, files and options', async () => {
+    const byFile = join(tmp.path, 'by-file.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: byFile, keyFiles: [DEMO_KEYS], offline: true, concurrency: 1 });
+    const imported = join(tmp.path, 'imported.db');
+    expect(runCli(['keys', 'import', DEMO_KEYS, '--db', imported]).status).toBe(0);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: imported, keyFiles: [], offline: true, concurrency: 2 });
+    type Manifest = { produced_by: { options: Record<string, unknown>; key_files: unknown[] }; keys: { used: Array<{ name: string; fingerprint: string | null; provenance: string; origin: string; compromised: boolean }>; compromised: string[] }; files: unknown[] };
+    const read = (path: string): Manifest => {
+      const db = openStore(path, { readonly: true });
+      try {
+        return JSON.parse(text(db)) as Manifest;
+      } finally {
+        db.close();
+      }
+    };
+    const a = read(byFile);
+    const b = read(imported);
+    expect(b.produced_by.key_files).toEqual([]);
+    expect(b.keys).toEqual(a.keys);
+    expect(a.keys.used.map((k) => k.name)).toContain('s2048._domainkey.demo.example');
+    expect(a.keys.used.every((k) => k.origin === 'demo-keys.json' && !k.compromised)).toBe(true);
+    expect(b.produced_by.options).toEqual(a.produced_by.options);
+    expect(a.produced_by.options).not.toHaveProperty('workers');
+    expect(JSON.stringify(b.files)).toBe(JSON.stringify(a.files));
+
+    // a compromised list given once, then a plain re-run: still named
+    const listed = join(tmp.path, 'compromised.db');
+    const s2048 = a.keys.used.find((k) => k.name === 's2048._domainkey.demo.example')!.fingerprint!;
+    const list = join(tmp.path, 'compromised.txt');
+    writeFileSync(list, `${s2048}\n`);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: listed, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: listed, keyFiles: [], offline: true });
+    const c = read(listed);
+    expect(c.keys.compromised).toEqual([s2048]);
+    expect(c.keys.used.find((k) => k.fingerprint === s2048)!.compromised).toBe(true);
   });
 });
