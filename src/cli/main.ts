@@ -10,7 +10,7 @@ import { createProgress } from '../report/progress.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
-import { fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
+import { attachmentsOf, fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import type { Verdict } from '../verdict/reasons.ts';
@@ -229,7 +229,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         const message = found[0]!;
         const fileChanges = fileChangesOf(db, message.id);
-        process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges));
+        const attachments = attachmentsOf(db, message.id);
+        process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges, attachments }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges, attachments));
       } finally {
         db.close();
       }

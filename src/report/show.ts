@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
+import type { AttachmentListing, CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
 import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
@@ -22,7 +22,7 @@ export function authenticationResults(m: MessageRecord): string {
 }
 
 
-export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = []): string {
+export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = [], attachments: AttachmentListing[] = []): string {
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
@@ -47,6 +47,15 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
     // the first line of the text follows "  warning  code: " (the severity is 8 columns wide)
     const lead = 2 + 8 + 1 + f.code.length + 2;
     out.push(`  ${sev} ${t(f.code, 80)}: ${wrap(t(f.text, 2000), 4, 100, lead).trimStart()}`);
+  }
+  if (attachments.length) {
+    // what a loose document of the dump would be matched against (docs/documents.md)
+    out.push('', c.bold(`Attachments (${attachments.length})`));
+    for (const a of attachments) {
+      const proof = a.strength === 'verified-content' ? c.green(a.strength) : a.strength === 'unverified' ? c.dim(a.strength) : c.yellow(a.strength);
+      out.push(`  #${a.partIndex} ${a.filename === null ? c.dim('(no name)') : t(a.filename, 200)}  ${t(a.contentType, 80)}, ${a.size} bytes${a.transferEncoding ? `, ${t(a.transferEncoding, 40)}` : ''}${a.isMessage ? ', a forwarded message' : ''}  ${proof}`);
+      out.push(c.dim(`     sha256 ${a.sha256}`));
+    }
   }
   out.push('', c.dim(authenticationResults(m)), '');
   return out.join('\n');

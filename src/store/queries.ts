@@ -371,6 +371,33 @@ export function fileChangesOf(db: Db, messageId: number): CustodyChange[] {
     ORDER BY id`).all(messageId) as Array<Record<string, unknown>>).map(toCustodyChange);
 }
 
+/** One MIME part of a message as `show` lists it: what it is, its bytes' hash, and what the verdict proves of it. */
+export interface AttachmentListing {
+  partIndex: number;
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  transferEncoding: string | null;
+  isMessage: boolean;
+  /** `verified-content`, `covered-except-whitespace`, `not-covered` or `unverified` (docs/documents.md) */
+  strength: string;
+}
+
+export function attachmentsOf(db: Db, messageId: number): AttachmentListing[] {
+  return (db.prepare(`SELECT part_index, filename, content_type, size, sha256, transfer_encoding, is_message, strength
+    FROM attachments WHERE message_id = ? ORDER BY part_index`).all(messageId) as Array<Record<string, unknown>>).map((r) => ({
+    partIndex: Number(r['part_index']),
+    filename: r['filename'] === null ? null : String(r['filename']),
+    contentType: String(r['content_type']),
+    size: Number(r['size']),
+    sha256: String(r['sha256']),
+    transferEncoding: r['transfer_encoding'] === null ? null : String(r['transfer_encoding']),
+    isMessage: r['is_message'] === 1,
+    strength: String(r['strength']),
+  }));
+}
+
 /** Every change recorded, oldest first: the whole chain of custody (`leakcheck custody`). */
 export function* iterateFileChanges(db: Db): Generator<CustodyChange> {
   for (const row of db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id`).iterate() as Iterable<Record<string, unknown>>) yield toCustodyChange(row);

@@ -194,6 +194,11 @@ describe('loose documents against attachments whose bytes are not pinned (the CL
     const text = runCli(['documents', '--db', db]).stdout;
     expect(text).toContain('its signature does not fix the whitespace of this attachment');
     expect(text).not.toContain('RED FLAG');
+    // show lists each part with what the verdict proves of it
+    const shown = runCli(['show', 'ledger.eml', '--db', db]).stdout;
+    expect(shown).toMatch(/Attachments \(1\)\n {2}#1 ledger\.tsv {2}text\/tab-separated-values, \d+ bytes, 7bit {2}covered-except-whitespace\n {5}sha256 [0-9a-f]{64}\n/);
+    const json = JSON.parse(runCli(['show', 'padded.eml', '--json', '--db', db]).stdout) as { attachments: Array<{ filename: string; strength: string }> };
+    expect(json.attachments.map((a) => [a.filename, a.strength])).toEqual([['contract.pdf', 'not-covered']]);
     const html = runCli(['report', '--format', 'html', '--db', db]).stdout;
     expect(html).toContain('signed by example.com, 2016-03-14; its signature does not fix the whitespace of this attachment)');
   });
