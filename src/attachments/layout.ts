@@ -271,7 +271,7 @@ export async function partsWithUnpinnedWhitespace(
   parts: ReadonlyArray<Pick<MimePartRecord, 'partIndex' | 'partId' | 'transferEncoding'>>,
   bodyCanonicalization: BodyCanonicalization,
 ): Promise<Set<number>> {
-  const textual = parts.filter((p) => p.transferEncoding?.trim() !== 'base64');
+  const textual = parts.filter((p) => p.transferEncoding !== 'base64');
   if (bodyCanonicalization === 'relaxed' || textual.length === 0) return new Set(textual.map((p) => p.partIndex));
   const unpinned = new Set(textual.filter((p) => p.partId === null).map((p) => p.partIndex));
   const inMultipart = textual.filter((p) => p.partId !== null);

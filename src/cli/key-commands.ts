@@ -4,7 +4,7 @@ import { jsonText } from '../report/json-text.ts';
 import { terminalSafe } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore } from '../store/open-store.ts';
-import { closeOutput, DEFAULT_DB, openOutput, write } from './output.ts';
+import { DEFAULT_DB, writeWhole } from './output.ts';
 
 export function addKeyCommands(program: Command): void {
   const keys = program.command('keys').description('the key store: import, list, fetch and export DKIM keys with their provenance');
@@ -101,13 +101,4 @@ export function addKeyCommands(program: Command): void {
         db.close();
       }
     });
-}
-
-async function writeWhole(path: string | undefined, text: string): Promise<void> {
-  const out = await openOutput(path);
-  try {
-    await write(out, text);
-  } finally {
-    await closeOutput(out);
-  }
 }

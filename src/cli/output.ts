@@ -48,3 +48,13 @@ export async function closeOutput(out: Output): Promise<void> {
   if (out === process.stdout) return;
   await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
+
+/** Writes `text` to the file at `path` (stdout when none) and closes it. */
+export async function writeWhole(path: string | undefined, text: string): Promise<void> {
+  const out = await openOutput(path);
+  try {
+    await write(out, text);
+  } finally {
+    await closeOutput(out);
+  }
+}
