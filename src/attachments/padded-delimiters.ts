@@ -12,6 +12,9 @@
 
 const LF = 0x0a;
 const DASH = 0x2d;
+const SP = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
 const LINE_START = Buffer.from('\n--', 'latin1');
 /** No delimiter line is longer: RFC 2046 boundaries are at most 70 characters. */
 const MAX_LINE = 1000;
@@ -30,13 +33,17 @@ export function paddedDelimiterLine(message: Buffer, bodyStart: number): { line:
   while (lineStart !== -1) {
     const lf = message.indexOf(LF, lineStart);
     const lineEnd = lf === -1 ? message.length : lf;
-    const m = lineEnd - lineStart <= MAX_LINE ? PADDED_DELIMITER.exec(message.toString('latin1', lineStart, lineEnd)) : null;
+    // the bound is on what precedes the padding: padding of any length is padding (red team 11, 02)
+    let padStart = lineEnd;
+    while (padStart > lineStart && (message[padStart - 1] === SP || message[padStart - 1] === TAB || message[padStart - 1] === CR)) padStart--;
+    const padded = padStart < lineEnd && !(padStart === lineEnd - 1 && message[padStart] === CR);
+    const m = padded && padStart - lineStart <= MAX_LINE ? PADDED_DELIMITER.exec(message.toString('latin1', lineStart, Math.min(lineEnd, padStart + 2))) : null;
     if (m) {
       declared ??= message.toString('latin1');
       const boundary = m[1]!;
       const candidates = boundary.endsWith('--') ? [boundary, boundary.slice(0, -2)] : [boundary];
       if (candidates.some((b) => b !== '' && declaresBoundary(declared!, b))) {
-        return { line: lineNumber(message, lineStart), text: m[0].replace(/\r$/, '') };
+        return { line: lineNumber(message, lineStart), text: shownLine(message, lineStart, padStart, message[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd) };
       }
     }
     if (lf === -1) return null;
@@ -59,6 +66,12 @@ function nextDashedLine(message: Buffer, from: number): number {
 function declaresBoundary(message: string, boundary: string): boolean {
   const escaped = boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`\\bboundary(?:\\*0?\\*?)?\\s*=\\s*"?(?:[\\w-]*'[\\w-]*')?${escaped}(?=["\\s;]|$)`, 'im').test(message);
+}
+
+/** The delimiter line, its padding counted when long (evidence should not hold a megabyte of spaces). */
+function shownLine(message: Buffer, lineStart: number, padStart: number, end: number): string {
+  const padding = end - padStart;
+  return message.toString('latin1', lineStart, padStart) + (padding > 20 ? `[${padding} blanks]` : message.toString('latin1', padStart, end));
 }
 
 function lineNumber(message: Buffer, offset: number): number {

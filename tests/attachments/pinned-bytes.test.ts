@@ -146,6 +146,9 @@ describe('delimiters with transport padding', () => {
     expect(find(['--b1', 'x', '--b1--  '], 'b1--')).toBe('--b1--  ');
     // a signature separator, a dashed rule, a boundary the message does not declare
     expect(find(['--b1', '-- ', 'Alice', '---------- ', '--other ', '--b1--'])).toBeNull();
+    // padding of any length (red team 11, 02: 1,200 spaces passed a bound on the whole line)
+    expect(find(['--b1' + ' '.repeat(1200), 'x', '--b1--'])).toBe('--b1[1200 blanks]');
+    expect(find(['--b1' + '\t'.repeat(5000) + '\r', 'x', '--b1--'])).toBe('--b1[5001 blanks]');
     // the first line of the body counts too
     expect(find(['--b1\t', 'x', '--b1--'])).toBe('--b1\t');
     // a boundary of regular-expression characters is matched as text
