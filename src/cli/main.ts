@@ -10,7 +10,7 @@ import { createProgress } from '../report/progress.ts';
 import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
-import { attachmentsOf, fileChangesOf, findMessageIds, iterateFileChanges, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
+import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import type { Verdict } from '../verdict/reasons.ts';
@@ -215,19 +215,21 @@ export async function main(argv: string[]): Promise<number> {
       const [{ renderCandidates, renderShow }, { makeChalk }] = await Promise.all([import('../report/show.ts'), import('../report/text.ts')]);
       const db = openStore(opts.db, { readonly: true });
       try {
-        const ids = findMessageIds(db, argument);
-        const found = [...iterateMessages(db, { ids })];
-        if (!found.length) {
+        // (a message is shown with its verdict: one without, of a run still writing, is none to show)
+        const matches = findMessages(db, argument);
+        const listed = new Map([...iterateMessageListings(db, { ids: matches.map((m) => m.id) })].map((m) => [m.id, m]));
+        const candidates = matches.flatMap((m) => (listed.has(m.id) ? [{ message: listed.get(m.id)!, readings: m.readings }] : []));
+        if (!candidates.length) {
           process.stderr.write(`leakcheck: no message matches ${terminalSafeMessage(JSON.stringify(argument))}\n`);
           exitCode = EXIT.usage;
           return;
         }
-        if (found.length > 1) {
-          process.stdout.write(renderCandidates(found));
+        if (candidates.length > 1) {
+          process.stdout.write(renderCandidates(candidates));
           exitCode = EXIT.usage;
           return;
         }
-        const message = found[0]!;
+        const message = [...iterateMessages(db, { ids: [candidates[0]!.message.id] })][0]!;
         const fileChanges = fileChangesOf(db, message.id);
         const attachments = attachmentsOf(db, message.id);
         process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges, attachments }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges, attachments));

@@ -1,4 +1,6 @@
+import { basename } from 'node:path';
 import { jsonText } from './json-text.ts';
+import { KeyStore } from '../store/key-store.ts';
 import type { Db } from '../store/open-store.ts';
 import { groupRows } from '../store/queries.ts';
 import { inReadSnapshot } from '../store/read-snapshot.ts';
@@ -13,18 +15,6 @@ interface MessageRow {
 }
 
 /**
- * The manifest: every file of the dump with its size, sha256 and status, every message with its
- * sha256, verdict and reason codes, and what produced them (versions, options, key files by
- * hash). It is deterministic (no clock time, stable order) so that a third party who re-runs
- * leakcheck on the same evidence with the same keys can compare manifests byte for byte. When
- * each run happened is in the database's `runs` table.
- *
- * Written as it is read, in pieces whose concatenation is exactly `jsonText(manifest, 2)`
- * (JSON.stringify, with the characters a terminal acts on escaped) and a newline: built whole, the manifest of a 70,000-message dump took the process to
- * 295 MB, and it grows with the dump. Files are read a page at a time (by path, from the path
- * index), each page's messages in one query, all inside one read transaction.
- */
-/**
  * A run's options without the machine's own facts: the number of analysis threads (`--jobs`, or
  * the cores) changes no verdict, and made the manifests of the same results differ from one
  * machine to another (red team 10, finding 09).
@@ -34,28 +24,65 @@ function machineFree(options: Record<string, unknown>): Record<string, unknown> 
   return rest;
 }
 
+/** Order by UTF-16 code units, as JSON text compares: never by the locale, which differs between machines. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * What the verdicts rest on beside the bytes: every key a signature was checked with (its name,
- * fingerprint, where it came from, the dates an archive saw it, whether it is listed as
- * compromised), and every fingerprint the database knows as compromised. Taken from the stored
- * results, not from the last run's options: keys brought by `keys import`, by an earlier run or
- * by DNS, and a compromised list given once, all count (red team 10, finding 09: the manifest
- * said `"key_files": []` while its verdicts needed keys of the store). Origins are file names,
- * not paths, which differ from machine to machine.
+ * What the verdicts rest on beside the bytes, taken from the database rather than from the last
+ * run's options (red team 10, finding 09: the manifest said `"key_files": []` and
+ * `"compromised_list": null` after a plain re-run or a `keys import`, while its verdicts needed
+ * keys of the store and a compromised list given to an earlier run):
+ * - `used`: every record of the key store for a key name that a DKIM signature or an ARC set of
+ *   the dump asked for: every record a lookup of that name answers with (verification applies
+ *   the strictest of them, and their archive dates bound the key's lifetime), however it came
+ *   (`--keys`, `keys import`, DNS, an earlier run). Each with its name, fingerprint, type and
+ *   size, provenance, origin (a file's name without its folders, which differ from machine to
+ *   machine; an archive's name; the resolver), the sha256 of the file it was imported from, the
+ *   dates an archive saw it, whether it is listed as compromised, and the record itself. When it
+ *   entered the store is left out: the same keys make the same entries. Identical entries (one
+ *   file imported from two folders) are one.
+ * - `compromised`: every fingerprint (sha256 or md5) a `--compromised` list gave the database.
+ * Both sorted, so that the same keys give the same text on any machine.
  */
 function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; compromised: string[] } {
-  const used = db.prepare(`SELECT DISTINCT key_name AS name, key_fingerprint AS fingerprint, key_type AS type, key_bits AS bits,
-      coalesce(key_provenance, key_source) AS provenance, key_origin AS origin, key_first_seen AS first_seen, key_last_seen AS last_seen,
-      key_compromised IS NOT NULL AS compromised
-    FROM signatures WHERE key_fingerprint IS NOT NULL OR key_provenance = 'revoked'`).all() as Array<Record<string, unknown>>;
-  const rows = [...new Map(used.map((k) => {
-    const row = { ...k, origin: typeof k['origin'] === 'string' ? k['origin'].split('/').pop() : k['origin'], compromised: k['compromised'] === 1 };
-    return [JSON.stringify(row), row] as const;
-  })).values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  const compromised = (db.prepare('SELECT fingerprint FROM compromised_keys ORDER BY fingerprint').all() as Array<{ fingerprint: string }>).map((r) => r.fingerprint);
-  return { used: rows, compromised };
+  const records = db.prepare(`SELECT k.name, k.fingerprint, k.key_type AS type, k.bits, k.provenance, k.source, k.origin, k.origin_sha256,
+      k.first_seen, k.last_seen, EXISTS (SELECT 1 FROM compromised_keys c WHERE c.fingerprint IN (k.fingerprint, k.fingerprint_md5)) AS compromised, k.txt
+    FROM keys k WHERE k.name IN (SELECT value FROM json_each(?))`).all(JSON.stringify(new KeyStore(db).namesAskedFor())) as Array<Record<string, unknown>>;
+  const used = new Map<string, Record<string, unknown>>();
+  for (const k of records) {
+    const entry = {
+      name: k['name'],
+      fingerprint: k['fingerprint'],
+      type: k['type'],
+      bits: k['bits'],
+      provenance: k['provenance'],
+      origin: k['source'] === 'file' ? basename(String(k['origin'])) : k['origin'],
+      origin_sha256: k['origin_sha256'],
+      first_seen: k['first_seen'],
+      last_seen: k['last_seen'],
+      compromised: k['compromised'] === 1,
+      record: k['provenance'] === 'absent' ? null : k['txt'],
+    };
+    used.set(JSON.stringify(entry), entry);
+  }
+  const compromised = db.prepare('SELECT fingerprint FROM compromised_keys ORDER BY fingerprint').pluck().all() as string[];
+  return { used: [...used].sort(([a], [b]) => byCodeUnits(a, b)).map(([, entry]) => entry), compromised };
 }
 
+/**
+ * The manifest: every file of the dump with its size, sha256 and status, every message with its
+ * sha256, verdict and reason codes, what produced them (versions, the last run's options and key
+ * files by hash) and the keys and compromised fingerprints they rest on. It is deterministic (no
+ * clock time, no locale, no thread count, stable order) so that a third party who re-runs
+ * leakcheck on the same evidence with the same keys can compare manifests byte for byte. When
+ * each run happened is in the database's `runs` table.
+ *
+ * Written as it is read, in pieces whose concatenation is exactly `jsonText(manifest, 2)`
+ * (JSON.stringify, with the characters a terminal acts on escaped) and a newline: built whole,
+ * the manifest of a 70,000-message dump took the process to 295 MB, and it grows with the dump.
+ * Files are read a page at a time (by path, from the path index), each page's messages in one
+ * query, all inside one read transaction.
+ */
 export function manifestText(db: Db, pageSize = FILE_PAGE): Generator<string> {
   return inReadSnapshot(db, () => manifestPieces(db, Math.max(1, Math.floor(pageSize))));
 }
@@ -85,7 +112,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           node_version: run['node_version'],
           sqlite_version: run['sqlite_version'],
           options: machineFree(JSON.parse(run['options_json']!) as Record<string, unknown>),
-          key_files: keyFiles.map((k) => ({ name: k.path.split('/').pop(), sha256: k.sha256 })).sort((a, b) => a.sha256.localeCompare(b.sha256)),
+          key_files: keyFiles.map((k) => ({ name: basename(k.path), sha256: k.sha256 })).sort((a, b) => byCodeUnits(a.sha256, b.sha256)),
           compromised_list: run['compromised_json'] ? (JSON.parse(run['compromised_json']) as { sha256: string } | null)?.sha256 ?? null : null,
         }
       : null,

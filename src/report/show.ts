@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
-import type { AttachmentListing, CustodyChange, MessageRecord, SignatureRecord } from '../store/queries.ts';
+import type { AttachmentListing, CustodyChange, MessageListing, MessageReading, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
-import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
+import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
 
@@ -26,7 +26,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
-  out.push(c.bold(`${shownPath(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}`), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
+  out.push(c.bold(shownLocation(m)), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
   out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, terminalSafeUncut)}`, `  Subject     ${shownText(m.subject, 300, terminalSafeUncut)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date})`) : ''}`);
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.
@@ -105,17 +105,17 @@ function wrap(text: string, indent: number, width = 100, firstColumn = indent): 
   return lines.join('\n');
 }
 
-export function renderCandidates(candidates: MessageRecord[]): string {
-  const lines = [`${candidates.length} messages match; name one by its path (path#index for mbox) or sha256:`];
-  for (const m of candidates) lines.push(`  ${m.sha256}  ${shownPath(m.path)}${m.format === 'mbox' ? `#${m.index}` : ''}  ${m.verdict}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
+/**
+ * The messages an argument of `show` matched, one a line: sha256, where it is, its verdict, how
+ * the argument read as naming it (sha256, path, path#index, Message-ID) and its Subject.
+ */
+export function renderCandidates(candidates: Array<{ message: MessageListing; readings: readonly MessageReading[] }>): string {
+  const lines = [`${candidates.length} messages match; name one by its path (path#index in an mbox) or sha256:`];
+  for (const { message: m, readings } of candidates) {
+    lines.push(`  ${m.sha256}  ${shownLocation(m)}  ${m.verdict}  matched as ${readings.join(' and ')}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * A path as `show` prints it: escaped, and quoted when blanks begin or end it, so that
- * "invoice.eml " is never read as "invoice.eml" (red team 10, finding 05).
- */
-function shownPath(path: string): string {
-  const safe = terminalSafe(path, 300);
-  return /^\s|\s$/.test(path) ? `"${safe}"` : safe;
-}
+/** Where a message is, as `show` takes it back: its path, and its position after `#` in an mbox. */
+const shownLocation = (m: MessageListing): string => `${shownPath(m.path)}${m.format === 'mbox' || m.index !== 0 ? `#${m.index}` : ''}`;

@@ -34,3 +34,18 @@ const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007
  */
 export const terminalSafeMessage = (text: string): string =>
   text.replace(ACTIVE_IN_MESSAGE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** The space separators but the space itself: a no-break or ideographic space reads as a space. */
+const LOOKALIKE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+
+/**
+ * A path of the dump as a terminal shows it when it must be typed back exactly (`show` reads a
+ * path as given, blanks included): escaped as terminalSafe does, the space separators that read
+ * as a space written `\uNNNN`, and quoted, with its own quotes escaped, when it begins or ends
+ * with a blank or begins with a quote, so that "invoice.eml " is never read as "invoice.eml"
+ * (red team 10, finding 05).
+ */
+export function shownPath(path: string, max = 300): string {
+  const safe = terminalSafeUncut(path).replace(LOOKALIKE_SPACES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return /^\s|\s$|^"/.test(path) ? `"${cutText(safe.replaceAll('"', '\\"'), max - 2)}"` : cutText(safe, max);
+}

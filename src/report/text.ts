@@ -3,7 +3,7 @@ import { changesRecorded, hasCustodyToShow, type CustodyChange, type CustodySumm
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { changeCounts } from './change-counts.ts';
 import { shownText } from './shown-from.ts';
-import { terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
+import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 
 /** Colour only for a terminal that wants it: NO_COLOR (any value) and pipes get plain text. */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -90,7 +90,7 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
 const shortHash = (sha256: string | null): string => (sha256 ? `${sha256.slice(0, 12)}…` : '?');
 
 export function describeChange(change: CustodyChange): string {
-  const where = `${change.change.padEnd(8)} ${terminalSafe(change.path, 80)}  (run #${change.runId})`;
+  const where = `${change.change.padEnd(8)} ${shownPath(change.path, 80)}  (run #${change.runId})`;
   if (!change.new) return `${where}  was ${change.old?.size ?? '?'} bytes, sha256 ${shortHash(change.old?.sha256 ?? null)}`;
   if (!change.old) return `${where}  ${change.new.size ?? '?'} bytes, sha256 ${shortHash(change.new.sha256)}, not in the dump when a walk of it completed`;
   const size = change.old.size === change.new.size ? `${change.new.size ?? '?'} bytes, same size` : `${change.old.size ?? '?'} → ${change.new.size ?? '?'} bytes`;

@@ -197,7 +197,21 @@ export class KeyStore {
       ORDER BY s.key_name`).all() as Array<{ name: string }>).map((r) => r.name);
   }
 
-  /** The JSON map `{name: [txt, ...]}` of every usable and revoked key, for an offline re-run elsewhere. */
+  /**
+   * Every key name the stored results asked the store for: each DKIM signature's, and each ARC
+   * set's seal and message signature's (ARC is checked through the same key lookup), sorted.
+   */
+  namesAskedFor(): string[] {
+    const dkim = this.db.prepare('SELECT DISTINCT key_name FROM signatures WHERE key_name IS NOT NULL').pluck().all() as string[];
+    const arcName = (signer: 'seal' | 'ams'): string =>
+      `json_extract(i.value, '$.${signer}Selector') || '._domainkey.' || json_extract(i.value, '$.${signer}Domain')`;
+    const arc = this.db.prepare(`SELECT ${arcName('seal')} FROM arc_results a, json_each(a.instances_json, '$.instances') i
+      UNION SELECT ${arcName('ams')} FROM arc_results a, json_each(a.instances_json, '$.instances') i`).pluck().all() as Array<string | null>;
+    const names = new Set(dkim);
+    for (const name of arc) if (name !== null) names.add(normalizeKeyName(name));
+    return [...names].sort();
+  }
+
   /**
    * What a colleague needs to re-run offline to the same verdicts (red team 10, finding 06):
    * - `map`: every key record as our JSON map, what `verify --keys` and `keys import` read;

@@ -201,31 +201,47 @@ export function groupRows<T>(rows: readonly T[], owner: (row: T) => number): Map
   return byOwner;
 }
 
+/** How an argument of `leakcheck show` can name a message. */
+export type MessageReading = 'sha256' | 'path' | 'path#index' | 'Message-ID';
+
+/** A message an argument of `show` names, and every reading of the argument that names it. */
+export interface MessageMatch {
+  id: number;
+  readings: MessageReading[];
+}
+
 /**
- * The messages a user means by one argument of `leakcheck show`: a sha256 of the raw bytes, a
- * path relative to the dump root (optionally `path#index` inside an mbox), or a Message-ID with
- * or without its angle brackets. Several results mean the argument is ambiguous.
+ * The messages a user can mean by one argument of `leakcheck show`, in path order: the argument
+ * is read every way it can be, and every message one reading names is a match. Several matches
+ * mean the argument is ambiguous, and the caller lists them.
+ * - `sha256`: 64 hex digits, the sha256 of the message's raw bytes (any case);
+ * - `path`: a path relative to the dump root, exactly as given, blanks included;
+ * - `path#index`: the message at that position in the file at that path (an mbox);
+ * - `Message-ID`: with or without its angle brackets. Only this reading ignores blanks around the
+ *   argument: a Message-ID has none (RFC 5322 `msg-id`: the blanks around it in the header are
+ *   folding whitespace, not part of it), so they are the shell's or a copy-paste's.
+ * Until red team 10 (finding 05) the argument was trimmed and the first reading that matched
+ * won: `show 'invoice.eml '` showed the evidence of `invoice.eml`, and a file named like a
+ * Message-ID hid the message that has it.
  */
-export function findMessageIds(db: Db, argument: string): number[] {
-  const ids = (sql: string, ...params: Array<string | number>): number[] =>
-    (db.prepare(sql).all(...params) as Array<{ id: number }>).map((r) => r.id);
+export function findMessages(db: Db, argument: string): MessageMatch[] {
+  const found = new Map<number, MessageReading[]>();
   const pathJoin = 'SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id';
-  // Every reading of the argument counts, and a path is read exactly as given: a file named
-  // "invoice.eml " once showed the evidence of "invoice.eml", and a file named like a
-  // Message-ID hid the message that has it (red team 10, finding 05). The caller lists the
-  // candidates when there are several.
-  const found = new Set<number>();
-  const add = (list: number[]): void => list.forEach((id) => found.add(id));
-  if (/^[0-9a-f]{64}$/i.test(argument.trim())) add(ids('SELECT id FROM messages WHERE sha256 = ?', argument.trim().toLowerCase()));
-  add(ids(`${pathJoin} WHERE f.path = ?`, argument));
-  const indexed = /^(.*)#(\d+)$/.exec(argument);
-  if (indexed) add(ids(`${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2])));
-  // a Message-ID has no blanks around it: those are the shell's, or a copy-paste's
+  const read = (reading: MessageReading, sql: string, ...params: Array<string | number>): void => {
+    for (const { id } of db.prepare(sql).all(...params) as Array<{ id: number }>) {
+      const readings = found.get(id) ?? [];
+      if (!readings.includes(reading)) readings.push(reading);
+      found.set(id, readings);
+    }
+  };
+  if (/^[0-9a-f]{64}$/i.test(argument)) read('sha256', 'SELECT id FROM messages WHERE sha256 = ?', argument.toLowerCase());
+  read('path', `${pathJoin} WHERE f.path = ?`, argument);
+  const indexed = /^([^]*)#(\d+)$/.exec(argument);
+  if (indexed) read('path#index', `${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2]));
   const bare = argument.trim().replace(/^<|>$/g, '');
-  if (bare) add(ids(`${pathJoin} WHERE m.message_id = ? OR m.message_id = ?`, `<${bare}>`, bare));
-  if (found.size <= 1) return [...found];
-  const placeholders = [...found].map(() => '?').join(', ');
-  return ids(`${pathJoin} WHERE m.id IN (${placeholders}) ORDER BY f.path, m.idx`, ...found);
+  if (bare) read('Message-ID', `${pathJoin} WHERE m.message_id = ? OR m.message_id = ?`, `<${bare}>`, bare);
+  const inPathOrder = db.prepare(`${pathJoin} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY f.path, m.idx`).all(JSON.stringify([...found.keys()])) as Array<{ id: number }>;
+  return inPathOrder.map(({ id }) => ({ id, readings: found.get(id)! }));
 }
 
 function toSignature(row: Record<string, unknown>): SignatureRecord {

@@ -1,57 +1,146 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 
 /**
- * `show` names one message or lists the candidates (red team 10, finding 05): a path is read
- * exactly as given, blanks included, and an argument that matches under two readings (a path and
- * a Message-ID) is ambiguous, never settled in favour of one of them.
+ * `show` names one message or lists the candidates (red team 10, finding 05). It used to trim its
+ * argument and take the first reading that matched: `show 'invoice.eml '` (an unsigned forgery
+ * whose name ends in a blank) printed the evidence of the verified `invoice.eml`, and a forgery
+ * named like the genuine mail's Message-ID hid it. Now a path is read exactly as given, every
+ * reading counts (sha256, path, path#index, Message-ID), and an argument that names several
+ * messages lists them all, with the reading that matched and the verdict, and exits 2.
  */
 
-const tmp = tempDir();
+const tmp = tempDir('leakcheck-show-');
 afterAll(() => tmp.cleanup());
 const db = join(tmp.path, 'x.db');
+const dump = join(tmp.path, 'dump');
+let genuineSha256 = '';
 
-const message = (id: string, subject: string): string =>
-  ['From: Alice <alice@example.com>', 'To: bob@example.org', `Subject: ${subject}`, 'Date: Tue, 01 Jan 2019 10:00:00 +0000', `Message-ID: <${id}>`, '', 'Please wire the amount.', ''].join('\r\n');
+const forgery = (messageId: string, subject: string): string => plainMessage({ messageId: `<${messageId}>`, subject });
+const HOSTILE_MBOX = 'box\u001b[2J\u202e.mbox';
 
-beforeAll(() => {
-  const dump = join(tmp.path, 'dump');
+beforeAll(async () => {
   mkdirSync(dump);
-  writeFileSync(join(dump, 'invoice.eml'), message('wire-77@example.com', 'Wire 10,000'));
-  writeFileSync(join(dump, 'invoice.eml '), message('forged-1@example.com', 'Wire 900,000'));
-  writeFileSync(join(dump, 'wire-77@example.com'), message('forged-2@example.com', 'Wire 900,000 -- urgent'));
-  const verify = runCli(['verify', dump, '--offline', '--db', db, '--quiet']);
+  const key = rsaKey(2048);
+  const genuine = await signed(plainMessage({ messageId: '<wire-77@example.com>', subject: 'Wire 10,000' }), { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+  genuineSha256 = createHash('sha256').update(genuine, 'latin1').digest('hex');
+  writeFileSync(join(dump, 'invoice.eml'), genuine, 'latin1');
+  writeFileSync(join(dump, 'invoice.eml '), forgery('forged-1@example.com', 'Wire 900,000'));
+  writeFileSync(join(dump, ' invoice.eml'), forgery('forged-2@example.com', 'Wire 900,000 (leading)'));
+  writeFileSync(join(dump, 'invoice.eml\u00a0'), forgery('forged-3@example.com', 'Wire 900,000 (no-break space)'));
+  writeFileSync(join(dump, 'wire-77@example.com'), forgery('forged-4@example.com', 'Wire 900,000 -- urgent'));
+  writeFileSync(join(dump, genuineSha256), forgery('forged-5@example.com', 'Named like a hash'));
+  writeFileSync(join(dump, 'invoice.eml#0'), forgery('forged-6@example.com', 'Named like a position'));
+  const separator = 'From alice@example.com Mon Mar 14 09:26:50 2016\r\n';
+  writeFileSync(join(dump, HOSTILE_MBOX), `${separator}${forgery('box-0@example.com', 'First')}\r\n${separator}${forgery('box-1@example.com', 'Second')}`);
+  writeFileSync(join(tmp.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+  const verify = runCli(['verify', dump, '--keys', join(tmp.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
   expect(verify.status, verify.stderr).toBe(0);
 });
 
-describe('show: which message an argument names', () => {
-  it('reads a path exactly: a trailing blank names another file, and the heading shows it', () => {
-    const exact = runCli(['show', 'invoice.eml ', '--db', db]);
-    expect(exact.status).toBe(0);
-    expect(exact.stdout.split('\n')[0]).toBe('"invoice.eml "');
-    expect(exact.stdout).toContain('<forged-1@example.com>');
-    const plain = runCli(['show', 'invoice.eml', '--db', db]);
-    expect(plain.stdout.split('\n')[0]).toBe('invoice.eml');
-    expect(plain.stdout).toContain('<wire-77@example.com>');
+const show = (argument: string, ...more: string[]): ReturnType<typeof runCli> => runCli(['show', argument, '--db', db, ...more]);
+const heading = (result: ReturnType<typeof runCli>): string => result.stdout.split('\n')[0]!;
+
+describe('show: a path is read exactly, blanks included', () => {
+  it('a trailing, a leading blank or a no-break space names another file, and the heading makes it visible', () => {
+    const genuine = show('invoice.eml');
+    expect(genuine.status).toBe(0);
+    expect(heading(genuine)).toBe('invoice.eml');
+    expect(genuine.stdout).toContain('Verdict: verified');
+    for (const [argument, shown, messageId] of [
+      ['invoice.eml ', '"invoice.eml "', 'forged-1'],
+      [' invoice.eml', '" invoice.eml"', 'forged-2'],
+      ['invoice.eml\u00a0', '"invoice.eml\\u00a0"', 'forged-3'],
+    ]) {
+      const forged = show(argument!);
+      expect(forged.status, argument).toBe(0);
+      expect(heading(forged)).toBe(shown);
+      expect(forged.stdout).toContain(`<${messageId}@example.com>`);
+      expect(forged.stdout).toContain('Verdict: unverifiable');
+      expect(forged.stdout).not.toContain('Wire 10,000');
+    }
+    expect((JSON.parse(show('invoice.eml ', '--json').stdout) as { path: string }).path).toBe('invoice.eml ');
   });
 
-  it('lists both candidates, and exits 2, when the argument is a path and a Message-ID', () => {
-    const both = runCli(['show', 'wire-77@example.com', '--db', db]);
+  it('a path with blanks that names no file matches nothing: no trimming to a file that exists', () => {
+    const none = show('invoice.eml  ');
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe('leakcheck: no message matches "invoice.eml  "\n');
+  });
+});
+
+describe('show: an argument that names several messages lists every one, and exits 2', () => {
+  const candidateLine = (sha256: string, location: string, verdict: string, reading: string, subject: string): string =>
+    `  ${sha256}  ${location}  ${verdict}  matched as ${reading}  ${subject}`;
+  const sha256Of = (argument: string): string => (JSON.parse(show(argument, '--json').stdout) as { sha256: string }).sha256;
+
+  it('a path and a Message-ID: the forgery named like the genuine mail\'s Message-ID does not hide it', () => {
+    const both = show('wire-77@example.com');
     expect(both.status).toBe(2);
-    expect(both.stdout).toMatch(/^2 messages match/);
-    expect(both.stdout).toMatch(/ invoice\.eml {2}unverifiable {2}Wire 10,000\n/);
-    expect(both.stdout).toMatch(/ wire-77@example\.com {2}unverifiable {2}Wire 900,000 -- urgent\n/);
-    // in brackets, it is only a Message-ID
-    const bracketed = runCli(['show', '<wire-77@example.com>', '--db', db]);
+    expect(both.stdout.split('\n')).toEqual([
+      '2 messages match; name one by its path (path#index in an mbox) or sha256:',
+      candidateLine(genuineSha256, 'invoice.eml', 'verified', 'Message-ID', 'Wire 10,000'),
+      candidateLine(sha256Of('<forged-4@example.com>'), 'wire-77@example.com', 'unverifiable', 'path', 'Wire 900,000 -- urgent'),
+      '',
+    ]);
+    // in angle brackets it can only be a Message-ID
+    const bracketed = show('<wire-77@example.com>');
     expect(bracketed.status).toBe(0);
-    expect(bracketed.stdout.split('\n')[0]).toBe('invoice.eml');
+    expect(heading(bracketed)).toBe('invoice.eml');
   });
 
-  it('a Message-ID given with blanks around it still names its message', () => {
-    const padded = runCli(['show', ' <forged-1@example.com> ', '--db', db]);
+  it('a sha256 and a path: a file named like the hash of another message', () => {
+    const both = show(genuineSha256);
+    expect(both.status).toBe(2);
+    expect(both.stdout).toContain(`${candidateLine(genuineSha256, 'invoice.eml', 'verified', 'sha256', 'Wire 10,000')}\n`);
+    expect(both.stdout).toContain(`${candidateLine(sha256Of('<forged-5@example.com>'), genuineSha256, 'unverifiable', 'path', 'Named like a hash')}\n`);
+    // upper case is a sha256 still, and names no file
+    expect(heading(show(genuineSha256.toUpperCase()))).toBe('invoice.eml');
+  });
+
+  it('a path and path#index: a file named like a position in another', () => {
+    const both = show('invoice.eml#0');
+    expect(both.status).toBe(2);
+    expect(both.stdout).toContain(`${candidateLine(genuineSha256, 'invoice.eml', 'verified', 'path#index', 'Wire 10,000')}\n`);
+    expect(both.stdout).toContain(`${candidateLine(sha256Of('<forged-6@example.com>'), 'invoice.eml#0', 'unverifiable', 'path', 'Named like a position')}\n`);
+  });
+
+  it('the messages of an mbox, its path escaped for the terminal', () => {
+    const listed = show(HOSTILE_MBOX);
+    expect(listed.status).toBe(2);
+    expect(listed.stdout).not.toMatch(/[\u001b\u202e]/);
+    expect(listed.stdout).toContain(`  box\\x1b[2J\\u202e.mbox#0  unverifiable  matched as path  First\n`);
+    expect(listed.stdout).toContain(`  box\\x1b[2J\\u202e.mbox#1  unverifiable  matched as path  Second\n`);
+    const one = show(`${HOSTILE_MBOX}#1`);
+    expect(one.status).toBe(0);
+    expect(heading(one)).toBe('box\\x1b[2J\\u202e.mbox#1');
+  });
+});
+
+describe('show: a Message-ID and a sha256', () => {
+  it('a Message-ID given with blanks around it still names its message (a Message-ID has none)', () => {
+    const padded = show(' <forged-1@example.com> ');
     expect(padded.status).toBe(0);
-    expect(padded.stdout.split('\n')[0]).toBe('"invoice.eml "');
+    expect(heading(padded)).toBe('"invoice.eml "');
+  });
+
+  it('a sha256 is read exactly: with a blank it is no hash', () => {
+    expect(show(` ${genuineSha256}`).status).toBe(2);
+  });
+});
+
+describe('show: the custody of a file whose name ends in a blank', () => {
+  it('names the file as the heading does', () => {
+    appendFileSync(join(dump, 'invoice.eml '), 'P.S. and 100,000 more\r\n');
+    const verify = runCli(['verify', dump, '--offline', '--db', db, '--quiet']);
+    expect(verify.status, verify.stderr).toBe(0);
+    const shown = show('invoice.eml ');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}custody {5}changed {2}"invoice\.eml " {2}\(run #2\)/m);
   });
 });

@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonText } from '../../src/report/json-text.ts';
@@ -70,41 +71,93 @@ describe('the manifest, written as it is read', () => {
 describe('the manifest says what the verdicts rest on', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
-
-  it('the same keys reached by --keys or by keys import, on any number of threads: the same keys, files and options', async () => {
-    const byFile = join(tmp.path, 'by-file.db');
+  type KeyEntry = { name: string; fingerprint: string | null; provenance: string; origin: string; origin_sha256: string | null; first_seen: string | null; last_seen: string | null; compromised: boolean; record: string | null };
+  type Manifest = { produced_by: { options: Record<string, unknown>; key_files: unknown[]; compromised_list: string | null }; keys: { used: KeyEntry[]; compromised: string[] }; files: unknown[] };
+  const manifestOf = (path: string): string => {
+    const db = openStore(path, { readonly: true });
+    try {
+      return text(db);
+    } finally {
+      db.close();
+    }
+  };
+  const read = (path: string): Manifest => JSON.parse(manifestOf(path)) as Manifest;
+  const demoKeysSha256 = createHash('sha256').update(readFileSync(DEMO_KEYS)).digest('hex');
+  const demoKeyNames = Object.keys(JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, unknown>).sort();
+  const byFile = join(tmp.path, 'by-file.db');
+  const byFileTwoThreads = join(tmp.path, 'by-file-2.db');
+  const imported = join(tmp.path, 'imported.db');
+  beforeAll(async () => {
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: byFile, keyFiles: [DEMO_KEYS], offline: true, concurrency: 1 });
-    const imported = join(tmp.path, 'imported.db');
-    expect(runCli(['keys', 'import', DEMO_KEYS, '--db', imported]).status).toBe(0);
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: byFileTwoThreads, keyFiles: [DEMO_KEYS], offline: true, concurrency: 2 });
+    // the same keys by `keys import` (run from another folder: the origin is the path as typed), then a plain run
+    const keysImport = runCli(['keys', 'import', 'demo-keys.json', '--db', imported], { cwd: dirname(DEMO_KEYS) });
+    expect(keysImport.status, keysImport.stderr).toBe(0);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: imported, keyFiles: [], offline: true, concurrency: 2 });
-    type Manifest = { produced_by: { options: Record<string, unknown>; key_files: unknown[] }; keys: { used: Array<{ name: string; fingerprint: string | null; provenance: string; origin: string; compromised: boolean }>; compromised: string[] }; files: unknown[] };
-    const read = (path: string): Manifest => {
-      const db = openStore(path, { readonly: true });
-      try {
-        return JSON.parse(text(db)) as Manifest;
-      } finally {
-        db.close();
-      }
-    };
+  });
+
+  it('names every key record the signatures and ARC sets asked for: name, fingerprint, provenance, origin file and its sha256, the record', () => {
+    const { keys } = read(byFile);
+    expect(keys.used.map((k) => k.name)).toEqual(demoKeyNames);
+    for (const k of keys.used) {
+      expect(k).toMatchObject({ origin: 'demo-keys.json', origin_sha256: demoKeysSha256, first_seen: null, last_seen: null, compromised: false });
+      expect(k.record).toMatch(/^v=DKIM1; /);
+    }
+    expect(keys.used.find((k) => k.name === 'revoked._domainkey.gone.example')).toMatchObject({ provenance: 'revoked', fingerprint: null });
+    expect(keys.used.find((k) => k.name === 's2048._domainkey.demo.example')).toMatchObject({ provenance: 'file', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(keys.compromised).toEqual([]);
+  });
+
+  it('is byte-identical for the same results on one thread or two, and for keys by --keys or by keys import but for the last run\'s key_files', () => {
+    const oneThread = manifestOf(byFile);
+    expect(manifestOf(byFileTwoThreads)).toBe(oneThread);
     const a = read(byFile);
+    expect(a.produced_by.options).toEqual({ offline: true, rehash: false });
+    expect(a.produced_by.key_files).toEqual([{ name: 'demo-keys.json', sha256: demoKeysSha256 }]);
     const b = read(imported);
     expect(b.produced_by.key_files).toEqual([]);
-    expect(b.keys).toEqual(a.keys);
-    expect(a.keys.used.map((k) => k.name)).toContain('s2048._domainkey.demo.example');
-    expect(a.keys.used.every((k) => k.origin === 'demo-keys.json' && !k.compromised)).toBe(true);
-    expect(b.produced_by.options).toEqual(a.produced_by.options);
-    expect(a.produced_by.options).not.toHaveProperty('workers');
-    expect(JSON.stringify(b.files)).toBe(JSON.stringify(a.files));
+    expect(jsonText(b.keys, 2)).toBe(jsonText(a.keys, 2));
+    expect(`${jsonText({ ...b, produced_by: { ...b.produced_by, key_files: a.produced_by.key_files } }, 2)}\n`).toBe(oneThread);
+  });
 
-    // a compromised list given once, then a plain re-run: still named
+  it('is the same bytes in any time zone and locale', () => {
+    const here = runCli(['manifest', '--db', byFile]);
+    expect(here.status, here.stderr).toBe(0);
+    expect(here.stdout).toBe(manifestOf(byFile));
+    for (const place of [{ TZ: 'Pacific/Chatham', LANG: 'sv_SE.UTF-8', LC_ALL: 'sv_SE.UTF-8' }, { TZ: 'America/St_Johns', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' }]) {
+      expect(runCli(['manifest', '--db', byFile], { env: place }).stdout).toBe(here.stdout);
+    }
+  });
+
+  it('lists a key an ARC set asked for, and leaves out a key of the store that nothing asked for', async () => {
+    const edited = join(tmp.path, 'arc-only.db');
+    const source = openStore(byFile, { readonly: true });
+    await source.backup(edited);
+    source.close();
+    // arc._domainkey.lists.example is the lists.example DKIM signature's key and the ARC set's: keep only the ARC set's question
+    const raw = new Database(edited);
+    raw.prepare("DELETE FROM signatures WHERE key_name = 'arc._domainkey.lists.example'").run();
+    raw.close();
+    const extra = join(tmp.path, 'extra-keys.json');
+    writeFileSync(extra, JSON.stringify({ 'unused._domainkey.elsewhere.example': ['v=DKIM1; k=rsa; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAL'] }));
+    expect(runCli(['keys', 'import', extra, '--db', edited]).status).toBe(0);
+    const { keys } = read(edited);
+    expect(keys.used.map((k) => k.name)).toEqual(demoKeyNames);
+  });
+
+  it('names the compromised fingerprints the database remembers, after a run without the list too, sha256 and md5 alike', async () => {
     const listed = join(tmp.path, 'compromised.db');
-    const s2048 = a.keys.used.find((k) => k.name === 's2048._domainkey.demo.example')!.fingerprint!;
+    const s2048 = read(byFile).keys.used.find((k) => k.name === 's2048._domainkey.demo.example')!.fingerprint!;
+    const raw = new Database(byFile, { readonly: true });
+    const ed1Md5 = raw.prepare("SELECT fingerprint_md5 FROM keys WHERE name = 'ed1._domainkey.demo.example'").pluck().get() as string;
+    raw.close();
     const list = join(tmp.path, 'compromised.txt');
-    writeFileSync(list, `${s2048}\n`);
+    writeFileSync(list, `${s2048}\nmd5:${ed1Md5}\n`);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: listed, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
-    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: listed, keyFiles: [], offline: true });
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: listed, keyFiles: [], offline: true, rehash: true });
     const c = read(listed);
-    expect(c.keys.compromised).toEqual([s2048]);
-    expect(c.keys.used.find((k) => k.fingerprint === s2048)!.compromised).toBe(true);
+    expect(c.produced_by.compromised_list).toBeNull();
+    expect(c.keys.compromised).toEqual([s2048, ed1Md5].sort());
+    expect(c.keys.used.filter((k) => k.compromised).map((k) => k.name)).toEqual(['ed1._domainkey.demo.example', 's2048._domainkey.demo.example']);
   });
 });

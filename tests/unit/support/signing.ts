@@ -99,13 +99,13 @@ export const SIGN_TIME = new Date('2016-03-14T09:26:53Z');
 export const DATE_HEADER = 'Mon, 14 Mar 2016 09:26:50 +0000';
 
 /** A plain CRLF message from alice@example.com. */
-export function plainMessage(overrides: { from?: string; subject?: string; body?: string; extraHeaders?: string[]; date?: string } = {}): string {
+export function plainMessage(overrides: { from?: string; subject?: string; body?: string; extraHeaders?: string[]; date?: string; messageId?: string } = {}): string {
   const headers = [
     `From: ${overrides.from ?? 'Alice Example <alice@example.com>'}`,
     'To: Bob <bob@example.org>',
     `Subject: ${overrides.subject ?? 'Quarterly numbers'}`,
     `Date: ${overrides.date ?? DATE_HEADER}`,
-    'Message-ID: <20160314092650.1234@example.com>',
+    `Message-ID: ${overrides.messageId ?? '<20160314092650.1234@example.com>'}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=us-ascii',
     ...(overrides.extraHeaders ?? []),
