@@ -91,6 +91,27 @@ describe('loadKeysFile', () => {
     }
   });
 
+  it('a name repeated in one object is refused with the name and the line of the second (red team 10, 07)', () => {
+    const path = writeKeys(`{\n  "s1._domainkey.example.com": ["${REC_A}; h=sha1"],\n  "s1._domainkey.example.com": ["${REC_A}"]\n}`);
+    expect(() => loadKeysFile(path)).toThrow(KeysFileError);
+    expect(() => loadKeysFile(path)).toThrow(`${path}: line 3: the name "s1._domainkey.example.com" appears twice in one object`);
+  });
+
+  it('reads the key-store file keys export writes, with its records\' own provenance and dates', () => {
+    const path = writeKeys({
+      format: 'leakcheck-key-store',
+      version: 1,
+      keys: [
+        { domain: 'example.com', selector: 's1', value: REC_A, provenance: 'archive', origin: 'an-archive', originSha256: null, firstSeenAt: '2016-01-01T00:00:00.000Z', lastSeenAt: null, fetchedAt: null, dnsAnswer: null },
+        { domain: 'example.com', selector: 'gone', value: null, provenance: 'dns', origin: 'system resolver', originSha256: null, firstSeenAt: null, lastSeenAt: null, fetchedAt: '2026-01-01T00:00:00.000Z', dnsAnswer: null },
+      ],
+      compromised: [],
+    });
+    const file = loadKeysFile(path);
+    expect(file.parsed?.format).toBe('key-store');
+    expect([...file.records]).toEqual([['s1._domainkey.example.com', [{ txt: REC_A, source: 'archive', origin: 'an-archive', fetchedAt: null, firstSeen: '2016-01-01T00:00:00.000Z', lastSeen: null }]]]);
+  });
+
   it('a missing file throws the file system error', () => {
     expect(() => loadKeysFile(join(dir, 'does-not-exist.json'))).toThrow(/ENOENT/);
   });
