@@ -12,6 +12,17 @@ export interface CompromisedList {
   fingerprints: Set<string>;
 }
 
+/** One fingerprint the key store knows as compromised, with the list that first named it. */
+export interface CompromisedEntry {
+  /** sha256 (64 hex) or md5 (32 hex) of the DER SubjectPublicKeyInfo, lower-case */
+  fingerprint: string;
+  listPath: string;
+  listSha256: string;
+}
+
+/** A fingerprint as lists give it once normalised: 32 or 64 lower-case hex digits. */
+export const isFingerprint = (value: string): boolean => /^([0-9a-f]{32}|[0-9a-f]{64})$/.test(value);
+
 export class CompromisedListError extends Error {
   override name = 'CompromisedListError';
 }
@@ -28,7 +39,7 @@ export function loadCompromisedList(path: string): CompromisedList {
     const line = rawLine.replace(/#.*/, '').trim();
     if (!line) continue;
     const value = line.replace(/^(sha256|md5)\s*[:=]\s*/i, '').replace(/[:\s]/g, '').toLowerCase();
-    if (!/^([0-9a-f]{32}|[0-9a-f]{64})$/.test(value)) {
+    if (!isFingerprint(value)) {
       throw new CompromisedListError(`${path}: line ${i + 1}: expected a sha256 (64 hex) or md5 (32 hex) key fingerprint, got "${line.slice(0, 80)}"`);
     }
     fingerprints.add(value);

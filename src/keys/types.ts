@@ -48,3 +48,14 @@ export type KeyLookup = (name: string) => Promise<KeyAnswer>;
 
 /** DNS names are case-insensitive and may be written dot-terminated. */
 export const normalizeKeyName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '');
+
+/**
+ * The selector and domain of a key name as the key store keeps it (split at the first
+ * "._domainkey."), or null when it has none. Lenient: names come from the dump's signatures,
+ * and whatever a signature asked for may be on record.
+ */
+export function keyNameParts(name: string): { domain: string; selector: string } | null {
+  const at = name.indexOf('._domainkey.');
+  if (at <= 0) return null;
+  return { selector: name.slice(0, at), domain: name.slice(at + '._domainkey.'.length) };
+}

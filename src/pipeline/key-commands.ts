@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
-import { parseKeyFile, type KeyFileFormat } from '../keys/import/parse-key-file.ts';
+import { parseKeyFile, type KeyFileFormat, type ParsedKeyFile } from '../keys/import/parse-key-file.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { KeyStore } from '../store/key-store.ts';
@@ -13,6 +13,8 @@ export interface ImportReport {
   sha256: string;
   added: number;
   alreadyKnown: number;
+  /** compromised fingerprints a key-store file added */
+  compromised: number;
   ignored: Array<{ where: string; why: string }>;
 }
 
@@ -29,23 +31,39 @@ export function importKeyFiles(db: Db, paths: string[]): ImportReport[] {
   const reports: ImportReport[] = [];
   db.transaction(() => {
     for (const { path, sha256, file } of parsed) {
-      let added = 0;
-      for (const key of file.keys) {
-        const isNew = store.addKey({
-          name: key.name,
-          txt: key.txt,
-          source: key.provenance,
-          origin: key.provenance === 'archive' ? key.origin : path,
-          originSha256: sha256,
-          firstSeen: key.firstSeen,
-          lastSeen: key.lastSeen,
-        });
-        if (isNew) added++;
-      }
-      reports.push({ path, format: file.format, sha256, added, alreadyKnown: file.keys.length - added, ignored: file.ignored });
+      const stored = storeKeyFile(store, file, sha256);
+      reports.push({ path, format: file.format, sha256, ...stored, alreadyKnown: file.keys.length - stored.added, ignored: file.ignored });
     }
   })();
   return reports;
+}
+
+/**
+ * Puts a parsed key file's records into the store, each with its own provenance and origin (the
+ * file's path, an archive's name, or what a key-store file recorded), and the compromised
+ * fingerprints a key-store file lists. A record's origin file is the file read (`sha256`), unless
+ * a key-store file recorded the one it first came from.
+ */
+export function storeKeyFile(store: KeyStore, file: ParsedKeyFile, sha256: string): { added: number; compromised: number } {
+  const at = new Date().toISOString();
+  let added = 0;
+  for (const key of file.keys) {
+    const isNew = key.absent
+      ? store.addAbsent({ name: key.name, origin: key.origin, fetchedAt: key.fetchedAt ?? null, dnsAnswer: key.dnsAnswer }, at)
+      : store.addKey({
+          name: key.name,
+          txt: key.txt,
+          source: key.provenance,
+          origin: key.origin,
+          originSha256: key.originSha256 === undefined ? sha256 : key.originSha256,
+          firstSeen: key.firstSeen,
+          lastSeen: key.lastSeen,
+          fetchedAt: key.fetchedAt ?? null,
+          dnsAnswer: key.dnsAnswer,
+        }, at);
+    if (isNew) added++;
+  }
+  return { added, compromised: store.addCompromised(file.compromised ?? [], at) };
 }
 
 export interface FetchReport {

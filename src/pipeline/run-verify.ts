@@ -18,6 +18,7 @@ import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, type FileState, type PreviousFile } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
+import { storeKeyFile } from './key-commands.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock } from '../store/run-lock.ts';
 import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
@@ -531,6 +532,10 @@ function analysisContext(compromised: CompromisedList | null, analysis: Analysis
 }
 
 function importKeysFile(store: KeyStore, file: KeysFile): void {
+  if (file.parsed) {
+    storeKeyFile(store, file.parsed, file.sha256);
+    return;
+  }
   for (const [name, records] of file.records) {
     for (const record of records) store.addKey({ name, txt: record.txt, source: 'file', origin: file.path, originSha256: file.sha256 });
   }

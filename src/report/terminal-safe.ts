@@ -29,7 +29,7 @@ const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007
  * One of leakcheck's own messages (an error naming a key file's entry, a line of a list) made
  * safe for the terminal: the characters a terminal acts on as `\uNNNN` escapes, the rest as it
  * is. Unlike terminalSafe it leaves backslashes alone, since such messages already quote the
- * hostile text with JSON.stringify, whose escapes must stay readable (red team 10, finding 13: a
+ * hostile text as JSON (jsonText), whose escapes must stay readable (red team 10, finding 13: a
  * key file's entry name printed U+202E and the 8-bit CSI U+009B raw).
  */
 export const terminalSafeMessage = (text: string): string =>

@@ -1,6 +1,7 @@
 import { parseKeyRecord } from '../keys/parse-key.ts';
-import { normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySighting, type KeySourceKind } from '../keys/types.ts';
-import type { CompromisedList } from '../keys/compromised.ts';
+import { keyNameParts, normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySighting, type KeySourceKind } from '../keys/types.ts';
+import type { CompromisedEntry, CompromisedList } from '../keys/compromised.ts';
+import type { KeyStoreFileRecord } from '../keys/import/key-store-file.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -53,26 +54,27 @@ export interface ArchiveEntry {
 
 const SOURCE_RANK: Record<KeySourceKind, number> = { file: 0, archive: 1, dns: 2 };
 
-export function splitKeyName(name: string): { domain: string; selector: string } | null {
-  const at = name.indexOf('._domainkey.');
-  if (at <= 0) return null;
-  return { selector: name.slice(0, at), domain: name.slice(at + '._domainkey.'.length) };
-}
-
 /** The key store: every key record leakcheck knows, with where it came from. */
 export class KeyStore {
   /** Records the fingerprints of a --compromised list: they stay compromised for every later run. */
   recordCompromised(list: CompromisedList, at: string): void {
+    this.addCompromised([...list.fingerprints].map((fingerprint) => ({ fingerprint, listPath: list.path, listSha256: list.sha256 })), at);
+  }
+
+  /** Records compromised fingerprints, each with the list that named it; returns how many were new. */
+  addCompromised(entries: CompromisedEntry[], at: string): number {
     const insert = this.db.prepare('INSERT OR IGNORE INTO compromised_keys (fingerprint, list_path, list_sha256, added_at) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const fingerprint of list.fingerprints) insert.run(fingerprint, list.path, list.sha256, at);
-    })();
+    return this.db.transaction(() => entries.reduce((added, e) => added + insert.run(e.fingerprint, e.listPath, e.listSha256, at).changes, 0))();
   }
 
   /** Every fingerprint a --compromised list ever named here, with the list it first came from. */
   compromisedFingerprints(): Map<string, string> {
-    const rows = this.db.prepare('SELECT fingerprint, list_path FROM compromised_keys').all() as Array<{ fingerprint: string; list_path: string }>;
-    return new Map(rows.map((r) => [r.fingerprint, r.list_path]));
+    return new Map(this.compromisedEntries().map((e) => [e.fingerprint, e.listPath]));
+  }
+
+  compromisedEntries(): CompromisedEntry[] {
+    const rows = this.db.prepare('SELECT fingerprint, list_path, list_sha256 FROM compromised_keys ORDER BY fingerprint').all() as Array<Record<string, string>>;
+    return rows.map((r) => ({ fingerprint: r['fingerprint']!, listPath: r['list_path']!, listSha256: r['list_sha256']! }));
   }
 
   private readonly db: Db;
@@ -93,7 +95,7 @@ export class KeyStore {
   /** Adds a key record; returns false when the same record from the same origin is already stored. */
   addKey(key: NewKey, addedAt = new Date().toISOString()): boolean {
     const name = normalizeKeyName(key.name);
-    const parts = splitKeyName(name);
+    const parts = keyNameParts(name);
     if (!parts) throw new Error(`${key.name} is not a DKIM key name (<selector>._domainkey.<domain>)`);
     const parsed = parseKeyRecord(key.txt);
     const info = this.statements.insert.run({
@@ -118,23 +120,31 @@ export class KeyStore {
     return info.changes > 0;
   }
 
+  /** Adds DNS's definite "no such record" for a name; false when the same is already stored. */
+  addAbsent(key: { name: string; origin: string; fetchedAt: string | null; dnsAnswer?: unknown }, addedAt: string): boolean {
+    const name = normalizeKeyName(key.name);
+    const parts = keyNameParts(name);
+    if (!parts) return false;
+    return this.statements.insert.run({
+      name, ...parts, provenance: 'absent', source: 'dns', origin: key.origin, originSha256: null, txt: '',
+      keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, parseError: null, firstSeen: null, lastSeen: null,
+      fetchedAt: key.fetchedAt, dnsAnswer: key.dnsAnswer === undefined ? null : JSON.stringify(key.dnsAnswer), addedAt,
+    }).changes > 0;
+  }
+
   /** Stores a live lookup: logged always, and kept as key records (or an `absent` record) when definite. */
   recordLookup(answer: KeyAnswer, at: string): void {
     const store = this.db.transaction(() => {
       const detail = answer.status === 'found' ? null : answer.detail;
       this.statements.log.run(answer.name, at, answer.status, detail, JSON.stringify(answer));
-      const parts = splitKeyName(answer.name);
+      const parts = keyNameParts(answer.name);
       if (!parts) return;
       if (answer.status === 'found') {
         for (const record of answer.records) {
           this.addKey({ name: answer.name, txt: record.txt, source: 'dns', origin: record.origin, fetchedAt: at, dnsAnswer: answer }, at);
         }
       } else if (answer.status === 'absent') {
-        this.statements.insert.run({
-          name: answer.name, ...parts, provenance: 'absent', source: 'dns', origin: 'system resolver', originSha256: null, txt: '',
-          keyType: null, bits: null, fingerprint: null, fingerprintMd5: null, parseError: null, firstSeen: null, lastSeen: null,
-          fetchedAt: at, dnsAnswer: JSON.stringify(answer), addedAt: at,
-        });
+        this.addAbsent({ name: answer.name, origin: 'system resolver', fetchedAt: at, dnsAnswer: answer }, at);
       }
     });
     store();
@@ -184,10 +194,14 @@ export class KeyStore {
   }
 
   list(domain?: string): StoredKey[] {
+    return this.rows(domain).map(toStoredKey);
+  }
+
+  private rows(domain?: string): Array<Record<string, unknown>> {
     const rows = domain
       ? this.db.prepare('SELECT * FROM keys WHERE domain = ? ORDER BY name, id').all(domain.toLowerCase())
       : this.db.prepare('SELECT * FROM keys ORDER BY name, id').all();
-    return (rows as Array<Record<string, unknown>>).map(toStoredKey);
+    return rows as Array<Record<string, unknown>>;
   }
 
   /** Key names that signatures in the database asked for and no key record answers. */
@@ -214,27 +228,37 @@ export class KeyStore {
 
   /**
    * What a colleague needs to re-run offline to the same verdicts (red team 10, finding 06):
-   * - `map`: every key record as our JSON map, what `verify --keys` and `keys import` read;
-   * - `compromised`: every fingerprint a --compromised list named here, which the map cannot
-   *   mark (`verify --compromised` reads them back). The records of those keys stay in the map:
-   *   a signature that fails with such a key is still evidence of tampering, and without the key
-   *   a re-run would call it unverifiable;
+   * - `records`: every key record with its provenance, origin and dates, and every compromised
+   *   fingerprint (`compromised`): the key-store file `keys export` writes, which `keys import`
+   *   and `verify --keys` read back whole;
+   * - `map`: every key and revoked record as our JSON map, what any reader of key maps takes,
+   *   which can carry neither provenance nor compromised status. The records of compromised keys
+   *   stay in it: a signature that fails with such a key is still evidence of tampering, and
+   *   without the key a re-run would call it unverifiable;
    * - `archive`: the records an archive gave, as a key-archive list with their first-seen and
-   *   last-seen dates and their archive's name, which the map cannot carry either (`keys import`
-   *   reads them back as archive records).
+   *   last-seen dates and their archive's name (`keys import` reads them back as archive records).
    */
-  exportBundle(): { map: Record<string, string[]>; compromised: string[]; archive: ArchiveEntry[] } {
+  exportBundle(): { records: KeyStoreFileRecord[]; compromised: CompromisedEntry[]; map: Record<string, string[]>; archive: ArchiveEntry[] } {
+    const records: KeyStoreFileRecord[] = [];
     const map: Record<string, string[]> = {};
     const archive: ArchiveEntry[] = [];
-    for (const key of this.list()) {
-      if (key.provenance === 'absent') continue;
-      const records = (map[key.name] ??= []);
-      if (!records.includes(key.txt)) records.push(key.txt);
+    for (const row of this.rows()) {
+      const key = toStoredKey(row);
+      const answer = row['dns_answer_json'];
+      const absent = key.provenance === 'absent';
+      records.push({
+        domain: key.domain, selector: key.selector, value: absent ? null : key.txt, provenance: key.source, origin: key.origin,
+        originSha256: key.originSha256, firstSeenAt: key.firstSeen, lastSeenAt: key.lastSeen, fetchedAt: key.fetchedAt,
+        dnsAnswer: typeof answer === 'string' ? (JSON.parse(answer) as unknown) : null,
+      });
+      if (absent) continue;
+      const texts = (map[key.name] ??= []);
+      if (!texts.includes(key.txt)) texts.push(key.txt);
       if (key.source === 'archive') {
         archive.push({ domain: key.domain, selector: key.selector, value: key.txt, firstSeenAt: key.firstSeen, lastSeenAt: key.lastSeen, source: key.origin });
       }
     }
-    return { map, compromised: [...this.compromisedFingerprints().keys()].sort(), archive };
+    return { records, compromised: this.compromisedEntries(), map, archive };
   }
 }
 

@@ -93,9 +93,13 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     expect(list.stdout).not.toMatch(/[\u009b\u202e]/);
     expect(list.stdout).toContain('s\\u009b2j\\u202e1');
     expect(list.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { name: string }).name)).toContain(name);
-    const exported = runCli(['keys', 'export', '--db', db]);
+    const exported = runCli(['keys', 'export', '--db', db, '--format', 'key-store']);
     expect(exported.stdout).not.toMatch(/[\u009b\u202e]/);
-    expect(Object.keys(JSON.parse(exported.stdout) as object)).toContain(name);
+    const stored = (JSON.parse(exported.stdout) as { keys: Array<{ selector: string; domain: string }> }).keys;
+    expect(stored.map((k) => `${k.selector}._domainkey.${k.domain}`)).toContain(name);
+    const asMap = runCli(['keys', 'export', '--db', db]);
+    expect(asMap.stdout).not.toMatch(/[\u009b\u202e]/);
+    expect(Object.keys(JSON.parse(asMap.stdout) as object)).toContain(name);
   });
 
   it('lists keys with provenance, and exports a map that re-runs offline to the same verdicts', async () => {
@@ -105,12 +109,14 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     expect(list.stdout).not.toMatch(/weak\.example/);
     expect(runCli(['keys', 'list', '--db', db]).stdout).toMatch(/revoked\._domainkey\.gone\.example\s+revoked/);
 
-    const exported = join(tmp.path, 'exported.json');
-    expect(runCli(['keys', 'export', '--db', db, '--out', exported]).status).toBe(0);
-    const otherDb = join(tmp.path, 'colleague.db');
-    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: otherDb, keyFiles: [exported], offline: true });
     const verdicts = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}`);
-    expect(verdicts(exportRows(otherDb))).toEqual(verdicts(exportRows(db)));
+    for (const format of ['key-store', 'map']) {
+      const exported = join(tmp.path, `exported-${format}.json`);
+      expect(runCli(['keys', 'export', '--db', db, '--format', format, '--out', exported]).status).toBe(0);
+      const otherDb = join(tmp.path, `colleague-${format}.db`);
+      await runVerify({ dumpRoot: DEMO_DUMP, dbPath: otherDb, keyFiles: [exported], offline: true });
+      expect(verdicts(exportRows(otherDb)), format).toEqual(verdicts(exportRows(db)));
+    }
   });
 
   it('a compromised-key list (sha256 or md5) downgrades a pass to unverifiable', async () => {
@@ -149,7 +155,8 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
 
   // Red team 10 (06): the compromised list and the archive dates stayed behind in the database, so
   // a colleague re-running with the exported map got messages signed with a forgeable key verified.
-  it('keys export hands over what the verdicts depend on: the compromised list and the archive dates beside the map, and warns when they are left behind', async () => {
+  // The key-store file carries both (tests/keys/key-store-export.test.ts); the map, the default, needs them beside it.
+  it('keys export hands over what the map cannot carry beside it, and warns when the compromised list is left behind', async () => {
     const der = publicDer('s2048._domainkey.demo.example.pem');
     const list = join(tmp.path, 'compromised.txt');
     writeFileSync(list, `${createHash('sha256').update(der).digest('hex')}\n`);
@@ -164,18 +171,21 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     expect(original.some((r) => r.findings.some((f) => f.code === 'key-outside-known-lifetime'))).toBe(true);
 
     const map = join(tmp.path, 'map.json');
+    // the map cannot mark a key compromised: said loudly
     const plain = runCli(['keys', 'export', '--db', db, '--out', map]);
     expect(plain.status).toBe(0);
-    // the map cannot mark a key compromised, nor carry archive dates: never left unsaid
     expect(plain.stderr).toMatch(/WARNING: this database knows 1 compromised key fingerprint\(s\).*takes signatures made with those keys for proof.*--compromised-out/s);
-    expect(plain.stderr).toMatch(/first\/last-seen dates and archive names of 1 archive record\(s\).*--archive-out/);
+    // nor carry archive dates: said
+    const compromised = join(tmp.path, 'compromised-out.txt');
+    const withList = runCli(['keys', 'export', '--db', db, '--format', 'map', '--out', map, '--compromised-out', compromised]);
+    expect(withList.status).toBe(0);
+    expect(withList.stderr).toMatch(/first\/last-seen dates and archive names of 1 archive record\(s\).*--archive-out/);
 
     // the whole hand-over: the same verdicts, reasons and findings
-    const compromised = join(tmp.path, 'compromised-out.txt');
     const archived = join(tmp.path, 'archive-out.json');
-    const full = runCli(['keys', 'export', '--db', db, '--out', map, '--compromised-out', compromised, '--archive-out', archived]);
+    const full = runCli(['keys', 'export', '--db', db, '--format', 'map', '--out', map, '--compromised-out', compromised, '--archive-out', archived]);
     expect(full.status).toBe(0);
-    expect(full.stderr).toBe('');
+    expect(full.stderr).not.toMatch(/archive/);
     const colleague = join(tmp.path, 'colleague.db');
     expect(runCli(['keys', 'import', archived, '--db', colleague]).status).toBe(0);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: colleague, keyFiles: [map], offline: true, compromisedFile: compromised });
@@ -200,6 +210,14 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('"evil\\u202e\\u009b2J\\u001b[31m.example"');
     expect(refused.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+
+    // an entry that is only ignored (a TXT record that is no DKIM key) is named escaped too
+    const ignored = join(tmp.path, 'ignored.json');
+    writeFileSync(ignored, '{"evil\\u202e\\u009b2J\\u001b[31m._domainkey.example": ["v=spf1 -all"]}');
+    const listed = runCli(['keys', 'import', ignored, '--db', db]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('ignored entry 1 ("evil\\u202e\\u009b2J\\u001b[31m._domainkey.example")');
+    expect(listed.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 
   it('warns when a signature verifies with a key outside its known lifetime', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +16,9 @@ afterAll(() => {
 });
 
 let counter = 0;
-function writeKeys(content: string | object): string {
+function writeKeys(content: string | Buffer | object): string {
   const path = join(dir, `keys-${++counter}.json`);
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  writeFileSync(path, typeof content === 'string' || Buffer.isBuffer(content) ? content : JSON.stringify(content));
   return path;
 }
 
@@ -65,7 +65,21 @@ describe('loadKeysFile', () => {
   it('invalid JSON is a KeysFileError naming the file', () => {
     const path = writeKeys('{"s1._domainkey.example.com": "v=DKIM1; p=AAAA",}');
     expect(() => loadKeysFile(path)).toThrow(KeysFileError);
-    expect(() => loadKeysFile(path)).toThrow(`${path}: not valid JSON`);
+    expect(() => loadKeysFile(path)).toThrow(`${path}: line 1: not valid JSON`);
+  });
+
+  it('a byte-order mark is skipped, as keys import skips it, and the hash is of the file as it is (red team 11, 08)', () => {
+    const text = `{"s1._domainkey.example.com": "${REC_A}"}`;
+    const path = writeKeys(`\ufeff${text}`);
+    const loaded = loadKeysFile(path);
+    expect(loaded.records.get('s1._domainkey.example.com')?.map((r) => r.txt)).toEqual([REC_A]);
+    expect(loaded.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+    expect(loaded.sha256).not.toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('bytes that are not UTF-8 are refused with their line, as keys import refuses them', () => {
+    const path = writeKeys(Buffer.concat([Buffer.from('{\n"s1._domainkey.example.com": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]));
+    expect(() => loadKeysFile(path)).toThrow(`${path}: line 2: not valid UTF-8`);
   });
 
   it('a JSON value that is not an object is refused, naming the file', () => {
@@ -89,6 +103,27 @@ describe('loadKeysFile', () => {
       expect((error as Error).name).toBe('KeysFileError');
       expect((error as Error).message).toBe(`${path}: entry "Bad._domainkey.example.com" must be a string or a list of strings`);
     }
+  });
+
+  it('a name repeated in one object is refused with the name and the line of the second (red team 10, 07)', () => {
+    const path = writeKeys(`{\n  "s1._domainkey.example.com": ["${REC_A}; h=sha1"],\n  "s1._domainkey.example.com": ["${REC_A}"]\n}`);
+    expect(() => loadKeysFile(path)).toThrow(KeysFileError);
+    expect(() => loadKeysFile(path)).toThrow(`${path}: line 3: the name "s1._domainkey.example.com" appears twice in one object`);
+  });
+
+  it('reads the key-store file keys export writes, with its records\' own provenance and dates', () => {
+    const path = writeKeys({
+      format: 'leakcheck-key-store',
+      version: 1,
+      keys: [
+        { domain: 'example.com', selector: 's1', value: REC_A, provenance: 'archive', origin: 'an-archive', originSha256: null, firstSeenAt: '2016-01-01T00:00:00.000Z', lastSeenAt: null, fetchedAt: null, dnsAnswer: null },
+        { domain: 'example.com', selector: 'gone', value: null, provenance: 'dns', origin: 'system resolver', originSha256: null, firstSeenAt: null, lastSeenAt: null, fetchedAt: '2026-01-01T00:00:00.000Z', dnsAnswer: null },
+      ],
+      compromised: [],
+    });
+    const file = loadKeysFile(path);
+    expect(file.parsed?.format).toBe('key-store');
+    expect([...file.records]).toEqual([['s1._domainkey.example.com', [{ txt: REC_A, source: 'archive', origin: 'an-archive', fetchedAt: null, firstSeen: '2016-01-01T00:00:00.000Z', lastSeen: null }]]]);
   });
 
   it('a missing file throws the file system error', () => {

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { jsonText } from '../../report/json-text.ts';
 import { describeJsonType, isPlainObject, KeyCollector, notDkimKeyReason, splitKeyName } from './common.ts';
 import { unquoteTxtStrings } from './zone.ts';
 import { KeyImportError, type ParsedKeyFile } from './types.ts';
@@ -22,7 +23,7 @@ export function normalizeArchiveDate(value: unknown): string | null | { error: s
   if (text === '') return null;
   if (/^-?\d+(\.\d+)?$/.test(text)) return fromUnixSeconds(Number(text));
   const m = ISO_DATE.exec(text);
-  if (!m) return { error: `${JSON.stringify(value)} is not an ISO 8601 date or Unix seconds` };
+  if (!m) return { error: `${jsonText(value)} is not an ISO 8601 date or Unix seconds` };
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));
   const parts = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
@@ -36,14 +37,14 @@ export function normalizeArchiveDate(value: unknown): string | null | { error: s
     check.getUTCMinutes() !== parts[4] ||
     check.getUTCSeconds() !== parts[5]
   ) {
-    return { error: `${JSON.stringify(value)} is not a valid date` };
+    return { error: `${jsonText(value)} is not a valid date` };
   }
   let offsetMinutes = 0;
   const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
   if (z) {
     const hours = Number(z[2]);
     const minutes = Number(z[3] ?? '0');
-    if (hours > 23 || minutes > 59) return { error: `${JSON.stringify(value)} has an invalid time zone offset` };
+    if (hours > 23 || minutes > 59) return { error: `${jsonText(value)} has an invalid time zone offset` };
     offsetMinutes = (z[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
   }
   return new Date(utc - offsetMinutes * 60_000).toISOString();
@@ -83,7 +84,7 @@ export function parseArchiveList(data: unknown[], path: string): ParsedKeyFile {
     const domain = text('domain');
     const selector = text('selector');
     if (/(^|\.)_domainkey(\.|$)/i.test(selector)) {
-      fail(`"selector" ${JSON.stringify(selector)} must be the selector alone, without "._domainkey.<domain>"`);
+      fail(`"selector" ${jsonText(selector)} must be the selector alone, without "._domainkey.<domain>"`);
     }
 
     const value = entry['value'];

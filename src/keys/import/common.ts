@@ -1,3 +1,4 @@
+import { jsonText } from '../../report/json-text.ts';
 import { parseTags } from '../parse-key.ts';
 import { normalizeKeyName } from '../types.ts';
 import type { IgnoredRecord, ImportedKey } from './types.ts';
@@ -16,7 +17,7 @@ const DOMAINKEY = '._domainkey.';
  */
 export function splitKeyName(raw: string): KeyNameParts | string {
   const name = normalizeKeyName(raw);
-  const quoted = JSON.stringify(raw);
+  const quoted = jsonText(raw);
   if (name === '') return 'empty key name';
   if (/\s/.test(name)) return `key name ${quoted} contains white space`;
   const at = name.indexOf(DOMAINKEY);

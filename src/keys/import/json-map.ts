@@ -1,3 +1,4 @@
+import { jsonText } from '../../report/json-text.ts';
 import { describeJsonType, isPlainObject, KeyCollector, notDkimKeyReason, splitKeyName } from './common.ts';
 import { KeyImportError, type ParsedKeyFile } from './types.ts';
 
@@ -20,7 +21,7 @@ export function parseJsonMap(data: Record<string, unknown>, path: string): Parse
   const entries = Object.entries(keyring ? data.keys : data);
   const out = new KeyCollector();
   entries.forEach(([rawName, value], index) => {
-    const where = `entry ${index + 1} (${JSON.stringify(rawName)})`;
+    const where = `entry ${index + 1} (${jsonText(rawName)})`;
     const parts = splitKeyName(rawName);
     if (typeof parts === 'string') throw new KeyImportError(path, where, parts);
     let records: unknown = value;

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { jsonText } from '../../report/json-text.ts';
 import { KeyImportError } from './types.ts';
 
 /** The 1-based line of the first line of `bytes` that is not valid UTF-8, or null when all are. */
@@ -93,28 +94,32 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
     const short = bare.length > 200 ? `${bare.slice(0, 200)}…` : bare;
     throw new KeyImportError(path, null, `not valid JSON: ${short}`);
   }
-  const repeated = repeatedMemberName(text);
-  if (repeated) {
-    // JSON.parse keeps the last of the two: a strict record read first, then a lax copy of the
-    // same key, imported as the lax one alone (red team 10, finding 07)
-    throw new KeyImportError(
-      path,
-      `line ${lineAndColumn(text, repeated.offset).line}`,
-      repeatedNameRefusal(repeated.name),
-    );
-  }
+  const repeated = repeatedNameProblem(text);
+  if (repeated) throw new KeyImportError(path, repeated.where, repeated.detail);
   return data;
 }
 
-/** Why a file that repeats a member name is refused. */
-export const repeatedNameRefusal = (name: string): string =>
-  `the name ${JSON.stringify(name)} appears twice in one object: JSON readers keep only one of the two (which one differs), so the file is refused; list every record of a name under it once`;
+/**
+ * Where and why a JSON key file (valid JSON) is refused for repeating a member name in one
+ * object; null when it repeats none. JSON.parse keeps the last of the two: a strict record read
+ * first, then a lax copy of the same key, was imported as the lax one alone (red team 10,
+ * finding 07). Other JSON readers may keep the first, so the file means different things to
+ * different readers; refused, it gets written once with every record of a name under it.
+ */
+export function repeatedNameProblem(text: string): { where: string; detail: string } | null {
+  const repeated = repeatedMemberName(text);
+  if (!repeated) return null;
+  return {
+    where: `line ${lineAndColumn(text, repeated.offset).line}`,
+    detail: `the name ${jsonText(repeated.name)} appears twice in one object: JSON readers keep only one of the two (which one differs), so the file is refused; list every record of a name under it once`,
+  };
+}
 
 /**
  * The first member name that an object of `text` (valid JSON) repeats, and where; null when no
  * object repeats one.
  */
-export function repeatedMemberName(text: string): { name: string; offset: number } | null {
+function repeatedMemberName(text: string): { name: string; offset: number } | null {
   // one set of names per open object; null for an open array
   const open: Array<Set<string> | null> = [];
   let expectName = false;

@@ -2,6 +2,7 @@ import { parseArchiveList } from './archive-list.ts';
 import { isPlainObject } from './common.ts';
 import { parseJsonMap } from './json-map.ts';
 import { parseJsonBytes } from './json-text.ts';
+import { isKeyStoreFile, parseKeyStoreFile } from './key-store-file.ts';
 import { KeyImportError, type KeyFileFormat, type ParsedKeyFile } from './types.ts';
 import { hasTxtRecord, parseZone } from './zone.ts';
 
@@ -11,7 +12,7 @@ export type { IgnoredRecord, ImportedKey, KeyFileFormat, ParsedKeyFile } from '.
 const NOT_A_KEY_FILE = 'not a key file: expected a JSON map, a JSON list of archive entries, or zone-file/dig TXT lines';
 
 type Sniffed =
-  | { format: 'json-map'; data: Record<string, unknown> }
+  | { format: 'json-map' | 'key-store'; data: Record<string, unknown> }
   | { format: 'archive-list'; data: unknown[] }
   | { format: 'zone' };
 
@@ -34,7 +35,7 @@ function sniff(bytes: Buffer, path: string): Sniffed {
   if (first === 0x7b /* { */) {
     const data = parseJsonBytes(bytes, path);
     if (!isPlainObject(data)) throw new KeyImportError(path, null, NOT_A_KEY_FILE);
-    return { format: 'json-map', data };
+    return { format: isKeyStoreFile(data) ? 'key-store' : 'json-map', data };
   }
   if (first === 0x5b /* [ */) {
     const data = parseJsonBytes(bytes, path);
@@ -51,7 +52,8 @@ function sniff(bytes: Buffer, path: string): Sniffed {
 }
 
 /**
- * Which format a key file is in, by its content: `{` → our JSON map (or the corpus keyring),
+ * Which format a key file is in, by its content: `{` → our JSON map (or the corpus keyring, or
+ * the key-store file `keys export` writes, told by its "format" member),
  * `[` → a JSON list of archive entries, otherwise zone-file/dig text when at least one line is
  * a TXT record. Throws KeyImportError when it is none of them, or when JSON is invalid.
  */
@@ -70,6 +72,8 @@ export function parseKeyFile(bytes: Buffer, path: string): ParsedKeyFile {
   switch (sniffed.format) {
     case 'json-map':
       return parseJsonMap(sniffed.data, path);
+    case 'key-store':
+      return parseKeyStoreFile(sniffed.data, path);
     case 'archive-list':
       return parseArchiveList(sniffed.data, path);
     case 'zone':

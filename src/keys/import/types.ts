@@ -1,5 +1,8 @@
+import type { CompromisedEntry } from '../compromised.ts';
+import type { KeySourceKind } from '../types.ts';
+
 /** The key-file formats `leakcheck keys import` reads, told apart by content. */
-export type KeyFileFormat = 'json-map' | 'archive-list' | 'zone';
+export type KeyFileFormat = 'json-map' | 'archive-list' | 'zone' | 'key-store';
 
 /** One DKIM key record found in an imported file, with where it came from. */
 export interface ImportedKey {
@@ -11,12 +14,21 @@ export interface ImportedKey {
   selector: string;
   /** the TXT record, its strings joined */
   txt: string;
-  provenance: 'file' | 'archive';
+  provenance: KeySourceKind;
   /** for 'file': the file's path; for 'archive': the archive's name (entry.source, else the file's base name) */
   origin: string;
-  /** ISO 8601, from an archive only */
+  /** ISO 8601, from an archive (or a key-store file) only */
   firstSeen: string | null;
   lastSeen: string | null;
+  /*
+   * A key-store file (`keys export`) keeps what the exporting store recorded: the sha256 of the
+   * record's own origin file, when a live lookup was made and its answer, and the definite "no
+   * such record" answers of DNS (`absent`, with an empty txt).
+   */
+  originSha256?: string | null;
+  fetchedAt?: string | null;
+  dnsAnswer?: unknown;
+  absent?: boolean;
   /** 'line 12' or 'entry 3' — for messages */
   where: string;
 }
@@ -30,6 +42,8 @@ export interface ParsedKeyFile {
   format: KeyFileFormat;
   keys: ImportedKey[];
   ignored: IgnoredRecord[];
+  /** the fingerprints a key-store file lists as compromised */
+  compromised?: CompromisedEntry[];
 }
 
 /**
