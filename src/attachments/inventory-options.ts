@@ -4,7 +4,7 @@
  * in exactly the same words.
  */
 
-import { BLANK_LOOKING, withoutInvisible } from '../read/blank-characters.ts';
+import { BLANK_LOOKING, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, VARIATION_SELECTORS, withoutInvisible } from '../read/blank-characters.ts';
 import type { MimePartRecord } from './types.ts';
 
 export interface InventoryOptions {
@@ -30,11 +30,18 @@ export const DEFAULT_MAX_EMBEDDED_BYTES = 64 * 1024 * 1024;
  */
 export function normalizeFileName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
-  const normalized = withoutInvisible(name).normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const normalized = withoutInvisible(name).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim();
   return normalized === '' ? null : normalized;
 }
 
 const BLANK_LOOKING_CHARACTERS = new RegExp(`[${BLANK_LOOKING}]`, 'gu');
+/**
+ * Dropped from a file name before it is compared: a variation selector (an emoji name reads the
+ * same with or without U+FE0F, and one after a letter draws nothing), the Hangul fillers, which
+ * many fonts draw as nothing, and the interlinear annotation controls. "contract\uFE0F.pdf" and "contract\u3164.pdf" kept a forged loose
+ * document from the name-conflict red flag (red team 11, finding 04).
+ */
+const DRAWN_AS_NOTHING_IN_NAMES = new RegExp(`[${VARIATION_SELECTORS}${HANGUL_FILLERS}${INTERLINEAR_ANNOTATION}]`, 'gu');
 
 /** Content-Disposition as recorded: any value other than inline counts as attachment (RFC 2183 section 2.8). */
 export function normalizeDisposition(value: string | undefined): 'attachment' | 'inline' | null {

@@ -86,7 +86,7 @@ export function addKeyCommands(program: Command): void {
     .action(async (opts: { db: string; format: 'key-store' | 'map'; out?: string; compromisedOut?: string; archiveOut?: string }) => {
       const db = openStore(opts.db, { readonly: true });
       try {
-        const bundle = new KeyStore(db).exportBundle();
+        const bundle = new KeyStore(db).exportBundle({ archiveApart: opts.format === 'map' && opts.archiveOut !== undefined });
         const asMap = opts.format === 'map';
         // Key names come from the dump's signatures (d=, s=): escaped like every other JSON output.
         await writeWhole(opts.out, `${jsonText(asMap ? bundle.map : keyStoreFile(bundle.records, bundle.compromised), 2)}\n`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
+import { byCodeUnits } from '../store/code-unit-order.ts';
 import { parseKeyFile, type KeyFileFormat, type ParsedKeyFile } from '../keys/import/parse-key-file.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import type { KeyAnswer } from '../keys/types.ts';
@@ -98,6 +99,6 @@ export async function fetchMissingKeys(
       }),
     ),
   );
-  report.errors.sort((a, b) => a.name.localeCompare(b.name));
+  report.errors.sort((a, b) => byCodeUnits(a.name, b.name));
   return report;
 }

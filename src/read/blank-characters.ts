@@ -26,7 +26,16 @@ export const INVISIBLE = String.raw`\u00ad\u034f\u061c\u17b4\u17b5\u180e\u200b-\
  * character is part of ordinary text, emoji above all; one after another unseen character has
  * nothing to pick, and is padding like the others.
  */
-const VARIATION_SELECTORS = String.raw`\u180b-\u180d\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
+export const VARIATION_SELECTORS = String.raw`\u180b-\u180d\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
+
+/**
+ * The Hangul fillers (choseong, jungseong, compatibility and halfwidth): letters to Unicode, drawn
+ * by some fonts as a blank and by others as nothing. Part of BLANK_LOOKING.
+ */
+export const HANGUL_FILLERS = String.raw`\u115f\u1160\u3164\uffa0`;
+
+/** The interlinear annotation controls: format characters outside Default_Ignorable that most fonts draw as nothing. */
+export const INTERLINEAR_ANNOTATION = String.raw`\ufff9-\ufffb`;
 
 const UNSEEN_RUN = new RegExp(`[${BLANK_LOOKING}${INVISIBLE}${VARIATION_SELECTORS}]{2,}`, 'gu');
 const ORDINARY_BLANK = /^[ \t]$/;

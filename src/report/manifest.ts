@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { basename, win32 } from 'node:path';
+import { byCodeUnits } from '../store/code-unit-order.ts';
 import { jsonText } from './json-text.ts';
 import { KeyStore } from '../store/key-store.ts';
 import type { Db } from '../store/open-store.ts';
@@ -24,8 +25,6 @@ function machineFree(options: Record<string, unknown>): Record<string, unknown> 
   return rest;
 }
 
-/** Order by UTF-16 code units, as JSON text compares: never by the locale, which differs between machines. */
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * What the verdicts rest on beside the bytes, taken from the database rather than from the last
@@ -44,6 +43,13 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * - `compromised`: every fingerprint (sha256 or md5) a `--compromised` list gave the database.
  * Both sorted, so that the same keys give the same text on any machine.
  */
+/**
+ * A key file's name without its folders, which differ from machine to machine: a path recorded on
+ * Windows (`C:\cases\keys.json`) loses its folders too (red team 11, finding 05), a backslash in
+ * a POSIX file name stays.
+ */
+const fileName = (path: string): string => (/^[A-Za-z]:[\\/]|^\\\\/.test(path) ? win32.basename(path) : basename(path));
+
 function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; compromised: string[] } {
   const records = db.prepare(`SELECT k.name, k.fingerprint, k.key_type AS type, k.bits, k.provenance, k.source, k.origin, k.origin_sha256,
       k.first_seen, k.last_seen, EXISTS (SELECT 1 FROM compromised_keys c WHERE c.fingerprint IN (k.fingerprint, k.fingerprint_md5)) AS compromised, k.txt
@@ -56,7 +62,7 @@ function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; com
       type: k['type'],
       bits: k['bits'],
       provenance: k['provenance'],
-      origin: k['source'] === 'file' ? basename(String(k['origin'])) : k['origin'],
+      origin: k['source'] === 'file' ? fileName(String(k['origin'])) : k['origin'],
       origin_sha256: k['origin_sha256'],
       first_seen: k['first_seen'],
       last_seen: k['last_seen'],
@@ -112,7 +118,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           node_version: run['node_version'],
           sqlite_version: run['sqlite_version'],
           options: machineFree(JSON.parse(run['options_json']!) as Record<string, unknown>),
-          key_files: keyFiles.map((k) => ({ name: basename(k.path), sha256: k.sha256 })).sort((a, b) => byCodeUnits(a.sha256, b.sha256)),
+          key_files: keyFiles.map((k) => ({ name: fileName(k.path), sha256: k.sha256 })).sort((a, b) => byCodeUnits(a.sha256, b.sha256)),
           compromised_list: run['compromised_json'] ? (JSON.parse(run['compromised_json']) as { sha256: string } | null)?.sha256 ?? null : null,
         }
       : null,

@@ -1,29 +1,38 @@
 import { cutText } from './cut-text.ts';
-import { HIDDEN_CHARACTERS } from './hidden-characters.ts';
+import { HIDDEN_CHARACTERS, keptWhereItStands } from './hidden-characters.ts';
+import { jsonEscapes } from './json-text.ts';
 
 /**
  * Text from a message must not drive the terminal: an escape sequence in a Subject could
  * rewrite the screen or hide a line, and a bidirectional override or an invisible character
  * could make one name read as another. Control characters become visible `\xNN` escapes, the
- * bidirectional and invisible formatting characters `\uNNNN` ones, and a backslash is doubled,
+ * bidirectional and invisible characters (HIDDEN_CHARACTERS, but where they are part of
+ * ordinary text) `\uNNNN` ones (`\u{NNNNN}` beyond the first plane), and a backslash is doubled,
  * so that a literal "\x1b" in a Subject cannot pass for an escaped ESC.
  */
-const UNSAFE = new RegExp(String.raw`[\\\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+const UNSAFE = new RegExp(String.raw`[\\\u0000-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'gu');
 
 export function terminalSafe(text: string | null | undefined, max = 200): string {
   if (!text) return '';
-  const safe = text.replace(UNSAFE, (c) => {
+  const safe = text.replace(UNSAFE, (c: string, offset: number) => {
     if (c === '\\') return '\\\\';
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    if (keptWhereItStands(text, offset, c)) return c;
+    return escapedCodePoint(c);
   });
   return cutText(safe, max);
+}
+
+/** `\xNN` up to U+00FF, `\uNNNN` in the first plane, `\u{NNNNN}` beyond (a tag character). */
+function escapedCodePoint(c: string): string {
+  const code = c.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
 }
 
 /** The same escapes without the cut, for text that is cut after escaping (shownText, shownFrom). */
 export const terminalSafeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE_INTEGER);
 
-const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'gu');
 
 /**
  * One of leakcheck's own messages (an error naming a key file's entry, a line of a list) made
@@ -33,7 +42,8 @@ const ACTIVE_IN_MESSAGE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007
  * key file's entry name printed U+202E and the 8-bit CSI U+009B raw).
  */
 export const terminalSafeMessage = (text: string): string =>
-  text.replace(ACTIVE_IN_MESSAGE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  text.replace(ACTIVE_IN_MESSAGE, (c: string, offset: number) => (keptWhereItStands(text, offset, c) ? c : jsonEscapes(c)));
+
 
 /** The space separators but the space itself: a no-break or ideographic space reads as a space. */
 const LOOKALIKE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;

@@ -44,12 +44,16 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   // Files read as mail (a memo that begins with To: and From: lines, a saved .eml) or as a zip of
-  // mail are documents too when an email carried their bytes (red team 10, findings 03 and 12):
-  // listed only then, or every message file of the dump would be a document of its own.
-  const carriedFilesAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files f
+  // mail are documents too when an email carried their bytes (red team 10, findings 03 and 12),
+  // or when a verified email carried a document of their name (red team 11, finding 03: a forged
+  // contract.pdf with one header line in front of "%PDF-", which PDF readers still open, was read
+  // as mail and escaped the name-conflict red flag). Listed only then, or every message file of
+  // the dump would be a document of its own.
+  const mailFilesAfter = db.prepare(`SELECT id, path, size, sha256, EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256) AS carried
+    FROM source_files f
     WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
-      AND EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256)
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   const attachments = (where: string) =>
     db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
@@ -57,6 +61,7 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
   const withBytes = attachments('a.sha256 = ?');
   const verifiedNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content'");
+  const verifiedDocumentsNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content' AND a.is_message = 0");
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
     sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; verdict: string;
@@ -78,9 +83,10 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   let verified = 0;
   let conflicts = 0;
   type FileRow = { id: number; path: string; size: number | null; sha256: string };
-  const settle = (doc: FileRow, nameConflicts: boolean): void => {
+  const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
+  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed): void => {
     documents++;
-    const name = normalizeFileName(doc.path.split('/').pop() ?? '');
+    const name = nameOf(doc);
     // An empty file proves nothing by matching: every empty part of every email has its bytes.
     const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
     const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
@@ -88,7 +94,7 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
       : matches.length
         ? 'seen-in-unverified-email'
         : 'no-email-match';
-    const conflicting = (nameConflicts && name ? (verifiedNamed.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
+    const conflicting = (name ? (namedAlike.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
     if (status === 'verified-by-email') verified++;
     if (conflicting.length) conflicts++;
     insert.run(
@@ -97,18 +103,22 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
       JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
     );
   };
-  const eachPage = (query: typeof documentsAfter, each: (doc: FileRow) => void): void => {
-    for (let after = '', page: FileRow[]; ; after = page.at(-1)!.path) {
-      page = query.all(after) as FileRow[];
+  const eachPage = <Row extends FileRow>(query: typeof documentsAfter, each: (doc: Row) => void): void => {
+    for (let after = '', page: Row[]; ; after = page.at(-1)!.path) {
+      page = query.all(after) as Row[];
       if (!page.length) break;
       for (const doc of page) each(doc);
     }
   };
   db.transaction(() => {
     db.prepare('DELETE FROM documents').run();
-    eachPage(documentsAfter, (doc) => settle(doc, true));
-    // no name conflicts for mail files: forwarded messages are named alike ("message.eml")
-    eachPage(carriedFilesAfter, (doc) => settle(doc, false));
+    eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed));
+    // A mail file's name is compared with the attachments that are not messages: forwarded
+    // messages are named alike ("message.eml"), and a saved one is no forgery of another.
+    eachPage<FileRow & { carried: number }>(mailFilesAfter, (doc) => {
+      const name = nameOf(doc);
+      if (doc.carried || (name !== null && verifiedDocumentNames.has(name))) settle(doc, verifiedDocumentsNamed);
+    });
   })();
   return { documents, verified, conflicts };
 }

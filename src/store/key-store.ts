@@ -237,8 +237,11 @@ export class KeyStore {
    *   without the key a re-run would call it unverifiable;
    * - `archive`: the records an archive gave, as a key-archive list with their first-seen and
    *   last-seen dates and their archive's name (`keys import` reads them back as archive records).
+   *   With `archiveApart` (they are handed over in that list) they are left out of the map: a
+   *   `--keys` map outranks the archives, so the colleague's signatures were decided with the
+   *   map's dateless copies (red team 11, finding 06).
    */
-  exportBundle(): { records: KeyStoreFileRecord[]; compromised: CompromisedEntry[]; map: Record<string, string[]>; archive: ArchiveEntry[] } {
+  exportBundle(options: { archiveApart?: boolean } = {}): { records: KeyStoreFileRecord[]; compromised: CompromisedEntry[]; map: Record<string, string[]>; archive: ArchiveEntry[] } {
     const records: KeyStoreFileRecord[] = [];
     const map: Record<string, string[]> = {};
     const archive: ArchiveEntry[] = [];
@@ -252,11 +255,12 @@ export class KeyStore {
         dnsAnswer: typeof answer === 'string' ? (JSON.parse(answer) as unknown) : null,
       });
       if (absent) continue;
-      const texts = (map[key.name] ??= []);
-      if (!texts.includes(key.txt)) texts.push(key.txt);
       if (key.source === 'archive') {
         archive.push({ domain: key.domain, selector: key.selector, value: key.txt, firstSeenAt: key.firstSeen, lastSeenAt: key.lastSeen, source: key.origin });
+        if (options.archiveApart) continue;
       }
+      const texts = (map[key.name] ??= []);
+      if (!texts.includes(key.txt)) texts.push(key.txt);
     }
     return { records, compromised: this.compromisedEntries(), map, archive };
   }

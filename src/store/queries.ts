@@ -1,3 +1,4 @@
+import { byCodeUnits } from './code-unit-order.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
 import { inReadSnapshot } from './read-snapshot.ts';
@@ -499,7 +500,7 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     run: run ?? null,
     messages: verdicts.verified + verdicts.unverifiable + verdicts.suspicious,
     verdicts,
-    topReasons: [...reasonCounts].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+    topReasons: [...reasonCounts].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || byCodeUnits(a.code, b.code)),
     files: {
       total: files['total'] ?? 0,
       withMessages: files['withMessages'] ?? 0,

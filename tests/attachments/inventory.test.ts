@@ -109,6 +109,10 @@ describe('inventoryParts on hand-written mail', () => {
     expect(normalizeFileName('ｃｏｎｔｒａｃｔ．ＰＤＦ')).toBe('contract.pdf');
     expect(normalizeFileName('board\u00a0minutes.docx')).toBe('board minutes.docx');
     expect(normalizeFileName('\u200b\u2060')).toBeNull();
+    // variation selectors, Hangul fillers and annotation controls draw nothing in a name (red team 11, 04)
+    for (const name of ['contract\ufe0f.pdf', 'c\u{e0100}ontract.pdf', 'contract\u3164.pdf', 'contract\u1160.pdf', 'con\ufff9tract.pdf']) {
+      expect(normalizeFileName(name), JSON.stringify(name)).toBe('contract.pdf');
+    }
     // another script's look-alike letter is another name
     expect(normalizeFileName('contr\u0430ct.pdf')).not.toBe('contract.pdf');
     expect(normalizeFileName(null)).toBeNull();

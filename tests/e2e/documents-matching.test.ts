@@ -16,6 +16,7 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const CONTRACT = Buffer.from('%PDF-1.4\n% the signed contract\n%%EOF\n');
+const FORGED = Buffer.from('%PDF-1.4\n% the forged contract\n%%EOF\n');
 /** A memo that reads as a message: leakcheck takes the loose copy for an unsigned email. */
 const MEMO = Buffer.from('To: All staff\r\nFrom: The board\r\nSubject: Restructuring\r\n\r\nThe Lyon office closes in March.\r\n');
 /** An empty zip archive (its end record alone): leakcheck opens a loose copy for emails. */
@@ -81,6 +82,15 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'docs/contract.pdf'), CONTRACT);
   writeFileSync(join(dump, 'docs/con\u200btract.pdf'), Buffer.concat([CONTRACT, Buffer.from('% and one more clause\n')]));
   writeFileSync(join(dump, 'docs/\uff43\uff4f\uff4e\uff54\uff52\uff41\uff43\uff54.pdf'), Buffer.from('%PDF-1.4\n% a forged contract\n%%EOF\n'));
+  // Red team 11, 03: PDF readers find "%PDF-" anywhere in the first 1024 bytes, so one header line
+  // in front leaves the forgery readable while leakcheck reads the file as an unsigned message.
+  mkdirSync(join(dump, 'forged'));
+  writeFileSync(join(dump, 'forged/contract.pdf'), Buffer.concat([Buffer.from('Message-ID: <scan-0001@scanner.local>\r\n\r\n'), FORGED]));
+  writeFileSync(join(dump, 'forged/memo.txt'), Buffer.from('To: All staff\r\nFrom: The board\r\nSubject: Restructuring\r\n\r\nThe Lyon office stays open.\r\n'));
+  writeFileSync(join(dump, 'forged/other.eml'), Buffer.from('To: bob@example.org\r\nFrom: carol@example.net\r\nSubject: lunch\r\n\r\nNoon?\r\n'));
+  // Red team 11, 04: a variation selector or a Hangul filler draws nothing in a name
+  writeFileSync(join(dump, 'forged/contract\ufe0f.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/c\u{e0100}ontract\u3164.pdf'), FORGED);
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   const db = join(tmp.path, 'x.db');
@@ -106,11 +116,23 @@ describe('documents: what a match proves', () => {
   });
 
   it('a name with a zero-width space or in fullwidth letters is the same name to a reader: a name conflict', () => {
-    const named = rows.filter((r) => r.path.endsWith('.pdf') && r.path !== 'docs/contract.pdf');
+    const named = rows.filter((r) => r.path.startsWith('docs/') && r.path.endsWith('.pdf') && r.path !== 'docs/contract.pdf');
     expect(named).toHaveLength(2);
     for (const row of named) {
       expect(row.status, row.path).toBe('no-email-match');
       expect(row.name_conflicts.map((c) => c.filename), row.path).toEqual(['contract.pdf']);
+    }
+  });
+
+  it('a forged document read as a message is still a name conflict, and so is a forged memo; another message file is no document (red team 11, 03)', () => {
+    expect(rows.find((r) => r.path === 'forged/contract.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
+    expect(rows.find((r) => r.path === 'forged/memo.txt')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'memo.txt' }] });
+    expect(rows.find((r) => r.path === 'forged/other.eml')).toBeUndefined();
+  });
+
+  it('a variation selector or a Hangul filler in a name changes nothing a reader sees: a name conflict (red team 11, 04)', () => {
+    for (const path of ['forged/contract\ufe0f.pdf', 'forged/c\u{e0100}ontract\u3164.pdf']) {
+      expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     }
   });
 });

@@ -189,7 +189,8 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     const colleague = join(tmp.path, 'colleague.db');
     expect(runCli(['keys', 'import', archived, '--db', colleague]).status).toBe(0);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: colleague, keyFiles: [map], offline: true, compromisedFile: compromised });
-    const summary = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}:${r.findings.map((f) => f.code).sort().join(',')}`);
+    // ... and each signature decided with a key of the same provenance (red team 11, 06: the map's dateless copies of archive keys outranked the archive list)
+    const summary = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}:${r.findings.map((f) => f.code).sort().join(',')}:${r.signatures.map((sig) => sig.key_source).join(',')}`);
     expect(summary(exportRows(colleague))).toEqual(summary(original));
   });
 

@@ -119,6 +119,19 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
       expect(ok(['keys', 'list', '--db', colleague])).toMatch(/s2048\._domainkey\.demo\.example {2}archive .* from dkim-archive\.example seen 2021-01-01\.\.2022-01-01/);
     });
 
+    it('the map with --archive-out leaves the archive records to the archive list: the colleague\'s signatures are decided with them, dates and all (red team 11, 06)', () => {
+      const map = at('archive-apart-map.json');
+      const list = at('archive-apart-list.json');
+      const out = runCli(['keys', 'export', '--db', original, '--out', map, '--archive-out', list]);
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stderr).toBe('');
+      expect(JSON.parse(readFileSync(map, 'utf8'))).not.toHaveProperty([S2048]);
+      const colleague = at('archive-apart-colleague.db');
+      ok(['keys', 'import', list, '--db', colleague]);
+      verify(colleague, '--keys', map);
+      expect(records(colleague)).toBe(records(original));
+    });
+
     it('--format map says on stderr what it leaves out', () => {
       const out = runCli(['keys', 'export', '--db', original, '--format', 'map', '--out', at('archive-map.json')]);
       expect(out.status, out.stderr).toBe(0);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { manifestText } from '../../src/report/manifest.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DATE_HEADER, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 import { demoDatabase } from './demo-db.ts';
 
 let demo: ReturnType<typeof demoDatabase>;
@@ -159,5 +160,32 @@ describe('the manifest says what the verdicts rest on', () => {
     expect(c.produced_by.compromised_list).toBeNull();
     expect(c.keys.compromised).toEqual([s2048, ed1Md5].sort());
     expect(c.keys.used.filter((k) => k.compromised).map((k) => k.name)).toEqual(['ed1._domainkey.demo.example', 's2048._domainkey.demo.example']);
+  });
+});
+
+// Red team 11, finding 05: `keys.used` was sorted with localeCompare, and Danish collation puts
+// "aa" after "z": the same database gave two manifests under LC_ALL=en_US and LC_ALL=da_DK.
+describe('the manifest\'s keys, under a locale that sorts "aa" last', () => {
+  const tmp = tempDir('leakcheck-manifest-locale-');
+  afterAll(() => tmp.cleanup());
+
+  it('are in code-unit order, the same bytes under en_US and da_DK', async () => {
+    const key = rsaKey(2048);
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(dump);
+    const keys: Record<string, string[]> = {};
+    for (const domain of ['bergen.example', 'aarhus.example']) {
+      const message = `From: A <a@${domain}>\r\nTo: b@other.example\r\nSubject: hi\r\nDate: ${DATE_HEADER}\r\nMessage-ID: <m@${domain}>\r\n\r\nhello\r\n`;
+      writeFileSync(join(dump, `${domain}.eml`), await signed(message, { key, domain, selector: 's1', signTime: SIGN_TIME }), 'latin1');
+      keys[`s1._domainkey.${domain}`] = [key.txt];
+    }
+    writeFileSync(join(tmp.path, 'keys.json'), JSON.stringify(keys));
+    const db = join(tmp.path, 'x.db');
+    await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [join(tmp.path, 'keys.json')], offline: true, concurrency: 1 });
+    const [english, danish] = ['en_US.UTF-8', 'da_DK.UTF-8'].map((locale) => runCli(['manifest', '--db', db], { env: { LANG: locale, LC_ALL: locale } }));
+    expect(english!.status, english!.stderr).toBe(0);
+    expect(danish!.stdout).toBe(english!.stdout);
+    const used = (JSON.parse(english!.stdout) as { keys: { used: Array<{ name: string }> } }).keys.used;
+    expect(used.map((k) => k.name)).toEqual(['s1._domainkey.aarhus.example', 's1._domainkey.bergen.example']);
   });
 });

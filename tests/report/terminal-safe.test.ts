@@ -41,6 +41,45 @@ describe('the HTML and Markdown reports', () => {
   });
 });
 
+// Red team 11, finding 07: the reports escaped a smaller set of invisible characters than the name
+// comparison drops, so `invoice<U+00AD>.eml` read as `invoice.eml` in every report.
+describe('every character that draws nothing is shown, unless it is part of ordinary text there', () => {
+  const hidden: Array<[string, string, string]> = [
+    ['invoice\u00ad.eml', 'invoice\\xad.eml', 'invoice[U+00AD].eml'],
+    ['in\u200dvoice.eml', 'in\\u200dvoice.eml', 'in[U+200D]voice.eml'],
+    ['in\u200cvoice.eml', 'in\\u200cvoice.eml', 'in[U+200C]voice.eml'],
+    ['a\u034fb', 'a\\u034fb', 'a[U+034F]b'],
+    ['a\u180eb', 'a\\u180eb', 'a[U+180E]b'],
+    ['contract\ufe0f.pdf', 'contract\\ufe0f.pdf', 'contract[U+FE0F].pdf'],
+    ['c\u{e0100}ontract', 'c\\u{e0100}ontract', 'c[U+E0100]ontract'],
+    ['a\u{e0041}b', 'a\\u{e0041}b', 'a[U+E0041]b'],
+    ['a\ufff9b', 'a\\ufff9b', 'a[U+FFF9]b'],
+    ['a\u3164b\u115fc', 'a\\u3164b\\u115fc', 'a[U+3164]b[U+115F]c'],
+    ['\u200dx\u200d', '\\u200dx\\u200d', '[U+200D]x[U+200D]'],
+    ['\u{e0067}\u{e007f}', '\\u{e0067}\\u{e007f}', '[U+E0067][U+E007F]'],
+  ];
+  it.each(hidden)('%j', (text, terminal, html) => {
+    expect(terminalSafe(text)).toBe(terminal);
+    expect(escapeHtml(text)).toBe(html);
+    expect(markdownSafe(text)).toBe(terminal.replaceAll('\\', '&#92;').replaceAll('{', '&#123;').replaceAll('}', '&#125;'));
+    // JSON keeps the value, every UTF-16 unit of them escaped
+    expect(JSON.parse(jsonText(text))).toBe(text);
+    expect(jsonText(text)).not.toMatch(/[\u00ad\u034f\u180e\u200c\u200d\ufe0f\ufff9\u3164\u115f\udb40]/);
+  });
+
+  it.each([
+    ['a Persian word and an emoji family', 'می\u200cخواهم 👨\u200d👩\u200d👧'],
+    ['an emoji with its selector and a joiner', '\u2764\ufe0f\u200d\u{1f525} hot'],
+    ['a keycap', 'keycap 1\ufe0f\u20e3'],
+    ['an ideograph variant', '\u845b\u{e0100}'],
+    ['the flag of Scotland', 'flag \u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}!'],
+  ])('%s stays as it is', (_, text) => {
+    expect(terminalSafe(text)).toBe(text);
+    expect(escapeHtml(text)).toBe(text);
+    expect(markdownSafe(text)).toBe(text);
+  });
+});
+
 // Red team 6, A-04: rendered as GitHub-flavoured Markdown, a Subject or name holding a bare URL, a
 // www. name or an address became a link. No GFM renderer is a dependency of the project, so the
 // text is checked for what every extended autolink needs contiguous in one text node: "www.",

@@ -1,5 +1,5 @@
 import { cutText } from '../cut-text.ts';
-import { HIDDEN_CHARACTERS } from '../hidden-characters.ts';
+import { HIDDEN_CHARACTERS, keptWhereItStands } from '../hidden-characters.ts';
 
 /**
  * The one escaping function of the HTML report. Every piece of text that reaches the page goes
@@ -9,17 +9,19 @@ import { HIDDEN_CHARACTERS } from '../hidden-characters.ts';
  * Beyond the five HTML-significant characters it makes invisible tricks visible:
  * - bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the implicit
  *   direction marks (U+200E, U+200F, U+061C), which can make "gpj.exe" read as "exe.jpg" or
- *   reorder a sender's address, become a visible `[U+202E]`, as do the invisible characters that
- *   can split a name unseen (U+200B, U+2060–U+2064, U+FEFF) and the line and paragraph separators
- *   (the zero-width (non-)joiners stay: Persian and Indic text and emoji need them);
+ *   reorder a sender's address, become a visible `[U+202E]`, as do the characters that draw
+ *   nothing and can split a name unseen (the soft hyphen, U+200B, the tag characters …) and the
+ *   line and paragraph separators (HIDDEN_CHARACTERS), but where they are part of ordinary text:
+ *   the joiners of Persian and Indic text and of emoji, an emoji's variation selector;
  * - control characters (C0 other than tab and line feed, DEL, C1) become `\xNN`, as in the
  *   terminal report.
  */
-const HTML_UNSAFE = new RegExp(String.raw`[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'g');
+const HTML_UNSAFE = new RegExp(String.raw`[&<>"'\u0000-\u0008\u000b-\u001f\u007f-\u009f${HIDDEN_CHARACTERS}]`, 'gu');
 
 export function escapeHtml(text: string | number | null | undefined): string {
   if (text === null || text === undefined) return '';
-  return String(text).replace(HTML_UNSAFE, escapeChar);
+  const whole = String(text);
+  return whole.replace(HTML_UNSAFE, (c: string, offset: number) => (c.length === 1 && c.charCodeAt(0) < 0x80) || !keptWhereItStands(whole, offset, c) ? escapeChar(c) : c);
 }
 
 function escapeChar(c: string): string {
@@ -35,8 +37,8 @@ function escapeChar(c: string): string {
     case "'":
       return '&#39;';
     default: {
-      const code = c.charCodeAt(0);
-      if (code >= 0x200 /* direction controls */) return `[U+${code.toString(16).toUpperCase().padStart(4, '0')}]`;
+      const code = c.codePointAt(0)!;
+      if (code > 0x9f /* beyond the controls */) return `[U+${code.toString(16).toUpperCase().padStart(4, '0')}]`;
       return `\\x${code.toString(16).padStart(2, '0')}`;
     }
   }
