@@ -26,11 +26,19 @@ const TAG = /^[\u{e0020}-\u{e007f}]$/u;
 const CANCEL_TAG = 0xe007f;
 const BLACK_FLAG = 0x1f3f4;
 const KEYCAP = 0x20e3;
-const HIDDEN_CHARACTER = new RegExp(`^[${HIDDEN_CHARACTERS}]$`, 'u');
-const BLANK = /^\s$/u;
 
-/** A character a reader sees, beyond ASCII: the base a joiner or a selector belongs to. */
-const isVisibleBeyondAscii = (c: string | undefined): boolean => c !== undefined && c.codePointAt(0)! > 0x7f && !HIDDEN_CHARACTER.test(c) && !BLANK.test(c);
+/**
+ * The scripts whose spelling needs the zero-width (non-)joiners (Unicode's joining and Indic
+ * scripts): between two of their letters a joiner is part of the word. Between two Latin or
+ * Cyrillic letters it only makes another name that reads the same.
+ */
+const JOINING_SCRIPT = /^[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Mongolian}\p{Script=Thaana}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Myanmar}\p{Script=Khmer}]$/u;
+/** What an emoji sequence joins: pictographs, their skin-tone modifiers, and the emoji that are letters or symbols too (❤, ♀). */
+const EMOJI = /^[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Emoji_Presentation}]$/u;
+/** What an emoji variation selector (U+FE0E text, U+FE0F emoji) picks a form of. */
+const EMOJI_BASE = /^\p{Emoji}$/u;
+/** What the other standardized and ideographic variation selectors pick a form of. */
+const VARIANT_BASE = /^[\p{Unified_Ideograph}\p{Script=Han}\p{Sm}\p{Script=Mongolian}\p{Script=Phags_Pa}\p{Script=Myanmar}\p{Extended_Pictographic}]$/u;
 
 /** The code point that ends just before `offset` (a UTF-16 index), or undefined at the start. */
 function codePointBefore(text: string, offset: number): string | undefined {
@@ -47,23 +55,31 @@ const codePointAt = (text: string, offset: number): string | undefined => {
 /**
  * Whether `hidden`, one of HIDDEN_CHARACTERS found at `offset` of `text`, is part of ordinary text
  * there, and is written as it is:
- * - a zero-width (non-)joiner between two visible non-ASCII characters (Persian "می‌خواهم", the
- *   emoji "👨‍👩‍👧"; a variation selector before it belongs to the character it follows: "❤️‍🔥");
- * - a variation selector after a visible non-ASCII character ("❤️", an ideograph's variant), or
- *   the one of a keycap ("1️⃣");
+ * - a zero-width (non-)joiner between two letters of a script that needs it (Persian "می‌خواهم",
+ *   Hindi), or between two emoji ("👨‍👩‍👧"; a variation selector before it belongs to the
+ *   emoji it follows: "❤️‍🔥");
+ * - an emoji variation selector after an emoji ("❤️", the keycap "1️⃣"), another after the
+ *   ideograph, mathematical symbol or Mongolian letter it picks a form of;
  * - the tags of a flag emoji (U+1F3F4, tags, CANCEL TAG: the flag of Scotland).
- * Anywhere else it is escaped: between ASCII letters, in a file name's extension, at either end,
- * after another character that draws nothing.
+ * Anywhere else it is escaped: between Latin or Cyrillic letters, in a file name's extension, at
+ * either end, after another character that draws nothing.
  */
 export function keptWhereItStands(text: string, offset: number, hidden: string): boolean {
   if (ZERO_WIDTH_JOINERS.test(hidden)) {
     let before = offset;
     while (VARIATION_SELECTOR.test(codePointBefore(text, before) ?? '')) before -= codePointBefore(text, before)!.length;
-    return isVisibleBeyondAscii(codePointBefore(text, before)) && isVisibleBeyondAscii(codePointAt(text, offset + 1));
+    const left = codePointBefore(text, before) ?? '';
+    const right = codePointAt(text, offset + 1) ?? '';
+    return (JOINING_SCRIPT.test(left) && JOINING_SCRIPT.test(right)) || (EMOJI.test(left) && EMOJI.test(right));
   }
   if (VARIATION_SELECTOR.test(hidden)) {
-    const before = codePointBefore(text, offset);
-    return isVisibleBeyondAscii(before) || (/^[0-9#*]$/.test(before ?? '') && text.codePointAt(offset + hidden.length) === KEYCAP);
+    const before = codePointBefore(text, offset) ?? '';
+    const code = hidden.codePointAt(0)!;
+    if (code === 0xfe0e || code === 0xfe0f) {
+      if (/^[0-9#*]$/.test(before)) return text.codePointAt(offset + hidden.length) === KEYCAP;
+      return EMOJI_BASE.test(before);
+    }
+    return VARIANT_BASE.test(before);
   }
   if (TAG.test(hidden)) {
     let start = offset;

@@ -56,6 +56,11 @@ describe('every character that draws nothing is shown, unless it is part of ordi
     ['a\ufff9b', 'a\\ufff9b', 'a[U+FFF9]b'],
     ['a\u3164b\u115fc', 'a\\u3164b\\u115fc', 'a[U+3164]b[U+115F]c'],
     ['\u200dx\u200d', '\\u200dx\\u200d', '[U+200D]x[U+200D]'],
+    // between two Cyrillic letters, or a Cyrillic letter and an emoji, a joiner is no part of the word
+    ['\u043e\u200d\u0442\u0447\u0451\u0442', '\u043e\\u200d\u0442\u0447\u0451\u0442', '\u043e[U+200D]\u0442\u0447\u0451\u0442'],
+    ['\u043e\u200d\u{1f525}', '\u043e\\u200d\u{1f525}', '\u043e[U+200D]\u{1f525}'],
+    // nor a selector after a letter that has no such form
+    ['\u043e\ufe0e', '\u043e\\ufe0e', '\u043e[U+FE0E]'],
     ['\u{e0067}\u{e007f}', '\\u{e0067}\\u{e007f}', '[U+E0067][U+E007F]'],
   ];
   it.each(hidden)('%j', (text, terminal, html) => {
@@ -69,6 +74,8 @@ describe('every character that draws nothing is shown, unless it is part of ordi
 
   it.each([
     ['a Persian word and an emoji family', 'می\u200cخواهم 👨\u200d👩\u200d👧'],
+    ['a Hindi conjunct', '\u0915\u094d\u200d\u0937'],
+    ['an emoji with a skin tone in a sequence', '\u{1f469}\u{1f3fd}\u200d\u{1f4bb}'],
     ['an emoji with its selector and a joiner', '\u2764\ufe0f\u200d\u{1f525} hot'],
     ['a keycap', 'keycap 1\ufe0f\u20e3'],
     ['an ideograph variant', '\u845b\u{e0100}'],
