@@ -59,13 +59,41 @@ function nextDashedLine(message: Buffer, from: number): number {
 }
 
 /**
- * Whether `message` names `boundary` in a boundary parameter: `boundary=`, quoted or not, or the
- * RFC 2231 `boundary*=` (after its charset and language) and `boundary*0=`. A boundary spelt in
- * segments (`boundary*0="b"; boundary*1="1"`) is not recognised: a line it delimits is missed.
+ * Whether `message` names `boundary` in a boundary parameter: `boundary=`, quoted or not, the
+ * RFC 2231 `boundary*=` (after its charset and language), or the RFC 2231 segments
+ * `boundary*0="b"; boundary*1="1"` joined. Generous on purpose: a line taken for a padded
+ * delimiter only makes the message prove less of its attachments.
  */
 function declaresBoundary(message: string, boundary: string): boolean {
   const escaped = boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`\\bboundary(?:\\*0?\\*?)?\\s*=\\s*"?(?:[\\w-]*'[\\w-]*')?${escaped}(?=["\\s;]|$)`, 'im').test(message);
+  if (new RegExp(`\\bboundary(?:\\*0?\\*?)?\\s*=\\s*"?(?:[\\w-]*'[\\w-]*')?${escaped}(?=["\\s;]|$)`, 'im').test(message)) return true;
+  return segmentedBoundaries(message).includes(boundary);
+}
+
+const SEGMENT = /\bboundary\*(\d{1,3})(\*?)\s*=\s*("(?:[^"\\\r\n]|\\.)*"|[^;\s"]+)/gi;
+
+/**
+ * Every boundary the message spells in RFC 2231 segments, joined: a run of `boundary*0`,
+ * `boundary*1`, … (a new run at each `*0`), quoted values unquoted, an extended value's
+ * charset'language' prefix dropped and its %XX escapes decoded (red team 10's padded-delimiter
+ * fix missed a boundary written this way).
+ */
+function segmentedBoundaries(message: string): string[] {
+  const joined: string[] = [];
+  let current: string[] | null = null;
+  for (const [, index, extended, raw] of message.matchAll(SEGMENT)) {
+    let value = raw!.startsWith('"') ? raw!.slice(1, -1).replace(/\\(.)/g, '$1') : raw!;
+    if (Number(index) === 0) {
+      if (current) joined.push(current.join(''));
+      current = [];
+      if (extended) value = value.replace(/^[^']*'[^']*'/, '');
+    }
+    if (!current) continue;
+    if (extended) value = value.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    current.push(value);
+  }
+  if (current) joined.push(current.join(''));
+  return joined;
 }
 
 /** The delimiter line, its padding counted when long (evidence should not hold a megabyte of spaces). */

@@ -163,6 +163,12 @@ describe('delimiters with transport padding', () => {
     expect(declaredAs("boundary*0*=us-ascii'en'b1")).toBe('--b1 ');
     expect(declaredAs('BOUNDARY = "b1"')).toBe('--b1 ');
     expect(declaredAs('boundary="b12"')).toBeNull();
+    // a boundary spelt in segments, joined (plain, quoted, extended with %XX, folded across lines)
+    expect(declaredAs('boundary*0=b; boundary*1=1')).toBe('--b1 ');
+    expect(declaredAs('boundary*0="b";\r\n boundary*1="1"')).toBe('--b1 ');
+    expect(declaredAs("boundary*0*=us-ascii''%62; boundary*1*=%31")).toBe('--b1 ');
+    expect(declaredAs('boundary*0=b; boundary*1=12')).toBeNull();
+    expect(declaredAs('boundary*1=b1')).toBeNull();
   });
 });
 
