@@ -3,7 +3,7 @@ import { CompromisedListError } from '../keys/compromised.ts';
 import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { addKeyCommands } from './key-commands.ts';
-import { closeOutput, DEFAULT_DB, openOutput, write } from './output.ts';
+import { DEFAULT_DB, readingInto, write } from './output.ts';
 import { runVerify, UsageError } from '../pipeline/run-verify.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
 import { createProgress } from '../report/progress.ts';
@@ -159,19 +159,14 @@ export async function main(argv: string[]): Promise<number> {
         import('../report/export-rows.ts'),
         import('../report/jsonl.ts'),
       ]);
-      const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
-      try {
+      await readingInto(opts.db, opts.out, async (db, out) => {
         const filter: MessageFilter = { verdict: opts.verdict };
         if (opts.format === 'csv') await write(out, csvHeader());
         for (const message of iterateMessages(db, filter)) {
           const row = toExportRow(message);
           await write(out, opts.format === 'csv' ? csvLine(row) : jsonlLine(row));
         }
-      } finally {
-        db.close();
-        await closeOutput(out);
-      }
+      });
     });
 
   program
@@ -182,9 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
     .action(async (opts: { format: 'text' | 'md' | 'json' | 'html'; db: string; out?: string; verdict?: Verdict }) => {
-      const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
-      try {
+      await readingInto(opts.db, opts.out, async (db, out) => {
         if (opts.format === 'html') {
           // written as it is made: the table of a large dump is tens of megabytes
           const { htmlReportPieces } = await import('../report/html/render-html.ts');
@@ -199,10 +192,7 @@ export async function main(argv: string[]): Promise<number> {
               ? (await import('../report/markdown.ts')).renderMarkdownSummary(summary, (await import('../store/documents-pass.ts')).listDocuments(db))
               : await textSummary(summary, out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream));
         await write(out, text);
-      } finally {
-        db.close();
-        await closeOutput(out);
-      }
+      });
     });
 
   program
@@ -250,19 +240,14 @@ export async function main(argv: string[]): Promise<number> {
         import('../report/documents.ts'),
         import('../store/documents-pass.ts'),
       ]);
-      const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
-      try {
+      await readingInto(opts.db, opts.out, async (db, out) => {
         const documents = listDocuments(db, opts.status);
         if (opts.format === 'text') await write(out, renderDocumentsText(documents));
         else {
           if (opts.format === 'csv') await write(out, documentCsvHeader());
           for (const d of documents) await write(out, opts.format === 'csv' ? documentCsvLine(d) : documentJsonl(d));
         }
-      } finally {
-        db.close();
-        await closeOutput(out);
-      }
+      });
     });
 
   program
@@ -273,18 +258,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { db: string; format: 'text' | 'csv' | 'jsonl'; out?: string }) => {
       const { custodyCsvHeader, custodyCsvLine, custodyJsonl, renderCustodyText } = await import('../report/custody.ts');
-      const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
-      try {
+      await readingInto(opts.db, opts.out, async (db, out) => {
         if (opts.format === 'text') await write(out, renderCustodyText(listRuns(db), iterateFileChanges(db)));
         else {
           if (opts.format === 'csv') await write(out, custodyCsvHeader());
           for (const change of iterateFileChanges(db)) await write(out, opts.format === 'csv' ? custodyCsvLine(change) : custodyJsonl(change));
         }
-      } finally {
-        db.close();
-        await closeOutput(out);
-      }
+      });
     });
 
   program
@@ -293,15 +273,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { db: string; out?: string }) => {
-      const db = openStore(opts.db, { readonly: true });
-      const out = await openOutput(opts.out);
-      try {
+      await readingInto(opts.db, opts.out, async (db, out) => {
         const { manifestText } = await import('../report/manifest.ts');
         for (const piece of manifestText(db)) await write(out, piece);
-      } finally {
-        db.close();
-        await closeOutput(out);
-      }
+      });
     });
 
   addKeyCommands(program);

@@ -1,4 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { assertOutsideDump } from '../pipeline/outside-dump.ts';
+import { openStore, type Db } from '../store/open-store.ts';
 
 export const DEFAULT_DB = './leakcheck.db';
 
@@ -56,5 +58,36 @@ export async function writeWhole(path: string | undefined, text: string): Promis
     await write(out, text);
   } finally {
     await closeOutput(out);
+  }
+}
+
+/**
+ * Opens the database read-only and the output (`path`, stdout when none), runs `body`, and closes
+ * both whatever happens: what the report, export, documents, custody and manifest commands share.
+ */
+export async function readingInto(dbPath: string, path: string | undefined, body: (db: Db, out: Output) => Promise<void>): Promise<void> {
+  const db = openStore(dbPath, { readonly: true });
+  try {
+    if (path) refuseWritingIntoDumps(db, [path]);
+    const out = await openOutput(path);
+    try {
+      await body(db, out);
+    } finally {
+      await closeOutput(out);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Evidence is read-only, for a report as for the database: a file to be written (`--out` and the
+ * like) is refused when it would land inside a dump a run of this database read. A dump that is
+ * no longer where it was read is no longer there to write into.
+ */
+export function refuseWritingIntoDumps(db: Db, paths: readonly string[]): void {
+  for (const root of db.prepare('SELECT DISTINCT dump_root FROM runs').pluck().all() as string[]) {
+    if (!existsSync(root)) continue;
+    assertOutsideDump(root, paths, (path) => `refusing to write ${path} inside the dump ${root}: evidence is read-only. Write it elsewhere.`);
   }
 }

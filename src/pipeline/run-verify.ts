@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readlinkSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
@@ -9,6 +9,8 @@ import { loadCompromisedList, mergedCompromisedList, type CompromisedList } from
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
+import { assertOutsideDump } from './outside-dump.ts';
+import { UsageError } from './usage-error.ts';
 import { createAnalyzer, TASKS_PER_WORKER, type Analyzer } from './worker-pool.ts';
 import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
 import { DerivedPaths } from './derived-paths.ts';
@@ -91,9 +93,7 @@ export interface VerifyResult {
   otherRoot: string | null;
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './usage-error.ts';
 
 /**
  * `leakcheck verify`: walks the dump, reads every message, analyses it and stores the result.
@@ -108,7 +108,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     throw new UsageError(`${options.dumpRoot}: no such directory`);
   }
   if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);
-  assertOutsideDump(root, options.dbPath);
+  assertOutsideDump(root, [options.dbPath, `${options.dbPath}.lock`], () => `refusing to write the database ${options.dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
 
   const keyFiles = options.keyFiles.map((path) => readOptionFile('--keys', path, loadKeysFile));
   const compromised = options.compromisedFile ? readOptionFile('--compromised', options.compromisedFile, loadCompromisedList) : null;
@@ -456,57 +456,6 @@ function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Fil
     mtimeMs: entry.mtimeMs,
     sha256: null,
   };
-}
-
-/** The database must never land inside the evidence. */
-function assertOutsideDump(root: string, dbPath: string): void {
-  const realRoot = realpathSync(root);
-  // The database's own name is followed too, dangling or not: SQLite follows a symlink named as
-  // the database and creates the file, and its -wal and -shm beside it, where the link points.
-  // The lock file is made beside the name given, so its name is checked the same way.
-  for (const path of [dbPath, `${dbPath}.lock`]) {
-    const rel = relative(realRoot, dirname(followLinks(path)));
-    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-      throw new UsageError(`refusing to write the database ${dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
-    }
-  }
-}
-
-/** Symlinks a path may pass through before it is taken for a loop (Linux's own limit). */
-const MAX_LINK_HOPS = 40;
-
-/**
- * Where the kernel would take `path`, component by component: every symlink is replaced by its
- * target, the last component's too, even when the target does not exist (realpath gives up on a
- * dangling link; opening it for writing would create the target). A component that does not
- * exist, or that cannot be read as a link, is kept as it is. `..` is taken after the link
- * before it is followed, as the kernel does, not lexically.
- */
-function followLinks(path: string): string {
-  const absolute = isAbsolute(path) ? path : `${process.cwd()}/${path}`;
-  let resolved = '/';
-  let rest = absolute.split('/');
-  let hops = 0;
-  for (let name = rest.shift(); name !== undefined; name = rest.shift()) {
-    if (name === '' || name === '.') continue;
-    if (name === '..') {
-      resolved = dirname(resolved);
-      continue;
-    }
-    const candidate = resolved === '/' ? `/${name}` : `${resolved}/${name}`;
-    let target: string;
-    try {
-      target = readlinkSync(candidate);
-    } catch {
-      resolved = candidate; // not a symlink, or not there (yet)
-      continue;
-    }
-    hops += 1;
-    if (hops > MAX_LINK_HOPS) throw new UsageError(`--db ${path}: too many levels of symbolic links`);
-    rest = [...target.split('/'), ...rest];
-    if (isAbsolute(target)) resolved = '/';
-  }
-  return resolved;
 }
 
 /** A file named on the command line, loaded; one that cannot be read is a usage error, not a crash. */
