@@ -7,3 +7,15 @@ export function coverageNote(m: DocumentMatch): string {
   if (m.strength === 'not-covered') return '; its signature does not cover this attachment';
   return '';
 }
+
+/**
+ * What a verified email that forwarded the matching message proves (red team 10, finding 11):
+ * text to be escaped by the caller, or '' when no verified email carried it.
+ */
+export function carrierNote(m: DocumentMatch): string {
+  const c = m.carrier;
+  if (!c) return '';
+  const signed = `${c.signers.length ? `signed by ${c.signers.join(', ')}` : 'verified'}${c.date ? `, dated ${c.date}` : ''}`;
+  const how = c.strength === 'verified-content' ? 'covers' : 'covers all but the whitespace of';
+  return `forwarded inside ${c.message} (${signed}), whose signature ${how} the forwarded message holding these bytes`;
+}

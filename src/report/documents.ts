@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DocumentRecord } from '../store/documents-pass.ts';
-import { coverageNote } from './coverage-note.ts';
+import { carrierNote, coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
@@ -32,7 +32,8 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
   for (const d of documents) {
     lines.push('', `${terminalSafe(d.path)}  ${d.status}${d.nameConflicts.length ? '  RED FLAG: name conflict' : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
     for (const m of d.matches) {
-      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}${coverageNote(m)})`);
+      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
+      if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
     }
     for (const c of d.nameConflicts) {
       lines.push(

@@ -18,6 +18,24 @@ export interface DocumentMatch {
   verdict: string;
   filename: string | null;
   strength: string;
+  /**
+   * For an attachment of a forwarded message: the verified email that carried that message as
+   * an attachment its signature covers (red team 10, finding 11). The forwarded message's own
+   * verdict says nothing of when it was sent or by whom; the carrier's signature proves that its
+   * signer sent these bytes, inside the forwarded message, by the carrier's date. It does not
+   * make the document `verified-by-email`: what the forwarded message decodes to was not checked
+   * the way a verified message's own parts are (docs/documents.md).
+   */
+  carrier?: DocumentCarrier;
+}
+
+export interface DocumentCarrier {
+  message: string;
+  messageId: string | null;
+  date: string | null;
+  signers: string[];
+  /** how the carrier's signature covers the forwarded message: `verified-content` or `covered-except-whitespace` */
+  strength: string;
 }
 
 export interface NameConflict extends DocumentMatch {
@@ -68,16 +86,32 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number;
   };
   const signersOf = (mid: number): string[] => [...new Set((passingDomains.all(mid) as Array<{ domain: string }>).map((r) => r.domain))];
-  const match = (a: AttachmentRow): DocumentMatch => ({
-    message: a.kind === 'mbox' ? `${a.path}#${a.idx}` : a.path,
-    messageId: a.message_id,
-    date: a.date,
-    from: a.from_header,
-    signers: signersOf(a.mid),
-    verdict: a.verdict,
-    filename: a.filename,
-    strength: a.strength,
-  });
+  // the verified message whose covered message/rfc822 attachment is this (embedded) message
+  const carrierOf = db.prepare(`SELECT pf.path, pf.kind, pm.idx, pm.id AS mid, pm.message_id, pm.date, o.strength
+    FROM messages m JOIN source_files f ON f.id = m.file_id
+      JOIN messages pm ON pm.file_id = f.parent_file_id
+      JOIN attachments o ON o.message_id = pm.id AND o.sha256 = m.sha256 AND o.is_message = 1
+      JOIN verdicts v ON v.message_id = pm.id JOIN source_files pf ON pf.id = pm.file_id
+    WHERE m.id = ? AND v.verdict = 'verified' AND o.strength IN ('verified-content', 'covered-except-whitespace')
+    ORDER BY o.strength DESC, pf.path, pm.idx LIMIT 1`);
+  const carrier = (mid: number): DocumentCarrier | null => {
+    const c = carrierOf.get(mid) as { path: string; kind: string; idx: number; mid: number; message_id: string | null; date: string | null; strength: string } | undefined;
+    return c ? { message: c.kind === 'mbox' ? `${c.path}#${c.idx}` : c.path, messageId: c.message_id, date: c.date, signers: signersOf(c.mid), strength: c.strength } : null;
+  };
+  const match = (a: AttachmentRow): DocumentMatch => {
+    const carriedBy = a.verdict === 'verified' ? null : carrier(a.mid);
+    return {
+      message: a.kind === 'mbox' ? `${a.path}#${a.idx}` : a.path,
+      messageId: a.message_id,
+      date: a.date,
+      from: a.from_header,
+      signers: signersOf(a.mid),
+      verdict: a.verdict,
+      filename: a.filename,
+      strength: a.strength,
+      ...(carriedBy ? { carrier: carriedBy } : {}),
+    };
+  };
   const insert = db.prepare('INSERT INTO documents (file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let documents = 0;
   let verified = 0;

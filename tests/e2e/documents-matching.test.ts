@@ -16,6 +16,7 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const CONTRACT = Buffer.from('%PDF-1.4\n% the signed contract\n%%EOF\n');
+const REPORT = Buffer.from('%PDF-1.4\n% the forwarded report\n%%EOF\n');
 const FORGED = Buffer.from('%PDF-1.4\n% the forged contract\n%%EOF\n');
 /** A memo that reads as a message: leakcheck takes the loose copy for an unsigned email. */
 const MEMO = Buffer.from('To: All staff\r\nFrom: The board\r\nSubject: Restructuring\r\n\r\nThe Lyon office closes in March.\r\n');
@@ -25,8 +26,11 @@ const PHOTOS_ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.
 interface DocumentRow {
   path: string;
   status: string;
+  matching_messages: Array<{ message: string; verdict: string; carrier?: { message: string; signers: string[]; strength: string } }>;
   name_conflicts: Array<{ filename: string }>;
 }
+
+let text: string;
 
 let rows: DocumentRow[];
 
@@ -75,6 +79,17 @@ beforeAll(async () => {
     '',
   ].join('\r\n');
   writeFileSync(join(dump, 'mail.eml'), await signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
+  // Red team 10, 11: an unsigned message, forwarded as an attachment of a verified email, carries a report
+  const forwarded = ['From: Carol <carol@unsigned.example>', 'Subject: report', 'Message-ID: <report@unsigned.example>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="in"', '', '--in', 'Content-Type: application/pdf', 'Content-Disposition: attachment; filename="report.pdf"',
+    'Content-Transfer-Encoding: base64', '', REPORT.toString('base64'), '--in--', ''].join('\r\n');
+  for (const [name, canonicalization] of [['fwd-simple.eml', 'simple/simple'], ['fwd-relaxed.eml', 'relaxed/relaxed']] as const) {
+    const carrier = ['From: Alice <alice@example.com>', 'To: bob@example.org', `Subject: Fwd: report (${canonicalization})`, `Date: ${DATE_HEADER}`,
+      `Message-ID: <${name}@example.com>`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="out"', '', '--out', 'Content-Type: text/plain', '',
+      'See the forwarded message.', '--out', 'Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="report.eml"', '', forwarded, '--out--', ''].join('\r\n');
+    writeFileSync(join(dump, name), await signed(carrier, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization }), 'latin1');
+  }
+  writeFileSync(join(dump, 'docs/report.pdf'), REPORT);
   writeFileSync(join(dump, 'docs/confession.docx'), '');
   writeFileSync(join(dump, 'docs/memo.txt'), MEMO);
   writeFileSync(join(dump, 'docs/photos.zip'), PHOTOS_ZIP);
@@ -97,6 +112,7 @@ beforeAll(async () => {
   const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
   expect(verify.status, verify.stderr).toBe(0);
   rows = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as DocumentRow);
+  text = runCli(['documents', '--db', db]).stdout;
 });
 
 describe('documents: what a match proves', () => {
@@ -116,7 +132,7 @@ describe('documents: what a match proves', () => {
   });
 
   it('a name with a zero-width space or in fullwidth letters is the same name to a reader: a name conflict', () => {
-    const named = rows.filter((r) => r.path.startsWith('docs/') && r.path.endsWith('.pdf') && r.path !== 'docs/contract.pdf');
+    const named = rows.filter((r) => r.path.startsWith('docs/') && r.path.endsWith('.pdf') && !['docs/contract.pdf', 'docs/report.pdf'].includes(r.path));
     expect(named).toHaveLength(2);
     for (const row of named) {
       expect(row.status, row.path).toBe('no-email-match');
@@ -134,5 +150,18 @@ describe('documents: what a match proves', () => {
     for (const path of ['forged/contract\ufe0f.pdf', 'forged/c\u{e0100}ontract\u3164.pdf']) {
       expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     }
+  });
+
+  it('an attachment of a forwarded message names the verified email that carried it, without being verified by it (red team 10, 11)', () => {
+    const report = rows.find((r) => r.path === 'docs/report.pdf')!;
+    expect(report.status).toBe('seen-in-unverified-email');
+    expect(report.matching_messages.map((m) => [m.message, m.verdict, m.carrier?.message, m.carrier?.signers, m.carrier?.strength])).toEqual([
+      ['fwd-relaxed.eml#attachment-1', 'unverifiable', 'fwd-relaxed.eml', ['example.com'], 'covered-except-whitespace'],
+      ['fwd-simple.eml#attachment-1', 'unverifiable', 'fwd-simple.eml', ['example.com'], 'verified-content'],
+    ]);
+    expect(text).toContain('forwarded inside fwd-simple.eml (signed by example.com, dated 2016-03-14T09:26:50.000Z), whose signature covers the forwarded message holding these bytes');
+    expect(text).toContain('forwarded inside fwd-relaxed.eml (signed by example.com, dated 2016-03-14T09:26:50.000Z), whose signature covers all but the whitespace of the forwarded message');
+    // an attachment of the verified email itself has no carrier
+    expect(rows.find((r) => r.path === 'docs/contract.pdf')!.matching_messages.every((m) => m.carrier === undefined)).toBe(true);
   });
 });
