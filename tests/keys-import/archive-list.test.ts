@@ -35,6 +35,13 @@ describe('archive-list: [{domain, selector, value, firstSeenAt, lastSeenAt, sour
     ]);
   });
 
+  it('refuses an entry last seen before it was first seen: its window holds no date', () => {
+    const f = write('backwards.json', [entry(), entry({ selector: 's2', firstSeenAt: '2016-10-26', lastSeenAt: '2016-10-25T00:00:00Z' })]);
+    expectImportError(f, 'entry 2', /^"firstSeenAt" \(2016-10-26T00:00:00\.000Z\) is after "lastSeenAt" \(2016-10-25T00:00:00\.000Z\)/);
+    // the same day given twice is a window of one day
+    expect(parse(write('one-day.json', [entry({ firstSeenAt: '2016-10-25', lastSeenAt: '2016-10-25' })])).keys).toHaveLength(1);
+  });
+
   it('lower-cases domain and selector and drops the domain\'s trailing dot', () => {
     const f = write('case.json', [entry({ domain: ' Example.COM. ', selector: 'Brisbane' })]);
     expect(parse(f).keys[0]).toMatchObject({ name: 'brisbane._domainkey.example.com', domain: 'example.com', selector: 'brisbane' });

@@ -83,6 +83,7 @@ describe('key-store file: what keys export writes, keys import and verify --keys
     ['a provenance it does not know', file({}, { provenance: 'revoked' }), 'keys entry 1', /^"provenance" must be one of file, archive, dns, not "revoked"/],
     ['no record, not from DNS', file({}, { value: null }), 'keys entry 1', /only DNS can say/],
     ['a bad date', file({}, { firstSeenAt: 'yesterday' }), 'keys entry 1', /^"firstSeenAt": "yesterday" is not an ISO 8601 date/],
+    ['dates out of order', file({}, { provenance: 'archive', firstSeenAt: '2020-01-01', lastSeenAt: '2019-01-01' }), 'keys entry 1', /^"firstSeenAt" \(2020-01-01T00:00:00\.000Z\) is after "lastSeenAt" \(2019-01-01T00:00:00\.000Z\)/],
     ['a bad fingerprint', file({ compromised: [{ fingerprint: 'XYZ', list: 'l', listSha256: SHA }] }), 'compromised entry 1', /^"fingerprint" must be a sha256/],
     ['a hostile unknown member, escaped', file({}, { 'a\u202e\u009b': 1 }), 'keys entry 1', /^unknown member "a\\u202e\\u009b"/],
   ])('refuses %s, naming the place', (_what, content, where, detail) => {

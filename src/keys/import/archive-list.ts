@@ -104,6 +104,8 @@ export function parseArchiveList(data: unknown[], path: string): ParsedKeyFile {
       if (d !== null && typeof d === 'object') return fail(`"${field}": ${d.error}`);
       return d;
     });
+    const order = seenInOrder(dates[0] ?? null, dates[1] ?? null);
+    if (order) fail(order);
 
     const source = entry['source'];
     if (source !== undefined && source !== null && typeof source !== 'string') {
@@ -121,4 +123,13 @@ export function parseArchiveList(data: unknown[], path: string): ParsedKeyFile {
     out.add({ ...parts, txt, provenance: 'archive', origin, firstSeen: dates[0] ?? null, lastSeen: dates[1] ?? null, where });
   });
   return { format: 'archive-list', keys: out.keys, ignored: out.ignored };
+}
+
+/**
+ * Why an archive's dates cannot both be right, or null: a key last seen before it was first seen.
+ * Such a window holds no date, so every message signed with the key would be warned as outside
+ * its known lifetime; the entry is refused instead, its dates quoted.
+ */
+export function seenInOrder(firstSeen: string | null, lastSeen: string | null): string | null {
+  return firstSeen !== null && lastSeen !== null && firstSeen > lastSeen ? `"firstSeenAt" (${firstSeen}) is after "lastSeenAt" (${lastSeen})` : null;
 }

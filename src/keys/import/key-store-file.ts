@@ -1,7 +1,7 @@
 import { jsonText } from '../../report/json-text.ts';
 import { isFingerprint, type CompromisedEntry } from '../compromised.ts';
 import { keyNameParts, normalizeKeyName, type KeySourceKind } from '../types.ts';
-import { normalizeArchiveDate } from './archive-list.ts';
+import { normalizeArchiveDate, seenInOrder } from './archive-list.ts';
 import { describeJsonType, isPlainObject, KeyCollector } from './common.ts';
 import { KeyImportError, type ParsedKeyFile } from './types.ts';
 
@@ -116,6 +116,9 @@ export function parseKeyStoreFile(data: Record<string, unknown>, path: string): 
     const originSha256 = r.nullableText('originSha256');
     if (originSha256 !== null && !SHA256.test(originSha256)) r.fail('"originSha256" must be 64 lower-case hex digits or null');
     const dnsAnswer = entry['dnsAnswer'];
+    const [firstSeen, lastSeen] = [r.date('firstSeenAt'), r.date('lastSeenAt')];
+    const order = seenInOrder(firstSeen, lastSeen);
+    if (order) r.fail(order);
     out.add({
       name,
       domain: parts!.domain,
@@ -124,8 +127,8 @@ export function parseKeyStoreFile(data: Record<string, unknown>, path: string): 
       provenance,
       origin: r.text('origin'),
       originSha256,
-      firstSeen: r.date('firstSeenAt'),
-      lastSeen: r.date('lastSeenAt'),
+      firstSeen,
+      lastSeen,
       fetchedAt: r.date('fetchedAt'),
       ...(dnsAnswer === undefined || dnsAnswer === null ? {} : { dnsAnswer }),
       ...(value === null ? { absent: true } : {}),
