@@ -4,10 +4,11 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Ends the run with one plain line, "Tests: N passed, N failed, N skipped", which CI systems
- * read whatever the test runner.
+ * read whatever the test runner; followed by ", N errors" when the run had errors outside any
+ * test (a test process that crashed, a rejection nobody awaited).
  */
 class PlainSummary implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
       // A file whose setup failed (a beforeAll that threw) marks its tests skipped: they count as
@@ -16,11 +17,14 @@ class PlainSummary implements Reporter {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed++;
-        else if (state === 'failed' || broken) counts.failed++;
-        else counts.skipped++;
+        // Only a test the suite chose to skip is skipped. One still pending at the end never
+        // finished: its test process died under it (a crash counted as "4 skipped" once).
+        else if (state === 'skipped' && !broken) counts.skipped++;
+        else counts.failed++;
       }
     }
-    process.stdout.write(`\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    const errors = unhandledErrors.length ? `, ${unhandledErrors.length} error${unhandledErrors.length === 1 ? '' : 's'}` : '';
+    process.stdout.write(`\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${errors}\n`);
   }
 }
 

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ContainerKind } from '../discover/types.ts';
+import { startThread, stopThread } from '../pipeline/thread-lifecycle.ts';
 import type { ExplicitCase, FromWorker, ToWorker, WorkerData } from './worker.ts';
 
 export interface FuzzOptions {
@@ -92,6 +93,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const slots = new Set<Slot>();
     let finished = false;
     let startupFailures = 0;
+    /** threads asked for and not yet started (see thread-lifecycle.ts): the run is not over while one is coming */
+    let spawning = 0;
 
     const record = (caseIndex: number, verdict: string | null, failure: FuzzFailure | null): void => {
       if (outcomes.has(caseIndex)) return;
@@ -108,7 +111,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       clearInterval(watchdog);
       for (const slot of slots) {
         slot.dead = true;
-        void slot.worker.terminate();
+        void stopThread(slot.worker);
       }
       report.accounted = outcomes.size;
       report.failures.sort((a, b) => a.caseIndex - b.caseIndex);
@@ -125,8 +128,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         slot.dead = true;
         slots.delete(slot);
         slot.worker.postMessage({ type: 'exit' } satisfies ToWorker);
-        void slot.worker.terminate();
-        if (slots.size === 0) finish();
+        void stopThread(slot.worker);
+        if (slots.size === 0 && spawning === 0) finish();
         return;
       }
       slot.watched = { caseIndex: -1, since: performance.now() };
@@ -142,13 +145,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (slot.dead) return;
       slot.dead = true;
       slots.delete(slot);
-      void slot.worker.terminate();
+      void stopThread(slot.worker);
       if (!slot.ready) {
         startupFailures++;
         if (startupFailures >= 3) {
           finished = true;
           clearInterval(watchdog);
-          for (const other of slots) void other.worker.terminate();
+          for (const other of slots) void stopThread(other.worker);
           rejectRun(new Error(`fuzz worker failed to start: ${why}`));
           return;
         }
@@ -161,20 +164,40 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       for (const caseIndex of slot.batch) if (!outcomes.has(caseIndex) && caseIndex !== running) queue.push(caseIndex);
       if (options.maxFailures !== undefined && report.failures.length >= options.maxFailures) queue.length = 0;
       if (queue.length > 0) spawn();
-      else if (slots.size === 0) finish();
+      else if (slots.size === 0 && spawning === 0) finish();
     };
 
     const spawn = (): void => {
       const shared = new SharedArrayBuffer(4);
       const current = new Int32Array(shared);
       Atomics.store(current, 0, -1);
-      const worker = new Worker(WORKER_URL, {
-        workerData: { seed: options.seed, dumpRoot: options.inputs ? null : (options.dumpRoot ?? null), keysPath: options.keysPath, current: shared } satisfies WorkerData,
-        execArgv: [],
-        resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
-        stdout: false,
-        stderr: false,
-      });
+      spawning++;
+      startThread(
+        () =>
+          new Worker(WORKER_URL, {
+            workerData: { seed: options.seed, dumpRoot: options.inputs ? null : (options.dumpRoot ?? null), keysPath: options.keysPath, current: shared } satisfies WorkerData,
+            execArgv: [],
+            resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
+            stdout: false,
+            stderr: false,
+          }),
+      ).then(
+        (worker) => {
+          spawning--;
+          if (finished) void stopThread(worker);
+          else watch(worker, current);
+        },
+        (err: unknown) => {
+          spawning--;
+          finished = true;
+          clearInterval(watchdog);
+          for (const other of slots) void stopThread(other.worker);
+          rejectRun(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    };
+
+    const watch = (worker: Worker, current: Int32Array): void => {
       const slot: Slot = { worker, current, ready: false, batch: [], watched: { caseIndex: -1, since: performance.now() }, dead: false };
       slots.add(slot);
       worker.on('message', (message: FromWorker) => {

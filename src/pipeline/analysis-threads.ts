@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { lineScanModule } from '../read/line-scan.ts';
 import type { AnalysisWorkerData } from './analysis-worker.ts';
+import { startThread, stopThread } from './thread-lifecycle.ts';
 import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
 
 /** A worker thread running analysis-worker.ts, and the memory it reports its progress in. */
@@ -11,7 +12,11 @@ export interface AnalysisThread {
   progress: WorkerProgress;
 }
 
-export function startAnalysisThread(): AnalysisThread {
+/**
+ * A fresh analysis thread, started as soon as no thread is stopping (see thread-lifecycle.ts):
+ * at once, as a run begins.
+ */
+export async function startAnalysisThread(): Promise<AnalysisThread> {
   const progress = createWorkerProgress();
   // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
   // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS). The
@@ -19,11 +24,19 @@ export function startAnalysisThread(): AnalysisThread {
   // process-wide --max-semi-space-size=4 gives every isolate anyway (that flag overrides a
   // worker's own limit), so that a pool started without it (the tests) runs as the CLI does.
   // Larger is not faster: 16 MB semi-spaces cost 0.08 s and 44 MB of RSS on 2,000 messages.
-  const worker = new Worker(new URL('./analysis-worker.ts', import.meta.url), {
-    resourceLimits: ANALYSIS_THREAD_LIMITS,
-    workerData: { progress: progress.shared, lineScan: lineScanModule() } satisfies AnalysisWorkerData,
-  });
+  const worker = await startThread(
+    () =>
+      new Worker(new URL('./analysis-worker.ts', import.meta.url), {
+        resourceLimits: ANALYSIS_THREAD_LIMITS,
+        workerData: { progress: progress.shared, lineScan: lineScanModule() } satisfies AnalysisWorkerData,
+      }),
+  );
   return { worker, progress };
+}
+
+/** Stops an analysis thread once no thread is starting; settles when it has exited. */
+export function stopAnalysisThread(worker: Worker): Promise<void> {
+  return stopThread(worker);
 }
 
 /** The heap limits of an analysis thread (see startAnalysisThread). */
@@ -41,7 +54,8 @@ export function tuneCollectorForThreads(threads: number): void {
   if (threads >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge');
 }
 
-interface Prestarted extends AnalysisThread {
+interface Prestarted {
+  thread: Promise<AnalysisThread>;
   dead: boolean;
   /** drops the listeners that watch it until it is taken over */
   forget(): void;
@@ -56,39 +70,48 @@ const prestarted: Prestarted[] = [];
  * (0.1 s and more), instead of after. Until a pool takes them over they keep nothing alive: a
  * run that ends early (a usage error, --help) exits as if they did not exist.
  */
-export function prestartAnalysisThreads(count: number): readonly AnalysisThread[] {
-  const started: AnalysisThread[] = [];
+export function prestartAnalysisThreads(count: number): ReadonlyArray<Promise<AnalysisThread>> {
+  const started: Array<Promise<AnalysisThread>> = [];
   for (let i = 0; i < count; i++) {
-    const thread = startAnalysisThread();
+    const entry: Prestarted = { thread: startAnalysisThread(), dead: false, forget: () => undefined };
     // A thread that fails to load before it is taken over must not be handed a message: it
     // would never answer. (And an 'error' nobody listens to would end the process.)
     const onEnd = (): void => {
       entry.dead = true;
     };
-    const entry: Prestarted = { ...thread, dead: false, forget: () => thread.worker.off('error', onEnd).off('exit', onEnd) };
-    thread.worker.on('error', onEnd).on('exit', onEnd).unref();
+    void entry.thread.then(({ worker }) => {
+      worker.on('error', onEnd).on('exit', onEnd).unref();
+      entry.forget = () => worker.off('error', onEnd).off('exit', onEnd);
+    });
     prestarted.push(entry);
-    started.push(thread);
+    started.push(entry.thread);
   }
   return started;
 }
 
-/** A thread started ahead and still alive, for a pool to take over; null when none is left. */
-export function takePrestartedThread(): AnalysisThread | null {
-  for (let entry = prestarted.shift(); entry; entry = prestarted.shift()) {
+/**
+ * A thread started ahead, for a pool to take over: null when none is left. It is taken at once,
+ * so that discardPrestartedThreads right after leaves it alone; if it turns out to have died,
+ * the next one is taken, or a fresh thread started.
+ */
+export function takePrestartedThread(): Promise<AnalysisThread> | null {
+  const entry = prestarted.shift();
+  if (!entry) return null;
+  return entry.thread.then((thread) => {
     entry.forget();
-    if (entry.dead) continue;
-    entry.worker.ref();
-    return { worker: entry.worker, progress: entry.progress };
-  }
-  return null;
+    if (entry.dead) return takePrestartedThread() ?? startAnalysisThread();
+    thread.worker.ref();
+    return thread;
+  });
 }
 
 /** Stops the threads started ahead that no pool took over (a run with fewer workers than started). */
 export function discardPrestartedThreads(): void {
   for (const entry of prestarted.splice(0)) {
-    entry.forget();
-    void entry.worker.terminate();
+    void entry.thread.then(({ worker }) => {
+      entry.forget();
+      return stopAnalysisThread(worker);
+    });
   }
 }
 

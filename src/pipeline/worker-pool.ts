@@ -5,7 +5,7 @@ import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
-import { discardPrestartedThreads, startAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
+import { discardPrestartedThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
 import type { WorkerProgress } from './worker-progress.ts';
 import { ANSWER_BATCH, receiveAnalysis } from './posted-analysis.ts';
 
@@ -90,7 +90,14 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
-  interface Slot { worker: Worker; busy: number; progress: WorkerProgress }
+  interface Slot {
+    /** null while its thread starts: its tasks are handed over once it is there */
+    worker: Worker | null;
+    busy: number;
+    progress: WorkerProgress | null;
+    /** settles when the thread being started is there (or the pool closed meanwhile) */
+    started: Promise<void>;
+  }
   interface Task {
     resolve: (done: WorkerResult) => void;
     reject: (e: Error) => void;
@@ -100,7 +107,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     size: number;
     slot: Slot;
     /** hands the task to its slot's worker: again, to a fresh worker, if the old one is replaced */
-    send: (id: number, slot: Slot) => void;
+    send: (id: number, worker: Worker) => void;
   }
   const slots: Slot[] = [];
   const tasks = new Map<number, Task>();
@@ -125,10 +132,33 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     release();
   };
 
+  /**
+   * Puts a thread in the slot (one started ahead, else a fresh one), then hands it every task of
+   * the slot: those queued while it started, and those a replaced thread had not finished.
+   */
   const startWorker = (slot: Slot): void => {
-    const { worker, progress } = takePrestartedThread() ?? startAnalysisThread();
-    slot.worker = worker;
-    slot.progress = progress;
+    slot.worker = null;
+    slot.started = (takePrestartedThread() ?? startAnalysisThread()).then(({ worker, progress }) => {
+      if (closed) {
+        void stopAnalysisThread(worker);
+        return;
+      }
+      attach(slot, worker);
+      slot.worker = worker;
+      slot.progress = progress;
+      for (const [id, task] of tasks) {
+        if (task.slot !== slot) continue;
+        try {
+          task.send(id, worker);
+        } catch (err) {
+          settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
+        }
+      }
+      release();
+    });
+  };
+
+  const attach = (slot: Slot, worker: Worker): void => {
     if (options.analysis) worker.postMessage({ type: 'configure', options: options.analysis } satisfies ToWorker);
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'key') {
@@ -150,25 +180,23 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       // (A worker that died before starting anything, one that cannot even load, fails them all:
       // every crash must settle something, or the run would go round in circles.)
       const own = [...tasks].filter(([, task]) => task.slot === slot);
-      const current = slot.progress.current()?.id;
+      const current = slot.progress?.current()?.id;
       const started = own.filter(([id]) => id === current);
       for (const [id] of started.length ? started : own) settle(id, { error: err });
-      replace(slot);
+      retire(slot, worker);
     });
   };
 
-  /** A fresh worker in the slot, given the tasks the old one had not started. */
-  const replace = (slot: Slot): void => {
-    if (closed) return;
-    startWorker(slot);
-    for (const [id, task] of tasks) {
-      if (task.slot !== slot) continue;
-      try {
-        task.send(id, slot);
-      } catch (err) {
-        settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
-      }
-    }
+  /**
+   * Stops the slot's thread and starts a fresh one, given the tasks the old one had not
+   * finished. The fresh one starts only once the old one has exited (thread-lifecycle.ts).
+   */
+  const retire = (slot: Slot, old: Worker): void => {
+    old.removeAllListeners('message');
+    old.removeAllListeners('error');
+    old.on('error', () => undefined);
+    void stopAnalysisThread(old);
+    if (!closed) startWorker(slot);
   };
 
   /** Gives up a message that takes too long: its worker is stopped and a fresh one takes its place. */
@@ -177,12 +205,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     if (!task) return;
     const { slot } = task;
     settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.size) / 1000} s`) });
-    const old = slot.worker;
-    old.removeAllListeners('message');
-    old.removeAllListeners('error');
-    old.on('error', () => undefined);
-    void old.terminate();
-    replace(slot);
+    if (slot.worker) retire(slot, slot.worker);
   };
 
   // The time limit counts from when a worker starts on a message, which it writes to memory
@@ -190,7 +213,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const watchdog = setInterval(() => {
     const now = Date.now();
     for (const slot of slots) {
-      const current = slot.progress.current();
+      const current = slot.worker ? slot.progress?.current() : null;
       const task = current && tasks.get(current.id);
       if (task && task.slot === slot && now - current.since > timeoutFor(task.size)) giveUp(current.id);
     }
@@ -198,7 +221,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   watchdog.unref();
 
   for (let i = 0; i < options.workers; i++) {
-    const slot = { busy: 0 } as Slot;
+    const slot: Slot = { worker: null, busy: 0, progress: null, started: Promise.resolve() };
     startWorker(slot);
     slots.push(slot);
   }
@@ -227,13 +250,14 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     const result = new Promise<WorkerResult>((resolve, reject) => {
       tasks.set(id, { resolve, reject, bytes, size, slot: open, send });
     });
-    send(id, open);
+    // A slot whose thread is starting is handed its tasks once the thread is there.
+    if (open.worker) send(id, open.worker);
     return { done: result };
   };
 
   return {
     async submit(raw, format) {
-      const { done } = await enqueue(raw.length, raw.length, (id, slot) => {
+      const { done } = await enqueue(raw.length, raw.length, (id, worker) => {
         // The worker is handed a copy made here and transferred, not one made by postMessage's
         // clone: a clone is copied twice (into the message, then into memory the worker's own
         // allocator gives), and glibc keeps what a thread frees in that thread's pool. A copy
@@ -242,14 +266,14 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         // 320), seven runs each.
         // `raw` itself stays here, for a fresh worker if this one is replaced.
         const copy = new Uint8Array(raw);
-        slot.worker.postMessage({ type: 'analyze', id, raw: copy, format } satisfies ToWorker, [copy.buffer]);
+        worker.postMessage({ type: 'analyze', id, raw: copy, format } satisfies ToWorker, [copy.buffer]);
       });
       return { result: done.then((answer) => receiveAnalysis(answerOf('result', answer).analysis)) };
     },
     async submitAt(location, size) {
       // Nothing is held here: the worker reads the message when it starts on it.
-      const { done } = await enqueue(0, size, (id, slot) =>
-        slot.worker.postMessage({ type: 'analyze-at', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
+      const { done } = await enqueue(0, size, (id, worker) =>
+        worker.postMessage({ type: 'analyze-at', id, location, maxBytes: DEFAULT_MAX_MESSAGE_BYTES } satisfies ToWorker),
       );
       return {
         result: done.then((answer) => {
@@ -259,13 +283,14 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       };
     },
     async hashAt(absPath, size) {
-      const { done } = await enqueue(0, size, (id, slot) => slot.worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
+      const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
     async close() {
       closed = true;
       clearInterval(watchdog);
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all(slots.map((s) => s.started));
+      await Promise.all(slots.flatMap((s) => (s.worker ? [stopAnalysisThread(s.worker)] : [])));
     },
   };
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadKeysFile } from '../../src/keys/keys-file.ts';
 import { createKeyLookup } from '../../src/keys/key-lookup.ts';
 import { availableParallelism } from 'node:os';
-import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
+import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
 import type { FromWorker, ToWorker } from '../../src/pipeline/analysis-worker.ts';
 import { ANSWER_BATCH } from '../../src/pipeline/posted-analysis.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
@@ -83,7 +83,7 @@ describe('worker pool', () => {
   }, 30_000);
 
   it('posts its answers in batches of at most ANSWER_BATCH, and the last ones as soon as its queue is empty', async () => {
-    const { worker } = startAnalysisThread();
+    const { worker } = await startAnalysisThread();
     try {
       const ids = Array.from({ length: 2 * ANSWER_BATCH + 3 }, (_, i) => i + 1);
       const batches: number[][] = [];
@@ -105,7 +105,7 @@ describe('worker pool', () => {
       // one wake-up of the main thread per batch, not per message
       expect(batches.length).toBeLessThanOrEqual(Math.ceil(ids.length / 2));
     } finally {
-      await worker.terminate();
+      await stopAnalysisThread(worker);
     }
   }, 30_000);
 });
@@ -200,7 +200,7 @@ describe('analysis threads started before the pool', () => {
   });
 
   it('are taken over by the pool, which stops the ones it does not need', async () => {
-    const [first, second] = prestartAnalysisThreads(2);
+    const [first, second] = await Promise.all(prestartAnalysisThreads(2));
     const surplusStopped = new Promise((resolve) => second!.worker.once('exit', resolve));
     let answers = 0;
     first!.worker.on('message', () => answers++);
@@ -214,10 +214,10 @@ describe('analysis threads started before the pool', () => {
   }, 30_000);
 
   it('are never handed a message once they have died', async () => {
-    const [doomed, alive] = prestartAnalysisThreads(2);
-    await doomed!.worker.terminate();
-    const taken = takePrestartedThread();
+    const [doomed, alive] = await Promise.all(prestartAnalysisThreads(2));
+    await stopAnalysisThread(doomed!.worker);
+    const taken = await takePrestartedThread();
     expect(taken?.worker).toBe(alive!.worker);
-    await taken!.worker.terminate();
+    await stopAnalysisThread(taken!.worker);
   }, 30_000);
 });
