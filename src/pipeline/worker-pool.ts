@@ -97,6 +97,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     progress: WorkerProgress | null;
     /** settles when the thread being started is there (or the pool closed meanwhile) */
     started: Promise<void>;
+    /** why its thread could not be started: it takes no tasks */
+    failed?: Error;
   }
   interface Task {
     resolve: (done: WorkerResult) => void;
@@ -154,6 +156,12 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
           settle(id, { error: err instanceof Error ? err : new Error(String(err)) });
         }
       }
+      release();
+    }, (err: unknown) => {
+      // A thread that cannot even be created (no memory for one): the slot's tasks fail with
+      // why, and the slot takes no more. Retrying would go round in circles.
+      slot.failed = err instanceof Error ? err : new Error(String(err));
+      for (const [id, task] of tasks) if (task.slot === slot) settle(id, { error: slot.failed });
       release();
     });
   };
@@ -228,7 +236,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   discardPrestartedThreads();
 
   const freeSlot = (bytes: number): Slot | null => {
-    const open = slots.filter((s) => s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];
+    const open = slots.filter((s) => !s.failed && s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];
     if (!open) return null;
     // One message larger than the budget still runs, alone.
     if (bytesInFlight > 0 && bytesInFlight + bytes > maxBytes) return null;
@@ -240,6 +248,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     if (closed) throw new Error('analyzer closed');
     let slot = freeSlot(bytes);
     while (!slot) {
+      const failed = slots.every((s) => s.failed) ? slots[0]?.failed : undefined;
+      if (failed) throw failed;
       await new Promise<void>((resolve) => waiters.push(resolve));
       slot = freeSlot(bytes);
     }
