@@ -57,6 +57,36 @@ export const REASONS = {
     verdict: 'suspicious',
     text: 'The signature covers only the first part of the body (l= tag), and content was added after the signed part.',
   },
+  // Findings of the header checks (docs/checks.md) that are evidence on their own: as reasons,
+  // they need a sentence of their own in every summary, like the catalogue's codes.
+  'header-nul': {
+    verdict: 'suspicious',
+    text: 'A header of a signed message holds a NUL byte: programs disagree on where such a header ends, so some show headers the signature does not cover.',
+  },
+  'header-line-not-a-field': {
+    verdict: 'suspicious',
+    text: 'A header line of a signed message is neither a header nor the continuation of one: verifiers join it to the header above, mail programs drop it, so the signed and the shown headers differ.',
+  },
+  'delivered-before-written': {
+    verdict: 'suspicious',
+    text: "Every server stamped the message more than 27 hours before the time its Date header gives, a Date the sender's domain does not sign: no wrong clock or time zone on the sender's computer explains that, a Date changed after sending does.",
+  },
+  'received-hops-backwards': {
+    verdict: 'suspicious',
+    text: "The servers' time stamps run backwards by more than 26 hours: no clock or time-zone error explains it, so the Received headers were not written in the order they claim.",
+  },
+  'signature-time-far-from-date': {
+    verdict: 'suspicious',
+    text: "The author's domain signed the message more than 26 hours away from the time its Date header gives, and no signature covers that Date: as when the Date was changed after signing.",
+  },
+  'conflicting-copy': {
+    verdict: 'suspicious',
+    text: 'Another copy of this message in the dump is verified by its sender\'s domain, and this copy differs from it in what that signature covers: the body or a shown header was changed.',
+  },
+  'reply-before-parent': {
+    verdict: 'suspicious',
+    text: 'This message and a reply to it in the dump (or the message it replies to) disagree on which came first by more than 15 minutes, and a signature proves one of the two dates: the other was changed, or the message was made up.',
+  },
 
   // --- unverifiable ---
   unsigned: {

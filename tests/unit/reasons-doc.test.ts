@@ -67,6 +67,23 @@ describe('every finding code is documented', () => {
   });
 });
 
+/**
+ * A red-flag finding becomes a reason of the verdict under its own code, and every summary (the
+ * terminal's "Most frequent reasons", the Markdown and HTML reason tables) explains a reason
+ * with its catalogue sentence: one with no sentence showed a code and nothing else.
+ */
+describe('every finding that can be a red flag is a catalogue reason, with its sentence', () => {
+  const redFlagCodes = [...CHECKS_DOC.matchAll(/^\| `([a-z0-9-]+)` \| [^|]*red-flag/gm)].map((m) => m[1]!);
+  it('reads the red-flag codes from the tables of docs/checks.md', () => {
+    expect(redFlagCodes).toEqual(expect.arrayContaining(['header-injected', 'received-hops-backwards', 'conflicting-copy', 'reply-before-parent']));
+  });
+  it.each(redFlagCodes)('`%s`', (code) => {
+    const def = (REASONS as Record<string, { verdict: string; text: string } | undefined>)[code];
+    expect(def?.verdict, `${code} can be a red flag, so it needs an entry in REASONS`).toBe('suspicious');
+    expect(def!.text.length).toBeGreaterThan(40);
+  });
+});
+
 describe('docs/verdicts.md lists every signature outcome', () => {
   const outcomes = signatureOutcomes();
   it('reads the outcomes from src/verify/dkim.ts', () => {
