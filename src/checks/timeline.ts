@@ -295,7 +295,10 @@ function zoneFinding(dateValue: string): Finding | null {
   const offset = zoneOffsetMinutes(dateValue);
   if (offset === null) return null;
   const impossible = Math.abs(offset) > 14 * 60 || offset % 15 !== 0;
-  const comment = /\(\s*([A-Za-z]{1,5})\s*\)\s*$/.exec(dateValue)?.[1]?.toUpperCase() ?? null;
+  // The zone's name, in a comment as mail programs write it ("-0700 (PDT)"), or bare after the
+  // offset ("+0100 PST"), which no program writes but a hand-edited Date can hold.
+  const named = /\(\s*([A-Za-z]{1,5})\s*\)\s*$/.exec(dateValue) ?? /[+-]\d{4}\s+([A-Za-z]{1,5})\s*$/.exec(dateValue);
+  const comment = named?.[1]?.toUpperCase() ?? null;
   const expected = comment ? ZONE_NAMES[comment] : undefined;
   const contradicts = expected !== undefined && !expected.includes(offset);
   if (!impossible && !contradicts) return null;

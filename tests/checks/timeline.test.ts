@@ -32,10 +32,13 @@ describe('timeline: the Date itself', () => {
       expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ zoneComment: 'PST', commentOffsetsMinutes: [-480, 480] }) }),
     ]);
     expect(contradicted[0]!.text).toContain('-0400 but names the zone PST');
+    // the name written bare after the offset, as no mail program writes it
+    const bare = only(run(headersWith({ Date: 'Tue, 1 Jan 2019 10:00:00 +0100 PST' })), 'date-zone-inconsistent');
+    expect(bare).toEqual([expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ offsetMinutes: 60, zoneComment: 'PST' }) })]);
   });
 
   it('accepts real zones and comments, ambiguous names included', () => {
-    for (const date of ['Fri, 11 Jul 2003 21:00:37 -0700 (PDT)', 'Fri, 29 Apr 2022 12:15:54 +0800 (CST)', 'Sun,  8 Dec 2019 10:42:21 +0100 (CET)', 'Thu, 1 Jan 2015 05:45:00 +0545', 'Mon, 14 Mar 2016 09:26:50 GMT']) {
+    for (const date of ['Fri, 11 Jul 2003 21:00:37 -0700 (PDT)', 'Fri, 11 Jul 2003 21:00:37 -0700 PDT', 'Fri, 29 Apr 2022 12:15:54 +0800 (CST)', 'Sun,  8 Dec 2019 10:42:21 +0100 (CET)', 'Thu, 1 Jan 2015 05:45:00 +0545', 'Mon, 14 Mar 2016 09:26:50 GMT']) {
       expect(run(headersWith({ Date: date })), date).toEqual([]);
     }
   });
