@@ -1,4 +1,4 @@
-import { readlinkSync, realpathSync } from 'node:fs';
+import { readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
 import { UsageError } from './usage-error.ts';
 
@@ -12,9 +12,30 @@ import { UsageError } from './usage-error.ts';
 export function assertOutsideDump(root: string, paths: readonly string[], refusal: (path: string) => string): void {
   const realRoot = realpathSync(root);
   for (const path of paths) {
-    const rel = relative(realRoot, dirname(followLinks(path)));
+    const target = followLinks(path);
+    const rel = relative(realRoot, dirname(target));
     if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) throw new UsageError(refusal(path));
+    assertNoSharedInode(realRoot, path, target);
   }
+}
+
+/**
+ * A file outside the dump can still be a file of the dump: a hard link is the same file under a
+ * second name, and writing it (a report opened for writing truncates what is there) changes the
+ * evidence. An existing file with other names, on the dump's file system, is refused: which
+ * names those are cannot be told without walking the dump.
+ */
+function assertNoSharedInode(realRoot: string, path: string, target: string): void {
+  let file;
+  try {
+    file = statSync(target);
+  } catch {
+    return; // not there yet: it will be a new file
+  }
+  if (!file.isFile() || file.nlink < 2 || file.dev !== statSync(realRoot).dev) return;
+  throw new UsageError(
+    `refusing to write ${path}: it is a file with ${file.nlink} names (hard links) on the file system of the dump ${realRoot}, so it may be a file of the dump, and writing it would change the evidence. Write it elsewhere.`,
+  );
 }
 
 /** Symlinks a path may pass through before it is taken for a loop (Linux's own limit). */

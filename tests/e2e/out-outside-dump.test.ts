@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
@@ -37,6 +38,23 @@ describe('--out never writes into a dump the database read', () => {
     expect(r.stderr).toMatch(/refusing to write .* inside the dump .*: evidence is read-only/);
     expect(listing()).toEqual(before);
     expect(existsSync(join(tmp.path, 'reports/keys.json'))).toBe(false);
+  });
+
+  it.each([
+    ['report', ['report', '--format', 'md']],
+    ['export', ['export', '--format', 'jsonl']],
+    ['keys export', ['keys', 'export']],
+  ])('%s over a hard link to a file of the dump is refused, and the file is as it was', (_, args) => {
+    const evidence = join(dump, 'inbox/2017-02-14 Q1 budget.eml');
+    const link = join(tmp.path, `reports/${args[0]}-hard-link.out`);
+    if (!existsSync(link)) linkSync(evidence, link);
+    const sha = (): string => createHash('sha256').update(readFileSync(evidence)).digest('hex');
+    const was = sha();
+    const r = runCli([...args, '--out', link, '--db', db]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/refusing to write .*: it is a file with \d+ names \(hard links\) on the file system of the dump/);
+    expect(sha()).toBe(was);
+    expect(listing()).toEqual(before);
   });
 
   it('a file outside the dump is written', () => {
