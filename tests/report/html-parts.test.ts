@@ -16,7 +16,9 @@ describe('escapeHtml', () => {
 
   it('shows control characters as \\xNN and keeps tab, line feed and ordinary Unicode', () => {
     expect(escapeHtml('a\u0000b\u001bc\u007fd\u0085e')).toBe('a\\x00b\\x1bc\\x7fd\\x85e');
-    expect(escapeHtml('tab\there\nnext: Grüße, 東京, مرحبا')).toBe('tab\there\nnext: Grüße, 東京, مرحبا');
+    expect(escapeHtml('tab\there, Grüße, 東京, مرحبا')).toBe('tab\there, Grüße, 東京, مرحبا');
+    // a line feed from a message never breaks a line of the page (red team 14, finding 03)
+    expect(escapeHtml('Lunch\nFrom: CEO <ceo@bank.example>')).toBe('Lunch\\x0aFrom: CEO &lt;ceo@bank.example&gt;');
     expect(escapeHtml(null)).toBe('');
     expect(escapeHtml(undefined)).toBe('');
     expect(escapeHtml(42)).toBe('42');

@@ -197,6 +197,28 @@ describe('HTML report of a database holding hostile text everywhere', () => {
   });
 });
 
+describe('HTML report of a message whose decoded Subject and From hold line feeds', () => {
+  it('shows them escaped: no header line of the message is drawn that the message does not have (red team 14, finding 03)', () => {
+    const copy = join(demo.dir, 'line-feeds.db');
+    demo.db.prepare('VACUUM INTO ?').run(copy);
+    const raw = new Database(copy);
+    raw.prepare('UPDATE messages SET subject = ?, from_header = ?').run('Lunch on Friday\nFrom: CEO Bank <ceo@bank.example>\nX-Verified: yes', 'CEO\nDate: Mon, 1 Jan 2018');
+    raw.close();
+    const db = openStore(copy, { readonly: true });
+    try {
+      const page = renderHtmlReport(db, {});
+      const headers = [...page.matchAll(/<pre class="headers">([\s\S]*?)<\/pre>/g)].map((m) => m[1]!);
+      expect(headers.length).toBeGreaterThan(0);
+      for (const block of headers) {
+        expect(block.split('\n').map((line) => line.slice(0, line.indexOf(':')))).toEqual(['From', 'Date', 'Subject', 'Message-ID']);
+        expect(block).toContain('Subject: Lunch on Friday\\x0aFrom: CEO Bank &lt;ceo@bank.example&gt;\\x0aX-Verified: yes');
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('HTML report of an empty database', () => {
   it('renders without messages', () => {
     const path = join(demo.dir, 'empty.db');
