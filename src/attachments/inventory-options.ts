@@ -24,13 +24,16 @@ export const DEFAULT_MAX_EMBEDDED_BYTES = 64 * 1024 * 1024;
  * A file name as a reader takes it, to tell when two files are given as the same one: invisible
  * characters gone, compatibility forms folded (NFKC: fullwidth "ｃｏｎｔｒａｃｔ．ｐｄｆ" reads as
  * "contract.pdf"), blank-looking characters read as spaces, lower-case, whitespace runs
- * collapsed to one space, trimmed; null when nothing is left. A zero-width space or fullwidth
- * letters kept a forged loose document from the name-conflict red flag (red team 10, finding
- * 14). Letters of other scripts that look alike (Cyrillic "а" for Latin "a") stay apart.
+ * collapsed to one space, trimmed, and trailing dots dropped, as Windows drops them when it opens
+ * a file ("contract.pdf." is contract.pdf there; red team 14, finding 02); null when nothing is
+ * left. A zero-width space or fullwidth letters kept a forged loose document from the
+ * name-conflict red flag (red team 10, finding 14). Letters of other scripts that look alike
+ * (Cyrillic "а" for Latin "a") stay apart here: the documents pass compares names that read
+ * alike by their skeletons (name-skeleton.ts) and says so.
  */
 export function normalizeFileName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
-  const normalized = withoutInvisible(name).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const normalized = withoutInvisible(name).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
   return normalized === '' ? null : normalized;
 }
 

@@ -1,4 +1,4 @@
-import type { DocumentMatch } from '../store/documents-pass.ts';
+import type { DocumentMatch, NameConflict } from '../store/documents-pass.ts';
 
 /** Why a match with a verified message does not prove the document's bytes. */
 export function coverageNote(m: DocumentMatch): string {
@@ -19,3 +19,15 @@ export function carrierNote(m: DocumentMatch): string {
   const how = c.strength === 'verified-content' ? 'covers' : 'covers all but the whitespace of';
   return `forwarded inside ${c.message} (${signed}), whose signature ${how} the forwarded message holding these bytes`;
 }
+
+/**
+ * Which document of a verified email a name conflict is about: one of the same name, or one
+ * whose name only reads like it (letters that look alike). Text to be escaped by the caller.
+ */
+export function conflictSubject(c: NameConflict): string {
+  return c.readsLike ? `a document whose name reads like this one but is spelt with other letters (${c.filename ?? '?'})` : 'a document with this name';
+}
+
+/** The red flag's label in the documents listing. */
+export const conflictLabel = (conflicts: readonly NameConflict[]): string =>
+  conflicts.every((c) => c.readsLike) ? 'RED FLAG: look-alike name' : 'RED FLAG: name conflict';

@@ -4,6 +4,7 @@ import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
+import { conflictSubject } from './coverage-note.ts';
 
 /**
  * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
@@ -67,7 +68,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
       out.push('| document | red flag |', '|---|---|');
       for (const d of conflicts.slice(0, 200)) {
         const c = d.nameConflicts[0]!;
-        out.push(`| ${markdownSafe(d.path, 120)} | a document with this name was sent in a verified email (${markdownSafe(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
+        out.push(`| ${markdownSafe(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} was sent in a verified email (${markdownSafe(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
       out.push('');
     }

@@ -1,4 +1,5 @@
 import { normalizeFileName } from '../attachments/inventory.ts';
+import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -41,6 +42,12 @@ export interface DocumentCarrier {
 export interface NameConflict extends DocumentMatch {
   attachmentSha256: string;
   attachmentSize: number;
+  /**
+   * The attachment's name is not this document's but reads like it: the two differ in letters
+   * that look alike (a Cyrillic "а" for a Latin "a"; UTS #39 skeletons). Absent when the names
+   * are the same as compared (normalizeFileName).
+   */
+  readsLike?: true;
 }
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
@@ -72,6 +79,21 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
+  // Names that read alike without being the same (red team 14, finding 01: a forged
+  // "contrаct.pdf", Cyrillic "а", beside the verified "contract.pdf" had no red flag): the names
+  // of verified content by skeleton, those of all attachments and those of documents alone.
+  const bySkeleton = (documentsOnly: boolean): Map<string, string[]> => {
+    const map = new Map<string, string[]>();
+    const names = db.prepare(`SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' ${documentsOnly ? 'AND is_message = 0' : ''} AND normalized_name IS NOT NULL ORDER BY normalized_name`).pluck().all() as string[];
+    for (const name of names) {
+      const key = nameSkeleton(name);
+      map.set(key, [...(map.get(key) ?? []), name]);
+    }
+    return map;
+  };
+  const verifiedSkeletons = bySkeleton(false);
+  const verifiedDocumentSkeletons = bySkeleton(true);
+  const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] => (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const attachments = (where: string) =>
     db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
@@ -118,7 +140,7 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   let conflicts = 0;
   type FileRow = { id: number; path: string; size: number | null; sha256: string };
   const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
-  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed): void => {
+  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>): void => {
     documents++;
     const name = nameOf(doc);
     // An empty file proves nothing by matching: every empty part of every email has its bytes.
@@ -128,13 +150,18 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
       : matches.length
         ? 'seen-in-unverified-email'
         : 'no-email-match';
-    const conflicting = (name ? (namedAlike.all(name) as AttachmentRow[]) : []).filter((a) => a.sha256 !== doc.sha256);
+    const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
+    const conflicting = (name ? (namedAlike.all(name) as AttachmentRow[]) : []).filter(differs);
+    const lookalikes = (name ? namesReadingLike(name, skeletons).flatMap((other) => namedAlike.all(other) as AttachmentRow[]) : []).filter(differs);
     if (status === 'verified-by-email') verified++;
-    if (conflicting.length) conflicts++;
+    if (conflicting.length || lookalikes.length) conflicts++;
     insert.run(
       doc.id, doc.sha256, doc.size, name, status,
       JSON.stringify(matches.map(match)),
-      JSON.stringify(conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size }))),
+      JSON.stringify([
+        ...conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size })),
+        ...lookalikes.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true })),
+      ]),
     );
   };
   const eachPage = <Row extends FileRow>(query: typeof documentsAfter, each: (doc: Row) => void): void => {
@@ -146,12 +173,14 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   };
   db.transaction(() => {
     db.prepare('DELETE FROM documents').run();
-    eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed));
+    eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed, verifiedSkeletons));
     // A mail file's name is compared with the attachments that are not messages: forwarded
     // messages are named alike ("message.eml"), and a saved one is no forgery of another.
     eachPage<FileRow & { carried: number }>(mailFilesAfter, (doc) => {
       const name = nameOf(doc);
-      if (doc.carried || (name !== null && verifiedDocumentNames.has(name))) settle(doc, verifiedDocumentsNamed);
+      if (doc.carried || (name !== null && (verifiedDocumentNames.has(name) || namesReadingLike(name, verifiedDocumentSkeletons).length > 0))) {
+        settle(doc, verifiedDocumentsNamed, verifiedDocumentSkeletons);
+      }
     });
   })();
   return { documents, verified, conflicts };

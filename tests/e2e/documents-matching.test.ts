@@ -106,6 +106,13 @@ beforeAll(async () => {
   // Red team 11, 04: a variation selector or a Hangul filler draws nothing in a name
   writeFileSync(join(dump, 'forged/contract\ufe0f.pdf'), FORGED);
   writeFileSync(join(dump, 'forged/c\u{e0100}ontract\u3164.pdf'), FORGED);
+  // Red team 14, 01 and 02: letters of other scripts that read as Latin ones (Cyrillic "а",
+  // Latin alpha), one read as mail (Cyrillic "о"), and a trailing dot, which Windows drops
+  writeFileSync(join(dump, 'forged/contr\u0430ct.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/contr\u0251ct.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/c\u043entract.pdf'), Buffer.concat([Buffer.from('Message-ID: <scan-0002@scanner.local>\r\n\r\n'), FORGED]));
+  writeFileSync(join(dump, 'forged/contract.pdf.'), FORGED);
+  writeFileSync(join(dump, 'forged/contrast.pdf'), FORGED);
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   const db = join(tmp.path, 'x.db');
@@ -150,6 +157,21 @@ describe('documents: what a match proves', () => {
     for (const path of ['forged/contract\ufe0f.pdf', 'forged/c\u{e0100}ontract\u3164.pdf']) {
       expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     }
+  });
+
+  it('a name spelt with letters that read alike is a look-alike name conflict, and says so; a name that only resembles is none (red team 14, 01)', () => {
+    for (const path of ['forged/contr\u0430ct.pdf', 'forged/contr\u0251ct.pdf', 'forged/c\u043entract.pdf']) {
+      expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf', readsLike: true }] });
+    }
+    expect(rows.find((r) => r.path === 'forged/contrast.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+    expect(text).toContain('forged/contr\u0430ct.pdf  no-email-match  RED FLAG: look-alike name');
+    expect(text).toContain('! a document whose name reads like this one but is spelt with other letters (contract.pdf) was sent in a verified email');
+  });
+
+  it('a trailing dot, which Windows drops when it opens the file, is the same name: a name conflict (red team 14, 02)', () => {
+    const row = rows.find((r) => r.path === 'forged/contract.pdf.');
+    expect(row).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
+    expect(row!.name_conflicts[0]).not.toHaveProperty('readsLike');
   });
 
   it('an attachment of a forwarded message names the verified email that carried it, without being verified by it (red team 10, 11)', () => {
