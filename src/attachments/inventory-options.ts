@@ -33,7 +33,9 @@ export const DEFAULT_MAX_EMBEDDED_BYTES = 64 * 1024 * 1024;
  */
 export function normalizeFileName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
-  const normalized = withoutInvisible(name).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
+  // A mail program saves an attachment named "C:\\Users\\alice\\budget.pdf" (old webmail and
+  // scanners wrote the sender's path) as budget.pdf: the last part is the name (red team 14, 07).
+  const normalized = withoutInvisible(name.split(/[\\/]/).pop()!).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
   return normalized === '' ? null : normalized;
 }
 

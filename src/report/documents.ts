@@ -3,7 +3,7 @@ import type { DocumentRecord } from '../store/documents-pass.ts';
 import { carrierNote, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
-import { terminalSafe } from './terminal-safe.ts';
+import { shownPath, terminalSafe } from './terminal-safe.ts';
 
 /** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts. */
 export const documentJsonl = (d: DocumentRecord): string =>
@@ -30,14 +30,14 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
   const count = (s: string): number => documents.filter((d) => d.status === s).length;
   lines.push(`${documents.length} loose document(s): ${count('verified-by-email')} verified-by-email, ${count('seen-in-unverified-email')} seen-in-unverified-email, ${count('no-email-match')} no-email-match`);
   for (const d of documents) {
-    lines.push('', `${terminalSafe(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
+    lines.push('', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
     for (const m of d.matches) {
-      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${terminalSafe(m.message)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
+      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
       if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
     }
     for (const c of d.nameConflicts) {
       lines.push(
-        `  ! ${terminalSafe(conflictSubject(c))} was sent in a verified email, with different content: ${terminalSafe(c.filename ?? '')} in ${terminalSafe(c.message)}` +
+        `  ! ${terminalSafe(conflictSubject(c))} was sent in a verified email, with different content: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
           ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
       );
     }

@@ -33,12 +33,24 @@ const KEYCAP = 0x20e3;
  * Cyrillic letters it only makes another name that reads the same.
  */
 const JOINING_SCRIPT = /^[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Mongolian}\p{Script=Thaana}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Myanmar}\p{Script=Khmer}]$/u;
-/** What an emoji sequence joins: pictographs, their skin-tone modifiers, and the emoji that are letters or symbols too (❤, ♀). */
-const EMOJI = /^[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Emoji_Presentation}]$/u;
+/**
+ * What an emoji ZWJ sequence joins: emoji drawn as emoji, by default (👨, 🔥) or by the U+FE0F
+ * after them (❤️, ♀️), and skin-tone modifiers. A symbol drawn as text (©, ®, ™, ‼) joins
+ * nothing: a joiner between two of them only makes another name (red team 14, finding 06).
+ */
+const EMOJI_PRESENTATION = /^[\p{Emoji_Presentation}\p{Emoji_Modifier}]$/u;
+const PICTOGRAPH = /^\p{Extended_Pictographic}$/u;
+/** The flags of England, Scotland and Wales: the only emoji tag sequences Unicode recommends (RGI). */
+const FLAG_TAGS = new Set(['gbeng', 'gbsct', 'gbwls']);
 /** What an emoji variation selector (U+FE0E text, U+FE0F emoji) picks a form of. */
 const EMOJI_BASE = /^\p{Emoji}$/u;
-/** What the other standardized and ideographic variation selectors pick a form of. */
-const VARIANT_BASE = /^[\p{Unified_Ideograph}\p{Script=Han}\p{Sm}\p{Script=Mongolian}\p{Script=Phags_Pa}\p{Script=Myanmar}\p{Extended_Pictographic}]$/u;
+/**
+ * What the other standardized and ideographic variation selectors pick a form of. Mathematical
+ * symbols beyond ASCII only: no variation sequence has an ASCII base, and after "+" or "~" a
+ * selector only made a second name that read as the first (red team 14, finding 06).
+ */
+const VARIANT_BASE = /^[\p{Unified_Ideograph}\p{Script=Han}\p{Script=Mongolian}\p{Script=Phags_Pa}\p{Script=Myanmar}\p{Extended_Pictographic}]$|^[^\x00-\x7f]$/u;
+const MATH_SYMBOL = /^\p{Sm}$/u;
 
 /** The code point that ends just before `offset` (a UTF-16 index), or undefined at the start. */
 function codePointBefore(text: string, offset: number): string | undefined {
@@ -60,17 +72,25 @@ const codePointAt = (text: string, offset: number): string | undefined => {
  *   emoji it follows: "❤️‍🔥");
  * - an emoji variation selector after an emoji ("❤️", the keycap "1️⃣"), another after the
  *   ideograph, mathematical symbol or Mongolian letter it picks a form of;
- * - the tags of a flag emoji (U+1F3F4, tags, CANCEL TAG: the flag of Scotland).
+ * - the tags of the three flag emoji made of tags (U+1F3F4, "gbsct", CANCEL TAG: the flag of
+ *   Scotland; England's and Wales' likewise).
  * Anywhere else it is escaped: between Latin or Cyrillic letters, in a file name's extension, at
  * either end, after another character that draws nothing.
  */
 export function keptWhereItStands(text: string, offset: number, hidden: string): boolean {
   if (ZERO_WIDTH_JOINERS.test(hidden)) {
     let before = offset;
-    while (VARIATION_SELECTOR.test(codePointBefore(text, before) ?? '')) before -= codePointBefore(text, before)!.length;
+    let emojiSelected = false;
+    while (VARIATION_SELECTOR.test(codePointBefore(text, before) ?? '')) {
+      emojiSelected ||= codePointBefore(text, before) === '\ufe0f';
+      before -= codePointBefore(text, before)!.length;
+    }
     const left = codePointBefore(text, before) ?? '';
     const right = codePointAt(text, offset + 1) ?? '';
-    return (JOINING_SCRIPT.test(left) && JOINING_SCRIPT.test(right)) || (EMOJI.test(left) && EMOJI.test(right));
+    if (JOINING_SCRIPT.test(left) && JOINING_SCRIPT.test(right)) return true;
+    const leftIsEmoji = EMOJI_PRESENTATION.test(left) || (emojiSelected && PICTOGRAPH.test(left));
+    const rightIsEmoji = EMOJI_PRESENTATION.test(right) || (PICTOGRAPH.test(right) && text.codePointAt(offset + 1 + right.length) === 0xfe0f);
+    return leftIsEmoji && rightIsEmoji;
   }
   if (VARIATION_SELECTOR.test(hidden)) {
     const before = codePointBefore(text, offset) ?? '';
@@ -79,14 +99,19 @@ export function keptWhereItStands(text: string, offset: number, hidden: string):
       if (/^[0-9#*]$/.test(before)) return text.codePointAt(offset + hidden.length) === KEYCAP;
       return EMOJI_BASE.test(before);
     }
-    return VARIANT_BASE.test(before);
+    return VARIANT_BASE.test(before) && (MATH_SYMBOL.test(before) ? before.charCodeAt(0) > 0x7f : true);
   }
   if (TAG.test(hidden)) {
     let start = offset;
     while (TAG.test(codePointBefore(text, start) ?? '')) start -= 2;
     let end = offset;
     while (TAG.test(codePointAt(text, end) ?? '') && text.codePointAt(end) !== CANCEL_TAG) end += 2;
-    return text.codePointAt(start - 2) === BLACK_FLAG && start < end && text.codePointAt(end) === CANCEL_TAG;
+    if (text.codePointAt(start - 2) !== BLACK_FLAG || start >= end || text.codePointAt(end) !== CANCEL_TAG) return false;
+    // Only a flag a reader's font draws (RGI): any other run of tags draws as the bare black
+    // flag, and hid arbitrary text in a name that read as another (red team 14, finding 05).
+    let tags = '';
+    for (let i = start; i < end; i += 2) tags += String.fromCodePoint(text.codePointAt(i)! - 0xe0000);
+    return FLAG_TAGS.has(tags);
   }
   return false;
 }

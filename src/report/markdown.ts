@@ -2,7 +2,7 @@ import { changeCounts, changeTally } from './change-counts.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
-import { terminalSafe } from './terminal-safe.ts';
+import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
 import { conflictSubject } from './coverage-note.ts';
 
@@ -31,6 +31,9 @@ export function markdownSafe(text: string | null | undefined, max = 200): string
   return escaped.replace(AUTOLINK_START, (ch) => `${LINK_BREAK}${ch}`);
 }
 
+/** A path of the dump in Markdown: escaped, look-alike spaces shown, quoted if it begins or ends with a blank (pathShownBy). */
+const markdownPath = (path: string, max: number): string => pathShownBy(path, (text) => markdownSafe(text, max), (code) => `[U+${code}]`);
+
 export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
   const out: string[] = [];
   out.push('# leakcheck report', '');
@@ -55,7 +58,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   if (summary.suspicious.length) {
     out.push(`## Suspicious messages (${summary.suspicious.length})`, '', '| message | from | subject | reasons |', '|---|---|---|---|');
     for (const s of summary.suspicious.slice(0, 500)) {
-      out.push(`| ${markdownSafe(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
+      out.push(`| ${markdownPath(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
     out.push('');
@@ -68,7 +71,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
       out.push('| document | red flag |', '|---|---|');
       for (const d of conflicts.slice(0, 200)) {
         const c = d.nameConflicts[0]!;
-        out.push(`| ${markdownSafe(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} was sent in a verified email (${markdownSafe(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
+        out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} was sent in a verified email (${markdownPath(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
       out.push('');
     }
@@ -96,7 +99,7 @@ function custodyMarkdown(custody: CustodySummary): string[] {
       // one reading for a file removed or added, the two for a file changed
       const size = c.old && c.new ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${(c.old ?? c.new)?.size ?? '?'}`;
       const hashes = c.old && c.new ? `${hash(c.old)} → ${hash(c.new)}` : hash(c.old ?? c.new);
-      out.push(`| ${c.runId} | ${c.change} | ${markdownSafe(c.path, 120)} | ${size} | ${hashes} |`);
+      out.push(`| ${c.runId} | ${c.change} | ${markdownPath(c.path, 120)} | ${size} | ${hashes} |`);
     }
     const more = recorded - custody.recent.length;
     if (more > 0) out.push('', `…and ${more} older: \`leakcheck custody\` lists them all.`);

@@ -49,6 +49,18 @@ export const terminalSafeMessage = (text: string): string =>
 const LOOKALIKE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
 
 /**
+ * A path of the dump as any output shows it: `escape`d as that output escapes text (none of
+ * which touches a space separator), the space separators that read as a space written with
+ * `shownSpace`, and quoted when the path begins or ends with a blank. Two files whose names
+ * differ by a no-break space or a trailing blank read as one in every report but `show` (red
+ * team 14, finding 04): a tampered copy passed for the verified original's path.
+ */
+export function pathShownBy(path: string, escape: (text: string) => string, shownSpace: (code: string) => string): string {
+  const shown = escape(path).replace(LOOKALIKE_SPACES, (c) => shownSpace(c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')));
+  return /^\s|\s$/.test(path) ? `"${shown}"` : shown;
+}
+
+/**
  * A path of the dump as a terminal shows it when it must be typed back exactly (`show` reads a
  * path as given, blanks included): escaped as terminalSafe does, the space separators that read
  * as a space written `\uNNNN`, and quoted, with its own quotes escaped, when it begins or ends

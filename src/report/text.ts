@@ -48,7 +48,7 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
     for (const s of summary.suspicious.slice(0, 50)) {
       const where = s.index > 0 || /\.mbox$|mbox/i.test(s.path) ? `${s.path}#${s.index}` : s.path;
       // (padding counted, as in every report: a run of blanks or invisible characters cut the rest from view)
-      lines.push(`  ${c.red('!')} ${terminalSafe(where, 80)}  ${c.dim(shownText(s.subject, 60, terminalSafeUncut))}`);
+      lines.push(`  ${c.red('!')} ${shownPath(where, 80)}  ${c.dim(shownText(s.subject, 60, terminalSafeUncut))}`);
       lines.push(`      ${s.reasons.join(', ')}: ${terminalSafe(s.explanation, 300)}`);
     }
     if (summary.suspicious.length > 50) lines.push(c.dim(`  … and ${summary.suspicious.length - 50} more: leakcheck export --verdict suspicious`));

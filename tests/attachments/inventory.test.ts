@@ -107,6 +107,11 @@ describe('inventoryParts on hand-written mail', () => {
     // as a reader takes it (red team 10, 14): a zero-width space, fullwidth letters, a no-break space
     expect(normalizeFileName('con\u200btract.pdf')).toBe('contract.pdf');
     expect(normalizeFileName('ｃｏｎｔｒａｃｔ．ＰＤＦ')).toBe('contract.pdf');
+    // the name a mail program saves it under: the last part of a path, without trailing dots (red team 14, 02 and 07)
+    expect(normalizeFileName('C:\\Users\\alice\\Desktop\\Budget.pdf')).toBe('budget.pdf');
+    expect(normalizeFileName('/home/alice/budget.pdf')).toBe('budget.pdf');
+    expect(normalizeFileName('contract.pdf. .')).toBe('contract.pdf');
+    expect(normalizeFileName('...')).toBeNull();
     expect(normalizeFileName('board\u00a0minutes.docx')).toBe('board minutes.docx');
     expect(normalizeFileName('\u200b\u2060')).toBeNull();
     // variation selectors, Hangul fillers and annotation controls draw nothing in a name (red team 11, 04)

@@ -62,6 +62,11 @@ describe('every character that draws nothing is shown, unless it is part of ordi
     // nor a selector after a letter that has no such form
     ['\u043e\ufe0e', '\u043e\\ufe0e', '\u043e[U+FE0E]'],
     ['\u{e0067}\u{e007f}', '\\u{e0067}\\u{e007f}', '[U+E0067][U+E007F]'],
+    // red team 14, 05: tags after a black flag that make no flag a font draws hide text
+    ['\u{1f3f4}\u{e0070}\u{e0061}\u{e0079}\u{e007f}', '\u{1f3f4}\\u{e0070}\\u{e0061}\\u{e0079}\\u{e007f}', '\u{1f3f4}[U+E0070][U+E0061][U+E0079][U+E007F]'],
+    // red team 14, 06: no variation sequence has an ASCII base; ©, ® and ™ drawn as text join nothing
+    ['Q1+\ufe00Q2', 'Q1+\\ufe00Q2', 'Q1+[U+FE00]Q2'],
+    ['\u00ae\u200d\u2122', '\xae\\u200d\u2122', '\u00ae[U+200D]\u2122'],
   ];
   it.each(hidden)('%j', (text, terminal, html) => {
     expect(terminalSafe(text)).toBe(terminal);
@@ -80,6 +85,9 @@ describe('every character that draws nothing is shown, unless it is part of ordi
     ['a keycap', 'keycap 1\ufe0f\u20e3'],
     ['an ideograph variant', '\u845b\u{e0100}'],
     ['the flag of Scotland', 'flag \u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}!'],
+    ['the rainbow flag, made with a joiner', '\u{1f3f3}\ufe0f\u200d\u{1f308}'],
+    ['a health worker, whose symbol takes its selector', '\u{1f469}\u200d\u2695\ufe0f'],
+    ['a mathematical variant', '\u2268\ufe00'],
   ])('%s stays as it is', (_, text) => {
     expect(terminalSafe(text)).toBe(text);
     expect(escapeHtml(text)).toBe(text);

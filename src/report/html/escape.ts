@@ -1,5 +1,6 @@
 import { cutText } from '../cut-text.ts';
 import { HIDDEN_CHARACTERS, keptWhereItStands } from '../hidden-characters.ts';
+import { pathShownBy } from '../terminal-safe.ts';
 
 /**
  * The one escaping function of the HTML report. Every piece of text that reaches the page goes
@@ -26,6 +27,9 @@ export function escapeHtml(text: string | number | null | undefined): string {
   const whole = String(text);
   return whole.replace(HTML_UNSAFE, (c: string, offset: number) => (c.length === 1 && c.charCodeAt(0) < 0x80) || !keptWhereItStands(whole, offset, c) ? escapeChar(c) : c);
 }
+
+/** A path of the dump on the page: escaped, look-alike spaces shown, quoted if it begins or ends with a blank (pathShownBy). */
+export const htmlPath = (path: string): string => pathShownBy(path, escapeHtml, (code) => `[U+${code}]`);
 
 function escapeChar(c: string): string {
   switch (c) {

@@ -19,7 +19,7 @@ import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
 import { CLIENT_SCRIPT } from './client-script.ts';
-import { clip, escapeHtml, formatInstant, formatInt, percent } from './escape.ts';
+import { clip, escapeHtml, formatInstant, formatInt, htmlPath, percent } from './escape.ts';
 import { STYLES } from './styles.ts';
 import { shownFrom, shownText } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
@@ -313,7 +313,7 @@ function custodySection(custody: CustodySummary): string {
       const size = c.old && c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes((c.old ?? c.new)?.size ?? null);
       const hash = c.old && c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml((c.old ?? c.new)?.sha256 ?? '?');
       out.push(
-        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${escapeHtml(clip(c.path, 160))}</td><td class="size">${size}</td><td><code>${hash}</code></td></tr>`,
+        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${htmlPath(clip(c.path, 160))}</td><td class="size">${size}</td><td><code>${hash}</code></td></tr>`,
       );
     }
     out.push('</tbody></table></div>');
@@ -505,7 +505,7 @@ function messageRow(m: MessageListing, anchor: string | null): string {
     `<td${m.subject ? '' : ' data-sort=""'}>${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</td>` +
     `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span></td>` +
     `<td>${reason ? `<code>${escapeHtml(reason)}</code>` : ''}</td>` +
-    `<td class="f">${escapeHtml(clip(location(m), 200))}</td>` +
+    `<td class="f">${htmlPath(clip(location(m), 200))}</td>` +
     '</tr>'
   );
 }
@@ -575,12 +575,12 @@ function documentsSection(documents: DocumentRecord[]): string {
   if (documents.length) {
     out.push('<table class="plain"><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Carried by</th><th scope="col">sha256</th></tr></thead><tbody>');
     for (const d of documents.slice(0, 5000)) {
-      const carriers = d.matches.map((m) => `${escapeHtml(m.message)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
+      const carriers = d.matches.map((m) => `${htmlPath(m.message)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
       const conflicts = d.nameConflicts.map(
-        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} was sent in a verified email (${escapeHtml(c.message)}), with different content: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} was sent in a verified email (${htmlPath(c.message)}), with different content: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
       );
       out.push(
-        `<tr><td>${escapeHtml(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
+        `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
       );
     }
     out.push('</tbody></table>');
@@ -600,7 +600,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(
     `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
     `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
-      `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${escapeHtml(clip(location(m), 200))}</span></span></summary>`,
+      `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${htmlPath(clip(location(m), 200))}</span></span></summary>`,
     '<div class="content">',
     `<p class="explanation">${escapeHtml(m.explanation)}</p>`,
   );
@@ -655,7 +655,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(
     '<h4>Evidence</h4>',
     '<dl class="kv">',
-    `<dt>File</dt><dd class="mono">${escapeHtml(m.path)}</dd>`,
+    `<dt>File</dt><dd class="mono">${htmlPath(m.path)}</dd>`,
     `<dt>Position</dt><dd>message #${m.index} in the ${escapeHtml(m.format)} file, at byte ${formatInt(m.offset)}, ${formatInt(m.size)} bytes</dd>`,
     `<dt>sha256</dt><dd class="mono">${escapeHtml(m.sha256)}</dd>`,
     `<dt>Judged at</dt><dd>${m.judgedAt ? `${escapeHtml(m.judgedAt)} <span class="note">(the message's own time, at which signature expiry is judged)</span>` : 'not judged'}</dd>`,

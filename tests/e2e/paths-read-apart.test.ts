@@ -1,0 +1,47 @@
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+
+/*
+ * Red team 14, finding 04: three files whose names differ by a no-break space or a trailing
+ * blank read as one path in the verify summary, the Markdown and the HTML reports; a tampered
+ * copy passed for the path of the verified original. Every output now shows them apart.
+ */
+describe('paths that differ by a no-break space or a trailing blank read apart in every output', () => {
+  const tmp = tempDir();
+  const dump = join(tmp.path, 'dump');
+  const db = join(tmp.path, 'x.db');
+  const names = ['Board minutes.eml', 'Board\u00a0minutes.eml', 'Board minutes.eml '];
+  let summary = '';
+  beforeAll(() => {
+    mkdirSync(join(dump, 'inbox'), { recursive: true });
+    // a tampered message of the demo dump (suspicious), under each name
+    for (const name of names) copyFileSync(join(DEMO_DUMP, 'inbox/2018-11-20 Board minutes.eml'), join(dump, 'inbox', name));
+    const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db]);
+    expect(verify.status, verify.stderr).toBe(0);
+    summary = verify.stdout;
+  });
+  afterAll(() => tmp.cleanup());
+
+  const shown = (text: string, forms: string[]): void => {
+    for (const form of forms) expect(text, form).toContain(form);
+  };
+
+  it('the terminal summary', () => {
+    shown(summary, ['! inbox/Board minutes.eml  ', '! inbox/Board\\u00a0minutes.eml  ', '! "inbox/Board minutes.eml "  ']);
+  });
+
+  it('the Markdown report', () => {
+    const md = runCli(['report', '--format', 'md', '--db', db]).stdout;
+    shown(md, ['| inbox/Board minutes.eml |', '| inbox/Board[U+00A0]minutes.eml |', '| "inbox/Board minutes.eml " |']);
+  });
+
+  it('the HTML report', () => {
+    const out = join(tmp.path, 'report.html');
+    expect(runCli(['report', '--format', 'html', '--db', db, '--out', out]).status).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    shown(html, ['<td class="f">inbox/Board minutes.eml</td>', '<td class="f">inbox/Board[U+00A0]minutes.eml</td>', '<td class="f">"inbox/Board minutes.eml "</td>']);
+    expect(html).not.toContain('Board\u00a0minutes');
+  });
+});
