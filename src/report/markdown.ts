@@ -5,6 +5,7 @@ import { REASONS } from '../verdict/reasons.ts';
 import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
 import { conflictSubject } from './coverage-note.ts';
+import { labelQuoted, messageLabel } from './message-label.ts';
 
 /**
  * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
@@ -32,7 +33,7 @@ export function markdownSafe(text: string | null | undefined, max = 200): string
 }
 
 /** A path of the dump in Markdown: escaped, look-alike spaces shown, quoted if it begins or ends with a blank (pathShownBy). */
-const markdownPath = (path: string, max: number): string => pathShownBy(path, (text) => markdownSafe(text, max), (code) => `[U+${code}]`);
+const markdownPath = (path: string, max: number, quoted = false): string => pathShownBy(path, (text) => markdownSafe(text, max), (code) => `[U+${code}]`, quoted);
 
 export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
   const out: string[] = [];
@@ -58,7 +59,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   if (summary.suspicious.length) {
     out.push(`## Suspicious messages (${summary.suspicious.length})`, '', '| message | from | subject | reasons |', '|---|---|---|---|');
     for (const s of summary.suspicious.slice(0, 500)) {
-      out.push(`| ${markdownPath(`${s.path}${s.index ? `#${s.index}` : ''}`, 120)} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
+      out.push(`| ${markdownPath(messageLabel(s), 120, labelQuoted(s))} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
     out.push('');

@@ -55,9 +55,9 @@ const LOOKALIKE_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
  * differ by a no-break space or a trailing blank read as one in every report but `show` (red
  * team 14, finding 04): a tampered copy passed for the verified original's path.
  */
-export function pathShownBy(path: string, escape: (text: string) => string, shownSpace: (code: string) => string): string {
+export function pathShownBy(path: string, escape: (text: string) => string, shownSpace: (code: string) => string, quoted = false): string {
   const shown = escape(path).replace(LOOKALIKE_SPACES, (c) => shownSpace(c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')));
-  return /^\s|\s$/.test(path) ? `"${shown}"` : shown;
+  return quoted || /^\s|\s$/.test(path) ? `"${shown}"` : shown;
 }
 
 /**
@@ -67,7 +67,7 @@ export function pathShownBy(path: string, escape: (text: string) => string, show
  * with a blank or begins with a quote, so that "invoice.eml " is never read as "invoice.eml"
  * (red team 10, finding 05).
  */
-export function shownPath(path: string, max = 300): string {
+export function shownPath(path: string, max = 300, quoted = false): string {
   const safe = terminalSafeUncut(path).replace(LOOKALIKE_SPACES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return /^\s|\s$|^"/.test(path) ? `"${cutText(safe.replaceAll('"', '\\"'), max - 2)}"` : cutText(safe, max);
+  return quoted || /^\s|\s$|^"/.test(path) ? `"${cutText(safe.replaceAll('"', '\\"'), max - 2)}"` : cutText(safe, max);
 }

@@ -4,6 +4,7 @@ import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { changeCounts } from './change-counts.ts';
 import { shownText } from './shown-from.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
+import { labelQuoted, messageLabel } from './message-label.ts';
 
 /** Colour only for a terminal that wants it: NO_COLOR (any value) and pipes get plain text. */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -46,9 +47,8 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   if (summary.suspicious.length) {
     lines.push('', c.red.bold(`Suspicious messages (${summary.suspicious.length})`));
     for (const s of summary.suspicious.slice(0, 50)) {
-      const where = s.index > 0 || /\.mbox$|mbox/i.test(s.path) ? `${s.path}#${s.index}` : s.path;
       // (padding counted, as in every report: a run of blanks or invisible characters cut the rest from view)
-      lines.push(`  ${c.red('!')} ${shownPath(where, 80)}  ${c.dim(shownText(s.subject, 60, terminalSafeUncut))}`);
+      lines.push(`  ${c.red('!')} ${shownPath(messageLabel(s), 80, labelQuoted(s))}  ${c.dim(shownText(s.subject, 60, terminalSafeUncut))}`);
       lines.push(`      ${s.reasons.join(', ')}: ${terminalSafe(s.explanation, 300)}`);
     }
     if (summary.suspicious.length > 50) lines.push(c.dim(`  … and ${summary.suspicious.length - 50} more: leakcheck export --verdict suspicious`));

@@ -10,6 +10,8 @@ export interface MessageRecord {
   index: number;
   offset: number;
   format: string;
+  /** found inside another file (a zip entry, a forwarded message): its path is one leakcheck made */
+  derived: boolean;
   size: number;
   sha256: string;
   messageId: string | null;
@@ -66,7 +68,7 @@ export interface MessageFilter {
 }
 
 interface MessageRow {
-  id: number; path: string; idx: number; byte_offset: number; format: string; size: number; sha256: string;
+  id: number; path: string; idx: number; byte_offset: number; format: string; derived: number; size: number; sha256: string;
   message_id: string | null; from_header: string | null; from_address: string | null; date: string | null;
   date_header: string | null; subject: string | null; judged_at: string | null; repairs_json: string;
   verdict: Verdict; reasons_json: string; explanation: string;
@@ -150,7 +152,7 @@ function messagePages(db: Db, filter: MessageFilter, pageSize: number): () => Ge
     conditions.push(`m.id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`);
     args.push(...filter.ids);
   }
-  const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, m.size, m.sha256, m.message_id, m.from_header,
+  const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, f.parent_file_id IS NOT NULL AS derived, m.size, m.sha256, m.message_id, m.from_header,
       m.from_address, m.date, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
     FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
     WHERE f.path >= ? AND (f.path > ? OR m.idx > ?) ${conditions.map((c) => `AND ${c}`).join(' ')}
@@ -174,6 +176,7 @@ function toListing(row: MessageRow): MessageListing {
     index: row.idx,
     offset: row.byte_offset,
     format: row.format,
+    derived: row.derived === 1,
     size: row.size,
     sha256: row.sha256,
     messageId: row.message_id,
@@ -298,7 +301,7 @@ export interface DumpSummary {
      */
     readWithNotes: Array<{ reason: string; count: number }>;
   };
-  suspicious: Array<{ path: string; index: number; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
+  suspicious: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
   custody: CustodySummary;
 }
 
@@ -485,11 +488,13 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
   const readWithNotes = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status = 'ok' AND reason IS NOT NULL
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
-  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.subject, m.from_header AS "from", m.from_address,
+  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.format, f.parent_file_id IS NOT NULL AS derived, m.subject, m.from_header AS "from", m.from_address,
       v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
       WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
     path: String(r['path']),
     index: Number(r['index']),
+    format: String(r['format']),
+    derived: r['derived'] === 1,
     subject: (r['subject'] as string | null) ?? null,
     from: (r['from'] as string | null) ?? null,
     fromAddress: (r['from_address'] as string | null) ?? null,

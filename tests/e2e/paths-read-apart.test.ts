@@ -8,7 +8,7 @@ import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
  * blank read as one path in the verify summary, the Markdown and the HTML reports; a tampered
  * copy passed for the path of the verified original. Every output now shows them apart.
  */
-describe('paths that differ by a no-break space or a trailing blank read apart in every output', () => {
+describe('paths that differ by a no-break space or a trailing blank, or a file named like a message of an mbox, read apart in every output', () => {
   const tmp = tempDir();
   const dump = join(tmp.path, 'dump');
   const db = join(tmp.path, 'x.db');
@@ -18,6 +18,9 @@ describe('paths that differ by a no-break space or a trailing blank read apart i
     mkdirSync(join(dump, 'inbox'), { recursive: true });
     // a tampered message of the demo dump (suspicious), under each name
     for (const name of names) copyFileSync(join(DEMO_DUMP, 'inbox/2018-11-20 Board minutes.eml'), join(dump, 'inbox', name));
+    // finding 08: a file named as message 1 of an mbox beside it (whose message 1 is verified)
+    copyFileSync(join(DEMO_DUMP, 'archive/2017.mbox'), join(dump, 'inbox/archive.mbox'));
+    copyFileSync(join(DEMO_DUMP, 'inbox/2018-11-20 Board minutes.eml'), join(dump, 'inbox/archive.mbox#1'));
     const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db]);
     expect(verify.status, verify.stderr).toBe(0);
     summary = verify.stdout;
@@ -29,12 +32,12 @@ describe('paths that differ by a no-break space or a trailing blank read apart i
   };
 
   it('the terminal summary', () => {
-    shown(summary, ['! inbox/Board minutes.eml  ', '! inbox/Board\\u00a0minutes.eml  ', '! "inbox/Board minutes.eml "  ']);
+    shown(summary, ['! inbox/Board minutes.eml  ', '! inbox/Board\\u00a0minutes.eml  ', '! "inbox/Board minutes.eml "  ', '! "inbox/archive.mbox#1"  ']);
   });
 
   it('the Markdown report', () => {
     const md = runCli(['report', '--format', 'md', '--db', db]).stdout;
-    shown(md, ['| inbox/Board minutes.eml |', '| inbox/Board[U+00A0]minutes.eml |', '| "inbox/Board minutes.eml " |']);
+    shown(md, ['| inbox/Board minutes.eml |', '| inbox/Board[U+00A0]minutes.eml |', '| "inbox/Board minutes.eml " |', '| "inbox/archive.mbox#1" |']);
   });
 
   it('the HTML report', () => {
@@ -42,6 +45,8 @@ describe('paths that differ by a no-break space or a trailing blank read apart i
     expect(runCli(['report', '--format', 'html', '--db', db, '--out', out]).status).toBe(0);
     const html = readFileSync(out, 'utf8');
     shown(html, ['<td class="f">inbox/Board minutes.eml</td>', '<td class="f">inbox/Board[U+00A0]minutes.eml</td>', '<td class="f">"inbox/Board minutes.eml "</td>']);
+    // the mbox's own message 1, and the file that borrows its label, quoted as a file whose name holds a "#"
+    shown(html, ['<td class="f">inbox/archive.mbox#1</td>', '<td class="f">"inbox/archive.mbox#1"</td>']);
     expect(html).not.toContain('Board\u00a0minutes');
   });
 });

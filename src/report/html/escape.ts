@@ -29,7 +29,7 @@ export function escapeHtml(text: string | number | null | undefined): string {
 }
 
 /** A path of the dump on the page: escaped, look-alike spaces shown, quoted if it begins or ends with a blank (pathShownBy). */
-export const htmlPath = (path: string): string => pathShownBy(path, escapeHtml, (code) => `[U+${code}]`);
+export const htmlPath = (path: string, quoted = false): string => pathShownBy(path, escapeHtml, (code) => `[U+${code}]`, quoted);
 
 function escapeChar(c: string): string {
   switch (c) {

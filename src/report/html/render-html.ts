@@ -20,6 +20,7 @@ import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
 import { CLIENT_SCRIPT } from './client-script.ts';
 import { clip, escapeHtml, formatInstant, formatInt, htmlPath, percent } from './escape.ts';
+import { labelQuoted, messageLabel } from '../message-label.ts';
 import { STYLES } from './styles.ts';
 import { shownFrom, shownText } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
@@ -490,9 +491,8 @@ function domainSection(domains: Map<string, DomainStats>): string {
   return out.join('\n');
 }
 
-function location(m: MessageListing): string {
-  return m.format === 'mbox' || m.index > 0 ? `${m.path}#${m.index}` : m.path;
-}
+/** The message's label on the page (messageLabel), escaped and quoted as a path is (htmlPath). */
+const location = (m: MessageListing): string => htmlPath(clip(messageLabel(m), 200), labelQuoted(m));
 
 function messageRow(m: MessageListing, anchor: string | null): string {
   const date = formatInstant(m.date);
@@ -505,7 +505,7 @@ function messageRow(m: MessageListing, anchor: string | null): string {
     `<td${m.subject ? '' : ' data-sort=""'}>${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</td>` +
     `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span></td>` +
     `<td>${reason ? `<code>${escapeHtml(reason)}</code>` : ''}</td>` +
-    `<td class="f">${htmlPath(clip(location(m), 200))}</td>` +
+    `<td class="f">${location(m)}</td>` +
     '</tr>'
   );
 }
@@ -600,7 +600,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(
     `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
     `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
-      `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${htmlPath(clip(location(m), 200))}</span></span></summary>`,
+      `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${location(m)}</span></span></summary>`,
     '<div class="content">',
     `<p class="explanation">${escapeHtml(m.explanation)}</p>`,
   );

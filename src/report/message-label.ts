@@ -1,0 +1,21 @@
+/** What a report needs to name a message. */
+export interface Labelled {
+  path: string;
+  index: number;
+  format: string;
+  /** found inside another file: its path is one leakcheck made (`x.zip!a.eml`, `fwd.eml#attachment-1`) */
+  derived: boolean;
+}
+
+/** What every report calls a message: its file's path, and `#index` for a message of an mbox or one found at an index. */
+export function messageLabel(m: Labelled): string {
+  return m.format === 'mbox' || m.index > 0 ? `${m.path}#${m.index}` : m.path;
+}
+
+/**
+ * Whether the label is shown quoted, to tell it from a label leakcheck makes: a file of the dump
+ * whose own name holds "#" or "!", the separators of those labels (an mbox's "#2", a zip's
+ * "!entry.eml", a forwarded message's "#attachment-1"). A file named "archive.mbox#2" read as
+ * message 2 of archive.mbox in every report (red team 14, finding 08).
+ */
+export const labelQuoted = (m: Labelled): boolean => !m.derived && /[#!]/.test(m.path);
