@@ -21,11 +21,14 @@ export function carrierNote(m: DocumentMatch): string {
 }
 
 /**
- * Which document of a verified email a name conflict is about: one of the same name, or one
- * whose name only reads like it (letters that look alike). Text to be escaped by the caller.
+ * Which document of a verified email a name conflict is about, as the start of a sentence: one
+ * of the same name or of a name that only reads like it (letters that look alike), sent in a
+ * verified email or forwarded inside one. Text to be escaped by the caller.
  */
 export function conflictSubject(c: NameConflict): string {
-  return c.readsLike ? `a document whose name reads like this one but is spelt with other letters (${c.filename ?? '?'})` : 'a document with this name';
+  const which = c.readsLike ? `a document whose name reads like this one but is spelt with other letters (${c.filename ?? '?'})` : 'a document with this name';
+  // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
+  return c.carrier ? `${which} was forwarded inside the verified email ${c.carrier.message}` : `${which} was sent in a verified email`;
 }
 
 /** The red flag's label in the documents listing. */

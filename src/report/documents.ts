@@ -37,7 +37,7 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
     }
     for (const c of d.nameConflicts) {
       lines.push(
-        `  ! ${terminalSafe(conflictSubject(c))} was sent in a verified email, with different content: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
+        `  ! ${terminalSafe(conflictSubject(c))}, with different content: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
           ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
       );
     }

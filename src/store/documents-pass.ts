@@ -102,6 +102,12 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   const withBytes = attachments('a.sha256 = ?');
   const verifiedNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content'");
   const verifiedDocumentsNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content' AND a.is_message = 0");
+  // An attachment of a forwarded message, whose bytes a verified email's signature fixes (it
+  // covers the forwarded message whole): a document of its name with other bytes is a red flag
+  // too, though a match with it stays seen-in-unverified-email (red team 14, finding 10).
+  const forwardedNamed = attachments(`a.normalized_name = ? AND a.strength <> 'verified-content' AND a.is_message = 0 AND EXISTS (
+      SELECT 1 FROM messages pm JOIN attachments o ON o.message_id = pm.id JOIN verdicts pv ON pv.message_id = pm.id
+      WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
     sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; verdict: string;
@@ -151,7 +157,7 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
         ? 'seen-in-unverified-email'
         : 'no-email-match';
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
-    const conflicting = (name ? (namedAlike.all(name) as AttachmentRow[]) : []).filter(differs);
+    const conflicting = (name ? [...(namedAlike.all(name) as AttachmentRow[]), ...(forwardedNamed.all(name) as AttachmentRow[])] : []).filter(differs);
     const lookalikes = (name ? namesReadingLike(name, skeletons).flatMap((other) => namedAlike.all(other) as AttachmentRow[]) : []).filter(differs);
     if (status === 'verified-by-email') verified++;
     if (conflicting.length || lookalikes.length) conflicts++;

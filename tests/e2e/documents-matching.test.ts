@@ -27,7 +27,7 @@ interface DocumentRow {
   path: string;
   status: string;
   matching_messages: Array<{ message: string; verdict: string; carrier?: { message: string; signers: string[]; strength: string } }>;
-  name_conflicts: Array<{ filename: string }>;
+  name_conflicts: Array<{ filename: string; message?: string; carrier?: { message: string } }>;
 }
 
 let text: string;
@@ -113,6 +113,8 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'forged/c\u043entract.pdf'), Buffer.concat([Buffer.from('Message-ID: <scan-0002@scanner.local>\r\n\r\n'), FORGED]));
   writeFileSync(join(dump, 'forged/contract.pdf.'), FORGED);
   writeFileSync(join(dump, 'forged/contrast.pdf'), FORGED);
+  // Red team 14, 10: a forgery named as the attachment of a message a verified email forwarded
+  writeFileSync(join(dump, 'forged/report.pdf'), FORGED);
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   const db = join(tmp.path, 'x.db');
@@ -172,6 +174,14 @@ describe('documents: what a match proves', () => {
     const row = rows.find((r) => r.path === 'forged/contract.pdf.');
     expect(row).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     expect(row!.name_conflicts[0]).not.toHaveProperty('readsLike');
+  });
+
+  it('a document named as an attachment of a forwarded message whose bytes a verified email fixes, with other bytes, is a name conflict naming that email (red team 14, 10)', () => {
+    const row = rows.find((r) => r.path === 'forged/report.pdf');
+    // only the simple-signed carrier fixes the forwarded bytes; the relaxed one leaves their whitespace
+    expect(row).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'report.pdf', message: 'fwd-simple.eml#attachment-1', carrier: { message: 'fwd-simple.eml' } }] });
+    expect(row!.name_conflicts).toHaveLength(1);
+    expect(text).toContain('! a document with this name was forwarded inside the verified email fwd-simple.eml, with different content: report.pdf in fwd-simple.eml#attachment-1');
   });
 
   it('an attachment of a forwarded message names the verified email that carried it, without being verified by it (red team 10, 11)', () => {
