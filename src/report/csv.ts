@@ -9,10 +9,15 @@ export const CSV_COLUMNS = [
 /**
  * Spreadsheets execute a cell that starts with = + - @ (and tab or CR, which some strip first).
  * Such a cell gets a leading apostrophe, the OWASP-recommended neutraliser, which spreadsheets
- * hide and which keeps the text readable. docs/export.md says so.
+ * hide and which keeps the text readable. docs/export.md says so. Also neutralised: those
+ * characters after leading blanks or line breaks (some importers trim them), their fullwidth
+ * forms (＝, which some spreadsheets read as =), and a leading apostrophe, which a spreadsheet
+ * would swallow and so show "'=1+1" as "=1+1" (red team 14, checked without a spreadsheet).
  */
+const FORMULA_START = /^(?:[\s\u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n'])/u;
+
 export function neutralizeFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 function cells(row: ExportRow): string[] {
