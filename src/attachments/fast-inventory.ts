@@ -24,8 +24,10 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
+  foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
+import { WhitespaceFoldHash } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 import { walkMime } from './mime-walk.ts';
 import type { WalkedLeaf } from './mime-walk.ts';
@@ -139,10 +141,13 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
     const isMessage = contentType === 'message/rfc822';
 
     const hash = createHash('sha256');
+    const transferEncoding = mailparserHeader(libmime, lines, 'content-transfer-encoding');
+    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFoldHash() : null;
     let size = 0;
     let kept: Buffer[] | null = isMessage ? [] : null;
     decodeInto(libraries, message, leaf, (bytes) => {
       hash.update(bytes);
+      folded?.update(bytes);
       size += bytes.length;
       if (kept) {
         // the sink's bytes may be a reused buffer or a view into the message: keep a copy
@@ -158,8 +163,9 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       filename,
       size,
       sha256: hash.digest('hex'),
+      foldedSha256: folded?.digest() ?? null,
       disposition: node.disposition || undefined,
-      transferEncoding: mailparserHeader(libmime, lines, 'content-transfer-encoding'),
+      transferEncoding,
       contentId: cid !== '' ? cid : null,
       isMessage,
       embedded: kept && (kept.length === 1 ? kept[0]! : Buffer.concat(kept, size)),

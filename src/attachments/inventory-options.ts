@@ -75,7 +75,17 @@ export interface PartFacts {
   isMessage: boolean;
   /** message/rfc822 parts: the embedded message, or null when it was over the size cap */
   embedded?: Buffer | null;
+  /** when foldsWhitespace: the folded hash (whitespace-fold.ts) */
+  foldedSha256?: string | null;
 }
+
+/**
+ * Whether a part's whitespace-folded hash is kept: a named document (what a loose file can be
+ * compared with) that is not in base64, since a relaxed signature fixes every byte of base64
+ * content but only the non-whitespace of other text.
+ */
+export const foldsWhitespace = (filename: string | null, transferEncoding: unknown, isMessage: boolean): boolean =>
+  filename !== null && !isMessage && normalizeTransferEncoding(transferEncoding) !== 'base64';
 
 /** The one place where a part's facts become its record, so that both paths describe it alike. */
 export function partRecord(facts: PartFacts): MimePartRecord {
@@ -92,6 +102,7 @@ export function partRecord(facts: PartFacts): MimePartRecord {
     contentId: facts.contentId,
     isMessage: facts.isMessage,
   };
+  if (facts.foldedSha256) record.foldedSha256 = facts.foldedSha256;
   if (facts.isMessage) {
     if (facts.embedded) record.embedded = facts.embedded;
     else record.tooLarge = true;

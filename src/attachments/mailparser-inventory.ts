@@ -18,8 +18,10 @@ import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
+  foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
+import { WhitespaceFoldHash } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 
 function headerValue(attachment: AttachmentStream, key: string): unknown {
@@ -116,12 +118,16 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
     const contentType = declaredContentType(attachment);
     const isMessage = contentType === 'message/rfc822';
     const hash = createHash('sha256');
+    const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
+    const transferEncoding = headerValue(attachment, 'content-transfer-encoding');
+    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFoldHash() : null;
     let size = 0;
     let kept: Buffer[] | null = isMessage ? [] : null;
     try {
       for await (const chunk of attachment.content as AsyncIterable<Buffer | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
         hash.update(bytes);
+        folded?.update(bytes);
         size += bytes.length;
         if (kept) {
           if (size > maxEmbedded) kept = null;
@@ -138,7 +144,6 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       attachment.release?.();
       return;
     }
-    const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
     const record = partRecord({
       partIndex: parts.length + 1,
       partId,
@@ -146,8 +151,9 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       filename,
       size,
       sha256: hash.digest('hex'),
+      foldedSha256: folded?.digest() ?? null,
       disposition: attachment.contentDisposition,
-      transferEncoding: headerValue(attachment, 'content-transfer-encoding'),
+      transferEncoding,
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
       isMessage,
       embedded: kept && Buffer.concat(kept, size),

@@ -26,6 +26,12 @@ export interface MimePartRecord {
   size: number;
   /** sha256 of the decoded content, lower-case hex */
   sha256: string;
+  /**
+   * sha256 of the decoded content with its whitespace folded as a relaxed signature leaves it
+   * unfixed (whitespace-fold.ts): for named parts not in base64, which such a signature may cover
+   * all but the whitespace of; absent otherwise
+   */
+  foldedSha256?: string;
   /** Content-Disposition: 'inline', 'attachment', or null when absent; any other value counts as 'attachment' (RFC 2183 section 2.8) */
   disposition: 'attachment' | 'inline' | null;
   /** Content-Transfer-Encoding as declared, lower-case; null when absent */

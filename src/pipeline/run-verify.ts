@@ -366,7 +366,7 @@ async function verifyLocked(
         dumpPasses = 'kept';
       } else {
         runDumpPass(db);
-        runDocumentsPass(db);
+        runDocumentsPass(db, root);
         dumpPasses = 'ran';
       }
       status = 'completed';

@@ -28,7 +28,8 @@ export function carrierNote(m: DocumentMatch): string {
 export function conflictSubject(c: NameConflict): string {
   const which = c.readsLike ? `a document whose name reads like this one but is spelt with other letters (${c.filename ?? '?'})` : 'a document with this name';
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
-  return c.carrier ? `${which} was forwarded inside the verified email ${c.carrier.message}` : `${which} was sent in a verified email`;
+  if (c.carrier) return `${which} was forwarded inside the verified email ${c.carrier.message}`;
+  return c.exceptWhitespace ? `${which} was sent in a verified email whose signature fixes all of it but its whitespace` : `${which} was sent in a verified email`;
 }
 
 /** The red flag's label in the documents listing. */

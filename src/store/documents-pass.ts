@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
+import { WhitespaceFoldHash } from '../attachments/whitespace-fold.ts';
+import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -48,6 +52,12 @@ export interface NameConflict extends DocumentMatch {
    * are the same as compared (normalizeFileName).
    */
   readsLike?: true;
+  /**
+   * The verified email's signature fixes all of the attachment but its whitespace (a relaxed
+   * signature over text not in base64), and this document differs from it beyond whitespace
+   * (whitespace-fold.ts): a document that differs in whitespace alone is no conflict.
+   */
+  exceptWhitespace?: true;
 }
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
@@ -64,7 +74,12 @@ const DOCUMENT_PAGE = 500;
  * passing signature of the dump into memory first made this pass grow with the dump (58 MB for
  * 140,000 messages), and cost that even for a dump without a single loose document.
  */
-export function runDocumentsPass(db: Db): { documents: number; verified: number; conflicts: number } {
+/**
+ * `dumpRoot`: where the documents are, to read one whose name is that of an attachment a
+ * signature fixes all but the whitespace of (read-only, as everywhere). Without it such a
+ * document is compared by its bytes alone.
+ */
+export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number; verified: number; conflicts: number } {
   const documentsAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files
     WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
@@ -95,13 +110,16 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   const verifiedDocumentSkeletons = bySkeleton(true);
   const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] => (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const attachments = (where: string) =>
-    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, v.verdict, m.message_id, m.date,
+    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
     FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id
     WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
   const withBytes = attachments('a.sha256 = ?');
   const verifiedNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content'");
   const verifiedDocumentsNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content' AND a.is_message = 0");
+  // Attachments of verified emails whose signature fixes all but their whitespace (red team 14,
+  // finding 09: a forged budget-q1.csv with a row added beside a relaxed-signed one had no flag).
+  const exceptWhitespaceNamed = attachments("a.normalized_name = ? AND a.strength = 'covered-except-whitespace' AND a.is_message = 0 AND v.verdict = 'verified'");
   // An attachment of a forwarded message, whose bytes a verified email's signature fixes (it
   // covers the forwarded message whole): a document of its name with other bytes is a red flag
   // too, though a match with it stays seen-in-unverified-email (red team 14, finding 10).
@@ -110,7 +128,7 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
       WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
-    sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; verdict: string;
+    sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; verdict: string;
     message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number;
   };
   const signersOf = (mid: number): string[] => [...new Set((passingDomains.all(mid) as Array<{ domain: string }>).map((r) => r.domain))];
@@ -149,6 +167,11 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
   const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>): void => {
     documents++;
     const name = nameOf(doc);
+    let folded: string | null | undefined;
+    const differsBeyondWhitespace = (a: AttachmentRow): boolean => {
+      if (folded === undefined) folded = dumpRoot === undefined ? null : foldedSha256OfFile(join(dumpRoot, doc.path), doc.sha256);
+      return a.folded_sha256 === null || folded === null || folded !== a.folded_sha256;
+    };
     // An empty file proves nothing by matching: every empty part of every email has its bytes.
     const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
     const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
@@ -159,14 +182,16 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
     const conflicting = (name ? [...(namedAlike.all(name) as AttachmentRow[]), ...(forwardedNamed.all(name) as AttachmentRow[])] : []).filter(differs);
     const lookalikes = (name ? namesReadingLike(name, skeletons).flatMap((other) => namedAlike.all(other) as AttachmentRow[]) : []).filter(differs);
+    const beyondWhitespace = (name ? (exceptWhitespaceNamed.all(name) as AttachmentRow[]) : []).filter((a) => differs(a) && differsBeyondWhitespace(a));
     if (status === 'verified-by-email') verified++;
-    if (conflicting.length || lookalikes.length) conflicts++;
+    if (conflicting.length || lookalikes.length || beyondWhitespace.length) conflicts++;
     insert.run(
       doc.id, doc.sha256, doc.size, name, status,
       JSON.stringify(matches.map(match)),
       JSON.stringify([
         ...conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size })),
         ...lookalikes.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true })),
+        ...beyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, exceptWhitespace: true })),
       ]),
     );
   };
@@ -190,6 +215,37 @@ export function runDocumentsPass(db: Db): { documents: number; verified: number;
     });
   })();
   return { documents, verified, conflicts };
+}
+
+/**
+ * The whitespace-folded sha256 of a document of the dump (whitespace-fold.ts), read in pieces
+ * through the read-only open every reader uses; null when it cannot be read, or when its bytes
+ * are no longer those the walk hashed (`sha256`).
+ */
+function foldedSha256OfFile(absPath: string, sha256: string): string | null {
+  let fd: number;
+  try {
+    fd = openEvidenceSync(absPath);
+  } catch {
+    return null;
+  }
+  try {
+    if (!statEvidenceSync(fd).isFile()) return null;
+    const folded = new WhitespaceFoldHash();
+    const whole = createHash('sha256');
+    for (let position = 0; ; ) {
+      const chunk = readHeadSync(fd, 1024 * 1024, position);
+      if (chunk.length === 0) break;
+      folded.update(chunk);
+      whole.update(chunk);
+      position += chunk.length;
+    }
+    return whole.digest('hex') === sha256 ? folded.digest() : null;
+  } catch {
+    return null;
+  } finally {
+    closeEvidenceSync(fd);
+  }
 }
 
 export interface DocumentRecord {

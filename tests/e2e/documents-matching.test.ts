@@ -89,6 +89,15 @@ beforeAll(async () => {
       'See the forwarded message.', '--out', 'Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="report.eml"', '', forwarded, '--out--', ''].join('\r\n');
     writeFileSync(join(dump, name), await signed(carrier, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization }), 'latin1');
   }
+  // Red team 14, 09: a relaxed signature fixes a 7bit text attachment all but its whitespace
+  const budget = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: budget', `Date: ${DATE_HEADER}`, 'Message-ID: <budget@example.com>',
+    'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'The budget.', '--b',
+    'Content-Type: text/csv', 'Content-Disposition: attachment; filename="budget-q1.csv"', 'Content-Transfer-Encoding: 7bit', '',
+    'item,amount', 'hosting,1200', 'travel,300', '--b--', ''].join('\r\n');
+  writeFileSync(join(dump, 'budget.eml'), await signed(budget, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'relaxed/relaxed' }), 'latin1');
+  mkdirSync(join(dump, 'saved'));
+  writeFileSync(join(dump, 'saved/budget-q1.csv'), 'item,amount  \nhosting,1200\ntravel,300\n\n');
+  writeFileSync(join(dump, 'docs/budget-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
   writeFileSync(join(dump, 'docs/report.pdf'), REPORT);
   writeFileSync(join(dump, 'docs/confession.docx'), '');
   writeFileSync(join(dump, 'docs/memo.txt'), MEMO);
@@ -182,6 +191,13 @@ describe('documents: what a match proves', () => {
     expect(row).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'report.pdf', message: 'fwd-simple.eml#attachment-1', carrier: { message: 'fwd-simple.eml' } }] });
     expect(row!.name_conflicts).toHaveLength(1);
     expect(text).toContain('! a document with this name was forwarded inside the verified email fwd-simple.eml, with different content: report.pdf in fwd-simple.eml#attachment-1');
+  });
+
+  it('against an attachment a relaxed signature fixes all but the whitespace of: a copy that differs in whitespace alone is none, one with a row added is a name conflict (red team 14, 09)', () => {
+    expect(rows.find((r) => r.path === 'saved/budget-q1.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+    const forged = rows.find((r) => r.path === 'docs/budget-q1.csv');
+    expect(forged).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'budget-q1.csv', message: 'budget.eml', exceptWhitespace: true }] });
+    expect(text).toContain('! a document with this name was sent in a verified email whose signature fixes all of it but its whitespace, with different content: budget-q1.csv in budget.eml');
   });
 
   it('an attachment of a forwarded message names the verified email that carried it, without being verified by it (red team 10, 11)', () => {
