@@ -73,8 +73,7 @@ const DOCUMENT_PAGE = 500;
  * attachments' indexes (by sha256, by normalised name): reading every attachment and every
  * passing signature of the dump into memory first made this pass grow with the dump (58 MB for
  * 140,000 messages), and cost that even for a dump without a single loose document.
- */
-/**
+ *
  * `dumpRoot`: where the documents are, to read one whose name is that of an attachment a
  * signature fixes all but the whitespace of (read-only, as everywhere). Without it such a
  * document is compared by its bytes alone.
