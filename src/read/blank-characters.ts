@@ -44,6 +44,9 @@ const ORDINARY_BLANKS = /[ \t]+/g;
 export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 export const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
+const BLACK_FLAG = 0x1f3f4;
+/** The tags of the three flags made of tags (England, Scotland, Wales), with their CANCEL TAG. */
+const FLAG_TAGS = /^\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}/u;
 
 const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
 /** Invisible characters gone: a reader sees the text without them. */
@@ -62,6 +65,9 @@ export const withoutInvisible = (text: string): string => text.replace(INVISIBLE
  */
 export function collapseUnseenRuns(text: string, inAddress = false): string {
   return text.replace(UNSEEN_RUN, (run: string, offset: number) => {
+    // the tags of a flag the black flag before them makes (Scotland's), as a reader sees it
+    const flag = !inAddress && text.codePointAt(offset - 2) === BLACK_FLAG ? (FLAG_TAGS.exec(run)?.[0] ?? '') : '';
+    if (flag) return flag + (run.length > flag.length ? collapseUnseenRuns(run.slice(flag.length), inAddress) : '');
     const chars = [...run];
     const attached = !inAddress && offset > 0 && VARIATION_SELECTOR.test(chars[0]!) ? chars.shift()! : '';
     // a selector and one character after it: no run but for the selector (`葛󠄀　葉` stays as it is)

@@ -16,6 +16,10 @@ const escapeUncut = (text: string): string => terminalSafe(text, Number.MAX_SAFE
 describe('collapseUnseenRuns', () => {
   it('counts invisible runs as it counts blank ones, by characters (tags are two UTF-16 units each)', () => {
     expect(collapseUnseenRuns(`a${'\u00ad'.repeat(330)}b`)).toBe('a [330 invisible characters] b');
+    // the flag of Scotland is a black flag and six tags: a flag, not a run (red team 14); other tags after it are counted
+    const scotland = '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}';
+    expect(collapseUnseenRuns(`Q1 report ${scotland}`)).toBe(`Q1 report ${scotland}`);
+    expect(collapseUnseenRuns(`x \u{1f3f4}${'\u{e0061}'.repeat(20)}\u{e007f}`)).toBe('x \u{1f3f4} [21 invisible characters] ');
     expect(collapseUnseenRuns(`a${'\u3164'.repeat(300)}b`)).toBe('a [300 blank characters] b');
     expect(collapseUnseenRuns(`a${'\u{e0041}'.repeat(12)}b`)).toBe('a [12 invisible characters] b');
     expect(collapseUnseenRuns(`a\u200b\u2060\ufeff\u034f\u180e${'\u00a0'.repeat(3)}b`)).toBe('a [8 blank or invisible characters] b');
