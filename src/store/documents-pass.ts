@@ -107,7 +107,9 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   };
   const verifiedSkeletons = bySkeleton(false);
   const verifiedDocumentSkeletons = bySkeleton(true);
-  const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] => (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
+  // (every mail file of the dump is asked: no skeleton is made when no verified email carried a document)
+  const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] =>
+    skeletons.size === 0 ? [] : (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const attachments = (where: string) =>
     db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
