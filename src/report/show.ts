@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { AttachmentListing, CustodyChange, MessageListing, MessageReading, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
+import { labelQuoted } from './message-label.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
@@ -118,4 +119,12 @@ export function renderCandidates(candidates: Array<{ message: MessageListing; re
 }
 
 /** Where a message is, as `show` takes it back: its path, and its position after `#` in an mbox. */
-const shownLocation = (m: MessageListing): string => `${shownPath(m.path)}${m.format === 'mbox' || m.index !== 0 ? `#${m.index}` : ''}`;
+/**
+ * The message as every report names it (messageLabel): its file's path, typed back exactly
+ * (shownPath), then `#index`. A file whose own name holds `#` or `!` is quoted whole, as in the
+ * reports, so that it never reads as a message of another file.
+ */
+const shownLocation = (m: MessageListing): string => {
+  const index = m.format === 'mbox' || m.index !== 0 ? `#${m.index}` : '';
+  return labelQuoted(m) && !index ? shownPath(m.path, 300, true) : `${shownPath(m.path)}${index}`;
+};
