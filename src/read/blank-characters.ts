@@ -45,8 +45,14 @@ export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 export const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
 const BLACK_FLAG = 0x1f3f4;
-/** The tags of the three flags made of tags (England, Scotland, Wales), with their CANCEL TAG. */
-const FLAG_TAGS = /^\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}/u;
+/**
+ * The flags made of a black flag and tags that Unicode recommends (RGI), by the text their tags
+ * spell: England, Scotland, Wales. Any other run of tags draws as the bare black flag.
+ */
+export const FLAG_TAG_NAMES: ReadonlySet<string> = new Set(['gbeng', 'gbsct', 'gbwls']);
+const asTags = (text: string): string => [...text].map((c) => String.fromCodePoint(0xe0000 + c.codePointAt(0)!)).join('');
+/** Those flags' tags, with their CANCEL TAG, at the start of a run. */
+const FLAG_TAGS = new RegExp(`^(?:${[...FLAG_TAG_NAMES].map(asTags).join('|')})\u{e007f}`, 'u');
 
 const INVISIBLE_CHARACTERS = new RegExp(`[${INVISIBLE}]`, 'gu');
 /** Invisible characters gone: a reader sees the text without them. */

@@ -1,4 +1,4 @@
-import { HANGUL_FILLERS, INTERLINEAR_ANNOTATION, INVISIBLE, VARIATION_SELECTORS } from '../read/blank-characters.ts';
+import { FLAG_TAG_NAMES, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, INVISIBLE, VARIATION_SELECTORS } from '../read/blank-characters.ts';
 
 /**
  * The characters every output makes visible (or, in JSON, escapes), besides control characters:
@@ -40,8 +40,7 @@ const JOINING_SCRIPT = /^[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Scr
  */
 const EMOJI_PRESENTATION = /^[\p{Emoji_Presentation}\p{Emoji_Modifier}]$/u;
 const PICTOGRAPH = /^\p{Extended_Pictographic}$/u;
-/** The flags of England, Scotland and Wales: the only emoji tag sequences Unicode recommends (RGI). */
-const FLAG_TAGS = new Set(['gbeng', 'gbsct', 'gbwls']);
+
 /** What an emoji variation selector (U+FE0E text, U+FE0F emoji) picks a form of. */
 const EMOJI_BASE = /^\p{Emoji}$/u;
 /**
@@ -111,7 +110,7 @@ export function keptWhereItStands(text: string, offset: number, hidden: string):
     // flag, and hid arbitrary text in a name that read as another (red team 14, finding 05).
     let tags = '';
     for (let i = start; i < end; i += 2) tags += String.fromCodePoint(text.codePointAt(i)! - 0xe0000);
-    return FLAG_TAGS.has(tags);
+    return FLAG_TAG_NAMES.has(tags);
   }
   return false;
 }
