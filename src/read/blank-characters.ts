@@ -44,7 +44,7 @@ const ORDINARY_BLANKS = /[ \t]+/g;
 export const BLANK_CHARACTER = new RegExp(`^[${BLANK_LOOKING}]$`, 'u');
 export const INVISIBLE_CHARACTER = new RegExp(`^[${INVISIBLE}]$`, 'u');
 export const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
-const BLACK_FLAG = 0x1f3f4;
+export const BLACK_FLAG = 0x1f3f4;
 /**
  * The flags made of a black flag and tags that Unicode recommends (RGI), by the text their tags
  * spell: England, Scotland, Wales. Any other run of tags draws as the bare black flag.

@@ -1,4 +1,4 @@
-import { FLAG_TAG_NAMES, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, INVISIBLE, VARIATION_SELECTORS } from '../read/blank-characters.ts';
+import { BLACK_FLAG, FLAG_TAG_NAMES, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, INVISIBLE, VARIATION_SELECTORS } from '../read/blank-characters.ts';
 
 /**
  * The characters every output makes visible (or, in JSON, escapes), besides control characters:
@@ -24,7 +24,6 @@ const ZERO_WIDTH_JOINERS = /^[\u200c\u200d]$/;
 const VARIATION_SELECTOR = new RegExp(`^[${VARIATION_SELECTORS}]$`, 'u');
 const TAG = /^[\u{e0020}-\u{e007f}]$/u;
 const CANCEL_TAG = 0xe007f;
-const BLACK_FLAG = 0x1f3f4;
 const KEYCAP = 0x20e3;
 
 /**
