@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 
 /**
@@ -19,6 +20,23 @@ import type { Worker } from 'node:worker_threads';
  * this avoids is possible again, which is no worse than before.
  */
 export const PHASE_LIMIT_MS = 10_000;
+
+/**
+ * No call from WebAssembly into JavaScript is ever given a compiled wrapper: V8 tiers one up after
+ * WASM_WRAPPER_TIERING_BUDGET calls, and the wrappers are shared by every thread of the process.
+ * A core dump of the crash (2026-12-05: the old pool, its test file run in a loop, once in about
+ * 160 runs) showed a worker thread aborting inside that tier-up: `Runtime_TierUpWasmToJSWrapper`
+ * freed the wrappers a thread that had exited no longer used (`WasmImportWrapperCache::Free`),
+ * and V8's check on its registry of code pages failed (`jit_page.has_value()`,
+ * nodejs/node#64500). The WebAssembly that calls into JavaScript in a worker is Node's own
+ * TypeScript stripper (amaro, whose every import is such a call), run by each thread that loads
+ * the analysis code without the compile cache; leakcheck's line scan imports no function. With
+ * no compiled wrappers, none is ever freed. The price: such a call costs about 25 ns instead of
+ * 12 (measured), and only while a thread strips types. V8 reads the budget when a module is
+ * instantiated, so setting it here, before the first thread exists, covers every thread.
+ */
+const WASM_WRAPPER_TIERING_BUDGET = 2 ** 31 - 1;
+setFlagsFromString(`--wasm-wrapper-tiering-budget=${WASM_WRAPPER_TIERING_BUDGET}`);
 
 type Kind = 'start' | 'stop';
 interface Request {
