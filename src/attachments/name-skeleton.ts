@@ -21,5 +21,9 @@ export function nameSkeleton(name: string): string {
   const map = confusables();
   let out = '';
   for (const ch of name.normalize('NFD')) out += map[ch] ?? ch;
-  return out.normalize('NFD');
+  // Names are compared without case (normalizeFileName lower-cases them), but the table maps to
+  // capitals and across case: "0" reads as "O", "I" as "l". So the skeleton is lower-cased, and
+  // "i" read as "l", whose capital "I" is drawn as "l" in most fonts: "REP0RT.PDF" and
+  // "lNVOICE.PDF" read as REPORT.PDF and INVOICE.PDF (red team 15, F-DOC-1).
+  return out.normalize('NFD').toLowerCase().replaceAll('i', 'l');
 }

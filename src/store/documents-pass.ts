@@ -98,7 +98,10 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   // of verified content by skeleton, those of all attachments and those of documents alone.
   const bySkeleton = (documentsOnly: boolean): Map<string, string[]> => {
     const map = new Map<string, string[]>();
-    const names = db.prepare(`SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' ${documentsOnly ? 'AND is_message = 0' : ''} AND normalized_name IS NOT NULL ORDER BY normalized_name`).pluck().all() as string[];
+    // (the names of every attachment a red flag can be raised against: verified content, content
+    // fixed but for its whitespace, and the parts of forwarded messages; red team 15, F-DOC-2)
+    const names = db.prepare(`SELECT DISTINCT a.normalized_name FROM attachments a JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id
+      WHERE (a.strength IN ('verified-content', 'covered-except-whitespace') OR f.parent_file_id IS NOT NULL) ${documentsOnly ? 'AND a.is_message = 0' : ''} AND a.normalized_name IS NOT NULL ORDER BY a.normalized_name`).pluck().all() as string[];
     for (const name of names) {
       const key = nameSkeleton(name);
       map.set(key, [...(map.get(key) ?? []), name]);
@@ -182,10 +185,12 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
         : 'no-email-match';
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
     const conflicting = (name ? [...(namedAlike.all(name) as AttachmentRow[]), ...(forwardedNamed.all(name) as AttachmentRow[])] : []).filter(differs);
-    const lookalikes = (name ? namesReadingLike(name, skeletons).flatMap((other) => namedAlike.all(other) as AttachmentRow[]) : []).filter(differs);
+    const others = name ? namesReadingLike(name, skeletons) : [];
+    const lookalikes = others.flatMap((other) => [...(namedAlike.all(other) as AttachmentRow[]), ...(forwardedNamed.all(other) as AttachmentRow[])]).filter(differs);
+    const lookalikesBeyondWhitespace = others.flatMap((other) => exceptWhitespaceNamed.all(other) as AttachmentRow[]).filter((a) => differs(a) && differsBeyondWhitespace(a));
     const beyondWhitespace = (name ? (exceptWhitespaceNamed.all(name) as AttachmentRow[]) : []).filter((a) => differs(a) && differsBeyondWhitespace(a));
     if (status === 'verified-by-email') verified++;
-    if (conflicting.length || lookalikes.length || beyondWhitespace.length) conflicts++;
+    if (conflicting.length || lookalikes.length || beyondWhitespace.length || lookalikesBeyondWhitespace.length) conflicts++;
     insert.run(
       doc.id, doc.sha256, doc.size, name, status,
       JSON.stringify(matches.map(match)),
@@ -193,6 +198,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
         ...conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size })),
         ...lookalikes.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true })),
         ...beyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, exceptWhitespace: true })),
+        ...lookalikesBeyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true, exceptWhitespace: true })),
       ]),
     );
   };

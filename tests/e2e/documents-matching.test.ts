@@ -124,6 +124,11 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'forged/contrast.pdf'), FORGED);
   // Red team 14, 10: a forgery named as the attachment of a message a verified email forwarded
   writeFileSync(join(dump, 'forged/report.pdf'), FORGED);
+  // Red team 15, F-DOC-1 and 2: a digit zero for an O (upper and lower case), and look-alike
+  // names of a forwarded attachment and of one fixed but for its whitespace
+  writeFileSync(join(dump, 'forged/C0NTRACT.PDF'), FORGED);
+  writeFileSync(join(dump, 'forged/rep0rt.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/budg\u0435t-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   const db = join(tmp.path, 'x.db');
@@ -177,6 +182,12 @@ describe('documents: what a match proves', () => {
     expect(rows.find((r) => r.path === 'forged/contrast.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
     expect(text).toContain('forged/contr\u0430ct.pdf  no-email-match  RED FLAG: look-alike name');
     expect(text).toContain('! a document whose name reads like this one but is spelt with other letters (contract.pdf) was sent in a verified email');
+  });
+
+  it('a digit zero for an O reads alike in any case; look-alike names of a forwarded attachment and of one fixed but for its whitespace are flagged too (red team 15, F-DOC-1, 2)', () => {
+    expect(rows.find((r) => r.path === 'forged/C0NTRACT.PDF')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf', readsLike: true }] });
+    expect(rows.find((r) => r.path === 'forged/rep0rt.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'report.pdf', readsLike: true, carrier: { message: 'fwd-simple.eml' } }] });
+    expect(rows.find((r) => r.path === 'forged/budg\u0435t-q1.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'budget-q1.csv', message: 'budget.eml', readsLike: true, exceptWhitespace: true }] });
   });
 
   it('a trailing dot, which Windows drops when it opens the file, is the same name: a name conflict (red team 14, 02)', () => {
