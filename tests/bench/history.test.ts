@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchHistory, renderHistory, targetsMet, type BenchResultFile } from '../../bench/bench-history.ts';
+
+const RESULTS = join(import.meta.dirname, '../../bench/results');
+const files = readdirSync(RESULTS)
+  .filter((name) => /^bench-.*\.json$/.test(name))
+  .map((name) => JSON.parse(readFileSync(join(RESULTS, name), 'utf8')) as BenchResultFile);
+
+describe('bench history (bench/results, as committed)', () => {
+  const rows = benchHistory(files);
+
+  it('has a row a dump size of every full run, oldest first, and none for a smoke run', () => {
+    const expected = files.filter((f) => !f.smoke).reduce((n, f) => n + new Set(f.rows.filter((r) => r.contender.startsWith('leakcheck verify')).map((r) => r.size)).size, 0);
+    expect(rows).toHaveLength(expected);
+    expect(rows.map((r) => r.when)).toEqual([...rows.map((r) => r.when)].sort());
+    expect(benchHistory([{ when: '2026-12-05T00:00:00.000Z', smoke: true, rows: [{ size: 40, contender: 'leakcheck verify (full pipeline)', messagesPerSecond: 1, megabytesPerSecond: 1, peakRssMb: 1 }] }])).toEqual([]);
+  });
+
+  it('reads the figures of a recorded run, and its ratios to the peers, as the note quoted them', () => {
+    const row = rows.find((r) => r.when === '2026-12-05T12:11:02.965Z' && r.size === 2000)!;
+    expect(Math.round(row.verify.messagesPerSecond)).toBe(679);
+    expect(Math.round(row.openDkim!)).toBe(1065);
+    expect(row.memory).toMatchObject({ message50Mb: expect.closeTo(183, 0), mbox1Gb: expect.closeTo(245, 0) });
+    expect(renderHistory([row])).toContain('| 2026-12-05 12:11 | 2,000 | 5 | 679 | 125 | 878 | 1,065 | 0.64× | 411 | 1.65× | 239 | 183 / 245 |');
+    expect(targetsMet(row)).toEqual({ throughput: false, overOpenDkim: false, overMailauth: false });
+  });
+
+  it('says a target is met when the figures reach it', () => {
+    const row = rows.find((r) => r.when === '2026-12-05T12:11:02.965Z')!;
+    const fast = { ...row, verify: { ...row.verify, messagesPerSecond: 1300, megabytesPerSecond: 240 } };
+    expect(targetsMet(fast)).toEqual({ throughput: true, overOpenDkim: true, overMailauth: true });
+  });
+});
