@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paddedDelimiterLine } from '../../src/attachments/padded-delimiters.ts';
+import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
-
-/** A deterministic generator, so that a failure can be run again. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(x ^ (x >>> 15), 1 | x);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PADDING = ['', '', '', '', '', '', '', '', '', '', ' ', '\t', '  ', ' \t', '\r'];
 const TEXT = ['QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=', 'hello world', 'QUJD', '--b1x', '---', 'total', 'QUJDREVG', 'end', 'more', '--', '-- ', '--not-the-boundary ', 'x '];
@@ -32,7 +22,7 @@ function message(random: () => number): Buffer {
 
 describe('paddedDelimiterLine after the line scan', () => {
   it('gives the same answer where the scan found no blank before a line break as where nothing is known', () => {
-    const random = prng(15);
+    const random = mulberry32(15);
     let skipped = 0;
     let found = 0;
     for (let i = 0; i < 4000; i++) {
