@@ -94,12 +94,12 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
-  // "contrаct.pdf", Cyrillic "а", beside the verified "contract.pdf" had no red flag): the names
-  // of verified content by skeleton, those of all attachments and those of documents alone.
+  // "contrаct.pdf", Cyrillic "а", beside the verified "contract.pdf" had no red flag): by
+  // skeleton, the names of every attachment a red flag can be raised against (verified content,
+  // content fixed but for its whitespace, the parts of forwarded messages: red team 15, F-DOC-2),
+  // those of all attachments and those of documents alone.
   const bySkeleton = (documentsOnly: boolean): Map<string, string[]> => {
     const map = new Map<string, string[]>();
-    // (the names of every attachment a red flag can be raised against: verified content, content
-    // fixed but for its whitespace, and the parts of forwarded messages; red team 15, F-DOC-2)
     const names = db.prepare(`SELECT DISTINCT a.normalized_name FROM attachments a JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id
       WHERE (a.strength IN ('verified-content', 'covered-except-whitespace') OR f.parent_file_id IS NOT NULL) ${documentsOnly ? 'AND a.is_message = 0' : ''} AND a.normalized_name IS NOT NULL ORDER BY a.normalized_name`).pluck().all() as string[];
     for (const name of names) {
@@ -184,11 +184,15 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
         ? 'seen-in-unverified-email'
         : 'no-email-match';
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
-    const conflicting = (name ? [...(namedAlike.all(name) as AttachmentRow[]), ...(forwardedNamed.all(name) as AttachmentRow[])] : []).filter(differs);
+    // the attachments of these names whose bytes a verified email fixes whole, and those it fixes but for their whitespace
+    const fixedWhole = (names: string[]): AttachmentRow[] => names.flatMap((n) => [...(namedAlike.all(n) as AttachmentRow[]), ...(forwardedNamed.all(n) as AttachmentRow[])]).filter(differs);
+    const fixedButWhitespace = (names: string[]): AttachmentRow[] => names.flatMap((n) => exceptWhitespaceNamed.all(n) as AttachmentRow[]).filter((a) => differs(a) && differsBeyondWhitespace(a));
+    const same = name ? [name] : [];
     const others = name ? namesReadingLike(name, skeletons) : [];
-    const lookalikes = others.flatMap((other) => [...(namedAlike.all(other) as AttachmentRow[]), ...(forwardedNamed.all(other) as AttachmentRow[])]).filter(differs);
-    const lookalikesBeyondWhitespace = others.flatMap((other) => exceptWhitespaceNamed.all(other) as AttachmentRow[]).filter((a) => differs(a) && differsBeyondWhitespace(a));
-    const beyondWhitespace = (name ? (exceptWhitespaceNamed.all(name) as AttachmentRow[]) : []).filter((a) => differs(a) && differsBeyondWhitespace(a));
+    const conflicting = fixedWhole(same);
+    const lookalikes = fixedWhole(others);
+    const beyondWhitespace = fixedButWhitespace(same);
+    const lookalikesBeyondWhitespace = fixedButWhitespace(others);
     if (status === 'verified-by-email') verified++;
     if (conflicting.length || lookalikes.length || beyondWhitespace.length || lookalikesBeyondWhitespace.length) conflicts++;
     insert.run(
