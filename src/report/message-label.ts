@@ -7,9 +7,12 @@ export interface Labelled {
   derived: boolean;
 }
 
-/** What every report calls a message: its file's path, and `#index` for a message of an mbox or one found at an index. */
+/** What follows the path in a message's label: `#index` for a message of an mbox or one found at an index, else nothing. */
+export const labelIndex = (m: Pick<Labelled, 'index' | 'format'>): string => (m.format === 'mbox' || m.index > 0 ? `#${m.index}` : '');
+
+/** What every report calls a message: its file's path, then labelIndex. */
 export function messageLabel(m: Labelled): string {
-  return m.format === 'mbox' || m.index > 0 ? `${m.path}#${m.index}` : m.path;
+  return `${m.path}${labelIndex(m)}`;
 }
 
 /**

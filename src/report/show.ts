@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { AttachmentListing, CustodyChange, MessageListing, MessageReading, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
-import { labelQuoted } from './message-label.ts';
+import { labelIndex, labelQuoted } from './message-label.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
@@ -125,6 +125,6 @@ export function renderCandidates(candidates: Array<{ message: MessageListing; re
  * reports, so that it never reads as a message of another file.
  */
 const shownLocation = (m: MessageListing): string => {
-  const index = m.format === 'mbox' || m.index !== 0 ? `#${m.index}` : '';
+  const index = labelIndex(m);
   return labelQuoted(m) && !index ? shownPath(m.path, 300, true) : `${shownPath(m.path)}${index}`;
 };
