@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -36,6 +37,10 @@ export default defineConfig({
     // use the cores better: the suite took 207 s instead of 260 s on this 2-core machine, with
     // every test passing (and 245 s with other work running beside it).
     maxWorkers: Math.max(availableParallelism() - 1, Math.min(2, availableParallelism())),
+    // Node's cache of compiled code, as bin/leakcheck.js enables it for every run: the analysis
+    // threads that the tests start in-process (runVerify) then load in 0.25 s instead of 0.4 s,
+    // and skip stripping the types of every module again. It changes no result.
+    env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'leakcheck-compile-cache') },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', new PlainSummary()],
