@@ -27,7 +27,7 @@ import {
   foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
-import { WhitespaceFoldHash } from './whitespace-fold.ts';
+import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 import { walkMime } from './mime-walk.ts';
 import type { WalkedLeaf } from './mime-walk.ts';
@@ -142,7 +142,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
 
     const hash = createHash('sha256');
     const transferEncoding = mailparserHeader(libmime, lines, 'content-transfer-encoding');
-    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFoldHash() : null;
+    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFolds() : null;
     let size = 0;
     let kept: Buffer[] | null = isMessage ? [] : null;
     decodeInto(libraries, message, leaf, (bytes) => {
@@ -163,7 +163,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       filename,
       size,
       sha256: hash.digest('hex'),
-      foldedSha256: folded?.digest() ?? null,
+      ...folded?.digest(),
       disposition: node.disposition || undefined,
       transferEncoding,
       contentId: cid !== '' ? cid : null,

@@ -5,6 +5,7 @@
  */
 
 import { BLANK_LOOKING, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, VARIATION_SELECTORS, withoutInvisible } from '../read/blank-characters.ts';
+import { inDisplayOrder } from './display-order.ts';
 import type { MimePartRecord } from './types.ts';
 
 export interface InventoryOptions {
@@ -35,7 +36,7 @@ export function normalizeFileName(name: string | null | undefined): string | nul
   if (name === null || name === undefined) return null;
   // A mail program saves an attachment named "C:\\Users\\alice\\budget.pdf" (old webmail and
   // scanners wrote the sender's path) as budget.pdf: the last part is the name (red team 14, 07).
-  const normalized = withoutInvisible(name.split(/[\\/]/).pop()!).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
+  const normalized = withoutInvisible(inDisplayOrder(name.split(/[\\/]/).pop()!)).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
   return normalized === '' ? null : normalized;
 }
 
@@ -75,8 +76,9 @@ export interface PartFacts {
   isMessage: boolean;
   /** message/rfc822 parts: the embedded message, or null when it was over the size cap */
   embedded?: Buffer | null;
-  /** when foldsWhitespace: the folded hash (whitespace-fold.ts) */
-  foldedSha256?: string | null;
+  /** when foldsWhitespace: the folded hashes (whitespace-fold.ts) */
+  foldedSha256?: string;
+  blanksKeptSha256?: string;
 }
 
 /**
@@ -103,6 +105,7 @@ export function partRecord(facts: PartFacts): MimePartRecord {
     isMessage: facts.isMessage,
   };
   if (facts.foldedSha256) record.foldedSha256 = facts.foldedSha256;
+  if (facts.blanksKeptSha256) record.blanksKeptSha256 = facts.blanksKeptSha256;
   if (facts.isMessage) {
     if (facts.embedded) record.embedded = facts.embedded;
     else record.tooLarge = true;

@@ -21,7 +21,7 @@ import {
   foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
-import { WhitespaceFoldHash } from './whitespace-fold.ts';
+import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 
 function headerValue(attachment: AttachmentStream, key: string): unknown {
@@ -120,7 +120,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
     const hash = createHash('sha256');
     const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
     const transferEncoding = headerValue(attachment, 'content-transfer-encoding');
-    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFoldHash() : null;
+    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFolds() : null;
     let size = 0;
     let kept: Buffer[] | null = isMessage ? [] : null;
     try {
@@ -151,7 +151,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       filename,
       size,
       sha256: hash.digest('hex'),
-      foldedSha256: folded?.digest() ?? null,
+      ...folded?.digest(),
       disposition: attachment.contentDisposition,
       transferEncoding,
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,

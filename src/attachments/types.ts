@@ -32,6 +32,13 @@ export interface MimePartRecord {
    * all but the whitespace of; absent otherwise
    */
   foldedSha256?: string;
+  /**
+   * The same, with the blanks inside lines kept (only line ends and empty lines at the end
+   * folded): a loose copy equal to the attachment under foldedSha256 but not under this one
+   * differs in the spaces and tabs of its lines, which in tab-separated data moves values to
+   * other columns (red team 15, F-DOC-3)
+   */
+  blanksKeptSha256?: string;
   /** Content-Disposition: 'inline', 'attachment', or null when absent; any other value counts as 'attachment' (RFC 2183 section 2.8) */
   disposition: 'attachment' | 'inline' | null;
   /** Content-Transfer-Encoding as declared, lower-case; null when absent */

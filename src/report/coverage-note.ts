@@ -32,6 +32,17 @@ export function conflictSubject(c: NameConflict): string {
   return c.exceptWhitespace ? `${which} was sent in a verified email whose signature fixes all of it but its whitespace` : `${which} was sent in a verified email`;
 }
 
+/**
+ * How the document differs from the attachment of a name conflict, as the end of its sentence:
+ * in content, or in the spaces and tabs of its lines alone (red team 15, F-DOC-3).
+ */
+export const conflictDifference = (c: NameConflict): string =>
+  c.blanksMoved
+    ? 'with the same content but for spaces and tabs inside its lines, which the signature does not fix (in tab-separated or aligned text, values moved to other columns)'
+    : 'with different content';
+
 /** The red flag's label in the documents listing. */
-export const conflictLabel = (conflicts: readonly NameConflict[]): string =>
-  conflicts.every((c) => c.readsLike) ? 'RED FLAG: look-alike name' : 'RED FLAG: name conflict';
+export function conflictLabel(conflicts: readonly NameConflict[]): string {
+  if (conflicts.every((c) => c.readsLike)) return 'RED FLAG: look-alike name';
+  return conflicts.every((c) => c.blanksMoved) ? 'RED FLAG: spaces or tabs moved' : 'RED FLAG: name conflict';
+}

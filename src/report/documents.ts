@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DocumentRecord } from '../store/documents-pass.ts';
-import { carrierNote, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
+import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { shownPath, terminalSafe } from './terminal-safe.ts';
@@ -20,7 +20,7 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.size === null ? '' : String(d.size),
     d.status,
     d.matches.map((m) => `${m.message} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
-    d.nameConflicts.map((c) => `${c.message}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
+    d.nameConflicts.map((c) => `${c.message}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
   ];
   return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
 }
@@ -37,7 +37,7 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
     }
     for (const c of d.nameConflicts) {
       lines.push(
-        `  ! ${terminalSafe(conflictSubject(c))}, with different content: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
+        `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
           ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
       );
     }

@@ -4,7 +4,7 @@ import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
-import { conflictSubject } from './coverage-note.ts';
+import { conflictDifference, conflictSubject } from './coverage-note.ts';
 import { labelQuoted, messageLabel } from './message-label.ts';
 
 /**
@@ -72,7 +72,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
       out.push('| document | red flag |', '|---|---|');
       for (const d of conflicts.slice(0, 200)) {
         const c = d.nameConflicts[0]!;
-        out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100)}), with different content: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
+        out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100)}), ${markdownSafe(conflictDifference(c), Infinity)}: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
       out.push('');
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
-import { WhitespaceFoldHash } from '../attachments/whitespace-fold.ts';
+import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import type { Db } from './open-store.ts';
 
@@ -55,9 +55,18 @@ export interface NameConflict extends DocumentMatch {
   /**
    * The verified email's signature fixes all of the attachment but its whitespace (a relaxed
    * signature over text not in base64), and this document differs from it beyond whitespace
-   * (whitespace-fold.ts): a document that differs in whitespace alone is no conflict.
+   * (whitespace-fold.ts): a document that differs in whitespace alone is no conflict, unless
+   * `blanksMoved`.
    */
   exceptWhitespace?: true;
+  /**
+   * With `exceptWhitespace`: this document differs from the attachment only in whitespace the
+   * signature does not fix, and some of it is inside its lines (spaces and tabs moved, not only
+   * line ends). The signature cannot tell which of the two was sent; in tab-separated or aligned
+   * text such a change moves values to other columns (red team 15, F-DOC-3). A copy that
+   * differs only in its line ends and the blanks that end them is no conflict.
+   */
+  blanksMoved?: true;
 }
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
@@ -114,7 +123,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] =>
     skeletons.size === 0 ? [] : (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const attachments = (where: string) =>
-    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, v.verdict, m.message_id, m.date,
+    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx
     FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id
     WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
@@ -132,7 +141,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
-    sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; verdict: string;
+    sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; blanks_kept_sha256: string | null; verdict: string;
     message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number;
   };
   const signersOf = (mid: number): string[] => [...new Set((passingDomains.all(mid) as Array<{ domain: string }>).map((r) => r.domain))];
@@ -171,11 +180,11 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>): void => {
     documents++;
     const name = nameOf(doc);
-    let folded: string | null | undefined;
-    const differsBeyondWhitespace = (a: AttachmentRow): boolean => {
-      if (folded === undefined) folded = dumpRoot === undefined ? null : foldedSha256OfFile(join(dumpRoot, doc.path), doc.sha256);
-      return a.folded_sha256 === null || folded === null || folded !== a.folded_sha256;
-    };
+    let ownFolds: Folds | null | undefined;
+    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.path), doc.sha256));
+    const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
+    // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
+    const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
     // An empty file proves nothing by matching: every empty part of every email has its bytes.
     const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
     const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
@@ -186,7 +195,13 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
     // the attachments of these names whose bytes a verified email fixes whole, and those it fixes but for their whitespace
     const fixedWhole = (names: string[]): AttachmentRow[] => names.flatMap((n) => [...(namedAlike.all(n) as AttachmentRow[]), ...(forwardedNamed.all(n) as AttachmentRow[])]).filter(differs);
-    const fixedButWhitespace = (names: string[]): AttachmentRow[] => names.flatMap((n) => exceptWhitespaceNamed.all(n) as AttachmentRow[]).filter((a) => differs(a) && differsBeyondWhitespace(a));
+    // each with whether it differs from this document beyond whitespace, or in the blanks inside its lines alone
+    const fixedButWhitespace = (names: string[]): Array<AttachmentRow & { moved: boolean }> =>
+      names.flatMap((n) => exceptWhitespaceNamed.all(n) as AttachmentRow[]).flatMap((a): Array<AttachmentRow & { moved: boolean }> => {
+        if (!differs(a)) return [];
+        if (differsBeyondWhitespace(a)) return [{ ...a, moved: false }];
+        return blanksMoved(a) ? [{ ...a, moved: true }] : [];
+      });
     const same = name ? [name] : [];
     const others = name ? namesReadingLike(name, skeletons) : [];
     const conflicting = fixedWhole(same);
@@ -201,8 +216,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       JSON.stringify([
         ...conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size })),
         ...lookalikes.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true })),
-        ...beyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, exceptWhitespace: true })),
-        ...lookalikesBeyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true, exceptWhitespace: true })),
+        ...beyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, exceptWhitespace: true, ...(a.moved ? { blanksMoved: true } : {}) })),
+        ...lookalikesBeyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true, exceptWhitespace: true, ...(a.moved ? { blanksMoved: true } : {}) })),
       ]),
     );
   };
@@ -228,12 +243,14 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   return { documents, verified, conflicts };
 }
 
+type Folds = ReturnType<WhitespaceFolds['digest']>;
+
 /**
- * The whitespace-folded sha256 of a document of the dump (whitespace-fold.ts), read in pieces
+ * The whitespace-folded sha256s of a document of the dump (whitespace-fold.ts), read in pieces
  * through the read-only open every reader uses; null when it cannot be read, or when its bytes
  * are no longer those the walk hashed (`sha256`).
  */
-function foldedSha256OfFile(absPath: string, sha256: string): string | null {
+function foldedSha256sOfFile(absPath: string, sha256: string): Folds | null {
   let fd: number;
   try {
     fd = openEvidenceSync(absPath);
@@ -242,7 +259,7 @@ function foldedSha256OfFile(absPath: string, sha256: string): string | null {
   }
   try {
     if (!statEvidenceSync(fd).isFile()) return null;
-    const folded = new WhitespaceFoldHash();
+    const folded = new WhitespaceFolds();
     const whole = createHash('sha256');
     for (let position = 0; ; ) {
       const chunk = readHeadSync(fd, 1024 * 1024, position);

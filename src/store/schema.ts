@@ -291,6 +291,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE attachments ADD COLUMN folded_sha256 TEXT;
   UPDATE source_files SET analysis_context = NULL;
   `,
+  // 10: the same hash with the blanks inside lines kept, so that a loose copy whose spaces and
+  // tabs moved (a value moved to another column of tab-separated data, which a relaxed signature
+  // cannot see) is told apart from a copy saved with other line endings (red team 15, F-DOC-3).
+  // Every file is read again on the next run.
+  `
+  ALTER TABLE attachments ADD COLUMN blanks_kept_sha256 TEXT;
+  UPDATE source_files SET analysis_context = NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

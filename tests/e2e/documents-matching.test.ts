@@ -93,11 +93,18 @@ beforeAll(async () => {
   const budget = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: budget', `Date: ${DATE_HEADER}`, 'Message-ID: <budget@example.com>',
     'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'The budget.', '--b',
     'Content-Type: text/csv', 'Content-Disposition: attachment; filename="budget-q1.csv"', 'Content-Transfer-Encoding: 7bit', '',
-    'item,amount', 'hosting,1200', 'travel,300', '--b--', ''].join('\r\n');
+    'item,amount', 'hosting,1200', 'travel,300', '--b',
+    // red team 15, F-DOC-3: tab-separated, where a tab moved is a value moved to another column
+    'Content-Type: text/tab-separated-values', 'Content-Disposition: attachment; filename="budget.tsv"', 'Content-Transfer-Encoding: 7bit', '',
+    'item\tq1\tq2', 'hosting\t1200\t', 'travel\t\t300', '--b--', ''].join('\r\n');
   writeFileSync(join(dump, 'budget.eml'), await signed(budget, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'relaxed/relaxed' }), 'latin1');
   mkdirSync(join(dump, 'saved'));
   writeFileSync(join(dump, 'saved/budget-q1.csv'), 'item,amount  \nhosting,1200\ntravel,300\n\n');
   writeFileSync(join(dump, 'docs/budget-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
+  // saved with LF line ends and the blanks that ended lines gone: no conflict; the amounts moved to the other quarter: one
+  writeFileSync(join(dump, 'saved/budget.tsv'), 'item\tq1\tq2\nhosting\t1200\ntravel\t\t300\n');
+  mkdirSync(join(dump, 'moved'));
+  writeFileSync(join(dump, 'moved/budget.tsv'), 'item\tq1\tq2\r\nhosting\t\t1200\r\ntravel\t300\t\r\n');
   writeFileSync(join(dump, 'docs/report.pdf'), REPORT);
   writeFileSync(join(dump, 'docs/confession.docx'), '');
   writeFileSync(join(dump, 'docs/memo.txt'), MEMO);
@@ -128,6 +135,11 @@ beforeAll(async () => {
   // names of a forwarded attachment and of one fixed but for its whitespace
   writeFileSync(join(dump, 'forged/C0NTRACT.PDF'), FORGED);
   writeFileSync(join(dump, 'forged/rep0rt.pdf'), FORGED);
+  // Red team 15, F-DOC-4: a name reversed behind a right-to-left override, drawn as contract.pdf;
+  // a small capital the confusables table leaves out; a Braille blank before the extension
+  writeFileSync(join(dump, 'forged/\u202efdp.tcartnoc'), FORGED);
+  writeFileSync(join(dump, 'forged/cont\u0280act.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/contract\u2800.pdf'), FORGED);
   writeFileSync(join(dump, 'forged/budg\u0435t-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
@@ -209,6 +221,25 @@ describe('documents: what a match proves', () => {
     const forged = rows.find((r) => r.path === 'docs/budget-q1.csv');
     expect(forged).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'budget-q1.csv', message: 'budget.eml', exceptWhitespace: true }] });
     expect(text).toContain('! a document with this name was sent in a verified email whose signature fixes all of it but its whitespace, with different content: budget-q1.csv in budget.eml');
+  });
+
+  it('against a tab-separated attachment a relaxed signature fixes all but the whitespace of: other line ends are no conflict, tabs moved between columns are one of their own (red team 15, F-DOC-3)', () => {
+    expect(rows.find((r) => r.path === 'saved/budget.tsv')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+    const moved = rows.find((r) => r.path === 'moved/budget.tsv')!;
+    expect(moved).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'budget.tsv', message: 'budget.eml', exceptWhitespace: true, blanksMoved: true }] });
+    expect(moved.name_conflicts).toHaveLength(1);
+    // a row added is a conflict of content, not of blanks
+    expect(rows.find((r) => r.path === 'docs/budget-q1.csv')!.name_conflicts[0]).not.toHaveProperty('blanksMoved');
+    expect(text).toContain('moved/budget.tsv  no-email-match  RED FLAG: spaces or tabs moved');
+    expect(text).toContain('! a document with this name was sent in a verified email whose signature fixes all of it but its whitespace, with the same content but for spaces and tabs inside its lines, which the signature does not fix (in tab-separated or aligned text, values moved to other columns): budget.tsv in budget.eml');
+  });
+
+  it('a name drawn as the verified one (reversed behind a right-to-left override, a small capital, a blank before the extension) is flagged (red team 15, F-DOC-4)', () => {
+    expect(rows.find((r) => r.path === 'forged/\u202efdp.tcartnoc')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
+    expect(rows.find((r) => r.path === 'forged/\u202efdp.tcartnoc')!.name_conflicts[0]).not.toHaveProperty('readsLike');
+    for (const path of ['forged/cont\u0280act.pdf', 'forged/contract\u2800.pdf']) {
+      expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf', readsLike: true }] });
+    }
   });
 
   it('an attachment of a forwarded message names the verified email that carried it, without being verified by it (red team 10, 11)', () => {

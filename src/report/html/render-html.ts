@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
 import { changeCounts, changeTally } from '../change-counts.ts';
-import { carrierNote, conflictSubject, coverageNote } from '../coverage-note.ts';
+import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '../coverage-note.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
@@ -577,7 +577,7 @@ function documentsSection(documents: DocumentRecord[]): string {
     for (const d of documents.slice(0, 5000)) {
       const carriers = d.matches.map((m) => `${htmlPath(m.message)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
       const conflicts = d.nameConflicts.map(
-        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message)}), with different content: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
       );
       out.push(
         `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
