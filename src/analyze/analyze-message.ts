@@ -4,7 +4,7 @@ import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { partsWithinSignedLength, partsWithUnpinnedWhitespace } from '../attachments/layout.ts';
 import { paddedDelimiterLine } from '../attachments/padded-delimiters.ts';
 import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
-import type { MimePartRecord } from '../attachments/types.ts';
+import type { MimePartRecord, PartInventory } from '../attachments/types.ts';
 import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
@@ -110,7 +110,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
     trustedArcSealers: trustedSealersOf(options),
     storedApart: await storedApartOf(chosen),
   });
-  const inventory = await inventoryAttachments(chosen, verdict);
+  const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);
   return {
     sha256,
     size: input.raw.length,
@@ -121,7 +121,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
     signatures: chosen.signatures,
     arc: chosen.arc,
     verdict,
-    traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes),
+    traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes, { walked }),
     ...inventory,
     findings: [...findings, ...verdict.findings, ...inventory.findings],
   };
@@ -134,7 +134,7 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
 async function inventoryAttachments(
   attempt: Attempt,
   verdict: VerdictDecision,
-): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'> & { findings: Finding[] }> {
+): Promise<Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'> & { findings: Finding[]; walked?: PartInventory['walked'] }> {
   const contentType = (attempt.headers.fields.find((f) => f.name === 'content-type')?.value ?? 'text/plain').toLowerCase();
   const disposition = attempt.headers.fields.find((f) => f.name === 'content-disposition')?.value ?? '';
   if (isPlainTextMessage(contentType, disposition)) return { parts: [], partsError: null, embedded: [], findings: [] };
@@ -166,6 +166,7 @@ async function inventoryAttachments(
     partsError: inventory.error,
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
     findings,
+    walked: inventory.walked,
   };
 }
 

@@ -172,7 +172,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
     });
     parts.push(record);
   }
-  return { parts, error: null };
+  return { parts, error: null, walked: leaves };
 }
 
 /**

@@ -6,6 +6,8 @@
  * message was signed. Its sha256 lets a loose document of the dump be matched to it.
  */
 
+import type { WalkedLeaf } from './mime-walk.ts';
+
 /** One attachment-like or inline part of a message, as `inventoryParts` lists it. */
 export interface MimePartRecord {
   /** 1-based position among the inventoried parts of the message, in order of appearance */
@@ -66,6 +68,12 @@ export interface MimePartRecord {
 export interface PartInventory {
   parts: MimePartRecord[];
   error: string | null;
+  /**
+   * The MIME walk (mime-walk.ts) the fast inventory made of the message, for the reader-text
+   * fingerprint (message-traits.ts) to read the same parts without walking the message again.
+   * Absent when mailparser made the inventory. Never stored, never posted to the main thread.
+   */
+  walked?: readonly WalkedLeaf[];
 }
 
 /** DKIM body canonicalization (the part of c= after the slash). */

@@ -3,7 +3,7 @@ import { TextDecoder } from 'node:util';
 import { decodeBase64, decodeQuotedPrintable } from '../attachments/content-decode.ts';
 import { TEXT_TYPES } from '../attachments/fast-inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
-import { walkMime } from '../attachments/mime-walk.ts';
+import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
 import { decodeHeaderText } from './message-meta.ts';
@@ -63,7 +63,7 @@ export function readMessageTraits(
   bytes: Buffer,
   headers: ParsedHeaders,
   verifierHashes: readonly VerifierBodyHash[] = [],
-  { readerText = true }: { readerText?: boolean } = {},
+  { readerText = true, walked }: { readerText?: boolean; walked?: readonly WalkedLeaf[] | undefined } = {},
 ): MessageTraits {
   const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
   const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
@@ -72,7 +72,7 @@ export function readMessageTraits(
   return {
     bodySha256,
     visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
-    textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256),
+    textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256, walked),
     visibleFields: Object.fromEntries(
       VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readableHeaderValue(f.value)).join('\u0000'))]),
     ) as VisibleFields,
@@ -186,7 +186,7 @@ const AS_IS_CHARSETS = new Set(['', 'utf-8', 'utf8', 'us-ascii', 'ascii']);
  * costs nothing more; other single parts are decoded (they are small); a multipart is walked
  * with the inventory's own walk (mime-walk.ts), which says when it is not sure.
  */
-function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: string): string | null {
+function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: string, walked: readonly WalkedLeaf[] | undefined): string | null {
   const contentType = firstValue(headers, 'content-type') ?? 'text/plain';
   const readWhole = isPlainTextMessage(contentType, firstValue(headers, 'content-disposition') ?? '');
   if (readWhole) {
@@ -197,7 +197,8 @@ function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: strin
     const text = charset === null ? null : decodedText(bytes, headers.headerBytes, bytes.length, encoding, charset);
     return text === null ? null : sha256(textLine('', type, normalisedBodyHash(text)));
   }
-  const leaves = walkMime(bytes, loadMimeLibraries().MimeNode);
+  // the attachment inventory's walk of these bytes, when it made one: the same parts, not walked twice
+  const leaves = walked ?? walkMime(bytes, loadMimeLibraries().MimeNode);
   if (!leaves) return null;
   const lines: string[] = [];
   for (const leaf of leaves) {
