@@ -26,7 +26,8 @@ export const DEFAULT_MAX_EMBEDDED_BYTES = 64 * 1024 * 1024;
  * characters gone, compatibility forms folded (NFKC: fullwidth "ｃｏｎｔｒａｃｔ．ｐｄｆ" reads as
  * "contract.pdf"), blank-looking characters read as spaces, lower-case, whitespace runs
  * collapsed to one space, trimmed, and trailing dots dropped, as Windows drops them when it opens
- * a file ("contract.pdf." is contract.pdf there; red team 14, finding 02); null when nothing is
+ * a file ("contract.pdf." is contract.pdf there; red team 14, finding 02), as it drops the name
+ * of the unnamed data stream ("contract.pdf::$DATA"); null when nothing is
  * left. A zero-width space or fullwidth letters kept a forged loose document from the
  * name-conflict red flag (red team 10, finding 14). Letters of other scripts that look alike
  * (Cyrillic "а" for Latin "a") stay apart here: the documents pass compares names that read
@@ -36,11 +37,16 @@ export function normalizeFileName(name: string | null | undefined): string | nul
   if (name === null || name === undefined) return null;
   // A mail program saves an attachment named "C:\\Users\\alice\\budget.pdf" (old webmail and
   // scanners wrote the sender's path) as budget.pdf: the last part is the name (red team 14, 07).
-  const normalized = withoutInvisible(inDisplayOrder(name.split(/[\\/]/).pop()!)).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(/[. ]+$/u, '');
+  const normalized = withoutInvisible(inDisplayOrder(name.split(/[\\/]/).pop()!)).replace(DRAWN_AS_NOTHING_IN_NAMES, '').normalize('NFKC').replace(BLANK_LOOKING_CHARACTERS, ' ').toLowerCase().replace(/\s+/gu, ' ').trim().replace(NTFS_DATA_STREAM, '').replace(/[. ]+$/u, '');
   return normalized === '' ? null : normalized;
 }
 
 const BLANK_LOOKING_CHARACTERS = new RegExp(`[${BLANK_LOOKING}]`, 'gu');
+/**
+ * The name of a file's unnamed data stream on NTFS: Windows opens "contract.pdf::$DATA" as
+ * contract.pdf (red team 15, F-DOC-4). A name that holds it was made to pass for the other.
+ */
+const NTFS_DATA_STREAM = /::\$data$/u;
 /**
  * Dropped from a file name before it is compared: a variation selector (an emoji name reads the
  * same with or without U+FE0F, and one after a letter draws nothing), the Hangul fillers, which

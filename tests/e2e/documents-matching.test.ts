@@ -31,6 +31,7 @@ interface DocumentRow {
 }
 
 let text: string;
+let html: string;
 
 let rows: DocumentRow[];
 
@@ -140,6 +141,7 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'forged/\u202efdp.tcartnoc'), FORGED);
   writeFileSync(join(dump, 'forged/cont\u0280act.pdf'), FORGED);
   writeFileSync(join(dump, 'forged/contract\u2800.pdf'), FORGED);
+  writeFileSync(join(dump, 'forged/contract.pdf::$DATA'), FORGED);
   writeFileSync(join(dump, 'forged/budg\u0435t-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
@@ -148,6 +150,7 @@ beforeAll(async () => {
   expect(verify.status, verify.stderr).toBe(0);
   rows = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as DocumentRow);
   text = runCli(['documents', '--db', db]).stdout;
+  html = runCli(['report', '--format', 'html', '--db', db]).stdout;
 });
 
 describe('documents: what a match proves', () => {
@@ -232,11 +235,14 @@ describe('documents: what a match proves', () => {
     expect(rows.find((r) => r.path === 'docs/budget-q1.csv')!.name_conflicts[0]).not.toHaveProperty('blanksMoved');
     expect(text).toContain('moved/budget.tsv  no-email-match  RED FLAG: spaces or tabs moved');
     expect(text).toContain('! a document with this name was sent in a verified email whose signature fixes all of it but its whitespace, with the same content but for spaces and tabs inside its lines, which the signature does not fix (in tab-separated or aligned text, values moved to other columns): budget.tsv in budget.eml');
+    expect(html).toMatch(/<strong class="flag">Red flag:<\/strong> a document with this name was sent in a verified email whose signature fixes all of it but its whitespace \([^)]*budget\.eml[^)]*\), with the same content but for spaces and tabs inside its lines/);
   });
 
-  it('a name drawn as the verified one (reversed behind a right-to-left override, a small capital, a blank before the extension) is flagged (red team 15, F-DOC-4)', () => {
+  it('a name drawn or opened as the verified one (reversed behind a right-to-left override, a small capital, a blank before the extension, an NTFS stream suffix) is flagged (red team 15, F-DOC-4)', () => {
     expect(rows.find((r) => r.path === 'forged/\u202efdp.tcartnoc')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     expect(rows.find((r) => r.path === 'forged/\u202efdp.tcartnoc')!.name_conflicts[0]).not.toHaveProperty('readsLike');
+    // Windows opens a file's unnamed data stream by this name too
+    expect(rows.find((r) => r.path === 'forged/contract.pdf::$DATA')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     for (const path of ['forged/cont\u0280act.pdf', 'forged/contract\u2800.pdf']) {
       expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf', readsLike: true }] });
     }
