@@ -18,7 +18,7 @@ export function inDisplayOrder(name: string): string {
   const graphemes = [...SEGMENTER.segment(name)].map((s) => s.segment);
   let at = 0;
   /** The run from `at` to the control that closes it (or the end), in display order. */
-  const run = (reversed: boolean, closers: ReadonlySet<string>): string[] => {
+  const run = (reversed: boolean, closers: ReadonlySet<string>, depth: number): string[] => {
     const units: string[] = [];
     while (at < graphemes.length) {
       const g = graphemes[at++]!;
@@ -31,16 +31,20 @@ export function inDisplayOrder(name: string): string {
         at--;
         break;
       }
-      const opens = OPENERS.get(g);
+      // Past the bidi algorithm's deepest level, a control opens nothing (its "overflow" rule):
+      // a hostile name of 10,000 overrides would otherwise exhaust the stack.
+      const opens = depth < MAX_DEPTH ? OPENERS.get(g) : undefined;
       // A nested run moves as one piece: its own direction orders what is inside it.
-      units.push(opens ? g + run(opens.reversed, opens.closers).join('') : g);
+      units.push(opens ? g + run(opens.reversed, opens.closers, depth + 1).join('') : g);
     }
     return reversed ? units.reverse() : units;
   };
-  return run(false, NO_CLOSER).join('');
+  return run(false, NO_CLOSER, 0).join('');
 }
 
 const SEGMENTER = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** max_depth of the Unicode bidi algorithm (UAX #9, BD2): the deepest explicit level. */
+const MAX_DEPTH = 125;
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 const NO_CLOSER: ReadonlySet<string> = new Set();
 const POP_FORMATTING: ReadonlySet<string> = new Set(['\u202c']);

@@ -56,6 +56,14 @@ describe('normalizeFileName: a name in the order a screen draws it (red team 15,
     expect(normalizeFileName('\u2067x\u202eba\u2069c')).toBe('xabc');
   });
 
+  it('reads a hostile name of a million nested overrides without exhausting the stack: past the bidi algorithm\'s 125 levels a control opens nothing', () => {
+    const nested = '\u202e'.repeat(1_000_000);
+    expect(normalizeFileName(`${nested}fdp.tcartnoc`)).toBe('contract.pdf');
+    // 126 overrides: the 126th opens nothing, and 125 reversals leave the name reversed once
+    expect(normalizeFileName(`${'\u202e'.repeat(126)}fdp.tcartnoc`)).toBe('contract.pdf');
+    expect(normalizeFileName(`${'\u202e'.repeat(124)}\u202dfdp.tcartnoc`)).toBe('fdp.tcartnoc');
+  });
+
   it('moves a letter and its combining marks together, and leaves a name without controls as it is', () => {
     expect(normalizeFileName('\u202efdp.e\u0301muse\u0301r')).toBe('r\u00e9sum\u00e9.pdf');
     expect(inDisplayOrder('\u05d3\u05d5\u05d7.pdf')).toBe('\u05d3\u05d5\u05d7.pdf');
