@@ -15,7 +15,7 @@
  */
 export function inDisplayOrder(name: string): string {
   if (!BIDI_CONTROL.test(name)) return name;
-  const graphemes = [...SEGMENTER.segment(name)].map((s) => s.segment);
+  const graphemes = [...(segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' })).segment(name)].map((s) => s.segment);
   let at = 0;
   /** The run from `at` to the control that closes it (or the end), in display order. */
   const run = (reversed: boolean, closers: ReadonlySet<string>, depth: number): string[] => {
@@ -42,7 +42,8 @@ export function inDisplayOrder(name: string): string {
   return run(false, NO_CLOSER, 0).join('');
 }
 
-const SEGMENTER = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** Made at the first name that needs it: ICU's grapheme rules cost each thread about 8 ms to load. */
+let segmenter: Intl.Segmenter | undefined;
 /** max_depth of the Unicode bidi algorithm (UAX #9, BD2): the deepest explicit level. */
 const MAX_DEPTH = 125;
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
