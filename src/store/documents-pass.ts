@@ -171,6 +171,13 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       ...(carriedBy ? { carrier: carriedBy } : {}),
     };
   };
+  const conflictWith = (a: AttachmentRow & { moved?: boolean }, kind: Pick<NameConflict, 'readsLike' | 'exceptWhitespace'>): NameConflict => ({
+    ...match(a),
+    attachmentSha256: a.sha256,
+    attachmentSize: a.size,
+    ...kind,
+    ...(a.moved ? { blanksMoved: true } : {}),
+  });
   const insert = db.prepare('INSERT INTO documents (file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let documents = 0;
   let verified = 0;
@@ -214,10 +221,10 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       doc.id, doc.sha256, doc.size, name, status,
       JSON.stringify(matches.map(match)),
       JSON.stringify([
-        ...conflicting.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size })),
-        ...lookalikes.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true })),
-        ...beyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, exceptWhitespace: true, ...(a.moved ? { blanksMoved: true } : {}) })),
-        ...lookalikesBeyondWhitespace.map((a): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, readsLike: true, exceptWhitespace: true, ...(a.moved ? { blanksMoved: true } : {}) })),
+        ...conflicting.map((a) => conflictWith(a, {})),
+        ...lookalikes.map((a) => conflictWith(a, { readsLike: true })),
+        ...beyondWhitespace.map((a) => conflictWith(a, { exceptWhitespace: true })),
+        ...lookalikesBeyondWhitespace.map((a) => conflictWith(a, { readsLike: true, exceptWhitespace: true })),
       ]),
     );
   };
