@@ -26,7 +26,7 @@ export function carrierNote(m: DocumentMatch): string {
  * verified email or forwarded inside one. Text to be escaped by the caller.
  */
 export function conflictSubject(c: NameConflict): string {
-  const which = c.readsLike ? `a document whose name reads like this one but is spelt with other letters (${c.filename ?? '?'})` : 'a document with this name';
+  const which = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
   if (c.carrier) return `${which} was forwarded inside the verified email ${c.carrier.message}`;
   return c.exceptWhitespace ? `${which} was sent in a verified email whose signature fixes all of it but its whitespace` : `${which} was sent in a verified email`;

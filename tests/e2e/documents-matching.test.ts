@@ -196,7 +196,7 @@ describe('documents: what a match proves', () => {
     }
     expect(rows.find((r) => r.path === 'forged/contrast.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
     expect(text).toContain('forged/contr\u0430ct.pdf  no-email-match  RED FLAG: look-alike name');
-    expect(text).toContain('! a document whose name reads like this one but is spelt with other letters (contract.pdf) was sent in a verified email');
+    expect(text).toContain('! a document whose name reads like this one but is spelt with other characters (contract.pdf) was sent in a verified email');
   });
 
   it('a digit zero for an O reads alike in any case; look-alike names of a forwarded attachment and of one fixed but for its whitespace are flagged too (red team 15, F-DOC-1, 2)', () => {
