@@ -49,6 +49,14 @@ const wholeNumber = (value: string): number => {
   return n;
 };
 
+/** A size in bytes: a whole number, or one with K, M, G or T (powers of 1024: "8G", "500M", "1.5T"). */
+const byteSize = (value: string): number => {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt])?i?b?$/i.exec(value.trim());
+  const bytes = match ? Math.floor(Number(match[1]) * 1024 ** ' kmgt'.indexOf((match[2] ?? ' ').toLowerCase())) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected a size in bytes, such as 8G, 500M or 1048576');
+  return bytes;
+};
+
 /** The text summary. Each command loads the report code it uses when it runs: `verify` starts sooner. */
 async function textSummary(summary: ReturnType<typeof summarize>, stream: NodeJS.WriteStream): Promise<string> {
   const { makeChalk, renderTextSummary } = await import('../report/text.ts');
@@ -85,7 +93,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the machine-readable summary on stdout', false)
     .option('--quiet', 'no progress output', false)
     .option('--rehash', 'read every file again and compare its sha256 with the record, even if its size and mtime match (a custody check)', false)
-    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; trustArcSealer?: string[]; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean }) => {
+    .option(
+      '--zip-max-bytes <size>',
+      "bytes inflated from one zip archive before it is given up, the guard against zip bombs (default: 20 times the archive's size, at least 1G); for an archive of mail that compresses more, e.g. 8G",
+      byteSize,
+    )
+    .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; trustArcSealer?: string[]; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean; zipMaxBytes?: number }) => {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
@@ -111,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
           onProgress: (p) => progress.update(p),
           signal: controller.signal,
           rehash: opts.rehash,
+          ...(opts.zipMaxBytes !== undefined ? { zipMaxBytes: opts.zipMaxBytes } : {}),
         });
       } finally {
         process.removeListener('SIGINT', onInterrupt);

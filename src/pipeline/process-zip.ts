@@ -3,7 +3,7 @@ import type { DiscoveredFile } from '../discover/types.ts';
 import { splitMbox } from '../read/mbox-split.ts';
 import { ReadError } from '../read/types.ts';
 import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
-import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type LocatedZipEntry, type UnlistedBytes, type ZipEntryLocation } from '../read/zip.ts';
+import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type LocatedZipEntry, type UnlistedBytes, type ZipEntryLocation, type ZipLimits } from '../read/zip.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { DerivedPath } from './derived-paths.ts';
 import { analyzeStream, joinNotes, sha256Of, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
@@ -18,7 +18,7 @@ import type { Analyzer } from './worker-pool.ts';
  * Bytes of the archive that no listed entry accounts for are recorded on the archive's row
  * (reason `unlisted-bytes`): they may be entries that other tools read.
  */
-export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
+export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink, limits: ZipLimits = {}): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
   sink.begin(record);
   // The archive's own sha256, read alongside its entries by an analysing thread: this one
@@ -114,7 +114,7 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
   };
   const pending = new Set<Promise<void>>();
   let unlisted: UnlistedBytes | null = null;
-  const listing = locateZipEntries(file.absPath);
+  const listing = locateZipEntries(file.absPath, limits);
   try {
     for (let next = await listing.next(); ; next = await listing.next()) {
       if (next.done) {

@@ -47,6 +47,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** --rehash: read every recorded file again and compare its sha256, whatever its size and mtime say */
   rehash?: boolean;
+  /** --zip-max-bytes: bytes inflated from one zip archive before it is given up (ZipLimits.maxTotalBytes) */
+  zipMaxBytes?: number;
 }
 
 export interface VerifyProgress {
@@ -185,7 +187,7 @@ async function verifyLocked(
     onLiveAnswer: (answer) => keyStore.recordLookup(answer, new Date().toISOString()),
     compromised,
   });
-  const context = analysisContext(compromised, analysis);
+  const context = analysisContext(compromised, analysis, options.zipMaxBytes);
   const fileState = fileStateChecker(db, context, { rehash: options.rehash === true });
 
   const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0, added: 0 };
@@ -299,7 +301,7 @@ async function verifyLocked(
         if (record.status !== 'ok') counts.errors++;
       },
     };
-    await (kind === 'zip' ? processZip(file, analyzer, sink) : processContainer(file, kind, analyzer, sink));
+    await (kind === 'zip' ? processZip(file, analyzer, sink, options.zipMaxBytes === undefined ? {} : { maxTotalBytes: options.zipMaxBytes }) : processContainer(file, kind, analyzer, sink));
     report(file.relPath);
   };
 
@@ -474,9 +476,11 @@ function readOptionFile<T>(flag: string, path: string, load: (path: string) => T
  * Everything besides the bytes and the keys that a verdict depends on. Options left at their
  * defaults add nothing, so that a database verified before an option existed is not read again.
  */
-function analysisContext(compromised: CompromisedList | null, analysis: AnalysisOptions): string {
+function analysisContext(compromised: CompromisedList | null, analysis: AnalysisOptions, zipMaxBytes: number | undefined): string {
   const context: Record<string, unknown> = { tool: runToolVersion(), mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null };
   if (analysis.trustedArcSealers.length) context['trustedArcSealers'] = analysis.trustedArcSealers;
+  // (what an archive's messages are depends on how much of it is read: another limit reads it again)
+  if (zipMaxBytes !== undefined) context['zipMaxBytes'] = zipMaxBytes;
   return createHash('sha256').update(JSON.stringify(context)).digest('hex');
 }
 

@@ -345,7 +345,7 @@ function judgeEntry(entry: Entry, index: number, entryName: string, limits: Reso
     return { skipped: `too large: declares ${declared} bytes, over the ${limits.maxEntryBytes}-byte limit`, code: 'too-large' };
   }
   if (state.total + declared > limits.maxTotalBytes) {
-    return { skipped: `archive given up: it inflates to more than ${limits.maxTotalBytes} bytes`, code: 'zip-limits', stopped: true };
+    return { skipped: `archive given up: it inflates to more than ${limits.maxTotalBytes} bytes (the guard against zip bombs; verify --zip-max-bytes raises it)`, code: 'zip-limits', stopped: true };
   }
   return null;
 }

@@ -171,6 +171,38 @@ describe('a message that compresses well is not a zip bomb', () => {
   });
 });
 
+describe('verify --zip-max-bytes: the archive total, for mail that compresses past the default', () => {
+  it('stops an archive at the total given, says how to raise it, and reads it whole again when a re-run raises it', () => {
+    const dump = newDump('total-given', { 'mail.zip': buildZip(Array.from({ length: 30 }, (_, i) => ({ name: `${i}.eml`, data: email(i) }))) });
+    const db = `${dump}.db`;
+    const args = ['verify', dump, '--keys', KEYS, '--offline', '--db', db, '--quiet'];
+    const entry = email(0).length;
+    const stopped = runCliMeasured([...args, '--zip-max-bytes', String(10 * entry)]);
+    expect(stopped.status, stopped.stderr).toBe(0);
+    const first = readResults(db);
+    const archive = (rows: FileRow[]): FileRow => rows.find((r) => r.path === 'mail.zip')!;
+    expect(archive(first.files)).toMatchObject({ reason: 'zip-limits' });
+    expect(archive(first.files).detail).toMatch(/archive given up: it inflates to more than \d+ bytes \(the guard against zip bombs; verify --zip-max-bytes raises it\)/);
+    expect(first.messages.length).toBeGreaterThan(0);
+    expect(first.messages.length).toBeLessThan(30);
+    // the same dump and database, a larger total: the archive is read again, whole
+    const raised = runCliMeasured([...args, '--zip-max-bytes', '1M']);
+    expect(raised.status, raised.stderr).toBe(0);
+    const second = readResults(db);
+    expect(second.messages).toHaveLength(30);
+    expect(archive(second.files).reason).toBeNull();
+  });
+
+  it('takes a size with K, M, G or T, and refuses anything else', () => {
+    const dump = newDump('total-refused', {});
+    for (const size of ['lots', '0', '-1', '1X']) {
+      const run = runCliMeasured(['verify', dump, '--offline', '--db', `${dump}.db`, '--zip-max-bytes', size]);
+      expect(run.status, size).not.toBe(0);
+      expect(run.stderr, size).toMatch(/expected a size in bytes, such as 8G, 500M or 1048576/);
+    }
+  });
+});
+
 /** The local header and the deflated data of an entry, as a writer puts them, for hiding where nothing lists them. */
 function hiddenEntry(name: string, data: Buffer): Buffer {
   const compressed = deflateRawSync(data);
