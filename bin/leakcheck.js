@@ -47,14 +47,15 @@ if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
   (await import('node:v8')).setFlagsFromString('--max-semi-space-size=4 --min-semi-space-size=4 --semi-space-growth-factor=1');
 }
 
-// The analysis threads of a verify start now, and load their code (0.3 s each) while this thread
-// loads the CLI's: the pool takes them over. `--jobs` is read here ahead of the CLI; a guess the
-// CLI reads differently only costs threads started or stopped again.
+// The first analysis thread of a verify starts now, and loads its code (0.3 s) while this thread
+// loads the CLI's: the pool takes it over, and starts the others only when the dump has work
+// enough for them (worker-pool.ts). `--jobs` is read here ahead of the CLI; a guess the CLI
+// reads differently only costs a thread started or stopped again.
 if (process.argv[2] === 'verify') {
   const { prestartAnalysisThreads, threadsForArguments, tuneCollectorForThreads } = await import('../src/pipeline/analysis-threads.ts');
   const threads = threadsForArguments(process.argv.slice(3));
   tuneCollectorForThreads(threads);
-  prestartAnalysisThreads(threads);
+  prestartAnalysisThreads(Math.min(threads, 1));
 }
 
 const { main } = await import('../src/cli/main.ts');

@@ -65,8 +65,8 @@ const prestarted: Prestarted[] = [];
 
 /**
  * Starts analysis threads before the pool that will use them exists. A thread needs about 0.3 s
- * to load mailauth and the analysis code; `leakcheck verify` starts them first thing, so that
- * they load while the main thread loads the CLI, opens the store and reads the key files
+ * to load mailauth and the analysis code; `leakcheck verify` starts the first one first thing,
+ * so that it loads while the main thread loads the CLI, opens the store and reads the key files
  * (0.1 s and more), instead of after. Until a pool takes them over they keep nothing alive: a
  * run that ends early (a usage error, --help) exits as if they did not exist.
  */

@@ -28,6 +28,8 @@ export interface Analyzer {
    * that re-reading a dump runs on every core. Rejects with a ReadError if it cannot be read.
    */
   hashAt(absPath: string, size: number): Promise<{ result: Promise<string> }>;
+  /** Threads started so far (a replaced one not counted again): fewer than asked for on a small dump. */
+  threadsStarted(): number;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
   interface Slot {
+    /** false until the pool has work enough for it (see freeSlot) */
+    launched: boolean;
     /** null while its thread starts: its tasks are handed over once it is there */
     worker: Worker | null;
     busy: number;
@@ -139,6 +143,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
    * the slot: those queued while it started, and those a replaced thread had not finished.
    */
   const startWorker = (slot: Slot): void => {
+    slot.launched = true;
     slot.worker = null;
     slot.started = (takePrestartedThread() ?? startAnalysisThread()).then(({ worker, progress }) => {
       if (closed) {
@@ -228,19 +233,25 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   }, WATCHDOG_MS);
   watchdog.unref();
 
+  // One thread starts now; the others when the work outgrows the ones started (freeSlot).
   for (let i = 0; i < options.workers; i++) {
-    const slot: Slot = { worker: null, busy: 0, progress: null, started: Promise.resolve() };
-    startWorker(slot);
+    const slot: Slot = { launched: false, worker: null, busy: 0, progress: null, started: Promise.resolve() };
+    if (i === 0) startWorker(slot);
     slots.push(slot);
   }
   discardPrestartedThreads();
 
   const freeSlot = (bytes: number): Slot | null => {
-    const open = slots.filter((s) => !s.failed && s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];
-    if (!open) return null;
     // One message larger than the budget still runs, alone.
     if (bytesInFlight > 0 && bytesInFlight + bytes > maxBytes) return null;
-    return open;
+    const open = slots.filter((s) => s.launched && !s.failed && s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];
+    if (open) return open;
+    // Every thread started has its hands full: another one pays for its start (a quarter of a
+    // second of CPU, and a core shared with the others while it loads) only now. A dump of a
+    // few messages, such as one a test or a reader checks, is done by one thread.
+    const idle = slots.find((s) => !s.launched);
+    if (idle) startWorker(idle);
+    return idle ?? null;
   };
 
   /** Waits for room in the pool, then hands the task over; its result is the worker's answer. */
@@ -296,6 +307,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
+    threadsStarted: () => slots.filter((s) => s.launched).length,
     async close() {
       closed = true;
       clearInterval(watchdog);
@@ -332,6 +344,7 @@ function inProcess(lookup: KeyLookup, concurrency: number, options?: AnalysisOpt
       }),
     // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
     hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),
+    threadsStarted: () => 0,
     close: async () => undefined,
   };
 }

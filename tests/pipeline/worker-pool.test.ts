@@ -135,6 +135,21 @@ describe('worker pool, files read by the workers', () => {
     }
   }, 30_000);
 
+  it('starts one thread, and the others only when the messages outnumber what the started ones hold', async () => {
+    const relPath = 'inbox/2017-02-14 Q1 budget.eml';
+    analyzer = createAnalyzer(lookup, { workers: 2, perWorker: 4 });
+    // a few messages, even handed over at once: one thread does them
+    const few = await Promise.all(Array.from({ length: 4 }, () => analyzer!.submitAt(file(relPath), size(relPath))));
+    for (const { result } of few) expect((await result).analysis.verdict.verdict).toBe('verified');
+    expect(analyzer.threadsStarted()).toBe(1);
+    // one file's messages handed over one after the other, as an mbox's are: the fifth finds the
+    // first thread's hands full, and the second thread starts for it
+    const many = [];
+    for (let i = 0; i < 12; i++) many.push((await analyzer.submitAt(file(relPath), size(relPath))).result);
+    for (const result of many) expect((await result).analysis.verdict.verdict).toBe('verified');
+    expect(analyzer.threadsStarted()).toBe(2);
+  }, 30_000);
+
   it('rejects with the read error of a file it cannot read, and goes on with the next', async () => {
     analyzer = createAnalyzer(lookup, { workers: 1 });
     const gone = await analyzer.submitAt({ absPath: join(DEMO, 'no such file.eml'), kind: 'eml' }, 10);
