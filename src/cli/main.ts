@@ -4,10 +4,8 @@ import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { DEFAULT_DB, readingInto, write } from './output.ts';
-import { runVerify, UsageError } from '../pipeline/run-verify.ts';
+import { UsageError } from '../pipeline/usage-error.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
-import { createProgress } from '../report/progress.ts';
-import { countEntries } from '../discover/count-files.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
@@ -99,6 +97,13 @@ export async function main(argv: string[]): Promise<number> {
       byteSize,
     )
     .action(async (dump: string, opts: { db: string; keys: string[]; offline: boolean; compromised?: string; trustArcSealer?: string[]; jobs?: number; failOn?: FailOn[]; json: boolean; quiet: boolean; rehash: boolean; zipMaxBytes?: number }) => {
+      // Loaded here: the other commands never need the pipeline (the zip reader, the progress
+      // bar, the workers' plumbing), and each of their runs paid for loading it.
+      const [{ runVerify }, { createProgress }, { countEntries }] = await Promise.all([
+        import('../pipeline/run-verify.ts'),
+        import('../report/progress.ts'),
+        import('../discover/count-files.ts'),
+      ]);
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
