@@ -22,7 +22,7 @@ import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, file
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
 import { openStore, type Db } from '../store/open-store.ts';
-import { acquireRunLock } from '../store/run-lock.ts';
+import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
 import { MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
@@ -110,7 +110,16 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     throw new UsageError(`${options.dumpRoot}: no such directory`);
   }
   if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);
-  assertOutsideDump(root, [options.dbPath, `${options.dbPath}.lock`], () => `refusing to write the database ${options.dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`);
+  const insideDump = (): string => `refusing to write the database ${options.dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`;
+  assertOutsideDump(root, [options.dbPath], insideDump);
+  try {
+    assertOutsideDump(root, [`${options.dbPath}.lock`], insideDump);
+  } catch (err) {
+    // A lock being taken has two names for a moment (run-lock.ts, createLockFile): when it is a
+    // live run's, the database is busy, which is what the user must hear.
+    refuseIfHeld(options.dbPath);
+    throw err;
+  }
 
   const keyFiles = options.keyFiles.map((path) => readOptionFile('--keys', path, loadKeysFile));
   const compromised = options.compromisedFile ? readOptionFile('--compromised', options.compromisedFile, loadCompromisedList) : null;

@@ -1,5 +1,6 @@
 import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { closeEvidenceSync, openEvidenceSync, readHeadSync } from '../discover/open-evidence.ts';
 
 export class RunLockedError extends Error {
   override name = 'RunLockedError';
@@ -40,11 +41,7 @@ export function acquireRunLock(dbPath: string): () => void {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new RunLockedError(`cannot create the lock ${path}: ${whyNot(code, err as Error)}.`);
       const owner = readOwner(path);
-      if (owner && owner.host === hostname() && isAlive(owner.pid)) {
-        throw new RunLockedError(
-          `another leakcheck verify (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`,
-        );
-      }
+      if (owner && owner.host === hostname() && isAlive(owner.pid)) throw heldBy(owner, dbPath);
       if (owner && owner.host !== hostname()) {
         throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${owner.host} (pid ${owner.pid}); remove ${path} if that run is gone.`);
       }
@@ -86,6 +83,31 @@ function createLockFile(path: string, content: string): void {
   }
 }
 
+/**
+ * Refuses with RunLockedError when a live run on this host holds the lock of `dbPath`, and does
+ * nothing otherwise. Read as evidence is read (no access time changed): it is asked about a lock
+ * file that has a second name, which may be a file of the dump.
+ */
+export function refuseIfHeld(dbPath: string): void {
+  let content: string;
+  try {
+    const fd = openEvidenceSync(`${dbPath}.lock`);
+    try {
+      content = readHeadSync(fd, 4096).toString('utf8');
+    } finally {
+      closeEvidenceSync(fd);
+    }
+  } catch {
+    return;
+  }
+  const owner = parseOwner(content);
+  if (owner && owner.host === hostname() && isAlive(owner.pid)) throw heldBy(owner, dbPath);
+}
+
+function heldBy(owner: { pid: number; since: string }, dbPath: string): RunLockedError {
+  return new RunLockedError(`another leakcheck verify (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`);
+}
+
 function whyNot(code: string | undefined, err: Error): string {
   if (code === 'ENOENT') return 'its folder does not exist';
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'that folder cannot be written';
@@ -94,8 +116,16 @@ function whyNot(code: string | undefined, err: Error): string {
 
 function readOwner(path: string): { pid: number; host: string; since: string } | null {
   try {
-    const owner = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; since: string };
-    return typeof owner.pid === 'number' ? owner : null;
+    return parseOwner(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function parseOwner(content: string): { pid: number; host: string; since: string } | null {
+  try {
+    const owner = JSON.parse(content) as { pid: number; host: string; since: string } | null;
+    return typeof owner?.pid === 'number' ? owner : null;
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,5 +45,26 @@ describe('the run lock', () => {
     writeFileSync(`${db}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-12-03T00:00:00Z' }));
     await expect(runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(RunLockedError);
     expect(existsSync(db)).toBe(false);
+  });
+
+  it('a lock caught while it has two names (being taken) is a busy database; a file of the dump under its name is still refused', async () => {
+    // on the dump's file system: there, a second name may be a file of the dump
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(dump);
+    copyFileSync(join(DEMO_DUMP, 'inbox/2017-02-14 Q1 budget.eml'), join(dump, 'budget.eml'));
+    const db = join(tmp.path, 'busy.db');
+    // what a run taking the lock leaves for a moment: its draft, linked to the lock's name
+    const draft = `${db}.lock.${process.pid}.draft`;
+    writeFileSync(draft, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-12-05T00:00:00Z' }));
+    linkSync(draft, `${db}.lock`);
+    const busy = runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+    await expect(busy).rejects.toThrow(RunLockedError);
+    await expect(busy).rejects.toThrow(/another leakcheck verify \(pid \d+/);
+    expect(existsSync(db)).toBe(false);
+    // a name given to a file of the dump is not a lock, whatever it holds
+    const planted = join(tmp.path, 'planted.db');
+    linkSync(join(dump, 'budget.eml'), `${planted}.lock`);
+    await expect(runVerify({ dumpRoot: dump, dbPath: planted, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(/2 names \(hard links\)/);
+    expect(readFileSync(join(dump, 'budget.eml'))).toEqual(readFileSync(join(DEMO_DUMP, 'inbox/2017-02-14 Q1 budget.eml')));
   });
 });
