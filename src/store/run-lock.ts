@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync } from '../discover/open-evidence.ts';
 
@@ -41,7 +41,7 @@ export function acquireRunLock(dbPath: string): () => void {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new RunLockedError(`cannot create the lock ${path}: ${whyNot(code, err as Error)}.`);
       const owner = readOwner(path);
-      if (owner && owner.host === hostname() && isAlive(owner.pid)) throw heldBy(owner, dbPath);
+      if (owner && isLiveHere(owner)) throw heldBy(owner, dbPath);
       if (owner && owner.host !== hostname()) {
         throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${owner.host} (pid ${owner.pid}); remove ${path} if that run is gone.`);
       }
@@ -85,26 +85,18 @@ function createLockFile(path: string, content: string): void {
 
 /**
  * Refuses with RunLockedError when a live run on this host holds the lock of `dbPath`, and does
- * nothing otherwise. Read as evidence is read (no access time changed): it is asked about a lock
- * file that has a second name, which may be a file of the dump.
+ * nothing otherwise (see runVerify: a lock being taken has two names for a moment).
  */
 export function refuseIfHeld(dbPath: string): void {
-  let content: string;
-  try {
-    const fd = openEvidenceSync(`${dbPath}.lock`);
-    try {
-      content = readHeadSync(fd, 4096).toString('utf8');
-    } finally {
-      closeEvidenceSync(fd);
-    }
-  } catch {
-    return;
-  }
-  const owner = parseOwner(content);
-  if (owner && owner.host === hostname() && isAlive(owner.pid)) throw heldBy(owner, dbPath);
+  const owner = readOwner(`${dbPath}.lock`);
+  if (owner && isLiveHere(owner)) throw heldBy(owner, dbPath);
 }
 
-function heldBy(owner: { pid: number; since: string }, dbPath: string): RunLockedError {
+type LockOwner = { pid: number; host: string; since: string };
+
+const isLiveHere = (owner: LockOwner): boolean => owner.host === hostname() && isAlive(owner.pid);
+
+function heldBy(owner: LockOwner, dbPath: string): RunLockedError {
   return new RunLockedError(`another leakcheck verify (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`);
 }
 
@@ -114,18 +106,19 @@ function whyNot(code: string | undefined, err: Error): string {
   return code ?? err.message;
 }
 
-function readOwner(path: string): { pid: number; host: string; since: string } | null {
+/**
+ * The owner a lock file names, or null. Read as evidence is read (no access time changed): a
+ * lock's name with a second name may be a file of the dump until it is known to be a lock.
+ */
+function readOwner(path: string): LockOwner | null {
   try {
-    return parseOwner(readFileSync(path, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-function parseOwner(content: string): { pid: number; host: string; since: string } | null {
-  try {
-    const owner = JSON.parse(content) as { pid: number; host: string; since: string } | null;
-    return typeof owner?.pid === 'number' ? owner : null;
+    const fd = openEvidenceSync(path);
+    try {
+      const owner = JSON.parse(readHeadSync(fd, 4096).toString('utf8')) as LockOwner | null;
+      return typeof owner?.pid === 'number' ? owner : null;
+    } finally {
+      closeEvidenceSync(fd);
+    }
   } catch {
     return null;
   }
