@@ -74,6 +74,14 @@ export interface PoolOptions {
  */
 export const TASKS_PER_WORKER = 2 * ANSWER_BATCH;
 
+/**
+ * Bytes of messages in a thread's hands, one at least waiting, past which another thread is
+ * started: a tenth of a second of a thread's work or less (it hashes and scans large messages
+ * at 150-300 MB/s), about what a new thread takes to start. (Twelve 12 MB messages took 1.1 s
+ * with one thread and with two: the second starts too late to pay there, and costs nothing.)
+ */
+const LAUNCH_BYTES = 16 * 1024 * 1024;
+
 /** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
 const WATCHDOG_MS = 100;
 
@@ -98,6 +106,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     /** null while its thread starts: its tasks are handed over once it is there */
     worker: Worker | null;
     busy: number;
+    /** the sizes of the messages it holds */
+    bytes: number;
     progress: WorkerProgress | null;
     /** settles when the thread being started is there (or the pool closed meanwhile) */
     started: Promise<void>;
@@ -132,6 +142,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     if (!task) return;
     tasks.delete(id);
     task.slot.busy--;
+    task.slot.bytes -= task.size;
     bytesInFlight -= task.bytes;
     if (outcome.error) task.reject(outcome.error);
     else task.resolve(outcome.done!);
@@ -235,7 +246,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 
   // One thread starts now; the others when the work outgrows the ones started (freeSlot).
   for (let i = 0; i < options.workers; i++) {
-    const slot: Slot = { launched: false, worker: null, busy: 0, progress: null, started: Promise.resolve() };
+    const slot: Slot = { launched: false, worker: null, busy: 0, bytes: 0, progress: null, started: Promise.resolve() };
     if (i === 0) startWorker(slot);
     slots.push(slot);
   }
@@ -244,15 +255,22 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const freeSlot = (bytes: number): Slot | null => {
     // One message larger than the budget still runs, alone.
     if (bytesInFlight > 0 && bytesInFlight + bytes > maxBytes) return null;
-    const open = slots.filter((s) => s.launched && !s.failed && s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0];
-    if (open) return open;
-    // Every thread started has its hands full: another one pays for its start (a quarter of a
-    // second of CPU, and a core shared with the others while it loads) only now. A dump of a
+    const started = slots.filter((s) => s.launched && !s.failed);
+    // Another thread pays for its start (a quarter of a second of CPU, and a core shared with the
+    // others while it loads) only once every thread started has work enough waiting: a dump of a
     // few messages, such as one a test or a reader checks, is done by one thread.
     const idle = slots.find((s) => !s.launched);
-    if (idle) startWorker(idle);
-    return idle ?? null;
+    if (idle && started.every(hasWorkWaiting)) {
+      startWorker(idle);
+      return idle;
+    }
+    return started.filter((s) => s.busy < perWorker).sort((a, b) => a.busy - b.busy)[0] ?? null;
   };
+  /**
+   * Its hands full; or a message waiting behind the one it is on, with many bytes between them:
+   * large messages (a zip of scans) fill the bytes in flight long before a thread holds its 16.
+   */
+  const hasWorkWaiting = (slot: Slot): boolean => slot.busy >= perWorker || (slot.busy >= 2 && slot.bytes >= LAUNCH_BYTES);
 
   /** Waits for room in the pool, then hands the task over; its result is the worker's answer. */
   const enqueue = async (bytes: number, size: number, send: Task['send']): Promise<{ done: Promise<WorkerResult> }> => {
@@ -266,6 +284,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     }
     const id = ++nextTask;
     slot.busy++;
+    slot.bytes += size;
     bytesInFlight += bytes;
     const open = slot;
     const result = new Promise<WorkerResult>((resolve, reject) => {

@@ -161,6 +161,29 @@ describe('worker pool, files read by the workers', () => {
     expect(analyzer.threadsStarted()).toBe(2);
   }, 30_000);
 
+  it('starts the second thread for large messages long before the first holds its 16, and not for one waiting behind another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leakcheck-pool-'));
+    try {
+      // 17 MB, each over the bytes that start another thread when one more message waits
+      const large = join(dir, 'large.eml');
+      const line = `${'QUJD'.repeat(19)}\r\n`;
+      writeFileSync(large, Buffer.concat([genuine, Buffer.from(line.repeat(Math.ceil(17e6 / line.length)))]));
+      const at = { absPath: large, kind: 'eml' } as const;
+      const bytes = statSync(large).size;
+      analyzer = createAnalyzer(lookup, { workers: 2 });
+      const two = [];
+      for (let i = 0; i < 2; i++) two.push((await analyzer.submitAt(at, bytes)).result);
+      await Promise.all(two);
+      expect(analyzer.threadsStarted()).toBe(1);
+      const three = [];
+      for (let i = 0; i < 3; i++) three.push((await analyzer.submitAt(at, bytes)).result);
+      await Promise.all(three);
+      expect(analyzer.threadsStarted()).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('rejects with the read error of a file it cannot read, and goes on with the next', async () => {
     analyzer = createAnalyzer(lookup, { workers: 1 });
     const gone = await analyzer.submitAt({ absPath: join(DEMO, 'no such file.eml'), kind: 'eml' }, 10);
