@@ -1,5 +1,12 @@
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
+import type Libmime from 'libmime';
 import { firstValue, type ParsedHeaders } from './headers.ts';
+
+// Loaded at the first encoded word, not with this module: the main thread of every verify
+// imports this module (for parseMailDate, through the passes over the dump) and decodes no
+// header, and libmime with its character tables took 30-50 ms there.
+const require = createRequire(import.meta.url);
+let libmime: typeof Libmime | null = null;
 
 /** What a reader of the message sees first: the fields every report lists. */
 export interface MessageMeta {
@@ -22,7 +29,7 @@ const decode = (value: string | null): string | null => (value === null ? null :
 export function decodeHeaderText(value: string): string {
   const text = readUtf8(value).text;
   try {
-    return libmime.decodeWords(text);
+    return (libmime ??= require('libmime') as typeof Libmime).decodeWords(text);
   } catch {
     return text;
   }
