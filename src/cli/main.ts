@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       'an ARC sealer you vouch for (e.g. the list server the mailbox was subscribed through): its record that a signature passed on arrival explains a later failure, as a well-known sealer\'s does; repeatable',
       sealerList,
     )
-    .option('--jobs <n>', 'worker threads analysing messages (default: one per core; 0: the main thread only)', wholeNumber)
+    .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only)', wholeNumber)
     .option(
       '--fail-on <what>',
       `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last (changed), or files added to the dump after a walk of it completed (added); repeatable`,
