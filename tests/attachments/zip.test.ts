@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { locateZipEntries, readZipEmails, sanitizeEntryName, sniffsAsMessage, type ZipItem, type ZipLimits, type ZipSkipped } from '../../src/read/zip.ts';
+import { locateZipEntries, readZipEmails, sanitizeEntryName, sniffsAsMessage, type ZipEntryLocation, type ZipItem, type ZipLimits, type ZipSkipped } from '../../src/read/zip.ts';
 import { readZipEntryAt, zipEntryChunks } from '../../src/read/zip-entry.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError } from '../../src/read/types.ts';
@@ -11,7 +11,7 @@ import { buildZip, deflatedZeros, type ZipEntrySpec } from './zip-writer.ts';
 import { readResults, runCliMeasured } from '../hostile/support.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { mkdirSync } from 'node:fs';
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 const dir = mkdtempSync(join(tmpdir(), 'leakcheck-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -272,6 +272,13 @@ async function outcomesOfLocated(path: string, limits?: ZipLimits, into?: Reusab
   return out;
 }
 
+/** Where the entries of the archive that are read as messages lie. */
+async function locatedEntries(path: string): Promise<ZipEntryLocation[]> {
+  const located: ZipEntryLocation[] = [];
+  for await (const item of locateZipEntries(path)) if ('location' in item) located.push(item.location);
+  return located;
+}
+
 const mbox = Buffer.concat([1, 2, 3].map((n) => Buffer.concat([Buffer.from(`From sender${n}@example.com Thu Jan 12 14:45:18 2017\n`), email(n), Buffer.from('\n')])));
 
 /** Every byte zipEntryChunks yields for the entry, or the code it throws, with what it yielded before. */
@@ -370,6 +377,56 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
       expect(readFileSync(path).equals(before)).toBe(true);
     });
   }
+
+  it('reads an entry that inflates to exactly its declared size, and refuses one byte more as a bomb', async () => {
+    const message = email(3);
+    const compressed = deflateRawSync(message);
+    const crc = crc32(message);
+    const path = writeZip([
+      { name: 'exact.eml', compressed, declaredSize: message.length, crc },
+      { name: 'one-more.eml', compressed, declaredSize: message.length - 1, crc },
+      { name: 'empty.eml', compressed: deflateRawSync(Buffer.alloc(0)), declaredSize: 0, crc: 0 },
+      { name: 'not-empty.eml', compressed: deflateRawSync(Buffer.from('x')), declaredSize: 0, crc: 0 },
+    ]);
+    expect(await outcomesOfLocated(path)).toEqual([
+      [0, `message ${sha256(message)}`],
+      [1, 'zip-bomb'],
+      [2, `message ${sha256(Buffer.alloc(0))}`],
+      [3, 'zip-bomb'],
+    ]);
+    expect(await outcomesOfLocated(path, undefined, new ReusableBuffer(1024 * 1024))).toEqual(await outcomesOfLocated(path));
+  });
+
+  it('refuses a bomb having taken no more memory for it than the size it declares', async () => {
+    const declared = 8 * 1024 * 1024;
+    const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024);
+    const path = writeZip([
+      { name: 'first.eml', data: email(5) },
+      { name: 'bomb.eml', compressed, declaredSize: declared, crc },
+    ]);
+    const located = await locatedEntries(path);
+    // (the first entry takes the memory a thread reads compressed bytes into, once for all)
+    expect(sha256(readZipEntryAt(path, located[0]!))).toBe(sha256(email(5)));
+    // (what it inflated into is garbage after the refusal, but still counted until collected)
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => readZipEntryAt(path, located[1]!)).toThrow(expect.objectContaining({ code: 'zip-bomb' }));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(declared * 1.5);
+  });
+
+  it("leaves Buffer's shared pool alone when it frees what it inflated into reused memory", async () => {
+    // An entry this small is inflated into a slice of the pool every small Buffer shares; freeing
+    // that memory would empty the Buffers around it.
+    const small = email(4);
+    expect(small.length).toBeLessThan(Buffer.poolSize / 2);
+    const path = writeZip([{ name: 'small.eml', data: small }]);
+    const located = await locatedEntries(path);
+    expect(located).toHaveLength(1);
+    const into = new ReusableBuffer(1024 * 1024);
+    const before = Buffer.from('a small buffer from the pool');
+    expect(sha256(readZipEntryAt(path, located[0]!, into))).toBe(sha256(small));
+    const after = Buffer.from('another one');
+    expect([before.toString(), after.toString()]).toEqual(['a small buffer from the pool', 'another one']);
+  });
 
   it('inflates no more of a lying bomb than it declares, nor more than a head of an entry that is no message', async () => {
     const { compressed, crc } = await deflatedZeros(256 * 1024 * 1024);
