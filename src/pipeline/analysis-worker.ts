@@ -4,7 +4,7 @@ import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { useLineScanModule } from '../read/line-scan.ts';
-import { ReusableBuffer } from '../read/reusable-buffer.ts';
+import { releaseNow, ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import { ANSWER_BATCH, postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
 import { progressWriter } from './worker-progress.ts';
@@ -153,7 +153,7 @@ async function runTask(task: Task): Promise<TaskAnswer> {
       // The message came as a copy of its own, and nothing of the analysis points into it (see
       // readBuffer): its memory goes back now, not when a collection finds it. Left to the
       // collector, the copies of an mbox read from a zip piled up by about 60 MB a thread.
-      (task.raw.buffer as ArrayBuffer).transfer(0);
+      releaseNow(task.raw);
     }
   }
   let read: RawMessage;

@@ -6,6 +6,7 @@
  */
 import { attachmentPath } from '../attachments/inventory.ts';
 import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
+import { releaseNow } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { PathClaims } from './derived-paths.ts';
@@ -91,7 +92,7 @@ export async function analyzeStream(
               // Memory of the stream's own (ownsMessageMemory): given back now that the worker
               // is done with its copy, rather than when a collection finds it (kept until then in
               // case the analysis fails, whose record needs the bytes).
-              if (options.ownsMessageMemory) (raw.buffer as ArrayBuffer).transfer(0);
+              if (options.ownsMessageMemory) releaseNow(raw);
               return { index, offset, format, envelope: envelope ?? null, analysis };
             },
             (err: unknown) => recordFailure(err, () => item),

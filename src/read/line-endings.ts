@@ -38,21 +38,24 @@ export function toCrlf(raw: Buffer): Buffer {
   if (raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) >= 0) return toCrlf(Buffer.from(raw.toString('latin1').replaceAll('\r', '\r\n'), 'latin1'));
   const scan = scanLineEnds(raw);
   if (!scan.bareLf) return markCrlfOnly(raw, scan.cleanEnds);
-  const parts: Buffer[] = [];
+  // Counted first, then copied once into memory of the final size: a view and a CRLF per line,
+  // joined at the end, made two objects per line (4,800 for a 180 KB message of base64), and an
+  // LF-only dump took 80% longer than the same dump with CRLF, most of it collecting them.
+  let bare = 0;
+  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) if (at === 0 || raw[at - 1] !== 0x0d) bare++;
+  const out = Buffer.allocUnsafeSlow(raw.length + bare);
   let start = 0;
-  let at = raw.indexOf(0x0a);
-  while (at >= 0) {
-    if (at === 0 || raw[at - 1] !== 0x0d) {
-      parts.push(raw.subarray(start, at), CRLF);
-      start = at + 1;
-    }
-    at = raw.indexOf(0x0a, at + 1);
+  let to = 0;
+  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
+    if (at !== 0 && raw[at - 1] === 0x0d) continue;
+    to += raw.copy(out, to, start, at);
+    out[to++] = 0x0d;
+    out[to++] = 0x0a;
+    start = at + 1;
   }
-  parts.push(raw.subarray(start));
-  return markCrlfOnly(Buffer.concat(parts), false);
+  raw.copy(out, to, start);
+  return markCrlfOnly(out, false);
 }
-
-const CRLF = Buffer.from('\r\n');
 
 /*
  * Byte ranges known to be CRLF-only: every LF in them is preceded by a CR inside the range.

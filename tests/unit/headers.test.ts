@@ -107,6 +107,16 @@ describe('hasBareLf / toCrlf', () => {
     const raw = Buffer.from([0xe9, 0x0a, 0xff, 0x0d, 0x0a, 0x80, 0x0a]);
     expect([...toCrlf(raw)]).toEqual([0xe9, 0x0d, 0x0a, 0xff, 0x0d, 0x0a, 0x80, 0x0d, 0x0a]);
   });
+
+  it('gives what a regular expression gives, on 2,000 random mixes of CR, LF and text', () => {
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: next(40) }, () => ['\r', '\n', 'a', ' ', '\r\n'][next(5)]).join('') + '\n';
+      const expected = text.replace(/(?<!\r)\n/g, '\r\n');
+      expect(toCrlf(buf(text)).toString('latin1'), JSON.stringify(text)).toBe(expected);
+    }
+  });
 });
 
 describe('readMessageMeta', () => {
