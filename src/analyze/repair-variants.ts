@@ -1,3 +1,4 @@
+import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import { toCrlf } from '../read/line-endings.ts';
 import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
@@ -33,8 +34,10 @@ export const MAX_LINES_TRIED_ONE_BY_ONE = 4;
  * writer quoted and a `>From ` line of the author's; for up to MAX_LINES_TRIED_ONE_BY_ONE quoted
  * lines, each mix is tried. Every form differs from the message as found only by a `>` at the
  * start of those lines, which is what the reader sees either way.
+ *
+ * The copies with CRLF restored are made in `memory` when it is given (see repair-memory.ts).
  */
-export function* repairVariants(raw: Buffer, format: ContainerKind): Generator<RepairVariant> {
+export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: ReadTarget): Generator<RepairVariant> {
   // A byte-order mark or blank lines before the first header are storage artefacts (editors,
   // export tools); left in place they would hide the first header from the verifier.
   const lead = leadingJunk(raw);
@@ -43,31 +46,32 @@ export function* repairVariants(raw: Buffer, format: ContainerKind): Generator<R
   let quoted: number[];
   if (format === 'mbox') {
     quoted = quotedFromLineStarts(asFound.bytes);
-    if (quoted.length) yield withCrlf(unquoted(quoted));
-    yield withCrlf(asFound);
+    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
+    yield withCrlf(asFound, memory);
   } else {
-    yield withCrlf(asFound);
+    yield withCrlf(asFound, memory);
     // Looked for only once the message as found has failed: it is a pass over every byte.
     quoted = quotedFromLineStarts(asFound.bytes);
-    if (quoted.length) yield withCrlf(unquoted(quoted));
+    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
   }
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
   const lines = lineNumbersAt(raw, quoted.map((start) => start + lead));
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
-    yield withCrlf({
+    const form: RepairVariant = {
       bytes: unquoteLinesAt(asFound.bytes, chosen),
       repairs: [...asFound.repairs, 'mbox-unquote-some'],
       quoting: {
         unquotedLines: lines.filter((_, i) => mask & (1 << i)),
         keptLines: lines.filter((_, i) => !(mask & (1 << i))),
       },
-    });
+    };
+    yield withCrlf(form, memory);
   }
 }
 
-function withCrlf(form: RepairVariant): RepairVariant {
-  const bytes = toCrlf(form.bytes);
+function withCrlf(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant {
+  const bytes = toCrlf(form.bytes, memory);
   return bytes === form.bytes ? form : { ...form, bytes, repairs: [...form.repairs, 'crlf'] };
 }
 

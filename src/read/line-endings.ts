@@ -1,3 +1,4 @@
+import type { ReadTarget } from '../discover/open-evidence.ts';
 import { LINE_SCAN, scanLineFeeds } from './line-scan.ts';
 
 /** True when some line ends in a bare LF: DKIM is defined over CRLF, so such a copy needs repair. */
@@ -30,9 +31,10 @@ function scanLineEnds(raw: Buffer): { bareLf: boolean; cleanEnds: boolean } {
 /**
  * Rewrites every bare LF as CRLF and leaves existing CRLFs alone. Mail stored on Unix systems
  * (mbox, Maildir, most dumps) lost its CRs; signers signed the CRLF form. The result (the input
- * itself when it had no bare LF) is recorded as CRLF-only, see isKnownCrlfOnly.
+ * itself when it had no bare LF) is recorded as CRLF-only, see isKnownCrlfOnly. The copy is made
+ * in `memory` when given, else in memory of its own.
  */
-export function toCrlf(raw: Buffer): Buffer {
+export function toCrlf(raw: Buffer, memory?: ReadTarget): Buffer {
   // Classic Mac OS stored mail with a CR alone at each line end, and no LF anywhere: every CR is
   // a line end there. (A message with any LF keeps its lone CRs as the content they are.)
   if (raw.indexOf(0x0a) < 0 && raw.indexOf(0x0d) >= 0) return toCrlf(Buffer.from(raw.toString('latin1').replaceAll('\r', '\r\n'), 'latin1'));
@@ -43,7 +45,7 @@ export function toCrlf(raw: Buffer): Buffer {
   // LF-only dump took 80% longer than the same dump with CRLF, most of it collecting them.
   let bare = 0;
   for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) if (at === 0 || raw[at - 1] !== 0x0d) bare++;
-  const out = Buffer.allocUnsafeSlow(raw.length + bare);
+  const out = memory ? memory.take(raw.length + bare) : Buffer.allocUnsafeSlow(raw.length + bare);
   let start = 0;
   let to = 0;
   for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
