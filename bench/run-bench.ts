@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
+import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
 import { generateBenchDump, generateMemoryMbox, generateMemoryMessage, type BenchDump } from './generate-bench-dump.ts';
 import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
@@ -30,9 +31,11 @@ custody check: every file read and hashed again).
   --memory-message-mb N   size of the single message (default 50; implies --memory)
   --memory-mbox-mb N      size of the mbox (default 1000, i.e. 1 GB; implies --memory)
   --no-memory             no memory runs, even in the default full run
-  --no-archives           no archive runs; otherwise, after the memory runs: the first mix dump
-                          packed in one zip, stored and deflated, and (with the memory runs) the
-                          large mbox deflated in a zip, as Google Takeout exports mail
+  --no-archives           no runs on other forms of the inputs; otherwise, after the memory runs:
+                          the first mix dump packed in one zip, stored and deflated, and stored
+                          with bare LF line ends (as Maildir and Unix mboxes store mail), and
+                          (with the memory runs) the large mbox deflated in a zip, as Google
+                          Takeout exports mail
   --no-peers              leakcheck and the mailauth loop only (no dkimpy, no OpenDKIM)
   --opendkim-processes N  concurrent opendkim -t processes (default: one per core, ${availableParallelism()} here)
   --work-dir DIR          where generated inputs are cached (default: $TMPDIR/leakcheck-bench)
@@ -387,6 +390,7 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
     inputs.push(
       { what: `the ${mix.messages}-message mix in one stored zip`, kind: `mix of ${mix.messages} messages in a stored zip`, make: async () => packZip(mix, 0) },
       { what: `the ${mix.messages}-message mix in one deflated zip`, kind: `mix of ${mix.messages} messages in a deflated zip`, make: async () => packZip(mix, 8) },
+      { what: `the ${mix.messages}-message mix with bare LF line ends`, kind: `mix of ${mix.messages} messages with bare LF line ends (as Maildir and Unix mboxes store mail)`, make: async () => lfCopy(mix) },
     );
   }
   if (options.archives && memory) {

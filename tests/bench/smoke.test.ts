@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli.ts';
@@ -21,7 +21,7 @@ describe('npm run bench -- --smoke', () => {
       // every generated message is signed with a test key, and leakcheck verifies them all
       const results = /results written to (.*\.json)/.exec(run.stderr)?.[1];
       expect(results).toBeDefined();
-      type Run = { input: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
+      type Run = { input: string; dir: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
         rows: Array<{ contender: string; checked: Record<string, number> }>;
@@ -39,12 +39,16 @@ describe('npm run bench -- --smoke', () => {
       expect(rows.find((r) => r.contender.startsWith('leakcheck analysis alone'))!.checked).toEqual({ messages: 40, verified: 40 });
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
       // the memory runs: one large message, one mbox of bench-mix messages, all verified; then
-      // the archives: the 40 messages in a stored and in a deflated zip, the mbox deflated in one
-      expect(parsed.memory).toHaveLength(5);
-      const [message, mbox, stored, deflated, takeout] = [0, 1, 2, 3, 4].map((i) => parsed.memory[i]!) as [Run, Run, Run, Run, Run];
-      for (const zipped of [stored, deflated]) expect(zipped).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
+      // the other forms of the mix: the 40 messages in a stored and in a deflated zip, and stored
+      // with bare LFs (each then repaired to CRLF); the mbox deflated in a zip
+      expect(parsed.memory).toHaveLength(6);
+      const [message, mbox, stored, deflated, lf, takeout] = [0, 1, 2, 3, 4, 5].map((i) => parsed.memory[i]!) as [Run, Run, Run, Run, Run, Run];
+      for (const form of [stored, deflated, lf]) expect(form).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
       expect(stored.input).toMatch(/stored zip/);
       expect(deflated.input).toMatch(/deflated zip/);
+      expect(lf.input).toMatch(/bare LF line ends/);
+      expect(lf.bytes).toBeLessThan(stored.bytes);
+      expect(readFileSync(join(lf.dir, readdirSync(lf.dir)[0]!, readdirSync(join(lf.dir, readdirSync(lf.dir)[0]!))[0]!)).includes('\r\n')).toBe(false);
       expect(takeout).toMatchObject({ messages: mbox.messages, bytes: mbox.bytes, checked: { verified: mbox.messages, suspicious: 0 } });
       expect(message).toMatchObject({ messages: 1, checked: { verified: 1 } });
       expect(message.bytes).toBeGreaterThan(1.9e6);
