@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import wabtFactory from 'wabt';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { forgetLineEndings, hasBareLf, isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
-import { LINE_SCAN, LINE_SCAN_WASM, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
+import { crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
@@ -30,6 +30,18 @@ function randomCase(next: () => number): Buffer {
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) bytes[i] = alphabet[Math.floor(next() * (next() < 0.5 ? 2 : alphabet.length))]!;
   return next() < 0.6 ? Buffer.from(bytes.toString('latin1').replace(/\r*\n/g, '\r\n'), 'latin1') : bytes;
+}
+
+/**
+ * Case `n`, written into `memory` at its start, at its end or a little way in, in turn, with
+ * garbage around it: what reads the view must not look past either end.
+ */
+function placedCase(memory: Buffer, n: number, next: () => number): { bytes: Buffer; at: number; view: Buffer } {
+  const bytes = randomCase(next);
+  const at = n % 3 === 0 ? 0 : n % 3 === 1 ? memory.length - bytes.length : Math.floor(next() * 64);
+  memory.fill(n % 2 ? LF : 0x20, Math.max(0, at - 32), Math.min(memory.length, at + bytes.length + 32));
+  bytes.copy(memory, at);
+  return { bytes, at, view: memory.subarray(at, at + bytes.length) };
 }
 
 describe('line-feed scan in WebAssembly', () => {
@@ -60,15 +72,44 @@ describe('line-feed scan in WebAssembly', () => {
     const memory = scannableMemory(64 * 1024)!;
     const next = mulberry32(8);
     for (let n = 0; n < 40_000; n++) {
-      const bytes = randomCase(next);
-      const at = n % 3 === 0 ? 0 : n % 3 === 1 ? memory.length - bytes.length : Math.floor(next() * 64);
-      // garbage around the view: the scan must not look past either end
-      memory.fill(n % 2 ? LF : 0x20, Math.max(0, at - 32), Math.min(memory.length, at + bytes.length + 32));
-      bytes.copy(memory, at);
-      const view = memory.subarray(at, at + bytes.length);
+      const { bytes, at, view } = placedCase(memory, n, next);
       const scanned = scanLineFeeds(view);
       if (scanned !== byDefinition(bytes)) expect({ bytes: bytes.toString('latin1'), at, scanned }).toEqual({ bytes: bytes.toString('latin1'), at, scanned: byDefinition(bytes) });
     }
+  });
+
+  it('makes the copies toCrlf makes in JavaScript, on 40,000 generated cases, at every alignment and at both ends of its memory', () => {
+    const memory = scannableMemory(64 * 1024)!;
+    const next = mulberry32(9);
+    for (let n = 0; n < 40_000; n++) {
+      const { bytes, at, view } = placedCase(memory, n, next);
+      forgetLineEndings(memory.buffer);
+      const copy = toCrlf(view);
+      const expected = toCrlf(Buffer.from(bytes)).toString('latin1');
+      if (copy.toString('latin1') !== expected) expect({ bytes: bytes.toString('latin1'), at, copy: copy.toString('latin1') }).toEqual({ bytes: bytes.toString('latin1'), at, copy: expected });
+      // (made by WebAssembly, in the memory's room, whenever there was a bare LF to put a CR before;
+      // bytes with CRs and no LF at all are classic Mac OS line ends, made CRLF in JavaScript)
+      if (bytes.includes(LF)) expect(copy.buffer === memory.buffer).toBe(true);
+    }
+  });
+
+  it('keeps one copy in its room until the memory holds other bytes: the same view gets it again, another view none', () => {
+    const read = new ReusableBuffer(1 << 20, { scannable: true });
+    const first = read.take(8);
+    first.write('a\nb\nc\nd\n', 'latin1');
+    const copy = crlfCopyInPlace(first)!;
+    expect(copy.toString('latin1')).toBe('a\r\nb\r\nc\r\nd\r\n');
+    expect(crlfCopyInPlace(first)!.toString('latin1')).toBe('a\r\nb\r\nc\r\nd\r\n');
+    // a copy still in use is never written over
+    expect(crlfCopyInPlace(first.subarray(2))).toBeNull();
+    expect(copy.toString('latin1')).toBe('a\r\nb\r\nc\r\nd\r\n');
+    // the next message read: its copy takes the room
+    const second = read.take(4);
+    second.write('x\ny\n', 'latin1');
+    expect(crlfCopyInPlace(second)!.toString('latin1')).toBe('x\r\ny\r\n');
+    // memory that is not scannable, and the room itself, are not copied this way
+    expect(crlfCopyInPlace(Buffer.from('x\n'))).toBeNull();
+    expect(crlfCopyInPlace(copy)).toBeNull();
   });
 
   it('gives toCrlf and its fast paths the same answers as the scan in JavaScript, on every demo-dump file', () => {
@@ -101,10 +142,10 @@ function sameAnswers(files: string[]): number {
     bytes.copy(view);
     expect(scanLineFeeds(view)).toBe(byDefinition(bytes));
     const plain = Buffer.from(bytes);
-    const inPlace = { bareLf: hasBareLf(view), clean: isKnownCleanLineEnds(toCrlf(view)) };
+    const inPlace = { bareLf: hasBareLf(view), clean: isKnownCleanLineEnds(toCrlf(view)), crlf: toCrlf(view).toString('latin1') };
     forgetLineEndings(view.buffer);
-    const copied = { bareLf: hasBareLf(plain), clean: isKnownCleanLineEnds(toCrlf(plain)) };
-    if (inPlace.bareLf === copied.bareLf && inPlace.clean === copied.clean) same++;
+    const copied = { bareLf: hasBareLf(plain), clean: isKnownCleanLineEnds(toCrlf(plain)), crlf: toCrlf(plain).toString('latin1') };
+    if (inPlace.bareLf === copied.bareLf && inPlace.clean === copied.clean && inPlace.crlf === copied.crlf) same++;
   }
   return same;
 }
