@@ -156,8 +156,8 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   try {
     // Inflated into one buffer of the declared size and a byte more: the byte tells an entry that
     // inflates to more, which zlib then refuses (past maxOutputLength) before it takes any more
-    // memory. zlib's default, 16 KB buffers joined at the end, cost a fresh allocation per 16 KB
-    // and a copy: 20,000 deflated messages took 3.5 s longer and 40 MB more (docs/performance.md).
+    // memory. zlib's default is 16 KB buffers joined at the end: a fresh allocation per 16 KB and
+    // a copy (docs/performance.md, twenty-third round).
     raw = inflateRawSync(compressed, { chunkSize: Math.max(entry.size + 1, MIN_INFLATE_CHUNK), maxOutputLength: Math.max(entry.size, 1) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bomb(entry);
@@ -170,8 +170,8 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   if (!into || raw.length > DEFAULT_MAX_KEPT) return raw;
   const target = into.take(raw.length);
   raw.copy(target);
-  // (left to the collector, these buffers, one a message, took a 20,000-message archive 40 MB
-  // higher)
+  // (left to the collector, these buffers, one a message, took the 2,000 bench messages in a
+  // deflated zip 10-25 MB higher)
   releaseNow(raw);
   return target;
 }
