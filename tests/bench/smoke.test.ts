@@ -57,6 +57,11 @@ describe('npm run bench -- --smoke', () => {
       expect(mbox.checked).toMatchObject({ verified: mbox.messages, suspicious: 0 });
       for (const m of parsed.memory) expect(m.peakRssMb).toBeGreaterThan(0);
       rmSync(results!, { force: true });
+      // the warm-up probe, on the same 40 messages: one thread, two passes, timed every 20
+      const mix = lf.dir.replace(/-lf$/, '');
+      const warmUp = spawnSync(process.execPath, [join(ROOT, 'bench/warm-up.ts'), mix, join(tmp.path, 'bench-keys.json'), '1', '2', '20'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(warmUp.status, warmUp.stderr).toBe(0);
+      expect(warmUp.stdout).toMatch(/^1 thread\(s\), 40 files, \d+ ms in all\nthread 1, pass 1: \d+ ms \(each 20: \d+ \d+\)\nthread 1, pass 2: \d+ ms \(each 20: \d+ \d+\)\n$/);
     } finally {
       tmp.cleanup();
     }
