@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeMessage } from '../src/analyze/analyze-message.ts';
+import { offlineFileLookup } from '../src/keys/key-lookup.ts';
 import { postAnalysis } from '../src/pipeline/posted-analysis.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMessageAt } from '../src/read/read-container.ts';
 import { useLineScanModule } from '../src/read/line-scan.ts';
-import { offlineLookup } from './offline-lookup.ts';
 import { ReusableBuffer } from '../src/read/reusable-buffer.ts';
 
 /** One thread of warm-up.ts: its share of the files, analysed `passes` times over. */
@@ -20,7 +20,7 @@ export type WarmUpTimes = number[][];
 
 const share = workerData as WarmUpShare;
 useLineScanModule(share.lineScan);
-const lookup = offlineLookup(share.keysFile);
+const lookup = offlineFileLookup(share.keysFile);
 const readBuffer = new ReusableBuffer(undefined, { scannable: true });
 const times: WarmUpTimes = [];
 for (let pass = 0; pass < share.passes; pass++) {

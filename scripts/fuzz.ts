@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeMessage } from '../src/analyze/analyze-message.ts';
-import { checkAnalysis, loadSeedMessages, makeCase, offlineFileLookup } from '../src/fuzz/cases.ts';
+import { checkAnalysis, loadSeedMessages, makeCase } from '../src/fuzz/cases.ts';
+import { offlineFileLookup } from '../src/keys/key-lookup.ts';
 import { runFuzz } from '../src/fuzz/pool.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { analyzeMessage, type MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
-import { createKeyLookup } from '../keys/key-lookup.ts';
-import { loadKeysFile } from '../keys/keys-file.ts';
 import type { KeyLookup } from '../keys/types.ts';
 import { parseHeaders } from '../read/headers.ts';
 import { toCrlf } from '../read/line-endings.ts';
@@ -36,20 +34,6 @@ export async function loadSeedMessages(dumpRoot: string, lookup: KeyLookup): Pro
     }
   }
   return seeds;
-}
-
-/**
- * The key lookup of an offline run with one keys file: the fuzzer must never reach the network,
- * so a live lookup is an error that fails the case.
- */
-export function offlineFileLookup(keysPath: string): KeyLookup {
-  return createKeyLookup({
-    files: [loadKeysFile(keysPath)],
-    cached: () => null,
-    offline: true,
-    live: () => Promise.reject(new Error('live DNS lookup attempted by an offline fuzz run')),
-    onLiveAnswer: () => {},
-  });
 }
 
 export interface FuzzInput {

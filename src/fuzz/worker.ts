@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ContainerKind } from '../discover/types.ts';
-import { loadSeedMessages, makeCase, offlineFileLookup, runCase, type FuzzInput } from './cases.ts';
+import { offlineFileLookup } from '../keys/key-lookup.ts';
+import { loadSeedMessages, makeCase, runCase, type FuzzInput } from './cases.ts';
 
 export interface WorkerData {
   seed: number;

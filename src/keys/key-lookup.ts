@@ -1,5 +1,5 @@
 import { isListed, type CompromisedList } from './compromised.ts';
-import { keysFileLookup, type KeysFile } from './keys-file.ts';
+import { keysFileLookup, loadKeysFile, type KeysFile } from './keys-file.ts';
 import { parseKeyRecord } from './parse-key.ts';
 import { normalizeKeyName, type KeyAnswer, type KeyLookup } from './types.ts';
 
@@ -54,4 +54,18 @@ export function createKeyLookup(options: KeyLookupOptions): KeyLookup {
     }
     return answer;
   };
+}
+
+/**
+ * The key lookup of an offline run with one keys file (the fuzzer, the bench's threads, tests):
+ * nothing may reach the network, so a live lookup is an error that fails what asked.
+ */
+export function offlineFileLookup(keysPath: string): KeyLookup {
+  return createKeyLookup({
+    files: [loadKeysFile(keysPath)],
+    cached: () => null,
+    offline: true,
+    live: () => Promise.reject(new Error('live DNS lookup attempted by an offline run')),
+    onLiveAnswer: () => {},
+  });
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
-import { offlineFileLookup } from '../../src/fuzz/cases.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
 import { DEMO_KEYS } from '../helpers/cli.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
 

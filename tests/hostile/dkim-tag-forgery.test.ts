@@ -12,7 +12,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
-import { offlineFileLookup } from '../../src/fuzz/cases.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
 import type { KeyAnswer, KeyLookup } from '../../src/keys/types.ts';
 import { DEMO_KEYS } from '../helpers/cli.ts';
 import { demoMessage, demoPrivateKey, handSign } from './sign.ts';

@@ -12,7 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSeedMessages, makeCase, offlineFileLookup } from '../../src/fuzz/cases.ts';
+import { loadSeedMessages, makeCase } from '../../src/fuzz/cases.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
 import { MUTATOR_NAMES } from '../../src/fuzz/mutate.ts';
 import { runFuzz, type FuzzReport } from '../../src/fuzz/pool.ts';
 import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';

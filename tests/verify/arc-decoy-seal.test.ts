@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
-import { offlineFileLookup } from '../../src/fuzz/cases.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
 import { sealMessage } from 'mailauth/lib/arc/index.js';
 import { DEMO_KEYS, tempDir } from '../helpers/cli.ts';
 import { demoMessage, demoPrivateKey, handSign } from '../hostile/sign.ts';
