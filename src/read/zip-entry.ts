@@ -15,7 +15,7 @@
  * - the archive must be the one whose central directory was read (size and modification time).
  */
 import { pipeline, type Readable } from 'node:stream';
-import { constants as zlibConstants, crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, createInflateRaw, InflateRaw, inflateRawSync } from 'node:zlib';
 import type { Stats } from 'node:fs';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import { sniffContainer } from '../discover/sniff.ts';
@@ -152,28 +152,75 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   }
   const compressed = readHeadSync(fd, entry.compressedSize, entry.dataStart, compressedBuffer);
   if (compressed.length !== entry.compressedSize) throw corrupt('unexpected end of file');
+  // Into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts);
+  // an entry too large for it gets memory of its own. The extra byte tells an entry that
+  // inflates to more, which zlib then refuses (past maxOutputLength) before it takes any more.
+  const target = into && entry.size < DEFAULT_MAX_KEPT ? into.take(Math.max(entry.size + 1, MIN_INFLATE_CHUNK)) : null;
   let raw: Buffer;
   try {
-    // Inflated into one buffer of the declared size and a byte more: the byte tells an entry that
-    // inflates to more, which zlib then refuses (past maxOutputLength) before it takes any more
-    // memory. zlib's default is 16 KB buffers joined at the end: a fresh allocation per 16 KB and
-    // a copy (docs/performance.md, twenty-third round).
-    raw = inflateRawSync(compressed, { chunkSize: Math.max(entry.size + 1, MIN_INFLATE_CHUNK), maxOutputLength: Math.max(entry.size, 1) });
+    raw = target ? inflateInto(compressed, target, Math.max(entry.size, 1)) : inflateRawSync(compressed, { chunkSize: Math.max(entry.size + 1, MIN_INFLATE_CHUNK), maxOutputLength: Math.max(entry.size, 1) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bomb(entry);
     throw corrupt(describe(err));
   }
   if (raw.length > entry.size) throw bomb(entry);
   if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
-  // Into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts);
-  // an entry too large for it would only be copied into fresh memory again.
-  if (!into || raw.length > DEFAULT_MAX_KEPT) return raw;
-  const target = into.take(raw.length);
+  return raw;
+}
+
+/** The parts of a zlib engine that its legacy `_processChunk` works with (Node's lib/zlib.js, processChunkSync). */
+interface LegacyZlibEngine {
+  _processChunk(chunk: Buffer, flushFlag: number): Buffer;
+  _outBuffer: Buffer;
+  _outOffset: number;
+  _chunkSize: number;
+}
+
+const hasLegacyFields = (engine: object): engine is LegacyZlibEngine => {
+  const e = engine as Partial<LegacyZlibEngine>;
+  return typeof e._processChunk === 'function' && e._outBuffer instanceof Uint8Array && typeof e._outOffset === 'number' && typeof e._chunkSize === 'number';
+};
+
+/**
+ * `compressed` inflated into `target`, with the guards of inflateRawSync (`maxOutputLength`, and
+ * zlib's errors thrown as they are). Node's public API always inflates into fresh memory, one
+ * allocation an entry of a size that varies from entry to entry: glibc kept what each thread
+ * freed of it in that thread's arena, and 20,000 messages deflated in one zip peaked at
+ * 307–316 MB against 274–281 MB inflated in place (docs/performance.md, twenty-fourth round). An
+ * engine's legacy `_processChunk` (kept in Node "for backwards compatibility") writes into the
+ * engine's `_outBuffer`, which is set to `target` here. Should a Node change those fields, the
+ * bytes inflated elsewhere are copied into `target`: the same bytes, only the memory differs
+ * (a test checks that this Node inflates in place).
+ */
+export function inflateInto(compressed: Buffer, target: Buffer, maxOutputLength: number): Buffer {
+  inflateIntoCalls.total++;
+  const engine = new InflateRaw({ chunkSize: MIN_INFLATE_CHUNK, maxOutputLength });
+  let raw: Buffer;
+  try {
+    if (!hasLegacyFields(engine)) return copyInto(inflateRawSync(compressed, { chunkSize: target.length, maxOutputLength }), target);
+    engine._outBuffer = target;
+    engine._outOffset = 0;
+    engine._chunkSize = target.length;
+    raw = engine._processChunk(compressed, zlibConstants.Z_FINISH);
+  } finally {
+    engine.close();
+  }
+  // (nothing inflated comes back as a Buffer of its own, with nothing to copy)
+  if (raw.length === 0 || (raw.buffer === target.buffer && raw.byteOffset === target.byteOffset)) return raw;
+  return copyInto(raw, target);
+}
+
+/** How many inflateInto calls there were, and how many of them had to inflate elsewhere and copy. */
+export const inflateIntoCalls = { total: 0, copied: 0 };
+
+function copyInto(raw: Buffer, target: Buffer): Buffer {
+  inflateIntoCalls.copied++;
+  if (raw.length > target.length) return raw;
   raw.copy(target);
   // (left to the collector, these buffers, one a message, took the 2,000 bench messages in a
   // deflated zip 10-25 MB higher)
   releaseNow(raw);
-  return target;
+  return target.subarray(0, raw.length);
 }
 
 const bomb = (entry: ZipEntryLocation): ReadError =>
