@@ -11,7 +11,7 @@ import { buildZip, deflatedZeros, type ZipEntrySpec } from './zip-writer.ts';
 import { readResults, runCliMeasured } from '../hostile/support.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { mkdirSync } from 'node:fs';
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, InflateRaw, inflateRawSync } from 'node:zlib';
 
 const dir = mkdtempSync(join(tmpdir(), 'leakcheck-zip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -445,6 +445,28 @@ describe('locateZipEntries and readZipEntryAt (how verify reads archives: each e
     };
     expect(refusal(() => inflateInto(damaged, target, message.length))).toEqual(refusal(() => inflateRawSync(damaged)));
     expect(refusal(() => inflateRawSync(damaged))).not.toBe('inflated');
+  });
+
+  it('inflateInto gives the same bytes, copied into the target, on a Node whose engines lack the legacy fields or inflate elsewhere', () => {
+    const message = Buffer.concat([email(8), Buffer.alloc(200_000, 'more text\r\n')]);
+    const compressed = deflateRawSync(message);
+    const prototype = InflateRaw.prototype as unknown as Record<string, unknown>;
+    const inflatedVia = (processChunk: unknown): { same: boolean; inTarget: boolean; copied: number } => {
+      prototype['_processChunk'] = processChunk;
+      try {
+        const target = Buffer.alloc(message.length + 1);
+        const before = inflateIntoCalls.copied;
+        const out = inflateInto(compressed, target, message.length);
+        return { same: out.equals(message), inTarget: out.buffer === target.buffer && out.byteOffset === 0, copied: inflateIntoCalls.copied - before };
+      } finally {
+        delete prototype['_processChunk'];
+      }
+    };
+    expect(inflatedVia(undefined)).toEqual({ same: true, inTarget: true, copied: 1 });
+    expect(inflatedVia((chunk: Buffer) => inflateRawSync(chunk))).toEqual({ same: true, inTarget: true, copied: 1 });
+    // and the engines' own method is back
+    expect(typeof prototype['_processChunk']).toBe('function');
+    expect(inflatedVia(prototype['_processChunk'])).toEqual({ same: true, inTarget: true, copied: 0 });
   });
 
   it('refuses a bomb having taken no more memory for it than the size it declares, and none of its own read into reused memory', async () => {
