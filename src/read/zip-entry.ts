@@ -21,7 +21,7 @@ import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEv
 import { sniffContainer } from '../discover/sniff.ts';
 import { emlxCountLine } from './emlx.ts';
 import { FIELD_LINE } from './headers.ts';
-import { DEFAULT_MAX_KEPT, releaseNow, ReusableBuffer } from './reusable-buffer.ts';
+import { releaseNow, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
 import type { ZipEntryLocation } from './zip.ts';
 
@@ -152,13 +152,14 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   }
   const compressed = readHeadSync(fd, entry.compressedSize, entry.dataStart, compressedBuffer);
   if (compressed.length !== entry.compressedSize) throw corrupt('unexpected end of file');
-  // Into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts);
-  // an entry too large for it gets memory of its own. The extra byte tells an entry that
-  // inflates to more, which zlib then refuses (past maxOutputLength) before it takes any more.
-  const target = into && entry.size < DEFAULT_MAX_KEPT ? into.take(Math.max(entry.size + 1, MIN_INFLATE_CHUNK)) : null;
+  // Into the thread's reused memory, where the line-feed scan runs in place (see line-scan.ts;
+  // it gives an entry too large for it memory of its own), else into memory of its own. The
+  // extra byte tells an entry that inflates to more, which zlib then refuses (past
+  // maxOutputLength) before it takes any more.
+  const room = Math.max(entry.size + 1, MIN_INFLATE_CHUNK);
   let raw: Buffer;
   try {
-    raw = target ? inflateInto(compressed, target, Math.max(entry.size, 1)) : inflateRawSync(compressed, { chunkSize: Math.max(entry.size + 1, MIN_INFLATE_CHUNK), maxOutputLength: Math.max(entry.size, 1) });
+    raw = inflateInto(compressed, into?.take(room) ?? Buffer.allocUnsafeSlow(room), Math.max(entry.size, 1));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bomb(entry);
     throw corrupt(describe(err));
