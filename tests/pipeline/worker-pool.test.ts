@@ -161,6 +161,23 @@ describe('worker pool, files read by the workers', () => {
     expect(analyzer.threadsStarted()).toBe(2);
   }, 30_000);
 
+  it('while the first thread loads its code, it holds a small dump alone; more messages than it may hold then start the second', async () => {
+    const relPath = 'inbox/2017-02-14 Q1 budget.eml';
+    const handedAtOnce = async (count: number): Promise<number> => {
+      analyzer = createAnalyzer(lookup, { workers: 2, perWorker: 4, perWarmingWorker: 10 });
+      // all handed over before the first thread has loaded, as the walk of a small dump does
+      const all = await Promise.all(Array.from({ length: count }, () => analyzer!.submitAt(file(relPath), size(relPath))));
+      for (const { result } of all) expect((await result).analysis.verdict.verdict).toBe('verified');
+      const started = analyzer.threadsStarted();
+      await analyzer.close();
+      analyzer = null;
+      return started;
+    };
+    // more than its hands hold once loaded (4), and no more than it may hold while loading (10)
+    expect(await handedAtOnce(10)).toBe(1);
+    expect(await handedAtOnce(11)).toBe(2);
+  }, 30_000);
+
   it('starts the second thread for large messages long before the first holds its 16, and not for one waiting behind another', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'leakcheck-pool-'));
     try {
