@@ -130,7 +130,7 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       const task = analyzeEntry(item, pathOf(item));
       pending.add(task);
       void task.finally(() => pending.delete(task));
-      if (pending.size >= MAX_PENDING_ENTRIES) await Promise.race(pending);
+      if (pending.size >= Math.max(MAX_PENDING_ENTRIES, analyzer.holds())) await Promise.race(pending);
     }
   } catch (err) {
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
@@ -174,7 +174,8 @@ const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
 /** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
 const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', NESTED_ARCHIVE]);
 /**
- * Entries of one archive in progress at once: enough to keep every worker busy (each holds only
- * the entry it is on; nothing of them waits here but their analyses).
+ * Entries of one archive in progress at once, at least: enough to keep every worker busy (each
+ * holds only the entry it is on; nothing of them waits here but their analyses), and more when
+ * the pool can hold more (Analyzer.holds).
  */
 const MAX_PENDING_ENTRIES = 32;

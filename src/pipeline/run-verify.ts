@@ -11,7 +11,7 @@ import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
 import { assertOutsideDump } from './outside-dump.ts';
 import { UsageError } from './usage-error.ts';
-import { createAnalyzer, TASKS_PER_WORKER, WARMING_TASKS, type Analyzer } from './worker-pool.ts';
+import { createAnalyzer, type Analyzer } from './worker-pool.ts';
 import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
 import { DerivedPaths } from './derived-paths.ts';
 import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
@@ -206,11 +206,9 @@ async function verifyLocked(
   };
   const workers = options.concurrency ?? defaultThreadCount();
   const analyzer = createAnalyzer(lookup, { workers, analysis });
-  // Files in progress at once: enough to keep every worker's hands full while others are being read,
-  // and, while the first thread loads, to give it more than it may hold then (or the pool could
-  // not tell a large dump from a small one).
-  const steadyPendingFiles = Math.max(4, workers * (TASKS_PER_WORKER + 2));
-  const maxPendingFiles = (): number => (analyzer.warming() ? Math.max(steadyPendingFiles, WARMING_TASKS + 2 * workers) : steadyPendingFiles);
+  // Files in progress at once: enough to keep every worker's hands full (Analyzer.holds) while
+  // others are being read.
+  const maxPendingFiles = (): number => Math.max(4, analyzer.holds() + 2 * workers);
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
   const derivedPaths = new DerivedPaths(root, fileHoldingRow(db));

@@ -28,8 +28,13 @@ export interface Analyzer {
    * that re-reading a dump runs on every core. Rejects with a ReadError if it cannot be read.
    */
   hashAt(absPath: string, size: number): Promise<{ result: Promise<string> }>;
-  /** Whether the first thread is still loading, and may hold more messages than later (WARMING_TASKS). */
-  warming(): boolean;
+  /**
+   * Messages the pool can hold at once now: every thread's hands, larger while the first thread
+   * loads (WARMING_TASKS). What a caller keeps in progress to keep them full: a thread is started
+   * only when those started are full, so a caller that held back sooner would keep a machine of
+   * many cores to the few threads started by then.
+   */
+  holds(): number;
   /** Threads started so far (a replaced one not counted again): fewer than asked for on a small dump. */
   threadsStarted(): number;
   close(): Promise<void>;
@@ -350,7 +355,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
-    warming: () => warming,
+    holds: () => options.workers * hands(),
     threadsStarted: () => slots.filter((s) => s.launched).length,
     async close() {
       closed = true;
@@ -388,7 +393,7 @@ function inProcess(lookup: KeyLookup, concurrency: number, options?: AnalysisOpt
       }),
     // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
     hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),
-    warming: () => false,
+    holds: () => concurrency,
     threadsStarted: () => 0,
     close: async () => undefined,
   };

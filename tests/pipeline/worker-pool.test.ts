@@ -153,6 +153,8 @@ describe('worker pool, files read by the workers', () => {
     const few = await Promise.all(Array.from({ length: 4 }, () => analyzer!.submitAt(file(relPath), size(relPath))));
     for (const { result } of few) expect((await result).analysis.verdict.verdict).toBe('verified');
     expect(analyzer.threadsStarted()).toBe(1);
+    // the first thread has loaded and caught up: each thread holds its usual number again
+    expect(analyzer.holds()).toBe(2 * 4);
     // one file's messages handed over one after the other, as an mbox's are: the fifth finds the
     // first thread's hands full, and the second thread starts for it
     const many = [];
@@ -163,8 +165,10 @@ describe('worker pool, files read by the workers', () => {
 
   it('while the first thread loads its code, it holds a small dump alone; more messages than it may hold then start the second', async () => {
     const relPath = 'inbox/2017-02-14 Q1 budget.eml';
-    const handedAtOnce = async (count: number): Promise<number> => {
-      analyzer = createAnalyzer(lookup, { workers: 2, perWorker: 4, perWarmingWorker: 10 });
+    const handedAtOnce = async (count: number, workers = 2): Promise<number> => {
+      analyzer = createAnalyzer(lookup, { workers, perWorker: 4, perWarmingWorker: 10 });
+      // what a caller keeps in progress to fill them: every thread's hands, the larger ones now
+      expect(analyzer.holds()).toBe(workers * 10);
       // all handed over before the first thread has loaded, as the walk of a small dump does
       const all = await Promise.all(Array.from({ length: count }, () => analyzer!.submitAt(file(relPath), size(relPath))));
       for (const { result } of all) expect((await result).analysis.verdict.verdict).toBe('verified');
@@ -176,6 +180,9 @@ describe('worker pool, files read by the workers', () => {
     // more than its hands hold once loaded (4), and no more than it may hold while loading (10)
     expect(await handedAtOnce(10)).toBe(1);
     expect(await handedAtOnce(11)).toBe(2);
+    // with more cores, each thread started takes its larger share before the next one starts
+    expect(await handedAtOnce(20, 3)).toBe(2);
+    expect(await handedAtOnce(21, 3)).toBe(3);
   }, 30_000);
 
   it('starts the second thread for large messages long before the first holds its 16, and not for one waiting behind another', async () => {
