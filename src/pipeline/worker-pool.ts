@@ -223,9 +223,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         else if (answer.type === 'read-error') settle(answer.id, { error: new ReadError(answer.code, answer.message) });
         else settle(answer.id, { error: new Error(answer.message) });
       }
-      if (warming && (slot.busy < perWorker || slots.every((s) => s.launched))) {
-        warming = false;
-      }
+      // (see WARMING_TASKS: this thread has caught up, or no thread is left to start)
+      if (warming && (slot.busy < perWorker || slots.every((s) => s.launched))) warming = false;
     });
     worker.on('error', (err) => {
       // A worker that dies takes the task it was on with it: fail that one, so the run records
