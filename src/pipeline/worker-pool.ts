@@ -30,9 +30,10 @@ export interface Analyzer {
   hashAt(absPath: string, size: number): Promise<{ result: Promise<string> }>;
   /**
    * Messages the pool can hold at once now: every thread's hands, larger while the first thread
-   * loads (WARMING_TASKS). What a caller keeps in progress to keep them full: a thread is started
-   * only when those started are full, so a caller that held back sooner would keep a machine of
-   * many cores to the few threads started by then.
+   * loads (WARMING_TASKS), or what a thread still holds from then. What a caller keeps in
+   * progress to keep them full: a thread is started only when those started are full, so a
+   * caller that held back sooner would keep a machine of many cores to the few threads started
+   * by then.
    */
   holds(): number;
   /** Threads started so far (a replaced one not counted again): fewer than asked for on a small dump. */
@@ -181,6 +182,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
    */
   const startWorker = (slot: Slot): void => {
     slot.launched = true;
+    // (with every thread started, nothing is left to decide: see WARMING_TASKS)
+    if (slots.length === options.workers && slots.every((s) => s.launched)) warming = false;
     slot.worker = null;
     slot.started = (takePrestartedThread() ?? startAnalysisThread()).then(({ worker, progress }) => {
       if (closed) {
@@ -223,8 +226,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         else if (answer.type === 'read-error') settle(answer.id, { error: new ReadError(answer.code, answer.message) });
         else settle(answer.id, { error: new Error(answer.message) });
       }
-      // (see WARMING_TASKS: this thread has caught up, or no thread is left to start)
-      if (warming && (slot.busy < perWorker || slots.every((s) => s.launched))) warming = false;
+      // (see WARMING_TASKS: this thread has caught up)
+      if (warming && slot.busy < perWorker) warming = false;
     });
     worker.on('error', (err) => {
       // A worker that dies takes the task it was on with it: fail that one, so the run records
@@ -354,7 +357,9 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
-    holds: () => options.workers * hands(),
+    // A thread still holding what it took while the first one loaded counts for that: a caller
+    // held to the usual 16 a thread would wait for that backlog, and leave the others idle.
+    holds: () => slots.reduce((sum, s) => sum + Math.max(s.busy, hands()), 0),
     threadsStarted: () => slots.filter((s) => s.launched).length,
     async close() {
       closed = true;

@@ -165,12 +165,13 @@ describe('worker pool, files read by the workers', () => {
 
   it('while the first thread loads its code, it holds a small dump alone; more messages than it may hold then start the second', async () => {
     const relPath = 'inbox/2017-02-14 Q1 budget.eml';
-    const handedAtOnce = async (count: number, workers = 2): Promise<number> => {
+    const handedAtOnce = async (count: number, workers = 2, holdsThen?: number): Promise<number> => {
       analyzer = createAnalyzer(lookup, { workers, perWorker: 4, perWarmingWorker: 10 });
       // what a caller keeps in progress to fill them: every thread's hands, the larger ones now
       expect(analyzer.holds()).toBe(workers * 10);
       // all handed over before the first thread has loaded, as the walk of a small dump does
       const all = await Promise.all(Array.from({ length: count }, () => analyzer!.submitAt(file(relPath), size(relPath))));
+      if (holdsThen !== undefined) expect(analyzer.holds()).toBe(holdsThen);
       for (const { result } of all) expect((await result).analysis.verdict.verdict).toBe('verified');
       const started = analyzer.threadsStarted();
       await analyzer.close();
@@ -179,7 +180,8 @@ describe('worker pool, files read by the workers', () => {
     };
     // more than its hands hold once loaded (4), and no more than it may hold while loading (10)
     expect(await handedAtOnce(10)).toBe(1);
-    expect(await handedAtOnce(11)).toBe(2);
+    // with every thread started, each may hold its usual 4 again, and the first still holds its 10
+    expect(await handedAtOnce(11, 2, 10 + 4)).toBe(2);
     // with more cores, each thread started takes its larger share before the next one starts
     expect(await handedAtOnce(20, 3)).toBe(2);
     expect(await handedAtOnce(21, 3)).toBe(3);
