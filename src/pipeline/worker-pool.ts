@@ -183,7 +183,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   const startWorker = (slot: Slot): void => {
     slot.launched = true;
     // (with every thread started, nothing is left to decide: see WARMING_TASKS)
-    if (slots.length === options.workers && slots.every((s) => s.launched)) warming = false;
+    if (slots.every((s) => s.launched)) warming = false;
     slot.worker = null;
     slot.started = (takePrestartedThread() ?? startAnalysisThread()).then(({ worker, progress }) => {
       if (closed) {
@@ -277,10 +277,9 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 
   // One thread starts now; the others when the work outgrows the ones started (freeSlot).
   for (let i = 0; i < options.workers; i++) {
-    const slot: Slot = { launched: false, worker: null, busy: 0, bytes: 0, progress: null, started: Promise.resolve() };
-    if (i === 0) startWorker(slot);
-    slots.push(slot);
+    slots.push({ launched: false, worker: null, busy: 0, bytes: 0, progress: null, started: Promise.resolve() });
   }
+  startWorker(slots[0]!);
   discardPrestartedThreads();
 
   const freeSlot = (bytes: number): Slot | null => {
