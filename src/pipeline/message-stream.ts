@@ -6,7 +6,6 @@
  */
 import { attachmentPath } from '../attachments/inventory.ts';
 import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
-import { releaseNow } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { PathClaims } from './derived-paths.ts';
@@ -36,7 +35,7 @@ export async function analyzeStream(
   source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
   analyzer: Analyzer,
   onBatch?: (messages: StoredMessage[]) => Promise<void>,
-  options: { ownsMessageMemory?: boolean } = {},
+  options: { release?: (raw: Buffer) => void } = {},
 ): Promise<{ messages: StoredMessage[]; error: ReadError | null; failed: number }> {
   let analyses: Array<Promise<StoredMessage | Error>> = [];
   const kept: StoredMessage[] = [];
@@ -85,18 +84,24 @@ export async function analyzeStream(
         );
       } else {
         const { index, offset, format, envelope, raw } = item;
-        const { result } = await analyzer.submit(raw, format);
+        let submitted: Awaited<ReturnType<Analyzer['submit']>>;
+        try {
+          submitted = await analyzer.submit(raw, format);
+        } catch (err) {
+          options.release?.(raw);
+          throw err;
+        }
+        // Memory of the stream's own (`release`): given back once the worker is done with it,
+        // rather than when a collection finds it (kept until then in case the analysis fails,
+        // whose record needs the bytes).
         analyses.push(
-          result.then(
-            (analysis): StoredMessage => {
-              // Memory of the stream's own (ownsMessageMemory): given back now that the worker
-              // is done with its copy, rather than when a collection finds it (kept until then in
-              // case the analysis fails, whose record needs the bytes).
-              if (options.ownsMessageMemory) releaseNow(raw);
-              return { index, offset, format, envelope: envelope ?? null, analysis };
-            },
-            (err: unknown) => recordFailure(err, () => item),
-          ),
+          submitted.result
+            .then(
+              (analysis): StoredMessage => ({ index, offset, format, envelope: envelope ?? null, analysis }),
+              // (from a copy: the record outlives memory that is given back)
+              (err: unknown) => recordFailure(err, () => (options.release ? { ...item, raw: Buffer.from(raw) } : item)),
+            )
+            .finally(() => options.release?.(raw)),
         );
       }
       if (onBatch && analyses.length >= STREAM_BATCH) await drain();

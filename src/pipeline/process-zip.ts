@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DiscoveredFile } from '../discover/types.ts';
 import { splitMbox } from '../read/mbox-split.ts';
+import { releaseNow } from '../read/reusable-buffer.ts';
 import { ReadError } from '../read/types.ts';
 import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
 import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type LocatedZipEntry, type UnlistedBytes, type ZipEntryLocation, type ZipLimits } from '../read/zip.ts';
@@ -94,14 +95,18 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       }
     }
     let count = 0;
-    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes });
+    const memory = analyzer.messageMemory();
+    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes, memory });
     const onBatch = async (batch: StoredMessage[]): Promise<void> => {
       count += batch.length;
       sink.append(path, batch);
       for (const m of batch) sink.files(await processEmbedded(path, `${path}#${m.index}`, m, analyzer, sink.paths, 1));
     };
-    // (splitMbox gives every message memory of its own)
-    const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { ownsMessageMemory: true });
+    // (a message is in the pool's shared memory, else in memory of its own from splitMbox)
+    const release = (raw: Buffer): void => {
+      if (!memory?.give(raw)) releaseNow(raw);
+    };
+    const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { release });
     sink.finish({
       ...entry,
       status: entryError ? (count ? 'partial' : 'error') : 'ok',

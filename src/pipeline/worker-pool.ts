@@ -6,6 +6,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, hashFileSync, readMessageAt, type MessageLoc
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
+import { MessageRing } from './message-ring.ts';
 import type { WorkerProgress } from './worker-progress.ts';
 import { ANSWER_BATCH, receiveAnalysis } from './posted-analysis.ts';
 
@@ -16,6 +17,12 @@ export interface Analyzer {
    * that keeps the bytes in flight bounded), then returns its pending result.
    */
   submit(raw: Buffer, format: ContainerKind): Promise<{ result: Promise<MessageAnalysis> }>;
+  /**
+   * Memory for messages this thread assembles (an mbox inside a zip), shared with the workers:
+   * `submit` tells a worker where such a message lies instead of copying it, and the caller gives
+   * the memory back once the result is in. Null when analysis runs on this thread (`--jobs 0`).
+   */
+  messageMemory(): MessageRing | null;
   /**
    * A message the analysing thread reads itself, into memory it reuses: the one message of a
    * single-message file, or one message of a scanned mbox. Its bytes never pass through the
@@ -158,6 +165,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   let nextTask = 0;
   let bytesInFlight = 0;
   let closed = false;
+  const ring = new MessageRing();
 
   const release = (): void => {
     const wake = waiters.splice(0);
@@ -327,7 +335,11 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
 
   return {
     async submit(raw, format) {
+      const place = ring.placeOf(raw);
       const { done } = await enqueue(raw.length, raw.length, (id, worker) => {
+        // (held in the ring until the caller gives it back, after this result: a fresh worker
+        // that replaces this one is told the same place)
+        if (place) return worker.postMessage({ type: 'analyze-shared', id, place, format } satisfies ToWorker);
         // The worker is handed a copy made here and transferred, not one made by postMessage's
         // clone: a clone is copied twice (into the message, then into memory the worker's own
         // allocator gives), and glibc keeps what a thread frees in that thread's pool. A copy
@@ -356,6 +368,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
+    messageMemory: () => ring,
     // A thread still holding what it took while the first one loaded counts for that: a caller
     // held to the usual 16 a thread would wait for that backlog, and leave the others idle.
     holds: () => slots.reduce((sum, s) => sum + Math.max(s.busy, hands()), 0),
@@ -397,6 +410,9 @@ function inProcess(lookup: KeyLookup, concurrency: number, options?: AnalysisOpt
     // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
     hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),
     holds: () => concurrency,
+    // (SharedArrayBuffer views are not accepted everywhere a message goes, such as TextDecoder:
+    // on this thread, messages keep memory of their own)
+    messageMemory: () => null,
     threadsStarted: () => 0,
     close: async () => undefined,
   };

@@ -16,9 +16,9 @@ import { ReadError, type RawMessage } from './types.ts';
  * message lies in the file, for a reader that reads the bytes itself (the worker threads do).
  *
  * Memory, bytes: the bytes of the current message (as views into private copies of the chunks
- * that hold them), one chunk, and the final copy of the message that is yielded. Chunks are
- * copied on arrival because a source may reuse its buffers; the final copy lets a small message
- * not pin the whole chunk it came in.
+ * that hold them), one chunk, and the final copy of the message that is yielded, in memory of its
+ * own or in the caller's (options.memory). Chunks are copied on arrival because a source may
+ * reuse its buffers; the final copy lets a small message not pin the whole chunk it came in.
  *
  * Memory, ranges: one buffer, reused, holding the chunk being scanned and the unfinished line
  * before it. Nothing of a message is kept, so a 2 GB mbox is scanned in the same few MB, with no
@@ -55,6 +55,11 @@ export const startsLikeSeparator = (line: string): boolean => line.startsWith('F
 export interface SplitMboxOptions {
   /** a message larger than this is skipped, and reported by a ReadError after the last message */
   maxMessageBytes?: number;
+  /**
+   * Where splitMbox assembles each message: memory the caller reuses (the analysis pool's
+   * MessageRing), or null to take fresh memory of its own for it.
+   */
+  memory?: { take(size: number): Buffer | null } | null;
 }
 
 /**
@@ -99,8 +104,9 @@ export function messageFromRange(range: MboxRange, bytes: Buffer): RawMessage {
   return { index: range.index, offset: range.offset, raw: withoutFramingBlankLine(bytes, range.lineEnding === 'cr'), format: 'mbox', envelope: range.envelope };
 }
 
-function assemble(message: PendingMessage): RawMessage {
-  const raw = Buffer.alloc(message.size);
+function assemble(message: PendingMessage, memory: SplitMboxOptions['memory']): RawMessage {
+  // (every byte is written below: no need to zero it first)
+  const raw = memory?.take(message.size) ?? Buffer.allocUnsafeSlow(message.size);
   let written = 0;
   for (const part of message.parts) written += part.copy(raw, written);
   return messageFromRange(message, raw);
@@ -111,7 +117,7 @@ function startsWithAt(buffer: Buffer, at: number, prefix: Buffer): boolean {
 }
 
 export async function* splitMbox(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions = {}): AsyncGenerator<RawMessage> {
-  for await (const message of splitMessages(chunks, options, true)) yield assemble(message);
+  for await (const message of splitMessages(chunks, options, true)) yield assemble(message, options.memory);
 }
 
 /** The same cut, yielding where each message lies instead of its bytes. */

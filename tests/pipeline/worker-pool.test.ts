@@ -3,37 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadKeysFile } from '../../src/keys/keys-file.ts';
-import { createKeyLookup } from '../../src/keys/key-lookup.ts';
 import { availableParallelism } from 'node:os';
 import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
 import type { FromWorker, ToWorker } from '../../src/pipeline/analysis-worker.ts';
 import { ANSWER_BATCH } from '../../src/pipeline/posted-analysis.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
 import type { MessageLocation } from '../../src/read/read-container.ts';
+import { DEMO, genuine, lookup, slow, slowDns } from './support.ts';
 
-const ROOT = join(import.meta.dirname, '../..');
-const DEMO = join(ROOT, 'fixtures/demo-dump');
-const genuine = readFileSync(join(DEMO, 'inbox/2017-02-14 Q1 budget.eml'));
-/**
- * A message whose analysis outlasts any time limit here: its second signature's key comes from a
- * name server that takes 30 s to answer (see slowDns). (It used to be a header of 40,000 folds,
- * which mailauth joined in quadratic time, until that was made linear.)
- */
-const slow = Buffer.concat([Buffer.from('DKIM-Signature: v=1; a=rsa-sha256; d=slow.example; s=slow; h=from; bh=abc; b=abc\r\n', 'latin1'), genuine]);
-
-const lookup = createKeyLookup({
-  files: [loadKeysFile(join(ROOT, 'fixtures/demo-keys.json'))],
-  cached: () => null,
-  offline: true,
-  live: () => Promise.reject(new Error('offline')),
-  onLiveAnswer: () => undefined,
-});
-/** The key lookup of a run whose DNS answers for slow.example only after 30 s. */
-const slowDns: typeof lookup = (name) =>
-  name.toLowerCase().endsWith('._domainkey.slow.example')
-    ? new Promise((resolve) => setTimeout(() => resolve({ status: 'absent', name, detail: 'answered after 30 s' }), 30_000).unref())
-    : lookup(name);
 let analyzer: Analyzer | null = null;
 afterEach(async () => {
   await analyzer?.close();
