@@ -1,4 +1,5 @@
 import { FIELD_LINE } from './headers.ts';
+import { releaseNow } from './reusable-buffer.ts';
 import { ReadError, type RawMessage } from './types.ts';
 
 /*
@@ -15,14 +16,16 @@ import { ReadError, type RawMessage } from './types.ts';
  * Two ways out: splitMbox yields each message's bytes; splitMboxRanges yields only where each
  * message lies in the file, for a reader that reads the bytes itself (the worker threads do).
  *
- * Memory, bytes: the bytes of the current message (as views into private copies of the chunks
- * that hold them), one chunk, and the final copy of the message that is yielded, in memory of its
- * own or in the caller's (options.memory). Chunks are copied on arrival because a source may
- * reuse its buffers; the final copy lets a small message not pin the whole chunk it came in.
- *
  * Memory, ranges: one buffer, reused, holding the chunk being scanned and the unfinished line
  * before it. Nothing of a message is kept, so a 2 GB mbox is scanned in the same few MB, with no
- * fresh memory per chunk for the garbage collector to find.
+ * fresh memory per chunk for the garbage collector to find. Chunks are copied into it on arrival,
+ * since a source may reuse its buffers.
+ *
+ * Memory, bytes: the same, and a second buffer, reused, into which the current message's bytes
+ * are copied as they are scanned; the message yielded is a copy of that, in memory of its own or
+ * in the caller's (options.memory). (Each chunk used to be joined to the unscanned rest in fresh
+ * memory, the message held as views of those: a 1 GB mbox inside a zip then took fresh memory
+ * for every byte twice over, and larger chunks, which inflate faster, cost 10-20 MB more.)
  */
 
 const LF = 0x0a;
@@ -78,11 +81,14 @@ export interface MboxRange {
 }
 
 interface PendingMessage extends MboxRange {
-  /** views of the message's bytes, when they are kept */
-  parts: Buffer[];
-  /** over maxMessageBytes: its parts are dropped, only its size is still counted */
+  /** the message's bytes, when they are kept: valid until the splitter goes on */
+  bytes: Buffer | null;
+  /** over maxMessageBytes: its bytes are dropped, only its size is still counted */
   dropped: boolean;
 }
+
+/** The buffer a message is put together in is kept for the next one up to this size; past it, let go. */
+const KEPT_ASSEMBLY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The blank line a writer puts before the next separator belongs to the framing, not to the
@@ -107,8 +113,7 @@ export function messageFromRange(range: MboxRange, bytes: Buffer): RawMessage {
 function assemble(message: PendingMessage, memory: SplitMboxOptions['memory']): RawMessage {
   // (every byte is written below: no need to zero it first)
   const raw = memory?.take(message.size) ?? Buffer.allocUnsafeSlow(message.size);
-  let written = 0;
-  for (const part of message.parts) written += part.copy(raw, written);
+  message.bytes!.copy(raw);
   return messageFromRange(message, raw);
 }
 
@@ -139,12 +144,14 @@ async function* splitMessages(chunks: AsyncIterable<Buffer>, options: SplitMboxO
 
 async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keepBytes: boolean): AsyncGenerator<PendingMessage> {
   let buf: Buffer = Buffer.alloc(0);
-  /** without kept bytes, every chunk goes into this one buffer, after the unscanned rest of the one before */
+  /** every chunk goes into this one buffer, after the unscanned rest of the one before */
   let scratch: Buffer = Buffer.alloc(0);
+  /** the current message's bytes so far, when they are kept */
+  let assembly: Buffer = Buffer.alloc(0);
   /** file offset of buf[0] */
   let bufOffset = 0;
   let pos = 0;
-  /** start in buf of the current message's bytes not yet moved to its parts */
+  /** start in buf of the current message's bytes not yet kept */
   let keptUpTo = 0;
   let eof = false;
   let current: PendingMessage | null = null;
@@ -157,11 +164,16 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
   const keep = (): void => {
     if (current !== null && pos > keptUpTo) {
       const length = pos - keptUpTo;
-      if (!current.dropped && current.size + length > maxMessageBytes) {
-        current.dropped = true;
-        current.parts = [];
+      if (!current.dropped && current.size + length > maxMessageBytes) current.dropped = true;
+      if (!current.dropped && keepBytes) {
+        const needed = current.size + length;
+        if (assembly.length < needed) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(needed, 2 * assembly.length, 64 * 1024));
+          assembly.copy(grown, 0, 0, current.size);
+          assembly = grown;
+        }
+        buf.copy(assembly, current.size, keptUpTo, pos);
       }
-      if (!current.dropped && keepBytes) current.parts.push(buf.subarray(keptUpTo, pos));
       current.size += length;
     }
     keptUpTo = pos;
@@ -179,22 +191,18 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       const chunk = next.value;
       if (chunk.length === 0) continue;
       bufOffset += pos;
-      // Always a copy: a source may reuse its chunk buffer once asked for the next one.
-      if (keepBytes) {
-        buf = Buffer.concat([buf.subarray(pos), chunk]);
+      // Nothing refers to the bytes already scanned (those kept were copied): the rest moves to
+      // the front. Always a copy: a source may reuse its chunk buffer once asked for the next one.
+      const rest = buf.length - pos;
+      if (scratch.length < rest + chunk.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(rest + chunk.length, 2 * scratch.length));
+        buf.copy(grown, 0, pos);
+        scratch = grown;
       } else {
-        // Nothing refers to the bytes already scanned: the rest moves to the front.
-        const rest = buf.length - pos;
-        if (scratch.length < rest + chunk.length) {
-          const grown = Buffer.allocUnsafeSlow(Math.max(rest + chunk.length, 2 * scratch.length));
-          buf.copy(grown, 0, pos);
-          scratch = grown;
-        } else {
-          buf.copy(scratch, 0, pos);
-        }
-        chunk.copy(scratch, rest);
-        buf = scratch.subarray(0, rest + chunk.length);
+        buf.copy(scratch, 0, pos);
       }
+      chunk.copy(scratch, rest);
+      buf = scratch.subarray(0, rest + chunk.length);
       pos = 0;
       keptUpTo = 0;
     }
@@ -202,7 +210,10 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
   };
 
   const finish = (message: PendingMessage): PendingMessage | null => {
-    if (!message.dropped) return message;
+    if (!message.dropped) {
+      if (keepBytes) message.bytes = assembly.subarray(0, message.size);
+      return message;
+    }
     tooLarge.push(`message ${message.index} at offset ${message.offset} (${message.size} bytes)`);
     return null;
   };
@@ -333,6 +344,11 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
           const done = finish(current);
           current = null;
           if (done !== null) yield done;
+          // (a message over 16 MB does not keep its memory for the small ones after it)
+          if (assembly.length > KEPT_ASSEMBLY_BYTES) {
+            releaseNow(assembly);
+            assembly = Buffer.alloc(0);
+          }
         }
         inPreamble = false;
         const envelope = await readEnvelope();
@@ -341,7 +357,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
           offset: bufOffset + pos,
           envelope,
           ...(eol === CR ? { lineEnding: 'cr' as const } : {}),
-          parts: [],
+          bytes: null,
           size: 0,
           dropped: false,
         };

@@ -221,6 +221,26 @@ describe('readMbox', () => {
     expect((failure as Error).message).toContain('message 1 at offset');
   });
 
+  it("assembles each message in the caller's memory when it has room, else in memory of its own, and a message over 16 MB does not spoil the ones after it", async () => {
+    const huge = `From: huge\n\n${'z'.repeat(17 * 1024 * 1024)}\n`;
+    const data = Buffer.from(`${ENV1}\n${MSG1}\n${ENV2}\n${huge}\n${ENV3}\n${MSG3}\n${ENV1}\n${MSG2}`, 'latin1');
+    const room = Buffer.alloc(4096);
+    const given: number[] = [];
+    const memory = {
+      // room for the small messages only, one at a time
+      take: (size: number): Buffer | null => (size <= room.length ? (given.push(size), room.subarray(0, size)) : null),
+    };
+    const texts: string[] = [];
+    const inRoom: boolean[] = [];
+    for await (const m of splitMbox(chunked(data, [1024 * 1024, 7]), { memory })) {
+      texts.push(m.raw.toString('latin1'));
+      inRoom.push(m.raw.buffer === room.buffer);
+    }
+    expect(texts).toEqual([MSG1, huge, MSG3, MSG2]);
+    expect(inRoom).toEqual([true, false, true, true]);
+    expect(given).toEqual([MSG1.length + 1, MSG3.length + 1, MSG2.length]);
+  });
+
   it('releases its source when abandoned early', async () => {
     let released = false;
     const source = (async function* () {
