@@ -6,7 +6,8 @@
  * memory to be handed to a worker: the copy stays here in case the worker is replaced or the
  * analysis fails. On this machine the first touch of a fresh page costs about 14 µs
  * (docs/performance.md). Traced with `perf`, those two copies took 61 % of the page faults of a
- * run on a 1 GB Takeout mbox: 185,000 faults, against 63,000 for the same mbox loose. Assembled
+ * run on the 1 GB bench mbox with bare LFs, deflated in a zip: 171,000 faults, against 63,000
+ * for the same mbox loose (89,000 since). Assembled
  * here instead, a message is analysed by its worker where it lies, and both copies are gone.
  *
  * `take` never waits. With no room (or a message too large for it) it answers null, and the
@@ -21,8 +22,8 @@
 export const RING_BYTES = 48 * 1024 * 1024;
 
 /**
- * Larger messages get memory of their own: each would take the room of hundreds. A worker reads
- * a message over 16 MB into memory of its own anyway (reusable-buffer.ts).
+ * Larger messages get memory of their own: each would take the room of hundreds, and the ring
+ * could then hold fewer than three of them at once.
  */
 export const RING_MAX_MESSAGE = 16 * 1024 * 1024;
 

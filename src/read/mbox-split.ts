@@ -1,5 +1,5 @@
 import { FIELD_LINE } from './headers.ts';
-import { releaseNow } from './reusable-buffer.ts';
+import { DEFAULT_MAX_KEPT, releaseNow } from './reusable-buffer.ts';
 import { ReadError, type RawMessage } from './types.ts';
 
 /*
@@ -86,9 +86,6 @@ interface PendingMessage extends MboxRange {
   /** over maxMessageBytes: its bytes are dropped, only its size is still counted */
   dropped: boolean;
 }
-
-/** The buffer a message is put together in is kept for the next one up to this size; past it, let go. */
-const KEPT_ASSEMBLY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The blank line a writer puts before the next separator belongs to the framing, not to the
@@ -344,8 +341,9 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
           const done = finish(current);
           current = null;
           if (done !== null) yield done;
-          // (a message over 16 MB does not keep its memory for the small ones after it)
-          if (assembly.length > KEPT_ASSEMBLY_BYTES) {
+          // (a message over 16 MB does not keep its memory for the small ones after it: the same
+          // bound as a thread's reused read buffer)
+          if (assembly.length > DEFAULT_MAX_KEPT) {
             releaseNow(assembly);
             assembly = Buffer.alloc(0);
           }
