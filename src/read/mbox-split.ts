@@ -311,12 +311,27 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     return startsWithAt(buf, at, SEPARATOR);
   };
 
-  /** Whether the separator line at `pos` ends in a CR that no LF follows: a classic Mac OS mailbox. */
+  /**
+   * Whether the separator line at `pos` ends in a CR that no LF follows, in a file whose lines
+   * end so: a classic Mac OS mailbox. The first line end alone does not tell: one stray CR inside
+   * the first separator line of an LF or CRLF mbox (the envelope line is signed by no one, so
+   * anyone who handled the file can add it) read as one, and every later message was cut at
+   * CR-"From " only, which merged the whole mailbox into its first message (red team 27, B-01).
+   * So the lines that follow must end in CR alone too: more bare CRs than LFs in the first 4 KB.
+   */
   const endsInCrAlone = async (): Promise<boolean> => {
     await fill(MAX_ENVELOPE_BYTES + 1);
     const lf = buf.indexOf(LF, pos);
     const cr = buf.indexOf(CR, pos);
-    return cr !== -1 && (lf === -1 || cr < lf) && buf[cr + 1] !== LF;
+    if (cr === -1 || (lf !== -1 && lf < cr) || buf[cr + 1] === LF) return false;
+    const end = Math.min(buf.length, pos + MAX_ENVELOPE_BYTES + 1);
+    let bareCrs = 0;
+    let lfs = 0;
+    for (let at = pos; at < end; at++) {
+      if (buf[at] === LF) lfs++;
+      else if (buf[at] === CR && buf[at + 1] !== LF) bareCrs++;
+    }
+    return bareCrs > lfs;
   };
 
   if ((await fill(UTF8_BOM.length)) >= UTF8_BOM.length && startsWithAt(buf, pos, UTF8_BOM)) {

@@ -131,6 +131,19 @@ describe('readMbox', () => {
     // an LF or CRLF file is not taken for one, even with a CR alone inside a line
     const crInside = Buffer.from(MBOX.replace('hello', 'hel\rlo').replaceAll('\n', '\r\n'));
     expect((await collect(splitMboxRanges(chunked(crInside, [crInside.length])))).map((r) => r.lineEnding)).toEqual([undefined, undefined, undefined]);
+    // nor with a CR alone inside its first separator line, where anyone who handled the file
+    // can add one: read as a CR-only file, it merged every message into the first (red team 27, B-01)
+    for (const eol of ['\n', '\r\n']) {
+      const file = Buffer.from(MBOX.replace('alice@example.org ', 'alice@example.org\r ').replaceAll('\n', eol));
+      for (const cut of [1, 7, 30, file.length]) {
+        const ranges = await collect(splitMboxRanges(chunked(file, [cut, file.length])));
+        expect(ranges.map((r) => [r.index, r.lineEnding, r.envelope])).toEqual([
+          [0, undefined, ENV1.replace('alice@example.org ', 'alice@example.org\r ')],
+          [1, undefined, ENV2],
+          [2, undefined, ENV3],
+        ]);
+      }
+    }
   });
 
   // mboxcl2 (SVR4/Solaris mail): an exact Content-Length, and body lines beginning "From " left
