@@ -95,6 +95,17 @@ export function zoneOffsetMinutes(value: string): number | null {
   return m[1] === '-' ? -minutes : minutes;
 }
 
+/**
+ * A signature that speaks for the author's domain about what it covers: it verifies, is aligned
+ * with From, and its key is strong and not known to be compromised, as decideVerdict asks of a
+ * proof. Another domain's signature, or one made with a 512-bit or published key of the same
+ * domain, is one a forger can add over a header they changed: taken for the author's, it turned
+ * a replaced boundary or a back-dated Date from a red flag into a verified message (red team 27,
+ * A-02 and A-03).
+ */
+export const speaksForAuthor = (sig: DkimSignatureResult): boolean =>
+  sig.outcome === 'pass' && sig.aligned && sig.key !== null && sig.key.strong && sig.key.compromised === null;
+
 /** A passing signature covers `name` for every instance present, so the instance shown is the signed one. */
 export function headerAttested(fields: HeaderField[], signatures: DkimSignatureResult[], name: string): boolean {
   const present = fields.filter((f) => f.name === name).length;

@@ -1,6 +1,7 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
 import { FIELD_LINE, firstValue } from '../read/headers.ts';
-import { signatureLabel } from './signed-headers.ts';
+import { speaksForAuthor } from './check-support.ts';
+import { signatureLabel, signedWithoutProof } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
 const MAX_DELIMITERS = 2_000;
@@ -102,21 +103,19 @@ const MAX_SHOWN = 200;
  * is reported too: whichever boundary a reader picks decides which parts it shows, and one that
  * finds none shows nothing of the signed text.
  *
- * Red flag when no verifying signature aligned with the From domain covers Content-Type. A
- * signature by another domain that covers it proves nothing about what the From domain sent: a
- * forger can sign the replaced Content-Type with a domain of their own.
+ * Red flag when no signature that speaks for the From domain (speaksForAuthor) covers
+ * Content-Type. A signature by another domain, or one made with a weak or published key, proves
+ * nothing about what the From domain sent: a forger can sign the replaced Content-Type with one.
  */
 export const auditUnsignedBoundary: MessageCheck = ({ bytes, headers, signatures }) => {
   const proving = signatures.filter((s) => s.outcome === 'pass');
-  if (!headers.hasBody || !proving.length || proving.some((s) => s.aligned && s.tags.signedHeaders.includes('content-type'))) return [];
+  if (!headers.hasBody || !proving.length || proving.some((s) => speaksForAuthor(s) && s.tags.signedHeaders.includes('content-type'))) return [];
   const contentType = firstValue(headers, 'content-type');
   if (!contentType) return [];
   const read = readMultipartBoundary(contentType);
   if (!read) return [];
-  const coveredByUnaligned = proving.filter((s) => s.tags.signedHeaders.includes('content-type')).map(signatureLabel);
-  const unsigned =
-    'No verifying signature by the From domain covers Content-Type, so it may have been replaced after signing' +
-    (coveredByUnaligned.length ? ` (${coveredByUnaligned.join(', ')} covers it, but a signature by another domain proves nothing about what the From domain sent).` : '.');
+  const { coveredByUnaligned, coveredByKeyThatProvesNothing, note } = signedWithoutProof(proving, 'content-type');
+  const unsigned = `No verifying signature by the From domain covers Content-Type, so it may have been replaced after signing${note ? ` (${note})` : ''}.`;
   if (read.boundary === null) {
     return [
       {
@@ -130,6 +129,7 @@ export const auditUnsignedBoundary: MessageCheck = ({ bytes, headers, signatures
           boundaryReadings: read.readings.slice(0, 10).map(shown),
           signatures: proving.map(signatureLabel),
           coveredByUnaligned,
+          coveredByKeyThatProvesNothing,
         },
       },
     ];
@@ -158,6 +158,7 @@ export const auditUnsignedBoundary: MessageCheck = ({ bytes, headers, signatures
           byteOffset: headers.headerBytes + start,
           signatures: proving.map(signatureLabel),
           coveredByUnaligned,
+          coveredByKeyThatProvesNothing,
         },
       },
     ];

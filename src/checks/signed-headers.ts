@@ -1,5 +1,6 @@
 import type { HeaderField } from '../read/headers.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
+import { speaksForAuthor } from './check-support.ts';
 import type { Finding } from './types.ts';
 
 /**
@@ -71,26 +72,43 @@ function auditUnsignedContentFields(fields: HeaderField[], signatures: DkimSigna
   if (!proving.length) return [];
   return ['content-type', 'content-transfer-encoding'].flatMap((name) => {
     const present = fields.filter((f) => f.name === name);
-    if (present.length < 2 || proving.some((s) => s.aligned && s.tags.signedHeaders.includes(name))) return [];
-    const coveredByUnaligned = proving.filter((s) => s.tags.signedHeaders.includes(name)).map(signatureLabel);
+    if (present.length < 2 || proving.some((s) => speaksForAuthor(s) && s.tags.signedHeaders.includes(name))) return [];
+    const { coveredByUnaligned, coveredByKeyThatProvesNothing, note } = signedWithoutProof(proving, name);
     return [
       {
         code: 'content-header-ambiguous',
         severity: 'red-flag' as const,
         text:
           `The message has ${present.length} ${displayName(name)} headers and no verifying signature by the From domain covers them: one was added after signing, and the copy a mail program uses decides how the signed body is shown.` +
-          (coveredByUnaligned.length ? ` ${coveredByUnaligned.join(', ')} covers them, but a signature by another domain proves nothing about what the From domain sent.` : ''),
+          (note ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ''),
         evidence: {
           header: name,
           present: present.length,
           signatures: proving.map(signatureLabel),
           coveredByUnaligned,
+          coveredByKeyThatProvesNothing,
           values: present.slice(0, 10).map((f) => f.value.slice(0, 500)),
           positions: present.slice(0, 10).map((f) => f.position),
         },
       },
     ];
   });
+}
+
+/**
+ * The passing signatures that cover `name` without speaking for the author (speaksForAuthor):
+ * another domain's, and the From domain's made with a weak or compromised key; and a sentence
+ * saying why neither counts, or '' when there are none.
+ */
+export function signedWithoutProof(passing: DkimSignatureResult[], name: string): { coveredByUnaligned: string[]; coveredByKeyThatProvesNothing: string[]; note: string } {
+  const covering = passing.filter((s) => s.tags.signedHeaders.includes(name) && !speaksForAuthor(s));
+  const coveredByUnaligned = covering.filter((s) => !s.aligned).map(signatureLabel);
+  const coveredByKeyThatProvesNothing = covering.filter((s) => s.aligned).map(signatureLabel);
+  const notes = [
+    coveredByUnaligned.length ? `${coveredByUnaligned.join(', ')} covers it, but a signature by another domain proves nothing about what the From domain sent` : '',
+    coveredByKeyThatProvesNothing.length ? `${coveredByKeyThatProvesNothing.join(', ')} covers it, but with a key that proves nothing (too weak, or known to be compromised): anyone may have made that signature` : '',
+  ].filter(Boolean);
+  return { coveredByUnaligned, coveredByKeyThatProvesNothing, note: notes.join('; ') };
 }
 
 /** Content after the signed length (l=) is what an attacker appends to a genuine message. */

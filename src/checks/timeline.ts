@@ -2,7 +2,7 @@ import { parseTags } from '../keys/parse-key.ts';
 import type { HeaderField } from '../read/headers.ts';
 import { parseMailDate } from '../read/message-meta.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
-import { HOUR, MINUTE, escapeControls, formatDuration, headerAttested, iso, receivedTime, zoneOffsetMinutes } from './check-support.ts';
+import { HOUR, MINUTE, escapeControls, formatDuration, headerAttested, iso, receivedTime, speaksForAuthor, zoneOffsetMinutes } from './check-support.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
@@ -175,12 +175,12 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
 }
 
 /**
- * The author's domain proves the Date: a verifying signature aligned with From, whose key is
- * not known to be weak, signs every Date field (an unsigned copy above a signed one is not
- * proven). A third party's signature proves nothing about the Date.
+ * The author's domain proves the Date: a signature that speaks for it (aligned with From, a
+ * strong key not known to be compromised) signs every Date field (an unsigned copy above a signed
+ * one is not proven). A third party's signature proves nothing about the Date.
  */
 function dateProven(fields: HeaderField[], signatures: DkimSignatureResult[]): boolean {
-  return headerAttested(fields, signatures.filter((sig) => sig.aligned && !(sig.key && !sig.key.strong)), 'date');
+  return headerAttested(fields, signatures.filter(speaksForAuthor), 'date');
 }
 
 /**
@@ -223,7 +223,9 @@ function hopsBackwards(stamps: Stamp[]): Finding | null {
  */
 function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[]): Finding[] {
   const findings: Finding[] = [];
-  const dateSigned = headerAttested(fields, signatures, 'date');
+  // Only a signature that speaks for the author vouches for the Date: a forger who back-dates a
+  // message can sign the new Date with a domain of their own (red team 27, A-03).
+  const dateSigned = dateProven(fields, signatures);
   const resent = fields
     .filter((f) => f.name === 'resent-date')
     .slice(0, 20)
@@ -249,8 +251,8 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
     } else {
       const attested = sig.outcome === 'pass' && dateSigned;
       why = later
-        ? `it was signed when it left the author's system, so it left long after it was written: a message held in an outbox or re-sent explains it, and so does ${attested ? 'a Date set back by its sender (the signature covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`
-        : `it was signed before it was written: a wrong clock on the author's machine explains it, and so does ${attested ? 'a Date set forward by its sender (the signature covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`;
+        ? `it was signed when it left the author's system, so it left long after it was written: a message held in an outbox or re-sent explains it, and so does ${attested ? 'a Date set back by its sender (a signature by the From domain covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`
+        : `it was signed before it was written: a wrong clock on the author's machine explains it, and so does ${attested ? 'a Date set forward by its sender (a signature by the From domain covers the Date, so it was not changed afterwards)' : 'a Date edited after signing'}`;
     }
     findings.push({
       code: 'signature-time-far-from-date',

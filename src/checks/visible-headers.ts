@@ -1,3 +1,4 @@
+import { speaksForAuthor } from './check-support.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
@@ -20,7 +21,8 @@ const DISPLAY: Record<string, string> = { subject: 'Subject', to: 'To', cc: 'Cc'
  */
 export const auditVisibleHeaders: MessageCheck = ({ headers, signatures }) => {
   const passing = signatures.filter((s) => s.outcome === 'pass');
-  const proving = passing.filter((s) => s.aligned);
+  // (a weak or published key of the From domain covers nothing either: see speaksForAuthor)
+  const proving = passing.filter(speaksForAuthor);
   if (proving.length === 0) return [];
   const covered = new Set(proving.flatMap((s) => s.tags.signedHeaders));
   const present = new Set(headers.fields.map((f) => f.name));

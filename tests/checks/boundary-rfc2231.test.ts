@@ -12,7 +12,7 @@ import { auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { auditSignedHeaders } from '../../src/checks/signed-headers.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
 import { DATE_HEADER, SIGN_TIME, handSignature, rsaKey, tableLookup, type TestKey } from '../unit/support/signing.ts';
-import { context, fakeSignature, headersWith, message } from './support.ts';
+import { compromisedKey, context, fakeSignature, headersWith, message, weakKey } from './support.ts';
 
 /**
  * The CFO's genuine forward: his own text, then the fraudulent invoice mail as a message/rfc822
@@ -133,6 +133,29 @@ describe('only a signature by the From domain that covers Content-Type switches 
     // the From domain's own signature over both copies: its signer wrote them
     const alignedOverBoth = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=content-type:content-type:from', aligned: true });
     expect(ambiguous([alignedOverBoth, forgerOverBoth])).toEqual([]);
+  });
+
+  // Red team 27, A-02: a second signature of the From domain, made with its old 512-bit key or a
+  // retired key whose private half was published, is one anyone can add over the swapped header.
+  it('nor does a signature of the From domain made with a weak or compromised key', () => {
+    const swapped = 'multipart/mixed; boundary="INNERB"';
+    for (const [key, kind] of [[weakKey(), 'weak'], [compromisedKey(), 'compromised']] as const) {
+      const overContentType = fakeSignature({ tags: 'v=1; d=example.com; s=old; h=from:content-type', key, index: 1 });
+      const [finding, ...rest] = boundaryFindings(swapped, [ALIGNED_WITHOUT_CONTENT_TYPE, overContentType]);
+      expect(rest, kind).toEqual([]);
+      expect(finding, kind).toMatchObject({
+        code: 'boundary-not-the-body',
+        severity: 'red-flag',
+        evidence: { coveredByUnaligned: [], coveredByKeyThatProvesNothing: ['#2 d=example.com s=old'] },
+      });
+      expect(finding!.text).toContain('with a key that proves nothing');
+
+      const raw = message(headersWith({ 'Content-Type': 'multipart/mixed; boundary="OUTERB"' }, ['Content-Type: multipart/mixed; boundary="INNERB"']), FORWARD);
+      const overBoth = fakeSignature({ tags: 'v=1; d=example.com; s=old; h=from:content-type:content-type', key, index: 1 });
+      expect(auditSignedHeaders(context(raw).headers.fields, [ALIGNED_WITHOUT_CONTENT_TYPE, overBoth]).filter((f) => f.code === 'content-header-ambiguous'), kind).toMatchObject([
+        { severity: 'red-flag', evidence: { coveredByKeyThatProvesNothing: ['#2 d=example.com s=old'] } },
+      ]);
+    }
   });
 });
 

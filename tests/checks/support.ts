@@ -7,7 +7,7 @@ import type { MessageCheckContext } from '../../src/checks/types.ts';
 import { parseHeaders } from '../../src/read/headers.ts';
 import { readMessageMeta } from '../../src/read/message-meta.ts';
 import type { ArcVerification } from '../../src/verify/arc.ts';
-import type { DkimSignatureResult, SignatureOutcome } from '../../src/verify/dkim.ts';
+import type { DkimSignatureResult, KeyUsed, SignatureOutcome } from '../../src/verify/dkim.ts';
 import { readSignatureTags } from '../../src/verify/signature-tags.ts';
 
 export const NO_ARC: ArcVerification = { result: 'none', reason: null, instances: [], sealerSawDkim: [] };
@@ -41,7 +41,37 @@ export interface FakeSignature {
   bodyBytesSigned?: number | null;
   bodyBytesTotal?: number | null;
   index?: number;
+  /**
+   * the key the outcome was reached with: by default, for a passing signature, a strong RSA key
+   * nobody else holds (what a real pass has), and none otherwise; `weakKey` and
+   * `compromisedKey` give the keys that prove nothing
+   */
+  key?: KeyUsed | null;
 }
+
+/** A strong RSA key from a key file, known to no compromised list. */
+export function strongKey(overrides: Partial<KeyUsed> = {}): KeyUsed {
+  return {
+    name: 'sel._domainkey.example.com',
+    txt: 'v=DKIM1; k=rsa; p=MIIB',
+    source: 'file',
+    origin: 'keys.json',
+    fetchedAt: null,
+    firstSeen: null,
+    lastSeen: null,
+    keyType: 'rsa',
+    bits: 2048,
+    fingerprint: 'sha256:00',
+    fingerprintMd5: null,
+    revoked: false,
+    strong: true,
+    compromised: null,
+    ...overrides,
+  };
+}
+
+export const weakKey = (): KeyUsed => strongKey({ bits: 512, strong: false });
+export const compromisedKey = (): KeyUsed => strongKey({ compromised: 'compromised.txt' });
 
 export function fakeSignature(spec: FakeSignature): DkimSignatureResult {
   const tags = readSignatureTags(spec.tags);
@@ -52,7 +82,7 @@ export function fakeSignature(spec: FakeSignature): DkimSignatureResult {
     comment: null,
     outcome: spec.outcome ?? 'pass',
     keyName: tags.domain && tags.selector ? `${tags.selector}._domainkey.${tags.domain}` : null,
-    key: null,
+    key: spec.key !== undefined ? spec.key : (spec.outcome ?? 'pass') === 'pass' ? strongKey({ name: tags.domain && tags.selector ? `${tags.selector}._domainkey.${tags.domain}` : 'unknown' }) : null,
     keyLookup: 'found',
     aligned: spec.aligned ?? true,
     headerSignatureValid: null,

@@ -4,7 +4,7 @@ import { receivedTime } from '../../src/checks/check-support.ts';
 import { auditTimeline, zoneLike } from '../../src/checks/timeline.ts';
 import type { Finding } from '../../src/checks/types.ts';
 import { handSignature, rsaKey, tableLookup, type TestKey } from '../unit/support/signing.ts';
-import { context, fakeSignature, headersWith, message, unix } from './support.ts';
+import { compromisedKey, context, fakeSignature, headersWith, message, unix, weakKey } from './support.ts';
 
 const only = (findings: Finding[], code: string): Finding[] => findings.filter((f) => f.code === code);
 const run = (headers: string[], sigs: Parameters<typeof context>[1] = []) => auditTimeline(context(message(headers), sigs));
@@ -218,6 +218,25 @@ describe('timeline: signature-time-far-from-date', () => {
     const [finding] = only(run(headersWith({ Date: 'Fri, 11 Jul 2003 21:00:37 -0700 (PDT)' }), [sig]), 'signature-time-far-from-date');
     expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true } });
     expect(finding!.text).toContain('a Date set back by its sender');
+  });
+
+  // Red team 27, A-03: a forger back-dates a message whose author did not sign Date, and signs the
+  // new Date with a domain of their own (or a weak or published key of the author's): the Date is
+  // still unsigned by the author, and the finding must neither soften nor say it was signed.
+  it("a Date signed only by another domain, or with a key that proves nothing, is not the author's: the red flag stays", () => {
+    const author = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2017-02-14T09:12:05Z')}; h=from:subject:to` });
+    const headers = headersWith({ Date: 'Mon, 9 Jan 2017 10:12:03 +0100' });
+    const extras = [
+      fakeSignature({ tags: `v=1; d=mailer.example; s=m; h=date:from`, aligned: false, index: 1 }),
+      fakeSignature({ tags: `v=1; d=example.com; s=old; h=date:from`, key: weakKey(), index: 1 }),
+      fakeSignature({ tags: `v=1; d=example.com; s=old; h=date:from`, key: compromisedKey(), index: 1 }),
+    ];
+    expect(only(run(headers, [author]), 'signature-time-far-from-date')).toMatchObject([{ severity: 'red-flag' }]);
+    for (const extra of extras) {
+      const findings = only(run(headers, [author, extra]), 'signature-time-far-from-date');
+      expect(findings, extra.tags.domain!).toMatchObject([{ severity: 'red-flag', evidence: { dateSigned: false } }]);
+      expect(findings[0]!.text).not.toContain('covers the Date');
+    }
   });
 
   it("the author's signature hours away is a warning; without a key it is never a red flag", () => {

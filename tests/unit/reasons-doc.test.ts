@@ -12,6 +12,7 @@ import { REASONS } from '../../src/verdict/reasons.ts';
 import type { ArcVerification } from '../../src/verify/arc.ts';
 import type { DkimSignatureResult, KeyUsed, SignatureOutcome } from '../../src/verify/dkim.ts';
 import { readSignatureTags } from '../../src/verify/signature-tags.ts';
+import { strongKey } from '../checks/support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -95,23 +96,7 @@ describe('docs/verdicts.md lists every signature outcome', () => {
 });
 
 describe('what decideVerdict emits agrees with the catalogue', () => {
-  const key = (overrides: Partial<KeyUsed>): KeyUsed => ({
-    name: 'sel._domainkey.example.com',
-    txt: 'v=DKIM1; k=rsa; p=AAAA',
-    source: 'file',
-    origin: 'keys.json',
-    fetchedAt: null,
-    firstSeen: null,
-    lastSeen: null,
-    keyType: 'rsa',
-    bits: 2048,
-    fingerprint: 'f'.repeat(64),
-    fingerprintMd5: 'm'.repeat(32),
-    revoked: false,
-    strong: true,
-    compromised: null,
-    ...overrides,
-  });
+  const key = (overrides: Partial<KeyUsed>): KeyUsed => strongKey({ txt: 'v=DKIM1; k=rsa; p=AAAA', fingerprint: 'f'.repeat(64), fingerprintMd5: 'm'.repeat(32), ...overrides });
   const KEYS: Array<KeyUsed | null> = [
     null,
     key({}),
