@@ -26,6 +26,8 @@ export function multipartShownPartsProblem(message: Buffer, bodyStart: number, c
   // an unreadable or misplaced boundary is the boundary checks' (part-headers.ts)
   if (!read || read.boundary === null) return null;
   const subtype = read.type.slice('multipart/'.length);
+  const hidden = hiddenTextProblem(message, bodyStart, read.boundary, `multipart/${subtype}`);
+  if (hidden !== null) return hidden;
   // mixed, parallel, report, encrypted and unknown subtypes (read as mixed) show every part: their parts are not read
   if (!SUBTYPES_THAT_HIDE.has(subtype)) return null;
   const parts = childParts(message, bodyStart, message.length, read.boundary, subtype === 'digest' ? 'message/rfc822' : 'text/plain');
@@ -54,6 +56,58 @@ export function multipartShownPartsProblem(message: Buffer, bodyStart: number, c
 }
 
 const SUBTYPES_THAT_HIDE: ReadonlySet<string> = new Set(['alternative', 'related', 'digest', 'signed']);
+
+/** How much of a preamble or an epilogue is read; text before that decides. */
+const MAX_HIDDEN_SCAN = 64 * 1024;
+/** The line mail programs write for readers that know no MIME, which no reader shows. */
+const MIME_NOTICE = /\bMIME\b|multi-?part|encapsulated/i;
+const MAX_NOTICE_CHARS = 400;
+
+/**
+ * Signed text that no mail program shows, whatever the subtype: what comes before a multipart
+ * body's first delimiter (the preamble) and after its closing one (the epilogue). RFC 2046 has
+ * readers ignore both, and mail programs write there at most a line for readers that know no
+ * MIME ("This is a multi-part message in MIME format."). A forger who makes a single-part reply
+ * multipart, with a boundary taken from a separator line of the signed text
+ * ("-----Original Message-----" is "--" and a boundary), hides the author's own words above it,
+ * and the quoted text below shows as the message, verified, with no byte changed but the
+ * unsigned Content-Type (red team 27, A-01). A body that never uses the boundary is all preamble:
+ * a reader shows none of it.
+ */
+function hiddenTextProblem(message: Buffer, bodyStart: number, boundary: string, declared: string): string | null {
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  let first = -1;
+  let closeEnd = -1;
+  for (let at = message.indexOf(delimiter, bodyStart); at >= 0; at = message.indexOf(delimiter, at + 1)) {
+    if (at !== bodyStart && message[at - 1] !== 0x0a) continue;
+    const after = at + delimiter.length;
+    const lineEnd = message.indexOf(0x0a, after);
+    const closing = message[after] === 0x2d && message[after + 1] === 0x2d;
+    // only transport padding may follow a delimiter on its line (a closing one may end the message)
+    if (!closing && (lineEnd < 0 || !/^[ \t\r]*$/.test(message.toString('latin1', after, lineEnd)))) continue;
+    if (first < 0) first = at;
+    if (closing) {
+      closeEnd = lineEnd < 0 ? message.length : lineEnd + 1;
+      break;
+    }
+  }
+  const preambleEnd = first < 0 ? message.length : first;
+  const before = hiddenBytes(message, bodyStart, preambleEnd);
+  const after = closeEnd < 0 ? null : hiddenBytes(message, closeEnd, message.length);
+  if (before === null && after === null) return null;
+  const where = [
+    before === null ? null : first < 0 ? `the whole body (${before} bytes), which never uses its boundary` : `${before} bytes before its first part`,
+    after === null ? null : `${after} bytes after its last`,
+  ].filter(Boolean);
+  return `declares ${declared}, under which mail programs show none of the signed text in ${where.join(' and ')}`;
+}
+
+/** How many bytes [start, end) holds when it is more than blank lines and a MIME notice (text a reader would miss), else null. */
+function hiddenBytes(message: Buffer, start: number, end: number): number | null {
+  const text = message.toString('latin1', start, Math.min(end, start + MAX_HIDDEN_SCAN)).trim();
+  if (text === '' || (text.length <= MAX_NOTICE_CHARS && MIME_NOTICE.test(text))) return null;
+  return end - start;
+}
 
 const SIGNATURE_TYPES = /^application\/(?:pgp-signature|(?:x-)?pkcs7-signature)$/;
 /** No genuine alternative or related has more; past it the message is not read. */

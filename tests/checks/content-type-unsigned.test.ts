@@ -160,4 +160,28 @@ describe('an unsigned multipart Content-Type', () => {
     const pgp = multipart('B1', [part('text/plain; charset=utf-8', NEGATION), part('application/pgp-signature', '-----BEGIN PGP SIGNATURE-----\r\n\r\niQEz\r\n-----END PGP SIGNATURE-----')]);
     verified(await analyze(signedMultipart('multipart/signed; boundary="B1"; protocol="application/pgp-signature"', pgp)));
   });
+
+  /**
+   * Red team 27, A-01: a single-part reply made multipart by its unsigned Content-Type, with a
+   * boundary taken from a separator line of the signed text ("-----Original Message-----" is
+   * "--" and a boundary). Every mail program then hides the author's own words above it as the
+   * preamble, and shows the quoted request below as the message; not a byte of the body moved.
+   */
+  it('signed text a reader never sees, before the first part or after the last, is not proven to be seen', async () => {
+    const reply = [
+      'Jordan,', '', NEGATION, '', 'Alice', '',
+      '-----Original Message-----', 'From: CEO <ceo@demo.example>', 'Sent: Monday, February 13, 2017 18:02', 'Subject: Payment', '', REQUEST, '',
+    ].join('\r\n');
+    const asSent = await analyze(signedMultipart('text/plain; charset=us-ascii', reply));
+    expect(asSent.verdict.verdict).toBe('verified');
+    const text = notProven(await analyze(signedMultipart('multipart/mixed; boundary="---Original Message-----"', reply)));
+    expect(text).toMatch(/show none of the signed text in \d+ bytes before its first part/);
+    // the same words after the closing delimiter (the epilogue), and a body that never uses its boundary
+    expect(notProven(await analyze(signedMultipart('multipart/mixed; boundary="B1"', `${multipart('B1', [part('text/plain; charset=utf-8', REQUEST)])}\r\n${NEGATION}\r\n`)))).toMatch(/bytes after its last/);
+    expect(notProven(await analyze(signedMultipart('multipart/mixed; boundary="NOT-THERE"', reply)))).toContain('the whole body');
+    // the notice mail programs write there for readers that know no MIME, and blank lines, are not text a reader misses
+    for (const notice of ['This is a multi-part message in MIME format.', 'This is an OpenPGP/MIME signed message (RFC 4880 and 3156)', '']) {
+      verified(await analyze(signedMultipart('multipart/mixed; boundary="B1"', `${notice}\r\n\r\n${fraud}\r\n\r\n`)));
+    }
+  });
 });
