@@ -1,4 +1,3 @@
-import { FIELD_LINE } from './headers.ts';
 import { DEFAULT_MAX_KEPT, releaseNow } from './reusable-buffer.ts';
 import { ReadError, type RawMessage } from './types.ts';
 
@@ -41,6 +40,14 @@ const LOOKAHEAD_BYTES = 256;
 /** "From sender date": a time and a four-digit year somewhere after the sender, as mutt asks. */
 const ENVELOPE_WITH_DATE = /^From \S*[ \t]+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b/;
 const OBSOLETE_FROM_HEADER = /^From[ \t]*:/;
+/**
+ * A header field that begins a message as mail programs and servers store it: the envelope and
+ * trace fields, the originator fields, MIME's, and the X- fields of mail programs (X-Mozilla-Status,
+ * X-Gmail-Labels, X-UID). A body line after a "From " line rarely is one; "Note:", "PS:" and
+ * "https:" are.
+ */
+const MESSAGE_FIELD =
+  /^(?:received|return-path|delivered-to|envelope-to|message-id|date|from|sender|reply-to|to|cc|bcc|subject|in-reply-to|references|mime-version|content-type|content-transfer-encoding|status|dkim-signature|arc-[a-z-]+|authentication-results|x-[\x21-\x39\x3b-\x7e]+)[ \t]*:/i;
 /** How far into a message its header block is looked for a Content-Length (mboxcl), and how far ahead a length may point. */
 const MAX_LENGTH_HEADER_BYTES = 64 * 1024;
 const MAX_LENGTH_LOOKAHEAD = 16 * 1024 * 1024;
@@ -242,8 +249,10 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
    * line and the next without consuming either. Writers of mboxo do not quote a body line that
    * begins with "From ", and a reader that cut at every such line would turn a genuine signed
    * message into a "modified" one and its tail into a message of its own. mutt cuts only at a
-   * line that carries a date; leakcheck also cuts where a header line follows, for writers that
-   * put no date. "From :" is an obsolete-syntax From header, never a separator.
+   * line that carries a date; leakcheck also cuts where a mail header follows (MESSAGE_FIELD),
+   * for writers that put no date. Any "name:" line was taken for one: "From the press release:"
+   * above a URL, a "Note:" or a "PS:" line cut a genuine message in two (red team 27, B-04).
+   * "From :" is an obsolete-syntax From header, never a separator.
    */
   const isSeparatorLine = async (): Promise<boolean> => {
     let lf = buf.indexOf(eol, pos);
@@ -255,7 +264,7 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     const line = buf.subarray(pos, Math.min(lf === -1 ? buf.length : lf, pos + LOOKAHEAD_BYTES)).toString('latin1');
     if (!startsLikeSeparator(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
-    return lf !== -1 && FIELD_LINE.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
+    return lf !== -1 && MESSAGE_FIELD.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
   };
 
   /**

@@ -164,8 +164,28 @@ describe('readMbox', () => {
       }
     }
     // a length that lands nowhere in particular is ignored: the lines decide, as in any mbox
+    // ("From Monday … 8:30 … 2019" carries a date, as mutt reads one; "From the minutes" is
+    // followed by "Attendees:", which no message begins with)
     const wrong = Buffer.from(`${ENV1}\n${msg1.replace(`Content-Length: ${body1.length}`, 'Content-Length: 10')}\n${ENV2}\n${msg2}\n`);
-    expect(await collect(splitMboxRanges(chunked(wrong, [wrong.length])))).toHaveLength(4);
+    expect(await collect(splitMboxRanges(chunked(wrong, [wrong.length])))).toHaveLength(3);
+  });
+
+  // Red team 27, B-04: a dateless "From " line is a separator only above a field a message
+  // begins with; any "name:" line counted, and a genuine message was cut in two.
+  it('cuts at a dateless "From " line only above a mail header field, not above "Note:", "PS:" or a URL', async () => {
+    const body = 'As agreed.\n\nFrom the press release:\nhttps://press.example.org/2017/q1\n\nFrom our side\nNote: nothing changes\n\nFrom me\nPS: call me\n';
+    const one = `From: alice@example.org\nSubject: press\n\n${body}`;
+    for (const eol of ['\n', '\r\n']) {
+      const withEol = (text: string) => text.replaceAll('\n', eol);
+      const dateless = ['From alice@example.org', 'From bob@example.org', 'From carol@example.org'];
+      const heads = ['Return-Path: <bob@example.org>', 'X-Mozilla-Status: 0001', 'Message-ID: <c@example.org>'];
+      const others = heads.map((head, i) => `${head}\nFrom: n${i}@example.org\n\nhello ${i}\n`);
+      const data = Buffer.from(withEol(`${dateless[0]}\n${one}\n${dateless[1]}\n${others[0]}\n${ENV2}\n${others[1]}\n${dateless[2]}\n${others[2]}\n`));
+      for (const cut of [3, 64, data.length]) {
+        const messages = await collect(splitMbox(chunked(data, [cut, data.length])));
+        expect(messages.map((m) => m.raw.toString('latin1'))).toEqual([one, ...others].map(withEol));
+      }
+    }
   });
 
   it('streams a large mbox, with lines longer than a chunk, into exact copies', async () => {
