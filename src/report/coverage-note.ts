@@ -1,4 +1,5 @@
 import type { DocumentMatch, NameConflict } from '../store/documents-pass.ts';
+import { recordedLabel } from './message-label.ts';
 
 /** Why a match with a verified message does not prove the document's bytes. */
 export function coverageNote(m: DocumentMatch): string {
@@ -17,7 +18,7 @@ export function carrierNote(m: DocumentMatch): string {
   if (!c) return '';
   const signed = `${c.signers.length ? `signed by ${c.signers.join(', ')}` : 'verified'}${c.date ? `, dated ${c.date}` : ''}`;
   const how = c.strength === 'verified-content' ? 'covers' : 'covers all but the whitespace of';
-  return `forwarded inside ${c.message} (${signed}), whose signature ${how} the forwarded message holding these bytes`;
+  return `forwarded inside ${recordedLabel(c)} (${signed}), whose signature ${how} the forwarded message holding these bytes`;
 }
 
 /**
@@ -28,7 +29,7 @@ export function carrierNote(m: DocumentMatch): string {
 export function conflictSubject(c: NameConflict): string {
   const which = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
-  if (c.carrier) return `${which} was forwarded inside the verified email ${c.carrier.message}`;
+  if (c.carrier) return `${which} was forwarded inside the verified email ${recordedLabel(c.carrier)}`;
   return c.exceptWhitespace ? `${which} was sent in a verified email whose signature fixes all of it but its whitespace` : `${which} was sent in a verified email`;
 }
 

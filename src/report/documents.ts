@@ -3,6 +3,7 @@ import type { DocumentRecord } from '../store/documents-pass.ts';
 import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
+import { recordedLabel } from './message-label.ts';
 import { shownPath, terminalSafe } from './terminal-safe.ts';
 
 /** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts. */
@@ -19,8 +20,8 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.sha256,
     d.size === null ? '' : String(d.size),
     d.status,
-    d.matches.map((m) => `${m.message} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
-    d.nameConflicts.map((c) => `${c.message}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
+    d.matches.map((m) => `${recordedLabel(m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
+    d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
   ];
   return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
 }
@@ -32,12 +33,12 @@ export function renderDocumentsText(documents: DocumentRecord[]): string {
   for (const d of documents) {
     lines.push('', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
     for (const m of d.matches) {
-      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
+      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message, 300, m.messageQuoted === true)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
       if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
     }
     for (const c of d.nameConflicts) {
       lines.push(
-        `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message)}` +
+        `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
           ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
       );
     }

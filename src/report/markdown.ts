@@ -72,7 +72,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
       out.push('| document | red flag |', '|---|---|');
       for (const d of conflicts.slice(0, 200)) {
         const c = d.nameConflicts[0]!;
-        out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100)}), ${markdownSafe(conflictDifference(c), Infinity)}: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
+        out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100, c.messageQuoted === true)}), ${markdownSafe(conflictDifference(c), Infinity)}: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
       out.push('');
     }

@@ -22,3 +22,6 @@ export function messageLabel(m: Labelled): string {
  * message 2 of archive.mbox in every report (red team 14, finding 08).
  */
 export const labelQuoted = (m: Labelled): boolean => !m.derived && /[#!]/.test(m.path);
+
+/** A label a document record carries (DocumentMatch), as plain text: quoted when labelQuoted said so. Escaped by the caller. */
+export const recordedLabel = (m: { message: string; messageQuoted?: true }): string => (m.messageQuoted ? `"${m.message}"` : m.message);

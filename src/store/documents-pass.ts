@@ -4,6 +4,7 @@ import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from '../discover/open-evidence.ts';
+import { labelQuoted, messageLabel } from '../report/message-label.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -16,6 +17,12 @@ export type DocumentStatus = 'verified-by-email' | 'seen-in-unverified-email' | 
 
 export interface DocumentMatch {
   message: string;
+  /**
+   * The message's file of the dump has "#" or "!" in its own name, the separators of the labels
+   * leakcheck makes (`box.mbox#1` is then a file, not message 1 of box.mbox): reports show the
+   * label quoted, as they show every other message's (labelQuoted; red team 27, C-03).
+   */
+  messageQuoted?: true;
   messageId: string | null;
   date: string | null;
   from: string | null;
@@ -36,6 +43,8 @@ export interface DocumentMatch {
 
 export interface DocumentCarrier {
   message: string;
+  /** as DocumentMatch's */
+  messageQuoted?: true;
   messageId: string | null;
   date: string | null;
   signers: string[];
@@ -124,7 +133,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     skeletons.size === 0 ? [] : (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const attachments = (where: string) =>
     db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, v.verdict, m.message_id, m.date,
-      m.from_header, m.id AS mid, f.path, f.kind, m.idx
+      m.from_header, m.id AS mid, f.path, f.kind, m.idx, f.parent_file_id IS NOT NULL AS derived
     FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id
     WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
   const withBytes = attachments('a.sha256 = ?');
@@ -142,11 +151,16 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
     sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; blanks_kept_sha256: string | null; verdict: string;
-    message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number;
+    message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number; derived: number;
+  };
+  // the label every report gives the message (messageLabel), and whether it is shown quoted
+  const labelled = (row: { path: string; kind: string; idx: number; derived: number }): { message: string; messageQuoted?: true } => {
+    const label = { path: row.path, index: row.idx, format: row.kind === 'mbox' ? 'mbox' : 'eml', derived: row.derived !== 0 };
+    return { message: messageLabel(label), ...(labelQuoted(label) ? { messageQuoted: true } : {}) };
   };
   const signersOf = (mid: number): string[] => [...new Set((passingDomains.all(mid) as Array<{ domain: string }>).map((r) => r.domain))];
   // the verified message whose covered message/rfc822 attachment is this (embedded) message
-  const carrierOf = db.prepare(`SELECT pf.path, pf.kind, pm.idx, pm.id AS mid, pm.message_id, pm.date, o.strength
+  const carrierOf = db.prepare(`SELECT pf.path, pf.kind, pm.idx, pf.parent_file_id IS NOT NULL AS derived, pm.id AS mid, pm.message_id, pm.date, o.strength
     FROM messages m JOIN source_files f ON f.id = m.file_id
       JOIN messages pm ON pm.file_id = f.parent_file_id
       JOIN attachments o ON o.message_id = pm.id AND o.sha256 = m.sha256 AND o.is_message = 1
@@ -154,13 +168,13 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     WHERE m.id = ? AND v.verdict = 'verified' AND o.strength IN ('verified-content', 'covered-except-whitespace')
     ORDER BY o.strength DESC, pf.path, pm.idx LIMIT 1`);
   const carrier = (mid: number): DocumentCarrier | null => {
-    const c = carrierOf.get(mid) as { path: string; kind: string; idx: number; mid: number; message_id: string | null; date: string | null; strength: string } | undefined;
-    return c ? { message: c.kind === 'mbox' ? `${c.path}#${c.idx}` : c.path, messageId: c.message_id, date: c.date, signers: signersOf(c.mid), strength: c.strength } : null;
+    const c = carrierOf.get(mid) as { path: string; kind: string; idx: number; derived: number; mid: number; message_id: string | null; date: string | null; strength: string } | undefined;
+    return c ? { ...labelled(c), messageId: c.message_id, date: c.date, signers: signersOf(c.mid), strength: c.strength } : null;
   };
   const match = (a: AttachmentRow): DocumentMatch => {
     const carriedBy = a.verdict === 'verified' ? null : carrier(a.mid);
     return {
-      message: a.kind === 'mbox' ? `${a.path}#${a.idx}` : a.path,
+      ...labelled(a),
       messageId: a.message_id,
       date: a.date,
       from: a.from_header,

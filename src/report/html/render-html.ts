@@ -575,9 +575,9 @@ function documentsSection(documents: DocumentRecord[]): string {
   if (documents.length) {
     out.push('<table class="plain"><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Carried by</th><th scope="col">sha256</th></tr></thead><tbody>');
     for (const d of documents.slice(0, 5000)) {
-      const carriers = d.matches.map((m) => `${htmlPath(m.message)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
+      const carriers = d.matches.map((m) => `${htmlPath(m.message, m.messageQuoted === true)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
       const conflicts = d.nameConflicts.map(
-        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
       );
       out.push(
         `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
