@@ -43,9 +43,13 @@ export function fileStateChecker(
   // re-run over 70,000 unchanged files). Asked per file, not once per run: a key fetched during
   // the run counts for the files walked after it, as it does for the join.
   const keyAddedSince = db.prepare("SELECT 1 FROM keys WHERE added_at >= ? AND provenance != 'absent' LIMIT 1");
-  // A signature that did not verify, whose key name has gained a usable key record since.
-  const waitingForKeys = db.prepare(`SELECT 1 FROM messages m JOIN signatures s ON s.message_id = m.id
-    WHERE m.file_id = ? AND s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
+  // A signature that did not verify, whose key name has gained a usable key record since: one of
+  // the file's own messages, or of a message found inside it at any depth (a zip entry, a
+  // forwarded message), whose rows hang under the file's and are only re-read with it.
+  const waitingForKeys = db.prepare(`WITH RECURSIVE tree(id) AS (
+      SELECT ? UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
+    SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id JOIN signatures s ON s.message_id = m.id
+    WHERE s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
       SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?) LIMIT 1`);
   // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
   // every path once, so a file written during this run is never looked up again.)
