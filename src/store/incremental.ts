@@ -43,14 +43,19 @@ export function fileStateChecker(
   // re-run over 70,000 unchanged files). Asked per file, not once per run: a key fetched during
   // the run counts for the files walked after it, as it does for the join.
   const keyAddedSince = db.prepare("SELECT 1 FROM keys WHERE added_at >= ? AND provenance != 'absent' LIMIT 1");
-  // A signature that did not verify, whose key name has gained a usable key record since: one of
-  // the file's own messages, or of a message found inside it at any depth (a zip entry, a
-  // forwarded message), whose rows hang under the file's and are only re-read with it.
+  // A signature of the file, or of a message found inside it at any depth (a zip entry, a
+  // forwarded message: their rows hang under the file's, and only the file is read again), whose
+  // analysis a key record added since can change: one that did not verify, when its key name has
+  // gained any usable record; one that verified, when its own key (same name and fingerprint) has
+  // gained a record, which may carry dates (the key's known lifetime), a stricter record of the key,
+  // or a higher-ranked source for it. Another key under its name cannot change a signature that
+  // verified: every candidate is tried, and the one that verifies it is kept.
   const waitingForKeys = db.prepare(`WITH RECURSIVE tree(id) AS (
       SELECT ? UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
     SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id JOIN signatures s ON s.message_id = m.id
-    WHERE s.outcome != 'pass' AND s.key_name IS NOT NULL AND EXISTS (
-      SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?) LIMIT 1`);
+    WHERE s.key_name IS NOT NULL AND EXISTS (
+      SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?
+        AND (s.outcome != 'pass' OR s.key_fingerprint IS NULL OR k.fingerprint = s.key_fingerprint)) LIMIT 1`);
   // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
   // every path once, so a file written during this run is never looked up again.)
   if (!db.prepare('SELECT 1 FROM source_files LIMIT 1').get()) return () => ({ state: 'new', previous: null });

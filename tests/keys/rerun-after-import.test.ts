@@ -1,14 +1,19 @@
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
-import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 
 // A re-run after `keys import` (or `verify --keys`) must give what a fresh database given the same
 // dump and keys gives: the re-run decides which unchanged files to read again (src/store/incremental.ts).
 
 const ZIP_ENTRY = 'exports/mailbox-export.zip!export/2019-05-20 Travel plan.eml';
 const FORWARDED = 'inbox/2018-10-02 Fwd- Board minutes.eml#attachment-1';
+const S2048_SIGNED = 'inbox/2017-02-14 Q1 budget.eml';
+
+const publicTxt = (pemFile: string): string =>
+  `v=DKIM1; k=rsa; p=${createPublicKey(createPrivateKey(readFileSync(join(ROOT, 'fixtures/keys', pemFile)))).export({ type: 'spki', format: 'der' }).toString('base64')}`;
 
 interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ reason: string; key_source: string | null; key_fingerprint: string | null }> }
 const exportRows = (db: string): Row[] => {
@@ -30,6 +35,11 @@ describe('re-run after keys import: the same records as a fresh database', () =>
   let dump: string;
   const db = (name: string): string => join(tmp.path, `${name}.db`);
   const verify = (dbPath: string, keyFiles: string[] = []) => runVerify({ dumpRoot: dump, dbPath, keyFiles, offline: true });
+  const archive = (name: string, entries: object[]): string => {
+    const path = join(tmp.path, name);
+    writeFileSync(path, JSON.stringify(entries));
+    return path;
+  };
   beforeEach(() => {
     tmp = tempDir();
     dump = join(tmp.path, 'dump');
@@ -64,5 +74,47 @@ describe('re-run after keys import: the same records as a fresh database', () =>
     keysImport(db('zip'), DEMO_KEYS);
     expect(gate(db('zip'))).toBe(1);
     expect(gate(db('zip-fresh'), '--keys', DEMO_KEYS)).toBe(1);
+  });
+
+  // Red team 27 (C-02): only signatures that had not verified were asked about, so an archive's
+  // dates for a key that had verified messages never reached them.
+  it('an archive record with dates for a key that verified messages, imported after the run, gives the re-run the fresh database\'s lifetime warnings (red team 27, C-02)', async () => {
+    const dated = archive('archive.json', [
+      { domain: 'demo.example', selector: 's2048', value: publicTxt('s2048._domainkey.demo.example.pem'), firstSeenAt: '2021-01-01T00:00:00Z', lastSeenAt: '2022-01-01T00:00:00Z', source: 'dkim-archive.example' },
+    ]);
+    const first = await verify(db('rerun'), [DEMO_KEYS]);
+    expect(rowFor(db('rerun'), S2048_SIGNED).findings.map((f) => f.code)).not.toContain('key-outside-known-lifetime');
+    keysImport(db('rerun'), dated);
+    await verify(db('rerun'));
+    keysImport(db('fresh'), DEMO_KEYS, dated);
+    await verify(db('fresh'));
+
+    expect(rowFor(db('rerun'), S2048_SIGNED).findings.map((f) => f.code)).toContain('key-outside-known-lifetime');
+    expect(records(db('rerun'))).toEqual(records(db('fresh')));
+    expect((await verify(db('rerun'))).counts.unchanged).toBe(first.counts.containers);
+  });
+
+  // What keeps the re-run cheap: another key under a name whose signatures all verified cannot
+  // change them (each candidate is tried, and the one that verifies is kept), so nothing is read
+  // again; a record of the very key that verified one is, since it may carry its dates.
+  it('a signature that verified is read again for a new record of its own key, not for another key under its name', async () => {
+    const first = await verify(db('rerun'), [DEMO_KEYS]);
+    const rotated = archive('rotated.json', [
+      { domain: 'mailer.example', selector: 'esp', value: publicTxt('s2016._domainkey.demo.example.pem'), firstSeenAt: '2016-01-01T00:00:00Z', lastSeenAt: '2016-12-31T00:00:00Z', source: 'dkim-archive.example' },
+    ]);
+    keysImport(db('rerun'), rotated);
+    expect((await verify(db('rerun'))).counts.unchanged).toBe(first.counts.containers);
+    keysImport(db('fresh'), DEMO_KEYS, rotated);
+    await verify(db('fresh'));
+    expect(records(db('rerun'))).toEqual(records(db('fresh')));
+
+    const sameKey = archive('same-key.json', [
+      { domain: 'mailer.example', selector: 'esp', value: publicTxt('esp._domainkey.mailer.example.pem'), firstSeenAt: '2010-01-01T00:00:00Z', lastSeenAt: '2011-01-01T00:00:00Z', source: 'dkim-archive.example' },
+    ]);
+    keysImport(db('rerun'), sameKey);
+    expect((await verify(db('rerun'))).counts.unchanged).toBe(first.counts.containers - 1);
+    keysImport(db('fresh-2'), DEMO_KEYS, rotated, sameKey);
+    await verify(db('fresh-2'));
+    expect(records(db('rerun'))).toEqual(records(db('fresh-2')));
   });
 });
