@@ -221,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--json', 'the stored record as JSON', false)
     .action(async (argument: string, opts: { db: string; json: boolean }) => {
-      const [{ renderCandidates, renderShow }, { makeChalk }] = await Promise.all([import('../report/show.ts'), import('../report/text.ts')]);
+      const [{ candidatesJson, renderCandidates, renderShow }, { makeChalk }] = await Promise.all([import('../report/show.ts'), import('../report/text.ts')]);
       const db = openStore(opts.db, { readonly: true });
       try {
         // (a message is shown with its verdict: one without, of a run still writing, is none to show)
@@ -234,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
           return;
         }
         if (candidates.length > 1) {
-          process.stdout.write(renderCandidates(candidates));
+          process.stdout.write(opts.json ? candidatesJson(candidates) : renderCandidates(candidates));
           exitCode = EXIT.usage;
           return;
         }

@@ -1,7 +1,8 @@
 import type { ChalkInstance } from 'chalk';
 import type { AttachmentListing, CustodyChange, MessageListing, MessageReading, MessageRecord, SignatureRecord } from '../store/queries.ts';
 import { shownFrom, shownText } from './shown-from.ts';
-import { labelIndex, labelQuoted } from './message-label.ts';
+import { labelIndex, labelQuoted, messageLabel } from './message-label.ts';
+import { jsonText } from './json-text.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
@@ -116,6 +117,30 @@ export function renderCandidates(candidates: Array<{ message: MessageListing; re
     lines.push(`  ${m.sha256}  ${shownLocation(m)}  ${m.verdict}  matched as ${readings.join(' and ')}  ${shownText(m.subject, 60, terminalSafeUncut)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The same candidates for `show --json`: a script that pipes the output to a JSON reader gets
+ * JSON whatever the argument matched, not the text list (red team 27, C-04).
+ */
+export function candidatesJson(candidates: Array<{ message: MessageListing; readings: readonly MessageReading[] }>): string {
+  return `${jsonText(
+    {
+      error: 'ambiguous',
+      text: `${candidates.length} messages match; name one by its path (path#index in an mbox) or sha256`,
+      candidates: candidates.map(({ message: m, readings }) => ({
+        sha256: m.sha256,
+        path: m.path,
+        index: m.index,
+        label: messageLabel(m),
+        labelQuoted: labelQuoted(m),
+        verdict: m.verdict,
+        matchedAs: readings,
+        subject: m.subject,
+      })),
+    },
+    2,
+  )}\n`;
 }
 
 /** Where a message is, as `show` takes it back: its path, and its position after `#` in an mbox. */

@@ -111,6 +111,18 @@ describe('show: an argument that names several messages lists every one, and exi
     expect(both.stdout).toContain(`${candidateLine(sha256Of('<forged-6@example.com>'), '"invoice.eml#0"', 'unverifiable', 'path', 'Named like a position')}\n`);
   });
 
+  // Red team 27, C-04: a script that pipes `show --json` to a JSON reader got the text list
+  it('with --json, the candidates are JSON, and the exit status is 2 as without', () => {
+    const both = show('invoice.eml#0', '--json');
+    expect(both.status).toBe(2);
+    const answer = JSON.parse(both.stdout) as { error: string; candidates: Array<Record<string, unknown>> };
+    expect(answer.error).toBe('ambiguous');
+    expect(answer.candidates).toEqual([
+      { sha256: genuineSha256, path: 'invoice.eml', index: 0, label: 'invoice.eml', labelQuoted: false, verdict: 'verified', matchedAs: ['path#index'], subject: 'Wire 10,000' },
+      { sha256: sha256Of('<forged-6@example.com>'), path: 'invoice.eml#0', index: 0, label: 'invoice.eml#0', labelQuoted: true, verdict: 'unverifiable', matchedAs: ['path'], subject: 'Named like a position' },
+    ]);
+  });
+
   it('the messages of an mbox, its path escaped for the terminal', () => {
     const listed = show(HOSTILE_MBOX);
     expect(listed.status).toBe(2);
