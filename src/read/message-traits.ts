@@ -6,7 +6,7 @@ import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
-import { decodeHeaderText } from './message-meta.ts';
+import { decodeHeaderText, parseMailDate } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
 
 /**
@@ -74,7 +74,7 @@ export function readMessageTraits(
     visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
     textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256, walked),
     visibleFields: Object.fromEntries(
-      VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readableHeaderValue(f.value)).join('\u0000'))]),
+      VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readerView(name, f.value)).join('\u0000'))]),
     ) as VisibleFields,
     mailingList: mailingListOf(headers),
     inReplyTo: messageIds(firstValue(headers, 'in-reply-to'))[0] ?? null,
@@ -157,6 +157,24 @@ const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
  * client, the received one re-encoded by a server) compares equal.
  */
 const readableHeaderValue = (value: string): string => decodeHeaderText(value).replace(/\s+/g, ' ').trim();
+
+/** A quoted display name whose quotes change nothing: words and blanks, no character that separates or addresses. */
+const OPTIONAL_QUOTES = /"([^"\\,;:<>@()[\]]*)"/g;
+
+/**
+ * What a reader is shown of a visible header, so that two copies of one message that a reader
+ * cannot tell apart compare equal (red team 27, A-04: a genuine Sent copy was called altered
+ * beside the delivered copy): a Date as the instant it names (a reader shows it in its own time
+ * zone: `09:12:03 +0000` and `10:12:03 +0100 (CET)` are one time), and an address field with the
+ * quotes a mail program may or may not put around a display name taken away where they change
+ * nothing (`"Jordan Reyes" <jordan@…>` is shown as `Jordan Reyes <jordan@…>`). Quotes around a
+ * name with a comma, a colon or an "@" stay: without them the field reads as other mailboxes.
+ */
+function readerView(name: VisibleField, value: string): string {
+  if (name === 'date') return parseMailDate(value)?.toISOString() ?? readableHeaderValue(value);
+  const text = readableHeaderValue(value);
+  return name === 'subject' ? text : text.replace(OPTIONAL_QUOTES, (_, inner: string) => inner.trim());
+}
 
 /**
  * The mailing list a copy came through, by its List-Id (RFC 2919), lower-case: what list

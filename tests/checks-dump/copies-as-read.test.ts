@@ -67,6 +67,24 @@ describe('the visible headers, decoded (MessageTraits.visibleFields), and the ma
     expect(withSubject('Contrat annul\xc3\xa9').visibleFields.subject).not.toBe(q.visibleFields.subject);
   });
 
+  // Red team 27, A-04: a genuine Sent copy beside the delivered one was called altered for
+  // differences no reader shows
+  it('a display name with or without its optional quotes, and one Date in two time zones, are the same to a reader', () => {
+    const copy = (to: string, date: string): MessageTraits['visibleFields'] =>
+      traits(`From: Alice <alice@demo.example>\r\nTo: ${to}\r\nSubject: Q1\r\nDate: ${date}\r\n\r\nx\r\n`).visibleFields;
+    const delivered = copy('Jordan Reyes <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:12:03 +0100');
+    expect(copy('"Jordan Reyes" <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:12:03 +0100')).toEqual(delivered);
+    expect(copy('Jordan Reyes <jordan@harbor.example>', 'Tue, 14 Feb 2017 09:12:03 +0000')).toEqual(delivered);
+    expect(copy('Jordan Reyes <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:12:03 +0100 (CET)')).toEqual(delivered);
+    // what a reader does see differently still differs: another time, name or address, a missing
+    // name, and quotes that keep a comma inside the name (without them it reads as two mailboxes)
+    expect(copy('Jordan Reyes <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:13:03 +0100').date).not.toBe(delivered.date);
+    for (const to of ['Jordan Ryes <jordan@harbor.example>', 'Jordan Reyes <jordan@harb0r.example>', 'jordan@harbor.example']) {
+      expect(copy(to, 'Tue, 14 Feb 2017 10:12:03 +0100').to, to).not.toBe(delivered.to);
+    }
+    expect(copy('"Reyes, Jordan" <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:12:03 +0100').to).not.toBe(copy('Reyes, Jordan <jordan@harbor.example>', 'Tue, 14 Feb 2017 10:12:03 +0100').to);
+  });
+
   it('the list a copy came through, by its List-Id; List-Post or List-Unsubscribe alone (bulk senders add them) is not a list', () => {
     const list = (...headers: string[]): string | null => traits(`From: a@example.com\r\n${headers.join('\r\n')}\r\n\r\nx\r\n`).mailingList;
     expect(list('List-Id: Team list <Team.Lists.Example>')).toBe('team.lists.example');
