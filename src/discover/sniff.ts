@@ -8,7 +8,7 @@ export type SniffResult = { kind: ContainerKind } | { kind: 'skip'; reason: Skip
 /** How much of a file sniffContainer wants: enough for a long header block (Received chains, ARC sets). */
 export const SNIFF_HEAD_BYTES = 16 * 1024;
 
-const MAGIC: ReadonlyArray<{ bytes: Buffer; detail: string }> = [
+const MAGIC: ReadonlyArray<{ bytes: Buffer; detail: string; mayHoldMail?: true }> = [
   { bytes: Buffer.from('%PDF'), detail: 'PDF document' },
   { bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), detail: 'PNG image' },
   { bytes: Buffer.from([0xff, 0xd8, 0xff]), detail: 'JPEG image' },
@@ -19,17 +19,32 @@ const MAGIC: ReadonlyArray<{ bytes: Buffer; detail: string }> = [
   {
     bytes: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
     detail: 'OLE2 compound file (legacy Office document or Outlook .msg; not supported)',
+    mayHoldMail: true,
   },
-  { bytes: Buffer.from('!BDN'), detail: 'Outlook PST/OST mailbox (not supported)' },
-  { bytes: Buffer.from([0x1f, 0x8b]), detail: 'gzip-compressed file (decompress it first)' },
-  { bytes: Buffer.from('BZh'), detail: 'bzip2-compressed file (decompress it first)' },
-  { bytes: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), detail: 'xz-compressed file (decompress it first)' },
-  { bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), detail: '7-Zip archive' },
-  { bytes: Buffer.from('Rar!\x1a\x07'), detail: 'RAR archive' },
-  { bytes: Buffer.from('SQLite format 3\0'), detail: 'SQLite database' },
+  { bytes: Buffer.from('!BDN'), detail: 'Outlook PST/OST mailbox (not supported)', mayHoldMail: true },
+  { bytes: Buffer.from([0x1f, 0x8b]), detail: 'gzip-compressed file (decompress it first)', mayHoldMail: true },
+  { bytes: Buffer.from('BZh'), detail: 'bzip2-compressed file (decompress it first)', mayHoldMail: true },
+  { bytes: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), detail: 'xz-compressed file (decompress it first)', mayHoldMail: true },
+  { bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), detail: '7-Zip archive', mayHoldMail: true },
+  { bytes: Buffer.from('Rar!\x1a\x07'), detail: 'RAR archive', mayHoldMail: true },
+  { bytes: Buffer.from('SQLite format 3\0'), detail: 'SQLite database', mayHoldMail: true },
   { bytes: Buffer.from('bplist00'), detail: 'binary property list' },
 ];
 
+const UTF16_DETAIL = 'UTF-16 text (mail is stored as 8-bit text; this file was re-encoded)';
+
+/** The details of heads that are no mail leakcheck reads, but that hold mail or may (see mayHoldMail). */
+const MAIL_HOLDING = new Set([UTF16_DETAIL, ...MAGIC.filter((entry) => entry.mayHoldMail).map((entry) => entry.detail)]);
+
+/**
+ * Whether a head sniffContainer skipped may still hold mail that is not read: compressed, another
+ * kind of archive, a mail store, UTF-16 text, or binary data of no known kind. A loose file gets a
+ * row whatever it is; inside a zip archive, where documents get none, such an entry gets one too
+ * (zip-entry.ts), so that it can be extracted and verified.
+ */
+export const mayHoldMail = (skipped: { reason: SkipReason; detail: string }): boolean => skipped.reason === 'binary' || MAIL_HOLDING.has(skipped.detail);
+
+const ZIP_LOCAL_HEADER = Buffer.from('PK\x03\x04', 'latin1');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF16_BOMS = [Buffer.from([0xff, 0xfe]), Buffer.from([0xfe, 0xff])];
 
@@ -175,7 +190,7 @@ function controlByteRatio(bytes: Buffer): number {
 export function sniffContainer(head: Buffer, relPath: string): SniffResult {
   if (head.length === 0) return skip('empty', 'empty file');
   if (UTF16_BOMS.some((bom) => startsWith(head, bom))) {
-    return skip('not-email', 'UTF-16 text (mail is stored as 8-bit text; this file was re-encoded)');
+    return skip('not-email', UTF16_DETAIL);
   }
 
   const body = startsWith(head, UTF8_BOM) ? head.subarray(UTF8_BOM.length) : head;
@@ -209,7 +224,17 @@ export function sniffContainer(head: Buffer, relPath: string): SniffResult {
   // zip never reads as mail and a mail never carries a zip's signature: their order is moot.
   const magic = MAGIC.find((entry) => startsWith(head, entry.bytes));
   if (magic !== undefined) return skip('not-email', magic.detail);
-  if (nul !== -1) return skip('binary', `binary data (NUL byte at offset ${nul + head.length - body.length})`);
+  if (nul !== -1) {
+    // A self-extracting archive is a program with a zip after it, and a zip behind any prefix
+    // still opens in unzip and 7-Zip: say so rather than "binary data". (Not opened here: the
+    // offsets in its central directory may or may not count the prefix.)
+    const zip = body.indexOf(ZIP_LOCAL_HEADER);
+    const at = (offset: number): number => offset + head.length - body.length;
+    if (zip !== -1) {
+      return skip('binary', `binary data with a zip archive's local file header at offset ${at(zip)} (a self-extracting archive, or a zip behind a prefix): not opened; unzip or 7-Zip can extract it`);
+    }
+    return skip('binary', `binary data (NUL byte at offset ${at(nul)})`);
+  }
   if (start === text.length) return skip('not-email', 'text file with only blank lines');
   if (controlByteRatio(body) > CONTROL_BYTE_LIMIT) return skip('binary', 'binary data');
   return skip('not-email', describeText(lines));

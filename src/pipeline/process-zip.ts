@@ -3,7 +3,7 @@ import type { DiscoveredFile } from '../discover/types.ts';
 import { splitMbox } from '../read/mbox-split.ts';
 import { releaseNow } from '../read/reusable-buffer.ts';
 import { ReadError } from '../read/types.ts';
-import { MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
+import { BINARY_ENTRY, MAY_HOLD_MAIL, MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
 import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type LocatedZipEntry, type UnlistedBytes, type ZipEntryLocation, type ZipLimits } from '../read/zip.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { DerivedPath } from './derived-paths.ts';
@@ -15,7 +15,9 @@ import type { Analyzer } from './worker-pool.ts';
  * read and inflated where it lies by the thread that analyses it, several at once, as the
  * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
  * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
- * too large) are recorded as such; directories and entries that are not emails are left alone.
+ * too large) are recorded as such, and so are entries that are no email but may hold some (a
+ * compressed mbox, a RAR, UTF-16 text, binary data), as their loose twins would be; directories,
+ * empty entries, documents and text are left alone.
  * Bytes of the archive that no listed entry accounts for are recorded on the archive's row
  * (reason `unlisted-bytes`): they may be entries that other tools read.
  */
@@ -46,7 +48,7 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     ...fields,
   });
   const refusal = ({ path, note }: DerivedPath, code: string, detail: string, size: number | null): ProcessedFile => ({
-    record: entryRecord(path, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: code, detail: joinNotes(detail, note), size, sha256: null }),
+    record: entryRecord(path, { status: code === 'corrupt-entry' ? 'error' : 'skipped', reason: UNREAD_REASONS.get(code) ?? code, detail: joinNotes(detail, note), size, sha256: null }),
     messages: [],
   });
   const analyzeEntry = async ({ location }: LocatedZipEntry, derived: DerivedPath): Promise<void> => {
@@ -61,8 +63,8 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       emails += held;
       return;
     }
-    // (a nested archive is recorded, but is not an email)
-    if (entryError?.code !== NESTED_ARCHIVE) emails++;
+    // (a nested archive, or an entry that may hold mail, is recorded, but is not an email)
+    if (!(entryError && NOT_EMAILS.has(entryError.code))) emails++;
     if (!messages.length && entryError && ZIP_REFUSALS.has(entryError.code)) {
       sink.files([refusal(derived, entryError.code, entryError.message, location.size)]);
       return;
@@ -176,8 +178,18 @@ function othersWithName(withName: number[], index: number): string {
 
 /** Entries of an archive that are no business of a mail verifier: not recorded. */
 const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
-/** What the guards say of an entry read as a message and refused (see zip-entry.ts): recorded as such. */
-const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', NESTED_ARCHIVE]);
+/**
+ * Entries that are no email but may hold some (see refusalOfHead), by the reason on their row:
+ * the one their loose twin's row gives.
+ */
+const UNREAD_REASONS: ReadonlyMap<string, string> = new Map([
+  [MAY_HOLD_MAIL, 'not-email'],
+  [BINARY_ENTRY, 'binary'],
+]);
+/** Entries recorded that are not emails. */
+const NOT_EMAILS = new Set([NESTED_ARCHIVE, ...UNREAD_REASONS.keys()]);
+/** What the guards say of an entry read as a message and refused (see zip-entry.ts), and the other entries recorded: recorded as such. */
+const ZIP_REFUSALS = new Set(['too-large', 'zip-bomb', 'corrupt-entry', ...NOT_EMAILS]);
 /**
  * Entries of one archive in progress at once, at least: enough to keep every worker busy (each
  * holds only the entry it is on; nothing of them waits here but their analyses), and more when

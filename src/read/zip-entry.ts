@@ -10,37 +10,42 @@
  *   so a lying bomb costs what its declared size does, and the central directory already refused
  *   declared sizes over the ratio and size limits;
  * - it inflates to exactly what it declares, and matches its CRC-32;
- * - an entry not named `.eml` is a message only if its first bytes look like one, and only its
- *   head is inflated to tell;
+ * - an entry is a message only if its head reads as one to the loose sniff (sniffContainer, on as
+ *   many bytes), a name ending in `.eml` aside (see refusalOfHead); an entry larger than a head is
+ *   inflated no further than its head to tell, unless it is named so and may be read whole;
  * - the archive must be the one whose central directory was read (size and modification time).
  */
 import { pipeline, type Readable } from 'node:stream';
 import { constants as zlibConstants, crc32, createInflateRaw, InflateRaw, inflateRawSync } from 'node:zlib';
 import type { Stats } from 'node:fs';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
-import { sniffContainer } from '../discover/sniff.ts';
+import { mayHoldMail, SNIFF_HEAD_BYTES, sniffContainer, type SniffResult } from '../discover/sniff.ts';
 import { emlxCountLine } from './emlx.ts';
-import { FIELD_LINE } from './headers.ts';
 import { releaseNow, ReusableBuffer } from './reusable-buffer.ts';
 import { ReadError } from './types.ts';
 import type { ZipEntryLocation } from './zip.ts';
 
-/** The head of an entry that tells whether it is a message. */
-export const SNIFF_BYTES = 4096;
+/**
+ * The head of an entry that tells what it is: what the loose sniff reads of a file, so that an
+ * entry is judged as the same bytes loose are. With 4 KB and a rule of its own, a message whose
+ * first 4 KB were other fields (an X-Spam-Report, Exchange's X-MS-*, or padding added on top of
+ * an altered copy) was "not email" in a zip and read as mail loose (red team 27, B-02).
+ */
+export const SNIFF_BYTES = SNIFF_HEAD_BYTES;
 
 /** Whether an entry's bytes are an .emlx file (an export of Mail's folders, zipped): a byte count on the first line, then a message. */
 export const isEmlxEntry = (raw: Buffer): boolean => emlxCountLine(raw) !== null;
 
+const sniffHead = (head: Buffer): SniffResult => sniffContainer(head.subarray(0, SNIFF_BYTES), '');
+
 /**
- * True when `head` (the first bytes of a file) looks like an RFC 5322 message, after at most a
- * UTF-8 byte-order mark and blank lines: editors and export tools add them, the analysis removes
- * them (the `strip-leading-bytes` repair), and a loose file that has them is read as a message too.
+ * True when `head` (the first bytes of a file) reads as one message (or an .emlx) to the loose
+ * sniff: after at most a UTF-8 byte-order mark and blank lines, which editors and export tools
+ * add and the analysis removes (the `strip-leading-bytes` repair).
  */
 export function sniffsAsMessage(head: Buffer): boolean {
-  const start = emlxCountLine(head)?.messageStart ?? 0;
-  const text = head.subarray(start, start + SNIFF_BYTES).toString('latin1').replace(/^(?:\xef\xbb\xbf)?(?:\r?\n)*/, '');
-  if (!FIELD_LINE.test(text)) return false;
-  return /(?:^|\n)(?:from|date|received|message-id)[ \t]*:/i.test(text);
+  const kind = sniffHead(head).kind;
+  return kind === 'eml' || kind === 'maildir' || kind === 'emlx';
 }
 
 /** Compressed bytes are read into this, one entry after the other (its thread reads one at a time). */
@@ -84,15 +89,6 @@ function assertListedArchive(stats: Stats, entry: ZipEntryLocation): void {
   }
 }
 
-/**
- * True when `head` is the start of an mbox: its messages are cut out of the stream of the entry
- * (zipEntryChunks), as a loose mbox's are, rather than read as one message. Google Takeout
- * exports mail this way.
- */
-function isMboxHead(head: Buffer): boolean {
-  return sniffContainer(head.subarray(0, SNIFF_BYTES), '').kind === 'mbox';
-}
-
 /** A zip inside the archive: not opened (archives inside archives multiply every guard), but recorded. */
 export const NESTED_ARCHIVE = 'nested-archive';
 const NESTED_ARCHIVE_REASON = 'a zip archive inside the archive: not opened; extract the outer archive to verify what it holds';
@@ -106,46 +102,72 @@ export const MBOX_ENTRY = 'mbox-entry';
 const MBOX_ENTRY_REASON = 'an mbox: its messages are read one by one';
 
 /**
- * Refuses an entry not named `.eml` whose head does not look like a message, or that is too
- * large to be one; an mbox is refused with MBOX_ENTRY, a zip with NESTED_ARCHIVE.
+ * The codes of entries that are no mail but may hold it (a compressed mbox, a 7-Zip or RAR
+ * archive, a PST, UTF-16 text, binary data of no known kind): recorded with the reason the loose
+ * sniff gives, `not-email` or `binary`, and its detail, since only someone who extracts them can
+ * verify what they hold. Documents and text are not: they are no business of a mail verifier.
  */
+export const MAY_HOLD_MAIL = 'may-hold-mail';
+export const BINARY_ENTRY = 'binary';
+
+type HeadRefusalCode = typeof MBOX_ENTRY | typeof NESTED_ARCHIVE | typeof MAY_HOLD_MAIL | typeof BINARY_ENTRY | 'not-email' | 'empty' | 'too-large';
+
+/** Refuses an entry that is not read as one message, judged on `head` (its first bytes, or all of them). */
 function judgeHead(entry: ZipEntryLocation, head: Buffer): void {
-  if (entry.named) return;
-  if (entry.size === 0) throw new ReadError('empty', 'empty');
-  const refusal = refusalOfHead(head, entry.size, entry.maxEntryBytes);
+  const refusal = refusalOfHead(head, entry.size, entry.maxEntryBytes, entry.named);
   if (refusal) throw new ReadError(refusal.code, refusal.reason);
 }
 
 /**
- * Why an entry not named `.eml`, of `size` bytes, whose first bytes are `head`, is not read as a
- * message; null when it is one. Both readers of archives ask this, in this order.
+ * Why an entry of `size` bytes, whose first bytes are `head`, is not read as one message; null
+ * when it is one. Both readers of archives ask this, in this order. An mbox is one whatever its
+ * name: named `.eml` and read as one message, the first message took in all the others and was
+ * called altered, the others had no row (red team 27, B-03). Any other entry named `.eml` is read
+ * as a message, as it always was: one that is none gets a verdict that says so, not no row.
  */
-export function refusalOfHead(
-  head: Buffer,
-  size: number,
-  maxEntryBytes: number,
-): { code: typeof MBOX_ENTRY | typeof NESTED_ARCHIVE | 'not-email' | 'too-large'; reason: string } | null {
-  if (isMboxHead(head)) return { code: MBOX_ENTRY, reason: MBOX_ENTRY_REASON };
-  if (isNestedArchiveHead(head)) return { code: NESTED_ARCHIVE, reason: NESTED_ARCHIVE_REASON };
-  if (!sniffsAsMessage(head)) return { code: 'not-email', reason: 'not an email message' };
+export function refusalOfHead(head: Buffer, size: number, maxEntryBytes: number, named: boolean): { code: HeadRefusalCode; reason: string } | null {
+  const sniffed = sniffHead(head);
+  if (sniffed.kind === 'mbox') return { code: MBOX_ENTRY, reason: MBOX_ENTRY_REASON };
+  if (!named) {
+    if (size === 0) return { code: 'empty', reason: 'empty' };
+    if (isNestedArchiveHead(head)) return { code: NESTED_ARCHIVE, reason: NESTED_ARCHIVE_REASON };
+    if (sniffed.kind === 'skip') {
+      if (!mayHoldMail(sniffed)) return { code: 'not-email', reason: 'not an email message' };
+      return { code: sniffed.reason === 'binary' ? BINARY_ENTRY : MAY_HOLD_MAIL, reason: sniffed.detail };
+    }
+  }
   if (size > maxEntryBytes) return { code: 'too-large', reason: `too large: declares ${size} bytes, over the ${maxEntryBytes}-byte limit` };
   return null;
 }
 
+/**
+ * Whether an entry is judged on all its bytes, read first: an entry no longer than a head, and
+ * one named `.eml` that may be a message, which it nearly always is (an mbox so named is read
+ * again, as a stream). Any other is judged on its head first, so that a large document or an mbox
+ * of gigabytes is not read into memory to learn that it is no message.
+ */
+export const judgedWhole = (size: number, named: boolean, maxEntryBytes: number): boolean => size <= SNIFF_BYTES || (named && size <= maxEntryBytes);
+
+/** A head read from a stored entry (a judged-whole one is read straight into its memory). */
+const headBuffer = new ReusableBuffer(SNIFF_BYTES);
+
 function readStored(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
   // (the central directory already refused a stored entry whose two sizes differ)
-  if (!entry.named) judgeHead(entry, readHeadSync(fd, Math.min(entry.size, SNIFF_BYTES), entry.dataStart));
+  const whole = judgedWhole(entry.size, entry.named, entry.maxEntryBytes);
+  if (!whole) judgeHead(entry, readHeadSync(fd, SNIFF_BYTES, entry.dataStart, headBuffer));
   const raw = readHeadSync(fd, entry.size, entry.dataStart, into);
   if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
+  if (whole) judgeHead(entry, raw);
   return raw;
 }
 
 function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): Buffer {
-  if (!entry.named) {
+  const whole = judgedWhole(entry.size, entry.named, entry.maxEntryBytes);
+  if (!whole) {
     // Only the head is read to tell what the entry is: an mbox of gigabytes, or a large document,
     // is not a message, and its compressed bytes must not be read into memory to learn that.
     const prefix = readHeadSync(fd, Math.min(entry.compressedSize, SNIFF_INPUT_STEPS.at(-1)!), entry.dataStart);
-    const head = inflateHead(prefix, Math.min(entry.size, SNIFF_BYTES));
+    const head = inflateHead(prefix, SNIFF_BYTES);
     // a head already past the declared size is a lie found before the content is judged
     if (head.length > entry.size) throw bomb(entry);
     judgeHead(entry, head);
@@ -166,6 +188,7 @@ function readDeflated(fd: number, entry: ZipEntryLocation, into?: ReadTarget): B
   }
   if (raw.length > entry.size) throw bomb(entry);
   if (raw.length !== entry.size) throw corrupt(`inflates to ${raw.length} bytes, ${entry.size} declared`);
+  if (whole) judgeHead(entry, raw);
   return raw;
 }
 

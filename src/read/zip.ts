@@ -42,7 +42,7 @@ import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
-import { refusalOfHead, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
+import { BINARY_ENTRY, judgedWhole, MAY_HOLD_MAIL, refusalOfHead, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
 
 export { sniffsAsMessage };
 
@@ -106,8 +106,8 @@ export interface ZipSkipped {
 export type ZipItem = ZipEmail | ZipSkipped;
 
 /**
- * Why an entry was not read as a message. `directory` and `not-email` are the normal case of an
- * archive's other entries; every other code is a refusal worth recording against the archive.
+ * Why an entry was not read as a message. `directory`, `not-email` and `empty` are the normal case
+ * of an archive's other entries; every other code is worth recording against the archive.
  */
 export type ZipSkipCode =
   | 'directory'
@@ -122,7 +122,11 @@ export type ZipSkipCode =
   /** an mbox: not one message, but a stream of them (see zipEntryChunks) */
   | 'mbox-entry'
   /** a zip inside the archive, not opened */
-  | 'nested-archive';
+  | 'nested-archive'
+  /** no mail that is read, but it may hold some: compressed, another archive format, a mail store, UTF-16 text (see mayHoldMail in sniff.ts) */
+  | typeof MAY_HOLD_MAIL
+  /** binary data of no known kind, which may hold anything */
+  | typeof BINARY_ENTRY;
 
 
 /**
@@ -340,9 +344,6 @@ function judgeEntry(entry: Entry, index: number, entryName: string, limits: Reso
   const declared = entry.uncompressedSize;
   if (exceedsRatio(entry, limits)) {
     return { skipped: `zip bomb suspected: declares ${declared} bytes from ${entry.compressedSize} compressed (limit ${limits.maxRatio}:1)`, code: 'zip-bomb' };
-  }
-  if (isNamedMessage(entryName) && declared > limits.maxEntryBytes) {
-    return { skipped: `too large: declares ${declared} bytes, over the ${limits.maxEntryBytes}-byte limit`, code: 'too-large' };
   }
   if (state.total + declared > limits.maxTotalBytes) {
     return { skipped: `archive given up: it inflates to more than ${limits.maxTotalBytes} bytes (the guard against zip bombs; verify --zip-max-bytes raises it)`, code: 'zip-limits', stopped: true };
@@ -619,6 +620,9 @@ export function describeUnlistedBytes(unlisted: UnlistedBytes): string {
   return text;
 }
 
+/** What `hashOthers` hashes: the entries that are no message. */
+const HASHED_OTHERS: ReadonlySet<ZipSkipCode> = new Set(['not-email', 'empty', MAY_HOLD_MAIL, BINARY_ENTRY]);
+
 /** Why reading an entry stopped early. */
 type Abort = { kind: 'skip'; reason: string; code: ZipSkipCode } | { kind: 'stop'; reason: string };
 
@@ -661,10 +665,12 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
       // A stray error after the stream was given up must not go unhandled.
       stream.on('error', () => {});
       let abort: Abort | null = null;
-      let isMessage = named;
-      let decided = named;
-      let buffer: Buffer | null = named ? Buffer.alloc(declared) : null;
+      // judged on all its bytes, as readZipEntryAt judges it, or on its head as it comes
+      const whole = judgedWhole(declared, named, maxEntryBytes);
+      let isMessage = false;
+      let buffer: Buffer | null = whole ? Buffer.alloc(declared) : null;
       let hash: ReturnType<typeof createHash> | null = null;
+      let other: Pick<ZipSkipped, 'skipped' | 'code'> | null = null;
       const head: Buffer[] = [];
       let headLength = 0;
       let filled = 0;
@@ -691,15 +697,15 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
             hash.update(chunk);
             continue;
           }
-          // not named .eml: sniff the first bytes
+          // judged on its head: gather it
           head.push(chunk);
           headLength += chunk.length;
           if (headLength < SNIFF_BYTES && filled < declared) continue;
           const start = Buffer.concat(head, headLength);
           head.length = 0;
-          decided = true;
-          const refusal = refusalOfHead(start, declared, maxEntryBytes);
-          if (refusal?.code === 'not-email' && hashOthers) {
+          const refusal = refusalOfHead(start, declared, maxEntryBytes, named);
+          if (refusal && hashOthers && HASHED_OTHERS.has(refusal.code)) {
+            other = { skipped: refusal.reason, code: refusal.code };
             hash = createHash('sha256').update(start);
           } else if (refusal) {
             abort = { kind: 'skip', reason: refusal.reason, code: refusal.code };
@@ -733,17 +739,27 @@ export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): A
         yield skip(`corrupt entry: inflates to ${filled} bytes, ${declared} declared`, 'corrupt-entry');
         continue;
       }
+      if (whole && buffer) {
+        const refusal = refusalOfHead(buffer, declared, maxEntryBytes, named);
+        if (refusal && !(hashOthers && HASHED_OTHERS.has(refusal.code))) {
+          yield skip(refusal.reason, refusal.code);
+          continue;
+        }
+        if (refusal) {
+          other = { skipped: refusal.reason, code: refusal.code };
+          hash = createHash('sha256').update(buffer);
+        } else {
+          isMessage = true;
+        }
+      }
       if (crc >>> 0 !== entry.crc32 >>> 0) {
         yield skip('corrupt entry: CRC-32 mismatch', 'corrupt-entry');
         continue;
       }
-      if (!decided) {
-        // only an empty entry ends before the sniff decides
-        yield hashOthers ? { ...skip('empty', 'empty'), size: 0, sha256: createHash('sha256').digest('hex') } : skip('empty', 'empty');
-      } else if (isMessage && buffer) {
+      if (isMessage && buffer) {
         yield { ...item, raw: buffer };
-      } else if (hash) {
-        yield { ...skip('not an email message', 'not-email'), size: filled, sha256: hash.digest('hex') };
+      } else if (hash && other) {
+        yield { ...item, ...other, size: filled, sha256: hash.digest('hex') };
       }
     }
   } finally {
@@ -765,7 +781,7 @@ export interface ZipEntryLocation {
   size: number;
   method: 0 | 8;
   crc32: number;
-  /** named `.eml`: read as a message whatever its content; any other entry only if it sniffs as one */
+  /** named `.eml`: read as a message unless its head is an mbox's; any other entry only if it sniffs as one (refusalOfHead) */
   named: boolean;
   maxEntryBytes: number;
 }
@@ -784,8 +800,8 @@ export interface LocatedZipEntry {
  * entry is inflated, by readZipEntryAt: the same outcome for every entry, as a test checks.
  *
  * The archive's total is counted as the entries declare, which bounds what they may inflate to
- * (an entry that inflates to more is refused as soon as it does). An entry not named `.eml` and
- * too large to be a message is counted only for the head that is inflated to tell what it is.
+ * (an entry that inflates to more is refused as soon as it does). An entry too large to be a
+ * message is counted only for the head that is inflated to tell what it is (an mbox, or not).
  * Errors are readZipEmails'.
  *
  * Returns, once every entry is listed, the bytes of the archive that none of them accounts for
@@ -830,7 +846,7 @@ export async function* locateZipEntries(absPath: string, limits: ZipLimits = {})
     }
     const named = isNamedMessage(entryName);
     const declared = entry.uncompressedSize;
-    state.total += named || declared <= resolved.maxEntryBytes ? declared : Math.min(declared, SNIFF_BYTES);
+    state.total += declared <= resolved.maxEntryBytes ? declared : Math.min(declared, SNIFF_BYTES);
     yield {
       ...item,
       location: {
