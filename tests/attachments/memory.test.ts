@@ -104,7 +104,7 @@ describe('memory stays bounded', { timeout: 240_000 }, () => {
     it('a 1 GiB entry let through the ratio guard is streamed, never held', async () => {
       const limits = JSON.stringify({ maxRatio: 1_000_000, hashOthers: true, maxTotalBytes: 2 * GIB });
       const measured = (await measure('zip', honest, limits)) as Measured & { result: { items: Array<Record<string, unknown>> } };
-      expect(measured.result.items[0]).toMatchObject({ entryName: 'zeros.bin', skipped: 'not an email message', size: GIB, sha256: zerosSha256 });
+      expect(measured.result.items[0]).toMatchObject({ entryName: 'zeros.bin', skipped: 'binary data (NUL byte at offset 0)', code: 'binary', size: GIB, sha256: zerosSha256 });
       expect(measured.result.items[1]).toMatchObject({ entryName: 'after.eml' });
       expect(measured.peakGrowth).toBeLessThan(STREAM_BOUND);
     });
