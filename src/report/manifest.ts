@@ -1,4 +1,4 @@
-import { basename, win32 } from 'node:path';
+import { keyFileName } from '../keys/key-file-name.ts';
 import { byCodeUnits } from '../store/code-unit-order.ts';
 import { jsonText } from './json-text.ts';
 import { KeyStore } from '../store/key-store.ts';
@@ -43,12 +43,6 @@ function machineFree(options: Record<string, unknown>): Record<string, unknown> 
  * - `compromised`: every fingerprint (sha256 or md5) a `--compromised` list gave the database.
  * Both sorted, so that the same keys give the same text on any machine.
  */
-/**
- * A key file's name without its folders, which differ from machine to machine: a path recorded on
- * Windows (`C:\cases\keys.json`) loses its folders too (red team 11, finding 05), a backslash in
- * a POSIX file name stays.
- */
-const fileName = (path: string): string => (/^[A-Za-z]:[\\/]|^\\\\/.test(path) ? win32.basename(path) : basename(path));
 
 function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; compromised: string[] } {
   const records = db.prepare(`SELECT k.name, k.fingerprint, k.key_type AS type, k.bits, k.provenance, k.source, k.origin, k.origin_sha256,
@@ -62,7 +56,7 @@ function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; com
       type: k['type'],
       bits: k['bits'],
       provenance: k['provenance'],
-      origin: k['source'] === 'file' ? fileName(String(k['origin'])) : k['origin'],
+      origin: k['source'] === 'file' ? keyFileName(String(k['origin'])) : k['origin'],
       origin_sha256: k['origin_sha256'],
       first_seen: k['first_seen'],
       last_seen: k['last_seen'],
@@ -118,7 +112,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           node_version: run['node_version'],
           sqlite_version: run['sqlite_version'],
           options: machineFree(JSON.parse(run['options_json']!) as Record<string, unknown>),
-          key_files: keyFiles.map((k) => ({ name: fileName(k.path), sha256: k.sha256 })).sort((a, b) => byCodeUnits(a.sha256, b.sha256)),
+          key_files: keyFiles.map((k) => ({ name: keyFileName(k.path), sha256: k.sha256 })).sort((a, b) => byCodeUnits(a.sha256, b.sha256)),
           compromised_list: run['compromised_json'] ? (JSON.parse(run['compromised_json']) as { sha256: string } | null)?.sha256 ?? null : null,
         }
       : null,

@@ -1,6 +1,7 @@
 import type { StoredApartPart } from '../attachments/stored-apart.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
+import { keyFileName } from '../keys/key-file-name.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
@@ -314,7 +315,10 @@ function describeKey(sig: DkimSignatureResult): string {
   const key = sig.key;
   if (!key) return 'no key';
   const kind = key.keyType === 'ed25519' ? 'Ed25519' : `RSA ${key.bits ?? '?'}-bit`;
-  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${key.source} ${key.origin}`;
+  // a key file by its name, as the manifest names it: the folders it was given with made the same
+  // keys explain the same verdicts differently on two machines, and told a published report's
+  // readers the analyst's folders (red team 27, C-05)
+  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin}`;
 }
 
 function describeProof(sig: DkimSignatureResult): string {

@@ -1,0 +1,9 @@
+import { basename, win32 } from 'node:path';
+
+/**
+ * A key file named as the outputs name it: its file name, without the folders it was given with
+ * (`/home/jane/cases/source-x/keys.json` reads `keys.json`), Windows paths too. The same keys at
+ * two places then give the same explanations, and a published report does not show the analyst's
+ * folders; the sha256 of each key file is on the run's record and in the manifest.
+ */
+export const keyFileName = (path: string): string => (/^[A-Za-z]:[\\/]|^\\\\/.test(path) ? win32.basename(path) : basename(path));
