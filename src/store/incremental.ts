@@ -49,13 +49,21 @@ export function fileStateChecker(
   // gained any usable record; one that verified, when its own key (same name and fingerprint) has
   // gained a record, which may carry dates (the key's known lifetime), a stricter record of the key,
   // or a higher-ranked source for it. Another key under its name cannot change a signature that
-  // verified: every candidate is tried, and the one that verifies it is kept.
+  // verified: every candidate is tried, and the one that verifies it is kept. An ARC chain that did
+  // not validate waits the same way for the keys of its seals and message signatures (an ARC-only
+  // message, or one whose DKIM failure a trusted sealer explains, kept its first verdict).
+  const arcName = (signer: 'seal' | 'ams'): string =>
+    `lower(json_extract(i.value, '$.${signer}Selector') || '._domainkey.' || rtrim(json_extract(i.value, '$.${signer}Domain'), '.'))`;
   const waitingForKeys = db.prepare(`WITH RECURSIVE tree(id) AS (
-      SELECT ? UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
-    SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id JOIN signatures s ON s.message_id = m.id
-    WHERE s.key_name IS NOT NULL AND EXISTS (
-      SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= ?
-        AND (s.outcome != 'pass' OR s.key_fingerprint IS NULL OR k.fingerprint = s.key_fingerprint)) LIMIT 1`);
+      SELECT @file UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
+    SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id
+    WHERE EXISTS (SELECT 1 FROM signatures s WHERE s.message_id = m.id AND s.key_name IS NOT NULL AND EXISTS (
+        SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= @since
+          AND (s.outcome != 'pass' OR s.key_fingerprint IS NULL OR k.fingerprint = s.key_fingerprint)))
+      OR EXISTS (SELECT 1 FROM arc_results a, json_each(a.instances_json, '$.instances') i
+        WHERE a.message_id = m.id AND a.result != 'pass' AND a.result != 'none' AND EXISTS (
+          SELECT 1 FROM keys k WHERE k.name IN (${arcName('seal')}, ${arcName('ams')}) AND k.provenance != 'absent' AND k.added_at >= @since))
+    LIMIT 1`);
   // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
   // every path once, so a file written during this run is never looked up again.)
   if (!db.prepare('SELECT 1 FROM source_files LIMIT 1').get()) return () => ({ state: 'new', previous: null });
@@ -78,7 +86,7 @@ export function fileStateChecker(
       }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';
-      if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get(row.id, row.analyzed_at)) return 'new-keys';
+      if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get({ file: row.id, since: row.analyzed_at })) return 'new-keys';
       // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
       // "racily clean" case), so its hash decides.
       if (racy(row.analyzed_at) || options.rehash) return 'confirm-by-hash';

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
+import { createSeal } from 'mailauth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
@@ -116,5 +117,40 @@ describe('re-run after keys import: the same records as a fresh database', () =>
     keysImport(db('fresh-2'), DEMO_KEYS, rotated, sameKey);
     await verify(db('fresh-2'));
     expect(records(db('rerun'))).toEqual(records(db('fresh-2')));
+  });
+
+  // An ARC chain that did not validate for want of its sealer's key waits for it as a DKIM
+  // signature does: the messages it seals kept their first verdict (arc-only lost, a failure a
+  // vouched-for sealer explains left suspicious).
+  it('messages whose ARC chain waited for its sealer key are read again once it is imported', async () => {
+    const all = JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, unknown>;
+    const sealer = 'arc._domainkey.lists.example';
+    expect(all[sealer]).toBeDefined();
+    const withoutSealer = join(tmp.path, 'without-sealer.json');
+    const sealerOnly = join(tmp.path, 'sealer.json');
+    writeFileSync(withoutSealer, JSON.stringify(Object.fromEntries(Object.entries(all).filter(([name]) => name !== sealer))));
+    writeFileSync(sealerOnly, JSON.stringify({ [sealer]: all[sealer] }));
+    // a message the list sealed and nobody signed: only its ARC chain asks for the sealer's key
+    const message = 'From: carol@demo.example\r\nTo: team@lists.example\r\nSubject: arc only\r\nDate: Tue, 05 Mar 2019 10:00:00 +0000\r\nMessage-ID: <arc-only@demo.example>\r\n\r\nHello.\r\n';
+    const seal = await createSeal(Buffer.from(message), {
+      seal: {
+        signingDomain: 'lists.example',
+        selector: 'arc',
+        privateKey: readFileSync(join(ROOT, 'fixtures/keys/arc._domainkey.lists.example.pem')),
+        cv: 'none',
+        signTime: new Date('2019-03-05T10:00:01Z'),
+        authResults: 'mail.lists.example; dkim=none; spf=pass smtp.mailfrom=carol@demo.example; dmarc=none header.from=demo.example',
+      },
+    });
+    writeFileSync(join(dump, 'arc-only.eml'), `${seal.headers.join('\r\n')}\r\n${message}`);
+    await verify(db('rerun'), [withoutSealer]);
+    expect(rowFor(db('rerun'), 'arc-only.eml').reasons).toEqual(['unsigned']);
+    const before = records(db('rerun'));
+    keysImport(db('rerun'), sealerOnly);
+    await verify(db('rerun'));
+    await verify(db('fresh'), [DEMO_KEYS]);
+    expect(records(db('fresh'))).not.toEqual(before);
+    expect(records(db('rerun'))).toEqual(records(db('fresh')));
+    expect(rowFor(db('rerun'), 'arc-only.eml').reasons).toEqual(['unsigned', 'arc-only']);
   });
 });
