@@ -260,8 +260,14 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       await fill(buf.length - pos + 1);
       lf = buf.indexOf(eol, pos);
     }
+    return separatorAt(pos);
+  };
+
+  /** isSeparatorLine's rule for the line at `at` in the buffer, on the bytes already there. */
+  const separatorAt = (at: number): boolean => {
+    const lf = buf.indexOf(eol, at);
     // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
-    const line = buf.subarray(pos, Math.min(lf === -1 ? buf.length : lf, pos + LOOKAHEAD_BYTES)).toString('latin1');
+    const line = buf.subarray(at, Math.min(lf === -1 ? buf.length : lf, at + LOOKAHEAD_BYTES)).toString('latin1');
     if (!startsLikeSeparator(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
     return lf !== -1 && MESSAGE_FIELD.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
@@ -317,7 +323,12 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     if (eol === CR ? buf[at] === CR : buf[at] === LF) at += 1;
     else if (buf[at] === CR && buf[at + 1] === LF) at += 2;
     if (at === buf.length) return eof;
-    return startsWithAt(buf, at, SEPARATOR);
+    if (!startsWithAt(buf, at, SEPARATOR)) return false;
+    // A separator line, not any line that begins "From ": a length that reached across the next
+    // message to an unquoted "From …" line in its body swallowed that message whole (red team 27).
+    const line = bufOffset + at;
+    await fill(line - (bufOffset + pos) + MAX_ENVELOPE_BYTES + LOOKAHEAD_BYTES);
+    return separatorAt(line - bufOffset);
   };
 
   /**

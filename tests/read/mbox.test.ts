@@ -170,6 +170,26 @@ describe('readMbox', () => {
     expect(await collect(splitMboxRanges(chunked(wrong, [wrong.length])))).toHaveLength(3);
   });
 
+  // Red team 27: a length that reached across the next separator to an unquoted body line of the
+  // next message that begins "From " swallowed that message whole (it had no row)
+  it('does not honour a Content-Length that lands on a body line beginning "From ", not a separator', async () => {
+    const first = 'From: a@example.org\nSubject: one\nContent-Length: LENGTH\n\nfirst body\n';
+    const second = 'From: b@example.org\nSubject: two\n\nAs agreed.\n\nFrom the press release:\nhttps://press.example.org/q1\n';
+    const head = `${ENV1}\n`;
+    const withoutLength = `${head}${first}\n${ENV2}\n${second}`;
+    // the length that ends the first message at "From the press release:"
+    const bodyStart = withoutLength.indexOf('first body');
+    const target = withoutLength.indexOf('From the press release:');
+    const length = String(target - bodyStart - 1).padStart(4, '0');
+    const data = Buffer.from(withoutLength.replace('LENGTH', length));
+    expect(data.toString('latin1').indexOf('From the press release:') - data.toString('latin1').indexOf('first body')).toBe(Number(length) + 1);
+    for (const cut of [5, 100, data.length]) {
+      const messages = await collect(splitMbox(chunked(data, [cut, data.length])));
+      expect(messages.map((m) => m.envelope)).toEqual([ENV1, ENV2]);
+      expect(messages[1]!.raw.toString('latin1')).toBe(second);
+    }
+  });
+
   // Red team 27, B-04: a dateless "From " line is a separator only above a field a message
   // begins with; any "name:" line counted, and a genuine message was cut in two.
   it('cuts at a dateless "From " line only above a mail header field, not above "Note:", "PS:" or a URL', async () => {
