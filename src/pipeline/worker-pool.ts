@@ -7,7 +7,7 @@ import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
 import { MessageRing } from './message-ring.ts';
-import type { WorkerProgress } from './worker-progress.ts';
+import { withinTimeLimit, type WorkerProgress } from './worker-progress.ts';
 import { ANSWER_BATCH, receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
@@ -114,6 +114,7 @@ const LAUNCH_BYTES = 16 * 1024 * 1024;
 
 /** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
 const WATCHDOG_MS = 100;
+
 
 /**
  * Runs analyzeMessage on a pool of worker threads, one per core by default. The main thread
@@ -263,22 +264,30 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   };
 
   /** Gives up a message that takes too long: its worker is stopped and a fresh one takes its place. */
-  const giveUp = (id: number): void => {
+  const giveUp = (id: number, cpuMs: number | null): void => {
     const task = tasks.get(id);
     if (!task) return;
     const { slot } = task;
-    settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.size) / 1000} s`) });
+    const cpu = cpuMs === null ? '' : ` (${(cpuMs / 1000).toFixed(1)} s of CPU)`;
+    settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.size) / 1000} s${cpu}`) });
     if (slot.worker) retire(slot, slot.worker);
   };
 
   // The time limit counts from when a worker starts on a message, which it writes to memory
   // shared with this thread: a look a few times a second costs less than a message per message.
+  // Past it, a thread the machine kept from running is given its time (withinTimeLimit).
   const watchdog = setInterval(() => {
     const now = Date.now();
     for (const slot of slots) {
       const current = slot.worker ? slot.progress?.current() : null;
       const task = current && tasks.get(current.id);
-      if (task && task.slot === slot && now - current.since > timeoutFor(task.size)) giveUp(current.id);
+      if (!task || task.slot !== slot) continue;
+      const limit = timeoutFor(task.size);
+      const elapsed = now - current.since;
+      if (elapsed <= limit) continue;
+      const thread = slot.progress!.threadTime();
+      const cpuMs = thread ? Math.max(0, thread.cpuMs - current.cpuAtStartMs) : null;
+      if (!withinTimeLimit(elapsed, limit, thread && { cpuMs: cpuMs!, runnable: thread.runnable })) giveUp(current.id, cpuMs);
     }
   }, WATCHDOG_MS);
   watchdog.unref();

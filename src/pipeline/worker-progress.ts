@@ -1,14 +1,41 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+
 /**
- * Which message a worker is analysing, and since when, in memory the worker and the main thread
- * share. The worker writes it as it starts and ends each message; the main thread reads it to
- * give up a message past its time limit. (A postMessage per message for this cost each side a
- * wake-up of the other: about 2 % of a run on the bench mix.)
+ * Which message a worker is analysing, since when, and how much CPU time its thread had spent by
+ * then, in memory the worker and the main thread share. The worker writes it as it starts and
+ * ends each message; the main thread reads it to give up a message past its time limit. (A
+ * postMessage per message for this cost each side a wake-up of the other: about 2 % of a run on
+ * the bench mix.)
  */
 export interface WorkerProgress {
   /** handed to the worker (workerData) */
   shared: SharedArrayBuffer;
   /** the message in progress, or null between messages */
-  current(): { id: number; since: number } | null;
+  current(): { id: number; since: number; cpuAtStartMs: number } | null;
+  /** the worker thread's CPU time so far and whether it is running or ready to (not waiting), or null where the system does not tell */
+  threadTime(): ThreadTime | null;
+}
+
+export interface ThreadTime {
+  cpuMs: number;
+  runnable: boolean;
+}
+
+/** How long past its time limit a thread that the machine kept from running may go on. */
+export const STARVED_LIMIT_FACTOR = 4;
+
+/**
+ * Whether a message `elapsedMs` into its analysis may go on: before its limit, and past it while
+ * its thread is ready to run but has had less CPU time than the limit, because a loaded machine kept
+ * it from running, and it is not yet STARVED_LIMIT_FACTOR times past. Timed by the clock alone, a
+ * message built to be slow was analysed on an idle machine and given up on a busy one: the same
+ * dump gave two verdicts (red team 27). A thread that waits (on a key's answer, on a read) has
+ * used no CPU but is not kept from running: it is given up at the limit, as before; so is every
+ * thread where the system does not tell (`thread` null).
+ */
+export function withinTimeLimit(elapsedMs: number, limitMs: number, thread: ThreadTime | null): boolean {
+  if (elapsedMs <= limitMs) return true;
+  return thread !== null && thread.runnable && thread.cpuMs < limitMs && elapsedMs <= limitMs * STARVED_LIMIT_FACTOR;
 }
 
 /** The worker's side: what it writes as it starts and ends a message. */
@@ -17,36 +44,73 @@ export interface ProgressWriter {
   end(): void;
 }
 
-// [id in progress (0: none)] as Int32, then [start time, ms since the epoch] as Float64
-const BYTES = 16;
+// [id in progress (0: none)] as Int32, [the thread's id (0: unknown)] as Int32, then [start time,
+// ms since the epoch] and [the thread's CPU time at the start, ms] as Float64
+const BYTES = 24;
 
 export function createWorkerProgress(): WorkerProgress {
   const shared = new SharedArrayBuffer(BYTES);
-  const id = new Int32Array(shared, 0, 1);
-  const since = new Float64Array(shared, 8, 1);
+  const ints = new Int32Array(shared, 0, 2);
+  const times = new Float64Array(shared, 8, 2);
   return {
     shared,
     current() {
-      const running = Atomics.load(id, 0);
+      const running = Atomics.load(ints, 0);
       if (running === 0) return null;
-      const started = since[0]!;
-      // a message started in between: its time is being written, so it has only just begun
-      return Atomics.load(id, 0) === running ? { id: running, since: started } : null;
+      const since = times[0]!;
+      const cpuAtStartMs = times[1]!;
+      // a message started in between: its times are being written, so it has only just begun
+      return Atomics.load(ints, 0) === running ? { id: running, since, cpuAtStartMs } : null;
+    },
+    threadTime() {
+      const tid = Atomics.load(ints, 1);
+      return tid === 0 ? null : readThreadTime(tid);
     },
   };
 }
 
 export function progressWriter(shared: SharedArrayBuffer): ProgressWriter {
-  const id = new Int32Array(shared, 0, 1);
-  const since = new Float64Array(shared, 8, 1);
+  const ints = new Int32Array(shared, 0, 2);
+  const times = new Float64Array(shared, 8, 2);
+  Atomics.store(ints, 1, ownThreadId());
   return {
     start(taskId) {
-      // the time first: the id's atomic store makes it visible along with itself
-      since[0] = Date.now();
-      Atomics.store(id, 0, taskId);
+      // the times first: the id's atomic store makes them visible along with itself
+      times[0] = Date.now();
+      const cpu = process.threadCpuUsage();
+      times[1] = (cpu.user + cpu.system) / 1000;
+      Atomics.store(ints, 0, taskId);
     },
     end() {
-      Atomics.store(id, 0, 0);
+      Atomics.store(ints, 0, 0);
     },
   };
+}
+
+/** The kernel's id of the calling thread (Linux: /proc/thread-self), or 0 where there is none. */
+function ownThreadId(): number {
+  try {
+    const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
+    return Number.isSafeInteger(tid) && tid > 0 && tid <= 0x7fffffff ? tid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Linux counts a thread's CPU time in clock ticks of 1/100 s (USER_HZ, the same on every architecture it runs on). */
+const TICK_MS = 10;
+
+/** Fields 14 and 15 of /proc/self/task/TID/stat (user and system time), and field 3 (the state: R is running or ready to run). */
+function readThreadTime(tid: number): ThreadTime | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+    // the command name (field 2) may hold spaces and parentheses: the fields after it follow its last ")"
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const user = Number(fields[11]);
+    const system = Number(fields[12]);
+    if (!Number.isFinite(user) || !Number.isFinite(system)) return null;
+    return { cpuMs: (user + system) * TICK_MS, runnable: fields[0] === 'R' };
+  } catch {
+    return null;
+  }
 }

@@ -1,20 +1,71 @@
-import { describe, expect, it } from 'vitest';
-import { createWorkerProgress, progressWriter } from '../../src/pipeline/worker-progress.ts';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkerProgress, STARVED_LIMIT_FACTOR, withinTimeLimit } from '../../src/pipeline/worker-progress.ts';
 
-describe('worker progress in shared memory', () => {
-  it('tells the message in progress and since when, and nothing between messages', () => {
+/*
+ * The time limit of a message is meant for the CPU time its analysis takes: a message built to
+ * make a parser quadratic. Timed by the clock alone, the same message was analysed on an idle
+ * machine and given up on a loaded one, and the same dump gave two verdicts (red team 27). A
+ * thread the machine kept from running is given its time; one that waits is given up as before.
+ */
+describe('the time limit counts the CPU time a thread was given', () => {
+  const LIMIT = 5_000;
+  it('before the limit, every analysis goes on', () => {
+    expect(withinTimeLimit(LIMIT, LIMIT, null)).toBe(true);
+    expect(withinTimeLimit(10, LIMIT, { cpuMs: 0, runnable: false })).toBe(true);
+  });
+
+  it('past it, a thread ready to run that had less CPU time than the limit goes on, up to a bound', () => {
+    expect(withinTimeLimit(LIMIT + 1, LIMIT, { cpuMs: 1_200, runnable: true })).toBe(true);
+    expect(withinTimeLimit(LIMIT * STARVED_LIMIT_FACTOR, LIMIT, { cpuMs: 4_900, runnable: true })).toBe(true);
+    expect(withinTimeLimit(LIMIT * STARVED_LIMIT_FACTOR + 1, LIMIT, { cpuMs: 1_200, runnable: true })).toBe(false);
+  });
+
+  it('past it, a thread that spent the limit in CPU, one that waits, and one the system says nothing of are given up', () => {
+    expect(withinTimeLimit(LIMIT + 1, LIMIT, { cpuMs: LIMIT, runnable: true })).toBe(false);
+    expect(withinTimeLimit(LIMIT + 1, LIMIT, { cpuMs: 0, runnable: false })).toBe(false);
+    expect(withinTimeLimit(LIMIT + 1, LIMIT, null)).toBe(false);
+  });
+});
+
+describe("a worker's progress tells its thread's CPU time", () => {
+  let worker: Worker | null = null;
+  afterEach(async () => {
+    await worker?.terminate();
+    worker = null;
+  });
+
+  it('the CPU time a busy thread spends since it started a message, and that it is running', async () => {
     const progress = createWorkerProgress();
-    const writer = progressWriter(progress.shared);
-    expect(progress.current()).toBeNull();
-    const before = Date.now();
-    writer.start(41);
+    // the worker marks a message started, spins for 300 ms of CPU, then waits
+    worker = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       import(workerData.module).then(({ progressWriter }) => {
+         const writer = progressWriter(workerData.shared);
+         writer.start(7);
+         // 300 ms of its own CPU time, however loaded the machine is
+         const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; };
+         const until = cpu() + 300;
+         while (cpu() < until);
+         parentPort.postMessage('spun');
+         setInterval(() => {}, 1000);
+       });`,
+      { eval: true, workerData: { shared: progress.shared, module: new URL('../../src/pipeline/worker-progress.ts', import.meta.url).href } },
+    );
+    await new Promise((resolve) => worker!.once('message', resolve));
     const current = progress.current();
-    expect(current?.id).toBe(41);
-    expect(current!.since).toBeGreaterThanOrEqual(before);
-    expect(current!.since).toBeLessThanOrEqual(Date.now());
-    writer.end();
-    expect(progress.current()).toBeNull();
-    writer.start(42);
-    expect(progress.current()?.id).toBe(42);
+    expect(current?.id).toBe(7);
+    const thread = progress.threadTime();
+    if (process.platform !== 'linux') {
+      expect(thread).toBeNull();
+      return;
+    }
+    expect(thread).not.toBeNull();
+    const spent = thread!.cpuMs - current!.cpuAtStartMs;
+    expect(spent).toBeGreaterThanOrEqual(250);
+    expect(spent).toBeLessThan(5_000);
+    // waiting now (its event loop idle): not runnable
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(progress.threadTime()!.runnable).toBe(false);
   });
 });
