@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ContainerKind } from '../discover/types.ts';
 import { startThread, stopThread } from '../pipeline/thread-lifecycle.ts';
+import { readThreadTime, withinTimeLimit } from '../pipeline/worker-progress.ts';
 import type { ExplicitCase, FromWorker, ToWorker, WorkerData } from './worker.ts';
 
 export interface FuzzOptions {
@@ -60,8 +61,8 @@ interface Slot {
   current: Int32Array;
   ready: boolean;
   batch: number[];
-  /** case seen running at the last watchdog tick, and since when */
-  watched: { caseIndex: number; since: number };
+  /** case seen running at the last watchdog tick, since when, and its thread's CPU time then (ms; null where the system does not tell) */
+  watched: { caseIndex: number; since: number; cpuMs: number | null };
   dead: boolean;
 }
 
@@ -132,7 +133,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (slots.size === 0 && spawning === 0) finish();
         return;
       }
-      slot.watched = { caseIndex: -1, since: performance.now() };
+      slot.watched = { caseIndex: -1, since: performance.now(), cpuMs: null };
       const inputs = options.inputs;
       const cases: Array<number | ExplicitCase> = inputs
         ? slot.batch.map((caseIndex) => ({ caseIndex, name: inputs[caseIndex]!.name, bytes: inputs[caseIndex]!.bytes, format: inputs[caseIndex]!.format }))
@@ -168,7 +169,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     };
 
     const spawn = (): void => {
-      const shared = new SharedArrayBuffer(4);
+      // [case running now, the worker thread's id]
+      const shared = new SharedArrayBuffer(8);
       const current = new Int32Array(shared);
       Atomics.store(current, 0, -1);
       spawning++;
@@ -198,7 +200,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     };
 
     const watch = (worker: Worker, current: Int32Array): void => {
-      const slot: Slot = { worker, current, ready: false, batch: [], watched: { caseIndex: -1, since: performance.now() }, dead: false };
+      const slot: Slot = { worker, current, ready: false, batch: [], watched: { caseIndex: -1, since: performance.now(), cpuMs: null }, dead: false };
       slots.add(slot);
       worker.on('message', (message: FromWorker) => {
         if (slot.dead) return;
@@ -241,10 +243,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           continue;
         }
         const running = Atomics.load(slot.current, 0);
+        // the thread's id, which the worker writes as it starts, tells its CPU time: a case is
+        // given the CPU time the limit allows, however loaded the machine (withinTimeLimit)
+        const tid = Atomics.load(slot.current, 1);
+        const thread = tid > 0 ? readThreadTime(tid) : null;
         if (running !== slot.watched.caseIndex) {
-          slot.watched = { caseIndex: running, since: now };
-        } else if (running >= 0 && now - slot.watched.since > timeoutMs) {
-          lose(slot, `hang: no result after ${timeoutMs} ms (seed ${options.seed}, case ${running})`);
+          slot.watched = { caseIndex: running, since: now, cpuMs: thread?.cpuMs ?? null };
+        } else if (running >= 0) {
+          const spent = thread && slot.watched.cpuMs !== null ? { cpuMs: thread.cpuMs - slot.watched.cpuMs, runnable: thread.runnable } : null;
+          if (!withinTimeLimit(now - slot.watched.since, timeoutMs, spent)) lose(slot, `hang: no result after ${timeoutMs} ms (seed ${options.seed}, case ${running})`);
         }
       }
     }, Math.max(50, Math.min(250, timeoutMs / 10)));

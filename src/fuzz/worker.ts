@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ContainerKind } from '../discover/types.ts';
 import { offlineFileLookup } from '../keys/key-lookup.ts';
+import { ownThreadId } from '../pipeline/worker-progress.ts';
 import { loadSeedMessages, makeCase, runCase, type FuzzInput } from './cases.ts';
 
 export interface WorkerData {
@@ -13,7 +14,7 @@ export interface WorkerData {
   /** where the seed messages come from; null when every case is sent explicitly */
   dumpRoot: string | null;
   keysPath: string;
-  /** Int32Array view: [0] = case running now, -1 when idle */
+  /** Int32Array view: [0] = case running now, -1 when idle; [1] = this thread's id (0 unknown), for its CPU time */
   current: SharedArrayBuffer;
 }
 
@@ -35,6 +36,7 @@ const data = workerData as WorkerData;
 const port = parentPort!;
 const current = new Int32Array(data.current);
 Atomics.store(current, 0, -1);
+Atomics.store(current, 1, ownThreadId());
 
 const lookup = offlineFileLookup(data.keysPath);
 const seeds = data.dumpRoot === null ? [] : await loadSeedMessages(data.dumpRoot, lookup);

@@ -88,7 +88,7 @@ export function progressWriter(shared: SharedArrayBuffer): ProgressWriter {
 }
 
 /** The kernel's id of the calling thread (Linux: /proc/thread-self), or 0 where there is none. */
-function ownThreadId(): number {
+export function ownThreadId(): number {
   try {
     const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
     return Number.isSafeInteger(tid) && tid > 0 && tid <= 0x7fffffff ? tid : 0;
@@ -101,7 +101,7 @@ function ownThreadId(): number {
 const TICK_MS = 10;
 
 /** Fields 14 and 15 of /proc/self/task/TID/stat (user and system time), and field 3 (the state: R is running or ready to run). */
-function readThreadTime(tid: number): ThreadTime | null {
+export function readThreadTime(tid: number): ThreadTime | null {
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
     // the command name (field 2) may hold spaces and parentheses: the fields after it follow its last ")"
