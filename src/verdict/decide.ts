@@ -3,7 +3,7 @@ import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { keyFileName } from '../keys/key-file-name.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
-import type { ArcVerification } from '../verify/arc.ts';
+import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
 import { showSigningDomain } from '../verify/domain-names.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
@@ -266,7 +266,17 @@ function explainFailure(
   if (arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain)) {
     const evidence = { signature: label(sig), outcome: sig.outcome, sealer };
     const wellKnown = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
-    if (sealer !== null && (wellKnown || userTrusted.has(sealer))) {
+    const uncovered = sealer !== null && (wellKnown || userTrusted.has(sealer)) ? sealLeavesOut(arc.instances.at(-1)!, sig) : null;
+    if (uncovered !== null) {
+      added.push({
+        code: 'arc-seal-covers-less',
+        severity: 'warning',
+        text:
+          `The signature by ${sig.tags.domain} no longer matches. The ARC chain sealed by ${sealer} records that it passed on arrival there, but ${sealer}'s ARC-Message-Signature ${uncovered}: ` +
+          'a change made there after the seal, to the message as delivered, would break the signature and leave the seal whole, so the seal does not account for the change.',
+        evidence: { ...evidence, wellKnownSealer: wellKnown, leftOut: uncovered },
+      });
+    } else if (sealer !== null && (wellKnown || userTrusted.has(sealer))) {
       const who = wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
       return {
         code: 'dkim-broken-by-intermediary',
@@ -275,7 +285,7 @@ function explainFailure(
         evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }) },
       };
     }
-    added.push({
+    if (uncovered === null) added.push({
       code: 'arc-sealer-not-trusted',
       severity: 'warning',
       text:
@@ -293,6 +303,34 @@ function explainFailure(
       text: `The signature by ${sig.tags.domain} no longer matches, but a signature by the From domain ${superseded.tags.domain} covers everything it covered and verifies: the message was changed before ${superseded.tags.domain} signed it again.`,
       evidence: { signature: label(sig), outcome: sig.outcome, explainedBy: label(superseded) },
     };
+  }
+  return null;
+}
+
+/**
+ * What the newest ARC-Message-Signature leaves out of what a failed signature covered, or null
+ * when it covers all of it: every header field as many times as the signature names it, the whole
+ * body, and under a canonicalization no looser than the signature's. The chain validates, so what
+ * the seal covers has not changed since it was made; a change to anything it leaves out may have
+ * been made after, to the message as delivered. Gmail and Microsoft 365 seal mail on delivery,
+ * recording that its signature passed: a Subject added on top of an oversigned one, or spaces
+ * added to a body signed with simple canonicalization, broke the author's signature and left
+ * Google's seal whole, and the tampering read as a mailing list's change in transit (red team 27,
+ * D-01 and D-02).
+ */
+function sealLeavesOut(seal: ArcInstance, sig: DkimSignatureResult): string | null {
+  if (!seal.amsHeaders) return 'cannot be read';
+  if (seal.amsBodyLength !== null && seal.amsBodyLength !== undefined) return `signs only the first ${seal.amsBodyLength} bytes of the body (l=)`;
+  const [sigHeader, sigBody = 'simple'] = sig.tags.canonicalization.split('/');
+  // (an ARC-Message-Signature without c= is validated leniently as relaxed/relaxed: see arc.ts)
+  const [sealHeader, sealBody = 'simple'] = (seal.amsCanonicalization ?? 'relaxed/relaxed').split('/');
+  if (sigBody === 'simple' && sealBody !== 'simple') return 'signs the body under relaxed canonicalization, where the failed signature signed it as it was (simple): spaces changed since would not break the seal';
+  if (sigHeader === 'simple' && sealHeader !== 'simple') return 'signs the header fields under relaxed canonicalization, where the failed signature signed them as they were (simple)';
+  const count = (names: readonly string[], name: string): number => names.filter((n) => n === name).length;
+  for (const name of new Set(sig.tags.signedHeaders)) {
+    const wanted = count(sig.tags.signedHeaders, name);
+    const sealed = count(seal.amsHeaders, name);
+    if (sealed < wanted) return `covers ${name} ${sealed === 0 ? 'not at all' : `${sealed} time${sealed === 1 ? '' : 's'}`}, where the failed signature covers it ${wanted === 1 ? 'once' : `${wanted} times`}`;
   }
   return null;
 }

@@ -15,6 +15,14 @@ export interface ArcInstance {
   cv: string | null;
   amsDomain: string | null;
   amsSelector: string | null;
+  /**
+   * What the set's ARC-Message-Signature covers: its h= (lower-cased, in order, repeats kept),
+   * its c= (null when absent) and its l= (null for the whole body). A failed DKIM signature is put
+   * down to a change before the seal only when the newest one covers everything it covered.
+   */
+  amsHeaders?: string[];
+  amsCanonicalization?: string | null;
+  amsBodyLength?: number | null;
   /** the sealer's ARC-Authentication-Results, verbatim */
   authResults: string | null;
 }
@@ -159,11 +167,21 @@ function validatedInstances(arcData: unknown): ArcInstance[] | null {
       cv: tag(seal, 'cv')?.toLowerCase() ?? null,
       amsDomain: tag(ams, 'd')?.toLowerCase() ?? null,
       amsSelector: tag(ams, 's'),
+      ...amsCoverage(tag(ams, 'h'), tag(ams, 'c'), tag(ams, 'l')),
       // unfolded and trimmed, as the header reader gives a value
       authResults: aarLine === null ? null : aarLine.slice(aarLine.indexOf(':') + 1).replace(/\r?\n/g, '').trim(),
     });
   }
   return instances.sort((a, b) => a.i - b.i);
+}
+
+/** An ARC-Message-Signature's h=, c= and l=, read as the DKIM tags are (signature-tags.ts). */
+function amsCoverage(h: string | null, c: string | null, l: string | null): Pick<ArcInstance, 'amsHeaders' | 'amsCanonicalization' | 'amsBodyLength'> {
+  return {
+    amsHeaders: h ? h.split(':').map((name) => name.trim().toLowerCase()).filter(Boolean) : [],
+    amsCanonicalization: c ? c.trim().toLowerCase() : null,
+    amsBodyLength: l !== null && /^\d{1,76}$/.test(l.trim()) ? Number(l.trim()) : null,
+  };
 }
 
 /** The dkim= entries of an (ARC-)Authentication-Results value (RFC 8601 resinfo). */

@@ -767,8 +767,12 @@ describe('analyzeMessage: ARC', () => {
   /** on mailauth's trust list; the tests hold its key, as they hold every key */
   const WELL_KNOWN_SEALER = 'googlegroups.com';
   /** The author's message, changed by a list (Subject tag, footer) and ARC-sealed by it. */
-  async function listCopy(sealerSaw: string, sealer = LIST_SEALER): Promise<string> {
-    const original = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+  async function listCopy(
+    sealerSaw: string,
+    sealer = LIST_SEALER,
+    { extraHeaders, ...author }: Pick<Parameters<typeof signed>[1], 'canonicalization' | 'headerList'> & { extraHeaders?: string[] } = {},
+  ): Promise<string> {
+    const original = await signed(plainMessage({ extraHeaders }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, ...author });
     const [head, ...rest] = original.split('\r\n\r\n');
     const listed =
       `List-Id: <numbers.lists.example.net>\r\n${head!.replace('Subject: Quarterly numbers', 'Subject: [numbers] Quarterly numbers')}\r\n\r\n` +
@@ -797,6 +801,20 @@ describe('analyzeMessage: ARC', () => {
     expect(a.findings).toContainEqual(expect.objectContaining({ code: 'dkim-broken-by-intermediary', severity: 'info' }));
     expect(a.verdict.verdict).toBe('unverifiable');
     expect(a.verdict.reasons).toContain('arc-only');
+  });
+
+  // Red team 27, D-01 and D-02: Gmail and Microsoft 365 seal mail on delivery, recording that its
+  // signature passed. What their seal leaves out may have changed after it: a Subject added on top
+  // of one the author oversigned, a field the author signed and the seal does not (here an
+  // X-Campaign), spaces added to a body signed as it was (simple).
+  it("a failure a well-known sealer saw pass is not explained when its seal covers less than the signature", async () => {
+    for (const author of [{ canonicalization: 'simple/simple' as const }, { headerList: 'from:to:subject:date:message-id:x-campaign', extraHeaders: ['X-Campaign: q1-numbers'] }]) {
+      const a = await analyze(await listCopy('dkim=pass header.d=example.com header.s=sel1', WELL_KNOWN_SEALER, author), keys());
+      expect(a.arc).toMatchObject({ result: 'pass', sealerSawDkim: [{ result: 'pass', domain: 'example.com' }] });
+      expect(a.findings.map((f) => f.code), JSON.stringify(author)).not.toContain('dkim-broken-by-intermediary');
+      expect(a.findings).toContainEqual(expect.objectContaining({ code: 'arc-seal-covers-less', severity: 'warning', evidence: expect.objectContaining({ sealer: WELL_KNOWN_SEALER }) }));
+      expect(a.verdict.verdict).toBe('suspicious');
+    }
   });
 
   // Anyone can seal a chain with keys of their own and have it say the signature passed: a
