@@ -263,7 +263,11 @@ function explainFailure(
   userTrusted: ReadonlySet<string> = NO_SEALERS,
 ): Finding | null {
   const sealer = arc.instances.at(-1)?.sealDomain ?? null;
-  if (arc.result === 'pass' && arc.sealerSawDkim.some((d) => d.result === 'pass' && d.domain === sig.tags.domain)) {
+  // What the sealer recorded for this signature: its domain, and its selector where the record
+  // names one. One that also recorded another result for it did not see it pass (red team 27, D-04).
+  const selector = sig.tags.selector?.toLowerCase() ?? null;
+  const sawFor = arc.sealerSawDkim.filter((d) => d.domain === sig.tags.domain && (!d.selector || d.selector === selector));
+  if (arc.result === 'pass' && sawFor.length && sawFor.every((d) => d.result === 'pass')) {
     const evidence = { signature: label(sig), outcome: sig.outcome, sealer };
     const wellKnown = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
     const uncovered = sealer !== null && (wellKnown || userTrusted.has(sealer)) ? sealLeavesOut(arc.instances.at(-1)!, sig) : null;

@@ -817,6 +817,20 @@ describe('analyzeMessage: ARC', () => {
     }
   });
 
+  // Red team 27, D-04: a well-known sealer that recorded the failure, and echoed a quoted envelope
+  // sender that reads like a pass, did not see the signature pass
+  it('a failure a well-known sealer recorded as failed is not explained by a pass it also seems to record', async () => {
+    const recorded = 'dkim=fail header.d=example.com header.s=sel1; spf=pass smtp.mailfrom="x;dkim=pass header.d=example.com;"@attacker.example';
+    const a = await analyze(await listCopy(recorded, WELL_KNOWN_SEALER), keys());
+    expect(a.arc.result).toBe('pass');
+    expect(a.arc.sealerSawDkim).toEqual([{ result: 'fail', domain: 'example.com', selector: 'sel1' }]);
+    expect(a.findings.map((f) => f.code)).not.toContain('dkim-broken-by-intermediary');
+    expect(a.verdict.verdict).toBe('suspicious');
+    // a pass recorded for another selector of the domain does not explain this signature's failure either
+    const other = await analyze(await listCopy('dkim=pass header.d=example.com header.s=other; dkim=fail header.d=example.com header.s=sel1', WELL_KNOWN_SEALER), keys());
+    expect(other.verdict.verdict).toBe('suspicious');
+  });
+
   // Anyone can seal a chain with keys of their own and have it say the signature passed: a
   // forger's own seal must not turn evidence of tampering into "no proof either way".
   it('a failure that a sealer outside the well-known list claims passed on arrival stays suspicious, and the claim is noted', async () => {
