@@ -4,7 +4,7 @@ import { toCrlf } from '../read/line-endings.ts';
 import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
 
 /** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
-export type Repair = 'crlf' | 'mboxrd-unquote' | 'mbox-unquote-some' | 'strip-leading-bytes';
+export type Repair = 'crlf' | 'mboxrd-unquote' | 'mbox-unquote-some' | 'strip-leading-bytes' | 'gateway-subject-tag';
 
 /** One form in which a stored message may match what was signed. */
 export interface RepairVariant {
@@ -54,6 +54,8 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
     quoted = quotedFromLineStarts(asFound.bytes);
     if (quoted.length) yield withCrlf(unquoted(quoted), memory);
   }
+  const untagged = withoutGatewaySubjectTag(asFound.bytes);
+  if (untagged) yield withCrlf({ bytes: untagged, repairs: [...asFound.repairs, 'gateway-subject-tag'] }, memory);
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
   const lines = lineNumbersAt(raw, quoted.map((start) => start + lead));
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
@@ -68,6 +70,34 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
     };
     yield withCrlf(form, memory);
   }
+}
+
+/**
+ * The tag a recipient's mail gateway puts before the Subject of mail from outside the
+ * organisation (Microsoft 365, Proofpoint, Mimecast and others: "[EXTERNAL]", "[EXT]",
+ * "EXTERNAL:", "*EXTERNAL*", "[CAUTION]"), with the blanks after it. It breaks the author's
+ * signature over Subject, and most external mail of a corporate mailbox from about 2018 on has
+ * it: every such message read as forged (red team 27, E-03).
+ */
+const GATEWAY_SUBJECT_TAG = /^[ \t]*(?:\[(?:EXT|EXTERNAL(?:[ _-](?:EMAIL|MAIL|SENDER|MESSAGE))?|CAUTION)\]|\*EXTERNAL\*|\(EXTERNAL\)|EXTERNAL:|CAUTION:)[ \t]*/i;
+const SUBJECT_LINE = /(?:^|\r?\n)subject[ \t]*:/gi;
+
+/**
+ * The message with the gateway's tag taken from its one Subject field (null when there is no
+ * such tag, or more than one Subject: which one a signature covers is the header checks' question).
+ * Everything else stays as found: the signature must verify over all the rest.
+ */
+function withoutGatewaySubjectTag(raw: Buffer): Buffer | null {
+  const ends = [raw.indexOf('\n\n'), raw.indexOf('\r\n\r\n')].filter((i) => i >= 0);
+  const head = raw.toString('latin1', 0, Math.min(ends.length ? Math.min(...ends) : raw.length, 256 * 1024));
+  const subjects = [...head.matchAll(SUBJECT_LINE)];
+  if (subjects.length !== 1) return null;
+  const valueStart = subjects[0]!.index! + subjects[0]![0].length;
+  const tag = GATEWAY_SUBJECT_TAG.exec(head.slice(valueStart, valueStart + 200));
+  if (!tag) return null;
+  // one space stays where the value began, as the field had before the tag was put in
+  const keep = head[valueStart] === ' ' ? 1 : 0;
+  return Buffer.concat([raw.subarray(0, valueStart + keep), raw.subarray(valueStart + tag[0].length)]);
 }
 
 function withCrlf(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant {

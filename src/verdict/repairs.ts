@@ -9,6 +9,7 @@ export const REPAIR_TEXT: Readonly<Record<Repair, string>> = {
   'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
   'mboxrd-unquote': 'mbox ">From " quoting undone',
   'mbox-unquote-some': 'mbox ">From " quoting undone on some lines only, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
+  'gateway-subject-tag': 'the tag a recipient\'s mail gateway puts before the Subject of outside mail ("[EXTERNAL]" and the like) removed: the Subject shown carries it, the author signed the Subject without it',
 };
 
 /** A repair in words; a code from a newer leakcheck, read from its database, as it is. */
