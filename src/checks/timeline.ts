@@ -76,7 +76,12 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
     if (delivered) findings.push(delivered);
     findings.push(...signatureTimes(date, dateValue!, fields, signatures));
   }
-  const backwards = hopsBackwards(stamps);
+  // A message its author's domain proves is not made suspect by its trace: the Received fields
+  // are unsigned, and a line added after delivery (fetchmail's, stamped by a laptop whose date was
+  // wrong) made a verified message suspicious; anyone could discredit a genuine leak so, with one
+  // line (red team 27, E-02). The step back is still reported, as a warning.
+  const proven = signatures.some((s) => speaksForAuthor(s) && s.tags.signedHeaders.includes('from'));
+  const backwards = hopsBackwards(stamps, proven);
   if (backwards) findings.push(backwards);
   return findings;
 };
@@ -188,7 +193,7 @@ function dateProven(fields: HeaderField[], signatures: DkimSignatureResult[]): b
  * a step back beyond the skew tolerance is a warning, and beyond any time-zone mistake
  * (26 h) a red flag: the Received fields were not written in the order they claim.
  */
-function hopsBackwards(stamps: Stamp[]): Finding | null {
+function hopsBackwards(stamps: Stamp[], proven: boolean): Finding | null {
   let latest: Stamp | null = null;
   let worst: { earlier: Stamp; later: Stamp; step: number } | null = null;
   for (const stamp of stamps) {
@@ -198,13 +203,14 @@ function hopsBackwards(stamps: Stamp[]): Finding | null {
     if (!latest || stamp.time > latest.time) latest = stamp;
   }
   if (!worst || worst.step <= SKEW_TOLERANCE_MS) return null;
-  const red = worst.step > ZONE_RANGE_MS;
+  const beyondClocks = worst.step > ZONE_RANGE_MS;
+  const red = beyondClocks && !proven;
   return {
     code: 'received-hops-backwards',
     severity: red ? 'red-flag' : 'warning',
     text: `The message's server time stamps run backwards: ${worst.later.source} (${iso(worst.later.time)}) is ${formatDuration(worst.step)} earlier than ${worst.earlier.source} below it (${iso(worst.earlier.time)}), ${
-      red ? 'more than any clock or time-zone error explains, so these Received fields were not written in the order they claim' : 'more than clock skew between servers explains'
-    }.`,
+      beyondClocks ? 'more than any clock or time-zone error explains, so these Received fields were not written in the order they claim' : 'more than clock skew between servers explains'
+    }${beyondClocks && proven ? ': a fact about the unsigned trace, not about the content, which a signature by the From domain proves (a line added after delivery, such as a mail fetcher\'s stamped by a computer whose date was wrong, does this)' : ''}.`,
     evidence: {
       earlierInPath: stampEvidence(worst.earlier),
       laterInPath: stampEvidence(worst.later),

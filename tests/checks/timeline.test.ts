@@ -165,6 +165,20 @@ describe('timeline: received-hops-backwards', () => {
     });
   });
 
+  // Red team 27, E-02: a fetcher's line added after delivery, stamped by a laptop whose date was
+  // wrong, made a message its author's domain proves suspicious; anyone could add such a line
+  it('by days, on a message a signature by the From domain proves, is a warning about the trace', () => {
+    const days = headersWith({}, [hop('laptop.local', 'Thu, 10 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]);
+    const author = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date' });
+    const [finding] = only(run(days, [author]), 'received-hops-backwards');
+    expect(finding).toMatchObject({ severity: 'warning' });
+    expect(finding!.text).toContain('not about the content');
+    // a signature that does not speak for the author proves nothing of the content: still a red flag
+    for (const other of [fakeSignature({ tags: 'v=1; d=esp.example; s=a; h=from', aligned: false }), fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from', key: weakKey() })]) {
+      expect(only(run(days, [other]), 'received-hops-backwards')).toMatchObject([{ severity: 'red-flag' }]);
+    }
+  });
+
   it('tolerates a few minutes of skew between servers, and ignores clocks never set', () => {
     const skew = [hop('mx.example.org', 'Mon, 14 Mar 2016 09:25:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')];
     expect(run(headersWith({}, skew))).toEqual([]);
