@@ -4,6 +4,7 @@ import type { Finding } from '../checks/types.ts';
 import { keyFileName } from '../keys/key-file-name.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
+import { dkimResultsIn, type SealerSawDkim } from '../verify/auth-results.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
 import { showSigningDomain } from '../verify/domain-names.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
@@ -262,15 +263,34 @@ function explainFailure(
   added: Finding[],
   userTrusted: ReadonlySet<string> = NO_SEALERS,
 ): Finding | null {
-  const sealer = arc.instances.at(-1)?.sealDomain ?? null;
-  // What the sealer recorded for this signature: its domain, and its selector where the record
+  // What a sealer recorded for this signature: its domain, and its selector where the record
   // names one. One that also recorded another result for it did not see it pass (red team 27, D-04).
   const selector = sig.tags.selector?.toLowerCase() ?? null;
-  const sawFor = arc.sealerSawDkim.filter((d) => d.domain === sig.tags.domain && (!d.selector || d.selector === selector));
-  if (arc.result === 'pass' && sawFor.length && sawFor.every((d) => d.result === 'pass')) {
-    const evidence = { signature: label(sig), outcome: sig.outcome, sealer };
+  const sawPass = (recorded: readonly SealerSawDkim[]): boolean => {
+    const mine = recorded.filter((d) => d.domain === sig.tags.domain && (!d.selector || d.selector === selector));
+    return mine.length > 0 && mine.every((d) => d.result === 'pass');
+  };
+  const trusted = (domain: string | null): domain is string => domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+  const chain = arc.instances;
+  // The sealer whose record speaks: the newest, or, when the newest recorded the signature failing,
+  // an older one that saw it pass, if every sealer after it is trusted. A subscriber's mailbox
+  // (Gmail, Microsoft 365) seals list mail on delivery on top of the list's set, recording the
+  // failure the list's change made: the list's record, vouched for or well known, was never the
+  // newest in a leaked mailbox, and list mail there read as tampered (red team 27, D-03).
+  let at = chain.length - 1;
+  let saw = sawPass(arc.sealerSawDkim);
+  for (let older = chain.length - 2; arc.result === 'pass' && !saw && older >= 0 && trusted(chain[older + 1]!.sealDomain ?? null); older--) {
+    if (sawPass(dkimResultsIn(chain[older]!.authResults ?? ''))) {
+      at = older;
+      saw = true;
+    }
+  }
+  const sealer = chain[at]?.sealDomain ?? null;
+  const sealedAfterBy = chain.slice(at + 1).map((i) => i.sealDomain ?? '?');
+  if (arc.result === 'pass' && saw) {
+    const evidence = { signature: label(sig), outcome: sig.outcome, sealer, ...(sealedAfterBy.length ? { sealedAfterBy } : {}) };
     const wellKnown = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
-    const uncovered = sealer !== null && (wellKnown || userTrusted.has(sealer)) ? sealLeavesOut(arc.instances.at(-1)!, sig) : null;
+    const uncovered = trusted(sealer) ? sealLeavesOut(chain.at(-1)!, sig) : null;
     if (uncovered !== null) {
       added.push({
         code: 'arc-seal-covers-less',
@@ -285,7 +305,9 @@ function explainFailure(
       return {
         code: 'dkim-broken-by-intermediary',
         severity: 'info',
-        text: `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, ${who}, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.`,
+        text:
+          `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, ${who}, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.` +
+          (sealedAfterBy.length ? ` ${sealedAfterBy.join(', ')}, trusted too, sealed it after, on its way to this mailbox.` : ''),
         evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }) },
       };
     }

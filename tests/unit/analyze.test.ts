@@ -867,6 +867,38 @@ describe('analyzeMessage: ARC', () => {
     expect(a.verdict.explanation.startsWith(explained!.text)).toBe(true);
   });
 
+  // Red team 27, D-03: the subscriber's mailbox provider seals list mail on delivery, on top of the
+  // list's set, recording the failure the list's change made. The list's record still speaks, when
+  // it is trusted and so is every sealer after it.
+  it("a trusted list's record explains the failure under a trusted mailbox provider's seal on top, and only then", async () => {
+    const sealedAgain = async (listed: string, by: string): Promise<string> => {
+      const seal = await createSeal(Buffer.from(listed, 'latin1'), {
+        seal: {
+          signingDomain: by,
+          selector: 'arc',
+          privateKey: otherRsa2048.privatePem,
+          cv: 'pass',
+          signTime: new Date(SIGN_TIME.getTime() + 120_000),
+          authResults: 'mx.google.com; dkim=neutral (body hash did not verify) header.d=example.com header.s=sel1; arc=pass (i=1 dkim=pass dkdomain=example.com)',
+        },
+      } as Parameters<typeof createSeal>[1]);
+      expect(seal.errors).toEqual([]);
+      return `${seal.headers.join('\r\n')}\r\n${listed}`;
+    };
+    const delivered = await sealedAgain(await listCopy('dkim=pass header.d=example.com header.s=sel1'), WELL_KNOWN_SEALER);
+    const vouched = await trusting(['lists.example.net'])(delivered);
+    expect(vouched.arc.instances.map((i) => i.sealDomain)).toEqual([LIST_SEALER, WELL_KNOWN_SEALER]);
+    expect(vouched.verdict.verdict).toBe('unverifiable');
+    expect(vouched.findings.find((f) => f.code === 'dkim-broken-by-intermediary')).toMatchObject({
+      evidence: { sealer: LIST_SEALER, sealedAfterBy: [WELL_KNOWN_SEALER], trustedBy: 'user' },
+    });
+    // the list not vouched for: its record does not speak
+    expect((await analyze(delivered, keys())).verdict.verdict).toBe('suspicious');
+    // a sealer on top that is not trusted: nothing after it is taken on trust
+    const overUntrusted = await sealedAgain(await listCopy('dkim=pass header.d=example.com header.s=sel1', WELL_KNOWN_SEALER), LIST_SEALER);
+    expect((await analyze(overUntrusted, keys())).verdict.verdict).toBe('suspicious');
+  });
+
   it('trusting a sealer changes nothing for a failure it did not see pass, or for another sealer', async () => {
     const sawFail = await trusting(['lists.example.net'])(await listCopy('dkim=fail header.d=example.com header.s=sel1'));
     expect(sawFail.verdict.verdict).toBe('suspicious');
