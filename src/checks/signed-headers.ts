@@ -118,7 +118,7 @@ export function auditBodyLength(signatures: DkimSignatureResult[]): Finding[] {
   // the outbound server again without) covers what the first leaves out: then the unsigned tail
   // is only a fact about the first signature, not content nobody signed.
   const wholeBody = signatures.find(
-    (s) => s.outcome === 'pass' && s.aligned && s.tags.bodyLength === null && s.key?.strong === true && s.key.compromised === null && s.tags.signedHeaders.includes('from'),
+    (s) => speaksForAuthor(s) && s.tags.bodyLength === null && s.tags.signedHeaders.includes('from'),
   );
   for (const sig of signatures) {
     if (sig.outcome !== 'pass' || sig.tags.bodyLength === null) continue;

@@ -72,9 +72,10 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
   if (dateField && date) {
     const zone = zoneFinding(dateField.value.slice(0, 300));
     if (zone) findings.push(zone);
-    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), dateProven(fields, signatures));
+    const proven = dateProven(fields, signatures);
+    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), proven);
     if (delivered) findings.push(delivered);
-    findings.push(...signatureTimes(date, dateValue!, fields, signatures));
+    findings.push(...signatureTimes(date, dateValue!, fields, signatures, proven));
   }
   // A message its author's domain proves is not made suspect by its trace: the Received fields
   // are unsigned, and a line added after delivery (fetchmail's, stamped by a laptop whose date was
@@ -227,11 +228,10 @@ function hopsBackwards(stamps: Stamp[], proven: boolean): Finding | null {
  * the author's system, seconds after the Date; a third party (a list, a forwarder, an ESP)
  * may legitimately sign much later. A Resent-Date that matches t= explains a re-sent message.
  */
-function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[]): Finding[] {
+function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[], dateSigned: boolean): Finding[] {
   const findings: Finding[] = [];
-  // Only a signature that speaks for the author vouches for the Date: a forger who back-dates a
-  // message can sign the new Date with a domain of their own (red team 27, A-03).
-  const dateSigned = dateProven(fields, signatures);
+  // (dateSigned: only a signature that speaks for the author vouches for the Date, dateProven; a
+  // forger who back-dates a message can sign the new Date with a domain of their own: red team 27, A-03)
   const resent = fields
     .filter((f) => f.name === 'resent-date')
     .slice(0, 20)

@@ -115,7 +115,6 @@ const LAUNCH_BYTES = 16 * 1024 * 1024;
 /** How often the time limits are looked at: they are seconds long, so a tenth of one is close enough. */
 const WATCHDOG_MS = 100;
 
-
 /**
  * Runs analyzeMessage on a pool of worker threads, one per core by default. The main thread
  * keeps the key lookup (so each selector is resolved once per run, however many workers ask)

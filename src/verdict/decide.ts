@@ -1,4 +1,5 @@
 import type { StoredApartPart } from '../attachments/stored-apart.ts';
+import { speaksForAuthor } from '../checks/check-support.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { keyFileName } from '../keys/key-file-name.ts';
@@ -67,11 +68,7 @@ const UNVERIFIABLE: Partial<Record<SignatureOutcome, ReasonCode>> = {
  * a forger can put any From on a message and sign it with a domain of their own.
  */
 const proves = (sig: DkimSignatureResult, findings: Finding[]): boolean =>
-  sig.outcome === 'pass' &&
-  sig.aligned &&
-  sig.key !== null &&
-  sig.key.strong &&
-  sig.key.compromised === null &&
+  speaksForAuthor(sig) &&
   sig.tags.signedHeaders.includes('from') &&
   !NOT_PROOF_OF_WHAT_IS_SHOWN.some((code) => findingOn(findings, code, sig));
 
@@ -300,7 +297,7 @@ function explainFailure(
           'a change made there after the seal, to the message as delivered, would break the signature and leave the seal whole, so the seal does not account for the change.',
         evidence: { ...evidence, wellKnownSealer: wellKnown, leftOut: uncovered },
       });
-    } else if (sealer !== null && (wellKnown || userTrusted.has(sealer))) {
+    } else if (trusted(sealer)) {
       const who = wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
       return {
         code: 'dkim-broken-by-intermediary',
