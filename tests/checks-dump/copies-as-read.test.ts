@@ -244,7 +244,7 @@ describe('verified copies that differ', () => {
 describe('a reply accuses its parent only with a Date signed by the parent\'s own domain', () => {
   /** what a reply's proof must sign to accuse: its Date, and the In-Reply-To that names the parent */
   const THREAD_SIGNED = ['from', 'to', 'subject', 'date', 'in-reply-to'];
-  const parent = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<p@corp.example>', date: '2017-03-02T10:00:00.000Z', ...over });
+  const parent = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<p@corp.example>', date: '2017-03-03T10:00:00.000Z', ...over });
   const reply = (over: Partial<DumpCopy> = {}): DumpCopy => message({ messageId: '<r@example.net>', inReplyTo: '<p@corp.example>', date: '2017-03-01T10:00:00.000Z', ...over });
 
   it("a reply verified only by a signature of another domain than its From: no red flag on the parent, a warning on both", () => {

@@ -117,7 +117,7 @@ describe('conflicting copies (same Message-ID, different content)', () => {
 
 describe('thread order', () => {
   it('flags a reply dated before its parent: a red flag where one Date is proven and the other not, a warning on both where neither is', () => {
-    const parent = message({ date: '2017-03-02T10:00:00.000Z' });
+    const parent = message({ date: '2017-03-03T10:00:00.000Z' });
     const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });
     // Nothing tells which Date is false: a forger could have planted a later-dated "parent"
     // under the Message-ID a genuine reply answers.
@@ -129,10 +129,22 @@ describe('thread order', () => {
     expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
   });
 
+  // Red team 27, E-01: a reply from a PC whose clock ran 25 minutes slow was called fabricated.
+  // An unsigned Date within 27 h of a proven one is as likely a wrong clock or zone as an edit.
+  it('within 27 hours of a proven Date, an unproven one before it is a warning, saying a clock explains it', () => {
+    const parent = { ...message({ date: '2017-03-03T10:00:00.000Z' }), verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    for (const [date, severity] of [['2017-03-03T09:35:00.000Z', 'warning'], ['2017-03-02T08:00:00.000Z', 'warning'], ['2017-03-02T06:59:00.000Z', 'red-flag']] as const) {
+      const reply = message({ inReplyTo: parent.messageId, date });
+      const found = threadOrder([parent, reply]);
+      expect(codes(found), date).toEqual([`${reply.id}:reply-before-parent:${severity}`]);
+      if (severity === 'warning') expect(found[0]!.finding.text).toMatch(/wrong clock or time-zone setting/);
+    }
+  });
+
   // Red team 6, C-04: any verified message of the domain, with an unsigned In-Reply-To (or
   // References) added, would "answer" a genuine message dated after it and accuse it.
   it('a proven reply accuses its parent only when its proof signs the header that names the parent', () => {
-    const parent = message({ date: '2017-03-02T10:00:00.000Z' });
+    const parent = message({ date: '2017-03-03T10:00:00.000Z' });
     const replayed = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [FROM_DOMAIN_PROOF] });
     const findings = threadOrder([parent, replayed]);
     expect(codes(findings)).toEqual([`${replayed.id}:reply-before-parent:warning`, `${parent.id}:reply-before-parent:warning`]);
@@ -148,7 +160,7 @@ describe('thread order', () => {
   it('every message under the parent Message-ID counts, not the first: a planted decoy does not hide the proven parent', () => {
     const parentId = '<p1@example.com>';
     const decoy = message({ messageId: parentId, fromAddress: 'x@evil.example', date: '2016-01-01T10:00:00.000Z' });
-    const parent = message({ messageId: parentId, date: '2017-03-02T10:00:00.000Z', verdict: 'verified' });
+    const parent = message({ messageId: parentId, date: '2017-03-03T10:00:00.000Z', verdict: 'verified' });
     const forged = message({ inReplyTo: parentId, date: '2017-03-01T10:00:00.000Z' });
     expect(codes(threadOrder([decoy, parent, forged]))).toEqual([`${forged.id}:reply-before-parent:red-flag`]);
     // a later-dated unproven copy too: the reply carries one finding, the gravest
@@ -161,7 +173,7 @@ describe('thread order', () => {
   it('a proven parent accuses the reply only when its Message-ID is shown to be its own', () => {
     const reply = message({ inReplyTo: '<b7@corp.example>', date: '2017-03-01T10:00:00.000Z' });
     const parentBy = (fromAddress: string, domain: string, messageId: string, signedHeaders = ['from', 'date', 'message-id']) =>
-      message({ messageId, fromAddress, date: '2017-03-02T10:00:00.000Z', verdict: 'verified', proofs: [{ domain, selector: 's1', aligned: true, signedHeaders }] });
+      message({ messageId, fromAddress, date: '2017-03-03T10:00:00.000Z', verdict: 'verified', proofs: [{ domain, selector: 's1', aligned: true, signedHeaders }] });
     const planted = parentBy('mallory@evil.example', 'evil.example', '<b7@corp.example>');
     const findings = threadOrder([planted, reply]);
     expect(codes(findings)).toEqual([`${reply.id}:reply-before-parent:warning`, `${planted.id}:reply-before-parent:warning`]);
@@ -184,7 +196,7 @@ describe('thread order', () => {
   it('a reply that can accuse is compared with every copy under the parent Message-ID, however many decoys come first', () => {
     const parentId = '<p2@example.com>';
     const decoys = Array.from({ length: 20 }, () => message({ messageId: parentId, fromAddress: 'x@evil.example', date: '2016-01-01T10:00:00.000Z' }));
-    const forgedParent = message({ messageId: parentId, date: '2017-03-02T10:00:00.000Z' });
+    const forgedParent = message({ messageId: parentId, date: '2017-03-03T10:00:00.000Z' });
     const reply = message({ inReplyTo: parentId, date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'in-reply-to'] }] });
     expect(codes(threadOrder([...decoys, forgedParent, reply]))).toEqual([`${forgedParent.id}:reply-before-parent:red-flag`]);
   });

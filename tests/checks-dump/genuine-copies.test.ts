@@ -169,15 +169,17 @@ async function buildDump(): Promise<void> {
     mail({ from: 'Frank <frank@evil.example>', to: 'Erin <erin@corp.example>', subject: 'Re: Offer', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c1-reply@evil.example>', extra: ['In-Reply-To: <c1@corp.example>'], body: 'Thanks.\r\n' }),
     keys.evil, 'evil.example', 's1',
   );
+  // (The replies below are dated two days before their parents: within 27 h a sender's wrong clock
+  // explains a reply before its parent, and the finding is a warning; red team 27, E-01.)
   // C3 (must still be caught): the reply is signed by the parent's own domain.
   files['C3/gina/INBOX/memo.eml'] = await corpRotated(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c3@corp.example>', body: 'See the memo.\r\n' }));
-  files['C3/gina/INBOX/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c3-reply@corp.example>', extra: ['In-Reply-To: <c3@corp.example>'], body: 'Read it.\r\n' }));
+  files['C3/gina/INBOX/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c3-reply@corp.example>', extra: ['In-Reply-To: <c3@corp.example>'], body: 'Read it.\r\n' }));
 
   // C4 (must still be caught; red team 6, C-01). C3's forged reply, with a decoy planted under
   // the parent's Message-ID at a path that sorts first: an unsigned message of the forger's own.
   files['C4/0-archive/decoy.eml'] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c4@corp.example>', body: 'hi\r\n' });
   files['C4/gina/INBOX/memo.eml'] = await corp(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c4@corp.example>', body: 'See the memo.\r\n' }));
-  files['C4/gina/INBOX/reply.eml'] = mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
+  files['C4/gina/INBOX/reply.eml'] = mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
 
   // C6 (must still be caught; red team 7, 05). A verified reply (its signature covers Date and
   // In-Reply-To) answers a forged, unsigned "parent" dated after it; 17 unsigned decoys under the
@@ -186,7 +188,7 @@ async function buildDump(): Promise<void> {
     files[`C6/0-archive/${String(i).padStart(4, '0')}.eml`] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c6@corp.example>', body: `hi ${i}\r\n` });
   }
   files['C6/hal/INBOX/memo.eml'] = mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c6@corp.example>', body: 'Forged memo.\r\n' });
-  files['C6/hal/Sent/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c6-reply@corp.example>', extra: ['In-Reply-To: <c6@corp.example>'], body: 'Read it.\r\n' }));
+  files['C6/hal/Sent/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c6-reply@corp.example>', extra: ['In-Reply-To: <c6@corp.example>'], body: 'Read it.\r\n' }));
 
   // C5 (red team 6, C-04). An older verified message of the domain, its signature not covering
   // In-Reply-To, with one added on top that names a genuine (key gone) message dated after it.

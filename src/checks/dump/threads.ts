@@ -3,6 +3,13 @@ import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, 
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
+/**
+ * How far a Date written by a sender's computer may be from the truth: the time-zone range and an
+ * hour (timeline.ts, SENDER_CLOCK_RANGE). Within it, an unsigned Date before a proven one is as
+ * likely a wrong clock or zone setting as an edit, so the message is warned, never accused: a
+ * reply from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
+ */
+export const SENDER_CLOCK_RANGE_MS = 27 * 60 * 60_000;
 
 /** The Message-IDs a message answers (In-Reply-To, then References), each once, never its own. */
 export function parentIds(reply: DumpMessage): string[] {
@@ -161,13 +168,17 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
     : replyWitness ? [[parent, true]]
     : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
     : [[reply, true]];
+  const beyondClocks = lead > SENDER_CLOCK_RANGE_MS;
+  const clockNote = flagged.some(([, mayBeRed]) => mayBeRed) && !beyondClocks
+    ? ' Within 27 hours a wrong clock or time-zone setting on the sender\'s computer explains it as well as an edited Date.'
+    : '';
   return flagged.map(([m, mayBeRed]) => ({
     messageId: m.id,
     finding: {
       code: 'reply-before-parent',
-      severity: mayBeRed && m.verdict !== 'verified' ? 'red-flag' : 'warning',
-      text,
-      evidence,
+      severity: mayBeRed && beyondClocks && m.verdict !== 'verified' ? 'red-flag' : 'warning',
+      text: text + clockNote,
+      evidence: { ...evidence, redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / 3_600_000 },
     },
   }));
 }
