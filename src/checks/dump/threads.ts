@@ -1,15 +1,9 @@
+import { SENDER_CLOCK_RANGE_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
 import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
-/**
- * How far a Date written by a sender's computer may be from the truth: the time-zone range and an
- * hour (timeline.ts, SENDER_CLOCK_RANGE). Within it, an unsigned Date before a proven one is as
- * likely a wrong clock or zone setting as an edit, so the message is warned, never accused: a
- * reply from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
- */
-export const SENDER_CLOCK_RANGE_MS = 27 * 60 * 60_000;
 
 /** The Message-IDs a message answers (In-Reply-To, then References), each once, never its own. */
 export function parentIds(reply: DumpMessage): string[] {
@@ -168,9 +162,12 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
     : replyWitness ? [[parent, true]]
     : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
     : [[reply, true]];
+  // Within the range a sender's computer clock may be off (timeline.ts), an unproven Date before a
+  // proven one is as likely a wrong clock or zone setting as an edit: warned, never accused. A reply
+  // from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
   const beyondClocks = lead > SENDER_CLOCK_RANGE_MS;
   const clockNote = flagged.some(([, mayBeRed]) => mayBeRed) && !beyondClocks
-    ? ' Within 27 hours a wrong clock or time-zone setting on the sender\'s computer explains it as well as an edited Date.'
+    ? ` Within ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
     : '';
   return flagged.map(([m, mayBeRed]) => ({
     messageId: m.id,
