@@ -41,6 +41,7 @@ export default defineConfig({
     // threads that the tests start in-process (runVerify) then load in 0.25 s instead of 0.4 s,
     // and skip stripping the types of every module again. It changes no result.
     env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'leakcheck-compile-cache') },
+    setupFiles: ['tests/helpers/patch-mailauth-first.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', new PlainSummary()],

@@ -1,4 +1,4 @@
-import { parseTags } from '../keys/parse-key.ts';
+import { keyFlags } from '../keys/parse-key.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 import { signatureLabel } from './signed-headers.ts';
 import type { Finding } from './types.ts';
@@ -17,6 +17,7 @@ const LENIENT_READINGS: Record<string, string> = {
   'invalid-expiration': 'its x= is the same second as its t=, where RFC 6376 requires a later one',
   'key-syntax': 'its key record breaks the tag-list syntax of RFC 6376',
   'key-v-syntax': "its key record's v= is not exactly DKIM1 in first place",
+  'signature-length': "its b= is not written at the key's length (a leading zero byte left out or added), which a strict reading of RFC 8017 rejects; it was checked as the number it encodes",
   'key-type-inferred': 'its key record declares no k= for a key that is not RSA (k= defaults to rsa)',
 };
 const NOT_REPORTED_HERE = new Set(['tag-syntax', 'rsa-sha1']);
@@ -33,7 +34,7 @@ function identityDomainReading(sig: DkimSignatureResult): string {
   const identity = sig.tags.identity ?? '';
   const at = identity.lastIndexOf('@');
   const iDomain = at >= 0 ? identity.slice(at + 1).trim().toLowerCase().replace(/\.$/, '') : '';
-  const flags = (parseTags(sig.key?.txt ?? '').get('t') ?? '').split(':').map((f) => f.trim().toLowerCase());
+  const flags = keyFlags(sig.key?.txt ?? '');
   if (d && iDomain.endsWith(`.${d}`) && flags.includes('s')) {
     return `its i= is in ${iDomain}, a subdomain of d=, where its key record's flag t=s allows only the d= domain itself`;
   }

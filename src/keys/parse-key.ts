@@ -29,6 +29,13 @@ export function parseTags(record: string): Map<string, string> {
 }
 
 /**
+ * The flags of a key record's t= (RFC 6376 section 3.6.1), lower case: `y` (the domain is testing
+ * DKIM), `s` (i= must be in d= itself), and any a future RFC adds.
+ */
+export const keyFlags = (record: string): string[] =>
+  (parseTags(record).get('t') ?? '').split(':').map((flag) => flag.trim().toLowerCase()).filter(Boolean);
+
+/**
  * Tag names (lower case) that a tag list gives more than once. RFC 6376 section 3.2 makes such a
  * list invalid as a whole. Compared without case because mailauth's lenient mode folds tag names
  * to lower case and keeps the last of them: `p=…; P=…` is a repeated p= to the verifier.

@@ -82,10 +82,13 @@ const NOT_PROOF_OF_WHAT_IS_SHOWN: readonly string[] = ['body-content-after-l', '
 /**
  * A failure with a key to fail against; without a key a mismatch could be a pasted-on header,
  * and against a key that did not make the signature (signedByKey false: the selector's key was
- * replaced since) it could be a genuine message.
+ * replaced since) it could be a genuine message. Nor is a failure under a key published with
+ * t=y evidence: the domain declared its signing was being tried out, and RFC 6376 section 3.6.1
+ * asks that its mail be treated as unsigned "even should the signature fail to verify" (a
+ * footer its own gateway adds after signing is what testing finds; red team 28, F-01).
  */
 const failsAgainstKey = (sig: DkimSignatureResult, all: readonly DkimSignatureResult[]): boolean =>
-  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null && sig.signedByKey !== false && !keyLikelyReplaced(sig, all);
+  FAILED.has(sig.outcome) && sig.key !== null && !sig.key.revoked && sig.key.keyType !== null && sig.signedByKey !== false && !keyLikelyReplaced(sig, all) && !sig.testing;
 
 /**
  * An Ed25519 signature carries no structure that tells the key that made it from another, so a
@@ -173,6 +176,14 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       continue;
     }
     if (sig.outcome === 'body-modified' || sig.outcome === 'signature-mismatch') {
+      if (sig.testing && sig.signedByKey !== false && !keyLikelyReplaced(sig, signatures)) {
+        unverifiable.push('key-testing-failed');
+        notes.push(
+          `${describeFailure(sig)} But ${sig.tags.domain} published that key in testing mode (t=y in its record), declaring its signing unreliable: ` +
+            'what changed may have been changed by its own servers, and a failure under a key in testing mode is no evidence of tampering.',
+        );
+        continue;
+      }
       if (keyLikelyReplaced(sig, signatures)) {
         unverifiable.push('key-likely-replaced');
         notes.push(

@@ -149,6 +149,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message does not decode under the key on record for its selector: either the domain has replaced its keys since the message was sent (then the Ed25519 key on record may not be the one that signed), or that other signature is not the domain's. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
   },
+  'key-testing-failed': {
+    verdict: 'unverifiable',
+    text: "The signature does not verify, but its domain published the key in testing mode (t=y): it declared that its signing was still being tried out, and RFC 6376 asks that such mail be treated as unsigned even when the signature fails. A failure under a key in testing mode (a footer added by the domain's own server after signing, say) is no evidence of tampering.",
+  },
   'key-not-signer': {
     verdict: 'unverifiable',
     text: "The signature does not verify with the key published under its selector, and that key is not the one that made it (the signature does not decode under it): the selector's key was replaced after the message was sent. The key that signed is needed to tell anything; a key archive may hold it.",

@@ -1,11 +1,11 @@
 // before mailauth: see joi-stand-in.ts
 import './joi-stand-in.ts';
-import './mailauth-patches.ts';
+import { signatureOfKeyLength } from './mailauth-patches.ts';
 import { constants as cryptoConstants, createHash, createPublicKey, publicDecrypt, verify as cryptoVerify } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
-import { parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
+import { keyFlags, parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
 import type { KeyAnswer, KeyLookup, KeyRecord, KeySighting } from '../keys/types.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
@@ -88,8 +88,9 @@ export interface DkimSignatureResult {
   bodyBytesTotal: number | null;
   warnings: string[];
   /**
-   * The key record mailauth verified with has the flag t=y: the domain was testing DKIM
-   * (RFC 6376 section 3.6.1). Optional, as results made without a verifier leave it out.
+   * The key record on record for the signature has the flag t=y: the domain was testing DKIM
+   * (RFC 6376 section 3.6.1). Read from the record itself, since mailauth fetches no key for a
+   * signature whose body hash fails. Optional, as results made without a verifier leave it out.
    */
   testing?: boolean;
   /**
@@ -437,7 +438,7 @@ async function describeResult(
     bodyBytesSigned: result.canonBodyLength ?? null,
     bodyBytesTotal: result.canonBodyLengthTotal ?? null,
     warnings,
-    testing: result.status.testing === true,
+    testing: result.status.testing === true || (record !== null && keyFlags(record.txt).includes('y')),
     ...(laxer && outcome === 'key-invalid' ? { laxerRecord: { source: laxer.source, origin: laxer.origin } } : {}),
   };
 }
@@ -539,7 +540,7 @@ function classify(
 function verifyHeaderSignature(tags: SignatureTags, canonicalizedHeader: Buffer, key: ParsedKey): boolean | null {
   if (!key.publicKey || !tags.b) return null;
   try {
-    const signature = Buffer.from(tags.b, 'base64');
+    const signature = signatureOfKeyLength(Buffer.from(tags.b, 'base64'), key.keyType === 'rsa' ? (key.bits ?? 0) : 0, null);
     if (key.keyType === 'ed25519') {
       return cryptoVerify(null, createHash('sha256').update(canonicalizedHeader).digest(), key.publicKey, signature);
     }
@@ -569,7 +570,7 @@ export function madeWithKey(tags: SignatureTags, key: ParsedKey): boolean | null
   const hash = tags.algorithm === 'rsa-sha1' ? 'sha1' : 'sha256';
   let m: Buffer;
   try {
-    m = publicDecrypt({ key: key.publicKey, padding: cryptoConstants.RSA_NO_PADDING }, Buffer.from(tags.b, 'base64'));
+    m = publicDecrypt({ key: key.publicKey, padding: cryptoConstants.RSA_NO_PADDING }, signatureOfKeyLength(Buffer.from(tags.b, 'base64'), key.bits ?? 0, null));
   } catch {
     return false; // not even a number this key can have made (wrong length, or not below its modulus)
   }

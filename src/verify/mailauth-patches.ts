@@ -21,6 +21,13 @@ import { dirname } from 'node:path';
  *   took longer than a message's time limit, so an altered message carrying one came out
  *   `analysis-failed` (unverifiable) instead of `dkim-body-modified` (suspicious). Replaced by
  *   one pass that makes the same rows.
+ * - `signature-length`: an RSA signature is checked as the number its b= encodes, written at
+ *   the key's length. OpenSSL refuses a signature of any other length, and one signature in 256
+ *   starts with a zero byte that a signer writing the number's minimal bytes leaves out (or one
+ *   that pads it writes twice): a genuine, unaltered message then failed against the key that
+ *   made it, which leakcheck reads as tampering (red team 28, F-02). dkimpy and other verifiers
+ *   that work on the integer accept it. A signature read so carries the warning
+ *   `signature-length`, reported as a lenient reading (src/checks/lenient-acceptance.ts).
  * - `result-header-line`: each DKIM result carries the header line it was computed for
  *   (`leakcheckHeaderLine`). leakcheck paired results with its own reading of the header fields
  *   by `b=` alone; a decoy copy of a genuine signature (same `b=`, a tag mailauth cannot
@@ -66,9 +73,30 @@ export function joinFoldedRows(rows: string[][], startsField: (row: string[]) =>
   return out.reverse();
 }
 
+/**
+ * An RSA signature (its b= decoded) written at the length of a key of modulusBits bits: a
+ * shorter one left-padded with zero bytes, a longer one stripped of leading zero bytes only.
+ * Either is the same number (RFC 8017, OS2IP), so this changes what is compared with the key in
+ * no way but its encoding; `signature-length` is added to warnings when it was needed.
+ * modulusBits 0 (not an RSA key) or a length that fits returns the signature as it is, and so
+ * does a longer one whose extra bytes are not zeros (no number under the modulus).
+ * Self-contained, like trimFoldingWhitespace: its source is appended to the patched file.
+ */
+export function signatureOfKeyLength(signature: Buffer, modulusBits: number, warnings: string[] | null): Buffer {
+  const size = Math.ceil(modulusBits / 8);
+  if (!size || signature.length === size) return signature;
+  let fitted: Buffer | null = null;
+  if (signature.length < size) fitted = Buffer.concat([Buffer.alloc(size - signature.length), signature]);
+  else if (signature.subarray(0, signature.length - size).every((byte) => byte === 0)) fitted = signature.subarray(signature.length - size);
+  if (!fitted) return signature;
+  if (warnings && !warnings.includes('signature-length')) warnings.push('signature-length');
+  return fitted;
+}
+
 // Appended to patched files. A function declaration is hoisted, so 'use strict' stays the first
 // statement. (Node's type stripping leaves the functions' source as plain JavaScript.)
 const LINEAR_TRIM_SOURCE = `\nfunction __leakcheckLinearTrim(value) {\n    return (${trimFoldingWhitespace.toString()})(value);\n}\n`;
+const SIGNATURE_LENGTH_SOURCE = `\nfunction __leakcheckSignatureOfKeyLength(signature, modulusBits, warnings) {\n    return (${signatureOfKeyLength.toString()})(signature, modulusBits, warnings);\n}\n`;
 const JOIN_FOLDS_SOURCE = `\nfunction __leakcheckJoinFoldedRows(rows, startsField) {\n    return (${joinFoldedRows.toString()})(rows, startsField);\n}\n`;
 
 interface Patch {
@@ -119,6 +147,12 @@ const PATCHES: ReadonlyArray<{ file: string; patches: Patch[] }> = [
         from: ".map(name => name.replace(/^[ \\t\\r\\n]+|[ \\t\\r\\n]+$/g, '').toLowerCase())",
         to: '.map(name => __leakcheckLinearTrim(name).toLowerCase())',
         append: LINEAR_TRIM_SOURCE,
+      },
+      {
+        name: 'signature-length',
+        from: "                            Buffer.from(signatureHeader.parsed?.b?.value || '', 'base64')\n                        )\n                            ? 'pass'",
+        to: "                            __leakcheckSignatureOfKeyLength(Buffer.from(signatureHeader.parsed?.b?.value || '', 'base64'), signatureHeader.signAlgo === 'rsa' ? modulusLength || 0 : 0, warnings)\n                        )\n                            ? 'pass'",
+        append: SIGNATURE_LENGTH_SOURCE,
       },
       {
         name: 'result-header-line',

@@ -173,6 +173,57 @@ describe('analyzeMessage: verified', () => {
     expect(a.verdict.reasons).toEqual(['dkim-signature-mismatch']);
   });
 
+  // Red team 28, F-02: one RSA signature in 256 starts with a zero byte. A signer that writes
+  // the number's minimal bytes leaves it out, and OpenSSL refused the 255-byte b= of a genuine,
+  // unaltered message, which then read as forged (or, with the zero written twice, as a key
+  // replaced since). The number is the same: it verifies, and the finding says how it was read.
+  it('an RSA signature whose b= leaves out (or doubles) a leading zero byte verifies, as a lenient reading; a change under it is still tampering', async () => {
+    let message = '';
+    let b = Buffer.alloc(0);
+    for (let n = 0; n < 4000 && b[0] !== 0; n++) {
+      message = await signed(plainMessage({ subject: `Quarterly numbers ${n}` }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+      b = Buffer.from(/\bb=([^;]+)/.exec(message.slice(0, message.indexOf('\r\nFrom:')).replace(/\bbh=[^;]+;/, ''))![1]!.replace(/\s+/g, ''), 'base64');
+    }
+    expect(b[0]).toBe(0);
+    const withB = (bytes: Buffer): string => message.replace(/\bb=[^;]+(?=\r\nFrom:)/, `b=${bytes.toString('base64')}`);
+    const lookup = tableLookup({ [NAME]: rsa2048.txt });
+    expect((await analyze(withB(b), lookup)).verdict.verdict).toBe('verified');
+    for (const bytes of [b.subarray(1), Buffer.concat([Buffer.alloc(1), b])]) {
+      const a = await analyze(withB(bytes), lookup);
+      expect(a.verdict).toMatchObject({ verdict: 'verified', reasons: ['dkim-verified'] });
+      expect(a.signatures[0]).toMatchObject({ outcome: 'pass', warnings: ['signature-length'] });
+      expect(a.findings.find((f) => f.code === 'signature-read-leniently')?.text).toContain("its b= is not written at the key's length");
+      const subject = await analyze(withB(bytes).replace('Subject: Quarterly', 'Subject: Revised'), lookup);
+      expect(subject.signatures[0]).toMatchObject({ outcome: 'signature-mismatch', signedByKey: true });
+      expect(subject.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-signature-mismatch'] });
+      const body = await analyze(withB(bytes).replace('are attached', 'are fabricated'), lookup);
+      expect(body.signatures[0]).toMatchObject({ outcome: 'body-modified', headerSignatureValid: true });
+    }
+    // two extra bytes that are not zeros are no number under the modulus: a failure, not a reading
+    const padded = await analyze(withB(Buffer.concat([Buffer.from([1]), b])), lookup);
+    expect(padded.signatures[0]!.outcome).toBe('signature-mismatch');
+    expect(padded.signatures[0]!.warnings).not.toContain('signature-length');
+  });
+
+  // Red team 28, F-01: RFC 6376 section 3.6.1 asks that mail signed under a key in testing mode
+  // be treated as unsigned "even should the signature fail to verify". mailauth looks up no key
+  // for a body-hash failure, so the flag is read from the record leakcheck holds.
+  it('a signature that fails under a key published with t=y is unverifiable (key-testing-failed), not suspicious; one that verifies still proves', async () => {
+    const { message } = await genuine();
+    const testingKey = tableLookup({ [NAME]: rsa2048.txt.replace('k=rsa;', 'k=rsa; t=y;') });
+    const passing = await analyze(message, testingKey);
+    expect(passing.verdict.verdict).toBe('verified');
+    expect(passing.findings.map((f) => f.code)).toContain('key-testing-mode');
+    for (const altered of [message.replace('are attached', 'are fabricated'), message.replace('Subject: Quarterly', 'Subject: Revised')]) {
+      const a = await analyze(altered, testingKey);
+      expect(a.signatures[0]!.testing).toBe(true);
+      expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['key-testing-failed'] });
+      expect(a.verdict.explanation).toContain('published that key in testing mode (t=y in its record)');
+      // the same failure under the same key in production is tampering
+      expect((await analyze(altered, tableLookup({ [NAME]: rsa2048.txt }))).verdict.verdict).toBe('suspicious');
+    }
+  });
+
   it('gives the same analysis for the same input twice', async () => {
     const { message } = await genuine();
     const first = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
