@@ -93,9 +93,8 @@ const failsAgainstKey = (sig: DkimSignatureResult, all: readonly DkimSignatureRe
 /**
  * An Ed25519 signature carries no structure that tells the key that made it from another, so a
  * failure against the key on record is evidence of tampering, unless another signature of the
- * same domain on the message was made with a key other than the one now on record for its
- * selector (an RSA signature that is key-not-signer): the domain replaced its keys since, or that
- * signature is not the domain's. Domains that sign with both algorithms rotate both; the genuine
+ * same domain on the message was made with a key that is no longer on record for its selector
+ * (keyGoneSince): the domain replaced its keys since, or that signature is not the domain's. Domains that sign with both algorithms rotate both; the genuine
  * message checked against today's keys would otherwise be called forged (red team 6, B-03). The
  * cost: a forger who adds a junk signature of the domain to an altered Ed25519-signed message
  * gets unverifiable, not suspicious (red team 7, 06), which is what stripping the signatures
@@ -104,7 +103,16 @@ const failsAgainstKey = (sig: DkimSignatureResult, all: readonly DkimSignatureRe
 const keyLikelyReplaced = (sig: DkimSignatureResult, all: readonly DkimSignatureResult[]): boolean =>
   sig.signedByKey == null &&
   sig.key?.keyType === 'ed25519' &&
-  all.some((other) => other !== sig && other.signedByKey === false && other.tags.domain?.toLowerCase() === sig.tags.domain?.toLowerCase());
+  all.some((other) => other !== sig && keyGoneSince(other) && other.tags.domain?.toLowerCase() === sig.tags.domain?.toLowerCase());
+
+/**
+ * The key that made this signature is no longer on record for its selector: an RSA key there
+ * did not make it (key-not-signer), or the selector was revoked (an empty p=, the way RFC 6376
+ * section 3.6.1 retires a key) or removed since. Domains rotating their keys do each of these
+ * (red team 28, F-03); none of them is open to a forger more than the first already was.
+ */
+const keyGoneSince = (sig: DkimSignatureResult): boolean =>
+  sig.signedByKey === false || sig.outcome === 'key-revoked' || sig.outcome === 'key-not-found';
 
 export function decideVerdict(input: VerdictInput): VerdictDecision {
   const { signatures, arc } = input;
@@ -188,7 +196,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         unverifiable.push('key-likely-replaced');
         notes.push(
           `The Ed25519 signature by ${sig.tags.domain} does not verify with the key on record for selector ${sig.tags.selector} (${describeKey(sig)}), ` +
-            `and another signature of ${sig.tags.domain} on this message does not decode under the key on record for its selector: either the domain has replaced its keys since the message was sent, ` +
+            `and another signature of ${sig.tags.domain} on this message was made with a key no longer on record for its selector (replaced, revoked or removed): either the domain has replaced its keys since the message was sent, ` +
             'or that other signature is not the domain\'s (anyone can add one). Either way this key may not be the one that signed, and the failure proves nothing.',
         );
         continue;

@@ -147,7 +147,7 @@ export const REASONS = {
   },
   'key-likely-replaced': {
     verdict: 'unverifiable',
-    text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message does not decode under the key on record for its selector: either the domain has replaced its keys since the message was sent (then the Ed25519 key on record may not be the one that signed), or that other signature is not the domain's. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
+    text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message was made with a key no longer on record for its selector (replaced, revoked or removed): either the domain has replaced its keys since the message was sent (then the Ed25519 key on record may not be the one that signed), or that other signature is not the domain's. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
   },
   'key-testing-failed': {
     verdict: 'unverifiable',

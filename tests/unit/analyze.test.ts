@@ -156,6 +156,27 @@ describe('analyzeMessage: verified', () => {
     expect(altered.verdict.verdict).toBe('suspicious');
   });
 
+  // Red team 28, F-03: a domain rotating both keys may revoke the old RSA selector (an empty
+  // p=) or drop it, rather than give it a new key; the Ed25519 failure beside it is no more
+  // evidence than beside a replaced one.
+  it('an Ed25519 failure beside an RSA signature of the same domain whose selector was revoked or removed since: unverifiable', async () => {
+    const otherEd = ed25519Key();
+    const message =
+      (await signatureFor(plainMessage(), { key: ed, domain: 'example.com', selector: 'ed1', signTime: SIGN_TIME })) +
+      (await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }));
+    for (const [rsaNow, outcome] of [[{ [NAME]: 'v=DKIM1; k=rsa; p=' }, 'key-revoked'], [{}, 'key-not-found']] as const) {
+      const a = await analyze(message, tableLookup({ ...rsaNow, 'ed1._domainkey.example.com': otherEd.txt }));
+      expect(a.signatures.map((s) => s.outcome)).toEqual(['signature-mismatch', outcome]);
+      expect(a.verdict.verdict).toBe('unverifiable');
+      expect(a.verdict.reasons).toContain('key-likely-replaced');
+      expect(a.verdict.explanation).toContain('was made with a key no longer on record for its selector (replaced, revoked or removed)');
+    }
+    // beside an RSA signature of another domain, the Ed25519 failure stays evidence
+    const foreign = (await signatureFor(plainMessage(), { key: ed, domain: 'example.com', selector: 'ed1', signTime: SIGN_TIME })) +
+      (await signed(plainMessage(), { key: rsa2048, domain: 'example.net', selector: 'sel1', signTime: SIGN_TIME }));
+    expect((await analyze(foreign, tableLookup({ 'ed1._domainkey.example.com': otherEd.txt }))).verdict.verdict).toBe('suspicious');
+  });
+
   it('with several candidate keys, a failure is judged against the one that made the signature', async () => {
     const message = await signed(plainMessage(), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
     const changed = message.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)');
