@@ -18,6 +18,10 @@ const LENIENT_READINGS: Record<string, string> = {
   'key-syntax': 'its key record breaks the tag-list syntax of RFC 6376',
   'key-v-syntax': "its key record's v= is not exactly DKIM1 in first place",
   'signature-length': "its b= is not written at the key's length (a leading zero byte left out or added), which a strict reading of RFC 8017 rejects; it was checked as the number it encodes",
+  'signature-base64url': 'its b= is written in the URL-safe base64 alphabet (- and _), which RFC 6376 does not allow',
+  'key-tag-case': 'its key record writes tag names in upper case, where RFC 6376 section 3.2 makes them case-sensitive (P= is not p=)',
+  'key-k-empty': "its key record's k= is empty, which names no key type",
+  'key-ed25519-spki': 'its key record publishes the Ed25519 key as a DER SubjectPublicKeyInfo, where RFC 8463 publishes the bare 32 bytes',
   'key-type-inferred': 'its key record declares no k= for a key that is not RSA (k= defaults to rsa)',
 };
 const NOT_REPORTED_HERE = new Set(['tag-syntax', 'rsa-sha1']);

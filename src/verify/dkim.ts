@@ -12,6 +12,7 @@ import type { HeaderField } from '../read/headers.ts';
 import type { VerifierBodyHash } from '../read/message-traits.ts';
 import { installMailauthFastPaths } from './mailauth-fast-paths.ts';
 import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
+import { unnamedLenientReadings } from './unnamed-readings.ts';
 
 installMailauthFastPaths();
 
@@ -403,6 +404,7 @@ async function describeResult(
       : null;
 
   const warnings = [...((result.status as { warnings?: string[] }).warnings ?? [])];
+  for (const reading of unnamedLenientReadings(tags, record?.txt ?? null)) if (!warnings.includes(reading)) warnings.push(reading);
   // An invalid tag list (a repeated tag, an l= that is not 1*76DIGIT, …) is a PERMFAIL in
   // RFC 6376 section 3.2 and 6.1.1. mailauth's lenient mode verifies it anyway, reading it its own
   // way (the last d=, l=0x10 as 16): such a signature can be made to say what an attacker wants,

@@ -1,0 +1,25 @@
+import { parseKeyRecord, parseTags } from '../keys/parse-key.ts';
+import type { SignatureTags } from './signature-tags.ts';
+
+/**
+ * Lenient readings that mailauth makes without naming them among its warnings, found by reading
+ * the signature and the key record ourselves. A strict verifier (dkimpy, a colleague's, a court
+ * expert's) rejects each, so a signature that verifies only so must say it, like the readings
+ * mailauth names (src/checks/lenient-acceptance.ts; red team 28, F-06). None lets a forger in:
+ * only the key holder makes the signature, and only the domain publishes the record.
+ */
+export function unnamedLenientReadings(tags: SignatureTags, recordTxt: string | null): string[] {
+  const readings: string[] = [];
+  // Node's base64 decoder takes the URL-safe alphabet too; RFC 6376's base64string does not
+  if (/[-_]/.test(tags.b)) readings.push('signature-base64url');
+  if (recordTxt === null) return readings;
+  const names = recordTxt.split(';').flatMap((part) => (part.includes('=') ? [part.slice(0, part.indexOf('=')).trim()] : []));
+  // RFC 6376 section 3.2: tag names are case-sensitive, so P= is no p= at all
+  if (names.some((name) => name !== name.toLowerCase())) readings.push('key-tag-case');
+  const record = parseTags(recordTxt);
+  if (record.get('k') === '') readings.push('key-k-empty');
+  const p = (record.get('p') ?? '').replace(/\s+/g, '');
+  // RFC 8463 section 4.2 publishes the bare 32-byte key; a DER SubjectPublicKeyInfo is 44 bytes
+  if (p && parseKeyRecord(recordTxt).keyType === 'ed25519' && Buffer.from(p, 'base64').length !== 32) readings.push('key-ed25519-spki');
+  return readings;
+}

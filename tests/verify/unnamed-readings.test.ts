@@ -1,0 +1,52 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import type { KeyLookup } from '../../src/keys/types.ts';
+import { SIGN_TIME, ed25519Key, plainMessage, rsaKey, signed, tableLookup, type TestKey } from '../unit/support/signing.ts';
+
+// Red team 28, F-06: readings mailauth's lenient mode makes without naming them. Each message
+// verifies, as before, and now says how it was read; dkimpy rejects every one.
+let rsa: TestKey;
+let ed: TestKey;
+beforeAll(() => {
+  rsa = rsaKey(2048);
+  ed = ed25519Key();
+});
+
+const NAME = 'sel1._domainkey.example.com';
+const analyze = (message: string, lookup: KeyLookup): Promise<MessageAnalysis> => analyzeMessage({ raw: Buffer.from(message, 'latin1'), format: 'eml' }, lookup);
+const readings = (a: MessageAnalysis): unknown => a.findings.find((f) => f.code === 'signature-read-leniently')?.evidence['lenientReadings'] ?? [];
+
+describe('lenient readings leakcheck finds itself', () => {
+  it('a key record with upper-case tag names, or an empty k=', async () => {
+    const message = await signed(plainMessage(), { key: rsa, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const p = rsa.txt.slice(rsa.txt.indexOf('p=') + 2);
+    const strict = await analyze(message, tableLookup({ [NAME]: rsa.txt }));
+    expect(strict.verdict.verdict).toBe('verified');
+    expect(readings(strict)).toEqual([]);
+    const upper = await analyze(message, tableLookup({ [NAME]: `v=DKIM1; K=rsa; P=${p}` }));
+    expect(upper.verdict.verdict).toBe('verified');
+    expect(readings(upper)).toEqual(['key-tag-case']);
+    expect(upper.findings.find((f) => f.code === 'signature-read-leniently')!.text).toContain('(P= is not p=)');
+    expect(readings(await analyze(message, tableLookup({ [NAME]: `v=DKIM1; k=; p=${p}` })))).toEqual(['key-k-empty']);
+  });
+
+  it('an Ed25519 key published as a SubjectPublicKeyInfo rather than its bare 32 bytes', async () => {
+    const message = await signed(plainMessage(), { key: ed, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    expect(readings(await analyze(message, tableLookup({ [NAME]: ed.txt })))).toEqual([]);
+    const spki = await analyze(message, tableLookup({ [NAME]: `v=DKIM1; k=ed25519; p=${ed.spki.toString('base64')}` }));
+    expect(spki.verdict.verdict).toBe('verified');
+    expect(readings(spki)).toEqual(['key-ed25519-spki']);
+  });
+
+  it('a b= in the URL-safe base64 alphabet', async () => {
+    let message = '';
+    for (let n = 0; n < 50 && !/\bb=[^;]*[+/]/.test(message.replace(/\bbh=[^;]*;/, '')); n++) {
+      message = await signed(plainMessage({ subject: `Quarterly numbers ${n}` }), { key: rsa, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    }
+    const urlSafe = message.replace(/\bb=[^;]+(?=\r\nFrom:)/, (b) => b.replace(/\+/g, '-').replace(/\//g, '_'));
+    expect(urlSafe).not.toBe(message);
+    const a = await analyze(urlSafe, tableLookup({ [NAME]: rsa.txt }));
+    expect(a.verdict.verdict).toBe('verified');
+    expect(readings(a)).toEqual(['signature-base64url']);
+  });
+});
