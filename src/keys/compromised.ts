@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { keyFileName } from './key-file-name.ts';
 import type { ParsedKey } from './parse-key.ts';
 
 /**
@@ -60,7 +61,9 @@ export function isListed(list: CompromisedList | null, key: ParsedKey): boolean 
 export function mergedCompromisedList(fingerprints: ReadonlyMap<string, string>): CompromisedList | null {
   if (!fingerprints.size) return null;
   const sorted = [...fingerprints.keys()].sort();
-  const paths = [...new Set(fingerprints.values())].sort();
+  // named in explanations ("listed in …") by file name, as key files are (red team 28): the
+  // analyst's folders are no part of the evidence; the run record keeps each list's full path
+  const paths = [...new Set([...fingerprints.values()].map(keyFileName))].sort();
   return { path: paths.join(', '), sha256: createHash('sha256').update(sorted.join('\n')).digest('hex'), fingerprints: new Set(sorted) };
 }
 

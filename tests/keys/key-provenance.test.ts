@@ -19,7 +19,7 @@ function publicDer(pemFile: string): Buffer {
 }
 const txtFor = (der: Buffer): string => `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
 
-interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ key_source: string | null; key_fingerprint: string | null; reason: string }> }
+interface Row { path: string; index: number; verdict: string; explanation: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ key_source: string | null; key_fingerprint: string | null; reason: string }> }
 const exportRows = (db: string): Row[] => {
   const out = runCli(['export', '--format', 'jsonl', '--db', db]);
   expect(out.status, out.stderr).toBe(0);
@@ -130,6 +130,9 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
       expect(row.verdict).toBe('unverifiable');
       expect(row.reasons).toContain('key-compromised');
       expect(row.signatures[0]!.reason).toBe('pass');
+      // the list by its file name, never the analyst's folders
+      expect(row.explanation).toContain(`is listed in compromised-${algo}.txt`);
+      expect(row.explanation).not.toContain(tmp.path);
     }
   });
 
