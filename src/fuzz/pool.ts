@@ -250,7 +250,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (running !== slot.watched.caseIndex) {
           slot.watched = { caseIndex: running, since: now, cpuMs: thread?.cpuMs ?? null };
         } else if (running >= 0) {
-          const spent = thread && slot.watched.cpuMs !== null ? { cpuMs: thread.cpuMs - slot.watched.cpuMs, runnable: thread.runnable } : null;
+          const spent = thread && slot.watched.cpuMs !== null ? { cpuMs: thread.cpuMs - slot.watched.cpuMs } : null;
           if (!withinTimeLimit(now - slot.watched.since, timeoutMs, spent)) lose(slot, `hang: no result after ${timeoutMs} ms (seed ${options.seed}, case ${running})`);
         }
       }

@@ -7,7 +7,7 @@ import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
 import { MessageRing } from './message-ring.ts';
-import { withinTimeLimit, type WorkerProgress } from './worker-progress.ts';
+import { STARVED_LIMIT_FACTOR, withinTimeLimit, type WorkerProgress } from './worker-progress.ts';
 import { ANSWER_BATCH, receiveAnalysis } from './posted-analysis.ts';
 
 export interface Analyzer {
@@ -262,19 +262,29 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     if (!closed) startWorker(slot);
   };
 
-  /** Gives up a message that takes too long: its worker is stopped and a fresh one takes its place. */
+  /**
+   * Gives up a message that takes too long: its worker is stopped and a fresh one takes its place.
+   * The reason, which the message's explanation quotes, names the limit and not the CPU time
+   * measured, so that the same message gives up with the same words on any machine.
+   */
   const giveUp = (id: number, cpuMs: number | null): void => {
     const task = tasks.get(id);
     if (!task) return;
     const { slot } = task;
-    const cpu = cpuMs === null ? '' : ` (${(cpuMs / 1000).toFixed(1)} s of CPU)`;
-    settle(id, { error: new Error(`analysis timed out after ${timeoutFor(task.size) / 1000} s${cpu}`) });
+    const limit = timeoutFor(task.size);
+    const reason =
+      cpuMs === null
+        ? `analysis timed out after ${limit / 1000} s`
+        : cpuMs >= limit
+          ? `analysis took more than its limit of ${limit / 1000} s of CPU time`
+          : `analysis made no progress within ${(limit * STARVED_LIMIT_FACTOR) / 1000} s`;
+    settle(id, { error: new Error(reason) });
     if (slot.worker) retire(slot, slot.worker);
   };
 
   // The time limit counts from when a worker starts on a message, which it writes to memory
   // shared with this thread: a look a few times a second costs less than a message per message.
-  // Past it, a thread the machine kept from running is given its time (withinTimeLimit).
+  // Past it, a thread that has not yet spent the limit in CPU time goes on (withinTimeLimit).
   const watchdog = setInterval(() => {
     const now = Date.now();
     for (const slot of slots) {
@@ -286,7 +296,7 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
       if (elapsed <= limit) continue;
       const thread = slot.progress!.threadTime();
       const cpuMs = thread ? Math.max(0, thread.cpuMs - current.cpuAtStartMs) : null;
-      if (!withinTimeLimit(elapsed, limit, thread && { cpuMs: cpuMs!, runnable: thread.runnable })) giveUp(current.id, cpuMs);
+      if (!withinTimeLimit(elapsed, limit, cpuMs === null ? null : { cpuMs })) giveUp(current.id, cpuMs);
     }
   }, WATCHDOG_MS);
   watchdog.unref();
