@@ -74,6 +74,22 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
       }),
     );
   }
+  const spaced = spacedFieldName(head);
+  if (spaced) {
+    findings.push(
+      disagreement({
+        code: 'header-name-space',
+        text:
+          `Line ${spaced.line} of the header has a space or a tab between a field name and its colon (the obsolete form \`Name : value\`). ` +
+          "DKIM verifiers, mailparser and leakcheck read it as a field; Python's email package does not, and ends the header there, so everything " +
+          'after it, the rest of the header included, is shown as the first lines of the body.',
+        whenSigned:
+          'No current signer writes one, and relaxed canonicalization drops the space, so one can be put into a signed field, or an unsigned field written so can be added, ' +
+          'while the signature still verifies: its continuation lines then read as text above the signed body for some readers.',
+        evidence: { line: spaced.line, text: escapeControls(spaced.text.slice(0, 200)) },
+      }),
+    );
+  }
   const byName = new Map<string, typeof fields>();
   for (const f of fields) {
     const list = byName.get(f.name);
@@ -147,6 +163,19 @@ function bareCarriageReturnIn(head: Buffer): number {
  * allows whitespace before the colon); a continuation with a space or a tab.
  */
 const FIELD_START = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/**
+ * The first line, the first included, that writes a field name and its colon apart (obs-optional,
+ * RFC 5322 section 4.5), with its 1-based number (red team 28, I-03). Python's email package
+ * reads a field only as a name directly followed by a colon.
+ */
+function spacedFieldName(head: Buffer): { line: number; text: string } | null {
+  const lines = head.toString('latin1').split('\n');
+  for (const [i, line] of lines.entries()) if (SPACED_FIELD_START.test(line)) return { line: i + 1, text: line.replace(/\r$/, '') };
+  return null;
+}
+
+const SPACED_FIELD_START = /^[\x21-\x39\x3b-\x7e]+[ \t]+:/;
 
 /**
  * The first line after the first that is neither, with its 1-based number. (The first line is

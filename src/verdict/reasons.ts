@@ -67,6 +67,10 @@ export const REASONS = {
     verdict: 'suspicious',
     text: 'A header line of a signed message is neither a header nor the continuation of one: verifiers join it to the header above, mail programs drop it, so the signed and the shown headers differ.',
   },
+  'header-name-space': {
+    verdict: 'suspicious',
+    text: "A header line of a signed message writes a field name and its colon apart (`Name : value`): verifiers read it as a field, while Python's email package ends the header there and shows the rest as body text, so readers and the signature disagree on what the message says.",
+  },
   'delivered-before-written': {
     verdict: 'suspicious',
     text: "Every server stamped the message more than 27 hours before the time its Date header gives, a Date the sender's domain does not sign: no wrong clock or time zone on the sender's computer explains that, a Date changed after sending does.",

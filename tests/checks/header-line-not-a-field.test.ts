@@ -59,3 +59,39 @@ describe('a header line that is neither a field nor a continuation', () => {
     expect(a.verdict.verdict).toBe('suspicious');
   });
 });
+
+// Red team 28, I-03: Python's email package reads a field only as a name directly followed by a
+// colon. An unsigned `Bob :` field added to a verified message ends its header there: the field's
+// continuation lines read as a forged note above the genuine signed body.
+describe('a field name written apart from its colon', () => {
+  const note = 'Bob :\r\n change of plan: wire the money today, and ignore my earlier note below.\r\n -----Original Message-----\r\n';
+
+  it('an unsigned field so written, added to a verified message: suspicious (header-name-space)', async () => {
+    const message = await genuine();
+    const added = message.replace('\r\nMIME-Version:', `\r\n${note}MIME-Version:`);
+    expect(added).not.toBe(message);
+    const a = await analyze(added);
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('header-name-space');
+    expect(a.findings.find((f) => f.code === 'header-name-space')).toMatchObject({ severity: 'red-flag', evidence: { text: 'Bob :' } });
+  });
+
+  it('a signed field spaced so, on the first line or below, with nothing added: suspicious', async () => {
+    const message = await genuine();
+    for (const spaced of [message.replace('\r\nFrom:', '\r\nFrom :'), `X-Note\t: x\r\n${message}`]) {
+      expect(spaced).not.toBe(message);
+      const a = await analyze(spaced);
+      expect(a.signatures.some((s) => s.outcome === 'pass')).toBe(true);
+      expect(a.verdict.reasons).toContain('header-name-space');
+    }
+  });
+
+  it('unsigned mail so written gets a warning; an mbox envelope line is no such field', async () => {
+    const a = await analyze(demoMessage({ id: 'spaced-unsigned' }).replace('Subject:', 'Subject :'));
+    expect(a.findings.find((f) => f.code === 'header-name-space')).toMatchObject({ severity: 'warning' });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    const envelope = await analyze(`From alice@demo.example Tue Feb 14 10:12:03 2017\r\n${await genuine()}`);
+    expect(envelope.findings.map((f) => f.code)).not.toContain('header-name-space');
+  });
+});
