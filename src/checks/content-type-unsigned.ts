@@ -1,9 +1,18 @@
+import { loadMimeLibraries } from '../attachments/parser-config.ts';
+import { escapeControls } from './check-support.ts';
+import { readAgreedParameter } from './header-parameters.ts';
 import { signatureLabel } from './signed-headers.ts';
 import { multipartShownPartsProblem } from './multipart-shown-parts.ts';
 import type { Finding, MessageCheck } from './types.ts';
+import type { HeaderField } from '../read/headers.ts';
 
 /** Character sets in which a text reads the same whatever a reader guesses among them for ASCII. */
 const PLAIN_CHARSETS = /^(?:us-ascii|utf-8|iso-8859-\d{1,2}|windows-125\d)$/;
+
+/** File names a reader takes for plain text when it types a part by its name (libmime.detectMimeType). */
+const PLAIN_FILE_NAME = /\.(?:txt|text)$/i;
+
+const NOT_PROVEN = 'The signed bytes are genuine; what a reader sees of them is not proven.';
 
 /**
  * A single-part message whose Content-Type no passing signature by the From domain covers, and
@@ -16,40 +25,117 @@ const PLAIN_CHARSETS = /^(?:us-ascii|utf-8|iso-8859-\d{1,2}|windows-125\d)$/;
  * the parts (multipart-shown-parts.ts); its boundary is the boundary checks' (part-headers.ts), a
  * Content-Type present twice content-header-ambiguous's.
  *
+ * The charset is read as readers read parameters (readAgreedParameter), never by a pattern over
+ * the text: `charset*=''utf-7`, or `charset=utf-7` after a quoted `"; charset=utf-8"`, read as
+ * utf-7 to mail programs (red team 28, I-04). And a message is typed by more than its
+ * Content-Type (red team 28, I-05, I-06): without one, mailparser types the body by the file name
+ * of its Content-Disposition (`note.html` is HTML, `request.eml` a forwarded message); with one,
+ * an unsigned disposition or file name turns the signed text into an attachment named by whoever
+ * added it. Those are judged too, against signatures that leave Content-Disposition out of h=.
+ *
  * A warning, and the signature does not prove the message (docs/verdicts.md): the bytes are
  * genuine, what the reader sees of them is not proven.
  */
 export const auditUnsignedContentType: MessageCheck = ({ bytes, headers, signatures }) => {
-  const fields = headers.fields.filter((f) => f.name === 'content-type');
-  if (fields.length !== 1) return [];
-  const unsigned = signatures.filter((sig) => sig.outcome === 'pass' && sig.aligned && !sig.tags.signedHeaders.includes('content-type'));
-  if (!unsigned.length) return [];
-  const value = fields[0]!.value;
-  const problem = shownPartsProblem(value, bytes, headers.headerBytes);
-  if (problem === null) return [];
-  return unsigned.map(
-    (sig): Finding => ({
+  const types = headers.fields.filter((f) => f.name === 'content-type');
+  if (types.length > 1) return [];
+  const dispositions = headers.fields.filter((f) => f.name === 'content-disposition');
+  const findings: Finding[] = [];
+  for (const sig of signatures) {
+    if (sig.outcome !== 'pass' || !sig.aligned) continue;
+    const signs = (name: string): boolean => sig.tags.signedHeaders.includes(name);
+    const type = types[0]?.value ?? null;
+    const problem =
+      (signs('content-type') ? null : type === null ? untypedProblem(dispositions) : shownPartsProblem(type, bytes, headers.headerBytes)) ??
+      (signs('content-disposition') || isMultipart(type) ? null : dispositionProblem(dispositions, signs('content-type') ? null : type));
+    if (problem === null) continue;
+    findings.push({
       code: 'content-type-not-signed',
       severity: 'warning',
-      text: `The signature ${signatureLabel(sig)} does not cover Content-Type, which ${problem.what}: ${problem.consequence}`,
-      evidence: { signature: signatureLabel(sig), contentType: value.slice(0, 300) },
-    }),
-  );
+      text: `The signature ${signatureLabel(sig)} does not cover ${problem.field}, which ${problem.what}: ${problem.consequence}`,
+      evidence: { signature: signatureLabel(sig), contentType: type?.slice(0, 300) ?? null, ...(dispositions.length ? { contentDisposition: dispositions[0]!.value.slice(0, 300) } : {}) },
+    });
+  }
+  return findings;
 };
 
+interface ShownProblem {
+  field: string;
+  what: string;
+  consequence: string;
+}
+
+const isMultipart = (type: string | null): boolean => type !== null && /^\s*"?multipart\//i.test(type);
+
 /** What the unsigned Content-Type decides about what a reader sees, when that is not the signed bytes as plain text. */
-function shownPartsProblem(value: string, bytes: Buffer, bodyStart: number): { what: string; consequence: string } | null {
+function shownPartsProblem(value: string, bytes: Buffer, bodyStart: number): ShownProblem | null {
   const type = (value.split(';')[0] ?? '').trim().toLowerCase();
   if (type.startsWith('multipart/')) {
     const problem = multipartShownPartsProblem(bytes, bodyStart, value);
     return problem === null
       ? null
-      : { what: problem, consequence: 'which of the signed parts a reader sees may have been changed after signing. The signed bytes are genuine; what a reader sees of them is not proven.' };
+      : { field: 'Content-Type', what: problem, consequence: `which of the signed parts a reader sees may have been changed after signing. ${NOT_PROVEN}` };
   }
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(value)?.[1]?.toLowerCase() ?? null;
+  const read = readAgreedParameter(value, 'charset', { field: 'Content-Type', fold: (r) => r.trim().toLowerCase() });
+  if (read.problem !== null) {
+    return { field: 'Content-Type', what: `declares ${type || '(no type)'} with a charset mail programs read differently (${read.problem})`, consequence: consequenceOfType };
+  }
+  const charset = read.readings[0] || null;
   if ((type === 'text/plain' || type === '') && (charset === null || PLAIN_CHARSETS.test(charset))) return null;
-  return {
-    what: `declares ${type || '(no type)'}${charset !== null ? `; charset=${charset}` : ''}`,
-    consequence: 'how the signed body is shown (as HTML, in which character set) may have been changed after signing, or the header added. The signed bytes are genuine; what a reader sees of them is not proven.',
-  };
+  return { field: 'Content-Type', what: `declares ${type || '(no type)'}${charset !== null ? `; charset=${charset}` : ''}`, consequence: consequenceOfType };
 }
+
+const consequenceOfType = `how the signed body is shown (as HTML, in which character set) may have been changed after signing, or the header added. ${NOT_PROVEN}`;
+
+/**
+ * No Content-Type: RFC 2045 makes the body plain US-ASCII text, but mailparser types it by the
+ * file name a Content-Disposition gives, as it types attachments.
+ */
+function untypedProblem(dispositions: HeaderField[]): ShownProblem | null {
+  const named = dispositions.map((f) => fileName(f.value)).find((name) => name !== null && !PLAIN_FILE_NAME.test(name));
+  return named === undefined
+    ? null
+    : {
+        field: 'Content-Type',
+        what: `is absent, while a Content-Disposition names the body "${shownName(named!)}"`,
+        consequence: `mail programs that type a part by its file name show the signed text as what the name says (HTML, a forwarded message), not as plain text, and the name may have been added after signing. ${NOT_PROVEN}`,
+      };
+}
+
+/** An unsigned disposition (or a file name on an unsigned Content-Type) that makes the signed text an attachment. */
+function dispositionProblem(dispositions: HeaderField[], unsignedType: string | null): ShownProblem | null {
+  for (const field of dispositions) {
+    const disposition = (field.value.split(';')[0] ?? '').trim().toLowerCase();
+    const name = fileName(field.value);
+    if (disposition === 'inline' && name === null) continue;
+    const named = name === null ? '' : ` named "${shownName(name)}"`;
+    return {
+      field: 'Content-Disposition',
+      what:
+        disposition === 'inline'
+          ? `gives the signed text the file name "${shownName(name!)}"`
+          : disposition === 'attachment'
+            ? `presents the signed text as an attachment${named}`
+            : `declares the disposition "${shownName(disposition)}"${named}`,
+      consequence: `a mail program may show the signed text not as the message but as an attachment, named by whoever wrote this header, possibly after signing. ${NOT_PROVEN}`,
+    };
+  }
+  const name = unsignedType === null ? null : parameterValue(unsignedType, 'name');
+  return name === null
+    ? null
+    : {
+        field: 'Content-Disposition',
+        what: `is absent, while the unsigned Content-Type names the body "${shownName(name)}"`,
+        consequence: `a mail program may show the signed text as an attachment of that name, which may have been added after signing. ${NOT_PROVEN}`,
+      };
+}
+
+/** A parameter's value as libmime reads it (RFC 2231 and encoded words included), or null. */
+function parameterValue(value: string, name: string): string | null {
+  const read = loadMimeLibraries().libmime.parseHeaderValue(value.slice(0, 8 * 1024)).params[name];
+  return typeof read === 'string' && read.trim() ? read.trim() : null;
+}
+
+const fileName = (disposition: string): string | null => parameterValue(disposition, 'filename') ?? parameterValue(disposition, 'name');
+
+const shownName = (name: string): string => escapeControls(name, 120);

@@ -1,4 +1,5 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
+import { MAX_HEADER_VALUE, readAgreedParameter } from './header-parameters.ts';
 import { FIELD_LINE, firstValue } from '../read/headers.ts';
 import { speaksForAuthor } from './check-support.ts';
 import { signatureLabel, signedWithoutProof } from './signed-headers.ts';
@@ -173,135 +174,22 @@ type MultipartBoundary =
   | { type: string; boundary: string }
   | { type: string; boundary: null; problem: string; parameters: string[]; readings: string[] };
 
-/** Far longer than any multipart Content-Type a mail program writes (type, boundary, charset, protocol). */
-const MAX_CONTENT_TYPE = 8 * 1024;
-const BOUNDARY_NAME = /^boundary(?:\*(\d+))?(\*)?$/;
-/** An unquoted parameter value: printable ASCII without space, quote, backslash or parentheses. */
-const TOKEN = /^[\x21\x23-\x27\x2a-\x5b\x5d-\x7e]+$/;
-const EXTENDED_VALUE = /^[^']*'[^']*'(.*)$/s;
-
 /**
  * Reads the boundary of a multipart Content-Type value, or returns null when the type is not
- * multipart. Mail programs read the same text differently: libmime (which mailparser and its
- * splitter use) takes the last of two `boundary=` and Python's email the first; libmime prefers
- * `boundary*` to `boundary=` and Python's compat32 does not; Python's default policy decodes
- * encoded words in a value and drops comments in a name, libmime does neither; segments with a
- * gap are joined by one and cut by another. So the boundary counts as read only when libmime's
- * reading and every value written (each `boundary=`, `boundary*=`, the joined `boundary*0, *1, …`,
- * and each of them with encoded words decoded) give one and the same printable ASCII text;
- * otherwise the result says why not.
+ * multipart. The boundary counts as read only when every reader reads one and the same printable
+ * ASCII text (readAgreedParameter); otherwise the result says why not.
  */
 export function readMultipartBoundary(contentType: string): MultipartBoundary | null {
-  const parsed = loadMimeLibraries().libmime.parseHeaderValue(contentType.slice(0, MAX_CONTENT_TYPE));
+  const parsed = loadMimeLibraries().libmime.parseHeaderValue(contentType.slice(0, MAX_HEADER_VALUE));
   const type = typeof parsed.value === 'string' ? parsed.value.trim().toLowerCase() : '';
   // libmime unquotes a quoted type; the pattern is the reading of programs that do not
   if (type.split('/')[0] !== 'multipart' && !/^\s*multipart\//i.test(contentType)) return null;
   const shownType = shown(type || contentType.split(';')[0]!.trim());
-  // reading it all would take seconds; no mail program writes one this long
-  if (contentType.length > MAX_CONTENT_TYPE) {
-    return { type: shownType, boundary: null, problem: `the Content-Type is ${contentType.length} characters long, too long to read`, parameters: [], readings: [] };
-  }
-  const parameters: string[] = [];
-  // each whole value as written (boundary= or boundary*=), and the segments of boundary*0, *1, …
-  const values: string[] = [];
-  const segments = new Map<number, string>();
-  let problem: string | null = null;
-  const fail = (why: string): void => {
-    problem ??= why;
-  };
-  for (const parameter of splitParameters(contentType).slice(1)) {
-    const eq = parameter.indexOf('=');
-    const rawName = (eq < 0 ? parameter : parameter.slice(0, eq)).trim().toLowerCase();
-    // Python's default policy drops comments and spaces in a name; libmime keeps them
-    const name = rawName.replace(/\([^()]*\)/g, '').replace(/\s+/g, '');
-    const form = BOUNDARY_NAME.exec(name);
-    if (!form) continue;
-    parameters.push(parameter.trim());
-    if (name !== rawName) fail('a boundary parameter name with a comment or space in it');
-    const value = eq < 0 ? null : unquote(parameter.slice(eq + 1).trim());
-    if (value === null) {
-      fail('a boundary value that is neither a quoted string nor a token');
-      continue;
-    }
-    const [, index, star] = form;
-    const decoded = star ? decodeExtended(value, index === undefined || /^0+$/.test(index)) : value;
-    if (decoded === null) fail("an RFC 2231 boundary value without its charset'language' prefix");
-    else if (index === undefined) values.push(decoded);
-    // Python's compat32 joins two segments of one number, its default policy keeps the first
-    else if (segments.has(Number(index))) fail(`boundary*${Number(index)} given twice`);
-    else segments.set(Number(index), decoded);
-  }
-  if (segments.size) {
-    const numbers = [...segments.keys()].sort((a, b) => a - b);
-    // libmime and compat32 join what there is, the default policy stops at the gap
-    if (numbers.some((nr, i) => nr !== i)) fail('boundary* segments that do not run 0, 1, 2, …');
-    else values.push(numbers.map((nr) => segments.get(nr)).join(''));
-  }
-  // no boundary for libmime is a reading too: mailparser then shows none of the parts
-  const readings = [...new Set([parsed.params['boundary'] ?? '', ...values, ...values.map(decodeWords)])];
-  // readers turn other characters into bytes each in their own way
-  if (readings.some((r) => !/^[\x20-\x7e]*$/.test(r))) fail('the boundary is not printable ASCII');
-  if (readings.length > 1) fail(`mail programs read it differently: ${readings.map((r) => `"${shown(r)}"`).join(', ')}`);
-  if (!parameters.length) fail('there is no boundary parameter');
-  const boundary = readings[0] ?? '';
-  if (!boundary) fail('the boundary is empty');
-  return problem === null ? { type: shownType, boundary } : { type: shownType, boundary: null, problem, parameters, readings };
+  const read = readAgreedParameter(contentType, 'boundary', { field: 'Content-Type' });
+  let problem = read.problem;
+  if (!read.parameters.length) problem ??= 'there is no boundary parameter';
+  // no boundary for libmime is a reading too (''): mailparser then shows none of the parts
+  const boundary = read.readings[0] ?? '';
+  if (!boundary) problem ??= 'the boundary is empty';
+  return problem === null ? { type: shownType, boundary } : { type: shownType, boundary: null, problem, parameters: read.parameters, readings: read.readings };
 }
-
-/** The ';'-separated pieces of a header value, a ';' inside a quoted string not counting. */
-function splitParameters(value: string): string[] {
-  const pieces: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (quoted && c === '\\') i++;
-    else if (c === '"') quoted = !quoted;
-    else if (!quoted && c === ';') {
-      pieces.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  pieces.push(value.slice(start));
-  return pieces;
-}
-
-/** A parameter value as written: a whole quoted string (escapes undone) or a token; else null. */
-function unquote(value: string): string | null {
-  if (!value.startsWith('"')) return TOKEN.test(value) ? value : null;
-  let text = '';
-  for (let i = 1; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\' && i + 1 < value.length) text += value[++i];
-    else if (c === '"') return value.slice(i + 1).trim() === '' ? text : null;
-    else text += c;
-  }
-  return null;
-}
-
-/**
- * An RFC 2231 extended value with its %XX escapes undone. Bytes below 0x80 are the only ones
- * that every ASCII-based charset turns into the same text, so any other becomes U+FFFD and the
- * reading is refused; a charset that is not ASCII-based (UTF-7) makes libmime's reading differ,
- * which is refused too. Null when the first segment lacks its charset'language' prefix.
- */
-function decodeExtended(value: string, first: boolean): string | null {
-  let encoded = value;
-  if (first) {
-    const prefixed = EXTENDED_VALUE.exec(value);
-    if (!prefixed) return null;
-    encoded = prefixed[1]!;
-  }
-  return encoded.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => {
-    const byte = parseInt(hex, 16);
-    return byte < 0x80 ? String.fromCharCode(byte) : '\ufffd';
-  });
-}
-
-const decodeWords = (value: string): string => {
-  try {
-    return loadMimeLibraries().libmime.decodeWords(value);
-  } catch {
-    return value; // an unknown charset: the encoded word stays as written
-  }
-};

@@ -42,6 +42,50 @@ describe('an unsigned Content-Type of a single-part message', () => {
     },
   );
 
+  // Red team 28, I-04: readers parse parameters; a pattern over the text found the wrong charset
+  it.each([
+    ["text/plain; charset*=us-ascii''utf-7", 'charset=utf-7'],
+    ['text/plain; x="; charset=utf-8"; charset=utf-7', 'charset=utf-7'],
+    ['text/plain; x="; charset=utf-8"; charset=utf-16', 'charset=utf-16'],
+    ['text/plain; charset=utf-8; charset=utf-7', 'mail programs read differently'],
+  ])('%s, unsigned: the charset as readers read it is not plain, or not agreed on', async (contentType, said) => {
+    const a = await analyze(signedWith(contentType));
+    expect(a.verdict.reasons).toEqual(['content-type-not-signed']);
+    expect(a.findings.find((f) => f.code === 'content-type-not-signed')!.text).toContain(said);
+  });
+
+  it("a charset hidden in another parameter's quoted string is no charset: plain text stays verified", async () => {
+    expect((await analyze(signedWith('text/plain; x="; charset=utf-7"; charset=utf-8'))).verdict.verdict).toBe('verified');
+  });
+
+  // Red team 28, I-06 and I-05: without a Content-Type, mailparser types the body by the file name
+  // of its Content-Disposition; with one, an unsigned disposition makes the text an attachment.
+  it.each([
+    [null, 'inline; filename="note.html"', 'is absent, while a Content-Disposition names the body "note.html"'],
+    [null, 'attachment; filename="request.eml"', 'names the body "request.eml"'],
+    ['text/plain; charset=utf-8', 'attachment; filename="Resignation letter - Dana.txt"', 'presents the signed text as an attachment named "Resignation letter - Dana.txt"'],
+    ['text/plain; charset=utf-8', 'inline; filename="note.txt"', 'gives the signed text the file name "note.txt"'],
+    [null, 'inline; filename="note.txt"', 'gives the signed text the file name "note.txt"'],
+    ['text/plain; charset=utf-8; name="note.txt"', null, 'the unsigned Content-Type names the body "note.txt"'],
+  ])('Content-Type %s with Content-Disposition %s, both unsigned: not proven as shown', async (contentType, disposition, said) => {
+    const headers = [...(contentType === null ? [] : [`Content-Type: ${contentType}`]), ...(disposition === null ? [] : [`Content-Disposition: ${disposition}`])];
+    const message = demoMessage({ id: 'cd', contentHeaders: headers, body: BODY });
+    const signed = ['from', 'to', 'subject', 'date', 'message-id'];
+    const a = await analyze(handSign(message, { privateKeyPem: demoPrivateKey(), tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=demo.example; s=s2048; h=${signed.join(':')}`, headers: signed }));
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.reasons).toEqual(['content-type-not-signed']);
+    expect(a.findings.find((f) => f.code === 'content-type-not-signed')!.text).toContain(said);
+  });
+
+  it('a bare inline disposition, typed or not, or a disposition the signature covers: verified', async () => {
+    const sign = (headers: string[], signed: string[]): string =>
+      handSign(demoMessage({ id: 'cd-ok', contentHeaders: headers, body: BODY }), { privateKeyPem: demoPrivateKey(), tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=demo.example; s=s2048; h=${signed.join(':')}`, headers: signed });
+    const base = ['from', 'to', 'subject', 'date', 'message-id'];
+    expect((await analyze(sign(['Content-Type: text/plain; charset=utf-8', 'Content-Disposition: inline'], base))).verdict.verdict).toBe('verified');
+    expect((await analyze(sign(['Content-Disposition: inline'], base))).verdict.verdict).toBe('verified');
+    expect((await analyze(sign(['Content-Type: text/plain; charset=utf-8', 'Content-Disposition: attachment; filename="a.txt"'], [...base, 'content-disposition']))).verdict.verdict).toBe('verified');
+  });
+
   it('text/html under a signature that covers Content-Type is verified', async () => {
     const a = await analyze(signedWith('text/html; charset=us-ascii', ['from', 'to', 'subject', 'date', 'message-id', 'content-type']));
     expect(a.verdict.verdict).toBe('verified');
