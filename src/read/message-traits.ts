@@ -1,4 +1,4 @@
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { decodeBase64, decodeQuotedPrintable } from '../attachments/content-decode.ts';
 import { TEXT_TYPES } from '../attachments/fast-inventory.ts';
@@ -15,7 +15,11 @@ import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
  * links, and the sender's habits.
  */
 export interface MessageTraits {
-  /** sha256 of the body with line-end whitespace and trailing blank lines normalised away */
+  /**
+   * sha256 of the body with line-end whitespace and trailing blank lines normalised away, and
+   * every run of spaces and tabs as one space: the body as DKIM's relaxed canonicalization reads
+   * it, so that a whitespace change a relaxed signature does not see is no difference either
+   */
   bodySha256: string | null;
   /** sha256 of the headers a reader sees: From, To, Cc, Subject, Date */
   visibleSha256: string;
@@ -85,9 +89,10 @@ export function readMessageTraits(
 }
 
 /**
- * The body with trailing whitespace of every line and trailing empty lines removed, hashed.
- * Most bodies have no whitespace before a line end: those are hashed in one call, without
- * walking their lines (a 10 MB attachment has 130,000 of them).
+ * The body with trailing whitespace of every line and trailing empty lines removed, and runs of
+ * spaces and tabs within a line as one space, hashed. Most bodies have no whitespace before a
+ * line end: those are hashed in a few calls, without walking their lines (a 10 MB attachment has
+ * 130,000 of them), and the runs are found by searching for them (base64 has none).
  */
 export function normalisedBodyHash(body: Buffer, verifierHashes: readonly VerifierBodyHash[] = []): string {
   let end = body.length;
@@ -108,9 +113,49 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
   // Both DKIM canonicalizations of such a body are its normalised form too, when what was cut
   // off the end is whole CRLF pairs (a lone CR is content to DKIM) and no line has a tab or a
   // run of spaces (relaxed would collapse them): the same bytes, so the same sha256.
+  const runs = new WhitespaceRuns(body, hasTab);
   const reused = verifierHashes.find((h) => h.bodyLength === body.length);
-  if (reused && endsInCrlfPairs(body, end) && !hasTab && body.indexOf('  ') < 0) return reused.sha256;
-  return createHash('sha256').update(trimmed).update('\r\n').digest('hex');
+  if (reused && endsInCrlfPairs(body, end) && runs.next(0) < 0) return reused.sha256;
+  const hash = createHash('sha256');
+  runs.update(hash, 0, end);
+  return hash.update('\r\n').digest('hex');
+}
+
+/**
+ * Where the runs of spaces and tabs that relaxed canonicalization collapses lie in a body: a tab,
+ * or two spaces (a run with a tab is found at its tab, and begins one space before when a space
+ * precedes it). Searched for forwards, each search resumed where the last found one, so that a
+ * body is searched once however many lines and runs it has.
+ */
+class WhitespaceRuns {
+  private readonly body: Buffer;
+  private nextTab: number;
+  private nextPair = -2;
+  constructor(body: Buffer, hasTab: boolean) {
+    this.body = body;
+    this.nextTab = hasTab ? -2 : -1;
+  }
+
+  /** the start of the first run at or after `from`, or -1 */
+  next(from: number): number {
+    if (this.nextTab !== -1 && this.nextTab < from) this.nextTab = this.body.indexOf(0x09, from);
+    if (this.nextPair !== -1 && this.nextPair < from) this.nextPair = this.body.indexOf('  ', from);
+    const at = this.nextTab < 0 ? this.nextPair : this.nextPair < 0 ? this.nextTab : Math.min(this.nextTab, this.nextPair);
+    return at > from && this.body[at - 1] === 0x20 ? at - 1 : at;
+  }
+
+  /** Hashes body[from, to) with each run in it as one space (a run reaching `to` is dropped: it ends a line). */
+  update(hash: Hash, from: number, to: number): void {
+    let at = from;
+    for (let run = this.next(at); run >= 0 && run < to; run = this.next(at)) {
+      let end = run;
+      while (end < to && (this.body[end] === 0x20 || this.body[end] === 0x09)) end++;
+      hash.update(this.body.subarray(at, run));
+      if (end < to) hash.update(' ');
+      at = end;
+    }
+    hash.update(this.body.subarray(at, to));
+  }
 }
 
 function endsInCrlfPairs(body: Buffer, from: number): boolean {
@@ -130,6 +175,7 @@ function isCrlfOnly(buffer: Buffer): boolean {
 
 export function slowNormalisedBodyHash(body: Buffer): string {
   const hash = createHash('sha256');
+  const runs = new WhitespaceRuns(body, body.indexOf(0x09) >= 0);
   let pendingBlank = 0;
   let start = 0;
   while (start <= body.length) {
@@ -140,7 +186,7 @@ export function slowNormalisedBodyHash(body: Buffer): string {
     if (lineEnd === start) pendingBlank++;
     else {
       for (; pendingBlank > 0; pendingBlank--) hash.update('\r\n');
-      hash.update(body.subarray(start, lineEnd));
+      runs.update(hash, start, lineEnd);
       hash.update('\r\n');
     }
     start = end + 1;

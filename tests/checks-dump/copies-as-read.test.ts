@@ -152,9 +152,25 @@ describe('a proven twin: proven by its From domain, which is the accused copy\'s
   });
 
   it('on an organisation\'s own domain, a colleague\'s proven copy still accuses', () => {
-    const proven = verifiedBy('corp.example', true, { fromAddress: 'bob@corp.example', textSha256: 'other' });
+    const proven = verifiedBy('corp.example', true, { fromAddress: 'bob@corp.example', bodySha256: 'other', textSha256: 'other' });
     const copy = message({ fromAddress: 'alice@corp.example' });
     expect(codes(conflictingCopies([proven, copy]))).toEqual([`${copy.id}:conflicting-copy:red-flag`]);
+  });
+
+  // Red team 28, I-02: a planted copy of the signed body under another charset, transfer encoding
+  // or multipart subtype verifies under a signature that leaves those headers out, and reads
+  // otherwise; the author's unsigned copy of the same bytes is not altered for that.
+  it('the same body bytes read otherwise: evidence only against a proof that signs Content-Type and Content-Transfer-Encoding', () => {
+    const planted = verifiedBy('corp.example', true, { textSha256: 'read as windows-1252' });
+    const sent = message();
+    const findings = conflictingCopies([planted, sent]);
+    expect(codes(findings)).toEqual([`${sent.id}:divergent-copies:warning`]);
+    expect(findings[0]!.finding.evidence['differsIn']).toEqual(['mime-headers']);
+    expect(findings[0]!.finding.text).toContain('MIME headers (the same body bytes, read otherwise), which its signature (d=corp.example) does not sign');
+    const signsMime = message({ verdict: 'verified', textSha256: 'read as windows-1252', proofs: [proof('corp.example', true, ['from', 'subject', 'message-id', 'content-type', 'content-transfer-encoding'])] });
+    expect(codes(conflictingCopies([signsMime, message()]))).toEqual([expect.stringMatching(/:conflicting-copy:red-flag$/)]);
+    // other bytes that read otherwise are a changed body, as before
+    expect(codes(conflictingCopies([verifiedBy('corp.example', true, { bodySha256: 'other', textSha256: 'other' }), message()]))).toEqual([expect.stringMatching(/:conflicting-copy:red-flag$/)]);
   });
 
   // Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart)
@@ -192,7 +208,7 @@ describe('a proven twin: proven by its From domain, which is the accused copy\'s
 });
 
 describe('a List-Id excuses differences only when something a forger cannot add vouches for it', () => {
-  const tagged = { mailingList: 'all.corp.example', subject: '[all] Budget', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } };
+  const tagged = { mailingList: 'all.corp.example', subject: '[all] Budget', bodySha256: 'with footer', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } };
 
   it('a proven list copy whose proof signs List-Id: the direct copy gets a warning; when its proof does not sign it, a red flag', () => {
     const direct = message();
@@ -234,7 +250,7 @@ describe('verified copies that differ', () => {
 
   it('when a list accounts for the difference, only the list\'s copy gets a warning, saying so', () => {
     const direct = verifiedBy('corp.example');
-    const listed = verifiedBy('corp.example', true, { mailingList: 'all.corp.example', subject: '[all] Budget', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    const listed = verifiedBy('corp.example', true, { mailingList: 'all.corp.example', subject: '[all] Budget', bodySha256: 'with footer', textSha256: 'with footer', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
     const findings = verifiedCopiesDiffer([direct, listed]);
     expect(codes(findings)).toEqual([`${listed.id}:copy-changed-by-list:warning`]);
     expect(findings[0]!.finding.text).toMatch(/^This copy came through the mailing list all\.corp\.example/);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseHeaders } from '../../src/read/headers.ts';
@@ -51,5 +52,24 @@ describe('body fingerprint: a DKIM body hash is reused only where it is the same
       if (result.offered) offered++;
     }
     expect(offered).toBeGreaterThan(50);
+  });
+});
+
+// Red team 28, I-02: the fingerprint reads a body as relaxed canonicalization does, so that a
+// whitespace change a relaxed signature does not see is no difference between copies either.
+describe('body fingerprint: runs of spaces and tabs read as one space', () => {
+  const crlf = (text: string): Buffer => Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1');
+  it('a tab for a space, or several spaces for one, give the same fingerprint; other text does not', () => {
+    const one = normalisedBodyHash(crlf('we hire both of them\nregards\n'));
+    for (const variant of ['we hire\tboth of them\nregards\n', 'we hire  \t both of them\nregards\n', 'we hire both of them  \nregards\n\n\n']) {
+      expect(normalisedBodyHash(crlf(variant)), JSON.stringify(variant)).toBe(one);
+    }
+    expect(normalisedBodyHash(crlf('we hire bothof them\nregards\n'))).not.toBe(one);
+    expect(normalisedBodyHash(crlf(' we hire both of them\nregards\n'))).not.toBe(one);
+  });
+
+  it('is the sha256 of the relaxed canonical body', () => {
+    const body = crlf('Hi  Bob,\n\t\tindented\nend \t\n\n');
+    expect(normalisedBodyHash(body)).toBe(createHash('sha256').update('Hi Bob,\r\n indented\r\nend\r\n').digest('hex'));
   });
 });

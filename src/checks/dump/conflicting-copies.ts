@@ -81,8 +81,12 @@ export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
   return findings;
 };
 
-/** What a reader sees that differs between two copies: the body, a visible header, or (`headers`) one of them, unknown which. */
-export type Aspect = 'body' | VisibleField | 'headers';
+/**
+ * What a reader sees that differs between two copies: the body, a visible header, (`headers`)
+ * one of them, unknown which, or (`mime-headers`) how the same body bytes are read (their
+ * Content-Type or Content-Transfer-Encoding differ, and so does what a reader makes of them).
+ */
+export type Aspect = 'body' | VisibleField | 'headers' | 'mime-headers';
 
 const VISIBLE_FIELDS: readonly VisibleField[] = ['from', 'to', 'cc', 'subject', 'date'];
 const FIELD_NAMES: Record<Aspect, string> = {
@@ -93,17 +97,24 @@ const FIELD_NAMES: Record<Aspect, string> = {
   subject: 'Subject',
   date: 'Date',
   headers: 'visible headers (From, To, Cc, Subject, Date)',
+  'mime-headers': 'MIME headers (the same body bytes, read otherwise)',
 };
 
 /**
  * What differs between two copies, as a reader sees them. Decoded where both copies were read
  * so (text parts decoded from transfer encoding and charset, attachments by decoded content,
- * headers RFC 2047 decoded), else on the normalised raw bytes.
+ * headers RFC 2047 decoded), else on the normalised raw bytes. Two bodies of the same bytes (as
+ * relaxed canonicalization reads them, whitespace runs as one space) that read differently
+ * differ in their MIME headers, not in their body: a copy planted with the signed body and
+ * another charset, transfer encoding or multipart subtype, which a signature that leaves those
+ * headers out still verifies, must not make the author's unsigned copy of the same bytes an
+ * altered one (red team 28, I-02).
  */
 export function differences(a: DumpCopy, b: DumpCopy): Aspect[] {
   const aspects: Aspect[] = [];
   const decoded = a.textSha256 !== null && b.textSha256 !== null && a.partsSha256 !== null && b.partsSha256 !== null;
-  if (decoded ? a.textSha256 !== b.textSha256 || a.partsSha256 !== b.partsSha256 : a.bodySha256 !== b.bodySha256) aspects.push('body');
+  const sameBytes = a.bodySha256 === b.bodySha256;
+  if (decoded ? a.textSha256 !== b.textSha256 || a.partsSha256 !== b.partsSha256 : !sameBytes) aspects.push(sameBytes ? 'mime-headers' : 'body');
   if (a.visibleFields && b.visibleFields) {
     for (const field of VISIBLE_FIELDS) if (a.visibleFields[field] !== b.visibleFields[field]) aspects.push(field);
   } else if (a.visibleSha256 !== b.visibleSha256) aspects.push('headers');
@@ -352,10 +363,12 @@ const domainOf = (address: string | null): string | null => address?.split('@')[
 
 /**
  * Whether proofs sign the aspect: the whole body (a proof covers all of it), a header when an h=
- * names it, and headers not known one by one (a copy stored before they were) as a whole.
+ * names it, headers not known one by one (a copy stored before they were) as a whole, and how
+ * the body is read when an h= names both Content-Type and Content-Transfer-Encoding.
  */
 function signs(proofs: readonly DumpProof[], aspect: Aspect): boolean {
   if (aspect === 'body' || aspect === 'headers') return proofs.length > 0;
+  if (aspect === 'mime-headers') return proofs.some((p) => p.signedHeaders.includes('content-type') && p.signedHeaders.includes('content-transfer-encoding'));
   return proofs.some((p) => p.signedHeaders.includes(aspect));
 }
 
