@@ -11,6 +11,46 @@ export const TOOL_VERSION: string = (require('../package.json') as { version: st
 export const MAILAUTH_VERSION: string = (require('mailauth/package.json') as { version: string }).version;
 export const NODE_VERSION: string = process.version;
 
+/**
+ * The packages besides mailauth whose code decides verdicts, each found where the code that uses
+ * it finds it (tldts, with its Public Suffix List, is mailauth's; mailsplit mailparser's): the
+ * PSL decides whether d= is aligned with From, the MIME libraries what a reader sees, yauzl what
+ * an archive holds. npm resolves several of them by range, so two installs of one leakcheck can
+ * differ; a run records them, and a stored analysis depends on them (run-verify's
+ * analysisContext), so that a new PSL is applied to every file, and two databases that differ can
+ * tell why (red team 28, H-03).
+ */
+const VERDICT_LIBRARIES: ReadonlyArray<readonly [name: string, usedBy?: string]> = [
+  ['mailauth'],
+  ['tldts', 'mailauth'],
+  ['nodemailer', 'mailauth'],
+  ['punycode.js', 'mailauth'],
+  ['libmime'],
+  ['iconv-lite', 'libmime'],
+  ['encoding-japanese', 'libmime'],
+  ['libqp', 'libmime'],
+  ['libbase64', 'libmime'],
+  ['mailparser'],
+  ['@zone-eu/mailsplit', 'mailparser'],
+  ['yauzl'],
+  ['unicode-confusables'],
+];
+
+function libraryVersions(): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const [name, usedBy] of VERDICT_LIBRARIES) {
+    try {
+      const from = usedBy ? createRequire(require.resolve(`${usedBy}/package.json`)) : require;
+      versions[name] = (from(`${name}/package.json`) as { version: string }).version;
+    } catch {
+      // a package a later version of its user no longer needs: nothing of it decides anything
+    }
+  }
+  return versions;
+}
+
+export const LIBRARY_VERSIONS: Readonly<Record<string, string>> = Object.freeze(libraryVersions());
+
 /** Folders whose code decides no verdict: how results are shown, and the command line. */
 const PRESENTATION_ONLY = new Set(['report', 'cli']);
 

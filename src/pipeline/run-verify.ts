@@ -24,7 +24,7 @@ import { storeKeyFile } from './key-commands.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
-import { MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
+import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
 import type { AnalysisOptions } from '../analyze/analyze-message.ts';
 
@@ -168,6 +168,7 @@ async function verifyLocked(
     commandLine: options.commandLine ?? process.argv.join(' '),
     toolVersion: runToolVersion(),
     mailauthVersion: MAILAUTH_VERSION,
+    libraries: LIBRARY_VERSIONS,
     nodeVersion: NODE_VERSION,
     sqliteVersion: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
     options: {
@@ -487,7 +488,9 @@ function readOptionFile<T>(flag: string, path: string, load: (path: string) => T
  * defaults add nothing, so that a database verified before an option existed is not read again.
  */
 function analysisContext(compromised: CompromisedList | null, analysis: AnalysisOptions, zipMaxBytes: number | undefined): string {
-  const context: Record<string, unknown> = { tool: runToolVersion(), mailauth: MAILAUTH_VERSION, compromised: compromised?.sha256 ?? null };
+  // (the packages that decide verdicts, and Node, whose OpenSSL verifies and whose ICU reads
+  // international domains: another install analyses every file again)
+  const context: Record<string, unknown> = { tool: runToolVersion(), mailauth: MAILAUTH_VERSION, libraries: LIBRARY_VERSIONS, node: NODE_VERSION, compromised: compromised?.sha256 ?? null };
   if (analysis.trustedArcSealers.length) context['trustedArcSealers'] = analysis.trustedArcSealers;
   // (what an archive's messages are depends on how much of it is read: another limit reads it again)
   if (zipMaxBytes !== undefined) context['zipMaxBytes'] = zipMaxBytes;

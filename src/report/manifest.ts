@@ -88,7 +88,7 @@ export function manifestText(db: Db, pageSize = FILE_PAGE): Generator<string> {
 }
 
 function* manifestPieces(db: Db, pageSize: number): Generator<string> {
-  const run = db.prepare(`SELECT dump_root, tool_version, mailauth_version, node_version, sqlite_version, options_json, key_files_json,
+  const run = db.prepare(`SELECT dump_root, tool_version, mailauth_version, libraries_json, node_version, sqlite_version, options_json, key_files_json,
       compromised_json FROM runs WHERE status = 'completed' ORDER BY id DESC LIMIT 1`).get() as Record<string, string> | undefined;
   const verdicts: Record<string, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
   // (a verdict besides the three, from a hand-edited database, is counted after them, in the
@@ -109,6 +109,7 @@ function* manifestPieces(db: Db, pageSize: number): Generator<string> {
           tool: 'leakcheck',
           tool_version: run['tool_version'],
           mailauth_version: run['mailauth_version'],
+          libraries: run['libraries_json'] ? (JSON.parse(run['libraries_json']) as Record<string, string>) : null,
           node_version: run['node_version'],
           sqlite_version: run['sqlite_version'],
           options: machineFree(JSON.parse(run['options_json']!) as Record<string, unknown>),

@@ -299,6 +299,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE attachments ADD COLUMN blanks_kept_sha256 TEXT;
   UPDATE source_files SET analysis_context = NULL;
   `,
+  // 11: the versions of the packages besides mailauth that decide verdicts (the Public Suffix
+  // List's tldts, the MIME libraries, yauzl), as each run found them (red team 28, H-03); null
+  // for runs made before.
+  `
+  ALTER TABLE runs ADD COLUMN libraries_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

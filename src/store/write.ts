@@ -7,6 +7,8 @@ export interface RunRecord {
   commandLine: string;
   toolVersion: string;
   mailauthVersion: string;
+  /** the versions of the other packages that decide verdicts (version.ts, LIBRARY_VERSIONS) */
+  libraries: Readonly<Record<string, string>>;
   nodeVersion: string;
   sqliteVersion: string;
   options: Record<string, unknown>;
@@ -66,7 +68,7 @@ export class StoreWriter {
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
       insertRun: db.prepare(`INSERT INTO runs (started_at, status, dump_root, command_line, tool_version, mailauth_version,
-        node_version, sqlite_version, options_json, key_files_json, compromised_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        node_version, sqlite_version, options_json, key_files_json, compromised_json, libraries_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
       upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id,
           analyzed_at, analysis_context)
@@ -121,7 +123,7 @@ export class StoreWriter {
   beginRun(run: RunRecord): number {
     const info = this.statements.insertRun.run(
       run.startedAt, run.dumpRoot, run.commandLine, run.toolVersion, run.mailauthVersion, run.nodeVersion,
-      run.sqliteVersion, json(run.options), json(run.keyFiles), json(run.compromised),
+      run.sqliteVersion, json(run.options), json(run.keyFiles), json(run.compromised), json(run.libraries),
     );
     return Number(info.lastInsertRowid);
   }

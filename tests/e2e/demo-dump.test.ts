@@ -120,6 +120,10 @@ describe('leakcheck verify on the demo dump (end to end, offline)', () => {
       expect(run['status']).toBe('completed');
       expect(run['mailauth_version']).toMatch(/^7\./);
       expect(run['node_version']).toMatch(/^v\d+/);
+      // red team 28, H-03: the Public Suffix List decides alignment, and comes with tldts
+      const libraries = JSON.parse(run['libraries_json']!) as Record<string, string>;
+      expect(Object.keys(libraries)).toEqual(expect.arrayContaining(['tldts', 'libmime', 'mailparser', '@zone-eu/mailsplit', 'yauzl']));
+      expect(libraries['tldts']).toMatch(/^\d+\.\d+\.\d+/);
       expect(run['command_line']).toContain('verify');
       const keyFiles = JSON.parse(run['key_files_json']!) as Array<{ sha256: string }>;
       expect(keyFiles[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -49,6 +49,7 @@ const RUN: RunRecord = {
   commandLine: 'leakcheck verify /evidence/dump',
   toolVersion: '0.1.0',
   mailauthVersion: '7.1.0',
+  libraries: { tldts: '7.4.15' },
   nodeVersion: process.version,
   sqliteVersion: '3',
   options: { offline: true },
