@@ -5,6 +5,7 @@ import { partsWithinSignedLength, partsWithUnpinnedWhitespace } from '../attachm
 import { paddedDelimiterLine } from '../attachments/padded-delimiters.ts';
 import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
 import type { MimePartRecord, PartInventory } from '../attachments/types.ts';
+import { forwardedCutAmbiguity } from '../checks/forwarded-cut.ts';
 import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
@@ -172,6 +173,9 @@ async function inventoryAttachments(
     }
     unpinned = await partsWithUnpinnedWhitespace(attempt.bytes, inventory.parts.filter((p) => covered.has(p.partIndex)), canon);
   }
+  const carriesForwarded = inventory.parts.some((p) => p.embedded);
+  const ambiguousCut = carriesForwarded ? forwardedCutAmbiguity(attempt.bytes, attempt.headers) : null;
+  if (ambiguousCut) findings = [...findings, ambiguousCut];
   return {
     parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
       ...part,

@@ -8,6 +8,7 @@ import { attachmentPath } from '../attachments/inventory.ts';
 import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
+import { applyCarrierFindings } from '../verdict/decide.ts';
 import type { PathClaims } from './derived-paths.ts';
 import type { Analyzer } from './worker-pool.ts';
 
@@ -148,6 +149,12 @@ export async function processEmbedded(
     const { messages, error } = nested
       ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
       : await analyzeStream(oneMessage(part.raw), analyzer);
+    // what the carrier says about how its forwarded messages were cut out of it
+    for (const m of messages) {
+      const { verdict, findings } = applyCarrierFindings(m.analysis.verdict, parent.analysis.findings);
+      m.analysis.verdict = verdict;
+      m.analysis.findings = [...m.analysis.findings, ...findings];
+    }
     out.push({
       record: {
         path,

@@ -448,6 +448,30 @@ function storedApartFinding(sig: DkimSignatureResult, parts: readonly StoredApar
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
 
 /**
+ * The verdict of a forwarded message, given the findings of the message that carried it. Cut out
+ * of a carrier whose MIME structure mail programs read differently (forwarded-message-ambiguous),
+ * the bytes verified here may not be what a reader shows as the forwarded message: a message that
+ * verifies is then unverifiable, its proof being of bytes a reader may never see; any other
+ * verdict stands. The carrier's finding is added to the message's own, so that it explains itself.
+ */
+export function applyCarrierFindings(own: VerdictDecision, carrierFindings: readonly Finding[]): { verdict: VerdictDecision; findings: Finding[] } {
+  const ambiguous = carrierFindings.find((f) => f.code === 'forwarded-message-ambiguous');
+  if (!ambiguous) return { verdict: own, findings: [] };
+  const finding: Finding = { ...ambiguous, text: `The message that carried this one: ${ambiguous.text}` };
+  if (own.verdict !== 'verified') return { verdict: own, findings: [finding] };
+  return {
+    verdict: {
+      ...own,
+      verdict: 'unverifiable',
+      reasons: ['forwarded-message-ambiguous'],
+      explanation: `${REASONS['forwarded-message-ambiguous'].text} ${own.explanation} Unverifiable is not the same as fake.`,
+      provenBy: [],
+    },
+    findings: [finding],
+  };
+}
+
+/**
  * The final verdict, once the message has been compared with the rest of the dump: a red flag
  * from a cross-dump check makes an otherwise unsuspicious message suspicious. A verified message
  * stays verified: what is signed is proven, and the cross-dump checks flag its unproven twin.

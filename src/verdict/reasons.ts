@@ -153,6 +153,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "An Ed25519 signature does not verify with the key on record for its selector, and another signature of the same domain on this message was made with a key no longer on record for its selector (replaced, revoked or removed): either the domain has replaced its keys since the message was sent (then the Ed25519 key on record may not be the one that signed), or that other signature is not the domain's. Nothing is proven either way; the keys of the message's time, from a key archive, may be.",
   },
+  'forwarded-message-ambiguous': {
+    verdict: 'unverifiable',
+    text: 'This forwarded message verifies, but the message that carried it has MIME boundaries that mail programs read differently: they do not agree on which bytes are the forwarded message, and some may show another one than the one verified here.',
+  },
   'key-testing-failed': {
     verdict: 'unverifiable',
     text: "The signature does not verify, but its domain published the key in testing mode (t=y): it declared that its signing was still being tried out, and RFC 6376 asks that such mail be treated as unsigned even when the signature fails. A failure under a key in testing mode (a footer added by the domain's own server after signing, say) is no evidence of tampering.",
