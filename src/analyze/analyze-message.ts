@@ -259,7 +259,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
   // make the verdict depend on the day of the run.
   const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
-  const arc = await verifyArc(dkim.arcData, dkim.resolver, headers.fields);
+  const arc = await verifyArc(dkim.arc, headers.fields);
   // a signature speaks for the message only if it speaks for every author the From field names
   const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));
   const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];

@@ -42,6 +42,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   for (const i of m.arc.instances as Array<Record<string, unknown>>) {
     out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
     if (i['authResults']) out.push(c.dim(`        ${t(i['authResults'], 300)}`));
+    out.push(...renderArcKey('seal key', i['sealKey'], c, t), ...renderArcKey('AMS key ', i['amsKey'], c, t));
   }
   out.push('', c.bold(`Findings (${m.findings.length})`));
   for (const f of m.findings) {
@@ -88,6 +89,21 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
   } else {
     lines.push(`     key ${t(s.keyName)}: ${s.keyLookup === 'not-needed' ? 'not looked up' : s.keyLookup === 'error' ? 'lookup failed' : 'not found'}`);
   }
+  return lines;
+}
+
+/**
+ * The key record that validated an ARC-Seal or ARC-Message-Signature, as a DKIM signature's key
+ * is shown. Read from stored JSON: rows written before keys were recorded have none.
+ */
+function renderArcKey(label: string, stored: unknown, c: ChalkInstance, t: (v: unknown, max?: number) => string): string[] {
+  if (!stored || typeof stored !== 'object') return [];
+  const k = stored as Record<string, unknown>;
+  const lines = [
+    `        ${label} ${t(k['name'])}: ${t(k['keyType'] ?? '?')} ${t(k['bits'] ?? '?')}-bit, ${t(k['revoked'] ? 'revoked' : k['source'])} from ${t(k['origin'])}`,
+    `        ${label} sha256 ${t(k['fingerprint'] ?? '?')}`,
+  ];
+  if (k['compromised']) lines.push(c.red(`        ${label} compromised: ${t(k['compromised'])}`));
   return lines;
 }
 

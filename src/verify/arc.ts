@@ -3,9 +3,12 @@ import './joi-stand-in.ts';
 import './mailauth-patches.ts';
 import { arc } from 'mailauth/lib/arc/index.js';
 import type { ARCData, ARCResult } from 'mailauth';
-import { MIN_RSA_BITS, parseTags } from '../keys/parse-key.ts';
+import { MIN_RSA_BITS, parseKeyRecord, parseTags } from '../keys/parse-key.ts';
+import { normalizeKeyName, type KeyRecord } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
+import { byCodeUnits } from '../store/code-unit-order.ts';
 import { dkimResultsIn, type SealerSawDkim } from './auth-results.ts';
+import { keyResolver, keyUsedOf, type ArcKeySource, type KeyUsed } from './dkim.ts';
 
 export { dkimResultsIn, type SealerSawDkim };
 
@@ -28,6 +31,12 @@ export interface ArcInstance {
   amsBodyLength?: number | null;
   /** the sealer's ARC-Authentication-Results, verbatim */
   authResults: string | null;
+  /**
+   * In a chain that passes, the key record that validated the set's ARC-Seal, and for the newest
+   * set the one that verified its ARC-Message-Signature (the only one a validator checks).
+   */
+  sealKey?: KeyUsed;
+  amsKey?: KeyUsed;
 }
 
 export interface ArcVerification {
@@ -93,17 +102,24 @@ function readInstances(fields: HeaderField[]): ArcInstance[] {
  */
 const INVALID_CHAIN_WARNINGS = new Set(['arc-tag-syntax', 'arc-instance-syntax']);
 
-export async function verifyArc(
-  arcData: unknown,
-  resolver: (name: string, type: string) => Promise<string[][]>,
-  fields: HeaderField[],
-): Promise<ArcVerification> {
+/**
+ * Validates the message's ARC chain under every candidate key record of its key names, as DKIM
+ * signatures are verified (verifyDkim): a selector can hold several records (a colleague's key
+ * file, an archive beside DNS), and which one the store met first must not decide the result.
+ * A chain passes when some record of each name validates what it signs. Candidates are tried in
+ * an order of their own (recordOrder), never the store's, so that the record on record is the
+ * same whatever order the key files came in. A message whose names have one record each is
+ * validated once, as before.
+ */
+export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Promise<ArcVerification> {
   const instances = readInstances(fields);
+  let arcData: unknown;
   let outcome: ARCResult;
+  let amsKey: KeyUsed | undefined;
+  const sealRecords = new Map<string, KeyRecord>();
   try {
-    // Unlike DKIM, where we measure weak keys to explain them, a chain sealed with a key under
-    // 1024 bits is simply not valid (RFC 8617 section 5.1.2 defers to RFC 8301).
-    outcome = await arc(arcData as ARCData, { resolver, minBitLength: MIN_RSA_BITS });
+    ({ arcData, amsKey } = await withPassingAms(keys));
+    outcome = await validateSeals(arcData, keys, sealRecords);
   } catch (err) {
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }
@@ -126,7 +142,7 @@ export async function verifyArc(
   if (result === 'pass' && !validated) {
     return { result: 'fail', reason: 'the chain passed, but the sets the validator checked could not be read', instances, sealerSawDkim: [] };
   }
-  const described = validated ?? instances;
+  const described = validated ? withKeys(validated, sealRecords, amsKey) : instances;
   const newestDescribed = described[described.length - 1];
   const cDefault = keyword === 'pass' && (outcome.warnings ?? []).includes('ams-c-default');
   return {
@@ -141,6 +157,116 @@ export async function verifyArc(
     instances: described,
     sealerSawDkim: newestDescribed?.authResults ? dkimResultsIn(newestDescribed.authResults) : [],
   };
+}
+
+/** mailauth's parsed ARC sets, oldest first, or [] when it has none. */
+const chainOf = (arcData: unknown): Array<Record<string, unknown>> => {
+  const chain = (arcData as { chain?: unknown } | null)?.chain;
+  return Array.isArray(chain) ? (chain as Array<Record<string, unknown>>) : [];
+};
+
+/** The key name a set's ARC-Seal or ARC-Message-Signature names, as mailauth builds it. */
+function keyNameOf(entry: Record<string, unknown> | undefined, field: 'arc-seal' | 'arc-message-signature'): string | null {
+  const parsed = (entry?.[field] as ChainEntryField | undefined)?.parsed;
+  const s = parsed?.['s']?.value;
+  const d = parsed?.['d']?.value;
+  return typeof s === 'string' && typeof d === 'string' && s && d ? normalizeKeyName(`${s}._domainkey.${d}`) : null;
+}
+
+/**
+ * The candidates of a name in an order that does not depend on the order records entered the
+ * store: by record text, then where it came from. Indices into `records`.
+ */
+function recordOrder(records: KeyRecord[]): number[] {
+  const indices = records.map((_, i) => i);
+  if (records.length < 2) return indices;
+  const sortKey = (r: KeyRecord): string => `${r.txt}\0${r.source}\0${r.origin}`;
+  return indices.sort((a, b) => byCodeUnits(sortKey(records[a]!), sortKey(records[b]!)));
+}
+
+const passed = (arcData: unknown): boolean => {
+  const chain = chainOf(arcData);
+  const newest = chain[chain.length - 1] as { messageSignature?: { status?: { result?: string } } } | undefined;
+  return newest?.messageSignature?.status?.result === 'pass';
+};
+
+/**
+ * The ARC data of a DKIM pass whose newest ARC-Message-Signature verified, with the record that
+ * verified it: each record of the signature's name is tried, in recordOrder. When none verifies
+ * (or the name has one record), the first candidate's data, which arc() then reports on.
+ */
+async function withPassingAms(keys: ArcKeySource): Promise<{ arcData: unknown; amsKey: KeyUsed | undefined }> {
+  const first = await keys.arcDataWith(0);
+  const chain = chainOf(first);
+  const name = keyNameOf(chain[chain.length - 1], 'arc-message-signature');
+  const answer = name ? await keys.answerFor(name) : null;
+  if (!name || answer?.status !== 'found') return { arcData: first, amsKey: undefined };
+  const order = recordOrder(answer.records);
+  if (order.length === 1) return { arcData: first, amsKey: passed(first) ? arcKeyUsed(name, answer.records[0]!) : undefined };
+  for (const candidate of order) {
+    // a pass made with candidate k uses record k of every name: of this one, the record tried
+    const arcData = await keys.arcDataWith(candidate);
+    if (passed(arcData)) return { arcData, amsKey: arcKeyUsed(name, answer.records[candidate]!) };
+  }
+  return { arcData: await keys.arcDataWith(order[0]!), amsKey: undefined };
+}
+
+/** mailauth's comments that put a chain's failure down to one seal's key record (see its arc()). */
+const SEAL_FAILED = /^i=(\d+) seal signature validation failed$/;
+const KEY_FAILED = / for (\S+)$/;
+
+/**
+ * arc() under one record of each seal's name, the first of recordOrder to begin with. When the
+ * chain fails at a seal, the next record of that seal's name is tried, and the seals before it
+ * are validated again: a seal depends on the record of its own name only, so each record of each
+ * name is tried at most once, and a chain that some choice of records validates is found.
+ * `used` is left holding the record each name was validated with.
+ */
+async function validateSeals(arcData: unknown, keys: ArcKeySource, used: Map<string, KeyRecord>): Promise<ARCResult> {
+  const chain = chainOf(arcData);
+  const sealNames = new Set(chain.map((entry) => keyNameOf(entry, 'arc-seal')).filter((name): name is string => name !== null));
+  const tried = new Map<string, number>();
+  for (;;) {
+    used.clear();
+    const resolver = keyResolver(keys.answerFor, (name, records) => {
+      const order = recordOrder(records);
+      const record = records[order[Math.min(tried.get(name) ?? 0, order.length - 1)]!]!;
+      used.set(name, record);
+      return record;
+    });
+    // Unlike DKIM, where we measure weak keys to explain them, a chain sealed with a key under
+    // 1024 bits is simply not valid (RFC 8617 section 5.1.2 defers to RFC 8301).
+    const outcome = await arc(arcData as ARCData, { resolver, minBitLength: MIN_RSA_BITS });
+    if (outcome.status.result !== 'fail') return outcome;
+    const comment = outcome.status.comment ?? '';
+    const instance = SEAL_FAILED.exec(comment)?.[1];
+    const failedName = instance ? keyNameOf(chain[Number(instance) - 1], 'arc-seal') : normalizeKeyName(KEY_FAILED.exec(comment)?.[1] ?? '');
+    if (!failedName || !sealNames.has(failedName)) return outcome;
+    const answer = await keys.answerFor(failedName);
+    const next = (tried.get(failedName) ?? 0) + 1;
+    if (answer.status !== 'found' || next >= answer.records.length) return outcome;
+    tried.set(failedName, next);
+  }
+}
+
+/** A key record that validated part of a chain, measured as leakcheck reads it. */
+function arcKeyUsed(name: string, record: KeyRecord): KeyUsed {
+  const parsed = parseKeyRecord(record.txt);
+  return keyUsedOf(name, record, parsed, parsed.error ? null : parsed);
+}
+
+/** The validated sets with the records that validated them. */
+function withKeys(validated: ArcInstance[], sealRecords: Map<string, KeyRecord>, amsKey: KeyUsed | undefined): ArcInstance[] {
+  const newest = validated[validated.length - 1];
+  return validated.map((instance) => {
+    const name = instance.sealSelector && instance.sealDomain ? normalizeKeyName(`${instance.sealSelector}._domainkey.${instance.sealDomain}`) : null;
+    const sealRecord = name ? sealRecords.get(name) : undefined;
+    return {
+      ...instance,
+      ...(name && sealRecord ? { sealKey: arcKeyUsed(name, sealRecord) } : {}),
+      ...(instance === newest && amsKey ? { amsKey } : {}),
+    };
+  });
 }
 
 interface ChainEntryField {

@@ -103,10 +103,8 @@ export interface DkimSignatureResult {
 
 export interface DkimVerification {
   signatures: DkimSignatureResult[];
-  /** mailauth's ARC data from the same pass, to hand to arc() */
-  arcData: unknown;
-  /** the candidate-0 resolver, so that ARC reuses the same keys */
-  resolver: (name: string, type: string) => Promise<string[][]>;
+  /** the ARC data of the DKIM passes and the key records, for verifyArc */
+  arc: ArcKeySource;
   /** every key answer obtained, by name */
   answers: Map<string, KeyAnswer>;
   /** the sha256 body hashes mailauth computed over the whole body (no l=), for reuse */
@@ -140,15 +138,12 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     return answer;
   };
   const usedRecord = new Map<string, KeyRecord>();
-  const resolverFor = (candidate: number) => async (name: string, type: string): Promise<string[][]> => {
-    if (type.toUpperCase() !== 'TXT') throw dnsError('ENOTFOUND', `no ${type} records here`);
-    const answer = await answerFor(name);
-    if (answer.status === 'absent') throw dnsError('ENOTFOUND', answer.detail);
-    if (answer.status === 'error') throw dnsError(answer.code, answer.detail);
-    const record = answer.records[Math.min(candidate, answer.records.length - 1)]!;
-    usedRecord.set(`${candidate}:${normalizeKeyName(name)}`, record);
-    return [[record.txt]];
-  };
+  const resolverFor = (candidate: number) =>
+    keyResolver(answerFor, (name, records) => {
+      const record = records[Math.min(candidate, records.length - 1)]!;
+      usedRecord.set(`${candidate}:${name}`, record);
+      return record;
+    });
 
   // Handed over as one chunk rather than mailauth's 64 KB slices: every line of the body then
   // reaches the canonicalization fast paths inside the known CRLF-only range (no slice boundary
@@ -161,13 +156,23 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     });
 
   const first = await run(0);
+  // kept whole, for the ARC data each pass holds (its ARC-Message-Signature verified under it)
+  const passes = new Map<number, DKIMVerifyResult>([[0, first]]);
+  const passWith = async (candidate: number): Promise<DKIMVerifyResult> => {
+    let pass = passes.get(candidate);
+    if (!pass) {
+      pass = await run(candidate);
+      passes.set(candidate, pass);
+    }
+    return pass;
+  };
   const headers = fields.filter((f) => f.name === 'dkim-signature');
   const tagsList = headers.map((f) => readSignatureTags(f.value));
   const runs = new Map<number, Array<DKIMResult | null>>([[0, matchResults(headers, tagsList, first.results)]]);
   const resultsOf = async (candidate: number): Promise<Array<DKIMResult | null>> => {
     let results = runs.get(candidate);
     if (!results) {
-      results = matchResults(headers, tagsList, (await run(candidate)).results);
+      results = matchResults(headers, tagsList, (await passWith(candidate)).results);
       runs.set(candidate, results);
     }
     return results;
@@ -197,7 +202,57 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
         : unprocessed(index, tags),
     );
   }
-  return { signatures, arcData: first.arc, resolver: resolverFor(0), answers, bodyHashes: wholeBodyHashes(first.results) };
+  const arc: ArcKeySource = { arcDataWith: async (candidate) => (await passWith(candidate)).arc, answerFor };
+  return { signatures, arc, answers, bodyHashes: wholeBodyHashes(first.results) };
+}
+
+/**
+ * What ARC validation needs from the DKIM passes. The newest ARC-Message-Signature is verified
+ * by mailauth's DKIM verifier, in each pass, under that pass's candidate key; the seals are
+ * verified by arc() under whatever resolver it is given.
+ */
+export interface ArcKeySource {
+  /** mailauth's ARC data of the pass made with candidate `candidate` of every key name */
+  arcDataWith(candidate: number): Promise<unknown>;
+  answerFor(name: string): Promise<KeyAnswer>;
+}
+
+/** A resolver for mailauth that answers a TXT query with the one record `pick` chooses among those on record. */
+export function keyResolver(
+  answerFor: (name: string) => Promise<KeyAnswer>,
+  pick: (name: string, records: KeyRecord[]) => KeyRecord,
+): (name: string, type: string) => Promise<string[][]> {
+  return async (name, type) => {
+    if (type.toUpperCase() !== 'TXT') throw dnsError('ENOTFOUND', `no ${type} records here`);
+    const answer = await answerFor(name);
+    if (answer.status === 'absent') throw dnsError('ENOTFOUND', answer.detail);
+    if (answer.status === 'error') throw dnsError(answer.code, answer.detail);
+    return [[pick(normalizeKeyName(name), answer.records).txt]];
+  };
+}
+
+/**
+ * A key record as a result records it. `measured` is the key as leakcheck read it from the
+ * record when that is the key that verified; null leaves type, size and fingerprint unstated.
+ */
+export function keyUsedOf(name: string, record: KeyRecord, parsed: ParsedKey, measured: ParsedKey | null): KeyUsed {
+  return {
+    name,
+    txt: record.txt,
+    source: record.source,
+    origin: record.origin,
+    fetchedAt: record.fetchedAt ?? null,
+    firstSeen: record.firstSeen ?? null,
+    lastSeen: record.lastSeen ?? null,
+    keyType: measured?.keyType ?? null,
+    bits: measured?.bits ?? null,
+    fingerprint: measured?.fingerprint ?? null,
+    fingerprintMd5: measured?.fingerprintMd5 ?? null,
+    revoked: parsed.revoked,
+    strong: measured ? isStrongKey(measured) : false,
+    compromised: record.compromised ?? null,
+    ...(record.seenWithDates ? { seenWithDates: record.seenWithDates } : {}),
+  };
 }
 
 /** The result a signature keeps, the candidate it was reached with, and a laxer record of its key set aside. */
@@ -382,26 +437,7 @@ async function describeResult(
   const unusable = parsed ? unusableKey(parsed, signerChosen ? null : result) : null;
   // A key not measured as the one that verified is recorded unmeasured, never as another key.
   const measured = unusable ? null : parsed;
-  const key: KeyUsed | null =
-    record && parsed && name
-      ? {
-          name,
-          txt: record.txt,
-          source: record.source,
-          origin: record.origin,
-          fetchedAt: record.fetchedAt ?? null,
-          firstSeen: record.firstSeen ?? null,
-          lastSeen: record.lastSeen ?? null,
-          keyType: measured?.keyType ?? null,
-          bits: measured?.bits ?? null,
-          fingerprint: measured?.fingerprint ?? null,
-          fingerprintMd5: measured?.fingerprintMd5 ?? null,
-          revoked: parsed.revoked,
-          strong: measured ? isStrongKey(measured) : false,
-          compromised: record.compromised ?? null,
-          ...(record.seenWithDates ? { seenWithDates: record.seenWithDates } : {}),
-        }
-      : null;
+  const key: KeyUsed | null = record && parsed && name ? keyUsedOf(name, record, parsed, measured) : null;
 
   const warnings = [...((result.status as { warnings?: string[] }).warnings ?? [])];
   for (const reading of unnamedLenientReadings(tags, record?.txt ?? null)) if (!warnings.includes(reading)) warnings.push(reading);

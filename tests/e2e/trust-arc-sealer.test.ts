@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { parseKeyRecord } from '../../src/keys/parse-key.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 
@@ -43,6 +45,35 @@ describe('verify --trust-arc-sealer', () => {
 
     verify();
     expect(listCopy()).toMatchObject({ verdict: 'suspicious' });
+  });
+
+  // Red team 28, H-05 and H-06: a colleague's key file holds another key under the list's ARC
+  // selector. Given first, it made the chain fail and the copy suspicious; and a chain that passed
+  // did not say which record validated it.
+  it('the verdict does not depend on the order of the key files, and the chain names the record that validated it', () => {
+    const keys = JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, string[]>;
+    const colleague = join(tmp.path, 'colleague.json');
+    writeFileSync(colleague, JSON.stringify({ 'arc._domainkey.lists.example': keys['esp._domainkey.mailer.example'] }));
+    const shown = (keyFiles: string[]) => {
+      const store = join(tmp.path, `order-${keyFiles.map((f) => f.length).join('-')}.db`);
+      const run = runCli(['verify', DEMO_DUMP, ...keyFiles.flatMap((f) => ['--keys', f]), '--offline', '--db', store, '--quiet', '--trust-arc-sealer', 'lists.example']);
+      expect(run.status, run.stderr).toBe(0);
+      const json = runCli(['show', LIST_COPY, '--db', store, '--json']);
+      const text = runCli(['show', LIST_COPY, '--db', store]);
+      return { record: JSON.parse(json.stdout) as { verdict: string; reasons: string[]; arc: { result: string; instances: Array<Record<string, { origin: string; fingerprint: string; name: string }>> } }, text: text.stdout };
+    };
+    const demoFirst = shown([DEMO_KEYS, colleague]);
+    const colleagueFirst = shown([colleague, DEMO_KEYS]);
+    const genuine = parseKeyRecord(keys['arc._domainkey.lists.example']![0]!).fingerprint;
+    for (const { record, text } of [demoFirst, colleagueFirst]) {
+      expect(record).toMatchObject({ verdict: 'unverifiable', arc: { result: 'pass' } });
+      expect(record.reasons).toContain('arc-only');
+      for (const key of [record.arc.instances[0]!['sealKey'], record.arc.instances[0]!['amsKey']]) {
+        expect(key).toMatchObject({ name: 'arc._domainkey.lists.example', origin: DEMO_KEYS, fingerprint: genuine });
+      }
+      expect(text).toContain(`seal key arc._domainkey.lists.example: rsa 2048-bit, file from ${DEMO_KEYS}`);
+      expect(text).toContain(`seal key sha256 ${genuine}`);
+    }
   });
 
   it('a value that is not a domain name is a usage error', () => {
