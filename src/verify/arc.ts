@@ -4,11 +4,11 @@ import './mailauth-patches.ts';
 import { arc } from 'mailauth/lib/arc/index.js';
 import type { ARCData, ARCResult } from 'mailauth';
 import { MIN_RSA_BITS, parseKeyRecord, parseTags } from '../keys/parse-key.ts';
-import { normalizeKeyName, type KeyRecord } from '../keys/types.ts';
+import { normalizeKeyName, type KeyAnswer, type KeyRecord } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
 import { byCodeUnits } from '../store/code-unit-order.ts';
 import { dkimResultsIn, type SealerSawDkim } from './auth-results.ts';
-import { keyResolver, keyUsedOf, type ArcKeySource, type KeyUsed } from './dkim.ts';
+import { keyResolver, keyUsedOf, RESTRICTION_COMMENTS, type ArcKeySource, type KeyUsed } from './dkim.ts';
 
 export { dkimResultsIn, type SealerSawDkim };
 
@@ -108,21 +108,28 @@ const INVALID_CHAIN_WARNINGS = new Set(['arc-tag-syntax', 'arc-instance-syntax']
  * file, an archive beside DNS), and which one the store met first must not decide the result.
  * A chain passes when some record of each name validates what it signs. Candidates are tried in
  * an order of their own (recordOrder), never the store's, so that the record on record is the
- * same whatever order the key files came in. A message whose names have one record each is
- * validated once, as before.
+ * same whatever order the key files came in; and the strictest record of a key applies
+ * (refusedByStricterRecord). A message whose names have one record each is validated once, as
+ * before.
  */
 export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Promise<ArcVerification> {
   const instances = readInstances(fields);
   let arcData: unknown;
   let outcome: ARCResult;
   let amsKey: KeyUsed | undefined;
+  let refused: string | null = null;
   const sealRecords = new Map<string, KeyRecord>();
   try {
-    ({ arcData, amsKey } = await withPassingAms(keys));
-    outcome = await validateSeals(arcData, keys, sealRecords);
+    const ams = await withPassingAms(keys);
+    arcData = ams.arcData;
+    amsKey = ams.verifiedBy ? arcKeyUsed(ams.verifiedBy.name, ams.verifiedBy.record) : undefined;
+    const sealed = await validateSeals(arcData, keys, sealRecords);
+    outcome = sealed.outcome;
+    if (outcome.status.result === 'pass') refused = await refusedByStricterRecord(arcData, keys, ams.verifiedBy, sealed.choice, sealRecords);
   } catch (err) {
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }
+  if (refused) return { result: 'fail', reason: refused, instances, sealerSawDkim: [] };
   const keyword = outcome.status.result;
   const invalidSyntax = (outcome.warnings ?? []).filter((warning) => INVALID_CHAIN_WARNINGS.has(warning));
   if (keyword === 'pass' && invalidSyntax.length) {
@@ -184,31 +191,38 @@ function recordOrder(records: KeyRecord[]): number[] {
   return indices.sort((a, b) => byCodeUnits(sortKey(records[a]!), sortKey(records[b]!)));
 }
 
-const passed = (arcData: unknown): boolean => {
+/** The DKIM verifier's result for the newest ARC-Message-Signature, the one arc() asks to pass. */
+const newestAmsStatus = (arcData: unknown): { result?: string; comment?: string } | undefined => {
   const chain = chainOf(arcData);
-  const newest = chain[chain.length - 1] as { messageSignature?: { status?: { result?: string } } } | undefined;
-  return newest?.messageSignature?.status?.result === 'pass';
+  return (chain[chain.length - 1] as { messageSignature?: { status?: { result?: string; comment?: string } } } | undefined)?.messageSignature?.status;
 };
+const passed = (arcData: unknown): boolean => newestAmsStatus(arcData)?.result === 'pass';
+
+/** The record a name was validated with. */
+interface Verified {
+  name: string;
+  record: KeyRecord;
+}
 
 /**
  * The ARC data of a DKIM pass whose newest ARC-Message-Signature verified, with the record that
  * verified it: each record of the signature's name is tried, in recordOrder. When none verifies
  * (or the name has one record), the first candidate's data, which arc() then reports on.
  */
-async function withPassingAms(keys: ArcKeySource): Promise<{ arcData: unknown; amsKey: KeyUsed | undefined }> {
+async function withPassingAms(keys: ArcKeySource): Promise<{ arcData: unknown; verifiedBy: Verified | null }> {
   const first = await keys.arcDataWith(0);
   const chain = chainOf(first);
   const name = keyNameOf(chain[chain.length - 1], 'arc-message-signature');
   const answer = name ? await keys.answerFor(name) : null;
-  if (!name || answer?.status !== 'found') return { arcData: first, amsKey: undefined };
+  if (!name || answer?.status !== 'found') return { arcData: first, verifiedBy: null };
   const order = recordOrder(answer.records);
-  if (order.length === 1) return { arcData: first, amsKey: passed(first) ? arcKeyUsed(name, answer.records[0]!) : undefined };
+  if (order.length === 1) return { arcData: first, verifiedBy: passed(first) ? { name, record: answer.records[0]! } : null };
   for (const candidate of order) {
     // a pass made with candidate k uses record k of every name: of this one, the record tried
     const arcData = await keys.arcDataWith(candidate);
-    if (passed(arcData)) return { arcData, amsKey: arcKeyUsed(name, answer.records[candidate]!) };
+    if (passed(arcData)) return { arcData, verifiedBy: { name, record: answer.records[candidate]! } };
   }
-  return { arcData: await keys.arcDataWith(order[0]!), amsKey: undefined };
+  return { arcData: await keys.arcDataWith(order[0]!), verifiedBy: null };
 }
 
 /** mailauth's comments that put a chain's failure down to one seal's key record (see its arc()). */
@@ -220,33 +234,89 @@ const KEY_FAILED = / for (\S+)$/;
  * chain fails at a seal, the next record of that seal's name is tried, and the seals before it
  * are validated again: a seal depends on the record of its own name only, so each record of each
  * name is tried at most once, and a chain that some choice of records validates is found.
- * `used` is left holding the record each name was validated with.
+ * `used` is left holding the record each name was validated with, `choice` its place in recordOrder.
  */
-async function validateSeals(arcData: unknown, keys: ArcKeySource, used: Map<string, KeyRecord>): Promise<ARCResult> {
+async function validateSeals(arcData: unknown, keys: ArcKeySource, used: Map<string, KeyRecord>): Promise<{ outcome: ARCResult; choice: Map<string, number> }> {
   const chain = chainOf(arcData);
   const sealNames = new Set(chain.map((entry) => keyNameOf(entry, 'arc-seal')).filter((name): name is string => name !== null));
-  const tried = new Map<string, number>();
+  const choice = new Map<string, number>();
   for (;;) {
-    used.clear();
-    const resolver = keyResolver(keys.answerFor, (name, records) => {
-      const order = recordOrder(records);
-      const record = records[order[Math.min(tried.get(name) ?? 0, order.length - 1)]!]!;
-      used.set(name, record);
-      return record;
-    });
-    // Unlike DKIM, where we measure weak keys to explain them, a chain sealed with a key under
-    // 1024 bits is simply not valid (RFC 8617 section 5.1.2 defers to RFC 8301).
-    const outcome = await arc(arcData as ARCData, { resolver, minBitLength: MIN_RSA_BITS });
-    if (outcome.status.result !== 'fail') return outcome;
+    const outcome = await arcUnder(arcData, keys, choice, used);
+    if (outcome.status.result !== 'fail') return { outcome, choice };
     const comment = outcome.status.comment ?? '';
     const instance = SEAL_FAILED.exec(comment)?.[1];
     const failedName = instance ? keyNameOf(chain[Number(instance) - 1], 'arc-seal') : normalizeKeyName(KEY_FAILED.exec(comment)?.[1] ?? '');
-    if (!failedName || !sealNames.has(failedName)) return outcome;
+    if (!failedName || !sealNames.has(failedName)) return { outcome, choice };
     const answer = await keys.answerFor(failedName);
-    const next = (tried.get(failedName) ?? 0) + 1;
-    if (answer.status !== 'found' || next >= answer.records.length) return outcome;
-    tried.set(failedName, next);
+    const next = (choice.get(failedName) ?? 0) + 1;
+    if (answer.status !== 'found' || next >= answer.records.length) return { outcome, choice };
+    choice.set(failedName, next);
   }
+}
+
+/** arc() with, for each name, the record at its place in recordOrder that `choice` gives (the first when none); `used` records them. */
+function arcUnder(arcData: unknown, keys: ArcKeySource, choice: Map<string, number>, used: Map<string, KeyRecord>): Promise<ARCResult> {
+  used.clear();
+  const resolver = keyResolver(keys.answerFor, (name, records) => {
+    const order = recordOrder(records);
+    const record = records[order[Math.min(choice.get(name) ?? 0, order.length - 1)]!]!;
+    used.set(name, record);
+    return record;
+  });
+  // Unlike DKIM, where we measure weak keys to explain them, a chain sealed with a key under
+  // 1024 bits is simply not valid (RFC 8617 section 5.1.2 defers to RFC 8301).
+  return arc(arcData as ARCData, { resolver, minBitLength: MIN_RSA_BITS });
+}
+
+/**
+ * The strictest record of a key applies to ARC as to DKIM (strictestRecordOfKey, dkim.ts): a chain
+ * validated under one record of a key is checked under every other record of the same key
+ * (same fingerprint) under its name. Which of them the domain published when it sealed is not
+ * known, and a record that lacks the domain's h=, s=, v= or k= (a file that copied the key alone)
+ * must not lift them. Why the chain fails under a stricter record, or null. A record under which
+ * it fails for another reason is a broken copy, and hides nothing. Nothing is run again for a
+ * name without a second record of its key.
+ */
+async function refusedByStricterRecord(
+  arcData: unknown,
+  keys: ArcKeySource,
+  ams: Verified | null,
+  choice: Map<string, number>,
+  sealRecords: Map<string, KeyRecord>,
+): Promise<string | null> {
+  const laxer = (record: KeyRecord): string =>
+    `the same key is also on record (${record.source} from ${record.origin}) with a laxer record; the strictest record of the key applies`;
+  if (ams) {
+    for (const [candidate, stricter] of otherRecordsOfKey(await keys.answerFor(ams.name), ams.record)) {
+      const status = newestAmsStatus(await keys.arcDataWith(candidate));
+      if (status?.result !== 'pass' && RESTRICTION_COMMENTS.has(status?.comment ?? '')) {
+        return `i=${chainOf(arcData).length} ARC-Message-Signature: ${status!.comment} for ${ams.name} under its record ${stricter.source} from ${stricter.origin}; ${laxer(ams.record)}`;
+      }
+    }
+  }
+  for (const [name, record] of [...sealRecords]) {
+    const answer = await keys.answerFor(name);
+    for (const [candidate, stricter] of otherRecordsOfKey(answer, record)) {
+      const place = recordOrder(answer.status === 'found' ? answer.records : []).indexOf(candidate);
+      const outcome = await arcUnder(arcData, keys, new Map(choice).set(name, place), new Map());
+      const comment = outcome.status.comment ?? '';
+      const failed = KEY_FAILED.exec(comment);
+      if (outcome.status.result === 'fail' && failed && normalizeKeyName(failed[1]!) === name && RESTRICTION_COMMENTS.has(comment.slice(0, failed.index))) {
+        return `${comment} under its record ${stricter.source} from ${stricter.origin}; ${laxer(record)}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** The other records of a name that publish the key of `record` with other tags, by index, in recordOrder. */
+function otherRecordsOfKey(answer: KeyAnswer, record: KeyRecord): Array<[number, KeyRecord]> {
+  if (answer.status !== 'found' || answer.records.length < 2) return [];
+  const fingerprint = parseKeyRecord(record.txt).fingerprint;
+  if (!fingerprint) return [];
+  return recordOrder(answer.records)
+    .filter((i) => answer.records[i]!.txt !== record.txt && parseKeyRecord(answer.records[i]!.txt).fingerprint === fingerprint)
+    .map((i) => [i, answer.records[i]!]);
 }
 
 /** A key record that validated part of a chain, measured as leakcheck reads it. */

@@ -266,7 +266,7 @@ interface Chosen {
  * mailauth comments for a key record that forbids the signature: its h= leaves out the hash
  * algorithm, its s= leaves out email, or its v= or k= is not one this key may be used under.
  */
-const RESTRICTION_COMMENTS = new Set(['inappropriate hash algorithm', 'key not for email', 'unknown key version', 'unknown key type', 'inappropriate key algorithm']);
+export const RESTRICTION_COMMENTS = new Set(['inappropriate hash algorithm', 'key not for email', 'unknown key version', 'unknown key type', 'inappropriate key algorithm']);
 
 /** The key name a result was reached for: the one mailauth used (a tag list can name d= twice). */
 const resultKeyName = (result: DKIMResult): string | null =>

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../../src/keys/types.ts';
 import { normalizeKeyName } from '../../src/keys/types.ts';
+import { handResealed } from '../helpers/hand-sign.ts';
 import { SIGN_TIME, plainMessage, rsaKey, signed, type TestKey } from '../unit/support/signing.ts';
 
 let author: TestKey;
@@ -137,5 +138,51 @@ describe('a chain that passes records the key records that validated it', () => 
       ['a-colleague.json', 'a-colleague.json'],
       ['a-colleague.json', 'a-colleague.json'],
     ]);
+  });
+});
+
+describe('the strictest record of a key applies to ARC, as to DKIM', () => {
+  /** the list's key, published with h=sha1: a record that forbids every ARC signature (all are sha256) */
+  const strict = (key: TestKey): string => key.txt.replace('k=rsa;', 'k=rsa; h=sha1;');
+  const lookupWith = (names: Record<string, Array<{ txt: string; origin: string }>>): KeyLookup => async (name) => {
+    const table: Record<string, Array<{ txt: string; origin: string }>> = { [AUTHOR_KEY]: [{ txt: author.txt, origin: 'keys.json' }], ...names };
+    const entries = table[normalizeKeyName(name)];
+    if (!entries) return { status: 'absent', name, detail: 'not on record' };
+    return { status: 'found', name, records: entries.map(({ txt, origin }) => ({ txt, source: 'file', origin })) };
+  };
+
+  it("a copy of the sealer's key without its h= does not validate a chain the domain's record forbids, in either order", async () => {
+    const message = await listCopy();
+    const records = [{ txt: list.txt, origin: 'copied.json' }, { txt: strict(list), origin: 'domain.json' }];
+    const runs = await Promise.all([records, [...records].reverse()].map((order) => analyze(message, lookupWith({ [LIST_KEY]: order }))));
+    for (const a of runs) {
+      expect(a.arc.result).toBe('fail');
+      expect(a.arc.reason).toBe(
+        `i=1 ARC-Message-Signature: inappropriate hash algorithm for ${LIST_KEY} under its record file from domain.json; ` +
+          'the same key is also on record (file from copied.json) with a laxer record; the strictest record of the key applies',
+      );
+      expect(a.verdict.verdict).toBe('suspicious');
+    }
+    expect(runs[1]!.arc).toEqual(runs[0]!.arc);
+    // the control: the lax copy alone validates it
+    expect((await analyze(message, lookupWith({ [LIST_KEY]: [records[0]!] }))).arc.result).toBe('pass');
+  });
+
+  it("the same for an ARC-Seal under a selector of its own", async () => {
+    const sealTime = Math.floor(SIGN_TIME.getTime() / 1000) + 60;
+    const message = handResealed(await listCopy(), { privateKeyPem: provider.privatePem, tags: `i=1; a=rsa-sha256; t=${sealTime}; cv=none; d=lists.example.net; s=seal` });
+    const SEAL_KEY = 'seal._domainkey.lists.example.net';
+    const records = [{ txt: provider.txt, origin: 'copied.json' }, { txt: strict(provider), origin: 'domain.json' }];
+    const lax = await analyze(message, lookupWith({ [LIST_KEY]: [{ txt: list.txt, origin: 'keys.json' }], [SEAL_KEY]: [records[0]!] }));
+    expect(lax.arc.result).toBe('pass');
+    expect(lax.arc.instances[0]).toMatchObject({ sealKey: { name: SEAL_KEY, origin: 'copied.json' }, amsKey: { name: LIST_KEY, origin: 'keys.json' } });
+    for (const order of [records, [...records].reverse()]) {
+      const a = await analyze(message, lookupWith({ [LIST_KEY]: [{ txt: list.txt, origin: 'keys.json' }], [SEAL_KEY]: order }));
+      expect(a.arc.result).toBe('fail');
+      expect(a.arc.reason).toBe(
+        `inappropriate hash algorithm for ${SEAL_KEY} under its record file from domain.json; ` +
+          'the same key is also on record (file from copied.json) with a laxer record; the strictest record of the key applies',
+      );
+    }
   });
 });
