@@ -30,8 +30,41 @@ export interface ExportRow {
     reason: string;
     aligned: boolean;
   }>;
-  arc: { result: string };
+  arc: { result: string; keys: ArcKeyRow[] };
   findings: Array<{ code: string; severity: string; text: string }>;
+}
+
+/** A key record that validated part of a passing ARC chain, named as a signature's key is. */
+export interface ArcKeyRow {
+  i: number;
+  signer: 'seal' | 'ams';
+  name: string | null;
+  key_bits: number | null;
+  key_type: string | null;
+  key_source: string | null;
+  key_fingerprint: string | null;
+}
+
+/** The keys stored with a chain's sets (sealKey, amsKey); rows stored before they were recorded have none. */
+function arcKeyRows(instances: unknown[]): ArcKeyRow[] {
+  const rows: ArcKeyRow[] = [];
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  for (const instance of instances as Array<Record<string, unknown>>) {
+    for (const signer of ['seal', 'ams'] as const) {
+      const key = instance[`${signer}Key`] as Record<string, unknown> | undefined;
+      if (!key || typeof key !== 'object') continue;
+      rows.push({
+        i: Number(instance['i']),
+        signer,
+        name: text(key['name']),
+        key_bits: typeof key['bits'] === 'number' ? key['bits'] : null,
+        key_type: text(key['keyType']),
+        key_source: text(key['source']),
+        key_fingerprint: text(key['fingerprint']),
+      });
+    }
+  }
+  return rows;
 }
 
 export function toExportRow(m: MessageRecord): ExportRow {
@@ -60,7 +93,7 @@ export function toExportRow(m: MessageRecord): ExportRow {
       reason: s.outcome,
       aligned: s.aligned,
     })),
-    arc: { result: m.arc.result },
+    arc: { result: m.arc.result, keys: arcKeyRows(m.arc.instances) },
     findings: m.findings.map((f) => ({ code: f.code, severity: f.severity, text: f.text })),
   };
 }

@@ -60,12 +60,17 @@ describe('verify --trust-arc-sealer', () => {
       expect(run.status, run.stderr).toBe(0);
       const json = runCli(['show', LIST_COPY, '--db', store, '--json']);
       const text = runCli(['show', LIST_COPY, '--db', store]);
-      return { record: JSON.parse(json.stdout) as { verdict: string; reasons: string[]; arc: { result: string; instances: Array<Record<string, { origin: string; fingerprint: string; name: string }>> } }, text: text.stdout };
+      const exported = runCli(['export', '--format', 'jsonl', '--db', store]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; arc: unknown });
+      return {
+        record: JSON.parse(json.stdout) as { verdict: string; reasons: string[]; arc: { result: string; instances: Array<Record<string, { origin: string; fingerprint: string; name: string }>> } },
+        text: text.stdout,
+        exported: exported.find((row) => row.path === LIST_COPY)!.arc,
+      };
     };
     const demoFirst = shown([DEMO_KEYS, colleague]);
     const colleagueFirst = shown([colleague, DEMO_KEYS]);
     const genuine = parseKeyRecord(keys['arc._domainkey.lists.example']![0]!).fingerprint;
-    for (const { record, text } of [demoFirst, colleagueFirst]) {
+    for (const { record, text, exported } of [demoFirst, colleagueFirst]) {
       expect(record).toMatchObject({ verdict: 'unverifiable', arc: { result: 'pass' } });
       expect(record.reasons).toContain('arc-only');
       for (const key of [record.arc.instances[0]!['sealKey'], record.arc.instances[0]!['amsKey']]) {
@@ -73,6 +78,8 @@ describe('verify --trust-arc-sealer', () => {
       }
       expect(text).toContain(`seal key arc._domainkey.lists.example: rsa 2048-bit, file from ${DEMO_KEYS}`);
       expect(text).toContain(`seal key sha256 ${genuine}`);
+      const key = { name: 'arc._domainkey.lists.example', key_bits: 2048, key_type: 'rsa', key_source: 'file', key_fingerprint: genuine };
+      expect(exported).toEqual({ result: 'pass', keys: [{ i: 1, signer: 'seal', ...key }, { i: 1, signer: 'ams', ...key }] });
     }
   });
 
