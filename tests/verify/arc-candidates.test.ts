@@ -10,6 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../../src/keys/types.ts';
 import { normalizeKeyName } from '../../src/keys/types.ts';
+import { parseHeaders } from '../../src/read/headers.ts';
+import { verifyDkim } from '../../src/verify/dkim.ts';
+import { keyImportStats } from '../../src/verify/mailauth-fast-paths.ts';
 import { handResealed } from '../helpers/hand-sign.ts';
 import { SIGN_TIME, plainMessage, rsaKey, signed, type TestKey } from '../unit/support/signing.ts';
 
@@ -116,6 +119,25 @@ describe('ARC is validated under every key record of its names, whatever their o
     expect(other.arc).toEqual(one.arc);
     expect(one.arc.instances.every((i) => i.sealKey === undefined && i.amsKey === undefined)).toBe(true);
     expect(one.verdict.verdict).toBe('suspicious');
+  });
+});
+
+describe('the cost of a chain whose names have one record each', () => {
+  it('is the DKIM pass alone: no pass is made again for ARC', async () => {
+    const original = await signed(plainMessage(), { key: author, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const message = await seal(original, 'lists.example.net', list, 'none', 'mx.lists.example.net; dkim=pass header.d=example.com header.s=sel1', 1);
+    const lookup = lookupOf({ [AUTHOR_KEY]: [{ key: author, origin: 'keys.json' }], [LIST_KEY]: [{ key: list, origin: 'keys.json' }] });
+    // every DKIM pass asks mailauth's key cache for the key of each signature it verifies
+    const keysAsked = (): number => keyImportStats.imports + keyImportStats.reused;
+    let before = keysAsked();
+    await verifyDkim(Buffer.from(message, 'latin1'), parseHeaders(Buffer.from(message, 'latin1')).fields, { lookup, curTime: SIGN_TIME });
+    const onePass = keysAsked() - before;
+    expect(onePass).toBeGreaterThan(0);
+    before = keysAsked();
+    const a = await analyze(message, lookup);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.arc.result).toBe('pass');
+    expect(keysAsked() - before).toBe(onePass);
   });
 });
 
