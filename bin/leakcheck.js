@@ -19,18 +19,36 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(child.status ?? 3);
 }
 
-// Node's on-disk cache of compiled code (in the system temp directory, never near the dump or
-// the database): each worker thread compiles the whole analysis code again, and with the cache a
-// run starts in half the time and 40 MB smaller. It changes no result. Set through the
-// environment so that the worker threads, which inherit it, use it too; a user's own
-// NODE_COMPILE_CACHE (or NODE_DISABLE_COMPILE_CACHE) is respected.
+// Node's on-disk cache of compiled code (in the system temp directory): each worker thread
+// compiles the whole analysis code again, and with the cache a run starts in half the time and
+// 40 MB smaller. It changes no result. Set through the environment so that the worker threads,
+// which inherit it, use it too; a user's own NODE_COMPILE_CACHE (or NODE_DISABLE_COMPILE_CACHE)
+// is respected. Never inside a folder the command is given: with the temp directory inside the
+// dump (a leak unpacked into /tmp and verified as /tmp), the cache's 450 files were written into
+// the evidence, and the next run recorded them as added to it (red team 28, G-04). The arguments
+// are not parsed yet, so any argument that is a folder holding the cache's place turns it off.
 if (!process.env.NODE_COMPILE_CACHE && !process.env.NODE_DISABLE_COMPILE_CACHE) {
   const { enableCompileCache, constants } = await import('node:module');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = join(tmpdir(), 'leakcheck-compile-cache');
-  const { status } = enableCompileCache(dir);
-  if (status === constants.compileCacheStatus.ENABLED || status === constants.compileCacheStatus.ALREADY_ENABLED) process.env.NODE_COMPILE_CACHE = dir;
+  const { join, relative, isAbsolute } = await import('node:path');
+  const { realpathSync, statSync } = await import('node:fs');
+  const real = (path) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return null;
+    }
+  };
+  const dir = join(real(tmpdir()) ?? tmpdir(), 'leakcheck-compile-cache');
+  const holdsCache = process.argv.slice(2).some((arg) => {
+    const folder = statSync(arg, { throwIfNoEntry: false })?.isDirectory() ? real(arg) : null;
+    const inside = folder === null ? null : relative(folder, dir);
+    return inside !== null && !inside.startsWith('..') && !isAbsolute(inside);
+  });
+  if (!holdsCache) {
+    const { status } = enableCompileCache(dir);
+    if (status === constants.compileCacheStatus.ENABLED || status === constants.compileCacheStatus.ALREADY_ENABLED) process.env.NODE_COMPILE_CACHE = dir;
+  }
 }
 
 // A small young generation keeps the main thread's garbage from piling up between collections:

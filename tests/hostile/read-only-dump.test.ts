@@ -246,3 +246,27 @@ describe('evidence is read-only', () => {
     expect(differences(before, snapshot(dump), atime.noatimeHonoured)).toEqual([]);
   });
 });
+
+// Red team 28, G-04: the compile cache went to the system temp directory, and with the temp
+// directory inside the dump (a leak unpacked into /tmp and verified as /tmp), 450 files of it were
+// written into the evidence; the next run recorded them as added.
+describe('with the temp directory inside the dump', () => {
+  it('nothing is written into the dump, and a second run finds nothing added', () => {
+    const tmp = tempDir('leakcheck-tmpdir-dump-');
+    try {
+      const dump = join(tmp.path, 'dump');
+      cpSync(DEMO_DUMP, dump, { recursive: true });
+      const db = join(tmp.path, 'r.db');
+      const before = snapshot(dump);
+      // the suite's own cache setting is taken away, so that leakcheck decides where its cache goes
+      const env = { TMPDIR: dump, NODE_COMPILE_CACHE: '' };
+      const first = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet'], { env });
+      expect(first.status, first.stderr).toBe(0);
+      expect([...snapshot(dump).keys()].filter((path) => !before.has(path))).toEqual([]);
+      const second = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'added'], { env });
+      expect(second.status, second.stderr).toBe(0);
+    } finally {
+      tmp.cleanup();
+    }
+  }, 120_000);
+});
