@@ -47,7 +47,7 @@ export const auditUnsignedContentType: MessageCheck = ({ bytes, headers, signatu
     const type = types[0]?.value ?? null;
     const problem =
       (signs('content-type') ? null : type === null ? untypedProblem(dispositions) : shownPartsProblem(type, bytes, headers.headerBytes)) ??
-      (signs('content-disposition') || isMultipart(type) ? null : dispositionProblem(dispositions, signs('content-type') ? null : type));
+      (signs('content-disposition') || !isPlainText(type) ? null : dispositionProblem(dispositions, signs('content-type') ? null : type));
     if (problem === null) continue;
     findings.push({
       code: 'content-type-not-signed',
@@ -65,7 +65,12 @@ interface ShownProblem {
   consequence: string;
 }
 
-const isMultipart = (type: string | null): boolean => type !== null && /^\s*"?multipart\//i.test(type);
+/**
+ * The body is the message's text (no type, or text/plain): only then does a disposition turn
+ * what the author wrote into an attachment. A body the signer typed as something else (a CSV,
+ * a PDF sent whole) is an attachment already, and its type is judged above.
+ */
+const isPlainText = (type: string | null): boolean => type === null || /^\s*(?:"?text\/plain\b|;|$)/i.test(type);
 
 /** What the unsigned Content-Type decides about what a reader sees, when that is not the signed bytes as plain text. */
 function shownPartsProblem(value: string, bytes: Buffer, bodyStart: number): ShownProblem | null {
