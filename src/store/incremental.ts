@@ -36,13 +36,17 @@ export function fileStateChecker(
   // Only a file's own row: a row found inside another file (`a.eml#attachment-1`) under the same
   // path is no record of this file, and a file that appears there is new, not that row changed.
   const byPath = db.prepare(
-    'SELECT id, size, mtime_ms, sha256, status, reason, analyzed_at, analysis_context FROM source_files WHERE path = ? AND parent_file_id IS NULL',
+    'SELECT id, size, mtime_ms, sha256, status, reason, analyzed_at, analysis_context, last_key_id FROM source_files WHERE path = ? AND parent_file_id IS NULL',
   );
   // Asked first: on a re-run where no key came since a file's analysis (the usual case), this
   // one seek answers for the file, and the join below is not made (20 µs a file, 1.4 s of a
   // re-run over 70,000 unchanged files). Asked per file, not once per run: a key fetched during
   // the run counts for the files walked after it, as it does for the join.
-  const keyAddedSince = db.prepare("SELECT 1 FROM keys WHERE added_at >= ? AND provenance != 'absent' LIMIT 1");
+  // "Since" is by key record id against the highest id the store held when the file was written
+  // (source_files.last_key_id), not by clock: keys.added_at and analyzed_at come from whatever
+  // clock each run had, and a key imported on a clock ten minutes behind was never "since"
+  // (red team 28, H-01). A file analysed before the store recorded that (null) counts every key.
+  const keyAddedSince = db.prepare("SELECT 1 FROM keys WHERE id > ? AND provenance != 'absent' LIMIT 1");
   // A signature of the file, or of a message found inside it at any depth (a zip entry, a
   // forwarded message: their rows hang under the file's, and only the file is read again), whose
   // analysis a key record added since can change: one that did not verify, when its key name has
@@ -58,18 +62,21 @@ export function fileStateChecker(
       SELECT @file UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
     SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id
     WHERE EXISTS (SELECT 1 FROM signatures s WHERE s.message_id = m.id AND s.key_name IS NOT NULL AND EXISTS (
-        SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.added_at >= @since
+        SELECT 1 FROM keys k WHERE k.name = s.key_name AND k.provenance != 'absent' AND k.id > @since
           AND (s.outcome != 'pass' OR s.key_fingerprint IS NULL OR k.fingerprint = s.key_fingerprint)))
       OR EXISTS (SELECT 1 FROM arc_results a, json_each(a.instances_json, '$.instances') i
         WHERE a.message_id = m.id AND a.result != 'pass' AND a.result != 'none' AND EXISTS (
-          SELECT 1 FROM keys k WHERE k.name IN (${arcName('seal')}, ${arcName('ams')}) AND k.provenance != 'absent' AND k.added_at >= @since))
+          SELECT 1 FROM keys k WHERE k.name IN (${arcName('seal')}, ${arcName('ams')}) AND k.provenance != 'absent' AND k.id > @since))
     LIMIT 1`);
   // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
   // every path once, so a file written during this run is never looked up again.)
   if (!db.prepare('SELECT 1 FROM source_files LIMIT 1').get()) return () => ({ state: 'new', previous: null });
   return (file) => {
     const row = byPath.get(file.relPath) as
-      | { id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; reason: string | null; analyzed_at: string | null; analysis_context: string | null }
+      | {
+          id: number; size: number | null; mtime_ms: number | null; sha256: string | null; status: string; reason: string | null;
+          analyzed_at: string | null; analysis_context: string | null; last_key_id: number | null;
+        }
       | undefined;
     if (!row) return { state: 'new', previous: null };
     const previous = { size: row.size, mtimeMs: row.mtime_ms, sha256: row.sha256 };
@@ -86,7 +93,8 @@ export function fileStateChecker(
       }
       if (row.status !== 'ok' || !row.analyzed_at) return 'retry';
       if (row.analysis_context !== context) return 'new-context';
-      if (keyAddedSince.get(row.analyzed_at) && waitingForKeys.get({ file: row.id, since: row.analyzed_at })) return 'new-keys';
+      const lastKeyId = row.last_key_id ?? 0;
+      if (keyAddedSince.get(lastKeyId) && waitingForKeys.get({ file: row.id, since: lastKeyId })) return 'new-keys';
       // Written in the same moment it was analysed: size and mtime cannot vouch for it (the
       // "racily clean" case), so its hash decides.
       if (racy(row.analyzed_at) || options.rehash) return 'confirm-by-hash';

@@ -305,6 +305,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN libraries_json TEXT;
   `,
+  // 12: "a key added since this file was analysed" was decided by the wall clock (keys.added_at
+  // against source_files.analyzed_at), so a clock behind or ahead between two runs left messages
+  // waiting for keys the store holds, for ever (red team 28, H-01). A file's analysis now records
+  // the highest keys.id the store held when it was written; key records are never deleted, so
+  // their ids only grow, and a record added since has a higher id whatever the clocks said. Rows
+  // analysed before have none, and every key record counts as added since for them: the next
+  // run reads again the files a key can change, which also heals a database a skewed clock left
+  // stale. The index on keys.added_at served the clock comparison only.
+  `
+  ALTER TABLE source_files ADD COLUMN last_key_id INTEGER;
+  DROP INDEX IF EXISTS keys_added_at;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

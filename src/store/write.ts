@@ -70,13 +70,16 @@ export class StoreWriter {
       insertRun: db.prepare(`INSERT INTO runs (started_at, status, dump_root, command_line, tool_version, mailauth_version,
         node_version, sqlite_version, options_json, key_files_json, compromised_json, libraries_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
+      // last_key_id: the key records this analysis is not older than (src/store/incremental.ts
+      // asks for key records with a higher id, never for later clock times).
       upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id,
-          analyzed_at, analysis_context)
-        VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId, @analyzedAt, @analysisContext)
+          analyzed_at, analysis_context, last_key_id)
+        VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId, @analyzedAt, @analysisContext,
+          COALESCE((SELECT max(id) FROM keys), 0))
         ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, status = excluded.status, reason = excluded.reason,
           detail = excluded.detail, size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
           message_count = excluded.message_count, run_id = excluded.run_id, analyzed_at = excluded.analyzed_at,
-          analysis_context = excluded.analysis_context
+          analysis_context = excluded.analysis_context, last_key_id = excluded.last_key_id
         RETURNING id`),
       deleteChildren: db.prepare('DELETE FROM source_files WHERE parent_file_id = ?'),
       rowAtPath: db.prepare('SELECT id, parent_file_id AS parentId, size, mtime_ms AS mtimeMs, sha256 FROM source_files WHERE path = ?'),
@@ -95,7 +98,8 @@ export class StoreWriter {
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
       fileIdByPath: db.prepare('SELECT id FROM source_files WHERE path = ?'),
       addMessageCount: db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?'),
-      finishFile: db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?
+      finishFile: db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?,
+          last_key_id = COALESCE((SELECT max(id) FROM keys), 0)
         WHERE path = ?`),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
         from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,

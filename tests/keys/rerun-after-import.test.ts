@@ -2,8 +2,11 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { createSeal } from 'mailauth';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { importKeyFiles } from '../../src/pipeline/key-commands.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 
 // A re-run after `keys import` (or `verify --keys`) must give what a fresh database given the same
@@ -119,10 +122,11 @@ describe('re-run after keys import: the same records as a fresh database', () =>
     expect(records(db('rerun'))).toEqual(records(db('fresh-2')));
   });
 
-  // An ARC chain that did not validate for want of its sealer's key waits for it as a DKIM
-  // signature does: the messages it seals kept their first verdict (arc-only lost, a failure a
-  // vouched-for sealer explains left suspicious).
-  it('messages whose ARC chain waited for its sealer key are read again once it is imported', async () => {
+  /**
+   * The demo keys without the list's ARC sealer and the sealer's alone, and a message the list
+   * sealed and nobody signed (`arc-only.eml`): only its ARC chain asks for the sealer's key.
+   */
+  const sealerApart = async (): Promise<{ withoutSealer: string; sealerOnly: string }> => {
     const all = JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, unknown>;
     const sealer = 'arc._domainkey.lists.example';
     expect(all[sealer]).toBeDefined();
@@ -130,7 +134,6 @@ describe('re-run after keys import: the same records as a fresh database', () =>
     const sealerOnly = join(tmp.path, 'sealer.json');
     writeFileSync(withoutSealer, JSON.stringify(Object.fromEntries(Object.entries(all).filter(([name]) => name !== sealer))));
     writeFileSync(sealerOnly, JSON.stringify({ [sealer]: all[sealer] }));
-    // a message the list sealed and nobody signed: only its ARC chain asks for the sealer's key
     const message = 'From: carol@demo.example\r\nTo: team@lists.example\r\nSubject: arc only\r\nDate: Tue, 05 Mar 2019 10:00:00 +0000\r\nMessage-ID: <arc-only@demo.example>\r\n\r\nHello.\r\n';
     const seal = await createSeal(Buffer.from(message), {
       seal: {
@@ -143,14 +146,87 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       },
     });
     writeFileSync(join(dump, 'arc-only.eml'), `${seal.headers.join('\r\n')}\r\n${message}`);
+    return { withoutSealer, sealerOnly };
+  };
+
+  /** Verifies without the sealer's key, has `importSealer` add it, verifies again: the fresh database's records. */
+  const arcWaitsForItsSealer = async (importSealer: (sealerOnly: string) => void): Promise<void> => {
+    const { withoutSealer, sealerOnly } = await sealerApart();
     await verify(db('rerun'), [withoutSealer]);
     expect(rowFor(db('rerun'), 'arc-only.eml').reasons).toEqual(['unsigned']);
     const before = records(db('rerun'));
-    keysImport(db('rerun'), sealerOnly);
+    importSealer(sealerOnly);
     await verify(db('rerun'));
     await verify(db('fresh'), [DEMO_KEYS]);
     expect(records(db('fresh'))).not.toEqual(before);
     expect(records(db('rerun'))).toEqual(records(db('fresh')));
     expect(rowFor(db('rerun'), 'arc-only.eml').reasons).toEqual(['unsigned', 'arc-only']);
+  };
+
+  // An ARC chain that did not validate for want of its sealer's key waits for it as a DKIM
+  // signature does: the messages it seals kept their first verdict (arc-only lost, a failure a
+  // vouched-for sealer explains left suspicious).
+  it('messages whose ARC chain waited for its sealer key are read again once it is imported', async () => {
+    await arcWaitsForItsSealer((sealerOnly) => keysImport(db('rerun'), sealerOnly));
+  });
+
+  // Red team 28 (H-01): "a key added since the file's analysis" compared the wall-clock times
+  // each run wrote (keys.added_at, source_files.analyzed_at). Keys imported on a clock ten
+  // minutes behind the run that analysed the dump were older than every file, and the messages
+  // waiting for them stayed key-not-found for ever, tampered ones included.
+  describe('whatever the clocks of the runs said (red team 28, H-01)', () => {
+    const TEN_MINUTES = 10 * 60 * 1000;
+    /** `keys import` on a machine whose clock is `offsetMs` off. */
+    const keysImportAtClock = (dbPath: string, offsetMs: number, ...files: string[]): void => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + offsetMs });
+      const store = openStore(dbPath);
+      try {
+        importKeyFiles(store, files);
+      } finally {
+        store.close();
+        vi.useRealTimers();
+      }
+    };
+
+    it('keys imported on a clock ten minutes behind reach the messages analysed before', async () => {
+      const first = await verify(db('rerun'));
+      keysImportAtClock(db('rerun'), -TEN_MINUTES, DEMO_KEYS);
+      await verify(db('rerun'));
+      await verify(db('fresh'), [DEMO_KEYS]);
+
+      expect(rowFor(db('rerun'), S2048_SIGNED).verdict).toBe('verified');
+      expect(exportRows(db('rerun')).filter((r) => r.verdict === 'suspicious').length).toBeGreaterThan(0);
+      expect(records(db('rerun'))).toEqual(records(db('fresh')));
+      expect((await verify(db('rerun'))).counts.unchanged).toBe(first.counts.containers);
+    });
+
+    it('verify --keys after a run whose clock was a day ahead', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 24 * 60 * 60 * 1000, shouldAdvanceTime: true });
+      try {
+        await verify(db('rerun'));
+      } finally {
+        vi.useRealTimers();
+      }
+      await verify(db('rerun'), [DEMO_KEYS]);
+      await verify(db('fresh'), [DEMO_KEYS]);
+      expect(records(db('rerun'))).toEqual(records(db('fresh')));
+    });
+
+    it('an ARC chain waiting for its sealer\'s key gets it from an import on a clock behind', async () => {
+      await arcWaitsForItsSealer((sealerOnly) => keysImportAtClock(db('rerun'), -TEN_MINUTES, sealerOnly));
+    });
+
+    // A database of schema 10 recorded no key id with its files: an old leakcheck may have left it
+    // stale as above, and the upgrade must not keep it so.
+    it('a database an older leakcheck left stale is healed by the next run after the upgrade', async () => {
+      await verify(db('rerun'));
+      keysImportAtClock(db('rerun'), -TEN_MINUTES, DEMO_KEYS);
+      const old = new Database(db('rerun'));
+      old.exec('ALTER TABLE source_files DROP COLUMN last_key_id; CREATE INDEX keys_added_at ON keys(added_at); PRAGMA user_version = 10');
+      old.close();
+      await verify(db('rerun'));
+      await verify(db('fresh'), [DEMO_KEYS]);
+      expect(records(db('rerun'))).toEqual(records(db('fresh')));
+    });
   });
 });
