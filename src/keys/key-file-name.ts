@@ -7,3 +7,6 @@ import { basename, win32 } from 'node:path';
  * folders; the sha256 of each key file is on the run's record and in the manifest.
  */
 export const keyFileName = (path: string): string => (/^[A-Za-z]:[\\/]|^\\\\/.test(path) ? win32.basename(path) : basename(path));
+
+/** Where a key record came from, as the outputs name it: a key file by its file name, an archive or resolver as recorded. */
+export const shownKeyOrigin = (source: string | null, origin: string): string => (source === 'file' ? keyFileName(origin) : origin);

@@ -1,4 +1,4 @@
-import { keyFileName } from '../keys/key-file-name.ts';
+import { shownKeyOrigin } from '../keys/key-file-name.ts';
 import { parseKeyRecord } from '../keys/parse-key.ts';
 import { keyNameParts, normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySighting, type KeySourceKind } from '../keys/types.ts';
 import type { CompromisedEntry, CompromisedList } from '../keys/compromised.ts';
@@ -56,7 +56,7 @@ export interface ArchiveEntry {
 
 const SOURCE_RANK: Record<KeySourceKind, number> = { file: 0, archive: 1, dns: 2 };
 
-const shownOrigin = (key: StoredKey): string => (key.source === 'file' ? keyFileName(key.origin) : key.origin);
+const shownOrigin = (key: StoredKey): string => shownKeyOrigin(key.source, key.origin);
 
 /**
  * Usable records before revoked ones, files before archives before DNS; between records of equal

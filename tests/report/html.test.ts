@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htmlReportPieces, renderHtmlReport } from '../../src/report/html/render-html.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { summarize } from '../../src/store/queries.ts';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoDatabase, FORMULA_SUBJECT_START, SCRIPT_SUBJECT } from './demo-db.ts';
 
 let demo: ReturnType<typeof demoDatabase>;
@@ -65,7 +67,7 @@ describe('HTML report of the demo dump', () => {
 
   it('shows key provenance, ARC instances, findings, repairs and evidence in the details', () => {
     expect(html).toContain('sha256:9cbbcad842047c92a9ed9f4a8991d5cf661ec08acd566e0cf2d8f509bf2aaaef');
-    expect(html).toMatch(/<dt>Key source<\/dt><dd>file <span class="mono">[^<]*fixtures\/demo-keys\.json<\/span><\/dd>/);
+    expect(html).toContain('<dt>Key source</dt><dd>file <span class="mono">demo-keys.json</span></dd>');
     expect(html).toContain('<dt>Key</dt><dd>RSA 2048-bit</dd>');
     expect(html).toContain('<dt>sealDomain</dt><dd>lists.example</dd>');
     expect(html).toContain('<span class="sev red-flag">red-flag</span> <code>header-injected</code>');
@@ -158,6 +160,43 @@ describe('HTML report of the demo dump', () => {
     expect(page).toContain(`<strong>${total - counts.suspicious - 2} messages have none here</strong>`);
     // A row without a detail section has no link to one.
     expect(page.match(/<a href="#msg-\d+">/g)).toHaveLength(counts.suspicious + 2);
+  });
+});
+
+// Red team 28, H-07: the page printed each signature's key file with the folders it was given
+// with, where every other output names it by its file name (red team 27, C-05): a published
+// report showed the analyst's case folders, and two analysts' reports of the same evidence differed.
+describe('HTML report: key files named by their file name', () => {
+  it('two analysts with the same keys in their own folders get the same page, which shows neither folder', () => {
+    const tmp = tempDir('leakcheck-html-keys-');
+    try {
+      const pageWithKeysIn = (folder: string): string => {
+        const keys = join(tmp.path, folder, 'keys.json');
+        mkdirSync(dirname(keys), { recursive: true });
+        copyFileSync(DEMO_KEYS, keys);
+        const path = join(tmp.path, `${folder.replaceAll('/', '-')}.db`);
+        const run = runCli(['verify', DEMO_DUMP, '--keys', keys, '--offline', '--db', path, '--quiet']);
+        expect(run.status, run.stderr).toBe(0);
+        const db = openStore(path, { readonly: true });
+        try {
+          return renderHtmlReport(db, {});
+        } finally {
+          db.close();
+        }
+      };
+      const jane = pageWithKeysIn('home/jane/cases/source-x');
+      const bob = pageWithKeysIn('home/bob/leak');
+      expect(jane).toContain('file <span class="mono">keys.json</span>');
+      expect(jane).not.toContain('/home/jane');
+      expect(bob).toBe(jane);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('in the domain table and in the details', () => {
+    expect(html).not.toContain(DEMO_KEYS);
+    expect(html).toContain('<td><strong>RSA 2048-bit</strong> · file <span class="mono">demo-keys.json</span>');
   });
 });
 

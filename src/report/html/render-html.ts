@@ -15,6 +15,7 @@ import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
+import { shownKeyOrigin } from '../../keys/key-file-name.ts';
 import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
@@ -404,7 +405,7 @@ function addSignature(domains: Map<string, DomainStats>, messageId: number, sig:
   else if (FAILED_OUTCOMES.has(sig.outcome)) stats.fail++;
   else stats.other.set(sig.outcome, (stats.other.get(sig.outcome) ?? 0) + 1);
   if (!sig.aligned) stats.thirdParty++;
-  const keyId = [sig.keySource, sig.keyOrigin, sig.keyType, sig.keyBits, sig.keyFingerprint, sig.keySource || sig.keyFingerprint ? '' : sig.keyLookup].join('\u0000');
+  const keyId = [sig.keySource, keyOrigin(sig), sig.keyType, sig.keyBits, sig.keyFingerprint, sig.keySource || sig.keyFingerprint ? '' : sig.keyLookup].join('\u0000');
   if (!stats.keys.has(keyId) && stats.keys.size < 8) {
     stats.keys.set(keyId, { text: keyDescription(sig), hasKey: Boolean(sig.keySource || sig.keyFingerprint), lookup: sig.keyLookup });
   }
@@ -422,12 +423,19 @@ function keyDescription(sig: SignatureRecord): string {
   const parts: string[] = [];
   const kind = keyKind(sig);
   if (kind) parts.push(`<strong>${escapeHtml(kind)}</strong>`);
-  if (sig.keySource) parts.push(`${escapeHtml(sig.keySource)}${sig.keyOrigin ? ` <span class="mono">${escapeHtml(clip(sig.keyOrigin, 80))}</span>` : ''}`);
+  const origin = keyOrigin(sig);
+  if (sig.keySource) parts.push(`${escapeHtml(sig.keySource)}${origin ? ` <span class="mono">${escapeHtml(clip(origin, 80))}</span>` : ''}`);
   if (sig.keyFingerprint) parts.push(`<span class="mono" title="sha256:${escapeHtml(sig.keyFingerprint)}">sha256:${escapeHtml(sig.keyFingerprint.slice(0, 16))}…</span>`);
   if (!sig.keySource && !sig.keyFingerprint) parts.push(`<span class="note">${escapeHtml(lookupText(sig.keyLookup))}</span>`);
   else if (sig.outcome === 'key-revoked') parts.push('<span class="note">revoked (empty p=)</span>');
   return parts.join(' · ');
 }
+
+/**
+ * A key file by its file name, as explanations and the manifest name it: the page is published,
+ * and two analysts' reports of the same evidence and keys are the same page (red team 28, H-07).
+ */
+const keyOrigin = (sig: SignatureRecord): string | null => (sig.keyOrigin === null ? null : shownKeyOrigin(sig.keySource, sig.keyOrigin));
 
 function keyKind(sig: SignatureRecord): string | null {
   if (!sig.keyType) return null;
@@ -678,7 +686,8 @@ function signatureDetail(sig: SignatureRecord): string {
   rows.push(['Signed headers', sig.signedHeaders.length ? `<span class="mono">${escapeHtml(sig.signedHeaders.join(', '))}</span>` : '(none)']);
   if (sig.bodyLength !== null) rows.push(['Body length (l=)', formatInt(sig.bodyLength)]);
   rows.push(['Key', escapeHtml(keyKind(sig) ?? lookupText(sig.keyLookup))]);
-  rows.push(['Key source', sig.keySource ? `${escapeHtml(sig.keySource)}${sig.keyOrigin ? ` <span class="mono">${escapeHtml(sig.keyOrigin)}</span>` : ''}` : '(none)']);
+  const origin = keyOrigin(sig);
+  rows.push(['Key source', sig.keySource ? `${escapeHtml(sig.keySource)}${origin ? ` <span class="mono">${escapeHtml(origin)}</span>` : ''}` : '(none)']);
   rows.push(['Key fingerprint', sig.keyFingerprint ? `<span class="mono">sha256:${escapeHtml(sig.keyFingerprint)}</span>` : '(none)']);
   rows.push(['Key lookup', escapeHtml(sig.keyLookup)]);
   return [
