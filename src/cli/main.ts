@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
           compromisedFile: opts.compromised ?? null,
           trustedArcSealers: opts.trustArcSealer ?? [],
           ...(opts.jobs !== undefined ? { concurrency: opts.jobs } : {}),
-          commandLine: ['leakcheck', ...argv.slice(2)].join(' '),
+          argv: ['leakcheck', ...argv.slice(2)],
           onProgress: (p) => progress.update(p),
           signal: controller.signal,
           rehash: opts.rehash,

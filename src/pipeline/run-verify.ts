@@ -39,7 +39,8 @@ export interface VerifyOptions {
   concurrency?: number;
   /** ARC sealers the user vouches for (--trust-arc-sealer), beside the well-known ones */
   trustedArcSealers?: string[];
-  commandLine?: string;
+  /** the command as typed, the program first (`['leakcheck', 'verify', …]`); process.argv when not given */
+  argv?: readonly string[];
   /** replaces live DNS (tests use it to prove --offline never asks) */
   liveLookup?: (name: string) => Promise<KeyAnswer>;
   onProgress?: (progress: VerifyProgress) => void;
@@ -165,7 +166,8 @@ async function verifyLocked(
   const runId = writer.beginRun({
     startedAt,
     dumpRoot: root,
-    commandLine: options.commandLine ?? process.argv.join(' '),
+    argv: options.argv ?? process.argv,
+    cwd: process.cwd(),
     toolVersion: runToolVersion(),
     mailauthVersion: MAILAUTH_VERSION,
     libraries: LIBRARY_VERSIONS,

@@ -317,6 +317,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE source_files ADD COLUMN last_key_id INTEGER;
   DROP INDEX IF EXISTS keys_added_at;
   `,
+  // 13: the command of a run, so that it can be told and replayed exactly: command_line joined
+  // argv with spaces, which loses where an argument ends and, pasted into a shell, runs what a
+  // file's name holds (red team 28, H-08). The arguments as a JSON array, and the working
+  // directory the relative ones are relative to; command_line is now shell-quoted where needed.
+  `
+  ALTER TABLE runs ADD COLUMN argv_json TEXT;
+  ALTER TABLE runs ADD COLUMN cwd TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

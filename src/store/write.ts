@@ -1,10 +1,14 @@
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
+import { shellCommandLine } from './command-line.ts';
 import type { Db } from './open-store.ts';
 
 export interface RunRecord {
   startedAt: string;
   dumpRoot: string;
-  commandLine: string;
+  /** the command as typed: the program, then each argument as the process received it */
+  argv: readonly string[];
+  /** the working directory, which relative arguments are relative to */
+  cwd: string;
   toolVersion: string;
   mailauthVersion: string;
   /** the versions of the other packages that decide verdicts (version.ts, LIBRARY_VERSIONS) */
@@ -68,7 +72,8 @@ export class StoreWriter {
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
       insertRun: db.prepare(`INSERT INTO runs (started_at, status, dump_root, command_line, tool_version, mailauth_version,
-        node_version, sqlite_version, options_json, key_files_json, compromised_json, libraries_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        node_version, sqlite_version, options_json, key_files_json, compromised_json, libraries_json, argv_json, cwd)
+        VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
       // last_key_id: the key records this analysis is not older than (src/store/incremental.ts
       // asks for key records with a higher id, never for later clock times).
@@ -126,8 +131,8 @@ export class StoreWriter {
 
   beginRun(run: RunRecord): number {
     const info = this.statements.insertRun.run(
-      run.startedAt, run.dumpRoot, run.commandLine, run.toolVersion, run.mailauthVersion, run.nodeVersion,
-      run.sqliteVersion, json(run.options), json(run.keyFiles), json(run.compromised), json(run.libraries),
+      run.startedAt, run.dumpRoot, shellCommandLine(run.argv), run.toolVersion, run.mailauthVersion, run.nodeVersion,
+      run.sqliteVersion, json(run.options), json(run.keyFiles), json(run.compromised), json(run.libraries), json(run.argv), run.cwd,
     );
     return Number(info.lastInsertRowid);
   }

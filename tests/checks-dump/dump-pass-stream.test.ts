@@ -38,7 +38,7 @@ function syntheticDump(seed: number, files: number): void {
   const base = Date.parse('2017-01-01T00:00:00Z');
   const writer = new StoreWriter(db);
   const runId = writer.beginRun({
-    startedAt: '2017-06-01T00:00:00.000Z', dumpRoot: '/dump', commandLine: 'test', toolVersion: 'test', mailauthVersion: 'test', libraries: {},
+    startedAt: '2017-06-01T00:00:00.000Z', dumpRoot: '/dump', argv: ['test'], cwd: '/', toolVersion: 'test', mailauthVersion: 'test', libraries: {},
     nodeVersion: process.version, sqliteVersion: 'test', options: {}, keyFiles: [], compromised: null,
   });
   for (let f = 0; f < files; f++) {

@@ -46,7 +46,8 @@ afterAll(() => {
 const RUN: RunRecord = {
   startedAt: '2024-01-01T00:00:00.000Z',
   dumpRoot: '/evidence/dump',
-  commandLine: 'leakcheck verify /evidence/dump',
+  argv: ['leakcheck', 'verify', '/evidence/dump'],
+  cwd: '/evidence',
   toolVersion: '0.1.0',
   mailauthVersion: '7.1.0',
   libraries: { tldts: '7.4.15' },
