@@ -642,7 +642,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push('<h4>ARC</h4>', `<p>Chain result: <strong>${escapeHtml(m.arc.result)}</strong>${m.arc.reason ? ` <span class="note">(${escapeHtml(m.arc.reason)})</span>` : ''}</p>`);
   if (m.arc.instances.length) {
     out.push('<ul class="plain">');
-    for (const instance of m.arc.instances) out.push(`<li>${renderValue(instance, 0)}</li>`);
+    for (const instance of m.arc.instances) out.push(`<li>${renderValue(withKeyFilesNamed(instance), 0)}</li>`);
     out.push('</ul>');
   }
 
@@ -697,6 +697,20 @@ function signatureDetail(sig: SignatureRecord): string {
     `<dl class="kv">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`,
     '</div>',
   ].join('\n');
+}
+
+/**
+ * An ARC set with the key files of its seal's and message signature's keys by file name, as the
+ * signatures' keys are shown: the path the analyst gave showed their folders on a published page.
+ */
+function withKeyFilesNamed(instance: unknown): unknown {
+  if (instance === null || typeof instance !== 'object') return instance;
+  const named = { ...(instance as Record<string, unknown>) };
+  for (const field of ['sealKey', 'amsKey']) {
+    const key = named[field] as { source?: string | null; origin?: unknown } | undefined;
+    if (key && typeof key.origin === 'string') named[field] = { ...key, origin: shownKeyOrigin(key.source ?? null, key.origin) };
+  }
+  return named;
 }
 
 /** Evidence and ARC instances are free-form JSON: rendered as nested key/value lists, escaped. */
