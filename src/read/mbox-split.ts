@@ -265,13 +265,25 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
 
   /** isSeparatorLine's rule for the line at `at` in the buffer, on the bytes already there. */
   const separatorAt = (at: number): boolean => {
-    const lf = buf.indexOf(eol, at);
-    // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
-    const line = buf.subarray(at, Math.min(lf === -1 ? buf.length : lf, at + LOOKAHEAD_BYTES)).toString('latin1');
+    const { line, lf } = lineAt(at);
     if (!startsLikeSeparator(line)) return false;
     if (ENVELOPE_WITH_DATE.test(line)) return true;
-    return lf !== -1 && MESSAGE_FIELD.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
+    return headerFollows(lf);
   };
+
+  /** The "From " line at `at` both carries a date and is followed by a header line: what every writer's separator looks like. */
+  const fullSeparatorAt = (at: number): boolean => {
+    const { line, lf } = lineAt(at);
+    return startsLikeSeparator(line) && ENVELOPE_WITH_DATE.test(line) && headerFollows(lf);
+  };
+
+  const lineAt = (at: number): { line: string; lf: number } => {
+    const lf = buf.indexOf(eol, at);
+    // (the date comes early in an envelope; 256 bytes bound the regular expression's backtracking)
+    return { line: buf.subarray(at, Math.min(lf === -1 ? buf.length : lf, at + LOOKAHEAD_BYTES)).toString('latin1'), lf };
+  };
+
+  const headerFollows = (lf: number): boolean => lf !== -1 && MESSAGE_FIELD.test(buf.subarray(lf + 1, lf + 1 + LOOKAHEAD_BYTES).toString('latin1'));
 
   /**
    * mboxcl and mboxcl2 mailboxes (SVR4 and Solaris mail, some mailx and Pine builds) give each
@@ -281,6 +293,13 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
    * (red team, round 4). As mutt and procmail do, the length is honoured when it lands exactly on
    * the next separator line (or the end of the file); a length that does not is ignored, and the
    * lines decide as everywhere else.
+   *
+   * Even a length that holds does not cover a line that carries a date and is followed by a
+   * header line: the cut is made there. The length is unsigned, and one reaching exactly to a
+   * later separator hid every message before it inside the first one's body, with no row, no
+   * verdict and no word of it (red team G-01). A body line that begins "From " rarely looks like
+   * that; when one does, a genuine message comes out cut in two, which shows, where a message
+   * swallowed does not.
    */
   let declaredEnd: number | null = null;
   let declaredLengthHolds: boolean | null = null;
@@ -308,6 +327,8 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
   /** Whether the "From " line at `pos` lies inside a body whose Content-Length holds. */
   const insideDeclaredBody = async (): Promise<boolean> => {
     if (declaredEnd === null || bufOffset + pos >= declaredEnd) return false;
+    // (isSeparatorLine has brought the line and the one after it into the buffer)
+    if (fullSeparatorAt(pos)) return false;
     declaredLengthHolds ??= await lengthHolds(declaredEnd);
     return declaredLengthHolds;
   };

@@ -190,6 +190,27 @@ describe('readMbox', () => {
     }
   });
 
+  // Red team G-01: an unsigned length that reached exactly to a later real separator hid the
+  // whole message between (signed, dated, with its header block) inside the first one's body
+  it('cuts at a dated "From " line above a header inside a Content-Length that lands on a separator', async () => {
+    const second = 'From: b@example.org\nSubject: two\nDKIM-Signature: v=1; d=example.org\n\nthe signed one\n';
+    const third = 'From: c@example.org\nSubject: three\n\nlast\n';
+    const body1 = `an unsigned note\n\n${ENV2}\n${second}\n`;
+    const first = `From: m@else.example\nSubject: one\nContent-Length: ${body1.length}\n\n${body1}`;
+    const data = Buffer.from(`${ENV1}\n${first}${ENV3}\n${third}\n`);
+    // the length does land on the third separator
+    expect(data.toString('latin1').indexOf(`${ENV3}\n`)).toBe(data.toString('latin1').indexOf('an unsigned note') + body1.length);
+    for (const cut of [5, 64, 150, data.length]) {
+      const messages = await collect(splitMbox(chunked(data, [cut, data.length])));
+      expect(messages.map((m) => [m.envelope, m.raw.toString('latin1')])).toEqual([
+        [ENV1, `From: m@else.example\nSubject: one\nContent-Length: ${body1.length}\n\nan unsigned note\n`],
+        [ENV2, second],
+        [ENV3, third],
+      ]);
+      expect(await collect(splitMboxRanges(chunked(data, [cut, data.length])))).toHaveLength(3);
+    }
+  });
+
   // Red team 27, B-04: a dateless "From " line is a separator only above a field a message
   // begins with; any "name:" line counted, and a genuine message was cut in two.
   it('cuts at a dateless "From " line only above a mail header field, not above "Note:", "PS:" or a URL', async () => {
