@@ -5,7 +5,8 @@
  * loose files and mboxes, process-zip.ts for archives.
  */
 import { attachmentPath } from '../attachments/inventory.ts';
-import { readMessageAt, type LocatedMessage } from '../read/read-container.ts';
+import { closeEvidenceSync, openEvidenceSync, statEvidenceSync } from '../discover/open-evidence.ts';
+import { changedSince, readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import { applyCarrierFindings } from '../verdict/decide.ts';
@@ -190,9 +191,25 @@ export async function* oneMessage(raw: Buffer): AsyncGenerator<RawMessage> {
 /** The details of a row, each said once, `; `-separated; null when there are none. */
 export const joinNotes = (...notes: Array<string | null | undefined>): string | null => notes.filter(Boolean).join('; ') || null;
 
-/** A whole file's sha256, hashed by an analysing thread (null: it could not be read). */
-export async function sha256Of(analyzer: Analyzer, absPath: string, size: number): Promise<string | null> {
+/**
+ * A whole file's sha256, hashed by an analysing thread (null: it could not be read). With the
+ * mtime the walk saw, null too if the file no longer has that size and mtime once hashed: the
+ * row stores the walk's, and a hash of other bytes beside them is a false custody record (red
+ * team G-02). (Checked here, after the hash, because the hashing thread is told only the path.)
+ */
+export async function sha256Of(analyzer: Analyzer, absPath: string, size: number, mtimeMs?: number | null): Promise<string | null> {
   const { result } = await analyzer.hashAt(absPath, size);
-  return result.catch(() => null);
+  const sha256 = await result.catch(() => null);
+  if (sha256 === null || mtimeMs === undefined || mtimeMs === null) return sha256;
+  try {
+    const fd = openEvidenceSync(absPath);
+    try {
+      return changedSince({ size, mtimeMs }, statEvidenceSync(fd)) === null ? sha256 : null;
+    } finally {
+      closeEvidenceSync(fd);
+    }
+  } catch {
+    return null;
+  }
 }
 

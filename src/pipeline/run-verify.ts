@@ -243,7 +243,7 @@ async function verifyLocked(
     // A loose document gets its sha256, so that it can be matched to the attachments.
     // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
     const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
-    if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0);
+    if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0, entry.mtimeMs);
     // A file that was something else before (a message, another document) is a change of the
     // evidence like any other, whatever it has become; a document that joined the dump after a
     // walk of it completed is an addition to the evidence like a message file.
@@ -414,10 +414,10 @@ async function processContainer(file: DiscoveredFile, kind: ContainerKind, analy
  * and just as whole if the run is killed (a batch is all or nothing).
  */
 async function processSingleMessageFile(file: DiscoveredFile, kind: SingleMessageKind, analyzer: Analyzer, sink: FileSink): Promise<FileRecord> {
-  const { messages, error } = await analyzeStream([{ location: { absPath: file.absPath, kind }, size: file.size }], analyzer);
+  const { messages, error } = await analyzeStream([{ location: { absPath: file.absPath, kind, seen: { size: file.size, mtimeMs: file.mtimeMs } }, size: file.size }], analyzer);
   const one = messages.length === 1 ? messages[0]! : null;
   // An emlx file holds more than the message (its length line and Apple's property list).
-  const sha256 = kind === 'emlx' || !one ? await sha256Of(analyzer, file.absPath, file.size) : one.analysis.sha256;
+  const sha256 = kind === 'emlx' || !one ? await sha256Of(analyzer, file.absPath, file.size, file.mtimeMs) : one.analysis.sha256;
   const record: FileRecord = {
     path: file.relPath,
     kind,

@@ -31,19 +31,47 @@ function asReadError(error: unknown): unknown {
   return wrapped;
 }
 
+/** A file to read whole, and what the walk saw of it, if the bytes read must be those. */
+export interface SingleFileTarget {
+  absPath: string;
+  /**
+   * The size and mtime the walk recorded: a file that no longer has them is refused (`changed`),
+   * as an mbox or a zip is. The file's row stores these, and the sha256 of the bytes read; a file
+   * grown or replaced between the walk and the read was recorded with the old size and the new
+   * bytes' hash, and the next run's custody entry gave the original the new bytes' hash (red
+   * team G-02).
+   */
+  seen?: FileIdentity;
+}
+
+/** The refusal of a file no longer as the walk saw it, or null. */
+export function changedSince(seen: FileIdentity | undefined, stats: FileIdentity): ReadError | null {
+  if (seen === undefined || (stats.size === seen.size && stats.mtimeMs === seen.mtimeMs)) return null;
+  return new ReadError(
+    'changed',
+    `the file changed after it was found: ${seen.size} bytes modified ${new Date(seen.mtimeMs).toISOString()} then, ${stats.size} bytes modified ${new Date(stats.mtimeMs).toISOString()} when read`,
+  );
+}
+
 /**
  * The whole file, for single-message containers; refused above `maxBytes`. Synchronous, like
  * the walk: one open, fstat, read and close, while the workers analyse the messages read before.
  */
-function readWhole(file: Pick<DiscoveredFile, 'absPath'>, maxBytes: number, into?: ReadTarget): Buffer {
+function readWhole(file: SingleFileTarget, maxBytes: number, into?: ReadTarget): Buffer {
   const fd = openEvidenceSync(file.absPath);
   try {
     const stats = statEvidenceSync(fd);
     if (!stats.isFile()) throw new ReadError('unreadable', 'not a regular file (any more)');
+    const changed = changedSince(file.seen, stats);
+    if (changed) throw changed;
     if (stats.size > maxBytes) {
       throw new ReadError('too-large', `${stats.size} bytes, over the ${maxBytes}-byte limit for one message`);
     }
-    return readToEndSync(fd, stats.size, into);
+    const bytes = readToEndSync(fd, stats.size, into);
+    // (grown or cut while being read: the fstat before the read does not see that)
+    const grown = changedSince(file.seen, { size: bytes.length, mtimeMs: file.seen?.mtimeMs ?? 0 });
+    if (grown) throw grown;
+    return bytes;
   } finally {
     closeEvidenceSync(fd);
   }
@@ -60,7 +88,7 @@ export const isSingleMessageKind = (kind: ContainerKind): kind is SingleMessageK
  * Whatever goes wrong surfaces as a ReadError.
  */
 export function readSingleMessage(
-  file: Pick<DiscoveredFile, 'absPath'>,
+  file: SingleFileTarget,
   kind: SingleMessageKind,
   maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
   into?: ReadTarget,
@@ -108,7 +136,7 @@ export async function* readContainer(
  * entry of a zip archive whose central directory the main thread read.
  */
 export type MessageLocation =
-  | { absPath: string; kind: SingleMessageKind }
+  | { absPath: string; kind: SingleMessageKind; seen?: FileIdentity }
   | { absPath: string; kind: 'mbox'; range: MboxRange; identity: FileIdentity }
   | { absPath: string; kind: 'zip-entry'; entry: ZipEntryLocation };
 

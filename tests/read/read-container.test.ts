@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerKind, DiscoveredFile } from '../../src/discover/types.ts';
@@ -8,6 +9,9 @@ import { isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
 import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
+import { sha256Of } from '../../src/pipeline/message-stream.ts';
+import { createAnalyzer } from '../../src/pipeline/worker-pool.ts';
+import { lookup } from '../pipeline/support.ts';
 
 const MESSAGE = 'From: a@example.org\nSubject: hi\n\nbody\n';
 
@@ -198,5 +202,44 @@ describe('mbox messages read where the scan located them', () => {
     await expect(collect(locateMboxMessages(gone).messages)).rejects.toMatchObject({ name: 'ReadError', code: 'vanished' });
     const bad = await fileWith('bad.mbox', MESSAGE);
     await expect(collect(locateMboxMessages(bad).messages)).rejects.toMatchObject({ name: 'ReadError', code: 'malformed-mbox' });
+  });
+});
+
+// Red team G-02: a loose message grown or replaced between the walk and the read was recorded with
+// the walk's size and mtime beside the new bytes' sha256, a false custody record
+describe('a single-message file changed after the walk saw it', () => {
+  // what the walk records: the lstat of the file as it found it
+  const seenOf = (file: DiscoveredFile) => ({ size: statSync(file.absPath).size, mtimeMs: statSync(file.absPath).mtimeMs });
+
+  it('is refused as changed, like an mbox, whether it grew or was replaced by one of the same size', async () => {
+    const grown = await fileWith('grown.eml', MESSAGE);
+    const seen = seenOf(grown);
+    await appendFile(grown.absPath, 'P.S. added later\r\n');
+    expect(() => readMessageAt({ absPath: grown.absPath, kind: 'eml', seen })).toThrow(expect.objectContaining({ code: 'changed' }));
+    expect(() => readSingleMessage({ absPath: grown.absPath, seen }, 'eml', undefined, new ReusableBuffer())).toThrow(expect.objectContaining({ code: 'changed' }));
+
+    const replaced = await fileWith('replaced.emlx', `${MESSAGE.length}\n${MESSAGE}`);
+    const before = seenOf(replaced);
+    await writeFile(replaced.absPath, `${MESSAGE.length}\n${MESSAGE.replace('S', 'Z')}`);
+    await utimes(replaced.absPath, new Date(), new Date(before.mtimeMs + 5_000));
+    expect(() => readMessageAt({ absPath: replaced.absPath, kind: 'emlx', seen: before })).toThrow(expect.objectContaining({ code: 'changed' }));
+  });
+
+  it('is read as before when it is as the walk saw it', async () => {
+    const same = await fileWith('same.eml', MESSAGE);
+    expect(readMessageAt({ absPath: same.absPath, kind: 'eml', seen: seenOf(same) }).raw.toString()).toBe(MESSAGE);
+  });
+
+  it('gets no sha256 from the hashing thread when it changed, rather than the new bytes\' one beside the old size', async () => {
+    const analyzer = createAnalyzer(lookup, { workers: 0 });
+    try {
+      const doc = await fileWith('report.pdf', '%PDF-1.4 the original\n');
+      const seen = seenOf(doc);
+      expect(await sha256Of(analyzer, doc.absPath, seen.size, seen.mtimeMs)).toBe(createHash('sha256').update('%PDF-1.4 the original\n').digest('hex'));
+      await appendFile(doc.absPath, 'appended later\n');
+      expect(await sha256Of(analyzer, doc.absPath, seen.size, seen.mtimeMs)).toBeNull();
+    } finally {
+      await analyzer.close();
+    }
   });
 });
