@@ -28,6 +28,9 @@ const MAGIC: ReadonlyArray<{ bytes: Buffer; detail: string; mayHoldMail?: true }
   { bytes: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), detail: '7-Zip archive', mayHoldMail: true },
   { bytes: Buffer.from('Rar!\x1a\x07'), detail: 'RAR archive', mayHoldMail: true },
   { bytes: Buffer.from('SQLite format 3\0'), detail: 'SQLite database', mayHoldMail: true },
+  // MMDF (MMDF, SCO and some old Unix MTAs) frames each message between lines of four ^A bytes:
+  // "text file, not an email" it was, and inside a zip no row at all (red team G-06)
+  { bytes: Buffer.from('\x01\x01\x01\x01'), detail: 'MMDF mailbox (messages between ^A^A^A^A lines; not supported)', mayHoldMail: true },
   { bytes: Buffer.from('bplist00'), detail: 'binary property list' },
 ];
 

@@ -1,8 +1,14 @@
 import { ReadError, type RawMessage } from './types.ts';
 
-/** The count line is a few digits; a longer first line is not an emlx header, however it ends. */
-const MAX_COUNT_LINE = 64;
-const COUNT_LINE = /^[ \t]*(\d+)[ \t]*\r?$/;
+/**
+ * The count line is a few digits. A first line shaped like a number gone wrong (a sign, a decimal
+ * point, an exponent, a run of leading zeros) is taken as a count line too, for readEmlx to refuse
+ * or read: such a file with a header block after it was "text file, not an email", and inside a
+ * zip it had no row at all (red team G-06). A longer first line is no count line, however it ends.
+ */
+const MAX_COUNT_LINE = 1024;
+const COUNT_LINE = /^[ \t]*([-+]?\d[\d.eE+-]*)[ \t]*\r?$/;
+const DIGITS = /^\d+$/;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -35,6 +41,9 @@ export function readEmlx(bytes: Buffer): RawMessage {
   const countLine = emlxCountLine(bytes);
   if (countLine === null) throw new ReadError('malformed-emlx', 'not an emlx file: the first line is not a byte count');
   const { countText, messageStart: offset } = countLine;
+  if (!DIGITS.test(countText)) {
+    throw new ReadError('malformed-emlx', `damaged emlx file: its first line, "${countText}", is not a byte count (Apple Mail writes digits only)`);
+  }
   const count = Number(countText);
   if (!Number.isSafeInteger(count)) {
     throw new ReadError('malformed-emlx', `not an emlx file: byte count ${countText} is not a usable number`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sniffContainer } from '../../src/discover/sniff.ts';
+import { mayHoldMail, sniffContainer } from '../../src/discover/sniff.ts';
+import { MAY_HOLD_MAIL, refusalOfHead } from '../../src/read/zip-entry.ts';
 import { buildZip } from '../attachments/zip-writer.ts';
 
 const MESSAGE = 'Return-Path: <alice@example.org>\nFrom: Alice <alice@example.org>\nTo: bob@example.com\nSubject: hi\n\nbody\n';
@@ -171,5 +172,21 @@ describe('sniffContainer: everything else', () => {
   it('reports UTF-16 text as not-email rather than binary', () => {
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('From: a\n', 'utf16le')]);
     expect(sniff(utf16)).toMatchObject({ kind: 'skip', reason: 'not-email' });
+  });
+});
+
+// Red team G-06: an MMDF mailbox was "text file, not an email", and inside a zip it had no row
+describe('sniffContainer: an MMDF mailbox', () => {
+  const MMDF = `\x01\x01\x01\x01\n${MESSAGE}\x01\x01\x01\x01\n\x01\x01\x01\x01\n${MESSAGE}\x01\x01\x01\x01\n`;
+
+  it('is named, as a mailbox leakcheck does not read, that may hold mail', () => {
+    const sniffed = sniff(MMDF, 'mail/inbox.mmdf');
+    expect(sniffed).toEqual({ kind: 'skip', reason: 'not-email', detail: 'MMDF mailbox (messages between ^A^A^A^A lines; not supported)' });
+    expect(mayHoldMail(sniffed as { reason: 'not-email'; detail: string })).toBe(true);
+  });
+
+  it('gets a row inside a zip archive', () => {
+    const head = Buffer.from(MMDF, 'latin1');
+    expect(refusalOfHead(head, head.length, 1 << 20, false)).toEqual({ code: MAY_HOLD_MAIL, reason: 'MMDF mailbox (messages between ^A^A^A^A lines; not supported)' });
   });
 });

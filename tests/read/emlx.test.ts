@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sniffContainer } from '../../src/discover/sniff.ts';
 import { readEmlx } from '../../src/read/emlx.ts';
-import { isEmlxEntry, sniffsAsMessage } from '../../src/read/zip-entry.ts';
+import { isEmlxEntry, refusalOfHead, sniffsAsMessage } from '../../src/read/zip-entry.ts';
 import { ReadError } from '../../src/read/types.ts';
 
 const MESSAGE = 'From: a@example.org\nSubject: hi\n\nbody\n';
@@ -79,5 +79,29 @@ describe('readEmlx', () => {
     expectReadError(() => readEmlx(Buffer.from('1234')), 'malformed-emlx');
     expectReadError(() => readEmlx(Buffer.alloc(0)), 'malformed-emlx');
     expectReadError(() => readEmlx(Buffer.from(`${'9'.repeat(30)}\n${MESSAGE}`)), 'malformed-emlx');
+  });
+});
+
+// Red team G-06: an emlx whose count line was damaged ("-773", "1e3", a long run of leading
+// zeros) was "text file, not an email", and inside a zip it had no row at all
+describe('an emlx whose count line is damaged', () => {
+  const damaged = (count: string): Buffer => Buffer.from(`${count}\n${MESSAGE}${PLIST}`);
+
+  it('is sniffed as an emlx, loose or as a zip entry, and refused with what is wrong', () => {
+    for (const count of [`-${MESSAGE.length}`, '1e3', `+${MESSAGE.length}`, `${MESSAGE.length}.0`]) {
+      expect(sniffContainer(damaged(count), 'Messages/1.emlx'), count).toEqual({ kind: 'emlx' });
+      expect(isEmlxEntry(damaged(count)), count).toBe(true);
+      expect(refusalOfHead(damaged(count), damaged(count).length, 1 << 20, false), count).toBeNull();
+      expect(() => readEmlx(damaged(count)), count).toThrow(expect.objectContaining({ code: 'malformed-emlx', message: expect.stringContaining(`"${count}", is not a byte count`) }));
+    }
+  });
+
+  it('is read when the count is digits, however many leading zeros it has', () => {
+    const message = readEmlx(damaged(`${'0'.repeat(70)}${MESSAGE.length}`));
+    expect([message.format, message.raw.toString()]).toEqual(['emlx', MESSAGE]);
+  });
+
+  it('is not found in a first line that is no number', () => {
+    for (const first of ['- 773', 'abc', '773 bytes']) expect(sniffContainer(damaged(first), 'notes.txt'), first).toMatchObject({ kind: 'skip' });
   });
 });
