@@ -49,6 +49,12 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak, signed only by a third party). **Not the same as fake.** |`);
   out.push(`| ⚠️ suspicious | ${summary.verdicts.suspicious} | evidence of tampering or fabrication |`, '');
   out.push(...custodyMarkdown(summary.custody));
+  if (summary.files.unread.length) {
+    out.push(`## Files not read completely (${summary.files.errors})`, '', 'Their emails, if they hold any, were not verified.', '', '| file | status | reason |', '|---|---|---|');
+    for (const f of summary.files.unread) out.push(`| ${markdownPath(f.path, 120)} | ${f.status} | ${markdownSafe(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 200)} |`);
+    if (summary.files.errors > summary.files.unread.length) out.push('', `… and ${summary.files.errors - summary.files.unread.length} more: \`leakcheck manifest\` lists every file.`);
+    out.push('');
+  }
   if (summary.topReasons.length) {
     out.push('## Most frequent reasons', '', '| reason | messages | meaning |', '|---|---:|---|');
     for (const r of summary.topReasons.slice(0, 12)) {

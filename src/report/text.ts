@@ -35,7 +35,14 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
     const which = summary.files.readWithNotes.map((r) => `${r.count} ${r.reason}`).join(', ');
     lines.push(`  ${c.yellow('not all read'.padEnd(13))} ${String(noted).padStart(7)}   ${c.dim(`archives with parts not read (${which}): see their rows in \`leakcheck manifest\``)}`);
   }
-  if (summary.files.errors) lines.push(`  ${c.red('read errors'.padEnd(13))} ${String(summary.files.errors).padStart(7)}   ${c.dim('files that could not be read completely')}`);
+  if (summary.files.errors) {
+    const why = summary.files.errorsByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
+    lines.push(`  ${c.red('read errors'.padEnd(13))} ${String(summary.files.errors).padStart(7)}   ${c.dim(`files that could not be read completely, so not verified: ${why}`)}`);
+    for (const f of summary.files.unread.slice(0, UNREAD_SHOWN)) {
+      lines.push(`      ${shownPath(f.path, 80)}  ${c.dim(terminalSafe(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 120))}`);
+    }
+    if (summary.files.errors > UNREAD_SHOWN) lines.push(c.dim(`      … and ${summary.files.errors - UNREAD_SHOWN} more: leakcheck manifest lists every file`));
+  }
   lines.push(...custodyLines(summary.custody, c));
   if (summary.topReasons.length) {
     lines.push('', c.bold('Most frequent reasons'));
@@ -56,6 +63,9 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   lines.push('', c.dim('Unverifiable means "cannot be proven either way", not "fake".'));
   return `${lines.join('\n')}\n`;
 }
+
+/** How many of the files not read completely the terminal lists (the reports list more). */
+const UNREAD_SHOWN = 20;
 
 /** How many of the latest changes the terminal lists (the JSON summary and the reports list more). */
 const CHANGES_SHOWN = 10;

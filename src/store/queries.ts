@@ -283,6 +283,9 @@ function toSignature(row: Record<string, unknown>): SignatureRecord {
   };
 }
 
+/** How many of the files not read completely a summary names (the manifest names them all). */
+export const UNREAD_LISTED = 100;
+
 export interface DumpSummary {
   run: { id: number; startedAt: string; finishedAt: string | null; status: string; dumpRoot: string; toolVersion: string } | null;
   messages: number;
@@ -293,7 +296,15 @@ export interface DumpSummary {
     withMessages: number;
     skipped: number;
     errors: number;
+    /** the files set aside as holding no email (status skipped), by reason */
     skippedByReason: Array<{ reason: string; count: number }>;
+    /** the files that could not be read completely (status error or partial), by reason */
+    errorsByReason: Array<{ reason: string; count: number }>;
+    /**
+     * Those files themselves, by path, the first UNREAD_LISTED: a report must say which emails
+     * were never verified, and where they are, not only how many (red team 28, G-05)
+     */
+    unread: Array<{ path: string; status: string; reason: string; detail: string | null }>;
     /**
      * Files read without error that still hold something unread: archives a limit stopped
      * (`zip-limits`), or with bytes no listed entry covers (`unlisted-bytes`). Their messages
@@ -484,8 +495,12 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
   }
   const files = db.prepare(`SELECT count(*) AS total, sum(status IN ('ok','partial')) AS withMessages,
     sum(status = 'skipped') AS skipped, sum(status IN ('error','partial')) AS errors FROM source_files`).get() as Record<string, number | null>;
-  const skippedByReason = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status IN ('skipped','error','partial')
-    GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
+  // (an email too large or unreadable is no "not email": the two are counted apart)
+  const byReason = (statuses: string): Array<{ reason: string; count: number }> =>
+    (db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status IN (${statuses}) GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string | null; count: number }>)
+      .map((r) => ({ reason: r.reason ?? 'unknown', count: r.count }));
+  const unread = (db.prepare(`SELECT path, status, reason, detail FROM source_files WHERE status IN ('error','partial') ORDER BY path LIMIT ${UNREAD_LISTED}`).all() as Array<{ path: string; status: string; reason: string | null; detail: string | null }>)
+    .map((r) => ({ ...r, reason: r.reason ?? 'unknown' }));
   const readWithNotes = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status = 'ok' AND reason IS NOT NULL
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
   const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.format, f.parent_file_id IS NOT NULL AS derived, m.subject, m.from_header AS "from", m.from_address,
@@ -511,7 +526,9 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
       withMessages: files['withMessages'] ?? 0,
       skipped: files['skipped'] ?? 0,
       errors: files['errors'] ?? 0,
-      skippedByReason: skippedByReason.map((r) => ({ reason: r.reason ?? 'unknown', count: r.count })),
+      skippedByReason: byReason("'skipped'"),
+      errorsByReason: byReason("'error','partial'"),
+      unread,
       readWithNotes,
     },
     suspicious,

@@ -9,6 +9,10 @@ import { custodySummary, fileChangesOf, iterateFileChanges, iterateMessageListin
 import { changeSince } from '../../src/store/incremental.ts';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { StoreWriter, type FileRecord, type RunRecord, type StoredMessage } from '../../src/store/write.ts';
+import { Chalk } from 'chalk';
+import { renderHtmlReport } from '../../src/report/html/render-html.ts';
+import { renderMarkdownSummary } from '../../src/report/markdown.ts';
+import { renderTextSummary } from '../../src/report/text.ts';
 import { SIGN_TIME, plainMessage, rsaKey, signed, tableLookup } from './support/signing.ts';
 
 let dir = '';
@@ -466,10 +470,15 @@ describe('queries', () => {
       withMessages: 3,
       skipped: 2,
       errors: 2,
-      skippedByReason: [
-        { reason: 'binary', count: 2 },
+      // (red team 28, G-05: an email that could not be read is no "not email", and is named)
+      skippedByReason: [{ reason: 'binary', count: 2 }],
+      errorsByReason: [
         { reason: 'truncated', count: 1 },
         { reason: 'unreadable', count: 1 },
+      ],
+      unread: [
+        { path: 'c/broken.mbox', status: 'partial', reason: 'truncated', detail: 'cut' },
+        { path: 'c/locked.eml', status: 'error', reason: 'unreadable', detail: 'EACCES' },
       ],
       readWithNotes: [],
     });
@@ -549,6 +558,23 @@ describe('queries', () => {
     }
   });
 
+  // Red team 28, G-05: the reports counted an unreadable email as "not email" and named none of them
+  it('every report names the files that could not be read, apart from the files that hold no email', () => {
+    const db = populated();
+    const summary = summarize(db);
+    const text = renderTextSummary(summary, new Chalk({ level: 0 }));
+    expect(text).toMatch(/not email\s+2\s+files skipped: 2 binary\n/);
+    expect(text).toMatch(/read errors\s+2\s+files that could not be read completely, so not verified: 1 truncated, 1 unreadable/);
+    expect(text).toContain('c/locked.eml  unreadable: EACCES');
+    expect(text).toContain('c/broken.mbox  truncated: cut');
+    const markdown = renderMarkdownSummary(summary);
+    expect(markdown).toContain('## Files not read completely (2)');
+    expect(markdown).toContain('| c/locked.eml | error | unreadable: EACCES |');
+    const html = renderHtmlReport(db);
+    expect(html).toContain('could not be read completely (1 truncated, 1 unreadable), so their emails were not verified');
+    expect(html).toMatch(/<li><span class="path">c\/locked\.eml<\/span>: unreadable: EACCES<\/li>/);
+  });
+
   it('summarize of an empty database', () => {
     const db = track(openStore(dbPath()));
     expect(summarize(db)).toEqual({
@@ -556,7 +582,7 @@ describe('queries', () => {
       messages: 0,
       verdicts: { verified: 0, unverifiable: 0, suspicious: 0 },
       topReasons: [],
-      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], readWithNotes: [] },
+      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], errorsByReason: [], unread: [], readWithNotes: [] },
       suspicious: [],
       custody: { changed: 0, removed: 0, added: 0, lastRun: null, recent: [] },
     });

@@ -264,10 +264,18 @@ function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdi
   out.push(
     `<p class="lede">${formatInt(summary.messages)} message${summary.messages === 1 ? '' : 's'} from ${formatInt(summary.files.withMessages)} file${summary.files.withMessages === 1 ? '' : 's'}, each checked for DKIM and ARC signatures and header consistency.` +
       (summary.files.skipped ? ` ${formatInt(summary.files.skipped)} file${summary.files.skipped === 1 ? ' was' : 's were'} skipped as not email${skipped ? ` (${skipped})` : ''}.` : '') +
-      (summary.files.errors ? ` <strong>${formatInt(summary.files.errors)} file${summary.files.errors === 1 ? '' : 's'} could not be read completely.</strong>` : '') +
+      (summary.files.errors
+        ? ` <strong>${formatInt(summary.files.errors)} file${summary.files.errors === 1 ? '' : 's'} could not be read completely (${summary.files.errorsByReason.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ')}), so ${summary.files.errors === 1 ? 'its emails were' : 'their emails were'} not verified.</strong>`
+        : '') +
       (notedArchives ? ` <strong>${formatInt(notedArchives)} archive${notedArchives === 1 ? ' has' : 's have'} parts that were not read (${noted}).</strong>` : '') +
       '</p>',
   );
+  if (summary.files.unread.length) {
+    out.push('<details class="unread"><summary>Files not read completely</summary><ul>');
+    for (const f of summary.files.unread) out.push(`<li><span class="path">${htmlPath(clip(f.path, 200))}</span>: ${escapeHtml(clip(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 300))}</li>`);
+    if (summary.files.errors > summary.files.unread.length) out.push(`<li>… and ${formatInt(summary.files.errors - summary.files.unread.length)} more: <code>leakcheck manifest</code> lists every file.</li>`);
+    out.push('</ul></details>');
+  }
   out.push('<div class="cards">');
   for (const v of VERDICTS) {
     out.push(
