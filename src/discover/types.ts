@@ -32,4 +32,6 @@ export type DiscoveryEntry =
       reason: SkipReason;
       /** plain-language detail, e.g. "PDF document" or "symlink to /etc/passwd" */
       detail: string;
+      /** a directory that could not be listed: the files below it were not reached, not removed */
+      directory?: true;
     };

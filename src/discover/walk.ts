@@ -91,7 +91,7 @@ function enterDirectory(location: Location, stats: Stats, anchors: AnchorCache):
   } catch (error) {
     // A directory's size says nothing about what it holds; its mtime is still worth reporting.
     const entry = skipped(location, stats, 'unreadable', `directory cannot be listed (${describeError(error)})`);
-    return { ...entry, size: null };
+    return { ...entry, size: null, directory: true };
   }
 }
 

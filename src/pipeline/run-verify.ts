@@ -238,8 +238,20 @@ async function verifyLocked(
     return same ? last.answer : fileState(file);
   };
 
+  /**
+   * Directories this run could not list: what a run before recorded below them was not reached,
+   * and is kept; it was not removed (red team 28, G-03). Nor is such a directory an addition to
+   * the evidence, or a removal once it can be listed again: it is no file of the dump.
+   */
+  const unlistedDirectories = new Set<string>();
+
   /** A file that holds no message: its record, and a loose document's sha256. */
   const recordSkipped = async (entry: Extract<DiscoveryEntry, { type: 'skipped' }>, previous: PreviousFile | null): Promise<void> => {
+    if (entry.directory) {
+      unlistedDirectories.add(entry.relPath);
+      writer.queueFiles(runId, [{ record: { ...skippedRecord(entry), kind: 'directory', analysisContext: context }, messages: [] }], null);
+      return;
+    }
     // A loose document gets its sha256, so that it can be matched to the attachments.
     // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
     const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
@@ -372,7 +384,7 @@ async function verifyLocked(
       status = 'interrupted';
     } else {
       // Only a complete walk knows which files are gone.
-      writer.removeMissing(runId, seen);
+      writer.removeMissing(runId, seen, unlistedDirectories);
       // Messages compared with each other, and documents with attachments: only once all are
       // stored. They are recomputed whole from what is stored, so a run that stored nothing
       // after one that completed them would find the same again (1.7 s of a 3.8 s re-run over

@@ -296,20 +296,36 @@ export class StoreWriter {
     ).lastInsertRowid);
   }
 
-  /** After a complete walk: files recorded before but no longer in the dump are recorded as removed. */
-  removeMissing(runId: number, seen: ReadonlySet<string>): void {
+  /**
+   * After a complete walk: files recorded before but no longer in the dump are recorded as
+   * removed. Files below a directory this walk could not list (`unlisted`) were not reached, and
+   * keep their rows and verdicts; a directory recorded as unlistable before, listed now, was no
+   * file of the dump and leaves without a custody entry (red team 28, G-03).
+   */
+  removeMissing(runId: number, seen: ReadonlySet<string>, unlisted: ReadonlySet<string> = new Set()): void {
     // Streamed, only the missing kept: every file's row at once was 15 MB at 70,000 files. Files
     // found inside other files leave with their parent (ON DELETE CASCADE).
-    const gone: Array<{ id: number; path: string; size: number | null; mtime_ms: number | null; sha256: string | null }> = [];
-    const known = this.db.prepare('SELECT id, path, size, mtime_ms, sha256 FROM source_files WHERE parent_file_id IS NULL');
-    for (const f of known.iterate() as Iterable<(typeof gone)[number]>) if (!seen.has(f.path)) gone.push(f);
+    const gone: Array<{ id: number; path: string; kind: string | null; detail: string | null; size: number | null; mtime_ms: number | null; sha256: string | null }> = [];
+    const known = this.db.prepare('SELECT id, path, kind, detail, size, mtime_ms, sha256 FROM source_files WHERE parent_file_id IS NULL');
+    const unreached = (path: string): boolean => {
+      if (unlisted.has('.')) return true;
+      for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) if (unlisted.has(path.slice(0, slash))) return true;
+      return false;
+    };
+    for (const f of known.iterate() as Iterable<(typeof gone)[number]>) if (!seen.has(f.path) && !unreached(f.path)) gone.push(f);
+    // (rows of schema 12 and before have no kind for such a directory: its detail says it)
+    const isDirectory = (f: (typeof gone)[number]): boolean => f.kind === 'directory' || (f.kind === null && (f.detail ?? '').startsWith('directory cannot be listed'));
+    let removed = 0;
     this.db.transaction(() => {
       for (const f of gone) {
-        this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
+        if (!isDirectory(f)) {
+          this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
+          removed++;
+        }
         this.db.prepare('DELETE FROM source_files WHERE id = ?').run(f.id);
       }
     })();
-    this.#removed += gone.length;
+    this.#removed += removed;
   }
 
   /**
