@@ -67,6 +67,13 @@ export function fileStateChecker(
       OR EXISTS (SELECT 1 FROM arc_results a, json_each(a.instances_json, '$.instances') i
         WHERE a.message_id = m.id AND a.result != 'pass' AND a.result != 'none' AND EXISTS (
           SELECT 1 FROM keys k WHERE k.name IN (${arcName('seal')}, ${arcName('ams')}) AND k.provenance != 'absent' AND k.id > @since))
+      -- a chain that passed, given another record of a key that validated it: the strictest
+      -- record of a key applies to ARC as to DKIM, so the result may change (red team 28, H-05)
+      OR EXISTS (SELECT 1 FROM arc_results a, json_each(a.instances_json, '$.instances') i
+        WHERE a.message_id = m.id AND a.result = 'pass' AND EXISTS (
+          SELECT 1 FROM keys k WHERE k.provenance != 'absent' AND k.id > @since AND (
+            (k.name = ${arcName('seal')} AND k.fingerprint = json_extract(i.value, '$.sealKey.fingerprint'))
+            OR (k.name = ${arcName('ams')} AND k.fingerprint = json_extract(i.value, '$.amsKey.fingerprint')))))
     LIMIT 1`);
   // A first run on a fresh database knows no file: no need to ask for each one. (The walk yields
   // every path once, so a file written during this run is never looked up again.)

@@ -170,6 +170,25 @@ describe('re-run after keys import: the same records as a fresh database', () =>
     await arcWaitsForItsSealer((sealerOnly) => keysImport(db('rerun'), sealerOnly));
   });
 
+  // Red team 28 (H-05): the strictest record of a sealer's key applies to ARC as to DKIM. A chain
+  // that passed must be read again when another record of the key that validated it arrives: one
+  // that forbids it (h=sha1 here) turns a fresh database's chain to fail.
+  it('a passing ARC chain is read again when a stricter record of the key that validated it is imported', async () => {
+    const { sealerOnly } = await sealerApart();
+    await verify(db('rerun'), [DEMO_KEYS]);
+    expect(rowFor(db('rerun'), 'arc-only.eml').reasons).toEqual(['unsigned', 'arc-only']);
+    const stricter = join(tmp.path, 'stricter-sealer.json');
+    const record = [(JSON.parse(readFileSync(sealerOnly, 'utf8')) as Record<string, string | string[]>)['arc._domainkey.lists.example']!].flat().join('');
+    expect(record).toContain('k=rsa;');
+    writeFileSync(stricter, JSON.stringify({ 'arc._domainkey.lists.example': record.replace('k=rsa;', 'k=rsa; h=sha1;') }));
+    keysImport(db('rerun'), stricter);
+    await verify(db('rerun'));
+    keysImport(db('fresh'), DEMO_KEYS, stricter);
+    await verify(db('fresh'));
+    expect(rowFor(db('fresh'), 'arc-only.eml').reasons).toEqual(['unsigned']);
+    expect(records(db('rerun'))).toEqual(records(db('fresh')));
+  });
+
   // Red team 28 (H-01): "a key added since the file's analysis" compared the wall-clock times
   // each run wrote (keys.added_at, source_files.analyzed_at). Keys imported on a clock ten
   // minutes behind the run that analysed the dump were older than every file, and the messages
