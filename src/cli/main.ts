@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CompromisedListError } from '../keys/compromised.ts';
 import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
+import { accessTimesKept } from '../discover/open-evidence.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { DEFAULT_DB, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
@@ -115,6 +116,13 @@ export async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', () => process.exit(EXIT.interrupted));
       };
       process.once('SIGINT', onInterrupt);
+      // (red team 28, G-07: said before the run, not found after it)
+      if (!accessTimesKept(dump)) {
+        process.stderr.write(
+          'leakcheck: note: this user does not own the dump, so the system updates the access time of each file read (O_NOATIME is for the owner); ' +
+            'mount the dump read-only with noatime to keep them. Contents, modes and modification times are not touched.\n',
+        );
+      }
       let result;
       try {
         result = await runVerify({
@@ -320,3 +328,4 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.runtime;
   }
 }
+

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { toFsPath, toFsPathSync } from './fs-path.ts';
 import { withShortPath, withShortPathAsync } from './long-path.ts';
@@ -133,4 +133,17 @@ export function statEvidenceSync(fd: number): Stats {
 
 export function closeEvidenceSync(fd: number): void {
   closeSync(fd);
+}
+
+/**
+ * Whether reading the dump leaves the access times of its files as they are: O_NOATIME is granted
+ * to a file's owner and to root only, and for anyone else opening falls back to a plain open,
+ * which updates them. Judged from the dump's own owner (a dump copied for an examination belongs
+ * to whoever copied it); true where the system does not tell.
+ */
+export function accessTimesKept(root: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0 || !NOATIME) return true;
+  const owner = statSync(root, { throwIfNoEntry: false })?.uid;
+  return owner === undefined || owner === uid;
 }

@@ -199,8 +199,10 @@ describe('evidence is read-only', () => {
     const run = runCliMeasured(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', join(nobodyDb, 'n.db'), '--quiet'], { asUser: NOBODY });
     expect(run.status, run.stderr).toBe(0);
     expect(messageCount(join(nobodyDb, 'n.db'))).toBe(demoMessages);
-    // nobody does not own the files, so O_NOATIME is refused (EPERM) and atimes are the kernel's business.
+    // nobody does not own the files, so O_NOATIME is refused (EPERM) and atimes are the kernel's
+    // business; the run says so before it reads anything (red team 28, G-07)
     expect(differences(before, snapshot(dump), false)).toEqual([]);
+    expect(run.stderr).toContain('this user does not own the dump, so the system updates the access time of each file read');
   });
 
   it('a verify run on a read-only bind mount of the dump works and changes nothing', (context) => {
