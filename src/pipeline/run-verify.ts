@@ -108,6 +108,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   try {
     rootStat = statSync(root);
   } catch {
+    // Node hands a program its arguments as UTF-8, with U+FFFD for bytes that are not: such a
+    // path can never be opened, and "no such directory" would be false (red team 28, G-08)
+    if (options.dumpRoot.includes('\ufffd')) {
+      throw new UsageError(
+        `${options.dumpRoot}: the path given is not valid UTF-8 (shown with U+FFFD where its bytes are not), which Node cannot pass on to the system; ` +
+          'verify it through a symlink with a UTF-8 name (ln -s)',
+      );
+    }
     throw new UsageError(`${options.dumpRoot}: no such directory`);
   }
   if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);

@@ -169,6 +169,12 @@ describe('leakcheck verify on the demo dump (end to end, offline)', () => {
     expect(failOn.status).toBe(1);
     expect(runCli(['verify']).status).toBe(2);
     expect(runCli(['export', '--format', 'xml', '--db', db]).status).toBe(2);
+    // red team 28, G-08: a folder whose name is not UTF-8 reaches Node with U+FFFD in it, and
+    // cannot be opened: the error says why, not that there is no such folder
+    const notUtf8 = runCli(['verify', join(ROOT, 'R\ufffdsum\ufffd'), '--offline', '--db', join(ROOT, 'never.db')]);
+    expect(notUtf8.status).toBe(2);
+    expect(notUtf8.stderr).toContain('is not valid UTF-8');
+    expect(notUtf8.stderr).toContain('through a symlink with a UTF-8 name');
   });
 });
 
