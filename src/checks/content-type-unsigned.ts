@@ -1,6 +1,6 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
 import { escapeControls } from './check-support.ts';
-import { readAgreedParameter } from './header-parameters.ts';
+import { MAX_HEADER_VALUE, readAgreedParameter } from './header-parameters.ts';
 import { signatureLabel } from './signed-headers.ts';
 import { multipartShownPartsProblem } from './multipart-shown-parts.ts';
 import type { Finding, MessageCheck } from './types.ts';
@@ -70,11 +70,14 @@ interface ShownProblem {
  * what the author wrote into an attachment. A body the signer typed as something else (a CSV,
  * a PDF sent whole) is an attachment already, and its type is judged above.
  */
-const isPlainText = (type: string | null): boolean => type === null || /^\s*(?:"?text\/plain\b|;|$)/i.test(type);
+const isPlainText = (type: string | null): boolean => type === null || ['text/plain', '"text/plain"', ''].includes(mediaType(type));
+
+/** The type/subtype of a Content-Type value, lower case, as written (a quoted one stays quoted). */
+const mediaType = (value: string): string => (value.split(';')[0] ?? '').trim().toLowerCase();
 
 /** What the unsigned Content-Type decides about what a reader sees, when that is not the signed bytes as plain text. */
 function shownPartsProblem(value: string, bytes: Buffer, bodyStart: number): ShownProblem | null {
-  const type = (value.split(';')[0] ?? '').trim().toLowerCase();
+  const type = mediaType(value);
   if (type.startsWith('multipart/')) {
     const problem = multipartShownPartsProblem(bytes, bodyStart, value);
     return problem === null
@@ -137,7 +140,7 @@ function dispositionProblem(dispositions: HeaderField[], unsignedType: string | 
 
 /** A parameter's value as libmime reads it (RFC 2231 and encoded words included), or null. */
 function parameterValue(value: string, name: string): string | null {
-  const read = loadMimeLibraries().libmime.parseHeaderValue(value.slice(0, 8 * 1024)).params[name];
+  const read = loadMimeLibraries().libmime.parseHeaderValue(value.slice(0, MAX_HEADER_VALUE)).params[name];
   return typeof read === 'string' && read.trim() ? read.trim() : null;
 }
 

@@ -2,6 +2,9 @@ import { loadMimeLibraries } from '../attachments/parser-config.ts';
 
 /** Far longer than any Content-Type or Content-Disposition a mail program writes. */
 export const MAX_HEADER_VALUE = 8 * 1024;
+/** How much of a boundary, a parameter or a reading goes into a finding's text and evidence. */
+const MAX_SHOWN = 200;
+export const shownParameter = (text: string): string => (text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text);
 /** An unquoted parameter value: printable ASCII without space, quote, backslash or parentheses. */
 const TOKEN = /^[\x21\x23-\x27\x2a-\x5b\x5d-\x7e]+$/;
 const EXTENDED_VALUE = /^[^']*'[^']*'(.*)$/s;
@@ -78,7 +81,7 @@ export function readAgreedParameter(
   const readings = [...new Set([libmimeReading ?? '', ...values, ...values.map(decodeWords)].map(fold))];
   // readers turn other characters into bytes each in their own way
   if (readings.some((r) => !/^[\x20-\x7e]*$/.test(r))) fail(`the ${name} is not printable ASCII`);
-  if (readings.length > 1) fail(`mail programs read it differently: ${readings.map((r) => `"${r.length > 200 ? `${r.slice(0, 200)}…` : r}"`).join(', ')}`);
+  if (readings.length > 1) fail(`mail programs read it differently: ${readings.map((r) => `"${shownParameter(r)}"`).join(', ')}`);
   return { problem, parameters, readings };
 }
 

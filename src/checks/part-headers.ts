@@ -1,5 +1,5 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
-import { MAX_HEADER_VALUE, readAgreedParameter } from './header-parameters.ts';
+import { MAX_HEADER_VALUE, readAgreedParameter, shownParameter } from './header-parameters.ts';
 import { FIELD_LINE, firstValue } from '../read/headers.ts';
 import { speaksForAuthor } from './check-support.ts';
 import { signatureLabel, signedWithoutProof } from './signed-headers.ts';
@@ -85,8 +85,6 @@ const nextLine = (body: Buffer, from: number): number => {
 
 const MAX_PREAMBLE_SCAN = 64 * 1024;
 const PART_HEADER_LINE = /^content-[a-z-]*[ \t]*:/i;
-/** How much of a boundary, a parameter or a reading goes into a finding's text and evidence. */
-const MAX_SHOWN = 200;
 
 /**
  * Content-Type is left out of h= by many signers (Gmail among them), and it names the boundary
@@ -167,7 +165,7 @@ export const auditUnsignedBoundary: MessageCheck = ({ bytes, headers, signatures
   return [];
 };
 
-const shown = (text: string): string => (text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text);
+const shown = shownParameter;
 
 /** A multipart Content-Type's boundary: the one every reader agrees on, or why there is none. */
 type MultipartBoundary =
