@@ -1,9 +1,8 @@
-import { shownKeyOrigin } from '../keys/key-file-name.ts';
+import { byKeyRank } from '../keys/key-order.ts';
 import { parseKeyRecord } from '../keys/parse-key.ts';
 import { keyNameParts, normalizeKeyName, type KeyAnswer, type KeyRecord, type KeySighting, type KeySourceKind } from '../keys/types.ts';
 import type { CompromisedEntry, CompromisedList } from '../keys/compromised.ts';
 import type { KeyStoreFileRecord } from '../keys/import/key-store-file.ts';
-import { byCodeUnits } from './code-unit-order.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -54,23 +53,12 @@ export interface ArchiveEntry {
   source: string;
 }
 
-const SOURCE_RANK: Record<KeySourceKind, number> = { file: 0, archive: 1, dns: 2 };
-
-const shownOrigin = (key: StoredKey): string => shownKeyOrigin(key.source, key.origin);
-
 /**
- * Usable records before revoked ones, files before archives before DNS; between records of equal
- * rank, by the origin's name as explanations show it, then its full name, then the text. The
- * store's insertion order (id) decided ties before: the same key in two files was credited to the
- * file given first, so `--keys A --keys B` and `--keys B --keys A`, or a run with part of the keys
- * before, explained the same verdicts in other words (red team 28, H-04).
+ * Usable records before revoked ones; then in the order shared with ARC's candidates (byKeyRank),
+ * never by the store's insertion order (id), which credited the same key in two files to the
+ * file given first (red team 28, H-04).
  */
-const byRank = (a: StoredKey, b: StoredKey): number =>
-  Number(a.provenance === 'revoked') - Number(b.provenance === 'revoked') ||
-  SOURCE_RANK[a.source] - SOURCE_RANK[b.source] ||
-  byCodeUnits(shownOrigin(a), shownOrigin(b)) ||
-  byCodeUnits(a.origin, b.origin) ||
-  byCodeUnits(a.txt, b.txt);
+const byRank = (a: StoredKey, b: StoredKey): number => Number(a.provenance === 'revoked') - Number(b.provenance === 'revoked') || byKeyRank(a, b);
 
 /** The key store: every key record leakcheck knows, with where it came from. */
 export class KeyStore {

@@ -6,7 +6,7 @@ import type { ARCData, ARCResult } from 'mailauth';
 import { MIN_RSA_BITS, parseKeyRecord, parseTags } from '../keys/parse-key.ts';
 import { normalizeKeyName, type KeyAnswer, type KeyRecord } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
-import { byCodeUnits } from '../store/code-unit-order.ts';
+import { byKeyRank } from '../keys/key-order.ts';
 import { dkimResultsIn, type SealerSawDkim } from './auth-results.ts';
 import { keyResolver, keyUsedOf, RESTRICTION_COMMENTS, type ArcKeySource, type KeyUsed } from './dkim.ts';
 
@@ -107,8 +107,8 @@ const INVALID_CHAIN_WARNINGS = new Set(['arc-tag-syntax', 'arc-instance-syntax']
  * signatures are verified (verifyDkim): a selector can hold several records (a colleague's key
  * file, an archive beside DNS), and which one the store met first must not decide the result.
  * A chain passes when some record of each name validates what it signs. Candidates are tried in
- * an order of their own (recordOrder), never the store's, so that the record on record is the
- * same whatever order the key files came in; and the strictest record of a key applies
+ * the order DKIM's answers have (recordOrder), so that the record on record is the same whatever
+ * order the key files came in, and the same record DKIM credits; and the strictest record of a key applies
  * (refusedByStricterRecord). A message whose names have one record each is validated once, as
  * before.
  */
@@ -181,14 +181,14 @@ function keyNameOf(entry: Record<string, unknown> | undefined, field: 'arc-seal'
 }
 
 /**
- * The candidates of a name in an order that does not depend on the order records entered the
- * store: by record text, then where it came from. Indices into `records`.
+ * The candidates of a name in the order DKIM's key answers have (byKeyRank), whatever order the
+ * lookup gave them in: the record that validates a chain is then the one DKIM would credit, and
+ * never depends on the order records entered the store. Indices into `records`.
  */
 function recordOrder(records: KeyRecord[]): number[] {
   const indices = records.map((_, i) => i);
   if (records.length < 2) return indices;
-  const sortKey = (r: KeyRecord): string => `${r.txt}\0${r.source}\0${r.origin}`;
-  return indices.sort((a, b) => byCodeUnits(sortKey(records[a]!), sortKey(records[b]!)));
+  return indices.sort((a, b) => byKeyRank(records[a]!, records[b]!));
 }
 
 /** The DKIM verifier's result for the newest ARC-Message-Signature, the one arc() asks to pass. */

@@ -161,6 +161,23 @@ describe('a chain that passes records the key records that validated it', () => 
       ['a-colleague.json', 'a-colleague.json'],
     ]);
   });
+  it('credits a key file before a DNS copy of the key with other tags, as DKIM does, whatever their texts', async () => {
+    const message = await listCopy();
+    // the DNS text sorts first (it is a prefix of the file's), the order ARC once credited by
+    const records: KeyRecord[] = [
+      { txt: list.txt, source: 'dns', origin: 'resolver 192.0.2.53' },
+      { txt: `${list.txt}; n=copied from the list's DNS`, source: 'file', origin: '/cases/x/keys.json' },
+    ];
+    const lookup = (order: KeyRecord[]): KeyLookup => async (name) =>
+      normalizeKeyName(name) === LIST_KEY
+        ? { status: 'found', name, records: order }
+        : { status: 'found', name, records: [{ txt: author.txt, source: 'file', origin: 'keys.json' }] };
+    for (const order of [records, [...records].reverse()]) {
+      const a = await analyze(message, lookup(order));
+      expect(a.arc.result).toBe('pass');
+      expect(a.arc.instances[0]).toMatchObject({ sealKey: { source: 'file', origin: '/cases/x/keys.json' }, amsKey: { source: 'file', origin: '/cases/x/keys.json' } });
+    }
+  });
 });
 
 describe('the strictest record of a key applies to ARC, as to DKIM', () => {
