@@ -24,8 +24,9 @@ const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 /**
  * What `verify --fail-on` can fail a CI job on: a verdict, evidence that changed or went since the
- * last run (changed), or files that joined the dump after a walk of it completed (added: kept
- * apart, for a dump that grows by design, such as a leak published in instalments).
+ * last run, or that could not be read again to confirm it (changed: a custody check that could
+ * not check has not passed), or files that joined the dump after a walk of it completed (added:
+ * kept apart, for a dump that grows by design, such as a leak published in instalments).
  */
 const FAIL_ON = ['suspicious', 'unverifiable', 'changed', 'added'] as const;
 type FailOn = (typeof FAIL_ON)[number];
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only)', wholeNumber)
     .option(
       '--fail-on <what>',
-      `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last (changed), or files added to the dump after a walk of it completed (added); repeatable`,
+      `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last, or could not read again files read before (changed), or files added to the dump after a walk of it completed (added); repeatable`,
       failOnList,
     )
     .option('--json', 'print the machine-readable summary on stdout', false)
@@ -166,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
         // (over the walk this run finished: a change an interrupted run found is not found again by its resumption)
         const walk = summary.custody.lastRun?.walk;
         const found = (what: FailOn): boolean =>
-          what === 'changed' ? (walk?.changed ?? 0) + (walk?.removed ?? 0) > 0 : what === 'added' ? (walk?.added ?? 0) > 0 : summary.verdicts[what] > 0;
+          what === 'changed' ? (walk?.changed ?? 0) + (walk?.removed ?? 0) + (walk?.unconfirmed ?? 0) > 0 : what === 'added' ? (walk?.added ?? 0) > 0 : summary.verdicts[what] > 0;
         if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {
         db.close();
@@ -279,7 +280,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('custody')
-    .description('the chain of custody: every run on the database, and every file of the dump the runs found changed, removed or added')
+    .description('the chain of custody: every run on the database, and every file of the dump the runs found changed, removed or added, or could not read again')
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .addOption(new Option('--format <format>', 'output format (csv and jsonl: one row per change)').choices(['text', 'csv', 'jsonl']).default('text'))
     .option('--out <file>', 'write to this file instead of stdout')

@@ -34,4 +34,9 @@ export type DiscoveryEntry =
       detail: string;
       /** a directory that could not be listed: the files below it were not reached, not removed */
       directory?: true;
+      /**
+       * an entry not even lstat could look at (a directory above it may be listed but not
+       * searched): a file or a directory, the walk cannot tell, so nothing below it was reached either
+       */
+      unexamined?: true;
     };

@@ -217,7 +217,7 @@ async function* walkTree(rootLocation: Location, rootStats: Stats, options: Walk
     } catch (error) {
       // Gone between the listing and now: the same word the readers use for it.
       const gone = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      yield skipped(location, null, gone ? 'vanished' : 'unreadable', describeError(error));
+      yield gone ? skipped(location, null, 'vanished', describeError(error)) : { ...skipped(location, null, 'unreadable', describeError(error)), unexamined: true };
       continue;
     }
     if (stats.isDirectory()) {

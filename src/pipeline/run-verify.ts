@@ -18,12 +18,14 @@ import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink }
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
-import { additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, type FileState, type PreviousFile } from '../store/incremental.ts';
+import {
+  additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, unconfirmedSince, type FileState, type PreviousFile,
+} from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
-import { StoreWriter, type FileChange, type FileRecord } from '../store/write.ts';
+import { StoreWriter, UNEXAMINED, type FileChange, type FileRecord } from '../store/write.ts';
 import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
 import type { AnalysisOptions } from '../analyze/analyze-message.ts';
@@ -75,6 +77,8 @@ export interface VerifyCounts {
   removed: number;
   /** files with no record, found after a completed walk of the dump had not found them (recorded in file_changes) */
   added: number;
+  /** files read before that this run could not read, their analysis kept (recorded in file_changes) */
+  unconfirmed: number;
 }
 
 export interface VerifyResult {
@@ -210,7 +214,7 @@ async function verifyLocked(
   const context = analysisContext(compromised, analysis, options.zipMaxBytes);
   const fileState = fileStateChecker(db, context, { rehash: options.rehash === true });
 
-  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0, added: 0 };
+  const counts: VerifyCounts = { files: 0, containers: 0, skipped: 0, errors: 0, messages: 0, unchanged: 0, changed: 0, confirmed: 0, removed: 0, added: 0, unconfirmed: 0 };
   const countChange = (change: FileChange): void => {
     if (change.change === 'added') counts.added++;
     else counts.changed++;
@@ -249,7 +253,8 @@ async function verifyLocked(
   /**
    * Directories this run could not list: what a run before recorded below them was not reached,
    * and is kept; it was not removed (red team 28, G-03). Nor is such a directory an addition to
-   * the evidence, or a removal once it can be listed again: it is no file of the dump.
+   * the evidence, or a removal once it can be listed again: it is no file of the dump. Entries
+   * the walk could not look at join them: any of them may be a directory.
    */
   const unlistedDirectories = new Set<string>();
 
@@ -260,14 +265,28 @@ async function verifyLocked(
       writer.queueFiles(runId, [{ record: { ...skippedRecord(entry), kind: 'directory', analysisContext: context }, messages: [] }], null);
       return;
     }
+    if (entry.unexamined) unlistedDirectories.add(entry.relPath);
+    // A file read before that cannot be read now keeps its row: its custody entry says it was
+    // not confirmed. (Not a write: no stored analysis changed, so the passes over the dump may
+    // keep what they found.)
+    if (entry.reason === 'unreadable') {
+      const unconfirmed = unconfirmedSince(entry.relPath, previous, entry.unexamined ? null : entry, entry.detail);
+      if (unconfirmed) {
+        writer.recordChange(runId, unconfirmed);
+        counts.unconfirmed++;
+        return;
+      }
+    }
     // A loose document gets its sha256, so that it can be matched to the attachments.
     // (with the analysis context: a leakcheck that sniffs differently sniffs it again)
-    const record: FileRecord = { ...skippedRecord(entry), analysisContext: context };
+    const record: FileRecord = { ...skippedRecord(entry), ...(entry.unexamined ? { kind: UNEXAMINED } : {}), analysisContext: context };
     if (DOCUMENT_REASONS.has(entry.reason)) record.sha256 = await sha256Of(analyzer, entry.absPath, entry.size ?? 0, entry.mtimeMs);
     // A file that was something else before (a message, another document) is a change of the
     // evidence like any other, whatever it has become; a document that joined the dump after a
-    // walk of it completed is an addition to the evidence like a message file.
-    const change = changeSince(entry.relPath, previous, custodyOf(record)) ?? addedSince(entry.relPath, previous, custodyOf(record));
+    // walk of it completed is an addition to the evidence like a message file. An entry that
+    // could not be looked at is neither: nothing is known of what it is now, and it may have
+    // been there all along, below a directory that hid it.
+    const change = entry.unexamined ? null : (changeSince(entry.relPath, previous, custodyOf(record)) ?? addedSince(entry.relPath, previous, custodyOf(record)));
     if (change) countChange(change);
     else if (previous?.sha256 && previous.sha256 === record.sha256) counts.confirmed++;
     writer.queueFiles(runId, [{ record, messages: [] }], change);

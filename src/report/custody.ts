@@ -12,7 +12,7 @@ import { describeChange } from './text.ts';
  * spreadsheet or a court's exhibit.
  */
 export const CUSTODY_CSV_COLUMNS = [
-  'run_id', 'noticed_at', 'path', 'change', 'old_size', 'old_mtime', 'old_sha256', 'new_size', 'new_mtime', 'new_sha256',
+  'run_id', 'noticed_at', 'path', 'change', 'old_size', 'old_mtime', 'old_sha256', 'new_size', 'new_mtime', 'new_sha256', 'detail',
 ] as const;
 
 /** File times as UTC ISO 8601, the form every other time in the exports takes; empty if unknown. */
@@ -30,6 +30,7 @@ function row(c: CustodyChange): Record<(typeof CUSTODY_CSV_COLUMNS)[number], str
     new_size: c.new?.size ?? null,
     new_mtime: instant(c.new?.mtimeMs) || null,
     new_sha256: c.new?.sha256 ?? null,
+    detail: c.detail,
   };
 }
 
@@ -49,7 +50,7 @@ function runLine(run: RunRecordSummary): string {
   const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
   const parts = [`${plural(n('files'), 'file')}, ${plural(n('messages'), 'message')} analysed`];
   if (run.options['rehash'] === true) parts.push(`--rehash: ${n('confirmed')} matched their sha256`);
-  const found = { changed: n('changed'), removed: n('removed'), added: n('added') };
+  const found = { changed: n('changed'), removed: n('removed'), added: n('added'), unconfirmed: n('unconfirmed') };
   if (changesRecorded(found)) parts.push(changeTally(found));
   return `  #${run.id}  ${run.startedAt}  ${run.status.padEnd(11)}  leakcheck ${terminalSafe(run.toolVersion, 20)}  ${parts.join('; ')}`;
 }
@@ -59,6 +60,6 @@ export function renderCustodyText(runs: RunRecordSummary[], changes: Iterable<Cu
   const listed: string[] = [];
   for (const change of changes) listed.push(`  ${describeChange(change)}  noticed ${terminalSafe(change.noticedAt, 40)}`);
   if (listed.length) lines.push(`Changes to the dump (${listed.length}), oldest first`, ...listed);
-  else lines.push('No file of the dump was found changed, removed or added by any run.');
+  else lines.push('No file of the dump was found changed, removed or added, or could not be read again, by any run.');
   return `${lines.join('\n')}\n`;
 }

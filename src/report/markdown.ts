@@ -103,9 +103,13 @@ function custodyMarkdown(custody: CustodySummary): string[] {
     out.push('| run | change | file | size | sha256 |', '|---:|---|---|---|---|');
     const hash = (reading: { sha256: string | null } | null): string => `\`${reading?.sha256?.slice(0, 16) ?? '?'}\``;
     for (const c of custody.recent) {
-      // one reading for a file removed or added, the two for a file changed
-      const size = c.old && c.new ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${(c.old ?? c.new)?.size ?? '?'}`;
-      const hashes = c.old && c.new ? `${hash(c.old)} → ${hash(c.new)}` : hash(c.old ?? c.new);
+      // one reading for a file removed or added, the two for a file changed; for a file
+      // unconfirmed, the reading on record and why none was made
+      const unconfirmed = c.change === 'unconfirmed';
+      const size = c.old && c.new && !unconfirmed ? `${c.old.size ?? '?'} → ${c.new.size ?? '?'}` : `${(c.old ?? c.new)?.size ?? '?'}`;
+      const hashes = unconfirmed
+        ? `${hash(c.old)}, not confirmed: could not be read (${markdownSafe(c.detail ?? '?', 120)})`
+        : c.old && c.new ? `${hash(c.old)} → ${hash(c.new)}` : hash(c.old ?? c.new);
       out.push(`| ${c.runId} | ${c.change} | ${markdownPath(c.path, 120)} | ${size} | ${hashes} |`);
     }
     const more = recorded - custody.recent.length;

@@ -84,7 +84,8 @@ function custodyLines(custody: CustodySummary, c: ChalkInstance): string[] {
     lines.push(
       `  run #${run.id} re-read every file (--rehash): ${run.confirmed} matched the sha256 on record` +
         (found ? `, ${c.red(`${run.changed} changed, ${run.removed} removed`)}` : ', none changed or removed') +
-        (run.added ? `; ${c.red(`${run.added} added`)}` : ''),
+        (run.added ? `; ${c.red(`${run.added} added`)}` : '') +
+        (run.unconfirmed ? `; ${c.red(`${run.unconfirmed} could not be read (unconfirmed)`)}` : ''),
     );
   }
   const recorded = changesRecorded(custody);
@@ -101,6 +102,11 @@ const shortHash = (sha256: string | null): string => (sha256 ? `${sha256.slice(0
 
 export function describeChange(change: CustodyChange): string {
   const where = `${change.change.padEnd(8)} ${shownPath(change.path, 80)}  (run #${change.runId})`;
+  if (change.change === 'unconfirmed') {
+    // (the size and mtime as recorded, or unknown: not even lstat could look at it)
+    const seen = change.new?.size === null || change.new?.size === undefined ? 'size unknown' : `${change.new.size} bytes, same size and mtime`;
+    return `${where}  ${seen}, could not be read (${terminalSafe(change.detail ?? 'no reason recorded', 80)}): sha256 ${shortHash(change.old?.sha256 ?? null)} not confirmed, its analysis kept`;
+  }
   if (!change.new) return `${where}  was ${change.old?.size ?? '?'} bytes, sha256 ${shortHash(change.old?.sha256 ?? null)}`;
   if (!change.old) return `${where}  ${change.new.size ?? '?'} bytes, sha256 ${shortHash(change.new.sha256)}, not in the dump when a walk of it completed`;
   const size = change.old.size === change.new.size ? `${change.new.size ?? '?'} bytes, same size` : `${change.old.size ?? '?'} → ${change.new.size ?? '?'} bytes`;

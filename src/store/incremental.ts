@@ -195,3 +195,17 @@ export function changeSince(path: string, previous: PreviousFile | null, now: Pr
   if (previous.size === now.size && previous.mtimeMs === now.mtimeMs && !bytesDiffer) return null;
   return { path, change: 'changed', old: previous, new: now };
 }
+
+/**
+ * A file read and hashed before that this run could not read, as a chain-of-custody entry
+ * (`unconfirmed`), or null. Only while what can still be seen of it says nothing changed: its
+ * size and mtime as recorded (`now`), or nothing at all when not even lstat could look at it
+ * (null). Such a file keeps its analysis: neither its bytes nor its verdict are known to have
+ * moved, and an error row in their place deleted the verdict of evidence that may be intact
+ * (red team 28, G-03). A file never hashed had no analysis to keep.
+ */
+export function unconfirmedSince(path: string, previous: PreviousFile | null, now: { size: number | null; mtimeMs: number | null } | null, why: string): FileChange | null {
+  if (!previous?.sha256) return null;
+  if (now && (now.size !== previous.size || now.mtimeMs !== previous.mtimeMs)) return null;
+  return { path, change: 'unconfirmed', old: previous, new: { size: now?.size ?? null, mtimeMs: now?.mtimeMs ?? null, sha256: null }, detail: why };
+}

@@ -321,16 +321,21 @@ export interface DumpSummary {
  * what an earlier run recorded, the latest changes, and what the last run re-read to check.
  */
 export interface CustodySummary {
-  /** changes recorded over every run: files changed, files removed, files added after a completed walk */
+  /**
+   * changes recorded over every run: files changed, files removed, files added after a completed
+   * walk, and files read before that a run could not read (unconfirmed, their analysis kept)
+   */
   changed: number;
   removed: number;
   added: number;
+  unconfirmed: number;
   /** the last run's own findings: changes, and files re-read whose sha256 matched (`--rehash`) */
   lastRun: {
     id: number;
     changed: number;
     removed: number;
     added: number;
+    unconfirmed: number;
     confirmed: number;
     rehash: boolean;
     /**
@@ -338,7 +343,7 @@ export interface CustodySummary {
      * since the last completed one, which it resumed (runs `fromRun` to `id`). A change found by
      * an interrupted run is not found again by the run that resumes it: its file's record is new.
      */
-    walk: { fromRun: number; changed: number; removed: number; added: number };
+    walk: { fromRun: number; changed: number; removed: number; added: number; unconfirmed: number };
   } | null;
   /** the most recent changes, newest first (all of them: the `file_changes` table) */
   recent: CustodyChange[];
@@ -347,11 +352,13 @@ export interface CustodySummary {
 export interface CustodyChange {
   runId: number;
   path: string;
-  change: 'added' | 'changed' | 'removed';
+  change: 'added' | 'changed' | 'removed' | 'unconfirmed';
   /** null for a file added */
   old: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
-  /** null for a file removed */
+  /** null for a file removed; for a file unconfirmed, what could still be seen of it (no sha256) */
   new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
+  /** for a file unconfirmed: why it could not be read; else null */
+  detail: string | null;
   noticedAt: string;
 }
 
@@ -359,7 +366,7 @@ export interface CustodyChange {
 export const hasCustodyToShow = (custody: CustodySummary): boolean => changesRecorded(custody) > 0 || custody.lastRun?.rehash === true;
 
 /** Every change a summary counts, of each kind. */
-export const changesRecorded = (counts: { changed: number; removed: number; added: number }): number => counts.changed + counts.removed + counts.added;
+export const changesRecorded = (counts: { changed: number; removed: number; added: number; unconfirmed: number }): number => counts.changed + counts.removed + counts.added + counts.unconfirmed;
 
 /** As many changes as a summary lists; the database keeps all. */
 export const RECENT_CHANGES = 50;
@@ -381,13 +388,14 @@ export function custodySummary(db: Db, limit = RECENT_CHANGES): CustodySummary {
       changed: inRun['changed'] ?? 0,
       removed: inRun['removed'] ?? 0,
       added: inRun['added'] ?? 0,
+      unconfirmed: inRun['unconfirmed'] ?? 0,
       confirmed: typeof counts['confirmed'] === 'number' ? counts['confirmed'] : 0,
       rehash: options['rehash'] === true,
-      walk: { fromRun, changed: inWalk['changed'] ?? 0, removed: inWalk['removed'] ?? 0, added: inWalk['added'] ?? 0 },
+      walk: { fromRun, changed: inWalk['changed'] ?? 0, removed: inWalk['removed'] ?? 0, added: inWalk['added'] ?? 0, unconfirmed: inWalk['unconfirmed'] ?? 0 },
     };
   }
   const recent = (db.prepare(`SELECT ${CHANGE_COLUMNS} FROM file_changes ORDER BY id DESC LIMIT ?`).all(limit) as Array<Record<string, unknown>>).map(toCustodyChange);
-  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, added: totals['added'] ?? 0, lastRun, recent };
+  return { changed: totals['changed'] ?? 0, removed: totals['removed'] ?? 0, added: totals['added'] ?? 0, unconfirmed: totals['unconfirmed'] ?? 0, lastRun, recent };
 }
 
 /**
@@ -461,8 +469,9 @@ export function listRuns(db: Db): RunRecordSummary[] {
   );
 }
 
-const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size, new_mtime_ms, new_sha256, noticed_at';
-const CHANGE_COUNTS = `sum(change = 'changed') AS changed, sum(change = 'removed') AS removed, sum(change = 'added') AS added`;
+const CHANGE_COLUMNS = 'run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size, new_mtime_ms, new_sha256, noticed_at, detail';
+const CHANGE_COUNTS = `sum(change = 'changed') AS changed, sum(change = 'removed') AS removed, sum(change = 'added') AS added,
+  sum(change = 'unconfirmed') AS unconfirmed`;
 
 function toCustodyChange(r: Record<string, unknown>): CustodyChange {
   const reading = (side: 'old' | 'new'): CustodyChange['old'] => ({
@@ -473,9 +482,10 @@ function toCustodyChange(r: Record<string, unknown>): CustodyChange {
   return {
     runId: Number(r['run_id']),
     path: String(r['path']),
-    change: r['change'] === 'removed' || r['change'] === 'added' ? r['change'] : 'changed',
+    change: r['change'] === 'removed' || r['change'] === 'added' || r['change'] === 'unconfirmed' ? r['change'] : 'changed',
     old: r['change'] === 'added' ? null : reading('old'),
     new: r['change'] === 'removed' ? null : reading('new'),
+    detail: (r['detail'] as string | null) ?? null,
     noticedAt: String(r['noticed_at']),
   };
 }

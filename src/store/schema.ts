@@ -325,6 +325,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN argv_json TEXT;
   ALTER TABLE runs ADD COLUMN cwd TEXT;
   `,
+  // 14: why a file of the dump could not be confirmed (red team 28, G-03): a file read before
+  // that a later run cannot read keeps its analysis, and custody records it \`unconfirmed\` with
+  // the system's word for the failure ("EACCES: permission denied"), which no other row keeps:
+  // the file's own row is left as the run that read it wrote it. Null for every other entry.
+  `
+  ALTER TABLE file_changes ADD COLUMN detail TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -43,10 +43,16 @@ export interface FileRecord {
 
 export interface FileChange {
   path: string;
-  /** added: a file of the dump that a completed walk of it did not find (old is null); removed: new is null */
-  change: 'added' | 'changed' | 'removed';
+  /**
+   * added: a file of the dump that a completed walk of it did not find (old is null); removed:
+   * new is null; unconfirmed: a file read before that this run could not read, its size and
+   * mtime as recorded or unknown (new has them, and no sha256), its analysis kept
+   */
+  change: 'added' | 'changed' | 'removed' | 'unconfirmed';
   old: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
   new: { size: number | null; mtimeMs: number | null; sha256: string | null } | null;
+  /** for a file unconfirmed: why it could not be read */
+  detail?: string | null;
 }
 
 export interface StoredMessage {
@@ -56,6 +62,9 @@ export interface StoredMessage {
   envelope: string | null;
   analysis: MessageAnalysis;
 }
+
+/** The kind on the row of an entry the walk could not look at (DiscoveryEntry.unexamined). */
+export const UNEXAMINED = 'unexamined';
 
 const json = (value: unknown): string => JSON.stringify(value);
 const bool = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
@@ -117,9 +126,10 @@ export class StoreWriter {
         body_bytes_signed, body_bytes_total, warnings_json, key_provenance, key_first_seen, key_last_seen, key_compromised)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertChange: db.prepare(`INSERT INTO file_changes (run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size,
-        new_mtime_ms, new_sha256, noticed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        new_mtime_ms, new_sha256, noticed_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       completeChange: db.prepare('UPDATE file_changes SET new_size = ?, new_mtime_ms = ?, new_sha256 = ? WHERE id = ?'),
-      unfinishedChange: db.prepare(`SELECT id FROM file_changes WHERE path = ? AND change != 'removed' AND new_sha256 IS NULL
+      // (an unconfirmed file has no new sha256 either, and never will: its entry is complete)
+      unfinishedChange: db.prepare(`SELECT id FROM file_changes WHERE path = ? AND change IN ('changed', 'added') AND new_sha256 IS NULL
         AND new_size IS ? AND new_mtime_ms IS ? ORDER BY id DESC LIMIT 1`).pluck(),
       insertArc: db.prepare('INSERT INTO arc_results (message_id, result, reason, instances_json) VALUES (?, ?, ?, ?)'),
       insertFinding: db.prepare('INSERT INTO findings (message_id, code, severity, text, evidence_json) VALUES (?, ?, ?, ?, ?)'),
@@ -292,7 +302,7 @@ export class StoreWriter {
   recordChange(runId: number, change: FileChange): number {
     return Number(this.statements.insertChange.run(
       runId, change.path, change.change, change.old?.size ?? null, change.old?.mtimeMs ?? null, change.old?.sha256 ?? null,
-      change.new?.size ?? null, change.new?.mtimeMs ?? null, change.new?.sha256 ?? null, new Date().toISOString(),
+      change.new?.size ?? null, change.new?.mtimeMs ?? null, change.new?.sha256 ?? null, new Date().toISOString(), change.detail ?? null,
     ).lastInsertRowid);
   }
 
@@ -300,7 +310,9 @@ export class StoreWriter {
    * After a complete walk: files recorded before but no longer in the dump are recorded as
    * removed. Files below a directory this walk could not list (`unlisted`) were not reached, and
    * keep their rows and verdicts; a directory recorded as unlistable before, listed now, was no
-   * file of the dump and leaves without a custody entry (red team 28, G-03).
+   * file of the dump and leaves without a custody entry (red team 28, G-03). So does an entry the
+   * walk could not look at (kind `unexamined`): nothing of it was on record but its name, and
+   * most often it leaves because it turns out to be a directory, once its own can be searched.
    */
   removeMissing(runId: number, seen: ReadonlySet<string>, unlisted: ReadonlySet<string> = new Set()): void {
     // Streamed, only the missing kept: every file's row at once was 15 MB at 70,000 files. Files
@@ -314,11 +326,12 @@ export class StoreWriter {
     };
     for (const f of known.iterate() as Iterable<(typeof gone)[number]>) if (!seen.has(f.path) && !unreached(f.path)) gone.push(f);
     // (rows of schema 12 and before have no kind for such a directory: its detail says it)
-    const isDirectory = (f: (typeof gone)[number]): boolean => f.kind === 'directory' || (f.kind === null && (f.detail ?? '').startsWith('directory cannot be listed'));
+    const noFileOnRecord = (f: (typeof gone)[number]): boolean =>
+      f.kind === 'directory' || f.kind === UNEXAMINED || (f.kind === null && (f.detail ?? '').startsWith('directory cannot be listed'));
     let removed = 0;
     this.db.transaction(() => {
       for (const f of gone) {
-        if (!isDirectory(f)) {
+        if (!noFileOnRecord(f)) {
           this.recordChange(runId, { path: f.path, change: 'removed', old: { size: f.size, mtimeMs: f.mtime_ms, sha256: f.sha256 }, new: null });
           removed++;
         }

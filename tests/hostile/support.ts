@@ -136,3 +136,28 @@ export function readResults(dbPath: string): { files: FileRow[]; messages: Messa
     db.close();
   }
 }
+
+/** A row of the chain of custody (`file_changes`), as stored. */
+export interface FileChangeRow {
+  run_id: number;
+  path: string;
+  change: string;
+  old_size: number | null;
+  old_mtime_ms: number | null;
+  old_sha256: string | null;
+  new_size: number | null;
+  new_mtime_ms: number | null;
+  new_sha256: string | null;
+  detail: string | null;
+}
+
+export function readFileChanges(dbPath: string): FileChangeRow[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .prepare('SELECT run_id, path, change, old_size, old_mtime_ms, old_sha256, new_size, new_mtime_ms, new_sha256, detail FROM file_changes ORDER BY id')
+      .all() as FileChangeRow[];
+  } finally {
+    db.close();
+  }
+}

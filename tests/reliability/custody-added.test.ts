@@ -104,7 +104,7 @@ describe('chain of custody: files that join the dump after a completed walk are 
     const json = JSON.parse(runCli(['report', '--db', db, '--format', 'json']).stdout) as { custody: { added: number; lastRun: { added: number } } };
     expect(json.custody).toMatchObject({ added: 3, lastRun: { added: 3 } });
     const csv = runCli(['custody', '--db', db, '--format', 'csv']).stdout.trim().split('\r\n');
-    expect(csv[0]).toBe('run_id,noticed_at,path,change,old_size,old_mtime,old_sha256,new_size,new_mtime,new_sha256');
+    expect(csv[0]).toBe('run_id,noticed_at,path,change,old_size,old_mtime,old_sha256,new_size,new_mtime,new_sha256,detail');
     const pdf = csv.find((line) => line.includes('new/contract.pdf'))!.split(',');
     expect(pdf.slice(3, 7)).toEqual(['added', '', '', '']);
     expect(pdf[9]).toBe(sha256(join(dump, 'new/contract.pdf')));

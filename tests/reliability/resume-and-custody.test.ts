@@ -319,7 +319,7 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     const custody = runCli(['custody', '--db', db, '--format', 'csv']);
     expect(custody.status, custody.stderr).toBe(0);
     const lines = custody.stdout.trim().split('\r\n');
-    expect(lines[0]).toBe('run_id,noticed_at,path,change,old_size,old_mtime,old_sha256,new_size,new_mtime,new_sha256');
+    expect(lines[0]).toBe('run_id,noticed_at,path,change,old_size,old_mtime,old_sha256,new_size,new_mtime,new_sha256,detail');
     const listed = lines.slice(1).map((l) => l.split(',')).map(([run, , path, change]) => `${run} ${path} ${change}`);
     expect(listed[0]).toBe(`${plain.runId} ${hostile} changed`);
     // (within a run, changes are recorded in the order their files finish)

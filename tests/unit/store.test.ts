@@ -509,24 +509,33 @@ describe('queries', () => {
     const second = writer.beginRun({ ...RUN, options: { rehash: true } });
     writer.recordChange(second, { path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') } });
     writer.recordChange(second, { path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') } });
-    writer.finishRun(second, 'completed', { changed: 1, confirmed: 7, added: 1 });
+    writer.recordChange(second, { path: 'locked.eml', change: 'unconfirmed', old: { size: 6, mtimeMs: 1, sha256: sha('g') }, new: { size: 6, mtimeMs: 1, sha256: null }, detail: 'EACCES: permission denied' });
+    writer.finishRun(second, 'completed', { changed: 1, confirmed: 7, added: 1, unconfirmed: 1 });
     expect(custodySummary(db, 3)).toEqual({
       changed: 2,
       removed: 1,
       added: 1,
-      lastRun: { id: second, changed: 1, removed: 0, added: 1, confirmed: 7, rehash: true, walk: { fromRun: second, changed: 1, removed: 0, added: 1 } },
+      unconfirmed: 1,
+      lastRun: {
+        id: second, changed: 1, removed: 0, added: 1, unconfirmed: 1, confirmed: 7, rehash: true,
+        walk: { fromRun: second, changed: 1, removed: 0, added: 1, unconfirmed: 1 },
+      },
       recent: [
-        { runId: second, path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') }, noticedAt: expect.any(String) },
-        { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') }, noticedAt: expect.any(String) },
-        { runId: first, path: 'gone.pdf', change: 'removed', old: { size: 5, mtimeMs: 1, sha256: sha('c') }, new: null, noticedAt: expect.any(String) },
+        {
+          runId: second, path: 'locked.eml', change: 'unconfirmed', old: { size: 6, mtimeMs: 1, sha256: sha('g') }, new: { size: 6, mtimeMs: 1, sha256: null },
+          detail: 'EACCES: permission denied', noticedAt: expect.any(String),
+        },
+        { runId: second, path: 'new.eml', change: 'added', old: null, new: { size: 4, mtimeMs: 2, sha256: sha('f') }, detail: null, noticedAt: expect.any(String) },
+        { runId: second, path: 'b.eml', change: 'changed', old: { size: 3, mtimeMs: 1, sha256: sha('d') }, new: { size: 3, mtimeMs: 1, sha256: sha('e') }, detail: null, noticedAt: expect.any(String) },
       ],
     });
-    expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['new.eml', 'b.eml', 'gone.pdf', 'a.eml']);
+    expect(summarize(db).custody.recent.map((c) => c.path)).toEqual(['locked.eml', 'new.eml', 'b.eml', 'gone.pdf', 'a.eml']);
     expect([...iterateFileChanges(db)].map((c) => [c.runId, c.path, c.change])).toEqual([
       [first, 'a.eml', 'changed'],
       [first, 'gone.pdf', 'removed'],
       [second, 'b.eml', 'changed'],
       [second, 'new.eml', 'added'],
+      [second, 'locked.eml', 'unconfirmed'],
     ]);
     expect(listRuns(db).map((r) => [r.id, r.status, r.options['rehash'] ?? false, r.counts?.['confirmed'] ?? null])).toEqual([[first, 'completed', false, null], [second, 'completed', true, 7]]);
   });
@@ -542,7 +551,7 @@ describe('queries', () => {
     ], { path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) } });
     writer.flush();
     const idOf = (path: string): number => db.prepare('SELECT m.id FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.path = ?').pluck().get(path) as number;
-    const expected = [{ runId, path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) }, noticedAt: expect.any(String) }];
+    const expected = [{ runId, path: 'fwd.eml', change: 'changed', old: { size: 90, mtimeMs: 0, sha256: 'ab'.repeat(32) }, new: { size: 100, mtimeMs: 1, sha256: 'cd'.repeat(32) }, detail: null, noticedAt: expect.any(String) }];
     expect(fileChangesOf(db, idOf('fwd.eml'))).toEqual(expected);
     expect(fileChangesOf(db, idOf('fwd.eml#attachment-1'))).toEqual(expected);
     expect(fileChangesOf(db, idOf('other.eml'))).toEqual([]);
@@ -584,7 +593,7 @@ describe('queries', () => {
       topReasons: [],
       files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], errorsByReason: [], unread: [], readWithNotes: [] },
       suspicious: [],
-      custody: { changed: 0, removed: 0, added: 0, lastRun: null, recent: [] },
+      custody: { changed: 0, removed: 0, added: 0, unconfirmed: 0, lastRun: null, recent: [] },
     });
   });
 });

@@ -313,17 +313,21 @@ function custodySection(custody: CustodySummary): string {
     out.push(
       '<div class="callout" role="note">',
       `<h3>${changeCounts(custody, (n, kind) => `${formatInt(n)} ${kind}${n === 1 ? '' : 's'}`)} recorded across runs.</h3>`,
-      '<p>The dump on disk was found different from what an earlier run had analysed. Changed and added files were analysed; the verdicts in this report are about the bytes as they were last read. An added file was not in the dump when a walk of it completed: it joined the evidence afterwards.</p>',
+      '<p>The dump on disk was found different from what an earlier run had analysed. Changed and added files were analysed; the verdicts in this report are about the bytes as they were last read. An added file was not in the dump when a walk of it completed: it joined the evidence afterwards. An unconfirmed file could not be read again: nothing shows it changed, nothing shows it did not, and its verdicts are those of its last reading.</p>',
       '</div>',
       '<div class="table-wrap"><table class="data custody"><thead><tr><th class="num" scope="col">Run</th><th scope="col">Change</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">sha256 before → after</th></tr></thead><tbody>',
     );
     for (const c of custody.recent) {
       const bytes = (size: number | null): string => (size === null ? '?' : formatInt(size));
-      // one reading for a file removed or added, the two for a file changed
-      const size = c.old && c.new ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes((c.old ?? c.new)?.size ?? null);
-      const hash = c.old && c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml((c.old ?? c.new)?.sha256 ?? '?');
+      // one reading for a file removed or added, the two for a file changed; for a file
+      // unconfirmed, the reading on record and why none was made
+      const unconfirmed = c.change === 'unconfirmed';
+      const size = c.old && c.new && !unconfirmed ? `${bytes(c.old.size)} → ${bytes(c.new.size)}` : bytes((c.old ?? c.new)?.size ?? null);
+      const hash = unconfirmed
+        ? `<code>${escapeHtml(c.old?.sha256 ?? '?')}</code>, not confirmed: could not be read (${escapeHtml(clip(c.detail ?? '?', 160))})`
+        : `<code>${c.old && c.new ? `${escapeHtml(c.old.sha256 ?? '?')} → ${escapeHtml(c.new.sha256 ?? '?')}` : escapeHtml((c.old ?? c.new)?.sha256 ?? '?')}</code>`;
       out.push(
-        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${htmlPath(clip(c.path, 160))}</td><td class="size">${size}</td><td><code>${hash}</code></td></tr>`,
+        `<tr><td class="num">${c.runId}</td><td>${escapeHtml(c.change)}</td><td class="path">${htmlPath(clip(c.path, 160))}</td><td class="size">${size}</td><td>${hash}</td></tr>`,
       );
     }
     out.push('</tbody></table></div>');
