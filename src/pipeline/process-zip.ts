@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DiscoveredFile } from '../discover/types.ts';
-import { splitMbox } from '../read/mbox-split.ts';
+import { LENGTH_OVERRULED, OverruledLengths, splitMbox } from '../read/mbox-split.ts';
 import { releaseNow } from '../read/reusable-buffer.ts';
 import { ReadError } from '../read/types.ts';
 import { BINARY_ENTRY, MAY_HOLD_MAIL, MBOX_ENTRY, NESTED_ARCHIVE, zipEntryChunks } from '../read/zip-entry.ts';
@@ -98,7 +98,8 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     }
     let count = 0;
     const memory = analyzer.messageMemory();
-    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes, memory });
+    const overruled = new OverruledLengths();
+    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes, memory, overruled });
     const onBatch = async (batch: StoredMessage[]): Promise<void> => {
       count += batch.length;
       sink.append(path, batch);
@@ -109,11 +110,13 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       if (!memory?.give(raw)) releaseNow(raw);
     };
     const { error: entryError } = await analyzeStream(messages, analyzer, onBatch, { release });
+    // (as on a loose mbox's row: see processMbox)
+    const lengths = overruled.note();
     sink.finish({
       ...entry,
       status: entryError ? (count ? 'partial' : 'error') : 'ok',
-      reason: entryError?.code ?? null,
-      detail: joinNotes(entryError?.message, note),
+      reason: entryError?.code ?? (lengths ? LENGTH_OVERRULED : null),
+      detail: joinNotes(entryError?.message, lengths, note),
       // the bytes of the mbox as inflated, when all of them were
       sha256: entryError ? null : hash.digest('hex'),
     });

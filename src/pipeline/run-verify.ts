@@ -13,8 +13,9 @@ import { assertOutsideDump } from './outside-dump.ts';
 import { UsageError } from './usage-error.ts';
 import { createAnalyzer, type Analyzer } from './worker-pool.ts';
 import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
+import { LENGTH_OVERRULED } from '../read/mbox-split.ts';
 import { DerivedPaths } from './derived-paths.ts';
-import { analyzeStream, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
+import { analyzeStream, joinNotes, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
 import { processZip } from './process-zip.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
@@ -487,11 +488,13 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
     // (the mbox stays in progress until it is finished: a re-run reads it again whatever was committed)
     for (const m of messages) sink.files(await processEmbedded(file.relPath, `${file.relPath}#${m.index}`, m, analyzer, sink.paths, 1));
   });
+  // (a note rides with an error's detail; on a file read whole, it is the row's reason)
+  const note = located.note();
   const final: FileRecord = {
     ...record,
     status: error ? (count ? 'partial' : 'error') : 'ok',
-    reason: error?.code ?? null,
-    detail: error?.message ?? null,
+    reason: error?.code ?? (note ? LENGTH_OVERRULED : null),
+    detail: joinNotes(error?.message, note),
     // hashed as the scan read it, unless the scan stopped short of the end
     sha256: located.sha256() ?? (await sha256Of(analyzer, file.absPath, file.size)),
   };

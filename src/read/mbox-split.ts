@@ -65,11 +65,98 @@ export const startsLikeSeparator = (line: string): boolean => line.startsWith('F
 export interface SplitMboxOptions {
   /** a message larger than this is skipped, and reported by a ReadError after the last message */
   maxMessageBytes?: number;
+  /** where the split records each Content-Length that would have held, and that separators inside its body overruled */
+  overruled?: OverruledLengths;
   /**
    * Where splitMbox assembles each message: memory the caller reuses (the analysis pool's
    * MessageRing), or null to take fresh memory of its own for it.
    */
   memory?: { take(size: number): Buffer | null } | null;
+}
+
+/**
+ * A message's Content-Length that lands on a later separator, as mboxcl's do, but whose body
+ * holds separator lines with a date and a header line after them: the splitter cut there, and
+ * the messages it would have made part of that body were read as messages of their own (red
+ * team G-01).
+ */
+export interface OverruledLength {
+  /** the message whose header declares the length */
+  index: number;
+  /** the file offset where the body it declares ends */
+  declaredEnd: number;
+  /** the separator lines inside that body: one per message begun there */
+  separators: number;
+  /** the first and last messages begun inside that body */
+  firstMessage: number;
+  lastMessage: number;
+}
+
+/** The reason on the row of an mbox whose Content-Length was overruled, read whole. */
+export const LENGTH_OVERRULED = 'content-length-overruled';
+
+/** How many overruled lengths a note names; the rest are counted. */
+const OVERRULED_NAMED = 5;
+
+/**
+ * The lengths a split overruled, gathered for the note on the mbox's row: an analyst must be
+ * able to see that the file declared some of its messages to be another's body, and that
+ * leakcheck did not follow it. Bounded in memory and in time per cut, whatever the number of
+ * messages: a length per message, each reaching the same far separator, would otherwise have
+ * every cut counted for every length before it.
+ */
+export class OverruledLengths {
+  readonly #named: OverruledLength[] = [];
+  #lengths = 0;
+  #separators = 0;
+  /** the farthest end a length overruled so far declares: a cut before it lies in an overruled body */
+  #coveredTo = 0;
+
+  /** the lengths overruled */
+  get lengths(): number {
+    return this.#lengths;
+  }
+
+  /** the separator lines at which they were, each counted once however many bodies it lies in */
+  get separators(): number {
+    return this.#separators;
+  }
+
+  /** the first few of them, each with the cuts inside its own body */
+  get named(): readonly OverruledLength[] {
+    return this.#named;
+  }
+
+  /**
+   * A cut at file offset `at`, where message `message` begins; `overruling`, when the message
+   * it ends declares a length that would have held, and ran on past this cut.
+   */
+  cut(at: number, message: number, overruling: { index: number; declaredEnd: number } | null): void {
+    for (const o of this.#named) {
+      if (at < o.declaredEnd) {
+        o.separators++;
+        o.lastMessage = message;
+      }
+    }
+    if (overruling !== null || at < this.#coveredTo) this.#separators++;
+    if (overruling === null) return;
+    this.#lengths++;
+    this.#coveredTo = Math.max(this.#coveredTo, overruling.declaredEnd);
+    if (this.#named.length < OVERRULED_NAMED) this.#named.push({ ...overruling, separators: 1, firstMessage: message, lastMessage: message });
+  }
+
+  /** "Content-Length overruled at 1 separator line …", or null when none was. */
+  note(): string | null {
+    if (this.#lengths === 0) return null;
+    const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    const messages = (o: OverruledLength): string => (o.firstMessage === o.lastMessage ? `message ${o.firstMessage}` : `messages ${o.firstMessage}-${o.lastMessage}`);
+    const named = this.#named.map((o) => `message ${o.index}'s declares a body up to byte ${o.declaredEnd}, which would have held ${messages(o)}`);
+    const more = this.#lengths - this.#named.length;
+    return (
+      `Content-Length overruled at ${plural(this.#separators, 'separator line')} (a "From " line with a date, above a header line), ` +
+      `where the messages were cut and read on their own: ${named.join('; ')}${more > 0 ? `; and ${plural(more, 'more length')}` : ''}`
+    );
+  }
 }
 
 /**
@@ -139,14 +226,19 @@ export async function* splitMboxRanges(chunks: AsyncIterable<Buffer>, options: S
 async function* splitMessages(chunks: AsyncIterable<Buffer>, options: SplitMboxOptions, keepBytes: boolean): AsyncGenerator<PendingMessage> {
   const source = chunks[Symbol.asyncIterator]();
   try {
-    yield* cut(source, options.maxMessageBytes ?? Number.POSITIVE_INFINITY, keepBytes);
+    yield* cut(source, options.maxMessageBytes ?? Number.POSITIVE_INFINITY, keepBytes, options.overruled);
   } finally {
     // Lets the source release what it holds when the consumer stops early.
     await source.return?.();
   }
 }
 
-async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keepBytes: boolean): AsyncGenerator<PendingMessage> {
+async function* cut(
+  source: AsyncIterator<Buffer>,
+  maxMessageBytes: number,
+  keepBytes: boolean,
+  overruled: OverruledLengths | undefined,
+): AsyncGenerator<PendingMessage> {
   let buf: Buffer = Buffer.alloc(0);
   /** every chunk goes into this one buffer, after the unscanned rest of the one before */
   let scratch: Buffer = Buffer.alloc(0);
@@ -299,7 +391,8 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
    * later separator hid every message before it inside the first one's body, with no row, no
    * verdict and no word of it (red team G-01). A body line that begins "From " rarely looks like
    * that; when one does, a genuine message comes out cut in two, which shows, where a message
-   * swallowed does not.
+   * swallowed does not. Either way the file declared otherwise, and the caller's record of it
+   * (options.overruled) is for a note on the mbox's row.
    */
   let declaredEnd: number | null = null;
   let declaredLengthHolds: boolean | null = null;
@@ -324,13 +417,20 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
     return length === undefined ? null : bufOffset + pos + headerEnd + Number(length);
   };
 
-  /** Whether the "From " line at `pos` lies inside a body whose Content-Length holds. */
-  const insideDeclaredBody = async (): Promise<boolean> => {
-    if (declaredEnd === null || bufOffset + pos >= declaredEnd) return false;
-    // (isSeparatorLine has brought the line and the one after it into the buffer)
-    if (fullSeparatorAt(pos)) return false;
+  /**
+   * Whether the "From " line at `pos` lies inside a body whose Content-Length holds: `inside`, no
+   * cut; `overruled`, inside it but a full separator, cut all the same; else `outside`.
+   */
+  const declaredBodyAt = async (): Promise<'outside' | 'inside' | 'overruled'> => {
+    if (declaredEnd === null || bufOffset + pos >= declaredEnd) return 'outside';
+    // (isSeparatorLine has brought the line and the one after it into the buffer; asked before
+    // lengthHolds reads on. A full separator is cut at whether the length holds or not, but
+    // only one that holds was overruled, and the note must not claim a length a reader would
+    // have ignored anyway.)
+    const full = fullSeparatorAt(pos);
     declaredLengthHolds ??= await lengthHolds(declaredEnd);
-    return declaredLengthHolds;
+    if (!declaredLengthHolds) return 'outside';
+    return full ? 'overruled' : 'inside';
   };
 
   /** Whether the next separator line (after at most one line end), or the end of the file, is at `end`. */
@@ -387,13 +487,16 @@ async function* cut(source: AsyncIterator<Buffer>, maxMessageBytes: number, keep
       // awaited only when the buffer runs short: an await per line was most of a 1 GB mbox's time
       const available = buf.length - pos >= SEPARATOR.length ? buf.length - pos : await fill(SEPARATOR.length);
       if (available === 0) break;
-      if (startsWithAt(buf, pos, SEPARATOR) && (inPreamble || ((await isSeparatorLine()) && !(await insideDeclaredBody())))) {
+      const atFrom = startsWithAt(buf, pos, SEPARATOR);
+      const where = atFrom && !inPreamble && (await isSeparatorLine()) ? await declaredBodyAt() : null;
+      if (atFrom && (inPreamble || (where !== null && where !== 'inside'))) {
         if (inPreamble && (await endsInCrAlone())) {
           eol = CR;
           lineSeparator = CR_SEPARATOR;
         }
         keep();
         if (current !== null) {
+          overruled?.cut(bufOffset + pos, nextIndex, where === 'overruled' ? { index: current.index, declaredEnd: declaredEnd! } : null);
           const done = finish(current);
           current = null;
           if (done !== null) yield done;

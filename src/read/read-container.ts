@@ -5,7 +5,7 @@ import { closeEvidenceSync, openEvidenceSync, readHeadSync, readToEndSync, statE
 import type { ContainerKind, DiscoveredFile } from '../discover/types.ts';
 import { readEmlx } from './emlx.ts';
 import { readMbox, scanMbox, type FileIdentity, type MboxScan } from './mbox.ts';
-import { messageFromRange, type MboxRange } from './mbox-split.ts';
+import { messageFromRange, OverruledLengths, type MboxRange } from './mbox-split.ts';
 import { ReadError, type RawMessage } from './types.ts';
 import { isEmlxEntry, readZipEntryAt } from './zip-entry.ts';
 import type { ZipEntryLocation } from './zip.ts';
@@ -191,6 +191,8 @@ export interface LocatedMboxMessages {
   messages: AsyncGenerator<LocatedMessage>;
   /** the sha256 of the whole file, once `messages` has been read to its end; null before */
   sha256(): string | null;
+  /** what the scan has to say of the file besides its messages (a Content-Length it overruled), or null */
+  note(): string | null;
 }
 
 /**
@@ -199,9 +201,10 @@ export interface LocatedMboxMessages {
  */
 export function locateMboxMessages(file: Pick<DiscoveredFile, 'absPath'>, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES): LocatedMboxMessages {
   let scan: MboxScan | null = null;
+  const overruled = new OverruledLengths();
   async function* messages(): AsyncGenerator<LocatedMessage> {
     try {
-      const opened = await scanMbox(file.absPath, { maxMessageBytes });
+      const opened = await scanMbox(file.absPath, { maxMessageBytes, overruled });
       scan = opened;
       for await (const range of opened.ranges) {
         yield { location: { absPath: file.absPath, kind: 'mbox', range, identity: opened.identity }, size: range.size };
@@ -210,7 +213,7 @@ export function locateMboxMessages(file: Pick<DiscoveredFile, 'absPath'>, maxMes
       throw asReadError(error);
     }
   }
-  return { messages: messages(), sha256: () => scan?.sha256() ?? null };
+  return { messages: messages(), sha256: () => scan?.sha256() ?? null, note: () => overruled.note() };
 }
 
 /**

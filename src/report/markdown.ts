@@ -1,5 +1,6 @@
 import { changeCounts, changeTally } from './change-counts.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
+import { readNotes } from './read-notes.ts';
 import type { DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { pathShownBy, terminalSafe } from './terminal-safe.ts';
@@ -39,10 +40,10 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
   const out: string[] = [];
   out.push('# leakcheck report', '');
   if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
-  const notedArchives = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
-  const noted = notedArchives
-    ? `; ${notedArchives} archive${notedArchives === 1 ? ' has' : 's have'} parts that were not read (${summary.files.readWithNotes.map((r) => `${r.count} ${r.reason}`).join(', ')})`
-    : '';
+  const { partsNotRead, otherNotes } = readNotes(summary.files);
+  const noted =
+    (partsNotRead.count ? `; ${partsNotRead.count} archive${partsNotRead.count === 1 ? ' has' : 's have'} parts that were not read (${partsNotRead.which()})` : '') +
+    (otherNotes.count ? `; ${otherNotes.count} file${otherNotes.count === 1 ? ' was' : 's were'} read whole with a note on how (${otherNotes.which()})` : '');
   out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}${noted}.`, '');
   out.push('| verdict | messages | meaning |', '|---|---:|---|');
   out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees |`);
@@ -53,6 +54,12 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
     out.push(`## Files not read completely (${summary.files.errors})`, '', 'Their emails, if they hold any, were not verified.', '', '| file | status | reason |', '|---|---|---|');
     for (const f of summary.files.unread) out.push(`| ${markdownPath(f.path, 120)} | ${f.status} | ${markdownSafe(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 200)} |`);
     if (summary.files.errors > summary.files.unread.length) out.push('', `… and ${summary.files.errors - summary.files.unread.length} more: \`leakcheck manifest\` lists every file.`);
+    out.push('');
+  }
+  if (otherNotes.files.length) {
+    out.push(`## Files read with a note (${otherNotes.count})`, '', 'Their emails were read and verified; how they were read departs from what the file declares.', '', '| file | note |', '|---|---|');
+    for (const f of otherNotes.files) out.push(`| ${markdownPath(f.path, 120)} | ${markdownSafe(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 400)} |`);
+    if (otherNotes.count > otherNotes.files.length) out.push('', `… and ${otherNotes.count - otherNotes.files.length} more: \`leakcheck manifest\` lists every file.`);
     out.push('');
   }
   if (summary.topReasons.length) {

@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { changesRecorded, hasCustodyToShow, type CustodyChange, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { REASONS, type Verdict } from '../verdict/reasons.ts';
 import { changeCounts } from './change-counts.ts';
+import { readNotes } from './read-notes.ts';
 import { shownText } from './shown-from.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { labelQuoted, messageLabel } from './message-label.ts';
@@ -30,10 +31,14 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   }
   const skipped = summary.files.skippedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
   lines.push(`  ${'not email'.padEnd(13)} ${String(summary.files.skipped).padStart(7)}   ${c.dim(skipped ? `files skipped: ${skipped}` : 'files skipped')}`);
-  if (summary.files.readWithNotes.length) {
-    const noted = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
-    const which = summary.files.readWithNotes.map((r) => `${r.count} ${r.reason}`).join(', ');
-    lines.push(`  ${c.yellow('not all read'.padEnd(13))} ${String(noted).padStart(7)}   ${c.dim(`archives with parts not read (${which}): see their rows in \`leakcheck manifest\``)}`);
+  const { partsNotRead, otherNotes } = readNotes(summary.files);
+  if (partsNotRead.count) {
+    lines.push(`  ${c.yellow('not all read'.padEnd(13))} ${String(partsNotRead.count).padStart(7)}   ${c.dim(`archives with parts not read (${partsNotRead.which()}): see their rows in \`leakcheck manifest\``)}`);
+  }
+  if (otherNotes.count) {
+    lines.push(`  ${c.yellow('read, noted'.padEnd(13))} ${String(otherNotes.count).padStart(7)}   ${c.dim(`files read whole, with a note on how (${otherNotes.which()}):`)}`);
+    for (const f of otherNotes.files.slice(0, UNREAD_SHOWN)) lines.push(`      ${shownPath(f.path, 80)}  ${c.dim(terminalSafe(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 300))}`);
+    if (otherNotes.count > UNREAD_SHOWN) lines.push(c.dim(`      … and ${otherNotes.count - UNREAD_SHOWN} more: leakcheck manifest lists every file`));
   }
   if (summary.files.errors) {
     const why = summary.files.errorsByReason.map((r) => `${r.count} ${r.reason}`).join(', ');

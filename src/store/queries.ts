@@ -306,11 +306,14 @@ export interface DumpSummary {
      */
     unread: Array<{ path: string; status: string; reason: string; detail: string | null }>;
     /**
-     * Files read without error that still hold something unread: archives a limit stopped
-     * (`zip-limits`), or with bytes no listed entry covers (`unlisted-bytes`). Their messages
-     * are counted; what was not read must be said too.
+     * Files read without error whose row carries a note, by reason: archives that still hold
+     * something unread, a limit stopped (`zip-limits`), or with bytes no listed entry covers
+     * (`unlisted-bytes`), whose messages are counted, where what was not read must be said too;
+     * an mbox whose Content-Length the reader overruled (`content-length-overruled`).
      */
     readWithNotes: Array<{ reason: string; count: number }>;
+    /** Those files themselves, by path, the first UNREAD_LISTED, with their notes: what a count alone does not say */
+    noted: Array<{ path: string; reason: string; detail: string | null }>;
   };
   suspicious: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
   custody: CustodySummary;
@@ -513,6 +516,8 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     .map((r) => ({ ...r, reason: r.reason ?? 'unknown' }));
   const readWithNotes = db.prepare(`SELECT reason, count(*) AS count FROM source_files WHERE status = 'ok' AND reason IS NOT NULL
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
+  const noted = db.prepare(`SELECT path, reason, detail FROM source_files WHERE status = 'ok' AND reason IS NOT NULL ORDER BY path LIMIT ${UNREAD_LISTED}`)
+    .all() as Array<{ path: string; reason: string; detail: string | null }>;
   const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.format, f.parent_file_id IS NOT NULL AS derived, m.subject, m.from_header AS "from", m.from_address,
       v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
       WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
@@ -540,6 +545,7 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
       errorsByReason: byReason("'error','partial'"),
       unread,
       readWithNotes,
+      noted,
     },
     suspicious,
     custody: custodySummary(db),

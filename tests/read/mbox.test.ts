@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readMbox, scanMbox } from '../../src/read/mbox.ts';
 import { hasFromQuoting } from '../../src/read/mbox-quoting.ts';
-import { messageFromRange, splitMbox, splitMboxRanges, type MboxRange } from '../../src/read/mbox-split.ts';
+import { messageFromRange, OverruledLengths, splitMbox, splitMboxRanges, type MboxRange } from '../../src/read/mbox-split.ts';
 import { ReadError, type RawMessage } from '../../src/read/types.ts';
 import { collect, makeTempDir, removeTempDir } from '../discover/temp-dump.ts';
 
@@ -209,6 +209,70 @@ describe('readMbox', () => {
       ]);
       expect(await collect(splitMboxRanges(chunked(data, [cut, data.length])))).toHaveLength(3);
     }
+  });
+
+  // The same mailbox: the cut above is right, but the file said otherwise, and an analyst must
+  // be able to see that leakcheck did not follow it (the note on the mbox's row)
+  it('tells of each Content-Length that would have held and that separators inside its body overruled', async () => {
+    const signed = (n: number): string => `From: b${n}@example.org\nSubject: hidden ${n}\nDKIM-Signature: v=1; d=example.org\n\nthe signed one\n`;
+    const env = (n: number): string => `From bob@example.org Mon Jan  1 00:00:${String(n).padStart(2, '0')} 2024`;
+    const third = 'From: c@example.org\nSubject: last\n\nlast\n';
+    /** an mbox whose first message's unsigned length covers `hidden` whole messages, and lands on the separator after them */
+    const mbox = (hidden: number, length = (body: string): number => body.length): { data: Buffer; end: number } => {
+      const body1 = `an unsigned note\n\n${Array.from({ length: hidden }, (_, i) => `${env(i + 2)}\n${signed(i + 2)}\n`).join('')}`;
+      const head = `${ENV1}\nFrom: m@else.example\nSubject: one\nContent-Length: ${length(body1)}\n\n`;
+      return { data: Buffer.from(`${head}${body1}${ENV3}\n${third}\n`), end: head.length + length(body1) };
+    };
+    const told = async (data: Buffer, cut: number, ranges: boolean): Promise<{ count: number; overruled: OverruledLengths }> => {
+      const overruled = new OverruledLengths();
+      const source = chunked(data, [cut, data.length]);
+      const count = (ranges ? await collect(splitMboxRanges(source, { overruled })) : await collect(splitMbox(source, { overruled }))).length;
+      return { count, overruled };
+    };
+    for (const hidden of [1, 2]) {
+      const { data, end } = mbox(hidden);
+      for (const cut of [5, 64, 150, data.length]) {
+        for (const ranges of [false, true]) {
+          const { count, overruled } = await told(data, cut, ranges);
+          expect(count).toBe(hidden + 2);
+          expect([overruled.lengths, overruled.separators]).toEqual([1, hidden]);
+          expect(overruled.named).toEqual([{ index: 0, declaredEnd: end, separators: hidden, firstMessage: 1, lastMessage: hidden }]);
+        }
+      }
+    }
+    expect((await told(mbox(2).data, 64, true)).overruled.note()).toBe(
+      'Content-Length overruled at 2 separator lines (a "From " line with a date, above a header line), where the messages were cut and read on their own: ' +
+        `message 0's declares a body up to byte ${mbox(2).end}, which would have held messages 1-2`,
+    );
+    // a length that would not have held (landing mid-line) was never going to be followed: nothing to tell
+    const broken = await told(mbox(1, (body) => body.length - 3).data, 64, true);
+    expect([broken.count, broken.overruled.note()]).toEqual([3, null]);
+    // nor is a length that holds over a body with no separator in it
+    const honoured = await told(Buffer.from(`${ENV1}\nFrom: a@example.org\nContent-Length: 5\n\nhello\n${ENV2}\n${MSG2}`), 64, true);
+    expect([honoured.count, honoured.overruled.note()]).toEqual([2, null]);
+  });
+
+  it('counts a separator once however many overruled bodies it lies in, and names the first five lengths', async () => {
+    // every message declares a length reaching the same last separator: each cut is inside all the bodies before it
+    const count = 12;
+    const tail = `${ENV3}\nFrom: c@example.org\n\nlast\n`;
+    const messages: string[] = [];
+    /** from the end of a message's header block to the last separator */
+    let rest = 0;
+    for (let i = count - 1; i >= 0; i--) {
+      const body = `body ${i}\n`;
+      rest += body.length;
+      const message = `From bob@example.org Mon Jan  1 00:00:${String(i).padStart(2, '0')} 2024\nFrom: b${i}@example.org\nContent-Length: ${rest}\n\n${body}`;
+      messages.unshift(message);
+      rest += message.length - body.length;
+    }
+    const overruled = new OverruledLengths();
+    expect(await collect(splitMboxRanges(chunked(Buffer.from(messages.join('') + tail), [100]), { overruled }))).toHaveLength(count + 1);
+    expect([overruled.lengths, overruled.separators]).toEqual([count - 1, count - 1]);
+    expect(overruled.named.map((o) => [o.index, o.separators, o.firstMessage, o.lastMessage])).toEqual([
+      [0, 11, 1, 11], [1, 10, 2, 11], [2, 9, 3, 11], [3, 8, 4, 11], [4, 7, 5, 11],
+    ]);
+    expect(overruled.note()).toMatch(/^Content-Length overruled at 11 separator lines .*; and 6 more lengths$/);
   });
 
   // Red team 27, B-04: a dateless "From " line is a separator only above a field a message

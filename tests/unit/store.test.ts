@@ -481,6 +481,7 @@ describe('queries', () => {
         { path: 'c/locked.eml', status: 'error', reason: 'unreadable', detail: 'EACCES' },
       ],
       readWithNotes: [],
+      noted: [],
     });
     expect(s.suspicious.map((m) => [m.path, m.index, m.reasons])).toEqual([
       ['a/one.eml', 0, ['header-injected']],
@@ -591,7 +592,7 @@ describe('queries', () => {
       messages: 0,
       verdicts: { verified: 0, unverifiable: 0, suspicious: 0 },
       topReasons: [],
-      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], errorsByReason: [], unread: [], readWithNotes: [] },
+      files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], errorsByReason: [], unread: [], readWithNotes: [], noted: [] },
       suspicious: [],
       custody: { changed: 0, removed: 0, added: 0, unconfirmed: 0, lastRun: null, recent: [] },
     });

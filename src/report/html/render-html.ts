@@ -13,6 +13,7 @@ import { listDocuments, type DocumentRecord } from '../../store/documents-pass.t
 import { changeCounts, changeTally } from '../change-counts.ts';
 import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '../coverage-note.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
+import { readNotes } from '../read-notes.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { shownKeyOrigin } from '../../keys/key-file-name.ts';
@@ -259,21 +260,28 @@ function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdi
     );
   }
   const skipped = summary.files.skippedByReason.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ');
-  const notedArchives = summary.files.readWithNotes.reduce((n, r) => n + r.count, 0);
-  const noted = summary.files.readWithNotes.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ');
+  const { partsNotRead, otherNotes } = readNotes(summary.files);
+  const tally = (notes: typeof partsNotRead): string => escapeHtml(notes.which(formatInt));
   out.push(
     `<p class="lede">${formatInt(summary.messages)} message${summary.messages === 1 ? '' : 's'} from ${formatInt(summary.files.withMessages)} file${summary.files.withMessages === 1 ? '' : 's'}, each checked for DKIM and ARC signatures and header consistency.` +
       (summary.files.skipped ? ` ${formatInt(summary.files.skipped)} file${summary.files.skipped === 1 ? ' was' : 's were'} skipped as not email${skipped ? ` (${skipped})` : ''}.` : '') +
       (summary.files.errors
         ? ` <strong>${formatInt(summary.files.errors)} file${summary.files.errors === 1 ? '' : 's'} could not be read completely (${summary.files.errorsByReason.map((r) => `${formatInt(r.count)} ${escapeHtml(r.reason)}`).join(', ')}), so ${summary.files.errors === 1 ? 'its emails were' : 'their emails were'} not verified.</strong>`
         : '') +
-      (notedArchives ? ` <strong>${formatInt(notedArchives)} archive${notedArchives === 1 ? ' has' : 's have'} parts that were not read (${noted}).</strong>` : '') +
+      (partsNotRead.count ? ` <strong>${formatInt(partsNotRead.count)} archive${partsNotRead.count === 1 ? ' has' : 's have'} parts that were not read (${tally(partsNotRead)}).</strong>` : '') +
+      (otherNotes.count ? ` ${formatInt(otherNotes.count)} file${otherNotes.count === 1 ? ' was' : 's were'} read whole with a note on how (${tally(otherNotes)}).` : '') +
       '</p>',
   );
   if (summary.files.unread.length) {
     out.push('<details class="unread"><summary>Files not read completely</summary><ul>');
     for (const f of summary.files.unread) out.push(`<li><span class="path">${htmlPath(clip(f.path, 200))}</span>: ${escapeHtml(clip(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 300))}</li>`);
     if (summary.files.errors > summary.files.unread.length) out.push(`<li>… and ${formatInt(summary.files.errors - summary.files.unread.length)} more: <code>leakcheck manifest</code> lists every file.</li>`);
+    out.push('</ul></details>');
+  }
+  if (otherNotes.files.length) {
+    out.push('<details class="unread"><summary>Files read with a note</summary><ul>');
+    for (const f of otherNotes.files) out.push(`<li><span class="path">${htmlPath(clip(f.path, 200))}</span>: ${escapeHtml(clip(`${f.reason}${f.detail ? `: ${f.detail}` : ''}`, 600))}</li>`);
+    if (otherNotes.count > otherNotes.files.length) out.push(`<li>… and ${formatInt(otherNotes.count - otherNotes.files.length)} more: <code>leakcheck manifest</code> lists every file.</li>`);
     out.push('</ul></details>');
   }
   out.push('<div class="cards">');

@@ -1,0 +1,31 @@
+import type { DumpSummary } from '../store/queries.ts';
+
+type Files = DumpSummary['files'];
+
+/**
+ * The notes on a file read without error that say part of an archive was not read (`zip-limits`
+ * from src/read/zip.ts, `unlisted-bytes` from src/pipeline/process-zip.ts); any other says how a
+ * file was read (an mbox whose Content-Length was overruled), and is no archive's.
+ */
+const PARTS_NOT_READ: ReadonlySet<string> = new Set(['zip-limits', 'unlisted-bytes']);
+
+export interface NotesOfOneKind {
+  count: number;
+  /** "1 unlisted-bytes, 2 zip-limits", each number said by `num` */
+  which: (num?: (n: number) => string) => string;
+  /** the files, as far as the summary lists them */
+  files: Files['noted'];
+}
+
+/** A summary's files read with a note, as two kinds: archives with parts not read, and the others. */
+export function readNotes(files: Files): { partsNotRead: NotesOfOneKind; otherNotes: NotesOfOneKind } {
+  const kind = (wanted: boolean): NotesOfOneKind => {
+    const tally = files.readWithNotes.filter((r) => PARTS_NOT_READ.has(r.reason) === wanted);
+    return {
+      count: tally.reduce((n, r) => n + r.count, 0),
+      which: (num = String) => tally.map((r) => `${num(r.count)} ${r.reason}`).join(', '),
+      files: files.noted.filter((f) => PARTS_NOT_READ.has(f.reason) === wanted),
+    };
+  };
+  return { partsNotRead: kind(true), otherNotes: kind(false) };
+}
