@@ -108,7 +108,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
   let best: { attempt: Attempt; variant: RepairVariant } | null = null;
   for (const variant of repairVariants(input.raw, input.format, memory)) {
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
-    if (!best || score(attempt) > score(best.attempt)) best = { attempt, variant };
+    if (!best || better(score(attempt), score(best.attempt))) best = { attempt, variant };
     // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
   }
@@ -302,12 +302,22 @@ function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | nu
 /**
  * Which repaired form to believe: the one under which the most signatures verify, then the one
  * with the fewest failures (a repair must never manufacture a mismatch the stored bytes do not
- * have), then the one with the fewest repairs.
+ * have), then the one under which the most failed signatures still verify over their signed
+ * headers, then the one with the fewest repairs. A gateway's tag on the Subject of a message
+ * whose body was also edited fails in both forms; only with the tag removed do the signed
+ * headers verify, and in the form as found the message read as if its headers were forged too,
+ * the gateway's repair unnamed (red team 29, K-03).
  */
-const score = (attempt: Attempt): number => {
+const score = (attempt: Attempt): readonly number[] => {
+  const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified' || s.outcome === 'signature-mismatch');
   const passes = attempt.signatures.filter((s) => s.outcome === 'pass').length;
-  const failures = attempt.signatures.filter((s) => s.outcome === 'body-modified' || s.outcome === 'signature-mismatch').length;
-  return passes * 1_000_000 - failures * 1_000 - attempt.repairs.length;
+  return [passes, -failed.length, failed.filter((s) => s.headerSignatureValid === true).length, -attempt.repairs.length];
+};
+
+/** `a` ranks above `b`, criterion by criterion (a tie keeps the form tried first). */
+const better = (a: readonly number[], b: readonly number[]): boolean => {
+  const at = a.findIndex((x, i) => x !== b[i]);
+  return at >= 0 && a[at]! > b[at]!;
 };
 
 /**

@@ -79,7 +79,7 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
  * signature over Subject, and most external mail of a corporate mailbox from about 2018 on has
  * it: every such message read as forged (red team 27, E-03).
  */
-const GATEWAY_SUBJECT_TAG = /^[ \t]*(?:\[(?:EXT|EXTERNAL(?:[ _-](?:EMAIL|MAIL|SENDER|MESSAGE))?|CAUTION)\]|\*EXTERNAL\*|\(EXTERNAL\)|EXTERNAL:|CAUTION:)[ \t]*/i;
+export const GATEWAY_SUBJECT_TAG = /^[ \t]*(?:\[(?:EXT|EXTERNAL(?:[ _-](?:EMAIL|MAIL|SENDER|MESSAGE))?|CAUTION)\]|\*EXTERNAL\*|\(EXTERNAL\)|EXTERNAL:|CAUTION:)[ \t]*/i;
 const SUBJECT_LINE = /(?:^|\r?\n)subject[ \t]*:/gi;
 
 /**

@@ -226,9 +226,12 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   for (const finding of findings) if (finding.severity === 'red-flag') suspicious.push(finding.code);
 
   const repairNote = input.repairs.length ? ` Verified after repairing: ${input.repairs.map(describeRepair).join(', ')}.` : '';
+  // The one repair that changes what a reader is shown: a failure judged on the untagged Subject
+  // says so, or "the signed headers still verify" reads as if the Subject shown were signed (K-03).
+  const gatewayNote = input.repairs.includes('gateway-subject-tag') ? `Checked after repairing: ${describeRepair('gateway-subject-tag')}.` : '';
   if (suspicious.length) {
     const redFlags = findings.filter((f) => f.severity === 'red-flag').map((f) => f.text);
-    return decision('suspicious', unique(suspicious), [...failureNotes, ...redFlags, ...notes].join(' '), proving.map((s) => s.index), added);
+    return decision('suspicious', unique(suspicious), [...failureNotes, gatewayNote, ...redFlags, ...notes].filter(Boolean).join(' '), proving.map((s) => s.index), added);
   }
   if (proving.length) {
     // A proof is as strong as the best signature that makes it.

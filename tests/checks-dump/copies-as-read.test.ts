@@ -238,14 +238,68 @@ describe('a List-Id excuses differences only when something a forger cannot add 
 });
 
 describe('verified copies that differ', () => {
-  it('a warning on each, however their proofs compare (one by the From domain, one by a third party: neither decides)', () => {
+  it('a warning on each, naming the other, when both proofs sign what differs: neither decides', () => {
     const a = verifiedBy('corp.example', true, { where: 'inbox/a.eml' });
-    const b = verifiedBy('esp.example', false, { where: 'sent/b.eml', visibleFields: { from: 'f', to: 't2', cc: 'c', subject: 's', date: 'd' } });
+    const b = verifiedBy('corp.example', true, { where: 'sent/b.eml', visibleFields: { from: 'f', to: 't2', cc: 'c', subject: 's', date: 'd' } });
     const findings = verifiedCopiesDiffer([a, b]);
     expect(codes(findings)).toEqual([`${a.id}:verified-copies-differ:warning`, `${b.id}:verified-copies-differ:warning`]);
     expect(findings[0]!.finding.text).toContain('sent/b.eml');
     expect(findings[1]!.finding.text).toContain('inbox/a.eml');
-    expect(findings[0]!.finding.text).toMatch(/in its To/);
+    expect(findings[0]!.finding.text).toMatch(/in its To, which both copies' signatures sign.*d=corp\.example signed both versions/);
+  });
+
+  // Red team 29, K-01: a copy verified by a signature that leaves Subject out, its Subject edited,
+  // beside the sent copy whose signature signs Subject, was told "d=… signed both versions"
+  it('what only one copy\'s proof signs: the other copy\'s version is contradicted, never "signed both versions"', () => {
+    const subjectEdited = { subject: 'URGENT: new bank details', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } };
+    const sent = verifiedBy('corp.example', true, { where: 'sent.eml' });
+    const inbox = message({ where: 'inbox.eml', verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'date', 'message-id'])], ...subjectEdited });
+    const findings = verifiedCopiesDiffer([sent, inbox]);
+    expect(codes(findings)).toEqual([`${sent.id}:verified-copy-other-unsigned:info`, `${inbox.id}:verified-copy-contradicted:warning`]);
+    for (const { finding } of findings) expect(finding.text).not.toMatch(/signed both versions|Neither proof/);
+    expect(findings[0]!.finding.text).toMatch(/in its Subject, which this copy's signature \(d=corp\.example\) signs and that copy's does not: what that copy shows there is proven by nothing\. Other copy: inbox\.eml/);
+    expect(findings[1]!.finding.text).toMatch(/in its Subject, which that copy's signature signs and this copy's \(d=corp\.example\) does not: what this copy shows there is proven by nothing/);
+    expect(findings[1]!.finding.evidence).toMatchObject({ differsIn: ['subject'], unsignedHere: ['subject'] });
+    // the same two copies, one of them not verified: the red flag (the verified one stays verified, so a warning above)
+    expect(codes(conflictingCopies([sent, { ...inbox, verdict: 'unverifiable', proofs: [] }]))).toEqual([`${inbox.id}:conflicting-copy:red-flag`]);
+  });
+
+  it('a body both sign and a Subject only one signs: each said of its own', () => {
+    const sent = verifiedBy('corp.example', true);
+    const inbox = message({ verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'date', 'message-id'])], bodySha256: 'other body', textSha256: 'other text', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    const findings = verifiedCopiesDiffer([sent, inbox]);
+    expect(codes(findings)).toEqual([
+      `${sent.id}:verified-copies-differ:warning`, `${sent.id}:verified-copy-other-unsigned:info`,
+      `${inbox.id}:verified-copy-contradicted:warning`, `${inbox.id}:verified-copies-differ:warning`,
+    ]);
+    expect(findings[0]!.finding.text).toMatch(/in its body, which both copies' signatures sign/);
+    expect(findings[0]!.finding.evidence['differsIn']).toEqual(['body']);
+  });
+
+  it('what neither proof signs, or only a proof that cannot bear witness: a warning on each that it is proven by nothing', () => {
+    const noSubject = ['from', 'to', 'date', 'message-id'];
+    const a = message({ verdict: 'verified', proofs: [proof('corp.example', true, noSubject)] });
+    const b = message({ verdict: 'verified', proofs: [proof('corp.example', true, noSubject)], visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    const findings = verifiedCopiesDiffer([a, b]);
+    expect(codes(findings)).toEqual([`${a.id}:verified-copies-differ:warning`, `${b.id}:verified-copies-differ:warning`]);
+    for (const { finding } of findings) {
+      expect(finding.text).toMatch(/in its Subject, which this copy's signature does not sign, nor does that copy's: what either shows there is proven by nothing/);
+      expect(finding.text).not.toContain('signed both versions');
+    }
+    // the other copy's proof signs Subject but not the Message-ID: it does not show the two are one message
+    const c = message({ verdict: 'verified', proofs: [proof('corp.example', true, ['from', 'to', 'subject', 'date'])] });
+    const [onB] = verifiedCopiesDiffer([c, b]).filter((f) => f.messageId === b.id);
+    expect(onB!.finding.code).toBe('verified-copies-differ');
+    expect(onB!.finding.text).toMatch(/which this copy's signature does not sign, and that copy's signature \(d=corp\.example\) does not sign the Message-ID/);
+  });
+
+  // Red team 29, K-03: the tag a recipient's gateway puts before the Subject is no alteration
+  it('a Subject that differs only by a mail gateway\'s tag does not differ; any other change still does', () => {
+    const proven = verifiedBy('corp.example');
+    const tagged = message({ subject: '[EXTERNAL] Budget', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's-tagged', date: 'd' } });
+    expect(conflictingCopies([proven, tagged])).toEqual([]);
+    const changed = message({ subject: '[EXTERNAL] Budget approved', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's-changed', date: 'd' } });
+    expect(codes(conflictingCopies([proven, changed]))).toEqual([`${changed.id}:conflicting-copy:red-flag`]);
   });
 
   it('when a list accounts for the difference, only the list\'s copy gets a warning, saying so', () => {

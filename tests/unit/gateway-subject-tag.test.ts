@@ -35,6 +35,24 @@ describe('the tag a mail gateway puts before the Subject', () => {
     }
   });
 
+  // Red team 29, K-03: with the body edited too, both forms fail once; the untagged one is where the
+  // signed headers verify, and the explanation said "the signed headers do not verify either"
+  it('a tagged message whose body was edited: judged with the tag removed, the headers verifying, the repair named', async () => {
+    const genuine = await signWithFixtureKey(demoMessage({ id: 'gateway-4', subject: 'Q1 budget' }));
+    const edited = genuine.replace('Subject: Q1 budget', 'Subject: [EXTERNAL] Q1 budget').replace(/\r\n\r\n([\s\S]*)$/, '\r\n\r\nWire the money to the new account.\r\n');
+    expect(edited).toContain('new account');
+    const a = await analyze(edited);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.repairs).toEqual(['gateway-subject-tag']);
+    expect(a.signatures[0]!.headerSignatureValid).toBe(true);
+    expect(a.verdict.explanation).toContain('The signed headers still verify, so only the body was changed.');
+    expect(a.verdict.explanation).not.toContain('do not verify either');
+    expect(a.verdict.explanation).toContain('Checked after repairing: the tag a recipient\'s mail gateway puts before the Subject');
+    // what the cross-dump checks compare is the Subject the author signed
+    expect(a.meta.subject).toBe('Q1 budget');
+  });
+
   it('a message that verifies as found is not touched', async () => {
     const genuine = await signWithFixtureKey(demoMessage({ id: 'gateway-3', subject: '[EXTERNAL] sent with the tag' }));
     const a = await analyze(genuine);

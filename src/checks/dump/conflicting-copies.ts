@@ -1,3 +1,4 @@
+import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
 import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof } from './types.ts';
 
@@ -43,11 +44,24 @@ export const conflictingCopies: DumpCheck<DumpCopy> = (messages) => {
 };
 
 /**
- * Verified copies of one message that differ. Each proof holds for the bytes it signs, so the
- * signers sent both versions, or a proof is not what it seems (a leaked key, a signer that signs
- * whatever it is given); which version is the message as sent is not settled by either proof,
- * however strong. A warning on each, naming the other. When a mailing list accounts for the
- * differences (a list that re-signs what it changed), only the list's copy gets a warning.
+ * Verified copies of one message that differ, judged aspect by aspect as an unproven copy is
+ * against a proven one (judge): by whether each copy's proof by its From domain signs what
+ * differs (red team 29, K-01).
+ * - Both sign it: each proof holds for the bytes it signs, so the signers sent both versions, or a
+ *   proof is not what it seems (a leaked key, a signer that signs whatever it is given); which
+ *   version is the message as sent is not settled by either proof, however strong. A warning on
+ *   each (`verified-copies-differ`), naming the other.
+ * - Only the other copy's proof signs it, and that proof may bear witness against this copy
+ *   (witnessesAgainst, and it signs the Message-ID): what this copy shows there is proven by
+ *   nothing and contradicted by what its From domain signed. For an unverified copy that is the
+ *   red flag `conflicting-copy`; a verified copy stays verified (what its signature signs is
+ *   proven, as a reply-before-parent on a verified message is a warning too), so a warning
+ *   (`verified-copy-contradicted`), and on the other copy a note that the difference is unsigned
+ *   here (`verified-copy-other-unsigned`, info).
+ * - Neither proof settles it (neither signs it, or the one that does cannot bear witness): a
+ *   warning on each (`verified-copies-differ`) that says so.
+ * When a mailing list accounts for the differences (a list that re-signs what it changed), only
+ * the list's copy gets a warning.
  */
 export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
   const findings: DumpFinding[] = [];
@@ -57,29 +71,82 @@ export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
     const otherCopy = firstDiffering(verified);
     for (const copy of verified) {
       const other = otherCopy(copy);
-      const aspects = other ? differences(copy, other) : [];
-      if (!other || !aspects.length) continue;
-      const list = vouchedListCopyOf(copy, other);
-      if (list && aspects.every((a) => listMakes(a, list, list === copy ? other : copy))) {
+      const judged = other && judge(copy, other);
+      if (!judged) continue;
+      const { list, byList, aspects } = judged;
+      if (list && byList.length === aspects.length) {
         if (list === copy) findings.push(changedByList(copy, other, aspects));
         continue;
       }
-      findings.push({
-        messageId: copy.id,
-        finding: {
-          code: 'verified-copies-differ',
-          severity: 'warning',
-          text:
-            `Another copy of this message (same Message-ID) is verified too and differs from this one in its ${describe(aspects)}. ` +
-            `Both proofs hold for the bytes they sign: ${bothSigners(copy, other)}, or one proof is not what it seems. ` +
-            `Neither proof, however strong, tells which version is the message as sent. Other copy: ${other.where}.`,
-          evidence: evidence(copy, other, aspects),
-        },
-      });
+      if (list === copy && byList.length) findings.push(changedByList(copy, other, byList));
+      findings.push(...verifiedPair(copy, judged));
     }
   }
   return findings;
 };
+
+/** The findings on one verified copy against another that differs from it in more than a list accounts for. */
+function verifiedPair(copy: DumpCopy, { twin: other, aspects, byList, witnesses }: Judgement): DumpFinding[] {
+  const mine = fromDomainProofs(copy);
+  const theirs = fromDomainProofs(other);
+  const open = aspects.filter((a) => !byList.includes(a));
+  const both = open.filter((a) => signs(mine, a) && signs(theirs, a));
+  const contradicted = open.filter((a) => !signs(mine, a) && signs(witnesses, a));
+  const onlyMine = open.filter((a) => signs(mine, a) && !signs(theirs, a));
+  const unsettled = open.filter((a) => !signs(mine, a) && !signs(witnesses, a));
+  const findings: DumpFinding[] = [];
+  const where = `Other copy: ${other.where}.`;
+  if (contradicted.length) {
+    findings.push({
+      messageId: copy.id,
+      finding: {
+        code: 'verified-copy-contradicted',
+        severity: 'warning',
+        text:
+          `Another copy of this message (same Message-ID) is verified by ${signers(other)}, the From domain of both copies, and differs from this one in its ${describe(contradicted)}, ` +
+          `which that copy's signature signs and this copy's (${signers(copy)}) does not: what this copy shows there is proven by nothing, and is not what the From domain signed. ` +
+          `This copy's verdict covers only what its signature signs. ${where}`,
+        evidence: { ...evidence(copy, other, contradicted), unsignedHere: contradicted },
+      },
+    });
+  }
+  const sentences: string[] = [];
+  if (both.length) {
+    sentences.push(
+      `differs from this one in its ${describe(both)}, which both copies' signatures sign. Both proofs hold for the bytes they sign: ${bothSigners(copy, other)}, or one proof is not what it seems. ` +
+        'Neither proof, however strong, tells which version is the message as sent.',
+    );
+  }
+  if (unsettled.length) {
+    const why = unsettled.some((a) => signs(theirs, a)) ? `and ${unwitnessed(copy, other)}` : "nor does that copy's: what either shows there is proven by nothing";
+    sentences.push(`${both.length ? 'It also differs' : 'differs from this one'} in its ${describe(unsettled)}, which this copy's signature does not sign, ${why}; which of the two is genuine cannot be told.`);
+  }
+  if (sentences.length) {
+    findings.push({
+      messageId: copy.id,
+      finding: {
+        code: 'verified-copies-differ',
+        severity: 'warning',
+        text: `Another copy of this message (same Message-ID) is verified too and ${sentences.join(' ')} ${where}`,
+        evidence: evidence(copy, other, [...both, ...unsettled]),
+      },
+    });
+  }
+  if (onlyMine.length) {
+    findings.push({
+      messageId: copy.id,
+      finding: {
+        code: 'verified-copy-other-unsigned',
+        severity: 'info',
+        text:
+          `Another copy of this message (same Message-ID) is verified too and differs from this one in its ${describe(onlyMine)}, which this copy's signature (${signers(copy)}) signs and that copy's does not: ` +
+          `what that copy shows there is proven by nothing. ${where}`,
+        evidence: { ...evidence(copy, other, onlyMine), unsignedThere: onlyMine },
+      },
+    });
+  }
+  return findings;
+}
 
 /**
  * What a reader sees that differs between two copies: the body, a visible header, (`headers`)
@@ -116,9 +183,25 @@ export function differences(a: DumpCopy, b: DumpCopy): Aspect[] {
   const sameBytes = a.bodySha256 === b.bodySha256;
   if (decoded ? a.textSha256 !== b.textSha256 || a.partsSha256 !== b.partsSha256 : !sameBytes) aspects.push(sameBytes ? 'mime-headers' : 'body');
   if (a.visibleFields && b.visibleFields) {
-    for (const field of VISIBLE_FIELDS) if (a.visibleFields[field] !== b.visibleFields[field]) aspects.push(field);
+    for (const field of VISIBLE_FIELDS) {
+      if (a.visibleFields[field] !== b.visibleFields[field] && !(field === 'subject' && sameButGatewayTag(a.subject, b.subject))) aspects.push(field);
+    }
   } else if (a.visibleSha256 !== b.visibleSha256) aspects.push('headers');
   return aspects;
+}
+
+/**
+ * Two Subjects that read the same once the tag a recipient's mail gateway puts before the Subject
+ * of outside mail ("[EXTERNAL] ") is taken away: verification already takes it for the
+ * gateway's (the repair gateway-subject-tag), and a copy it was not tried on (one whose signature
+ * failed for another reason as well, or a copy with none) must not read as altered for it beside
+ * the copy that was not tagged (red team 29, K-03). As for a list's tag (subjectTaggedBy), any
+ * other change still differs.
+ */
+function sameButGatewayTag(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return false;
+  const untagged = (s: string): string => s.replace(GATEWAY_SUBJECT_TAG, '').replace(/\s+/g, ' ').trim();
+  return (GATEWAY_SUBJECT_TAG.test(a) || GATEWAY_SUBJECT_TAG.test(b)) && untagged(a) === untagged(b);
 }
 
 const differs = (a: DumpCopy, b: DumpCopy): boolean => differences(a, b).length > 0;
@@ -202,14 +285,7 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
   const byList = judgements.find((j) => j.list && j.byList.length);
   if (byList) return changedByList(copy, byList.twin, byList.aspects);
   const { twin, aspects, unsigned, witnesses } = judgements[0]!;
-  const sharedProvider = witnessRefusedAsSharedProvider(twin, copy);
-  const why = witnesses.length
-    ? `which its signature (${signers(twin)}) does not sign: what that copy shows there is proven by nothing`
-    : witnessesAgainst(twin, copy).length
-      ? `but its signature (${signers(twin)}) does not sign the Message-ID, so it does not show that the two are one message: the Message-ID of any message can be put on another message the domain signed`
-    : sharedProvider
-      ? `but its proof (${signers(twin)}) is by ${sharedProvider}, a public mail provider, and the two copies are from different addresses: any of its users gets mail signed by it, so that proof says nothing about this copy`
-      : `but its proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
+  const why = witnesses.length ? `which its signature (${signers(twin)}) does not sign: what that copy shows there is proven by nothing` : `but ${unwitnessed(copy, twin)}`;
   return {
     messageId: copy.id,
     finding: {
@@ -221,6 +297,16 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
       evidence: evidence(copy, twin, aspects),
     },
   };
+}
+
+/** Why the proof of `twin` says nothing about `copy`, when witnessesAgainst gives none that signs the Message-ID. */
+function unwitnessed(copy: DumpCopy, twin: DumpCopy): string {
+  const sharedProvider = witnessRefusedAsSharedProvider(twin, copy);
+  return witnessesAgainst(twin, copy).length
+    ? `that copy's signature (${signers(twin)}) does not sign the Message-ID, so it does not show that the two are one message: the Message-ID of any message can be put on another message the domain signed`
+    : sharedProvider
+      ? `that copy's proof (${signers(twin)}) is by ${sharedProvider}, a public mail provider, and the two copies are from different addresses: any of its users gets mail signed by it, so that proof says nothing about this copy`
+      : `that copy's proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
 }
 
 /** Two copies, neither proven by its From domain. */
