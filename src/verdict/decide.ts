@@ -478,6 +478,9 @@ export function applyCarrierFindings(own: VerdictDecision, carrierFindings: read
  * The final verdict, once the message has been compared with the rest of the dump: a red flag
  * from a cross-dump check makes an otherwise unsuspicious message suspicious. A verified message
  * stays verified: what is signed is proven, and the cross-dump checks flag its unproven twin.
+ * The message's own reasons and explanation are kept after the red flag, unverifiable ones too:
+ * a signature that verifies with a 512-bit key, told only "pass" beside a red flag, read as a
+ * proof (red team 29, K-08).
  */
 export function applyDumpFindings(
   own: { verdict: Verdict; reasons: string[]; explanation: string },
@@ -485,7 +488,16 @@ export function applyDumpFindings(
 ): { verdict: Verdict; reasons: string[]; explanation: string } {
   const redFlags = dumpFindings.filter((f) => f.severity === 'red-flag');
   if (!redFlags.length || own.verdict === 'verified') return own;
-  const reasons = unique([...redFlags.map((f) => f.code), ...(own.verdict === 'suspicious' ? own.reasons : [])]);
-  const explanation = [...redFlags.map((f) => f.text), own.verdict === 'suspicious' ? own.explanation : ''].filter(Boolean).join(' ');
+  const reasons = unique([...redFlags.map((f) => f.code), ...own.reasons]);
+  const alone = own.verdict === 'suspicious' ? own.explanation : ownUnverifiable(own.explanation);
+  const explanation = [...redFlags.map((f) => f.text), alone].filter(Boolean).join(' ');
   return { verdict: 'suspicious', reasons, explanation };
 }
+
+const NOT_FAKE = /\s*Unverifiable is not the same as fake\.$/;
+
+/** An unverifiable message's own explanation, beside a red flag: what it would be alone, without the reassurance that no longer holds. */
+const ownUnverifiable = (explanation: string): string => {
+  const text = explanation.replace(NOT_FAKE, '').trim();
+  return text ? `Taken alone, the message would be unverifiable: ${text}` : '';
+};

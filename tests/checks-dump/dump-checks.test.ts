@@ -270,7 +270,8 @@ describe('cross-dump pass in a real run', () => {
       const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; text: string }> });
       const copy = rows.find((r) => r.path === 'sent/copy.eml')!;
       expect(copy.verdict).toBe('suspicious');
-      expect(copy.reasons).toEqual(['conflicting-copy']);
+      // its own reason follows the red flag (red team 29, K-08)
+      expect(copy.reasons).toEqual(['conflicting-copy', 'unsigned']);
       expect(copy.findings.find((f) => f.code === 'conflicting-copy')!.text).toContain('original.eml');
       expect(rows.find((r) => r.path === 'original.eml')!.verdict).toBe('verified');
     } finally {

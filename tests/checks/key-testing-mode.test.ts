@@ -63,6 +63,25 @@ describe('key-testing-mode', () => {
     expect(auditKeyTestingMode([fakeSignature({ tags: 'v=1; a=rsa-sha256; d=example.com; s=sel; h=from' })])).toEqual([]);
   });
 
+  // Red team 29, K-08: beside "too weak to prove anything" in the explanation, the warning said the
+  // signature "still proves that the holder of this key signed these bytes"
+  it('a signature that proves nothing anyway (a 512-bit key, a domain not the From\'s) is not said to prove anything', async () => {
+    const weak = rsaKey(512);
+    const weakSigned = await signed(plainMessage(), { key: weak, domain: 'example.com', selector: 'sel', signTime: SIGN_TIME });
+    const a = await analyze(weakSigned, weak.txt.replace('k=rsa;', 'k=rsa; t=y;'));
+    expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['key-too-weak'] });
+    const [onWeak] = a.findings.filter((f) => f.code === 'key-testing-mode');
+    expect(onWeak!.text).not.toMatch(/proves/);
+    expect(onWeak!.text).toContain('Its key is too weak for a signature made with it to count as proof, so the message is not verified by it in any case');
+
+    const thirdParty = await signed(plainMessage(), { key, domain: 'esp.example', selector: 'sel', signTime: SIGN_TIME });
+    const b = await analyzeMessage({ raw: Buffer.from(thirdParty, 'latin1'), format: 'eml' }, tableLookup({ 'sel._domainkey.esp.example': withFlags('y') }));
+    expect(b.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['signature-not-aligned'] });
+    const [onThirdParty] = b.findings.filter((f) => f.code === 'key-testing-mode');
+    expect(onThirdParty!.text).not.toMatch(/proves/);
+    expect(onThirdParty!.text).toContain('esp.example is not the From domain, so the message is not verified by it in any case');
+  });
+
   it('the flag and the finding cross the worker boundary (JSON) unchanged', async () => {
     const a = await analyze(await genuine(), withFlags('y'));
     const received = receiveAnalysis(postAnalysis(a));
