@@ -201,15 +201,17 @@ function paddedDelimiterFinding(padded: { line: number; text: string }): Finding
 
 /**
  * The parts Apple Mail kept outside the file (a .partial.emlx), and the signatures whose body
- * hash failed over them; looked for only when a body hash failed.
+ * hash failed over them; looked for only when a body hash failed, a DKIM signature's or the
+ * newest ARC-Message-Signature's (whose failure over them shows no change either).
  */
 async function storedApartOf(attempt: Attempt): Promise<VerdictInput['storedApart']> {
   const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified');
-  if (!failed.length) return undefined;
+  const arcBody = attempt.arc.failure?.what === 'body';
+  if (!failed.length && !arcBody) return undefined;
   const storedApart = await partsStoredApart(attempt.bytes);
   if (!storedApart) return undefined;
   const signatures = new Set(failed.filter((s) => signedBodyReachesStoredApart(attempt.bytes, storedApart, s)).map((s) => s.index));
-  return signatures.size ? { parts: storedApart.parts, signatures } : undefined;
+  return signatures.size || arcBody ? { parts: storedApart.parts, signatures } : undefined;
 }
 
 /** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */

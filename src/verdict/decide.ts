@@ -223,6 +223,15 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     if (reason) unverifiable.push(reason);
   }
 
+  const arcFailed = arcFailureFinding(arc, proving, input);
+  if (arcFailed) {
+    added.push(arcFailed);
+    if (arcFailed.severity === 'red-flag') {
+      suspicious.push(arcFailed.code);
+      failureNotes.push(arcFailed.text);
+    } else notes.push(arcFailed.text);
+  }
+
   for (const finding of findings) if (finding.severity === 'red-flag') suspicious.push(finding.code);
 
   const repairNote = input.repairs.length ? ` Verified after repairing: ${input.repairs.map(describeRepair).join(', ')}.` : '';
@@ -246,7 +255,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   }
   if (!signatures.length) {
     const reasons: ReasonCode[] = arc.result === 'pass' ? ['unsigned', 'arc-only'] : ['unsigned'];
-    return decision('unverifiable', reasons, reasons.map((r) => REASONS[r].text).join(' '), [], added);
+    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => REASONS[r].text)].join(' '), [], added);
   }
   // Every signature was either unprocessable or a failure explained in transit.
   const explainedOnly = !unverifiable.length && added.length > 0;
@@ -350,6 +359,67 @@ function explainFailure(
     };
   }
   return null;
+}
+
+/**
+ * A chain that no longer validates, sealed by a sealer trusted as in rule 3 (well known, or named
+ * with --trust-arc-sealer) whose key is on record (ArcFailure): told, naming the sealer, the set
+ * and what failed, so that "without the key it cannot be told" is never all the reader gets
+ * (red team 29, K-04). The same logic as DKIM's: an ARC-Message-Signature whose signed header
+ * fields verify under the sealer's key on record and whose body hash fails shows that the body
+ * changed after the sealer sealed it, a red flag (`arc-body-modified`), as a DKIM body-hash
+ * failure with the key on record is; unless a signature by the From domain proves the message
+ * (it covers the whole body: the seal's canonicalization must be stricter than its) or Apple Mail
+ * kept part of the body outside the file. Any other failure is a warning (`arc-chain-failed`):
+ * a seal that does not validate, or an ARC-Message-Signature that does not verify over its
+ * headers, may be a forger's claim to the sealer's name as well as a change.
+ */
+function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[], input: VerdictInput): Finding | null {
+  const failure = arc.result === 'fail' ? arc.failure : undefined;
+  if (!failure) return null;
+  const userTrusted = input.trustedArcSealers ?? NO_SEALERS;
+  const trusted = (domain: string | null): domain is string => domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+  const sealer = failure.sealDomain;
+  if (!trusted(sealer) || !trusted(failure.domain)) return null;
+  const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
+  const key = failure.key;
+  const kind = key.keyType === 'ed25519' ? 'Ed25519' : key.keyType === 'rsa' ? `RSA ${key.bits ?? '?'}-bit` : 'unreadable';
+  const keyText = `key ${key.name} on record (${kind}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin})`;
+  const who = `${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}`;
+  const ams = `${failure.domain}'s ARC-Message-Signature of set i=${failure.i}`;
+  const evidence = {
+    instance: failure.i, failed: failure.part, what: failure.what, headersVerify: failure.headersVerify, sealer, signingDomain: failure.domain, selector: failure.selector,
+    key: key.name, fingerprint: key.fingerprint, wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }), arcReason: arc.reason,
+  };
+  // a seal that does not validate does not show who made it: the chain only names the sealer
+  const opening = failure.part === 'seal' ? `The ARC chain whose seal names ${who}, no longer validates:` : `The ARC chain sealed by ${who}, no longer validates:`;
+  if (failure.part === 'message-signature' && failure.what === 'body' && failure.headersVerify === true) {
+    const usable = key.strong && !key.revoked && key.compromised === null;
+    const provenBody = proving.find((p) => p.tags.bodyLength === null);
+    const storedApart = input.storedApart?.parts.length ? input.storedApart.parts : null;
+    const head = `${opening} the body no longer matches the body hash of ${ams}, while the header fields it signs still verify with its ${keyText}.`;
+    if (usable && !provenBody && !storedApart) {
+      return {
+        code: 'arc-body-modified',
+        severity: 'red-flag',
+        text: `${head} ${sealer} sealed the message as it passed through: the body was changed after that.`,
+        evidence,
+      };
+    }
+    const why = storedApart
+      ? 'Apple Mail kept part of the body outside this file, so the body hash cannot be checked from it.'
+      : provenBody
+        ? `The signature by the From domain ${provenBody.tags.domain}, which verifies, covers the whole body: what changed is what its canonicalization lets through and the seal's does not (spaces, line ends).`
+        : `But that key is ${key.compromised ? `listed as compromised (${key.compromised})` : key.revoked ? 'revoked' : 'too weak to prove anything'}, so this proves nothing.`;
+    return { code: 'arc-chain-failed', severity: 'warning', text: `${head} ${why}`, evidence };
+  }
+  const what =
+    failure.part === 'seal'
+      ? `its ARC-Seal of set i=${failure.i} does not validate with the ${keyText}: an ARC header field was changed after it was sealed, or the seal is not ${failure.domain}'s.`
+      : failure.what === 'headers'
+        ? `${ams} does not verify with its ${keyText}: a header field it signs was changed after it was sealed, or the signature is not ${failure.domain}'s.`
+        : `the body no longer matches the body hash of ${ams}, and ${failure.headersVerify === false ? 'the header fields it signs do not verify' : 'whether the header fields it signs verify could not be told'} with its ${keyText}: the message was changed after it was sealed, or the signature is not ${failure.domain}'s.`;
+  return { code: 'arc-chain-failed', severity: 'warning', text: `${opening} ${what}`, evidence };
 }
 
 /**

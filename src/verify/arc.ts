@@ -8,7 +8,7 @@ import { normalizeKeyName, type KeyAnswer, type KeyRecord } from '../keys/types.
 import type { HeaderField } from '../read/headers.ts';
 import { byKeyRank } from '../keys/key-order.ts';
 import { dkimResultsIn, type SealerSawDkim } from './auth-results.ts';
-import { keyResolver, keyUsedOf, RESTRICTION_COMMENTS, type ArcKeySource, type KeyUsed } from './dkim.ts';
+import { keyResolver, keyUsedOf, RESTRICTION_COMMENTS, verifyHeaderSignature, type ArcKeySource, type KeyUsed } from './dkim.ts';
 
 export { dkimResultsIn, type SealerSawDkim };
 
@@ -39,6 +39,33 @@ export interface ArcInstance {
   amsKey?: KeyUsed;
 }
 
+/**
+ * Where a chain that fails broke, when the validator names the set (a seal that does not
+ * validate, or the newest ARC-Message-Signature, the only one a validator checks) and the key of
+ * what broke is on record: a chain sealed by a well-known sealer that no longer validates is
+ * evidence about the message, and the reader is told what failed (red team 29, K-04).
+ */
+export interface ArcFailure {
+  /** the set that failed */
+  i: number;
+  part: 'seal' | 'message-signature';
+  /** d= and s= of the seal or ARC-Message-Signature that failed */
+  domain: string | null;
+  selector: string | null;
+  /** d= of the set's seal */
+  sealDomain: string | null;
+  /**
+   * for an ARC-Message-Signature: `body` when its body hash fails, `headers` when its signature
+   * over the header fields it signs does not verify; null for a seal (it signs the ARC header
+   * fields of every set before it, and which one changed cannot be told)
+   */
+  what: 'body' | 'headers' | null;
+  /** for a body that fails: whether the header fields it signs still verify under the key on record */
+  headersVerify: boolean | null;
+  /** the key on record for it (for a body that fails, the record whose key verifies the headers, when one does) */
+  key: KeyUsed;
+}
+
 export interface ArcVerification {
   /** the chain validation result (cv) a validator would write: pass, fail or none */
   result: 'pass' | 'fail' | 'none';
@@ -49,6 +76,8 @@ export interface ArcVerification {
    * e.g. [{result:'pass', domain:'example.com'}]. Only worth anything when the chain passes.
    */
   sealerSawDkim: SealerSawDkim[];
+  /** what failed, for a chain that fails where the validator says and the key is on record */
+  failure?: ArcFailure;
 }
 
 
@@ -141,6 +170,7 @@ export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Prom
     };
   }
   const result = keyword === 'pass' ? 'pass' : keyword === 'none' ? 'none' : 'fail';
+  const failure = result === 'fail' ? await failureOf(arcData, keys, outcome.status.comment ?? '') : undefined;
   // A chain that passes is described by the sets mailauth validated, never by our own reading of
   // the header fields: a decoy field that mailauth does not read as ARC, or reads otherwise,
   // must not name the sealer (a forger's chain passed off as sealed by google.com, red team 6,
@@ -163,7 +193,51 @@ export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Prom
         .join('; ') || null,
     instances: described,
     sealerSawDkim: newestDescribed?.authResults ? dkimResultsIn(newestDescribed.authResults) : [],
+    ...(failure ? { failure } : {}),
   };
+}
+
+/** mailauth's comment when every seal validates and the newest ARC-Message-Signature does not (see its arc()). */
+const AMS_FAILED = /^i=(\d+) no valid signature$/;
+
+/**
+ * What broke in a chain that fails, when mailauth names the set and the key of what failed is on
+ * record (ArcFailure); undefined otherwise (no key, an unusable key, a broken structure). For an
+ * ARC-Message-Signature whose body hash fails, its signature over the header fields it signs is
+ * checked as a DKIM signature's is (headerSignatureValid): verifying under the sealer's key, it
+ * shows that the sealer made it and that the body changed since.
+ */
+async function failureOf(arcData: unknown, keys: ArcKeySource, comment: string): Promise<ArcFailure | undefined> {
+  const ams = AMS_FAILED.exec(comment);
+  const seal = SEAL_FAILED.exec(comment);
+  const entry = chainOf(arcData)[Number((ams ?? seal)?.[1]) - 1];
+  if (!entry) return undefined;
+  const field = ams ? 'arc-message-signature' : 'arc-seal';
+  const name = keyNameOf(entry, field);
+  const answer = name ? await keys.answerFor(name) : null;
+  if (!name || answer?.status !== 'found' || !answer.records.length) return undefined;
+  const tag = (from: string, t: string): string | null => {
+    const value = (entry[from] as ChainEntryField | undefined)?.parsed?.[t]?.value;
+    return typeof value === 'string' ? value : null;
+  };
+  const order = recordOrder(answer.records).map((i) => answer.records[i]!);
+  const base = { i: Number(entry['i']), domain: tag(field, 'd')?.toLowerCase() ?? null, selector: tag(field, 's'), sealDomain: tag('arc-seal', 'd')?.toLowerCase() ?? null };
+  if (seal) return { ...base, part: 'seal', what: null, headersVerify: null, key: arcKeyUsed(name, order[0]!) };
+  const signature = (entry as { messageSignature?: { status?: { result?: string; comment?: string }; signingHeaders?: { canonicalizedHeader?: string } } }).messageSignature;
+  if (signature?.status?.comment === 'body hash did not verify') {
+    const canonicalized = signature.signingHeaders?.canonicalizedHeader;
+    const signed = { b: tag(field, 'b') ?? '', algorithm: (tag(field, 'a') ?? '').toLowerCase() };
+    let headersVerify: boolean | null = null;
+    let record = order[0]!;
+    for (const candidate of canonicalized ? order : []) {
+      const valid = verifyHeaderSignature(signed, Buffer.from(canonicalized!, 'base64'), parseKeyRecord(candidate.txt));
+      if (headersVerify === null || valid === true) [headersVerify, record] = [valid, candidate];
+      if (valid === true) break;
+    }
+    return { ...base, part: 'message-signature', what: 'body', headersVerify, key: arcKeyUsed(name, record) };
+  }
+  if (signature?.status?.result === 'fail') return { ...base, part: 'message-signature', what: 'headers', headersVerify: false, key: arcKeyUsed(name, order[0]!) };
+  return undefined;
 }
 
 /** mailauth's parsed ARC sets, oldest first, or [] when it has none. */

@@ -575,7 +575,8 @@ function classify(
   return 'malformed';
 }
 
-function verifyHeaderSignature(tags: SignatureTags, canonicalizedHeader: Buffer, key: ParsedKey): boolean | null {
+/** Whether a signature (its b= and a=) verifies over its canonicalized signed header fields under `key`: null when that cannot be tried. */
+export function verifyHeaderSignature(tags: Pick<SignatureTags, 'b' | 'algorithm'>, canonicalizedHeader: Buffer, key: ParsedKey): boolean | null {
   if (!key.publicKey || !tags.b) return null;
   try {
     const signature = signatureOfKeyLength(Buffer.from(tags.b, 'base64'), key.keyType === 'rsa' ? (key.bits ?? 0) : 0, null);
