@@ -40,23 +40,25 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
   });
   const bareCr = bareCarriageReturnIn(head);
   if (bareCr >= 0) {
+    const at = placeInHeader(head, bareCr);
     findings.push(
       disagreement({
         code: 'header-bare-cr',
-        text: 'The header holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.',
+        text: `${at.text} holds a carriage return that does not end a line. Some programs break the line there, others do not, so they disagree on which headers the message has and on where its body starts.`,
         whenSigned: 'No signer writes one, and a signature does not stop one from being added to an unsigned header, for example to start the body early for some readers with unsigned text.',
-        evidence: { byteOffset: bareCr },
+        evidence: { byteOffset: bareCr, line: at.line, field: at.field },
       }),
     );
   }
   const nul = head.indexOf(0);
   if (nul >= 0) {
+    const at = placeInHeader(head, nul);
     findings.push(
       disagreement({
         code: 'header-nul',
-        text: 'The header holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.',
+        text: `${at.text} holds a NUL byte. Programs differ on what follows it (some end the field or the header there, some keep it), so they disagree on what the message says.`,
         whenSigned: 'No signer writes one; added to an unsigned header, it can make tools set the message aside as binary data.',
-        evidence: { byteOffset: nul },
+        evidence: { byteOffset: nul, line: at.line, field: at.field },
       }),
     );
   }
@@ -152,6 +154,28 @@ export const auditStructure: MessageCheck = ({ bytes, headers, signatures }) => 
   return findings;
 };
 
+/**
+ * Where a byte of the header is: its 1-based line (lines end at LF, as the other checks here
+ * count them) and the field that line starts or continues, so that the reader can find it in
+ * the file; the offset alone sent them counting bytes (red team K, K-10). A line that is neither
+ * a field nor a continuation, the byte's own line among them when the byte is in a field's
+ * name, belongs to no field.
+ */
+function placeInHeader(head: Buffer, offset: number): { line: number; field: string | null; text: string } {
+  const ownEnd = head.indexOf(0x0a, offset);
+  const lines = head.toString('latin1', 0, ownEnd < 0 ? head.length : ownEnd).split('\n');
+  let field: string | null = null;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const text = lines[i]!;
+    const name = FIELD_START.exec(text)?.[1];
+    if (name) field = escapeControls(name, 100);
+    // a continuation line belongs to the field above it
+    if (name || !(text[0] === ' ' || text[0] === '\t')) break;
+  }
+  const line = lines.length;
+  return { line, field, text: field ? `Line ${line} of the header, in the ${field} field,` : `Line ${line} of the header` };
+}
+
 /** The offset of the first CR in `head` that is not followed by LF, or -1. */
 function bareCarriageReturnIn(head: Buffer): number {
   for (let cr = head.indexOf(0x0d); cr >= 0; cr = head.indexOf(0x0d, cr + 1)) if (head[cr + 1] !== 0x0a) return cr;
@@ -159,10 +183,10 @@ function bareCarriageReturnIn(head: Buffer): number {
 }
 
 /**
- * A field starts with a name and a colon (mailauth's own test, tools.js FIELD_START, which
- * allows whitespace before the colon); a continuation with a space or a tab.
+ * A field starts with a name (captured) and a colon (mailauth's own test, tools.js FIELD_START,
+ * which allows whitespace before the colon); a continuation with a space or a tab.
  */
-const FIELD_START = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+const FIELD_START = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 
 /**
  * The first line, the first included, that writes a field name and its colon apart (obs-optional,

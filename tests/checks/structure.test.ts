@@ -122,3 +122,24 @@ describe('readAddressList', () => {
     });
   });
 });
+
+// Red team K, K-10: the finding said only "The header holds a NUL byte", and its evidence a byte
+// offset; a reader checking it had to count bytes to find the field.
+describe('header-nul and header-bare-cr name the line and the field', () => {
+  const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date' });
+
+  it('a NUL byte in a field, and a bare CR in the continuation of one', () => {
+    const nul = only(run(headersWith({ Subject: 'Quarterly\0 numbers' }), [sig]), 'header-nul')[0]!;
+    expect(nul).toMatchObject({ severity: 'red-flag', evidence: { line: 3, field: 'Subject' } });
+    expect(nul.text).toMatch(/^Line 3 of the header, in the Subject field, holds a NUL byte\./);
+    const cr = only(run(headersWith({}, ['X-Note: first\r\n second\rFrom: Mallory <m@evil.example>'])), 'header-bare-cr')[0]!;
+    expect(cr).toMatchObject({ severity: 'warning', evidence: { line: 2, field: 'X-Note' } });
+    expect(cr.text).toMatch(/^Line 2 of the header, in the X-Note field, holds a carriage return/);
+  });
+
+  it('a byte in a field name belongs to no field: the line alone is named', () => {
+    const nul = only(run(headersWith({}, ['X-Ma\0iler: Outlook'])), 'header-nul')[0]!;
+    expect(nul.evidence).toMatchObject({ line: 1, field: null });
+    expect(nul.text).toMatch(/^Line 1 of the header holds a NUL byte\./);
+  });
+});
