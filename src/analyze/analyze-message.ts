@@ -124,6 +124,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     parseError: chosen.parseError,
     trustedArcSealers: trustedSealersOf(options),
     storedApart: await storedApartOf(chosen),
+    fromDomain: chosen.meta.fromDomain,
   });
   const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);
   return {

@@ -6,15 +6,17 @@ import { jsonText } from './json-text.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
+import { KEY_NOT_SIGNER_NOTE, keyNotSigner } from './key-not-signer.ts';
 
 /**
  * An RFC 8601 Authentication-Results line for the message as leakcheck judged it, so that an
  * examiner can compare it with the one the receiving server wrote at the time.
  */
 export function authenticationResults(m: MessageRecord): string {
+  const notSigner = keyNotSigner(m);
   const parts = m.signatures.map((s) => {
     const result = s.outcome === 'pass' ? 'pass' : s.outcome === 'body-modified' || s.outcome === 'signature-mismatch' ? 'fail' : s.result === 'temperror' ? 'temperror' : s.outcome === 'key-not-found' ? 'neutral' : 'permerror';
-    const why = s.outcome === 'pass' ? '' : ` (${s.outcome})`;
+    const why = s.outcome === 'pass' ? '' : ` (${notSigner(s) ? 'key-not-signer' : s.outcome})`;
     // d=, s= and a= are the message's own text: a selector of escape sequences could redraw the verdict
     return `dkim=${result}${why} header.d=${terminalSafe(s.domain ?? '?', 255)} header.s=${terminalSafe(s.selector ?? '?', 255)} header.a=${terminalSafe(s.algorithm ?? '?', 64)}`;
   });
@@ -37,7 +39,8 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   out.push('', c.bold(`Signatures (${m.signatures.length})`));
   // a body hash that fails over content Apple Mail kept apart says nothing about the body
   const storedApart = new Set(m.findings.filter((f) => f.code === 'body-stored-apart').map((f) => String(f.evidence['signature'])));
-  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(`#${s.index + 1} d=${s.domain ?? '?'} s=${s.selector ?? '?'}`)));
+  const notSigner = keyNotSigner(m);
+  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(`#${s.index + 1} d=${s.domain ?? '?'} s=${s.selector ?? '?'}`), notSigner(s)));
   out.push('', c.bold(`ARC: ${m.arc.result}`) + (m.arc.reason ? c.dim(`  ${t(m.arc.reason)}`) : ''));
   for (const i of m.arc.instances as Array<Record<string, unknown>>) {
     out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
@@ -64,9 +67,9 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   return out.join('\n');
 }
 
-function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart = false): string[] {
+function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart = false, notSigner = false): string[] {
   const ok = s.outcome === 'pass';
-  const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}`;
+  const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}${notSigner ? c.dim(`: ${KEY_NOT_SIGNER_NOTE}`) : ''}`;
   const lines = [head];
   lines.push(`     h=${t(s.signedHeaders.join(':'), 400)}`);
   const tags = [
@@ -77,7 +80,7 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
   ].filter(Boolean);
   if (tags.length) lines.push(`     ${tags.join('  ')}`);
   lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; aligned with From: ${s.aligned ? 'yes' : 'no'}`);
-  if (s.headerSignatureValid !== null) {
+  if (s.headerSignatureValid !== null && !notSigner) {
     const headers = s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either';
     lines.push(`     header signature ${bodyStoredApart && s.headerSignatureValid ? 'still verifies; the body is not all in the file (body-stored-apart)' : headers}`);
   }

@@ -1,13 +1,14 @@
 import type { StoredApartPart } from '../attachments/stored-apart.ts';
-import { speaksForAuthor } from '../checks/check-support.ts';
+import { escapeControls, speaksForAuthor } from '../checks/check-support.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { keyFileName } from '../keys/key-file-name.ts';
+import { parseTags } from '../keys/parse-key.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
 import { dkimResultsIn, type SealerSawDkim } from '../verify/auth-results.ts';
 import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
-import { showSigningDomain } from '../verify/domain-names.ts';
+import { readDomain, readSigningDomain, showDomain, showSigningDomain } from '../verify/domain-names.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 import { describeRepair } from './repairs.ts';
 
@@ -44,6 +45,11 @@ export interface VerdictInput {
    * the missing bytes make, and says nothing about a change.
    */
   storedApart?: { parts: readonly StoredApartPart[]; signatures: ReadonlySet<number> };
+  /**
+   * The domain of the From address, as the reader sees it: a proof by a subdomain or a parent of
+   * it (relaxed alignment) names both, and never calls the signer the From domain (red team K, K-12).
+   */
+  fromDomain?: string | null;
 }
 
 const NO_SEALERS: ReadonlySet<string> = new Set();
@@ -81,8 +87,8 @@ const NOT_PROOF_OF_WHAT_IS_SHOWN: readonly string[] = ['body-content-after-l', '
 
 /**
  * A failure with a key to fail against; without a key a mismatch could be a pasted-on header,
- * and against a key that did not make the signature (signedByKey false: the selector's key was
- * replaced since) it could be a genuine message. Nor is a failure under a key published with
+ * and against a key that did not make the signature (signedByKey false: the selector may have
+ * been given a new key since) it could be a genuine message. Nor is a failure under a key published with
  * t=y evidence: the domain declared its signing was being tried out, and RFC 6376 section 3.6.1
  * asks that its mail be treated as unsigned "even should the signature fail to verify" (a
  * footer its own gateway adds after signing is what testing finds; red team 28, F-01).
@@ -206,9 +212,11 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         notes.push(
           `The signature by ${sig.tags.domain} was checked against the key on record for selector ${sig.tags.selector} (${describeKey(sig)}), which did not make it.`,
         );
+        added.push(notSignerFinding(sig));
         continue;
       }
       unverifiable.push(sig.outcome === 'body-modified' ? 'body-hash-mismatch-key-unknown' : keyReason(sig));
+      notes.push(`${sig.outcome === 'body-modified' ? `The body does not match the body hash of ${signedBy(sig)}` : `${capitalised(signedBy(sig))} does not verify`}, and ${keyState(sig)}.`);
       continue;
     }
     if (sig.outcome === 'key-invalid' && sig.laxerRecord) {
@@ -220,7 +228,12 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       continue;
     }
     const reason = UNVERIFIABLE[sig.outcome];
-    if (reason) unverifiable.push(reason);
+    if (reason) {
+      unverifiable.push(reason);
+      // the reason's sentence is the same for every message: this one says which signature, key
+      // and tag, which a reader needs to look for an archived key or to check the claim
+      notes.push(describeUnverifiable(sig));
+    }
   }
 
   const arcFailed = arcFailureFinding(arc, proving, input);
@@ -234,13 +247,18 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
 
   for (const finding of findings) if (finding.severity === 'red-flag') suspicious.push(finding.code);
 
-  const repairNote = input.repairs.length ? ` Verified after repairing: ${input.repairs.map(describeRepair).join(', ')}.` : '';
-  // The one repair that changes what a reader is shown: a failure judged on the untagged Subject
-  // says so, or "the signed headers still verify" reads as if the Subject shown were signed (K-03).
-  const gatewayNote = input.repairs.includes('gateway-subject-tag') ? `Checked after repairing: ${describeRepair('gateway-subject-tag')}.` : '';
+  const repaired = input.repairs.map(describeRepair).join(', ');
+  const repairNote = input.repairs.length ? ` Verified after repairing: ${repaired}.` : '';
+  // A verdict other than verified was reached on the repaired bytes too: the reader must be able
+  // to rule out "it is only the line endings" (red team K, K-13).
+  const heldNote = !input.repairs.length
+    ? ''
+    : signatures.some((s) => FAILED.has(s.outcome))
+      ? ` The failure holds after repairing: ${repaired}.`
+      : ` Checked after repairing: ${repaired}.`;
   if (suspicious.length) {
     const redFlags = findings.filter((f) => f.severity === 'red-flag').map((f) => f.text);
-    return decision('suspicious', unique(suspicious), [...failureNotes, gatewayNote, ...redFlags, ...notes].filter(Boolean).join(' '), proving.map((s) => s.index), added);
+    return decision('suspicious', unique(suspicious), [...failureNotes, ...redFlags, ...notes].join(' ') + heldNote, proving.map((s) => s.index), added);
   }
   if (proving.length) {
     // A proof is as strong as the best signature that makes it.
@@ -248,7 +266,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     return decision(
       'verified',
       onlySha1 ? ['dkim-verified', 'rsa-sha1'] : ['dkim-verified'],
-      proving.map(describeProof).join(' ') + repairNote,
+      proving.map((s) => describeProof(s, input.fromDomain ?? null)).join(' ') + proofLeavesOut(findings) + repairNote,
       proving.map((s) => s.index),
       added,
     );
@@ -265,7 +283,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   // failed signature did not make the message suspicious.
   const explained = added.filter((f) => f.severity === 'info').map((f) => f.text);
   const text = [...explained, ...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
-  return decision('unverifiable', reasons, `${text} Unverifiable is not the same as fake.`, [], added);
+  return decision('unverifiable', reasons, `${text}${heldNote} Unverifiable is not the same as fake.`, [], added);
 }
 
 function decision(verdict: Verdict, reasons: string[], explanation: string, provenBy: number[], findings: Finding[]): VerdictDecision {
@@ -474,9 +492,135 @@ function describeKey(sig: DkimSignatureResult): string {
   return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin}`;
 }
 
-function describeProof(sig: DkimSignatureResult): string {
+function describeProof(sig: DkimSignatureResult, fromDomain: string | null): string {
   // an IDN signer shown as the reader's From shows it, beside the A-label d= names
-  return `Signature by the From domain ${sig.tags.domain ? showSigningDomain(sig.tags.domain) : sig.tags.domain}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
+  const signer = sig.tags.domain ? showSigningDomain(sig.tags.domain) : sig.tags.domain;
+  // relaxed alignment: mail.example.com proves mail from example.com, and is not that domain
+  const from = fromDomain ? readDomain(fromDomain, true) : null;
+  const by =
+    from?.aLabel && sig.tags.domain && readSigningDomain(sig.tags.domain).aLabel !== from.aLabel
+      ? `${signer}, aligned with the From domain ${showDomain(from)}`
+      : `the From domain ${signer}`;
+  return `Signature by ${by}, selector ${sig.tags.selector}, ${sig.tags.algorithm}, verifies with ${describeKey(sig)} and covers From and the whole body.`;
+}
+
+/**
+ * What a reader sees that the proof does not cover, from the findings that say so: the verified
+ * explanation is what the CSV and the summaries carry, and "covers From and the whole body" alone
+ * let an unsigned Subject, or a display name that reads as another address, pass for proven
+ * (red team K, K-07). Empty when nothing is left out.
+ */
+function proofLeavesOut(findings: readonly Finding[]): string {
+  const parts: string[] = [];
+  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+  const unsigned = strings(findings.find((f) => f.code === 'visible-headers-unsigned')?.evidence['headers']);
+  if (unsigned.length) {
+    parts.push(`the ${listed(unsigned)} shown, which no signature by the From domain signs, so ${unsigned.length === 1 ? 'it' : 'they'} could have been changed without breaking the proof`);
+  }
+  const named = findings.find((f) => f.code === 'display-name-address');
+  const shown = strings(named?.evidence['displayedAddresses']);
+  if (named && shown.length) {
+    const from = named.evidence['fromAddress'];
+    parts.push(
+      `the display name of the From field, which reads as ${shown.length === 1 ? 'the address' : 'the addresses'} ${shown.map((a) => escapeControls(a)).join(', ')}, ` +
+        `while the message is from ${typeof from === 'string' ? escapeControls(from) : 'another address'}`,
+    );
+  }
+  const disguised = findings.find((f) => f.code === 'from-address-disguised')?.evidence['domain'];
+  if (typeof disguised === 'string') {
+    parts.push(`the From address as a reader takes it: before its "@" it holds characters a reader does not see, or takes for "@", and the message is from the domain ${escapeControls(disguised, 1000)}`);
+  }
+  return parts.length ? ` The proof does not cover ${parts.join('; nor ')}.` : '';
+}
+
+const listed = (items: readonly string[]): string => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** A signature as texts name it: its domain and selector, as the message wrote them. */
+const signedBy = (sig: DkimSignatureResult): string =>
+  `the signature by ${sig.tags.domain ? escapeControls(sig.tags.domain, 255) : 'an unnamed domain'} (selector ${sig.tags.selector ? escapeControls(sig.tags.selector, 100) : 'none'})`;
+
+/** Where a key record came from, by file name for a key file (see describeKey). */
+const keySource = (key: NonNullable<DkimSignatureResult['key']>): string => `${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin}`;
+
+/** Why a signature has no key to be checked with. */
+function keyState(sig: DkimSignatureResult): string {
+  const name = sig.keyName ? ` under ${escapeControls(sig.keyName, 400)}` : '';
+  if (sig.keyLookup === 'error' || sig.outcome === 'dns-error') return `the lookup of its key${name} failed with a DNS error`;
+  if (!sig.key) return `no key for it was found${name}; a key archive, or a copy of the domain's DNS from the message's time, may hold it`;
+  if (sig.key.revoked) return `the record of its key (${keySource(sig.key)}) is revoked (an empty p=)`;
+  return `the record of its key (${keySource(sig.key)}) cannot be used${sig.comment ? ` (${escapeControls(sig.comment, 300)})` : ''}`;
+}
+
+/** What a mailauth comment on a key record that forbids a signature says, in words, with the tag that says it. */
+function keyRecordForbids(sig: DkimSignatureResult): string | null {
+  const tags = sig.key ? parseTags(sig.key.txt) : new Map<string, string>();
+  const tag = (name: string): string => escapeControls(tags.get(name) ?? '?', 100);
+  const comment = sig.comment ?? '';
+  if (comment.includes('inappropriate hash algorithm')) return `its h= tag (h=${tag('h')}) does not allow the hash of this ${sig.tags.algorithm ?? '?'} signature`;
+  if (comment.includes('key not for email')) return `its s= tag (s=${tag('s')}) says the key is not for email`;
+  if (comment.includes('unknown key version')) return `its v= tag (v=${tag('v')}) is not DKIM1`;
+  if (comment.includes('unknown key type') || comment.includes('inappropriate key algorithm')) {
+    return `its key type (k=${tags.has('k') ? tag('k') : 'rsa, by default'}) does not fit this ${sig.tags.algorithm ?? '?'} signature`;
+  }
+  return null;
+}
+
+/**
+ * A signature that could not be evaluated, named: its domain, selector and key, and what about
+ * it stops the check (red team K, K-10; K-09 for the two kinds of expiry).
+ */
+function describeUnverifiable(sig: DkimSignatureResult): string {
+  const who = signedBy(sig);
+  const at = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  const { timestamp: t, expiration: x } = sig.tags;
+  switch (sig.outcome) {
+    case 'dns-error':
+    case 'key-not-found':
+    case 'key-revoked':
+      return `${capitalised(who)} cannot be checked: ${keyState(sig)}.`;
+    case 'key-invalid': {
+      const why = keyRecordForbids(sig);
+      const record = sig.key ? `the record of its key (${keySource(sig.key)})` : 'the record of its key';
+      return `${capitalised(who)} cannot be checked with ${record}: ${why ?? (sig.comment ? `the verifier says "${escapeControls(sig.comment, 300)}"` : 'the record cannot be used')}.`;
+    }
+    case 'expired':
+      if (x !== null && t !== null && x < t) return `${capitalised(who)} is invalid: its expiry (x=, ${at(x)}) is before its own signing time (t=, ${at(t)}).`;
+      return `${capitalised(who)} expired at ${x !== null ? `${at(x)} (x=)` : 'the time its x= tag gives'}, before the time the message is judged at (its Date, or its signing time where that Date is not signed).`;
+    case 'unsupported-algorithm':
+      return `${capitalised(who)} uses a=${escapeControls(sig.tags.algorithm ?? '(none)', 60)} and c=${escapeControls(sig.tags.canonicalization, 60)}, which DKIM does not define.`;
+    case 'malformed': {
+      const missing = [!sig.tags.domain ? 'd= (the signing domain)' : '', !sig.tags.selector ? 's= (the selector)' : '', !sig.tags.b ? 'b= (the signature)' : ''].filter(Boolean);
+      const why = missing.length
+        ? `it has no ${missing.join(', no ')}`
+        : sig.tags.duplicateTags.length
+          ? `it gives ${sig.tags.duplicateTags.map((d) => `${escapeControls(d, 20)}=`).join(', ')} more than once, which makes the whole tag list invalid`
+          : `the verifier says "${escapeControls(sig.comment ?? 'it could not be processed', 300)}"`;
+      return `The DKIM-Signature #${sig.index + 1}${sig.tags.domain ? `, by ${escapeControls(sig.tags.domain, 255)},` : ''} cannot be read as a signature: ${why}.`;
+    }
+    case 'from-not-signed':
+      return `${capitalised(who)} signs ${sig.tags.signedHeaders.length ? escapeControls(sig.tags.signedHeaders.join(':'), 300) : 'no header field'} (h=), not From.`;
+    default:
+      return `${capitalised(who)} cannot be checked.`;
+  }
+}
+
+/**
+ * The finding that marks a signature whose failure says nothing, because the key on record did
+ * not make it: the reports label its outcome by it (its outcome code, body-modified or
+ * signature-mismatch, would read as a statement about the content). It claims neither that the
+ * key was replaced nor that the signature is forged (red team K, K-02).
+ */
+function notSignerFinding(sig: DkimSignatureResult): Finding {
+  return {
+    code: 'key-not-signer',
+    severity: 'warning',
+    text:
+      `The key on record for selector ${sig.tags.selector} of ${sig.tags.domain} (${describeKey(sig)}) did not make this signature, so its failure (${sig.outcome}) says nothing about the body or the headers. ` +
+      'The selector may have been given a new key since the message was signed, or the signature was made by someone else (forged) or corrupted: nothing is proven either way. The key that made it, from a key archive, may tell.',
+    evidence: { signature: label(sig), outcome: sig.outcome, keyFingerprint: sig.key?.fingerprint ?? null },
+  };
 }
 
 function describeFailure(sig: DkimSignatureResult): string {

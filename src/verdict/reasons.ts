@@ -131,7 +131,7 @@ export const REASONS = {
   },
   'signature-expired': {
     verdict: 'unverifiable',
-    text: 'The signature had already expired (x= tag) at the time the message claims to have been sent.',
+    text: "The signature's expiry (x= tag) rules it out: it had passed at the message's own time, or it is before the signature's own signing time (t=), which makes the signature invalid. The explanation says which.",
   },
   'signature-not-covering-from': {
     verdict: 'unverifiable',
@@ -163,7 +163,7 @@ export const REASONS = {
   },
   'key-not-signer': {
     verdict: 'unverifiable',
-    text: "The signature does not verify with the key published under its selector, and that key is not the one that made it (the signature does not decode under it): the selector's key was replaced after the message was sent. The key that signed is needed to tell anything; a key archive may hold it.",
+    text: "The signature does not verify with the key on record for its selector, and that key did not make it (the signature does not decode under it), so the failure says nothing about the content. The selector may have been given a new key since the message was sent, or the signature was made by someone else (forged) or corrupted: nothing is proven either way. The key that made it, from a key archive, may tell.",
   },
   'body-hash-mismatch-key-unknown': {
     verdict: 'unverifiable',

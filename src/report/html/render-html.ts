@@ -26,6 +26,7 @@ import { labelQuoted, messageLabel } from '../message-label.ts';
 import { STYLES } from './styles.ts';
 import { shownFrom, shownText } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
+import { KEY_NOT_SIGNER_NOTE, keyNotSigner } from '../key-not-signer.ts';
 
 export interface HtmlReportOptions {
   /** only messages with this verdict (`--verdict`) */
@@ -657,7 +658,8 @@ function messageDetail(m: MessageRecord, anchor: string): string {
 
   out.push(`<h4>DKIM signatures (${m.signatures.length})</h4>`);
   if (!m.signatures.length) out.push('<p class="note">The message carries no DKIM-Signature header.</p>');
-  for (const sig of m.signatures) out.push(signatureDetail(sig));
+  const notSigner = keyNotSigner(m);
+  for (const sig of m.signatures) out.push(signatureDetail(sig, notSigner(sig)));
 
   out.push('<h4>ARC</h4>', `<p>Chain result: <strong>${escapeHtml(m.arc.result)}</strong>${m.arc.reason ? ` <span class="note">(${escapeHtml(m.arc.reason)})</span>` : ''}</p>`);
   if (m.arc.instances.length) {
@@ -694,14 +696,15 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   return out.join('\n');
 }
 
-function signatureDetail(sig: SignatureRecord): string {
-  const outcomeClass = sig.outcome === 'pass' ? 'pass' : FAILED_OUTCOMES.has(sig.outcome) ? 'fail' : 'other';
+function signatureDetail(sig: SignatureRecord, notSigner = false): string {
+  const outcomeClass = sig.outcome === 'pass' ? 'pass' : FAILED_OUTCOMES.has(sig.outcome) && !notSigner ? 'fail' : 'other';
   const rows: Array<[string, string]> = [];
   rows.push(['Algorithm', escapeHtml([sig.algorithm ?? '(none)', sig.canonicalization].filter(Boolean).join(', '))]);
   rows.push([
     'Result',
     `mailauth: ${escapeHtml(sig.result)}${sig.comment ? ` (${escapeHtml(sig.comment)})` : ''}` +
-      (sig.headerSignatureValid === null ? '' : `; signed headers alone: ${sig.headerSignatureValid ? 'verify' : 'do not verify'}`),
+      // under a key that did not make the signature, "do not verify" would read as a changed header
+      (notSigner ? `; ${KEY_NOT_SIGNER_NOTE}` : sig.headerSignatureValid === null ? '' : `; signed headers alone: ${sig.headerSignatureValid ? 'verify' : 'do not verify'}`),
   ]);
   rows.push(['Signed headers', sig.signedHeaders.length ? `<span class="mono">${escapeHtml(sig.signedHeaders.join(', '))}</span>` : '(none)']);
   if (sig.bodyLength !== null) rows.push(['Body length (l=)', formatInt(sig.bodyLength)]);
