@@ -48,7 +48,7 @@ describe('the tag a mail gateway puts before the Subject', () => {
     expect(a.signatures[0]!.headerSignatureValid).toBe(true);
     expect(a.verdict.explanation).toContain('The signed headers still verify, so only the body was changed.');
     expect(a.verdict.explanation).not.toContain('do not verify either');
-    expect(a.verdict.explanation).toContain('Checked after repairing: the tag a recipient\'s mail gateway puts before the Subject');
+    expect(a.verdict.explanation).toContain('The failure holds after repairing: the tag a recipient\'s mail gateway puts before the Subject');
     // what the cross-dump checks compare is the Subject the author signed
     expect(a.meta.subject).toBe('Q1 budget');
   });
