@@ -61,6 +61,16 @@ export function readAuthors(fields: readonly HeaderField[]): Authors {
 }
 
 /**
+ * Whether mailauth evaluated the signature, and so read the From field for it. One it left out
+ * (an algorithm or canonicalization it does not support, a tag list it could not read) has a
+ * stand-in (dkim.ts, unprocessed): mailauth's result "neutral", no key looked up, and an outcome
+ * that never proves anything. One mailauth evaluated to the same end reads alike: its alignment
+ * is a label only, as it can prove nothing.
+ */
+const evaluatedByMailauth = (sig: DkimSignatureResult): boolean =>
+  !(sig.result === 'neutral' && sig.keyLookup === 'not-needed' && (sig.outcome === 'unsupported-algorithm' || sig.outcome === 'malformed'));
+
+/**
  * Whether each signature is aligned with the From domain, decided here for every signature by
  * one rule (ReadDomain): it is when the authors are certain and every author domain is aligned
  * with its d=, and mailauth (its reading of the first From mailbox) agrees, unless a From domain
@@ -82,7 +92,9 @@ export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Aut
     // mailauth's reading must agree too, as a third reader, except for a From domain written in
     // Unicode, which mailauth reads byte by byte (latin1) and so never aligns
     const unicodeAuthor = authors.domains.some((domain) => domain.written !== domain.aLabel);
-    const aligned = authors.problem === null && authors.domains.length > 0 && alignedWith.every(Boolean) && (sig.aligned || unicodeAuthor);
+    // nor for a signature mailauth left out (an unsupported a= or c=, a tag list it could not
+    // read): its stand-in was never aligned by mailauth, which is no reading that disagrees
+    const aligned = authors.problem === null && authors.domains.length > 0 && alignedWith.every(Boolean) && (sig.aligned || unicodeAuthor || !evaluatedByMailauth(sig));
     // mapped domains are the A-label's they would be if shown as such: the claim a finding answers
     const claimed = sig.aligned || authors.domains.some((domain) => domain.aLabel !== null && signer.aLabel !== null && Boolean(getAlignment(domain.aLabel, [signer.aLabel])));
     if (aligned || !claimed) return sig.aligned === aligned ? sig : { ...sig, aligned };
@@ -94,9 +106,12 @@ export function alignWithAuthors(signatures: DkimSignatureResult[], authors: Aut
       text:
         (authors.problem !== null
           ? `The signature by ${d} is aligned with the first address of the From field, but the From field cannot be read as certain authors (${authors.problem})`
-          : others.length < authors.domains.length
-            ? `The signature by ${d} is aligned with the first address of the From field, but the From field also names ${unproven.join(', ')}, for which ${d} does not speak`
-            : `The signature by ${d} would be aligned with the From field only as IDNA maps it: the From field names ${unproven.join(', ')}, for which ${d} does not speak`) +
+          : others.length === 0
+            ? // every author domain is aligned as the two readers read the field, and mailauth's reading is another
+              `The signature by ${d} is aligned with the From field as two address readers read it, but not as a third one (mailauth) reads it: the From field can be read as naming different authors`
+            : others.length < authors.domains.length
+              ? `The signature by ${d} is aligned with the first address of the From field, but the From field also names ${unproven.join(', ')}, for which ${d} does not speak`
+              : `The signature by ${d} would be aligned with the From field only as IDNA maps it: the From field names ${unproven.join(', ')}, for which ${d} does not speak`) +
         ': it proves nothing about who wrote the message.',
       evidence: {
         signature: signatureLabel(sig),
