@@ -7,6 +7,8 @@ import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { describeChange } from './text.ts';
 import { describeRepair } from '../verdict/repairs.ts';
 import { KEY_NOT_SIGNER_NOTE, keyNotSigner } from './key-not-signer.ts';
+import { shownKeyOrigin } from '../keys/key-file-name.ts';
+import { alignmentLabel, storedSignatureLabel } from './alignment-label.ts';
 
 /**
  * An RFC 8601 Authentication-Results line for the message as leakcheck judged it, so that an
@@ -40,7 +42,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   // a body hash that fails over content Apple Mail kept apart says nothing about the body
   const storedApart = new Set(m.findings.filter((f) => f.code === 'body-stored-apart').map((f) => String(f.evidence['signature'])));
   const notSigner = keyNotSigner(m);
-  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(`#${s.index + 1} d=${s.domain ?? '?'} s=${s.selector ?? '?'}`), notSigner(s)));
+  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(storedSignatureLabel(s)), alignmentLabel(s, m.findings), notSigner(s)));
   out.push('', c.bold(`ARC: ${m.arc.result}`) + (m.arc.reason ? c.dim(`  ${t(m.arc.reason)}`) : ''));
   for (const i of m.arc.instances as Array<Record<string, unknown>>) {
     out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
@@ -67,7 +69,7 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   return out.join('\n');
 }
 
-function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart = false, notSigner = false): string[] {
+function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart: boolean, alignment: string, notSigner = false): string[] {
   const ok = s.outcome === 'pass';
   const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}${notSigner ? c.dim(`: ${KEY_NOT_SIGNER_NOTE}`) : ''}`;
   const lines = [head];
@@ -79,13 +81,13 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
     s.identity ? `i=${t(s.identity)}` : '',
   ].filter(Boolean);
   if (tags.length) lines.push(`     ${tags.join('  ')}`);
-  lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; aligned with From: ${s.aligned ? 'yes' : 'no'}`);
+  lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; ${t(alignment, 400)}`);
   if (s.headerSignatureValid !== null && !notSigner) {
     const headers = s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either';
     lines.push(`     header signature ${bodyStoredApart && s.headerSignatureValid ? 'still verifies; the body is not all in the file (body-stored-apart)' : headers}`);
   }
   if (s.keyFingerprint) {
-    lines.push(`     key ${t(s.keyName)}: ${s.keyType ?? '?'} ${s.keyBits ?? '?'}-bit, ${t(s.keyProvenance ?? s.keySource)} from ${t(s.keyOrigin)}`);
+    lines.push(`     key ${t(s.keyName)}: ${s.keyType ?? '?'} ${s.keyBits ?? '?'}-bit, ${t(s.keyProvenance ?? s.keySource)} from ${t(s.keyOrigin === null ? null : shownKeyOrigin(s.keySource, s.keyOrigin))}`);
     lines.push(`     key sha256 ${s.keyFingerprint}`);
     if (s.keyFirstSeen || s.keyLastSeen) lines.push(`     key seen ${t(s.keyFirstSeen ?? '?')} .. ${t(s.keyLastSeen ?? '?')}`);
     if (s.keyCompromised) lines.push(c.red(`     key compromised: ${t(s.keyCompromised)}`));
@@ -103,7 +105,7 @@ function renderArcKey(label: string, stored: unknown, c: ChalkInstance, t: (v: u
   if (!stored || typeof stored !== 'object') return [];
   const k = stored as Record<string, unknown>;
   const lines = [
-    `        ${label} ${t(k['name'])}: ${t(k['keyType'] ?? '?')} ${t(k['bits'] ?? '?')}-bit, ${t(k['revoked'] ? 'revoked' : k['source'])} from ${t(k['origin'])}`,
+    `        ${label} ${t(k['name'])}: ${t(k['keyType'] ?? '?')} ${t(k['bits'] ?? '?')}-bit, ${t(k['revoked'] ? 'revoked' : k['source'])} from ${t(typeof k['origin'] === 'string' ? shownKeyOrigin(typeof k['source'] === 'string' ? k['source'] : null, k['origin']) : k['origin'])}`,
     `        ${label} sha256 ${t(k['fingerprint'] ?? '?')}`,
   ];
   if (k['compromised']) lines.push(c.red(`        ${label} compromised: ${t(k['compromised'])}`));

@@ -38,6 +38,19 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
     expect(byIndex.stdout).toContain('repairs     mboxrd-unquote: mbox ">From " quoting undone');
   });
 
+  // Red team K: show said "aligned with From: no" for the From domain's signature over two From
+  // fields (K-06), and printed the key file with the folders it was given with (K-13).
+  it('show says how each signature stands to the From field, and names key files by their file name', () => {
+    const shown = runCli(['show', 'inbox/2019-01-08 Payment instructions.eml', '--db', db]).stdout;
+    expect(shown).toContain('mailauth: pass; aligned with the first From address, but the author cannot be determined (2 From fields)');
+    expect(shown).toContain('key s2048._domainkey.demo.example: rsa 2048-bit, file from demo-keys.json\n');
+    expect(shown).not.toContain(DEMO_KEYS);
+    const listed = runCli(['show', 'lists/2019-03-05 [team] Release checklist.eml', '--db', db]).stdout;
+    expect(listed).toContain('mailauth: pass; third party (not the From domain)');
+    expect(listed).toContain('seal key arc._domainkey.lists.example: rsa 2048-bit, file from demo-keys.json\n');
+    expect(listed).not.toContain(DEMO_KEYS);
+  });
+
   it('show lists the candidates when the argument is ambiguous, and exits 2', () => {
     const ambiguous = runCli(['show', 'archive/2017.mbox', '--db', db]);
     expect(ambiguous.status).toBe(2);

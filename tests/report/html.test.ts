@@ -200,6 +200,28 @@ describe('HTML report: key files named by their file name', () => {
   });
 });
 
+// Red team K, K-06 and K-11: the demo's payment instructions carry two From fields, both at
+// demo.example, and its signature by demo.example was labelled "third party (not the From domain)",
+// in the card and in the domain table, while its explanation said it was aligned. The table's lede
+// said that a third party's signature "can still prove the content".
+describe('HTML report: a signature is called a third party\'s only when it is one', () => {
+  it('the From domain\'s signature over two From fields is aligned with the first, and the author cannot be determined', () => {
+    const card = /<div class="sig-head"><strong>#1<\/strong> <span>d=<span class="mono">demo\.example<\/span><\/span> <span>s=<span class="mono">s2048<\/span><\/span> <span class="outcome pass">pass<\/span> <span class="note">([^<]*)<\/span>/g;
+    const notes = [...html.matchAll(card)].map((m) => m[1]);
+    expect(notes).toContain('aligned with the first From address, but the author cannot be determined (2 From fields)');
+    expect(notes).not.toContain('third party (not the From domain)');
+    const row = /<tr>\s*<td><span class="mono">demo\.example<\/span>(.*?)<\/td>\s*<td class="mono">s2048<\/td>/s.exec(html)?.[1];
+    expect(row).toBe('<span class="sub">author not proven in 1 of 18</span>');
+    // a third party's own signature keeps its label
+    expect(html).toMatch(/d=<span class="mono">lists\.example<\/span>.*?<span class="note">third party \(not the From domain\)<\/span>/);
+  });
+
+  it('never says a third party\'s signature proves the content', () => {
+    expect(html).not.toContain('can still prove');
+    expect(html).toContain('it proves only that this domain sent these bytes, not that the From domain did');
+  });
+});
+
 describe('HTML report of a database holding hostile text everywhere', () => {
   it('escapes every field, in text and in attributes, and shows bidi overrides instead of obeying them', () => {
     const copy = join(demo.dir, 'hostile.db');

@@ -17,6 +17,7 @@ import { readNotes } from '../read-notes.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
 import { shownKeyOrigin } from '../../keys/key-file-name.ts';
+import { alignmentLabel, alignmentOf } from '../alignment-label.ts';
 import { REASONS } from '../../verdict/reasons.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import { buildTimeline, timelineChart, verdictChart, VERDICTS } from './charts.ts';
@@ -87,6 +88,8 @@ interface DomainStats {
   fail: number;
   other: Map<string, number>;
   thirdParty: number;
+  /** not aligned though the domain of the first From address: the From field names no certain author */
+  authorNotProven: number;
   keys: Map<string, { text: string; hasKey: boolean; lookup: string }>;
 }
 
@@ -166,7 +169,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
     const time = m.date ? Date.parse(m.date) : Number.NaN;
     if (Number.isNaN(time)) undated++;
     else if (VERDICTS.includes(m.verdict)) dated.push({ time, verdict: m.verdict });
-    for (const sig of m.signatures) addSignature(domains, m.id, sig);
+    for (const sig of m.signatures) addSignature(domains, m.id, sig, m.findings);
   }
 
   const timeline = buildTimeline(dated, undated);
@@ -408,13 +411,13 @@ function chartsSection(summary: DumpSummary, timeline: ReturnType<typeof buildTi
   return out.join('\n');
 }
 
-function addSignature(domains: Map<string, DomainStats>, messageId: number, sig: SignatureRecord): void {
+function addSignature(domains: Map<string, DomainStats>, messageId: number, sig: SignatureRecord, findings: MessageRecord['findings']): void {
   const domain = sig.domain ?? '(none)';
   const selector = sig.selector ?? '(none)';
   const key = `${domain}\u0000${selector}`;
   let stats = domains.get(key);
   if (!stats) {
-    stats = { domain, selector, messages: 0, lastMessage: -1, signatures: 0, pass: 0, fail: 0, other: new Map(), thirdParty: 0, keys: new Map() };
+    stats = { domain, selector, messages: 0, lastMessage: -1, signatures: 0, pass: 0, fail: 0, other: new Map(), thirdParty: 0, authorNotProven: 0, keys: new Map() };
     domains.set(key, stats);
   }
   if (stats.lastMessage !== messageId) {
@@ -425,7 +428,9 @@ function addSignature(domains: Map<string, DomainStats>, messageId: number, sig:
   if (sig.outcome === 'pass') stats.pass++;
   else if (FAILED_OUTCOMES.has(sig.outcome)) stats.fail++;
   else stats.other.set(sig.outcome, (stats.other.get(sig.outcome) ?? 0) + 1);
-  if (!sig.aligned) stats.thirdParty++;
+  const alignment = alignmentOf(sig, findings);
+  if (alignment === 'third-party') stats.thirdParty++;
+  else if (alignment !== 'aligned') stats.authorNotProven++;
   const keyId = [sig.keySource, keyOrigin(sig), sig.keyType, sig.keyBits, sig.keyFingerprint, sig.keySource || sig.keyFingerprint ? '' : sig.keyLookup].join('\u0000');
   if (!stats.keys.has(keyId) && stats.keys.size < 8) {
     stats.keys.set(keyId, { text: keyDescription(sig), hasKey: Boolean(sig.keySource || sig.keyFingerprint), lookup: sig.keyLookup });
@@ -479,6 +484,10 @@ function lookupText(lookup: string): string {
   }
 }
 
+/** How many of a row's signatures are in some standing, when any are. */
+const alignmentNote = (count: number, what: string, of: number): string =>
+  count ? `<span class="sub">${count === of ? what : `${what} in ${formatInt(count)} of ${formatInt(of)}`}</span>` : '';
+
 function domainSection(domains: Map<string, DomainStats>): string {
   const all = [...domains.values()].sort(
     (a, b) => b.signatures - a.signatures || (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.selector < b.selector ? -1 : a.selector > b.selector ? 1 : 0),
@@ -487,7 +496,7 @@ function domainSection(domains: Map<string, DomainStats>): string {
   const out: string[] = [
     '<section class="block" id="domains" aria-labelledby="domains-h">',
     '<h2 id="domains-h">Signing domains and keys</h2>',
-    '<p class="lede">Every DKIM signature names the domain that made it (<code>d=</code>) and a selector (<code>s=</code>) for its key. A <em>third-party</em> signature is made by a domain other than the From domain, such as a mailing list or an email service: it can still prove the content. <em>Fail</em> means the body or the signed headers no longer match; <em>not checked</em> means there was no usable key or signature to check.</p>',
+    '<p class="lede">Every DKIM signature names the domain that made it (<code>d=</code>) and a selector (<code>s=</code>) for its key. A <em>third-party</em> signature is made by a domain other than the From domain, such as a mailing list or an email service: it proves only that this domain sent these bytes, not that the From domain did, so alone it leaves a message unverifiable. <em>Author not proven</em> marks a signature by the domain of the first From address in a From field that does not name its authors with certainty (two From fields, a second author of another domain): it does not prove who wrote the message either. <em>Fail</em> means the body or the signed headers no longer match; <em>not checked</em> means there was no usable key or signature to check.</p>',
   ];
   if (!all.length) {
     out.push('<p class="note">No message in this report carries a DKIM signature.</p>', '</section>');
@@ -503,7 +512,7 @@ function domainSection(domains: Map<string, DomainStats>): string {
     const otherCount = other.reduce((s, [, c]) => s + c, 0);
     out.push(
       '<tr>',
-      `<td><span class="mono">${escapeHtml(d.domain)}</span>${d.thirdParty ? `<span class="sub">${d.thirdParty === d.signatures ? 'third party' : `third party in ${formatInt(d.thirdParty)} of ${formatInt(d.signatures)}`}</span>` : ''}</td>`,
+      `<td><span class="mono">${escapeHtml(d.domain)}</span>${alignmentNote(d.thirdParty, 'third party', d.signatures)}${alignmentNote(d.authorNotProven, 'author not proven', d.signatures)}</td>`,
       `<td class="mono">${escapeHtml(d.selector)}</td>`,
       `<td>${keyList(d.keys)}</td>`,
       `<td class="num">${formatInt(d.messages)}</td>`,
@@ -659,7 +668,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   out.push(`<h4>DKIM signatures (${m.signatures.length})</h4>`);
   if (!m.signatures.length) out.push('<p class="note">The message carries no DKIM-Signature header.</p>');
   const notSigner = keyNotSigner(m);
-  for (const sig of m.signatures) out.push(signatureDetail(sig, notSigner(sig)));
+  for (const sig of m.signatures) out.push(signatureDetail(sig, m.findings, notSigner(sig)));
 
   out.push('<h4>ARC</h4>', `<p>Chain result: <strong>${escapeHtml(m.arc.result)}</strong>${m.arc.reason ? ` <span class="note">(${escapeHtml(m.arc.reason)})</span>` : ''}</p>`);
   if (m.arc.instances.length) {
@@ -696,7 +705,7 @@ function messageDetail(m: MessageRecord, anchor: string): string {
   return out.join('\n');
 }
 
-function signatureDetail(sig: SignatureRecord, notSigner = false): string {
+function signatureDetail(sig: SignatureRecord, findings: MessageRecord['findings'], notSigner = false): string {
   const outcomeClass = sig.outcome === 'pass' ? 'pass' : FAILED_OUTCOMES.has(sig.outcome) && !notSigner ? 'fail' : 'other';
   const rows: Array<[string, string]> = [];
   rows.push(['Algorithm', escapeHtml([sig.algorithm ?? '(none)', sig.canonicalization].filter(Boolean).join(', '))]);
@@ -716,7 +725,7 @@ function signatureDetail(sig: SignatureRecord, notSigner = false): string {
   return [
     '<div class="sig">',
     `<div class="sig-head"><strong>#${sig.index + 1}</strong> <span>d=<span class="mono">${escapeHtml(sig.domain ?? '(none)')}</span></span> <span>s=<span class="mono">${escapeHtml(sig.selector ?? '(none)')}</span></span>` +
-      ` <span class="outcome ${outcomeClass}">${escapeHtml(sig.outcome)}</span> <span class="note">${sig.aligned ? 'aligned with the From domain' : 'third party (not the From domain)'}</span></div>`,
+      ` <span class="outcome ${outcomeClass}">${escapeHtml(sig.outcome)}</span> <span class="note">${escapeHtml(clip(alignmentLabel(sig, findings), 400))}</span></div>`,
     `<dl class="kv">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`,
     '</div>',
   ].join('\n');
