@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPAIR_TEXT } from '../../src/verdict/repairs.ts';
 import { ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
 
 /**
@@ -40,6 +41,13 @@ describe('export fields are documented', () => {
     }
     expect(fields.size).toBeGreaterThan(25);
     expect([...fields].filter((f) => !backticked(exportDoc, f))).toEqual([]);
+  });
+
+  // Red team K, K-13: `gateway-subject-tag` was exported and documented in docs/verdicts.md, but
+  // missing from this list.
+  it('docs/export.md names every repair the exports can give', () => {
+    const row = exportDoc.split('\n').find((line) => line.startsWith('| `repairs` |')) ?? '';
+    expect(Object.keys(REPAIR_TEXT).filter((repair) => !backticked(row, repair))).toEqual([]);
   });
 
   it('docs/export.md gives the CSV columns in the order the export writes them', () => {
