@@ -76,7 +76,8 @@ describe('verify --trust-arc-sealer', () => {
       for (const key of [record.arc.instances[0]!['sealKey'], record.arc.instances[0]!['amsKey']]) {
         expect(key).toMatchObject({ name: 'arc._domainkey.lists.example', origin: DEMO_KEYS, fingerprint: genuine });
       }
-      expect(text).toContain(`seal key arc._domainkey.lists.example: rsa 2048-bit, file from ${DEMO_KEYS}`);
+      // (show names the file, not the analyst's folders: red team K, K-13; show --json keeps the path)
+      expect(text).toContain('seal key arc._domainkey.lists.example: rsa 2048-bit, file from demo-keys.json\n');
       expect(text).toContain(`seal key sha256 ${genuine}`);
       const key = { name: 'arc._domainkey.lists.example', key_bits: 2048, key_type: 'rsa', key_source: 'file', key_fingerprint: genuine };
       expect(exported).toEqual({ result: 'pass', keys: [{ i: 1, signer: 'seal', ...key }, { i: 1, signer: 'ams', ...key }] });
