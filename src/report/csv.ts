@@ -3,7 +3,7 @@ import type { ExportRow } from './export-rows.ts';
 
 export const CSV_COLUMNS = [
   'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
-  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address',
+  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address', 'findings',
 ] as const;
 
 /**
@@ -36,8 +36,11 @@ function cells(row: ExportRow): string[] {
     [...new Set(row.signatures.map((s) => s.key_source).filter(Boolean))].join(' '),
     row.arc.result,
     row.explanation,
-    // last: the columns before it keep their places for scripts that read them by position
+    // added at the end: the columns before them keep their places for scripts that read them by position
     row.from_address,
+    // one a line: a verified message's warnings (an unsigned Subject, a display name that reads
+    // as another address) were in no column, and a spreadsheet showed it proven whole (red team K, K-07)
+    row.findings.map((f) => `${f.severity} ${f.code}: ${f.text}`).join('\n'),
   ];
   return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
 }

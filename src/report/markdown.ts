@@ -7,6 +7,7 @@ import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
 import { conflictDifference, conflictSubject } from './coverage-note.ts';
 import { labelQuoted, messageLabel } from './message-label.ts';
+import { VERIFIED_MEANING } from './text.ts';
 
 /**
  * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
@@ -46,7 +47,7 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
     (otherNotes.count ? `; ${otherNotes.count} file${otherNotes.count === 1 ? ' was' : 's were'} read whole with a note on how (${otherNotes.which()})` : '');
   out.push(`**${summary.messages} messages** in ${summary.files.withMessages} files; ${summary.files.skipped} files skipped as not email${summary.files.errors ? `; ${summary.files.errors} files could not be read completely` : ''}${noted}.`, '');
   out.push('| verdict | messages | meaning |', '|---|---:|---|');
-  out.push(`| ✅ verified | ${summary.verdicts.verified} | cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees |`);
+  out.push(`| ✅ verified | ${summary.verdicts.verified} | ${VERIFIED_MEANING} |`);
   out.push(`| ❔ unverifiable | ${summary.verdicts.unverifiable} | no proof either way (unsigned, key gone, key too weak, signed only by a third party). **Not the same as fake.** |`);
   out.push(`| ⚠️ suspicious | ${summary.verdicts.suspicious} | evidence of tampering or fabrication |`, '');
   out.push(...custodyMarkdown(summary.custody));
@@ -75,6 +76,18 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
       out.push(`| ${markdownPath(messageLabel(s), 120, labelQuoted(s))} | ${markdownSafe(shownFrom(s.from, s.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(s.subject, 100), Infinity)} | ${s.reasons.map((r) => `\`${r}\``).join(' ')} |`);
     }
     if (summary.suspicious.length > 500) out.push('', `…and ${summary.suspicious.length - 500} more: \`leakcheck export --verdict suspicious\`.`);
+    out.push('');
+  }
+  const warned = summary.verifiedWithWarnings;
+  if (warned.total) {
+    out.push(`## Verified, with warnings (${warned.total})`, '', 'Proven, but a warning says what the signature leaves unproven: read it before relying on the message.', '');
+    out.push('| message | from | subject | warnings |', '|---|---|---|---|');
+    for (const m of warned.messages) {
+      // one warning a line of the cell; its text is the finding's, message text included, so made inert
+      const warnings = m.warnings.map((w) => `\`${w.code}\` ${markdownSafe(w.text, 400)}`).join('<br>');
+      out.push(`| ${markdownPath(messageLabel(m), 120, labelQuoted(m))} | ${markdownSafe(shownFrom(m.from, m.fromAddress, 80), Infinity)} | ${markdownSafe(shownText(m.subject, 100), Infinity)} | ${warnings} |`);
+    }
+    if (warned.total > warned.messages.length) out.push('', `…and ${warned.total - warned.messages.length} more: the \`findings\` column of \`leakcheck export --format csv --verdict verified\`.`);
     out.push('');
   }
   if (documents.length) {

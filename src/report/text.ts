@@ -14,8 +14,16 @@ export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
   return new Chalk({ level: noColor ? 0 : forced || stream.isTTY ? 1 : 0 });
 }
 
+/**
+ * What "verified" proves, in every summary: the From field and the whole body. It said the
+ * signature "covers what the reader sees", which a verified message with an unsigned Subject or a
+ * display name that reads as another address belies (red team K, K-07): its warnings say so.
+ */
+export const VERIFIED_MEANING =
+  'cryptographically proven: a valid signature by the From domain, with a strong key, covers the From header and the whole body (a warning says what else it leaves unproven)';
+
 const MEANING: Record<Verdict, string> = {
-  verified: 'cryptographically proven: a valid signature by the From domain, with a strong key, covers what the reader sees',
+  verified: VERIFIED_MEANING,
   unverifiable: 'no proof either way (unsigned, key gone, key too weak, signed only by a third party). Not the same as fake',
   suspicious: 'evidence of tampering or fabrication',
 };
@@ -65,8 +73,27 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
     }
     if (summary.suspicious.length > 50) lines.push(c.dim(`  … and ${summary.suspicious.length - 50} more: leakcheck export --verdict suspicious`));
   }
+  lines.push(...verifiedWithWarningsLines(summary.verifiedWithWarnings, c));
   lines.push('', c.dim('Unverifiable means "cannot be proven either way", not "fake".'));
   return `${lines.join('\n')}\n`;
+}
+
+/** How many verified messages with warnings the terminal lists, and how many warnings of each. */
+const WARNED_SHOWN = 50;
+const WARNINGS_SHOWN = 3;
+
+/** Verified messages whose findings qualify the proof: the reader must see the caveat beside the verdict. */
+function verifiedWithWarningsLines(warned: DumpSummary['verifiedWithWarnings'], c: ChalkInstance): string[] {
+  if (!warned.total) return [];
+  const lines = ['', c.yellow.bold(`Verified, with warnings (${warned.total})`), c.dim('  proven, but a warning says what the signature leaves unproven: read it before relying on the message')];
+  for (const m of warned.messages.slice(0, WARNED_SHOWN)) {
+    lines.push(`  ${c.yellow('~')} ${shownPath(messageLabel(m), 80, labelQuoted(m))}  ${c.dim(shownText(m.subject, 60, terminalSafeUncut))}`);
+    for (const w of m.warnings.slice(0, WARNINGS_SHOWN)) lines.push(`      ${terminalSafe(w.code, 64)}: ${terminalSafe(w.text, 300)}`);
+    if (m.warnings.length > WARNINGS_SHOWN) lines.push(c.dim(`      … and ${m.warnings.length - WARNINGS_SHOWN} more: leakcheck show`));
+  }
+  const more = warned.total - Math.min(warned.messages.length, WARNED_SHOWN);
+  if (more > 0) lines.push(c.dim(`  … and ${more} more: leakcheck export --verdict verified (the findings column)`));
+  return lines;
 }
 
 /** How many of the files not read completely the terminal lists (the reports list more). */

@@ -316,8 +316,20 @@ export interface DumpSummary {
     noted: Array<{ path: string; reason: string; detail: string | null }>;
   };
   suspicious: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
+  /**
+   * Verified messages with a warning or red flag among their findings: what the signature leaves
+   * unproven (an unsigned Subject, a display name that reads as another address). A summary that
+   * listed only the suspicious ones let such a message read as proven whole (red team K, K-07).
+   * `total` counts them all; `messages` lists the first VERIFIED_WITH_WARNINGS_LISTED by path.
+   */
+  verifiedWithWarnings: {
+    total: number;
+    messages: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; warnings: Array<{ code: string; severity: string; text: string }> }>;
+  };
   custody: CustodySummary;
 }
+
+export const VERIFIED_WITH_WARNINGS_LISTED = 500;
 
 /**
  * The chain of custody across runs (`file_changes`): how often the dump was found different from
@@ -518,16 +530,10 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
     GROUP BY reason ORDER BY count DESC, reason`).all() as Array<{ reason: string; count: number }>;
   const noted = db.prepare(`SELECT path, reason, detail FROM source_files WHERE status = 'ok' AND reason IS NOT NULL ORDER BY path LIMIT ${UNREAD_LISTED}`)
     .all() as Array<{ path: string; reason: string; detail: string | null }>;
-  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT f.path, m.idx AS "index", m.format, f.parent_file_id IS NOT NULL AS derived, m.subject, m.from_header AS "from", m.from_address,
+  const suspicious = filter.verdict && filter.verdict !== 'suspicious' ? [] : (db.prepare(`SELECT ${LISTED_COLUMNS},
       v.reasons_json, v.explanation FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
       WHERE v.verdict = 'suspicious' ORDER BY f.path, m.idx`).all() as Array<Record<string, unknown>>).map((r) => ({
-    path: String(r['path']),
-    index: Number(r['index']),
-    format: String(r['format']),
-    derived: r['derived'] === 1,
-    subject: (r['subject'] as string | null) ?? null,
-    from: (r['from'] as string | null) ?? null,
-    fromAddress: (r['from_address'] as string | null) ?? null,
+    ...listedMessage(r),
     reasons: JSON.parse(String(r['reasons_json'])) as string[],
     explanation: String(r['explanation']),
   }));
@@ -548,6 +554,41 @@ export function summarize(db: Db, filter: MessageFilter = {}): DumpSummary {
       noted,
     },
     suspicious,
+    verifiedWithWarnings: filter.verdict && filter.verdict !== 'verified' ? { total: 0, messages: [] } : verifiedWithWarnings(db),
     custody: custodySummary(db),
+  };
+}
+
+/** A message as the summaries list it: where it is and what it says it is (`m` messages, `f` its file). */
+const LISTED_COLUMNS = `f.path, m.idx AS "index", m.format, f.parent_file_id IS NOT NULL AS derived, m.subject, m.from_header AS "from", m.from_address`;
+
+function listedMessage(r: Record<string, unknown>): { path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null } {
+  return {
+    path: String(r['path']),
+    index: Number(r['index']),
+    format: String(r['format']),
+    derived: r['derived'] === 1,
+    subject: (r['subject'] as string | null) ?? null,
+    from: (r['from'] as string | null) ?? null,
+    fromAddress: (r['from_address'] as string | null) ?? null,
+  };
+}
+
+const QUALIFYING = `severity IN ('warning', 'red-flag')`;
+
+function verifiedWithWarnings(db: Db): DumpSummary['verifiedWithWarnings'] {
+  const which = `FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
+    WHERE v.verdict = 'verified' AND EXISTS (SELECT 1 FROM findings x WHERE x.message_id = m.id AND x.${QUALIFYING})`;
+  const total = (db.prepare(`SELECT count(*) AS n ${which}`).get() as { n: number }).n;
+  const rows = db.prepare(`SELECT ${LISTED_COLUMNS},
+      (SELECT json_group_array(json_object('code', x.code, 'severity', x.severity, 'text', x.text))
+        FROM (SELECT code, severity, text FROM findings WHERE message_id = m.id AND ${QUALIFYING} ORDER BY id) x) AS warnings_json
+      ${which} ORDER BY f.path, m.idx LIMIT ${VERIFIED_WITH_WARNINGS_LISTED}`).all() as Array<Record<string, unknown>>;
+  return {
+    total,
+    messages: rows.map((r) => ({
+      ...listedMessage(r),
+      warnings: JSON.parse(String(r['warnings_json'])) as Array<{ code: string; severity: string; text: string }>,
+    })),
   };
 }

@@ -594,6 +594,7 @@ describe('queries', () => {
       topReasons: [],
       files: { total: 0, withMessages: 0, skipped: 0, errors: 0, skippedByReason: [], errorsByReason: [], unread: [], readWithNotes: [], noted: [] },
       suspicious: [],
+      verifiedWithWarnings: { total: 0, messages: [] },
       custody: { changed: 0, removed: 0, added: 0, unconfirmed: 0, lastRun: null, recent: [] },
     });
   });

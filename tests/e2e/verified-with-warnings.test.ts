@@ -1,0 +1,65 @@
+/**
+ * Red team K, K-07: a verified message whose findings qualify the proof (here a display name that
+ * reads as another address) showed its warning only in JSONL, HTML and show. The CSV had no
+ * column for it, the text and Markdown summaries listed only suspicious messages, and headed the
+ * verified count with "covers what the reader sees".
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
+import { runCli, tempDir } from '../helpers/cli.ts';
+
+describe('a verified message with a warning', () => {
+  const dir = tempDir('leakcheck-warned-');
+  const db = join(dir.path, 'case.db');
+  afterAll(() => dir.cleanup());
+
+  beforeAll(async () => {
+    const key = rsaKey(2048);
+    mkdirSync(join(dir.path, 'dump'));
+    const sign = (message: string): Promise<string> => signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const warned = plainMessage({ from: '"ceo@bank.example" <alice@example.com>', subject: 'Wire today', messageId: '<warned@example.com>' });
+    writeFileSync(join(dir.path, 'dump', 'warned.eml'), await sign(warned), 'latin1');
+    writeFileSync(join(dir.path, 'dump', 'plain.eml'), await sign(plainMessage({ messageId: '<plain@example.com>' })), 'latin1');
+    writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+    const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+  });
+
+  it('has its findings in the CSV, in a column added after the others', () => {
+    const out = runCli(['export', '--format', 'csv', '--db', db]);
+    const records = parse(out.stdout, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(records[0]!).slice(-3)).toEqual(['explanation', 'from_address', 'findings']);
+    const byPath = new Map(records.map((r) => [r['path'], r]));
+    expect(byPath.get('warned.eml')).toMatchObject({ verdict: 'verified', from_address: 'alice@example.com' });
+    expect(byPath.get('warned.eml')!['findings']).toMatch(/^warning display-name-address: The From field's display name reads as the address ceo@bank\.example, but the message is from alice@example\.com/);
+    expect(byPath.get('plain.eml')).toMatchObject({ verdict: 'verified', findings: '' });
+  });
+
+  it('is listed, with its warning, in the text summary; the verified line no longer says it covers what the reader sees', () => {
+    const text = runCli(['report', '--db', db]).stdout;
+    expect(text).toContain('Verified, with warnings (1)');
+    expect(text).toMatch(/~ warned\.eml {2}Wire today\n {6}display-name-address: The From field's display name reads as the address ceo@bank\.example/);
+    expect(text).not.toContain('plain.eml');
+    expect(text).not.toContain('covers what the reader sees');
+    expect(text).toContain('covers the From header and the whole body (a warning says what else it leaves unproven)');
+  });
+
+  it('is listed, with its warning made inert, in the Markdown summary', () => {
+    const md = runCli(['report', '--format', 'md', '--db', db]).stdout;
+    expect(md).toContain('## Verified, with warnings (1)');
+    const row = md.split('\n').find((line) => line.startsWith('| warned.eml |'));
+    expect(row).toContain('| Wire today | `display-name-address` The From field&#39;s display name reads as the address ceo<!-- -->@bank.example');
+    expect(md).not.toContain('plain.eml');
+    expect(md).not.toContain('covers what the reader sees');
+  });
+
+  it('is not listed when the summary keeps to another verdict', () => {
+    expect(runCli(['report', '--db', db, '--verdict', 'suspicious']).stdout).not.toContain('Verified, with warnings');
+    const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { verifiedWithWarnings: { total: number; messages: Array<{ path: string; warnings: Array<{ code: string }> }> } };
+    expect(json.verifiedWithWarnings.total).toBe(1);
+    expect(json.verifiedWithWarnings.messages.map((m) => [m.path, m.warnings.map((w) => w.code)])).toEqual([['warned.eml', ['display-name-address']]]);
+  });
+});
