@@ -317,8 +317,8 @@ export interface DumpSummary {
   };
   suspicious: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; reasons: string[]; explanation: string }>;
   /**
-   * Verified messages with a warning or red flag among their findings: what the signature leaves
-   * unproven (an unsigned Subject, a display name that reads as another address). A summary that
+   * Verified messages with a finding that qualifies the proof (QUALIFYING): what the signature
+   * leaves unproven (an unsigned Subject, a display name that reads as another address). A summary that
    * listed only the suspicious ones let such a message read as proven whole (red team K, K-07).
    * `total` counts them all; `messages` lists the first VERIFIED_WITH_WARNINGS_LISTED by path.
    */
@@ -574,11 +574,16 @@ function listedMessage(r: Record<string, unknown>): { path: string; index: numbe
   };
 }
 
-const QUALIFYING = `severity IN ('warning', 'red-flag')`;
+/**
+ * The findings that qualify a proof: warnings and red flags, and `visible-headers-unsigned`, an
+ * info finding that names the Subject, Date or other shown header the From domain's signature
+ * does not cover (the other info findings are context: a relay's own header, a thread's parent).
+ */
+const QUALIFYING = `(severity IN ('warning', 'red-flag') OR code = 'visible-headers-unsigned')`;
 
 function verifiedWithWarnings(db: Db): DumpSummary['verifiedWithWarnings'] {
   const which = `FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id
-    WHERE v.verdict = 'verified' AND EXISTS (SELECT 1 FROM findings x WHERE x.message_id = m.id AND x.${QUALIFYING})`;
+    WHERE v.verdict = 'verified' AND EXISTS (SELECT 1 FROM findings x WHERE x.message_id = m.id AND ${QUALIFYING})`;
   const total = (db.prepare(`SELECT count(*) AS n ${which}`).get() as { n: number }).n;
   const rows = db.prepare(`SELECT ${LISTED_COLUMNS},
       (SELECT json_group_array(json_object('code', x.code, 'severity', x.severity, 'text', x.text))

@@ -19,10 +19,13 @@ describe('a verified message with a warning', () => {
   beforeAll(async () => {
     const key = rsaKey(2048);
     mkdirSync(join(dir.path, 'dump'));
-    const sign = (message: string): Promise<string> => signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const sign = (message: string, headerList?: string): Promise<string> => signed(message, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headerList });
     const warned = plainMessage({ from: '"ceo@bank.example" <alice@example.com>', subject: 'Wire today', messageId: '<warned@example.com>' });
     writeFileSync(join(dir.path, 'dump', 'warned.eml'), await sign(warned), 'latin1');
     writeFileSync(join(dir.path, 'dump', 'plain.eml'), await sign(plainMessage({ messageId: '<plain@example.com>' })), 'latin1');
+    // an info finding, but one that names a shown header the signature leaves out
+    const subjectUnsigned = plainMessage({ subject: 'New bank details', messageId: '<subject@example.com>' });
+    writeFileSync(join(dir.path, 'dump', 'subject.eml'), await sign(subjectUnsigned, 'from:to:date:message-id'), 'latin1');
     writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
     const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
     expect(run.status, run.stderr).toBe(0);
@@ -40,7 +43,8 @@ describe('a verified message with a warning', () => {
 
   it('is listed, with its warning, in the text summary; the verified line no longer says it covers what the reader sees', () => {
     const text = runCli(['report', '--db', db]).stdout;
-    expect(text).toContain('Verified, with warnings (1)');
+    expect(text).toContain('Verified, with warnings (2)');
+    expect(text).toMatch(/~ subject\.eml {2}New bank details\n {6}visible-headers-unsigned: The body, From, To and Date are verified, but no verifying signature by the From domain covers Subject/);
     expect(text).toMatch(/~ warned\.eml {2}Wire today\n {6}display-name-address: The From field's display name reads as the address ceo@bank\.example/);
     expect(text).not.toContain('plain.eml');
     expect(text).not.toContain('covers what the reader sees');
@@ -49,7 +53,8 @@ describe('a verified message with a warning', () => {
 
   it('is listed, with its warning made inert, in the Markdown summary', () => {
     const md = runCli(['report', '--format', 'md', '--db', db]).stdout;
-    expect(md).toContain('## Verified, with warnings (1)');
+    expect(md).toContain('## Verified, with warnings (2)');
+    expect(md).toContain('| subject.eml |');
     const row = md.split('\n').find((line) => line.startsWith('| warned.eml |'));
     expect(row).toContain('| Wire today | `display-name-address` The From field&#39;s display name reads as the address ceo<!-- -->@bank.example');
     expect(md).not.toContain('plain.eml');
@@ -59,7 +64,10 @@ describe('a verified message with a warning', () => {
   it('is not listed when the summary keeps to another verdict', () => {
     expect(runCli(['report', '--db', db, '--verdict', 'suspicious']).stdout).not.toContain('Verified, with warnings');
     const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { verifiedWithWarnings: { total: number; messages: Array<{ path: string; warnings: Array<{ code: string }> }> } };
-    expect(json.verifiedWithWarnings.total).toBe(1);
-    expect(json.verifiedWithWarnings.messages.map((m) => [m.path, m.warnings.map((w) => w.code)])).toEqual([['warned.eml', ['display-name-address']]]);
+    expect(json.verifiedWithWarnings.total).toBe(2);
+    expect(json.verifiedWithWarnings.messages.map((m) => [m.path, m.warnings.map((w) => w.code)])).toEqual([
+      ['subject.eml', ['visible-headers-unsigned']],
+      ['warned.eml', ['display-name-address']],
+    ]);
   });
 });
