@@ -19,7 +19,9 @@ import type { Analyzer } from './worker-pool.ts';
  * compressed mbox, a RAR, UTF-16 text, binary data), as their loose twins would be; directories,
  * empty entries, documents and text are left alone.
  * Bytes of the archive that no listed entry accounts for are recorded on the archive's row
- * (reason `unlisted-bytes`): they may be entries that other tools read.
+ * (reason `unlisted-bytes`): they may be entries that other tools read. So are entries whose
+ * local header disagrees with the central directory (reason `local-header-mismatch`, and a note
+ * on the entry's own row): other tools read them under another name, or as other bytes.
  */
 export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink: FileSink, limits: ZipLimits = {}): Promise<FileRecord> {
   const record: FileRecord = { path: file.relPath, kind: 'zip', status: 'ok', reason: null, detail: null, size: file.size, mtimeMs: file.mtimeMs, sha256: null };
@@ -35,11 +37,13 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
   // mail), or names that are made safe alike. No entry of such a name takes the name alone,
   // each is told by its place in the archive, and each row names the others.
   const sharedNames = await entriesSharingNames(file.absPath);
-  const pathOf = ({ safeName, index }: { safeName: string; index: number }): DerivedPath => {
+  const pathOf = ({ safeName, index, localHeader }: { safeName: string; index: number; localHeader?: string }): DerivedPath => {
     const withName = sharedNames.get(safeName);
     const { path, note } = sink.paths.claim(`${file.relPath}!${withName ? `${safeName}#entry-${index}` : safeName}`);
-    return { path, note: joinNotes(withName && othersWithName(withName, index), note) };
+    return { path, note: joinNotes(withName && othersWithName(withName, index), localHeader && `its local header ${localHeader}`, note) };
   };
+  // On the archive's row too: the entries that get no row of their own (a document, a directory) are counted there.
+  const disagreeing: LocalHeaderDisagreements = { count: 0, first: [] };
   const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
     path,
     kind: 'zip-entry',
@@ -132,6 +136,7 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
         break;
       }
       const item = next.value;
+      if (item.localHeader && disagreeing.count++ < DISAGREEING_SHOWN) disagreeing.first.push(`${item.safeName} (its local header ${item.localHeader})`);
       if ('skipped' in item) {
         if (item.stopped) notes.push(`${item.safeName}: ${item.skipped}`);
         else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
@@ -149,11 +154,15 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     await listing.return(null);
     await Promise.all(pending);
   }
+  const disagreement = disagreeing.count ? describeDisagreeing(disagreeing) : null;
   const final: FileRecord = {
     ...record,
     status: error ? (emails ? 'partial' : 'error') : 'ok',
-    reason: error?.code ?? (notes.length ? 'zip-limits' : unlisted ? UNLISTED_BYTES : null),
-    detail: error?.message ?? (notes.length ? notes.join('; ') : joinNotes(`${emails} email(s) inside`, unlisted && describeUnlistedBytes(unlisted))),
+    reason: error?.code ?? (notes.length ? 'zip-limits' : unlisted ? UNLISTED_BYTES : disagreement ? LOCAL_HEADER_MISMATCH : null),
+    detail: joinNotes(
+      error?.message ?? (notes.length ? notes.join('; ') : joinNotes(`${emails} email(s) inside`, unlisted && describeUnlistedBytes(unlisted))),
+      disagreement,
+    ),
     sha256: await archiveSha256,
   };
   sink.finish(final);
@@ -162,6 +171,23 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
 
 /** The reason on an archive's row when some of its bytes are in no entry its central directory lists. */
 const UNLISTED_BYTES = 'unlisted-bytes';
+/** The reason on an archive's row (when it has none before it) when local headers disagree with the central directory. */
+const LOCAL_HEADER_MISMATCH = 'local-header-mismatch';
+
+/** How many entries whose local header disagrees with the central directory an archive's row names. */
+const DISAGREEING_SHOWN = 5;
+
+interface LocalHeaderDisagreements {
+  count: number;
+  /** the first DISAGREEING_SHOWN, described */
+  first: string[];
+}
+
+function describeDisagreeing({ count, first }: LocalHeaderDisagreements): string {
+  const more = count > first.length ? `, and ${count - first.length} more` : '';
+  const entries = count === 1 ? 'the local header of 1 entry disagrees' : `the local headers of ${count} entries disagree`;
+  return `${entries} with the central directory, which is what is read here (tools that walk the local headers read them otherwise): ${first.join(', ')}${more}`;
+}
 
 /** How many of the other entries of a shared name a row names. */
 const OTHERS_NAMED = 10;

@@ -39,7 +39,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import type { Entry, ZipFile } from 'yauzl';
+import type { Entry, ExtraField, LocalFileHeader, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
 import { ReadError } from './types.ts';
 import { BINARY_ENTRY, judgedWhole, MAY_HOLD_MAIL, refusalOfHead, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
@@ -93,6 +93,8 @@ export interface ZipSkipped {
   index: number;
   entryName: string;
   safeName: string;
+  /** set by locateZipEntries where the entry's local header disagrees with its central directory record (see localHeaderDisagreement) */
+  localHeader?: string;
   skipped: string;
   /** what kind of refusal, for the database (`source_files.reason`) */
   code: ZipSkipCode;
@@ -545,6 +547,72 @@ async function entryEnd(reader: EvidenceReader, entry: Entry, dataEnd: number): 
   return wide ? dataEnd + at + 20 : dataEnd;
 }
 
+/** A name (made safe) as a row's detail shows it: a hostile archive's names run to 64 KiB. */
+function shownName(name: string): string {
+  if (name.length <= SHOWN_NAME_CHARS) return name;
+  // (not through the middle of a surrogate pair)
+  const cut = /[\uD800-\uDBFF]/.test(name[SHOWN_NAME_CHARS - 1]!) ? SHOWN_NAME_CHARS - 1 : SHOWN_NAME_CHARS;
+  return `${name.slice(0, cut)}…`;
+}
+
+const SHOWN_NAME_CHARS = 100;
+
+/** Local header sizes of 0xFFFFFFFF are in its zip64 extra field (APPNOTE 4.5.3). */
+const ZIP64_EXTRA_ID = 0x0001;
+const ZIP32_MAX = 0xffffffff;
+
+/** A header's extra fields; none where they do not parse (the name is then read from the name field alone). */
+function extraFieldsOf(bytes: Buffer): ExtraField[] {
+  try {
+    return yauzl.parseExtraFields(bytes);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * How the local file header of an entry disagrees with its central directory record, as what
+ * follows "its local header" in a row's detail; null where they agree. The two records hold the
+ * same fields (APPNOTE 4.3.7, 4.3.12) and writers make them alike. The entry is read as the
+ * central directory has it; a tool that walks the local headers instead (a stream extractor,
+ * such as Java's ZipInputStream or bsdtar reading a pipe) gets the other name, or other bytes,
+ * and Info-ZIP's `unzip -t` warns of a name that differs, Python's zipfile refuses the entry.
+ * The CRC-32 and sizes are compared only where the local header holds them: not where a data
+ * descriptor follows the data (general purpose bit 3), whose writer leaves them zero.
+ */
+export function localHeaderDisagreement(entry: Entry, entryName: string, safeName: string, header: LocalFileHeader): string | null {
+  const phrases: string[] = [];
+  // (a name is compared as read, each with its own flags and Unicode path field: the bytes may differ and the names not)
+  if (!header.fileName.equals(entry.fileNameRaw)) {
+    const localName = yauzl.getFileNameLowLevel(header.generalPurposeBitFlag, header.fileName, extraFieldsOf(header.extraField), true);
+    if (localName !== entryName) {
+      const shown = sanitizeEntryName(localName);
+      // (sanitizeEntryName would show a name of nothing but separators and `.` segments as `entry-0`)
+      if (localName.split(/[/\\]/).every((segment) => segment === '' || segment === '.')) phrases.push(`gives it no name (${JSON.stringify(shownName(localName))})`);
+      else if (shown === safeName) phrases.push(`spells its name otherwise (the same once made safe to show: ${shownName(shown)})`);
+      else phrases.push(`names it ${shownName(shown)}`);
+    }
+  }
+  const central = (value: number | string): string => ` (the central directory: ${value})`;
+  if (header.compressionMethod !== entry.compressionMethod) phrases.push(`gives compression method ${header.compressionMethod}${central(entry.compressionMethod)}`);
+  if (!(header.generalPurposeBitFlag & 0x8)) {
+    const hex = (crc: number): string => `0x${(crc >>> 0).toString(16).padStart(8, '0')}`;
+    if (header.crc32 >>> 0 !== entry.crc32 >>> 0) phrases.push(`gives CRC-32 ${hex(header.crc32)}${central(hex(entry.crc32))}`);
+    const sizes = localSizes(header);
+    if (sizes && sizes.compressedSize !== entry.compressedSize) phrases.push(`declares ${sizes.compressedSize} bytes compressed${central(entry.compressedSize)}`);
+    if (sizes && sizes.size !== entry.uncompressedSize) phrases.push(`declares ${sizes.size} bytes inflated${central(entry.uncompressedSize)}`);
+  }
+  return phrases.length ? phrases.join(', ') : null;
+}
+
+/** The sizes a local header gives; null where it defers them to a zip64 extra field it does not hold. */
+function localSizes(header: LocalFileHeader): { size: number; compressedSize: number } | null {
+  if (header.uncompressedSize !== ZIP32_MAX && header.compressedSize !== ZIP32_MAX) return { size: header.uncompressedSize, compressedSize: header.compressedSize };
+  const zip64 = extraFieldsOf(header.extraField).find((field) => field.id === ZIP64_EXTRA_ID);
+  if (!zip64 || zip64.data.length < 16) return null;
+  return { size: Number(zip64.data.readBigUInt64LE(0)), compressedSize: Number(zip64.data.readBigUInt64LE(8)) };
+}
+
 /**
  * The zip's own records after the central directory: the end record with the archive comment,
  * and the zip64 end record and its locator when there are (APPNOTE 4.3.14-16). The zip64 end
@@ -614,7 +682,7 @@ export function describeUnlistedBytes(unlisted: UnlistedBytes): string {
   const stretches = unlisted.firstStretches.map(({ start, end }) => `${end - start} at offset ${start}`).join(', ');
   let text = `${unlisted.bytes} bytes of the archive are in no entry its central directory lists: ${stretches}${more(unlisted.stretches, unlisted.firstStretches.length, 'stretches')}`;
   if (unlisted.localHeaders) {
-    const headers = unlisted.firstLocalHeaders.map(({ offset, name }) => `${name.length > 100 ? `${name.slice(0, 100)}…` : name} at offset ${offset}`).join(', ');
+    const headers = unlisted.firstLocalHeaders.map(({ offset, name }) => `${shownName(name)} at offset ${offset}`).join(', ');
     text += `; they hold ${unlisted.localHeaders} local file header(s) of entries the central directory does not list: ${headers}${more(unlisted.localHeaders, unlisted.firstLocalHeaders.length, 'headers')}`;
   }
   return text;
@@ -790,6 +858,8 @@ export interface LocatedZipEntry {
   index: number;
   entryName: string;
   safeName: string;
+  /** see ZipSkipped */
+  localHeader?: string;
   location: ZipEntryLocation;
 }
 
@@ -821,21 +891,25 @@ export async function* locateZipEntries(absPath: string, limits: ZipLimits = {})
     accounted.unlisted = await findUnlistedBytes(archive, spans);
   };
   for await (const { zip, reader, entry, index, entryName, safeName } of zipDirectory(absPath, onOpen, afterLast)) {
-    const item = { index, entryName, safeName };
     const refused = judgeEntry(entry, index, entryName, resolved, state);
     if (refused?.stopped) {
-      yield { ...item, ...refused };
+      yield { index, entryName, safeName, ...refused };
       return null;
     }
-    // Every entry's local header is read, a refused one's too: what it spans is accounted for.
+    // Every entry's local header is read, a refused one's too: what it spans is accounted for,
+    // and what it says of the entry is checked against the central directory.
     let dataStart: number | null = null;
     let unreadable: unknown = null;
+    let localHeader: string | null = null;
     try {
-      ({ fileDataStart: dataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true }));
+      const header = await zip.readLocalFileHeaderPromise(entry);
+      dataStart = header.fileDataStart;
+      localHeader = localHeaderDisagreement(entry, entryName, safeName, header);
       spans.add(entry.relativeOffsetOfLocalHeader, await entryEnd(reader, entry, dataStart + entry.compressedSize));
     } catch (err) {
       unreadable = err;
     }
+    const item = localHeader === null ? { index, entryName, safeName } : { index, entryName, safeName, localHeader };
     if (refused) {
       yield { ...item, ...refused };
       continue;

@@ -309,7 +309,9 @@ export interface DumpSummary {
      * Files read without error whose row carries a note, by reason: archives that still hold
      * something unread, a limit stopped (`zip-limits`), or with bytes no listed entry covers
      * (`unlisted-bytes`), whose messages are counted, where what was not read must be said too;
-     * an mbox whose Content-Length the reader overruled (`content-length-overruled`).
+     * archives with entries whose local header describes them otherwise than the central
+     * directory read (`local-header-mismatch`); an mbox whose Content-Length the reader overruled
+     * (`content-length-overruled`).
      */
     readWithNotes: Array<{ reason: string; count: number }>;
     /** Those files themselves, by path, the first UNREAD_LISTED, with their notes: what a count alone does not say */

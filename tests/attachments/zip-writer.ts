@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync, createDeflateRaw } from 'node:zlib';
-import { zipCentralRecord, zipEndRecord, zipLocalHeader } from '../../scripts/zip-records.ts';
+import { zipCentralRecord, zipEndRecord, zipLocalHeader, type ZipEntryFields } from '../../scripts/zip-records.ts';
 
 export interface ZipEntrySpec {
   /** stored as UTF-8 with the language-encoding flag */
@@ -31,6 +31,25 @@ export interface ZipEntrySpec {
    * zero, a data descriptor after the data, with or without its optional signature
    */
   descriptor?: 'with-signature' | 'without-signature';
+  /** what the local header says instead of what the central directory record says (a crafted archive) */
+  local?: { name?: string; method?: number; crc?: number; compressedSize?: number; size?: number };
+  /**
+   * the local header's sizes written as zip64 writers do: 0xFFFFFFFF, the real ones in a zip64
+   * extra field (APPNOTE 4.5.3), the central directory's as they are
+   */
+  zip64Local?: boolean;
+}
+
+/** A local header given its sizes in a zip64 extended information extra field. */
+function zip64LocalHeader(fields: ZipEntryFields): Buffer {
+  const header = zipLocalHeader({ ...fields, compressedSize: 0xffffffff, size: 0xffffffff });
+  const extra = Buffer.alloc(20);
+  extra.writeUInt16LE(0x0001, 0);
+  extra.writeUInt16LE(16, 2);
+  extra.writeBigUInt64LE(BigInt(fields.size), 4);
+  extra.writeBigUInt64LE(BigInt(fields.compressedSize), 12);
+  header.writeUInt16LE(extra.length, 28);
+  return Buffer.concat([header, extra]);
 }
 
 export interface ZipBuildOptions {
@@ -102,7 +121,18 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
         localOffset = offset;
       }
       const streamed = spec.descriptor !== undefined;
-      const local = zipLocalHeader(streamed ? { ...fields, flags: flags | 0x8, crc32: 0, compressedSize: 0, size: 0 } : fields);
+      const { name: localName, crc: localCrc, ...localFields } = spec.local ?? {};
+      const asLocal: ZipEntryFields = {
+        ...fields,
+        ...localFields,
+        ...(localName === undefined ? {} : { name: Buffer.from(localName, 'utf8') }),
+        ...(localCrc === undefined ? {} : { crc32: localCrc }),
+      };
+      const local = streamed
+        ? zipLocalHeader({ ...asLocal, flags: flags | 0x8, crc32: 0, compressedSize: 0, size: 0 })
+        : spec.zip64Local
+          ? zip64LocalHeader(asLocal)
+          : zipLocalHeader(asLocal);
       const descriptor = streamed ? dataDescriptor(spec.descriptor === 'with-signature', crc, compressed.length, size) : Buffer.alloc(0);
       locals.push(local, compressed, descriptor);
       offset += local.length + compressed.length + descriptor.length;

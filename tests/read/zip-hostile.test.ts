@@ -232,6 +232,8 @@ describe('bytes of an archive that its central directory does not list', () => {
       const { items, unlisted } = await listArchive(writeZip(specs, options));
       expect(items, what).toHaveLength(specs.length);
       expect(unlisted, what).toBeNull();
+      // nor do their local headers disagree with the central directory
+      expect(items.filter((item) => item.localHeader !== undefined), what).toEqual([]);
     }
   });
 
@@ -343,6 +345,92 @@ describe('bytes of an archive that its central directory does not list', () => {
     expect(runCliMeasured(['report', '--db', db]).stdout).toMatch(/not all read\s+1\s+archives with parts not read \(1 unlisted-bytes\)/);
     expect(runCliMeasured(['report', '--format', 'md', '--db', db]).stdout).toMatch(/1 archive has parts that were not read \(1 unlisted-bytes\)/);
     expect(runCliMeasured(['report', '--format', 'html', '--db', db]).stdout).toMatch(/1 archive has parts that were not read \(1 unlisted-bytes\)/);
+  });
+});
+
+describe('entries whose local header disagrees with the central directory (red team 28, G-09)', () => {
+  const stored = (n: number): ZipEntrySpec => ({ name: `${n}.eml`, data: email(n), method: 0 });
+
+  it('says how, field by field, and only where the local header holds the field', async () => {
+    const long = `${'x'.repeat(300)}.eml`;
+    const { items } = await listArchive(
+      writeZip([
+        { ...stored(1), name: 'zzzz.eml', local: { name: 'aaaa.eml' } },
+        { ...stored(2), local: { method: 8 } },
+        { ...stored(3), local: { crc: 0x12345678, size: 5, compressedSize: 5 } },
+        { ...stored(4), local: { name: `in\u0007box/../${long}` } },
+        { ...stored(5), local: { name: '2.eml' } },
+        // the same name once made safe, spelt otherwise
+        { ...stored(6), name: 'inbox/6.eml', local: { name: 'inbox\\6.eml' } },
+        { ...stored(7), local: { name: './' } },
+        // a data descriptor follows the data: the local header's zero sizes and CRC-32 are no disagreement, its name is
+        { ...stored(8), descriptor: 'with-signature', local: { name: 'other.eml' } },
+        // zip64 sizes, read from the extra field: they agree, then they do not
+        { ...stored(9), zip64Local: true },
+        { ...stored(10), zip64Local: true, local: { size: 99 } },
+        // refused by the central directory: still compared
+        { ...stored(11), flags: 1, compressed: Buffer.concat([Buffer.alloc(12), email(11)]), local: { name: 'open.eml' } },
+        stored(12),
+      ]),
+    );
+    const crc3 = crc32(email(3)).toString(16).padStart(8, '0');
+    expect(items.map((item) => [item.safeName, item.localHeader])).toEqual([
+      ['zzzz.eml', 'names it aaaa.eml'],
+      ['2.eml', 'gives compression method 8 (the central directory: 0)'],
+      ['3.eml', `gives CRC-32 0x12345678 (the central directory: 0x${crc3}), declares 5 bytes compressed (the central directory: ${email(3).length}), declares 5 bytes inflated (the central directory: ${email(3).length})`],
+      // made safe, and cut to 100 characters
+      ['4.eml', `names it in%07box/%2E%2E/${'x'.repeat(84)}…`],
+      ['5.eml', 'names it 2.eml'],
+      ['inbox/6.eml', 'spells its name otherwise (the same once made safe to show: inbox/6.eml)'],
+      ['7.eml', 'gives it no name ("./")'],
+      ['8.eml', 'names it other.eml'],
+      ['9.eml', undefined],
+      ['10.eml', `declares 99 bytes inflated (the central directory: ${email(10).length})`],
+      ['11.eml', 'names it open.eml'],
+      ['12.eml', undefined],
+    ]);
+    // read as the central directory has them
+    expect('skipped' in items[10]! && items[10].code).toBe('encrypted');
+    for (const at of [0, 1, 2, 9]) expect('location' in items[at]!, `entry ${at}`).toBe(true);
+  });
+
+  it('notes it on the entry row, and on the archive row with the entries that get no row of their own; the summaries count the archive', () => {
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(500, 0x30), Buffer.from('%%EOF\n')]);
+    const dump = newDump('local-headers', {
+      'crafted.zip': buildZip([
+        { ...stored(1), name: 'zzzz.eml', local: { name: 'aaaa.eml' } },
+        stored(2),
+        // a document, which gets no row: the archive's row names it
+        { name: 'report.pdf', data: pdf, method: 0, local: { name: 'report.eml' } },
+        { ...stored(3), name: 'same.eml', local: { method: 8 } },
+        { ...stored(4), name: 'same.eml' },
+      ]),
+      'plain.zip': buildZip([stored(1)]),
+    });
+    const { files, messages } = verify(dump);
+    const row = (path: string): FileRow | undefined => files.find((f) => f.path === path);
+    expect(row('crafted.zip')).toMatchObject({
+      kind: 'zip',
+      status: 'ok',
+      reason: 'local-header-mismatch',
+      detail:
+        '4 email(s) inside; the local headers of 3 entries disagree with the central directory, which is what is read here (tools that walk the local headers read them otherwise): ' +
+        'zzzz.eml (its local header names it aaaa.eml), report.pdf (its local header names it report.eml), same.eml (its local header gives compression method 8 (the central directory: 0))',
+    });
+    expect(row('crafted.zip!zzzz.eml')).toMatchObject({ status: 'ok', detail: 'its local header names it aaaa.eml' });
+    expect(row('crafted.zip!2.eml')).toMatchObject({ status: 'ok', detail: null });
+    expect(row('crafted.zip!same.eml#entry-3')).toMatchObject({
+      status: 'ok',
+      detail: 'another entry of the archive (entry 4) has the same name; its local header gives compression method 8 (the central directory: 0)',
+    });
+    expect(row('crafted.zip!report.pdf')).toBeUndefined();
+    expect(row('plain.zip')).toMatchObject({ reason: null, detail: '1 email(s) inside' });
+    // the entries are verified as ever, under the central directory's names
+    expect(messages.filter((m) => m.path.startsWith('crafted.zip!')).map((m) => m.path)).toEqual(['crafted.zip!2.eml', 'crafted.zip!same.eml#entry-3', 'crafted.zip!same.eml#entry-4', 'crafted.zip!zzzz.eml']);
+
+    const db = `${dump}.db`;
+    expect(JSON.parse(runCliMeasured(['report', '--format', 'json', '--db', db]).stdout).files.readWithNotes).toEqual([{ reason: 'local-header-mismatch', count: 1 }]);
+    expect(runCliMeasured(['report', '--db', db]).stdout).toMatch(/not all read\s+1\s+archives with parts not read \(1 local-header-mismatch\)/);
   });
 });
 
