@@ -5,7 +5,8 @@ type Files = DumpSummary['files'];
 /**
  * The notes on a file read without error that say part of an archive was not read (`zip-limits`
  * from src/read/zip.ts, `unlisted-bytes` from src/pipeline/process-zip.ts); any other says how a
- * file was read (an mbox whose Content-Length was overruled), and is no archive's.
+ * file was read (an mbox whose Content-Length was overruled, an archive whose local headers
+ * disagree with its central directory: `local-header-mismatch`), its parts all read.
  */
 const PARTS_NOT_READ: ReadonlySet<string> = new Set(['zip-limits', 'unlisted-bytes']);
 
