@@ -53,7 +53,9 @@ if (!process.env.NODE_COMPILE_CACHE && !process.env.NODE_DISABLE_COMPILE_CACHE) 
 
 // A small young generation keeps the main thread's garbage from piling up between collections:
 // a run's memory then stays flat however many messages pass through it (a 1 GB mbox peaks at
-// 265 MB instead of 375 MB, at the same speed). V8 reads the flag when the heap is set up, so it
+// 265 MB instead of 375 MB, at the same speed), but for what is remembered of each entry of a
+// zip archive, some 80 to 110 bytes (a 999,000-entry archive peaks at 342 MB; see "What does
+// grow" in docs/performance.md). V8 reads the flag when the heap is set up, so it
 // is given on the command line: by the first line of this file when it is run as a program
 // (npx leakcheck, ./bin/leakcheck.js). `node bin/leakcheck.js` without it gets this fallback,
 // set after start: too late for this thread's heap, whose young generation is kept from growing

@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToText, toFsPathSync } from '../discover/fs-path.ts';
 import { shortPath } from '../discover/long-path.ts';
+import { StringTable } from '../read/string-table.ts';
 
 /** A path given to a row that stands for no file of the dump, and why it is not the one asked for. */
 export interface DerivedPath {
@@ -31,7 +32,8 @@ export interface PathClaims {
  */
 export class DerivedPaths {
   readonly #root: string;
-  readonly #given = new Set<string>();
+  /** every path given out this run: one per entry of every archive, so kept compactly */
+  readonly #given = new StringTable();
   readonly #fileHoldingRow: (path: string) => string | null;
 
   constructor(root: string, fileHoldingRow: (path: string) => string | null = () => null) {
@@ -49,7 +51,7 @@ export class DerivedPaths {
     let path = wanted;
     let note: string | null = null;
     for (let n = 2; ; n++) {
-      const byRow = this.#given.has(path) || this.#keptRowOfAnotherFile(path, forFile);
+      const byRow = this.#given.idOf(path) !== -1 || this.#keptRowOfAnotherFile(path, forFile);
       if (!byRow && !this.isFileOfDump(path)) break;
       note ??= byRow ? `another row already has the path ${wanted}` : `a file of the dump is named ${wanted}`;
       path = `${wanted}#derived-${n}`;

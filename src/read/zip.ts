@@ -19,7 +19,9 @@
  *   earlier entry (overlapping-entry bombs) are skipped;
  * - every message read is checked against the CRC-32 of its entry.
  * Memory stays within about one entry (`maxEntryBytes`) plus yauzl's and zlib's buffers, per
- * thread reading entries.
+ * thread reading entries, and what the listing remembers of each entry until the archive is
+ * done: its local header's offset (OffsetSet, 8 to 16 bytes) and, in entriesSharingNames, its
+ * name (StringTable: its bytes and 24 to 44 more).
  *
  * Why the ratio is judged only past `maxEntryBytes`: an entry up to that size costs at most that
  * much memory, and its declared size counts against `maxTotalBytes`, which bounds all the
@@ -41,6 +43,7 @@ import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { Entry, ExtraField, LocalFileHeader, ZipFile } from 'yauzl';
 import { openEvidence } from '../discover/open-evidence.ts';
+import { StringTable, grownUint32 } from './string-table.ts';
 import { ReadError } from './types.ts';
 import { BINARY_ENTRY, judgedWhole, MAY_HOLD_MAIL, refusalOfHead, SNIFF_BYTES, sniffsAsMessage } from './zip-entry.ts';
 
@@ -316,7 +319,50 @@ interface DirectoryState {
   /** inflated bytes counted against `maxTotalBytes` */
   total: number;
   /** local header offsets already read: an entry pointing at one again is an overlap bomb */
-  dataOffsets: Set<number>;
+  dataOffsets: OffsetSet;
+}
+
+/**
+ * A set of the local header offsets of an archive's entries. Writers list the entries in the
+ * order they wrote them, so the offsets come in increasing order: those are kept in a typed
+ * array, 8 bytes each where a Set of numbers took about 36 (an archive may list a million
+ * entries), and found by binary search. An offset that comes out of order (a central directory
+ * in another order than the entries) goes to a Set of its own.
+ */
+class OffsetSet {
+  #ascending = new Float64Array(1024);
+  #count = 0;
+  /** each smaller than the last of #ascending when it came, so smaller than any offset added to #ascending since */
+  readonly #others = new Set<number>();
+
+  /** Adds `offset`: false when it is there already. */
+  add(offset: number): boolean {
+    if (this.#count === 0 || offset > this.#ascending[this.#count - 1]!) {
+      if (this.#count === this.#ascending.length) {
+        const grown = new Float64Array(this.#count * 2);
+        grown.set(this.#ascending);
+        this.#ascending = grown;
+      }
+      this.#ascending[this.#count++] = offset;
+      return true;
+    }
+    if (this.#others.has(offset) || this.#holds(offset)) return false;
+    this.#others.add(offset);
+    return true;
+  }
+
+  #holds(offset: number): boolean {
+    let low = 0;
+    let high = this.#count - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const value = this.#ascending[middle]!;
+      if (value === offset) return true;
+      if (value < offset) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
+  }
 }
 
 /** An entry past `maxEntryBytes` that inflates by more than `maxRatio` (see the module comment for why only those). */
@@ -339,10 +385,9 @@ function judgeEntry(entry: Entry, index: number, entryName: string, limits: Reso
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
     return { skipped: `unsupported compression method ${entry.compressionMethod}`, code: 'unsupported-compression' };
   }
-  if (state.dataOffsets.has(entry.relativeOffsetOfLocalHeader)) {
+  if (!state.dataOffsets.add(entry.relativeOffsetOfLocalHeader)) {
     return { skipped: 'zip bomb suspected: entry shares its data with an earlier entry', code: 'zip-bomb' };
   }
-  state.dataOffsets.add(entry.relativeOffsetOfLocalHeader);
   const declared = entry.uncompressedSize;
   if (exceedsRatio(entry, limits)) {
     return { skipped: `zip bomb suspected: declares ${declared} bytes from ${entry.compressedSize} compressed (limit ${limits.maxRatio}:1)`, code: 'zip-bomb' };
@@ -433,17 +478,22 @@ async function* zipDirectory(
  */
 export async function entriesSharingNames(absPath: string, limits: Pick<ZipLimits, 'maxEntries'> = {}): Promise<Map<string, number[]>> {
   const maxEntries = limits.maxEntries ?? ZIP_DEFAULTS.maxEntries;
-  const firstWithName = new Map<string, number>();
+  // (every name is kept until the last is read: kept compactly, see StringTable)
+  const names = new StringTable();
+  let firstWithName = new Uint32Array(1024);
   const shared = new Map<string, number[]>();
   try {
     for await (const { index, entryName, safeName } of zipDirectory(absPath)) {
       if (index >= maxEntries) break;
       if (isDirectoryName(entryName)) continue;
-      const first = firstWithName.get(safeName);
-      if (first === undefined) {
-        firstWithName.set(safeName, index);
+      const known = names.size;
+      const id = names.add(safeName);
+      if (id === known) {
+        if (id === firstWithName.length) firstWithName = grownUint32(firstWithName);
+        firstWithName[id] = index;
         continue;
       }
+      const first = firstWithName[id]!;
       const indexes = shared.get(safeName);
       if (indexes) indexes.push(index);
       else shared.set(safeName, [first, index]);
@@ -704,7 +754,7 @@ type Abort = { kind: 'skip'; reason: string; code: ZipSkipCode } | { kind: 'stop
 export async function* readZipEmails(absPath: string, limits: ZipLimits = {}): AsyncGenerator<ZipItem> {
   let resolved = resolveLimits(limits, 0);
   const hashOthers = limits.hashOthers ?? false;
-  const state: DirectoryState = { total: 0, dataOffsets: new Set() };
+  const state: DirectoryState = { total: 0, dataOffsets: new OffsetSet() };
   let stream: Readable | null = null;
   try {
     for await (const { zip, entry, index, entryName, safeName } of zipDirectory(absPath, ({ size }) => (resolved = resolveLimits(limits, size)))) {
@@ -879,7 +929,7 @@ export interface LocatedZipEntry {
  */
 export async function* locateZipEntries(absPath: string, limits: ZipLimits = {}): AsyncGenerator<LocatedZipEntry | ZipSkipped, UnlistedBytes | null> {
   let resolved = resolveLimits(limits, 0);
-  const state: DirectoryState = { total: 0, dataOffsets: new Set() };
+  const state: DirectoryState = { total: 0, dataOffsets: new OffsetSet() };
   let identity = { size: 0, mtimeMs: 0 };
   const onOpen = (seen: typeof identity): void => {
     identity = seen;

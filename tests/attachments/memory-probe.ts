@@ -5,13 +5,16 @@
  *   node --expose-gc tests/attachments/memory-probe.ts inventory <attachmentBytes>
  *   node --expose-gc tests/attachments/memory-probe.ts layout <attachmentBytes>
  *   node --expose-gc tests/attachments/memory-probe.ts zip <archivePath> [limitsJson]
+ *   node --expose-gc tests/attachments/memory-probe.ts zip-listing <archivePath> <entries>
  *
  * rss is sampled every few milliseconds while the case runs; `peakGrowth` is the highest sample
  * (or the kernel's maxrss, whichever is higher) minus the rss measured just before the case.
  */
 import { inventoryParts } from '../../src/attachments/inventory.ts';
 import { partsWithinSignedLength } from '../../src/attachments/layout.ts';
-import { readZipEmails } from '../../src/read/zip.ts';
+import { basename, dirname } from 'node:path';
+import { DerivedPaths } from '../../src/pipeline/derived-paths.ts';
+import { entriesSharingNames, locateZipEntries, readZipEmails } from '../../src/read/zip.ts';
 import { buildBigMessage } from './big-message.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -35,10 +38,15 @@ async function measure<T>(run: () => Promise<T>): Promise<{ result: T; baseline:
 const [mode, arg, extra] = process.argv.slice(2);
 const mib = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
 
+/** The last line of stdout: what the case gave, and what it took. */
+function report(fields: Record<string, unknown>, { result, baseline, peak, ms }: Awaited<ReturnType<typeof measure>>): void {
+  console.log(JSON.stringify({ ...fields, result, baselineMiB: mib(baseline), peakMiB: mib(peak), peakGrowth: peak - baseline, peakGrowthMiB: mib(peak - baseline), ms: Math.round(ms) }));
+}
+
 if (mode === 'inventory' || mode === 'layout') {
   const big = buildBigMessage(Number(arg));
   const messageBytes = big.message.length;
-  const { result, baseline, peak, ms } = await measure(async () => {
+  const measured = await measure(async () => {
     if (mode === 'inventory') {
       const inventory = await inventoryParts(big.message);
       return { error: inventory.error, parts: inventory.parts.map((p) => ({ partId: p.partId, size: p.size, sha256: p.sha256 })) };
@@ -47,23 +55,10 @@ if (mode === 'inventory' || mode === 'layout') {
     const covered = await partsWithinSignedLength(big.message, parts, messageBytes, 'relaxed');
     return { covered: [...covered] };
   });
-  console.log(
-    JSON.stringify({
-      mode,
-      messageBytes,
-      expectedSha256: big.sha256,
-      attachmentBytes: big.attachmentBytes,
-      result,
-      baselineMiB: mib(baseline),
-      peakMiB: mib(peak),
-      peakGrowth: peak - baseline,
-      peakGrowthMiB: mib(peak - baseline),
-      ms: Math.round(ms),
-    }),
-  );
+  report({ mode, messageBytes, expectedSha256: big.sha256, attachmentBytes: big.attachmentBytes }, measured);
 } else if (mode === 'zip') {
   const limits = extra ? (JSON.parse(extra) as Record<string, number | boolean>) : {};
-  const { result, baseline, peak, ms } = await measure(async () => {
+  const measured = await measure(async () => {
     const items: unknown[] = [];
     let thrown: string | null = null;
     try {
@@ -75,18 +70,33 @@ if (mode === 'inventory' || mode === 'layout') {
     }
     return { items, thrown };
   });
-  console.log(
-    JSON.stringify({
-      mode,
-      result,
-      baselineMiB: mib(baseline),
-      peakMiB: mib(peak),
-      peakGrowth: peak - baseline,
-      peakGrowthMiB: mib(peak - baseline),
-      ms: Math.round(ms),
-    }),
-  );
+  report({ mode }, measured);
+} else if (mode === 'zip-listing') {
+  // What verify keeps while it lists an archive (process-zip.ts): the names that entries share,
+  // read first, then each entry located, and the path of its row given out. `retained` is what
+  // is still held, garbage collected, when the last entry is reached: what grows with the entries.
+  const entries = Number(extra);
+  const held = (): number => {
+    gc();
+    gc();
+    const { heapUsed, external } = process.memoryUsage();
+    return heapUsed + external;
+  };
+  const paths = new DerivedPaths(dirname(arg!));
+  const measured = await measure(async () => {
+    const before = held();
+    const shared = await entriesSharingNames(arg!);
+    let listed = 0;
+    let retained = 0;
+    for await (const item of locateZipEntries(arg!)) {
+      if ('skipped' in item) throw new Error(`entry ${item.index}: ${item.skipped}`);
+      paths.claim(`${basename(arg!)}!${item.safeName}`);
+      if (++listed === entries) retained = held() - before;
+    }
+    return { listed, shared: shared.size, retained, retainedPerEntry: Math.round(retained / entries) };
+  });
+  report({ mode }, measured);
 } else {
-  console.error('usage: memory-probe.ts inventory|layout <bytes> | zip <path> [limitsJson]');
+  console.error('usage: memory-probe.ts inventory|layout <bytes> | zip <path> [limitsJson] | zip-listing <path> <entries>');
   process.exit(2);
 }

@@ -59,7 +59,7 @@ export interface ZipBuildOptions {
   unlistedAfterCentralDirectory?: Buffer;
   /** the archive comment, at the end of the end record */
   comment?: Buffer;
-  /** write the zip64 end record and its locator before the end record, as zip64 writers do */
+  /** write the zip64 end record and its locator before the end record, as zip64 writers do (always, past 65,535 entries) */
   zip64EndRecords?: boolean;
   /** bytes the zip64 end record holds as its extensible data sector, its size counting them */
   zip64ExtensibleData?: Buffer;
@@ -151,11 +151,13 @@ export function buildZip(entries: ZipEntrySpec[], options: ZipBuildOptions = {})
     centralDirectory.writeUInt32LE(0xdeadbeef, keep);
   }
   const afterDirectory = options.unlistedAfterCentralDirectory ?? Buffer.alloc(0);
-  const zip64 = options.zip64EndRecords
+  // (more entries than the end record can count: a reader finds them in the zip64 end record, APPNOTE 4.4.21)
+  const manyEntries = entries.length > 0xffff;
+  const zip64 = options.zip64EndRecords || manyEntries
     ? zip64EndRecords(entries.length, centralDirectory.length, offset, offset + centralDirectory.length + afterDirectory.length, options.zip64ExtensibleData ?? Buffer.alloc(0))
     : Buffer.alloc(0);
   const comment = options.comment ?? Buffer.alloc(0);
-  const end = zipEndRecord(entries.length, centralDirectory.length, offset);
+  const end = zipEndRecord(manyEntries ? 0xffff : entries.length, centralDirectory.length, offset);
   end.writeUInt16LE(comment.length, 20);
   return Buffer.concat([...locals, centralDirectory, afterDirectory, zip64, end, comment]);
 }

@@ -160,6 +160,22 @@ describe('a message that compresses well is not a zip bomb', () => {
     ]);
   });
 
+  it('refuses the second of two entries sharing data in whatever order the central directory lists them', async () => {
+    const entries: ZipEntrySpec[] = [1, 2, 3, 4].map((n) => ({ name: `${n}.eml`, data: email(n) }));
+    entries.push({ name: 'copy-of-1.eml', data: email(1), shareWith: 0 }, { name: 'copy-of-3.eml', data: email(3), shareWith: 2 });
+    const read = (n: number): string => `message ${sha256(email(n))}`;
+    expect(await outcomes(writeZip(entries))).toEqual(['1.eml', '2.eml', '3.eml', '4.eml'].map((name, i) => `${name}: ${read(i + 1)}`).concat(['copy-of-1.eml: zip-bomb', 'copy-of-3.eml: zip-bomb']));
+    // listed last entry first: the copies come first, and the entries they copy are refused
+    expect(await outcomes(writeZip(entries, { reverseCentralDirectory: true }))).toEqual([
+      `copy-of-3.eml: ${read(3)}`,
+      `copy-of-1.eml: ${read(1)}`,
+      `4.eml: ${read(4)}`,
+      '3.eml: zip-bomb',
+      `2.eml: ${read(2)}`,
+      '1.eml: zip-bomb',
+    ]);
+  });
+
   it('bounds what entries under the entry limit inflate to by the archive total, whatever their ratio', async () => {
     // 48 MiB of zeros each, 1,000:1: 30 of them would inflate to 1.4 GiB from a 1.5 MB archive
     const zeros = await deflatedZeros(48 * MIB);
