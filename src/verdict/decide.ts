@@ -2,7 +2,7 @@ import type { StoredApartPart } from '../attachments/stored-apart.ts';
 import { escapeControls, speaksForAuthor } from '../checks/check-support.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
-import { keyFileName } from '../keys/key-file-name.ts';
+import { shownKeyOrigin } from '../keys/key-file-name.ts';
 import { parseTags } from '../keys/parse-key.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
@@ -402,7 +402,7 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
   const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
   const key = failure.key;
   const kind = key.keyType === 'ed25519' ? 'Ed25519' : key.keyType === 'rsa' ? `RSA ${key.bits ?? '?'}-bit` : 'unreadable';
-  const keyText = `key ${key.name} on record (${kind}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin})`;
+  const keyText = `key ${key.name} on record (${kind}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${keySource(key)})`;
   const who = `${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}`;
   const ams = `${failure.domain}'s ARC-Message-Signature of set i=${failure.i}`;
   const evidence = {
@@ -489,7 +489,7 @@ function describeKey(sig: DkimSignatureResult): string {
   // a key file by its name, as the manifest names it: the folders it was given with made the same
   // keys explain the same verdicts differently on two machines, and told a published report's
   // readers the analyst's folders (red team 27, C-05)
-  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin}`;
+  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${keySource(key)}`;
 }
 
 function describeProof(sig: DkimSignatureResult, fromDomain: string | null): string {
@@ -541,8 +541,8 @@ const capitalised = (text: string): string => text.charAt(0).toUpperCase() + tex
 const signedBy = (sig: DkimSignatureResult): string =>
   `the signature by ${sig.tags.domain ? escapeControls(sig.tags.domain, 255) : 'an unnamed domain'} (selector ${sig.tags.selector ? escapeControls(sig.tags.selector, 100) : 'none'})`;
 
-/** Where a key record came from, by file name for a key file (see describeKey). */
-const keySource = (key: NonNullable<DkimSignatureResult['key']>): string => `${key.source} ${key.source === 'file' ? keyFileName(key.origin) : key.origin}`;
+/** Where a key record came from, a key file by its file name (see describeKey), for DKIM's keys and ARC's alike. */
+const keySource = (key: { source: string; origin: string }): string => `${key.source} ${shownKeyOrigin(key.source, key.origin)}`;
 
 /** Why a signature has no key to be checked with. */
 function keyState(sig: DkimSignatureResult): string {
