@@ -8,7 +8,7 @@ import { BoundedParentCopies, mayAccuseParents, parentIds, replyFindings } from 
 import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
-import { applyDumpFindings } from '../verdict/decide.ts';
+import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/decide.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
 
@@ -273,13 +273,15 @@ const VERDICT_PAGE = 500;
 
 /**
  * Every message gets back the verdict it earned on its own; then those with red flags from the
- * comparison (only an unverified message can be raised) are settled, a page at a time. Returns
- * how many verdicts the comparison changed.
+ * comparison (only an unverified message can be raised), and verified ones a verified copy
+ * contradicts (their explanation says so), are settled, a page at a time. Returns how many
+ * verdicts the comparison changed.
  */
 function settleVerdicts(db: Db): number {
   db.prepare('UPDATE verdicts SET verdict = message_verdict, reasons_json = message_reasons_json, explanation = message_explanation').run();
   const flaggedAfter = db.prepare(`SELECT DISTINCT f.message_id FROM findings f JOIN verdicts v ON v.message_id = f.message_id
-    WHERE f.scope = 'dump' AND f.severity = 'red-flag' AND v.message_verdict <> 'verified' AND f.message_id > ? ORDER BY f.message_id LIMIT ${VERDICT_PAGE}`);
+    WHERE f.scope = 'dump' AND (CASE WHEN v.message_verdict = 'verified' THEN f.code = '${CONTRADICTED_BY_COPY}' ELSE f.severity = 'red-flag' END)
+    AND f.message_id > ? ORDER BY f.message_id LIMIT ${VERDICT_PAGE}`);
   const flagsOf = db.prepare(`SELECT f.message_id, f.code, f.severity, f.text, v.message_verdict, v.message_reasons_json, v.message_explanation
     FROM findings f JOIN verdicts v ON v.message_id = f.message_id
     WHERE f.scope = 'dump' AND f.message_id IN (SELECT value FROM json_each(?)) ORDER BY f.message_id, f.id`);

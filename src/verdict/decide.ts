@@ -691,7 +691,8 @@ export function applyCarrierFindings(own: VerdictDecision, carrierFindings: read
 /**
  * The final verdict, once the message has been compared with the rest of the dump: a red flag
  * from a cross-dump check makes an otherwise unsuspicious message suspicious. A verified message
- * stays verified: what is signed is proven, and the cross-dump checks flag its unproven twin.
+ * stays verified: what is signed is proven, and the cross-dump checks flag its unproven twin; its
+ * explanation takes in a verified copy whose proof signs what its own leaves out, and differs.
  * The message's own reasons and explanation are kept after the red flag, unverifiable ones too:
  * a signature that verifies with a 512-bit key, told only "pass" beside a red flag, read as a
  * proof (red team 29, K-08).
@@ -700,13 +701,23 @@ export function applyDumpFindings(
   own: { verdict: Verdict; reasons: string[]; explanation: string },
   dumpFindings: Finding[],
 ): { verdict: Verdict; reasons: string[]; explanation: string } {
+  if (own.verdict === 'verified') {
+    // What the proof leaves out, another copy's proof contradicts: the explanation (what the CSV
+    // and the summaries carry) says "the proof does not cover the Subject shown", and must also
+    // say that the From domain signed another one.
+    const contradicted = dumpFindings.filter((f) => f.code === CONTRADICTED_BY_COPY).map((f) => f.text);
+    return contradicted.length ? { ...own, explanation: [own.explanation, ...contradicted].join(' ') } : own;
+  }
   const redFlags = dumpFindings.filter((f) => f.severity === 'red-flag');
-  if (!redFlags.length || own.verdict === 'verified') return own;
+  if (!redFlags.length) return own;
   const reasons = unique([...redFlags.map((f) => f.code), ...own.reasons]);
   const alone = own.verdict === 'suspicious' ? own.explanation : ownUnverifiable(own.explanation);
   const explanation = [...redFlags.map((f) => f.text), alone].filter(Boolean).join(' ');
   return { verdict: 'suspicious', reasons, explanation };
 }
+
+/** The one warning from the dump that a verified message's explanation carries (src/checks/dump/conflicting-copies.ts). */
+export const CONTRADICTED_BY_COPY = 'verified-copy-contradicted';
 
 const NOT_FAKE = /\s*Unverifiable is not the same as fake\.$/;
 

@@ -35,3 +35,18 @@ describe('a red flag from the dump on a message that was unverifiable on its own
     expect(applyDumpFindings(weakKey, [{ ...redFlag, severity: 'warning' }])).toBe(weakKey);
   });
 });
+
+describe('a verified message', () => {
+  const verified = { verdict: 'verified' as const, reasons: ['dkim-verified'], explanation: 'Signature by the From domain … The proof does not cover the Subject shown, which no signature by the From domain signs.' };
+  const contradicted: Finding = { code: 'verified-copy-contradicted', severity: 'warning', text: 'Another copy of this message … is not what the From domain signed. Other copy: sent.eml.', evidence: {} };
+
+  // Red team K, K-01: its explanation said only that its own proof leaves the Subject out
+  it('stays verified, and takes in the text of a verified copy that contradicts what its proof leaves out', () => {
+    expect(applyDumpFindings(verified, [contradicted])).toEqual({ ...verified, explanation: `${verified.explanation} ${contradicted.text}` });
+  });
+
+  it('is left as it was by any other finding from the dump, a red flag too', () => {
+    const differ: Finding = { ...contradicted, code: 'verified-copies-differ' };
+    expect(applyDumpFindings(verified, [differ, redFlag])).toBe(verified);
+  });
+});
