@@ -1,4 +1,5 @@
 import type { MessageRecord, SignatureRecord } from '../store/queries.ts';
+import { storedSignatureLabel } from './alignment-label.ts';
 
 /**
  * The signatures of a message whose key on record did not make them, as the verdict's
@@ -13,7 +14,7 @@ export function keyNotSigner(m: Pick<MessageRecord, 'findings'>): (s: SignatureR
     // only a failure can be one; the findings are read once, for the first
     if (s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch') return false;
     named ??= new Set(m.findings.filter((f) => f.code === 'key-not-signer').map((f) => String(f.evidence['signature'])));
-    return named.has(`#${s.index + 1} d=${s.domain ?? '?'} s=${s.selector ?? '?'}`);
+    return named.has(storedSignatureLabel(s));
   };
 }
 

@@ -69,6 +69,9 @@ describe('key-not-signer never says the key was replaced', () => {
       expect(html).toContain('<span class="outcome other">body-modified</span>');
       expect(html).toContain('the key on record did not make this signature, so its failure says nothing about the content (key-not-signer)');
       expect(html).not.toContain('signed headers alone: do not verify');
+      // the domain table counts it apart from the failures, under its own name
+      const row = /<table class="data" id="domain-table">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!;
+      expect(row).toMatch(/<td class="num zero">0<\/td>\s*<td class="num">1<span class="sub">key-not-signer<\/span><\/td>/);
     });
   });
 });

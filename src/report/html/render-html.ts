@@ -425,9 +425,15 @@ function addSignature(domains: Map<string, DomainStats>, messageId: number, sig:
     stats.lastMessage = messageId;
   }
   stats.signatures++;
+  // a failure under a key that did not make the signature says nothing about the content: not
+  // counted with the failures, but apart, under its own name (red team K, K-02)
+  const notSigner = FAILED_OUTCOMES.has(sig.outcome) && keyNotSigner({ findings })(sig);
   if (sig.outcome === 'pass') stats.pass++;
-  else if (FAILED_OUTCOMES.has(sig.outcome)) stats.fail++;
-  else stats.other.set(sig.outcome, (stats.other.get(sig.outcome) ?? 0) + 1);
+  else if (FAILED_OUTCOMES.has(sig.outcome) && !notSigner) stats.fail++;
+  else {
+    const outcome = notSigner ? 'key-not-signer' : sig.outcome;
+    stats.other.set(outcome, (stats.other.get(outcome) ?? 0) + 1);
+  }
   const alignment = alignmentOf(sig, findings);
   if (alignment === 'third-party') stats.thirdParty++;
   else if (alignment !== 'aligned') stats.authorNotProven++;
