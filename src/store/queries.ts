@@ -581,7 +581,14 @@ function listedMessage(r: Record<string, unknown>): { path: string; index: numbe
  * info finding that names the Subject, Date or other shown header the From domain's signature
  * does not cover (the other info findings are context: a relay's own header, a thread's parent).
  */
-const QUALIFYING = `(severity IN ('warning', 'red-flag') OR code = 'visible-headers-unsigned')`;
+const QUALIFYING_SEVERITIES = ['warning', 'red-flag'] as const;
+const QUALIFYING_CODES = ['visible-headers-unsigned'] as const;
+const QUALIFYING = `(severity IN (${QUALIFYING_SEVERITIES.map((s) => `'${s}'`).join(', ')}) OR code IN (${QUALIFYING_CODES.map((c) => `'${c}'`).join(', ')}))`;
+
+/** QUALIFYING for a finding already read, so that a report's rows agree with its summary. */
+export function qualifiesProof(finding: { code: string; severity: string }): boolean {
+  return (QUALIFYING_SEVERITIES as readonly string[]).includes(finding.severity) || (QUALIFYING_CODES as readonly string[]).includes(finding.code);
+}
 
 function verifiedWithWarnings(db: Db): DumpSummary['verifiedWithWarnings'] {
   const which = `FROM verdicts v JOIN messages m ON m.id = v.message_id JOIN source_files f ON f.id = m.file_id

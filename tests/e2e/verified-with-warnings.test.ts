@@ -61,6 +61,22 @@ describe('a verified message with a warning', () => {
     expect(md).not.toContain('covers what the reader sees');
   });
 
+  it('is listed, with its warning escaped, in the HTML report, and marked in its table row and details', () => {
+    const html = runCli(['report', '--format', 'html', '--db', db]).stdout;
+    expect(html).toContain('<li><a href="#warned">Verified, with warnings</a></li>');
+    const section = html.slice(html.indexOf('<section class="block" id="warned"'), html.indexOf('</section>', html.indexOf('id="warned"')));
+    expect(section).toContain('<h2 id="warned-h">Verified, with warnings (2)</h2>');
+    expect(section).toMatch(/<a href="#msg-\d+">New bank details<\/a>[^]*<code>visible-headers-unsigned<\/code>: The body, From, To and Date are verified/);
+    expect(section).toContain('<code>display-name-address</code>: The From field&#39;s display name reads as the address ceo@bank.example');
+    expect(section).not.toContain('plain.eml');
+    const row = (file: string): string => html.split('\n').find((line) => line.startsWith('<tr data-verdict=') && line.includes(`>${file}<`))!;
+    expect(row('warned.eml')).toContain('<span class="badge verified">verified</span> <span class="badge warned"');
+    expect(row('subject.eml')).toContain('class="badge warned"');
+    expect(row('plain.eml')).toContain('<span class="badge verified">verified</span></td>');
+    expect(html.match(/<summary><span class="badge verified">verified<\/span> <span class="badge warned"/g)).toHaveLength(2);
+    expect(runCli(['report', '--format', 'html', '--db', db, '--verdict', 'suspicious']).stdout).not.toContain('id="warned"');
+  });
+
   it('is not listed when the summary keeps to another verdict', () => {
     expect(runCli(['report', '--db', db, '--verdict', 'suspicious']).stdout).not.toContain('Verified, with warnings');
     const json = JSON.parse(runCli(['report', '--format', 'json', '--db', db]).stdout) as { verifiedWithWarnings: { total: number; messages: Array<{ path: string; warnings: Array<{ code: string }> }> } };

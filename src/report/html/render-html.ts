@@ -12,7 +12,7 @@ import type { Db } from '../../store/open-store.ts';
 import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
 import { changeCounts, changeTally } from '../change-counts.ts';
 import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '../coverage-note.ts';
-import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, summarize } from '../../store/queries.ts';
+import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, qualifiesProof, summarize } from '../../store/queries.ts';
 import { readNotes } from '../read-notes.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
 import type { CustodySummary, DumpSummary, MessageListing, MessageRecord, SignatureRecord } from '../../store/queries.ts';
@@ -63,7 +63,7 @@ export const CONTENT_SECURITY_POLICY = [
 
 const MEANING: Record<Verdict, { means: string; not: string }> = {
   verified: {
-    means: 'Cryptographically proven: a valid DKIM signature by the From domain, made with a key nobody else can have forged, covers the From header and the whole body.',
+    means: 'Cryptographically proven: a valid DKIM signature by the From domain, made with a key nobody else can have forged, covers the From header and the whole body. A warning beside it says what else the signature leaves unproven.',
     not: 'That the content is true, or that the person named in From wrote it: it proves that the signing domain sent these bytes.',
   },
   unverifiable: {
@@ -162,10 +162,17 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   const dated: Array<{ time: number; verdict: Verdict }> = [];
   let undated = 0;
   const domains = new Map<string, DomainStats>();
+  const warned: WarnedMessages = { ids: new Set(), listed: [] };
   let n = 0;
   for (const m of iterateMessages(db, filter)) {
     n++;
-    if (detailedAs(m, seen)) details[m.verdict].push(messageDetail(m, `msg-${n}`));
+    const warnings = m.verdict === 'verified' ? m.findings.filter(qualifiesProof) : [];
+    const detailed = detailedAs(m, seen);
+    if (warnings.length) {
+      warned.ids.add(m.id);
+      if (warned.listed.length < WARNED_LISTED) warned.listed.push({ m, warnings, anchor: detailed ? `msg-${n}` : null });
+    }
+    if (detailed) details[m.verdict].push(messageDetail(m, `msg-${n}`, warnings.length > 0));
     const time = m.date ? Date.parse(m.date) : Number.NaN;
     if (Number.isNaN(time)) undated++;
     else if (VERDICTS.includes(m.verdict)) dated.push({ time, verdict: m.verdict });
@@ -195,6 +202,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   out.add(
     '<nav class="sections" aria-label="Sections"><ul>',
     '<li><a href="#summary">Summary</a></li>',
+    ...(warned.ids.size ? ['<li><a href="#warned">Verified, with warnings</a></li>'] : []),
     '<li><a href="#charts">Charts</a></li>',
     ...(hasCustodyToShow(summary.custody) ? ['<li><a href="#custody">Chain of custody</a></li>'] : []),
     '<li><a href="#reasons">Reasons</a></li>',
@@ -206,6 +214,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
     '<main>',
   );
   out.add(summarySection(summary, whole, options.verdict));
+  if (warned.ids.size) out.add(warnedSection(warned));
   out.add(chartsSection(summary, timeline));
   if (hasCustodyToShow(summary.custody)) out.add(custodySection(summary.custody));
   out.add(reasonsSection(summary));
@@ -218,7 +227,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   for (const m of iterateMessageListings(db, filter)) {
     if (rows % ROWS_PER_BODY === 0) out.add(rows ? '</tbody>\n<tbody>' : '<tbody>');
     rows++;
-    out.add(messageRow(m, detailedAs(m, again) ? `msg-${rows}` : null));
+    out.add(messageRow(m, detailedAs(m, again) ? `msg-${rows}` : null, warned.ids.has(m.id)));
     if (out.full) yield out.take()!;
   }
   out.add(rows ? '</tbody>' : '<tbody><tr><td class="empty">No messages.</td></tr></tbody>');
@@ -538,7 +547,7 @@ function domainSection(domains: Map<string, DomainStats>): string {
 /** The message's label on the page (messageLabel), escaped and quoted as a path is (htmlPath). */
 const location = (m: MessageListing): string => htmlPath(clip(messageLabel(m), 200), labelQuoted(m));
 
-function messageRow(m: MessageListing, anchor: string | null): string {
+function messageRow(m: MessageListing, anchor: string | null, withWarnings: boolean): string {
   const date = formatInstant(m.date);
   const subject = m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em class="note">(no subject)</em>';
   const reason = m.reasons[0];
@@ -547,11 +556,52 @@ function messageRow(m: MessageListing, anchor: string | null): string {
     (date ? `<td class="d">${date}</td>` : '<td class="d" data-sort="">—</td>') +
     (m.from || m.fromAddress ? `<td>${escapeHtml(shownFrom(m.from, m.fromAddress, 200))}</td>` : '<td data-sort="">—</td>') +
     `<td${m.subject ? '' : ' data-sort=""'}>${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</td>` +
-    `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span></td>` +
+    `<td><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span>${withWarnings ? WARNED_BADGE : ''}</td>` +
     `<td>${reason ? `<code>${escapeHtml(reason)}</code>` : ''}</td>` +
     `<td class="f">${location(m)}</td>` +
     '</tr>'
   );
+}
+
+/**
+ * Verified messages whose findings qualify the proof (the summary's verifiedWithWarnings, read
+ * from the messages the page walks anyway so that each can link to its details). A page that
+ * showed them only as "verified" in the table let a reader take the proof for the whole message
+ * (red team K, K-07: the text and Markdown reports list them; the HTML did not).
+ */
+interface WarnedMessages {
+  ids: Set<number>;
+  listed: Array<{ m: MessageRecord; warnings: MessageRecord['findings']; anchor: string | null }>;
+}
+
+/** As many as the Markdown report lists (VERIFIED_WITH_WARNINGS_LISTED); every one is marked in the table. */
+const WARNED_LISTED = 500;
+
+const WARNED_BADGE = ' <span class="badge warned" title="proven, but a warning says what the signature leaves unproven">with warnings</span>';
+
+function warnedSection(warned: WarnedMessages): string {
+  const total = warned.ids.size;
+  const out = [
+    '<section class="block" id="warned" aria-labelledby="warned-h">',
+    `<h2 id="warned-h">Verified, with warnings (${formatInt(total)})</h2>`,
+    `<p class="lede">Proven, but a warning says what the signature leaves unproven: read it before relying on the message. ${total === 1 ? 'It is' : 'Each is'} marked <span class="badge verified">verified</span>${WARNED_BADGE} in the table below.</p>`,
+    '<ul class="warned">',
+  ];
+  for (const { m, warnings, anchor } of warned.listed) {
+    const subject = m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em class="note">(no subject)</em>';
+    out.push(
+      `<li><span class="subj">${anchor ? `<a href="#${anchor}">${subject}</a>` : subject}</span> <span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · <span class="mono">${location(m)}</span></span>`,
+      '<ul class="plain">',
+      ...warnings.map((w) => `<li><code>${escapeHtml(w.code)}</code>: ${escapeHtml(clip(w.text, 600))}</li>`),
+      '</ul></li>',
+    );
+  }
+  out.push('</ul>');
+  if (total > warned.listed.length) {
+    out.push(`<p class="note">… and ${formatInt(total - warned.listed.length)} more, marked in the table: the <code>findings</code> column of <code>leakcheck export --format csv --verdict verified</code> has every one.</p>`);
+  }
+  out.push('</section>');
+  return out.join('\n');
 }
 
 /**
@@ -638,12 +688,12 @@ function joinList(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-function messageDetail(m: MessageRecord, anchor: string): string {
+function messageDetail(m: MessageRecord, anchor: string, withWarnings: boolean): string {
   const out: string[] = [];
   const date = formatInstant(m.date);
   out.push(
     `<details class="msg ${escapeHtml(m.verdict)}" id="${anchor}">`,
-    `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span><span class="subj">${m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
+    `<summary><span class="badge ${escapeHtml(m.verdict)}">${escapeHtml(m.verdict)}</span>${withWarnings ? WARNED_BADGE : ''}<span class="subj">${m.subject ? escapeHtml(shownText(m.subject, 300)) : '<em>(no subject)</em>'}</span>` +
       `<span class="meta">${escapeHtml(shownFrom(m.from, m.fromAddress, 200) || '(no From)')} · ${date ? `${date} UTC` : 'no usable date'} · <span class="mono">${location(m)}</span></span></summary>`,
     '<div class="content">',
     `<p class="explanation">${escapeHtml(m.explanation)}</p>`,

@@ -79,6 +79,7 @@ section.block { background: var(--panel); border: 1px solid var(--line); border-
 .badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; border: 1px solid transparent; white-space: nowrap; line-height: 1.5; }
 .badge.verified { background: var(--verified-tint); color: var(--verified-ink); border-color: #aceebb; }
 .badge.unverifiable { background: var(--unverifiable-tint); color: var(--unverifiable-ink); border-color: #eed888; }
+.badge.warned { background: #fff; color: var(--unverifiable-ink); border-color: var(--unverifiable-ink); }
 .badge.suspicious { background: var(--suspicious-tint); color: var(--suspicious-ink); border-color: #ffcecb; }
 .sev { display: inline-block; padding: 0 0.4rem; border-radius: 4px; font-size: 0.74rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.03em; border: 1px solid var(--line); color: var(--muted); background: var(--bg); }
 .sev.red-flag { color: var(--suspicious-ink); background: var(--suspicious-tint); border-color: #ffcecb; }
@@ -157,6 +158,10 @@ details.msg[open] > summary { border-bottom: 1px solid var(--line-soft); backgro
 details.msg .content { padding: 0.3rem 1rem 1rem; }
 .explanation { background: var(--bg); border-radius: 6px; padding: 0.6rem 0.8rem; margin: 0.8rem 0 0; }
 ul.plain { margin: 0; padding-left: 1.1rem; }
+ul.warned { margin: 0; padding-left: 1.1rem; }
+ul.warned > li { margin-bottom: 0.6rem; }
+ul.warned .subj { font-weight: 600; overflow-wrap: anywhere; }
+ul.warned .meta { color: var(--muted); font-size: 0.84rem; overflow-wrap: anywhere; }
 ul.plain li { margin-bottom: 0.25rem; }
 dl.kv { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.15rem 1rem; margin: 0; font-size: 0.88rem; }
 dl.kv dt { color: var(--muted); }
