@@ -106,7 +106,8 @@ function addrSpecProblem(raw: string): string | null {
 /** Obsolete source routes: `<@relay1,@relay2:user@host>`. */
 const stripRoute = (addr: string): string => (/^@[^:]*:/.test(addr) ? addr.slice(addr.indexOf(':') + 1) : addr);
 
-function closingQuote(s: string, start: number): number {
+/** The index of the quotation mark that closes the quoted string opening at `start`, or -1. */
+export function closingQuote(s: string, start: number): number {
   for (let i = start + 1; i < s.length; i++) {
     if (s[i] === '\\') i++;
     else if (s[i] === '"') return i;
@@ -114,7 +115,8 @@ function closingQuote(s: string, start: number): number {
   return -1;
 }
 
-function closingParen(s: string, start: number): number {
+/** The index of the parenthesis that closes the comment opening at `start` (comments nest), or -1. */
+export function closingParen(s: string, start: number): number {
   let depth = 0;
   for (let i = start; i < s.length; i++) {
     const ch = s[i];

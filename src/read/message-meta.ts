@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type Libmime from 'libmime';
+import { readAddressList } from '../checks/address-syntax.ts';
 import { firstValue, type ParsedHeaders } from './headers.ts';
+import { canonicalMessageId } from './message-id.ts';
 
 // Loaded at the first encoded word, not with this module: the main thread of every verify
 // imports this module (for parseMailDate, through the passes over the dump) and decodes no
@@ -10,9 +12,13 @@ let libmime: typeof Libmime | null = null;
 
 /** What a reader of the message sees first: the fields every report lists. */
 export interface MessageMeta {
+  /** the Message-ID field as written (trimmed): what is shown and exported */
   messageId: string | null;
+  /** the msg-id it holds (canonicalMessageId): what copies and threads are matched by */
+  canonicalMessageId: string | null;
   /** the From field as displayed, RFC 2047 decoded */
   from: string | null;
+  /** the From mailbox as a reader is shown it (fromMailbox) */
   fromAddress: string | null;
   fromDomain: string | null;
   subject: string | null;
@@ -63,6 +69,38 @@ export function extractAddress(fromValue: string): string | null {
   if (angle) return angle[1]!.toLowerCase();
   const bare = /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/.exec(visible);
   return bare ? bare[1]!.toLowerCase() : null;
+}
+
+/**
+ * The From field's mailbox as a reader is shown it, lower-cased: its addr-spec without what RFC
+ * 5322 makes no part of the address (comments, folding, an obsolete route `<@relay:a@b>`), a
+ * quoted local part of plain characters unquoted (`"alice"@…` is `alice@…`), and the domain without
+ * the one trailing dot that names the same DNS name. A forged copy whose From was spelled so was
+ * read as from no domain, or from another, and the witness rule (witnessesAgainst) then let it
+ * escape its proven twin (red team 30, M-02). Read by extractAddress, and where it reads nothing
+ * (comments inside the address, a quoted local part), by the strict reader.
+ */
+export function fromMailbox(fromValue: string): string | null {
+  const address = extractAddress(fromValue) ?? strictFirstAddress(fromValue);
+  return address === null ? null : addrSpecAsShown(address);
+}
+
+function strictFirstAddress(fromValue: string): string | null {
+  const reading = readAddressList(fromValue.length > 8192 ? fromValue.slice(0, 8192) : fromValue);
+  return reading.problem === null ? (reading.addresses[0] ?? null) : null;
+}
+
+/** A quoted local part whose content needs no quotes: a dot-atom (RFC 5322 atext and dots). */
+const QUOTED_DOT_ATOM = /^"([A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+\/=?^_`{|}~-]+)*)"$/;
+
+function addrSpecAsShown(address: string): string {
+  const unrouted = /^@[^:"]*:/.test(address) ? address.slice(address.indexOf(':') + 1) : address;
+  const at = unrouted.lastIndexOf('@');
+  if (at < 0) return unrouted.toLowerCase();
+  const rawLocal = unrouted.slice(0, at).trim();
+  const local = rawLocal.startsWith('"') ? rawLocal.replace(QUOTED_DOT_ATOM, '$1') : rawLocal.replace(/\s*\.\s*/g, '.');
+  const domain = unrouted.slice(at + 1).replace(/\s+/g, '').replace(/\.$/, '');
+  return `${local}@${domain}`.toLowerCase();
 }
 
 /**
@@ -154,10 +192,12 @@ export function readMessageMeta(headers: ParsedHeaders): MessageMeta {
   const rawFrom = firstValue(headers, 'from');
   const from = decode(rawFrom);
   // the address as a reader sees it: a UTF-8 (RFC 6532) address decoded, never mojibake
-  const fromAddress = rawFrom ? extractAddress(readUtf8(rawFrom).text) : null;
+  const fromAddress = rawFrom ? fromMailbox(readUtf8(rawFrom).text) : null;
   const dateHeader = firstValue(headers, 'date');
+  const messageId = firstValue(headers, 'message-id')?.trim() ?? null;
   return {
-    messageId: firstValue(headers, 'message-id')?.trim() ?? null,
+    messageId,
+    canonicalMessageId: canonicalMessageId(messageId),
     from,
     fromAddress,
     fromDomain: fromAddress ? fromAddress.slice(fromAddress.lastIndexOf('@') + 1) : null,

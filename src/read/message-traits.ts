@@ -6,6 +6,7 @@ import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
+import { messageIds } from './message-id.ts';
 import { decodeHeaderText, parseMailDate } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
 
@@ -47,11 +48,6 @@ export interface MessageTraits {
 const VISIBLE = ['from', 'to', 'cc', 'subject', 'date'] as const;
 export type VisibleField = (typeof VISIBLE)[number];
 export type VisibleFields = Record<VisibleField, string>;
-const MSG_ID = /<[^<>\s]{1,998}>/g;
-
-export function messageIds(value: string | null): string[] {
-  return value ? [...value.matchAll(MSG_ID)].map((m) => m[0]) : [];
-}
 
 /**
  * A DKIM body hash the verifier already computed over the whole body (sha256, no l=), hex, with

@@ -39,7 +39,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
     // on disk, in the system's temporary directory: in memory it would grow with the dump
     reader.pragma('temp_store = FILE');
     reader.exec(`CREATE TEMP TABLE dump AS ${DUMP_MESSAGES} ORDER BY ${DUMP_ORDER};
-      CREATE INDEX temp.dump_message_id ON dump(message_id);
+      CREATE INDEX temp.dump_message_id ON dump(canonical_message_id);
       CREATE INDEX temp.dump_sender ON dump(from_address);`);
     const insert = db.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, ?, ?, ?, 'dump')");
     let findings = 0;
@@ -68,7 +68,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
  * the messages that share a Message-ID, from the tables themselves: most of a dump has no copy,
  * and the attachments' list took a fifth of the pass to gather for every message.
  */
-const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.message_id, m.from_address, m.date, m.date_offset_min,
+const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_message_id, m.from_address, m.date, m.date_offset_min,
   m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.subject, m.mailing_list, m.in_reply_to,
   m.references_json, v.message_verdict,
   (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
@@ -92,7 +92,7 @@ export interface MessageRow {
   kind: string | null;
   idx: number;
   sha256: string;
-  message_id: string | null;
+  canonical_message_id: string | null;
   from_address: string | null;
   date: string | null;
   date_offset_min: number | null;
@@ -123,7 +123,7 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
     id: r.id,
     where: r.kind === 'mbox' ? `${r.path}#${r.idx}` : r.path,
     sha256: r.sha256,
-    messageId: r.message_id,
+    messageId: r.canonical_message_id,
     fromAddress: r.from_address,
     date: r.date,
     dateOffsetMinutes: r.date_offset_min,
@@ -181,8 +181,9 @@ function findCopies(reader: Db, write: (found: readonly DumpFinding[]) => void):
   // only Message-IDs held by more than one message: a message alone has no copy to compare with
   // (what only these checks compare is read from the tables, for these messages alone)
   const query = reader.prepare(`SELECT d.*, ${COPY_COLUMNS} FROM temp.dump d JOIN messages m ON m.id = d.id
-    WHERE d.message_id IN (SELECT message_id FROM temp.dump WHERE message_id IS NOT NULL GROUP BY message_id HAVING count(*) > 1)
-    ORDER BY d.message_id, d.rowid`);
+    WHERE d.canonical_message_id IN (SELECT canonical_message_id FROM temp.dump WHERE canonical_message_id IS NOT NULL
+      GROUP BY canonical_message_id HAVING count(*) > 1)
+    ORDER BY d.canonical_message_id, d.rowid`);
   const copies = (function* (): Generator<DumpCopy> {
     for (const row of query.iterate() as IterableIterator<CopyRow>) yield toDumpCopy(row);
   })();
@@ -195,16 +196,16 @@ const REPLY_PAGE = 512;
 
 function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) => void): void {
   // (read on the writing connection, which is free while the reader streams the replies)
-  const parentsQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.message_id IN (SELECT value FROM json_each(?)) ORDER BY m.message_id, ${DUMP_ORDER}`);
-  const allCopiesQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.message_id = ? ORDER BY ${DUMP_ORDER}`);
+  const parentsQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.canonical_message_id IN (SELECT value FROM json_each(?)) ORDER BY m.canonical_message_id, ${DUMP_ORDER}`);
+  const allCopiesQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.canonical_message_id = ? ORDER BY ${DUMP_ORDER}`);
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
     // the copies kept for replies that cannot accuse, and whether a Message-ID had more
     const kept = new Map<string, BoundedParentCopies>();
     for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) {
-      let copies = kept.get(row.message_id!);
-      if (!copies) kept.set(row.message_id!, (copies = new BoundedParentCopies()));
+      let copies = kept.get(row.canonical_message_id!);
+      if (!copies) kept.set(row.canonical_message_id!, (copies = new BoundedParentCopies()));
       copies.add(toDumpMessage(row));
     }
     // a reply that can accuse is compared with every copy, streamed from the database

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { canonicalMessageId } from '../read/message-id.ts';
+import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type Db = Database.Database;
 
@@ -59,6 +60,8 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
 
 function migrate(db: Db, from: number): void {
   if (from === SCHEMA_VERSION) return;
+  // (a migration derives a column from a stored one with the reader's own code)
+  db.function(CANONICAL_MESSAGE_ID_FUNCTION, { deterministic: true }, (value: unknown) => canonicalMessageId(typeof value === 'string' ? value : null));
   const upgrade = db.transaction(() => {
     for (let version = from; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
     db.pragma(`application_id = ${APPLICATION_ID}`);

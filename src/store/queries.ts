@@ -1,3 +1,4 @@
+import { canonicalMessageId } from '../read/message-id.ts';
 import { byCodeUnits } from './code-unit-order.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
@@ -223,7 +224,8 @@ export interface MessageMatch {
  * - `path#index`: the message at that position in the file at that path (an mbox);
  * - `Message-ID`: with or without its angle brackets. Only this reading ignores blanks around the
  *   argument: a Message-ID has none (RFC 5322 `msg-id`: the blanks around it in the header are
- *   folding whitespace, not part of it), so they are the shell's or a copy-paste's.
+ *   folding whitespace, not part of it), so they are the shell's or a copy-paste's. A message
+ *   whose field holds that msg-id with a comment around it (`<id@host> (Sent copy)`) has it too.
  * Until red team 10 (finding 05) the argument was trimmed and the first reading that matched
  * won: `show 'invoice.eml '` showed the evidence of `invoice.eml`, and a file named like a
  * Message-ID hid the message that has it.
@@ -243,7 +245,8 @@ export function findMessages(db: Db, argument: string): MessageMatch[] {
   const indexed = /^([^]*)#(\d+)$/.exec(argument);
   if (indexed) read('path#index', `${pathJoin} WHERE f.path = ? AND m.idx = ?`, indexed[1]!, Number(indexed[2]));
   const bare = argument.trim().replace(/^<|>$/g, '');
-  if (bare) read('Message-ID', `${pathJoin} WHERE m.message_id = ? OR m.message_id = ?`, `<${bare}>`, bare);
+  const msgId = canonicalMessageId(argument);
+  if (bare) read('Message-ID', `${pathJoin} WHERE m.message_id = ? OR m.message_id = ? OR m.canonical_message_id = ?`, `<${bare}>`, bare, msgId ?? `<${bare}>`);
   const inPathOrder = db.prepare(`${pathJoin} WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY f.path, m.idx`).all(JSON.stringify([...found.keys()])) as Array<{ id: number }>;
   return inPathOrder.map(({ id }) => ({ id, readings: found.get(id)! }));
 }

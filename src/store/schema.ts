@@ -5,6 +5,9 @@
  */
 export const APPLICATION_ID = 0x4c4b4348; // "LKCH"
 
+/** The SQL function a migration reads a stored Message-ID's msg-id with (canonicalMessageId). */
+export const CANONICAL_MESSAGE_ID_FUNCTION = 'leakcheck_canonical_message_id';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema
   `
@@ -331,6 +334,18 @@ export const MIGRATIONS: readonly string[] = [
   // the file's own row is left as the run that read it wrote it. Null for every other entry.
   `
   ALTER TABLE file_changes ADD COLUMN detail TEXT;
+  `,
+  // 15: copies and threads are matched by the msg-id a Message-ID holds, not by the field's text: a
+  // forged copy whose Message-ID carried a comment, or no angle brackets, was never compared with
+  // its proven twin (red team 30, M-04). message_id stays the field as written. Rows stored before
+  // get the msg-id of their stored field (the function is the reader's own, given to SQLite by
+  // openStore); every file is also read again on the next run, as the In-Reply-To and References
+  // of a row, and its From address, were read otherwise before (M-02).
+  `
+  ALTER TABLE messages ADD COLUMN canonical_message_id TEXT;
+  UPDATE messages SET canonical_message_id = ${CANONICAL_MESSAGE_ID_FUNCTION}(message_id);
+  CREATE INDEX messages_canonical_message_id ON messages(canonical_message_id);
+  UPDATE source_files SET analysis_context = NULL;
   `,
 ];
 

@@ -51,7 +51,7 @@ function syntheticDump(seed: number, files: number): void {
       const when = far ? base + (700 + rand() * 100) * day : base + rand() * 200 * day;
       const messageId = rand() < 0.05 ? null : pick(ids);
       const analysis: MessageAnalysis = structuredClone(template);
-      analysis.meta = { ...analysis.meta, messageId, fromAddress: rand() < 0.05 ? null : pick(senders), date: rand() < 0.05 ? null : new Date(when).toISOString() };
+      analysis.meta = { ...analysis.meta, messageId, canonicalMessageId: messageId, fromAddress: rand() < 0.05 ? null : pick(senders), date: rand() < 0.05 ? null : new Date(when).toISOString() };
       const body = rand() < 0.3 ? pick(['a', 'b']) : 'same-body';
       const visible = rand() < 0.2 ? pick(['x', 'y']) : 'same-visible';
       analysis.traits = {

@@ -130,6 +130,7 @@ describe('readMessageMeta', () => {
     );
     expect(m).toEqual({
       messageId: '<1234@example.com>',
+      canonicalMessageId: '<1234@example.com>',
       from: '"Alice Example" <Alice@Example.COM>',
       fromAddress: 'alice@example.com',
       fromDomain: 'example.com',
@@ -160,6 +161,7 @@ describe('readMessageMeta', () => {
   it('gives nulls for a message without those fields', () => {
     expect(meta('X-Other: 1\r\n\r\n')).toEqual({
       messageId: null,
+      canonicalMessageId: null,
       from: null,
       fromAddress: null,
       fromDomain: null,

@@ -10,7 +10,9 @@ export interface DumpMessage {
   /** `path` or `path#index`, for evidence */
   where: string;
   sha256: string;
+  /** the msg-id of its Message-ID (MessageMeta.canonicalMessageId): copies and threads are matched by it */
   messageId: string | null;
+  /** the From mailbox as a reader is shown it (MessageMeta.fromAddress) */
   fromAddress: string | null;
   date: string | null;
   dateOffsetMinutes: number | null;
@@ -81,16 +83,46 @@ export const dateProven = (m: DumpMessage): boolean => fromDomainProofs(m).some(
  * (gmail.com, outlook.com, ...) the same domain is not enough: any of its users gets mail
  * genuinely signed by it, and could plant such a message against another user (red team 5,
  * finding 02). There, only a message from the same address bears witness.
+ *
+ * A message whose From names no domain that can be read is not thereby out of every proof's
+ * reach: its From is its author's choice, a forger's on a forged copy (red team 30, M-02). Proofs
+ * that sign the From and whose domain is that of the accused message's Message-ID (its part after
+ * the @, or a domain above or below it, not a public provider's) bear witness against it: the
+ * Message-ID says the message was made in that domain, and the domain's proof says what it made.
+ * A genuine message with no readable From whose Message-ID is in another domain stays out of
+ * reach, so a domain cannot accuse what it did not name as its own.
  */
 export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
-  const domain = accused.fromAddress?.split('@')[1];
-  if (!domain || sharedProviderOfAnotherUser(m, accused)) return [];
+  const domain = fromDomainOf(accused);
+  if (domain === null) return unreadableFromWitnesses(m, accused);
+  if (sharedProviderOfAnotherUser(m, accused)) return [];
   return fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain));
+};
+
+/** The domain of the message's From mailbox (after its last @), or null when none can be read. */
+export const fromDomainOf = (m: DumpMessage): string | null => {
+  const at = m.fromAddress?.lastIndexOf('@') ?? -1;
+  return at < 0 ? null : m.fromAddress!.slice(at + 1) || null;
+};
+
+const unreadableFromWitnesses = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
+  const idDomain = messageIdDomain(accused);
+  if (idDomain === null) return [];
+  return fromDomainProofs(m).filter(
+    (p) => p.signedHeaders.includes('from') && sameDomainOrSubdomain(p.domain, idDomain) && !isPublicMailProvider(p.domain),
+  );
+};
+
+/** The domain part of the message's Message-ID (after the last @ of its msg-id), lower-cased; null without one. */
+export const messageIdDomain = (m: DumpMessage): string | null => {
+  const id = m.messageId?.replace(/^<|>$/g, '');
+  const at = id?.lastIndexOf('@') ?? -1;
+  return at < 0 ? null : id!.slice(at + 1).toLowerCase() || null;
 };
 
 /** The accused message's From domain when it is a public mail provider and `m` is from another of its addresses: the rule above. */
 const sharedProviderOfAnotherUser = (m: DumpMessage, accused: DumpMessage): string | null => {
-  const domain = accused.fromAddress?.split('@')[1];
+  const domain = fromDomainOf(accused);
   return domain && m.fromAddress !== accused.fromAddress && isPublicMailProvider(domain) ? domain : null;
 };
 
