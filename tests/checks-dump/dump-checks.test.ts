@@ -187,8 +187,32 @@ describe('thread order', () => {
     expect(codes(threadOrder([parentBy('bob@gmail.com', 'gmail.com', '<CA+x@mail.gmail.com>'), gmailReply]))[0]).toBe(`${gmailReply.id}:reply-before-parent:warning`);
     // signed by the domain of its Message-ID (or one above it): the reply carries the red flag
     const own = parentBy('bob@corp.example', 'corp.example', '<b7@mx.corp.example>');
-    const replyToOwn = message({ inReplyTo: '<b7@mx.corp.example>', date: '2017-03-01T10:00:00.000Z' });
+    const replyToOwn = message({ fromAddress: 'alice@corp.example', inReplyTo: '<b7@mx.corp.example>', date: '2017-03-01T10:00:00.000Z' });
     expect(codes(threadOrder([own, replyToOwn]))).toEqual([`${replyToOwn.id}:reply-before-parent:red-flag`]);
+  });
+
+  // Red team 30, M-01: a correspondent planted a copy of their own message, signed by their own
+  // domain, dated after the victim's genuine unsigned reply, which became suspicious.
+  it("a proven parent accuses the reply only with a Date proven by the reply's own domain, and not when that domain dated another copy before the reply", () => {
+    const lureId = '<lure@attacker.example>';
+    const byAttacker = (date: string) => message({ messageId: lureId, fromAddress: 'press@attacker.example', date, verdict: 'verified',
+      proofs: [{ domain: 'attacker.example', selector: 'a1', aligned: true, signedHeaders: ['from', 'date', 'message-id'] }] });
+    const original = byAttacker('2017-02-13T08:00:00.000Z');
+    const planted = byAttacker('2017-02-17T08:00:00.000Z');
+    const reply = message({ fromAddress: 'alice@demo.example', inReplyTo: lureId, date: '2017-02-14T09:12:03.000Z' });
+    const alone = threadOrder([planted, reply]);
+    expect(codes(alone)).toEqual([`${reply.id}:reply-before-parent:warning`, `${planted.id}:reply-before-parent:warning`]);
+    expect(alone[0]!.finding.text).toMatch(/signed by its From domain \(d=attacker\.example\), not by the reply's \(demo\.example\)/);
+    expect(alone[0]!.finding.evidence).toMatchObject({ parent: { dateSignedBy: ['attacker.example'] } });
+    // the same domain dated its other copy before the reply: nothing against the reply
+    expect(codes(threadOrder([original, planted, reply]))).toEqual([`${planted.id}:reply-before-parent:warning`]);
+    // the parent's own domain is the reply's: still a red flag, unless that domain contradicts itself
+    const byDemo = (date: string) => message({ messageId: '<b9@demo.example>', fromAddress: 'bob@demo.example', date, verdict: 'verified',
+      proofs: [{ domain: 'demo.example', selector: 's1', aligned: true, signedHeaders: ['from', 'date', 'message-id'] }] });
+    const colleague = byDemo('2017-02-17T08:00:00.000Z');
+    const replyToColleague = { ...reply, id: nextId++, inReplyTo: '<b9@demo.example>' };
+    expect(codes(threadOrder([colleague, replyToColleague]))).toEqual([`${replyToColleague.id}:reply-before-parent:red-flag`]);
+    expect(codes(threadOrder([byDemo('2017-02-13T08:00:00.000Z'), colleague, replyToColleague]))).toEqual([]);
   });
 
   // Red team 7 (05): 16 unverified decoys first in path order pushed the forged parent past the

@@ -22,7 +22,10 @@ export function parentIds(reply: DumpMessage): string[] {
  * later-dated "parent" under the Message-ID a genuine reply answers must not make the reply
  * suspicious). Otherwise, the parent's Date alone proven, the reply carries the flag, a red flag
  * unless it is verified, and only when the parent's Message-ID is shown to be its own
- * (ownsItsMessageId); else a warning on both.
+ * (ownsItsMessageId) and the proof of its Date is by the reply's own From domain
+ * (witnessesAgainst, the other way round); else a warning on both. A correspondent signs their
+ * own mail: a copy of it under the same Message-ID, re-dated after a genuine unsigned reply, must
+ * not make the reply suspicious (red team 30, M-01).
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage[]>();
@@ -104,20 +107,33 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
   }
   if (!reply.date) return findings;
   for (const parentId of parents) {
-    let onReply: DumpFinding | null = null;
+    const onReply: Array<{ found: DumpFinding; parentDateSigners: string[] }> = [];
     const onParents: DumpFinding[] = [];
+    // domains that proved a copy of the parent dated no later than the reply
+    const datedBeforeBy: string[] = [];
     for (const parent of withId(parentId)) {
       if (parent.id === reply.id) continue;
+      if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS) datedBeforeBy.push(...dateSigners(parent));
       for (const found of parentFindings(reply, parent, parentId)) {
         if (found.messageId !== reply.id) onParents.push(found);
-        else if (!onReply || SEVERITY_RANK[found.finding.severity] > SEVERITY_RANK[onReply.finding.severity]) onReply = found;
+        else onReply.push({ found, parentDateSigners: dateSigners(parent) });
       }
     }
-    if (onReply) findings.push(onReply);
+    // A domain that dated one copy of the parent before the reply and another after it contradicts
+    // itself: its later Date says nothing against the reply (red team 30, M-01).
+    let gravest: DumpFinding | null = null;
+    for (const { found, parentDateSigners } of onReply) {
+      if (parentDateSigners.some((d) => datedBeforeBy.some((e) => sameDomainOrSubdomain(d, e)))) continue;
+      if (!gravest || SEVERITY_RANK[found.finding.severity] > SEVERITY_RANK[gravest.finding.severity]) gravest = found;
+    }
+    if (gravest) findings.push(gravest);
     findings.push(...onParents);
   }
   return findings;
 }
+
+/** The domains whose proof by the message's From domain signs its Date. */
+const dateSigners = (m: DumpMessage): string[] => fromDomainProofs(m).filter((p) => p.signedHeaders.includes('date')).map((p) => p.domain);
 
 /** The findings for a reply and one message under the Message-ID it answers, when that message is dated after it. */
 function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): DumpFinding[] {
@@ -133,9 +149,13 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   const threadUnsigned = !replyWitness && witnessesAgainst(reply, parent).some((p) => p.signedHeaders.includes('date'));
   const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
   const parentOwnsId = ownsItsMessageId(parent);
+  // The parent accuses the reply only with a Date proven by the reply's own From domain: the
+  // parent's sender, if another domain, can sign a copy of their own message under any Date
+  // (red team 30, M-01).
+  const parentWitness = witnessesAgainst(parent, reply).find((p) => p.signedHeaders.includes('date'));
   const evidence = {
     reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
-    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven },
+    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent) },
     leadMinutes: Math.round(lead / 60_000),
     toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
   };
@@ -151,8 +171,10 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
           ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
         : replyProven
           ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+          : parentProven && parentOwnsId && parentWitness
+            ? `The parent's Date is signed by d=${parentWitness.domain}, its From domain and the reply's; the reply's Date is not signed.`
           : parentProven && parentOwnsId
-            ? "The parent's Date is signed by its From domain; the reply's is not."
+            ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${reply.fromAddress?.includes('@') ? ` (${reply.fromAddress.split('@')[1]})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
             : parentProven
               ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
             : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
@@ -160,7 +182,7 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   const flagged: Array<[DumpMessage, boolean]> =
     replyProven && parentProven ? [[reply, false], [parent, false]]
     : replyWitness ? [[parent, true]]
-    : replyProven || !parentProven || !parentOwnsId ? [[reply, false], [parent, false]]
+    : replyProven || !parentProven || !parentOwnsId || !parentWitness ? [[reply, false], [parent, false]]
     : [[reply, true]];
   // Within the range a sender's computer clock may be off (timeline.ts), an unproven Date before a
   // proven one is as likely a wrong clock or zone setting as an edit: warned, never accused. A reply
