@@ -268,6 +268,31 @@ describe('date after the dump', () => {
     expect(codes(dateAfterDump([proven, late, ok]))).toEqual([`${late.id}:date-after-dump:warning`]);
   });
 
+  // Red team 30, M-06: one message signed by the forger's own domain, dated 2031, moved the
+  // reference past every forgery and was itself never reported.
+  it("one signing domain's late Dates do not move the reference; the late message gets an info, and the finding names the reference file", () => {
+    const byDomain = (domain: string, date: string) => message({ fromAddress: `x@${domain}`, date, verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, domain }] });
+    const genuine = [byDomain('demo.example', '2017-04-10T00:00:00.000Z'), byDomain('demo.example', '2017-04-12T00:00:00.000Z'), byDomain('other.example', '2017-04-01T00:00:00.000Z')];
+    const plant = byDomain('attacker.example', '2031-01-01T00:00:00.000Z');
+    const forged = message({ fromAddress: 'alice@demo.example', date: '2017-12-18T00:00:00.000Z' });
+    const findings = dateAfterDump([...genuine, plant, forged]);
+    expect(codes(findings)).toEqual([`${plant.id}:date-after-dump:info`, `${forged.id}:date-after-dump:warning`]);
+    expect(findings[1]!.finding.text).toContain(`(2017-04-12, ${genuine[1]!.where})`);
+    expect(findings[1]!.finding.text).toMatch(/Only d=attacker\.example signs later Dates/);
+    expect(findings[1]!.finding.evidence).toMatchObject({ referenceFile: genuine[1]!.where, referenceDomain: 'demo.example' });
+    expect(findings[0]!.finding.evidence).toMatchObject({ referenceFile: genuine[1]!.where });
+    // an unproven message of the late domain itself is compared with its own domain's Dates
+    expect(codes(dateAfterDump([...genuine, plant, message({ fromAddress: 'news@attacker.example', date: '2030-12-01T00:00:00.000Z' })]))).toEqual([`${plant.id}:date-after-dump:info`]);
+  });
+
+  it("the domain that proves the most messages, the mailbox's own as a rule, sets the end of the dump alone", () => {
+    const byDomain = (domain: string, date: string) => message({ fromAddress: `x@${domain}`, date, verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, domain }] });
+    const own = ['2017-01-01', '2018-06-01', '2019-05-20'].map((d) => byDomain('demo.example', `${d}T00:00:00.000Z`));
+    const correspondent = byDomain('other.example', '2017-03-20T00:00:00.000Z');
+    const unsigned = message({ fromAddress: 'bob@third.example', date: '2019-05-01T00:00:00.000Z' });
+    expect(dateAfterDump([...own, correspondent, unsigned])).toEqual([]);
+  });
+
   it('takes a dump of any size: 200,000 verified dates (spread into Math.max, they overflowed the stack)', () => {
     const start = Date.parse('2017-01-01T00:00:00Z');
     const proven = Array.from({ length: 200_000 }, (_, i) => message({ date: new Date(start + i * 60_000).toISOString(), verdict: 'verified' }));
