@@ -243,6 +243,36 @@ describe('sender profile', () => {
     expect(findings[0]!.finding.evidence).toMatchObject({ attribute: 'timezone', value: '-0500' });
   });
 
+  // Red team 30, M-07: 30 planted unsigned messages "from" alice set her habits, and her three
+  // genuine verified messages were called unusual against "91% of their 33 messages".
+  it('never judges a verified message by habits drawn from unverified ones; habits come from verified messages where there are enough', () => {
+    const alice = 'alice@demo.example';
+    const proof = { ...FROM_DOMAIN_PROOF, domain: 'demo.example' };
+    const genuine = Array.from({ length: 3 }, () => message({ fromAddress: alice, dateOffsetMinutes: 120, mailer: 'Apple Mail (2.3259)', verdict: 'verified', proofs: [proof] }));
+    const planted = Array.from({ length: 40 }, () => message({ fromAddress: alice, dateOffsetMinutes: -300, mailer: 'Microsoft Outlook 16.0' }));
+    expect(senderProfile([...genuine, ...planted])).toEqual([]);
+    // an unverified message is still judged by such habits, and the text says how few of them are verified
+    const odd = message({ fromAddress: alice, dateOffsetMinutes: 540 });
+    const found = senderProfile([...genuine, ...planted, odd]);
+    expect(codes(found)).toEqual([`${odd.id}:sender-profile-outlier:warning`]);
+    expect(found[0]!.finding.text).toMatch(/of their 44 messages \(only 3 of them verified by their From domain/);
+    // with ten verified messages, they alone make the habits, and judge every message
+    const verified = Array.from({ length: 10 }, () => message({ fromAddress: alice, dateOffsetMinutes: 120, verdict: 'verified', proofs: [proof] }));
+    const byVerified = senderProfile([...verified, ...planted]);
+    expect(codes(byVerified)).toEqual(planted.map((m) => `${m.id}:sender-profile-outlier:warning`));
+    expect(byVerified[0]!.finding.text).toMatch(/100% of their 10 messages verified by their From domain use "\+0200"/);
+  });
+
+  it('counts only signatures that verified towards a selector habit', () => {
+    const bob = 'bob@demo.example';
+    const sig = (selector: string, outcome: string) => [{ domain: 'demo.example', selector, outcome }];
+    const usual = Array.from({ length: 12 }, () => message({ fromAddress: bob, signatures: sig('s2048', 'pass') }));
+    const failing = Array.from({ length: 200 }, () => message({ fromAddress: bob, signatures: sig('fake', 'body-hash-mismatch') }));
+    const found = senderProfile([...usual, ...failing]);
+    expect(found.length).toBe(200);
+    expect(found.every((f) => f.finding.evidence['attribute'] === 'selector' && f.finding.evidence['value'] === 'fake._domainkey.demo.example')).toBe(true);
+  });
+
   it('says nothing for senders with few messages or no strong habit', () => {
     const few = Array.from({ length: 5 }, () => message({ fromAddress: 'carol@example.com' }));
     const mixed = Array.from({ length: 12 }, (_, i) => message({ fromAddress: 'dan@example.com', dateOffsetMinutes: (i % 6) * 60 }));
