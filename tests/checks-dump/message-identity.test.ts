@@ -55,10 +55,11 @@ describe('copies and threads matched by the msg-id and the From mailbox a reader
     // and a back-dated unsigned "reply" that names it by a bare In-Reply-To
     const parentId = '<parent.1487063523@smtp.demo.example>';
     files['t-parent.eml'] = await signWithFixtureKey(withHeader(demoMessage({ id: 'parent' }), 'Message-ID', `${parentId} (generated)`));
-    const reply = (id: string, date: string, inReplyTo: string): string =>
-      withHeader(withHeader(demoMessage({ id, extraHeaders: [`In-Reply-To: ${inReplyTo}`] }), 'Date', date), 'From', 'Jordan Reyes <jordan@harbor.example>');
-    files['t-reply.eml'] = reply('reply', 'Wed, 15 Feb 2017 09:00:00 +0100', parentId);
-    files['t-backdated-bare.eml'] = reply('backdated', 'Fri, 10 Feb 2017 09:00:00 +0100', parentId.slice(1, -1));
+    const reply = (id: string, date: string, inReplyTo: string, from: string): string =>
+      withHeader(withHeader(demoMessage({ id, extraHeaders: [`In-Reply-To: ${inReplyTo}`] }), 'Date', date), 'From', from);
+    files['t-reply.eml'] = reply('reply', 'Wed, 15 Feb 2017 09:00:00 +0100', parentId, 'Jordan Reyes <jordan@harbor.example>');
+    // (from the parent's own domain: only that domain's proof of the parent's Date accuses a reply, M-01)
+    files['t-backdated-bare.eml'] = reply('backdated', 'Fri, 10 Feb 2017 09:00:00 +0100', parentId.slice(1, -1), 'Bob Martin <bob@demo.example>');
     // a genuine unsigned message with no readable From address, and a message of another domain,
     // signed there, planted under its Message-ID: the other domain does not own that Message-ID
     const cronId = '<cron.1@host.victim.example>';
