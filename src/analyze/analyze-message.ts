@@ -106,24 +106,32 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
 /** The analysis proper, over the forms in which the message may match what was signed (repairVariants). */
 async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairMemory, lookup: KeyLookup, options: AnalysisOptions): Promise<MessageAnalysis> {
   let best: { attempt: Attempt; variant: RepairVariant } | null = null;
-  for (const variant of repairVariants(input.raw, input.format, memory)) {
+  const forms = repairVariants(input.raw, input.format, memory);
+  const tried: Array<{ variant: RepairVariant; arc: ArcVerification }> = [];
+  for (let next = forms.next(); !next.done; next = forms.next()) {
+    const variant = next.value;
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
+    tried.push({ variant, arc: attempt.arc });
     if (!best || better(score(attempt), score(best.attempt))) best = { attempt, variant };
     // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
   }
   const chosen = best!.attempt;
+  const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, tried, forms, lookup);
+  const arc = sealed.arc;
+  // the repairs DKIM's form needed, and those the ARC chain needed on top
+  const repairs = [...chosen.repairs, ...sealed.repairs.filter((r) => !chosen.repairs.includes(r))];
   const findings = [...chosen.findings];
   const quoting = best!.variant.quoting;
   if (quoting) findings.push(mixedQuotingFinding(quoting));
   const verdict = decideVerdict({
     signatures: chosen.signatures,
-    arc: chosen.arc,
+    arc,
     findings,
-    repairs: chosen.repairs,
+    repairs,
     parseError: chosen.parseError,
     trustedArcSealers: trustedSealersOf(options),
-    storedApart: await storedApartOf(chosen),
+    storedApart: await storedApartOf(chosen, arc),
     fromDomain: chosen.meta.fromDomain,
   });
   const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);
@@ -133,14 +141,64 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     meta: chosen.meta,
     judgedAt: chosen.judgedAt?.toISOString() ?? null,
     judgedAtSource: chosen.judgedAtSource,
-    repairs: chosen.repairs,
+    repairs,
     signatures: chosen.signatures,
-    arc: chosen.arc,
+    arc,
     verdict,
     traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes, { walked }),
     ...inventory,
     findings: [...findings, ...verdict.findings, ...inventory.findings],
   };
+}
+
+/** A form of the message, and the ARC chain's result on it. */
+interface SealedForm {
+  variant: RepairVariant;
+  arc: ArcVerification;
+}
+
+/** Repairs of how the message was stored, not of what it says: a form with only these is the message as found. */
+const STORAGE_REPAIRS: ReadonlySet<Repair> = new Set(['crlf', 'strip-leading-bytes']);
+const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r) => STORAGE_REPAIRS.has(r));
+
+/**
+ * The ARC chain's result, and the repairs it needed. DKIM chooses the form the message is judged
+ * on; ARC has no say in it, and the chain's result must not hang on it: a repair must never
+ * manufacture a mismatch the stored bytes do not have. A form unquoted for the author's signature,
+ * or with a gateway's Subject tag taken out, is not what a sealer sealed when it sealed the
+ * message as found, and a genuine message came out `arc-body-modified` (red team L, L-01, L-06).
+ * So when the newest ARC-Message-Signature fails on DKIM's form, the chain is validated on the
+ * other forms too: the form as found is believed when the chain validates there, else the first
+ * form on which it validates, its repairs recorded; else the form as found, where, as on every
+ * form tried, it fails. A seal that does not validate or a key not on record is the same on every
+ * form (a seal signs ARC header fields, which no repair touches), so only an
+ * ARC-Message-Signature that fails under a key on record costs more validations; a message
+ * without ARC costs none.
+ */
+async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Iterator<RepairVariant>, lookup: KeyLookup): Promise<{ arc: ArcVerification; repairs: Repair[] }> {
+  const result = (form: SealedForm) => ({ arc: form.arc, repairs: form.arc.instances.length ? form.variant.repairs : [] });
+  if (chosen.arc.failure?.part !== 'message-signature') return result(chosen);
+  let asFound: SealedForm | undefined;
+  let firstPass: SealedForm | undefined;
+  const consider = (form: SealedForm): void => {
+    if (isAsFound(form.variant)) asFound = form;
+    else if (!firstPass && form.arc.result === 'pass') firstPass = form;
+  };
+  tried.forEach(consider);
+  while (!asFound || (asFound.arc.result !== 'pass' && !firstPass)) {
+    const next = rest.next();
+    if (next.done) break;
+    consider({ variant: next.value, arc: await arcOver(next.value.bytes, lookup) });
+  }
+  return result(asFound?.arc.result === 'pass' ? asFound : (firstPass ?? asFound ?? chosen));
+}
+
+/** The ARC chain's result on one form of the message, the DKIM verification it rests on run as attemptVerification runs it. */
+async function arcOver(bytes: Buffer, lookup: KeyLookup): Promise<ArcVerification> {
+  const headers = parseHeaders(bytes);
+  const { at } = messageTime(headers, readMessageMeta(headers));
+  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) });
+  return verifyArc(dkim.arc, headers.fields);
 }
 
 /**
@@ -205,9 +263,9 @@ function paddedDelimiterFinding(padded: { line: number; text: string }): Finding
  * hash failed over them; looked for only when a body hash failed, a DKIM signature's or the
  * newest ARC-Message-Signature's (whose failure over them shows no change either).
  */
-async function storedApartOf(attempt: Attempt): Promise<VerdictInput['storedApart']> {
+async function storedApartOf(attempt: Attempt, arc: ArcVerification): Promise<VerdictInput['storedApart']> {
   const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified');
-  const arcBody = attempt.arc.failure?.what === 'body';
+  const arcBody = arc.failure?.what === 'body';
   if (!failed.length && !arcBody) return undefined;
   const storedApart = await partsStoredApart(attempt.bytes);
   if (!storedApart) return undefined;
@@ -274,8 +332,9 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
       evidence: { date: meta.dateHeader },
     });
   }
-  // A repair only counts when something it touched was signed; otherwise it is noise.
-  const effectiveRepairs = dkim.signatures.length || arc.instances.length ? repairs : [];
+  // A repair only counts when something it touched was signed; otherwise it is noise. (What the
+  // ARC chain needed is arcOverForms's to say.)
+  const effectiveRepairs = dkim.signatures.length ? repairs : [];
   return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
 }
 

@@ -24,7 +24,7 @@ export const MAX_LINES_TRIED_ONE_BY_ONE = 4;
 /**
  * The forms in which a stored message may match what was signed, in the order they are tried;
  * the caller stops at the first one under which no signature fails, so later forms are built
- * only when needed.
+ * only when needed (it goes on for the ARC chain alone when that fails: see arcOverForms).
  *
  * `>From ` quoting: mbox writers quote body lines that begin with "From ". In an mbox, undoing
  * it on every line comes first, because that is what mboxrd writers did; the form as found
