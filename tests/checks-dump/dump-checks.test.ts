@@ -66,15 +66,17 @@ describe('conflicting copies (same Message-ID, different content)', () => {
 
   it('names the same twin and the same other copy as a search of every copy would, in linear time', () => {
     // The definition: for each unverified copy, the first verified copy that differs from it,
-    // else (with no verified copy at all) the first copy that differs from it. The check finds
-    // these without a search per copy; 3,000 random dumps of small groups must agree with it.
+    // else (with no verified copy at all) the first copy that differs from it, first in the order
+    // of their content (sha256), not of their names. The check finds these without a search per
+    // copy; 3,000 random dumps of small groups must agree with it.
     const differs = (a: DumpCopy, b: DumpCopy): boolean => a.bodySha256 !== b.bodySha256 || a.visibleSha256 !== b.visibleSha256;
     const expected = (messages: DumpCopy[]): Array<[number, string, number]> => {
       const out: Array<[number, string, number]> = [];
       const groups = new Map<string, DumpCopy[]>();
       for (const m of messages) if (m.messageId) groups.set(m.messageId, [...(groups.get(m.messageId) ?? []), m]);
-      for (const copies of groups.values()) {
-        if (copies.length < 2) continue;
+      for (const group of groups.values()) {
+        if (group.length < 2) continue;
+        const copies = group.toSorted((a, b) => (a.sha256 < b.sha256 ? -1 : 1));
         const verified = copies.filter((c) => c.verdict === 'verified');
         for (const copy of copies) {
           if (copy.verdict === 'verified') continue;
@@ -112,6 +114,41 @@ describe('conflicting copies (same Message-ID, different content)', () => {
       findings += got.length;
     }
     expect(findings).toBeGreaterThan(1_000);
+  });
+
+  it('says the same of each copy whatever the files are named: the differences from all other versions, the copies named by content (M-08)', () => {
+    const versions = [
+      { sha256: 'aa', bodySha256: 'A', visibleSha256: 'v' },
+      { sha256: 'bb', bodySha256: 'B', visibleSha256: 'v' },
+      { sha256: 'aa', bodySha256: 'A', visibleSha256: 'v' },
+      { sha256: 'dd', bodySha256: 'C', visibleSha256: 'other subject' },
+    ];
+    const said = (names: string[]): Map<string, string> => {
+      const copies = versions.map((v, i) => message({ ...v, messageId: '<four@example.com>', where: names[i]! }));
+      const byName = new Map(copies.map((c, i) => [c.id, i]));
+      // each finding keyed by the version it is on, its text with names put back as versions
+      return new Map(conflictingCopies(copies).map((f) => [`${byName.get(f.messageId)}`, names.reduce((text, name, i) => text.replaceAll(name, `#${i === 2 ? 0 : i}`), f.finding.text)]));
+    };
+    const fresh = said(['a.eml', 'b.eml', 'c.eml', 'd.eml']);
+    expect(said(['z4.eml', 'z3.eml', 'z2.eml', 'z1.eml'])).toEqual(fresh);
+    expect(fresh.get('0')).toMatch(/^2 other versions .* differ from this one, together in their body and visible headers/);
+    expect(fresh.get('3')).toContain('Other copies: #0, #1.');
+  });
+
+  it('compares a forged copy with its proven twin however many proven copies of other domains share its Message-ID, in time linear in the copies', () => {
+    const id = '<crowded@example.com>';
+    const planted = Array.from({ length: 5_000 }, (_, i) => [
+      message({ messageId: id, fromAddress: `n${i}@evil.example`, verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, domain: 'evil.example' }], bodySha256: `b${i}`, sha256: `0${i}` }),
+      message({ messageId: id, fromAddress: `u${i}@example.com`, bodySha256: `u${i}`, sha256: `1${i}` }),
+    ]).flat();
+    const genuine = message({ messageId: id, verdict: 'verified', sha256: 'f1' });
+    const forged = message({ messageId: id, bodySha256: 'wire the money', sha256: 'f2' });
+    const started = performance.now();
+    const findings = conflictingCopies([...planted, genuine, forged]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const onForged = findings.filter((f) => f.messageId === forged.id);
+    expect(codes(onForged)).toEqual([`${forged.id}:conflicting-copy:red-flag`]);
+    expect(onForged[0]!.finding.text).toContain(`Verified twin: ${genuine.where}.`);
   });
 });
 

@@ -116,7 +116,7 @@ describe('the dump pass, streamed', () => {
     const codes = new Set([...expected.values()].flat().map((f) => (JSON.parse(f) as string[])[0]));
     expect([...codes].sort()).toEqual([
       'conflicting-copy', 'copy-changed-by-list', 'date-after-dump', 'divergent-copies', 'reply-before-parent', 'selector-outside-timeline',
-      'sender-profile-outlier', 'thread-parent-missing', 'verified-copies-differ', 'verified-copy-contradicted', 'verified-copy-other-unsigned',
+      'sender-profile-outlier', 'thread-parent-missing', 'verified-copies-differ', 'verified-copy-contradicted', 'verified-copy-other-author', 'verified-copy-other-unsigned',
     ]);
 
     for (let run = 0; run < 2; run++) {

@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION, APPLICATION_ID } from '../../src/store/schema.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { verifiedDumpRows, type DumpRow } from '../helpers/dump-rows.ts';
 import { rsaKey, signatureFor, type TestKey } from '../unit/support/signing.ts';
 
 /*
@@ -85,7 +84,6 @@ function multipart(style: { boundary: string; plain: 'qp' | '8bit'; html: 'qp' |
 }
 
 const tmp = tempDir('leakcheck-genuine-copies-');
-const dump = join(tmp.path, 'dump');
 const files: Record<string, string> = {};
 
 async function buildDump(): Promise<void> {
@@ -205,43 +203,21 @@ async function buildDump(): Promise<void> {
   files['D1/ivy/Sent/payment.eml'] = await corp(mail({ ...d1, body: 'Approved: 10,000 EUR.\r\n' }));
   files['D1/bob/INBOX/payment.eml'] = await corp(mail({ ...d1, body: 'Approved: 90,000 EUR.\r\n' }));
 
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dump, path)), { recursive: true });
-    writeFileSync(join(dump, path), content, 'latin1');
-  }
 }
 
-interface Row {
-  verdict: string;
-  reasons: string[];
-  findings: Array<{ code: string; severity: string; text: string }>;
-}
-const rows = new Map<string, Row>();
+type Row = DumpRow;
+let rows = new Map<string, Row>();
 const row = (path: string): Row => rows.get(path) ?? expect.fail(`${path} was not stored`);
 const dumpFindings = (path: string): string[] => row(path).findings.map((f) => `${f.code}:${f.severity}`);
 
 beforeAll(async () => {
   await buildDump();
-  const keysFile = join(tmp.path, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify({
+  rows = await verifiedDumpRows(tmp.path, files, {
     's2017._domainkey.corp.example': [keys.corp.txt],
     'l1._domainkey.lists.example': [keys.lists.txt],
     's1._domainkey.partner.example': [keys.partner.txt],
     's1._domainkey.evil.example': [keys.evil.txt],
-  }));
-  const dbPath = join(tmp.path, 'x.db');
-  await runVerify({ dumpRoot: dump, dbPath, keyFiles: [keysFile], offline: true });
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    for (const r of db.prepare(`SELECT f.path, v.verdict, v.reasons_json,
-        (SELECT json_group_array(json_object('code', d.code, 'severity', d.severity, 'text', d.text) ORDER BY d.id) FROM findings d
-          WHERE d.message_id = m.id AND d.scope = 'dump') AS findings
-      FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id`).all() as Array<{ path: string; verdict: string; reasons_json: string; findings: string }>) {
-      rows.set(r.path, { verdict: r.verdict, reasons: JSON.parse(r.reasons_json) as string[], findings: JSON.parse(r.findings) as Row['findings'] });
-    }
-  } finally {
-    db.close();
-  }
+  });
 }, 120_000);
 
 afterAll(() => tmp.cleanup());

@@ -24,19 +24,15 @@ import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, typ
  */
 export const conflictingCopies: DumpCheck<DumpCopy> = (messages) => {
   const findings: DumpFinding[] = [];
-  for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
-    if (copies.length < 2) continue;
-    const provenContents = distinctContents(copies.filter((c) => fromDomainProofs(c).length > 0));
-    const otherCopy = firstDiffering(copies);
+  for (const group of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
+    if (group.length < 2) continue;
+    const copies = byContent(group);
+    const provenFor = provenContentsFor(copies.filter((c) => fromDomainProofs(c).length > 0));
+    const contents = distinctContents(copies);
     for (const copy of copies) {
       if (copy.verdict === 'verified') continue; // verifiedCopiesDiffer compares those
-      if (provenContents.length) {
-        const judged = againstProven(copy, provenContents);
-        if (judged) findings.push(judged);
-        continue;
-      }
-      const other = otherCopy(copy);
-      const judged = other && unprovenPair(copy, other);
+      const proven = provenFor(copy);
+      const judged = proven.all.length ? againstProven(copy, proven.all) : unprovenAgainst(copy, contents);
       if (judged) findings.push(judged);
     }
   }
@@ -61,16 +57,21 @@ export const conflictingCopies: DumpCheck<DumpCopy> = (messages) => {
  * - Neither proof settles it (neither signs it, or the one that does cannot bear witness): a
  *   warning on each (`verified-copies-differ`) that says so.
  * When a mailing list accounts for the differences (a list that re-signs what it changed), only
- * the list's copy gets a warning.
+ * the list's copy gets a warning. A copy proven by its From domain whose proof cannot bear witness
+ * against this one is another author's message under its Message-ID: an info says so (byAnotherAuthor).
+ * Each copy is set against a differing copy whose proof may bear witness against it, if any.
  */
 export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
   const findings: DumpFinding[] = [];
-  for (const copies of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
-    const verified = copies.filter((c) => c.verdict === 'verified');
+  for (const group of groupBy(messages.filter((m) => m.messageId), (m) => m.messageId!)) {
+    const verified = byContent(group.filter((c) => c.verdict === 'verified'));
     if (verified.length < 2) continue;
+    const provenFor = provenContentsFor(verified.filter((c) => fromDomainProofs(c).length > 0));
     const otherCopy = firstDiffering(verified);
     for (const copy of verified) {
-      const other = otherCopy(copy);
+      // a copy whose proof may bear witness against this one is the one to set against it: one
+      // planted by another domain, however many and whatever their names, is not (red team M, M-05)
+      const other = provenFor(copy).witnesses.find((w) => differs(w, copy)) ?? otherCopy(copy);
       const judged = other && judge(copy, other);
       if (!judged) continue;
       const { list, byList, aspects } = judged;
@@ -79,11 +80,38 @@ export const verifiedCopiesDiffer: DumpCheck<DumpCopy> = (messages) => {
         continue;
       }
       if (list === copy && byList.length) findings.push(changedByList(copy, other, byList));
-      findings.push(...verifiedPair(copy, judged));
+      findings.push(...(byAnotherAuthor(copy, other) ? [otherAuthor(copy, other, aspects)] : verifiedPair(copy, judged)));
     }
   }
   return findings;
 };
+
+/**
+ * The other copy is proven by its From domain, and that proof cannot bear witness against this
+ * copy (another From domain, another address of a public mail provider): it is another author's
+ * message under this one's Message-ID, not a version of it, and says nothing about it. Setting
+ * the two against each other ("neither proof tells which version is the message as sent") let
+ * one message signed by a domain of one's own cast doubt on a genuine one (red team M, M-05).
+ */
+const byAnotherAuthor = (copy: DumpCopy, other: DumpCopy): boolean => fromDomainProofs(other).length > 0 && witnessesAgainst(other, copy).length === 0;
+
+function otherAuthor(copy: DumpCopy, other: DumpCopy, aspects: Aspect[]): DumpFinding {
+  const sharedProvider = witnessRefusedAsSharedProvider(other, copy);
+  const why = sharedProvider
+    ? `it is from another address (${other.fromAddress}) of ${sharedProvider}, a public mail provider, whose users all get mail signed by it`
+    : `it is from ${domainOf(other.fromAddress)}, not this message's From domain (${domainOf(copy.fromAddress) ?? 'none'}), and verified by ${signers(other)}`;
+  return {
+    messageId: copy.id,
+    finding: {
+      code: 'verified-copy-other-author',
+      severity: 'info',
+      text:
+        `Another file, ${other.where}, uses this message's Message-ID and is verified too, but ${why}: its signature says nothing about this message, ` +
+        `and this message's own proof stands. It differs from this one in its ${describe(aspects)}.`,
+      evidence: evidence(copy, other, aspects),
+    },
+  };
+}
 
 /** The findings on one verified copy against another that differs from it in more than a list accounts for. */
 function verifiedPair(copy: DumpCopy, { twin: other, aspects, byList, witnesses }: Judgement): DumpFinding[] {
@@ -156,6 +184,7 @@ function verifiedPair(copy: DumpCopy, { twin: other, aspects, byList, witnesses 
 export type Aspect = 'body' | VisibleField | 'headers' | 'mime-headers';
 
 const VISIBLE_FIELDS: readonly VisibleField[] = ['from', 'to', 'cc', 'subject', 'date'];
+const ALL_ASPECTS: readonly Aspect[] = ['body', 'mime-headers', ...VISIBLE_FIELDS, 'headers'];
 const FIELD_NAMES: Record<Aspect, string> = {
   body: 'body',
   from: 'From',
@@ -207,19 +236,92 @@ function sameButGatewayTag(a: string | null, b: string | null): boolean {
 const differs = (a: DumpCopy, b: DumpCopy): boolean => differences(a, b).length > 0;
 
 /**
- * Proven copies compared with each unproven one: one of each distinct content, at most this
- * many. Only the From domain's key makes a proven copy, so real dumps have one or two; the
- * bound keeps a domain that signed thousands of versions from making the check quadratic.
+ * Copies compared with each copy: one of each distinct content, at most this many. Only the From
+ * domain's key makes a proven copy, so real dumps have one or two proven contents per domain; the
+ * bound keeps a domain that signed thousands of versions, or thousands of planted unproven ones,
+ * from making the check quadratic.
  */
-const MAX_PROVEN_CONTENTS = 16;
+const MAX_CONTENTS = 16;
 
-function distinctContents(proven: readonly DumpCopy[]): DumpCopy[] {
+/** The first copy of each distinct content, in the order given, at most MAX_CONTENTS of them. */
+function distinctContents(copies: Iterable<DumpCopy>): DumpCopy[] {
   const distinct: DumpCopy[] = [];
-  for (const copy of proven) {
-    if (distinct.length >= MAX_PROVEN_CONTENTS) break;
+  for (const copy of copies) {
+    if (distinct.length >= MAX_CONTENTS) break;
     if (distinct.every((d) => differs(d, copy))) distinct.push(copy);
   }
   return distinct;
+}
+
+/**
+ * The copies in an order set by their content, not their names (sha256 of the file, then the
+ * path for byte-identical files): which copy a finding names, and what it compares, must not be
+ * a planter's choice of file name (red team M, M-08).
+ */
+const byContent = (copies: readonly DumpCopy[]): DumpCopy[] =>
+  copies.toSorted((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.where < b.where ? -1 : a.where > b.where ? 1 : 0));
+
+interface ProvenContents {
+  /** distinct contents of the proven copies whose proofs may bear witness against the copy (witnessesAgainst) */
+  witnesses: DumpCopy[];
+  /** those, then distinct contents of the other proven copies, at most MAX_CONTENTS in all */
+  all: DumpCopy[];
+}
+
+/**
+ * For each copy, the proven copies to compare it with: those whose proofs may bear witness
+ * against it first, then others. A bound taken over all proven copies at once let anyone fill it
+ * with messages signed by a domain of their own under a genuine message's Message-ID, so that
+ * its proven twin was never compared and a forged copy went from suspicious to unverifiable (red
+ * team M, M-03). What witnessesAgainst answers depends on the accused copy only through its From
+ * address, so it is asked once per address, and only of proven copies whose signing domain
+ * shares the last two labels of that address's domain (any domain the same as it, or above or
+ * below it, does; all of them when that domain has one label or none), lazily: thousands of
+ * copies planted by another domain cost nothing per copy judged.
+ */
+function provenContentsFor(proven: readonly DumpCopy[]): (copy: DumpCopy) => ProvenContents {
+  const shapes = uniqueWitnessShapes(proven);
+  const bySite = new Map<string, DumpCopy[]>();
+  for (const twin of shapes) {
+    for (const site of new Set(fromDomainProofs(twin).map((p) => siteOf(p.domain)))) {
+      const same = bySite.get(site);
+      if (same) same.push(twin);
+      else bySite.set(site, [twin]);
+    }
+  }
+  const position = new Map(shapes.map((twin, i) => [twin, i]));
+  const others = distinctContents(proven);
+  const known = new Map<string | null, ProvenContents>();
+  return (copy) => {
+    let found = known.get(copy.fromAddress);
+    if (!found) {
+      const domain = copy.fromAddress ? siteOf(copy.fromAddress.slice(copy.fromAddress.lastIndexOf('@') + 1).replace(/[\s>]+$/, '')) : '';
+      const [site, above] = [bySite.get(domain) ?? [], bySite.get(domain.slice(domain.lastIndexOf('.') + 1)) ?? []];
+      const candidates = !domain.includes('.') ? shapes : above.length ? [...new Set([...site, ...above])].sort((a, b) => position.get(a)! - position.get(b)!) : site;
+      // (lazily: the first MAX_CONTENTS distinct witnesses are enough, however many a domain signed)
+      const witnesses = distinctContents(filtered(candidates, (twin) => witnessesAgainst(twin, copy).length > 0));
+      found = { witnesses, all: distinctContents([...witnesses, ...others]) };
+      known.set(copy.fromAddress, found);
+    }
+    return found;
+  };
+}
+
+function* filtered<T>(items: Iterable<T>, keep: (item: T) => boolean): Generator<T> {
+  for (const item of items) if (keep(item)) yield item;
+}
+
+/** A domain's last two labels, lower-case (the domain itself when it has fewer). */
+const siteOf = (domain: string): string => domain.toLowerCase().replace(/\.+$/, '').split('.').slice(-2).join('.');
+
+/**
+ * One proven copy of each content and proofs: thousands of byte-variants of one signed message
+ * read and witness alike, and would otherwise all be asked for each address judged.
+ */
+function uniqueWitnessShapes(proven: readonly DumpCopy[]): DumpCopy[] {
+  const shape = (c: DumpCopy): string =>
+    JSON.stringify([c.bodySha256, c.textSha256, c.partsSha256, c.visibleSha256, c.visibleFields, c.subject, c.mailingList, c.fromAddress, c.signatures, c.proofs]);
+  return [...Map.groupBy(proven, shape).values()].map((same) => same[0]!);
 }
 
 /** How an unproven copy stands against one proven copy that differs from it. */
@@ -309,19 +411,35 @@ function unwitnessed(copy: DumpCopy, twin: DumpCopy): string {
       : `that copy's proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
 }
 
-/** Two copies, neither proven by its From domain. */
-function unprovenPair(copy: DumpCopy, other: DumpCopy): DumpFinding | null {
-  const aspects = differences(copy, other);
-  if (!aspects.length) return null;
-  const list = vouchedListCopyOf(copy, other);
-  if (list && aspects.every((a) => listMakes(a, list, list === copy ? other : copy))) return changedByList(copy, other, aspects);
+/**
+ * A copy against the others when none is proven by its From domain: every distinct content that
+ * differs from it (up to MAX_CONTENTS), the differences of all of them together, and the first by
+ * content named, so that neither the text nor the named copy depends on file names (red team M,
+ * M-08).
+ */
+function unprovenAgainst(copy: DumpCopy, contents: readonly DumpCopy[]): DumpFinding | null {
+  const differing = contents.flatMap((other) => {
+    const aspects = differences(copy, other);
+    return aspects.length ? [{ other, aspects }] : [];
+  });
+  const unexplained = differing.filter(({ other, aspects }) => {
+    const list = vouchedListCopyOf(copy, other);
+    return !list || !aspects.every((a) => listMakes(a, list, list === copy ? other : copy));
+  });
+  if (!unexplained.length) return differing.length ? changedByList(copy, differing[0]!.other, differing[0]!.aspects) : null;
+  const [{ other }] = unexplained as [(typeof unexplained)[number]];
+  const aspects = ALL_ASPECTS.filter((a) => unexplained.some((d) => d.aspects.includes(a)));
+  const more = unexplained.length === 1 ? null : contents.length < MAX_CONTENTS ? `${unexplained.length}` : `at least ${unexplained.length}`;
   return {
     messageId: copy.id,
     finding: {
       code: 'divergent-copies',
       severity: 'warning',
-      text: `Another copy of this message (same Message-ID) differs in its ${describe(aspects)}, and neither copy can be verified: at least one of them was changed. Other copy: ${other.where}.`,
-      evidence: evidence(copy, other, aspects),
+      text: more
+        ? `${more} other versions of this message (same Message-ID) differ from this one, together in their ${describe(aspects)}, and none of the copies can be verified: at least one of them was changed. ` +
+          `Other copies: ${unexplained.map((d) => d.other.where).join(', ')}.`
+        : `Another copy of this message (same Message-ID) differs in its ${describe(aspects)}, and neither copy can be verified: at least one of them was changed. Other copy: ${other.where}.`,
+      evidence: { ...evidence(copy, other, aspects), otherVersions: unexplained.map((d) => ({ where: d.other.where, sha256: d.other.sha256, differsIn: d.aspects })) },
     },
   };
 }
