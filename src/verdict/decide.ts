@@ -7,7 +7,7 @@ import { parseTags } from '../keys/parse-key.ts';
 import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
 import { dkimResultsIn, type SealerSawDkim } from '../verify/auth-results.ts';
-import type { DkimSignatureResult, SignatureOutcome } from '../verify/dkim.ts';
+import type { DkimSignatureResult, KeyUsed, SignatureOutcome } from '../verify/dkim.ts';
 import { readDomain, readSigningDomain, showDomain, showSigningDomain } from '../verify/domain-names.ts';
 import { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 import { describeRepair } from './repairs.ts';
@@ -134,10 +134,21 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const notes: string[] = [];
   /** what makes the message suspicious, told before anything else */
   const failureNotes: string[] = [];
+  const userTrusted = input.trustedArcSealers ?? NO_SEALERS;
+
+  // A chain that validates only under a key listed as compromised (or revoked, too weak,
+  // unreadable) proves nothing, as such a DKIM key proves nothing: it neither explains a failure
+  // nor earns arc-only (red team L, L-04).
+  const arcKeyUnfit = arc.result === 'pass' ? unfitArcKeysFinding(arc) : null;
+  if (arcKeyUnfit) {
+    added.push(arcKeyUnfit);
+    notes.push(arcKeyUnfit.text);
+  }
+  const arcSpeaks = arc.result === 'pass' && !arcKeyUnfit;
 
   for (const sig of signatures) {
     if (failsAgainstKey(sig, signatures)) {
-      const explanation = explainFailure(sig, arc, proving, added, input.trustedArcSealers);
+      const explanation = explainFailure(sig, signatures.length, arc, arcSpeaks, proving, added, userTrusted);
       if (explanation) {
         added.push(explanation);
         continue;
@@ -272,17 +283,17 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     );
   }
   if (!signatures.length) {
-    const reasons: ReasonCode[] = arc.result === 'pass' ? ['unsigned', 'arc-only'] : ['unsigned'];
-    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => REASONS[r].text)].join(' '), [], added);
+    const reasons: ReasonCode[] = arcSpeaks ? ['unsigned', 'arc-only'] : ['unsigned'];
+    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' '), [], added);
   }
   // Every signature was either unprocessable or a failure explained in transit.
   const explainedOnly = !unverifiable.length && added.length > 0;
   const reasons = unique(unverifiable.length || explainedOnly ? unverifiable : ['signature-malformed' as ReasonCode]);
-  if (arc.result === 'pass') reasons.push('arc-only');
+  if (arcSpeaks) reasons.push('arc-only');
   // A failure explained in transit is told first: otherwise the text would not say why a
   // failed signature did not make the message suspicious.
   const explained = added.filter((f) => f.severity === 'info').map((f) => f.text);
-  const text = [...explained, ...notes, ...reasons.map((r) => REASONS[r as ReasonCode]?.text ?? r)].join(' ');
+  const text = [...explained, ...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ');
   return decision('unverifiable', reasons, `${text}${heldNote} Unverifiable is not the same as fake.`, [], added);
 }
 
@@ -293,8 +304,9 @@ function decision(verdict: Verdict, reasons: string[], explanation: string, prov
 /**
  * A failed signature is not evidence of tampering when something trustworthy accounts for the
  * change. Two things do, and only these:
- * - an ARC chain that validates and whose newest sealer recorded dkim=pass for that domain on
- *   arrival (a mailing list changed the message), when that sealer is a well-known ARC sealer or
+ * - an ARC chain that validates under keys that prove something (arcSpeaks) and whose newest
+ *   sealer recorded dkim=pass for that signature on arrival (a mailing list changed the message),
+ *   when its seal signs all the signature covered (sealLeavesOut), and that sealer is a well-known ARC sealer or
  *   one the user named as trusted. Any other sealer's record explains nothing: a forger can seal
  *   a chain with keys of its own and have it say anything, so the claim is only noted
  *   (`arc-sealer-not-trusted`, pushed to `added`);
@@ -304,19 +316,20 @@ function decision(verdict: Verdict, reasons: string[], explanation: string, prov
  */
 function explainFailure(
   sig: DkimSignatureResult,
+  signatureFields: number,
   arc: ArcVerification,
+  arcSpeaks: boolean,
   proving: DkimSignatureResult[],
   added: Finding[],
-  userTrusted: ReadonlySet<string> = NO_SEALERS,
+  userTrusted: ReadonlySet<string>,
 ): Finding | null {
-  // What a sealer recorded for this signature: its domain, and its selector where the record
-  // names one. One that also recorded another result for it did not see it pass (red team 27, D-04).
-  const selector = sig.tags.selector?.toLowerCase() ?? null;
+  // What a sealer recorded for this signature. One that also recorded another result for it did
+  // not see it pass (red team 27, D-04).
   const sawPass = (recorded: readonly SealerSawDkim[]): boolean => {
-    const mine = recorded.filter((d) => d.domain === sig.tags.domain && (!d.selector || d.selector === selector));
+    const mine = recorded.filter((d) => recordedFor(d, sig));
     return mine.length > 0 && mine.every((d) => d.result === 'pass');
   };
-  const trusted = (domain: string | null): domain is string => domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+  const trusted = (domain: string | null): domain is string => isTrustedSealer(domain, userTrusted);
   const chain = arc.instances;
   // The sealer whose record speaks: the newest, or, when the newest recorded the signature failing,
   // an older one that saw it pass, if every sealer after it is trusted. A subscriber's mailbox
@@ -325,7 +338,7 @@ function explainFailure(
   // newest in a leaked mailbox, and list mail there read as tampered (red team 27, D-03).
   let at = chain.length - 1;
   let saw = sawPass(arc.sealerSawDkim);
-  for (let older = chain.length - 2; arc.result === 'pass' && !saw && older >= 0 && trusted(chain[older + 1]!.sealDomain ?? null); older--) {
+  for (let older = chain.length - 2; arcSpeaks && !saw && older >= 0 && trusted(chain[older + 1]!.sealDomain ?? null); older--) {
     if (sawPass(dkimResultsIn(chain[older]!.authResults ?? ''))) {
       at = older;
       saw = true;
@@ -333,10 +346,10 @@ function explainFailure(
   }
   const sealer = chain[at]?.sealDomain ?? null;
   const sealedAfterBy = chain.slice(at + 1).map((i) => i.sealDomain ?? '?');
-  if (arc.result === 'pass' && saw) {
+  if (arcSpeaks && saw) {
     const evidence = { signature: label(sig), outcome: sig.outcome, sealer, ...(sealedAfterBy.length ? { sealedAfterBy } : {}) };
     const wellKnown = sealer !== null && WELL_KNOWN_ARC_SEALERS.has(sealer);
-    const uncovered = trusted(sealer) ? sealLeavesOut(chain.at(-1)!, sig) : null;
+    const uncovered = trusted(sealer) ? sealLeavesOut(chain.at(-1)!, sig, signatureFields) : null;
     if (uncovered !== null) {
       added.push({
         code: 'arc-seal-covers-less',
@@ -348,13 +361,29 @@ function explainFailure(
       });
     } else if (trusted(sealer)) {
       const who = wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
+      // the seal proves only that the holder of these records' keys made it: a reader must be
+      // able to see which records, and whose files they came from (red team L, L-05)
+      const sealKey = chain[at]!.sealKey;
+      const amsKey = chain.at(-1)!.amsKey;
+      const keys = namedArcKeys([
+        { what: `the seal of ${sealer}`, key: sealKey },
+        { what: 'the newest ARC-Message-Signature', key: amsKey },
+      ]);
       return {
         code: 'dkim-broken-by-intermediary',
         severity: 'info',
         text:
           `The signature by ${sig.tags.domain} no longer matches, but the ARC chain sealed by ${sealer}, ${who}, records that it passed on arrival there: an intermediary such as a mailing list changed the message in transit.` +
-          (sealedAfterBy.length ? ` ${sealedAfterBy.join(', ')}, trusted too, sealed it after, on its way to this mailbox.` : ''),
-        evidence: { ...evidence, explainedBy: 'arc', wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }) },
+          (sealedAfterBy.length ? ` ${sealedAfterBy.join(', ')}, trusted too, sealed it after, on its way to this mailbox.` : '') +
+          (keys ? ` ${capitalised(keys)}.` : ''),
+        evidence: {
+          ...evidence,
+          explainedBy: 'arc',
+          wellKnownSealer: wellKnown,
+          ...(wellKnown ? {} : { trustedBy: 'user' }),
+          sealKey: sealKey ? arcKeyEvidence(sealKey) : null,
+          amsKey: amsKey ? arcKeyEvidence(amsKey) : null,
+        },
       };
     }
     if (uncovered === null) added.push({
@@ -379,6 +408,85 @@ function explainFailure(
   return null;
 }
 
+const isTrustedSealer = (domain: string | null, userTrusted: ReadonlySet<string>): domain is string =>
+  domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+
+/**
+ * A sealer's record is about this signature: header.d is its d=; the domain of header.i is the
+ * domain of its i= (the AUID, which defaults to @d= and may be a subdomain of d=: Gmail and
+ * Google Groups record header.i alone, and genuine list mail read as tampered; red team L, L-03);
+ * header.s is its selector; header.b begins its b= (RFC 6008), which ties the record to this
+ * signature and not to any other of the same domain and selector.
+ */
+function recordedFor(recorded: SealerSawDkim, sig: DkimSignatureResult): boolean {
+  const domain = sig.tags.domain?.toLowerCase() ?? null;
+  const identityDomain = /@([^@]*)$/.exec(sig.tags.identity ?? '')?.[1]?.toLowerCase() ?? domain;
+  if (recorded.domain === null && recorded.identityDomain === undefined) return false;
+  if (recorded.domain !== null && recorded.domain !== domain) return false;
+  if (recorded.identityDomain !== undefined && recorded.identityDomain !== identityDomain) return false;
+  if (recorded.selector && recorded.selector !== sig.tags.selector?.toLowerCase()) return false;
+  return !recorded.b || sig.tags.b.startsWith(recorded.b);
+}
+
+/** Why an ARC key is no proof, as for a DKIM key (key-compromised, key-revoked, key-too-weak), or null when it is fit. */
+function arcKeyUnfit(key: KeyUsed | undefined): string | null {
+  if (!key) return 'not known: no record of it is known to have validated the chain';
+  if (key.compromised) return `${escapeControls(key.compromised, 300)}: its private half is public`;
+  if (key.revoked) return 'revoked (an empty p=)';
+  if (key.keyType === null) return 'unreadable';
+  if (!key.strong) return 'too weak to prove anything';
+  return null;
+}
+
+/**
+ * A chain that validates, but only under a seal key or a newest ARC-Message-Signature key that is
+ * no proof (arcKeyUnfit): anyone holding a compromised key can seal whatever they like in the
+ * sealer's name, so the chain says nothing, neither that a failed signature passed on arrival
+ * nor that an intermediary handled the message (red team L, L-04). Null when every key is fit.
+ */
+function unfitArcKeysFinding(arc: ArcVerification): Finding | null {
+  const newest = arc.instances.at(-1);
+  const named = (domain: string | null): string => (domain === null ? 'unnamed' : escapeControls(domain, 255));
+  const keys = [
+    ...arc.instances.map((i) => ({ what: `the seal of set i=${i.i} (${named(i.sealDomain)})`, key: i.sealKey })),
+    ...(newest ? [{ what: `the ARC-Message-Signature of set i=${newest.i} (${named(newest.amsDomain)})`, key: newest.amsKey }] : []),
+  ];
+  const unfit = keys.flatMap(({ what, key }) => {
+    const why = arcKeyUnfit(key);
+    return why === null ? [] : [{ what, why, key }];
+  });
+  if (!unfit.length) return null;
+  const whys = new Map<string, string>(unfit.map((u) => [u.key ? describeArcKey(u.key) : '', u.why]));
+  return {
+    code: 'arc-key-compromised',
+    severity: 'warning',
+    text:
+      `The ARC chain validates, but ${namedArcKeys(unfit, (described) => `, which is ${whys.get(described)}`)}. ` +
+      'Anyone who holds such a key can seal a message in the sealer\'s name and have the chain claim anything, so the chain proves nothing: it does not account for a failed signature, nor show that an intermediary handled the message.',
+    evidence: { keys: unfit.map((u) => ({ part: u.what, ...(u.key ? arcKeyEvidence(u.key) : { name: null }), why: u.why })) },
+  };
+}
+
+/**
+ * A reason's sentence in an explanation. arc-only is worded by who sealed last: a well-known or
+ * vouched-for sealer vouches that it handled the message; any other sealer can be anyone, with
+ * a key of their own, and "an intermediary vouches" lent a forger's seal a standing it has not
+ * (red team L, L-02).
+ */
+function reasonSentence(reason: string, arc: ArcVerification, userTrusted: ReadonlySet<string>): string {
+  if (reason !== 'arc-only') return REASONS[reason as ReasonCode]?.text ?? reason;
+  const last = arc.instances.at(-1)?.sealDomain ?? null;
+  const shown = last === null ? 'an unnamed sealer' : escapeControls(last, 255);
+  if (isTrustedSealer(last, userTrusted)) {
+    const who = WELL_KNOWN_ARC_SEALERS.has(last) ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
+    return `Only an ARC chain validates: ${shown}, ${who}, sealed it last and so vouches that it handled this message, but no DKIM signature proves the content.`;
+  }
+  return (
+    `Only an ARC chain validates, sealed last by ${shown}, which is not a well-known ARC sealer: anyone can seal a message with a key of their own, ` +
+    'so the chain shows nothing about who handled it, and no DKIM signature proves the content.'
+  );
+}
+
 /**
  * A chain that no longer validates, sealed by a sealer trusted as in rule 3 (well known, or named
  * with --trust-arc-sealer) whose key is on record (ArcFailure): told, naming the sealer, the set
@@ -396,13 +504,12 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
   const failure = arc.result === 'fail' ? arc.failure : undefined;
   if (!failure) return null;
   const userTrusted = input.trustedArcSealers ?? NO_SEALERS;
-  const trusted = (domain: string | null): domain is string => domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+  const trusted = (domain: string | null): domain is string => isTrustedSealer(domain, userTrusted);
   const sealer = failure.sealDomain;
   if (!trusted(sealer) || !trusted(failure.domain)) return null;
   const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
   const key = failure.key;
-  const kind = key.keyType === 'ed25519' ? 'Ed25519' : key.keyType === 'rsa' ? `RSA ${key.bits ?? '?'}-bit` : 'unreadable';
-  const keyText = `key ${key.name} on record (${kind}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${keySource(key)})`;
+  const keyText = `key ${key.name} on record (${keyKind(key)}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${keySource(key)})`;
   const who = `${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}`;
   const ams = `${failure.domain}'s ARC-Message-Signature of set i=${failure.i}`;
   const evidence = {
@@ -451,8 +558,17 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
  * Google's seal whole, and the tampering read as a mailing list's change in transit (red team 27,
  * D-01 and D-02).
  */
-function sealLeavesOut(seal: ArcInstance, sig: DkimSignatureResult): string | null {
+function sealLeavesOut(seal: ArcInstance, sig: DkimSignatureResult, signatureFields: number): string | null {
   if (!seal.amsHeaders) return 'cannot be read';
+  // What the signature covered is read from its own h=, c= and l=: unsigned by the seal, they
+  // could have been edited since (a To changed, and taken out of h=), and a Microsoft 365
+  // ARC-Message-Signature never signs DKIM-Signature (red team L, L-07). A verifier picks the
+  // fields of a name from the bottom up, so the seal signs this one when it names
+  // dkim-signature at least as many times as there are DKIM-Signature fields from it down.
+  const fromTheBottom = signatureFields - sig.index;
+  if (seal.amsHeaders.filter((n) => n === 'dkim-signature').length < fromTheBottom) {
+    return 'does not sign the DKIM-Signature field of this signature, so what the signature covered (its h=, c= and l= tags) may have been edited since and cannot be compared with what the seal covers';
+  }
   if (seal.amsBodyLength !== null && seal.amsBodyLength !== undefined) return `signs only the first ${seal.amsBodyLength} bytes of the body (l=)`;
   const [sigHeader, sigBody = 'simple'] = sig.tags.canonicalization.split('/');
   // (an ARC-Message-Signature without c= is validated leniently as relaxed/relaxed: see arc.ts)
@@ -483,14 +599,38 @@ function keyReason(sig: DkimSignatureResult): ReasonCode {
 
 
 function describeKey(sig: DkimSignatureResult): string {
-  const key = sig.key;
-  if (!key) return 'no key';
-  const kind = key.keyType === 'ed25519' ? 'Ed25519' : `RSA ${key.bits ?? '?'}-bit`;
+  return sig.key ? describeKeyUsed(sig.key) : 'no key';
+}
+
+function describeKeyUsed(key: KeyUsed): string {
   // a key file by its name, as the manifest names it: the folders it was given with made the same
   // keys explain the same verdicts differently on two machines, and told a published report's
   // readers the analyst's folders (red team 27, C-05)
-  return `${kind} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${keySource(key)}`;
+  return `${keyKind(key)} key sha256:${key.fingerprint?.slice(0, 16) ?? '?'}… from ${keySource(key)}`;
 }
+
+const keyKind = (key: KeyUsed): string => (key.keyType === 'ed25519' ? 'Ed25519' : key.keyType === 'rsa' ? `RSA ${key.bits ?? '?'}-bit` : 'unreadable');
+
+/** An ARC key as texts name it: its record's name, then as describeKey has a DKIM key. */
+const describeArcKey = (key: KeyUsed): string => `the record of ${escapeControls(key.name, 400)} (${describeKeyUsed(key)})`;
+
+/**
+ * What validates with which ARC key, in words: parts that validate with the same record named
+ * together ("X's seal and the newest ARC-Message-Signature validate with the record of …"), a
+ * part with no record known as such; `after` adds to each record's name. Empty when none.
+ */
+function namedArcKeys(parts: ReadonlyArray<{ what: string; key: KeyUsed | undefined }>, after: (described: string) => string = () => ''): string {
+  const byKey = new Map<string, string[]>();
+  for (const { what, key } of parts) byKey.set(key ? describeArcKey(key) : '', [...(byKey.get(key ? describeArcKey(key) : '') ?? []), what]);
+  return [...byKey]
+    .map(([described, whats]) =>
+      described ? `${listed(whats)} ${whats.length === 1 ? 'validates' : 'validate'} with ${described}${after(described)}` : `${listed(whats)}: no record is known to have validated ${whats.length === 1 ? 'it' : 'them'}${after(described)}`,
+    )
+    .join('; and ');
+}
+
+/** An ARC key as evidence names it. */
+const arcKeyEvidence = (key: KeyUsed): Record<string, string | null> => ({ name: key.name, fingerprint: key.fingerprint, source: key.source, origin: shownKeyOrigin(key.source, key.origin) });
 
 function describeProof(sig: DkimSignatureResult, fromDomain: string | null): string {
   // an IDN signer shown as the reader's From shows it, beside the A-label d= names

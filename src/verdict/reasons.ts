@@ -175,7 +175,7 @@ export const REASONS = {
   },
   'arc-only': {
     verdict: 'unverifiable',
-    text: 'Only an ARC chain verifies: an intermediary vouches that it handled this message, but no DKIM signature proves the content.',
+    text: 'Only an ARC chain validates, and no DKIM signature proves the content: a well-known ARC sealer that sealed it last vouches that it handled this message, while any other sealer can be anyone with a key of their own.',
   },
   'analysis-failed': {
     verdict: 'unverifiable',

@@ -3,11 +3,21 @@
  * its own, without mailauth, since the verdict reads it too, on every thread.
  */
 
-/** One dkim= result a sealer recorded: pass, fail, neutral…, for the signing domain (header.d or the domain of header.i) and selector (header.s) it names. */
+/**
+ * One dkim= result a sealer recorded: pass, fail, neutral…, with what the record says of the
+ * signature it is about. header.d is the signing domain (d=); header.i is the signing identity
+ * (the AUID, i=), which may be a subdomain of d= (RFC 8601 section 2.7.1, RFC 6376 section 3.5),
+ * and is kept apart: Gmail and Google Groups record header.i alone (red team L, L-03).
+ */
 export interface SealerSawDkim {
   result: string;
+  /** header.d, lower-cased; null when the record gives none */
   domain: string | null;
+  /** the domain of header.i, lower-cased */
+  identityDomain?: string;
   selector?: string | null;
+  /** header.b: the first characters of the signature's b= (RFC 6008), which tie the record to one signature */
+  b?: string;
 }
 
 /**
@@ -22,9 +32,18 @@ export function dkimResultsIn(authResults: string): SealerSawDkim[] {
   for (const part of resultParts(authResults)) {
     const m = /^\s*dkim\s*=\s*([a-z]+)/i.exec(part);
     if (!m) continue;
-    const d = /header\.d\s*=\s*([^\s;]+)/i.exec(part)?.[1] ?? /header\.i\s*=\s*[^\s;@]*@([^\s;]+)/i.exec(part)?.[1] ?? null;
-    const selector = /header\.s\s*=\s*([^\s;]+)/i.exec(part)?.[1];
-    found.push({ result: m[1]!.toLowerCase(), domain: d ? d.toLowerCase() : null, ...(selector ? { selector: selector.toLowerCase() } : {}) });
+    const property = (name: string): string | undefined => new RegExp(`header\\.${name}\\s*=\\s*"?([^\\s;"]+)`, 'i').exec(part)?.[1];
+    const d = property('d');
+    const identityDomain = /@([^@]+)$/.exec(property('i') ?? '')?.[1];
+    const selector = property('s');
+    const b = property('b');
+    found.push({
+      result: m[1]!.toLowerCase(),
+      domain: d ? d.toLowerCase() : null,
+      ...(identityDomain ? { identityDomain: identityDomain.toLowerCase() } : {}),
+      ...(selector ? { selector: selector.toLowerCase() } : {}),
+      ...(b ? { b } : {}),
+    });
   }
   return found;
 }

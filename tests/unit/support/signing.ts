@@ -52,6 +52,8 @@ export interface SignSpec {
   expires?: Date;
   maxBodyLength?: number;
   canonicalization?: string;
+  /** i=, the signing identity (AUID) */
+  identity?: string;
 }
 
 /** The DKIM-Signature header(s) mailauth makes for `message`, CRLF-terminated. */
@@ -60,6 +62,7 @@ export async function signatureFor(message: string | Buffer, spec: SignSpec): Pr
   if (spec.headerList) entry.headerList = spec.headerList;
   if (spec.maxBodyLength !== undefined) entry.maxBodyLength = spec.maxBodyLength;
   if (spec.canonicalization) entry.canonicalization = spec.canonicalization;
+  if (spec.identity) entry.identity = spec.identity;
   const options: DKIMSignOptions = { ...entry, signTime: spec.signTime, signatureData: [entry] };
   if (spec.expires) options.expires = spec.expires;
   const res = await dkimSign(typeof message === 'string' ? Buffer.from(message, 'latin1') : message, options);
