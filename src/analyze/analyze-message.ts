@@ -10,14 +10,16 @@ import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
-import { parseHeaders, type ParsedHeaders } from '../read/headers.ts';
+import { findHeaderEnd, parseHeaders, type HeaderField, type ParsedHeaders } from '../read/headers.ts';
+import { parseTags } from '../keys/parse-key.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
 import { decideVerdict, type VerdictDecision, type VerdictInput } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
-import { verifyArc, type ArcVerification } from '../verify/arc.ts';
+import { isTrustedSealer } from '../verify/arc-sealers.ts';
+import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
-import { verifyDkim, type DkimSignatureResult } from '../verify/dkim.ts';
+import { verifyDkim, type DkimSignatureResult, type DkimVerification } from '../verify/dkim.ts';
 import { RepairMemory } from './repair-memory.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
 
@@ -118,7 +120,9 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
   }
   const chosen = best!.attempt;
   const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, tried, forms, lookup);
-  const arc = sealed.arc;
+  const trustedArcSealers = trustedSealersOf(options);
+  const underneath = await failureUnderneath(sealed, tried, lookup, trustedArcSealers);
+  const arc = underneath ? { ...sealed.arc, failureUnderneath: underneath } : sealed.arc;
   // the repairs DKIM's form needed, and those the ARC chain needed on top
   const repairs = [...chosen.repairs, ...sealed.repairs.filter((r) => !chosen.repairs.includes(r))];
   const findings = [...chosen.findings];
@@ -130,7 +134,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     findings,
     repairs,
     parseError: chosen.parseError,
-    trustedArcSealers: trustedSealersOf(options),
+    trustedArcSealers,
     storedApart: await storedApartOf(chosen, arc),
     fromDomain: chosen.meta.fromDomain,
   });
@@ -175,8 +179,8 @@ const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r)
  * ARC-Message-Signature that fails under a key on record costs more validations; a message
  * without ARC costs none.
  */
-async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Iterator<RepairVariant>, lookup: KeyLookup): Promise<{ arc: ArcVerification; repairs: Repair[] }> {
-  const result = (form: SealedForm) => ({ arc: form.arc, repairs: form.arc.instances.length ? form.variant.repairs : [] });
+async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Iterator<RepairVariant>, lookup: KeyLookup): Promise<SealedForm & { repairs: Repair[] }> {
+  const result = (form: SealedForm) => ({ ...form, repairs: form.arc.instances.length ? form.variant.repairs : [] });
   if (chosen.arc.failure?.part !== 'message-signature') return result(chosen);
   let asFound: SealedForm | undefined;
   let firstPass: SealedForm | undefined;
@@ -195,10 +199,63 @@ async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Itera
 
 /** The ARC chain's result on one form of the message, the DKIM verification it rests on run as attemptVerification runs it. */
 async function arcOver(bytes: Buffer, lookup: KeyLookup): Promise<ArcVerification> {
+  const { dkim, fields } = await dkimOver(bytes, lookup);
+  return verifyArc(dkim.arc, fields);
+}
+
+async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[] }> {
   const headers = parseHeaders(bytes);
   const { at } = messageTime(headers, readMessageMeta(headers));
-  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) });
-  return verifyArc(dkim.arc, headers.fields);
+  return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) }), fields: headers.fields };
+}
+
+/**
+ * What fails in the ARC-Message-Signature of the newest set a trusted sealer sealed, in a chain
+ * that passes sealed last by a sealer not trusted. A validator checks the newest
+ * ARC-Message-Signature only (RFC 8617 section 5.2): a forger who edits a message Gmail sealed and
+ * seals it again with a key of their own gets a chain that passes, and the edit, which Google's
+ * ARC-Message-Signature still shows, was never looked at (red team L, L-02). The older set is
+ * checked on the message without the sets after it, on the form the chain passed on and on the
+ * form as found: a failure on only one of them is a repair's doing (arcOverForms), and not told.
+ * Costs a DKIM pass a form, only for such chains.
+ */
+async function failureUnderneath(passed: SealedForm, tried: SealedForm[], lookup: KeyLookup, trusted: ReadonlySet<string>): Promise<ArcFailure | undefined> {
+  const chain = passed.arc.result === 'pass' ? passed.arc.instances : [];
+  if (!chain.length || isTrustedSealer(chain.at(-1)!.sealDomain, trusted)) return undefined;
+  const set = chain.findLast((i) => isTrustedSealer(i.sealDomain, trusted) && isTrustedSealer(i.amsDomain, trusted));
+  if (!set) return undefined;
+  const asFound = tried.find((form) => isAsFound(form.variant));
+  const forms = [passed.variant, ...(asFound && asFound.variant !== passed.variant ? [asFound.variant] : [])];
+  let failure: ArcFailure | undefined;
+  for (const form of forms) {
+    const { dkim } = await dkimOver(withoutArcSetsAfter(form.bytes, set.i), lookup);
+    const found = await newestAmsFailure(dkim.arc);
+    if (!found || found.i !== set.i || (failure && found.what !== failure.what)) return undefined;
+    failure ??= found;
+  }
+  return failure;
+}
+
+const ARC_FIELD = /^(arc-seal|arc-message-signature|arc-authentication-results)[ \t]*:/i;
+
+/** The message with the header fields of ARC sets after set `instance` taken out, as it was when that set was sealed. */
+function withoutArcSetsAfter(bytes: Buffer, instance: number): Buffer {
+  const end = findHeaderEnd(bytes);
+  const head = (end < 0 ? bytes : bytes.subarray(0, end)).toString('latin1');
+  // each field with its continuation lines
+  const fields: string[] = [];
+  for (const line of head.split(/(?<=\n)/)) {
+    if ((line[0] === ' ' || line[0] === '\t') && fields.length) fields[fields.length - 1] += line;
+    else fields.push(line);
+  }
+  const after = (field: string): boolean => {
+    const arc = ARC_FIELD.exec(field);
+    if (!arc) return false;
+    const value = field.slice(arc[0].length).replace(/\r?\n/g, '');
+    const i = arc[1]!.toLowerCase() === 'arc-authentication-results' ? /^\s*i\s*=\s*(\d+)\s*;/.exec(value)?.[1] : parseTags(value).get('i');
+    return i !== undefined && Number(i) > instance;
+  };
+  return Buffer.concat([Buffer.from(fields.filter((f) => !after(f)).join(''), 'latin1'), end < 0 ? Buffer.alloc(0) : bytes.subarray(end)]);
 }
 
 /**
@@ -265,7 +322,7 @@ function paddedDelimiterFinding(padded: { line: number; text: string }): Finding
  */
 async function storedApartOf(attempt: Attempt, arc: ArcVerification): Promise<VerdictInput['storedApart']> {
   const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified');
-  const arcBody = arc.failure?.what === 'body';
+  const arcBody = arc.failure?.what === 'body' || arc.failureUnderneath?.what === 'body';
   if (!failed.length && !arcBody) return undefined;
   const storedApart = await partsStoredApart(attempt.bytes);
   if (!storedApart) return undefined;

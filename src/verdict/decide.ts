@@ -4,7 +4,7 @@ import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { shownKeyOrigin } from '../keys/key-file-name.ts';
 import { parseTags } from '../keys/parse-key.ts';
-import { WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
+import { isTrustedSealer, WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
 import { dkimResultsIn, type SealerSawDkim } from '../verify/auth-results.ts';
 import type { DkimSignatureResult, KeyUsed, SignatureOutcome } from '../verify/dkim.ts';
@@ -256,6 +256,12 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
     } else notes.push(arcFailed.text);
   }
 
+  const underneath = arc.result === 'pass' ? failureUnderneathFinding(arc, proving, input) : null;
+  if (underneath) {
+    added.push(underneath);
+    notes.push(underneath.text);
+  }
+
   for (const finding of findings) if (finding.severity === 'red-flag') suspicious.push(finding.code);
 
   const repaired = input.repairs.map(describeRepair).join(', ');
@@ -284,7 +290,8 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   }
   if (!signatures.length) {
     const reasons: ReasonCode[] = arcSpeaks ? ['unsigned', 'arc-only'] : ['unsigned'];
-    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' '), [], added);
+    // an ARC chain that validated only once repaired says so, as a signature does
+    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ') + heldNote, [], added);
   }
   // Every signature was either unprocessable or a failure explained in transit.
   const explainedOnly = !unverifiable.length && added.length > 0;
@@ -407,9 +414,6 @@ function explainFailure(
   }
   return null;
 }
-
-const isTrustedSealer = (domain: string | null, userTrusted: ReadonlySet<string>): domain is string =>
-  domain !== null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
 
 /**
  * A sealer's record is about this signature: header.d is its d=; the domain of header.i is the
@@ -545,6 +549,42 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
         ? `${ams} does not verify with its ${keyText}: a header field it signs was changed after it was sealed, or the signature is not ${failure.domain}'s.`
         : `the body no longer matches the body hash of ${ams}, and ${failure.headersVerify === false ? 'the header fields it signs do not verify' : 'whether the header fields it signs verify could not be told'} with its ${keyText}: the message was changed after it was sealed, or the signature is not ${failure.domain}'s.`;
   return { code: 'arc-chain-failed', severity: 'warning', text: `${opening} ${what}`, evidence };
+}
+
+/**
+ * A chain that passes, sealed last by a sealer not trusted, beneath which the ARC-Message-Signature
+ * of the newest set a trusted sealer sealed fails over the body while the header fields it signs
+ * verify under its key on record (ArcVerification.failureUnderneath): the body changed after that
+ * sealer sealed the message (red team L, L-02). A warning, not the red flag `arc-body-modified`:
+ * the change may have been made in transit by the sealer after it, as a mailing list changes what
+ * it relays, and that sealer's seal can neither tell so nor be believed; nor can it hide the
+ * change, so the reader is told. Null when the body is otherwise accounted for (a signature by the
+ * From domain proving the whole body, Apple Mail's stored-apart parts) or the key proves nothing.
+ */
+function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureResult[], input: VerdictInput): Finding | null {
+  const failure = arc.failureUnderneath;
+  const userTrusted = input.trustedArcSealers ?? NO_SEALERS;
+  if (!failure || failure.what !== 'body' || failure.headersVerify !== true) return null;
+  const sealer = failure.sealDomain;
+  if (!isTrustedSealer(sealer, userTrusted) || !isTrustedSealer(failure.domain, userTrusted) || arcKeyUnfit(failure.key) !== null) return null;
+  if (proving.some((p) => p.tags.bodyLength === null) || input.storedApart?.parts.length) return null;
+  const sealedAfterBy = arc.instances.filter((i) => i.i > failure.i).map((i) => i.sealDomain ?? '?');
+  const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
+  const after = listed(sealedAfterBy.map((d) => escapeControls(d, 255)));
+  return {
+    code: 'arc-body-modified-untrusted-after',
+    severity: 'warning',
+    text:
+      `The ARC chain validates, sealed last by ${after}, not ${sealedAfterBy.length === 1 ? 'a well-known ARC sealer' : 'well-known ARC sealers'}. ` +
+      `Beneath, the body no longer matches the body hash of ${failure.domain}'s ARC-Message-Signature of set i=${failure.i}, which a validator does not check beneath a newer set, ` +
+      `while the header fields it signs still verify with ${describeArcKey(failure.key)}: the body was changed after ${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}, sealed the message. ` +
+      `${after} may have changed it in transit, as a mailing list does, or sealed the changed message to hide the change: anyone can seal with a key of their own, so the later seal accounts for nothing.` +
+      (sealedAfterBy.length === 1 && sealedAfterBy[0] !== '?' ? ` If you know ${after} relayed this mailbox's mail, name it with --trust-arc-sealer.` : ''),
+    evidence: {
+      instance: failure.i, what: failure.what, headersVerify: failure.headersVerify, sealer, signingDomain: failure.domain, selector: failure.selector,
+      key: failure.key.name, fingerprint: failure.key.fingerprint, wellKnownSealer: wellKnown, ...(wellKnown ? {} : { trustedBy: 'user' }), sealedAfterBy,
+    },
+  };
 }
 
 /**

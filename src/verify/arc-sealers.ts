@@ -9,6 +9,10 @@ import trustlist from 'mailauth/lib/arc/trustlist.js';
  */
 export const WELL_KNOWN_ARC_SEALERS: ReadonlySet<string> = new Set(trustlist.trusted);
 
+/** A sealer whose record is believed (docs/verdicts.md, rule 3): well known, or named with --trust-arc-sealer. */
+export const isTrustedSealer = (domain: string | null | undefined, userTrusted: ReadonlySet<string>): domain is string =>
+  domain != null && (WELL_KNOWN_ARC_SEALERS.has(domain) || userTrusted.has(domain));
+
 /**
  * The sealers a user names (`verify --trust-arc-sealer`), as the ARC code compares them: lower
  * case, no trailing dot, sorted and without repeats (the list is part of a run's record and of

@@ -78,6 +78,13 @@ export interface ArcVerification {
   sealerSawDkim: SealerSawDkim[];
   /** what failed, for a chain that fails where the validator says and the key is on record */
   failure?: ArcFailure;
+  /**
+   * For a chain that passes, sealed last by a sealer not trusted (well known or named with
+   * --trust-arc-sealer) over a set a trusted one sealed: what fails in the ARC-Message-Signature
+   * of the newest such set, which no validator checks beneath a newer set (newestAmsFailure).
+   * Set by the analysis, which knows whom the run trusts (red team L, L-02).
+   */
+  failureUnderneath?: ArcFailure;
 }
 
 
@@ -210,8 +217,26 @@ const AMS_FAILED = /^i=(\d+) no valid signature$/;
 async function failureOf(arcData: unknown, keys: ArcKeySource, comment: string): Promise<ArcFailure | undefined> {
   const ams = AMS_FAILED.exec(comment);
   const seal = SEAL_FAILED.exec(comment);
-  const entry = chainOf(arcData)[Number((ams ?? seal)?.[1]) - 1];
+  if (!ams && !seal) return undefined;
+  return failureAt(arcData, keys, Number((ams ?? seal)![1]), ams ? 'message-signature' : 'seal');
+}
+
+/**
+ * What fails in the newest ARC-Message-Signature of a message, as failureOf tells it, whether or
+ * not the seals validate; undefined when it verifies, or its key is not on record. For the
+ * ARC-Message-Signature of an older set, the message is given without the ARC sets after it:
+ * a validator never checks it beneath a newer set (RFC 8617 section 5.2), and a forger who seals
+ * an edited message with a key of their own would otherwise hide its failure (red team L, L-02).
+ */
+export async function newestAmsFailure(keys: ArcKeySource): Promise<ArcFailure | undefined> {
+  const arcData = await keys.arcDataWith(0);
+  return failureAt(arcData, keys, chainOf(arcData).length, 'message-signature');
+}
+
+async function failureAt(arcData: unknown, keys: ArcKeySource, instance: number, part: ArcFailure['part']): Promise<ArcFailure | undefined> {
+  const entry = chainOf(arcData)[instance - 1];
   if (!entry) return undefined;
+  const ams = part === 'message-signature';
   const field = ams ? 'arc-message-signature' : 'arc-seal';
   const name = keyNameOf(entry, field);
   const answer = name ? await keys.answerFor(name) : null;
@@ -222,7 +247,7 @@ async function failureOf(arcData: unknown, keys: ArcKeySource, comment: string):
   };
   const order = recordOrder(answer.records).map((i) => answer.records[i]!);
   const base = { i: Number(entry['i']), domain: tag(field, 'd')?.toLowerCase() ?? null, selector: tag(field, 's'), sealDomain: tag('arc-seal', 'd')?.toLowerCase() ?? null };
-  if (seal) return { ...base, part: 'seal', what: null, headersVerify: null, key: arcKeyUsed(name, order[0]!) };
+  if (!ams) return { ...base, part: 'seal', what: null, headersVerify: null, key: arcKeyUsed(name, order[0]!) };
   const signature = (entry as { messageSignature?: { status?: { result?: string; comment?: string }; signingHeaders?: { canonicalizedHeader?: string } } }).messageSignature;
   if (signature?.status?.comment === 'body hash did not verify') {
     const canonicalized = signature.signingHeaders?.canonicalizedHeader;

@@ -57,6 +57,8 @@ describe('an unsigned message Gmail sealed on delivery, its body carrying mbox "
     expect(a.arc.failure).toBeUndefined();
     expect(a.repairs).toEqual(['mboxrd-unquote']);
     expect(codes(a)).not.toContain('arc-body-modified');
+    // the explanation names the repair the chain needed, as for a signature
+    expect(a.verdict.explanation).toMatch(/Checked after repairing: mbox ">From " quoting undone\.$/);
   });
 
   it("an mboxo file holding the author's own \">From \" line: the chain validates as found, the unquoting DKIM's form got is not held against it", async () => {

@@ -159,3 +159,48 @@ describe('what the texts say of the chain', () => {
     expect(untrusted.verdict.explanation).not.toMatch(/vouches/);
   });
 });
+
+// red team L, L-02: a validator checks the newest ARC-Message-Signature only, so a forger's own set
+// on top of Google's hid the edit Google's still shows
+describe('a set a trusted sealer sealed, beneath a newer set sealed by a sealer not trusted', () => {
+  const EDITED = (message: string): string => message.replace('The numbers are attached', 'Wire the money today');
+  let own: TestKey;
+  beforeAll(() => {
+    own = rsaKey(2048);
+  });
+  const withOwn = (): ReturnType<typeof tableLookup> => keys({ 'arc._domainkey.relay.example': own.txt });
+  async function resealed(message: string): Promise<string> {
+    const seal = await createSeal(Buffer.from(message, 'latin1'), {
+      seal: { signingDomain: 'relay.example', selector: 'arc', privateKey: own.privatePem, cv: 'pass', signTime: new Date(SIGN_TIME.getTime() + 120_000), authResults: 'mx.relay.example; arc=pass (i=1 google.com)' },
+    } as Parameters<typeof createSeal>[1]);
+    expect(seal.errors).toEqual([]);
+    return `${seal.headers.join('\r\n')}\r\n${message}`;
+  }
+
+  it('whose ARC-Message-Signature fails over the body: the chain passes, and the warning names both sealers', async () => {
+    const delivered = await sealed(plainMessage(), 'dkim=none');
+    expect(EDITED(delivered)).not.toBe(delivered);
+    // the control: Google's set alone, edited, is a red flag
+    expect((await analyze(EDITED(delivered))).verdict.reasons).toEqual(['arc-body-modified']);
+    const a = await analyze(await resealed(EDITED(delivered)), withOwn());
+    expect(a.arc.result).toBe('pass');
+    expect(a.arc.failureUnderneath).toMatchObject({ i: 1, what: 'body', headersVerify: true, sealDomain: SEALER });
+    const finding = a.findings.find((f) => f.code === 'arc-body-modified-untrusted-after')!;
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { instance: 1, sealer: SEALER, sealedAfterBy: ['relay.example'], key: SEAL_NAME } });
+    expect(finding.text).toMatch(/sealed last by relay\.example, not a well-known ARC sealer\. Beneath, the body no longer matches the body hash of google\.com's ARC-Message-Signature of set i=1/);
+    expect(a.verdict.explanation).toContain(finding.text);
+    expect(a.verdict.verdict).toBe('unverifiable');
+  });
+
+  it('whose ARC-Message-Signature still verifies (the control): no finding; nor when the newer sealer is trusted', async () => {
+    const genuine = await analyze(await resealed(await sealed(plainMessage(), 'dkim=none')), withOwn());
+    expect(genuine.arc.result).toBe('pass');
+    expect(genuine.arc.failureUnderneath).toBeUndefined();
+    expect(codes(genuine)).toEqual([]);
+    const vouched = await analyzeMessage({ raw: Buffer.from(await resealed(EDITED(await sealed(plainMessage(), 'dkim=none'))), 'latin1'), format: 'eml' }, withOwn(), {
+      trustedArcSealers: ['relay.example'],
+    });
+    expect(vouched.arc.failureUnderneath).toBeUndefined();
+    expect(vouched.findings.map((f) => f.code)).not.toContain('arc-body-modified-untrusted-after');
+  });
+});
