@@ -372,10 +372,29 @@ function explainFailure(
       // able to see which records, and whose files they came from (red team L, L-05)
       const sealKey = chain[at]!.sealKey;
       const amsKey = chain.at(-1)!.amsKey;
-      const keys = namedArcKeys([
-        { what: `the seal of ${sealer}`, key: sealKey },
-        { what: 'the newest ARC-Message-Signature', key: amsKey },
-      ]);
+      // another record of the same name, in another file, that does not validate the chain, is
+      // named beside the one that does: the seal rests on whose file holds which (L-05)
+      const rejectedBy = new Map<string, KeyUsed[]>();
+      const rejecting = (key: KeyUsed | undefined, rejected: KeyUsed[] | undefined): void => {
+        if (!key || !rejected?.length) return;
+        const described = describeArcKey(key);
+        const known = rejectedBy.get(described) ?? [];
+        rejectedBy.set(described, [...known, ...rejected.filter((r) => !known.some((k) => k.txt === r.txt && k.origin === r.origin))]);
+      };
+      rejecting(sealKey, chain[at]!.sealKeysNotValidating);
+      rejecting(amsKey, chain.at(-1)!.amsKeysNotValidating);
+      const keys = namedArcKeys(
+        [
+          { what: `the seal of ${sealer}`, key: sealKey },
+          { what: 'the newest ARC-Message-Signature', key: amsKey },
+        ],
+        (described) => {
+          const rejected = rejectedBy.get(described) ?? [];
+          return rejected.length
+            ? `, while ${listed(rejected.map(describeArcKey))}, also on record, ${rejected.length === 1 ? 'does' : 'do'} not validate the chain: the seal shows only that the holder of the key of the record that validates it made it`
+            : '';
+        },
+      );
       return {
         code: 'dkim-broken-by-intermediary',
         severity: 'info',
@@ -390,6 +409,7 @@ function explainFailure(
           ...(wellKnown ? {} : { trustedBy: 'user' }),
           sealKey: sealKey ? arcKeyEvidence(sealKey) : null,
           amsKey: amsKey ? arcKeyEvidence(amsKey) : null,
+          ...(rejectedBy.size ? { keysNotValidating: [...rejectedBy.values()].flat().map(arcKeyEvidence) } : {}),
         },
       };
     }

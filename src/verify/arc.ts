@@ -37,6 +37,14 @@ export interface ArcInstance {
    */
   sealKey?: KeyUsed;
   amsKey?: KeyUsed;
+  /**
+   * Other records of the same name, holding another key, under which the seal (or the newest
+   * ARC-Message-Signature) does not validate: a colleague's key file can hold a record of a
+   * sealer's selector that the sealer's own record contradicts, and the reader is told which
+   * validated and which did not (red team L, L-05). Absent when there are none.
+   */
+  sealKeysNotValidating?: KeyUsed[];
+  amsKeysNotValidating?: KeyUsed[];
 }
 
 /**
@@ -155,13 +163,17 @@ export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Prom
   let amsKey: KeyUsed | undefined;
   let refused: string | null = null;
   const sealRecords = new Map<string, KeyRecord>();
+  let amsVerifiedBy: Verified | null = null;
+  let sealChoice = new Map<string, number>();
   try {
     const ams = await withPassingAms(keys);
     arcData = ams.arcData;
+    amsVerifiedBy = ams.verifiedBy;
     amsKey = ams.verifiedBy ? arcKeyUsed(ams.verifiedBy.name, ams.verifiedBy.record) : undefined;
     const sealed = await validateSeals(arcData, keys, sealRecords);
+    sealChoice = sealed.choice;
     outcome = sealed.outcome;
-    if (outcome.status.result === 'pass') refused = await refusedByStricterRecord(arcData, keys, ams.verifiedBy, sealed.choice, sealRecords);
+    if (outcome.status.result === 'pass') refused = await refusedByStricterRecord(keys, { arcData, ams: ams.verifiedBy, choice: sealed.choice, sealRecords });
   } catch (err) {
     return { result: 'fail', reason: `ARC validation error: ${(err as Error).message}`, instances, sealerSawDkim: [] };
   }
@@ -186,7 +198,8 @@ export async function verifyArc(keys: ArcKeySource, fields: HeaderField[]): Prom
   if (result === 'pass' && !validated) {
     return { result: 'fail', reason: 'the chain passed, but the sets the validator checked could not be read', instances, sealerSawDkim: [] };
   }
-  const described = validated ? withKeys(validated, sealRecords, amsKey) : instances;
+  const notValidating = validated ? await recordsNotValidating(keys, { arcData, ams: amsVerifiedBy, choice: sealChoice, sealRecords }) : null;
+  const described = validated ? withKeys(validated, sealRecords, amsKey, notValidating!) : instances;
   const newestDescribed = described[described.length - 1];
   const cDefault = keyword === 'pass' && (outcome.warnings ?? []).includes('ams-c-default');
   return {
@@ -297,6 +310,14 @@ const newestAmsStatus = (arcData: unknown): { result?: string; comment?: string 
 };
 const passed = (arcData: unknown): boolean => newestAmsStatus(arcData)?.result === 'pass';
 
+/** A chain validated under a choice of records: the newest ARC-Message-Signature's, and each seal name's, with its place in recordOrder. */
+interface ValidatedWith {
+  arcData: unknown;
+  ams: Verified | null;
+  choice: Map<string, number>;
+  sealRecords: Map<string, KeyRecord>;
+}
+
 /** The record a name was validated with. */
 interface Verified {
   name: string;
@@ -376,13 +397,7 @@ function arcUnder(arcData: unknown, keys: ArcKeySource, choice: Map<string, numb
  * it fails for another reason is a broken copy, and hides nothing. Nothing is run again for a
  * name without a second record of its key.
  */
-async function refusedByStricterRecord(
-  arcData: unknown,
-  keys: ArcKeySource,
-  ams: Verified | null,
-  choice: Map<string, number>,
-  sealRecords: Map<string, KeyRecord>,
-): Promise<string | null> {
+async function refusedByStricterRecord(keys: ArcKeySource, { arcData, ams, choice, sealRecords }: ValidatedWith): Promise<string | null> {
   const laxer = (record: KeyRecord): string =>
     `the same key is also on record (${record.source} from ${record.origin}) with a laxer record; the strictest record of the key applies`;
   if (ams) {
@@ -425,17 +440,69 @@ function arcKeyUsed(name: string, record: KeyRecord): KeyUsed {
 }
 
 /** The validated sets with the records that validated them. */
-function withKeys(validated: ArcInstance[], sealRecords: Map<string, KeyRecord>, amsKey: KeyUsed | undefined): ArcInstance[] {
+function withKeys(validated: ArcInstance[], sealRecords: Map<string, KeyRecord>, amsKey: KeyUsed | undefined, notValidating: NotValidating): ArcInstance[] {
   const newest = validated[validated.length - 1];
+  const used = (name: string, records: KeyRecord[] | undefined): KeyUsed[] => (records ?? []).map((record) => arcKeyUsed(name, record));
   return validated.map((instance) => {
     const name = instance.sealSelector && instance.sealDomain ? normalizeKeyName(`${instance.sealSelector}._domainkey.${instance.sealDomain}`) : null;
     const sealRecord = name ? sealRecords.get(name) : undefined;
+    const sealRejected = name && sealRecord ? used(name, notValidating.seals.get(name)) : [];
+    const amsRejected = instance === newest && amsKey ? used(amsKey.name, notValidating.ams) : [];
     return {
       ...instance,
       ...(name && sealRecord ? { sealKey: arcKeyUsed(name, sealRecord) } : {}),
+      ...(sealRejected.length ? { sealKeysNotValidating: sealRejected } : {}),
       ...(instance === newest && amsKey ? { amsKey } : {}),
+      ...(amsRejected.length ? { amsKeysNotValidating: amsRejected } : {}),
     };
   });
+}
+
+/** The records that do not validate a passing chain's seals (by name) and newest ARC-Message-Signature. */
+interface NotValidating {
+  seals: Map<string, KeyRecord[]>;
+  ams: KeyRecord[];
+}
+
+/**
+ * The other records of each name a passing chain was validated with, holding another key, that do
+ * not validate what that name signs: each is put in place of the record used, the others kept
+ * (a seal depends on its own name's record only). The newest ARC-Message-Signature's signature
+ * over its header fields is checked under each directly. Nothing is run for a name with one
+ * record, or whose other records hold the same key (those are refusedByStricterRecord's).
+ */
+async function recordsNotValidating(keys: ArcKeySource, { arcData, ams, choice, sealRecords }: ValidatedWith): Promise<NotValidating> {
+  const result: NotValidating = { seals: new Map(), ams: [] };
+  for (const [name, record] of [...sealRecords]) {
+    const answer = await keys.answerFor(name);
+    const records = answer.status === 'found' ? answer.records : [];
+    const order = recordOrder(records);
+    for (const other of otherKeysOf(records, record)) {
+      const outcome = await arcUnder(arcData, keys, new Map(choice).set(name, order.indexOf(records.indexOf(other))), new Map());
+      if (outcome.status.result !== 'pass') result.seals.set(name, [...(result.seals.get(name) ?? []), other]);
+    }
+  }
+  if (ams) {
+    const answer = await keys.answerFor(ams.name);
+    const chain = chainOf(arcData);
+    const entry = chain[chain.length - 1];
+    const field = (entry?.['arc-message-signature'] as ChainEntryField | undefined)?.parsed;
+    const canonicalized = (entry as { messageSignature?: { signingHeaders?: { canonicalizedHeader?: string } } } | undefined)?.messageSignature?.signingHeaders?.canonicalizedHeader;
+    const signed = { b: String(field?.['b']?.value ?? ''), algorithm: String(field?.['a']?.value ?? '').toLowerCase() };
+    for (const other of otherKeysOf(answer.status === 'found' ? answer.records : [], ams.record)) {
+      if (!canonicalized || verifyHeaderSignature(signed, Buffer.from(canonicalized, 'base64'), parseKeyRecord(other.txt)) !== true) result.ams.push(other);
+    }
+  }
+  return result;
+}
+
+/** The other records among `records` holding another key than `record`'s, in recordOrder. */
+function otherKeysOf(records: KeyRecord[], record: KeyRecord): KeyRecord[] {
+  if (records.length < 2) return [];
+  const fingerprint = parseKeyRecord(record.txt).fingerprint;
+  return recordOrder(records)
+    .map((i) => records[i]!)
+    .filter((other) => other !== record && other.txt !== record.txt && (!fingerprint || parseKeyRecord(other.txt).fingerprint !== fingerprint));
 }
 
 interface ChainEntryField {

@@ -144,6 +144,35 @@ describe('what the texts say of the chain', () => {
     expect(finding.evidence['amsKey']).toEqual(finding.evidence['sealKey']);
   });
 
+  // red team L, L-05: a colleague's key file holds a record of google.com's selector that google.com's own contradicts
+  it('another record of the sealer\'s selector, with another key, that does not validate the chain is named beside the one that does', async () => {
+    const { message } = await listed();
+    const delivered = await sealed(message, 'dkim=pass header.d=example.com header.s=sel1');
+    const other = rsaKey(2048);
+    const twoRecords = keys({
+      [SEAL_NAME]: {
+        status: 'found',
+        name: SEAL_NAME,
+        records: [
+          { txt: other.txt, source: 'file', origin: 'keys.json' },
+          { txt: sealerKey.txt, source: 'file', origin: 'colleague.json' },
+        ],
+      },
+    });
+    const a = await analyze(delivered, twoRecords);
+    expect(a.arc.instances[0]!.sealKeysNotValidating?.map((k) => k.origin)).toEqual(['keys.json']);
+    expect(a.arc.instances[0]!.amsKeysNotValidating?.map((k) => k.origin)).toEqual(['keys.json']);
+    const finding = a.findings.find((f) => f.code === 'dkim-broken-by-intermediary')!;
+    expect(finding.text).toMatch(
+      /validate with the record of arc\._domainkey\.google\.com \(RSA 2048-bit key sha256:[0-9a-f]{16}… from file colleague\.json\), while the record of arc\._domainkey\.google\.com \(RSA 2048-bit key sha256:[0-9a-f]{16}… from file keys\.json\), also on record, does not validate the chain/,
+    );
+    expect(finding.evidence['keysNotValidating']).toEqual([expect.objectContaining({ name: SEAL_NAME, origin: 'keys.json' })]);
+    // one record: nothing more is said
+    const alone = (await analyze(delivered)).findings.find((f) => f.code === 'dkim-broken-by-intermediary')!;
+    expect(alone.text).not.toMatch(/does not validate/);
+    expect(alone.evidence['keysNotValidating']).toBeUndefined();
+  });
+
   // red team L, L-02: anyone can seal with a key of their own
   it('arc-only is worded by who sealed last', async () => {
     const trusted = await analyze(await sealed(plainMessage(), 'dkim=none'));
