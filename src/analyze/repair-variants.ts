@@ -1,10 +1,17 @@
 import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
-import { toCrlf } from '../read/line-endings.ts';
+import { toCrlf, withoutDoubledCr } from '../read/line-endings.ts';
 import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
 
 /** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
-export type Repair = 'crlf' | 'mboxrd-unquote' | 'mbox-unquote-some' | 'strip-leading-bytes' | 'gateway-subject-tag';
+export type Repair =
+  | 'crlf'
+  | 'mboxrd-unquote'
+  | 'mbox-unquote-some'
+  | 'strip-leading-bytes'
+  | 'strip-trailing-padding'
+  | 'crcrlf'
+  | 'gateway-subject-tag';
 
 /** One form in which a stored message may match what was signed. */
 export interface RepairVariant {
@@ -41,28 +48,26 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
   // A byte-order mark or blank lines before the first header are storage artefacts (editors,
   // export tools); left in place they would hide the first header from the verifier.
   const lead = leadingJunk(raw);
-  const asFound: RepairVariant = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
-  const unquoted = (starts: number[]): RepairVariant => ({ bytes: unquoteLinesAt(asFound.bytes, starts), repairs: [...asFound.repairs, 'mboxrd-unquote'] });
-  let quoted: number[];
-  if (format === 'mbox') {
-    quoted = quotedFromLineStarts(asFound.bytes);
-    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
-    yield withCrlf(asFound, memory);
-  } else {
-    yield withCrlf(asFound, memory);
-    // Looked for only once the message as found has failed: it is a pass over every byte.
-    quoted = quotedFromLineStarts(asFound.bytes);
-    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
+  let base: RepairVariant = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
+  let quoted = yield* quotingForms(base, format, memory);
+  // Damage done by how the file was kept rather than by what was sent; undone only once the
+  // message as found has failed (a signer may have signed those bytes), and under the other
+  // repairs too, which a damaged copy needs as much as an intact one.
+  const restored = storageRestored(base, memory);
+  if (restored) {
+    base = restored;
+    quoted = yield* quotingForms(base, format, memory);
   }
-  const untagged = withoutGatewaySubjectTag(asFound.bytes);
-  if (untagged) yield withCrlf({ bytes: untagged, repairs: [...asFound.repairs, 'gateway-subject-tag'] }, memory);
+  const untagged = withoutGatewaySubjectTag(base.bytes);
+  if (untagged) yield withCrlf({ bytes: untagged, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
-  const lines = lineNumbersAt(raw, quoted.map((start) => start + lead));
+  const linesBefore = lineNumbersAt(raw, [lead])[0]! - 1;
+  const lines = lineNumbersAt(base.bytes, quoted).map((line) => line + linesBefore);
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
     const form: RepairVariant = {
-      bytes: unquoteLinesAt(asFound.bytes, chosen),
-      repairs: [...asFound.repairs, 'mbox-unquote-some'],
+      bytes: unquoteLinesAt(base.bytes, chosen),
+      repairs: [...base.repairs, 'mbox-unquote-some'],
       quoting: {
         unquotedLines: lines.filter((_, i) => mask & (1 << i)),
         keptLines: lines.filter((_, i) => !(mask & (1 << i))),
@@ -70,6 +75,58 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
     };
     yield withCrlf(form, memory);
   }
+}
+
+/**
+ * `base` as it is and with its `>From ` quoting undone, in the order the container calls for;
+ * returns where the quoted lines start.
+ */
+function* quotingForms(base: RepairVariant, format: ContainerKind, memory: ReadTarget | undefined): Generator<RepairVariant, number[]> {
+  const unquoted = (starts: number[]): RepairVariant => ({ bytes: unquoteLinesAt(base.bytes, starts), repairs: [...base.repairs, 'mboxrd-unquote'] });
+  if (format === 'mbox') {
+    const quoted = quotedFromLineStarts(base.bytes);
+    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
+    yield withCrlf(base, memory);
+    return quoted;
+  }
+  yield withCrlf(base, memory);
+  // Looked for only once the message as found has failed: it is a pass over every byte.
+  const quoted = quotedFromLineStarts(base.bytes);
+  if (quoted.length) yield withCrlf(unquoted(quoted), memory);
+  return quoted;
+}
+
+/**
+ * `form` with what storing it added undone, or null when it shows neither mark: NUL bytes or a
+ * DOS end-of-file byte (0x1A) closing the file (disk images, files recovered by carving tools
+ * padded to a block, C-string and DOS writers), which no mail program shows; a CR doubled before
+ * every LF (see withoutDoubledCr). Only those bytes go: whatever a reader sees stays.
+ */
+function storageRestored(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant | null {
+  let { bytes } = form;
+  const repairs = [...form.repairs];
+  const end = endBeforePadding(bytes);
+  if (end < bytes.length) {
+    bytes = bytes.subarray(0, end);
+    repairs.push('strip-trailing-padding');
+  }
+  const collapsed = withoutDoubledCr(bytes, memory);
+  if (collapsed) {
+    bytes = collapsed;
+    repairs.push('crcrlf');
+  }
+  return bytes === form.bytes ? null : { bytes, repairs };
+}
+
+/**
+ * Where the run of NUL and 0x1A bytes that ends the file begins. Padding follows the last line
+ * whether or not that line had its line end (many messages lack the last one), so the run is
+ * taken from there; a file of nothing else keeps it.
+ */
+function endBeforePadding(bytes: Buffer): number {
+  let at = bytes.length;
+  while (at > 0 && (bytes[at - 1] === 0x00 || bytes[at - 1] === 0x1a)) at--;
+  return at > 0 ? at : bytes.length;
 }
 
 /**

@@ -63,6 +63,31 @@ export function toCrlf(raw: Buffer, memory?: ReadTarget): Buffer {
   return markCrlfOnly(out, false);
 }
 
+/**
+ * The message with every CR CR LF line end made CR LF, or null unless every line ends so. A CRLF
+ * file written again through a text-mode writer (a Windows script saving IMAP bytes as text, an
+ * FTP ASCII transfer) gains a CR before each LF; left in, the doubled line end of the first line
+ * reads as the blank line that ends the header, and genuine mail reads as forged headers and
+ * body. A file with some other line end is not such a copy: its CRs are kept as found.
+ */
+export function withoutDoubledCr(raw: Buffer, memory?: ReadTarget): Buffer | null {
+  let lines = 0;
+  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
+    if (at < 2 || raw[at - 1] !== 0x0d || raw[at - 2] !== 0x0d) return null;
+    lines++;
+  }
+  if (!lines) return null;
+  const out = memory ? memory.take(raw.length - lines) : Buffer.allocUnsafeSlow(raw.length - lines);
+  let start = 0;
+  let to = 0;
+  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
+    to += raw.copy(out, to, start, at - 1);
+    start = at;
+  }
+  raw.copy(out, to, start);
+  return out;
+}
+
 /*
  * Byte ranges known to be CRLF-only: every LF in them is preceded by a CR inside the range.
  * A message is scanned for line feeds once, by toCrlf; the canonicalization fast paths and the

@@ -7,6 +7,8 @@ import type { Repair } from '../analyze/repair-variants.ts';
 export const REPAIR_TEXT: Readonly<Record<Repair, string>> = {
   crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
   'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
+  'strip-trailing-padding': 'NUL or DOS end-of-file (0x1A) bytes ending the file removed (padding left by disk images, file-recovery tools and some writers; no mail program shows them)',
+  crcrlf: 'line ends CR CR LF made CR LF (a CRLF file written again through a text-mode writer doubles every CR)',
   'mboxrd-unquote': 'mbox ">From " quoting undone',
   'mbox-unquote-some': 'mbox ">From " quoting undone on some lines only, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
   'gateway-subject-tag': 'the tag a recipient\'s mail gateway puts before the Subject of outside mail ("[EXTERNAL]" and the like) removed: the Subject shown carries it, the author signed the Subject without it',

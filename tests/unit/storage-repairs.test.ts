@@ -1,0 +1,116 @@
+/**
+ * Damage done to a file by how it was kept, not by what was sent (red team N): NUL or Ctrl-Z
+ * padding after the last line (N-01), and CR CR LF line ends from a text-mode writer (N-02).
+ * Undone as repairs, only once the message as found fails, and only exactly those bytes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import type { ContainerKind } from '../../src/discover/types.ts';
+import type { KeyLookup } from '../../src/keys/types.ts';
+import { CORPUS_SKIP_NOTE, GENUINE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+import { SIGN_TIME, plainMessage, rsaKey, signed, tableLookup, type TestKey } from './support/signing.ts';
+
+let key: TestKey;
+beforeAll(() => {
+  key = rsaKey(2048);
+});
+
+const analyze = (raw: Buffer, lookup: KeyLookup, format: ContainerKind = 'eml'): Promise<MessageAnalysis> => analyzeMessage({ raw, format }, lookup);
+const lookup = (): KeyLookup => tableLookup({ 'sel1._domainkey.example.com': key.txt });
+const signedMessage = (canonicalization: string): Promise<string> =>
+  signed(plainMessage({ body: 'Hi Bob,\r\n\r\nThe numbers are attached.\r\n' }), { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization });
+const tamper = (message: string): string => message.replace('The numbers are attached.', 'The numbers are wrong.');
+
+const padded = (message: string | Buffer, tail: Buffer): Buffer => Buffer.concat([Buffer.from(message as string, 'latin1'), tail]);
+const toBlock = (message: Buffer): Buffer => padded(message, Buffer.alloc(512 - (message.length % 512)));
+const doubledCr = (message: string | Buffer): Buffer => Buffer.from(message.toString('latin1').replace(/\r?\n/g, '\r\r\n'), 'latin1');
+const SMUGGLING = ['header-bare-cr', 'header-line-not-a-field'];
+
+describe('strip-trailing-padding (N-01)', () => {
+  it.each(['simple/simple', 'relaxed/simple', 'relaxed/relaxed'])('a genuine message padded with NULs to a block verifies, the repair named (%s)', async (c) => {
+    const a = await analyze(toBlock(Buffer.from(await signedMessage(c), 'latin1')), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['strip-trailing-padding']);
+    expect(a.verdict.explanation).toContain('NUL or DOS end-of-file (0x1A) bytes ending the file removed');
+  });
+
+  it('a single NUL, a DOS Ctrl-Z, and Ctrl-Z then NULs after an LF copy all verify', async () => {
+    const lf = (await signedMessage('simple/simple')).replace(/\r\n/g, '\n');
+    for (const tail of [[0x00], [0x1a], [0x1a, 0, 0, 0]]) {
+      const a = await analyze(padded(lf, Buffer.from(tail)), lookup());
+      expect(a.verdict.verdict, String(tail)).toBe('verified');
+      expect(a.repairs).toEqual(['strip-trailing-padding', 'crlf']);
+    }
+  });
+
+  it('a padded message at the end of an mbox verifies', async () => {
+    const a = await analyze(toBlock(Buffer.from(await signedMessage('simple/simple'), 'latin1')), lookup(), 'mbox');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['strip-trailing-padding']);
+  });
+
+  it('a tampered message padded the same way stays suspicious', async () => {
+    const a = await analyze(toBlock(Buffer.from(tamper(await signedMessage('simple/simple')), 'latin1')), lookup());
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('dkim-body-modified');
+  });
+
+  it('only the NUL and 0x1A bytes that end the file go: any other byte after them keeps them all', async () => {
+    const message = await signedMessage('simple/simple');
+    const a = await analyze(padded(message, Buffer.from('\0\x1aX', 'latin1')), lookup());
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.repairs).not.toContain('strip-trailing-padding');
+  });
+
+  it('padding glued to a last line without its line end goes too', async () => {
+    const a = await analyze(toBlock(Buffer.from((await signedMessage('simple/simple')).replace(/\r\n$/, ''), 'latin1')), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['strip-trailing-padding']);
+  });
+});
+
+describe('crcrlf (N-02)', () => {
+  it.each(['simple/simple', 'relaxed/relaxed'])('a genuine message with every line ending CR CR LF verifies, with no header-smuggling warning (%s)', async (c) => {
+    const a = await analyze(doubledCr(await signedMessage(c)), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['crcrlf']);
+    expect(a.verdict.explanation).toContain('line ends CR CR LF made CR LF');
+    expect(a.findings.filter((f) => SMUGGLING.includes(f.code))).toEqual([]);
+  });
+
+  it('with NUL padding after it too, both repairs are named', async () => {
+    const a = await analyze(toBlock(doubledCr(await signedMessage('simple/simple'))), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['strip-trailing-padding', 'crcrlf']);
+  });
+
+  it('a tampered message with CR CR LF stays suspicious', async () => {
+    const a = await analyze(doubledCr(tamper(await signedMessage('simple/simple'))), lookup());
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('dkim-body-modified');
+  });
+
+  it('a message whose line ends are mixed keeps its CRs as found', async () => {
+    const message = await signedMessage('simple/simple');
+    const split = message.indexOf('\r\n\r\n');
+    const mixed = Buffer.concat([doubledCr(message.slice(0, split)), Buffer.from(message.slice(split), 'latin1')]);
+    const a = await analyze(mixed, lookup());
+    expect(a.repairs).not.toContain('crcrlf');
+    expect(a.verdict.verdict).not.toBe('verified');
+  });
+});
+
+describe.skipIf(!HAS_CORPUS)(`genuine corpus mail padded or written with CR CR LF still verifies${CORPUS_SKIP_NOTE}`, () => {
+  it.each(GENUINE)('%s %s', async (set, path) => {
+    const raw = corpusFile(set, path);
+    const asFound = await analyze(raw, dnsJsonLookup(set));
+    const withPadding = await analyze(toBlock(raw), dnsJsonLookup(set));
+    const withDoubledCr = await analyze(doubledCr(raw), dnsJsonLookup(set));
+    expect(withPadding.verdict.verdict).toBe(asFound.verdict.verdict);
+    expect(withDoubledCr.verdict.verdict).toBe(asFound.verdict.verdict);
+    if (asFound.verdict.verdict !== 'verified') return;
+    expect(withPadding.repairs).toContain('strip-trailing-padding');
+    expect(withDoubledCr.repairs).toContain('crcrlf');
+    expect(withDoubledCr.findings.filter((f) => SMUGGLING.includes(f.code))).toEqual([]);
+  });
+});
