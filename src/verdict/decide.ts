@@ -831,9 +831,34 @@ function describeFailure(sig: DkimSignatureResult): string {
         : sig.headerSignatureValid === false
           ? ' The signed headers do not verify either.'
           : '';
-    return `The body no longer matches the body hash signed by ${sig.tags.domain} (${describeKey(sig)}).${headers}`;
+    return `The body no longer matches the body hash signed by ${sig.tags.domain} (${describeKey(sig)}).${headers}${simpleCanonicalizationNote(sig)}`;
   }
-  return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.`;
+  return `The signature by ${sig.tags.domain} does not verify against its key (${describeKey(sig)}): the signed headers were changed or the signature is forged.${simpleCanonicalizationNote(sig)}`;
+}
+
+/**
+ * Under c=simple a failure is also what ordinary software makes of genuine mail: re-folded or
+ * re-indented headers, lower-cased header names, stripped trailing spaces, tabs turned into
+ * spaces. The failure still shows the signed bytes changed (no repair can restore the original
+ * whitespace), but not that anyone meant to change them (red team N, N-05). Said only for the
+ * parts that failed under simple canonicalization.
+ */
+function simpleCanonicalizationNote(sig: DkimSignatureResult): string {
+  const [headerCanon, bodyCanon] = sig.tags.canonicalization.split('/');
+  const headersFailed = sig.outcome === 'signature-mismatch' || sig.headerSignatureValid === false;
+  const parts = [
+    headersFailed && headerCanon !== 'relaxed' ? 'headers' : null,
+    sig.outcome === 'body-modified' && bodyCanon !== 'relaxed' ? 'body' : null,
+  ].filter((p): p is string => p !== null);
+  if (!parts.length) return '';
+  const breakers = [
+    parts.includes('headers') ? 're-folds or re-indents headers or changes the case of their names' : null,
+    parts.includes('body') ? 'strips trailing spaces or turns tabs into spaces' : null,
+  ].filter(Boolean);
+  return (
+    ` The signature uses simple canonicalization for the ${parts.join(' and ')} (c=${escapeControls(sig.tags.canonicalization, 40)}), which counts every space and letter case: ` +
+    `software that ${breakers.join(', or ')} breaks it too, so the failure shows that the signed bytes changed, not that anyone meant to change them.`
+  );
 }
 
 /**

@@ -27,11 +27,11 @@ export const REASONS = {
   // --- suspicious ---
   'dkim-body-modified': {
     verdict: 'suspicious',
-    text: "The body no longer matches the hash the signature recorded: the text or attachments were changed after the message was signed.",
+    text: "The body no longer matches the hash the signature recorded: the text or attachments were changed after the message was signed. Under simple canonicalization (c=simple) a change of spaces or tabs alone, such as software makes, is enough.",
   },
   'dkim-signature-mismatch': {
     verdict: 'suspicious',
-    text: "The signature does not match the signed headers under the domain's key: a signed header (such as From, Subject or Date) was changed after signing, or the signature was forged.",
+    text: "The signature does not match the signed headers under the domain's key: a signed header (such as From, Subject or Date) was changed after signing, or the signature was forged. Under simple canonicalization (c=simple) re-folded headers or a header name in another letter case, such as software makes, are enough.",
   },
   'header-injected': {
     verdict: 'suspicious',

@@ -177,3 +177,40 @@ describe('a suspicious or unverifiable verdict reached after a repair says so', 
     expect(a.verdict.explanation).toMatch(/Checked after repairing: bare LF line endings restored to CRLF .*\. Unverifiable is not the same as fake\.$/);
   });
 });
+
+// N-05: under c=simple a failure is also what software makes of genuine mail (stripped trailing
+// spaces, re-folded headers, lower-cased names); the explanation says so, and only for the part
+// that failed under simple canonicalization.
+describe('a failure under simple canonicalization says software breaks it too', () => {
+  const SIMPLE_NOTE = 'so the failure shows that the signed bytes changed, not that anyone meant to change them';
+  const body = 'Figures for Q3 are attached.   \r\nRegards,\t\r\nAlice\r\n';
+  const stripTrailingBlanks = (message: string): string => message.replace(/[ \t]+\r\n/g, '\r\n');
+  const lowerCaseSubjectName = (message: string): string => message.replace(/\r\nSubject:/, '\r\nsubject:');
+
+  it('simple/simple with its trailing spaces stripped: body modified, and the explanation names simple canonicalization', async () => {
+    const a = await analyze(stripTrailingBlanks(await sign(plainMessage({ body }), { canonicalization: 'simple/simple' })), tableLookup({ [NAME]: key.txt }));
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-body-modified'] });
+    expect(a.verdict.explanation).toContain('The signature uses simple canonicalization for the body (c=simple/simple)');
+    expect(a.verdict.explanation).toContain('software that strips trailing spaces or turns tabs into spaces breaks it too');
+    expect(a.verdict.explanation).toContain(SIMPLE_NOTE);
+  });
+
+  it('simple/simple with a header name lower-cased: signature mismatch, and the explanation names simple canonicalization for the headers', async () => {
+    const a = await analyze(lowerCaseSubjectName(await sign(plainMessage({ body }), { canonicalization: 'simple/simple' })), tableLookup({ [NAME]: key.txt }));
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-signature-mismatch'] });
+    expect(a.verdict.explanation).toContain('the signed headers were changed or the signature is forged. The signature uses simple canonicalization for the headers (c=simple/simple)');
+    expect(a.verdict.explanation).toContain('re-folds or re-indents headers or changes the case of their names');
+    expect(a.verdict.explanation).not.toContain('for the headers and body');
+  });
+
+  it('relaxed/relaxed whose body words changed, and relaxed/simple whose headers changed, say nothing of it', async () => {
+    const lookup = tableLookup({ [NAME]: key.txt });
+    const bodyChanged = (await sign(plainMessage({ body }), { canonicalization: 'relaxed/relaxed' })).replace('Q3', 'Q4');
+    const headerChanged = (await sign(plainMessage({ body }), { canonicalization: 'relaxed/simple' })).replace('Subject: ', 'Subject: Re: ');
+    for (const [message, reason] of [[bodyChanged, 'dkim-body-modified'], [headerChanged, 'dkim-signature-mismatch']] as const) {
+      const a = await analyze(message, lookup);
+      expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: [reason] });
+      expect(a.verdict.explanation).not.toContain('simple canonicalization');
+    }
+  });
+});
