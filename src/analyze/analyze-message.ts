@@ -3,6 +3,7 @@ import { inventoryParts } from '../attachments/inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { partsWithinSignedLength, partsWithUnpinnedWhitespace } from '../attachments/layout.ts';
 import { paddedDelimiterLine } from '../attachments/padded-delimiters.ts';
+import { partsRemovedByClient } from '../attachments/removed-by-client.ts';
 import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
 import type { MimePartRecord, PartInventory } from '../attachments/types.ts';
 import { forwardedCutAmbiguity } from '../checks/forwarded-cut.ts';
@@ -14,7 +15,7 @@ import { findHeaderEnd, parseHeaders, type HeaderField, type ParsedHeaders } fro
 import { parseTags } from '../keys/parse-key.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
-import { decideVerdict, type VerdictDecision, type VerdictInput } from '../verdict/decide.ts';
+import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { isTrustedSealer } from '../verify/arc-sealers.ts';
 import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
@@ -135,7 +136,8 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     repairs,
     parseError: chosen.parseError,
     trustedArcSealers,
-    storedApart: await storedApartOf(chosen, arc),
+    storedApart: await partsNotInFileOf(chosen, arc, partsStoredApart),
+    removedByClient: await partsNotInFileOf(chosen, arc, partsRemovedByClient),
     fromDomain: chosen.meta.fromDomain,
   });
   const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);
@@ -316,18 +318,23 @@ function paddedDelimiterFinding(padded: { line: number; text: string }): Finding
 }
 
 /**
- * The parts Apple Mail kept outside the file (a .partial.emlx), and the signatures whose body
- * hash failed over them; looked for only when a body hash failed, a DKIM signature's or the
- * newest ARC-Message-Signature's (whose failure over them shows no change either).
+ * Parts whose content is not in the file, as `find` reads them from the bytes (Apple Mail's kept
+ * apart, Thunderbird's deleted or detached attachments), and the signatures whose body hash
+ * failed over them; looked for only when a body hash failed, a DKIM signature's or the newest
+ * ARC-Message-Signature's (whose failure over them shows no change either).
  */
-async function storedApartOf(attempt: Attempt, arc: ArcVerification): Promise<VerdictInput['storedApart']> {
+async function partsNotInFileOf<P extends { contentStart: number }>(
+  attempt: Attempt,
+  arc: ArcVerification,
+  find: (message: Buffer) => Promise<{ bodyStart: number; parts: P[] } | null>,
+): Promise<{ parts: P[]; signatures: ReadonlySet<number> } | undefined> {
   const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified');
   const arcBody = arc.failure?.what === 'body' || arc.failureUnderneath?.what === 'body';
   if (!failed.length && !arcBody) return undefined;
-  const storedApart = await partsStoredApart(attempt.bytes);
-  if (!storedApart) return undefined;
-  const signatures = new Set(failed.filter((s) => signedBodyReachesStoredApart(attempt.bytes, storedApart, s)).map((s) => s.index));
-  return signatures.size || arcBody ? { parts: storedApart.parts, signatures } : undefined;
+  const found = await find(attempt.bytes);
+  if (!found) return undefined;
+  const signatures = new Set(failed.filter((s) => signedBodyReachesStoredApart(attempt.bytes, found, s)).map((s) => s.index));
+  return signatures.size || arcBody ? { parts: found.parts, signatures } : undefined;
 }
 
 /** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */

@@ -75,7 +75,7 @@ function contentIsEmpty(message: Buffer, start: number, closedAt: number): boole
  * part's content starts inside the signed length (a part wholly past it was never hashed, and
  * its absence cannot break the signature).
  */
-export function signedBodyReachesStoredApart(message: Buffer, storedApart: StoredApart, sig: Pick<DkimSignatureResult, 'tags'>): boolean {
+export function signedBodyReachesStoredApart(message: Buffer, storedApart: { bodyStart: number; parts: readonly { contentStart: number }[] }, sig: Pick<DkimSignatureResult, 'tags'>): boolean {
   const limit = sig.tags.bodyLength;
   if (limit === null) return true;
   const canonicalization = sig.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';

@@ -1,3 +1,4 @@
+import type { RemovedByClientPart } from '../attachments/removed-by-client.ts';
 import type { StoredApartPart } from '../attachments/stored-apart.ts';
 import { escapeControls, speaksForAuthor } from '../checks/check-support.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
@@ -45,6 +46,12 @@ export interface VerdictInput {
    * the missing bytes make, and says nothing about a change.
    */
   storedApart?: { parts: readonly StoredApartPart[]; signatures: ReadonlySet<number> };
+  /**
+   * Parts Thunderbird rewrote when the mailbox's owner deleted or detached their attachment, in
+   * the form Thunderbird gives them, and the signatures (by index) whose signed body reaches them:
+   * as for `storedApart`, a body-hash mismatch over them says nothing about a change.
+   */
+  removedByClient?: { parts: readonly RemovedByClientPart[]; signatures: ReadonlySet<number> };
   /**
    * The domain of the From address, as the reader sees it: a proof by a subdomain or a parent of
    * it (relaxed alignment) names both, and never calls the signer the From domain (red team K, K-12).
@@ -153,19 +160,20 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         added.push(explanation);
         continue;
       }
-      if (sig.outcome === 'body-modified' && input.storedApart?.signatures.has(sig.index)) {
-        const storedApart = storedApartFinding(sig, input.storedApart.parts);
-        added.push(storedApart);
+      const notInFile = sig.outcome === 'body-modified' ? bodyNotInFile(sig, input) : null;
+      if (notInFile) {
+        const { finding, reason } = notInFile;
+        added.push(finding);
         // The missing bytes account for the body hash, and for nothing else: signed headers that
         // do not verify under the key that made the signature are still evidence of a change.
         if (sig.headerSignatureValid === true) {
-          unverifiable.push('body-stored-apart');
-          notes.push(storedApart.text);
+          unverifiable.push(reason);
+          notes.push(finding.text);
           continue;
         }
         if (sig.headerSignatureValid === false) {
           suspicious.push('dkim-signature-mismatch');
-          failureNotes.push(`${describeFailure({ ...sig, outcome: 'signature-mismatch' })} ${storedApart.text}`);
+          failureNotes.push(`${describeFailure({ ...sig, outcome: 'signature-mismatch' })} ${finding.text}`);
           continue;
         }
       }
@@ -546,8 +554,9 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
     const usable = key.strong && !key.revoked && key.compromised === null;
     const provenBody = proving.find((p) => p.tags.bodyLength === null);
     const storedApart = input.storedApart?.parts.length ? input.storedApart.parts : null;
+    const removedByClient = input.removedByClient?.parts.length ? input.removedByClient.parts : null;
     const head = `${opening} the body no longer matches the body hash of ${ams}, while the header fields it signs still verify with its ${keyText}.`;
-    if (usable && !provenBody && !storedApart) {
+    if (usable && !provenBody && !storedApart && !removedByClient) {
       return {
         code: 'arc-body-modified',
         severity: 'red-flag',
@@ -557,7 +566,9 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
     }
     const why = storedApart
       ? 'Apple Mail kept part of the body outside this file, so the body hash cannot be checked from it.'
-      : provenBody
+      : removedByClient
+        ? "Thunderbird's record in the message says its user deleted or detached an attachment, in the form Thunderbird leaves, so the body hash cannot be checked from this file."
+        : provenBody
         ? `The signature by the From domain ${provenBody.tags.domain}, which verifies, covers the whole body: what changed is what its canonicalization lets through and the seal's does not (spaces, line ends).`
         : `But that key is ${key.compromised ? `listed as compromised (${key.compromised})` : key.revoked ? 'revoked' : 'too weak to prove anything'}, so this proves nothing.`;
     return { code: 'arc-chain-failed', severity: 'warning', text: `${head} ${why}`, evidence };
@@ -579,7 +590,8 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
  * the change may have been made in transit by the sealer after it, as a mailing list changes what
  * it relays, and that sealer's seal can neither tell so nor be believed; nor can it hide the
  * change, so the reader is told. Null when the body is otherwise accounted for (a signature by the
- * From domain proving the whole body, Apple Mail's stored-apart parts) or the key proves nothing.
+ * From domain proving the whole body, Apple Mail's stored-apart parts, Thunderbird's removed
+ * attachments) or the key proves nothing.
  */
 function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureResult[], input: VerdictInput): Finding | null {
   const failure = arc.failureUnderneath;
@@ -587,7 +599,7 @@ function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureRe
   if (!failure || failure.what !== 'body' || failure.headersVerify !== true) return null;
   const sealer = failure.sealDomain;
   if (!isTrustedSealer(sealer, userTrusted) || !isTrustedSealer(failure.domain, userTrusted) || arcKeyUnfit(failure.key) !== null) return null;
-  if (proving.some((p) => p.tags.bodyLength === null) || input.storedApart?.parts.length) return null;
+  if (proving.some((p) => p.tags.bodyLength === null) || input.storedApart?.parts.length || input.removedByClient?.parts.length) return null;
   const sealedAfterBy = arc.instances.filter((i) => i.i > failure.i).map((i) => i.sealDomain ?? '?');
   const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
   const after = listed(sealedAfterBy.map((d) => escapeControls(d, 255)));
@@ -859,6 +871,43 @@ function simpleCanonicalizationNote(sig: DkimSignatureResult): string {
     ` The signature uses simple canonicalization for the ${parts.join(' and ')} (c=${escapeControls(sig.tags.canonicalization, 40)}), which counts every space and letter case: ` +
     `software that ${breakers.join(', or ')} breaks it too, so the failure shows that the signed bytes changed, not that anyone meant to change them.`
   );
+}
+
+/**
+ * Why a failed body hash says nothing about a change: the body it hashed is not all in the file,
+ * kept apart by Apple Mail or removed by Thunderbird at its user's request. Null otherwise.
+ */
+function bodyNotInFile(sig: DkimSignatureResult, input: VerdictInput): { finding: Finding; reason: ReasonCode } | null {
+  if (input.storedApart?.signatures.has(sig.index)) return { finding: storedApartFinding(sig, input.storedApart.parts), reason: 'body-stored-apart' };
+  if (input.removedByClient?.signatures.has(sig.index)) return { finding: removedByClientFinding(sig, input.removedByClient.parts), reason: 'attachment-removed-by-client' };
+  return null;
+}
+
+/**
+ * Why a body hash cannot be checked: Thunderbird rewrote these parts when the mailbox's owner
+ * deleted or detached their attachment, and dated its record of it (red team N, N-04).
+ */
+function removedByClientFinding(sig: DkimSignatureResult, parts: readonly RemovedByClientPart[]): Finding {
+  const named = parts.map((p) => {
+    const what = [p.filename, p.contentType].filter((x): x is string => x !== null).map((x) => escapeControls(x, 200));
+    const when = p.date !== null ? ` on ${escapeControls(p.date, 100)}` : '';
+    const where = p.url !== null ? `, saving it to ${escapeControls(p.url, 300)}` : '';
+    return `part ${p.partId}${what.length ? ` (${what.join(', ')})` : ''}: attachment ${p.removal}${when}${where}`;
+  });
+  const headers = sig.headerSignatureValid === true ? `The signed headers verify with ${describeKey(sig)}, but the` : 'The';
+  return {
+    code: 'attachment-removed-by-client',
+    severity: 'warning',
+    text:
+      `Thunderbird's record in the message (X-Mozilla-Altered) says its user deleted or detached an attachment, and the part is in the form Thunderbird leaves: ${named.join('; ')}. ` +
+      `${headers} body hash signed by ${sig.tags.domain} covers the attachment as it was, so it cannot be checked from this file. ` +
+      'Anyone can write that record into a message, so it does not show that nothing else in the body changed; a copy of the message from before the removal can be checked.',
+    evidence: {
+      signature: label(sig),
+      headerSignatureValid: sig.headerSignatureValid,
+      parts: parts.map((p) => ({ partId: p.partId, removal: p.removal, date: p.date, url: p.url, filename: p.filename, contentType: p.contentType })),
+    },
+  };
 }
 
 /**
