@@ -39,10 +39,10 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));
   out.push('', colour(`Verdict: ${m.verdict}`) + c.dim(`  (${m.reasons.join(', ')})`), wrap(t(m.explanation, 4000), 2));
   out.push('', c.bold(`Signatures (${m.signatures.length})`));
-  // a body hash that fails over content Apple Mail kept apart says nothing about the body
-  const storedApart = new Set(m.findings.filter((f) => f.code === 'body-stored-apart').map((f) => String(f.evidence['signature'])));
+  // a body hash that fails over content a mail client took out of the file says nothing about the body
+  const notInFile = new Map(m.findings.flatMap((f) => (BODY_NOT_IN_FILE.has(f.code) ? [[String(f.evidence['signature']), BODY_NOT_IN_FILE.get(f.code)!] as const] : [])));
   const notSigner = keyNotSigner(m);
-  for (const s of m.signatures) out.push(...renderSignature(s, c, t, storedApart.has(storedSignatureLabel(s)), alignmentLabel(s, m.findings), notSigner(s)));
+  for (const s of m.signatures) out.push(...renderSignature(s, c, t, notInFile.get(storedSignatureLabel(s)) ?? null, alignmentLabel(s, m.findings), notSigner(s)));
   out.push('', c.bold(`ARC: ${m.arc.result}`) + (m.arc.reason ? c.dim(`  ${t(m.arc.reason)}`) : ''));
   for (const i of m.arc.instances as Array<Record<string, unknown>>) {
     out.push(`  i=${t(i['i'])}  seal d=${t(i['sealDomain'])} s=${t(i['sealSelector'])} cv=${t(i['cv'])}  AMS d=${t(i['amsDomain'])} s=${t(i['amsSelector'])}`);
@@ -69,7 +69,13 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   return out.join('\n');
 }
 
-function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyStoredApart: boolean, alignment: string, notSigner = false): string[] {
+/** What the signature line says of headers that verify over a body a mail client took content out of, by the finding that says so. */
+const BODY_NOT_IN_FILE: ReadonlyMap<string, string> = new Map([
+  ['body-stored-apart', 'still verifies; the body is not all in the file (body-stored-apart)'],
+  ['attachment-removed-by-client', "still verifies; Thunderbird's record says an attachment was deleted or detached (attachment-removed-by-client)"],
+]);
+
+function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyNotInFile: string | null, alignment: string, notSigner = false): string[] {
   const ok = s.outcome === 'pass';
   const head = `  #${s.index + 1} d=${t(s.domain)} s=${t(s.selector)} a=${t(s.algorithm)} c=${t(s.canonicalization)}  ${ok ? c.green(s.outcome) : c.yellow(s.outcome)}${notSigner ? c.dim(`: ${KEY_NOT_SIGNER_NOTE}`) : ''}`;
   const lines = [head];
@@ -84,7 +90,7 @@ function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, m
   lines.push(`     mailauth: ${t(s.result)}${s.comment ? ` (${t(s.comment)})` : ''}; ${t(alignment, 400)}`);
   if (s.headerSignatureValid !== null && !notSigner) {
     const headers = s.headerSignatureValid ? 'still verifies: only the body changed' : 'does not verify either';
-    lines.push(`     header signature ${bodyStoredApart && s.headerSignatureValid ? 'still verifies; the body is not all in the file (body-stored-apart)' : headers}`);
+    lines.push(`     header signature ${bodyNotInFile !== null && s.headerSignatureValid ? bodyNotInFile : headers}`);
   }
   if (s.keyFingerprint) {
     lines.push(`     key ${t(s.keyName)}: ${s.keyType ?? '?'} ${s.keyBits ?? '?'}-bit, ${t(s.keyProvenance ?? s.keySource)} from ${t(s.keyOrigin === null ? null : shownKeyOrigin(s.keySource, s.keyOrigin))}`);

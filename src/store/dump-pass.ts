@@ -5,7 +5,7 @@ import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
 import { BoundedParentCopies, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
-import type { DumpCopy, DumpFinding, DumpMessage } from '../checks/dump/types.ts';
+import type { DumpCopy, DumpFinding, DumpMessage, PartsNotInFile } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
 import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/decide.ts';
@@ -79,7 +79,7 @@ const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_mess
 const COPY_COLUMNS = `m.visible_fields_json,
   CASE WHEN m.parts_error IS NULL THEN (SELECT json_group_array(json_array(a.content_type, a.disposition, a.filename, a.sha256) ORDER BY a.part_index)
     FROM attachments a WHERE a.message_id = m.id) END AS parts_json,
-  EXISTS (SELECT 1 FROM findings fi WHERE fi.message_id = m.id AND fi.code = 'body-stored-apart') AS stored_apart`;
+  (SELECT min(fi.code) FROM findings fi WHERE fi.message_id = m.id AND fi.code IN ('body-stored-apart', 'attachment-removed-by-client')) AS not_in_file`;
 const FROM_TABLES = 'FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id';
 const DUMP_MESSAGES = `SELECT ${MESSAGE_COLUMNS} ${FROM_TABLES}`;
 /** Every message, with everything any check reads (CopyRow): what the checks over a whole list are tested on. */
@@ -112,7 +112,7 @@ export interface MessageRow {
 export interface CopyRow extends MessageRow {
   visible_fields_json: string | null;
   parts_json: string | null;
-  stored_apart: number;
+  not_in_file: PartsNotInFile | null;
 }
 
 /** (most messages have no attachment: their parts are hashed once, not once a message and stream) */
@@ -155,7 +155,7 @@ export function toDumpCopy(r: CopyRow): DumpCopy {
     ...toDumpMessage(r),
     partsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : hash('sha256', r.parts_json, 'hex'),
     visibleFields: r.visible_fields_json ? (JSON.parse(r.visible_fields_json) as VisibleFields) : null,
-    partsStoredApart: r.stored_apart === 1,
+    partsNotInFile: r.not_in_file,
   };
 }
 

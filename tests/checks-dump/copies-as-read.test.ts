@@ -173,16 +173,20 @@ describe('a proven twin: proven by its From domain, which is the accused copy\'s
     expect(codes(conflictingCopies([verifiedBy('corp.example', true, { bodySha256: 'other', textSha256: 'other' }), message()]))).toEqual([expect.stringMatching(/:conflicting-copy:red-flag$/)]);
   });
 
-  // Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart)
-  it('a copy whose attachment content Apple Mail kept apart: a warning, unless its text, read, differs', () => {
+  // Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart);
+  // Thunderbird rewrites the part of an attachment its user deleted or detached (red team N)
+  it.each([
+    ['body-stored-apart', 'copy-parts-stored-apart'],
+    ['attachment-removed-by-client', 'copy-attachment-removed-by-client'],
+  ] as const)('a copy whose attachment content is not in the file (%s): a warning, unless its text, read, differs', (notInFile, code) => {
     const whole = verifiedBy('corp.example', true, { partsSha256: 'with the pdf' });
-    const sameText = message({ partsStoredApart: true, partsSha256: 'pdf emptied', bodySha256: 'other' });
-    const unreadText = message({ partsStoredApart: true, textSha256: null, bodySha256: 'other' });
-    const changedText = message({ partsStoredApart: true, textSha256: 'pay now', bodySha256: 'other' });
-    const changedSubject = message({ partsStoredApart: true, partsSha256: 'pdf emptied', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
+    const sameText = message({ partsNotInFile: notInFile, partsSha256: 'pdf emptied', bodySha256: 'other' });
+    const unreadText = message({ partsNotInFile: notInFile, textSha256: null, bodySha256: 'other' });
+    const changedText = message({ partsNotInFile: notInFile, textSha256: 'pay now', bodySha256: 'other' });
+    const changedSubject = message({ partsNotInFile: notInFile, partsSha256: 'pdf emptied', visibleFields: { from: 'f', to: 't', cc: 'c', subject: 's2', date: 'd' } });
     expect(codes(conflictingCopies([whole, sameText, unreadText, changedText, changedSubject]))).toEqual([
-      `${sameText.id}:copy-parts-stored-apart:warning`,
-      `${unreadText.id}:copy-parts-stored-apart:warning`,
+      `${sameText.id}:${code}:warning`,
+      `${unreadText.id}:${code}:warning`,
       `${changedText.id}:conflicting-copy:red-flag`,
       `${changedSubject.id}:conflicting-copy:red-flag`,
     ]);

@@ -106,19 +106,46 @@ describe('an attachment Thunderbird deleted or detached', () => {
     const db = join(dir.path, 'case.db');
     afterAll(() => dir.cleanup());
 
-    // a different Message-ID: beside a verified copy of the same message, conflicting-copy still calls the copy altered
-    it('the intact message verifies, the deleted one is unverifiable', async () => {
+    type Row = { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; severity: string; text: string }> };
+    let rows: Row[] = [];
+    const row = (name: string): Row => rows.find((r) => r.path.endsWith(name))!;
+
+    // Thunderbird keeps the altered copy beside others of the same message (the Sent copy,
+    // another account's), and the verified one made the altered one "altered" (conflicting-copy)
+    it('beside its verified copy (same Message-ID), the deleted or detached copy is unverifiable with a warning; one edited besides is suspicious', async () => {
       mkdirSync(join(dir.path, 'dump'));
       const genuine = await sign(message());
       const lf = (m: string): string => `X-Mozilla-Status: 0001\nX-Mozilla-Status2: 00000000\n${m.replace(/\r\n/g, '\n')}`;
       writeFileSync(join(dir.path, 'dump', 'intact.eml'), lf(genuine), 'latin1');
-      writeFileSync(join(dir.path, 'dump', 'deleted.eml'), lf(deleted(await sign(message('<tb-q3-deleted@example.com>')))), 'latin1');
+      writeFileSync(join(dir.path, 'dump', 'deleted.eml'), lf(deleted(genuine)), 'latin1');
+      writeFileSync(join(dir.path, 'dump', 'detached.eml'), lf(detached(genuine)), 'latin1');
+      // the attachment deleted in Thunderbird's form, and the text changed too: the signed headers still verify
+      writeFileSync(join(dir.path, 'dump', 'edited.eml'), lf(deleted(genuine).replace('figures attached', 'figures attached, pay to IBAN FR76 0000')), 'latin1');
       writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
       const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
       expect(run.status, run.stderr).toBe(0);
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[] });
-      expect(rows.find((r) => r.path.endsWith('intact.eml'))).toMatchObject({ verdict: 'verified' });
-      expect(rows.find((r) => r.path.endsWith('deleted.eml'))).toMatchObject({ verdict: 'unverifiable', reasons: ['attachment-removed-by-client'] });
+      rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Row);
+      expect(row('intact.eml')).toMatchObject({ verdict: 'verified' });
+      for (const name of ['deleted.eml', 'detached.eml']) {
+        expect(row(name), name).toMatchObject({ verdict: 'unverifiable', reasons: ['attachment-removed-by-client'] });
+        const codes = row(name).findings.map((f) => f.code);
+        expect(codes, name).not.toContain('conflicting-copy');
+        const copy = row(name).findings.find((f) => f.code === 'copy-attachment-removed-by-client');
+        expect(copy, name).toMatchObject({ severity: 'warning' });
+        expect(copy!.text).toContain("Thunderbird's record in this copy (X-Mozilla-Altered) says its user deleted or detached");
+        expect(copy!.text).toContain('intact.eml');
+        expect(copy!.text).not.toContain('Apple Mail');
+      }
+      expect(row('edited.eml').verdict).toBe('suspicious');
+      expect(row('edited.eml').reasons).toContain('conflicting-copy');
+      expect(row('edited.eml').findings.map((f) => f.code)).not.toContain('copy-attachment-removed-by-client');
+    });
+
+    it('show says the signed headers verify and why the body hash cannot be checked', () => {
+      const shown = runCli(['show', 'deleted.eml', '--db', db]);
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain("header signature still verifies; Thunderbird's record says an attachment was deleted or detached (attachment-removed-by-client)");
+      expect(shown.stdout).not.toContain('only the body changed');
     });
   });
 });

@@ -1,6 +1,6 @@
 import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
-import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof } from './types.ts';
+import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -367,8 +367,8 @@ function againstProven(copy: DumpCopy, provenContents: readonly DumpCopy[]): Dum
     if (!judged) return null;
     judgements.push(judged);
   }
-  const storedApart = judgements.find((j) => explainedByStoredApart(copy, j));
-  if (storedApart) return partsStoredApartFinding(copy, storedApart.twin);
+  const notInFile = judgements.find((j) => explainedByPartsNotInFile(copy, j));
+  if (notInFile) return partsNotInFileFinding(copy, notInFile.twin, copy.partsNotInFile!);
   const altered = judgements.find((j) => j.evidence.length);
   if (altered) {
     const { twin, aspects, evidence: proven } = altered;
@@ -445,31 +445,48 @@ function unprovenAgainst(copy: DumpCopy, contents: readonly DumpCopy[]): DumpFin
 }
 
 /**
- * Apple Mail keeps an attachment's content outside a .partial.emlx (body-stored-apart): such a
- * copy's body differs from any whole copy's. When the visible headers read exactly as the
- * proven twin's and only the body differs, that is no evidence of an alteration: a warning says
- * what could not be compared. Where the copy's text could be read (textSha256) and differs from
- * the twin's, the text was changed, and that is judged as usual. (An emptied part followed at
- * once by its delimiter is a shape the MIME walk is not sure of, so a partial copy's text is
- * often unread: then the body as a whole could not be compared.)
+ * A mail client took an attachment's content out of this copy, and its verdict says so
+ * (partsNotInFile): Apple Mail keeps it outside a .partial.emlx (body-stored-apart), Thunderbird
+ * rewrites the part when its user deletes or detaches the attachment (attachment-removed-by-client,
+ * red team N). Such a copy's body differs from any whole copy's. When the visible headers read
+ * exactly as the proven twin's and only the body differs, that is no evidence of an alteration: a
+ * warning says what could not be compared. Where the copy's text could be read (textSha256) and
+ * differs from the twin's, the text was changed, and that is judged as usual. (An emptied part
+ * followed at once by its delimiter is a shape the MIME walk is not sure of, so a partial copy's
+ * text is often unread: then the body as a whole could not be compared.)
  */
-const explainedByStoredApart = (copy: DumpCopy, judgement: Judgement): boolean =>
-  copy.partsStoredApart === true &&
+const explainedByPartsNotInFile = (copy: DumpCopy, judgement: Judgement): boolean =>
+  !!copy.partsNotInFile &&
   judgement.aspects.length === 1 &&
   judgement.aspects[0] === 'body' &&
   (copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
 
-function partsStoredApartFinding(copy: DumpCopy, twin: DumpCopy): DumpFinding {
+/** The finding for each way a client takes content out of a copy, and what the client did, as a reader is told it. */
+const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; body: string }> = {
+  'body-stored-apart': {
+    code: 'copy-parts-stored-apart',
+    attachments: 'its attachments differ because Apple Mail kept their content outside this file',
+    body: "its body differs because Apple Mail kept an attachment's content outside this file",
+  },
+  'attachment-removed-by-client': {
+    code: 'copy-attachment-removed-by-client',
+    attachments: "its attachments differ, and Thunderbird's record in this copy (X-Mozilla-Altered) says its user deleted or detached one of them",
+    body: "its body differs, and Thunderbird's record in this copy (X-Mozilla-Altered) says its user deleted or detached an attachment",
+  },
+};
+
+function partsNotInFileFinding(copy: DumpCopy, twin: DumpCopy, why: PartsNotInFile): DumpFinding {
+  const client = NOT_IN_FILE[why];
   return {
     messageId: copy.id,
     finding: {
-      code: 'copy-parts-stored-apart',
+      code: client.code,
       severity: 'warning',
       text:
         `Another copy of this message (same Message-ID) is verified by ${signers(twin)}. This copy's visible headers read exactly as that one's; ` +
         (copy.textSha256 !== null && copy.textSha256 === twin.textSha256
-          ? 'so does its text, and its attachments differ because Apple Mail kept their content outside this file, so they cannot be compared. '
-          : 'its body differs because Apple Mail kept an attachment\'s content outside this file, so the two bodies cannot be compared. ') +
+          ? `so does its text, and ${client.attachments}, so they cannot be compared. `
+          : `${client.body}, so the two bodies cannot be compared. `) +
         `Verified copy: ${twin.where}.`,
       evidence: evidence(copy, twin, ['body']),
     },

@@ -52,9 +52,15 @@ export interface DumpCopy extends DumpMessage {
   partsSha256: string | null;
   /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
   visibleFields: VisibleFields | null;
-  /** an attachment's content is not in the file: Apple Mail kept it apart (body-stored-apart) */
-  partsStoredApart?: boolean;
+  /**
+   * why an attachment's content is not in the file, by the reason the copy's own verdict gave it:
+   * Apple Mail kept it apart (body-stored-apart), Thunderbird deleted or detached it at its user's
+   * request (attachment-removed-by-client); null when all of it is there
+   */
+  partsNotInFile?: PartsNotInFile | null;
 }
+
+export type PartsNotInFile = 'body-stored-apart' | 'attachment-removed-by-client';
 
 export interface DumpProof {
   domain: string;
