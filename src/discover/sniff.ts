@@ -120,6 +120,15 @@ function messageKind(relPath: string): ContainerKind {
   return MAILDIR_PARENTS.has(parent) ? 'maildir' : 'eml';
 }
 
+/**
+ * Classic Mac OS stored mail with a CR alone ending each line: in a head without any LF, every CR
+ * ends a line, as toCrlf reads the message (src/read/line-endings.ts). Read as one line, such a
+ * head was mail only when its first field happened to be one only mail carries; Netscape's and
+ * Eudora's X- fields come first, and the message was skipped as text (red team N, N-06). One
+ * character for one, so indexes stay byte offsets.
+ */
+const withLfLineEnds = (text: string): string => (text.includes('\n') ? text : text.replaceAll('\r', '\n'));
+
 /** Index of the first line that is not blank (LF or CRLF only), in a latin1 string. */
 function skipBlankLines(text: string): number {
   let i = 0;
@@ -198,7 +207,7 @@ export function sniffContainer(head: Buffer, relPath: string): SniffResult {
 
   const body = startsWith(head, UTF8_BOM) ? head.subarray(UTF8_BOM.length) : head;
   // latin1 keeps one character per byte, so string indexes are byte offsets into `body`.
-  const text = body.toString('latin1');
+  const text = withLfLineEnds(body.toString('latin1'));
   const start = skipBlankLines(text);
   const end = paragraphEnd(text, start);
   const lines = text

@@ -30,6 +30,13 @@ describe('sniffContainer: messages', () => {
     expect(sniff(`\n\r\n\n${MESSAGE}`, 'x.eml')).toEqual({ kind: 'eml' });
   });
 
+  it('reads a head whose lines end with a CR alone (classic Mac OS) as one with LFs', () => {
+    const mac = (text: string): string => text.replaceAll('\n', '\r');
+    expect(sniff(mac(`X-Mozilla-Status: 0001\nX-Mozilla-Status2: 00000000\n${MESSAGE}`), 'x.eml')).toEqual({ kind: 'eml' });
+    expect(sniff(mac(`\n\nX-Test: 1\nFrom: a@example.org\nSubject: hi\n\nbody\n`), 'x.eml')).toEqual({ kind: 'eml' });
+    expect(sniff(mac('X-Note: 1\nSubject: shopping list\n\nFrom: milk\nTo: eggs\n'))).toMatchObject({ kind: 'skip', reason: 'not-email' });
+  });
+
   it('accepts two ordinary headers or one trace/signature header, not a lone Date or Subject', () => {
     expect(sniff('Date: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: x\n\nbody')).toEqual({ kind: 'eml' });
     expect(sniff('Received: from mx.example.org by mx.example.com\n\nbody')).toEqual({ kind: 'eml' });
