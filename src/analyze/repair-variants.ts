@@ -2,6 +2,7 @@ import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import { toCrlf, withoutDoubledCr } from '../read/line-endings.ts';
 import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
+import { dotStuffedLineStarts, withoutTransferEnd } from '../read/smtp-transfer.ts';
 
 /** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
 export type Repair =
@@ -11,6 +12,8 @@ export type Repair =
   | 'strip-leading-bytes'
   | 'strip-trailing-padding'
   | 'crcrlf'
+  | 'smtp-end-dot'
+  | 'smtp-dot-unstuff'
   | 'gateway-subject-tag';
 
 /** One form in which a stored message may match what was signed. */
@@ -58,6 +61,11 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
     base = restored;
     quoted = yield* quotingForms(base, format, memory);
   }
+  // A form of its own, after the one with its dots as found: a genuine line beginning ".." (an
+  // ellipsis) may stand in a message that failed for another reason, or that a capture left
+  // unstuffed but ended with the "." line.
+  const stuffed = dotStuffedLineStarts(base.bytes, base.repairs.includes('smtp-end-dot'));
+  if (stuffed) yield* quotingForms({ bytes: unquoteLinesAt(base.bytes, stuffed), repairs: [...base.repairs, 'smtp-dot-unstuff'] }, format, memory);
   const untagged = withoutGatewaySubjectTag(base.bytes);
   if (untagged) yield withCrlf({ bytes: untagged, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
@@ -97,10 +105,11 @@ function* quotingForms(base: RepairVariant, format: ContainerKind, memory: ReadT
 }
 
 /**
- * `form` with what storing it added undone, or null when it shows neither mark: NUL bytes or a
- * DOS end-of-file byte (0x1A) closing the file (disk images, files recovered by carving tools
+ * `form` with what storing it added undone, or null when it shows none of these marks: NUL bytes
+ * or a DOS end-of-file byte (0x1A) closing the file (disk images, files recovered by carving tools
  * padded to a block, C-string and DOS writers), which no mail program shows; a CR doubled before
- * every LF (see withoutDoubledCr). Only those bytes go: whatever a reader sees stays.
+ * every LF (see withoutDoubledCr); the line holding only "." that ends an SMTP or POP3 transfer
+ * (see smtp-transfer.ts). Only those bytes go: whatever a reader sees stays.
  */
 function storageRestored(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant | null {
   let { bytes } = form;
@@ -114,6 +123,11 @@ function storageRestored(form: RepairVariant, memory: ReadTarget | undefined): R
   if (collapsed) {
     bytes = collapsed;
     repairs.push('crcrlf');
+  }
+  const ended = withoutTransferEnd(bytes);
+  if (ended) {
+    bytes = ended;
+    repairs.push('smtp-end-dot');
   }
   return bytes === form.bytes ? null : { bytes, repairs };
 }

@@ -45,7 +45,7 @@ export function unquoteMboxrd(raw: Buffer): Buffer {
 
 /**
  * Removes the first byte (a ">") of each line starting at `starts` (ascending, each from
- * quotedFromLineStarts), and changes nothing else. Returns `raw` itself for no line.
+ * quotedFromLineStarts; or a "." from dotStuffedLineStarts), and changes nothing else. Returns `raw` itself for no line.
  */
 export function unquoteLinesAt(raw: Buffer, starts: readonly number[]): Buffer {
   if (starts.length === 0) return raw;

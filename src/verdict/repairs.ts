@@ -9,6 +9,8 @@ export const REPAIR_TEXT: Readonly<Record<Repair, string>> = {
   'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
   'strip-trailing-padding': 'NUL or DOS end-of-file (0x1A) bytes ending the file removed (padding left by disk images, file-recovery tools and some writers; no mail program shows them)',
   crcrlf: 'line ends CR CR LF made CR LF (a CRLF file written again through a text-mode writer doubles every CR)',
+  'smtp-end-dot': 'the line holding only "." that ends a message sent over SMTP or fetched over POP3 removed (left in by a script that saved the transfer as it came; no mail program shows it)',
+  'smtp-dot-unstuff': 'the "." that SMTP and POP3 put before each line beginning with "." removed (dot-stuffing, which every mail program undoes, left in by a script that saved the transfer as it came)',
   'mboxrd-unquote': 'mbox ">From " quoting undone',
   'mbox-unquote-some': 'mbox ">From " quoting undone on some lines only, kept on the others (an mboxo file; the lines are in the finding mbox-quoting-mixed)',
   'gateway-subject-tag': 'the tag a recipient\'s mail gateway puts before the Subject of outside mail ("[EXTERNAL]" and the like) removed: the Subject shown carries it, the author signed the Subject without it',

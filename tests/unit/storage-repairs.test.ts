@@ -1,6 +1,7 @@
 /**
  * Damage done to a file by how it was kept, not by what was sent (red team N): NUL or Ctrl-Z
- * padding after the last line (N-01), and CR CR LF line ends from a text-mode writer (N-02).
+ * padding after the last line (N-01), CR CR LF line ends from a text-mode writer (N-02), and the
+ * SMTP/POP3 transfer's end line and dot-stuffing left in by a home-made capture (N-03).
  * Undone as repairs, only once the message as found fails, and only exactly those bytes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,11 @@ const tamper = (message: string): string => message.replace('The numbers are att
 const padded = (message: string | Buffer, tail: Buffer): Buffer => Buffer.concat([Buffer.from(message as string, 'latin1'), tail]);
 const toBlock = (message: Buffer): Buffer => padded(message, Buffer.alloc(512 - (message.length % 512)));
 const doubledCr = (message: string | Buffer): Buffer => Buffer.from(message.toString('latin1').replace(/\r?\n/g, '\r\r\n'), 'latin1');
+/** as an SMTP or POP3 transfer ends a message: its last line ended, then a line holding only "." */
+const transferEnded = (raw: Buffer): Buffer => {
+  const eol = raw.includes('\r\n') ? '\r\n' : '\n';
+  return Buffer.concat([raw, Buffer.from(`${raw.at(-1) === 0x0a ? '' : eol}.${eol}`)]);
+};
 const SMUGGLING = ['header-bare-cr', 'header-line-not-a-field'];
 
 describe('strip-trailing-padding (N-01)', () => {
@@ -100,17 +106,76 @@ describe('crcrlf (N-02)', () => {
   });
 });
 
-describe.skipIf(!HAS_CORPUS)(`genuine corpus mail padded or written with CR CR LF still verifies${CORPUS_SKIP_NOTE}`, () => {
+describe('smtp-end-dot and smtp-dot-unstuff (N-03)', () => {
+  const DOTTED_BODY = 'Hi Bob,\r\n\r\n.env holds the password.\r\n...and the numbers are attached.\r\n.\r\nBye\r\n';
+  const dottedMessage = (canonicalization = 'simple/simple', body = DOTTED_BODY): Promise<string> =>
+    signed(plainMessage({ body }), { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization });
+  const stuffed = (message: string): string => message.replace(/^\./gm, '..');
+  const ended = (message: string): Buffer => Buffer.from(`${message}.\r\n`, 'latin1');
+
+  it.each(['simple/simple', 'relaxed/simple', 'relaxed/relaxed'])('a genuine message dot-stuffed and ended by the "." line verifies, both repairs named (%s)', async (c) => {
+    const a = await analyze(ended(stuffed(await dottedMessage(c))), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['smtp-end-dot', 'smtp-dot-unstuff']);
+    expect(a.verdict.explanation).toContain('the line holding only "." that ends a message sent over SMTP');
+    expect(a.verdict.explanation).toContain('dot-stuffing');
+  });
+
+  it('dot-stuffing alone, in an LF copy, verifies', async () => {
+    const a = await analyze(Buffer.from(stuffed(await dottedMessage()).replace(/\r\n/g, '\n'), 'latin1'), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['smtp-dot-unstuff', 'crlf']);
+  });
+
+  it('the "." line alone verifies, the dots as found kept (a capture whose dots were undone)', async () => {
+    const a = await analyze(ended(await dottedMessage()), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['smtp-end-dot']);
+    const lf = await analyze(Buffer.from(`${(await signedMessage('simple/simple')).replace(/\r\n/g, '\n')}.\n`, 'latin1'), lookup());
+    expect(lf.verdict.verdict).toBe('verified');
+    expect(lf.repairs).toEqual(['smtp-end-dot', 'crlf']);
+  });
+
+  it('with NUL padding and CR CR LF too, every repair is named', async () => {
+    const a = await analyze(toBlock(doubledCr(ended(stuffed(await dottedMessage())))), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['strip-trailing-padding', 'crcrlf', 'smtp-end-dot', 'smtp-dot-unstuff']);
+  });
+
+  it('a tampered message stuffed and ended the same way stays suspicious', async () => {
+    const a = await analyze(ended(stuffed((await dottedMessage()).replace('attached', 'wrong'))), lookup());
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('dkim-body-modified');
+  });
+
+  it('a genuine message with lines beginning ".." that verifies as found is not repaired', async () => {
+    const a = await analyze(Buffer.from(await dottedMessage('simple/simple', 'Hi Bob,\r\n..and so on\r\n...\r\n'), 'latin1'), lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual([]);
+  });
+
+  it('without the "." line, a line beginning with a single "." beside a ".." one keeps the dots as found', async () => {
+    const message = await dottedMessage('simple/simple', 'Hi Bob,\r\n.a\r\n.b\r\n');
+    const a = await analyze(Buffer.from(message.replace('\r\n.a', '\r\n..a'), 'latin1'), lookup());
+    expect(a.repairs).not.toContain('smtp-dot-unstuff');
+    expect(a.verdict.verdict).toBe('suspicious');
+  });
+});
+
+describe.skipIf(!HAS_CORPUS)(`genuine corpus mail padded, written with CR CR LF or ended by a "." line still verifies${CORPUS_SKIP_NOTE}`, () => {
   it.each(GENUINE)('%s %s', async (set, path) => {
     const raw = corpusFile(set, path);
     const asFound = await analyze(raw, dnsJsonLookup(set));
     const withPadding = await analyze(toBlock(raw), dnsJsonLookup(set));
     const withDoubledCr = await analyze(doubledCr(raw), dnsJsonLookup(set));
+    const withTransferEnd = await analyze(transferEnded(raw), dnsJsonLookup(set));
+    expect(withTransferEnd.verdict.verdict).toBe(asFound.verdict.verdict);
     expect(withPadding.verdict.verdict).toBe(asFound.verdict.verdict);
     expect(withDoubledCr.verdict.verdict).toBe(asFound.verdict.verdict);
     if (asFound.verdict.verdict !== 'verified') return;
     expect(withPadding.repairs).toContain('strip-trailing-padding');
     expect(withDoubledCr.repairs).toContain('crcrlf');
+    expect(withTransferEnd.repairs).toContain('smtp-end-dot');
     expect(withDoubledCr.findings.filter((f) => SMUGGLING.includes(f.code))).toEqual([]);
   });
 });
