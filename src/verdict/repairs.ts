@@ -5,7 +5,7 @@ import type { Repair } from '../analyze/repair-variants.ts';
  * and every report give (docs/verdicts.md, "Repairs", says the same at length).
  */
 export const REPAIR_TEXT: Readonly<Record<Repair, string>> = {
-  crlf: 'bare LF line endings restored to CRLF (DKIM is computed over CRLF; Unix mailboxes store LF)',
+  crlf: 'line endings restored to CRLF, from bare LFs or, in a file with no LF, CRs alone (DKIM is computed over CRLF; Unix mailboxes store LF, classic Mac OS stored CR)',
   'strip-leading-bytes': 'a byte-order mark or blank lines before the first header removed',
   'strip-trailing-padding': 'NUL or DOS end-of-file (0x1A) bytes ending the file removed (padding left by disk images, file-recovery tools and some writers; no mail program shows them)',
   crcrlf: 'line ends CR CR LF made CR LF (a CRLF file written again through a text-mode writer doubles every CR)',

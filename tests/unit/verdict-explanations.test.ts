@@ -167,14 +167,14 @@ describe('a suspicious or unverifiable verdict reached after a repair says so', 
     const a = await analyze(lf((await sign(plainMessage())).replace('are attached', 'are fabricated')), tableLookup({ [NAME]: key.txt }));
     expect(a.repairs).toEqual(['crlf']);
     expect(a.verdict.verdict).toBe('suspicious');
-    expect(a.verdict.explanation).toMatch(/The failure holds after repairing: bare LF line endings restored to CRLF/);
+    expect(a.verdict.explanation).toMatch(/The failure holds after repairing: line endings restored to CRLF, from bare LFs/);
   });
 
   it('an unverifiable one: checked after the repair', async () => {
     const a = await analyze(lf(await sign(plainMessage())), tableLookup({}));
     expect(a.repairs).toEqual(['crlf']);
     expect(a.verdict.verdict).toBe('unverifiable');
-    expect(a.verdict.explanation).toMatch(/Checked after repairing: bare LF line endings restored to CRLF .*\. Unverifiable is not the same as fake\.$/);
+    expect(a.verdict.explanation).toMatch(/Checked after repairing: line endings restored to CRLF, from bare LFs .*\. Unverifiable is not the same as fake\.$/);
   });
 });
 
