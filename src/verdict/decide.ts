@@ -375,7 +375,7 @@ function explainFailure(
         evidence: { ...evidence, wellKnownSealer: wellKnown, leftOut: uncovered },
       });
     } else if (trusted(sealer)) {
-      const who = wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
+      const who = sealerStanding(sealer);
       // the seal proves only that the holder of these records' keys made it: a reader must be
       // able to see which records, and whose files they came from (red team L, L-05)
       const sealKey = chain[at]!.sealKey;
@@ -499,6 +499,10 @@ function unfitArcKeysFinding(arc: ArcVerification): Finding | null {
   };
 }
 
+/** Why a trusted sealer is trusted, as every explanation says it (rule 3). */
+const sealerStanding = (sealer: string): string =>
+  WELL_KNOWN_ARC_SEALERS.has(sealer) ? 'a well-known ARC sealer' : "an ARC sealer trusted on this run's command line (--trust-arc-sealer)";
+
 /**
  * A reason's sentence in an explanation. arc-only is worded by who sealed last: a well-known or
  * vouched-for sealer vouches that it handled the message; any other sealer can be anyone, with
@@ -510,7 +514,7 @@ function reasonSentence(reason: string, arc: ArcVerification, userTrusted: Reado
   const last = arc.instances.at(-1)?.sealDomain ?? null;
   const shown = last === null ? 'an unnamed sealer' : escapeControls(last, 255);
   if (isTrustedSealer(last, userTrusted)) {
-    const who = WELL_KNOWN_ARC_SEALERS.has(last) ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)';
+    const who = sealerStanding(last);
     return `Only an ARC chain validates: ${shown}, ${who}, sealed it last and so vouches that it handled this message, but no DKIM signature proves the content.`;
   }
   return (
@@ -542,7 +546,7 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
   const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
   const key = failure.key;
   const keyText = `key ${key.name} on record (${keyKind(key)}${key.fingerprint ? ` sha256:${key.fingerprint.slice(0, 16)}…` : ''} from ${keySource(key)})`;
-  const who = `${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}`;
+  const who = `${sealer}, ${sealerStanding(sealer)}`;
   const ams = `${failure.domain}'s ARC-Message-Signature of set i=${failure.i}`;
   const evidence = {
     instance: failure.i, failed: failure.part, what: failure.what, headersVerify: failure.headersVerify, sealer, signingDomain: failure.domain, selector: failure.selector,
@@ -609,7 +613,7 @@ function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureRe
     text:
       `The ARC chain validates, sealed last by ${after}, not ${sealedAfterBy.length === 1 ? 'a well-known ARC sealer' : 'well-known ARC sealers'}. ` +
       `Beneath, the body no longer matches the body hash of ${failure.domain}'s ARC-Message-Signature of set i=${failure.i}, which a validator does not check beneath a newer set, ` +
-      `while the header fields it signs still verify with ${describeArcKey(failure.key)}: the body was changed after ${sealer}, ${wellKnown ? 'a well-known ARC sealer' : 'an ARC sealer trusted on this run\'s command line (--trust-arc-sealer)'}, sealed the message. ` +
+      `while the header fields it signs still verify with ${describeArcKey(failure.key)}: the body was changed after ${sealer}, ${sealerStanding(sealer)}, sealed the message. ` +
       `${after} may have changed it in transit, as a mailing list does, or sealed the changed message to hide the change: anyone can seal with a key of their own, so the later seal accounts for nothing.` +
       (sealedAfterBy.length === 1 && sealedAfterBy[0] !== '?' ? ` If you know ${after} relayed this mailbox's mail, name it with --trust-arc-sealer.` : ''),
     evidence: {

@@ -1,6 +1,6 @@
 import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
-import { fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
+import { fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -99,7 +99,7 @@ function otherAuthor(copy: DumpCopy, other: DumpCopy, aspects: Aspect[]): DumpFi
   const sharedProvider = witnessRefusedAsSharedProvider(other, copy);
   const why = sharedProvider
     ? `it is from another address (${other.fromAddress}) of ${sharedProvider}, a public mail provider, whose users all get mail signed by it`
-    : `it is from ${domainOf(other.fromAddress)}, not this message's From domain (${domainOf(copy.fromAddress) ?? 'none'}), and verified by ${signers(other)}`;
+    : `it is from ${fromDomainOf(other)}, not this message's From domain (${fromDomainOf(copy) ?? 'none'}), and verified by ${signers(other)}`;
   return {
     messageId: copy.id,
     finding: {
@@ -295,7 +295,7 @@ function provenContentsFor(proven: readonly DumpCopy[]): (copy: DumpCopy) => Pro
   return (copy) => {
     let found = known.get(copy.fromAddress);
     if (!found) {
-      const domain = copy.fromAddress ? siteOf(copy.fromAddress.slice(copy.fromAddress.lastIndexOf('@') + 1).replace(/[\s>]+$/, '')) : '';
+      const domain = siteOf(fromDomainOf(copy) ?? '');
       const [site, above] = [bySite.get(domain) ?? [], bySite.get(domain.slice(domain.lastIndexOf('.') + 1)) ?? []];
       const candidates = !domain.includes('.') ? shapes : above.length ? [...new Set([...site, ...above])].sort((a, b) => position.get(a)! - position.get(b)!) : site;
       // (lazily: the first MAX_CONTENTS distinct witnesses are enough, however many a domain signed)
@@ -408,7 +408,7 @@ function unwitnessed(copy: DumpCopy, twin: DumpCopy): string {
     ? `that copy's signature (${signers(twin)}) does not sign the Message-ID, so it does not show that the two are one message: the Message-ID of any message can be put on another message the domain signed`
     : sharedProvider
       ? `that copy's proof (${signers(twin)}) is by ${sharedProvider}, a public mail provider, and the two copies are from different addresses: any of its users gets mail signed by it, so that proof says nothing about this copy`
-      : `that copy's proof (${signers(twin)}) is not by this copy's From domain (${copy.fromAddress?.split('@')[1] ?? 'none'}) and says nothing about it`;
+      : `that copy's proof (${signers(twin)}) is not by this copy's From domain (${fromDomainOf(copy) ?? 'none'}) and says nothing about it`;
 }
 
 /**
@@ -562,8 +562,8 @@ function listMakes(aspect: Aspect, listCopy: DumpCopy, other: DumpCopy): boolean
     case 'subject':
       return listCopy.subject !== null && other.subject !== null && subjectTaggedBy(listCopy.subject, other.subject);
     case 'from': {
-      const domain = domainOf(listCopy.fromAddress);
-      return domain !== null && domain !== domainOf(other.fromAddress) && listIsAt(listCopy.mailingList!, domain);
+      const domain = fromDomainOf(listCopy);
+      return domain !== null && domain !== fromDomainOf(other) && listIsAt(listCopy.mailingList!, domain);
     }
     default:
       return false;
@@ -579,8 +579,6 @@ function subjectTaggedBy(tagged: string, plain: string): boolean {
 
 /** A list id (RFC 2919: team.lists.example) under `domain`. */
 const listIsAt = (list: string, domain: string): boolean => list === domain || list.endsWith(`.${domain}`);
-
-const domainOf = (address: string | null): string | null => address?.split('@')[1] ?? null;
 
 /**
  * Whether proofs sign the aspect: the whole body (a proof covers all of it), a header when an h=

@@ -1,4 +1,4 @@
-import { DAY_MS, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { DAY_MS, fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 export const FUTURE_SLACK_DAYS = 30;
 
@@ -91,7 +91,7 @@ export class DumpDates {
 
   /** The proven Dates of the message's From domain (or a domain above it), if any. */
   #ownDomain(m: DumpMessage): DomainDates | undefined {
-    const labels = m.fromAddress?.split('@')[1]?.toLowerCase().split('.') ?? [];
+    const labels = fromDomainOf(m)?.toLowerCase().split('.') ?? [];
     for (let i = 0; i < labels.length - 1; i++) {
       const dates = this.#byDomain.get(labels.slice(i).join('.'));
       if (dates) return dates;

@@ -1,5 +1,5 @@
 import { groupBy } from './conflicting-copies.ts';
-import { fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** A profile needs enough messages to say what is usual. */
 export const PROFILE_MIN_MESSAGES = 10;
@@ -10,7 +10,7 @@ const HABIT_SHARE = 0.9;
 
 /** The selector of the message's signature by its From domain; `passing`: only one that verified. */
 function ownSelector(m: DumpMessage, passing: boolean): string | null {
-  const domain = m.fromAddress?.split('@')[1];
+  const domain = fromDomainOf(m);
   const own = m.signatures.find((s) => s.domain === domain && (!passing || s.outcome === 'pass'));
   return own ? `${own.selector}._domainkey.${own.domain}` : null;
 }

@@ -1,6 +1,6 @@
 import { SENDER_CLOCK_RANGE_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
-import { dateProven, fromDomainProofs, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
+import { dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -174,7 +174,7 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
           : parentProven && parentOwnsId && parentWitness
             ? `The parent's Date is signed by d=${parentWitness.domain}, its From domain and the reply's; the reply's Date is not signed.`
           : parentProven && parentOwnsId
-            ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${reply.fromAddress?.includes('@') ? ` (${reply.fromAddress.split('@')[1]})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
+            ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${fromDomainOf(reply) ? ` (${fromDomainOf(reply)})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
             : parentProven
               ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
             : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
@@ -216,10 +216,8 @@ const namesParentSigned = (reply: DumpMessage, parentId: string, proof: DumpProo
  * another organisation's domain with their own key and have it pass as that domain's.
  */
 function ownsItsMessageId(m: DumpMessage): boolean {
-  const id = m.messageId?.trim().replace(/^<|>$/g, '');
-  const at = id?.lastIndexOf('@') ?? -1;
-  if (!id || at < 0) return false;
-  const idDomain = id.slice(at + 1).toLowerCase();
+  const idDomain = messageIdDomain(m);
+  if (idDomain === null) return false;
   return fromDomainProofs(m).some(
     (p) => p.signedHeaders.includes('message-id') && sameDomainOrSubdomain(p.domain, idDomain) && !isPublicMailProvider(p.domain),
   );
