@@ -1,7 +1,7 @@
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 import { boundaryParam, escapeControls, topBoundary } from './check-support.ts';
 import { signatureLabel } from './signed-headers.ts';
-import type { Finding, MessageCheck } from './types.ts';
+import type { Finding, MessageCheck, MessageCheckContext } from './types.ts';
 
 /** How much of the unsigned tail (and of the body, for boundary declarations) is scanned for MIME structure. */
 export const TAIL_SCAN_BYTES = 64 * 1024;
@@ -32,6 +32,16 @@ export const describeBodyTail: MessageCheck = ({ bytes, headers, signatures }) =
   }
   return findings;
 };
+
+/**
+ * The stored bytes past what a signature with `l=` covers (empty when the message has no body:
+ * simple canonicalization then signs a CRLF of its own making).
+ */
+export function unsignedTail({ bytes, headers }: Pick<MessageCheckContext, 'bytes' | 'headers'>, sig: DkimSignatureResult): Buffer {
+  if (!headers.hasBody) return Buffer.alloc(0);
+  const body = bytes.subarray(headers.headerBytes);
+  return body.subarray(rawOffsetOfCanonical(body, sig.bodyBytesSigned ?? 0, bodyCanonicalization(sig)));
+}
 
 function describe(sig: DkimSignatureResult, body: Buffer, cut: number, signed: number, total: number, top: string | null): Finding {
   const tail = body.subarray(cut);

@@ -1,4 +1,4 @@
-import { describeBodyTail } from './body-tail.ts';
+import { describeBodyTail, unsignedTail } from './body-tail.ts';
 import { auditUnsignedContentType } from './content-type-unsigned.ts';
 import { auditDisplayNameAddress } from './display-name.ts';
 import { auditFromAddressDisguised } from './from-address-disguised.ts';
@@ -23,7 +23,7 @@ import { auditWeakHash } from './weak-hash.ts';
  */
 export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   (c) => auditSignedHeaders(c.headers.fields, c.signatures),
-  (c) => auditBodyLength(c.signatures),
+  (c) => auditBodyLength(c.signatures, (sig) => unsignedTail(c, sig)),
   describeBodyTail,
   auditVisibleHeaders,
   auditDisplayNameAddress,

@@ -112,7 +112,7 @@ export function signedWithoutProof(passing: DkimSignatureResult[], name: string)
 }
 
 /** Content after the signed length (l=) is what an attacker appends to a genuine message. */
-export function auditBodyLength(signatures: DkimSignatureResult[]): Finding[] {
+export function auditBodyLength(signatures: DkimSignatureResult[], tailOf?: (sig: DkimSignatureResult) => Buffer): Finding[] {
   const findings: Finding[] = [];
   // A second signature by the From domain over the whole body (an application signs with l=,
   // the outbound server again without) covers what the first leaves out: then the unsigned tail
@@ -126,6 +126,20 @@ export function auditBodyLength(signatures: DkimSignatureResult[]): Finding[] {
     const total = sig.bodyBytesTotal ?? 0;
     if (total <= signed) continue;
     const evidence = { signature: signatureLabel(sig), l: sig.tags.bodyLength, signedBytes: signed, totalBytes: total, unsignedBytes: total - signed };
+    // Simple canonicalization signs a CRLF of its own for an empty body and keeps one line end
+    // of trailing blank lines: with l=0, or l= short of it, those bytes are "more" without being
+    // anything a reader sees, and a genuine message read as added to (red team P, P-01). Blanks
+    // alone add nothing either; relaxed canonicalization drops them all.
+    const tail = tailOf?.(sig);
+    if (tail && BLANK_ONLY.test(tail.toString('latin1'))) {
+      findings.push({
+        code: 'body-blank-after-l',
+        severity: 'info',
+        text: `The signature by ${sig.tags.domain} covers the first ${signed} bytes of the body (l=${sig.tags.bodyLength}); what follows is ${tail.length ? `${tail.length} bytes of blank lines and spaces` : 'the line end simple canonicalization gives an empty body'}, which show nothing.`,
+        evidence: { ...evidence, unsignedStoredBytes: tail.length },
+      });
+      continue;
+    }
     findings.push(
       wholeBody
         ? {
@@ -144,6 +158,9 @@ export function auditBodyLength(signatures: DkimSignatureResult[]): Finding[] {
   }
   return findings;
 }
+
+/** Spaces, tabs and line ends only: nothing a reader is shown. */
+const BLANK_ONLY = /^[ \t\r\n]*$/;
 
 export const signatureLabel = (sig: DkimSignatureResult): string =>
   `#${sig.index + 1} d=${sig.tags.domain ?? '?'} s=${sig.tags.selector ?? '?'}`;

@@ -57,6 +57,25 @@ describe('body-tail-described', () => {
     expect(finding.text).toBe(`After the ${body.length} bytes the signature by example.com covers (l=${body.length}), the body goes on for ${footer.length} unsigned bytes on 3 lines.`);
   });
 
+  // Red team P, P-01: simple canonicalization signs a CRLF of its own for an empty body, and keeps
+  // a line of blanks; l= short of them was read as content nobody signed, a genuine message suspicious.
+  it('blank lines and spaces past l=, or the CRLF simple canonicalization gives an empty body, are nothing added', async () => {
+    const spec = { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'simple/simple' };
+    const empty = await signed(message(headersWith(), ''), { ...spec, maxBodyLength: 0 });
+    expect(empty).toMatch(/\bl=0\b/);
+    const blanks = await signed(message(headersWith(), 'Hi Bob,\r\n'), { ...spec, maxBodyLength: 9 });
+    for (const raw of [empty, blanks + '   \r\n\t\r\n\r\n']) {
+      const a = await analyze(raw);
+      expect(a.verdict.verdict).toBe('verified');
+      expect(a.findings.map((f) => `${f.code}:${f.severity}`)).toContain('body-blank-after-l:info');
+      expect(a.findings.map((f) => f.code)).not.toContain('body-content-after-l');
+    }
+    // a word after the blanks is content again
+    const worded = await analyze(blanks + '   \r\nP.S. new IBAN\r\n');
+    expect(worded.verdict.verdict).toBe('suspicious');
+    expect(worded.verdict.reasons).toEqual(['body-content-after-l']);
+  });
+
   it('finds the stored offset of l= under relaxed canonicalization', () => {
     // relaxed: "a  b \r\n" canonicalizes to "a b\r\n" (5 bytes) and occupies 7 stored bytes
     const body = Buffer.from('a  b \r\nc\t\td\r\n');
