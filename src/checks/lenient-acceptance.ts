@@ -22,6 +22,8 @@ const LENIENT_READINGS: Record<string, string> = {
   'key-tag-case': 'its key record writes tag names in upper case, where RFC 6376 section 3.2 makes them case-sensitive (P= is not p=)',
   'key-k-empty': "its key record's k= is empty, which names no key type",
   'key-ed25519-spki': 'its key record publishes the Ed25519 key as a DER SubjectPublicKeyInfo, where RFC 8463 publishes the bare 32 bytes',
+  'signature-value-case': 'it writes a=, c= or q= with capitals, where RFC 6376 section 3.2 makes those values case-sensitive',
+  'body-length-beyond-body': "its l= counts more bytes than the canonicalized body has, which RFC 6376 section 3.5 forbids; the whole body was hashed, so no byte of it is unsigned",
   'key-type-inferred': 'its key record declares no k= for a key that is not RSA (k= defaults to rsa)',
 };
 const NOT_REPORTED_HERE = new Set(['tag-syntax', 'rsa-sha1']);

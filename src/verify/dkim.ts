@@ -440,14 +440,17 @@ async function describeResult(
   const key: KeyUsed | null = record && parsed && name ? keyUsedOf(name, record, parsed, measured) : null;
 
   const warnings = [...((result.status as { warnings?: string[] }).warnings ?? [])];
-  for (const reading of unnamedLenientReadings(tags, record?.txt ?? null)) if (!warnings.includes(reading)) warnings.push(reading);
+  for (const reading of unnamedLenientReadings(tags, record?.txt ?? null, result.canonBodyLengthTotal ?? null)) if (!warnings.includes(reading)) warnings.push(reading);
   // An invalid tag list (a repeated tag, an l= that is not 1*76DIGIT, …) is a PERMFAIL in
   // RFC 6376 section 3.2 and 6.1.1. mailauth's lenient mode verifies it anyway, reading it its own
   // way (the last d=, l=0x10 as 16): such a signature can be made to say what an attacker wants,
-  // so it is never proof.
+  // so it is never proof. Nor is its failure evidence of tampering: the signer may have meant the
+  // first c= where mailauth hashed with the last, and dkimpy rejects such a list before hashing
+  // (red team P, P-08). Stripping the signature would make the same message unverifiable too.
   const invalidTagList = tags.duplicateTags.length > 0 || warnings.includes('tag-syntax');
   const classified = classify(result, comment, keyLookup, parsed);
-  const outcome: SignatureOutcome = invalidTagList && classified === 'pass' ? 'malformed' : unusable ? 'key-invalid' : classified;
+  const readAnyway = classified === 'pass' || classified === 'signature-mismatch' || classified === 'body-modified';
+  const outcome: SignatureOutcome = invalidTagList && readAnyway ? 'malformed' : unusable ? 'key-invalid' : classified;
   const mailauthSaid = `mailauth: ${result.status.result}${comment ? ` (${comment})` : ''}`;
   const askSigner = outcome === 'signature-mismatch' || (outcome === 'body-modified' && headerSignatureValid !== true);
   const signedByKey = askSigner && measured ? madeWithKey(tags, measured) : null;

@@ -24,6 +24,12 @@ export interface SignatureTags {
   bh: string | null;
   /** tag names that appear more than once: RFC 6376 section 3.2 makes the whole list invalid */
   duplicateTags: string[];
+  /**
+   * a=, c= and q=, when their value is written with capitals (`a=RSA-SHA256`). RFC 6376 section
+   * 3.2 makes values case-sensitive unless a tag says otherwise, and these three do not; mailauth
+   * folds them, as OpenDKIM does, and dkimpy rejects the signature.
+   */
+  valuesWithCapitals: string[];
 }
 
 const seconds = (value: string | undefined): number | null =>
@@ -48,5 +54,6 @@ export function readSignatureTags(headerValue: string): SignatureTags {
     b: (tags.get('b') ?? '').replace(/\s+/g, ''),
     bh: tags.get('bh')?.replace(/\s+/g, '') ?? null,
     duplicateTags,
+    valuesWithCapitals: ['a', 'c', 'q'].filter((name) => /[A-Z]/.test(tags.get(name) ?? '')),
   };
 }

@@ -8,10 +8,15 @@ import type { SignatureTags } from './signature-tags.ts';
  * mailauth names (src/checks/lenient-acceptance.ts; red team 28, F-06). None lets a forger in:
  * only the key holder makes the signature, and only the domain publishes the record.
  */
-export function unnamedLenientReadings(tags: SignatureTags, recordTxt: string | null): string[] {
+export function unnamedLenientReadings(tags: SignatureTags, recordTxt: string | null, bodyBytesTotal: number | null): string[] {
   const readings: string[] = [];
   // Node's base64 decoder takes the URL-safe alphabet too; RFC 6376's base64string does not
   if (/[-_]/.test(tags.b)) readings.push('signature-base64url');
+  if (tags.valuesWithCapitals.length) readings.push('signature-value-case');
+  // RFC 6376 section 3.5: l= "MUST NOT be larger than the actual number of octets in the
+  // canonicalized message body"; OpenDKIM fails such a signature, mailauth and dkimpy hash the
+  // whole body. Nothing is left unsigned: the reading is lenient, not unsafe.
+  if (tags.bodyLength !== null && bodyBytesTotal !== null && tags.bodyLength > bodyBytesTotal) readings.push('body-length-beyond-body');
   if (recordTxt === null) return readings;
   const names = recordTxt.split(';').flatMap((part) => (part.includes('=') ? [part.slice(0, part.indexOf('=')).trim()] : []));
   // RFC 6376 section 3.2: tag names are case-sensitive, so P= is no p= at all

@@ -75,6 +75,23 @@ describe('DKIM tag lists built to mislead', () => {
     expect(a.verdict.verdict, summary(a)).not.toBe('verified');
   });
 
+  // Red team P, P-08: the signer wrote c= twice, meant the first, and mailauth hashed with the
+  // last. The failure is the tag list's, not evidence that the message was changed: dkimpy
+  // rejects the list before hashing, as RFC 6376 section 3.2 says.
+  it('a tag list repeating c= with another value is malformed (unverifiable), not tampering', async () => {
+    const text = handSign(demoMessage({ id: 'dup-c-other' }), {
+      privateKeyPem: demoPrivateKey(),
+      tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}; c=simple/simple`,
+      headers: SIGNED,
+    });
+    const a = await analyze(text);
+    expect(a.signatures[0]?.result, summary(a)).toBe('fail'); // mailauth hashed it as simple/simple
+    expect(a.signatures[0]?.outcome, summary(a)).toBe('malformed');
+    expect(a.verdict.verdict, summary(a)).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['signature-malformed']);
+    expect(a.verdict.explanation).toContain('gives c= more than once, which makes the whole tag list invalid');
+  });
+
   it.each(['0x10', '1e1', '16.0', '+16', '16e0'])('l=%s (not 1*76DIGIT, yet a number to mailauth) with text appended is never verified', async (l) => {
     const body = demoMessage({ id: `l-${l}` });
     const signed = handSign(body, { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; l=${l}; h=${SIGNED.join(':')}`, headers: SIGNED, bodyLength: Number(l) });

@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
+import { DEMO_KEYS } from '../helpers/cli.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
+import { demoMessage, demoPrivateKey, handSign } from '../hostile/sign.ts';
 import { SIGN_TIME, ed25519Key, plainMessage, rsaKey, signed, tableLookup, type TestKey } from '../unit/support/signing.ts';
 
 // Red team 28, F-06: readings mailauth's lenient mode makes without naming them. Each message
@@ -48,5 +51,36 @@ describe('lenient readings leakcheck finds itself', () => {
     const a = await analyze(urlSafe, tableLookup({ [NAME]: rsa.txt }));
     expect(a.verdict.verdict).toBe('verified');
     expect(readings(a)).toEqual(['signature-base64url']);
+  });
+
+  // Red team P, P-09 and P-06: OpenDKIM and mailauth read both; dkimpy rejects the first, OpenDKIM
+  // the second. Only the key holder made either signature, so they verify, and say how.
+  const SIGNED = ['from', 'to', 'subject', 'date', 'message-id'];
+  const demo = offlineFileLookup(DEMO_KEYS);
+  const handSigned = (id: string, tags: string): string =>
+    handSign(demoMessage({ id }), { privateKeyPem: demoPrivateKey(), tags: `${tags}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+
+  it.each([
+    ['a=RSA-SHA256', 'v=1; a=RSA-SHA256; c=relaxed/relaxed'],
+    ['c=Relaxed/Relaxed', 'v=1; a=rsa-sha256; c=Relaxed/Relaxed'],
+    ['q=DNS/TXT', 'v=1; a=rsa-sha256; c=relaxed/relaxed; q=DNS/TXT'],
+  ])('%s: a value RFC 6376 makes case-sensitive, written with capitals', async (_, tags) => {
+    const a = await analyze(handSigned('value-case', tags), demo);
+    expect(a.verdict.verdict).toBe('verified');
+    expect(readings(a)).toEqual(['signature-value-case']);
+    expect(readings(await analyze(handSigned('value-case', 'v=1; a=rsa-sha256; c=relaxed/relaxed; q=dns/txt'), demo))).toEqual([]);
+  });
+
+  it('an l= larger than the canonicalized body: the whole body is signed, and the finding says so', async () => {
+    const control = await analyze(handSigned('l-beyond', 'v=1; a=rsa-sha256; c=relaxed/relaxed'), demo);
+    const total = control.signatures[0]!.bodyBytesTotal!;
+    const exact = await analyze(handSigned('l-beyond', `v=1; a=rsa-sha256; c=relaxed/relaxed; l=${total}`), demo);
+    expect(exact.verdict.verdict).toBe('verified');
+    expect(readings(exact)).toEqual([]);
+    const beyond = await analyze(handSigned('l-beyond', `v=1; a=rsa-sha256; c=relaxed/relaxed; l=${total + 10}`), demo);
+    expect(beyond.verdict.verdict).toBe('verified');
+    expect(beyond.signatures[0]).toMatchObject({ bodyBytesSigned: total, bodyBytesTotal: total });
+    expect(readings(beyond)).toEqual(['body-length-beyond-body']);
+    expect(beyond.findings.find((f) => f.code === 'signature-read-leniently')!.text).toContain('no byte of it is unsigned');
   });
 });
