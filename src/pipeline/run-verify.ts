@@ -191,6 +191,8 @@ async function verifyLocked(
       workers: options.concurrency ?? defaultThreadCount(),
       rehash: options.rehash === true,
       ...(analysis.trustedArcSealers.length ? { trustedArcSealers: analysis.trustedArcSealers } : {}),
+      // which archives are read at all rests on it: a second newsroom must see it (red team Q, Q-04)
+      ...(options.zipMaxBytes !== undefined ? { zipMaxBytes: options.zipMaxBytes } : {}),
     },
     keyFiles: keyFiles.map((f) => ({ path: resolve(f.path), sha256: f.sha256 })),
     compromised:

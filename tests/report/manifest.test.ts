@@ -121,6 +121,16 @@ describe('the manifest says what the verdicts rest on', () => {
     expect(`${jsonText({ ...b, produced_by: { ...b.produced_by, key_files: a.produced_by.key_files } }, 2)}\n`).toBe(oneThread);
   });
 
+  // Red team Q, Q-04: --zip-max-bytes decides which archives are read at all (the demo's zip,
+  // over 2,000 bytes, is not), so a second newsroom comparing manifests must see it.
+  it('records --zip-max-bytes among the options, as the verdicts rest on it', async () => {
+    const limited = join(tmp.path, 'zip-limited.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: limited, keyFiles: [DEMO_KEYS], offline: true, concurrency: 1, zipMaxBytes: 2000 });
+    const manifest = read(limited);
+    expect(manifest.produced_by.options).toEqual({ offline: true, rehash: false, zipMaxBytes: 2000 });
+    expect(manifest.files.length).toBeLessThan(read(byFile).files.length);
+  });
+
   it('is the same bytes in any time zone and locale', () => {
     const here = runCli(['manifest', '--db', byFile]);
     expect(here.status, here.stderr).toBe(0);

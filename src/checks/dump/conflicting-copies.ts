@@ -1,6 +1,6 @@
 import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
-import { fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
+import { byContentOrder, fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -258,8 +258,7 @@ function distinctContents(copies: Iterable<DumpCopy>): DumpCopy[] {
  * path for byte-identical files): which copy a finding names, and what it compares, must not be
  * a planter's choice of file name (red team M, M-08).
  */
-const byContent = (copies: readonly DumpCopy[]): DumpCopy[] =>
-  copies.toSorted((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.where < b.where ? -1 : a.where > b.where ? 1 : 0));
+const byContent = (copies: readonly DumpCopy[]): DumpCopy[] => copies.toSorted(byContentOrder);
 
 interface ProvenContents {
   /** distinct contents of the proven copies whose proofs may bear witness against the copy (witnessesAgainst) */

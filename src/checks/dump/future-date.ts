@@ -1,4 +1,4 @@
-import { DAY_MS, fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { byContentOrder, DAY_MS, fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 export const FUTURE_SLACK_DAYS = 30;
 
@@ -20,12 +20,17 @@ export const dateAfterDump: DumpCheck = (messages) => {
   return messages.flatMap((m) => reference.lateFindings(m));
 };
 
-/** One signing domain's proven Dates: how many, the latest, and the first message in the dump's order that carries it. */
+/**
+ * One signing domain's proven Dates: how many, the latest, and a message that carries it: of
+ * several, the one first by content (sha256), then by name, so that renaming files does not
+ * change which one the text names (red team Q, Q-03).
+ */
 interface DomainDates {
   domain: string;
   proven: number;
   t: number;
   where: string;
+  sha256: string;
 }
 
 /** (ties broken by name, not by the order messages come in: the dump pass reads them by sender) */
@@ -61,9 +66,9 @@ export class DumpDates {
     this.#dated++;
     const domain = dateSigner(m);
     if (domain !== null) {
-      const dates = this.#byDomain.get(domain) ?? { domain, proven: 0, t, where: m.where };
+      const dates = this.#byDomain.get(domain) ?? { domain, proven: 0, t, where: m.where, sha256: m.sha256 };
       dates.proven++;
-      if (t > dates.t || (t === dates.t && m.where < dates.where)) Object.assign(dates, { t, where: m.where });
+      if (t > dates.t || (t === dates.t && byContentOrder(m, dates) < 0)) Object.assign(dates, { t, where: m.where, sha256: m.sha256 });
       this.#byDomain.set(domain, dates);
       this.#reference = undefined;
     }

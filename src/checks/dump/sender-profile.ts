@@ -84,7 +84,9 @@ export class SenderTally {
       const counts = fromProven ? this.#provenCounts[i]! : all;
       const known = total(counts);
       if (known < PROFILE_MIN_MESSAGES) return null;
-      const usual = [...counts].filter(([, n]) => n / known >= USUAL_SHARE);
+      // Most frequent first, then by code unit: never in the order the files were read, so that
+      // the same messages under other names give the same text (red team Q, Q-01).
+      const usual = [...counts].filter(([, n]) => n / known >= USUAL_SHARE).sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0));
       const usualTotal = usual.reduce((a, [, n]) => a + n, 0);
       if (usualTotal / known < HABIT_SHARE) return null;
       return { usual, usualValues: new Set(usual.map(([v]) => v)), usualTotal, known, provenKnown, fromProven };

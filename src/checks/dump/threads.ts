@@ -1,6 +1,6 @@
 import { SENDER_CLOCK_RANGE_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
-import { dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
+import { byContentOrder, dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
@@ -58,16 +58,40 @@ const MAX_PARENT_COPIES = 16;
 
 /** The copies under one Message-ID, added in path order, that a reply which cannot accuse is compared with. */
 export class BoundedParentCopies {
-  readonly copies: DumpMessage[] = [];
+  readonly #verified: DumpMessage[] = [];
+  readonly #unverified: DumpMessage[] = [];
   /** some copy was left out: a reply that can accuse must read them all elsewhere */
   overflowing = false;
-  #unverified = 0;
+  #sorted: DumpMessage[] | null = null;
 
+  /**
+   * Of the unverified copies, the latest dated are kept (then the first by content): only a copy
+   * dated after a reply gives a finding, and which ones are kept must not depend on the files'
+   * names (red team Q, Q-03: the first 16 by path were kept, and a renamed copy decided whether a
+   * thread's contradiction was reported at all).
+   */
   add(m: DumpMessage): void {
-    if (m.verdict !== 'verified' && ++this.#unverified > MAX_PARENT_COPIES) this.overflowing = true;
-    else this.copies.push(m);
+    this.#sorted = null;
+    if (m.verdict === 'verified') {
+      this.#verified.push(m);
+      return;
+    }
+    this.#unverified.push(m);
+    if (this.#unverified.length > MAX_PARENT_COPIES) {
+      this.overflowing = true;
+      this.#unverified.sort(latestFirst);
+      this.#unverified.pop();
+    }
+  }
+
+  /** (asked once per reply: sorted once) */
+  get copies(): DumpMessage[] {
+    return (this.#sorted ??= [...this.#verified, ...this.#unverified].sort(byContentOrder));
   }
 }
+
+const dateOf = (m: DumpMessage): number => (m.date ? Date.parse(m.date) : Number.NEGATIVE_INFINITY);
+const latestFirst = (a: DumpMessage, b: DumpMessage): number => dateOf(b) - dateOf(a) || byContentOrder(a, b);
 
 /** A reply whose proof by its From domain signs its Date and a header that names parents: it may accuse a parent dated after it. */
 export const mayAccuseParents = (reply: DumpMessage): boolean =>
@@ -107,7 +131,7 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
   }
   if (!reply.date) return findings;
   for (const parentId of parents) {
-    const onReply: Array<{ found: DumpFinding; parentDateSigners: string[] }> = [];
+    const onReply: Array<{ found: DumpFinding; parent: DumpMessage; parentDateSigners: string[] }> = [];
     const onParents: DumpFinding[] = [];
     // domains that proved a copy of the parent dated no later than the reply
     const datedBeforeBy: string[] = [];
@@ -116,17 +140,19 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
       if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS) datedBeforeBy.push(...dateSigners(parent));
       for (const found of parentFindings(reply, parent, parentId)) {
         if (found.messageId !== reply.id) onParents.push(found);
-        else onReply.push({ found, parentDateSigners: dateSigners(parent) });
+        else onReply.push({ found, parent, parentDateSigners: dateSigners(parent) });
       }
     }
     // A domain that dated one copy of the parent before the reply and another after it contradicts
     // itself: its later Date says nothing against the reply (red team 30, M-01).
-    let gravest: DumpFinding | null = null;
-    for (const { found, parentDateSigners } of onReply) {
+    // Of equally grave ones, the parent first by content is named, whatever the files are called.
+    let gravest: { found: DumpFinding; parent: DumpMessage } | null = null;
+    for (const { found, parent, parentDateSigners } of onReply) {
       if (parentDateSigners.some((d) => datedBeforeBy.some((e) => sameDomainOrSubdomain(d, e)))) continue;
-      if (!gravest || SEVERITY_RANK[found.finding.severity] > SEVERITY_RANK[gravest.finding.severity]) gravest = found;
+      const rank = SEVERITY_RANK[found.finding.severity] - (gravest ? SEVERITY_RANK[gravest.found.finding.severity] : -1);
+      if (rank > 0 || (rank === 0 && byContentOrder(parent, gravest!.parent) < 0)) gravest = { found, parent };
     }
-    if (gravest) findings.push(gravest);
+    if (gravest) findings.push(gravest.found);
     findings.push(...onParents);
   }
   return findings;

@@ -161,3 +161,12 @@ export interface DumpFinding {
 export type DumpCheck<M extends DumpMessage = DumpMessage> = (messages: readonly M[]) => DumpFinding[];
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * The dump's order by content: sha256, then name (which only byte-identical files share). Which
+ * copy a finding names, which copies a bound keeps, and which of equals wins must not be a
+ * planter's choice of file names, nor change when a second newsroom re-runs on renamed files
+ * (red team M, M-08; red team Q, Q-03).
+ */
+export const byContentOrder = (a: Pick<DumpMessage, 'sha256' | 'where'>, b: Pick<DumpMessage, 'sha256' | 'where'>): number =>
+  a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.where < b.where ? -1 : a.where > b.where ? 1 : 0;

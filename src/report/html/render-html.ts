@@ -90,8 +90,18 @@ interface DomainStats {
   thirdParty: number;
   /** not aligned though the domain of the first From address: the From field names no certain author */
   authorNotProven: number;
-  keys: Map<string, { text: string; hasKey: boolean; lookup: string }>;
+  /** at most KEYS_SHOWN, the first by their description's code units, and whether there were more */
+  keys: Map<string, ShownKey>;
+  moreKeys: boolean;
 }
+
+interface ShownKey {
+  text: string;
+  hasKey: boolean;
+  lookup: string;
+}
+
+const KEYS_SHOWN = 8;
 
 /** The whole page as one string (tests, and pages small enough to hold). */
 export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): string {
@@ -426,7 +436,7 @@ function addSignature(domains: Map<string, DomainStats>, messageId: number, sig:
   const key = `${domain}\u0000${selector}`;
   let stats = domains.get(key);
   if (!stats) {
-    stats = { domain, selector, messages: 0, lastMessage: -1, signatures: 0, pass: 0, fail: 0, other: new Map(), thirdParty: 0, authorNotProven: 0, keys: new Map() };
+    stats = { domain, selector, messages: 0, lastMessage: -1, signatures: 0, pass: 0, fail: 0, other: new Map(), thirdParty: 0, authorNotProven: 0, keys: new Map(), moreKeys: false };
     domains.set(key, stats);
   }
   if (stats.lastMessage !== messageId) {
@@ -447,16 +457,28 @@ function addSignature(domains: Map<string, DomainStats>, messageId: number, sig:
   if (alignment === 'third-party') stats.thirdParty++;
   else if (alignment !== 'aligned') stats.authorNotProven++;
   const keyId = [sig.keySource, keyOrigin(sig), sig.keyType, sig.keyBits, sig.keyFingerprint, sig.keySource || sig.keyFingerprint ? '' : sig.keyLookup].join('\u0000');
-  if (!stats.keys.has(keyId) && stats.keys.size < 8) {
-    stats.keys.set(keyId, { text: keyDescription(sig), hasKey: Boolean(sig.keySource || sig.keyFingerprint), lookup: sig.keyLookup });
-  }
+  if (!stats.keys.has(keyId)) keepFirstKeys(stats, keyId, { text: keyDescription(sig), hasKey: Boolean(sig.keySource || sig.keyFingerprint), lookup: sig.keyLookup });
+}
+
+/**
+ * The keys a row shows are the first by what they are, not by the order of the messages' paths:
+ * the same evidence and keys give the same page whatever the files are called (red team Q, Q-05).
+ */
+function keepFirstKeys(stats: DomainStats, keyId: string, key: ShownKey): void {
+  stats.keys.set(keyId, key);
+  if (stats.keys.size <= KEYS_SHOWN) return;
+  stats.moreKeys = true;
+  let last = keyId;
+  for (const id of stats.keys.keys()) if (id > last) last = id;
+  stats.keys.delete(last);
 }
 
 /** Distinct keys, without "not looked up" beside keys that were (a From-less signature needs none). */
-function keyList(keys: Map<string, { text: string; hasKey: boolean; lookup: string }>): string {
-  const all = [...keys.values()];
+function keyList(stats: DomainStats): string {
+  const all = [...stats.keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, key]) => key);
   const withKey = all.some((k) => k.hasKey);
-  return all.filter((k) => !(withKey && !k.hasKey && k.lookup === 'not-needed')).map((k) => k.text).join('<br>');
+  const shown = all.filter((k) => !(withKey && !k.hasKey && k.lookup === 'not-needed')).map((k) => k.text);
+  return [...shown, ...(stats.moreKeys ? ['<span class="note">and more (see the JSONL export)</span>'] : [])].join('<br>');
 }
 
 /** The key a signature was checked with, where it came from, and its fingerprint. */
@@ -529,7 +551,7 @@ function domainSection(domains: Map<string, DomainStats>): string {
       '<tr>',
       `<td><span class="mono">${escapeHtml(d.domain)}</span>${alignmentNote(d.thirdParty, 'third party', d.signatures)}${alignmentNote(d.authorNotProven, 'author not proven', d.signatures)}</td>`,
       `<td class="mono">${escapeHtml(d.selector)}</td>`,
-      `<td>${keyList(d.keys)}</td>`,
+      `<td>${keyList(d)}</td>`,
       `<td class="num">${formatInt(d.messages)}</td>`,
       `<td class="num">${formatInt(d.signatures)}</td>`,
       `<td class="num ${d.pass ? 'pass-count' : 'zero'}">${formatInt(d.pass)}</td>`,
