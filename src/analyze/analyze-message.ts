@@ -31,7 +31,7 @@ export interface MessageAnalysis {
   sha256: string;
   size: number;
   meta: MessageMeta;
-  /** the instant x= expiry was judged at, and where it came from */
+  /** the instant x= expiry was judged at, and where it came from ('date' is no longer chosen, but older databases hold it) */
   judgedAt: string | null;
   judgedAtSource: 'date' | 'signature-t' | 'none';
   repairs: Repair[];
@@ -207,7 +207,7 @@ async function arcOver(bytes: Buffer, lookup: KeyLookup): Promise<ArcVerificatio
 
 async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[] }> {
   const headers = parseHeaders(bytes);
-  const { at } = messageTime(headers, readMessageMeta(headers));
+  const { at } = messageTime(headers);
   return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) }), fields: headers.fields };
 }
 
@@ -377,7 +377,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
       : headers.truncated
         ? `more than ${headers.fields.length} header fields; a header past them could not be checked`
         : null;
-  const { at: judgedAt, source: judgedAtSource } = messageTime(headers, meta);
+  const { at: judgedAt, source: judgedAtSource } = messageTime(headers);
   if (parseError) {
     return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError, bodyHashes: [] };
   }
@@ -392,7 +392,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
     findings.push({
       code: 'expiry-not-judged',
       severity: 'info',
-      text: 'The message has no time its signatures vouch for (a Date they sign, or a t= tag), so signature expiry (x=) could not be judged at the time of sending and was ignored.',
+      text: 'No signature carries a signing time (t=), so signature expiry (x=) could not be judged at the time the message was sent and was ignored. The Date, signed or not, is the author\'s own clock, set before signing, and says nothing about when the signature was received.',
       evidence: { date: meta.dateHeader },
     });
   }
@@ -402,23 +402,24 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   return { bytes, repairs: effectiveRepairs, meta, headers, judgedAt, judgedAtSource, signatures, arc, findings, parseError, bodyHashes: dkim.bodyHashes };
 }
 
-const tagPattern = (name: string): RegExp => new RegExp(`(?:^|;)\\s*${name}\\s*=\\s*([^;]*)`);
 /** compiled once: a pattern built per call cost 3 µs a message */
-const TIME_TAGS = { h: tagPattern('h'), x: tagPattern('x'), t: tagPattern('t') } as const;
+const TIME_T = /(?:^|;)\s*t\s*=\s*([^;]*)/;
 
 /**
- * The time signature expiry (x=) is judged at: the Date header, when every signature with an x=
- * signs Date (h=); else the earliest signature t=, which b= covers. An unsigned Date is anyone's
- * to edit, and would decide whether a signature had expired. Never "now": leaked mail is years
- * old and its signatures' x= would all have expired.
+ * The time signature expiry (x=) is judged at: the earliest signature t=. x= bounds how long a
+ * signature may be received and verified, not when the author wrote, and t= is the signing
+ * server's own clock, which b= covers: the earliest moment the message could have been received.
+ * A signature judged there fails only when its x= comes before its own t=, which is what no
+ * genuine signer writes. A Date, even a signed one, is the author's device clock, set before
+ * signing: a signed Date after x= shows that clock was wrong, never that the signature expired,
+ * and judging at it made a genuine message from a fast clock expired, then suspicious (red team
+ * R, R-01). An unsigned Date or Received stamp is anyone's to edit and would revive an expired
+ * signature. Never "now": leaked mail is years old and its signatures' x= would all have expired.
  */
-function messageTime(headers: ParsedHeaders, meta: MessageMeta): { at: Date | null; source: MessageAnalysis['judgedAtSource'] } {
-  const signatures = headers.fields.filter((f) => f.name === 'dkim-signature').map((f) => f.value);
-  const tag = (value: string, name: 'h' | 'x' | 't'): string | undefined => TIME_TAGS[name].exec(value)?.[1];
-  const signsDate = (value: string): boolean => (tag(value, 'h') ?? '').split(':').some((h) => h.trim().toLowerCase() === 'date');
-  if (meta.date && signatures.every((value) => tag(value, 'x') === undefined || signsDate(value))) return { at: new Date(meta.date), source: 'date' };
-  const times = signatures
-    .map((value) => /^\s*(\d{1,12})\s*$/.exec(tag(value, 't') ?? '')?.[1])
+function messageTime(headers: ParsedHeaders): { at: Date | null; source: MessageAnalysis['judgedAtSource'] } {
+  const times = headers.fields
+    .filter((f) => f.name === 'dkim-signature')
+    .map((f) => /^\s*(\d{1,12})\s*$/.exec(TIME_T.exec(f.value)?.[1] ?? '')?.[1])
     .filter((t): t is string => t !== undefined)
     .map((t) => Number(t) * 1000);
   if (times.length) return { at: new Date(Math.min(...times)), source: 'signature-t' };

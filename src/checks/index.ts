@@ -30,7 +30,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditFromAddressDisguised,
   auditHeaderCharset,
   auditLookalikeDomain,
-  (c) => auditKeyLifetime(c.signatures, c.judgedAt),
+  (c) => auditKeyLifetime(c.signatures, c.headers.fields, c.meta.date),
   (c) => auditKeyTestingMode(c.signatures),
   (c) => auditWeakHash(c.signatures),
   (c) => auditLenientAcceptance(c.signatures),

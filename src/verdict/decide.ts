@@ -251,7 +251,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       unverifiable.push(reason);
       // the reason's sentence is the same for every message: this one says which signature, key
       // and tag, which a reader needs to look for an archived key or to check the claim
-      notes.push(describeUnverifiable(sig));
+      notes.push(describeUnverifiable(sig, signatures));
     }
   }
 
@@ -787,7 +787,7 @@ function keyRecordForbids(sig: DkimSignatureResult): string | null {
  * A signature that could not be evaluated, named: its domain, selector and key, and what about
  * it stops the check (red team K, K-10; K-09 for the two kinds of expiry).
  */
-function describeUnverifiable(sig: DkimSignatureResult): string {
+function describeUnverifiable(sig: DkimSignatureResult, signatures: readonly DkimSignatureResult[]): string {
   const who = signedBy(sig);
   const at = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
   const { timestamp: t, expiration: x } = sig.tags;
@@ -801,9 +801,13 @@ function describeUnverifiable(sig: DkimSignatureResult): string {
       const record = sig.key ? `the record of its key (${keySource(sig.key)})` : 'the record of its key';
       return `${capitalised(who)} cannot be checked with ${record}: ${why ?? (sig.comment ? `the verifier says "${escapeControls(sig.comment, 300)}"` : 'the record cannot be used')}.`;
     }
-    case 'expired':
+    case 'expired': {
       if (x !== null && t !== null && x < t) return `${capitalised(who)} is invalid: its expiry (x=, ${at(x)}) is before its own signing time (t=, ${at(t)}).`;
-      return `${capitalised(who)} expired at ${x !== null ? `${at(x)} (x=)` : 'the time its x= tag gives'}, before the time the message is judged at (its Date, or its signing time where that Date is not signed).`;
+      // judged where analyze-message's messageTime judges it: the earliest t= of the message's signatures
+      const signed = signatures.map((s) => s.tags.timestamp).filter((s): s is number => s !== null);
+      const judged = signed.length ? `the earliest signing time (t=) among the message's signatures, ${at(Math.min(...signed))}, the earliest it can have been received` : 'the time the message was signed';
+      return `${capitalised(who)} expired at ${x !== null ? `${at(x)} (x=)` : 'the time its x= tag gives'}, before ${judged}.`;
+    }
     case 'unsupported-algorithm':
       return `${capitalised(who)} uses a=${escapeControls(sig.tags.algorithm ?? '(none)', 60)} and c=${escapeControls(sig.tags.canonicalization, 60)}, which DKIM does not define.`;
     case 'malformed': {

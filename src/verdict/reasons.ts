@@ -131,7 +131,7 @@ export const REASONS = {
   },
   'signature-expired': {
     verdict: 'unverifiable',
-    text: "The signature's expiry (x= tag) rules it out: it had passed at the message's own time, or it is before the signature's own signing time (t=), which makes the signature invalid. The explanation says which.",
+    text: "The signature's expiry (x= tag) rules it out: it is before the signature's own signing time (t=), which makes the signature invalid, or, for a signature without t=, it had passed at the earliest signing time (t=) of the message's other signatures.",
   },
   'signature-not-covering-from': {
     verdict: 'unverifiable',

@@ -3,7 +3,7 @@ import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { receivedTime } from '../../src/checks/check-support.ts';
 import { auditTimeline, zoneLike } from '../../src/checks/timeline.ts';
 import type { Finding } from '../../src/checks/types.ts';
-import { handSignature, rsaKey, tableLookup, type TestKey } from '../unit/support/signing.ts';
+import { handSignature, rsaKey, signatureFor, tableLookup, type TestKey } from '../unit/support/signing.ts';
 import { compromisedKey, context, fakeSignature, headersWith, message, unix, weakKey } from './support.ts';
 
 const only = (findings: Finding[], code: string): Finding[] => findings.filter((f) => f.code === code);
@@ -146,6 +146,26 @@ describe('timeline: delivered-before-written', () => {
     expect(run(headersWith({}, GMAIL_PATH))).toEqual([]);
     // written on Friday, sent from an outbox on Monday: no finding
     expect(run(headersWith({ Date: 'Fri, 11 Mar 2016 17:02:00 +0000' }, GMAIL_PATH))).toEqual([]);
+  });
+});
+
+// Red team R, R-01: x= was judged at the signed Date. A Gmail-style signature (x= = t= + 7 days)
+// from a device whose clock was 8 days fast came out expired, then stopped proving the Date, and
+// the Date the author's own signature covers was called "changed after sending".
+describe('timeline: a fast clock under a Gmail-style signature', () => {
+  it('the signature is judged at its t=, still proves the Date, and the message is verified with a warning', async () => {
+    const key: TestKey = rsaKey(2048);
+    const signTime = new Date('2023-03-01T12:00:00Z');
+    const raw = message(headersWith({ Date: 'Thu, 09 Mar 2023 12:00:00 +0000' }));
+    const signature = await signatureFor(raw, { key, domain: 'example.com', selector: 'sel1', signTime, expires: new Date(signTime.getTime() + 7 * 86_400_000) });
+    const received = 'Received: from mail-sor-f41.google.com by mx.example.org; Wed, 01 Mar 2023 12:00:20 +0000\r\n';
+    const a = await analyzeMessage({ raw: Buffer.from(received + signature + raw, 'latin1'), format: 'eml' }, tableLookup({ 'sel1._domainkey.example.com': key.txt }));
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.signatures[0]!.tags.signedHeaders).toContain('date');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).not.toContain('signature-expired');
+    expect(only(a.findings, 'delivered-before-written')).toEqual([expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ dateProven: true }) })]);
+    expect(a.findings.filter((f) => f.severity === 'red-flag')).toEqual([]);
   });
 });
 

@@ -83,7 +83,7 @@ describe('several records of one key', () => {
     expect(a.verdict.verdict).toBe('verified');
     expect(a.signatures[0]!.key).toMatchObject({ source: 'file', origin: FILE, firstSeen: null, lastSeen: null });
     const lifetime = a.findings.find((f) => f.code === 'key-outside-known-lifetime');
-    expect(lifetime?.text).toBe(`Signed with a key not known to be in use at that date: the message is dated 2016-03-14, but ${ARCHIVE} saw this key only 2019-01-01 to 2020-01-01.`);
+    expect(lifetime?.text).toBe(`Signed with a key not known to be in use at that date: it was signed (t=) on 2016-03-14, as its Date, which this signature covers, says, but ${ARCHIVE} saw this key only 2019-01-01 to 2020-01-01.`);
     expect(lifetime?.evidence['seenBy']).toEqual([{ source: 'archive', origin: ARCHIVE, firstSeen: '2019-01-01', lastSeen: '2020-01-01' }]);
   });
 

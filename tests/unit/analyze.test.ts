@@ -72,8 +72,8 @@ describe('analyzeMessage: verified', () => {
     expect(a.sha256).toBe(sha256(Buffer.from(message, 'latin1')));
     expect(a.size).toBe(Buffer.byteLength(message, 'latin1'));
     expect(a.meta).toMatchObject({ fromAddress: 'alice@example.com', fromDomain: 'example.com', subject: 'Quarterly numbers' });
-    expect(a.judgedAtSource).toBe('date');
-    expect(a.judgedAt).toBe(new Date(DATE_HEADER).toISOString());
+    expect(a.judgedAtSource).toBe('signature-t');
+    expect(a.judgedAt).toBe(SIGN_TIME.toISOString());
     expect(a.findings).toEqual([]);
     expect(a.arc.result).toBe('none');
     expect(lookup.calls.map((c) => c.toLowerCase())).toContain(NAME);
@@ -558,14 +558,16 @@ describe('analyzeMessage: unverifiable', () => {
 describe('analyzeMessage: expiry is judged at the message time', () => {
   const HOUR = 3600_000;
 
-  it('x= already past at the Date is expired', async () => {
+  // Red team R, R-01: the signed Date is the author's clock, written before signing; a Date past
+  // x= shows that clock was a day fast, not that the signature expired.
+  it('x= already past at a signed Date, but not at t=, is not expired', async () => {
     const message = await signed(plainMessage({ date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), {
       key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + HOUR),
     });
     const a = await analyze(message, tableLookup({ [NAME]: rsa2048.txt }));
-    expect(a.signatures[0]!.outcome).toBe('expired');
-    expect(a.verdict.verdict).toBe('unverifiable');
-    expect(a.verdict.reasons).toEqual(['signature-expired']);
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.judgedAt).toBe(SIGN_TIME.toISOString());
   });
 
   // An unsigned Date is anyone's to edit: it must not decide whether a signature had expired.
@@ -1134,8 +1136,9 @@ describe('analyzeMessage: regressions', () => {
   // Regression: when no repaired form verified, the first one tried was kept even if it manufactured a mismatch.
   it('an mboxo message with an original >From line and an expired signature is not suspicious', async () => {
     const body = 'Hi Bob,\r\n\r\n>From the archive: the numbers are attached.\r\n';
-    const message = await signed(plainMessage({ body, date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), {
-      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() + 3600_000),
+    // x= before t=: expired whatever the time
+    const message = await signed(plainMessage({ body }), {
+      key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, expires: new Date(SIGN_TIME.getTime() - 1000),
     });
     // as a single file, the signature is simply expired
     expect((await analyze(message, tableLookup({ [NAME]: rsa2048.txt }), 'eml')).verdict.reasons).toEqual(['signature-expired']);

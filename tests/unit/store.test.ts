@@ -343,7 +343,7 @@ describe('StoreWriter', () => {
     expect(db.prepare('SELECT sha256, size, judged_at_source, repairs_json FROM messages').get()).toEqual({
       sha256: verified.sha256,
       size: verified.size,
-      judged_at_source: 'date',
+      judged_at_source: 'signature-t',
       repairs_json: '[]',
     });
   });

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { handSignatureHeader } from '../helpers/hand-sign.ts';
+import { REASONS } from '../../src/verdict/reasons.ts';
 import { handSignature, plainMessage, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from './support/signing.ts';
 
 let key: TestKey;
@@ -79,19 +81,64 @@ describe('key-not-signer never says the key was replaced', () => {
 // K-09: x= before t= is invalid whatever the time; the text said it had expired "at the time the
 // message claims to have been sent", which was false.
 describe('signature-expired says which case it is', () => {
-  it('x= before t=, and x= passed at the message time', async () => {
+  it('x= before t= is invalid whatever the time', async () => {
     const early = await analyze(await sign(plainMessage(), { expires: new Date(SIGN_TIME.getTime() - 1000) }), tableLookup({ [NAME]: key.txt }));
     expect(early.verdict.reasons).toEqual(['signature-expired']);
     expect(early.verdict.explanation).toContain(
       'The signature by example.com (selector sel1) is invalid: its expiry (x=, 2016-03-14T09:26:52Z) is before its own signing time (t=, 2016-03-14T09:26:53Z).',
     );
     expect(early.verdict.explanation).not.toContain('at the time the message claims to have been sent');
-    const late = await analyze(
+  });
+
+  // R-10: the text said "before the time the message is judged at (its Date, or its signing time
+  // where that Date is not signed)" without saying which, and the reason ended "The explanation says which."
+  it('x= passed at the time it is judged at: the earliest t= of the message, named with its time', async () => {
+    // a list's signature gives the time; the author's, without t=, had expired a minute before it
+    const message = await sign(plainMessage(), { domain: 'lists.example', selector: 'list' });
+    const x = Math.floor((SIGN_TIME.getTime() - 60_000) / 1000);
+    const noT = handSignatureHeader(message, {
+      privateKeyPem: key.privatePem,
+      tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; x=${x}; h=from:subject`,
+      headers: ['from', 'subject'],
+    });
+    const a = await analyze(noT + message, tableLookup({ [NAME]: key.txt, 'list._domainkey.lists.example': key.txt }));
+    expect(a.signatures.map((s) => s.outcome)).toEqual(['expired', 'pass']);
+    expect(a.judgedAt).toBe(SIGN_TIME.toISOString());
+    expect(a.verdict.explanation).toContain(
+      "The signature by example.com (selector sel1) expired at 2016-03-14T09:25:53Z (x=), before the earliest signing time (t=) among the message's signatures, 2016-03-14T09:26:53Z, the earliest it can have been received.",
+    );
+    expect(a.verdict.explanation).not.toContain('judged at (its Date');
+    expect(REASONS['signature-expired'].text).not.toContain('The explanation says which');
+  });
+});
+
+// R-01: x= was judged at the signed Date. The Date is the author's clock, written before signing:
+// a signed Date after x= shows the clock was wrong, and made a genuine signature "expired".
+describe('signature expiry is judged at the signing time (t=), not at a signed Date', () => {
+  it('a short-lived signature (x= = t= + 1 h) on a message whose signed Date is a day fast verifies', async () => {
+    const a = await analyze(
       await sign(plainMessage({ date: 'Tue, 15 Mar 2016 09:26:50 +0000' }), { expires: new Date(SIGN_TIME.getTime() + 3600_000) }),
       tableLookup({ [NAME]: key.txt }),
     );
-    expect(late.verdict.reasons).toEqual(['signature-expired']);
-    expect(late.verdict.explanation).toContain('The signature by example.com (selector sel1) expired at 2016-03-14T10:26:53Z (x=), before the time the message is judged at');
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.verdict.reasons).not.toContain('signature-expired');
+    expect(a).toMatchObject({ judgedAt: SIGN_TIME.toISOString(), judgedAtSource: 'signature-t' });
+  });
+
+  it('a signature without t= is not judged at its signed Date, however far past x= that Date is', async () => {
+    const message = plainMessage({ date: 'Tue, 22 Mar 2016 09:26:50 +0000' });
+    const x = Math.floor(SIGN_TIME.getTime() / 1000);
+    const noT = handSignatureHeader(message, {
+      privateKeyPem: key.privatePem,
+      tags: `v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; x=${x}; h=from:date:subject`,
+      headers: ['from', 'date', 'subject'],
+    });
+    const a = await analyze(noT + message, tableLookup({ [NAME]: key.txt }));
+    expect(a.signatures[0]!.outcome).toBe('pass');
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a).toMatchObject({ judgedAt: null, judgedAtSource: 'none' });
+    expect(a.findings.map((f) => f.code)).toContain('expiry-not-judged');
   });
 });
 
