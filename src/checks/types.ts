@@ -27,7 +27,7 @@ export interface MessageCheckContext {
   meta: MessageMeta;
   signatures: DkimSignatureResult[];
   arc: ArcVerification;
-  /** the message's own time (Date, else earliest t=), or null */
+  /** the earliest signature t=, at which x= expiry is judged, or null */
   judgedAt: Date | null;
 }
 

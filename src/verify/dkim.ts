@@ -113,7 +113,7 @@ export interface DkimVerification {
 
 export interface VerifyDkimOptions {
   lookup: KeyLookup;
-  /** the message's own time: x= expiry is judged at it, never at today */
+  /** the earliest signature t=: x= expiry is judged at it, never at today or at the Date */
   curTime: Date | null;
 }
 

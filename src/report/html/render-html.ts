@@ -775,7 +775,7 @@ function messageDetail(m: MessageRecord, anchor: string, withWarnings: boolean):
     `<dt>File</dt><dd class="mono">${htmlPath(m.path)}</dd>`,
     `<dt>Position</dt><dd>message #${m.index} in the ${escapeHtml(m.format)} file, at byte ${formatInt(m.offset)}, ${formatInt(m.size)} bytes</dd>`,
     `<dt>sha256</dt><dd class="mono">${escapeHtml(m.sha256)}</dd>`,
-    `<dt>Judged at</dt><dd>${m.judgedAt ? `${escapeHtml(m.judgedAt)} <span class="note">(the message's own time, at which signature expiry is judged)</span>` : 'not judged'}</dd>`,
+    `<dt>Judged at</dt><dd>${m.judgedAt ? `${escapeHtml(m.judgedAt)} <span class="note">(the earliest signing time, t=, at which signature expiry is judged)</span>` : 'not judged'}</dd>`,
     '</dl>',
     '</div>',
     '</details>',
