@@ -181,15 +181,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
-    .action(async (opts: { format: 'jsonl' | 'csv'; db: string; out?: string; verdict?: Verdict }) => {
-      const [{ csvHeader, csvLine }, { toExportRow }, { jsonlLine }] = await Promise.all([
+    .option('--bom', 'CSV only: begin with a UTF-8 byte-order mark, for Excel opened by double-click')
+    .action(async (opts: { format: 'jsonl' | 'csv'; db: string; out?: string; verdict?: Verdict; bom?: boolean }, command: Command) => {
+      if (opts.bom && opts.format !== 'csv') command.error('error: --bom applies to --format csv only');
+      const [{ csvHeader, csvLine, UTF8_BOM }, { toExportRow }, { jsonlLine }] = await Promise.all([
         import('../report/csv.ts'),
         import('../report/export-rows.ts'),
         import('../report/jsonl.ts'),
       ]);
       await readingInto(opts.db, opts.out, async (db, out) => {
         const filter: MessageFilter = { verdict: opts.verdict };
-        if (opts.format === 'csv') await write(out, csvHeader());
+        if (opts.format === 'csv') await write(out, (opts.bom ? UTF8_BOM : '') + csvHeader());
         for (const message of iterateMessages(db, filter)) {
           const row = toExportRow(message);
           await write(out, opts.format === 'csv' ? csvLine(row) : jsonlLine(row));

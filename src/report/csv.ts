@@ -45,6 +45,13 @@ function cells(row: ExportRow): string[] {
   return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
 }
 
+/**
+ * What `export --bom` writes first. Excel opened by double-click reads a CSV without it in the
+ * ANSI code page (every accented name and CJK subject as mojibake); a naive parser reads it as
+ * part of the first column's name, so it is asked for, never written by default.
+ */
+export const UTF8_BOM = '\ufeff';
+
 /** RFC 4180: CRLF records, quotes doubled, UTF-8. */
 export const csvHeader = (): string => stringify([[...CSV_COLUMNS]], { record_delimiter: 'windows' });
 export const csvLine = (row: ExportRow): string => stringify([cells(row)], { record_delimiter: 'windows', quoted_match: /[",\r\n]/ });
