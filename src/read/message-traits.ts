@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { decodeBase64, decodeQuotedPrintable } from '../attachments/content-decode.ts';
@@ -27,13 +28,14 @@ export interface MessageTraits {
   /**
    * sha256 of the text a reader sees: every part read as message text, decoded from its transfer
    * encoding and charset and normalised as bodySha256 is, in order and with the multiparts around
-   * it; the other parts (attachments, which the inventory lists with the sha256 of their decoded
-   * content) stand as a mark of their place. Two copies stored in different transfer encodings
-   * (a Sent copy quoted-printable, the received one 8bit) have the same. null when it cannot be
+   * it, in Unicode's composed form (NFC); the other parts (attachments, which the inventory lists
+   * with the sha256 of their decoded content) stand as a mark of their place. Two copies stored in
+   * different transfer encodings (a Sent copy quoted-printable, the received one 8bit) or Unicode
+   * forms (NFC, NFD) have the same. null when it cannot be
    * read with certainty (a MIME shape the walk is not sure of, an unknown encoding or charset).
    */
   textSha256: string | null;
-  /** each visible header (all its instances), RFC 2047 decoded and whitespace collapsed, as sha256 */
+  /** each visible header (all its instances), RFC 2047 decoded, whitespace collapsed and in NFC, as sha256 */
   visibleFields: VisibleFields;
   /** the mailing list the copy came through, as its List-Id (RFC 2919) names it */
   mailingList: string | null;
@@ -196,9 +198,11 @@ const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
 /**
  * A header value as a reader sees it (message-meta.ts reads From and Subject so), whitespace runs
  * (folding) collapsed: a copy whose Subject was encoded otherwise (a Sent copy written by the
- * client, the received one re-encoded by a server) compares equal.
+ * client, the received one re-encoded by a server) compares equal. In Unicode's composed form
+ * (NFC): "é" written as e and U+0301 is drawn as the precomposed "é", and a copy normalised by a
+ * conversion step (macOS tools write NFD) is the same text, not an altered one (red team S, S-05).
  */
-const readableHeaderValue = (value: string): string => decodeHeaderText(value).replace(/\s+/g, ' ').trim();
+const readableHeaderValue = (value: string): string => decodeHeaderText(value).replace(/\s+/g, ' ').trim().normalize('NFC');
 
 /** A quoted display name whose quotes change nothing: words and blanks, no character that separates or addresses. */
 const OPTIONAL_QUOTES = /"([^"\\,;:<>@()[\]]*)"/g;
@@ -253,9 +257,13 @@ function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: strin
     const type = contentType.split(';')[0]!.trim().toLowerCase();
     const encoding = (firstValue(headers, 'content-transfer-encoding') ?? '').replace(/\([^)]*\)/g, '').trim().toLowerCase();
     const charset = /charset/i.test(contentType) ? charsetOf(contentType) : '';
-    if (charset !== null && PASSED_THROUGH.has(encoding) && AS_IS_CHARSETS.has(charset)) return sha256(textLine('', type, bodySha256));
+    if (charset !== null && PASSED_THROUGH.has(encoding) && AS_IS_CHARSETS.has(charset)) {
+      const body = bytes.subarray(headers.headerBytes);
+      const composed = inComposedForm(body);
+      return sha256(textLine('', type, composed === body ? bodySha256 : normalisedBodyHash(composed)));
+    }
     const text = charset === null ? null : decodedText(bytes, headers.headerBytes, bytes.length, encoding, charset);
-    return text === null ? null : sha256(textLine('', type, normalisedBodyHash(text)));
+    return text === null ? null : sha256(textLine('', type, normalisedBodyHash(inComposedForm(text))));
   }
   // the attachment inventory's walk of these bytes, when it made one: the same parts, not walked twice
   const leaves = walked ?? walkMime(bytes, loadMimeLibraries().MimeNode);
@@ -272,12 +280,26 @@ function readerTextHash(bytes: Buffer, headers: ParsedHeaders, bodySha256: strin
     }
     const text = decodedText(bytes, leaf.contentStart, leaf.contentEnd, node.encoding || '', (node.charset || '').trim().toLowerCase());
     if (text === null) return null;
-    lines.push(textLine(path, type, normalisedBodyHash(text)));
+    lines.push(textLine(path, type, normalisedBodyHash(inComposedForm(text))));
   }
   return sha256(lines.join('\n'));
 }
 
 const textLine = (path: string, type: string, hash: string): string => `${path}\t${type}\t${hash}`;
+
+/**
+ * UTF-8 text in Unicode's composed form (NFC), as readableHeaderValue reads headers: the text of
+ * a copy whose accents were decomposed is the text a reader sees in the other. The bytes
+ * themselves when nothing changes (ASCII, most mail, is checked natively), and when they are not
+ * UTF-8: a reading would replace what it cannot decode, and two different texts could then
+ * compare equal.
+ */
+function inComposedForm(text: Buffer): Buffer {
+  if (isAscii(text) || !isUtf8(text)) return text;
+  const read = text.toString('utf8');
+  const composed = read.normalize('NFC');
+  return composed === read ? text : Buffer.from(composed, 'utf8');
+}
 
 /** The multipart types around a part, outermost first: the same texts laid out otherwise read otherwise. */
 function ancestorsOf(node: MailsplitMimeNode): string {

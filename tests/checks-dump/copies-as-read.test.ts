@@ -54,6 +54,35 @@ describe('the text a reader sees (MessageTraits.textSha256)', () => {
   });
 });
 
+// Red team S, S-05: a copy whose accents a conversion step decomposed (NFD: "e" and U+0301, as
+// macOS tools write) was "altered" beside the verified one, though a reader sees the same text.
+describe('text in either Unicode form (NFC, NFD) is the same text', () => {
+  const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+  const SUBJECT = 'R\u00e9union \u00e0 l\u2019\u00c9lys\u00e9e';
+  const copy = (form: 'NFC' | 'NFD', body = 'Ordre du jour : budget, s\u00e9curit\u00e9.\r\n', encoding = '8bit'): MessageTraits =>
+    traits(
+      utf8(`From: ${'\u00c9milie Lef\u00e8vre'.normalize(form)} <emilie@demo.example>\r\nSubject: ${SUBJECT.normalize(form)}\r\nMIME-Version: 1.0\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n`) +
+        (encoding === 'base64' ? `${Buffer.from(body.normalize(form), 'utf8').toString('base64')}\r\n` : utf8(body.normalize(form))),
+    );
+
+  it('a From and a Subject written in NFD read as the NFC ones', () => {
+    const composed = copy('NFC');
+    const decomposed = copy('NFD');
+    expect(decomposed.visibleSha256).not.toBe(composed.visibleSha256);
+    expect(decomposed.visibleFields).toEqual(composed.visibleFields);
+  });
+
+  it('a body in NFD, as it is or in base64, reads as the NFC one; another word still differs', () => {
+    const composed = copy('NFC');
+    for (const decomposed of [copy('NFD'), copy('NFD', undefined, 'base64')]) {
+      expect(decomposed.bodySha256).not.toBe(composed.bodySha256);
+      expect(decomposed.textSha256).toBe(composed.textSha256);
+    }
+    expect(copy('NFD', 'Ordre du jour : budget, s\u00e9curit\u00e9 et paie.\r\n').textSha256).not.toBe(composed.textSha256);
+  });
+});
+
 describe('the visible headers, decoded (MessageTraits.visibleFields), and the mailing list', () => {
   it('a Subject in quoted-printable words, in base64 words, or folded is the same Subject', () => {
     const withSubject = (subject: string): MessageTraits => traits(`From: a@example.com\r\nSubject: ${subject}\r\n\r\nx\r\n`);
