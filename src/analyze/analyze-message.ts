@@ -368,7 +368,7 @@ interface Attempt {
 
 async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: KeyLookup): Promise<Attempt> {
   const headers = parseHeaders(bytes);
-  const meta = readMessageMeta(headers);
+  const meta = readMessageMeta(headers, bytes);
   // A header block too large to read whole could hide a forged header past the part that was
   // read: such a message is never called verified.
   const parseError =
@@ -454,7 +454,7 @@ const better = (a: readonly number[], b: readonly number[]): boolean => {
  */
 export function failedAnalysis(raw: Buffer, why: string): MessageAnalysis {
   const headers = parseHeaders(raw);
-  const meta = readMessageMeta(headers);
+  const meta = readMessageMeta(headers, raw);
   const finding: Finding = {
     code: 'analysis-failed',
     severity: 'warning',

@@ -1,4 +1,5 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
+import { declaredHeaderCharset, readUtf8 } from '../read/message-meta.ts';
 import { escapeControls } from './check-support.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
@@ -53,4 +54,39 @@ export const auditHeaderCharset: MessageCheck = ({ headers }) => {
       evidence: { header, charsets },
     };
   });
+};
+
+/**
+ * A shown header holds raw 8-bit bytes that are not UTF-8: the only 8-bit text a header may hold
+ * is UTF-8 (RFC 6532), so no standard says how to read them. Older Russian and Japanese clients
+ * wrote KOI8-R or Shift_JIS there, and mail programs read them in the charset the message
+ * declares for its text, or their own language's; leakcheck read them as Latin-1, silently, and
+ * every report showed "é×ÁÎ ðÅÔÒÏ×" for "Иван Петров" (red team S, S-07). They are now read in
+ * the declared charset where there is a usable one (declaredHeaderCharset), else as Latin-1 as
+ * before; an info finding names the reading, since a reader set for another language may see
+ * other characters. Info: the signature verifies the bytes, whichever way they are read.
+ */
+export const auditHeaderRawBytes: MessageCheck = ({ headers, bytes }) => {
+  const shown = new Set<string>();
+  for (const field of headers.fields) {
+    const name = SHOWN_HEADERS.get(field.name);
+    if (name && !readUtf8(field.value).utf8) shown.add(name);
+  }
+  if (!shown.size) return [];
+  const charset = declaredHeaderCharset(headers, bytes);
+  const names = [...shown];
+  const list = names.length === 1 ? `The ${names[0]} header holds` : `The ${names.slice(0, -1).join(', ')} and ${names.at(-1)} headers hold`;
+  return [
+    {
+      code: 'header-charset-assumed',
+      severity: 'info',
+      text:
+        `${list} 8-bit text that is not UTF-8, the only 8-bit text a header may hold (RFC 6532), so no standard says how to read it. ` +
+        (charset === null
+          ? 'The message declares no character set leakcheck can read it in, so it is shown as Latin-1 (ISO-8859-1); '
+          : `leakcheck reads it, as mail programs do, in ${escapeControls(charset, 64)}, the character set the message declares for its text; `) +
+        'a mail program set for another language may show other characters.',
+      evidence: { headers: names, charset: charset ?? 'iso-8859-1', declared: charset !== null },
+    },
+  ];
 };

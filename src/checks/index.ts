@@ -3,7 +3,7 @@ import { auditUnsignedContentType } from './content-type-unsigned.ts';
 import { auditDisplayNameAddress } from './display-name.ts';
 import { auditFromAddressDisguised } from './from-address-disguised.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
-import { auditHeaderCharset } from './header-charset.ts';
+import { auditHeaderCharset, auditHeaderRawBytes } from './header-charset.ts';
 import { auditKeyLifetime } from './key-lifetime.ts';
 import { auditKeyTestingMode } from './key-testing-mode.ts';
 import { auditLenientAcceptance } from './lenient-acceptance.ts';
@@ -29,6 +29,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditDisplayNameAddress,
   auditFromAddressDisguised,
   auditHeaderCharset,
+  auditHeaderRawBytes,
   auditLookalikeDomain,
   (c) => auditKeyLifetime(c.signatures, c.headers.fields, c.meta.date),
   (c) => auditKeyTestingMode(c.signatures),

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type Libmime from 'libmime';
+import { loadMimeLibraries } from '../attachments/parser-config.ts';
 import { readAddressList } from '../checks/address-syntax.ts';
 import { firstValue, type ParsedHeaders } from './headers.ts';
 import { canonicalMessageId } from './message-id.ts';
@@ -29,11 +30,14 @@ export interface MessageMeta {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const decode = (value: string | null): string | null => (value === null ? null : decodeHeaderText(value));
-
-/** A header value as a reader sees it: UTF-8 (RFC 6532) read as such, encoded words (RFC 2047) decoded. */
-export function decodeHeaderText(value: string): string {
-  const text = readUtf8(value).text;
+/**
+ * A header value as a reader sees it: UTF-8 (RFC 6532) read as such, encoded words (RFC 2047)
+ * decoded. Raw 8-bit bytes that are not UTF-8 are read in `legacyCharset` when one is given
+ * (declaredHeaderCharset), else as Latin-1.
+ */
+export function decodeHeaderText(value: string, legacyCharset: string | null = null): string {
+  const { text: utf8Text, utf8 } = readUtf8(value);
+  const text = utf8 || legacyCharset === null ? utf8Text : charsetModule().decode(Buffer.from(value, 'latin1'), legacyCharset);
   try {
     return (libmime ??= require('libmime') as typeof Libmime).decodeWords(text);
   } catch {
@@ -54,6 +58,68 @@ export function readUtf8(value: string): { text: string; utf8: boolean } {
   } catch {
     return { text: value, utf8: false };
   }
+}
+
+/** libmime's charset decoder (iconv-lite, encoding-japanese), loaded at the first header that needs it. */
+let charsets: { decode: (bytes: Buffer, charset: string) => string; normalizeCharset: (charset: string) => string } | null = null;
+const charsetModule = (): NonNullable<typeof charsets> => (charsets ??= require('libmime/lib/charset.js') as NonNullable<typeof charsets>);
+
+/** How far into a multipart body its first text part's Content-Type is looked for (its headers come first). */
+const MAX_PART_SEARCH = 65_536;
+const FIRST_TEXT_PART = /^content-type:[ \t]*text\/[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*/im;
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"\r\n]{1,64})"|([^\s;"]{1,64}))/i;
+const UTF8_OR_ASCII = /^(?:(?:us-)?ascii|utf-8|7bit)$/i;
+/** Printable ASCII: a set that reads these as themselves keeps a field's syntax (its address, its quotes) as written. */
+const ASCII_PROBE = Buffer.from(Array.from({ length: 0x5f }, (_, i) => i + 0x20));
+const HEADER_CHARSETS = new Map<string, boolean>();
+const MAX_REMEMBERED = 1_000;
+
+/**
+ * The character set in which mail programs read a header's raw 8-bit bytes when they are not
+ * UTF-8 (RFC 6532 allows only UTF-8; older Russian and Japanese clients wrote KOI8-R and
+ * Shift_JIS there): the one the message declares for its text, in the top-level Content-Type or,
+ * in a multipart, the first text part's (within the body's first 64 KiB). Null when none is
+ * declared, or the declared one is UTF-8 or ASCII (which these bytes are not), unknown to
+ * libmime, or does not read ASCII as ASCII (UTF-16, UTF-7): the bytes are then read as Latin-1,
+ * as before. See header-charset-assumed.
+ */
+export function declaredHeaderCharset(headers: ParsedHeaders, bytes?: Buffer): string | null {
+  const contentType = firstValue(headers, 'content-type') ?? '';
+  let declared = charsetParameter(contentType);
+  if (declared === null && bytes && headers.hasBody && /^\s*multipart\//i.test(contentType)) {
+    const body = bytes.subarray(headers.headerBytes, headers.headerBytes + MAX_PART_SEARCH).toString('latin1');
+    const part = FIRST_TEXT_PART.exec(body);
+    declared = part ? charsetParameter(part[0]) : null;
+  }
+  return declared !== null && readsHeaderBytes(declared) ? declared.toLowerCase() : null;
+}
+
+function charsetParameter(contentType: string): string | null {
+  const match = CHARSET_PARAMETER.exec(contentType);
+  return match ? (match[1] ?? match[2])!.trim() || null : null;
+}
+
+function readsHeaderBytes(charset: string): boolean {
+  const key = charset.toLowerCase();
+  let usable = HEADER_CHARSETS.get(key);
+  if (usable === undefined) {
+    const { decode, normalizeCharset } = charsetModule();
+    usable =
+      !UTF8_OR_ASCII.test(normalizeCharset(charset)) &&
+      loadMimeLibraries().canDecodeCharset(charset) &&
+      decode(ASCII_PROBE, charset) === ASCII_PROBE.toString('latin1');
+    if (HEADER_CHARSETS.size < MAX_REMEMBERED) HEADER_CHARSETS.set(key, usable);
+  }
+  return usable;
+}
+
+/**
+ * Header values as a reader sees them (decodeHeaderText), raw 8-bit bytes that are not UTF-8 read
+ * in the message's declared charset; the charset looked for once, and only when a value needs it.
+ */
+export function headerReader(headers: ParsedHeaders, bytes?: Buffer): (value: string) => string {
+  let legacy: string | null | undefined;
+  return (value) => decodeHeaderText(value, readUtf8(value).utf8 ? null : (legacy === undefined ? (legacy = declaredHeaderCharset(headers, bytes)) : legacy));
 }
 
 /**
@@ -188,7 +254,10 @@ function zoneOffset(text: string): number | null {
   return sign === '-' ? -minutes : minutes;
 }
 
-export function readMessageMeta(headers: ParsedHeaders): MessageMeta {
+/** `bytes`, the whole message, lets a multipart's first text part declare the charset of raw 8-bit headers (declaredHeaderCharset). */
+export function readMessageMeta(headers: ParsedHeaders, bytes?: Buffer): MessageMeta {
+  const read = headerReader(headers, bytes);
+  const decode = (value: string | null): string | null => (value === null ? null : read(value));
   const rawFrom = firstValue(headers, 'from');
   const from = decode(rawFrom);
   // the address as a reader sees it: a UTF-8 (RFC 6532) address decoded, never mojibake

@@ -8,7 +8,7 @@ import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
 import { messageIds } from './message-id.ts';
-import { decodeHeaderText, parseMailDate } from './message-meta.ts';
+import { headerReader, parseMailDate } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly } from './line-endings.ts';
 
 /**
@@ -70,13 +70,14 @@ export function readMessageTraits(
   const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
   const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
   const mailer = firstValue(headers, 'x-mailer') ?? firstValue(headers, 'user-agent');
+  const read = headerReader(headers, bytes);
   const bodySha256 = headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes), verifierHashes) : null;
   return {
     bodySha256,
     visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
     textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256, walked),
     visibleFields: Object.fromEntries(
-      VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readerView(name, f.value)).join('\u0000'))]),
+      VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readerView(name, f.value, read)).join('\u0000'))]),
     ) as VisibleFields,
     mailingList: mailingListOf(headers),
     inReplyTo: messageIds(firstValue(headers, 'in-reply-to'))[0] ?? null,
@@ -202,7 +203,7 @@ const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
  * (NFC): "é" written as e and U+0301 is drawn as the precomposed "é", and a copy normalised by a
  * conversion step (macOS tools write NFD) is the same text, not an altered one (red team S, S-05).
  */
-const readableHeaderValue = (value: string): string => decodeHeaderText(value).replace(/\s+/g, ' ').trim().normalize('NFC');
+const readableHeaderValue = (value: string, read: (value: string) => string): string => read(value).replace(/\s+/g, ' ').trim().normalize('NFC');
 
 /** A quoted display name whose quotes change nothing: words and blanks, no character that separates or addresses. */
 const OPTIONAL_QUOTES = /"([^"\\,;:<>@()[\]]*)"/g;
@@ -216,9 +217,9 @@ const OPTIONAL_QUOTES = /"([^"\\,;:<>@()[\]]*)"/g;
  * nothing (`"Jordan Reyes" <jordan@…>` is shown as `Jordan Reyes <jordan@…>`). Quotes around a
  * name with a comma, a colon or an "@" stay: without them the field reads as other mailboxes.
  */
-function readerView(name: VisibleField, value: string): string {
-  if (name === 'date') return parseMailDate(value)?.toISOString() ?? readableHeaderValue(value);
-  const text = readableHeaderValue(value);
+function readerView(name: VisibleField, value: string, read: (value: string) => string): string {
+  if (name === 'date') return parseMailDate(value)?.toISOString() ?? readableHeaderValue(value, read);
+  const text = readableHeaderValue(value, read);
   return name === 'subject' ? text : text.replace(OPTIONAL_QUOTES, (_, inner: string) => inner.trim());
 }
 

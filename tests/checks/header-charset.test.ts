@@ -3,6 +3,7 @@
  * decode to "CEO ceo@bank.example", is noise to libmime, which falls back to reading the bytes as
  * UTF-8 without a word: the reports showed "���|����K" and no check read the name.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { auditHeaderCharset } from '../../src/checks/header-charset.ts';
 import { runMessageChecks } from '../../src/checks/index.ts';
@@ -33,5 +34,69 @@ describe('header-charset-unknown', () => {
   it('headers a reader is not shown, and text that only looks like an encoded word, are left alone', () => {
     const raw = message(headersWith({ Subject: 'a =?ibm037 word, and =?ibm037?X?abc?=' }, ['X-Note: =?ibm037?B?QUJD?=', 'Constructor: =?ibm037?B?QUJD?=', '__proto__: =?ibm037?B?QUJD?=']));
     expect(auditHeaderCharset(context(raw))).toEqual([]);
+  });
+});
+
+/**
+ * Red team S, S-07: raw 8-bit KOI8-R or Shift_JIS in From and Subject, as older Russian and
+ * Japanese clients wrote them, were shown as Latin-1 mojibake ("é×ÁÎ ðÅÔÒÏ×"), silently.
+ */
+describe('header-charset-assumed', () => {
+  const iconv = createRequire(createRequire(import.meta.url).resolve('libmime'))('iconv-lite') as { encode: (text: string, charset: string) => Buffer };
+  /** A message whose From and Subject are written raw in `charset`, with the given Content-Type and body. */
+  const legacy = (charset: string, name: string, subject: string, contentType: string, body = 'x\r\n'): Buffer =>
+    Buffer.concat([
+      Buffer.from('From: '), iconv.encode(name, charset), Buffer.from(' <sender@demo.example>\r\nTo: Bob <bob@example.org>\r\nSubject: '),
+      iconv.encode(subject, charset),
+      Buffer.from(`\r\nDate: Mon, 14 Mar 2016 09:26:50 +0000\r\nMessage-ID: <legacy@demo.example>\r\nMIME-Version: 1.0\r\nContent-Type: ${contentType}\r\n\r\n${body}`),
+    ]);
+  const infoOf = (raw: Buffer) => runMessageChecks(context(raw)).filter((f) => f.code === 'header-charset-assumed');
+
+  it('reads raw KOI8-R headers in the charset the message declares, and says so', () => {
+    const raw = legacy('koi8-r', 'Иван Петров', 'Совещание', 'text/plain; charset=koi8-r');
+    const { meta } = context(raw);
+    expect(meta.from).toBe('Иван Петров <sender@demo.example>');
+    expect(meta.subject).toBe('Совещание');
+    expect(meta.fromAddress).toBe('sender@demo.example');
+    const [finding, ...rest] = infoOf(raw);
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ severity: 'info', evidence: { headers: ['From', 'Subject'], charset: 'koi8-r', declared: true } });
+    expect(finding!.text).toContain('in koi8-r, the character set the message declares for its text');
+  });
+
+  it("reads raw Shift_JIS headers in a multipart's first text part's charset", () => {
+    const body = '--b\r\nContent-Type: text/plain; charset="Shift_JIS"\r\nContent-Transfer-Encoding: base64\r\n\r\nie+LYw==\r\n--b--\r\n';
+    const raw = legacy('shift_jis', '山田太郎', '会議', 'multipart/mixed; boundary="b"', body);
+    expect(context(raw).meta).toMatchObject({ from: '山田太郎 <sender@demo.example>', subject: '会議' });
+    expect(infoOf(raw)[0]?.evidence).toEqual({ headers: ['From', 'Subject'], charset: 'shift_jis', declared: true });
+  });
+
+  it('without a usable declared charset the bytes are Latin-1 as before, and the finding says that', () => {
+    for (const contentType of ['text/plain', 'text/plain; charset=utf-8', 'text/plain; charset=utf-16', 'text/plain; charset=ibm037']) {
+      const raw = legacy('latin1', 'Émilie Lefèvre', 'Réunion', contentType);
+      expect(context(raw).meta.subject, contentType).toBe('Réunion');
+      expect(infoOf(raw)[0]?.evidence, contentType).toEqual({ headers: ['From', 'Subject'], charset: 'iso-8859-1', declared: false });
+      expect(infoOf(raw)[0]?.text).toContain('shown as Latin-1 (ISO-8859-1)');
+    }
+  });
+
+  it('UTF-8 headers, and 8-bit bytes in a header no reader is shown, say nothing', () => {
+    expect(infoOf(legacy('utf8', 'Иван Петров', 'Совещание', 'text/plain; charset=koi8-r'))).toEqual([]);
+    const unshown = Buffer.from(message(headersWith({}, ['X-Note: caf\xe9'])), 'latin1');
+    expect(infoOf(unshown)).toEqual([]);
+  });
+
+  it('a copy with raw KOI8-R headers reads as one with the same text in encoded words', async () => {
+    const { readMessageTraits } = await import('../../src/read/message-traits.ts');
+    const { parseHeaders } = await import('../../src/read/headers.ts');
+    const visible = (raw: Buffer) => readMessageTraits(raw, parseHeaders(raw)).visibleFields;
+    const raw = legacy('koi8-r', 'Иван Петров', 'Совещание', 'text/plain; charset=koi8-r');
+    const encoded = Buffer.from(
+      raw.toString('latin1')
+        .replace(/^From: [^<]*/m, `From: =?koi8-r?B?${iconv.encode('Иван Петров', 'koi8-r').toString('base64')}?= `)
+        .replace(/^Subject: .*$/m, `Subject: =?koi8-r?B?${iconv.encode('Совещание', 'koi8-r').toString('base64')}?=`),
+      'latin1',
+    );
+    expect(visible(encoded)).toEqual(visible(raw));
   });
 });

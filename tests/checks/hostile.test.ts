@@ -4,7 +4,7 @@ import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned
 import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { auditFromAddressDisguised } from '../../src/checks/from-address-disguised.ts';
 import { auditGmailBoundary } from '../../src/checks/gmail-boundary.ts';
-import { auditHeaderCharset } from '../../src/checks/header-charset.ts';
+import { auditHeaderCharset, auditHeaderRawBytes } from '../../src/checks/header-charset.ts';
 import { auditLookalikeDomain } from '../../src/checks/lookalike-domain.ts';
 import { auditPartHeaderEnds, auditUnsignedBoundary } from '../../src/checks/part-headers.ts';
 import { MESSAGE_CHECKS, runMessageChecks } from '../../src/checks/index.ts';
@@ -29,6 +29,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['from address disguised', auditFromAddressDisguised],
   ['lookalike domain', auditLookalikeDomain],
   ['header charset', auditHeaderCharset],
+  ['header raw bytes', auditHeaderRawBytes],
 ];
 
 const MB = 1024 * 1024;
@@ -48,6 +49,11 @@ const HOSTILE: Array<[string, () => string]> = [
   ['a 1 MB Message-ID and X-Mailer', () => message(headersWith({ 'Message-ID': `<${'a'.repeat(MB)}@mail.gmail.com>` }, [`X-Mailer: ${'Apple Mail '.repeat(MB / 11)}`]))],
   ['a From address padded with 1 MB of soft hyphens', () => message(headersWith({ From: `CEO <ceo\u00ad${'\u00ad'.repeat(MB)}@evil.example>` }))],
   ['a From of 5,000 mailboxes, each named by its own address', () => message(headersWith({ From: Array.from({ length: 5_000 }, (_, i) => `"u${i}@x.example" <u${i}@x.example>`).join(', ') }))],
+  // red team S: a display name read in the order its bidi controls draw it; 8-bit headers in a declared charset
+  ['a display name of 200,000 nested overrides and embeddings around an "@"', () =>
+    message(headersWith({ From: `=?utf-8?b?${Buffer.from(`${'\u202e\u202b\u2067'.repeat(200_000 / 3)}ceo@bank\u202eelpmaxe.`, 'utf8').toString('base64')}?= <x@evil.example>` }))],
+  ['a 1 MB raw 8-bit Subject in a multipart whose first text part is 1 MB further on', () =>
+    message(headersWith({ Subject: '\xe9'.repeat(MB), 'Content-Type': 'multipart/mixed; boundary="a"' }), `${'x'.repeat(MB)}\r\n--a\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\nx\r\n--a--\r\n`)],
   ['a 1 MB Subject of encoded words in a character set nobody knows', () => message(headersWith({ Subject: '=?x-none?B?QUJD?= '.repeat(MB / 18) }))],
   ['multipart/alternative with 100,000 parts', () => message(headersWith({ 'Content-Type': 'multipart/alternative; boundary="a"' }), '--a\r\nContent-Type: text/plain\r\n\r\nx\r\n'.repeat(100_000))],
   ['multipart/alternative whose HTML is 2 MB of unclosed script, style and comment openers', () =>
@@ -98,7 +104,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(19);
+    expect(MESSAGE_CHECKS.length).toBe(20);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);

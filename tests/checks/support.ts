@@ -96,7 +96,7 @@ export function fakeSignature(spec: FakeSignature): DkimSignatureResult {
 export function context(raw: string | Buffer, signatures: DkimSignatureResult[] = [], arc: ArcVerification = NO_ARC): MessageCheckContext {
   const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
   const headers = parseHeaders(bytes);
-  const meta = readMessageMeta(headers);
+  const meta = readMessageMeta(headers, bytes);
   return { bytes, headers, meta, signatures, arc, judgedAt: meta.date ? new Date(meta.date) : null };
 }
 
