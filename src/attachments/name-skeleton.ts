@@ -18,12 +18,8 @@ const confusables = (): Readonly<Record<string, string>> => (table ??= require('
  * normalised (normalizeFileName): case, blanks and invisible characters are settled there.
  */
 export function nameSkeleton(name: string): string {
-  const map = confusables();
   let out = '';
-  for (const ch of name.normalize('NFD')) {
-    const letter = SMALL_CAPITALS[ch] ?? ch;
-    out += map[letter] ?? letter;
-  }
+  for (const ch of name.normalize('NFD')) out += confusableReading(ch);
   // Names are compared without case (normalizeFileName lower-cases them), but the table maps to
   // capitals and across case: "0" reads as "O", "I" as "l". So the skeleton is lower-cased, and
   // "i" read as "l", whose capital "I" is drawn as "l" in most fonts: "REP0RT.PDF" and
@@ -34,6 +30,12 @@ export function nameSkeleton(name: string): string {
 }
 
 const BLANKS_BEFORE_DOT = / +\./g;
+
+/** What one character (of NFD text) reads as, by Unicode's table and the small capitals below: itself when nothing else. */
+export function confusableReading(ch: string): string {
+  const letter = SMALL_CAPITALS[ch] ?? ch;
+  return confusables()[letter] ?? letter;
+}
 
 /**
  * The Latin small capitals, to the letters they are drawn as: Unicode's table maps some of them

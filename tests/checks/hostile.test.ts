@@ -48,6 +48,7 @@ const HOSTILE: Array<[string, () => string]> = [
   ['a 1 MB boundary parameter', () => message(headersWith({ 'Content-Type': `multipart/mixed; boundary="${'0'.repeat(MB)}"` }))],
   ['a 1 MB Message-ID and X-Mailer', () => message(headersWith({ 'Message-ID': `<${'a'.repeat(MB)}@mail.gmail.com>` }, [`X-Mailer: ${'Apple Mail '.repeat(MB / 11)}`]))],
   ['a From address padded with 1 MB of soft hyphens', () => message(headersWith({ From: `CEO <ceo\u00ad${'\u00ad'.repeat(MB)}@evil.example>` }))],
+  ['a From domain of 1 MB of lookalike letters and A-labels', () => message(headersWith({ From: `<x@${'\u0251\u2c9f.xn--bnk-gsb.'.repeat(MB / 16)}example>` }))],
   ['a From of 5,000 mailboxes, each named by its own address', () => message(headersWith({ From: Array.from({ length: 5_000 }, (_, i) => `"u${i}@x.example" <u${i}@x.example>`).join(', ') }))],
   // red team S: a display name read in the order its bidi controls draw it; 8-bit headers in a declared charset
   ['a display name of 200,000 nested overrides and embeddings around an "@"', () =>
