@@ -36,6 +36,14 @@ interface LookalikeLabel {
   letters: LookalikeLetter[];
 }
 
+/**
+ * Ligatures that are letters of their own in living languages (Danish, Norwegian, Icelandic,
+ * French, Ossetian), which Unicode's table reads as two ("æ" as "ae"): `blæk.dk` and
+ * `cœur.example` are genuine names, not lookalikes of `blaek.dk` and `coeur.example`. The
+ * table's other ligatures (ꜳ, ꝏ, ʣ, …) are in no one's domain names and stay lookalikes.
+ */
+const LETTERS_OF_THEIR_OWN = new Set(['\u00e6', '\u0153', '\u04d5']);
+
 /** Enough letters, and labels, to show what a domain is made of; a hostile domain repeats them. */
 const LETTERS_KEPT = 8;
 const LABELS_KEPT = 8;
@@ -61,7 +69,7 @@ function readLabel(label: string): { readsAs: string; orL: string; letters: Look
       continue;
     }
     let reading = '';
-    for (const part of ch.normalize('NFKD')) reading += NON_ASCII.test(part) ? confusableReading(part) : part;
+    for (const part of ch.normalize('NFKD')) reading += NON_ASCII.test(part) && !LETTERS_OF_THEIR_OWN.has(part) ? confusableReading(part) : part;
     reading = reading.normalize('NFD').toLowerCase();
     readsAs += reading;
     orL += reading === 'i' ? 'l' : reading;

@@ -48,7 +48,7 @@ describe('from-domain-lookalike', () => {
   });
 
   // Red team S, S-08: a genuine Cyrillic or Greek name whose letters read as no Latin ones is no lookalike.
-  it.each(['\u043f\u0440\u0438\u043c\u0435\u0440.example', '\u03b5\u03bb\u03bb\u03ac\u03b4\u03b1.example', '\u0440\u0443\u0441.\u0440\u0444'])('%s is genuine IDN mail: info', (domain) => {
+  it.each(['\u043f\u0440\u0438\u043c\u0435\u0440.example', 'bl\u00e6k.example', 'c\u0153ur.example', '\u03b5\u03bb\u03bb\u03ac\u03b4\u03b1.example', '\u0440\u0443\u0441.\u0440\u0444'])('%s is genuine IDN mail, which reads as no ASCII domain: info', (domain) => {
     const finding = findingFor(`Press <press@${domain}>`);
     expect(finding).toMatchObject({ severity: 'info', evidence: { readsAs: [], lookalikeLabels: [] } });
     expect(finding!.text).not.toContain('pass for');
