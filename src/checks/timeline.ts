@@ -26,6 +26,12 @@ export const ZONE_RANGE_MS = 26 * HOUR;
 const ZONE_STEP_MS = 30 * MINUTE;
 const ZONE_SLACK_MS = 5 * MINUTE;
 export const SENDER_CLOCK_RANGE_MS = ZONE_RANGE_MS + HOUR;
+/**
+ * A Date earlier than the first delivery by more than this is stated (a warning): servers stop
+ * retrying after 5 days (Postfix's and sendmail's default), and a message written on a Friday
+ * waits in an outbox over a weekend; longer is rare enough that a reader should be told.
+ */
+export const LONG_BEFORE_DELIVERY_MS = 7 * 24 * HOUR;
 const MAX_STAMPS = 200;
 /** Stamps before this are clocks that were never set (1970, 1980), not times: they are left out. */
 const UNSET_CLOCK_BEFORE = Date.UTC(1995, 0, 1);
@@ -75,6 +81,8 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
     const proven = dateProven(fields, signatures);
     const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), proven);
     if (delivered) findings.push(delivered);
+    const late = deliveredLongAfter(date, dateValue!, stamps, proven);
+    if (late) findings.push(late);
     findings.push(...signatureTimes(date, dateValue!, fields, signatures, proven));
   }
   // A message its author's domain proves is not made suspect by its trace: the Received fields
@@ -146,11 +154,13 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
   const diffLatest = date.getTime() - latest.time.getTime();
   const zone = zoneLike(diff);
   const beyondClock = diffLatest > SENDER_CLOCK_RANGE_MS;
-  const red = !proven && beyondClock;
+  // An unsigned Date alone never accuses: a wrong calendar date on the sender's computer (a reset
+  // CMOS clock, day and month swapped) puts a genuine Date days or years off (red team R, R-05).
+  // A Date a signature's own t= contradicts is flagged by signatureTimes.
   const where = (s: Stamp) => `${s.source}${s.by ? `, by ${escapeControls(s.by, 100)}` : ''}, at ${iso(s.time)}`;
   let why: string;
-  if (red) {
-    why = `it was delivered before it was written${latest === first ? '' : `, and every later server stamp is more than ${SENDER_CLOCK_RANGE_MS / HOUR} h before the Date too`}: more than a wrong clock or time-zone setting on the sender's computer explains, as when the Date was changed after sending`;
+  if (!proven && beyondClock) {
+    why = `it was delivered before it was written${latest === first ? '' : `, and every later server stamp is more than ${SENDER_CLOCK_RANGE_MS / HOUR} h before the Date too`}: more than a fast clock or a wrong time-zone setting explains, but a wrong date set on the sender's computer explains it, and so does a Date changed after sending; the Date is not signed by the author's domain, so which cannot be told from it alone`;
   } else if (proven) {
     why = "a verifying signature by the author's domain covers the Date, so it is as the sender's system wrote it: that machine's clock (or a server's) was probably wrong";
   } else if (diff > SENDER_CLOCK_RANGE_MS) {
@@ -162,7 +172,7 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
   }
   return {
     code: 'delivered-before-written',
-    severity: red ? 'red-flag' : 'warning',
+    severity: 'warning',
     text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where(first)}): ${why}.`,
     evidence: {
       date: dateValue,
@@ -172,11 +182,32 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
       differenceSeconds: Math.round(diff / 1000),
       differenceFromLatestSeconds: Math.round(diffLatest / 1000),
       toleranceMinutes: SKEW_TOLERANCE_MS / MINUTE,
-      redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / HOUR,
+      clockRangeHours: SENDER_CLOCK_RANGE_MS / HOUR,
       dateSigned,
       dateProven: proven,
       timeZoneLike: zone,
     },
+  };
+}
+
+/**
+ * A Date the author's domain does not prove, earlier than the first recorded delivery by more
+ * than a sender's clock could be off: the trace says the message left days or years after the
+ * date it shows. A warning, never a red flag: queued, bounced and re-sent mail, and a wrong
+ * calendar date on the sender's computer, do this too; but a verified message dated years before
+ * its delivery was shown with no more than "Date not signed" (red team R, R-06).
+ */
+function deliveredLongAfter(date: Date, dateValue: string, stamps: Stamp[], proven: boolean): Finding | null {
+  // the earliest stamp, not the bottom one: a bottom relay whose clock ran years ahead is not a delivery years late
+  const first = stamps.reduce<Stamp | null>((a, b) => (!a || b.time < a.time ? b : a), null);
+  if (!first || proven) return null;
+  const diff = first.time.getTime() - date.getTime();
+  if (diff <= LONG_BEFORE_DELIVERY_MS) return null;
+  return {
+    code: 'delivered-long-after-date',
+    severity: 'warning',
+    text: `The earliest server stamp (${first.source}${first.by ? `, by ${escapeControls(first.by, 100)}` : ''}, at ${iso(first.time)}) is ${formatDuration(diff)} after the message's Date (${iso(date)}), and no signature by the author's domain covers the Date: mail held in a queue or re-sent, or a wrong date on the sender's computer, explains it, and so does a Date set back after sending.`,
+    evidence: { date: dateValue, dateTime: iso(date), earliestStamp: stampEvidence(first), differenceSeconds: Math.round(diff / 1000), warningBeyondDays: LONG_BEFORE_DELIVERY_MS / (24 * HOUR) },
   };
 }
 
@@ -195,22 +226,22 @@ function dateProven(fields: HeaderField[], signatures: DkimSignatureResult[]): b
  * (26 h) a red flag: the Received fields were not written in the order they claim.
  */
 function hopsBackwards(stamps: Stamp[], proven: boolean): Finding | null {
-  let latest: Stamp | null = null;
-  let worst: { earlier: Stamp; later: Stamp; step: number } | null = null;
-  for (const stamp of stamps) {
-    if (latest && latest.time.getTime() - stamp.time.getTime() > (worst?.step ?? 0)) {
-      worst = { earlier: latest, later: stamp, step: latest.time.getTime() - stamp.time.getTime() };
-    }
-    if (!latest || stamp.time > latest.time) latest = stamp;
-  }
+  const worst = worstStepBack(stamps);
   if (!worst || worst.step <= SKEW_TOLERANCE_MS) return null;
   const beyondClocks = worst.step > ZONE_RANGE_MS;
-  const red = beyondClocks && !proven;
+  // One machine whose date was wrong (a fetcher on a laptop whose clock reset, a first relay years
+  // ahead) puts a single stamp out of line with all the others: a broken clock, not a rewritten
+  // trace (red team R, R-04). Only when the trace still runs back beyond any clock error with any
+  // one stamp left out do two or more stamps stand against the rest.
+  const oneClockExplains = stamps.some((_, i) => (worstStepBack(stamps.filter((__, j) => j !== i))?.step ?? 0) <= ZONE_RANGE_MS);
+  const red = beyondClocks && !proven && !oneClockExplains;
   return {
     code: 'received-hops-backwards',
     severity: red ? 'red-flag' : 'warning',
     text: `The message's server time stamps run backwards: ${worst.later.source} (${iso(worst.later.time)}) is ${formatDuration(worst.step)} earlier than ${worst.earlier.source} below it (${iso(worst.earlier.time)}), ${
-      beyondClocks ? 'more than any clock or time-zone error explains, so these Received fields were not written in the order they claim' : 'more than clock skew between servers explains'
+ beyondClocks && red ? 'and leaving out any one stamp does not explain it: more than one machine\'s clock or time-zone error explains, so these Received fields were not written in the order they claim'
+        : beyondClocks ? 'more than a time-zone error explains, but one machine whose date was wrong explains it (all the other stamps agree), and so does a line added or changed after delivery'
+        : 'more than clock skew between servers explains'
     }${beyondClocks && proven ? ': a fact about the unsigned trace, not about the content, which a signature by the From domain proves (a line added after delivery, such as a mail fetcher\'s stamped by a computer whose date was wrong, does this)' : ''}.`,
     evidence: {
       earlierInPath: stampEvidence(worst.earlier),
@@ -223,6 +254,19 @@ function hopsBackwards(stamps: Stamp[], proven: boolean): Finding | null {
   };
 }
 
+/** The largest step back in time, reading the stamps bottom-up. */
+function worstStepBack(stamps: Stamp[]): { earlier: Stamp; later: Stamp; step: number } | null {
+  let latest: Stamp | null = null;
+  let worst: { earlier: Stamp; later: Stamp; step: number } | null = null;
+  for (const stamp of stamps) {
+    if (latest && latest.time.getTime() - stamp.time.getTime() > (worst?.step ?? 0)) {
+      worst = { earlier: latest, later: stamp, step: latest.time.getTime() - stamp.time.getTime() };
+    }
+    if (!latest || stamp.time > latest.time) latest = stamp;
+  }
+  return worst;
+}
+
 /**
  * DKIM t= against the Date. The author's domain (aligned d=) signs when the message leaves
  * the author's system, seconds after the Date; a third party (a list, a forwarder, an ESP)
@@ -232,6 +276,9 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
   const findings: Finding[] = [];
   // (dateSigned: only a signature that speaks for the author vouches for the Date, dateProven; a
   // forger who back-dates a message can sign the new Date with a domain of their own: red team 27, A-03)
+  // Anyone can add a Resent-Date: only one a verifying signature covers, as a re-sending signer
+  // writes it, explains a late t= (red team R, R-03).
+  const resentSigned = headerAttested(fields, signatures, 'resent-date');
   const resent = fields
     .filter((f) => f.name === 'resent-date')
     .slice(0, 20)
@@ -243,13 +290,14 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
     const diff = signedAt.getTime() - date.getTime();
     const limit = sig.aligned ? SKEW_TOLERANCE_MS : ZONE_RANGE_MS;
     if (Math.abs(diff) <= limit) continue;
-    if (resent.some((r) => Math.abs(signedAt.getTime() - r.getTime()) <= ZONE_RANGE_MS)) continue;
+    const resentMatches = resent.some((r) => Math.abs(signedAt.getTime() - r.getTime()) <= ZONE_RANGE_MS);
+    if (resentMatches && resentSigned) continue;
     const red = sig.aligned && sig.outcome === 'pass' && !dateSigned && Math.abs(diff) > ZONE_RANGE_MS;
     const later = diff > 0;
     const direction = `${formatDuration(diff)} ${later ? 'after' : 'before'}`;
     let why: string;
     if (red) {
-      why = 'the signature verifies but does not cover the Date, so the Date shown is unsigned and contradicts the signing time, as when a Date is changed after signing';
+      why = `the signature verifies but does not cover the Date, so the Date shown is unsigned and contradicts the signing time, as when a Date is changed after signing${resentMatches ? '; a Resent-Date near the signing time is present, but no verifying signature covers it, and anyone can add one' : ''}`;
     } else if (!sig.aligned) {
       why = later
         ? `${sig.tags.domain ?? 'the signer'} is not the author's domain, and intermediaries such as lists and bulk senders can sign long after a message is written`
@@ -276,6 +324,7 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
         aligned: sig.aligned,
         outcome: sig.outcome,
         dateSigned,
+        unsignedResentDateMatches: resentMatches && !resentSigned,
       },
     });
   }

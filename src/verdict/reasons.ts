@@ -71,13 +71,9 @@ export const REASONS = {
     verdict: 'suspicious',
     text: "A header line of a signed message writes a field name and its colon apart (`Name : value`): verifiers read it as a field, while Python's email package ends the header there and shows the rest as body text, so readers and the signature disagree on what the message says.",
   },
-  'delivered-before-written': {
-    verdict: 'suspicious',
-    text: "Every server stamped the message more than 27 hours before the time its Date header gives, a Date the sender's domain does not sign: no wrong clock or time zone on the sender's computer explains that, a Date changed after sending does.",
-  },
   'received-hops-backwards': {
     verdict: 'suspicious',
-    text: "The servers' time stamps run backwards by more than 26 hours: no clock or time-zone error explains it, so the Received headers were not written in the order they claim.",
+    text: "The servers' time stamps run backwards by more than 26 hours, and still do with any one of them left out: no time-zone error, nor one machine whose date was wrong, explains it, so the Received headers were not written in the order they claim.",
   },
   'signature-time-far-from-date': {
     verdict: 'suspicious',

@@ -45,11 +45,14 @@ describe('timeline: the Date itself', () => {
 });
 
 describe('timeline: delivered-before-written', () => {
-  it('a Date days after every delivery, not proven by the author\'s domain, is a red flag', () => {
+  // Red team R, R-05: a PC whose calendar date was set wrong (a month ahead, day and month
+  // swapped) writes a genuine Date days after every delivery; an unsigned Date alone is only what
+  // that computer said, so this is a warning that says so (it was a red flag).
+  it('a Date days after every delivery, not proven by the author\'s domain, is a warning naming a wrong date setting', () => {
     const findings = run(headersWith({ Date: 'Wed, 16 Mar 2016 15:17:00 +0000' }, GMAIL_PATH));
     const [finding] = only(findings, 'delivered-before-written');
     expect(finding).toMatchObject({
-      severity: 'red-flag',
+      severity: 'warning',
       evidence: {
         date: 'Wed, 16 Mar 2016 15:17:00 +0000',
         dateTime: '2016-03-16T15:17:00.000Z',
@@ -57,21 +60,22 @@ describe('timeline: delivered-before-written', () => {
         latestDelivery: { source: 'Received hop 3 of 3 (counted from the bottom)', by: 'mx.example.org', time: '2016-03-14T09:27:02.000Z' },
         differenceSeconds: 2 * 86400 + 5 * 3600 + 50 * 60 + 10,
         toleranceMinutes: 15,
-        redFlagBeyondHours: 27,
+        clockRangeHours: 27,
         dateSigned: false,
         dateProven: false,
         timeZoneLike: false,
       },
     });
     expect(finding!.text).toContain("2 days 5 h later than the message's first recorded delivery");
-    expect(finding!.text).toContain('as when the Date was changed after sending');
+    expect(finding!.text).toContain('a wrong date set on the sender\'s computer explains it');
+    expect(finding!.text).not.toContain('more than a wrong clock');
   });
 
-  it('a Date moved days later is a red flag too (really analysed: the message becomes suspicious)', async () => {
+  it('an unsigned Date days later is not tampering on its own (really analysed: unverifiable, not suspicious)', async () => {
     const raw = message(headersWith({ Date: 'Thu, 17 Mar 2016 11:02:13 +0000' }, GMAIL_PATH));
     const a = await analyzeMessage({ raw: Buffer.from(raw, 'latin1'), format: 'eml' }, tableLookup({}));
-    expect(a.verdict.verdict).toBe('suspicious');
-    expect(a.verdict.reasons).toContain('delivered-before-written');
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(only(a.findings, 'delivered-before-written')).toMatchObject([{ severity: 'warning' }]);
   });
 
   // red team 4, finding 08: the sender's PC clock ran fast; the Date is the sender's, the stamp the provider's
@@ -119,10 +123,13 @@ describe('timeline: delivered-before-written', () => {
     expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true, dateProven: true } });
   });
 
-  it("a third party's signature over the Date proves nothing about it: days apart, still a red flag", () => {
+  // Red team 27, A-03 made this a red flag like an unsigned Date; since R-05 an unsigned Date alone
+  // is a warning, and a forger's own signature over it changes nothing: still not proven.
+  it("a third party's signature over the Date proves nothing about it: treated as an unsigned Date", () => {
     const sig = fakeSignature({ tags: 'v=1; d=forger.example; s=a; h=from:subject:date', aligned: false });
     const [finding] = only(run(headersWith({ Date: 'Thu, 17 Mar 2016 15:17:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-before-written');
-    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { dateSigned: true, dateProven: false } });
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateSigned: true, dateProven: false } });
+    expect(finding!.text).toContain('not signed by the author\'s domain');
   });
 
   it('a relay with a wrong clock at the bottom: a later stamp agrees with the Date, so a warning', () => {
@@ -138,7 +145,7 @@ describe('timeline: delivered-before-written', () => {
   it('an ARC seal is a delivery too', () => {
     const headers = headersWith({ Date: 'Wed, 16 Mar 2016 10:00:00 +0000' }, ['ARC-Seal: i=1; a=rsa-sha256; t=1457947610; cv=none; d=google.com; s=arc-20160816; b=xyz']);
     const [finding] = only(run(headers), 'delivered-before-written');
-    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { firstDelivery: { source: 'ARC-Seal i=1 t=1457947610', by: 'google.com' } } });
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { firstDelivery: { source: 'ARC-Seal i=1 t=1457947610', by: 'google.com' } } });
   });
 
   it('says nothing within 15 minutes of clock skew, or when the Date is earlier than the delivery', () => {
@@ -152,6 +159,24 @@ describe('timeline: delivered-before-written', () => {
 // Red team R, R-01: x= was judged at the signed Date. A Gmail-style signature (x= = t= + 7 days)
 // from a device whose clock was 8 days fast came out expired, then stopped proving the Date, and
 // the Date the author's own signature covers was called "changed after sending".
+// Red team R, R-06: a Date moved back two years under a verifying signature with no t= and no Date
+// in h= was shown with only the generic "Date not signed" note, though the trace says two years.
+describe('timeline: delivered-long-after-date', () => {
+  it('an unproven Date weeks before every server stamp is a warning with the numbers; a week-end, a proven Date or one fast relay is not', () => {
+    const sig = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:to' });
+    const [finding] = only(run(headersWith({ Date: 'Sat, 14 Mar 2015 09:26:00 +0000' }, GMAIL_PATH), [sig]), 'delivered-long-after-date');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { dateTime: '2015-03-14T09:26:00.000Z', earliestStamp: { by: '10.204.233.201' }, warningBeyondDays: 7 } });
+    expect(finding!.text).toContain("366 days after the message's Date");
+    // compared with the earliest stamp: a bottom relay whose clock ran years ahead is not a late delivery
+    const path = [GMAIL_PATH[0]!, GMAIL_PATH[1]!, 'Received: by 10.204.233.201 with HTTP; Thu, 14 Mar 2019 02:26:50 -0700 (PDT)'];
+    expect(only(run(headersWith({}, path)), 'delivered-long-after-date')).toEqual([]);
+    // nothing for a week-end in an outbox, or for a Date the author's domain proves
+    expect(only(run(headersWith({ Date: 'Fri, 11 Mar 2016 17:02:00 +0000' }, GMAIL_PATH)), 'delivered-long-after-date')).toEqual([]);
+    const proving = fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from:subject:date' });
+    expect(only(run(headersWith({ Date: 'Sat, 14 Mar 2015 09:26:00 +0000' }, GMAIL_PATH), [proving]), 'delivered-long-after-date')).toEqual([]);
+  });
+});
+
 describe('timeline: a fast clock under a Gmail-style signature', () => {
   it('the signature is judged at its t=, still proves the Date, and the message is verified with a warning', async () => {
     const key: TestKey = rsaKey(2048);
@@ -171,18 +196,35 @@ describe('timeline: a fast clock under a Gmail-style signature', () => {
 
 describe('timeline: received-hops-backwards', () => {
   const hop = (by: string, date: string) => `Received: from relay.example (relay.example [192.0.2.1]) by ${by} with ESMTP id 1; ${date}`;
+  // two stamps agree with each other and days against the two below them: no one wrong clock explains it
+  const TWO_AGAINST_TWO = [
+    hop('mx.example.org', 'Thu, 10 Mar 2016 07:10:05 +0000'),
+    hop('gw.example.org', 'Thu, 10 Mar 2016 07:10:00 +0000'),
+    hop('relay.example', 'Mon, 14 Mar 2016 09:27:30 +0000'),
+    hop('smtp.example', 'Mon, 14 Mar 2016 09:27:00 +0000'),
+  ];
 
-  it('a hop earlier than the one below it by hours is a warning, by days a red flag', () => {
+  // Red team R, R-04: one stamp days out of line was a red flag; one machine whose date was wrong
+  // does that (a fetcher on a laptop whose clock reset, a first relay years ahead). A red flag
+  // needs the trace to run back with any one stamp left out.
+  it('a hop earlier than the one below it by hours is a warning; by days a red flag only when no single stamp explains it', () => {
     const hours = run(headersWith({}, [hop('mx.example.org', 'Mon, 14 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]));
     expect(only(hours, 'received-hops-backwards')).toEqual([
       expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ stepBackSeconds: 2 * 3600 + 17 * 60, toleranceMinutes: 15, redFlagBeyondHours: 26 }) }),
     ]);
-    const days = run(headersWith({}, [hop('mx.example.org', 'Thu, 10 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]));
-    const [finding] = only(days, 'received-hops-backwards');
+    const one = run(headersWith({}, [hop('mx.example.org', 'Thu, 10 Mar 2016 07:10:00 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:00 +0000')]));
+    expect(only(one, 'received-hops-backwards')).toMatchObject([{ severity: 'warning' }]);
+    expect(only(one, 'received-hops-backwards')[0]!.text).toContain('one machine whose date was wrong explains it');
+    const [finding] = only(run(headersWith({}, TWO_AGAINST_TWO)), 'received-hops-backwards');
     expect(finding).toMatchObject({
       severity: 'red-flag',
-      evidence: { earlierInPath: { by: 'relay.example', time: '2016-03-14T09:27:00.000Z' }, laterInPath: { by: 'mx.example.org', time: '2016-03-10T07:10:00.000Z' } },
+      evidence: { earlierInPath: { by: 'relay.example', time: '2016-03-14T09:27:30.000Z' }, laterInPath: { by: 'gw.example.org', time: '2016-03-10T07:10:00.000Z' } },
     });
+  });
+
+  it('a bottom relay years ahead, with the stamps above it agreeing with each other: a warning', () => {
+    const path = [hop('mx.example.org', 'Mon, 14 Mar 2016 09:27:10 +0000'), hop('relay.example', 'Mon, 14 Mar 2016 09:27:05 +0000'), hop('office.example', 'Fri, 14 Mar 2019 09:27:00 +0000')];
+    expect(only(run(headersWith({}, path)), 'received-hops-backwards')).toMatchObject([{ severity: 'warning', evidence: { earlierInPath: { by: 'office.example' } } }]);
   });
 
   // Red team 27, E-02: a fetcher's line added after delivery, stamped by a laptop whose date was
@@ -195,7 +237,7 @@ describe('timeline: received-hops-backwards', () => {
     expect(finding!.text).toContain('not about the content');
     // a signature that does not speak for the author proves nothing of the content: still a red flag
     for (const other of [fakeSignature({ tags: 'v=1; d=esp.example; s=a; h=from', aligned: false }), fakeSignature({ tags: 'v=1; d=example.com; s=a; h=from', key: weakKey() })]) {
-      expect(only(run(days, [other]), 'received-hops-backwards')).toMatchObject([{ severity: 'red-flag' }]);
+      expect(only(run(headersWith({}, TWO_AGAINST_TWO), [other]), 'received-hops-backwards')).toMatchObject([{ severity: 'red-flag' }]);
     }
   });
 
@@ -291,10 +333,20 @@ describe('timeline: signature-time-far-from-date', () => {
     ]);
   });
 
-  it('a Resent-Date that matches t= explains a re-sent message', () => {
-    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-05-01T10:00:05Z')}; h=from` });
+  // Red team R, R-03: the Resent-Date here was unsigned (h=from), and one such line, which anyone
+  // can add, silenced the red flag of a back-dated Date; now only a signed one explains t=.
+  it('a Resent-Date that matches t= and that the signature covers explains a re-sent message', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-05-01T10:00:05Z')}; h=from:resent-date:resent-from` });
     const headers = headersWith({ Date: DATE }, ['Resent-Date: Sun, 1 May 2016 10:00:00 +0000', 'Resent-From: alice@example.com']);
     expect(run(headers, [sig])).toEqual([]);
+  });
+
+  it('an unsigned Resent-Date matching t= does not remove the red flag of a back-dated Date', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-05-01T10:00:05Z')}; h=from` });
+    const headers = headersWith({ Date: DATE }, ['Resent-Date: Sun, 1 May 2016 10:00:00 +0000']);
+    const [finding] = only(run(headers, [sig]), 'signature-time-far-from-date');
+    expect(finding).toMatchObject({ severity: 'red-flag', evidence: { unsignedResentDateMatches: true } });
+    expect(finding!.text).toContain('no verifying signature covers it');
   });
 
   it("says nothing for the author's signature seconds after the Date", () => {
