@@ -166,6 +166,17 @@ describe('thread order', () => {
     expect(codes(threadOrder([parent, provenReply]))).toEqual([`${parent.id}:reply-before-parent:red-flag`]);
   });
 
+  // Red team R, R-10 and R-05: three days were given as "4257 minutes", and a red flag beyond
+  // 27 h did not say that a wrong date set on the sender's computer explains it too.
+  it('gives the lead in days and hours, and beyond 27 h names a wrong date setting', () => {
+    const parent = { ...message({ date: '2017-03-04T09:00:00.000Z' }), verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:03:00.000Z' });
+    const [found] = threadOrder([parent, reply]);
+    expect(found!.finding.text).toContain('dated 2 days 22 h after it');
+    expect(found!.finding.text).not.toContain('minutes after it');
+    expect(found!.finding.text).toContain('a wrong date set on the computer that wrote the unsigned Date');
+  });
+
   // Red team 27, E-01: a reply from a PC whose clock ran 25 minutes slow was called fabricated.
   // An unsigned Date within 27 h of a proven one is as likely a wrong clock or zone as an edit.
   it('within 27 hours of a proven Date, an unproven one before it is a warning, saying a clock explains it', () => {

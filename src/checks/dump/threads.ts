@@ -1,3 +1,4 @@
+import { formatDuration } from '../check-support.ts';
 import { SENDER_CLOCK_RANGE_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
 import { byContentOrder, dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
@@ -186,7 +187,7 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
     toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
   };
   const text =
-    `${reply.where} replies to ${parent.where}, which is dated ${Math.round(lead / 60_000)} minutes after it: a reply cannot come before its parent. ` +
+    `${reply.where} replies to ${parent.where}, which is dated ${formatDuration(lead)} after it: a reply cannot come before its parent. ` +
     (replyProven && parentProven
       ? "Both Dates are signed by their From domains: a sender's clock was wrong."
       : replyWitness
@@ -214,9 +215,11 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   // proven one is as likely a wrong clock or zone setting as an edit: warned, never accused. A reply
   // from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
   const beyondClocks = lead > SENDER_CLOCK_RANGE_MS;
-  const clockNote = flagged.some(([, mayBeRed]) => mayBeRed) && !beyondClocks
-    ? ` Within ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
-    : '';
+  // Beyond it, a wrong calendar date on the unsigned sender's computer still explains it (red team R, R-05): said.
+  const clockNote = !flagged.some(([, mayBeRed]) => mayBeRed) ? ''
+    : !beyondClocks
+      ? ` Within ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
+      : ` Beyond ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours no fast clock or wrong time zone explains it, but a wrong date set on the computer that wrote the unsigned Date does, as well as an edited Date.`;
   return flagged.map(([m, mayBeRed]) => ({
     messageId: m.id,
     finding: {
