@@ -225,8 +225,11 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 
 const COMMENT = /\([^)]*(?:\)|$)/g;
 const WHITESPACE_RUN = /\s+/g;
-// day month year hour:minute[:second[.fraction]] [AM|PM] zone; the day of the week is skipped
-const MAIL_DATE = /(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)? ?(?:([AaPp][Mm])(?![A-Za-z]) ?)?(.*)$/;
+// [day of week] day month year hour:minute[:second[.fraction]] [AM|PM] zone. Anchored at the
+// start: a value with a second date in front (`Fri, 1 Mar 2019 14 Feb 2017 10:12:03 +0100`) is
+// unreadable, as it is to mail clients, not silently the later of the two (red team R, R-07).
+// The day of the week, possibly localized, is one word without digits.
+const MAIL_DATE = /^(?:[^\d\s]{1,20}(?: ,)? )?(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)? ?(?:([AaPp][Mm])(?![A-Za-z]) ?)?(.*)$/;
 
 /**
  * The zones a Date may name, all of them unambiguous: a single military letter (except J, which

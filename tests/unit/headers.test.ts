@@ -189,6 +189,13 @@ describe('readMessageMeta', () => {
 describe('parseMailDate', () => {
   const iso = (value: string): string | null => parseMailDate(value)?.toISOString() ?? null;
 
+  it('does not read a date that has another date in front of it (red team R, R-07)', () => {
+    // mail clients reject this value; a reader may see 1 Mar 2019 where the tail says 14 Feb 2017
+    expect(parseMailDate('Fri, 1 Mar 2019 14 Feb 2017 10:12:03 +0100')).toBeNull();
+    expect(iso('Fri, 14 Feb 2017 10:12:03 +0100')).toBe('2017-02-14T09:12:03.000Z');
+    expect(iso('Fr., 14 Feb 2017 10:12:03 +0100')).toBe('2017-02-14T09:12:03.000Z');
+  });
+
   it('parses RFC 5322 dates with numeric zones', () => {
     expect(iso('Mon, 14 Mar 2016 09:26:50 +0000')).toBe('2016-03-14T09:26:50.000Z');
     expect(iso('Mon, 14 Mar 2016 09:26:50 -0500')).toBe('2016-03-14T14:26:50.000Z');
