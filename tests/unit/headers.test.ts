@@ -189,6 +189,11 @@ describe('readMessageMeta', () => {
 describe('parseMailDate', () => {
   const iso = (value: string): string | null => parseMailDate(value)?.toISOString() ?? null;
 
+  it('reads nested comments as one comment (red team R, R-02)', () => {
+    expect(iso('Sat, 14 Feb 2015 10:12:03 +0100 (CET (Berlin))')).toBe('2015-02-14T09:12:03.000Z');
+    expect(iso('Sat, 14 Feb 2015 10:12:03 (a \\) b) +0100')).toBe('2015-02-14T09:12:03.000Z');
+  });
+
   it('does not read a date that has another date in front of it (red team R, R-07)', () => {
     // mail clients reject this value; a reader may see 1 Mar 2019 where the tail says 14 Feb 2017
     expect(parseMailDate('Fri, 1 Mar 2019 14 Feb 2017 10:12:03 +0100')).toBeNull();
