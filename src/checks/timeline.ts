@@ -122,6 +122,15 @@ function serverStamps(fields: HeaderField[]): Stamp[] {
   return stamps.sort((a, b) => b.position - a.position);
 }
 
+/**
+ * The message's first recorded delivery: the bottom-most server stamp, as auditTimeline reads the
+ * trace. Stored with each message (messages.first_stamp_at), so that the thread check can ask a
+ * message's own trace whether it bears out its Date.
+ */
+export function firstServerStamp(fields: HeaderField[]): Date | null {
+  return serverStamps(fields)[0]?.time ?? null;
+}
+
 const byHost = (value: string): string | null => /\bby\s+([^\s;()]{1,100})/i.exec(value.slice(0, 1024))?.[1] ?? null;
 
 const stampEvidence = (s: Stamp) => ({ source: s.source, by: s.by, stamp: s.stamp, time: iso(s.time) });

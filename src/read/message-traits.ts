@@ -6,6 +6,7 @@ import { TEXT_TYPES } from '../attachments/fast-inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
+import { firstServerStamp } from '../checks/timeline.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
 import { messageIds } from './message-id.ts';
 import { headerReader, parseMailDate } from './message-meta.ts';
@@ -45,6 +46,12 @@ export interface MessageTraits {
   dateOffsetMinutes: number | null;
   /** X-Mailer or User-Agent */
   mailer: string | null;
+  /**
+   * the bottom-most server stamp of the trace (a Received field's time, or an ARC seal's t=), ISO:
+   * when the message was first delivered, whatever its Date says; null when it has none (a
+   * Sent-folder copy, a draft)
+   */
+  firstStampAt: string | null;
 }
 
 const VISIBLE = ['from', 'to', 'cc', 'subject', 'date'] as const;
@@ -84,6 +91,7 @@ export function readMessageTraits(
     references: messageIds(firstValue(headers, 'references')).slice(0, 200),
     dateOffsetMinutes: offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : null,
     mailer: mailer ? mailer.slice(0, 200) : null,
+    firstStampAt: firstServerStamp(headers.fields)?.toISOString() ?? null,
   };
 }
 

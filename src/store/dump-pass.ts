@@ -70,7 +70,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
  */
 const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_message_id, m.from_address, m.date, m.date_offset_min,
   m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.subject, m.mailing_list, m.in_reply_to,
-  m.references_json, v.message_verdict,
+  m.references_json, m.first_stamp_at, v.message_verdict,
   (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
     WHERE s.message_id = m.id AND s.domain IS NOT NULL AND s.selector IS NOT NULL) AS signatures_json,
   CASE WHEN v.message_verdict = 'verified' THEN (SELECT json_group_array(json_array(s.domain, s.selector, s.aligned, s.signed_headers)) FROM signatures s
@@ -104,6 +104,7 @@ export interface MessageRow {
   mailing_list: string | null;
   in_reply_to: string | null;
   references_json: string | null;
+  first_stamp_at: string | null;
   message_verdict: Verdict;
   signatures_json: string;
   proofs_json: string;
@@ -135,6 +136,7 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
     mailingList: r.mailing_list,
     inReplyTo: r.in_reply_to,
     references: r.references_json ? (JSON.parse(r.references_json) as string[]) : [],
+    firstStampAt: r.first_stamp_at,
     verdict: r.message_verdict,
     signatures: (JSON.parse(r.signatures_json) as Array<[string, string, string]>).map(([domain, selector, outcome]) => ({
       domain,

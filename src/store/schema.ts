@@ -347,6 +347,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_canonical_message_id ON messages(canonical_message_id);
   UPDATE source_files SET analysis_context = NULL;
   `,
+  // 16: when each message was first delivered, by its own trace (the bottom-most server stamp, as
+  // the timeline check reads it), so that the thread check accuses an unproven Date only when the
+  // message's own trace bears it out: a reply from a PC whose calendar date was wrong, which its
+  // Received stamps put an hour after its parent, was called fabricated (red team R, R-05). Null
+  // for rows stored before; every file is read again on the next run, which fills it in.
+  `
+  ALTER TABLE messages ADD COLUMN first_stamp_at TEXT;
+  UPDATE source_files SET analysis_context = NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

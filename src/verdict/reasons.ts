@@ -85,7 +85,7 @@ export const REASONS = {
   },
   'reply-before-parent': {
     verdict: 'suspicious',
-    text: 'This message and a reply to it in the dump (or the message it replies to) disagree on which came first by more than 15 minutes, and a signature proves one of the two dates: the other was changed, or the message was made up.',
+    text: 'This message and a reply to it in the dump (or the message it replies to) disagree on which came first by more than 27 hours, a signature proves one of the two dates, and this message\'s own server stamps agree with its date: its date was changed, or the message was made up.',
   },
 
   // --- unverifiable ---

@@ -143,6 +143,8 @@ function message(over: Partial<DumpCopy> = {}): DumpCopy {
     mailingList: null,
     inReplyTo: null,
     references: [],
+    // delivered when written, unless a test says otherwise: its own trace bears out its Date
+    firstStampAt: over.date ?? '2017-03-01T10:00:00.000Z',
     verdict: 'unverifiable',
     signatures: [],
     proofs: [],

@@ -9,6 +9,7 @@ import { threadOrder } from '../../src/checks/dump/threads.ts';
 import type { DumpCopy } from '../../src/checks/dump/types.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
 
 let nextId = 1;
 /** A proof by the From domain that signs every visible header: what a verified message of these tests has. */
@@ -33,6 +34,8 @@ function message(over: Partial<DumpCopy> = {}): DumpCopy {
     mailingList: null,
     inReplyTo: null,
     references: [],
+    // delivered when written, unless a test says otherwise: its own trace bears out its Date
+    firstStampAt: over.date ?? '2017-03-01T10:00:00.000Z',
     verdict: 'unverifiable',
     signatures: [],
     proofs: over.verdict === 'verified' ? [FROM_DOMAIN_PROOF] : [],
@@ -175,6 +178,51 @@ describe('thread order', () => {
     expect(found!.finding.text).toContain('dated 2 days 22 h after it');
     expect(found!.finding.text).not.toContain('minutes after it');
     expect(found!.finding.text).toContain('a wrong date set on the computer that wrote the unsigned Date');
+  });
+
+  // Red team R, R-05: a genuine unsigned reply from a PC whose calendar date was wrong, which its
+  // own Received stamps put an hour after its proven parent, was called fabricated. The unproven
+  // side is accused only when its own first recorded delivery bears its Date out.
+  it("beyond 27 h, accuses the reply only when its own trace agrees with its Date; a trace that contradicts it, or none, is a warning", () => {
+    const parent = { ...message({ date: '2017-03-03T10:00:00.000Z' }), verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    const replyStamped = (firstStampAt: string | null) => message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z', firstStampAt });
+    const agrees = replyStamped('2017-03-01T10:00:20.000Z');
+    const [accused] = threadOrder([parent, agrees]);
+    expect(codes([accused!])).toEqual([`${agrees.id}:reply-before-parent:red-flag`]);
+    expect(accused!.finding.text).toContain("The reply's own trace agrees with its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-01T10:00:20.000Z) is 47 h 59 min before the parent's Date too");
+    const contradicts = replyStamped('2017-03-03T11:00:00.000Z');
+    const [contradicted] = threadOrder([parent, contradicts]);
+    expect(codes([contradicted!])).toEqual([`${contradicts.id}:reply-before-parent:warning`]);
+    expect(contradicted!.finding.text).toContain("The reply's own trace contradicts its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-03T11:00:00.000Z) is 1 h after the parent's Date");
+    expect(contradicted!.finding.text).toContain('the computer that wrote that Date had the wrong date set');
+    expect(contradicted!.finding.evidence).toMatchObject({ ownTrace: { message: 'reply', firstStampAt: '2017-03-03T11:00:00.000Z', agrees: false } });
+    const sentCopy = replyStamped(null);
+    const [unstamped] = threadOrder([parent, sentCopy]);
+    expect(codes([unstamped!])).toEqual([`${sentCopy.id}:reply-before-parent:warning`]);
+    expect(unstamped!.finding.text).toContain('The reply has no server stamp in its trace (a Sent-folder copy or a draft has none), so no trace confirms or refutes its Date.');
+    // stamped before the parent's Date, but within what a wrong clock on the parent's computer explains
+    const close = replyStamped('2017-03-03T08:00:00.000Z');
+    const [near] = threadOrder([parent, close]);
+    expect(codes([near!])).toEqual([`${close.id}:reply-before-parent:warning`]);
+    expect(near!.finding.text).toContain("does not bear out its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-03T08:00:00.000Z) is only 2 h before the parent's Date");
+  });
+
+  it('beyond 27 h, accuses the parent only when its own trace agrees with its Date; a trace that contradicts it, or none, is a warning', () => {
+    const provenReply = message({ date: '2017-03-01T10:00:00.000Z', verdict: 'verified', proofs: [{ ...FROM_DOMAIN_PROOF, signedHeaders: [...FROM_DOMAIN_PROOF.signedHeaders, 'in-reply-to'] }] });
+    const parentStamped = (firstStampAt: string | null) => message({ date: '2017-03-03T10:00:00.000Z', firstStampAt });
+    const answering = (parent: DumpCopy) => ({ ...provenReply, inReplyTo: parent.messageId });
+    const agrees = parentStamped('2017-03-03T10:00:20.000Z');
+    const [accused] = threadOrder([agrees, answering(agrees)]);
+    expect(codes([accused!])).toEqual([`${agrees.id}:reply-before-parent:red-flag`]);
+    expect(accused!.finding.text).toContain("The parent's own trace agrees with its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-03T10:00:20.000Z) is 2 days after the reply's Date too");
+    const contradicts = parentStamped('2017-03-01T09:00:00.000Z');
+    const [contradicted] = threadOrder([contradicts, answering(contradicts)]);
+    expect(codes([contradicted!])).toEqual([`${contradicts.id}:reply-before-parent:warning`]);
+    expect(contradicted!.finding.text).toContain("The parent's own trace contradicts its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-01T09:00:00.000Z) is 1 h before the reply's Date, so by its trace the parent was sent before the reply was written");
+    const draft = parentStamped(null);
+    const [unstamped] = threadOrder([draft, answering(draft)]);
+    expect(codes([unstamped!])).toEqual([`${draft.id}:reply-before-parent:warning`]);
+    expect(unstamped!.finding.text).toContain('The parent has no server stamp in its trace (a Sent-folder copy or a draft has none), so no trace confirms or refutes its Date.');
   });
 
   // Red team 27, E-01: a reply from a PC whose clock ran 25 minutes slow was called fabricated.
@@ -401,6 +449,46 @@ describe('cross-dump pass in a real run', () => {
       expect(copy.reasons).toEqual(['conflicting-copy', 'unsigned']);
       expect(copy.findings.find((f) => f.code === 'conflicting-copy')!.text).toContain('original.eml');
       expect(rows.find((r) => r.path === 'original.eml')!.verdict).toBe('verified');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+// Red team R, R-05 (repro/thread.ts): a genuine unsigned reply written on a PC whose date was three
+// days behind, answering a verified parent of its own domain, was suspicious, though its Received
+// stamps show it leaving smtp.demo.example and reaching the domain's MX an hour after the parent.
+describe('a reply dated before its proven parent, in a real run, by its own trace', () => {
+  it('is unverifiable with a warning naming its first stamp when the trace puts it after the parent, and suspicious when the trace agrees with its Date', async () => {
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump, { recursive: true });
+      const parent = demoMessage({ id: 'plan', subject: 'Plan' });
+      writeFileSync(join(dump, 'parent.eml'), `Received: from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 09:12:25 +0000\r\n${await signWithFixtureKey(parent)}`, 'latin1');
+      const reply = (id: string, stamps: string[]) =>
+        [...stamps.map((s) => `Received: ${s}`), 'From: Bob <bob@demo.example>', 'To: Alice Moreau <alice@demo.example>', 'Subject: Re: Plan',
+          'Date: Sat, 11 Feb 2017 11:15:00 +0100', `Message-ID: <${id}@demo.example>`, 'In-Reply-To: <plan.1487063523@smtp.demo.example>',
+          'MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii', '', 'OK.', ''].join('\r\n');
+      writeFileSync(join(dump, 'wrong-calendar.eml'), reply('r1', [
+        'from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 10:15:09 +0000',
+        'from bobs-pc.demo.example by smtp.demo.example; Tue, 14 Feb 2017 10:15:02 +0000',
+      ]), 'latin1');
+      writeFileSync(join(dump, 'backdated.eml'), reply('r2', [
+        'from smtp.demo.example by mx.demo.example; Sat, 11 Feb 2017 10:15:09 +0000',
+        'from bobs-pc.demo.example by smtp.demo.example; Sat, 11 Feb 2017 10:15:02 +0000',
+      ]), 'latin1');
+      const db = join(tmp.path, 'x.db');
+      await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; findings: Array<{ code: string; severity: string; text: string }> });
+      const thread = (path: string) => rows.find((r) => r.path === path)!.findings.filter((f) => f.code === 'reply-before-parent');
+      expect(rows.find((r) => r.path === 'parent.eml')!.verdict).toBe('verified');
+      expect(rows.find((r) => r.path === 'wrong-calendar.eml')!.verdict).toBe('unverifiable');
+      expect(thread('wrong-calendar.eml').map((f) => f.severity)).toEqual(['warning']);
+      expect(thread('wrong-calendar.eml')[0]!.text).toContain("The reply's own trace contradicts its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-02-14T10:15:02.000Z) is 1 h 2 min after the parent's Date");
+      expect(rows.find((r) => r.path === 'backdated.eml')!.verdict).toBe('suspicious');
+      expect(thread('backdated.eml').map((f) => f.severity)).toEqual(['red-flag']);
+      expect(thread('backdated.eml')[0]!.text).toContain("The reply's own trace agrees with its Date");
     } finally {
       tmp.cleanup();
     }

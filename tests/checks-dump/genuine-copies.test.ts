@@ -34,6 +34,8 @@ interface Mail {
   body: string;
 }
 
+/** The Received field a receiving server puts on top of a message, at `time`. */
+const stampedAt = (time: string): string => `Received: from smtp.corp.example by mx.partner.example; ${time}\r\n`;
 function mail(m: Mail): string {
   const headers = [
     `From: ${m.from}`,
@@ -169,15 +171,17 @@ async function buildDump(): Promise<void> {
   );
   // (The replies below are dated two days before their parents: within 27 h a sender's wrong clock
   // explains a reply before its parent, and the finding is a warning; red team 27, E-01.)
-  // C3 (must still be caught): the reply is signed by the parent's own domain.
-  files['C3/gina/INBOX/memo.eml'] = await corpRotated(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c3@corp.example>', body: 'See the memo.\r\n' }));
+  // C3 (must still be caught): the reply is signed by the parent's own domain. (Each accused
+  // message below has a trace that agrees with its Date: one that contradicts it, or none, makes
+  // the finding a warning; red team R, R-05.)
+  files['C3/gina/INBOX/memo.eml'] = stampedAt('Fri, 17 Feb 2017 08:00:20 +0000') + await corpRotated(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c3@corp.example>', body: 'See the memo.\r\n' }));
   files['C3/gina/INBOX/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c3-reply@corp.example>', extra: ['In-Reply-To: <c3@corp.example>'], body: 'Read it.\r\n' }));
 
   // C4 (must still be caught; red team 6, C-01). C3's forged reply, with a decoy planted under
   // the parent's Message-ID at a path that sorts first: an unsigned message of the forger's own.
   files['C4/0-archive/decoy.eml'] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c4@corp.example>', body: 'hi\r\n' });
   files['C4/gina/INBOX/memo.eml'] = await corp(mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Fri, 17 Feb 2017 09:00:00 +0100', id: '<c4@corp.example>', body: 'See the memo.\r\n' }));
-  files['C4/gina/INBOX/reply.eml'] = mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
+  files['C4/gina/INBOX/reply.eml'] = stampedAt('Wed, 15 Feb 2017 08:00:20 +0000') + mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Wed, 15 Feb 2017 09:00:00 +0100', id: '<c4-reply@corp.example>', extra: ['In-Reply-To: <c4@corp.example>'], body: 'Wire it all today.\r\n' });
 
   // C6 (must still be caught; red team 7, 05). A verified reply (its signature covers Date and
   // In-Reply-To) answers a forged, unsigned "parent" dated after it; 17 unsigned decoys under the
@@ -185,7 +189,7 @@ async function buildDump(): Promise<void> {
   for (let i = 0; i < 17; i++) {
     files[`C6/0-archive/${String(i).padStart(4, '0')}.eml`] = mail({ from: 'X <x@evil.example>', subject: 'hello', date: 'Fri, 01 Jan 2016 00:00:00 +0000', id: '<c6@corp.example>', body: `hi ${i}\r\n` });
   }
-  files['C6/hal/INBOX/memo.eml'] = mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c6@corp.example>', body: 'Forged memo.\r\n' });
+  files['C6/hal/INBOX/memo.eml'] = stampedAt('Sat, 18 Feb 2017 08:00:20 +0000') + mail({ from: 'Gina <gina@corp.example>', to: 'Hal <hal@corp.example>', subject: 'Memo', date: 'Sat, 18 Feb 2017 09:00:00 +0100', id: '<c6@corp.example>', body: 'Forged memo.\r\n' });
   files['C6/hal/Sent/reply.eml'] = await corp(mail({ from: 'Hal <hal@corp.example>', to: 'Gina <gina@corp.example>', subject: 'Re: Memo', date: 'Thu, 16 Feb 2017 09:00:00 +0100', id: '<c6-reply@corp.example>', extra: ['In-Reply-To: <c6@corp.example>'], body: 'Read it.\r\n' }));
 
   // C5 (red team 6, C-04). An older verified message of the domain, its signature not covering

@@ -59,7 +59,8 @@ describe('copies and threads matched by the msg-id and the From mailbox a reader
       withHeader(withHeader(demoMessage({ id, extraHeaders: [`In-Reply-To: ${inReplyTo}`] }), 'Date', date), 'From', from);
     files['t-reply.eml'] = reply('reply', 'Wed, 15 Feb 2017 09:00:00 +0100', parentId, 'Jordan Reyes <jordan@harbor.example>');
     // (from the parent's own domain: only that domain's proof of the parent's Date accuses a reply, M-01)
-    files['t-backdated-bare.eml'] = reply('backdated', 'Fri, 10 Feb 2017 09:00:00 +0100', parentId.slice(1, -1), 'Bob Martin <bob@demo.example>');
+    // (its trace agrees with its Date: a reply none bears out is only warned about, red team R, R-05)
+    files['t-backdated-bare.eml'] = 'Received: from smtp.demo.example by mx.demo.example; Fri, 10 Feb 2017 08:00:20 +0000\r\n' + reply('backdated', 'Fri, 10 Feb 2017 09:00:00 +0100', parentId.slice(1, -1), 'Bob Martin <bob@demo.example>');
     // a genuine unsigned message with no readable From address, and a message of another domain,
     // signed there, planted under its Message-ID: the other domain does not own that Message-ID
     const cronId = '<cron.1@host.victim.example>';
@@ -180,6 +181,44 @@ describe('schema 15', () => {
       } finally {
         db.close();
       }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('schema 16', () => {
+  // Red team R, R-05: the thread check asks a message's own trace whether it bears out its Date.
+  it('a database of version 15 gets first_stamp_at, null until the next run reads every file again and fills it in', () => {
+    const tmp = tempDir('leakcheck-v15-');
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump);
+      writeFileSync(join(dump, 'a.eml'), `Received: from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 09:12:25 +0000\r\n${demoMessage({ id: 'stamped' })}`, 'latin1');
+      writeFileSync(join(dump, 'sent.eml'), demoMessage({ id: 'unstamped' }), 'latin1');
+      const path = join(tmp.path, 'v15.db');
+      const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
+      verify();
+      const v15 = new Database(path);
+      v15.exec('ALTER TABLE messages DROP COLUMN first_stamp_at; PRAGMA user_version = 15');
+      v15.close();
+      const stamps = () => {
+        const db = openStore(path);
+        try {
+          return {
+            version: db.pragma('user_version', { simple: true }),
+            stamps: db.prepare('SELECT f.path, m.first_stamp_at, f.analysis_context IS NULL AS forgotten FROM messages m JOIN source_files f ON f.id = m.file_id ORDER BY f.path').all(),
+          };
+        } finally {
+          db.close();
+        }
+      };
+      expect(stamps()).toEqual({
+        version: SCHEMA_VERSION,
+        stamps: [{ path: 'a.eml', first_stamp_at: null, forgotten: 1 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 1 }],
+      });
+      verify();
+      expect(stamps().stamps).toEqual([{ path: 'a.eml', first_stamp_at: '2017-02-14T09:12:25.000Z', forgotten: 0 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 0 }]);
     } finally {
       tmp.cleanup();
     }

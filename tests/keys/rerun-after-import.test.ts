@@ -241,11 +241,11 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       await verify(db('rerun'));
       keysImportAtClock(db('rerun'), -TEN_MINUTES, DEMO_KEYS);
       const old = new Database(db('rerun'));
-      // (schema 10 as it was: what migrations 11 to 15 add taken out again)
+      // (schema 10 as it was: what migrations 11 to 16 add taken out again)
       old.exec(`ALTER TABLE source_files DROP COLUMN last_key_id; CREATE INDEX keys_added_at ON keys(added_at);
         ALTER TABLE runs DROP COLUMN argv_json; ALTER TABLE runs DROP COLUMN cwd; ALTER TABLE runs DROP COLUMN libraries_json;
         ALTER TABLE file_changes DROP COLUMN detail; DROP INDEX messages_canonical_message_id; ALTER TABLE messages DROP COLUMN canonical_message_id;
-        PRAGMA user_version = 10`);
+        ALTER TABLE messages DROP COLUMN first_stamp_at; PRAGMA user_version = 10`);
       old.close();
       await verify(db('rerun'));
       await verify(db('fresh'), [DEMO_KEYS]);

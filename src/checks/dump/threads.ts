@@ -26,7 +26,9 @@ export function parentIds(reply: DumpMessage): string[] {
  * (ownsItsMessageId) and the proof of its Date is by the reply's own From domain
  * (witnessesAgainst, the other way round); else a warning on both. A correspondent signs their
  * own mail: a copy of it under the same Message-ID, re-dated after a genuine unsigned reply, must
- * not make the reply suspicious (red team 30, M-01).
+ * not make the reply suspicious (red team 30, M-01). Whichever side would carry a red flag, its own
+ * server trace must bear its Date out beyond a sender's clock range, or it is a warning
+ * (parentFindings; red team R, R-05).
  */
 export const threadOrder: DumpCheck = (messages) => {
   const byMessageId = new Map<string, DumpMessage[]>();
@@ -162,7 +164,21 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
 /** The domains whose proof by the message's From domain signs its Date. */
 const dateSigners = (m: DumpMessage): string[] => fromDomainProofs(m).filter((p) => p.signedHeaders.includes('date')).map((p) => p.domain);
 
-/** The findings for a reply and one message under the Message-ID it answers, when that message is dated after it. */
+/**
+ * The findings for a reply and one message under the Message-ID it answers, when that message is
+ * dated after it.
+ *
+ * The side whose Date is unproven is accused (a red flag) only when its own trace agrees with its
+ * Date: its first recorded delivery (the bottom-most server stamp, MessageTraits.firstStampAt) is
+ * on the wrong side of the proven Date by more than a sender's clock range too (a reply's before
+ * its parent's Date, a parent's after its reply's), so that no single wrong computer clock
+ * explains it. An unproven Date is only what the sender's computer said, and a wrong calendar date
+ * on it (a reset CMOS clock, day and month swapped) puts a genuine Date days or years off: a
+ * reply whose Received stamps put it an hour after its parent was called fabricated (red team R,
+ * R-05). When the trace puts the message on the right side, it contradicts its own Date: a
+ * warning, naming the stamp. When the message has no server stamp (a Sent-folder copy, a draft),
+ * nothing confirms or refutes its Date: a warning too.
+ */
 function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): DumpFinding[] {
   if (!parent.date || !reply.date) return [];
   const lead = Date.parse(parent.date) - Date.parse(reply.date);
@@ -181,8 +197,8 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   // (red team 30, M-01).
   const parentWitness = witnessesAgainst(parent, reply).find((p) => p.signedHeaders.includes('date'));
   const evidence = {
-    reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven },
-    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent) },
+    reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven, firstStampAt: reply.firstStampAt },
+    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent), firstStampAt: parent.firstStampAt },
     leadMinutes: Math.round(lead / 60_000),
     toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
   };
@@ -216,19 +232,49 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   // from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
   const beyondClocks = lead > SENDER_CLOCK_RANGE_MS;
   // Beyond it, a wrong calendar date on the unsigned sender's computer still explains it (red team R, R-05): said.
-  const clockNote = !flagged.some(([, mayBeRed]) => mayBeRed) ? ''
+  const accused = flagged.find(([, mayBeRed]) => mayBeRed)?.[0] ?? null;
+  const clockNote = !accused ? ''
     : !beyondClocks
       ? ` Within ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
       : ` Beyond ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours no fast clock or wrong time zone explains it, but a wrong date set on the computer that wrote the unsigned Date does, as well as an edited Date.`;
+  const trace = accused && beyondClocks ? ownTrace(accused, accused === reply ? parent : reply, accused === reply) : null;
   return flagged.map(([m, mayBeRed]) => ({
     messageId: m.id,
     finding: {
       code: 'reply-before-parent',
-      severity: mayBeRed && beyondClocks && m.verdict !== 'verified' ? 'red-flag' : 'warning',
-      text: text + clockNote,
-      evidence: { ...evidence, redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / 3_600_000 },
+      severity: mayBeRed && beyondClocks && trace?.agrees && m.verdict !== 'verified' ? 'red-flag' : 'warning',
+      text: text + clockNote + (trace?.text ?? ''),
+      evidence: { ...evidence, redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / 3_600_000, ...(trace ? { ownTrace: trace.evidence } : {}) },
     },
   }));
+}
+
+/**
+ * What the accused message's own trace says of its Date, against the other message's proven one
+ * (see parentFindings): whether its first recorded delivery agrees, and the sentence that says so.
+ */
+function ownTrace(accused: DumpMessage, other: DumpMessage, accusedIsReply: boolean): { agrees: boolean; text: string; evidence: Record<string, unknown> } {
+  const role = accusedIsReply ? 'reply' : 'parent';
+  const otherRole = accusedIsReply ? 'parent' : 'reply';
+  const [wrongSide, rightSide] = accusedIsReply ? ['before', 'after'] : ['after', 'before'];
+  if (!accused.firstStampAt) {
+    return {
+      agrees: false,
+      text: ` The ${role} has no server stamp in its trace (a Sent-folder copy or a draft has none), so no trace confirms or refutes its Date.`,
+      evidence: { message: role, firstStampAt: null, agrees: false },
+    };
+  }
+  const stamp = Date.parse(accused.firstStampAt);
+  // how far the trace puts the reply before the parent, as `lead` measures it by the Dates
+  const traceLead = accusedIsReply ? Date.parse(other.date!) - stamp : stamp - Date.parse(other.date!);
+  const agrees = traceLead > SENDER_CLOCK_RANGE_MS;
+  const named = `the bottom-most server stamp of its trace (its first recorded delivery, at ${accused.firstStampAt})`;
+  const text = agrees
+    ? ` The ${role}'s own trace agrees with its Date: ${named} is ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date too, so no single wrong computer clock explains it.`
+    : traceLead <= 0
+      ? ` The ${role}'s own trace contradicts its Date: ${named} is ${formatDuration(-traceLead)} ${rightSide} the ${otherRole}'s Date, so by its trace ${accusedIsReply ? 'the reply was sent after the parent' : 'the parent was sent before the reply was written'}, whatever its Date says, as when the computer that wrote that Date had the wrong date set.`
+      : ` The ${role}'s own trace does not bear out its Date: ${named} is only ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date, which a wrong clock or time-zone setting on the ${otherRole}'s sender's computer explains, so the computer that wrote the ${role}'s Date probably had the wrong date set.`;
+  return { agrees, text, evidence: { message: role, firstStampAt: accused.firstStampAt, traceLeadMinutes: Math.round(traceLead / 60_000), agrees } };
 }
 
 /** The proof signs a header of the reply that names `parentId`: In-Reply-To, or References. */

@@ -27,6 +27,11 @@ export interface DumpMessage {
   mailingList: string | null;
   inReplyTo: string | null;
   references: string[];
+  /**
+   * when its own trace says it was first delivered (MessageTraits.firstStampAt), ISO; null when
+   * it has no server stamp (a Sent-folder copy, a draft)
+   */
+  firstStampAt: string | null;
   /** the verdict the message earned on its own, before comparing it with the others */
   verdict: Verdict;
   /** selectors of DKIM signatures, with what became of them */
