@@ -5,7 +5,7 @@ import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
 import { BoundedParentCopies, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
-import type { DumpCopy, DumpFinding, DumpMessage, PartsNotInFile } from '../checks/dump/types.ts';
+import { senderKey, type DumpCopy, type DumpFinding, type DumpMessage, type PartsNotInFile } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
 import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/decide.ts';
@@ -243,7 +243,9 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
  * DUMP_CHECKS: sender, selector, date.
  */
 function findSenderAndDateOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  const bySender = (): Generator<DumpMessage> => streamMessages(reader, '', 'from_address, rowid');
+  // one sender whichever form its domain is written in (élysée.example, xn--lyse-9oad.example)
+  reader.function('sender_key', { deterministic: true }, (address: unknown) => (typeof address === 'string' ? senderKey(address) : null));
+  const bySender = (): Generator<DumpMessage> => streamMessages(reader, '', 'sender_key(from_address), rowid');
   const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
   const spans = new SelectorSpans();
   const dates = new DumpDates();
@@ -256,17 +258,19 @@ function findSenderAndDateOutliers(reader: Db, write: (found: readonly DumpFindi
   for (const m of bySender()) {
     spans.add(m);
     dates.add(m);
-    if (m.fromAddress === null) continue;
-    if (m.fromAddress !== sender) {
+    const key = senderKey(m.fromAddress);
+    if (key === null) continue;
+    if (key !== sender) {
       settle();
-      sender = m.fromAddress;
+      sender = key;
       tally = new SenderTally();
     }
     tally.add(m);
   }
   settle();
   for (const m of bySender()) {
-    const habits = m.fromAddress === null ? undefined : habitsOf.get(m.fromAddress);
+    const key = senderKey(m.fromAddress);
+    const habits = key === null ? undefined : habitsOf.get(key);
     write([...(habits ? profileOutliers(m, habits) : []), ...spans.outliers(m), ...dates.lateFindings(m)]);
   }
 }

@@ -96,6 +96,19 @@ export function showDomain(domain: ReadDomain): string {
   }
 }
 
+/**
+ * The one form in which two domains of one dump are compared (a From domain, a d=, a
+ * Message-ID's domain): the A-label, lower case, without a trailing dot. A From written
+ * `élysée.example` and d=xn--lyse-9oad.example are one DNS name (RFC 5890, RFC 6376 §3.5), and
+ * compared as written they would not be (red team S, S-01). A domain that can never be aligned
+ * (8-bit bytes, invalid, mapped to a name it does not show) keeps its written form, which no
+ * A-label equals, so it matches only itself, as alignment does.
+ */
+export function canonicalDomain(domain: string): string {
+  const read = readDomain(domain, true);
+  return read.problem === null && read.aLabel ? read.aLabel : read.written;
+}
+
 /** A signing domain for texts: its U-label with the A-label beside it when it is an IDN ("münchen.example (xn--mnchen-3ya.example)"). */
 export function showSigningDomain(d: string): string {
   const signer = readSigningDomain(d);

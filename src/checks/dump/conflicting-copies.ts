@@ -1,6 +1,7 @@
 import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
-import { byContentOrder, fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
+import { canonicalDomain } from '../../verify/domain-names.ts';
+import { byContentOrder, fromDomainKey, fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
 
 /**
  * Copies of one message (same Message-ID) that a reader would see differently. A forger who
@@ -311,7 +312,7 @@ function* filtered<T>(items: Iterable<T>, keep: (item: T) => boolean): Generator
 }
 
 /** A domain's last two labels, lower-case (the domain itself when it has fewer). */
-const siteOf = (domain: string): string => domain.toLowerCase().replace(/\.+$/, '').split('.').slice(-2).join('.');
+const siteOf = (domain: string): string => canonicalDomain(domain.replace(/\.+$/, '')).split('.').slice(-2).join('.');
 
 /**
  * One proven copy of each content and proofs: thousands of byte-variants of one signed message
@@ -561,8 +562,8 @@ function listMakes(aspect: Aspect, listCopy: DumpCopy, other: DumpCopy): boolean
     case 'subject':
       return listCopy.subject !== null && other.subject !== null && subjectTaggedBy(listCopy.subject, other.subject);
     case 'from': {
-      const domain = fromDomainOf(listCopy);
-      return domain !== null && domain !== fromDomainOf(other) && listIsAt(listCopy.mailingList!, domain);
+      const domain = fromDomainKey(listCopy);
+      return domain !== null && domain !== fromDomainKey(other) && listIsAt(canonicalDomain(listCopy.mailingList!), domain);
     }
     default:
       return false;

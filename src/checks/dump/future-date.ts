@@ -1,4 +1,5 @@
-import { byContentOrder, DAY_MS, fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { canonicalDomain } from '../../verify/domain-names.ts';
+import { byContentOrder, DAY_MS, fromDomainKey, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 export const FUTURE_SLACK_DAYS = 30;
 
@@ -37,8 +38,11 @@ interface DomainDates {
 const isLater = (a: DomainDates, b: DomainDates): boolean => a.t > b.t || (a.t === b.t && a.domain < b.domain);
 const isBusier = (a: DomainDates, b: DomainDates): boolean => a.proven > b.proven || (a.proven === b.proven && a.domain < b.domain);
 
-/** The domain whose proof by the From domain signs the message's Date, lower-cased; null when the Date is not proven. */
-const dateSigner = (m: DumpMessage): string | null => fromDomainProofs(m).find((p) => p.signedHeaders.includes('date'))?.domain.toLowerCase() ?? null;
+/** The domain whose proof by the From domain signs the message's Date, compared as canonicalDomain; null when the Date is not proven. */
+const dateSigner = (m: DumpMessage): string | null => {
+  const signer = fromDomainProofs(m).find((p) => p.signedHeaders.includes('date'))?.domain;
+  return signer === undefined ? null : canonicalDomain(signer);
+};
 
 /** The reference proven Date, and the domain set aside, alone in signing later Dates. */
 interface Reference {
@@ -96,7 +100,7 @@ export class DumpDates {
 
   /** The proven Dates of the message's From domain (or a domain above it), if any. */
   #ownDomain(m: DumpMessage): DomainDates | undefined {
-    const labels = fromDomainOf(m)?.toLowerCase().split('.') ?? [];
+    const labels = fromDomainKey(m)?.split('.') ?? [];
     for (let i = 0; i < labels.length - 1; i++) {
       const dates = this.#byDomain.get(labels.slice(i).join('.'));
       if (dates) return dates;

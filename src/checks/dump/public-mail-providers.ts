@@ -1,3 +1,5 @@
+import { canonicalDomain } from '../../verify/domain-names.ts';
+
 /**
  * Domains where anyone can open a mailbox, and whose mail the provider signs for every user. A
  * signature by such a domain ties a message to the provider, not to one of its users: any user
@@ -35,4 +37,4 @@ const PUBLIC_MAIL_PROVIDERS: ReadonlySet<string> = new Set([
   'bigpond.com', 'optusnet.com.au', 'uol.com.br', 'bol.com.br', 'terra.com.br',
 ]);
 
-export const isPublicMailProvider = (domain: string): boolean => PUBLIC_MAIL_PROVIDERS.has(domain.toLowerCase().replace(/\.$/, ''));
+export const isPublicMailProvider = (domain: string): boolean => PUBLIC_MAIL_PROVIDERS.has(canonicalDomain(domain));

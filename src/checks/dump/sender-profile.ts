@@ -1,5 +1,6 @@
 import { groupBy } from './conflicting-copies.ts';
-import { fromDomainOf, fromDomainProofs, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
+import { canonicalDomain } from '../../verify/domain-names.ts';
+import { fromDomainKey, fromDomainProofs, senderKey, type DumpCheck, type DumpFinding, type DumpMessage } from './types.ts';
 
 /** A profile needs enough messages to say what is usual. */
 export const PROFILE_MIN_MESSAGES = 10;
@@ -10,8 +11,9 @@ const HABIT_SHARE = 0.9;
 
 /** The selector of the message's signature by its From domain; `passing`: only one that verified. */
 function ownSelector(m: DumpMessage, passing: boolean): string | null {
-  const domain = fromDomainOf(m);
-  const own = m.signatures.find((s) => s.domain === domain && (!passing || s.outcome === 'pass'));
+  const domain = fromDomainKey(m);
+  // d= is an A-label, and an IDN From domain is most often written as its U-label (red team S, S-06)
+  const own = m.signatures.find((s) => canonicalDomain(s.domain) === domain && (!passing || s.outcome === 'pass'));
   return own ? `${own.selector}._domainkey.${own.domain}` : null;
 }
 
@@ -134,7 +136,7 @@ export function profileOutliers(m: DumpMessage, habits: ReadonlyArray<Habit | nu
  */
 export const senderProfile: DumpCheck = (messages) => {
   const findings: DumpFinding[] = [];
-  for (const sent of groupBy(messages.filter((m) => m.fromAddress), (m) => m.fromAddress!)) {
+  for (const sent of groupBy(messages.filter((m) => m.fromAddress), (m) => senderKey(m.fromAddress)!)) {
     const tally = new SenderTally();
     for (const m of sent) tally.add(m);
     const habits = tally.habits();

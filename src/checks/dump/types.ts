@@ -1,4 +1,5 @@
 import type { VisibleFields } from '../../read/message-traits.ts';
+import { canonicalDomain } from '../../verify/domain-names.ts';
 import type { Verdict } from '../../verdict/reasons.ts';
 import type { Finding } from '../types.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
@@ -110,10 +111,25 @@ export const witnessesAgainst = (m: DumpMessage, accused: DumpMessage): DumpProo
   return fromDomainProofs(m).filter((p) => sameDomainOrSubdomain(p.domain, domain));
 };
 
-/** The domain of the message's From mailbox (after its last @), or null when none can be read. */
+/** The domain of the message's From mailbox (after its last @) as written, for texts, or null when none can be read. */
 export const fromDomainOf = (m: DumpMessage): string | null => {
   const at = m.fromAddress?.lastIndexOf('@') ?? -1;
   return at < 0 ? null : m.fromAddress!.slice(at + 1) || null;
+};
+
+/**
+ * A From mailbox with its domain as domains are compared (canonicalDomain): one sender, whether
+ * its domain is written as the U-label or the A-label. Null for null.
+ */
+export const senderKey = (address: string | null): string | null => {
+  const at = address?.lastIndexOf('@') ?? -1;
+  return at < 0 || at === address!.length - 1 ? address : `${address!.slice(0, at)}@${canonicalDomain(address!.slice(at + 1))}`;
+};
+
+/** The From domain in the form domains are compared in (canonicalDomain), or null when none can be read. */
+export const fromDomainKey = (m: DumpMessage): string | null => {
+  const domain = fromDomainOf(m);
+  return domain === null ? null : canonicalDomain(domain);
 };
 
 const unreadableFromWitnesses = (m: DumpMessage, accused: DumpMessage): DumpProof[] => {
@@ -150,11 +166,12 @@ export const witnessRefusedAsSharedProvider = (m: DumpMessage, accused: DumpMess
  * The signing domain is the From domain, or one above or below it (d=example.com for
  * mail.example.com, or the reverse): relaxed alignment as far as it can be told without the
  * public suffix list, which would also align two subdomains of one organisation (then a warning
- * is given where a red flag could have been).
+ * is given where a red flag could have been). Compared as A-labels (canonicalDomain): a From
+ * domain is often written as its U-label, a d= always as its A-label.
  */
 export const sameDomainOrSubdomain = (a: string, b: string): boolean => {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
+  const x = canonicalDomain(a);
+  const y = canonicalDomain(b);
   return x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);
 };
 
