@@ -38,9 +38,12 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
     reader.pragma('busy_timeout = 5000');
     // on disk, in the system's temporary directory: in memory it would grow with the dump
     reader.pragma('temp_store = FILE');
+    // one sender whichever form its domain is written in (élysée.example, xn--lyse-9oad.example):
+    // the index is on that form, so that the pass by sender streams without sorting
+    reader.function('sender_key', { deterministic: true }, (address: unknown) => (typeof address === 'string' ? senderKey(address) : null));
     reader.exec(`CREATE TEMP TABLE dump AS ${DUMP_MESSAGES} ORDER BY ${DUMP_ORDER};
       CREATE INDEX temp.dump_message_id ON dump(canonical_message_id);
-      CREATE INDEX temp.dump_sender ON dump(from_address);`);
+      CREATE INDEX temp.dump_sender ON dump(sender_key(from_address));`);
     const insert = db.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, ?, ?, ?, 'dump')");
     let findings = 0;
     const write = (found: readonly DumpFinding[]): void => {
@@ -243,8 +246,6 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
  * DUMP_CHECKS: sender, selector, date.
  */
 function findSenderAndDateOutliers(reader: Db, write: (found: readonly DumpFinding[]) => void): void {
-  // one sender whichever form its domain is written in (élysée.example, xn--lyse-9oad.example)
-  reader.function('sender_key', { deterministic: true }, (address: unknown) => (typeof address === 'string' ? senderKey(address) : null));
   const bySender = (): Generator<DumpMessage> => streamMessages(reader, '', 'sender_key(from_address), rowid');
   const habitsOf = new Map<string, NonNullable<ReturnType<SenderTally['habits']>>>();
   const spans = new SelectorSpans();
