@@ -1,5 +1,5 @@
 import type { HeaderField } from '../read/headers.ts';
-import { parseMailDate } from '../read/message-meta.ts';
+import { parseZonedMailDate } from '../read/message-meta.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 
 /**
@@ -73,7 +73,7 @@ export function receivedTime(value: string): Date | null {
   if (semi < 0) return null;
   const stamp = value.slice(semi + 1, semi + 200).trim();
   if (!stamp) return null;
-  return parseMailDate(stamp) ?? parseIsoStamp(stamp);
+  return parseZonedMailDate(stamp) ?? parseIsoStamp(stamp);
 }
 
 function parseIsoStamp(stamp: string): Date | null {

@@ -1,4 +1,4 @@
-import { parseMailDate } from '../read/message-meta.ts';
+import { parseZonedMailDate } from '../read/message-meta.ts';
 import { HOUR, formatDuration, iso, topBoundary } from './check-support.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
@@ -39,7 +39,7 @@ export const auditGmailBoundary: MessageCheck = ({ headers, meta }) => {
   if (!boundary) return [];
   const built = decodeGmailBoundary(boundary, isGmailMessageId(meta.messageId));
   if (!built) return [];
-  const date = parseMailDate(meta.dateHeader?.slice(0, 300) ?? null);
+  const date = parseZonedMailDate(meta.dateHeader?.slice(0, 300) ?? null);
   if (!date) return [];
   const diff = date.getTime() - built.getTime();
   if (Math.abs(diff) <= GMAIL_BOUNDARY_TOLERANCE_MS) return [];

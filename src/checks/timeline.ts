@@ -1,6 +1,6 @@
 import { parseTags } from '../keys/parse-key.ts';
 import type { HeaderField } from '../read/headers.ts';
-import { parseMailDate } from '../read/message-meta.ts';
+import { parseMailDate, readMailDate } from '../read/message-meta.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 import { HOUR, MINUTE, escapeControls, formatDuration, headerAttested, iso, receivedTime, speaksForAuthor, zoneOffsetMinutes } from './check-support.ts';
 import { signatureLabel } from './signed-headers.ts';
@@ -65,25 +65,23 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
   const stamps = serverStamps(fields);
   const dateField = fields.find((f) => f.name === 'date');
   const dateValue = dateField?.value.slice(0, 300) ?? null;
-  const date = dateField ? parseMailDate(dateField.value.slice(0, 300)) : null;
+  const reading = dateField ? readMailDate(dateValue) : null;
+  const date = reading?.date ?? null;
+  // A Date with no zone leakcheck can read is read as UTC, and is known only to within the 26 h the
+  // world's zones span: compared with that much more margin, it still shows a Date years from t=
+  // (red team R, R-02), and never makes a genuine message from New York look 5 hours late.
+  const zoneSlack = reading && !reading.zoneKnown ? ZONE_RANGE_MS : 0;
 
-  if (dateField && !date) {
-    findings.push({
-      code: 'date-unparseable',
-      severity: 'warning',
-      text: `The Date header "${escapeControls(dateValue!, 80)}" is not a date a mail program would write (a day, a time and a time zone leakcheck can read), so the time the message claims cannot be compared with anything.`,
-      evidence: { date: dateValue },
-    });
-  }
+  if (dateField && !date) findings.push(unparseableDate(dateValue!, fields, signatures));
   if (dateField && date) {
-    const zone = zoneFinding(dateField.value.slice(0, 300));
+    const zone = zoneFinding(dateValue!);
     if (zone) findings.push(zone);
     const proven = dateProven(fields, signatures);
-    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), proven);
+    const delivered = deliveredBeforeWritten(date, dateValue!, stamps, headerAttested(fields, signatures, 'date'), proven, zoneSlack);
     if (delivered) findings.push(delivered);
-    const late = deliveredLongAfter(date, dateValue!, stamps, proven);
+    const late = deliveredLongAfter(date, dateValue!, stamps, proven, zoneSlack);
     if (late) findings.push(late);
-    findings.push(...signatureTimes(date, dateValue!, fields, signatures, proven));
+    findings.push(...signatureTimes(date, dateValue!, fields, signatures, proven, zoneSlack));
   }
   // A message its author's domain proves is not made suspect by its trace: the Received fields
   // are unsigned, and a line added after delivery (fetchmail's, stamped by a laptop whose date was
@@ -94,6 +92,40 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
   if (backwards) findings.push(backwards);
   return findings;
 };
+
+/**
+ * A Date nothing here can read. A warning, as before: genuine mail has odd Dates. But under a
+ * verifying signature that does not cover the Date, "cannot be compared with anything" hid that
+ * the Date a reader is shown was never checked against the signing time: a forger who back-dates
+ * the Date and writes it so that leakcheck cannot read it (but the reader's client does) came out
+ * verified with nothing but that note (red team R, R-02). The text says so, and gives t=.
+ */
+function unparseableDate(dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[]): Finding {
+  const timedSignatures = dateProven(fields, signatures) ? [] : signatures.filter((s) => s.outcome === 'pass' && s.tags.timestamp !== null);
+  const timed = timedSignatures.find((s) => s.aligned) ?? timedSignatures[0];
+  const unchecked = timed
+    ? ` The signature by ${timed.tags.domain ?? '?'} verifies and says it was made at ${iso(new Date(timed.tags.timestamp! * 1000))} (t=${timed.tags.timestamp}), but it does not cover the Date: the date a reader's mail program shows for this message could not be checked against that time, and a Date changed after signing would not be seen here.`
+    : '';
+  return {
+    code: 'date-unparseable',
+    severity: 'warning',
+    text: `The Date header "${escapeControls(dateValue, 80)}" is not a date leakcheck can read (a day, a month, a year and a time), so the time the message claims cannot be compared with anything.${unchecked}`,
+    evidence: {
+      date: dateValue,
+      ...(timed ? { uncheckedAgainstSignature: signatureLabel(timed), t: timed.tags.timestamp, signedAt: iso(new Date(timed.tags.timestamp! * 1000)) } : {}),
+    },
+  };
+}
+
+/**
+ * The least difference a Date whose zone is unknown (zoneSlack 26 h) can stand for, with its sign:
+ * what the tolerances are compared with.
+ */
+const leastDifference = (diff: number, zoneSlack: number): number => Math.sign(diff) * Math.max(0, Math.abs(diff) - zoneSlack);
+
+/** What a finding on a Date with an unknown zone adds to its text. */
+const zoneNote = (zoneSlack: number): string =>
+  zoneSlack > 0 ? ` (The Date names no time zone leakcheck can read, so it is read as UTC and only the part of the difference beyond the ${ZONE_RANGE_MS / HOUR} h the world's zones span is counted.)` : '';
 
 /** Received hops and ARC-Seal t=, bottom-most first. */
 function serverStamps(fields: HeaderField[]): Stamp[] {
@@ -154,15 +186,16 @@ const stampEvidence = (s: Stamp) => ({ source: s.source, by: s.by, stamp: s.stam
  *   proves is as the sender's system wrote it (its clock, or the stamps, were wrong); a
  *   signature by another domain proves nothing about the Date (a forger signs with their own).
  */
-function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], dateSigned: boolean, proven: boolean): Finding | null {
+function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], dateSigned: boolean, proven: boolean, zoneSlack: number): Finding | null {
   const first = stamps[0];
   if (!first) return null;
   const diff = date.getTime() - first.time.getTime();
-  if (diff <= SKEW_TOLERANCE_MS) return null;
+  const least = leastDifference(diff, zoneSlack);
+  if (least <= SKEW_TOLERANCE_MS) return null;
   const latest = stamps.reduce((a, b) => (b.time > a.time ? b : a));
   const diffLatest = date.getTime() - latest.time.getTime();
-  const zone = zoneLike(diff);
-  const beyondClock = diffLatest > SENDER_CLOCK_RANGE_MS;
+  const zone = zoneSlack === 0 && zoneLike(diff);
+  const beyondClock = leastDifference(diffLatest, zoneSlack) > SENDER_CLOCK_RANGE_MS;
   // An unsigned Date alone never accuses: a wrong calendar date on the sender's computer (a reset
   // CMOS clock, day and month swapped) puts a genuine Date days or years off (red team R, R-05).
   // A Date a signature's own t= contradicts is flagged by signatureTimes.
@@ -172,7 +205,7 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
     why = `it was delivered before it was written${latest === first ? '' : `, and every later server stamp is more than ${SENDER_CLOCK_RANGE_MS / HOUR} h before the Date too`}: more than a fast clock or a wrong time-zone setting explains, but a wrong date set on the sender's computer explains it, and so does a Date changed after sending; the Date is not signed by the author's domain, so which cannot be told from it alone`;
   } else if (proven) {
     why = "a verifying signature by the author's domain covers the Date, so it is as the sender's system wrote it: that machine's clock (or a server's) was probably wrong";
-  } else if (diff > SENDER_CLOCK_RANGE_MS) {
+  } else if (least > SENDER_CLOCK_RANGE_MS) {
     why = `a server stamp higher in the chain (${where(latest)}) is within ${SENDER_CLOCK_RANGE_MS / HOUR} h of the Date, so a relay at the bottom of the chain with a wrong clock explains it, and so does a Date edited after sending`;
   } else if (zone) {
     why = "it was delivered before it was written; a difference this close to a whole number of half-hours is what a wrong time-zone setting on the sender's computer gives, but it is also what an edited hour gives";
@@ -182,7 +215,7 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
   return {
     code: 'delivered-before-written',
     severity: 'warning',
-    text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where(first)}): ${why}.`,
+    text: `The Date (${iso(date)}) is ${formatDuration(diff)} later than the message's first recorded delivery (${where(first)}): ${why}.${zoneNote(zoneSlack)}`,
     evidence: {
       date: dateValue,
       dateTime: iso(date),
@@ -195,6 +228,7 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
       dateSigned,
       dateProven: proven,
       timeZoneLike: zone,
+      dateZoneKnown: zoneSlack === 0,
     },
   };
 }
@@ -206,16 +240,16 @@ function deliveredBeforeWritten(date: Date, dateValue: string, stamps: Stamp[], 
  * calendar date on the sender's computer, do this too; but a verified message dated years before
  * its delivery was shown with no more than "Date not signed" (red team R, R-06).
  */
-function deliveredLongAfter(date: Date, dateValue: string, stamps: Stamp[], proven: boolean): Finding | null {
+function deliveredLongAfter(date: Date, dateValue: string, stamps: Stamp[], proven: boolean, zoneSlack: number): Finding | null {
   // the earliest stamp, not the bottom one: a bottom relay whose clock ran years ahead is not a delivery years late
   const first = stamps.reduce<Stamp | null>((a, b) => (!a || b.time < a.time ? b : a), null);
   if (!first || proven) return null;
   const diff = first.time.getTime() - date.getTime();
-  if (diff <= LONG_BEFORE_DELIVERY_MS) return null;
+  if (leastDifference(diff, zoneSlack) <= LONG_BEFORE_DELIVERY_MS) return null;
   return {
     code: 'delivered-long-after-date',
     severity: 'warning',
-    text: `The earliest server stamp (${first.source}${first.by ? `, by ${escapeControls(first.by, 100)}` : ''}, at ${iso(first.time)}) is ${formatDuration(diff)} after the message's Date (${iso(date)}), and no signature by the author's domain covers the Date: mail held in a queue or re-sent, or a wrong date on the sender's computer, explains it, and so does a Date set back after sending.`,
+    text: `The earliest server stamp (${first.source}${first.by ? `, by ${escapeControls(first.by, 100)}` : ''}, at ${iso(first.time)}) is ${formatDuration(diff)} after the message's Date (${iso(date)}), and no signature by the author's domain covers the Date: mail held in a queue or re-sent, or a wrong date on the sender's computer, explains it, and so does a Date set back after sending.${zoneNote(zoneSlack)}`,
     evidence: { date: dateValue, dateTime: iso(date), earliestStamp: stampEvidence(first), differenceSeconds: Math.round(diff / 1000), warningBeyondDays: LONG_BEFORE_DELIVERY_MS / (24 * HOUR) },
   };
 }
@@ -281,7 +315,7 @@ function worstStepBack(stamps: Stamp[]): { earlier: Stamp; later: Stamp; step: n
  * the author's system, seconds after the Date; a third party (a list, a forwarder, an ESP)
  * may legitimately sign much later. A Resent-Date that matches t= explains a re-sent message.
  */
-function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[], dateSigned: boolean): Finding[] {
+function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], signatures: DkimSignatureResult[], dateSigned: boolean, zoneSlack: number): Finding[] {
   const findings: Finding[] = [];
   // (dateSigned: only a signature that speaks for the author vouches for the Date, dateProven; a
   // forger who back-dates a message can sign the new Date with a domain of their own: red team 27, A-03)
@@ -298,10 +332,11 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
     const signedAt = new Date(sig.tags.timestamp * 1000);
     const diff = signedAt.getTime() - date.getTime();
     const limit = sig.aligned ? SKEW_TOLERANCE_MS : ZONE_RANGE_MS;
-    if (Math.abs(diff) <= limit) continue;
+    const least = leastDifference(diff, zoneSlack);
+    if (Math.abs(least) <= limit) continue;
     const resentMatches = resent.some((r) => Math.abs(signedAt.getTime() - r.getTime()) <= ZONE_RANGE_MS);
     if (resentMatches && resentSigned) continue;
-    const red = sig.aligned && sig.outcome === 'pass' && !dateSigned && Math.abs(diff) > ZONE_RANGE_MS;
+    const red = sig.aligned && sig.outcome === 'pass' && !dateSigned && Math.abs(least) > ZONE_RANGE_MS;
     const later = diff > 0;
     const direction = `${formatDuration(diff)} ${later ? 'after' : 'before'}`;
     let why: string;
@@ -320,7 +355,7 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
     findings.push({
       code: 'signature-time-far-from-date',
       severity: red ? 'red-flag' : 'warning',
-      text: `The signature by ${sig.tags.domain ?? '?'} was made at ${iso(signedAt)}, ${direction} the message's Date (${iso(date)}): ${why}.`,
+      text: `The signature by ${sig.tags.domain ?? '?'} was made at ${iso(signedAt)}, ${direction} the message's Date (${iso(date)}): ${why}.${zoneNote(zoneSlack)}`,
       evidence: {
         signature: signatureLabel(sig),
         t: sig.tags.timestamp,
@@ -334,6 +369,7 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
         outcome: sig.outcome,
         dateSigned,
         unsignedResentDateMatches: resentMatches && !resentSigned,
+        dateZoneKnown: zoneSlack === 0,
       },
     });
   }

@@ -169,6 +169,22 @@ function addrSpecAsShown(address: string): string {
   return `${local}@${domain}`.toLowerCase();
 }
 
+/** A Date as read: its instant, and whether it named a zone that could be read. */
+export interface MailDateReading {
+  date: Date;
+  /**
+   * false when the zone is missing or is text no table here reads (`CET`, `+100`, `foo`): the
+   * time is then read as -0000 (RFC 5322 section 4.3, "no information"), as Python's email.utils
+   * reads it, and is known only to within the 26 hours the world's zones span. Never the host's
+   * local zone: the same dump must give the same verdicts on any machine (red team 6, C-02).
+   */
+  zoneKnown: boolean;
+  /** the day-of-week word as written (`Sat,`, `Fr.`), or null when the Date has none */
+  weekdayWritten: string | null;
+  /** the calendar date as written, before any zone: midnight UTC of that day */
+  writtenDay: Date;
+}
+
 /**
  * Parses an RFC 5322 date (and the obsolete forms real mail uses) into an instant. Returns null
  * rather than a guess: an unparseable Date is itself a finding (`date-unparseable`).
@@ -177,27 +193,25 @@ function addrSpecAsShown(address: string): string {
  * text it does not know (`PM`, `0100`, a stray `.`), Date.parse falls back to the host's local
  * zone, and the same dump then gave other verdicts on a machine in Tokyo (red team 6, C-02).
  *
- * A date whose zone is missing or cannot be read is null, not a time in some assumed zone. Such
- * a time is only known to within the 26 hours the world's zones span, and reading it as +0000
- * would put a reply 5 hours before its parent for a New York sender: the thread check compares
- * Dates to 15 minutes, so a guessed zone could make a genuine message suspicious (or hide a
- * back-dated one). RFC 5322 makes the zone mandatory, so no mail program that follows it writes
- * such a Date. The military letters are the exception the RFC itself rules on (section 4.3:
- * they carry no reliable offset, read them as -0000), so they read as +0000, as before.
+ * What mail programs read, this reads (red team R, R-02): a Date leakcheck could not read but a
+ * reader's client shows switched off every time check, so a back-dated forgery came out verified
+ * by writing its Date as `14-Feb-2015`, `+0100 +0100`, `+0100.`, `+0100 (CET) 2015`, without a
+ * zone or with `CET`. Text after a readable zone is ignored, as Python's email.utils and
+ * mailparser ignore it. A missing or unreadable zone is -0000, with `zoneKnown` false: callers
+ * that compare times to minutes (Received stamps, threads) must not take it as exact.
  */
-export function parseMailDate(value: string | null): Date | null {
+export function readMailDate(value: string | null): MailDateReading | null {
   if (!value || value.length > 1024) return null; // no real Date is that long
   // A comment left open runs to the end of the value: it says nothing about the time either.
   const uncommented = value.includes('(') ? withoutComments(value) : value;
   const m = MAIL_DATE.exec(uncommented.replace(WHITESPACE_RUN, ' ').trim());
   if (!m) return null;
-  const [, day, month, rawYear, rawHour, rawMinute, rawSecond, meridiem, zoneText] = m as unknown as [
-    string, string, string, string, string, string, string | undefined, string | undefined, string,
+  const [, weekday, day, month, rawYear, rawHour, rawMinute, rawSecond, meridiem, zoneText] = m as unknown as [
+    string, string | undefined, string, string, string, string, string, string | undefined, string | undefined, string,
   ];
   const monthIndex = MONTHS.indexOf(month.toLowerCase());
   if (monthIndex < 0) return null;
   const zoneMinutes = zoneOffset(zoneText);
-  if (zoneMinutes === null) return null;
   let hour = Number(rawHour);
   const minute = Number(rawMinute);
   const second = rawSecond === undefined ? 0 : Number(rawSecond);
@@ -218,7 +232,23 @@ export function parseMailDate(value: string | null): Date | null {
   const check = new Date(wallClock);
   // Date.UTC rolls 31 Feb over into March; an impossible date is not a date.
   if (check.getUTCDate() !== Number(day) || check.getUTCMonth() !== monthIndex) return null;
-  return new Date(wallClock - zoneMinutes * 60_000);
+  return {
+    date: new Date(wallClock - (zoneMinutes ?? 0) * 60_000),
+    zoneKnown: zoneMinutes !== null,
+    weekdayWritten: weekday ?? null,
+    writtenDay: new Date(Date.UTC(year, monthIndex, Number(day))),
+  };
+}
+
+/** The instant a Date names (readMailDate), a missing or unknown zone read as -0000. */
+export function parseMailDate(value: string | null): Date | null {
+  return readMailDate(value)?.date ?? null;
+}
+
+/** The instant a Date names only when its zone could be read: what a comparison to minutes needs. */
+export function parseZonedMailDate(value: string | null): Date | null {
+  const reading = readMailDate(value);
+  return reading?.zoneKnown ? reading.date : null;
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -246,7 +276,8 @@ const WHITESPACE_RUN = /\s+/g;
 // start: a value with a second date in front (`Fri, 1 Mar 2019 14 Feb 2017 10:12:03 +0100`) is
 // unreadable, as it is to mail clients, not silently the later of the two (red team R, R-07).
 // The day of the week, possibly localized, is one word without digits.
-const MAIL_DATE = /^(?:[^\d\s]{1,20}(?: ,)? )?(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)? ?(?:([AaPp][Mm])(?![A-Za-z]) ?)?(.*)$/;
+// Day, month and year may be joined by dashes (`14-Feb-2015`, as IMAP and some clients write them).
+const MAIL_DATE = /^(?:([^\d\s]{1,20})(?: ,)? )?(\d{1,2})[ -]([A-Za-z]{3})[a-z]*[ -](\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)? ?(?:([AaPp][Mm])(?![A-Za-z]) ?)?(.*)$/;
 
 /**
  * The zones a Date may name, all of them unambiguous: a single military letter (except J, which
@@ -254,9 +285,11 @@ const MAIL_DATE = /^(?:[^\d\s]{1,20}(?: ,)? )?(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{
  * (`GMT+0100`); or a name. A name after a numeric offset (`-0700 PDT`, `+0800 CST`) is read as
  * the label mailers meant it to be: the offset is the zone RFC 5322 defines, and CST also names
  * China's +0800. A three-digit offset (`+100`) is not read: 1:00 and 10:00 are both possible.
+ * What follows the zone (the zone again, a stray `.`, a year) is ignored, as mail programs do;
+ * a letter or digit right after it would make it another word, and is not a zone.
  */
 const ZONE =
-  /^(?:([A-IK-Z])|(?:(?:UTC?|GMT) ?)?([+-])(?:(\d{2})(\d{2})|(\d{1,2})(?::(\d{2}))?)(?: (?:UTC?|GMT|Z|[ECMP][SD]T))?|(UTC?|GMT|Z|[ECMP][SD]T))$/i;
+  /^(?:([A-IK-Z])|(?:(?:UTC?|GMT) ?)?([+-])(?:(\d{2})(\d{2})|(\d{1,2})(?::(\d{2}))?)(?: (?:UTC?|GMT|Z|[ECMP][SD]T)(?![A-Za-z0-9]))?|(UTC?|GMT|Z|[ECMP][SD]T))(?![A-Za-z0-9:+-])/i;
 
 const NAMED_ZONES: Readonly<Record<string, number>> = {
   ut: 0, utc: 0, gmt: 0, z: 0,
@@ -292,6 +325,7 @@ export function readMessageMeta(headers: ParsedHeaders, bytes?: Buffer): Message
     fromDomain: fromAddress ? fromAddress.slice(fromAddress.lastIndexOf('@') + 1) : null,
     subject: decode(firstValue(headers, 'subject')),
     dateHeader,
-    date: parseMailDate(dateHeader)?.toISOString() ?? null,
+    // only a Date with a readable zone: the dump's checks compare Dates to 15 minutes
+    date: parseZonedMailDate(dateHeader)?.toISOString() ?? null,
   };
 }

@@ -24,6 +24,44 @@ describe('timeline: the Date itself', () => {
     ]);
   });
 
+  // Red team R, R-02: an unreadable Date under a verifying signature that does not sign it was
+  // verified with only "cannot be compared with anything"; the text now says what was not checked.
+  it('date-unparseable under a verifying signature that does not sign the Date names t= and says the shown date was not checked', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${unix('2017-02-14T09:12:05Z')}; h=from:subject:to` });
+    const [finding] = only(run(headersWith({ Date: 'yesterday afternoon' }), [sig]), 'date-unparseable');
+    expect(finding).toMatchObject({ severity: 'warning', evidence: { t: unix('2017-02-14T09:12:05Z'), signedAt: '2017-02-14T09:12:05.000Z' } });
+    expect(finding!.text).toContain("the date a reader's mail program shows for this message could not be checked against that time");
+    expect(finding!.text).toContain(`t=${unix('2017-02-14T09:12:05Z')}`);
+    const signed = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${unix('2017-02-14T09:12:05Z')}; h=from:subject:date` });
+    const [covered] = only(run(headersWith({ Date: 'yesterday afternoon' }), [signed]), 'date-unparseable');
+    expect(covered!.text).not.toContain('could not be checked');
+  });
+
+  // Red team R, R-02: these forms were unreadable here but read by mail programs, and a Date moved
+  // two years back under the author's signature came out verified.
+  it('a back-dated Date in a form mail programs read is still compared with t= (red flag)', () => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${unix('2017-02-14T09:12:05Z')}; h=from:subject:to` });
+    for (const date of [
+      'Sat, 14 Feb 2015 10:12:03 +0100 +0100', 'Sat, 14 Feb 2015 10:12:03 +0100.', 'Sat, 14 Feb 2015 10:12:03 +0100 (CET) 2015',
+      'Sat, 14-Feb-2015 10:12:03 +0100', 'Sat, 14 Feb 2015 10:12:03', 'Sat, 14 Feb 2015 10:12:03 CET',
+    ]) {
+      const findings = run(headersWith({ Date: date }), [sig]);
+      expect(only(findings, 'date-unparseable'), date).toEqual([]);
+      expect(only(findings, 'signature-time-far-from-date'), date).toMatchObject([{ severity: 'red-flag' }]);
+    }
+  });
+
+  it('a Date without a readable zone is compared with 26 h more margin: a genuine one from another zone gets nothing', () => {
+    // 09:26:50 in New York (-0500), written without its zone: read as UTC, 5 h before t=
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${unix('2016-03-14T14:26:53Z')}; h=from:subject:to` });
+    expect(run(headersWith({ Date: 'Mon, 14 Mar 2016 09:26:50' }), [sig])).toEqual([]);
+    const stamp = 'Received: by mx.example.org; Mon, 14 Mar 2016 14:27:02 +0000';
+    expect(run([...headersWith({ Date: 'Mon, 14 Mar 2016 23:26:50 EET' }), stamp])).toEqual([]);
+    const [late] = only(run(headersWith({ Date: 'Fri, 11 Mar 2016 09:26:50' }), [sig]), 'signature-time-far-from-date');
+    expect(late).toMatchObject({ severity: 'red-flag', evidence: { dateZoneKnown: false } });
+    expect(late!.text).toContain('names no time zone leakcheck can read');
+  });
+
   it('date-zone-inconsistent: an offset no place uses, or one its comment contradicts (info)', () => {
     const odd = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 09:26:50 +0137' })), 'date-zone-inconsistent');
     expect(odd).toEqual([expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ offsetMinutes: 97 }) })]);
