@@ -1,5 +1,6 @@
 import { describeBodyTail, unsignedTail } from './body-tail.ts';
 import { auditUnsignedContentType } from './content-type-unsigned.ts';
+import { auditDateWeekday } from './date-weekday.ts';
 import { auditDisplayNameAddress } from './display-name.ts';
 import { auditFromAddressDisguised } from './from-address-disguised.ts';
 import { auditGmailBoundary } from './gmail-boundary.ts';
@@ -36,6 +37,7 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   (c) => auditWeakHash(c.signatures),
   (c) => auditLenientAcceptance(c.signatures),
   auditTimeline,
+  auditDateWeekday,
   auditStructure,
   auditPartHeaderEnds,
   auditUnsignedBoundary,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeBodyTail } from '../../src/checks/body-tail.ts';
+import { auditDateWeekday } from '../../src/checks/date-weekday.ts';
 import { auditUnsignedContentType } from '../../src/checks/content-type-unsigned.ts';
 import { auditDisplayNameAddress } from '../../src/checks/display-name.ts';
 import { auditFromAddressDisguised } from '../../src/checks/from-address-disguised.ts';
@@ -19,6 +20,7 @@ const NEW_CHECKS: Array<[string, MessageCheck]> = [
   ['visible headers', auditVisibleHeaders],
   ['body tail', describeBodyTail],
   ['timeline', auditTimeline],
+  ['date weekday', auditDateWeekday],
   ['structure', auditStructure],
   ['gmail boundary', auditGmailBoundary],
   ['provider fingerprints', auditProviderFingerprints],
@@ -105,7 +107,7 @@ describe('hostile input', () => {
   });
 
   it('the registry runs every check, including the new ones', () => {
-    expect(MESSAGE_CHECKS.length).toBe(20);
+    expect(MESSAGE_CHECKS.length).toBe(21);
     for (const [, check] of NEW_CHECKS) expect(MESSAGE_CHECKS).toContain(check);
     const raw = message(headersWith({ Date: 'not a date' }, ['Subject: twice']));
     expect(runMessageChecks(context(raw)).map((f) => f.code).sort()).toEqual(['date-unparseable', 'duplicate-singleton-header']);
