@@ -23,7 +23,11 @@ export interface MessageMeta {
   fromAddress: string | null;
   fromDomain: string | null;
   subject: string | null;
-  /** the Date field verbatim, and as an instant when it parses */
+  /**
+   * the Date field verbatim, and as an instant when it parses with a zone leakcheck can read
+   * (parseZonedMailDate): the dump's checks compare Dates to minutes, and a zoneless Date is
+   * known only to 26 h
+   */
   dateHeader: string | null;
   date: string | null;
 }
