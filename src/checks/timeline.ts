@@ -282,7 +282,8 @@ function hopsBackwards(stamps: Stamp[], proven: boolean): Finding | null {
     code: 'received-hops-backwards',
     severity: red ? 'red-flag' : 'warning',
     text: `The message's server time stamps run backwards: ${worst.later.source} (${iso(worst.later.time)}) is ${formatDuration(worst.step)} earlier than ${worst.earlier.source} below it (${iso(worst.earlier.time)}), ${
- beyondClocks && red ? 'and leaving out any one stamp does not explain it: more than one machine\'s clock or time-zone error explains, so these Received fields were not written in the order they claim'
+      beyondClocks && red
+        ? 'and leaving out any one stamp does not explain it: more than one machine\'s clock or time-zone error explains, so these Received fields were not written in the order they claim'
         : beyondClocks ? 'more than a time-zone error explains, but one machine whose date was wrong explains it (all the other stamps agree), and so does a line added or changed after delivery'
         : 'more than clock skew between servers explains'
     }${beyondClocks && proven ? ': a fact about the unsigned trace, not about the content, which a signature by the From domain proves (a line added after delivery, such as a mail fetcher\'s stamped by a computer whose date was wrong, does this)' : ''}.`,
