@@ -32,6 +32,8 @@ export const SENDER_CLOCK_RANGE_MS = ZONE_RANGE_MS + HOUR;
  * waits in an outbox over a weekend; longer is rare enough that a reader should be told.
  */
 export const LONG_BEFORE_DELIVERY_MS = 7 * 24 * HOUR;
+/** Zones run from -12:00 to +14:00: a Date read as UTC for want of a zone is off by at most 14 h. */
+const UNKNOWN_ZONE_SLACK_MS = 14 * HOUR;
 const MAX_STAMPS = 200;
 /** Stamps before this are clocks that were never set (1970, 1980), not times: they are left out. */
 const UNSET_CLOCK_BEFORE = Date.UTC(1995, 0, 1);
@@ -67,10 +69,12 @@ export const auditTimeline: MessageCheck = ({ headers, signatures }) => {
   const dateValue = dateField?.value.slice(0, 300) ?? null;
   const reading = dateField ? readMailDate(dateValue) : null;
   const date = reading?.date ?? null;
-  // A Date with no zone leakcheck can read is read as UTC, and is known only to within the 26 h the
-  // world's zones span: compared with that much more margin, it still shows a Date years from t=
-  // (red team R, R-02), and never makes a genuine message from New York look 5 hours late.
-  const zoneSlack = reading && !reading.zoneKnown ? ZONE_RANGE_MS : 0;
+  // A Date with no zone leakcheck can read is read as UTC, and is off by at most the zone its
+  // writer was in: compared with that much more margin, it still shows a Date years from t= (red
+  // team R, R-02), and never makes a genuine message from New York look 5 hours late. The margin
+  // is the farthest a zone is from UTC, not the 26 h span: the comparisons' own limits already
+  // allow for a wrong zone setting, and twice that let a Date 2 days back pass (red team T, T-04).
+  const zoneSlack = reading && !reading.zoneKnown ? UNKNOWN_ZONE_SLACK_MS : 0;
 
   if (dateField && !date) findings.push(unparseableDate(dateValue!, fields, signatures));
   if (dateField && date) {
@@ -118,14 +122,14 @@ function unparseableDate(dateValue: string, fields: HeaderField[], signatures: D
 }
 
 /**
- * The least difference a Date whose zone is unknown (zoneSlack 26 h) can stand for, with its sign:
+ * The least difference a Date whose zone is unknown (zoneSlack 14 h) can stand for, with its sign:
  * what the tolerances are compared with.
  */
 const leastDifference = (diff: number, zoneSlack: number): number => Math.sign(diff) * Math.max(0, Math.abs(diff) - zoneSlack);
 
 /** What a finding on a Date with an unknown zone adds to its text. */
 const zoneNote = (zoneSlack: number): string =>
-  zoneSlack > 0 ? ` (The Date names no time zone leakcheck can read, so it is read as UTC and only the part of the difference beyond the ${ZONE_RANGE_MS / HOUR} h the world's zones span is counted.)` : '';
+  zoneSlack > 0 ? ` (The Date names no time zone leakcheck can read, so it is read as UTC and only the part of the difference beyond the ${UNKNOWN_ZONE_SLACK_MS / HOUR} h a time zone can be from UTC is counted.)` : '';
 
 /** Received hops and ARC-Seal t=, bottom-most first. */
 function serverStamps(fields: HeaderField[]): Stamp[] {
@@ -320,9 +324,13 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
   const findings: Finding[] = [];
   // (dateSigned: only a signature that speaks for the author vouches for the Date, dateProven; a
   // forger who back-dates a message can sign the new Date with a domain of their own: red team 27, A-03)
-  // Anyone can add a Resent-Date: only one a verifying signature covers, as a re-sending signer
-  // writes it, explains a late t= (red team R, R-03).
-  const resentSigned = headerAttested(fields, signatures, 'resent-date');
+  // Anyone can add a Resent-Date: only one the late signature itself covers, as a re-sending
+  // signer writes it, explains its t= (red team R, R-03). Another signature's cover explains
+  // nothing about this one's t=: a forger who back-dates a genuine message can add a Resent-Date
+  // and sign it with a domain of their own (red team T, T-01).
+  const resentFields = fields.filter((f) => f.name === 'resent-date').length;
+  const signsEveryResentDate = (sig: DkimSignatureResult): boolean =>
+    resentFields > 0 && sig.outcome === 'pass' && sig.tags.signedHeaders.filter((h) => h === 'resent-date').length >= resentFields;
   const resent = fields
     .filter((f) => f.name === 'resent-date')
     .slice(0, 20)
@@ -336,13 +344,14 @@ function signatureTimes(date: Date, dateValue: string, fields: HeaderField[], si
     const least = leastDifference(diff, zoneSlack);
     if (Math.abs(least) <= limit) continue;
     const resentMatches = resent.some((r) => Math.abs(signedAt.getTime() - r.getTime()) <= ZONE_RANGE_MS);
+    const resentSigned = signsEveryResentDate(sig);
     if (resentMatches && resentSigned) continue;
     const red = sig.aligned && sig.outcome === 'pass' && !dateSigned && Math.abs(least) > ZONE_RANGE_MS;
     const later = diff > 0;
     const direction = `${formatDuration(diff)} ${later ? 'after' : 'before'}`;
     let why: string;
     if (red) {
-      why = `the signature verifies but does not cover the Date, so the Date shown is unsigned and contradicts the signing time, as when a Date is changed after signing${resentMatches ? '; a Resent-Date near the signing time is present, but no verifying signature covers it, and anyone can add one' : ''}`;
+      why = `the signature verifies but does not cover the Date, so the Date shown is unsigned and contradicts the signing time, as when a Date is changed after signing${resentMatches ? '; a Resent-Date near the signing time is present, but this signature does not cover it, and anyone can add one' : ''}`;
     } else if (!sig.aligned) {
       why = later
         ? `${sig.tags.domain ?? 'the signer'} is not the author's domain, and intermediaries such as lists and bulk senders can sign long after a message is written`

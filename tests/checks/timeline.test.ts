@@ -62,6 +62,15 @@ describe('timeline: the Date itself', () => {
     expect(late!.text).toContain('names no time zone leakcheck can read');
   });
 
+  // Red team T, T-04: 26 h of margin for the zone on top of the comparison's own 26 h let a Date
+  // moved 40 h back pass as a warning when written with `CET` or no zone.
+  it.each(['Sat, 12 Mar 2016 22:26:50 CET', 'Sat, 12 Mar 2016 22:26:50'])('a Date 40 h before t=, written %s, is still a red flag', (date) => {
+    const sig = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${unix('2016-03-14T14:26:53Z')}; h=from:subject:to` });
+    const [back] = only(run(headersWith({ Date: date }), [sig]), 'signature-time-far-from-date');
+    expect(back).toMatchObject({ severity: 'red-flag', evidence: { dateZoneKnown: false } });
+    expect(back!.text).toContain('beyond the 14 h a time zone can be from UTC');
+  });
+
   it('date-zone-inconsistent: an offset no place uses, or one its comment contradicts (info)', () => {
     const odd = only(run(headersWith({ Date: 'Mon, 14 Mar 2016 09:26:50 +0137' })), 'date-zone-inconsistent');
     expect(odd).toEqual([expect.objectContaining({ severity: 'info', evidence: expect.objectContaining({ offsetMinutes: 97 }) })]);
@@ -384,7 +393,18 @@ describe('timeline: signature-time-far-from-date', () => {
     const headers = headersWith({ Date: DATE }, ['Resent-Date: Sun, 1 May 2016 10:00:00 +0000']);
     const [finding] = only(run(headers, [sig]), 'signature-time-far-from-date');
     expect(finding).toMatchObject({ severity: 'red-flag', evidence: { unsignedResentDateMatches: true } });
-    expect(finding!.text).toContain('no verifying signature covers it');
+    expect(finding!.text).toContain('this signature does not cover it');
+  });
+
+  // Red team T, T-01: the forger back-dates a genuine message, adds a Resent-Date near the
+  // genuine signature's t= and signs it with a domain of their own. That signature's cover says
+  // nothing about the author's t=, which no re-sending changes.
+  it("a Resent-Date another domain's signature covers does not explain the author's late t=", () => {
+    const author = fakeSignature({ tags: `v=1; d=example.com; s=a; t=${t('2016-05-01T10:00:05Z')}; h=from` });
+    const forger = fakeSignature({ index: 1, aligned: false, tags: `v=1; d=evil.example; s=a; t=${t('2016-05-01T10:00:06Z')}; h=from:resent-date` });
+    const headers = headersWith({ Date: DATE }, ['Resent-Date: Sun, 1 May 2016 10:00:00 +0000']);
+    const found = only(run(headers, [author, forger]), 'signature-time-far-from-date');
+    expect(found).toEqual([expect.objectContaining({ severity: 'red-flag', evidence: expect.objectContaining({ unsignedResentDateMatches: true }) })]);
   });
 
   it("says nothing for the author's signature seconds after the Date", () => {
