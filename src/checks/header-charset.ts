@@ -1,6 +1,8 @@
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
-import { declaredHeaderCharset, readUtf8 } from '../read/message-meta.ts';
-import { escapeControls } from './check-support.ts';
+import type { HeaderField } from '../read/headers.ts';
+import { charsetParameter, declaredHeaderCharset, readUtf8 } from '../read/message-meta.ts';
+import type { DkimSignatureResult } from '../verify/dkim.ts';
+import { escapeControls, headerAttested, speaksForAuthor } from './check-support.ts';
 import type { Finding, MessageCheck } from './types.ts';
 
 /** The headers a reader is shown, where an encoded word decides what they read. */
@@ -64,9 +66,12 @@ export const auditHeaderCharset: MessageCheck = ({ headers }) => {
  * every report showed "é×ÁÎ ðÅÔÒÏ×" for "Иван Петров" (red team S, S-07). They are now read in
  * the declared charset where there is a usable one (declaredHeaderCharset), else as Latin-1 as
  * before; an info finding names the reading, since a reader set for another language may see
- * other characters. Info: the signature verifies the bytes, whichever way they are read.
+ * other characters. Info: the signature verifies the bytes, whichever way they are read. A
+ * warning when the author's signature verifies but does not cover the declaration the reading
+ * comes from: changing an unsigned charset= changes the characters shown (iso-8859-1 to -2 turns
+ * "£ 5000" into "Ł 5000") and the message stays verified (red team T, T-03).
  */
-export const auditHeaderRawBytes: MessageCheck = ({ headers, bytes }) => {
+export const auditHeaderRawBytes: MessageCheck = ({ headers, bytes, signatures }) => {
   const shown = new Set<string>();
   for (const field of headers.fields) {
     const name = SHOWN_HEADERS.get(field.name);
@@ -74,19 +79,36 @@ export const auditHeaderRawBytes: MessageCheck = ({ headers, bytes }) => {
   }
   if (!shown.size) return [];
   const charset = declaredHeaderCharset(headers, bytes);
+  const unsignedDeclaration = charset !== null && declarationUnsigned(headers.fields, signatures.filter(speaksForAuthor));
   const names = [...shown];
   const list = names.length === 1 ? `The ${names[0]} header holds` : `The ${names.slice(0, -1).join(', ')} and ${names.at(-1)} headers hold`;
   return [
     {
       code: 'header-charset-assumed',
-      severity: 'info',
+      severity: unsignedDeclaration ? 'warning' : 'info',
       text:
         `${list} 8-bit text that is not UTF-8, the only 8-bit text a header may hold (RFC 6532), so no standard says how to read it. ` +
         (charset === null
           ? 'The message declares no character set leakcheck can read it in, so it is shown as Latin-1 (ISO-8859-1); '
           : `leakcheck reads it, as mail programs do, in ${escapeControls(charset, 64)}, the character set the message declares for its text; `) +
-        'a mail program set for another language may show other characters.',
-      evidence: { headers: names, charset: charset ?? 'iso-8859-1', declared: charset !== null },
+        'a mail program set for another language may show other characters.' +
+        (unsignedDeclaration
+          ? " The author's signature verifies these bytes but not the declaration they are read by: whoever changes that character set changes the characters shown, and the signature still verifies."
+          : ''),
+      evidence: { headers: names, charset: charset ?? 'iso-8859-1', declared: charset !== null, ...(unsignedDeclaration ? { declarationSigned: false } : {}) },
     },
   ];
 };
+
+/**
+ * Whether the author's signatures verify the message but not the charset declaration raw header
+ * bytes are read by: the top-level Content-Type when it names one (then it must be signed), else
+ * a part in the body (then the whole body must be signed). False when nothing of the author's
+ * verifies: there is then no proof for the reading to undermine.
+ */
+function declarationUnsigned(fields: HeaderField[], authorSignatures: DkimSignatureResult[]): boolean {
+  if (!authorSignatures.length) return false;
+  const topLevel = fields.find((f) => f.name === 'content-type');
+  if (topLevel && charsetParameter(topLevel.value) !== null) return !headerAttested(fields, authorSignatures, 'content-type');
+  return !authorSignatures.some((sig) => sig.tags.bodyLength === null || (sig.bodyBytesSigned ?? -1) >= (sig.bodyBytesTotal ?? Number.POSITIVE_INFINITY));
+}

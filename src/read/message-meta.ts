@@ -98,7 +98,8 @@ export function declaredHeaderCharset(headers: ParsedHeaders, bytes?: Buffer): s
   return declared !== null && readsHeaderBytes(declared) ? declared.toLowerCase() : null;
 }
 
-function charsetParameter(contentType: string): string | null {
+/** The charset= parameter of a Content-Type value, or null. */
+export function charsetParameter(contentType: string): string | null {
   const match = CHARSET_PARAMETER.exec(contentType);
   return match ? (match[1] ?? match[2])!.trim() || null : null;
 }

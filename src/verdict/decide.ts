@@ -815,7 +815,9 @@ function describeUnverifiable(sig: DkimSignatureResult, signatures: readonly Dki
       const why = missing.length
         ? `it has no ${missing.join(', no ')}`
         : sig.tags.duplicateTags.length
-          ? `it gives ${sig.tags.duplicateTags.map((d) => `${escapeControls(d, 20)}=`).join(', ')} more than once, which makes the whole tag list invalid`
+          ? `it gives ${sig.tags.duplicateTags.map((d) => `${escapeControls(d, 20)}=`).join(', ')} more than once, which makes the whole tag list invalid` +
+            // read anyway, a failure is still worth knowing, though it proves no change (red team T, T-05)
+            (sig.result !== 'pass' && sig.comment ? `; read anyway, one way of several, it does not verify either (the verifier says "${escapeControls(sig.comment, 300)}")` : '')
           : `the verifier says "${escapeControls(sig.comment ?? 'it could not be processed', 300)}"`;
       return `The DKIM-Signature #${sig.index + 1}${sig.tags.domain ? `, by ${escapeControls(sig.tags.domain, 255)},` : ''} cannot be read as a signature: ${why}.`;
     }

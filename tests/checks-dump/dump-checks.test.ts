@@ -218,7 +218,7 @@ describe('thread order', () => {
     const contradicts = parentStamped('2017-03-01T09:00:00.000Z');
     const [contradicted] = threadOrder([contradicts, answering(contradicts)]);
     expect(codes([contradicted!])).toEqual([`${contradicts.id}:reply-before-parent:warning`]);
-    expect(contradicted!.finding.text).toContain("The parent's own trace contradicts its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-01T09:00:00.000Z) is 1 h before the reply's Date, so by its trace the parent was sent before the reply was written");
+    expect(contradicted!.finding.text).toContain("The parent's own trace contradicts its Date: the bottom-most server stamp of its trace (its first recorded delivery, at 2017-03-01T09:00:00.000Z) is 1 h before the reply's Date, as when the computer that wrote that Date had the wrong date set; but that stamp is as unsigned as the Date");
     const draft = parentStamped(null);
     const [unstamped] = threadOrder([draft, answering(draft)]);
     expect(codes([unstamped!])).toEqual([`${draft.id}:reply-before-parent:warning`]);

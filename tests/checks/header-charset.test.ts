@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { auditHeaderCharset } from '../../src/checks/header-charset.ts';
 import { runMessageChecks } from '../../src/checks/index.ts';
-import { context, headersWith, message } from './support.ts';
+import { context, fakeSignature, headersWith, message } from './support.ts';
 
 /** "CEO ceo@bank.example" in EBCDIC code page 037, as Python's codecs write it. */
 const EBCDIC_NAME = Buffer.from('c3c5d6408385967c82819592 4b85a78194979385'.replace(/ /g, ''), 'hex').toString('base64');
@@ -69,6 +69,23 @@ describe('header-charset-assumed', () => {
     const raw = legacy('shift_jis', '山田太郎', '会議', 'multipart/mixed; boundary="b"', body);
     expect(context(raw).meta).toMatchObject({ from: '山田太郎 <sender@demo.example>', subject: '会議' });
     expect(infoOf(raw)[0]?.evidence).toEqual({ headers: ['From', 'Subject'], charset: 'shift_jis', declared: true });
+  });
+
+  // Red team T, T-03: the signature covers the bytes, not the charset= they are read by. With an
+  // unsigned Content-Type, iso-8859-1 changed to iso-8859-2 turns "£ 5000" into "Ł 5000", and the
+  // message stays verified: the finding becomes a warning that says so.
+  it("is a warning when the author's signature verifies but does not sign the charset declaration", () => {
+    const raw = legacy('latin1', 'Bob', '£ 5000', 'text/plain; charset=iso-8859-2');
+    expect(context(raw).meta.subject).toBe('Ł 5000');
+    const author = (h: string) => fakeSignature({ tags: `v=1; a=rsa-sha256; d=demo.example; s=s1; h=${h}` });
+    const unsigned = runMessageChecks(context(raw, [author('from:subject:date')])).filter((f) => f.code === 'header-charset-assumed');
+    expect(unsigned).toEqual([expect.objectContaining({ severity: 'warning', evidence: expect.objectContaining({ declarationSigned: false }) })]);
+    expect(unsigned[0]!.text).toContain('whoever changes that character set changes the characters shown');
+    const signed = runMessageChecks(context(raw, [author('from:subject:date:content-type')])).filter((f) => f.code === 'header-charset-assumed');
+    expect(signed).toEqual([expect.objectContaining({ severity: 'info' })]);
+    // another domain's signature over it vouches for nothing of the author's: nothing to undermine
+    const thirdParty = fakeSignature({ aligned: false, tags: 'v=1; a=rsa-sha256; d=esp.example; s=s1; h=from:subject' });
+    expect(runMessageChecks(context(raw, [thirdParty])).filter((f) => f.code === 'header-charset-assumed')).toEqual([expect.objectContaining({ severity: 'info' })]);
   });
 
   it('without a usable declared charset the bytes are Latin-1 as before, and the finding says that', () => {

@@ -89,7 +89,8 @@ describe('DKIM tag lists built to mislead', () => {
     expect(a.signatures[0]?.outcome, summary(a)).toBe('malformed');
     expect(a.verdict.verdict, summary(a)).toBe('unverifiable');
     expect(a.verdict.reasons).toEqual(['signature-malformed']);
-    expect(a.verdict.explanation).toContain('gives c= more than once, which makes the whole tag list invalid');
+    expect(a.verdict.explanation).toContain('gives c= more than once, which makes the whole tag list invalid; read anyway, one way of several, it does not verify either');
+    expect(a.verdict.explanation).toContain('mailauth: fail (bad signature)');
   });
 
   it.each(['0x10', '1e1', '16.0', '+16', '16e0'])('l=%s (not 1*76DIGIT, yet a number to mailauth) with text appended is never verified', async (l) => {

@@ -272,8 +272,8 @@ function ownTrace(accused: DumpMessage, other: DumpMessage, accusedIsReply: bool
   const text = agrees
     ? ` The ${role}'s own trace agrees with its Date: ${named} is ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date too, so no single wrong computer clock explains it.`
     : traceLead <= 0
-      ? ` The ${role}'s own trace contradicts its Date: ${named} is ${formatDuration(-traceLead)} ${rightSide} the ${otherRole}'s Date, so by its trace ${accusedIsReply ? 'the reply was sent after the parent' : 'the parent was sent before the reply was written'}, whatever its Date says, as when the computer that wrote that Date had the wrong date set.`
-      : ` The ${role}'s own trace does not bear out its Date: ${named} is only ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date, which a wrong clock or time-zone setting on the ${otherRole}'s sender's computer explains, so the computer that wrote the ${role}'s Date probably had the wrong date set.`;
+      ? ` The ${role}'s own trace contradicts its Date: ${named} is ${formatDuration(-traceLead)} ${rightSide} the ${otherRole}'s Date, as when the computer that wrote that Date had the wrong date set; but that stamp is as unsigned as the Date, and whoever set the Date could have written it too.`
+      : ` The ${role}'s own trace does not bear out its Date: ${named} is only ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date, which a wrong clock or time-zone setting explains, as a wrong date set on the computer that wrote the ${role}'s Date would; but that stamp is as unsigned as the Date.`;
   return { agrees, text, evidence: { message: role, firstStampAt: accused.firstStampAt, traceLeadMinutes: Math.round(traceLead / 60_000), agrees } };
 }
 
