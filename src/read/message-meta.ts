@@ -25,8 +25,8 @@ export interface MessageMeta {
   subject: string | null;
   /**
    * the Date field verbatim, and as an instant when it parses with a zone leakcheck can read
-   * (parseZonedMailDate): the dump's checks compare Dates to minutes, and a zoneless Date is
-   * known only to 26 h
+   * (parseZonedMailDate): the dump's checks compare Dates to minutes, and a zoneless Date may be
+   * off by as much as its writer's zone (up to 14 h)
    */
   dateHeader: string | null;
   date: string | null;
@@ -180,7 +180,7 @@ export interface MailDateReading {
   /**
    * false when the zone is missing or is text no table here reads (`CET`, `+100`, `foo`): the
    * time is then read as -0000 (RFC 5322 section 4.3, "no information"), as Python's email.utils
-   * reads it, and is known only to within the 26 hours the world's zones span. Never the host's
+   * reads it, and may be off by as much as its writer's zone (-12:00 to +14:00). Never the host's
    * local zone: the same dump must give the same verdicts on any machine (red team 6, C-02).
    */
   zoneKnown: boolean;
