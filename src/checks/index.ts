@@ -32,7 +32,8 @@ export const MESSAGE_CHECKS: ReadonlyArray<MessageCheck> = [
   auditHeaderCharset,
   auditHeaderRawBytes,
   auditLookalikeDomain,
-  (c) => auditKeyLifetime(c.signatures, c.headers.fields, c.meta.date),
+  // (a signed zoneless Date may be 14 h off: the key's dates are compared only with a Date that names its zone)
+  (c) => auditKeyLifetime(c.signatures, c.headers.fields, c.meta.dateZoneKnown ? c.meta.date : null),
   (c) => auditKeyTestingMode(c.signatures),
   (c) => auditWeakHash(c.signatures),
   (c) => auditLenientAcceptance(c.signatures),

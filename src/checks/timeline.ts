@@ -33,7 +33,7 @@ export const SENDER_CLOCK_RANGE_MS = ZONE_RANGE_MS + HOUR;
  */
 export const LONG_BEFORE_DELIVERY_MS = 7 * 24 * HOUR;
 /** Zones run from -12:00 to +14:00: a Date read as UTC for want of a zone is off by at most 14 h. */
-const UNKNOWN_ZONE_SLACK_MS = 14 * HOUR;
+export const UNKNOWN_ZONE_SLACK_MS = 14 * HOUR;
 const MAX_STAMPS = 200;
 /** Stamps before this are clocks that were never set (1970, 1980), not times: they are left out. */
 const UNSET_CLOCK_BEFORE = Date.UTC(1995, 0, 1);

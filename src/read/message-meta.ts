@@ -23,13 +23,15 @@ export interface MessageMeta {
   fromAddress: string | null;
   fromDomain: string | null;
   subject: string | null;
-  /**
-   * the Date field verbatim, and as an instant when it parses with a zone leakcheck can read
-   * (parseZonedMailDate): the dump's checks compare Dates to minutes, and a zoneless Date may be
-   * off by as much as its writer's zone (up to 14 h)
-   */
+  /** the Date field verbatim, and the instant it names when it parses (readMailDate) */
   dateHeader: string | null;
   date: string | null;
+  /**
+   * whether `date` was read with a zone leakcheck can read; false when it was read as -0000 and
+   * may be off by as much as its writer's zone (up to 14 h): what compares it to minutes must
+   * allow that. Null when there is no `date`.
+   */
+  dateZoneKnown: boolean | null;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -322,6 +324,9 @@ export function readMessageMeta(headers: ParsedHeaders, bytes?: Buffer): Message
   const fromAddress = rawFrom ? fromMailbox(readUtf8(rawFrom).text) : null;
   const dateHeader = firstValue(headers, 'date');
   const messageId = firstValue(headers, 'message-id')?.trim() ?? null;
+  // A zoneless Date is kept, flagged: the dump's checks had no Date at all for it, and a forged
+  // parent written without a zone escaped reply-before-parent and date-after-dump (red team R, R-02).
+  const dateReading = readMailDate(dateHeader);
   return {
     messageId,
     canonicalMessageId: canonicalMessageId(messageId),
@@ -330,7 +335,7 @@ export function readMessageMeta(headers: ParsedHeaders, bytes?: Buffer): Message
     fromDomain: fromAddress ? fromAddress.slice(fromAddress.lastIndexOf('@') + 1) : null,
     subject: decode(firstValue(headers, 'subject')),
     dateHeader,
-    // only a Date with a readable zone: the dump's checks compare Dates to 15 minutes
-    date: parseZonedMailDate(dateHeader)?.toISOString() ?? null,
+    date: dateReading?.date.toISOString() ?? null,
+    dateZoneKnown: dateReading?.zoneKnown ?? null,
   };
 }

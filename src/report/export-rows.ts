@@ -13,6 +13,8 @@ export interface ExportRow {
   /** the From address as read from the field as written (never from a decoded display name) */
   from_address: string | null;
   date: string | null;
+  /** false when `date` was read from a Date with no readable zone, as UTC: it may be 14 h off */
+  date_zone_known: boolean | null;
   subject: string | null;
   verdict: string;
   reasons: string[];
@@ -76,6 +78,7 @@ export function toExportRow(m: MessageRecord): ExportRow {
     from: m.from,
     from_address: m.fromAddress,
     date: m.date,
+    date_zone_known: m.dateZoneKnown,
     subject: m.subject,
     verdict: m.verdict,
     reasons: m.reasons,

@@ -71,7 +71,7 @@ export function runDumpPass(db: Db): { findings: number; raised: number } {
  * the messages that share a Message-ID, from the tables themselves: most of a dump has no copy,
  * and the attachments' list took a fifth of the pass to gather for every message.
  */
-const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_message_id, m.from_address, m.date, m.date_offset_min,
+const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_message_id, m.from_address, m.date, m.date_zone_known, m.date_offset_min,
   m.mailer, m.body_sha256, m.visible_sha256, m.text_sha256, m.subject, m.mailing_list, m.in_reply_to,
   m.references_json, m.first_stamp_at, v.message_verdict,
   (SELECT json_group_array(json_array(s.domain, s.selector, s.outcome)) FROM signatures s
@@ -98,6 +98,7 @@ export interface MessageRow {
   canonical_message_id: string | null;
   from_address: string | null;
   date: string | null;
+  date_zone_known: number | null;
   date_offset_min: number | null;
   mailer: string | null;
   body_sha256: string | null;
@@ -130,6 +131,7 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
     messageId: r.canonical_message_id,
     fromAddress: r.from_address,
     date: r.date,
+    dateZoneKnown: r.date_zone_known !== 0,
     dateOffsetMinutes: r.date_offset_min,
     mailer: r.mailer,
     bodySha256: r.body_sha256,

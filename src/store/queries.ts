@@ -19,6 +19,8 @@ export interface MessageRecord {
   from: string | null;
   fromAddress: string | null;
   date: string | null;
+  /** false when `date` was read from a Date naming no readable zone, as -0000 (MessageMeta.dateZoneKnown) */
+  dateZoneKnown: boolean | null;
   dateHeader: string | null;
   subject: string | null;
   judgedAt: string | null;
@@ -70,7 +72,7 @@ export interface MessageFilter {
 
 interface MessageRow {
   id: number; path: string; idx: number; byte_offset: number; format: string; derived: number; size: number; sha256: string;
-  message_id: string | null; from_header: string | null; from_address: string | null; date: string | null;
+  message_id: string | null; from_header: string | null; from_address: string | null; date: string | null; date_zone_known: number | null;
   date_header: string | null; subject: string | null; judged_at: string | null; repairs_json: string;
   verdict: Verdict; reasons_json: string; explanation: string;
 }
@@ -154,7 +156,7 @@ function messagePages(db: Db, filter: MessageFilter, pageSize: number): () => Ge
     args.push(...filter.ids);
   }
   const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, f.parent_file_id IS NOT NULL AS derived, m.size, m.sha256, m.message_id, m.from_header,
-      m.from_address, m.date, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
+      m.from_address, m.date, m.date_zone_known, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
     FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
     WHERE f.path >= ? AND (f.path > ? OR m.idx > ?) ${conditions.map((c) => `AND ${c}`).join(' ')}
     ORDER BY f.path, m.idx LIMIT ${Math.max(1, Math.floor(pageSize))}`);
@@ -184,6 +186,7 @@ function toListing(row: MessageRow): MessageListing {
     from: row.from_header,
     fromAddress: row.from_address,
     date: row.date,
+    dateZoneKnown: row.date === null ? null : row.date_zone_known !== 0,
     dateHeader: row.date_header,
     subject: row.subject,
     judgedAt: row.judged_at,

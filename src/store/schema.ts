@@ -356,6 +356,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN first_stamp_at TEXT;
   UPDATE source_files SET analysis_context = NULL;
   `,
+  // 17: a Date with no zone, or one no table here reads (`CET`), is stored too, read as -0000,
+  // with date_zone_known 0: the dump's checks had no Date for it, and a forged parent written
+  // without a zone escaped reply-before-parent and date-after-dump (red team R, R-02). Every Date
+  // stored before named a readable zone; every file is read again, which stores the others.
+  `
+  ALTER TABLE messages ADD COLUMN date_zone_known INTEGER;
+  UPDATE messages SET date_zone_known = 1 WHERE date IS NOT NULL;
+  UPDATE source_files SET analysis_context = NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

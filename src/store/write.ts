@@ -118,8 +118,8 @@ export class StoreWriter {
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
         from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,
         body_sha256, visible_sha256, in_reply_to, references_json, date_offset_min, mailer, parts_error, text_sha256,
-        visible_fields_json, mailing_list, canonical_message_id, first_stamp_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        visible_fields_json, mailing_list, canonical_message_id, first_stamp_at, date_zone_known)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertSignature: db.prepare(`INSERT INTO signatures (message_id, sig_index, domain, selector, algorithm, canonicalization,
         signed_headers, body_length, sig_timestamp, sig_expiration, identity, key_name, key_type, key_bits, key_source, key_origin,
         key_fingerprint, key_fingerprint_md5, key_record, key_lookup, result, outcome, comment, aligned, header_signature_valid,
@@ -412,6 +412,7 @@ export class StoreWriter {
       a.judgedAt, a.judgedAtSource, json(a.repairs), runId, a.traits.bodySha256, a.traits.visibleSha256, a.traits.inReplyTo,
       json(a.traits.references), a.traits.dateOffsetMinutes, a.traits.mailer, a.partsError, a.traits.textSha256,
       json(a.traits.visibleFields), a.traits.mailingList, a.meta.canonicalMessageId, a.traits.firstStampAt,
+      a.meta.dateZoneKnown === null ? null : Number(a.meta.dateZoneKnown),
     );
     const messageId = Number(info.lastInsertRowid);
     for (const sig of a.signatures) {

@@ -133,6 +133,7 @@ function message(over: Partial<DumpCopy> = {}): DumpCopy {
     fromAddress: 'alice@corp.example',
     date: '2017-03-01T10:00:00.000Z',
     dateOffsetMinutes: 60,
+    dateZoneKnown: true,
     mailer: null,
     bodySha256: 'body',
     visibleSha256: 'visible',

@@ -24,6 +24,7 @@ function message(over: Partial<DumpCopy> = {}): DumpCopy {
     fromAddress: 'alice@example.com',
     date: '2017-03-01T10:00:00.000Z',
     dateOffsetMinutes: 60,
+    dateZoneKnown: true,
     mailer: null,
     bodySha256: 'body',
     visibleSha256: 'visible',
@@ -492,5 +493,55 @@ describe('a reply dated before its proven parent, in a real run, by its own trac
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+// Red team R, R-02, the part left after the per-message fix: a Date with no zone was read for the
+// timeline check but not stored, so the checks across the dump never saw it.
+describe('a Date with no zone, in a real run, in a thread', () => {
+  const threadOf = async (files: Record<string, string>) => {
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump, { recursive: true });
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dump, name), text, 'latin1');
+      const db = join(tmp.path, 'x.db');
+      await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; date_zone_known: boolean | null; findings: Array<{ code: string; severity: string; text: string }> });
+      return (path: string) => {
+        const row = rows.find((r) => r.path === path)!;
+        return { verdict: row.verdict, dateZoneKnown: row.date_zone_known, thread: row.findings.filter((f) => f.code === 'reply-before-parent') };
+      };
+    } finally {
+      tmp.cleanup();
+    }
+  };
+  const unsigned = (headers: string[]) => [...headers, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii', '', 'OK.', ''].join('\r\n');
+
+  it('a forged unsigned parent dated four days after the proven reply that answers it, written without a zone, is suspicious', async () => {
+    const of = await threadOf({
+      'reply.eml': await signWithFixtureKey(demoMessage({ id: 'answer', subject: 'Re: Plan', extraHeaders: ['In-Reply-To: <plan@demo.example>'] })),
+      'parent.eml': unsigned(['Received: from smtp.demo.example by mx.demo.example; Sat, 18 Feb 2017 09:00:20 +0000', 'From: Bob <bob@demo.example>',
+        'To: Alice Moreau <alice@demo.example>', 'Subject: Plan', 'Date: Sat, 18 Feb 2017 10:00:00', 'Message-ID: <plan@demo.example>']),
+    });
+    expect(of('reply.eml').verdict).toBe('verified');
+    expect(of('parent.eml').dateZoneKnown).toBe(false);
+    expect(of('parent.eml').verdict).toBe('suspicious');
+    expect(of('parent.eml').thread.map((f) => f.severity)).toEqual(['red-flag']);
+    expect(of('parent.eml').thread[0]!.text).toContain("The parent's Date names no time zone leakcheck can read, so it is read as UTC");
+  });
+
+  it('a genuine reply from New York written without a zone, read 5 h early, two hours after its verified parent, gets nothing', async () => {
+    const of = await threadOf({
+      'parent.eml': await signWithFixtureKey(demoMessage({ id: 'plan', subject: 'Plan' })),
+      // 06:12 in New York is 11:12 UTC, two hours after the parent's 09:12 UTC; read as UTC it is three hours before
+      'reply.eml': unsigned(['Received: from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 11:12:20 +0000', 'From: Bob <bob@demo.example>',
+        'To: Alice Moreau <alice@demo.example>', 'Subject: Re: Plan', 'Date: Tue, 14 Feb 2017 06:12:03', 'Message-ID: <r1@demo.example>',
+        'In-Reply-To: <plan.1487063523@smtp.demo.example>']),
+    });
+    expect(of('parent.eml').verdict).toBe('verified');
+    expect(of('reply.eml').dateZoneKnown).toBe(false);
+    expect(of('reply.eml').verdict).toBe('unverifiable');
+    expect([...of('reply.eml').thread, ...of('parent.eml').thread]).toEqual([]);
   });
 });

@@ -74,7 +74,7 @@ describe('canonicalDomain and sameDomainOrSubdomain', () => {
 
   it('let a proof by the A-label bear witness against a message whose From is the U-label', () => {
     const message = (fromAddress: string, verdict: DumpMessage['verdict']): DumpMessage => ({
-      id: 1, where: 'x.eml', sha256: 'x', messageId: `c1@${A_LABEL}`, fromAddress, date: null, firstStampAt: null, dateOffsetMinutes: null, mailer: null, bodySha256: null, visibleSha256: null,
+      id: 1, where: 'x.eml', sha256: 'x', messageId: `c1@${A_LABEL}`, fromAddress, date: null, firstStampAt: null, dateZoneKnown: true, dateOffsetMinutes: null, mailer: null, bodySha256: null, visibleSha256: null,
       textSha256: null, subject: null, mailingList: null, inReplyTo: null, references: [], verdict, signatures: [],
       proofs: verdict === 'verified' ? [{ domain: A_LABEL, selector: 's1', aligned: true, signedHeaders: ['from', 'date'] }] : [],
     });

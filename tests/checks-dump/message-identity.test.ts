@@ -224,3 +224,48 @@ describe('schema 16', () => {
     }
   });
 });
+
+describe('schema 17', () => {
+  // Red team R, R-02: a Date with no readable zone is stored too, flagged, for the checks across the dump.
+  it('a database of version 16 gets date_zone_known, 1 for every Date it held, and the next run stores the zoneless ones', () => {
+    const tmp = tempDir('leakcheck-v16-');
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump);
+      writeFileSync(join(dump, 'a.eml'), demoMessage({ id: 'zoned' }), 'latin1');
+      writeFileSync(join(dump, 'b.eml'), withHeader(demoMessage({ id: 'zoneless' }), 'Date', 'Tue, 14 Feb 2017 10:12:03'), 'latin1');
+      const path = join(tmp.path, 'v16.db');
+      const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
+      verify();
+      const v16 = new Database(path);
+      // what version 16 stored: no Date for a zoneless one
+      v16.exec("ALTER TABLE messages DROP COLUMN date_zone_known; UPDATE messages SET date = NULL WHERE message_id LIKE '<zoneless.%'; PRAGMA user_version = 16");
+      v16.close();
+      const dates = () => {
+        const db = openStore(path);
+        try {
+          return {
+            version: db.pragma('user_version', { simple: true }),
+            dates: db.prepare('SELECT f.path, m.date, m.date_zone_known, f.analysis_context IS NULL AS forgotten FROM messages m JOIN source_files f ON f.id = m.file_id ORDER BY f.path').all(),
+          };
+        } finally {
+          db.close();
+        }
+      };
+      expect(dates()).toEqual({
+        version: SCHEMA_VERSION,
+        dates: [
+          { path: 'a.eml', date: '2017-02-14T09:12:03.000Z', date_zone_known: 1, forgotten: 1 },
+          { path: 'b.eml', date: null, date_zone_known: null, forgotten: 1 },
+        ],
+      });
+      verify();
+      expect(dates().dates).toEqual([
+        { path: 'a.eml', date: '2017-02-14T09:12:03.000Z', date_zone_known: 1, forgotten: 0 },
+        { path: 'b.eml', date: '2017-02-14T10:12:03.000Z', date_zone_known: 0, forgotten: 0 },
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

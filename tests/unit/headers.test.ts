@@ -137,6 +137,7 @@ describe('readMessageMeta', () => {
       subject: 'Quarterly numbers',
       dateHeader: 'Mon, 14 Mar 2016 09:26:50 +0100',
       date: '2016-03-14T08:26:50.000Z',
+      dateZoneKnown: true,
     });
   });
 
@@ -168,6 +169,7 @@ describe('readMessageMeta', () => {
       subject: null,
       dateHeader: null,
       date: null,
+      dateZoneKnown: null,
     });
   });
 

@@ -15,7 +15,13 @@ export interface DumpMessage {
   messageId: string | null;
   /** the From mailbox as a reader is shown it (MessageMeta.fromAddress) */
   fromAddress: string | null;
+  /** its Date as an ISO instant (MessageMeta.date) */
   date: string | null;
+  /**
+   * false when that Date named no zone leakcheck can read and was read as -0000: it may be 14 h
+   * off, and what compares it to minutes allows that (MessageMeta.dateZoneKnown)
+   */
+  dateZoneKnown: boolean;
   dateOffsetMinutes: number | null;
   mailer: string | null;
   bodySha256: string | null;
