@@ -200,7 +200,7 @@ describe('schema 16', () => {
       const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
       verify();
       const v15 = new Database(path);
-      v15.exec('ALTER TABLE messages DROP COLUMN first_stamp_at; PRAGMA user_version = 15');
+      v15.exec('ALTER TABLE messages DROP COLUMN first_stamp_at; ALTER TABLE messages DROP COLUMN date_zone_known; PRAGMA user_version = 15');
       v15.close();
       const stamps = () => {
         const db = openStore(path);

@@ -1,10 +1,17 @@
 import { formatDuration } from '../check-support.ts';
-import { SENDER_CLOCK_RANGE_MS } from '../timeline.ts';
+import { SENDER_CLOCK_RANGE_MS, UNKNOWN_ZONE_SLACK_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
 import { byContentOrder, dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
 
 /** Clocks of different senders disagree by minutes; a reply is not flagged for less. */
 export const THREAD_TOLERANCE_MS = 15 * 60_000;
+
+/**
+ * What a thread's comparison allows on top of its own margins: a Date whose zone could not be read
+ * was read as -0000 and may be off by as much as its writer's zone, so a genuine zoneless reply
+ * from New York, read 5 h early, must not count as written before its parent (red team R, R-02).
+ */
+const zoneSlack = (a: DumpMessage, b: DumpMessage): number => (a.dateZoneKnown && b.dateZoneKnown ? 0 : UNKNOWN_ZONE_SLACK_MS);
 
 /** The Message-IDs a message answers (In-Reply-To, then References), each once, never its own. */
 export function parentIds(reply: DumpMessage): string[] {
@@ -140,7 +147,7 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
     const datedBeforeBy: string[] = [];
     for (const parent of withId(parentId)) {
       if (parent.id === reply.id) continue;
-      if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS) datedBeforeBy.push(...dateSigners(parent));
+      if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS + zoneSlack(reply, parent)) datedBeforeBy.push(...dateSigners(parent));
       for (const found of parentFindings(reply, parent, parentId)) {
         if (found.messageId !== reply.id) onParents.push(found);
         else onReply.push({ found, parent, parentDateSigners: dateSigners(parent) });
@@ -182,7 +189,8 @@ const dateSigners = (m: DumpMessage): string[] => fromDomainProofs(m).filter((p)
 function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): DumpFinding[] {
   if (!parent.date || !reply.date) return [];
   const lead = Date.parse(parent.date) - Date.parse(reply.date);
-  if (lead <= THREAD_TOLERANCE_MS) return [];
+  const slack = zoneSlack(reply, parent);
+  if (lead <= THREAD_TOLERANCE_MS + slack) return [];
   const replyProven = dateProven(reply);
   const parentProven = dateProven(parent);
   // The reply accuses only if its proof signs its Date and the header that names the parent:
@@ -200,8 +208,13 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
     reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven, firstStampAt: reply.firstStampAt },
     parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent), firstStampAt: parent.firstStampAt },
     leadMinutes: Math.round(lead / 60_000),
-    toleranceMinutes: THREAD_TOLERANCE_MS / 60_000,
+    toleranceMinutes: (THREAD_TOLERANCE_MS + slack) / 60_000,
+    ...(slack ? { unknownZoneSlackHours: slack / 3_600_000 } : {}),
   };
+  const unread = [reply.dateZoneKnown ? null : "the reply's", parent.dateZoneKnown ? null : "the parent's"].filter((w): w is string => w !== null);
+  const zoneNote = slack
+    ? ` ${capitalized(unread.join(' and '))} Date ${unread.length > 1 ? 'name' : 'names'} no time zone leakcheck can read, so it is read as UTC and may be off by as much as its writer's zone: ${slack / 3_600_000} h more than otherwise is allowed.`
+    : '';
   const text =
     `${reply.where} replies to ${parent.where}, which is dated ${formatDuration(lead)} after it: a reply cannot come before its parent. ` +
     (replyProven && parentProven
@@ -220,7 +233,8 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
             ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${fromDomainOf(reply) ? ` (${fromDomainOf(reply)})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
             : parentProven
               ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
-            : 'Neither Date is signed by its From domain: which of the two is false cannot be told.');
+            : 'Neither Date is signed by its From domain: which of the two is false cannot be told.') +
+    zoneNote;
   // who carries it, and whether it may be a red flag (never on a verified message)
   const flagged: Array<[DumpMessage, boolean]> =
     replyProven && parentProven ? [[reply, false], [parent, false]]
@@ -230,13 +244,14 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   // Within the range a sender's computer clock may be off (timeline.ts), an unproven Date before a
   // proven one is as likely a wrong clock or zone setting as an edit: warned, never accused. A reply
   // from a PC whose clock ran 25 minutes slow was called fabricated (red team 27, E-01).
-  const beyondClocks = lead > SENDER_CLOCK_RANGE_MS;
+  const clockRange = SENDER_CLOCK_RANGE_MS + slack;
+  const beyondClocks = lead > clockRange;
   // Beyond it, a wrong calendar date on the unsigned sender's computer still explains it (red team R, R-05): said.
   const accused = flagged.find(([, mayBeRed]) => mayBeRed)?.[0] ?? null;
   const clockNote = !accused ? ''
     : !beyondClocks
-      ? ` Within ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
-      : ` Beyond ${SENDER_CLOCK_RANGE_MS / 3_600_000} hours no fast clock or wrong time zone explains it, but a wrong date set on the computer that wrote the unsigned Date does, as well as an edited Date.`;
+      ? ` Within ${clockRange / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
+      : ` Beyond ${clockRange / 3_600_000} hours no fast clock or wrong time zone explains it, but a wrong date set on the computer that wrote the unsigned Date does, as well as an edited Date.`;
   const trace = accused && beyondClocks ? ownTrace(accused, accused === reply ? parent : reply, accused === reply) : null;
   return flagged.map(([m, mayBeRed]) => ({
     messageId: m.id,
@@ -244,7 +259,7 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
       code: 'reply-before-parent',
       severity: mayBeRed && beyondClocks && trace?.agrees && m.verdict !== 'verified' ? 'red-flag' : 'warning',
       text: text + clockNote + (trace?.text ?? ''),
-      evidence: { ...evidence, redFlagBeyondHours: SENDER_CLOCK_RANGE_MS / 3_600_000, ...(trace ? { ownTrace: trace.evidence } : {}) },
+      evidence: { ...evidence, redFlagBeyondHours: clockRange / 3_600_000, ...(trace ? { ownTrace: trace.evidence } : {}) },
     },
   }));
 }
@@ -267,7 +282,8 @@ function ownTrace(accused: DumpMessage, other: DumpMessage, accusedIsReply: bool
   const stamp = Date.parse(accused.firstStampAt);
   // how far the trace puts the reply before the parent, as `lead` measures it by the Dates
   const traceLead = accusedIsReply ? Date.parse(other.date!) - stamp : stamp - Date.parse(other.date!);
-  const agrees = traceLead > SENDER_CLOCK_RANGE_MS;
+  // (the stamp names its zone; the other's Date, if it does not, may be 14 h off)
+  const agrees = traceLead > SENDER_CLOCK_RANGE_MS + (other.dateZoneKnown ? 0 : UNKNOWN_ZONE_SLACK_MS);
   const named = `the bottom-most server stamp of its trace (its first recorded delivery, at ${accused.firstStampAt})`;
   const text = agrees
     ? ` The ${role}'s own trace agrees with its Date: ${named} is ${formatDuration(traceLead)} ${wrongSide} the ${otherRole}'s Date too, so no single wrong computer clock explains it.`
@@ -300,3 +316,5 @@ function ownsItsMessageId(m: DumpMessage): boolean {
 
 const fromDomainProofDomains = (m: DumpMessage): string =>
   [...new Set(m.proofs.filter((p) => p.aligned).map((p) => `d=${p.domain}`))].join(', ');
+
+const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
