@@ -245,7 +245,7 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       old.exec(`ALTER TABLE source_files DROP COLUMN last_key_id; CREATE INDEX keys_added_at ON keys(added_at);
         ALTER TABLE runs DROP COLUMN argv_json; ALTER TABLE runs DROP COLUMN cwd; ALTER TABLE runs DROP COLUMN libraries_json;
         ALTER TABLE file_changes DROP COLUMN detail; DROP INDEX messages_canonical_message_id; ALTER TABLE messages DROP COLUMN canonical_message_id;
-        ALTER TABLE messages DROP COLUMN first_stamp_at; PRAGMA user_version = 10`);
+        ALTER TABLE messages DROP COLUMN first_stamp_at; ALTER TABLE messages DROP COLUMN date_zone_known; PRAGMA user_version = 10`);
       old.close();
       await verify(db('rerun'));
       await verify(db('fresh'), [DEMO_KEYS]);
