@@ -264,6 +264,7 @@ describe('schema 17', () => {
         { path: 'a.eml', date: '2017-02-14T09:12:03.000Z', date_zone_known: 1, forgotten: 0 },
         { path: 'b.eml', date: '2017-02-14T10:12:03.000Z', date_zone_known: 0, forgotten: 0 },
       ]);
+      expect(runCli(['show', '--db', path, 'b.eml']).stdout).toContain('(2017-02-14T10:12:03.000Z, no readable zone: read as UTC, may be up to 14 h off)');
     } finally {
       tmp.cleanup();
     }
