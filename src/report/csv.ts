@@ -3,7 +3,7 @@ import type { ExportRow } from './export-rows.ts';
 
 export const CSV_COLUMNS = [
   'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
-  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address', 'findings',
+  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address', 'findings', 'date_zone_known',
 ] as const;
 
 /**
@@ -41,6 +41,8 @@ function cells(row: ExportRow): string[] {
     // one a line: a verified message's warnings (an unsigned Subject, a display name that reads
     // as another address) were in no column, and a spreadsheet showed it proven whole (red team K, K-07)
     row.findings.map((f) => `${f.severity} ${f.code}: ${f.text}`).join('\n'),
+    // `date` holds a zoneless Date read as UTC too: a spreadsheet must be able to tell it from an exact one
+    row.date_zone_known === null ? null : String(row.date_zone_known),
   ];
   return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
 }

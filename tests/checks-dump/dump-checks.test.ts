@@ -508,9 +508,12 @@ describe('a Date with no zone, in a real run, in a thread', () => {
       const db = join(tmp.path, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
       const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; date_zone_known: boolean | null; findings: Array<{ code: string; severity: string; text: string }> });
+      // the CSV's last column says it too: its `date` holds the zoneless reading as well
+      const csv = runCli(['export', '--format', 'csv', '--db', db]).stdout.trim().split('\r\n');
+      const zoneCell = (path: string): string | undefined => csv.find((line) => line.startsWith(`${path},`))?.split(',').at(-1);
       return (path: string) => {
         const row = rows.find((r) => r.path === path)!;
-        return { verdict: row.verdict, dateZoneKnown: row.date_zone_known, thread: row.findings.filter((f) => f.code === 'reply-before-parent') };
+        return { verdict: row.verdict, dateZoneKnown: row.date_zone_known, csvZone: zoneCell(path), thread: row.findings.filter((f) => f.code === 'reply-before-parent') };
       };
     } finally {
       tmp.cleanup();
@@ -526,6 +529,8 @@ describe('a Date with no zone, in a real run, in a thread', () => {
     });
     expect(of('reply.eml').verdict).toBe('verified');
     expect(of('parent.eml').dateZoneKnown).toBe(false);
+    expect(of('parent.eml').csvZone).toBe('false');
+    expect(of('reply.eml').csvZone).toBe('true');
     expect(of('parent.eml').verdict).toBe('suspicious');
     expect(of('parent.eml').thread.map((f) => f.severity)).toEqual(['red-flag']);
     expect(of('parent.eml').thread[0]!.text).toContain("The parent's Date names no time zone leakcheck can read, so it is read as UTC");
