@@ -252,7 +252,10 @@ describe('a failure under simple canonicalization says software breaks it too', 
 
   it('relaxed/relaxed whose body words changed, and relaxed/simple whose headers changed, say nothing of it', async () => {
     const lookup = tableLookup({ [NAME]: key.txt });
-    const bodyChanged = (await sign(plainMessage({ body }), { canonicalization: 'relaxed/relaxed' })).replace('Q3', 'Q4');
+    // (in the body: the signature's own b= and bh= are base64, which may hold "Q3" too)
+    const signedMessage = await sign(plainMessage({ body }), { canonicalization: 'relaxed/relaxed' });
+    const bodyStart = signedMessage.indexOf('\r\n\r\n');
+    const bodyChanged = signedMessage.slice(0, bodyStart) + signedMessage.slice(bodyStart).replace('Q3', 'Q4');
     const headerChanged = (await sign(plainMessage({ body }), { canonicalization: 'relaxed/simple' })).replace('Subject: ', 'Subject: Re: ');
     for (const [message, reason] of [[bodyChanged, 'dkim-body-modified'], [headerChanged, 'dkim-signature-mismatch']] as const) {
       const a = await analyze(message, lookup);
