@@ -116,3 +116,6 @@ export function headerAttested(fields: HeaderField[], signatures: DkimSignatureR
 }
 
 export const iso = (d: Date): string => d.toISOString();
+
+/** The text with its first letter in capitals, for a sentence that begins with a generated phrase. */
+export const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,6 +1,6 @@
 import type { RemovedByClientPart } from '../attachments/removed-by-client.ts';
 import type { StoredApartPart } from '../attachments/stored-apart.ts';
-import { escapeControls, speaksForAuthor } from '../checks/check-support.ts';
+import { capitalised, escapeControls, speaksForAuthor } from '../checks/check-support.ts';
 import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { shownKeyOrigin } from '../keys/key-file-name.ts';
@@ -750,8 +750,6 @@ function proofLeavesOut(findings: readonly Finding[]): string {
 }
 
 const listed = (items: readonly string[]): string => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
-
-const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A signature as texts name it: its domain and selector, as the message wrote them. */
 const signedBy = (sig: DkimSignatureResult): string =>

@@ -1,4 +1,4 @@
-import { formatDuration } from '../check-support.ts';
+import { capitalised, formatDuration } from '../check-support.ts';
 import { SENDER_CLOCK_RANGE_MS, UNKNOWN_ZONE_SLACK_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
 import { byContentOrder, dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
@@ -213,7 +213,7 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   };
   const unread = [reply.dateZoneKnown ? null : "the reply's", parent.dateZoneKnown ? null : "the parent's"].filter((w): w is string => w !== null);
   const zoneNote = slack
-    ? ` ${capitalized(unread.join(' and '))} Date ${unread.length > 1 ? 'name' : 'names'} no time zone leakcheck can read, so it is read as UTC and may be off by as much as its writer's zone: ${slack / 3_600_000} h more than otherwise is allowed.`
+    ? ` ${capitalised(unread.join(' and '))} Date ${unread.length > 1 ? 'name' : 'names'} no time zone leakcheck can read, so it is read as UTC and may be off by as much as its writer's zone: ${slack / 3_600_000} h more than otherwise is allowed.`
     : '';
   const text =
     `${reply.where} replies to ${parent.where}, which is dated ${formatDuration(lead)} after it: a reply cannot come before its parent. ` +
@@ -316,5 +316,3 @@ function ownsItsMessageId(m: DumpMessage): boolean {
 
 const fromDomainProofDomains = (m: DumpMessage): string =>
   [...new Set(m.proofs.filter((p) => p.aligned).map((p) => `d=${p.domain}`))].join(', ');
-
-const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
