@@ -187,40 +187,56 @@ describe('schema 15', () => {
   });
 });
 
+/**
+ * A database the tool's last run filled from `files`, then taken back to an older schema by
+ * `downgrade` (SQL): what the migration finds, and what the next run makes of it. `read(columns)`
+ * gives the schema version and, per message, its file's path, those columns and whether the
+ * file's analysis was forgotten (to be read again).
+ */
+function olderDatabase(files: Record<string, string>, downgrade: string) {
+  const tmp = tempDir('leakcheck-older-');
+  const dump = join(tmp.path, 'dump');
+  mkdirSync(dump);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dump, name), text, 'latin1');
+  const path = join(tmp.path, 'older.db');
+  const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
+  verify();
+  const older = new Database(path);
+  older.exec(downgrade);
+  older.close();
+  const read = (columns: string) => {
+    const db = openStore(path);
+    try {
+      return {
+        version: db.pragma('user_version', { simple: true }),
+        rows: db.prepare(`SELECT f.path, ${columns}, f.analysis_context IS NULL AS forgotten FROM messages m JOIN source_files f ON f.id = m.file_id ORDER BY f.path`).all(),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  return { path, verify, read, cleanup: () => tmp.cleanup() };
+}
+
 describe('schema 16', () => {
   // Red team R, R-05: the thread check asks a message's own trace whether it bears out its Date.
   it('a database of version 15 gets first_stamp_at, null until the next run reads every file again and fills it in', () => {
-    const tmp = tempDir('leakcheck-v15-');
+    const older = olderDatabase(
+      {
+        'a.eml': `Received: from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 09:12:25 +0000\r\n${demoMessage({ id: 'stamped' })}`,
+        'sent.eml': demoMessage({ id: 'unstamped' }),
+      },
+      'ALTER TABLE messages DROP COLUMN first_stamp_at; ALTER TABLE messages DROP COLUMN date_zone_known; PRAGMA user_version = 15',
+    );
     try {
-      const dump = join(tmp.path, 'dump');
-      mkdirSync(dump);
-      writeFileSync(join(dump, 'a.eml'), `Received: from smtp.demo.example by mx.demo.example; Tue, 14 Feb 2017 09:12:25 +0000\r\n${demoMessage({ id: 'stamped' })}`, 'latin1');
-      writeFileSync(join(dump, 'sent.eml'), demoMessage({ id: 'unstamped' }), 'latin1');
-      const path = join(tmp.path, 'v15.db');
-      const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
-      verify();
-      const v15 = new Database(path);
-      v15.exec('ALTER TABLE messages DROP COLUMN first_stamp_at; ALTER TABLE messages DROP COLUMN date_zone_known; PRAGMA user_version = 15');
-      v15.close();
-      const stamps = () => {
-        const db = openStore(path);
-        try {
-          return {
-            version: db.pragma('user_version', { simple: true }),
-            stamps: db.prepare('SELECT f.path, m.first_stamp_at, f.analysis_context IS NULL AS forgotten FROM messages m JOIN source_files f ON f.id = m.file_id ORDER BY f.path').all(),
-          };
-        } finally {
-          db.close();
-        }
-      };
-      expect(stamps()).toEqual({
+      expect(older.read('m.first_stamp_at')).toEqual({
         version: SCHEMA_VERSION,
-        stamps: [{ path: 'a.eml', first_stamp_at: null, forgotten: 1 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 1 }],
+        rows: [{ path: 'a.eml', first_stamp_at: null, forgotten: 1 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 1 }],
       });
-      verify();
-      expect(stamps().stamps).toEqual([{ path: 'a.eml', first_stamp_at: '2017-02-14T09:12:25.000Z', forgotten: 0 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 0 }]);
+      older.verify();
+      expect(older.read('m.first_stamp_at').rows).toEqual([{ path: 'a.eml', first_stamp_at: '2017-02-14T09:12:25.000Z', forgotten: 0 }, { path: 'sent.eml', first_stamp_at: null, forgotten: 0 }]);
     } finally {
-      tmp.cleanup();
+      older.cleanup();
     }
   });
 });
@@ -228,45 +244,27 @@ describe('schema 16', () => {
 describe('schema 17', () => {
   // Red team R, R-02: a Date with no readable zone is stored too, flagged, for the checks across the dump.
   it('a database of version 16 gets date_zone_known, 1 for every Date it held, and the next run stores the zoneless ones', () => {
-    const tmp = tempDir('leakcheck-v16-');
-    try {
-      const dump = join(tmp.path, 'dump');
-      mkdirSync(dump);
-      writeFileSync(join(dump, 'a.eml'), demoMessage({ id: 'zoned' }), 'latin1');
-      writeFileSync(join(dump, 'b.eml'), withHeader(demoMessage({ id: 'zoneless' }), 'Date', 'Tue, 14 Feb 2017 10:12:03'), 'latin1');
-      const path = join(tmp.path, 'v16.db');
-      const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
-      verify();
-      const v16 = new Database(path);
+    const older = olderDatabase(
+      { 'a.eml': demoMessage({ id: 'zoned' }), 'b.eml': withHeader(demoMessage({ id: 'zoneless' }), 'Date', 'Tue, 14 Feb 2017 10:12:03') },
       // what version 16 stored: no Date for a zoneless one
-      v16.exec("ALTER TABLE messages DROP COLUMN date_zone_known; UPDATE messages SET date = NULL WHERE message_id LIKE '<zoneless.%'; PRAGMA user_version = 16");
-      v16.close();
-      const dates = () => {
-        const db = openStore(path);
-        try {
-          return {
-            version: db.pragma('user_version', { simple: true }),
-            dates: db.prepare('SELECT f.path, m.date, m.date_zone_known, f.analysis_context IS NULL AS forgotten FROM messages m JOIN source_files f ON f.id = m.file_id ORDER BY f.path').all(),
-          };
-        } finally {
-          db.close();
-        }
-      };
-      expect(dates()).toEqual({
+      "ALTER TABLE messages DROP COLUMN date_zone_known; UPDATE messages SET date = NULL WHERE message_id LIKE '<zoneless.%'; PRAGMA user_version = 16",
+    );
+    try {
+      expect(older.read('m.date, m.date_zone_known')).toEqual({
         version: SCHEMA_VERSION,
-        dates: [
+        rows: [
           { path: 'a.eml', date: '2017-02-14T09:12:03.000Z', date_zone_known: 1, forgotten: 1 },
           { path: 'b.eml', date: null, date_zone_known: null, forgotten: 1 },
         ],
       });
-      verify();
-      expect(dates().dates).toEqual([
+      older.verify();
+      expect(older.read('m.date, m.date_zone_known').rows).toEqual([
         { path: 'a.eml', date: '2017-02-14T09:12:03.000Z', date_zone_known: 1, forgotten: 0 },
         { path: 'b.eml', date: '2017-02-14T10:12:03.000Z', date_zone_known: 0, forgotten: 0 },
       ]);
-      expect(runCli(['show', '--db', path, 'b.eml']).stdout).toContain('(2017-02-14T10:12:03.000Z, no readable zone: read as UTC, may be up to 14 h off)');
+      expect(runCli(['show', '--db', older.path, 'b.eml']).stdout).toContain('(2017-02-14T10:12:03.000Z, no readable zone: read as UTC, may be up to 14 h off)');
     } finally {
-      tmp.cleanup();
+      older.cleanup();
     }
   });
 });
