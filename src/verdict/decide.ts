@@ -5,6 +5,7 @@ import { signatureLabel as label } from '../checks/signed-headers.ts';
 import type { Finding } from '../checks/types.ts';
 import { shownKeyOrigin } from '../keys/key-file-name.ts';
 import { parseTags } from '../keys/parse-key.ts';
+import { type RebuiltMessage, rewrittenFieldsSigned } from '../read/rebuilt-by-converter.ts';
 import { isTrustedSealer, WELL_KNOWN_ARC_SEALERS } from '../verify/arc-sealers.ts';
 import type { ArcInstance, ArcVerification } from '../verify/arc.ts';
 import { dkimResultsIn, type SealerSawDkim } from '../verify/auth-results.ts';
@@ -52,6 +53,12 @@ export interface VerdictInput {
    * as for `storedApart`, a body-hash mismatch over them says nothing about a change.
    */
   removedByClient?: { parts: readonly RemovedByClientPart[]; signatures: ReadonlySet<number> };
+  /**
+   * A converter wrote the message anew from a mailbox store that keeps no original bytes (readpst
+   * from an Outlook PST): the body every signature hashed is gone, and so are the header fields
+   * the converter rewrote.
+   */
+  rebuiltBy?: RebuiltMessage | null;
   /**
    * The domain of the From address, as the reader sees it: a proof by a subdomain or a parent of
    * it (relaxed alignment) names both, and never calls the signer the From domain (red team K, K-12).
@@ -167,6 +174,13 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
         // The missing bytes account for the body hash, and for nothing else: signed headers that
         // do not verify under the key that made the signature are still evidence of a change.
         if (sig.headerSignatureValid === true) {
+          unverifiable.push(reason);
+          notes.push(finding.text);
+          continue;
+        }
+        // A converter that rewrote a field the signature covers accounts for its header hash too;
+        // a header hash that fails over fields it kept does not.
+        if (sig.headerSignatureValid === false && reason === 'message-rebuilt-by-converter' && rewrittenFieldsSigned(input.rebuiltBy!, sig.tags.signedHeaders).length) {
           unverifiable.push(reason);
           notes.push(finding.text);
           continue;
@@ -559,8 +573,9 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
     const provenBody = proving.find((p) => p.tags.bodyLength === null);
     const storedApart = input.storedApart?.parts.length ? input.storedApart.parts : null;
     const removedByClient = input.removedByClient?.parts.length ? input.removedByClient.parts : null;
+    const rebuilt = input.rebuiltBy ?? null;
     const head = `${opening} the body no longer matches the body hash of ${ams}, while the header fields it signs still verify with its ${keyText}.`;
-    if (usable && !provenBody && !storedApart && !removedByClient) {
+    if (usable && !provenBody && !storedApart && !removedByClient && !rebuilt) {
       return {
         code: 'arc-body-modified',
         severity: 'red-flag',
@@ -568,7 +583,9 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
         evidence,
       };
     }
-    const why = storedApart
+    const why = rebuilt
+      ? `${capitalised(rebuilt.converter)} wrote the message anew, so the body the seal hashed is not in this file and its body hash cannot be checked.`
+      : storedApart
       ? 'Apple Mail kept part of the body outside this file, so the body hash cannot be checked from it.'
       : removedByClient
         ? "Thunderbird's record in the message says its user deleted or detached an attachment, in the form Thunderbird leaves, so the body hash cannot be checked from this file."
@@ -595,7 +612,7 @@ function arcFailureFinding(arc: ArcVerification, proving: DkimSignatureResult[],
  * it relays, and that sealer's seal can neither tell so nor be believed; nor can it hide the
  * change, so the reader is told. Null when the body is otherwise accounted for (a signature by the
  * From domain proving the whole body, Apple Mail's stored-apart parts, Thunderbird's removed
- * attachments) or the key proves nothing.
+ * attachments, a converter that wrote the message anew) or the key proves nothing.
  */
 function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureResult[], input: VerdictInput): Finding | null {
   const failure = arc.failureUnderneath;
@@ -603,7 +620,7 @@ function failureUnderneathFinding(arc: ArcVerification, proving: DkimSignatureRe
   if (!failure || failure.what !== 'body' || failure.headersVerify !== true) return null;
   const sealer = failure.sealDomain;
   if (!isTrustedSealer(sealer, userTrusted) || !isTrustedSealer(failure.domain, userTrusted) || arcKeyUnfit(failure.key) !== null) return null;
-  if (proving.some((p) => p.tags.bodyLength === null) || input.storedApart?.parts.length || input.removedByClient?.parts.length) return null;
+  if (proving.some((p) => p.tags.bodyLength === null) || input.storedApart?.parts.length || input.removedByClient?.parts.length || input.rebuiltBy) return null;
   const sealedAfterBy = arc.instances.filter((i) => i.i > failure.i).map((i) => i.sealDomain ?? '?');
   const wellKnown = WELL_KNOWN_ARC_SEALERS.has(sealer);
   const after = listed(sealedAfterBy.map((d) => escapeControls(d, 255)));
@@ -883,12 +900,46 @@ function simpleCanonicalizationNote(sig: DkimSignatureResult): string {
 
 /**
  * Why a failed body hash says nothing about a change: the body it hashed is not all in the file,
- * kept apart by Apple Mail or removed by Thunderbird at its user's request. Null otherwise.
+ * kept apart by Apple Mail or removed by Thunderbird at its user's request, or not in it at all,
+ * the message having been written anew by a converter. Null otherwise.
  */
 function bodyNotInFile(sig: DkimSignatureResult, input: VerdictInput): { finding: Finding; reason: ReasonCode } | null {
+  if (input.rebuiltBy) return { finding: rebuiltFinding(sig, input.rebuiltBy), reason: 'message-rebuilt-by-converter' };
   if (input.storedApart?.signatures.has(sig.index)) return { finding: storedApartFinding(sig, input.storedApart.parts), reason: 'body-stored-apart' };
   if (input.removedByClient?.signatures.has(sig.index)) return { finding: removedByClientFinding(sig, input.removedByClient.parts), reason: 'attachment-removed-by-client' };
   return null;
+}
+
+/**
+ * Why a body hash cannot be checked: a converter wrote the message anew (rebuilt-by-converter.ts),
+ * and whether its signed headers still can be: they verify, or they cover a field the converter
+ * rewrote, or they fail over fields it kept, which it does not account for.
+ */
+function rebuiltFinding(sig: DkimSignatureResult, rebuilt: RebuiltMessage): Finding {
+  const rewritten = rewrittenFieldsSigned(rebuilt, sig.tags.signedHeaders);
+  const headers =
+    sig.headerSignatureValid === true
+      ? `The signed headers still verify with ${describeKey(sig)}: the header fields it covers are as ${sig.tags.domain} signed them.`
+      : sig.headerSignatureValid === false && rewritten.length
+        ? `The signed headers do not verify either, and they cannot: the signature covers ${listed(rewritten)}, which the converter writes anew, so whether any other header it covers changed cannot be told from this file.`
+        : sig.headerSignatureValid === false
+          ? `The signed headers do not verify either (${describeKey(sig)}), and they cover none of the fields the converter writes anew: a header field it keeps was changed.`
+          : '';
+  return {
+    code: 'message-rebuilt-by-converter',
+    severity: 'warning',
+    text:
+      `This message was written anew by ${rebuilt.converter} (its MIME boundary is ${escapeControls(rebuilt.boundary, 80)}): ` +
+      `the converter keeps the stored header fields, and builds the body again from the text and attachments Outlook kept, so the body ${sig.tags.domain} signed is not in this file and its body hash cannot be checked. ` +
+      `${headers} Anyone can write such a message; a copy of the message as sent (the sender's, another recipient's, the server's) can be checked.`,
+    evidence: {
+      signature: label(sig),
+      converter: rebuilt.converter,
+      boundary: rebuilt.boundary,
+      headerSignatureValid: sig.headerSignatureValid,
+      rewrittenFieldsSigned: rewritten,
+    },
+  };
 }
 
 /**

@@ -173,6 +173,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: "Thunderbird's record in the message says its user deleted or detached an attachment, and the attachment's part is in the form Thunderbird leaves, so the body the signature hashed is not all here and its body hash cannot be checked. The signed headers do verify. The record alone shows no change, and cannot rule one out.",
   },
+  'message-rebuilt-by-converter': {
+    verdict: 'unverifiable',
+    text: 'A converter (readpst, from an Outlook PST or OST file, which keeps no copy of a message as sent) wrote this message anew, so the bytes the signature covered are not all in this file. This is not evidence of a change, and cannot rule one out.',
+  },
   'arc-only': {
     verdict: 'unverifiable',
     text: 'Only an ARC chain validates, and no DKIM signature proves the content: a well-known ARC sealer that sealed it last vouches that it handled this message, while any other sealer can be anyone with a key of their own.',

@@ -453,13 +453,15 @@ function unprovenAgainst(copy: DumpCopy, contents: readonly DumpCopy[]): DumpFin
  * warning says what could not be compared. Where the copy's text could be read (textSha256) and
  * differs from the twin's, the text was changed, and that is judged as usual. (An emptied part
  * followed at once by its delimiter is a shape the MIME walk is not sure of, so a partial copy's
- * text is often unread: then the body as a whole could not be compared.)
+ * text is often unread: then the body as a whole could not be compared.) A converter that wrote
+ * the copy anew (readpst, from an Outlook PST) built its text from what Outlook stored, in a MIME
+ * structure of its own, so its text is never the twin's to the byte: it is not compared either.
  */
 const explainedByPartsNotInFile = (copy: DumpCopy, judgement: Judgement): boolean =>
   !!copy.partsNotInFile &&
   judgement.aspects.length === 1 &&
   judgement.aspects[0] === 'body' &&
-  (copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+  (copy.partsNotInFile === 'message-rebuilt-by-converter' || copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
 
 /** The finding for each way a client takes content out of a copy, and what the client did, as a reader is told it. */
 const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; body: string }> = {
@@ -467,6 +469,11 @@ const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; b
     code: 'copy-parts-stored-apart',
     attachments: 'its attachments differ because Apple Mail kept their content outside this file',
     body: "its body differs because Apple Mail kept an attachment's content outside this file",
+  },
+  'message-rebuilt-by-converter': {
+    code: 'copy-rebuilt-by-converter',
+    attachments: 'its attachments differ because a converter (readpst, from an Outlook PST or OST file) wrote this copy anew',
+    body: 'its body was written anew by a converter (readpst, from an Outlook PST or OST file) from the text and attachments Outlook kept',
   },
   'attachment-removed-by-client': {
     code: 'copy-attachment-removed-by-client',

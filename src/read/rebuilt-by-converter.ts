@@ -1,0 +1,50 @@
+/**
+ * Messages a mailbox converter wrote anew, because the store they came from keeps no copy of the
+ * bytes that were sent.
+ *
+ * Outlook keeps mail in a PST (or OST) file as MAPI properties: the transport headers as
+ * received, the text, the HTML and each attachment, but not the MIME message. A newsroom handed
+ * a PST converts it with readpst (libpst, in every Linux distribution), which writes each
+ * message again: the stored headers with its carriage returns removed and the original's
+ * MIME-Version, Content-Type, Content-Transfer-Encoding, Content-class, X-MimeOLE, Bcc and
+ * X-From_ fields taken out, then a MIME-Version and a `multipart/mixed` (or `multipart/report`)
+ * Content-Type of its own, whose boundary is always `--boundary-LibPST-iamunique-<number>_-_-`,
+ * then a body it builds from the stored text, HTML and attachments (libpst's readpst.c,
+ * write_normal_email). The body a DKIM signature hashed is gone, so every body hash fails, on
+ * genuine mail as on forged.
+ *
+ * Read from the message bytes alone (the analysis is a function of the bytes): the message's
+ * Content-Type, as mail programs read it (the first), names that boundary. No mail program
+ * writes it; anyone can, and what follows from it (docs/verdicts.md, "Messages rebuilt by a
+ * converter") is never "verified", only "not proven".
+ */
+import { boundaryParam } from '../checks/check-support.ts';
+import type { HeaderField } from './headers.ts';
+
+/** What a converter wrote of a message, as far as a signature is concerned. */
+export interface RebuiltMessage {
+  /** the program, as the reader is told it */
+  converter: string;
+  /** the top-level boundary that shows it */
+  boundary: string;
+  /** lower-case names of the header fields the converter takes out of the original and may write again with other values */
+  rewrittenFields: readonly string[];
+}
+
+const LIBPST_BOUNDARY = /^--boundary-LibPST-iamunique-\d{1,11}_-_-$/;
+const LIBPST_TYPES: ReadonlySet<string> = new Set(['multipart/mixed', 'multipart/report']);
+const LIBPST_REWRITTEN = ['mime-version', 'content-type', 'content-transfer-encoding', 'content-class', 'x-mimeole', 'bcc', 'x-from_'] as const;
+
+/** The converter that wrote this message anew, or null when nothing shows one did. */
+export function rebuiltByConverter(fields: readonly HeaderField[]): RebuiltMessage | null {
+  const contentType = fields.find((f) => f.name === 'content-type')?.value;
+  if (!contentType) return null;
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const boundary = boundaryParam(contentType);
+  if (!LIBPST_TYPES.has(type) || boundary === null || !LIBPST_BOUNDARY.test(boundary)) return null;
+  return { converter: 'readpst (libpst), converting an Outlook PST or OST file', boundary, rewrittenFields: LIBPST_REWRITTEN };
+}
+
+/** The fields a signature covers that the converter wrote again: a header hash over them cannot hold. */
+export const rewrittenFieldsSigned = (rebuilt: RebuiltMessage, signedHeaders: readonly string[]): string[] =>
+  rebuilt.rewrittenFields.filter((name) => signedHeaders.includes(name));

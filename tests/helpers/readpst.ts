@@ -1,0 +1,41 @@
+/**
+ * A message as readpst (libpst) writes it from an Outlook PST, following its readpst.c
+ * (write_normal_email, write_body_part) as libpst 0.6.x has it: the stored transport headers with
+ * carriage returns removed and the first MIME-Version, Content-Type, Content-Transfer-Encoding,
+ * Content-class, X-MimeOLE, Bcc and X-From_ fields taken out, then readpst's own MIME-Version and
+ * multipart/mixed Content-Type, then a body rebuilt from the text and HTML Outlook stored. Used to
+ * test what leakcheck makes of a dump converted from a PST; no PST is needed.
+ */
+const STRIPPED = ['mime-version:', 'content-type:', 'content-transfer-encoding:', 'content-class:', 'x-mimeole:', 'bcc:', 'x-from_:'];
+
+export const LIBPST_BOUNDARY = '--boundary-LibPST-iamunique-1804289383_-_-';
+
+/** `original` (latin1 string, any line ends) rebuilt by readpst, with `text` and optional `html` as Outlook stored them. */
+export function readpstRebuild(original: string, stored: { text: string; html?: string }, boundary = LIBPST_BOUNDARY): string {
+  const lf = original.replace(/\r/g, '');
+  const header = lf.slice(0, lf.indexOf('\n\n') + 1);
+  // readpst's header_strip_field removes the first field of each name, with its folded lines
+  const stripped = new Set<string>();
+  const kept: string[] = [];
+  let skipping = false;
+  for (const line of header.split('\n')) {
+    if (/^[ \t]/.test(line)) {
+      if (!skipping) kept.push(line);
+      continue;
+    }
+    const name = STRIPPED.find((s) => line.toLowerCase().startsWith(s));
+    skipping = name !== undefined && !stripped.has(name);
+    if (skipping) stripped.add(name!);
+    else kept.push(line);
+  }
+  const alt = `alt-${boundary}`;
+  const part = (inner: string, type: string, content: string) => `\n--${inner}\nContent-Type: ${type}; charset="utf-8"\n\n${content}\n`;
+  const both = stored.html !== undefined;
+  const inner = both ? alt : boundary;
+  const body =
+    (both ? `\n--${boundary}\nContent-Type: multipart/alternative;\n\tboundary="${alt}"\n` : '') +
+    part(inner, 'text/plain', stored.text) +
+    (both ? part(inner, 'text/html', stored.html!) + `\n--${alt}--\n` : '') +
+    `\n--${boundary}--\n\n`;
+  return `${kept.join('\n')}MIME-Version: 1.0\nContent-Type: multipart/mixed;\n\tboundary="${boundary}"\n\n${body}`;
+}

@@ -1,0 +1,129 @@
+/**
+ * Mail converted from an Outlook PST by readpst (libpst): the converter writes every message anew,
+ * so every DKIM body hash fails on genuine mail. Before, each such message was suspicious
+ * (dkim-body-modified, "only the body was changed"), and a dump converted from a PST, the form
+ * in which a hacked Exchange mailbox often leaks, was suspicious from end to end.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
+import { parseHeaders } from '../../src/read/headers.ts';
+import { rebuiltByConverter } from '../../src/read/rebuilt-by-converter.ts';
+import { runCli, tempDir } from '../helpers/cli.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
+import { LIBPST_BOUNDARY, readpstRebuild } from '../helpers/readpst.ts';
+import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from './support/signing.ts';
+
+let key: TestKey;
+beforeAll(() => {
+  key = rsaKey(2048);
+});
+
+const TEXT = 'Hi Bob,\n\nThe numbers are attached as promised.\n\nAlice\n';
+const sign = (m: string, headerList: string) => signed(m, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headerList });
+const analyze = (m: string) => analyzeMessage({ raw: Buffer.from(m, 'latin1'), format: 'eml' }, tableLookup({ 'sel1._domainkey.example.com': key.txt }));
+/** Gmail's h=: no Content-Type */
+const GMAIL_LIKE = 'mime-version:from:date:message-id:subject:to';
+/** outlook.com's and iCloud's h=: Content-Type too */
+const WITH_CONTENT_TYPE = 'from:date:subject:message-id:content-type:mime-version';
+
+const fieldsOf = (m: string) => parseHeaders(Buffer.from(m, 'latin1')).fields;
+
+describe('readpst: a message rebuilt from an Outlook PST', () => {
+  it('is recognised by the boundary readpst writes on the message, and by nothing less', () => {
+    const rebuilt = readpstRebuild(plainMessage(), { text: TEXT });
+    expect(rebuiltByConverter(fieldsOf(rebuilt))).toMatchObject({ boundary: LIBPST_BOUNDARY, rewrittenFields: expect.arrayContaining(['content-type', 'mime-version']) });
+    const near = [
+      rebuilt.replace(LIBPST_BOUNDARY, 'boundary-LibPST-iamunique-1804289383_-_-'),
+      rebuilt.replace(LIBPST_BOUNDARY, '--boundary-LibPST-iamunique-x_-_-'),
+      rebuilt.replace('Content-Type: multipart/mixed;', 'Content-Type: text/plain;'),
+      plainMessage(),
+    ];
+    for (const m of near) expect(rebuiltByConverter(fieldsOf(m))).toBeNull();
+  });
+
+  it('a genuine message whose signed headers still verify is unverifiable, not suspicious', async () => {
+    const a = await analyze(readpstRebuild(await sign(plainMessage(), GMAIL_LIKE), { text: TEXT }));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'body-modified', headerSignatureValid: true });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['message-rebuilt-by-converter']);
+    expect(a.verdict.explanation).toContain('readpst');
+    expect(a.verdict.explanation).toContain('The signed headers still verify');
+    const finding = a.findings.find((f) => f.code === 'message-rebuilt-by-converter');
+    expect(finding).toMatchObject({
+      severity: 'warning',
+      evidence: { signature: '#1 d=example.com s=sel1', boundary: LIBPST_BOUNDARY, headerSignatureValid: true, rewrittenFieldsSigned: ['mime-version'] },
+    });
+  });
+
+  it('a signature over Content-Type, which readpst writes anew, cannot verify its headers either: unverifiable, and the text says why', async () => {
+    const a = await analyze(readpstRebuild(await sign(plainMessage(), WITH_CONTENT_TYPE), { text: TEXT }));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'body-modified', headerSignatureValid: false });
+    expect(a.verdict.verdict).toBe('unverifiable');
+    expect(a.verdict.reasons).toEqual(['message-rebuilt-by-converter']);
+    expect(a.verdict.explanation).toContain('the signature covers mime-version and content-type, which the converter writes anew');
+    expect(a.findings.find((f) => f.code === 'message-rebuilt-by-converter')?.evidence['rewrittenFieldsSigned']).toEqual(['mime-version', 'content-type']);
+  });
+
+  it('a signed header readpst keeps, changed, is still evidence: suspicious', async () => {
+    const rebuilt = readpstRebuild(await sign(plainMessage(), 'from:date:message-id:subject:to'), { text: TEXT });
+    const a = await analyze(rebuilt.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)'));
+    expect(a.signatures[0]).toMatchObject({ outcome: 'body-modified', headerSignatureValid: false });
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-signature-mismatch']);
+    expect(a.verdict.explanation).toContain('they cover none of the fields the converter writes anew: a header field it keeps was changed');
+  });
+
+  it('the same body change under any other boundary stays suspicious', async () => {
+    const rebuilt = readpstRebuild(await sign(plainMessage(), GMAIL_LIKE), { text: TEXT }, '----=_Part_0_1804289383');
+    const a = await analyze(rebuilt);
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toEqual(['dkim-body-modified']);
+    expect(a.findings.map((f) => f.code)).not.toContain('message-rebuilt-by-converter');
+  });
+
+  it('the CLI: beside a verified copy of the same message, the rebuilt copy is told apart, not called altered', async () => {
+    const dir = tempDir();
+    try {
+      const genuine = await sign(plainMessage(), GMAIL_LIKE);
+      mkdirSync(join(dir.path, 'dump'));
+      writeFileSync(join(dir.path, 'dump/sent.eml'), genuine, 'latin1');
+      writeFileSync(join(dir.path, 'dump/from-pst.eml'), readpstRebuild(genuine, { text: TEXT, html: '<p>Hi Bob,</p><p>The numbers are attached as promised.</p><p>Alice</p>' }), 'latin1');
+      // readpst's copy with its Subject changed: a visible header differs from the verified copy's
+      const changed = readpstRebuild(genuine, { text: TEXT }, '--boundary-LibPST-iamunique-42_-_-').replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)');
+      writeFileSync(join(dir.path, 'dump/changed.eml'), changed, 'latin1');
+      writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+      const db = join(dir.path, 'case.db');
+      const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
+      expect(run.stderr).toBe('');
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const byName = (name: string) => rows.find((r) => r['path'] === name)!;
+      expect(byName('sent.eml')).toMatchObject({ verdict: 'verified' });
+      expect(byName('from-pst.eml')).toMatchObject({ verdict: 'unverifiable', reasons: ['message-rebuilt-by-converter'] });
+      const codes = (name: string) => (byName(name)['findings'] as Array<{ code: string }>).map((f) => f.code);
+      expect(codes('from-pst.eml')).toContain('copy-rebuilt-by-converter');
+      expect(codes('from-pst.eml')).not.toContain('conflicting-copy');
+      expect(byName('changed.eml')).toMatchObject({ verdict: 'suspicious' });
+      expect(codes('changed.eml')).toContain('conflicting-copy');
+      const shown = runCli(['show', 'from-pst.eml', '--db', db]).stdout;
+      expect(shown).toContain('message-rebuilt-by-converter');
+      expect(shown).toContain('still verifies; the body was written anew by a converter');
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!HAS_CORPUS)(`readpst: real Gmail and outlook.com mail rebuilt from a PST${CORPUS_SKIP_NOTE}`, () => {
+  for (const name of ['message-gmail.txt', 'message-outlook.txt']) {
+    it(`${name}: verified as received, unverifiable once rebuilt`, async () => {
+      const raw = corpusFile('hamcrest-mail', `messages/${name}`);
+      const lookup = () => dnsJsonLookup('hamcrest-mail');
+      expect((await analyzeMessage({ raw, format: 'eml' }, lookup())).verdict.verdict).toBe('verified');
+      const rebuilt = readpstRebuild(raw.toString('latin1'), { text: 'The text Outlook kept.\n', html: '<p>The text Outlook kept.</p>' });
+      const a = await analyzeMessage({ raw: Buffer.from(rebuilt, 'latin1'), format: 'eml' }, lookup());
+      expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['message-rebuilt-by-converter'] });
+    });
+  }
+});
