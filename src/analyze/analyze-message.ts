@@ -15,7 +15,7 @@ import { findHeaderEnd, parseHeaders, type HeaderField, type ParsedHeaders } fro
 import { parseTags } from '../keys/parse-key.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
-import { rebuiltByConverter } from '../read/rebuilt-by-converter.ts';
+import { headerBlockOnly, rebuiltByConverter } from '../read/rebuilt-by-converter.ts';
 import { decideVerdict, type VerdictDecision } from '../verdict/decide.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { isTrustedSealer } from '../verify/arc-sealers.ts';
@@ -140,6 +140,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     storedApart: await partsNotInFileOf(chosen, arc, partsStoredApart),
     removedByClient: await partsNotInFileOf(chosen, arc, partsRemovedByClient),
     rebuiltBy: rebuiltByConverter(chosen.headers.fields),
+    headerBlockOnly: headerBlockOnly(chosen.bytes, chosen.headers.headerBytes, chosen.headers.hasBody),
     fromDomain: chosen.meta.fromDomain,
   });
   const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);

@@ -48,3 +48,21 @@ export function rebuiltByConverter(fields: readonly HeaderField[]): RebuiltMessa
 /** The fields a signature covers that the converter wrote again: a header hash over them cannot hold. */
 export const rewrittenFieldsSigned = (rebuilt: RebuiltMessage, signedHeaders: readonly string[]): string[] =>
   rebuilt.rewrittenFields.filter((name) => signedHeaders.includes(name));
+
+/**
+ * The file holds a header block and no body: nothing after the blank line that ends the header
+ * fields but line ends and blanks, or no blank line at all. pffexport (libpff), the other PST
+ * converter in Linux distributions, writes each message of a PST as a folder, its transport
+ * headers as received in `InternetHeaders.txt` and its text apart in `Message.txt`; a dump of
+ * such folders, or of headers saved alone ("show original" copied up to the body), holds genuine
+ * header blocks whose signatures' body hashes cannot match. A body taken out says nothing of the
+ * header fields a signature covers, which still verify or not.
+ */
+export function headerBlockOnly(message: Buffer, headerBytes: number, hasBody: boolean): boolean {
+  if (!hasBody) return true;
+  for (let at = headerBytes; at < message.length; at++) {
+    const b = message[at];
+    if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) return false;
+  }
+  return true;
+}

@@ -74,6 +74,7 @@ const BODY_NOT_IN_FILE: ReadonlyMap<string, string> = new Map([
   ['body-stored-apart', 'still verifies; the body is not all in the file (body-stored-apart)'],
   ['attachment-removed-by-client', "still verifies; Thunderbird's record says an attachment was deleted or detached (attachment-removed-by-client)"],
   ['message-rebuilt-by-converter', 'still verifies; the body was written anew by a converter (message-rebuilt-by-converter)'],
+  ['body-not-in-file', 'still verifies; the file holds no body (body-not-in-file)'],
 ]);
 
 function renderSignature(s: SignatureRecord, c: ChalkInstance, t: (v: unknown, max?: number) => string, bodyNotInFile: string | null, alignment: string, notSigner = false): string[] {

@@ -82,7 +82,7 @@ const MESSAGE_COLUMNS = `m.id, f.path, f.kind, m.idx, m.sha256, m.canonical_mess
 const COPY_COLUMNS = `m.visible_fields_json,
   CASE WHEN m.parts_error IS NULL THEN (SELECT json_group_array(json_array(a.content_type, a.disposition, a.filename, a.sha256) ORDER BY a.part_index)
     FROM attachments a WHERE a.message_id = m.id) END AS parts_json,
-  (SELECT min(fi.code) FROM findings fi WHERE fi.message_id = m.id AND fi.code IN ('body-stored-apart', 'attachment-removed-by-client', 'message-rebuilt-by-converter')) AS not_in_file`;
+  (SELECT min(fi.code) FROM findings fi WHERE fi.message_id = m.id AND fi.code IN ('body-stored-apart', 'attachment-removed-by-client', 'message-rebuilt-by-converter', 'body-not-in-file')) AS not_in_file`;
 const FROM_TABLES = 'FROM messages m JOIN source_files f ON f.id = m.file_id JOIN verdicts v ON v.message_id = m.id';
 const DUMP_MESSAGES = `SELECT ${MESSAGE_COLUMNS} ${FROM_TABLES}`;
 /** Every message, with everything any check reads (CopyRow): what the checks over a whole list are tested on. */

@@ -60,6 +60,11 @@ export interface VerdictInput {
    */
   rebuiltBy?: RebuiltMessage | null;
   /**
+   * The file holds the header block and no body (pffexport's InternetHeaders.txt, headers saved
+   * alone): a body hash that fails over nothing says the body is not here, not that it changed.
+   */
+  headerBlockOnly?: boolean;
+  /**
    * The domain of the From address, as the reader sees it: a proof by a subdomain or a parent of
    * it (relaxed alignment) names both, and never calls the signer the From domain (red team K, K-12).
    */
@@ -905,9 +910,29 @@ function simpleCanonicalizationNote(sig: DkimSignatureResult): string {
  */
 function bodyNotInFile(sig: DkimSignatureResult, input: VerdictInput): { finding: Finding; reason: ReasonCode } | null {
   if (input.rebuiltBy) return { finding: rebuiltFinding(sig, input.rebuiltBy), reason: 'message-rebuilt-by-converter' };
+  if (input.headerBlockOnly) return { finding: headerBlockOnlyFinding(sig), reason: 'body-not-in-file' };
   if (input.storedApart?.signatures.has(sig.index)) return { finding: storedApartFinding(sig, input.storedApart.parts), reason: 'body-stored-apart' };
   if (input.removedByClient?.signatures.has(sig.index)) return { finding: removedByClientFinding(sig, input.removedByClient.parts), reason: 'attachment-removed-by-client' };
   return null;
+}
+
+/** Why a body hash cannot be checked: the file holds no body at all. */
+function headerBlockOnlyFinding(sig: DkimSignatureResult): Finding {
+  const headers =
+    sig.headerSignatureValid === true
+      ? `The signed headers verify with ${describeKey(sig)}: the header fields it covers are as ${sig.tags.domain} signed them.`
+      : sig.headerSignatureValid === false
+        ? `The signed headers do not verify either (${describeKey(sig)}): a header field it covers was changed.`
+        : '';
+  return {
+    code: 'body-not-in-file',
+    severity: 'warning',
+    text:
+      `This file holds the message's header fields and no body, so the body hash signed by ${sig.tags.domain} cannot be checked: ` +
+      "pffexport writes an Outlook PST's messages so (the header fields as received in InternetHeaders.txt, the text apart in Message.txt), and so does saving a message's header alone. " +
+      `${headers} The body is not proven, and nothing here shows it changed; a copy of the whole message can be checked.`,
+    evidence: { signature: label(sig), headerSignatureValid: sig.headerSignatureValid },
+  };
 }
 
 /**

@@ -177,6 +177,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'A converter (readpst, from an Outlook PST or OST file, which keeps no copy of a message as sent) wrote this message anew, so the bytes the signature covered are not all in this file. This is not evidence of a change, and cannot rule one out.',
   },
+  'body-not-in-file': {
+    verdict: 'unverifiable',
+    text: "The file holds the message's header fields and no body (as pffexport writes an Outlook PST's messages, or as a header saved alone), so the signature's body hash cannot be checked. The signed headers do verify. This is not evidence of a change.",
+  },
   'arc-only': {
     verdict: 'unverifiable',
     text: 'Only an ARC chain validates, and no DKIM signature proves the content: a well-known ARC sealer that sealed it last vouches that it handled this message, while any other sealer can be anyone with a key of their own.',

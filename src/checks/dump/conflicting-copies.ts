@@ -455,13 +455,17 @@ function unprovenAgainst(copy: DumpCopy, contents: readonly DumpCopy[]): DumpFin
  * followed at once by its delimiter is a shape the MIME walk is not sure of, so a partial copy's
  * text is often unread: then the body as a whole could not be compared.) A converter that wrote
  * the copy anew (readpst, from an Outlook PST) built its text from what Outlook stored, in a MIME
- * structure of its own, so its text is never the twin's to the byte: it is not compared either.
+ * structure of its own, so its text is never the twin's to the byte, and a copy that holds its
+ * header fields and no body (pffexport) has no text: neither is compared.
  */
 const explainedByPartsNotInFile = (copy: DumpCopy, judgement: Judgement): boolean =>
   !!copy.partsNotInFile &&
   judgement.aspects.length === 1 &&
   judgement.aspects[0] === 'body' &&
-  (copy.partsNotInFile === 'message-rebuilt-by-converter' || copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+  (TEXT_NOT_COMPARED.has(copy.partsNotInFile) || copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+
+/** A copy whose text is not the sender's to compare: rebuilt in a structure of the converter's own, or absent. */
+const TEXT_NOT_COMPARED: ReadonlySet<PartsNotInFile> = new Set(['message-rebuilt-by-converter', 'body-not-in-file']);
 
 /** The finding for each way a client takes content out of a copy, and what the client did, as a reader is told it. */
 const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; body: string }> = {
@@ -474,6 +478,11 @@ const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; b
     code: 'copy-rebuilt-by-converter',
     attachments: 'its attachments differ because a converter (readpst, from an Outlook PST or OST file) wrote this copy anew',
     body: 'its body was written anew by a converter (readpst, from an Outlook PST or OST file) from the text and attachments Outlook kept',
+  },
+  'body-not-in-file': {
+    code: 'copy-body-not-in-file',
+    attachments: 'this file holds its header fields and no body',
+    body: 'this file holds its header fields and no body (as pffexport writes an Outlook PST\'s messages)',
   },
   'attachment-removed-by-client': {
     code: 'copy-attachment-removed-by-client',

@@ -72,7 +72,7 @@ export interface DumpCopy extends DumpMessage {
   partsNotInFile?: PartsNotInFile | null;
 }
 
-export type PartsNotInFile = 'body-stored-apart' | 'attachment-removed-by-client' | 'message-rebuilt-by-converter';
+export type PartsNotInFile = 'body-stored-apart' | 'attachment-removed-by-client' | 'message-rebuilt-by-converter' | 'body-not-in-file';
 
 export interface DumpProof {
   domain: string;

@@ -1,15 +1,16 @@
 /**
- * Mail converted from an Outlook PST by readpst (libpst): the converter writes every message anew,
- * so every DKIM body hash fails on genuine mail. Before, each such message was suspicious
- * (dkim-body-modified, "only the body was changed"), and a dump converted from a PST, the form
- * in which a hacked Exchange mailbox often leaks, was suspicious from end to end.
+ * Mail converted from an Outlook PST, the form in which a hacked Exchange mailbox often leaks.
+ * readpst (libpst) writes every message anew; pffexport (libpff) writes each message's header
+ * fields alone (InternetHeaders.txt) and its text apart. Either way every DKIM body hash fails on
+ * genuine mail: before, each such message was suspicious (dkim-body-modified, "only the body was
+ * changed"), and a converted PST was suspicious from end to end.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { parseHeaders } from '../../src/read/headers.ts';
-import { rebuiltByConverter } from '../../src/read/rebuilt-by-converter.ts';
+import { headerBlockOnly, rebuiltByConverter } from '../../src/read/rebuilt-by-converter.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
 import { LIBPST_BOUNDARY, readpstRebuild } from '../helpers/readpst.ts';
@@ -126,4 +127,68 @@ describe.skipIf(!HAS_CORPUS)(`readpst: real Gmail and outlook.com mail rebuilt f
       expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['message-rebuilt-by-converter'] });
     });
   }
+});
+
+describe('pffexport: a message whose file holds its header fields and no body', () => {
+  const headerBlock = (m: string) => m.slice(0, m.indexOf('\r\n\r\n') + 2);
+  const only = (m: string) => {
+    const headers = parseHeaders(Buffer.from(m, 'latin1'));
+    return headerBlockOnly(Buffer.from(m, 'latin1'), headers.headerBytes, headers.hasBody);
+  };
+
+  it('is told by the bytes: no blank line, or nothing after it but line ends and blanks', () => {
+    const m = plainMessage();
+    expect(only(headerBlock(m))).toBe(true);
+    expect(only(`${headerBlock(m)}\r\n`)).toBe(true);
+    expect(only(`${headerBlock(m)}\r\n \r\n\t\r\n`)).toBe(true);
+    expect(only(`${headerBlock(m)}\r\nx`)).toBe(false);
+    expect(only(m)).toBe(false);
+  });
+
+  for (const [shape, ending] of [['with no blank line', ''], ['ending in a blank line', '\r\n']] as const) {
+    it(`a genuine header block ${shape} is unverifiable (body-not-in-file), its signed headers named as verifying`, async () => {
+      const a = await analyze(headerBlock(await sign(plainMessage(), GMAIL_LIKE)) + ending);
+      expect(a.signatures[0]).toMatchObject({ outcome: 'body-modified', headerSignatureValid: true });
+      expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['body-not-in-file'] });
+      expect(a.verdict.explanation).toContain('holds the message\'s header fields and no body');
+      expect(a.findings.find((f) => f.code === 'body-not-in-file')).toMatchObject({ severity: 'warning', evidence: { headerSignatureValid: true } });
+    });
+  }
+
+  it('a changed signed header in a header block is still suspicious', async () => {
+    const block = headerBlock(await sign(plainMessage(), GMAIL_LIKE)).replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)');
+    const a = await analyze(block);
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-signature-mismatch'] });
+  });
+
+  it('a body cut to a single line is not "no body": suspicious', async () => {
+    const a = await analyze(`${headerBlock(await sign(plainMessage(), GMAIL_LIKE))}\r\nHi Bob,\r\n`);
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-body-modified'] });
+  });
+
+  it('the CLI: a PST exported by pffexport, beside a verified copy of one of its messages', async () => {
+    const dir = tempDir();
+    try {
+      const genuine = await sign(plainMessage(), GMAIL_LIKE);
+      const item = join(dir.path, 'dump/mailbox.export/Top of Personal Folders/Inbox/Message00001');
+      mkdirSync(item, { recursive: true });
+      // pffexport writes LF line ends, the header fields as Outlook stored them
+      writeFileSync(join(item, 'InternetHeaders.txt'), headerBlock(genuine).replace(/\r\n/g, '\n'), 'latin1');
+      writeFileSync(join(item, 'Message.txt'), TEXT);
+      writeFileSync(join(dir.path, 'dump/sent.eml'), genuine, 'latin1');
+      writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+      const db = join(dir.path, 'case.db');
+      const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
+      expect(run.stderr).toBe('');
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const headers = rows.find((r) => String(r['path']).endsWith('InternetHeaders.txt'))!;
+      expect(headers).toMatchObject({ verdict: 'unverifiable', reasons: ['body-not-in-file'] });
+      const codes = (headers['findings'] as Array<{ code: string }>).map((f) => f.code);
+      expect(codes).toContain('copy-body-not-in-file');
+      expect(codes).not.toContain('conflicting-copy');
+      expect(rows.find((r) => r['path'] === 'sent.eml')).toMatchObject({ verdict: 'verified' });
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
