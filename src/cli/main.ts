@@ -19,6 +19,9 @@ import { trustedSealerList } from '../verify/arc-sealers.ts';
 /** Exit codes, documented in README.md: scripts and CI jobs depend on them. */
 export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 } as const;
 
+/** The signals that stop a verify cleanly, as Ctrl-C does. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -109,14 +112,20 @@ export async function main(argv: string[]): Promise<number> {
       let totalFiles: number | null = null;
       if (!opts.quiet) void countEntries(dump).then((n) => (totalFiles = n));
       const progress = createProgress({ quiet: opts.quiet, totalFiles: () => totalFiles });
-      // Ctrl-C finishes the files in progress, keeps everything done, and says how to resume.
+      // Ctrl-C finishes the files in progress, keeps everything done, and says how to resume; so
+      // does SIGTERM, what `timeout`, systemd, `docker stop` and a cancelled CI job send, and
+      // SIGHUP: a run they stopped was left "running", with no word (red team V, V-02).
       const controller = new AbortController();
-      const onInterrupt = (): void => {
-        process.stderr.write('\nleakcheck: stopping after the files in progress (Ctrl-C again to quit at once)…\n');
+      const onInterrupt = (signal: NodeJS.Signals): void => {
+        const by = signal === 'SIGINT' ? '' : ` (${signal})`;
+        process.stderr.write(`\nleakcheck: stopping after the files in progress${by} (Ctrl-C again to quit at once)…\n`);
         controller.abort();
-        process.once('SIGINT', () => process.exit(EXIT.interrupted));
+        for (const s of STOP_SIGNALS) {
+          process.removeListener(s, onInterrupt);
+          process.once(s, () => process.exit(EXIT.interrupted));
+        }
       };
-      process.once('SIGINT', onInterrupt);
+      for (const s of STOP_SIGNALS) process.once(s, onInterrupt);
       // (red team 28, G-07: said before the run, not found after it)
       if (!accessTimesKept(dump)) {
         process.stderr.write(
@@ -141,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.zipMaxBytes !== undefined ? { zipMaxBytes: opts.zipMaxBytes } : {}),
         });
       } finally {
-        process.removeListener('SIGINT', onInterrupt);
+        for (const s of STOP_SIGNALS) process.removeListener(s, onInterrupt);
         progress.stop();
       }
       if (result.otherRoot) {

@@ -24,7 +24,7 @@ import {
 } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
-import { openStore, type Db } from '../store/open-store.ts';
+import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, UNEXAMINED, type FileChange, type FileRecord } from '../store/write.ts';
 import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
@@ -149,6 +149,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   }
   try {
     return await verifyLocked(options, root, db, keyFiles, compromised);
+  } catch (err) {
+    throw storageFailure(err, options.dbPath) ?? err;
   } finally {
     db.close();
     releaseLock();
@@ -236,11 +238,25 @@ async function verifyLocked(
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
-  /** Files are processed concurrently; a bound on pending files keeps memory flat. */
+  /**
+   * Files are processed concurrently; a bound on pending files keeps memory flat. A file's failure
+   * (the disk holding the database full, a write refused) is taken here and thrown to the walk:
+   * left to reject on its own, it ended the process as an unhandled rejection, with exit code 1
+   * (which means --fail-on), a stack trace, the run left "running" and its lock in place (red
+   * team V, V-01).
+   */
+  const failure: { error?: unknown } = {};
   const inFlight = async (task: Promise<void>): Promise<void> => {
     pending.add(task);
-    void task.finally(() => pending.delete(task));
-    if (pending.size >= maxPendingFiles()) await Promise.race(pending);
+    task.then(
+      () => pending.delete(task),
+      (error: unknown) => {
+        pending.delete(task);
+        if (!('error' in failure)) failure.error = error;
+      },
+    );
+    if (pending.size >= maxPendingFiles()) await Promise.race(pending).catch(() => undefined);
+    if ('error' in failure) throw failure.error;
   };
   // The walk asks about each regular file, from lstat, just before it yields it: the loop takes
   // that answer when the file it got (from fstat) has the same size and mtime, rather than look
@@ -406,7 +422,8 @@ async function verifyLocked(
       }
       await inFlight(verifyFile(file, entry.type === 'container' ? entry.kind : 'zip', state, previous));
     }
-    await Promise.all(pending);
+    await Promise.allSettled(pending);
+    if ('error' in failure) throw failure.error;
     writer.flush();
     // Every message is analysed: the workers' memory goes back before the passes over the dump.
     await analyzer.close();
@@ -441,6 +458,28 @@ async function verifyLocked(
     }
   }
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses, otherRoot: lastWalk && !lastWalk.sameFolder ? lastWalk.root : null };
+}
+
+/**
+ * What the system refused to the database, said as the user can act on it: everything committed
+ * before is kept (each batch is a transaction), and a run started again resumes from it. Null for
+ * any other error.
+ */
+function storageFailure(err: unknown, dbPath: string): StoreError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  const what =
+    code === 'SQLITE_FULL'
+      ? 'the disk holding it is full'
+      : code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_')
+        ? 'it can no longer be written (read-only)'
+        : code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_')
+          ? `the system could not write it (${code})`
+          : null;
+  if (what === null) return null;
+  return new StoreError(
+    `${dbPath}: ${what}. Everything analysed up to the last batch written is kept; make room (or fix the cause) and run the same command again to resume. The run is recorded as failed where the database could still be written.`,
+  );
 }
 
 const custodyOf = (record: FileRecord): PreviousFile => ({ size: record.size, mtimeMs: record.mtimeMs, sha256: record.sha256 });

@@ -22,11 +22,15 @@ function seededIntegers(seed: number, count: number, min: number, max: number): 
   });
 }
 
-function startVerify(dump: string, db: string, extra: string[] = []): { child: ReturnType<typeof spawn>; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', ...extra], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+/** `maxFileKb`: the largest file the run may write (RLIMIT_FSIZE), as a disk that fills up. */
+function startVerify(dump: string, db: string, extra: string[] = [], maxFileKb?: number): { child: ReturnType<typeof spawn>; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
+  const args = [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', ...extra];
+  const options = { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } };
+  // (Node ignores SIGXFSZ, so a write past the limit fails with EFBIG, as one on a full disk with ENOSPC)
+  const child =
+    maxFileKb === undefined
+      ? spawn(process.execPath, args, options)
+      : spawn('sh', ['-c', `ulimit -f ${maxFileKb} && exec "$0" "$@"`, process.execPath, ...args], options);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
@@ -106,19 +110,35 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     expect(interrupted).toBeLessThanOrEqual(killedMidRun);
   }, 120_000);
 
-  it('Ctrl-C stops cleanly, says how to resume, and the re-run completes', async () => {
-    const db = join(tmp.path, 'sigint.db');
+  // SIGTERM is what timeout, systemd, docker stop and a cancelled CI job send: it stopped the run
+  // with no word, left "running" (red team V, V-02).
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s stops cleanly, says how to resume, and the re-run completes', async (signal) => {
+    const db = join(tmp.path, `${signal}.db`);
     const run = startVerify(dump, db);
     // As soon as the run holds its lock, it is under way.
     const deadline = Date.now() + 10_000;
     while (!existsSync(`${db}.lock`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    run.child.kill('SIGINT');
+    run.child.kill(signal);
     const { status, stderr } = await run.done;
     expect(status).toBe(130);
     expect(stderr).toMatch(/run the same command again to resume/);
     const store = new Database(db, { readonly: true });
     expect((store.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string }).status).toBe('interrupted');
     store.close();
+    expect((await startVerify(dump, db).done).status).toBe(0);
+    expect(exportOf(db)).toBe(exportOf(cleanDb));
+  }, 120_000);
+
+  // A full disk ended the process as an unhandled rejection: a stack trace, exit code 1 (which
+  // means --fail-on), the lock left behind (red team V, V-01).
+  it('a database the system stops writing (a full disk) ends the run with exit code 3 and one line; the re-run completes', async () => {
+    const db = join(tmp.path, 'full.db');
+    const { status, stderr } = await startVerify(dump, db, [], 600).done;
+    expect(status, stderr).toBe(3);
+    expect(stderr).toMatch(/^leakcheck: .*full\.db: the system could not write it \(SQLITE_IOERR_WRITE\)\. Everything analysed up to the last batch written is kept; .* run the same command again to resume/);
+    expect(stderr).not.toMatch(/SqliteError|at .*\.ts:\d+/);
+    expect(existsSync(`${db}.lock`)).toBe(false);
+    expect(committedFiles(db)).toBeLessThan(committedFiles(cleanDb));
     expect((await startVerify(dump, db).done).status).toBe(0);
     expect(exportOf(db)).toBe(exportOf(cleanDb));
   }, 120_000);
