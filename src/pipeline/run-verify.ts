@@ -536,8 +536,12 @@ async function processMbox(file: DiscoveredFile, analyzer: Analyzer, sink: FileS
     status: error ? (count ? 'partial' : 'error') : 'ok',
     reason: error?.code ?? (note ? LENGTH_OVERRULED : null),
     detail: joinNotes(error?.message, note),
-    // hashed as the scan read it, unless the scan stopped short of the end
-    sha256: located.sha256() ?? (await sha256Of(analyzer, file.absPath, file.size)),
+    // hashed as the scan read it, unless the scan stopped short of the end. None for a file that
+    // changed while it was read: the scan may have hashed bytes appended after the walk, or a mix
+    // of old and new bytes, a file that never existed, and the row then paired the walk's size
+    // with that hash (red team V, V-05). (A file moved away is still read whole through the open
+    // handle; hashing its path again would fail.)
+    sha256: error?.code === 'changed' ? null : (located.sha256() ?? (error?.code === 'vanished' ? null : await sha256Of(analyzer, file.absPath, file.size))),
   };
   sink.finish(final);
   return final;

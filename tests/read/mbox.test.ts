@@ -444,6 +444,32 @@ describe('which "From " lines separate messages', () => {
 });
 
 describe('scanMbox', () => {
+  // Mail programs append to an mbox: the scan read to the end the file had by then, and the row
+  // paired the size the walk saw with the hash of a longer file (red team V, V-05).
+  it('scans and hashes the bytes the file had when it was opened, not bytes appended since', async () => {
+    const path = join(dir, 'growing');
+    await writeFile(path, MBOX);
+    const scan = await scanMbox(path, { highWaterMark: 7 });
+    await writeFile(path, `${MBOX}${ENV1}\nFrom: late@example.org\nSubject: appended\n\nlate\n`, { flag: 'w' });
+    const ranges = await collect(scan.ranges);
+    expect(ranges).toHaveLength(3);
+    expect(scan.sha256()).toBe(createHash('sha256').update(MBOX).digest('hex'));
+  });
+
+  it('a file cut while it is scanned is a ReadError "changed", with no sha256', async () => {
+    const path = join(dir, 'shrinking');
+    await writeFile(path, MBOX);
+    const scan = await scanMbox(path, { highWaterMark: 7 });
+    await writeFile(path, MBOX.slice(0, 60));
+    const error = await collect(scan.ranges).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ReadError);
+    expect(error).toMatchObject({ code: 'changed', message: expect.stringContaining(`${Buffer.byteLength(MBOX)} bytes when scanned, 60 when its end was reached`) });
+    expect(scan.sha256()).toBeNull();
+  });
+
   it('locates exactly the messages readMbox reads, whatever the chunk size, and hashes the whole file', async () => {
     const contents = {
       lf: MBOX,
