@@ -29,6 +29,10 @@ export const REASONS = {
     verdict: 'suspicious',
     text: "The body no longer matches the hash the signature recorded: the text or attachments were changed after the message was signed. Under simple canonicalization (c=simple) a change of spaces or tabs alone, such as software makes, is enough.",
   },
+  'arc-body-modified': {
+    verdict: 'suspicious',
+    text: "The body no longer matches the body hash of a trusted ARC sealer's ARC-Message-Signature, whose signed header fields still verify under the sealer's key: the body was changed after that sealer handled the message.",
+  },
   'dkim-signature-mismatch': {
     verdict: 'suspicious',
     text: "The signature does not match the signed headers under the domain's key: a signed header (such as From, Subject or Date) was changed after signing, or the signature was forged. Under simple canonicalization (c=simple) re-folded headers or a header name in another letter case, such as software makes, are enough.",

@@ -447,7 +447,12 @@ async function describeResult(
   // so it is never proof. Nor is its failure evidence of tampering: the signer may have meant the
   // first c= where mailauth hashed with the last, and dkimpy rejects such a list before hashing
   // (red team P, P-08). Stripping the signature would make the same message unverifiable too.
-  const invalidTagList = tags.duplicateTags.length > 0 || warnings.includes('tag-syntax');
+  // So is one missing a tag RFC 6376 section 3.5 requires, or whose bh= is no digest: a file cut
+  // inside the field (a failed copy, a carved file) left a genuine signature without b= and with
+  // half its bh=, which mailauth's lenient mode read as a body-hash failure, and a damaged copy
+  // of a genuine message was called altered (red team U, U-03).
+  const missing = requiredTagProblems(tags);
+  const invalidTagList = tags.duplicateTags.length > 0 || warnings.includes('tag-syntax') || missing.length > 0;
   const classified = classify(result, comment, keyLookup, parsed);
   const readAnyway = classified === 'pass' || classified === 'signature-mismatch' || classified === 'body-modified';
   const outcome: SignatureOutcome = invalidTagList && readAnyway ? 'malformed' : unusable ? 'key-invalid' : classified;
@@ -456,7 +461,7 @@ async function describeResult(
   const signedByKey = askSigner && measured ? madeWithKey(tags, measured) : null;
   const said =
     invalidTagList && outcome === 'malformed'
-      ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}; ${mailauthSaid}`
+      ? `invalid tag list${tags.duplicateTags.length ? ` (repeated ${tags.duplicateTags.join(', ')})` : ''}${missing.length ? ` (${missing.join(', ')})` : ''}; ${mailauthSaid}`
       : outcome === 'key-invalid' && unusable
         ? `key record rejected: ${unusable}${comment ? `; mailauth: ${comment}` : ''}`
         : comment;
@@ -519,6 +524,27 @@ function fingerprintOfPem(pem: string): string | null {
     pemFingerprints.set(pem, fingerprint);
   }
   return fingerprint;
+}
+
+/** The digest length of each algorithm's body hash, in bytes. */
+const DIGEST_BYTES: Readonly<Record<string, number>> = { 'rsa-sha256': 32, 'ed25519-sha256': 32, 'rsa-sha1': 20 };
+
+/**
+ * What a tag list lacks of RFC 6376 section 3.5's required tags, or a bh= that is not a digest of
+ * the algorithm's length. (v= and h= aside: mailauth reads their absence leniently, and the
+ * finding signature-read-leniently says so; a signature without h= is never proof.)
+ */
+function requiredTagProblems(tags: SignatureTags): string[] {
+  const problems: string[] = [];
+  for (const [name, present] of [['a', tags.algorithm], ['b', tags.b], ['bh', tags.bh], ['d', tags.domain], ['s', tags.selector]] as const) {
+    if (!present) problems.push(`no ${name}=`);
+  }
+  const digest = tags.algorithm ? DIGEST_BYTES[tags.algorithm] : undefined;
+  if (tags.bh && digest !== undefined) {
+    const bytes = Buffer.from(tags.bh.replace(/\s+/g, ''), 'base64').length;
+    if (bytes !== digest) problems.push(`bh= of ${bytes} bytes, not ${digest}`);
+  }
+  return problems;
 }
 
 function unprocessed(index: number, tags: SignatureTags): DkimSignatureResult {

@@ -93,6 +93,29 @@ describe('DKIM tag lists built to mislead', () => {
     expect(a.verdict.explanation).toContain('mailauth: fail (bad signature)');
   });
 
+  // Red team U, U-03: a genuine message whose file was cut inside its DKIM-Signature (a failed
+  // copy, a carved file) read as a body-hash failure under the key: "suspicious", the body
+  // "changed". A signature without a tag RFC 6376 section 3.5 requires is no signature.
+  it('a genuine file cut inside its DKIM-Signature (no b=, half a bh=) is malformed, not tampering', async () => {
+    const genuine = handSign(demoMessage({ id: 'cut-inside' }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+    expect((await analyze(genuine)).verdict.verdict).toBe('verified');
+    const bh = genuine.indexOf('bh=');
+    const a = await analyze(genuine.slice(0, bh + 30));
+    expect(a.signatures[0]?.outcome, summary(a)).toBe('malformed');
+    expect(a.signatures[0]?.comment).toContain('no b=, bh= of');
+    expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['signature-malformed'] });
+  });
+
+  it.each([
+    ['no bh=', (sig: string) => sig.replace(/bh=[^;]+;\s*/, '')],
+    ['bh= cut short', (sig: string) => sig.replace(/bh=([A-Za-z0-9+/]{20})[A-Za-z0-9+/=]+/, 'bh=$1')],
+  ])('a signature with %s over an edited body is malformed (unverifiable), not evidence', async (_, damage) => {
+    const genuine = handSign(demoMessage({ id: 'no-bh' }), { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; h=${SIGNED.join(':')}`, headers: SIGNED });
+    const a = await analyze(damage(genuine).replace('see you on Friday', 'see you on Monday'));
+    expect(a.signatures[0]?.outcome, summary(a)).toBe('malformed');
+    expect(a.verdict.verdict, summary(a)).toBe('unverifiable');
+  });
+
   it.each(['0x10', '1e1', '16.0', '+16', '16e0'])('l=%s (not 1*76DIGIT, yet a number to mailauth) with text appended is never verified', async (l) => {
     const body = demoMessage({ id: `l-${l}` });
     const signed = handSign(body, { privateKeyPem: demoPrivateKey(), tags: `${HEAD}; d=demo.example; s=s2048; l=${l}; h=${SIGNED.join(':')}`, headers: SIGNED, bodyLength: Number(l) });
