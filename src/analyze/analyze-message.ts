@@ -297,6 +297,7 @@ async function inventoryAttachments(
   const carriesForwarded = inventory.parts.some((p) => p.embedded);
   const ambiguousCut = carriesForwarded ? forwardedCutAmbiguity(attempt.bytes, attempt.headers) : null;
   if (ambiguousCut) findings = [...findings, ambiguousCut];
+  if (inventory.error !== null) findings = [...findings, inventoryIncompleteFinding(inventory.error, inventory.parts.length)];
   return {
     parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
       ...part,
@@ -306,6 +307,23 @@ async function inventoryAttachments(
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
     findings,
     walked: inventory.walked,
+  };
+}
+
+/**
+ * The list of parts stopped short (a limit, a parser error): said where the reader looks, not only
+ * in messages.parts_error, which no report showed, so that a message of 10,000 parts was listed
+ * with 523 of them as if they were all (red team W, W-01). A dump can hide a document behind
+ * decoy parts.
+ */
+function inventoryIncompleteFinding(error: string, listed: number): Finding {
+  return {
+    code: 'attachment-inventory-incomplete',
+    severity: 'warning',
+    text:
+      `The list of this message's parts is incomplete (${error}): ${listed} part(s) are listed. ` +
+      'Parts past them are not listed, hashed or matched with the documents of the dump, and a mail program may show more than the list does.',
+    evidence: { error, partsListed: listed },
   };
 }
 
