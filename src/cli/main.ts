@@ -9,6 +9,8 @@ import { UsageError } from '../pipeline/usage-error.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
 import { openStore, StoreError } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
+import { lastRunState } from '../store/run-state.ts';
+import { runStateNote, warnOfRunState } from '../report/run-state-note.ts';
 import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
@@ -216,14 +218,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <file>', 'write to this file instead of stdout')
     .addOption(new Option('--verdict <verdict>', 'only messages with this verdict').choices(VERDICTS))
     .action(async (opts: { format: 'text' | 'md' | 'json' | 'html'; db: string; out?: string; verdict?: Verdict }) => {
-      await readingInto(opts.db, opts.out, async (db, out) => {
+      await readingInto(opts.db, opts.out, async (db, out, runState) => {
         if (opts.format === 'html') {
           // written as it is made: the table of a large dump is tens of megabytes
           const { htmlReportPieces } = await import('../report/html/render-html.ts');
-          for (const piece of htmlReportPieces(db, { verdict: opts.verdict })) await write(out, piece);
+          for (const piece of htmlReportPieces(db, { verdict: opts.verdict, runState })) await write(out, piece);
           return;
         }
-        const summary = summarize(db, { verdict: opts.verdict });
+        const summary = { ...summarize(db, { verdict: opts.verdict }), runState };
         const text =
           opts.format === 'json'
             ? `${jsonText(summary, 2)}\n`
@@ -244,6 +246,8 @@ export async function main(argv: string[]): Promise<number> {
       const [{ candidatesJson, renderCandidates, renderShow }, { makeChalk }] = await Promise.all([import('../report/show.ts'), import('../report/text.ts')]);
       const db = openStore(opts.db, { readonly: true });
       try {
+        const runState = lastRunState(db, opts.db);
+        warnOfRunState(runState);
         // (a message is shown with its verdict: one without, of a run still writing, is none to show)
         const matches = findMessages(db, argument);
         const listed = new Map([...iterateMessageListings(db, { ids: matches.map((m) => m.id) })].map((m) => [m.id, m]));
@@ -261,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
         const message = [...iterateMessages(db, { ids: [candidates[0]!.message.id] })][0]!;
         const fileChanges = fileChangesOf(db, message.id);
         const attachments = attachmentsOf(db, message.id);
-        process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges, attachments }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges, attachments));
+        process.stdout.write(opts.json ? `${jsonText({ ...message, fileChanges, attachments }, 2)}\n` : renderShow(message, makeChalk(process.stdout), fileChanges, attachments, runStateNote(runState)));
       } finally {
         db.close();
       }
@@ -312,10 +316,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'database to read', DEFAULT_DB)
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { db: string; out?: string }) => {
-      await readingInto(opts.db, opts.out, async (db, out) => {
-        const { manifestText } = await import('../report/manifest.ts');
-        for (const piece of manifestText(db)) await write(out, piece);
-      });
+      // A manifest is the record a third party compares theirs with: one made while a verify
+      // writes would record a state no run ended in, and that nobody can make again.
+      await readingInto(
+        opts.db,
+        opts.out,
+        async (db, out, runState) => {
+          const { manifestText } = await import('../report/manifest.ts');
+          for (const piece of manifestText(db, { runState })) await write(out, piece);
+        },
+        { refuseWhileVerifying: 'a manifest' },
+      );
     });
 
   addKeyCommands(program);

@@ -1,6 +1,9 @@
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
+import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
+import { RunLockedError } from '../store/run-lock.ts';
+import { lastRunState, type RunState } from '../store/run-state.ts';
 
 export const DEFAULT_DB = './leakcheck.db';
 
@@ -64,14 +67,28 @@ export async function writeWhole(path: string | undefined, text: string): Promis
 /**
  * Opens the database read-only and the output (`path`, stdout when none), runs `body`, and closes
  * both whatever happens: what the report, export, documents, custody and manifest commands share.
+ * A last run cut short or under way is said on stderr first, and handed to `body` to say where
+ * it shows the run; `refuseWhileVerifying` (what the command makes) refuses, before any output is
+ * opened, while a verify writes the database.
  */
-export async function readingInto(dbPath: string, path: string | undefined, body: (db: Db, out: Output) => Promise<void>): Promise<void> {
+export async function readingInto(
+  dbPath: string,
+  path: string | undefined,
+  body: (db: Db, out: Output, runState: RunState) => Promise<void>,
+  options: { refuseWhileVerifying?: string } = {},
+): Promise<void> {
   const db = openStore(dbPath, { readonly: true });
   try {
     if (path) refuseWritingIntoDumps(db, [path]);
+    const runState = lastRunState(db, dbPath);
+    if (options.refuseWhileVerifying && runState.state === 'in-progress') {
+      const what = options.refuseWhileVerifying;
+      throw new RunLockedError(`refusing to write ${what}: ${writerNow(runState)}, and ${what} made now would hold results that are partial and will change; wait for it to finish.`);
+    }
+    warnOfRunState(runState);
     const out = await openOutput(path);
     try {
-      await body(db, out);
+      await body(db, out, runState);
     } finally {
       await closeOutput(out);
     }

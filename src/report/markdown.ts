@@ -8,6 +8,7 @@ import { shownFrom, shownText } from './shown-from.ts';
 import { conflictDifference, conflictSubject } from './coverage-note.ts';
 import { labelQuoted, messageLabel } from './message-label.ts';
 import { VERIFIED_MEANING } from './text.ts';
+import { runStateNote, shownRunStatus } from './run-state-note.ts';
 
 /**
  * Where a GFM extended autolink can start: an address's "@", a scheme's ":" (https://, mailto:),
@@ -40,7 +41,9 @@ const markdownPath = (path: string, max: number, quoted = false): string => path
 export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
   const out: string[] = [];
   out.push('# leakcheck report', '');
-  if (summary.run) out.push(`Run #${summary.run.id} (${summary.run.status}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
+  if (summary.run) out.push(`Run #${summary.run.id} (${shownRunStatus(summary.run.status, summary.runState)}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
+  const note = summary.runState && runStateNote(summary.runState, (host) => markdownSafe(host, 100));
+  if (note) out.push(`> **Warning: ${note}.**`, '');
   const { partsNotRead, otherNotes } = readNotes(summary.files);
   const noted =
     (partsNotRead.count ? `; ${partsNotRead.count} archive${partsNotRead.count === 1 ? ' has' : 's have'} parts that were not read (${partsNotRead.which()})` : '') +

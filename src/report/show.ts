@@ -28,7 +28,7 @@ export function authenticationResults(m: MessageRecord): string {
 }
 
 
-export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = [], attachments: AttachmentListing[] = []): string {
+export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: CustodyChange[] = [], attachments: AttachmentListing[] = [], runNote: string | null = null): string {
   const colour = m.verdict === 'verified' ? c.green.bold : m.verdict === 'suspicious' ? c.red.bold : c.yellow.bold;
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
@@ -37,6 +37,8 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.
   for (const change of fileChanges) out.push(c.red(`  custody     ${describeChange(change)}`) + c.dim(`  noticed ${t(change.noticedAt)}`));
+  // (the verdict of a run cut short or under way may not be the final one: red team V, V-03, V-04)
+  if (runNote) out.push(c.red.bold(`  run         ${runNote}`));
   out.push('', colour(`Verdict: ${m.verdict}`) + c.dim(`  (${m.reasons.join(', ')})`), wrap(t(m.explanation, 4000), 2));
   out.push('', c.bold(`Signatures (${m.signatures.length})`));
   // a body hash that fails over content a mail client took out of the file says nothing about the body

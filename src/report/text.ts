@@ -6,6 +6,7 @@ import { readNotes } from './read-notes.ts';
 import { shownText } from './shown-from.ts';
 import { shownPath, terminalSafe, terminalSafeUncut } from './terminal-safe.ts';
 import { labelQuoted, messageLabel } from './message-label.ts';
+import { runStateNote, shownRunStatus } from './run-state-note.ts';
 
 /** Colour only for a terminal that wants it: NO_COLOR (any value) and pipes get plain text. */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -32,7 +33,9 @@ export function renderTextSummary(summary: DumpSummary, c: ChalkInstance): strin
   const colour: Record<Verdict, (s: string) => string> = { verified: c.green, unverifiable: c.yellow, suspicious: c.red.bold };
   const lines: string[] = [];
   lines.push(c.bold(`leakcheck: ${summary.messages} message(s) in ${summary.files.withMessages} file(s)`));
-  if (summary.run) lines.push(c.dim(`dump: ${terminalSafe(summary.run.dumpRoot)}   run #${summary.run.id} ${summary.run.status}`));
+  if (summary.run) lines.push(c.dim(`dump: ${terminalSafe(summary.run.dumpRoot)}   run #${summary.run.id} ${shownRunStatus(summary.run.status, summary.runState)}`));
+  const note = summary.runState && runStateNote(summary.runState);
+  if (note) lines.push(c.red.bold(note));
   lines.push('');
   for (const verdict of ['verified', 'unverifiable', 'suspicious'] as const) {
     lines.push(`  ${colour[verdict](verdict.padEnd(13))} ${String(summary.verdicts[verdict]).padStart(7)}   ${c.dim(MEANING[verdict])}`);

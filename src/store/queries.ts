@@ -3,6 +3,7 @@ import { byCodeUnits } from './code-unit-order.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
 import { inReadSnapshot } from './read-snapshot.ts';
+import type { RunState } from './run-state.ts';
 
 /** One message with everything known about it, as every report and export reads it. */
 export interface MessageRecord {
@@ -335,6 +336,8 @@ export interface DumpSummary {
     messages: Array<{ path: string; index: number; format: string; derived: boolean; subject: string | null; from: string | null; fromAddress: string | null; warnings: Array<{ code: string; severity: string; text: string }> }>;
   };
   custody: CustodySummary;
+  /** the last run's state as the readers tell it (`lastRunState`): `report` sets it, where the lock can be seen */
+  runState?: RunState;
 }
 
 export const VERIFIED_WITH_WARNINGS_LISTED = 500;

@@ -19,7 +19,8 @@ const UNREADABLE_LOCK_GRACE_MS = 10_000;
  * never touches it (not even to create its schema). A lock left by a process that no longer
  * exists (killed with SIGKILL, a crash, a reboot) is taken over, so a killed run never blocks its
  * own resumption. Readers (report, export, show) need no lock: SQLite's WAL lets them read a
- * consistent snapshot while a run writes.
+ * consistent snapshot while a run writes. They look at it (`lockHolder`, run-state.ts) to say
+ * that what they read is partial.
  */
 export function acquireRunLock(dbPath: string): () => void {
   const path = `${dbPath}.lock`;
@@ -40,12 +41,12 @@ export function acquireRunLock(dbPath: string): () => void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new RunLockedError(`cannot create the lock ${path}: ${whyNot(code, err as Error)}.`);
-      const owner = readOwner(path);
-      if (owner && isLiveHere(owner)) throw heldBy(owner, dbPath);
-      if (owner && owner.host !== hostname()) {
-        throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${owner.host} (pid ${owner.pid}); remove ${path} if that run is gone.`);
+      const holder = lockHolder(dbPath);
+      if (holder.held === 'live') throw heldBy(holder.owner, dbPath);
+      if (holder.held === 'elsewhere') {
+        throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${holder.owner.host} (pid ${holder.owner.pid}); remove ${path} if that run is gone.`);
       }
-      if (!owner && ageMs(path) < UNREADABLE_LOCK_GRACE_MS) break;
+      if (holder.held === 'starting') break;
       // stale: its owner is dead, or it has been unreadable for too long to be one being written
       try {
         unlinkSync(path);
@@ -88,11 +89,29 @@ function createLockFile(path: string, content: string): void {
  * nothing otherwise (see runVerify: a lock being taken has two names for a moment).
  */
 export function refuseIfHeld(dbPath: string): void {
-  const owner = readOwner(`${dbPath}.lock`);
-  if (owner && isLiveHere(owner)) throw heldBy(owner, dbPath);
+  const holder = lockHolder(dbPath);
+  if (holder.held === 'live') throw heldBy(holder.owner, dbPath);
 }
 
-type LockOwner = { pid: number; host: string; since: string };
+export type LockOwner = { pid: number; host: string; since: string };
+
+/**
+ * Who holds the lock of `dbPath`, as `verify` judges it when it would take it: a live process of
+ * this host (`live`), a process of another host, whose life cannot be seen from here
+ * (`elsewhere`), a run taking it now, whose lock cannot be read yet (`starting`), or nobody: no
+ * lock, or one its owner left behind when it died (`none`). The readers ask the same, so that a
+ * run `verify` would take over is the run they call cut short (red team V, V-03).
+ */
+export type LockHolder = { held: 'live' | 'elsewhere'; owner: LockOwner } | { held: 'starting' | 'none' };
+
+export function lockHolder(dbPath: string): LockHolder {
+  const path = `${dbPath}.lock`;
+  const owner = readOwner(path);
+  if (owner && isLiveHere(owner)) return { held: 'live', owner };
+  if (owner && owner.host !== hostname()) return { held: 'elsewhere', owner };
+  if (!owner && ageMs(path) < UNREADABLE_LOCK_GRACE_MS) return { held: 'starting' };
+  return { held: 'none' };
+}
 
 const isLiveHere = (owner: LockOwner): boolean => owner.host === hostname() && isAlive(owner.pid);
 

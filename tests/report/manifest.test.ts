@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => demo.cleanup());
 
-const text = (db: Parameters<typeof manifestText>[0], pageSize?: number): string => [...manifestText(db, pageSize)].join('');
+const text = (db: Parameters<typeof manifestText>[0], pageSize?: number): string => [...manifestText(db, { pageSize })].join('');
 
 describe('the manifest, written as it is read', () => {
   it('is exactly jsonText (JSON.stringify, terminal-active characters escaped) of itself with two-space indents, whatever the page of files read at once', () => {

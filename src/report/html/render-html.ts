@@ -28,6 +28,8 @@ import { STYLES } from './styles.ts';
 import { shownFrom, shownText } from '../shown-from.ts';
 import { describeRepair } from '../../verdict/repairs.ts';
 import { KEY_NOT_SIGNER_NOTE, keyNotSigner } from '../key-not-signer.ts';
+import { runStateNote, shownRunStatus } from '../run-state-note.ts';
+import type { RunState } from '../../store/run-state.ts';
 
 export interface HtmlReportOptions {
   /** only messages with this verdict (`--verdict`) */
@@ -38,6 +40,8 @@ export interface HtmlReportOptions {
   detailLimits?: Partial<Record<Verdict, number>> | undefined;
   /** the size of the pieces htmlReportPieces hands on (about 64 KB; smaller in tests) */
   pieceChars?: number | undefined;
+  /** the last run's state (`lastRunState`): a run cut short or under way is said at the top */
+  runState?: RunState | undefined;
 }
 
 /**
@@ -157,7 +161,7 @@ const PIECE_CHARS = 64 * 1024;
 
 function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   const filter = { verdict: options.verdict };
-  const summary = summarize(db, filter);
+  const summary = { ...summarize(db, filter), runState: options.runState };
   const whole = options.verdict ? summarize(db) : summary;
   const limits: Record<Verdict, number> = { ...DEFAULT_DETAIL_LIMITS, ...options.detailLimits };
   // A verdict is one of three by construction; anything else (a hand-edited database) is listed, not detailed.
@@ -263,7 +267,7 @@ function masthead(summary: DumpSummary, generatedAt: string | undefined): string
   const meta: string[] = [];
   if (summary.run) {
     meta.push(`<span class="path">${escapeHtml(summary.run.dumpRoot)}</span>`);
-    meta.push(`<span>run #${summary.run.id}, ${escapeHtml(summary.run.status)}${summary.run.startedAt ? `, ${escapeHtml(formatInstant(summary.run.startedAt) ?? summary.run.startedAt)} UTC` : ''}</span>`);
+    meta.push(`<span>run #${summary.run.id}, ${escapeHtml(shownRunStatus(summary.run.status, summary.runState))}${summary.run.startedAt ? `, ${escapeHtml(formatInstant(summary.run.startedAt) ?? summary.run.startedAt)} UTC` : ''}</span>`);
     meta.push(`<span>leakcheck ${escapeHtml(summary.run.toolVersion)}</span>`);
   }
   if (generatedAt) meta.push(`<span>report generated ${escapeHtml(generatedAt)}</span>`);
@@ -277,6 +281,8 @@ function masthead(summary: DumpSummary, generatedAt: string | undefined): string
 
 function summarySection(summary: DumpSummary, whole: DumpSummary, verdict: Verdict | undefined): string {
   const out: string[] = ['<section class="block" id="summary" aria-labelledby="summary-h">', '<h2 id="summary-h">Summary</h2>'];
+  const note = summary.runState && runStateNote(summary.runState);
+  if (note) out.push(`<p class="run-note" role="alert"><strong>${escapeHtml(note)}.</strong></p>`);
   if (verdict) {
     out.push(
       `<p class="filter-note">This report is limited to <strong>${escapeHtml(verdict)}</strong> messages (<code>--verdict ${escapeHtml(verdict)}</code>). The whole database holds ${VERDICTS.map((v) => `${formatInt(whole.verdicts[v])} ${v}`).join(', ')}.</p>`,

@@ -58,6 +58,7 @@ section.block { background: var(--panel); border: 1px solid var(--line); border-
 .lede { color: var(--muted); max-width: 75ch; margin-bottom: 1rem; }
 .note { color: var(--muted); font-size: 0.88rem; }
 .filter-note { background: #ddf4ff; border: 1px solid #a8d4f5; border-radius: 6px; padding: 0.5rem 0.8rem; margin-bottom: 1rem; }
+.run-note { background: #fff1e5; border: 1px solid #d1242f; border-radius: 6px; padding: 0.5rem 0.8rem; margin-bottom: 1rem; }
 
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 1rem; margin-bottom: 1.1rem; }
 .card { border: 1px solid var(--line); border-top-width: 4px; border-radius: 6px; padding: 0.9rem 1rem 1rem; background: var(--panel); }
