@@ -120,8 +120,13 @@ export async function main(argv: string[]): Promise<number> {
       const controller = new AbortController();
       const onInterrupt = (signal: NodeJS.Signals): void => {
         const by = signal === 'SIGINT' ? '' : ` (${signal})`;
-        process.stderr.write(`\nleakcheck: stopping after the files in progress${by} (Ctrl-C again to quit at once)…\n`);
+        // stopped first: a terminal that hung up (SIGHUP) may refuse the line
         controller.abort();
+        try {
+          process.stderr.write(`\nleakcheck: stopping after the files in progress${by} (Ctrl-C again to quit at once)…\n`);
+        } catch {
+          // nobody is there to read it
+        }
         for (const s of STOP_SIGNALS) {
           process.removeListener(s, onInterrupt);
           process.once(s, () => process.exit(EXIT.interrupted));

@@ -18,21 +18,25 @@ export type Output = NodeJS.WritableStream;
  */
 export const EXIT_STDOUT_CLOSED = 141;
 
+/** How a write fails once nobody reads: a pipe closed (EPIPE), a terminal hung up (EIO). */
+const READER_GONE: ReadonlySet<string> = new Set(['EPIPE', 'EIO']);
+
 // Listened for as the CLI loads, because every command writes to stdout (some through write()
 // below, some directly), and an 'error' event nobody listens for ends the process with a stack
 // trace. Nothing is lost by stopping: what stdout carries is read from the database, which is
 // written before anything is printed.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
+  if (!READER_GONE.has(err.code ?? '')) throw err;
   process.exit(EXIT_STDOUT_CLOSED);
 });
 
 // stderr carries progress and messages for a person watching. A reader of it that goes away
-// (`verify 2> >(head -1)`) must not stop a run hours long, or lose its exit status: stderr is
-// given up on, and the command goes on. (After the first EPIPE the stream is destroyed, and
-// Node drops later writes.)
+// (`verify 2> >(head -1)`), or a terminal hung up (a dropped SSH session: writes fail with EIO,
+// and the SIGHUP that comes with it is handled as Ctrl-C is, red team X, X-03), must not stop a
+// run hours long, or lose its exit status: stderr is given up on, and the command goes on.
+// (After the first error the stream is destroyed, and Node drops later writes.)
 process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
+  if (!READER_GONE.has(err.code ?? '')) throw err;
 });
 
 export async function openOutput(path: string | undefined): Promise<Output> {

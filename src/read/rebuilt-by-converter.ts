@@ -5,9 +5,10 @@
  * Outlook keeps mail in a PST (or OST) file as MAPI properties: the transport headers as
  * received, the text, the HTML and each attachment, but not the MIME message. A newsroom handed
  * a PST converts it with readpst (libpst, in every Linux distribution), which writes each
- * message again: the stored headers with its carriage returns removed and the original's
- * MIME-Version, Content-Type, Content-Transfer-Encoding, Content-class, X-MimeOLE, Bcc and
- * X-From_ fields taken out, then a MIME-Version and a `multipart/mixed` (or `multipart/report`)
+ * message again: the stored headers with its carriage returns removed and every MIME-Version,
+ * Content-Type, Content-Transfer-Encoding, Content-class, X-MimeOLE and X-From_ field of the
+ * original taken out (Bcc is kept since libpst 0.6.55), then a MIME-Version and a
+ * `multipart/mixed` (or `multipart/report`)
  * Content-Type of its own, whose boundary is always `--boundary-LibPST-iamunique-<number>_-_-`,
  * then a body it builds from the stored text, HTML and attachments (libpst's readpst.c,
  * write_normal_email). The body a DKIM signature hashed is gone, so every body hash fails, on
@@ -19,7 +20,7 @@
  * converter") is never "verified", only "not proven".
  */
 import { boundaryParam } from '../checks/check-support.ts';
-import type { HeaderField } from './headers.ts';
+import { FIELD_LINE, type HeaderField } from './headers.ts';
 
 /** What a converter wrote of a message, as far as a signature is concerned. */
 export interface RebuiltMessage {
@@ -33,7 +34,7 @@ export interface RebuiltMessage {
 
 const LIBPST_BOUNDARY = /^--boundary-LibPST-iamunique-\d{1,11}_-_-$/;
 const LIBPST_TYPES: ReadonlySet<string> = new Set(['multipart/mixed', 'multipart/report']);
-const LIBPST_REWRITTEN = ['mime-version', 'content-type', 'content-transfer-encoding', 'content-class', 'x-mimeole', 'bcc', 'x-from_'] as const;
+const LIBPST_REWRITTEN = ['mime-version', 'content-type', 'content-transfer-encoding', 'content-class', 'x-mimeole', 'x-from_'] as const;
 
 /** The converter that wrote this message anew, or null when nothing shows one did. */
 export function rebuiltByConverter(fields: readonly HeaderField[]): RebuiltMessage | null {
@@ -59,10 +60,24 @@ export const rewrittenFieldsSigned = (rebuilt: RebuiltMessage, signedHeaders: re
  * header fields a signature covers, which still verify or not.
  */
 export function headerBlockOnly(message: Buffer, headerBytes: number, hasBody: boolean): boolean {
-  if (!hasBody) return true;
+  if (!hasBody) return everyLineAHeaderField(message);
   for (let at = headerBytes; at < message.length; at++) {
     const b = message[at];
     if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) return false;
   }
   return true;
+}
+
+/**
+ * A file with no blank line holds no body only when each of its lines is a header field or the
+ * continuation of one. A line that is neither is where mail programs begin the body: a forged
+ * text written with no blank line above it was read as "no body", and beside its verified twin
+ * got a warning, where the same text after a blank line is a red flag (red team X, X-02).
+ * (Exchange's export begins with "Microsoft Mail Internet Headers Version 2.0", before any
+ * field: allowed as the first line.)
+ */
+function everyLineAHeaderField(message: Buffer): boolean {
+  const lines = message.toString('latin1').split(/\r?\n|\r/);
+  if (lines.at(-1) === '') lines.pop();
+  return lines.every((line, i) => FIELD_LINE.test(line) || (i > 0 && /^[ \t]/.test(line)) || (i === 0 && line.startsWith('Microsoft Mail Internet Headers')));
 }

@@ -1,12 +1,13 @@
 /**
  * A message as readpst (libpst) writes it from an Outlook PST, following its readpst.c
- * (write_normal_email, write_body_part) as libpst 0.6.x has it: the stored transport headers with
- * carriage returns removed and the first MIME-Version, Content-Type, Content-Transfer-Encoding,
- * Content-class, X-MimeOLE, Bcc and X-From_ fields taken out, then readpst's own MIME-Version and
+ * (write_normal_email, write_body_part) as libpst 0.6.55 and later have it: the stored transport
+ * headers with carriage returns removed and every MIME-Version, Content-Type,
+ * Content-Transfer-Encoding, Content-class, X-MimeOLE and X-From_ field taken out (header_strip_field
+ * loops while the name is found; Bcc is kept since 0.6.55), then readpst's own MIME-Version and
  * multipart/mixed Content-Type, then a body rebuilt from the text and HTML Outlook stored. Used to
  * test what leakcheck makes of a dump converted from a PST; no PST is needed.
  */
-const STRIPPED = ['mime-version:', 'content-type:', 'content-transfer-encoding:', 'content-class:', 'x-mimeole:', 'bcc:', 'x-from_:'];
+const STRIPPED = ['mime-version:', 'content-type:', 'content-transfer-encoding:', 'content-class:', 'x-mimeole:', 'x-from_:'];
 
 export const LIBPST_BOUNDARY = '--boundary-LibPST-iamunique-1804289383_-_-';
 
@@ -14,8 +15,7 @@ export const LIBPST_BOUNDARY = '--boundary-LibPST-iamunique-1804289383_-_-';
 export function readpstRebuild(original: string, stored: { text: string; html?: string }, boundary = LIBPST_BOUNDARY): string {
   const lf = original.replace(/\r/g, '');
   const header = lf.slice(0, lf.indexOf('\n\n') + 1);
-  // readpst's header_strip_field removes the first field of each name, with its folded lines
-  const stripped = new Set<string>();
+  // readpst's header_strip_field removes every field of each name, with its folded lines
   const kept: string[] = [];
   let skipping = false;
   for (const line of header.split('\n')) {
@@ -23,10 +23,8 @@ export function readpstRebuild(original: string, stored: { text: string; html?: 
       if (!skipping) kept.push(line);
       continue;
     }
-    const name = STRIPPED.find((s) => line.toLowerCase().startsWith(s));
-    skipping = name !== undefined && !stripped.has(name);
-    if (skipping) stripped.add(name!);
-    else kept.push(line);
+    skipping = STRIPPED.some((s) => line.toLowerCase().startsWith(s));
+    if (!skipping) kept.push(line);
   }
   const alt = `alt-${boundary}`;
   const part = (inner: string, type: string, content: string) => `\n--${inner}\nContent-Type: ${type}; charset="utf-8"\n\n${content}\n`;

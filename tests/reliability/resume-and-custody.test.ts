@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, lutimesSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { RunLockedError } from '../../src/store/run-lock.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+
+const HAS_PYTHON = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0;
 
 /** A dump big enough that a run takes a few seconds: the demo dump, many times over. */
 function buildDump(dir: string, copies: number): void {
@@ -127,6 +129,37 @@ describe('reliability: kill and resume, interruption, locking, chain of custody'
     store.close();
     expect((await startVerify(dump, db).done).status).toBe(0);
     expect(exportOf(db)).toBe(exportOf(cleanDb));
+  }, 120_000);
+
+  // A dropped SSH session or a closed terminal window: SIGHUP, and every write to the terminal
+  // fails with EIO. The stop's own line to stderr then ended the process with exit code 1, the
+  // run left "running" and its lock in place (red team X, X-03). A pseudo-terminal is hung up
+  // under the run, as the kernel does it (Python's pty: Node has none).
+  it.skipIf(!HAS_PYTHON)(`a terminal hung up under the run stops it as Ctrl-C does${HAS_PYTHON ? '' : ' (skipped: no python3 for a pseudo-terminal)'}`, () => {
+    const db = join(tmp.path, 'hangup.db');
+    const script = [
+      'import os, pty, sys, time, select',
+      'db = sys.argv[1]',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      '    os.execv(sys.argv[2], sys.argv[2:])',
+      'end = time.time() + 20',
+      "while time.time() < end and not os.path.exists(db + '.lock'):",
+      '    r, _, _ = select.select([fd], [], [], 0.02)',
+      '    if r:',
+      '        try: os.read(fd, 65536)',
+      '        except OSError: break',
+      'os.close(fd)',
+      '_, status = os.waitpid(pid, 0)',
+      'print(os.waitstatus_to_exitcode(status))',
+    ].join('\n');
+    const args = [process.execPath, join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db];
+    const run = spawnSync('python3', ['-c', script, db, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.stdout.trim(), run.stderr).toBe('130');
+    expect(existsSync(`${db}.lock`)).toBe(false);
+    const store = new Database(db, { readonly: true });
+    expect((store.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string }).status).toBe('interrupted');
+    store.close();
   }, 120_000);
 
   // A full disk ended the process as an unhandled rejection: a stack trace, exit code 1 (which

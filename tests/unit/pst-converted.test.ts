@@ -76,6 +76,15 @@ describe('readpst: a message rebuilt from an Outlook PST', () => {
     expect(a.verdict.explanation).toContain('they cover none of the fields the converter writes anew: a header field it keeps was changed');
   });
 
+  // readpst keeps Bcc since libpst 0.6.55 (red team X, X-06): a signature over it is judged as over any field readpst keeps
+  it('a changed signed header under a signature that also covers Bcc, which readpst keeps, is suspicious', async () => {
+    const withBcc = plainMessage({ extraHeaders: ['Bcc: carol@example.org'] });
+    const rebuilt = readpstRebuild(await sign(withBcc, 'from:to:subject:date:message-id:bcc'), { text: TEXT });
+    expect(rebuilt).toContain('Bcc: carol@example.org');
+    const a = await analyze(rebuilt.replace('Subject: Quarterly numbers', 'Subject: Quarterly numbers (revised)'));
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-signature-mismatch'] });
+  });
+
   it('the same body change under any other boundary stays suspicious', async () => {
     const rebuilt = readpstRebuild(await sign(plainMessage(), GMAIL_LIKE), { text: TEXT }, '----=_Part_0_1804289383');
     const a = await analyze(rebuilt);
@@ -143,6 +152,16 @@ describe('pffexport: a message whose file holds its header fields and no body', 
     expect(only(`${headerBlock(m)}\r\n \r\n\t\r\n`)).toBe(true);
     expect(only(`${headerBlock(m)}\r\nx`)).toBe(false);
     expect(only(m)).toBe(false);
+    // a line that is no header field, with no blank line above it, is where mail programs begin
+    // the body (red team X, X-02); Exchange's first line is allowed
+    expect(only(`${headerBlock(m)}Jordan,\r\nwire the money today.\r\n`)).toBe(false);
+    expect(only(`Microsoft Mail Internet Headers Version 2.0\r\n${headerBlock(m)}`)).toBe(true);
+  });
+
+  it('a forged text written with no blank line above it is a body: suspicious', async () => {
+    const a = await analyze(`${headerBlock(await sign(plainMessage(), GMAIL_LIKE))}Bob,\r\nwire the money today.\r\n`);
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-body-modified'] });
+    expect(a.findings.map((f) => f.code)).not.toContain('body-not-in-file');
   });
 
   for (const [shape, ending] of [['with no blank line', ''], ['ending in a blank line', '\r\n']] as const) {
