@@ -157,10 +157,15 @@ export function toDumpMessage(r: MessageRow): DumpMessage {
   };
 }
 
+/** The attachments' decoded contents alone (the fourth of each listed part), sorted, as one sha256. */
+const contentsOf = (partsJson: string): string =>
+  hash('sha256', JSON.stringify((JSON.parse(partsJson) as Array<[unknown, unknown, unknown, string]>).map((part) => part[3]).sort()), 'hex');
+
 export function toDumpCopy(r: CopyRow): DumpCopy {
   return {
     ...toDumpMessage(r),
     partsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : hash('sha256', r.parts_json, 'hex'),
+    contentsSha256: r.parts_json === null ? null : r.parts_json === '[]' ? NO_PARTS : contentsOf(r.parts_json),
     visibleFields: r.visible_fields_json ? (JSON.parse(r.visible_fields_json) as VisibleFields) : null,
     partsNotInFile: r.not_in_file,
   };

@@ -12,7 +12,11 @@ const STRIPPED = ['mime-version:', 'content-type:', 'content-transfer-encoding:'
 export const LIBPST_BOUNDARY = '--boundary-LibPST-iamunique-1804289383_-_-';
 
 /** `original` (latin1 string, any line ends) rebuilt by readpst, with `text` and optional `html` as Outlook stored them. */
-export function readpstRebuild(original: string, stored: { text: string; html?: string }, boundary = LIBPST_BOUNDARY): string {
+export function readpstRebuild(
+  original: string,
+  stored: { text: string; html?: string; attachments?: Array<{ filename: string; contentType: string; content: Buffer }> },
+  boundary = LIBPST_BOUNDARY,
+): string {
   const lf = original.replace(/\r/g, '');
   const header = lf.slice(0, lf.indexOf('\n\n') + 1);
   // readpst's header_strip_field removes every field of each name, with its folded lines
@@ -34,6 +38,14 @@ export function readpstRebuild(original: string, stored: { text: string; html?: 
     (both ? `\n--${boundary}\nContent-Type: multipart/alternative;\n\tboundary="${alt}"\n` : '') +
     part(inner, 'text/plain', stored.text) +
     (both ? part(inner, 'text/html', stored.html!) + `\n--${alt}--\n` : '') +
+    // write_inline_attachment: the bytes Outlook stored, in base64, under a name in RFC 2231 form
+    (stored.attachments ?? [])
+      .map(
+        (a) =>
+          `\n--${boundary}\nContent-Type: ${a.contentType}\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; \n        filename*=utf-8''${encodeURIComponent(a.filename)}\n\n` +
+          `${a.content.toString('base64').replace(/(.{76})/g, '$1\n')}\n\n`,
+      )
+      .join('') +
     `\n--${boundary}--\n\n`;
   return `${kept.join('\n')}MIME-Version: 1.0\nContent-Type: multipart/mixed;\n\tboundary="${boundary}"\n\n${body}`;
 }

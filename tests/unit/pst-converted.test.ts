@@ -125,6 +125,49 @@ describe('readpst: a message rebuilt from an Outlook PST', () => {
   });
 });
 
+describe('readpst copies across the dump: the attachments are still compared, the text is not', () => {
+  const PDF = Buffer.from('%PDF-1.4 genuine contract: price 100,000 EUR\n');
+  const FORGED = Buffer.from('%PDF-1.4 FORGED contract: price 900,000 EUR, paid offshore\n');
+  const withAttachment = (): string =>
+    plainMessage({ extraHeaders: [] })
+      .replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="b1"')
+      .replace(/\r\n\r\n[\s\S]*$/, `\r\n\r\n--b1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n${TEXT.replace(/\n/g, '\r\n')}--b1\r\nContent-Type: application/pdf; name="contract.pdf"\r\nContent-Disposition: attachment; filename="contract.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${PDF.toString('base64')}\r\n--b1--\r\n`);
+
+  it('a readpst-shaped copy carrying another document is altered; one carrying the same is not; copies from several PSTs are not told apart for their bodies', async () => {
+    const dir = tempDir();
+    try {
+      const genuine = await sign(withAttachment(), GMAIL_LIKE);
+      mkdirSync(join(dir.path, 'dump/verified'), { recursive: true });
+      mkdirSync(join(dir.path, 'dump/unproven'), { recursive: true });
+      writeFileSync(join(dir.path, 'dump/verified/sent.eml'), genuine, 'latin1');
+      const attachment = (content: Buffer) => [{ filename: 'contract.pdf', contentType: 'application/pdf', content }];
+      // (with the HTML Outlook kept, the text reads otherwise than the sent copy's: only the attachments can be compared)
+      writeFileSync(join(dir.path, 'dump/verified/same.eml'), readpstRebuild(genuine, { text: TEXT, html: '<p>Hi Bob</p>', attachments: attachment(PDF) }), 'latin1');
+      writeFileSync(join(dir.path, 'dump/verified/forged.eml'), readpstRebuild(genuine, { text: TEXT, attachments: attachment(FORGED) }, '--boundary-LibPST-iamunique-7_-_-'), 'latin1');
+      // another message, only in PSTs: two readpst copies (one with HTML kept) and pffexport's header block
+      const other = (await sign(withAttachment().replace('<20160314092650.1234@example.com>', '<only-in-psts@example.com>'), GMAIL_LIKE)).replace(/\r\n/g, '\n');
+      writeFileSync(join(dir.path, 'dump/unproven/a.eml'), readpstRebuild(other, { text: TEXT, html: '<p>Hi Bob</p>', attachments: attachment(PDF) }), 'latin1');
+      writeFileSync(join(dir.path, 'dump/unproven/b.eml'), readpstRebuild(other, { text: TEXT, attachments: attachment(PDF) }, '--boundary-LibPST-iamunique-9_-_-'), 'latin1');
+      writeFileSync(join(dir.path, 'dump/unproven/InternetHeaders.txt'), other.slice(0, other.indexOf('\n\n') + 1), 'latin1');
+      writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
+      const db = join(dir.path, 'case.db');
+      expect(runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']).stderr).toBe('');
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; findings: Array<{ code: string }> });
+      const codes = (path: string) => rows.find((r) => r.path === path)!.findings.map((f) => f.code);
+      expect(rows.find((r) => r.path === 'verified/same.eml')).toMatchObject({ verdict: 'unverifiable' });
+      expect(codes('verified/same.eml')).toContain('copy-rebuilt-by-converter');
+      expect(rows.find((r) => r.path === 'verified/forged.eml')).toMatchObject({ verdict: 'suspicious' });
+      expect(codes('verified/forged.eml')).toContain('conflicting-copy');
+      for (const path of ['unproven/a.eml', 'unproven/b.eml', 'unproven/InternetHeaders.txt']) {
+        expect(rows.find((r) => r.path === path), path).toMatchObject({ verdict: 'unverifiable' });
+        expect(codes(path), path).not.toContain('divergent-copies');
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe.skipIf(!HAS_CORPUS)(`readpst: real Gmail and outlook.com mail rebuilt from a PST${CORPUS_SKIP_NOTE}`, () => {
   for (const name of ['message-gmail.txt', 'message-outlook.txt']) {
     it(`${name}: verified as received, unverifiable once rebuilt`, async () => {

@@ -419,7 +419,10 @@ function unwitnessed(copy: DumpCopy, twin: DumpCopy): string {
  */
 function unprovenAgainst(copy: DumpCopy, contents: readonly DumpCopy[]): DumpFinding | null {
   const differing = contents.flatMap((other) => {
-    const aspects = differences(copy, other);
+    // among unproven copies too, a converter's rebuilt or absent body says nothing of a change:
+    // one message converted from several mailboxes' PSTs was told "at least one of them was
+    // changed" (red team X, X-05)
+    const aspects = differences(copy, other).filter((a) => a !== 'body' || !convertersMakeTheBodyDiffer(copy, other));
     return aspects.length ? [{ other, aspects }] : [];
   });
   const unexplained = differing.filter(({ other, aspects }) => {
@@ -462,13 +465,28 @@ const explainedByPartsNotInFile = (copy: DumpCopy, judgement: Judgement): boolea
   !!copy.partsNotInFile &&
   judgement.aspects.length === 1 &&
   judgement.aspects[0] === 'body' &&
-  (TEXT_NOT_COMPARED.has(copy.partsNotInFile) || copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+  (TEXT_NOT_COMPARED.has(copy.partsNotInFile)
+    ? convertersMakeTheBodyDiffer(copy, judgement.twin)
+    : copy.textSha256 === null || judgement.twin.textSha256 === null || copy.textSha256 === judgement.twin.textSha256);
+
+/**
+ * Whether a converter accounts for how the bodies of two copies differ: one of them holds its
+ * header fields and no body (pffexport), or one was written anew by readpst, whose text is
+ * Outlook's in a structure of readpst's own but whose attachments are the bytes Outlook stored:
+ * their decoded contents must be the other copy's (a readpst-shaped copy carrying another
+ * document was told the converter explained the difference; red team X, X-01).
+ */
+function convertersMakeTheBodyDiffer(a: DumpCopy, b: DumpCopy): boolean {
+  const kinds = [a.partsNotInFile, b.partsNotInFile];
+  if (kinds.includes('body-not-in-file')) return true;
+  return kinds.includes('message-rebuilt-by-converter') && a.contentsSha256 != null && a.contentsSha256 === b.contentsSha256;
+}
 
 /** A copy whose text is not the sender's to compare: rebuilt in a structure of the converter's own, or absent. */
 const TEXT_NOT_COMPARED: ReadonlySet<PartsNotInFile> = new Set(['message-rebuilt-by-converter', 'body-not-in-file']);
 
 /** The finding for each way a client takes content out of a copy, and what the client did, as a reader is told it. */
-const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; body: string }> = {
+const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; body: string; tail?: string }> = {
   'body-stored-apart': {
     code: 'copy-parts-stored-apart',
     attachments: 'its attachments differ because Apple Mail kept their content outside this file',
@@ -476,8 +494,9 @@ const NOT_IN_FILE: Record<PartsNotInFile, { code: string; attachments: string; b
   },
   'message-rebuilt-by-converter': {
     code: 'copy-rebuilt-by-converter',
-    attachments: 'its attachments differ because a converter (readpst, from an Outlook PST or OST file) wrote this copy anew',
-    body: 'its body was written anew by a converter (readpst, from an Outlook PST or OST file) from the text and attachments Outlook kept',
+    attachments: "its attachments hold the same contents as that copy's, written anew by a converter (readpst, from an Outlook PST or OST file) with types and names of its own",
+    body: "its body was written anew by a converter (readpst, from an Outlook PST or OST file) from the text and attachments Outlook kept; its attachments hold the same contents as that copy's",
+    tail: 'so only the texts cannot be compared',
   },
   'body-not-in-file': {
     code: 'copy-body-not-in-file',
@@ -502,7 +521,7 @@ function partsNotInFileFinding(copy: DumpCopy, twin: DumpCopy, why: PartsNotInFi
         `Another copy of this message (same Message-ID) is verified by ${signers(twin)}. This copy's visible headers read exactly as that one's; ` +
         (copy.textSha256 !== null && copy.textSha256 === twin.textSha256
           ? `so does its text, and ${client.attachments}, so they cannot be compared. `
-          : `${client.body}, so the two bodies cannot be compared. `) +
+          : `${client.body}, ${client.tail ?? 'so the two bodies cannot be compared'}. `) +
         `Verified copy: ${twin.where}.`,
       evidence: evidence(copy, twin, ['body']),
     },

@@ -62,6 +62,12 @@ export interface DumpCopy extends DumpMessage {
    * content, in order), as one sha256; null when the inventory stopped early
    */
   partsSha256: string | null;
+  /**
+   * the decoded contents of the attachments alone (their sha256s, sorted), as one sha256: what a
+   * converter that writes a message anew keeps of them, their types, names and order aside; null
+   * when the inventory stopped early
+   */
+  contentsSha256?: string | null;
   /** each visible header decoded, as sha256 (MessageTraits.visibleFields); null when not stored */
   visibleFields: VisibleFields | null;
   /**
