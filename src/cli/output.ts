@@ -87,7 +87,8 @@ export async function readingInto(
     const runState = lastRunState(db, dbPath);
     if (options.refuseWhileVerifying && runState.state === 'in-progress') {
       const what = options.refuseWhileVerifying;
-      throw new RunLockedError(`refusing to write ${what}: ${writerNow(runState)}, and ${what} made now would hold results that are partial and will change; wait for it to finish.`);
+      const then = runState.host === null ? 'wait for it to finish' : 'wait for it to finish, or remove the lock if it is gone';
+      throw new RunLockedError(`refusing to write ${what}: ${writerNow(runState)}, and ${what} made now could hold results that are partial and will change; ${then}.`);
     }
     warnOfRunState(runState);
     const out = await openOutput(path);

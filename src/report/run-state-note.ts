@@ -19,14 +19,18 @@ export function runStateNote(state: RunState, safe: (host: string) => string = (
       'and verdicts from the passes across the dump may be missing; run verify again'
     );
   }
-  if (state.state === 'in-progress') return `${writerNow(state, safe)}: these results are partial and will change`;
+  if (state.state === 'in-progress') return `${writerNow(state, safe)}: these results ${state.host === null ? 'are partial and will change' : 'may be partial'}`;
   return null;
 }
 
 /** Which verify holds the database now; `safe` makes the host a lock file names (any text) fit for the output. */
 export function writerNow(state: RunState & { state: 'in-progress' }, safe: (host: string) => string = (host) => terminalSafe(host, 100)): string {
   if (state.pid === null) return 'a verify is starting on this database now';
-  return `a verify (pid ${state.pid}${state.host === null ? '' : ` on ${safe(state.host)}`}) is writing this database now`;
+  // another machine's process cannot be seen from here: what is known is said, and how to go on
+  if (state.host !== null) {
+    return `the database is locked by a verify on ${safe(state.host)} (pid ${state.pid}${state.since === null ? '' : `, since ${safe(state.since)}`}), which cannot be seen from here; if that run is gone, remove the database's .lock file`;
+  }
+  return `a verify (pid ${state.pid}) is writing this database now`;
 }
 
 /** The run's status as the reports' run line shows it: `running` is false of a run whose process is gone. */

@@ -16,7 +16,7 @@ export type RunState =
   | { state: 'none' }
   | { state: 'completed'; runId: number }
   | { state: 'interrupted' | 'failed' | 'cut-short'; runId: number; filesInProgress: number }
-  | { state: 'in-progress'; runId: number | null; pid: number | null; host: string | null };
+  | { state: 'in-progress'; runId: number | null; pid: number | null; host: string | null; since: string | null };
 
 /**
  * Reads the state without writing anything (readers open the database read-only). The lock is
@@ -26,12 +26,18 @@ export type RunState =
  */
 export function lastRunState(db: Db, dbPath: string): RunState {
   const before = lockHolder(dbPath);
-  const run = db.prepare('SELECT id, status FROM runs ORDER BY id DESC LIMIT 1').get() as { id: number; status: string } | undefined;
+  const run = db.prepare('SELECT id, status, finished_at FROM runs ORDER BY id DESC LIMIT 1').get() as { id: number; status: string; finished_at: string | null } | undefined;
   const after = lockHolder(dbPath);
   const holder = isHeld(before) ? before : after;
-  if (isHeld(holder)) {
+  if (isHeld(holder) && !olderThanLastRun(holder, run?.finished_at ?? null)) {
     const owner = 'owner' in holder ? holder.owner : null;
-    return { state: 'in-progress', runId: run?.status === 'running' ? run.id : null, pid: owner?.pid ?? null, host: holder.held === 'elsewhere' ? owner!.host : null };
+    return {
+      state: 'in-progress',
+      runId: run?.status === 'running' ? run.id : null,
+      pid: owner?.pid ?? null,
+      host: holder.held === 'elsewhere' ? owner!.host : null,
+      since: owner?.since ?? null,
+    };
   }
   if (!run) return { state: 'none' };
   if (run.status === 'completed') return { state: 'completed', runId: run.id };
@@ -41,3 +47,15 @@ export function lastRunState(db: Db, dbPath: string): RunState {
 }
 
 const isHeld = (holder: LockHolder): boolean => holder.held !== 'none';
+
+/**
+ * A lock taken before the last run on record ended belongs to no run after it: one left by a
+ * killed run on the machine the database was copied from, or a pid a reboot gave to another
+ * process, read as "a verify is writing this database now" beside "run #1 completed", and the
+ * manifest was refused for good (red team X, X-04).
+ */
+function olderThanLastRun(holder: LockHolder, finishedAt: string | null): boolean {
+  if (!('owner' in holder) || finishedAt === null) return false;
+  const since = Date.parse(holder.owner.since);
+  return Number.isFinite(since) && since < Date.parse(finishedAt);
+}

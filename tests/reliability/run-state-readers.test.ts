@@ -137,4 +137,32 @@ describe('readers of a database whose last verify did not finish, or is under wa
     store.close();
     expect(read(['export', '--format', 'jsonl'], starting).stderr).toBe(warning);
   });
+
+  // Red team X, X-04: a lock left on the machine the database was copied from, or naming a pid a
+  // reboot gave to another process, read as a verify writing now, beside "run #1 completed", and
+  // the manifest was refused for good.
+  it('a lock taken before the last run ended belongs to no run: nothing is said, and the manifest is made', () => {
+    for (const [name, lock] of [
+      ['old-lock-elsewhere', { pid: 4242, host: 'archive-server', since: '2020-03-01T10:00:00.000Z' }],
+      ['old-lock-pid-reused', { pid: process.pid, host: hostname(), since: '2020-03-01T10:00:00.000Z' }],
+    ] as const) {
+      const db = join(demo.dir, `${name}.db`);
+      const verified = new Database(demo.db, { readonly: true });
+      verified.prepare('VACUUM INTO ?').run(db);
+      verified.close();
+      writeFileSync(`${db}.lock`, JSON.stringify(lock));
+      expect(read(['report'], db).stderr, name).toBe('');
+      expect(lastRunState(read(['manifest'], db).stdout), name).toBe('completed');
+    }
+  });
+
+  it("a lock of another host taken since: said as what it is, which cannot be seen from here; the manifest says how to go on", () => {
+    const db = runningCopy('lock-elsewhere', null, 'completed');
+    writeFileSync(`${db}.lock`, JSON.stringify({ pid: 4242, host: 'archive-server', since: '2026-12-06T00:00:00Z' }));
+    const said = 'the database is locked by a verify on archive-server (pid 4242, since 2026-12-06T00:00:00Z), which cannot be seen from here; if that run is gone, remove the database\'s .lock file: these results may be partial';
+    expect(read(['report'], db).stderr).toBe(`leakcheck: warning: ${said}\n`);
+    const manifest = runCli(['manifest', '--db', db]);
+    expect(manifest.status).toBe(3);
+    expect(manifest.stderr).toMatch(/wait for it to finish, or remove the lock if it is gone\.\n$/);
+  });
 });
