@@ -3,12 +3,13 @@ import { byCodeUnits } from '../store/code-unit-order.ts';
 import { jsonText } from './json-text.ts';
 import { KeyStore } from '../store/key-store.ts';
 import type { Db } from '../store/open-store.ts';
-import { groupRows } from '../store/queries.ts';
 import { inReadSnapshot } from '../store/read-snapshot.ts';
 import { lastRunState, type RunState } from '../store/run-state.ts';
 
-/** Files read per query: what manifestText holds at once, with their messages. */
+/** Files read per query. */
 const FILE_PAGE = 500;
+/** The text held before it is handed on: what the manifest holds at once, however many messages a file has. */
+const PIECE_CHARS = 256 * 1024;
 
 interface FileRow { id: number; path: string; kind: string | null; status: string; reason: string | null; size: number | null; sha256: string | null }
 interface MessageRow {
@@ -82,7 +83,8 @@ function keysBehindVerdicts(db: Db): { used: Array<Record<string, unknown>>; com
  * (JSON.stringify, with the characters a terminal acts on escaped) and a newline: built whole,
  * the manifest of a 70,000-message dump took the process to 295 MB, and it grows with the dump.
  * Files are read a page at a time (by path, from the path index), each page's messages in one
- * query, all inside one read transaction.
+ * query read a row at a time in the files' order, all inside one read transaction, and the text is
+ * handed on every PIECE_CHARS, within a file's list of messages too.
  */
 export function manifestText(db: Db, options: { pageSize?: number; runState?: RunState } = {}): Generator<string> {
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? FILE_PAGE));
@@ -136,38 +138,40 @@ function* manifestPieces(db: Db, pageSize: number, runState: RunState): Generato
   }
   yield '[';
   const page = db.prepare(`SELECT id, path, kind, status, reason, size, sha256 FROM source_files WHERE path > ? ORDER BY path LIMIT ${pageSize}`);
+  // The messages of a page's files, in the files' order, read one at a time: a page held them all
+  // at once, and a page of one mbox of 200,000 messages took 629 MB (red team W2, W2-04).
   const messagesOf = db.prepare(`SELECT m.file_id, m.idx, m.byte_offset, m.size, m.sha256, m.message_id, v.verdict, v.reasons_json, m.repairs_json
-    FROM messages m JOIN verdicts v ON v.message_id = m.id WHERE m.file_id IN (SELECT value FROM json_each(?)) ORDER BY m.file_id, m.idx`);
+    FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
+    WHERE f.path > ? AND f.path <= ? ORDER BY f.path, m.idx`);
   let after = '';
   let first = true;
+  let text = '';
   for (;;) {
     const rows = page.all(after) as FileRow[];
     if (rows.length === 0) break;
-    const byFile = groupRows(messagesOf.all(JSON.stringify(rows.map((f) => f.id))) as MessageRow[], (m) => m.file_id);
-    let text = '';
+    const messages = (messagesOf.iterate(after, rows.at(-1)!.path) as IterableIterator<MessageRow>)[Symbol.iterator]();
+    let next = messages.next();
     for (const f of rows) {
-      const entry = {
-        path: f.path,
-        size: f.size,
-        sha256: f.sha256,
-        kind: f.kind,
-        status: f.status,
-        reason: f.reason,
-        messages: (byFile.get(f.id) ?? []).map((m) => ({
-          index: m.idx,
-          offset: m.byte_offset,
-          size: m.size,
-          sha256: m.sha256,
-          message_id: m.message_id,
-          verdict: m.verdict,
-          reasons: JSON.parse(m.reasons_json) as string[],
-          repairs: JSON.parse(m.repairs_json) as string[],
-        })),
-      };
-      text += `${first ? '' : ','}\n    ${jsonText(entry, 2).replaceAll('\n', '\n    ')}`;
+      // the entry as jsonText writes it whole, its messages spliced in one by one, indented as the
+      // file list's members are
+      const entry = jsonText({ path: f.path, size: f.size, sha256: f.sha256, kind: f.kind, status: f.status, reason: f.reason, messages: [] }, 2);
+      const open = entry.slice(0, -'[]\n}'.length);
+      text += `${first ? '' : ','}\n    ${open.replaceAll('\n', '\n    ')}`;
       first = false;
+      let count = 0;
+      for (; !next.done && next.value.file_id === f.id; next = messages.next()) {
+        const m = next.value;
+        const message = { index: m.idx, offset: m.byte_offset, size: m.size, sha256: m.sha256, message_id: m.message_id, verdict: m.verdict, reasons: JSON.parse(m.reasons_json) as string[], repairs: JSON.parse(m.repairs_json) as string[] };
+        text += `${count++ ? ',' : '['}\n        ${jsonText(message, 2).replaceAll('\n', '\n        ')}`;
+        if (text.length >= PIECE_CHARS) {
+          yield text;
+          text = '';
+        }
+      }
+      text += count ? '\n      ]\n    }' : '[]\n    }';
     }
     yield text;
+    text = '';
     after = rows[rows.length - 1]!.path;
   }
   yield '\n  ]\n}\n';

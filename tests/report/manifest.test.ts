@@ -32,6 +32,35 @@ describe('the manifest, written as it is read', () => {
     expect(demo.db.inTransaction).toBe(false);
   });
 
+  // Red team W2, W2-04: a page of files held all of their messages at once; a page that is one
+  // mbox of 200,000 messages took 629 MB.
+  it('holds a bounded piece at a time however many messages one file has, and stays exactly jsonText of itself', async () => {
+    const dir = tempDir('leakcheck-manifest-');
+    try {
+      mkdirSync(join(dir.path, 'dump'));
+      const messages = Array.from({ length: 3000 }, (_, i) => `From sender@example.org Mon Jan  1 00:00:00 2024\nFrom: sender@example.org\nSubject: ${i}\nMessage-ID: <m${i}@example.org>\n\nbody ${i}\n`);
+      writeFileSync(join(dir.path, 'dump/big.mbox'), messages.join('\n'));
+      writeFileSync(join(dir.path, 'dump/after.eml'), 'From: a@example.org\nSubject: after\n\nhi\n');
+      const path = join(dir.path, 'case.db');
+      await runVerify({ dumpRoot: join(dir.path, 'dump'), dbPath: path, keyFiles: [], offline: true });
+      const db = openStore(path, { readonly: true });
+      try {
+        const pieces = [...manifestText(db)];
+        const whole = pieces.join('');
+        const parsed = JSON.parse(whole) as { files: Array<{ path: string; messages: unknown[] }> };
+        expect(whole).toBe(`${jsonText(parsed, 2)}\n`);
+        expect(parsed.files.map((f) => [f.path, f.messages.length])).toEqual([['after.eml', 1], ['big.mbox', 3000]]);
+        expect(whole.length).toBeGreaterThan(800_000);
+        expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(256 * 1024 + 2000);
+        for (const pageSize of [1, 2]) expect([...manifestText(db, { pageSize })].join('')).toBe(whole);
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('of a database with no file yet, is the same JSON with an empty list', () => {
     const dir = tempDir('leakcheck-manifest-');
     try {
