@@ -163,14 +163,14 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   // forger who added three signatures naming one ran the message past the analysis' time limit,
   // its red flag erased as analysis-failed (red team W2, W2-05). (What cannot be read as tags is
   // left to mailauth, which asks for what it reads.)
+  const headers = fields.filter((f) => f.name === 'dkim-signature');
+  const tagsList = headers.map((f) => readSignatureTags(f.value));
   const named = new Set(
-    fields
-      .filter((f) => f.name === 'dkim-signature')
-      .map((f) => readSignatureTags(f.value))
+    tagsList
       .filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm))
       .map((t) => normalizeKeyName(`${t.selector}._domainkey.${t.domain}`)),
   );
-  await Promise.all([...named].map((name) => answerFor(name)));
+  if (named.size > 1) await Promise.all([...named].map((name) => answerFor(name)));
   const first = await run(0);
   // kept whole, for the ARC data each pass holds (its ARC-Message-Signature verified under it)
   const passes = new Map<number, DKIMVerifyResult>([[0, first]]);
@@ -182,8 +182,6 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     }
     return pass;
   };
-  const headers = fields.filter((f) => f.name === 'dkim-signature');
-  const tagsList = headers.map((f) => readSignatureTags(f.value));
   const runs = new Map<number, Array<DKIMResult | null>>([[0, matchResults(headers, tagsList, first.results)]]);
   const resultsOf = async (candidate: number): Promise<Array<DKIMResult | null>> => {
     let results = runs.get(candidate);
