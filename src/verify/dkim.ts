@@ -131,14 +131,21 @@ const MIN_BIT_LENGTH = 1;
  */
 export async function verifyDkim(message: Buffer, fields: HeaderField[], options: VerifyDkimOptions): Promise<DkimVerification> {
   const answers = new Map<string, KeyAnswer>();
+  // (a lookup under way is shared: the keys asked at once below are awaited by mailauth's resolver in turn)
+  const asking = new Map<string, Promise<KeyAnswer>>();
   const answerFor = async (name: string): Promise<KeyAnswer> => {
     const key = normalizeKeyName(name);
-    let answer = answers.get(key);
-    if (!answer) {
-      answer = await options.lookup(key);
-      answers.set(key, answer);
+    const answer = answers.get(key);
+    if (answer) return answer;
+    let asked = asking.get(key);
+    if (!asked) {
+      asked = options.lookup(key).then((found) => {
+        answers.set(key, found);
+        return found;
+      });
+      asking.set(key, asked);
     }
-    return answer;
+    return asked;
   };
   const usedRecord = new Map<string, KeyRecord>();
   const resolverFor = (candidate: number) =>
@@ -170,7 +177,7 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
       .filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm))
       .map((t) => normalizeKeyName(`${t.selector}._domainkey.${t.domain}`)),
   );
-  if (named.size > 1) await Promise.all([...named].map((name) => answerFor(name)));
+  if (named.size > 1) for (const name of named) void answerFor(name);
   const first = await run(0);
   // kept whole, for the ARC data each pass holds (its ARC-Message-Signature verified under it)
   const passes = new Map<number, DKIMVerifyResult>([[0, first]]);
