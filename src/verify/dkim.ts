@@ -172,12 +172,12 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   // left to mailauth, which asks for what it reads.)
   const headers = fields.filter((f) => f.name === 'dkim-signature');
   const tagsList = headers.map((f) => readSignatureTags(f.value));
-  const named = new Set(
-    tagsList
-      .filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm))
-      .map((t) => normalizeKeyName(`${t.selector}._domainkey.${t.domain}`)),
-  );
-  if (named.size > 1) for (const name of named) void answerFor(name);
+  // Only across domains: one domain's keys come from one set of name servers, which answer all or
+  // none, and asking ahead for a message signed twice by its own domain cost the bench 4 %.
+  const asked = tagsList.filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm));
+  if (new Set(asked.map((t) => t.domain)).size > 1) {
+    for (const t of asked) void answerFor(`${t.selector}._domainkey.${t.domain}`);
+  }
   const first = await run(0);
   // kept whole, for the ARC data each pass holds (its ARC-Message-Signature verified under it)
   const passes = new Map<number, DKIMVerifyResult>([[0, first]]);
