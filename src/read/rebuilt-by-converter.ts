@@ -16,8 +16,8 @@
  *
  * Read from the message bytes alone (the analysis is a function of the bytes): the message's
  * Content-Type, as mail programs read it (the first), names that boundary. No mail program
- * writes it; anyone can, and what follows from it (docs/verdicts.md, "Messages rebuilt by a
- * converter") is never "verified", only "not proven".
+ * writes it; anyone can, and what follows from it (docs/verdicts.md, "Messages rebuilt from an
+ * Outlook PST by readpst") is never "verified", only "not proven".
  */
 import { boundaryParam } from '../checks/check-support.ts';
 import { FIELD_LINE, type HeaderField } from './headers.ts';
@@ -52,7 +52,7 @@ export const rewrittenFieldsSigned = (rebuilt: RebuiltMessage, signedHeaders: re
 
 /**
  * The file holds a header block and no body: nothing after the blank line that ends the header
- * fields but line ends and blanks, or no blank line at all. pffexport (libpff), the other PST
+ * fields but line ends and blanks, or no blank line and nothing but header fields. pffexport (libpff), the other PST
  * converter in Linux distributions, writes each message of a PST as a folder, its transport
  * headers as received in `InternetHeaders.txt` and its text apart in `Message.txt`; a dump of
  * such folders, or of headers saved alone ("show original" copied up to the body), holds genuine
