@@ -7,7 +7,7 @@ import { addKeyCommands } from './key-commands.ts';
 import { DEFAULT_DB, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
-import { openStore, StoreError } from '../store/open-store.ts';
+import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { lastRunState } from '../store/run-state.ts';
 import { runStateNote, warnOfRunState } from '../report/run-state-note.ts';
@@ -66,6 +66,14 @@ const byteSize = (value: string): number => {
 async function textSummary(summary: ReturnType<typeof summarize>, stream: NodeJS.WriteStream): Promise<string> {
   const { makeChalk, renderTextSummary } = await import('../report/text.ts');
   return renderTextSummary(summary, makeChalk(stream));
+}
+
+/** The Markdown summary, with the documents' counts and the first of those with a red flag. */
+async function markdownReport(db: Db, summary: Parameters<typeof import('../report/markdown.ts').renderMarkdownSummary>[0]): Promise<string> {
+  const [{ MARKDOWN_CONFLICTS, renderMarkdownSummary }, { documentCounts, iterateDocuments }] = await Promise.all([import('../report/markdown.ts'), import('../store/documents-pass.ts')]);
+  const conflicted = [];
+  for (const d of iterateDocuments(db, { withNameConflicts: true })) if (conflicted.push(d) === MARKDOWN_CONFLICTS) break;
+  return renderMarkdownSummary(summary, { counts: documentCounts(db), conflicted });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -235,7 +243,7 @@ export async function main(argv: string[]): Promise<number> {
           opts.format === 'json'
             ? `${jsonText(summary, 2)}\n`
             : opts.format === 'md'
-              ? (await import('../report/markdown.ts')).renderMarkdownSummary(summary, (await import('../store/documents-pass.ts')).listDocuments(db))
+              ? await markdownReport(db, summary)
               : await textSummary(summary, out === process.stdout ? process.stdout : (out as unknown as NodeJS.WriteStream));
         await write(out, text);
       });
@@ -284,16 +292,21 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'csv', 'jsonl']).default('text'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (opts: { db: string; status?: DocumentStatus; format: 'text' | 'csv' | 'jsonl'; out?: string }) => {
-      const [{ documentCsvHeader, documentCsvLine, documentJsonl, renderDocumentsText }, { listDocuments }] = await Promise.all([
+      const [{ documentCsvHeader, documentCsvLine, documentJsonl, documentsTextHead, documentText }, { documentCounts, iterateDocuments }] = await Promise.all([
         import('../report/documents.ts'),
         import('../store/documents-pass.ts'),
       ]);
       await readingInto(opts.db, opts.out, async (db, out) => {
-        const documents = listDocuments(db, opts.status);
-        if (opts.format === 'text') await write(out, renderDocumentsText(documents));
-        else {
-          if (opts.format === 'csv') await write(out, documentCsvHeader());
-          for (const d of documents) await write(out, opts.format === 'csv' ? documentCsvLine(d) : documentJsonl(d));
+        if (opts.format === 'text') {
+          const counts = documentCounts(db);
+          const listed = opts.status
+            ? { total: counts[opts.status], 'verified-by-email': 0, 'seen-in-unverified-email': 0, 'no-email-match': 0, [opts.status]: counts[opts.status] }
+            : counts;
+          await write(out, documentsTextHead(listed));
+        } else if (opts.format === 'csv') await write(out, documentCsvHeader());
+        // (one document at a time: D copies of a document carried by M emails are D × M matches)
+        for (const d of iterateDocuments(db, { status: opts.status })) {
+          await write(out, opts.format === 'text' ? documentText(d) : opts.format === 'csv' ? documentCsvLine(d) : documentJsonl(d));
         }
       });
     });

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { DocumentRecord } from '../store/documents-pass.ts';
+import type { DocumentCounts, DocumentRecord, DocumentStatus } from '../store/documents-pass.ts';
 import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
 import { neutralizeFormula } from './csv.ts';
 import { jsonText } from './json-text.ts';
@@ -26,22 +26,22 @@ export function documentCsvLine(d: DocumentRecord): string {
   return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
 }
 
-export function renderDocumentsText(documents: DocumentRecord[]): string {
-  const lines: string[] = [];
-  const count = (s: string): number => documents.filter((d) => d.status === s).length;
-  lines.push(`${documents.length} loose document(s): ${count('verified-by-email')} verified-by-email, ${count('seen-in-unverified-email')} seen-in-unverified-email, ${count('no-email-match')} no-email-match`);
-  for (const d of documents) {
-    lines.push('', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`);
-    for (const m of d.matches) {
-      lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message, 300, m.messageQuoted === true)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
-      if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
-    }
-    for (const c of d.nameConflicts) {
-      lines.push(
-        `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
-          ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
-      );
-    }
+/** The first line of the text listing: how many documents it lists, by status. */
+export const documentsTextHead = (counts: Pick<DocumentCounts, 'total' | DocumentStatus>): string =>
+  `${counts.total} loose document(s): ${counts['verified-by-email']} verified-by-email, ${counts['seen-in-unverified-email']} seen-in-unverified-email, ${counts['no-email-match']} no-email-match\n`;
+
+/** One document of the text listing, every match and name conflict on a line of its own. */
+export function documentText(d: DocumentRecord): string {
+  const lines: string[] = ['', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`];
+  for (const m of d.matches) {
+    lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message, 300, m.messageQuoted === true)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
+    if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
+  }
+  for (const c of d.nameConflicts) {
+    lines.push(
+      `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
+        ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

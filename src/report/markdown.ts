@@ -1,7 +1,7 @@
 import { changeCounts, changeTally } from './change-counts.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { readNotes } from './read-notes.ts';
-import type { DocumentRecord } from '../store/documents-pass.ts';
+import type { DocumentCounts, DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
@@ -38,7 +38,11 @@ export function markdownSafe(text: string | null | undefined, max = 200): string
 /** A path of the dump in Markdown: escaped, look-alike spaces shown, quoted if it begins or ends with a blank (pathShownBy). */
 const markdownPath = (path: string, max: number, quoted = false): string => pathShownBy(path, (text) => markdownSafe(text, max), (code) => `[U+${code}]`, quoted);
 
-export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentRecord[] = []): string {
+/** Documents with a name conflict that the Markdown summary lists; `leakcheck documents` lists them all. */
+export const MARKDOWN_CONFLICTS = 200;
+
+/** `documents`: their counts, and the first MARKDOWN_CONFLICTS of those with a name conflict. */
+export function renderMarkdownSummary(summary: DumpSummary, documents?: { counts: DocumentCounts; conflicted: DocumentRecord[] }): string {
   const out: string[] = [];
   out.push('# leakcheck report', '');
   if (summary.run) out.push(`Run #${summary.run.id} (${shownRunStatus(summary.run.status, summary.runState)}), leakcheck ${markdownSafe(summary.run.toolVersion)}.`, '');
@@ -93,16 +97,16 @@ export function renderMarkdownSummary(summary: DumpSummary, documents: DocumentR
     if (warned.total > warned.messages.length) out.push('', `…and ${warned.total - warned.messages.length} more: the \`findings\` column of \`leakcheck export --format csv --verdict verified\`.`);
     out.push('');
   }
-  if (documents.length) {
-    const count = (status: string): number => documents.filter((d) => d.status === status).length;
-    out.push('## Documents', '', `${documents.length} loose documents: **${count('verified-by-email')} verified-by-email** (identical to an attachment a verified email covers), ${count('seen-in-unverified-email')} seen only in unverified email, ${count('no-email-match')} with no email match.`, '');
-    const conflicts = documents.filter((d) => d.nameConflicts.length);
-    if (conflicts.length) {
+  if (documents?.counts.total) {
+    const { counts, conflicted } = documents;
+    out.push('## Documents', '', `${counts.total} loose documents: **${counts['verified-by-email']} verified-by-email** (identical to an attachment a verified email covers), ${counts['seen-in-unverified-email']} seen only in unverified email, ${counts['no-email-match']} with no email match.`, '');
+    if (conflicted.length) {
       out.push('| document | red flag |', '|---|---|');
-      for (const d of conflicts.slice(0, 200)) {
+      for (const d of conflicted.slice(0, MARKDOWN_CONFLICTS)) {
         const c = d.nameConflicts[0]!;
         out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100, c.messageQuoted === true)}), ${markdownSafe(conflictDifference(c), Infinity)}: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
+      if (counts.withNameConflicts > MARKDOWN_CONFLICTS) out.push('', `…and ${counts.withNameConflicts - MARKDOWN_CONFLICTS} more: \`leakcheck documents\` lists every document and its red flags.`);
       out.push('');
     }
   }

@@ -192,20 +192,22 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     ...kind,
     ...(a.moved ? { blanksMoved: true } : {}),
   });
-  const insert = db.prepare('INSERT INTO documents (file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  // Matches are a function of the bytes alone, and name conflicts of the bytes and the name (and of
+  // whether the file is a document or was read as mail: namedAlike differs): each is worked out
+  // and stored once, and every copy refers to it (schema 18, red team W2, W2-02).
+  const storedMatches = db.prepare('SELECT status FROM document_matches WHERE sha256 = ?').pluck();
+  const storeMatches = db.prepare('INSERT INTO document_matches (sha256, status, matches_json) VALUES (?, ?, ?)');
+  const storedConflicts = db.prepare("SELECT id, name_conflicts_json <> '[]' AS any FROM document_name_conflicts WHERE key = ?");
+  const storeConflicts = db.prepare('INSERT INTO document_name_conflicts (key, name_conflicts_json) VALUES (?, ?)');
+  const insert = db.prepare('INSERT INTO document_files (file_id, sha256, size, normalized_name, conflicts_id) VALUES (?, ?, ?, ?, ?)');
   let documents = 0;
   let verified = 0;
   let conflicts = 0;
   type FileRow = { id: number; path: string; size: number | null; sha256: string };
   const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
-  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>): void => {
-    documents++;
-    const name = nameOf(doc);
-    let ownFolds: Folds | null | undefined;
-    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.path), doc.sha256));
-    const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
-    // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
-    const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
+  const statusOf = (doc: FileRow): DocumentStatus => {
+    const stored = storedMatches.get(doc.sha256) as DocumentStatus | undefined;
+    if (stored) return stored;
     // An empty file proves nothing by matching: every empty part of every email has its bytes.
     const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
     const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
@@ -213,6 +215,26 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       : matches.length
         ? 'seen-in-unverified-email'
         : 'no-email-match';
+    storeMatches.run(doc.sha256, status, JSON.stringify(matches.map(match)));
+    return status;
+  };
+  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>, kind: 'document' | 'mail'): void => {
+    documents++;
+    const name = nameOf(doc);
+    const status = statusOf(doc);
+    if (status === 'verified-by-email') verified++;
+    const key = `${kind} ${doc.sha256} ${name ?? ''}`;
+    const stored = storedConflicts.get(key) as { id: number; any: number } | undefined;
+    if (stored) {
+      if (stored.any) conflicts++;
+      insert.run(doc.id, doc.sha256, doc.size, name, stored.id);
+      return;
+    }
+    let ownFolds: Folds | null | undefined;
+    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.path), doc.sha256));
+    const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
+    // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
+    const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
     const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
     // the attachments of these names whose bytes a verified email fixes whole, and those it fixes but for their whitespace
     const fixedWhole = (names: string[]): AttachmentRow[] => names.flatMap((n) => [...(namedAlike.all(n) as AttachmentRow[]), ...(forwardedNamed.all(n) as AttachmentRow[])]).filter(differs);
@@ -225,22 +247,18 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       });
     const same = name ? [name] : [];
     const others = name ? namesReadingLike(name, skeletons) : [];
-    const conflicting = fixedWhole(same);
-    const lookalikes = fixedWhole(others);
-    const beyondWhitespace = fixedButWhitespace(same);
-    const lookalikesBeyondWhitespace = fixedButWhitespace(others);
-    if (status === 'verified-by-email') verified++;
-    if (conflicting.length || lookalikes.length || beyondWhitespace.length || lookalikesBeyondWhitespace.length) conflicts++;
-    insert.run(
-      doc.id, doc.sha256, doc.size, name, status,
-      JSON.stringify(matches.map(match)),
-      JSON.stringify([
-        ...conflicting.map((a) => conflictWith(a, {})),
-        ...lookalikes.map((a) => conflictWith(a, { readsLike: true })),
-        ...beyondWhitespace.map((a) => conflictWith(a, { exceptWhitespace: true })),
-        ...lookalikesBeyondWhitespace.map((a) => conflictWith(a, { readsLike: true, exceptWhitespace: true })),
-      ]),
-    );
+    const found = [
+      ...fixedWhole(same).map((a) => conflictWith(a, {})),
+      ...fixedWhole(others).map((a) => conflictWith(a, { readsLike: true })),
+      ...fixedButWhitespace(same).map((a) => conflictWith(a, { exceptWhitespace: true })),
+      ...fixedButWhitespace(others).map((a) => conflictWith(a, { readsLike: true, exceptWhitespace: true })),
+    ];
+    if (found.length) conflicts++;
+    // A copy that could not be read again to compare its whitespace was judged on its bytes alone:
+    // that judgement is its own, not one for the other copies of its content.
+    const ownKey = dumpRoot !== undefined && ownFolds === null ? `file ${doc.id}` : key;
+    const id = Number(storeConflicts.run(ownKey, JSON.stringify(found)).lastInsertRowid);
+    insert.run(doc.id, doc.sha256, doc.size, name, id);
   };
   const eachPage = <Row extends FileRow>(query: typeof documentsAfter, each: (doc: Row) => void): void => {
     for (let after = '', page: Row[]; ; after = page.at(-1)!.path) {
@@ -250,14 +268,14 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     }
   };
   db.transaction(() => {
-    db.prepare('DELETE FROM documents').run();
-    eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed, verifiedSkeletons));
+    db.exec('DELETE FROM document_files; DELETE FROM document_matches; DELETE FROM document_name_conflicts');
+    eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed, verifiedSkeletons, 'document'));
     // A mail file's name is compared with the attachments that are not messages: forwarded
     // messages are named alike ("message.eml"), and a saved one is no forgery of another.
     eachPage<FileRow & { carried: number }>(mailFilesAfter, (doc) => {
       const name = nameOf(doc);
       if (doc.carried || (name !== null && (verifiedDocumentNames.has(name) || namesReadingLike(name, verifiedDocumentSkeletons).length > 0))) {
-        settle(doc, verifiedDocumentsNamed, verifiedDocumentSkeletons);
+        settle(doc, verifiedDocumentsNamed, verifiedDocumentSkeletons, 'mail');
       }
     });
   })();
@@ -306,17 +324,39 @@ export interface DocumentRecord {
   nameConflicts: NameConflict[];
 }
 
-export function listDocuments(db: Db, status?: DocumentStatus): DocumentRecord[] {
+export type DocumentCounts = Record<DocumentStatus, number> & { total: number; withNameConflicts: number };
+
+export function documentCounts(db: Db): DocumentCounts {
+  const row = db.prepare(`SELECT count(*) AS total,
+      count(*) FILTER (WHERE m.status = 'verified-by-email') AS verified,
+      count(*) FILTER (WHERE m.status = 'seen-in-unverified-email') AS seen,
+      count(*) FILTER (WHERE m.status = 'no-email-match') AS none,
+      count(*) FILTER (WHERE c.name_conflicts_json <> '[]') AS conflicts
+    FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256 JOIN document_name_conflicts c ON c.id = d.conflicts_id`).get() as {
+    total: number; verified: number; seen: number; none: number; conflicts: number;
+  };
+  return { total: row.total, 'verified-by-email': row.verified, 'seen-in-unverified-email': row.seen, 'no-email-match': row.none, withNameConflicts: row.conflicts };
+}
+
+/**
+ * The documents in path order, one at a time: with D copies of a document carried by M emails
+ * the whole list is D × M matches, which no reader should hold at once (red team W2, W2-02).
+ * `withNameConflicts`: only documents that have one.
+ */
+export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; withNameConflicts?: boolean } = {}): Generator<DocumentRecord> {
+  const where = [filter.status ? 'd.status = @status' : null, filter.withNameConflicts ? "d.name_conflicts_json <> '[]'" : null].filter((w) => w !== null);
   const rows = db.prepare(`SELECT f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json FROM documents d
-    JOIN source_files f ON f.id = d.file_id ${status ? 'WHERE d.status = ?' : ''} ORDER BY f.path`).all(...(status ? [status] : [])) as Array<{
+    JOIN source_files f ON f.id = d.file_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY f.path`);
+  for (const r of rows.iterate(...(filter.status ? [{ status: filter.status }] : [])) as Iterable<{
     path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string;
-  }>;
-  return rows.map((r) => ({
-    path: r.path,
-    sha256: r.sha256,
-    size: r.size,
-    status: r.status,
-    matches: JSON.parse(r.matches_json) as DocumentMatch[],
-    nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
-  }));
+  }>) {
+    yield {
+      path: r.path,
+      sha256: r.sha256,
+      size: r.size,
+      status: r.status,
+      matches: JSON.parse(r.matches_json) as DocumentMatch[],
+      nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
+    };
+  }
 }

@@ -8,6 +8,7 @@ import { fromMailbox } from '../../src/read/message-meta.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { BEFORE_SCHEMA_18 } from '../helpers/older-schema.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
 
 /*
@@ -202,6 +203,7 @@ function olderDatabase(files: Record<string, string>, downgrade: string) {
   const verify = () => runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', path]);
   verify();
   const older = new Database(path);
+  older.exec(BEFORE_SCHEMA_18);
   older.exec(downgrade);
   older.close();
   const read = (columns: string) => {

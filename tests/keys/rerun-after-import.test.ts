@@ -8,6 +8,7 @@ import { importKeyFiles } from '../../src/pipeline/key-commands.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { BEFORE_SCHEMA_18 } from '../helpers/older-schema.ts';
 
 // A re-run after `keys import` (or `verify --keys`) must give what a fresh database given the same
 // dump and keys gives: the re-run decides which unchanged files to read again (src/store/incremental.ts).
@@ -241,7 +242,8 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       await verify(db('rerun'));
       keysImportAtClock(db('rerun'), -TEN_MINUTES, DEMO_KEYS);
       const old = new Database(db('rerun'));
-      // (schema 10 as it was: what migrations 11 to 16 add taken out again)
+      // (schema 10 as it was: what migrations 11 to 18 add taken out again)
+      old.exec(BEFORE_SCHEMA_18);
       old.exec(`ALTER TABLE source_files DROP COLUMN last_key_id; CREATE INDEX keys_added_at ON keys(added_at);
         ALTER TABLE runs DROP COLUMN argv_json; ALTER TABLE runs DROP COLUMN cwd; ALTER TABLE runs DROP COLUMN libraries_json;
         ALTER TABLE file_changes DROP COLUMN detail; DROP INDEX messages_canonical_message_id; ALTER TABLE messages DROP COLUMN canonical_message_id;

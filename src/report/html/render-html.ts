@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
-import { listDocuments, type DocumentRecord } from '../../store/documents-pass.ts';
+import { documentCounts, iterateDocuments, type DocumentCounts, type DocumentRecord } from '../../store/documents-pass.ts';
 import { changeCounts, changeTally } from '../change-counts.ts';
 import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '../coverage-note.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, qualifiesProof, summarize } from '../../store/queries.ts';
@@ -246,7 +246,19 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   }
   out.add(rows ? '</tbody>' : '<tbody><tr><td class="empty">No messages.</td></tr></tbody>');
   out.add('</table></div>', '</section>');
-  out.add(documentsSection(listDocuments(db)));
+  const documents = documentCounts(db);
+  out.add(documentsHead(documents));
+  if (documents.total) {
+    let listed = 0;
+    for (const d of iterateDocuments(db)) {
+      out.add(documentRow(d));
+      if (out.full) yield out.take()!;
+      if (++listed === HTML_DOCUMENTS) break;
+    }
+    out.add('</tbody></table>');
+    if (documents.total > listed) out.add(`<p class="note">…and ${formatInt(documents.total - listed)} more: <code>leakcheck documents</code> lists every document.</p>`);
+  }
+  out.add('</section>');
   if (out.full) yield out.take()!;
   out.add(detailsSection(details, seen, limits));
   out.add(
@@ -687,28 +699,31 @@ function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict
 }
 
 /** Loose documents of the dump, matched to the attachments of its emails (docs/documents.md). */
-function documentsSection(documents: DocumentRecord[]): string {
-  const count = (status: string): number => documents.filter((d) => d.status === status).length;
+/** Documents the HTML report lists, and the emails and red flags it shows for each; `leakcheck documents` lists them all. */
+const HTML_DOCUMENTS = 5000;
+const HTML_DOCUMENT_LINKS = 20;
+
+function documentsHead(counts: DocumentCounts): string {
   const out = [
     '<section class="block" id="documents" aria-labelledby="documents-h">',
     '<h2 id="documents-h">Documents</h2>',
-    `<p>${formatInt(documents.length)} loose document${documents.length === 1 ? '' : 's'} in the dump: <strong>${formatInt(count('verified-by-email'))} verified-by-email</strong> (identical to an attachment a verified email's signature covers: these bytes existed when it was signed, which says nothing of who wrote them), ${formatInt(count('seen-in-unverified-email'))} seen only in unverified email, ${formatInt(count('no-email-match'))} with no email match.</p>`,
+    `<p>${formatInt(counts.total)} loose document${counts.total === 1 ? '' : 's'} in the dump: <strong>${formatInt(counts['verified-by-email'])} verified-by-email</strong> (identical to an attachment a verified email's signature covers: these bytes existed when it was signed, which says nothing of who wrote them), ${formatInt(counts['seen-in-unverified-email'])} seen only in unverified email, ${formatInt(counts['no-email-match'])} with no email match.</p>`,
   ];
-  if (documents.length) {
-    out.push('<table class="plain"><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Carried by</th><th scope="col">sha256</th></tr></thead><tbody>');
-    for (const d of documents.slice(0, 5000)) {
-      const carriers = d.matches.map((m) => `${htmlPath(m.message, m.messageQuoted === true)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
-      const conflicts = d.nameConflicts.map(
-        (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
-      );
-      out.push(
-        `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`,
-      );
-    }
-    out.push('</tbody></table>');
-  }
-  out.push('</section>');
+  if (counts.total) out.push('<table class="plain"><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Carried by</th><th scope="col">sha256</th></tr></thead><tbody>');
   return out.join('\n');
+}
+
+// Each document names at most HTML_DOCUMENT_LINKS carrying emails and as many red flags: a
+// document carried by a thousand emails, in a thousand copies, would otherwise be a million
+// entries (red team W2, W2-02).
+function documentRow(d: DocumentRecord): string {
+  const conflicts = d.nameConflicts.slice(0, HTML_DOCUMENT_LINKS).map(
+    (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+  );
+  if (d.nameConflicts.length > HTML_DOCUMENT_LINKS) conflicts.push(`<strong class="flag">…and ${formatInt(d.nameConflicts.length - HTML_DOCUMENT_LINKS)} more red flags</strong> (<code>leakcheck documents</code>)`);
+  const carriers = d.matches.slice(0, HTML_DOCUMENT_LINKS).map((m) => `${htmlPath(m.message, m.messageQuoted === true)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
+  if (d.matches.length > HTML_DOCUMENT_LINKS) carriers.push(`…and ${formatInt(d.matches.length - HTML_DOCUMENT_LINKS)} more emails (<code>leakcheck documents</code>)`);
+  return `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`;
 }
 
 function joinList(items: string[]): string {

@@ -1,0 +1,12 @@
+/**
+ * SQL that takes a database of this leakcheck back to before schema 18, for the tests that build
+ * an older database from a current one: `documents` a table again, as versions 5 to 17 had it.
+ * Run it before taking out what the migrations up to 17 added.
+ */
+export const BEFORE_SCHEMA_18 = `
+  CREATE TABLE documents_17 (file_id INTEGER PRIMARY KEY REFERENCES source_files(id) ON DELETE CASCADE, sha256 TEXT NOT NULL, size INTEGER,
+    normalized_name TEXT, status TEXT NOT NULL, matches_json TEXT NOT NULL, name_conflicts_json TEXT NOT NULL);
+  INSERT INTO documents_17 SELECT * FROM documents;
+  DROP VIEW documents; DROP TABLE document_files; DROP TABLE document_matches; DROP TABLE document_name_conflicts;
+  ALTER TABLE documents_17 RENAME TO documents;
+`;
