@@ -6,9 +6,15 @@ import { jsonText } from './json-text.ts';
 import { recordedLabel } from './message-label.ts';
 import { shownPath, terminalSafe } from './terminal-safe.ts';
 
-/** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts. */
+/** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts (the first NAME_CONFLICTS_KEPT, and how many in all). */
 export const documentJsonl = (d: DocumentRecord): string =>
-  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts })}\n`;
+  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts, name_conflicts_total: d.nameConflictsTotal })}\n`;
+
+/** "…and N more": the name conflicts a document has beyond those kept. */
+export const moreConflicts = (d: DocumentRecord): string => {
+  const more = d.nameConflictsTotal - d.nameConflicts.length;
+  return more > 0 ? `…and ${more} more attachment${more === 1 ? '' : 's'} of this name with other bytes (name_conflicts_total ${d.nameConflictsTotal})` : '';
+};
 
 export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict'] as const;
 
@@ -21,7 +27,10 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.size === null ? '' : String(d.size),
     d.status,
     d.matches.map((m) => `${recordedLabel(m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
-    d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`).join('; '),
+    [
+      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
+      moreConflicts(d),
+    ].filter(Boolean).join('; '),
   ];
   return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
 }
@@ -43,5 +52,6 @@ export function documentText(d: DocumentRecord): string {
         ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
     );
   }
+  if (moreConflicts(d)) lines.push(`  ! ${moreConflicts(d)}`);
   return `${lines.join('\n')}\n`;
 }

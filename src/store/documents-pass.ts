@@ -82,6 +82,15 @@ export interface NameConflict extends DocumentMatch {
 export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
 const DOCUMENT_REASONS_SQL = `(${[...DOCUMENT_REASONS].map((r) => `'${r}'`).join(', ')})`;
 
+type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blanksMoved'>;
+
+/**
+ * Name conflicts kept for a document; every one is counted (`name_conflicts_total`). A name that
+ * many verified emails sent with other bytes (Outlook names every inline image `image001.png`),
+ * against many loose files of that name, would otherwise store every pair (red team W2, W2-02).
+ */
+export const NAME_CONFLICTS_KEPT = 100;
+
 /** Documents settled per query: memory holds one page of them and the matches of one at a time. */
 const DOCUMENT_PAGE = 500;
 
@@ -131,21 +140,33 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   // (every mail file of the dump is asked: no skeleton is made when no verified email carried a document)
   const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] =>
     skeletons.size === 0 ? [] : (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
-  const attachments = (where: string) =>
-    db.prepare(`SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, v.verdict, m.message_id, m.date,
+  const FROM_ATTACHMENTS = 'FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id';
+  const attachmentsSql = (where: string): string => `SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx, f.parent_file_id IS NOT NULL AS derived
-    FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id
-    WHERE ${where} ORDER BY f.path, m.idx, a.part_index`);
-  const withBytes = attachments('a.sha256 = ?');
-  const verifiedNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content'");
-  const verifiedDocumentsNamed = attachments("a.normalized_name = ? AND a.strength = 'verified-content' AND a.is_message = 0");
+    ${FROM_ATTACHMENTS} WHERE ${where} ORDER BY f.path, m.idx, a.part_index`;
+  const withBytes = db.prepare(attachmentsSql('a.sha256 = ?'));
+  // The attachments of a name (@name) whose bytes are not a document's (@sha256): the first
+  // `limit`, how many in all, or every one, for a test the query cannot make.
+  const namedOtherBytes = (where: string) => {
+    const named = `${where} AND a.normalized_name = @name AND a.sha256 <> @sha256`;
+    const first = db.prepare(`${attachmentsSql(named)} LIMIT @limit`);
+    const count = db.prepare(`SELECT count(*) ${FROM_ATTACHMENTS} WHERE ${named}`).pluck();
+    const every = db.prepare(attachmentsSql(named));
+    return {
+      first: (name: string, sha256: string, limit: number): AttachmentRow[] => (limit > 0 ? (first.all({ name, sha256, limit }) as AttachmentRow[]) : []),
+      count: (name: string, sha256: string): number => count.get({ name, sha256 }) as number,
+      every: (name: string, sha256: string): Iterable<AttachmentRow> => every.iterate({ name, sha256 }) as Iterable<AttachmentRow>,
+    };
+  };
+  const verifiedNamed = namedOtherBytes("a.strength = 'verified-content'");
+  const verifiedDocumentsNamed = namedOtherBytes("a.strength = 'verified-content' AND a.is_message = 0");
   // Attachments of verified emails whose signature fixes all but their whitespace (red team 14,
   // finding 09: a forged budget-q1.csv with a row added beside a relaxed-signed one had no flag).
-  const exceptWhitespaceNamed = attachments("a.normalized_name = ? AND a.strength = 'covered-except-whitespace' AND a.is_message = 0 AND v.verdict = 'verified'");
+  const exceptWhitespaceNamed = namedOtherBytes("a.strength = 'covered-except-whitespace' AND a.is_message = 0 AND v.verdict = 'verified'");
   // An attachment of a forwarded message, whose bytes a verified email's signature fixes (it
   // covers the forwarded message whole): a document of its name with other bytes is a red flag
   // too, though a match with it stays seen-in-unverified-email (red team 14, finding 10).
-  const forwardedNamed = attachments(`a.normalized_name = ? AND a.strength <> 'verified-content' AND a.is_message = 0 AND EXISTS (
+  const forwardedNamed = namedOtherBytes(`a.strength <> 'verified-content' AND a.is_message = 0 AND EXISTS (
       SELECT 1 FROM messages pm JOIN attachments o ON o.message_id = pm.id JOIN verdicts pv ON pv.message_id = pm.id
       WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
@@ -185,20 +206,14 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       ...(carriedBy ? { carrier: carriedBy } : {}),
     };
   };
-  const conflictWith = (a: AttachmentRow & { moved?: boolean }, kind: Pick<NameConflict, 'readsLike' | 'exceptWhitespace'>): NameConflict => ({
-    ...match(a),
-    attachmentSha256: a.sha256,
-    attachmentSize: a.size,
-    ...kind,
-    ...(a.moved ? { blanksMoved: true } : {}),
-  });
+  const conflictWith = (a: AttachmentRow, kind: ConflictKind): NameConflict => ({ ...match(a), attachmentSha256: a.sha256, attachmentSize: a.size, ...kind });
   // Matches are a function of the bytes alone, and name conflicts of the bytes and the name (and of
   // whether the file is a document or was read as mail: namedAlike differs): each is worked out
   // and stored once, and every copy refers to it (schema 18, red team W2, W2-02).
   const storedMatches = db.prepare('SELECT status FROM document_matches WHERE sha256 = ?').pluck();
   const storeMatches = db.prepare('INSERT INTO document_matches (sha256, status, matches_json) VALUES (?, ?, ?)');
   const storedConflicts = db.prepare("SELECT id, name_conflicts_json <> '[]' AS any FROM document_name_conflicts WHERE key = ?");
-  const storeConflicts = db.prepare('INSERT INTO document_name_conflicts (key, name_conflicts_json) VALUES (?, ?)');
+  const storeConflicts = db.prepare('INSERT INTO document_name_conflicts (key, name_conflicts_json, name_conflicts_total) VALUES (?, ?, ?)');
   const insert = db.prepare('INSERT INTO document_files (file_id, sha256, size, normalized_name, conflicts_id) VALUES (?, ?, ?, ?, ?)');
   let documents = 0;
   let verified = 0;
@@ -218,7 +233,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     storeMatches.run(doc.sha256, status, JSON.stringify(matches.map(match)));
     return status;
   };
-  const settle = (doc: FileRow, namedAlike: typeof verifiedNamed, skeletons: Map<string, string[]>, kind: 'document' | 'mail'): void => {
+  const settle = (doc: FileRow, namedAlike: ReturnType<typeof namedOtherBytes>, skeletons: Map<string, string[]>, kind: 'document' | 'mail'): void => {
     documents++;
     const name = nameOf(doc);
     const status = statusOf(doc);
@@ -235,29 +250,40 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
     // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
     const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
-    const differs = (a: AttachmentRow): boolean => a.sha256 !== doc.sha256;
-    // the attachments of these names whose bytes a verified email fixes whole, and those it fixes but for their whitespace
-    const fixedWhole = (names: string[]): AttachmentRow[] => names.flatMap((n) => [...(namedAlike.all(n) as AttachmentRow[]), ...(forwardedNamed.all(n) as AttachmentRow[])]).filter(differs);
-    // each with whether it differs from this document beyond whitespace, or in the blanks inside its lines alone
-    const fixedButWhitespace = (names: string[]): Array<AttachmentRow & { moved: boolean }> =>
-      names.flatMap((n) => exceptWhitespaceNamed.all(n) as AttachmentRow[]).flatMap((a): Array<AttachmentRow & { moved: boolean }> => {
-        if (!differs(a)) return [];
-        if (differsBeyondWhitespace(a)) return [{ ...a, moved: false }];
-        return blanksMoved(a) ? [{ ...a, moved: true }] : [];
-      });
+    // Every conflicting attachment is counted; the first NAME_CONFLICTS_KEPT are kept.
+    const kept: Array<{ a: AttachmentRow; kind: ConflictKind }> = [];
+    let total = 0;
+    // the attachments of these names whose bytes a verified email fixes whole
+    const fixedWhole = (names: string[], kind: ConflictKind): void => {
+      for (const n of names) {
+        for (const query of [namedAlike, forwardedNamed]) {
+          total += query.count(n, doc.sha256);
+          for (const a of query.first(n, doc.sha256, NAME_CONFLICTS_KEPT - kept.length)) kept.push({ a, kind });
+        }
+      }
+    };
+    // those it fixes but for their whitespace, when this document differs from one beyond
+    // whitespace, or in the blanks inside its lines alone
+    const fixedButWhitespace = (names: string[], kind: ConflictKind): void => {
+      for (const n of names) {
+        for (const a of exceptWhitespaceNamed.every(n, doc.sha256)) {
+          const found = differsBeyondWhitespace(a) ? { ...kind, exceptWhitespace: true as const } : blanksMoved(a) ? { ...kind, exceptWhitespace: true as const, blanksMoved: true as const } : null;
+          if (found && total++ < NAME_CONFLICTS_KEPT) kept.push({ a, kind: found });
+        }
+      }
+    };
     const same = name ? [name] : [];
     const others = name ? namesReadingLike(name, skeletons) : [];
-    const found = [
-      ...fixedWhole(same).map((a) => conflictWith(a, {})),
-      ...fixedWhole(others).map((a) => conflictWith(a, { readsLike: true })),
-      ...fixedButWhitespace(same).map((a) => conflictWith(a, { exceptWhitespace: true })),
-      ...fixedButWhitespace(others).map((a) => conflictWith(a, { readsLike: true, exceptWhitespace: true })),
-    ];
-    if (found.length) conflicts++;
+    fixedWhole(same, {});
+    fixedWhole(others, { readsLike: true });
+    fixedButWhitespace(same, {});
+    fixedButWhitespace(others, { readsLike: true });
+    const found = kept.map(({ a, kind }) => conflictWith(a, kind));
+    if (total) conflicts++;
     // A copy that could not be read again to compare its whitespace was judged on its bytes alone:
     // that judgement is its own, not one for the other copies of its content.
     const ownKey = dumpRoot !== undefined && ownFolds === null ? `file ${doc.id}` : key;
-    const id = Number(storeConflicts.run(ownKey, JSON.stringify(found)).lastInsertRowid);
+    const id = Number(storeConflicts.run(ownKey, JSON.stringify(found), total).lastInsertRowid);
     insert.run(doc.id, doc.sha256, doc.size, name, id);
   };
   const eachPage = <Row extends FileRow>(query: typeof documentsAfter, each: (doc: Row) => void): void => {
@@ -321,7 +347,10 @@ export interface DocumentRecord {
   size: number | null;
   status: DocumentStatus;
   matches: DocumentMatch[];
+  /** the first NAME_CONFLICTS_KEPT name conflicts */
   nameConflicts: NameConflict[];
+  /** how many name conflicts there are in all */
+  nameConflictsTotal: number;
 }
 
 export type DocumentCounts = Record<DocumentStatus, number> & { total: number; withNameConflicts: number };
@@ -345,10 +374,10 @@ export function documentCounts(db: Db): DocumentCounts {
  */
 export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; withNameConflicts?: boolean } = {}): Generator<DocumentRecord> {
   const where = [filter.status ? 'd.status = @status' : null, filter.withNameConflicts ? "d.name_conflicts_json <> '[]'" : null].filter((w) => w !== null);
-  const rows = db.prepare(`SELECT f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json FROM documents d
+  const rows = db.prepare(`SELECT f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json, d.name_conflicts_total FROM documents d
     JOIN source_files f ON f.id = d.file_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY f.path`);
   for (const r of rows.iterate(...(filter.status ? [{ status: filter.status }] : [])) as Iterable<{
-    path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string;
+    path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
   }>) {
     yield {
       path: r.path,
@@ -357,6 +386,7 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
       status: r.status,
       matches: JSON.parse(r.matches_json) as DocumentMatch[],
       nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
+      nameConflictsTotal: r.name_conflicts_total,
     };
   }
 }

@@ -370,7 +370,9 @@ export const MIGRATIONS: readonly string[] = [
   // them whole, so D copies of a document carried by M emails stored D × M entries: 1,000 and
   // 1,000 made a 249 MB database from a 5.7 MB dump (red team W2, W2-02). They are now stored
   // once per content (and per content and name) and shared; `documents` stays, as a view with
-  // the columns it had, for every query written against it. Rows stored before are carried over.
+  // the columns it had, for every query written against it. A document keeps its first 100 name
+  // conflicts and the count of all: a name many emails sent with other bytes (`image001.png`),
+  // against many loose files of it, still made every pair. Rows stored before are carried over.
   `
   ALTER TABLE documents RENAME TO documents_17;
   CREATE TABLE document_matches (
@@ -379,9 +381,10 @@ export const MIGRATIONS: readonly string[] = [
     matches_json TEXT NOT NULL
   );
   CREATE TABLE document_name_conflicts (
-    id                  INTEGER PRIMARY KEY,
-    key                 TEXT NOT NULL UNIQUE,
-    name_conflicts_json TEXT NOT NULL
+    id                   INTEGER PRIMARY KEY,
+    key                  TEXT NOT NULL UNIQUE,
+    name_conflicts_json  TEXT NOT NULL,
+    name_conflicts_total INTEGER NOT NULL
   );
   CREATE TABLE document_files (
     file_id         INTEGER PRIMARY KEY REFERENCES source_files(id) ON DELETE CASCADE,
@@ -392,12 +395,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX document_files_conflicts ON document_files(conflicts_id);
   INSERT OR IGNORE INTO document_matches (sha256, status, matches_json) SELECT sha256, status, matches_json FROM documents_17 ORDER BY file_id;
-  INSERT INTO document_name_conflicts (key, name_conflicts_json) SELECT 'file ' || file_id, name_conflicts_json FROM documents_17 ORDER BY file_id;
+  INSERT INTO document_name_conflicts (key, name_conflicts_json, name_conflicts_total) SELECT 'file ' || file_id, name_conflicts_json, json_array_length(name_conflicts_json) FROM documents_17 ORDER BY file_id;
   INSERT INTO document_files (file_id, sha256, size, normalized_name, conflicts_id)
     SELECT d.file_id, d.sha256, d.size, d.normalized_name, c.id FROM documents_17 d JOIN document_name_conflicts c ON c.key = 'file ' || d.file_id;
   DROP TABLE documents_17;
   CREATE VIEW documents AS
-    SELECT d.file_id, d.sha256, d.size, d.normalized_name, m.status, m.matches_json, c.name_conflicts_json
+    SELECT d.file_id, d.sha256, d.size, d.normalized_name, m.status, m.matches_json, c.name_conflicts_json, c.name_conflicts_total
     FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256 JOIN document_name_conflicts c ON c.id = d.conflicts_id;
   `,
 ];
