@@ -44,7 +44,7 @@ function cells(row: ExportRow): string[] {
     // `date` holds a zoneless Date read as UTC too: a spreadsheet must be able to tell it from an exact one
     row.date_zone_known === null ? null : String(row.date_zone_known),
   ];
-  return values.map((v) => neutralizeFormula(v === null ? '' : String(v)));
+  return values.map((v) => (v === null ? '' : String(v)));
 }
 
 /**
@@ -54,6 +54,15 @@ function cells(row: ExportRow): string[] {
  */
 export const UTF8_BOM = '\ufeff';
 
-/** RFC 4180: CRLF records, quotes doubled, UTF-8. */
-export const csvHeader = (): string => stringify([[...CSV_COLUMNS]], { record_delimiter: 'windows' });
-export const csvLine = (row: ExportRow): string => stringify([cells(row)], { record_delimiter: 'windows', quoted_match: /[",\r\n]/ });
+/**
+ * One record of every CSV leakcheck writes (RFC 4180: CRLF records, quotes doubled, UTF-8), each
+ * cell neutralised against formulas. A cell holding a line feed, a CR, a comma or a quote is
+ * quoted: csv-stringify quotes only the record delimiter it writes (CRLF), and a file name with a
+ * bare line feed split its record in two, the second part a cell of its own that the formula
+ * guard had never seen (red team Z, Z-09).
+ */
+export const csvRecord = (values: ReadonlyArray<string>): string =>
+  stringify([values.map(neutralizeFormula)], { record_delimiter: 'windows', quoted_match: /[",\r\n]/ });
+
+export const csvHeader = (): string => csvRecord(CSV_COLUMNS);
+export const csvLine = (row: ExportRow): string => csvRecord(cells(row));

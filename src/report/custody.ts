@@ -1,6 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import { changesRecorded, type CustodyChange, type RunRecordSummary } from '../store/queries.ts';
-import { neutralizeFormula } from './csv.ts';
+import { csvRecord } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { terminalSafe } from './terminal-safe.ts';
 import { changeTally } from './change-counts.ts';
@@ -34,11 +33,11 @@ function row(c: CustodyChange): Record<(typeof CUSTODY_CSV_COLUMNS)[number], str
   };
 }
 
-export const custodyCsvHeader = (): string => stringify([[...CUSTODY_CSV_COLUMNS]], { record_delimiter: 'windows' });
+export const custodyCsvHeader = (): string => csvRecord(CUSTODY_CSV_COLUMNS);
 
 export function custodyCsvLine(change: CustodyChange): string {
   const values = row(change);
-  return stringify([CUSTODY_CSV_COLUMNS.map((k) => neutralizeFormula(values[k] === null ? '' : String(values[k])))], { record_delimiter: 'windows' });
+  return csvRecord(CUSTODY_CSV_COLUMNS.map((k) => (values[k] === null ? '' : String(values[k]))));
 }
 
 export const custodyJsonl = (change: CustodyChange): string => `${jsonText(row(change))}\n`;

@@ -1,7 +1,6 @@
-import { stringify } from 'csv-stringify/sync';
 import type { DocumentCounts, DocumentRecord, DocumentStatus } from '../store/documents-pass.ts';
 import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
-import { neutralizeFormula } from './csv.ts';
+import { csvRecord } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { recordedLabel } from './message-label.ts';
 import { shownPath, terminalSafe } from './terminal-safe.ts';
@@ -18,7 +17,7 @@ export const moreConflicts = (d: DocumentRecord): string => {
 
 export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict'] as const;
 
-export const documentCsvHeader = (): string => stringify([[...DOCUMENT_CSV_COLUMNS]], { record_delimiter: 'windows' });
+export const documentCsvHeader = (): string => csvRecord(DOCUMENT_CSV_COLUMNS);
 
 export function documentCsvLine(d: DocumentRecord): string {
   const cells = [
@@ -32,7 +31,7 @@ export function documentCsvLine(d: DocumentRecord): string {
       moreConflicts(d),
     ].filter(Boolean).join('; '),
   ];
-  return stringify([cells.map(neutralizeFormula)], { record_delimiter: 'windows' });
+  return csvRecord(cells);
 }
 
 /** The first line of the text listing: how many documents it lists, by status. */

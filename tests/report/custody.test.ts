@@ -1,6 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CUSTODY_CSV_COLUMNS, custodyCsvHeader, custodyCsvLine, custodyJsonl, renderCustodyText } from '../../src/report/custody.ts';
+import { documentCsvHeader, documentCsvLine } from '../../src/report/documents.ts';
+import type { DocumentRecord } from '../../src/store/documents-pass.ts';
 import type { CustodyChange, RunRecordSummary } from '../../src/store/queries.ts';
 
 const sha = (c: string): string => c.repeat(64);
@@ -42,6 +44,21 @@ describe('leakcheck custody', () => {
         detail: 'EACCES: permission denied',
       },
     ]);
+  });
+
+  it('keeps a path with a bare line feed one cell, in the custody and the documents CSVs, the formula after it no cell of its own (red team Z, Z-09)', () => {
+    const path = 'note\n=2+5';
+    // (csv-parse, told the records end in CRLF, reads a bare line feed as part of a cell; Python's
+    // csv module and spreadsheets end the record there unless the cell is quoted)
+    const custodyLine = custodyCsvLine({ ...changes[2]!, path });
+    expect(custodyLine).toContain(`,"${path}",added,`);
+    const custody = parse(custodyCsvHeader() + custodyLine, { columns: true }) as Array<Record<string, string>>;
+    expect(custody).toHaveLength(1);
+    expect(custody[0]).toMatchObject({ path, change: 'added', new_size: '7' });
+    const document: DocumentRecord = { path, sha256: sha('f'), size: 3, status: 'no-email-match', matches: [], nameConflicts: [], nameConflictsTotal: 0 };
+    expect(documentCsvLine(document).startsWith(`"${path}",`)).toBe(true);
+    const documents = parse(documentCsvHeader() + documentCsvLine(document), { columns: true }) as Array<Record<string, string>>;
+    expect(documents).toEqual([{ path, sha256: sha('f'), size: '3', status: 'no-email-match', matching_messages: '', name_conflict: '' }]);
   });
 
   it('writes the same fields as JSON Lines, the path as it is', () => {
