@@ -5,7 +5,7 @@ import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore } from '../store/open-store.ts';
-import { DEFAULT_DB, refuseWritingIntoDumps, writeWhole } from './output.ts';
+import { DEFAULT_DB, refuseWritingIntoDumps, refuseWritingOverDatabase, writeWhole } from './output.ts';
 
 export function addKeyCommands(program: Command): void {
   const keys = program.command('keys').description('the key store: import, list, fetch and export DKIM keys with their provenance');
@@ -86,7 +86,9 @@ export function addKeyCommands(program: Command): void {
     .action(async (opts: { db: string; format: 'key-store' | 'map'; out?: string; compromisedOut?: string; archiveOut?: string }) => {
       const db = openStore(opts.db, { readonly: true });
       try {
-        refuseWritingIntoDumps(db, [opts.out, opts.compromisedOut, opts.archiveOut].filter((path) => path !== undefined));
+        const outputs = [opts.out, opts.compromisedOut, opts.archiveOut].filter((path) => path !== undefined);
+        refuseWritingIntoDumps(db, outputs);
+        refuseWritingOverDatabase(opts.db, outputs);
         const bundle = new KeyStore(db).exportBundle({ archiveApart: opts.format === 'map' && opts.archiveOut !== undefined });
         const asMap = opts.format === 'map';
         // Key names come from the dump's signatures (d=, s=): escaped like every other JSON output.

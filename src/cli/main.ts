@@ -4,7 +4,7 @@ import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { accessTimesKept } from '../discover/open-evidence.ts';
 import { addKeyCommands } from './key-commands.ts';
-import { DEFAULT_DB, readingInto, write } from './output.ts';
+import { DEFAULT_DB, OutputError, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
@@ -361,7 +361,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.usage;
     }
-    if (err instanceof StoreError || err instanceof RunLockedError) {
+    if (err instanceof StoreError || err instanceof RunLockedError || err instanceof OutputError) {
       process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.runtime;
     }

@@ -1,4 +1,7 @@
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { UsageError } from '../pipeline/usage-error.ts';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
 import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
@@ -21,41 +24,160 @@ export const EXIT_STDOUT_CLOSED = 141;
 /** How a write fails once nobody reads: a pipe closed (EPIPE), a terminal hung up (EIO). */
 const READER_GONE: ReadonlySet<string> = new Set(['EPIPE', 'EIO']);
 
+/** A command's output could not be written (a full disk, a file it may not replace): exit 3, one line. */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+/** The exit status of a runtime error (main.ts's EXIT.runtime), for a failure outside the command's own code. */
+const EXIT_RUNTIME = 3;
+
 // Listened for as the CLI loads, because every command writes to stdout (some through write()
 // below, some directly), and an 'error' event nobody listens for ends the process with a stack
-// trace. Nothing is lost by stopping: what stdout carries is read from the database, which is
-// written before anything is printed.
+// trace and exit 1, the code of `--fail-on` (red team Z, Z-04). Nothing is lost by stopping: what
+// stdout carries is read from the database, which is written before anything is printed. A reader
+// gone is 141; any other failure (a full disk under `> summary.txt`) is a runtime error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (!READER_GONE.has(err.code ?? '')) throw err;
-  process.exit(EXIT_STDOUT_CLOSED);
+  if (READER_GONE.has(err.code ?? '')) process.exit(EXIT_STDOUT_CLOSED);
+  try {
+    process.stderr.write(`leakcheck: cannot write the output: ${err.message}\n`);
+  } catch {
+    // stderr is gone too: the exit status says it
+  }
+  process.exit(EXIT_RUNTIME);
 });
 
 // stderr carries progress and messages for a person watching. A reader of it that goes away
-// (`verify 2> >(head -1)`), or a terminal hung up (a dropped SSH session: writes fail with EIO,
-// and the SIGHUP that comes with it is handled as Ctrl-C is, red team X, X-03), must not stop a
-// run hours long, or lose its exit status: stderr is given up on, and the command goes on.
-// (After the first error the stream is destroyed, and Node drops later writes.)
-process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-  if (!READER_GONE.has(err.code ?? '')) throw err;
-});
+// (`verify 2> >(head -1)`), a terminal hung up (a dropped SSH session: writes fail with EIO, and
+// the SIGHUP that comes with it is handled as Ctrl-C is, red team X, X-03), or a log on a full
+// disk must not stop a run hours long, or change its exit status (red team Z, Z-04): stderr is
+// given up on, and the command goes on. (After the first error the stream is destroyed, and Node
+// drops later writes.)
+process.stderr.on('error', () => {});
+
+/** Signals that end a reader: its partial output is removed, and it exits as an interrupted verify does. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const EXIT_INTERRUPTED = 130;
+
+/**
+ * A file output (`--out`). It is written beside its place under a temporary name and renamed into
+ * it only once complete: a full disk, a failed query or a CI job's timeout used to leave a file
+ * with a header and hundreds of good rows in place of the previous result, which the next step of
+ * a script took for the result (red team Z, Z-03). A path that is not a regular file (a FIFO, a
+ * device, a process substitution's /dev/fd/N) is written as it is: it cannot be replaced.
+ */
+class FileOutput {
+  readonly stream: WriteStream;
+  readonly target: string;
+  private readonly temporary: string | null;
+  private failure: Error | null = null;
+  private readonly onSignal = (): void => {
+    this.discard();
+    process.exit(EXIT_INTERRUPTED);
+  };
+
+  private constructor(target: string, temporary: string | null) {
+    this.target = target;
+    this.temporary = temporary;
+    this.stream = createWriteStream(temporary ?? target, temporary ? { flags: 'wx' } : {});
+    this.stream.on('error', (err) => (this.failure ??= err));
+    if (temporary) for (const s of STOP_SIGNALS) process.on(s, this.onSignal);
+  }
+
+  static async open(path: string): Promise<FileOutput> {
+    const existing = statSync(path, { throwIfNoEntry: false });
+    // (/dev/stdout or /proc/self/fd/1 on a redirected stdout names a regular file, not one to replace)
+    const special = /^\/(?:dev|proc)\//.test(resolve(path)) || (existing !== undefined && /^\/(?:dev|proc)\//.test(realpathSync(path)));
+    const replaceable = !special && (existing === undefined || existing.isFile());
+    // beside the file a symbolic link names, so that the rename replaces it and keeps the link
+    const target = replaceable && existing ? realpathSync(path) : path;
+    const output = new FileOutput(target, replaceable ? join(dirname(target), `.${basename(target)}.leakcheck-${process.pid}.partial`) : null);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        output.stream.once('open', () => resolve());
+        output.stream.once('error', reject);
+      });
+      if (existing && replaceable) chmodSync(output.temporary!, existing.mode & 0o7777);
+    } catch (err) {
+      output.discard();
+      throw new OutputError(`cannot write ${path}: ${systemWords(err as Error)}`);
+    }
+    return output;
+  }
+
+  check(): void {
+    if (!this.failure) return;
+    // `--out /dev/stdout | head`: a reader gone, as for stdout itself
+    if (READER_GONE.has((this.failure as NodeJS.ErrnoException).code ?? '')) process.exit(EXIT_STDOUT_CLOSED);
+    throw new OutputError(`cannot write ${this.target}: ${systemWords(this.failure)}; ${this.temporary ? 'the file was left as it was' : 'what was written is incomplete'}`);
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.check();
+      this.stream.end();
+      await finished(this.stream);
+      if (this.temporary) renameSync(this.temporary, this.target);
+    } catch (err) {
+      this.failure ??= err as Error;
+      this.discard();
+      this.check();
+    } finally {
+      this.release();
+    }
+  }
+
+  discard(): void {
+    this.stream.destroy();
+    if (this.temporary) rmSync(this.temporary, { force: true });
+    this.release();
+  }
+
+  private release(): void {
+    for (const s of STOP_SIGNALS) process.removeListener(s, this.onSignal);
+  }
+}
+
+/** The system's words for a failure, without the temporary file's name ("ENOSPC: no space left on device"). */
+const systemWords = (err: Error): string => err.message.replace(/, \w+ '[^']*'$/, '').replace(/, write$/, '');
+
+const fileOutputs = new WeakMap<Output, FileOutput>();
 
 export async function openOutput(path: string | undefined): Promise<Output> {
   if (!path) return process.stdout;
-  const stream = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  return stream;
+  const output = await FileOutput.open(path);
+  fileOutputs.set(output.stream, output);
+  return output.stream;
 }
 
 export function write(out: Output, text: string): Promise<void> | void {
-  if (!out.write(text)) return new Promise((resolve) => out.once('drain', () => resolve()));
+  const file = fileOutputs.get(out);
+  file?.check();
+  if (out.write(text)) return;
+  return new Promise((resolve, reject) => {
+    const settle = (): void => {
+      out.removeListener('drain', settle);
+      out.removeListener('error', settle);
+      try {
+        file?.check();
+        resolve();
+      } catch (err) {
+        reject(err as Error);
+      }
+    };
+    out.once('drain', settle);
+    if (file) out.once('error', settle);
+  });
 }
 
+/** Ends the output: a file is complete, and put in its place. */
 export async function closeOutput(out: Output): Promise<void> {
-  if (out === process.stdout) return;
-  await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await fileOutputs.get(out)?.close();
+}
+
+/** Ends the output of a command that failed: a file's partial text is removed, the previous file left. */
+export function discardOutput(out: Output): void {
+  fileOutputs.get(out)?.discard();
 }
 
 /** Writes `text` to the file at `path` (stdout when none) and closes it. */
@@ -63,9 +185,11 @@ export async function writeWhole(path: string | undefined, text: string): Promis
   const out = await openOutput(path);
   try {
     await write(out, text);
-  } finally {
-    await closeOutput(out);
+  } catch (err) {
+    discardOutput(out);
+    throw err;
   }
+  await closeOutput(out);
 }
 
 /**
@@ -83,7 +207,10 @@ export async function readingInto(
 ): Promise<void> {
   const db = openStore(dbPath, { readonly: true });
   try {
-    if (path) refuseWritingIntoDumps(db, [path]);
+    if (path) {
+      refuseWritingIntoDumps(db, [path]);
+      refuseWritingOverDatabase(dbPath, [path]);
+    }
     const runState = lastRunState(db, dbPath);
     if (options.refuseWhileVerifying && runState.state === 'in-progress') {
       const what = options.refuseWhileVerifying;
@@ -94,9 +221,11 @@ export async function readingInto(
     const out = await openOutput(path);
     try {
       await body(db, out, runState);
-    } finally {
-      await closeOutput(out);
+    } catch (err) {
+      discardOutput(out);
+      throw err;
     }
+    await closeOutput(out);
   } finally {
     db.close();
   }
@@ -113,3 +242,25 @@ export function refuseWritingIntoDumps(db: Db, paths: readonly string[]): void {
     assertOutsideDump(root, paths, (path) => `refusing to write ${path} inside the dump ${root}: evidence is read-only. Write it elsewhere.`);
   }
 }
+
+/**
+ * An output that would replace the database, or a file SQLite or the run lock keeps beside it, is
+ * refused before anything is written: `export --out leakcheck.db` (a typo for `--db`) emptied the
+ * database under the open connection, every verdict and the chain of custody with it, and the next
+ * verify took the empty file for a new database (red team Z, Z-01). The same file by another name
+ * (a hard or symbolic link) is the same file.
+ */
+export function refuseWritingOverDatabase(dbPath: string, paths: readonly string[]): void {
+  const companions = ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${dbPath}${suffix}`);
+  const identity = (path: string): string | null => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    return stat ? `${stat.dev}:${stat.ino}` : null;
+  };
+  const taken = new Set(companions.flatMap((path) => [resolve(path), identity(path)]).filter((id) => id !== null));
+  for (const path of paths) {
+    if (taken.has(resolve(path)) || taken.has(identity(path) ?? '')) {
+      throw new UsageError(`refusing to write ${path}: it is the database ${dbPath}${resolve(path) === resolve(dbPath) || identity(path) === identity(dbPath) ? '' : ', or a file kept beside it'}. Write the output elsewhere.`);
+    }
+  }
+}
+

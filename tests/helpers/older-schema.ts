@@ -6,7 +6,7 @@
 export const BEFORE_SCHEMA_18 = `
   CREATE TABLE documents_17 (file_id INTEGER PRIMARY KEY REFERENCES source_files(id) ON DELETE CASCADE, sha256 TEXT NOT NULL, size INTEGER,
     normalized_name TEXT, status TEXT NOT NULL, matches_json TEXT NOT NULL, name_conflicts_json TEXT NOT NULL);
-  INSERT INTO documents_17 SELECT * FROM documents;
+  INSERT INTO documents_17 SELECT file_id, sha256, size, normalized_name, status, matches_json, name_conflicts_json FROM documents;
   DROP VIEW documents; DROP TABLE document_files; DROP TABLE document_matches; DROP TABLE document_name_conflicts;
   ALTER TABLE documents_17 RENAME TO documents;
 `;

@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
+
+/*
+ * Red team Z: what a CI job's `--out`, stdout and stderr do when something goes wrong.
+ * Z-01: `--out` naming the database emptied it, every verdict and the chain of custody with it.
+ * Z-03: a write that failed (a full disk) exited 13 with no message, and left a truncated file in
+ * place of the previous result. Z-04: a stdout or stderr that failed otherwise than by a closed
+ * pipe turned every exit status into 1, the code of `--fail-on`.
+ */
+
+const { db, dir } = verifiedDemoDatabase();
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const partials = (): string[] => readdirSync(dir).filter((name) => name.endsWith('.partial'));
+
+/** The CLI with stdout and stderr given as file descriptors, and an optional RLIMIT_FSIZE in KB (a disk that fills up). */
+function runWithStreams(args: string[], streams: { stdout?: string; stderr?: string; maxFileKb?: number } = {}): { status: number | null; stderr: string } {
+  const fds = [streams.stdout, streams.stderr].map((path) => (path ? openSync(path, 'w') : 'pipe' as const));
+  try {
+    const cli = [process.execPath, join(ROOT, 'bin/leakcheck.js'), ...args];
+    // (Node ignores SIGXFSZ, so a write past the limit fails with EFBIG, as one on a full disk with ENOSPC)
+    const child = streams.maxFileKb === undefined
+      ? spawnSync(cli[0]!, cli.slice(1), { cwd: ROOT, stdio: ['ignore', fds[0]!, fds[1]!], encoding: 'utf8' })
+      : spawnSync('sh', ['-c', `ulimit -f ${streams.maxFileKb} && exec "$0" "$@"`, ...cli], { cwd: ROOT, stdio: ['ignore', fds[0]!, fds[1]!], encoding: 'utf8' });
+    return { status: child.status, stderr: child.stderr ?? '' };
+  } finally {
+    for (const fd of fds) if (typeof fd === 'number') closeSync(fd);
+  }
+}
+
+describe('--out, stdout and stderr in scripts (red team Z)', () => {
+  it('refuses an --out that is the database, another name of it, or a file SQLite keeps beside it, and leaves the database whole (Z-01)', () => {
+    const before = sha256(db);
+    const link = join(dir, 'same-file.db');
+    linkSync(db, link);
+    for (const out of [db, link, `${db}-wal`, `${db}.lock`]) {
+      for (const command of [['export', '--format', 'csv'], ['report', '--format', 'md'], ['keys', 'export']]) {
+        const run = runCli([...command, '--db', db, '--out', out]);
+        expect(run.status, `${command.join(' ')} --out ${out}: ${run.stderr}`).toBe(2);
+        expect(run.stderr).toMatch(/refusing to write/);
+      }
+    }
+    expect(sha256(db)).toBe(before);
+    expect(runCli(['export', '--format', 'csv', '--db', db]).stdout.split('\r\n').filter(Boolean)).toHaveLength(31);
+  });
+
+  it('a write that fails leaves the previous file as it was, says so in one line, and exits 3 (Z-03)', () => {
+    const out = join(dir, 'report.html');
+    writeFileSync(out, 'the previous report\n', { mode: 0o640 });
+    const failed = runWithStreams(['report', '--format', 'html', '--db', db, '--out', out], { maxFileKb: 64 });
+    expect(failed.status, failed.stderr).toBe(3);
+    expect(failed.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^leakcheck: cannot write .*report\.html: EFBIG: file too large; the file was left as it was$/)]);
+    expect(readFileSync(out, 'utf8')).toBe('the previous report\n');
+    expect(partials()).toEqual([]);
+    // complete, it takes the file's place, with the file's permissions
+    const done = runCli(['report', '--format', 'html', '--db', db, '--out', out]);
+    expect(done.status, done.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/<\/html>\n$/);
+    expect(statSync(out).mode & 0o777).toBe(0o640);
+    expect(partials()).toEqual([]);
+  });
+
+  it('an --out that cannot be replaced (a device) is written as it is; a full one exits 3 (Z-03)', () => {
+    const full = runCli(['export', '--format', 'csv', '--db', db, '--out', '/dev/full']);
+    expect(full.status).toBe(3);
+    expect(full.stderr).toMatch(/^leakcheck: cannot write \/dev\/full: ENOSPC: no space left on device; what was written is incomplete\n$/);
+  });
+
+  it('a stdout on a full disk is a runtime error, 3, never 1 (Z-04)', () => {
+    const stderr = join(dir, 'stderr.txt');
+    for (const args of [['export', '--format', 'csv', '--db', db], ['report', '--format', 'json', '--db', db]]) {
+      const run = runWithStreams(args, { stdout: '/dev/full', stderr });
+      expect(run.status, args.join(' ')).toBe(3);
+      expect(readFileSync(stderr, 'utf8')).toMatch(/^leakcheck: cannot write the output: ENOSPC/);
+    }
+  });
+
+  it('a stderr on a full disk changes no exit status (Z-04)', () => {
+    const stdout = join(dir, 'stdout.txt');
+    expect(runWithStreams(['verify', join(dir, 'no-such-dump'), '--db', join(dir, 'x.db')], { stderr: '/dev/full', stdout }).status).toBe(2);
+    expect(runWithStreams(['show', '--db', db, 'no-such-message'], { stderr: '/dev/full', stdout }).status).toBe(2);
+    expect(runWithStreams(['export', '--format', 'csv', '--db', join(dir, 'missing.db')], { stderr: '/dev/full', stdout }).status).toBe(3);
+    expect(runWithStreams(['export', '--format', 'csv', '--db', db], { stderr: '/dev/full', stdout }).status).toBe(0);
+    expect(readFileSync(stdout, 'utf8').split('\r\n').filter(Boolean)).toHaveLength(31);
+  });
+});
