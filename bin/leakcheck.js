@@ -40,8 +40,15 @@ if (!process.env.NODE_COMPILE_CACHE && !process.env.NODE_DISABLE_COMPILE_CACHE) 
     }
   };
   const dir = join(real(tmpdir()) ?? tmpdir(), 'leakcheck-compile-cache');
+  const isFolder = (path) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+    } catch {
+      return false; // (a folder it may not look at: the command says so, this guess need not)
+    }
+  };
   const holdsCache = process.argv.slice(2).some((arg) => {
-    const folder = statSync(arg, { throwIfNoEntry: false })?.isDirectory() ? real(arg) : null;
+    const folder = isFolder(arg) ? real(arg) : null;
     const inside = folder === null ? null : relative(folder, dir);
     return inside !== null && !inside.startsWith('..') && !isAbsolute(inside);
   });

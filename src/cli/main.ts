@@ -10,6 +10,7 @@ import type { DocumentStatus } from '../store/documents-pass.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { lastRunState } from '../store/run-state.ts';
+import { unreadCount } from '../report/read-notes.ts';
 import { runStateNote, warnOfRunState } from '../report/run-state-note.ts';
 import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
@@ -31,9 +32,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * What `verify --fail-on` can fail a CI job on: a verdict, evidence that changed or went since the
  * last run, or that could not be read again to confirm it (changed: a custody check that could
  * not check has not passed), or files that joined the dump after a walk of it completed (added:
- * kept apart, for a dump that grows by design, such as a leak published in instalments).
+ * kept apart, for a dump that grows by design, such as a leak published in instalments), or
+ * files and archive entries that may hold email and were not read (unread: read-notes.ts).
  */
-const FAIL_ON = ['suspicious', 'unverifiable', 'changed', 'added'] as const;
+const FAIL_ON = ['suspicious', 'unverifiable', 'changed', 'added', 'unread'] as const;
 type FailOn = (typeof FAIL_ON)[number];
 const failOnList = (value: string, previous: FailOn[] = []): FailOn[] => {
   if (!(FAIL_ON as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${FAIL_ON.join(', ')}.`);
@@ -100,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only)', wholeNumber)
     .option(
       '--fail-on <what>',
-      `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last, or could not read again files read before (changed), or files added to the dump after a walk of it completed (added); repeatable`,
+      `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last, or could not read again files read before (changed), or files added to the dump after a walk of it completed (added), or files and archive entries that may hold email and could not be read (unread); repeatable`,
       failOnList,
     )
     .option('--json', 'print the machine-readable summary on stdout', false)
@@ -191,7 +193,13 @@ export async function main(argv: string[]): Promise<number> {
         // (over the walk this run finished: a change an interrupted run found is not found again by its resumption)
         const walk = summary.custody.lastRun?.walk;
         const found = (what: FailOn): boolean =>
-          what === 'changed' ? (walk?.changed ?? 0) + (walk?.removed ?? 0) + (walk?.unconfirmed ?? 0) > 0 : what === 'added' ? (walk?.added ?? 0) > 0 : summary.verdicts[what] > 0;
+          what === 'changed'
+            ? (walk?.changed ?? 0) + (walk?.removed ?? 0) + (walk?.unconfirmed ?? 0) > 0
+            : what === 'added'
+              ? (walk?.added ?? 0) > 0
+              : what === 'unread'
+                ? unreadCount(summary.files) > 0
+                : summary.verdicts[what] > 0;
         if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {
         db.close();

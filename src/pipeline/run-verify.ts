@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { opendirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { describeError } from '../discover/describe-error.ts';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
@@ -112,7 +113,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   let rootStat;
   try {
     rootStat = statSync(root);
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UsageError(`${options.dumpRoot}: cannot reach the dump (${describeError(err)})`);
     // Node hands a program its arguments as UTF-8, with U+FFFD for bytes that are not: such a
     // path can never be opened, and "no such directory" would be false (red team 28, G-08)
     if (options.dumpRoot.includes('\ufffd')) {
@@ -124,6 +127,19 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     throw new UsageError(`${options.dumpRoot}: no such directory`);
   }
   if (!rootStat.isDirectory()) throw new UsageError(`${options.dumpRoot} is not a directory`);
+  // A dump whose top folder cannot be listed has nothing of it verified: the run used to complete
+  // with no message, every --fail-on passed, and the next run, able to list it, recorded every
+  // file of the evidence as added since (red team Z, Z-11).
+  try {
+    const listing = opendirSync(root);
+    try {
+      listing.readSync();
+    } finally {
+      listing.closeSync();
+    }
+  } catch (err) {
+    throw new UsageError(`${options.dumpRoot}: cannot list the dump (${describeError(err)}); nothing was verified`);
+  }
   const insideDump = (): string => `refusing to write the database ${options.dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`;
   assertOutsideDump(root, [options.dbPath], insideDump);
   try {

@@ -30,3 +30,22 @@ export function readNotes(files: Files): { partsNotRead: NotesOfOneKind; otherNo
   };
   return { partsNotRead: kind(true), otherNotes: kind(false) };
 }
+
+/**
+ * Zip entries a guard refused to read (src/read/zip.ts, process-zip.ts), recorded `skipped`
+ * beside the entries that are no mail: each may hold an email that was never verified.
+ */
+const REFUSED_ENTRIES: ReadonlySet<string> = new Set(['encrypted', 'unsupported-compression', 'zip-bomb', 'too-large', 'nested-archive']);
+
+/**
+ * What `verify --fail-on unread` fails on: files that could not be read completely, zip entries a
+ * guard refused, and archives with parts not read. A CI gate of "every message proven" passed a
+ * dump whose forged email sat in an entry leakcheck could not open (red team Z, Z-05). Not
+ * counted: files that are no mail as found, compressed or not (`not-email`, `binary`), whatever
+ * they may hold once unpacked.
+ */
+export function unreadCount(files: Files): number {
+  const refused = files.skippedByReason.filter((r) => REFUSED_ENTRIES.has(r.reason)).reduce((n, r) => n + r.count, 0);
+  return files.errors + refused + readNotes(files).partsNotRead.count;
+}
+

@@ -152,6 +152,8 @@ export type AdditionCheck = (path: string, previous: PreviousFile | null, now: P
 export function additionsSince(db: Db, lastWalk: LastWalk | null): AdditionCheck {
   if (!lastWalk?.sameFolder) return () => null;
   const unseenBelow = db.prepare(`SELECT 1 FROM source_files WHERE path = ? AND status = 'error' AND parent_file_id IS NULL`).pluck();
+  // (the top folder's own row is ".": a walk that could not list it saw nothing below it)
+  if (unseenBelow.get('.') !== undefined) return () => null;
   const underUnseenDirectory = (path: string): boolean => {
     for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
       if (unseenBelow.get(path.slice(0, slash)) !== undefined) return true;

@@ -119,3 +119,28 @@ describe.runIf(canRunAsNobody())('a file read before that a later run cannot rea
     expect(readFileChanges(db)).toHaveLength(1);
   });
 });
+
+// Red team Z, Z-11: a dump whose top folder the user cannot list (a CI runner that is not the
+// evidence's owner) completed a run of nothing, passed every --fail-on, and the next run, able
+// to list it, recorded every file of the evidence as added since.
+describe.runIf(canRunAsNobody())('a dump whose top folder cannot be listed or reached', () => {
+  it('is refused, exit 2, with no run recorded; once it can be listed, nothing is called added', () => {
+    const { dump, db } = setUp('closed', { 'a.eml': BUDGET, 'c.eml': MIGRATION });
+    chmodSync(dump, 0o700);
+    const closed = runCliMeasured(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--fail-on', 'suspicious', '--fail-on', 'unverifiable'], { asUser: NOBODY });
+    expect(closed.status, closed.stderr).toBe(2);
+    expect(closed.stderr).toMatch(/cannot list the dump \(EACCES: permission denied\); nothing was verified/);
+    chmodSync(dump, 0o755);
+    verify(dump, db, ['--keys', DEMO_KEYS, '--fail-on', 'added'], 0);
+    expect(readFileChanges(db)).toEqual([]);
+    expect(readResults(db).messages.map((m) => m.path).sort()).toEqual(['a.eml', 'c.eml']);
+  });
+
+  it('one inside a folder the user cannot enter is "cannot reach", not "no such directory"', () => {
+    const { dump, db } = setUp('behind/locked', { 'a.eml': BUDGET });
+    chmodSync(join(tmp.path, 'behind'), 0o700);
+    const run = runCliMeasured(['verify', dump, '--offline', '--db', db], { asUser: NOBODY });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/cannot reach the dump \(EACCES: permission denied\)/);
+  });
+});
