@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { canonicalMessageId } from '../read/message-id.ts';
 import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
@@ -51,7 +52,15 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
-    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('SQLITE_')) {
+    const code = (err as { code?: unknown }).code;
+    if (options.readonly && (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY')) {
+      // a database left in WAL mode (by an older leakcheck, or a run whose end could not switch
+      // it back: closeStore) can be read only where SQLite may create its -shm file beside it
+      throw new StoreError(
+        `${path}: cannot open the database read-only here (${(err as Error).message}): it was left in WAL mode, which needs a ${basename(path)}-shm file written beside it. Copy it to a folder you can write, or run \`leakcheck verify\` on it once where it can be written.`,
+      );
+    }
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       throw new StoreError(`${path}: the database is damaged or is not a leakcheck database (${(err as Error).message}); refusing to write to it.`);
     }
     throw err;
@@ -83,3 +92,20 @@ function assertSqliteFile(path: string): void {
     closeSync(fd);
   }
 }
+
+/**
+ * Closes a database opened for writing, switched back from WAL to a rollback journal first: a
+ * database in WAL mode can be opened read-only only where SQLite may write its -shm file beside
+ * it, so the record of a run handed over on read-only media (a write-blocked custody copy) could
+ * not be read at all (red team Z, Z-15). A reader still open keeps it in WAL mode: the switch is
+ * then left for the next writer's close.
+ */
+export function closeStore(db: Db): void {
+  try {
+    db.pragma('journal_mode = DELETE');
+  } catch {
+    // busy: another connection is open
+  }
+  db.close();
+}
+
