@@ -16,7 +16,9 @@ export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteS
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   const started = Date.now();
   const rate = (messages: number): string => (messages / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0);
-  if (!stream.isTTY) {
+  // A terminal that says it cannot move the cursor (TERM=dumb: an editor's shell, some CI
+  // consoles) gets the plain lines too: the bar's escape codes would be printed as text (red team Z, Z-13).
+  if (!stream.isTTY || process.env['TERM'] === 'dumb') {
     let last = started;
     let latest: VerifyProgress | null = null;
     const line = (p: VerifyProgress): void => {

@@ -12,7 +12,12 @@ import { runStateNote, shownRunStatus } from './run-state-note.ts';
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
   const noColor = process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '';
   const forced = process.env['FORCE_COLOR'] !== undefined && process.env['FORCE_COLOR'] !== '0';
-  return new Chalk({ level: noColor ? 0 : forced || stream.isTTY ? 1 : 0 });
+  // FORCE_COLOR, which CI systems set for their logs, colours stdout: never a file written with
+  // --out, a report that would then hold escape codes (red team Z, Z-13)
+  const toFile = stream !== (process.stdout as NodeJS.WriteStream) && !stream.isTTY;
+  // (TERM=dumb: a terminal that shows escape codes as text)
+  const colourTerminal = stream.isTTY === true && process.env['TERM'] !== 'dumb';
+  return new Chalk({ level: noColor || toFile ? 0 : forced || colourTerminal ? 1 : 0 });
 }
 
 /**

@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
+
+const HAS_PYTHON = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0;
 
 /** What the demo dump's labels say the counts are. */
 const LABELS = JSON.parse(readFileSync(join(ROOT, 'fixtures/demo-expected.json'), 'utf8')) as Array<{ verdict?: string }>;
@@ -93,6 +96,39 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
     expect(runCli(['report', '--db', db], { env: { FORCE_COLOR: '1', NO_COLOR: '' } }).stdout).toMatch(ansi);
     expect(runCli(['report', '--db', db], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toMatch(ansi);
     expect(runCli(['report', '--db', db]).stdout).not.toMatch(ansi);
+    // a file is never coloured: FORCE_COLOR is set by CI systems for their logs (red team Z, Z-13)
+    const out = join(dir, 'report.txt');
+    expect(runCli(['report', '--db', db, '--out', out], { env: { FORCE_COLOR: '1', NO_COLOR: '' } }).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).not.toMatch(ansi);
+    expect(readFileSync(out, 'utf8')).toMatch(/verified/);
+  });
+
+  // A terminal that says it cannot take escape codes (TERM=dumb) got the progress bar's cursor
+  // controls and the summary's colours as text (red team Z, Z-13). Python's pty: Node has none.
+  it.skipIf(!HAS_PYTHON)(`a TERM=dumb terminal gets no escape code, a colour terminal its bar and colours${HAS_PYTHON ? '' : ' (skipped: no python3 for a pseudo-terminal)'}`, () => {
+    const script = [
+      'import os, pty, sys',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      '    os.execv(sys.argv[1], sys.argv[1:])',
+      "out = b''",
+      'while True:',
+      '    try: chunk = os.read(fd, 65536)',
+      '    except OSError: break',
+      '    if not chunk: break',
+      '    out += chunk',
+      'os.waitpid(pid, 0)',
+      "sys.stdout.write(out.decode('utf-8', 'replace'))",
+    ].join('\n');
+    const { NO_COLOR: _n, FORCE_COLOR: _f, ...withoutColourSettings } = process.env;
+    const onTerminal = (term: string): string =>
+      spawnSync('python3', ['-c', script, process.execPath, join(ROOT, 'bin/leakcheck.js'), 'verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', join(dir, `pty-${term}.db`)], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...withoutColourSettings, TERM: term },
+      }).stdout;
+    const dumb = onTerminal('dumb');
+    expect(dumb).toMatch(/30 message/);
+    expect(dumb).not.toMatch(/\u001b/);
+    expect(onTerminal('xterm')).toMatch(/\u001b\[\?25l[^]*\u001b\[31m/);
   });
 
   it('without a terminal, progress goes to stderr as plain lines and never to stdout', () => {
