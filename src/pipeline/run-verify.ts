@@ -25,7 +25,7 @@ import {
 } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
-import { closeStore, openStore, StoreError, type Db } from '../store/open-store.ts';
+import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, UNEXAMINED, type FileChange, type FileRecord } from '../store/write.ts';
 import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
@@ -168,7 +168,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   } catch (err) {
     throw storageFailure(err, options.dbPath) ?? err;
   } finally {
-    closeStore(db);
+    db.close();
     releaseLock();
   }
 }

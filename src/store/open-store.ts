@@ -1,10 +1,15 @@
 import Database from 'better-sqlite3';
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { canonicalMessageId } from '../read/message-id.ts';
 import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type Db = Database.Database;
+
+// Lets openStore name a database by an SQLite URI (immutableUri). better-sqlite3 reads it once,
+// when its native part loads at the first database opened; every path openStore passes is made
+// absolute first, so that no path given is read as a URI.
+process.env['SQLITE_USE_URI'] = '1';
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -21,12 +26,42 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
   const exists = existsSync(path);
   if (!exists && options.readonly) throw new StoreError(`${path}: no such database. Run \`leakcheck verify\` first.`);
   if (exists) assertSqliteFile(path);
-  let db: Db;
+  // (absolute, so that no path given is read as a URI: immutableUri below needs them understood)
+  const file = resolve(path);
   try {
-    db = new Database(path, { readonly: Boolean(options.readonly), fileMustExist: Boolean(options.readonly) });
+    return checkedStore(openDatabase(file, path, options), path, options);
+  } catch (err) {
+    // (SQLITE_CANTOPEN where the -shm cannot be created, SQLITE_READONLY_CANTINIT and the like where it cannot be written)
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (!options.readonly || !/^SQLITE_(?:CANTOPEN|READONLY)/.test(code)) throw storeFailure(err, path);
+    // A database written in WAL mode can be read only where SQLite may create its -shm file
+    // beside it: the record of a run handed over on read-only media (a write-blocked custody
+    // copy), or copied as the .db file alone to a folder the reader cannot write, could not be read
+    // (red team Z, Z-15). With no write-ahead log beside it, all of it is in the file: it is read
+    // as immutable, which needs nothing beside it. A log with content would be ignored so: refused.
+    if ((statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+      throw new StoreError(
+        `${path}: cannot open the database read-only here (${(err as Error).message}): its write-ahead log ${basename(path)}-wal holds changes not yet in it, which SQLite reads only where it may write beside it. Copy both files to a folder you can write.`,
+      );
+    }
+    try {
+      return checkedStore(openDatabase(immutableUri(file), path, options), path, options);
+    } catch (again) {
+      throw storeFailure(again, path);
+    }
+  }
+}
+
+function openDatabase(name: string, path: string, options: { readonly?: boolean }): Db {
+  try {
+    return new Database(name, { readonly: Boolean(options.readonly), fileMustExist: Boolean(options.readonly) });
   } catch (err) {
     throw new StoreError(`${path}: cannot open the database (${(err as Error).message})`);
   }
+}
+
+/** Checks that `db` is ours and of a schema this version reads, and brings a writable one up to date; closes it on failure. */
+function checkedStore(db: Db, path: string, options: { readonly?: boolean }): Db {
   try {
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
@@ -51,21 +86,20 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
     return db;
   } catch (err) {
     db.close();
-    if (err instanceof StoreError) throw err;
-    const code = (err as { code?: unknown }).code;
-    if (options.readonly && (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY')) {
-      // a database left in WAL mode (by an older leakcheck, or a run whose end could not switch
-      // it back: closeStore) can be read only where SQLite may create its -shm file beside it
-      throw new StoreError(
-        `${path}: cannot open the database read-only here (${(err as Error).message}): it was left in WAL mode, which needs a ${basename(path)}-shm file written beside it. Copy it to a folder you can write, or run \`leakcheck verify\` on it once where it can be written.`,
-      );
-    }
-    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw new StoreError(`${path}: the database is damaged or is not a leakcheck database (${(err as Error).message}); refusing to write to it.`);
-    }
     throw err;
   }
 }
+
+function storeFailure(err: unknown, path: string): unknown {
+  if (err instanceof StoreError) return err;
+  if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('SQLITE_')) {
+    return new StoreError(`${path}: the database is damaged or is not a leakcheck database (${(err as Error).message}); refusing to write to it.`);
+  }
+  return err;
+}
+
+/** An SQLite URI that opens `file` as immutable: read-only, no locks, nothing written beside it. */
+const immutableUri = (file: string): string => `file:${file.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}?immutable=1`;
 
 function migrate(db: Db, from: number): void {
   if (from === SCHEMA_VERSION) return;
@@ -92,20 +126,3 @@ function assertSqliteFile(path: string): void {
     closeSync(fd);
   }
 }
-
-/**
- * Closes a database opened for writing, switched back from WAL to a rollback journal first: a
- * database in WAL mode can be opened read-only only where SQLite may write its -shm file beside
- * it, so the record of a run handed over on read-only media (a write-blocked custody copy) could
- * not be read at all (red team Z, Z-15). A reader still open keeps it in WAL mode: the switch is
- * then left for the next writer's close.
- */
-export function closeStore(db: Db): void {
-  try {
-    db.pragma('journal_mode = DELETE');
-  } catch {
-    // busy: another connection is open
-  }
-  db.close();
-}
-
