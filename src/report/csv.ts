@@ -3,7 +3,7 @@ import type { ExportRow } from './export-rows.ts';
 
 export const CSV_COLUMNS = [
   'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
-  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address', 'findings', 'date_zone_known',
+  'signing_domains', 'key_sources', 'arc', 'explanation', 'from_address', 'findings', 'date_zone_known', 'container',
 ] as const;
 
 /**
@@ -43,6 +43,7 @@ function cells(row: ExportRow): string[] {
     row.findings.map((f) => `${f.severity} ${f.code}: ${f.text}`).join('\n'),
     // `date` holds a zoneless Date read as UTC too: a spreadsheet must be able to tell it from an exact one
     row.date_zone_known === null ? null : String(row.date_zone_known),
+    row.container,
   ];
   return values.map((v) => (v === null ? '' : String(v)));
 }

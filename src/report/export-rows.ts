@@ -34,6 +34,12 @@ export interface ExportRow {
   }>;
   arc: { result: string; keys: ArcKeyRow[] };
   findings: Array<{ code: string; severity: string; text: string }>;
+  /**
+   * For a message found inside another file (a zip entry, a forwarded message): the path of what
+   * holds it; null for a file of the dump. A file of the dump can be named as leakcheck names
+   * such a message (`a.zip!b.eml`, `f.eml#attachment-1`): this tells the two apart (red team Z, Z-08).
+   */
+  container: string | null;
 }
 
 /** A key record that validated part of a passing ARC chain, named as a signature's key is. */
@@ -98,5 +104,6 @@ export function toExportRow(m: MessageRecord): ExportRow {
     })),
     arc: { result: m.arc.result, keys: arcKeyRows(m.arc.instances) },
     findings: m.findings.map((f) => ({ code: f.code, severity: f.severity, text: f.text })),
+    container: m.container,
   };
 }

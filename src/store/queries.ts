@@ -14,6 +14,8 @@ export interface MessageRecord {
   format: string;
   /** found inside another file (a zip entry, a forwarded message): its path is one leakcheck made */
   derived: boolean;
+  /** for a derived message: the path of the file (or entry, or message) that holds it */
+  container: string | null;
   size: number;
   sha256: string;
   messageId: string | null;
@@ -72,7 +74,7 @@ export interface MessageFilter {
 }
 
 interface MessageRow {
-  id: number; path: string; idx: number; byte_offset: number; format: string; derived: number; size: number; sha256: string;
+  id: number; path: string; idx: number; byte_offset: number; format: string; derived: number; container: string | null; size: number; sha256: string;
   message_id: string | null; from_header: string | null; from_address: string | null; date: string | null; date_zone_known: number | null;
   date_header: string | null; subject: string | null; judged_at: string | null; repairs_json: string;
   verdict: Verdict; reasons_json: string; explanation: string;
@@ -156,9 +158,9 @@ function messagePages(db: Db, filter: MessageFilter, pageSize: number): () => Ge
     conditions.push(`m.id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`);
     args.push(...filter.ids);
   }
-  const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, f.parent_file_id IS NOT NULL AS derived, m.size, m.sha256, m.message_id, m.from_header,
+  const page = db.prepare(`SELECT m.id, f.path, m.idx, m.byte_offset, m.format, f.parent_file_id IS NOT NULL AS derived, pf.path AS container, m.size, m.sha256, m.message_id, m.from_header,
       m.from_address, m.date, m.date_zone_known, m.date_header, m.subject, m.judged_at, m.repairs_json, v.verdict, v.reasons_json, v.explanation
-    FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
+    FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id LEFT JOIN source_files pf ON pf.id = f.parent_file_id
     WHERE f.path >= ? AND (f.path > ? OR m.idx > ?) ${conditions.map((c) => `AND ${c}`).join(' ')}
     ORDER BY f.path, m.idx LIMIT ${Math.max(1, Math.floor(pageSize))}`);
   return function* () {
@@ -181,6 +183,7 @@ function toListing(row: MessageRow): MessageListing {
     offset: row.byte_offset,
     format: row.format,
     derived: row.derived === 1,
+    container: row.container,
     size: row.size,
     sha256: row.sha256,
     messageId: row.message_id,

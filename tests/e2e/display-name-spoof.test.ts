@@ -85,7 +85,7 @@ describe('a padded display name hides no address from show, HTML, Markdown or th
   // (from_address was added last; findings came after it, red team K, K-07)
   it('the CSV export has the address in its own column after the explanation, and the warning beside it', () => {
     const lines = runCli(['export', '--format', 'csv', '--db', db]).stdout.trim().split('\r\n');
-    expect(lines[0]!.endsWith(',explanation,from_address,findings,date_zone_known')).toBe(true);
+    expect(lines[0]!.endsWith(',explanation,from_address,findings,date_zone_known,container')).toBe(true);
     for (const line of lines.slice(1)) expect(line).toMatch(/,x@evil\.example,"warning display-name-address: The From field's display name reads as the address ceo@bank\.example/);
   });
 });

@@ -50,3 +50,30 @@ describe('paths that differ by a no-break space or a trailing blank, or a file n
     expect(html).not.toContain('Board\u00a0minutes');
   });
 });
+
+// Red team Z, Z-08: a file of the dump may be named as leakcheck names a message found inside
+// another (`x.zip!a.eml`, `f.eml#attachment-1`); the message inside then stepped aside to
+// `#derived-2`, and the exports' `path` alone could not tell a script which row was which.
+describe('the exports tell a file of the dump from the message inside another that it is named after', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('by `container`: the path of what holds the message, null for a file of the dump', () => {
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(join(dump, 'exports/mailbox-export.zip!export'), { recursive: true });
+    copyFileSync(join(DEMO_DUMP, 'exports/mailbox-export.zip'), join(dump, 'exports/mailbox-export.zip'));
+    // a genuine verified message planted under the name of the archive's suspicious entry
+    copyFileSync(join(DEMO_DUMP, '2016-06-01 Offsite logistics.eml'), join(dump, 'exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml'));
+    const db = join(tmp.path, 'x.db');
+    expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+    const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; container: string | null });
+    const named = rows.filter((r) => r.path.startsWith('exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml'));
+    expect(named.map((r) => [r.path, r.verdict, r.container])).toEqual([
+      ['exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml', 'verified', null],
+      ['exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml#derived-2', 'suspicious', 'exports/mailbox-export.zip'],
+    ]);
+    const csv = runCli(['export', '--format', 'csv', '--db', db]).stdout;
+    expect(csv.split('\r\n')[0]!.endsWith(',container')).toBe(true);
+    expect(csv).toMatch(/Reimbursement\.eml#derived-2,.*,exports\/mailbox-export\.zip\r\n/);
+  });
+});

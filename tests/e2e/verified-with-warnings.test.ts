@@ -34,7 +34,7 @@ describe('a verified message with a warning', () => {
   it('has its findings in the CSV, in a column added after the others', () => {
     const out = runCli(['export', '--format', 'csv', '--db', db]);
     const records = parse(out.stdout, { columns: true }) as Array<Record<string, string>>;
-    expect(Object.keys(records[0]!).slice(-4)).toEqual(['explanation', 'from_address', 'findings', 'date_zone_known']);
+    expect(Object.keys(records[0]!).slice(-5)).toEqual(['explanation', 'from_address', 'findings', 'date_zone_known', 'container']);
     const byPath = new Map(records.map((r) => [r['path'], r]));
     expect(byPath.get('warned.eml')).toMatchObject({ verdict: 'verified', from_address: 'alice@example.com' });
     expect(byPath.get('warned.eml')!['findings']).toMatch(/^warning display-name-address: The From field's display name reads as the address ceo@bank\.example, but the message is from alice@example\.com/);
