@@ -52,16 +52,19 @@ export interface MessageAnalysis {
 
 /**
  * One MIME part, and what the message's verdict proves about it: `verified-content` when the
- * message is verified and the proving signature covers the part (its body hash covers every
+ * message is verified and a proving signature covers the part (its body hash covers every
  * byte of it: the whole body, or, with l=, a part that closes inside the signed length), signs
  * Content-Type (which names the boundaries), and pins its decoded bytes exactly;
  * `covered-except-whitespace` when it covers the part but whitespace in it could differ from
  * what was signed (a part that is not base64, under relaxed canonicalization or left open at
- * the end of the body: see partsWithUnpinnedWhitespace).
+ * the end of the body: see partsWithUnpinnedWhitespace). With several proving signatures, the
+ * best any of them gives.
  */
 export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
-  strength: 'verified-content' | 'covered-except-whitespace' | 'not-covered' | 'unverified';
+  strength: PartStrength;
 }
+
+export type PartStrength = 'verified-content' | 'covered-except-whitespace' | 'not-covered' | 'unverified';
 
 export interface AnalyzeInput {
   raw: Buffer;
@@ -275,24 +278,33 @@ async function inventoryAttachments(
   const disposition = attempt.headers.fields.find((f) => f.name === 'content-disposition')?.value ?? '';
   if (isPlainTextMessage(contentType, disposition)) return { parts: [], partsError: null, embedded: [], findings: [] };
   const inventory = await inventoryParts(attempt.bytes);
-  const proving = verdict.verdict === 'verified' ? attempt.signatures[verdict.provenBy[0] ?? -1] : undefined;
-  let covered = new Set<number>();
-  let unpinned = new Set<number>();
-  let findings: Finding[] = [];
+  // Every signature that proves the message counts, and a part is as strong as the best of them
+  // makes it: the order of the DKIM-Signature fields is not signed, so taking the topmost let
+  // anyone turn a document into "not covered" by moving a narrower signature above (red team Y, Y-20).
+  const proving = verdict.verdict === 'verified' ? verdict.provenBy.map((i) => attempt.signatures[i]).filter((s) => s !== undefined) : [];
   // What the bytes decode to hangs on headers: a multipart's Content-Type names its boundaries, a
   // single part's Content-Transfer-Encoding says how its body decodes (base64, quoted-printable,
   // as is). A part's own headers lie in the body, under the body hash.
-  const structureSigned = proving?.tags.signedHeaders.includes(contentType.startsWith('multipart/') ? 'content-type' : 'content-transfer-encoding');
-  if (proving && structureSigned) {
-    const canon = proving.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
-    covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, proving.tags.bodyLength === null ? null : (proving.bodyBytesSigned ?? 0), canon);
-    const padded = covered.size && contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;
-    if (padded) {
-      // the parts listed are not the parts a mail program saves: none is what the signer sent
-      covered = new Set();
-      findings = [paddedDelimiterFinding(padded)];
+  const structureHeader = contentType.startsWith('multipart/') ? 'content-type' : 'content-transfer-encoding';
+  const best = new Map<number, PartStrength>();
+  let findings: Finding[] = [];
+  let padded: { line: number; text: string } | null | undefined;
+  for (const signature of proving.filter((s) => s.tags.signedHeaders.includes(structureHeader))) {
+    const canon = signature.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
+    const covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, signature.tags.bodyLength === null ? null : (signature.bodyBytesSigned ?? 0), canon);
+    if (!covered.size) continue;
+    // the parts listed are not the parts a mail program saves: none is what the signer sent
+    if (padded === undefined) padded = contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;
+    if (padded) break;
+    const unpinned = await partsWithUnpinnedWhitespace(attempt.bytes, inventory.parts.filter((p) => covered.has(p.partIndex)), canon);
+    for (const partIndex of covered) {
+      const strength = unpinned.has(partIndex) ? 'covered-except-whitespace' : 'verified-content';
+      if (best.get(partIndex) !== 'verified-content') best.set(partIndex, strength);
     }
-    unpinned = await partsWithUnpinnedWhitespace(attempt.bytes, inventory.parts.filter((p) => covered.has(p.partIndex)), canon);
+  }
+  if (padded) {
+    best.clear();
+    findings = [paddedDelimiterFinding(padded)];
   }
   const carriesForwarded = inventory.parts.some((p) => p.embedded);
   const ambiguousCut = carriesForwarded ? forwardedCutAmbiguity(attempt.bytes, attempt.headers) : null;
@@ -301,7 +313,7 @@ async function inventoryAttachments(
   return {
     parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
       ...part,
-      strength: !proving ? 'unverified' : !covered.has(part.partIndex) ? 'not-covered' : unpinned.has(part.partIndex) ? 'covered-except-whitespace' : 'verified-content',
+      strength: !proving.length ? 'unverified' : (best.get(part.partIndex) ?? 'not-covered'),
     })),
     partsError: inventory.error,
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),

@@ -111,6 +111,20 @@ describe('which covered parts a signature pins byte for byte', () => {
     expect(strengths(await analyze(absent))).toEqual({ 'c.pdf': 'not-covered' });
   });
 
+  it('two proving signatures: a part is as strong as the best makes it, whichever field is on top (red team Y, Y-20)', async () => {
+    const message = multipart([textPart, pdfPart()]);
+    const withCt = { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, headerList: 'from:to:subject:date:message-id:content-type' };
+    const withoutCt = { ...withCt, selector: 'sel2', headerList: 'from:to:subject:date:message-id' };
+    const lookup = tableLookup({ 'sel1._domainkey.example.com': key.txt, 'sel2._domainkey.example.com': key.txt });
+    for (const [first, top] of [[withoutCt, withCt], [withCt, withoutCt]]) {
+      const both = await signed(await signed(message, first!), top!);
+      const a = await analyzeMessage({ raw: Buffer.from(both, 'latin1'), format: 'eml' }, lookup);
+      expect(a.verdict.verdict).toBe('verified');
+      expect(a.verdict.provenBy).toHaveLength(2);
+      expect(strengths(a)).toEqual({ 'contract.pdf': 'verified-content' });
+    }
+  });
+
   it('partsWithUnpinnedWhitespace reads the declared encoding in any case, and only base64 counts as pinned', async () => {
     const message = Buffer.from(multipart([pdfPart().map((l) => l.replace('base64', 'BASE64')), ['Content-Type: application/octet-stream; name="q.bin"', 'Content-Transfer-Encoding: quoted-printable', '', 'a=3Db']]), 'latin1');
     const { parts } = await inventoryParts(message);
