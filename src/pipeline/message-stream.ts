@@ -153,6 +153,9 @@ export async function processEmbedded(
     // what the carrier says about how its forwarded messages were cut out of it
     for (const m of messages) {
       const { verdict, findings } = applyCarrierFindings(m.analysis.verdict, parent.analysis.findings);
+      // its parts were judged while it was verified: what no verified message proves is unverified
+      // (red team Y, Y-01: a document stayed verified-by-email through an unverifiable message)
+      if (verdict.verdict !== m.analysis.verdict.verdict) m.analysis.parts = m.analysis.parts.map((p) => ({ ...p, strength: 'unverified' }));
       m.analysis.verdict = verdict;
       m.analysis.findings = [...m.analysis.findings, ...findings];
     }

@@ -21,7 +21,7 @@ const part = (boundary: string, message: string): string => `--${boundary}\r\nCo
 const carrier = (contentType: string, body: string): string =>
   ['From: analyst@harbor.example', 'To: desk@harbor.example', 'Subject: Fwd: Q1 budget', 'Date: Wed, 15 Feb 2017 09:00:00 +0100', 'Message-ID: <fwd-cut@harbor.example>', 'MIME-Version: 1.0', `Content-Type: ${contentType}`, '', body].join('\r\n');
 
-async function verdicts(name: string, text: string): Promise<{ carrier: string[]; forwarded: { verdict: string; reasons: string[] } }> {
+async function verdicts(name: string, text: string): Promise<{ carrier: string[]; forwarded: { verdict: string; reasons: string[] }; forwardedParts: string[] }> {
   const dump = join(dir, name);
   mkdirSync(dump, { recursive: true });
   writeFileSync(join(dump, 'fwd.eml'), text, 'latin1');
@@ -33,7 +33,8 @@ async function verdicts(name: string, text: string): Promise<{ carrier: string[]
   const store = new Database(db, { readonly: true });
   try {
     const carrierFindings = store.prepare("SELECT fi.code FROM findings fi JOIN messages m ON m.id = fi.message_id JOIN source_files f ON f.id = m.file_id WHERE f.path = 'fwd.eml'").all() as Array<{ code: string }>;
-    return { carrier: carrierFindings.map((f) => f.code), forwarded: { verdict: forwarded.verdict ?? '', reasons: JSON.parse(forwarded.reasons_json ?? '[]') as string[] } };
+    const forwardedParts = store.prepare("SELECT a.filename || ' ' || a.strength FROM attachments a JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id WHERE f.path = 'fwd.eml#attachment-1' ORDER BY a.part_index").pluck().all() as string[];
+    return { carrier: carrierFindings.map((f) => f.code), forwarded: { verdict: forwarded.verdict ?? '', reasons: JSON.parse(forwarded.reasons_json ?? '[]') as string[] }, forwardedParts };
   } finally {
     store.close();
   }
@@ -46,6 +47,7 @@ describe('a forwarded message cut out of a carrier whose boundary readers read d
     const result = await verdicts('one', carrier('multipart/mixed; boundary="LM"', part('LM', GENUINE)));
     expect(result.forwarded.verdict).toBe('verified');
     expect(result.carrier).not.toContain('forwarded-message-ambiguous');
+    expect(result.forwardedParts).toEqual(['budget-q1.csv verified-content']);
   });
 
   it.each([
@@ -55,5 +57,7 @@ describe('a forwarded message cut out of a carrier whose boundary readers read d
     const result = await verdicts(contentType.length > 40 ? 'two-2231' : 'two', carrier(contentType, part('PY', forged) + part('LM', GENUINE)));
     expect(result.carrier).toContain('forwarded-message-ambiguous');
     expect(result.forwarded).toEqual({ verdict: 'unverifiable', reasons: ['forwarded-message-ambiguous'] });
+    // nor are its attachments verified content (red team Y, Y-01)
+    expect(result.forwardedParts).toEqual(['budget-q1.csv unverified']);
   });
 });
