@@ -62,6 +62,11 @@ export interface MessageAnalysis {
  */
 export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
   strength: PartStrength;
+  /**
+   * A signature covers the part's bytes, but none that does fixes its file name: the name of a
+   * single-part message comes from a top-level header its h= leaves out, which anyone may change.
+   */
+  nameUnsigned?: true;
 }
 
 export type PartStrength = 'verified-content' | 'covered-except-whitespace' | 'not-covered' | 'unverified';
@@ -287,12 +292,18 @@ async function inventoryAttachments(
   // as is). A part's own headers lie in the body, under the body hash.
   const structureHeader = contentType.startsWith('multipart/') ? 'content-type' : 'content-transfer-encoding';
   const best = new Map<number, PartStrength>();
+  // The parts of a multipart are named in their own headers, under the body hash; a single-part
+  // message's file name is in its top-level Content-Disposition (or Content-Type name=), which
+  // h= may leave out (red team Y, Y-02).
+  const signsName = contentType.startsWith('multipart/') ? () => true : topLevelNameSigned(contentType, disposition);
+  const named = new Set<number>();
   let findings: Finding[] = [];
   let padded: { line: number; text: string } | null | undefined;
   for (const signature of proving.filter((s) => s.tags.signedHeaders.includes(structureHeader))) {
     const canon = signature.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
     const covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, signature.tags.bodyLength === null ? null : (signature.bodyBytesSigned ?? 0), canon);
     if (!covered.size) continue;
+    if (signsName(signature.tags.signedHeaders)) for (const partIndex of covered) named.add(partIndex);
     // the parts listed are not the parts a mail program saves: none is what the signer sent
     if (padded === undefined) padded = contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;
     if (padded) break;
@@ -311,15 +322,27 @@ async function inventoryAttachments(
   if (ambiguousCut) findings = [...findings, ambiguousCut];
   if (inventory.error !== null) findings = [...findings, inventoryIncompleteFinding(inventory.error, inventory.parts.length)];
   return {
-    parts: inventory.parts.map(({ embedded: _embedded, ...part }) => ({
-      ...part,
-      strength: !proving.length ? 'unverified' : (best.get(part.partIndex) ?? 'not-covered'),
-    })),
+    parts: inventory.parts.map(({ embedded: _embedded, ...part }) => {
+      const strength = !proving.length ? 'unverified' : (best.get(part.partIndex) ?? 'not-covered');
+      const nameUnsigned = part.filename !== null && best.has(part.partIndex) && !named.has(part.partIndex);
+      return { ...part, strength, ...(nameUnsigned ? { nameUnsigned: true as const } : {}) };
+    }),
     partsError: inventory.error,
     embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
     findings,
     walked: inventory.walked,
   };
+}
+
+/**
+ * Whether a signature's h= fixes the file name of a single-part message: mail programs take it
+ * from Content-Disposition's filename, else from Content-Type's name, so Content-Disposition must
+ * be signed (absent, it then cannot be added with a filename of the forger's), and Content-Type
+ * too when the name is its own.
+ */
+function topLevelNameSigned(contentType: string, disposition: string): (signedHeaders: readonly string[]) => boolean {
+  const dispositionNames = /(^|;)\s*filename\s*\*?\s*(\d+\s*\*?\s*)?=/i.test(disposition);
+  return (signedHeaders) => signedHeaders.includes('content-disposition') && (dispositionNames || signedHeaders.includes('content-type'));
 }
 
 /**

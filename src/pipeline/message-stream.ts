@@ -155,7 +155,7 @@ export async function processEmbedded(
       const { verdict, findings } = applyCarrierFindings(m.analysis.verdict, parent.analysis.findings);
       // its parts were judged while it was verified: what no verified message proves is unverified
       // (red team Y, Y-01: a document stayed verified-by-email through an unverifiable message)
-      if (verdict.verdict !== m.analysis.verdict.verdict) m.analysis.parts = m.analysis.parts.map((p) => ({ ...p, strength: 'unverified' }));
+      if (verdict.verdict !== m.analysis.verdict.verdict) m.analysis.parts = m.analysis.parts.map(({ nameUnsigned: _, ...p }) => ({ ...p, strength: 'unverified' }));
       m.analysis.verdict = verdict;
       m.analysis.findings = [...m.analysis.findings, ...findings];
     }

@@ -450,10 +450,12 @@ export interface AttachmentListing {
   isMessage: boolean;
   /** `verified-content`, `covered-except-whitespace`, `not-covered` or `unverified` (docs/documents.md) */
   strength: string;
+  /** a signature covers its bytes, but none that does fixes its file name (AttachmentRecord) */
+  nameUnsigned: boolean;
 }
 
 export function attachmentsOf(db: Db, messageId: number): AttachmentListing[] {
-  return (db.prepare(`SELECT part_index, filename, content_type, size, sha256, transfer_encoding, is_message, strength
+  return (db.prepare(`SELECT part_index, filename, content_type, size, sha256, transfer_encoding, is_message, strength, name_unsigned
     FROM attachments WHERE message_id = ? ORDER BY part_index`).all(messageId) as Array<Record<string, unknown>>).map((r) => ({
     partIndex: Number(r['part_index']),
     filename: r['filename'] === null ? null : String(r['filename']),
@@ -463,6 +465,7 @@ export function attachmentsOf(db: Db, messageId: number): AttachmentListing[] {
     transferEncoding: r['transfer_encoding'] === null ? null : String(r['transfer_encoding']),
     isMessage: r['is_message'] === 1,
     strength: String(r['strength']),
+    nameUnsigned: r['name_unsigned'] === 1,
   }));
 }
 

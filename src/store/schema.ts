@@ -403,6 +403,15 @@ export const MIGRATIONS: readonly string[] = [
     SELECT d.file_id, d.sha256, d.size, d.normalized_name, m.status, m.matches_json, c.name_conflicts_json, c.name_conflicts_total
     FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256 JOIN document_name_conflicts c ON c.id = d.conflicts_id;
   `,
+  // 19: a part whose bytes a signature covers while none that does fixes its file name (a
+  // single-part message named by a Content-Disposition its h= leaves out): the name is the
+  // forger's to change, and a renamed genuine document escaped the name-conflict red flag (red
+  // team Y, Y-02). Every file is read again on the next run, which sets it.
+  `
+  ALTER TABLE attachments ADD COLUMN name_unsigned INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX attachments_name_unsigned ON attachments(name_unsigned) WHERE name_unsigned = 1;
+  UPDATE source_files SET analysis_context = NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
