@@ -1,13 +1,41 @@
-import type { DocumentCounts, DocumentRecord, DocumentStatus } from '../store/documents-pass.ts';
+import type { DocumentCounts, DocumentRecord, DocumentStatus, EmailVerdicts } from '../store/documents-pass.ts';
 import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
 import { csvRecord } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { recordedLabel } from './message-label.ts';
 import { shownPath, terminalSafe } from './terminal-safe.ts';
 
-/** One document per JSON line: path, sha256, size, status, the matching messages, name conflicts (the first NAME_CONFLICTS_KEPT, and how many in all). */
+/**
+ * One document per JSON line: path, sha256, size, status, the matching messages, name conflicts
+ * (the first NAME_CONFLICTS_KEPT, and how many in all), and its own verdict as email (null for a
+ * file not read as email).
+ */
 export const documentJsonl = (d: DocumentRecord): string =>
-  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts, name_conflicts_total: d.nameConflictsTotal })}\n`;
+  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts, name_conflicts_total: d.nameConflictsTotal, as_email: d.asEmail ?? null })}\n`;
+
+/** A file's own verdict as email: "unverifiable (unsigned)", or "3 messages: 2 verified, 1 suspicious". */
+export function emailVerdictText(e: EmailVerdicts): string {
+  const byVerdict = Object.entries(e.verdicts).map(([verdict, n]) => (e.messages === 1 ? verdict : `${n} ${verdict}`));
+  return e.messages === 1 ? `${byVerdict[0]} (${(e.reasons ?? []).join(', ')})` : `${e.messages} messages: ${byVerdict.join(', ')}`;
+}
+
+/**
+ * What a match of a file that is an email itself does not say (red team Y, Y-03): the email that
+ * carried it proves these bytes, not that this email is genuine; and one that verifies on its own
+ * is not made doubtful by an unverified carrier.
+ */
+function asEmailLine(d: DocumentRecord): string | null {
+  if (!d.asEmail) return null;
+  const own = d.asEmail.verdicts;
+  const allVerified = (own['verified'] ?? 0) === d.asEmail.messages;
+  const note =
+    d.status === 'verified-by-email' && !allVerified
+      ? ': an email that carried these bytes is verified, which proves they existed then, not who wrote this one'
+      : d.status !== 'verified-by-email' && (own['verified'] ?? 0) > 0
+        ? ': its own signature proves it, whatever the emails that carried it'
+        : '';
+  return `as an email itself: ${emailVerdictText(d.asEmail)}${note}`;
+}
 
 /** "…and N more": the name conflicts a document has beyond those kept. */
 export const moreConflicts = (d: DocumentRecord): string => {
@@ -15,7 +43,8 @@ export const moreConflicts = (d: DocumentRecord): string => {
   return more > 0 ? `…and ${more} more attachment${more === 1 ? '' : 's'} of this name with other bytes (name_conflicts_total ${d.nameConflictsTotal})` : '';
 };
 
-export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict'] as const;
+/** Columns are added at the end only: scripts read them by position too. */
+export const DOCUMENT_CSV_COLUMNS = ['path', 'sha256', 'size', 'status', 'matching_messages', 'name_conflict', 'as_email'] as const;
 
 export const documentCsvHeader = (): string => csvRecord(DOCUMENT_CSV_COLUMNS);
 
@@ -30,6 +59,7 @@ export function documentCsvLine(d: DocumentRecord): string {
       ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.otherName ? ' (another name, which the signature does not fix)' : c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
       moreConflicts(d),
     ].filter(Boolean).join('; '),
+    d.asEmail ? emailVerdictText(d.asEmail) : '',
   ];
   return csvRecord(cells);
 }
@@ -45,6 +75,8 @@ export function documentText(d: DocumentRecord): string {
     lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message, 300, m.messageQuoted === true)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
     if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);
   }
+  const asEmail = asEmailLine(d);
+  if (asEmail) lines.push(`  ${terminalSafe(asEmail, 600)}`);
   for (const c of d.nameConflicts) {
     lines.push(
       `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +

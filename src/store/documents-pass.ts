@@ -384,6 +384,22 @@ export interface DocumentRecord {
   nameConflicts: NameConflict[];
   /** how many name conflicts there are in all */
   nameConflictsTotal: number;
+  /**
+   * The file is read as email too (a saved .eml, a zip of mail): its own verdict as a message, or
+   * its messages' by verdict. A match proves only that an email carried these bytes; a forged
+   * email forwarded inside a verified one was listed verified-by-email with nothing saying that,
+   * as an email, it is unsigned (red team Y, Y-03).
+   */
+  asEmail?: EmailVerdicts;
+}
+
+export interface EmailVerdicts {
+  /** how many messages leakcheck read in the file (its entries' too, for a zip) */
+  messages: number;
+  /** how many of them have each verdict */
+  verdicts: Record<string, number>;
+  /** the message's reasons, when the file holds one */
+  reasons?: string[];
 }
 
 export type DocumentCounts = Record<DocumentStatus, number> & { total: number; withNameConflicts: number };
@@ -407,11 +423,21 @@ export function documentCounts(db: Db): DocumentCounts {
  */
 export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; withNameConflicts?: boolean } = {}): Generator<DocumentRecord> {
   const where = [filter.status ? 'd.status = @status' : null, filter.withNameConflicts ? "d.name_conflicts_json <> '[]'" : null].filter((w) => w !== null);
-  const rows = db.prepare(`SELECT f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json, d.name_conflicts_total FROM documents d
+  // the file's own messages, and those of the entries of a zip (not its forwarded messages: those are other emails)
+  const ownVerdicts = db.prepare(`SELECT v.verdict, count(*) AS n, min(v.reasons_json) AS reasons FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
+    WHERE f.id = @id OR (f.parent_file_id = @id AND f.kind <> 'embedded') GROUP BY v.verdict ORDER BY v.verdict`);
+  const asEmail = (id: number): EmailVerdicts | undefined => {
+    const rows = ownVerdicts.all({ id }) as Array<{ verdict: string; n: number; reasons: string }>;
+    const messages = rows.reduce((sum, r) => sum + r.n, 0);
+    if (!messages) return undefined;
+    return { messages, verdicts: Object.fromEntries(rows.map((r) => [r.verdict, r.n])), ...(messages === 1 ? { reasons: JSON.parse(rows[0]!.reasons) as string[] } : {}) };
+  };
+  const rows = db.prepare(`SELECT d.file_id, f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json, d.name_conflicts_total FROM documents d
     JOIN source_files f ON f.id = d.file_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY f.path`);
   for (const r of rows.iterate(...(filter.status ? [{ status: filter.status }] : [])) as Iterable<{
-    path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
+    file_id: number; path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
   }>) {
+    const email = asEmail(r.file_id);
     yield {
       path: r.path,
       sha256: r.sha256,
@@ -420,6 +446,7 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
       matches: JSON.parse(r.matches_json) as DocumentMatch[],
       nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
       nameConflictsTotal: r.name_conflicts_total,
+      ...(email ? { asEmail: email } : {}),
     };
   }
 }
