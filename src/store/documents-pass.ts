@@ -103,6 +103,14 @@ type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blank
  */
 export const NAME_CONFLICTS_KEPT = 100;
 
+/**
+ * Files smaller than this are never matched by their bytes. Every empty part of every email has
+ * an empty file's bytes, which proves nothing; one or two bytes ("1", a line end, "OK") are as
+ * common: a one-byte confession.docx was verified-by-email through a verified email's flag.txt
+ * (red team Y, Y-15).
+ */
+export const MIN_MATCHED_SIZE = 8;
+
 /** Documents settled per query: memory holds one page of them and the matches of one at a time. */
 const DOCUMENT_PAGE = 500;
 
@@ -247,8 +255,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const statusOf = (doc: FileRow): DocumentStatus => {
     const stored = storedMatches.get(doc.sha256) as DocumentStatus | undefined;
     if (stored) return stored;
-    // An empty file proves nothing by matching: every empty part of every email has its bytes.
-    const matches = doc.size === 0 ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
+    const matches = doc.size !== null && doc.size < MIN_MATCHED_SIZE ? [] : (withBytes.all(doc.sha256) as AttachmentRow[]);
     const status: DocumentStatus = matches.some((a) => a.strength === 'verified-content')
       ? 'verified-by-email'
       : matches.length

@@ -76,6 +76,19 @@ beforeAll(async () => {
     'Content-Transfer-Encoding: base64',
     '',
     '',
+    // red team Y, Y-15: one byte, and a line end
+    '--b',
+    'Content-Type: text/plain',
+    'Content-Disposition: attachment; filename="flag.txt"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from('1').toString('base64'),
+    '--b',
+    'Content-Type: text/plain',
+    'Content-Disposition: attachment; filename="newline.txt"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from('\r\n').toString('base64'),
     '--b--',
     '',
   ].join('\r\n');
@@ -108,6 +121,10 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'moved/budget.tsv'), 'item\tq1\tq2\r\nhosting\t\t1200\r\ntravel\t300\t\r\n');
   writeFileSync(join(dump, 'docs/report.pdf'), REPORT);
   writeFileSync(join(dump, 'docs/confession.docx'), '');
+  writeFileSync(join(dump, 'docs/confession-1.docx'), '1');
+  writeFileSync(join(dump, 'docs/minutes.txt'), '\r\n');
+  mkdirSync(join(dump, 'tiny'));
+  writeFileSync(join(dump, 'tiny/flag.txt'), '0');
   writeFileSync(join(dump, 'docs/memo.txt'), MEMO);
   writeFileSync(join(dump, 'docs/photos.zip'), PHOTOS_ZIP);
   writeFileSync(join(dump, 'docs/unrelated.zip'), PHOTOS_ZIP.subarray(0, 21));
@@ -156,6 +173,12 @@ beforeAll(async () => {
 describe('documents: what a match proves', () => {
   it('an empty file is never matched, though a verified email carries an empty part', () => {
     expect(rows.find((r) => r.path === 'docs/confession.docx')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+  });
+
+  it('nor is a file of one or two bytes, which many unrelated parts share; its name is still compared (red team Y, Y-15)', () => {
+    expect(rows.find((r) => r.path === 'docs/confession-1.docx')).toMatchObject({ status: 'no-email-match', matching_messages: [], name_conflicts: [] });
+    expect(rows.find((r) => r.path === 'docs/minutes.txt')).toMatchObject({ status: 'no-email-match', matching_messages: [] });
+    expect(rows.find((r) => r.path === 'tiny/flag.txt')!.name_conflicts).toEqual([expect.objectContaining({ filename: 'flag.txt', message: 'mail.eml' })]);
   });
 
   it('the genuine document is verified by the email', () => {
