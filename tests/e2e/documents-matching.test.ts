@@ -103,6 +103,15 @@ beforeAll(async () => {
       'See the forwarded message.', '--out', 'Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="report.eml"', '', forwarded, '--out--', ''].join('\r\n');
     writeFileSync(join(dump, name), await signed(carrier, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization }), 'latin1');
   }
+  // Red team Y, Y-11: two files of one name in one verified email, a copy of each, and a forgery
+  const minutes = (text: string): string[] => ['--m', 'Content-Type: application/pdf', 'Content-Disposition: attachment; filename="minutes.pdf"', 'Content-Transfer-Encoding: base64', '', Buffer.from(`%PDF-1.4\n% ${text}\n%%EOF\n`).toString('base64')];
+  const pair = ['Subject: minutes', 'From: Alice <alice@example.com>', `Date: ${DATE_HEADER}`, 'Message-ID: <minutes@example.com>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="m"', '', ...minutes('minutes, draft'), ...minutes('minutes, as adopted'), '--m--', ''].join('\r\n');
+  writeFileSync(join(dump, 'minutes.eml'), await signed(pair, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
+  for (const [dir, text] of [['m-draft', 'minutes, draft'], ['m-adopted', 'minutes, as adopted'], ['m-forged', 'minutes, as forged']] as const) {
+    mkdirSync(join(dump, dir), { recursive: true });
+    writeFileSync(join(dump, dir, 'minutes.pdf'), `%PDF-1.4\n% ${text}\n%%EOF\n`);
+  }
   // Red team 14, 09: a relaxed signature fixes a 7bit text attachment all but its whitespace
   const budget = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: budget', `Date: ${DATE_HEADER}`, 'Message-ID: <budget@example.com>',
     'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'The budget.', '--b',
@@ -179,6 +188,16 @@ describe('documents: what a match proves', () => {
     expect(rows.find((r) => r.path === 'docs/confession-1.docx')).toMatchObject({ status: 'no-email-match', matching_messages: [], name_conflicts: [] });
     expect(rows.find((r) => r.path === 'docs/minutes.txt')).toMatchObject({ status: 'no-email-match', matching_messages: [] });
     expect(rows.find((r) => r.path === 'tiny/flag.txt')!.name_conflicts).toEqual([expect.objectContaining({ filename: 'flag.txt', message: 'mail.eml' })]);
+  });
+
+  it('two files of one name in one verified email: a copy of each is verified, not a name conflict with the other; a forgery conflicts with both (red team Y, Y-11)', () => {
+    for (const path of ['m-draft/minutes.pdf', 'm-adopted/minutes.pdf']) {
+      expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'verified-by-email', name_conflicts: [] });
+    }
+    expect(rows.find((r) => r.path === 'm-forged/minutes.pdf')!.name_conflicts.map((c) => [c.filename, c.message])).toEqual([
+      ['minutes.pdf', 'minutes.eml'],
+      ['minutes.pdf', 'minutes.eml'],
+    ]);
   });
 
   it('the genuine document is verified by the email', () => {
