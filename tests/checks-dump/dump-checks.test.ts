@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -508,9 +509,9 @@ describe('a Date with no zone, in a real run, in a thread', () => {
       const db = join(tmp.path, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
       const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; date_zone_known: boolean | null; findings: Array<{ code: string; severity: string; text: string }> });
-      // the CSV's last column says it too: its `date` holds the zoneless reading as well
-      const csv = runCli(['export', '--format', 'csv', '--db', db]).stdout.trim().split('\r\n');
-      const zoneCell = (path: string): string | undefined => csv.find((line) => line.startsWith(`${path},`))?.split(',').at(-1);
+      // the CSV's column says it too: its `date` holds the zoneless reading as well
+      const csv = parse(runCli(['export', '--format', 'csv', '--db', db]).stdout, { columns: true }) as Array<Record<string, string>>;
+      const zoneCell = (path: string): string | undefined => csv.find((row) => row['path'] === path)?.['date_zone_known'];
       return (path: string) => {
         const row = rows.find((r) => r.path === path)!;
         return { verdict: row.verdict, dateZoneKnown: row.date_zone_known, csvZone: zoneCell(path), thread: row.findings.filter((f) => f.code === 'reply-before-parent') };
