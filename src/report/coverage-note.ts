@@ -24,14 +24,13 @@ export function carrierNote(m: DocumentMatch): string {
 /**
  * Which document of a verified email a name conflict is about, as the start of a sentence: one
  * of the same name or of a name that only reads like it (letters that look alike), sent in a
- * verified email or forwarded inside one, or one of any name, when the email's signature does
- * not fix the name. Text to be escaped by the caller.
+ * verified email (whose signature may not fix the name) or forwarded inside one. Text to be
+ * escaped by the caller.
  */
 export function conflictSubject(c: NameConflict): string {
-  // (red team Y, Y-02)
-  if (c.otherName) return `a verified email sent a document under a name its signature does not fix (${c.filename ?? '?'}), perhaps this one's`;
-  if (c.nameUnsigned) return 'a document with this name was sent in a verified email whose signature does not fix the name';
   const which = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
+  // (red team Y, Y-02)
+  if (c.nameUnsigned) return `${which} was sent in a verified email whose signature does not fix the name`;
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
   if (c.carrier) return `${which} was forwarded inside the verified email ${recordedLabel(c.carrier)}`;
   return c.exceptWhitespace ? `${which} was sent in a verified email whose signature fixes all of it but its whitespace` : `${which} was sent in a verified email`;
@@ -49,6 +48,5 @@ export const conflictDifference = (c: NameConflict): string =>
 /** The red flag's label in the documents listing. */
 export function conflictLabel(conflicts: readonly NameConflict[]): string {
   if (conflicts.every((c) => c.readsLike)) return 'RED FLAG: look-alike name';
-  if (conflicts.every((c) => c.otherName)) return 'RED FLAG: renamable attachment';
   return conflicts.every((c) => c.blanksMoved) ? 'RED FLAG: spaces or tabs moved' : 'RED FLAG: name conflict';
 }

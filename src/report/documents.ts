@@ -56,7 +56,7 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.status,
     d.matches.map((m) => `${recordedLabel(m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
     [
-      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.otherName ? ' (another name, which the signature does not fix)' : c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
+      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
       moreConflicts(d),
     ].filter(Boolean).join('; '),
     d.asEmail ? emailVerdictText(d.asEmail) : '',

@@ -82,19 +82,13 @@ export interface NameConflict extends DocumentMatch {
    * may have renamed it since (red team Y, Y-02).
    */
   nameUnsigned?: true;
-  /**
-   * With `nameUnsigned`: the attachment bears another name than this document's. It was sent
-   * under a name nobody can tell, perhaps this one's: a forger who renames a genuine attachment
-   * must not escape the red flag against a forged document of its first name.
-   */
-  otherName?: true;
 }
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
 export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
 const DOCUMENT_REASONS_SQL = `(${[...DOCUMENT_REASONS].map((r) => `'${r}'`).join(', ')})`;
 
-type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blanksMoved' | 'otherName'>;
+type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blanksMoved'>;
 
 /**
  * Name conflicts kept for a document; every one is counted (`name_conflicts_total`). A name that
@@ -192,12 +186,6 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const forwardedNamed = namedOtherBytes(`a.strength <> 'verified-content' AND a.is_message = 0 AND EXISTS (
       SELECT 1 FROM messages pm JOIN attachments o ON o.message_id = pm.id JOIN verdicts pv ON pv.message_id = pm.id
       WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
-  // Verified attachments whose name the signature does not fix, under any name but a document's
-  // own (@names: that one and those reading like it, compared above).
-  const unsignedNameOther = `a.strength = 'verified-content' AND a.name_unsigned = 1 AND a.is_message = 0 AND v.verdict = 'verified' AND a.sha256 <> @sha256
-    AND (a.normalized_name IS NULL OR a.normalized_name NOT IN (SELECT value FROM json_each(@names)))`;
-  const unsignedNamedFirst = db.prepare(`${attachmentsSql(unsignedNameOther)} LIMIT @limit`);
-  const unsignedNamedCount = db.prepare(`SELECT count(*) ${FROM_ATTACHMENTS} WHERE ${unsignedNameOther}`).pluck();
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
     sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; blanks_kept_sha256: string | null; name_unsigned: number; verdict: string;
@@ -312,15 +300,6 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     fixedWhole(others, { readsLike: true });
     fixedButWhitespace(same, {});
     fixedButWhitespace(others, { readsLike: true });
-    // A document no verified email proves, against a verified attachment whose name anyone may
-    // have changed: it may have been sent under this document's name (red team Y, Y-02).
-    if (kind === 'document' && status !== 'verified-by-email') {
-      const bind = { sha256: doc.sha256, names: JSON.stringify([...same, ...others]) };
-      total += unsignedNamedCount.get(bind) as number;
-      if (kept.length < NAME_CONFLICTS_KEPT) {
-        for (const a of unsignedNamedFirst.all({ ...bind, limit: NAME_CONFLICTS_KEPT - kept.length }) as AttachmentRow[]) kept.push({ a, kind: { otherName: true } });
-      }
-    }
     const found = kept.map(({ a, kind }) => conflictWith(a, kind));
     if (total) conflicts++;
     // A copy that could not be read again to compare its whitespace was judged on its bytes alone:
