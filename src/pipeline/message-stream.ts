@@ -18,7 +18,7 @@ export interface ProcessedFile {
   messages: StoredMessage[];
 }
 
-/** Messages inside messages inside messages: deeper nesting is recorded, not followed. */
+/** Forwarded messages are verified this many levels down (a forward of a forward of a forward); deeper ones are recorded, not followed. */
 const MAX_EMBEDDED_DEPTH = 3;
 
 /**
@@ -146,7 +146,7 @@ export async function processEmbedded(
   const out: ProcessedFile[] = [];
   for (const part of parent.analysis.embedded) {
     const { path, note } = paths.claim(attachmentPath(parentLabel, part.partIndex));
-    const nested = depth >= MAX_EMBEDDED_DEPTH;
+    const nested = depth > MAX_EMBEDDED_DEPTH;
     const { messages, error } = nested
       ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
       : await analyzeStream(oneMessage(part.raw), analyzer);

@@ -1,0 +1,45 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
+
+/*
+ * Red team Y, Y-08: the docs say forwarded messages are followed three deep, and a message
+ * nested exactly three deep was the one refused ("nested more than 3 deep"): a forward of a
+ * forward of a forward, signed at each level, came out a read error.
+ */
+async function forwarding(inner: string, level: number): Promise<string> {
+  return signWithFixtureKey(demoMessage({
+    id: `level-${level}`,
+    subject: `Fwd, level ${level}`,
+    contentHeaders: [`Content-Type: multipart/mixed; boundary="b${level}"`],
+    body: [`--b${level}`, 'Content-Type: text/plain', '', 'Forwarded.', `--b${level}`, 'Content-Type: message/rfc822', '', inner, `--b${level}--`, ''].join('\r\n'),
+  }));
+}
+
+describe('forwarded messages, nested (red team Y, Y-08)', () => {
+  it('are verified three deep, and recorded, not verified, four deep', async () => {
+    let message = await signWithFixtureKey(demoMessage({ id: 'level-4' }));
+    for (let level = 3; level >= 0; level--) message = await forwarding(message, level);
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump);
+      writeFileSync(join(dump, 'fwd.eml'), message, 'latin1');
+      const db = join(tmp.path, 'x.db');
+      expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string });
+      expect(rows.map((r) => [r.path, r.verdict])).toEqual([
+        ['fwd.eml', 'verified'],
+        ['fwd.eml#attachment-1', 'verified'],
+        ['fwd.eml#attachment-1#attachment-1', 'verified'],
+        ['fwd.eml#attachment-1#attachment-1#attachment-1', 'verified'],
+      ]);
+      const manifest = JSON.parse(runCli(['manifest', '--db', db]).stdout) as { files: Array<{ path: string; status: string; reason: string | null }> };
+      expect(manifest.files.find((f) => f.path === 'fwd.eml#attachment-1#attachment-1#attachment-1#attachment-1')).toMatchObject({ status: 'error', reason: 'too-deep' });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
