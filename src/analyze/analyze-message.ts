@@ -46,8 +46,12 @@ export interface MessageAnalysis {
   parts: AttachmentRecord[];
   /** why the part inventory stopped early, if it did */
   partsError: string | null;
-  /** forwarded messages (message/rfc822 parts), to be verified as messages in their own right */
-  embedded: Array<{ partIndex: number; raw: Buffer }>;
+  /**
+   * forwarded messages (message/rfc822 parts), to be verified as messages in their own right;
+   * `raw` null for one over the size cap, recorded as not read (red team Y, Y-17: it was dropped
+   * without a word)
+   */
+  embedded: Array<{ partIndex: number; raw: Buffer | null; size: number }>;
 }
 
 /**
@@ -328,7 +332,7 @@ async function inventoryAttachments(
       return { ...part, strength, ...(nameUnsigned ? { nameUnsigned: true as const } : {}) };
     }),
     partsError: inventory.error,
-    embedded: inventory.parts.filter((p) => p.embedded).map((p) => ({ partIndex: p.partIndex, raw: p.embedded! })),
+    embedded: inventory.parts.filter((p) => p.embedded || (p.isMessage && p.tooLarge)).map((p) => ({ partIndex: p.partIndex, raw: p.embedded ?? null, size: p.size })),
     findings,
     walked: inventory.walked,
   };

@@ -5,6 +5,7 @@
  * loose files and mboxes, process-zip.ts for archives.
  */
 import { attachmentPath } from '../attachments/inventory.ts';
+import { DEFAULT_MAX_EMBEDDED_BYTES } from '../attachments/inventory-options.ts';
 import { closeEvidenceSync, openEvidenceSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import { changedSince, readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
@@ -149,7 +150,9 @@ export async function processEmbedded(
     const nested = depth > MAX_EMBEDDED_DEPTH;
     const { messages, error } = nested
       ? { messages: [], error: new ReadError('too-deep', `a forwarded message nested more than ${MAX_EMBEDDED_DEPTH} deep is recorded but not verified`) }
-      : await analyzeStream(oneMessage(part.raw), analyzer);
+      : part.raw === null
+        ? { messages: [], error: new ReadError('too-large', `a forwarded message of ${part.size} bytes, over the ${DEFAULT_MAX_EMBEDDED_BYTES} bytes read of one, is recorded but not verified`) }
+        : await analyzeStream(oneMessage(part.raw), analyzer);
     // what the carrier says about how its forwarded messages were cut out of it
     for (const m of messages) {
       const { verdict, findings } = applyCarrierFindings(m.analysis.verdict, parent.analysis.findings);
@@ -166,7 +169,7 @@ export async function processEmbedded(
         status: error ? 'error' : 'ok',
         reason: error?.code ?? null,
         detail: joinNotes(error?.message, note),
-        size: part.raw.length,
+        size: part.size,
         mtimeMs: null,
         sha256: messages[0]?.analysis.sha256 ?? null,
         parent: { path: parentPath, messageIndex: parent.index },

@@ -15,7 +15,7 @@ export const postAnalysis = ({ embedded, ...rest }: MessageAnalysis): PostedAnal
 /** Structured clone makes a Buffer a plain Uint8Array: the forwarded messages are made Buffers again. */
 export const receiveAnalysis = ({ json, embedded }: PostedAnalysis): MessageAnalysis => ({
   ...(JSON.parse(json) as Omit<MessageAnalysis, 'embedded'>),
-  embedded: embedded.map(({ partIndex, raw }) => ({ partIndex, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) })),
+  embedded: embedded.map(({ partIndex, raw, size }) => ({ partIndex, raw: raw && Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), size })),
 });
 
 /**

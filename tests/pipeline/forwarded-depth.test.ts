@@ -43,3 +43,30 @@ describe('forwarded messages, nested (red team Y, Y-08)', () => {
     }
   });
 });
+
+// Red team Y, Y-17: a forwarded message over the 64 MiB read of one had no row, no verdict and no
+// word in any output: the carrier listed "a forwarded message" and that was all.
+describe('a forwarded message over the size read of one', () => {
+  it('is recorded, too-large, as a file not read completely', () => {
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump);
+      const line = `${'x'.repeat(998)}\r\n`;
+      const inner = `${demoMessage({ id: 'scan' }).split('\r\n\r\n')[0]}\r\n\r\n${line.repeat(Math.ceil((64 * 1024 * 1024) / line.length) + 10)}`;
+      const carrier = demoMessage({
+        id: 'carrier',
+        contentHeaders: ['Content-Type: multipart/mixed; boundary="c"'],
+        body: ['--c', 'Content-Type: text/plain', '', 'The scan.', '--c', 'Content-Type: message/rfc822', '', inner, '--c--', ''].join('\r\n'),
+      });
+      writeFileSync(join(dump, 'carrier.eml'), carrier, 'latin1');
+      const db = join(tmp.path, 'x.db');
+      const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', '--fail-on', 'unread']);
+      expect(verify.status, verify.stderr).toBe(1);
+      const manifest = JSON.parse(runCli(['manifest', '--db', db]).stdout) as { files: Array<{ path: string; status: string; reason: string | null; size: number }> };
+      expect(manifest.files.find((f) => f.path === 'carrier.eml#attachment-1')).toMatchObject({ status: 'error', reason: 'too-large', size: inner.length });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -658,7 +658,7 @@ describe('analyzeMessage: repairs', () => {
       expect(analysis.repairs).toEqual(['crlf']);
       expect(analysis.verdict.verdict).toBe('verified');
       // the forwarded message was copied out of the repaired form, which the next message then overwrote
-      expect(analysis.embedded.map((e) => e.raw.toString('latin1'))).toEqual([inner]);
+      expect(analysis.embedded.map((e) => e.raw?.toString('latin1'))).toEqual([inner]);
     }
   });
 
