@@ -1,4 +1,5 @@
-import type { DocumentMatch, NameConflict } from '../store/documents-pass.ts';
+import { normalizeFileName } from '../attachments/inventory.ts';
+import type { DocumentMatch, DocumentRecord, NameConflict } from '../store/documents-pass.ts';
 import { recordedLabel } from './message-label.ts';
 
 /** Why a match with a verified message does not prove the document's bytes. */
@@ -49,4 +50,13 @@ export const conflictDifference = (c: NameConflict): string =>
 export function conflictLabel(conflicts: readonly NameConflict[]): string {
   if (conflicts.every((c) => c.readsLike)) return 'RED FLAG: look-alike name';
   return conflicts.every((c) => c.blanksMoved) ? 'RED FLAG: spaces or tabs moved' : 'RED FLAG: name conflict';
+}
+
+/**
+ * ", sent as NAME" when the email sent these bytes under another name than the document's: a
+ * rejected draft saved as final-signed-contract.pdf read as the email's attachment (red team Y, Y-19).
+ */
+export function sentAs(d: Pick<DocumentRecord, 'path'>, m: Pick<DocumentMatch, 'filename'>): string {
+  const own = normalizeFileName(d.path.split('/').pop() ?? '');
+  return m.filename !== null && normalizeFileName(m.filename) !== own ? `, sent as ${m.filename}` : '';
 }

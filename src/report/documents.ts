@@ -1,5 +1,5 @@
-import type { DocumentCounts, DocumentRecord, DocumentStatus, EmailVerdicts } from '../store/documents-pass.ts';
-import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote } from './coverage-note.ts';
+import type { DocumentCounts, DocumentRecord, DocumentStatus, EmailVerdicts, NameConflict } from '../store/documents-pass.ts';
+import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote, sentAs } from './coverage-note.ts';
 import { csvRecord } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { recordedLabel } from './message-label.ts';
@@ -54,7 +54,7 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.sha256,
     d.size === null ? '' : String(d.size),
     d.status,
-    d.matches.map((m) => `${recordedLabel(m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
+    d.matches.map((m) => `${recordedLabel(m)}${sentAs(d, m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
     [
       ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
       moreConflicts(d),
@@ -63,6 +63,14 @@ export function documentCsvLine(d: DocumentRecord): string {
   ];
   return csvRecord(cells);
 }
+
+/**
+ * Who signed the message of a name conflict, and its date: an unsigned forwarded message (its
+ * bytes fixed by the verified email that carried it) is said to be unsigned, and its Date its
+ * own, never "signed by ?" (red team Y, Y-13).
+ */
+const signedOrNot = (c: NameConflict): string =>
+  c.signers.length ? `signed by ${c.signers.join(', ')}${c.date ? `, ${c.date}` : ''}` : `not signed itself${c.date ? `, its own Date ${c.date}, not proven` : ''}`;
 
 /** The first line of the text listing: how many documents it lists, by status. */
 export const documentsTextHead = (counts: Pick<DocumentCounts, 'total' | DocumentStatus>): string =>
@@ -80,7 +88,7 @@ export function documentText(d: DocumentRecord): string {
   for (const c of d.nameConflicts) {
     lines.push(
       `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
-        ` (signed by ${c.signers.join(', ') || '?'}${c.date ? `, ${c.date}` : ''}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
+        ` (${signedOrNot(c)}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
     );
   }
   if (moreConflicts(d)) lines.push(`  ! ${moreConflicts(d)}`);

@@ -138,6 +138,9 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'docs/photos.zip'), PHOTOS_ZIP);
   writeFileSync(join(dump, 'docs/unrelated.zip'), PHOTOS_ZIP.subarray(0, 21));
   writeFileSync(join(dump, 'docs/contract.pdf'), CONTRACT);
+  // red team Y, Y-19: the genuine bytes under another name than the email sent them as
+  mkdirSync(join(dump, 'renamed'));
+  writeFileSync(join(dump, 'renamed/final-signed-contract.pdf'), CONTRACT);
   writeFileSync(join(dump, 'docs/con\u200btract.pdf'), Buffer.concat([CONTRACT, Buffer.from('% and one more clause\n')]));
   writeFileSync(join(dump, 'docs/\uff43\uff4f\uff4e\uff54\uff52\uff41\uff43\uff54.pdf'), Buffer.from('%PDF-1.4\n% a forged contract\n%%EOF\n'));
   // Red team 11, 03: PDF readers find "%PDF-" anywhere in the first 1024 bytes, so one header line
@@ -303,3 +306,19 @@ describe('documents: what a match proves', () => {
     expect(rows.find((r) => r.path === 'docs/contract.pdf')!.matching_messages.every((m) => m.carrier === undefined)).toBe(true);
   });
 });
+
+describe('documents: what the listings say of the email that carried them (red team Y)', () => {
+  it('a document the email sent under another name says so, in the CSV and the HTML report (Y-19)', () => {
+    expect(rows.find((r) => r.path === 'renamed/final-signed-contract.pdf')).toMatchObject({ status: 'verified-by-email' });
+    const csv = runCli(['documents', '--format', 'csv', '--db', join(tmp.path, 'x.db')]).stdout;
+    expect(csv).toMatch(/renamed\/final-signed-contract\.pdf,[0-9a-f]{64},\d+,verified-by-email,"?mail\.eml, sent as contract\.pdf \(verified/);
+    expect(csv).toMatch(/docs\/contract\.pdf,[0-9a-f]{64},\d+,verified-by-email,"?mail\.eml \(verified/);
+    expect(html).toContain('<tr><td>renamed/final-signed-contract.pdf</td><td>verified-by-email</td><td>mail.eml, sent as contract.pdf (verified,');
+  });
+
+  it('a conflict with an attachment of an unsigned forwarded message says it is not signed, never "signed by ?" (Y-13)', () => {
+    expect(text).not.toContain('signed by ?');
+    expect(text).toMatch(/report\.pdf in fwd-simple\.eml#attachment-1 \(not signed itself\)/);
+  });
+});
+

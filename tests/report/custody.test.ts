@@ -58,7 +58,7 @@ describe('leakcheck custody', () => {
     const document: DocumentRecord = { path, sha256: sha('f'), size: 3, status: 'no-email-match', matches: [], nameConflicts: [], nameConflictsTotal: 0 };
     expect(documentCsvLine(document).startsWith(`"${path}",`)).toBe(true);
     const documents = parse(documentCsvHeader() + documentCsvLine(document), { columns: true }) as Array<Record<string, string>>;
-    expect(documents).toEqual([{ path, sha256: sha('f'), size: '3', status: 'no-email-match', matching_messages: '', name_conflict: '' }]);
+    expect(documents).toEqual([{ path, sha256: sha('f'), size: '3', status: 'no-email-match', matching_messages: '', name_conflict: '', as_email: '' }]);
   });
 
   it('writes the same fields as JSON Lines, the path as it is', () => {

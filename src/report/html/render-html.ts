@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
 import { documentCounts, iterateDocuments, type DocumentCounts, type DocumentRecord } from '../../store/documents-pass.ts';
 import { changeCounts, changeTally } from '../change-counts.ts';
-import { carrierNote, conflictDifference, conflictSubject, coverageNote } from '../coverage-note.ts';
+import { carrierNote, conflictDifference, conflictSubject, coverageNote, sentAs } from '../coverage-note.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, qualifiesProof, summarize } from '../../store/queries.ts';
 import { readNotes } from '../read-notes.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
@@ -721,7 +721,7 @@ function documentRow(d: DocumentRecord): string {
     (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
   );
   if (d.nameConflictsTotal > HTML_DOCUMENT_LINKS) conflicts.push(`<strong class="flag">…and ${formatInt(d.nameConflictsTotal - HTML_DOCUMENT_LINKS)} more red flags</strong> (<code>leakcheck documents</code>)`);
-  const carriers = d.matches.slice(0, HTML_DOCUMENT_LINKS).map((m) => `${htmlPath(m.message, m.messageQuoted === true)} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
+  const carriers = d.matches.slice(0, HTML_DOCUMENT_LINKS).map((m) => `${htmlPath(m.message, m.messageQuoted === true)}${escapeHtml(sentAs(d, m))} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
   if (d.matches.length > HTML_DOCUMENT_LINKS) carriers.push(`…and ${formatInt(d.matches.length - HTML_DOCUMENT_LINKS)} more emails (<code>leakcheck documents</code>)`);
   return `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`;
 }
