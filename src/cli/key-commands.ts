@@ -4,8 +4,28 @@ import { fetchMissingKeys, importKeyFiles } from '../pipeline/key-commands.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
-import { openStore } from '../store/open-store.ts';
+import { openStore, type Db } from '../store/open-store.ts';
+import { acquireRunLock, type LockCommand } from '../store/run-lock.ts';
 import { DEFAULT_DB, refuseWritingIntoDumps, refuseWritingOverDatabase, writeWhole } from './output.ts';
+
+/**
+ * Runs a command that writes the key store under the run lock, taken before the database is
+ * opened as `verify` takes it: while a verify runs, a key added to the store would be recorded as
+ * seen by files analysed without it (red team Z, Z-02), so the command is refused, exit 3.
+ */
+async function writingKeyStore(dbPath: string, command: LockCommand, use: (db: Db) => void | Promise<void>): Promise<void> {
+  const release = acquireRunLock(dbPath, command);
+  try {
+    const db = openStore(dbPath);
+    try {
+      await use(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    release();
+  }
+}
 
 export function addKeyCommands(program: Command): void {
   const keys = program.command('keys').description('the key store: import, list, fetch and export DKIM keys with their provenance');
@@ -15,9 +35,8 @@ export function addKeyCommands(program: Command): void {
     .description('import keys: our JSON map, a DKIM key-archive JSON list, zone-file / dig TXT lines, or a key-store file from keys export')
     .argument('<files...>', 'key files (format detected from content)')
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
-    .action((files: string[], opts: { db: string }) => {
-      const db = openStore(opts.db);
-      try {
+    .action((files: string[], opts: { db: string }) =>
+      writingKeyStore(opts.db, 'keys import', (db) => {
         for (const r of importKeyFiles(db, files)) {
           process.stdout.write(`${terminalSafe(r.path)}: ${r.format}, ${r.added} key record(s) added, ${r.alreadyKnown} already known` +
             `${r.format === 'key-store' ? `, ${r.compromised} compromised key fingerprint(s) added` : ''}` +
@@ -25,10 +44,8 @@ export function addKeyCommands(program: Command): void {
           // (where quotes the file's own text: an entry's name)
           for (const i of r.ignored.slice(0, 20)) process.stdout.write(`  ignored ${terminalSafeMessage(i.where)}: ${terminalSafe(i.why)}\n`);
         }
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   keys
     .command('list')
@@ -61,16 +78,13 @@ export function addKeyCommands(program: Command): void {
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
     .option('--concurrency <n>', 'parallel DNS queries', (v) => Number(v), 8)
     .option('--timeout <ms>', 'timeout per query in milliseconds', (v) => Number(v), 5000)
-    .action(async (opts: { db: string; concurrency: number; timeout: number }) => {
-      const db = openStore(opts.db);
-      try {
+    .action((opts: { db: string; concurrency: number; timeout: number }) =>
+      writingKeyStore(opts.db, 'keys fetch', async (db) => {
         const r = await fetchMissingKeys(db, { concurrency: opts.concurrency, timeoutMs: opts.timeout });
         process.stdout.write(`asked ${r.asked}: ${r.found} found, ${r.absent} absent, ${r.errors.length} failed\n`);
         for (const e of r.errors) process.stdout.write(`  ${terminalSafe(e.name)}: ${e.code} ${terminalSafe(e.detail)}\n`);
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   keys
     .command('export')

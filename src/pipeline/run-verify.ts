@@ -26,6 +26,7 @@ import {
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
+import { KeysSeen } from '../store/keys-seen.ts';
 import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, UNEXAMINED, type FileChange, type FileRecord } from '../store/write.ts';
 import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
@@ -190,6 +191,8 @@ async function verifyLocked(
   const keyStore = new KeyStore(db);
   // --keys files go into the key store first: every key used is then on record with its origin.
   for (const file of keyFiles) importKeysFile(keyStore, file);
+  const keysSeen = new KeysSeen(db);
+  writer.analysedWithKeys(keysSeen);
   const startedAt = new Date().toISOString();
   // A key known to be forgeable stays so: the run applies every list ever given to this database.
   if (given) keyStore.recordCompromised({ ...given, path: resolve(given.path) }, startedAt);
@@ -229,7 +232,7 @@ async function verifyLocked(
     cached: (name) => keyStore.answerFor(name),
     offline: options.offline,
     live: options.liveLookup ?? ((name) => lookupKeyInDns(name)),
-    onLiveAnswer: (answer) => keyStore.recordLookup(answer, new Date().toISOString()),
+    onLiveAnswer: (answer) => keysSeen.ownRecords(() => keyStore.recordLookup(answer, new Date().toISOString())),
     compromised,
   });
   const context = analysisContext(compromised, analysis, options.zipMaxBytes);

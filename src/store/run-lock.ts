@@ -22,9 +22,9 @@ const UNREADABLE_LOCK_GRACE_MS = 10_000;
  * consistent snapshot while a run writes. They look at it (`lockHolder`, run-state.ts) to say
  * that what they read is partial.
  */
-export function acquireRunLock(dbPath: string): () => void {
+export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'): () => void {
   const path = `${dbPath}.lock`;
-  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       createLockFile(path, me);
@@ -44,7 +44,7 @@ export function acquireRunLock(dbPath: string): () => void {
       const holder = lockHolder(dbPath);
       if (holder.held === 'live') throw heldBy(holder.owner, dbPath);
       if (holder.held === 'elsewhere') {
-        throw new RunLockedError(`${dbPath} is locked by a leakcheck run on ${holder.owner.host} (pid ${holder.owner.pid}); remove ${path} if that run is gone.`);
+        throw new RunLockedError(`${dbPath} is locked by a leakcheck ${commandOf(holder.owner)} on ${holder.owner.host} (pid ${holder.owner.pid}); remove ${path} if that run is gone.`);
       }
       if (holder.held === 'starting') break;
       // stale: its owner is dead, or it has been unreadable for too long to be one being written
@@ -93,7 +93,17 @@ export function refuseIfHeld(dbPath: string): void {
   if (holder.held === 'live') throw heldBy(holder.owner, dbPath);
 }
 
-export type LockOwner = { pid: number; host: string; since: string };
+/**
+ * What holds the lock: a `verify`, or a key command that writes the key store (`keys import`,
+ * `keys fetch`). Those take it too: a key added while a verify runs was never seen by the files
+ * it had analysed, yet was recorded as seen (red team Z, Z-02). A lock without it is a verify's.
+ */
+export type LockCommand = 'verify' | 'keys import' | 'keys fetch';
+
+export type LockOwner = { pid: number; host: string; since: string; command?: LockCommand };
+
+/** The command a lock names: the readers care only about a verify, which writes verdicts. */
+export const commandOf = (owner: LockOwner): LockCommand => owner.command ?? 'verify';
 
 /**
  * Who holds the lock of `dbPath`, as `verify` judges it when it would take it: a live process of
@@ -116,7 +126,7 @@ export function lockHolder(dbPath: string): LockHolder {
 const isLiveHere = (owner: LockOwner): boolean => owner.host === hostname() && isAlive(owner.pid);
 
 function heldBy(owner: LockOwner, dbPath: string): RunLockedError {
-  return new RunLockedError(`another leakcheck verify (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`);
+  return new RunLockedError(`another leakcheck ${commandOf(owner)} (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`);
 }
 
 function whyNot(code: string | undefined, err: Error): string {

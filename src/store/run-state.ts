@@ -1,5 +1,5 @@
 import type { Db } from './open-store.ts';
-import { lockHolder, type LockHolder } from './run-lock.ts';
+import { commandOf, lockHolder, type LockHolder } from './run-lock.ts';
 
 /**
  * The state of a database's last `verify`, as a reader must tell it: the runs table alone says
@@ -46,7 +46,8 @@ export function lastRunState(db: Db, dbPath: string): RunState {
   return { state, runId: run.id, filesInProgress };
 }
 
-const isHeld = (holder: LockHolder): boolean => holder.held !== 'none';
+/** Held by a verify: a key command holding the lock writes no verdict, so what is read is whole. */
+const isHeld = (holder: LockHolder): boolean => holder.held !== 'none' && !('owner' in holder && commandOf(holder.owner) !== 'verify');
 
 /**
  * A lock taken before the last run on record ended belongs to no run after it: one left by a

@@ -1,5 +1,6 @@
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { shellCommandLine } from './command-line.ts';
+import type { KeysSeen } from './keys-seen.ts';
 import type { Db } from './open-store.ts';
 
 export interface RunRecord {
@@ -73,9 +74,13 @@ const bool = (value: boolean | null): number | null => (value === null ? null : 
 export class StoreWriter {
   private readonly db: Db;
   private readonly statements;
+  /** The key records the analyses written are known to have seen (`last_key_id`): see `KeysSeen`. */
+  private keysSeen: () => number;
 
   constructor(db: Db) {
     this.db = db;
+    const highestKey = db.prepare('SELECT COALESCE(max(id), 0) FROM keys').pluck();
+    this.keysSeen = () => highestKey.get() as number;
     this.statements = {
       begin: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
@@ -85,11 +90,11 @@ export class StoreWriter {
         VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE id = ?'),
       // last_key_id: the key records this analysis is not older than (src/store/incremental.ts
-      // asks for key records with a higher id, never for later clock times).
+      // asks for key records with a higher id, never for later clock times; see keysSeen).
       upsertFile: db.prepare(`INSERT INTO source_files (path, kind, status, reason, detail, size, mtime_ms, sha256, message_count, run_id,
           analyzed_at, analysis_context, last_key_id)
         VALUES (@path, @kind, @status, @reason, @detail, @size, @mtimeMs, @sha256, @messageCount, @runId, @analyzedAt, @analysisContext,
-          COALESCE((SELECT max(id) FROM keys), 0))
+          @lastKeyId)
         ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, status = excluded.status, reason = excluded.reason,
           detail = excluded.detail, size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
           message_count = excluded.message_count, run_id = excluded.run_id, analyzed_at = excluded.analyzed_at,
@@ -113,7 +118,7 @@ export class StoreWriter {
       fileIdByPath: db.prepare('SELECT id FROM source_files WHERE path = ?'),
       addMessageCount: db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?'),
       finishFile: db.prepare(`UPDATE source_files SET status = ?, reason = ?, detail = ?, sha256 = ?, analysis_context = ?, analyzed_at = ?,
-          last_key_id = COALESCE((SELECT max(id) FROM keys), 0)
+          last_key_id = ?
         WHERE path = ?`),
       insertMessage: db.prepare(`INSERT INTO messages (file_id, idx, byte_offset, size, sha256, format, envelope, message_id,
         from_header, from_address, from_domain, subject, date_header, date, judged_at, judged_at_source, repairs_json, run_id,
@@ -249,10 +254,15 @@ export class StoreWriter {
     return (this.statements.unfinishedChange.get(path, size, mtimeMs) as number | undefined) ?? null;
   }
 
+  /** From now on, files are recorded as analysed with the key store as `seen` saw it. */
+  analysedWithKeys(seen: KeysSeen): void {
+    this.keysSeen = () => seen.upTo;
+  }
+
   /** `begun`: the change `beginFile` recorded, given its new size, mtime and sha256 here; else `changed` is recorded now. */
   finishFile(file: FileRecord, changed: { runId: number; change: FileChange } | null = null, begun: number | null = null): void {
     this.inBatch(() => {
-      this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), file.path);
+      this.statements.finishFile.run(file.status, file.reason, file.detail, file.sha256, file.analysisContext ?? null, new Date().toISOString(), this.keysSeen(), file.path);
       if (begun !== null) this.statements.completeChange.run(file.size, file.mtimeMs, file.sha256, begun);
       else if (changed) this.recordChange(changed.runId, changed.change);
     }, 0, 1);
@@ -360,6 +370,7 @@ export class StoreWriter {
       analyzedAt: new Date().toISOString(),
       messageCount: messages.length,
       runId,
+      lastKeyId: this.keysSeen(),
     }) as { id: number };
     // What this file held last time (its messages, and the files found inside it) is replaced.
     this.statements.deleteMessages.run(fileId);

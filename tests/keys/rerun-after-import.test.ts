@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { importKeyFiles } from '../../src/pipeline/key-commands.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { acquireRunLock } from '../../src/store/run-lock.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 import { BEFORE_SCHEMA_18 } from '../helpers/older-schema.ts';
 
@@ -253,5 +254,83 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       await verify(db('fresh'), [DEMO_KEYS]);
       expect(records(db('rerun'))).toEqual(records(db('fresh')));
     });
+  });
+});
+
+// Red team Z, Z-02: a key added to the store while a verify ran (by a `keys import` from before it
+// took the run lock, or by a run whose lock looked dead) was recorded as seen by every file the run
+// wrote after it, although the run's lookup had answered "absent" for it: those files were never
+// read again, --rehash included, while the store held the key.
+describe('a key added to the store during a run', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('is not recorded as seen by the files analysed without it: the next run reads them again', async () => {
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(dump);
+    cpSync(join(DEMO_DUMP, 'inbox/2016-10-04 Server migration.eml'), join(dump, 'rotated.eml'));
+    const s2016 = join(tmp.path, 's2016.json');
+    writeFileSync(s2016, JSON.stringify({ 's2016._domainkey.demo.example': [publicTxt('s2016._domainkey.demo.example.pem')] }));
+    const dbPath = join(tmp.path, 'raced.db');
+    await runVerify({
+      dumpRoot: dump, dbPath, keyFiles: [DEMO_KEYS], offline: false,
+      liveLookup: async (name) => {
+        // another writer adds the key just after the run asked for it
+        const other = openStore(dbPath);
+        importKeyFiles(other, [s2016]);
+        other.close();
+        return { status: 'absent', name, detail: 'simulated NXDOMAIN' };
+      },
+    });
+    expect(rowFor(dbPath, 'rotated.eml').reasons).toEqual(['key-not-found']);
+    await runVerify({ dumpRoot: dump, dbPath, keyFiles: [DEMO_KEYS], offline: true });
+    expect(rowFor(dbPath, 'rotated.eml').verdict).toBe('verified');
+  });
+
+  it('the run\'s own DNS answers are seen by it: a re-run does not read its files again for them', async () => {
+    const dump = join(tmp.path, 'dump');
+    mkdirSync(dump);
+    cpSync(join(DEMO_DUMP, 'inbox/2016-10-04 Server migration.eml'), join(dump, 'rotated.eml'));
+    const dbPath = join(tmp.path, 'online.db');
+    const live = async (name: string) => ({ status: 'found' as const, name, records: [{ txt: publicTxt('s2016._domainkey.demo.example.pem'), source: 'dns' as const, origin: 'simulated DNS' }] });
+    await runVerify({ dumpRoot: dump, dbPath, keyFiles: [DEMO_KEYS], offline: false, liveLookup: live });
+    expect(rowFor(dbPath, 'rotated.eml').verdict).toBe('verified');
+    const { counts } = await runVerify({ dumpRoot: dump, dbPath, keyFiles: [DEMO_KEYS], offline: true });
+    expect(counts.unchanged).toBe(1);
+  });
+
+  it('cannot be added by keys import or keys fetch while a verify holds the database: exit 3, one line', () => {
+    const dbPath = join(tmp.path, 'held.db');
+    expect(runCli(['keys', 'import', '--db', dbPath, DEMO_KEYS]).status).toBe(0);
+    const release = acquireRunLock(dbPath);
+    try {
+      for (const args of [['keys', 'import', '--db', dbPath, DEMO_KEYS], ['keys', 'fetch', '--db', dbPath]]) {
+        const out = runCli(args);
+        expect(out.status).toBe(3);
+        expect(out.stderr).toMatch(/^leakcheck: another leakcheck verify \(pid \d+, since [^)]+\) is writing .*held\.db; wait for it to finish, or use another --db\.\n$/);
+      }
+    } finally {
+      release();
+    }
+    const keys = new Database(dbPath, { readonly: true });
+    expect(keys.prepare('SELECT count(*) FROM keys').pluck().get()).toBeGreaterThan(0);
+    keys.close();
+  });
+
+  it('a verify started while keys import holds the lock is refused, naming the command; the readers call the last run whole', async () => {
+    const dbPath = join(tmp.path, 'importing.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true });
+    const release = acquireRunLock(dbPath, 'keys import');
+    try {
+      await expect(runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(/another leakcheck keys import \(pid \d+/);
+      const manifest = runCli(['manifest', '--db', dbPath]);
+      expect(manifest.status, manifest.stderr).toBe(0);
+      expect(JSON.parse(manifest.stdout).last_run_state).toBe('completed');
+    } finally {
+      release();
+    }
   });
 });
