@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync } from '../discover/open-evidence.ts';
 
@@ -24,7 +24,7 @@ const UNREADABLE_LOCK_GRACE_MS = 10_000;
  */
 export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'): () => void {
   const path = `${dbPath}.lock`;
-  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command });
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command, ...thisProcess() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       createLockFile(path, me);
@@ -44,7 +44,8 @@ export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'):
       const holder = lockHolder(dbPath);
       if (holder.held === 'live') throw heldBy(holder.owner, dbPath);
       if (holder.held === 'elsewhere') {
-        throw new RunLockedError(`${dbPath} is locked by a leakcheck ${commandOf(holder.owner)} on ${holder.owner.host} (pid ${holder.owner.pid}); remove ${path} if that run is gone.`);
+        const where = holder.owner.host === hostname() ? `in another pid namespace of ${holder.owner.host} (a container, or the host seen from one)` : `on ${holder.owner.host}`;
+        throw new RunLockedError(`${dbPath} is locked by a leakcheck ${commandOf(holder.owner)} ${where} (pid ${holder.owner.pid}), which cannot be seen from here; remove ${path} if that run is gone.`);
       }
       if (holder.held === 'starting') break;
       // stale: its owner is dead, or it has been unreadable for too long to be one being written
@@ -100,7 +101,7 @@ export function refuseIfHeld(dbPath: string): void {
  */
 export type LockCommand = 'verify' | 'keys import' | 'keys fetch';
 
-export type LockOwner = { pid: number; host: string; since: string; command?: LockCommand };
+export type LockOwner = { pid: number; host: string; since: string; command?: LockCommand } & ProcessInstance;
 
 /** The command a lock names: the readers care only about a verify, which writes verdicts. */
 export const commandOf = (owner: LockOwner): LockCommand => owner.command ?? 'verify';
@@ -117,13 +118,110 @@ export type LockHolder = { held: 'live' | 'elsewhere'; owner: LockOwner } | { he
 export function lockHolder(dbPath: string): LockHolder {
   const path = `${dbPath}.lock`;
   const owner = readOwner(path);
-  if (owner && isLiveHere(owner)) return { held: 'live', owner };
-  if (owner && owner.host !== hostname()) return { held: 'elsewhere', owner };
-  if (!owner && ageMs(path) < UNREADABLE_LOCK_GRACE_MS) return { held: 'starting' };
-  return { held: 'none' };
+  if (owner) {
+    const life = lifeOf(owner);
+    return life === 'dead' ? { held: 'none' } : { held: life, owner };
+  }
+  return ageMs(path) < UNREADABLE_LOCK_GRACE_MS ? { held: 'starting' } : { held: 'none' };
 }
 
-const isLiveHere = (owner: LockOwner): boolean => owner.host === hostname() && isAlive(owner.pid);
+/**
+ * What tells the process that wrote a lock from every other that had or will have its pid, where
+ * the system says it (Linux's /proc): the boot, its pid namespace, and its start time (clock ticks
+ * since boot, the same from every namespace). A pid alone named a dead run's lock live for ever
+ * when a container's entrypoint, pid 1, was killed (pid 1 is always alive: init, or the next
+ * container's run itself), and a live run seen from another pid namespace dead, whose lock was
+ * then taken over (red team Z, Z-14). A lock written without them (an older leakcheck, a system
+ * without /proc) is judged by host and pid alone.
+ */
+type ProcessInstance = { boot?: string; pidNamespace?: string; started?: number };
+
+let ownInstance: ProcessInstance | undefined;
+function thisProcess(): ProcessInstance {
+  ownInstance ??= {
+    boot: readText('/proc/sys/kernel/random/boot_id')?.trim(),
+    pidNamespace: pidNamespaceOf('self') ?? undefined,
+    started: startTicks('self') ?? undefined,
+  };
+  return ownInstance;
+}
+
+/**
+ * `live`: a process of this host that is the lock's writer; `elsewhere`: one whose life cannot
+ * be seen from here (another host, or a pid namespace none of whose processes this one sees);
+ * `dead`: the writer is gone (the machine restarted, its pid is free or now another process's).
+ */
+function lifeOf(owner: LockOwner): 'live' | 'elsewhere' | 'dead' {
+  if (owner.host !== hostname()) return 'elsewhere';
+  const me = thisProcess();
+  if (owner.boot && me.boot && owner.boot !== me.boot) return 'dead';
+  if (owner.pidNamespace && me.pidNamespace && owner.pidNamespace !== me.pidNamespace) return lifeInNamespace(owner);
+  if (!isAlive(owner.pid)) return 'dead';
+  const started = owner.started === undefined ? null : startTicks(String(owner.pid));
+  return started !== null && started !== owner.started ? 'dead' : 'live';
+}
+
+/**
+ * A writer in another pid namespace: seen from an ancestor namespace (the host sees its
+ * containers' processes under other pids), it is the process with its start time in that
+ * namespace. It is dead when a process of that namespace is seen and none is it, or, from the
+ * host's namespace, which sees every process, when none is; otherwise (the writer ran on the
+ * host, or in a sibling container, or its namespace cannot be read) this process cannot tell.
+ */
+function lifeInNamespace(owner: LockOwner): 'live' | 'elsewhere' | 'dead' {
+  if (owner.started === undefined) return 'elsewhere';
+  let namespaceSeen = false;
+  let unreadable = false;
+  for (const pid of readdirOrNone('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const sameStart = startTicks(pid) === owner.started;
+    if (!sameStart && namespaceSeen) continue;
+    const namespace = pidNamespaceOf(pid);
+    if (namespace === owner.pidNamespace) {
+      if (sameStart) return 'live';
+      namespaceSeen = true;
+    } else if (namespace === null && sameStart) {
+      unreadable = true;
+    }
+  }
+  if (unreadable) return 'elsewhere';
+  return namespaceSeen || thisProcess().pidNamespace === INITIAL_PID_NAMESPACE ? 'dead' : 'elsewhere';
+}
+
+/** The pid namespace the system starts with (PROC_PID_INIT_INO): a process in it sees every process. */
+const INITIAL_PID_NAMESPACE = 'pid:[4026531836]';
+
+/** Field 22 of /proc/PID/stat, after the command name (which may hold spaces and parentheses). */
+function startTicks(pid: string): number | null {
+  const stat = readText(`/proc/${pid}/stat`);
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields?.[19]);
+  return Number.isSafeInteger(ticks) ? ticks : null;
+}
+
+function pidNamespaceOf(pid: string): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return null;
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function readdirOrNone(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
 
 function heldBy(owner: LockOwner, dbPath: string): RunLockedError {
   return new RunLockedError(`another leakcheck ${commandOf(owner)} (pid ${owner.pid}, since ${owner.since}) is writing ${dbPath}; wait for it to finish, or use another --db.`);

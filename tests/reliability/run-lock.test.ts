@@ -7,6 +7,7 @@ import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
 
 const tmp = tempDir('leakcheck-lock-');
+const ownLock = (db: string): { pid: number; started: number } & Record<string, unknown> => JSON.parse(readFileSync(`${db}.lock`, 'utf8'));
 afterAll(() => tmp.cleanup());
 
 describe('the run lock', () => {
@@ -32,6 +33,25 @@ describe('the run lock', () => {
     const release = acquireRunLock(db);
     expect(JSON.parse(readFileSync(`${db}.lock`, 'utf8')).pid).toBe(process.pid);
     release();
+  });
+
+  // Red team Z, Z-14: the liveness test was host and kill(pid, 0): a verify killed as a container's
+  // pid 1 left a lock that pid 1 (always alive) kept for ever, and a reused pid did the same.
+  it('tells the process that wrote it from another with its pid: a lock of pid 1, or of a reused pid, is taken over', () => {
+    const db = join(tmp.path, 'reused.db');
+    const releaseFirst = acquireRunLock(db);
+    const mine = ownLock(db);
+    releaseFirst();
+    expect(mine).toMatchObject({ pid: process.pid, command: 'verify', boot: expect.any(String), pidNamespace: expect.any(String), started: expect.any(Number) });
+    for (const other of [{ ...mine, pid: 1 }, { ...mine, started: mine.started + 1 }, { ...mine, boot: 'a boot before the last restart' }]) {
+      writeFileSync(`${db}.lock`, JSON.stringify(other));
+      const release = acquireRunLock(db);
+      expect(ownLock(db)).toMatchObject({ pid: process.pid, started: mine.started, boot: mine.boot });
+      release();
+    }
+    // the same instance is live: refused
+    writeFileSync(`${db}.lock`, JSON.stringify(mine));
+    expect(() => acquireRunLock(db)).toThrow(/another leakcheck verify \(pid \d+/);
   });
 
   it('says why when it cannot be created', () => {
