@@ -5,7 +5,7 @@ import { UsageError } from '../pipeline/usage-error.ts';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
 import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
-import { RunLockedError } from '../store/run-lock.ts';
+import { lockPathOf, RunLockedError } from '../store/run-lock.ts';
 import { lastRunState, type RunState } from '../store/run-state.ts';
 
 export const DEFAULT_DB = './leakcheck.db';
@@ -251,7 +251,7 @@ export function refuseWritingIntoDumps(db: Db, paths: readonly string[]): void {
  * (a hard or symbolic link) is the same file.
  */
 export function refuseWritingOverDatabase(dbPath: string, paths: readonly string[]): void {
-  const companions = ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${dbPath}${suffix}`);
+  const companions = [...['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${dbPath}${suffix}`), lockPathOf(dbPath)];
   const identity = (path: string): string | null => {
     const stat = statSync(path, { throwIfNoEntry: false });
     return stat ? `${stat.dev}:${stat.ino}` : null;

@@ -27,7 +27,7 @@ import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { KeysSeen } from '../store/keys-seen.ts';
-import { acquireRunLock, refuseIfHeld } from '../store/run-lock.ts';
+import { acquireRunLock, lockPathOf, refuseIfHeld } from '../store/run-lock.ts';
 import { StoreWriter, UNEXAMINED, type FileChange, type FileRecord } from '../store/write.ts';
 import { LIBRARY_VERSIONS, MAILAUTH_VERSION, NODE_VERSION, runToolVersion } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
@@ -144,7 +144,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const insideDump = (): string => `refusing to write the database ${options.dbPath} inside the dump ${root}: evidence is read-only. Use --db to put it elsewhere.`;
   assertOutsideDump(root, [options.dbPath], insideDump);
   try {
-    assertOutsideDump(root, [`${options.dbPath}.lock`], insideDump);
+    assertOutsideDump(root, [lockPathOf(options.dbPath)], insideDump);
   } catch (err) {
     // A lock being taken has two names for a moment (run-lock.ts, createLockFile): when it is a
     // live run's, the database is busy, which is what the user must hear.

@@ -1,5 +1,6 @@
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync } from '../discover/open-evidence.ts';
 
 export class RunLockedError extends Error {
@@ -23,7 +24,7 @@ const UNREADABLE_LOCK_GRACE_MS = 10_000;
  * that what they read is partial.
  */
 export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'): () => void {
-  const path = `${dbPath}.lock`;
+  const path = lockPathOf(dbPath);
   const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command, ...thisProcess() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -57,6 +58,41 @@ export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'):
     }
   }
   throw new RunLockedError(`could not lock ${dbPath}: another run is starting at the same time.`);
+}
+
+/**
+ * The lock's name: beside the database's real path, so that every name of one database (a
+ * symlink to it, a path through a symlinked folder, `..`) gives one lock. Named after `--db` as
+ * typed, a second verify through a symlink found no lock and wrote the database a run was writing
+ * (red team Z, Z-10). A database not created yet is named by its folder's real path.
+ */
+export function lockPathOf(dbPath: string): string {
+  return `${realDatabasePath(dbPath)}.lock`;
+}
+
+/** A symlink to a database not created yet is followed too: SQLite creates it at the link's target. */
+function realDatabasePath(path: string, links = 0): string {
+  const real = realOrNull(path);
+  if (real !== null) return real;
+  const target = links < 40 ? linkTarget(path) : null;
+  if (target !== null) return realDatabasePath(resolve(dirname(path), target), links + 1);
+  return join(realOrNull(dirname(path)) ?? dirname(path), basename(path));
+}
+
+function linkTarget(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function realOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -116,7 +152,7 @@ export const commandOf = (owner: LockOwner): LockCommand => owner.command ?? 've
 export type LockHolder = { held: 'live' | 'elsewhere'; owner: LockOwner } | { held: 'starting' | 'none' };
 
 export function lockHolder(dbPath: string): LockHolder {
-  const path = `${dbPath}.lock`;
+  const path = lockPathOf(dbPath);
   const owner = readOwner(path);
   if (owner) {
     const life = lifeOf(owner);

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,31 @@ describe('the run lock', () => {
     // the same instance is live: refused
     writeFileSync(`${db}.lock`, JSON.stringify(mine));
     expect(() => acquireRunLock(db)).toThrow(/another leakcheck verify \(pid \d+/);
+  });
+
+  // Red team Z, Z-10: the lock was named after --db as typed, so a second verify reaching the
+  // database through a symlink found no lock and wrote into the database the first was writing.
+  it('is one lock for every name of the database: a symlink to it, or to its folder', async () => {
+    const db = join(tmp.path, 'evidence.db');
+    const workspace = join(tmp.path, 'ci-workspace');
+    mkdirSync(workspace);
+    symlinkSync(db, join(workspace, 'leakcheck.db'));
+    symlinkSync(tmp.path, join(workspace, 'evidence-folder'));
+    const names = [join(workspace, 'leakcheck.db'), join(workspace, 'evidence-folder', 'evidence.db'), join(workspace, '..', 'evidence.db')];
+    // before the database exists (the link is dangling), and after
+    for (const created of [false, true]) {
+      if (created) writeFileSync(db, '');
+      const release = acquireRunLock(db);
+      try {
+        for (const name of names) expect(() => acquireRunLock(name)).toThrow(/another leakcheck verify \(pid \d+/);
+        await expect(runVerify({ dumpRoot: DEMO_DUMP, dbPath: names[0]!, keyFiles: [DEMO_KEYS], offline: true })).rejects.toThrow(RunLockedError);
+        // refused before it opened, created or changed the database
+        expect(existsSync(db) && readFileSync(db, 'utf8')).toBe(created && '');
+      } finally {
+        release();
+      }
+      expect(readdirSync(workspace).sort()).toEqual(['evidence-folder', 'leakcheck.db']);
+    }
   });
 
   it('says why when it cannot be created', () => {
