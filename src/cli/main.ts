@@ -3,6 +3,7 @@ import { CompromisedListError } from '../keys/compromised.ts';
 import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { accessTimesKept } from '../discover/open-evidence.ts';
+import { maxThreadCount } from '../pipeline/analysis-threads.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { DEFAULT_DB, OutputError, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
@@ -56,6 +57,13 @@ const wholeNumber = (value: string): number => {
   return n;
 };
 
+const threadCount = (value: string): number => {
+  const n = wholeNumber(value);
+  const most = maxThreadCount();
+  if (n > most) throw new InvalidArgumentError(`expected at most ${most} threads (about 40 MB each)`);
+  return n;
+};
+
 /** A size in bytes: a whole number, or one with K, M, G or T (powers of 1024: "8G", "500M", "1.5T"). */
 const byteSize = (value: string): number => {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt])?i?b?$/i.exec(value.trim());
@@ -99,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       'an ARC sealer you vouch for (e.g. the list server the mailbox was subscribed through): its record that a signature passed on arrival explains a later failure, as a well-known sealer\'s does; repeatable',
       sealerList,
     )
-    .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only)', wholeNumber)
+    .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only; at most 256, or one per core if more)', threadCount)
     .option(
       '--fail-on <what>',
       `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last, or could not read again files read before (changed), or files added to the dump after a walk of it completed (added), or files and archive entries that may hold email and could not be read (unread); repeatable`,

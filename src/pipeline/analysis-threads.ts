@@ -119,6 +119,13 @@ export function discardPrestartedThreads(): void {
 export const defaultThreadCount = (): number => availableParallelism();
 
 /**
+ * The most threads `--jobs` may ask for: 256, or one per core on a machine with more. A thread
+ * takes some 40 MB; `--jobs 1e8` (a typo, a variable gone wrong) ran out of memory and aborted
+ * with V8's message, leaving a stale lock and a run that did not finish (red team Z, Z-06).
+ */
+export const maxThreadCount = (): number => Math.max(256, availableParallelism());
+
+/**
  * How many analysis threads the arguments of `leakcheck verify` ask for: `--jobs N` or
  * `--jobs=N`, else one per core. Only a guess made before the CLI reads its arguments: when it
  * is wrong (an argument commander reads differently), the pool starts or stops threads to match.

@@ -134,9 +134,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   // Generous for the size (a 256 MB message needs seconds, not minutes), short for a small one:
   // small messages built to make parsers quadratic are what runs into it.
   const timeoutFor = (bytes: number): number => options.timeoutMs ?? 5_000 + Math.ceil(bytes / 1_000_000) * 1_000;
+  /** A thread of the pool, made when the pool has work enough for it (see freeSlot), never ahead: `--jobs` may be large. */
   interface Slot {
-    /** false until the pool has work enough for it (see freeSlot) */
-    launched: boolean;
     /** null while its thread starts: its tasks are handed over once it is there */
     worker: Worker | null;
     busy: number;
@@ -189,9 +188,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
    * the slot: those queued while it started, and those a replaced thread had not finished.
    */
   const startWorker = (slot: Slot): void => {
-    slot.launched = true;
     // (with every thread started, nothing is left to decide: see WARMING_TASKS)
-    if (slots.every((s) => s.launched)) warming = false;
+    if (slots.length >= options.workers) warming = false;
     slot.worker = null;
     slot.started = (takePrestartedThread() ?? startAnalysisThread()).then(({ worker, progress }) => {
       if (closed) {
@@ -301,25 +299,24 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
   }, WATCHDOG_MS);
   watchdog.unref();
 
+  const addSlot = (): Slot => {
+    const slot: Slot = { worker: null, busy: 0, bytes: 0, progress: null, started: Promise.resolve() };
+    slots.push(slot);
+    startWorker(slot);
+    return slot;
+  };
   // One thread starts now; the others when the work outgrows the ones started (freeSlot).
-  for (let i = 0; i < options.workers; i++) {
-    slots.push({ launched: false, worker: null, busy: 0, bytes: 0, progress: null, started: Promise.resolve() });
-  }
-  startWorker(slots[0]!);
+  addSlot();
   discardPrestartedThreads();
 
   const freeSlot = (bytes: number): Slot | null => {
     // One message larger than the budget still runs, alone.
     if (bytesInFlight > 0 && bytesInFlight + bytes > maxBytes) return null;
-    const started = slots.filter((s) => s.launched && !s.failed);
+    const started = slots.filter((s) => !s.failed);
     // Another thread pays for its start (a quarter of a second of CPU, and a core shared with the
     // others while it loads) only once every thread started has work enough waiting: a dump of a
     // few messages, such as one a test or a reader checks, is done by one thread.
-    const idle = slots.find((s) => !s.launched);
-    if (idle && started.every(hasWorkWaiting)) {
-      startWorker(idle);
-      return idle;
-    }
+    if (slots.length < options.workers && started.every(hasWorkWaiting)) return addSlot();
     return started.filter((s) => s.busy < hands()).sort((a, b) => a.busy - b.busy)[0] ?? null;
   };
   /**
@@ -389,8 +386,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
     messageMemory: () => ring,
     // A thread still holding what it took while the first one loaded counts for that: a caller
     // held to the usual 16 a thread would wait for that backlog, and leave the others idle.
-    holds: () => slots.reduce((sum, s) => sum + Math.max(s.busy, hands()), 0),
-    threadsStarted: () => slots.filter((s) => s.launched).length,
+    holds: () => slots.reduce((sum, s) => sum + Math.max(s.busy, hands()), 0) + (options.workers - slots.length) * hands(),
+    threadsStarted: () => slots.length,
     async close() {
       closed = true;
       clearInterval(watchdog);

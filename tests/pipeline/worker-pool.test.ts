@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
@@ -10,6 +10,7 @@ import { ANSWER_BATCH } from '../../src/pipeline/posted-analysis.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
 import type { MessageLocation } from '../../src/read/read-container.ts';
 import { DEMO, genuine, lookup, slow, slowDns } from './support.ts';
+import { DEMO_DUMP, DEMO_KEYS, runCli } from '../helpers/cli.ts';
 
 let analyzer: Analyzer | null = null;
 afterEach(async () => {
@@ -153,6 +154,27 @@ describe('worker pool, files read by the workers', () => {
     for (const result of many) expect((await result).analysis.verdict.verdict).toBe('verified');
     expect(analyzer.threadsStarted()).toBe(2);
   }, 30_000);
+
+  // Red team Z, Z-06: a slot was made for every thread asked for before any started: `--jobs 1e8`
+  // filled the heap and aborted.
+  it('makes a thread\'s slot only when it starts the thread: a pool of two million threads costs one', async () => {
+    const relPath = 'inbox/2017-02-14 Q1 budget.eml';
+    const heapBefore = process.memoryUsage().heapUsed;
+    analyzer = createAnalyzer(lookup, { workers: 2_000_000, perWorker: 4 });
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20_000_000);
+    const few = await Promise.all(Array.from({ length: 4 }, () => analyzer!.submitAt(file(relPath), size(relPath))));
+    for (const { result } of few) expect((await result).analysis.verdict.verdict).toBe('verified');
+    expect(analyzer.threadsStarted()).toBe(1);
+  }, 30_000);
+
+  it('verify refuses more threads than it may start, exit 2 in one line, before it touches the database', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'leakcheck-jobs-')), 'jobs.db');
+    const out = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--jobs', '1e8']);
+    expect(out.status).toBe(2);
+    expect(out.stderr.split('\n')[0]).toMatch(/--jobs <n>' argument '1e8' is invalid\. expected at most \d+ threads/);
+    expect(existsSync(db) || existsSync(`${db}.lock`)).toBe(false);
+    rmSync(dirname(db), { recursive: true });
+  });
 
   it('while the first thread loads its code, it holds a small dump alone; more messages than it may hold then start the second', async () => {
     const relPath = 'inbox/2017-02-14 Q1 budget.eml';
