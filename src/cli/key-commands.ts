@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
+import { wholeNumberFrom } from './arguments.ts';
 import { keyStoreFile } from '../keys/import/key-store-file.ts';
-import { fetchMissingKeys, importKeyFiles } from '../pipeline/key-commands.ts';
+import { fetchMissingKeys, readKeyFiles, storeKeyFiles } from '../pipeline/key-commands.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
@@ -35,17 +36,18 @@ export function addKeyCommands(program: Command): void {
     .description('import keys: our JSON map, a DKIM key-archive JSON list, zone-file / dig TXT lines, or a key-store file from keys export')
     .argument('<files...>', 'key files (format detected from content)')
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
-    .action((files: string[], opts: { db: string }) =>
-      writingKeyStore(opts.db, 'keys import', (db) => {
-        for (const r of importKeyFiles(db, files)) {
+    .action((files: string[], opts: { db: string }) => {
+      const read = readKeyFiles(files);
+      return writingKeyStore(opts.db, 'keys import', (db) => {
+        for (const r of storeKeyFiles(db, read)) {
           process.stdout.write(`${terminalSafe(r.path)}: ${r.format}, ${r.added} key record(s) added, ${r.alreadyKnown} already known` +
             `${r.format === 'key-store' ? `, ${r.compromised} compromised key fingerprint(s) added` : ''}` +
             `${r.ignored.length ? `, ${r.ignored.length} line(s) ignored` : ''} (sha256 ${r.sha256})\n`);
           // (where quotes the file's own text: an entry's name)
           for (const i of r.ignored.slice(0, 20)) process.stdout.write(`  ignored ${terminalSafeMessage(i.where)}: ${terminalSafe(i.why)}\n`);
         }
-      }),
-    );
+      });
+    });
 
   keys
     .command('list')
@@ -76,8 +78,8 @@ export function addKeyCommands(program: Command): void {
     .command('fetch')
     .description('look up in live DNS every key a signature asked for that the store lacks (reveals the selectors to DNS operators: see docs/keys.md)')
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
-    .option('--concurrency <n>', 'parallel DNS queries', (v) => Number(v), 8)
-    .option('--timeout <ms>', 'timeout per query in milliseconds', (v) => Number(v), 5000)
+    .option('--concurrency <n>', 'parallel DNS queries (1 to 1000)', wholeNumberFrom(1, 1000), 8)
+    .option('--timeout <ms>', 'timeout per query in milliseconds (at least 1)', wholeNumberFrom(1, 2 ** 31 - 1), 5000)
     .action((opts: { db: string; concurrency: number; timeout: number }) =>
       writingKeyStore(opts.db, 'keys fetch', async (db) => {
         const r = await fetchMissingKeys(db, { concurrency: opts.concurrency, timeoutMs: opts.timeout });

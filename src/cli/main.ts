@@ -4,6 +4,7 @@ import { KeyImportError } from '../keys/import/parse-key-file.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { accessTimesKept } from '../discover/open-evidence.ts';
 import { maxThreadCount } from '../pipeline/analysis-threads.ts';
+import { wholeNumberFrom } from './arguments.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { DEFAULT_DB, OutputError, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
@@ -51,11 +52,7 @@ const sealerList = (value: string, previous: string[] = []): string[] => {
   }
 };
 
-const wholeNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-};
+const wholeNumber = wholeNumberFrom(0);
 
 const threadCount = (value: string): number => {
   const n = wholeNumber(value);

@@ -7,6 +7,7 @@ import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { KeyStore } from '../store/key-store.ts';
 import type { Db } from '../store/open-store.ts';
+import { readOptionFile } from './usage-error.ts';
 
 export interface ImportReport {
   path: string;
@@ -24,11 +25,21 @@ export interface ImportReport {
  * transaction, so a malformed file adds nothing; importing the same file twice adds nothing.
  */
 export function importKeyFiles(db: Db, paths: string[]): ImportReport[] {
-  const store = new KeyStore(db);
-  const parsed = paths.map((path) => {
-    const bytes = readFileSync(path);
-    return { path, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), file: parseKeyFile(bytes, path) };
+  return storeKeyFiles(db, readKeyFiles(paths));
+}
+
+export type ReadKeyFile = { path: string; sha256: string; file: ParsedKeyFile };
+
+/** The key files read and parsed, before any database is opened: one that cannot be read is a usage error. */
+export function readKeyFiles(paths: string[]): ReadKeyFile[] {
+  return paths.map((path) => {
+    const bytes = readOptionFile('keys import', path, (p) => readFileSync(p));
+    return { path, sha256: createHash('sha256').update(bytes).digest('hex'), file: parseKeyFile(bytes, path) };
   });
+}
+
+export function storeKeyFiles(db: Db, parsed: ReadKeyFile[]): ImportReport[] {
+  const store = new KeyStore(db);
   const reports: ImportReport[] = [];
   db.transaction(() => {
     for (const { path, sha256, file } of parsed) {

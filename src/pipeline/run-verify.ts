@@ -11,7 +11,7 @@ import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
 import { assertOutsideDump } from './outside-dump.ts';
-import { UsageError } from './usage-error.ts';
+import { readOptionFile, UsageError } from './usage-error.ts';
 import { createAnalyzer, type Analyzer } from './worker-pool.ts';
 import { isSingleMessageKind, locateMboxMessages, type SingleMessageKind } from '../read/read-container.ts';
 import { LENGTH_OVERRULED } from '../read/mbox-split.ts';
@@ -577,18 +577,6 @@ function skippedRecord(entry: Extract<DiscoveryEntry, { type: 'skipped' }>): Fil
     mtimeMs: entry.mtimeMs,
     sha256: null,
   };
-}
-
-/** A file named on the command line, loaded; one that cannot be read is a usage error, not a crash. */
-function readOptionFile<T>(flag: string, path: string, load: (path: string) => T): T {
-  try {
-    return load(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string') throw err;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
-    throw new UsageError(`${flag} ${path}: cannot read it (${why})`);
-  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { UsageError } from '../pipeline/usage-error.ts';
 import { canonicalMessageId } from '../read/message-id.ts';
 import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
@@ -114,6 +115,8 @@ function migrate(db: Db, from: number): void {
 }
 
 function assertSqliteFile(path: string): void {
+  // (opened, a directory only fails at the first read, which said EISDIR with a stack trace)
+  if (statSync(path).isDirectory()) throw new UsageError(`--db ${path} is a directory, not a database file`);
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(16);

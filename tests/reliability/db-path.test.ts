@@ -73,3 +73,35 @@ describe('a --keys or --compromised file that cannot be read', () => {
     });
   }
 });
+
+// Red team Z, Z-07: the same mistakes outside verify's own flags ended as "unexpected error" with a
+// stack trace, exit 3 (a runtime failure a script retries), not as usage errors.
+describe('bad values outside verify\'s own flags are usage errors too', () => {
+  const keys = join(tmp.path, 'keys.db');
+  beforeAll(() => {
+    writeFileSync(join(tmp.path, 'keys.json'), JSON.stringify({}));
+    expect(runCli(['keys', 'import', '--db', keys, join(tmp.path, 'keys.json')]).status).toBe(0);
+    mkdirSync(join(tmp.path, 'folder.db'));
+  });
+  for (const [what, args, said] of [
+    ['keys fetch --concurrency 0', ['keys', 'fetch', '--db', keys, '--concurrency', '0'], /--concurrency <n>' argument '0' is invalid\. expected a whole number ≥ 1/],
+    ['keys fetch --concurrency abc', ['keys', 'fetch', '--db', keys, '--concurrency', 'abc'], /--concurrency <n>' argument 'abc' is invalid/],
+    ['keys fetch --timeout abc', ['keys', 'fetch', '--db', keys, '--timeout', 'abc'], /--timeout <ms>' argument 'abc' is invalid/],
+    ['keys fetch --timeout -1', ['keys', 'fetch', '--db', keys, '--timeout', '-1'], /--timeout <ms>' argument '-1' is invalid/],
+    ['keys import of a missing file', ['keys', 'import', '--db', join(tmp.path, 'never-import.db'), join(tmp.path, 'missing-keys.json')], /^leakcheck: keys import .*missing-keys\.json: cannot read it \(no such file\)\n$/],
+    ['--db a directory (a reader)', ['export', '--format', 'csv', '--db', join(tmp.path, 'folder.db')], /^leakcheck: --db .*folder\.db is a directory, not a database file\n$/],
+    ['--db a directory (verify)', ['verify', dump, '--offline', '--quiet', '--db', join(tmp.path, 'folder.db')], /^leakcheck: --db .*folder\.db is a directory, not a database file\n$/],
+    ['--db a directory (keys list)', ['keys', 'list', '--db', join(tmp.path, 'folder.db')], /^leakcheck: --db .*folder\.db is a directory, not a database file\n$/],
+  ] as const) {
+    it(`${what}: exit 2, said in one line, no stack trace`, () => {
+      const run = runCli([...args]);
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(said);
+      expect(run.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    });
+  }
+
+  it('keys import reads its files before it creates the database', () => {
+    expect(readdirSync(tmp.path)).not.toContain('never-import.db');
+  });
+});
