@@ -7,7 +7,7 @@ import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { openStore, type Db } from '../store/open-store.ts';
 import { acquireRunLock, type LockCommand } from '../store/run-lock.ts';
-import { DEFAULT_DB, refuseWritingIntoDumps, refuseWritingOverDatabase, writeWhole } from './output.ts';
+import { DEFAULT_DB, refuseOutputsThatCannotBeWritten, refuseWritingIntoDumps, refuseWritingOverDatabase, writeWhole } from './output.ts';
 
 /**
  * Runs a command that writes the key store under the run lock, taken before the database is
@@ -105,6 +105,7 @@ export function addKeyCommands(program: Command): void {
         const outputs = [opts.out, opts.compromisedOut, opts.archiveOut].filter((path) => path !== undefined);
         refuseWritingIntoDumps(db, outputs);
         refuseWritingOverDatabase(opts.db, outputs);
+        refuseOutputsThatCannotBeWritten(outputs);
         const bundle = new KeyStore(db).exportBundle({ archiveApart: opts.format === 'map' && opts.archiveOut !== undefined });
         const asMap = opts.format === 'map';
         // Key names come from the dump's signatures (d=, s=): escaped like every other JSON output.

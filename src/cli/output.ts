@@ -232,6 +232,19 @@ export async function readingInto(
 }
 
 /**
+ * Refuses, before any is written, outputs that cannot be made: a folder that does not exist, a
+ * directory in the file's place. A command with several outputs wrote the first and failed on
+ * the next: `keys export --out map.json --compromised-out typo/c.txt` left the key map without
+ * the compromised list that must go with it (red team Z, Z-07).
+ */
+export function refuseOutputsThatCannotBeWritten(paths: readonly string[]): void {
+  for (const path of paths) {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: it is a directory`);
+    if (!statSync(dirname(resolve(path)), { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: its folder does not exist`);
+  }
+}
+
+/**
  * Evidence is read-only, for a report as for the database: a file to be written (`--out` and the
  * like) is refused when it would land inside a dump a run of this database read. A dump that is
  * no longer where it was read is no longer there to write into.

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
@@ -137,5 +137,27 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
       expect(out.status, out.stderr).toBe(0);
       expect(out.stderr).toMatch(/first\/last-seen dates and archive names of 1 archive record\(s\) are not in it.*--archive-out FILE/);
     });
+  });
+});
+
+// Red team Z, Z-07: a --compromised-out in a folder that does not exist failed after the map was
+// written: the map, handed over alone, makes signatures by compromised keys proof again.
+describe('keys export with an output that cannot be written', () => {
+  const tmp = tempDir('leakcheck-keys-out-');
+  afterAll(() => tmp.cleanup());
+
+  it('writes none of its outputs, and says which one in one line', () => {
+    const db = join(tmp.path, 'k.db');
+    ok(['keys', 'import', '--db', db, DEMO_KEYS]);
+    const map = join(tmp.path, 'map.json');
+    for (const [flag, path, why] of [
+      ['--compromised-out', join(tmp.path, 'no-such-folder', 'c.txt'), 'its folder does not exist'],
+      ['--archive-out', tmp.path, 'it is a directory'],
+    ] as const) {
+      const r = runCli(['keys', 'export', '--db', db, '--out', map, flag, path]);
+      expect(r.status).toBe(3);
+      expect(r.stderr).toBe(`leakcheck: cannot write ${path}: ${why}\n`);
+      expect(existsSync(map)).toBe(false);
+    }
   });
 });
