@@ -47,7 +47,7 @@ describe('documents name a file called like a message of an mbox apart from that
     expect(text).toContain('in box.mbox#1');
 
     const csv = runCli(['documents', '--format', 'csv', '--db', db]).stdout;
-    expect(csv).toContain('box.mbox#1 (verified');
+    expect(csv).toContain('box.mbox#1, sent as wire.txt (verified');
     expect(csv).toContain('""box.mbox#1"" (unverifiable');
 
     const lines = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l));
