@@ -166,13 +166,19 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   const namedOtherBytes = (where: string) => {
     const named = `${where} AND a.normalized_name = @name AND a.sha256 <> @sha256
       AND NOT EXISTS (SELECT 1 FROM attachments s WHERE s.message_id = a.message_id AND s.sha256 = @sha256 AND s.strength = 'verified-content')`;
-    const first = db.prepare(`${attachmentsSql(named)} LIMIT @limit`);
-    const count = db.prepare(`SELECT count(*) ${FROM_ATTACHMENTS} WHERE ${named}`).pluck();
+    // (@lineEnds: the document's text with its line ends folded, when it is to be compared so)
+    const otherText = `${named} AND (@lineEnds IS NULL OR a.blanks_kept_sha256 IS NULL OR a.blanks_kept_sha256 <> @lineEnds)`;
+    const first = db.prepare(`${attachmentsSql(otherText)} LIMIT @limit`);
+    const count = db.prepare(`SELECT count(*) ${FROM_ATTACHMENTS} WHERE ${otherText}`).pluck();
     const every = db.prepare(attachmentsSql(named));
+    const anyText = db.prepare(`SELECT EXISTS (SELECT 1 ${FROM_ATTACHMENTS} WHERE ${named} AND a.blanks_kept_sha256 IS NOT NULL)`).pluck();
     return {
-      first: (name: string, sha256: string, limit: number): AttachmentRow[] => (limit > 0 ? (first.all({ name, sha256, limit }) as AttachmentRow[]) : []),
-      count: (name: string, sha256: string): number => count.get({ name, sha256 }) as number,
+      first: (name: string, sha256: string, limit: number, lineEnds: string | null): AttachmentRow[] =>
+        limit > 0 ? (first.all({ name, sha256, limit, lineEnds }) as AttachmentRow[]) : [],
+      count: (name: string, sha256: string, lineEnds: string | null): number => count.get({ name, sha256, lineEnds }) as number,
       every: (name: string, sha256: string): Iterable<AttachmentRow> => every.iterate({ name, sha256 }) as Iterable<AttachmentRow>,
+      /** whether any of them is text not sent in base64, whose copies are compared with their line ends folded */
+      anyText: (name: string, sha256: string): boolean => anyText.get({ name, sha256 }) === 1,
     };
   };
   const verifiedNamed = namedOtherBytes("a.strength = 'verified-content'");
@@ -276,11 +282,16 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     const kept: Array<{ a: AttachmentRow; kind: ConflictKind }> = [];
     let total = 0;
     // the attachments of these names whose bytes a verified email fixes whole
+    // A text attachment not sent in base64 (7bit, quoted-printable) went on the wire with CRLF
+    // line ends whatever the file had, and without its last one: the sender's own file, or one
+    // saved from a mailbox stored with LF, is the same text with other line ends, which is no
+    // conflict (red team Y, Y-14: it was, against a simple-signed email, and not a relaxed one).
     const fixedWhole = (names: string[], kind: ConflictKind): void => {
       for (const n of names) {
         for (const query of [namedAlike, forwardedNamed]) {
-          total += query.count(n, doc.sha256);
-          for (const a of query.first(n, doc.sha256, NAME_CONFLICTS_KEPT - kept.length)) kept.push({ a, kind });
+          const lineEnds = query.anyText(n, doc.sha256) ? (folds()?.blanksKeptSha256 ?? null) : null;
+          total += query.count(n, doc.sha256, lineEnds);
+          for (const a of query.first(n, doc.sha256, NAME_CONFLICTS_KEPT - kept.length, lineEnds)) kept.push({ a, kind });
         }
       }
     };

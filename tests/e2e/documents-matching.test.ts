@@ -121,6 +121,19 @@ beforeAll(async () => {
     'Content-Type: text/tab-separated-values', 'Content-Disposition: attachment; filename="budget.tsv"', 'Content-Transfer-Encoding: 7bit', '',
     'item\tq1\tq2', 'hosting\t1200\t', 'travel\t\t300', '--b--', ''].join('\r\n');
   writeFileSync(join(dump, 'budget.eml'), await signed(budget, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'relaxed/relaxed' }), 'latin1');
+  // Red team Y, Y-14: a simple signature pins a 7bit CSV; copies saved with LF line ends, or with
+  // a last line end the part (sent as CRLF lines, the last one the delimiter's) does not have
+  const quarter = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: Q2', `Date: ${DATE_HEADER}`, 'Message-ID: <q2@example.com>',
+    'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'Q2.', '--b',
+    'Content-Type: text/csv', 'Content-Disposition: attachment; filename="q2.csv"', 'Content-Transfer-Encoding: 7bit', '',
+    'item,amount', 'hosting,1400', '--b--', ''].join('\r\n');
+  writeFileSync(join(dump, 'q2.eml'), await signed(quarter, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'simple/simple' }), 'latin1');
+  mkdirSync(join(dump, 'q2-lf'));
+  writeFileSync(join(dump, 'q2-lf/q2.csv'), 'item,amount\nhosting,1400\n');
+  mkdirSync(join(dump, 'q2-crlf'));
+  writeFileSync(join(dump, 'q2-crlf/q2.csv'), 'item,amount\r\nhosting,1400\r\n');
+  mkdirSync(join(dump, 'q2-forged'));
+  writeFileSync(join(dump, 'q2-forged/q2.csv'), 'item,amount\nhosting,14000\n');
   mkdirSync(join(dump, 'saved'));
   writeFileSync(join(dump, 'saved/budget-q1.csv'), 'item,amount  \nhosting,1200\ntravel,300\n\n');
   writeFileSync(join(dump, 'docs/budget-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
@@ -320,5 +333,9 @@ describe('documents: what the listings say of the email that carried them (red t
     expect(text).not.toContain('signed by ?');
     expect(text).toMatch(/report\.pdf in fwd-simple\.eml#attachment-1 \(not signed itself\)/);
   });
-});
 
+  it('a copy of a text attachment a simple signature pins that differs in its line ends alone is no conflict; one with other text is (Y-14)', () => {
+    for (const path of ['q2-lf/q2.csv', 'q2-crlf/q2.csv']) expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+    expect(rows.find((r) => r.path === 'q2-forged/q2.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'q2.csv', message: 'q2.eml' }] });
+  });
+});
