@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, linkSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
 
 /*
  * Red team Z: what a CI job's `--out`, stdout and stderr do when something goes wrong.
@@ -87,4 +87,19 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
     expect(runWithStreams(['export', '--format', 'csv', '--db', db], { stderr: '/dev/full', stdout }).status).toBe(0);
     expect(readFileSync(stdout, 'utf8').split('\r\n').filter(Boolean)).toHaveLength(31);
   });
+
+  it('a reader stopped by SIGTERM while its reader is slow exits 130, as an interrupted verify does (Z-12)', async () => {
+    // stdout a pipe nobody reads: the HTML report of ten copies of the demo dump (1.4 MB) waits for
+    // it to drain when SIGTERM comes
+    const dump = join(dir, 'ten');
+    for (let i = 0; i < 10; i++) cpSync(DEMO_DUMP, join(dump, `copy-${i}`), { recursive: true });
+    const big = join(dir, 'ten.db');
+    expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', big, '--quiet']).status).toBe(0);
+    const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'report', '--format', 'html', '--db', big], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+  });
 });
+
