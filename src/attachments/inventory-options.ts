@@ -122,7 +122,9 @@ export function partRecord(facts: PartFacts): MimePartRecord {
 /**
  * Whether a message is one text part with no attachment, judged from its top-level headers: the
  * attachment inventory skips it (a full MIME parse costs more than the whole DKIM check of a text
- * message), and the reader's text is then the whole body.
+ * message), and the reader's text is then the whole body. Plain text or HTML only, and not named:
+ * mail programs show a message that is one CSV, or one text part with a `name=`, as an attachment
+ * (`budget.csv`), and a loose copy of it was compared with nothing (red team Y, Y-21).
  */
 export const isPlainTextMessage = (contentType: string, disposition: string): boolean =>
-  contentType.toLowerCase().startsWith('text/') && !/attachment|filename/i.test(disposition);
+  /^\s*text\/(?:plain|html)\s*(?:;|$)/i.test(contentType) && !/;\s*name\s*\*?\s*(?:\d+\s*\*?\s*)?=/i.test(contentType) && !/attachment|filename/i.test(disposition);

@@ -128,6 +128,15 @@ beforeAll(async () => {
     'Content-Type: text/csv', 'Content-Disposition: attachment; filename="q2.csv"', 'Content-Transfer-Encoding: 7bit', '',
     'item,amount', 'hosting,1400', '--b--', ''].join('\r\n');
   writeFileSync(join(dump, 'q2.eml'), await signed(quarter, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME, canonicalization: 'simple/simple' }), 'latin1');
+  // Red team Y, Y-21: a message that is one CSV, named in its Content-Type, as report generators send
+  const annual = Buffer.from('year,total\r\n2016,1200\r\n');
+  const oneCsv = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: annual', `Date: ${DATE_HEADER}`, 'Message-ID: <annual@example.com>',
+    'MIME-Version: 1.0', 'Content-Type: text/csv; charset=us-ascii; name="annual.csv"', 'Content-Transfer-Encoding: base64', '', annual.toString('base64'), ''].join('\r\n');
+  writeFileSync(join(dump, 'annual.eml'), await signed(oneCsv, { key, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
+  mkdirSync(join(dump, 'annual-saved'));
+  writeFileSync(join(dump, 'annual-saved/annual.csv'), annual);
+  mkdirSync(join(dump, 'annual-forged'));
+  writeFileSync(join(dump, 'annual-forged/annual.csv'), 'year,total\r\n2016,9200\r\n');
   mkdirSync(join(dump, 'q2-lf'));
   writeFileSync(join(dump, 'q2-lf/q2.csv'), 'item,amount\nhosting,1400\n');
   mkdirSync(join(dump, 'q2-crlf'));
@@ -337,5 +346,10 @@ describe('documents: what the listings say of the email that carried them (red t
   it('a copy of a text attachment a simple signature pins that differs in its line ends alone is no conflict; one with other text is (Y-14)', () => {
     for (const path of ['q2-lf/q2.csv', 'q2-crlf/q2.csv']) expect(rows.find((r) => r.path === path), path).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
     expect(rows.find((r) => r.path === 'q2-forged/q2.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'q2.csv', message: 'q2.eml' }] });
+  });
+
+  it('a message that is one named CSV part is inventoried: its saved copy is verified, a forged one a name conflict (Y-21)', () => {
+    expect(rows.find((r) => r.path === 'annual-saved/annual.csv')).toMatchObject({ status: 'verified-by-email' });
+    expect(rows.find((r) => r.path === 'annual-forged/annual.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'annual.csv', message: 'annual.eml' }] });
   });
 });
