@@ -11,7 +11,7 @@ import { shownPath, terminalSafe } from './terminal-safe.ts';
  * file not read as email).
  */
 export const documentJsonl = (d: DocumentRecord): string =>
-  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts, name_conflicts_total: d.nameConflictsTotal, as_email: d.asEmail ?? null })}\n`;
+  `${jsonText({ path: d.path, sha256: d.sha256, size: d.size, status: d.status, matching_messages: d.matches, name_conflicts: d.nameConflicts, name_conflicts_total: d.nameConflictsTotal, as_email: d.asEmail ?? null, symlink_to: d.symlinkTo ?? null })}\n`;
 
 /** A file's own verdict as email: "unverifiable (unsigned)", or "3 messages: 2 verified, 1 suspicious". */
 export function emailVerdictText(e: EmailVerdicts): string {
@@ -78,7 +78,7 @@ export const documentsTextHead = (counts: Pick<DocumentCounts, 'total' | Documen
 
 /** One document of the text listing, every match and name conflict on a line of its own. */
 export function documentText(d: DocumentRecord): string {
-  const lines: string[] = ['', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes`];
+  const lines: string[] = ['', `${shownPath(d.path)}  ${d.status}${d.nameConflicts.length ? `  ${conflictLabel(d.nameConflicts)}` : ''}`, `  sha256 ${d.sha256}, ${d.size ?? '?'} bytes${d.symlinkTo === undefined ? '' : `, a symbolic link to ${terminalSafe(d.symlinkTo, 300)}`}`];
   for (const m of d.matches) {
     lines.push(`  = attachment ${terminalSafe(m.filename ?? '')} of ${shownPath(m.message, 300, m.messageQuoted === true)} (${m.verdict}${terminalSafe(`${m.signers.length ? `, signed by ${m.signers.join(', ')}` : ''}${m.date ? `, dated ${m.date}` : ''}`)}${coverageNote(m)})`);
     if (m.carrier) lines.push(`    ${terminalSafe(carrierNote(m), 600)}`);

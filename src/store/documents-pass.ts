@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
@@ -133,6 +133,25 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     FROM source_files f
     WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  const linksAfter = db.prepare(`SELECT id, path, size, '' AS sha256, detail FROM source_files
+    WHERE status = 'skipped' AND reason = 'symlink' AND parent_file_id IS NULL AND path > ? ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  const documentAt = db.prepare(`SELECT path, size, sha256, reason, detail FROM source_files WHERE path = ? AND parent_file_id IS NULL
+    AND status = 'skipped' AND reason IN ('symlink', ${DOCUMENT_REASONS_SQL.slice(1, -1)})`);
+  // the document a link inside the dump leads to, through links of links (a few at most)
+  const linkedDocument = (link: { path: string; detail: string | null }): { size: number | null; sha256: string } | null => {
+    let from = link;
+    for (let hop = 0; hop < 8; hop++) {
+      const written = /^symlink to (.+)$/s.exec(from.detail ?? '')?.[1];
+      if (written === undefined || written.startsWith('/')) return null;
+      const path = posix.normalize(posix.join(posix.dirname(from.path), written));
+      if (path === '..' || path.startsWith('../')) return null;
+      const row = documentAt.get(path) as { path: string; size: number | null; sha256: string | null; reason: string; detail: string | null } | undefined;
+      if (!row) return null;
+      if (row.reason !== 'symlink') return row.sha256 === null ? null : { size: row.size, sha256: row.sha256 };
+      from = row;
+    }
+    return null;
+  };
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
   // "contrаct.pdf", Cyrillic "а", beside the verified "contract.pdf" had no red flag): by
@@ -337,6 +356,14 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
         settle(doc, verifiedDocumentsNamed, verifiedDocumentSkeletons, 'mail');
       }
     });
+    // A symbolic link inside the dump to a document of it is that document under the link's name,
+    // the name a reader opens it by: a forged contract.pdf linked to bytes stored as
+    // .cache/0b7f3e.bin escaped the name conflict (red team Y, Y-18). Nothing is opened: the
+    // target's row has its sha256. A link out of the dump stays a bare record.
+    eachPage<FileRow & { detail: string | null }>(linksAfter, (link) => {
+      const target = linkedDocument(link);
+      if (target) settle({ id: link.id, path: link.path, size: target.size, sha256: target.sha256 }, verifiedNamed, verifiedSkeletons, 'document');
+    });
   })();
   return { documents, verified, conflicts };
 }
@@ -384,6 +411,8 @@ export interface DocumentRecord {
   nameConflicts: NameConflict[];
   /** how many name conflicts there are in all */
   nameConflictsTotal: number;
+  /** the document is a symbolic link of the dump, to this file of it (as the link is written): its bytes are that file's */
+  symlinkTo?: string;
   /**
    * The file is read as email too (a saved .eml, a zip of mail): its own verdict as a message, or
    * its messages' by verdict. A match proves only that an email carried these bytes; a forged
@@ -432,10 +461,10 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
     if (!messages) return undefined;
     return { messages, verdicts: Object.fromEntries(rows.map((r) => [r.verdict, r.n])), ...(messages === 1 ? { reasons: JSON.parse(rows[0]!.reasons) as string[] } : {}) };
   };
-  const rows = db.prepare(`SELECT d.file_id, f.path, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json, d.name_conflicts_total FROM documents d
+  const rows = db.prepare(`SELECT d.file_id, f.path, f.reason, f.detail, d.sha256, d.size, d.status, d.matches_json, d.name_conflicts_json, d.name_conflicts_total FROM documents d
     JOIN source_files f ON f.id = d.file_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY f.path`);
   for (const r of rows.iterate(...(filter.status ? [{ status: filter.status }] : [])) as Iterable<{
-    file_id: number; path: string; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
+    file_id: number; path: string; reason: string | null; detail: string | null; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
   }>) {
     const email = asEmail(r.file_id);
     yield {
@@ -447,6 +476,7 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
       nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
       nameConflictsTotal: r.name_conflicts_total,
       ...(email ? { asEmail: email } : {}),
+      ...(r.reason === 'symlink' && r.detail ? { symlinkTo: r.detail.replace(/^symlink to /, '') } : {}),
     };
   }
 }

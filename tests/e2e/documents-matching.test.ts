@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
@@ -137,6 +137,12 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'annual-saved/annual.csv'), annual);
   mkdirSync(join(dump, 'annual-forged'));
   writeFileSync(join(dump, 'annual-forged/annual.csv'), 'year,total\r\n2016,9200\r\n');
+  // Red team Y, Y-18: the forgery stored under a meaningless name, and reached by a link of the genuine name
+  mkdirSync(join(dump, 'store'));
+  writeFileSync(join(dump, 'store/0b7f3e.bin'), FORGED);
+  mkdirSync(join(dump, 'linked'));
+  symlinkSync('../store/0b7f3e.bin', join(dump, 'linked/contract.pdf'));
+  symlinkSync('/etc/hostname', join(dump, 'linked/outside.pdf'));
   mkdirSync(join(dump, 'q2-lf'));
   writeFileSync(join(dump, 'q2-lf/q2.csv'), 'item,amount\nhosting,1400\n');
   mkdirSync(join(dump, 'q2-crlf'));
@@ -351,5 +357,12 @@ describe('documents: what the listings say of the email that carried them (red t
   it('a message that is one named CSV part is inventoried: its saved copy is verified, a forged one a name conflict (Y-21)', () => {
     expect(rows.find((r) => r.path === 'annual-saved/annual.csv')).toMatchObject({ status: 'verified-by-email' });
     expect(rows.find((r) => r.path === 'annual-forged/annual.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'annual.csv', message: 'annual.eml' }] });
+  });
+
+  it('a symbolic link inside the dump is the document it leads to, under the link\'s name; one out of the dump is none (Y-18)', () => {
+    const linked = rows.find((r) => r.path === 'linked/contract.pdf') as (DocumentRow & { symlink_to: string | null }) | undefined;
+    expect(linked).toMatchObject({ status: 'no-email-match', symlink_to: '../store/0b7f3e.bin', name_conflicts: [{ filename: 'contract.pdf', message: 'mail.eml' }] });
+    expect(rows.find((r) => r.path === 'linked/outside.pdf')).toBeUndefined();
+    expect(text).toContain('bytes, a symbolic link to ../store/0b7f3e.bin');
   });
 });

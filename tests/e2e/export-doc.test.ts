@@ -64,7 +64,7 @@ describe('export fields are documented', () => {
   it('docs/documents.md names every JSON Lines field and gives the CSV columns in order', () => {
     const jsonl = runCli(['documents', '--format', 'jsonl', '--db', db]);
     const fields = new Set(jsonl.stdout.trim().split('\n').flatMap((l) => Object.keys(JSON.parse(l) as object)));
-    expect(fields.size).toBe(8);
+    expect(fields.size).toBe(9);
     expect([...fields].filter((f) => !backticked(documentsDoc, f))).toEqual([]);
     const csv = runCli(['documents', '--format', 'csv', '--db', db]);
     expect(headerOf(csv.stdout)).toEqual(documentedColumns(documentsDoc, 'CSV columns:'));
