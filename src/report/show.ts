@@ -33,6 +33,8 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
   const t = (value: unknown, max = 300): string => terminalSafe(value === null || value === undefined ? '' : String(value), max);
   const out: string[] = [];
   out.push(c.bold(shownLocation(m)), `  sha256      ${m.sha256}`, `  size        ${m.size} bytes, ${m.format}, offset ${m.offset}`);
+  // (a forwarded message or a zip entry: what holds it, whose own verdict is another's; red team Y, Y-04)
+  if (m.container !== null) out.push(`  inside      ${shownPath(m.container, 300)}${c.dim(m.derived && /#attachment-\d+$/.test(m.path) ? '  (forwarded inside it; each has its own verdict)' : '')}`);
   out.push(`  Message-ID  ${t(m.messageId)}`, `  From        ${shownFrom(m.from, m.fromAddress, 300, terminalSafeUncut)}`, `  Subject     ${shownText(m.subject, 300, terminalSafeUncut)}`, `  Date        ${t(m.dateHeader)}${m.date ? c.dim(`  (${m.date}${m.dateZoneKnown === false ? ', no readable zone: read as UTC, may be up to 14 h off' : ''})`) : ''}`);
   for (const [i, r] of m.repairs.entries()) out.push(`  ${i ? '           ' : 'repairs    '} ${t(r, 64)}: ${t(describeRepair(r))}`);
   // Before the verdict: it is about the bytes last read, and the reader must know they changed.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { runCli, tempDir, verifiedDemoDatabase } from '../helpers/cli.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 
 /**
@@ -155,5 +155,15 @@ describe('show: the custody of a file whose name ends in a blank', () => {
     const shown = show('invoice.eml ');
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/^ {2}custody {5}changed {2}"invoice\.eml " {2}\(run #2\)/m);
+  });
+});
+
+// Red team Y, Y-04: nothing in show named what held a forwarded message or a zip entry.
+describe('show names what holds a message found inside another file', () => {
+  const { db } = verifiedDemoDatabase();
+  it('the carrier of a forwarded message, and the archive of an entry; nothing for a file of the dump', () => {
+    expect(runCli(['show', '--db', db, 'inbox/2018-10-03 Fwd- Invoice.eml#attachment-1']).stdout).toContain('\n  inside      inbox/2018-10-03 Fwd- Invoice.eml  (forwarded inside it; each has its own verdict)\n');
+    expect(runCli(['show', '--db', db, 'exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml']).stdout).toContain('\n  inside      exports/mailbox-export.zip\n');
+    expect(runCli(['show', '--db', db, 'inbox/2018-10-03 Fwd- Invoice.eml']).stdout).not.toContain('  inside  ');
   });
 });
