@@ -6,6 +6,7 @@ import { accessTimesKept } from '../discover/open-evidence.ts';
 import { maxThreadCount } from '../pipeline/analysis-threads.ts';
 import { wholeNumberFrom } from './arguments.ts';
 import { addKeyCommands } from './key-commands.ts';
+import { EXIT, STOP_SIGNALS } from './exit-codes.ts';
 import { DEFAULT_DB, OutputError, readingInto, write } from './output.ts';
 import { UsageError } from '../pipeline/usage-error.ts';
 import type { DocumentStatus } from '../store/documents-pass.ts';
@@ -22,10 +23,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { trustedSealerList } from '../verify/arc-sealers.ts';
 
 /** Exit codes, documented in README.md: scripts and CI jobs depend on them. */
-export const EXIT = { ok: 0, failOn: 1, usage: 2, runtime: 3, interrupted: 130 } as const;
-
-/** The signals that stop a verify cleanly, as Ctrl-C does. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export { EXIT } from './exit-codes.ts';
 
 const VERDICTS: Verdict[] = ['verified', 'unverifiable', 'suspicious'];
 

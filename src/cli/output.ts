@@ -2,6 +2,7 @@ import { chmodSync, createWriteStream, existsSync, realpathSync, renameSync, rmS
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../pipeline/usage-error.ts';
+import { EXIT, STOP_SIGNALS } from './exit-codes.ts';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
 import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
@@ -12,15 +13,6 @@ export const DEFAULT_DB = './leakcheck.db';
 
 export type Output = NodeJS.WritableStream;
 
-/**
- * The exit status when the reader of stdout went away before the output was complete
- * (`leakcheck export … | head`): 141, what a shell reports for cat, grep or git ended by SIGPIPE
- * (128 + 13). Node ignores SIGPIPE, so a write fails with EPIPE instead. Not 0: the command did not
- * finish, and 0 would turn a `verify --fail-on` failure into a success whenever the summary found
- * no reader.
- */
-export const EXIT_STDOUT_CLOSED = 141;
-
 /** How a write fails once nobody reads: a pipe closed (EPIPE), a terminal hung up (EIO). */
 const READER_GONE: ReadonlySet<string> = new Set(['EPIPE', 'EIO']);
 
@@ -29,22 +21,19 @@ export class OutputError extends Error {
   override name = 'OutputError';
 }
 
-/** The exit status of a runtime error (main.ts's EXIT.runtime), for a failure outside the command's own code. */
-const EXIT_RUNTIME = 3;
-
 // Listened for as the CLI loads, because every command writes to stdout (some through write()
 // below, some directly), and an 'error' event nobody listens for ends the process with a stack
 // trace and exit 1, the code of `--fail-on` (red team Z, Z-04). Nothing is lost by stopping: what
 // stdout carries is read from the database, which is written before anything is printed. A reader
 // gone is 141; any other failure (a full disk under `> summary.txt`) is a runtime error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (READER_GONE.has(err.code ?? '')) process.exit(EXIT_STDOUT_CLOSED);
+  if (READER_GONE.has(err.code ?? '')) process.exit(EXIT.stdoutClosed);
   try {
     process.stderr.write(`leakcheck: cannot write the output: ${err.message}\n`);
   } catch {
     // stderr is gone too: the exit status says it
   }
-  process.exit(EXIT_RUNTIME);
+  process.exit(EXIT.runtime);
 });
 
 // stderr carries progress and messages for a person watching. A reader of it that goes away
@@ -54,10 +43,6 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // given up on, and the command goes on. (After the first error the stream is destroyed, and Node
 // drops later writes.)
 process.stderr.on('error', () => {});
-
-/** Signals that end a reader: its partial output is removed, and it exits as an interrupted verify does. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const EXIT_INTERRUPTED = 130;
 
 /**
  * A file output (`--out`). It is written beside its place under a temporary name and renamed into
@@ -73,7 +58,7 @@ class FileOutput {
   private failure: Error | null = null;
   private readonly onSignal = (): void => {
     this.discard();
-    process.exit(EXIT_INTERRUPTED);
+    process.exit(EXIT.interrupted);
   };
 
   private constructor(target: string, temporary: string | null) {
@@ -108,7 +93,7 @@ class FileOutput {
   check(): void {
     if (!this.failure) return;
     // `--out /dev/stdout | head`: a reader gone, as for stdout itself
-    if (READER_GONE.has((this.failure as NodeJS.ErrnoException).code ?? '')) process.exit(EXIT_STDOUT_CLOSED);
+    if (READER_GONE.has((this.failure as NodeJS.ErrnoException).code ?? '')) process.exit(EXIT.stdoutClosed);
     throw new OutputError(`cannot write ${this.target}: ${systemWords(this.failure)}; ${this.temporary ? 'the file was left as it was' : 'what was written is incomplete'}`);
   }
 
@@ -222,7 +207,7 @@ export async function readingInto(
     // A reader stopped by a signal (a CI job cancelled, `timeout`) exits as an interrupted verify
     // does, 130, not by the signal (143 for SIGTERM; red team Z, Z-12). A file output has removed
     // its partial text by then: its own listener came first.
-    const stop = (): never => process.exit(EXIT_INTERRUPTED);
+    const stop = (): never => process.exit(EXIT.interrupted);
     for (const s of STOP_SIGNALS) process.on(s, stop);
     try {
       await body(db, out, runState);
