@@ -72,10 +72,10 @@ class FileOutput {
   static async open(path: string): Promise<FileOutput> {
     const existing = statSync(path, { throwIfNoEntry: false });
     // (/dev/stdout or /proc/self/fd/1 on a redirected stdout names a regular file, not one to replace)
-    const special = /^\/(?:dev|proc)\//.test(resolve(path)) || (existing !== undefined && /^\/(?:dev|proc)\//.test(realpathSync(path)));
+    const special = /^\/(?:dev|proc)\//.test(resolve(path)) || (existing !== undefined && /^\/(?:dev|proc)\//.test(realpathSync.native(path)));
     const replaceable = !special && (existing === undefined || existing.isFile());
     // beside the file a symbolic link names, so that the rename replaces it and keeps the link
-    const target = replaceable && existing ? realpathSync(path) : path;
+    const target = replaceable && existing ? realpathSync.native(path) : path;
     const output = new FileOutput(target, replaceable ? join(dirname(target), `.${basename(target)}.leakcheck-${process.pid}.partial`) : null);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.ts';
  * link points, and so does a write stream.
  */
 export function assertOutsideDump(root: string, paths: readonly string[], refusal: (path: string) => string): void {
-  const realRoot = realpathSync(root);
+  const realRoot = realpathSync.native(root);
   for (const path of paths) {
     const target = followLinks(path);
     const rel = relative(realRoot, dirname(target));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { join, posix } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
@@ -133,24 +134,22 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     FROM source_files f
     WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
-  const linksAfter = db.prepare(`SELECT id, path, size, '' AS sha256, detail FROM source_files
+  const linksAfter = db.prepare(`SELECT id, path, size, '' AS sha256 FROM source_files
     WHERE status = 'skipped' AND reason = 'symlink' AND parent_file_id IS NULL AND path > ? ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
-  const documentAt = db.prepare(`SELECT path, size, sha256, reason, detail FROM source_files WHERE path = ? AND parent_file_id IS NULL
-    AND status = 'skipped' AND reason IN ('symlink', ${DOCUMENT_REASONS_SQL.slice(1, -1)})`);
-  // the document a link inside the dump leads to, through links of links (a few at most)
-  const linkedDocument = (link: { path: string; detail: string | null }): { size: number | null; sha256: string } | null => {
-    let from = link;
-    for (let hop = 0; hop < 8; hop++) {
-      const written = /^symlink to (.+)$/s.exec(from.detail ?? '')?.[1];
-      if (written === undefined || written.startsWith('/')) return null;
-      const path = posix.normalize(posix.join(posix.dirname(from.path), written));
-      if (path === '..' || path.startsWith('../')) return null;
-      const row = documentAt.get(path) as { path: string; size: number | null; sha256: string | null; reason: string; detail: string | null } | undefined;
-      if (!row) return null;
-      if (row.reason !== 'symlink') return row.sha256 === null ? null : { size: row.size, sha256: row.sha256 };
-      from = row;
-    }
-    return null;
+  const documentAt = db.prepare(`SELECT path, size, sha256 FROM source_files WHERE path = ? AND parent_file_id IS NULL
+    AND status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL`);
+  // The document a link of the dump opens, as the system resolves it (every link on the way, and
+  // `..` after a link, as the folder the link names: never the text of the link read as a path,
+  // which `hop/../x.pdf` makes another file than the one a reader opens; red team AA, AA-08).
+  // Resolving reads no file, only the links; a target out of the dump, or no document, is none.
+  const realRoot = dumpRoot === undefined ? null : realpathOrNull(dumpRoot);
+  const linkedDocument = (link: { path: string }): { path: string; size: number | null; sha256: string } | null => {
+    if (realRoot === null) return null;
+    const target = realpathOrNull(join(dumpRoot!, link.path));
+    if (target === null) return null;
+    const inside = relative(realRoot, target);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return null;
+    return (documentAt.get(inside.split(sep).join('/')) as { path: string; size: number | null; sha256: string } | undefined) ?? null;
   };
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
@@ -266,7 +265,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   let documents = 0;
   let verified = 0;
   let conflicts = 0;
-  type FileRow = { id: number; path: string; size: number | null; sha256: string };
+  /** `readPath`: where the bytes are, when not at `path` (a link of the dump: its target) */
+  type FileRow = { id: number; path: string; size: number | null; sha256: string; readPath?: string };
   const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
   const statusOf = (doc: FileRow): DocumentStatus => {
     const stored = storedMatches.get(doc.sha256) as DocumentStatus | undefined;
@@ -293,7 +293,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       return;
     }
     let ownFolds: Folds | null | undefined;
-    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.path), doc.sha256));
+    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.readPath ?? doc.path), doc.sha256));
     const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
     // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
     const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
@@ -360,9 +360,10 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     // the name a reader opens it by: a forged contract.pdf linked to bytes stored as
     // .cache/0b7f3e.bin escaped the name conflict (red team Y, Y-18). Nothing is opened: the
     // target's row has its sha256. A link out of the dump stays a bare record.
-    eachPage<FileRow & { detail: string | null }>(linksAfter, (link) => {
+    eachPage(linksAfter, (link) => {
       const target = linkedDocument(link);
-      if (target) settle({ id: link.id, path: link.path, size: target.size, sha256: target.sha256 }, verifiedNamed, verifiedSkeletons, 'document');
+      // (its whitespace compared by reading the target: the link itself is never followed to read)
+      if (target) settle({ id: link.id, path: link.path, size: target.size, sha256: target.sha256, readPath: target.path }, verifiedNamed, verifiedSkeletons, 'document');
     });
   })();
   return { documents, verified, conflicts };
@@ -480,3 +481,13 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
     };
   }
 }
+
+/** The system's own realpath(3): Node's own resolves a `..` after a link as text, not as the link's folder's parent. */
+function realpathOrNull(path: string): string | null {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return null;
+  }
+}
+

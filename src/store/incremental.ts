@@ -178,7 +178,7 @@ export function lastCompletedWalk(db: Db, root: string): LastWalk | null {
 function sameFolder(a: string, b: string): boolean {
   const real = (path: string): string => {
     try {
-      return realpathSync(path);
+      return realpathSync.native(path);
     } catch {
       return path;
     }

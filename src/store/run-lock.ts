@@ -89,7 +89,7 @@ function linkTarget(path: string): string | null {
 
 function realOrNull(path: string): string | null {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return null;
   }

@@ -143,6 +143,15 @@ beforeAll(async () => {
   mkdirSync(join(dump, 'linked'));
   symlinkSync('../store/0b7f3e.bin', join(dump, 'linked/contract.pdf'));
   symlinkSync('/etc/hostname', join(dump, 'linked/outside.pdf'));
+  // red team AA, AA-08: read as text, `hop/../genuine.pdf` is the dump's genuine copy; the system
+  // follows `hop` out of the dump first, and opens the forgery beside the folder it leads to
+  mkdirSync(join(tmp.path, 'outside/dir'), { recursive: true });
+  writeFileSync(join(tmp.path, 'outside/genuine.pdf'), FORGED);
+  writeFileSync(join(dump, 'linked/genuine.pdf'), CONTRACT);
+  symlinkSync(join(tmp.path, 'outside/dir'), join(dump, 'linked/hop'));
+  symlinkSync('hop/../genuine.pdf', join(dump, 'linked/final.pdf'));
+  // red team AA, AA-10: a link to the copy that differs from a relaxed-signed attachment in whitespace alone
+  symlinkSync('../saved/budget-q1.csv', join(dump, 'linked/budget-q1.csv'));
   mkdirSync(join(dump, 'q2-lf'));
   writeFileSync(join(dump, 'q2-lf/q2.csv'), 'item,amount\nhosting,1400\n');
   mkdirSync(join(dump, 'q2-crlf'));
@@ -363,6 +372,11 @@ describe('documents: what the listings say of the email that carried them (red t
     const linked = rows.find((r) => r.path === 'linked/contract.pdf') as (DocumentRow & { symlink_to: string | null }) | undefined;
     expect(linked).toMatchObject({ status: 'no-email-match', symlink_to: '../store/0b7f3e.bin', name_conflicts: [{ filename: 'contract.pdf', message: 'mail.eml' }] });
     expect(rows.find((r) => r.path === 'linked/outside.pdf')).toBeUndefined();
+    // (AA-08) resolved as the system opens it: out of the dump, so no document, never the genuine one's bytes
+    expect(rows.find((r) => r.path === 'linked/final.pdf')).toBeUndefined();
+    expect(rows.find((r) => r.path === 'linked/genuine.pdf')).toMatchObject({ status: 'verified-by-email' });
+    // (AA-10) its whitespace read from the target, as for the file itself: no conflict
+    expect(rows.find((r) => r.path === 'linked/budget-q1.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
     expect(text).toContain('bytes, a symbolic link to ../store/0b7f3e.bin');
   });
 });
