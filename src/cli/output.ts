@@ -230,9 +230,18 @@ export async function readingInto(
  * the compromised list that must go with it (red team Z, Z-07).
  */
 export function refuseOutputsThatCannotBeWritten(paths: readonly string[]): void {
+  const seen = new Map<string, string>();
   for (const path of paths) {
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: it is a directory`);
     if (!statSync(dirname(resolve(path)), { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: its folder does not exist`);
+    // Two outputs of one command that are one file: the second replaced the first, and `keys
+    // export --out X --compromised-out X` handed over the compromised list as the key map, exit 0
+    // (red team AA, AA-04). By the file's identity when it exists, else by its real folder and name.
+    const file = statSync(path, { throwIfNoEntry: false });
+    const identity = file ? `${file.dev}:${file.ino}` : join(realpathSync.native(dirname(resolve(path))), basename(path));
+    const other = seen.get(identity);
+    if (other !== undefined) throw new UsageError(`${other} and ${path} are one file: give each output a file of its own`);
+    seen.set(identity, path);
   }
 }
 

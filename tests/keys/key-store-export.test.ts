@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
@@ -159,5 +159,20 @@ describe('keys export with an output that cannot be written', () => {
       expect(r.stderr).toBe(`leakcheck: cannot write ${path}: ${why}\n`);
       expect(existsSync(map)).toBe(false);
     }
+  });
+
+  it('refuses two outputs that are one file, by one name or two (red team AA, AA-04)', () => {
+    const db = join(tmp.path, 'k2.db');
+    ok(['keys', 'import', '--db', db, DEMO_KEYS]);
+    const map = join(tmp.path, 'same.json');
+    const again = runCli(['keys', 'export', '--db', db, '--out', map, '--compromised-out', map]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toBe(`leakcheck: ${map} and ${map} are one file: give each output a file of its own\n`);
+    expect(existsSync(map)).toBe(false);
+    writeFileSync(map, 'the map of last week\n');
+    const link = join(tmp.path, 'link.json');
+    symlinkSync(map, link);
+    expect(runCli(['keys', 'export', '--db', db, '--out', map, '--archive-out', link]).status).toBe(2);
+    expect(readFileSync(map, 'utf8')).toBe('the map of last week\n');
   });
 });
