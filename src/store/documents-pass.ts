@@ -136,20 +136,23 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   const linksAfter = db.prepare(`SELECT id, path, size, '' AS sha256 FROM source_files
     WHERE status = 'skipped' AND reason = 'symlink' AND parent_file_id IS NULL AND path > ? ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
-  const documentAt = db.prepare(`SELECT path, size, sha256 FROM source_files WHERE path = ? AND parent_file_id IS NULL
-    AND status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL`);
+  // (a file read as mail is one too, as mailFilesAfter takes it: red team AA, AA-12)
+  const documentAt = db.prepare(`SELECT path, size, sha256, status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AS document,
+      EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256) AS carried
+    FROM source_files f WHERE path = ? AND parent_file_id IS NULL AND sha256 IS NOT NULL AND NOT (status = 'skipped' AND reason = 'symlink')`);
   // The document a link of the dump opens, as the system resolves it (every link on the way, and
   // `..` after a link, as the folder the link names: never the text of the link read as a path,
   // which `hop/../x.pdf` makes another file than the one a reader opens; red team AA, AA-08).
   // Resolving reads no file, only the links; a target out of the dump, or no document, is none.
   const realRoot = dumpRoot === undefined ? null : realpathOrNull(dumpRoot);
-  const linkedDocument = (link: { path: string }): { path: string; size: number | null; sha256: string } | null => {
+  type LinkedFile = { path: string; size: number | null; sha256: string; document: number; carried: number };
+  const linkedDocument = (link: { path: string }): LinkedFile | null => {
     if (realRoot === null) return null;
     const target = realpathOrNull(join(dumpRoot!, link.path));
     if (target === null) return null;
     const inside = relative(realRoot, target);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return null;
-    return (documentAt.get(inside.split(sep).join('/')) as { path: string; size: number | null; sha256: string } | undefined) ?? null;
+    return (documentAt.get(inside.split(sep).join('/')) as LinkedFile | undefined) ?? null;
   };
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
@@ -350,12 +353,13 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     eachPage(documentsAfter, (doc) => settle(doc, verifiedNamed, verifiedSkeletons, 'document'));
     // A mail file's name is compared with the attachments that are not messages: forwarded
     // messages are named alike ("message.eml"), and a saved one is no forgery of another.
-    eachPage<FileRow & { carried: number }>(mailFilesAfter, (doc) => {
+    const settleMailFile = (doc: FileRow & { carried: number }): void => {
       const name = nameOf(doc);
       if (doc.carried || (name !== null && (verifiedDocumentNames.has(name) || namesReadingLike(name, verifiedDocumentSkeletons).length > 0))) {
         settle(doc, verifiedDocumentsNamed, verifiedDocumentSkeletons, 'mail');
       }
-    });
+    };
+    eachPage(mailFilesAfter, settleMailFile);
     // A symbolic link inside the dump to a document of it is that document under the link's name,
     // the name a reader opens it by: a forged contract.pdf linked to bytes stored as
     // .cache/0b7f3e.bin escaped the name conflict (red team Y, Y-18). Nothing is opened: the
@@ -363,7 +367,10 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     eachPage(linksAfter, (link) => {
       const target = linkedDocument(link);
       // (its whitespace compared by reading the target: the link itself is never followed to read)
-      if (target) settle({ id: link.id, path: link.path, size: target.size, sha256: target.sha256, readPath: target.path }, verifiedNamed, verifiedSkeletons, 'document');
+      if (!target) return;
+      const asFile = { id: link.id, path: link.path, size: target.size, sha256: target.sha256, readPath: target.path };
+      if (target.document) settle(asFile, verifiedNamed, verifiedSkeletons, 'document');
+      else settleMailFile({ ...asFile, carried: target.carried });
     });
   })();
   return { documents, verified, conflicts };

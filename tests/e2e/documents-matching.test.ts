@@ -152,6 +152,10 @@ beforeAll(async () => {
   symlinkSync('hop/../genuine.pdf', join(dump, 'linked/final.pdf'));
   // red team AA, AA-10: a link to the copy that differs from a relaxed-signed attachment in whitespace alone
   symlinkSync('../saved/budget-q1.csv', join(dump, 'linked/budget-q1.csv'));
+  // red team AA, AA-12: the forgery read as mail (a header line in front of its %PDF-), reached by a link of the genuine name
+  writeFileSync(join(dump, 'store/scan-0003.bin'), Buffer.concat([Buffer.from('Message-ID: <scan-0003@scanner.local>\r\n\r\n'), FORGED]));
+  mkdirSync(join(dump, 'linked-mail'));
+  symlinkSync('../store/scan-0003.bin', join(dump, 'linked-mail/contract.pdf'));
   mkdirSync(join(dump, 'q2-lf'));
   writeFileSync(join(dump, 'q2-lf/q2.csv'), 'item,amount\nhosting,1400\n');
   mkdirSync(join(dump, 'q2-crlf'));
@@ -377,6 +381,8 @@ describe('documents: what the listings say of the email that carried them (red t
     expect(rows.find((r) => r.path === 'linked/genuine.pdf')).toMatchObject({ status: 'verified-by-email' });
     // (AA-10) its whitespace read from the target, as for the file itself: no conflict
     expect(rows.find((r) => r.path === 'linked/budget-q1.csv')).toMatchObject({ status: 'no-email-match', name_conflicts: [] });
+    // (AA-12) to bytes read as mail: a document too, as the same bytes under the name would be
+    expect(rows.find((r) => r.path === 'linked-mail/contract.pdf')).toMatchObject({ status: 'no-email-match', name_conflicts: [{ filename: 'contract.pdf' }] });
     expect(text).toContain('bytes, a symbolic link to ../store/0b7f3e.bin');
   });
 });
