@@ -167,16 +167,19 @@ export function lockHolder(dbPath: string): LockHolder {
  * since boot, the same from every namespace). A pid alone named a dead run's lock live for ever
  * when a container's entrypoint, pid 1, was killed (pid 1 is always alive: init, or the next
  * container's run itself), and a live run seen from another pid namespace dead, whose lock was
- * then taken over (red team Z, Z-14). A lock written without them (an older leakcheck, a system
- * without /proc) is judged by host and pid alone.
+ * then taken over (red team Z, Z-14). The start time is read in the reader's time namespace,
+ * offset from the writer's when they differ (CRIU, some sandboxes): it is compared only within
+ * one, or a live run was taken for dead and its lock taken over (red team AA, AA-14). A lock
+ * written without them (an older leakcheck, a system without /proc) is judged by host and pid alone.
  */
-type ProcessInstance = { boot?: string; pidNamespace?: string; started?: number };
+type ProcessInstance = { boot?: string; pidNamespace?: string; timeNamespace?: string; started?: number };
 
 let ownInstance: ProcessInstance | undefined;
 function thisProcess(): ProcessInstance {
   ownInstance ??= {
     boot: readText('/proc/sys/kernel/random/boot_id')?.trim(),
-    pidNamespace: pidNamespaceOf('self') ?? undefined,
+    pidNamespace: namespaceOf('self', 'pid') ?? undefined,
+    timeNamespace: namespaceOf('self', 'time') ?? undefined,
     started: startTicks('self') ?? undefined,
   };
   return ownInstance;
@@ -193,9 +196,12 @@ function lifeOf(owner: LockOwner): 'live' | 'elsewhere' | 'dead' {
   if (owner.boot && me.boot && owner.boot !== me.boot) return 'dead';
   if (owner.pidNamespace && me.pidNamespace && owner.pidNamespace !== me.pidNamespace) return lifeInNamespace(owner);
   if (!isAlive(owner.pid)) return 'dead';
-  const started = owner.started === undefined ? null : startTicks(String(owner.pid));
+  const started = owner.started === undefined || !sameClock(owner) ? null : startTicks(String(owner.pid));
   return started !== null && started !== owner.started ? 'dead' : 'live';
 }
+
+/** Whether a start time the lock records reads the same from here: one time namespace, or one not said. */
+const sameClock = (owner: LockOwner): boolean => !owner.timeNamespace || !thisProcess().timeNamespace || owner.timeNamespace === thisProcess().timeNamespace;
 
 /**
  * A writer in another pid namespace: seen from an ancestor namespace (the host sees its
@@ -205,14 +211,14 @@ function lifeOf(owner: LockOwner): 'live' | 'elsewhere' | 'dead' {
  * host, or in a sibling container, or its namespace cannot be read) this process cannot tell.
  */
 function lifeInNamespace(owner: LockOwner): 'live' | 'elsewhere' | 'dead' {
-  if (owner.started === undefined) return 'elsewhere';
+  if (owner.started === undefined || !sameClock(owner)) return 'elsewhere';
   let namespaceSeen = false;
   let unreadable = false;
   for (const pid of readdirOrNone('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const sameStart = startTicks(pid) === owner.started;
     if (!sameStart && namespaceSeen) continue;
-    const namespace = pidNamespaceOf(pid);
+    const namespace = namespaceOf(pid, 'pid');
     if (namespace === owner.pidNamespace) {
       if (sameStart) return 'live';
       namespaceSeen = true;
@@ -235,9 +241,9 @@ function startTicks(pid: string): number | null {
   return Number.isSafeInteger(ticks) ? ticks : null;
 }
 
-function pidNamespaceOf(pid: string): string | null {
+function namespaceOf(pid: string, kind: 'pid' | 'time'): string | null {
   try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
+    return readlinkSync(`/proc/${pid}/ns/${kind}`);
   } catch {
     return null;
   }

@@ -52,6 +52,12 @@ describe('the run lock', () => {
     // the same instance is live: refused
     writeFileSync(`${db}.lock`, JSON.stringify(mine));
     expect(() => acquireRunLock(db)).toThrow(/another leakcheck verify \(pid \d+/);
+    // Red team AA, AA-14: a start time written in another time namespace reads otherwise from
+    // here (its boot clock offset): a live pid is then not judged by it, and stays live
+    // (recorded where the kernel has time namespaces, Linux 5.6 and later)
+    if (existsSync('/proc/self/ns/time')) expect(mine.timeNamespace).toEqual(expect.stringMatching(/^time:\[\d+\]$/));
+    writeFileSync(`${db}.lock`, JSON.stringify({ ...mine, started: mine.started + 8_640_000, timeNamespace: 'time:[1]' }));
+    expect(() => acquireRunLock(db)).toThrow(/another leakcheck verify \(pid \d+/);
   });
 
   // Red team Z, Z-10: the lock was named after --db as typed, so a second verify reaching the
