@@ -1,4 +1,5 @@
-import { chmodSync, createWriteStream, existsSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, createWriteStream, existsSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../pipeline/usage-error.ts';
@@ -56,6 +57,8 @@ class FileOutput {
   readonly target: string;
   private readonly temporary: string | null;
   private failure: Error | null = null;
+  /** the temporary file is this run's own: only then is it removed */
+  private opened = false;
   private readonly onSignal = (): void => {
     this.discard();
     process.exit(EXIT.interrupted);
@@ -73,16 +76,28 @@ class FileOutput {
     const existing = statSync(path, { throwIfNoEntry: false });
     // (/dev/stdout or /proc/self/fd/1 on a redirected stdout names a regular file, not one to replace)
     const special = /^\/(?:dev|proc)\//.test(resolve(path)) || (existing !== undefined && /^\/(?:dev|proc)\//.test(realpathSync.native(path)));
-    const replaceable = !special && (existing === undefined || existing.isFile());
     // beside the file a symbolic link names, so that the rename replaces it and keeps the link
-    const target = replaceable && existing ? realpathSync.native(path) : path;
-    const output = new FileOutput(target, replaceable ? join(dirname(target), `.${basename(target)}.leakcheck-${process.pid}.partial`) : null);
+    const target = !special && existing?.isFile() ? realpathSync.native(path) : path;
+    // A file the user may not write is refused, as a shell's `>` refuses it: renaming over it
+    // would replace a report made read-only (red team AA, AA-01). A file replaced keeps its owner
+    // and group, or is written in place: a report written by root over another user's took
+    // root's (AA-03). A folder the user may not write, beside a file they may: written in place (AA-02).
+    if (existing?.isFile()) accessOrThrow(path, constants.W_OK);
+    const ours = existing === undefined || (existing.uid === process.getuid?.() && existing.gid === process.getgid?.());
+    const replaceable = !special && (existing === undefined || existing.isFile()) && (ours || process.getuid?.() === 0) && canWrite(dirname(target));
+    // (a name of its own: a leftover of another run, or another container's run with this pid, is none of ours to remove; AA-06)
+    const temporary = replaceable ? join(dirname(target), `.${basename(target)}.leakcheck-${process.pid}-${randomBytes(4).toString('hex')}.partial`) : null;
+    const output = new FileOutput(target, temporary);
     try {
       await new Promise<void>((resolve, reject) => {
         output.stream.once('open', () => resolve());
         output.stream.once('error', reject);
       });
-      if (existing && replaceable) chmodSync(output.temporary!, existing.mode & 0o7777);
+      output.opened = true;
+      if (existing && temporary) {
+        chmodSync(temporary, existing.mode & 0o7777);
+        if (!ours) chownSync(temporary, existing.uid, existing.gid);
+      }
     } catch (err) {
       output.discard();
       throw new OutputError(`cannot write ${path}: ${systemWords(err as Error)}`);
@@ -114,12 +129,29 @@ class FileOutput {
 
   discard(): void {
     this.stream.destroy();
-    if (this.temporary) rmSync(this.temporary, { force: true });
+    if (this.temporary && this.opened) rmSync(this.temporary, { force: true });
     this.release();
   }
 
   private release(): void {
     for (const s of STOP_SIGNALS) process.removeListener(s, this.onSignal);
+  }
+}
+
+function accessOrThrow(path: string, mode: number): void {
+  try {
+    accessSync(path, mode);
+  } catch (err) {
+    throw new OutputError(`cannot write ${path}: ${systemWords(err as Error)}`);
+  }
+}
+
+function canWrite(folder: string): boolean {
+  try {
+    accessSync(folder, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

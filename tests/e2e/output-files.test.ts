@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, linkSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
+import { canRunAsNobody, NOBODY, runCliMeasured } from '../hostile/support.ts';
 
 /*
  * Red team Z: what a CI job's `--out`, stdout and stderr do when something goes wrong.
@@ -100,6 +101,52 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
     await new Promise((resolve) => setTimeout(resolve, 2500));
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
+  });
+});
+
+// Red team AA: what the temporary file and the rename changed for files the user owns or not.
+describe.runIf(canRunAsNobody())('--out over files of other owners and permissions (red team AA)', () => {
+  const { db, dir: home } = verifiedDemoDatabase();
+  const place = (name: string, mode: number, owner: number): string => {
+    // (the temporary folder is its creator's alone: nobody must reach the database and the outputs)
+    chmodSync(home, 0o755);
+    chmodSync(db, 0o644);
+    const folder = join(home, name);
+    mkdirSync(folder, { mode: 0o755 });
+    chownSync(folder, owner, owner);
+    return folder;
+  };
+
+  it('a report made read-only is refused, as a shell refuses it, and left as it was (AA-01)', () => {
+    const folder = place('mine', 0o755, NOBODY);
+    const kept = join(folder, 'kept.csv');
+    writeFileSync(kept, 'the report I keep\n');
+    chownSync(kept, NOBODY, NOBODY);
+    chmodSync(kept, 0o444);
+    const run = runCliMeasured(['export', '--format', 'csv', '--db', db, '--out', kept], { asUser: NOBODY });
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/cannot write .*kept\.csv: EACCES/);
+    expect(readFileSync(kept, 'utf8')).toBe('the report I keep\n');
+  });
+
+  it('a file the user may write in a folder they may not is written in place (AA-02)', () => {
+    const folder = place('shared', 0o755, 0);
+    const report = join(folder, 'report.csv');
+    writeFileSync(report, 'old\n');
+    chownSync(report, NOBODY, NOBODY);
+    const run = runCliMeasured(['export', '--format', 'csv', '--db', db, '--out', report], { asUser: NOBODY });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(report, 'utf8')).toMatch(/^path,index,sha256/);
+  });
+
+  it('a file of another user replaced by root keeps its owner and group (AA-03)', () => {
+    const folder = place('theirs', 0o755, NOBODY);
+    const report = join(folder, 'report.csv');
+    writeFileSync(report, 'old\n');
+    chownSync(report, NOBODY, NOBODY);
+    expect(runCli(['export', '--format', 'csv', '--db', db, '--out', report]).status).toBe(0);
+    expect(statSync(report)).toMatchObject({ uid: NOBODY, gid: NOBODY });
+    expect(readFileSync(report, 'utf8')).toMatch(/^path,index,sha256/);
   });
 });
 
