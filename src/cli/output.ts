@@ -266,6 +266,10 @@ export function refuseOutputsThatCannotBeWritten(paths: readonly string[]): void
   for (const path of paths) {
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: it is a directory`);
     if (!statSync(dirname(resolve(path)), { throwIfNoEntry: false })?.isDirectory()) throw new OutputError(`cannot write ${path}: its folder does not exist`);
+    // (a file to replace in place, or a folder to create it in: red team AA, AA-05)
+    if (!canWrite(existsSync(path) ? path : dirname(resolve(path)))) {
+      throw new OutputError(`cannot write ${path}: permission denied`);
+    }
     // Two outputs of one command that are one file: the second replaced the first, and `keys
     // export --out X --compromised-out X` handed over the compromised list as the key map, exit 0
     // (red team AA, AA-04). By the file's identity when it exists, else by its real folder and name.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, cpSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -147,6 +147,16 @@ describe.runIf(canRunAsNobody())('--out over files of other owners and permissio
     expect(runCli(['export', '--format', 'csv', '--db', db, '--out', report]).status).toBe(0);
     expect(statSync(report)).toMatchObject({ uid: NOBODY, gid: NOBODY });
     expect(readFileSync(report, 'utf8')).toMatch(/^path,index,sha256/);
+  });
+
+  it('keys export writes none of its outputs when one is in a folder the user may not write (AA-05)', () => {
+    const mine = place('keys-mine', 0o755, NOBODY);
+    const closed = place('keys-closed', 0o755, 0);
+    const map = join(mine, 'map.json');
+    const run = runCliMeasured(['keys', 'export', '--db', db, '--out', map, '--compromised-out', join(closed, 'compromised.txt')], { asUser: NOBODY });
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/cannot write .*compromised\.txt: permission denied/);
+    expect(existsSync(map)).toBe(false);
   });
 });
 
