@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CompromisedListError } from '../keys/compromised.ts';
 import { KeyImportError } from '../keys/import/parse-key-file.ts';
@@ -14,6 +15,7 @@ import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { RunLockedError } from '../store/run-lock.ts';
 import { lastRunState } from '../store/run-state.ts';
 import { unreadCount } from '../report/read-notes.ts';
+import { linksNotRead } from '../store/links-out.ts';
 import { runStateNote, warnOfRunState } from '../report/run-state-note.ts';
 import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
@@ -201,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
             : what === 'added'
               ? (walk?.added ?? 0) > 0
               : what === 'unread'
-                ? unreadCount(summary.files) > 0
+                ? unreadCount(summary.files, linksNotRead(db, resolve(dump))) > 0
                 : summary.verdicts[what] > 0;
         if (opts.failOn?.some(found)) exitCode = EXIT.failOn;
       } finally {

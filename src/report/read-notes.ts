@@ -33,19 +33,21 @@ export function readNotes(files: Files): { partsNotRead: NotesOfOneKind; otherNo
 
 /**
  * Zip entries a guard refused to read (src/read/zip.ts, process-zip.ts), recorded `skipped`
- * beside the entries that are no mail: each may hold an email that was never verified.
+ * beside the entries that are no mail, and special files (a FIFO, a socket, a device): each may
+ * hold an email that was never verified.
  */
-const REFUSED_ENTRIES: ReadonlySet<string> = new Set(['encrypted', 'unsupported-compression', 'zip-bomb', 'too-large', 'nested-archive']);
+const REFUSED_ENTRIES: ReadonlySet<string> = new Set(['encrypted', 'unsupported-compression', 'zip-bomb', 'too-large', 'nested-archive', 'special-file']);
 
 /**
  * What `verify --fail-on unread` fails on: files that could not be read completely, zip entries a
  * guard refused, and archives with parts not read. A CI gate of "every message proven" passed a
- * dump whose forged email sat in an entry leakcheck could not open (red team Z, Z-05). Not
- * counted: files that are no mail as found, compressed or not (`not-email`, `binary`), whatever
- * they may hold once unpacked.
+ * dump whose forged email sat in an entry leakcheck could not open (red team Z, Z-05). Also, as
+ * `linksOut` (links-out.ts), the links that lead out of the dump, and special files (a FIFO named
+ * `.eml`), never read (red team AA, AA-09). Not counted: files that are no mail as found,
+ * compressed or not (`not-email`, `binary`), whatever they may hold once unpacked.
  */
-export function unreadCount(files: Files): number {
+export function unreadCount(files: Files, linksOut = 0): number {
   const refused = files.skippedByReason.filter((r) => REFUSED_ENTRIES.has(r.reason)).reduce((n, r) => n + r.count, 0);
-  return files.errors + refused + readNotes(files).partsNotRead.count;
+  return files.errors + refused + readNotes(files).partsNotRead.count + linksOut;
 }
 

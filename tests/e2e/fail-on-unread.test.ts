@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildZip } from '../attachments/zip-writer.ts';
@@ -45,4 +46,30 @@ describe('verify --fail-on unread (red team Z, Z-05)', () => {
     const clean = verifyDump('clean', { 'report.pdf': Buffer.from('%PDF-1.4\n%%EOF\n') }, ['--fail-on', 'unread']);
     expect(clean.status, clean.stderr).toBe(0);
   });
+
+  it('fails on a link out of the dump (a file or a folder of mail) and on a FIFO named .eml; not on a link inside it (red team AA, AA-09)', () => {
+    const tmp = tempDir();
+    try {
+      const outside = join(tmp.path, 'elsewhere');
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'forged.eml'), forged);
+      const cases: Array<[string, (dump: string) => void, number]> = [
+        ['file-out', (dump) => symlinkSync(join(outside, 'forged.eml'), join(dump, 'linked.eml')), 1],
+        ['folder-out', (dump) => symlinkSync(outside, join(dump, 'inbox')), 1],
+        ['fifo', (dump) => spawnSync('mkfifo', [join(dump, 'pipe.eml')]), 1],
+        ['inside', (dump) => symlinkSync('genuine.eml', join(dump, 'again.eml')), 0],
+      ];
+      for (const [name, make, expected] of cases) {
+        const dump = join(tmp.path, name);
+        mkdirSync(dump);
+        cpSync(join(DEMO_DUMP, GENUINE), join(dump, 'genuine.eml'));
+        make(dump);
+        const run = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', join(tmp.path, `${name}.db`), '--quiet', '--fail-on', 'unread']);
+        expect(run.status, `${name}: ${run.stderr}`).toBe(expected);
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
+
