@@ -86,7 +86,7 @@ class FileOutput {
     const ours = existing === undefined || (existing.uid === process.getuid?.() && existing.gid === process.getgid?.());
     const replaceable = !special && (existing === undefined || existing.isFile()) && (ours || process.getuid?.() === 0) && canWrite(dirname(target));
     // (a name of its own: a leftover of another run, or another container's run with this pid, is none of ours to remove; AA-06)
-    const temporary = replaceable ? join(dirname(target), `.${basename(target)}.leakcheck-${process.pid}-${randomBytes(4).toString('hex')}.partial`) : null;
+    const temporary = replaceable ? join(dirname(target), temporaryName(basename(target))) : null;
     const output = new FileOutput(target, temporary);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -136,6 +136,15 @@ class FileOutput {
   private release(): void {
     for (const s of STOP_SIGNALS) process.removeListener(s, this.onSignal);
   }
+}
+
+/**
+ * `.NAME.leakcheck-PID-RANDOM.partial`, or without NAME where that would pass the 255 bytes a
+ * file name may have (a legal NAME of 231 bytes or more could not be written; red team AA, AA-20).
+ */
+function temporaryName(name: string): string {
+  const own = `leakcheck-${process.pid}-${randomBytes(4).toString('hex')}.partial`;
+  return Buffer.byteLength(`.${name}.${own}`) <= 255 ? `.${name}.${own}` : `.${own}`;
 }
 
 function accessOrThrow(path: string, mode: number): void {

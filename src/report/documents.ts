@@ -40,7 +40,8 @@ function asEmailLine(d: DocumentRecord): string | null {
 /** "…and N more": the name conflicts a document has beyond those kept. */
 export const moreConflicts = (d: DocumentRecord): string => {
   const more = d.nameConflictsTotal - d.nameConflicts.length;
-  return more > 0 ? `…and ${more} more attachment${more === 1 ? '' : 's'} of this name with other bytes (name_conflicts_total ${d.nameConflictsTotal})` : '';
+  // (not "of this name": those past the first 100 may be of a look-alike name; red team AA, AA-19)
+  return more > 0 ? `…and ${more} more name conflict${more === 1 ? '' : 's'} (name_conflicts_total ${d.nameConflictsTotal})` : '';
 };
 
 /** Columns are added at the end only: scripts read them by position too. */

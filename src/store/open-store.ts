@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../pipeline/usage-error.ts';
 import { canonicalMessageId } from '../read/message-id.ts';
 import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
@@ -27,8 +27,11 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
   const exists = existsSync(path);
   if (!exists && options.readonly) throw new StoreError(`${path}: no such database. Run \`leakcheck verify\` first.`);
   if (exists) assertSqliteFile(path);
-  // (absolute, so that no path given is read as a URI: immutableUri below needs them understood)
-  const file = resolve(path);
+  // Absolute, so that no path given is read as a URI (immutableUri below needs them understood),
+  // and real: SQLite opens the file the system resolves (`l/../x.db` through a linked folder is
+  // not the lexical `./x.db`), and keeps its -wal beside the real file, not beside a link to it
+  // (red team AA, AA-16 and AA-18).
+  const file = exists ? realpathSync.native(path) : join(realFolder(dirname(resolve(path)), dirname(path)), basename(path));
   try {
     return checkedStore(openDatabase(file, path, options), path, options);
   } catch (err) {
@@ -99,6 +102,15 @@ function storeFailure(err: unknown, path: string): unknown {
   return err;
 }
 
+/** The folder the system names by `folder`: its real path, or the absolute one when it does not exist (yet). */
+function realFolder(absolute: string, folder: string): string {
+  try {
+    return realpathSync.native(folder);
+  } catch {
+    return absolute;
+  }
+}
+
 /** An SQLite URI that opens `file` as immutable: read-only, no locks, nothing written beside it. */
 const immutableUri = (file: string): string => `file:${file.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}?immutable=1`;
 
@@ -117,7 +129,13 @@ function migrate(db: Db, from: number): void {
 function assertSqliteFile(path: string): void {
   // (opened, a directory only fails at the first read, which said EISDIR with a stack trace)
   if (statSync(path).isDirectory()) throw new UsageError(`--db ${path} is a directory, not a database file`);
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    // (a database the user may not read: one line, not a stack trace; red team AA, AA-17)
+    throw new StoreError(`${path}: cannot read the database (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   try {
     const head = Buffer.alloc(16);
     const read = readSync(fd, head, 0, 16, 0);

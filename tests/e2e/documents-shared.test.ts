@@ -83,7 +83,7 @@ describe('documents: D copies of a document carried by M emails (red team W2, W2
     }
     expect(text.split('\n')[0]).toBe(`${2 * COPIES} loose document(s): ${COPIES} verified-by-email, 0 seen-in-unverified-email, ${COPIES} no-email-match`);
     expect(text.split('\n').filter((l) => l.startsWith('  = attachment contract.pdf of mail/'))).toHaveLength(COPIES * CARRIERS);
-    expect(text.split('\n').filter((l) => l === `  ! …and ${CARRIERS - 100} more attachments of this name with other bytes (name_conflicts_total ${CARRIERS})`)).toHaveLength(COPIES);
+    expect(text.split('\n').filter((l) => l === `  ! …and ${CARRIERS - 100} more name conflicts (name_conflicts_total ${CARRIERS})`)).toHaveLength(COPIES);
   });
 
   it('stores the matches once per content and the name conflicts once per content and name, not once per copy', () => {

@@ -102,6 +102,16 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
   });
+
+  it('an --out name of 255 bytes is written (its temporary name shortened), the previous file replaced (red team AA, AA-20)', () => {
+    const out = join(dir, `${'д'.repeat(125)}.csv`);
+    expect(Buffer.byteLength(out.split('/').pop()!)).toBe(254);
+    writeFileSync(out, 'old\n');
+    const run = runCli(['export', '--format', 'csv', '--db', db, '--out', out]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^path,index,sha256/);
+    expect(partials()).toEqual([]);
+  });
 });
 
 // Red team AA: what the temporary file and the rename changed for files the user owns or not.
@@ -159,4 +169,3 @@ describe.runIf(canRunAsNobody())('--out over files of other owners and permissio
     expect(existsSync(map)).toBe(false);
   });
 });
-

@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 
 const tmp = tempDir('leakcheck-dbpath-');
 const dump = join(tmp.path, 'dump');
@@ -103,5 +103,25 @@ describe('bad values outside verify\'s own flags are usage errors too', () => {
 
   it('keys import reads its files before it creates the database', () => {
     expect(readdirSync(tmp.path)).not.toContain('never-import.db');
+  });
+});
+
+// Red team AA, AA-18: `--db l/../x.db` through a linked folder names, to the system, the x.db
+// beside the link's target; the database was opened as the lexical ./x.db while the checks asked
+// about the other: a complete verify ended "no such database", and so did every reader.
+describe('a --db whose path has a .. after a link', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('is the file the system names, for verify and the readers alike', () => {
+    mkdirSync(join(tmp.path, 'a/b'), { recursive: true });
+    symlinkSync('a/b', join(tmp.path, 'l'));
+    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', 'l/../x.db', '--quiet'], { cwd: tmp.path });
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(readdirSync(join(tmp.path, 'a'))).toContain('x.db');
+    expect(readdirSync(tmp.path)).not.toContain('x.db');
+    const exported = runCli(['export', '--format', 'csv', '--db', 'l/../x.db'], { cwd: tmp.path });
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout.split('\r\n').filter(Boolean)).toHaveLength(31);
   });
 });
