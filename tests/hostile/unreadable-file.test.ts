@@ -161,3 +161,16 @@ describe('a database on media the reader cannot write', () => {
     expect(read.stdout.split('\r\n').filter(Boolean)).toHaveLength(2);
   });
 });
+
+// Red team AA, AA-17: a database the user may not read was an "unexpected error" with a stack trace.
+describe.runIf(canRunAsNobody())('a database the user may not read', () => {
+  it('is one line, exit 3', () => {
+    const { dump, db } = setUp('private-db', { 'a.eml': BUDGET });
+    expect(runCliMeasured(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+    spawnSync('chown', ['0:0', db]);
+    chmodSync(db, 0o600);
+    const read = runCliMeasured(['export', '--format', 'csv', '--db', db], { asUser: NOBODY });
+    expect(read.status).toBe(3);
+    expect(read.stderr).toBe(`leakcheck: ${db}: cannot read the database (EACCES)\n`);
+  });
+});
