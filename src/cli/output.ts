@@ -7,7 +7,7 @@ import { EXIT, STOP_SIGNALS } from './exit-codes.ts';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
 import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
-import { lockPathOf, RunLockedError } from '../store/run-lock.ts';
+import { realDatabasePath, RunLockedError } from '../store/run-lock.ts';
 import { lastRunState, type RunState } from '../store/run-state.ts';
 
 export const DEFAULT_DB = './leakcheck.db';
@@ -310,14 +310,16 @@ export function refuseWritingIntoDumps(db: Db, paths: readonly string[]): void {
  * (a hard or symbolic link) is the same file.
  */
 export function refuseWritingOverDatabase(dbPath: string, paths: readonly string[]): void {
-  const companions = [...['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${dbPath}${suffix}`), lockPathOf(dbPath)];
+  // (by the names SQLite uses, beside the database's real path, too: a -journal written through
+  // the real folder of a linked --db was taken by SQLite for its own and deleted; red team AA, AA-11)
+  const companions = [dbPath, realDatabasePath(dbPath)].flatMap((db) => ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${db}${suffix}`));
   const identity = (path: string): string | null => {
     const stat = statSync(path, { throwIfNoEntry: false });
     return stat ? `${stat.dev}:${stat.ino}` : null;
   };
-  const taken = new Set(companions.flatMap((path) => [resolve(path), identity(path)]).filter((id) => id !== null));
+  const taken = new Set(companions.flatMap((path) => [resolve(path), realDatabasePath(path), identity(path)]).filter((id) => id !== null));
   for (const path of paths) {
-    if (taken.has(resolve(path)) || taken.has(identity(path) ?? '')) {
+    if (taken.has(resolve(path)) || taken.has(realDatabasePath(path)) || taken.has(identity(path) ?? '')) {
       throw new UsageError(`refusing to write ${path}: it is the database ${dbPath}${resolve(path) === resolve(dbPath) || identity(path) === identity(dbPath) ? '' : ', or a file kept beside it'}. Write the output elsewhere.`);
     }
   }

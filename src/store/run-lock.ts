@@ -71,7 +71,7 @@ export function lockPathOf(dbPath: string): string {
 }
 
 /** A symlink to a database not created yet is followed too: SQLite creates it at the link's target. */
-function realDatabasePath(path: string, links = 0): string {
+export function realDatabasePath(path: string, links = 0): string {
   const real = realOrNull(path);
   if (real !== null) return real;
   const target = links < 40 ? linkTarget(path) : null;

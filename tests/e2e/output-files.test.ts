@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,11 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
         expect(run.stderr).toMatch(/refusing to write/);
       }
     }
+    // (AA-11) the -journal SQLite keeps beside the real file, named through the real folder of a --db given through a link
+    const viaLink = join(dir, 'via');
+    symlinkSync(dir, viaLink);
+    const journal = runCli(['export', '--format', 'csv', '--db', join(viaLink, 'demo.db'), '--out', `${db}-journal`]);
+    expect(journal.status, journal.stderr).toBe(2);
     expect(sha256(db)).toBe(before);
     expect(runCli(['export', '--format', 'csv', '--db', db]).stdout.split('\r\n').filter(Boolean)).toHaveLength(31);
   });
