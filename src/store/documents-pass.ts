@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
 import { closeEvidenceSync, openEvidenceSync, readHeadSync, statEvidenceSync } from '../discover/open-evidence.ts';
 import { labelQuoted, messageLabel } from '../report/message-label.ts';
+import { linkTargetInDump, realRootOf } from './links-out.ts';
 import type { Db } from './open-store.ts';
 
 /**
@@ -144,15 +144,12 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   // `..` after a link, as the folder the link names: never the text of the link read as a path,
   // which `hop/../x.pdf` makes another file than the one a reader opens; red team AA, AA-08).
   // Resolving reads no file, only the links; a target out of the dump, or no document, is none.
-  const realRoot = dumpRoot === undefined ? null : realpathOrNull(dumpRoot);
+  const realRoot = dumpRoot === undefined ? null : realRootOf(dumpRoot);
   type LinkedFile = { path: string; size: number | null; sha256: string; document: number; carried: number };
   const linkedDocument = (link: { path: string }): LinkedFile | null => {
-    if (realRoot === null) return null;
-    const target = realpathOrNull(join(dumpRoot!, link.path));
-    if (target === null) return null;
-    const inside = relative(realRoot, target);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return null;
-    return (documentAt.get(inside.split(sep).join('/')) as LinkedFile | undefined) ?? null;
+    const inside = realRoot === null ? null : linkTargetInDump(realRoot, dumpRoot!, link.path);
+    if (inside === null || inside === '' || inside === 'outside') return null;
+    return (documentAt.get(inside) as LinkedFile | undefined) ?? null;
   };
   const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
@@ -486,15 +483,6 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
       ...(email ? { asEmail: email } : {}),
       ...(r.reason === 'symlink' && r.detail ? { symlinkTo: r.detail.replace(/^symlink to /, '') } : {}),
     };
-  }
-}
-
-/** The system's own realpath(3): Node's own resolves a `..` after a link as text, not as the link's folder's parent. */
-function realpathOrNull(path: string): string | null {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return null;
   }
 }
 
