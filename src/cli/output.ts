@@ -7,7 +7,7 @@ import { EXIT, STOP_SIGNALS } from './exit-codes.ts';
 import { assertOutsideDump } from '../pipeline/outside-dump.ts';
 import { warnOfRunState, writerNow } from '../report/run-state-note.ts';
 import { openStore, type Db } from '../store/open-store.ts';
-import { realDatabasePath, RunLockedError } from '../store/run-lock.ts';
+import { realPathToWrite, RunLockedError } from '../store/run-lock.ts';
 import { lastRunState, type RunState } from '../store/run-state.ts';
 
 export const DEFAULT_DB = './leakcheck.db';
@@ -283,7 +283,7 @@ export function refuseOutputsThatCannotBeWritten(paths: readonly string[]): void
     // export --out X --compromised-out X` handed over the compromised list as the key map, exit 0
     // (red team AA, AA-04). By the file's identity when it exists, else by its real folder and name.
     const file = statSync(path, { throwIfNoEntry: false });
-    const identity = file ? `${file.dev}:${file.ino}` : join(realpathSync.native(dirname(resolve(path))), basename(path));
+    const identity = file ? `${file.dev}:${file.ino}` : realPathToWrite(path);
     const other = seen.get(identity);
     if (other !== undefined) throw new UsageError(`${other} and ${path} are one file: give each output a file of its own`);
     seen.set(identity, path);
@@ -312,14 +312,14 @@ export function refuseWritingIntoDumps(db: Db, paths: readonly string[]): void {
 export function refuseWritingOverDatabase(dbPath: string, paths: readonly string[]): void {
   // (by the names SQLite uses, beside the database's real path, too: a -journal written through
   // the real folder of a linked --db was taken by SQLite for its own and deleted; red team AA, AA-11)
-  const companions = [dbPath, realDatabasePath(dbPath)].flatMap((db) => ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${db}${suffix}`));
+  const companions = [dbPath, realPathToWrite(dbPath)].flatMap((db) => ['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${db}${suffix}`));
   const identity = (path: string): string | null => {
     const stat = statSync(path, { throwIfNoEntry: false });
     return stat ? `${stat.dev}:${stat.ino}` : null;
   };
-  const taken = new Set(companions.flatMap((path) => [resolve(path), realDatabasePath(path), identity(path)]).filter((id) => id !== null));
+  const taken = new Set(companions.flatMap((path) => [resolve(path), realPathToWrite(path), identity(path)]).filter((id) => id !== null));
   for (const path of paths) {
-    if (taken.has(resolve(path)) || taken.has(realDatabasePath(path)) || taken.has(identity(path) ?? '')) {
+    if (taken.has(resolve(path)) || taken.has(realPathToWrite(path)) || taken.has(identity(path) ?? '')) {
       throw new UsageError(`refusing to write ${path}: it is the database ${dbPath}${resolve(path) === resolve(dbPath) || identity(path) === identity(dbPath) ? '' : ', or a file kept beside it'}. Write the output elsewhere.`);
     }
   }

@@ -67,15 +67,18 @@ export function acquireRunLock(dbPath: string, command: LockCommand = 'verify'):
  * (red team Z, Z-10). A database not created yet is named by its folder's real path.
  */
 export function lockPathOf(dbPath: string): string {
-  return `${realDatabasePath(dbPath)}.lock`;
+  return `${realPathToWrite(dbPath)}.lock`;
 }
 
-/** A symlink to a database not created yet is followed too: SQLite creates it at the link's target. */
-export function realDatabasePath(path: string, links = 0): string {
+/**
+ * The real path of a file about to be written (the database, an output): a symlink to one not
+ * created yet is followed too, as SQLite and a write stream create it at the link's target.
+ */
+export function realPathToWrite(path: string, links = 0): string {
   const real = realOrNull(path);
   if (real !== null) return real;
   const target = links < 40 ? linkTarget(path) : null;
-  if (target !== null) return realDatabasePath(resolve(dirname(path), target), links + 1);
+  if (target !== null) return realPathToWrite(resolve(dirname(path), target), links + 1);
   return join(realOrNull(dirname(path)) ?? dirname(path), basename(path));
 }
 
