@@ -76,8 +76,9 @@ class FileOutput {
     const existing = statSync(path, { throwIfNoEntry: false });
     // (/dev/stdout or /proc/self/fd/1 on a redirected stdout names a regular file, not one to replace)
     const special = /^\/(?:dev|proc)\//.test(resolve(path)) || (existing !== undefined && /^\/(?:dev|proc)\//.test(realpathSync.native(path)));
-    // beside the file a symbolic link names, so that the rename replaces it and keeps the link
-    const target = !special && existing?.isFile() ? realpathSync.native(path) : path;
+    // beside the file a symbolic link names, so that the rename replaces it and keeps the link; a
+    // link to a file not made yet is followed as `>` follows it (red team AA, AA-07)
+    const target = special ? path : existing?.isFile() ? realpathSync.native(path) : existing === undefined ? realPathToWrite(path) : path;
     // A file the user may not write is refused, as a shell's `>` refuses it: renaming over it
     // would replace a report made read-only (red team AA, AA-01). A file replaced keeps its owner
     // and group, or is written in place: a report written by root over another user's took

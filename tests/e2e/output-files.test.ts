@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,6 +116,15 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^path,index,sha256/);
     expect(partials()).toEqual([]);
+  });
+
+  it('an --out that is a link to a file not made yet writes the file, and keeps the link (red team AA, AA-07)', () => {
+    mkdirSync(join(dir, 'reports'));
+    const link = join(dir, 'latest.csv');
+    symlinkSync('reports/latest.csv', link);
+    expect(runCli(['export', '--format', 'csv', '--db', db, '--out', link]).status).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'reports/latest.csv'), 'utf8')).toMatch(/^path,index,sha256/);
   });
 });
 
