@@ -19,6 +19,12 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(child.status ?? 3);
 }
 
+// A command stopped by Ctrl-C, SIGTERM (a cancelled CI job, \`timeout\`) or SIGHUP exits 130, as
+// documented, from its first instruction: not by the signal (143), as it did while its modules
+// loaded (red team AA, AA-13). Deferred a turn, so that a command's own listeners (an --out
+// removing its partial file) run first; verify replaces it with its own, which stops gracefully.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => setImmediate(() => process.exit(130)));
+
 // Node's on-disk cache of compiled code (in the system temp directory): each worker thread
 // compiles the whole analysis code again, and with the cache a run starts in half the time and
 // 40 MB smaller. It changes no result. Set through the environment so that the worker threads,

@@ -147,6 +147,8 @@ export async function main(argv: string[]): Promise<number> {
           process.once(s, () => process.exit(EXIT.interrupted));
         }
       };
+      // (in place of bin/leakcheck.js's, which would exit at once: a run stops after its files in progress)
+      for (const s of STOP_SIGNALS) process.removeAllListeners(s);
       for (const s of STOP_SIGNALS) process.once(s, onInterrupt);
       // (red team 28, G-07: said before the run, not found after it)
       if (!accessTimesKept(dump)) {
@@ -172,7 +174,11 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.zipMaxBytes !== undefined ? { zipMaxBytes: opts.zipMaxBytes } : {}),
         });
       } finally {
-        for (const s of STOP_SIGNALS) process.removeListener(s, onInterrupt);
+        // (the run is over: a signal now stops the summary, exit 130, as before the run)
+        for (const s of STOP_SIGNALS) {
+          process.removeListener(s, onInterrupt);
+          if (process.listenerCount(s) === 0) process.once(s, () => process.exit(EXIT.interrupted));
+        }
         progress.stop();
       }
       if (result.otherRoot) {

@@ -246,18 +246,12 @@ export async function readingInto(
     }
     warnOfRunState(runState);
     const out = await openOutput(path);
-    // A reader stopped by a signal (a CI job cancelled, `timeout`) exits as an interrupted verify
-    // does, 130, not by the signal (143 for SIGTERM; red team Z, Z-12). A file output has removed
-    // its partial text by then: its own listener came first.
-    const stop = (): never => process.exit(EXIT.interrupted);
-    for (const s of STOP_SIGNALS) process.on(s, stop);
+    // (a reader stopped by a signal exits 130, by bin/leakcheck.js's listener: red team Z, Z-12)
     try {
       await body(db, out, runState);
     } catch (err) {
       discardOutput(out);
       throw err;
-    } finally {
-      for (const s of STOP_SIGNALS) process.removeListener(s, stop);
     }
     await closeOutput(out);
   } finally {
