@@ -303,11 +303,19 @@ async function inventoryAttachments(
   const named = new Set<number>();
   let findings: Finding[] = [];
   let padded: { line: number; text: string } | null | undefined;
+  // (what a signature covers and pins hangs on its body canonicalization and signed length alone:
+  // a message signed twice alike, as most are, is measured once)
+  const measured = new Map<string, Set<number>>();
   for (const signature of proving.filter((s) => s.tags.signedHeaders.includes(structureHeader))) {
     const canon = signature.tags.canonicalization.split('/')[1] === 'relaxed' ? 'relaxed' : 'simple';
-    const covered = await partsWithinSignedLength(attempt.bytes, inventory.parts, signature.tags.bodyLength === null ? null : (signature.bodyBytesSigned ?? 0), canon);
+    const signedLength = signature.tags.bodyLength === null ? null : (signature.bodyBytesSigned ?? 0);
+    const key = `${canon} ${signedLength}`;
+    const again = measured.get(key);
+    const covered = again ?? (await partsWithinSignedLength(attempt.bytes, inventory.parts, signedLength, canon));
+    measured.set(key, covered);
     if (!covered.size) continue;
     if (signsName(signature.tags.signedHeaders)) for (const partIndex of covered) named.add(partIndex);
+    if (again) continue;
     // the parts listed are not the parts a mail program saves: none is what the signer sent
     if (padded === undefined) padded = contentType.startsWith('multipart/') ? paddedDelimiterLine(attempt.bytes, attempt.headers.headerBytes) : null;
     if (padded) break;
