@@ -11,7 +11,7 @@ import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
 import type { ContainerKind } from '../discover/types.ts';
 import type { KeyLookup } from '../keys/types.ts';
-import { findHeaderEnd, parseHeaders, type HeaderField, type ParsedHeaders } from '../read/headers.ts';
+import { findHeaderEnd, MAX_HEADER_BYTES, parseHeaders, type HeaderField, type ParsedHeaders } from '../read/headers.ts';
 import { parseTags } from '../keys/parse-key.ts';
 import { readMessageMeta, type MessageMeta } from '../read/message-meta.ts';
 import { readMessageTraits, type MessageTraits, type VerifierBodyHash } from '../read/message-traits.ts';
@@ -155,7 +155,8 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     headerBlockOnly: headerBlockOnly(chosen.bytes, chosen.headers.headerBytes, chosen.headers.hasBody),
     fromDomain: chosen.meta.fromDomain,
   });
-  const { walked, ...inventory } = await inventoryAttachments(chosen, verdict);
+  // A header block past the limit is not read again by the MIME parser, which would make strings of all of it.
+  const { walked, ...inventory } = chosen.headers.tooLarge ? headerTooLargeInventory() : await inventoryAttachments(chosen, verdict);
   return {
     sha256,
     size: input.raw.length,
@@ -166,7 +167,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     signatures: chosen.signatures,
     arc,
     verdict,
-    traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes, { walked }),
+    traits: readMessageTraits(chosen.bytes, chosen.headers, chosen.bodyHashes, { walked, readerText: !chosen.headers.tooLarge }),
     ...inventory,
     findings: [...findings, ...verdict.findings, ...inventory.findings],
   };
@@ -346,6 +347,10 @@ async function inventoryAttachments(
   };
 }
 
+function headerTooLargeInventory(): Pick<MessageAnalysis, 'parts' | 'partsError' | 'embedded'> & { findings: Finding[]; walked?: undefined } {
+  return { parts: [], partsError: `header block over ${MAX_HEADER_BYTES.toLocaleString('en-US')} bytes: parts not read`, embedded: [], findings: [] };
+}
+
 /**
  * Whether a signature's h= fixes the file name of a single-part message: mail programs take it
  * from Content-Disposition's filename, else from Content-Type's name, so Content-Disposition must
@@ -439,8 +444,9 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   const meta = readMessageMeta(headers, bytes);
   // A header block too large to read whole could hide a forged header past the part that was
   // read: such a message is never called verified.
-  const parseError =
-    headers.fields.length === 0
+  const parseError = headers.tooLarge
+    ? `its header block is ${headers.headerBytes.toLocaleString('en-US')} bytes, over the limit of ${MAX_HEADER_BYTES.toLocaleString('en-US')} (mail servers keep far less: Postfix 102,400 bytes); a header past the part read could not be checked`
+    : headers.fields.length === 0
       ? 'no header fields found'
       : headers.truncated
         ? `more than ${headers.fields.length} header fields; a header past them could not be checked`

@@ -27,8 +27,10 @@ export interface ParsedHeaders {
   headerBytes: number;
   /** false when the message has no empty line separating headers from a body */
   hasBody: boolean;
-  /** more header fields than `maxFields`: the rest were not read */
+  /** more header fields than `maxFields`, or more bytes than `maxBytes`: the rest were not read */
   truncated: boolean;
+  /** the header block is longer than `maxBytes`: only the lines within its first `maxBytes` were read */
+  tooLarge: boolean;
 }
 
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
@@ -56,9 +58,22 @@ export function findHeaderEnd(raw: Buffer): number {
  */
 export const MAX_HEADER_FIELDS = 100_000;
 
-export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): ParsedHeaders {
+/**
+ * The most header bytes read. Mail servers keep far less (Postfix discards what is past 102,400
+ * bytes, sendmail refuses past 32,768, OpenDKIM past 65,536 by default), and every reader of a
+ * header (this one, mailauth, mailparser, the checks) makes strings of it: a 50 MB header cost
+ * 500 MB of memory per thread analysing it (red team W2, W2-01). Past the limit a message is
+ * unparseable, as past 100,000 fields: a header after the part read could hide a forged one.
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
+export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS, maxBytes = MAX_HEADER_BYTES): ParsedHeaders {
   const end = findHeaderEnd(raw);
-  const block = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const blockEnd = end < 0 ? raw.length : end;
+  const tooLarge = blockEnd > maxBytes;
+  // (cut after the last line break within the limit, so that no line is read cut short)
+  const readEnd = tooLarge ? raw.lastIndexOf(0x0a, maxBytes - 1) + 1 : blockEnd;
+  const block = raw.subarray(0, readEnd).toString('latin1');
   // A CR alone ends a line too: some readers (Python's email package) break lines there, and
   // counting the fields they would see only makes the checks stricter.
   const lines = block.split(/\r?\n|\r/);
@@ -103,7 +118,7 @@ export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS): Parsed
     current = [line];
   }
   flush();
-  return { fields, headerBytes: end < 0 ? raw.length : end, hasBody: end >= 0, truncated };
+  return { fields, headerBytes: blockEnd, hasBody: end >= 0, truncated: truncated || tooLarge, tooLarge };
 }
 
 export const fieldsNamed = (headers: ParsedHeaders, name: string): HeaderField[] =>

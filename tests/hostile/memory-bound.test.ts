@@ -10,6 +10,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
 import { hasGnuTime, readResults, runCliMeasured } from './support.ts';
@@ -54,4 +55,42 @@ describe('memory does not grow with the number of messages in one mbox', () => {
     process.stdout.write(`memory: peak RSS ${peaks[0]!.toFixed(0)} MB for ${SMALL} messages, ${peaks[1]!.toFixed(0)} MB for ${LARGE}\n`);
     expect(peaks[1]! - peaks[0]!).toBeLessThan(ALLOWED_GROWTH_MB);
   }, 300_000);
+});
+
+describe('a large header costs no more memory than a large body', () => {
+  const tmp = tempDir('leakcheck-memory-header-');
+  afterAll(() => tmp.cleanup());
+  const MB40 = 40 * 1024 * 1024;
+  const head = 'From: Alice <alice@demo.example>\r\nTo: jordan@harbor.example\r\nSubject: hello\r\nDate: Tue, 14 Feb 2017 10:12:03 +0100\r\nMessage-ID: <big@demo.example>\r\n';
+
+  function verifyOne(name: string, message: Buffer): { rssMb: number; db: string } {
+    const dump = join(tmp.path, name);
+    mkdirSync(dump, { recursive: true });
+    const fd = openSync(join(dump, 'one.eml'), 'w');
+    try {
+      writeSync(fd, message);
+    } finally {
+      closeSync(fd);
+    }
+    const db = join(tmp.path, `${name}.db`);
+    const run = runCliMeasured(['verify', dump, '--offline', '--keys', DEMO_KEYS, '--db', db, '--quiet']);
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    return { rssMb: run.maxRssKb! / 1024, db };
+  }
+
+  // Measured on 2026-12-06 with a 50 MB field: 502-582 MB against 161 MB for a 50 MB body (red
+  // team W2, W2-01); 165 MB once the header block is read no further than MAX_HEADER_BYTES.
+  it.runIf(hasGnuTime())('a 40 MB header field: the message is unparseable, and the run within 64 MB of one with a 40 MB body', () => {
+    const body = verifyOne('body', Buffer.from(`${head}\r\n${`${'a'.repeat(76)}\r\n`.repeat(MB40 / 78)}`, 'latin1'));
+    const header = verifyOne('header', Buffer.from(`${head}X-Junk: ${'a'.repeat(MB40)}\r\n\r\nhello\r\n`, 'latin1'));
+    process.stdout.write(`memory: peak RSS ${body.rssMb.toFixed(0)} MB for a 40 MB body, ${header.rssMb.toFixed(0)} MB for a 40 MB header field\n`);
+    const [message] = readResults(header.db).messages;
+    expect(message).toMatchObject({ verdict: 'unverifiable', reasons_json: JSON.stringify(['message-unparseable']) });
+    const db = new Database(header.db, { readonly: true });
+    const { explanation } = db.prepare('SELECT explanation FROM verdicts').get() as { explanation: string };
+    db.close();
+    expect(explanation).toContain('header block is 41,943,');
+    expect(explanation).toContain('over the limit of 1,048,576');
+    expect(header.rssMb - body.rssMb).toBeLessThan(64);
+  }, 120_000);
 });

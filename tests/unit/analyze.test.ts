@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
 import type { ContainerKind } from '../../src/discover/types.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
+import { MAX_HEADER_BYTES } from '../../src/read/headers.ts';
 import { handResealed, handSignatureHeader } from '../helpers/hand-sign.ts';
 import {
   DATE_HEADER,
@@ -552,6 +553,28 @@ describe('analyzeMessage: unverifiable', () => {
     const a = await analyze('\r\njust a body\r\n', tableLookup({}));
     expect(a.verdict.verdict).toBe('unverifiable');
     expect(a.verdict.reasons).toEqual(['message-unparseable']);
+  });
+
+  // Red team W2, W2-01: every reader of a header makes strings of it, 8-10 bytes of memory a byte.
+  it(`a header block of up to ${MAX_HEADER_BYTES} bytes is read; one byte more and the message is unparseable, its parts not read`, async () => {
+    const { message, lookup } = await genuine();
+    const end = message.indexOf('\r\n\r\n') + 2;
+    const padded = (headerBytes: number): string => {
+      const pad = headerBytes - (end + 2) - 'X-Pad: \r\n'.length;
+      return `${message.slice(0, end)}X-Pad: ${'a'.repeat(pad)}\r\n${message.slice(end)}`;
+    };
+    const within = await analyze(padded(MAX_HEADER_BYTES), lookup);
+    expect(within.verdict.reasons).toEqual(['dkim-verified']);
+    const over = await analyze(padded(MAX_HEADER_BYTES + 1), lookup);
+    expect(over.verdict.verdict).toBe('unverifiable');
+    expect(over.verdict.reasons).toEqual(['message-unparseable']);
+    expect(over.verdict.explanation).toContain(`header block is ${(MAX_HEADER_BYTES + 1).toLocaleString('en-US')} bytes, over the limit of 1,048,576`);
+    expect(over.signatures).toEqual([]);
+    expect(over.partsError).toContain('parts not read');
+    // what the report shows of it is still read, from the part within the limit
+    expect(over.meta.subject).toBeTruthy();
+    expect(over.meta.subject).toBe(within.meta.subject);
+    expect(over.sha256).toBe(sha256(Buffer.from(padded(MAX_HEADER_BYTES + 1), 'latin1')));
   });
 });
 
