@@ -59,8 +59,19 @@ describe('parseHeaders', () => {
   });
 
   it('a message that starts with an empty line has no header fields', () => {
-    expect(parseHeaders(buf('\r\nFrom: a@x.example\r\n'))).toEqual({ fields: [], headerBytes: 2, hasBody: true, truncated: false });
-    expect(parseHeaders(buf('\nFrom: a@x.example\n'))).toEqual({ fields: [], headerBytes: 1, hasBody: true, truncated: false });
+    expect(parseHeaders(buf('\r\nFrom: a@x.example\r\n'))).toEqual({ fields: [], headerBytes: 2, hasBody: true, truncated: false, tooLarge: false });
+    expect(parseHeaders(buf('\nFrom: a@x.example\n'))).toEqual({ fields: [], headerBytes: 1, hasBody: true, truncated: false, tooLarge: false });
+  });
+
+  it('reads no further than maxBytes of a header block, and only whole lines of it', () => {
+    const raw = buf('Subject: one\r\nX-Long: 0123456789\r\nFrom: a@x.example\r\n\r\nbody\r\n');
+    const cut = parseHeaders(raw, 100, 30);
+    expect(cut).toMatchObject({ headerBytes: 55, hasBody: true, truncated: true, tooLarge: true });
+    expect(cut.fields.map((f) => f.name)).toEqual(['subject']);
+    expect(parseHeaders(raw, 100, 55)).toMatchObject({ headerBytes: 55, truncated: false, tooLarge: false });
+    expect(parseHeaders(raw, 100, 55).fields.map((f) => f.name)).toEqual(['subject', 'x-long', 'from']);
+    // a header block with no body after it counts to the end of the file
+    expect(parseHeaders(buf('Subject: one\r\nX-Long: 0123456789'), 100, 20)).toMatchObject({ headerBytes: 32, hasBody: false, tooLarge: true });
   });
 
   it('skips lines that are not fields: an mbox From line, text without a colon, a name with spaces', () => {
