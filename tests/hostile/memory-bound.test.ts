@@ -90,7 +90,7 @@ describe('a large header costs no more memory than a large body', () => {
     const { explanation } = db.prepare('SELECT explanation FROM verdicts').get() as { explanation: string };
     db.close();
     expect(explanation).toContain('header block is 41,943,');
-    expect(explanation).toContain('over the limit of 1,048,576');
+    expect(explanation).toContain('over the limit of 2,097,152');
     expect(header.rssMb - body.rssMb).toBeLessThan(64);
   }, 120_000);
 });

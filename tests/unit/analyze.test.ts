@@ -568,7 +568,7 @@ describe('analyzeMessage: unverifiable', () => {
     const over = await analyze(padded(MAX_HEADER_BYTES + 1), lookup);
     expect(over.verdict.verdict).toBe('unverifiable');
     expect(over.verdict.reasons).toEqual(['message-unparseable']);
-    expect(over.verdict.explanation).toContain(`header block is ${(MAX_HEADER_BYTES + 1).toLocaleString('en-US')} bytes, over the limit of 1,048,576`);
+    expect(over.verdict.explanation).toContain(`header block is ${(MAX_HEADER_BYTES + 1).toLocaleString('en-US')} bytes, over the limit of ${MAX_HEADER_BYTES.toLocaleString('en-US')}`);
     expect(over.signatures).toEqual([]);
     expect(over.partsError).toContain('parts not read');
     // what the report shows of it is still read, from the part within the limit
