@@ -27,6 +27,7 @@ import {
   foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
+import { gatherShared } from './embedded-bytes.ts';
 import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 import { walkMime } from './mime-walk.ts';
@@ -150,9 +151,10 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       folded?.update(bytes);
       size += bytes.length;
       if (kept) {
-        // the sink's bytes may be a reused buffer or a view into the message: keep a copy
+        // the sink's bytes are a view into the message, which outlives this part, or a decoder's
+        // reused buffer, which does not: only those are copied before they are gathered
         if (size > maxEmbedded) kept = null;
-        else kept.push(Buffer.from(bytes));
+        else kept.push(isViewInto(message, bytes) ? bytes : Buffer.from(bytes));
       }
     });
 
@@ -168,12 +170,16 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       transferEncoding,
       contentId: cid !== '' ? cid : null,
       isMessage,
-      embedded: kept && (kept.length === 1 ? kept[0]! : Buffer.concat(kept, size)),
+      embedded: kept && gatherShared(kept, size),
     });
     parts.push(record);
   }
   return { parts, error: null, walked: leaves };
 }
+
+/** (a pooled Buffer shares its ArrayBuffer with others: the range says whose bytes these are) */
+const isViewInto = (message: Buffer, bytes: Uint8Array): boolean =>
+  bytes.buffer === message.buffer && bytes.byteOffset >= message.byteOffset && bytes.byteOffset + bytes.byteLength <= message.byteOffset + message.byteLength;
 
 /**
  * The inventory of `message` as inventoryPartsWithMailparser would give it, or null when the

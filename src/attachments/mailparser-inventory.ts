@@ -21,6 +21,7 @@ import {
   foldsWhitespace,
   partRecord,
 } from './inventory-options.ts';
+import { gatherShared } from './embedded-bytes.ts';
 import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 
@@ -156,7 +157,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       transferEncoding,
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
       isMessage,
-      embedded: kept && Buffer.concat(kept, size),
+      embedded: kept && gatherShared(kept, size),
     });
     parts.push(record);
     attachment.release?.();

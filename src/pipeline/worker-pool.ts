@@ -355,6 +355,9 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         // (held in the ring until the caller gives it back, after this result: a fresh worker
         // that replaces this one is told the same place)
         if (place) return worker.postMessage({ type: 'analyze-shared', id, place, format } satisfies ToWorker);
+        // A forwarded message is gathered in memory of its own shared between threads
+        // (attachments/embedded-bytes.ts): posted, it is shared, not copied.
+        if (raw.buffer instanceof SharedArrayBuffer) return worker.postMessage({ type: 'analyze', id, raw, format } satisfies ToWorker);
         // The worker is handed a copy made here and transferred, not one made by postMessage's
         // clone: a clone is copied twice (into the message, then into memory the worker's own
         // allocator gives), and glibc keeps what a thread frees in that thread's pool. A copy

@@ -8,6 +8,7 @@
  * one mbox, 1,000 and then 7,000 times: a bounded run holds a few messages at a time, so the
  * 6,000 extra messages (15 MB of mbox) may cost some allocator noise, never 100 MB.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -57,32 +58,35 @@ describe('memory does not grow with the number of messages in one mbox', () => {
   }, 300_000);
 });
 
+const MB40 = 40 * 1024 * 1024;
+const HEAD = 'From: Alice <alice@demo.example>\r\nTo: jordan@harbor.example\r\nSubject: hello\r\nDate: Tue, 14 Feb 2017 10:12:03 +0100\r\nMessage-ID: <big@demo.example>\r\n';
+const BODY_40MB = `${'a'.repeat(76)}\r\n`.repeat(MB40 / 78);
+
+/** A dump of one message, verified: the run's peak RSS, and its database. */
+function verifyOne(tmp: string, name: string, message: Buffer): { rssMb: number; db: string } {
+  const dump = join(tmp, name);
+  mkdirSync(dump, { recursive: true });
+  const fd = openSync(join(dump, 'one.eml'), 'w');
+  try {
+    writeSync(fd, message);
+  } finally {
+    closeSync(fd);
+  }
+  const db = join(tmp, `${name}.db`);
+  const run = runCliMeasured(['verify', dump, '--offline', '--keys', DEMO_KEYS, '--db', db, '--quiet']);
+  expect(run.status, run.stderr.slice(-2000)).toBe(0);
+  return { rssMb: run.maxRssKb! / 1024, db };
+}
+
 describe('a large header costs no more memory than a large body', () => {
   const tmp = tempDir('leakcheck-memory-header-');
   afterAll(() => tmp.cleanup());
-  const MB40 = 40 * 1024 * 1024;
-  const head = 'From: Alice <alice@demo.example>\r\nTo: jordan@harbor.example\r\nSubject: hello\r\nDate: Tue, 14 Feb 2017 10:12:03 +0100\r\nMessage-ID: <big@demo.example>\r\n';
-
-  function verifyOne(name: string, message: Buffer): { rssMb: number; db: string } {
-    const dump = join(tmp.path, name);
-    mkdirSync(dump, { recursive: true });
-    const fd = openSync(join(dump, 'one.eml'), 'w');
-    try {
-      writeSync(fd, message);
-    } finally {
-      closeSync(fd);
-    }
-    const db = join(tmp.path, `${name}.db`);
-    const run = runCliMeasured(['verify', dump, '--offline', '--keys', DEMO_KEYS, '--db', db, '--quiet']);
-    expect(run.status, run.stderr.slice(-2000)).toBe(0);
-    return { rssMb: run.maxRssKb! / 1024, db };
-  }
 
   // Measured on 2026-12-06 with a 50 MB field: 502-582 MB against 161 MB for a 50 MB body (red
   // team W2, W2-01); 165 MB once the header block is read no further than MAX_HEADER_BYTES.
   it.runIf(hasGnuTime())('a 40 MB header field: the message is unparseable, and the run within 64 MB of one with a 40 MB body', () => {
-    const body = verifyOne('body', Buffer.from(`${head}\r\n${`${'a'.repeat(76)}\r\n`.repeat(MB40 / 78)}`, 'latin1'));
-    const header = verifyOne('header', Buffer.from(`${head}X-Junk: ${'a'.repeat(MB40)}\r\n\r\nhello\r\n`, 'latin1'));
+    const body = verifyOne(tmp.path, 'body', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
+    const header = verifyOne(tmp.path, 'header', Buffer.from(`${HEAD}X-Junk: ${'a'.repeat(MB40)}\r\n\r\nhello\r\n`, 'latin1'));
     process.stdout.write(`memory: peak RSS ${body.rssMb.toFixed(0)} MB for a 40 MB body, ${header.rssMb.toFixed(0)} MB for a 40 MB header field\n`);
     const [message] = readResults(header.db).messages;
     expect(message).toMatchObject({ verdict: 'unverifiable', reasons_json: JSON.stringify(['message-unparseable']) });
@@ -92,5 +96,30 @@ describe('a large header costs no more memory than a large body', () => {
     expect(explanation).toContain('header block is 41,943,');
     expect(explanation).toContain('over the limit of 2,097,152');
     expect(header.rssMb - body.rssMb).toBeLessThan(64);
+  }, 120_000);
+});
+
+describe('a forwarded message is not copied on its way to the thread that analyses it', () => {
+  const tmp = tempDir('leakcheck-memory-forwarded-');
+  afterAll(() => tmp.cleanup());
+
+  // Measured on 2026-12-06: 152 MB for a 40 MB message, 316-346 MB for the same forwarded inside
+  // another (a copy in the answer's structured clone, another for the worker that analysed it),
+  // 234 MB once it is gathered in memory shared between threads: the carrier and one copy.
+  it.runIf(hasGnuTime())('a 40 MB forwarded message: within 3 copies of a run on the 40 MB message alone, and the same bytes analysed', () => {
+    const alone = verifyOne(tmp.path, 'alone', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
+    const inner = `From: c@harbor.example\r\nSubject: inner\r\n\r\n${BODY_40MB}`;
+    const carrier =
+      `${HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="BB"\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\nsee below\r\n` +
+      `--BB\r\nContent-Type: message/rfc822\r\n\r\n${inner}\r\n--BB--\r\n`;
+    const forwarded = verifyOne(tmp.path, 'forwarded', Buffer.from(carrier, 'latin1'));
+    process.stdout.write(`memory: peak RSS ${alone.rssMb.toFixed(0)} MB for a 40 MB message, ${forwarded.rssMb.toFixed(0)} MB for it forwarded\n`);
+    const { files } = readResults(forwarded.db);
+    const db = new Database(forwarded.db, { readonly: true });
+    const [row] = db.prepare("SELECT m.sha256, m.size FROM messages m JOIN source_files f ON f.id = m.file_id WHERE f.kind = 'embedded'").all() as Array<{ sha256: string; size: number }>;
+    db.close();
+    expect(files.map((f) => [f.path, f.status])).toEqual([['one.eml', 'ok'], ['one.eml#attachment-1', 'ok']]);
+    expect(row).toEqual({ sha256: createHash('sha256').update(Buffer.from(inner, 'latin1')).digest('hex'), size: inner.length });
+    expect(forwarded.rssMb - alone.rssMb).toBeLessThan(120);
   }, 120_000);
 });
