@@ -8,7 +8,14 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
 import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
-import { generateBenchDump, generateMemoryMbox, generateMemoryMessage, type BenchDump } from './generate-bench-dump.ts';
+import {
+  generateBenchDump,
+  generateForwardedMemoryMessage,
+  generateLargeHeaderMessage,
+  generateMemoryMbox,
+  generateMemoryMessage,
+  type BenchDump,
+} from './generate-bench-dump.ts';
 import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
 
 const USAGE = `npm run bench -- [options]
@@ -384,6 +391,12 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
     inputs.push(
       { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
       { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
+      {
+        what: `the ${memory.messageMb} MB message forwarded in another`,
+        kind: 'message forwarding the large one (message/rfc822)',
+        make: () => generateForwardedMemoryMessage(options.workDir, memory.messageMb),
+      },
+      { what: `a message with a ${memory.messageMb} MB header field`, kind: 'message whose header is one large field', make: () => generateLargeHeaderMessage(options.workDir, memory.messageMb) },
     );
   }
   if (options.archives && mix) {

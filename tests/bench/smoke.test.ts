@@ -38,11 +38,16 @@ describe('npm run bench -- --smoke', () => {
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
       expect(rows.find((r) => r.contender.startsWith('leakcheck analysis alone'))!.checked).toEqual({ messages: 40, verified: 40 });
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
-      // the memory runs: one large message, one mbox of bench-mix messages, all verified; then
-      // the other forms of the mix: the 40 messages in a stored and in a deflated zip, and stored
-      // with bare LFs (each then repaired to CRLF); the mbox deflated in a zip
-      expect(parsed.memory).toHaveLength(6);
-      const [message, mbox, stored, deflated, lf, takeout] = [0, 1, 2, 3, 4, 5].map((i) => parsed.memory[i]!) as [Run, Run, Run, Run, Run, Run];
+      // the memory runs: one large message, one mbox of bench-mix messages, all verified; the
+      // large message forwarded in an unsigned one; a message with a header past the 2 MiB read;
+      // then the other forms of the mix: the 40 messages in a stored and in a deflated zip, and
+      // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip
+      expect(parsed.memory).toHaveLength(8);
+      const [message, mbox, forwarded, header, stored, deflated, lf, takeout] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => parsed.memory[i]!) as Run[] as [Run, Run, Run, Run, Run, Run, Run, Run];
+      expect(forwarded).toMatchObject({ messages: 2, checked: { verified: 1, unverifiable: 1 } });
+      expect(forwarded.bytes).toBeGreaterThan(message.bytes);
+      expect(header).toMatchObject({ messages: 1, checked: { unverifiable: 1 } });
+      expect(header.bytes).toBeGreaterThan(2 * 1024 * 1024);
       for (const form of [stored, deflated, lf]) expect(form).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
       expect(stored.input).toMatch(/stored zip/);
       expect(deflated.input).toMatch(/deflated zip/);
