@@ -25,6 +25,9 @@ import {
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
   foldsWhitespace,
+  holdsMessage,
+  isMessageType,
+  mayHoldMessage,
   partRecord,
 } from './inventory-options.ts';
 import { gatherShared } from './embedded-bytes.ts';
@@ -139,13 +142,12 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
     const contentType = (declared ?? fallbackType).toLowerCase().trim() || 'application/octet-stream';
     const contentId = mailparserHeader(libmime, lines, 'content-id');
     const cid = typeof contentId === 'string' ? contentId.trim().replace(/^<|>$/g, '').trim() : '';
-    const isMessage = contentType === 'message/rfc822';
 
     const hash = createHash('sha256');
     const transferEncoding = mailparserHeader(libmime, lines, 'content-transfer-encoding');
-    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFolds() : null;
+    const folded = foldsWhitespace(filename, transferEncoding, isMessageType(contentType)) ? new WhitespaceFolds() : null;
     let size = 0;
-    let kept: Buffer[] | null = isMessage ? [] : null;
+    let kept: Buffer[] | null = mayHoldMessage(contentType, filename) ? [] : null;
     decodeInto(libraries, message, leaf, (bytes) => {
       hash.update(bytes);
       folded?.update(bytes);
@@ -158,6 +160,8 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       }
     });
 
+    const embedded = kept && gatherShared(kept, size);
+    const isMessage = holdsMessage(contentType, embedded);
     const record = partRecord({
       partIndex: parts.length + 1,
       partId,
@@ -165,12 +169,12 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       filename,
       size,
       sha256: hash.digest('hex'),
-      ...folded?.digest(),
+      ...(isMessage ? {} : folded?.digest()),
       disposition: node.disposition || undefined,
       transferEncoding,
       contentId: cid !== '' ? cid : null,
       isMessage,
-      embedded: kept && gatherShared(kept, size),
+      embedded,
     });
     parts.push(record);
   }

@@ -5,6 +5,7 @@
  */
 
 import { BLANK_LOOKING, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, VARIATION_SELECTORS, withoutInvisible } from '../read/blank-characters.ts';
+import { SNIFF_HEAD_BYTES, sniffContainer } from '../discover/sniff.ts';
 import { inDisplayOrder } from './display-order.ts';
 import type { MimePartRecord } from './types.ts';
 
@@ -86,6 +87,28 @@ export interface PartFacts {
   foldedSha256?: string;
   blanksKeptSha256?: string;
 }
+
+/**
+ * The types of a forwarded message: message/rfc822, and message/global (RFC 6532: the same with
+ * its header in UTF-8), which mail programs open alike (red team Y, Y-09).
+ */
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(['message/rfc822', 'message/global']);
+const SAVED_MESSAGE_NAME = /\.eml$/i;
+
+/**
+ * Whether a part may hold a forwarded message: its type says so, or it is a file named as a saved
+ * message (`fwd.eml`) sent with a type that says nothing (`application/octet-stream`), which
+ * mail programs open as a message (red team Y, Y-09: such a message got no verdict, and its
+ * attachments were never inventoried). Its content decides (holdsMessage).
+ */
+export const mayHoldMessage = (contentType: string, filename: string | null): boolean =>
+  MESSAGE_TYPES.has(contentType) || (contentType === 'application/octet-stream' && filename !== null && SAVED_MESSAGE_NAME.test(filename.trim()));
+
+export const isMessageType = (contentType: string): boolean => MESSAGE_TYPES.has(contentType);
+
+/** Whether a part that may hold a forwarded message does: by its type, or by its content read as a loose file is read. */
+export const holdsMessage = (contentType: string, content: Buffer | null): boolean =>
+  isMessageType(contentType) || (content !== null && sniffContainer(content.subarray(0, SNIFF_HEAD_BYTES), 'attachment.eml').kind === 'eml');
 
 /**
  * Whether a part's whitespace-folded hash is kept: a named document (what a loose file can be

@@ -19,6 +19,9 @@ import {
   DEFAULT_MAX_EMBEDDED_BYTES,
   DEFAULT_MAX_PARTS,
   foldsWhitespace,
+  holdsMessage,
+  isMessageType,
+  mayHoldMessage,
   partRecord,
 } from './inventory-options.ts';
 import { gatherShared } from './embedded-bytes.ts';
@@ -117,13 +120,12 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       return;
     }
     const contentType = declaredContentType(attachment);
-    const isMessage = contentType === 'message/rfc822';
     const hash = createHash('sha256');
     const filename = typeof attachment.filename === 'string' && attachment.filename !== '' ? attachment.filename : null;
     const transferEncoding = headerValue(attachment, 'content-transfer-encoding');
-    const folded = foldsWhitespace(filename, transferEncoding, isMessage) ? new WhitespaceFolds() : null;
+    const folded = foldsWhitespace(filename, transferEncoding, isMessageType(contentType)) ? new WhitespaceFolds() : null;
     let size = 0;
-    let kept: Buffer[] | null = isMessage ? [] : null;
+    let kept: Buffer[] | null = mayHoldMessage(contentType, filename) ? [] : null;
     try {
       for await (const chunk of attachment.content as AsyncIterable<Buffer | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
@@ -145,6 +147,8 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       attachment.release?.();
       return;
     }
+    const embedded = kept && gatherShared(kept, size);
+    const isMessage = holdsMessage(contentType, embedded);
     const record = partRecord({
       partIndex: parts.length + 1,
       partId,
@@ -152,12 +156,12 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       filename,
       size,
       sha256: hash.digest('hex'),
-      ...folded?.digest(),
+      ...(isMessage ? {} : folded?.digest()),
       disposition: attachment.contentDisposition,
       transferEncoding,
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
       isMessage,
-      embedded: kept && gatherShared(kept, size),
+      embedded,
     });
     parts.push(record);
     attachment.release?.();

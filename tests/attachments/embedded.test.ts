@@ -94,3 +94,47 @@ describe('forwarded messages (message/rfc822)', () => {
     expect((await verify(parts[0]!.embedded!))[0]!.status.result).toBe('pass');
   });
 });
+
+// Red team Y, Y-09: mail programs open these as messages; leakcheck listed them as files, so the
+// forwarded message got no verdict and its own attachments were never inventoried.
+describe('forwarded messages under other types than message/rfc822', () => {
+  const forwardAs = (partHeaders: string[], body: string[]): Buffer =>
+    crlf(...headers('multipart/mixed; boundary="fwd"'), '--fwd', 'Content-Type: text/plain', '', 'see attached', '--fwd', ...partHeaders, '', ...body, '--fwd--', '');
+
+  it('message/global (RFC 6532) is a forwarded message', async () => {
+    const original = await signedOriginal('relaxed/relaxed');
+    const { parts } = await inventoryParts(forwardAs(['Content-Type: message/global', 'Content-Disposition: attachment'], [original.toString('latin1')]));
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({ isMessage: true, contentType: 'message/global' });
+    expect(parts[0]!.embedded!.equals(original)).toBe(true);
+  });
+
+  it('a file named .eml sent as application/octet-stream is one when its content reads as mail', async () => {
+    const original = await signedOriginal('relaxed/relaxed');
+    const octet = ['Content-Type: application/octet-stream; name="fwd.eml"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="fwd.eml"'];
+    const { parts } = await inventoryParts(forwardAs(octet, base64Lines(original)));
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({ isMessage: true, contentType: 'application/octet-stream', filename: 'fwd.eml', sha256: sha256(original) });
+    expect(parts[0]!.embedded!.equals(original)).toBe(true);
+    expect((await verify(parts[0]!.embedded!))[0]!.status.result).toBe('pass');
+  });
+
+  it('a file named .eml that is no message stays a document, as does a message under another name or type', async () => {
+    const original = await signedOriginal('relaxed/relaxed');
+    const named = (name: string, type = 'application/octet-stream'): string[] => [`Content-Type: ${type}; name="${name}"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="${name}"`];
+    const { parts } = await inventoryParts(
+      crlf(
+        ...headers('multipart/mixed; boundary="fwd"'),
+        '--fwd', ...named('notes.eml'), '', ...base64Lines(report),
+        '--fwd', ...named('fwd.bin'), '', ...base64Lines(original),
+        '--fwd', ...named('fwd.eml', 'application/pdf'), '', ...base64Lines(original),
+        '--fwd--', '',
+      ),
+    );
+    expect(parts.map((p) => [p.filename, p.isMessage, p.embedded])).toEqual([
+      ['notes.eml', false, undefined],
+      ['fwd.bin', false, undefined],
+      ['fwd.eml', false, undefined],
+    ]);
+  });
+});

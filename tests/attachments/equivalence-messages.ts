@@ -118,7 +118,7 @@ function filenameHeader(random: Random, name: string): string {
 
 function randomLeaf(random: Random, big: boolean, nested: () => string): Leaf {
   const size = big ? 20_000 + random(180_000) : random(3000);
-  switch (random(11)) {
+  switch (random(14)) {
     case 0:
       return { headers: ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'], body: text(random, 1 + Math.floor(size / 60)) };
     case 1:
@@ -149,6 +149,19 @@ function randomLeaf(random: Random, big: boolean, nested: () => string): Leaf {
       return {
         headers: ['Content-Type: application/octet-stream; name="=?ISO-8859-1?Q?caf=E9.bin?="', 'Content-Transfer-Encoding: binary', 'Content-Disposition: attachment'],
         body: text(random, 1 + Math.floor(size / 60)),
+      };
+    case 8:
+      return { headers: ['Content-Type: message/global', 'Content-Disposition: attachment'], body: nested() };
+    case 9:
+      return {
+        headers: ['Content-Type: application/octet-stream; name="fwd.eml"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="fwd.eml"'],
+        body: base64Body(random, Buffer.from(nested(), 'utf8'), { width: 76 }),
+      };
+    case 10:
+      // named as a saved message, but not one
+      return {
+        headers: ['Content-Type: application/octet-stream; name="notes.eml"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="notes.eml"'],
+        body: base64Body(random, randomBytes(random, size), { width: 76 }),
       };
     default: {
       const style: Base64Style = {

@@ -70,3 +70,38 @@ describe('a forwarded message over the size read of one', () => {
     }
   });
 });
+
+// Red team Y, Y-09: a message forwarded as message/global, or as an attached `fwd.eml` typed
+// application/octet-stream, got no row and no verdict: mail programs open both as messages.
+describe('forwarded messages under other types than message/rfc822 (red team Y, Y-09)', () => {
+  it('are verified as messages of their own', async () => {
+    const inner = await signWithFixtureKey(demoMessage({ id: 'forwarded-y09' }));
+    const carrier = await signWithFixtureKey(demoMessage({
+      id: 'carrier-y09',
+      contentHeaders: ['Content-Type: multipart/mixed; boundary="b"'],
+      body: [
+        '--b', 'Content-Type: text/plain', '', 'Forwarded twice.',
+        '--b', 'Content-Type: message/global', '', inner,
+        '--b', 'Content-Type: application/octet-stream; name="fwd.eml"', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="fwd.eml"', '',
+        Buffer.from(inner, 'latin1').toString('base64').replace(/.{76}/g, '$&\r\n'),
+        '--b--', '',
+      ].join('\r\n'),
+    }));
+    const tmp = tempDir();
+    try {
+      const dump = join(tmp.path, 'dump');
+      mkdirSync(dump);
+      writeFileSync(join(dump, 'carrier.eml'), carrier, 'latin1');
+      const db = join(tmp.path, 'x.db');
+      expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; message_id: string });
+      expect(rows.map((r) => [r.path, r.verdict, r.message_id])).toEqual([
+        ['carrier.eml', 'verified', '<carrier-y09.1487063523@smtp.demo.example>'],
+        ['carrier.eml#attachment-1', 'verified', '<forwarded-y09.1487063523@smtp.demo.example>'],
+        ['carrier.eml#attachment-2', 'verified', '<forwarded-y09.1487063523@smtp.demo.example>'],
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
