@@ -18,18 +18,23 @@ async function forwarding(inner: string, level: number): Promise<string> {
   }));
 }
 
+/** A dump of one file, verified offline: the database and the messages export writes of it. */
+function verifyOneFile(tmp: string, name: string, content: string): { db: string; rows: Array<{ path: string; verdict: string; message_id: string }> } {
+  const dump = join(tmp, 'dump');
+  mkdirSync(dump);
+  writeFileSync(join(dump, name), content, 'latin1');
+  const db = join(tmp, 'x.db');
+  expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+  return { db, rows: runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; message_id: string }) };
+}
+
 describe('forwarded messages, nested (red team Y, Y-08)', () => {
   it('are verified three deep, and recorded, not verified, four deep', async () => {
     let message = await signWithFixtureKey(demoMessage({ id: 'level-4' }));
     for (let level = 3; level >= 0; level--) message = await forwarding(message, level);
     const tmp = tempDir();
     try {
-      const dump = join(tmp.path, 'dump');
-      mkdirSync(dump);
-      writeFileSync(join(dump, 'fwd.eml'), message, 'latin1');
-      const db = join(tmp.path, 'x.db');
-      expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string });
+      const { db, rows } = verifyOneFile(tmp.path, 'fwd.eml', message);
       expect(rows.map((r) => [r.path, r.verdict])).toEqual([
         ['fwd.eml', 'verified'],
         ['fwd.eml#attachment-1', 'verified'],
@@ -89,12 +94,7 @@ describe('forwarded messages under other types than message/rfc822 (red team Y, 
     }));
     const tmp = tempDir();
     try {
-      const dump = join(tmp.path, 'dump');
-      mkdirSync(dump);
-      writeFileSync(join(dump, 'carrier.eml'), carrier, 'latin1');
-      const db = join(tmp.path, 'x.db');
-      expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; message_id: string });
+      const { rows } = verifyOneFile(tmp.path, 'carrier.eml', carrier);
       expect(rows.map((r) => [r.path, r.verdict, r.message_id])).toEqual([
         ['carrier.eml', 'verified', '<carrier-y09.1487063523@smtp.demo.example>'],
         ['carrier.eml#attachment-1', 'verified', '<forwarded-y09.1487063523@smtp.demo.example>'],
