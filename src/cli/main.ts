@@ -79,7 +79,7 @@ async function textSummary(summary: ReturnType<typeof summarize>, stream: NodeJS
 async function markdownReport(db: Db, summary: Parameters<typeof import('../report/markdown.ts').renderMarkdownSummary>[0]): Promise<string> {
   const [{ MARKDOWN_CONFLICTS, renderMarkdownSummary }, { documentCounts, iterateDocuments }] = await Promise.all([import('../report/markdown.ts'), import('../store/documents-pass.ts')]);
   const conflicted = [];
-  for (const d of iterateDocuments(db, { withNameConflicts: true })) if (conflicted.push(d) === MARKDOWN_CONFLICTS) break;
+  for (const d of iterateDocuments(db, { withRedFlags: true })) if (conflicted.push(d) === MARKDOWN_CONFLICTS) break;
   return renderMarkdownSummary(summary, { counts: documentCounts(db), conflicted });
 }
 

@@ -1,5 +1,5 @@
 import { normalizeFileName } from '../attachments/inventory.ts';
-import type { DocumentMatch, DocumentRecord, NameConflict } from '../store/documents-pass.ts';
+import { isRedFlag, type DocumentMatch, type DocumentRecord, type NameConflict } from '../store/documents-pass.ts';
 import { recordedLabel } from './message-label.ts';
 
 /** Why a match with a verified message does not prove the document's bytes. */
@@ -29,7 +29,8 @@ export function carrierNote(m: DocumentMatch): string {
  * escaped by the caller.
  */
 export function conflictSubject(c: NameConflict): string {
-  const which = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
+  const spelt = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
+  const which = c.genericName ? `${spelt}, one mail programs give to parts their sender did not name,` : spelt;
   // (red team Y, Y-02)
   if (c.nameUnsigned) return `${which} was sent in a verified email whose signature does not fix the name`;
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.
@@ -41,16 +42,29 @@ export function conflictSubject(c: NameConflict): string {
  * How the document differs from the attachment of a name conflict, as the end of its sentence:
  * in content, or in the spaces and tabs of its lines alone (red team 15, F-DOC-3).
  */
-export const conflictDifference = (c: NameConflict): string =>
-  c.blanksMoved
+export function conflictDifference(c: NameConflict): string {
+  const difference = c.blanksMoved
     ? 'with the same content but for spaces and tabs inside its lines, which the signature does not fix (in tab-separated or aligned text, values moved to other columns)'
     : 'with different content';
-
-/** The red flag's label in the documents listing. */
-export function conflictLabel(conflicts: readonly NameConflict[]): string {
-  if (conflicts.every((c) => c.readsLike)) return 'RED FLAG: look-alike name';
-  return conflicts.every((c) => c.blanksMoved) ? 'RED FLAG: spaces or tabs moved' : 'RED FLAG: name conflict';
+  // (generic-names.ts: thousands of unrelated emails send an image001.png each)
+  return c.genericName ? `${difference}, as is expected under such a name: not a red flag, since the name says nothing about which document this is` : difference;
 }
+
+/** The listing's label for a document's name conflicts: its red flags, or a note when all are on names mail programs make up. */
+export function conflictLabel(conflicts: readonly NameConflict[]): string {
+  const flags = conflicts.filter(isRedFlag);
+  if (!flags.length) return 'note: a name mail programs make up';
+  if (flags.every((c) => c.readsLike)) return 'RED FLAG: look-alike name';
+  return flags.every((c) => c.blanksMoved) ? 'RED FLAG: spaces or tabs moved' : 'RED FLAG: name conflict';
+}
+
+/**
+ * Whether the name conflicts a report leaves out past the first `shown` may hold a red flag:
+ * red flags are kept first (NAME_CONFLICTS_KEPT), so those past the kept ones may be red flags
+ * only when the last kept one is.
+ */
+export const redFlagsPast = (d: Pick<DocumentRecord, 'nameConflicts' | 'nameConflictsTotal'>, shown: number): boolean =>
+  d.nameConflicts.slice(shown).some(isRedFlag) || (d.nameConflictsTotal > d.nameConflicts.length && isRedFlag(d.nameConflicts.at(-1)!));
 
 /**
  * ", sent as NAME" when the email sent these bytes under another name than the document's: a

@@ -1,5 +1,5 @@
-import type { DocumentCounts, DocumentRecord, DocumentStatus, EmailVerdicts, NameConflict } from '../store/documents-pass.ts';
-import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote, sentAs } from './coverage-note.ts';
+import { isRedFlag, type DocumentCounts, type DocumentRecord, type DocumentStatus, type EmailVerdicts, type NameConflict } from '../store/documents-pass.ts';
+import { carrierNote, conflictDifference, conflictLabel, conflictSubject, coverageNote, redFlagsPast, sentAs } from './coverage-note.ts';
 import { csvRecord } from './csv.ts';
 import { jsonText } from './json-text.ts';
 import { recordedLabel } from './message-label.ts';
@@ -57,7 +57,7 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.status,
     d.matches.map((m) => `${recordedLabel(m)}${sentAs(d, m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
     [
-      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
+      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''}${c.genericName ? ' (a name mail programs give to unnamed parts: not a red flag)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
       moreConflicts(d),
     ].filter(Boolean).join('; '),
     d.asEmail ? emailVerdictText(d.asEmail) : '',
@@ -86,12 +86,13 @@ export function documentText(d: DocumentRecord): string {
   }
   const asEmail = asEmailLine(d);
   if (asEmail) lines.push(`  ${terminalSafe(asEmail, 600)}`);
+  // (a red flag is marked "!", a conflict on a name mail programs make up is a note)
   for (const c of d.nameConflicts) {
     lines.push(
-      `  ! ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
+      `  ${isRedFlag(c) ? '!' : 'note:'} ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
         ` (${signedOrNot(c)}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
     );
   }
-  if (moreConflicts(d)) lines.push(`  ! ${moreConflicts(d)}`);
+  if (moreConflicts(d)) lines.push(`  ${redFlagsPast(d, d.nameConflicts.length) ? '!' : 'note:'} ${moreConflicts(d)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { changeCounts, changeTally } from './change-counts.ts';
 import { changesRecorded, hasCustodyToShow, type CustodySummary, type DumpSummary } from '../store/queries.ts';
 import { readNotes } from './read-notes.ts';
-import type { DocumentCounts, DocumentRecord } from '../store/documents-pass.ts';
+import { isRedFlag, type DocumentCounts, type DocumentRecord } from '../store/documents-pass.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { pathShownBy, terminalSafe } from './terminal-safe.ts';
 import { shownFrom, shownText } from './shown-from.ts';
@@ -103,11 +103,14 @@ export function renderMarkdownSummary(summary: DumpSummary, documents?: { counts
     if (conflicted.length) {
       out.push('| document | red flag |', '|---|---|');
       for (const d of conflicted.slice(0, MARKDOWN_CONFLICTS)) {
-        const c = d.nameConflicts[0]!;
+        const c = d.nameConflicts.find(isRedFlag)!;
         out.push(`| ${markdownPath(d.path, 120)} | ${markdownSafe(conflictSubject(c), Infinity)} (${markdownPath(c.message, 100, c.messageQuoted === true)}), ${markdownSafe(conflictDifference(c), Infinity)}: ${c.attachmentSize} bytes, sha256 \`${c.attachmentSha256.slice(0, 16)}\` there; ${d.size ?? '?'} bytes, \`${d.sha256.slice(0, 16)}\` here |`);
       }
-      if (counts.withNameConflicts > MARKDOWN_CONFLICTS) out.push('', `…and ${counts.withNameConflicts - MARKDOWN_CONFLICTS} more: \`leakcheck documents\` lists every document and its red flags.`);
+      if (counts.withRedFlags > MARKDOWN_CONFLICTS) out.push('', `…and ${counts.withRedFlags - MARKDOWN_CONFLICTS} more: \`leakcheck documents\` lists every document and its red flags.`);
       out.push('');
+    }
+    if (counts.withGenericNameConflicts) {
+      out.push(`${counts.withGenericNameConflicts} more share only a name mail programs give to unnamed parts (\`image001.png\`, \`ATT00001.htm\`) with an attachment of a verified email, with other content: expected, not red flags (\`leakcheck documents\` lists them).`, '');
     }
   }
   return `${out.join('\n')}\n`;

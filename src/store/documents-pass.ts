@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { isGenericFileName } from '../attachments/generic-names.ts';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
@@ -83,7 +84,21 @@ export interface NameConflict extends DocumentMatch {
    * may have renamed it since (red team Y, Y-02).
    */
   nameUnsigned?: true;
+  /**
+   * The attachment's name is one mail programs give to parts their sender did not name
+   * (`image001.png`, `ATT00001.htm`: generic-names.ts): thousands of unrelated emails send one,
+   * so other bytes under it are expected and say nothing. Listed, never a red flag. Worked out
+   * when read, from the attachment's name, so that a database written before it has it too.
+   */
+  genericName?: true;
 }
+
+/** Whether a name conflict is a red flag: not one on a name mail programs make up (`genericName`). */
+export const isRedFlag = (c: NameConflict): boolean => c.genericName !== true;
+
+/** The name conflicts as every report reads them: those on a name mail programs make up marked `genericName`. */
+const markGenericNames = (conflicts: NameConflict[]): NameConflict[] =>
+  conflicts.map((c) => (isGenericFileName(normalizeFileName(c.filename)) ? { ...c, genericName: true as const } : c));
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
 export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
@@ -95,6 +110,8 @@ type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blank
  * Name conflicts kept for a document; every one is counted (`name_conflicts_total`). A name that
  * many verified emails sent with other bytes (Outlook names every inline image `image001.png`),
  * against many loose files of that name, would otherwise store every pair (red team W2, W2-02).
+ * Red flags are kept before the conflicts on names mail programs make up, so that a hundred of
+ * those never hide one: a document has a red flag when the first it keeps is one.
  */
 export const NAME_CONFLICTS_KEPT = 100;
 
@@ -120,7 +137,7 @@ const DOCUMENT_PAGE = 500;
  * signature fixes all but the whitespace of (read-only, as everywhere). Without it such a
  * document is compared by its bytes alone.
  */
-export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number; verified: number; conflicts: number } {
+export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number; verified: number; redFlagged: number } {
   const documentsAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files
     WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
@@ -259,12 +276,14 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   // and stored once, and every copy refers to it (schema 18, red team W2, W2-02).
   const storedMatches = db.prepare('SELECT status FROM document_matches WHERE sha256 = ?').pluck();
   const storeMatches = db.prepare('INSERT INTO document_matches (sha256, status, matches_json) VALUES (?, ?, ?)');
-  const storedConflicts = db.prepare("SELECT id, name_conflicts_json <> '[]' AS any FROM document_name_conflicts WHERE key = ?");
+  const storedConflicts = db.prepare('SELECT id FROM document_name_conflicts WHERE key = ?').pluck();
+  // (whether each set of conflicts stored by this pass holds a red flag)
+  const redFlagIn = new Map<number, boolean>();
   const storeConflicts = db.prepare('INSERT INTO document_name_conflicts (key, name_conflicts_json, name_conflicts_total) VALUES (?, ?, ?)');
   const insert = db.prepare('INSERT INTO document_files (file_id, sha256, size, normalized_name, conflicts_id) VALUES (?, ?, ?, ?, ?)');
   let documents = 0;
   let verified = 0;
-  let conflicts = 0;
+  let redFlagged = 0;
   /** `readPath`: where the bytes are, when not at `path` (a link of the dump: its target) */
   type FileRow = { id: number; path: string; size: number | null; sha256: string; readPath?: string };
   const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
@@ -286,10 +305,10 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     const status = statusOf(doc);
     if (status === 'verified-by-email') verified++;
     const key = `${kind} ${doc.sha256} ${name ?? ''}`;
-    const stored = storedConflicts.get(key) as { id: number; any: number } | undefined;
-    if (stored) {
-      if (stored.any) conflicts++;
-      insert.run(doc.id, doc.sha256, doc.size, name, stored.id);
+    const stored = storedConflicts.get(key) as number | undefined;
+    if (stored !== undefined) {
+      if (redFlagIn.get(stored)) redFlagged++;
+      insert.run(doc.id, doc.sha256, doc.size, name, stored);
       return;
     }
     let ownFolds: Folds | null | undefined;
@@ -326,16 +345,22 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
     };
     const same = name ? [name] : [];
     const others = name ? namesReadingLike(name, skeletons) : [];
-    fixedWhole(same, {});
-    fixedWhole(others, { readsLike: true });
-    fixedButWhitespace(same, {});
-    fixedButWhitespace(others, { readsLike: true });
+    // red flags first, then the conflicts on names mail programs make up (NAME_CONFLICTS_KEPT)
+    for (const generic of [false, true]) {
+      const named = (names: string[]): string[] => names.filter((n) => isGenericFileName(n) === generic);
+      fixedWhole(named(same), {});
+      fixedWhole(named(others), { readsLike: true });
+      fixedButWhitespace(named(same), {});
+      fixedButWhitespace(named(others), { readsLike: true });
+    }
     const found = kept.map(({ a, kind }) => conflictWith(a, kind));
-    if (total) conflicts++;
+    const flagged = kept.length > 0 && !isGenericFileName(kept[0]!.a.normalized_name);
+    if (flagged) redFlagged++;
     // A copy that could not be read again to compare its whitespace was judged on its bytes alone:
     // that judgement is its own, not one for the other copies of its content.
     const ownKey = dumpRoot !== undefined && ownFolds === null ? `file ${doc.id}` : key;
     const id = Number(storeConflicts.run(ownKey, JSON.stringify(found), total).lastInsertRowid);
+    redFlagIn.set(id, flagged);
     insert.run(doc.id, doc.sha256, doc.size, name, id);
   };
   const eachPage = <Row extends FileRow>(query: typeof documentsAfter, each: (doc: Row) => void): void => {
@@ -370,7 +395,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       else settleMailFile({ ...asFile, carried: target.carried });
     });
   })();
-  return { documents, verified, conflicts };
+  return { documents, verified, redFlagged };
 }
 
 type Folds = ReturnType<WhitespaceFolds['digest']>;
@@ -436,27 +461,38 @@ export interface EmailVerdicts {
   reasons?: string[];
 }
 
-export type DocumentCounts = Record<DocumentStatus, number> & { total: number; withNameConflicts: number };
+/**
+ * `withRedFlags`: documents with a name conflict that is a red flag; `withGenericNameConflicts`:
+ * those whose name conflicts are all on names mail programs make up (notes, not red flags).
+ */
+export type DocumentCounts = Record<DocumentStatus, number> & { total: number; withRedFlags: number; withGenericNameConflicts: number };
 
 export function documentCounts(db: Db): DocumentCounts {
   const row = db.prepare(`SELECT count(*) AS total,
       count(*) FILTER (WHERE m.status = 'verified-by-email') AS verified,
       count(*) FILTER (WHERE m.status = 'seen-in-unverified-email') AS seen,
-      count(*) FILTER (WHERE m.status = 'no-email-match') AS none,
-      count(*) FILTER (WHERE c.name_conflicts_json <> '[]') AS conflicts
-    FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256 JOIN document_name_conflicts c ON c.id = d.conflicts_id`).get() as {
-    total: number; verified: number; seen: number; none: number; conflicts: number;
-  };
-  return { total: row.total, 'verified-by-email': row.verified, 'seen-in-unverified-email': row.seen, 'no-email-match': row.none, withNameConflicts: row.conflicts };
+      count(*) FILTER (WHERE m.status = 'no-email-match') AS none
+    FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256`).get() as { total: number; verified: number; seen: number; none: number };
+  // Each set of conflicts is read once, however many copies share it; which are red flags is
+  // decided when read (markGenericNames).
+  const sets = db.prepare(`SELECT c.name_conflicts_json AS conflicts, count(*) AS copies FROM document_files d JOIN document_name_conflicts c ON c.id = d.conflicts_id
+    WHERE c.name_conflicts_json <> '[]' GROUP BY c.id`).all() as Array<{ conflicts: string; copies: number }>;
+  let withRedFlags = 0;
+  let withGenericNameConflicts = 0;
+  for (const set of sets) {
+    if (markGenericNames(JSON.parse(set.conflicts) as NameConflict[]).some(isRedFlag)) withRedFlags += set.copies;
+    else withGenericNameConflicts += set.copies;
+  }
+  return { total: row.total, 'verified-by-email': row.verified, 'seen-in-unverified-email': row.seen, 'no-email-match': row.none, withRedFlags, withGenericNameConflicts };
 }
 
 /**
  * The documents in path order, one at a time: with D copies of a document carried by M emails
  * the whole list is D × M matches, which no reader should hold at once (red team W2, W2-02).
- * `withNameConflicts`: only documents that have one.
+ * `withRedFlags`: only documents with a name conflict that is a red flag (isRedFlag).
  */
-export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; withNameConflicts?: boolean } = {}): Generator<DocumentRecord> {
-  const where = [filter.status ? 'd.status = @status' : null, filter.withNameConflicts ? "d.name_conflicts_json <> '[]'" : null].filter((w) => w !== null);
+export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; withRedFlags?: boolean } = {}): Generator<DocumentRecord> {
+  const where = [filter.status ? 'd.status = @status' : null, filter.withRedFlags ? "d.name_conflicts_json <> '[]'" : null].filter((w) => w !== null);
   // the file's own messages, and those of the entries of a zip (not its forwarded messages: those are other emails)
   const ownVerdicts = db.prepare(`SELECT v.verdict, count(*) AS n, min(v.reasons_json) AS reasons FROM source_files f JOIN messages m ON m.file_id = f.id JOIN verdicts v ON v.message_id = m.id
     WHERE f.id = @id OR (f.parent_file_id = @id AND f.kind <> 'embedded') GROUP BY v.verdict ORDER BY v.verdict`);
@@ -471,6 +507,8 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
   for (const r of rows.iterate(...(filter.status ? [{ status: filter.status }] : [])) as Iterable<{
     file_id: number; path: string; reason: string | null; detail: string | null; sha256: string; size: number | null; status: DocumentStatus; matches_json: string; name_conflicts_json: string; name_conflicts_total: number;
   }>) {
+    const nameConflicts = markGenericNames(JSON.parse(r.name_conflicts_json) as NameConflict[]);
+    if (filter.withRedFlags && !nameConflicts.some(isRedFlag)) continue;
     const email = asEmail(r.file_id);
     yield {
       path: r.path,
@@ -478,7 +516,7 @@ export function* iterateDocuments(db: Db, filter: { status?: DocumentStatus; wit
       size: r.size,
       status: r.status,
       matches: JSON.parse(r.matches_json) as DocumentMatch[],
-      nameConflicts: JSON.parse(r.name_conflicts_json) as NameConflict[],
+      nameConflicts,
       nameConflictsTotal: r.name_conflicts_total,
       ...(email ? { asEmail: email } : {}),
       ...(r.reason === 'symlink' && r.detail ? { symlinkTo: r.detail.replace(/^symlink to /, '') } : {}),

@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { verifiedDocuments } from '../helpers/documents.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed, type TestKey } from '../unit/support/signing.ts';
 
 /**
@@ -213,14 +214,7 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'forged/contract\u2800.pdf'), FORGED);
   writeFileSync(join(dump, 'forged/contract.pdf::$DATA'), FORGED);
   writeFileSync(join(dump, 'forged/budg\u0435t-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
-  const keys = join(tmp.path, 'keys.json');
-  writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
-  const db = join(tmp.path, 'x.db');
-  const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
-  expect(verify.status, verify.stderr).toBe(0);
-  rows = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as DocumentRow);
-  text = runCli(['documents', '--db', db]).stdout;
-  html = runCli(['report', '--format', 'html', '--db', db]).stdout;
+  ({ rows, text, html } = verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt));
 });
 
 describe('documents: what a match proves', () => {

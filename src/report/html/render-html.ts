@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../../store/open-store.ts';
-import { documentCounts, iterateDocuments, type DocumentCounts, type DocumentRecord } from '../../store/documents-pass.ts';
+import { documentCounts, isRedFlag, iterateDocuments, type DocumentCounts, type DocumentRecord } from '../../store/documents-pass.ts';
 import { changeCounts, changeTally } from '../change-counts.ts';
-import { carrierNote, conflictDifference, conflictSubject, coverageNote, sentAs } from '../coverage-note.ts';
+import { carrierNote, conflictDifference, conflictSubject, coverageNote, redFlagsPast, sentAs } from '../coverage-note.ts';
 import { changesRecorded, hasCustodyToShow, iterateMessageListings, iterateMessages, qualifiesProof, summarize } from '../../store/queries.ts';
 import { readNotes } from '../read-notes.ts';
 import { inReadSnapshot } from '../../store/read-snapshot.ts';
@@ -718,9 +718,16 @@ function documentsHead(counts: DocumentCounts): string {
 // entries (red team W2, W2-02).
 function documentRow(d: DocumentRecord): string {
   const conflicts = d.nameConflicts.slice(0, HTML_DOCUMENT_LINKS).map(
-    (c) => `<strong class="flag">Red flag:</strong> ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
+    (c) => `${isRedFlag(c) ? '<strong class="flag">Red flag:</strong>' : '<strong>Note:</strong>'} ${escapeHtml(conflictSubject(c))} (${htmlPath(c.message, c.messageQuoted === true)}), ${escapeHtml(conflictDifference(c))}: sha256 ${escapeHtml(c.attachmentSha256.slice(0, 16))}…, ${formatInt(c.attachmentSize)} bytes there; ${formatInt(d.size ?? 0)} bytes here`,
   );
-  if (d.nameConflictsTotal > HTML_DOCUMENT_LINKS) conflicts.push(`<strong class="flag">…and ${formatInt(d.nameConflictsTotal - HTML_DOCUMENT_LINKS)} more red flags</strong> (<code>leakcheck documents</code>)`);
+  if (d.nameConflictsTotal > HTML_DOCUMENT_LINKS) {
+    const more = formatInt(d.nameConflictsTotal - HTML_DOCUMENT_LINKS);
+    conflicts.push(
+      redFlagsPast(d, HTML_DOCUMENT_LINKS)
+        ? `<strong class="flag">…and ${more} more red flags</strong> (<code>leakcheck documents</code>)`
+        : `…and ${more} more name conflicts on names mail programs make up, not red flags (<code>leakcheck documents</code>)`,
+    );
+  }
   const carriers = d.matches.slice(0, HTML_DOCUMENT_LINKS).map((m) => `${htmlPath(m.message, m.messageQuoted === true)}${escapeHtml(sentAs(d, m))} (${escapeHtml(m.verdict)}${m.signers.length ? `, signed by ${escapeHtml(m.signers.join(', '))}` : ''}${m.date ? `, ${escapeHtml(m.date.slice(0, 10))}` : ''}${escapeHtml(coverageNote(m))}${m.carrier ? `; ${escapeHtml(carrierNote(m))}` : ''})`);
   if (d.matches.length > HTML_DOCUMENT_LINKS) carriers.push(`…and ${formatInt(d.matches.length - HTML_DOCUMENT_LINKS)} more emails (<code>leakcheck documents</code>)`);
   return `<tr><td>${htmlPath(d.path)}</td><td>${escapeHtml(d.status)}</td><td>${[...carriers, ...conflicts].join('<br>') || '—'}</td><td><code>${escapeHtml(d.sha256.slice(0, 16))}…</code></td></tr>`;
