@@ -23,8 +23,8 @@ const GENERIC_NAMES: readonly RegExp[] = [
   /^winmail\.dat$/,
   // S/MIME's names for its own parts (RFC 8551 section 3.2.1: smime.p7m, smime.p7c, smime.p7s, smime.p7z).
   /^smime\.p7[mcsz]$/,
-  // The name PGP/MIME signers (GnuPG front ends: Mutt, Enigmail, Evolution, KMail) give the
-  // application/pgp-signature part of RFC 3156.
+  // The name PGP/MIME signers give the application/pgp-signature part of RFC 3156 (the mail-gpg
+  // gem's sign_part.rb: filename="signature.asc"; gpg-remailer's notes on Evolution's signed mail).
   /^signature\.asc$/,
   // Names readers and some senders give a part without one: "noname" (PHP's MIME parsers:
   // noname1, noname2), "unnamed", and Apple Mail's "Untitled attachment 00012.txt".
@@ -32,7 +32,8 @@ const GENERIC_NAMES: readonly RegExp[] = [
   // Outlook on the web and the new Outlook rename inline pictures Outlook-<8 random letters and
   // digits> (OfficeDev/office-js issue 5457: "Outlook-pwxxv2xa.png").
   /^outlook-[a-z0-9]{8}\.(?:png|jpe?g|gif|bmp)$/,
-  // Gmail names every picture pasted into a message image.png.
+  // Gmail's web composer names every picture pasted into a message image.png (seen in the mail it
+  // sends; Google documents no name). Its other types (image.jpg) are left out, unseen.
   /^image\.png$/,
 ];
 
