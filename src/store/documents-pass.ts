@@ -111,7 +111,7 @@ type ConflictKind = Pick<NameConflict, 'readsLike' | 'exceptWhitespace' | 'blank
  * many verified emails sent with other bytes (Outlook names every inline image `image001.png`),
  * against many loose files of that name, would otherwise store every pair (red team W2, W2-02).
  * Red flags are kept before the conflicts on names mail programs make up, so that a hundred of
- * those never hide one: a document has a red flag when the first it keeps is one.
+ * those never hide one from the reports.
  */
 export const NAME_CONFLICTS_KEPT = 100;
 
