@@ -473,10 +473,11 @@ export function documentCounts(db: Db): DocumentCounts {
       count(*) FILTER (WHERE m.status = 'seen-in-unverified-email') AS seen,
       count(*) FILTER (WHERE m.status = 'no-email-match') AS none
     FROM document_files d JOIN document_matches m ON m.sha256 = d.sha256`).get() as { total: number; verified: number; seen: number; none: number };
-  // Each set of conflicts is read once, however many copies share it; which are red flags is
+  // Each set of conflicts is read once, however many copies share it, and one at a time (up to a
+  // hundred conflicts each, for as many documents as the dump holds); which are red flags is
   // decided when read (markGenericNames).
   const sets = db.prepare(`SELECT c.name_conflicts_json AS conflicts, count(*) AS copies FROM document_files d JOIN document_name_conflicts c ON c.id = d.conflicts_id
-    WHERE c.name_conflicts_json <> '[]' GROUP BY c.id`).all() as Array<{ conflicts: string; copies: number }>;
+    WHERE c.name_conflicts_json <> '[]' GROUP BY c.id`).iterate() as Iterable<{ conflicts: string; copies: number }>;
   let withRedFlags = 0;
   let withGenericNameConflicts = 0;
   for (const set of sets) {
