@@ -331,7 +331,7 @@ async function inventoryAttachments(
     findings = [paddedDelimiterFinding(padded)];
   }
   const carriesForwarded = inventory.parts.some((p) => p.embedded);
-  const ambiguousCut = carriesForwarded ? forwardedCutAmbiguity(attempt.bytes, attempt.headers) : null;
+  const ambiguousCut = carriesForwarded ? forwardedCutAmbiguity(attempt.bytes, attempt.headers, inventory.parts) : null;
   if (ambiguousCut) findings = [...findings, ambiguousCut];
   if (inventory.error !== null) findings = [...findings, inventoryIncompleteFinding(inventory.error, inventory.parts.length)];
   return {

@@ -17,7 +17,9 @@ const NESTED_MULTIPART = /^content-type[ \t]*:[ \t]*"?multipart\/[^\r\n]*(?:\r?\
  * whatever the carrier's verdict. A warning on the carrier; each forwarded message cut out of it
  * is kept from "verified" (decide.ts, applyCarrierFindings).
  */
-export function forwardedCutAmbiguity(bytes: Buffer, headers: ParsedHeaders): Finding | null {
+export function forwardedCutAmbiguity(bytes: Buffer, headers: ParsedHeaders, parts: readonly ForwardedPart[] = []): Finding | null {
+  const encoded = parts.find((p) => p.isMessage && p.contentType === 'message/rfc822' && p.transferEncoding === 'quoted-printable');
+  if (encoded) return encodedForwardFinding(encoded);
   const values = headers.fields.filter((f) => f.name === 'content-type').map((f) => f.value);
   const body = bytes.subarray(headers.headerBytes).toString('latin1');
   let nested = 0;
@@ -39,4 +41,33 @@ export function forwardedCutAmbiguity(bytes: Buffer, headers: ParsedHeaders): Fi
     };
   }
   return null;
+}
+
+/** What the check needs of a carrier's parts (the inventory's records). */
+export interface ForwardedPart {
+  partIndex: number;
+  contentType: string;
+  transferEncoding: string | null;
+  isMessage: boolean;
+}
+
+/**
+ * A message/rfc822 part in quoted-printable, which RFC 2046 section 5.2.1 forbids: Python's email
+ * reads the encoded text as the message, mail programs that decode it read the decoded bytes,
+ * and an encoder chooses what to encode (`=31` for a `1`: a reader of the first kind sees
+ * `=3100` where the signed message says `100`). Named as what it is: until red team Y, Y-10, such
+ * a carrier was only caught when the encoded boundary of a multipart inside it read as a bad one,
+ * and the finding blamed that boundary. (In base64 the other readers show base64 text, never
+ * another message.)
+ */
+function encodedForwardFinding(part: ForwardedPart): Finding {
+  return {
+    code: 'forwarded-message-ambiguous',
+    severity: 'warning',
+    text:
+      `This message carries a forwarded message (part ${part.partIndex}) in quoted-printable, which the MIME standard forbids for message/rfc822: ` +
+      'mail programs that decode it read the bytes verified here, others (Python\'s email) read the encoded text as the message, and the encoding can make that text say something else. ' +
+      'No forwarded message cut out of it is taken as verified.',
+    evidence: { partIndex: part.partIndex, contentType: part.contentType, transferEncoding: part.transferEncoding },
+  };
 }
