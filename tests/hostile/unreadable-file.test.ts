@@ -6,7 +6,7 @@
  * and mtime are as recorded), nor that it is the same: it was not confirmed, and custody says so.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -159,6 +159,39 @@ describe('a database on media the reader cannot write', () => {
     const read = runCliMeasured(['export', '--format', 'csv', '--db', join(copy, 'r.db')], { asUser: NOBODY });
     expect(read.status, read.stderr).toBe(0);
     expect(read.stdout.split('\r\n').filter(Boolean)).toHaveLength(2);
+  });
+});
+
+// Red team AA, AA-16: the read-only open looked for a -wal beside the name it was given, not
+// beside the real file: read through a link, a log with changes not yet in the database was
+// ignored, and the reader showed the database as it was before them.
+describe.runIf(canRunAsNobody())('a database with a write-ahead log, read through a link, on media the reader cannot write', () => {
+  it('is refused for its log, as it is by its own name', () => {
+    const { dump, db } = setUp('wal-behind-link', { 'a.eml': BUDGET });
+    expect(runCliMeasured(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
+    const media = join(tmp.path, 'wal-media');
+    mkdirSync(media);
+    // a copy taken while a writer had changes in its log: the log is copied with the database
+    const writer = new Database(db);
+    try {
+      writer.pragma('wal_autocheckpoint = 0');
+      writer.prepare("UPDATE verdicts SET explanation = explanation || ' (edited)'").run();
+      expect(statSync(`${db}-wal`).size).toBeGreaterThan(0);
+      cpSync(db, join(media, 'r.db'));
+      cpSync(`${db}-wal`, join(media, 'r.db-wal'));
+    } finally {
+      writer.close();
+    }
+    chmodSync(media, 0o755);
+    const desk = join(tmp.path, 'wal-desk');
+    mkdirSync(desk);
+    symlinkSync(join(media, 'r.db'), join(desk, 'evidence.db'));
+    chmodSync(desk, 0o777);
+    for (const name of [join(media, 'r.db'), join(desk, 'evidence.db')]) {
+      const read = runCliMeasured(['export', '--format', 'csv', '--db', name], { asUser: NOBODY });
+      expect(read.status, name).toBe(3);
+      expect(read.stderr, name).toContain('holds changes not yet in it');
+    }
   });
 });
 
