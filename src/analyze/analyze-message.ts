@@ -22,6 +22,7 @@ import { isTrustedSealer } from '../verify/arc-sealers.ts';
 import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
 import { verifyDkim, type DkimSignatureResult, type DkimVerification } from '../verify/dkim.ts';
+import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, isAsFound, type SealedForm } from './form-search.ts';
 import { RepairMemory } from './repair-memory.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
 
@@ -123,17 +124,27 @@ export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, opt
 async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairMemory, lookup: KeyLookup, options: AnalysisOptions): Promise<MessageAnalysis> {
   let best: { attempt: Attempt; variant: RepairVariant } | null = null;
   const forms = repairVariants(input.raw, input.format, memory);
-  const tried: Array<{ variant: RepairVariant; arc: ArcVerification }> = [];
+  const budget = new FormSearchBudget(input.raw.length);
+  // the forms the ARC chain may be judged on later (arcOverForms): the others' memory goes back at once
+  const tried: SealedForm[] = [];
+  const keep = new FormsKept(tried, () => best?.variant);
   for (let next = forms.next(); !next.done; next = forms.next()) {
     const variant = next.value;
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
-    tried.push({ variant, arc: attempt.arc });
+    budget.spend(variant.bytes.length - attempt.headers.headerBytes, attempt.signatures, attempt.headers.fields);
+    const previous = best?.variant;
     if (!best || better(score(attempt), score(best.attempt))) best = { attempt, variant };
+    keep.consider({ variant, arc: attempt.arc });
+    if (previous && previous !== best.variant) keep.dropIfUnused(previous);
     // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
+    if (budget.spent()) {
+      budget.cutShort(forms);
+      break;
+    }
   }
   const chosen = best!.attempt;
-  const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, tried, forms, lookup);
+  const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, tried, forms, lookup, budget, keep);
   const trustedArcSealers = trustedSealersOf(options);
   const underneath = await failureUnderneath(sealed, tried, lookup, trustedArcSealers);
   const arc = underneath ? { ...sealed.arc, failureUnderneath: underneath } : sealed.arc;
@@ -142,6 +153,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
   const findings = [...chosen.findings];
   const quoting = best!.variant.quoting;
   if (quoting) findings.push(mixedQuotingFinding(quoting));
+  if (budget.cut) findings.push(formsNotTriedFinding(chosen.signatures.length));
   const verdict = decideVerdict({
     signatures: chosen.signatures,
     arc,
@@ -154,6 +166,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     rebuiltBy: rebuiltByConverter(chosen.headers.fields),
     headerBlockOnly: headerBlockOnly(chosen.bytes, chosen.headers.headerBytes, chosen.headers.hasBody),
     fromDomain: chosen.meta.fromDomain,
+    formsNotTried: budget.cut,
   });
   // A header block past the limit is not read again by the MIME parser, which would make strings of all of it.
   const { walked, ...inventory } = chosen.headers.tooLarge ? headerTooLargeInventory() : await inventoryAttachments(chosen, verdict);
@@ -173,15 +186,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
   };
 }
 
-/** A form of the message, and the ARC chain's result on it. */
-interface SealedForm {
-  variant: RepairVariant;
-  arc: ArcVerification;
-}
 
-/** Repairs of how the message was stored, not of what it says: a form with only these is the message as found. */
-const STORAGE_REPAIRS: ReadonlySet<Repair> = new Set(['crlf', 'strip-leading-bytes']);
-const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r) => STORAGE_REPAIRS.has(r));
 
 /**
  * The ARC chain's result, and the repairs it needed. DKIM chooses the form the message is judged
@@ -197,7 +202,14 @@ const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r)
  * ARC-Message-Signature that fails under a key on record costs more validations; a message
  * without ARC costs none.
  */
-async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Iterator<RepairVariant>, lookup: KeyLookup): Promise<SealedForm & { repairs: Repair[] }> {
+async function arcOverForms(
+  chosen: SealedForm,
+  tried: SealedForm[],
+  rest: Iterator<RepairVariant>,
+  lookup: KeyLookup,
+  budget: FormSearchBudget,
+  keep: FormsKept,
+): Promise<SealedForm & { repairs: Repair[] }> {
   const result = (form: SealedForm) => ({ ...form, repairs: form.arc.instances.length ? form.variant.repairs : [] });
   if (chosen.arc.failure?.part !== 'message-signature') return result(chosen);
   let asFound: SealedForm | undefined;
@@ -208,23 +220,25 @@ async function arcOverForms(chosen: SealedForm, tried: SealedForm[], rest: Itera
   };
   tried.forEach(consider);
   while (!asFound || (asFound.arc.result !== 'pass' && !firstPass)) {
+    if (budget.spent()) {
+      budget.cutShort(rest);
+      break;
+    }
     const next = rest.next();
     if (next.done) break;
-    consider({ variant: next.value, arc: await arcOver(next.value.bytes, lookup) });
+    const { dkim, fields, headerBytes } = await dkimOver(next.value.bytes, lookup);
+    budget.spend(next.value.bytes.length - headerBytes, dkim.signatures, fields);
+    const form = { variant: next.value, arc: await verifyArc(dkim.arc, fields) };
+    consider(form);
+    keep.consider(form);
   }
   return result(asFound?.arc.result === 'pass' ? asFound : (firstPass ?? asFound ?? chosen));
 }
 
-/** The ARC chain's result on one form of the message, the DKIM verification it rests on run as attemptVerification runs it. */
-async function arcOver(bytes: Buffer, lookup: KeyLookup): Promise<ArcVerification> {
-  const { dkim, fields } = await dkimOver(bytes, lookup);
-  return verifyArc(dkim.arc, fields);
-}
-
-async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[] }> {
+async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[]; headerBytes: number }> {
   const headers = parseHeaders(bytes);
   const { at } = messageTime(headers);
-  return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) }), fields: headers.fields };
+  return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) }), fields: headers.fields, headerBytes: headers.headerBytes };
 }
 
 /**
@@ -408,6 +422,17 @@ async function partsNotInFileOf<P extends { contentStart: number }>(
   if (!found) return undefined;
   const signatures = new Set(failed.filter((s) => signedBodyReachesStoredApart(attempt.bytes, found, s)).map((s) => s.index));
   return signatures.size || arcBody ? { parts: found.parts, signatures } : undefined;
+}
+
+function formsNotTriedFinding(signatures: number): Finding {
+  return {
+    code: 'repairs-not-all-tried',
+    severity: 'info',
+    text:
+      `The message carries ${signatures} signature(s): verifying each under every repaired form of the message (line ends, mbox quoting, padding) would take more than ${FORM_SEARCH_PASSES} passes over it, ` +
+      'so the search stopped before the last forms. The verdict is the best found among the forms tried; a signature that fails under them is not taken as evidence of tampering.',
+    evidence: { signatures, passes: FORM_SEARCH_PASSES },
+  };
 }
 
 /** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */

@@ -22,6 +22,8 @@ export interface RepairVariant {
   repairs: Repair[];
   /** for `mbox-unquote-some`: the 1-based lines, as found, whose `>` was removed, and those left quoted */
   quoting?: { unquotedLines: number[]; keptLines: number[] };
+  /** gives back the memory of `bytes` when they are a copy made for this form alone (see RepairMemory.release) */
+  release?: () => void;
 }
 
 /**
@@ -47,7 +49,7 @@ export const MAX_LINES_TRIED_ONE_BY_ONE = 4;
  *
  * The copies with CRLF restored are made in `memory` when it is given (see repair-memory.ts).
  */
-export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: ReadTarget): Generator<RepairVariant> {
+export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: FormMemory): Generator<RepairVariant> {
   // A byte-order mark or blank lines before the first header are storage artefacts (editors,
   // export tools); left in place they would hide the first header from the verifier.
   const lead = leadingJunk(raw);
@@ -74,7 +76,7 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
     const form: RepairVariant = {
-      bytes: unquoteLinesAt(base.bytes, chosen),
+      ...ownCopy(unquoteLinesAt(base.bytes, chosen, memory), memory),
       repairs: [...base.repairs, 'mbox-unquote-some'],
       quoting: {
         unquotedLines: lines.filter((_, i) => mask & (1 << i)),
@@ -89,8 +91,8 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: Rea
  * `base` as it is and with its `>From ` quoting undone, in the order the container calls for;
  * returns where the quoted lines start.
  */
-function* quotingForms(base: RepairVariant, format: ContainerKind, memory: ReadTarget | undefined): Generator<RepairVariant, number[]> {
-  const unquoted = (starts: number[]): RepairVariant => ({ bytes: unquoteLinesAt(base.bytes, starts), repairs: [...base.repairs, 'mboxrd-unquote'] });
+function* quotingForms(base: RepairVariant, format: ContainerKind, memory: FormMemory | undefined): Generator<RepairVariant, number[]> {
+  const unquoted = (starts: number[]): RepairVariant => ({ ...ownCopy(unquoteLinesAt(base.bytes, starts, memory), memory), repairs: [...base.repairs, 'mboxrd-unquote'] });
   if (format === 'mbox') {
     const quoted = quotedFromLineStarts(base.bytes);
     if (quoted.length) yield withCrlf(unquoted(quoted), memory);
@@ -171,9 +173,21 @@ function withoutGatewaySubjectTag(raw: Buffer): Buffer | null {
   return Buffer.concat([raw.subarray(0, valueStart + keep), raw.subarray(valueStart + tag[0].length)]);
 }
 
-function withCrlf(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant {
+/** Memory the forms are made in, which can take back a form's copy before the analysis ends (RepairMemory). */
+type FormMemory = ReadTarget & { release?: (bytes: Uint8Array) => void };
+
+/** A copy made for one form alone, with the means to give its memory back once the form is done with. */
+function ownCopy(bytes: Buffer, memory: FormMemory | undefined): Pick<RepairVariant, 'bytes' | 'release'> {
+  return memory?.release ? { bytes, release: () => memory.release!(bytes) } : { bytes };
+}
+
+function withCrlf(form: RepairVariant, memory: FormMemory | undefined): RepairVariant {
   const bytes = toCrlf(form.bytes, memory);
-  return bytes === form.bytes ? form : { ...form, bytes, repairs: [...form.repairs, 'crlf'] };
+  if (bytes === form.bytes) return form;
+  // The copy is this form's alone: the forms after it are made from the form's base, never from
+  // it. A form made for this one alone (an unquoted copy) is not needed once copied.
+  form.release?.();
+  return { ...form, repairs: [...form.repairs, 'crlf'], ...ownCopy(bytes, memory) };
 }
 
 function leadingJunk(raw: Buffer): number {

@@ -7,6 +7,8 @@
  * Everything works on bytes: messages may be 8-bit, and a UTF-8 round trip would alter them.
  */
 
+import type { ReadTarget } from '../discover/open-evidence.ts';
+
 const GT = 0x3e;
 const LF = 0x0a;
 const QUOTED_FROM = Buffer.from('>From ');
@@ -47,9 +49,9 @@ export function unquoteMboxrd(raw: Buffer): Buffer {
  * Removes the first byte (a ">") of each line starting at `starts` (ascending, each from
  * quotedFromLineStarts; or a "." from dotStuffedLineStarts), and changes nothing else. Returns `raw` itself for no line.
  */
-export function unquoteLinesAt(raw: Buffer, starts: readonly number[]): Buffer {
+export function unquoteLinesAt(raw: Buffer, starts: readonly number[], target?: ReadTarget): Buffer {
   if (starts.length === 0) return raw;
-  const out = Buffer.alloc(raw.length - starts.length);
+  const out = target ? target.take(raw.length - starts.length) : Buffer.alloc(raw.length - starts.length);
   let written = 0;
   let from = 0;
   for (const drop of starts) {

@@ -44,6 +44,11 @@ export class ReusableBuffer implements ReadTarget {
     forgetLineEndings(this.#buffer.buffer);
     return this.#buffer.subarray(0, size);
   }
+
+  /** Whether `bytes` lie in the memory this buffer reuses. */
+  holds(bytes: Uint8Array): boolean {
+    return this.#buffer !== null && bytes.buffer === this.#buffer.buffer;
+  }
 }
 
 /**

@@ -69,6 +69,12 @@ export interface VerdictInput {
    * it (relaxed alignment) names both, and never calls the signer the From domain (red team K, K-12).
    */
   fromDomain?: string | null;
+  /**
+   * The search for the form the message was signed in stopped before it had tried every repair
+   * (src/analyze/form-search.ts): a signature that fails under the forms tried may verify under
+   * one not tried, so its failure is no evidence of tampering.
+   */
+  formsNotTried?: boolean;
 }
 
 const NO_SEALERS: ReadonlySet<string> = new Set();
@@ -170,6 +176,11 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       const explanation = explainFailure(sig, signatures.length, arc, arcSpeaks, proving, added, userTrusted);
       if (explanation) {
         added.push(explanation);
+        continue;
+      }
+      if (input.formsNotTried) {
+        unverifiable.push('repairs-not-all-tried');
+        notes.push(`${describeFailure(sig)} Not every repaired form of the message was tried (repairs-not-all-tried), and it may verify under one that was not: this failure is not taken as evidence of tampering.`);
         continue;
       }
       const notInFile = sig.outcome === 'body-modified' ? bodyNotInFile(sig, input) : null;
@@ -277,7 +288,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   const arcFailed = arcFailureFinding(arc, proving, input);
   if (arcFailed) {
     added.push(arcFailed);
-    if (arcFailed.severity === 'red-flag') {
+    if (arcFailed.severity === 'red-flag' && !input.formsNotTried) {
       suspicious.push(arcFailed.code);
       failureNotes.push(arcFailed.text);
     } else notes.push(arcFailed.text);

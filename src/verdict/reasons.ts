@@ -193,6 +193,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'The message could not be analysed (it took too long, as messages built to slow parsers down do, or it broke a parser), so nothing about it was checked.',
   },
+  'repairs-not-all-tried': {
+    verdict: 'unverifiable',
+    text: 'A signature fails under the forms of the message tried, but the search for the form it was signed in stopped before trying every repair (the message carries many signatures): the failure may be how the message was stored, and is not taken as evidence.',
+  },
   'message-unparseable': {
     verdict: 'unverifiable',
     text: 'The message could not be parsed as an email, so no signature could be checked.',

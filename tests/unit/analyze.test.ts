@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSeal } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage, type MessageAnalysis } from '../../src/analyze/analyze-message.ts';
+import { FORM_SEARCH_PASSES } from '../../src/analyze/form-search.ts';
 import type { ContainerKind } from '../../src/discover/types.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
 import { MAX_HEADER_BYTES } from '../../src/read/headers.ts';
@@ -795,6 +796,53 @@ describe('analyzeMessage: repairs', () => {
   it('an unsigned message records no repair', async () => {
     const a = await analyze(plainMessage().replace(/\r\n/g, '\n'), tableLookup({}));
     expect(a.repairs).toEqual([]);
+  });
+
+  // Red team BB, BB-05: every form is verified under every signature. Signatures anyone can add,
+  // each failing under every form, took a genuine message past the analysis' time limit.
+  describe('the search for a form is bounded by the work it takes (signatures x forms)', () => {
+    /** `n` DKIM-Signature fields of example.com whose body hash fails, each over its own length (a body hash of its own) */
+    const junkSignatures = (n: number, longest = 2 * 1024 * 1024): string =>
+      Array.from({ length: n }, (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${SIGN_TIME.getTime() / 1000}; l=${longest - i}; h=from; bh=${'A'.repeat(43)}=; b=${'A'.repeat(342)}==\r\n`).join('');
+    const MB_OF_TEXT = `${'x'.repeat(76)}\r\n`.repeat(1024 * 1024 / 78);
+    const mixedQuoting = async (text = MB_OF_TEXT): Promise<string> => {
+      const body = `Hi Bob,\r\n\r\n>From the archive: the numbers.\r\nFrom the desk of Alice.\r\n>From the archive again.\r\n${text}`;
+      const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+      return message.replace('\r\nFrom the desk', '\r\n>From the desk');
+    };
+
+    it('a genuine signature that verifies as found still proves the message, whatever was added on top', async () => {
+      const body = `Hi Bob,\r\n\r\n>From the archive: the numbers.\r\n>From the archive again.\r\n${MB_OF_TEXT}`;
+      const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+      const a = await analyze(junkSignatures(300) + message, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      expect(a.verdict.verdict).toBe('verified');
+      expect(a.signatures.filter((s) => s.outcome === 'pass')).toHaveLength(1);
+      expect(a.findings.map((f) => f.code)).toContain('repairs-not-all-tried');
+    });
+
+    it('cut short before the form that verifies, a failing signature is no evidence: unverifiable, never suspicious', async () => {
+      const stored = await mixedQuoting();
+      // control: every form tried, the mix of quoted lines is found
+      expect((await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml')).verdict.verdict).toBe('verified');
+      const a = await analyze(junkSignatures(300) + stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      expect(a.verdict.verdict).toBe('unverifiable');
+      // (the junk signatures were not made by the key on record: key-not-signer)
+      expect(a.verdict.reasons).toEqual(['key-not-signer', 'repairs-not-all-tried']);
+      expect(a.findings.find((f) => f.code === 'repairs-not-all-tried')?.evidence).toEqual({ signatures: 301, passes: FORM_SEARCH_PASSES });
+    });
+
+    it('a few signatures still get every form, and many over a small message too', async () => {
+      const a = await analyze(junkSignatures(2) + (await mixedQuoting()), tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      expect(a.verdict.verdict).toBe('verified');
+      expect(a.repairs).toEqual(['mbox-unquote-some']);
+      expect(a.findings.map((f) => f.code)).not.toContain('repairs-not-all-tried');
+      const small = await mixedQuoting('');
+      expect(small.length).toBeLessThan(2000);
+      const b = await analyze(junkSignatures(300) + small, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      expect(b.verdict.verdict).toBe('verified');
+      expect(b.repairs).toEqual(['mbox-unquote-some']);
+      expect(b.findings.map((f) => f.code)).not.toContain('repairs-not-all-tried');
+    });
   });
 });
 
