@@ -1891,6 +1891,9 @@ export async function buildDemoDump(): Promise<DemoDump> {
     record(p, 0, emlxMessage);
   }
 
+  // files that hold no message, each a document, matched against the attachments (labelled after every ExpectedSkip)
+  const documents: ExpectedDocument[] = [];
+
   // messages with attachments, forwarded messages, and a zip export
   {
     const cases = await buildAttachmentCases(ring);
@@ -1908,11 +1911,19 @@ export async function buildDemoDump(): Promise<DemoDump> {
       ),
     );
     expected.push({ path: zipPath, container: 'zip' });
-    for (const e of cases.zip.entries) if (e.built) record(`${zipPath}${ZIP_ENTRY_SEPARATOR}${e.name}`, 0, e.built, zipPath, 'zip');
+    for (const e of cases.zip.entries) {
+      const p = `${zipPath}${ZIP_ENTRY_SEPARATOR}${e.name}`;
+      if (e.built) {
+        record(p, 0, e.built, zipPath, 'zip');
+      } else {
+        // an entry that holds no message is a document, as the same file loose is (red team Y, Y-06)
+        expected.push({ path: p, skipped: true, reason: 'not-email' });
+        documents.push(documentLabel(p, e.content));
+      }
+    }
   }
 
-  // files that hold no message: each is also a loose document, matched against the attachments
-  const documents: ExpectedDocument[] = [];
+  // files that hold no message: each is also a loose document
   const skip = (p: string, content: Buffer, reason: ExpectedSkip['reason']): void => {
     files.set(p, content);
     expected.push({ path: p, skipped: true, reason });

@@ -6,6 +6,8 @@ import { hashFileSync, readMessageAt, type MessageLocation } from '../read/read-
 import { useLineScanModule } from '../read/line-scan.ts';
 import { releaseNow, ReusableBuffer } from '../read/reusable-buffer.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
+import type { ZipEntryLocation } from '../read/zip.ts';
+import { sha256OfZipEntry } from '../read/zip-entry.ts';
 import { ANSWER_BATCH, postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
 import type { RingPlace } from './message-ring.ts';
 import { progressWriter } from './worker-progress.ts';
@@ -20,7 +22,8 @@ export type ToWorker =
   | { type: 'analyze'; id: number; raw: Uint8Array; format: ContainerKind }
   | { type: 'analyze-at'; id: number; location: MessageLocation; maxBytes: number }
   | { type: 'analyze-shared'; id: number; place: RingPlace; format: ContainerKind }
-  | { type: 'hash'; id: number; absPath: string }
+  /** a whole file, or with `entry` one entry of the zip archive at `absPath`, inflated */
+  | { type: 'hash'; id: number; absPath: string; entry?: ZipEntryLocation }
   | { type: 'key-answer'; id: number; answer: KeyAnswer };
 
 /**
@@ -141,7 +144,8 @@ async function runTask(task: Task): Promise<TaskAnswer> {
   if (task.type === 'hash') {
     hashChunk ??= Buffer.allocUnsafe(1024 * 1024);
     try {
-      return { type: 'hashed', id: task.id, sha256: hashFileSync(task.absPath, hashChunk) };
+      const sha256 = task.entry ? await sha256OfZipEntry(task.absPath, task.entry) : hashFileSync(task.absPath, hashChunk);
+      return { type: 'hashed', id: task.id, sha256 };
     } catch (err) {
       if (err instanceof ReadError) return { type: 'read-error', id: task.id, code: err.code, message: err.message };
       throw err;

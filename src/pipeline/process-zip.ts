@@ -15,9 +15,9 @@ import type { Analyzer } from './worker-pool.ts';
  * read and inflated where it lies by the thread that analyses it, several at once, as the
  * messages of an mbox are (the bytes never come here). Every email in it is verified as a file of
  * its own, `archive.zip!inner/path.eml`. Entries refused by a guard (encrypted, a bomb, corrupt,
- * too large) are recorded as such, and so are entries that are no email but may hold some (a
- * compressed mbox, a RAR, UTF-16 text, binary data), as their loose twins would be; directories,
- * empty entries, documents and text are left alone.
+ * too large) are recorded as such. Every other entry that is no email (a document, text, binary
+ * data, a compressed mbox) gets the row its loose twin would, `skipped` with its inflated size
+ * and sha256, and is a document (documents-pass.ts); directories get none.
  * Bytes of the archive that no listed entry accounts for are recorded on the archive's row
  * (reason `unlisted-bytes`): they may be entries that other tools read. So are entries whose
  * local header disagrees with the central directory (reason `local-header-mismatch`, and a note
@@ -42,7 +42,7 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     const { path, note } = sink.paths.claim(`${file.relPath}!${withName ? `${safeName}#entry-${index}` : safeName}`);
     return { path, note: joinNotes(withName && othersWithName(withName, index), localHeader && `its local header ${localHeader}`, note) };
   };
-  // On the archive's row too: the entries that get no row of their own (a document, a directory) are counted there.
+  // On the archive's row too: the entries that get no row of their own (a directory) are counted there.
   const disagreeing: LocalHeaderDisagreements = { count: 0, first: [] };
   const entryRecord = (path: string, fields: Pick<FileRecord, 'status' | 'reason' | 'detail' | 'size' | 'sha256'>): FileRecord => ({
     path,
@@ -60,7 +60,10 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       [{ location: { absPath: file.absPath, kind: 'zip-entry', entry: location }, size: location.size }],
       analyzer,
     );
-    if (!messages.length && entryError && NOT_MESSAGES.has(entryError.code)) return;
+    if (!messages.length && entryError && DOCUMENTS.has(entryError.code)) {
+      sink.files([await documentEntry(location, derived, entryError)]);
+      return;
+    }
     if (!messages.length && entryError?.code === MBOX_ENTRY) {
       // (not `emails += await …`, which would read `emails` before the wait and lose the entries counted meanwhile)
       const held = await analyzeMboxEntry(location, derived);
@@ -84,6 +87,25 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
       messages,
     };
     sink.files(await withEmbedded(entry, analyzer, sink.paths));
+  };
+  /**
+   * An entry that is no message and is a document by the rules loose files follow (a PDF, a
+   * .docx, binary data, an empty file): a row of its own, with its inflated size and sha256, as a
+   * loose document has, so that the documents pass compares it like one (red team Y, Y-06: a
+   * forged contract.pdf zipped escaped the name-conflict red flag). Its head told what it is; the
+   * rest is inflated here only to be hashed, as a stream, and an entry that fails the guards then
+   * is recorded as the refusal it is.
+   */
+  const documentEntry = async (location: ZipEntryLocation, derived: DerivedPath, judged: ReadError): Promise<ProcessedFile> => {
+    let sha256: string;
+    try {
+      sha256 = location.size === 0 ? EMPTY_SHA256 : await (await analyzer.hashAt(file.absPath, location.size, location)).result;
+    } catch (err) {
+      const refused = err instanceof ReadError ? err : new ReadError('corrupt-entry', `corrupt entry: ${(err as Error).message}`);
+      return refusal(derived, refused.code, refused.message, location.size);
+    }
+    const reason = UNREAD_REASONS.get(judged.code) ?? judged.code;
+    return { record: entryRecord(derived.path, { status: 'skipped', reason, detail: joinNotes(judged.message, derived.note), size: location.size, sha256 }), messages: [] };
   };
   /**
    * An mbox inside the archive (a Google Takeout export is one): inflated here as a stream and cut
@@ -205,8 +227,15 @@ function othersWithName(withName: number[], index: number): string {
   return `${count} other entries of the archive (entries ${others.join(', ')}${more}) have the same name`;
 }
 
-/** Entries of an archive that are no business of a mail verifier: not recorded. */
+/** Entries of an archive that get no row: directories (the other entries that are no message are documents). */
 const NOT_MESSAGES = new Set(['directory', 'not-email', 'empty']);
+/**
+ * Entries read and found to be no message that are documents, as their loose twins are
+ * (DOCUMENT_REASONS): a document, text, an empty file, binary data, and what may hold mail
+ * without being read as it (a compressed mbox, UTF-16 text), which is recorded either way.
+ */
+const DOCUMENTS = new Set(['not-email', 'empty', MAY_HOLD_MAIL, BINARY_ENTRY]);
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /**
  * Entries that are no email but may hold some (see refusalOfHead), by the reason on their row:
  * the one their loose twin's row gives.

@@ -4,6 +4,8 @@ import type { ContainerKind } from '../discover/types.ts';
 import type { KeyAnswer, KeyLookup } from '../keys/types.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, hashFileSync, readMessageAt, type MessageLocation } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
+import type { ZipEntryLocation } from '../read/zip.ts';
+import { sha256OfZipEntry } from '../read/zip-entry.ts';
 import type { FromWorker, TaskAnswer, ToWorker } from './analysis-worker.ts';
 import { discardPrestartedThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread } from './analysis-threads.ts';
 import { MessageRing } from './message-ring.ts';
@@ -33,8 +35,10 @@ export interface Analyzer {
   /**
    * The sha256 of a whole file (`verify --rehash`), read and hashed by an analysing thread, so
    * that re-reading a dump runs on every core. Rejects with a ReadError if it cannot be read.
+   * With `entry`: that entry of the zip archive at `absPath` (`size` its inflated size), inflated
+   * as a stream under the archive's guards (sha256OfZipEntry).
    */
-  hashAt(absPath: string, size: number): Promise<{ result: Promise<string> }>;
+  hashAt(absPath: string, size: number, entry?: ZipEntryLocation): Promise<{ result: Promise<string> }>;
   /**
    * Messages the pool can hold at once now: every thread's hands, larger while the first thread
    * loads (WARMING_TASKS), or what a thread still holds from then. What a caller keeps in
@@ -382,8 +386,8 @@ export function createAnalyzer(lookup: KeyLookup, options: PoolOptions): Analyze
         }),
       };
     },
-    async hashAt(absPath, size) {
-      const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath } satisfies ToWorker));
+    async hashAt(absPath, size, entry) {
+      const { done } = await enqueue(0, size, (id, worker) => worker.postMessage({ type: 'hash', id, absPath, ...(entry ? { entry } : {}) } satisfies ToWorker));
       return { result: done.then((answer) => answerOf('hashed', answer).sha256) };
     },
     messageMemory: () => ring,
@@ -426,7 +430,9 @@ function inProcess(lookup: KeyLookup, concurrency: number, options?: AnalysisOpt
         return { message: { index, offset, format }, analysis: await analyze({ raw, format }, lookup, options) };
       }),
     // One chunk serves every file: each is hashed whole, synchronously, before the next starts.
-    hashAt: async (absPath) => ({ result: Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))) }),
+    hashAt: async (absPath, _size, entry) => ({
+      result: entry ? sha256OfZipEntry(absPath, entry) : Promise.resolve().then(() => hashFileSync(absPath, (hashChunk ??= Buffer.allocUnsafe(1024 * 1024)))),
+    }),
     holds: () => concurrency,
     // (SharedArrayBuffer views are not accepted everywhere a message goes, such as TextDecoder:
     // on this thread, messages keep memory of their own)

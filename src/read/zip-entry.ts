@@ -15,6 +15,7 @@
  *   inflated no further than its head to tell, unless it is named so and may be read whole;
  * - the archive must be the one whose central directory was read (size and modification time).
  */
+import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { constants as zlibConstants, crc32, createInflateRaw, InflateRaw, inflateRawSync } from 'node:zlib';
 import type { Stats } from 'node:fs';
@@ -301,4 +302,15 @@ export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation):
     source?.destroy();
     await handle.close();
   }
+}
+
+/**
+ * The sha256 of an entry that is no message (a document), inflated as a stream by zipEntryChunks
+ * under its guards: no more than it declares, exactly that, and its CRC-32; a ReadError
+ * (`zip-bomb`, `corrupt-entry`, `changed`) otherwise. Nothing of it is held but a chunk.
+ */
+export async function sha256OfZipEntry(absPath: string, entry: ZipEntryLocation): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of zipEntryChunks(absPath, entry)) hash.update(chunk);
+  return hash.digest('hex');
 }

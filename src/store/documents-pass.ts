@@ -138,9 +138,13 @@ const DOCUMENT_PAGE = 500;
  * document is compared by its bytes alone.
  */
 export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number; verified: number; redFlagged: number } {
-  const documentsAfter = db.prepare(`SELECT id, path, size, sha256 FROM source_files
-    WHERE status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AND sha256 IS NOT NULL AND parent_file_id IS NULL AND path > ?
-    ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+  // The entries of a zip of the dump that are documents are documents too, named as the entry
+  // (`scans.zip!contract.pdf` is a contract.pdf): journalists unzip a dump and publish what is
+  // inside, and a forgery zipped escaped the name-conflict red flag (red team Y, Y-06).
+  const documentsAfter = db.prepare(`SELECT f.id, f.path, f.size, f.sha256, CASE WHEN f.kind = 'zip-entry' THEN (SELECT p.path FROM source_files p WHERE p.id = f.parent_file_id) END AS archive
+    FROM source_files f
+    WHERE f.status = 'skipped' AND f.reason IN ${DOCUMENT_REASONS_SQL} AND f.sha256 IS NOT NULL AND (f.parent_file_id IS NULL OR f.kind = 'zip-entry') AND f.path > ?
+    ORDER BY f.path LIMIT ${DOCUMENT_PAGE}`);
   // Files read as mail (a memo that begins with To: and From: lines, a saved .eml) or as a zip of
   // mail are documents too when an email carried their bytes (red team 10, findings 03 and 12),
   // or when a verified email carried a document of their name (red team 11, finding 03: a forged
@@ -284,9 +288,12 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   let documents = 0;
   let verified = 0;
   let redFlagged = 0;
-  /** `readPath`: where the bytes are, when not at `path` (a link of the dump: its target) */
-  type FileRow = { id: number; path: string; size: number | null; sha256: string; readPath?: string };
-  const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.path.split('/').pop() ?? '');
+  /**
+   * `readPath`: where the bytes are, when not at `path` (a link of the dump: its target);
+   * `archive`: the path of the zip whose entry it is, which no file of the dump is at.
+   */
+  type FileRow = { id: number; path: string; size: number | null; sha256: string; readPath?: string; archive?: string | null };
+  const nameOf = (doc: FileRow): string | null => normalizeFileName(doc.archive ? zipEntryFileName(doc.path, doc.archive) : (doc.path.split('/').pop() ?? ''));
   const statusOf = (doc: FileRow): DocumentStatus => {
     const stored = storedMatches.get(doc.sha256) as DocumentStatus | undefined;
     if (stored) return stored;
@@ -312,7 +319,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       return;
     }
     let ownFolds: Folds | null | undefined;
-    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : foldedSha256sOfFile(join(dumpRoot, doc.readPath ?? doc.path), doc.sha256));
+    // (an entry of a zip is not read again here: it is compared by its bytes alone)
+    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined || doc.archive ? null : foldedSha256sOfFile(join(dumpRoot, doc.readPath ?? doc.path), doc.sha256));
     const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
     // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
     const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
@@ -399,6 +407,17 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
 }
 
 type Folds = ReturnType<WhitespaceFolds['digest']>;
+
+/**
+ * The file name of the zip entry whose row is at `path`, in the archive at `archive`
+ * (`scans.zip!dir/contract.pdf` names contract.pdf): without what process-zip.ts adds after it
+ * to tell rows apart (`#entry-3`, `#derived-2`), which an entry's own name cannot hold (its `#`
+ * is written `%23`: sanitizeEntryName).
+ */
+export function zipEntryFileName(path: string, archive: string): string {
+  const inside = path.startsWith(`${archive}!`) ? path.slice(archive.length + 1) : path;
+  return (inside.split('/').pop() ?? '').split('#')[0]!;
+}
 
 /**
  * The whitespace-folded sha256s of a document of the dump (whitespace-fold.ts), read in pieces

@@ -637,7 +637,7 @@ describe('leakcheck verify on an archive', () => {
   });
 
 
-  it('verifies its emails and records every entry a guard refused, each with its reason; other entries are left alone', async () => {
+  it('verifies its emails and records every entry a guard refused, each with its reason; a document the row its loose twin gets, a directory none', async () => {
     const { compressed, crc } = await deflatedZeros(64 * 1024 * 1024 + 1);
     const dump = join(dir, 'dump-with-zip');
     mkdirSync(dump);
@@ -668,7 +668,8 @@ describe('leakcheck verify on an archive', () => {
     expect(row('mail/crc.eml')).toMatchObject({ status: 'error', reason: 'corrupt-entry', detail: 'corrupt entry: CRC-32 mismatch', message_count: 0 });
     expect(row('mail/secret.eml')).toMatchObject({ status: 'skipped', reason: 'encrypted' });
     expect(row('mail/bomb.eml')).toMatchObject({ status: 'skipped', reason: 'zip-bomb' });
-    expect(row('report.pdf')).toBeUndefined();
+    // a document: the row its loose twin gets (red team Y, Y-06)
+    expect(row('report.pdf')).toMatchObject({ status: 'skipped', reason: 'not-email', message_count: 0 });
     expect(row('mail/')).toBeUndefined();
     // an archive inside the archive is not opened, but it does not go unrecorded
     expect(row('older/export.zip')).toMatchObject({ status: 'skipped', reason: 'nested-archive', message_count: 0 });
@@ -683,7 +684,7 @@ describe('leakcheck verify on an archive', () => {
     expect(row('dir/x.eml')).toBeUndefined();
     expect(row('dir/x.eml#entry-48')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 49) has the same name' });
     expect(row('dir/x.eml#entry-49')).toMatchObject({ status: 'ok', message_count: 1, detail: 'another entry of the archive (entry 48) has the same name' });
-    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(49);
+    expect(files.filter((f) => f.kind === 'zip-entry')).toHaveLength(50);
     expect(messages.filter((m) => m.path.startsWith('export.zip!'))).toHaveLength(45);
   });
 });

@@ -177,7 +177,7 @@ describe('B-05: entries that are no mail but may hold some', () => {
   const selfExtracting = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100), buildZip([{ name: 'budget.eml', data: budget }])]);
   const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2000, 0x30), Buffer.from('%%EOF\n')]);
 
-  it('get the row their loose twins get, with what they are; documents and text still get none', () => {
+  it('get the row their loose twins get, with what they are; so do documents and text (red team Y, Y-06)', () => {
     const { files, messages } = verify(
       newDump('may-hold-mail', {
         'old-mail.zip': buildZip([
@@ -209,11 +209,11 @@ describe('B-05: entries that are no mail but may hold some', () => {
     // not "binary data": what it is, and that other tools open it
     expect(row('loose/inbox-sfx.exe')).toMatchObject({ reason: 'binary' });
     expect(row('loose/inbox-sfx.exe')?.detail).toMatch(/^binary data with a zip archive's local file header at offset 102 \(a self-extracting archive, or a zip behind a prefix\)/);
-    // they are no emails; the one email is verified; the document and the note have no row
+    // they are no emails; the one email is verified; the document and the note are documents, as loose
     expect(row('old-mail.zip')).toMatchObject({ status: 'ok', detail: '1 email(s) inside' });
     expect(verdictsOf(messages, 'old-mail.zip!inbox/budget.eml').map(([, verdict]) => verdict)).toEqual(['verified']);
-    expect(row('old-mail.zip!report.pdf')).toBeUndefined();
-    expect(row('old-mail.zip!notes.txt')).toBeUndefined();
+    expect(row('old-mail.zip!report.pdf')).toMatchObject({ status: 'skipped', reason: 'not-email', message_count: 0 });
+    expect(row('old-mail.zip!notes.txt')).toMatchObject({ status: 'skipped', reason: 'not-email', message_count: 0 });
   });
 
   it('gets the same outcome from both readers of archives, stored or deflated', async () => {

@@ -416,7 +416,7 @@ describe('entries whose local header disagrees with the central directory (red t
       'crafted.zip': buildZip([
         { ...stored(1), name: 'zzzz.eml', local: { name: 'aaaa.eml' } },
         stored(2),
-        // a document, which gets no row: the archive's row names it
+        // a document: its row notes it too
         { name: 'report.pdf', data: pdf, method: 0, local: { name: 'report.eml' } },
         { ...stored(3), name: 'same.eml', local: { method: 8 } },
         { ...stored(4), name: 'same.eml' },
@@ -439,7 +439,7 @@ describe('entries whose local header disagrees with the central directory (red t
       status: 'ok',
       detail: 'another entry of the archive (entry 4) has the same name; its local header gives compression method 8 (the central directory: 0)',
     });
-    expect(row('crafted.zip!report.pdf')).toBeUndefined();
+    expect(row('crafted.zip!report.pdf')).toMatchObject({ status: 'skipped', reason: 'not-email', detail: 'not an email message; its local header names it report.eml' });
     expect(row('plain.zip')).toMatchObject({ reason: null, detail: '1 email(s) inside' });
     // the entries are verified as ever, under the central directory's names
     expect(messages.filter((m) => m.path.startsWith('crafted.zip!')).map((m) => m.path)).toEqual(['crafted.zip!2.eml', 'crafted.zip!same.eml#entry-3', 'crafted.zip!same.eml#entry-4', 'crafted.zip!zzzz.eml']);
@@ -484,7 +484,7 @@ describe('entries of an archive that share a name', () => {
         { name: 'other.eml', data: email(2) },
         { name: 'same.eml', data: email(3) },
         { name: 'same.eml', data: email(4) },
-        // a document, which gets no row, takes the message's place for `unzip -o`: the message is flagged all the same
+        // a document, which takes the message's place for `unzip -o`: both are flagged
         { name: 'export/00017', data: email(5) },
         { name: 'export/00017', data: pdf },
       ]),
@@ -493,11 +493,12 @@ describe('entries of an archive that share a name', () => {
     const entries = files.filter((f) => f.kind === 'zip-entry').map((f) => [f.path, f.detail]);
     expect(entries).toEqual([
       ['export.zip!export/00017#entry-4', 'another entry of the archive (entry 5) has the same name'],
+      ['export.zip!export/00017#entry-5', 'not an email message; another entry of the archive (entry 4) has the same name'],
       ['export.zip!other.eml', null],
       ['export.zip!same.eml#entry-0', '2 other entries of the archive (entries 2, 3) have the same name'],
       ['export.zip!same.eml#entry-2', '2 other entries of the archive (entries 0, 3) have the same name'],
       ['export.zip!same.eml#entry-3', '2 other entries of the archive (entries 0, 2) have the same name'],
     ]);
-    expect(messages.map((m) => m.path)).toEqual(entries.map(([path]) => path));
+    expect(messages.map((m) => m.path)).toEqual(entries.map(([path]) => path).filter((path) => path !== 'export.zip!export/00017#entry-5'));
   });
 });
