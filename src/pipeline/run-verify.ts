@@ -18,6 +18,7 @@ import { LENGTH_OVERRULED } from '../read/mbox-split.ts';
 import { DerivedPaths } from './derived-paths.ts';
 import { analyzeStream, joinNotes, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
 import { processZip } from './process-zip.ts';
+import { zipEntryFolds } from './zip-entry-folds.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import {
@@ -459,7 +460,7 @@ async function verifyLocked(
         dumpPasses = 'kept';
       } else {
         runDumpPass(db);
-        runDocumentsPass(db, root);
+        runDocumentsPass(db, root, await zipEntryFolds(db, root));
         dumpPasses = 'ran';
       }
       status = 'completed';

@@ -135,9 +135,10 @@ const DOCUMENT_PAGE = 500;
  *
  * `dumpRoot`: where the documents are, to read one whose name is that of an attachment a
  * signature fixes all but the whitespace of (read-only, as everywhere). Without it such a
- * document is compared by its bytes alone.
+ * document is compared by its bytes alone. `entryFolds`: the same, read before, of the documents
+ * inside zip archives (zipEntryFolds), by their row's id.
  */
-export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number; verified: number; redFlagged: number } {
+export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: ReadonlyMap<number, Folds> = new Map()): { documents: number; verified: number; redFlagged: number } {
   // The entries of a zip of the dump that are documents are documents too, named as the entry
   // (`scans.zip!contract.pdf` is a contract.pdf): journalists unzip a dump and publish what is
   // inside, and a forgery zipped escaped the name-conflict red flag (red team Y, Y-06).
@@ -319,8 +320,9 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
       return;
     }
     let ownFolds: Folds | null | undefined;
-    // (an entry of a zip is not read again here: it is compared by its bytes alone)
-    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined || doc.archive ? null : foldedSha256sOfFile(join(dumpRoot, doc.readPath ?? doc.path), doc.sha256));
+    // (an entry of a zip is read again from its archive before this pass: zip-entry-folds.ts)
+    const readFolds = (root: string): Folds | null => (doc.archive ? (entryFolds.get(doc.id) ?? null) : foldedSha256sOfFile(join(root, doc.readPath ?? doc.path), doc.sha256));
+    const folds = (): Folds | null => (ownFolds ??= dumpRoot === undefined ? null : readFolds(dumpRoot));
     const differsBeyondWhitespace = (a: AttachmentRow): boolean => a.folded_sha256 === null || folds()?.foldedSha256 !== a.folded_sha256;
     // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
     const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
@@ -406,7 +408,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string): { documents: number
   return { documents, verified, redFlagged };
 }
 
-type Folds = ReturnType<WhitespaceFolds['digest']>;
+export type Folds = ReturnType<WhitespaceFolds['digest']>;
 
 /**
  * The file name of the zip entry whose row is at `path`, in the archive at `archive`

@@ -59,13 +59,19 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'scans.zip'), buildZip([{ name: 'contract.pdf', data: FORGED }, { name: 'note.eml', data: note }]));
   writeFileSync(join(dump, 'scans-only-docs.zip'), buildZip([{ name: 'deep/contract.pdf', data: FORGED, method: 0 }, { name: 'empty.txt', data: Buffer.alloc(0) }, { name: 'deep/', data: Buffer.alloc(0) }]));
   writeFileSync(join(dump, 'genuine.zip'), buildZip([{ name: 'contract.pdf', data: CONTRACT }]));
+  // red team Y, Y-14 inside a zip: a 7bit CSV went out with CRLF line ends; the sender's own copy has LF
+  const csv = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: Q2', `Date: ${DATE_HEADER}`, 'Message-ID: <q2@example.com>', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="q"', '', '--q', 'Content-Type: text/csv', 'Content-Disposition: attachment; filename="q2.csv"',
+    'Content-Transfer-Encoding: 7bit', '', 'item,amount', 'hosting,1400', '--q--', ''].join('\r\n');
+  writeFileSync(join(dump, 'mail/q2.eml'), await signed(csv, spec), 'latin1');
+  writeFileSync(join(dump, 'sheets.zip'), buildZip([{ name: 'q2.csv', data: Buffer.from('item,amount\nhosting,1400\n') }, { name: 'edited/q2.csv', data: Buffer.from('item,amount\nhosting,9400\n') }]));
   // past its head (which tells it is no message), a document that fails the archive's guards
   const large = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(LARGE, 0x41)]);
   writeFileSync(join(dump, 'damaged.zip'), buildZip([{ name: 'bad-crc.pdf', data: large, crc: 1234 }, { name: 'lying.pdf', data: large, declaredSize: large.length - 1000 }]));
   keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   db = join(tmp.path, 'x.db');
-  expect(verify().verdicts).toMatchObject({ verified: 1 });
+  expect(verify().verdicts).toMatchObject({ verified: 2 });
 });
 
 describe('documents inside zip archives of the dump (red team Y, Y-06)', () => {
@@ -83,6 +89,12 @@ describe('documents inside zip archives of the dump (red team Y, Y-06)', () => {
     expect(text).toContain('scans.zip!contract.pdf');
     expect(runCli(['report', '--format', 'md', '--db', db]).stdout).toMatch(/\| scans\.zip!contract\.pdf \| a document with this name was sent in a verified email \(mail\/contract\.eml\)/);
     expect(runCli(['report', '--format', 'html', '--db', db]).stdout).toContain('scans.zip!contract.pdf');
+  });
+
+  it('a zipped copy of a 7bit text attachment that differs only in its line ends is no conflict; one edited is (red team Y, Y-14)', () => {
+    const rows = documents();
+    expect(byPath(rows, 'sheets.zip!q2.csv')?.name_conflicts).toEqual([]);
+    expect(byPath(rows, 'sheets.zip!edited/q2.csv')?.name_conflicts).toMatchObject([{ filename: 'q2.csv', message: 'mail/q2.eml' }]);
   });
 
   it('the entry has a row of its own: skipped, its inflated size and sha256, its archive as parent', () => {
