@@ -175,6 +175,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       contentId: cid !== '' ? cid : null,
       isMessage,
       embedded,
+      headerLines: lines,
     });
     parts.push(record);
   }

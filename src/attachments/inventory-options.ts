@@ -6,7 +6,10 @@
 
 import { BLANK_LOOKING, HANGUL_FILLERS, INTERLINEAR_ANNOTATION, VARIATION_SELECTORS, withoutInvisible } from '../read/blank-characters.ts';
 import { SNIFF_HEAD_BYTES, sniffContainer } from '../discover/sniff.ts';
+import { readAgreedParameter } from '../checks/header-parameters.ts';
 import { inDisplayOrder } from './display-order.ts';
+import { loadMimeLibraries } from './parser-config.ts';
+import type { MailsplitHeaderLine } from './parser-config.ts';
 import type { MimePartRecord } from './types.ts';
 
 export interface InventoryOptions {
@@ -86,6 +89,38 @@ export interface PartFacts {
   /** when foldsWhitespace: the folded hashes (whitespace-fold.ts) */
   foldedSha256?: string;
   blanksKeptSha256?: string;
+  /** the part's raw header lines, as mailsplit lists them, which otherNamesOf reads */
+  headerLines: readonly MailsplitHeaderLine[];
+}
+
+/**
+ * The names other readers may save a part under than `filename`, mailsplit's: a part may name
+ * itself in Content-Type's `name=` and Content-Disposition's `filename=`, in `filename=` beside
+ * `filename*=` or its continuations, in two Content-Disposition fields, or in an encoded word
+ * that one reader decodes and another keeps as written; each reader takes its own (Python's
+ * `email` takes the first field, `filename=` before `name=`, and its two policies differ on the
+ * rest; red team Y, Y-16). Every reading of every such parameter (readAgreedParameter, which
+ * says how the readers differ), without those that read as `filename` once normalized, each
+ * once; empty when every reader reads one name. A genuine mailer writes an ASCII fallback in
+ * `filename=` beside a UTF-8 `filename*=` (RFC 6266 style): both are its names.
+ */
+export function otherNamesOf(lines: readonly MailsplitHeaderLine[], filename: string | null): string[] {
+  const { libmime } = loadMimeLibraries();
+  const seen = new Set([normalizeFileName(filename)]);
+  const names: string[] = [];
+  for (const line of lines) {
+    const parameter = line.key === 'content-disposition' ? 'filename' : line.key === 'content-type' ? 'name' : null;
+    if (parameter === null) continue;
+    // the header value as mailparser reads it: unfolded, trimmed, its bytes read as UTF-8
+    const value = Buffer.from((libmime.decodeHeader(line.line)?.value || '').toString().trim(), 'binary').toString();
+    for (const reading of readAgreedParameter(value, parameter, { field: line.key, inCharset: true }).readings) {
+      const normalized = normalizeFileName(reading);
+      if (normalized === null || seen.has(normalized)) continue;
+      seen.add(normalized);
+      names.push(reading);
+    }
+  }
+  return names;
 }
 
 /**
@@ -133,6 +168,8 @@ export function partRecord(facts: PartFacts): MimePartRecord {
     contentId: facts.contentId,
     isMessage: facts.isMessage,
   };
+  const otherNames = otherNamesOf(facts.headerLines, facts.filename);
+  if (otherNames.length) record.otherNames = otherNames;
   if (facts.foldedSha256) record.foldedSha256 = facts.foldedSha256;
   if (facts.blanksKeptSha256) record.blanksKeptSha256 = facts.blanksKeptSha256;
   if (facts.isMessage) {

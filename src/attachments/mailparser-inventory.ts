@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { MailParser } from 'mailparser';
 import type { AttachmentStream, MessageText } from 'mailparser';
 import { SPLITTER_OPTIONS, WRITE_CHUNK } from './parser-config.ts';
+import type { MailsplitHeaderLine, MailsplitMimeNode } from './parser-config.ts';
 import type { MimePartRecord, PartInventory } from './types.ts';
 import {
   DEFAULT_MAX_DEPTH,
@@ -79,6 +80,19 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
     skipImageLinks: true,
     skipTextLinks: true,
   });
+
+  // An attachment carries mailparser's processed headers only (the first Content-Disposition,
+  // one reading of each parameter); the names other readers give a part are read from its raw
+  // lines, which mailparser's createNode receives with each node mailsplit makes, by part number
+  // as processChunk numbers it.
+  const headerLines = new Map<string | null, MailsplitHeaderLine[]>();
+  const internals = parser as unknown as { createNode(node: MailsplitMimeNode): unknown };
+  const createNode = internals.createNode.bind(parser);
+  internals.createNode = (node) => {
+    const partId = node._parentBoundary ? (node.partNr || []).filter((nr) => typeof nr === 'number').join('.') || null : null;
+    headerLines.set(partId, node.headers ? node.headers.getList() : []);
+    return createNode(node);
+  };
 
   let settle: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -162,6 +176,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       contentId: typeof attachment.cid === 'string' && attachment.cid !== '' ? attachment.cid : null,
       isMessage,
       embedded,
+      headerLines: headerLines.get(partId) ?? [],
     });
     parts.push(record);
     attachment.release?.();

@@ -22,6 +22,12 @@ export interface MimePartRecord {
   contentType: string;
   /** file name, RFC 2231 and RFC 2047 decoded (from Content-Disposition filename, else Content-Type name) */
   filename: string | null;
+  /**
+   * The other names readers may give the part, when it declares more than one that differ
+   * (otherNamesOf: `name=` beside `filename=`, `filename=` beside `filename*=`, two
+   * Content-Disposition fields): a loose document is compared with each. Absent when none.
+   */
+  otherNames?: string[];
   /** `filename` as a reader takes it (normalizeFileName: invisible characters dropped, NFKC, lower-case, blanks collapsed); null if empty */
   normalizedName: string | null;
   /** decoded size in bytes */

@@ -29,12 +29,14 @@ export interface AgreedParameter {
  * to any of them, but is to a regular expression. So the readings are libmime's and every value
  * written (each `name=`, `name*=`, the joined `name*0, *1, …`, and each with encoded words
  * decoded), compared after `fold` (lower case, for a charset), and they agree when they are one
- * printable ASCII text; otherwise `problem` says why not.
+ * printable ASCII text; otherwise `problem` says why not. `inCharset`: an RFC 2231 value is read
+ * in the charset it names (a file name, which may be any text: otherNamesOf), not refused as
+ * soon as it leaves ASCII.
  */
 export function readAgreedParameter(
   headerValue: string,
   name: string,
-  { field, fold = (r) => r }: { field: string; fold?: (reading: string) => string },
+  { field, fold = (r) => r, inCharset = false }: { field: string; fold?: (reading: string) => string; inCharset?: boolean },
 ): AgreedParameter {
   if (headerValue.length > MAX_HEADER_VALUE) {
     // reading it all would take seconds; no mail program writes one this long
@@ -46,6 +48,8 @@ export function readAgreedParameter(
   // each whole value as written (name= or name*=), and the segments of name*0, *1, …
   const values: string[] = [];
   const segments = new Map<number, string>();
+  // (inCharset: the charset an RFC 2231 value names, and its segments' bytes read in it when joined)
+  let segmentCharset: string | null = null;
   let problem: string | null = null;
   const fail = (why: string): void => {
     problem ??= why;
@@ -65,9 +69,12 @@ export function readAgreedParameter(
       continue;
     }
     const [, index, star] = form;
-    const decoded = star ? decodeExtended(value, index === undefined || /^0+$/.test(index)) : value;
+    const first = index === undefined || /^0+$/.test(index);
+    const charset = star && first && EXTENDED_VALUE.test(value) ? value.slice(0, value.indexOf("'")) : null;
+    if (index !== undefined && first && charset !== null) segmentCharset = charset;
+    const decoded = !star ? (inCharset && index !== undefined ? asBytes(value) : value) : decodeExtended(value, first, inCharset);
     if (decoded === null) fail(`an RFC 2231 ${name} value without its charset'language' prefix`);
-    else if (index === undefined) values.push(decoded);
+    else if (index === undefined) values.push(inCharset && star ? readInCharset(decoded, charset) : decoded);
     // Python's compat32 joins two segments of one number, its default policy keeps the first
     else if (segments.has(Number(index))) fail(`${name}*${Number(index)} given twice`);
     else segments.set(Number(index), decoded);
@@ -76,7 +83,10 @@ export function readAgreedParameter(
     const numbers = [...segments.keys()].sort((a, b) => a - b);
     // libmime and compat32 join what there is, the default policy stops at the gap
     if (numbers.some((nr, i) => nr !== i)) fail(`${name}* segments that do not run 0, 1, 2, …`);
-    else values.push(numbers.map((nr) => segments.get(nr)).join(''));
+    else {
+      const joined = numbers.map((nr) => segments.get(nr)).join('');
+      values.push(inCharset ? readInCharset(joined, segmentCharset) : joined);
+    }
   }
   const readings = [...new Set([libmimeReading ?? '', ...values, ...values.map(decodeWords)].map(fold))];
   // readers turn other characters into bytes each in their own way
@@ -121,18 +131,35 @@ function unquote(value: string): string | null {
  * that every ASCII-based charset turns into the same text, so any other becomes U+FFFD and the
  * reading is refused; a charset that is not ASCII-based (UTF-7) makes libmime's reading differ,
  * which is refused too. Null when the first segment lacks its charset'language' prefix.
+ * `asBytesOfCharset`: every escape kept as its byte (one character of a binary string), for
+ * readInCharset to read once the segments are joined: a file name is any text, and a reader
+ * saves the file under it.
  */
-function decodeExtended(value: string, first: boolean): string | null {
+function decodeExtended(value: string, first: boolean, asBytesOfCharset = false): string | null {
   let encoded = value;
   if (first) {
     const prefixed = EXTENDED_VALUE.exec(value);
     if (!prefixed) return null;
     encoded = prefixed[1]!;
   }
+  if (asBytesOfCharset) return asBytes(encoded).replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return encoded.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => {
     const byte = parseInt(hex, 16);
     return byte < 0x80 ? String.fromCharCode(byte) : '\ufffd';
   });
+}
+
+/** Text as the binary string of its UTF-8 bytes, to be joined with escaped bytes. */
+const asBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+/** A binary string read in `charset` (UTF-8 when none is named, or one this Node does not know). */
+function readInCharset(bytes: string, charset: string | null): string {
+  const buffer = Buffer.from(bytes, 'latin1');
+  try {
+    return new TextDecoder(charset || 'utf-8').decode(buffer);
+  } catch {
+    return new TextDecoder('utf-8').decode(buffer);
+  }
 }
 
 const decodeWords = (value: string): string => {

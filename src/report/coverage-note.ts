@@ -29,8 +29,10 @@ export function carrierNote(m: DocumentMatch): string {
  * escaped by the caller.
  */
 export function conflictSubject(c: NameConflict): string {
-  const spelt = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.filename ?? '?'})` : 'a document with this name';
-  const which = c.genericName ? `${spelt}, one mail programs give to parts their sender did not name,` : spelt;
+  const spelt = c.readsLike ? `a document whose name reads like this one but is spelt with other characters (${c.otherName ?? c.filename ?? '?'})` : 'a document with this name';
+  // a name the part declares beside the one leakcheck lists it by, which other readers save it under (red team Y, Y-16)
+  const declared = c.otherName !== undefined ? `${spelt} (one of the names the attachment declares, which some mail programs save it under; others name it ${c.filename ?? '?'})` : spelt;
+  const which = c.genericName ? `${declared}, one mail programs give to parts their sender did not name,` : declared;
   // (red team Y, Y-02)
   if (c.nameUnsigned) return `${which} was sent in a verified email whose signature does not fix the name`;
   // An attachment of a forwarded message: the verified email that forwarded it fixes its bytes.

@@ -57,7 +57,7 @@ export function documentCsvLine(d: DocumentRecord): string {
     d.status,
     d.matches.map((m) => `${recordedLabel(m)}${sentAs(d, m)} (${m.verdict}${m.signers.length ? `, signed by ${m.signers.join(' ')}` : ''}${m.date ? `, ${m.date}` : ''})`).join('; '),
     [
-      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''}${c.genericName ? ' (a name mail programs give to unnamed parts: not a red flag)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
+      ...d.nameConflicts.map((c) => `${recordedLabel(c)}: ${c.filename ?? '?'}${c.otherName !== undefined ? ` (also named ${c.otherName}, the name it matched)` : ''}${c.readsLike ? ' (a name that reads alike)' : ''}${c.nameUnsigned ? ' (a name the signature does not fix)' : ''}${c.blanksMoved ? ' (differs only in spaces and tabs inside lines)' : ''}${c.genericName ? ' (a name mail programs give to unnamed parts: not a red flag)' : ''} sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes`),
       moreConflicts(d),
     ].filter(Boolean).join('; '),
     d.asEmail ? emailVerdictText(d.asEmail) : '',
@@ -89,7 +89,7 @@ export function documentText(d: DocumentRecord): string {
   // (a red flag is marked "!", a conflict on a name mail programs make up is a note)
   for (const c of d.nameConflicts) {
     lines.push(
-      `  ${isRedFlag(c) ? '!' : 'note:'} ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
+      `  ${isRedFlag(c) ? '!' : 'note:'} ${terminalSafe(conflictSubject(c))}, ${conflictDifference(c)}: ${terminalSafe(c.filename ?? '')}${c.otherName !== undefined ? ` (also named ${terminalSafe(c.otherName)})` : ''} in ${shownPath(c.message, 300, c.messageQuoted === true)}` +
         ` (${signedOrNot(c)}): sha256 ${c.attachmentSha256}, ${c.attachmentSize} bytes; this file: sha256 ${d.sha256}, ${d.size ?? '?'} bytes`,
     );
   }

@@ -67,6 +67,8 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
       const proof = a.strength === 'verified-content' ? c.green(a.strength) : a.strength === 'unverified' ? c.dim(a.strength) : c.yellow(a.strength);
       out.push(`  #${a.partIndex} ${a.filename === null ? c.dim('(no name)') : t(a.filename, 200)}  ${t(a.contentType, 80)}, ${a.size} bytes${a.transferEncoding ? `, ${t(a.transferEncoding, 40)}` : ''}${a.isMessage ? ', a forwarded message' : ''}  ${proof}`);
       // the bytes are proven, the name is not: one a forger changed reads as signed (red team Y, Y-02)
+      // readers that take another of the names the part declares save it under that one (red team Y, Y-16)
+      if (a.otherNames.length) out.push(`     also named ${a.otherNames.map((n) => t(n, 200)).join(', ')}: the part declares more than one name, and mail programs differ on which they save it under`);
       if (a.nameUnsigned) out.push(c.yellow('     name not signed: the signature covers these bytes, not the Content-Disposition or Content-Type that names them'));
       out.push(c.dim(`     sha256 ${a.sha256}`));
     }

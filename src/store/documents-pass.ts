@@ -85,6 +85,12 @@ export interface NameConflict extends DocumentMatch {
    */
   nameUnsigned?: true;
   /**
+   * The attachment's name that this document has, when it is not `filename`, but another the
+   * part declares, which other readers save it under (`name=` beside `filename=`, `filename=`
+   * beside `filename*=`: red team Y, Y-16).
+   */
+  otherName?: string;
+  /**
    * The attachment's name is one mail programs give to parts their sender did not name
    * (`image001.png`, `ATT00001.htm`: generic-names.ts): thousands of unrelated emails send one,
    * so other bytes under it are expected and say nothing. Listed, never a red flag. Worked out
@@ -98,7 +104,7 @@ export const isRedFlag = (c: NameConflict): boolean => c.genericName !== true;
 
 /** The name conflicts as every report reads them: those on a name mail programs make up marked `genericName`. */
 const markGenericNames = (conflicts: NameConflict[]): NameConflict[] =>
-  conflicts.map((c) => (isGenericFileName(normalizeFileName(c.filename)) ? { ...c, genericName: true as const } : c));
+  conflicts.map((c) => (isGenericFileName(normalizeFileName(c.otherName ?? c.filename)) ? { ...c, genericName: true as const } : c));
 
 /** Files the walk skipped as not email, and that are documents (not links, devices, unreadable entries). */
 export const DOCUMENT_REASONS: ReadonlySet<string> = new Set(['not-email', 'binary', 'empty']);
@@ -173,7 +179,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
     if (inside === null || inside === '' || inside === 'outside') return null;
     return (documentAt.get(inside) as LinkedFile | undefined) ?? null;
   };
-  const verifiedDocumentNames = new Set(db.prepare("SELECT DISTINCT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL").pluck().all() as string[]);
+  const verifiedDocumentNames = new Set(db.prepare(`SELECT normalized_name FROM attachments WHERE strength = 'verified-content' AND is_message = 0 AND normalized_name IS NOT NULL
+    UNION SELECT o.normalized_name FROM attachment_other_names o JOIN attachments a ON a.id = o.attachment_id WHERE a.strength = 'verified-content' AND a.is_message = 0`).pluck().all() as string[]);
   // Names that read alike without being the same (red team 14, finding 01: a forged
   // "contrаct.pdf", Cyrillic "а", beside the verified "contract.pdf" had no red flag): by
   // skeleton, the names of every attachment a red flag can be raised against (verified content,
@@ -181,8 +188,12 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
   // those of all attachments and those of documents alone.
   const bySkeleton = (documentsOnly: boolean): Map<string, string[]> => {
     const map = new Map<string, string[]>();
-    const names = db.prepare(`SELECT DISTINCT a.normalized_name FROM attachments a JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id
-      WHERE (a.strength IN ('verified-content', 'covered-except-whitespace') OR f.parent_file_id IS NOT NULL) ${documentsOnly ? 'AND a.is_message = 0' : ''} AND a.normalized_name IS NOT NULL ORDER BY a.normalized_name`).pluck().all() as string[];
+    // (every name of a part, the other names it declares too: red team Y, Y-16)
+    const which = `(a.strength IN ('verified-content', 'covered-except-whitespace') OR f.parent_file_id IS NOT NULL) ${documentsOnly ? 'AND a.is_message = 0' : ''}`;
+    const names = db.prepare(`SELECT a.normalized_name FROM attachments a JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id
+        WHERE ${which} AND a.normalized_name IS NOT NULL
+      UNION SELECT o.normalized_name FROM attachment_other_names o JOIN attachments a ON a.id = o.attachment_id JOIN messages m ON m.id = a.message_id JOIN source_files f ON f.id = m.file_id
+        WHERE ${which} ORDER BY 1`).pluck().all() as string[];
     for (const name of names) {
       const key = nameSkeleton(name);
       map.set(key, [...(map.get(key) ?? []), name]);
@@ -195,7 +206,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
   const namesReadingLike = (name: string, skeletons: Map<string, string[]>): string[] =>
     skeletons.size === 0 ? [] : (skeletons.get(nameSkeleton(name)) ?? []).filter((other) => other !== name);
   const FROM_ATTACHMENTS = 'FROM attachments a JOIN messages m ON m.id = a.message_id JOIN verdicts v ON v.message_id = m.id JOIN source_files f ON f.id = m.file_id';
-  const attachmentsSql = (where: string): string => `SELECT a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, a.name_unsigned, v.verdict, m.message_id, m.date,
+  const attachmentsSql = (where: string): string => `SELECT a.id AS aid, a.sha256, a.size, a.normalized_name, a.filename, a.strength, a.folded_sha256, a.blanks_kept_sha256, a.name_unsigned, v.verdict, m.message_id, m.date,
       m.from_header, m.id AS mid, f.path, f.kind, m.idx, f.parent_file_id IS NOT NULL AS derived
     ${FROM_ATTACHMENTS} WHERE ${where} ORDER BY f.path, m.idx, a.part_index`;
   const withBytes = db.prepare(attachmentsSql('a.sha256 = ?'));
@@ -204,7 +215,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
   // email whose signature proves the document's own bytes: two files of one name in one verified
   // email flagged each other's copies as forgery candidates, both being proven (red team Y, Y-11).
   const namedOtherBytes = (where: string) => {
-    const named = `${where} AND a.normalized_name = @name AND a.sha256 <> @sha256
+    // (by any name the part declares: red team Y, Y-16)
+    const named = `${where} AND (a.normalized_name = @name OR a.id IN (SELECT attachment_id FROM attachment_other_names WHERE normalized_name = @name)) AND a.sha256 <> @sha256
       AND NOT EXISTS (SELECT 1 FROM attachments s WHERE s.message_id = a.message_id AND s.sha256 = @sha256 AND s.strength = 'verified-content')`;
     // (@lineEnds: the document's text with its line ends folded, when it is to be compared so)
     const otherText = `${named} AND (@lineEnds IS NULL OR a.blanks_kept_sha256 IS NULL OR a.blanks_kept_sha256 <> @lineEnds)`;
@@ -234,7 +246,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
       WHERE pm.file_id = f.parent_file_id AND o.is_message = 1 AND o.sha256 = m.sha256 AND o.strength = 'verified-content' AND pv.verdict = 'verified')`);
   const passingDomains = db.prepare("SELECT domain FROM signatures WHERE message_id = ? AND outcome = 'pass' AND domain IS NOT NULL ORDER BY sig_index");
   type AttachmentRow = {
-    sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; blanks_kept_sha256: string | null; name_unsigned: number; verdict: string;
+    aid: number; sha256: string; size: number; normalized_name: string | null; filename: string | null; strength: string; folded_sha256: string | null; blanks_kept_sha256: string | null; name_unsigned: number; verdict: string;
     message_id: string | null; date: string | null; from_header: string | null; mid: number; path: string; kind: string; idx: number; derived: number;
   };
   // the label every report gives the message (messageLabel), and whether it is shown quoted
@@ -269,13 +281,19 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
       ...(carriedBy ? { carrier: carriedBy } : {}),
     };
   };
-  const conflictWith = (a: AttachmentRow, kind: ConflictKind): NameConflict => ({
-    ...match(a),
-    attachmentSha256: a.sha256,
-    attachmentSize: a.size,
-    ...(a.name_unsigned ? { nameUnsigned: true as const } : {}),
-    ...kind,
-  });
+  const otherNameOf = db.prepare('SELECT name FROM attachment_other_names WHERE attachment_id = ? AND normalized_name = ? ORDER BY rowid LIMIT 1').pluck();
+  // `name`: the attachment's name (normalized) under which it was found
+  const conflictWith = (a: AttachmentRow, kind: ConflictKind, name: string): NameConflict => {
+    const otherName = a.normalized_name === name ? undefined : (otherNameOf.get(a.aid, name) as string | undefined);
+    return {
+      ...match(a),
+      attachmentSha256: a.sha256,
+      attachmentSize: a.size,
+      ...(a.name_unsigned ? { nameUnsigned: true as const } : {}),
+      ...(otherName !== undefined ? { otherName } : {}),
+      ...kind,
+    };
+  };
   // Matches are a function of the bytes alone, and name conflicts of the bytes and the name (and of
   // whether the file is a document or was read as mail: namedAlike differs): each is worked out
   // and stored once, and every copy refers to it (schema 18, red team W2, W2-02).
@@ -327,7 +345,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
     // (an attachment recorded before its blanks were kept, by an older leakcheck, is never said to differ in them)
     const blanksMoved = (a: AttachmentRow): boolean => a.blanks_kept_sha256 !== null && folds()!.blanksKeptSha256 !== a.blanks_kept_sha256;
     // Every conflicting attachment is counted; the first NAME_CONFLICTS_KEPT are kept.
-    const kept: Array<{ a: AttachmentRow; kind: ConflictKind }> = [];
+    const kept: Array<{ a: AttachmentRow; kind: ConflictKind; name: string }> = [];
     let total = 0;
     // the attachments of these names whose bytes a verified email fixes whole
     // A text attachment not sent in base64 (7bit, quoted-printable) went on the wire with CRLF
@@ -339,7 +357,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
         for (const query of [namedAlike, forwardedNamed]) {
           const lineEnds = query.anyText(n, doc.sha256) ? (folds()?.blanksKeptSha256 ?? null) : null;
           total += query.count(n, doc.sha256, lineEnds);
-          for (const a of query.first(n, doc.sha256, NAME_CONFLICTS_KEPT - kept.length, lineEnds)) kept.push({ a, kind });
+          for (const a of query.first(n, doc.sha256, NAME_CONFLICTS_KEPT - kept.length, lineEnds)) kept.push({ a, kind, name: n });
         }
       }
     };
@@ -349,7 +367,7 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
       for (const n of names) {
         for (const a of exceptWhitespaceNamed.every(n, doc.sha256)) {
           const found = differsBeyondWhitespace(a) ? { ...kind, exceptWhitespace: true as const } : blanksMoved(a) ? { ...kind, exceptWhitespace: true as const, blanksMoved: true as const } : null;
-          if (found && total++ < NAME_CONFLICTS_KEPT) kept.push({ a, kind: found });
+          if (found && total++ < NAME_CONFLICTS_KEPT) kept.push({ a, kind: found, name: n });
         }
       }
     };
@@ -363,8 +381,8 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
       fixedButWhitespace(named(same), {});
       fixedButWhitespace(named(others), { readsLike: true });
     }
-    const found = kept.map(({ a, kind }) => conflictWith(a, kind));
-    const flagged = kept.length > 0 && !isGenericFileName(kept[0]!.a.normalized_name);
+    const found = kept.map(({ a, kind, name: n }) => conflictWith(a, kind, n));
+    const flagged = kept.length > 0 && !isGenericFileName(kept[0]!.name);
     if (flagged) redFlagged++;
     // A copy that could not be read again to compare its whitespace was judged on its bytes alone:
     // that judgement is its own, not one for the other copies of its content.

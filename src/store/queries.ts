@@ -452,11 +452,14 @@ export interface AttachmentListing {
   strength: string;
   /** a signature covers its bytes, but none that does fixes its file name (AttachmentRecord) */
   nameUnsigned: boolean;
+  /** the other names the part declares, which other readers save it under (red team Y, Y-16) */
+  otherNames: string[];
 }
 
 export function attachmentsOf(db: Db, messageId: number): AttachmentListing[] {
-  return (db.prepare(`SELECT part_index, filename, content_type, size, sha256, transfer_encoding, is_message, strength, name_unsigned
-    FROM attachments WHERE message_id = ? ORDER BY part_index`).all(messageId) as Array<Record<string, unknown>>).map((r) => ({
+  return (db.prepare(`SELECT part_index, filename, content_type, size, sha256, transfer_encoding, is_message, strength, name_unsigned,
+      (SELECT json_group_array(name) FROM (SELECT name FROM attachment_other_names WHERE attachment_id = a.id ORDER BY rowid)) AS other_names
+    FROM attachments a WHERE message_id = ? ORDER BY part_index`).all(messageId) as Array<Record<string, unknown>>).map((r) => ({
     partIndex: Number(r['part_index']),
     filename: r['filename'] === null ? null : String(r['filename']),
     contentType: String(r['content_type']),
@@ -466,6 +469,7 @@ export function attachmentsOf(db: Db, messageId: number): AttachmentListing[] {
     isMessage: r['is_message'] === 1,
     strength: String(r['strength']),
     nameUnsigned: r['name_unsigned'] === 1,
+    otherNames: JSON.parse(String(r['other_names'])) as string[],
   }));
 }
 

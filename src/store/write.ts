@@ -1,4 +1,5 @@
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
+import { normalizeFileName } from '../attachments/inventory.ts';
 import { shellCommandLine } from './command-line.ts';
 import type { KeysSeen } from './keys-seen.ts';
 import type { Db } from './open-store.ts';
@@ -114,6 +115,7 @@ export class StoreWriter {
       setParentMessage: db.prepare('UPDATE messages SET parent_message_id = ? WHERE file_id = ?'),
       insertAttachment: db.prepare(`INSERT INTO attachments (message_id, part_index, part_id, content_type, filename, normalized_name, size,
         sha256, disposition, transfer_encoding, is_message, too_large, strength, folded_sha256, blanks_kept_sha256, name_unsigned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertOtherName: db.prepare('INSERT INTO attachment_other_names (attachment_id, name, normalized_name) VALUES (?, ?, ?)'),
       deleteMessages: db.prepare('DELETE FROM messages WHERE file_id = ?'),
       fileIdByPath: db.prepare('SELECT id FROM source_files WHERE path = ?'),
       addMessageCount: db.prepare('UPDATE source_files SET message_count = message_count + ? WHERE id = ?'),
@@ -440,8 +442,10 @@ export class StoreWriter {
     }
     s.insertArc.run(messageId, a.arc.result, a.arc.reason, json({ instances: a.arc.instances, sealerSawDkim: a.arc.sealerSawDkim }));
     for (const p of a.parts) {
-      s.insertAttachment.run(messageId, p.partIndex, p.partId, p.contentType, p.filename, p.normalizedName, p.size, p.sha256, p.disposition,
-        p.transferEncoding, p.isMessage ? 1 : 0, p.tooLarge ? 1 : 0, p.strength, p.foldedSha256 ?? null, p.blanksKeptSha256 ?? null, p.nameUnsigned ? 1 : 0);
+      const attachmentId = s.insertAttachment.run(messageId, p.partIndex, p.partId, p.contentType, p.filename, p.normalizedName, p.size, p.sha256, p.disposition,
+        p.transferEncoding, p.isMessage ? 1 : 0, p.tooLarge ? 1 : 0, p.strength, p.foldedSha256 ?? null, p.blanksKeptSha256 ?? null, p.nameUnsigned ? 1 : 0).lastInsertRowid;
+      // (otherNamesOf keeps only names that normalize to something)
+      for (const name of p.otherNames ?? []) s.insertOtherName.run(attachmentId, name, normalizeFileName(name));
     }
     for (const f of a.findings) s.insertFinding.run(messageId, f.code, f.severity, f.text, json(f.evidence));
     const v = a.verdict;

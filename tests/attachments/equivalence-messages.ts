@@ -142,12 +142,14 @@ function randomLeaf(random: Random, big: boolean, nested: () => string): Leaf {
       };
     case 6:
       return {
-        headers: ['Content-Disposition: attachment; filename="notes.docx"', 'Content-Transfer-Encoding: base64'],
+        // two names, which readers save it under each (red team Y, Y-16)
+        headers: ["Content-Disposition: attachment; filename=\"notes.docx\"; filename*=utf-8''notes%20v2.docx", 'Content-Transfer-Encoding: base64'],
         body: base64Body(random, randomBytes(random, size), { width: 72 }),
       };
     case 7:
       return {
-        headers: ['Content-Type: application/octet-stream; name="=?ISO-8859-1?Q?caf=E9.bin?="', 'Content-Transfer-Encoding: binary', 'Content-Disposition: attachment'],
+        // a second Content-Disposition naming it otherwise (red team Y, Y-16)
+        headers: ['Content-Type: application/octet-stream; name="=?ISO-8859-1?Q?caf=E9.bin?="', 'Content-Transfer-Encoding: binary', 'Content-Disposition: attachment', 'Content-Disposition: attachment; filename="cafe-copy.bin"'],
         body: text(random, 1 + Math.floor(size / 60)),
       };
     case 8:
