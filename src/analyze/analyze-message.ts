@@ -62,8 +62,11 @@ export interface MessageAnalysis {
  * Content-Type (which names the boundaries), and pins its decoded bytes exactly;
  * `covered-except-whitespace` when it covers the part but whitespace in it could differ from
  * what was signed (a part that is not base64, under relaxed canonicalization or left open at
- * the end of the body: see partsWithUnpinnedWhitespace). With several proving signatures, the
- * best any of them gives.
+ * the end of the body: see partsWithUnpinnedWhitespace); `covered-ambiguous-decoding` when it
+ * would be verified content but is base64 that decoders read to different bytes (data after its
+ * padding, characters outside the alphabet: MimePartRecord.base64Ambiguous), so that the
+ * signature fixes the text and not the bytes a reader saves (red team Y, Y-07). With several
+ * proving signatures, the best any of them gives.
  */
 export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
   strength: PartStrength;
@@ -74,7 +77,7 @@ export interface AttachmentRecord extends Omit<MimePartRecord, 'embedded'> {
   nameUnsigned?: true;
 }
 
-export type PartStrength = 'verified-content' | 'covered-except-whitespace' | 'not-covered' | 'unverified';
+export type PartStrength = 'verified-content' | 'covered-except-whitespace' | 'covered-ambiguous-decoding' | 'not-covered' | 'unverified';
 
 export interface AnalyzeInput {
   raw: Buffer;
@@ -350,7 +353,9 @@ async function inventoryAttachments(
   if (inventory.error !== null) findings = [...findings, inventoryIncompleteFinding(inventory.error, inventory.parts.length)];
   return {
     parts: inventory.parts.map(({ embedded: _embedded, ...part }) => {
-      const strength = !proving.length ? 'unverified' : (best.get(part.partIndex) ?? 'not-covered');
+      const covered = !proving.length ? 'unverified' : (best.get(part.partIndex) ?? 'not-covered');
+      // (leakcheck's decoding of it is one of several, which another reader's copy would be a red flag against)
+      const strength = covered === 'verified-content' && part.base64Ambiguous ? 'covered-ambiguous-decoding' : covered;
       const nameUnsigned = part.filename !== null && best.has(part.partIndex) && !named.has(part.partIndex);
       return { ...part, strength, ...(nameUnsigned ? { nameUnsigned: true as const } : {}) };
     }),

@@ -111,6 +111,42 @@ function decodeCleanChunk(message: Buffer, start: number, end: number, text: str
   return true;
 }
 
+/** What decoders other than libbase64 may make of base64: anything but the alphabet, "=" and whitespace. */
+const NOT_BASE64 = /[^A-Za-z0-9+/=\r\n\t ]/;
+const BASE64_DATA = /[A-Za-z0-9+/]/;
+
+/**
+ * Whether base64 text, read a piece at a time, is one that every decoder reads to the same bytes:
+ * the alphabet, whitespace, and "=" only at its end. Decoders part ways on the rest: libbase64
+ * (mailparser's) decodes on after "=" padding and Python's `email` stops there; libbase64 reads a
+ * byte of 0x80 and over with its high bit cleared, Node's decoder skips it, and Node reads "-"
+ * and "_" as "+" and "/" where others drop them (red team Y, Y-07: a verified email's
+ * attachment decoded to 38 bytes for leakcheck and 11 for Python). A signature fixes such a text,
+ * not one decoding of it.
+ */
+export class Base64Agreement {
+  /** "=" came: whatever data follows is read by some decoders and not by others */
+  private padded = false;
+  agreed = true;
+
+  update(text: string): void {
+    if (!this.agreed) return;
+    if (NOT_BASE64.test(text)) {
+      this.agreed = false;
+      return;
+    }
+    const pad = this.padded ? 0 : text.indexOf('=');
+    if (pad === -1) return;
+    this.padded = true;
+    if (BASE64_DATA.test(pad === 0 ? text : text.substring(pad))) this.agreed = false;
+  }
+
+  /** a piece known to hold only alphabet characters and line breaks (decodeCleanChunk) */
+  updateClean(text: string): void {
+    if (this.padded && BASE64_DATA.test(text)) this.agreed = false;
+  }
+}
+
 /** libbase64's Decoder._transform on one chunk of text; returns the new carry. */
 function decodeLikeLibbase64(text: string, carry: string, decode: (b64: string) => Buffer, sink: ContentSink): string {
   let b64 = carry + text;
@@ -136,9 +172,11 @@ function decodeLikeLibbase64(text: string, carry: string, decode: (b64: string) 
 
 /**
  * Decodes base64 content [start, end) of `message` into `sink`, as mailsplit's libbase64 Decoder
- * would. `chunkBytes` (at most the default) is there for tests, to cross many chunk ends cheaply.
+ * would, and says whether every decoder reads it alike (Base64Agreement). `chunkBytes` (at most
+ * the default) is there for tests, to cross many chunk ends cheaply.
  */
-export function decodeBase64(message: Buffer, start: number, end: number, decode: (b64: string) => Buffer, sink: ContentSink, chunkBytes = BASE64_CHUNK): void {
+export function decodeBase64(message: Buffer, start: number, end: number, decode: (b64: string) => Buffer, sink: ContentSink, chunkBytes = BASE64_CHUNK): boolean {
+  const agreement = new Base64Agreement();
   const chunk = Math.min(chunkBytes, BASE64_CHUNK);
   let carry = '';
   let pos = start;
@@ -157,17 +195,23 @@ export function decodeBase64(message: Buffer, start: number, end: number, decode
         // padding ends the data, normally on the last line: the lines before it are clean
         const cleanEnd = pad === -1 ? text.length : text.lastIndexOf('\n', pad) + 1;
         if (cleanEnd > 0 && decodeCleanChunk(message, pos, pos + cleanEnd, cleanEnd === text.length ? text : text.substring(0, cleanEnd), last && pad === -1, sink)) {
-          if (cleanEnd < text.length) carry = decodeLikeLibbase64(message.toString('ascii', pos + cleanEnd, stop), '', decode, sink);
+          agreement.updateClean(text);
+          if (cleanEnd < text.length) {
+            agreement.update(text.substring(cleanEnd));
+            carry = decodeLikeLibbase64(message.toString('ascii', pos + cleanEnd, stop), '', decode, sink);
+          }
           pos = stop;
           continue;
         }
       }
     }
+    agreement.update(message.toString('latin1', pos, stop));
     carry = decodeLikeLibbase64(message.toString('ascii', pos, stop), carry, decode, sink);
     pos = stop;
   }
   // libbase64's _flush
   if (carry) sink(decode(carry));
+  return agreement.agreed;
 }
 
 /**

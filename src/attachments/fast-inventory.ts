@@ -101,13 +101,17 @@ function listedLeaves(leaves: readonly WalkedLeaf[]): Listed[] {
   return listed;
 }
 
-/** Decodes a listed leaf whose transfer encoding has been checked, as mailsplit's getDecoder() would. */
-function decodeInto(libraries: MimeLibraries, message: Buffer, leaf: WalkedLeaf, sink: ContentSink): void {
+/**
+ * Decodes a listed leaf whose transfer encoding has been checked, as mailsplit's getDecoder() would;
+ * false when it is base64 that other decoders read to other bytes (Base64Agreement).
+ */
+function decodeInto(libraries: MimeLibraries, message: Buffer, leaf: WalkedLeaf, sink: ContentSink): boolean {
   const encoding = leaf.node.encoding || '';
   const { contentStart, contentEnd } = leaf;
-  if (encoding === 'base64') decodeBase64(message, contentStart, contentEnd, libraries.decodeBase64, sink);
-  else if (encoding === 'quoted-printable') decodeQuotedPrintable(message, contentStart, contentEnd, libraries.decodeQuotedPrintable, sink);
+  if (encoding === 'base64') return decodeBase64(message, contentStart, contentEnd, libraries.decodeBase64, sink);
+  if (encoding === 'quoted-printable') decodeQuotedPrintable(message, contentStart, contentEnd, libraries.decodeQuotedPrintable, sink);
   else if (contentEnd > contentStart) sink(message.subarray(contentStart, contentEnd));
+  return true;
 }
 
 function inventory(message: Buffer, options: InventoryOptions): PartInventory | null {
@@ -148,7 +152,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
     const folded = foldsWhitespace(filename, transferEncoding, isMessageType(contentType)) ? new WhitespaceFolds() : null;
     let size = 0;
     let kept: Buffer[] | null = mayHoldMessage(contentType, filename) ? [] : null;
-    decodeInto(libraries, message, leaf, (bytes) => {
+    const base64Agreed = decodeInto(libraries, message, leaf, (bytes) => {
       hash.update(bytes);
       folded?.update(bytes);
       size += bytes.length;
@@ -176,6 +180,7 @@ function inventory(message: Buffer, options: InventoryOptions): PartInventory | 
       isMessage,
       embedded,
       headerLines: lines,
+      base64Agreed,
     });
     parts.push(record);
   }

@@ -91,6 +91,8 @@ export interface PartFacts {
   blanksKeptSha256?: string;
   /** the part's raw header lines, as mailsplit lists them, which otherNamesOf reads */
   headerLines: readonly MailsplitHeaderLine[];
+  /** false when the part is base64 that decoders read to different bytes (Base64Agreement) */
+  base64Agreed: boolean;
 }
 
 /**
@@ -170,6 +172,7 @@ export function partRecord(facts: PartFacts): MimePartRecord {
   };
   const otherNames = otherNamesOf(facts.headerLines, facts.filename);
   if (otherNames.length) record.otherNames = otherNames;
+  if (!facts.base64Agreed) record.base64Ambiguous = true;
   if (facts.foldedSha256) record.foldedSha256 = facts.foldedSha256;
   if (facts.blanksKeptSha256) record.blanksKeptSha256 = facts.blanksKeptSha256;
   if (facts.isMessage) {

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { MailParser } from 'mailparser';
 import type { AttachmentStream, MessageText } from 'mailparser';
+import { Base64Agreement } from './content-decode.ts';
 import { SPLITTER_OPTIONS, WRITE_CHUNK } from './parser-config.ts';
 import type { MailsplitHeaderLine, MailsplitMimeNode } from './parser-config.ts';
 import type { MimePartRecord, PartInventory } from './types.ts';
@@ -85,13 +86,28 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
   // one reading of each parameter); the names other readers give a part are read from its raw
   // lines, which mailparser's createNode receives with each node mailsplit makes, by part number
   // as processChunk numbers it.
+  // The base64 text a part's decoder is given is read there too, to tell whether other decoders
+  // read it alike (Base64Agreement, as the fast path reads it in decodeBase64).
   const headerLines = new Map<string | null, MailsplitHeaderLine[]>();
-  const internals = parser as unknown as { createNode(node: MailsplitMimeNode): unknown };
+  const base64Agreements = new Map<string | null, Base64Agreement>();
+  type MadeNode = { decoder?: { write(chunk: unknown, ...rest: unknown[]): boolean } };
+  const internals = parser as unknown as { createNode(node: MailsplitMimeNode): MadeNode };
   const createNode = internals.createNode.bind(parser);
   internals.createNode = (node) => {
     const partId = node._parentBoundary ? (node.partNr || []).filter((nr) => typeof nr === 'number').join('.') || null : null;
     headerLines.set(partId, node.headers ? node.headers.getList() : []);
-    return createNode(node);
+    const made = createNode(node);
+    const decoder = made.decoder;
+    if (node.encoding === 'base64' && decoder) {
+      const agreement = new Base64Agreement();
+      base64Agreements.set(partId, agreement);
+      const write = decoder.write.bind(decoder);
+      decoder.write = (chunk, ...rest) => {
+        agreement.update(Buffer.isBuffer(chunk) ? chunk.toString('latin1') : String(chunk));
+        return write(chunk, ...rest);
+      };
+    }
+    return made;
   };
 
   let settle: () => void = () => {};
@@ -177,6 +193,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
       isMessage,
       embedded,
       headerLines: headerLines.get(partId) ?? [],
+      base64Agreed: base64Agreements.get(partId)?.agreed ?? true,
     });
     parts.push(record);
     attachment.release?.();

@@ -47,6 +47,13 @@ export interface MimePartRecord {
    * other columns (red team 15, F-DOC-3)
    */
   blanksKeptSha256?: string;
+  /**
+   * The part is base64 that decoders read to different bytes: data after its "=" padding, or
+   * characters outside the alphabet and whitespace (content-decode.ts, Base64Agreement). Its
+   * sha256 is mailparser's decoding, one of several; a signature fixes the text, not the bytes
+   * a reader saves (red team Y, Y-07). Absent otherwise.
+   */
+  base64Ambiguous?: true;
   /** Content-Disposition: 'inline', 'attachment', or null when absent; any other value counts as 'attachment' (RFC 2183 section 2.8) */
   disposition: 'attachment' | 'inline' | null;
   /** Content-Transfer-Encoding as declared, lower-case; null when absent */

@@ -6,6 +6,7 @@ import { recordedLabel } from './message-label.ts';
 export function coverageNote(m: DocumentMatch): string {
   if (m.verdict !== 'verified') return '';
   if (m.strength === 'covered-except-whitespace') return '; its signature does not fix the whitespace of this attachment';
+  if (m.strength === 'covered-ambiguous-decoding') return '; its signature fixes the base64 text of this attachment, which mail programs decode to different bytes (data after its padding, or characters outside the alphabet)';
   if (m.strength === 'not-covered') return '; its signature does not cover this attachment';
   return '';
 }

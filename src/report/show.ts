@@ -69,6 +69,8 @@ export function renderShow(m: MessageRecord, c: ChalkInstance, fileChanges: Cust
       // the bytes are proven, the name is not: one a forger changed reads as signed (red team Y, Y-02)
       // readers that take another of the names the part declares save it under that one (red team Y, Y-16)
       if (a.otherNames.length) out.push(`     also named ${a.otherNames.map((n) => t(n, 200)).join(', ')}: the part declares more than one name, and mail programs differ on which they save it under`);
+      // (red team Y, Y-07)
+      if (a.strength === 'covered-ambiguous-decoding') out.push(c.yellow('     decoded differently: its base64 goes on after its padding, or holds characters outside the alphabet, which mail programs decode to different bytes; the signature fixes the text, not these bytes'));
       if (a.nameUnsigned) out.push(c.yellow('     name not signed: the signature covers these bytes, not the Content-Disposition or Content-Type that names them'));
       out.push(c.dim(`     sha256 ${a.sha256}`));
     }

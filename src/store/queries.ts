@@ -448,7 +448,7 @@ export interface AttachmentListing {
   sha256: string;
   transferEncoding: string | null;
   isMessage: boolean;
-  /** `verified-content`, `covered-except-whitespace`, `not-covered` or `unverified` (docs/documents.md) */
+  /** `verified-content`, `covered-except-whitespace`, `covered-ambiguous-decoding`, `not-covered` or `unverified` (docs/documents.md) */
   strength: string;
   /** a signature covers its bytes, but none that does fixes its file name (AttachmentRecord) */
   nameUnsigned: boolean;

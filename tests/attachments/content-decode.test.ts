@@ -115,6 +115,31 @@ describe('base64 decoding matches libbase64', () => {
   });
 });
 
+describe('base64 that decoders read alike (red team Y, Y-07)', () => {
+  const { decodeBase64: libbase64Decode } = loadMimeLibraries();
+  const agreed = (text: string, chunk?: number): boolean => decodeBase64(Buffer.from(text, 'latin1'), 0, text.length, libbase64Decode, () => {}, chunk);
+  const regular = Buffer.alloc(3000, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
+
+  it('is regular base64, padded at its end only, whitespace allowed, wherever the chunks end', () => {
+    for (const chunk of [undefined, 5, 77, 1000]) {
+      expect(agreed(`${regular}\r\n`, chunk)).toBe(true);
+      expect(agreed('QUJDRA==\r\n\r\n', chunk)).toBe(true);
+      expect(agreed('QUJD RA=\t\r\n', chunk)).toBe(true);
+      expect(agreed('', chunk)).toBe(true);
+    }
+  });
+
+  it('is not data after padding, or characters decoders drop or read otherwise, wherever the chunks end', () => {
+    const a = Buffer.from('%PDF-1.4 A\n').toString('base64');
+    for (const chunk of [undefined, 5, 77, 1000]) {
+      expect(agreed(a + Buffer.from('%PDF-1.4 B: the real terms\n').toString('base64'), chunk), 'on one line').toBe(false);
+      expect(agreed(`QUI=\r\nQUJD\r\n`, chunk), 'on the next line').toBe(false);
+      expect(agreed(`${regular}=\r\n${regular}`, chunk), 'far after').toBe(false);
+      for (const junk of ['!', '-', '_', '.', '\u00c1', '\u0000']) expect(agreed(`${regular.slice(0, 200)}${junk}${regular.slice(200)}`, chunk), JSON.stringify(junk)).toBe(false);
+    }
+  });
+});
+
 describe('quoted-printable decoding matches libqp', () => {
   const { QpDecoder } = mailsplitDecoders();
   const { decodeQuotedPrintable: libqpDecode } = loadMimeLibraries();

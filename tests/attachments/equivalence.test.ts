@@ -304,6 +304,15 @@ describe('equivalence on edge cases', () => {
     });
   }
 
+  it('base64 that decoders read to different bytes: both paths mark it, and only it (red team Y, Y-07)', async () => {
+    const message = mixed('b',
+      ['Content-Type: application/pdf; name="after.pdf"', 'Content-Transfer-Encoding: base64', '', 'QUI=QUJD'],
+      ['Content-Type: application/pdf; name="junk.pdf"', 'Content-Transfer-Encoding: base64', '', 'QUJD!QUJD'],
+      ['Content-Type: application/pdf; name="good.pdf"', 'Content-Transfer-Encoding: base64', '', ...base64Lines(pdf)]);
+    expect((await inventoryPartsWithMailparser(message)).parts.map((p) => p.base64Ambiguous)).toEqual([true, true, undefined]);
+    expect(await compare(message, 'ambiguous base64')).toBe(true);
+  });
+
   it('parts that declare more than one name: both paths list the names other readers give them (red team Y, Y-16)', async () => {
     const parts = [
       ['Content-Type: application/pdf', "Content-Disposition: attachment; filename=\"scan.pdf\"; filename*=utf-8''contract.pdf", '', 'x'],
