@@ -4,7 +4,7 @@ import { conflictingCopies, verifiedCopiesDiffer } from '../checks/dump/conflict
 import { DumpDates } from '../checks/dump/future-date.ts';
 import { SelectorSpans } from '../checks/dump/selector-timeline.ts';
 import { profileOutliers, SenderTally } from '../checks/dump/sender-profile.ts';
-import { BoundedParentCopies, mayAccuseParents, parentIds, replyFindings } from '../checks/dump/threads.ts';
+import { AccusedParents, BoundedParentCopies, mayAccuseParents, ParentClasses, parentIds, replyFindings } from '../checks/dump/threads.ts';
 import { senderKey, type DumpCopy, type DumpFinding, type DumpMessage, type PartsNotInFile } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
@@ -209,27 +209,26 @@ const REPLY_PAGE = 512;
 function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) => void): void {
   // (read on the writing connection, which is free while the reader streams the replies)
   const parentsQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.canonical_message_id IN (SELECT value FROM json_each(?)) ORDER BY m.canonical_message_id, ${DUMP_ORDER}`);
-  const allCopiesQuery = db.prepare(`${DUMP_MESSAGES} WHERE m.canonical_message_id = ? ORDER BY ${DUMP_ORDER}`);
+  const accused = new AccusedParents();
   const handle = (page: DumpMessage[]): void => {
     // (In-Reply-To as well, even when it is the reply's own Message-ID: the missing-parent check asks for it)
     const wanted = [...new Set(page.flatMap((reply) => [...parentIds(reply), ...(reply.inReplyTo ? [reply.inReplyTo] : [])]))];
-    // the copies kept for replies that cannot accuse, and whether a Message-ID had more
+    // every copy's class, for replies that can accuse, and the copies kept for those that cannot
+    const every = new Map<string, ParentClasses>();
     const kept = new Map<string, BoundedParentCopies>();
     for (const row of parentsQuery.iterate(JSON.stringify(wanted)) as IterableIterator<MessageRow>) {
-      let copies = kept.get(row.canonical_message_id!);
-      if (!copies) kept.set(row.canonical_message_id!, (copies = new BoundedParentCopies()));
-      copies.add(toDumpMessage(row));
+      const id = row.canonical_message_id!;
+      let classes = every.get(id);
+      if (!classes) every.set(id, (classes = new ParentClasses()));
+      let copies = kept.get(id);
+      if (!copies) kept.set(id, (copies = new BoundedParentCopies()));
+      const m = toDumpMessage(row);
+      classes.add(m);
+      copies.add(m);
     }
-    // a reply that can accuse is compared with every copy, streamed from the database
-    const everyCopy = function* (id: string): Generator<DumpMessage> {
-      for (const row of allCopiesQuery.iterate(id) as IterableIterator<MessageRow>) yield toDumpMessage(row);
-    };
     for (const reply of page) {
       const accuses = mayAccuseParents(reply);
-      write(replyFindings(reply, (id) => {
-        const copies = kept.get(id);
-        return accuses && copies?.overflowing ? everyCopy(id) : (copies?.copies ?? []);
-      }));
+      write(replyFindings(reply, (id) => (accuses ? every.get(id)?.representatives : kept.get(id)?.classes.representatives) ?? [], accused));
     }
   };
   let page: DumpMessage[] = [];
@@ -242,6 +241,12 @@ function findThreads(reader: Db, db: Db, write: (found: readonly DumpFinding[]) 
     }
   }
   if (page.length) handle(page);
+  // each accused copy's finding, once every reply is read (streamed by the reader: the writer writes them)
+  const copiesQuery = reader.prepare('SELECT * FROM temp.dump WHERE canonical_message_id = ? ORDER BY rowid');
+  const copiesOf = function* (id: string): Generator<DumpMessage> {
+    for (const row of copiesQuery.iterate(id) as IterableIterator<MessageRow>) yield toDumpMessage(row);
+  };
+  for (const found of accused.findings(copiesOf)) write([found]);
 }
 
 /**

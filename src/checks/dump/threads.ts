@@ -1,4 +1,5 @@
 import { capitalised, formatDuration } from '../check-support.ts';
+import type { Severity } from '../types.ts';
 import { SENDER_CLOCK_RANGE_MS, UNKNOWN_ZONE_SLACK_MS } from '../timeline.ts';
 import { isPublicMailProvider } from './public-mail-providers.ts';
 import { byContentOrder, dateProven, fromDomainOf, fromDomainProofs, messageIdDomain, sameDomainOrSubdomain, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpFinding, type DumpMessage, type DumpProof } from './types.ts';
@@ -45,24 +46,33 @@ export const threadOrder: DumpCheck = (messages) => {
     if (copies) copies.push(m);
     else byMessageId.set(m.messageId, [m]);
   }
-  const kept = new Map<string, DumpMessage[]>();
+  const every = new Map<string, ParentClasses>();
+  const kept = new Map<string, ParentClasses>();
   for (const [id, copies] of byMessageId) {
     const bounded = new BoundedParentCopies();
-    for (const m of copies) bounded.add(m);
-    kept.set(id, bounded.copies);
+    const classes = new ParentClasses();
+    for (const m of copies) {
+      bounded.add(m);
+      classes.add(m);
+    }
+    every.set(id, classes);
+    kept.set(id, bounded.classes);
   }
-  return messages.flatMap((reply) => {
-    const copies = mayAccuseParents(reply) ? byMessageId : kept;
-    return replyFindings(reply, (id) => copies.get(id) ?? []);
+  const accused = new AccusedParents();
+  const onReplies = messages.flatMap((reply) => {
+    const classes = mayAccuseParents(reply) ? every : kept;
+    return replyFindings(reply, (id) => classes.get(id)?.representatives ?? [], accused);
   });
+  return [...onReplies, ...accused.findings((id) => byMessageId.get(id) ?? [])];
 };
 
 /**
  * Unverified messages compared per parent Message-ID with a reply that cannot accuse them
  * (verified ones are all kept: only they can accuse, and only the domain's key makes them). Real
  * dumps hold a few copies of a message; the bound keeps a planted thousand from making the thread
- * check quadratic. A reply that can accuse (mayAccuseParents) is compared with every copy: decoys
- * planted first in path order must not push a forged parent out of its reach (red team 7).
+ * check quadratic. A reply that can accuse (mayAccuseParents) is compared with every class of
+ * copies (ParentClasses): decoys planted first in path order must not push a forged parent out of
+ * its reach (red team 7).
  */
 const MAX_PARENT_COPIES = 16;
 
@@ -70,9 +80,7 @@ const MAX_PARENT_COPIES = 16;
 export class BoundedParentCopies {
   readonly #verified: DumpMessage[] = [];
   readonly #unverified: DumpMessage[] = [];
-  /** some copy was left out: a reply that can accuse must read them all elsewhere */
-  overflowing = false;
-  #sorted: DumpMessage[] | null = null;
+  #classes: ParentClasses | null = null;
 
   /**
    * Of the unverified copies, the latest dated are kept (then the first by content): only a copy
@@ -81,23 +89,118 @@ export class BoundedParentCopies {
    * thread's contradiction was reported at all).
    */
   add(m: DumpMessage): void {
-    this.#sorted = null;
+    this.#classes = null;
     if (m.verdict === 'verified') {
       this.#verified.push(m);
       return;
     }
     this.#unverified.push(m);
     if (this.#unverified.length > MAX_PARENT_COPIES) {
-      this.overflowing = true;
       this.#unverified.sort(latestFirst);
       this.#unverified.pop();
     }
   }
 
-  /** (asked once per reply: sorted once) */
-  get copies(): DumpMessage[] {
-    return (this.#sorted ??= [...this.#verified, ...this.#unverified].sort(byContentOrder));
+  /** (asked once per reply: classed once) */
+  get classes(): ParentClasses {
+    if (!this.#classes) {
+      this.#classes = new ParentClasses();
+      for (const m of [...this.#verified, ...this.#unverified]) this.#classes.add(m);
+    }
+    return this.#classes;
   }
+}
+
+/**
+ * All that parentFindings reads of a parent copy but its name: copies alike in all of it give
+ * every reply a finding of the same severity, the same text but for the name. Planted or
+ * genuine, the copies of one message fall into few such classes (a thousand copies of a parent
+ * under one Date and no proof are one), so a reply is compared with one copy of each class, not
+ * with each copy: N accusing replies against M copies made N x M comparisons and findings
+ * (red team BB, BB-06).
+ */
+const comparedOn = (m: DumpMessage): string =>
+  JSON.stringify([m.messageId, m.date, m.dateZoneKnown, m.verdict, m.firstStampAt, m.fromAddress, m.proofs]);
+
+/** The copies under one Message-ID by class (comparedOn), each class named by its copy first by content. */
+export class ParentClasses {
+  readonly #first = new Map<string, DumpMessage>();
+
+  add(m: DumpMessage): void {
+    const key = comparedOn(m);
+    const first = this.#first.get(key);
+    // the reply's finding names the copy first by content among equally grave ones, as it did when each copy was compared
+    if (!first || byContentOrder(m, first) < 0) this.#first.set(key, m);
+  }
+
+  get representatives(): Iterable<DumpMessage> {
+    return this.#first.values();
+  }
+}
+
+/** How many of the other replies a parent's finding names in its evidence (all are counted). */
+const NAMED_OTHER_REPLIES = 10;
+
+interface Accusation {
+  parentId: string;
+  /** the reply whose finding the copies carry: the gravest, then first by content */
+  reply: DumpMessage;
+  severity: Severity;
+  others: number;
+  named: Array<Pick<DumpMessage, 'sha256' | 'where'>>;
+}
+
+/**
+ * What the replies say of each class of parent copies, gathered while the replies are read: each
+ * copy then carries one finding, from the gravest reply (which its verdict needs), with the
+ * number of the other replies that are dated before it and the first of them by content. One
+ * finding per reply and copy grew as their product: a thousand signed replies against a thousand
+ * unsigned copies wrote a million findings, 843 MB (red team BB, BB-06).
+ */
+export class AccusedParents {
+  readonly #byClass = new Map<string, Accusation>();
+
+  add(parentId: string, parent: DumpMessage, reply: DumpMessage, severity: Severity): void {
+    const key = comparedOn(parent);
+    const seen = this.#byClass.get(key);
+    if (!seen) {
+      this.#byClass.set(key, { parentId, reply, severity, others: 0, named: [] });
+      return;
+    }
+    seen.others++;
+    let other: DumpMessage = reply;
+    const rank = SEVERITY_RANK[severity] - SEVERITY_RANK[seen.severity];
+    if (rank > 0 || (rank === 0 && byContentOrder(reply, seen.reply) < 0)) {
+      other = seen.reply;
+      seen.reply = reply;
+      seen.severity = severity;
+    }
+    seen.named.push({ sha256: other.sha256, where: other.where });
+    seen.named.sort(byContentOrder);
+    if (seen.named.length > NAMED_OTHER_REPLIES) seen.named.pop();
+  }
+
+  /** The finding of each accused copy, given every copy under each Message-ID. */
+  *findings(copiesOf: (messageId: string) => Iterable<DumpMessage>): Generator<DumpFinding> {
+    for (const parentId of new Set([...this.#byClass.values()].map((a) => a.parentId))) {
+      for (const copy of copiesOf(parentId)) {
+        const accusation = this.#byClass.get(comparedOn(copy));
+        if (!accusation) continue;
+        const found = parentFindings(accusation.reply, copy, parentId).find((f) => f.messageId === copy.id);
+        if (found) yield withOtherReplies(found, accusation);
+      }
+    }
+  }
+}
+
+function withOtherReplies(found: DumpFinding, { others, named }: Accusation): DumpFinding {
+  if (!others) return found;
+  const replies = others === 1 ? 'reply' : 'replies';
+  const text = ` ${others} other ${replies} in the dump answer it and are dated before it as well; the evidence (otherReplies) names ${named.length < others ? `the first ${named.length} by content` : others === 1 ? 'it' : 'them'}.`;
+  return {
+    ...found,
+    finding: { ...found.finding, text: found.finding.text + text, evidence: { ...found.finding.evidence, otherReplies: { count: others, where: named.map((r) => r.where) } } },
+  };
 }
 
 const dateOf = (m: DumpMessage): number => (m.date ? Date.parse(m.date) : Number.NEGATIVE_INFINITY);
@@ -116,15 +219,16 @@ function isEmpty(items: Iterable<unknown>): boolean {
 const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
 
 /**
- * What one message says about its thread, given every message in the dump (in path order) with
- * each Message-ID it answers: findings for the reply, and for each copy of a parent dated after
- * it. Every copy counts, not the first: a forger who plants an unsigned message under the
- * parent's Message-ID, in a path that sorts first, must not hide the proven parent from its
- * forged reply (red team 6, C-01). The reply carries one finding per parent Message-ID, the
- * gravest. The dump pass calls it reply by reply, looking the parents up in the database, so that
- * no map of the whole dump is held in memory.
+ * What one message says about its thread, given one copy of each class (ParentClasses) under
+ * each Message-ID it answers: findings for the reply, returned, and for each class of a parent
+ * dated after it, gathered in `accused` (each copy's is made once every reply is read). Every
+ * class counts, not the first copy: a forger who plants an unsigned message under the parent's
+ * Message-ID, in a path that sorts first, must not hide the proven parent from its forged reply
+ * (red team 6, C-01). The reply carries one finding per parent Message-ID, the gravest. The dump
+ * pass calls it reply by reply, looking the parents up in the database, so that no map of the
+ * whole dump is held in memory.
  */
-export function replyFindings(reply: DumpMessage, withId: (messageId: string) => Iterable<DumpMessage>): DumpFinding[] {
+export function replyFindings(reply: DumpMessage, withId: (messageId: string) => Iterable<DumpMessage>, accused: AccusedParents): DumpFinding[] {
   const parents = parentIds(reply);
   if (!parents.length) return [];
   const findings: DumpFinding[] = [];
@@ -142,14 +246,13 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
   if (!reply.date) return findings;
   for (const parentId of parents) {
     const onReply: Array<{ found: DumpFinding; parent: DumpMessage; parentDateSigners: string[] }> = [];
-    const onParents: DumpFinding[] = [];
     // domains that proved a copy of the parent dated no later than the reply
     const datedBeforeBy: string[] = [];
     for (const parent of withId(parentId)) {
       if (parent.id === reply.id) continue;
       if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS + zoneSlack(reply, parent)) datedBeforeBy.push(...dateSigners(parent));
       for (const found of parentFindings(reply, parent, parentId)) {
-        if (found.messageId !== reply.id) onParents.push(found);
+        if (found.messageId !== reply.id) accused.add(parentId, parent, reply, found.finding.severity);
         else onReply.push({ found, parent, parentDateSigners: dateSigners(parent) });
       }
     }
@@ -163,7 +266,6 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
       if (rank > 0 || (rank === 0 && byContentOrder(parent, gravest!.parent) < 0)) gravest = { found, parent };
     }
     if (gravest) findings.push(gravest.found);
-    findings.push(...onParents);
   }
   return findings;
 }
