@@ -34,6 +34,8 @@ export interface MessageRecord {
   signatures: SignatureRecord[];
   arc: { result: string; reason: string | null; instances: unknown[] };
   findings: Array<{ code: string; severity: string; text: string; evidence: Record<string, unknown> }>;
+  /** read with `findingsShown`: the findings beyond it, counted by code (in the order of their first), none otherwise */
+  findingsNotRead?: Array<{ code: string; count: number }>;
 }
 
 export interface SignatureRecord {
@@ -88,51 +90,92 @@ const SIGNATURE_COLUMNS = `message_id, sig_index, domain, selector, algorithm, c
   header_signature_valid, sig_timestamp, sig_expiration, identity, key_name, key_provenance, key_first_seen, key_last_seen,
   key_compromised, body_bytes_signed, body_bytes_total`;
 
+/** Findings read per query, at most (one message's are read together, whatever their number, unless capped). */
+const FINDINGS_PAGE = 5000;
+
+/** How a reader takes the findings of each message (iterateMessages). */
+export interface FindingsReading {
+  /** read only the first this many findings of each message, in the order they were written, and count the rest by code */
+  findingsShown?: number | undefined;
+  /** findings read per query (there for tests) */
+  findingsPage?: number | undefined;
+}
+
 /**
  * Messages in a stable order (path, then position in the container), so that two exports of the
  * same evidence are byte-identical. Streams: a page of messages is read at a time, after the last
- * one of the page before (the path index gives that order without a sort), and the signatures,
- * ARC results and findings of a whole page are read in one query each. Measured on 70,000
- * messages: all rows read up front, then three queries per message, held 70 MB of rows and took
- * 5.2 s; by pages, 0.35 s for the messages and 3 µs a message for their signatures instead of
- * 38. The pages are read inside one read transaction, so a verify committing meanwhile cannot
- * give an export half of one state and half of another.
+ * one of the page before (the path index gives that order without a sort), and the signatures and
+ * ARC results of a whole page are read in one query each, its findings in as few queries as keep
+ * each under FINDINGS_PAGE rows. Measured on 70,000 messages: all rows read up front, then three
+ * queries per message, held 70 MB of rows and took 5.2 s; by pages, 0.35 s for the messages and
+ * 3 µs a message for their signatures instead of 38. A page's findings read at once grew with
+ * theirs: 500 messages with a thousand findings each (red team BB, BB-07) held 1.3 GB in the
+ * export. A reader that shows them (the HTML report) caps them per message with `findingsShown`,
+ * so that what it holds does not depend on any message's findings. The pages are read inside one
+ * read transaction, so a verify committing meanwhile cannot give an export half of one state and
+ * half of another.
  */
-export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE): Generator<MessageRecord> {
+export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = MESSAGE_PAGE, reading: FindingsReading = {}): Generator<MessageRecord> {
   // the ids of a page go in as one JSON array: one statement whatever the page's size
   const inPage = 'message_id IN (SELECT value FROM json_each(?))';
   const sigs = db.prepare(`SELECT ${SIGNATURE_COLUMNS} FROM signatures WHERE ${inPage} ORDER BY message_id, sig_index`);
   const arcs = db.prepare(`SELECT message_id, result, reason, instances_json FROM arc_results WHERE ${inPage}`);
-  const findings = db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`);
+  const shown = reading.findingsShown === undefined ? null : Math.max(0, Math.floor(reading.findingsShown));
+  const findingsPage = Math.max(1, Math.floor(reading.findingsPage ?? FINDINGS_PAGE));
+  const counts = db.prepare(`SELECT message_id, count(*) AS n FROM findings WHERE ${inPage} GROUP BY message_id`);
+  // each message's first finding not read (its findings_message index gives it without reading the others)
+  const cut = `coalesce((SELECT c.id FROM findings c WHERE c.message_id = p.value ORDER BY c.id LIMIT 1 OFFSET ${shown ?? 0}), 9e18)`;
+  const findings = shown === null
+    ? db.prepare(`SELECT message_id, code, severity, text, evidence_json FROM findings WHERE ${inPage} ORDER BY message_id, id`)
+    : db.prepare(`SELECT f.message_id, f.code, f.severity, f.text, f.evidence_json FROM json_each(?) p JOIN findings f ON f.message_id = p.value AND f.id < ${cut}
+        ORDER BY f.message_id, f.id`);
+  const notRead = db.prepare(`SELECT f.message_id, f.code, count(*) AS n, min(f.id) AS first FROM json_each(?) p JOIN findings f ON f.message_id = p.value AND f.id >= ${cut}
+    GROUP BY f.message_id, f.code ORDER BY f.message_id, first`);
   const pages = messagePages(db, filter, pageSize);
   return inReadSnapshot(db, function* () {
     for (const rows of pages()) {
       const ids = JSON.stringify(rows.map((r) => r.id));
       const sigsOf = groupRows(sigs.all(ids) as Array<Record<string, unknown> & { message_id: number }>, (r) => r.message_id);
-      const findingsOf = groupRows(findings.all(ids) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>, (r) => r.message_id);
       const arcOf = new Map((arcs.all(ids) as Array<{ message_id: number; result: string; reason: string | null; instances_json: string }>).map((a) => [a.message_id, a]));
-      for (const row of rows) {
-        const arcRow = arcOf.get(row.id);
-        yield {
-          ...toListing(row),
-          signatures: (sigsOf.get(row.id) ?? []).map(toSignature),
-          arc: arcRow
-            ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
-            : { result: 'none', reason: null, instances: [] },
-          findings: (findingsOf.get(row.id) ?? []).map((f) => ({
-            code: f.code,
-            severity: f.severity,
-            text: f.text,
-            evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
-          })),
-        };
+      const countOf = new Map((counts.all(ids) as Array<{ message_id: number; n: number }>).map((c) => [c.message_id, shown === null ? c.n : Math.min(c.n, shown)]));
+      const notReadOf = shown === null ? new Map<number, Array<{ message_id: number; code: string; n: number }>>()
+        : groupRows(notRead.all(ids) as Array<{ message_id: number; code: string; n: number }>, (r) => r.message_id);
+      // the page's messages in runs whose findings fit in one query (a message over it, alone)
+      for (let start = 0; start < rows.length;) {
+        let end = start;
+        let held = 0;
+        while (end < rows.length && (end === start || held + (countOf.get(rows[end]!.id) ?? 0) <= findingsPage)) held += countOf.get(rows[end++]!.id) ?? 0;
+        const run = rows.slice(start, end);
+        start = end;
+        const findingsOf = held
+          ? groupRows(findings.all(JSON.stringify(run.map((r) => r.id))) as Array<{ message_id: number; code: string; severity: string; text: string; evidence_json: string }>, (r) => r.message_id)
+          : new Map<number, never[]>();
+        for (const row of run) {
+          const arcRow = arcOf.get(row.id);
+          yield {
+            ...toListing(row),
+            signatures: (sigsOf.get(row.id) ?? []).map(toSignature),
+            arc: arcRow
+              ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
+              : { result: 'none', reason: null, instances: [] },
+            findings: (findingsOf.get(row.id) ?? []).map((f) => ({
+              code: f.code,
+              severity: f.severity,
+              text: f.text,
+              evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
+            })),
+            ...(shown === null ? {} : { findingsNotRead: (notReadOf.get(row.id) ?? []).map((r) => ({ code: r.code, count: r.n })) }),
+          };
+          // (what was yielded is the caller's: the run's rows go with it)
+          findingsOf.delete(row.id);
+        }
       }
     }
   });
 }
 
 /** A message as a list shows it: its own row and verdict, without signatures, ARC or findings. */
-export type MessageListing = Omit<MessageRecord, 'signatures' | 'arc' | 'findings'>;
+export type MessageListing = Omit<MessageRecord, 'signatures' | 'arc' | 'findings' | 'findingsNotRead'>;
 
 /**
  * The same messages in the same order as iterateMessages, without their evidence: for a list

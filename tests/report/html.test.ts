@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { htmlReportPieces, renderHtmlReport } from '../../src/report/html/render-html.ts';
+import { HTML_FINDINGS_SHOWN, htmlReportPieces, renderHtmlReport } from '../../src/report/html/render-html.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { summarize } from '../../src/store/queries.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
@@ -298,6 +298,43 @@ describe('HTML report of an empty database', () => {
       expect(page).not.toContain('<tr data-verdict=');
     } finally {
       db.close();
+    }
+  });
+});
+
+// Red team BB, BB-07: a message with thousands of findings (a thousand replies that each find it
+// dated after them) was shown whole, with each finding's evidence, and the page's detail sections
+// were kept until the end and joined: past V8's longest string the report failed half written.
+describe('HTML report: a message with many findings', () => {
+  it('shows the first HTML_FINDINGS_SHOWN of its findings and counts the rest by code', () => {
+    const tmp = tempDir('leakcheck-html-findings-');
+    try {
+      const path = join(tmp.path, 'many.db');
+      demo.db.exec(`VACUUM INTO '${path.replaceAll("'", "''")}'`);
+      const writable = new Database(path);
+      const { id } = writable.prepare("SELECT m.id FROM messages m JOIN verdicts v ON v.message_id = m.id WHERE v.verdict = 'suspicious' ORDER BY m.id LIMIT 1").get() as { id: number };
+      const own = (writable.prepare('SELECT count(*) AS n FROM findings WHERE message_id = ?').get(id) as { n: number }).n;
+      const insert = writable.prepare("INSERT INTO findings (message_id, code, severity, text, evidence_json, scope) VALUES (?, ?, 'warning', ?, '{}', 'dump')");
+      for (let i = 0; i < 200; i++) insert.run(id, i % 4 ? 'reply-before-parent' : 'divergent-copies', `finding number ${i}.`);
+      writable.close();
+      const db = openStore(path, { readonly: true });
+      try {
+        const page = renderHtmlReport(db, {});
+        const shown = HTML_FINDINGS_SHOWN - own;
+        expect(page.match(/finding number \d+\./g)).toHaveLength(shown);
+        expect(page).toContain(`<h4>Findings (${own + 200})</h4>`);
+        const rest = Array.from({ length: 200 }, (_, i) => i).filter((i) => i >= shown);
+        const more = (code: string, n: number) => `… and ${n} more <code>${code}</code>: <code>leakcheck show</code> on this message lists every finding.`;
+        expect(page).toContain(more('reply-before-parent', rest.filter((i) => i % 4).length));
+        expect(page).toContain(more('divergent-copies', rest.filter((i) => !(i % 4)).length));
+        // the export is the complete record: every one, whatever it reads at once
+        const exported = runCli(['export', '--format', 'jsonl', '--db', path]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { findings: unknown[] });
+        expect(Math.max(...exported.map((r) => r.findings.length))).toBe(own + 200);
+      } finally {
+        db.close();
+      }
+    } finally {
+      tmp.cleanup();
     }
   });
 });

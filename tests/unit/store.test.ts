@@ -413,6 +413,11 @@ describe('queries', () => {
       expect(whole.length).toBeGreaterThan(0);
       // pages of 1 and 2 end inside the three-message mbox, between its messages
       for (const pageSize of [1, 2, 3, 4]) expect([...iterateMessages(db, filter, pageSize)]).toEqual(whole);
+      // a page's findings read in several queries (a message's together, however many), or capped and counted
+      for (const findingsPage of [1, 2, 5]) expect([...iterateMessages(db, filter, 500, { findingsPage })]).toEqual(whole);
+      const capped = [...iterateMessages(db, filter, 2, { findingsShown: 1, findingsPage: 1 })];
+      expect(capped.map((m) => m.findings)).toEqual(whole.map((m) => m.findings.slice(0, 1)));
+      expect(capped.map((m) => (m.findingsNotRead ?? []).reduce((n, c) => n + c.count, 0))).toEqual(whole.map((m) => Math.max(0, m.findings.length - 1)));
       // the listings are the same messages without their evidence, and carry none of it
       const listed = whole.map(({ signatures: _s, arc: _a, findings: _f, ...rest }) => rest);
       for (const pageSize of [1, 2, 500]) {

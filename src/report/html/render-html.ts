@@ -48,6 +48,14 @@ export interface HtmlReportOptions {
  * Detail sections cost a few kilobytes each; a dump of 70,000 messages must still open in a
  * browser. Every message is in the table whatever these limits.
  */
+/**
+ * Findings read and shown per message: the rest are counted by code. A message can carry
+ * thousands (a thousand replies that each find it dated after them, red team BB, BB-07), and the
+ * page held them all, with their evidence, for every message of a page of the database.
+ */
+export const HTML_FINDINGS_SHOWN = 50;
+const SHOWN_FINDINGS = { findingsShown: HTML_FINDINGS_SHOWN };
+
 export const DEFAULT_DETAIL_LIMITS: Readonly<Record<Verdict, number>> = { suspicious: 2000, unverifiable: 1000, verified: 200 };
 
 /** Rows of the signing-domain table, most used first. */
@@ -115,10 +123,10 @@ export function renderHtmlReport(db: Db, options: HtmlReportOptions = {}): strin
 /**
  * The page in pieces of about 64 KB, to be written as they come: the table of messages is most
  * of the page, and held whole (with the page it went into) it took a 70,000-message report to
- * 329 MB. The messages are read twice, inside one read transaction so that both passes see the
- * same database: once for what the sections above the table need (counts, the timeline, the
- * signing domains, the details kept for the end), then for the table's rows, written as they
- * are made.
+ * 329 MB. The messages are read three times, inside one read transaction so that every pass
+ * sees the same database: once for what the sections above the table need (counts, the timeline,
+ * the signing domains, which messages are detailed), then for the table's rows, then, verdict by
+ * verdict, for the detail sections, each written as it is made.
  */
 export function htmlReportPieces(db: Db, options: HtmlReportOptions = {}): Generator<string> {
   return inReadSnapshot(db, () => pagePieces(db, options));
@@ -171,14 +179,15 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
     return seen[m.verdict] <= limits[m.verdict];
   };
 
-  const details: Record<Verdict, string[]> = { suspicious: [], unverifiable: [], verified: [] };
+  // where each detailed message is in the table: its section, written at the end, links to it
+  const anchors = new Map<number, string>();
   const seen: Record<Verdict, number> = { verified: 0, unverifiable: 0, suspicious: 0 };
   const dated: Array<{ time: number; verdict: Verdict }> = [];
   let undated = 0;
   const domains = new Map<string, DomainStats>();
   const warned: WarnedMessages = { ids: new Set(), listed: [] };
   let n = 0;
-  for (const m of iterateMessages(db, filter)) {
+  for (const m of iterateMessages(db, filter, undefined, SHOWN_FINDINGS)) {
     n++;
     const warnings = m.verdict === 'verified' ? m.findings.filter(qualifiesProof) : [];
     const detailed = detailedAs(m, seen);
@@ -186,7 +195,7 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
       warned.ids.add(m.id);
       if (warned.listed.length < WARNED_LISTED) warned.listed.push({ m, warnings, anchor: detailed ? `msg-${n}` : null });
     }
-    if (detailed) details[m.verdict].push(messageDetail(m, `msg-${n}`, warnings.length > 0));
+    if (detailed) anchors.set(m.id, `msg-${n}`);
     const time = m.date ? Date.parse(m.date) : Number.NaN;
     if (Number.isNaN(time)) undated++;
     else if (VERDICTS.includes(m.verdict)) dated.push({ time, verdict: m.verdict });
@@ -260,7 +269,24 @@ function* pagePieces(db: Db, options: HtmlReportOptions): Generator<string> {
   }
   out.add('</section>');
   if (out.full) yield out.take()!;
-  out.add(detailsSection(details, seen, limits));
+  // Each detail section is written as it is made: kept until the end and joined, those of a
+  // thousand messages with a thousand findings each passed V8's longest string (red team BB, BB-07).
+  const detailed = Object.fromEntries(VERDICTS.map((v) => [v, Math.min(seen[v], limits[v])])) as Record<Verdict, number>;
+  out.add(detailsHead(detailed, seen, limits));
+  for (const v of DETAIL_ORDER) {
+    if (!detailed[v]) continue;
+    out.add(`<div class="detail-group" id="details-${v}">`, `<h3><span class="badge ${v}">${v}</span> ${formatInt(detailed[v])}${detailed[v] < seen[v] ? ` of ${formatInt(seen[v])}` : ''}</h3>`);
+    let written = 0;
+    for (const m of iterateMessages(db, { verdict: v }, undefined, SHOWN_FINDINGS)) {
+      const anchor = anchors.get(m.id);
+      if (anchor === undefined) continue;
+      out.add(messageDetail(m, anchor, warned.ids.has(m.id)));
+      if (out.full) yield out.take()!;
+      if (++written === detailed[v]) break;
+    }
+    out.add('</div>');
+  }
+  out.add('</section>');
   out.add(
     '</main>',
     '<footer>',
@@ -668,17 +694,20 @@ function messagesHead(out: PageWriter, total: number): void {
   );
 }
 
-function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict, number>, limits: Record<Verdict, number>): string {
+const DETAIL_ORDER = ['suspicious', 'unverifiable', 'verified'] as const;
+
+/** The opening of the details section: how many of each verdict are detailed. */
+function detailsHead(detailed: Record<Verdict, number>, seen: Record<Verdict, number>, limits: Record<Verdict, number>): string {
   const parts: string[] = [];
   let omitted = 0;
-  for (const v of ['suspicious', 'unverifiable', 'verified'] as const) {
+  for (const v of DETAIL_ORDER) {
     if (!seen[v]) continue;
-    if (details[v].length === seen[v]) parts.push(`all ${formatInt(seen[v])} ${v}`);
-    else if (details[v].length === 0) parts.push(`none of the ${formatInt(seen[v])} ${v}`);
-    else parts.push(`the first ${formatInt(details[v].length)} of ${formatInt(seen[v])} ${v}`);
-    omitted += seen[v] - details[v].length;
+    if (detailed[v] === seen[v]) parts.push(`all ${formatInt(seen[v])} ${v}`);
+    else if (detailed[v] === 0) parts.push(`none of the ${formatInt(seen[v])} ${v}`);
+    else parts.push(`the first ${formatInt(detailed[v])} of ${formatInt(seen[v])} ${v}`);
+    omitted += seen[v] - detailed[v];
   }
-  const out: string[] = [
+  return [
     '<section class="block" id="details" aria-labelledby="details-h">',
     '<h2 id="details-h">Message details</h2>',
     `<p class="lede">Details are included for ${parts.length ? joinList(parts) : 'no'} message${seen.verified + seen.unverifiable + seen.suspicious === 1 ? '' : 's'}, in file order.` +
@@ -687,15 +716,7 @@ function detailsSection(details: Record<Verdict, string[]>, seen: Record<Verdict
         : '') +
       '</p>',
     '<p id="detail-toggles" class="controls" hidden><button type="button" id="expand-all">Open all</button><button type="button" id="collapse-all">Close all</button></p>',
-  ];
-  for (const v of ['suspicious', 'unverifiable', 'verified'] as const) {
-    if (!details[v].length) continue;
-    out.push(`<div class="detail-group" id="details-${v}">`, `<h3><span class="badge ${v}">${v}</span> ${formatInt(details[v].length)}${details[v].length < seen[v] ? ` of ${formatInt(seen[v])}` : ''}</h3>`);
-    for (const d of details[v]) out.push(d);
-    out.push('</div>');
-  }
-  out.push('</section>');
-  return out.join('\n');
+  ].join('\n');
 }
 
 /** Loose documents of the dump, matched to the attachments of its emails (docs/documents.md). */
@@ -783,7 +804,8 @@ function messageDetail(m: MessageRecord, anchor: string, withWarnings: boolean):
     out.push('</ul>');
   }
 
-  out.push(`<h4>Findings (${m.findings.length})</h4>`);
+  const notShown = m.findingsNotRead ?? [];
+  out.push(`<h4>Findings (${formatInt(m.findings.length + notShown.reduce((n, c) => n + c.count, 0))})</h4>`);
   if (!m.findings.length) out.push('<p class="note">None.</p>');
   for (const f of m.findings) {
     out.push(
@@ -791,6 +813,10 @@ function messageDetail(m: MessageRecord, anchor: string, withWarnings: boolean):
         (Object.keys(f.evidence).length ? `<div class="evidence">${renderValue(f.evidence, 0)}</div>` : '') +
         '</div>',
     );
+  }
+
+  for (const { code, count } of notShown) {
+    out.push(`<p class="note">… and ${formatInt(count)} more <code>${escapeHtml(code)}</code>: <code>leakcheck show</code> on this message lists every finding.</p>`);
   }
 
   out.push('<h4>Repairs</h4>');
