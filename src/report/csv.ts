@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { ExportRow } from './export-rows.ts';
+import type { ExportFinding, ExportRow } from './export-rows.ts';
 
 export const CSV_COLUMNS = [
   'path', 'index', 'sha256', 'message_id', 'from', 'date', 'subject', 'verdict', 'reasons', 'repairs',
@@ -19,6 +19,11 @@ const FORMULA_START = /^(?:[\s\u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\
 export function neutralizeFormula(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
+
+const findingLine = (f: ExportFinding): string => `${f.severity} ${f.code}: ${f.text}`;
+
+/** Where the findings are among the cells. */
+const FINDINGS_CELL = CSV_COLUMNS.indexOf('findings');
 
 function cells(row: ExportRow): string[] {
   const values: Array<string | number | null> = [
@@ -40,7 +45,7 @@ function cells(row: ExportRow): string[] {
     row.from_address,
     // one a line: a verified message's warnings (an unsigned Subject, a display name that reads
     // as another address) were in no column, and a spreadsheet showed it proven whole (red team K, K-07)
-    row.findings.map((f) => `${f.severity} ${f.code}: ${f.text}`).join('\n'),
+    row.findings.map(findingLine).join('\n'),
     // `date` holds a zoneless Date read as UTC too: a spreadsheet must be able to tell it from an exact one
     row.date_zone_known === null ? null : String(row.date_zone_known),
     row.container,
@@ -67,3 +72,23 @@ export const csvRecord = (values: ReadonlyArray<string>): string =>
 
 export const csvHeader = (): string => csvRecord(CSV_COLUMNS);
 export const csvLine = (row: ExportRow): string => csvRecord(cells(row));
+
+/**
+ * The same record, in pieces of about `pieceChars`, with `findings` in place of the row's, for a
+ * message with more than one (red team BB, BB-07: a message's findings are not held whole). Its
+ * cell holds line feeds and so is quoted, and starts with a severity, never a formula.
+ */
+export function* csvLinePieces(row: ExportRow, findings: Iterable<ExportFinding>, pieceChars = 64 * 1024): Generator<string> {
+  const all = cells({ ...row, findings: [] });
+  let piece = FINDINGS_CELL ? `${csvRecord(all.slice(0, FINDINGS_CELL)).slice(0, -2)},"` : '"';
+  let first = true;
+  for (const f of findings) {
+    piece += (first ? '' : '\n') + findingLine(f).replaceAll('"', '""');
+    first = false;
+    if (piece.length >= pieceChars) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}",${csvRecord(all.slice(FINDINGS_CELL + 1))}`;
+}

@@ -4,6 +4,13 @@ import type { MessageRecord } from '../store/queries.ts';
  * One exported message. Field names are a contract with users' scripts (docs/export.md):
  * fields are added, never renamed or removed.
  */
+/** A finding as the export writes it (its evidence is in `leakcheck show` and the database). */
+export interface ExportFinding {
+  code: string;
+  severity: string;
+  text: string;
+}
+
 export interface ExportRow {
   path: string;
   index: number;
@@ -33,7 +40,7 @@ export interface ExportRow {
     aligned: boolean;
   }>;
   arc: { result: string; keys: ArcKeyRow[] };
-  findings: Array<{ code: string; severity: string; text: string }>;
+  findings: ExportFinding[];
   /**
    * For a message found inside another file (a zip entry, a forwarded message): the path of what
    * holds it; null for a file of the dump. A file of the dump can be named as leakcheck names
@@ -103,7 +110,12 @@ export function toExportRow(m: MessageRecord): ExportRow {
       aligned: s.aligned,
     })),
     arc: { result: m.arc.result, keys: arcKeyRows(m.arc.instances) },
-    findings: m.findings.map((f) => ({ code: f.code, severity: f.severity, text: f.text })),
+    findings: m.findings.map(exportFinding),
     container: m.container,
   };
 }
+
+export const exportFinding = (f: ExportFinding): ExportFinding => ({ code: f.code, severity: f.severity, text: f.text });
+
+/** A message's findings the export reads with it; the rest are read and written a page at a time. */
+export const EXPORT_FINDINGS_HELD = 1000;

@@ -174,6 +174,24 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
   });
 }
 
+/** Findings read per query by iterateFindings. */
+const REST_PAGE = 1000;
+
+/**
+ * The findings of one message after its first `skip`, in the order they were written, a page at a
+ * time: for a reader that took the first with `findingsShown` and must write every one (the
+ * export), so that it never holds one message's findings whole.
+ */
+export function* iterateFindings(db: Db, messageId: number, skip: number): Generator<MessageRecord['findings'][number]> {
+  const first = db.prepare('SELECT id, code, severity, text, evidence_json FROM findings WHERE message_id = ? ORDER BY id LIMIT ? OFFSET ?');
+  const after = db.prepare('SELECT id, code, severity, text, evidence_json FROM findings WHERE message_id = ? AND id > ? ORDER BY id LIMIT ?');
+  let rows = first.all(messageId, REST_PAGE, skip) as Array<{ id: number; code: string; severity: string; text: string; evidence_json: string }>;
+  while (rows.length) {
+    for (const f of rows) yield { code: f.code, severity: f.severity, text: f.text, evidence: JSON.parse(f.evidence_json) as Record<string, unknown> };
+    rows = after.all(messageId, rows.at(-1)!.id, REST_PAGE) as typeof rows;
+  }
+}
+
 /** A message as a list shows it: its own row and verdict, without signatures, ARC or findings. */
 export type MessageListing = Omit<MessageRecord, 'signatures' | 'arc' | 'findings' | 'findingsNotRead'>;
 
