@@ -24,12 +24,14 @@ import type { Db } from './open-store.ts';
  * from one copy of what the checks see, made in the dump's order into a temporary table on disk
  * (never in the dump) and indexed by Message-ID and by sender, so that no stream sorts:
  * - copies of one message: read grouped by Message-ID, one group held at a time;
- * - threads: the replies in pages, each page's parents looked up by Message-ID;
+ * - threads: the replies in pages, each page's parents looked up by Message-ID, then the copies
+ *   of each parent some reply found dated after it, each given one finding (AccusedParents);
  * - sender habits, selector spans and the dump's latest dates: gathered in one pass ordered by
  *   sender (of the habits, only the counts are kept, sender by sender), then each message
  *   compared with them in a second.
  * What stays in memory is one group of copies of the same message, one page of replies, and
- * small tallies per sender and per selector. The findings are the ones the checks give over the
+ * small tallies per sender and per selector, and per class of accused parent copies (the gravest
+ * reply, a count and ten names). The findings are the ones the checks give over the
  * whole list of messages (src/checks/dump), in the same order for each message.
  */
 export function runDumpPass(db: Db): { findings: number; raised: number } {
