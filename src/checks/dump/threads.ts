@@ -187,7 +187,7 @@ export class AccusedParents {
         const accusation = this.#byClass.get(comparedOn(copy));
         if (!accusation) continue;
         const found = parentFindings(accusation.reply, copy, parentId).find((f) => f.messageId === copy.id);
-        if (found) yield withOtherReplies(found, accusation);
+        if (found) yield withOtherReplies(found.made(), accusation);
       }
     }
   }
@@ -245,27 +245,27 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
   }
   if (!reply.date) return findings;
   for (const parentId of parents) {
-    const onReply: Array<{ found: DumpFinding; parent: DumpMessage; parentDateSigners: string[] }> = [];
+    const onReply: Array<{ found: ThreadFinding; parent: DumpMessage; parentDateSigners: string[] }> = [];
     // domains that proved a copy of the parent dated no later than the reply
     const datedBeforeBy: string[] = [];
     for (const parent of withId(parentId)) {
       if (parent.id === reply.id) continue;
       if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS + zoneSlack(reply, parent)) datedBeforeBy.push(...dateSigners(parent));
       for (const found of parentFindings(reply, parent, parentId)) {
-        if (found.messageId !== reply.id) accused.add(parentId, parent, reply, found.finding.severity);
+        if (found.messageId !== reply.id) accused.add(parentId, parent, reply, found.severity);
         else onReply.push({ found, parent, parentDateSigners: dateSigners(parent) });
       }
     }
     // A domain that dated one copy of the parent before the reply and another after it contradicts
     // itself: its later Date says nothing against the reply (red team 30, M-01).
     // Of equally grave ones, the parent first by content is named, whatever the files are called.
-    let gravest: { found: DumpFinding; parent: DumpMessage } | null = null;
+    let gravest: { found: ThreadFinding; parent: DumpMessage } | null = null;
     for (const { found, parent, parentDateSigners } of onReply) {
       if (parentDateSigners.some((d) => datedBeforeBy.some((e) => sameDomainOrSubdomain(d, e)))) continue;
-      const rank = SEVERITY_RANK[found.finding.severity] - (gravest ? SEVERITY_RANK[gravest.found.finding.severity] : -1);
+      const rank = SEVERITY_RANK[found.severity] - (gravest ? SEVERITY_RANK[gravest.found.severity] : -1);
       if (rank > 0 || (rank === 0 && byContentOrder(parent, gravest!.parent) < 0)) gravest = { found, parent };
     }
-    if (gravest) findings.push(gravest.found);
+    if (gravest) findings.push(gravest.found.made());
   }
   return findings;
 }
@@ -288,7 +288,7 @@ const dateSigners = (m: DumpMessage): string[] => fromDomainProofs(m).filter((p)
  * warning, naming the stamp. When the message has no server stamp (a Sent-folder copy, a draft),
  * nothing confirms or refutes its Date: a warning too.
  */
-function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): DumpFinding[] {
+function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: string): ThreadFinding[] {
   if (!parent.date || !reply.date) return [];
   const lead = Date.parse(parent.date) - Date.parse(reply.date);
   const slack = zoneSlack(reply, parent);
@@ -299,44 +299,47 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
   // any verified message of the domain, with an unsigned In-Reply-To added, would otherwise
   // "answer" a genuine message dated after it (red team 6, C-04).
   const replyWitness = witnessesAgainst(reply, parent).find((p) => p.signedHeaders.includes('date') && namesParentSigned(reply, parentId, p));
-  const threadUnsigned = !replyWitness && witnessesAgainst(reply, parent).some((p) => p.signedHeaders.includes('date'));
-  const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
   const parentOwnsId = ownsItsMessageId(parent);
   // The parent accuses the reply only with a Date proven by the reply's own From domain: the
   // parent's sender, if another domain, can sign a copy of their own message under any Date
   // (red team 30, M-01).
   const parentWitness = witnessesAgainst(parent, reply).find((p) => p.signedHeaders.includes('date'));
-  const evidence = {
-    reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven, firstStampAt: reply.firstStampAt },
-    parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent), firstStampAt: parent.firstStampAt },
-    leadMinutes: Math.round(lead / 60_000),
-    toleranceMinutes: (THREAD_TOLERANCE_MS + slack) / 60_000,
-    ...(slack ? { unknownZoneSlackHours: slack / 3_600_000 } : {}),
+  const described = (): { text: string; evidence: Record<string, unknown> } => {
+    const threadUnsigned = !replyWitness && witnessesAgainst(reply, parent).some((p) => p.signedHeaders.includes('date'));
+    const sharedProvider = witnessRefusedAsSharedProvider(reply, parent);
+    const evidence = {
+      reply: { where: reply.where, date: reply.date, verdict: reply.verdict, dateSignedByFromDomain: replyProven, firstStampAt: reply.firstStampAt },
+      parent: { where: parent.where, messageIdHeader: parent.messageId, date: parent.date, verdict: parent.verdict, dateSignedByFromDomain: parentProven, dateSignedBy: dateSigners(parent), firstStampAt: parent.firstStampAt },
+      leadMinutes: Math.round(lead / 60_000),
+      toleranceMinutes: (THREAD_TOLERANCE_MS + slack) / 60_000,
+      ...(slack ? { unknownZoneSlackHours: slack / 3_600_000 } : {}),
+    };
+    const unread = [reply.dateZoneKnown ? null : "the reply's", parent.dateZoneKnown ? null : "the parent's"].filter((w): w is string => w !== null);
+    const zoneNote = slack
+      ? ` ${capitalised(unread.join(' and '))} Date ${unread.length > 1 ? 'name' : 'names'} no time zone leakcheck can read, so it is read as UTC and may be off by as much as its writer's zone: ${slack / 3_600_000} h more than otherwise is allowed.`
+      : '';
+    const text =
+      `${reply.where} replies to ${parent.where}, which is dated ${formatDuration(lead)} after it: a reply cannot come before its parent. ` +
+      (replyProven && parentProven
+        ? "Both Dates are signed by their From domains: a sender's clock was wrong."
+        : replyWitness
+          ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain, and so is the header that names the parent; the parent's Date is not signed by it.`
+          : threadUnsigned
+            ? `The reply's Date is signed by the parent's own domain, but the In-Reply-To or References header that makes it a reply to this message is not: it may have been added to another message of the domain, so which of the two is false cannot be told.`
+          : replyProven && sharedProvider
+            ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+          : replyProven
+            ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
+            : parentProven && parentOwnsId && parentWitness
+              ? `The parent's Date is signed by d=${parentWitness.domain}, its From domain and the reply's; the reply's Date is not signed.`
+            : parentProven && parentOwnsId
+              ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${fromDomainOf(reply) ? ` (${fromDomainOf(reply)})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
+              : parentProven
+                ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
+              : 'Neither Date is signed by its From domain: which of the two is false cannot be told.') +
+      zoneNote;
+    return { text, evidence };
   };
-  const unread = [reply.dateZoneKnown ? null : "the reply's", parent.dateZoneKnown ? null : "the parent's"].filter((w): w is string => w !== null);
-  const zoneNote = slack
-    ? ` ${capitalised(unread.join(' and '))} Date ${unread.length > 1 ? 'name' : 'names'} no time zone leakcheck can read, so it is read as UTC and may be off by as much as its writer's zone: ${slack / 3_600_000} h more than otherwise is allowed.`
-    : '';
-  const text =
-    `${reply.where} replies to ${parent.where}, which is dated ${formatDuration(lead)} after it: a reply cannot come before its parent. ` +
-    (replyProven && parentProven
-      ? "Both Dates are signed by their From domains: a sender's clock was wrong."
-      : replyWitness
-        ? `The reply's Date is signed by d=${replyWitness.domain}, the parent's own domain, and so is the header that names the parent; the parent's Date is not signed by it.`
-        : threadUnsigned
-          ? `The reply's Date is signed by the parent's own domain, but the In-Reply-To or References header that makes it a reply to this message is not: it may have been added to another message of the domain, so which of the two is false cannot be told.`
-        : replyProven && sharedProvider
-          ? `The reply's Date is signed by ${sharedProvider}, the parent's domain too, but ${sharedProvider} is a public mail provider and the two are from different addresses: any of its users gets mail signed by it, so that proves nothing about the parent's Date, and which of the two is false cannot be told.`
-        : replyProven
-          ? `The reply's Date is signed by its From domain (${fromDomainProofDomains(reply)}), which is not the parent's: that proves nothing about the parent's Date, and which of the two is false cannot be told.`
-          : parentProven && parentOwnsId && parentWitness
-            ? `The parent's Date is signed by d=${parentWitness.domain}, its From domain and the reply's; the reply's Date is not signed.`
-          : parentProven && parentOwnsId
-            ? `The parent's Date is signed by its From domain (${dateSigners(parent).map((d) => `d=${d}`).join(', ')}), not by the reply's${fromDomainOf(reply) ? ` (${fromDomainOf(reply)})` : ''}, and the reply's is not signed: a domain's signature proves what that domain sent, not another domain's message, and the parent's sender can sign a copy of their own message under any Date, so which of the two is false cannot be told.`
-            : parentProven
-              ? "The parent's Date is signed by its From domain, but its Message-ID is not shown to be its own (signed by that domain, in that domain, not a public mail provider's): anyone can send a message of their own under the Message-ID a genuine reply answers, dated later, so which of the two is false cannot be told."
-            : 'Neither Date is signed by its From domain: which of the two is false cannot be told.') +
-    zoneNote;
   // who carries it, and whether it may be a red flag (never on a verified message)
   const flagged: Array<[DumpMessage, boolean]> =
     replyProven && parentProven ? [[reply, false], [parent, false]]
@@ -355,15 +358,36 @@ function parentFindings(reply: DumpMessage, parent: DumpMessage, parentId: strin
       ? ` Within ${clockRange / 3_600_000} hours a wrong clock or time-zone setting on the sender's computer explains it as well as an edited Date.`
       : ` Beyond ${clockRange / 3_600_000} hours no fast clock or wrong time zone explains it, but a wrong date set on the computer that wrote the unsigned Date does, as well as an edited Date.`;
   const trace = accused && beyondClocks ? ownTrace(accused, accused === reply ? parent : reply, accused === reply) : null;
-  return flagged.map(([m, mayBeRed]) => ({
-    messageId: m.id,
-    finding: {
-      code: 'reply-before-parent',
-      severity: mayBeRed && beyondClocks && trace?.agrees && m.verdict !== 'verified' ? 'red-flag' : 'warning',
-      text: text + clockNote + (trace?.text ?? ''),
-      evidence: { ...evidence, redFlagBeyondHours: clockRange / 3_600_000, ...(trace ? { ownTrace: trace.evidence } : {}) },
-    },
-  }));
+  return flagged.map(([m, mayBeRed]) => {
+    const severity: Severity = mayBeRed && beyondClocks && trace?.agrees && m.verdict !== 'verified' ? 'red-flag' : 'warning';
+    return {
+      messageId: m.id,
+      severity,
+      made: () => {
+        const { text, evidence } = described();
+        return {
+          messageId: m.id,
+          finding: {
+            code: 'reply-before-parent',
+            severity,
+            text: text + clockNote + (trace?.text ?? ''),
+            evidence: { ...evidence, redFlagBeyondHours: clockRange / 3_600_000, ...(trace ? { ownTrace: trace.evidence } : {}) },
+          },
+        };
+      },
+    };
+  });
+}
+
+/**
+ * A thread finding before it is written out: who carries it and how grave it is, which is all a
+ * comparison needs; its text and evidence are made only for the one kept (of a reply and a thousand
+ * copies each under its own Date, a thousand were made and dropped).
+ */
+interface ThreadFinding {
+  messageId: number;
+  severity: Severity;
+  made: () => DumpFinding;
 }
 
 /**
