@@ -11,9 +11,9 @@
  * about is decoded the way libbase64 does it, with libbase64's own decode().
  *
  * quoted-printable: libqp's Decoder buffers the whole part and runs libqp's decode() on it at
- * the end. decode() works line by line, except that a soft line break ("=" at the end of a
- * line) joins two lines, so the part is decoded by the same function in pieces cut after hard
- * line breaks, where nothing joins across the cut.
+ * the end, which makes strings of all of it (about 20 bytes of memory a byte). decode() is three
+ * passes over the text, of which only the last reaches across a cut chosen well: see
+ * decodeQuotedPrintable.
  *
  * anything else: mailsplit passes the bytes through as they are.
  */
@@ -31,7 +31,7 @@ const EQUALS = 0x3d;
  * notices 64 MiB of external memory.
  */
 const BASE64_CHUNK = 64 * 1024;
-/** Raw quoted-printable bytes decoded at a time, extended to the next hard line break (libqp makes a string of them too). */
+/** Raw quoted-printable bytes decoded at a time, extended to the next place it can be cut (see qpCut). */
 const QP_CHUNK = 64 * 1024;
 
 export type ContentSink = (bytes: Buffer) => void;
@@ -214,33 +214,68 @@ export function decodeBase64(message: Buffer, start: number, end: number, decode
   return agreement.agreed;
 }
 
-/**
- * The end of the first line that ends at or after `from` with a hard line break: one whose last
- * byte before the line break, spaces, tabs and CRs aside, is not "=" (libqp drops trailing
- * spaces and tabs before it looks for soft line breaks). `end` when there is none before it.
- * `start` is where the content begins: `from` may fall inside a line, whose end is judged whole.
- */
-function hardLineEnd(message: Buffer, start: number, from: number, end: number): number {
-  let pos = from;
-  for (;;) {
-    const lf = message.indexOf(LF, pos);
-    if (lf === -1 || lf + 1 >= end) return end;
-    let last = lf - 1;
-    while (last >= start && (message[last] === SP || message[last] === TAB || message[last] === CR)) last--;
-    if (last < start || message[last] !== EQUALS) return lf + 1;
-    pos = lf + 1;
-  }
-}
+/** libqp's decode(), first pass: spaces and tabs before a line end (CR as well as LF: the m flag) or the end of the text. */
+const QP_TRAILING_BLANKS = /[\t ]+$/gm;
+/** libqp's decode(), second pass: soft line breaks, and a "=" that ends the text. */
+const QP_SOFT_BREAKS = /\=(?:\r?\n|$)/g;
+
+const isHexDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+const hexValue = (digit: number): number => (digit <= 0x39 ? digit - 0x30 : (digit | 0x20) - 0x57);
 
 /**
- * Decodes quoted-printable content [start, end) of `message` into `sink`, as libqp's Decoder
- * would. `chunkBytes` is there for tests, to cut the content in many places cheaply.
+ * Where a piece of quoted-printable content may end, at or after `from`: after a byte other
+ * than a space, a tab, a CR or "=". Neither of libqp's first two passes then reaches across the
+ * cut: the first drops blanks before a line end (the byte before the cut is no blank, and what
+ * follows a blank at the cut is no line end to the whole text), the second drops "=" followed by
+ * CRLF, LF or the end of the text (the byte before the cut is neither "=" nor the CR of a
+ * "=\r\n"). `end` when there is no such place.
  */
-export function decodeQuotedPrintable(message: Buffer, start: number, end: number, decode: (encoded: Buffer) => Buffer, sink: ContentSink, chunkBytes = QP_CHUNK): void {
+function qpCut(message: Buffer, from: number, end: number): number {
+  for (let pos = from; pos < end; pos++) {
+    const before = message[pos - 1];
+    if (before !== SP && before !== TAB && before !== CR && before !== EQUALS) return pos;
+  }
+  return end;
+}
+
+let qpOut: Buffer | null = null;
+
+/**
+ * Decodes quoted-printable content [start, end) of `message` into `sink`, to the bytes libqp's
+ * decode() gives for all of it, in pieces of about `chunkBytes` (a parameter for tests, to cut
+ * the content in many places cheaply).
+ *
+ * decode() drops blanks before line ends, then soft line breaks, then reads each "=" followed by
+ * two hex digits as a byte and every other character as itself. The first two passes are run on
+ * each piece with libqp's own expressions (qpCut says why that is the same). The third reaches
+ * across a soft line break: "=4=\r\n1" is "=41" once the break is gone, and so the byte 0x41. So
+ * a piece's last "=", or "=" and one hex digit, are carried to the next piece, and that pass is
+ * done here, as decode() does it.
+ */
+export function decodeQuotedPrintable(message: Buffer, start: number, end: number, sink: ContentSink, chunkBytes = QP_CHUNK): void {
+  let carried = '';
   let pos = start;
   while (pos < end) {
-    const stop = end - pos > chunkBytes ? hardLineEnd(message, start, pos + chunkBytes, end) : end;
-    sink(decode(message.subarray(pos, stop)));
+    const stop = end - pos > chunkBytes ? qpCut(message, pos + chunkBytes, end) : end;
+    const text = carried + message.toString('latin1', pos, stop).replace(QP_TRAILING_BLANKS, '').replace(QP_SOFT_BREAKS, '');
+    let upTo = text.length;
+    if (stop < end) {
+      if (text.charCodeAt(upTo - 1) === EQUALS) upTo -= 1;
+      else if (text.charCodeAt(upTo - 2) === EQUALS && isHexDigit(text.charCodeAt(upTo - 1))) upTo -= 2;
+    }
+    if (!qpOut || qpOut.length < upTo) qpOut = Buffer.allocUnsafe(Math.max(upTo, QP_CHUNK + 16));
+    let written = 0;
+    for (let i = 0; i < upTo; i++) {
+      const c = text.charCodeAt(i);
+      const high = c === EQUALS ? text.charCodeAt(i + 1) : NaN;
+      const low = c === EQUALS ? text.charCodeAt(i + 2) : NaN;
+      if (isHexDigit(high) && isHexDigit(low)) {
+        qpOut[written++] = (hexValue(high) << 4) | hexValue(low);
+        i += 2;
+      } else qpOut[written++] = c;
+    }
+    if (written > 0) sink(qpOut.subarray(0, written));
+    carried = text.substring(upTo);
     pos = stop;
   }
 }

@@ -6,7 +6,7 @@
  * It must give exactly what inventoryPartsWithMailparser gives, so it reuses the code that
  * decides there wherever it can: part headers are parsed by mailsplit's own MimeNode, part
  * header values are read with mailparser's libmime in the steps mailparser takes, and contents
- * are decoded by libbase64's and libqp's own decode(). What it rebuilds is mailparser's choice
+ * are decoded by libbase64's own decode() and by libqp's in pieces (content-decode.ts). What it rebuilds is mailparser's choice
  * of the parts it lists (createNode and processChunk in mail-parser.js) and the three header
  * values the record takes from mailparser's processed headers.
  *
@@ -109,7 +109,7 @@ function decodeInto(libraries: MimeLibraries, message: Buffer, leaf: WalkedLeaf,
   const encoding = leaf.node.encoding || '';
   const { contentStart, contentEnd } = leaf;
   if (encoding === 'base64') return decodeBase64(message, contentStart, contentEnd, libraries.decodeBase64, sink);
-  if (encoding === 'quoted-printable') decodeQuotedPrintable(message, contentStart, contentEnd, libraries.decodeQuotedPrintable, sink);
+  if (encoding === 'quoted-printable') decodeQuotedPrintable(message, contentStart, contentEnd, sink);
   else if (contentEnd > contentStart) sink(message.subarray(contentStart, contentEnd));
   return true;
 }

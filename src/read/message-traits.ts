@@ -348,7 +348,7 @@ function decodedText(message: Buffer, start: number, end: number, encoding: stri
     chunks.push(Buffer.from(bytes));
   };
   if (encoding === 'base64') decodeBase64(message, start, end, loadMimeLibraries().decodeBase64, keep);
-  else if (encoding === 'quoted-printable') decodeQuotedPrintable(message, start, end, loadMimeLibraries().decodeQuotedPrintable, keep);
+  else if (encoding === 'quoted-printable') decodeQuotedPrintable(message, start, end, keep);
   else if (PASSED_THROUGH.has(encoding)) chunks.push(message.subarray(start, end));
   else return null;
   const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

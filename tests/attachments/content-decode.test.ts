@@ -150,8 +150,45 @@ describe('quoted-printable decoding matches libqp', () => {
       const input = awkwardQuotedPrintable(random);
       const expected = await throughStream(QpDecoder, input, random);
       const chunk = 1 + random(100);
-      const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, libqpDecode, sink, chunk));
+      const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, sink, chunk));
       expect(got.toString('hex'), `seed ${seed}, chunks of ${chunk}`).toBe(expected.toString('hex'));
     }
+  });
+
+  // Red team BB, BB-01: a part of soft line breaks only was one piece, decoded by libqp whole.
+  it('on content cut at soft line breaks and inside lines, wherever the cut falls', () => {
+    const cases = [
+      '=C3=A9=C3=A9=\r\n=C3=A9=C3=A9=\r\n=C3=A9',
+      'abc=\r\ndef=\r\n',
+      'ab=4=\r\n1cd=4=\n1=\n=\n=41',
+      '=\r\n=\n=\r\n=',
+      'x=  \r\ny= \t\ny=\t\r \nz= \r',
+      '==\r\n41==\n4=\n1===\r\nA',
+      'line=\nline=\nline=\nend=',
+      'a =\r\n  b\t=\n\tc  \r\n  \r\r\n= \r=\r\r\n',
+      '=4',
+      '=\r\n\r\n=3D=3d=\n3=\n=\nD',
+    ];
+    for (const text of cases) {
+      const input = Buffer.from(text, 'latin1');
+      const expected = libqpDecode(input).toString('hex');
+      for (let chunk = 1; chunk <= input.length + 1; chunk++) {
+        const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, sink, chunk));
+        expect(got.toString('hex'), `${JSON.stringify(text)}, chunks of ${chunk}`).toBe(expected);
+      }
+    }
+  });
+
+  it('on a large part of soft line breaks only, across the real chunk size', () => {
+    const random = seededRandom(11);
+    let text = '';
+    while (text.length < 400_000) {
+      let line = '';
+      while (line.length < 72) line += random(3) === 0 ? String.fromCharCode(0x61 + random(26)) : `=${random(256).toString(16).toUpperCase().padStart(2, '0')}`;
+      text += `${line}=${random(2) === 0 ? '\r\n' : '\n'}`;
+    }
+    const input = Buffer.from(text, 'latin1');
+    const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, sink));
+    expect(got.equals(libqpDecode(input))).toBe(true);
   });
 });

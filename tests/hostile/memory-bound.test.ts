@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
-import { hasGnuTime, readResults, runCliMeasured } from './support.ts';
+import { hasGnuTime, readResults, runCliMeasured, verifyOneMeasured } from './support.ts';
 
 const SMALL = 1_000;
 const LARGE = 7_000;
@@ -62,22 +62,6 @@ const MB40 = 40 * 1024 * 1024;
 const HEAD = 'From: Alice <alice@demo.example>\r\nTo: jordan@harbor.example\r\nSubject: hello\r\nDate: Tue, 14 Feb 2017 10:12:03 +0100\r\nMessage-ID: <big@demo.example>\r\n';
 const BODY_40MB = `${'a'.repeat(76)}\r\n`.repeat(MB40 / 78);
 
-/** A dump of one message, verified: the run's peak RSS, and its database. */
-function verifyOne(tmp: string, name: string, message: Buffer): { rssMb: number; db: string } {
-  const dump = join(tmp, name);
-  mkdirSync(dump, { recursive: true });
-  const fd = openSync(join(dump, 'one.eml'), 'w');
-  try {
-    writeSync(fd, message);
-  } finally {
-    closeSync(fd);
-  }
-  const db = join(tmp, `${name}.db`);
-  const run = runCliMeasured(['verify', dump, '--offline', '--keys', DEMO_KEYS, '--db', db, '--quiet']);
-  expect(run.status, run.stderr.slice(-2000)).toBe(0);
-  return { rssMb: run.maxRssKb! / 1024, db };
-}
-
 describe('a large header costs no more memory than a large body', () => {
   const tmp = tempDir('leakcheck-memory-header-');
   afterAll(() => tmp.cleanup());
@@ -85,8 +69,8 @@ describe('a large header costs no more memory than a large body', () => {
   // Measured on 2026-12-06 with a 50 MB field: 502-582 MB against 161 MB for a 50 MB body (red
   // team W2, W2-01); 165 MB once the header block is read no further than MAX_HEADER_BYTES.
   it.runIf(hasGnuTime())('a 40 MB header field: the message is unparseable, and the run within 64 MB of one with a 40 MB body', () => {
-    const body = verifyOne(tmp.path, 'body', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
-    const header = verifyOne(tmp.path, 'header', Buffer.from(`${HEAD}X-Junk: ${'a'.repeat(MB40)}\r\n\r\nhello\r\n`, 'latin1'));
+    const body = verifyOneMeasured(tmp.path, 'body', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
+    const header = verifyOneMeasured(tmp.path, 'header', Buffer.from(`${HEAD}X-Junk: ${'a'.repeat(MB40)}\r\n\r\nhello\r\n`, 'latin1'));
     process.stdout.write(`memory: peak RSS ${body.rssMb.toFixed(0)} MB for a 40 MB body, ${header.rssMb.toFixed(0)} MB for a 40 MB header field\n`);
     const [message] = readResults(header.db).messages;
     expect(message).toMatchObject({ verdict: 'unverifiable', reasons_json: JSON.stringify(['message-unparseable']) });
@@ -107,12 +91,12 @@ describe('a forwarded message is not copied on its way to the thread that analys
   // another (a copy in the answer's structured clone, another for the worker that analysed it),
   // 234 MB once it is gathered in memory shared between threads: the carrier and one copy.
   it.runIf(hasGnuTime())('a 40 MB forwarded message: within 3 copies of a run on the 40 MB message alone, and the same bytes analysed', () => {
-    const alone = verifyOne(tmp.path, 'alone', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
+    const alone = verifyOneMeasured(tmp.path, 'alone', Buffer.from(`${HEAD}\r\n${BODY_40MB}`, 'latin1'));
     const inner = `From: c@harbor.example\r\nSubject: inner\r\n\r\n${BODY_40MB}`;
     const carrier =
       `${HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="BB"\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\nsee below\r\n` +
       `--BB\r\nContent-Type: message/rfc822\r\n\r\n${inner}\r\n--BB--\r\n`;
-    const forwarded = verifyOne(tmp.path, 'forwarded', Buffer.from(carrier, 'latin1'));
+    const forwarded = verifyOneMeasured(tmp.path, 'forwarded', Buffer.from(carrier, 'latin1'));
     process.stdout.write(`memory: peak RSS ${alone.rssMb.toFixed(0)} MB for a 40 MB message, ${forwarded.rssMb.toFixed(0)} MB for it forwarded\n`);
     const { files } = readResults(forwarded.db);
     const db = new Database(forwarded.db, { readonly: true });

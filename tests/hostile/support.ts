@@ -3,11 +3,11 @@
  * measuring it), as another user, in another network namespace; reading the database.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ROOT } from '../helpers/cli.ts';
+import { DEMO_KEYS, ROOT } from '../helpers/cli.ts';
 
 export const IS_ROOT = process.getuid?.() === 0;
 export const NOBODY = 65534;
@@ -160,4 +160,20 @@ export function readFileChanges(dbPath: string): FileChangeRow[] {
   } finally {
     db.close();
   }
+}
+
+/** A dump of one message (`dir`/`name`/one.eml), verified: the run's peak RSS, and its database. */
+export function verifyOneMeasured(dir: string, name: string, message: Buffer): { rssMb: number; db: string } {
+  const dump = join(dir, name);
+  mkdirSync(dump, { recursive: true });
+  const fd = openSync(join(dump, 'one.eml'), 'w');
+  try {
+    writeSync(fd, message);
+  } finally {
+    closeSync(fd);
+  }
+  const db = join(dir, `${name}.db`);
+  const run = runCliMeasured(['verify', dump, '--offline', '--keys', DEMO_KEYS, '--db', db, '--quiet']);
+  if (run.status !== 0) throw new Error(`verify exited with ${run.status}: ${run.stderr.slice(-2000)}`);
+  return { rssMb: run.maxRssKb! / 1024, db };
 }
