@@ -6,6 +6,7 @@ import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { forgetLineEndings, hasBareLf, isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
 import { crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
+import { RepairMemory } from '../../src/analyze/repair-memory.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -149,3 +150,29 @@ function sameAnswers(files: string[]): number {
   }
   return same;
 }
+
+describe('a message with CRs alone as line ends', () => {
+  /** The conversion toCrlf made before red team BB, BB-03: through latin1 strings. */
+  const throughStrings = (raw: Buffer): Buffer =>
+    raw.indexOf(LF) < 0 && raw.indexOf(CR) >= 0 ? toCrlf(Buffer.from(raw.toString('latin1').replaceAll('\r', '\r\n'), 'latin1')) : toCrlf(raw);
+
+  it('is made CRLF byte for byte as through strings, in memory of its own and in repair memory, with the same clean-ends answer', () => {
+    const next = mulberry32(34);
+    const memory = new RepairMemory();
+    try {
+      for (let n = 0; n < 5_000; n++) {
+        let bytes = randomCase(next);
+        // most cases CR-only: each LF (or CRLF) made a CR, a few left mixed
+        if (next() < 0.8) bytes = Buffer.from(bytes.toString('latin1').replace(/\r?\n/g, '\r'), 'latin1');
+        const expected = throughStrings(bytes);
+        for (const copy of [toCrlf(bytes), toCrlf(bytes, memory)]) {
+          expect(copy.toString('latin1'), `case ${n}: ${JSON.stringify(bytes.toString('latin1'))}`).toBe(expected.toString('latin1'));
+          expect(isKnownCleanLineEnds(copy), `case ${n}`).toBe(isKnownCleanLineEnds(expected));
+        }
+        memory.giveBack();
+      }
+    } finally {
+      memory.giveBack();
+    }
+  });
+});
