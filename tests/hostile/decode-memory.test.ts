@@ -51,4 +51,21 @@ describe('text decoded in pieces: memory stays within the target for a large mes
     expect([crOnly.verdict, crOnly.reasons]).toEqual(['verified', ['dkim-verified']]);
     expect(crOnly.rssMb - lfOnly.rssMb).toBeLessThan(32);
   }, 60_000);
+
+  // Measured on 2026-12-06 (red team BB, BB-02): 449 MB for 36 MB of windows-1251 and 380 MB
+  // for 36 MB of decomposed UTF-8, decoded and composed whole for one sha256; about 165 MB each
+  // once decoded, composed and hashed in chunks.
+  const legacy = Buffer.from(filled(`${'\xcf\xf0\xe8\xe2\xe5\xf2 '.repeat(10)}\r\n`), 'latin1');
+  const decomposed = Buffer.from(filled(`${'e\u0301te\u0301 '.repeat(8)}\r\n`), 'utf8');
+  for (const [name, charset, body] of [['windows-1251', 'windows-1251', legacy], ['decomposed UTF-8 (NFD)', 'utf-8', decomposed]] as const) {
+    it.runIf(hasGnuTime())(`a signed 36 MB text in ${name} is verified within 240 MB`, async () => {
+      const message = await signWithFixtureKey(
+        demoMessage({ id: charset, contentHeaders: [`Content-Type: text/plain; charset=${charset}`, 'Content-Transfer-Encoding: 8bit'], body: body.toString('latin1') }),
+      );
+      const run = verifyOne(tmp.path, charset, Buffer.from(message, 'latin1'));
+      process.stdout.write(`memory: peak RSS ${run.rssMb.toFixed(0)} MB for 36 MB of text in ${name}\n`);
+      expect([run.verdict, run.reasons]).toEqual(['verified', ['dkim-verified']]);
+      expect(run.rssMb).toBeLessThan(240);
+    }, 60_000);
+  }
 });

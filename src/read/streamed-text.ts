@@ -1,0 +1,218 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+
+/**
+ * The reader-text fingerprint (message-traits.ts, textFingerprint) taken in chunks as a text is
+ * decoded, to the sha256 that reading the whole text at once gives: that hash is stored and
+ * compared across messages. Read whole, a text made strings of all of it, a few bytes of memory
+ * for each of its bytes (red team BB, BB-02).
+ */
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const TAB = 0x09;
+
+/** Bytes hashed at a time. */
+const OUT_BYTES = 64 * 1024;
+
+/**
+ * slowNormalisedBodyHash (message-traits.ts) over bytes that come in chunks: each line with its
+ * trailing spaces, tabs and CRs removed and each run of spaces and tabs in it as one space,
+ * ended by CRLF, and the blank lines at the end left out. Blank lines are counted until a line
+ * with content comes, and the spaces and CRs after a line's last content byte are held until
+ * more content comes (they are its trailing whitespace if a line end comes first).
+ */
+export class NormalisedTextHash {
+  readonly #hash = createHash('sha256');
+  readonly #out = Buffer.allocUnsafe(OUT_BYTES);
+  #used = 0;
+  #blankLines = 0;
+  #lineHasContent = false;
+  /** spaces (a run as one) and CRs after the current line's last content byte */
+  #held = Buffer.allocUnsafe(64);
+  #heldBytes = 0;
+  #inRun = false;
+
+  update(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === LF) {
+        if (this.#lineHasContent) this.#crlf();
+        else this.#blankLines++;
+        this.#lineHasContent = false;
+        this.#heldBytes = 0;
+        this.#inRun = false;
+      } else if (b === SP || b === TAB) {
+        if (!this.#inRun) this.#hold(SP);
+        this.#inRun = true;
+      } else if (b === CR) {
+        this.#hold(CR);
+        this.#inRun = false;
+      } else {
+        if (!this.#lineHasContent) {
+          for (; this.#blankLines > 0; this.#blankLines--) this.#crlf();
+          this.#lineHasContent = true;
+        }
+        for (let h = 0; h < this.#heldBytes; h++) this.#put(this.#held[h]!);
+        this.#heldBytes = 0;
+        this.#inRun = false;
+        // the content bytes up to the next space, tab or line end, copied at once
+        let end = i + 1;
+        for (let c = bytes[end]; end < bytes.length && c !== LF && c !== CR && c !== SP && c !== TAB; c = bytes[++end]);
+        this.#putAll(bytes, i, end);
+        i = end - 1;
+      }
+    }
+  }
+
+  digest(): string {
+    if (this.#lineHasContent) this.#crlf();
+    this.#hash.update(this.#out.subarray(0, this.#used));
+    return this.#hash.digest('hex');
+  }
+
+  #crlf(): void {
+    this.#put(CR);
+    this.#put(LF);
+  }
+
+  #put(b: number): void {
+    if (this.#used === OUT_BYTES) {
+      this.#hash.update(this.#out);
+      this.#used = 0;
+    }
+    this.#out[this.#used++] = b;
+  }
+
+  #putAll(bytes: Uint8Array, from: number, to: number): void {
+    if (to - from < 64 && this.#used + (to - from) <= OUT_BYTES) {
+      // (a word: a view and a copy cost more than the bytes)
+      const out = this.#out;
+      let used = this.#used;
+      for (let k = from; k < to; k++) out[used++] = bytes[k]!;
+      this.#used = used;
+      return;
+    }
+    while (from < to) {
+      if (this.#used === OUT_BYTES) {
+        this.#hash.update(this.#out);
+        this.#used = 0;
+      }
+      const count = Math.min(to - from, OUT_BYTES - this.#used);
+      this.#out.set(bytes.subarray(from, from + count), this.#used);
+      this.#used += count;
+      from += count;
+    }
+  }
+
+  #hold(b: number): void {
+    if (this.#heldBytes === this.#held.length) {
+      const larger = Buffer.allocUnsafe(this.#held.length * 2);
+      this.#held.copy(larger);
+      this.#held = larger;
+    }
+    this.#held[this.#heldBytes++] = b;
+  }
+}
+
+/**
+ * Whether bytes that come in chunks are all UTF-8 and not all ASCII (what Buffer's isUtf8 and
+ * isAscii answer for all of them). Each chunk is checked up to its last byte that begins a
+ * character (no continuation byte), which begins the next check: UTF-8 is UTF-8 in two parts
+ * cut before such a byte, and not otherwise.
+ */
+export class StreamedUtf8Check {
+  #carried: Buffer = Buffer.alloc(0);
+  #utf8 = true;
+  #ascii = true;
+
+  update(bytes: Buffer): void {
+    if (!this.#utf8) return;
+    const data = this.#carried.length ? Buffer.concat([this.#carried, bytes]) : bytes;
+    let cut = data.length;
+    for (let at = data.length - 1; at >= 0 && at >= data.length - 4; at--) {
+      if ((data[at]! & 0xc0) !== 0x80) {
+        cut = at;
+        break;
+      }
+    }
+    this.#check(data.subarray(0, cut));
+    // a copy: the decoders hand out views of memory they reuse
+    this.#carried = Buffer.from(data.subarray(cut));
+  }
+
+  /** all of it UTF-8 and not all ASCII */
+  composable(): boolean {
+    this.#check(this.#carried);
+    this.#carried = Buffer.alloc(0);
+    return this.#utf8 && !this.#ascii;
+  }
+
+  #check(bytes: Buffer): void {
+    if (this.#ascii && isAscii(bytes)) return;
+    this.#ascii = false;
+    if (!isUtf8(bytes)) this.#utf8 = false;
+  }
+}
+
+/**
+ * Whether nothing before `code` (a UTF-16 code unit) can change it or be changed with it by
+ * Unicode's composed form: a character of combining class 0 that never composes with what
+ * precedes it (NFC_Quick_Check Yes). ASCII is, and so are the letters of the scripts whose text
+ * has long runs without ASCII (Cyrillic, CJK ideographs, Hangul syllables); a text cut before one
+ * is composed in two parts as it is whole. Characters it does not know are taken as not.
+ */
+function composesWithNothingBefore(code: number): boolean {
+  return code < 0x80 || (code >= 0x0410 && code <= 0x044f) || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3);
+}
+
+/** Characters composed at a time, at least (more while no place to cut has come). */
+const COMPOSE_CHARS = 32 * 1024;
+
+/**
+ * Text that comes in pieces put in Unicode's composed form (NFC) and handed on as UTF-8: what
+ * came so far is composed up to the last character before which it can be cut (see
+ * composesWithNothingBefore), the rest waits for more. `changed` once composing changed
+ * anything.
+ */
+export class StreamedComposition {
+  readonly #next: (bytes: Buffer) => void;
+  readonly #composeChars: number;
+  #waiting = '';
+  changed = false;
+
+  /** `composeChars` (at most the default) is there for tests, to cut text in many places cheaply */
+  constructor(next: (bytes: Buffer) => void, composeChars = COMPOSE_CHARS) {
+    this.#next = next;
+    this.#composeChars = Math.min(composeChars, COMPOSE_CHARS);
+  }
+
+  write(text: string): void {
+    if (this.#waiting.length + text.length < this.#composeChars) {
+      this.#waiting += text;
+      return;
+    }
+    // only the new text is searched (a place to cut in what waits is found with the next piece)
+    let cut = text.length - 1;
+    while (cut >= 0 && !composesWithNothingBefore(text.charCodeAt(cut))) cut--;
+    if (cut < 0 || this.#waiting.length + cut === 0) {
+      this.#waiting += text;
+      return;
+    }
+    this.#compose(this.#waiting + text.substring(0, cut));
+    this.#waiting = text.substring(cut);
+  }
+
+  end(text: string): void {
+    this.#compose(this.#waiting + text);
+    this.#waiting = '';
+  }
+
+  #compose(text: string): void {
+    if (text === '') return;
+    const composed = text.normalize('NFC');
+    if (composed !== text) this.changed = true;
+    this.#next(Buffer.from(composed, 'utf8'));
+  }
+}

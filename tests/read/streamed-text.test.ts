@@ -1,0 +1,175 @@
+/**
+ * The reader-text fingerprint taken in chunks (red team BB, BB-02) against the text read whole,
+ * as it was before: the sha256 is stored and compared across messages, so it must be the same for
+ * every input. Each streamed step against its whole form on generated and crafted input and on
+ * the shared corpus, then the whole fingerprint against the former code.
+ */
+import { isAscii, isUtf8 } from 'node:buffer';
+import { createRequire } from 'node:module';
+import { TextDecoder } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeBase64 } from '../../src/attachments/content-decode.ts';
+import { loadMimeLibraries } from '../../src/attachments/parser-config.ts';
+import { mulberry32 } from '../../src/fuzz/mutate.ts';
+import { normalisedBodyHash, slowNormalisedBodyHash, textFingerprint } from '../../src/read/message-traits.ts';
+import { NormalisedTextHash, StreamedComposition, StreamedUtf8Check } from '../../src/read/streamed-text.ts';
+import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
+
+const next = mulberry32(2026);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+
+/** `bytes` handed out in pieces of random size, each a view of a buffer reused for the next, as the decoders do */
+function inPieces(bytes: Buffer, sink: (piece: Buffer) => void, largest: number): void {
+  const reused = Buffer.alloc(largest);
+  for (let at = 0; at < bytes.length; ) {
+    const size = Math.min(bytes.length - at, 1 + Math.floor(next() * largest));
+    bytes.copy(reused, 0, at, at + size);
+    sink(reused.subarray(0, size));
+    reused.fill(0x41);
+    at += size;
+  }
+}
+
+/** Text of what composing touches: combining marks after letters and alone, Hangul jamo and syllables, singletons, exclusions, astral characters. */
+const COMPOSING_PIECES = [
+  'e', 'a', 'word', ' ', '\r\n', '\n', '\u0301', '\u0308', '\u0327', '\u0334', '\u05b0', '\u0f71', '\u0f72', 'e\u0301', 'e\u0327\u0301', 'e\u0301\u0327',
+  '\u0438\u0306', '\u0418', '\u0435\u0308', '\u1100', '\u1161', '\u11a8', '\u1100\u1161\u11a8', '\uac00', '\uac00\u11a8', '\u4e00', '\u212b', '\u2126',
+  '\u0958', '\u0344', '\u0cc6\u0cd5', '\u0b47\u0b3e', '\u09c7\u09be', '\u0dd9\u0dcf', '\u{1d15e}', '\u{1d165}', '\u{1f600}', '\u00e9', '\u03b9\u0308\u0301',
+  '\u0041\u030a', '\u00c5', '\u0627\u0653', '\u05d0', '\u0e01', '\u3099', '\u304b\u3099', '\u{110ab}\u{110ba}', '\u0300\u0300\u0300',
+];
+
+function composingText(length: number): string {
+  let text = '';
+  while (text.length < length) text += pick(COMPOSING_PIECES);
+  return text;
+}
+
+/** `text` through StreamedComposition in pieces, composing every `composeChars` characters or so */
+function composedInPieces(text: string, composeChars: number): Buffer {
+  const out: Buffer[] = [];
+  const composition = new StreamedComposition((bytes) => out.push(Buffer.from(bytes)), composeChars);
+  for (let at = 0; at < text.length; ) {
+    let size = 1 + Math.floor(next() * composeChars * 2);
+    // TextDecoder never splits a surrogate pair
+    if (at + size < text.length && /[\ud800-\udbff]/.test(text[at + size - 1]!)) size++;
+    composition.write(text.substring(at, at + size));
+    at += size;
+  }
+  composition.end('');
+  return Buffer.concat(out);
+}
+
+describe('the normalised hash of text that comes in pieces', () => {
+  it('is normalisedBodyHash of all of it, on bodies of the characters that matter, in pieces of any size', () => {
+    const pieces = ['word', 'x', ' ', '  ', '\t', ' \t ', '\r', '\r\r', '\r\n', '\n', '\n\n', ' \r\n', '\t\n', '\r \r', '\u00e9'];
+    for (let n = 0; n < 3000; n++) {
+      const body = Buffer.from(Array.from({ length: Math.floor(next() * 60) }, () => pick(pieces)).join(''), 'latin1');
+      const hash = new NormalisedTextHash();
+      inPieces(body, (piece) => hash.update(piece), 1 + Math.floor(next() * 12));
+      const got = hash.digest();
+      expect(got, JSON.stringify(body.toString('latin1'))).toBe(normalisedBodyHash(body));
+      expect(got).toBe(slowNormalisedBodyHash(body));
+    }
+  });
+});
+
+describe('UTF-8 checked in pieces', () => {
+  it('answers as isUtf8 and isAscii on all of it, with pieces cut inside characters', () => {
+    const pieces = [[0x41], [0x0a], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0x80], [0xc3], [0xe2, 0x82], [0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf]];
+    for (let n = 0; n < 5000; n++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(next() * 12) }, () => (next() < 0.5 ? [0x61] : pick(pieces))).flat());
+      const check = new StreamedUtf8Check();
+      inPieces(bytes, (piece) => check.update(piece), 1 + Math.floor(next() * 5));
+      expect(check.composable(), bytes.toString('hex')).toBe(isUtf8(bytes) && !isAscii(bytes));
+    }
+  });
+});
+
+describe('Unicode composition of text that comes in pieces', () => {
+  it('is the composed form of all of it, on crafted combining sequences cut anywhere', () => {
+    for (let n = 0; n < 400; n++) {
+      const text = composingText(1 + Math.floor(next() * 3000));
+      const composeChars = 1 + Math.floor(next() * 200);
+      expect(composedInPieces(text, composeChars).toString('utf8'), `case ${n}`).toBe(text.normalize('NFC'));
+    }
+  });
+
+  it.skipIf(!HAS_CORPUS)(`is the composed form of all of it, on the text of every message of the shared corpus, and of it decomposed${CORPUS_SKIP_NOTE}`, () => {
+    const files = corpusFiles((name) => /\.(eml|msg|txt)$/i.test(name));
+    expect(files.length).toBeGreaterThan(100);
+    for (const file of files) {
+      const text = readFileSync(file).toString('utf8');
+      for (const form of [text, text.normalize('NFD')]) expect(composedInPieces(form, 1 + Math.floor(next() * 100)).toString('utf8'), file).toBe(form.normalize('NFC'));
+    }
+  });
+});
+
+/** The reader-text fingerprint of [start, end) as it was before red team BB: decoded, composed and hashed whole. */
+function formerFingerprint(message: Buffer, start: number, end: number, encoding: string, charset: string): string | null {
+  const libraries = loadMimeLibraries();
+  let bytes: Buffer;
+  if (encoding === 'base64') {
+    const chunks: Buffer[] = [];
+    decodeBase64(message, start, end, libraries.decodeBase64, (b) => chunks.push(Buffer.from(b)));
+    bytes = Buffer.concat(chunks);
+  } else if (encoding === 'quoted-printable') bytes = libraries.decodeQuotedPrintable(message.subarray(start, end));
+  else if (['', '7bit', '8bit', 'binary'].includes(encoding)) bytes = message.subarray(start, end);
+  else return null;
+  let text = bytes;
+  if (!['', 'utf-8', 'utf8', 'us-ascii', 'ascii'].includes(charset)) {
+    let decoder: TextDecoder;
+    try {
+      decoder = new TextDecoder(charset);
+    } catch {
+      return null;
+    }
+    if (decoder.encoding !== 'utf-8') text = Buffer.from(decoder.decode(bytes), 'utf8');
+  }
+  if (!isAscii(text) && isUtf8(text)) {
+    const read = text.toString('utf8');
+    const composed = read.normalize('NFC');
+    if (composed !== read) text = Buffer.from(composed, 'utf8');
+  }
+  return normalisedBodyHash(text);
+}
+
+const BYTE_PIECES = [[0x41, 0x42], [0x20], [0x09], [0x0d, 0x0a], [0x0a], [0x0d], [0xcf], [0xe9], [0xff], [0xc3], [0x80, 0x81], [0x3d], [0x00]];
+
+/** The bytes of a text in `charset`: UTF-8 of composing text (now and then with a BOM or a stray byte), or bytes of any value. */
+function textBytes(charset: string, length: number): Buffer {
+  if (/utf-?8|^$|ascii/.test(charset) && next() < 0.8) {
+    const parts = [Buffer.from((next() < 0.1 ? '\ufeff' : '') + composingText(length), 'utf8')];
+    if (next() < 0.2) parts.splice(Math.floor(next() * 2), 0, Buffer.from(pick(BYTE_PIECES)));
+    return Buffer.concat(parts);
+  }
+  const bytes: number[] = [];
+  while (bytes.length < length) bytes.push(...pick(BYTE_PIECES));
+  return Buffer.from(bytes);
+}
+
+function transferEncoded(bytes: Buffer, encoding: string): Buffer {
+  if (encoding === 'base64') return Buffer.from(bytes.toString('base64').replace(/.{76}/g, '$&\r\n'), 'latin1');
+  if (encoding === 'quoted-printable') {
+    const { encode, wrap } = createRequire(import.meta.url)('libqp') as { encode: (b: Buffer) => string; wrap: (s: string, n: number) => string };
+    return Buffer.from(wrap(encode(bytes), 76), 'latin1');
+  }
+  return bytes;
+}
+
+describe('the reader-text fingerprint, decoded, composed and hashed in pieces', () => {
+  const charsets = ['', 'utf-8', 'us-ascii', 'unicode-1-1-utf-8', 'windows-1251', 'iso-8859-1', 'koi8-r', 'shift_jis', 'utf-16le', 'gb18030', 'x-no-such-charset'];
+  const encodings = ['', '7bit', '8bit', 'quoted-printable', 'base64', 'x-uuencode'];
+
+  it('is the fingerprint of the text read whole, for every transfer encoding and charset, small texts and texts of many pieces', () => {
+    for (let n = 0; n < 600; n++) {
+      const charset = pick(charsets);
+      const encoding = pick(encodings);
+      const content = transferEncoded(textBytes(charset, n % 50 === 0 ? 150_000 : Math.floor(next() * 400)), encoding);
+      // the content inside other bytes, as a part is inside its message
+      const message = Buffer.concat([Buffer.from('head\r\n\r\n'), content, Buffer.from('\r\n--tail--\r\n')]);
+      const [start, end] = [8, 8 + content.length];
+      expect(textFingerprint(message, start, end, encoding, charset), `case ${n}: ${encoding} ${charset}`).toBe(formerFingerprint(message, start, end, encoding, charset));
+    }
+  });
+});
