@@ -284,3 +284,11 @@ export function decodeQuotedPrintable(message: Buffer, start: number, end: numbe
     pos = stop;
   }
 }
+
+/** All of `encoded` decoded as decodeQuotedPrintable decodes it, in one buffer. */
+export function quotedPrintableDecoded(encoded: Buffer): Buffer {
+  const pieces: Buffer[] = [];
+  // the pieces are views of memory reused for the next
+  decodeQuotedPrintable(encoded, 0, encoded.length, (bytes) => pieces.push(Buffer.from(bytes)));
+  return Buffer.concat(pieces);
+}

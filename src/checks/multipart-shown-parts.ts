@@ -1,3 +1,4 @@
+import { quotedPrintableDecoded } from '../attachments/content-decode.ts';
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
 import { firstValue, parseHeaders } from '../read/headers.ts';
 import { readMultipartBoundary } from './part-headers.ts';
@@ -253,8 +254,9 @@ function relatedProblem(parts: ChildPart[], contentType: string, declared: strin
 
 function partText(message: Buffer, part: ChildPart): string {
   const raw = message.subarray(part.contentStart, Math.min(part.contentEnd, part.contentStart + MAX_TEXT_BYTES));
-  const { decodeBase64, decodeQuotedPrintable, libmime } = loadMimeLibraries();
-  const bytes = part.encoding === 'base64' ? decodeBase64(raw.toString('latin1')) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable(raw) : raw;
+  const { decodeBase64, libmime } = loadMimeLibraries();
+  // (not libqp's decode(), which took minutes on a long run of blanks: see content-decode.ts)
+  const bytes = part.encoding === 'base64' ? decodeBase64(raw.toString('latin1')) : part.encoding === 'quoted-printable' ? quotedPrintableDecoded(raw) : raw;
   const charset = part.contentType ? libmime.parseHeaderValue(part.contentType).params['charset'] : undefined;
   try {
     return new TextDecoder(charset?.trim() || 'utf-8').decode(bytes);
