@@ -22,7 +22,7 @@ import { isTrustedSealer } from '../verify/arc-sealers.ts';
 import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
 import { verifyDkim, type DkimSignatureResult, type DkimVerification } from '../verify/dkim.ts';
-import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, isAsFound, type SealedForm } from './form-search.ts';
+import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, type SealedForm } from './form-search.ts';
 import { RepairMemory } from './repair-memory.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
 
@@ -129,8 +129,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
   const forms = repairVariants(input.raw, input.format, memory);
   const budget = new FormSearchBudget(input.raw.length);
   // the forms the ARC chain may be judged on later (arcOverForms): the others' memory goes back at once
-  const tried: SealedForm[] = [];
-  const keep = new FormsKept(tried, () => best?.variant);
+  const keep = new FormsKept(() => best?.variant);
   for (let next = forms.next(); !next.done; next = forms.next()) {
     const variant = next.value;
     const attempt = await attemptVerification(variant.bytes, variant.repairs, lookup);
@@ -147,9 +146,9 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     }
   }
   const chosen = best!.attempt;
-  const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, tried, forms, lookup, budget, keep);
+  const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, forms, lookup, budget, keep);
   const trustedArcSealers = trustedSealersOf(options);
-  const underneath = await failureUnderneath(sealed, tried, lookup, trustedArcSealers);
+  const underneath = await failureUnderneath(sealed, keep, lookup, trustedArcSealers);
   const arc = underneath ? { ...sealed.arc, failureUnderneath: underneath } : sealed.arc;
   // the repairs DKIM's form needed, and those the ARC chain needed on top
   const repairs = [...chosen.repairs, ...sealed.repairs.filter((r) => !chosen.repairs.includes(r))];
@@ -207,7 +206,6 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
  */
 async function arcOverForms(
   chosen: SealedForm,
-  tried: SealedForm[],
   rest: Iterator<RepairVariant>,
   lookup: KeyLookup,
   budget: FormSearchBudget,
@@ -215,14 +213,7 @@ async function arcOverForms(
 ): Promise<SealedForm & { repairs: Repair[] }> {
   const result = (form: SealedForm) => ({ ...form, repairs: form.arc.instances.length ? form.variant.repairs : [] });
   if (chosen.arc.failure?.part !== 'message-signature') return result(chosen);
-  let asFound: SealedForm | undefined;
-  let firstPass: SealedForm | undefined;
-  const consider = (form: SealedForm): void => {
-    if (isAsFound(form.variant)) asFound = form;
-    else if (!firstPass && form.arc.result === 'pass') firstPass = form;
-  };
-  tried.forEach(consider);
-  while (!asFound || (asFound.arc.result !== 'pass' && !firstPass)) {
+  while (!keep.asFound || (keep.asFound.arc.result !== 'pass' && !keep.firstPass)) {
     if (budget.spent()) {
       budget.cutShort(rest);
       break;
@@ -231,10 +222,9 @@ async function arcOverForms(
     if (next.done) break;
     const { dkim, fields, headerBytes } = await dkimOver(next.value.bytes, lookup);
     budget.spend(next.value.bytes.length - headerBytes, dkim.signatures, fields);
-    const form = { variant: next.value, arc: await verifyArc(dkim.arc, fields) };
-    consider(form);
-    keep.consider(form);
+    keep.consider({ variant: next.value, arc: await verifyArc(dkim.arc, fields) });
   }
+  const { asFound, firstPass } = keep;
   return result(asFound?.arc.result === 'pass' ? asFound : (firstPass ?? asFound ?? chosen));
 }
 
@@ -254,12 +244,12 @@ async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimV
  * form as found: a failure on only one of them is a repair's doing (arcOverForms), and not told.
  * Costs a DKIM pass a form, only for such chains.
  */
-async function failureUnderneath(passed: SealedForm, tried: SealedForm[], lookup: KeyLookup, trusted: ReadonlySet<string>): Promise<ArcFailure | undefined> {
+async function failureUnderneath(passed: SealedForm, kept: FormsKept, lookup: KeyLookup, trusted: ReadonlySet<string>): Promise<ArcFailure | undefined> {
   const chain = passed.arc.result === 'pass' ? passed.arc.instances : [];
   if (!chain.length || isTrustedSealer(chain.at(-1)!.sealDomain, trusted)) return undefined;
   const set = chain.findLast((i) => isTrustedSealer(i.sealDomain, trusted) && isTrustedSealer(i.amsDomain, trusted));
   if (!set) return undefined;
-  const asFound = tried.find((form) => isAsFound(form.variant));
+  const asFound = kept.asFound;
   const forms = [passed.variant, ...(asFound && asFound.variant !== passed.variant ? [asFound.variant] : [])];
   let failure: ArcFailure | undefined;
   for (const form of forms) {

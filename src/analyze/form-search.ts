@@ -11,7 +11,7 @@ export interface SealedForm {
 
 /** Repairs of how the message was stored, not of what it says: a form with only these is the message as found. */
 const STORAGE_REPAIRS: ReadonlySet<Repair> = new Set(['crlf', 'strip-leading-bytes']);
-export const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r) => STORAGE_REPAIRS.has(r));
+const isAsFound = (variant: RepairVariant): boolean => variant.repairs.every((r) => STORAGE_REPAIRS.has(r));
 
 /**
  * How much work the search for the form a message was signed in may take: passes of one
@@ -78,25 +78,31 @@ export class FormSearchBudget {
 
 /**
  * The forms whose bytes the analysis may read again: the best so far and, for a message with ARC
- * sets, the form as found and the first under which the chain passes (arcOverForms,
- * failureUnderneath). Every other form's
- * copy is given back as soon as it has lost (red team BB, BB-04: all were kept to the end).
+ * sets, the form as found and the first other form under which the chain passes (arcOverForms,
+ * failureUnderneath read them here). Every other form's copy is given back as soon as it has
+ * lost (red team BB, BB-04: all were kept to the end). Only the message's own storage repairs make
+ * a form "as found", and one form has only those.
  */
 export class FormsKept {
-  readonly #kept: SealedForm[];
+  readonly #kept: SealedForm[] = [];
   readonly #best: () => RepairVariant | undefined;
 
-  /** `kept`: the list the ARC search reads, filled here */
-  constructor(kept: SealedForm[], best: () => RepairVariant | undefined) {
-    this.#kept = kept;
+  constructor(best: () => RepairVariant | undefined) {
     this.#best = best;
+  }
+
+  get asFound(): SealedForm | undefined {
+    return this.#kept.find((k) => isAsFound(k.variant));
+  }
+
+  get firstPass(): SealedForm | undefined {
+    return this.#kept.find((k) => !isAsFound(k.variant) && k.arc.result === 'pass');
   }
 
   consider(form: SealedForm): void {
     // (a message without ARC sets is judged on its best form alone)
     const sealed = form.arc.instances.length > 0;
-    const firstPass = form.arc.result === 'pass' && !this.#kept.some((k) => !isAsFound(k.variant) && k.arc.result === 'pass');
-    if (sealed && (isAsFound(form.variant) || firstPass)) this.#kept.push(form);
+    if (sealed && (isAsFound(form.variant) ? !this.asFound : form.arc.result === 'pass' && !this.firstPass)) this.#kept.push(form);
     else this.dropIfUnused(form.variant);
   }
 
