@@ -5,7 +5,7 @@ import { nameSkeleton } from '../attachments/name-skeleton.ts';
 import { WhitespaceFolds } from '../attachments/whitespace-fold.ts';
 import { zipEntryChunks } from '../read/zip-entry.ts';
 import { locateZipEntries } from '../read/zip.ts';
-import { DOCUMENT_REASONS, zipEntryFileName, type Folds } from '../store/documents-pass.ts';
+import { DOCUMENT_REASONS, zipEntryFileName, zipEntryInside, type Folds } from '../store/documents-pass.ts';
 import type { Db } from '../store/open-store.ts';
 
 /**
@@ -28,12 +28,15 @@ export async function zipEntryFolds(db: Db, dumpRoot: string): Promise<Map<numbe
   const reasons = [...DOCUMENT_REASONS].map((r) => `'${r}'`).join(', ');
   const entries = db.prepare(`SELECT f.id, f.path, f.sha256, p.path AS archive FROM source_files f JOIN source_files p ON p.id = f.parent_file_id
     WHERE f.kind = 'zip-entry' AND f.status = 'skipped' AND f.reason IN (${reasons}) AND f.sha256 IS NOT NULL ORDER BY p.path, f.path`).all() as Array<{ id: number; path: string; sha256: string; archive: string }>;
-  const wanted = new Map<string, Array<{ id: number; inside: string; sha256: string }>>();
+  // by archive, then by the entry's path inside it (an archive of thousands of text entries is
+  // listed once, each entry looked up, not searched for)
+  const wanted = new Map<string, Map<string, { id: number; sha256: string }>>();
   for (const e of entries) {
     const name = normalizeFileName(zipEntryFileName(e.path, e.archive));
     if (name === null || !skeletons.has(nameSkeleton(name))) continue;
-    const inArchive = wanted.get(e.archive) ?? [];
-    inArchive.push({ id: e.id, inside: e.path.slice(e.archive.length + 1).replace(/#derived-\d+$/, ''), sha256: e.sha256 });
+    const inArchive = wanted.get(e.archive) ?? new Map<string, { id: number; sha256: string }>();
+    const inside = zipEntryInside(e.path, e.archive);
+    if (!inArchive.has(inside)) inArchive.set(inside, { id: e.id, sha256: e.sha256 });
     wanted.set(e.archive, inArchive);
   }
   for (const [archive, rows] of wanted) {
@@ -41,7 +44,7 @@ export async function zipEntryFolds(db: Db, dumpRoot: string): Promise<Map<numbe
     try {
       for await (const item of locateZipEntries(absPath)) {
         if (!('location' in item)) continue;
-        const row = rows.find((r) => r.inside === item.safeName || r.inside === `${item.safeName}#entry-${item.index}`);
+        const row = rows.get(item.safeName) ?? rows.get(`${item.safeName}#entry-${item.index}`);
         if (!row) continue;
         const folded = new WhitespaceFolds();
         const whole = createHash('sha256');

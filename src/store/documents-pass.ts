@@ -435,8 +435,12 @@ export type Folds = ReturnType<WhitespaceFolds['digest']>;
  * is written `%23`: sanitizeEntryName).
  */
 export function zipEntryFileName(path: string, archive: string): string {
-  const inside = path.startsWith(`${archive}!`) ? path.slice(archive.length + 1) : path;
-  return (inside.split('/').pop() ?? '').split('#')[0]!;
+  return (zipEntryInside(path, archive).split('/').pop() ?? '').split('#')[0]!;
+}
+
+/** The part of a zip entry's row path after `archive!`, without the `#derived-N` a clash with a file of the dump adds (derived-paths.ts). */
+export function zipEntryInside(path: string, archive: string): string {
+  return (path.startsWith(`${archive}!`) ? path.slice(archive.length + 1) : path).replace(/#derived-\d+$/, '');
 }
 
 /**
