@@ -158,12 +158,7 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
             arc: arcRow
               ? { result: arcRow.result, reason: arcRow.reason, instances: (JSON.parse(arcRow.instances_json) as { instances: unknown[] }).instances }
               : { result: 'none', reason: null, instances: [] },
-            findings: (findingsOf.get(row.id) ?? []).map((f) => ({
-              code: f.code,
-              severity: f.severity,
-              text: f.text,
-              evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
-            })),
+            findings: (findingsOf.get(row.id) ?? []).map(toFinding),
             ...(shown === null ? {} : { findingsNotRead: (notReadOf.get(row.id) ?? []).map((r) => ({ code: r.code, count: r.n })) }),
           };
           // (what was yielded is the caller's: the run's rows go with it)
@@ -173,6 +168,14 @@ export function iterateMessages(db: Db, filter: MessageFilter = {}, pageSize = M
     }
   });
 }
+
+/** A findings row as the readers take it. */
+const toFinding = (f: { code: string; severity: string; text: string; evidence_json: string }): MessageRecord['findings'][number] => ({
+  code: f.code,
+  severity: f.severity,
+  text: f.text,
+  evidence: JSON.parse(f.evidence_json) as Record<string, unknown>,
+});
 
 /** Findings read per query by iterateFindings. */
 const REST_PAGE = 1000;
@@ -187,7 +190,7 @@ export function* iterateFindings(db: Db, messageId: number, skip: number): Gener
   const after = db.prepare('SELECT id, code, severity, text, evidence_json FROM findings WHERE message_id = ? AND id > ? ORDER BY id LIMIT ?');
   let rows = first.all(messageId, REST_PAGE, skip) as Array<{ id: number; code: string; severity: string; text: string; evidence_json: string }>;
   while (rows.length) {
-    for (const f of rows) yield { code: f.code, severity: f.severity, text: f.text, evidence: JSON.parse(f.evidence_json) as Record<string, unknown> };
+    for (const f of rows) yield toFinding(f);
     rows = after.all(messageId, rows.at(-1)!.id, REST_PAGE) as typeof rows;
   }
 }
