@@ -45,6 +45,7 @@ export async function analyzeStream(
   let error: ReadError | null = null;
   let failed = 0;
   let firstFailure = '';
+  let handedOn = null as { error: unknown } | null;
   // Analyses are handed on in batches, in order: a 2 GB mbox never holds more than a batch.
   const drain = async (): Promise<void> => {
     const results = await Promise.all(analyses);
@@ -55,8 +56,17 @@ export async function analyzeStream(
       if (r instanceof ReadError) error ??= r;
       else if (r instanceof Error) (failed++, (firstFailure ||= r.message));
     }
-    if (onBatch) await onBatch(ok);
-    else kept.push(...ok);
+    if (!onBatch) kept.push(...ok);
+    else {
+      try {
+        await onBatch(ok);
+      } catch (err) {
+        // The store's failure (a full disk), not the stream's: thrown to the run below, never
+        // recorded as this file's read error.
+        handedOn = { error: err };
+        throw err;
+      }
+    }
   };
   /** Recorded, judged unverifiable, and counted against its file: never lost, never fatal. */
   const recordFailure = async (err: unknown, again: () => RawMessage): Promise<StoredMessage | Error> => {
@@ -110,6 +120,7 @@ export async function analyzeStream(
       if (onBatch && analyses.length >= STREAM_BATCH) await drain();
     }
   } catch (err) {
+    if (handedOn) throw handedOn.error;
     error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   }
   await drain();

@@ -8,6 +8,7 @@ import { describeUnlistedBytes, entriesSharingNames, locateZipEntries, type Loca
 import type { FileRecord, StoredMessage } from '../store/write.ts';
 import type { DerivedPath } from './derived-paths.ts';
 import { analyzeStream, joinNotes, sha256Of, processEmbedded, withEmbedded, type FileSink, type ProcessedFile } from './message-stream.ts';
+import { TasksInFlight } from './tasks-in-flight.ts';
 import type { Analyzer } from './worker-pool.ts';
 
 /**
@@ -148,11 +149,20 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     });
     return count;
   };
-  const pending = new Set<Promise<void>>();
+  // An entry's failure is the store's (a full disk): thrown to the run, as a loose file's is,
+  // never taken for the archive's own read error.
+  const tasks = new TasksInFlight(() => Math.max(MAX_PENDING_ENTRIES, analyzer.holds()));
   let unlisted: UnlistedBytes | null = null;
   const listing = locateZipEntries(file.absPath, limits);
   try {
-    for (let next = await listing.next(); ; next = await listing.next()) {
+    for (;;) {
+      let next: Awaited<ReturnType<typeof listing.next>>;
+      try {
+        next = await listing.next();
+      } catch (err) {
+        error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
+        break;
+      }
       if (next.done) {
         unlisted = next.value;
         break;
@@ -164,18 +174,14 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
         else if (!NOT_MESSAGES.has(item.code)) sink.files([refusal(pathOf(item), item.code, item.skipped, null)]);
         continue;
       }
-      const task = analyzeEntry(item, pathOf(item));
-      pending.add(task);
-      void task.finally(() => pending.delete(task));
-      if (pending.size >= Math.max(MAX_PENDING_ENTRIES, analyzer.holds())) await Promise.race(pending);
+      await tasks.add(analyzeEntry(item, pathOf(item)));
     }
-  } catch (err) {
-    error = err instanceof ReadError ? err : new ReadError('read-failed', (err as Error).message);
   } finally {
     // (a listing left before its end still holds the archive open)
     await listing.return(null);
-    await Promise.all(pending);
+    await tasks.settled();
   }
+  await tasks.done();
   const disagreement = disagreeing.count ? describeDisagreeing(disagreeing) : null;
   const final: FileRecord = {
     ...record,

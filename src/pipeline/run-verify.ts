@@ -18,6 +18,7 @@ import { LENGTH_OVERRULED } from '../read/mbox-split.ts';
 import { DerivedPaths } from './derived-paths.ts';
 import { analyzeStream, joinNotes, processEmbedded, sha256Of, withEmbedded, type FileSink } from './message-stream.ts';
 import { processZip } from './process-zip.ts';
+import { TasksInFlight } from './tasks-in-flight.ts';
 import { zipEntryFolds } from './zip-entry-folds.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
@@ -249,7 +250,6 @@ async function verifyLocked(
   // Files in progress at once: enough to keep every worker's hands full (Analyzer.holds) while
   // others are being read.
   const maxPendingFiles = (): number => Math.max(4, analyzer.holds() + 2 * workers);
-  const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
   const derivedPaths = new DerivedPaths(root, fileHoldingRow(db));
   // Before the walk, whose order must not matter: a file that holds such a row may come before
@@ -258,26 +258,9 @@ async function verifyLocked(
   const report = (path: string): void =>
     options.onProgress?.({ files: counts.files, messages: counts.messages, skipped: counts.skipped, currentPath: path });
 
-  /**
-   * Files are processed concurrently; a bound on pending files keeps memory flat. A file's failure
-   * (the disk holding the database full, a write refused) is taken here and thrown to the walk:
-   * left to reject on its own, it ended the process as an unhandled rejection, with exit code 1
-   * (which means --fail-on), a stack trace, the run left "running" and its lock in place (red
-   * team V, V-01).
-   */
-  const failure: { error?: unknown } = {};
-  const inFlight = async (task: Promise<void>): Promise<void> => {
-    pending.add(task);
-    task.then(
-      () => pending.delete(task),
-      (error: unknown) => {
-        pending.delete(task);
-        if (!('error' in failure)) failure.error = error;
-      },
-    );
-    if (pending.size >= maxPendingFiles()) await Promise.race(pending).catch(() => undefined);
-    if ('error' in failure) throw failure.error;
-  };
+  // Files are processed concurrently; a bound on pending files keeps memory flat. A file's failure
+  // (the disk holding the database full, a write refused) is thrown to the walk (TasksInFlight).
+  const inFlight = new TasksInFlight(maxPendingFiles);
   // The walk asks about each regular file, from lstat, just before it yields it: the loop takes
   // that answer when the file it got (from fstat) has the same size and mtime, rather than look
   // the file up again (a query by path, and the seek for keys added since).
@@ -427,7 +410,7 @@ async function verifyLocked(
         counts.skipped++;
         report(entry.relPath);
         const { previous } = stateOf({ relPath: entry.relPath, absPath: entry.absPath, size: entry.size ?? 0, mtimeMs: entry.mtimeMs ?? 0 });
-        await inFlight(recordSkipped(entry, previous));
+        await inFlight.add(recordSkipped(entry, previous));
         continue;
       }
       const file: DiscoveredFile =
@@ -440,10 +423,9 @@ async function verifyLocked(
         report(file.relPath);
         continue;
       }
-      await inFlight(verifyFile(file, entry.type === 'container' ? entry.kind : 'zip', state, previous));
+      await inFlight.add(verifyFile(file, entry.type === 'container' ? entry.kind : 'zip', state, previous));
     }
-    await Promise.allSettled(pending);
-    if ('error' in failure) throw failure.error;
+    await inFlight.done();
     writer.flush();
     // Every message is analysed: the workers' memory goes back before the passes over the dump.
     await analyzer.close();
@@ -467,7 +449,7 @@ async function verifyLocked(
     }
   } finally {
     // Whatever happened, what was analysed is kept: a re-run resumes from it.
-    await Promise.allSettled(pending);
+    await inFlight.settled();
     await analyzer.close();
     try {
       writer.flush();

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, lutimesSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { RunLockedError } from '../../src/store/run-lock.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { startVerify } from '../helpers/verify-child.ts';
 
 const HAS_PYTHON = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0;
 
@@ -22,24 +23,6 @@ function seededIntegers(seed: number, count: number, min: number, max: number): 
     x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
     return min + (x % (max - min));
   });
-}
-
-/** `maxFileKb`: the largest file the run may write (RLIMIT_FSIZE), as a disk that fills up. */
-function startVerify(dump: string, db: string, extra: string[] = [], maxFileKb?: number): { child: ReturnType<typeof spawn>; done: Promise<{ status: number | null; signal: string | null; stderr: string }> } {
-  const args = [join(ROOT, 'bin/leakcheck.js'), 'verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet', ...extra];
-  const options = { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } };
-  // (Node ignores SIGXFSZ, so a write past the limit fails with EFBIG, as one on a full disk with ENOSPC)
-  const child =
-    maxFileKb === undefined
-      ? spawn(process.execPath, args, options)
-      : spawn('sh', ['-c', `ulimit -f ${maxFileKb} && exec "$0" "$@"`, process.execPath, ...args], options);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
-  const done = new Promise<{ status: number | null; signal: string | null; stderr: string }>((resolve) =>
-    child.on('exit', (status, signal) => resolve({ status, signal, stderr })),
-  );
-  return { child, done };
 }
 
 /** Files committed so far by a run in progress (WAL lets us read while it writes). */
