@@ -13,10 +13,16 @@
  * `fastInventory` returns null, "not sure", whenever a message leaves the shapes it handles
  * (see mime-walk.ts for the structure), and also when a listed part has a transfer encoding
  * other than base64, quoted-printable, 7bit, 8bit or binary (or none), when a part's
- * Content-Type is there but empty, when the inventory would stop at maxParts or maxDepth, when a text part that
- * mailparser would buffer as message text is over 32 MiB, and when mailsplit's or libmime's
- * header code throws.
+ * Content-Type is there but empty, when the inventory would stop at maxParts or maxDepth, when the
+ * text parts that mailparser would buffer as message text are together over MAX_TEXT_BYTES, and
+ * when mailsplit's or libmime's header code throws.
+ *
+ * The text parts are not read here at all: mailparser's inventory drops the message text it
+ * builds from them, and nothing else of leakcheck takes it from mailparser (the reader-text
+ * fingerprint and the checks that read the text decode it themselves, in bounded pieces). So a
+ * text part changes the inventory only if mailparser fails on it, which its size can make it do.
  */
+import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { decodeBase64, decodeQuotedPrintable } from './content-decode.ts';
 import type { ContentSink } from './content-decode.ts';
@@ -42,8 +48,16 @@ import type { MimePartRecord, PartInventory } from './types.ts';
 /** mailparser's textTypes (keepDeliveryStatus is not set): parts it reads as the message text. */
 export const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'message/delivery-status'];
 
-/** mailparser buffers message text as one string; far below where building it could fail. */
-const MAX_TEXT_BYTES = 32 * 1024 * 1024;
+/**
+ * mailparser turns each text part into one string, and joins them into the text and the html:
+ * a string over V8's longest fails the parse, and the inventory with it. No charset decodes a
+ * byte to more than 3 bytes of UTF-8 (a character of the Basic Multilingual Plane, or U+FFFD for
+ * a byte that is not one), and no transfer decoding makes more bytes than it reads: below this
+ * many bytes of text parts as they stand in the message, no string mailparser makes of them, nor
+ * their joins, comes near that length. (It was 32 MiB, a part: a 50 MB text part went to
+ * mailparser, which held it as strings, 435 MB for quoted-printable; red team BB.)
+ */
+export const MAX_TEXT_BYTES = Math.floor(constants.MAX_STRING_LENGTH / 4);
 
 const PASSED_THROUGH = new Set(['', '7bit', '8bit', 'binary']);
 
@@ -83,6 +97,7 @@ interface Listed {
 /** The leaves mailparser lists as attachments (createNode's isAttachment), in document order. */
 function listedLeaves(leaves: readonly WalkedLeaf[]): Listed[] {
   const listed: Listed[] = [];
+  let textBytes = 0;
   for (const leaf of leaves) {
     const node = leaf.node;
     const contentType = node.contentType || (node.root ? 'text/plain' : false);
@@ -92,7 +107,8 @@ function listedLeaves(leaves: readonly WalkedLeaf[]): Listed[] {
     const isText = TEXT_TYPES.includes(contentType);
     const effective = !disposition && !isText ? 'attachment' : disposition || 'inline';
     if (isText && effective === 'inline') {
-      if (leaf.contentEnd - leaf.contentStart > MAX_TEXT_BYTES) throw new NotSure();
+      textBytes += leaf.contentEnd - leaf.contentStart;
+      if (textBytes > MAX_TEXT_BYTES) throw new NotSure();
       continue;
     }
     const partId = node._parentBoundary && Array.isArray(node.partNr) ? node.partNr.filter((nr) => typeof nr === 'number').join('.') || null : null;
