@@ -19,7 +19,9 @@
  *
  * Memory: a part's content is hashed chunk by chunk as it is decoded, so an attachment costs a
  * few buffers of a megabyte or so whatever its size; only embedded messages are kept, up to
- * `maxEmbeddedBytes` each.
+ * `maxEmbeddedBytes` each. The fast path does not read the text parts at all; mailparser holds
+ * them as strings, several bytes of memory a byte, and is left them only past 128 MiB of them
+ * (MAX_TEXT_BYTES in fast-inventory.ts).
  */
 import { fastInventory } from './fast-inventory.ts';
 import type { InventoryOptions } from './inventory-options.ts';
