@@ -50,12 +50,14 @@ export const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'messag
 
 /**
  * mailparser turns each text part into one string, and joins them into the text and the html:
- * a string over V8's longest fails the parse, and the inventory with it. No charset decodes a
- * byte to more than 3 bytes of UTF-8 (a character of the Basic Multilingual Plane, or U+FFFD for
- * a byte that is not one), and no transfer decoding makes more bytes than it reads: with the text
- * parts, as they stand in the message, together under a quarter of that length, no string
- * mailparser makes of them, nor their joins, comes near it. (It was 32 MiB, a part: a 46 MiB
- * quoted-printable text part went to mailparser, which held it as strings it then dropped, 504 MB.)
+ * a string over V8's longest fails the parse, and the inventory with it. No transfer decoding
+ * makes more bytes than it reads, and the string has no more characters than the decoded bytes:
+ * this mailparser does not convert charsets (its libmime has no createDecodeStream, and the
+ * TypeError is swallowed), and a conversion would make at most 3 bytes of UTF-8 of a byte (a
+ * character of the Basic Multilingual Plane, or U+FFFD). So with the text parts, as they stand in
+ * the message, together under a quarter of that length, no string mailparser makes of them, nor
+ * their joins, comes near it. (It was 32 MiB, a part: a 46 MiB quoted-printable text part went to
+ * mailparser, which held it as strings it then dropped, 504 MB.)
  */
 export const MAX_TEXT_BYTES = Math.floor(constants.MAX_STRING_LENGTH / 4);
 
