@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { jsonText } from '../report/json-text.ts';
 import { parseJsonBytes } from './import/json-text.ts';
 import { KeyImportError } from './import/types.ts';
+import { indexKeysMap, isStorableKeyName, readIndexedValue, type KeysMapIndex } from './keys-file-index.ts';
 import { isKeyStoreFile, parseKeyStoreFile } from './import/key-store-file.ts';
 import type { ParsedKeyFile } from './import/types.ts';
 import { normalizeKeyName, type KeyRecord } from './types.ts';
@@ -11,7 +12,11 @@ import { normalizeKeyName, type KeyRecord } from './types.ts';
 export interface KeysFile {
   path: string;
   sha256: string;
-  records: Map<string, KeyRecord[]>;
+  /**
+   * Its records by normalized name. A JSON map's are read from the file when a name is asked for
+   * (`IndexedRecords`); only the index of where each name's values are is held.
+   */
+  records: ReadonlyMap<string, KeyRecord[]>;
   /**
    * A key-store file (`keys export`), as parsed: its records keep their own provenance, origin
    * and dates, and its compromised fingerprints go into the key store with them.
@@ -30,6 +35,15 @@ export class KeysFileError extends Error {
  * joined, which is how the corpus and `leakcheck keys export` write it.
  */
 export function loadKeysFile(path: string): KeysFile {
+  // A JSON map is indexed in one pass; anything else, or anything the index cannot vouch for, is
+  // read whole below, by the code that words every refusal.
+  const index = indexKeysMap(path);
+  if (index) return { path, sha256: index.sha256, records: new IndexedRecords(path, index) };
+  return loadWholeKeysFile(path);
+}
+
+/** The file parsed whole: a key-store file, or a file to refuse (the index stops at the first doubt). */
+function loadWholeKeysFile(path: string): KeysFile {
   const bytes = readFileSync(path);
   let data: unknown;
   try {
@@ -51,6 +65,8 @@ export function loadKeysFile(path: string): KeysFile {
     if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
       throw new KeysFileError(`${path}: entry ${jsonText(rawName)} must be a string or a list of strings`);
     }
+    // (refused here, before the run: the key store would refuse the name in the middle of it)
+    if (!isStorableKeyName(rawName)) throw new KeysFileError(`${path}: entry ${jsonText(rawName)} is not a DKIM key name (<selector>._domainkey.<domain>)`);
     const name = normalizeKeyName(rawName);
     const list = records.get(name) ?? [];
     for (const txt of values as string[]) list.push({ txt, source: 'file', origin: path });
@@ -69,6 +85,80 @@ function keyStoreKeysFile(path: string, sha256: string, parsed: ParsedKeyFile): 
     records.set(key.name, list);
   }
   return { path, sha256, records, parsed };
+}
+
+/**
+ * A JSON map's records, read from the file name by name as they are asked for: the index holds
+ * where each name's values are (a few numbers a name), and every read is checked against the
+ * sha256 of the bytes indexed.
+ */
+class IndexedRecords implements ReadonlyMap<string, KeyRecord[]> {
+  private readonly path: string;
+  private readonly index: KeysMapIndex;
+
+  constructor(path: string, index: KeysMapIndex) {
+    this.path = path;
+    this.index = index;
+  }
+
+  get size(): number {
+    return this.index.values.size;
+  }
+
+  has(name: string): boolean {
+    return this.index.values.has(name);
+  }
+
+  get(name: string): KeyRecord[] | undefined {
+    const values = this.index.values.get(name);
+    if (!values) return undefined;
+    return values.flatMap((at) => readIndexedValue(this.path, this.index, at).map((txt): KeyRecord => ({ txt, source: 'file', origin: this.path })));
+  }
+
+  keys(): MapIterator<string> {
+    return this.index.values.keys();
+  }
+
+  *entries(): MapIterator<[string, KeyRecord[]]> {
+    for (const name of this.index.values.keys()) yield [name, this.get(name)!];
+  }
+
+  *values(): MapIterator<KeyRecord[]> {
+    for (const [, records] of this.entries()) yield records;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, KeyRecord[]]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: KeyRecord[], key: string, map: ReadonlyMap<string, KeyRecord[]>) => void): void {
+    for (const [name, records] of this.entries()) callback(records, name, this);
+  }
+}
+
+/**
+ * The file's records the key store keeps under `storeName`. The store normalizes a name once more
+ * as it adds it, so a file's name that ends in a second dot (or a space before its dot) is kept
+ * under another name than the file's records are: rare, so only those are listed apart.
+ */
+export function recordsStoredAs(file: KeysFile, storeName: string): KeyRecord[] {
+  const own = normalizeKeyName(storeName) === storeName ? (file.records.get(storeName) ?? []) : [];
+  return [...own, ...(renamedInStore(file).get(storeName) ?? []).flatMap((name) => file.records.get(name) ?? [])];
+}
+
+const renamed = new WeakMap<KeysFile, Map<string, string[]>>();
+
+function renamedInStore(file: KeysFile): Map<string, string[]> {
+  let names = renamed.get(file);
+  if (!names) {
+    names = new Map();
+    for (const name of file.records.keys()) {
+      const stored = normalizeKeyName(name);
+      if (stored !== name) names.set(stored, [...(names.get(stored) ?? []), name]);
+    }
+    renamed.set(file, names);
+  }
+  return names;
 }
 
 /** Answers from the files only: a name they do not list is simply not known here. */

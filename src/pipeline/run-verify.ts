@@ -23,10 +23,11 @@ import { zipEntryFolds } from './zip-entry-folds.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
 import {
-  additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, unconfirmedSince, type FileState, type PreviousFile,
+  additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, namesResultsWaitFor, unconfirmedSince, type FileState, type PreviousFile,
 } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
 import { storeKeyFile } from './key-commands.ts';
+import { KeysFileImport } from './keys-file-import.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { KeysSeen } from '../store/keys-seen.ts';
 import { acquireRunLock, lockPathOf, refuseIfHeld } from '../store/run-lock.ts';
@@ -191,10 +192,21 @@ async function verifyLocked(
   const lastWalk = lastCompletedWalk(db, root);
   const addedSince = additionsSince(db, lastWalk);
   const keyStore = new KeyStore(db);
-  // --keys files go into the key store first: every key used is then on record with its origin.
-  for (const file of keyFiles) importKeysFile(keyStore, file);
+  // --keys files go into the key store before any key is used: every key used is then on record
+  // with its origin. A key-store file goes in whole; a map's records go in for the names the
+  // stored results wait for now (a changed file re-analyses what it did), and for each other
+  // name when the run first asks for it or records it (KeysFileImport).
+  const fromKeyFiles = new KeysFileImport(keyStore, keyFiles);
+  db.transaction(() => {
+    for (const file of keyFiles) if (file.parsed) storeKeyFile(keyStore, file.parsed, file.sha256);
+    fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
+  })();
   const keysSeen = new KeysSeen(db);
-  writer.analysedWithKeys(keysSeen);
+  const bringInKeys = (names: Iterable<string>): void => {
+    const due = fromKeyFiles.due(names);
+    if (due.length) keysSeen.ownRecords(() => fromKeyFiles.bringIn(due));
+  };
+  writer.analysedWithKeys(keysSeen, bringInKeys);
   const startedAt = new Date().toISOString();
   // A key known to be forgeable stays so: the run applies every list ever given to this database.
   if (given) keyStore.recordCompromised({ ...given, path: resolve(given.path) }, startedAt);
@@ -231,7 +243,10 @@ async function verifyLocked(
 
   const lookup = createKeyLookup({
     files: [],
-    cached: (name) => keyStore.answerFor(name),
+    cached: (name) => {
+      bringInKeys([name]);
+      return keyStore.answerFor(name);
+    },
     offline: options.offline,
     live: options.liveLookup ?? ((name) => lookupKeyInDns(name)),
     onLiveAnswer: (answer) => keysSeen.ownRecords(() => keyStore.recordLookup(answer, new Date().toISOString())),
@@ -574,14 +589,4 @@ function analysisContext(compromised: CompromisedList | null, analysis: Analysis
   // (what an archive's messages are depends on how much of it is read: another limit reads it again)
   if (zipMaxBytes !== undefined) context['zipMaxBytes'] = zipMaxBytes;
   return createHash('sha256').update(JSON.stringify(context)).digest('hex');
-}
-
-function importKeysFile(store: KeyStore, file: KeysFile): void {
-  if (file.parsed) {
-    storeKeyFile(store, file.parsed, file.sha256);
-    return;
-  }
-  for (const [name, records] of file.records) {
-    for (const record of records) store.addKey({ name, txt: record.txt, source: 'file', origin: file.path, originSha256: file.sha256 });
-  }
 }

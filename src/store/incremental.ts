@@ -1,5 +1,7 @@
 import { realpathSync } from 'node:fs';
+import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import type { DiscoveredFile } from '../discover/types.ts';
+import { normalizeKeyName } from '../keys/types.ts';
 import type { Db } from './open-store.ts';
 import type { FileChange } from './write.ts';
 
@@ -26,6 +28,40 @@ export interface FileStateOptions {
    * its sha256 compared with the record; the analysis is kept only if the bytes are the same.
    */
   rehash?: boolean;
+}
+
+/** An ARC set's key name as the query below forms it from the stored instance (SQLite's lower() folds ASCII only). */
+const arcName = (signer: 'seal' | 'ams'): string =>
+  `lower(json_extract(i.value, '$.${signer}Selector') || '._domainkey.' || rtrim(json_extract(i.value, '$.${signer}Domain'), '.'))`;
+
+/**
+ * Every key name the stored results can wait for (see waitingForKeys below): each signature's
+ * `key_name`, and each ARC set's seal and message-signature names, as that query forms them and as
+ * the lookup and the manifest do (normalizeKeyName). A key record under any other name changes
+ * no stored analysis.
+ */
+export function namesResultsWaitFor(db: Db): string[] {
+  const rows = db.prepare(`SELECT key_name FROM signatures WHERE key_name IS NOT NULL
+    UNION SELECT ${arcName('seal')} FROM arc_results a, json_each(a.instances_json, '$.instances') i
+    UNION SELECT ${arcName('ams')} FROM arc_results a, json_each(a.instances_json, '$.instances') i
+    UNION SELECT json_extract(i.value, '$.sealSelector') || '._domainkey.' || json_extract(i.value, '$.sealDomain') FROM arc_results a, json_each(a.instances_json, '$.instances') i
+    UNION SELECT json_extract(i.value, '$.amsSelector') || '._domainkey.' || json_extract(i.value, '$.amsDomain') FROM arc_results a, json_each(a.instances_json, '$.instances') i`)
+    .pluck().all() as Array<string | null>;
+  return [...new Set(rows.flatMap((name) => (name === null ? [] : [name, normalizeKeyName(name)])))];
+}
+
+/** The same names for one analysis about to be stored. */
+export function namesAnalysisWaitsFor(analysis: MessageAnalysis): string[] {
+  const names: string[] = [];
+  for (const sig of analysis.signatures) if (sig.keyName !== null) names.push(sig.keyName);
+  for (const instance of analysis.arc.instances) {
+    for (const [selector, domain] of [[instance.sealSelector, instance.sealDomain], [instance.amsSelector, instance.amsDomain]] as const) {
+      if (selector === null || domain === null) continue;
+      const joined = `${selector}._domainkey.${domain}`;
+      names.push(joined, `${selector}._domainkey.${domain.replace(/\.+$/, '')}`.replace(/[A-Z]+/g, (m) => m.toLowerCase()));
+    }
+  }
+  return names;
 }
 
 export function fileStateChecker(
@@ -56,8 +92,6 @@ export function fileStateChecker(
   // verified: every candidate is tried, and the one that verifies it is kept. An ARC chain that did
   // not validate waits the same way for the keys of its seals and message signatures (an ARC-only
   // message, or one whose DKIM failure a trusted sealer explains, kept its first verdict).
-  const arcName = (signer: 'seal' | 'ams'): string =>
-    `lower(json_extract(i.value, '$.${signer}Selector') || '._domainkey.' || rtrim(json_extract(i.value, '$.${signer}Domain'), '.'))`;
   const waitingForKeys = db.prepare(`WITH RECURSIVE tree(id) AS (
       SELECT @file UNION SELECT f.id FROM source_files f JOIN tree ON f.parent_file_id = tree.id)
     SELECT 1 FROM tree JOIN messages m ON m.file_id = tree.id

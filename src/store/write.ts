@@ -1,6 +1,7 @@
 import type { MessageAnalysis } from '../analyze/analyze-message.ts';
 import { normalizeFileName } from '../attachments/inventory.ts';
 import { shellCommandLine } from './command-line.ts';
+import { namesAnalysisWaitsFor } from './incremental.ts';
 import type { KeysSeen } from './keys-seen.ts';
 import type { Db } from './open-store.ts';
 
@@ -211,6 +212,8 @@ export class StoreWriter {
     if (files.length === 0) return;
     let messages = 0;
     for (const f of files) messages += f.messages.length;
+    // (all of them before the first row: a file's last_key_id covers the messages found inside it)
+    this.bringInKeys(files.flatMap((f) => f.messages));
     this.inBatch(() => {
       for (const f of files) this.saveFile(runId, f.record, f.messages);
       // in the same batch as the file's new rows: once those are committed, a re-run sees the
@@ -241,6 +244,8 @@ export class StoreWriter {
   }
 
   appendMessages(runId: number, path: string, messages: StoredMessage[]): void {
+    // (finishFile records the file's last_key_id after these)
+    this.bringInKeys(messages);
     this.inBatch(() => {
       const fileId = (this.statements.fileIdByPath.get(path) as { id: number }).id;
       for (const message of messages) this.insertMessage(runId, fileId, message);
@@ -256,10 +261,19 @@ export class StoreWriter {
     return (this.statements.unfinishedChange.get(path, size, mtimeMs) as number | undefined) ?? null;
   }
 
-  /** From now on, files are recorded as analysed with the key store as `seen` saw it. */
-  analysedWithKeys(seen: KeysSeen): void {
+  /**
+   * From now on, files are recorded as analysed with the key store as `seen` saw it. `bringIn`
+   * puts into the store, before a file's results are written, the `--keys` records of the key
+   * names they carry: a name recorded but never asked for (an ARC set not validated, a signature
+   * not checked) would otherwise get its records after the file was written, and every later run
+   * would take them as added since and analyse the file again.
+   */
+  analysedWithKeys(seen: KeysSeen, bringIn: (names: Iterable<string>) => void = () => {}): void {
     this.keysSeen = () => seen.upTo;
+    this.bringInKeys = (messages) => bringIn(messages.flatMap((m) => namesAnalysisWaitsFor(m.analysis)));
   }
+
+  private bringInKeys: (messages: StoredMessage[]) => void = () => {};
 
   /** `begun`: the change `beginFile` recorded, given its new size, mtime and sha256 here; else `changed` is recorded now. */
   finishFile(file: FileRecord, changed: { runId: number; change: FileChange } | null = null, begun: number | null = null): void {

@@ -1,0 +1,150 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+
+// A --keys map is indexed, not imported whole: only the records of names the dump's results ask
+// for or carry go into the key store (red team BB, BB-08). What the examiner reads, and what a
+// re-run reads again, must be what importing the whole file first gave.
+
+const BULK = 300;
+const demoKeys = JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, string[]>;
+const S2048 = demoKeys['s2048._domainkey.demo.example']![0]!;
+const publicTxt = (pemFile: string): string =>
+  `v=DKIM1; k=rsa; p=${createPublicKey(createPrivateKey(readFileSync(join(ROOT, 'fixtures/keys', pemFile)))).export({ type: 'spki', format: 'der' }).toString('base64')}`;
+
+/** The demo keys and `BULK` selectors no message of the dump names, the shape of a key archive. */
+const archiveMap = (keys: Record<string, string[]> = demoKeys): Record<string, string[]> => {
+  const map: Record<string, string[]> = { ...keys };
+  for (let i = 0; i < BULK; i++) map[`s${i}._domainkey.bulk${i % 10}.example`] = [S2048];
+  return map;
+};
+
+/** A message whose one signature is of an algorithm not verified: its key name is recorded, never looked up. */
+const UNCHECKED = [
+  'From: a@bulk7.example',
+  'To: b@example.org',
+  'Subject: unchecked',
+  'Date: Mon, 1 Feb 2016 10:00:00 +0000',
+  'Message-ID: <unchecked@bulk7.example>',
+  'DKIM-Signature: v=1; a=rsa-sha512; c=relaxed/relaxed; d=bulk7.example; s=s7; h=from:subject; bh=AAAA; b=AAAA',
+  '',
+  'body',
+  '',
+].join('\r\n');
+
+interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ reason: string; key_source: string | null; key_fingerprint: string | null }> }
+const records = (db: string): string[] => {
+  const out = runCli(['export', '--format', 'jsonl', '--db', db]);
+  expect(out.status, out.stderr).toBe(0);
+  return out.stdout.trim().split('\n').map((l) => {
+    const r = JSON.parse(l) as Row;
+    return JSON.stringify([r.path, r.index, r.verdict, r.reasons, r.findings.map((f) => f.code).sort(), r.signatures.map((s) => [s.reason, s.key_source, s.key_fingerprint])]);
+  });
+};
+const query = <T>(db: string, sql: string): T[] => {
+  const handle = new Database(db, { readonly: true });
+  try {
+    return handle.prepare(sql).all() as T[];
+  } finally {
+    handle.close();
+  }
+};
+/** The messages the database's last run analysed (read again), not those it found unchanged. */
+const analysedByLastRun = (db: string): string[] =>
+  query<{ path: string }>(db, `SELECT f.path || '#' || m.idx AS path FROM messages m JOIN source_files f ON f.id = m.file_id
+    WHERE m.run_id = (SELECT max(id) FROM runs) ORDER BY 1`).map((r) => r.path);
+
+describe('a --keys map is imported for the names the run asks for (red team BB, BB-08)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let dump: string;
+  const path = (name: string): string => join(tmp.path, name);
+  const writeMap = (name: string, map: Record<string, string[]>): string => {
+    writeFileSync(path(name), JSON.stringify(map, null, 1));
+    return path(name);
+  };
+  const verify = (db: string, keyFiles: string[] = []) => runVerify({ dumpRoot: dump, dbPath: path(db), keyFiles, offline: true });
+  const keysImport = (db: string, file: string): void => {
+    const out = runCli(['keys', 'import', '--db', path(db), file]);
+    expect(out.status, out.stderr).toBe(0);
+  };
+  beforeEach(() => {
+    tmp = tempDir();
+    dump = path('dump');
+    cpSync(DEMO_DUMP, dump, { recursive: true });
+    mkdirSync(join(dump, 'extra'));
+    writeFileSync(join(dump, 'extra/unchecked.eml'), UNCHECKED);
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('keeps in the key store only the records of names the dump asks for, each with the file and its sha256', async () => {
+    const keys = writeMap('archive.json', archiveMap());
+    await verify('run.db', [keys]);
+    const sha256 = createHash('sha256').update(readFileSync(keys)).digest('hex');
+    const stored = query<{ name: string; origin: string; origin_sha256: string }>(path('run.db'), 'SELECT name, origin, origin_sha256 FROM keys ORDER BY name');
+    const asked = query<{ name: string }>(path('run.db'), 'SELECT DISTINCT key_name AS name FROM signatures WHERE key_name IS NOT NULL');
+    const askedNames = new Set(asked.map((r) => r.name));
+    expect(stored.length).toBeLessThan(20);
+    for (const row of stored) {
+      expect(askedNames.has(row.name), row.name).toBe(true);
+      expect([row.origin, row.origin_sha256]).toEqual([keys, sha256]);
+    }
+    // every key a signature was checked with is on record, and the recorded name of the unchecked one too
+    const used = query<{ key_name: string }>(path('run.db'), 'SELECT DISTINCT key_name FROM signatures WHERE key_fingerprint IS NOT NULL');
+    for (const { key_name } of used) expect(stored.map((r) => r.name)).toContain(key_name);
+    expect(stored.map((r) => r.name)).toContain('s7._domainkey.bulk7.example');
+    expect(stored.map((r) => r.name)).not.toContain('s8._domainkey.bulk8.example');
+    // what the examiner reads is what importing the whole file first gives
+    keysImport('eager.db', keys);
+    await verify('eager.db');
+    expect(records(path('run.db'))).toEqual(records(path('eager.db')));
+    const list = runCli(['keys', 'list', '--json', '--db', path('run.db')]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout.trim().split('\n')).toHaveLength(stored.length);
+  });
+
+  it('a second verify with the same file and dump reads no file again, a recorded name never looked up included', async () => {
+    const keys = writeMap('archive.json', archiveMap());
+    const first = await verify('run.db', [keys]);
+    const second = await verify('run.db', [keys]);
+    expect(second.counts.unchanged).toBe(first.counts.containers);
+    expect(analysedByLastRun(path('run.db'))).toEqual([]);
+  });
+
+  // The reference is the whole file imported first (`keys import`, then verify), what verify
+  // --keys did before: the same files must be read again, and the same records result.
+  const changes: Array<[string, (keys: Record<string, string[]>) => Record<string, string[]>, boolean]> = [
+    ['a record replaced (the same key, another record of it)', (k) => ({ ...k, 's2048._domainkey.demo.example': [`${S2048}; h=sha256`] }), true],
+    ['a record added for a name without a key', (k) => ({ ...k, 's2016._domainkey.demo.example': [publicTxt('s2016._domainkey.demo.example.pem')] }), true],
+    ['a record added for a name recorded but never looked up', (k) => ({ ...k, 's7._domainkey.bulk7.example': [S2048, publicTxt('s2016._domainkey.demo.example.pem')] }), true],
+    ['a record removed', (k) => Object.fromEntries(Object.entries(k).filter(([name]) => name !== 'esp._domainkey.mailer.example')), false],
+    ['a record added for a name the dump does not ask for', (k) => ({ ...k, 'new._domainkey.bulk3.example': [S2048] }), false],
+  ];
+  for (const [what, change, readsAgain] of changes) {
+    it(`a changed file (${what}) reads again the files that importing it whole read again`, async () => {
+      const before = writeMap('keys.json', archiveMap());
+      await verify('run.db', [before]);
+      keysImport('eager.db', before);
+      await verify('eager.db');
+      const after = writeMap('keys.json', change(archiveMap()));
+      await verify('run.db', [after]);
+      keysImport('eager.db', after);
+      await verify('eager.db');
+
+      const readAgain = analysedByLastRun(path('run.db'));
+      expect(readAgain).toEqual(analysedByLastRun(path('eager.db')));
+      expect(readAgain.length > 0).toBe(readsAgain);
+      expect(records(path('run.db'))).toEqual(records(path('eager.db')));
+    });
+  }
+
+  it('a name that is not a DKIM key name refuses the file before the run, naming it', () => {
+    const keys = writeMap('bad.json', { ...demoKeys, 'nodkim.example': [S2048] });
+    const out = runCli(['verify', dump, '--keys', keys, '--offline', '--db', path('bad.db')]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain(`${keys}: entry "nodkim.example" is not a DKIM key name`);
+  });
+});
