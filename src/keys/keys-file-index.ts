@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './import/json-text.ts';
 import { keyNameParts, normalizeKeyName } from './types.ts';
@@ -10,25 +10,51 @@ const CHUNK = 1 << 20;
 export const isStorableKeyName = (raw: string): boolean => keyNameParts(normalizeKeyName(normalizeKeyName(raw))) !== null;
 const DIGEST = 32;
 
-/** Where one entry's value (a string or a list of strings) is in the file, and the sha256 of its bytes. */
-interface ValueAt {
+/** Where one entry's value (a string or a list of strings) is in the file. */
+export interface ValueAt {
   start: number;
   end: number;
-  digestAt: number;
+  /** its number in the file, which finds the sha256 of its bytes as indexed */
+  entry: number;
 }
 
 /**
  * A JSON map key file as one pass over its bytes found it: for each name (normalized, in file
  * order), where its values are, and the file's sha256. The values themselves are read again
- * when a name is asked for (`read`). A key archive of 100,000 selectors, parsed whole, held the
- * 45 MB file about five times over (red team BB, BB-08); the index holds a few numbers a name.
+ * when a name is asked for (`readIndexedValue`). A key archive of 100,000 selectors, parsed
+ * whole, held the 45 MB file about five times over (red team BB, BB-08); the index holds the
+ * name, two offsets and a sha256 an entry.
  */
-export interface KeysMapIndex {
-  sha256: string;
-  /** normalized name -> its entries' values, in file order (names that differ only in case are one) */
-  values: Map<string, ValueAt[]>;
-  /** the sha256 of every value's bytes as indexed, 32 bytes each at ValueAt.digestAt */
-  digests: Buffer;
+export class KeysMapIndex {
+  readonly sha256: string;
+  /** normalized name -> the number of its first entry */
+  readonly names: Map<string, number>;
+  private readonly starts: number[];
+  private readonly ends: number[];
+  /** the later entries of a name written several times (in another case, or with a trailing dot): rare */
+  private readonly more: Map<number, number[]>;
+  /** the sha256 of every entry's value bytes, 32 bytes each */
+  private readonly digests: Buffer;
+
+  constructor(scanned: { sha256: string; names: Map<string, number>; starts: number[]; ends: number[]; more: Map<number, number[]>; digests: Buffer }) {
+    this.sha256 = scanned.sha256;
+    this.names = scanned.names;
+    this.starts = scanned.starts;
+    this.ends = scanned.ends;
+    this.more = scanned.more;
+    this.digests = scanned.digests;
+  }
+
+  /** Where the values of `name` are, in file order; empty when the file does not list it. */
+  valuesOf(name: string): ValueAt[] {
+    const first = this.names.get(name);
+    if (first === undefined) return [];
+    return [first, ...(this.more.get(first) ?? [])].map((entry) => ({ start: this.starts[entry]!, end: this.ends[entry]!, entry }));
+  }
+
+  digestOf(entry: number): Buffer {
+    return this.digests.subarray(entry * DIGEST, (entry + 1) * DIGEST);
+  }
 }
 
 /**
@@ -63,8 +89,7 @@ export function readIndexedValue(path: string, index: KeysMapIndex, at: ValueAt)
   }
   // The run's record names the file by the sha256 of the bytes indexed: a key read from
   // anything else would be credited to a file that never held it.
-  const digest = createHash('sha256').update(bytes).digest();
-  if (!digest.equals(index.digests.subarray(at.digestAt, at.digestAt + DIGEST))) return changedUnderfoot(path);
+  if (!hash('sha256', bytes, 'buffer').equals(index.digestOf(at.entry))) return changedUnderfoot(path);
   const value = JSON.parse(bytes.toString('utf8')) as string | string[];
   return typeof value === 'string' ? [value] : value;
 }
@@ -110,13 +135,23 @@ class MapScanner {
   private readonly fileHash = createHash('sha256');
   private valueHash: Hash | null = null;
   private valueStart = 0;
-  private nameBytes: Buffer[] | null = null;
+  /** inside a member name: where it began, and what of it earlier pieces held */
+  private inName = false;
   private nameFrom = 0;
-  private currentName = '';
-  private readonly seen = new Set<string>();
-  private readonly values = new Map<string, ValueAt[]>();
+  private nameBefore: Buffer[] = [];
+  /** the first entry of the name whose value comes next */
+  private currentEntry = 0;
+  private readonly names = new Map<string, number>();
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly more = new Map<number, number[]>();
+  /**
+   * Which names were written exactly as they are normalized: with the rare others (`otherNames`),
+   * what tells a name written twice, refused, from two spellings of one name, merged.
+   */
+  private exactName = new Uint8Array(1024);
+  private readonly otherNames = new Set<string>();
   private digests = Buffer.alloc(DIGEST * 1024);
-  private digestCount = 0;
   /** the last bytes of a chunk that may begin a UTF-8 sequence the next chunk ends */
   private utf8Tail: Buffer = Buffer.alloc(0);
 
@@ -139,7 +174,8 @@ class MapScanner {
       if (err instanceof NotPlainMap) return null;
       throw err;
     }
-    return { sha256: this.fileHash.digest('hex'), values: this.values, digests: this.digests.subarray(0, this.digestCount * DIGEST) };
+    const digests = this.digests.subarray(0, this.starts.length * DIGEST);
+    return new KeysMapIndex({ sha256: this.fileHash.digest('hex'), names: this.names, starts: this.starts, ends: this.ends, more: this.more, digests });
   }
 
   /** Valid UTF-8 as a whole, checked piece by piece, each cut before a byte that begins a sequence. */
@@ -187,7 +223,7 @@ class MapScanner {
           break;
         case Expect.Value:
           this.valueStart = base + i;
-          this.valueHash = createHash('sha256');
+          this.valueHash = null;
           if (c === QUOTE) this.beginString(piece, i, base, false);
           else if (c === OPEN_BRACKET) this.expect = Expect.StringOrListEnd;
           else throw new NotPlainMap();
@@ -213,53 +249,69 @@ class MapScanner {
       }
     }
     // a value or a name that goes on into the next piece: what of it this piece holds
-    if (this.valueHash) this.valueHash.update(piece.subarray(Math.max(0, this.valueStart - base)));
+    if (this.valueOpen()) {
+      this.valueHash ??= createHash('sha256');
+      this.valueHash.update(piece.subarray(Math.max(0, this.valueStart - base)));
+    }
     // (copied: the next piece is read into the same buffer)
-    if (this.nameBytes) this.nameBytes.push(Buffer.from(piece.subarray(Math.max(0, this.nameFrom - base))));
+    if (this.inName) this.nameBefore.push(Buffer.from(piece.subarray(Math.max(0, this.nameFrom - base))));
+  }
+
+  /** Inside a value: its string, or its list, not ended yet. */
+  private valueOpen(): boolean {
+    const inList = this.expect === Expect.StringOrListEnd || this.expect === Expect.String || this.expect === Expect.ListCommaOrEnd;
+    return inList || (this.inString && this.expect === Expect.Value);
   }
 
   private beginString(piece: Buffer, i: number, base: number, isName: boolean): void {
     this.inString = true;
     this.escape = 0;
     if (isName) {
-      this.nameBytes = [];
+      this.inName = true;
       this.nameFrom = base + i;
     }
   }
 
   /** Consumes string bytes from i; returns the index of the last byte consumed. */
   private stringBytes(piece: Buffer, from: number, base: number): number {
-    for (let i = from; i < piece.length; i++) {
-      const c = piece[i]!;
-      if (this.escape === 1) {
+    const n = piece.length;
+    for (let i = from; i < n; i++) {
+      let c = piece[i]!;
+      if (this.escape === 0) {
+        // (the bulk of a key file: plain text up to the closing quote)
+        while (c !== QUOTE && c !== BACKSLASH && c >= 0x20) {
+          if (++i === n) return n - 1;
+          c = piece[i]!;
+        }
+        if (c === QUOTE) {
+          this.inString = false;
+          this.endString(piece, i, base);
+          return i;
+        }
+        if (c !== BACKSLASH) throw new NotPlainMap();
+        this.escape = 1;
+      } else if (this.escape === 1) {
         if (c === 0x75) this.escape = 5;
         else if (ESCAPES.has(c)) this.escape = 0;
         else throw new NotPlainMap();
-      } else if (this.escape > 1) {
+      } else {
         if (!isHex(c)) throw new NotPlainMap();
         this.escape = this.escape === 2 ? 0 : this.escape - 1;
-      } else if (c === BACKSLASH) {
-        this.escape = 1;
-      } else if (c === QUOTE) {
-        this.inString = false;
-        this.endString(piece, i, base);
-        return i;
-      } else if (c < 0x20) {
-        throw new NotPlainMap();
       }
     }
-    return piece.length - 1;
+    return n - 1;
   }
 
   private endString(piece: Buffer, i: number, base: number): void {
-    if (this.nameBytes) {
-      this.nameBytes.push(piece.subarray(Math.max(0, this.nameFrom - base), i + 1));
-      const raw = JSON.parse(Buffer.concat(this.nameBytes).toString('utf8')) as string;
-      this.nameBytes = null;
+    if (this.inName) {
+      const from = this.nameFrom - base;
+      const quoted = from >= 0 ? piece.subarray(from, i + 1) : Buffer.concat([...this.nameBefore, piece.subarray(0, i + 1)]);
+      // (a name without escapes, the usual case, is its bytes between the quotes)
+      const raw = quoted.includes(BACKSLASH) ? (JSON.parse(quoted.toString('utf8')) as string) : quoted.toString('utf8', 1, quoted.length - 1);
+      this.inName = false;
+      this.nameBefore = [];
       // (a repeated name, or one no key could be stored under, is refused by the whole reading)
-      if (this.seen.has(raw) || !isStorableKeyName(raw)) throw new NotPlainMap();
-      this.seen.add(raw);
-      this.currentName = normalizeKeyName(raw);
+      if (!isStorableKeyName(raw) || this.repeats(raw)) throw new NotPlainMap();
       this.expect = Expect.Colon;
     } else if (this.expect === Expect.Value) {
       this.endValue(piece, i, base);
@@ -268,22 +320,53 @@ class MapScanner {
     }
   }
 
+  /** Whether `raw` was a name before; names it, and the entry its value is about to take, if not. */
+  private repeats(raw: string): boolean {
+    const name = normalizeKeyName(raw);
+    const entry = this.starts.length;
+    const first = this.names.get(name);
+    if (first === undefined) {
+      this.names.set(name, entry);
+      this.currentEntry = entry;
+    } else {
+      this.currentEntry = first;
+    }
+    if (raw === name) {
+      const at = first ?? entry;
+      if (at >= this.exactName.length) {
+        const grown = new Uint8Array(this.exactName.length * 2 + at);
+        grown.set(this.exactName);
+        this.exactName = grown;
+      }
+      if (this.exactName[at] === 1) return true;
+      this.exactName[at] = 1;
+    } else {
+      if (this.otherNames.has(raw)) return true;
+      this.otherNames.add(raw);
+    }
+    if (first !== undefined) {
+      const later = this.more.get(first);
+      if (later) later.push(entry);
+      else this.more.set(first, [entry]);
+    }
+    return false;
+  }
+
   /** The value ends at piece[i] (its closing quote or bracket). */
   private endValue(piece: Buffer, i: number, base: number): void {
-    const hash = this.valueHash!;
-    hash.update(piece.subarray(Math.max(0, this.valueStart - base), i + 1));
+    const entry = this.starts.length;
+    const from = this.valueStart - base;
+    // (a value within one piece, the usual case, is hashed at once; one across pieces has its hash under way)
+    const digest = from >= 0 ? hash('sha256', piece.subarray(from, i + 1), 'buffer') : this.valueHash!.update(piece.subarray(0, i + 1)).digest();
     this.valueHash = null;
-    if (this.digests.length < (this.digestCount + 1) * DIGEST) {
+    if (this.digests.length < (entry + 1) * DIGEST) {
       const grown = Buffer.alloc(this.digests.length * 2);
       this.digests.copy(grown);
       this.digests = grown;
     }
-    hash.digest().copy(this.digests, this.digestCount * DIGEST);
-    const at: ValueAt = { start: this.valueStart, end: base + i + 1, digestAt: this.digestCount * DIGEST };
-    this.digestCount++;
-    const list = this.values.get(this.currentName);
-    if (list) list.push(at);
-    else this.values.set(this.currentName, [at]);
+    digest.copy(this.digests, entry * DIGEST);
+    this.starts.push(this.valueStart);
+    this.ends.push(base + i + 1);
     this.expect = Expect.MemberCommaOrEnd;
   }
 }

@@ -102,25 +102,25 @@ class IndexedRecords implements ReadonlyMap<string, KeyRecord[]> {
   }
 
   get size(): number {
-    return this.index.values.size;
+    return this.index.names.size;
   }
 
   has(name: string): boolean {
-    return this.index.values.has(name);
+    return this.index.names.has(name);
   }
 
   get(name: string): KeyRecord[] | undefined {
-    const values = this.index.values.get(name);
-    if (!values) return undefined;
+    const values = this.index.valuesOf(name);
+    if (!values.length) return undefined;
     return values.flatMap((at) => readIndexedValue(this.path, this.index, at).map((txt): KeyRecord => ({ txt, source: 'file', origin: this.path })));
   }
 
   keys(): MapIterator<string> {
-    return this.index.values.keys();
+    return this.index.names.keys();
   }
 
   *entries(): MapIterator<[string, KeyRecord[]]> {
-    for (const name of this.index.values.keys()) yield [name, this.get(name)!];
+    for (const name of this.index.names.keys()) yield [name, this.get(name)!];
   }
 
   *values(): MapIterator<KeyRecord[]> {

@@ -75,6 +75,8 @@ describe('indexKeysMap', () => {
     ['an unknown escape', '{"s1._domainkey.example.com": "A\\x41"}'],
     ['a short \\u escape', '{"s1._domainkey.example.com": "A\\u41"}'],
     ['a repeated name', '{"s1._domainkey.example.com": "A", "s1._domainkey.example.com": "B"}'],
+    ['a repeated name after another spelling of it', '{"S1._domainkey.example.com": "A", "s1._domainkey.example.com": "B", "s1._domainkey.example.com": "C"}'],
+    ['a repeated name in capitals', '{"s1._domainkey.example.com": "A", "S1._domainkey.example.com": "B", "S1._domainkey.example.com": "C"}'],
     ['a number value', '{"s1._domainkey.example.com": 1}'],
     ['an object in a list', '{"s1._domainkey.example.com": [{}]}'],
     ['a name that is not a key name', '{"example.com": "A"}'],
