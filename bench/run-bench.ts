@@ -11,6 +11,7 @@ import { packZip } from './pack-zip.ts';
 import {
   generateBenchDump,
   generateForwardedMemoryMessage,
+  generateKeyArchiveDump,
   generateLargeHeaderMessage,
   generateMemoryMbox,
   generateMemoryMessage,
@@ -37,6 +38,8 @@ custody check: every file read and hashed again).
                           on one large mbox (peak RSS target ≤ 300 MB); alone, only those
   --memory-message-mb N   size of the single message (default 50; implies --memory)
   --memory-mbox-mb N      size of the mbox (default 1000, i.e. 1 GB; implies --memory)
+  --memory-key-records N  records of the key archive given with --keys to 40 messages
+                          (default 100000, about 45 MB; implies --memory)
   --no-memory             no memory runs, even in the default full run
   --no-archives           no runs on other forms of the inputs; otherwise, after the memory runs:
                           the first mix dump packed in one zip, stored and deflated, and stored
@@ -73,7 +76,7 @@ interface Options {
   smoke: boolean;
   workDir: string;
   peers: boolean;
-  memory: { messageMb: number; mboxMb: number } | null;
+  memory: { messageMb: number; mboxMb: number; keyRecords: number } | null;
   archives: boolean;
   opendkimProcesses: number;
 }
@@ -110,6 +113,7 @@ const FLAGS = {
   repeat: { type: 'string' },
   'memory-message-mb': { type: 'string' },
   'memory-mbox-mb': { type: 'string' },
+  'memory-key-records': { type: 'string' },
   'opendkim-processes': { type: 'string' },
   'work-dir': { type: 'string' },
   smoke: { type: 'boolean' },
@@ -163,14 +167,14 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const smoke = values.smoke === true;
-  const memoryAsked = values.memory === true || values['memory-message-mb'] !== undefined || values['memory-mbox-mb'] !== undefined;
+  const memoryAsked = values.memory === true || values['memory-message-mb'] !== undefined || values['memory-mbox-mb'] !== undefined || values['memory-key-records'] !== undefined;
   const sizesGiven = values.sizes;
   // A bare --memory means only the memory runs; --sizes alone means only those dumps.
   const sizes = smoke ? [40] : sizesGiven !== undefined ? sizesGiven.split(',').map((s) => positive('--sizes', s, true)) : memoryAsked ? [] : [2000, 20000];
   const memoryOn = !values['no-memory'] && (smoke || memoryAsked || sizesGiven === undefined);
-  const mb = (flag: 'memory-message-mb' | 'memory-mbox-mb', fallback: number): number => {
+  const mb = (flag: 'memory-message-mb' | 'memory-mbox-mb' | 'memory-key-records', fallback: number, integer = false): number => {
     const value = values[flag];
-    return value === undefined ? fallback : positive(`--${flag}`, value);
+    return value === undefined ? fallback : positive(`--${flag}`, value, integer);
   };
   return {
     smoke,
@@ -178,7 +182,9 @@ function parseOptions(argv: string[]): Options {
     repeat: smoke ? 1 : positive('--repeat', values.repeat ?? '3', true),
     workDir: values['work-dir'] ?? join(tmpdir(), 'leakcheck-bench'),
     peers: !values['no-peers'],
-    memory: memoryOn ? { messageMb: mb('memory-message-mb', smoke ? 2 : 50), mboxMb: mb('memory-mbox-mb', smoke ? 5 : 1000) } : null,
+    memory: memoryOn
+      ? { messageMb: mb('memory-message-mb', smoke ? 2 : 50), mboxMb: mb('memory-mbox-mb', smoke ? 5 : 1000), keyRecords: mb('memory-key-records', smoke ? 2000 : 100_000, true) }
+      : null,
     archives: !values['no-archives'],
     opendkimProcesses: positive('--opendkim-processes', values['opendkim-processes'] ?? String(availableParallelism()), true),
   };
@@ -411,6 +417,14 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
       what: `an mbox of ${memory.mboxMb} MB or more, deflated in a zip`,
       kind: 'mbox deflated in a zip (as Google Takeout exports mail)',
       make: async () => packZip(await generateMemoryMbox(options.workDir, memory.mboxMb), 8),
+    });
+  }
+  if (memory) {
+    const records = memory.keyRecords.toLocaleString('en-US');
+    inputs.push({
+      what: `a key archive of ${records} records`,
+      kind: `key archive of ${records} records given with --keys, beside the 40 messages it signs`,
+      make: () => generateKeyArchiveDump(options.workDir, memory.keyRecords),
     });
   }
   const out: MemoryMeasurement[] = [];

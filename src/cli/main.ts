@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CompromisedListError } from '../keys/compromised.ts';
 import { KeyImportError } from '../keys/import/parse-key-file.ts';
+import { KeysFileChangedError } from '../keys/keys-file-index.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { accessTimesKept } from '../discover/open-evidence.ts';
 import { maxThreadCount } from '../pipeline/analysis-threads.ts';
@@ -390,7 +391,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.usage;
     }
-    if (err instanceof StoreError || err instanceof RunLockedError || err instanceof OutputError) {
+    if (err instanceof StoreError || err instanceof RunLockedError || err instanceof OutputError || err instanceof KeysFileChangedError) {
       process.stderr.write(`leakcheck: ${terminalSafeMessage(err.message)}\n`);
       return EXIT.runtime;
     }

@@ -41,9 +41,13 @@ describe('npm run bench -- --smoke', () => {
       // the memory runs: one large message, one mbox of bench-mix messages, all verified; the
       // large message forwarded in an unsigned one; a message with a header past the 2 MiB read;
       // then the other forms of the mix: the 40 messages in a stored and in a deflated zip, and
-      // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip
-      expect(parsed.memory).toHaveLength(8);
-      const [message, mbox, forwarded, header, stored, deflated, lf, takeout] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => parsed.memory[i]!) as Run[] as [Run, Run, Run, Run, Run, Run, Run, Run];
+      // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip; and the
+      // first 40 messages given a key archive of 2,000 records more than they need (red team BB, BB-08)
+      expect(parsed.memory).toHaveLength(9);
+      const [message, mbox, forwarded, header, stored, deflated, lf, takeout, keyArchive] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => parsed.memory[i]!) as Run[] as [Run, Run, Run, Run, Run, Run, Run, Run, Run];
+      expect(keyArchive).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
+      expect(keyArchive.input).toMatch(/key archive of 2,000 records given with --keys/);
+      expect(keyArchive.bytes).toBeGreaterThan(2000 * 400);
       expect(forwarded).toMatchObject({ messages: 2, checked: { verified: 1, unverifiable: 1 } });
       expect(forwarded.bytes).toBeGreaterThan(message.bytes);
       expect(header).toMatchObject({ messages: 1, checked: { unverifiable: 1 } });

@@ -141,6 +141,30 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     });
   }
 
+  it('a file changed while the run reads it fails the run, and no message is recorded without the key it names', async () => {
+    const keys = writeMap('archive.json', archiveMap());
+    // (zz/last.eml, the only message naming its key, comes last in the walk: long after the first file is done)
+    mkdirSync(join(dump, 'zz'));
+    writeFileSync(join(dump, 'zz/last.eml'), UNCHECKED.replace('d=bulk7.example; s=s7', 'd=bulk9.example; s=s9'));
+    let changed = false;
+    const run = runVerify({
+      dumpRoot: dump, dbPath: path('run.db'), keyFiles: [keys], offline: true, concurrency: 1,
+      onProgress: () => {
+        if (changed) return;
+        changed = true;
+        writeFileSync(keys, JSON.stringify(archiveMap(), null, 2));
+      },
+    });
+    await expect(run).rejects.toThrow(`${keys}: the key file changed while the run was reading it`);
+    expect(query<{ status: string }>(path('run.db'), 'SELECT status FROM runs')).toEqual([{ status: 'failed' }]);
+    expect(query(path('run.db'), "SELECT 1 FROM signatures WHERE key_lookup = 'error'")).toEqual([]);
+    expect(query(path('run.db'), "SELECT 1 FROM source_files WHERE path = 'zz/last.eml' AND status = 'ok'")).toEqual([]);
+    // run again on the file as it is now: what a fresh database gives
+    await verify('run.db', [keys]);
+    await verify('fresh.db', [keys]);
+    expect(records(path('run.db'))).toEqual(records(path('fresh.db')));
+  });
+
   it('a name that is not a DKIM key name refuses the file before the run, naming it', () => {
     const keys = writeMap('bad.json', { ...demoKeys, 'nodkim.example': [S2048] });
     const out = runCli(['verify', dump, '--keys', keys, '--offline', '--db', path('bad.db')]);
