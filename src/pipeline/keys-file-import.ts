@@ -20,10 +20,14 @@ export class KeysFileImport {
     this.maps = files.filter((f) => !f.parsed);
   }
 
+  get hasMaps(): boolean {
+    return this.maps.length > 0;
+  }
+
   /** The names among these whose records are not in the store yet this run (the store's own forms of them). */
   due(names: Iterable<string>): string[] {
     const due: string[] = [];
-    if (!this.maps.length) return due;
+    if (!this.hasMaps) return due;
     for (const name of names) {
       // (the store normalizes a name as it adds it: both forms are the name's)
       for (const stored of name === normalizeKeyName(name) ? [name] : [name, normalizeKeyName(name)]) {

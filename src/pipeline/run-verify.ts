@@ -200,7 +200,7 @@ async function verifyLocked(
   const fromKeyFiles = new KeysFileImport(keyStore, keyFiles);
   db.transaction(() => {
     for (const file of keyFiles) if (file.parsed) storeKeyFile(keyStore, file.parsed, file.sha256);
-    fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
+    if (fromKeyFiles.hasMaps) fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
   })();
   const keysSeen = new KeysSeen(db);
   // A map's records are read from it when their name comes up, checked against the bytes
@@ -219,7 +219,8 @@ async function verifyLocked(
       throw err;
     }
   };
-  writer.analysedWithKeys(keysSeen, bringInKeys);
+  // (without a map, a write has no key to bring in: the names of its results are not even listed)
+  writer.analysedWithKeys(keysSeen, fromKeyFiles.hasMaps ? bringInKeys : undefined);
   const startedAt = new Date().toISOString();
   // A key known to be forgeable stays so: the run applies every list ever given to this database.
   if (given) keyStore.recordCompromised({ ...given, path: resolve(given.path) }, startedAt);

@@ -268,9 +268,9 @@ export class StoreWriter {
    * not checked) would otherwise get its records after the file was written, and every later run
    * would take them as added since and analyse the file again.
    */
-  analysedWithKeys(seen: KeysSeen, bringIn: (names: Iterable<string>) => void = () => {}): void {
+  analysedWithKeys(seen: KeysSeen, bringIn?: (names: Iterable<string>) => void): void {
     this.keysSeen = () => seen.upTo;
-    this.bringInKeys = (messages) => bringIn(messages.flatMap((m) => namesAnalysisWaitsFor(m.analysis)));
+    if (bringIn) this.bringInKeys = (messages) => bringIn(messages.flatMap((m) => namesAnalysisWaitsFor(m.analysis)));
   }
 
   private bringInKeys: (messages: StoredMessage[]) => void = () => {};
