@@ -5,10 +5,10 @@ import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET,
 import { keyNameParts, normalizeKeyName } from './types.ts';
 
 const CHUNK = 1 << 20;
+const DIGEST = 32;
 
 /** A name the key store can keep its records under: normalized as a keys file's names are, then as the store normalizes what it adds. */
 export const isStorableKeyName = (raw: string): boolean => keyNameParts(normalizeKeyName(normalizeKeyName(raw))) !== null;
-const DIGEST = 32;
 
 /** Where one entry's value (a string or a list of strings) is in the file. */
 export interface ValueAt {
@@ -139,8 +139,6 @@ class MapScanner {
   private inName = false;
   private nameFrom = 0;
   private nameBefore: Buffer[] = [];
-  /** the first entry of the name whose value comes next */
-  private currentEntry = 0;
   private readonly names = new Map<string, number>();
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
@@ -325,12 +323,7 @@ class MapScanner {
     const name = normalizeKeyName(raw);
     const entry = this.starts.length;
     const first = this.names.get(name);
-    if (first === undefined) {
-      this.names.set(name, entry);
-      this.currentEntry = entry;
-    } else {
-      this.currentEntry = first;
-    }
+    if (first === undefined) this.names.set(name, entry);
     if (raw === name) {
       const at = first ?? entry;
       if (at >= this.exactName.length) {
