@@ -138,16 +138,45 @@ export class ParentClasses {
   }
 }
 
-/** How many of the other replies a parent's finding names in its evidence (all are counted). */
-const NAMED_OTHER_REPLIES = 10;
+/** How many of the others a thread finding names in its evidence (all are counted): other replies on a parent's, other parents on a reply's. */
+const NAMED_OTHERS = 10;
 
-interface Accusation {
-  parentId: string;
-  /** the reply whose finding the copies carry: the gravest, then first by content */
-  reply: DumpMessage;
-  severity: Severity;
-  others: number;
-  named: Array<Pick<DumpMessage, 'sha256' | 'where'>>;
+const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
+
+/** Whether a finding of `severity` about `about` is kept before another: the graver, then the one about the message first by content, whatever the files are called. */
+const goesFirst = (severity: Severity, about: DumpMessage, otherSeverity: Severity, otherAbout: DumpMessage): boolean => {
+  const rank = SEVERITY_RANK[severity] - SEVERITY_RANK[otherSeverity];
+  return rank > 0 || (rank === 0 && byContentOrder(about, otherAbout) < 0);
+};
+
+/** The finding kept of those offered (goesFirst), and how many others there were, the first of them by content named. */
+class Gravest<T> {
+  #kept: { value: T; severity: Severity; about: DumpMessage } | null = null;
+  others = 0;
+  readonly named: Array<Pick<DumpMessage, 'sha256' | 'where'>> = [];
+
+  offer(value: T, severity: Severity, about: DumpMessage): void {
+    const kept = this.#kept;
+    if (!kept) {
+      this.#kept = { value, severity, about };
+      return;
+    }
+    this.others++;
+    let other = about;
+    if (goesFirst(severity, about, kept.severity, kept.about)) {
+      other = kept.about;
+      this.#kept = { value, severity, about };
+    }
+    // (offered once per reply and parent: most come after the ten named, and are only counted)
+    if (this.named.length === NAMED_OTHERS && byContentOrder(other, this.named[NAMED_OTHERS - 1]!) > 0) return;
+    this.named.push({ sha256: other.sha256, where: other.where });
+    this.named.sort(byContentOrder);
+    if (this.named.length > NAMED_OTHERS) this.named.pop();
+  }
+
+  get kept(): T | null {
+    return this.#kept?.value ?? null;
+  }
 }
 
 /**
@@ -158,48 +187,51 @@ interface Accusation {
  * unsigned copies wrote a million findings, 843 MB (red team BB, BB-06).
  */
 export class AccusedParents {
-  readonly #byClass = new Map<string, Accusation>();
+  readonly #byClass = new Map<string, { parentId: string; replies: Gravest<DumpMessage> }>();
 
   add(parentId: string, parent: DumpMessage, reply: DumpMessage, severity: Severity): void {
     const key = comparedOn(parent);
-    const seen = this.#byClass.get(key);
-    if (!seen) {
-      this.#byClass.set(key, { parentId, reply, severity, others: 0, named: [] });
-      return;
-    }
-    seen.others++;
-    let other: DumpMessage = reply;
-    const rank = SEVERITY_RANK[severity] - SEVERITY_RANK[seen.severity];
-    if (rank > 0 || (rank === 0 && byContentOrder(reply, seen.reply) < 0)) {
-      other = seen.reply;
-      seen.reply = reply;
-      seen.severity = severity;
-    }
-    seen.named.push({ sha256: other.sha256, where: other.where });
-    seen.named.sort(byContentOrder);
-    if (seen.named.length > NAMED_OTHER_REPLIES) seen.named.pop();
+    let accusation = this.#byClass.get(key);
+    if (!accusation) this.#byClass.set(key, (accusation = { parentId, replies: new Gravest() }));
+    accusation.replies.offer(reply, severity, reply);
   }
 
   /** The finding of each accused copy, given every copy under each Message-ID. */
   *findings(copiesOf: (messageId: string) => Iterable<DumpMessage>): Generator<DumpFinding> {
     for (const parentId of new Set([...this.#byClass.values()].map((a) => a.parentId))) {
       for (const copy of copiesOf(parentId)) {
-        const accusation = this.#byClass.get(comparedOn(copy));
-        if (!accusation) continue;
-        const found = parentFindings(accusation.reply, copy, parentId).find((f) => f.messageId === copy.id);
-        if (found) yield withOtherReplies(found.made(), accusation);
+        const replies = this.#byClass.get(comparedOn(copy))?.replies;
+        if (!replies) continue;
+        const found = parentFindings(replies.kept!, copy, parentId).find((f) => f.messageId === copy.id);
+        if (found) yield withOthers(found.made(), replies, OTHER_REPLIES);
       }
     }
   }
 }
 
-function withOtherReplies(found: DumpFinding, { others, named }: Accusation): DumpFinding {
+/** How a thread finding speaks of the others its message has (withOthers). */
+interface OthersSaid {
+  field: 'otherReplies' | 'otherParents';
+  counted: (others: number) => string;
+}
+
+const OTHER_REPLIES: OthersSaid = {
+  field: 'otherReplies',
+  counted: (others) => `${others} other ${others === 1 ? 'reply' : 'replies'} in the dump answer it and are dated before it as well`,
+};
+
+const OTHER_PARENTS: OthersSaid = {
+  field: 'otherParents',
+  counted: (others) =>
+    `${others} other ${others === 1 ? 'message' : 'messages'} of the dump that it answers (named in its In-Reply-To or References) ${others === 1 ? 'is' : 'are'} dated after it as well, none with a graver finding`,
+};
+
+function withOthers(found: DumpFinding, { others, named }: Gravest<unknown>, said: OthersSaid): DumpFinding {
   if (!others) return found;
-  const replies = others === 1 ? 'reply' : 'replies';
-  const text = ` ${others} other ${replies} in the dump answer it and are dated before it as well; the evidence (otherReplies) names ${named.length < others ? `the first ${named.length} by content` : others === 1 ? 'it' : 'them'}.`;
+  const text = ` ${said.counted(others)}; the evidence (${said.field}) names ${named.length < others ? `the first ${named.length} by content` : others === 1 ? 'it' : 'them'}.`;
   return {
     ...found,
-    finding: { ...found.finding, text: found.finding.text + text, evidence: { ...found.finding.evidence, otherReplies: { count: others, where: named.map((r) => r.where) } } },
+    finding: { ...found.finding, text: found.finding.text + text, evidence: { ...found.finding.evidence, [said.field]: { count: others, where: named.map((m) => m.where) } } },
   };
 }
 
@@ -216,16 +248,17 @@ function isEmpty(items: Iterable<unknown>): boolean {
   return true;
 }
 
-const SEVERITY_RANK = { info: 0, warning: 1, 'red-flag': 2 } as const;
-
 /**
  * What one message says about its thread, given one copy of each class (ParentClasses) under
  * each Message-ID it answers: findings for the reply, returned, and for each class of a parent
  * dated after it, gathered in `accused` (each copy's is made once every reply is read). Every
  * class counts, not the first copy: a forger who plants an unsigned message under the parent's
  * Message-ID, in a path that sorts first, must not hide the proven parent from its forged reply
- * (red team 6, C-01). The reply carries one finding per parent Message-ID, the gravest. The dump
- * pass calls it reply by reply, looking the parents up in the database, so that no map of the
+ * (red team 6, C-01). The reply carries one finding, the gravest of those its parent Message-IDs
+ * give (one each, the gravest of its copies), with the number of the others and the first of
+ * their parents by content: one per parent Message-ID grew as messages x References, a thousand
+ * messages each naming the thousand others writing 98,943 findings (a reply's verdict needs only
+ * the gravest). The dump pass calls it reply by reply, looking the parents up in the database, so that no map of the
  * whole dump is held in memory.
  */
 export function replyFindings(reply: DumpMessage, withId: (messageId: string) => Iterable<DumpMessage>, accused: AccusedParents): DumpFinding[] {
@@ -244,13 +277,14 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
     });
   }
   if (!reply.date) return findings;
+  const gravest = new Gravest<ThreadFinding>();
   for (const parentId of parents) {
     const onReply: Array<{ found: ThreadFinding; parent: DumpMessage; parentDateSigners: string[] }> = [];
     // domains that proved a copy of the parent dated no later than the reply
-    const datedBeforeBy: string[] = [];
+    const datedBeforeBy = new Set<string>();
     for (const parent of withId(parentId)) {
       if (parent.id === reply.id) continue;
-      if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS + zoneSlack(reply, parent)) datedBeforeBy.push(...dateSigners(parent));
+      if (parent.date && Date.parse(parent.date) - Date.parse(reply.date) <= THREAD_TOLERANCE_MS + zoneSlack(reply, parent)) for (const d of dateSigners(parent)) datedBeforeBy.add(d);
       for (const found of parentFindings(reply, parent, parentId)) {
         if (found.messageId !== reply.id) accused.add(parentId, parent, reply, found.severity);
         else onReply.push({ found, parent, parentDateSigners: dateSigners(parent) });
@@ -258,16 +292,21 @@ export function replyFindings(reply: DumpMessage, withId: (messageId: string) =>
     }
     // A domain that dated one copy of the parent before the reply and another after it contradicts
     // itself: its later Date says nothing against the reply (red team 30, M-01).
-    // Of equally grave ones, the parent first by content is named, whatever the files are called.
-    let gravest: { found: ThreadFinding; parent: DumpMessage } | null = null;
+    let kept: { found: ThreadFinding; parent: DumpMessage } | null = null;
     for (const { found, parent, parentDateSigners } of onReply) {
-      if (parentDateSigners.some((d) => datedBeforeBy.some((e) => sameDomainOrSubdomain(d, e)))) continue;
-      const rank = SEVERITY_RANK[found.severity] - (gravest ? SEVERITY_RANK[gravest.found.severity] : -1);
-      if (rank > 0 || (rank === 0 && byContentOrder(parent, gravest!.parent) < 0)) gravest = { found, parent };
+      if (parentDateSigners.some((d) => someDomain(datedBeforeBy, (e) => sameDomainOrSubdomain(d, e)))) continue;
+      if (!kept || goesFirst(found.severity, parent, kept.found.severity, kept.parent)) kept = { found, parent };
     }
-    if (gravest) findings.push(gravest.found.made());
+    if (kept) gravest.offer(kept.found, kept.found.severity, kept.parent);
   }
+  if (gravest.kept) findings.push(withOthers(gravest.kept.made(), gravest, OTHER_PARENTS));
   return findings;
+}
+
+/** (the domains of a Set, without copying it for each test) */
+function someDomain(domains: Iterable<string>, test: (domain: string) => boolean): boolean {
+  for (const d of domains) if (test(d)) return true;
+  return false;
 }
 
 /** The domains whose proof by the message's From domain signs its Date. */
