@@ -323,6 +323,21 @@ describe('thread order', () => {
     expect(codes(threadOrder([...decoys, forgedParent, reply]))).toEqual([`${forgedParent.id}:reply-before-parent:red-flag`]);
   });
 
+  // Found in the thirty-fifth round: one finding per parent Message-ID grew as messages x References.
+  it('a reply answering several parents dated after it carries one finding, the gravest, counting the others', () => {
+    const unproven = message({ date: '2017-03-03T10:00:00.000Z' });
+    const proven = { ...message({ date: '2017-03-04T10:00:00.000Z' }), verdict: 'verified' as const, proofs: [FROM_DOMAIN_PROOF] };
+    const alsoUnproven = message({ date: '2017-03-05T10:00:00.000Z' });
+    const reply = message({ inReplyTo: unproven.messageId, references: [unproven.messageId!, proven.messageId!, alsoUnproven.messageId!], date: '2017-03-01T10:00:00.000Z' });
+    const findings = threadOrder([unproven, proven, alsoUnproven, reply]);
+    // the red flag from the proven parent, though its Message-ID comes after one giving a warning; each unproven parent keeps its own warning
+    expect(codes(findings)).toEqual([`${reply.id}:reply-before-parent:red-flag`, `${unproven.id}:reply-before-parent:warning`, `${alsoUnproven.id}:reply-before-parent:warning`]);
+    const [onReply] = findings;
+    expect(onReply!.finding.text).toContain(`replies to ${proven.where}`);
+    expect(onReply!.finding.text).toContain('2 other messages of the dump that it answers (named in its In-Reply-To or References) are dated after it as well, none with a graver finding; the evidence (otherParents) names them.');
+    expect(onReply!.finding.evidence['otherParents']).toEqual({ count: 2, where: [unproven.where, alsoUnproven.where].sort() });
+  });
+
   it('tolerates clock skew of a few minutes, and reports a missing parent as info', () => {
     const parent = message({ date: '2017-03-01T10:10:00.000Z' });
     const reply = message({ inReplyTo: parent.messageId, date: '2017-03-01T10:00:00.000Z' });
