@@ -258,8 +258,8 @@ function isEmpty(items: Iterable<unknown>): boolean {
  * give (one each, the gravest of its copies), with the number of the others and the first of
  * their parents by content: one per parent Message-ID grew as messages x References, a thousand
  * messages each naming the thousand others writing 98,943 findings (a reply's verdict needs only
- * the gravest). The dump pass calls it reply by reply, looking the parents up in the database, so that no map of the
- * whole dump is held in memory.
+ * the gravest). The dump pass calls it reply by reply, looking the parents up in the database, so
+ * that no map of the whole dump is held in memory.
  */
 export function replyFindings(reply: DumpMessage, withId: (messageId: string) => Iterable<DumpMessage>, accused: AccusedParents): DumpFinding[] {
   const parents = parentIds(reply);
