@@ -6,6 +6,7 @@ import { paddedDelimiterLine } from '../attachments/padded-delimiters.ts';
 import { partsRemovedByClient } from '../attachments/removed-by-client.ts';
 import { partsStoredApart, signedBodyReachesStoredApart } from '../attachments/stored-apart.ts';
 import type { MimePartRecord, PartInventory } from '../attachments/types.ts';
+import { escapeControls } from '../checks/check-support.ts';
 import { forwardedCutAmbiguity } from '../checks/forwarded-cut.ts';
 import { runMessageChecks } from '../checks/index.ts';
 import type { Finding } from '../checks/types.ts';
@@ -21,7 +22,7 @@ import { REASONS } from '../verdict/reasons.ts';
 import { isTrustedSealer } from '../verify/arc-sealers.ts';
 import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
-import { verifyDkim, type DkimSignatureResult, type DkimVerification } from '../verify/dkim.ts';
+import { MAX_SIGNATURES_CHECKED, verifyDkim, type DkimSignatureResult, type DkimVerification, type SignaturesNotChecked } from '../verify/dkim.ts';
 import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, type SealedForm } from './form-search.ts';
 import { RepairMemory } from './repair-memory.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
@@ -169,6 +170,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     headerBlockOnly: headerBlockOnly(chosen.bytes, chosen.headers.headerBytes, chosen.headers.hasBody),
     fromDomain: chosen.meta.fromDomain,
     formsNotTried: budget.cut,
+    signatureFields: chosen.headers.fields.filter((f) => f.name === 'dkim-signature').length,
   });
   // A header block past the limit is not read again by the MIME parser, which would make strings of all of it.
   const { walked, ...inventory } = chosen.headers.tooLarge ? headerTooLargeInventory() : await inventoryAttachments(chosen, verdict);
@@ -298,7 +300,7 @@ async function inventoryAttachments(
   // Every signature that proves the message counts, and a part is as strong as the best of them
   // makes it: the order of the DKIM-Signature fields is not signed, so taking the topmost let
   // anyone turn a document into "not covered" by moving a narrower signature above (red team Y, Y-20).
-  const proving = verdict.verdict === 'verified' ? verdict.provenBy.map((i) => attempt.signatures[i]).filter((s) => s !== undefined) : [];
+  const proving = verdict.verdict === 'verified' ? verdict.provenBy.map((i) => attempt.signatures.find((s) => s.index === i)).filter((s) => s !== undefined) : [];
   // What the bytes decode to hangs on headers: a multipart's Content-Type names its boundaries, a
   // single part's Content-Transfer-Encoding says how its body decodes (base64, quoted-printable,
   // as is). A part's own headers lie in the body, under the body hash.
@@ -430,6 +432,25 @@ function formsNotTriedFinding(signatures: number): Finding {
   };
 }
 
+/** The signatures past the cap, in words: how many, and which (bounded, whatever the message carries). */
+function notCheckedFinding(notChecked: SignaturesNotChecked): Finding {
+  const { fields, count, claimingAuthor, first } = notChecked;
+  const checked = fields - count;
+  const named = first.map(({ index, domain }) => `#${index + 1} d=${domain === null ? '?' : escapeControls(domain, 100)}`);
+  return {
+    code: 'signatures-not-checked',
+    severity: 'warning',
+    text:
+      `The message carries ${fields.toLocaleString('en-US')} DKIM-Signature fields, where a genuine message carries a handful: only ${checked} were verified ` +
+      `(those claiming the From domain first, then the others, each from the bottom up), and ${count.toLocaleString('en-US')} were not checked (${named.join(', ')}${count > first.length ? ', …' : ''}). ` +
+      (claimingAuthor
+        ? `${claimingAuthor.toLocaleString('en-US')} of those not checked claim the From domain: a signature of the author's among them may have gone unchecked. `
+        : 'None of those not checked claims the From domain. ') +
+      'A signature not checked proves nothing and is no evidence of tampering.',
+    evidence: { fields, checked, notChecked: count, cap: MAX_SIGNATURES_CHECKED, notCheckedClaimingFromDomain: claimingAuthor, firstNotChecked: named },
+  };
+}
+
 /** Which `>From ` lines had to be unquoted, and which kept, for the one form that verified. */
 function mixedQuotingFinding(quoting: NonNullable<RepairVariant['quoting']>): Finding {
   const list = (lines: number[]) => lines.join(', ');
@@ -482,6 +503,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   // a signature speaks for the message only if it speaks for every author the From field names
   const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));
   const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];
+  if (dkim.notChecked) findings.push(notCheckedFinding(dkim.notChecked));
   if (!judgedAt && dkim.signatures.some((s) => s.tags.expiration !== null)) {
     findings.push({
       code: 'expiry-not-judged',

@@ -75,6 +75,11 @@ export interface VerdictInput {
    * one not tried, so its failure is no evidence of tampering.
    */
   formsNotTried?: boolean;
+  /**
+   * The DKIM-Signature fields of the message, checked or not: past MAX_SIGNATURES_CHECKED
+   * (dkim.ts) `signatures` holds only those checked. Their number when left out.
+   */
+  signatureFields?: number;
 }
 
 const NO_SEALERS: ReadonlySet<string> = new Set();
@@ -173,7 +178,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
 
   for (const sig of signatures) {
     if (failsAgainstKey(sig, signatures)) {
-      const explanation = explainFailure(sig, signatures.length, arc, arcSpeaks, proving, added, userTrusted);
+      const explanation = explainFailure(sig, input.signatureFields ?? signatures.length, arc, arcSpeaks, proving, added, userTrusted);
       if (explanation) {
         added.push(explanation);
         continue;
@@ -334,6 +339,13 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   // Every signature was either unprocessable or a failure explained in transit.
   const explainedOnly = !unverifiable.length && added.length > 0;
   const reasons = unique(unverifiable.length || explainedOnly ? unverifiable : ['signature-malformed' as ReasonCode]);
+  // Those past the cap were never verified: they neither prove nor accuse, but the reader is told
+  // that a proof may lie among them.
+  const notChecked = findings.find((f) => f.code === 'signatures-not-checked');
+  if (notChecked) {
+    reasons.push('signatures-not-checked');
+    notes.push(notChecked.text);
+  }
   if (arcSpeaks) reasons.push('arc-only');
   // A failure explained in transit is told first: otherwise the text would not say why a
   // failed signature did not make the message suspicious.

@@ -197,6 +197,10 @@ export const REASONS = {
     verdict: 'unverifiable',
     text: 'A signature fails under the forms of the message tried, but the search for the form it was signed in stopped before trying every repair (the message carries many signatures): the failure may be how the message was stored, and is not taken as evidence.',
   },
+  'signatures-not-checked': {
+    verdict: 'unverifiable',
+    text: 'The message carries more DKIM signatures than are checked (50, those claiming the From domain first): none of those checked proves it, and the others were not verified, so they prove nothing either way.',
+  },
   'message-unparseable': {
     verdict: 'unverifiable',
     text: 'The message could not be parsed as an email, so no signature could be checked.',

@@ -61,6 +61,32 @@ export function readAuthors(fields: readonly HeaderField[]): Authors {
 }
 
 /**
+ * The A-labels of every domain the From fields name, as either address reader reads them: a
+ * signature that claims one of them is one that may speak for the author, and is checked before
+ * any other when a message carries more signatures than are checked (dkim.ts, chooseChecked).
+ * Wider than readAuthors, which names no domain at all when the authors are uncertain.
+ */
+export function claimedAuthorDomains(fields: readonly HeaderField[]): string[] {
+  const domains = new Set<string>();
+  for (const domain of readAuthors(fields).domains) if (domain.aLabel) domains.add(domain.aLabel);
+  for (const field of fields) {
+    if (field.name !== 'from') continue;
+    const { text, utf8 } = readUtf8(field.value);
+    const address = extractAddress(text);
+    const aLabel = address ? readDomain(address.slice(address.lastIndexOf('@') + 1).replace(/\.$/, ''), utf8).aLabel : null;
+    if (aLabel) domains.add(aLabel);
+  }
+  return [...domains];
+}
+
+/** Whether d= is aligned (relaxed) with one of `authorDomains` (claimedAuthorDomains). */
+export function claimsAuthor(d: string, authorDomains: readonly string[]): boolean {
+  if (!authorDomains.length) return false;
+  const signer = readSigningDomain(d).aLabel;
+  return signer !== null && authorDomains.some((author) => Boolean(getAlignment(author, [signer])));
+}
+
+/**
  * Whether mailauth evaluated the signature, and so read the From field for it. One it left out
  * (an algorithm or canonicalization it does not support, a tag list it could not read) has a
  * stand-in (dkim.ts, unprocessed): mailauth's result "neutral", no key looked up, and an outcome

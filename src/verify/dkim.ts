@@ -5,11 +5,12 @@ import { constants as cryptoConstants, createHash, createPublicKey, publicDecryp
 import type { Readable } from 'node:stream';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { DKIMResult, DKIMVerifyResult } from 'mailauth';
-import { keyFlags, parseKeyRecord, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
+import { keyFlags, parseKeyRecord, parseTags, isStrongKey, type ParsedKey } from '../keys/parse-key.ts';
 import type { KeyAnswer, KeyLookup, KeyRecord, KeySighting } from '../keys/types.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { HeaderField } from '../read/headers.ts';
 import type { VerifierBodyHash } from '../read/message-traits.ts';
+import { claimedAuthorDomains, claimsAuthor } from './authors.ts';
 import { installMailauthFastPaths } from './mailauth-fast-paths.ts';
 import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
 import { unnamedLenientReadings } from './unnamed-readings.ts';
@@ -109,6 +110,34 @@ export interface DkimVerification {
   answers: Map<string, KeyAnswer>;
   /** the sha256 body hashes mailauth computed over the whole body (no l=), for reuse */
   bodyHashes: VerifierBodyHash[];
+  /** the signatures past MAX_SIGNATURES_CHECKED, which were not verified and have no result; null when every one was */
+  notChecked: SignaturesNotChecked | null;
+}
+
+/**
+ * The most DKIM-Signature fields verified in one message. A genuine message carries a handful
+ * (the author's domain, an email service's, a mailing list's or two); one with thousands was
+ * made to exhaust the verifier: 19,000 junk signatures on a 2 MB message cost 7.3 s and 401 MB
+ * in verify, and 19,001 rows that every reader read whole, and a distinct l= or c= on each made
+ * each hash the whole body again. Fifty is the most ARC sets a chain may have (RFC 8617 section
+ * 4.2.1), the one bound the DKIM and ARC standards set on how many signatures a message is
+ * expected to carry. Which fifty: see chooseChecked.
+ */
+export const MAX_SIGNATURES_CHECKED = 50;
+
+/** How many of the signatures not checked are named in the record of them, by position and d=. */
+const NOT_CHECKED_NAMED = 10;
+
+/** The signatures of a message past MAX_SIGNATURES_CHECKED: counted and sampled, never verified. */
+export interface SignaturesNotChecked {
+  /** the DKIM-Signature fields of the message, checked or not */
+  fields: number;
+  /** how many of them were not checked */
+  count: number;
+  /** of those, how many have a d= aligned with a From domain (claimsAuthor) */
+  claimingAuthor: number;
+  /** the first NOT_CHECKED_NAMED of them: position (as DkimSignatureResult.index) and d=, cut to 100 characters */
+  first: Array<{ index: number; domain: string | null }>;
 }
 
 export interface VerifyDkimOptions {
@@ -147,6 +176,11 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     }
     return asked;
   };
+  // Only the fields chosen are read, asked keys for and verified: the work per message is
+  // bounded whatever it carries.
+  const all = fields.filter((f) => f.name === 'dkim-signature');
+  const { positions, notChecked } = chooseChecked(all, fields);
+  const headers = notChecked ? positions.map((p) => all[p]!) : all;
   const usedRecord = new Map<string, KeyRecord>();
   const resolverFor = (candidate: number) =>
     keyResolver(answerFor, (name, records) => {
@@ -163,7 +197,8 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
       resolver: resolverFor(candidate),
       minBitLength: MIN_BIT_LENGTH,
       ...(options.curTime ? { curTime: options.curTime } : {}),
-    });
+      ...(notChecked ? { leakcheckChecked: checkedFieldsOnly(headers) } : {}),
+    } as Parameters<typeof dkimVerify>[1]);
 
   // The keys of signatures by more than one domain are all asked for at once, before mailauth asks
   // for them one at a time: a name server that never answers cost each signature its whole
@@ -172,7 +207,6 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   // W2-05). One domain's keys come from one set of name servers, which answer all or none, and
   // asking ahead for a message signed twice by its own domain cost the bench 4 %. (What cannot be
   // read as tags is left to mailauth, which asks for what it reads.)
-  const headers = fields.filter((f) => f.name === 'dkim-signature');
   const tagsList = headers.map((f) => readSignatureTags(f.value));
   const asked = tagsList.filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm));
   if (new Set(asked.map((t) => t.domain)).size > 1) {
@@ -229,12 +263,78 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
     const found = best[index];
     signatures.push(
       found
-        ? await describeResult(index, tags, found, usedRecord, answerFor)
-        : unprocessed(index, tags),
+        ? await describeResult(positions[index]!, tags, found, usedRecord, answerFor)
+        : unprocessed(positions[index]!, tags),
     );
   }
   const arc: ArcKeySource = { arcDataWith: async (candidate) => (await passWith(candidate)).arc, answerFor };
-  return { signatures, arc, answers, bodyHashes: wholeBodyHashes(first.results) };
+  return { signatures, arc, answers, bodyHashes: wholeBodyHashes(first.results), notChecked };
+}
+
+/**
+ * Which DKIM-Signature fields are verified (their positions, in header order), and what is left
+ * unchecked past MAX_SIGNATURES_CHECKED. First those whose d= claims a From domain (aligned with
+ * it, as a proof must be), then the others: anyone on a message's path can add signatures, and
+ * junk then cannot push out the author domain's signature unless it claims the author's domain
+ * itself. Each group from the bottom up: signatures are added on top as a message travels, so
+ * the author's own is among the lowest, and junk added on top of it (by a relay, by a forger, the
+ * 300 of red team BB-05) cannot push it out even when it claims the author's domain; only junk
+ * slipped in below it can. Only d= is read from the fields not checked.
+ */
+function chooseChecked(all: HeaderField[], fields: HeaderField[]): { positions: number[]; notChecked: SignaturesNotChecked | null } {
+  const positions = all.map((_, i) => i);
+  if (all.length <= MAX_SIGNATURES_CHECKED) return { positions, notChecked: null };
+  const authorDomains = claimedAuthorDomains(fields);
+  const domains = all.map((f) => parseTags(f.value).get('d')?.toLowerCase() ?? null);
+  // (junk names one domain thousands of times: each is read once)
+  const claims = new Map<string, boolean>();
+  const claiming = (d: string | null): boolean => {
+    if (d === null) return false;
+    let claim = claims.get(d);
+    if (claim === undefined) claims.set(d, (claim = claimsAuthor(d, authorDomains)));
+    return claim;
+  };
+  const bottomUp = [...positions].reverse();
+  const order = [...bottomUp.filter((p) => claiming(domains[p]!)), ...bottomUp.filter((p) => !claiming(domains[p]!))];
+  const checked = new Set(order.slice(0, MAX_SIGNATURES_CHECKED));
+  const unchecked = positions.filter((p) => !checked.has(p));
+  return {
+    positions: positions.filter((p) => checked.has(p)),
+    notChecked: {
+      fields: all.length,
+      count: unchecked.length,
+      claimingAuthor: unchecked.filter((p) => claiming(domains[p]!)).length,
+      first: unchecked.slice(0, NOT_CHECKED_NAMED).map((index) => ({ index, domain: domains[index]?.slice(0, 100) ?? null })),
+    },
+  };
+}
+
+/**
+ * What mailauth is told to verify (the `signatures-checked` patch, mailauth-patches.ts): each
+ * field it holds is compared, as headers.ts reads it, with the fields chosen, and as many copies
+ * of one text are verified as were chosen. Its fields are ours in the same order, so the first
+ * copies are the ones chosen. A fresh count for every pass.
+ */
+function checkedFieldsOnly(chosen: HeaderField[]): (line: Buffer | string) => boolean {
+  const left = new Map<string, number>();
+  for (const f of chosen) if (!f.looseName) left.set(fieldKey(f), (left.get(fieldKey(f)) ?? 0) + 1);
+  return (line) => {
+    const key = fieldKeyOfLine(Buffer.isBuffer(line) ? line.toString('binary') : String(line));
+    const n = key === null ? 0 : (left.get(key) ?? 0);
+    if (n === 0) return false;
+    left.set(key!, n - 1);
+    return true;
+  };
+}
+
+const fieldKey = (field: HeaderField): string => `${field.name}:${field.value}`;
+
+/** The field a raw header line (folded, as mailauth keeps it) is, in fieldKey's form, as headers.ts reads it; null without a name. */
+function fieldKeyOfLine(line: string): string | null {
+  const text = line.split(/\r?\n|\r/).join('');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return null;
+  return `${text.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase()}:${text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim()}`;
 }
 
 /**
@@ -409,10 +509,7 @@ function isResultFor(result: DKIMResult, field: HeaderField, tags: SignatureTags
   if ((result.signature ?? '').replace(/\s+/g, '') !== tags.b) return false;
   const line = (result as DKIMResult & { leakcheckHeaderLine?: unknown }).leakcheckHeaderLine;
   if (typeof line !== 'string') return true;
-  if (field.looseName) return false;
-  const text = line.split(/\r?\n|\r/).join('');
-  const colon = text.indexOf(':');
-  return colon > 0 && text.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase() === field.name && text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim() === field.value;
+  return !field.looseName && fieldKeyOfLine(line) === fieldKey(field);
 }
 
 async function describeResult(

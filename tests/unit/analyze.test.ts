@@ -6,6 +6,7 @@ import { FORM_SEARCH_PASSES } from '../../src/analyze/form-search.ts';
 import type { ContainerKind } from '../../src/discover/types.ts';
 import type { KeyLookup } from '../../src/keys/types.ts';
 import { MAX_HEADER_BYTES } from '../../src/read/headers.ts';
+import { MAX_SIGNATURES_CHECKED } from '../../src/verify/dkim.ts';
 import { handResealed, handSignatureHeader } from '../helpers/hand-sign.ts';
 import {
   DATE_HEADER,
@@ -805,6 +806,10 @@ describe('analyzeMessage: repairs', () => {
     const junkSignatures = (n: number, longest = 2 * 1024 * 1024): string =>
       Array.from({ length: n }, (_, i) => `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel1; t=${SIGN_TIME.getTime() / 1000}; l=${longest - i}; h=from; bh=${'A'.repeat(43)}=; b=${'A'.repeat(342)}==\r\n`).join('');
     const MB_OF_TEXT = `${'x'.repeat(76)}\r\n`.repeat(1024 * 1024 / 78);
+    // as many as are checked with the genuine one (the rest would not be: MAX_SIGNATURES_CHECKED),
+    // over a message large enough that they exceed the budget (64 passes, or 256 MB at least)
+    const MANY = MAX_SIGNATURES_CHECKED - 1;
+    const LARGE_TEXT = MB_OF_TEXT.repeat(6);
     const mixedQuoting = async (text = MB_OF_TEXT): Promise<string> => {
       const body = `Hi Bob,\r\n\r\n>From the archive: the numbers.\r\nFrom the desk of Alice.\r\n>From the archive again.\r\n${text}`;
       const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
@@ -812,23 +817,23 @@ describe('analyzeMessage: repairs', () => {
     };
 
     it('a genuine signature that verifies as found still proves the message, whatever was added on top', async () => {
-      const body = `Hi Bob,\r\n\r\n>From the archive: the numbers.\r\n>From the archive again.\r\n${MB_OF_TEXT}`;
+      const body = `Hi Bob,\r\n\r\n>From the archive: the numbers.\r\n>From the archive again.\r\n${LARGE_TEXT}`;
       const message = await signed(plainMessage({ body }), { key: rsa2048, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
-      const a = await analyze(junkSignatures(300) + message, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      const a = await analyze(junkSignatures(MANY, 8 * 1024 * 1024) + message, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
       expect(a.verdict.verdict).toBe('verified');
       expect(a.signatures.filter((s) => s.outcome === 'pass')).toHaveLength(1);
       expect(a.findings.map((f) => f.code)).toContain('repairs-not-all-tried');
     });
 
     it('cut short before the form that verifies, a failing signature is no evidence: unverifiable, never suspicious', async () => {
-      const stored = await mixedQuoting();
+      const stored = await mixedQuoting(LARGE_TEXT);
       // control: every form tried, the mix of quoted lines is found
       expect((await analyze(stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml')).verdict.verdict).toBe('verified');
-      const a = await analyze(junkSignatures(300) + stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
+      const a = await analyze(junkSignatures(MANY, 8 * 1024 * 1024) + stored, tableLookup({ [NAME]: rsa2048.txt }), 'eml');
       expect(a.verdict.verdict).toBe('unverifiable');
       // (the junk signatures were not made by the key on record: key-not-signer)
       expect(a.verdict.reasons).toEqual(['key-not-signer', 'repairs-not-all-tried']);
-      expect(a.findings.find((f) => f.code === 'repairs-not-all-tried')?.evidence).toEqual({ signatures: 301, passes: FORM_SEARCH_PASSES });
+      expect(a.findings.find((f) => f.code === 'repairs-not-all-tried')?.evidence).toEqual({ signatures: MANY + 1, passes: FORM_SEARCH_PASSES });
     });
 
     it('a few signatures still get every form, and many over a small message too', async () => {
