@@ -279,7 +279,7 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
  * itself. Each group from the bottom up: signatures are added on top as a message travels, so
  * the author's own is among the lowest, and junk added on top of it (by a relay, by a forger, the
  * 300 of red team BB-05) cannot push it out even when it claims the author's domain; only junk
- * slipped in below it can. Only d= is read from the fields not checked.
+ * slipped in below it can. Of the fields not checked, only d= is kept.
  */
 function chooseChecked(all: HeaderField[], fields: HeaderField[]): { positions: number[]; notChecked: SignaturesNotChecked | null } {
   const positions = all.map((_, i) => i);
