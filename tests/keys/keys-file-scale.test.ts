@@ -1,10 +1,11 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { exportJsonl, keysImportInProcess } from '../helpers/in-process.ts';
 
 // A --keys map is indexed, not imported whole: only the records of names the dump's results ask
 // for or carry go into the key store (red team BB, BB-08). What the examiner reads, and what a
@@ -37,14 +38,11 @@ const UNCHECKED = [
 ].join('\r\n');
 
 interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ reason: string; key_source: string | null; key_fingerprint: string | null }> }
-const records = (db: string): string[] => {
-  const out = runCli(['export', '--format', 'jsonl', '--db', db]);
-  expect(out.status, out.stderr).toBe(0);
-  return out.stdout.trim().split('\n').map((l) => {
+const records = (db: string): string[] =>
+  exportJsonl(db).trim().split('\n').map((l) => {
     const r = JSON.parse(l) as Row;
     return JSON.stringify([r.path, r.index, r.verdict, r.reasons, r.findings.map((f) => f.code).sort(), r.signatures.map((s) => [s.reason, s.key_source, s.key_fingerprint])]);
   });
-};
 const query = <T>(db: string, sql: string): T[] => {
   const handle = new Database(db, { readonly: true });
   try {
@@ -67,10 +65,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     return path(name);
   };
   const verify = (db: string, keyFiles: string[] = []) => runVerify({ dumpRoot: dump, dbPath: path(db), keyFiles, offline: true });
-  const keysImport = (db: string, file: string): void => {
-    const out = runCli(['keys', 'import', '--db', path(db), file]);
-    expect(out.status, out.stderr).toBe(0);
-  };
+  const keysImport = (db: string, file: string): void => void keysImportInProcess(path(db), file);
   beforeEach(() => {
     tmp = tempDir();
     dump = path('dump');
@@ -123,23 +118,41 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     ['a record removed', (k) => Object.fromEntries(Object.entries(k).filter(([name]) => name !== 'esp._domainkey.mailer.example')), false],
     ['a record added for a name the dump does not ask for', (k) => ({ ...k, 'new._domainkey.bulk3.example': [S2048] }), false],
   ];
-  for (const [what, change, readsAgain] of changes) {
-    it(`a changed file (${what}) reads again the files that importing it whole read again`, async () => {
-      const before = writeMap('keys.json', archiveMap());
-      await verify('run.db', [before]);
-      keysImport('eager.db', before);
-      await verify('eager.db');
-      const after = writeMap('keys.json', change(archiveMap()));
-      await verify('run.db', [after]);
-      keysImport('eager.db', after);
-      await verify('eager.db');
-
-      const readAgain = analysedByLastRun(path('run.db'));
-      expect(readAgain).toEqual(analysedByLastRun(path('eager.db')));
-      expect(readAgain.length > 0).toBe(readsAgain);
-      expect(records(path('run.db'))).toEqual(records(path('eager.db')));
+  describe('a changed file', () => {
+    // Every change starts from the same two databases, the file before it read by verify --keys
+    // and imported whole: made once, and copied for each change (no test below changes the dump).
+    const shared = tempDir();
+    const at = (name: string): string => join(shared.path, name);
+    beforeAll(async () => {
+      cpSync(DEMO_DUMP, at('dump'), { recursive: true });
+      mkdirSync(at('dump/extra'));
+      writeFileSync(at('dump/extra/unchecked.eml'), UNCHECKED);
+      writeFileSync(at('keys.json'), JSON.stringify(archiveMap(), null, 1));
+      await runVerify({ dumpRoot: at('dump'), dbPath: at('run.db'), keyFiles: [at('keys.json')], offline: true });
+      keysImportInProcess(at('eager.db'), at('keys.json'));
+      await runVerify({ dumpRoot: at('dump'), dbPath: at('eager.db'), keyFiles: [], offline: true });
     });
-  }
+    afterAll(() => shared.cleanup());
+
+    for (const [what, change, readsAgain] of changes) {
+      it(`(${what}) reads again the files that importing it whole read again`, async () => {
+        const runDb = path('run.db');
+        const eagerDb = path('eager.db');
+        copyFileSync(at('run.db'), runDb);
+        copyFileSync(at('eager.db'), eagerDb);
+        // (the same path as the file the databases read: it is that file that changed)
+        writeFileSync(at('keys.json'), JSON.stringify(change(archiveMap()), null, 1));
+        await runVerify({ dumpRoot: at('dump'), dbPath: runDb, keyFiles: [at('keys.json')], offline: true });
+        keysImportInProcess(eagerDb, at('keys.json'));
+        await runVerify({ dumpRoot: at('dump'), dbPath: eagerDb, keyFiles: [], offline: true });
+
+        const readAgain = analysedByLastRun(runDb);
+        expect(readAgain).toEqual(analysedByLastRun(eagerDb));
+        expect(readAgain.length > 0).toBe(readsAgain);
+        expect(records(runDb)).toEqual(records(eagerDb));
+      });
+    }
+  });
 
   it('a file changed while the run reads it fails the run, and no message is recorded without the key it names', async () => {
     const keys = writeMap('archive.json', archiveMap());
