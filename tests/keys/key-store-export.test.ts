@@ -2,7 +2,9 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { exportJsonl, keysImportInProcess } from '../helpers/in-process.ts';
 
 /*
  * Red team 10, finding 06: `keys export` is how a colleague gets the keys to re-run offline, and
@@ -21,9 +23,12 @@ const ok = (args: string[]): string => {
   expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
 };
-const verify = (db: string, ...more: string[]): string => ok(['verify', DEMO_DUMP, '--offline', '--db', db, '--quiet', ...more]);
+// (in this process: the hand-over is the files keys export writes, read back as verify reads them)
+const verify = async (db: string, keys: { keys?: string; compromised?: string } = {}): Promise<void> => {
+  await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: keys.keys ? [keys.keys] : [], offline: true, compromisedFile: keys.compromised });
+};
 /** Every message's record as `export --format jsonl` writes it: verdict, reasons, findings, signatures with their keys. */
-const records = (db: string): string => ok(['export', '--format', 'jsonl', '--db', db]);
+const records = exportJsonl;
 const manifestKeys = (db: string): unknown => (JSON.parse(ok(['manifest', '--db', db])) as { keys: unknown }).keys;
 const count = (jsonl: string, what: RegExp): number => jsonl.split('\n').filter((line) => what.test(line)).length;
 
@@ -35,9 +40,9 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
   describe('a key listed as compromised (the demo keys, s2048 compromised)', () => {
     const original = at('compromised.db');
     const exported = at('compromised-export.json');
-    beforeAll(() => {
+    beforeAll(async () => {
       writeFileSync(at('compromised.txt'), `${createHash('sha256').update(s2048Der).digest('hex')}  # s2048 private key leaked\n`);
-      verify(original, '--keys', DEMO_KEYS, '--compromised', at('compromised.txt'));
+      await verify(original, { keys: DEMO_KEYS, compromised: at('compromised.txt') });
       const out = runCli(['keys', 'export', '--db', original, '--format', 'key-store', '--out', exported]);
       expect(out.status, out.stderr).toBe(0);
       expect(out.stderr).toBe(''); // nothing left behind, nothing to say
@@ -48,14 +53,14 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
     });
 
     it.each([
-      ['keys import, then verify', (db: string) => {
+      ['keys import, then verify', async (db: string) => {
         expect(ok(['keys', 'import', exported, '--db', db])).toMatch(/key-store, 7 key record\(s\) added, 0 already known, 1 compromised key fingerprint\(s\) added/);
-        verify(db);
+        await verify(db);
       }],
-      ['verify --keys', (db: string) => verify(db, '--keys', exported)],
-    ])('read back by %s into a fresh database: the same records and manifest keys', (what, handOver) => {
+      ['verify --keys', (db: string) => verify(db, { keys: exported })],
+    ])('read back by %s into a fresh database: the same records and manifest keys', async (what, handOver) => {
       const colleague = at(`colleague-${what.replace(/\W+/g, '-')}.db`);
-      handOver(colleague);
+      await handOver(colleague);
       expect(records(colleague)).toBe(records(original));
       expect(manifestKeys(colleague)).toEqual(manifestKeys(original));
     });
@@ -70,7 +75,7 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
       }
     });
 
-    it('--format map with --compromised-out: the map (our plain JSON map) and the list, which verify --compromised reads back to the same verdicts', () => {
+    it('--format map with --compromised-out: the map (our plain JSON map) and the list, which verify --compromised reads back to the same verdicts', async () => {
       const map = at('map.json');
       const list = at('compromised-out.txt');
       const out = runCli(['keys', 'export', '--db', original, '--format', 'map', '--out', map, '--compromised-out', list]);
@@ -78,7 +83,7 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
       expect(out.stderr).toBe('');
       expect((JSON.parse(readFileSync(map, 'utf8')) as Record<string, string[]>)[S2048]).toEqual([s2048Txt]);
       const colleague = at('colleague-map.db');
-      verify(colleague, '--keys', map, '--compromised', list);
+      await verify(colleague, { keys: map, compromised: list });
       const verdicts = (db: string) => records(db).trim().split('\n').map((l) => {
         const r = JSON.parse(l) as { path: string; index: number; verdict: string; reasons: string[] };
         return `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}`;
@@ -90,12 +95,12 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
   describe('an archive record with first/last-seen dates (the repro: s2048 seen only 2021-2022)', () => {
     const original = at('archive.db');
     const exported = at('archive-export.json');
-    beforeAll(() => {
+    beforeAll(async () => {
       writeFileSync(at('archive.json'), JSON.stringify([
         { domain: 'demo.example', selector: 's2048', value: s2048Txt, firstSeenAt: '2021-01-01', lastSeenAt: '2022-01-01', source: 'dkim-archive.example' },
       ]));
-      ok(['keys', 'import', at('archive.json'), '--db', original]);
-      verify(original);
+      keysImportInProcess(original, at('archive.json'));
+      await verify(original);
       ok(['keys', 'export', '--db', original, '--format', 'key-store', '--out', exported]);
     });
 
@@ -106,20 +111,20 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
     });
 
     it.each([
-      ['keys import, then verify', (db: string) => {
+      ['keys import, then verify', async (db: string) => {
         ok(['keys', 'import', exported, '--db', db]);
-        verify(db);
+        await verify(db);
       }],
-      ['verify --keys', (db: string) => verify(db, '--keys', exported)],
-    ])('read back by %s into a fresh database: the same records (provenance archive, its dates, the warnings) and manifest keys', (what, handOver) => {
+      ['verify --keys', (db: string) => verify(db, { keys: exported })],
+    ])('read back by %s into a fresh database: the same records (provenance archive, its dates, the warnings) and manifest keys', async (what, handOver) => {
       const colleague = at(`archive-colleague-${what.replace(/\W+/g, '-')}.db`);
-      handOver(colleague);
+      await handOver(colleague);
       expect(records(colleague)).toBe(records(original));
       expect(manifestKeys(colleague)).toEqual(manifestKeys(original));
       expect(ok(['keys', 'list', '--db', colleague])).toMatch(/s2048\._domainkey\.demo\.example {2}archive .* from dkim-archive\.example seen 2021-01-01\.\.2022-01-01/);
     });
 
-    it('the map with --archive-out leaves the archive records to the archive list: the colleague\'s signatures are decided with them, dates and all (red team 11, 06)', () => {
+    it('the map with --archive-out leaves the archive records to the archive list: the colleague\'s signatures are decided with them, dates and all (red team 11, 06)', async () => {
       const map = at('archive-apart-map.json');
       const list = at('archive-apart-list.json');
       const out = runCli(['keys', 'export', '--db', original, '--out', map, '--archive-out', list]);
@@ -128,7 +133,7 @@ describe('keys export: the hand-over gives the colleague the same verdicts, reas
       expect(JSON.parse(readFileSync(map, 'utf8'))).not.toHaveProperty([S2048]);
       const colleague = at('archive-apart-colleague.db');
       ok(['keys', 'import', list, '--db', colleague]);
-      verify(colleague, '--keys', map);
+      await verify(colleague, { keys: map });
       expect(records(colleague)).toBe(records(original));
     });
 
