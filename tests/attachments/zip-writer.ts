@@ -4,7 +4,7 @@
  * that the central directory does not list.
  */
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync, createDeflateRaw } from 'node:zlib';
+import { constants, crc32, deflateRawSync, createDeflateRaw } from 'node:zlib';
 import { zipCentralRecord, zipEndRecord, zipLocalHeader, type ZipEntryFields } from '../../scripts/zip-records.ts';
 
 export interface ZipEntrySpec {
@@ -188,4 +188,22 @@ export async function deflatedZeros(bytes: number): Promise<{ compressed: Buffer
   deflate.end();
   await finished;
   return { compressed: Buffer.concat(out), crc, sha256: hash.digest('hex') };
+}
+
+/**
+ * The raw deflate of `bytes` zero bytes and their CRC-32, as deflatedZeros gives them, in a
+ * fraction of its time: a zero block is deflated once, ended by a full flush (byte-aligned, no
+ * reference to what came before), and repeated; a last piece ends the stream. It inflates to the
+ * same zeros at about the same ratio (1 GiB from about 1 MiB), and costs a quarter of a second
+ * for 1 GiB where deflating the whole stream costs seconds.
+ */
+export function repeatedDeflatedZeros(bytes: number): { compressed: Buffer; crc: number } {
+  const block = Buffer.alloc(Math.min(bytes, 1024 * 1024));
+  const whole = block.length === 0 ? 0 : Math.floor(bytes / block.length);
+  const last = block.subarray(0, bytes - whole * block.length);
+  const flushed = deflateRawSync(block, { level: 9, finishFlush: constants.Z_FULL_FLUSH });
+  let crc = 0;
+  for (let i = 0; i < whole; i++) crc = crc32(block, crc);
+  crc = crc32(last, crc);
+  return { compressed: Buffer.concat([...Array.from({ length: whole }, () => flushed), deflateRawSync(last, { level: 9 })]), crc };
 }
