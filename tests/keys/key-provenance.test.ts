@@ -8,6 +8,7 @@ import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { fetchMissingKeys } from '../../src/pipeline/key-commands.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { exportJsonl } from '../helpers/in-process.ts';
 
 const ROTATED = 'inbox/2016-10-04 Server migration.eml';
 const S2048_SIGNED = 'inbox/2017-02-14 Q1 budget.eml';
@@ -20,11 +21,7 @@ function publicDer(pemFile: string): Buffer {
 const txtFor = (der: Buffer): string => `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
 
 interface Row { path: string; index: number; verdict: string; explanation: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ key_source: string | null; key_fingerprint: string | null; reason: string }> }
-const exportRows = (db: string): Row[] => {
-  const out = runCli(['export', '--format', 'jsonl', '--db', db]);
-  expect(out.status, out.stderr).toBe(0);
-  return out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Row);
-};
+const exportRows = (db: string): Row[] => exportJsonl(db).trim().split('\n').map((l) => JSON.parse(l) as Row);
 const rowFor = (rows: Row[], path: string): Row => rows.find((r) => r.path === path)!;
 
 describe('keys: provenance, re-verification, forgeable keys', () => {
