@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
-import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
+import { exportJsonl } from '../helpers/in-process.ts';
 
 describe('which of two files holding the same key record an explanation names (red team 28, H-04)', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -17,11 +18,7 @@ describe('which of two files holding the same key record an explanation names (r
   let b: string;
   const db = (name: string): string => join(tmp.path, `${name}.db`);
   const verify = (name: string, ...keyFiles: string[]) => runVerify({ dumpRoot: DEMO_DUMP, dbPath: db(name), keyFiles, offline: true });
-  const exported = (name: string): string => {
-    const out = runCli(['export', '--format', 'jsonl', '--db', db(name)]);
-    expect(out.status, out.stderr).toBe(0);
-    return out.stdout;
-  };
+  const exported = (name: string): string => exportJsonl(db(name));
   beforeEach(() => {
     tmp = tempDir();
     a = join(tmp.path, 'A.json');
