@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { buildZip } from '../attachments/zip-writer.ts';
-import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
+import { exportJsonl } from '../helpers/in-process.ts';
 import { startVerify } from '../helpers/verify-child.ts';
 
 /** Every .eml of the demo dump, in a fixed order. */
@@ -20,7 +21,7 @@ function demoMessages(dir = DEMO_DUMP): Buffer[] {
 /** Enough entries that a batch of rows (256 files) is committed while the archive is read. */
 const COPIES = 20;
 
-const exportOf = (db: string): string => runCli(['export', '--format', 'jsonl', '--db', db]).stdout;
+const exportOf = exportJsonl;
 
 /**
  * A database that cannot grow (a full disk) while the entries of a zip are written: a write that
