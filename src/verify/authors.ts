@@ -32,6 +32,9 @@ export interface Authors {
   problem: string | null;
 }
 
+/** The domain of an address, after its last "@", without a trailing dot. */
+const addressDomain = (address: string): string => address.slice(address.lastIndexOf('@') + 1).replace(/\.$/, '');
+
 /**
  * mailauth aligns a signature with the first mailbox of the first From field, as its address
  * parser reads it. A forger who signs with a domain of their own can then name someone else
@@ -56,7 +59,7 @@ export function readAuthors(fields: readonly HeaderField[]): Authors {
   if (!reading.addresses.length) return uncertain('no address');
   const lenient = extractAddress(text);
   if (lenient !== reading.addresses[0]) return uncertain(`read as ${reading.addresses[0]} by one reader and as ${lenient ?? 'no address'} by another`);
-  const domains = [...new Set(reading.addresses.map((a) => a.slice(a.lastIndexOf('@') + 1).replace(/\.$/, '')))];
+  const domains = [...new Set(reading.addresses.map(addressDomain))];
   return { fromValue, domains: domains.map((domain) => readDomain(domain, utf8)), problem: null };
 }
 
@@ -73,7 +76,7 @@ export function claimedAuthorDomains(fields: readonly HeaderField[]): string[] {
     if (field.name !== 'from') continue;
     const { text, utf8 } = readUtf8(field.value);
     const address = extractAddress(text);
-    const aLabel = address ? readDomain(address.slice(address.lastIndexOf('@') + 1).replace(/\.$/, ''), utf8).aLabel : null;
+    const aLabel = address ? readDomain(addressDomain(address), utf8).aLabel : null;
     if (aLabel) domains.add(aLabel);
   }
   return [...domains];
