@@ -1,6 +1,8 @@
+import { KeysFileChangedError } from '../keys/keys-file-index.ts';
 import { recordsStoredAs, type KeysFile } from '../keys/keys-file.ts';
 import { normalizeKeyName } from '../keys/types.ts';
 import type { KeyStore } from '../store/key-store.ts';
+import type { KeysSeen } from '../store/keys-seen.ts';
 
 /**
  * The `--keys` maps' records go into the key store name by name: those of every name the stored
@@ -14,6 +16,7 @@ export class KeysFileImport {
   private readonly store: KeyStore;
   private readonly maps: KeysFile[];
   private readonly brought = new Set<string>();
+  private changed: KeysFileChangedError | null = null;
 
   constructor(store: KeyStore, files: KeysFile[]) {
     this.store = store;
@@ -37,6 +40,25 @@ export class KeysFileImport {
       }
     }
     return due;
+  }
+
+  /**
+   * Brings in the records of these names not in the store yet, as the run's own key records
+   * (`seen`). A map's records are read from it when their name comes up, checked against the
+   * bytes indexed; once a read finds the file changed, every later call refuses too, and since
+   * every write brings in keys first, nothing more is written: the message whose lookup failed
+   * is not recorded as if its key were not there, and the run fails, saying why.
+   */
+  bringInSeen(names: Iterable<string>, seen: KeysSeen): void {
+    if (this.changed) throw new KeysFileChangedError(this.changed.message);
+    const due = this.due(names);
+    if (!due.length) return;
+    try {
+      seen.ownRecords(() => this.bringIn(due));
+    } catch (err) {
+      if (err instanceof KeysFileChangedError) this.changed = err;
+      throw err;
+    }
   }
 
   /** Adds the maps' records stored under these names (from `due`), each with its file's path and sha256. */

@@ -7,7 +7,6 @@ import { walkDump } from '../discover/walk.ts';
 import { lookupKeyInDns } from '../keys/dns-lookup.ts';
 import { createKeyLookup } from '../keys/key-lookup.ts';
 import { loadCompromisedList, mergedCompromisedList, type CompromisedList } from '../keys/compromised.ts';
-import { KeysFileChangedError } from '../keys/keys-file-index.ts';
 import { loadKeysFile, type KeysFile } from '../keys/keys-file.ts';
 import type { KeyAnswer } from '../keys/types.ts';
 import { defaultThreadCount } from './analysis-threads.ts';
@@ -203,22 +202,7 @@ async function verifyLocked(
     if (fromKeyFiles.hasMaps) fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
   })();
   const keysSeen = new KeysSeen(db);
-  // A map's records are read from it when their name comes up, checked against the bytes
-  // indexed. Once a read finds the file changed, nothing more is written (every write brings in
-  // keys first): the message whose lookup failed is not recorded as if its key were not there,
-  // and the run fails, saying why.
-  let keysFileChanged: KeysFileChangedError | null = null;
-  const bringInKeys = (names: Iterable<string>): void => {
-    if (keysFileChanged) throw new KeysFileChangedError(keysFileChanged.message);
-    const due = fromKeyFiles.due(names);
-    if (!due.length) return;
-    try {
-      keysSeen.ownRecords(() => fromKeyFiles.bringIn(due));
-    } catch (err) {
-      if (err instanceof KeysFileChangedError) keysFileChanged = err;
-      throw err;
-    }
-  };
+  const bringInKeys = (names: Iterable<string>): void => fromKeyFiles.bringInSeen(names, keysSeen);
   // (without a map, a write has no key to bring in: the names of its results are not even listed)
   writer.analysedWithKeys(keysSeen, fromKeyFiles.hasMaps ? bringInKeys : undefined);
   const startedAt = new Date().toISOString();
