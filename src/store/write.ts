@@ -180,6 +180,8 @@ export class StoreWriter {
   private batch: { files: number; messages: number } | null = null;
 
   #writes = 0;
+  /** the first write that failed: every later one fails with it (abandonBatch) */
+  #failed: { error: unknown } | null = null;
   #removed = 0;
 
   /** Files of the dump recorded as removed through this writer (their rows gone with them). */
@@ -291,6 +293,7 @@ export class StoreWriter {
    * A write that fails takes its whole batch back with it, as a failed commit would.
    */
   private inBatch(write: () => void, messages: number, files: number): void {
+    if (this.#failed) throw this.#failed.error;
     if (!this.batch) {
       this.statements.begin.run();
       this.batch = { files: 0, messages: 0 };
@@ -298,7 +301,7 @@ export class StoreWriter {
     try {
       write();
     } catch (err) {
-      this.abandonBatch();
+      this.abandonBatch(err);
       throw err;
     }
     this.#writes++;
@@ -313,13 +316,21 @@ export class StoreWriter {
     try {
       this.statements.commit.run();
     } catch (err) {
-      this.abandonBatch();
+      this.abandonBatch(err);
       throw err;
     }
     this.batch = null;
   }
 
-  private abandonBatch(): void {
+  /**
+   * A batch taken back takes with it rows that files still being read rely on: the row an mbox's
+   * messages are appended to (beginFile). A later write went on as if it were there, and a full
+   * disk ended the run as "unexpected error: TypeError" when another file's write failed first.
+   * So every write after a failed one fails with the same error: the run stops on it, and what is
+   * committed stays consistent.
+   */
+  private abandonBatch(error: unknown): void {
+    this.#failed ??= { error };
     this.batch = null;
     // SQLite may have rolled back already (a full disk, an I/O error).
     if (this.db.inTransaction) this.statements.rollback.run();

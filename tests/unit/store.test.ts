@@ -196,6 +196,31 @@ describe('StoreWriter', () => {
     expect(db.prepare('SELECT id, size, message_count, run_id FROM source_files').get()).toEqual({ id: fileId, size: 50, message_count: 1, run_id: run2 });
   });
 
+  // A full disk under a run: one file's write fails and its batch is taken back, with the row an
+  // mbox read meanwhile appends its messages to. The mbox's next append went on as if the row were
+  // there, and the run ended as "unexpected error: TypeError" instead of the store's failure.
+  it('after a write that failed, every later write fails with the same error, never on rows the failure took back', () => {
+    const db = track(openStore(dbPath()));
+    const writer = new StoreWriter(db);
+    const runId = writer.beginRun(RUN);
+    writer.beginFile(runId, fileRecord('big.mbox', { kind: 'mbox' }));
+    // the database refuses writes for a while (a full disk, a failing device)
+    db.pragma('query_only = ON');
+    let refusal: unknown = null;
+    try {
+      writer.queueFile(runId, fileRecord('other.eml'), [stored(0, verified)]);
+    } catch (err) {
+      refusal = err;
+    }
+    expect(refusal).toMatchObject({ code: 'SQLITE_READONLY' });
+    db.pragma('query_only = OFF');
+    expect(count(db, 'source_files')).toBe(0);
+    expect(() => writer.appendMessages(runId, 'big.mbox', [stored(0, verified, 'mbox')])).toThrow(refusal as Error);
+    expect(() => writer.queueFile(runId, fileRecord('later.eml'), [stored(0, verified)])).toThrow(refusal as Error);
+    writer.flush();
+    expect(count(db, 'source_files')).toBe(0);
+  });
+
   it('writes queued files at once, and commits them 256 files to a batch, all or nothing', () => {
     const path = dbPath();
     const db = track(openStore(path));
@@ -220,12 +245,12 @@ describe('StoreWriter', () => {
       expect(() => writer.appendMessages(runId, 'never-begun.mbox', [stored(0, verified, 'mbox')])).toThrow();
       expect(db.inTransaction).toBe(false);
       expect(count(db, 'source_files')).toBe(256);
-      // The writer goes on with a batch of its own.
-      writer.queueFile(runId, fileRecord('h0.eml'), [stored(0, verified)]);
-      expect(committed()).toBe(256);
+      // Every later write fails too: the batch taken back may have held rows that files still
+      // being read rely on (the test below), and the run stops on the first failure anyway.
+      expect(() => writer.queueFile(runId, fileRecord('h0.eml'), [stored(0, verified)])).toThrow();
       writer.flush();
-      expect(committed()).toBe(257);
-      expect(db.prepare("SELECT count(*) AS n FROM source_files WHERE path LIKE 'g%'").get()).toEqual({ n: 0 });
+      expect(committed()).toBe(256);
+      expect(db.prepare("SELECT count(*) AS n FROM source_files WHERE path LIKE 'g%' OR path = 'h0.eml'").get()).toEqual({ n: 0 });
       writer.flush();
       expect(db.inTransaction).toBe(false);
     } finally {
