@@ -18,7 +18,7 @@ import { lastRunState } from '../store/run-state.ts';
 import { unreadCount } from '../report/read-notes.ts';
 import { linksNotRead } from '../store/links-out.ts';
 import { runStateNote, warnOfRunState } from '../report/run-state-note.ts';
-import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateFindings, iterateMessageListings, iterateMessages, listRuns, summarize, type MessageFilter } from '../store/queries.ts';
+import { attachmentsOf, fileChangesOf, findMessages, iterateFileChanges, iterateMessageListings, iterateMessages, listRuns, summarize } from '../store/queries.ts';
 import { jsonText } from '../report/json-text.ts';
 import { terminalSafe, terminalSafeMessage } from '../report/terminal-safe.ts';
 import type { Verdict } from '../verdict/reasons.ts';
@@ -228,28 +228,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--bom', 'CSV only: begin with a UTF-8 byte-order mark, for Excel opened by double-click')
     .action(async (opts: { format: 'jsonl' | 'csv'; db: string; out?: string; verdict?: Verdict; bom?: boolean }, command: Command) => {
       if (opts.bom && opts.format !== 'csv') command.error('error: --bom applies to --format csv only');
-      const [{ csvHeader, csvLine, csvLinePieces, UTF8_BOM }, { EXPORT_FINDINGS_HELD, exportFinding, toExportRow }, { jsonlLine, jsonlLinePieces }] = await Promise.all([
-        import('../report/csv.ts'),
-        import('../report/export-rows.ts'),
-        import('../report/jsonl.ts'),
-      ]);
+      const { exportText } = await import('../report/export-text.ts');
       await readingInto(opts.db, opts.out, async (db, out) => {
-        const filter: MessageFilter = { verdict: opts.verdict };
-        if (opts.format === 'csv') await write(out, (opts.bom ? UTF8_BOM : '') + csvHeader());
-        // every finding is written (the export is the complete record), but a message's beyond
-        // the first EXPORT_FINDINGS_HELD are read and written a page at a time (red team BB, BB-07)
-        for (const message of iterateMessages(db, filter, undefined, { findingsShown: EXPORT_FINDINGS_HELD })) {
-          const row = toExportRow(message);
-          if (!message.findingsNotRead?.length) {
-            await write(out, opts.format === 'csv' ? csvLine(row) : jsonlLine(row));
-            continue;
-          }
-          const findings = (function* () {
-            yield* row.findings;
-            for (const f of iterateFindings(db, message.id, row.findings.length)) yield exportFinding(f);
-          })();
-          for (const piece of (opts.format === 'csv' ? csvLinePieces : jsonlLinePieces)(row, findings)) await write(out, piece);
-        }
+        for (const piece of exportText(db, opts.format, { verdict: opts.verdict }, { bom: opts.bom === true })) await write(out, piece);
       });
     });
 
