@@ -15,7 +15,7 @@ const NESTED_MULTIPART = /^content-type[ \t]*:[ \t]*"?multipart\/[^\r\n]*(?:\r?\
  * and readers of the other kind read the forgery as the forwarded message that verified (red
  * team 28, I-01). The carrier's own signature need not verify for this, so it is looked at
  * whatever the carrier's verdict. A warning on the carrier; each forwarded message cut out of it
- * is kept from "verified" (decide.ts, applyCarrierFindings).
+ * is kept from "verified" (findings-from-outside.ts, applyCarrierFindings).
  */
 export function forwardedCutAmbiguity(bytes: Buffer, headers: ParsedHeaders, parts: readonly ForwardedPart[] = []): Finding | null {
   const encoded = parts.find((p) => p.isMessage && p.contentType === 'message/rfc822' && p.transferEncoding === 'quoted-printable');

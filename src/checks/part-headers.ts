@@ -3,7 +3,7 @@ import { MAX_HEADER_VALUE, readAgreedParameter, shownParameter } from './header-
 import { FIELD_LINE, firstValue } from '../read/headers.ts';
 import { speaksForAuthor } from './check-support.ts';
 import { signatureLabel, signedWithoutProof } from './signed-headers.ts';
-import type { Finding, MessageCheck } from './types.ts';
+import type { MessageCheck } from './types.ts';
 
 const MAX_DELIMITERS = 2_000;
 const MAX_PART_HEADER_LINES = 100;

@@ -10,7 +10,7 @@ import { closeEvidenceSync, openEvidenceSync, statEvidenceSync } from '../discov
 import { changedSince, readMessageAt, type LocatedMessage } from '../read/read-container.ts';
 import { ReadError, type RawMessage } from '../read/types.ts';
 import type { FileRecord, StoredMessage } from '../store/write.ts';
-import { applyCarrierFindings } from '../verdict/decide.ts';
+import { applyCarrierFindings } from '../verdict/findings-from-outside.ts';
 import type { PathClaims } from './derived-paths.ts';
 import type { Analyzer } from './worker-pool.ts';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { opendirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { opendirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describeError } from '../discover/describe-error.ts';
 import type { DiscoveredFile, DiscoveryEntry, ContainerKind } from '../discover/types.ts';
 import { walkDump } from '../discover/walk.ts';

@@ -8,7 +8,7 @@ import { AccusedParents, BoundedParentCopies, mayAccuseParents, ParentClasses, p
 import { senderKey, type DumpCopy, type DumpFinding, type DumpMessage, type PartsNotInFile } from '../checks/dump/types.ts';
 import type { Finding } from '../checks/types.ts';
 import type { VisibleFields } from '../read/message-traits.ts';
-import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/decide.ts';
+import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/findings-from-outside.ts';
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
 

@@ -11,7 +11,7 @@ import { DUMP_ORDER, MESSAGES, runDumpPass, toDumpCopy, type CopyRow } from '../
 import { openStore, type Db } from '../../src/store/open-store.ts';
 import { StoreWriter } from '../../src/store/write.ts';
 import type { Verdict } from '../../src/verdict/reasons.ts';
-import { applyDumpFindings } from '../../src/verdict/decide.ts';
+import { applyDumpFindings } from '../../src/verdict/findings-from-outside.ts';
 import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/checks/types.ts';
-import { applyDumpFindings } from '../../src/verdict/decide.ts';
+import { applyDumpFindings } from '../../src/verdict/findings-from-outside.ts';
 
 /*
  * The final verdict once the cross-dump checks have run (applyDumpFindings): what a red flag from

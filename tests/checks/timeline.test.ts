@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { receivedTime } from '../../src/checks/check-support.ts';
 import { auditTimeline, zoneLike } from '../../src/checks/timeline.ts';

@@ -50,7 +50,6 @@ const GENUINE = 'inbox/2017-02-14 Q1 budget.eml';
 /** A genuine demo message signed with l=114. */
 const WITH_L = 'inbox/2018-03-12 Weekly status.eml';
 
-const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 const headerEnd = (text: string): number => text.indexOf('\r\n\r\n') + 2;
 /** `text` with `insert` placed right after the header field that starts with `afterField`. */
 function insertAfterField(text: string, afterField: string, insert: string): string {

@@ -4,7 +4,7 @@
  * not list (an entry hidden from the central directory is still read by stream extractors) left
  * without a trace; and two entries of one name, the first of which passed as the only one.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
