@@ -1,8 +1,9 @@
 /**
  * Every recorded `npm run bench` against issue 8's targets, one row a dump size a run, read from
  * the JSON files in bench/results/. The figures are the medians each run recorded; nothing is
- * measured here. docs/performance.md quotes the table this prints, so that the history of the
- * numbers is read from the results themselves rather than copied by hand.
+ * measured here. docs/performance.md's table of rounds is copied from the rounds' notes
+ * (docs/performance-history.md); this prints the same medians from the results themselves, so
+ * that the history of the numbers need not be trusted as copied by hand.
  */
 
 /** The issue's figures for the 2,000-message mix (messages/s, MB/s, ratios, MB). */

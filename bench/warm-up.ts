@@ -9,7 +9,7 @@ import { listFiles } from './peers/list-files.ts';
  * analysis-alone.ts shares it) PASSES times over, and prints the milliseconds each EVERY messages
  * took, pass by pass. The first pass pays for loading and compiling the code (V8's compilers
  * run beside the analysis on the same cores); the later ones show the analysis warm
- * (docs/performance.md, twenty-third round).
+ * (docs/performance-history.md, twenty-third round).
  *
  * usage: warm-up.ts DIR KEYS.json THREADS [PASSES=3] [EVERY=100]
  */

@@ -5,7 +5,8 @@
  * Each such message used to be assembled in fresh memory here, then copied into more fresh
  * memory to be handed to a worker: the copy stays here in case the worker is replaced or the
  * analysis fails. On this machine the first touch of a fresh page costs about 14 µs
- * (docs/performance.md). Traced with `perf`, those two copies took 61 % of the page faults of a
+ * (docs/performance.md). Traced with `perf` (docs/performance-history.md, twenty-sixth round),
+ * those two copies took 61 % of the page faults of a
  * run on the 1 GB bench mbox with bare LFs, deflated in a zip: 171,000 faults, against 63,000
  * for the same mbox loose (89,000 since). Assembled
  * here instead, a message is analysed by its worker where it lies, and both copies are gone.

@@ -211,8 +211,8 @@ const hasLegacyFields = (engine: object): engine is LegacyZlibEngine => {
  * zlib's errors thrown as they are). Node's public API always inflates into fresh memory, one
  * allocation an entry of a size that varies from entry to entry: glibc kept what each thread
  * freed of it in that thread's arena, and 20,000 messages deflated in one zip peaked at
- * 307–316 MB against 274–281 MB inflated in place (docs/performance.md, twenty-fourth round). An
- * engine's legacy `_processChunk` (kept in Node "for backwards compatibility") writes into the
+ * 307–316 MB against 274–281 MB inflated in place (docs/performance-history.md, twenty-fourth
+ * round). An engine's legacy `_processChunk` (kept in Node "for backwards compatibility") writes into the
  * engine's `_outBuffer`, which is set to `target` here. Should a Node change those fields, the
  * bytes inflated elsewhere are copied into `target`: the same bytes, only the memory differs
  * (a test checks that this Node inflates in place).
