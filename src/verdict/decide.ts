@@ -253,7 +253,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
       : ` Checked after repairing: ${repaired}.`;
   if (suspicious.length) {
     const redFlags = findings.filter((f) => f.severity === 'red-flag').map((f) => f.text);
-    return decision('suspicious', unique(suspicious), [...failureNotes, ...redFlags, ...notes].join(' ') + heldNote, proving.map((s) => s.index), added);
+    return decision('suspicious', unique(suspicious), [...toldOnce(failureNotes), ...redFlags, ...toldOnce(notes)].join(' ') + heldNote, proving.map((s) => s.index), added);
   }
   if (proving.length) {
     // A proof is as strong as the best signature that makes it.
@@ -269,7 +269,7 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   if (!signatures.length) {
     const reasons: ReasonCode[] = arcSpeaks ? ['unsigned', 'arc-only'] : ['unsigned'];
     // an ARC chain that validated only once repaired says so, as a signature does
-    return decision('unverifiable', reasons, [...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ') + heldNote, [], added);
+    return decision('unverifiable', reasons, [...toldOnce(notes), ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ') + heldNote, [], added);
   }
   // Every signature was either unprocessable or a failure explained in transit.
   const explainedOnly = !unverifiable.length && added.length > 0;
@@ -285,8 +285,20 @@ export function decideVerdict(input: VerdictInput): VerdictDecision {
   // A failure explained in transit is told first: otherwise the text would not say why a
   // failed signature did not make the message suspicious.
   const explained = added.filter((f) => f.severity === 'info').map((f) => f.text);
-  const text = [...explained, ...notes, ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ');
+  const text = [...toldOnce(explained), ...toldOnce(notes), ...reasons.map((r) => reasonSentence(r, arc, userTrusted))].join(' ');
   return decision('unverifiable', reasons, `${text}${heldNote} Unverifiable is not the same as fake.`, [], added);
+}
+
+/**
+ * Notes about signatures, each told once: a message can carry up to MAX_SIGNATURES_CHECKED
+ * signatures (dkim.ts) that fail alike, and the explanation (what the CSV and the reports carry)
+ * then read as the same sentence fifty times, 10 KB of it. The findings still name every
+ * signature; the explanation says how many a sentence is true of.
+ */
+function toldOnce(notes: readonly string[]): string[] {
+  const times = new Map<string, number>();
+  for (const note of notes) times.set(note, (times.get(note) ?? 0) + 1);
+  return [...times].map(([note, n]) => (n === 1 ? note : `${note} The same holds for ${n - 1} more signature${n === 2 ? '' : 's'} on this message.`));
 }
 
 function decision(verdict: Verdict, reasons: string[], explanation: string, provenBy: number[], findings: Finding[]): VerdictDecision {

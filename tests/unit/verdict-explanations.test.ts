@@ -45,6 +45,18 @@ describe('key-not-signer never says the key was replaced', () => {
     }
   });
 
+  it('signatures that fail alike are told once in the explanation, with how many more; the findings still name each', async () => {
+    let message = plainMessage({ body: 'Please wire the money to account 666.\r\n' });
+    for (let i = 0; i < 3; i++) message = await sign(message, { key: forger });
+    const a = await analyze(message, tableLookup({ [NAME]: key.txt }));
+    expect(a.signatures.map((s) => s.signedByKey)).toEqual([false, false, false]);
+    expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['key-not-signer'] });
+    const sentence = 'The signature by example.com was checked against the key on record for selector sel1';
+    expect(a.verdict.explanation.split(sentence)).toHaveLength(2);
+    expect(a.verdict.explanation).toContain('which did not make it. The same holds for 2 more signatures on this message.');
+    expect(a.verdict.findings.filter((f) => f.code === 'key-not-signer').map((f) => f.evidence['signature'])).toEqual(['#1 d=example.com s=sel1', '#2 d=example.com s=sel1', '#3 d=example.com s=sel1']);
+  });
+
   describe('show, its Authentication-Results line and the HTML report label the outcome as saying nothing', () => {
     const dir = tempDir('leakcheck-not-signer-');
     const db = join(dir.path, 'case.db');
