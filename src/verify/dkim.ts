@@ -236,16 +236,18 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
 
   const candidates = Math.max(0, ...[...answers.values()].map((a) => (a.status === 'found' ? a.records.length : 0)));
   // Each candidate is a whole verification of the message again, every signature and the body:
-  // asked only while a failing signature could pass under it. A forged message signed by two
+  // asked only when a failing signature could pass under it. A forged message signed by two
   // domains (whose keys are all asked for ahead) was verified again for each record of a
-  // selector's archive, for a body hash that no key changes.
-  const mayPassUnder = (chosen: Chosen | null, candidate: number): boolean => {
+  // selector's archive, for a body hash that no key changes; and a forged header was verified
+  // again under every RSA key of the archive, though b= decodes under one of them at most.
+  const mayPassUnder = (chosen: Chosen | null, index: number, candidate: number): boolean => {
     if (!chosen || chosen.result.status.result === 'pass' || KEY_INDEPENDENT_COMMENTS.has(chosen.result.status.comment ?? '')) return false;
     const name = resultKeyName(chosen.result);
     const answer = name ? answers.get(name) : undefined;
-    return answer?.status === 'found' && answer.records.length > candidate;
+    return answer?.status === 'found' && answer.records.length > candidate && !cannotHaveMade(tagsList[index]!, answer.records[candidate]!);
   };
-  for (let candidate = 1; candidate < candidates && best.some((b) => mayPassUnder(b, candidate)); candidate++) {
+  for (let candidate = 1; candidate < candidates; candidate++) {
+    if (!best.some((b, index) => mayPassUnder(b, index, candidate))) continue;
     const again = await resultsOf(candidate);
     best = best.map((current, i) => {
       const other = again[i];
@@ -767,6 +769,15 @@ const DIGEST_INFO: Record<'sha1' | 'sha256', Buffer[]> = {
  * that fails against the key it was made with proves that what it signed was changed; one that
  * fails against another key proves nothing, however well that key is known.
  */
+/**
+ * The record's key cannot have made this signature, so no message verifies under it: an RSA
+ * signature whose b= does not decode under the key (madeWithKey), whatever was hashed. Only for a
+ * tag list read one way: with a repeated tag, mailauth may verify another b= than the one read here.
+ */
+function cannotHaveMade(tags: SignatureTags, record: KeyRecord): boolean {
+  return (tags.algorithm === 'rsa-sha256' || tags.algorithm === 'rsa-sha1') && !tags.duplicateTags.length && madeWithKey(tags, parseKeyRecord(record.txt)) === false;
+}
+
 export function madeWithKey(tags: SignatureTags, key: ParsedKey): boolean | null {
   if (!key.publicKey || key.keyType !== 'rsa' || !tags.b) return null;
   const hash = tags.algorithm === 'rsa-sha1' ? 'sha1' : 'sha256';
