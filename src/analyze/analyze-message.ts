@@ -21,7 +21,7 @@ import { decideVerdict } from '../verdict/decide.ts';
 import type { VerdictDecision } from '../verdict/types.ts';
 import { REASONS } from '../verdict/reasons.ts';
 import { isTrustedSealer } from '../verify/arc-sealers.ts';
-import { newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
+import { arcKeyNamesAsked, newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
 import { MAX_SIGNATURES_CHECKED, verifyDkim, type DkimSignatureResult, type DkimVerification, type SignaturesNotChecked } from '../verify/dkim.ts';
 import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, type SealedForm } from './form-search.ts';
@@ -234,7 +234,7 @@ async function arcOverForms(
 async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[]; headerBytes: number }> {
   const headers = parseHeaders(bytes);
   const { at } = messageTime(headers);
-  return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0) }), fields: headers.fields, headerBytes: headers.headerBytes };
+  return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0), askAhead: arcKeyNamesAsked(headers.fields) }), fields: headers.fields, headerBytes: headers.headerBytes };
 }
 
 /**
@@ -499,7 +499,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   }
   // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
   // make the verdict depend on the day of the run.
-  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0) });
+  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0), askAhead: arcKeyNamesAsked(headers.fields) });
   const arc = await verifyArc(dkim.arc, headers.fields);
   // a signature speaks for the message only if it speaks for every author the From field names
   const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));

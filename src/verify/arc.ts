@@ -137,6 +137,25 @@ function readInstances(fields: HeaderField[]): ArcInstance[] {
   return [...byInstance.values()].sort((a, b) => a.i - b.i);
 }
 
+/** The most sets an ARC chain may have (RFC 8617 section 4.2.1). */
+const MAX_ARC_SETS = 50;
+
+/**
+ * The key names validating the message's chain will ask for: the newest ARC-Message-Signature's,
+ * which mailauth's DKIM verifier checks after the DKIM signatures, and every seal's, which arc()
+ * asks for together after that. Asked in turn, a forger's name servers that never answer cost a
+ * timeout for the signatures, another for the message signature, another for the seals: past the
+ * analysis' time limit, a red flag erased as analysis-failed (as red team W2, W2-05, did with
+ * DKIM signatures alone). verifyDkim asks them ahead with the signatures' keys (askAhead).
+ */
+export function arcKeyNamesAsked(fields: HeaderField[]): string[] {
+  const instances = readInstances(fields).filter((s) => s.i <= MAX_ARC_SETS);
+  const newest = instances.at(-1);
+  const names = instances.map((s) => (s.sealDomain && s.sealSelector ? `${s.sealSelector}._domainkey.${s.sealDomain}` : null));
+  if (newest?.amsDomain && newest.amsSelector) names.push(`${newest.amsSelector}._domainkey.${newest.amsDomain}`);
+  return [...new Set(names.filter((n): n is string => n !== null))];
+}
+
 /**
  * mailauth's lenient mode validates a chain that breaks the syntax rules of RFC 8617 and RFC 6376
  * section 3.2, and names what it let through. A chain that a strict validator rejects is not

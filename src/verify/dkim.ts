@@ -144,6 +144,8 @@ export interface VerifyDkimOptions {
   lookup: KeyLookup;
   /** the earliest signature t=: x= expiry is judged at it, never at today or at the Date */
   curTime: Date | null;
+  /** key names the message's ARC validation will ask for through the same lookup (arcKeyNamesAsked) */
+  askAhead?: readonly string[];
 }
 
 /** The algorithms mailauth verifies: a signature of any other is left out, and its key never asked for. */
@@ -206,11 +208,15 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   // message past the analysis' time limit, its red flag erased as analysis-failed (red team W2,
   // W2-05). One domain's keys come from one set of name servers, which answer all or none, and
   // asking ahead for a message signed twice by its own domain cost the bench 4 %. (What cannot be
-  // read as tags is left to mailauth, which asks for what it reads.)
+  // read as tags is left to mailauth, which asks for what it reads.) The names of an ARC chain
+  // come with them, whenever there is more than one name to ask: mailauth asks for the newest
+  // ARC-Message-Signature's key after the signatures', and for the seals' after that.
   const tagsList = headers.map((f) => readSignatureTags(f.value));
   const asked = tagsList.filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm));
-  if (new Set(asked.map((t) => t.domain)).size > 1) {
-    for (const t of asked) void answerFor(`${t.selector}._domainkey.${t.domain}`);
+  const arcNames = options.askAhead ?? [];
+  const names = new Set([...asked.map((t) => `${t.selector}._domainkey.${t.domain}`), ...arcNames]);
+  if (new Set(asked.map((t) => t.domain)).size > 1 || (arcNames.length > 0 && names.size > 1)) {
+    for (const name of names) void answerFor(name);
   }
   const first = await run(0);
   // kept whole, for the ARC data each pass holds (its ARC-Message-Signature verified under it)
