@@ -92,7 +92,7 @@ export function addKeyCommands(program: Command): void {
     .command('export')
     .description(
       'write the key store as our JSON map, so that a colleague can re-run offline (--format key-store: every record with its provenance, origin and dates, ' +
-        'and the fingerprints known as compromised, which keys import and verify --keys read back whole)',
+        'and the fingerprints known as compromised, which keys import reads back whole, and verify --keys for the key names the dump asks for)',
     )
     .option('--db <file>', 'database holding the key store', DEFAULT_DB)
     .addOption(new Option('--format <format>', 'map: our JSON map {"<selector>._domainkey.<domain>": [TXT, ...]}; key-store: the whole store').choices(['map', 'key-store']).default('map'))

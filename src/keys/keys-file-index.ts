@@ -75,6 +75,12 @@ export function indexKeysMap(path: string): KeysMapIndex | null {
 
 /** The records of one entry's value as the index found it; throws when the file no longer holds those bytes. */
 export function readIndexedValue(path: string, index: KeysMapIndex, at: ValueAt): string[] {
+  const value = JSON.parse(readIndexedBytes(path, index, at).toString('utf8')) as string | string[];
+  return typeof value === 'string' ? [value] : value;
+}
+
+/** The bytes of one entry as the index found them; throws when the file no longer holds them. */
+export function readIndexedBytes(path: string, index: KeysMapIndex, at: ValueAt): Buffer {
   const bytes = Buffer.alloc(at.end - at.start);
   const fd = openSync(path, 'r');
   try {
@@ -90,23 +96,22 @@ export function readIndexedValue(path: string, index: KeysMapIndex, at: ValueAt)
   // The run's record names the file by the sha256 of the bytes indexed: a key read from
   // anything else would be credited to a file that never held it.
   if (!hash('sha256', bytes, 'buffer').equals(index.digestOf(at.entry))) return changedUnderfoot(path);
-  const value = JSON.parse(bytes.toString('utf8')) as string | string[];
-  return typeof value === 'string' ? [value] : value;
+  return bytes;
 }
 
 export class KeysFileChangedError extends Error {
   override name = 'KeysFileChangedError';
 }
 
-function changedUnderfoot(path: string): never {
+export function changedUnderfoot(path: string): never {
   throw new KeysFileChangedError(`${path}: the key file changed while the run was reading it (its sha256 on the run's record no longer describes it)`);
 }
 
 /** Not a map the index can vouch for: the whole file is read instead. */
 class NotPlainMap extends Error {}
 
-const COLON = 0x3a;
-const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+export const COLON = 0x3a;
+export const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 const ESCAPES = new Set([QUOTE, BACKSLASH, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
@@ -128,57 +133,34 @@ const Expect = {
 } as const;
 type Expect = (typeof Expect)[keyof typeof Expect];
 
-class MapScanner {
-  private expect: Expect = Expect.ObjectStart;
-  private inString = false;
-  private escape = 0; // 0: none; 1: after a backslash; 2..5: hex digits of \u still due
-  private readonly fileHash = createHash('sha256');
-  private valueHash: Hash | null = null;
-  private valueStart = 0;
-  /** inside a member name: where it began, and what of it earlier pieces held */
-  private inName = false;
-  private nameFrom = 0;
-  private nameBefore: Buffer[] = [];
-  private readonly names = new Map<string, number>();
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly more = new Map<number, number[]>();
-  /**
-   * Which names were written exactly as they are normalized: with the rare others (`otherNames`),
-   * what tells a name written twice, refused, from two spellings of one name, merged.
-   */
-  private exactName = new Uint8Array(1024);
-  private readonly otherNames = new Set<string>();
-  private digests = Buffer.alloc(DIGEST * 1024);
-  /** the last bytes of a chunk that may begin a UTF-8 sequence the next chunk ends */
-  private utf8Tail: Buffer = Buffer.alloc(0);
-
-  scan(fd: number): KeysMapIndex | null {
-    const chunk = Buffer.alloc(CHUNK);
-    let offset = 0;
-    try {
-      for (;;) {
-        const n = readSync(fd, chunk, 0, CHUNK, offset);
-        if (n === 0) break;
-        const piece = chunk.subarray(0, n);
-        this.fileHash.update(piece);
-        this.checkUtf8(piece, false);
-        this.scanPiece(piece, offset);
-        offset += n;
-      }
-      this.checkUtf8(Buffer.alloc(0), true);
-      if (this.expect !== Expect.Nothing) throw new NotPlainMap();
-    } catch (err) {
-      if (err instanceof NotPlainMap) return null;
-      throw err;
-    }
-    const digests = this.digests.subarray(0, this.starts.length * DIGEST);
-    return new KeysMapIndex({ sha256: this.fileHash.digest('hex'), names: this.names, starts: this.starts, ends: this.ends, more: this.more, digests });
+/**
+ * Reads the file 1 MiB at a time, each piece to `scan` with its offset (the next piece is read
+ * into the same buffer). Returns the file's sha256, or null when it is not valid UTF-8.
+ */
+export function readUtf8Pieces(fd: number, scan: (piece: Buffer, offset: number) => void): string | null {
+  const chunk = Buffer.alloc(CHUNK);
+  const fileHash = createHash('sha256');
+  const utf8 = new Utf8Pieces();
+  let offset = 0;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, CHUNK, offset);
+    if (n === 0) break;
+    const piece = chunk.subarray(0, n);
+    fileHash.update(piece);
+    if (!utf8.valid(piece, false)) return null;
+    scan(piece, offset);
+    offset += n;
   }
+  return utf8.valid(Buffer.alloc(0), true) ? fileHash.digest('hex') : null;
+}
 
-  /** Valid UTF-8 as a whole, checked piece by piece, each cut before a byte that begins a sequence. */
-  private checkUtf8(piece: Buffer, last: boolean): void {
-    const bytes = this.utf8Tail.length ? Buffer.concat([this.utf8Tail, piece]) : piece;
+/** Valid UTF-8 as a whole, checked piece by piece, each cut before a byte that begins a sequence. */
+class Utf8Pieces {
+  /** the last bytes of a chunk that may begin a UTF-8 sequence the next chunk ends */
+  private tail: Buffer = Buffer.alloc(0);
+
+  valid(piece: Buffer, last: boolean): boolean {
+    const bytes = this.tail.length ? Buffer.concat([this.tail, piece]) : piece;
     let cut = bytes.length;
     if (!last) {
       // back to the start of the last sequence (at most 4 bytes long): it may go on in the next piece
@@ -189,8 +171,84 @@ class MapScanner {
         }
       }
     }
-    if (!isUtf8(bytes.subarray(0, cut))) throw new NotPlainMap();
-    this.utf8Tail = Buffer.from(bytes.subarray(cut));
+    this.tail = Buffer.from(bytes.subarray(cut));
+    return isUtf8(bytes.subarray(0, cut));
+  }
+}
+
+/**
+ * The index being built: each entry's name, where its bytes are and their sha256, in file order.
+ * An entry takes its name first (`nameNext`), then its place (`place`).
+ */
+export class IndexBuilder {
+  readonly names = new Map<string, number>();
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly more = new Map<number, number[]>();
+  private digests = Buffer.alloc(DIGEST * 1024);
+
+  /** how many entries have their place */
+  get entries(): number {
+    return this.starts.length;
+  }
+
+  /** Names the entry about to be placed; returns the first entry of that name before it, if any. */
+  nameNext(name: string): number | undefined {
+    const entry = this.starts.length;
+    const first = this.names.get(name);
+    if (first === undefined) this.names.set(name, entry);
+    else {
+      const later = this.more.get(first);
+      if (later) later.push(entry);
+      else this.more.set(first, [entry]);
+    }
+    return first;
+  }
+
+  place(start: number, end: number, digest: Buffer): void {
+    const entry = this.starts.length;
+    if (this.digests.length < (entry + 1) * DIGEST) {
+      const grown = Buffer.alloc(this.digests.length * 2);
+      this.digests.copy(grown);
+      this.digests = grown;
+    }
+    digest.copy(this.digests, entry * DIGEST);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  index(sha256: string): KeysMapIndex {
+    const digests = this.digests.subarray(0, this.starts.length * DIGEST);
+    return new KeysMapIndex({ sha256, names: this.names, starts: this.starts, ends: this.ends, more: this.more, digests });
+  }
+}
+
+class MapScanner {
+  private expect: Expect = Expect.ObjectStart;
+  private inString = false;
+  private escape = 0; // 0: none; 1: after a backslash; 2..5: hex digits of \u still due
+  private valueHash: Hash | null = null;
+  private valueStart = 0;
+  /** inside a member name: where it began, and what of it earlier pieces held */
+  private inName = false;
+  private nameFrom = 0;
+  private nameBefore: Buffer[] = [];
+  private readonly built = new IndexBuilder();
+  /**
+   * Which names were written exactly as they are normalized: with the rare others (`otherNames`),
+   * what tells a name written twice, refused, from two spellings of one name, merged.
+   */
+  private exactName = new Uint8Array(1024);
+  private readonly otherNames = new Set<string>();
+
+  scan(fd: number): KeysMapIndex | null {
+    try {
+      const sha256 = readUtf8Pieces(fd, (piece, offset) => this.scanPiece(piece, offset));
+      return sha256 === null || this.expect !== Expect.Nothing ? null : this.built.index(sha256);
+    } catch (err) {
+      if (err instanceof NotPlainMap) return null;
+      throw err;
+    }
   }
 
   private scanPiece(piece: Buffer, base: number): void {
@@ -321,9 +379,8 @@ class MapScanner {
   /** Whether `raw` was a name before; names it, and the entry its value is about to take, if not. */
   private repeats(raw: string): boolean {
     const name = normalizeKeyName(raw);
-    const entry = this.starts.length;
-    const first = this.names.get(name);
-    if (first === undefined) this.names.set(name, entry);
+    const entry = this.built.entries;
+    const first = this.built.names.get(name);
     if (raw === name) {
       const at = first ?? entry;
       if (at >= this.exactName.length) {
@@ -337,29 +394,17 @@ class MapScanner {
       if (this.otherNames.has(raw)) return true;
       this.otherNames.add(raw);
     }
-    if (first !== undefined) {
-      const later = this.more.get(first);
-      if (later) later.push(entry);
-      else this.more.set(first, [entry]);
-    }
+    this.built.nameNext(name);
     return false;
   }
 
   /** The value ends at piece[i] (its closing quote or bracket). */
   private endValue(piece: Buffer, i: number, base: number): void {
-    const entry = this.starts.length;
     const from = this.valueStart - base;
     // (a value within one piece, the usual case, is hashed at once; one across pieces has its hash under way)
     const digest = from >= 0 ? hash('sha256', piece.subarray(from, i + 1), 'buffer') : this.valueHash!.update(piece.subarray(0, i + 1)).digest();
     this.valueHash = null;
-    if (this.digests.length < (entry + 1) * DIGEST) {
-      const grown = Buffer.alloc(this.digests.length * 2);
-      this.digests.copy(grown);
-      this.digests = grown;
-    }
-    digest.copy(this.digests, entry * DIGEST);
-    this.starts.push(this.valueStart);
-    this.ends.push(base + i + 1);
+    this.built.place(this.valueStart, base + i + 1, digest);
     this.expect = Expect.MemberCommaOrEnd;
   }
 }

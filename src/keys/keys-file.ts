@@ -5,7 +5,9 @@ import { parseJsonBytes } from './import/json-text.ts';
 import { KeyImportError } from './import/types.ts';
 import { indexKeysMap, isStorableKeyName, readIndexedValue, type KeysMapIndex } from './keys-file-index.ts';
 import { isKeyStoreFile, parseKeyStoreFile } from './import/key-store-file.ts';
-import type { ParsedKeyFile } from './import/types.ts';
+import type { ImportedKey, ParsedKeyFile } from './import/types.ts';
+import type { CompromisedEntry } from './compromised.ts';
+import { readIndexedRecords, scanKeyStoreFile } from './key-store-file-index.ts';
 import { normalizeKeyName, type KeyRecord } from './types.ts';
 
 /** A `--keys FILE` as loaded: its records, and its hash for the chain-of-custody record. */
@@ -18,10 +20,17 @@ export interface KeysFile {
    */
   records: ReadonlyMap<string, KeyRecord[]>;
   /**
-   * A key-store file (`keys export`), as parsed: its records keep their own provenance, origin
-   * and dates, and its compromised fingerprints go into the key store with them.
+   * A key-store file (`keys export`): its records keep their own provenance, origin and dates,
+   * and its compromised fingerprints go into the key store.
    */
-  parsed?: ParsedKeyFile;
+  keyStore?: KeyStoreRecords;
+}
+
+/** A key-store file's records by name (as the whole reading names them), and its compromised fingerprints. */
+export interface KeyStoreRecords {
+  compromised: CompromisedEntry[];
+  /** its records of `name`, absent ones included, in file order */
+  recordsOf(name: string): ImportedKey[];
 }
 
 export class KeysFileError extends Error {
@@ -30,15 +39,21 @@ export class KeysFileError extends Error {
 
 /**
  * Reads our JSON map `{"<selector>._domainkey.<domain>": ["v=DKIM1; k=rsa; p=..."]}`, or the
- * key-store file `keys export` writes (told by its "format" member).
+ * key-store file `keys export` writes (told by its "format" member). Neither is held: each is
+ * indexed in one pass, and a name's records are read from the file when they are asked for.
  * A value may also be one string; a TXT record split into several strings is expected already
  * joined, which is how the corpus and `leakcheck keys export` write it.
  */
 export function loadKeysFile(path: string): KeysFile {
-  // A JSON map is indexed in one pass; anything else, or anything the index cannot vouch for, is
-  // read whole below, by the code that words every refusal.
+  // A JSON map or a key-store file is indexed in one pass; anything else, or anything the passes
+  // cannot vouch for, is read whole below, by the code that words every refusal.
   const index = indexKeysMap(path);
-  if (index) return { path, sha256: index.sha256, records: new IndexedRecords(path, index) };
+  if (index) return { path, sha256: index.sha256, records: new IndexedRecords(index.names, (name) => mapRecords(path, index, name)) };
+  const scan = scanKeyStoreFile(path, { index: true });
+  if (scan?.index) {
+    const keyStore: KeyStoreRecords = { compromised: scan.compromised, recordsOf: (name) => readIndexedRecords(path, scan.index!, name) };
+    return { path, sha256: scan.sha256, records: new IndexedRecords(scan.index.names, (name) => keyRecords(keyStore.recordsOf(name))), keyStore };
+  }
   return loadWholeKeysFile(path);
 }
 
@@ -75,52 +90,68 @@ function loadWholeKeysFile(path: string): KeysFile {
   return { path, sha256, records };
 }
 
-/** A key-store file (`keys export`) given to --keys: read whole, as `keys import` reads it. */
+/**
+ * A key-store file the pass could not vouch for but the whole reading took (none is known): its
+ * records by name, held, and read as the index's are.
+ */
 function keyStoreKeysFile(path: string, sha256: string, parsed: ParsedKeyFile): KeysFile {
-  const records = new Map<string, KeyRecord[]>();
+  const byName = new Map<string, ImportedKey[]>();
   for (const key of parsed.keys) {
-    if (key.absent) continue;
-    const list = records.get(key.name) ?? [];
-    list.push({ txt: key.txt, source: key.provenance, origin: key.origin, fetchedAt: key.fetchedAt ?? null, firstSeen: key.firstSeen, lastSeen: key.lastSeen });
-    records.set(key.name, list);
+    const list = byName.get(key.name) ?? [];
+    list.push(key);
+    byName.set(key.name, list);
   }
-  return { path, sha256, records, parsed };
+  const keyStore: KeyStoreRecords = { compromised: parsed.compromised ?? [], recordsOf: (name) => byName.get(name) ?? [] };
+  return { path, sha256, records: new IndexedRecords(byName, (name) => keyRecords(keyStore.recordsOf(name))), keyStore };
+}
+
+/** A map's records of a name, read from the file. */
+const mapRecords = (path: string, index: KeysMapIndex, name: string): KeyRecord[] =>
+  index.valuesOf(name).flatMap((at) => readIndexedValue(path, index, at).map((txt): KeyRecord => ({ txt, source: 'file', origin: path })));
+
+/** A key-store file's records as a lookup answers with them: its "no such record" answers are no records. */
+function keyRecords(keys: ImportedKey[]): KeyRecord[] | undefined {
+  const records = keys.flatMap((key): KeyRecord[] =>
+    key.absent ? [] : [{ txt: key.txt, source: key.provenance, origin: key.origin, fetchedAt: key.fetchedAt ?? null, firstSeen: key.firstSeen, lastSeen: key.lastSeen }]);
+  return records.length ? records : undefined;
 }
 
 /**
- * A JSON map's records, read from the file name by name as they are asked for: the index holds
- * where each name's values are (a few numbers a name), and every read is checked against the
- * sha256 of the bytes indexed.
+ * A file's records, read from it name by name as they are asked for: the index holds where each
+ * name's records are (a few numbers a name), and every read is checked against the sha256 of the
+ * bytes indexed.
  */
 class IndexedRecords implements ReadonlyMap<string, KeyRecord[]> {
-  private readonly path: string;
-  private readonly index: KeysMapIndex;
+  private readonly names: ReadonlyMap<string, unknown>;
+  /** undefined: the name has no record a lookup answers with (a key-store file's "no such record") */
+  private readonly read: (name: string) => KeyRecord[] | undefined;
 
-  constructor(path: string, index: KeysMapIndex) {
-    this.path = path;
-    this.index = index;
+  constructor(names: ReadonlyMap<string, unknown>, read: (name: string) => KeyRecord[] | undefined) {
+    this.names = names;
+    this.read = read;
   }
 
   get size(): number {
-    return this.index.names.size;
+    return this.names.size;
   }
 
   has(name: string): boolean {
-    return this.index.names.has(name);
+    return this.names.has(name);
   }
 
   get(name: string): KeyRecord[] | undefined {
-    const values = this.index.valuesOf(name);
-    if (!values.length) return undefined;
-    return values.flatMap((at) => readIndexedValue(this.path, this.index, at).map((txt): KeyRecord => ({ txt, source: 'file', origin: this.path })));
+    return this.names.has(name) ? this.read(name) : undefined;
   }
 
   keys(): MapIterator<string> {
-    return this.index.names.keys();
+    return this.names.keys();
   }
 
   *entries(): MapIterator<[string, KeyRecord[]]> {
-    for (const name of this.index.names.keys()) yield [name, this.get(name)!];
+    for (const name of this.names.keys()) {
+      const records = this.get(name);
+      if (records) yield [name, records];
+    }
   }
 
   *values(): MapIterator<KeyRecord[]> {
@@ -142,8 +173,13 @@ class IndexedRecords implements ReadonlyMap<string, KeyRecord[]> {
  * under another name than the file's records are: rare, so only those are listed apart.
  */
 export function recordsStoredAs(file: KeysFile, storeName: string): KeyRecord[] {
-  const own = normalizeKeyName(storeName) === storeName ? (file.records.get(storeName) ?? []) : [];
-  return [...own, ...(renamedInStore(file).get(storeName) ?? []).flatMap((name) => file.records.get(name) ?? [])];
+  return namesStoredAs(file, storeName).flatMap((name) => file.records.get(name) ?? []);
+}
+
+/** The file's names whose records the key store keeps under `storeName`. */
+export function namesStoredAs(file: KeysFile, storeName: string): string[] {
+  const own = normalizeKeyName(storeName) === storeName && file.records.has(storeName) ? [storeName] : [];
+  return [...own, ...(renamedInStore(file).get(storeName) ?? [])];
 }
 
 const renamed = new WeakMap<KeysFile, Map<string, string[]>>();

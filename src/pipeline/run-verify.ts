@@ -26,7 +26,6 @@ import {
   additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, namesResultsWaitFor, unconfirmedSince, type FileState, type PreviousFile,
 } from '../store/incremental.ts';
 import { KeyStore } from '../store/key-store.ts';
-import { storeKeyFile } from './key-commands.ts';
 import { KeysFileImport } from './keys-file-import.ts';
 import { openStore, StoreError, type Db } from '../store/open-store.ts';
 import { KeysSeen } from '../store/keys-seen.ts';
@@ -193,18 +192,18 @@ async function verifyLocked(
   const addedSince = additionsSince(db, lastWalk);
   const keyStore = new KeyStore(db);
   // --keys files go into the key store before any key is used: every key used is then on record
-  // with its origin. A key-store file goes in whole; a map's records go in for the names the
-  // stored results wait for now (a changed file re-analyses what it did), and for each other
-  // name when the run first asks for it or records it (KeysFileImport).
+  // with its origin. A file's records go in for the names the stored results wait for now (a
+  // changed file re-analyses what it did), and for each other name when the run first asks for
+  // it or records it (KeysFileImport); a key-store file's compromised fingerprints all go in now.
   const fromKeyFiles = new KeysFileImport(keyStore, keyFiles);
   db.transaction(() => {
-    for (const file of keyFiles) if (file.parsed) storeKeyFile(keyStore, file.parsed, file.sha256);
-    if (fromKeyFiles.hasMaps) fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
+    fromKeyFiles.addCompromised(new Date().toISOString());
+    if (fromKeyFiles.hasFiles) fromKeyFiles.bringIn(fromKeyFiles.due(namesResultsWaitFor(db)));
   })();
   const keysSeen = new KeysSeen(db);
   const bringInKeys = (names: Iterable<string>): void => fromKeyFiles.bringInSeen(names, keysSeen);
-  // (without a map, a write has no key to bring in: the names of its results are not even listed)
-  writer.analysedWithKeys(keysSeen, fromKeyFiles.hasMaps ? bringInKeys : undefined);
+  // (without a --keys file, a write has no key to bring in: the names of its results are not even listed)
+  writer.analysedWithKeys(keysSeen, fromKeyFiles.hasFiles ? bringInKeys : undefined);
   const startedAt = new Date().toISOString();
   // A key known to be forgeable stays so: the run applies every list ever given to this database.
   if (given) keyStore.recordCompromised({ ...given, path: resolve(given.path) }, startedAt);

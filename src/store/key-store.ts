@@ -237,7 +237,7 @@ export class KeyStore {
    * What a colleague needs to re-run offline to the same verdicts (red team 10, finding 06):
    * - `records`: every key record with its provenance, origin and dates, and every compromised
    *   fingerprint (`compromised`): the key-store file `keys export` writes, which `keys import`
-   *   and `verify --keys` read back whole;
+   *   reads back whole, and `verify --keys` for the key names the dump asks for;
    * - `map`: every key and revoked record as our JSON map, what any reader of key maps takes,
    *   which can carry neither provenance nor compromised status. The records of compromised keys
    *   stay in it: a signature that fails with such a key is still evidence of tampering, and

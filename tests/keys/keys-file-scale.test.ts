@@ -3,13 +3,16 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseKeyRecord } from '../../src/keys/parse-key.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 import { exportJsonl, keysImportInProcess } from '../helpers/in-process.ts';
+import { hasGnuTime, runCliMeasured } from '../hostile/support.ts';
 
-// A --keys map is indexed, not imported whole: only the records of names the dump's results ask
-// for or carry go into the key store (red team BB, BB-08). What the examiner reads, and what a
-// re-run reads again, must be what importing the whole file first gave.
+// A --keys map or key-store file is indexed, not imported whole: only the records of names the
+// dump's results ask for or carry go into the key store (red team BB, BB-08; the key-store file
+// since). What the examiner reads, and what a re-run reads again, must be what importing the
+// whole file first gave.
 
 const BULK = 300;
 const demoKeys = JSON.parse(readFileSync(DEMO_KEYS, 'utf8')) as Record<string, string[]>;
@@ -23,6 +26,29 @@ const archiveMap = (keys: Record<string, string[]> = demoKeys): Record<string, s
   for (let i = 0; i < BULK; i++) map[`s${i}._domainkey.bulk${i % 10}.example`] = [S2048];
   return map;
 };
+
+/**
+ * A map's records as a key-store file (`keys export --format key-store`) holds an archive's:
+ * with a provenance, an origin and dates of their own (the demo's messages of 2019 fall after
+ * the last-seen date, and are warned so).
+ */
+const keyStoreOf = (map: Record<string, string[]>): Record<string, unknown> => ({
+  format: 'leakcheck-key-store',
+  version: 1,
+  _about: 'test',
+  keys: Object.entries(map).flatMap(([name, values]) => {
+    const [selector, domain] = name.split('._domainkey.');
+    return values.map((value) => ({
+      domain, selector, value, provenance: 'archive', origin: 'dkim-archive.example', originSha256: null,
+      firstSeenAt: '2016-01-01T00:00:00.000Z', lastSeenAt: '2018-12-31T00:00:00.000Z', fetchedAt: null, dnsAnswer: null,
+    }));
+  }),
+  compromised: [],
+});
+const FORMATS: Array<[string, (map: Record<string, string[]>) => unknown]> = [
+  ['map', (map) => map],
+  ['key-store file', keyStoreOf],
+];
 
 /** A message whose one signature is of an algorithm not verified: its key name is recorded, never looked up. */
 const UNCHECKED = [
@@ -60,8 +86,8 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
   let tmp: ReturnType<typeof tempDir>;
   let dump: string;
   const path = (name: string): string => join(tmp.path, name);
-  const writeMap = (name: string, map: Record<string, string[]>): string => {
-    writeFileSync(path(name), JSON.stringify(map, null, 1));
+  const writeKeys = (name: string, keys: unknown): string => {
+    writeFileSync(path(name), JSON.stringify(keys, null, 1));
     return path(name);
   };
   const verify = (db: string, keyFiles: string[] = []) => runVerify({ dumpRoot: dump, dbPath: path(db), keyFiles, offline: true });
@@ -76,7 +102,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
   afterEach(() => tmp.cleanup());
 
   it('keeps in the key store only the records of names the dump asks for, each with the file and its sha256', async () => {
-    const keys = writeMap('archive.json', archiveMap());
+    const keys = writeKeys('archive.json', archiveMap());
     await verify('run.db', [keys]);
     const sha256 = createHash('sha256').update(readFileSync(keys)).digest('hex');
     const stored = query<{ name: string; origin: string; origin_sha256: string }>(path('run.db'), 'SELECT name, origin, origin_sha256 FROM keys ORDER BY name');
@@ -101,13 +127,74 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     expect(list.stdout.trim().split('\n')).toHaveLength(stored.length);
   });
 
-  it('a second verify with the same file and dump reads no file again, a recorded name never looked up included', async () => {
-    const keys = writeMap('archive.json', archiveMap());
-    const first = await verify('run.db', [keys]);
-    const second = await verify('run.db', [keys]);
-    expect(second.counts.unchanged).toBe(first.counts.containers);
-    expect(analysedByLastRun(path('run.db'))).toEqual([]);
+  it('a key-store file: only the records of names the dump asks for go in, each as importing the whole file stores it, and every compromised fingerprint', async () => {
+    const espKey = demoKeys['esp._domainkey.mailer.example']![0]!;
+    const file = keyStoreOf(archiveMap()) as { keys: Array<Record<string, unknown>>; compromised: unknown[] };
+    // a dump's name with DNS's "no such record", a record of DNS with its answer, and a key listed as compromised
+    file.keys.push(
+      { domain: 'demo.example', selector: 's2016', value: null, provenance: 'dns', origin: 'system resolver', originSha256: null, firstSeenAt: null, lastSeenAt: null, fetchedAt: '2026-01-01T00:00:00.000Z', dnsAnswer: { status: 'absent', nested: { a: 1 } } },
+      { domain: 'mailer.example', selector: 'esp', value: espKey, provenance: 'dns', origin: 'system resolver', originSha256: null, firstSeenAt: null, lastSeenAt: null, fetchedAt: '2026-01-01T00:00:00.000Z', dnsAnswer: null },
+    );
+    file.compromised.push({ fingerprint: parseKeyRecord(espKey).fingerprint, list: '/cases/leaked.txt', listSha256: 'ab'.repeat(32) });
+    const keys = writeKeys('store.json', file);
+    await verify('run.db', [keys]);
+    keysImport('eager.db', keys);
+    await verify('eager.db');
+
+    const columns = 'name, provenance, source, origin, origin_sha256, txt, first_seen, last_seen, fetched_at, dns_answer_json';
+    type KeyRow = { name: string };
+    const stored = query<KeyRow>(path('run.db'), `SELECT ${columns} FROM keys ORDER BY name, id`);
+    const storedNames = new Set(stored.map((r) => r.name));
+    expect(stored.length).toBeLessThan(20);
+    expect(storedNames).toContain('s7._domainkey.bulk7.example');
+    expect(storedNames).toContain('s2016._domainkey.demo.example');
+    expect(storedNames).not.toContain('s8._domainkey.bulk8.example');
+    // each record as the whole file imported first stored it: its own provenance, origin, dates and answer
+    const eager = query<KeyRow>(path('eager.db'), `SELECT ${columns} FROM keys ORDER BY name, id`);
+    expect(stored).toEqual(eager.filter((r) => storedNames.has(r.name)));
+    const askedInEager = query<{ key_name: string }>(path('eager.db'), 'SELECT DISTINCT key_name FROM signatures WHERE key_name IS NOT NULL');
+    for (const { key_name } of askedInEager) expect(storedNames.has(key_name) || !eager.some((r) => r.name === key_name), key_name).toBe(true);
+    const compromised = 'SELECT fingerprint, list_path, list_sha256 FROM compromised_keys ORDER BY fingerprint';
+    expect(query(path('run.db'), compromised)).toEqual(query(path('eager.db'), compromised));
+    expect(query(path('run.db'), compromised)).toHaveLength(1);
+    // what the examiner reads is what importing the whole file first gives
+    expect(records(path('run.db'))).toEqual(records(path('eager.db')));
+    const manifestKeys = (db: string): unknown => {
+      const out = runCli(['manifest', '--db', path(db)]);
+      expect(out.status, out.stderr).toBe(0);
+      return (JSON.parse(out.stdout) as { keys: unknown }).keys;
+    };
+    expect(manifestKeys('run.db')).toEqual(manifestKeys('eager.db'));
   });
+
+  // 40,000 records (28 MB): read whole, they cost about 3.7 KB each (+140 MB or more); the index
+  // holds about 100 bytes a record (+4 MB). Two runs of the same dump differ by up to about 30 MB.
+  it.runIf(hasGnuTime())('a key-store file of 40,000 records costs the run about what the file without them does', () => {
+    const small = keyStoreOf(demoKeys) as { keys: unknown[] };
+    const large = keyStoreOf(demoKeys) as { keys: unknown[] };
+    const record = (small.keys as Array<Record<string, unknown>>)[0]!;
+    for (let i = 0; i < 40_000; i++) large.keys.push({ ...record, domain: `bulk${i % 997}.example`, selector: `s${i}` });
+    const rss = (name: string, file: unknown): number => {
+      const keys = writeKeys(`${name}.json`, file);
+      const run = runCliMeasured(['verify', dump, '--keys', keys, '--offline', '--db', path(`${name}.db`), '--quiet', '--jobs', '0']);
+      expect(run.status, run.stderr).toBe(0);
+      return run.maxRssKb!;
+    };
+    const without = rss('small', small);
+    const withRecords = rss('large', large);
+    expect(withRecords - without).toBeLessThan(50 * 1024);
+    expect(query(path('large.db'), 'SELECT 1 FROM keys').length).toBeLessThan(20);
+  });
+
+  for (const [format, shape] of FORMATS) {
+    it(`(${format}) a second verify with the same file and dump reads no file again, a recorded name never looked up included`, async () => {
+      const keys = writeKeys('archive.json', shape(archiveMap()));
+      const first = await verify('run.db', [keys]);
+      const second = await verify('run.db', [keys]);
+      expect(second.counts.unchanged).toBe(first.counts.containers);
+      expect(analysedByLastRun(path('run.db'))).toEqual([]);
+    });
+  }
 
   // The reference is the whole file imported first (`keys import`, then verify), what verify
   // --keys did before: the same files must be read again, and the same records result.
@@ -118,7 +205,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     ['a record removed', (k) => Object.fromEntries(Object.entries(k).filter(([name]) => name !== 'esp._domainkey.mailer.example')), false],
     ['a record added for a name the dump does not ask for', (k) => ({ ...k, 'new._domainkey.bulk3.example': [S2048] }), false],
   ];
-  describe('a changed file', () => {
+  for (const [format, shape] of FORMATS) describe(`a changed ${format}`, () => {
     // Every change starts from the same two databases, the file before it read by verify --keys
     // and imported whole: made once, and copied for each change (no test below changes the dump).
     const shared = tempDir();
@@ -127,7 +214,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
       cpSync(DEMO_DUMP, at('dump'), { recursive: true });
       mkdirSync(at('dump/extra'));
       writeFileSync(at('dump/extra/unchecked.eml'), UNCHECKED);
-      writeFileSync(at('keys.json'), JSON.stringify(archiveMap(), null, 1));
+      writeFileSync(at('keys.json'), JSON.stringify(shape(archiveMap()), null, 1));
       await runVerify({ dumpRoot: at('dump'), dbPath: at('run.db'), keyFiles: [at('keys.json')], offline: true });
       keysImportInProcess(at('eager.db'), at('keys.json'));
       await runVerify({ dumpRoot: at('dump'), dbPath: at('eager.db'), keyFiles: [], offline: true });
@@ -141,7 +228,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
         copyFileSync(at('run.db'), runDb);
         copyFileSync(at('eager.db'), eagerDb);
         // (the same path as the file the databases read: it is that file that changed)
-        writeFileSync(at('keys.json'), JSON.stringify(change(archiveMap()), null, 1));
+        writeFileSync(at('keys.json'), JSON.stringify(shape(change(archiveMap())), null, 1));
         await runVerify({ dumpRoot: at('dump'), dbPath: runDb, keyFiles: [at('keys.json')], offline: true });
         keysImportInProcess(eagerDb, at('keys.json'));
         await runVerify({ dumpRoot: at('dump'), dbPath: eagerDb, keyFiles: [], offline: true });
@@ -154,8 +241,8 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
     }
   });
 
-  it('a file changed while the run reads it fails the run, and no message is recorded without the key it names', async () => {
-    const keys = writeMap('archive.json', archiveMap());
+  for (const [format, shape] of FORMATS) it(`(${format}) a file changed while the run reads it fails the run, and no message is recorded without the key it names`, async () => {
+    const keys = writeKeys('archive.json', shape(archiveMap()));
     // (zz/last.eml, the only message naming its key, comes last in the walk: long after the first file is done)
     mkdirSync(join(dump, 'zz'));
     writeFileSync(join(dump, 'zz/last.eml'), UNCHECKED.replace('d=bulk7.example; s=s7', 'd=bulk9.example; s=s9'));
@@ -165,7 +252,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
       onProgress: () => {
         if (changed) return;
         changed = true;
-        writeFileSync(keys, JSON.stringify(archiveMap(), null, 2));
+        writeFileSync(keys, JSON.stringify(shape(archiveMap()), null, 2));
       },
     });
     await expect(run).rejects.toThrow(`${keys}: the key file changed while the run was reading it`);
@@ -179,7 +266,7 @@ describe('a --keys map is imported for the names the run asks for (red team BB, 
   });
 
   it('a name that is not a DKIM key name refuses the file before the run, naming it', () => {
-    const keys = writeMap('bad.json', { ...demoKeys, 'nodkim.example': [S2048] });
+    const keys = writeKeys('bad.json', { ...demoKeys, 'nodkim.example': [S2048] });
     const out = runCli(['verify', dump, '--keys', keys, '--offline', '--db', path('bad.db')]);
     expect(out.status).toBe(2);
     expect(out.stderr).toContain(`${keys}: entry "nodkim.example" is not a DKIM key name`);

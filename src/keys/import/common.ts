@@ -41,6 +41,9 @@ export function notDkimKeyReason(txt: string): string | null {
   return null;
 }
 
+/** What makes two records of a file the same key record: the second is ignored. */
+export const keyIdentity = (key: ImportedKey): string => JSON.stringify([key.name, key.txt, key.provenance, key.origin, key.firstSeen, key.lastSeen]);
+
 /**
  * Collects a file's keys and ignored records in file order. A key repeated exactly (same name,
  * TXT, origin and dates) is kept once; the repeat is listed as ignored.
@@ -51,7 +54,7 @@ export class KeyCollector {
   readonly #seen = new Map<string, string>();
 
   add(key: ImportedKey): void {
-    const id = JSON.stringify([key.name, key.txt, key.provenance, key.origin, key.firstSeen, key.lastSeen]);
+    const id = keyIdentity(key);
     const first = this.#seen.get(id);
     if (first !== undefined) {
       this.ignored.push({ where: key.where, why: `same key as ${first}` });

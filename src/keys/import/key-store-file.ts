@@ -3,11 +3,11 @@ import { isFingerprint, type CompromisedEntry } from '../compromised.ts';
 import { keyNameParts, normalizeKeyName, type KeySourceKind } from '../types.ts';
 import { normalizeArchiveDate, seenInOrder } from './archive-list.ts';
 import { describeJsonType, isPlainObject, KeyCollector } from './common.ts';
-import { KeyImportError, type ParsedKeyFile } from './types.ts';
+import { KeyImportError, type ImportedKey, type ParsedKeyFile } from './types.ts';
 
 /**
- * The key store as one file (`leakcheck keys export`), read back whole by `keys import` and
- * `verify --keys`: every key record with the provenance, origin and dates the exporting store
+ * The key store as one file (`leakcheck keys export`), read back whole by `keys import`, and by
+ * `verify --keys` for the key names the dump asks for (`key-store-file-index.ts`): every key record with the provenance, origin and dates the exporting store
  * recorded, and every fingerprint it knows as compromised. A JSON map cannot carry either, and a
  * colleague's offline re-run with a map alone took signatures made with a compromised key for
  * proof, and lost the archive dates behind `key-outside-known-lifetime` (red team 10, finding 06).
@@ -23,10 +23,11 @@ import { KeyImportError, type ParsedKeyFile } from './types.ts';
  * key's compromised status.
  */
 export const KEY_STORE_FORMAT = 'leakcheck-key-store';
-const VERSION = 1;
+export const KEY_STORE_VERSION = 1;
+const VERSION = KEY_STORE_VERSION;
 const ABOUT =
   'leakcheck key store: every key record with its provenance, origin and dates, and every key fingerprint known as compromised. ' +
-  'Read it back whole with "leakcheck keys import FILE" or "leakcheck verify --keys FILE".';
+  'Read it back with "leakcheck keys import FILE" (every record) or "leakcheck verify --keys FILE" (the records of the key names the dump asks for).';
 
 /** One key record of the file. */
 export interface KeyStoreFileRecord {
@@ -93,57 +94,75 @@ function reader(path: string, where: string | null, object: Record<string, unkno
   };
 }
 
-export function parseKeyStoreFile(data: Record<string, unknown>, path: string): ParsedKeyFile {
+/**
+ * Refuses the file's own members as `parseKeyStoreFile` does: one this reader does not know, or
+ * another version.
+ */
+export function checkKeyStoreTop(data: Record<string, unknown>, path: string): void {
   const top = reader(path, null, data, TOP);
   if (data['version'] !== VERSION) {
     top.fail(`version ${jsonText(data['version'] ?? null)} of the key-store file: this leakcheck reads version ${VERSION} (a newer leakcheck wrote it?)`);
   }
+}
+
+/** A top-level member a key-store file may have: the format's own, or a note ("_about"). */
+export const isKeyStoreMember = (name: string): boolean => TOP.has(name) || name.startsWith('_');
+
+export function parseKeyStoreFile(data: Record<string, unknown>, path: string): ParsedKeyFile {
+  checkKeyStoreTop(data, path);
+  const top = reader(path, null, data, TOP);
   const out = new KeyCollector();
-  top.list('keys').forEach((entry, index) => {
-    const where = `keys entry ${index + 1}`;
-    if (!isPlainObject(entry)) throw new KeyImportError(path, where, `expected an object {domain, selector, value, provenance, …}, not ${describeJsonType(entry)}`);
-    const r = reader(path, where, entry, RECORD);
-    const domain = r.text('domain');
-    const selector = r.text('selector');
-    const name = normalizeKeyName(`${selector}._domainkey.${domain}`);
-    // as lenient as the store: whatever name a signature asked for may be on record
-    const parts = keyNameParts(name);
-    if (parts === null || parts.selector !== selector.toLowerCase()) r.fail(`${jsonText(name)} is not a DKIM key name`);
-    const provenance = r.text('provenance') as KeySourceKind;
-    if (!PROVENANCES.includes(provenance)) r.fail(`"provenance" must be one of ${PROVENANCES.join(', ')}, not ${jsonText(provenance)}`);
-    const value = r.nullableText('value');
-    if (value === null && provenance !== 'dns') r.fail('"value" is null (no such record), which only DNS can say: "provenance" must be dns');
-    const originSha256 = r.nullableText('originSha256');
-    if (originSha256 !== null && !SHA256.test(originSha256)) r.fail('"originSha256" must be 64 lower-case hex digits or null');
-    const dnsAnswer = entry['dnsAnswer'];
-    const [firstSeen, lastSeen] = [r.date('firstSeenAt'), r.date('lastSeenAt')];
-    const order = seenInOrder(firstSeen, lastSeen);
-    if (order) r.fail(order);
-    out.add({
-      name,
-      domain: parts!.domain,
-      selector: parts!.selector,
-      txt: value ?? '',
-      provenance,
-      origin: r.text('origin'),
-      originSha256,
-      firstSeen,
-      lastSeen,
-      fetchedAt: r.date('fetchedAt'),
-      ...(dnsAnswer === undefined || dnsAnswer === null ? {} : { dnsAnswer }),
-      ...(value === null ? { absent: true } : {}),
-      where,
-    });
-  });
-  const compromised = top.list('compromised').map((entry, index): CompromisedEntry => {
-    const where = `compromised entry ${index + 1}`;
-    if (!isPlainObject(entry)) throw new KeyImportError(path, where, `expected an object {fingerprint, list, listSha256}, not ${describeJsonType(entry)}`);
-    const r = reader(path, where, entry, COMPROMISED);
-    const fingerprint = r.text('fingerprint');
-    if (!isFingerprint(fingerprint)) r.fail('"fingerprint" must be a sha256 (64 hex) or md5 (32 hex) key fingerprint, in lower case');
-    const listSha256 = r.text('listSha256');
-    if (!SHA256.test(listSha256)) r.fail('"listSha256" must be 64 lower-case hex digits');
-    return { fingerprint, listPath: r.text('list'), listSha256 };
-  });
+  top.list('keys').forEach((entry, index) => out.add(keyStoreRecord(entry, index, path)));
+  const compromised = top.list('compromised').map((entry, index) => compromisedEntry(entry, index, path));
   return { format: 'key-store', keys: out.keys, ignored: out.ignored, compromised };
+}
+
+/** The `index`th (0-based) record of the "keys" list, checked; throws KeyImportError naming it. */
+export function keyStoreRecord(entry: unknown, index: number, path: string): ImportedKey {
+  const where = `keys entry ${index + 1}`;
+  if (!isPlainObject(entry)) throw new KeyImportError(path, where, `expected an object {domain, selector, value, provenance, …}, not ${describeJsonType(entry)}`);
+  const r = reader(path, where, entry, RECORD);
+  const domain = r.text('domain');
+  const selector = r.text('selector');
+  const name = normalizeKeyName(`${selector}._domainkey.${domain}`);
+  // as lenient as the store: whatever name a signature asked for may be on record
+  const parts = keyNameParts(name);
+  if (parts === null || parts.selector !== selector.toLowerCase()) r.fail(`${jsonText(name)} is not a DKIM key name`);
+  const provenance = r.text('provenance') as KeySourceKind;
+  if (!PROVENANCES.includes(provenance)) r.fail(`"provenance" must be one of ${PROVENANCES.join(', ')}, not ${jsonText(provenance)}`);
+  const value = r.nullableText('value');
+  if (value === null && provenance !== 'dns') r.fail('"value" is null (no such record), which only DNS can say: "provenance" must be dns');
+  const originSha256 = r.nullableText('originSha256');
+  if (originSha256 !== null && !SHA256.test(originSha256)) r.fail('"originSha256" must be 64 lower-case hex digits or null');
+  const dnsAnswer = entry['dnsAnswer'];
+  const [firstSeen, lastSeen] = [r.date('firstSeenAt'), r.date('lastSeenAt')];
+  const order = seenInOrder(firstSeen, lastSeen);
+  if (order) r.fail(order);
+  return {
+    name,
+    domain: parts!.domain,
+    selector: parts!.selector,
+    txt: value ?? '',
+    provenance,
+    origin: r.text('origin'),
+    originSha256,
+    firstSeen,
+    lastSeen,
+    fetchedAt: r.date('fetchedAt'),
+    ...(dnsAnswer === undefined || dnsAnswer === null ? {} : { dnsAnswer }),
+    ...(value === null ? { absent: true } : {}),
+    where,
+  };
+}
+
+/** The `index`th (0-based) entry of the "compromised" list, checked; throws KeyImportError naming it. */
+export function compromisedEntry(entry: unknown, index: number, path: string): CompromisedEntry {
+  const where = `compromised entry ${index + 1}`;
+  if (!isPlainObject(entry)) throw new KeyImportError(path, where, `expected an object {fingerprint, list, listSha256}, not ${describeJsonType(entry)}`);
+  const r = reader(path, where, entry, COMPROMISED);
+  const fingerprint = r.text('fingerprint');
+  if (!isFingerprint(fingerprint)) r.fail('"fingerprint" must be a sha256 (64 hex) or md5 (32 hex) key fingerprint, in lower case');
+  const listSha256 = r.text('listSha256');
+  if (!SHA256.test(listSha256)) r.fail('"listSha256" must be 64 lower-case hex digits');
+  return { fingerprint, listPath: r.text('list'), listSha256 };
 }
