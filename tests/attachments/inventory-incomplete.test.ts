@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 function manyParts(count: number): string {
   const head = ['From: Alice <alice@example.com>', 'To: bob@example.org', 'Subject: parts', 'Date: Mon, 14 Mar 2016 09:26:50 +0000', 'Message-ID: <parts@example.com>', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', ''];
@@ -23,7 +24,7 @@ describe('an attachment list that stops short', () => {
       writeFileSync(join(dir.path, 'dump/few.eml'), manyParts(3).replace('<parts@', '<few@'));
       const db = join(dir.path, 'case.db');
       expect(runCli(['verify', join(dir.path, 'dump'), '--offline', '--db', db, '--quiet']).stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; findings: Array<{ code: string; severity: string; text: string }> });
+      const rows = exportRows<{ path: string; findings: Array<{ code: string; severity: string; text: string }> }>(db);
       const many = rows.find((r) => r.path === 'many.eml')!.findings.find((f) => f.code === 'attachment-inventory-incomplete');
       expect(many).toMatchObject({ severity: 'warning' });
       const listed = Number(/: (\d+) part\(s\) are listed/.exec(many!.text)?.[1]);

@@ -11,6 +11,7 @@ import type { DumpCopy } from '../../src/checks/dump/types.ts';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 let nextId = 1;
 /** A proof by the From domain that signs every visible header: what a verified message of these tests has. */
@@ -459,7 +460,7 @@ describe('cross-dump pass in a real run', () => {
       writeFileSync(join(dump, 'sent/copy.eml'), changed, 'latin1');
       const db = join(tmp.path, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; text: string }> });
+      const rows = exportRows<{ path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; text: string }> }>(db);
       const copy = rows.find((r) => r.path === 'sent/copy.eml')!;
       expect(copy.verdict).toBe('suspicious');
       // its own reason follows the red flag (red team 29, K-08)
@@ -497,7 +498,7 @@ describe('a reply dated before its proven parent, in a real run, by its own trac
       ]), 'latin1');
       const db = join(tmp.path, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; findings: Array<{ code: string; severity: string; text: string }> });
+      const rows = exportRows<{ path: string; verdict: string; findings: Array<{ code: string; severity: string; text: string }> }>(db);
       const thread = (path: string) => rows.find((r) => r.path === path)!.findings.filter((f) => f.code === 'reply-before-parent');
       expect(rows.find((r) => r.path === 'parent.eml')!.verdict).toBe('verified');
       expect(rows.find((r) => r.path === 'wrong-calendar.eml')!.verdict).toBe('unverifiable');
@@ -523,7 +524,7 @@ describe('a Date with no zone, in a real run, in a thread', () => {
       for (const [name, text] of Object.entries(files)) writeFileSync(join(dump, name), text, 'latin1');
       const db = join(tmp.path, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; date_zone_known: boolean | null; findings: Array<{ code: string; severity: string; text: string }> });
+      const rows = exportRows<{ path: string; verdict: string; date_zone_known: boolean | null; findings: Array<{ code: string; severity: string; text: string }> }>(db);
       // the CSV's column says it too: its `date` holds the zoneless reading as well
       const csv = parse(runCli(['export', '--format', 'csv', '--db', db]).stdout, { columns: true }) as Array<Record<string, string>>;
       const zoneCell = (path: string): string | undefined => csv.find((row) => row['path'] === path)?.['date_zone_known'];

@@ -10,6 +10,7 @@ import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sche
 import { DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
 import { BEFORE_SCHEMA_18 } from '../helpers/older-schema.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Red team 30, M-04 and M-02: a forged copy of a proven message escaped its proven twin by the
@@ -73,11 +74,8 @@ describe('copies and threads matched by the msg-id and the From mailbox a reader
     files['u-planted.eml'] = signed.signatures + planted;
     mkdirSync(dump);
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dump, name), text, 'latin1');
-    const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
-    const exported = runCli(['export', '--db', db, '--format', 'jsonl']);
-    expect(exported.status, exported.stderr).toBe(0);
-    rows = new Map(exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as Exported).map((r) => [r.path, r]));
+    await verifyOffline(dump, db, [DEMO_KEYS]);
+    rows = new Map(exportRows<Exported>(db).map((r) => [r.path, r]));
   }, 60_000);
   afterAll(() => tmp.cleanup());
 

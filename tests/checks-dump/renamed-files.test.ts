@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { dkimSign } from 'mailauth';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 import { demoMessage } from '../hostile/sign.ts';
 
 const tmp = tempDir('leakcheck-renamed-');
@@ -22,14 +23,13 @@ interface ExportRow {
 }
 
 /** Writes the files (name → text, CRLF) into a fresh folder, verifies it, and gives the JSONL rows by sha256. */
-function verifyFiles(name: string, files: Record<string, string>, keys: string[] = []): Map<string, ExportRow> & { db: string } {
+async function verifyFiles(name: string, files: Record<string, string>, keys: string[] = []): Promise<Map<string, ExportRow> & { db: string }> {
   const dump = join(tmp.path, name);
   mkdirSync(dump);
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dump, file), text.replace(/\r?\n/g, '\r\n'), 'latin1');
   const db = join(tmp.path, `${name}.db`);
-  expect(runCli(['verify', dump, '--offline', '--db', db, '--quiet', ...keys.flatMap((k) => ['--keys', k])]).status).toBe(0);
-  const out = runCli(['export', '--format', 'jsonl', '--db', db]);
-  const rows = out.stdout.trim().split('\n').map((line) => JSON.parse(line) as ExportRow);
+  await verifyOffline(dump, db, keys);
+  const rows = exportRows<ExportRow>(db);
   return Object.assign(new Map(rows.map((row) => [row.sha256, row])), { db });
 }
 
@@ -47,7 +47,7 @@ const findingsOf = (rows: Map<string, ExportRow>, code: string): string[] =>
   [...rows.values()].flatMap((row) => row.findings.filter((f) => f.code === code).map((f) => `${row.sha256} ${f.severity} ${f.text}`)).sort();
 
 describe('byte-identical dumps under other file names', () => {
-  it("sender habits: the usual values are listed by how many messages have them, not by the files' order (Q-01)", () => {
+  it("sender habits: the usual values are listed by how many messages have them, not by the files' order (Q-01)", async () => {
     const files: Record<string, string> = {};
     const zones = ['+0100', '+0100', '+0100', '+0100', '+0100', '+0100', '+0200', '+0200', '+0200', '+0200', '+0200', '-0500'];
     zones.forEach((zone, i) => {
@@ -55,8 +55,8 @@ describe('byte-identical dumps under other file names', () => {
         `From: Alice <alice@x.example>\nTo: bob@y.example\nSubject: note ${i}\nDate: Mon, 1 Jul 2019 1${i % 10}:00:00 ${zone}\nMessage-ID: <n${i}@x.example>\n\nhello ${i}\n`;
     });
     // the +0200 files sort first in the second dump
-    const first = verifyFiles('habits-a', files);
-    const second = verifyFiles('habits-b', renamed(files, (name) => (files[name]!.includes('+0200') ? `0-${name}` : `1-${name}`)));
+    const first = await verifyFiles('habits-a', files);
+    const second = await verifyFiles('habits-b', renamed(files, (name) => (files[name]!.includes('+0200') ? `0-${name}` : `1-${name}`)));
     const found = findingsOf(first, 'sender-profile-outlier');
     expect(found).toHaveLength(1);
     expect(found[0]).toContain('use "+0100" or "+0200"');
@@ -66,7 +66,7 @@ describe('byte-identical dumps under other file names', () => {
     expect(evidenceOf(second.db, odd, 'sender-profile-outlier')).toBe(evidenceOf(first.db, odd, 'sender-profile-outlier'));
   });
 
-  it('threads: which of many unverified copies of a parent a reply is compared with does not depend on their names (Q-03)', () => {
+  it('threads: which of many unverified copies of a parent a reply is compared with does not depend on their names (Q-03)', async () => {
     const parent = (date: string, copy: string): string =>
       `From: Carol <carol@z.example>\nTo: dan@w.example\nSubject: plan\nDate: ${date}\nMessage-ID: <plan-1@z.example>\nX-Copy: ${copy}\n\nthe plan\n`;
     const files: Record<string, string> = {
@@ -74,8 +74,8 @@ describe('byte-identical dumps under other file names', () => {
     };
     for (let i = 1; i <= 16; i++) files[`parent-${String(i).padStart(2, '0')}.eml`] = parent(`Mon, 1 Jul 2019 09:${String(i).padStart(2, '0')}:00 +0000`, String(i));
     files['parent-99.eml'] = parent('Fri, 5 Jul 2019 09:00:00 +0000', 'late');
-    const first = verifyFiles('thread-a', files);
-    const second = verifyFiles('thread-b', renamed(files, (name) => (name === 'parent-99.eml' ? 'parent-00.eml' : name)));
+    const first = await verifyFiles('thread-a', files);
+    const second = await verifyFiles('thread-b', renamed(files, (name) => (name === 'parent-99.eml' ? 'parent-00.eml' : name)));
     // the late copy is the 17th by name in the first dump: before, only the first 16 were compared
     const found = findingsOf(first, 'reply-before-parent');
     expect(found).toHaveLength(2);
@@ -95,8 +95,8 @@ describe('byte-identical dumps under other file names', () => {
     const keys = join(tmp.path, 'reused-selector.json');
     writeFileSync(keys, JSON.stringify({ 's2048._domainkey.demo.example': [record('s2048'), record('s2016')] }));
     const [one, two] = [await signedWith('s2048', 'k1'), await signedWith('s2016', 'k2')];
-    const first = verifyFiles('keys-a', { '1.eml': one, '2.eml': two }, [keys]);
-    const second = verifyFiles('keys-b', { '1.eml': two, '2.eml': one }, [keys]);
+    const first = await verifyFiles('keys-a', { '1.eml': one, '2.eml': two }, [keys]);
+    const second = await verifyFiles('keys-b', { '1.eml': two, '2.eml': one }, [keys]);
     const table = (db: string): string => {
       const page = runCli(['report', '--format', 'html', '--db', db]).stdout;
       const start = page.indexOf('id="domains-h"');

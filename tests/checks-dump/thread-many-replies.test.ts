@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { handSignatureHeader } from '../helpers/hand-sign.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 const DEMO_S2048 = readFileSync('fixtures/keys/s2048._domainkey.demo.example.pem', 'utf8');
 
@@ -47,8 +48,7 @@ describe('many accusing replies to many copies of one parent', () => {
       }
       const db = join(root, 'x.db');
       await runVerify({ dumpRoot: dump, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n')
-        .map((l) => JSON.parse(l) as { path: string; verdict: string; explanation: string; findings: Array<{ code: string; severity: string; text: string }> });
+      const rows = exportRows<{ path: string; verdict: string; explanation: string; findings: Array<{ code: string; severity: string; text: string }> }>(db);
       const verdicts = Object.fromEntries(rows.map((r) => [r.path, r.verdict]));
       const thread = (path: string) => rows.find((r) => r.path === path)!.findings.filter((f) => f.code === 'reply-before-parent');
       // what comparing each reply with each copy decided

@@ -13,6 +13,7 @@ import { postAnalysis, receiveAnalysis } from '../../src/pipeline/posted-analysi
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from '../unit/support/signing.ts';
 import { fakeSignature } from './support.ts';
+import { exportJsonl, verifyOffline } from '../helpers/in-process.ts';
 
 let key: TestKey;
 beforeAll(() => {
@@ -101,11 +102,8 @@ describe('key-testing-mode end to end (verify, then export and show)', () => {
     const keys = join(tmp.path, 'keys.json');
     writeFileSync(keys, JSON.stringify({ [NAME]: [withFlags('y')] }));
     const db = join(tmp.path, 'x.db');
-    const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
-    const exported = runCli(['export', '--format', 'jsonl', '--db', db]);
-    expect(exported.status, exported.stderr).toBe(0);
-    const row = JSON.parse(exported.stdout) as { verdict: string; findings: Array<{ code: string; severity: string }> };
+    await verifyOffline(dump, db, [keys]);
+    const row = JSON.parse(exportJsonl(db)) as { verdict: string; findings: Array<{ code: string; severity: string }> };
     expect(row.verdict).toBe('verified');
     expect(row.findings).toEqual([expect.objectContaining({ code: 'key-testing-mode', severity: 'warning' })]);
     const shown = runCli(['show', 'test-mode.eml', '--db', db]);

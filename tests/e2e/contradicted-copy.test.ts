@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 interface Row {
   path: string;
@@ -34,10 +35,8 @@ describe('a verified copy whose unsigned Subject another verified copy contradic
     expect(inbox).toContain('URGENT');
     writeFileSync(join(dir.path, 'dump', 'inbox-copy.eml'), inbox, 'latin1');
     writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
-    const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
-    expect(run.status, run.stderr).toBe(0);
-    const out = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n');
-    rows = new Map(out.map((line) => JSON.parse(line) as Row).map((r) => [r.path, r]));
+    await verifyOffline(join(dir.path, 'dump'), db, [join(dir.path, 'keys.json')]);
+    rows = new Map(exportRows<Row>(db).map((r) => [r.path, r]));
   });
 
   it('stays verified, and its explanation names the copy whose proof signs another Subject', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shownFrom } from '../../src/report/shown-from.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 const PADDINGS: Array<[string, string]> = [
   ['no-break spaces', '\u00a0'],
@@ -54,12 +55,11 @@ describe('a padded display name hides no address from show, HTML, Markdown or th
       writeFileSync(join(dir.path, 'dump', `${name}.eml`), await signed(message, { key, domain: 'evil.example', selector: 'sel1', signTime: SIGN_TIME }), 'latin1');
     }
     writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.evil.example': key.txt }));
-    const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
-    expect(run.status, run.stderr).toBe(0);
+    await verifyOffline(join(dir.path, 'dump'), db, [join(dir.path, 'keys.json')]);
   });
 
   it('the messages are verified, for evil.example: the setting of the attack', () => {
-    const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = exportRows<Record<string, unknown>>(db);
     expect(rows.map((r) => [r['verdict'], r['from_address']])).toEqual(PADDINGS.map(() => ['verified', 'x@evil.example']));
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 const PADDINGS: Array<[string, string, string]> = [
   ['soft-hyphen', '\u00ad', 'invisible'],
@@ -47,12 +48,11 @@ describe('what the reader is shown of a padded From address and Subject', () => 
     const link = plainMessage({ from: 'IT Desk www.bank-login.evil.example <it@bank.example>', subject: 'Re-validate at https://bank-login.evil.example/validate?u=cfo' });
     write('link.eml', (await signed(link, { key: bank, domain: 'bank.example', selector: 'sel1', signTime: SIGN_TIME })).replace('as promised', 'as promisED'));
     writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.evil.example': evil.txt, 'sel1._domainkey.bank.example': bank.txt }));
-    const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
-    expect(run.status, run.stderr).toBe(0);
+    await verifyOffline(join(dir.path, 'dump'), db, [join(dir.path, 'keys.json')]);
   });
 
   it('the padded From is verified, for evil.example: the setting of the attack', () => {
-    const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = exportRows<Record<string, unknown>>(db);
     const fromRows = rows.filter((r) => String(r['path']).includes('from-'));
     expect(fromRows.map((r) => [r['verdict'], String(r['from_address']).endsWith('@evil.example')])).toEqual(PADDINGS.map(() => ['verified', true]));
   });

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Red team 14, finding 04: three files whose names differ by a no-break space or a trailing
@@ -58,15 +59,15 @@ describe('the exports tell a file of the dump from the message inside another th
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
-  it('by `container`: the path of what holds the message, null for a file of the dump', () => {
+  it('by `container`: the path of what holds the message, null for a file of the dump', async () => {
     const dump = join(tmp.path, 'dump');
     mkdirSync(join(dump, 'exports/mailbox-export.zip!export'), { recursive: true });
     copyFileSync(join(DEMO_DUMP, 'exports/mailbox-export.zip'), join(dump, 'exports/mailbox-export.zip'));
     // a genuine verified message planted under the name of the archive's suspicious entry
     copyFileSync(join(DEMO_DUMP, '2016-06-01 Offsite logistics.eml'), join(dump, 'exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml'));
     const db = join(tmp.path, 'x.db');
-    expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
-    const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; container: string | null });
+    await verifyOffline(dump, db, [DEMO_KEYS]);
+    const rows = exportRows<{ path: string; verdict: string; container: string | null }>(db);
     const named = rows.filter((r) => r.path.startsWith('exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml'));
     expect(named.map((r) => [r.path, r.verdict, r.container])).toEqual([
       ['exports/mailbox-export.zip!export/2019-05-21 Reimbursement.eml', 'verified', null],

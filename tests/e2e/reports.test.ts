@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 const HAS_PYTHON = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0;
 
@@ -18,7 +19,7 @@ describe('reports, show, exit codes and colours on the demo dump', () => {
   const { db, dir } = verifiedDemoDatabase();
 
   const rows = () =>
-    runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; index: number; sha256: string; message_id: string; verdict: string });
+    exportRows<{ path: string; index: number; sha256: string; message_id: string; verdict: string }>(db);
 
   it('show finds a message by path, by path#index, by sha256 and by Message-ID', () => {
     const all = rows();

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { parseKeyRecord } from '../../src/keys/parse-key.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 /** The demo's mailing-list copy: its author's signature broken by the list, which ARC-sealed it as lists.example. */
 const LIST_COPY = 'lists/2019-03-05 [team] Release checklist.eml';
@@ -18,8 +19,7 @@ describe('verify --trust-arc-sealer', () => {
     expect(run.status, run.stderr).toBe(0);
   };
   const listCopy = (): { verdict: string; reasons: string[]; findings: Array<{ code: string }> } => {
-    const exported = runCli(['export', '--format', 'jsonl', '--db', db]);
-    const rows = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string }> });
+    const rows = exportRows<{ path: string; verdict: string; reasons: string[]; findings: Array<{ code: string }> }>(db);
     return rows.find((r) => r.path === LIST_COPY)!;
   };
   const lastRunOptions = (): Record<string, unknown> => {
@@ -60,7 +60,7 @@ describe('verify --trust-arc-sealer', () => {
       expect(run.status, run.stderr).toBe(0);
       const json = runCli(['show', LIST_COPY, '--db', store, '--json']);
       const text = runCli(['show', LIST_COPY, '--db', store]);
-      const exported = runCli(['export', '--format', 'jsonl', '--db', store]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; arc: unknown });
+      const exported = exportRows<{ path: string; arc: unknown }>(store);
       return {
         record: JSON.parse(json.stdout) as { verdict: string; reasons: string[]; arc: { result: string; instances: Array<Record<string, { origin: string; fingerprint: string; name: string }>> } },
         text: text.stdout,

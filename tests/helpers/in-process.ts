@@ -1,9 +1,10 @@
 import { storeKeyFiles, readKeyFiles, type ImportReport } from '../../src/pipeline/key-commands.ts';
+import { runVerify, type VerifyOptions, type VerifyResult } from '../../src/pipeline/run-verify.ts';
 import { exportText } from '../../src/report/export-text.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acquireRunLock } from '../../src/store/run-lock.ts';
 
-// The CLI's readers and `keys import`, run in this process, for tests that compare what databases
+// `verify --offline`, the CLI's readers and `keys import`, run in this process, for tests that compare what databases
 // hold rather than test the CLI: a child process costs a Node start-up (about 0.3 s of CPU) a call.
 // The export is the command's own code (src/report/export-text.ts); `keys import` follows its
 // action in src/cli/key-commands.ts.
@@ -16,6 +17,19 @@ export function exportJsonl(dbPath: string): string {
   } finally {
     db.close();
   }
+}
+
+/** The rows `leakcheck export --format jsonl --db DB` writes, parsed. */
+export function exportRows<Row = Record<string, unknown>>(dbPath: string): Row[] {
+  return exportJsonl(dbPath).trim().split('\n').map((line) => JSON.parse(line) as Row);
+}
+
+/**
+ * `leakcheck verify DUMP --offline --db DB --keys KEYS...` (the command's own runVerify): for
+ * tests of what a run records, not of the command's exit codes, signals or output.
+ */
+export function verifyOffline(dumpRoot: string, dbPath: string, keyFiles: readonly string[] = [], more: Partial<VerifyOptions> = {}): Promise<VerifyResult> {
+  return runVerify({ dumpRoot, dbPath, keyFiles: [...keyFiles], offline: true, ...more });
 }
 
 /** `leakcheck keys import --db DB FILES...`: under the database's lock, as the command takes it. */

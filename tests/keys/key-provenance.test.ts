@@ -8,7 +8,7 @@ import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { fetchMissingKeys } from '../../src/pipeline/key-commands.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
-import { exportJsonl } from '../helpers/in-process.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 const ROTATED = 'inbox/2016-10-04 Server migration.eml';
 const S2048_SIGNED = 'inbox/2017-02-14 Q1 budget.eml';
@@ -21,7 +21,6 @@ function publicDer(pemFile: string): Buffer {
 const txtFor = (der: Buffer): string => `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
 
 interface Row { path: string; index: number; verdict: string; explanation: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ key_source: string | null; key_fingerprint: string | null; reason: string }> }
-const exportRows = (db: string): Row[] => exportJsonl(db).trim().split('\n').map((l) => JSON.parse(l) as Row);
 const rowFor = (rows: Row[], path: string): Row => rows.find((r) => r.path === path)!;
 
 describe('keys: provenance, re-verification, forgeable keys', () => {
@@ -35,7 +34,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
 
   it('a rotated key supplied by import turns an unverifiable message verified on re-run, re-reading only what waited for it', async () => {
     const first = await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-    expect(rowFor(exportRows(db), ROTATED).reasons).toEqual(['key-not-found']);
+    expect(rowFor(exportRows<Row>(db), ROTATED).reasons).toEqual(['key-not-found']);
 
     const archive = join(tmp.path, 'archive.json');
     writeFileSync(archive, JSON.stringify([
@@ -48,7 +47,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     const second = await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
     // Only the one container whose signature waited for that key was read again.
     expect(second.counts.unchanged).toBe(first.counts.containers - 1);
-    const row = rowFor(exportRows(db), ROTATED);
+    const row = rowFor(exportRows<Row>(db), ROTATED);
     expect(row.verdict).toBe('verified');
     expect(row.signatures[0]!.key_source).toBe('archive');
     expect(row.signatures[0]!.key_fingerprint).toBe(createHash('sha256').update(publicDer('s2016._domainkey.demo.example.pem')).digest('hex'));
@@ -111,7 +110,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
       expect(runCli(['keys', 'export', '--db', db, '--format', format, '--out', exported]).status).toBe(0);
       const otherDb = join(tmp.path, `colleague-${format}.db`);
       await runVerify({ dumpRoot: DEMO_DUMP, dbPath: otherDb, keyFiles: [exported], offline: true });
-      expect(verdicts(exportRows(otherDb)), format).toEqual(verdicts(exportRows(db)));
+      expect(verdicts(exportRows<Row>(otherDb)), format).toEqual(verdicts(exportRows<Row>(db)));
     }
   });
 
@@ -122,7 +121,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
       writeFileSync(list, `# retired keys published by demo.example\n${prefix}${createHash(algo).update(der).digest('hex')}\n`);
       const dbPath = join(tmp.path, `${algo}.db`);
       await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
-      const row = rowFor(exportRows(dbPath), S2048_SIGNED);
+      const row = rowFor(exportRows<Row>(dbPath), S2048_SIGNED);
       expect(row.verdict).toBe('unverifiable');
       expect(row.reasons).toContain('key-compromised');
       expect(row.signatures[0]!.reason).toBe('pass');
@@ -140,7 +139,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     const dbPath = join(tmp.path, 'remembered.db');
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath, keyFiles: [DEMO_KEYS], offline: true });
-    const row = rowFor(exportRows(dbPath), S2048_SIGNED);
+    const row = rowFor(exportRows<Row>(dbPath), S2048_SIGNED);
     expect(row.verdict).toBe('unverifiable');
     expect(row.reasons).toContain('key-compromised');
     const store = new Database(dbPath, { readonly: true });
@@ -165,7 +164,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     ]));
     expect(runCli(['keys', 'import', archive, '--db', db]).status).toBe(0);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true, compromisedFile: list });
-    const original = exportRows(db);
+    const original = exportRows<Row>(db);
     expect(rowFor(original, S2048_SIGNED).reasons).toContain('key-compromised');
     expect(original.some((r) => r.findings.some((f) => f.code === 'key-outside-known-lifetime'))).toBe(true);
 
@@ -190,7 +189,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: colleague, keyFiles: [map], offline: true, compromisedFile: compromised });
     // ... and each signature decided with a key of the same provenance (red team 11, 06: the map's dateless copies of archive keys outranked the archive list)
     const summary = (rows: Row[]) => rows.map((r) => `${r.path}#${r.index}:${r.verdict}:${r.reasons.join(',')}:${r.findings.map((f) => f.code).sort().join(',')}:${r.signatures.map((sig) => sig.key_source).join(',')}`);
-    expect(summary(exportRows(colleague))).toEqual(summary(original));
+    expect(summary(exportRows<Row>(colleague))).toEqual(summary(original));
   });
 
   it('a key file that repeats a name is refused by verify --keys and keys import; a hostile name in a refusal reaches the terminal escaped (red team 10, 07 and 13)', () => {
@@ -227,7 +226,7 @@ describe('keys: provenance, re-verification, forgeable keys', () => {
     ]));
     expect(runCli(['keys', 'import', archive, '--db', db]).status).toBe(0);
     await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true });
-    const row = rowFor(exportRows(db), S2048_SIGNED); // dated 2017-02-14
+    const row = rowFor(exportRows<Row>(db), S2048_SIGNED); // dated 2017-02-14
     expect(row.verdict).toBe('verified'); // a warning, not proof of forgery
     const finding = row.findings.find((f) => f.code === 'key-outside-known-lifetime') as { code: string; severity?: string; text?: string };
     expect(finding).toBeDefined();
@@ -282,7 +281,7 @@ describe('--offline makes no DNS query', () => {
     expect(counts.messages).toBeGreaterThan(0);
     expect(live).not.toHaveBeenCalled();
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
-    const rows = exportRows(join(tmp.path, 'offline.db'));
+    const rows = exportRows<Row>(join(tmp.path, 'offline.db'));
     const signed = rows.filter((r) => r.signatures.length);
     expect(signed.length).toBeGreaterThan(0);
     for (const r of signed) expect(r.verdict).not.toBe('verified');

@@ -9,7 +9,7 @@ import { runVerify } from '../../src/pipeline/run-verify.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acquireRunLock } from '../../src/store/run-lock.ts';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, tempDir } from '../helpers/cli.ts';
-import { exportJsonl, keysImportInProcess as keysImport } from '../helpers/in-process.ts';
+import { exportRows, keysImportInProcess as keysImport } from '../helpers/in-process.ts';
 import { BEFORE_SCHEMA_18 } from '../helpers/older-schema.ts';
 
 // A re-run after `keys import` (or `verify --keys`) must give what a fresh database given the same
@@ -23,11 +23,10 @@ const publicTxt = (pemFile: string): string =>
   `v=DKIM1; k=rsa; p=${createPublicKey(createPrivateKey(readFileSync(join(ROOT, 'fixtures/keys', pemFile)))).export({ type: 'spki', format: 'der' }).toString('base64')}`;
 
 interface Row { path: string; index: number; verdict: string; reasons: string[]; findings: Array<{ code: string }>; signatures: Array<{ reason: string; key_source: string | null; key_fingerprint: string | null }> }
-const exportRows = (db: string): Row[] => exportJsonl(db).trim().split('\n').map((l) => JSON.parse(l) as Row);
 /** What the examiner reads of each message: verdict, reasons, findings, and each signature's result and key. */
 const records = (db: string): string[] =>
-  exportRows(db).map((r) => JSON.stringify([r.path, r.index, r.verdict, r.reasons, r.findings.map((f) => f.code).sort(), r.signatures.map((s) => [s.reason, s.key_source, s.key_fingerprint])]));
-const rowFor = (db: string, path: string): Row => exportRows(db).find((r) => r.path === path)!;
+  exportRows<Row>(db).map((r) => JSON.stringify([r.path, r.index, r.verdict, r.reasons, r.findings.map((f) => f.code).sort(), r.signatures.map((s) => [s.reason, s.key_source, s.key_fingerprint])]));
+const rowFor = (db: string, path: string): Row => exportRows<Row>(db).find((r) => r.path === path)!;
 
 describe('re-run after keys import: the same records as a fresh database', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -235,7 +234,7 @@ describe('re-run after keys import: the same records as a fresh database', () =>
       await firstRun(db('fresh'), [DEMO_KEYS]);
 
       expect(rowFor(db('rerun'), S2048_SIGNED).verdict).toBe('verified');
-      expect(exportRows(db('rerun')).filter((r) => r.verdict === 'suspicious').length).toBeGreaterThan(0);
+      expect(exportRows<Row>(db('rerun')).filter((r) => r.verdict === 'suspicious').length).toBeGreaterThan(0);
       expect(records(db('rerun'))).toEqual(records(db('fresh')));
       expect((await verify(db('rerun'))).counts.unchanged).toBe(first.counts.containers);
     });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Red team Y, Y-08: the docs say forwarded messages are followed three deep, and a message
@@ -19,13 +20,13 @@ async function forwarding(inner: string, level: number): Promise<string> {
 }
 
 /** A dump of one file, verified offline: the database and the messages export writes of it. */
-function verifyOneFile(tmp: string, name: string, content: string): { db: string; rows: Array<{ path: string; verdict: string; message_id: string }> } {
+async function verifyOneFile(tmp: string, name: string, content: string): Promise<{ db: string; rows: Array<{ path: string; verdict: string; message_id: string }> }> {
   const dump = join(tmp, 'dump');
   mkdirSync(dump);
   writeFileSync(join(dump, name), content, 'latin1');
   const db = join(tmp, 'x.db');
-  expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']).status).toBe(0);
-  return { db, rows: runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; message_id: string }) };
+  await verifyOffline(dump, db, [DEMO_KEYS]);
+  return { db, rows: exportRows<{ path: string; verdict: string; message_id: string }>(db) };
 }
 
 describe('forwarded messages, nested (red team Y, Y-08)', () => {
@@ -34,7 +35,7 @@ describe('forwarded messages, nested (red team Y, Y-08)', () => {
     for (let level = 3; level >= 0; level--) message = await forwarding(message, level);
     const tmp = tempDir();
     try {
-      const { db, rows } = verifyOneFile(tmp.path, 'fwd.eml', message);
+      const { db, rows } = await verifyOneFile(tmp.path, 'fwd.eml', message);
       expect(rows.map((r) => [r.path, r.verdict])).toEqual([
         ['fwd.eml', 'verified'],
         ['fwd.eml#attachment-1', 'verified'],
@@ -94,7 +95,7 @@ describe('forwarded messages under other types than message/rfc822 (red team Y, 
     }));
     const tmp = tempDir();
     try {
-      const { rows } = verifyOneFile(tmp.path, 'carrier.eml', carrier);
+      const { rows } = await verifyOneFile(tmp.path, 'carrier.eml', carrier);
       expect(rows.map((r) => [r.path, r.verdict, r.message_id])).toEqual([
         ['carrier.eml', 'verified', '<carrier-y09.1487063523@smtp.demo.example>'],
         ['carrier.eml#attachment-1', 'verified', '<forwarded-y09.1487063523@smtp.demo.example>'],

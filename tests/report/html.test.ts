@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { summarize } from '../../src/store/queries.ts';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoDatabase, FORMULA_SUBJECT_START, SCRIPT_SUBJECT } from './demo-db.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 let demo: ReturnType<typeof demoDatabase>;
 let html: string;
@@ -328,7 +329,7 @@ describe('HTML report: a message with many findings', () => {
         expect(page).toContain(more('reply-before-parent', rest.filter((i) => i % 4).length));
         expect(page).toContain(more('divergent-copies', rest.filter((i) => !(i % 4)).length));
         // the export is the complete record: every one, whatever it reads at once
-        const exported = runCli(['export', '--format', 'jsonl', '--db', path]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { findings: unknown[] });
+        const exported = exportRows<{ findings: unknown[] }>(path);
         expect(Math.max(...exported.map((r) => r.findings.length))).toBe(own + 200);
       } finally {
         db.close();

@@ -11,6 +11,7 @@ import { partsStoredApart } from '../../src/attachments/stored-apart.ts';
 import { readEmlx } from '../../src/read/emlx.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from './support/signing.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 let key: TestKey;
 beforeAll(() => {
@@ -131,7 +132,7 @@ describe('partial emlx: a body stored apart', () => {
       const db = join(dir.path, 'case.db');
       const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
       expect(run.stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = exportRows<Record<string, unknown>>(db);
       const byName = (name: string) => rows.find((r) => String(r['path']).endsWith(name))!;
       expect(byName('123.partial.emlx')).toMatchObject({ verdict: 'unverifiable', reasons: ['body-stored-apart'] });
       expect(byName('124.emlx')).toMatchObject({ verdict: 'verified' });
@@ -162,7 +163,7 @@ describe('partial emlx: a body stored apart', () => {
       const db = join(dir.path, 'case.db');
       const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
       expect(run.stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; severity: string }> });
+      const rows = exportRows<{ path: string; verdict: string; reasons: string[]; findings: Array<{ code: string; severity: string }> }>(db);
       const byName = (name: string) => rows.find((r) => r.path.endsWith(name))!;
       expect(byName('200.emlx').verdict).toBe('verified');
       const kept = byName('123.partial.emlx');

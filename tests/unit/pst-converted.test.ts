@@ -15,6 +15,7 @@ import { runCli, tempDir } from '../helpers/cli.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFile, dnsJsonLookup } from '../helpers/corpus.ts';
 import { LIBPST_BOUNDARY, readpstRebuild } from '../helpers/readpst.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from './support/signing.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 let key: TestKey;
 beforeAll(() => {
@@ -107,7 +108,7 @@ describe('readpst: a message rebuilt from an Outlook PST', () => {
       const db = join(dir.path, 'case.db');
       const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
       expect(run.stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = exportRows<Record<string, unknown>>(db);
       const byName = (name: string) => rows.find((r) => r['path'] === name)!;
       expect(byName('sent.eml')).toMatchObject({ verdict: 'verified' });
       expect(byName('from-pst.eml')).toMatchObject({ verdict: 'unverifiable', reasons: ['message-rebuilt-by-converter'] });
@@ -152,7 +153,7 @@ describe('readpst copies across the dump: the attachments are still compared, th
       writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
       const db = join(dir.path, 'case.db');
       expect(runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']).stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; verdict: string; findings: Array<{ code: string }> });
+      const rows = exportRows<{ path: string; verdict: string; findings: Array<{ code: string }> }>(db);
       const codes = (path: string) => rows.find((r) => r.path === path)!.findings.map((f) => f.code);
       expect(rows.find((r) => r.path === 'verified/same.eml')).toMatchObject({ verdict: 'unverifiable' });
       expect(codes('verified/same.eml')).toContain('copy-rebuilt-by-converter');
@@ -242,7 +243,7 @@ describe('pffexport: a message whose file holds its header fields and no body', 
       const db = join(dir.path, 'case.db');
       const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
       expect(run.stderr).toBe('');
-      const rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = exportRows<Record<string, unknown>>(db);
       const headers = rows.find((r) => String(r['path']).endsWith('InternetHeaders.txt'))!;
       expect(headers).toMatchObject({ verdict: 'unverifiable', reasons: ['body-not-in-file'] });
       const codes = (headers['findings'] as Array<{ code: string }>).map((f) => f.code);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed, tableLookup, type TestKey } from './support/signing.ts';
+import { exportRows, verifyOffline } from '../helpers/in-process.ts';
 
 let key: TestKey;
 beforeAll(() => {
@@ -122,9 +123,8 @@ describe('an attachment Thunderbird deleted or detached', () => {
       // the attachment deleted in Thunderbird's form, and the text changed too: the signed headers still verify
       writeFileSync(join(dir.path, 'dump', 'edited.eml'), lf(deleted(genuine).replace('figures attached', 'figures attached, pay to IBAN FR76 0000')), 'latin1');
       writeFileSync(join(dir.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
-      const run = runCli(['verify', join(dir.path, 'dump'), '--keys', join(dir.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
-      expect(run.status, run.stderr).toBe(0);
-      rows = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Row);
+      await verifyOffline(join(dir.path, 'dump'), db, [join(dir.path, 'keys.json')]);
+      rows = exportRows<Row>(db);
       expect(row('intact.eml')).toMatchObject({ verdict: 'verified' });
       for (const name of ['deleted.eml', 'detached.eml']) {
         expect(row(name), name).toMatchObject({ verdict: 'unverifiable', reasons: ['attachment-removed-by-client'] });

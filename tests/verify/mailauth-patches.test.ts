@@ -5,6 +5,7 @@ import { runCli, tempDir } from '../helpers/cli.ts';
 // the analysis first, as in every entry point: the stand-in must load before mailauth does
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
 import { joinFoldedRows, mailauthPatched, trimFoldingWhitespace } from '../../src/verify/mailauth-patches.ts';
+import { exportRows } from '../helpers/in-process.ts';
 
 const FWS_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 
@@ -110,7 +111,7 @@ describe('the patches in the CLI as users run it', () => {
     const db = join(tmp.path, 'x.db');
     const verify = runCli(['verify', dump, '--offline', '--db', db, '--quiet', '--jobs', '1']);
     expect(verify.status, verify.stderr).toBe(0);
-    const [row] = runCli(['export', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { reasons: string[]; signatures: unknown[] });
+    const [row] = exportRows<{ reasons: string[]; signatures: unknown[] }>(db);
     expect(row!.reasons).not.toContain('analysis-failed');
     expect(row!.signatures).toHaveLength(1);
   });
