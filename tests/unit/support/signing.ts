@@ -2,7 +2,8 @@
  * Test inputs built from scratch: key pairs made with node:crypto, messages signed with
  * mailauth's own signer, and key lookups answering from an in-memory table.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dkimSign } from 'mailauth';
 import type { DKIMSignOptions } from 'mailauth';
 import type { KeyAnswer, KeyLookup, KeyRecord } from '../../../src/keys/types.ts';
@@ -19,8 +20,26 @@ export interface TestKey {
   txt: string;
 }
 
+/*
+ * RSA pairs made once, as PKCS#8 PEM by size: a fresh 2048-bit pair costs 0.1-0.5 s of CPU, and
+ * the test files asked for about seventy. Only that the keys of one file differ from one another
+ * matters (a forger's key is not the signer's), and each file loads this module afresh: its n-th
+ * key of a size is the pool's n-th, and past the pool it gets fresh pairs.
+ */
+const POOL = JSON.parse(readFileSync(new URL('rsa-key-pool.json', import.meta.url), 'utf8')) as Record<string, string[]>;
+const taken = new Map<number, number>();
+
+function rsaPair(bits: number): { privateKey: KeyObject; publicKey: KeyObject } {
+  const next = taken.get(bits) ?? 0;
+  taken.set(bits, next + 1);
+  const pem = POOL[bits]?.[next];
+  if (pem === undefined) return generateKeyPairSync('rsa', { modulusLength: bits });
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 export function rsaKey(bits: number): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = rsaPair(bits);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   return {
     kind: 'rsa',
