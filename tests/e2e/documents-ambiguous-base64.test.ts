@@ -60,7 +60,7 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'saved/padded.pdf'), Buffer.concat([FIRST, SECOND]));
   writeFileSync(join(dump, 'saved2/padded.pdf'), FIRST);
   writeFileSync(join(dump, 'saved/plain.pdf'), PLAIN);
-  const verified = verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt);
+  const verified = await verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt);
   ({ db, text } = verified);
   rows = new Map(verified.rows.map((r) => [r.path, r]));
 });

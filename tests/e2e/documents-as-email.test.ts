@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed, type TestKey } from '../unit/support/signing.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 /**
  * Red team Y, Y-03: a file of the dump that is an email is listed among the documents when an
@@ -58,8 +59,7 @@ beforeAll(async () => {
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
   db = join(tmp.path, 'x.db');
-  const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
-  expect(verify.status, verify.stderr).toBe(0);
+  await verifyOffline(dump, db, [keys]);
   const lines = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n');
   rows = new Map(lines.map((l) => JSON.parse(l) as DocumentRow).map((r) => [r.path, r]));
 });

@@ -70,7 +70,7 @@ beforeAll(async () => {
     writeFileSync(join(dump, path), bytes);
   }
   let db: string;
-  ({ db, rows, text, html } = verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt));
+  ({ db, rows, text, html } = await verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt));
   csv = runCli(['documents', '--format', 'csv', '--db', db]).stdout;
   markdown = runCli(['report', '--format', 'md', '--db', db]).stdout;
 });

@@ -214,7 +214,7 @@ beforeAll(async () => {
   writeFileSync(join(dump, 'forged/contract\u2800.pdf'), FORGED);
   writeFileSync(join(dump, 'forged/contract.pdf::$DATA'), FORGED);
   writeFileSync(join(dump, 'forged/budg\u0435t-q1.csv'), 'item,amount\r\nhosting,1200\r\ntravel,300\r\nconsulting (J. Doe),250000\r\n');
-  ({ rows, text, html } = verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt));
+  ({ rows, text, html } = await verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt));
 });
 
 describe('documents: what a match proves', () => {

@@ -59,7 +59,7 @@ beforeAll(async () => {
   for (const name of ['scan2.pdf', 'contract1.pdf', 'contract5.pdf', 'résumé.pdf']) writeFileSync(join(dump, 'forged', name), FORGED);
   // the genuine résumé, saved by a reader that takes the ASCII fallback
   writeFileSync(join(dump, 'docs/resume.pdf'), RESUME);
-  const verified = verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt);
+  const verified = await verifiedDocuments<DocumentRow>(tmp.path, dump, key.txt);
   db = verified.db;
   text = verified.text;
   rows = new Map(verified.rows.map((r) => [r.path, r]));

@@ -7,6 +7,7 @@ import { canonicalMessageId } from '../../src/read/message-id.ts';
 import { APPLICATION_ID, CANONICAL_MESSAGE_ID_FUNCTION, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.ts';
 import { runCli, tempDir } from '../helpers/cli.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Red team W2, W2-02: every loose copy of a document stored every email that carried it, and
@@ -60,8 +61,7 @@ beforeAll(async () => {
   }
   const keys = join(tmp.path, 'keys.json');
   writeFileSync(keys, JSON.stringify({ 'sel1._domainkey.example.com': [key.txt] }));
-  const verify = runCli(['verify', dump, '--keys', keys, '--offline', '--db', db, '--quiet']);
-  expect(verify.status, verify.stderr).toBe(0);
+  await verifyOffline(dump, db, [keys]);
   rows = runCli(['documents', '--format', 'jsonl', '--db', db]).stdout.trim().split('\n').map((l) => JSON.parse(l) as DocumentRow);
   text = runCli(['documents', '--db', db]).stdout;
   html = runCli(['report', '--format', 'html', '--db', db]).stdout;

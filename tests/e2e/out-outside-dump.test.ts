@@ -3,6 +3,7 @@ import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, sym
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Evidence is read-only for every file leakcheck writes, not only its database: a report, an
@@ -15,10 +16,9 @@ describe('--out never writes into a dump the database read', () => {
   const db = join(tmp.path, 'x.db');
   const listing = (): string[] => (readdirSync(dump, { recursive: true }) as string[]).sort();
   let before: string[];
-  beforeAll(() => {
+  beforeAll(async () => {
     cpSync(DEMO_DUMP, dump, { recursive: true });
-    const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
+    await verifyOffline(dump, db, [DEMO_KEYS]);
     symlinkSync(join(dump, 'inbox'), join(tmp.path, 'looks-outside'));
     mkdirSync(join(tmp.path, 'reports'));
     before = listing();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, ROOT, runCli, verifiedDemoDatabase } from '../helpers/cli.ts';
 import { canRunAsNobody, NOBODY, runCliMeasured } from '../hostile/support.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 /*
  * Red team Z: what a CI job's `--out`, stdout and stderr do when something goes wrong.
@@ -100,7 +101,7 @@ describe('--out, stdout and stderr in scripts (red team Z)', () => {
     const dump = join(dir, 'ten');
     for (let i = 0; i < 10; i++) cpSync(DEMO_DUMP, join(dump, `copy-${i}`), { recursive: true });
     const big = join(dir, 'ten.db');
-    expect(runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', big, '--quiet']).status).toBe(0);
+    await verifyOffline(dump, big, [DEMO_KEYS]);
     const child = spawn(process.execPath, [join(ROOT, 'bin/leakcheck.js'), 'report', '--format', 'html', '--db', big], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise((resolve) => setTimeout(resolve, 2500));

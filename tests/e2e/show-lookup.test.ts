@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir, verifiedDemoDatabase } from '../helpers/cli.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 /**
  * `show` names one message or lists the candidates (red team 10, finding 05). It used to trim its
@@ -38,8 +39,7 @@ beforeAll(async () => {
   const separator = 'From alice@example.com Mon Mar 14 09:26:50 2016\r\n';
   writeFileSync(join(dump, HOSTILE_MBOX), `${separator}${forgery('box-0@example.com', 'First')}\r\n${separator}${forgery('box-1@example.com', 'Second')}`);
   writeFileSync(join(tmp.path, 'keys.json'), JSON.stringify({ 'sel1._domainkey.example.com': key.txt }));
-  const verify = runCli(['verify', dump, '--keys', join(tmp.path, 'keys.json'), '--offline', '--db', db, '--quiet']);
-  expect(verify.status, verify.stderr).toBe(0);
+  await verifyOffline(dump, db, [join(tmp.path, 'keys.json')]);
 });
 
 const show = (argument: string, ...more: string[]): ReturnType<typeof runCli> => runCli(['show', argument, '--db', db, ...more]);
@@ -148,10 +148,9 @@ describe('show: a Message-ID and a sha256', () => {
 });
 
 describe('show: the custody of a file whose name ends in a blank', () => {
-  it('names the file as the heading does', () => {
+  it('names the file as the heading does', async () => {
     appendFileSync(join(dump, 'invoice.eml '), 'P.S. and 100,000 more\r\n');
-    const verify = runCli(['verify', dump, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
+    await verifyOffline(dump, db);
     const shown = show('invoice.eml ');
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/^ {2}custody {5}changed {2}"invoice\.eml " {2}\(run #2\)/m);

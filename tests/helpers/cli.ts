@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_DUMP = join(ROOT, 'fixtures/demo-dump');
@@ -32,15 +32,17 @@ export function tempDir(prefix = 'leakcheck-test-'): { path: string; cleanup: ()
 }
 
 /**
- * A database of the demo dump (`db`), verified offline before the tests of the calling describe
- * block, in a temporary directory (`dir`, for the block's other files) removed after them.
+ * A database of the demo dump (`db`), verified offline (in this process) before the tests of the
+ * calling describe block, in a temporary directory (`dir`, for the block's other files) removed
+ * after them.
  */
 export function verifiedDemoDatabase(): { db: string; dir: string } {
   const tmp = tempDir();
   const db = join(tmp.path, 'demo.db');
-  beforeAll(() => {
-    const verify = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
+  beforeAll(async () => {
+    // loaded here: the many files that import this one for runCli alone need none of the pipeline
+    const { verifyOffline } = await import('./in-process.ts');
+    await verifyOffline(DEMO_DUMP, db, [DEMO_KEYS]);
   });
   afterAll(() => tmp.cleanup());
   return { db, dir: tmp.path };

@@ -25,11 +25,13 @@ export function exportRows<Row = Record<string, unknown>>(dbPath: string): Row[]
 }
 
 /**
- * `leakcheck verify DUMP --offline --db DB --keys KEYS...` (the command's own runVerify): for
- * tests of what a run records, not of the command's exit codes, signals or output.
+ * `leakcheck verify DUMP --keys KEYS... --offline --db DB --quiet` (the command's own runVerify,
+ * the run recorded under that command line): for tests of what a run records, not of the
+ * command's exit codes, signals or output.
  */
 export function verifyOffline(dumpRoot: string, dbPath: string, keyFiles: readonly string[] = [], more: Partial<VerifyOptions> = {}): Promise<VerifyResult> {
-  return runVerify({ dumpRoot, dbPath, keyFiles: [...keyFiles], offline: true, ...more });
+  const argv = ['leakcheck', 'verify', dumpRoot, ...keyFiles.flatMap((file) => ['--keys', file]), '--offline', '--db', dbPath, '--quiet'];
+  return runVerify({ dumpRoot, dbPath, keyFiles: [...keyFiles], offline: true, argv, ...more });
 }
 
 /** `leakcheck keys import --db DB FILES...`: under the database's lock, as the command takes it. */

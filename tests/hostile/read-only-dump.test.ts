@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 import { canRunAsNobody, IS_ROOT, NOBODY, runCliMeasured } from './support.ts';
 
 interface EntryState {
@@ -150,13 +151,12 @@ describe('evidence is read-only', () => {
   let atime: { updatesOnRead: boolean; noatimeHonoured: boolean };
   let demoMessages: number;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     atime = atimeBehaviour(tmp.path);
     cpSync(DEMO_DUMP, dump, { recursive: true });
     mkdirSync(dbDir);
     chmodTree(dump, 0o444, 0o555);
-    const reference = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', join(dbDir, 'reference.db'), '--quiet']);
-    expect(reference.status, reference.stderr).toBe(0);
+    await verifyOffline(DEMO_DUMP, join(dbDir, 'reference.db'), [DEMO_KEYS]);
     demoMessages = messageCount(join(dbDir, 'reference.db'));
   }, 120_000);
 

@@ -8,8 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_KEYS, tempDir } from '../helpers/cli.ts';
 import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
 describe('a CR-only (classic Mac OS) mbox', () => {
   const tmp = tempDir();
@@ -27,8 +28,7 @@ describe('a CR-only (classic Mac OS) mbox', () => {
     mkdirSync(dump);
     writeFileSync(join(dump, 'In.mbox'), mbox, 'latin1');
 
-    const verify = runCli(['verify', dump, '--keys', DEMO_KEYS, '--offline', '--db', db, '--quiet']);
-    expect(verify.status, verify.stderr).toBe(0);
+    await verifyOffline(dump, db, [DEMO_KEYS]);
     const store = new Database(db, { readonly: true });
     const rows = store
       .prepare(`SELECT m.idx, m.message_id, v.verdict, v.reasons_json, m.repairs_json FROM messages m JOIN verdicts v ON v.message_id = m.id ORDER BY m.idx`)
