@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Db } from '../../src/store/open-store.ts';
-import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
+import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
+import { verifyOffline } from '../helpers/in-process.ts';
 
-/** Verifies the demo dump offline into a fresh database, as a user would, and opens it. */
-export function demoDatabase(): { db: Db; path: string; dir: string; cleanup: () => void } {
+/** Verifies the demo dump offline into a fresh database (runVerify, in this process), and opens it. */
+export async function demoDatabase(): Promise<{ db: Db; path: string; dir: string; cleanup: () => void }> {
   const dir = tempDir('leakcheck-html-');
   const path = join(dir.path, 'demo.db');
-  const run = runCli(['verify', DEMO_DUMP, '--keys', DEMO_KEYS, '--offline', '--db', path, '--quiet']);
-  if (run.status !== 0) throw new Error(`leakcheck verify failed (${run.status}): ${run.stderr}`);
+  await verifyOffline(DEMO_DUMP, path, [DEMO_KEYS]);
   const db = openStore(path, { readonly: true });
   return {
     db,

@@ -24,7 +24,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '
 const SCREENSHOT = join(ROOT, 'test-output/html-report.png');
 const DOCS_SCREENSHOT = join(ROOT, 'docs/images/html-report.png');
 
-let demo: ReturnType<typeof demoDatabase> | undefined;
+let demo: Awaited<ReturnType<typeof demoDatabase>> | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
 let fileUrl: string;
@@ -61,7 +61,7 @@ function ready(ctx: { skip: (note?: string) => void }): void {
 
 beforeAll(async () => {
   if (SKIP || !existsSync(CHROMIUM)) return;
-  demo = demoDatabase();
+  demo = await demoDatabase();
   counts = summarize(demo.db).verdicts;
   total = counts.verified + counts.unverifiable + counts.suspicious;
   suspiciousFromDemo = [...iterateMessages(demo.db, { verdict: 'suspicious' })].filter((m) => m.from?.includes('demo.example')).length;

@@ -10,14 +10,14 @@ import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { demoDatabase, FORMULA_SUBJECT_START, SCRIPT_SUBJECT } from './demo-db.ts';
 import { exportRows } from '../helpers/in-process.ts';
 
-let demo: ReturnType<typeof demoDatabase>;
+let demo: Awaited<ReturnType<typeof demoDatabase>>;
 let html: string;
 /** what the database holds: the report is checked against it, the verifier elsewhere */
 let counts: { verified: number; unverifiable: number; suspicious: number };
 let total: number;
 
-beforeAll(() => {
-  demo = demoDatabase();
+beforeAll(async () => {
+  demo = await demoDatabase();
   html = renderHtmlReport(demo.db, {});
   counts = summarize(demo.db).verdicts;
   total = counts.verified + counts.unverifiable + counts.suspicious;

@@ -11,9 +11,9 @@ import { DEMO_DUMP, DEMO_KEYS, runCli, tempDir } from '../helpers/cli.ts';
 import { DATE_HEADER, rsaKey, SIGN_TIME, signed } from '../unit/support/signing.ts';
 import { demoDatabase } from './demo-db.ts';
 
-let demo: ReturnType<typeof demoDatabase>;
-beforeAll(() => {
-  demo = demoDatabase();
+let demo: Awaited<ReturnType<typeof demoDatabase>>;
+beforeAll(async () => {
+  demo = await demoDatabase();
 });
 afterAll(() => demo.cleanup());
 
