@@ -4,10 +4,10 @@ import { exportText } from '../../src/report/export-text.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { acquireRunLock } from '../../src/store/run-lock.ts';
 
-// `verify --offline`, the CLI's readers and `keys import`, run in this process, for tests that compare what databases
-// hold rather than test the CLI: a child process costs a Node start-up (about 0.3 s of CPU) a call.
-// The export is the command's own code (src/report/export-text.ts); `keys import` follows its
-// action in src/cli/key-commands.ts.
+// `verify --offline`, the CLI's readers and `keys import`, run in this process, for tests that
+// compare what databases hold rather than test the CLI: a child process costs a Node start-up
+// (about 0.3 s of CPU) a call. verify is the command's runVerify and the export its own code
+// (src/report/export-text.ts); `keys import` follows its action in src/cli/key-commands.ts.
 
 /** The text `leakcheck export --format jsonl --db DB` writes to stdout. */
 export function exportJsonl(dbPath: string): string {
