@@ -208,14 +208,21 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
   // message past the analysis' time limit, its red flag erased as analysis-failed (red team W2,
   // W2-05). One domain's keys come from one set of name servers, which answer all or none, and
   // asking ahead for a message signed twice by its own domain cost the bench 4 %. (What cannot be
-  // read as tags is left to mailauth, which asks for what it reads.) The names of an ARC chain
-  // come with them, whenever there is more than one name to ask: mailauth asks for the newest
-  // ARC-Message-Signature's key after the signatures', and for the seals' after that.
+  // read as tags is left to mailauth, which asks for what it reads.) One domain's names are asked
+  // ahead too when it is not the author's: a third party's name servers can be anyone's, and
+  // three selectors of one such domain cost three timeouts in turn as well. The names of an ARC
+  // chain come with them, whenever there is more than one name to ask: mailauth asks for the
+  // newest ARC-Message-Signature's key after the signatures', and for the seals' after that.
   const tagsList = headers.map((f) => readSignatureTags(f.value));
   const asked = tagsList.filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm));
   const arcNames = options.askAhead ?? [];
   const names = new Set([...asked.map((t) => `${t.selector}._domainkey.${t.domain}`), ...arcNames]);
-  if (new Set(asked.map((t) => t.domain)).size > 1 || (arcNames.length > 0 && names.size > 1)) {
+  const domains = new Set(asked.map((t) => t.domain!));
+  const thirdParty = (): boolean => {
+    const authors = claimedAuthorDomains(fields);
+    return [...domains].some((d) => !claimsAuthor(d.toLowerCase(), authors));
+  };
+  if (domains.size > 1 || (names.size > 1 && (arcNames.length > 0 || thirdParty()))) {
     for (const name of names) void answerFor(name);
   }
   const first = await run(0);

@@ -56,6 +56,16 @@ describe('key lookups of one message', () => {
     expect(a.verdict.reasons).toContain('dkim-body-modified');
   });
 
+  it('three selectors of one domain that is not the author\'s are asked at once: anyone can run its name servers', async () => {
+    const { lookup, asked, most } = slowForPlanted();
+    const planted3 = [1, 2, 3].map((s) => `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=d0.example; s=s${s}; h=from; bh=${BH}; b=${B}\r\n`).join('');
+    const message = `${planted3}${demoMessage({ id: 'slow-dns-one-domain' })}`;
+    const a = await analyzeMessage({ raw: Buffer.from(message, 'latin1'), format: 'eml' }, lookup);
+    expect(most()).toBe(3);
+    expect(new Set(asked)).toEqual(new Set(['s1._domainkey.d0.example', 's2._domainkey.d0.example', 's3._domainkey.d0.example']));
+    expect(a.verdict.verdict).toBe('unverifiable');
+  });
+
   it('are made at once, not one signature after another; the verdict is as before', async () => {
     const { lookup: slow, asked, most } = slowForPlanted();
     const genuine = await signWithFixtureKey(demoMessage({ id: 'slow-dns' }));
