@@ -202,17 +202,16 @@ export async function verifyDkim(message: Buffer, fields: HeaderField[], options
       ...(notChecked ? { leakcheckChecked: checkedFieldsOnly(headers) } : {}),
     } as Parameters<typeof dkimVerify>[1]);
 
-  // The keys of signatures by more than one domain are all asked for at once, before mailauth asks
+  // The keys of signatures by more than one domain are asked for at once, before mailauth asks
   // for them one at a time: a name server that never answers cost each signature its whole
   // timeout in turn, and a forger who added three signatures naming a domain of theirs ran the
   // message past the analysis' time limit, its red flag erased as analysis-failed (red team W2,
-  // W2-05). One domain's keys come from one set of name servers, which answer all or none, and
-  // asking ahead for a message signed twice by its own domain cost the bench 4 %. (What cannot be
-  // read as tags is left to mailauth, which asks for what it reads.) One domain's names are asked
-  // ahead too when it is not the author's: a third party's name servers can be anyone's, and
-  // three selectors of one such domain cost three timeouts in turn as well. The names of an ARC
-  // chain come with them, whenever there is more than one name to ask: mailauth asks for the
-  // newest ARC-Message-Signature's key after the signatures', and for the seals' after that.
+  // W2-05). So were three selectors of one domain whose name servers the forger runs: one that is
+  // not the author's is asked ahead too. The author's own domain is not the forger's to slow down,
+  // and asking ahead for a message signed twice by it cost the bench 4 %. (What cannot be read as
+  // tags is left to mailauth, which asks for what it reads.) The names of an ARC chain come with
+  // them, whenever there is more than one name to ask: mailauth asks for the newest
+  // ARC-Message-Signature's key after the signatures', and for the seals' after that.
   const tagsList = headers.map((f) => readSignatureTags(f.value));
   const asked = tagsList.filter((t) => t.domain && t.selector && t.b && t.algorithm !== null && PROCESSED_ALGORITHMS.has(t.algorithm));
   const arcNames = options.askAhead ?? [];
@@ -775,14 +774,6 @@ const DIGEST_INFO: Record<'sha1' | 'sha256', Buffer[]> = {
 };
 
 /**
- * Whether an RSA signature was made with this key, whatever it signed. Raised to the public
- * exponent, a signature made with the key gives back its encoding: 00 01 FF…FF 00, the hash
- * algorithm's DigestInfo, then the hash of what was signed. Under any other key it gives
- * numbers without that structure (the chance of it by accident is below 2^-400). So a signature
- * that fails against the key it was made with proves that what it signed was changed; one that
- * fails against another key proves nothing, however well that key is known.
- */
-/**
  * The record's key cannot have made this signature, so no message verifies under it: an RSA
  * signature whose b= does not decode under the key (madeWithKey), whatever was hashed. Only for a
  * tag list read one way: with a repeated tag, mailauth may verify another b= than the one read here.
@@ -791,6 +782,14 @@ function cannotHaveMade(tags: SignatureTags, record: KeyRecord): boolean {
   return (tags.algorithm === 'rsa-sha256' || tags.algorithm === 'rsa-sha1') && !tags.duplicateTags.length && madeWithKey(tags, parseKeyRecord(record.txt)) === false;
 }
 
+/**
+ * Whether an RSA signature was made with this key, whatever it signed. Raised to the public
+ * exponent, a signature made with the key gives back its encoding: 00 01 FF…FF 00, the hash
+ * algorithm's DigestInfo, then the hash of what was signed. Under any other key it gives
+ * numbers without that structure (the chance of it by accident is below 2^-400). So a signature
+ * that fails against the key it was made with proves that what it signed was changed; one that
+ * fails against another key proves nothing, however well that key is known.
+ */
 export function madeWithKey(tags: SignatureTags, key: ParsedKey): boolean | null {
   if (!key.publicKey || key.keyType !== 'rsa' || !tags.b) return null;
   const hash = tags.algorithm === 'rsa-sha1' ? 'sha1' : 'sha256';
