@@ -1,7 +1,7 @@
 import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
-import { toCrlf, withoutDoubledCr } from '../read/line-endings.ts';
-import { quotedFromLineStarts, unquoteLinesAt } from '../read/mbox-quoting.ts';
+import { toCrlfWithout, withoutDoubledCr } from '../read/line-endings.ts';
+import { quotedFromLineStarts } from '../read/mbox-quoting.ts';
 import { dotStuffedLineStarts, withoutTransferEnd } from '../read/smtp-transfer.ts';
 
 /** A transformation undone before verifying. Recorded, because a verdict that needed one says so. */
@@ -54,55 +54,63 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: For
   // export tools); left in place they would hide the first header from the verifier.
   const lead = leadingJunk(raw);
   let base: RepairVariant = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
-  let quoted = yield* quotingForms(base, format, memory);
+  let quoted = yield* quotingForms({ ...base, drops: [] }, format, memory);
   // Damage done by how the file was kept rather than by what was sent; undone only once the
   // message as found has failed (a signer may have signed those bytes), and under the other
   // repairs too, which a damaged copy needs as much as an intact one.
   const restored = storageRestored(base, memory);
   if (restored) {
     base = restored;
-    quoted = yield* quotingForms(base, format, memory);
+    quoted = yield* quotingForms({ ...base, drops: [] }, format, memory);
   }
   // A form of its own, after the one with its dots as found: a genuine line beginning ".." (an
   // ellipsis) may stand in a message that failed for another reason, or that a capture left
-  // unstuffed but ended with the "." line.
+  // unstuffed but ended with the "." line. Its forms are each copied from the base with the dots
+  // taken out, never from a copy without them, which would be one more copy of the message alive
+  // beside them (red team BB, BB-04).
   const stuffed = dotStuffedLineStarts(base.bytes, base.repairs.includes('smtp-end-dot'));
-  if (stuffed) yield* quotingForms({ bytes: unquoteLinesAt(base.bytes, stuffed), repairs: [...base.repairs, 'smtp-dot-unstuff'] }, format, memory);
-  const untagged = withoutGatewaySubjectTag(base.bytes);
-  if (untagged) yield withCrlf({ bytes: untagged, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
+  if (stuffed) yield* quotingForms({ bytes: base.bytes, drops: stuffed, repairs: [...base.repairs, 'smtp-dot-unstuff'] }, format, memory);
+  const tag = gatewaySubjectTagAt(base.bytes);
+  if (tag) yield formOf({ bytes: base.bytes, drops: tag, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
   const linesBefore = lineNumbersAt(raw, [lead])[0]! - 1;
   const lines = lineNumbersAt(base.bytes, quoted).map((line) => line + linesBefore);
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
-    const form: RepairVariant = {
-      ...ownCopy(unquoteLinesAt(base.bytes, chosen, memory), memory),
-      repairs: [...base.repairs, 'mbox-unquote-some'],
+    yield {
+      ...formOf({ bytes: base.bytes, drops: chosen, repairs: [...base.repairs, 'mbox-unquote-some'] }, memory),
       quoting: {
         unquotedLines: lines.filter((_, i) => mask & (1 << i)),
         keptLines: lines.filter((_, i) => !(mask & (1 << i))),
       },
     };
-    yield withCrlf(form, memory);
   }
+}
+
+/** A form described, not yet made: `bytes` with the byte at each of `drops` (ascending) taken out. */
+interface FormPlan {
+  bytes: Buffer;
+  drops: readonly number[];
+  repairs: Repair[];
 }
 
 /**
  * `base` as it is and with its `>From ` quoting undone, in the order the container calls for;
  * returns where the quoted lines start.
  */
-function* quotingForms(base: RepairVariant, format: ContainerKind, memory: FormMemory | undefined): Generator<RepairVariant, number[]> {
-  const unquoted = (starts: number[]): RepairVariant => ({ ...ownCopy(unquoteLinesAt(base.bytes, starts, memory), memory), repairs: [...base.repairs, 'mboxrd-unquote'] });
+function* quotingForms(base: FormPlan, format: ContainerKind, memory: FormMemory | undefined): Generator<RepairVariant, number[]> {
+  const unquoted = (starts: number[]): RepairVariant =>
+    formOf({ bytes: base.bytes, drops: mergeAscending(base.drops, starts), repairs: [...base.repairs, 'mboxrd-unquote'] }, memory);
   if (format === 'mbox') {
-    const quoted = quotedFromLineStarts(base.bytes);
-    if (quoted.length) yield withCrlf(unquoted(quoted), memory);
-    yield withCrlf(base, memory);
+    const quoted = quotedFromLineStarts(base.bytes, base.drops);
+    if (quoted.length) yield unquoted(quoted);
+    yield formOf(base, memory);
     return quoted;
   }
-  yield withCrlf(base, memory);
+  yield formOf(base, memory);
   // Looked for only once the message as found has failed: it is a pass over every byte.
-  const quoted = quotedFromLineStarts(base.bytes);
-  if (quoted.length) yield withCrlf(unquoted(quoted), memory);
+  const quoted = quotedFromLineStarts(base.bytes, base.drops);
+  if (quoted.length) yield unquoted(quoted);
   return quoted;
 }
 
@@ -156,11 +164,12 @@ export const GATEWAY_SUBJECT_TAG = /^[ \t]*(?:\[(?:EXT|EXTERNAL(?:[ _-](?:EMAIL|
 const SUBJECT_LINE = /(?:^|\r?\n)subject[ \t]*:/gi;
 
 /**
- * The message with the gateway's tag taken from its one Subject field (null when there is no
- * such tag, or more than one Subject: which one a signature covers is the header checks' question).
- * Everything else stays as found: the signature must verify over all the rest.
+ * Where the gateway's tag lies in the one Subject field, as the offsets of its bytes and of the
+ * blanks after it (null when there is no such tag, or more than one Subject: which one a
+ * signature covers is the header checks' question). Everything else stays as found: the
+ * signature must verify over all the rest.
  */
-function withoutGatewaySubjectTag(raw: Buffer): Buffer | null {
+function gatewaySubjectTagAt(raw: Buffer): number[] | null {
   const ends = [raw.indexOf('\n\n'), raw.indexOf('\r\n\r\n')].filter((i) => i >= 0);
   const head = raw.toString('latin1', 0, Math.min(ends.length ? Math.min(...ends) : raw.length, 256 * 1024));
   const subjects = [...head.matchAll(SUBJECT_LINE)];
@@ -170,24 +179,30 @@ function withoutGatewaySubjectTag(raw: Buffer): Buffer | null {
   if (!tag) return null;
   // one space stays where the value began, as the field had before the tag was put in
   const keep = head[valueStart] === ' ' ? 1 : 0;
-  return Buffer.concat([raw.subarray(0, valueStart + keep), raw.subarray(valueStart + tag[0].length)]);
+  return Array.from({ length: tag[0].length - keep }, (_, i) => valueStart + keep + i);
 }
 
 /** Memory the forms are made in, which can take back a form's copy before the analysis ends (RepairMemory). */
 type FormMemory = ReadTarget & { release?: (bytes: Uint8Array) => void };
 
-/** A copy made for one form alone, with the means to give its memory back once the form is done with. */
-function ownCopy(bytes: Buffer, memory: FormMemory | undefined): Pick<RepairVariant, 'bytes' | 'release'> {
-  return memory?.release ? { bytes, release: () => memory.release!(bytes) } : { bytes };
+/**
+ * The form `plan` describes, its bare LFs made CRLF (DKIM is defined over CRLF), in one copy made
+ * for it alone, with the means to give that memory back once the form has lost; the bytes
+ * themselves when nothing needs taking out or restoring.
+ */
+function formOf(plan: FormPlan, memory: FormMemory | undefined): RepairVariant {
+  const bytes = toCrlfWithout(plan.bytes, plan.drops, memory);
+  const crlf = bytes.length !== plan.bytes.length - plan.drops.length;
+  const repairs = crlf ? [...plan.repairs, 'crlf' as const] : plan.repairs;
+  if (bytes === plan.bytes || !memory?.release) return { bytes, repairs };
+  return { bytes, repairs, release: () => memory.release!(bytes) };
 }
 
-function withCrlf(form: RepairVariant, memory: FormMemory | undefined): RepairVariant {
-  const bytes = toCrlf(form.bytes, memory);
-  if (bytes === form.bytes) return form;
-  // The copy is this form's alone: the forms after it are made from the form's base, never from
-  // it. A form made for this one alone (an unquoted copy) is not needed once copied.
-  form.release?.();
-  return { ...form, repairs: [...form.repairs, 'crlf'], ...ownCopy(bytes, memory) };
+/** The offsets of both lists, ascending (each is ascending, and they share none). */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  if (!a.length) return [...b];
+  if (!b.length) return [...a];
+  return [...a, ...b].sort((x, y) => x - y);
 }
 
 function leadingJunk(raw: Buffer): number {

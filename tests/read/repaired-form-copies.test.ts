@@ -1,0 +1,100 @@
+/**
+ * The repaired forms of a message (CRLF restored, `>From ` quoting undone, SMTP dots taken out,
+ * a gateway's Subject tag taken out) are each made in one copy, from the message as stored, and
+ * no copy of the message without its dots is kept for the forms made from it: a forged 50 MB
+ * message stored with bare LFs, four `>From ` lines, stuffed dots and NUL padding peaked at
+ * 372 MB, three copies alive beside the message (red team BB, BB-04); 270 MB now.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { repairVariants, type RepairVariant } from '../../src/analyze/repair-variants.ts';
+import { toCrlf, toCrlfWithout } from '../../src/read/line-endings.ts';
+import { quotedFromLineStarts, unquoteLinesAt } from '../../src/read/mbox-quoting.ts';
+import { caseRng, pick, randInt } from '../../src/fuzz/mutate.ts';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('toCrlfWithout (a form taken out and made CRLF in one copy)', () => {
+  it('gives what taking the bytes out and then restoring CRLF gives, on 20,000 seeded inputs', () => {
+    const rng = caseRng(37, 0);
+    const alphabet = [0x0a, 0x0d, 0x2e, 0x3e, 0x20, 0x61, 0x46];
+    let compared = 0;
+    for (let c = 0; c < 20_000; c++) {
+      const raw = Buffer.from(Array.from({ length: randInt(rng, 41) }, () => (rng() < 0.9 ? pick(rng, alphabet) : randInt(rng, 256))));
+      const drops = [...new Set(Array.from({ length: raw.length ? randInt(rng, 6) : 0 }, () => randInt(rng, raw.length)))].sort((a, b) => a - b);
+      const twoSteps = Buffer.from(toCrlf(unquoteLinesAt(raw, drops)));
+      expect(Buffer.from(toCrlfWithout(raw, drops)).toString('latin1'), JSON.stringify([raw.toString('latin1'), drops])).toBe(twoSteps.toString('latin1'));
+      compared++;
+    }
+    expect(compared).toBe(20_000);
+  });
+
+  it('reads the `>From ` lines of the message without its dots where they stand in the message', () => {
+    const raw = Buffer.from('S: x\n\n..>From a\n.>From b\n>From c\n..From d\n');
+    const dots = [6, 16];
+    const unstuffed = unquoteLinesAt(raw, dots);
+    // in the copy without the dots, the lines are ".>From a", ">From b" (its dot was the transfer's), ">From c"
+    const inCopy = quotedFromLineStarts(unstuffed);
+    const inPlace = quotedFromLineStarts(raw, dots);
+    expect(inPlace).toEqual([17, 25]);
+    expect(inPlace.map((at) => raw.toString('latin1', at, at + 7))).toEqual(inCopy.map((at) => unstuffed.toString('latin1', at, at + 7)));
+  });
+});
+
+/** Memory that counts what the forms hold at once, as analyzeForms keeps them: the best form and the one tried. */
+class CountedMemory {
+  held = 0;
+  peak = 0;
+  take(size: number): Buffer {
+    this.held += size;
+    this.peak = Math.max(this.peak, this.held);
+    return Buffer.alloc(size);
+  }
+  release(bytes: Uint8Array): void {
+    this.held -= bytes.length;
+  }
+}
+
+describe('repairVariants: what a message needing every repair holds at once', () => {
+  const lines = Array.from({ length: 20_000 }, (_, i) =>
+    i % 5_000 === 7 ? '>From the desk of someone' : i % 3_000 === 11 ? '..an ellipsis' : 'a'.repeat(76),
+  );
+  const message = Buffer.from(`From: a@demo.example\nSubject: [EXTERNAL] hello\nDKIM-Signature: v=1; d=demo.example\n\n${lines.join('\n')}\n${'\0'.repeat(64)}`, 'latin1');
+
+  it('holds the best form and the one tried, never a third copy, and makes none outside its memory', () => {
+    const memory = new CountedMemory();
+    const outside: number[] = [];
+    for (const allocate of ['alloc', 'allocUnsafe', 'allocUnsafeSlow'] as const) {
+      const original = Buffer[allocate].bind(Buffer);
+      vi.spyOn(Buffer, allocate).mockImplementation(((size: number, ...rest: unknown[]) => {
+        if (size >= message.length / 2 && !taking) outside.push(size);
+        return (original as (size: number, ...rest: unknown[]) => Buffer)(size, ...rest);
+      }) as never);
+    }
+    let taking = false;
+    const take = memory.take.bind(memory);
+    memory.take = (size: number) => {
+      taking = true;
+      try {
+        return take(size);
+      } finally {
+        taking = false;
+      }
+    };
+    const forms: RepairVariant[] = [];
+    let best: RepairVariant | null = null;
+    for (const form of repairVariants(message, 'eml', memory)) {
+      forms.push({ ...form, bytes: Buffer.alloc(0) });
+      // the first form stays the best, as it does for a forged message; every other one loses
+      if (!best) best = form;
+      else form.release?.();
+    }
+    // every repair was tried: quoting (the all and the line-by-line readings), padding, dots, the tag
+    const repairs = new Set(forms.flatMap((f) => f.repairs));
+    expect([...repairs].sort()).toEqual(['crlf', 'gateway-subject-tag', 'mbox-unquote-some', 'mboxrd-unquote', 'smtp-dot-unstuff', 'strip-trailing-padding']);
+    expect(forms.length).toBeGreaterThan(20);
+    expect(outside).toEqual([]);
+    // (the largest form is the message with a CR put before each of its LFs)
+    const largest = message.length + message.toString('latin1').split('\n').length - 1;
+    expect(memory.peak).toBeLessThanOrEqual(2 * largest);
+  });
+});
