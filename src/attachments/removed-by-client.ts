@@ -12,6 +12,7 @@
  * the URL field that goes with it. The text Thunderbird puts in the part is localised, so it is
  * not required.
  */
+import { includesAsciiIgnoringCase } from '../read/find-ascii.ts';
 import { parseHeaders } from '../read/headers.ts';
 import { mimeLayout } from './layout.ts';
 
@@ -36,12 +37,11 @@ export interface RemovedByClient {
 
 const MARKER = 'x-mozilla-altered';
 const URL_FIELD = 'x-mozilla-external-attachment-url';
-const MARKER_PATTERN = /x-mozilla-altered/i;
 const MARKER_VALUE = /^Attachment(Deleted|Detached)\s*(?:;\s*date\s*=\s*"([^"]{0,100})")?/i;
 
 /** The parts of `message` Thunderbird rewrote to delete or detach their attachment; null when none. */
 export async function partsRemovedByClient(message: Buffer): Promise<RemovedByClient | null> {
-  if (!MARKER_PATTERN.test(message.toString('latin1'))) return null;
+  if (!includesAsciiIgnoringCase(message, MARKER)) return null;
   const layout = await mimeLayout(message);
   const parts: RemovedByClientPart[] = [];
   for (const leaf of layout.leaves) {

@@ -11,6 +11,7 @@
  * the bytes): a part counts when it has the field, with a length above zero, and its content is
  * empty (nothing but line breaks and blanks before the delimiter that closes it).
  */
+import { includesAsciiIgnoringCase } from '../read/find-ascii.ts';
 import { parseHeaders } from '../read/headers.ts';
 import type { DkimSignatureResult } from '../verify/dkim.ts';
 import { canonicalBodyOffsets, mimeLayout } from './layout.ts';
@@ -36,7 +37,6 @@ export interface StoredApart {
 }
 
 const MARKER = 'x-apple-content-length';
-const MARKER_PATTERN = /x-apple-content-length/i;
 const LENGTH = /^\d{1,15}$/;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -47,7 +47,7 @@ const DASH = 0x2d;
 /** The parts of `message` Apple Mail emptied and kept apart; null when there are none. */
 export async function partsStoredApart(message: Buffer): Promise<StoredApart | null> {
   // a full MIME scan only for the messages that name the field at all
-  if (!MARKER_PATTERN.test(message.toString('latin1'))) return null;
+  if (!includesAsciiIgnoringCase(message, MARKER)) return null;
   const layout = await mimeLayout(message);
   const parts: StoredApartPart[] = [];
   for (const leaf of layout.leaves) {
