@@ -278,6 +278,37 @@ export async function generateForwardedMemoryMessage(root: string, megabytes: nu
 }
 
 /**
+ * The large message altered after signing, and stored the way a copy cut out of an mbox on a
+ * damaged disk is: bare LF line ends, four `>From ` lines and two stuffed `..` lines put into
+ * its text, NUL padding after it. Its body hash fails under every form, so every repaired form of
+ * it is made and verified (red team BB, BB-04: a 50 MB one peaked at 372 MB, three copies of it
+ * alive beside it and the whole message made a string twice; 270 MB in the thirty-seventh round).
+ */
+export async function generateAlteredMemoryMessage(root: string, megabytes: number, seed = 2017): Promise<BenchDump> {
+  const original = await generateMemoryMessage(root, megabytes, seed);
+  return cachedInput(root, `memory-altered-${megabytes}mb-${seed}`, async (dir) => {
+    const message = readFileSync(join(original.dir, 'message.eml'));
+    const textStart = message.indexOf('Content-Type: text/plain; charset=utf-8\r\n\r\n') + 'Content-Type: text/plain; charset=utf-8\r\n\r\n'.length;
+    const added = ['>From the desk of the editor', 'a line between', '>From the archive', '..an ellipsis', '>From the desk, again', '..and another', '>From the end', ''].join('\r\n');
+    const altered = Buffer.concat([message.subarray(0, textStart), Buffer.from(added), message.subarray(textStart)]);
+    // CRLF made LF in place: the copy is as long as the message less its CRs
+    const lf = Buffer.allocUnsafe(altered.length);
+    let length = 0;
+    for (let at = 0; at < altered.length; ) {
+      const cr = altered.indexOf('\r\n', at);
+      const end = cr === -1 ? altered.length : cr;
+      length += altered.copy(lf, length, at, end);
+      if (cr === -1) break;
+      lf[length++] = 0x0a;
+      at = cr + 2;
+    }
+    const stored = Buffer.concat([lf.subarray(0, length), Buffer.alloc(4096)]);
+    writeFileSync(join(dir, 'altered.eml'), stored);
+    return { messages: 1, bytes: stored.length };
+  });
+}
+
+/**
  * A message whose header is one field of about `megabytes` MB: past the 2 MiB a header block is
  * read to, it is unparseable (red team W2, W2-01: every reader of a header makes strings of it,
  * and a 50 MB field peaked at 502-582 MB).

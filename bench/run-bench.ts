@@ -9,6 +9,7 @@ import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
 import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
 import {
+  generateAlteredMemoryMessage,
   generateBenchDump,
   generateForwardedMemoryMessage,
   generateKeyArchiveDump,
@@ -403,6 +404,11 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
         make: () => generateForwardedMemoryMessage(options.workDir, memory.messageMb),
       },
       { what: `a message with a ${memory.messageMb} MB header field`, kind: 'message whose header is one large field', make: () => generateLargeHeaderMessage(options.workDir, memory.messageMb) },
+      {
+        what: `the ${memory.messageMb} MB message altered and stored with bare LFs, quoted and stuffed lines and padding`,
+        kind: 'message altered after signing, needing every repair (LF, >From, .., NUL padding)',
+        make: () => generateAlteredMemoryMessage(options.workDir, memory.messageMb),
+      },
     );
   }
   if (options.archives && mix) {
