@@ -37,6 +37,15 @@ const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 /** A line that begins a header field: a field name, optional blanks (the obsolete syntax), a colon. */
 export const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
 
+/** FIELD_LINE read on the bytes [start, end) of one line, where no string of it is made (a line may be megabytes long). */
+export function isFieldLineAt(bytes: Buffer, start: number, end: number): boolean {
+  let at = start;
+  while (at < end && bytes[at]! >= 0x21 && bytes[at]! <= 0x7e && bytes[at] !== 0x3a) at++;
+  if (at === start) return false;
+  while (at < end && (bytes[at] === 0x20 || bytes[at] === 0x09)) at++;
+  return at < end && bytes[at] === 0x3a;
+}
+
 /** Finds the end of the header block: the index just past the first empty line, or -1. */
 export function findHeaderEnd(raw: Buffer): number {
   if (raw[0] === 0x0a) return 1;

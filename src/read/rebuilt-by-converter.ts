@@ -20,7 +20,7 @@
  * Outlook PST by readpst") is never "verified", only "not proven".
  */
 import { boundaryParam } from '../checks/check-support.ts';
-import type { HeaderField } from './headers.ts';
+import { isFieldLineAt, type HeaderField } from './headers.ts';
 
 /** What a converter wrote of a message, as far as a signature is concerned. */
 export interface RebuiltMessage {
@@ -86,7 +86,7 @@ function everyLineAHeaderField(message: Buffer): boolean {
     if (nextCr !== -1 && nextCr < start) nextCr = message.indexOf(CR, start);
     if (nextLf !== -1 && nextLf < start) nextLf = message.indexOf(LF, start);
     const end = Math.min(nextCr === -1 ? message.length : nextCr, nextLf === -1 ? message.length : nextLf);
-    if (!isFieldLine(message, start, end) && !(line > 0 && end > start && (message[start] === SP || message[start] === TAB)) && !(line === 0 && startsWith(message, start, end, EXCHANGE_FIRST_LINE))) {
+    if (!isFieldLineAt(message, start, end) && !(line > 0 && end > start && (message[start] === SP || message[start] === TAB)) && !(line === 0 && startsWith(message, start, end, EXCHANGE_FIRST_LINE))) {
       return false;
     }
     start = end + (message[end] === CR && message[end + 1] === LF ? 2 : 1);
@@ -99,15 +99,6 @@ const LF = 0x0a;
 const SP = 0x20;
 const TAB = 0x09;
 const EXCHANGE_FIRST_LINE = Buffer.from('Microsoft Mail Internet Headers');
-
-/** FIELD_LINE (headers.ts) read on the bytes of one line: a field name of printable ASCII but ":", blanks, then ":". */
-function isFieldLine(message: Buffer, start: number, end: number): boolean {
-  let at = start;
-  while (at < end && message[at]! >= 0x21 && message[at]! <= 0x7e && message[at] !== 0x3a) at++;
-  if (at === start) return false;
-  while (at < end && (message[at] === SP || message[at] === TAB)) at++;
-  return at < end && message[at] === 0x3a;
-}
 
 function startsWith(message: Buffer, start: number, end: number, prefix: Buffer): boolean {
   return end - start >= prefix.length && message.subarray(start, start + prefix.length).equals(prefix);
