@@ -281,8 +281,8 @@ export async function generateForwardedMemoryMessage(root: string, megabytes: nu
  * The large message altered after signing, and stored the way a copy cut out of an mbox on a
  * damaged disk is: bare LF line ends, four `>From ` lines and two stuffed `..` lines put into
  * its text, NUL padding after it. Its body hash fails under every form, so every repaired form of
- * it is made and verified (red team BB, BB-04: a 50 MB one peaked at 372 MB, three copies of it
- * alive beside it and the whole message made a string twice; 270 MB in the thirty-seventh round).
+ * it is made and verified (red team BB, BB-04: a 50 MB one peaked at 349 MB, three copies of it
+ * alive beside it and the whole message made a string twice; 256 MB in the thirty-seventh round).
  */
 export async function generateAlteredMemoryMessage(root: string, megabytes: number, seed = 2017): Promise<BenchDump> {
   const original = await generateMemoryMessage(root, megabytes, seed);

@@ -70,7 +70,7 @@ export function toCrlf(raw: Buffer, memory?: ReadTarget): Buffer {
  * gateway's Subject tag), in one copy. Taking the bytes out and then restoring CRLF made two
  * copies, the first alive until the second was done, and the bytes without the dots were kept for
  * every form made from them: a forged 50 MB message stored with bare LFs, `>From ` lines and
- * stuffed dots peaked at 372 MB (red team BB, BB-04). Whether an LF is bare is read from the byte
+ * stuffed dots peaked at 364–398 MB (red team BB, BB-04). Whether an LF is bare is read from the byte
  * before it in the result, so any drops give what the two steps gave. A result with no bare LF
  * (none at all, or CRs alone as line ends) takes the two steps: the second then copies nothing
  * but a message of CRs alone.

@@ -3,7 +3,7 @@
  * a gateway's Subject tag taken out) are each made in one copy, from the message as stored, and
  * no copy of the message without its dots is kept for the forms made from it: a forged 50 MB
  * message stored with bare LFs, four `>From ` lines, stuffed dots and NUL padding peaked at
- * 372 MB, three copies alive beside the message (red team BB, BB-04); 270 MB now.
+ * 364–398 MB, three copies alive beside the message (red team BB, BB-04); 264 MB now.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { repairVariants, type RepairVariant } from '../../src/analyze/repair-variants.ts';

@@ -3,8 +3,8 @@
  * latin1 string is a byte a byte, and a 50 MB message whose body hash failed was made such a
  * string twice (the search for Apple Mail's and Thunderbird's markers), and a 50 MB file of
  * header lines with no blank line once and split into 670,000 more. A plain 50 MB text whose body
- * hash failed peaked at 266 MB (318 MB stored with bare LFs), and the header lines at 311 MB;
- * 165–177 MB, 216 MB and 243 MB now.
+ * hash failed peaked at 260 MB (310 MB stored with bare LFs), and the header lines at 304 MB;
+ * 161–173 MB, 211 MB and 237 MB now.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { partsRemovedByClient } from '../../src/attachments/removed-by-client.ts';
