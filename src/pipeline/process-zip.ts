@@ -126,7 +126,9 @@ export async function processZip(file: DiscoveredFile, analyzer: Analyzer, sink:
     let count = 0;
     const memory = analyzer.messageMemory();
     const overruled = new OverruledLengths();
-    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes, memory, overruled });
+    // (MessageRing.gather: a message too large for the ring is handed to its worker shared)
+    const gathered = memory && { take: (size: number) => memory.gather(size) };
+    const messages = splitMbox(hashed(zipEntryChunks(file.absPath, location)), { maxMessageBytes: location.maxEntryBytes, memory: gathered, overruled });
     const onBatch = async (batch: StoredMessage[]): Promise<void> => {
       count += batch.length;
       sink.append(path, batch);

@@ -66,6 +66,19 @@ describe('MessageRing', () => {
     expect(new MessageRing(100, 60).take(0)).toBeNull();
   });
 
+  it('gathers a message too large for it in memory shared with the workers, and leaves one that finds no room to its caller', () => {
+    const ring = new MessageRing(1024, 256);
+    const large = ring.gather(257)!;
+    // shared, so that it is handed to its worker without a copy; not the ring's, so never given back to it
+    expect(large.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(large).toHaveLength(257);
+    expect([ring.placeOf(large), ring.give(large), ring.held()]).toEqual([null, false, 0]);
+    const fitting = [ring.gather(200)!, ring.gather(256)!, ring.gather(256)!, ring.gather(256)!];
+    expect(fitting.map((bytes) => ring.placeOf(bytes)?.offset)).toEqual([0, 200, 456, 712]);
+    // (56 bytes left: a message the ring could hold, but not now)
+    expect(ring.gather(100)).toBeNull();
+  });
+
   it('knows its own regions only: other memory, and a view that does not begin a region, are not given back', () => {
     const ring = new MessageRing(100, 60);
     const taken = ring.take(40)!;
