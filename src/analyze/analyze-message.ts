@@ -139,7 +139,7 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     const previous = best?.variant;
     if (!best || better(score(attempt), score(best.attempt))) best = { attempt, variant };
     keep.consider({ variant, arc: attempt.arc });
-    if (previous && previous !== best.variant) keep.dropIfUnused(previous);
+    if (previous && previous !== best.variant) keep.lost(previous);
     // Nothing failed under this form: no other form can do better.
     if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
     if (budget.spent()) {
@@ -231,8 +231,8 @@ async function arcOverForms(
   return result(asFound?.arc.result === 'pass' ? asFound : (firstPass ?? asFound ?? chosen));
 }
 
-async function dkimOver(bytes: Buffer, lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[]; headerBytes: number }> {
-  const headers = parseHeaders(bytes);
+async function dkimOver(bytes: Buffer | readonly [head: Buffer, body: Buffer], lookup: KeyLookup): Promise<{ dkim: DkimVerification; fields: HeaderField[]; headerBytes: number }> {
+  const headers = parseHeaders(Buffer.isBuffer(bytes) ? bytes : bytes[0]);
   const { at } = messageTime(headers);
   return { dkim: await verifyDkim(bytes, headers.fields, { lookup, curTime: at ?? new Date(0), askAhead: arcKeyNamesAsked(headers.fields) }), fields: headers.fields, headerBytes: headers.headerBytes };
 }
@@ -256,8 +256,7 @@ async function failureUnderneath(passed: SealedForm, kept: FormsKept, lookup: Ke
   const forms = [passed.variant, ...(asFound && asFound.variant !== passed.variant ? [asFound.variant] : [])];
   let failure: ArcFailure | undefined;
   for (const form of forms) {
-    const { dkim } = await dkimOver(withoutArcSetsAfter(form.bytes, set.i), lookup);
-    const found = await newestAmsFailure(dkim.arc);
+    const found = await kept.read(form, async (bytes) => newestAmsFailure((await dkimOver(withoutArcSetsAfter(bytes, set.i), lookup)).dkim.arc));
     if (!found || found.i !== set.i || (failure && found.what !== failure.what)) return undefined;
     failure ??= found;
   }
@@ -266,8 +265,12 @@ async function failureUnderneath(passed: SealedForm, kept: FormsKept, lookup: Ke
 
 const ARC_FIELD = /^(arc-seal|arc-message-signature|arc-authentication-results)[ \t]*:/i;
 
-/** The message with the header fields of ARC sets after set `instance` taken out, as it was when that set was sealed. */
-function withoutArcSetsAfter(bytes: Buffer, instance: number): Buffer {
+/**
+ * The message with the header fields of ARC sets after set `instance` taken out, as it was when
+ * that set was sealed: the header block rewritten, and the body as it is in `bytes`, not copied
+ * beside it (a 50 MB message took one more copy of itself here, 309 MB in all).
+ */
+function withoutArcSetsAfter(bytes: Buffer, instance: number): [head: Buffer, body: Buffer] {
   const end = findHeaderEnd(bytes);
   const head = (end < 0 ? bytes : bytes.subarray(0, end)).toString('latin1');
   // each field with its continuation lines
@@ -283,7 +286,7 @@ function withoutArcSetsAfter(bytes: Buffer, instance: number): Buffer {
     const i = arc[1]!.toLowerCase() === 'arc-authentication-results' ? /^\s*i\s*=\s*(\d+)\s*;/.exec(value)?.[1] : parseTags(value).get('i');
     return i !== undefined && Number(i) > instance;
   };
-  return Buffer.concat([Buffer.from(fields.filter((f) => !after(f)).join(''), 'latin1'), end < 0 ? Buffer.alloc(0) : bytes.subarray(end)]);
+  return [Buffer.from(fields.filter((f) => !after(f)).join(''), 'latin1'), end < 0 ? Buffer.alloc(0) : bytes.subarray(end)];
 }
 
 /**

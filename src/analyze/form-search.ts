@@ -77,11 +77,14 @@ export class FormSearchBudget {
 }
 
 /**
- * The forms whose bytes the analysis may read again: the best so far and, for a message with ARC
- * sets, the form as found and the first other form under which the chain passes (arcOverForms,
- * failureUnderneath read them here). Every other form's copy is given back as soon as it has
- * lost (red team BB, BB-04: all were kept to the end). Only the message's own storage repairs make
- * a form "as found", and one form has only those.
+ * The forms the analysis may read again: the best so far and, for a message with ARC sets, the
+ * form as found and the first other form under which the chain passes (arcOverForms,
+ * failureUnderneath read them here). Only the best keeps its copy. Every other form's copy is
+ * given back as soon as it has lost (red team BB, BB-04: all were kept to the end), the two ARC
+ * forms' too: they are kept as how to make them, and made again for the rare reading that needs
+ * their bytes (read). Kept with their copies, a forged 50 MB message sealed by ARC, stored with
+ * bare LFs, a `>From ` line and NUL padding had four forms alive beside it at once, 360 MB.
+ * Only the message's own storage repairs make a form "as found", and one form has only those.
  */
 export class FormsKept {
   readonly #kept: SealedForm[] = [];
@@ -103,11 +106,22 @@ export class FormsKept {
     // (a message without ARC sets is judged on its best form alone)
     const sealed = form.arc.instances.length > 0;
     if (sealed && (isAsFound(form.variant) ? !this.asFound : form.arc.result === 'pass' && !this.firstPass)) this.#kept.push(form);
-    else this.dropIfUnused(form.variant);
+    this.lost(form.variant);
   }
 
-  /** Gives back a form's copy unless it is the best or kept. */
-  dropIfUnused(variant: RepairVariant): void {
-    if (variant !== this.#best() && !this.#kept.some((k) => k.variant === variant)) variant.release?.();
+  /** Gives back a form's copy unless it is the best: a kept form is then kept as how to make it. */
+  lost(variant: RepairVariant): void {
+    if (variant !== this.#best()) variant.release?.();
+  }
+
+  /** `use` given the bytes of a form: the best form's own, else the form made again, and given back after. */
+  async read<T>(variant: RepairVariant, use: (bytes: Buffer) => Promise<T>): Promise<T> {
+    if (variant === this.#best() || !variant.remake) return use(variant.bytes);
+    const again = variant.remake();
+    try {
+      return await use(again.bytes);
+    } finally {
+      again.release?.();
+    }
   }
 }

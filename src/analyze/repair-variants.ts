@@ -22,8 +22,13 @@ export interface RepairVariant {
   repairs: Repair[];
   /** for `mbox-unquote-some`: the 1-based lines, as found, whose `>` was removed, and those left quoted */
   quoting?: { unquotedLines: number[]; keptLines: number[] };
-  /** gives back the memory of `bytes` when they are a copy made for this form alone (see RepairMemory.release) */
+  /**
+   * gives back the memory of `bytes` when they are a copy made for this form alone (see
+   * RepairMemory.release); `bytes` must not be read after it. Calling it again does nothing.
+   */
   release?: () => void;
+  /** the same form made again, in a copy of its own, for a reading after `release` (see FormsKept) */
+  remake?: () => RepairVariant;
 }
 
 /**
@@ -195,7 +200,13 @@ function formOf(plan: FormPlan, memory: FormMemory | undefined): RepairVariant {
   const crlf = bytes.length !== plan.bytes.length - plan.drops.length;
   const repairs = crlf ? [...plan.repairs, 'crlf' as const] : plan.repairs;
   if (bytes === plan.bytes || !memory?.release) return { bytes, repairs };
-  return { bytes, repairs, release: () => memory.release!(bytes) };
+  // once only: the memory may hold another form by the time of a second call
+  let held = true;
+  const release = (): void => {
+    if (held) memory.release!(bytes);
+    held = false;
+  };
+  return { bytes, repairs, release, remake: () => formOf(plan, memory) };
 }
 
 /** The offsets of both lists, ascending (each is ascending, and they share none). */
