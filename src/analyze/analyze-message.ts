@@ -140,8 +140,11 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
     if (!best || better(score(attempt), score(best.attempt))) best = { attempt, variant };
     keep.consider({ variant, arc: attempt.arc });
     if (previous && previous !== best.variant) keep.lost(previous);
-    // Nothing failed under this form: no other form can do better.
-    if (attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
+    // Nothing failed under this form: no other form can do better. Unless its header could not
+    // be read at all: a message stored with CR CR LF line ends has no blank line before its
+    // repair, and past 2 MiB its whole self was one header too large to read, so a genuine
+    // message with a 3 MB attachment stopped at "unparseable", and was verified at 1 MB.
+    if (!attempt.parseError && attempt.signatures.every((s) => s.outcome !== 'body-modified' && s.outcome !== 'signature-mismatch')) break;
     if (budget.spent()) {
       budget.cutShort(forms);
       break;
@@ -547,7 +550,8 @@ function messageTime(headers: ParsedHeaders): { at: Date | null; source: Message
 }
 
 /**
- * Which repaired form to believe: the one under which the most signatures verify, then the one
+ * Which repaired form to believe: one whose header could be read, then the one under which the
+ * most signatures verify, then the one
  * with the fewest failures (a repair must never manufacture a mismatch the stored bytes do not
  * have), then the one under which the most failed signatures still verify over their signed
  * headers, then the one with the fewest repairs. A gateway's tag on the Subject of a message
@@ -558,7 +562,7 @@ function messageTime(headers: ParsedHeaders): { at: Date | null; source: Message
 const score = (attempt: Attempt): readonly number[] => {
   const failed = attempt.signatures.filter((s) => s.outcome === 'body-modified' || s.outcome === 'signature-mismatch');
   const passes = attempt.signatures.filter((s) => s.outcome === 'pass').length;
-  return [passes, -failed.length, failed.filter((s) => s.headerSignatureValid === true).length, -attempt.repairs.length];
+  return [attempt.parseError ? 0 : 1, passes, -failed.length, failed.filter((s) => s.headerSignatureValid === true).length, -attempt.repairs.length];
 };
 
 /** `a` ranks above `b`, criterion by criterion (a tie keeps the form tried first). */

@@ -96,6 +96,43 @@ describe('crcrlf (N-02)', () => {
     expect(a.verdict.reasons).toContain('dkim-body-modified');
   });
 
+  // As found, such a message has no blank line (a CR CR LF is no line end then): its whole self
+  // is its header, and past 2 MiB a header too large to read. The search stopped there, "nothing
+  // failed" under a form whose header was never read: a genuine message with a 3 MB attachment
+  // came out unverifiable (message-unparseable), and a forged one with it.
+  const large = (c: string, change = (m: string) => m): Promise<string> =>
+    signed(plainMessage({ body: change(`Hi Bob,\r\n\r\nThe numbers are attached.\r\n${'0123456789abcdef'.repeat(4).concat('\r\n').repeat(40_000)}`) }), {
+      key,
+      domain: 'example.com',
+      selector: 'sel1',
+      signTime: SIGN_TIME,
+      canonicalization: c,
+    });
+
+  it.each(['simple/simple', 'relaxed/relaxed'])('a genuine message past 2 MiB with every line ending CR CR LF verifies, as a small one does (%s)', async (c) => {
+    const raw = doubledCr(await large(c));
+    expect(raw.length).toBeGreaterThan(2 * 1024 * 1024);
+    const a = await analyze(raw, lookup());
+    expect(a.verdict.verdict).toBe('verified');
+    expect(a.repairs).toEqual(['crcrlf']);
+    expect(a.meta.subject).toBe(plainMessage().match(/^Subject: (.*)$/m)![1]!.trim());
+  });
+
+  it('a tampered message past 2 MiB with CR CR LF and NUL padding is suspicious, as a small one is', async () => {
+    const a = await analyze(toBlock(doubledCr(tamper(await large('relaxed/relaxed')))), lookup());
+    expect(a.verdict.verdict).toBe('suspicious');
+    expect(a.verdict.reasons).toContain('dkim-body-modified');
+    expect(a.repairs).toEqual(['strip-trailing-padding', 'crcrlf']);
+  });
+
+  it('a header too large to read under every form is still unparseable, and never verified', async () => {
+    const message = await signedMessage('relaxed/relaxed');
+    const raw = Buffer.from(`X-Junk: ${'a'.repeat(3 * 1024 * 1024)}\r\n${message}`, 'latin1');
+    const a = await analyze(raw, lookup());
+    expect(a.verdict).toMatchObject({ verdict: 'unverifiable', reasons: ['message-unparseable'] });
+    expect(a.repairs).toEqual([]);
+  });
+
   it('a message whose line ends are mixed keeps its CRs as found', async () => {
     const message = await signedMessage('simple/simple');
     const split = message.indexOf('\r\n\r\n');
