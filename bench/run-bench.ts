@@ -10,6 +10,7 @@ import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
 import {
   generateAlteredMemoryMessage,
+  generateDoubledCrMemoryMessage,
   generateBenchDump,
   generateForwardedMemoryMessage,
   generateKeyArchiveDump,
@@ -408,6 +409,11 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
         what: `the ${memory.messageMb} MB message altered and stored with bare LFs, quoted and stuffed lines and padding`,
         kind: 'message altered after signing, needing every repair (LF, >From, .., NUL padding)',
         make: () => generateAlteredMemoryMessage(options.workDir, memory.messageMb),
+      },
+      {
+        what: `the ${Math.max(memory.messageMb, 3)} MB message stored with CR CR LF line ends`,
+        kind: 'message stored with CR CR LF line ends (a CRLF file written again in text mode)',
+        make: () => generateDoubledCrMemoryMessage(options.workDir, memory.messageMb),
       },
     );
   }

@@ -40,16 +40,22 @@ describe('npm run bench -- --smoke', () => {
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });
       // the memory runs: one large message, one mbox of bench-mix messages, all verified; the
       // large message forwarded in an unsigned one; a message with a header past the 2 MiB read;
-      // the large message altered and stored needing every repair (red team BB, BB-04); then the
+      // the large message altered and stored needing every repair (red team BB, BB-04); the large
+      // message stored with CR CR LF line ends, past the 2 MiB a header is read to; then the
       // other forms of the mix: the 40 messages in a stored and in a deflated zip, and
       // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip; and the
       // first 40 messages given a key archive of 2,000 records more than they need (red team BB, BB-08)
-      expect(parsed.memory).toHaveLength(10);
-      const [message, mbox, forwarded, header, altered, stored, deflated, lf, takeout, keyArchive] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => parsed.memory[i]!) as Run[] as [Run, Run, Run, Run, Run, Run, Run, Run, Run, Run];
+      expect(parsed.memory).toHaveLength(11);
+      const [message, mbox, forwarded, header, altered, doubledCr, stored, deflated, lf, takeout, keyArchive] = parsed.memory as [Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run];
       // its text altered after signing: the body hash fails under every form, the signed headers verify
       expect(altered).toMatchObject({ messages: 1, checked: { suspicious: 1 } });
       expect(altered.input).toMatch(/altered after signing, needing every repair/);
       expect(readFileSync(join(altered.dir, 'altered.eml')).includes('\r\n')).toBe(false);
+      // as found it has no blank line: one header too large to read, repaired to what was signed
+      expect(doubledCr).toMatchObject({ messages: 1, checked: { verified: 1 } });
+      expect(doubledCr.input).toMatch(/CR CR LF line ends/);
+      expect(doubledCr.bytes).toBeGreaterThan(2 * 1024 * 1024);
+      expect(readFileSync(join(doubledCr.dir, 'crcrlf.eml')).includes('\r\r\n')).toBe(true);
       expect(keyArchive).toMatchObject({ messages: 40, checked: { verified: 40, suspicious: 0 } });
       expect(keyArchive.input).toMatch(/key archive of 2,000 records given with --keys/);
       expect(keyArchive.bytes).toBeGreaterThan(2000 * 400);
