@@ -149,11 +149,17 @@ async function analyzeForms(input: AnalyzeInput, sha256: string, memory: RepairM
       budget.cutShort(forms);
       break;
     }
+    // Another form is tried: the best one's copy is given back meanwhile, and made again at the
+    // end should it stay the best. Kept, it was a third copy alive beside the message and the
+    // form tried, in every search over a message altered after signing (50 MB more at 50 MB).
+    best.variant.release?.();
   }
   const chosen = best!.attempt;
   const sealed = await arcOverForms({ variant: best!.variant, arc: chosen.arc }, forms, lookup, budget, keep);
   const trustedArcSealers = trustedSealersOf(options);
   const underneath = await failureUnderneath(sealed, keep, lookup, trustedArcSealers);
+  best!.variant.restore?.();
+  chosen.bytes = best!.variant.bytes;
   const arc = underneath ? { ...sealed.arc, failureUnderneath: underneath } : sealed.arc;
   // the repairs DKIM's form needed, and those the ARC chain needed on top
   const repairs = [...chosen.repairs, ...sealed.repairs.filter((r) => !chosen.repairs.includes(r))];

@@ -79,12 +79,13 @@ export class FormSearchBudget {
 /**
  * The forms the analysis may read again: the best so far and, for a message with ARC sets, the
  * form as found and the first other form under which the chain passes (arcOverForms,
- * failureUnderneath read them here). Only the best keeps its copy. Every other form's copy is
- * given back as soon as it has lost (red team BB, BB-04: all were kept to the end), the two ARC
- * forms' too: they are kept as how to make them, and made again for the rare reading that needs
- * their bytes (read). Kept with their copies, a forged 50 MB message sealed by ARC, stored with
- * bare LFs, a `>From ` line and NUL padding had four forms alive beside it at once, 360 MB.
- * Only the message's own storage repairs make a form "as found", and one form has only those.
+ * failureUnderneath read them here). Every form's copy is given back as soon as it has lost (red
+ * team BB, BB-04: all were kept to the end), and the two ARC forms' too: they are made again for
+ * the rare reading that needs their bytes (read). Kept with their copies, a forged 50 MB message
+ * sealed by ARC, stored with bare LFs, a `>From ` line and NUL padding, had four forms alive
+ * beside it at once, 360 MB. (The best form's copy is given back while other forms are tried:
+ * see analyzeForms.) Only the message's own storage repairs make a form "as found", and one form
+ * has only those.
  */
 export class FormsKept {
   readonly #kept: SealedForm[] = [];
@@ -109,19 +110,19 @@ export class FormsKept {
     this.lost(form.variant);
   }
 
-  /** Gives back a form's copy unless it is the best: a kept form is then kept as how to make it. */
+  /** Gives back a form's copy unless it is the best. */
   lost(variant: RepairVariant): void {
     if (variant !== this.#best()) variant.release?.();
   }
 
-  /** `use` given the bytes of a form: the best form's own, else the form made again, and given back after. */
+  /** `use` given the bytes of a form, made again for it if they were given back, and given back after. */
   async read<T>(variant: RepairVariant, use: (bytes: Buffer) => Promise<T>): Promise<T> {
-    if (variant === this.#best() || !variant.remake) return use(variant.bytes);
-    const again = variant.remake();
+    if (!variant.released) return use(variant.bytes);
+    variant.restore!();
     try {
-      return await use(again.bytes);
+      return await use(variant.bytes);
     } finally {
-      again.release?.();
+      variant.release!();
     }
   }
 }

@@ -24,11 +24,13 @@ export interface RepairVariant {
   quoting?: { unquotedLines: number[]; keptLines: number[] };
   /**
    * gives back the memory of `bytes` when they are a copy made for this form alone (see
-   * RepairMemory.release); `bytes` must not be read after it. Calling it again does nothing.
+   * RepairMemory.release): `bytes` is then empty until `restore`. Calling it again does nothing.
    */
   release?: () => void;
-  /** the same form made again, in a copy of its own, for a reading after `release` (see FormsKept) */
-  remake?: () => RepairVariant;
+  /** makes `bytes` again after `release`, in a copy of their own (see FormsKept, analyzeForms) */
+  restore?: () => void;
+  /** whether `bytes` were given back and not yet made again */
+  readonly released?: boolean;
 }
 
 /**
@@ -82,13 +84,12 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: For
   const lines = lineNumbersAt(base.bytes, quoted).map((line) => line + linesBefore);
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
-    yield {
-      ...formOf({ bytes: base.bytes, drops: chosen, repairs: [...base.repairs, 'mbox-unquote-some'] }, memory),
-      quoting: {
-        unquotedLines: lines.filter((_, i) => mask & (1 << i)),
-        keptLines: lines.filter((_, i) => !(mask & (1 << i))),
-      },
+    const form = formOf({ bytes: base.bytes, drops: chosen, repairs: [...base.repairs, 'mbox-unquote-some'] }, memory);
+    form.quoting = {
+      unquotedLines: lines.filter((_, i) => mask & (1 << i)),
+      keptLines: lines.filter((_, i) => !(mask & (1 << i))),
     };
+    yield form;
   }
 }
 
@@ -192,21 +193,49 @@ type FormMemory = ReadTarget & { release?: (bytes: Uint8Array) => void };
 
 /**
  * The form `plan` describes, its bare LFs made CRLF (DKIM is defined over CRLF), in one copy made
- * for it alone, with the means to give that memory back once the form has lost; the bytes
- * themselves when nothing needs taking out or restoring.
+ * for it alone, which can be given back once the form has lost, or while others are tried, and
+ * made again; the bytes themselves when nothing needs taking out or restoring.
  */
 function formOf(plan: FormPlan, memory: FormMemory | undefined): RepairVariant {
   const bytes = toCrlfWithout(plan.bytes, plan.drops, memory);
   const crlf = bytes.length !== plan.bytes.length - plan.drops.length;
   const repairs = crlf ? [...plan.repairs, 'crlf' as const] : plan.repairs;
   if (bytes === plan.bytes || !memory?.release) return { bytes, repairs };
-  // once only: the memory may hold another form by the time of a second call
-  let held = true;
-  const release = (): void => {
-    if (held) memory.release!(bytes);
-    held = false;
+  return new CopiedForm(bytes, repairs, plan, memory as FormMemory & { release: (bytes: Uint8Array) => void });
+}
+
+const RELEASED = Buffer.alloc(0);
+
+/** A form in a copy of its own. */
+class CopiedForm implements RepairVariant {
+  bytes: Buffer;
+  readonly repairs: Repair[];
+  quoting?: RepairVariant['quoting'];
+  readonly #plan: FormPlan;
+  readonly #memory: FormMemory & { release: (bytes: Uint8Array) => void };
+
+  constructor(bytes: Buffer, repairs: Repair[], plan: FormPlan, memory: FormMemory & { release: (bytes: Uint8Array) => void }) {
+    this.bytes = bytes;
+    this.repairs = repairs;
+    this.#plan = plan;
+    this.#memory = memory;
+  }
+
+  get released(): boolean {
+    return this.bytes === RELEASED;
+  }
+
+  // (arrow functions: callers pass them on unbound)
+  release = (): void => {
+    // once only: the memory may hold another form by the time of a second call
+    if (this.released) return;
+    this.#memory.release(this.bytes);
+    this.bytes = RELEASED;
   };
-  return { bytes, repairs, release, remake: () => formOf(plan, memory) };
+
+  restore = (): void => {
+    if (this.released) this.bytes = toCrlfWithout(this.#plan.bytes, this.#plan.drops, this.#memory);
+  };
 }
 
 /** The offsets of both lists, ascending (each is ascending, and they share none). */

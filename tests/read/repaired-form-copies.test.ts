@@ -5,12 +5,18 @@
  * message stored with bare LFs, four `>From ` lines, stuffed dots and NUL padding peaked at
  * 364–398 MB, three copies alive beside the message (red team BB, BB-04); 264 MB now.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { repairVariants, type RepairVariant } from '../../src/analyze/repair-variants.ts';
 import { toCrlf, toCrlfWithout } from '../../src/read/line-endings.ts';
 import { quotedFromLineStarts, unquoteLinesAt } from '../../src/read/mbox-quoting.ts';
 import { caseRng, pick, randInt } from '../../src/fuzz/mutate.ts';
+import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
+import { offlineFileLookup } from '../../src/keys/key-lookup.ts';
+import { DEMO_KEYS } from '../helpers/cli.ts';
 import { largeAllocations } from '../helpers/large-allocations.ts';
+import { formSize, repairCopies } from '../helpers/repair-copies.ts';
+import { demoMessage, signWithFixtureKey } from '../hostile/sign.ts';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -82,5 +88,26 @@ describe('repairVariants: what a message needing every repair holds at once', ()
     // (the largest form is the message with a CR put before each of its LFs)
     const largest = message.length + message.toString('latin1').split('\n').length - 1;
     expect(memory.peak).toBeLessThanOrEqual(2 * largest);
+  });
+
+  it('analysed whole, a signed message altered after signing and needing every repair has one form alive at a time, and is still judged on the best', async () => {
+    // signed over the lines as written (no quoting, no dots), then altered, then stored so
+    const signed = await signWithFixtureKey(demoMessage({ id: 'every-repair', subject: '[EXTERNAL] hello', body: `${lines.map((l) => l.replace(/^>From/, 'From').replace(/^\.\./, '.')).join('\r\n')}\r\n` }));
+    const stored = Buffer.from(`${signed.replace('a'.repeat(76), 'b'.repeat(76)).replace(/\r\n/g, '\n')}${'\0'.repeat(64)}`, 'latin1');
+    // (the keys file is read at the first lookup, in a buffer of its own)
+    const lookup = offlineFileLookup(DEMO_KEYS);
+    await lookup('s2048._domainkey.demo.example');
+    const copies = repairCopies(stored);
+    const a = await analyzeMessage({ raw: stored, format: 'eml' }, lookup);
+    expect(a.verdict).toMatchObject({ verdict: 'suspicious', reasons: ['dkim-body-modified'] });
+    // every form fails alike, so the first (the message as found, made CRLF) stays the best,
+    // though twenty more were tried after it
+    expect(a.signatures.map((s) => [s.outcome, s.headerSignatureValid])).toEqual([['body-modified', true]]);
+    expect(a.repairs).toEqual(['crlf']);
+    expect(a.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
+    // the best form's copy is given back while the others are tried, and made again at the end
+    expect(copies.peak()).toBeGreaterThan(0.9 * formSize(stored));
+    expect(copies.peak()).toBeLessThanOrEqual(formSize(stored));
+    expect(copies.outside).toEqual([]);
   });
 });
