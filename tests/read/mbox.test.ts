@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readMbox, scanMbox } from '../../src/read/mbox.ts';
 import { hasFromQuoting } from '../../src/read/mbox-quoting.ts';
@@ -377,6 +377,28 @@ describe('readMbox', () => {
     expect(texts).toEqual([MSG1, huge, MSG3, MSG2]);
     expect(inRoom).toEqual([true, false, true, true]);
     expect(given).toEqual([MSG1.length + 1, MSG3.length + 1, MSG2.length]);
+  });
+
+  it('gives back the memory it assembled a message in as it grows, and the last message\'s at the end, not to a collection', async () => {
+    // (a Takeout ending with a 50 MB message kept the 64 MB it was assembled in, and the 16 and
+    // 32 MB before them, through the message's analysis)
+    const large = `From: large\n\n${'z'.repeat(5 * 1024 * 1024)}\n`;
+    const data = Buffer.from(`${ENV1}\n${MSG1}\n${ENV2}\n${large}`, 'latin1');
+    const assembled: Array<{ size: number; memory: ArrayBufferLike }> = [];
+    const allocate = Buffer.allocUnsafeSlow.bind(Buffer);
+    vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((size: number) => {
+      const made = allocate(size);
+      if (size >= 1024 * 1024) assembled.push({ size, memory: made.buffer });
+      return made;
+    });
+    const texts: string[] = [];
+    for await (const m of splitMbox(chunked(data, [64 * 1024]), { memory: { take: () => null } })) texts.push(m.raw.toString('latin1', 0, 12));
+    vi.restoreAllMocks();
+    expect(texts).toEqual([MSG1.slice(0, 12), large.slice(0, 12)]);
+    // 1, 2, 4, 8 MB grown into, then the message's own copy (the caller's, not given back)
+    expect(assembled.map((a) => a.size)).toEqual([1, 2, 4, 8].map((mb) => mb * 1024 * 1024).concat(large.length));
+    // (given back: emptied)
+    expect(assembled.map((a) => a.memory.byteLength)).toEqual([0, 0, 0, 0, large.length]);
   });
 
   it('releases its source when abandoned early', async () => {
