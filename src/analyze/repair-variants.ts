@@ -1,6 +1,6 @@
 import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
-import { toCrlfWithout, withoutDoubledCr } from '../read/line-endings.ts';
+import { doubledCrs, toCrlfWithout } from '../read/line-endings.ts';
 import { quotedFromLineStarts } from '../read/mbox-quoting.ts';
 import { dotStuffedLineStarts, withoutTransferEnd } from '../read/smtp-transfer.ts';
 
@@ -60,12 +60,12 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: For
   // A byte-order mark or blank lines before the first header are storage artefacts (editors,
   // export tools); left in place they would hide the first header from the verifier.
   const lead = leadingJunk(raw);
-  let base: RepairVariant = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
+  let base: Base = lead ? { bytes: raw.subarray(lead), repairs: ['strip-leading-bytes'] } : { bytes: raw, repairs: [] };
   let quoted = yield* quotingForms({ ...base, drops: [] }, format, memory);
   // Damage done by how the file was kept rather than by what was sent; undone only once the
   // message as found has failed (a signer may have signed those bytes), and under the other
   // repairs too, which a damaged copy needs as much as an intact one.
-  const restored = storageRestored(base, memory);
+  const restored = storageRestored(base);
   if (restored) {
     base = restored;
     quoted = yield* quotingForms({ ...base, drops: [] }, format, memory);
@@ -76,15 +76,15 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: For
   // taken out, never from a copy without them, which would be one more copy of the message alive
   // beside them (red team BB, BB-04).
   const stuffed = dotStuffedLineStarts(base.bytes, base.repairs.includes('smtp-end-dot'));
-  if (stuffed) yield* quotingForms({ bytes: base.bytes, drops: stuffed, repairs: [...base.repairs, 'smtp-dot-unstuff'] }, format, memory);
-  const tag = gatewaySubjectTagAt(base.bytes);
-  if (tag) yield formOf({ bytes: base.bytes, drops: tag, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
+  if (stuffed) yield* quotingForms({ ...base, drops: stuffed, repairs: [...base.repairs, 'smtp-dot-unstuff'] }, format, memory);
+  const tag = gatewaySubjectTagAt(base.bytes, base.crs);
+  if (tag) yield formOf({ ...base, drops: tag, repairs: [...base.repairs, 'gateway-subject-tag'] }, memory);
   if (quoted.length < 2 || quoted.length > MAX_LINES_TRIED_ONE_BY_ONE) return;
   const linesBefore = lineNumbersAt(raw, [lead])[0]! - 1;
   const lines = lineNumbersAt(base.bytes, quoted).map((line) => line + linesBefore);
   for (let mask = 1; mask < (1 << quoted.length) - 1; mask++) {
     const chosen = quoted.filter((_, i) => mask & (1 << i));
-    const form = formOf({ bytes: base.bytes, drops: chosen, repairs: [...base.repairs, 'mbox-unquote-some'] }, memory);
+    const form = formOf({ ...base, drops: chosen, repairs: [...base.repairs, 'mbox-unquote-some'] }, memory);
     form.quoting = {
       unquotedLines: lines.filter((_, i) => mask & (1 << i)),
       keptLines: lines.filter((_, i) => !(mask & (1 << i))),
@@ -93,11 +93,21 @@ export function* repairVariants(raw: Buffer, format: ContainerKind, memory?: For
   }
 }
 
-/** A form described, not yet made: `bytes` with the byte at each of `drops` (ascending) taken out. */
-interface FormPlan {
+/** What the forms are made from: the message as stored, and the repairs of how it was stored. */
+interface Base {
   bytes: Buffer;
-  drops: readonly number[];
   repairs: Repair[];
+  /**
+   * the CR taken out of each CR CR LF line end (`crcrlf`; doubledCrs), ascending: taken out of
+   * every form with the rest, and kept apart from `drops` because no reading of where a line
+   * starts needs them (a 50 MB message has some 700,000)
+   */
+  crs?: readonly number[];
+}
+
+/** A form described, not yet made: `bytes` with the byte at each of `drops` (ascending) taken out, and at each of `crs`. */
+interface FormPlan extends Base {
+  drops: readonly number[];
 }
 
 /**
@@ -105,8 +115,7 @@ interface FormPlan {
  * returns where the quoted lines start.
  */
 function* quotingForms(base: FormPlan, format: ContainerKind, memory: FormMemory | undefined): Generator<RepairVariant, number[]> {
-  const unquoted = (starts: number[]): RepairVariant =>
-    formOf({ bytes: base.bytes, drops: mergeAscending(base.drops, starts), repairs: [...base.repairs, 'mboxrd-unquote'] }, memory);
+  const unquoted = (starts: number[]): RepairVariant => formOf({ ...base, drops: mergeAscending(base.drops, starts), repairs: [...base.repairs, 'mboxrd-unquote'] }, memory);
   if (format === 'mbox') {
     const quoted = quotedFromLineStarts(base.bytes, base.drops);
     if (quoted.length) yield unquoted(quoted);
@@ -124,10 +133,11 @@ function* quotingForms(base: FormPlan, format: ContainerKind, memory: FormMemory
  * `form` with what storing it added undone, or null when it shows none of these marks: NUL bytes
  * or a DOS end-of-file byte (0x1A) closing the file (disk images, files recovered by carving tools
  * padded to a block, C-string and DOS writers), which no mail program shows; a CR doubled before
- * every LF (see withoutDoubledCr); the line holding only "." that ends an SMTP or POP3 transfer
- * (see smtp-transfer.ts). Only those bytes go: whatever a reader sees stays.
+ * every LF (see doubledCrs; the CRs are taken out as each form is made, see Base); the line
+ * holding only "." that ends an SMTP or POP3 transfer (see smtp-transfer.ts). Only those bytes
+ * go: whatever a reader sees stays.
  */
-function storageRestored(form: RepairVariant, memory: ReadTarget | undefined): RepairVariant | null {
+function storageRestored(form: Base): Base | null {
   let { bytes } = form;
   const repairs = [...form.repairs];
   const end = endBeforePadding(bytes);
@@ -135,17 +145,17 @@ function storageRestored(form: RepairVariant, memory: ReadTarget | undefined): R
     bytes = bytes.subarray(0, end);
     repairs.push('strip-trailing-padding');
   }
-  const collapsed = withoutDoubledCr(bytes, memory);
-  if (collapsed) {
-    bytes = collapsed;
-    repairs.push('crcrlf');
-  }
-  const ended = withoutTransferEnd(bytes);
+  let crs = doubledCrs(bytes);
+  if (crs) repairs.push('crcrlf');
+  const ended = withoutTransferEnd(bytes, crs !== null);
   if (ended) {
     bytes = ended;
+    // (the line end before the "." stays, and its CR with it)
+    if (crs) crs = crs.filter((at) => at < ended.length);
     repairs.push('smtp-end-dot');
   }
-  return bytes === form.bytes ? null : { bytes, repairs };
+  if (bytes === form.bytes && !crs) return null;
+  return crs ? { bytes, repairs, crs } : { bytes, repairs };
 }
 
 /**
@@ -175,9 +185,10 @@ const SUBJECT_LINE = /(?:^|\r?\n)subject[ \t]*:/gi;
  * signature covers is the header checks' question). Everything else stays as found: the
  * signature must verify over all the rest.
  */
-function gatewaySubjectTagAt(raw: Buffer): number[] | null {
-  const ends = [raw.indexOf('\n\n'), raw.indexOf('\r\n\r\n')].filter((i) => i >= 0);
-  const head = raw.toString('latin1', 0, Math.min(ends.length ? Math.min(...ends) : raw.length, 256 * 1024));
+function gatewaySubjectTagAt(raw: Buffer, crs: readonly number[] | undefined): number[] | null {
+  // (with `crs`, every line ends CR CR LF, and the header as it reads with one CR of each taken out)
+  const ends = (crs ? [raw.indexOf('\r\r\n\r\r\n')] : [raw.indexOf('\n\n'), raw.indexOf('\r\n\r\n')]).filter((i) => i >= 0);
+  const head = raw.toString('latin1', 0, Math.min(ends.length ? Math.min(...ends) : raw.length, reachAfterDrops(256 * 1024, crs ?? [])));
   const subjects = [...head.matchAll(SUBJECT_LINE)];
   if (subjects.length !== 1) return null;
   const valueStart = subjects[0]!.index! + subjects[0]![0].length;
@@ -197,8 +208,9 @@ type FormMemory = ReadTarget & { release?: (bytes: Uint8Array) => void };
  * made again; the bytes themselves when nothing needs taking out or restoring.
  */
 function formOf(plan: FormPlan, memory: FormMemory | undefined): RepairVariant {
-  const bytes = toCrlfWithout(plan.bytes, plan.drops, memory);
-  const crlf = bytes.length !== plan.bytes.length - plan.drops.length;
+  const drops = allDrops(plan);
+  const bytes = toCrlfWithout(plan.bytes, drops, memory, plan.crs !== undefined);
+  const crlf = bytes.length !== plan.bytes.length - drops.length;
   const repairs = crlf ? [...plan.repairs, 'crlf' as const] : plan.repairs;
   if (bytes === plan.bytes || !memory?.release) return { bytes, repairs };
   return new CopiedForm(bytes, repairs, plan, memory as FormMemory & { release: (bytes: Uint8Array) => void });
@@ -234,15 +246,35 @@ class CopiedForm implements RepairVariant {
   };
 
   restore = (): void => {
-    if (this.released) this.bytes = toCrlfWithout(this.#plan.bytes, this.#plan.drops, this.#memory);
+    if (this.released) this.bytes = toCrlfWithout(this.#plan.bytes, allDrops(this.#plan), this.#memory, this.#plan.crs !== undefined);
   };
 }
 
-/** The offsets of both lists, ascending (each is ascending, and they share none). */
-function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
-  if (!a.length) return [...b];
-  if (!b.length) return [...a];
-  return [...a, ...b].sort((x, y) => x - y);
+/** Every byte a form takes out. */
+const allDrops = (plan: FormPlan): readonly number[] => (plan.crs ? mergeAscending(plan.drops, plan.crs) : plan.drops);
+
+/** The offsets of both lists, ascending (each is ascending, and they share none), in one pass. */
+function mergeAscending(a: readonly number[], b: readonly number[]): readonly number[] {
+  if (!a.length) return b;
+  if (!b.length) return a;
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+/** The offset in the bytes that `length` bytes reach once those at `drops` (ascending) are taken out. */
+function reachAfterDrops(length: number, drops: readonly number[]): number {
+  let reach = length;
+  for (const at of drops) {
+    if (at >= reach) break;
+    reach++;
+  }
+  return reach;
 }
 
 function leadingJunk(raw: Buffer): number {

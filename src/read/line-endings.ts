@@ -75,16 +75,22 @@ export function toCrlf(raw: Buffer, memory?: ReadTarget): Buffer {
  * (none at all, or CRs alone as line ends) takes the two steps: the second then copies nothing
  * but a message of CRs alone.
  */
-export function toCrlfWithout(raw: Buffer, drops: readonly number[], memory?: ReadTarget & { release?: (bytes: Uint8Array) => void }): Buffer {
+export function toCrlfWithout(
+  raw: Buffer,
+  drops: readonly number[],
+  memory?: ReadTarget & { release?: (bytes: Uint8Array) => void },
+  /** every LF of `raw` follows two CRs (doubledCrs), and `drops` takes out one of them: the result has no bare LF, and the count is not needed */
+  doubledCr = false,
+): Buffer {
   if (!drops.length) return toCrlf(raw, memory);
-  const size = copyWithoutToCrlf(raw, drops, null);
   // (no bare LF in the result, or no LF at all: then CRs alone may be its line ends)
-  if (size === raw.length - drops.length) {
+  if (doubledCr || copyWithoutToCrlf(raw, drops, null) === raw.length - drops.length) {
     const removed = unquoteLinesAt(raw, drops, memory);
     const crlf = toCrlf(removed, memory);
     if (crlf !== removed) memory?.release?.(removed);
     return crlf;
   }
+  const size = copyWithoutToCrlf(raw, drops, null);
   const out = memory ? memory.take(size) : Buffer.allocUnsafeSlow(size);
   copyWithoutToCrlf(raw, drops, out);
   return markCrlfOnly(out, false);
@@ -145,28 +151,21 @@ function crOnlyToCrlf(raw: Buffer, memory?: ReadTarget): Buffer {
 }
 
 /**
- * The message with every CR CR LF line end made CR LF, or null unless every line ends so. A CRLF
- * file written again through a text-mode writer (a Windows script saving IMAP bytes as text, an
- * FTP ASCII transfer) gains a CR before each LF; left in, the doubled line end of the first line
- * reads as the blank line that ends the header, and genuine mail reads as forged headers and
- * body. A file with some other line end is not such a copy: its CRs are kept as found.
+ * Where the CR to take out of each CR CR LF line end lies (the one before the LF), or null
+ * unless every line ends so. A CRLF file written again through a text-mode writer (a Windows
+ * script saving IMAP bytes as text, an FTP ASCII transfer) gains a CR before each LF; left in,
+ * the doubled line end of the first line reads as the blank line that ends the header, and
+ * genuine mail reads as forged headers and body. A file with some other line end is not such a
+ * copy: its CRs are kept as found. The forms are made from the file with these CRs taken out
+ * (repair-variants.ts), not from a copy without them kept beside it.
  */
-export function withoutDoubledCr(raw: Buffer, memory?: ReadTarget): Buffer | null {
-  let lines = 0;
+export function doubledCrs(raw: Buffer): number[] | null {
+  const crs: number[] = [];
   for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
     if (at < 2 || raw[at - 1] !== 0x0d || raw[at - 2] !== 0x0d) return null;
-    lines++;
+    crs.push(at - 1);
   }
-  if (!lines) return null;
-  const out = memory ? memory.take(raw.length - lines) : Buffer.allocUnsafeSlow(raw.length - lines);
-  let start = 0;
-  let to = 0;
-  for (let at = raw.indexOf(0x0a); at >= 0; at = raw.indexOf(0x0a, at + 1)) {
-    to += raw.copy(out, to, start, at - 1);
-    start = at;
-  }
-  raw.copy(out, to, start);
-  return out;
+  return crs.length ? crs : null;
 }
 
 /*

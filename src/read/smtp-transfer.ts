@@ -14,12 +14,16 @@ const LINE_STARTING_WITH_DOT = Buffer.from('\n.');
 
 /**
  * The message without the line holding only "." that ends it, or null when it has no such line.
- * The line before keeps its line end: the end of the transfer is that line end, then ".".
+ * The line before keeps its line end: the end of the transfer is that line end, then ".". With
+ * `doubledCr`, every line of `raw` ends CR CR LF (doubledCrs), and the line is read as it is
+ * once one CR of each is taken out.
  */
-export function withoutTransferEnd(raw: Buffer): Buffer | null {
+export function withoutTransferEnd(raw: Buffer, doubledCr = false): Buffer | null {
   let end = raw.length;
-  if (raw[end - 1] === LF) end--;
-  if (raw[end - 1] === CR) end--;
+  const lf = raw[end - 1] === LF;
+  if (lf) end--;
+  if (lf && doubledCr) end -= 2;
+  else if (raw[end - 1] === CR) end--;
   if (end < 2 || raw[end - 1] !== DOT || raw[end - 2] !== LF) return null;
   return raw.subarray(0, end - 1);
 }

@@ -111,3 +111,54 @@ describe('repairVariants: what a message needing every repair holds at once', ()
     expect(copies.outside).toEqual([]);
   });
 });
+
+describe('repairVariants: a message stored with CR CR LF line ends', () => {
+  // The CRs doubled before each LF are taken out as each form is made, not from a copy without
+  // them kept beside the forms (a third copy of a 50 MB message). Every form after the message as
+  // found must be the form the same message stored with CRLF gives, byte for byte, with `crcrlf`
+  // among its repairs: the dots, the quoting, the gateway's tag and the transfer's end are read
+  // where the lines stand in the stored bytes.
+  const LINES = ['Lorem ipsum dolor sit amet', '>From the desk', 'From the archive', '..an ellipsis', '.a dot', '', ' folded', '>>From twice', '...'];
+  const doubled = (text: string): string => text.replace(/\r\n/g, '\r\r\n');
+  /** Folded header lines that take the next field to `offset` in the message stored with CRLF. */
+  const fillerLines = (offset: number): string[] => {
+    const lines = ['X-Filler: 0'];
+    let length = 'From: a@demo.example\r\n'.length + lines[0]!.length + 2;
+    while (length + 100 < offset) {
+      lines.push(` ${'f'.repeat(97)}`);
+      length += 100;
+    }
+    lines.push(` ${'g'.repeat(Math.max(1, offset - length - 3))}`);
+    return lines;
+  };
+  const formsOf = (raw: Buffer, format: 'eml' | 'mbox') =>
+    [...repairVariants(raw, format)].map((f) => ({ bytes: Buffer.from(f.bytes).toString('latin1'), repairs: f.repairs, quoting: f.quoting }));
+
+  it('gives the forms the same message stored with CRLF gives, on 3,000 seeded messages', () => {
+    const rng = caseRng(38, 0);
+    let compared = 0;
+    for (let c = 0; c < 3_000; c++) {
+      const subject = pick(rng, ['hello', '[EXTERNAL] hello', '[EXTERNAL] hello', 'EXTERNAL: a', 'x'.repeat(randInt(rng, 3) * 100_000) + ' [EXT] far']);
+      // (a tenth of them: the Subject where the 256 KiB of header the tag is looked for in ends)
+      const filler = rng() < 0.1 ? fillerLines(262_144 - 200 + randInt(rng, 400)) : [];
+      const head = [`From: a@demo.example`, ...filler, `Subject: ${subject}`, ...(rng() < 0.3 ? ['Subject: another'] : []), 'DKIM-Signature: v=1; d=demo.example'];
+      const body = Array.from({ length: randInt(rng, 12) }, () => pick(rng, LINES));
+      const text = `${head.join('\r\n')}\r\n\r\n${body.join('\r\n')}${rng() < 0.8 ? '\r\n' : ''}`;
+      const ended = rng() < 0.3 ? `${text}${text.endsWith('\r\n') ? '' : '\r\n'}.\r\n` : text;
+      const padding = rng() < 0.3 ? '\0'.repeat(1 + randInt(rng, 600)) : '';
+      const format = rng() < 0.5 ? 'eml' : 'mbox';
+      const crlf = formsOf(Buffer.from(ended + padding, 'latin1'), format);
+      const stored = formsOf(Buffer.from(doubled(ended) + padding, 'latin1'), format);
+      // the message as found: itself, and unquoted when a line is quoted
+      const asFound = 1 + (/(^|\n)>+From /.test(ended) ? 1 : 0);
+      const damaged = padding !== '' || ended !== text;
+      const expected = (damaged ? crlf.slice(asFound) : crlf).map((f) => {
+        const at = f.repairs.includes('strip-trailing-padding') ? 1 : 0;
+        return { ...f, repairs: [...f.repairs.slice(0, at), 'crcrlf', ...f.repairs.slice(at)] };
+      });
+      expect(stored.slice(asFound), JSON.stringify([ended.slice(0, 300), padding.length, format])).toEqual(expected);
+      compared++;
+    }
+    expect(compared).toBe(3_000);
+  });
+});
