@@ -83,14 +83,14 @@ export function toCrlfWithout(
   doubledCr = false,
 ): Buffer {
   if (!drops.length) return toCrlf(raw, memory);
+  const size = doubledCr ? raw.length - drops.length : copyWithoutToCrlf(raw, drops, null);
   // (no bare LF in the result, or no LF at all: then CRs alone may be its line ends)
-  if (doubledCr || copyWithoutToCrlf(raw, drops, null) === raw.length - drops.length) {
+  if (size === raw.length - drops.length) {
     const removed = unquoteLinesAt(raw, drops, memory);
     const crlf = toCrlf(removed, memory);
     if (crlf !== removed) memory?.release?.(removed);
     return crlf;
   }
-  const size = copyWithoutToCrlf(raw, drops, null);
   const out = memory ? memory.take(size) : Buffer.allocUnsafeSlow(size);
   copyWithoutToCrlf(raw, drops, out);
   return markCrlfOnly(out, false);
