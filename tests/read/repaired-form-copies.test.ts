@@ -134,10 +134,10 @@ describe('repairVariants: a message stored with CR CR LF line ends', () => {
   const formsOf = (raw: Buffer, format: 'eml' | 'mbox') =>
     [...repairVariants(raw, format)].map((f) => ({ bytes: Buffer.from(f.bytes).toString('latin1'), repairs: f.repairs, quoting: f.quoting }));
 
-  it('gives the forms the same message stored with CRLF gives, on 3,000 seeded messages', () => {
+  it('gives the forms the same message stored with CRLF gives, on 1,500 seeded messages', () => {
     const rng = caseRng(38, 0);
     let compared = 0;
-    for (let c = 0; c < 3_000; c++) {
+    for (let c = 0; c < 1_500; c++) {
       const subject = pick(rng, ['hello', '[EXTERNAL] hello', '[EXTERNAL] hello', 'EXTERNAL: a', 'x'.repeat(randInt(rng, 3) * 100_000) + ' [EXT] far']);
       // (a tenth of them: the Subject where the 256 KiB of header the tag is looked for in ends)
       const filler = rng() < 0.1 ? fillerLines(262_144 - 200 + randInt(rng, 400)) : [];
@@ -159,6 +159,6 @@ describe('repairVariants: a message stored with CR CR LF line ends', () => {
       expect(stored.slice(asFound), JSON.stringify([ended.slice(0, 300), padding.length, format])).toEqual(expected);
       compared++;
     }
-    expect(compared).toBe(3_000);
+    expect(compared).toBe(1_500);
   });
 });
