@@ -557,10 +557,9 @@ function messageTime(headers: ParsedHeaders): { at: Date | null; source: Message
 
 /**
  * Which repaired form to believe: one whose header could be read, then the one under which the
- * most signatures verify, then the one
- * with the fewest failures (a repair must never manufacture a mismatch the stored bytes do not
- * have), then the one under which the most failed signatures still verify over their signed
- * headers, then the one with the fewest repairs. A gateway's tag on the Subject of a message
+ * most signatures verify, then the one with the fewest failures (a repair must never manufacture
+ * a mismatch the stored bytes do not have), then the one under which the most failed signatures
+ * still verify over their signed headers, then the one with the fewest repairs. A gateway's tag on the Subject of a message
  * whose body was also edited fails in both forms; only with the tag removed do the signed
  * headers verify, and in the form as found the message read as if its headers were forged too,
  * the gateway's repair unnamed (red team 29, K-03).

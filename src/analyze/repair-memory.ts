@@ -8,8 +8,9 @@ const spare: ReusableBuffer[] = [];
 /**
  * The memory one analysis makes its repaired copies of a message in (the CRLF copy of a message
  * stored with bare LFs, above all). Each `take` is memory of its own, kept until `giveBack`,
- * when the analysis ends: several forms of a message may be alive at once (the best so far and
- * the one being tried). The memory then goes to the next analysis instead of back to the
+ * when the analysis ends: more than one form of a message may be alive at once (the best, and
+ * a form an ARC chain is read on; the search itself holds one at a time, see analyzeForms). The
+ * memory then goes to the next analysis instead of back to the
  * system. Fresh memory for every copy cost an LF-only dump 20,000 more page faults than the same
  * dump with CRLF, at 14 µs each on this machine (docs/performance.md). Copies larger than a
  * reused buffer keeps get memory of their own, given back at once.
