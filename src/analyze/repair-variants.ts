@@ -201,6 +201,7 @@ function gatewaySubjectTagAt(raw: Buffer, crs: readonly number[] | undefined): n
 
 /** Memory the forms are made in, which can take back a form's copy before the analysis ends (RepairMemory). */
 type FormMemory = ReadTarget & { release?: (bytes: Uint8Array) => void };
+type ReleasingMemory = Required<FormMemory>;
 
 /**
  * The form `plan` describes, its bare LFs made CRLF (DKIM is defined over CRLF), in one copy made
@@ -213,7 +214,7 @@ function formOf(plan: FormPlan, memory: FormMemory | undefined): RepairVariant {
   const crlf = bytes.length !== plan.bytes.length - drops.length;
   const repairs = crlf ? [...plan.repairs, 'crlf' as const] : plan.repairs;
   if (bytes === plan.bytes || !memory?.release) return { bytes, repairs };
-  return new CopiedForm(bytes, repairs, plan, memory as FormMemory & { release: (bytes: Uint8Array) => void });
+  return new CopiedForm(bytes, repairs, plan, memory as ReleasingMemory);
 }
 
 const RELEASED = Buffer.alloc(0);
@@ -224,9 +225,9 @@ class CopiedForm implements RepairVariant {
   readonly repairs: Repair[];
   quoting?: RepairVariant['quoting'];
   readonly #plan: FormPlan;
-  readonly #memory: FormMemory & { release: (bytes: Uint8Array) => void };
+  readonly #memory: ReleasingMemory;
 
-  constructor(bytes: Buffer, repairs: Repair[], plan: FormPlan, memory: FormMemory & { release: (bytes: Uint8Array) => void }) {
+  constructor(bytes: Buffer, repairs: Repair[], plan: FormPlan, memory: ReleasingMemory) {
     this.bytes = bytes;
     this.repairs = repairs;
     this.#plan = plan;
