@@ -46,6 +46,7 @@ beforeEach(async () => {
   dir = await makeTempDir();
 });
 afterEach(async () => {
+  vi.restoreAllMocks(); // when a test that spies fails before it restores its spy
   await removeTempDir(dir);
 });
 
