@@ -20,7 +20,10 @@
  * The text parts are not read here at all: mailparser's inventory drops the message text it
  * builds from them, and nothing else of leakcheck takes it from mailparser (the reader-text
  * fingerprint and the checks that read the text decode it themselves, in bounded pieces). So a
- * text part changes the inventory only if mailparser fails on it, which its size can make it do.
+ * text part changes the inventory only if mailparser fails on it. Since the reference inventory
+ * keeps no text (mailparser-inventory.ts, `handNothingOn`), nothing in a text part's size can
+ * make it fail; MAX_TEXT_BYTES below is older than that, and only sends the rare message of more
+ * text to the slower reference, to the same inventory.
  */
 import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -57,7 +60,8 @@ export const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'messag
  * character of the Basic Multilingual Plane, or U+FFFD). So with the text parts, as they stand in
  * the message, together under a quarter of that length, no string mailparser makes of them, nor
  * their joins, comes near it. (It was 32 MiB, a part: a 46 MiB quoted-printable text part went to
- * mailparser, which held it as strings it then dropped, 504 MB.)
+ * mailparser, which held it as strings it then dropped, 504 MB. The reference no longer holds
+ * text at all, so a message past this limit costs it time, not memory.)
  */
 export const MAX_TEXT_BYTES = Math.floor(constants.MAX_STRING_LENGTH / 4);
 

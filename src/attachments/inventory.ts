@@ -19,9 +19,10 @@
  *
  * Memory: a part's content is hashed chunk by chunk as it is decoded, so an attachment costs a
  * few buffers of a megabyte or so whatever its size; only embedded messages are kept, up to
- * `maxEmbeddedBytes` each. The fast path does not read the text parts at all; mailparser holds
- * them as strings, several bytes of memory a byte, and is left them only past 128 MiB of them
- * (MAX_TEXT_BYTES in fast-inventory.ts).
+ * `maxEmbeddedBytes` each. Neither path keeps the text parts: the fast path does not read them,
+ * and mailparser is made to read them as an empty text (`handNothingOn` in
+ * mailparser-inventory.ts), where it held them as bytes and strings, several bytes of memory a
+ * byte of text, whenever a message went to it.
  */
 import { fastInventory } from './fast-inventory.ts';
 import type { InventoryOptions } from './inventory-options.ts';

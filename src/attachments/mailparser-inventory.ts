@@ -6,8 +6,8 @@
  * Every attachment-like part's content is hashed as it streams out of mailparser's decoder and
  * never held whole: the message is fed to the parser in 64 KiB slices, so an attachment costs a
  * few decoder buffers whatever its size; only embedded messages are kept, up to
- * `maxEmbeddedBytes` each. The text parts are the exception: mailparser buffers them (as
- * strings) to build the message text.
+ * `maxEmbeddedBytes` each. The text parts, which mailparser buffers whole to build the message
+ * text, are read and dropped (`handNothingOn`).
  */
 import { createHash } from 'node:crypto';
 import { MailParser } from 'mailparser';
@@ -29,6 +29,29 @@ import {
 import { gatherShared } from './embedded-bytes.ts';
 import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
+
+/** The decoder mailparser makes for a part (a transform stream of mailsplit's or libmime's). */
+interface TextDecoderStream {
+  write(chunk: unknown, ...rest: unknown[]): boolean;
+  push(chunk: unknown, encoding?: unknown): boolean;
+}
+
+/**
+ * mailparser keeps every text part it reads as the message text (text/plain, text/html and
+ * delivery-status parts not marked as attachments) whole: its decoded bytes, joined, then a string
+ * of them, then that string with its line ends rewritten, several bytes of memory a byte of text.
+ * The inventory drops the message text, so the part's decoder here reads the part as before (an
+ * error decoding it still ends the parse) but hands nothing on: mailparser sees an empty text.
+ * Nothing else in the text can make mailparser fail: with text-to-HTML and HTML-to-text off
+ * (below), its only other failure is a string longer than V8's longest, and a message is read to
+ * 256 MB (DEFAULT_MAX_MESSAGE_BYTES), which makes at most 256 M characters of text, half that
+ * length. A 50 MB text part beside a part the fast path leaves to mailparser peaked at 329 MB
+ * (a 50 MB message), and 140 MB of text in two parts at 845 MB.
+ */
+function handNothingOn(decoder: TextDecoderStream): void {
+  const push = decoder.push.bind(decoder);
+  decoder.push = (chunk, encoding) => (chunk === null ? push(null, encoding) : true);
+}
 
 function headerValue(attachment: AttachmentStream, key: string): unknown {
   try {
@@ -90,7 +113,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
   // read it alike (Base64Agreement, as the fast path reads it in decodeBase64).
   const headerLines = new Map<string | null, MailsplitHeaderLine[]>();
   const base64Agreements = new Map<string | null, Base64Agreement>();
-  type MadeNode = { decoder?: { write(chunk: unknown, ...rest: unknown[]): boolean } };
+  type MadeNode = { isAttachment?: boolean; decoder?: TextDecoderStream };
   const internals = parser as unknown as { createNode(node: MailsplitMimeNode): MadeNode };
   const createNode = internals.createNode.bind(parser);
   internals.createNode = (node) => {
@@ -98,6 +121,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
     headerLines.set(partId, node.headers ? node.headers.getList() : []);
     const made = createNode(node);
     const decoder = made.decoder;
+    if (made.isAttachment === false && decoder) handNothingOn(decoder);
     if (node.encoding === 'base64' && decoder) {
       const agreement = new Base64Agreement();
       base64Agreements.set(partId, agreement);

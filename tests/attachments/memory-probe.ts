@@ -6,11 +6,13 @@
  *   node --expose-gc tests/attachments/memory-probe.ts layout <attachmentBytes>
  *   node --expose-gc tests/attachments/memory-probe.ts zip <archivePath> [limitsJson]
  *   node --expose-gc tests/attachments/memory-probe.ts zip-listing <archivePath> <entries>
+ *   node --expose-gc tests/attachments/memory-probe.ts mailparser-text <textBytes>
  *
  * rss is sampled every few milliseconds while the case runs; `peakGrowth` is the highest sample
  * (or the kernel's maxrss, whichever is higher) minus the rss measured just before the case.
  */
 import { inventoryParts } from '../../src/attachments/inventory.ts';
+import { inventoryPartsWithMailparser } from '../../src/attachments/mailparser-inventory.ts';
 import { partsWithinSignedLength } from '../../src/attachments/layout.ts';
 import { basename, dirname } from 'node:path';
 import { DerivedPaths } from '../../src/pipeline/derived-paths.ts';
@@ -96,7 +98,25 @@ if (mode === 'inventory' || mode === 'layout') {
     return { listed, shared: shared.size, retained, retainedPerEntry: Math.round(retained / entries) };
   });
   report({ mode }, measured);
+} else if (mode === 'mailparser-text') {
+  // The reference inventory (mailparser) of a message of a large text part and a small
+  // attachment: what the text costs while it is read as the message text.
+  const line = Buffer.from(`${'a'.repeat(76)}\r\n`, 'latin1');
+  const message = Buffer.concat([
+    Buffer.from(
+      'From: Alice <alice@example.com>\r\nMessage-ID: <text@example.com>\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n',
+      'latin1',
+    ),
+    Buffer.alloc(Math.ceil(Number(arg) / line.length) * line.length, line),
+    Buffer.from('\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n--b--\r\n', 'latin1'),
+  ]);
+  const measured = await measure(async () => {
+    const inventory = await inventoryPartsWithMailparser(message);
+    return { error: inventory.error, parts: inventory.parts.map((p) => ({ partId: p.partId, filename: p.filename, size: p.size })) };
+  });
+  report({ mode, messageBytes: message.length }, measured);
 } else {
-  console.error('usage: memory-probe.ts inventory|layout <bytes> | zip <path> [limitsJson] | zip-listing <path> <entries>');
+  console.error('usage: memory-probe.ts inventory|layout <bytes> | zip <path> [limitsJson] | zip-listing <path> <entries> | mailparser-text <bytes>');
   process.exit(2);
 }
