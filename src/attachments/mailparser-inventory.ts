@@ -31,7 +31,7 @@ import { WhitespaceFolds } from './whitespace-fold.ts';
 import type { InventoryOptions } from './inventory-options.ts';
 
 /** The decoder mailparser makes for a part (a transform stream of mailsplit's or libmime's). */
-interface TextDecoderStream {
+interface PartDecoder {
   write(chunk: unknown, ...rest: unknown[]): boolean;
   push(chunk: unknown, encoding?: unknown): boolean;
 }
@@ -48,7 +48,7 @@ interface TextDecoderStream {
  * length. A 50 MB text part beside a part the fast path leaves to mailparser peaked at 329 MB
  * (a 50 MB message), and 140 MB of text in two parts at 845 MB.
  */
-function handNothingOn(decoder: TextDecoderStream): void {
+function handNothingOn(decoder: PartDecoder): void {
   const push = decoder.push.bind(decoder);
   decoder.push = (chunk, encoding) => (chunk === null ? push(null, encoding) : true);
 }
@@ -113,7 +113,7 @@ export async function inventoryPartsWithMailparser(message: Buffer, options: Inv
   // read it alike (Base64Agreement, as the fast path reads it in decodeBase64).
   const headerLines = new Map<string | null, MailsplitHeaderLine[]>();
   const base64Agreements = new Map<string | null, Base64Agreement>();
-  type MadeNode = { isAttachment?: boolean; decoder?: TextDecoderStream };
+  type MadeNode = { isAttachment?: boolean; decoder?: PartDecoder };
   const internals = parser as unknown as { createNode(node: MailsplitMimeNode): MadeNode };
   const createNode = internals.createNode.bind(parser);
   internals.createNode = (node) => {
