@@ -13,19 +13,16 @@
  * `fastInventory` returns null, "not sure", whenever a message leaves the shapes it handles
  * (see mime-walk.ts for the structure), and also when a listed part has a transfer encoding
  * other than base64, quoted-printable, 7bit, 8bit or binary (or none), when a part's
- * Content-Type is there but empty, when the inventory would stop at maxParts or maxDepth, when the
- * text parts that mailparser would buffer as message text are together over MAX_TEXT_BYTES, and
+ * Content-Type is there but empty, when the inventory would stop at maxParts or maxDepth, and
  * when mailsplit's or libmime's header code throws.
  *
- * The text parts are not read here at all: mailparser's inventory drops the message text it
- * builds from them, and nothing else of leakcheck takes it from mailparser (the reader-text
- * fingerprint and the checks that read the text decode it themselves, in bounded pieces). So a
- * text part changes the inventory only if mailparser fails on it. Since the reference inventory
- * keeps no text (mailparser-inventory.ts, `handNothingOn`), nothing in a text part's size can
- * make it fail; MAX_TEXT_BYTES below is older than that, and only sends the rare message of more
- * text to the slower reference, to the same inventory.
+ * The text parts are not read here at all, whatever their size: the reference inventory reads
+ * them as an empty text (`handNothingOn` in mailparser-inventory.ts), and nothing else of
+ * leakcheck takes the text from mailparser (the reader-text fingerprint and the checks that read
+ * the text decode it themselves, in bounded pieces). Until the thirty-ninth round mailparser held
+ * the text whole, could in principle fail on a string past V8's longest, and had the messages of
+ * more than 128 MiB of text parts left to it (MAX_TEXT_BYTES), to fail alike.
  */
-import { constants } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { decodeBase64, decodeQuotedPrintable } from './content-decode.ts';
 import type { ContentSink } from './content-decode.ts';
@@ -50,20 +47,6 @@ import type { MimePartRecord, PartInventory } from './types.ts';
 
 /** mailparser's textTypes (keepDeliveryStatus is not set): parts it reads as the message text. */
 export const TEXT_TYPES: readonly string[] = ['text/plain', 'text/html', 'message/delivery-status'];
-
-/**
- * mailparser turns each text part into one string, and joins them into the text and the html:
- * a string over V8's longest fails the parse, and the inventory with it. No transfer decoding
- * makes more bytes than it reads, and the string has no more characters than the decoded bytes:
- * this mailparser does not convert charsets (its libmime has no createDecodeStream, and the
- * TypeError is swallowed), and a conversion would make at most 3 bytes of UTF-8 of a byte (a
- * character of the Basic Multilingual Plane, or U+FFFD). So with the text parts, as they stand in
- * the message, together under a quarter of that length, no string mailparser makes of them, nor
- * their joins, comes near it. (It was 32 MiB, a part: a 46 MiB quoted-printable text part went to
- * mailparser, which held it as strings it then dropped, 504 MB. The reference no longer holds
- * text at all, so a message past this limit costs it time, not memory.)
- */
-export const MAX_TEXT_BYTES = Math.floor(constants.MAX_STRING_LENGTH / 4);
 
 const PASSED_THROUGH = new Set(['', '7bit', '8bit', 'binary']);
 
@@ -103,7 +86,6 @@ interface Listed {
 /** The leaves mailparser lists as attachments (createNode's isAttachment), in document order. */
 function listedLeaves(leaves: readonly WalkedLeaf[]): Listed[] {
   const listed: Listed[] = [];
-  let textBytes = 0;
   for (const leaf of leaves) {
     const node = leaf.node;
     const contentType = node.contentType || (node.root ? 'text/plain' : false);
@@ -112,11 +94,7 @@ function listedLeaves(leaves: readonly WalkedLeaf[]): Listed[] {
     if (disposition && disposition !== 'attachment' && disposition !== 'inline') disposition = 'attachment';
     const isText = TEXT_TYPES.includes(contentType);
     const effective = !disposition && !isText ? 'attachment' : disposition || 'inline';
-    if (isText && effective === 'inline') {
-      textBytes += leaf.contentEnd - leaf.contentStart;
-      if (textBytes > MAX_TEXT_BYTES) throw new NotSure();
-      continue;
-    }
+    if (isText && effective === 'inline') continue;
     const partId = node._parentBoundary && Array.isArray(node.partNr) ? node.partNr.filter((nr) => typeof nr === 'number').join('.') || null : null;
     listed.push({ leaf, nodeContentType: contentType, partId });
   }
