@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { constants as zlibConstants, crc32, createInflateRaw, InflateRaw, inflateRawSync } from 'node:zlib';
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { closeEvidenceSync, openEvidence, openEvidenceSync, readHeadSync, statEvidenceSync, type ReadTarget } from '../discover/open-evidence.ts';
 import { mayHoldMail, SNIFF_HEAD_BYTES, sniffContainer, type SniffResult } from '../discover/sniff.ts';
 import { emlxCountLine } from './emlx.ts';
@@ -267,6 +268,28 @@ function inflateHead(compressed: Buffer, wanted: number): Buffer {
   return head;
 }
 
+/** How much of an entry's stored bytes is read at a time. */
+const STORED_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The `length` bytes at `start` of the archive, each chunk in memory of its own (the inflater
+ * may hold it until it has read it), read through the handle one awaited read at a time. No
+ * stream holds the handle: once the reading stops, nothing of it is in flight, and closing the
+ * handle closes the file. (A ReadStream on the handle held it as well, and the handle's close()
+ * could resolve with the file still open for some milliseconds: a worker thread stopped at that
+ * moment, at the end of a run, left the archive open for as long as the process lived.) A file
+ * that ends before the entry does ends the chunks early; the size check after them says so.
+ */
+async function* storedBytes(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+  for (let position = start, end = start + length; position < end; ) {
+    const chunk = Buffer.allocUnsafe(Math.min(STORED_CHUNK_BYTES, end - position));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+  }
+}
+
 /**
  * The bytes of an entry, inflated as a stream (an mbox entry of any size, read without holding
  * it): the same checks as readZipEntryAt, the size as the bytes come (an entry that inflates past
@@ -274,19 +297,19 @@ function inflateHead(compressed: Buffer, wanted: number): Buffer {
  */
 export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation): AsyncGenerator<Buffer> {
   const handle = await openEvidence(absPath);
-  let source: Readable | null = null;
+  let inflater: Readable | null = null;
   try {
     assertListedArchive(await handle.stat(), entry);
     let inflated = 0;
     let crc = 0;
     if (entry.compressedSize > 0) {
-      const raw = handle.createReadStream({ start: entry.dataStart, end: entry.dataStart + entry.compressedSize - 1, autoClose: false, highWaterMark: 256 * 1024 });
+      const stored = storedBytes(handle, entry.dataStart, entry.compressedSize);
       // (pipeline hands a read error on to the inflater, which the loop below then throws.) Out in
       // 64 KiB pieces, not zlib's 16: a 1 GB mbox in a zip took 9.1 s with 16, 7.3 s with 64 and
       // 6.9 s with 256, which held 15-20 MB more.
-      source = entry.method === 0 ? raw : pipeline(raw, createInflateRaw({ chunkSize: 64 * 1024 }), () => undefined);
+      const source: AsyncIterable<Buffer> = entry.method === 0 ? stored : (inflater = pipeline(stored, createInflateRaw({ chunkSize: 64 * 1024 }), () => undefined));
       try {
-        for await (const chunk of source as AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
           inflated += chunk.length;
           if (inflated > entry.size) throw bomb(entry);
           crc = crc32(chunk, crc);
@@ -299,7 +322,7 @@ export async function* zipEntryChunks(absPath: string, entry: ZipEntryLocation):
     if (inflated !== entry.size) throw corrupt(`inflates to ${inflated} bytes, ${entry.size} declared`);
     if (crc >>> 0 !== entry.crc32 >>> 0) throw corrupt('CRC-32 mismatch');
   } finally {
-    source?.destroy();
+    inflater?.destroy();
     await handle.close();
   }
 }
