@@ -7,7 +7,7 @@ import { PROCESS_ALONE } from './tests/helpers/process-alone.ts';
 /**
  * Ends the run with one plain line, "Tests: N passed, N failed, N skipped", which CI systems
  * read whatever the test runner; followed by ", N errors" when the run had errors outside any
- * test (a test process that crashed, a rejection nobody awaited).
+ * test (a test process that crashed, a rejection nobody awaited, a file's afterAll that threw).
  */
 class PlainSummary implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
@@ -25,7 +25,10 @@ class PlainSummary implements Reporter {
         else counts.failed++;
       }
     }
-    const errors = unhandledErrors.length ? `, ${unhandledErrors.length} error${unhandledErrors.length === 1 ? '' : 's'}` : '';
+    // A file's errors outside its tests (an afterAll that threw: the tests passed, the file
+    // failed) count with the run's: the line must not read "0 failed" alone for a red run.
+    const errorCount = unhandledErrors.length + testModules.reduce((sum, module) => sum + module.errors().length, 0);
+    const errors = errorCount ? `, ${errorCount} error${errorCount === 1 ? '' : 's'}` : '';
     process.stdout.write(`\nTests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${errors}\n`);
   }
 }
@@ -41,7 +44,7 @@ export default defineConfig({
     // threads that the tests start in-process (runVerify) then load in 0.25 s instead of 0.4 s,
     // and skip stripping the types of every module again. It changes no result.
     env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'leakcheck-compile-cache') },
-    setupFiles: ['tests/helpers/patch-mailauth-first.ts'],
+    setupFiles: ['tests/helpers/patch-mailauth-first.ts', 'tests/helpers/leave-process-as-found.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', new PlainSummary()],
@@ -53,7 +56,9 @@ export default defineConfig({
     // next that a test could see, every file makes its own databases and folders, and spies are
     // restored after the tests that set them. The files that measure or replace something of the
     // whole process run alone (tests/helpers/process-alone.ts, kept complete by
-    // tests/unit/process-alone.test.ts); a run with the files shuffled passed too.
+    // tests/unit/process-alone.test.ts); a run with the files shuffled passed too. A file that
+    // leaves a child process, a thread, a timer, a descriptor, a listener or a changed
+    // environment behind fails (tests/helpers/leave-process-as-found.ts, a setup file).
     projects: [
       { extends: true, test: { name: 'shared', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...PROCESS_ALONE], isolate: false } },
       { extends: true, test: { name: 'alone', include: [...PROCESS_ALONE], isolate: true } },

@@ -8,7 +8,10 @@
  * - module mocks: vi.mock replaces a module in the registry the process's files share;
  * - the process's own memory, read before and after (heap, array buffers, RSS);
  * - which modules the process has loaded (its require cache).
- * tests/unit/process-alone.test.ts fails when a file does one of these and is not listed.
+ * tests/unit/process-alone.test.ts fails when a file does one of these and is not listed. What a
+ * file leaves open or changed in its process (a child process, a thread, a timer, a descriptor,
+ * the environment) fails the file itself, whether it runs alone or not
+ * (tests/helpers/leave-process-as-found.ts).
  */
 export const PROCESS_ALONE: readonly string[] = [
   // module mocks
