@@ -17,8 +17,8 @@ export interface ProcessState {
   globals: string[];
   /** process.getActiveResourcesInfo(), counted by type (a child process, a timer, a socket) */
   resources: Record<string, number>;
-  /** what each open file descriptor is, by Linux (`/proc/self/fd`); empty elsewhere */
-  descriptors: string[];
+  /** each open file descriptor and what it is, by Linux (`/proc/self/fd`); none elsewhere */
+  descriptors: Array<{ fd: string; target: string }>;
   /** the names of the process's threads other than Node's and V8's own (a worker thread's name) */
   threads: string[];
 }
@@ -32,7 +32,7 @@ const WATCHED_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'un
 const RUNTIME_THREADS = new Set(['MainThread', 'V8Worker', 'DelayedTaskSche', 'SignalInspector', 'libuv-worker', 'node']);
 
 /** Each entry of a /proc folder, read with `read`; none where there is no /proc (not Linux). */
-function procEntries(folder: string, read: (entry: string) => string): string[] {
+function procEntries<T>(folder: string, read: (entry: string) => T): T[] {
   let entries: string[];
   try {
     entries = readdirSync(folder);
@@ -61,18 +61,21 @@ export function processState(): ProcessState {
     listeners,
     globals: Object.getOwnPropertyNames(globalThis),
     resources,
-    descriptors: procEntries('/proc/self/fd', (fd) => `${readlinkSync(`/proc/self/fd/${fd}`)} (descriptor ${fd})`),
+    descriptors: procEntries('/proc/self/fd', (fd) => ({ fd, target: readlinkSync(`/proc/self/fd/${fd}`) })),
     threads: procEntries('/proc/self/task', (task) => readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim()).filter((name) => !RUNTIME_THREADS.has(name)),
   };
 }
 
-/** Each item of `after` that `before` does not account for (a multiset difference). */
-function added(before: readonly string[], after: readonly string[]): string[] {
+/**
+ * Each item of `after` that `before` does not account for, compared by `key` (a multiset
+ * difference): a file closed and opened again under another descriptor is not a new one.
+ */
+function added<T>(before: readonly T[], after: readonly T[], key: (item: T) => string = String): T[] {
   const left = new Map<string, number>();
-  for (const item of before) left.set(item, (left.get(item) ?? 0) + 1);
+  for (const item of before) left.set(key(item), (left.get(key(item)) ?? 0) + 1);
   return after.filter((item) => {
-    const count = left.get(item) ?? 0;
-    if (count > 0) left.set(item, count - 1);
+    const count = left.get(key(item)) ?? 0;
+    if (count > 0) left.set(key(item), count - 1);
     return count === 0;
   });
 }
@@ -120,7 +123,7 @@ export function leftBehind(before: ProcessState, after: ProcessState, atLoad: Ch
     const was = before.resources[type] ?? 0;
     if (count > was) lines.push(`${count - was} more active ${type} (a child process, timer, socket or handle still open)`);
   }
-  for (const target of added(before.descriptors, after.descriptors)) lines.push(`a file descriptor left open: ${target}`);
+  for (const { fd, target } of added(before.descriptors, after.descriptors, (d) => d.target)) lines.push(`a file descriptor left open: ${target} (descriptor ${fd})`);
   for (const name of added(before.threads, after.threads)) lines.push(`a thread still running: ${name}`);
   return lines;
 }

@@ -73,6 +73,25 @@ describe('leftBehind: what a test file leaves in a process it shares', () => {
     expect(leftBehind(before, processState())).toEqual([]);
   });
 
+  it.runIf(onLinux)('a file closed and opened again under another descriptor is not left open', () => {
+    const tmp = tempDir();
+    const path = join(tmp.path, 'reopened.txt');
+    const spacer = openSync(join(tmp.path, 'spacer.txt'), 'w');
+    const first = openSync(path, 'w');
+    const before = processState();
+    // the spacer's number is lower: the file opened again takes it
+    closeSync(spacer);
+    closeSync(first);
+    const second = openSync(path, 'r');
+    try {
+      expect(second).not.toBe(first);
+      expect(leftBehind(before, processState())).toEqual([]);
+    } finally {
+      closeSync(second);
+      tmp.cleanup();
+    }
+  });
+
   it.runIf(onLinux)('a child process still running, and a worker thread, even unreferenced', async () => {
     const before = processState();
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
