@@ -18,6 +18,16 @@ describe('bench history (bench/results, as committed)', () => {
     expect(benchHistory([{ when: '2026-12-05T00:00:00.000Z', smoke: true, rows: [{ size: 40, contender: 'leakcheck verify (full pipeline)', messagesPerSecond: 1, megabytesPerSecond: 1, peakRssMb: 1 }] }])).toEqual([]);
   });
 
+  it('leaves out a run made with the caches dropped (--cold), and keeps one that says it was warm', () => {
+    const run = (pageCache: 'cold' | 'warm'): BenchResultFile => ({
+      when: '2026-12-07T09:00:00.000Z',
+      pageCache,
+      rows: [{ size: 2000, contender: 'leakcheck verify (full pipeline)', messagesPerSecond: 500, megabytesPerSecond: 90, peakRssMb: 230 }],
+    });
+    expect(benchHistory([run('cold')])).toEqual([]);
+    expect(benchHistory([run('warm')]).map((r) => [r.size, r.verify.messagesPerSecond])).toEqual([[2000, 500]]);
+  });
+
   it('reads the figures of a recorded run, and its ratios to the peers, as the note quoted them', () => {
     const row = rows.find((r) => r.when === '2026-12-05T12:11:02.965Z' && r.size === 2000)!;
     expect(Math.round(row.verify.messagesPerSecond)).toBe(679);
