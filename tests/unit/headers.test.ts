@@ -299,6 +299,17 @@ describe('parseMailDate', () => {
     expect(readMailDate('Mon, 14 Mar 2016 09:26:50 +0100')).toMatchObject({ date: new Date('2016-03-14T08:26:50Z'), zoneKnown: true });
   });
 
+  it('reads a Date whose words are parted by any whitespace as it reads one parted by single spaces', () => {
+    const plain = readMailDate('Tue, 14 Mar 2017 10:12:03 +0100');
+    expect(plain).toMatchObject({ date: new Date('2017-03-14T09:12:03Z'), zoneKnown: true, weekdayWritten: 'Tue,' });
+    for (const value of [
+      'Tue,  14 Mar 2017 10:12:03 +0100', 'Tue,\t14 Mar 2017 10:12:03 +0100', 'Tue, 14\u00a0Mar 2017 10:12:03 +0100', 'Tue, 14 Mar 2017\r\n 10:12:03 +0100',
+      ' Tue, 14 Mar 2017 10:12:03 +0100 ', 'Tue, 14 Mar 2017 10:12:03\u2003+0100', 'Tue, 14 Mar 2017 10:12:03  +0100 (CET)', 'Tue, (a comment) 14 Mar 2017 10:12:03 +0100',
+    ]) {
+      expect(readMailDate(value), JSON.stringify(value)).toEqual(plain);
+    }
+  });
+
   // Each of these switched off every time check, and a back-dated forgery came out verified.
   it('reads the Date forms mail programs read (red team R, R-02)', () => {
     const berlin = '2015-02-14T09:12:03.000Z';

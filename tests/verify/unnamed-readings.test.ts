@@ -83,4 +83,22 @@ describe('lenient readings leakcheck finds itself', () => {
     expect(readings(beyond)).toEqual(['body-length-beyond-body']);
     expect(beyond.findings.find((f) => f.code === 'signature-read-leniently')!.text).toContain('no byte of it is unsigned');
   });
+
+  it("a record's readings are its own, read again after more records than are kept", async () => {
+    const message = await signed(plainMessage(), { key: rsa, domain: 'example.com', selector: 'sel1', signTime: SIGN_TIME });
+    const p = rsa.txt.slice(rsa.txt.indexOf('p=') + 2);
+    const upper = tableLookup({ [NAME]: `v=DKIM1; K=rsa; P=${p}` });
+    expect(readings(await analyze(message, upper))).toEqual(['key-tag-case']);
+    // 1,100 other records seen in between (past the 1,024 kept), each read as itself
+    for (let i = 0; i < 1100; i++) {
+      // records alike but for their last tag: each is read whole
+      const a = await analyze(message, tableLookup({ [NAME]: `v=DKIM1; p=${p}; n=${i}; k=${i % 2 ? '' : 'rsa'}` }));
+      if (i % 100 === 0 || i >= 1090) expect(readings(a)).toEqual(i % 2 ? ['key-k-empty'] : []);
+    }
+    const again = await analyze(message, upper);
+    expect(readings(again)).toEqual(['key-tag-case']);
+    // what a finding holds is the analysis' own: changing it changes no later reading
+    (again.findings.find((f) => f.code === 'signature-read-leniently')!.evidence['lenientReadings'] as string[]).push('changed');
+    expect(readings(await analyze(message, upper))).toEqual(['key-tag-case']);
+  });
 });
