@@ -89,7 +89,8 @@ export function readAddressList(value: string): AddressListReading {
 
 /** Why an addr-spec (local@domain) is not one, or null. Spaces around "@" and dots (obsolete CFWS) are tolerated. */
 function addrSpecProblem(raw: string): string | null {
-  const spec = raw.replace(/\s+/g, ' ').replace(/ ?([@.]) ?/g, '$1').trim();
+  // (an addr-spec without whitespace, nearly every one, is left as it is by both replacements)
+  const spec = /\s/.test(raw) ? raw.replace(/\s+/g, ' ').replace(/ ?([@.]) ?/g, '$1').trim() : raw;
   const at = spec.lastIndexOf('@');
   if (at < 0) return 'no address (no "@")';
   const local = spec.slice(0, at);

@@ -78,6 +78,9 @@ export const MAX_HEADER_FIELDS = 100_000;
  */
 export const MAX_HEADER_BYTES = 2 * 1024 * 1024;
 
+/** What folding a field's blanks to single spaces would change: a tab, or two spaces in a row. */
+const BLANKS_TO_FOLD = /\t| {2}/;
+
 export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS, maxBytes = MAX_HEADER_BYTES): ParsedHeaders {
   const end = findHeaderEnd(raw);
   const blockEnd = end < 0 ? raw.length : end;
@@ -112,7 +115,9 @@ export function parseHeaders(raw: Buffer, maxFields = MAX_HEADER_FIELDS, maxByte
       truncated = true;
       return;
     }
-    const value = text.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
+    const rest = text.slice(colon + 1);
+    // (a value with no tab and no two spaces in a row has no run to fold: most values)
+    const value = (BLANKS_TO_FOLD.test(rest) ? rest.replace(/[ \t]+/g, ' ') : rest).trim();
     const field: HeaderField = { name: rawName.toLowerCase(), rawName, value, position: fields.length };
     // (a name trim left as it was has no blanks to strip either)
     if (head !== rawName && head.replace(/[ \t]+$/, '') !== rawName) field.looseName = true;

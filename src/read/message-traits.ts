@@ -212,7 +212,15 @@ const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
  * (NFC): "é" written as e and U+0301 is drawn as the precomposed "é", and a copy normalised by a
  * conversion step (macOS tools write NFD) is the same text, not an altered one (red team S, S-05).
  */
-const readableHeaderValue = (value: string, read: (value: string) => string): string => read(value).replace(/\s+/g, ' ').trim().normalize('NFC');
+const readableHeaderValue = (value: string, read: (value: string) => string): string => {
+  const text = read(value);
+  // (single spaces and ASCII, most values: nothing to collapse, and ASCII is its own NFC)
+  const collapsed = (UNUSUAL_WHITESPACE.test(text) ? text.replace(/\s+/g, ' ') : text).trim();
+  return NOT_ASCII.test(collapsed) ? collapsed.normalize('NFC') : collapsed;
+};
+/** What collapsing whitespace runs to single spaces would change: any whitespace but a space, or two spaces in a row. */
+const UNUSUAL_WHITESPACE = /[^\S ]| {2}/;
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** A quoted display name whose quotes change nothing: words and blanks, no character that separates or addresses. */
 const OPTIONAL_QUOTES = /"([^"\\,;:<>@()[\]]*)"/g;

@@ -42,6 +42,10 @@ import { dirname } from 'node:path';
  *   a 2 MB message took 7.3 s and 401 MB (thirty-fifth round); dkim.ts verifies at most
  *   MAX_SIGNATURES_CHECKED. The message bytes are never changed to leave the others out: a
  *   signature may sign DKIM-Signature fields.
+ * - `relaxed-line`: the relaxed canonical form of each signed header line (RFC 6376 section
+ *   3.4.2) was made by five regular-expression passes over the line, two of which change
+ *   nothing on most lines (no fold, no blank run): about 1.2 % of the analysis. The same steps,
+ *   each skipped when it has nothing to change (relaxedLineText).
  */
 
 /**
@@ -102,10 +106,39 @@ export function signatureOfKeyLength(signature: Buffer, modulusBits: number, war
   return fitted;
 }
 
+/**
+ * mailauth's formatRelaxedLine on a line already read as a 'binary' string, before its suffix:
+ * folds taken out (`/\r?\n/g`), the field name before the first colon lower-cased (by mailauth's
+ * own `lowerCase`) with the blanks around it and after the colon dropped, every run of spaces and
+ * tabs made one space, and one space dropped at either end. Each step as mailauth's regular
+ * expression does it, skipped where it would change nothing. Self-contained, like
+ * trimFoldingWhitespace: its source is appended to the patched file.
+ */
+export function relaxedLineText(text: string, lowerCase: (name: string) => string): string {
+  const blank = (code: number): boolean => code === 0x20 || code === 0x09;
+  let line = text.includes('\n') ? text.replace(/\r?\n/g, '') : text;
+  const colon = line.indexOf(':');
+  if (colon !== -1) {
+    let after = colon + 1;
+    while (after < line.length && blank(line.charCodeAt(after))) after++;
+    const name = lowerCase(line.slice(0, colon));
+    let start = 0;
+    let end = name.length;
+    while (start < end && blank(name.charCodeAt(start))) start++;
+    while (end > start && blank(name.charCodeAt(end - 1))) end--;
+    line = `${name.slice(start, end)}:${line.slice(after)}`;
+  }
+  if (/\t| {2}/.test(line)) line = line.replace(/[ \t]+/g, ' ');
+  if (line.charCodeAt(0) === 0x20) line = line.slice(1);
+  if (line.charCodeAt(line.length - 1) === 0x20) line = line.slice(0, -1);
+  return line;
+}
+
 // Appended to patched files. A function declaration is hoisted, so 'use strict' stays the first
 // statement. (Node's type stripping leaves the functions' source as plain JavaScript.)
 const LINEAR_TRIM_SOURCE = `\nfunction __leakcheckLinearTrim(value) {\n    return (${trimFoldingWhitespace.toString()})(value);\n}\n`;
 const SIGNATURE_LENGTH_SOURCE = `\nfunction __leakcheckSignatureOfKeyLength(signature, modulusBits, warnings) {\n    return (${signatureOfKeyLength.toString()})(signature, modulusBits, warnings);\n}\n`;
+const RELAXED_LINE_SOURCE = `\nfunction __leakcheckRelaxedLineText(text, lowerCase) {\n    return (${relaxedLineText.toString()})(text, lowerCase);\n}\n`;
 const JOIN_FOLDS_SOURCE = `\nfunction __leakcheckJoinFoldedRows(rows, startsField) {\n    return (${joinFoldedRows.toString()})(rows, startsField);\n}\n`;
 
 interface Patch {
@@ -145,6 +178,22 @@ const PATCHES: ReadonlyArray<{ file: string; patches: Patch[] }> = [
 `,
         to: '    rows = __leakcheckJoinFoldedRows(rows, startsField);\n',
         append: JOIN_FOLDS_SOURCE,
+      },
+      {
+        name: 'relaxed-line',
+        from: `        (line || '')
+            .toString('binary')
+            // unfold
+            .replace(/\\r?\\n/g, '')
+            // key to lowercase, trim around :
+            .replace(/^([^:]*):[ \\t]*/, (m, k) => lowerCaseASCII(k).replace(/^[ \\t]+|[ \\t]+$/g, '') + ':')
+            // single WSP
+            .replace(/[ \\t]+/g, ' ')
+            // no WSP around the value
+            .replace(/^ | $/g, '') + (suffix ? suffix : '');
+`,
+        to: "        __leakcheckRelaxedLineText((line || '').toString('binary'), lowerCaseASCII) + (suffix ? suffix : '');\n",
+        append: RELAXED_LINE_SOURCE,
       },
     ],
   },

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.ts';
 // the analysis first, as in every entry point: the stand-in must load before mailauth does
 import { analyzeMessage } from '../../src/analyze/analyze-message.ts';
-import { joinFoldedRows, mailauthPatched, trimFoldingWhitespace } from '../../src/verify/mailauth-patches.ts';
+import { joinFoldedRows, mailauthPatched, relaxedLineText, trimFoldingWhitespace } from '../../src/verify/mailauth-patches.ts';
 import { exportRows } from '../helpers/in-process.ts';
 
 const FWS_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
@@ -38,6 +38,7 @@ describe("mailauth's tag trimming, made linear", () => {
       'mailauth/lib/dkim/dkim-verifier.js: signatures-checked',
       'mailauth/lib/parse-dkim-headers.js: linear-trim',
       'mailauth/lib/tools.js: linear-unfold',
+      'mailauth/lib/tools.js: relaxed-line',
     ]);
   });
 
@@ -117,3 +118,41 @@ describe('the patches in the CLI as users run it', () => {
   });
 });
 
+describe("mailauth's relaxed header line, each step skipped when it changes nothing", () => {
+  /** mailauth's lowerCaseASCII, and its formatRelaxedLine's passes as they were: the reference. */
+  const lowerCaseAscii = (str: string): string => (/[^\x00-\x7f]/.test(str) ? str.replace(/[A-Z]/g, (c) => c.toLowerCase()) : str.toLowerCase());
+  const fivePasses = (text: string): string =>
+    text
+      .replace(/\r?\n/g, '')
+      .replace(/^([^:]*):[ \t]*/, (_m, k: string) => lowerCaseAscii(k).replace(/^[ \t]+|[ \t]+$/g, '') + ':')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/^ | $/g, '');
+
+  it('gives what the five passes give, on every short string of the characters that matter', () => {
+    const alphabet = [' ', '\t', '\r', '\n', ':', 'A', 'b', '\u00c0'];
+    let checked = 0;
+    const visit = (prefix: string): void => {
+      expect(relaxedLineText(prefix, lowerCaseAscii), JSON.stringify(prefix)).toBe(fivePasses(prefix));
+      checked++;
+      if (prefix.length < 6) for (const c of alphabet) visit(prefix + c);
+    };
+    visit('');
+    expect(checked).toBe((8 ** 7 - 1) / 7);
+  });
+
+  it('and on header lines as signers write them', () => {
+    for (const line of [
+      'Subject: Quarterly numbers',
+      'From: "Doe, Jane" <jane@example.com>',
+      'To: a@example.com,\r\n\tb@example.com,\r\n  c@example.com',
+      'X-Mixed-Case :  value  with   runs\t\tand tabs ',
+      'Received: from mx.example.com (mx.example.com [192.0.2.1])\r\n        by mail.example.org with ESMTPS; Tue, 14 Mar 2017 10:12:03 +0100',
+      'DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel;\r\n\th=from:to:subject; bh=abc=; b=',
+      'no colon at all  here ',
+      ' : empty name',
+      'Subject:',
+    ]) {
+      expect(relaxedLineText(line, lowerCaseAscii), JSON.stringify(line)).toBe(fivePasses(line));
+    }
+  });
+});
