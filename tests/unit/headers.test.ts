@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fieldsNamed, findHeaderEnd, firstValue, parseHeaders } from '../../src/read/headers.ts';
 import { hasBareLf, toCrlf } from '../../src/read/line-endings.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
-import { extractAddress, parseMailDate, readMailDate, readMessageMeta } from '../../src/read/message-meta.ts';
+import { decodeHeaderText, extractAddress, parseMailDate, readMailDate, readMessageMeta } from '../../src/read/message-meta.ts';
+import libmime from 'libmime';
 import { ROOT } from '../helpers/cli.ts';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -297,6 +298,15 @@ describe('parseMailDate', () => {
     }
     expect(readMailDate('Mon, 14 Mar 2016 09:26:50 PM')).toMatchObject({ date: new Date('2016-03-14T21:26:50Z'), zoneKnown: false });
     expect(readMailDate('Mon, 14 Mar 2016 09:26:50 +0100')).toMatchObject({ date: new Date('2016-03-14T08:26:50Z'), zoneKnown: true });
+  });
+
+  it("reads a header value as libmime's decodeWords does, whether or not it holds an encoded word", () => {
+    for (const value of [
+      'Quarterly numbers', '', '  spaced  out  ', 'Price =? not a word', '=?utf-8?q?caf=C3=A9?=', 'Re: =?utf-8?b?w6l0w6k=?= =?utf-8?b?IGNoYXVk?=',
+      '=?iso-8859-1?q?a?= =?iso-8859-1?q?b?=', 'a__\u0000JOIN\u0000__b', 'x=?utf-8?q?y?=__\u0000JOIN\u0000__', 'nul\u0000only', 'caf\u00c3\u00a9 (UTF-8 bytes)',
+    ]) {
+      expect(decodeHeaderText(value), JSON.stringify(value)).toBe(libmime.decodeWords(Buffer.from(value, 'latin1').toString('utf8').includes('\ufffd') ? value : Buffer.from(value, 'latin1').toString('utf8')));
+    }
   });
 
   it('reads a Date whose words are parted by any whitespace as it reads one parted by single spaces', () => {
