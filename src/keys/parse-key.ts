@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { boundedMemo } from '../bounded-memo.ts';
 
 /** What a DKIM key record (RFC 6376 section 3.6.1) says, measured independently of the verifier. */
 export interface ParsedKey {
@@ -56,17 +57,10 @@ export function repeatedTagNames(record: string): string[] {
 
 // The same few keys sign thousands of messages: parsing (DER import, export, two hashes) is done
 // once per distinct record. Bounded, so that a hostile dump of unique records cannot grow it.
-const parsedKeys = new Map<string, ParsedKey>();
-const PARSED_KEYS_MAX = 10_000;
+const parsedKeys = boundedMemo(10_000, (txt: string) => parseKeyRecordUncached(txt));
 
 export function parseKeyRecord(txt: string): ParsedKey {
-  let parsed = parsedKeys.get(txt);
-  if (!parsed) {
-    parsed = parseKeyRecordUncached(txt);
-    if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
-    parsedKeys.set(txt, parsed);
-  }
-  return parsed;
+  return parsedKeys(txt);
 }
 
 function parseKeyRecordUncached(txt: string): ParsedKey {

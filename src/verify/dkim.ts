@@ -14,6 +14,7 @@ import { claimedAuthorDomains, claimsAuthor } from './authors.ts';
 import { installMailauthFastPaths } from './mailauth-fast-paths.ts';
 import { readSignatureTags, type SignatureTags } from './signature-tags.ts';
 import { unnamedLenientReadings } from './unnamed-readings.ts';
+import { boundedMemo } from '../bounded-memo.ts';
 
 installMailauthFastPaths();
 
@@ -660,24 +661,15 @@ function unusableKey(parsed: ParsedKey, result: DKIMResult | null): string | nul
 
 // mailauth hands back the key it used as PEM: the same few keys for thousands of signatures, so
 // each is read once. Bounded, so that a hostile dump of unique keys cannot grow it.
-const pemFingerprints = new Map<string, string | null>();
-const PEM_FINGERPRINTS_MAX = 10_000;
-
 /** sha256 of the DER SubjectPublicKeyInfo of a PEM public key, as parseKeyRecord measures it. */
-function fingerprintOfPem(pem: string): string | null {
-  let fingerprint = pemFingerprints.get(pem);
-  if (fingerprint === undefined) {
-    try {
-      const der = createPublicKey(pem).export({ format: 'der', type: 'spki' });
-      fingerprint = createHash('sha256').update(der).digest('hex');
-    } catch {
-      fingerprint = null;
-    }
-    if (pemFingerprints.size >= PEM_FINGERPRINTS_MAX) pemFingerprints.clear();
-    pemFingerprints.set(pem, fingerprint);
+const fingerprintOfPem = boundedMemo(10_000, (pem: string): string | null => {
+  try {
+    const der = createPublicKey(pem).export({ format: 'der', type: 'spki' });
+    return createHash('sha256').update(der).digest('hex');
+  } catch {
+    return null;
   }
-  return fingerprint;
-}
+});
 
 /** The digest length of each algorithm's body hash, in bytes. */
 const DIGEST_BYTES: Readonly<Record<string, number>> = { 'rsa-sha256': 32, 'ed25519-sha256': 32, 'rsa-sha1': 20 };

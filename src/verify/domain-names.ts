@@ -1,4 +1,5 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { boundedMemo } from '../bounded-memo.ts';
 import { escapeControls } from '../checks/check-support.ts';
 import { readUtf8 } from '../read/message-meta.ts';
 
@@ -41,19 +42,11 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * after message (From, d=, the ARC seals), and UTS #46 processing, there and back, was 1.6 % of
  * the analysis. Bounded: emptied when full. The answers are frozen, since they are shared.
  */
-const readDomains = new Map<string, Readonly<ReadDomain>>();
-const READ_DOMAINS_KEPT = 4096;
+const readDomains = boundedMemo(4096, (key: string): Readonly<ReadDomain> => Object.freeze(readDomainOnce(key.slice(1), key[0] === 'u')));
 
 /** Reads a domain (see ReadDomain) from text already decoded as far as it can be: `utf8` tells whether its bytes were valid UTF-8. */
 export function readDomain(domain: string, utf8: boolean): Readonly<ReadDomain> {
-  const key = `${utf8 ? 'u' : 'b'}${domain}`;
-  let read = readDomains.get(key);
-  if (read === undefined) {
-    if (readDomains.size >= READ_DOMAINS_KEPT) readDomains.clear();
-    read = Object.freeze(readDomainOnce(domain, utf8));
-    readDomains.set(key, read);
-  }
-  return read;
+  return readDomains(`${utf8 ? 'u' : 'b'}${domain}`);
 }
 
 function readDomainOnce(domain: string, utf8: boolean): ReadDomain {

@@ -1,3 +1,4 @@
+import { boundedMemo } from '../bounded-memo.ts';
 import { parseKeyRecord, parseTags } from '../keys/parse-key.ts';
 import type { SignatureTags } from './signature-tags.ts';
 
@@ -25,20 +26,8 @@ export function unnamedLenientReadings(tags: SignatureTags, recordTxt: string | 
 /**
  * The readings of a key record, kept by its text: a dump's messages are signed with a few keys,
  * and reading each record's tags again for every signature was about 0.7 % of the analysis.
- * Bounded like parseKeyRecord's cache; a record's readings depend on its text alone.
  */
-const recordReadings = new Map<string, readonly string[]>();
-const RECORD_READINGS_KEPT = 1024;
-
-function keyRecordReadings(recordTxt: string): readonly string[] {
-  let readings = recordReadings.get(recordTxt);
-  if (readings === undefined) {
-    readings = readKeyRecord(recordTxt);
-    if (recordReadings.size >= RECORD_READINGS_KEPT) recordReadings.clear();
-    recordReadings.set(recordTxt, readings);
-  }
-  return readings;
-}
+const keyRecordReadings = boundedMemo(1024, (recordTxt: string) => readKeyRecord(recordTxt));
 
 function readKeyRecord(recordTxt: string): readonly string[] {
   const readings: string[] = [];

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { boundedMemo } from '../../bounded-memo.ts';
 import { jsonText } from '../../report/json-text.ts';
 import { describeJsonType, isPlainObject, KeyCollector, notDkimKeyReason, splitKeyName } from './common.ts';
 import { unquoteTxtStrings } from './zone.ts';
@@ -19,17 +20,11 @@ export function normalizeArchiveDate(value: unknown): string | null | { error: s
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return fromUnixSeconds(value);
   if (typeof value !== 'string') return { error: `must be an ISO 8601 date, Unix seconds or null, not ${describeJsonType(value)}` };
-  // (an archive's records share a few dates: a key-store file of 100,000 records spent a third of its pass here)
-  let date = recentDates.get(value);
-  if (date === undefined) {
-    if (recentDates.size >= 4096) recentDates.clear();
-    date = dateOfText(value);
-    recentDates.set(value, date);
-  }
-  return date;
+  return recentDates(value);
 }
 
-const recentDates = new Map<string, string | null | { error: string }>();
+// (an archive's records share a few dates: a key-store file of 100,000 records spent a third of its pass here)
+const recentDates = boundedMemo(4096, dateOfText);
 
 function dateOfText(value: string): string | null | { error: string } {
   const text = value.trim();
