@@ -85,3 +85,15 @@ export function collapseUnseenRuns(text: string, inAddress = false): string {
     return `${attached} [${unusual.length} ${kind} characters] `;
   });
 }
+
+/** What collapsing whitespace runs changes: any whitespace but a space, or two spaces in a row. */
+const WHITESPACE_TO_COLLAPSE = /[^\S ]| {2}/;
+
+/**
+ * `text.replace(/\s+/g, ' ').trim()`: every run of whitespace (JavaScript's `\s`) one space, none
+ * at either end, as a reader sees folded or padded text. Text with single spaces only, most
+ * header text, is only trimmed: the replacement was a third of a Date's reading.
+ */
+export function collapseWhitespace(text: string): string {
+  return (WHITESPACE_TO_COLLAPSE.test(text) ? text.replace(/\s+/g, ' ') : text).trim();
+}

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type Libmime from 'libmime';
 import { loadMimeLibraries } from '../attachments/parser-config.ts';
 import { readAddressList } from '../checks/address-syntax.ts';
+import { collapseWhitespace } from './blank-characters.ts';
 import { firstValue, type ParsedHeaders } from './headers.ts';
 import { canonicalMessageId } from './message-id.ts';
 
@@ -215,9 +216,7 @@ export function readMailDate(value: string | null): MailDateReading | null {
   if (!value || value.length > 1024) return null; // no real Date is that long
   // A comment left open runs to the end of the value: it says nothing about the time either.
   const uncommented = value.includes('(') ? withoutComments(value) : value;
-  // (most Date values have single spaces only, which the fold would leave as they are: a third of a reading's time)
-  const folded = UNUSUAL_WHITESPACE.test(uncommented) ? uncommented.replace(WHITESPACE_RUN, ' ') : uncommented;
-  const m = MAIL_DATE.exec(folded.trim());
+  const m = MAIL_DATE.exec(collapseWhitespace(uncommented));
   if (!m) return null;
   const [, weekday, day, month, rawYear, rawHour, rawMinute, rawSecond, meridiem, zoneText] = m as unknown as [
     string, string | undefined, string, string, string, string, string, string | undefined, string | undefined, string,
@@ -284,9 +283,6 @@ function withoutComments(value: string): string {
   }
   return out;
 }
-const WHITESPACE_RUN = /\s+/g;
-/** What WHITESPACE_RUN would change: any whitespace but a space, or two spaces in a row. */
-const UNUSUAL_WHITESPACE = /[^\S ]| {2}/;
 // [day of week] day month year hour:minute[:second[.fraction]] [AM|PM] zone. Anchored at the
 // start: a value with a second date in front (`Fri, 1 Mar 2019 14 Feb 2017 10:12:03 +0100`) is
 // unreadable, as it is to mail clients, not silently the later of the two (red team R, R-07).

@@ -7,6 +7,7 @@ import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { walkMime, type WalkedLeaf } from '../attachments/mime-walk.ts';
 import { loadMimeLibraries, type MailsplitMimeNode } from '../attachments/parser-config.ts';
 import { firstServerStamp } from '../checks/timeline.ts';
+import { collapseWhitespace } from './blank-characters.ts';
 import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
 import { messageIds } from './message-id.ts';
 import { headerReader, parseMailDate } from './message-meta.ts';
@@ -75,7 +76,7 @@ export function readMessageTraits(
   verifierHashes: readonly VerifierBodyHash[] = [],
   { readerText = true, walked }: { readerText?: boolean; walked?: readonly WalkedLeaf[] | undefined } = {},
 ): MessageTraits {
-  const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => f.value.replace(/\s+/g, ' ').trim()).join('\u0000')).join('\n');
+  const visible = VISIBLE.map((name) => fieldsNamed(headers, name).map((f) => collapseWhitespace(f.value)).join('\u0000')).join('\n');
   const offset = /([+-])(\d{2})(\d{2})\s*(?:\([^)]*\))?\s*$/.exec(firstValue(headers, 'date') ?? '');
   const mailer = firstValue(headers, 'x-mailer') ?? firstValue(headers, 'user-agent');
   const read = headerReader(headers, bytes);
@@ -213,13 +214,10 @@ const sha256 = (text: string): string => oneShotHash('sha256', text, 'hex');
  * conversion step (macOS tools write NFD) is the same text, not an altered one (red team S, S-05).
  */
 const readableHeaderValue = (value: string, read: (value: string) => string): string => {
-  const text = read(value);
-  // (single spaces and ASCII, most values: nothing to collapse, and ASCII is its own NFC)
-  const collapsed = (UNUSUAL_WHITESPACE.test(text) ? text.replace(/\s+/g, ' ') : text).trim();
+  const collapsed = collapseWhitespace(read(value));
+  // (ASCII, most values, is its own NFC)
   return NOT_ASCII.test(collapsed) ? collapsed.normalize('NFC') : collapsed;
 };
-/** What collapsing whitespace runs to single spaces would change: any whitespace but a space, or two spaces in a row. */
-const UNUSUAL_WHITESPACE = /[^\S ]| {2}/;
 const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** A quoted display name whose quotes change nothing: words and blanks, no character that separates or addresses. */

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readAddressList } from '../../src/checks/address-syntax.ts';
+import { collapseWhitespace } from '../../src/read/blank-characters.ts';
 import { parseHeaders } from '../../src/read/headers.ts';
 
 // parseHeaders folds a field's blanks only when it has a tab or two spaces in a row (most values
 // have neither): these check that the shortcut gives what folding every value gave.
 const PIECES = ['a', 'Zz', '0', ' ', '  ', '\t', ' \t ', '\u00a0', '=?utf-8?q?x?=', ':', ';', '"', '(', 'é'];
+/** and whitespace a header line cannot hold, for text read out of one */
+const MORE_PIECES = [...PIECES, '\r\n', '\n', '\u2003', '\ufeff', '\u3000', '\u200b'];
 
-function randomValue(seed: number): string {
+function randomValue(seed: number, pieces: readonly string[] = PIECES): string {
   let state = seed;
   const next = (): number => {
     state = (state * 1103515245 + 12345) % 2 ** 31;
@@ -14,7 +17,7 @@ function randomValue(seed: number): string {
   };
   let value = '';
   const length = next() % 12;
-  for (let i = 0; i < length; i++) value += PIECES[next() % PIECES.length];
+  for (let i = 0; i < length; i++) value += pieces[next() % pieces.length];
   return value;
 }
 
@@ -44,6 +47,13 @@ describe('blanks folded in header values', () => {
     }
     for (const broken of ['bob@', '@example.org', 'bob example.org', 'bob@@example.org', 'b ob@example.org']) {
       expect(readAddressList(broken).problem, broken).not.toBeNull();
+    }
+  });
+
+  it('collapseWhitespace gives what replacing every \\s run with a space and trimming gives', () => {
+    for (let seed = 1; seed <= 3000; seed++) {
+      const text = randomValue(seed, MORE_PIECES);
+      expect(collapseWhitespace(text), JSON.stringify(text)).toBe(text.replace(/\s+/g, ' ').trim());
     }
   });
 });

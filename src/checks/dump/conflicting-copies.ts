@@ -1,4 +1,5 @@
 import { GATEWAY_SUBJECT_TAG } from '../../analyze/repair-variants.ts';
+import { collapseWhitespace } from '../../read/blank-characters.ts';
 import type { VisibleField } from '../../read/message-traits.ts';
 import { canonicalDomain } from '../../verify/domain-names.ts';
 import { byContentOrder, fromDomainKey, fromDomainOf, fromDomainProofs, witnessesAgainst, witnessRefusedAsSharedProvider, type DumpCheck, type DumpCopy, type DumpFinding, type DumpProof, type PartsNotInFile } from './types.ts';
@@ -230,7 +231,7 @@ export function differences(a: DumpCopy, b: DumpCopy): Aspect[] {
  */
 function sameButGatewayTag(a: string | null, b: string | null): boolean {
   if (a === null || b === null) return false;
-  const untagged = (s: string): string => s.replace(GATEWAY_SUBJECT_TAG, '').replace(/\s+/g, ' ').trim();
+  const untagged = (s: string): string => collapseWhitespace(s.replace(GATEWAY_SUBJECT_TAG, ''));
   return (GATEWAY_SUBJECT_TAG.test(a) || GATEWAY_SUBJECT_TAG.test(b)) && untagged(a) === untagged(b);
 }
 
@@ -608,8 +609,7 @@ function listMakes(aspect: Aspect, listCopy: DumpCopy, other: DumpCopy): boolean
 /** `tagged` is `plain` with bracketed tags added ("[team] Budget", "Re: [team] Budget"), and nothing else changed. */
 function subjectTaggedBy(tagged: string, plain: string): boolean {
   const added = tagged.replace(/\[[^[\]]{1,100}\]/g, (tag) => (plain.includes(tag) ? tag : ' '));
-  const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
-  return added !== tagged && squash(added) === squash(plain);
+  return added !== tagged && collapseWhitespace(added) === collapseWhitespace(plain);
 }
 
 /** A list id (RFC 2919: team.lists.example) under `domain`. */
