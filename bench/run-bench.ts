@@ -5,6 +5,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { CpuTime } from '../src/pipeline/cpu-time.ts';
 import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
 import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
@@ -94,6 +95,8 @@ interface RunResult {
   peakRssMb: number;
   checked: unknown;
   detail?: Record<string, unknown>;
+  /** leakcheck verify's own account of its CPU time, as its run's counts keep it */
+  cpu?: CpuTime;
 }
 
 interface Contender {
@@ -113,6 +116,7 @@ interface Measurement {
   megabytesPerSecond: number;
   checked: unknown;
   detail?: Record<string, unknown>;
+  cpu?: CpuTime;
 }
 
 /** The flags of USAGE: every value is a string here, checked and converted by parseOptions. */
@@ -231,11 +235,12 @@ interface VerifySummary {
 }
 
 /** `leakcheck verify` on a fresh database, removed afterwards. */
-function runLeakcheck(dump: BenchDump, work: string, extra: readonly string[] = []): { seconds: number; peakRssMb: number; summary: VerifySummary } {
+function runLeakcheck(dump: BenchDump, work: string, extra: readonly string[] = []): { seconds: number; peakRssMb: number; summary: VerifySummary; cpu: CpuTime } {
   const db = join(work, `bench-${process.hrtime.bigint()}.db`);
   try {
     const r = timed(process.execPath, [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json', ...extra]);
-    return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary: JSON.parse(r.stdout) as VerifySummary };
+    const summary = JSON.parse(r.stdout) as VerifySummary;
+    return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary, cpu: lastRunCounts(db)['cpu'] as CpuTime };
   } finally {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
   }
@@ -252,18 +257,21 @@ interface RerunMeasurement {
   rehash: { seconds: number; peakRssMb: number; counts: Record<string, unknown> };
 }
 
+/** The counts of the last run a database holds, as its row in the runs table keeps them. */
+function lastRunCounts(db: string): Record<string, unknown> {
+  const store = new Database(db, { readonly: true });
+  try {
+    return JSON.parse(store.prepare('SELECT counts_json FROM runs ORDER BY id DESC LIMIT 1').pluck().get() as string) as Record<string, unknown>;
+  } finally {
+    store.close();
+  }
+}
+
 function runLeakcheckRerun(dump: BenchDump, work: string): RerunMeasurement {
   const db = join(work, `rerun-${process.hrtime.bigint()}.db`);
   const args = [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet'];
   try {
-    const lastCounts = (): Record<string, unknown> => {
-      const store = new Database(db, { readonly: true });
-      try {
-        return JSON.parse(store.prepare('SELECT counts_json FROM runs ORDER BY id DESC LIMIT 1').pluck().get() as string) as Record<string, unknown>;
-      } finally {
-        store.close();
-      }
-    };
+    const lastCounts = (): Record<string, unknown> => lastRunCounts(db);
     timed(process.execPath, args);
     const again = timed(process.execPath, args);
     const counts = lastCounts();
@@ -307,7 +315,7 @@ function contenders(dump: BenchDump, work: string, options: Options, peers: Peer
       version: TOOL_VERSION,
       run: async () => {
         const r = runLeakcheck(dump, work);
-        return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: r.summary.verdicts };
+        return { seconds: r.seconds, peakRssMb: r.peakRssMb, checked: r.summary.verdicts, cpu: r.cpu };
       },
     },
     {
@@ -381,6 +389,12 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+/** Each figure's median over the rounds (the main thread's only where every round could tell it). */
+const medianCpu = (runs: readonly CpuTime[]): CpuTime => ({
+  processMs: median(runs.map((r) => r.processMs)),
+  mainThreadMs: runs.every((r) => r.mainThreadMs !== null) ? median(runs.map((r) => r.mainThreadMs!)) : null,
+});
 
 /** "2000/2000": the messages a contender counts as verified, whatever its own words for it. */
 function verifiedShare(checked: unknown): string {
@@ -529,6 +543,7 @@ async function main(): Promise<void> {
             megabytesPerSecond: mb / r.seconds,
             checked: r.checked,
             ...(r.detail ? { detail: r.detail } : {}),
+            ...(r.cpu ? { cpu: r.cpu } : {}),
           });
           process.stderr.write(`bench: ${contender.name} #${repeat}: ${(dump.messages / r.seconds).toFixed(0)} msg/s\n`);
         }
@@ -556,6 +571,7 @@ async function main(): Promise<void> {
       peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
       checked: runs[0]!.checked,
       ...(runs[0]!.detail ? { detail: runs[0]!.detail } : {}),
+      ...(runs.every((r) => r.cpu) ? { cpu: medianCpu(runs.map((r) => r.cpu!)) } : {}),
     };
   });
   const lines: string[] = [];
@@ -567,6 +583,16 @@ async function main(): Promise<void> {
       lines.push(
         `| ${row.size} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× | ${verifiedShare(row.checked)} |`,
       );
+    }
+  }
+  const withCpu = rows.filter((row) => row.cpu);
+  if (withCpu.length) {
+    // (CPU time drifts less than wall time with the machine's speed: a change to either side shows here first)
+    lines.push('', "| messages | leakcheck verify's CPU, every thread (median) | its main thread: walk, store, passes over the dump | the other threads: analysis, V8's helpers | CPU per message |", '|---:|---:|---:|---:|---:|');
+    for (const row of withCpu) {
+      const { processMs, mainThreadMs } = row.cpu!;
+      const others = mainThreadMs === null ? '?' : `${((processMs - mainThreadMs) / 1000).toFixed(2)} s`;
+      lines.push(`| ${row.size} | ${(processMs / 1000).toFixed(2)} s | ${mainThreadMs === null ? '?' : `${(mainThreadMs / 1000).toFixed(2)} s`} | ${others} | ${((processMs * 1000) / row.size).toFixed(0)} µs |`);
     }
   }
   if (reruns.length) {

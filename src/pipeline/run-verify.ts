@@ -22,6 +22,7 @@ import { TasksInFlight } from './tasks-in-flight.ts';
 import { zipEntryFolds } from './zip-entry-folds.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
+import { cpuTimeSoFar } from './cpu-time.ts';
 import {
   additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, namesResultsWaitFor, unconfirmedSince, type FileState, type PreviousFile,
 } from '../store/incremental.ts';
@@ -468,7 +469,7 @@ async function verifyLocked(
     } finally {
       // (a file found gone when a row took its path is recorded even by a run that stops early)
       counts.removed = writer.removed;
-      writer.finishRun(runId, status, { ...counts, dumpPasses });
+      writer.finishRun(runId, status, { ...counts, dumpPasses, cpu: cpuTimeSoFar() });
     }
   }
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses, otherRoot: lastWalk && !lastWalk.sameFolder ? lastWalk.root : null };

@@ -14,6 +14,8 @@ describe('npm run bench -- --smoke', () => {
       expect(run.stdout).toMatch(/\| 40 \| leakcheck verify \(full pipeline\) \| \d+/);
       expect(run.stdout).toMatch(/\| 40 \| leakcheck analysis alone, \d+ threads \(no walk, no store\) \| \d+ \| [\d.]+ \| \d+ \| [\d.]+× \| 40\/40 \|/);
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
+      // verify's CPU time as its run's counts keep it: every thread, its main thread, the others
+      expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ s \| \d+ µs \|/);
       expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| \d+ \| 40 \| kept \| [\d.]+ s \| \d+ \| 40 \|/);
       expect(run.stdout).toMatch(/\| one 2 MB message \| 1 \| 2\.0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
       expect(run.stdout).toMatch(/\| one \d+ MB mbox \| \d+ \|/);
@@ -24,7 +26,7 @@ describe('npm run bench -- --smoke', () => {
       type Run = { input: string; dir: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
-        rows: Array<{ contender: string; checked: Record<string, number> }>;
+        rows: Array<{ contender: string; checked: Record<string, number>; cpu?: { processMs: number; mainThreadMs: number | null } }>;
         reruns: Array<{ size: number; seconds: number; counts: Record<string, unknown>; rehash: { counts: Record<string, unknown> } }>;
         memory: Run[];
       };
@@ -35,6 +37,9 @@ describe('npm run bench -- --smoke', () => {
       expect(parsed.reruns[0]!.rehash.counts).toMatchObject({ files: 40, confirmed: 40, changed: 0, messages: 0, dumpPasses: 'kept' });
       const rows = parsed.rows;
       expect(rows.find((r) => r.contender.startsWith('leakcheck verify'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
+      const { cpu } = rows.find((r) => r.contender.startsWith('leakcheck verify'))!;
+      expect(cpu!.mainThreadMs).toBeGreaterThan(0);
+      expect(cpu!.processMs).toBeGreaterThan(cpu!.mainThreadMs!);
       expect(rows.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: 40 });
       expect(rows.find((r) => r.contender.startsWith('leakcheck analysis alone'))!.checked).toEqual({ messages: 40, verified: 40 });
       expect(parsed.versions).toMatchObject({ leakcheck: expect.any(String), mailauth: expect.any(String), node: process.version });

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuTimeSoFar, type CpuTime } from '../../src/pipeline/cpu-time.ts';
+import { runVerify } from '../../src/pipeline/run-verify.ts';
+import { DEMO_DUMP, DEMO_KEYS, tempDir } from '../helpers/cli.ts';
+
+/** Spins the calling thread for `ms` of wall time, which on a thread not preempted is as much CPU. */
+const BUSY = 'const until = performance.now() + MS; let x = 0; while (performance.now() < until) x++;';
+const spinHere = (ms: number): void => void new Function(BUSY.replace('MS', String(ms)))();
+const spinInThread = (ms: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker(BUSY.replace('MS', String(ms)), { eval: true });
+    worker.once('error', reject).once('exit', () => resolve());
+  });
+
+describe('cpuTimeSoFar', () => {
+  it("tells the main thread's CPU time from the other threads', those already exited included", async () => {
+    const before = cpuTimeSoFar();
+    await spinInThread(300);
+    const afterThread = cpuTimeSoFar();
+    spinHere(300);
+    const afterMain = cpuTimeSoFar();
+    // (a loaded machine may take the core away for part of each spin: the bounds allow for it)
+    const ofThread = afterThread.processMs - before.processMs;
+    const mainDuringThread = afterThread.mainThreadMs! - before.mainThreadMs!;
+    expect(ofThread).toBeGreaterThan(150);
+    expect(mainDuringThread).toBeLessThan(ofThread / 2);
+    const mainDuringSpin = afterMain.mainThreadMs! - afterThread.mainThreadMs!;
+    expect(mainDuringSpin).toBeGreaterThan(150);
+    expect(afterMain.processMs - afterThread.processMs).toBeGreaterThanOrEqual(mainDuringSpin - 5);
+  });
+});
+
+describe("a run's counts", () => {
+  const tmp = tempDir('leakcheck-cpu-time-');
+  afterAll(() => tmp.cleanup());
+
+  it('keep the CPU time the run used, all threads and the main thread apart', async () => {
+    const db = join(tmp.path, 'cpu.db');
+    const before = cpuTimeSoFar();
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: db, keyFiles: [DEMO_KEYS], offline: true, concurrency: 2 });
+    const after = cpuTimeSoFar();
+    const store = new Database(db, { readonly: true });
+    const counts = JSON.parse(store.prepare('SELECT counts_json FROM runs ORDER BY id DESC LIMIT 1').pluck().get() as string) as { cpu: CpuTime; messages: number };
+    store.close();
+    expect(counts.messages).toBeGreaterThan(0);
+    // read as the run ended: between what this process had used before it and after it
+    expect(counts.cpu.processMs).toBeGreaterThan(before.processMs);
+    expect(counts.cpu.processMs).toBeLessThanOrEqual(after.processMs);
+    expect(counts.cpu.mainThreadMs).toBeGreaterThan(before.mainThreadMs!);
+    expect(counts.cpu.mainThreadMs).toBeLessThanOrEqual(after.mainThreadMs!);
+    // the analysis ran on two other threads, whose time only the process's counts
+    expect(counts.cpu.processMs - before.processMs).toBeGreaterThan(counts.cpu.mainThreadMs! - before.mainThreadMs!);
+  });
+});
