@@ -2,11 +2,12 @@
  * The CPU time a run has used, read as it ends and kept with its counts (`runs.counts_json`):
  * the whole process's, which takes in every thread (the analysis threads, V8's helpers, those
  * already exited), and the main thread's own, which walks the dump, writes the store and makes
- * the passes over the dump. The difference is what the analysis cost.
+ * the passes over the dump (and, with `--jobs 0`, the analysis too). The difference is what the
+ * analysis cost.
  *
- * Wall time on a shared machine drifts by a fifth within the hour, which hides a change of a few
- * per cent to either side of the pipeline; CPU time split this way shows it in a single pair of
- * runs (docs/performance.md, "Benchmark").
+ * Wall time on a shared machine drifts by a fifth within the hour. Split this way, a change to one
+ * side of the pipeline is not lost in the other side's time; CPU time drifts too, though less
+ * (docs/performance.md, "Benchmark").
  */
 export interface CpuTime {
   /** user and system time of every thread of the process so far, in milliseconds */
