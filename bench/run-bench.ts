@@ -271,12 +271,11 @@ function runLeakcheckRerun(dump: BenchDump, work: string): RerunMeasurement {
   const db = join(work, `rerun-${process.hrtime.bigint()}.db`);
   const args = [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet'];
   try {
-    const lastCounts = (): Record<string, unknown> => lastRunCounts(db);
     timed(process.execPath, args);
     const again = timed(process.execPath, args);
-    const counts = lastCounts();
+    const counts = lastRunCounts(db);
     const rehash = timed(process.execPath, [...args, '--rehash']);
-    return { size: dump.messages, seconds: again.seconds, peakRssMb: again.peakRssMb, counts, rehash: { seconds: rehash.seconds, peakRssMb: rehash.peakRssMb, counts: lastCounts() } };
+    return { size: dump.messages, seconds: again.seconds, peakRssMb: again.peakRssMb, counts, rehash: { seconds: rehash.seconds, peakRssMb: rehash.peakRssMb, counts: lastRunCounts(db) } };
   } finally {
     for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${db}${suffix}`, { force: true });
   }
@@ -587,7 +586,7 @@ async function main(): Promise<void> {
   }
   const withCpu = rows.filter((row) => row.cpu);
   if (withCpu.length) {
-    // (CPU time drifts less than wall time with the machine's speed: a change to either side shows here first)
+    // (split by thread, a change to either side of the pipeline is not lost in the other side's time)
     lines.push('', "| messages | leakcheck verify's CPU, every thread (median) | its main thread: walk, store, passes over the dump | the other threads: analysis, V8's helpers | CPU per message |", '|---:|---:|---:|---:|---:|');
     for (const row of withCpu) {
       const { processMs, mainThreadMs } = row.cpu!;
