@@ -43,7 +43,7 @@ describe('the pieces of an entry read as a stream', () => {
   const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `From line ${i}: the quick brown fox, message ${i % 97}\r\n`).join(''));
   const random = randomBytes(700 * 1024);
   const small = Buffer.from('Subject: hello\r\n\r\nbody\r\n');
-  const contents = new Map([
+  const contents = new Map<string, { data: Buffer; method: 0 | 8 }>([
     ['mail.mbox', { data: text, method: 8 }],
     ['scan.bin', { data: random, method: 0 }],
     ['note.eml', { data: small, method: 8 }],
