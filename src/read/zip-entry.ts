@@ -285,9 +285,10 @@ const INFLATED_PIECE_BYTES = 256 * 1024;
  * collection finds it: a Takeout of 1 GB inflates into 4,000 such buffers, and those waiting for
  * a collection were 25-30 MB of the main thread's malloc arena at the run's peak (forty-second
  * round). zlib writes each piece into the buffer it allocated for its output and takes a fresh
- * one only once that is full; a stored piece is read into a buffer of its own. A piece that ends
- * where its buffer ends is therefore the last view of that buffer anyone will make, and the ones
- * before it in the same buffer were read before it.
+ * one only once that is full; a stored piece is read into a buffer of its own (a small one into
+ * a slice of Buffer's pool, which releaseNow leaves alone). A piece that ends where its buffer
+ * ends is therefore the last view of that buffer anyone will make, and the ones before it in the
+ * same buffer were read before it.
  */
 function giveBack(piece: Buffer): void {
   if (piece.byteOffset + piece.length === piece.buffer.byteLength) releaseNow(piece);
