@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ANALYSIS_THREAD_LIMITS, tuneCollectorForThreads } from '../src/pipeline/analysis-threads.ts';
+import { ANALYSIS_THREAD_LIMITS, tuneCollector } from '../src/pipeline/analysis-threads.ts';
 import { lineScanModule } from '../src/read/line-scan.ts';
 import type { AloneShare, AloneTally } from './analysis-alone-worker.ts';
 import { listFiles } from './peers/list-files.ts';
@@ -18,7 +18,7 @@ const [dir, keysFile, threadArg] = process.argv.slice(2);
 const threads = Number(threadArg);
 if (!dir || !keysFile || !Number.isInteger(threads) || threads < 1) throw new Error('usage: analysis-alone.ts DIR KEYS.json THREADS');
 
-tuneCollectorForThreads(threads);
+tuneCollector(threads);
 const files = listFiles(dir);
 const lineScan = lineScanModule();
 const tallies = await Promise.all(

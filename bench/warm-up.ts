@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ANALYSIS_THREAD_LIMITS, tuneCollectorForThreads } from '../src/pipeline/analysis-threads.ts';
+import { ANALYSIS_THREAD_LIMITS, tuneCollector } from '../src/pipeline/analysis-threads.ts';
 import { lineScanModule } from '../src/read/line-scan.ts';
 import type { WarmUpShare, WarmUpTimes } from './warm-up-worker.ts';
 import { listFiles } from './peers/list-files.ts';
@@ -21,7 +21,7 @@ if (!dir || !keysFile || ![threads, passes, every].every((n) => Number.isInteger
   throw new Error('usage: warm-up.ts DIR KEYS.json THREADS [PASSES=3] [EVERY=100]');
 }
 
-tuneCollectorForThreads(threads);
+tuneCollector(threads);
 const files = listFiles(dir);
 const lineScan = lineScanModule();
 const started = performance.now();

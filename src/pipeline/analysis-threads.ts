@@ -43,16 +43,31 @@ export function stopAnalysisThread(worker: Worker): Promise<void> {
 export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 12 } as const;
 
 /**
- * With a thread on every core, V8's parallel scavenge hands its helper tasks to cores that are
- * all busy, and each young-generation collection waits for them: one thread per collection is
- * faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired A/B
- * over 12 rounds, faster in 11). V8 reads the flag at each collection, so setting it before the
- * threads start covers the calling thread too. With idle cores (fewer threads), the helpers have
- * somewhere to run.
+ * The collector's settings for a verify with `threads` analysis threads, set before they start.
+ * V8 reads both flags at each collection, so they cover the calling thread too.
+ *
+ * - With a thread on every core, V8's parallel scavenge hands its helper tasks to cores that are
+ *   all busy, and each young-generation collection waits for them: one thread per collection is
+ *   faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired A/B
+ *   over 12 rounds, faster in 11). With idle cores (fewer threads), the helpers have somewhere
+ *   to run.
+ * - Each heap may grow to 1.3 times what a full collection left alive (V8's own conservative
+ *   factor), not up to 4 times. The main thread's heap holds some 10-16 MB alive through a run,
+ *   but V8, seeing its collections cheap, let it fill to 60 MB of garbage before the next one:
+ *   memory touched for the first time, which is slow here (docs/performance.md), at the end of
+ *   a long run when every other part of the process is largest too. Paired runs, forty-third
+ *   round: the 1 GB mbox in a zip 256-258 MiB against 283-294, the loose 1 GB mbox 237-245
+ *   against 258-268, 20,000 messages 255-262 against 278-288 and 2-5 % faster; 2,000 messages
+ *   unchanged. A flag set at run time, not on the command line: there, V8 would refuse the code
+ *   Node keeps compiled for its internal modules (thread-lifecycle.ts has the same concern).
  */
-export function tuneCollectorForThreads(threads: number): void {
+export function tuneCollector(threads: number): void {
   if (threads >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge');
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+/** How much a heap may grow past what its last full collection left alive, in per cent (see tuneCollector). */
+export const HEAP_GROWING_PERCENT = 30;
 
 interface Prestarted {
   thread: Promise<AnalysisThread>;
