@@ -22,6 +22,7 @@ import { TasksInFlight } from './tasks-in-flight.ts';
 import { zipEntryFolds } from './zip-entry-folds.ts';
 import { DOCUMENT_REASONS, runDocumentsPass } from '../store/documents-pass.ts';
 import { runDumpPass } from '../store/dump-pass.ts';
+import { deferLookupIndexes, restoreLookupIndexes } from '../store/lookup-indexes.ts';
 import { cpuTimeSoFar } from './cpu-time.ts';
 import {
   additionsSince, changeSince, displacedDerivedRows, fileHoldingRow, fileStateChecker, lastCompletedWalk, namesResultsWaitFor, unconfirmedSince, type FileState, type PreviousFile,
@@ -394,6 +395,9 @@ async function verifyLocked(
 
   let status: 'completed' | 'failed' | 'interrupted' = 'failed';
   let dumpPasses: VerifyResult['dumpPasses'] = null;
+  // A first run builds the lookup indexes once its inserts are done, not row by row.
+  let indexesDeferred = deferLookupIndexes(db);
+  if (!indexesDeferred) restoreLookupIndexes(db);
   try {
     // A file whose size and mtime match its record is not opened at all: the state check below
     // would find a message file unchanged after the walk had read its first bytes for nothing,
@@ -442,6 +446,10 @@ async function verifyLocked(
     writer.flush();
     // Every message is analysed: the workers' memory goes back before the passes over the dump.
     await analyzer.close();
+    if (indexesDeferred) {
+      restoreLookupIndexes(db);
+      indexesDeferred = false;
+    }
     if (options.signal?.aborted) {
       status = 'interrupted';
     } else {
@@ -466,6 +474,14 @@ async function verifyLocked(
     await analyzer.close();
     try {
       writer.flush();
+      if (indexesDeferred) {
+        try {
+          restoreLookupIndexes(db);
+        } catch {
+          // (a run that failed on a full disk, say, fails again here: its own error is the one to
+          // report, and the next run builds the indexes before anything else)
+        }
+      }
     } finally {
       // (a file found gone when a row took its path is recorded even by a run that stops early)
       counts.removed = writer.removed;
