@@ -24,8 +24,9 @@ export const LOOKUP_INDEXES: Readonly<Record<string, string>> = {
 /**
  * Drops the lookup indexes when the database holds no message yet, for `restoreLookupIndexes`
  * to build once the run's inserts are done; returns whether it did. A database that holds
- * messages keeps them: a re-run writes a few changed files, and its readers (the checks of what
- * changed, the reports of a run in progress) would otherwise scan every row.
+ * messages keeps them: a re-run writes the rows of the files that changed, few as a rule, and
+ * building the indexes again over every row would cost it more than it saved; a report read
+ * while it runs keeps its indexes too.
  */
 export function deferLookupIndexes(db: Db): boolean {
   if (db.prepare('SELECT 1 FROM messages LIMIT 1').get() !== undefined) return false;
