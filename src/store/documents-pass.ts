@@ -158,12 +158,15 @@ export function runDocumentsPass(db: Db, dumpRoot?: string, entryFolds: Readonly
   // contract.pdf with one header line in front of "%PDF-", which PDF readers still open, was read
   // as mail and escaped the name-conflict red flag). Listed only then, or every message file of
   // the dump would be a document of its own.
+  // Pages walk the index on path (`+` keeps SQLite off the one on parent_file_id, which it took
+  // and then sorted every file of the dump for each page: 2.25 s at 70,000 files, 0.27 s so;
+  // tests/unit/paged-queries.test.ts).
   const mailFilesAfter = db.prepare(`SELECT id, path, size, sha256, EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256) AS carried
     FROM source_files f
-    WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND parent_file_id IS NULL AND size > 0 AND path > ?
+    WHERE NOT (status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL}) AND sha256 IS NOT NULL AND +parent_file_id IS NULL AND size > 0 AND path > ?
     ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   const linksAfter = db.prepare(`SELECT id, path, size, '' AS sha256 FROM source_files
-    WHERE status = 'skipped' AND reason = 'symlink' AND parent_file_id IS NULL AND path > ? ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
+    WHERE status = 'skipped' AND reason = 'symlink' AND +parent_file_id IS NULL AND path > ? ORDER BY path LIMIT ${DOCUMENT_PAGE}`);
   // (a file read as mail is one too, as mailFilesAfter takes it: red team AA, AA-12)
   const documentAt = db.prepare(`SELECT path, size, sha256, status = 'skipped' AND reason IN ${DOCUMENT_REASONS_SQL} AS document,
       EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = f.sha256) AS carried

@@ -215,7 +215,9 @@ function messagePages(db: Db, filter: MessageFilter, pageSize: number): () => Ge
   const conditions: string[] = [];
   const args: Array<string | number> = [];
   if (filter.verdict) {
-    conditions.push('v.verdict = ?');
+    // (`+`: pages walk the files in order; by the index on verdict, SQLite sorted every message of
+    // that verdict for each page, and an export of 70,000 verified messages took 7.4 s, not 1.9)
+    conditions.push('+v.verdict = ?');
     args.push(filter.verdict);
   }
   if (filter.ids) {
