@@ -8,6 +8,9 @@ export const APPLICATION_ID = 0x4c4b4348; // "LKCH"
 /** The SQL function a migration reads a stored Message-ID's msg-id with (canonicalMessageId). */
 export const CANONICAL_MESSAGE_ID_FUNCTION = 'leakcheck_canonical_message_id';
 
+// A migration must not count on the lookup indexes (src/store/lookup-indexes.ts) being there: a
+// first run killed before it built them leaves a database without them, until its next run. One
+// that changes them says IF EXISTS, and LOOKUP_INDEXES follows (its test compares the two).
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema
   `
