@@ -12,6 +12,9 @@ import { applyDumpFindings, CONTRADICTED_BY_COPY } from '../verdict/findings-fro
 import type { Verdict } from '../verdict/reasons.ts';
 import type { Db } from './open-store.ts';
 
+/** The page cache of the pass's reading connection, for its database and for its temporary one, in KiB. */
+const READER_CACHE_KIB = 4096;
+
 /**
  * The second pass: compares every message with the others and settles the final verdicts.
  * It is recomputed whole on every run, from each message's own verdict, so that adding or
@@ -34,9 +37,6 @@ import type { Db } from './open-store.ts';
  * reply, a count and ten names). The findings are the ones the checks give over the
  * whole list of messages (src/checks/dump), in the same order for each message.
  */
-/** The page cache of the pass's reading connection, for its database and for its temporary one, in KiB. */
-const READER_CACHE_KIB = 4096;
-
 export function runDumpPass(db: Db): { findings: number; raised: number } {
   const reader = new Database(db.name, { readonly: true, fileMustExist: true });
   try {
