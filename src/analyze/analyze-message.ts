@@ -24,6 +24,7 @@ import { isTrustedSealer } from '../verify/arc-sealers.ts';
 import { arcKeyNamesAsked, newestAmsFailure, verifyArc, type ArcFailure, type ArcVerification } from '../verify/arc.ts';
 import { alignWithAuthors, readAuthors } from '../verify/authors.ts';
 import { MAX_SIGNATURES_CHECKED, verifyDkim, type DkimSignatureResult, type DkimVerification, type SignaturesNotChecked } from '../verify/dkim.ts';
+import { NO_ARC, verifySignatures } from '../verify/verify-signatures.ts';
 import { FORM_SEARCH_PASSES, FormSearchBudget, FormsKept, type SealedForm } from './form-search.ts';
 import { RepairMemory } from './repair-memory.ts';
 import { repairVariants, type Repair, type RepairVariant } from './repair-variants.ts';
@@ -104,8 +105,6 @@ const trustedSealersOf = (options: AnalysisOptions): ReadonlySet<string> => {
   if (!set) sealerSets.set(options, (set = new Set(options.trustedArcSealers)));
   return set;
 };
-
-const NO_ARC: ArcVerification = { result: 'none', reason: null, instances: [], sealerSawDkim: [] };
 
 /**
  * The whole per-message analysis: a pure function of the message bytes and a key lookup, so
@@ -509,10 +508,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   if (parseError) {
     return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError, bodyHashes: [] };
   }
-  // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
-  // make the verdict depend on the day of the run.
-  const dkim = await verifyDkim(bytes, headers.fields, { lookup, curTime: judgedAt ?? new Date(0), askAhead: arcKeyNamesAsked(headers.fields) });
-  const arc = await verifyArc(dkim.arc, headers.fields);
+  const { dkim, arc } = await verifySignatures(bytes, headers.fields, judgedAt, lookup);
   // a signature speaks for the message only if it speaks for every author the From field names
   const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));
   const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];
