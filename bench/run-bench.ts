@@ -16,6 +16,7 @@ import {
   generateForwardedMemoryMessage,
   generateKeyArchiveDump,
   generateLargeHeaderMessage,
+  generateMailboxDump,
   generateMemoryMbox,
   generateMemoryMessage,
   type BenchDump,
@@ -36,6 +37,10 @@ unchanged (what a newsroom's second look, or a CI job, costs), then once more wi
 custody check: every file read and hashed again).
 
   --sizes N[,N...]        message counts of the mix dumps (memory runs only if asked for)
+  --mailbox N[,N...]      message counts of mailbox dumps: text mail of 1-8 KB, two in five
+                          messages unsigned, as most of a leaked mailbox is, where the cost of
+                          each message decides the speed, not the bytes (none by default; alone,
+                          only those; rows marked "mailbox")
   --repeat N              rounds on each dump, every contender once a round (default 3;
                           medians reported)
   --memory                the memory runs, once each: leakcheck verify on one large message and
@@ -57,8 +62,9 @@ custody check: every file read and hashed again).
                           is read; results go to bench/results/cold-*.json, apart from the warm
                           runs the targets are judged on
   --work-dir DIR          where generated inputs are cached (default: $TMPDIR/leakcheck-bench)
-  --smoke                 40 messages once, a 2 MB message and a 5 MB mbox: proves the
-                          harness works (npm test); results go to bench/results/smoke-*.json
+  --smoke                 40 messages of the mix and 40 of a mailbox once, a 2 MB message and
+                          a 5 MB mbox: proves the harness works (npm test); results go to
+                          bench/results/smoke-*.json
   -h, --help              this text
 
 MB is 10^6 bytes throughout.`;
@@ -78,8 +84,13 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** The issue's memory target, for every run including the large message and the large mbox. */
 const RSS_TARGET_MB = 300;
 
+/** The mix the issue defines, or a mailbox's small text mail (--mailbox). */
+type Shape = 'mix' | 'mailbox';
+
 interface Options {
   sizes: number[];
+  /** message counts of the mailbox dumps */
+  mailbox: number[];
   repeat: number;
   smoke: boolean;
   workDir: string;
@@ -108,6 +119,7 @@ interface Contender {
 interface Measurement {
   contender: string;
   version: string | null;
+  shape: Shape;
   size: number;
   repeat: number;
   seconds: number;
@@ -122,6 +134,7 @@ interface Measurement {
 /** The flags of USAGE: every value is a string here, checked and converted by parseOptions. */
 const FLAGS = {
   sizes: { type: 'string' },
+  mailbox: { type: 'string' },
   repeat: { type: 'string' },
   'memory-message-mb': { type: 'string' },
   'memory-mbox-mb': { type: 'string' },
@@ -187,9 +200,12 @@ function parseOptions(argv: string[]): Options {
   }
   const memoryAsked = values.memory === true || values['memory-message-mb'] !== undefined || values['memory-mbox-mb'] !== undefined || values['memory-key-records'] !== undefined;
   const sizesGiven = values.sizes;
-  // A bare --memory means only the memory runs; --sizes alone means only those dumps.
-  const sizes = smoke ? [40] : sizesGiven !== undefined ? sizesGiven.split(',').map((s) => positive('--sizes', s, true)) : memoryAsked ? [] : [2000, 20000];
-  const memoryOn = !values['no-memory'] && (smoke || memoryAsked || sizesGiven === undefined);
+  const mailboxGiven = values.mailbox;
+  // A bare --memory means only the memory runs; --sizes or --mailbox alone, only those dumps.
+  const counts = (flag: string, given: string): number[] => given.split(',').map((s) => positive(flag, s, true));
+  const sizes = smoke ? [40] : sizesGiven !== undefined ? counts('--sizes', sizesGiven) : memoryAsked || mailboxGiven !== undefined ? [] : [2000, 20000];
+  const mailbox = smoke ? [40] : mailboxGiven !== undefined ? counts('--mailbox', mailboxGiven) : [];
+  const memoryOn = !values['no-memory'] && (smoke || memoryAsked || (sizesGiven === undefined && mailboxGiven === undefined));
   const mb = (flag: 'memory-message-mb' | 'memory-mbox-mb' | 'memory-key-records', fallback: number, integer = false): number => {
     const value = values[flag];
     return value === undefined ? fallback : positive(`--${flag}`, value, integer);
@@ -197,6 +213,7 @@ function parseOptions(argv: string[]): Options {
   return {
     smoke,
     sizes,
+    mailbox,
     repeat: smoke ? 1 : positive('--repeat', values.repeat ?? '3', true),
     workDir: values['work-dir'] ?? join(tmpdir(), 'leakcheck-bench'),
     peers: !values['no-peers'],
@@ -248,6 +265,7 @@ function runLeakcheck(dump: BenchDump, work: string, extra: readonly string[] = 
 
 /** A re-run of `leakcheck verify` on an unchanged dump: the second of two runs on one database. */
 interface RerunMeasurement {
+  shape: Shape;
   size: number;
   seconds: number;
   peakRssMb: number;
@@ -267,7 +285,7 @@ function lastRunCounts(db: string): Record<string, unknown> {
   }
 }
 
-function runLeakcheckRerun(dump: BenchDump, work: string): RerunMeasurement {
+function runLeakcheckRerun(dump: BenchDump, shape: Shape, work: string): RerunMeasurement {
   const db = join(work, `rerun-${process.hrtime.bigint()}.db`);
   const args = [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet'];
   try {
@@ -275,7 +293,7 @@ function runLeakcheckRerun(dump: BenchDump, work: string): RerunMeasurement {
     const again = timed(process.execPath, args);
     const counts = lastRunCounts(db);
     const rehash = timed(process.execPath, [...args, '--rehash']);
-    return { size: dump.messages, seconds: again.seconds, peakRssMb: again.peakRssMb, counts, rehash: { seconds: rehash.seconds, peakRssMb: rehash.peakRssMb, counts: lastRunCounts(db) } };
+    return { shape, size: dump.messages, seconds: again.seconds, peakRssMb: again.peakRssMb, counts, rehash: { seconds: rehash.seconds, peakRssMb: rehash.peakRssMb, counts: lastRunCounts(db) } };
   } finally {
     for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${db}${suffix}`, { force: true });
   }
@@ -502,6 +520,9 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
   return out;
 }
 
+/** A dump in the tables: its message count, and "mailbox" for a mailbox dump. */
+const labelOf = ({ shape, size }: { shape: Shape; size: number }): string => (shape === 'mix' ? String(size) : `${size} mailbox`);
+
 async function main(): Promise<void> {
   const args = parseOptions(process.argv.slice(2));
   coldRuns = args.cold;
@@ -520,9 +541,10 @@ async function main(): Promise<void> {
   let memory: MemoryMeasurement[] = [];
   const reruns: RerunMeasurement[] = [];
   try {
-    for (const size of args.sizes) {
-      process.stderr.write(`bench: generating ${size} messages (cached in ${args.workDir})…\n`);
-      const dump = await generateBenchDump(args.workDir, size);
+    const dumps = [...args.sizes.map((size) => ({ shape: 'mix' as const, size })), ...args.mailbox.map((size) => ({ shape: 'mailbox' as const, size }))];
+    for (const { shape, size } of dumps) {
+      process.stderr.write(`bench: generating ${labelOf({ shape, size })} messages (cached in ${args.workDir})…\n`);
+      const dump = shape === 'mix' ? await generateBenchDump(args.workDir, size) : await generateMailboxDump(args.workDir, size);
       const mb = dump.bytes / 1e6;
       process.stderr.write(`bench: ${dump.messages} messages, ${mb.toFixed(1)} MB (${(dump.bytes / dump.messages / 1024).toFixed(0)} KB average)\n`);
       // Rounds of every contender in turn, not every run of one contender then the next: this
@@ -534,6 +556,7 @@ async function main(): Promise<void> {
           measurements.push({
             contender: contender.name,
             version: contender.version,
+            shape,
             size,
             repeat,
             seconds: r.seconds,
@@ -547,7 +570,7 @@ async function main(): Promise<void> {
           process.stderr.write(`bench: ${contender.name} #${repeat}: ${(dump.messages / r.seconds).toFixed(0)} msg/s\n`);
         }
       }
-      const rerun = runLeakcheckRerun(dump, work);
+      const rerun = runLeakcheckRerun(dump, shape, work);
       reruns.push(rerun);
       process.stderr.write(`bench: leakcheck verify again, dump unchanged: ${rerun.seconds.toFixed(2)} s; with --rehash ${rerun.rehash.seconds.toFixed(2)} s\n`);
     }
@@ -557,10 +580,11 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
 
-  const rows = [...new Set(measurements.map((m) => `${m.size}\u0000${m.contender}`))].map((key) => {
-    const [size, contender] = key.split('\u0000') as [string, string];
-    const runs = measurements.filter((m) => m.size === Number(size) && m.contender === contender);
+  const rows = [...new Set(measurements.map((m) => `${m.shape}\u0000${m.size}\u0000${m.contender}`))].map((key) => {
+    const [shape, size, contender] = key.split('\u0000') as [Shape, string, string];
+    const runs = measurements.filter((m) => m.shape === shape && m.size === Number(size) && m.contender === contender);
     return {
+      shape,
       size: Number(size),
       contender,
       version: runs[0]!.version,
@@ -578,9 +602,9 @@ async function main(): Promise<void> {
   if (rows.length) {
     lines.push('', '| messages | contender | msg/s (median) | MB/s | peak RSS MB | leakcheck ÷ this | verified |', '|---:|---|---:|---:|---:|---:|---:|');
     for (const row of rows) {
-      const ours = rows.find((r) => r.size === row.size && r.contender.startsWith('leakcheck verify'))!;
+      const ours = rows.find((r) => r.shape === row.shape && r.size === row.size && r.contender.startsWith('leakcheck verify'))!;
       lines.push(
-        `| ${row.size} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× | ${verifiedShare(row.checked)} |`,
+        `| ${labelOf(row)} | ${row.contender} | ${row.messagesPerSecond.toFixed(0)} | ${row.megabytesPerSecond.toFixed(1)} | ${row.peakRssMb.toFixed(0)} | ${(ours.messagesPerSecond / row.messagesPerSecond).toFixed(2)}× | ${verifiedShare(row.checked)} |`,
       );
     }
   }
@@ -591,7 +615,7 @@ async function main(): Promise<void> {
     for (const row of withCpu) {
       const { processMs, mainThreadMs } = row.cpu!;
       const others = mainThreadMs === null ? '?' : `${((processMs - mainThreadMs) / 1000).toFixed(2)} s`;
-      lines.push(`| ${row.size} | ${(processMs / 1000).toFixed(2)} s | ${mainThreadMs === null ? '?' : `${(mainThreadMs / 1000).toFixed(2)} s`} | ${others} | ${((processMs * 1000) / row.size).toFixed(0)} µs |`);
+      lines.push(`| ${labelOf(row)} | ${(processMs / 1000).toFixed(2)} s | ${mainThreadMs === null ? '?' : `${(mainThreadMs / 1000).toFixed(2)} s`} | ${others} | ${((processMs * 1000) / row.size).toFixed(0)} µs |`);
     }
   }
   if (reruns.length) {
@@ -602,7 +626,7 @@ async function main(): Promise<void> {
     );
     for (const r of reruns) {
       lines.push(
-        `| ${r.size} | ${r.seconds.toFixed(2)} s | ${r.peakRssMb.toFixed(0)} | ${String(r.counts['unchanged'])} | ${String(r.counts['dumpPasses'])} | ${r.rehash.seconds.toFixed(2)} s | ${r.rehash.peakRssMb.toFixed(0)} | ${String(r.rehash.counts['confirmed'])} |`,
+        `| ${labelOf(r)} | ${r.seconds.toFixed(2)} s | ${r.peakRssMb.toFixed(0)} | ${String(r.counts['unchanged'])} | ${String(r.counts['dumpPasses'])} | ${r.rehash.seconds.toFixed(2)} s | ${r.rehash.peakRssMb.toFixed(0)} | ${String(r.rehash.counts['confirmed'])} |`,
       );
     }
   }
@@ -625,6 +649,7 @@ async function main(): Promise<void> {
     pageCache: args.cold ? 'cold' : 'warm',
     repeat: args.repeat,
     sizes: args.sizes,
+    mailbox: args.mailbox,
     rssTargetMb: RSS_TARGET_MB,
     rows,
     measurements,
@@ -634,7 +659,7 @@ async function main(): Promise<void> {
   const resultsDir = join(ROOT, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   // Cold results are kept apart from the warm ones (bench-*), which the targets are judged on.
-  const kind = args.smoke ? 'smoke' : args.cold ? 'cold' : args.sizes.length === 0 ? 'memory' : 'bench';
+  const kind = args.smoke ? 'smoke' : args.cold ? 'cold' : args.sizes.length === 0 && args.mailbox.length === 0 ? 'memory' : 'bench';
   const file = join(resultsDir, `${kind}-${result.when.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stderr.write(`bench: results written to ${file}\n`);

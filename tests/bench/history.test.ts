@@ -12,7 +12,9 @@ describe('bench history (bench/results, as committed)', () => {
   const rows = benchHistory(files);
 
   it('has a row a dump size of every full run, oldest first, and none for a smoke run', () => {
-    const expected = files.filter((f) => !f.smoke).reduce((n, f) => n + new Set(f.rows.filter((r) => r.contender.startsWith('leakcheck verify')).map((r) => r.size)).size, 0);
+    const expected = files
+      .filter((f) => !f.smoke)
+      .reduce((n, f) => n + new Set(f.rows.filter((r) => r.contender.startsWith('leakcheck verify') && (r.shape ?? 'mix') === 'mix').map((r) => r.size)).size, 0);
     expect(rows).toHaveLength(expected);
     expect(rows.map((r) => r.when)).toEqual([...rows.map((r) => r.when)].sort());
     expect(benchHistory([{ when: '2026-12-05T00:00:00.000Z', smoke: true, rows: [{ size: 40, contender: 'leakcheck verify (full pipeline)', messagesPerSecond: 1, megabytesPerSecond: 1, peakRssMb: 1 }] }])).toEqual([]);
@@ -26,6 +28,21 @@ describe('bench history (bench/results, as committed)', () => {
     });
     expect(benchHistory([run('cold')])).toEqual([]);
     expect(benchHistory([run('warm')]).map((r) => [r.size, r.verify.messagesPerSecond])).toEqual([[2000, 500]]);
+  });
+
+  it("leaves out a mailbox dump's rows (--mailbox): the targets are the mix's", () => {
+    const row = (shape: 'mix' | 'mailbox' | undefined, messagesPerSecond: number) => ({
+      ...(shape ? { shape } : {}),
+      size: 2000,
+      contender: 'leakcheck verify (full pipeline)',
+      messagesPerSecond,
+      megabytesPerSecond: 90,
+      peakRssMb: 230,
+    });
+    const run = (rows: BenchResultFile['rows']): BenchResultFile => ({ when: '2026-12-07T16:00:00.000Z', rows });
+    expect(benchHistory([run([row('mailbox', 4000), row('mix', 900)])]).map((r) => r.verify.messagesPerSecond)).toEqual([900]);
+    expect(benchHistory([run([row(undefined, 800)])]).map((r) => r.verify.messagesPerSecond)).toEqual([800]);
+    expect(benchHistory([run([row('mailbox', 4000)])])).toEqual([]);
   });
 
   it('reads the figures of a recorded run, and its ratios to the peers, as the note quoted them', () => {

@@ -6,7 +6,7 @@ import { ROOT, tempDir } from '../helpers/cli.ts';
 
 /** Speed is measured by `npm run bench`, never asserted here: this only proves the harness works. */
 describe('npm run bench -- --smoke', () => {
-  it('generates a small signed dump, runs leakcheck and the mailauth baseline on it, and reports both', () => {
+  it('generates a small signed dump and a small mailbox, runs leakcheck and the mailauth baseline on them, and reports both', () => {
     const tmp = tempDir('leakcheck-bench-smoke-');
     try {
       const run = spawnSync(process.execPath, [join(ROOT, 'bench/run-bench.ts'), '--smoke', '--no-peers', '--work-dir', tmp.path], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -14,6 +14,9 @@ describe('npm run bench -- --smoke', () => {
       expect(run.stdout).toMatch(/\| 40 \| leakcheck verify \(full pipeline\) \| \d+/);
       expect(run.stdout).toMatch(/\| 40 \| leakcheck analysis alone, \d+ threads \(no walk, no store\) \| \d+ \| [\d.]+ \| \d+ \| [\d.]+× \| 40\/40 \|/);
       expect(run.stdout).toMatch(/\| 40 \| mailauth dkimVerify, sequential loop \| \d+/);
+      // the mailbox (--mailbox, here 40 messages), its rows marked so
+      expect(run.stdout).toMatch(/\| 40 mailbox \| leakcheck verify \(full pipeline\) \| \d+/);
+      expect(run.stdout).toMatch(/\| 40 mailbox \| [\d.]+ s \| [\d.]+ s \| [\d.]+ s \| \d+ µs \|/);
       // verify's CPU time as its run's counts keep it: every thread, its main thread, the others
       expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| [\d.]+ s \| [\d.]+ s \| \d+ µs \|/);
       expect(run.stdout).toMatch(/\| 40 \| [\d.]+ s \| \d+ \| 40 \| kept \| [\d.]+ s \| \d+ \| 40 \|/);
@@ -26,16 +29,27 @@ describe('npm run bench -- --smoke', () => {
       type Run = { input: string; dir: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
-        rows: Array<{ contender: string; checked: Record<string, number>; cpu?: { processMs: number; mainThreadMs: number | null } }>;
-        reruns: Array<{ size: number; seconds: number; counts: Record<string, unknown>; rehash: { counts: Record<string, unknown> } }>;
+        rows: Array<{ shape: string; contender: string; checked: Record<string, number>; cpu?: { processMs: number; mainThreadMs: number | null } }>;
+        reruns: Array<{ shape: string; size: number; seconds: number; counts: Record<string, unknown>; rehash: { counts: Record<string, unknown> } }>;
         memory: Run[];
       };
       // the re-run on the unchanged dump opened no message file and kept the passes over the dump
-      expect(parsed.reruns).toHaveLength(1);
-      expect(parsed.reruns[0]).toMatchObject({ size: 40, counts: { files: 40, unchanged: 40, messages: 0, dumpPasses: 'kept' } });
-      // and --rehash read all 40 again, found them as recorded, and re-analysed none
-      expect(parsed.reruns[0]!.rehash.counts).toMatchObject({ files: 40, confirmed: 40, changed: 0, messages: 0, dumpPasses: 'kept' });
-      const rows = parsed.rows;
+      expect(parsed.reruns.map((r) => r.shape)).toEqual(['mix', 'mailbox']);
+      for (const rerun of parsed.reruns) {
+        expect(rerun).toMatchObject({ size: 40, counts: { files: 40, unchanged: 40, messages: 0, dumpPasses: 'kept' } });
+        // and --rehash read all 40 again, found them as recorded, and re-analysed none
+        expect(rerun.rehash.counts).toMatchObject({ files: 40, confirmed: 40, changed: 0, messages: 0, dumpPasses: 'kept' });
+      }
+      // the mailbox: its signed messages verified, its unsigned ones unverifiable, none suspicious
+      const mailbox = parsed.rows.filter((r) => r.shape === 'mailbox');
+      const mailboxVerdicts = mailbox.find((r) => r.contender.startsWith('leakcheck verify'))!.checked;
+      expect(mailboxVerdicts.suspicious).toBe(0);
+      expect(mailboxVerdicts.verified! + mailboxVerdicts.unverifiable!).toBe(40);
+      expect(mailboxVerdicts.unverifiable).toBeGreaterThanOrEqual(8);
+      expect(mailboxVerdicts.verified).toBeGreaterThanOrEqual(16);
+      expect(mailbox.find((r) => r.contender.startsWith('leakcheck analysis alone'))!.checked).toEqual({ messages: 40, verified: mailboxVerdicts.verified });
+      expect(mailbox.find((r) => r.contender.startsWith('mailauth'))!.checked).toMatchObject({ messages: 40, passes: mailboxVerdicts.verified });
+      const rows = parsed.rows.filter((r) => r.shape === 'mix');
       expect(rows.find((r) => r.contender.startsWith('leakcheck verify'))!.checked).toMatchObject({ verified: 40, suspicious: 0 });
       const { cpu } = rows.find((r) => r.contender.startsWith('leakcheck verify'))!;
       expect(cpu!.mainThreadMs).toBeGreaterThan(0);
