@@ -13,8 +13,10 @@
  * lowered and with every CR and LF removed, hold "dkim-signature" or "arc-" wherever mailauth
  * would find such a field; the test asks no more than that, and any doubt (a name that is only
  * a substring of a longer one, the words in a Received line, a header past MAX_SCANNED) leaves
- * the message to mailauth. tests/verify/signature-fields.test.ts holds it to mailauth's own
- * results on every message of the shared corpus.
+ * the message to mailauth. This project's own header parser (read/headers.ts) ends the header
+ * where mailauth does and forms names from the same bytes, so it finds no such field either,
+ * and verifyDkim would list none. tests/verify/signature-fields.test.ts holds the answer to
+ * mailauth's own results on every message of the shared corpus and on crafted spellings.
  */
 export function mayCarrySignatureFields(message: Buffer): boolean {
   const end = headerEndForMailauth(message);
