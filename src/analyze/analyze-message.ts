@@ -508,7 +508,7 @@ async function attemptVerification(bytes: Buffer, repairs: Repair[], lookup: Key
   if (parseError) {
     return { bytes, repairs, meta, headers, judgedAt, judgedAtSource, signatures: [], arc: NO_ARC, findings: [], parseError, bodyHashes: [] };
   }
-  const { dkim, arc } = await verifySignatures(bytes, headers.fields, judgedAt, lookup);
+  const { dkim, arc } = await verifySignatures(bytes, headers, judgedAt, lookup);
   // a signature speaks for the message only if it speaks for every author the From field names
   const { signatures, findings: authorFindings } = alignWithAuthors(dkim.signatures, readAuthors(headers.fields));
   const findings = [...runMessageChecks({ bytes, headers, meta, signatures, arc, judgedAt }), ...authorFindings];

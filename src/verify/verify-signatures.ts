@@ -1,4 +1,4 @@
-import type { HeaderField } from '../read/headers.ts';
+import type { ParsedHeaders } from '../read/headers.ts';
 import type { KeyLookup } from '../keys/types.ts';
 import { arcKeyNamesAsked, verifyArc, type ArcVerification } from './arc.ts';
 import { verifyDkim, type DkimVerification } from './dkim.ts';
@@ -22,8 +22,13 @@ export interface SignaturesVerified {
  * verifyDkim and verifyArc give such a message, which tests/verify/signature-fields.test.ts
  * compares on every message of the shared corpus.
  */
-export async function verifySignatures(bytes: Buffer, fields: HeaderField[], judgedAt: Date | null, lookup: KeyLookup): Promise<SignaturesVerified> {
-  if (!mayCarrySignatureFields(bytes)) return { dkim: NOTHING_SIGNED, arc: NO_ARC };
+export async function verifySignatures(
+  bytes: Buffer,
+  { fields, headerBytes }: Pick<ParsedHeaders, 'fields' | 'headerBytes'>,
+  judgedAt: Date | null,
+  lookup: KeyLookup,
+): Promise<SignaturesVerified> {
+  if (!mayCarrySignatureFields(bytes, headerBytes)) return { dkim: NOTHING_SIGNED, arc: NO_ARC };
   // With no time at all, expiry is not judged (epoch) rather than judged at today, which would
   // make the verdict depend on the day of the run.
   const dkim = await verifyDkim(bytes, fields, { lookup, curTime: judgedAt ?? new Date(0), askAhead: arcKeyNamesAsked(fields) });
