@@ -6,6 +6,7 @@ import { KeysFileChangedError } from '../keys/keys-file-index.ts';
 import { KeysFileError } from '../keys/keys-file.ts';
 import { accessTimesKept } from '../discover/open-evidence.ts';
 import { maxThreadCount } from '../pipeline/analysis-threads.ts';
+import { defaultThreadBudget, describeThreadBudget } from '../pipeline/thread-budget.ts';
 import { wholeNumberFrom } from './arguments.ts';
 import { addKeyCommands } from './key-commands.ts';
 import { EXIT, STOP_SIGNALS } from './exit-codes.ts';
@@ -105,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       'an ARC sealer you vouch for (e.g. the list server the mailbox was subscribed through): its record that a signature passed on arrival explains a later failure, as a well-known sealer\'s does; repeatable',
       sealerList,
     )
-    .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core; 0: the main thread only; at most 256, or one per core if more)', threadCount)
+    .option('--jobs <n>', 'worker threads analysing messages, at most; each starts when the dump has work enough for it (default: one per core, within the CPU and memory limits of a container; 0: the main thread only; at most 256, or one per core if more)', threadCount)
     .option(
       '--fail-on <what>',
       `exit with code 1 if any message has this verdict (suspicious, unverifiable), if this run found files changed or removed since the last, or could not read again files read before (changed), or files added to the dump after a walk of it completed (added), or files and archive entries that may hold email and could not be read (unread); repeatable`,
@@ -157,6 +158,10 @@ export async function main(argv: string[]): Promise<number> {
           'leakcheck: note: this user does not own the dump, so the system updates the access time of each file read (O_NOATIME is for the owner); ' +
             'mount the dump read-only with noatime to keep them. Contents, modes and modification times are not touched.\n',
         );
+      }
+      if (opts.jobs === undefined && !opts.quiet) {
+        const fewer = describeThreadBudget(defaultThreadBudget());
+        if (fewer) process.stderr.write(`leakcheck: note: ${fewer}\n`);
       }
       let result;
       try {

@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { lineScanModule } from '../read/line-scan.ts';
 import type { AnalysisWorkerData } from './analysis-worker.ts';
+import { defaultThreadBudget } from './thread-budget.ts';
 import { startThread, stopThread } from './thread-lifecycle.ts';
 import { createWorkerProgress, type WorkerProgress } from './worker-progress.ts';
 
@@ -46,7 +47,7 @@ export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGen
  * The collector's settings for a verify with `threads` analysis threads, set before they start.
  * V8 reads both flags at each collection, so they cover the calling thread too.
  *
- * - With a thread on every core, V8's parallel scavenge hands its helper tasks to cores that are
+ * - With a thread on every core (every CPU the process may use), V8's parallel scavenge hands its helper tasks to cores that are
  *   all busy, and each young-generation collection waits for them: one thread per collection is
  *   faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired A/B
  *   over 12 rounds, faster in 11). With idle cores (fewer threads), the helpers have somewhere
@@ -63,7 +64,7 @@ export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGen
  *   (thread-lifecycle.ts has the same concern).
  */
 export function tuneCollector(threads: number): void {
-  if (threads >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge');
+  if (threads >= defaultThreadBudget().usableCores) setFlagsFromString('--no-parallel-scavenge');
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
@@ -131,8 +132,8 @@ export function discardPrestartedThreads(): void {
   }
 }
 
-/** One analysis thread per core, unless --jobs says otherwise. */
-export const defaultThreadCount = (): number => availableParallelism();
+/** One analysis thread per core, within the process's CPU and memory limits (thread-budget.ts), unless --jobs says otherwise. */
+export const defaultThreadCount = (): number => defaultThreadBudget().threads;
 
 /**
  * The most threads `--jobs` may ask for: 256, or one per core on a machine with more. A thread

@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { availableParallelism } from 'node:os';
-import { discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
+import { defaultThreadCount, discardPrestartedThreads, prestartAnalysisThreads, startAnalysisThread, stopAnalysisThread, takePrestartedThread, threadsForArguments } from '../../src/pipeline/analysis-threads.ts';
 import type { FromWorker, ToWorker } from '../../src/pipeline/analysis-worker.ts';
 import { ANSWER_BATCH } from '../../src/pipeline/posted-analysis.ts';
 import { createAnalyzer, type Analyzer } from '../../src/pipeline/worker-pool.ts';
@@ -282,9 +281,9 @@ describe('analysis threads started before the pool', () => {
   it('reads --jobs from the arguments of verify as the CLI will, else one thread per core', () => {
     expect(threadsForArguments(['dump', '--jobs', '3'])).toBe(3);
     expect(threadsForArguments(['--jobs=0', 'dump'])).toBe(0);
-    expect(threadsForArguments(['dump', '--jobs', 'many'])).toBe(availableParallelism());
-    expect(threadsForArguments(['dump', '--', '--jobs', '1'])).toBe(availableParallelism());
-    expect(threadsForArguments(['dump'])).toBe(availableParallelism());
+    expect(threadsForArguments(['dump', '--jobs', 'many'])).toBe(defaultThreadCount());
+    expect(threadsForArguments(['dump', '--', '--jobs', '1'])).toBe(defaultThreadCount());
+    expect(threadsForArguments(['dump'])).toBe(defaultThreadCount());
   });
 
   it('are taken over by the pool, which stops the ones it does not need', async () => {
