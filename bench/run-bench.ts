@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { CpuTime } from '../src/pipeline/cpu-time.ts';
+import { defaultThreadBudget } from '../src/pipeline/thread-budget.ts';
 import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
 import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
@@ -23,6 +24,11 @@ import {
 } from './generate-bench-dump.ts';
 import { coldRefusal, dropPageCache } from './page-cache.ts';
 import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
+
+/** The analysis threads a verify starts by default: one per core, within the process's CPU and memory limits. */
+const THREADS = defaultThreadBudget().threads;
+/** The cores the contenders may use at once: the machine's, or fewer under a control group's CPU limit. */
+const USABLE_CORES = defaultThreadBudget().usableCores;
 
 const USAGE = `npm run bench -- [options]
 
@@ -56,7 +62,7 @@ custody check: every file read and hashed again).
                           (with the memory runs) the large mbox deflated in a zip, as Google
                           Takeout exports mail
   --no-peers              leakcheck and the mailauth loop only (no dkimpy, no OpenDKIM)
-  --opendkim-processes N  concurrent opendkim -t processes (default: one per core, ${availableParallelism()} here)
+  --opendkim-processes N  concurrent opendkim -t processes (default: one per usable core, ${USABLE_CORES} here)
   --cold                  the kernel's caches dropped before every timed run (page cache, file
                           names, inodes; Linux, root only), as a dump too large to stay in memory
                           is read; results go to bench/results/cold-*.json, apart from the warm
@@ -77,8 +83,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LEAKCHECK_NODE_FLAGS = (/^#!\S*env -S node((?: --[\w-]+(?:=\S+)?)*)\s*$/m.exec(readFileSync(join(ROOT, 'bin/leakcheck.js'), 'utf8').split('\n')[0]!)?.[1] ?? '')
   .split(' ')
   .filter(Boolean);
-/** The analysis threads a verify starts by default: one per core. */
-const THREADS = availableParallelism();
 /** Debian's python3-dkim lives in the system Python, which may not be the python3 on PATH. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** The issue's memory target, for every run including the large message and the large mbox. */
@@ -221,7 +225,7 @@ function parseOptions(argv: string[]): Options {
       ? { messageMb: mb('memory-message-mb', smoke ? 2 : 50), mboxMb: mb('memory-mbox-mb', smoke ? 5 : 1000), keyRecords: mb('memory-key-records', smoke ? 2000 : 100_000, true) }
       : null,
     archives: !values['no-archives'],
-    opendkimProcesses: positive('--opendkim-processes', values['opendkim-processes'] ?? String(availableParallelism()), true),
+    opendkimProcesses: positive('--opendkim-processes', values['opendkim-processes'] ?? String(USABLE_CORES), true),
     cold,
   };
 }
@@ -642,7 +646,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n\n`);
   const result = {
     when: new Date().toISOString(),
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    machine: { cores: availableParallelism(), usableCores: USABLE_CORES, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
     versions,
     smoke: args.smoke,
     /** 'cold': the kernel's caches were dropped before every timed run (--cold) */

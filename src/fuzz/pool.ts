@@ -4,7 +4,7 @@
  * failure naming the seed and case; the worker is replaced and the run goes on. Every case
  * number ends up with exactly one outcome.
  */
-import { availableParallelism } from 'node:os';
+import { defaultThreadBudget } from '../pipeline/thread-budget.ts';
 import { Worker } from 'node:worker_threads';
 import type { ContainerKind } from '../discover/types.ts';
 import { startThread, stopThread } from '../pipeline/thread-lifecycle.ts';
@@ -70,7 +70,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const timeoutMs = options.timeoutMs ?? 5_000;
   const batchSize = options.batchSize ?? 20;
-  const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), options.cases));
+  const workerCount = Math.max(1, Math.min(options.workers ?? defaultThreadBudget().threads, options.cases));
   if (options.inputs && options.inputs.length !== options.cases) throw new Error('cases must equal inputs.length');
   if (!options.inputs && !options.dumpRoot) throw new Error('either dumpRoot or inputs is needed');
   const queue: number[] = Array.from({ length: options.cases }, (_, i) => i);
