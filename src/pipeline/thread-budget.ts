@@ -11,7 +11,9 @@ import { availableParallelism, totalmem } from 'node:os';
  * in about 45 MB each: 2.9 GB, past the memory such a job is usually given, where the kernel kills
  * the run. So the default also stays within:
  * - the CPU limit of the process's control group (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`),
- *   rounded up: one thread per whole CPU, as on a machine of that many cores;
+ *   rounded down, and at least one: one thread per whole CPU, as Rust's available_parallelism
+ *   and Go's automaxprocs count. The main thread needs its share too; under a limit of 1.5 CPUs,
+ *   a second thread made no run faster and took 40 MB more (docs/performance.md);
  * - the memory it may use (the control group's limit, as `process.constrainedMemory` reads it,
  *   and the machine's), at MEMORY_PER_THREAD a thread beyond MEMORY_RESERVED.
  * Verdicts do not depend on the number of threads; only the time and the memory a run takes do.
@@ -61,7 +63,7 @@ export function defaultThreadBudget(): ThreadBudget {
 
 /** The budget for a machine of `cores`, under the limits given (see ThreadBudget). */
 export function threadBudget({ cores, cpuLimit, memoryLimit }: Pick<ThreadBudget, 'cores' | 'cpuLimit' | 'memoryLimit'>): ThreadBudget {
-  const byCpu = cpuLimit === null ? Infinity : Math.max(1, Math.ceil(cpuLimit));
+  const byCpu = cpuLimit === null ? Infinity : Math.max(1, Math.floor(cpuLimit));
   const byMemory = Math.max(1, Math.floor((memoryLimit - MEMORY_RESERVED) / MEMORY_PER_THREAD));
   const usableCores = Math.max(1, Math.min(cores, byCpu));
   const threads = Math.min(usableCores, byMemory);

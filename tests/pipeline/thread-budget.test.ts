@@ -35,10 +35,12 @@ describe('the default number of analysis threads', () => {
     expect(threadBudget({ cores: 4, cpuLimit: 4, memoryLimit: plenty })).toMatchObject({ threads: 4, boundBy: 'cores' });
   });
 
-  it("follows a container's CPU limit, one thread per CPU or part of one", () => {
+  it("follows a container's CPU limit, one thread per whole CPU and at least one", () => {
     expect(threadBudget({ cores: 64, cpuLimit: 2, memoryLimit: plenty })).toMatchObject({ threads: 2, usableCores: 2, boundBy: 'cpu-limit' });
-    expect(threadBudget({ cores: 64, cpuLimit: 2.5, memoryLimit: plenty })).toMatchObject({ threads: 3, boundBy: 'cpu-limit' });
+    expect(threadBudget({ cores: 64, cpuLimit: 2.5, memoryLimit: plenty })).toMatchObject({ threads: 2, boundBy: 'cpu-limit' });
     expect(threadBudget({ cores: 64, cpuLimit: 0.25, memoryLimit: plenty })).toMatchObject({ threads: 1, usableCores: 1, boundBy: 'cpu-limit' });
+    // a limit just under the cores is under them
+    expect(threadBudget({ cores: 4, cpuLimit: 3.9, memoryLimit: plenty })).toMatchObject({ threads: 3, boundBy: 'cpu-limit' });
   });
 
   it('stays within the memory the process may use, and never falls under one thread', () => {
@@ -52,8 +54,8 @@ describe('the default number of analysis threads', () => {
 
   it('says why when a limit set it, and nothing when the cores did', () => {
     expect(describeThreadBudget(threadBudget({ cores: 8, cpuLimit: null, memoryLimit: plenty }))).toBeNull();
-    expect(describeThreadBudget(threadBudget({ cores: 64, cpuLimit: 1.5, memoryLimit: plenty }))).toBe(
-      "2 analysis threads, not 64: this process may use 1.50 CPUs of the machine's 64 (its control group's CPU limit). --jobs N sets the number.",
+    expect(describeThreadBudget(threadBudget({ cores: 64, cpuLimit: 2.5, memoryLimit: plenty }))).toBe(
+      "2 analysis threads, not 64: this process may use 2.50 CPUs of the machine's 64 (its control group's CPU limit). --jobs N sets the number.",
     );
     expect(describeThreadBudget(threadBudget({ cores: 64, cpuLimit: 1, memoryLimit: plenty }))).toMatch(/^1 analysis thread, not 64: this process may use 1 CPU of/);
     expect(describeThreadBudget(threadBudget({ cores: 16, cpuLimit: null, memoryLimit: GiB }))).toBe(
