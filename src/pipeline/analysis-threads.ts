@@ -47,11 +47,11 @@ export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGen
  * The collector's settings for a verify with `threads` analysis threads, set before they start.
  * V8 reads both flags at each collection, so they cover the calling thread too.
  *
- * - With a thread on every core (every CPU the process may use), V8's parallel scavenge hands its helper tasks to cores that are
- *   all busy, and each young-generation collection waits for them: one thread per collection is
- *   faster (2,000 messages on two cores: 0.045 s less wall time and 0.075 s less CPU, paired A/B
- *   over 12 rounds, faster in 11). With idle cores (fewer threads), the helpers have somewhere
- *   to run.
+ * - With a thread on every core (every CPU the process may use), V8's parallel scavenge hands
+ *   its helper tasks to cores that are all busy, and each young-generation collection waits for
+ *   them: one thread per collection is faster (2,000 messages on two cores: 0.045 s less wall
+ *   time and 0.075 s less CPU, paired A/B over 12 rounds, faster in 11). With idle cores (fewer
+ *   threads), the helpers have somewhere to run.
  * - Each heap may grow to 1.3 times what a full collection left alive (V8's own conservative
  *   factor), not up to 4 times. The main thread's heap holds some 10-16 MB alive through a run,
  *   but V8, seeing its collections cheap, let it fill to 60 MB before the next one, at the end

@@ -7,7 +7,7 @@ import { availableParallelism, totalmem } from 'node:os';
  * One per core, as Node counts them (`availableParallelism`: the CPUs this process may run on,
  * cpusets and affinity included). Node does not read a container's CPU limit: a CI job given two
  * CPUs of a 64-core host (`docker run --cpus 2`, a Kubernetes limit of 2) counted 64 cores and
- * started 64 threads, each loading its code (0.25 s of CPU) and warming up on a fortieth of a CPU,
+ * started 64 threads, each loading its code (0.25 s of CPU) and warming up on a 32nd of a CPU,
  * in about 45 MB each: 2.9 GB, past the memory such a job is usually given, where the kernel kills
  * the run. So the default also stays within:
  * - the CPU limit of the process's control group (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`),
@@ -77,7 +77,7 @@ export function describeThreadBudget(b: ThreadBudget): string | null {
   const why =
     b.boundBy === 'cpu-limit'
       ? `this process may use ${formatCpus(b.cpuLimit!)} of the machine's ${b.cores} (its control group's CPU limit)`
-      : `this process may use ${Math.round(b.memoryLimit / 2 ** 20)} MiB of memory, and each thread takes about ${MEMORY_PER_THREAD / 2 ** 20} MiB`;
+      : `this process may use ${Math.round(b.memoryLimit / 2 ** 20)} MiB of memory, and ${MEMORY_PER_THREAD / 2 ** 20} MiB is set aside for each thread`;
   return `${b.threads} analysis thread${b.threads === 1 ? '' : 's'}, not ${b.cores}: ${why}. --jobs N sets the number.`;
 }
 

@@ -59,7 +59,7 @@ describe('the default number of analysis threads', () => {
     );
     expect(describeThreadBudget(threadBudget({ cores: 64, cpuLimit: 1, memoryLimit: plenty }))).toMatch(/^1 analysis thread, not 64: this process may use 1 CPU of/);
     expect(describeThreadBudget(threadBudget({ cores: 16, cpuLimit: null, memoryLimit: GiB }))).toBe(
-      '8 analysis threads, not 16: this process may use 1024 MiB of memory, and each thread takes about 64 MiB. --jobs N sets the number.',
+      '8 analysis threads, not 16: this process may use 1024 MiB of memory, and 64 MiB is set aside for each thread. --jobs N sets the number.',
     );
   });
 
