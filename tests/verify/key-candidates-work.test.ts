@@ -12,13 +12,13 @@ import { verifyDkim } from '../../src/verify/dkim.ts';
 import { SIGN_TIME, ed25519Key, plainMessage, rsaKey, signed, type TestKey } from '../unit/support/signing.ts';
 
 const runs = vi.hoisted(() => ({ count: 0 }));
-vi.mock('mailauth/lib/dkim/verify.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('mailauth/lib/dkim/verify.js')>();
+vi.mock('../../src/verify/mailauth-direct.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/verify/mailauth-direct.ts')>();
   return {
     ...real,
-    dkimVerify: (...args: Parameters<typeof real.dkimVerify>) => {
+    dkimVerifyDirect: (...args: Parameters<typeof real.dkimVerifyDirect>) => {
       runs.count++;
-      return real.dkimVerify(...args);
+      return real.dkimVerifyDirect(...args);
     },
   };
 });
