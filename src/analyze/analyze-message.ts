@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { inventoryParts } from '../attachments/inventory.ts';
 import { isPlainTextMessage } from '../attachments/inventory-options.ts';
 import { partsWithinSignedLength, partsWithUnpinnedWhitespace } from '../attachments/layout.ts';
@@ -112,7 +112,7 @@ const trustedSealersOf = (options: AnalysisOptions): ReadonlySet<string> => {
  * same options).
  */
 export async function analyzeMessage(input: AnalyzeInput, lookup: KeyLookup, options: AnalysisOptions = DEFAULT_ANALYSIS_OPTIONS): Promise<MessageAnalysis> {
-  const sha256 = createHash('sha256').update(input.raw).digest('hex');
+  const sha256 = hash('sha256', input.raw, 'hex');
   // The repaired copies (the CRLF copy of every message stored with bare LFs) are made in memory
   // reused from one message to the next: nothing of the result points into them (forwarded
   // messages are copied out).
@@ -587,7 +587,7 @@ export function failedAnalysis(raw: Buffer, why: string): MessageAnalysis {
     evidence: { error: why },
   };
   return {
-    sha256: createHash('sha256').update(raw).digest('hex'),
+    sha256: hash('sha256', raw, 'hex'),
     size: raw.length,
     meta,
     judgedAt: null,

@@ -83,7 +83,7 @@ export function readMessageTraits(
   const bodySha256 = headers.hasBody ? normalisedBodyHash(bytes.subarray(headers.headerBytes), verifierHashes) : null;
   return {
     bodySha256,
-    visibleSha256: createHash('sha256').update(visible, 'latin1').digest('hex'),
+    visibleSha256: oneShotHash('sha256', Buffer.from(visible, 'latin1'), 'hex'),
     textSha256: bodySha256 === null || !readerText ? null : readerTextHash(bytes, headers, bodySha256, walked),
     visibleFields: Object.fromEntries(
       VISIBLE.map((name) => [name, sha256(fieldsNamed(headers, name).map((f) => readerView(name, f.value, read)).join('\u0000'))]),
