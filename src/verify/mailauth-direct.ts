@@ -8,13 +8,14 @@ import type { DKIMVerifyOptions, DKIMVerifyResult } from 'mailauth';
  * mailauth's `dkimVerify` without the stream around its verifier.
  *
  * `dkimVerify` writes the message into a DkimVerifier, a node:stream Writable, and waits for its
- * 'finish' event. The verifier does its work in three methods the Writable calls: `writeAsync`
+ * 'finish' event. The verifier does its work in two methods the Writable calls: `writeAsync`
  * for each chunk written (from `_write`), one after the other, and `finish` once at the end
- * (from `_final`). This calls the same three methods, in the same order, on the same chunks, and
+ * (from `_final`). This calls the same two methods, in the same order, on the same chunks, and
  * builds the result object as `dkimVerify` does (lib/dkim/verify.js, mailauth 7.1.0): what the
  * Writable adds around them (its buffering of writes, the callbacks, 'finish' a tick later) is
- * only scheduling. It cost about 3 % of the analysis threads' CPU: the mailbox of 20,000 took
- * 9.3–10.1 s of CPU in the analysis alone against 9.7–10.4 s, paired (forty-seventh round).
+ * only scheduling. The stream cost about 3 % of the analysis threads' CPU: the mailbox of 20,000
+ * took 9.3–10.1 s of CPU in the analysis alone without it against 9.7–10.4 s with it, paired
+ * (forty-seventh round, docs/performance.md).
  *
  * An error thrown by the verifier rejects here as it rejects `dkimVerify` (there through the
  * stream's 'error' event). tests/verify/mailauth-direct.test.ts compares the two, hidden
@@ -23,10 +24,8 @@ import type { DKIMVerifyOptions, DKIMVerifyResult } from 'mailauth';
  */
 export async function dkimVerifyDirect(chunks: readonly Buffer[], options: DKIMVerifyOptions): Promise<DKIMVerifyResult> {
   const verifier = new DkimVerifier(options);
-  for (const chunk of chunks) {
-    // (Writable never calls _write for an empty chunk: writeAsync returns at once for one too)
-    await verifier.writeAsync(chunk);
-  }
+  // (an empty chunk changes nothing: writeAsync returns at once for one)
+  for (const chunk of chunks) await verifier.writeAsync(chunk);
   await verifier.finish();
   const result = {
     headerFrom: verifier.headerFrom,
