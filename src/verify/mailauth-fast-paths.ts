@@ -220,16 +220,19 @@ export function installMailauthFastPaths(): void {
   MessageParser.prototype['processChunk'] = fastProcessChunk;
   RelaxedHash.prototype['update'] = fastRelaxedUpdate;
   // The verifier builds its per-message cache in its constructor (`this.keyCache = ...`) and
-  // hands it to the ARC check too: an accessor on the prototype wraps it as it is assigned.
+  // hands it to the ARC check too: an accessor on the prototype wraps it as it is assigned. The
+  // wrapper is kept on the verifier itself, not in a WeakMap keyed by it: a spent verifier outlives
+  // its message (mailauth-direct.ts, releaseVerifier), and an entry would have kept the wrapper,
+  // and through its resolver the whole verification, alive with it.
   const DkimVerifier = (require('mailauth/lib/dkim/dkim-verifier.js') as { DkimVerifier: { prototype: object } }).DkimVerifier;
-  const slot = new WeakMap<object, KeyCache>();
+  const slot = Symbol('leakcheck key cache');
   Object.defineProperty(DkimVerifier.prototype, 'keyCache', {
     configurable: true,
-    get(this: object) {
-      return slot.get(this);
+    get(this: Record<symbol, KeyCache>) {
+      return this[slot];
     },
-    set(this: object, cache: KeyCache) {
-      slot.set(this, crossMessageKeyCache(cache));
+    set(this: Record<symbol, KeyCache>, cache: KeyCache) {
+      this[slot] = crossMessageKeyCache(cache);
     },
   });
 }

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -105,5 +106,39 @@ describe('dkimVerifyDirect: mailauth dkimVerify without its stream', () => {
     } as DKIMVerifyOptions;
     await expect(dkimVerify(message, options)).rejects.toThrow('refused by the test');
     await expect(dkimVerifyDirect([message], options)).rejects.toThrow('refused by the test');
+  });
+
+  // Node's Writable keeps a closure of every stream it makes, which V8 allocates in the old
+  // generation (mailauth-direct.ts, releaseVerifier): whatever the spent verifier still held
+  // outlived the message by as long as that closure lives.
+  it('leaves the spent verifier holding nothing, after a result and after an error, and the result whole', async () => {
+    const { DkimVerifier } = createRequire(import.meta.url)('mailauth/lib/dkim/dkim-verifier.js') as { DkimVerifier: { prototype: { writeAsync: (chunk: Buffer) => Promise<void> } } };
+    const spent: object[] = [];
+    const writeAsync = DkimVerifier.prototype.writeAsync;
+    DkimVerifier.prototype.writeAsync = function (this: object, chunk: Buffer) {
+      if (!spent.includes(this)) spent.push(this);
+      return writeAsync.call(this, chunk);
+    };
+    const held = (verifier: object): PropertyKey[] => Reflect.ownKeys(verifier).filter((key) => Reflect.get(verifier, key) !== undefined);
+    try {
+      const key = rsaKey(1024);
+      const message = Buffer.from(await signed(plainMessage(), { key, domain: 'example.org', selector: 'direct', signTime: SIGN_TIME }), 'latin1');
+      const result = await dkimVerifyDirect([message], { resolver: tableResolver({ 'direct._domainkey.example.org': key.txt }), curTime: SIGN_TIME });
+      expect(spent).toHaveLength(1);
+      expect(held(spent[0]!)).toEqual([]);
+      // what was returned was not taken back with it
+      expect(result.results.map((r) => r.status.result)).toEqual(['pass']);
+      const hidden = result as DKIMVerifyResult & { headers?: { parsed?: unknown[] }; arc?: { keyCache?: unknown } };
+      expect(hidden.headers?.parsed?.length).toBeGreaterThan(3);
+      expect(hidden.arc?.keyCache).toBeDefined();
+
+      const unsigned = Buffer.from(plainMessage().replace('\r\n\r\n', '\r\nDKIM-Signature: v=1; d=x.example; s=s; b=AAAA\r\n\r\n'), 'latin1');
+      const refusing = { resolver: tableResolver({}), leakcheckChecked: () => { throw new Error('refused by the test'); } } as DKIMVerifyOptions;
+      await expect(dkimVerifyDirect([unsigned], refusing)).rejects.toThrow('refused by the test');
+      expect(spent).toHaveLength(2);
+      expect(held(spent[1]!)).toEqual([]);
+    } finally {
+      DkimVerifier.prototype.writeAsync = writeAsync;
+    }
   });
 });
