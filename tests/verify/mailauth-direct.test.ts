@@ -42,6 +42,18 @@ function slices(bytes: Buffer): Buffer[] {
   return out;
 }
 
+/** A message with a signature field, and options under which the verifier throws on reading it. */
+function refusedVerification(): { message: Buffer; options: DKIMVerifyOptions } {
+  const message = Buffer.from(plainMessage().replace('\r\n\r\n', '\r\nDKIM-Signature: v=1; d=x.example; s=s; b=AAAA\r\n\r\n'), 'latin1');
+  const options = {
+    resolver: tableResolver({}),
+    leakcheckChecked: () => {
+      throw new Error('refused by the test');
+    },
+  } as DKIMVerifyOptions;
+  return { message, options };
+}
+
 async function bothWays(chunks: Buffer[], options: DKIMVerifyOptions): Promise<[unknown, unknown]> {
   const direct = await dkimVerifyDirect(chunks, options);
   const input = chunks.length === 1 ? chunks[0]! : chunks.length ? Readable.from(chunks) : Buffer.alloc(0);
@@ -97,13 +109,7 @@ describe('dkimVerifyDirect: mailauth dkimVerify without its stream', () => {
   });
 
   it('rejects with the error the verifier throws, as dkimVerify does', async () => {
-    const message = Buffer.from(plainMessage().replace('\r\n\r\n', '\r\nDKIM-Signature: v=1; d=x.example; s=s; b=AAAA\r\n\r\n'), 'latin1');
-    const options = {
-      resolver: tableResolver({}),
-      leakcheckChecked: () => {
-        throw new Error('refused by the test');
-      },
-    } as DKIMVerifyOptions;
+    const { message, options } = refusedVerification();
     await expect(dkimVerify(message, options)).rejects.toThrow('refused by the test');
     await expect(dkimVerifyDirect([message], options)).rejects.toThrow('refused by the test');
   });
@@ -132,9 +138,8 @@ describe('dkimVerifyDirect: mailauth dkimVerify without its stream', () => {
       expect(hidden.headers?.parsed?.length).toBeGreaterThan(3);
       expect(hidden.arc?.keyCache).toBeDefined();
 
-      const unsigned = Buffer.from(plainMessage().replace('\r\n\r\n', '\r\nDKIM-Signature: v=1; d=x.example; s=s; b=AAAA\r\n\r\n'), 'latin1');
-      const refusing = { resolver: tableResolver({}), leakcheckChecked: () => { throw new Error('refused by the test'); } } as DKIMVerifyOptions;
-      await expect(dkimVerifyDirect([unsigned], refusing)).rejects.toThrow('refused by the test');
+      const refused = refusedVerification();
+      await expect(dkimVerifyDirect([refused.message], refused.options)).rejects.toThrow('refused by the test');
       expect(spent).toHaveLength(2);
       expect(held(spent[1]!)).toEqual([]);
     } finally {
