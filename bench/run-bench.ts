@@ -25,10 +25,11 @@ import {
 import { coldRefusal, dropPageCache } from './page-cache.ts';
 import { findOpenDkim, runOpenDkim, type OpenDkimInstall } from './peers/opendkim.ts';
 
+const BUDGET = defaultThreadBudget();
 /** The analysis threads a verify starts by default: one per core, within the process's CPU and memory limits. */
-const THREADS = defaultThreadBudget().threads;
+const THREADS = BUDGET.threads;
 /** The cores the contenders may use at once: the machine's, or fewer under a control group's CPU limit. */
-const USABLE_CORES = defaultThreadBudget().usableCores;
+const USABLE_CORES = BUDGET.usableCores;
 
 const USAGE = `npm run bench -- [options]
 
