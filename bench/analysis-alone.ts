@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ANALYSIS_THREAD_LIMITS, tuneCollector } from '../src/pipeline/analysis-threads.ts';
+import { ANALYSIS_THREAD_LIMITS, tuneCollector, tuneCompilers } from '../src/pipeline/analysis-threads.ts';
 import { lineScanModule } from '../src/read/line-scan.ts';
 import type { AloneShare, AloneTally } from './analysis-alone-worker.ts';
 import { listFiles } from './peers/list-files.ts';
@@ -28,6 +28,7 @@ if (!dir || !keysFile || !Number.isInteger(threads) || threads < 1 || (warmArg !
 const warm = warmArg === 'warm' ? { threads, arrived: new Int32Array(new SharedArrayBuffer(4)) } : null;
 
 tuneCollector(threads);
+tuneCompilers(threads);
 const files = listFiles(dir);
 const lineScan = lineScanModule();
 const tallies = await Promise.all(

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ANALYSIS_THREAD_LIMITS, tuneCollector } from '../src/pipeline/analysis-threads.ts';
+import { ANALYSIS_THREAD_LIMITS, tuneCollector, tuneCompilers } from '../src/pipeline/analysis-threads.ts';
 import { lineScanModule } from '../src/read/line-scan.ts';
 import type { WarmUpShare, WarmUpTimes } from './warm-up-worker.ts';
 import { listFiles } from './peers/list-files.ts';
@@ -22,6 +22,7 @@ if (!dir || !keysFile || ![threads, passes, every].every((n) => Number.isInteger
 }
 
 tuneCollector(threads);
+tuneCompilers(threads);
 const files = listFiles(dir);
 const lineScan = lineScanModule();
 const started = performance.now();

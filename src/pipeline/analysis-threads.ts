@@ -71,6 +71,34 @@ export function tuneCollector(threads: number): void {
 /** How much a heap may grow past what its last full collection left alive, in per cent (see tuneCollector). */
 export const HEAP_GROWING_PERCENT = 30;
 
+/**
+ * V8's compilers for a verify with `threads` analysis threads, set before they start (V8 reads
+ * the flag each time it decides, in every thread). A verify is a batch job: nobody waits on any one message, only on
+ * the whole run, which is what V8's efficiency mode is for ("favor single core throughput
+ * without latency requirements", v8/src/execution/isolate.h). In it, V8 keeps a function in
+ * Maglev's code until it has run 15,000 times (`--efficiency-mode-delay-turbofan`), runs
+ * TurboFan's compilations at the lowest priority, and compiles Sparkplug's code in the thread
+ * that runs it. An analysis thread calls most of its functions a few times a message, so on a
+ * dump of a few thousand messages TurboFan's compilations, on the same two cores as the
+ * analysis, used to cost more than the faster code they bring paid back (fiftieth round,
+ * docs/performance.md: 9 % off a verify of the bench's 2,000 messages, 4-6 % off 20,000 and
+ * the mailbox, paired runs). It generates the same code, later or not at all, and changes no
+ * result. With a core to spare (fewer threads than cores), TurboFan compiles there at no cost to
+ * the analysis, and the delay only loses: `--jobs 1` on two cores took 2.72-2.81 s against
+ * 2.59-2.75, so it is left as it is.
+ *
+ * Efficiency mode also turns off the collector's helper threads and its incremental marking,
+ * which is for a browser tab in the background; on their own that took a verify of 2,000
+ * messages from about 215 MB to 240-267 MB. `--no-single-threaded-gc-in-background` keeps the
+ * collector as it is (195-233 MB, against 210-219 without either flag).
+ */
+export function tuneCompilers(threads: number): void {
+  if (threads >= defaultThreadBudget().usableCores) setFlagsFromString(COMPILER_FLAGS);
+}
+
+/** The flags tuneCompilers sets. */
+export const COMPILER_FLAGS = '--efficiency-mode --no-single-threaded-gc-in-background';
+
 interface Prestarted {
   thread: Promise<AnalysisThread>;
   dead: boolean;

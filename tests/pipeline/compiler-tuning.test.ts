@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const ANALYSIS_THREADS = new URL('../../src/pipeline/analysis-threads.ts', import.meta.url).href;
+const THREAD_BUDGET = new URL('../../src/pipeline/thread-budget.ts', import.meta.url).href;
+
+interface Tiering {
+  cores: number;
+  efficiency: boolean;
+  /** whether a small hot function reached TurboFan's code within 10,000 calls */
+  turbofan: boolean;
+}
+
+/**
+ * A child process that asks tuneCompilers for `threads` analysis threads (0: not at all), then
+ * calls a small function up to 10,000 times, and says whether V8 gave it TurboFan's code. V8's
+ * own threshold is about 3,000 calls (1,723 for this one here); efficiency mode waits for
+ * 15,000. Optimising compilations are made at once, not on a helper thread, so that the answer
+ * does not depend on how soon a helper gets a core.
+ */
+const tiering = (threads: number | 'cores' | 'fewer'): Tiering => {
+  const script = `
+    const { tuneCompilers } = await import(${JSON.stringify(ANALYSIS_THREADS)});
+    const { defaultThreadBudget } = await import(${JSON.stringify(THREAD_BUDGET)});
+    const cores = defaultThreadBudget().usableCores;
+    const asked = ${JSON.stringify(threads)};
+    const threads = asked === 'cores' ? cores : asked === 'fewer' ? cores - 1 : asked;
+    if (threads > 0) tuneCompilers(threads);
+    function hot(n) { let sum = 0; for (let i = 0; i < n; i++) sum += i; return sum; }
+    for (let calls = 0; calls < 10000 && !%ActiveTierIsTurbofan(hot); calls++) hot(10);
+    console.log(JSON.stringify({ cores, efficiency: %IsEfficiencyModeEnabled(), turbofan: %ActiveTierIsTurbofan(hot) }));`;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(out) as Tiering;
+};
+
+describe('tuneCompilers', () => {
+  it('keeps hot code in Maglev past TurboFan’s usual threshold when every core runs an analysis thread', () => {
+    const untuned = tiering(0);
+    expect(untuned).toMatchObject({ efficiency: false, turbofan: true });
+    expect(tiering('cores')).toMatchObject({ efficiency: true, turbofan: false });
+  }, 60_000);
+
+  it('leaves V8 as it is when a core is left over for its compilers (--jobs under the cores)', () => {
+    const { cores } = tiering(0);
+    // on a single core there is no fewer: one thread is every core, and is tuned
+    expect(tiering(cores > 1 ? 'fewer' : 'cores')).toMatchObject(cores > 1 ? { efficiency: false, turbofan: true } : { efficiency: true, turbofan: false });
+  }, 60_000);
+});
