@@ -89,8 +89,8 @@ export const HEAP_GROWING_PERCENT = 30;
  *
  * Efficiency mode also turns off the collector's helper threads and its incremental marking,
  * which is for a browser tab in the background; on their own that took a verify of 2,000
- * messages from about 215 MB to 240-267 MB. `--no-single-threaded-gc-in-background` keeps the
- * collector as it is (195-233 MB, against 210-219 without either flag).
+ * messages from about 215 MB to 238-267 MB. `--no-single-threaded-gc-in-background` keeps the
+ * collector as it is (193-233 MB, against 209-219 without either flag).
  */
 export function tuneCompilers(threads: number): void {
   if (threads >= defaultThreadBudget().usableCores) setFlagsFromString(COMPILER_FLAGS);
