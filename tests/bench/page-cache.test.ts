@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coldRefusal, dropPageCache } from '../../bench/page-cache.ts';
+import { coldRefusal, dropPageCache, readIntoPageCache } from '../../bench/page-cache.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 // bench --cold is root-only and Linux-only; what it says and does is checked on stand-in paths,
@@ -24,6 +24,23 @@ describe('bench --cold: dropping the kernel caches', () => {
       dropPageCache(control);
       expect(readFileSync(control, 'utf8')).toBe('3');
       expect(coldRefusal(control)).toBeNull();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('bench: the dump read into the page cache before its first round', () => {
+  it('reads every byte of every file, past its 1 MiB buffer and of empty files too', () => {
+    const tmp = tempDir('leakcheck-page-cache-');
+    try {
+      const sizes = [0, 5, (1 << 20) + 7, 3 << 20];
+      const files = sizes.map((size, i) => {
+        const path = join(tmp.path, `f${i}`);
+        writeFileSync(path, Buffer.alloc(size, i));
+        return path;
+      });
+      expect(readIntoPageCache(files)).toBe(sizes.reduce((a, b) => a + b, 0));
     } finally {
       tmp.cleanup();
     }
