@@ -85,10 +85,10 @@ if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
 // enough for them (worker-pool.ts). `--jobs` is read here ahead of the CLI; a guess the CLI
 // reads differently only costs a thread started or stopped again.
 if (process.argv[2] === 'verify') {
-  const { prestartAnalysisThreads, threadsForArguments, tuneCollector, tuneCompilers } = await import('../src/pipeline/analysis-threads.ts');
+  const { prestartAnalysisThreads, threadsForArguments, tuneCollector, tuneCompilersOnceCoresTaken } = await import('../src/pipeline/analysis-threads.ts');
   const threads = threadsForArguments(process.argv.slice(3));
   tuneCollector(threads);
-  tuneCompilers(threads);
+  tuneCompilersOnceCoresTaken();
   prestartAnalysisThreads(Math.min(threads, 1));
 }
 

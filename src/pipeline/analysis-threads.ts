@@ -18,6 +18,8 @@ export interface AnalysisThread {
  * at once, as a run begins.
  */
 export async function startAnalysisThread(): Promise<AnalysisThread> {
+  threadsStarted++;
+  if (compilersTunedOnceCoresTaken) tuneCompilers(threadsStarted);
   const progress = createWorkerProgress();
   // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
   // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS). The
@@ -72,8 +74,8 @@ export function tuneCollector(threads: number): void {
 export const HEAP_GROWING_PERCENT = 30;
 
 /**
- * V8's compilers for a verify with `threads` analysis threads, set before they start (V8 reads
- * the flag each time it decides, in every thread). A verify is a batch job: nobody waits on any one message, only on
+ * V8's compilers for a verify with `threads` analysis threads (V8 reads the flag each time it
+ * decides, in every thread, so it holds from then on; once set, it stays). A verify is a batch job: nobody waits on any one message, only on
  * the whole run, which is what V8's efficiency mode is for ("favor single core throughput
  * without latency requirements", v8/src/execution/isolate.h). In it, V8 keeps a function in
  * Maglev's code until it has run 15,000 times (`--efficiency-mode-delay-turbofan`), runs
@@ -93,8 +95,33 @@ export const HEAP_GROWING_PERCENT = 30;
  * collector as it is (193-233 MB, against 209-219 without either flag).
  */
 export function tuneCompilers(threads: number): void {
-  if (threads >= defaultThreadBudget().usableCores) setFlagsFromString(COMPILER_FLAGS);
+  if (compilersTuned || threads < defaultThreadBudget().usableCores) return;
+  setFlagsFromString(COMPILER_FLAGS);
+  compilersTuned = true;
 }
+
+let compilersTuned = false;
+
+/**
+ * tuneCompilers, once as many analysis threads have started in this process as there are cores,
+ * not as many as a run may start: a verify starts its second thread only when the dump has work
+ * enough for it (worker-pool.ts), and one large message is analysed by one thread, with a core to
+ * spare. A message that runs long in loops of JavaScript is where efficiency mode loses most:
+ * V8 does not move a loop from Maglev's code to TurboFan's while it runs. A forged 49 MB message
+ * that needs every repair took 5.4 s instead of 3.8 (its lines copied one at a time through
+ * Buffer's methods, which only TurboFan makes cheap); alone in its dump, it now runs as before.
+ * Among enough other messages to take every core, such a message still runs in efficiency mode,
+ * and slower (not measured on a dump of them; mail that is text and base64 runs faster).
+ * Set by `leakcheck verify` (bin/leakcheck.js), not by a pool: V8's flags are the process's.
+ */
+export function tuneCompilersOnceCoresTaken(): void {
+  compilersTunedOnceCoresTaken = true;
+  tuneCompilers(threadsStarted);
+}
+
+let compilersTunedOnceCoresTaken = false;
+/** analysis threads started in this process so far (a thread replaced after a time limit counts again) */
+let threadsStarted = 0;
 
 /** The flags tuneCompilers sets. */
 export const COMPILER_FLAGS = '--efficiency-mode --no-single-threaded-gc-in-background';

@@ -45,4 +45,25 @@ describe('tuneCompilers', () => {
     // on a single core there is no fewer: one thread is every core, and is tuned
     expect(tiering(cores > 1 ? 'fewer' : 'cores')).toMatchObject(cores > 1 ? { efficiency: false, turbofan: true } : { efficiency: true, turbofan: false });
   }, 60_000);
+
+  it('waits, when asked by a verify, until as many analysis threads have started as there are cores', () => {
+    // one thread, then the rest up to the cores: efficiency mode is on only once they take every core
+    const script = `
+      const { startAnalysisThread, stopAnalysisThread, tuneCompilersOnceCoresTaken } = await import(${JSON.stringify(ANALYSIS_THREADS)});
+      const { defaultThreadBudget } = await import(${JSON.stringify(THREAD_BUDGET)});
+      const cores = defaultThreadBudget().usableCores;
+      tuneCompilersOnceCoresTaken();
+      const seen = [%IsEfficiencyModeEnabled()];
+      const threads = [];
+      for (let i = 0; i < cores; i++) {
+        threads.push(await startAnalysisThread());
+        seen.push(%IsEfficiencyModeEnabled());
+      }
+      await Promise.all(threads.map(({ worker }) => stopAnalysisThread(worker)));
+      console.log(JSON.stringify({ cores, seen }));`;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { cores, seen } = JSON.parse(out) as { cores: number; seen: boolean[] };
+    // before any thread, and after each: off until the last core is taken
+    expect(seen).toEqual([false, ...Array.from({ length: cores }, (_, i) => i + 1 >= cores)]);
+  }, 60_000);
 });
