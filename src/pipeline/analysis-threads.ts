@@ -19,7 +19,7 @@ export interface AnalysisThread {
  */
 export async function startAnalysisThread(): Promise<AnalysisThread> {
   threadsStarted++;
-  if (compilersTunedOnceCoresTaken) tuneCompilers(threadsStarted);
+  if (compilerTuningAsked) tuneCompilers(threadsStarted);
   const progress = createWorkerProgress();
   // A worker's heap is capped: garbage is collected as it goes, instead of piling up to the
   // default limit in each thread (a 7,000-message mbox otherwise shows as 700 MB of RSS). The
@@ -75,9 +75,10 @@ export const HEAP_GROWING_PERCENT = 30;
 
 /**
  * V8's compilers for a verify with `threads` analysis threads (V8 reads the flag each time it
- * decides, in every thread, so it holds from then on; once set, it stays). A verify is a batch job: nobody waits on any one message, only on
- * the whole run, which is what V8's efficiency mode is for ("favor single core throughput
- * without latency requirements", v8/src/execution/isolate.h). In it, V8 keeps a function in
+ * decides, in every thread, so it holds from then on; once set, it stays). A verify is a batch
+ * job: nobody waits on any one message, only on the whole run, which is what V8's efficiency
+ * mode is for ("favor single core throughput without latency requirements",
+ * v8/src/execution/isolate.h). In it, V8 keeps a function in
  * Maglev's code until it has run 15,000 times (`--efficiency-mode-delay-turbofan`), runs
  * TurboFan's compilations at the lowest priority, and compiles Sparkplug's code in the thread
  * that runs it. An analysis thread calls most of its functions a few times a message, so on a
@@ -115,12 +116,16 @@ let compilersTuned = false;
  * Set by `leakcheck verify` (bin/leakcheck.js), not by a pool: V8's flags are the process's.
  */
 export function tuneCompilersOnceCoresTaken(): void {
-  compilersTunedOnceCoresTaken = true;
+  compilerTuningAsked = true;
   tuneCompilers(threadsStarted);
 }
 
-let compilersTunedOnceCoresTaken = false;
-/** analysis threads started in this process so far (a thread replaced after a time limit counts again) */
+let compilerTuningAsked = false;
+/**
+ * Analysis threads started in this process so far. A thread replaced (after a time limit, or
+ * one that failed to load) counts again, so one thread at work may count as two: close enough
+ * for a setting that changes how fast, never what.
+ */
 let threadsStarted = 0;
 
 /** The flags tuneCompilers sets. */
