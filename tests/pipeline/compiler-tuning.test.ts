@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.ts';
 
 const ANALYSIS_THREADS = new URL('../../src/pipeline/analysis-threads.ts', import.meta.url).href;
 const THREAD_BUDGET = new URL('../../src/pipeline/thread-budget.ts', import.meta.url).href;
@@ -61,9 +64,17 @@ describe('tuneCompilers', () => {
       }
       await Promise.all(threads.map(({ worker }) => stopAnalysisThread(worker)));
       console.log(JSON.stringify({ cores, seen }));`;
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    const { cores, seen } = JSON.parse(out) as { cores: number; seen: boolean[] };
-    // before any thread, and after each: off until the last core is taken
-    expect(seen).toEqual([false, ...Array.from({ length: cores }, (_, i) => i + 1 >= cores)]);
+    // a file, not -e: the threads inherit the child's flags, and --input-type would stop them loading
+    const tmp = tempDir('leakcheck-compiler-tuning-');
+    try {
+      const file = join(tmp.path, 'threads.mjs');
+      writeFileSync(file, script);
+      const out = execFileSync(process.execPath, ['--allow-natives-syntax', file], { encoding: 'utf8' });
+      const { cores, seen } = JSON.parse(out) as { cores: number; seen: boolean[] };
+      // before any thread, and after each: off until the last core is taken
+      expect(seen).toEqual([false, ...Array.from({ length: cores }, (_, i) => i + 1 >= cores)]);
+    } finally {
+      tmp.cleanup();
+    }
   }, 60_000);
 });
