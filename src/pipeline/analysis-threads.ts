@@ -66,9 +66,12 @@ export const ANALYSIS_THREAD_LIMITS = { maxOldGenerationSizeMb: 384, maxYoungGen
  *   (thread-lifecycle.ts has the same concern).
  */
 export function tuneCollector(threads: number): void {
-  if (threads >= defaultThreadBudget().usableCores) setFlagsFromString('--no-parallel-scavenge');
+  if (takesEveryCore(threads)) setFlagsFromString('--no-parallel-scavenge');
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+/** Whether `threads` analysis threads leave no core idle: where tuneCollector and tuneCompilers change V8's ways. */
+const takesEveryCore = (threads: number): boolean => threads >= defaultThreadBudget().usableCores;
 
 /** How much a heap may grow past what its last full collection left alive, in per cent (see tuneCollector). */
 export const HEAP_GROWING_PERCENT = 30;
@@ -78,10 +81,9 @@ export const HEAP_GROWING_PERCENT = 30;
  * decides, in every thread, so it holds from then on; once set, it stays). A verify is a batch
  * job: nobody waits on any one message, only on the whole run, which is what V8's efficiency
  * mode is for ("favor single core throughput without latency requirements",
- * v8/src/execution/isolate.h). In it, V8 keeps a function in
- * Maglev's code until it has run 15,000 times (`--efficiency-mode-delay-turbofan`), runs
- * TurboFan's compilations at the lowest priority, and compiles Sparkplug's code in the thread
- * that runs it. An analysis thread calls most of its functions a few times a message, so on a
+ * v8/src/execution/isolate.h). In it, V8 keeps a function in Maglev's code until it has run
+ * 15,000 times (`--efficiency-mode-delay-turbofan`), runs TurboFan's compilations at the lowest
+ * priority, and compiles Sparkplug's code in the thread that runs it. An analysis thread calls most of its functions a few times a message, so on a
  * dump of a few thousand messages TurboFan's compilations, on the same two cores as the
  * analysis, used to cost more than the faster code they bring paid back (fiftieth round,
  * docs/performance.md: 9 % off a verify of the bench's 2,000 messages, 4-6 % off 20,000 and
@@ -96,7 +98,7 @@ export const HEAP_GROWING_PERCENT = 30;
  * collector as it is (193-233 MB, against 209-219 without either flag).
  */
 export function tuneCompilers(threads: number): void {
-  if (compilersTuned || threads < defaultThreadBudget().usableCores) return;
+  if (compilersTuned || !takesEveryCore(threads)) return;
   setFlagsFromString(COMPILER_FLAGS);
   compilersTuned = true;
 }
