@@ -1,6 +1,6 @@
 import type { ReadTarget } from '../discover/open-evidence.ts';
 import type { ContainerKind } from '../discover/types.ts';
-import { doubledCrs, toCrlfWithout } from '../read/line-endings.ts';
+import { doubledCrs, plainView, toCrlfWithout } from '../read/line-endings.ts';
 import { quotedFromLineStarts } from '../read/mbox-quoting.ts';
 import { dotStuffedLineStarts, withoutTransferEnd } from '../read/smtp-transfer.ts';
 
@@ -285,7 +285,8 @@ function leadingJunk(raw: Buffer): number {
 }
 
 /** The 1-based line number of each offset (ascending), counting LFs before it. */
-function lineNumbersAt(raw: Buffer, offsets: number[]): number[] {
+function lineNumbersAt(buffer: Buffer, offsets: number[]): number[] {
+  const raw = plainView(buffer);
   let line = 1;
   let from = 0;
   return offsets.map((offset) => {
