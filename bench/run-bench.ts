@@ -11,6 +11,7 @@ import { MAILAUTH_VERSION, TOOL_VERSION } from '../src/version.ts';
 import { lfCopy } from './lf-copy.ts';
 import { packZip } from './pack-zip.ts';
 import {
+  generateAlteredMemoryDump,
   generateAlteredMemoryMessage,
   generateDoubledCrMemoryMessage,
   generateBenchDump,
@@ -475,6 +476,8 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
   const inputs: Array<{ what: string; kind: string; make: () => Promise<BenchDump> }> = [];
   const memory = options.memory;
   if (memory) {
+    // a tenth of the large message's size, 5 MB at the default 50: 30 of them (4 in a smoke run)
+    const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: memory.messageMb >= 10 ? 30 : 4 };
     inputs.push(
       { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
       { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
@@ -493,6 +496,11 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
         what: `the ${Math.max(memory.messageMb, 3)} MB message stored with CR CR LF line ends`,
         kind: 'message stored with CR CR LF line ends (a CRLF file written again in text mode)',
         make: () => generateDoubledCrMemoryMessage(options.workDir, memory.messageMb),
+      },
+      {
+        what: `${alteredCopies.count} copies of a ${alteredCopies.megabytes} MB message altered the same way`,
+        kind: 'messages altered after signing, needing every repair, on every core',
+        make: () => generateAlteredMemoryDump(options.workDir, alteredCopies.megabytes, alteredCopies.count),
       },
     );
   }

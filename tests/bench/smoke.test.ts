@@ -67,16 +67,23 @@ describe('npm run bench -- --smoke', () => {
       // the memory runs: one large message, one mbox of bench-mix messages, all verified; the
       // large message forwarded in an unsigned one; a message with a header past the 2 MiB read;
       // the large message altered and stored needing every repair (red team BB, BB-04); the large
-      // message stored with CR CR LF line ends, past the 2 MiB a header is read to; then the
+      // message stored with CR CR LF line ends, past the 2 MiB a header is read to; copies of the
+      // altered message, enough to start a thread on every core; then the
       // other forms of the mix: the 40 messages in a stored and in a deflated zip, and
       // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip; and the
       // first 40 messages given a key archive of 2,000 records more than they need (red team BB, BB-08)
-      expect(parsed.memory).toHaveLength(11);
-      const [message, mbox, forwarded, header, altered, doubledCr, stored, deflated, lf, takeout, keyArchive] = parsed.memory as [Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run];
+      expect(parsed.memory).toHaveLength(12);
+      const [message, mbox, forwarded, header, altered, doubledCr, alteredCopies, stored, deflated, lf, takeout, keyArchive] = parsed.memory as [Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run];
       // its text altered after signing: the body hash fails under every form, the signed headers verify
       expect(altered).toMatchObject({ messages: 1, checked: { suspicious: 1 } });
       expect(altered.input).toMatch(/altered after signing, needing every repair/);
       expect(readFileSync(join(altered.dir, 'altered.eml')).includes('\r\n')).toBe(false);
+      expect(alteredCopies).toMatchObject({ messages: 4, checked: { suspicious: 4 } });
+      expect(alteredCopies.input).toMatch(/altered after signing, needing every repair, on every core/);
+      const copies = readdirSync(alteredCopies.dir).map((name) => readFileSync(join(alteredCopies.dir, name)));
+      expect(copies).toHaveLength(4);
+      for (const copy of copies) expect([copy.equals(copies[0]!), copy.includes('\r\n'), copy.includes('\n>From ')]).toEqual([true, false, true]);
+      expect(alteredCopies.bytes).toBe(4 * copies[0]!.length);
       // as found it has no blank line: one header too large to read, repaired to what was signed
       expect(doubledCr).toMatchObject({ messages: 1, checked: { verified: 1 } });
       expect(doubledCr.input).toMatch(/CR CR LF line ends/);
