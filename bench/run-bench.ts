@@ -499,7 +499,7 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
       },
       {
         what: `${alteredCopies.count} copies of a ${alteredCopies.megabytes} MB message altered the same way`,
-        kind: 'messages altered after signing, needing every repair, on every core',
+        kind: 'dump of messages altered after signing, needing every repair, on every core',
         make: () => generateAlteredMemoryDump(options.workDir, alteredCopies.megabytes, alteredCopies.count),
       },
     );
