@@ -263,12 +263,17 @@ interface VerifySummary {
 }
 
 /** `leakcheck verify` on a fresh database, removed afterwards. */
-function runLeakcheck(dump: BenchDump, work: string, extra: readonly string[] = []): { seconds: number; peakRssMb: number; summary: VerifySummary; cpu: CpuTime } {
+function runLeakcheck(
+  dump: BenchDump,
+  work: string,
+  extra: readonly string[] = [],
+): { seconds: number; peakRssMb: number; summary: VerifySummary; cpu: CpuTime; analysisThreads: number } {
   const db = join(work, `bench-${process.hrtime.bigint()}.db`);
   try {
     const r = timed(process.execPath, [...LEAKCHECK_NODE_FLAGS, join(ROOT, 'bin/leakcheck.js'), 'verify', dump.dir, '--keys', dump.keysFile, '--offline', '--db', db, '--quiet', '--json', ...extra]);
     const summary = JSON.parse(r.stdout) as VerifySummary;
-    return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary, cpu: lastRunCounts(db)['cpu'] as CpuTime };
+    const counts = lastRunCounts(db);
+    return { seconds: r.seconds, peakRssMb: r.peakRssMb, summary, cpu: counts['cpu'] as CpuTime, analysisThreads: counts['analysisThreads'] as number };
   } finally {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
   }
@@ -465,6 +470,8 @@ interface MemoryMeasurement {
   withinRssTarget: boolean;
   checked: Record<string, number>;
   files: VerifySummary['files'];
+  /** how many analysis threads the verify started (runs.counts_json) */
+  analysisThreads: number;
 }
 
 /**
@@ -476,8 +483,9 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
   const inputs: Array<{ what: string; kind: string; make: () => Promise<BenchDump> }> = [];
   const memory = options.memory;
   if (memory) {
-    // a tenth of the large message's size, 5 MB at the default 50: 30 of them (4 in a smoke run)
-    const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: memory.messageMb >= 10 ? 30 : 4 };
+    // a tenth of the large message's size, 5 MB at the default 50: 30 of them, 20 of 1 MB in a
+    // smoke run (a verify starts its second thread once 16 MB wait for the first: worker-pool.ts)
+    const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: memory.messageMb >= 10 ? 30 : 20 };
     inputs.push(
       { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
       { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
@@ -549,6 +557,7 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
       withinRssTarget: r.peakRssMb <= RSS_TARGET_MB,
       checked: r.summary.verdicts,
       files: r.summary.files,
+      analysisThreads: r.analysisThreads,
     });
     process.stderr.write(`bench: ${input}: ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB\n`);
   }
@@ -668,11 +677,15 @@ async function main(): Promise<void> {
     }
   }
   if (memory.length) {
-    lines.push('', `| one input (leakcheck verify; MB of messages) | messages | MB | seconds | msg/s | MB/s | peak RSS MB | ≤ ${RSS_TARGET_MB} MB | verdicts |`, '|---|---:|---:|---:|---:|---:|---:|---|---|');
+    lines.push(
+      '',
+      `| one input (leakcheck verify; MB of messages) | messages | MB | seconds | msg/s | MB/s | analysis threads | peak RSS MB | ≤ ${RSS_TARGET_MB} MB | verdicts |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    );
     for (const m of memory) {
       const verdicts = Object.entries(m.checked).map(([verdict, n]) => `${verdict} ${n}`).join(', ');
       lines.push(
-        `| ${m.input} | ${m.messages} | ${(m.bytes / 1e6).toFixed(1)} | ${m.seconds.toFixed(1)} | ${m.messagesPerSecond.toFixed(1)} | ${m.megabytesPerSecond.toFixed(1)} | ${m.peakRssMb.toFixed(0)} | ${m.withinRssTarget ? 'yes' : '**no**'} | ${verdicts} |`,
+        `| ${m.input} | ${m.messages} | ${(m.bytes / 1e6).toFixed(1)} | ${m.seconds.toFixed(1)} | ${m.messagesPerSecond.toFixed(1)} | ${m.megabytesPerSecond.toFixed(1)} | ${m.analysisThreads} | ${m.peakRssMb.toFixed(0)} | ${m.withinRssTarget ? 'yes' : '**no**'} | ${verdicts} |`,
       );
     }
   }

@@ -485,7 +485,7 @@ async function verifyLocked(
     } finally {
       // (a file found gone when a row took its path is recorded even by a run that stops early)
       counts.removed = writer.removed;
-      writer.finishRun(runId, status, { ...counts, dumpPasses, cpu: cpuTimeSoFar() });
+      writer.finishRun(runId, status, { ...counts, dumpPasses, cpu: cpuTimeSoFar(), analysisThreads: analyzer.threadsStarted() });
     }
   }
   return { runId, counts, interrupted: status === 'interrupted', dumpPasses, otherRoot: lastWalk && !lastWalk.sameFolder ? lastWalk.root : null };

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultThreadBudget } from '../../src/pipeline/thread-budget.ts';
 import { ROOT, tempDir } from '../helpers/cli.ts';
 
 /** Speed is measured by `npm run bench`, never asserted here: this only proves the harness works. */
@@ -28,7 +29,7 @@ describe('npm run bench -- --smoke', () => {
       // every generated message is signed with a test key, and leakcheck verifies them all
       const results = /results written to (.*\.json)/.exec(run.stderr)?.[1];
       expect(results).toBeDefined();
-      type Run = { input: string; dir: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number> };
+      type Run = { input: string; dir: string; messages: number; bytes: number; peakRssMb: number; checked: Record<string, number>; analysisThreads: number };
       const parsed = JSON.parse(readFileSync(results!, 'utf8')) as {
         versions: Record<string, string | null>;
         rows: Array<{ shape: string; contender: string; checked: Record<string, number>; cpu?: { processMs: number; mainThreadMs: number | null } }>;
@@ -78,12 +79,14 @@ describe('npm run bench -- --smoke', () => {
       expect(altered).toMatchObject({ messages: 1, checked: { suspicious: 1 } });
       expect(altered.input).toMatch(/altered after signing, needing every repair/);
       expect(readFileSync(join(altered.dir, 'altered.eml')).includes('\r\n')).toBe(false);
-      expect(alteredCopies).toMatchObject({ messages: 4, checked: { suspicious: 4 } });
+      // enough of them to start a thread on every core (two at most: the test machines have two)
+      expect(alteredCopies).toMatchObject({ messages: 20, checked: { suspicious: 20 }, analysisThreads: Math.min(2, defaultThreadBudget().threads) });
+      expect(altered.analysisThreads).toBe(1);
       expect(alteredCopies.input).toMatch(/altered after signing, needing every repair, on every core/);
       const copies = readdirSync(alteredCopies.dir).map((name) => readFileSync(join(alteredCopies.dir, name)));
-      expect(copies).toHaveLength(4);
+      expect(copies).toHaveLength(20);
       for (const copy of copies) expect([copy.equals(copies[0]!), copy.includes('\r\n'), copy.includes('\n>From ')]).toEqual([true, false, true]);
-      expect(alteredCopies.bytes).toBe(4 * copies[0]!.length);
+      expect(alteredCopies.bytes).toBe(20 * copies[0]!.length);
       // as found it has no blank line: one header too large to read, repaired to what was signed
       expect(doubledCr).toMatchObject({ messages: 1, checked: { verified: 1 } });
       expect(doubledCr.input).toMatch(/CR CR LF line ends/);

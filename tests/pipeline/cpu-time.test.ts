@@ -55,3 +55,25 @@ describe("a run's counts", () => {
     expect(counts.cpu.processMs - before.processMs).toBeGreaterThan(counts.cpu.mainThreadMs! - before.mainThreadMs!);
   });
 });
+
+describe("a run's analysis threads", () => {
+  const tmp = tempDir('leakcheck-run-threads-');
+  afterAll(() => tmp.cleanup());
+  const threadsOf = (db: string): unknown => {
+    const store = new Database(db, { readonly: true });
+    try {
+      return (JSON.parse(store.prepare('SELECT counts_json FROM runs ORDER BY id DESC LIMIT 1').pluck().get() as string) as { analysisThreads?: unknown }).analysisThreads;
+    } finally {
+      store.close();
+    }
+  };
+
+  it('are counted as started: one for the demo dump, which never fills it, two allowed; none when the analysis runs on the main thread', async () => {
+    const pooled = join(tmp.path, 'pooled.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: pooled, keyFiles: [DEMO_KEYS], offline: true, concurrency: 2 });
+    expect(threadsOf(pooled)).toBe(1);
+    const inline = join(tmp.path, 'inline.db');
+    await runVerify({ dumpRoot: DEMO_DUMP, dbPath: inline, keyFiles: [DEMO_KEYS], offline: true, concurrency: 0 });
+    expect(threadsOf(inline)).toBe(0);
+  });
+});
