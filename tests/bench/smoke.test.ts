@@ -79,8 +79,11 @@ describe('npm run bench -- --smoke', () => {
       expect(altered).toMatchObject({ messages: 1, checked: { suspicious: 1 } });
       expect(altered.input).toMatch(/altered after signing, needing every repair/);
       expect(readFileSync(join(altered.dir, 'altered.eml')).includes('\r\n')).toBe(false);
-      // enough of them to start a thread on every core (two at most: the test machines have two)
-      expect(alteredCopies).toMatchObject({ messages: 20, checked: { suspicious: 20 }, analysisThreads: Math.min(2, defaultThreadBudget().threads) });
+      // enough of them for a second thread (on a machine that allows one), where one message alone starts one
+      const threadsAllowed = defaultThreadBudget().threads;
+      expect(alteredCopies).toMatchObject({ messages: 20, checked: { suspicious: 20 } });
+      expect(alteredCopies.analysisThreads).toBeGreaterThanOrEqual(Math.min(2, threadsAllowed));
+      expect(alteredCopies.analysisThreads).toBeLessThanOrEqual(threadsAllowed);
       expect(altered.analysisThreads).toBe(1);
       expect(alteredCopies.input).toMatch(/altered after signing, needing every repair, on every core/);
       const copies = readdirSync(alteredCopies.dir).map((name) => readFileSync(join(alteredCopies.dir, name)));
