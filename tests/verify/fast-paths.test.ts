@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
 import {
   fastEnsureLinebreaks,
@@ -15,6 +15,8 @@ import { verifyDkim } from '../../src/verify/dkim.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup } from '../unit/support/signing.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
+
+afterEach(() => vi.restoreAllMocks());
 
 /** Feeds chunks through a line-break fixer the way mailauth's parser does, with its state. */
 function run(fix: typeof originalEnsureLinebreaks, chunks: Buffer[]): Buffer[] {
@@ -113,7 +115,7 @@ interface RelaxedHashLike {
   getMimeStructureStart(): number;
 }
 const { RelaxedHash } = createRequire(import.meta.url)('mailauth/lib/dkim/body/relaxed.js') as {
-  RelaxedHash: (new (algorithm: string, maxBodyLength?: number) => RelaxedHashLike) & { prototype: { update: unknown } };
+  RelaxedHash: (new (algorithm: string, maxBodyLength?: number) => RelaxedHashLike) & { prototype: { update: unknown; fixLineBuffer: (line: Buffer) => Buffer } };
 };
 
 /** Hashes `chunks` with mailauth's RelaxedHash, its update() being `update`; returns everything it measured. */
@@ -146,6 +148,21 @@ describe('mailauth fast path: relaxed body canonicalization', () => {
     const body = Buffer.from(`${'QUJD'.repeat(19)}\r\n`.repeat(2000) + 'QUJD\r\n\r\n\r\n', 'latin1');
     const chunks = [body.subarray(0, 70_001), body.subarray(70_001)];
     expect(relaxedRun(fastRelaxedUpdate, chunks)).toEqual(relaxedRun(originalRelaxedUpdate, chunks));
+  });
+
+  it('rewrites a body that is not its own relaxed form itself, with none of mailauth\'s per-line rewrites, and agrees with mailauth', () => {
+    // format=flowed lines ending in a space, indented HTML, tabs, blank-only and bare-LF lines, a
+    // run of bare LFs whose form is twice their size, and a line longer than the memory reused
+    const lines = Array.from({ length: 3000 }, (_, i) => [`flowed line ${i} `, `  <td>\tcell ${i}</td>  `, `plain ${i}`, ' \t ', `bare ${i}\n`][i % 5]);
+    const body = Buffer.from(`${lines.join('\r\n')}\r\n${'\n'.repeat(100_000)}x\t${'word  '.repeat(40_000)}\r\n${'y'.repeat(300_000)}\nz\r\n\r\n\r\n`, 'latin1');
+    const chunks = [body.subarray(0, 50_001), body.subarray(50_001, 160_000), body.subarray(160_000)];
+    const rewrites = vi.spyOn(RelaxedHash.prototype, 'fixLineBuffer');
+    const fast = relaxedRun(fastRelaxedUpdate, chunks, undefined, 'b');
+    expect(rewrites).not.toHaveBeenCalled();
+    rewrites.mockRestore();
+    expect(fast).toEqual(relaxedRun(originalRelaxedUpdate, chunks, undefined, 'b'));
+    expect(fast.canonicalized).toBeGreaterThan(body.length);
+    for (const l of [0, 1, 5_000, 200_001, body.length]) expect(relaxedRun(fastRelaxedUpdate, chunks, l), String(l)).toEqual(relaxedRun(originalRelaxedUpdate, chunks, l));
   });
 
   it.skipIf(!HAS_CORPUS)(`hashes every body of the shared corpus exactly as mailauth${CORPUS_SKIP_NOTE}`, () => {
