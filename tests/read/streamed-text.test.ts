@@ -72,6 +72,17 @@ describe('the normalised hash of text that comes in pieces', () => {
       expect(got).toBe(slowNormalisedBodyHash(body));
     }
   });
+
+  it('keeps every space and CR held between a line\'s words, however many (more than the room it starts with)', () => {
+    for (const held of [63, 64, 65, 200, 5000]) {
+      const body = Buffer.from(`a${' \r'.repeat(held)}b\r\nc${'\r'.repeat(held)}\r\n`, 'latin1');
+      for (const size of [1, 7, body.length]) {
+        const hash = new NormalisedTextHash();
+        inPieces(body, (piece) => hash.update(piece), size);
+        expect(hash.digest(), `${held} in pieces of ${size}`).toBe(slowNormalisedBodyHash(body));
+      }
+    }
+  });
 });
 
 describe('UTF-8 checked in pieces', () => {
