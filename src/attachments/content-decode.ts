@@ -272,12 +272,17 @@ export function decodeQuotedPrintable(message: Buffer, start: number, end: numbe
     let written = 0;
     for (let i = 0; i < upTo; i++) {
       const c = text.charCodeAt(i);
-      const high = c === EQUALS ? text.charCodeAt(i + 1) : NaN;
-      const low = c === EQUALS ? text.charCodeAt(i + 2) : NaN;
-      if (isHexDigit(high) && isHexDigit(low)) {
-        qpOut[written++] = (hexValue(high) << 4) | hexValue(low);
-        i += 2;
-      } else qpOut[written++] = c;
+      // (every other character is itself: tested first, since it is most of them)
+      if (c === EQUALS) {
+        const high = text.charCodeAt(i + 1);
+        const low = text.charCodeAt(i + 2);
+        if (isHexDigit(high) && isHexDigit(low)) {
+          qpOut[written++] = (hexValue(high) << 4) | hexValue(low);
+          i += 2;
+          continue;
+        }
+      }
+      qpOut[written++] = c;
     }
     if (written > 0) sink(qpOut.subarray(0, written));
     carried = text.substring(upTo);
