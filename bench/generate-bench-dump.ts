@@ -372,6 +372,81 @@ export async function generateAlteredMemoryDump(root: string, megabytes: number,
   });
 }
 
+/** How the text of a message is written, beyond the mix's clean CRLF lines. */
+export type TextForm = 'flowed' | 'quoted-printable';
+
+/**
+ * `count` signed messages (relaxed/relaxed, the RSA 2048 key) whose text is written as much real
+ * mail writes it and the mix's never is (fifty-first round: efficiency mode lost on both, in loops
+ * the mix never ran):
+ * - `flowed`: one text/plain part, format=flowed, 5–65 KB, most lines ending in a space and one
+ *   in twenty with tabs between its words, so that the body is not its own relaxed form;
+ * - `quoted-printable`: multipart/alternative, a text and an HTML part of 4–35 KB each, both
+ *   quoted-printable with accented words, as Outlook and webmail send mail.
+ */
+export async function generateTextFormDump(root: string, form: TextForm, count: number, seed = 2017): Promise<BenchDump> {
+  return cachedInput(root, `text-${form}-${count}-${seed}`, async (dir) => {
+    const random = prng(seed ^ (form === 'flowed' ? 0x666c6f77 : 0x71707274));
+    const signer = loadSigners()[0]!;
+    const words = (n: number, between = ' '): string => Array.from({ length: n }, () => TEXT_WORDS[Math.floor(random() * TEXT_WORDS.length)]).join(between);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const head = [`From: Desk <desk@${signer.domain}>`, 'To: Editor <editor@example.org>', `Subject: ${form} ${i}`, 'Date: Thu, 1 Jun 2017 11:02:00 +0000', `Message-ID: <${form}.${i}.${seed}@${signer.domain}>`, 'MIME-Version: 1.0'];
+      let message: string;
+      if (form === 'flowed') {
+        const lines: string[] = [];
+        for (let size = 0, target = 5000 + Math.floor(random() * 60_000); size < target; ) {
+          const line = words(6 + Math.floor(random() * 8), random() < 0.05 ? '\t' : ' ') + (random() < 0.6 ? ' ' : '');
+          lines.push(line);
+          size += line.length + 2;
+        }
+        message = [...head, 'Content-Type: text/plain; charset=utf-8; format=flowed', '', ...lines, ''].join('\r\n');
+      } else {
+        const paragraphs: string[] = [];
+        for (let size = 0, target = 4000 + Math.floor(random() * 30_000); size < target; ) {
+          const paragraph = words(20 + Math.floor(random() * 40));
+          paragraphs.push(paragraph);
+          size += paragraph.length;
+        }
+        const boundary = `----=_alt_${i}`;
+        const html = `<html><body>${paragraphs.map((p) => `<div style="font-family:Calibri">${p}</div>`).join('\n')}</body></html>\n`;
+        const part = (type: string, text: string): string[] => [`--${boundary}`, `Content-Type: ${type}; charset="utf-8"`, 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(text)];
+        message = [...head, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...part('text/plain', `${paragraphs.join('\n\n')}\n`), ...part('text/html', html), `--${boundary}--`, ''].join('\r\n');
+      }
+      const entry: DKIMSignOptions = { signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey, canonicalization: 'relaxed/relaxed' };
+      const signed = await dkimSign(Buffer.from(message), { ...entry, signTime: new Date('2017-06-01T11:02:01Z'), signatureData: [entry] });
+      if (signed.errors.length) throw new Error(`signing ${form} message ${i}: ${signed.errors[0]!.err.message}`);
+      const raw = Buffer.concat([Buffer.from(signed.signatures), Buffer.from(message)]);
+      writeFileSync(join(dir, `${form}-${String(i + 1).padStart(5, '0')}.eml`), raw);
+      bytes += raw.length;
+    }
+    return { messages: count, bytes };
+  });
+}
+
+const TEXT_WORDS = 'the of and to in report budget meeting draft final numbers attached please review contract vendor invoice élysée café résumé naïve'.split(' ');
+
+/** `text` as UTF-8, quoted-printable: "=", 8-bit and control bytes encoded, lines of at most 76 with soft breaks. */
+function quotedPrintable(text: string): string {
+  const out: string[] = [];
+  let line = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    if (byte === 0x0a) {
+      out.push(line);
+      line = '';
+      continue;
+    }
+    const encoded = byte === 0x3d || byte > 0x7e || byte < 0x20 ? `=${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
+    if (line.length + encoded.length > 75) {
+      out.push(`${line}=`);
+      line = '';
+    }
+    line += encoded;
+  }
+  if (line) out.push(line);
+  return out.join('\r\n');
+}
+
 /**
  * The large message stored with CR CR LF line ends, as a CRLF file written again by a text-mode
  * writer stores it: as found it has no blank line, and past the 2 MiB a header is read to it was

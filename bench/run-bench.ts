@@ -13,6 +13,7 @@ import { packZip } from './pack-zip.ts';
 import {
   generateAlteredMemoryDump,
   generateAlteredMemoryMessage,
+  generateTextFormDump,
   generateDoubledCrMemoryMessage,
   generateBenchDump,
   generateForwardedMemoryMessage,
@@ -486,6 +487,7 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
     // a tenth of the large message's size, 5 MB at the default 50: 30 of them, 20 of 1 MB in a
     // smoke run (a verify starts its second thread once 16 MB wait for the first: worker-pool.ts)
     const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: memory.messageMb >= 10 ? 30 : 20 };
+    const textMessages = memory.messageMb >= 10 ? 1500 : 40;
     inputs.push(
       { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
       { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
@@ -510,6 +512,12 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
         kind: 'dump of messages altered after signing, needing every repair, on every core',
         make: () => generateAlteredMemoryDump(options.workDir, alteredCopies.megabytes, alteredCopies.count),
       },
+      // text as much real mail writes it, which the mix never does (fifty-first round)
+      ...(['flowed', 'quoted-printable'] as const).map((form) => ({
+        what: `${textMessages} signed messages of ${form} text`,
+        kind: form === 'flowed' ? `dump of ${textMessages} format=flowed messages (bodies not their own relaxed form)` : `dump of ${textMessages} multipart/alternative messages, quoted-printable`,
+        make: () => generateTextFormDump(options.workDir, form, textMessages),
+      })),
     );
   }
   if (options.archives && mix) {

@@ -69,12 +69,22 @@ describe('npm run bench -- --smoke', () => {
       // large message forwarded in an unsigned one; a message with a header past the 2 MiB read;
       // the large message altered and stored needing every repair (red team BB, BB-04); the large
       // message stored with CR CR LF line ends, past the 2 MiB a header is read to; copies of the
-      // altered message, enough to start a thread on every core; then the
+      // altered message, enough to start a thread on every core; format=flowed and quoted-printable
+      // text; then the
       // other forms of the mix: the 40 messages in a stored and in a deflated zip, and
       // stored with bare LFs (each then repaired to CRLF); the mbox deflated in a zip; and the
       // first 40 messages given a key archive of 2,000 records more than they need (red team BB, BB-08)
-      expect(parsed.memory).toHaveLength(12);
-      const [message, mbox, forwarded, header, altered, doubledCr, alteredCopies, stored, deflated, lf, takeout, keyArchive] = parsed.memory as [Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run];
+      expect(parsed.memory).toHaveLength(14);
+      const [message, mbox, forwarded, header, altered, doubledCr, alteredCopies, flowed, quotedPrintable, stored, deflated, lf, takeout, keyArchive] = parsed.memory as [
+        Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run, Run,
+      ];
+      // text as real mail writes it: every message verified
+      expect(flowed).toMatchObject({ messages: 40, checked: { verified: 40 } });
+      expect(flowed.input).toMatch(/format=flowed messages/);
+      expect(readFileSync(join(flowed.dir, readdirSync(flowed.dir)[0]!)).includes(' \r\n')).toBe(true);
+      expect(quotedPrintable).toMatchObject({ messages: 40, checked: { verified: 40 } });
+      expect(quotedPrintable.input).toMatch(/multipart\/alternative messages, quoted-printable/);
+      expect(readFileSync(join(quotedPrintable.dir, readdirSync(quotedPrintable.dir)[0]!), 'latin1')).toMatch(/=C3=A9/);
       // its text altered after signing: the body hash fails under every form, the signed headers verify
       expect(altered).toMatchObject({ messages: 1, checked: { suspicious: 1 } });
       expect(altered.input).toMatch(/altered after signing, needing every repair/);
