@@ -1,5 +1,6 @@
 import { createCipheriv, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dkimSign, type DKIMSignOptions } from 'mailauth';
@@ -426,25 +427,10 @@ export async function generateTextFormDump(root: string, form: TextForm, count: 
 
 const TEXT_WORDS = 'the of and to in report budget meeting draft final numbers attached please review contract vendor invoice élysée café résumé naïve'.split(' ');
 
-/** `text` as UTF-8, quoted-printable: "=", 8-bit and control bytes encoded, lines of at most 76 with soft breaks. */
+/** `text` as UTF-8, quoted-printable, by libqp (nodemailer's encoder, already installed with mailparser), its line ends CRLF. */
 function quotedPrintable(text: string): string {
-  const out: string[] = [];
-  let line = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    if (byte === 0x0a) {
-      out.push(line);
-      line = '';
-      continue;
-    }
-    const encoded = byte === 0x3d || byte > 0x7e || byte < 0x20 ? `=${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
-    if (line.length + encoded.length > 75) {
-      out.push(`${line}=`);
-      line = '';
-    }
-    line += encoded;
-  }
-  if (line) out.push(line);
-  return out.join('\r\n');
+  const { encode, wrap } = createRequire(import.meta.url)('libqp') as { encode: (bytes: Buffer) => string; wrap: (encoded: string, lineLength: number) => string };
+  return wrap(encode(Buffer.from(text, 'utf8')), 76).replace(/\r?\n/g, '\r\n');
 }
 
 /**
