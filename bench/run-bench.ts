@@ -58,7 +58,9 @@ custody check: every file read and hashed again).
                           read once, untimed, so that the first round finds it in the page
                           cache as the later ones do (not with --cold)
   --memory                the memory runs, once each: leakcheck verify on one large message and
-                          on one large mbox (peak RSS target ≤ 300 MB); alone, only those
+                          on one large mbox (peak RSS target ≤ 300 MB), on forms of that message,
+                          on 30 altered copies of a tenth of its size, on 1,500 messages each of
+                          format=flowed and of quoted-printable text; alone, only those
   --memory-message-mb N   size of the single message (default 50; implies --memory)
   --memory-mbox-mb N      size of the mbox (default 1000, i.e. 1 GB; implies --memory)
   --memory-key-records N  records of the key archive given with --keys to 40 messages
@@ -486,8 +488,8 @@ async function singleInputRuns(options: Options, work: string, mix: BenchDump | 
   if (memory) {
     // a tenth of the large message's size, 5 MB at the default 50: 30 of them, 20 of 1 MB in a
     // smoke run (a verify starts its second thread once 16 MB wait for the first: worker-pool.ts)
-    const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: memory.messageMb >= 10 ? 30 : 20 };
-    const textMessages = memory.messageMb >= 10 ? 1500 : 40;
+    const alteredCopies = { megabytes: Math.max(1, Math.round(memory.messageMb / 10)), count: options.smoke ? 20 : 30 };
+    const textMessages = options.smoke ? 40 : 1500;
     inputs.push(
       { what: `one ${memory.messageMb} MB message`, kind: 'message', make: () => generateMemoryMessage(options.workDir, memory.messageMb) },
       { what: `an mbox of ${memory.mboxMb} MB or more`, kind: 'mbox', make: () => generateMemoryMbox(options.workDir, memory.mboxMb) },
