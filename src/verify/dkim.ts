@@ -470,11 +470,14 @@ async function strictestRecordOfKey(
 function wholeBodyHashes(results: DKIMResult[]): VerifierBodyHash[] {
   const out: VerifierBodyHash[] = [];
   for (const r of results) {
-    const { bodyHash, sourceBodyLength, canonBodyLengthLimited, algo } = r as DKIMResult & { algo?: string };
+    const { bodyHash, sourceBodyLength, canonBodyLengthLimited, algo, format } = r as DKIMResult & { algo?: string; format?: unknown };
     if (typeof bodyHash !== 'string' || typeof sourceBodyLength !== 'number' || canonBodyLengthLimited !== false) continue;
     if (!/-sha256$/i.test(algo ?? '')) continue;
+    // mailauth's getBodyCanon: the result's format is the c= it hashed the body with
+    const canonicalization = (String(format ?? '').split('/')[1] || 'simple').toLowerCase().trim();
+    if (canonicalization !== 'relaxed' && canonicalization !== 'simple') continue;
     const hex = Buffer.from(bodyHash, 'base64').toString('hex');
-    if (hex.length === 64) out.push({ sha256: hex, bodyLength: sourceBodyLength });
+    if (hex.length === 64) out.push({ sha256: hex, bodyLength: sourceBodyLength, canonicalization });
   }
   return out;
 }

@@ -184,3 +184,63 @@ describe('the reader-text fingerprint, decoded, composed and hashed in pieces', 
     }
   });
 });
+
+describe('the reader-text fingerprint of encoded text on either side of the size kept decoded (1 MiB encoded)', () => {
+  it('is the fingerprint read whole, one text after another', () => {
+    for (const encoding of ['quoted-printable', 'base64']) {
+      for (const bytes of [1_500_000, 600, 700_000, 1, 1_100_000]) {
+        const content = transferEncoded(Buffer.from(composingText(bytes / 2), 'utf8'), encoding);
+        const message = Buffer.concat([Buffer.from('head\r\n\r\n'), content, Buffer.from('\r\n--tail--\r\n')]);
+        const [start, end] = [8, 8 + content.length];
+        expect(textFingerprint(message, start, end, encoding, 'utf-8'), `${encoding} ${content.length}`).toBe(formerFingerprint(message, start, end, encoding, 'utf-8'));
+      }
+    }
+  });
+});
+
+describe('the reader-text fingerprint of text stored as it is read, given the stored bytes\' fingerprint', () => {
+  // textFingerprint hashes nothing until composing changes something, and then hashes the stored
+  // bytes it let pass first: wherever the first change falls, the fingerprint must be the one
+  // read whole
+  const within = (content: Buffer): { message: Buffer; start: number; end: number } => ({
+    message: Buffer.concat([Buffer.from('head\r\n\r\n'), content, Buffer.from('\r\n--tail--\r\n')]),
+    start: 8,
+    end: 8 + content.length,
+  });
+
+  it('is the fingerprint read whole, with the first change at the start, in the middle, past many pieces, or nowhere', () => {
+    const composedText = (length: number): string => {
+      let text = '';
+      while (text.length < length) text += pick(['word ', 'caf\u00e9 ', 'na\u00efve\r\n', '\u0418\u0432\u0430\u043d ', '\uac00\u4e00 ', '  \t', 'line \r\n']);
+      return text;
+    };
+    const decomposed = ['e\u0301', 'A\u030a', '\u1100\u1161', '\u212b', 'e\u0327\u0301'];
+    let changed = 0;
+    for (const before of [0, 1, 200, 32 * 1024 - 3, 32 * 1024 + 5, 70_000, 150_000]) {
+      for (const after of [0, 5, 40_000]) {
+        for (const change of [...decomposed, '']) {
+          const text = composedText(before) + change + composedText(after);
+          const { message, start, end } = within(Buffer.from(text, 'utf8'));
+          for (const charset of ['', 'utf-8']) {
+            const stored = normalisedBodyHash(message.subarray(start, end));
+            const expected = formerFingerprint(message, start, end, '8bit', charset);
+            expect(textFingerprint(message, start, end, '8bit', charset, stored), `${before}+${JSON.stringify(change)}+${after}`).toBe(expected);
+            if (expected !== stored) changed++;
+          }
+        }
+      }
+    }
+    // (the cases must include texts whose composed form differs, or the deferred hashing was never taken)
+    expect(changed).toBeGreaterThan(40);
+  });
+
+  it('is the fingerprint read whole on generated text', () => {
+    for (let n = 0; n < 300; n++) {
+      const { message, start, end } = within(textBytes('utf-8', n % 30 === 0 ? 120_000 : Math.floor(next() * 400)));
+      const stored = normalisedBodyHash(message.subarray(start, end));
+      expect(textFingerprint(message, start, end, pick(['', '7bit', '8bit', 'binary']), pick(['', 'utf-8', 'us-ascii']), stored), `case ${n}`).toBe(
+        formerFingerprint(message, start, end, '8bit', 'utf-8'),
+      );
+    }
+  });
+});

@@ -16,12 +16,17 @@ import { ed25519Key, plainMessage, rsaKey, SIGN_TIME, signatureFor, tableLookup 
  */
 const noKeys = tableLookup({});
 
-async function bothWays(message: Buffer): Promise<{ reused: string; hashed: string; offered: number }> {
+async function bothWays(message: Buffer): Promise<{ reused: string; hashed: string; offered: number; canonicalizations: string[] }> {
   const bytes = toCrlf(message);
   const headers = parseHeaders(bytes);
   const body = bytes.subarray(headers.headerBytes);
   const dkim = await verifyDkim(bytes, headers.fields, { lookup: noKeys, curTime: SIGN_TIME });
-  return { reused: normalisedBodyHash(body, dkim.bodyHashes), hashed: normalisedBodyHash(body), offered: dkim.bodyHashes.length };
+  return {
+    reused: normalisedBodyHash(body, dkim.bodyHashes),
+    hashed: normalisedBodyHash(body),
+    offered: dkim.bodyHashes.length,
+    canonicalizations: dkim.bodyHashes.map((h) => h.canonicalization),
+  };
 }
 
 describe('body fingerprint: a DKIM body hash is reused only where it is the same bytes', () => {
@@ -36,11 +41,26 @@ describe('body fingerprint: a DKIM body hash is reused only where it is the same
       const message = plainMessage({ body });
       const canonicalization = random() < 0.5 ? 'relaxed/simple' : 'relaxed/relaxed';
       const signature = await signatureFor(message, { key: keys[i % 2]!, domain: 'example.com', selector: 's', signTime: SIGN_TIME, canonicalization });
-      const { reused, hashed, offered } = await bothWays(Buffer.from(signature + message, 'latin1'));
+      const { reused, hashed, offered, canonicalizations } = await bothWays(Buffer.from(signature + message, 'latin1'));
       expect(reused, JSON.stringify(body)).toBe(hashed);
+      // each hash offered says how it was computed: a relaxed one is taken where a simple one is not
+      expect(canonicalizations).toEqual([canonicalization.split('/')[1]]);
       if (offered) reusedCount++;
     }
     expect(reusedCount).toBe(300);
+  });
+
+  it('takes a relaxed hash for a body whose lines end in blanks, and never a simple one, nor one where a CR is content', () => {
+    // a hash no body has: returned only if it was taken as it is, not computed
+    const offered = (body: Buffer, canonicalization: 'relaxed' | 'simple') => [{ sha256: 'ab'.repeat(32), bodyLength: body.length, canonicalization }];
+    const flowed = Buffer.from('Dear desk, \r\nthe draft is attached \r\n\r\n  <div>  indented</div>\r\n', 'latin1');
+    expect(normalisedBodyHash(flowed, offered(flowed, 'relaxed'))).toBe('ab'.repeat(32));
+    expect(normalisedBodyHash(flowed, offered(flowed, 'simple'))).toBe(normalisedBodyHash(flowed));
+    expect(normalisedBodyHash(flowed, [{ ...offered(flowed, 'relaxed')[0]!, bodyLength: flowed.length - 1 }])).toBe(normalisedBodyHash(flowed));
+    for (const cr of ['a \r\r\nb\r\n', 'a\rb \r\n', 'a \r\nb\r', '\ra \r\n']) {
+      const body = Buffer.from(cr, 'latin1');
+      expect(normalisedBodyHash(body, offered(body, 'relaxed')), JSON.stringify(cr)).toBe(normalisedBodyHash(body));
+    }
   });
 
   it.skipIf(!HAS_CORPUS)(`on every message of the shared corpus${CORPUS_SKIP_NOTE}`, async () => {
