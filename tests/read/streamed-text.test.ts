@@ -66,7 +66,8 @@ describe('the normalised hash of text that comes in pieces', () => {
     for (let n = 0; n < 3000; n++) {
       const body = Buffer.from(Array.from({ length: Math.floor(next() * 60) }, () => pick(pieces)).join(''), 'latin1');
       const hash = new NormalisedTextHash();
-      inPieces(body, (piece) => hash.update(piece), 1 + Math.floor(next() * 12));
+      // (small pieces cut most lines; whole lines are taken a line at a time)
+      inPieces(body, (piece) => hash.update(piece), n % 2 ? 1 + Math.floor(next() * 12) : 1 + Math.floor(next() * (body.length + 1)));
       const got = hash.digest();
       expect(got, JSON.stringify(body.toString('latin1'))).toBe(normalisedBodyHash(body));
       expect(got).toBe(slowNormalisedBodyHash(body));
