@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import wabtFactory from 'wabt';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { forgetLineEndings, hasBareLf, isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
-import { crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
+import { BLANKS, crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanBlanks, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { RepairMemory } from '../../src/analyze/repair-memory.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
@@ -22,6 +22,17 @@ function byDefinition(bytes: Uint8Array): LineScan {
     if (i >= 2 && (bytes[i - 2] === 0x20 || bytes[i - 2] === 0x09 || bytes[i - 2] === CR)) afterBlank = true;
   }
   return afterBlank ? LINE_SCAN.crlfAfterBlankOrCr : LINE_SCAN.clean;
+}
+
+/** The definition of blanks(), a byte at a time. */
+function blanksByDefinition(bytes: Uint8Array): number {
+  let flags = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x09) flags |= BLANKS.tab;
+    if (bytes[i] === 0x20 && bytes[i + 1] === 0x20) flags |= BLANKS.twoSpaces;
+    if (bytes[i] === CR && bytes[i + 1] !== LF) flags |= BLANKS.crEndingNoLine;
+  }
+  return flags;
 }
 
 /** Bytes made mostly of what the scan looks at, often with every LF made a CRLF. */
@@ -67,6 +78,29 @@ describe('line-feed scan in WebAssembly', () => {
     const read = new ReusableBuffer(1 << 20, { scannable: true }).take(64);
     expect(scanLineFeeds(read)).not.toBeNull();
     expect(scanLineFeeds(new ReusableBuffer(1 << 20).take(64))).toBeNull();
+  });
+
+  it('finds tabs, two spaces in a row and CRs that end no line as the definition does, on 40,000 generated cases, at every alignment and at both ends of its memory', () => {
+    const memory = scannableMemory(64 * 1024)!;
+    const next = mulberry32(52);
+    const seen = new Set<number>();
+    for (let n = 0; n < 40_000; n++) {
+      const { bytes, at, view } = placedCase(memory, n, next);
+      const expected = blanksByDefinition(bytes);
+      seen.add(expected);
+      const scanned = scanBlanks(view);
+      if (scanned !== expected) expect({ bytes: bytes.toString('latin1'), at, scanned }).toEqual({ bytes: bytes.toString('latin1'), at, scanned: expected });
+    }
+    // (every answer, each flag alone and together, came up)
+    expect(seen.size).toBe(8);
+    for (const [text, flags] of [['a b\r\n', 0], ['a  b', BLANKS.twoSpaces], ['a\tb', BLANKS.tab], ['ab\r', BLANKS.crEndingNoLine], ['\rb', BLANKS.crEndingNoLine], ['', 0]] as const) {
+      const at = 40;
+      memory.fill(0x20, 0, 100);
+      memory.write(text, at, 'latin1');
+      memory[at + text.length] = LF;
+      expect(scanBlanks(memory.subarray(at, at + text.length)), JSON.stringify(text)).toBe(flags);
+    }
+    expect(scanBlanks(Buffer.from('a  b'))).toBeNull();
   });
 
   it('answers as the definition on 40,000 generated cases, at every alignment and at both ends of its memory', () => {
