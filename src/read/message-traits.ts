@@ -1,5 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import { createHash, hash as oneShotHash, type Hash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { decodeBase64, decodeQuotedPrintable } from '../attachments/content-decode.ts';
 import { TEXT_TYPES } from '../attachments/fast-inventory.ts';
@@ -14,6 +14,7 @@ import { headerReader, parseMailDate } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, plainView } from './line-endings.ts';
 import { BLANKS, scanBlanks } from './line-scan.ts';
 import { NormalisedTextHash, StreamedComposition, StreamedUtf8Check } from './streamed-text.ts';
+import { WhitespaceRuns } from './whitespace-runs.ts';
 
 /**
  * What the cross-dump checks compare between messages: content fingerprints that survive the
@@ -143,43 +144,6 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
   const hash = createHash('sha256');
   runs.update(hash, 0, end);
   return hash.update('\r\n').digest('hex');
-}
-
-/**
- * Where the runs of spaces and tabs that relaxed canonicalization collapses lie in a body: a tab,
- * or two spaces (a run with a tab is found at its tab, and begins one space before when a space
- * precedes it). Searched for forwards, each search resumed where the last found one, so that a
- * body is searched once however many lines and runs it has.
- */
-class WhitespaceRuns {
-  private readonly body: Buffer;
-  private nextTab: number;
-  private nextPair = -2;
-  constructor(body: Buffer, hasTab: boolean) {
-    this.body = body;
-    this.nextTab = hasTab ? -2 : -1;
-  }
-
-  /** the start of the first run at or after `from`, or -1 */
-  next(from: number): number {
-    if (this.nextTab !== -1 && this.nextTab < from) this.nextTab = this.body.indexOf(0x09, from);
-    if (this.nextPair !== -1 && this.nextPair < from) this.nextPair = this.body.indexOf('  ', from);
-    const at = this.nextTab < 0 ? this.nextPair : this.nextPair < 0 ? this.nextTab : Math.min(this.nextTab, this.nextPair);
-    return at > from && this.body[at - 1] === 0x20 ? at - 1 : at;
-  }
-
-  /** Hashes body[from, to) with each run in it as one space (a run reaching `to` is dropped: it ends a line). */
-  update(hash: Hash, from: number, to: number): void {
-    let at = from;
-    for (let run = this.next(at); run >= 0 && run < to; run = this.next(at)) {
-      let end = run;
-      while (end < to && (this.body[end] === 0x20 || this.body[end] === 0x09)) end++;
-      hash.update(this.body.subarray(at, run));
-      if (end < to) hash.update(' ');
-      at = end;
-    }
-    hash.update(this.body.subarray(at, to));
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { WhitespaceRuns } from './whitespace-runs.ts';
 
 /**
  * The reader-text fingerprint (message-traits.ts, textFingerprint) taken in chunks as a text is
@@ -12,8 +13,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const TAB = 0x09;
-
-const TWO_SPACES = Buffer.from('  ');
 
 /** Bytes hashed at a time. */
 const OUT_BYTES = 64 * 1024;
@@ -39,8 +38,8 @@ export class NormalisedTextHash {
   update(bytes: Uint8Array): void {
     // Whole lines are taken a line at a time: a line with no tab and no two spaces in a row is
     // its own normalised form less the blanks and CRs at its end, and is copied whole (a CR
-    // between its words is held and written back as it is), its end found by V8's builtin search. The rest, and a line cut by a chunk's end, go
-    // byte by byte. Ordinary text, a line of words at a time, went byte by byte at about 5 ns a
+    // between its words is held and written back as it is), its end found by V8's builtin
+    // search. The rest, and a line cut by a chunk's end, go byte by byte. Ordinary text, a line of words at a time, went byte by byte at about 5 ns a
     // byte in efficiency mode: an eighth of the analysis of quoted-printable mail.
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = view.length;
@@ -50,21 +49,19 @@ export class NormalisedTextHash {
       at = lf < 0 ? length : lf + 1;
       this.#bytes(view, 0, at);
     }
-    let tab = view.indexOf(TAB, at);
-    let twoSpaces = at < length ? Buffer.from(view.buffer, view.byteOffset, length).indexOf(TWO_SPACES, at) : -1;
+    const runs = new WhitespaceRuns(Buffer.from(view.buffer, view.byteOffset, length), view.indexOf(TAB, at) >= 0);
     for (let lf = view.indexOf(LF, at); lf >= 0; lf = view.indexOf(LF, at)) {
       let end = lf;
       for (let b = view[end - 1]; end > at && (b === SP || b === TAB || b === CR); b = view[--end - 1]);
+      const run = runs.next(at);
       if (end === at) this.#blankLines++;
-      else if ((tab >= 0 && tab < end) || (twoSpaces >= 0 && twoSpaces < end)) this.#bytes(view, at, lf + 1);
+      else if (run >= 0 && run < end) this.#bytes(view, at, lf + 1);
       else {
         for (; this.#blankLines > 0; this.#blankLines--) this.#crlf();
         this.#putAll(view, at, end);
         this.#crlf();
       }
       at = lf + 1;
-      if (tab >= 0 && tab < at) tab = view.indexOf(TAB, at);
-      if (twoSpaces >= 0 && twoSpaces < at) twoSpaces = Buffer.from(view.buffer, view.byteOffset, length).indexOf(TWO_SPACES, at);
     }
     if (at < length) this.#bytes(view, at, length);
   }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, plainView } from '../read/line-endings.ts';
 import { BLANKS, scanBlanks } from '../read/line-scan.ts';
+import { WhitespaceRuns } from '../read/whitespace-runs.ts';
 
 /**
  * Speed-ups of mailauth internals that keep its exact semantics, found by profiling `verify` on
@@ -150,8 +151,7 @@ export function pushRelaxedLines(buffer: Buffer, push: (canonical: Buffer) => vo
   let to = 0;
   // the next tab and the next two spaces: one search each for the chunk, and one more for each
   // line that holds them
-  let tab = lines.indexOf(0x09);
-  let twoSpaces = buffer.indexOf(TWO_SPACES);
+  const runs = new WhitespaceRuns(buffer, lines.indexOf(0x09) >= 0);
   for (let start = 0; start < lines.length; ) {
     const lf = lines.indexOf(0x0a, start);
     let end = lf > start && lines[lf - 1] === 0x0d ? lf - 1 : lf;
@@ -161,7 +161,8 @@ export function pushRelaxedLines(buffer: Buffer, push: (canonical: Buffer) => vo
       to = 0;
       if (lf - start + 2 > out.length) out = Buffer.allocUnsafeSlow(lf - start + 2);
     }
-    if ((tab >= 0 && tab < end) || (twoSpaces >= 0 && twoSpaces < end)) {
+    const run = runs.next(start);
+    if (run >= 0 && run < end) {
       let blank = false;
       for (let i = start; i < end; i++) {
         const byte = lines[i]!;
@@ -175,8 +176,6 @@ export function pushRelaxedLines(buffer: Buffer, push: (canonical: Buffer) => vo
         }
         out[to++] = byte;
       }
-      if (tab >= 0 && tab < lf) tab = lines.indexOf(0x09, lf + 1);
-      if (twoSpaces >= 0 && twoSpaces < lf) twoSpaces = buffer.indexOf(TWO_SPACES, lf + 1);
     } else {
       if (end > start && lines[end - 1] === 0x20) end--;
       out.set(lines.subarray(start, end), to);
@@ -188,8 +187,6 @@ export function pushRelaxedLines(buffer: Buffer, push: (canonical: Buffer) => vo
   }
   if (to) push(out.subarray(0, to));
 }
-
-const TWO_SPACES = Buffer.from('  ');
 
 /** What pushRelaxedLines writes into: mailauth hashes what it is given and keeps none of it. */
 const relaxScratch = Buffer.allocUnsafeSlow(128 * 1024);
