@@ -234,7 +234,7 @@ function qpCut(message: Buffer, from: number, end: number): number {
 }
 
 /** What a piece is decoded in: the "=" or "=" and hex digit carried from the last piece, the piece's first two passes, then its bytes decoded in place. */
-let qpScratch: Uint8Array = new Uint8Array(QP_CHUNK + 16);
+let qpScratch: Uint8Array = new Uint8Array(0);
 
 /**
  * Decodes quoted-printable content [start, end) of `message` into `sink`, to the bytes libqp's
@@ -264,7 +264,8 @@ export function decodeQuotedPrintable(message: Buffer, start: number, end: numbe
   let pos = start;
   while (pos < end) {
     const stop = end - pos > chunkBytes ? qpCut(message, pos + chunkBytes, end) : end;
-    if (qpScratch.length < stop - pos + 2) qpScratch = new Uint8Array(stop - pos + 2);
+    // (taken at the first piece: most threads' messages hold no quoted-printable text)
+    if (qpScratch.length < stop - pos + 2) qpScratch = new Uint8Array(Math.max(stop - pos + 2, QP_CHUNK + 16));
     const out = qpScratch;
     if (carried > 0) out[0] = carry0;
     if (carried > 1) out[1] = carry1;

@@ -110,6 +110,10 @@ export function readMessageTraits(
 export function normalisedBodyHash(body: Buffer, verifierHashes: readonly VerifierBodyHash[] = []): string {
   // A body in a worker's read buffer is scanned for tabs, two spaces in a row and CRs that end no
   // line in one pass (line-scan.ts); elsewhere those are searched for below as they are needed.
+  // Where the scan answered, a relaxed hash of the body is taken at once; elsewhere only for a
+  // body that is not clean (below), where the search for CRs, a call per line, costs less than
+  // reading the body again line by line. A clean body (base64 above all) reuses a hash below
+  // when it has no runs, after a few searches that a call per line would cost base64 more than.
   const blanks = scanBlanks(body);
   const relaxed = verifierHashes.find((h) => h.canonicalization === 'relaxed' && h.bodyLength === body.length);
   if (relaxed && blanks !== null && (blanks & BLANKS.crEndingNoLine) === 0) return relaxed.sha256;
