@@ -83,9 +83,10 @@ export const HEAP_GROWING_PERCENT = 30;
  * mode is for ("favor single core throughput without latency requirements",
  * v8/src/execution/isolate.h). In it, V8 keeps a function in Maglev's code until it has run
  * 15,000 times (`--efficiency-mode-delay-turbofan`), runs TurboFan's compilations at the lowest
- * priority, and compiles Sparkplug's code in the thread that runs it. An analysis thread calls most of its functions a few times a message, so on a
- * dump of a few thousand messages TurboFan's compilations, on the same two cores as the
- * analysis, used to cost more than the faster code they bring paid back (fiftieth round,
+ * priority, and compiles Sparkplug's code in the thread that runs it. An analysis thread calls
+ * most of its functions a few times a message, so on a dump of a few thousand messages
+ * TurboFan's compilations, on the same two cores as the analysis, used to cost more than the
+ * faster code they bring paid back (fiftieth round,
  * docs/performance.md: 9 % off a verify of the bench's 2,000 messages, 4-6 % off 20,000 and
  * the mailbox, paired runs). It generates the same code, later or not at all, and changes no
  * result. With a core to spare (fewer threads than cores), TurboFan compiles there at no cost to

@@ -39,8 +39,9 @@ export class NormalisedTextHash {
     // Whole lines are taken a line at a time: a line with no tab and no two spaces in a row is
     // its own normalised form less the blanks and CRs at its end, and is copied whole (a CR
     // between its words is held and written back as it is), its end found by V8's builtin
-    // search. The rest, and a line cut by a chunk's end, go byte by byte. Ordinary text, a line of words at a time, went byte by byte at about 5 ns a
-    // byte in efficiency mode: an eighth of the analysis of quoted-printable mail.
+    // search. The rest, and a line cut by a chunk's end, go byte by byte. Ordinary text, a line
+    // of words at a time, went byte by byte at about 5 ns a byte in efficiency mode: an eighth of
+    // the analysis of quoted-printable mail.
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = view.length;
     let at = 0;
