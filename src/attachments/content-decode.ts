@@ -13,10 +13,13 @@
  * quoted-printable: libqp's Decoder buffers the whole part and runs libqp's decode() on it at
  * the end, which makes strings of all of it (about 20 bytes of memory a byte). decode() is three
  * passes over the text, of which only the last reaches across a cut chosen well: see
- * decodeQuotedPrintable.
+ * decodeQuotedPrintable. Text that lies in a worker's read buffer is decoded there in
+ * WebAssembly (decodeQuotedPrintableInMemory, src/read/line-scan.ts) to the same bytes.
  *
  * anything else: mailsplit passes the bytes through as they are.
  */
+
+import { decodeQuotedPrintableInMemory } from '../read/line-scan.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -257,6 +260,11 @@ let qpScratch: Uint8Array = new Uint8Array(0);
  * each "=" instead was no faster: such text has one in every 13 bytes or so.)
  */
 export function decodeQuotedPrintable(message: Buffer, start: number, end: number, sink: ContentSink, chunkBytes = QP_CHUNK): void {
+  const decoded = decodeQuotedPrintableInMemory(message, start, end);
+  if (decoded) {
+    if (decoded.length > 0) sink(decoded);
+    return;
+  }
   const source = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   let carried = 0;
   let carry0 = 0;

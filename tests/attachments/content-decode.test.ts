@@ -9,6 +9,7 @@ import type { Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, decodeQuotedPrintable, quotedPrintableDecoded } from '../../src/attachments/content-decode.ts';
 import { loadMimeLibraries } from '../../src/attachments/parser-config.ts';
+import { decodeQuotedPrintableInMemory, QP_ROOM, scannableMemory } from '../../src/read/line-scan.ts';
 import { seededRandom } from './equivalence-messages.ts';
 import type { Random } from './equivalence-messages.ts';
 
@@ -81,6 +82,14 @@ function awkwardQuotedPrintable(random: Random): Buffer {
   let text = '';
   for (let n = random(400); n > 0; n--) text += pieces[random(pieces.length)];
   return Buffer.from(text, 'latin1');
+}
+
+/** A short text of the characters and pairs quoted-printable decoding's passes turn on. */
+function passesText(random: Random): string {
+  const alphabet = ['=', '=', ' ', '\t', '\r', '\n', '\r\n', 'A', '4', '1', 'g', 'f', '=\r\n', '= \r\n', '\r \n', '=\r'];
+  let text = '';
+  for (let length = 1 + random(30); length > 0; length--) text += alphabet[random(alphabet.length)];
+  return text;
 }
 
 describe('base64 decoding matches libbase64', () => {
@@ -184,10 +193,8 @@ describe('quoted-printable decoding matches libqp', () => {
   // "=" before a CR alone stays) is where such a merge goes wrong.
   it('on short texts of the characters the passes turn on, inside a larger buffer, cut anywhere', () => {
     const random = seededRandom(52);
-    const alphabet = ['=', '=', ' ', '\t', '\r', '\n', '\r\n', 'A', '4', '1', 'g', 'f', '=\r\n', '= \r\n', '\r \n', '=\r'];
     for (let n = 0; n < 20_000; n++) {
-      let text = '';
-      for (let length = 1 + random(30); length > 0; length--) text += alphabet[random(alphabet.length)];
+      const text = passesText(random);
       const framed = Buffer.from(`x=\r\n \t${text}=41 \r\n`, 'latin1');
       const chunk = 1 + random(text.length + 1);
       const got = collect((sink) => decodeQuotedPrintable(framed, 6, 6 + text.length, sink, chunk));
@@ -216,4 +223,103 @@ describe('quoted-printable decoding matches libqp', () => {
     const got = collect((sink) => decodeQuotedPrintable(input, 0, input.length, sink));
     expect(got.equals(libqpDecode(input))).toBe(true);
   });
+});
+
+// A worker's read buffer is WebAssembly memory, and quoted-printable text there is decoded by
+// line-scan.wat's qp(), whole, where the JavaScript above decodes it in pieces: the same inputs
+// again, placed in such memory at every alignment, and texts long enough for its sixteen-byte
+// copies to meet blanks, "=" and line ends at their edges.
+describe('quoted-printable decoding in a read buffer (WebAssembly) matches libqp', () => {
+  const { QpDecoder } = mailsplitDecoders();
+  const { decodeQuotedPrintable: libqpDecode } = loadMimeLibraries();
+  const memory = scannableMemory(4 << 20)!;
+  /** `input` copied into the memory at `at`, a view of it there, decoded through decodeQuotedPrintable (which must take the WebAssembly path). */
+  const decodedInMemory = (input: Buffer, at: number): Buffer => {
+    memory.fill(0x3d, Math.max(0, at - 64), at + input.length + 64);
+    input.copy(memory, at);
+    const view = memory.subarray(at, at + input.length);
+    expect(decodeQuotedPrintableInMemory(view, 0, view.length), 'decoded in WebAssembly').not.toBeNull();
+    return collect((sink) => decodeQuotedPrintable(view, 0, view.length, sink));
+  };
+
+  it('is available here', () => {
+    expect(memory).not.toBeNull();
+  });
+
+  it('on awkward content, against the stream of libqp', async () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const random = seededRandom(seed);
+      const input = awkwardQuotedPrintable(random);
+      const expected = await throughStream(QpDecoder, input, random);
+      const at = random(64);
+      expect(decodedInMemory(input, at).toString('hex'), `seed ${seed} at ${at}`).toBe(expected.toString('hex'));
+    }
+  });
+
+  it('on fixed cases of what each pass does to what the others left, at every alignment', () => {
+    const cases = [
+      '', '=', '==', '= ', ' ', '\r', '\n', '=\r', '=\n', '==\n\n', '==\r\n\r\n', '=\r\r\n', '=\r  \n', '=\r  x', '=\r  ',
+      '=C3=A9=C3=A9=\r\n=C3=A9=C3=A9=\r\n=C3=A9', 'ab=4=\r\n1cd=4=\n1=\n=\n=41', 'x=  \r\ny= \t\ny=\t\r \nz= \r',
+      '==\r\n41==\n4=\n1===\r\nA', 'a =\r\n  b\t=\n\tc  \r\n  \r\r\n= \r=\r\r\n', '=4', '=4f', '=\r\n\r\n=3D=3d=\n3=\n=\nD',
+      `${'x'.repeat(15)}${' '.repeat(17)}\r\n`, `${'x'.repeat(31)} \t${' '.repeat(32)}=\r\n${'y'.repeat(40)}`, `${' '.repeat(48)}\n`,
+      `${'a'.repeat(14)}=\r\n${'b'.repeat(14)}=\n${'c'.repeat(16)}=`, `${'=41'.repeat(20)}=4`, `${'q'.repeat(16)}=${'\t'.repeat(16)}\r \t\n`,
+    ];
+    for (const text of cases) {
+      const input = Buffer.from(text, 'latin1');
+      const expected = libqpDecode(input).toString('hex');
+      for (let at = 0; at < 20; at++) expect(decodedInMemory(input, 4096 + at).toString('hex'), `${JSON.stringify(text)} at ${at}`).toBe(expected);
+    }
+  });
+
+  it('on short texts of the characters the passes turn on', () => {
+    const random = seededRandom(53);
+    for (let n = 0; n < 20_000; n++) {
+      const text = passesText(random);
+      const input = Buffer.from(text, 'latin1');
+      expect(decodedInMemory(input, random(48)).toString('hex'), JSON.stringify(text)).toBe(libqpDecode(input).toString('hex'));
+    }
+  });
+
+  it('on longer texts of words, runs of blanks of any length, escapes and line ends of every kind', () => {
+    const random = seededRandom(530);
+    const ends = ['\r\n', '\n', '\r', '=\r\n', '=\n', '= \r\n', '\r \t\n', '=\r'];
+    for (let n = 0; n < 3_000; n++) {
+      let text = '';
+      for (let pieces = random(120); pieces > 0; pieces--) {
+        const kind = random(10);
+        if (kind < 4) text += 'abcdefghijklmnopqrstuvwxyz'.slice(random(20)).slice(0, 1 + random(20));
+        else if (kind < 6) text += (random(2) ? ' ' : '\t').repeat(1 + random(3)) + ' '.repeat(random(2) ? 0 : random(40));
+        else if (kind < 8) text += `=${'0123456789ABCDEFabcdefG'[random(23)]}${'0123456789ABCDEFabcdefG'[random(23)]}`;
+        else text += ends[random(ends.length)];
+      }
+      const input = Buffer.from(text, 'latin1');
+      expect(decodedInMemory(input, random(32)).toString('hex'), JSON.stringify(text)).toBe(libqpDecode(input).toString('hex'));
+    }
+  });
+
+  it('as JavaScript does, past the room it decodes into, and with the room itself as the text', () => {
+    let text = '';
+    while (text.length < QP_ROOM + 100) text += `${'=C3=A9 caf'.repeat(6)}=\r\n  \t \r\n`;
+    const at = 1000;
+    for (const length of [QP_ROOM, QP_ROOM + 1]) {
+      const input = Buffer.from(text.slice(0, length), 'latin1');
+      input.copy(memory, at);
+      const view = memory.subarray(at, at + length);
+      const expected = libqpDecode(input);
+      expect(decodeQuotedPrintableInMemory(view, 0, length) === null, `${length} bytes`).toBe(length > QP_ROOM);
+      expect(collect((sink) => decodeQuotedPrintable(view, 0, length, sink)).equals(expected)).toBe(true);
+    }
+    // what a decode answers is a view of the room: given back as the text, it is decoded in JavaScript
+    const input = Buffer.from('a=3D3D=\r\nb=41\r\n', 'latin1');
+    input.copy(memory, at);
+    const once = decodeQuotedPrintableInMemory(memory, at, at + input.length)!;
+    expect(once.toString('latin1')).toBe('a=3DbA\r\n');
+    expect(decodeQuotedPrintableInMemory(once, 0, once.length)).toBeNull();
+    expect(collect((sink) => decodeQuotedPrintable(once, 0, once.length, sink)).toString('latin1')).toBe('a=bA\r\n');
+  });
+
+  it('on a long run of blanks that no line end follows, in time linear in the run', () => {
+    const input = Buffer.from(`${' \t'.repeat(100_000)}x=20 \r\n${' '.repeat(100_000)}`, 'latin1');
+    expect(decodedInMemory(input, 3).toString('latin1')).toBe(`${' \t'.repeat(100_000)}x \r\n`);
+  }, 5_000);
 });
