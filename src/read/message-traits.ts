@@ -141,7 +141,7 @@ export function normalisedBodyHash(body: Buffer, verifierHashes: readonly Verifi
   // Both DKIM canonicalizations of such a body are its normalised form too, when what was cut
   // off the end is whole CRLF pairs (a lone CR is content to DKIM) and no line has a tab or a
   // run of spaces (relaxed would collapse them): the same bytes, so the same sha256.
-  const runs = new WhitespaceRuns(body, hasTab);
+  const runs = new WhitespaceRuns(body, hasTab, blanks === null || (blanks & BLANKS.twoSpaces) !== 0);
   const reused = verifierHashes.find((h) => h.bodyLength === body.length);
   const noRuns = blanks === null ? runs.next(0) < 0 : (blanks & (BLANKS.tab | BLANKS.twoSpaces)) === 0;
   if (reused && endsInCrlfPairs(body, end) && noRuns) return reused.sha256;

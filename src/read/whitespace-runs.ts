@@ -9,10 +9,12 @@ import type { Hash } from 'node:crypto';
 export class WhitespaceRuns {
   private readonly body: Buffer;
   private nextTab: number;
-  private nextPair = -2;
-  constructor(body: Buffer, hasTab: boolean) {
+  private nextPair: number;
+  /** `hasPair` false when the body is known to hold no two spaces in a row (a scan of it said so) */
+  constructor(body: Buffer, hasTab: boolean, hasPair = true) {
     this.body = body;
     this.nextTab = hasTab ? -2 : -1;
+    this.nextPair = hasPair ? -2 : -1;
   }
 
   /** the start of the first run at or after `from`, or -1 */
