@@ -107,6 +107,23 @@ describe('Unicode composition of text that comes in pieces', () => {
     }
   });
 
+  // StreamedComposition leaves text with no character from U+0300 on as it is, unnormalized.
+  it('leaves as they are the characters below U+0300, alone and in every pair (what Unicode\'s quick check promises)', () => {
+    const changed: string[] = [];
+    for (let a = 0; a < 0x300; a++) {
+      const first = String.fromCharCode(a);
+      if (first.normalize('NFC') !== first) changed.push(first);
+      for (let b = 0; b < 0x300; b++) {
+        const pair = first + String.fromCharCode(b);
+        if (pair.normalize('NFC') !== pair) changed.push(pair);
+      }
+    }
+    expect(changed).toEqual([]);
+    // and the first combining mark is where composing begins
+    expect('e\u0300'.normalize('NFC')).toBe('\u00e8');
+    expect(composedInPieces('caf\u00e9 e\u0300', 4).toString('utf8')).toBe('caf\u00e9 \u00e8');
+  });
+
   it.skipIf(!HAS_CORPUS)(`is the composed form of all of it, on the text of every message of the shared corpus, and of it decomposed${CORPUS_SKIP_NOTE}`, () => {
     const files = corpusFiles((name) => /\.(eml|msg|txt)$/i.test(name));
     expect(files.length).toBeGreaterThan(100);
