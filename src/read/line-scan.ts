@@ -12,8 +12,9 @@
  * 3.17 s, a 1 GB LF-only mbox in 6.3 s instead of 7.0 s. Since the fifty-second round it also
  * finds a body's tabs, runs of two spaces and CRs that end no line (scanBlanks), which the body
  * fingerprint and the relaxed fast path otherwise search for in JavaScript. Since the fifty-third
- * round it decodes quoted-printable text (decodeQuotedPrintableInMemory) into room of its own
- * past that for copies.
+ * round it decodes quoted-printable text (decodeQuotedPrintableInMemory), and rewrites a body's
+ * lines in their relaxed DKIM form (pushRelaxedLinesInMemory), into room of their own past that
+ * for copies.
  *
  * The source is line-scan.wat; the bytes below are what wabt compiles it to, and
  * tests/read/line-scan.test.ts checks both that and every answer against the JavaScript scan.
@@ -22,7 +23,7 @@
  */
 
 export const LINE_SCAN_WASM =
-  'AGFzbQEAAAABJAVgA39/fwF/YAJ/fwF/YAR/f39/AX9gBX9/f39/AX9gAX8BfwIPAQNlbnYGbWVtb3J5AgABAwoJAAECAQMAAAQABx0EBHNjYW4AAQZibGFua3MAAwRjcmxmAAUCcXAACAq1DQl4AQN/IAEhAwJAA0AgAyACTw0BIAAgA2otAABBCkYEQCADRQRAQQEPCyAAIANqQQFrLQAAQQ1HBEBBAQ8LIANBAk8EQCAAIANqQQJrLQAAIQUgBUEgRiAFQQlGciAFQQ1GcgRAQQIhBAsLCyADQQFqIQMMAAsLIAQL3gECBH8DeyABQSBNBEAgAEEAIAEQAA8LIABBAEEQEAAhBSAFQQFxBEBBAQ8LQRAhAiABQRBrIQMCQANAIAIgA0sNASAAIAJqIQQgBP0ABABBCv0P/SMhBiAG/VMEQCAEQQFr/QAEACEHIAYgB0EN/Q/9I/1P/VMEQEEBDwsgBEECa/0ABAAhByAIIAYgB0Eg/Q/9IyAHQQn9D/0j/VAgB0EN/Q/9I/1Q/U79UCEICyACQRBqIQIMAAsLIAj9UwRAQQIhBQsgACACIAEQACEEIARBAXEEQEEBDwsgBSAEcguXAQEDfyABIQQCQANAIAQgAk8NASAAIARqLQAAIQUgBUEJRgRAIAZBAXIhBgsgBUEgRgRAIARBAWogA0kEQCAAIARqQQFqLQAAQSBGBEAgBkECciEGCwsLIAVBDUYEQCAEQQFqIANPBEAgBkEEciEGBSAAIARqQQFqLQAAQQpHBEAgBkEEciEGCwsLIARBAWohBAwACwsgBgufAQICfwV7AkADQCACQRFqIAFLDQEgACACaiEDIAP9AAQAIQQgA0EBav0ABAAhBSAGIARBCf0P/SP9UCEGIAcgBEEg/Q/9IyAFQSD9D/0j/U79UCEHIAggBEEN/Q/9IyAFQQr9D/0j/U/9UCEIIAJBEGohAgwACwtBAUEAIAb9UxtBAkEAIAf9UxtyQQRBACAI/VMbciAAIAIgASABEAJyC30BAn8gASEFAkADQCAFIAJPDQEgACAFai0AACEGIAZBCkYEQCAFRQRAIAMgBGpBDToAACAEQQFqIQQFIAAgBWpBAWstAABBDUcEQCADIARqQQ06AAAgBEEBaiEECwsLIAMgBGogBjoAACAEQQFqIQQgBUEBaiEFDAALCyAEC2cCAn8BewJAA0AgA0EQaiABSw0BIAAgA2r9AAQAIQUgBUEK/Q/9I/1TBEAgACADIANBEGogAiAEEAQhBAUgAiAEaiAF/QsEACAEQRBqIQQLIANBEGohAwwACwsgACADIAEgAiAEEAQLmAQDBH8BewR/IAAhAyACIQQgAiEKQX8hCQJAA0AgAyABTw0BIAMgC08gA0EQaiABTXEEQCAD/QAEACEHIAdBCv0P/SMgB0EN/Q/9I/1Q/WQhCCAIRQRAIAQgB/0LBAAgB0Eg/Q/9IyAHQQn9D/0j/VD9ZEH//wNzIQggCARAQR8gCGdrIQYgBkEPSQRAIAQgBkEBamohCQVBfyEJCwUgCUF/RgRAIAQhCQsLIARBEGohBCADQRBqIQMMAgsgAyAIaEEBamohCwsgAy0AACEFIAVBIEYgBUEJRnIEQCAJQX9GBEAgBCEJCyAEIAU6AAAgBEEBaiEEIANBAWohAwwBCyAFQQpHIAVBDUdxBEBBfyEJIAQgBToAACAEQQFqIQQgA0EBaiEDDAELIAlBf0cEQCAJIQRBfyEJCyADQQFqIQYgBUENRgRAAkADQCAGIAFPDQEgBi0AACEFIAVBIEcgBUEJR3ENASAGQQFqIQYMAAsLIAYgAU8gBi0AAEEKR3IEQCAEQQ06AAAgBEEBaiEEIANBAWohAwwCCyAGQQFqIQYLIAQgCksgBEEBay0AAEE9RnEEQCAEQQFrIQQFIAMtAABBDUYEQCAEQQ06AAAgBEEBaiEECyAEQQo6AAAgBEEBaiEECyAEIQogBiEDDAALCyAJQX9HBEAgCSEECyAEIApLIARBAWstAABBPUZxBEAgBEEBayEECyAECzIBAX8gAEEwayEBIAFBCkkEQCABDwsgAEEgckHhAGshASABQQZJBEAgAUEKag8LQf8BC+wBAwZ/AXsCfyAAIAAgAWogAhAGIQUgAiEDIAIhBAJAA0AgAyAFTw0BIAMgC08gA0EQaiAFTXEEQCAD/QAEACEJIAlBPf0P/SP9ZCEKIApFBEAgBCAJ/QsEACAEQRBqIQQgA0EQaiEDDAILIAMgCmhBAWpqIQsLIAMtAAAhBiAGQT1GIANBAmogBUlxBEAgA0EBai0AABAHIQcgA0ECai0AABAHIQggByAIckEQSQRAIAQgB0EEdCAIcjoAACAEQQFqIQQgA0EDaiEDDAILCyAEIAY6AAAgBEEBaiEEIANBAWohAwwACwsgBCACaws=';
+  'AGFzbQEAAAABJAVgA39/fwF/YAJ/fwF/YAR/f39/AX9gBX9/f39/AX9gAX8BfwIPAQNlbnYGbWVtb3J5AgABAwsKAAECAQMAAAQAAAclBQRzY2FuAAEGYmxhbmtzAAMEY3JsZgAFAnFwAAgFcmVsYXgACQqbEAp4AQN/IAEhAwJAA0AgAyACTw0BIAAgA2otAABBCkYEQCADRQRAQQEPCyAAIANqQQFrLQAAQQ1HBEBBAQ8LIANBAk8EQCAAIANqQQJrLQAAIQUgBUEgRiAFQQlGciAFQQ1GcgRAQQIhBAsLCyADQQFqIQMMAAsLIAQL3gECBH8DeyABQSBNBEAgAEEAIAEQAA8LIABBAEEQEAAhBSAFQQFxBEBBAQ8LQRAhAiABQRBrIQMCQANAIAIgA0sNASAAIAJqIQQgBP0ABABBCv0P/SMhBiAG/VMEQCAEQQFr/QAEACEHIAYgB0EN/Q/9I/1P/VMEQEEBDwsgBEECa/0ABAAhByAIIAYgB0Eg/Q/9IyAHQQn9D/0j/VAgB0EN/Q/9I/1Q/U79UCEICyACQRBqIQIMAAsLIAj9UwRAQQIhBQsgACACIAEQACEEIARBAXEEQEEBDwsgBSAEcguXAQEDfyABIQQCQANAIAQgAk8NASAAIARqLQAAIQUgBUEJRgRAIAZBAXIhBgsgBUEgRgRAIARBAWogA0kEQCAAIARqQQFqLQAAQSBGBEAgBkECciEGCwsLIAVBDUYEQCAEQQFqIANPBEAgBkEEciEGBSAAIARqQQFqLQAAQQpHBEAgBkEEciEGCwsLIARBAWohBAwACwsgBgufAQICfwV7AkADQCACQRFqIAFLDQEgACACaiEDIAP9AAQAIQQgA0EBav0ABAAhBSAGIARBCf0P/SP9UCEGIAcgBEEg/Q/9IyAFQSD9D/0j/U79UCEHIAggBEEN/Q/9IyAFQQr9D/0j/U/9UCEIIAJBEGohAgwACwtBAUEAIAb9UxtBAkEAIAf9UxtyQQRBACAI/VMbciAAIAIgASABEAJyC30BAn8gASEFAkADQCAFIAJPDQEgACAFai0AACEGIAZBCkYEQCAFRQRAIAMgBGpBDToAACAEQQFqIQQFIAAgBWpBAWstAABBDUcEQCADIARqQQ06AAAgBEEBaiEECwsLIAMgBGogBjoAACAEQQFqIQQgBUEBaiEFDAALCyAEC2cCAn8BewJAA0AgA0EQaiABSw0BIAAgA2r9AAQAIQUgBUEK/Q/9I/1TBEAgACADIANBEGogAiAEEAQhBAUgAiAEaiAF/QsEACAEQRBqIQQLIANBEGohAwwACwsgACADIAEgAiAEEAQLmAQDBH8BewR/IAAhAyACIQQgAiEKQX8hCQJAA0AgAyABTw0BIAMgC08gA0EQaiABTXEEQCAD/QAEACEHIAdBCv0P/SMgB0EN/Q/9I/1Q/WQhCCAIRQRAIAQgB/0LBAAgB0Eg/Q/9IyAHQQn9D/0j/VD9ZEH//wNzIQggCARAQR8gCGdrIQYgBkEPSQRAIAQgBkEBamohCQVBfyEJCwUgCUF/RgRAIAQhCQsLIARBEGohBCADQRBqIQMMAgsgAyAIaEEBamohCwsgAy0AACEFIAVBIEYgBUEJRnIEQCAJQX9GBEAgBCEJCyAEIAU6AAAgBEEBaiEEIANBAWohAwwBCyAFQQpHIAVBDUdxBEBBfyEJIAQgBToAACAEQQFqIQQgA0EBaiEDDAELIAlBf0cEQCAJIQRBfyEJCyADQQFqIQYgBUENRgRAAkADQCAGIAFPDQEgBi0AACEFIAVBIEcgBUEJR3ENASAGQQFqIQYMAAsLIAYgAU8gBi0AAEEKR3IEQCAEQQ06AAAgBEEBaiEEIANBAWohAwwCCyAGQQFqIQYLIAQgCksgBEEBay0AAEE9RnEEQCAEQQFrIQQFIAMtAABBDUYEQCAEQQ06AAAgBEEBaiEECyAEQQo6AAAgBEEBaiEECyAEIQogBiEDDAALCyAJQX9HBEAgCSEECyAEIApLIARBAWstAABBPUZxBEAgBEEBayEECyAECzIBAX8gAEEwayEBIAFBCkkEQCABDwsgAEEgckHhAGshASABQQZJBEAgAUEKag8LQf8BC+wBAwZ/AXsCfyAAIAAgAWogAhAGIQUgAiEDIAIhBAJAA0AgAyAFTw0BIAMgC08gA0EQaiAFTXEEQCAD/QAEACEJIAlBPf0P/SP9ZCEKIApFBEAgBCAJ/QsEACAEQRBqIQQgA0EQaiEDDAILIAMgCmhBAWpqIQsLIAMtAAAhBiAGQT1GIANBAmogBUlxBEAgA0EBai0AABAHIQcgA0ECai0AABAHIQggByAIckEQSQRAIAQgB0EEdCAIcjoAACAEQQFqIQQgA0EDaiEDDAILCyAEIAY6AAAgBEEBaiEEIANBAWohAwwACwsgBCACawvkAgMEfwF7Bn8gACEDIAAgAWohBCACIQUCQANAIAMgBE8NASADQRBqIARNBEAgA/0ABAAhByAHQSD9D/0j/WQhCCAHQQn9D/0jIAdBDf0P/SMgB0EK/Q/9I/1Q/VD9ZCAIIAhBAXZxckGAgARyaCEJIAkEQCAIIAlBAWt2QQFxIQwgDSAIcSEKIAkgDGshCyAKIAtJBEAgBUEgOgAAIAUgDWohBSAFIANBAWr9AAQAIAcgChv9CwQAIAUgCyAKa2ohBSAMIQ0FQQEhDQsgAyAJaiEDDAILCyADLQAAIQYgA0EBaiEDIAZBCkYgBkENRiADIARJIAMtAABBCkZxcXIEQCAGQQ1GBEAgA0EBaiEDC0EAIQ0gBUGNFDsBACAFQQJqIQUMAQsgBkEgRiAGQQlGciEIIAVBIDoAACAFIA0gCEEBc3FqIQUgBSAGOgAAIAUgCEEBc2ohBSAIIQ0MAAsLIAUgAmsL';
 
 /** What scan() answers: see line-scan.wat. */
 export const LINE_SCAN = { clean: 0, bareLf: 1, crlfAfterBlankOrCr: 2 } as const;
@@ -41,6 +42,10 @@ const WASM_PAGE = 64 * 1024;
  * kept small; longer text is decoded in JavaScript, in pieces.
  */
 export const QP_ROOM = 1024 * 1024;
+
+/** What pushRelaxedLinesInMemory writes a window of lines into; a window is half as long, since a line's relaxed form may be twice its length (a bare LF becomes CRLF). */
+export const RELAX_ROOM = 1024 * 1024;
+const RELAX_WINDOW = RELAX_ROOM / 2;
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -69,6 +74,7 @@ export function useLineScanModule(module: WebAssembly.Module | null): void {
 
 type Crlf = (src: number, len: number, dst: number) => number;
 type Qp = (src: number, len: number, dst: number) => number;
+type Relax = (src: number, len: number, dst: number) => number;
 
 /** What this module's code does on each memory it handed out, by the memory's ArrayBuffer. */
 const scanners = new WeakMap<ArrayBufferLike, MemoryCode>();
@@ -78,6 +84,7 @@ interface MemoryCode {
   blanks: Scan;
   crlf: Crlf;
   qp: Qp;
+  relax: Relax;
   /** where the memory handed out ends, and the room for copies begins */
   bytes: number;
   /** the view whose copy the room holds, until the memory is given other bytes (forgetCrlfCopy) */
@@ -88,14 +95,15 @@ interface MemoryCode {
  * `bytes` of fresh memory that scanLineFeeds can scan in place, or null when WebAssembly cannot
  * be used here. The memory never grows, so views of it stay valid. Past the `bytes` handed out
  * lies room for twice as many more, where crlfCopyInPlace makes its copies, and past that
- * QP_ROOM bytes where decodeQuotedPrintableInMemory writes: reserved, not taken, since the system
+ * QP_ROOM bytes where decodeQuotedPrintableInMemory writes and RELAX_ROOM where
+ * pushRelaxedLinesInMemory does: reserved, not taken, since the system
  * maps a page of it only when something is first written there.
  */
 export function scannableMemory(bytes: number): Buffer | null {
   const module = lineScanModule();
   if (!module) return null;
   try {
-    const pages = Math.max(1, Math.ceil((3 * bytes + QP_ROOM) / WASM_PAGE));
+    const pages = Math.max(1, Math.ceil((3 * bytes + QP_ROOM + RELAX_ROOM) / WASM_PAGE));
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     scanners.set(memory.buffer, {
@@ -103,6 +111,7 @@ export function scannableMemory(bytes: number): Buffer | null {
       blanks: instance.exports['blanks'] as Scan,
       crlf: instance.exports['crlf'] as Crlf,
       qp: instance.exports['qp'] as Qp,
+      relax: instance.exports['relax'] as Relax,
       bytes,
       copied: null,
     });
@@ -164,4 +173,28 @@ export function decodeQuotedPrintableInMemory(message: Uint8Array, start: number
   // (the room itself is never the source: the answer would be written over its own bytes)
   if (src + (end - start) > room) return null;
   return Buffer.from(message.buffer, room, code.qp(src, end - start, room));
+}
+
+/**
+ * Hands `push` the relaxed form of the complete lines at the start of `lines` (see relax in
+ * line-scan.wat), a window of lines at a time, written into room in its memory, when `lines`
+ * lies in memory from scannableMemory. Returns how many bytes of `lines` it read, which end with
+ * an LF: 0 for lines anywhere else, and fewer than all before a line longer than a window. The
+ * caller rewrites the rest. What `push` is handed is written over by the next window.
+ */
+export function pushRelaxedLinesInMemory(lines: Uint8Array, push: (canonical: Buffer) => void): number {
+  const code = scanners.get(lines.buffer);
+  if (!code || lines.byteOffset + lines.length > 3 * code.bytes) return 0;
+  const room = 3 * code.bytes + QP_ROOM;
+  let done = 0;
+  while (done < lines.length) {
+    let take = lines.length - done;
+    if (take > RELAX_WINDOW) {
+      take = lines.lastIndexOf(0x0a, done + RELAX_WINDOW - 1) + 1 - done;
+      if (take <= 0) break;
+    }
+    push(Buffer.from(lines.buffer, room, code.relax(lines.byteOffset + done, take, room)));
+    done += take;
+  }
+  return done;
 }

@@ -5,7 +5,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import messageParserModule from 'mailauth/lib/dkim/message-parser.js';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, plainView } from '../read/line-endings.ts';
-import { BLANKS, scanBlanks } from '../read/line-scan.ts';
+import { BLANKS, pushRelaxedLinesInMemory, scanBlanks } from '../read/line-scan.ts';
 import { WhitespaceRuns } from '../read/whitespace-runs.ts';
 
 /**
@@ -144,7 +144,11 @@ export function isRelaxedCanonical(lines: Buffer, blanks = scanBlanks(lines)): b
  * copied whole; the others are rewritten byte by byte. (format=flowed text, where most lines end
  * in a space, is then copied at about 1 ns a byte instead of 4-5.5.)
  */
-export function pushRelaxedLines(buffer: Buffer, push: (canonical: Buffer) => void, blanks = scanBlanks(buffer)): void {
+export function pushRelaxedLines(whole: Buffer, push: (canonical: Buffer) => void, blanks = scanBlanks(whole)): void {
+  // (in a worker's read buffer, in WebAssembly: 0.4 ns a byte on format=flowed text, 1.7 here)
+  const inMemory = pushRelaxedLinesInMemory(whole, push);
+  if (inMemory === whole.length) return;
+  const buffer = inMemory === 0 ? whole : whole.subarray(inMemory);
   const lines = plainView(buffer);
   let out = relaxScratch;
   let to = 0;

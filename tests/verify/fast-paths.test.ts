@@ -10,10 +10,11 @@ import {
   keyImportStats,
   originalEnsureLinebreaks,
   originalRelaxedUpdate,
+  pushRelaxedLines,
 } from '../../src/verify/mailauth-fast-paths.ts';
 import { verifyDkim } from '../../src/verify/dkim.ts';
 import { forgetLineEndings, isKnownCleanLineEnds, isKnownCrlfOnly, toCrlf } from '../../src/read/line-endings.ts';
-import { scannableMemory } from '../../src/read/line-scan.ts';
+import { pushRelaxedLinesInMemory, RELAX_ROOM, scannableMemory } from '../../src/read/line-scan.ts';
 import { plainMessage, rsaKey, SIGN_TIME, signed, tableLookup } from '../unit/support/signing.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
@@ -200,6 +201,55 @@ describe('mailauth fast path: relaxed body canonicalization', () => {
     expect(fast).toEqual(relaxedRun(originalRelaxedUpdate, chunks, undefined, 'b'));
     expect(fast.canonicalized).toBeGreaterThan(body.length);
     for (const l of [0, 1, 5_000, 200_001, body.length]) expect(relaxedRun(fastRelaxedUpdate, chunks, l), String(l)).toEqual(relaxedRun(originalRelaxedUpdate, chunks, l));
+  });
+
+  // In a worker's read buffer the lines are rewritten by line-scan.wat's relax(), a window of
+  // lines at a time; a line longer than a window is left to the JavaScript above.
+  const bigBuffer = scannableMemory(4 << 20)!;
+  /** Everything pushRelaxedLines hands on for `lines`, copied. */
+  const relaxedBytes = (lines: Buffer): Buffer => {
+    const out: Buffer[] = [];
+    pushRelaxedLines(lines, (canonical) => out.push(Buffer.from(canonical)));
+    return Buffer.concat(out);
+  };
+
+  it('in a worker\'s read buffer, rewrites random lines to the bytes the JavaScript rewrite makes, at every alignment', () => {
+    let seed = 53;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pieces = ['word', 'a', 'xy', ' ', ' ', ' ', '  ', '   ', '\t', ' \t ', '\r', '\r\n', '\r\n', '\n', ' \r\n', '\t\r\n', ' \r \n', '\r\r\n', 'longer words here', ' '.repeat(17), '\u00e9'];
+    for (let i = 0; i < 3000; i++) {
+      let text = Array.from({ length: Math.floor(random() * 120) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      text = `${text.slice(0, text.lastIndexOf('\n') + 1)}${random() < 0.5 ? 'end\r\n' : '\n'}`;
+      const bytes = Buffer.from(text, 'latin1');
+      const inMemory = asRead(bytes, i % 37);
+      expect(pushRelaxedLinesInMemory(inMemory, () => {}), 'read in WebAssembly').toBe(bytes.length);
+      expect(relaxedBytes(inMemory).toString('latin1'), JSON.stringify(text)).toBe(relaxedBytes(bytes).toString('latin1'));
+    }
+  });
+
+  it('in a worker\'s read buffer, rewrites a body of many windows and a line longer than one, and agrees with mailauth', () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => [`flowed line ${i} `, `  <td>\tcell ${i}</td>  `, `plain ${i}`, ' \t ', `bare ${i}\n`][i % 5]);
+    const long = `${'z  '.repeat(RELAX_ROOM / 4)}\t \r\n`;
+    const text = `${lines.join('\r\n')}\r\n${'\n'.repeat(100_000)}${long}x\t${'word  '.repeat(40_000)}\r\nz\r\n\r\n\r\n`;
+    const body = Buffer.from(text, 'latin1');
+    expect(body.length).toBeGreaterThan(3 * (RELAX_ROOM / 2));
+    const at = 4099;
+    body.copy(bigBuffer, at);
+    const inMemory = bigBuffer.subarray(at, at + body.length);
+    // up to the long line in WebAssembly, the rest left to the caller
+    const before = text.indexOf(long);
+    expect(pushRelaxedLinesInMemory(inMemory, () => {})).toBe(before);
+    const chunks = [inMemory.subarray(0, 50_001), inMemory.subarray(50_001, before + 10), inMemory.subarray(before + 10)];
+    const rewrites = vi.spyOn(RelaxedHash.prototype, 'fixLineBuffer');
+    const fast = relaxedRun(fastRelaxedUpdate, chunks, undefined, 'b');
+    expect(rewrites).not.toHaveBeenCalled();
+    rewrites.mockRestore();
+    const copies = chunks.map((chunk) => Buffer.from(chunk));
+    expect(fast).toEqual(relaxedRun(originalRelaxedUpdate, copies, undefined, 'b'));
+    // in one chunk, as dkimVerifyDirect hands a body over, every window is rewritten in WebAssembly
+    expect(relaxedRun(fastRelaxedUpdate, [inMemory], undefined, 'b')).toEqual(relaxedRun(originalRelaxedUpdate, [body], undefined, 'b'));
+    expect(relaxedBytes(inMemory).equals(relaxedBytes(body))).toBe(true);
+    for (const l of [0, 1, 5_000, 600_001, body.length]) expect(relaxedRun(fastRelaxedUpdate, chunks, l), String(l)).toEqual(relaxedRun(originalRelaxedUpdate, copies, l));
   });
 
   it.skipIf(!HAS_CORPUS)(`hashes every body of the shared corpus exactly as mailauth${CORPUS_SKIP_NOTE}`, () => {
