@@ -206,13 +206,11 @@
 
   ;; qp()'s first two passes: [src, end) to dst; returns where the written bytes end
   (func $qpBreaks (param $src i32) (param $end i32) (param $dst i32) (result i32)
-    (local $i i32) (local $w i32) (local $c i32) (local $j i32) (local $v v128) (local $mask i32)
+    (local $i i32) (local $w i32) (local $c i32) (local $j i32) (local $v v128) (local $k i32) (local $kept i32)
     ;; where a run of blanks that a line end would drop begins in dst, or -1
     (local $blank i32)
     ;; dst up to here is before the last line end: no "=" there makes a soft line break
     (local $floor i32)
-    ;; the next sixteen bytes are not looked at together before here: they hold a line end
-    (local $scalarUntil i32)
     (local.set $i (local.get $src))
     (local.set $w (local.get $dst))
     (local.set $floor (local.get $dst))
@@ -220,38 +218,43 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (if (i32.and (i32.ge_u (local.get $i) (local.get $scalarUntil))
-                     (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end))
           (then
+            ;; the k bytes before the first line end, at most sixteen, are copied at once (sixteen
+            ;; written, k kept: what follows writes over the rest), noting where blanks at their
+            ;; end begin
             (local.set $v (v128.load (local.get $i)))
-            (local.set $mask
-              (i8x16.bitmask
-                (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))
-                         (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13))))))
-            (if (i32.eqz (local.get $mask))
+            (local.set $k
+              (i32.ctz
+                (i32.or
+                  (i8x16.bitmask
+                    (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))
+                             (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13)))))
+                  (i32.const 0x10000))))
+            (if (local.get $k)
               (then
-                ;; no line end: copied as they are, noting where blanks at their end begin
                 (v128.store (local.get $w) (local.get $v))
-                (local.set $mask
-                  (i32.xor
-                    (i8x16.bitmask
-                      (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 32)))
-                               (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))))
-                    (i32.const 0xffff)))
-                (if (local.get $mask)
+                ;; the bytes of the k that are no blanks
+                (local.set $kept
+                  (i32.and
+                    (i32.xor
+                      (i8x16.bitmask
+                        (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 32)))
+                                 (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))))
+                      (i32.const 0xffff))
+                    (i32.sub (i32.shl (i32.const 1) (local.get $k)) (i32.const 1))))
+                (if (local.get $kept)
                   (then
-                    ;; the last byte that is no blank is at 31 - clz(mask)
-                    (local.set $j (i32.sub (i32.const 31) (i32.clz (local.get $mask))))
-                    (if (i32.lt_u (local.get $j) (i32.const 15))
+                    ;; the last byte that is no blank is at 31 - clz(kept)
+                    (local.set $j (i32.sub (i32.const 31) (i32.clz (local.get $kept))))
+                    (if (i32.lt_u (local.get $j) (i32.sub (local.get $k) (i32.const 1)))
                       (then (local.set $blank (i32.add (local.get $w) (i32.add (local.get $j) (i32.const 1)))))
                       (else (local.set $blank (i32.const -1)))))
                   (else
                     (if (i32.eq (local.get $blank) (i32.const -1)) (then (local.set $blank (local.get $w))))))
-                (local.set $w (i32.add (local.get $w) (i32.const 16)))
-                (local.set $i (i32.add (local.get $i) (i32.const 16)))
-                (br $next)))
-            ;; one byte at a time up to and with the first line end among them
-            (local.set $scalarUntil (i32.add (local.get $i) (i32.add (i32.ctz (local.get $mask)) (i32.const 1))))))
+                (local.set $w (i32.add (local.get $w) (local.get $k)))
+                (local.set $i (i32.add (local.get $i) (local.get $k)))
+                (br $next)))))
         (local.set $c (i32.load8_u (local.get $i)))
         (if (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
           (then
@@ -313,17 +316,18 @@
     (local.get $w))
 
   ;; the value of a hex digit, or 16 or more for any other byte
+  ;; (without a branch: the digits of text's escapes, "=C3=A9", are no pattern a predictor learns)
   (func $hexValue (param $c i32) (result i32)
-    (local $d i32)
-    (local.set $d (i32.sub (local.get $c) (i32.const 48)))
-    (if (i32.lt_u (local.get $d) (i32.const 10)) (then (return (local.get $d))))
-    (local.set $d (i32.sub (i32.or (local.get $c) (i32.const 32)) (i32.const 97)))
-    (if (i32.lt_u (local.get $d) (i32.const 6)) (then (return (i32.add (local.get $d) (i32.const 10)))))
-    (i32.const 255))
+    (local $digit i32) (local $letter i32)
+    (local.set $digit (i32.sub (local.get $c) (i32.const 48)))
+    (local.set $letter (i32.sub (i32.or (local.get $c) (i32.const 32)) (i32.const 97)))
+    (select (local.get $digit)
+      (select (i32.add (local.get $letter) (i32.const 10)) (i32.const 255) (i32.lt_u (local.get $letter) (i32.const 6)))
+      (i32.lt_u (local.get $digit) (i32.const 10))))
 
   (func (export "qp") (param $src i32) (param $len i32) (param $dst i32) (result i32)
     (local $r i32) (local $o i32) (local $last i32) (local $c i32) (local $high i32) (local $low i32)
-    (local $v v128) (local $mask i32) (local $scalarUntil i32)
+    (local $v v128) (local $k i32)
     (local.set $last (call $qpBreaks (local.get $src) (i32.add (local.get $src) (local.get $len)) (local.get $dst)))
     ;; the third pass, in place: what is written never passes what is read
     (local.set $r (local.get $dst))
@@ -331,18 +335,22 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $r) (local.get $last)))
-        (if (i32.and (i32.ge_u (local.get $r) (local.get $scalarUntil))
-                     (i32.le_u (i32.add (local.get $r) (i32.const 16)) (local.get $last)))
+        ;; the k bytes before the first "=", at most sixteen, are copied at once: sixteen are
+        ;; written, which may only land on bytes already read (none read yet, or sixteen or more
+        ;; behind what is read); k are kept
+        (if (i32.and (i32.le_u (i32.add (local.get $r) (i32.const 16)) (local.get $last))
+                     (i32.or (i32.eq (local.get $o) (local.get $r))
+                             (i32.ge_u (i32.sub (local.get $r) (local.get $o)) (i32.const 16))))
           (then
             (local.set $v (v128.load (local.get $r)))
-            (local.set $mask (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 61)))))
-            (if (i32.eqz (local.get $mask))
+            (local.set $k
+              (i32.ctz (i32.or (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 61)))) (i32.const 0x10000))))
+            (if (local.get $k)
               (then
                 (v128.store (local.get $o) (local.get $v))
-                (local.set $o (i32.add (local.get $o) (i32.const 16)))
-                (local.set $r (i32.add (local.get $r) (i32.const 16)))
-                (br $next)))
-            (local.set $scalarUntil (i32.add (local.get $r) (i32.add (i32.ctz (local.get $mask)) (i32.const 1))))))
+                (local.set $o (i32.add (local.get $o) (local.get $k)))
+                (local.set $r (i32.add (local.get $r) (local.get $k)))
+                (br $next)))))
         (local.set $c (i32.load8_u (local.get $r)))
         (if (i32.and (i32.eq (local.get $c) (i32.const 61)) (i32.lt_u (i32.add (local.get $r) (i32.const 2)) (local.get $last)))
           (then
