@@ -12,7 +12,7 @@ import { fieldsNamed, firstValue, type ParsedHeaders } from './headers.ts';
 import { messageIds } from './message-id.ts';
 import { headerReader, parseMailDate } from './message-meta.ts';
 import { isKnownCleanLineEnds, isKnownCrlfOnly, plainView } from './line-endings.ts';
-import { BLANKS, scanBlanks } from './line-scan.ts';
+import { BLANKS, scanBlanks, scannableMemory } from './line-scan.ts';
 import { NormalisedTextHash, StreamedComposition, StreamedUtf8Check } from './streamed-text.ts';
 import { WhitespaceRuns } from './whitespace-runs.ts';
 
@@ -360,12 +360,10 @@ let decodedText: Buffer | null = null;
 let decodedKept = 0;
 
 function keepDecoded(bytes: Buffer): void {
-  const needed = decodedKept + bytes.length;
-  if (!decodedText || decodedText.length < needed) {
-    const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(DECODED_KEPT_BYTES, Math.max(64 * 1024, 2 * needed))));
-    if (decodedText) decodedText.copy(grown, 0, 0, decodedKept);
-    decodedText = grown;
-  }
+  // (WebAssembly memory where it can be, so that the normalising of the text asks the scan of
+  // line-scan.ts for its blanks instead of searching for two spaces: the pages are taken only
+  // as text is written to them)
+  decodedText ??= scannableMemory(DECODED_KEPT_BYTES) ?? Buffer.allocUnsafeSlow(DECODED_KEPT_BYTES);
   decodedKept += bytes.copy(decodedText, decodedKept);
 }
 
@@ -390,6 +388,8 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
   const hash = new NormalisedTextHash();
   let compose = true;
   let decodeAgain = (sink: (bytes: Buffer) => void): void => void decodeTransfer(message, start, end, encoding, sink);
+  /** the decoded text, when it was kept */
+  let kept: Buffer | null = null;
   if (asUtf8) {
     if (PASSED_THROUGH.has(encoding)) {
       const stored = message.subarray(start, end);
@@ -406,7 +406,10 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
       // The pass below reads the text kept here rather than decoding it again: a quoted-printable
       // text part decoded twice was a sixth of the analysis of 1,500 such messages. (Decoded,
       // base64 and quoted-printable are no longer than the bytes they were decoded from.)
-      if (keep) decodeAgain = (sink) => sink(decodedText!.subarray(0, decodedKept));
+      if (keep) {
+        const text = (kept = decodedText!.subarray(0, decodedKept));
+        decodeAgain = (sink) => sink(text);
+      }
     }
     if (!compose) {
       if (PASSED_THROUGH.has(encoding)) return storedFingerprint ?? normalisedBodyHash(message.subarray(start, end));
@@ -416,25 +419,32 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
   }
   // (no BOM taken away from UTF-8 read as it is: Buffer#toString kept it)
   const decoder = asUtf8 ? new TextDecoder('utf-8', { ignoreBOM: true }) : new TextDecoder(charset);
-  // Text stored as it is read whose composed form is itself has storedFingerprint for its own, so
-  // nothing is hashed until composing changes something: what came before that is the stored
-  // bytes, hashed then (valid UTF-8 decoded and encoded again is the same bytes). Ordinary text
-  // with accents is composed already, and its normalising and hashing was a sixth of the
-  // analysis of 1,500 format=flowed messages.
-  const lazy = asUtf8 && PASSED_THROUGH.has(encoding) && storedFingerprint !== undefined;
+  // UTF-8 whose composed form is itself is hashed as the bytes it is (valid UTF-8 decoded and
+  // encoded again is the same bytes), so nothing is hashed until composing changes something:
+  // what came before that is those bytes, hashed then. Text stored as it is read has
+  // storedFingerprint for its own; encoded text kept decoded is hashed from what was kept, in
+  // WebAssembly memory where the normalising asks the scan of line-scan.ts for its blanks.
+  // Ordinary text with accents is composed already, and its normalising and hashing was a sixth
+  // of the analysis of 1,500 format=flowed messages.
+  const passedThrough = PASSED_THROUGH.has(encoding);
+  const unchangedBytes = !asUtf8 ? null : passedThrough ? (storedFingerprint === undefined ? null : message.subarray(start, end)) : kept;
   let unhashed = 0;
   const composed: StreamedComposition = new StreamedComposition((bytes) => {
-    if (lazy && !composed.changed) {
+    if (unchangedBytes && !composed.changed) {
       unhashed += bytes.length;
       return;
     }
-    if (unhashed > 0) hash.update(message.subarray(start, start + unhashed));
+    if (unhashed > 0) hash.update(unchangedBytes!.subarray(0, unhashed));
     unhashed = 0;
     hash.update(bytes);
   });
   decodeAgain((bytes) => composed.write(decoder.decode(bytes, { stream: true })));
   composed.end(decoder.decode());
-  if (lazy && !composed.changed) return storedFingerprint;
+  if (unchangedBytes && !composed.changed) {
+    if (passedThrough) return storedFingerprint!;
+    hash.update(unchangedBytes);
+    return hash.digest();
+  }
   const sha256 = hash.digest();
   return asUtf8 && !composed.changed && PASSED_THROUGH.has(encoding) ? (storedFingerprint ?? sha256) : sha256;
 }
