@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import wabtFactory from 'wabt';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { forgetLineEndings, hasBareLf, isKnownCleanLineEnds, toCrlf } from '../../src/read/line-endings.ts';
-import { BLANKS, crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanBlanks, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
+import { BLANKS, crlfCopyInPlace, LINE_SCAN, LINE_SCAN_WASM, scanAllBelow, scanBlanks, scanLineFeeds, scannableMemory, type LineScan } from '../../src/read/line-scan.ts';
 import { ReusableBuffer } from '../../src/read/reusable-buffer.ts';
 import { RepairMemory } from '../../src/analyze/repair-memory.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
@@ -101,6 +101,27 @@ describe('line-feed scan in WebAssembly', () => {
       expect(scanBlanks(memory.subarray(at, at + text.length)), JSON.stringify(text)).toBe(flags);
     }
     expect(scanBlanks(Buffer.from('a  b'))).toBeNull();
+  });
+
+  it('says whether every byte is below a limit as the definition does, on 40,000 generated cases, at every alignment and at both ends of its memory', () => {
+    const memory = scannableMemory(64 * 1024)!;
+    const next = mulberry32(53);
+    let below = 0;
+    for (let n = 0; n < 40_000; n++) {
+      const limit = n % 2 ? 0xcc : 1 + Math.floor(next() * 255);
+      const bytes = Buffer.from(Array.from({ length: Math.floor(next() * 70) }, () => Math.floor(next() * limit)));
+      // now and then one byte at or over the limit, anywhere
+      if (bytes.length && next() < 0.5) bytes[Math.floor(next() * bytes.length)] = limit + Math.floor(next() * (256 - limit));
+      const at = n % 3 === 0 ? 0 : n % 3 === 1 ? memory.length - bytes.length : Math.floor(next() * 64);
+      // (bytes over every limit just outside the view)
+      memory.fill(0xff, Math.max(0, at - 32), Math.min(memory.length, at + bytes.length + 32));
+      bytes.copy(memory, at);
+      const expected = bytes.every((b) => b < limit);
+      if (expected) below++;
+      expect(scanAllBelow(memory.subarray(at, at + bytes.length), limit), `${bytes.toString('hex')} < ${limit} at ${at}`).toBe(expected);
+    }
+    expect(below).toBeGreaterThan(15_000);
+    expect(scanAllBelow(Buffer.from('caf\u00e9', 'utf8'), 0xcc)).toBeNull();
   });
 
   it('answers as the definition on 40,000 generated cases, at every alignment and at both ends of its memory', () => {

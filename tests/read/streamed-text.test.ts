@@ -13,6 +13,7 @@ import { decodeBase64 } from '../../src/attachments/content-decode.ts';
 import { loadMimeLibraries } from '../../src/attachments/parser-config.ts';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { normalisedBodyHash, slowNormalisedBodyHash, textFingerprint } from '../../src/read/message-traits.ts';
+import { scannableMemory } from '../../src/read/line-scan.ts';
 import { NormalisedTextHash, StreamedComposition, StreamedUtf8Check } from '../../src/read/streamed-text.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
@@ -219,6 +220,33 @@ describe('the reader-text fingerprint of encoded text on either side of the size
 // ASCII text decoded from quoted-printable or base64 is hashed from the decoded text kept, which
 // lies in WebAssembly memory where it can: there the normalising takes the scan's word on tabs
 // and runs of spaces instead of searching for them.
+// Text stored as it is read, in a worker's read buffer, is scanned for bytes from 0xCC on (the
+// UTF-8 of characters from U+0300 on): with none, it is its own composed form, and its stored
+// fingerprint is the text's without decoding it.
+describe('the reader-text fingerprint of UTF-8 stored as it is read, in a worker\'s read buffer', () => {
+  it('is the fingerprint read whole, with characters from U+0300 on and without', () => {
+    const memory = scannableMemory(1 << 20)!;
+    const pieces = ['word ', 'caf\u00e9 ', '\u00e9t\u00e9\r\n', 'e\u0301', 'A\u030a', '\u212b', '\u0418\u0432\u0430\u043d ', '\u00ff\u02ff', '\u0300', '\u00c5', '\r\n', '  \t'];
+    let fast = 0;
+    for (let n = 0; n < 600; n++) {
+      let text = '';
+      for (let length = Math.floor(next() * 60); length > 0; length--) text += pick(next() < 0.9 ? pieces.slice(0, 3) : pieces);
+      const content = Buffer.from(text, 'utf8');
+      const at = 100 + (n % 40);
+      memory.fill(0xcc, 0, at + content.length + 100);
+      memory.write('head\r\n\r\n', at - 8, 'latin1');
+      content.copy(memory, at);
+      const [start, end] = [at, at + content.length];
+      const stored = normalisedBodyHash(memory.subarray(start, end));
+      if (!/[\u0300-\uffff]/.test(text)) fast++;
+      for (const charset of ['', 'utf-8']) {
+        expect(textFingerprint(memory, start, end, '8bit', charset, stored), JSON.stringify(text)).toBe(formerFingerprint(Buffer.from(memory.subarray(0, end)), start, end, '8bit', charset));
+      }
+    }
+    expect(fast).toBeGreaterThan(100);
+  });
+});
+
 describe('the reader-text fingerprint of encoded ASCII text with runs of blanks', () => {
   it('is the fingerprint read whole', () => {
     const pieces = ['word', 'a', ' ', '  ', '   ', '\t', ' \t', '\r\n', '\n', ' \r\n', '\r', 'line of words\r\n'];
