@@ -6,6 +6,8 @@ import type { KeyLookup } from '../keys/types.ts';
 import { parseHeaders } from '../read/headers.ts';
 import { toCrlf } from '../read/line-endings.ts';
 import { readContainer } from '../read/read-container.ts';
+import { ReusableBuffer } from '../read/reusable-buffer.ts';
+import { postAnalysis } from '../pipeline/posted-analysis.ts';
 import { MAX_SIGNATURES_CHECKED } from '../verify/dkim.ts';
 import { caseRng, changeSignedByte, mutate, pick, randInt, type Rng } from './mutate.ts';
 
@@ -126,12 +128,36 @@ export function checkAnalysis(input: FuzzInput, analysis: MessageAnalysis): stri
   return failures;
 }
 
-/** Runs one case; a throw is a failure like any other, never an escape. */
+/**
+ * The memory an analysis thread reads each message into, reused from case to case: WebAssembly
+ * memory, where the fast paths of src/read/line-scan.ts run (the line and blanks scans, the CRLF
+ * copy, quoted-printable decoding, the relaxed rewrite, the check for bytes from 0xCC on).
+ */
+const readBuffer = new ReusableBuffer(undefined, { scannable: true });
+
+/** An analysis as the store would receive it: its JSON, and each forwarded message's part, size and sha256. */
+export function asStored(analysis: MessageAnalysis): string {
+  const { json, embedded } = postAnalysis(analysis);
+  return JSON.stringify([json, embedded.map(({ partIndex, raw, size }) => [partIndex, size, raw && createHash('sha256').update(raw).digest('hex')])]);
+}
+
+/**
+ * Runs one case; a throw is a failure like any other, never an escape. The message is analysed
+ * twice: in memory of its own, and as an analysis thread holds it, in its read buffer, where the
+ * two must agree to the byte.
+ */
 export async function runCase(input: FuzzInput, lookup: KeyLookup): Promise<CaseOutcome> {
   const started = performance.now();
   try {
     const analysis = await analyzeMessage({ raw: input.bytes, format: input.format }, lookup);
-    return { caseIndex: input.caseIndex, verdict: analysis.verdict.verdict, failures: checkAnalysis(input, analysis), ms: performance.now() - started };
+    const failures = checkAnalysis(input, analysis);
+    const stored = asStored(analysis);
+    const held = readBuffer.take(input.bytes.length);
+    input.bytes.copy(held);
+    if (asStored(await analyzeMessage({ raw: held, format: input.format }, lookup)) !== stored) {
+      failures.push("analysed otherwise in a worker's read buffer (WebAssembly memory) than in memory of its own");
+    }
+    return { caseIndex: input.caseIndex, verdict: analysis.verdict.verdict, failures, ms: performance.now() - started };
   } catch (error) {
     const text = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
     return { caseIndex: input.caseIndex, verdict: null, failures: [`threw ${text}`], ms: performance.now() - started };

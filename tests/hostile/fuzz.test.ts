@@ -6,8 +6,10 @@
  * Properties (src/fuzz/cases.ts, checkAnalysis): no throw, no hang (5 s per case), no worker
  * crash or heap exhaustion; a verdict that is one of the three, with reasons and an explanation;
  * sha256 and size of the input as given; one signature result per DKIM-Signature header; a
- * "verified" names a passing signature; and a verified message with one byte changed that every
- * canonicalization keeps (in the body or in its single From) is no longer verified.
+ * "verified" names a passing signature; a verified message with one byte changed that every
+ * canonicalization keeps (in the body or in its single From) is no longer verified; and the
+ * message analysed in a worker's read buffer (WebAssembly memory, where the fast paths of
+ * src/read/line-scan.ts run) gives the same analysis, to the byte, as in memory of its own.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
