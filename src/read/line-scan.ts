@@ -166,7 +166,7 @@ export function scanBlanks(view: Uint8Array): number | null {
  * Quoted-printable text [start, end) of `message` decoded as libqp's decode() decodes it (see qp
  * in line-scan.wat), when it lies in memory from scannableMemory and is no longer than QP_ROOM;
  * else null (decode it in JavaScript). The answer is a view of room in that memory, written over
- * by the next decode: 0.6-1 ns a byte where JavaScript takes 3.3-4.2.
+ * by the next decode: 1.2 ns a byte on accented text, where JavaScript takes 3.5.
  */
 export function decodeQuotedPrintableInMemory(message: Uint8Array, start: number, end: number): Buffer | null {
   const code = scanners.get(message.buffer);
