@@ -385,13 +385,14 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
   if (encoding !== 'base64' && encoding !== 'quoted-printable' && !PASSED_THROUGH.has(encoding)) return null;
   const asUtf8 = AS_IS_CHARSETS.has(charset) || encodingOf(charset) === 'utf-8';
   if (!asUtf8 && encodingOf(charset) === null) return null;
+  const passedThrough = PASSED_THROUGH.has(encoding);
   const hash = new NormalisedTextHash();
   let compose = true;
   let decodeAgain = (sink: (bytes: Buffer) => void): void => void decodeTransfer(message, start, end, encoding, sink);
   /** the decoded text, when it was kept */
   let kept: Buffer | null = null;
   if (asUtf8) {
-    if (PASSED_THROUGH.has(encoding)) {
+    if (passedThrough) {
       const stored = message.subarray(start, end);
       compose = !isAscii(stored) && isUtf8(stored);
     } else {
@@ -412,7 +413,7 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
       }
     }
     if (!compose) {
-      if (PASSED_THROUGH.has(encoding)) return storedFingerprint ?? normalisedBodyHash(message.subarray(start, end));
+      if (passedThrough) return storedFingerprint ?? normalisedBodyHash(message.subarray(start, end));
       decodeAgain((bytes) => hash.update(bytes));
       return hash.digest();
     }
@@ -424,7 +425,6 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
   // WebAssembly memory where the normalising asks the scan of line-scan.ts for its blanks.
   // Ordinary text with accents is composed already, and its normalising and hashing was a sixth
   // of the analysis of 1,500 format=flowed messages.
-  const passedThrough = PASSED_THROUGH.has(encoding);
   const unchangedBytes = !asUtf8 ? null : passedThrough ? (storedFingerprint === undefined ? null : message.subarray(start, end)) : kept;
   // UTF-8 with no byte from 0xCC on has no character from U+0300 on, and is its own composed form
   // (see MAY_COMPOSE in streamed-text.ts): most European mail, answered by a scan of its bytes
@@ -450,7 +450,8 @@ export function textFingerprint(message: Buffer, start: number, end: number, enc
   });
   decodeAgain((bytes) => composed.write(decoder.decode(bytes, { stream: true })));
   composed.end(decoder.decode());
+  // (text stored as it is read and left as it is by composing, with no storedFingerprint given,
+  // was hashed from the bytes composing handed on: the same bytes)
   if (unchangedBytes && !composed.changed) return unchangedFingerprint();
-  const sha256 = hash.digest();
-  return asUtf8 && !composed.changed && PASSED_THROUGH.has(encoding) ? (storedFingerprint ?? sha256) : sha256;
+  return hash.digest();
 }

@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { BLANKS, scanBlanks } from './line-scan.ts';
+import { scanBlanks } from './line-scan.ts';
 import { WhitespaceRuns } from './whitespace-runs.ts';
 
 /**
@@ -52,11 +52,8 @@ export class NormalisedTextHash {
       this.#bytes(view, 0, at);
     }
     // (where the bytes lie in WebAssembly memory, the scan says whether they hold a tab or two
-    // spaces in a row: the search for two spaces reads text at about 1 ns a byte)
-    const blanks = scanBlanks(view);
-    const body = Buffer.from(view.buffer, view.byteOffset, length);
-    const runs =
-      blanks === null ? new WhitespaceRuns(body, view.indexOf(TAB, at) >= 0) : new WhitespaceRuns(body, (blanks & BLANKS.tab) !== 0, (blanks & BLANKS.twoSpaces) !== 0);
+    // spaces in a row)
+    const runs = WhitespaceRuns.scanned(Buffer.from(view.buffer, view.byteOffset, length), scanBlanks(view));
     for (let lf = view.indexOf(LF, at); lf >= 0; lf = view.indexOf(LF, at)) {
       let end = lf;
       for (let b = view[end - 1]; end > at && (b === SP || b === TAB || b === CR); b = view[--end - 1]);

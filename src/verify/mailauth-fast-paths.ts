@@ -155,12 +155,9 @@ export function pushRelaxedLines(whole: Buffer, push: (canonical: Buffer) => voi
   let to = 0;
   // the next tab and the next two spaces: one search each for the chunk, and one more for each
   // line that holds them; none where the scan of the chunk found none (on format=flowed text,
-  // whose lines end in a space, the search for two spaces that are not there read every byte
-  // at about 1 ns a byte, a quarter of this function)
-  const runs =
-    blanks === null
-      ? new WhitespaceRuns(buffer, lines.indexOf(0x09) >= 0)
-      : new WhitespaceRuns(buffer, (blanks & BLANKS.tab) !== 0, (blanks & BLANKS.twoSpaces) !== 0);
+  // whose lines end in a space, the search for two spaces that are not there was a quarter of
+  // this function)
+  const runs = WhitespaceRuns.scanned(buffer, blanks);
   for (let start = 0; start < lines.length; ) {
     const lf = lines.indexOf(0x0a, start);
     let end = lf > start && lines[lf - 1] === 0x0d ? lf - 1 : lf;
