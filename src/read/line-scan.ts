@@ -14,7 +14,9 @@
  * fingerprint and the relaxed fast path otherwise search for in JavaScript. Since the fifty-third
  * round it decodes quoted-printable text (decodeQuotedPrintableInMemory), and rewrites a body's
  * lines in their relaxed DKIM form (pushRelaxedLinesInMemory), into room of their own past that
- * for copies, and says whether all of a text's bytes are below a value (scanAllBelow).
+ * for copies, and says whether all of a text's bytes are below a value (scanAllBelow); since the
+ * fifty-fourth, it normalises a text's lines for its reader-text fingerprint
+ * (pushNormalisedLinesInMemory).
  *
  * The source is line-scan.wat; the bytes below are what wabt compiles it to, and
  * tests/read/line-scan.test.ts checks both that and every answer against the JavaScript scan.
@@ -23,7 +25,7 @@
  */
 
 export const LINE_SCAN_WASM =
-  'AGFzbQEAAAABJAVgA39/fwF/YAJ/fwF/YAR/f39/AX9gBX9/f39/AX9gAX8BfwIPAQNlbnYGbWVtb3J5AgABAwwLAAECAQMAAAQAAAAHLQYEc2NhbgABBmJsYW5rcwADBGNybGYABQJxcAAIBXJlbGF4AAkFYmVsb3cACgr/EAt4AQN/IAEhAwJAA0AgAyACTw0BIAAgA2otAABBCkYEQCADRQRAQQEPCyAAIANqQQFrLQAAQQ1HBEBBAQ8LIANBAk8EQCAAIANqQQJrLQAAIQUgBUEgRiAFQQlGciAFQQ1GcgRAQQIhBAsLCyADQQFqIQMMAAsLIAQL3gECBH8DeyABQSBNBEAgAEEAIAEQAA8LIABBAEEQEAAhBSAFQQFxBEBBAQ8LQRAhAiABQRBrIQMCQANAIAIgA0sNASAAIAJqIQQgBP0ABABBCv0P/SMhBiAG/VMEQCAEQQFr/QAEACEHIAYgB0EN/Q/9I/1P/VMEQEEBDwsgBEECa/0ABAAhByAIIAYgB0Eg/Q/9IyAHQQn9D/0j/VAgB0EN/Q/9I/1Q/U79UCEICyACQRBqIQIMAAsLIAj9UwRAQQIhBQsgACACIAEQACEEIARBAXEEQEEBDwsgBSAEcguXAQEDfyABIQQCQANAIAQgAk8NASAAIARqLQAAIQUgBUEJRgRAIAZBAXIhBgsgBUEgRgRAIARBAWogA0kEQCAAIARqQQFqLQAAQSBGBEAgBkECciEGCwsLIAVBDUYEQCAEQQFqIANPBEAgBkEEciEGBSAAIARqQQFqLQAAQQpHBEAgBkEEciEGCwsLIARBAWohBAwACwsgBgufAQICfwV7AkADQCACQRFqIAFLDQEgACACaiEDIAP9AAQAIQQgA0EBav0ABAAhBSAGIARBCf0P/SP9UCEGIAcgBEEg/Q/9IyAFQSD9D/0j/U79UCEHIAggBEEN/Q/9IyAFQQr9D/0j/U/9UCEIIAJBEGohAgwACwtBAUEAIAb9UxtBAkEAIAf9UxtyQQRBACAI/VMbciAAIAIgASABEAJyC30BAn8gASEFAkADQCAFIAJPDQEgACAFai0AACEGIAZBCkYEQCAFRQRAIAMgBGpBDToAACAEQQFqIQQFIAAgBWpBAWstAABBDUcEQCADIARqQQ06AAAgBEEBaiEECwsLIAMgBGogBjoAACAEQQFqIQQgBUEBaiEFDAALCyAEC2cCAn8BewJAA0AgA0EQaiABSw0BIAAgA2r9AAQAIQUgBUEK/Q/9I/1TBEAgACADIANBEGogAiAEEAQhBAUgAiAEaiAF/QsEACAEQRBqIQQLIANBEGohAwwACwsgACADIAEgAiAEEAQLmAQDBH8BewR/IAAhAyACIQQgAiELQX8hCgJAA0AgAyABTw0BIANBEGogAU0EQCAD/QAEACEHIAdBCv0P/SMgB0EN/Q/9I/1Q/WRBgIAEcmghCCAIBEAgBCAH/QsEACAHQSD9D/0jIAdBCf0P/SP9UP1kQf//A3NBASAIdEEBa3EhCSAJBEBBHyAJZ2shBiAGIAhBAWtJBEAgBCAGQQFqaiEKBUF/IQoLBSAKQX9GBEAgBCEKCwsgBCAIaiEEIAMgCGohAwwCCwsgAy0AACEFIAVBIEYgBUEJRnIEQCAKQX9GBEAgBCEKCyAEIAU6AAAgBEEBaiEEIANBAWohAwwBCyAFQQpHIAVBDUdxBEBBfyEKIAQgBToAACAEQQFqIQQgA0EBaiEDDAELIApBf0cEQCAKIQRBfyEKCyADQQFqIQYgBUENRgRAAkADQCAGIAFPDQEgBi0AACEFIAVBIEcgBUEJR3ENASAGQQFqIQYMAAsLIAYgAU8gBi0AAEEKR3IEQCAEQQ06AAAgBEEBaiEEIANBAWohAwwCCyAGQQFqIQYLIAQgC0sgBEEBay0AAEE9RnEEQCAEQQFrIQQFIAMtAABBDUYEQCAEQQ06AAAgBEEBaiEECyAEQQo6AAAgBEEBaiEECyAEIQsgBiEDDAALCyAKQX9HBEAgCiEECyAEIAtLIARBAWstAABBPUZxBEAgBEEBayEECyAECywBAn8gAEEwayEBIABBIHJB4QBrIQIgASACQQpqQf8BIAJBBkkbIAFBCkkbC+8BAwZ/AXsBfyAAIAAgAWogAhAGIQUgAiEDIAIhBAJAA0AgAyAFTw0BIANBEGogBU0gBCADRiADIARrQRBPcnEEQCAD/QAEACEJIAlBPf0P/SP9ZEGAgARyaCEKIAoEQCAEIAn9CwQAIAQgCmohBCADIApqIQMMAgsLIAMtAAAhBiAGQT1GIANBAmogBUlxBEAgA0EBai0AABAHIQcgA0ECai0AABAHIQggByAIckEQSQRAIAQgB0EEdCAIcjoAACAEQQFqIQQgA0EDaiEDDAILCyAEIAY6AAAgBEEBaiEEIANBAWohAwwACwsgBCACawvkAgMEfwF7Bn8gACEDIAAgAWohBCACIQUCQANAIAMgBE8NASADQRBqIARNBEAgA/0ABAAhByAHQSD9D/0j/WQhCCAHQQn9D/0jIAdBDf0P/SMgB0EK/Q/9I/1Q/VD9ZCAIIAhBAXZxckGAgARyaCEJIAkEQCAIIAlBAWt2QQFxIQwgDSAIcSEKIAkgDGshCyAKIAtJBEAgBUEgOgAAIAUgDWohBSAFIANBAWr9AAQAIAcgChv9CwQAIAUgCyAKa2ohBSAMIQ0FQQEhDQsgAyAJaiEDDAILCyADLQAAIQYgA0EBaiEDIAZBCkYgBkENRiADIARJIAMtAABBCkZxcXIEQCAGQQ1GBEAgA0EBaiEDC0EAIQ0gBUGNFDsBACAFQQJqIQUMAQsgBkEgRiAGQQlGciEIIAVBIDoAACAFIA0gCEEBc3FqIQUgBSAGOgAAIAUgCEEBc2ohBSAIIQ0MAAsLIAUgAmsLZgIBfwF7IAJBAWv9DyEEAkADQCADQRBqIAFLDQEgACADav0ABAAgBP0o/VMEQEEADwsgA0EQaiEDDAALCwJAA0AgAyABTw0BIAAgA2otAAAgAk8EQEEADwsgA0EBaiEDDAALC0EBCw==';
+  'AGFzbQEAAAABJAVgA39/fwF/YAJ/fwF/YAR/f39/AX9gBX9/f39/AX9gAX8BfwIPAQNlbnYGbWVtb3J5AgABAw0MAAECAQMAAAQAAAAABgsCfwFBAAt/AUEACwdDCQRzY2FuAAEGYmxhbmtzAAMEY3JsZgAFAnFwAAgFcmVsYXgACQRsZWFkAwAFdHJhaWwDAQRub3JtAAoFYmVsb3cACwqLFAx4AQN/IAEhAwJAA0AgAyACTw0BIAAgA2otAABBCkYEQCADRQRAQQEPCyAAIANqQQFrLQAAQQ1HBEBBAQ8LIANBAk8EQCAAIANqQQJrLQAAIQUgBUEgRiAFQQlGciAFQQ1GcgRAQQIhBAsLCyADQQFqIQMMAAsLIAQL3gECBH8DeyABQSBNBEAgAEEAIAEQAA8LIABBAEEQEAAhBSAFQQFxBEBBAQ8LQRAhAiABQRBrIQMCQANAIAIgA0sNASAAIAJqIQQgBP0ABABBCv0P/SMhBiAG/VMEQCAEQQFr/QAEACEHIAYgB0EN/Q/9I/1P/VMEQEEBDwsgBEECa/0ABAAhByAIIAYgB0Eg/Q/9IyAHQQn9D/0j/VAgB0EN/Q/9I/1Q/U79UCEICyACQRBqIQIMAAsLIAj9UwRAQQIhBQsgACACIAEQACEEIARBAXEEQEEBDwsgBSAEcguXAQEDfyABIQQCQANAIAQgAk8NASAAIARqLQAAIQUgBUEJRgRAIAZBAXIhBgsgBUEgRgRAIARBAWogA0kEQCAAIARqQQFqLQAAQSBGBEAgBkECciEGCwsLIAVBDUYEQCAEQQFqIANPBEAgBkEEciEGBSAAIARqQQFqLQAAQQpHBEAgBkEEciEGCwsLIARBAWohBAwACwsgBgufAQICfwV7AkADQCACQRFqIAFLDQEgACACaiEDIAP9AAQAIQQgA0EBav0ABAAhBSAGIARBCf0P/SP9UCEGIAcgBEEg/Q/9IyAFQSD9D/0j/U79UCEHIAggBEEN/Q/9IyAFQQr9D/0j/U/9UCEIIAJBEGohAgwACwtBAUEAIAb9UxtBAkEAIAf9UxtyQQRBACAI/VMbciAAIAIgASABEAJyC30BAn8gASEFAkADQCAFIAJPDQEgACAFai0AACEGIAZBCkYEQCAFRQRAIAMgBGpBDToAACAEQQFqIQQFIAAgBWpBAWstAABBDUcEQCADIARqQQ06AAAgBEEBaiEECwsLIAMgBGogBjoAACAEQQFqIQQgBUEBaiEFDAALCyAEC2cCAn8BewJAA0AgA0EQaiABSw0BIAAgA2r9AAQAIQUgBUEK/Q/9I/1TBEAgACADIANBEGogAiAEEAQhBAUgAiAEaiAF/QsEACAEQRBqIQQLIANBEGohAwwACwsgACADIAEgAiAEEAQLmAQDBH8BewR/IAAhAyACIQQgAiELQX8hCgJAA0AgAyABTw0BIANBEGogAU0EQCAD/QAEACEHIAdBCv0P/SMgB0EN/Q/9I/1Q/WRBgIAEcmghCCAIBEAgBCAH/QsEACAHQSD9D/0jIAdBCf0P/SP9UP1kQf//A3NBASAIdEEBa3EhCSAJBEBBHyAJZ2shBiAGIAhBAWtJBEAgBCAGQQFqaiEKBUF/IQoLBSAKQX9GBEAgBCEKCwsgBCAIaiEEIAMgCGohAwwCCwsgAy0AACEFIAVBIEYgBUEJRnIEQCAKQX9GBEAgBCEKCyAEIAU6AAAgBEEBaiEEIANBAWohAwwBCyAFQQpHIAVBDUdxBEBBfyEKIAQgBToAACAEQQFqIQQgA0EBaiEDDAELIApBf0cEQCAKIQRBfyEKCyADQQFqIQYgBUENRgRAAkADQCAGIAFPDQEgBi0AACEFIAVBIEcgBUEJR3ENASAGQQFqIQYMAAsLIAYgAU8gBi0AAEEKR3IEQCAEQQ06AAAgBEEBaiEEIANBAWohAwwCCyAGQQFqIQYLIAQgC0sgBEEBay0AAEE9RnEEQCAEQQFrIQQFIAMtAABBDUYEQCAEQQ06AAAgBEEBaiEECyAEQQo6AAAgBEEBaiEECyAEIQsgBiEDDAALCyAKQX9HBEAgCiEECyAEIAtLIARBAWstAABBPUZxBEAgBEEBayEECyAECywBAn8gAEEwayEBIABBIHJB4QBrIQIgASACQQpqQf8BIAJBBkkbIAFBCkkbC+8BAwZ/AXsBfyAAIAAgAWogAhAGIQUgAiEDIAIhBAJAA0AgAyAFTw0BIANBEGogBU0gBCADRiADIARrQRBPcnEEQCAD/QAEACEJIAlBPf0P/SP9ZEGAgARyaCEKIAoEQCAEIAn9CwQAIAQgCmohBCADIApqIQMMAgsLIAMtAAAhBiAGQT1GIANBAmogBUlxBEAgA0EBai0AABAHIQcgA0ECai0AABAHIQggByAIckEQSQRAIAQgB0EEdCAIcjoAACAEQQFqIQQgA0EDaiEDDAILCyAEIAY6AAAgBEEBaiEEIANBAWohAwwACwsgBCACawvkAgMEfwF7Bn8gACEDIAAgAWohBCACIQUCQANAIAMgBE8NASADQRBqIARNBEAgA/0ABAAhByAHQSD9D/0j/WQhCCAHQQn9D/0jIAdBDf0P/SMgB0EK/Q/9I/1Q/VD9ZCAIIAhBAXZxckGAgARyaCEJIAkEQCAIIAlBAWt2QQFxIQwgDSAIcSEKIAkgDGshCyAKIAtJBEAgBUEgOgAAIAUgDWohBSAFIANBAWr9AAQAIAcgChv9CwQAIAUgCyAKa2ohBSAMIQ0FQQEhDQsgAyAJaiEDDAILCyADLQAAIQYgA0EBaiEDIAZBCkYgBkENRiADIARJIAMtAABBCkZxcXIEQCAGQQ1GBEAgA0EBaiEDC0EAIQ0gBUGNFDsBACAFQQJqIQUMAQsgBkEgRiAGQQlGciEIIAVBIDoAACAFIA0gCEEBc3FqIQUgBSAGOgAAIAUgCEEBc2ohBSAIIQ0MAAsLIAUgAmsLigMDBH8Bewx/IAAhAyAAIAFqIQQgAiEFIAIhDiACIQ8CQANAIAMgBE8NASADQRBqIARNBEAgA/0ABAAhByAHQSD9D/0j/WQhCCAHQQn9D/0jIAdBDf0P/SMgB0EK/Q/9I/1Q/VD9ZCAIIAhBAXZxckGAgARyaCEJIAkEQCARIAhxIQogCCAJQQFrdkEBcSEMIAUgA0EBav0ABAAgByAKG/0LBAAgCSAKayELIAUgC2ohBSAFIAxrIA8gCyAMSxshDyAMIREgAyAJaiEDDAILCyADLQAAIQYgA0EBaiEDIAZBCkYEQCAPIQUgDyAORgRAIBAEQCAFQY0UOwEAIAVBAmohBSATQQFqIRMFIBJBAWohEgsFIAVBjRQ7AQAgBUECaiEFQQAhE0EBIRALIAUhDiAFIQ9BACERDAELIAZBIEYgBkEJRnIhDSAFQSAgBiANGzoAACAFIA0gEXFBAXNqIQUgDyAFIA0gBkENRnIbIQ8gDSERDAALCyASJAAgEyQBIAUgE0EBdGsgAmsLZgIBfwF7IAJBAWv9DyEEAkADQCADQRBqIAFLDQEgACADav0ABAAgBP0o/VMEQEEADwsgA0EQaiEDDAALCwJAA0AgAyABTw0BIAAgA2otAAAgAk8EQEEADwsgA0EBaiEDDAALC0EBCw==';
 
 /** What scan() answers: see line-scan.wat. */
 export const LINE_SCAN = { clean: 0, bareLf: 1, crlfAfterBlankOrCr: 2 } as const;
@@ -43,7 +45,7 @@ const WASM_PAGE = 64 * 1024;
  */
 export const QP_ROOM = 1024 * 1024;
 
-/** What pushRelaxedLinesInMemory writes a window of lines into; a window is half as long, since a line's relaxed form may be twice its length (a bare LF becomes CRLF). */
+/** What pushRelaxedLinesInMemory and pushNormalisedLinesInMemory write a window of lines into; a window is half as long, since a line's relaxed form may be twice its length (a bare LF becomes CRLF). */
 export const RELAX_ROOM = 1024 * 1024;
 const RELAX_WINDOW = RELAX_ROOM / 2;
 
@@ -76,6 +78,7 @@ type Crlf = (src: number, len: number, dst: number) => number;
 type Qp = (src: number, len: number, dst: number) => number;
 type Relax = (src: number, len: number, dst: number) => number;
 type Below = (ptr: number, len: number, limit: number) => number;
+type Norm = (src: number, len: number, dst: number) => number;
 
 /** What this module's code does on each memory it handed out, by the memory's ArrayBuffer. */
 const scanners = new WeakMap<ArrayBufferLike, MemoryCode>();
@@ -87,6 +90,10 @@ interface MemoryCode {
   qp: Qp;
   relax: Relax;
   below: Below;
+  norm: Norm;
+  /** what norm's last call left out: the blank lines before its first line with content, and after its last */
+  lead: { readonly value: number };
+  trail: { readonly value: number };
   /** where the memory handed out ends, and the room for copies begins */
   bytes: number;
   /** the view whose copy the room holds, until the memory is given other bytes (forgetCrlfCopy) */
@@ -98,7 +105,7 @@ interface MemoryCode {
  * be used here. The memory never grows, so views of it stay valid. Past the `bytes` handed out
  * lies room for twice as many more, where crlfCopyInPlace makes its copies, and past that
  * QP_ROOM bytes where decodeQuotedPrintableInMemory writes and RELAX_ROOM where
- * pushRelaxedLinesInMemory does: reserved, not taken, since the system
+ * pushRelaxedLinesInMemory and pushNormalisedLinesInMemory do: reserved, not taken, since the system
  * maps a page of it only when something is first written there.
  */
 export function scannableMemory(bytes: number): Buffer | null {
@@ -115,6 +122,9 @@ export function scannableMemory(bytes: number): Buffer | null {
       qp: instance.exports['qp'] as Qp,
       relax: instance.exports['relax'] as Relax,
       below: instance.exports['below'] as Below,
+      norm: instance.exports['norm'] as Norm,
+      lead: instance.exports['lead'] as { readonly value: number },
+      trail: instance.exports['trail'] as { readonly value: number },
       bytes,
       copied: null,
     });
@@ -186,8 +196,24 @@ export function decodeQuotedPrintableInMemory(message: Uint8Array, start: number
  * caller rewrites the rest. What `push` is handed is written over by the next window.
  */
 export function pushRelaxedLinesInMemory(lines: Uint8Array, push: (canonical: Buffer) => void): number {
+  return pushWindows(lines, 'relax', (code, written) => push(written));
+}
+
+/**
+ * Hands `push` the normalised form of the complete lines at the start of `lines` that
+ * NormalisedTextHash makes (see norm in line-scan.wat), as pushRelaxedLinesInMemory hands the
+ * relaxed form, and with it the blank lines left out before and after it: the caller writes
+ * those only once a line with content follows. A window of blank lines alone is handed as
+ * nothing, all of its lines before it.
+ */
+export function pushNormalisedLinesInMemory(lines: Uint8Array, push: (normalised: Buffer, blankLinesBefore: number, blankLinesAfter: number) => void): number {
+  return pushWindows(lines, 'norm', (code, written) => push(written, code.lead.value, code.trail.value));
+}
+
+/** Windows of whole lines of `lines` rewritten by `rewrite` into the relax room, each handed to `push` (see pushRelaxedLinesInMemory). */
+function pushWindows(lines: Uint8Array, rewrite: 'relax' | 'norm', push: (code: MemoryCode, written: Buffer) => void): number {
   const code = scanners.get(lines.buffer);
-  if (!code || lines.byteOffset + lines.length > 3 * code.bytes) return 0;
+  if (!code || lines.byteOffset + lines.length > 3 * code.bytes + QP_ROOM) return 0;
   const room = 3 * code.bytes + QP_ROOM;
   let done = 0;
   while (done < lines.length) {
@@ -196,7 +222,7 @@ export function pushRelaxedLinesInMemory(lines: Uint8Array, push: (canonical: Bu
       take = lines.lastIndexOf(0x0a, done + RELAX_WINDOW - 1) + 1 - done;
       if (take <= 0) break;
     }
-    push(Buffer.from(lines.buffer, room, code.relax(lines.byteOffset + done, take, room)));
+    push(code, Buffer.from(lines.buffer, room, code[rewrite](lines.byteOffset + done, take, room)));
     done += take;
   }
   return done;

@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { scanBlanks } from './line-scan.ts';
+import { pushNormalisedLinesInMemory, scanBlanks } from './line-scan.ts';
 import { WhitespaceRuns } from './whitespace-runs.ts';
 
 /**
@@ -51,6 +51,11 @@ export class NormalisedTextHash {
       at = lf < 0 ? length : lf + 1;
       this.#bytes(view, 0, at);
     }
+    // In WebAssembly memory (text kept decoded, or stored as it is read), whole lines are
+    // normalised there, a window at a time (norm in line-scan.wat).
+    const lines = view.lastIndexOf(LF) + 1;
+    if (lines > at) at += pushNormalisedLinesInMemory(view.subarray(at, lines), this.#pushNormalised);
+    if (at === length) return;
     // (where the bytes lie in WebAssembly memory, the scan says whether they hold a tab or two
     // spaces in a row)
     const runs = WhitespaceRuns.scanned(Buffer.from(view.buffer, view.byteOffset, length), scanBlanks(view));
@@ -69,6 +74,17 @@ export class NormalisedTextHash {
     }
     if (at < length) this.#bytes(view, at, length);
   }
+
+  /** whole lines normalised elsewhere, from a line's start: the blank lines before them wait as the JavaScript's do */
+  readonly #pushNormalised = (normalised: Buffer, blankLinesBefore: number, blankLinesAfter: number): void => {
+    this.#blankLines += blankLinesBefore;
+    if (normalised.length === 0) return;
+    for (; this.#blankLines > 0; this.#blankLines--) this.#crlf();
+    this.#hash.update(this.#out.subarray(0, this.#used));
+    this.#used = 0;
+    this.#hash.update(normalised);
+    this.#blankLines = blankLinesAfter;
+  };
 
   /** bytes[from, to) one at a time, from any state */
   #bytes(bytes: Uint8Array, from: number, to: number): void {

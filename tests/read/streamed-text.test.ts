@@ -13,7 +13,7 @@ import { decodeBase64 } from '../../src/attachments/content-decode.ts';
 import { loadMimeLibraries } from '../../src/attachments/parser-config.ts';
 import { mulberry32 } from '../../src/fuzz/mutate.ts';
 import { normalisedBodyHash, slowNormalisedBodyHash, textFingerprint } from '../../src/read/message-traits.ts';
-import { scannableMemory } from '../../src/read/line-scan.ts';
+import { pushNormalisedLinesInMemory, scannableMemory } from '../../src/read/line-scan.ts';
 import { NormalisedTextHash, StreamedComposition, StreamedUtf8Check } from '../../src/read/streamed-text.ts';
 import { CORPUS_SKIP_NOTE, HAS_CORPUS, corpusFiles } from '../helpers/corpus.ts';
 
@@ -84,6 +84,71 @@ describe('the normalised hash of text that comes in pieces', () => {
         expect(hash.digest(), `${held} in pieces of ${size}`).toBe(slowNormalisedBodyHash(body));
       }
     }
+  });
+});
+
+describe('the normalised hash of text in WebAssembly memory (a worker\'s read buffer, or text kept decoded)', () => {
+  // whole lines are normalised there (norm in line-scan.wat), a window of 512 KiB at a time
+  const memory = scannableMemory(4 << 20)!;
+  /** the hash of `body` put at `offset` of the memory and handed over in views of it, cut at `cuts` */
+  function hashedInMemory(body: Buffer, offset: number, cuts: number[] = []): string {
+    body.copy(memory, offset);
+    const hash = new NormalisedTextHash();
+    let at = 0;
+    for (const cut of [...cuts, body.length]) {
+      hash.update(memory.subarray(offset + at, offset + cut));
+      at = cut;
+    }
+    return hash.digest();
+  }
+  const randomCuts = (length: number): number[] =>
+    Array.from({ length: Math.floor(next() * 4) }, () => Math.floor(next() * (length + 1))).sort((a, b) => a - b);
+
+  it('is normalisedBodyHash of all of it, at every alignment, whole and in pieces', () => {
+    const pieces = ['word', 'x', 'sixteen letters!', ' ', '  ', '   ', '\t', ' \t ', '\r', '\r\r', '\r\n', '\n', '\n\n', ' \r\n', '\t\n', '\r \r', ' \r ', '\u00e9'];
+    for (let n = 0; n < 4000; n++) {
+      const body = Buffer.from(Array.from({ length: Math.floor(next() * 80) }, () => pick(pieces)).join(''), 'latin1');
+      const expected = slowNormalisedBodyHash(body);
+      expect(hashedInMemory(body, n % 37), JSON.stringify(body.toString('latin1'))).toBe(expected);
+      expect(hashedInMemory(body, n % 16, randomCuts(body.length)), JSON.stringify(body.toString('latin1'))).toBe(expected);
+    }
+  });
+
+  it('is normalisedBodyHash of all of it across windows: blank lines alone, a line longer than one, runs of blanks over the cut', () => {
+    const window = 512 * 1024;
+    const words = (length: number): string => 'word '.repeat(Math.ceil(length / 5)).slice(0, length);
+    const bodies = [
+      // a window of blank lines alone, between lines with content, and at the end
+      `first\n${'\n'.repeat(window + 10)}after\n`,
+      `${' \r\n'.repeat(window / 2)}after the blanks\n\n \n`,
+      `${'\n'.repeat(3 * window)}`,
+      // a line longer than a window, before and after lines of words
+      `a line\n${words(window + 100)}\nafter it\n`,
+      `${words(window - 3)}\n${words(window * 2)}  \t \r\n\ntail`,
+      // runs of blanks and blank lines where the windows are cut
+      `${`${words(70)}${' '.repeat(40)}\t\r\n\n`.repeat(20000)}end`,
+      `${`x${' '.repeat(17)}\r${' '.repeat(15)}y\r\r\n \n`.repeat(30000)}`,
+    ].map((text) => Buffer.from(text, 'latin1'));
+    for (const [k, body] of bodies.entries()) {
+      const expected = slowNormalisedBodyHash(body);
+      expect(hashedInMemory(body, k), `body ${k}`).toBe(expected);
+      expect(hashedInMemory(body, 16 - k, [1000, window + 7, 2 * window + 1].filter((cut) => cut <= body.length)), `body ${k}, in pieces`).toBe(expected);
+    }
+  });
+
+  it('hands over whole lines, with the blank lines before and after them left to the caller', () => {
+    const text = Buffer.from('\n \n\r\nfirst  line \r\n\n\t\nsecond\tline\n\n \n', 'latin1');
+    text.copy(memory, 3);
+    const handed: Array<[string, number, number]> = [];
+    const done = pushNormalisedLinesInMemory(memory.subarray(3, 3 + text.length), (normalised, before, after) => handed.push([normalised.toString('latin1'), before, after]));
+    expect(done).toBe(text.length);
+    expect(handed).toEqual([['first line\r\n\r\n\r\nsecond line\r\n', 3, 2]]);
+    // nothing but blank lines: nothing written, every line before it
+    expect(pushNormalisedLinesInMemory(memory.subarray(3, 8), (normalised, before, after) => handed.push([normalised.toString('latin1'), before, after]))).toBe(5);
+    expect(handed[1]).toEqual(['', 3, 0]);
+    // memory of its own is not WebAssembly's: nothing read
+    expect(pushNormalisedLinesInMemory(Buffer.from(text), () => handed.push(['', -1, -1]))).toBe(0);
+    expect(handed).toHaveLength(2);
   });
 });
 
