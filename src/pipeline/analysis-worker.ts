@@ -10,6 +10,7 @@ import type { ZipEntryLocation } from '../read/zip.ts';
 import { sha256OfZipEntry } from '../read/zip-entry.ts';
 import { ANSWER_BATCH, postAnalysis, type PostedAnalysis } from './posted-analysis.ts';
 import type { RingPlace } from './message-ring.ts';
+import { ReadAhead } from './read-ahead.ts';
 import { progressWriter } from './worker-progress.ts';
 
 /**
@@ -137,6 +138,21 @@ async function runQueue(): Promise<void> {
   running = false;
 }
 
+/** The small files queued behind one being read are read with it (see read-ahead.ts). */
+const readAhead = new ReadAhead();
+
+/** `task`'s message read into readBuffer, and the small files of the reads queued right behind it read ahead. */
+function readWithReadAhead(task: Extract<Task, { type: 'analyze-at' }>): RawMessage {
+  const read = readMessageAt(task.location, task.maxBytes, readBuffer);
+  const next: Array<Extract<Task, { type: 'analyze-at' }>> = [];
+  for (let k = 1; k < queue.length && queue[k]!.type === 'analyze-at'; k++) next.push(queue[k] as Extract<Task, { type: 'analyze-at' }>);
+  if (next.length && !readAhead.holding) {
+    readAhead.fill(next, (ahead, into) => readMessageAt(ahead.location, ahead.maxBytes, into), (id) => progress.start(id));
+    progress.start(task.id);
+  }
+  return read;
+}
+
 /** Files hashed whole (`verify --rehash`) are read through this, a chunk at a time. */
 let hashChunk: Buffer | null = null;
 
@@ -172,7 +188,7 @@ async function runTask(task: Task): Promise<TaskAnswer> {
   }
   let read: RawMessage;
   try {
-    read = readMessageAt(task.location, task.maxBytes, readBuffer);
+    read = readAhead.claim(task.id, readBuffer) ?? readWithReadAhead(task);
   } catch (err) {
     // A file that cannot be read is a fact about the evidence, not a failed analysis.
     if (err instanceof ReadError) return { type: 'read-error', id: task.id, code: err.code, message: err.message };
