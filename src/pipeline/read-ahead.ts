@@ -79,8 +79,8 @@ export class ReadAhead implements ReadTarget {
   }
 }
 
-/** The size the walk saw of a single-message file small enough to read ahead, else null. */
+/** The size of a message small enough to read ahead (a single-message file as the walk saw it, or an mbox message at the range the scan found), else null. */
 function smallFileSize(location: MessageLocation): number | null {
-  if (location.kind === 'mbox' || location.kind === 'zip-entry' || !location.seen) return null;
-  return location.seen.size <= READ_AHEAD_FILE_BYTES ? location.seen.size : null;
+  const size = location.kind === 'mbox' ? location.range.size : location.kind === 'zip-entry' ? null : (location.seen?.size ?? null);
+  return size !== null && size <= READ_AHEAD_FILE_BYTES ? size : null;
 }

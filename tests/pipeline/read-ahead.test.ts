@@ -26,6 +26,18 @@ function queued(bytes: Buffer, kind: 'eml' | 'maildir' = 'eml'): QueuedRead {
   return { id, location: { absPath, kind, seen: { size, mtimeMs } }, maxBytes: DEFAULT_MAX_MESSAGE_BYTES };
 }
 
+/** `bytes` as the second message of an mbox of three, queued at the range a scan would find. */
+function mboxMessage(bytes: Buffer): QueuedRead {
+  const id = ++nextId;
+  const absPath = join(tmp.path, `${id}.mbox`);
+  const separator = (n: number): Buffer => Buffer.from(`From sender@example.org Mon Jan  2 10:00:0${n} 2017\n`);
+  const before = Buffer.concat([separator(1), message(0), Buffer.from('\n'), separator(2)]);
+  writeFileSync(absPath, Buffer.concat([before, bytes, Buffer.from('\n'), separator(3), message(9)]));
+  const { size, mtimeMs } = statSync(absPath);
+  const range = { index: 1, offset: before.length, size: bytes.length, envelope: separator(2).subarray(0, -1).toString() };
+  return { id, location: { absPath, kind: 'mbox', range, identity: { size, mtimeMs } }, maxBytes: DEFAULT_MAX_MESSAGE_BYTES };
+}
+
 const message = (n: number, length = 200): Buffer => Buffer.from(`Subject: ${n}\r\n\r\n${'body '.repeat(length / 5)}\r\n`);
 const read = (task: QueuedRead, into: ReadTarget) => readMessageAt(task.location, task.maxBytes, into);
 
@@ -54,12 +66,13 @@ describe('reading ahead the small files queued behind a read', () => {
     expect(Buffer.from(ahead.claim(again[0]!.id, target)!.raw)).toEqual(message(7));
   });
 
-  it('stops at a file too large, one the walk did not size, an mbox or zip entry, and at the limits of files and bytes', () => {
+  it('stops at a file too large, one the walk did not size, a zip entry, an mbox message too large, and at the limits of files and bytes', () => {
     const small = (): QueuedRead => queued(message(1));
     const large = queued(Buffer.alloc(READ_AHEAD_FILE_BYTES + 1, 0x61));
     const unsized: QueuedRead = { ...small(), location: { ...small().location, seen: undefined } as QueuedRead['location'] };
-    const mbox: QueuedRead = { id: ++nextId, location: { absPath: '/nowhere', kind: 'mbox', range: { offset: 0, size: 10 } as never, identity: { size: 10, mtimeMs: 0 } }, maxBytes: 1 };
-    for (const stopper of [large, unsized, mbox]) {
+    const entry: QueuedRead = { id: ++nextId, location: { absPath: '/nowhere', kind: 'zip-entry', entry: {} as never }, maxBytes: 1 };
+    const largeInMbox = mboxMessage(Buffer.alloc(READ_AHEAD_FILE_BYTES + 1, 0x61));
+    for (const stopper of [large, unsized, entry, largeInMbox]) {
       const ahead = new ReadAhead();
       const before = [small(), small()];
       const started: number[] = [];
@@ -77,6 +90,20 @@ describe('reading ahead the small files queued behind a read', () => {
     const fitted: number[] = [];
     new ReadAhead().fill(heavy, read, (id) => fitted.push(id));
     expect(fitted).toEqual(heavy.slice(0, 4).map((t) => t.id));
+  });
+
+  it('reads ahead the messages of an mbox at the ranges its scan found, each as its own read gives it', () => {
+    const ahead = new ReadAhead();
+    const tasks = [mboxMessage(message(1)), mboxMessage(message(2, 600)), queued(message(3))];
+    const started: number[] = [];
+    ahead.fill(tasks, read, (id) => started.push(id));
+    expect(started).toEqual(tasks.map((t) => t.id));
+    const target = new ReusableBuffer();
+    for (const task of tasks) {
+      const claimed = ahead.claim(task.id, target)!;
+      const own = read(task, new ReusableBuffer());
+      expect({ ...claimed, raw: Buffer.from(claimed.raw) }).toEqual({ ...own, raw: Buffer.from(own.raw) });
+    }
   });
 
   it('holds a failed read as it failed, and throws it at its turn; the files after it are read', () => {
