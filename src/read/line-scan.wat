@@ -391,6 +391,19 @@
         (br $next)))
     (i32.sub (local.get $o) (local.get $dst)))
 
+  ;; where relax and norm stop copying in the sixteen bytes `v` whose spaces are `spaces`: the
+  ;; first tab, CR, LF or space followed by a space, 16 when none
+  (func $firstStop (param $v v128) (param $spaces i32) (result i32)
+    (i32.ctz
+      (i32.or
+        (i32.or
+          (i8x16.bitmask
+            (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))
+                     (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13)))
+                              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10))))))
+          (i32.and (local.get $spaces) (i32.shr_u (local.get $spaces) (i32.const 1))))
+        (i32.const 0x10000))))
+
   (func (export "relax") (param $src i32) (param $len i32) (param $dst i32) (result i32)
     (local $i i32) (local $end i32) (local $w i32) (local $c i32) (local $v v128) (local $spaces i32)
     (local $k i32) (local $from i32) (local $to i32) (local $last i32)
@@ -410,16 +423,7 @@
             ;; only where content follows it on its line)
             (local.set $v (v128.load (local.get $i)))
             (local.set $spaces (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 32)))))
-            (local.set $k
-              (i32.ctz
-                (i32.or
-                  (i32.or
-                    (i8x16.bitmask
-                      (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))
-                               (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13)))
-                                        (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10))))))
-                    (i32.and (local.get $spaces) (i32.shr_u (local.get $spaces) (i32.const 1))))
-                  (i32.const 0x10000))))
+            (local.set $k (call $firstStop (local.get $v) (local.get $spaces)))
             (if (local.get $k)
               (then
                 (local.set $last (i32.and (i32.shr_u (local.get $spaces) (i32.sub (local.get $k) (i32.const 1))) (i32.const 1)))
@@ -493,16 +497,7 @@
             ;; content unless they are one space.
             (local.set $v (v128.load (local.get $i)))
             (local.set $spaces (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 32)))))
-            (local.set $k
-              (i32.ctz
-                (i32.or
-                  (i32.or
-                    (i8x16.bitmask
-                      (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 9)))
-                               (v128.or (i8x16.eq (local.get $v) (i8x16.splat (i32.const 13)))
-                                        (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10))))))
-                    (i32.and (local.get $spaces) (i32.shr_u (local.get $spaces) (i32.const 1))))
-                  (i32.const 0x10000))))
+            (local.set $k (call $firstStop (local.get $v) (local.get $spaces)))
             (if (local.get $k)
               (then
                 (local.set $skip (i32.and (local.get $inRun) (local.get $spaces)))
