@@ -141,11 +141,13 @@ async function runQueue(): Promise<void> {
 /** The small files queued behind one being read are read with it (see read-ahead.ts). */
 const readAhead = new ReadAhead();
 
+type ReadTask = Extract<Task, { type: 'analyze-at' }>;
+
 /** `task`'s message read into readBuffer, and the small files of the reads queued right behind it read ahead. */
-function readWithReadAhead(task: Extract<Task, { type: 'analyze-at' }>): RawMessage {
+function readWithReadAhead(task: ReadTask): RawMessage {
   const read = readMessageAt(task.location, task.maxBytes, readBuffer);
-  const next: Array<Extract<Task, { type: 'analyze-at' }>> = [];
-  for (let k = 1; k < queue.length && queue[k]!.type === 'analyze-at'; k++) next.push(queue[k] as Extract<Task, { type: 'analyze-at' }>);
+  const next: ReadTask[] = [];
+  for (let k = 1; k < queue.length && queue[k]!.type === 'analyze-at'; k++) next.push(queue[k] as ReadTask);
   if (next.length && !readAhead.holding) {
     readAhead.fill(next, (ahead, into) => readMessageAt(ahead.location, ahead.maxBytes, into), (id) => progress.start(id));
     progress.start(task.id);

@@ -53,8 +53,7 @@ export class NormalisedTextHash {
     }
     // In WebAssembly memory (text kept decoded, or stored as it is read), whole lines are
     // normalised there, a window at a time (norm in line-scan.wat).
-    const lines = view.lastIndexOf(LF) + 1;
-    if (lines > at) at += pushNormalisedLinesInMemory(view.subarray(at, lines), this.#pushNormalised);
+    at += pushNormalisedLinesInMemory(view.subarray(at), this.#pushNormalised);
     if (at === length) return;
     // (where the bytes lie in WebAssembly memory, the scan says whether they hold a tab or two
     // spaces in a row)
